@@ -1,0 +1,650 @@
+//! The authorization endpoint (GET and POST) and the login page behind it.
+//!
+//! Order of checks: the client and its exact redirect URI first (failures get an error page,
+//! never a redirect), then everything else (failures redirect with `error`, `state`, `iss`).
+//! With a live SSO session that satisfies the request the code is issued at once; otherwise
+//! the request is parked in the ephemeral store and the login page is shown.
+
+use crate::error::PageError;
+use crate::http::{cookie, parse_form, parse_query, set_cookie, Params};
+use crate::pages::{self, LoginView};
+use crate::session::{self, SsoSession};
+use crate::tokens::{acr_for, verify_id_token_hint, AuthContext};
+use crate::{Client, Provider};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use credential_store::{AccountStatus, AuthError};
+use platform::audit::AuditEvent;
+use platform::crypto::{ct_eq, random_token, sha256_b64};
+use platform::ephemeral::{get_json, put_json};
+use platform::Locale;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+const CSRF_COOKIE: &str = "oneid_csrf";
+
+/// A validated authorization request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthRequest {
+    /// Client.
+    pub client_id: String,
+    /// Client display name.
+    pub client_name: String,
+    /// Exact registered redirect URI.
+    pub redirect_uri: String,
+    /// Granted scopes (requested ∩ allowed).
+    pub scope: String,
+    /// Opaque client state.
+    pub state: Option<String>,
+    /// Nonce for the ID token.
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    /// prompt=none.
+    pub prompt_none: bool,
+    /// prompt=login.
+    pub prompt_login: bool,
+    /// max_age.
+    pub max_age: Option<i64>,
+    /// Subject of a valid id_token_hint.
+    pub hint_sub: Option<String>,
+    /// login_hint.
+    pub login_hint: Option<String>,
+    /// Language asked for.
+    pub ui_locales: Option<String>,
+    /// Person claims asked for in the ID token (`claims` parameter).
+    pub id_token_claims: Vec<String>,
+}
+
+/// What a code stands for, kept in the ephemeral store under the code's digest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeGrant {
+    /// Client.
+    pub client_id: String,
+    /// Redirect URI the code was sent to.
+    pub redirect_uri: String,
+    /// Scopes.
+    pub scope: String,
+    /// Nonce.
+    pub nonce: Option<String>,
+    /// PKCE challenge.
+    pub code_challenge: Option<String>,
+    /// Who and how.
+    pub ctx: AuthContext,
+    /// Person claims for the ID token.
+    pub id_token_claims: Vec<String>,
+}
+
+/// Ephemeral key of a code.
+pub fn code_key(code: &str) -> String {
+    format!("code:{}", sha256_b64(code.as_bytes()))
+}
+
+/// An error that is sent back to the client's redirect URI.
+struct Redirected {
+    error: &'static str,
+    description: &'static str,
+}
+
+fn redir(error: &'static str, description: &'static str) -> Redirected {
+    Redirected { error, description }
+}
+
+fn locale_of(params: &Params, headers: &HeaderMap) -> Locale {
+    Locale::negotiate(
+        params.get("ui_locales").map(String::as_str),
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// GET /authorize
+pub async fn get(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes());
+    authorize(&p, &headers, params).await
+}
+
+/// POST /authorize (form-encoded)
+pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
+    let params = parse_form(&headers, &body);
+    authorize(&p, &headers, params).await
+}
+
+async fn authorize(
+    p: &Provider,
+    headers: &HeaderMap,
+    params: Result<Params, crate::http::ParamError>,
+) -> Response {
+    let accept = Locale::negotiate(
+        None,
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let Ok(params) = params else {
+        // Without trustworthy parameters there is no redirect URI to trust either.
+        return PageError::bad(accept, |t| t.bad_request).into_response();
+    };
+    let locale = locale_of(&params, headers);
+    let client = match client_and_redirect(p, &params, locale).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let (client, redirect_uri) = client;
+    let state = params.get("state").cloned();
+    let req = match validate(p, &client, &redirect_uri, &params) {
+        Ok(r) => r,
+        Err(e) => return error_redirect(p, &redirect_uri, state.as_deref(), e),
+    };
+    let live = match session::current(p, headers).await {
+        Ok(s) => s,
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    let usable = match live {
+        Some((key, s)) if !req.prompt_login && session_satisfies(p, &req, &s).await => {
+            Some((key, s))
+        }
+        _ => None,
+    };
+    match usable {
+        Some((key, s)) => match issue_code(p, &req, &key, s).await {
+            Ok(r) => r,
+            Err(e) => PageError::internal(locale, e).into_response(),
+        },
+        None if req.prompt_none => error_redirect(
+            p,
+            &redirect_uri,
+            req.state.as_deref(),
+            redir("login_required", "the user must sign in"),
+        ),
+        None => start_login(p, headers, req, locale).await,
+    }
+}
+
+async fn client_and_redirect(
+    p: &Provider,
+    params: &Params,
+    locale: Locale,
+) -> Result<(Client, String), PageError> {
+    let client_id = params
+        .get("client_id")
+        .ok_or_else(|| PageError::bad(locale, |t| t.unknown_client))?;
+    let client = p
+        .clients
+        .get(client_id)
+        .await
+        .map_err(|e| PageError::internal(locale, e))?
+        .ok_or_else(|| PageError::bad(locale, |t| t.unknown_client))?;
+    let uri = params
+        .get("redirect_uri")
+        .ok_or_else(|| PageError::bad(locale, |t| t.bad_redirect_uri))?;
+    if !client.has_redirect_uri(uri) {
+        return Err(PageError::bad(locale, |t| t.bad_redirect_uri));
+    }
+    let uri = uri.clone();
+    Ok((client, uri))
+}
+
+fn validate(
+    p: &Provider,
+    client: &Client,
+    redirect_uri: &str,
+    params: &Params,
+) -> Result<AuthRequest, Redirected> {
+    let get = |k: &str| params.get(k).map(String::as_str);
+    if get("request").is_some() {
+        return Err(redir(
+            "request_not_supported",
+            "request objects are not supported",
+        ));
+    }
+    if get("request_uri").is_some() {
+        return Err(redir(
+            "request_uri_not_supported",
+            "request_uri is not supported",
+        ));
+    }
+    match get("response_type") {
+        None => return Err(redir("invalid_request", "response_type is required")),
+        Some("code") => {}
+        Some(_) => {
+            return Err(redir(
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            ))
+        }
+    }
+    if let Some(m) = get("response_mode") {
+        if m != "query" {
+            return Err(redir(
+                "invalid_request",
+                "only response_mode=query is supported",
+            ));
+        }
+    }
+    if !client.allows_grant("authorization_code") {
+        return Err(redir(
+            "unauthorized_client",
+            "the client may not use the authorization code grant",
+        ));
+    }
+    let requested: Vec<&str> = get("scope").unwrap_or("").split_whitespace().collect();
+    if !requested.contains(&"openid") {
+        return Err(redir("invalid_scope", "the openid scope is required"));
+    }
+    let mut granted: Vec<&str> = Vec::new();
+    for s in requested {
+        if client.allows_scope(s) && !granted.contains(&s) {
+            granted.push(s);
+        }
+    }
+    if !granted.contains(&"openid") {
+        return Err(redir("invalid_scope", "the client may not request openid"));
+    }
+    let state = get("state").map(str::to_owned);
+    if state.as_ref().is_some_and(|s| s.len() > 2048) {
+        return Err(redir("invalid_request", "state is too long"));
+    }
+    let nonce = get("nonce").map(str::to_owned);
+    if nonce.as_ref().is_some_and(|s| s.len() > 512) {
+        return Err(redir("invalid_request", "nonce is too long"));
+    }
+    let code_challenge = match (get("code_challenge"), get("code_challenge_method")) {
+        (Some(c), Some("S256")) => Some(c),
+        (Some(_), None) => {
+            return Err(redir(
+                "invalid_request",
+                "code_challenge_method must be S256 (plain is not allowed)",
+            ))
+        }
+        (_, Some(m)) if m != "S256" => {
+            return Err(redir(
+                "invalid_request",
+                "code_challenge_method must be S256",
+            ))
+        }
+        (None, Some(_)) => return Err(redir("invalid_request", "code_challenge is missing")),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            return Err(redir(
+                "invalid_request",
+                "code_challenge_method must be S256",
+            ))
+        }
+    };
+    if let Some(c) = code_challenge {
+        let ok = c.len() == 43
+            && c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !ok {
+            return Err(redir(
+                "invalid_request",
+                "code_challenge must be a base64url SHA-256 digest (43 characters)",
+            ));
+        }
+    }
+    if client.is_public() && code_challenge.is_none() {
+        return Err(redir(
+            "invalid_request",
+            "public clients must use PKCE (S256)",
+        ));
+    }
+    let prompts: Vec<&str> = get("prompt").unwrap_or("").split_whitespace().collect();
+    for pr in &prompts {
+        if !matches!(*pr, "none" | "login" | "consent" | "select_account") {
+            return Err(redir("invalid_request", "unknown prompt value"));
+        }
+    }
+    let prompt_none = prompts.contains(&"none");
+    if prompt_none && prompts.len() > 1 {
+        return Err(redir(
+            "invalid_request",
+            "prompt=none cannot be combined with other values",
+        ));
+    }
+    let max_age =
+        match get("max_age") {
+            Some(m) => Some(m.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
+                redir("invalid_request", "max_age must be a non-negative integer")
+            })?),
+            None => None,
+        };
+    let hint_sub = match get("id_token_hint") {
+        Some(h) => Some(
+            verify_id_token_hint(p, h)
+                .ok_or_else(|| {
+                    redir(
+                        "invalid_request",
+                        "id_token_hint is not a valid ID token from this provider",
+                    )
+                })?
+                .sub,
+        ),
+        None => None,
+    };
+    let id_token_claims = match get("claims") {
+        Some(c) => {
+            let v: serde_json::Value = serde_json::from_str(c)
+                .map_err(|_| redir("invalid_request", "claims is not valid JSON"))?;
+            if !v.is_object() {
+                return Err(redir("invalid_request", "claims must be a JSON object"));
+            }
+            v.get("id_token")
+                .and_then(|o| o.as_object())
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    Ok(AuthRequest {
+        client_id: client.client_id.clone(),
+        client_name: client.name.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        scope: granted.join(" "),
+        state,
+        nonce,
+        code_challenge: code_challenge.map(str::to_owned),
+        prompt_none,
+        prompt_login: prompts.contains(&"login"),
+        max_age,
+        hint_sub,
+        login_hint: get("login_hint").map(|s| s.chars().take(128).collect()),
+        ui_locales: get("ui_locales").map(str::to_owned),
+        id_token_claims,
+    })
+}
+
+async fn session_satisfies(p: &Provider, req: &AuthRequest, s: &SsoSession) -> bool {
+    if let Some(max_age) = req.max_age {
+        if p.clock.now() - s.auth_time > max_age {
+            return false;
+        }
+    }
+    if req.hint_sub.as_ref().is_some_and(|h| *h != s.account_id) {
+        return false;
+    }
+    // The account may have been suspended since the session began.
+    matches!(
+        p.accounts.find_by_id(&s.account_id).await,
+        Ok(Some(a)) if a.status == AccountStatus::Active
+    )
+}
+
+fn redirect_to(location: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn with_params(redirect_uri: &str, pairs: &[(&str, &str)]) -> String {
+    match url::Url::parse(redirect_uri) {
+        Ok(mut u) => {
+            {
+                let mut q = u.query_pairs_mut();
+                for (k, v) in pairs {
+                    q.append_pair(k, v);
+                }
+            }
+            u.to_string()
+        }
+        Err(_) => redirect_uri.to_owned(),
+    }
+}
+
+fn error_redirect(
+    p: &Provider,
+    redirect_uri: &str,
+    state: Option<&str>,
+    e: Redirected,
+) -> Response {
+    let mut pairs = vec![("error", e.error), ("error_description", e.description)];
+    if let Some(s) = state {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", &p.cfg.issuer));
+    redirect_to(&with_params(redirect_uri, &pairs))
+}
+
+async fn issue_code(
+    p: &Provider,
+    req: &AuthRequest,
+    session_key: &str,
+    s: SsoSession,
+) -> Result<Response, platform::EphemeralError> {
+    let code = random_token(32);
+    let grant = CodeGrant {
+        client_id: req.client_id.clone(),
+        redirect_uri: req.redirect_uri.clone(),
+        scope: req.scope.clone(),
+        nonce: req.nonce.clone(),
+        code_challenge: req.code_challenge.clone(),
+        ctx: AuthContext {
+            account_id: s.account_id.clone(),
+            sid: s.sid.clone(),
+            auth_time: s.auth_time,
+            acr: s.acr.clone(),
+            amr: s.amr.clone(),
+        },
+        id_token_claims: req.id_token_claims.clone(),
+    };
+    put_json(p.store.as_ref(), &code_key(&code), &grant, p.cfg.code_ttl).await?;
+    session::add_client(p, session_key, s, &req.client_id).await?;
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(st) = &req.state {
+        pairs.push(("state", st));
+    }
+    pairs.push(("iss", &p.cfg.issuer));
+    Ok(redirect_to(&with_params(&req.redirect_uri, &pairs)))
+}
+
+fn login_key(id: &str) -> String {
+    format!("login:{id}")
+}
+
+async fn start_login(
+    p: &Provider,
+    headers: &HeaderMap,
+    req: AuthRequest,
+    locale: Locale,
+) -> Response {
+    let id = random_token(24);
+    if let Err(e) = put_json(p.store.as_ref(), &login_key(&id), &req, p.cfg.login_ttl).await {
+        return PageError::internal(locale, e).into_response();
+    }
+    let (csrf, set) = csrf_token(p, headers);
+    let mut r = pages::login_page(
+        LoginView {
+            locale,
+            client_name: &req.client_name,
+            error: None,
+            request_id: &id,
+            csrf: &csrf,
+            login_hint: req.login_hint.as_deref().unwrap_or(""),
+        },
+        StatusCode::OK,
+    );
+    if let Some(c) = set {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+/// The browser's CSRF token (double-submit cookie), minting one if it has none.
+fn csrf_token(p: &Provider, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+    match cookie(headers, CSRF_COOKIE).filter(|c| c.len() == 43) {
+        Some(c) => (c, None),
+        None => {
+            let c = random_token(32);
+            let set = set_cookie(CSRF_COOKIE, &c, p.cfg.session_ttl, p.cfg.cookies_secure());
+            (c, Some(set))
+        }
+    }
+}
+
+fn csrf_ok(headers: &HeaderMap, presented: Option<&String>) -> bool {
+    match (cookie(headers, CSRF_COOKIE), presented) {
+        (Some(c), Some(f)) => ct_eq(c.as_bytes(), f.as_bytes()),
+        _ => false,
+    }
+}
+
+/// GET /login?request=ID[&ui_locales=fr]: the login page again (e.g. in the other language).
+pub async fn login_page_get(p: &Provider, headers: &HeaderMap, params: &Params) -> Response {
+    let locale = locale_of(params, headers);
+    let Some(id) = params.get("request") else {
+        return PageError::bad(locale, |t| t.login_expired).into_response();
+    };
+    let req: Option<AuthRequest> = match get_json(p.store.as_ref(), &login_key(id)).await {
+        Ok(r) => r,
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    let Some(req) = req else {
+        return PageError::bad(locale, |t| t.login_expired).into_response();
+    };
+    let (csrf, set) = csrf_token(p, headers);
+    let mut r = pages::login_page(
+        LoginView {
+            locale,
+            client_name: &req.client_name,
+            error: None,
+            request_id: id,
+            csrf: &csrf,
+            login_hint: req.login_hint.as_deref().unwrap_or(""),
+        },
+        StatusCode::OK,
+    );
+    if let Some(c) = set {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+/// GET /login
+pub async fn login_page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    login_page_get(&p, &headers, &params).await
+}
+
+/// POST /login: checks the form, signs the person in, and completes the parked request.
+pub async fn login_submit(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let accept = locale_of(&Params::new(), &headers);
+    let Ok(form) = parse_form(&headers, &body) else {
+        return PageError::bad(accept, |t| t.bad_request).into_response();
+    };
+    if !csrf_ok(&headers, form.get("csrf")) {
+        return PageError::bad(accept, |t| t.csrf_failed).into_response();
+    }
+    let Some(id) = form.get("request") else {
+        return PageError::bad(accept, |t| t.login_expired).into_response();
+    };
+    let req: Option<AuthRequest> = match get_json(p.store.as_ref(), &login_key(id)).await {
+        Ok(r) => r,
+        Err(e) => return PageError::internal(accept, e).into_response(),
+    };
+    let Some(req) = req else {
+        return PageError::bad(accept, |t| t.login_expired).into_response();
+    };
+    let locale = Locale::negotiate(
+        req.ui_locales.as_deref(),
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let login_id = form.get("login_id").map(|s| s.trim()).unwrap_or("");
+    let password = form.get("password").map(String::as_str).unwrap_or("");
+    let again = |error: &'static str, status: StatusCode| {
+        let csrf = cookie(&headers, CSRF_COOKIE).unwrap_or_default();
+        pages::login_page(
+            LoginView {
+                locale,
+                client_name: &req.client_name,
+                error: Some(error),
+                request_id: id,
+                csrf: &csrf,
+                login_hint: login_id,
+            },
+            status,
+        )
+    };
+    let t = locale.text();
+    if login_id.is_empty() || password.is_empty() || login_id.len() > 256 || password.len() > 1024 {
+        return again(t.missing_fields, StatusCode::BAD_REQUEST);
+    }
+    let typed: String = login_id.chars().take(128).collect();
+    match p.accounts.authenticate(login_id, password).await {
+        Ok(account) => {
+            let acr = acr_for(account.assurance_level, false);
+            let (key, s, set) =
+                match session::create(p.as_ref(), &account.id, acr, vec!["pwd".into()]).await {
+                    Ok(x) => x,
+                    Err(e) => return PageError::internal(locale, e).into_response(),
+                };
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "login.success",
+                    actor: Some(&account.id),
+                    subject: Some(&account.id),
+                    client_id: Some(&req.client_id),
+                    session_id: Some(&s.sid),
+                    ..Default::default()
+                })
+                .await;
+            let _ = p.store.delete(&login_key(id)).await;
+            match issue_code(&p, &req, &key, s).await {
+                Ok(mut r) => {
+                    r.headers_mut().append(header::SET_COOKIE, set);
+                    r
+                }
+                Err(e) => PageError::internal(locale, e).into_response(),
+            }
+        }
+        Err(AuthError::InvalidCredentials) => {
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "login.failure",
+                    subject: Some(&typed),
+                    client_id: Some(&req.client_id),
+                    detail: Some("invalid_credentials"),
+                    ..Default::default()
+                })
+                .await;
+            again(t.invalid_credentials, StatusCode::UNAUTHORIZED)
+        }
+        Err(AuthError::Unavailable(status)) => {
+            let detail = format!("account_{status:?}").to_lowercase();
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "login.failure",
+                    subject: Some(&typed),
+                    client_id: Some(&req.client_id),
+                    detail: Some(&detail),
+                    ..Default::default()
+                })
+                .await;
+            again(t.account_unavailable, StatusCode::FORBIDDEN)
+        }
+        Err(AuthError::Db(e)) => PageError::internal(locale, e).into_response(),
+    }
+}

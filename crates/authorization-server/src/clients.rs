@@ -1,0 +1,321 @@
+//! The relying-party registry: clients, their exact redirect URIs, allowed grants and scopes,
+//! and client authentication. Secrets are high-entropy and stored as SHA-256 digests, compared
+//! in constant time; a slow password hash would buy nothing for a random secret.
+
+use platform::crypto::{ct_eq, sha256_b64};
+use platform::{Db, DbError, SharedClock};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::keys::SigAlg;
+
+/// Grant types a client may use.
+pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+/// Scopes the provider knows.
+pub const SCOPES: &[&str] = &["openid", "profile", "email", "phone", "offline_access"];
+
+/// A registered relying party.
+#[derive(Debug, Clone, Serialize)]
+pub struct Client {
+    /// Client identifier.
+    pub client_id: String,
+    /// Display name, shown on the login page.
+    pub name: String,
+    /// `None` for a public client.
+    #[serde(skip)]
+    pub secret_hash: Option<String>,
+    /// Exact redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Exact post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Allowed grant types.
+    pub grant_types: Vec<String>,
+    /// Allowed scopes.
+    pub scopes: Vec<String>,
+    /// ID token signing algorithm.
+    pub id_token_alg: SigAlg,
+}
+
+impl Client {
+    /// True if the client has no secret.
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+    /// True if the client may use `grant`.
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant)
+    }
+    /// True if the client may ask for `scope`.
+    pub fn allows_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+    /// Exact, character-for-character redirect URI match.
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|u| u == uri)
+    }
+    /// Exact post-logout redirect URI match.
+    pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris.iter().any(|u| u == uri)
+    }
+    /// Checks a presented secret in constant time.
+    pub fn secret_matches(&self, secret: &str) -> bool {
+        match &self.secret_hash {
+            Some(h) => ct_eq(sha256_b64(secret.as_bytes()).as_bytes(), h.as_bytes()),
+            None => false,
+        }
+    }
+
+    fn from_row(r: &AnyRow) -> Result<Self, sqlx::Error> {
+        let list = |col: &str| -> Result<Vec<String>, sqlx::Error> {
+            let s: String = r.try_get(col)?;
+            serde_json::from_str(&s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+        };
+        let alg: String = r.try_get("id_token_alg")?;
+        Ok(Self {
+            client_id: r.try_get("client_id")?,
+            name: r.try_get("name")?,
+            secret_hash: r.try_get("secret_hash")?,
+            redirect_uris: list("redirect_uris")?,
+            post_logout_redirect_uris: list("post_logout_redirect_uris")?,
+            grant_types: list("grant_types")?,
+            scopes: list("scopes")?,
+            id_token_alg: SigAlg::parse(&alg).unwrap_or(SigAlg::RS256),
+        })
+    }
+}
+
+/// What an administrator gives to register a client.
+#[derive(Debug, Clone, Default)]
+pub struct NewClient {
+    /// Identifier.
+    pub client_id: String,
+    /// Display name.
+    pub name: String,
+    /// Redirect URIs (at least one for the code flow).
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// `Some(secret)` to set a given secret; `None` with `public == false` generates one.
+    pub secret: Option<String>,
+    /// A public client (no secret; PKCE required).
+    pub public: bool,
+    /// Grant types; default `authorization_code` + `refresh_token`.
+    pub grant_types: Vec<String>,
+    /// Scopes; default `openid profile email phone offline_access`.
+    pub scopes: Vec<String>,
+    /// ID token algorithm; default RS256.
+    pub id_token_alg: Option<SigAlg>,
+}
+
+/// Errors of the client registry.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// A field is not acceptable; the text says which and why.
+    #[error("{0}")]
+    Invalid(String),
+    /// The client id is taken.
+    #[error("a client with this id already exists")]
+    Exists,
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for ClientError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+/// Checks a redirect URI: absolute, http(s) (http only for loopback) or a private-use
+/// scheme for native apps, no fragment.
+pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
+    let u =
+        url::Url::parse(uri).map_err(|_| format!("redirect URI {uri:?} is not an absolute URL"))?;
+    if u.fragment().is_some() {
+        return Err(format!("redirect URI {uri:?} must not have a fragment"));
+    }
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" => match u.host_str() {
+            Some("localhost") | Some("127.0.0.1") | Some("[::1]") => Ok(()),
+            _ => Err(format!(
+                "redirect URI {uri:?} must use https (plain http only on loopback)"
+            )),
+        },
+        "javascript" | "data" | "file" | "vbscript" => {
+            Err(format!("redirect URI {uri:?} uses a forbidden scheme"))
+        }
+        s if s.contains('.') => Ok(()), // private-use scheme (RFC 8252), e.g. ca.on.app
+        _ => Err(format!("redirect URI {uri:?} uses an unsupported scheme")),
+    }
+}
+
+/// The client registry.
+#[derive(Debug, Clone)]
+pub struct ClientStore {
+    db: Db,
+    clock: SharedClock,
+}
+
+const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
+                       grant_types, scopes, id_token_alg";
+
+impl ClientStore {
+    /// A registry in `db`.
+    pub fn new(db: Db, clock: SharedClock) -> Self {
+        Self { db, clock }
+    }
+
+    /// Registers a client; returns it and, when the server generated one, its secret (shown
+    /// once: only its digest is kept).
+    pub async fn add(&self, n: NewClient) -> Result<(Client, Option<String>), ClientError> {
+        let id = n.client_id.trim();
+        if id.is_empty()
+            || id.len() > 128
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+        {
+            return Err(ClientError::Invalid(
+                "client id must be 1-128 characters of A-Z a-z 0-9 - _ . :".into(),
+            ));
+        }
+        if n.name.trim().is_empty() {
+            return Err(ClientError::Invalid("name must not be empty".into()));
+        }
+        let grants = if n.grant_types.is_empty() {
+            vec!["authorization_code".to_owned(), "refresh_token".to_owned()]
+        } else {
+            n.grant_types.clone()
+        };
+        for g in &grants {
+            if !GRANT_TYPES.contains(&g.as_str()) {
+                return Err(ClientError::Invalid(format!(
+                    "unsupported grant type {g:?} (supported: {})",
+                    GRANT_TYPES.join(", ")
+                )));
+            }
+        }
+        if n.public && grants.iter().any(|g| g == "client_credentials") {
+            return Err(ClientError::Invalid(
+                "a public client cannot use client_credentials".into(),
+            ));
+        }
+        if n.public && n.secret.is_some() {
+            return Err(ClientError::Invalid("a public client has no secret".into()));
+        }
+        if grants.iter().any(|g| g == "authorization_code") && n.redirect_uris.is_empty() {
+            return Err(ClientError::Invalid(
+                "the authorization_code grant needs at least one --redirect-uri".into(),
+            ));
+        }
+        for u in n.redirect_uris.iter().chain(&n.post_logout_redirect_uris) {
+            validate_redirect_uri(u).map_err(ClientError::Invalid)?;
+        }
+        let scopes = if n.scopes.is_empty() {
+            SCOPES.iter().map(|s| (*s).to_owned()).collect()
+        } else {
+            n.scopes.clone()
+        };
+        for s in &scopes {
+            if s.is_empty()
+                || s.len() > 128
+                || s.contains(|c: char| c.is_whitespace() || c == '"' || c == '\\')
+            {
+                return Err(ClientError::Invalid(format!("invalid scope {s:?}")));
+            }
+        }
+        let (secret_hash, generated) = if n.public {
+            (None, None)
+        } else if let Some(s) = &n.secret {
+            if s.len() < 8 {
+                return Err(ClientError::Invalid(
+                    "a given secret must have at least 8 characters (omit --secret to have one generated)".into(),
+                ));
+            }
+            (Some(sha256_b64(s.as_bytes())), None)
+        } else {
+            let s = platform::crypto::random_token(32);
+            (Some(sha256_b64(s.as_bytes())), Some(s))
+        };
+        let alg = n.id_token_alg.unwrap_or(SigAlg::RS256);
+        let now = self.clock.now();
+        let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        let r = sqlx::query(
+            "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, \
+             post_logout_redirect_uris, grant_types, scopes, id_token_alg, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(id)
+        .bind(n.name.trim())
+        .bind(secret_hash.as_deref())
+        .bind(json(&n.redirect_uris))
+        .bind(json(&n.post_logout_redirect_uris))
+        .bind(json(&grants))
+        .bind(json(&scopes))
+        .bind(alg.as_str())
+        .bind(now)
+        .execute(self.db.pool())
+        .await
+        .map_err(DbError::from);
+        match r {
+            Err(e) if e.is_unique_violation() => return Err(ClientError::Exists),
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
+        }
+        let client = self
+            .get(id)
+            .await?
+            .ok_or_else(|| ClientError::Invalid("client vanished".into()))?;
+        Ok((client, generated))
+    }
+
+    /// The client with this id.
+    pub async fn get(&self, client_id: &str) -> Result<Option<Client>, ClientError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM clients WHERE client_id = $1"
+        ))
+        .bind(client_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(Client::from_row).transpose()?)
+    }
+
+    /// Every client, by id.
+    pub async fn list(&self) -> Result<Vec<Client>, ClientError> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM clients ORDER BY client_id"))
+            .fetch_all(self.db.pool())
+            .await?;
+        Ok(rows
+            .iter()
+            .map(Client::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Removes a client; false if there was none.
+    pub async fn remove(&self, client_id: &str) -> Result<bool, ClientError> {
+        let r = sqlx::query("DELETE FROM clients WHERE client_id = $1")
+            .bind(client_id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uri_rules() {
+        assert!(validate_redirect_uri("https://viewer.example/cb").is_ok());
+        assert!(validate_redirect_uri("http://127.0.0.1:8081/cb").is_ok());
+        assert!(validate_redirect_uri("http://viewer.example/cb").is_err());
+        assert!(validate_redirect_uri("https://viewer.example/cb#x").is_err());
+        assert!(validate_redirect_uri("javascript:alert(1)").is_err());
+        assert!(validate_redirect_uri("/relative").is_err());
+        assert!(validate_redirect_uri("ca.on.viewer:/cb").is_ok());
+    }
+}

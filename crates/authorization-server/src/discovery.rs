@@ -1,0 +1,81 @@
+//! The discovery document (OpenID Connect Discovery 1.0), rendered once at start-up.
+
+use crate::keys::SigAlg;
+use serde_json::{json, Value};
+
+/// The `acr` values the provider issues: the account's level of assurance, and `:mfa` when the
+/// session was stepped up with a second factor.
+pub const ACR_VALUES: &[&str] = &[
+    "urn:oneid:loa:1",
+    "urn:oneid:loa:2",
+    "urn:oneid:loa:3",
+    "urn:oneid:loa:1:mfa",
+    "urn:oneid:loa:2:mfa",
+    "urn:oneid:loa:3:mfa",
+];
+
+/// Claims the provider can release.
+pub const CLAIMS: &[&str] = &[
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "sid",
+    "at_hash",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "login_id",
+    "locale",
+    "updated_at",
+    "email",
+    "email_verified",
+    "phone_number",
+    "phone_number_verified",
+];
+
+/// The document for `issuer`.
+pub fn document(issuer: &str) -> Value {
+    let algs: Vec<&str> = SigAlg::ALL.iter().map(|a| a.as_str()).collect();
+    json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "userinfo_endpoint": format!("{issuer}/userinfo"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "end_session_endpoint": format!("{issuer}/logout"),
+        "introspection_endpoint": format!("{issuer}/introspect"),
+        "revocation_endpoint": format!("{issuer}/revoke"),
+        "scopes_supported": crate::clients::SCOPES,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": crate::clients::GRANT_TYPES,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": algs,
+        "userinfo_signing_alg_values_supported": [],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": CLAIMS,
+        "claims_parameter_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "require_request_uri_registration": false,
+        "acr_values_supported": ACR_VALUES,
+        "ui_locales_supported": ["en", "fr"],
+        "claims_locales_supported": ["en", "fr"],
+        "display_values_supported": ["page", "popup", "touch", "wap"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "authorization_response_iss_parameter_supported": true,
+        "frontchannel_logout_supported": false,
+        "backchannel_logout_supported": false,
+    })
+}

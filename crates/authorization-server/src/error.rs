@@ -1,0 +1,146 @@
+//! Errors as the client sees them: OAuth errors as RFC 6749 JSON with the right status (and
+//! `WWW-Authenticate` on 401), people's errors as a page in their language, internal errors as
+//! a generic answer logged once with a correlation id. No sqlx or OpenSSL text leaves here.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use platform::i18n::Text;
+use platform::Locale;
+
+/// An OAuth 2.0 / OIDC error answered as JSON.
+#[derive(Debug)]
+pub struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+    challenge: Option<&'static str>,
+}
+
+impl OAuthError {
+    /// `invalid_request` (400).
+    pub fn invalid_request(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", d)
+    }
+    /// `invalid_grant` (400).
+    pub fn invalid_grant(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", d)
+    }
+    /// `invalid_scope` (400).
+    pub fn invalid_scope(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_scope", d)
+    }
+    /// `unauthorized_client` (400).
+    pub fn unauthorized_client(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", d)
+    }
+    /// `unsupported_grant_type` (400).
+    pub fn unsupported_grant_type(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", d)
+    }
+    /// `invalid_client` (401), with a Basic challenge when the client used Basic.
+    pub fn invalid_client(basic: bool) -> Self {
+        let mut e = Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        );
+        if basic {
+            e.challenge = Some("Basic realm=\"oneid\", charset=\"UTF-8\"");
+        }
+        e
+    }
+    /// `invalid_token` (401) for a bearer-protected resource (RFC 6750).
+    pub fn invalid_token(d: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::UNAUTHORIZED, "invalid_token", d);
+        e.challenge = Some("Bearer realm=\"oneid\", error=\"invalid_token\"");
+        e
+    }
+    /// `server_error` (500); the cause is logged with a correlation id, never returned.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let id = platform::crypto::random_token(6);
+        tracing::error!(correlation_id = %id, error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            format!("internal error (reference {id})"),
+        )
+    }
+    /// `temporarily_unavailable` (503): a store the request needs is down.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(error = %cause, "dependency unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the service is temporarily unavailable, try again shortly",
+        )
+    }
+    fn new(status: StatusCode, error: &'static str, d: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            description: d.into(),
+            challenge: None,
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body =
+            serde_json::json!({ "error": self.error, "error_description": self.description });
+        let mut r = (self.status, crate::http::json_no_store(body.to_string())).into_response();
+        if let Some(c) = self.challenge {
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
+        }
+        r
+    }
+}
+
+/// An error shown to a person as a page.
+#[derive(Debug)]
+pub struct PageError {
+    /// Language of the page.
+    pub locale: Locale,
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Which message.
+    pub message: fn(&Text) -> &'static str,
+    /// Correlation id for internal errors.
+    pub reference: Option<String>,
+}
+
+impl PageError {
+    /// A 400 page with `message`.
+    pub fn bad(locale: Locale, message: fn(&Text) -> &'static str) -> Self {
+        Self {
+            locale,
+            status: StatusCode::BAD_REQUEST,
+            message,
+            reference: None,
+        }
+    }
+    /// A 500 page; the cause is logged with a correlation id.
+    pub fn internal(locale: Locale, cause: impl std::fmt::Display) -> Self {
+        let id = platform::crypto::random_token(6);
+        tracing::error!(correlation_id = %id, error = %cause, "internal error");
+        Self {
+            locale,
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: |t| t.internal_error,
+            reference: Some(id),
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let t = self.locale.text();
+        crate::pages::error_page(
+            self.locale,
+            (self.message)(t),
+            self.reference.as_deref(),
+            self.status,
+        )
+    }
+}

@@ -1,0 +1,302 @@
+//! The router and the HTTP plumbing every endpoint shares: form parsing with duplicate
+//! detection, cookies, security headers, client authentication.
+
+use crate::error::OAuthError;
+use crate::{authorize, logout, pages, token_endpoint, userinfo, Client, Provider};
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Largest request body accepted anywhere (forms and tokens are small).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The provider's routes.
+pub fn router(p: Arc<Provider>) -> Router {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(discovery_doc))
+        .route("/jwks", get(jwks))
+        .route("/authorize", get(authorize::get).post(authorize::post))
+        .route(
+            "/login",
+            get(authorize::login_page).post(authorize::login_submit),
+        )
+        .route("/token", post(token_endpoint::token))
+        .route("/userinfo", get(userinfo::get).post(userinfo::post))
+        .route("/introspect", post(userinfo::introspect))
+        .route("/revoke", post(userinfo::revoke))
+        .route("/logout", get(logout::get).post(logout::post))
+        .route("/logout/confirm", post(logout::confirm))
+        .route("/static/oneid.css", get(pages::stylesheet))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(p)
+}
+
+async fn discovery_doc(axum::extract::State(p): axum::extract::State<Arc<Provider>>) -> Response {
+    json_cached(p.discovery.clone(), 300)
+}
+
+async fn jwks(axum::extract::State(p): axum::extract::State<Arc<Provider>>) -> Response {
+    json_cached(p.keys.jwks().as_str().to_owned(), 300)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(axum::extract::State(p): axum::extract::State<Arc<Provider>>) -> Response {
+    let db = p.db.ping().await.is_ok();
+    let store = p.store.ping().await.is_ok();
+    let status = if db && store {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "database": if db { "ok" } else { "unavailable" },
+        "ephemeral_store": if store { "ok" } else { "unavailable" },
+    });
+    (status, json_no_store(body.to_string())).into_response()
+}
+
+fn json_cached(body: String, max_age: u32) -> Response {
+    let mut r = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+        r.headers_mut().insert(header::CACHE_CONTROL, v);
+    }
+    r.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    r
+}
+
+/// A JSON body that must never be cached (it carries tokens or token facts).
+pub fn json_no_store(body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::PRAGMA, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Request parameters, each present at most once.
+pub type Params = HashMap<String, String>;
+
+/// Why parameters could not be read.
+#[derive(Debug)]
+pub enum ParamError {
+    /// Not `application/x-www-form-urlencoded`.
+    ContentType,
+    /// A parameter appears twice.
+    Duplicate(String),
+}
+
+impl ParamError {
+    /// As an OAuth error.
+    pub fn oauth(&self) -> OAuthError {
+        match self {
+            ParamError::ContentType => {
+                OAuthError::invalid_request("the body must be application/x-www-form-urlencoded")
+            }
+            ParamError::Duplicate(k) => {
+                OAuthError::invalid_request(format!("parameter {k} is repeated"))
+            }
+        }
+    }
+}
+
+/// Parses `a=b&c=d`, refusing repeated names (RFC 6749 §3.1) and dropping empty values, which
+/// RFC 6749 treats as omitted.
+pub fn parse_query(raw: &[u8]) -> Result<Params, ParamError> {
+    let mut out = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(raw) {
+        if v.is_empty() {
+            continue;
+        }
+        if out.insert(k.to_string(), v.into_owned()).is_some() {
+            return Err(ParamError::Duplicate(k.into_owned()));
+        }
+    }
+    Ok(out)
+}
+
+/// Parses a form body after checking its content type.
+pub fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Params, ParamError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(ParamError::ContentType);
+    }
+    parse_query(body)
+}
+
+/// The body, or a 413/400 as an OAuth error.
+pub fn body_or_error(
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Bytes, OAuthError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            OAuthError::invalid_request("request body too large")
+        } else {
+            OAuthError::invalid_request("request body could not be read")
+        }
+    })
+}
+
+/// A cookie's value from the request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, host-only, path /.
+pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let s = format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
+}
+
+/// How the client presented its credentials.
+#[derive(Debug)]
+struct Presented {
+    id: String,
+    secret: Option<String>,
+    basic: bool,
+}
+
+fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAuthError> {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let basic = auth.and_then(|a| {
+        let (scheme, rest) = a.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("basic").then(|| rest.trim())
+    });
+    if let Some(b64) = basic {
+        if params.contains_key("client_secret") {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        let raw = STANDARD
+            .decode(b64)
+            .map_err(|_| OAuthError::invalid_client(true))?;
+        let s = String::from_utf8(raw).map_err(|_| OAuthError::invalid_client(true))?;
+        let (id, secret) = s.split_once(':').ok_or(OAuthError::invalid_client(true))?;
+        // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+        let dec = |x: &str| {
+            url::form_urlencoded::parse(format!("x={x}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let id = dec(id);
+        if let Some(body_id) = params.get("client_id") {
+            if *body_id != id {
+                return Err(OAuthError::invalid_client(true));
+            }
+        }
+        return Ok(Presented {
+            id,
+            secret: Some(dec(secret)),
+            basic: true,
+        });
+    }
+    let id = params
+        .get("client_id")
+        .ok_or_else(|| OAuthError::invalid_client(false))?;
+    Ok(Presented {
+        id: id.clone(),
+        secret: params.get("client_secret").cloned(),
+        basic: false,
+    })
+}
+
+/// Authenticates the calling client (`client_secret_basic`, `client_secret_post`, or `none`
+/// for a public client). Every failure is the same `invalid_client`.
+pub async fn authenticate_client(
+    p: &Provider,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Client, OAuthError> {
+    let pr = presented(headers, params)?;
+    let client = p.clients.get(&pr.id).await.map_err(OAuthError::internal)?;
+    let Some(client) = client else {
+        return Err(OAuthError::invalid_client(pr.basic));
+    };
+    match (&pr.secret, client.is_public()) {
+        (Some(s), false) if client.secret_matches(s) => Ok(client),
+        (None, true) => Ok(client),
+        _ => Err(OAuthError::invalid_client(pr.basic)),
+    }
+}
+
+/// Security headers for every HTML page.
+pub fn page_headers(r: &mut Response) {
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_parameters_are_refused_and_empty_ones_dropped() {
+        assert!(matches!(
+            parse_query(b"a=1&a=2"),
+            Err(ParamError::Duplicate(k)) if k == "a"
+        ));
+        let p = parse_query(b"a=1&b=&c=x%20y").unwrap();
+        assert_eq!(p.get("a").map(String::as_str), Some("1"));
+        assert!(!p.contains_key("b"));
+        assert_eq!(p.get("c").map(String::as_str), Some("x y"));
+    }
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("a_b=1; a=2; c=3"));
+        assert_eq!(cookie(&h, "a").as_deref(), Some("2"));
+        assert_eq!(cookie(&h, "d"), None);
+    }
+}

@@ -1,0 +1,368 @@
+//! The signing key ring. It lives in the database (private keys sealed under the
+//! key-encryption key) so every node sees the same ring; each node keeps a parsed snapshot
+//! (signers, verifiers by kid, the pre-rendered JWKS body) and reloads it when the ring
+//! changes. States: `next` (published, not signing) -> `active` (signing, one per algorithm)
+//! -> `retired` (published, verifying only) -> removed; `revoked` is dropped at once.
+
+use josekit::jwk::Jwk;
+use josekit::jws::{EdDSA, JwsHeader, JwsSigner, JwsVerifier, ES256, PS256, RS256};
+use platform::{Db, DbError, SecretBox, SharedClock};
+use serde::Serialize;
+use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// A JWS signing algorithm the provider offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum SigAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (OIDC's default for ID tokens).
+    RS256,
+    /// RSASSA-PSS with SHA-256.
+    PS256,
+    /// ECDSA P-256 with SHA-256 (the default for access tokens).
+    ES256,
+    /// Ed25519.
+    EdDSA,
+}
+
+impl SigAlg {
+    /// All, in the order they are published.
+    pub const ALL: [SigAlg; 4] = [SigAlg::RS256, SigAlg::ES256, SigAlg::PS256, SigAlg::EdDSA];
+
+    /// JOSE name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigAlg::RS256 => "RS256",
+            SigAlg::PS256 => "PS256",
+            SigAlg::ES256 => "ES256",
+            SigAlg::EdDSA => "EdDSA",
+        }
+    }
+
+    /// From the JOSE name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "RS256" => Some(SigAlg::RS256),
+            "PS256" => Some(SigAlg::PS256),
+            "ES256" => Some(SigAlg::ES256),
+            "EdDSA" => Some(SigAlg::EdDSA),
+            _ => None,
+        }
+    }
+
+    /// Left half of the hash used for `at_hash` (SHA-256, or SHA-512 for Ed25519).
+    pub fn half_hash(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            SigAlg::EdDSA => openssl::sha::sha512(data)[..32].to_vec(),
+            _ => openssl::sha::sha256(data)[..16].to_vec(),
+        }
+    }
+}
+
+/// Key ring errors.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// JOSE library failure (never includes key material).
+    #[error("key operation failed: {0}")]
+    Jose(String),
+    /// A sealed key could not be opened.
+    #[error("a private key could not be decrypted: is the key-encryption key the one it was sealed with?")]
+    Sealed,
+    /// No active key for an algorithm.
+    #[error("no active signing key for {0}")]
+    NoActiveKey(&'static str),
+}
+
+impl From<sqlx::Error> for KeyError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+fn jose(e: josekit::JoseError) -> KeyError {
+    KeyError::Jose(e.to_string())
+}
+
+struct LoadedKey {
+    kid: String,
+    alg: SigAlg,
+    signer: Box<dyn JwsSigner>,
+    verifier: Box<dyn JwsVerifier>,
+}
+
+/// A key as listed to an administrator.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyInfo {
+    /// Key id.
+    pub kid: String,
+    /// Algorithm.
+    pub alg: String,
+    /// State.
+    pub state: String,
+    /// Created, unix seconds.
+    pub created_at: i64,
+    /// Activated, unix seconds.
+    pub activated_at: Option<i64>,
+}
+
+#[derive(Default)]
+struct Snapshot {
+    fingerprint: String,
+    active: HashMap<SigAlg, Arc<LoadedKey>>,
+    by_kid: HashMap<String, Arc<LoadedKey>>,
+    jwks: Arc<String>,
+}
+
+/// The ring as one node sees it.
+pub struct KeyRing {
+    db: Db,
+    sbox: SecretBox,
+    clock: SharedClock,
+    snap: RwLock<Arc<Snapshot>>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing").finish_non_exhaustive()
+    }
+}
+
+fn generate(alg: SigAlg) -> Result<(Vec<u8>, Jwk), KeyError> {
+    Ok(match alg {
+        SigAlg::RS256 => {
+            let kp = RS256.generate_key_pair(2048).map_err(jose)?;
+            (kp.to_pem_private_key(), kp.to_jwk_public_key())
+        }
+        SigAlg::PS256 => {
+            let kp = PS256.generate_key_pair(2048).map_err(jose)?;
+            (kp.to_pem_private_key(), kp.to_jwk_public_key())
+        }
+        SigAlg::ES256 => {
+            let kp = ES256.generate_key_pair().map_err(jose)?;
+            (kp.to_pem_private_key(), kp.to_jwk_public_key())
+        }
+        SigAlg::EdDSA => {
+            let kp = EdDSA
+                .generate_key_pair(josekit::jwk::alg::ed::EdCurve::Ed25519)
+                .map_err(jose)?;
+            (kp.to_pem_private_key(), kp.to_jwk_public_key())
+        }
+    })
+}
+
+fn load(alg: SigAlg, kid: &str, pem: &[u8], jwk: &Jwk) -> Result<LoadedKey, KeyError> {
+    let (signer, verifier): (Box<dyn JwsSigner>, Box<dyn JwsVerifier>) = match alg {
+        SigAlg::RS256 => (
+            Box::new(RS256.signer_from_pem(pem).map_err(jose)?),
+            Box::new(RS256.verifier_from_jwk(jwk).map_err(jose)?),
+        ),
+        SigAlg::PS256 => (
+            Box::new(PS256.signer_from_pem(pem).map_err(jose)?),
+            Box::new(PS256.verifier_from_jwk(jwk).map_err(jose)?),
+        ),
+        SigAlg::ES256 => (
+            Box::new(ES256.signer_from_pem(pem).map_err(jose)?),
+            Box::new(ES256.verifier_from_jwk(jwk).map_err(jose)?),
+        ),
+        SigAlg::EdDSA => (
+            Box::new(EdDSA.signer_from_pem(pem).map_err(jose)?),
+            Box::new(EdDSA.verifier_from_jwk(jwk).map_err(jose)?),
+        ),
+    };
+    Ok(LoadedKey {
+        kid: kid.to_owned(),
+        alg,
+        signer,
+        verifier,
+    })
+}
+
+impl KeyRing {
+    /// A ring over `db`; call `ensure_initial_keys` then `reload` before use.
+    pub fn new(db: Db, sbox: SecretBox, clock: SharedClock) -> Self {
+        Self {
+            db,
+            sbox,
+            clock,
+            snap: RwLock::new(Arc::new(Snapshot::default())),
+        }
+    }
+
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.snap.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Creates an active key for each algorithm that has none (first start).
+    pub async fn ensure_initial_keys(&self) -> Result<(), KeyError> {
+        for alg in SigAlg::ALL {
+            let row =
+                sqlx::query("SELECT kid FROM signing_keys WHERE alg = $1 AND state = 'active'")
+                    .bind(alg.as_str())
+                    .fetch_optional(self.db.pool())
+                    .await?;
+            if row.is_none() {
+                let kid = self.create_key(alg, "active").await?;
+                tracing::info!(%kid, alg = alg.as_str(), "generated a signing key");
+            }
+        }
+        Ok(())
+    }
+
+    /// Generates a key in `state` and stores it sealed; returns its kid.
+    pub async fn create_key(&self, alg: SigAlg, state: &str) -> Result<String, KeyError> {
+        let (pem, mut jwk) = tokio::task::spawn_blocking(move || generate(alg))
+            .await
+            .map_err(|e| KeyError::Jose(e.to_string()))??;
+        let kid = format!(
+            "{}-{}",
+            alg.as_str().to_ascii_lowercase(),
+            platform::crypto::random_token(9)
+        );
+        jwk.set_key_id(&kid);
+        jwk.set_algorithm(alg.as_str());
+        jwk.set_key_use("sig");
+        let sealed = self.sbox.seal(&pem, kid.as_bytes());
+        let now = self.clock.now();
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, state, private_key, public_jwk, created_at, activated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&kid)
+        .bind(alg.as_str())
+        .bind(state)
+        .bind(sealed)
+        .bind(jwk.to_string())
+        .bind(now)
+        .bind((state == "active").then_some(now))
+        .execute(self.db.pool())
+        .await?;
+        Ok(kid)
+    }
+
+    /// Re-reads the ring if it changed since the last load. Cheap when nothing changed.
+    pub async fn reload(&self) -> Result<(), KeyError> {
+        let rows = sqlx::query(
+            "SELECT kid, alg, state, activated_at FROM signing_keys \
+             WHERE state IN ('next', 'active', 'retired') ORDER BY created_at, kid",
+        )
+        .fetch_all(self.db.pool())
+        .await?;
+        let mut fp = String::new();
+        for r in &rows {
+            let kid: String = r.try_get("kid")?;
+            let state: String = r.try_get("state")?;
+            fp.push_str(&kid);
+            fp.push(':');
+            fp.push_str(&state);
+            fp.push(';');
+        }
+        let current = self.snapshot();
+        if current.fingerprint == fp && !fp.is_empty() {
+            return Ok(());
+        }
+        let rows = sqlx::query(
+            "SELECT kid, alg, state, private_key, public_jwk, activated_at FROM signing_keys \
+             WHERE state IN ('next', 'active', 'retired') ORDER BY created_at, kid",
+        )
+        .fetch_all(self.db.pool())
+        .await?;
+        let mut snap = Snapshot {
+            fingerprint: fp,
+            ..Snapshot::default()
+        };
+        let mut newest_active: HashMap<SigAlg, i64> = HashMap::new();
+        let mut published = Vec::new();
+        for r in &rows {
+            let kid: String = r.try_get("kid")?;
+            let Some(alg) = SigAlg::parse(&r.try_get::<String, _>("alg")?) else {
+                continue;
+            };
+            let state: String = r.try_get("state")?;
+            let sealed: Vec<u8> = r.try_get("private_key")?;
+            let jwk_text: String = r.try_get("public_jwk")?;
+            let activated: Option<i64> = r.try_get("activated_at")?;
+            let pem = self
+                .sbox
+                .open(&sealed, kid.as_bytes())
+                .map_err(|_| KeyError::Sealed)?;
+            let jwk = Jwk::from_bytes(jwk_text.as_bytes()).map_err(jose)?;
+            let key = Arc::new(load(alg, &kid, &pem, &jwk)?);
+            if state == "active" {
+                // Should two nodes ever both activate a key, all pick the same: the newest.
+                let at = activated.unwrap_or(0);
+                if newest_active.get(&alg).is_none_or(|&prev| at >= prev) {
+                    newest_active.insert(alg, at);
+                    snap.active.insert(alg, key.clone());
+                }
+            }
+            snap.by_kid.insert(kid, key);
+            published.push(serde_json::Value::Object(jwk.as_ref().clone()));
+        }
+        snap.jwks = Arc::new(serde_json::json!({ "keys": published }).to_string());
+        if let Ok(mut w) = self.snap.write() {
+            *w = Arc::new(snap);
+        }
+        Ok(())
+    }
+
+    /// Every key that is not yet removed, newest first.
+    pub async fn list(&self) -> Result<Vec<KeyInfo>, KeyError> {
+        let rows = sqlx::query(
+            "SELECT kid, alg, state, created_at, activated_at FROM signing_keys ORDER BY created_at DESC, kid",
+        )
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(KeyInfo {
+                    kid: r.try_get("kid")?,
+                    alg: r.try_get("alg")?,
+                    state: r.try_get("state")?,
+                    created_at: r.try_get("created_at")?,
+                    activated_at: r.try_get("activated_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(KeyError::from)
+    }
+
+    /// The JWKS document (pre-rendered).
+    pub fn jwks(&self) -> Arc<String> {
+        self.snapshot().jwks.clone()
+    }
+
+    /// Signs `claims` as a compact JWS with the active key for `alg`.
+    pub fn sign(&self, alg: SigAlg, typ: &str, claims: &[u8]) -> Result<String, KeyError> {
+        let snap = self.snapshot();
+        let key = snap
+            .active
+            .get(&alg)
+            .ok_or(KeyError::NoActiveKey(alg.as_str()))?;
+        let mut header = JwsHeader::new();
+        header.set_token_type(typ);
+        header.set_key_id(&key.kid);
+        josekit::jws::serialize_compact(claims, &header, key.signer.as_ref()).map_err(jose)
+    }
+
+    /// Verifies a compact JWS signed by a published key of ours; returns the payload and the
+    /// algorithm and `typ` it was signed with. Expiry is the caller's to check.
+    pub fn verify(&self, token: &str) -> Option<(Vec<u8>, SigAlg, Option<String>)> {
+        let snap = self.snapshot();
+        let (payload, header) = josekit::jws::deserialize_compact_with_selector(token, |h| {
+            let key = h.key_id().and_then(|kid| snap.by_kid.get(kid));
+            match key {
+                Some(k) if h.algorithm() == Some(k.alg.as_str()) => Ok(Some(k.verifier.as_ref())),
+                _ => Ok(None),
+            }
+        })
+        .ok()?;
+        let alg = header
+            .key_id()
+            .and_then(|kid| snap.by_kid.get(kid))
+            .map(|k| k.alg)?;
+        Some((payload, alg, header.token_type().map(str::to_owned)))
+    }
+}

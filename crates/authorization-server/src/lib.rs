@@ -1,0 +1,142 @@
+//! The OpenID Connect provider: discovery, JWKS, the authorization endpoint with its login
+//! page and SSO session, the token, userinfo, introspection and revocation endpoints,
+//! RP-initiated logout, the relying-party registry and the signing key ring.
+//!
+//! Built from its parts by the binary (`Provider::new`), then served with `router`.
+
+pub mod clients;
+mod error;
+mod http;
+pub mod keys;
+mod pages;
+mod session;
+mod tokens;
+
+pub mod authorize;
+pub mod discovery;
+pub mod logout;
+pub mod token_endpoint;
+pub mod userinfo;
+
+use credential_store::Accounts;
+use platform::{Audit, Db, EphemeralStore, SharedClock};
+use serde::Deserialize;
+use std::sync::Arc;
+
+pub use clients::{Client, ClientError, ClientStore, NewClient};
+pub use http::router;
+pub use keys::{KeyError, KeyRing, SigAlg};
+
+/// Lifetimes and names the provider needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// The issuer identifier (e.g. `https://login.oneid.on.ca`), no trailing slash.
+    pub issuer: String,
+    /// Access token lifetime, seconds.
+    #[serde(default = "d_access")]
+    pub access_token_ttl: i64,
+    /// ID token lifetime, seconds.
+    #[serde(default = "d_access")]
+    pub id_token_ttl: i64,
+    /// Refresh token lifetime, seconds.
+    #[serde(default = "d_refresh")]
+    pub refresh_token_ttl: i64,
+    /// Authorization code lifetime, seconds.
+    #[serde(default = "d_code")]
+    pub code_ttl: i64,
+    /// SSO session lifetime, seconds.
+    #[serde(default = "d_session")]
+    pub session_ttl: i64,
+    /// How long a login page stays usable, seconds.
+    #[serde(default = "d_login")]
+    pub login_ttl: i64,
+    /// Mark cookies `Secure` (default: when the issuer is https).
+    #[serde(default)]
+    pub secure_cookies: Option<bool>,
+}
+
+fn d_access() -> i64 {
+    600
+}
+fn d_refresh() -> i64 {
+    8 * 3600
+}
+fn d_code() -> i64 {
+    60
+}
+fn d_session() -> i64 {
+    12 * 3600
+}
+fn d_login() -> i64 {
+    1800
+}
+
+impl ProviderConfig {
+    /// Defaults for `issuer`.
+    pub fn new(issuer: &str) -> Self {
+        Self {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            access_token_ttl: d_access(),
+            id_token_ttl: d_access(),
+            refresh_token_ttl: d_refresh(),
+            code_ttl: d_code(),
+            session_ttl: d_session(),
+            login_ttl: d_login(),
+            secure_cookies: None,
+        }
+    }
+
+    /// Whether cookies carry `Secure`.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies
+            .unwrap_or_else(|| self.issuer.starts_with("https://"))
+    }
+}
+
+/// Everything the endpoints share.
+#[derive(Debug)]
+pub struct Provider {
+    /// Configuration.
+    pub cfg: ProviderConfig,
+    /// Time.
+    pub clock: SharedClock,
+    /// Durable storage.
+    pub db: Db,
+    /// Ephemeral storage.
+    pub store: Arc<dyn EphemeralStore>,
+    /// Accounts.
+    pub accounts: Accounts,
+    /// Relying parties.
+    pub clients: ClientStore,
+    /// Signing keys.
+    pub keys: Arc<KeyRing>,
+    /// Audit trail.
+    pub audit: Audit,
+    discovery: String,
+}
+
+impl Provider {
+    /// Wires the provider; the key ring must already be loaded.
+    pub fn new(
+        cfg: ProviderConfig,
+        clock: SharedClock,
+        db: Db,
+        store: Arc<dyn EphemeralStore>,
+        accounts: Accounts,
+        keys: Arc<KeyRing>,
+    ) -> Self {
+        let discovery = discovery::document(&cfg.issuer).to_string();
+        Self {
+            clients: ClientStore::new(db.clone(), clock.clone()),
+            audit: Audit::new(db.clone(), clock.clone()),
+            cfg,
+            clock,
+            db,
+            store,
+            accounts,
+            keys,
+            discovery,
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The pages a person sees, rendered from type-checked askama templates (autoescaped), each
+//! sent with the security headers of `http::page_headers`.
+
+use crate::http::page_headers;
+use askama::Template;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use platform::i18n::Text;
+use platform::Locale;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    lang: &'static str,
+    other_lang: &'static str,
+    t: &'static Text,
+    intro: String,
+    error: Option<&'static str>,
+    request_id: &'a str,
+    csrf: &'a str,
+    login_hint: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    lang: &'static str,
+    t: &'static Text,
+    message: &'a str,
+    reference: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutPage<'a> {
+    lang: &'static str,
+    t: &'static Text,
+    request_id: &'a str,
+    csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+struct LoggedOutPage {
+    lang: &'static str,
+    t: &'static Text,
+}
+
+fn html(body: Result<String, askama::Error>, status: StatusCode) -> Response {
+    let mut r = match body {
+        Ok(b) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            b,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    };
+    page_headers(&mut r);
+    r
+}
+
+/// What the login page shows.
+pub struct LoginView<'a> {
+    /// Language.
+    pub locale: Locale,
+    /// Relying party name.
+    pub client_name: &'a str,
+    /// Error to show, if any.
+    pub error: Option<&'static str>,
+    /// Pending request id.
+    pub request_id: &'a str,
+    /// CSRF token.
+    pub csrf: &'a str,
+    /// Prefilled login ID.
+    pub login_hint: &'a str,
+}
+
+/// The login page.
+pub fn login_page(v: LoginView<'_>, status: StatusCode) -> Response {
+    let t = v.locale.text();
+    html(
+        LoginPage {
+            lang: v.locale.tag(),
+            other_lang: v.locale.other().tag(),
+            t,
+            intro: t.login_intro.replace("{}", v.client_name),
+            error: v.error,
+            request_id: v.request_id,
+            csrf: v.csrf,
+            login_hint: v.login_hint,
+        }
+        .render(),
+        status,
+    )
+}
+
+/// An error page.
+pub fn error_page(
+    locale: Locale,
+    message: &str,
+    reference: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    html(
+        ErrorPage {
+            lang: locale.tag(),
+            t: locale.text(),
+            message,
+            reference,
+        }
+        .render(),
+        status,
+    )
+}
+
+/// The logout confirmation page.
+pub fn logout_page(locale: Locale, request_id: &str, csrf: &str) -> Response {
+    html(
+        LogoutPage {
+            lang: locale.tag(),
+            t: locale.text(),
+            request_id,
+            csrf,
+        }
+        .render(),
+        StatusCode::OK,
+    )
+}
+
+/// The signed-out page.
+pub fn logged_out_page(locale: Locale) -> Response {
+    html(
+        LoggedOutPage {
+            lang: locale.tag(),
+            t: locale.text(),
+        }
+        .render(),
+        StatusCode::OK,
+    )
+}
+
+/// The stylesheet (no inline styles, so the CSP can forbid them).
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../templates/oneid.css"),
+    )
+        .into_response()
+}

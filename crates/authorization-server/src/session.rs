@@ -1,0 +1,106 @@
+//! The SSO session: one per browser, in the ephemeral store under the digest of a random
+//! cookie value, so a leaked store cannot be replayed as cookies. A login always starts a new
+//! session (no fixation); logout deletes it.
+
+use crate::http::{cookie, set_cookie};
+use crate::Provider;
+use axum::http::{HeaderMap, HeaderValue};
+use platform::crypto::{random_token, sha256_b64};
+use platform::ephemeral::{get_json, put_json};
+use platform::EphemeralError;
+use serde::{Deserialize, Serialize};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "oneid_session";
+
+/// What the provider remembers about a signed-in browser.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SsoSession {
+    /// Public session id (`sid` claim); not the cookie.
+    pub sid: String,
+    /// The account.
+    pub account_id: String,
+    /// When the person authenticated, unix seconds.
+    pub auth_time: i64,
+    /// Authentication context class reached.
+    pub acr: String,
+    /// Methods used (RFC 8176).
+    pub amr: Vec<String>,
+    /// Relying parties that received tokens in this session (for logout fan-out).
+    #[serde(default)]
+    pub clients: Vec<String>,
+}
+
+fn key(cookie_value: &str) -> String {
+    format!("sso:{}", sha256_b64(cookie_value.as_bytes()))
+}
+
+/// The browser's live session, with its store key.
+pub async fn current(
+    p: &Provider,
+    headers: &HeaderMap,
+) -> Result<Option<(String, SsoSession)>, EphemeralError> {
+    let Some(c) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    if c.len() > 128 {
+        return Ok(None);
+    }
+    let k = key(&c);
+    Ok(get_json::<SsoSession>(p.store.as_ref(), &k)
+        .await?
+        .map(|s| (k, s)))
+}
+
+/// Starts a session; returns it, its store key and the `Set-Cookie` header.
+pub async fn create(
+    p: &Provider,
+    account_id: &str,
+    acr: String,
+    amr: Vec<String>,
+) -> Result<(String, SsoSession, HeaderValue), EphemeralError> {
+    let value = random_token(32);
+    let s = SsoSession {
+        sid: random_token(16),
+        account_id: account_id.to_owned(),
+        auth_time: p.clock.now(),
+        acr,
+        amr,
+        clients: Vec::new(),
+    };
+    let k = key(&value);
+    put_json(p.store.as_ref(), &k, &s, p.cfg.session_ttl).await?;
+    let cookie = set_cookie(
+        SESSION_COOKIE,
+        &value,
+        p.cfg.session_ttl,
+        p.cfg.cookies_secure(),
+    );
+    Ok((k, s, cookie))
+}
+
+/// Notes that `client_id` received tokens in this session.
+pub async fn add_client(
+    p: &Provider,
+    key: &str,
+    mut s: SsoSession,
+    client_id: &str,
+) -> Result<(), EphemeralError> {
+    if s.clients.iter().any(|c| c == client_id) {
+        return Ok(());
+    }
+    s.clients.push(client_id.to_owned());
+    let remaining = (s.auth_time + p.cfg.session_ttl - p.clock.now()).max(1);
+    put_json(p.store.as_ref(), key, &s, remaining).await
+}
+
+/// Ends a session; returns the `Set-Cookie` header that clears the cookie.
+pub async fn destroy(p: &Provider, key: &str) -> Result<HeaderValue, EphemeralError> {
+    p.store.delete(key).await?;
+    Ok(clear_cookie(p))
+}
+
+/// A `Set-Cookie` that removes the session cookie.
+pub fn clear_cookie(p: &Provider) -> HeaderValue {
+    set_cookie(SESSION_COOKIE, "", 0, p.cfg.cookies_secure())
+}

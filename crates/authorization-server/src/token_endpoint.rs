@@ -1,0 +1,444 @@
+//! The token endpoint: authorization_code (single use; a replay revokes what the first
+//! redemption issued), refresh_token (rotated on every use; reuse of an old one revokes the
+//! whole family), client_credentials (no database write on its path).
+
+use crate::authorize::{code_key, CodeGrant};
+use crate::error::OAuthError;
+use crate::http::{authenticate_client, body_or_error, json_no_store, parse_form, Params};
+use crate::tokens::{access_token, id_token, revoked_key, user_claims, AuthContext, IdTokenInput};
+use crate::{Client, Provider};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use credential_store::AccountStatus;
+use platform::audit::AuditEvent;
+use platform::crypto::{b64url, ct_eq, random_token, sha256, sha256_b64};
+use platform::ephemeral::{put_json, take_json};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use sqlx::Row;
+use std::sync::Arc;
+
+/// What the first redemption of a code issued, so a replay can revoke it.
+#[derive(Debug, Serialize, Deserialize)]
+struct Redeemed {
+    family_id: Option<String>,
+    jti: String,
+    exp: i64,
+}
+
+fn used_key(code: &str) -> String {
+    format!("used:{}", sha256_b64(code.as_bytes()))
+}
+
+/// POST /token
+pub async fn token(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    match handle(&p, &headers, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle(
+    p: &Provider,
+    headers: &HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, OAuthError> {
+    let body = body_or_error(body)?;
+    let params = parse_form(headers, &body).map_err(|e| e.oauth())?;
+    let client = authenticate_client(p, headers, &params).await?;
+    let grant = params
+        .get("grant_type")
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    match grant.as_str() {
+        "authorization_code" | "refresh_token" | "client_credentials" => {}
+        _ => return Err(OAuthError::unsupported_grant_type("unsupported grant_type")),
+    }
+    if !client.allows_grant(grant) {
+        return Err(OAuthError::unauthorized_client(
+            "the client may not use this grant type",
+        ));
+    }
+    match grant.as_str() {
+        "authorization_code" => authorization_code(p, &client, &params).await,
+        "refresh_token" => refresh(p, &client, &params).await,
+        _ => client_credentials(p, &client, &params),
+    }
+}
+
+async fn authorization_code(
+    p: &Provider,
+    client: &Client,
+    params: &Params,
+) -> Result<Response, OAuthError> {
+    let code = params
+        .get("code")
+        .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    let redirect_uri = params
+        .get("redirect_uri")
+        .ok_or_else(|| OAuthError::invalid_request("redirect_uri is required"))?;
+    if code.len() > 256 {
+        return Err(OAuthError::invalid_grant("invalid code"));
+    }
+    let grant: Option<CodeGrant> = take_json(p.store.as_ref(), &code_key(code))
+        .await
+        .map_err(OAuthError::unavailable)?;
+    let Some(grant) = grant else {
+        // Replayed? Revoke what the first redemption issued (RFC 6749 §4.1.2).
+        if let Ok(Some(r)) = take_json::<Redeemed>(p.store.as_ref(), &used_key(code)).await {
+            revoke_redeemed(p, &r).await;
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "token.code_reuse",
+                    client_id: Some(&client.client_id),
+                    detail: Some("tokens from the first redemption revoked"),
+                    ..Default::default()
+                })
+                .await;
+        }
+        return Err(OAuthError::invalid_grant(
+            "the code is invalid, expired or already used",
+        ));
+    };
+    if grant.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant(
+            "the code was issued to another client",
+        ));
+    }
+    if grant.redirect_uri != *redirect_uri {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    match (&grant.code_challenge, params.get("code_verifier")) {
+        (Some(challenge), Some(verifier)) => {
+            let ok_form = (43..=128).contains(&verifier.len())
+                && verifier
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            let computed = b64url(&sha256(verifier.as_bytes()));
+            if !ok_form || !ct_eq(computed.as_bytes(), challenge.as_bytes()) {
+                return Err(OAuthError::invalid_grant("PKCE verification failed"));
+            }
+        }
+        (Some(_), None) => return Err(OAuthError::invalid_grant("code_verifier is required")),
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier given but the authorization request had no code_challenge",
+            ))
+        }
+        (None, None) => {}
+    }
+    let account = p
+        .accounts
+        .find_by_id(&grant.ctx.account_id)
+        .await
+        .map_err(OAuthError::internal)?
+        .filter(|a| a.status == AccountStatus::Active)
+        .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;
+    let scopes: Vec<&str> = grant.scope.split(' ').collect();
+    let (at, at_claims) = access_token(p, &client.client_id, &grant.scope, Some(&grant.ctx))
+        .map_err(OAuthError::internal)?;
+    let extra = requested_claims(&account, &scopes, &grant.id_token_claims);
+    let idt = id_token(
+        p,
+        IdTokenInput {
+            client_id: &client.client_id,
+            alg: client.id_token_alg,
+            ctx: &grant.ctx,
+            nonce: grant.nonce.as_deref(),
+            access_token: Some(&at),
+            extra,
+        },
+    )
+    .map_err(OAuthError::internal)?;
+    let refresh = if client.allows_grant("refresh_token") {
+        let family = random_token(16);
+        Some((
+            new_refresh(p, client, &family, &grant.scope, &grant.ctx).await?,
+            family,
+        ))
+    } else {
+        None
+    };
+    let redeemed = Redeemed {
+        family_id: refresh.as_ref().map(|(_, f)| f.clone()),
+        jti: at_claims.jti.clone(),
+        exp: at_claims.exp,
+    };
+    let _ = put_json(
+        p.store.as_ref(),
+        &used_key(code),
+        &redeemed,
+        p.cfg.access_token_ttl,
+    )
+    .await;
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "token.issued",
+            actor: Some(&client.client_id),
+            subject: Some(&grant.ctx.account_id),
+            client_id: Some(&client.client_id),
+            session_id: Some(&grant.ctx.sid),
+            detail: Some("authorization_code"),
+            ..Default::default()
+        })
+        .await;
+    Ok(token_response(
+        p,
+        &at,
+        &grant.scope,
+        Some(&idt),
+        refresh.map(|(t, _)| t),
+    ))
+}
+
+fn requested_claims(
+    account: &credential_store::Account,
+    scopes: &[&str],
+    asked: &[String],
+) -> Map<String, Value> {
+    if asked.is_empty() {
+        return Map::new();
+    }
+    // Everything the person's scopes would release at userinfo, filtered to what was asked.
+    let all = user_claims(account, &["profile", "email", "phone"]);
+    let _ = scopes;
+    all.into_iter()
+        .filter(|(k, _)| asked.iter().any(|a| a == k) && k != "sub")
+        .collect()
+}
+
+fn token_response(
+    p: &Provider,
+    at: &str,
+    scope: &str,
+    id_token: Option<&str>,
+    refresh: Option<String>,
+) -> Response {
+    let mut body = json!({
+        "access_token": at,
+        "token_type": "Bearer",
+        "expires_in": p.cfg.access_token_ttl,
+        "scope": scope,
+    });
+    if let Some(t) = id_token {
+        body["id_token"] = t.into();
+    }
+    if let Some(r) = refresh {
+        body["refresh_token"] = r.into();
+    }
+    json_no_store(body.to_string())
+}
+
+async fn new_refresh(
+    p: &Provider,
+    client: &Client,
+    family: &str,
+    scope: &str,
+    ctx: &AuthContext,
+) -> Result<String, OAuthError> {
+    let token = random_token(32);
+    let now = p.clock.now();
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, account_id, scope, \
+         session_id, auth_time, acr, amr, created_at, expires_at, revoked) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0)",
+    )
+    .bind(sha256_b64(token.as_bytes()))
+    .bind(family)
+    .bind(&client.client_id)
+    .bind(&ctx.account_id)
+    .bind(scope)
+    .bind(&ctx.sid)
+    .bind(ctx.auth_time)
+    .bind(&ctx.acr)
+    .bind(ctx.amr.join(" "))
+    .bind(now)
+    .bind(now + p.cfg.refresh_token_ttl)
+    .execute(p.db.pool())
+    .await
+    .map_err(OAuthError::unavailable)?;
+    Ok(token)
+}
+
+/// Revokes every refresh token of a family.
+pub async fn revoke_family(p: &Provider, family: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family_id = $1")
+        .bind(family)
+        .execute(p.db.pool())
+        .await
+        .map(|_| ())
+}
+
+async fn revoke_redeemed(p: &Provider, r: &Redeemed) {
+    if let Some(f) = &r.family_id {
+        if let Err(e) = revoke_family(p, f).await {
+            tracing::error!(error = %e, "could not revoke a refresh family");
+        }
+    }
+    let ttl = (r.exp - p.clock.now()).max(1);
+    if let Err(e) = p.store.put(&revoked_key(&r.jti), b"1", ttl).await {
+        tracing::error!(error = %e, "could not revoke an access token");
+    }
+}
+
+async fn refresh(p: &Provider, client: &Client, params: &Params) -> Result<Response, OAuthError> {
+    let presented = params
+        .get("refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    let hash = sha256_b64(presented.as_bytes());
+    let row = sqlx::query(
+        "SELECT family_id, client_id, account_id, scope, session_id, auth_time, acr, amr, \
+         expires_at, used_at, revoked FROM refresh_tokens WHERE token_hash = $1",
+    )
+    .bind(&hash)
+    .fetch_optional(p.db.pool())
+    .await
+    .map_err(OAuthError::unavailable)?
+    .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
+    let get_s = |c: &str| row.try_get::<String, _>(c).map_err(OAuthError::internal);
+    let family = get_s("family_id")?;
+    if get_s("client_id")? != client.client_id {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    let used_at: Option<i64> = row.try_get("used_at").map_err(OAuthError::internal)?;
+    let revoked: i64 = row.try_get("revoked").map_err(OAuthError::internal)?;
+    if used_at.is_some() || revoked != 0 {
+        if used_at.is_some() && revoked == 0 {
+            revoke_family(p, &family)
+                .await
+                .map_err(OAuthError::unavailable)?;
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "token.refresh_reuse",
+                    client_id: Some(&client.client_id),
+                    detail: Some("refresh token family revoked"),
+                    ..Default::default()
+                })
+                .await;
+        }
+        return Err(OAuthError::invalid_grant(
+            "the refresh token is no longer valid",
+        ));
+    }
+    let expires_at: i64 = row.try_get("expires_at").map_err(OAuthError::internal)?;
+    if expires_at <= p.clock.now() {
+        return Err(OAuthError::invalid_grant("the refresh token has expired"));
+    }
+    let original = get_s("scope")?;
+    let scope = match params.get("scope") {
+        Some(s) => {
+            let asked: Vec<&str> = s.split_whitespace().collect();
+            if asked.iter().any(|a| !original.split(' ').any(|o| o == *a)) {
+                return Err(OAuthError::invalid_scope(
+                    "scope exceeds the original grant",
+                ));
+            }
+            asked.join(" ")
+        }
+        None => original.clone(),
+    };
+    let ctx = AuthContext {
+        account_id: get_s("account_id")?,
+        sid: get_s("session_id")?,
+        auth_time: row.try_get("auth_time").map_err(OAuthError::internal)?,
+        acr: get_s("acr")?,
+        amr: get_s("amr")?.split(' ').map(str::to_owned).collect(),
+    };
+    let account = p
+        .accounts
+        .find_by_id(&ctx.account_id)
+        .await
+        .map_err(OAuthError::internal)?
+        .filter(|a| a.status == AccountStatus::Active)
+        .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;
+    // Mark used atomically: of two concurrent uses exactly one proceeds.
+    let marked = sqlx::query(
+        "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND revoked = 0",
+    )
+    .bind(p.clock.now())
+    .bind(&hash)
+    .execute(p.db.pool())
+    .await
+    .map_err(OAuthError::unavailable)?;
+    if marked.rows_affected() != 1 {
+        revoke_family(p, &family)
+            .await
+            .map_err(OAuthError::unavailable)?;
+        return Err(OAuthError::invalid_grant(
+            "the refresh token is no longer valid",
+        ));
+    }
+    let next = new_refresh(p, client, &family, &original, &ctx).await?;
+    let (at, _) =
+        access_token(p, &client.client_id, &scope, Some(&ctx)).map_err(OAuthError::internal)?;
+    let scopes: Vec<&str> = scope.split(' ').collect();
+    let idt = scopes
+        .contains(&"openid")
+        .then(|| {
+            id_token(
+                p,
+                IdTokenInput {
+                    client_id: &client.client_id,
+                    alg: client.id_token_alg,
+                    ctx: &ctx,
+                    nonce: None,
+                    access_token: Some(&at),
+                    extra: Map::new(),
+                },
+            )
+        })
+        .transpose()
+        .map_err(OAuthError::internal)?;
+    let _ = account;
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "token.issued",
+            actor: Some(&client.client_id),
+            subject: Some(&ctx.account_id),
+            client_id: Some(&client.client_id),
+            session_id: Some(&ctx.sid),
+            detail: Some("refresh_token"),
+            ..Default::default()
+        })
+        .await;
+    Ok(token_response(p, &at, &scope, idt.as_deref(), Some(next)))
+}
+
+fn client_credentials(
+    p: &Provider,
+    client: &Client,
+    params: &Params,
+) -> Result<Response, OAuthError> {
+    if client.is_public() {
+        return Err(OAuthError::unauthorized_client(
+            "public clients cannot use client_credentials",
+        ));
+    }
+    let asked: Vec<&str> = params
+        .get("scope")
+        .map(|s| s.split_whitespace().collect())
+        .unwrap_or_default();
+    for s in &asked {
+        if *s == "openid" || *s == "offline_access" || !client.allows_scope(s) {
+            return Err(OAuthError::invalid_scope(format!(
+                "scope {s} is not available to this client with client_credentials"
+            )));
+        }
+    }
+    let scope = asked.join(" ");
+    let (at, _) = access_token(p, &client.client_id, &scope, None).map_err(OAuthError::internal)?;
+    Ok(token_response(p, &at, &scope, None, None))
+}

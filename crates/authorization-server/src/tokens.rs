@@ -1,0 +1,232 @@
+//! Token minting and checking: ID tokens (signed with the client's algorithm), RFC 9068 JWT
+//! access tokens (ES256), and the claims released for each scope.
+
+use crate::keys::{KeyError, SigAlg};
+use crate::Provider;
+use credential_store::Account;
+use platform::crypto::{b64url, random_token};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Algorithm of access tokens.
+pub const ACCESS_TOKEN_ALG: SigAlg = SigAlg::ES256;
+
+/// Who and how, for tokens issued on behalf of a person.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthContext {
+    /// Account id.
+    pub account_id: String,
+    /// Session id.
+    pub sid: String,
+    /// Authentication time.
+    pub auth_time: i64,
+    /// acr.
+    pub acr: String,
+    /// amr.
+    pub amr: Vec<String>,
+}
+
+/// The claims of our access tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// Issuer.
+    pub iss: String,
+    /// Subject: account id, or client id for client_credentials.
+    pub sub: String,
+    /// Audience.
+    pub aud: String,
+    /// Client.
+    pub client_id: String,
+    /// Expiry.
+    pub exp: i64,
+    /// Issued at.
+    pub iat: i64,
+    /// Token id.
+    pub jti: String,
+    /// Space-separated scopes.
+    pub scope: String,
+    /// Present when a person is behind the token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// Session id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// acr.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+}
+
+impl AccessClaims {
+    /// True when a person (not a client acting for itself) is behind the token.
+    pub fn has_person(&self) -> bool {
+        self.sid.is_some()
+    }
+}
+
+/// Mints an access token; returns it with its claims.
+pub fn access_token(
+    p: &Provider,
+    client_id: &str,
+    scope: &str,
+    person: Option<&AuthContext>,
+) -> Result<(String, AccessClaims), KeyError> {
+    let now = p.clock.now();
+    let claims = AccessClaims {
+        iss: p.cfg.issuer.clone(),
+        sub: person.map_or_else(|| client_id.to_owned(), |a| a.account_id.clone()),
+        aud: client_id.to_owned(),
+        client_id: client_id.to_owned(),
+        exp: now + p.cfg.access_token_ttl,
+        iat: now,
+        jti: random_token(16),
+        scope: scope.to_owned(),
+        auth_time: person.map(|a| a.auth_time),
+        sid: person.map(|a| a.sid.clone()),
+        acr: person.map(|a| a.acr.clone()),
+    };
+    let body = serde_json::to_vec(&claims).map_err(|e| KeyError::Jose(e.to_string()))?;
+    let token = p.keys.sign(ACCESS_TOKEN_ALG, "at+jwt", &body)?;
+    Ok((token, claims))
+}
+
+/// Checks an access token's signature, type, issuer and expiry (not revocation).
+pub fn verify_access_token(p: &Provider, token: &str) -> Option<AccessClaims> {
+    if token.len() > 4096 {
+        return None;
+    }
+    let (payload, _, typ) = p.keys.verify(token)?;
+    if typ.as_deref() != Some("at+jwt") {
+        return None;
+    }
+    let c: AccessClaims = serde_json::from_slice(&payload).ok()?;
+    (c.iss == p.cfg.issuer && c.exp > p.clock.now()).then_some(c)
+}
+
+/// Revocation marker key of an access token.
+pub fn revoked_key(jti: &str) -> String {
+    format!("rvk:{jti}")
+}
+
+/// Claims about the person released for `scopes`.
+pub fn user_claims(account: &Account, scopes: &[&str]) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("sub".into(), account.id.clone().into());
+    let has = |s: &str| scopes.contains(&s);
+    if has("profile") {
+        m.insert(
+            "name".into(),
+            format!("{} {}", account.given_name, account.family_name).into(),
+        );
+        m.insert("given_name".into(), account.given_name.clone().into());
+        m.insert("family_name".into(), account.family_name.clone().into());
+        m.insert("preferred_username".into(), account.login_id.clone().into());
+        m.insert("locale".into(), account.locale.clone().into());
+        m.insert("updated_at".into(), account.updated_at.into());
+    }
+    if has("email") {
+        if let Some(e) = &account.email {
+            m.insert("email".into(), e.clone().into());
+            m.insert("email_verified".into(), false.into());
+        }
+    }
+    if has("phone") {
+        if let Some(ph) = &account.phone {
+            m.insert("phone_number".into(), ph.clone().into());
+            m.insert("phone_number_verified".into(), false.into());
+        }
+    }
+    // The login ID is what clinicians and service desks know the account by.
+    m.insert("login_id".into(), account.login_id.clone().into());
+    m
+}
+
+/// What goes into an ID token beyond the protocol claims.
+pub struct IdTokenInput<'a> {
+    /// The relying party.
+    pub client_id: &'a str,
+    /// Its ID token algorithm.
+    pub alg: SigAlg,
+    /// The person and session.
+    pub ctx: &'a AuthContext,
+    /// Nonce from the authorization request.
+    pub nonce: Option<&'a str>,
+    /// The access token issued beside it (for `at_hash`).
+    pub access_token: Option<&'a str>,
+    /// Person claims asked for with the `claims` parameter (`id_token` member).
+    pub extra: Map<String, Value>,
+}
+
+/// Mints an ID token.
+pub fn id_token(p: &Provider, i: IdTokenInput<'_>) -> Result<String, KeyError> {
+    let now = p.clock.now();
+    let mut c = i.extra;
+    c.insert("iss".into(), p.cfg.issuer.clone().into());
+    c.insert("sub".into(), i.ctx.account_id.clone().into());
+    c.insert("aud".into(), i.client_id.into());
+    c.insert("azp".into(), i.client_id.into());
+    c.insert("exp".into(), (now + p.cfg.id_token_ttl).into());
+    c.insert("iat".into(), now.into());
+    c.insert("auth_time".into(), i.ctx.auth_time.into());
+    c.insert("acr".into(), i.ctx.acr.clone().into());
+    c.insert("amr".into(), i.ctx.amr.clone().into());
+    c.insert("sid".into(), i.ctx.sid.clone().into());
+    if let Some(n) = i.nonce {
+        c.insert("nonce".into(), n.into());
+    }
+    if let Some(at) = i.access_token {
+        c.insert(
+            "at_hash".into(),
+            b64url(&i.alg.half_hash(at.as_bytes())).into(),
+        );
+    }
+    let body = serde_json::to_vec(&Value::Object(c)).map_err(|e| KeyError::Jose(e.to_string()))?;
+    p.keys.sign(i.alg, "JWT", &body)
+}
+
+/// Claims of an ID token we issued, read back from an `id_token_hint` (expiry not checked,
+/// as OIDC allows expired hints).
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdTokenHint {
+    /// Subject.
+    pub sub: String,
+    /// Audience (one client).
+    pub aud: Value,
+    /// Session id.
+    pub sid: Option<String>,
+}
+
+impl IdTokenHint {
+    /// The first audience.
+    pub fn client_id(&self) -> Option<&str> {
+        match &self.aud {
+            Value::String(s) => Some(s),
+            Value::Array(a) => a.first().and_then(Value::as_str),
+            _ => None,
+        }
+    }
+}
+
+/// Verifies an ID token we issued (signature and issuer).
+pub fn verify_id_token_hint(p: &Provider, token: &str) -> Option<IdTokenHint> {
+    if token.len() > 8192 {
+        return None;
+    }
+    let (payload, _, typ) = p.keys.verify(token)?;
+    if typ.as_deref() == Some("at+jwt") {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(&payload).ok()?;
+    if v.get("iss").and_then(Value::as_str) != Some(p.cfg.issuer.as_str()) {
+        return None;
+    }
+    serde_json::from_value(v).ok()
+}
+
+/// The `acr` for an account's level, with `:mfa` when stepped up.
+pub fn acr_for(level: i64, mfa: bool) -> String {
+    format!(
+        "urn:oneid:loa:{}{}",
+        level.clamp(1, 3),
+        if mfa { ":mfa" } else { "" }
+    )
+}

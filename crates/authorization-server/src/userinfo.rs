@@ -1,0 +1,219 @@
+//! Bearer-token endpoints: userinfo (GET, POST with header, POST with body), introspection
+//! (RFC 7662) and revocation (RFC 7009).
+
+use crate::error::OAuthError;
+use crate::http::{authenticate_client, body_or_error, json_no_store, parse_form, Params};
+use crate::token_endpoint::revoke_family;
+use crate::tokens::{revoked_key, user_claims, verify_access_token, AccessClaims};
+use crate::Provider;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use credential_store::AccountStatus;
+use platform::crypto::sha256_b64;
+use serde_json::json;
+use sqlx::Row;
+use std::sync::Arc;
+
+type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// A live (signed, unexpired, unrevoked) access token.
+async fn live_token(p: &Provider, token: &str) -> Result<Option<AccessClaims>, OAuthError> {
+    let Some(c) = verify_access_token(p, token) else {
+        return Ok(None);
+    };
+    let revoked = p
+        .store
+        .get(&revoked_key(&c.jti))
+        .await
+        .map_err(OAuthError::unavailable)?
+        .is_some();
+    Ok((!revoked).then_some(c))
+}
+
+/// GET /userinfo
+pub async fn get(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
+    let token = bearer(&headers).map(str::to_owned);
+    respond(userinfo(&p, token).await)
+}
+
+/// POST /userinfo (token in the Authorization header or, form-encoded, in the body)
+pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Body) -> Response {
+    let token = match bearer(&headers) {
+        Some(t) => Some(t.to_owned()),
+        None => match body_or_error(body)
+            .and_then(|b| parse_form(&headers, &b).map_err(|e| e.oauth()))
+        {
+            Ok(params) => params.get("access_token").cloned(),
+            Err(e) => return e.into_response(),
+        },
+    };
+    respond(userinfo(&p, token).await)
+}
+
+fn respond(r: Result<Response, OAuthError>) -> Response {
+    r.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn userinfo(p: &Provider, token: Option<String>) -> Result<Response, OAuthError> {
+    let Some(token) = token else {
+        let mut r = StatusCode::UNAUTHORIZED.into_response();
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer realm=\"oneid\""),
+        );
+        return Ok(r);
+    };
+    let c = live_token(p, &token).await?.ok_or_else(|| {
+        OAuthError::invalid_token("the access token is invalid, expired or revoked")
+    })?;
+    let scopes: Vec<&str> = c.scope.split(' ').collect();
+    if !c.has_person() || !scopes.contains(&"openid") {
+        return Err(OAuthError::invalid_token(
+            "the access token does not grant access to userinfo",
+        ));
+    }
+    let account = p
+        .accounts
+        .find_by_id(&c.sub)
+        .await
+        .map_err(OAuthError::internal)?
+        .filter(|a| a.status == AccountStatus::Active)
+        .ok_or_else(|| OAuthError::invalid_token("the account is no longer active"))?;
+    let claims = user_claims(&account, &scopes);
+    Ok(json_no_store(serde_json::Value::Object(claims).to_string()))
+}
+
+async fn client_params(
+    p: &Provider,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(crate::Client, Params), OAuthError> {
+    let body = body_or_error(body)?;
+    let params = parse_form(headers, &body).map_err(|e| e.oauth())?;
+    let client = authenticate_client(p, headers, &params).await?;
+    Ok((client, params))
+}
+
+/// POST /introspect (RFC 7662); confidential clients only.
+pub async fn introspect(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    respond(do_introspect(&p, &headers, body).await)
+}
+
+async fn do_introspect(
+    p: &Provider,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, OAuthError> {
+    let (client, params) = client_params(p, headers, body).await?;
+    if client.is_public() {
+        return Err(OAuthError::invalid_client(false));
+    }
+    let token = params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let inactive = || json_no_store(json!({ "active": false }).to_string());
+    if params.get("token_type_hint").map(String::as_str) != Some("refresh_token") {
+        if let Some(c) = live_token(p, token).await? {
+            let mut body = json!({
+                "active": true,
+                "iss": c.iss,
+                "sub": c.sub,
+                "aud": c.aud,
+                "client_id": c.client_id,
+                "exp": c.exp,
+                "iat": c.iat,
+                "jti": c.jti,
+                "scope": c.scope,
+                "token_type": "Bearer",
+            });
+            if let Some(a) = c.auth_time {
+                body["auth_time"] = a.into();
+            }
+            if let Some(a) = c.acr {
+                body["acr"] = a.into();
+            }
+            if let Some(s) = c.sid {
+                body["sid"] = s.into();
+            }
+            return Ok(json_no_store(body.to_string()));
+        }
+    }
+    let row = sqlx::query(
+        "SELECT client_id, account_id, scope, expires_at, used_at, revoked, created_at \
+         FROM refresh_tokens WHERE token_hash = $1",
+    )
+    .bind(sha256_b64(token.as_bytes()))
+    .fetch_optional(p.db.pool())
+    .await
+    .map_err(OAuthError::unavailable)?;
+    let Some(row) = row else {
+        return Ok(inactive());
+    };
+    let exp: i64 = row.try_get("expires_at").map_err(OAuthError::internal)?;
+    let used: Option<i64> = row.try_get("used_at").map_err(OAuthError::internal)?;
+    let revoked: i64 = row.try_get("revoked").map_err(OAuthError::internal)?;
+    if used.is_some() || revoked != 0 || exp <= p.clock.now() {
+        return Ok(inactive());
+    }
+    let body = json!({
+        "active": true,
+        "iss": p.cfg.issuer,
+        "client_id": row.try_get::<String, _>("client_id").map_err(OAuthError::internal)?,
+        "sub": row.try_get::<String, _>("account_id").map_err(OAuthError::internal)?,
+        "scope": row.try_get::<String, _>("scope").map_err(OAuthError::internal)?,
+        "exp": exp,
+        "iat": row.try_get::<i64, _>("created_at").map_err(OAuthError::internal)?,
+        "token_type": "refresh_token",
+    });
+    Ok(json_no_store(body.to_string()))
+}
+
+/// POST /revoke (RFC 7009): answers 200 whether or not the token was known.
+pub async fn revoke(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Body) -> Response {
+    respond(do_revoke(&p, &headers, body).await)
+}
+
+async fn do_revoke(p: &Provider, headers: &HeaderMap, body: Body) -> Result<Response, OAuthError> {
+    let (client, params) = client_params(p, headers, body).await?;
+    let token = params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    if let Some(c) = verify_access_token(p, token) {
+        if c.client_id == client.client_id {
+            let ttl = (c.exp - p.clock.now()).max(1);
+            p.store
+                .put(&revoked_key(&c.jti), b"1", ttl)
+                .await
+                .map_err(OAuthError::unavailable)?;
+        }
+    } else {
+        let row =
+            sqlx::query("SELECT family_id, client_id FROM refresh_tokens WHERE token_hash = $1")
+                .bind(sha256_b64(token.as_bytes()))
+                .fetch_optional(p.db.pool())
+                .await
+                .map_err(OAuthError::unavailable)?;
+        if let Some(row) = row {
+            let owner: String = row.try_get("client_id").map_err(OAuthError::internal)?;
+            if owner == client.client_id {
+                let family: String = row.try_get("family_id").map_err(OAuthError::internal)?;
+                revoke_family(p, &family)
+                    .await
+                    .map_err(OAuthError::unavailable)?;
+            }
+        }
+    }
+    Ok(json_no_store("{}".into()))
+}

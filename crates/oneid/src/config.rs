@@ -1,0 +1,207 @@
+//! Configuration: the embedded `config/default.toml`, an optional overlay file, then
+//! `ONEID__SECTION__KEY` environment variables; unknown keys are refused with their name.
+
+use credential_store::PasswordParams;
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+const DEFAULT: &str = include_str!("../../../config/default.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Issuer; empty means `http://<listen address>`.
+    pub issuer: String,
+    /// Directory of the embedded SQLite database.
+    pub data_dir: PathBuf,
+    /// HTTP listener.
+    pub http: HttpConfig,
+    /// Durable database.
+    pub database: DatabaseConfig,
+    /// Ephemeral store.
+    pub ephemeral: EphemeralConfig,
+    /// Key-encryption key and key ring polling.
+    pub keys: KeysConfig,
+    /// Token and session lifetimes.
+    pub tokens: TokensConfig,
+    /// argon2id cost.
+    pub password: PasswordParams,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Listen address, e.g. `127.0.0.1:8080` (port 0 picks a free port).
+    pub addr: String,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://...` or `postgres://...`; empty for the embedded SQLite file.
+    pub url: String,
+    /// File holding the URL.
+    pub url_file: String,
+    /// Pool size.
+    pub max_connections: u32,
+}
+
+/// `[ephemeral]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EphemeralConfig {
+    /// `redis://...`; empty for in-process.
+    pub url: String,
+    /// Redis key prefix.
+    pub prefix: String,
+}
+
+/// `[keys]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysConfig {
+    /// Path of the key-encryption key file.
+    pub kek_file: PathBuf,
+    /// The key-encryption key itself, base64.
+    pub kek: String,
+    /// Key ring poll interval, seconds.
+    pub poll_secs: u64,
+}
+
+/// `[tokens]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokensConfig {
+    /// Seconds.
+    pub access_token_ttl: i64,
+    /// Seconds.
+    pub id_token_ttl: i64,
+    /// Seconds.
+    pub refresh_token_ttl: i64,
+    /// Seconds.
+    pub code_ttl: i64,
+    /// Seconds.
+    pub session_ttl: i64,
+    /// Seconds.
+    pub login_ttl: i64,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// tracing filter.
+    pub level: String,
+}
+
+/// A configuration problem, naming the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Loads the defaults, then `overlay` (if any), then the environment.
+    pub fn load(overlay: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut f = Figment::from(Toml::string(DEFAULT));
+        if let Some(p) = overlay {
+            if !p.exists() {
+                return Err(ConfigError(format!("file {} not found", p.display())));
+            }
+            f = f.merge(Toml::file(p));
+        }
+        f = f.merge(Env::prefixed("ONEID__").split("__"));
+        let c: Config = f.extract().map_err(|e| ConfigError(e.to_string()))?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// The embedded defaults only (tests start from these).
+    pub fn defaults() -> Result<Self, ConfigError> {
+        Figment::from(Toml::string(DEFAULT))
+            .extract()
+            .map_err(|e| ConfigError(e.to_string()))
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !self.issuer.is_empty() {
+            let u = url::Url::parse(&self.issuer)
+                .map_err(|_| ConfigError("issuer: not an absolute URL".into()))?;
+            if u.query().is_some() || u.fragment().is_some() {
+                return Err(ConfigError(
+                    "issuer: must not have a query or fragment".into(),
+                ));
+            }
+            if u.scheme() != "https"
+                && !matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
+            {
+                return Err(ConfigError(
+                    "issuer: must be https (plain http only on loopback)".into(),
+                ));
+            }
+        }
+        if self.http.addr.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError(format!(
+                "http.addr: {:?} is not host:port",
+                self.http.addr
+            )));
+        }
+        for (k, v) in [
+            ("tokens.access_token_ttl", self.tokens.access_token_ttl),
+            ("tokens.id_token_ttl", self.tokens.id_token_ttl),
+            ("tokens.refresh_token_ttl", self.tokens.refresh_token_ttl),
+            ("tokens.code_ttl", self.tokens.code_ttl),
+            ("tokens.session_ttl", self.tokens.session_ttl),
+            ("tokens.login_ttl", self.tokens.login_ttl),
+        ] {
+            if v <= 0 {
+                return Err(ConfigError(format!("{k}: must be positive")));
+            }
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(ConfigError(
+                "log.format: must be \"text\" or \"json\"".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The database URL to use.
+    pub fn database_url(&self) -> Result<String, ConfigError> {
+        if !self.database.url.is_empty() {
+            return Ok(self.database.url.clone());
+        }
+        if !self.database.url_file.is_empty() {
+            return std::fs::read_to_string(&self.database.url_file)
+                .map(|s| s.trim().to_owned())
+                .map_err(|e| ConfigError(format!("database.url_file: {e}")));
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|e| ConfigError(format!("data_dir {}: {e}", self.data_dir.display())))?;
+        Ok(format!(
+            "sqlite://{}?mode=rwc",
+            self.data_dir.join("oneid.db").display()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_are_valid() {
+        let c = Config::defaults().unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.http.addr, "127.0.0.1:8080");
+        assert_eq!(c.password.memory_kib, 19456);
+    }
+}

@@ -1,0 +1,189 @@
+//! The oneid binary's library half: configuration and wiring (`build` -> `App` ->
+//! `run_until_stopped`), shared by `main` and the end-to-end tests. No business logic.
+
+pub mod config;
+pub mod demo;
+
+use authorization_server::{KeyRing, Provider, ProviderConfig};
+use credential_store::{Accounts, PasswordHasher};
+use platform::{Db, EphemeralStore, MemoryStore, RedisStore, SecretBox, SharedClock, SystemClock};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+
+/// Start-up failures, each naming what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Db(#[from] platform::DbError),
+    /// The ephemeral store could not be reached.
+    #[error("ephemeral store: {0}")]
+    Ephemeral(#[from] platform::EphemeralError),
+    /// Key material problems.
+    #[error("keys: {0}")]
+    Keys(String),
+    /// The listener could not bind.
+    #[error("cannot listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+}
+
+/// Parts a caller may supply instead of building them from configuration (tests share a
+/// clock or an in-process store between two nodes this way).
+#[derive(Default)]
+pub struct Parts {
+    /// Clock to use.
+    pub clock: Option<SharedClock>,
+    /// Ephemeral store to use.
+    pub store: Option<Arc<dyn EphemeralStore>>,
+}
+
+/// The storage and services every command needs, without the HTTP listener.
+pub struct Core {
+    /// Provider state.
+    pub provider: Arc<Provider>,
+}
+
+/// Opens storage, runs migrations, loads the key ring: everything but the listener.
+pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, StartError> {
+    let clock = parts.clock.unwrap_or_else(|| Arc::new(SystemClock));
+    let db = Db::connect(&cfg.database_url()?, cfg.database.max_connections).await?;
+    db.migrate().await?;
+    let store: Arc<dyn EphemeralStore> = match parts.store {
+        Some(s) => s,
+        None if cfg.ephemeral.url.is_empty() => Arc::new(MemoryStore::new(clock.clone())),
+        None => Arc::new(
+            RedisStore::connect(&cfg.ephemeral.url, &cfg.ephemeral.prefix, clock.clone()).await?,
+        ),
+    };
+    let sbox = if cfg.keys.kek.is_empty() {
+        SecretBox::load_or_create(&cfg.keys.kek_file)
+    } else {
+        SecretBox::from_base64(&cfg.keys.kek)
+    }
+    .map_err(|e| StartError::Keys(e.to_string()))?;
+    let keys = Arc::new(KeyRing::new(db.clone(), sbox, clock.clone()));
+    keys.ensure_initial_keys()
+        .await
+        .map_err(|e| StartError::Keys(e.to_string()))?;
+    keys.reload()
+        .await
+        .map_err(|e| StartError::Keys(e.to_string()))?;
+    let hasher = PasswordHasher::new(cfg.password)
+        .map_err(|e| StartError::Config(config::ConfigError(format!("password: {e}"))))?;
+    let accounts = Accounts::new(db.clone(), clock.clone(), hasher);
+    let t = &cfg.tokens;
+    let pcfg = ProviderConfig {
+        issuer: issuer.trim_end_matches('/').to_owned(),
+        access_token_ttl: t.access_token_ttl,
+        id_token_ttl: t.id_token_ttl,
+        refresh_token_ttl: t.refresh_token_ttl,
+        code_ttl: t.code_ttl,
+        session_ttl: t.session_ttl,
+        login_ttl: t.login_ttl,
+        secure_cookies: None,
+    };
+    let provider = Arc::new(Provider::new(pcfg, clock, db, store, accounts, keys));
+    Ok(Core { provider })
+}
+
+/// A built server, bound and ready to run.
+pub struct App {
+    listener: TcpListener,
+    provider: Arc<Provider>,
+    poll_secs: u64,
+}
+
+/// Binds the listener and builds everything.
+pub async fn build(cfg: &Config, parts: Parts) -> Result<App, StartError> {
+    let listener = TcpListener::bind(&cfg.http.addr)
+        .await
+        .map_err(|e| StartError::Bind(cfg.http.addr.clone(), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Bind(cfg.http.addr.clone(), e))?;
+    let issuer = if cfg.issuer.is_empty() {
+        format!("http://{addr}")
+    } else {
+        cfg.issuer.clone()
+    };
+    let core = core(cfg, &issuer, parts).await?;
+    Ok(App {
+        listener,
+        provider: core.provider,
+        poll_secs: cfg.keys.poll_secs.max(1),
+    })
+}
+
+impl App {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The provider (for seeding and inspection).
+    pub fn provider(&self) -> Arc<Provider> {
+        self.provider.clone()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let keys = self.provider.keys.clone();
+        let every = std::time::Duration::from_secs(self.poll_secs);
+        // Every node re-reads the ring so a rotation reaches all of them within seconds.
+        let poller = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = keys.reload().await {
+                    tracing::warn!(error = %e, "key ring reload failed");
+                }
+            }
+        });
+        let router = authorization_server::router(self.provider.clone());
+        let r = axum::serve(self.listener, router)
+            .with_graceful_shutdown(stop)
+            .await;
+        poller.abort();
+        self.provider.db.close().await;
+        r
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}

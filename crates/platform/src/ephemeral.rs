@@ -1,0 +1,342 @@
+//! The ephemeral store: short-lived items with expiry (SSO sessions, authorization codes,
+//! pending logins, replay caches). In-process for the embedded default, Redis for several
+//! nodes. Single-use items are taken atomically (`GETDEL` on Redis, one lock in-process), so
+//! two nodes can never redeem one code twice.
+//!
+//! Every value carries its expiry time from the injected clock, checked on read, so tests can
+//! move time on both implementations; Redis's own TTL only reclaims memory.
+
+use crate::clock::SharedClock;
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Ephemeral store errors.
+#[derive(Debug, thiserror::Error)]
+pub enum EphemeralError {
+    /// The backing service (Redis) failed or is unreachable.
+    #[error("ephemeral store unavailable: {0}")]
+    Unavailable(String),
+    /// A stored value could not be decoded.
+    #[error("ephemeral value corrupt")]
+    Corrupt,
+}
+
+/// Short-lived key/value storage with expiry.
+#[async_trait]
+pub trait EphemeralStore: Send + Sync + std::fmt::Debug {
+    /// Stores `value` under `key` for `ttl_secs`.
+    async fn put(&self, key: &str, value: &[u8], ttl_secs: i64) -> Result<(), EphemeralError>;
+    /// Stores only if no live value is there; true when stored.
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl_secs: i64,
+    ) -> Result<bool, EphemeralError>;
+    /// Reads a live value.
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError>;
+    /// Reads and removes a live value atomically; at most one caller gets it.
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError>;
+    /// Removes a value.
+    async fn delete(&self, key: &str) -> Result<(), EphemeralError>;
+    /// Checks the store answers (readiness).
+    async fn ping(&self) -> Result<(), EphemeralError>;
+}
+
+fn seal(expires_at: i64, value: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(8 + value.len());
+    v.extend_from_slice(&expires_at.to_be_bytes());
+    v.extend_from_slice(value);
+    v
+}
+
+fn open(now: i64, raw: Vec<u8>) -> Result<Option<Vec<u8>>, EphemeralError> {
+    if raw.len() < 8 {
+        return Err(EphemeralError::Corrupt);
+    }
+    let mut exp = [0u8; 8];
+    exp.copy_from_slice(&raw[..8]);
+    if i64::from_be_bytes(exp) <= now {
+        return Ok(None);
+    }
+    Ok(Some(raw[8..].to_vec()))
+}
+
+/// Stores a value as JSON.
+pub async fn put_json<T: Serialize + Sync>(
+    store: &dyn EphemeralStore,
+    key: &str,
+    value: &T,
+    ttl_secs: i64,
+) -> Result<(), EphemeralError> {
+    let bytes = serde_json::to_vec(value).map_err(|_| EphemeralError::Corrupt)?;
+    store.put(key, &bytes, ttl_secs).await
+}
+
+/// Reads a JSON value.
+pub async fn get_json<T: DeserializeOwned>(
+    store: &dyn EphemeralStore,
+    key: &str,
+) -> Result<Option<T>, EphemeralError> {
+    match store.get(key).await? {
+        Some(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|_| EphemeralError::Corrupt),
+        None => Ok(None),
+    }
+}
+
+/// Takes (reads and removes) a JSON value atomically.
+pub async fn take_json<T: DeserializeOwned>(
+    store: &dyn EphemeralStore,
+    key: &str,
+) -> Result<Option<T>, EphemeralError> {
+    match store.take(key).await? {
+        Some(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|_| EphemeralError::Corrupt),
+        None => Ok(None),
+    }
+}
+
+/// In-process store for a single node.
+#[derive(Debug)]
+pub struct MemoryStore {
+    clock: SharedClock,
+    map: Mutex<HashMap<String, Vec<u8>>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new(clock: SharedClock) -> Self {
+        Self {
+            clock,
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<u8>>> {
+        // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Drops expired entries; called now and then so memory does not grow without bound.
+    fn sweep(&self, map: &mut HashMap<String, Vec<u8>>) {
+        let now = self.clock.now();
+        if map.len() > 4096 && map.len().is_power_of_two() {
+            map.retain(|_, v| open(now, v.clone()).ok().flatten().is_some());
+        }
+    }
+}
+
+#[async_trait]
+impl EphemeralStore for MemoryStore {
+    async fn put(&self, key: &str, value: &[u8], ttl_secs: i64) -> Result<(), EphemeralError> {
+        let exp = self.clock.now() + ttl_secs;
+        let mut map = self.lock();
+        map.insert(key.to_owned(), seal(exp, value));
+        self.sweep(&mut map);
+        Ok(())
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl_secs: i64,
+    ) -> Result<bool, EphemeralError> {
+        let now = self.clock.now();
+        let mut map = self.lock();
+        if let Some(v) = map.get(key) {
+            if open(now, v.clone())?.is_some() {
+                return Ok(false);
+            }
+        }
+        map.insert(key.to_owned(), seal(now + ttl_secs, value));
+        Ok(true)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
+        let raw = self.lock().get(key).cloned();
+        match raw {
+            Some(v) => open(self.clock.now(), v),
+            None => Ok(None),
+        }
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
+        let raw = self.lock().remove(key);
+        match raw {
+            Some(v) => open(self.clock.now(), v),
+            None => Ok(None),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), EphemeralError> {
+        self.lock().remove(key);
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), EphemeralError> {
+        Ok(())
+    }
+}
+
+/// Redis-backed store shared by every node.
+pub struct RedisStore {
+    clock: SharedClock,
+    conn: redis::aio::ConnectionManager,
+    prefix: String,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+fn unavailable(e: redis::RedisError) -> EphemeralError {
+    EphemeralError::Unavailable(e.to_string())
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://host:port/db`); every key is prefixed with `prefix`.
+    pub async fn connect(
+        url: &str,
+        prefix: &str,
+        clock: SharedClock,
+    ) -> Result<Self, EphemeralError> {
+        let client = redis::Client::open(url).map_err(unavailable)?;
+        let conn = redis::aio::ConnectionManager::new(client)
+            .await
+            .map_err(unavailable)?;
+        Ok(Self {
+            clock,
+            conn,
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key)
+    }
+}
+
+#[async_trait]
+impl EphemeralStore for RedisStore {
+    async fn put(&self, key: &str, value: &[u8], ttl_secs: i64) -> Result<(), EphemeralError> {
+        let exp = self.clock.now() + ttl_secs;
+        let mut c = self.conn.clone();
+        redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(seal(exp, value))
+            .arg("EX")
+            .arg(ttl_secs.max(1))
+            .query_async::<()>(&mut c)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl_secs: i64,
+    ) -> Result<bool, EphemeralError> {
+        let exp = self.clock.now() + ttl_secs;
+        let mut c = self.conn.clone();
+        let r: Option<String> = redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(seal(exp, value))
+            .arg("NX")
+            .arg("EX")
+            .arg(ttl_secs.max(1))
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(r.is_some())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
+        let mut c = self.conn.clone();
+        let r: Option<Vec<u8>> = redis::cmd("GET")
+            .arg(self.key(key))
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        match r {
+            Some(v) => open(self.clock.now(), v),
+            None => Ok(None),
+        }
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
+        let mut c = self.conn.clone();
+        let r: Option<Vec<u8>> = redis::cmd("GETDEL")
+            .arg(self.key(key))
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        match r {
+            Some(v) => open(self.clock.now(), v),
+            None => Ok(None),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), EphemeralError> {
+        let mut c = self.conn.clone();
+        redis::cmd("DEL")
+            .arg(self.key(key))
+            .query_async::<()>(&mut c)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn ping(&self) -> Result<(), EphemeralError> {
+        let mut c = self.conn.clone();
+        redis::cmd("PING")
+            .query_async::<()>(&mut c)
+            .await
+            .map_err(unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn memory_store_expires_by_the_injected_clock() {
+        let clock = Arc::new(ManualClock::new());
+        let s = MemoryStore::new(clock.clone());
+        s.put("k", b"v", 10).await.unwrap();
+        assert_eq!(s.get("k").await.unwrap().as_deref(), Some(&b"v"[..]));
+        clock.advance(10);
+        assert_eq!(s.get("k").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn take_is_single_use() {
+        let s = MemoryStore::new(Arc::new(ManualClock::new()));
+        s.put("code", b"x", 60).await.unwrap();
+        assert!(s.take("code").await.unwrap().is_some());
+        assert!(s.take("code").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn put_if_absent_refuses_a_live_value_but_not_an_expired_one() {
+        let clock = Arc::new(ManualClock::new());
+        let s = MemoryStore::new(clock.clone());
+        assert!(s.put_if_absent("j", b"1", 5).await.unwrap());
+        assert!(!s.put_if_absent("j", b"2", 5).await.unwrap());
+        clock.advance(6);
+        assert!(s.put_if_absent("j", b"3", 5).await.unwrap());
+    }
+}

@@ -1,0 +1,224 @@
+//! English and French: choosing the reader's language (`ui_locales`, then `Accept-Language`)
+//! and the text of every page.
+
+use serde::{Deserialize, Serialize};
+
+/// A language the product speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    /// English.
+    #[default]
+    En,
+    /// French.
+    Fr,
+}
+
+impl Locale {
+    /// BCP 47 tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Fr => "fr",
+        }
+    }
+
+    /// Parses one language tag (`fr`, `fr-CA`, `en_US`...).
+    pub fn parse(tag: &str) -> Option<Self> {
+        let primary = tag
+            .trim()
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Locale::En),
+            "fr" => Some(Locale::Fr),
+            _ => None,
+        }
+    }
+
+    /// The first supported language of a space-separated `ui_locales` list, else the best of
+    /// an `Accept-Language` header (by q-value), else English.
+    pub fn negotiate(ui_locales: Option<&str>, accept_language: Option<&str>) -> Self {
+        if let Some(l) = ui_locales.and_then(|s| s.split_whitespace().find_map(Self::parse)) {
+            return l;
+        }
+        if let Some(h) = accept_language {
+            let mut best: Option<(f32, Locale)> = None;
+            for part in h.split(',') {
+                let mut it = part.split(';');
+                let tag = it.next().unwrap_or("");
+                let q = it
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                if let Some(l) = Self::parse(tag) {
+                    if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                        best = Some((q, l));
+                    }
+                }
+            }
+            if let Some((_, l)) = best {
+                return l;
+            }
+        }
+        Locale::En
+    }
+
+    /// The other language (for the language switch link).
+    pub fn other(self) -> Self {
+        match self {
+            Locale::En => Locale::Fr,
+            Locale::Fr => Locale::En,
+        }
+    }
+
+    /// Every string a person reads, in this language.
+    pub fn text(self) -> &'static Text {
+        match self {
+            Locale::En => &EN,
+            Locale::Fr => &FR,
+        }
+    }
+}
+
+/// Every string of the pages, one field per message, so a missing translation cannot compile.
+#[derive(Debug)]
+pub struct Text {
+    /// Product name.
+    pub product: &'static str,
+    /// Name of the language link to the other language.
+    pub other_language: &'static str,
+    /// Login page title.
+    pub login_title: &'static str,
+    /// Login page intro; `{}` is the relying party's name.
+    pub login_intro: &'static str,
+    /// Label.
+    pub login_id: &'static str,
+    /// Hint under the login ID field.
+    pub login_id_hint: &'static str,
+    /// Label.
+    pub password: &'static str,
+    /// Button.
+    pub sign_in: &'static str,
+    /// Wrong login ID or password (same text for both).
+    pub invalid_credentials: &'static str,
+    /// Account not usable (locked, suspended...).
+    pub account_unavailable: &'static str,
+    /// Login form left empty.
+    pub missing_fields: &'static str,
+    /// The login took too long or the form was reused.
+    pub login_expired: &'static str,
+    /// Error summary heading.
+    pub error_heading: &'static str,
+    /// Generic error page title.
+    pub error_title: &'static str,
+    /// Error: the application's sign-in request is not valid.
+    pub bad_request: &'static str,
+    /// Error: unknown application.
+    pub unknown_client: &'static str,
+    /// Error: redirect URI not registered.
+    pub bad_redirect_uri: &'static str,
+    /// Error: the form's anti-forgery check failed.
+    pub csrf_failed: &'static str,
+    /// Error: something went wrong on our side.
+    pub internal_error: &'static str,
+    /// Error page: what to do next.
+    pub error_next: &'static str,
+    /// Logout confirmation title.
+    pub logout_title: &'static str,
+    /// Logout confirmation question.
+    pub logout_question: &'static str,
+    /// Button.
+    pub logout_button: &'static str,
+    /// Logged-out page title.
+    pub logged_out_title: &'static str,
+    /// Logged-out page text.
+    pub logged_out_text: &'static str,
+    /// Error: the logout request is not valid.
+    pub bad_logout: &'static str,
+    /// Error correlation label.
+    pub reference: &'static str,
+}
+
+static EN: Text = Text {
+    product: "ONE ID",
+    other_language: "Français",
+    login_title: "Sign in",
+    login_intro: "Sign in to continue to {}.",
+    login_id: "Login ID",
+    login_id_hint: "For example Firstname.Lastname@ONEID.ON.CA",
+    password: "Password",
+    sign_in: "Sign in",
+    invalid_credentials: "The login ID or password is incorrect.",
+    account_unavailable: "This account cannot sign in. Contact the service desk.",
+    missing_fields: "Enter your login ID and password.",
+    login_expired: "This sign-in page has expired. Go back to the application and try again.",
+    error_heading: "There is a problem",
+    error_title: "Sign-in problem",
+    bad_request: "The application sent a sign-in request that is not valid.",
+    unknown_client: "The application asking you to sign in is not registered with ONE ID.",
+    bad_redirect_uri: "The application asked to send you to an address that is not registered for it.",
+    csrf_failed: "The form could not be verified. Reload the page and try again.",
+    internal_error: "Something went wrong on our side. Please try again in a moment.",
+    error_next: "Close this page and start again from the application.",
+    logout_title: "Sign out",
+    logout_question: "Do you want to sign out of ONE ID? You will be signed out of every clinical application that uses it.",
+    logout_button: "Sign out",
+    logged_out_title: "You are signed out",
+    logged_out_text: "You have signed out of ONE ID. You can close this window.",
+    bad_logout: "The application sent a sign-out request that is not valid.",
+    reference: "Reference",
+};
+
+static FR: Text = Text {
+    product: "ONE ID",
+    other_language: "English",
+    login_title: "Ouverture de session",
+    login_intro: "Ouvrez une session pour continuer vers {}.",
+    login_id: "Code d’utilisateur",
+    login_id_hint: "Par exemple Prenom.Nom@ONEID.ON.CA",
+    password: "Mot de passe",
+    sign_in: "Ouvrir une session",
+    invalid_credentials: "Le code d’utilisateur ou le mot de passe est incorrect.",
+    account_unavailable: "Ce compte ne peut pas ouvrir de session. Communiquez avec le service de dépannage.",
+    missing_fields: "Entrez votre code d’utilisateur et votre mot de passe.",
+    login_expired: "Cette page d’ouverture de session a expiré. Retournez à l’application et réessayez.",
+    error_heading: "Il y a un problème",
+    error_title: "Problème d’ouverture de session",
+    bad_request: "L’application a envoyé une demande d’ouverture de session non valide.",
+    unknown_client: "L’application qui vous demande d’ouvrir une session n’est pas inscrite auprès de ONE ID.",
+    bad_redirect_uri: "L’application a demandé de vous renvoyer à une adresse qui n’est pas inscrite pour elle.",
+    csrf_failed: "Le formulaire n’a pas pu être vérifié. Rechargez la page et réessayez.",
+    internal_error: "Un problème est survenu de notre côté. Veuillez réessayer dans un moment.",
+    error_next: "Fermez cette page et recommencez à partir de l’application.",
+    logout_title: "Fermeture de session",
+    logout_question: "Voulez-vous fermer votre session ONE ID? Vous serez déconnecté de toutes les applications cliniques qui l’utilisent.",
+    logout_button: "Fermer la session",
+    logged_out_title: "Votre session est fermée",
+    logged_out_text: "Vous avez fermé votre session ONE ID. Vous pouvez fermer cette fenêtre.",
+    bad_logout: "L’application a envoyé une demande de fermeture de session non valide.",
+    reference: "Référence",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ui_locales_wins_over_accept_language() {
+        assert_eq!(Locale::negotiate(Some("de fr-CA"), Some("en")), Locale::Fr);
+    }
+
+    #[test]
+    fn accept_language_by_quality() {
+        assert_eq!(
+            Locale::negotiate(None, Some("en;q=0.4, fr-CA;q=0.9")),
+            Locale::Fr
+        );
+        assert_eq!(Locale::negotiate(None, Some("de, en;q=0.5")), Locale::En);
+        assert_eq!(Locale::negotiate(None, Some("fr;q=0")), Locale::En);
+        assert_eq!(Locale::negotiate(None, None), Locale::En);
+    }
+}

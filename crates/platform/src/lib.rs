@@ -1,0 +1,18 @@
+//! What every oneid crate shares and nothing domain-specific: the clock, the SQL database and
+//! its migrations, the ephemeral store (in-process or Redis), the audit log, the secret box for
+//! encryption at rest, small crypto helpers and the English/French message tables.
+
+pub mod audit;
+pub mod clock;
+pub mod crypto;
+pub mod db;
+pub mod ephemeral;
+pub mod i18n;
+pub mod secretbox;
+
+pub use audit::{Audit, AuditEvent};
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use db::{Db, DbError, DbKind};
+pub use ephemeral::{EphemeralError, EphemeralStore, MemoryStore, RedisStore};
+pub use i18n::Locale;
+pub use secretbox::SecretBox;
