@@ -1,1 +1,8 @@
-fn main() {}
+//! End-to-end tests: one binary, a module per area, every test on the backend the environment
+//! selects (SQLite + in-process, or PostgreSQL + Redis).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod flows;
+mod tokens;

@@ -1,1 +1,295 @@
-//! End-to-end test helpers.
+//! End-to-end test helpers: `spawn_app()` starts the real server on port 0 with fresh storage
+//! (SQLite + in-process by default; PostgreSQL + Redis when `ONEID_TEST_DATABASE_URL` and
+//! `ONEID_TEST_REDIS_URL` are set, a new database and key prefix per test), a `Browser` that
+//! keeps cookies and follows nothing by itself, and an `openidconnect` relying party.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+use authorization_server::{NewClient, Provider};
+use base64::Engine as _;
+use credential_store::NewAccount;
+use oneid::{Config, Parts};
+use platform::{EphemeralStore, ManualClock, MemoryStore, RedisStore};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// Which storage the suite runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// SQLite file + in-process store.
+    Embedded,
+    /// PostgreSQL + Redis.
+    External {
+        /// Admin URL of the throwaway cluster.
+        pg: String,
+        /// Redis URL.
+        redis: String,
+    },
+}
+
+/// The backend chosen by the environment.
+pub fn backend() -> Backend {
+    match (
+        std::env::var("ONEID_TEST_DATABASE_URL"),
+        std::env::var("ONEID_TEST_REDIS_URL"),
+    ) {
+        (Ok(pg), Ok(redis)) if !pg.is_empty() && !redis.is_empty() => {
+            Backend::External { pg, redis }
+        }
+        _ => Backend::Embedded,
+    }
+}
+
+/// Storage for one test: a database URL and how to reach the ephemeral store.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    /// Database URL.
+    pub db_url: String,
+    /// Redis URL, or none for in-process.
+    pub redis_url: Option<String>,
+    /// Redis key prefix.
+    pub prefix: String,
+    /// KEK (base64) shared by every node of the test.
+    pub kek: String,
+}
+
+/// Fresh storage: a new SQLite file, or a new PostgreSQL database and Redis prefix.
+pub async fn fresh_storage() -> Storage {
+    let tag = platform::crypto::random_token(9)
+        .to_ascii_lowercase()
+        .replace(['-', '_'], "x");
+    let kek = base64::engine::general_purpose::STANDARD.encode(platform::crypto::random_bytes(32));
+    match backend() {
+        Backend::Embedded => {
+            let dir = std::env::temp_dir().join(format!("oneid-test-{tag}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            Storage {
+                db_url: format!("sqlite://{}?mode=rwc", dir.join("oneid.db").display()),
+                redis_url: None,
+                prefix: String::new(),
+                kek,
+            }
+        }
+        Backend::External { pg, redis } => {
+            let name = format!("oneid_test_{tag}");
+            let admin = platform::Db::connect(&pg, 1).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(admin.pool())
+                .await
+                .unwrap();
+            admin.close().await;
+            let mut u = url::Url::parse(&pg).unwrap();
+            u.set_path(&format!("/{name}"));
+            Storage {
+                db_url: u.to_string(),
+                redis_url: Some(redis),
+                prefix: format!("test:{tag}:"),
+                kek,
+            }
+        }
+    }
+}
+
+/// A running server.
+pub struct TestApp {
+    /// Base URL (= issuer).
+    pub base: String,
+    /// Provider state, for seeding and inspecting storage.
+    pub provider: Arc<Provider>,
+    /// The clock the server reads.
+    pub clock: Arc<ManualClock>,
+    /// The storage it runs on.
+    pub storage: Storage,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.abort();
+        }
+    }
+}
+
+/// Configuration for a test node on `storage`.
+pub fn test_config(storage: &Storage) -> Config {
+    let mut cfg = Config::defaults().unwrap();
+    cfg.http.addr = "127.0.0.1:0".into();
+    cfg.database.url = storage.db_url.clone();
+    cfg.database.max_connections = 5;
+    cfg.ephemeral.url = storage.redis_url.clone().unwrap_or_default();
+    cfg.ephemeral.prefix = storage.prefix.clone();
+    cfg.keys.kek = storage.kek.clone();
+    cfg
+}
+
+/// Starts a server on fresh storage.
+pub async fn spawn_app() -> TestApp {
+    let storage = fresh_storage().await;
+    let clock = Arc::new(ManualClock::new());
+    spawn_on(&storage, clock, None, |_| {}).await
+}
+
+/// Starts a server on fresh storage after adjusting its configuration.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let storage = fresh_storage().await;
+    spawn_on(&storage, Arc::new(ManualClock::new()), None, adjust).await
+}
+
+/// Starts a server on given storage (several nodes share storage this way).
+pub async fn spawn_on(
+    storage: &Storage,
+    clock: Arc<ManualClock>,
+    memory: Option<Arc<dyn EphemeralStore>>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut cfg = test_config(storage);
+    adjust(&mut cfg);
+    let app = oneid::build(
+        &cfg,
+        Parts {
+            clock: Some(clock.clone()),
+            store: memory,
+        },
+    )
+    .await
+    .expect("server starts");
+    let base = format!("http://{}", app.local_addr());
+    let provider = app.provider();
+    let (tx, rx) = oneshot::channel();
+    let handle = tokio::spawn(async move {
+        let _ = app
+            .run_until(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    TestApp {
+        base,
+        provider,
+        clock,
+        storage: storage.clone(),
+        stop: Some(tx),
+        handle: Some(handle),
+    }
+}
+
+/// Two nodes on one storage: one database, one ephemeral store (the same Redis, or the same
+/// in-process store object for the embedded backend), one clock.
+pub async fn spawn_pair() -> (TestApp, TestApp) {
+    let storage = fresh_storage().await;
+    let clock = Arc::new(ManualClock::new());
+    let shared: Option<Arc<dyn EphemeralStore>> = match &storage.redis_url {
+        Some(_) => None,
+        None => Some(Arc::new(MemoryStore::new(clock.clone()))),
+    };
+    let a = spawn_on(&storage, clock.clone(), shared.clone(), |_| {}).await;
+    let b = spawn_on(&storage, clock, shared, |_| {}).await;
+    (a, b)
+}
+
+/// A store connected like the server's, for checks from the test side.
+pub async fn redis_store(storage: &Storage, clock: Arc<ManualClock>) -> Option<RedisStore> {
+    match &storage.redis_url {
+        Some(u) => Some(
+            RedisStore::connect(u, &storage.prefix, clock)
+                .await
+                .unwrap(),
+        ),
+        None => None,
+    }
+}
+
+/// The demo clinician used by most tests.
+pub const LOGIN_ID: &str = "Randy.Burt@ONEID.ON.CA";
+/// Their password.
+pub const PASSWORD: &str = "Clinic-Rounds-42";
+
+impl TestApp {
+    /// Creates an account.
+    pub async fn add_user(&self, login_id: &str, password: &str) -> String {
+        self.provider
+            .accounts
+            .create(NewAccount {
+                login_id: login_id.into(),
+                given_name: "Randy".into(),
+                family_name: "Burt".into(),
+                email: Some("randy.burt@example.org".into()),
+                phone: Some("+14165550100".into()),
+                locale: "en".into(),
+                password: password.into(),
+            })
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// The standard clinician.
+    pub async fn add_clinician(&self) -> String {
+        self.add_user(LOGIN_ID, PASSWORD).await
+    }
+
+    /// Registers a confidential client `id` with secret `{id}-secret`, redirect URI
+    /// `http://127.0.0.1:9/{id}/cb` and post-logout URI `http://127.0.0.1:9/{id}/bye`.
+    pub async fn add_client(&self, id: &str) -> RpConfig {
+        self.add_client_with(id, |_| {}).await
+    }
+
+    /// Registers a client after adjusting its registration.
+    pub async fn add_client_with(&self, id: &str, adjust: impl FnOnce(&mut NewClient)) -> RpConfig {
+        let mut n = NewClient {
+            client_id: id.into(),
+            name: format!("Viewer {id}"),
+            redirect_uris: vec![format!("http://127.0.0.1:9/{id}/cb")],
+            post_logout_redirect_uris: vec![format!("http://127.0.0.1:9/{id}/bye")],
+            secret: Some(format!("{id}-secret")),
+            ..NewClient::default()
+        };
+        adjust(&mut n);
+        let public = n.public;
+        let redirect = n.redirect_uris.first().cloned().unwrap_or_default();
+        self.provider.clients.add(n).await.unwrap();
+        RpConfig {
+            client_id: id.into(),
+            secret: (!public).then(|| format!("{id}-secret")),
+            redirect_uri: redirect,
+            issuer: self.base.clone(),
+        }
+    }
+
+    /// Number of rows in a table.
+    pub async fn count(&self, table: &str) -> i64 {
+        use sqlx::Row;
+        sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .fetch_one(self.provider.db.pool())
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap()
+    }
+
+    /// Audit events named `event`, newest first.
+    pub async fn audit(&self, event: &str) -> Vec<platform::audit::AuditRecord> {
+        self.provider.audit.recent(Some(event), 100).await.unwrap()
+    }
+}
+
+/// How a relying party is registered.
+#[derive(Debug, Clone)]
+pub struct RpConfig {
+    /// Client id.
+    pub client_id: String,
+    /// Secret, for confidential clients.
+    pub secret: Option<String>,
+    /// Redirect URI.
+    pub redirect_uri: String,
+    /// Issuer.
+    pub issuer: String,
+}
+
+pub mod browser;
+pub mod rp;

@@ -1,6 +1,7 @@
 //! The oneid binary's library half: configuration and wiring (`build` -> `App` ->
 //! `run_until_stopped`), shared by `main` and the end-to-end tests. No business logic.
 
+pub mod cli;
 pub mod config;
 pub mod demo;
 

@@ -1,0 +1,400 @@
+//! The command line: serve, demo, migrate, and the administration of relying parties,
+//! accounts and keys. `main` only calls `run`; tests call it with their own arguments,
+//! standard input and output.
+
+use crate::{build, config::Config, core, demo, Parts};
+use authorization_server::{NewClient, SigAlg};
+use clap::{Args, Parser, Subcommand};
+use credential_store::NewAccount;
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "oneid",
+    version,
+    about = "oneid: a federated identity provider for health care"
+)]
+struct Cli {
+    /// Overlay configuration file (TOML) on top of the embedded default.
+    #[arg(long, global = true, env = "ONEID_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Run the server with demo relying parties and a demo clinician.
+    Demo,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage relying parties (OIDC clients).
+    #[command(subcommand)]
+    Clients(ClientsCmd),
+    /// Manage accounts.
+    #[command(subcommand)]
+    Users(UsersCmd),
+    /// Inspect the signing key ring.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+}
+
+#[derive(Subcommand)]
+enum ClientsCmd {
+    /// Register a relying party.
+    Add(AddClient),
+    /// List relying parties.
+    List,
+    /// Remove a relying party.
+    Remove {
+        /// Client id.
+        client_id: String,
+    },
+}
+
+#[derive(Args)]
+struct AddClient {
+    /// Client identifier.
+    #[arg(long)]
+    client_id: String,
+    /// Display name, shown on the login page.
+    #[arg(long)]
+    name: String,
+    /// Exact redirect URI (repeatable).
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// Exact post-logout redirect URI (repeatable).
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// Use this secret instead of a generated one.
+    #[arg(long, conflicts_with = "public")]
+    secret: Option<String>,
+    /// A public client: no secret, PKCE required.
+    #[arg(long)]
+    public: bool,
+    /// Allowed grant type (repeatable): authorization_code, refresh_token, client_credentials.
+    #[arg(long = "grant-type")]
+    grant_types: Vec<String>,
+    /// Allowed scope (repeatable).
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// ID token signing algorithm: RS256 (default), ES256, PS256, EdDSA.
+    #[arg(long = "id-token-alg")]
+    id_token_alg: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum UsersCmd {
+    /// Create an account; the password is read from standard input.
+    Add {
+        /// Login ID, e.g. Randy.Burt@ONEID.ON.CA
+        #[arg(long)]
+        login_id: String,
+        /// Read the password from standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Given name.
+        #[arg(long)]
+        given_name: String,
+        /// Family name.
+        #[arg(long)]
+        family_name: String,
+        /// Email address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Preferred language: en or fr.
+        #[arg(long, default_value = "en")]
+        locale: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// List signing keys and their states.
+    List,
+}
+
+macro_rules! wln {
+    ($out:expr, $($arg:tt)*) => {
+        let _ = writeln!($out, $($arg)*);
+    };
+}
+
+fn init_logging(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.level));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second call (tests run several commands in one process) keeps the first subscriber.
+    let _ = if cfg.log.format == "json" {
+        b.json().try_init()
+    } else {
+        b.try_init()
+    };
+}
+
+/// Parses `args` (including the program name) and runs the command. Returns the process
+/// exit code: 0 on success, 1 on failure, 2 on bad usage or configuration.
+pub async fn run<I, T>(args: I, stdin: &mut (dyn Read + Send), out: &mut (dyn Write + Send)) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let cfg = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("oneid: {e}");
+            return 2;
+        }
+    };
+    init_logging(&cfg);
+    match command(cli.command.unwrap_or(Command::Serve), cfg, stdin, out).await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("oneid: {e}");
+            1
+        }
+    }
+}
+
+async fn command(
+    cmd: Command,
+    cfg: Config,
+    stdin: &mut (dyn Read + Send),
+    out: &mut (dyn Write + Send),
+) -> Result<(), String> {
+    let issuer = if cfg.issuer.is_empty() {
+        format!("http://{}", cfg.http.addr)
+    } else {
+        cfg.issuer.clone()
+    };
+    match cmd {
+        Command::Serve | Command::Demo => {
+            let is_demo = matches!(cmd, Command::Demo);
+            let app = build(&cfg, Parts::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            let p = app.provider();
+            if is_demo {
+                demo::seed(&p).await?;
+            }
+            let base = &p.cfg.issuer;
+            wln!(
+                out,
+                "oneid listening on http://{} (issuer {base})",
+                app.local_addr()
+            );
+            wln!(out, "  discovery: {base}/.well-known/openid-configuration");
+            if is_demo {
+                wln!(
+                    out,
+                    "  demo clinician: {} / {}",
+                    demo::DEMO_LOGIN_ID,
+                    demo::DEMO_PASSWORD
+                );
+                for (id, name, port, _) in demo::VIEWERS {
+                    let redirect = format!("http://127.0.0.1:{port}/callback");
+                    wln!(
+                        out,
+                        "  relying party {name}: client_id={id}, redirect_uri={redirect}"
+                    );
+                }
+                let (id, _, port, _) = demo::VIEWERS[0];
+                let redirect = format!("http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback");
+                let query = format!(
+                    "client_id={id}&response_type=code&scope=openid%20profile&redirect_uri={redirect}"
+                );
+                wln!(
+                    out,
+                    "  open to sign in: {base}/authorize?{query}&state=demo"
+                );
+            }
+            app.run_until_stopped().await.map_err(|e| e.to_string())
+        }
+        Command::Migrate => {
+            core(&cfg, &issuer, Parts::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            wln!(out, "migrations applied; key ring ready");
+            Ok(())
+        }
+        Command::Clients(c) => clients(c, &cfg, &issuer, out).await,
+        Command::Users(UsersCmd::Add {
+            login_id,
+            password_stdin: _,
+            given_name,
+            family_name,
+            email,
+            locale,
+        }) => {
+            let mut password = String::new();
+            stdin
+                .read_to_string(&mut password)
+                .map_err(|e| format!("reading the password from stdin: {e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let c = core(&cfg, &issuer, Parts::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            let a = c
+                .provider
+                .accounts
+                .create(NewAccount {
+                    login_id,
+                    given_name,
+                    family_name,
+                    email,
+                    phone: None,
+                    locale,
+                    password,
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            let _ = c
+                .provider
+                .audit
+                .record(platform::AuditEvent {
+                    event: "account.created",
+                    actor: Some("cli"),
+                    subject: Some(&a.id),
+                    ..Default::default()
+                })
+                .await;
+            wln!(out, "created account {} (subject {})", a.login_id, a.id);
+            Ok(())
+        }
+        Command::Keys(KeysCmd::List) => {
+            let c = core(&cfg, &issuer, Parts::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            wln!(
+                out,
+                "{:<24} {:<6} {:<8} {:>12} {:>12}",
+                "KID",
+                "ALG",
+                "STATE",
+                "CREATED",
+                "ACTIVATED"
+            );
+            for k in c.provider.keys.list().await.map_err(|e| e.to_string())? {
+                wln!(
+                    out,
+                    "{:<24} {:<6} {:<8} {:>12} {:>12}",
+                    k.kid,
+                    k.alg,
+                    k.state,
+                    k.created_at,
+                    k.activated_at
+                        .map(|a| a.to_string())
+                        .unwrap_or_else(|| "-".into())
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn clients(
+    cmd: ClientsCmd,
+    cfg: &Config,
+    issuer: &str,
+    out: &mut (dyn Write + Send),
+) -> Result<(), String> {
+    let c = core(cfg, issuer, Parts::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let p = c.provider;
+    match cmd {
+        ClientsCmd::Add(a) => {
+            let alg = match a.id_token_alg.as_deref() {
+                None => None,
+                Some(s) => Some(SigAlg::parse(s).ok_or_else(|| {
+                    format!("--id-token-alg {s:?}: use RS256, ES256, PS256 or EdDSA")
+                })?),
+            };
+            let (client, secret) = p
+                .clients
+                .add(NewClient {
+                    client_id: a.client_id,
+                    name: a.name,
+                    redirect_uris: a.redirect_uris,
+                    post_logout_redirect_uris: a.post_logout_redirect_uris,
+                    secret: a.secret,
+                    public: a.public,
+                    grant_types: a.grant_types,
+                    scopes: a.scopes,
+                    id_token_alg: alg,
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            let _ = p
+                .audit
+                .record(platform::AuditEvent {
+                    event: "client.added",
+                    actor: Some("cli"),
+                    subject: Some(&client.client_id),
+                    client_id: Some(&client.client_id),
+                    ..Default::default()
+                })
+                .await;
+            wln!(out, "registered client {}", client.client_id);
+            if let Some(s) = secret {
+                wln!(out, "client secret (shown once, store it now): {s}");
+            }
+            Ok(())
+        }
+        ClientsCmd::List => {
+            for cl in p.clients.list().await.map_err(|e| e.to_string())? {
+                wln!(
+                    out,
+                    "{}\t{}\t{}\tgrants={}\tscopes={}\tid_token_alg={}\tredirect_uris={}",
+                    cl.client_id,
+                    cl.name,
+                    if cl.is_public() {
+                        "public"
+                    } else {
+                        "confidential"
+                    },
+                    cl.grant_types.join(","),
+                    cl.scopes.join(","),
+                    cl.id_token_alg.as_str(),
+                    cl.redirect_uris.join(","),
+                );
+            }
+            Ok(())
+        }
+        ClientsCmd::Remove { client_id } => {
+            if p.clients
+                .remove(&client_id)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                let _ = p
+                    .audit
+                    .record(platform::AuditEvent {
+                        event: "client.removed",
+                        actor: Some("cli"),
+                        subject: Some(&client_id),
+                        client_id: Some(&client_id),
+                        ..Default::default()
+                    })
+                    .await;
+                wln!(out, "removed client {client_id}");
+                Ok(())
+            } else {
+                Err(format!("no client {client_id}"))
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Malformed and hostile input: the right RFC error, never a 500, nothing stored.

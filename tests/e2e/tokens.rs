@@ -1,0 +1,1 @@
+//! Token endpoint grants, introspection and revocation.

@@ -1,0 +1,134 @@
+//! A browser stand-in: keeps cookies, never follows redirects by itself (so tests see every
+//! hop), and fills in the login form like a person would.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+
+/// One HTTP answer, read whole.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    /// Status code.
+    pub status: u16,
+    /// Headers (lower-case names; repeated headers joined with "\n").
+    pub headers: HashMap<String, String>,
+    /// Body.
+    pub body: String,
+}
+
+impl Resp {
+    /// The `Location` header.
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get("location").map(String::as_str)
+    }
+    /// Query parameters of the `Location` header.
+    pub fn location_params(&self) -> HashMap<String, String> {
+        let loc = self.location().expect("a redirect");
+        url::Url::parse(loc)
+            .unwrap()
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+    /// True if this is the login page.
+    pub fn is_login_page(&self) -> bool {
+        self.status == 200 && self.body.contains("name=\"password\"")
+    }
+    /// The value of a hidden input.
+    pub fn hidden(&self, name: &str) -> Option<String> {
+        let needle = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&needle)? + needle.len();
+        let end = self.body[start..].find('"')? + start;
+        Some(self.body[start..end].to_owned())
+    }
+}
+
+/// A cookie-keeping HTTP client.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    /// The client.
+    pub http: reqwest::Client,
+    /// Accept-Language to send.
+    pub lang: Option<String>,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+async fn read(r: reqwest::Response) -> Resp {
+    let status = r.status().as_u16();
+    let mut headers: HashMap<String, String> = HashMap::new();
+    for (k, v) in r.headers() {
+        let v = v.to_str().unwrap_or("").to_owned();
+        headers
+            .entry(k.as_str().to_owned())
+            .and_modify(|e| {
+                e.push('\n');
+                e.push_str(&v);
+            })
+            .or_insert(v);
+    }
+    let body = r.text().await.unwrap_or_default();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+impl Browser {
+    /// A browser with an empty cookie jar.
+    pub fn new() -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            lang: None,
+        }
+    }
+
+    /// GET.
+    pub async fn get(&self, url: &str) -> Resp {
+        let mut req = self.http.get(url);
+        if let Some(l) = &self.lang {
+            req = req.header("accept-language", l);
+        }
+        read(req.send().await.unwrap()).await
+    }
+
+    /// POST a form.
+    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Resp {
+        let mut req = self.http.post(url).form(form);
+        if let Some(l) = &self.lang {
+            req = req.header("accept-language", l);
+        }
+        read(req.send().await.unwrap()).await
+    }
+
+    /// Fills in and submits the login form of `page`.
+    pub async fn login(&self, base: &str, page: &Resp, login_id: &str, password: &str) -> Resp {
+        assert!(
+            page.is_login_page(),
+            "expected the login page, got {} {}",
+            page.status,
+            page.body
+        );
+        let request = page.hidden("request").expect("request field");
+        let csrf = page.hidden("csrf").expect("csrf field");
+        self.post_form(
+            &format!("{base}/login"),
+            &[
+                ("request", &request),
+                ("csrf", &csrf),
+                ("login_id", login_id),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+}
