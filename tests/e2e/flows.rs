@@ -29,3 +29,281 @@ async fn clinician_logs_in_once_and_reaches_a_second_viewer_without_a_password()
     let silent = cc.sso(&browser, &[("prompt", "none")]).await;
     assert_eq!(silent.claims.subject().as_str(), sub);
 }
+
+#[tokio::test]
+async fn prompt_none_without_a_session_redirects_with_login_required() {
+    let app = spawn_app().await;
+    let rp = Rp::discover(&app.add_client("otnhub").await).await;
+    let s = rp.start(&["profile"], &[("prompt", "none")]);
+    let r = Browser::new().get(&s.url).await;
+    assert_eq!(r.status, 303);
+    let q = r.location_params();
+    assert_eq!(q.get("error").map(String::as_str), Some("login_required"));
+    assert_eq!(q.get("state"), Some(&s.state));
+    assert_eq!(q.get("iss"), Some(&app.base));
+    assert!(!q.contains_key("code"));
+}
+
+#[tokio::test]
+async fn prompt_login_forces_the_login_page_and_a_later_auth_time() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("connectingontario").await).await;
+    let browser = Browser::new();
+    let first = rp.login(&browser, LOGIN_ID, PASSWORD).await;
+    app.clock.advance(5);
+    let s = rp.start(&["profile"], &[("prompt", "login")]);
+    let page = browser.get(&s.url).await;
+    assert!(
+        page.is_login_page(),
+        "prompt=login must show the login page"
+    );
+    let cb = browser.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    let code = rp.code_from(&s, &cb);
+    let second = rp.finish(s, &code).await;
+    assert!(second.claims.auth_time().unwrap() > first.claims.auth_time().unwrap());
+}
+
+#[tokio::test]
+async fn max_age_forces_a_fresh_login_once_exceeded_but_not_before() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("clinicalconnect").await).await;
+    let browser = Browser::new();
+    let first = rp.login(&browser, LOGIN_ID, PASSWORD).await;
+
+    // Within max_age: SSO, same auth_time, auth_time present.
+    let within = rp.sso(&browser, &[("max_age", "10000")]).await;
+    assert_eq!(within.claims.auth_time(), first.claims.auth_time());
+
+    app.clock.advance(2);
+    let s = rp.start(&["profile"], &[("max_age", "1")]);
+    let page = browser.get(&s.url).await;
+    assert!(
+        page.is_login_page(),
+        "max_age=1 after 2 s must ask for login"
+    );
+    let cb = browser.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    let code = rp.code_from(&s, &cb);
+    let again = rp.finish(s, &code).await;
+    assert!(again.claims.auth_time().unwrap() > first.claims.auth_time().unwrap());
+
+    // max_age with prompt=none and a stale session: login_required, not a login page.
+    app.clock.advance(5);
+    let s = rp.start(&["profile"], &[("max_age", "1"), ("prompt", "none")]);
+    let r = browser.get(&s.url).await;
+    assert_eq!(
+        r.location_params().get("error").map(String::as_str),
+        Some("login_required")
+    );
+}
+
+#[tokio::test]
+async fn id_token_hint_with_prompt_none_returns_the_same_subject_and_a_mismatch_requires_login() {
+    let app = spawn_app().await;
+    let sub = app.add_clinician().await;
+    app.add_user("Other.Person@ONEID.ON.CA", "Other-Person-77")
+        .await;
+    let rp = Rp::discover(&app.add_client("otnhub").await).await;
+    let browser = Browser::new();
+    let first = rp.login(&browser, LOGIN_ID, PASSWORD).await;
+    let again = rp
+        .sso(
+            &browser,
+            &[("prompt", "none"), ("id_token_hint", &first.id_token)],
+        )
+        .await;
+    assert_eq!(again.claims.subject().as_str(), sub);
+
+    // The hint names someone else than the session's person.
+    let other_browser = Browser::new();
+    let other = rp
+        .login(
+            &other_browser,
+            "Other.Person@ONEID.ON.CA",
+            "Other-Person-77",
+        )
+        .await;
+    let s = rp.start(
+        &["profile"],
+        &[("prompt", "none"), ("id_token_hint", &other.id_token)],
+    );
+    let r = browser.get(&s.url).await;
+    assert_eq!(
+        r.location_params().get("error").map(String::as_str),
+        Some("login_required")
+    );
+}
+
+#[tokio::test]
+async fn id_token_carries_the_protocol_claims() {
+    let app = spawn_app().await;
+    let sub = app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("connectingontario").await).await;
+    let t = rp.login(&Browser::new(), LOGIN_ID, PASSWORD).await;
+    let raw = &t.raw;
+    assert_eq!(raw["iss"], app.base.as_str());
+    assert_eq!(raw["sub"], sub.as_str());
+    assert_eq!(raw["aud"], "connectingontario");
+    assert_eq!(raw["acr"], "urn:oneid:loa:1");
+    assert_eq!(raw["amr"], serde_json::json!(["pwd"]));
+    assert!(raw["sid"].as_str().is_some_and(|s| s.len() >= 16));
+    assert!(raw["at_hash"].is_string());
+    assert!(raw["nonce"].is_string());
+    let exp = raw["exp"].as_i64().unwrap();
+    let iat = raw["iat"].as_i64().unwrap();
+    assert_eq!(exp - iat, 600);
+    assert_eq!(oneid_tests::rp::jwt_header(&t.id_token)["alg"], "RS256");
+    // Subject is opaque: not the login ID.
+    assert!(!sub.contains('@'));
+}
+
+#[tokio::test]
+async fn claims_parameter_asking_for_name_in_the_id_token_is_honoured() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("connectingontario").await).await;
+    let browser = Browser::new();
+    let s = rp.start(
+        &[],
+        &[("claims", r#"{"id_token":{"name":{"essential":true}}}"#)],
+    );
+    let page = browser.get(&s.url).await;
+    let cb = browser.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    let code = rp.code_from(&s, &cb);
+    let t = rp.finish(s, &code).await;
+    assert_eq!(t.raw["name"], "Randy Burt");
+    assert!(t.raw.get("email").is_none(), "only what was asked");
+}
+
+#[tokio::test]
+async fn a_request_without_nonce_and_with_scopes_reordered_succeeds() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let cfg = app.add_client("connectingontario").await;
+    let browser = Browser::new();
+    let url = format!(
+        "{}/authorize?state=st1&scope=email%20openid%20profile&redirect_uri={}&client_id=connectingontario&response_type=code&extra=foobar&display=popup&ui_locales=fr&claims_locales=fr&acr_values=urn:oneid:loa:1",
+        app.base,
+        url::form_urlencoded::byte_serialize(cfg.redirect_uri.as_bytes()).collect::<String>()
+    );
+    let page = browser.get(&url).await;
+    assert!(page.is_login_page());
+    assert!(
+        page.body.contains("lang=\"fr\""),
+        "ui_locales=fr gives a French page"
+    );
+    let cb = browser.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    assert_eq!(cb.status, 303);
+    let q = cb.location_params();
+    let code = q.get("code").unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{}/token", app.base))
+        .basic_auth("connectingontario", Some("connectingontario-secret"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &cfg.redirect_uri),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    let idt = oneid_tests::rp::jwt_payload(body["id_token"].as_str().unwrap());
+    assert!(idt.get("nonce").is_none());
+    assert_eq!(body["scope"], "email openid profile");
+}
+
+#[tokio::test]
+async fn rp_initiated_logout_ends_the_session_and_returns_to_the_registered_uri() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let co = Rp::discover(&app.add_client("connectingontario").await).await;
+    let cc = Rp::discover(&app.add_client("clinicalconnect").await).await;
+    let browser = Browser::new();
+    let t = co.login(&browser, LOGIN_ID, PASSWORD).await;
+    cc.sso(&browser, &[]).await;
+
+    let bye = "http://127.0.0.1:9/connectingontario/bye";
+    let url = format!(
+        "{}/logout?id_token_hint={}&post_logout_redirect_uri={}&state=later",
+        app.base,
+        t.id_token,
+        url::form_urlencoded::byte_serialize(bye.as_bytes()).collect::<String>()
+    );
+    let r = browser.get(&url).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location(), Some(format!("{bye}?state=later").as_str()));
+    assert!(r.headers["set-cookie"].contains("oneid_session=;"));
+    assert_eq!(app.audit("logout").await.len(), 1);
+
+    // Every viewer now needs a login again.
+    let s = cc.start(&["profile"], &[]);
+    assert!(browser.get(&s.url).await.is_login_page());
+    let s = co.start(&["profile"], &[("prompt", "none")]);
+    assert_eq!(
+        browser
+            .get(&s.url)
+            .await
+            .location_params()
+            .get("error")
+            .map(String::as_str),
+        Some("login_required")
+    );
+}
+
+#[tokio::test]
+async fn logout_refuses_an_unregistered_post_logout_redirect_uri_and_keeps_the_session() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let co = Rp::discover(&app.add_client("connectingontario").await).await;
+    let browser = Browser::new();
+    let t = co.login(&browser, LOGIN_ID, PASSWORD).await;
+    let url = format!(
+        "{}/logout?id_token_hint={}&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F",
+        app.base, t.id_token
+    );
+    let r = browser.get(&url).await;
+    assert_eq!(r.status, 400);
+    assert!(r.location().is_none());
+    co.sso(&browser, &[]).await;
+}
+
+#[tokio::test]
+async fn logout_without_a_hint_asks_the_person_to_confirm() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let co = Rp::discover(&app.add_client("connectingontario").await).await;
+    let browser = Browser::new();
+    co.login(&browser, LOGIN_ID, PASSWORD).await;
+
+    let page = browser.get(&format!("{}/logout", app.base)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("action=\"/logout/confirm\""));
+    // Still signed in until confirmed.
+    co.sso(&browser, &[]).await;
+
+    // A forged confirmation without the CSRF token does nothing.
+    let request = page.hidden("request").unwrap();
+    let forged = browser
+        .post_form(
+            &format!("{}/logout/confirm", app.base),
+            &[("request", &request), ("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status, 400);
+    co.sso(&browser, &[]).await;
+
+    let csrf = page.hidden("csrf").unwrap();
+    let done = browser
+        .post_form(
+            &format!("{}/logout/confirm", app.base),
+            &[("request", &request), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(done.status, 200);
+    assert!(done.body.contains("id=\"logged-out\""));
+    let s = co.start(&["profile"], &[]);
+    assert!(browser.get(&s.url).await.is_login_page());
+}

@@ -4,5 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod cli;
+mod discovery;
 mod flows;
 mod tokens;
+mod two_nodes;

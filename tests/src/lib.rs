@@ -179,7 +179,7 @@ pub async fn spawn_on(
 }
 
 /// Two nodes on one storage: one database, one ephemeral store (the same Redis, or the same
-/// in-process store object for the embedded backend), one clock.
+/// in-process store object for the embedded backend), one clock, one issuer (node A's URL).
 pub async fn spawn_pair() -> (TestApp, TestApp) {
     let storage = fresh_storage().await;
     let clock = Arc::new(ManualClock::new());
@@ -188,7 +188,9 @@ pub async fn spawn_pair() -> (TestApp, TestApp) {
         None => Some(Arc::new(MemoryStore::new(clock.clone()))),
     };
     let a = spawn_on(&storage, clock.clone(), shared.clone(), |_| {}).await;
-    let b = spawn_on(&storage, clock, shared, |_| {}).await;
+    // Behind a load balancer every node answers for one issuer.
+    let issuer = a.base.clone();
+    let b = spawn_on(&storage, clock, shared, |c| c.issuer = issuer).await;
     (a, b)
 }
 

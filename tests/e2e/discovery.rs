@@ -1,0 +1,138 @@
+//! Discovery, JWKS, health and readiness, and the key ring surviving a restart.
+
+use oneid_tests::{fresh_storage, spawn_app, spawn_on, test_config};
+use platform::ManualClock;
+use std::sync::Arc;
+
+#[tokio::test]
+async fn discovery_document_publishes_what_a_certified_provider_publishes() {
+    let app = spawn_app().await;
+    let r = reqwest::get(format!("{}/.well-known/openid-configuration", app.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("max-age"));
+    let d: serde_json::Value = r.json().await.unwrap();
+    let base = &app.base;
+    assert_eq!(d["issuer"], base.as_str());
+    for (k, path) in [
+        ("authorization_endpoint", "/authorize"),
+        ("token_endpoint", "/token"),
+        ("userinfo_endpoint", "/userinfo"),
+        ("jwks_uri", "/jwks"),
+        ("end_session_endpoint", "/logout"),
+        ("introspection_endpoint", "/introspect"),
+        ("revocation_endpoint", "/revoke"),
+    ] {
+        assert_eq!(d[k], format!("{base}{path}"), "{k}");
+    }
+    let has = |k: &str, v: &str| {
+        d[k].as_array()
+            .unwrap_or_else(|| panic!("{k} must be an array"))
+            .iter()
+            .any(|x| x == v)
+    };
+    assert!(has("scopes_supported", "openid"));
+    assert_eq!(d["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        d["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert!(has("subject_types_supported", "public"));
+    for alg in ["RS256", "ES256", "PS256", "EdDSA"] {
+        assert!(has("id_token_signing_alg_values_supported", alg));
+    }
+    for m in ["client_secret_basic", "client_secret_post", "none"] {
+        assert!(has("token_endpoint_auth_methods_supported", m));
+    }
+    for g in ["authorization_code", "refresh_token", "client_credentials"] {
+        assert!(has("grant_types_supported", g));
+    }
+    assert!(has("acr_values_supported", "urn:oneid:loa:1"));
+    assert!(has("ui_locales_supported", "fr"));
+    assert!(has("claims_supported", "login_id"));
+    assert_eq!(d["claims_parameter_supported"], true);
+    assert_eq!(d["request_parameter_supported"], false);
+    assert_eq!(d["request_uri_parameter_supported"], false);
+    assert_eq!(d["authorization_response_iss_parameter_supported"], true);
+}
+
+#[tokio::test]
+async fn jwks_publishes_one_public_key_per_algorithm_and_no_private_parts() {
+    let app = spawn_app().await;
+    let r = reqwest::get(format!("{}/jwks", app.base)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let j: serde_json::Value = r.json().await.unwrap();
+    let keys = j["keys"].as_array().unwrap();
+    for alg in ["RS256", "ES256", "PS256", "EdDSA"] {
+        let k = keys
+            .iter()
+            .find(|k| k["alg"] == alg)
+            .unwrap_or_else(|| panic!("{alg}"));
+        assert_eq!(k["use"], "sig");
+        assert!(k["kid"].as_str().is_some_and(|s| !s.is_empty()));
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(k.get(private).is_none(), "{alg} leaks {private}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = spawn_app().await;
+    let h = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+    assert_eq!(h.status(), 200);
+    let r = reqwest::get(format!("{}/readyz", app.base)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let j: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(j["database"], "ok");
+    assert_eq!(j["ephemeral_store"], "ok");
+}
+
+#[tokio::test]
+async fn signing_keys_are_kept_across_restarts_and_sealed_under_the_kek() {
+    let storage = fresh_storage().await;
+    let first = spawn_on(&storage, Arc::new(ManualClock::new()), None, |_| {}).await;
+    let jwks1 = reqwest::get(format!("{}/jwks", first.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    drop(first);
+    let second = spawn_on(&storage, Arc::new(ManualClock::new()), None, |_| {}).await;
+    let jwks2 = reqwest::get(format!("{}/jwks", second.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(jwks1, jwks2, "the same keys after a restart");
+    drop(second);
+
+    // The stored private keys are not PEM in the clear.
+    let db = platform::Db::connect(&storage.db_url, 1).await.unwrap();
+    use sqlx::Row;
+    for row in sqlx::query("SELECT private_key FROM signing_keys")
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+    {
+        let sealed: Vec<u8> = row.try_get("private_key").unwrap();
+        assert!(!String::from_utf8_lossy(&sealed).contains("PRIVATE KEY"));
+    }
+    db.close().await;
+
+    // A different key-encryption key cannot open them: start-up fails and says why.
+    let mut cfg = test_config(&storage);
+    cfg.keys.kek = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [9u8; 32]);
+    let err = match oneid::build(&cfg, oneid::Parts::default()).await {
+        Ok(_) => panic!("start-up must fail with the wrong key-encryption key"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("key-encryption key"), "{err}");
+}
