@@ -307,3 +307,50 @@ async fn logout_without_a_hint_asks_the_person_to_confirm() {
     let s = co.start(&["profile"], &[]);
     assert!(browser.get(&s.url).await.is_login_page());
 }
+
+#[tokio::test]
+async fn the_authorization_request_may_be_posted_as_a_form() {
+    let app = spawn_app().await;
+    let sub = app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("connectingontario").await).await;
+    let browser = Browser::new();
+    let s = rp.start(&["profile"], &[]);
+    let (endpoint, query) = s.url.split_once('?').unwrap();
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let form: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let page = browser.post_form(endpoint, &form).await;
+    assert!(page.is_login_page());
+    let cb = browser.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    let code = rp.code_from(&s, &cb);
+    let t = rp.finish(s, &code).await;
+    assert_eq!(t.claims.subject().as_str(), sub);
+}
+
+#[tokio::test]
+async fn the_login_page_speaks_french_when_asked_and_sends_security_headers() {
+    let app = spawn_app().await;
+    let rp = Rp::discover(&app.add_client("connectingontario").await).await;
+    let mut browser = Browser::new();
+    browser.lang = Some("fr-CA,fr;q=0.9,en;q=0.5".into());
+    let s = rp.start(&["profile"], &[]);
+    let page = browser.get(&s.url).await;
+    assert!(page.is_login_page());
+    assert!(page.body.contains("<html lang=\"fr\">"));
+    assert!(page.body.contains("Mot de passe"));
+    assert!(page.body.contains("Viewer connectingontario"), "names the viewer");
+    let csp = &page.headers["content-security-policy"];
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(page.headers["x-content-type-options"], "nosniff");
+    assert_eq!(page.headers["cache-control"], "no-store");
+    let cookies = &page.headers["set-cookie"];
+    assert!(cookies.contains("HttpOnly") && cookies.contains("SameSite=Lax"));
+
+    // The same page in English through ui_locales, which wins over Accept-Language.
+    let s = rp.start(&["profile"], &[("ui_locales", "en")]);
+    let page = browser.get(&s.url).await;
+    assert!(page.body.contains("<html lang=\"en\">"));
+    assert!(page.body.contains("Password"));
+}

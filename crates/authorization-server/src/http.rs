@@ -45,7 +45,7 @@ async fn discovery_doc(axum::extract::State(p): axum::extract::State<Arc<Provide
 }
 
 async fn jwks(axum::extract::State(p): axum::extract::State<Arc<Provider>>) -> Response {
-    json_cached(p.keys.jwks().as_str().to_owned(), 300)
+    json_cached(p.keys.jwks(), 300)
 }
 
 async fn healthz() -> &'static str {
@@ -67,7 +67,7 @@ async fn readyz(axum::extract::State(p): axum::extract::State<Arc<Provider>>) ->
     (status, json_no_store(body.to_string())).into_response()
 }
 
-fn json_cached(body: String, max_age: u32) -> Response {
+fn json_cached(body: Bytes, max_age: u32) -> Response {
     let mut r = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
         r.headers_mut().insert(header::CACHE_CONTROL, v);

@@ -4,6 +4,7 @@
 //! changes. States: `next` (published, not signing) -> `active` (signing, one per algorithm)
 //! -> `retired` (published, verifying only) -> removed; `revoked` is dropped at once.
 
+use bytes::Bytes;
 use josekit::jwk::Jwk;
 use josekit::jws::{EdDSA, JwsHeader, JwsSigner, JwsVerifier, ES256, PS256, RS256};
 use platform::{Db, DbError, SecretBox, SharedClock};
@@ -113,7 +114,7 @@ struct Snapshot {
     fingerprint: String,
     active: HashMap<SigAlg, Arc<LoadedKey>>,
     by_kid: HashMap<String, Arc<LoadedKey>>,
-    jwks: Arc<String>,
+    jwks: Bytes,
 }
 
 /// The ring as one node sees it.
@@ -301,7 +302,7 @@ impl KeyRing {
             snap.by_kid.insert(kid, key);
             published.push(serde_json::Value::Object(jwk.as_ref().clone()));
         }
-        snap.jwks = Arc::new(serde_json::json!({ "keys": published }).to_string());
+        snap.jwks = Bytes::from(serde_json::json!({ "keys": published }).to_string());
         if let Ok(mut w) = self.snap.write() {
             *w = Arc::new(snap);
         }
@@ -329,8 +330,8 @@ impl KeyRing {
             .map_err(KeyError::from)
     }
 
-    /// The JWKS document (pre-rendered).
-    pub fn jwks(&self) -> Arc<String> {
+    /// The JWKS document (pre-rendered; cloning is a reference count).
+    pub fn jwks(&self) -> Bytes {
         self.snapshot().jwks.clone()
     }
 

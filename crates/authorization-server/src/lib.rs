@@ -113,7 +113,7 @@ pub struct Provider {
     pub keys: Arc<KeyRing>,
     /// Audit trail.
     pub audit: Audit,
-    discovery: String,
+    discovery: bytes::Bytes,
 }
 
 impl Provider {
@@ -126,7 +126,7 @@ impl Provider {
         accounts: Accounts,
         keys: Arc<KeyRing>,
     ) -> Self {
-        let discovery = discovery::document(&cfg.issuer).to_string();
+        let discovery = bytes::Bytes::from(discovery::document(&cfg.issuer).to_string());
         Self {
             clients: ClientStore::new(db.clone(), clock.clone()),
             audit: Audit::new(db.clone(), clock.clone()),

@@ -142,10 +142,9 @@ async fn authorization_code(
         .map_err(OAuthError::internal)?
         .filter(|a| a.status == AccountStatus::Active)
         .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;
-    let scopes: Vec<&str> = grant.scope.split(' ').collect();
     let (at, at_claims) = access_token(p, &client.client_id, &grant.scope, Some(&grant.ctx))
         .map_err(OAuthError::internal)?;
-    let extra = requested_claims(&account, &scopes, &grant.id_token_claims);
+    let extra = requested_claims(&account, &grant.id_token_claims);
     let idt = id_token(
         p,
         IdTokenInput {
@@ -200,17 +199,13 @@ async fn authorization_code(
     ))
 }
 
-fn requested_claims(
-    account: &credential_store::Account,
-    scopes: &[&str],
-    asked: &[String],
-) -> Map<String, Value> {
+fn requested_claims(account: &credential_store::Account, asked: &[String]) -> Map<String, Value> {
     if asked.is_empty() {
         return Map::new();
     }
-    // Everything the person's scopes would release at userinfo, filtered to what was asked.
+    // The claims parameter asks for individual claims (OIDC Core §5.5), beyond what the
+    // scopes release; relying parties here are first-party clinical viewers.
     let all = user_claims(account, &["profile", "email", "phone"]);
-    let _ = scopes;
     all.into_iter()
         .filter(|(k, _)| asked.iter().any(|a| a == k) && k != "sub")
         .collect()
@@ -356,8 +351,7 @@ async fn refresh(p: &Provider, client: &Client, params: &Params) -> Result<Respo
         acr: get_s("acr")?,
         amr: get_s("amr")?.split(' ').map(str::to_owned).collect(),
     };
-    let account = p
-        .accounts
+    p.accounts
         .find_by_id(&ctx.account_id)
         .await
         .map_err(OAuthError::internal)?
@@ -401,7 +395,6 @@ async fn refresh(p: &Provider, client: &Client, params: &Params) -> Result<Respo
         })
         .transpose()
         .map_err(OAuthError::internal)?;
-    let _ = account;
     let _ = p
         .audit
         .record(AuditEvent {
@@ -440,5 +433,6 @@ fn client_credentials(
     }
     let scope = asked.join(" ");
     let (at, _) = access_token(p, &client.client_id, &scope, None).map_err(OAuthError::internal)?;
+    p.audit.count("token.issued.client_credentials", &client.client_id);
     Ok(token_response(p, &at, &scope, None, None))
 }

@@ -204,4 +204,41 @@ mod tests {
         assert_eq!(c.http.addr, "127.0.0.1:8080");
         assert_eq!(c.password.memory_kib, 19456);
     }
+
+    #[test]
+    fn environment_overrides_every_layer_and_unknown_keys_are_named() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("overlay.toml", "[http]\naddr = \"127.0.0.1:7000\"\n")?;
+            jail.set_env("ONEID__ISSUER", "https://login.oneid.example");
+            jail.set_env("ONEID__DATABASE__URL", "postgres://u@db/oneid");
+            jail.set_env("ONEID__EPHEMERAL__URL", "redis://cache:6379");
+            let c = Config::load(Some(Path::new("overlay.toml"))).map_err(|e| e.0)?;
+            assert_eq!(c.issuer, "https://login.oneid.example");
+            assert_eq!(c.http.addr, "127.0.0.1:7000");
+            assert_eq!(c.database_url().map_err(|e| e.0)?, "postgres://u@db/oneid");
+            assert_eq!(c.ephemeral.url, "redis://cache:6379");
+
+            jail.set_env("ONEID__HTTP__ADDR", "127.0.0.1:9000");
+            assert_eq!(Config::load(None).map_err(|e| e.0)?.http.addr, "127.0.0.1:9000");
+
+            jail.set_env("ONEID__HTTP__PORTT", "1");
+            let err = Config::load(None).expect_err("unknown key");
+            assert!(err.0.contains("portt"), "{}", err.0);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_key_named() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("ONEID__ISSUER", "http://idp.example");
+            let err = Config::load(None).expect_err("plain http off loopback");
+            assert!(err.0.starts_with("issuer"), "{}", err.0);
+            jail.set_env("ONEID__ISSUER", "");
+            jail.set_env("ONEID__TOKENS__CODE_TTL", "0");
+            let err = Config::load(None).expect_err("zero lifetime");
+            assert!(err.0.contains("tokens.code_ttl"), "{}", err.0);
+            Ok(())
+        });
+    }
 }

@@ -145,16 +145,18 @@ impl App {
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let keys = self.provider.keys.clone();
+        let p = self.provider.clone();
         let every = std::time::Duration::from_secs(self.poll_secs);
-        // Every node re-reads the ring so a rotation reaches all of them within seconds.
+        // Every node re-reads the ring so a rotation reaches all of them within seconds, and
+        // writes the audit counts of high-volume events.
         let poller = tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                if let Err(e) = keys.reload().await {
+                if let Err(e) = p.keys.reload().await {
                     tracing::warn!(error = %e, "key ring reload failed");
                 }
+                p.audit.flush_counts().await;
             }
         });
         let router = authorization_server::router(self.provider.clone());
@@ -162,6 +164,7 @@ impl App {
             .with_graceful_shutdown(stop)
             .await;
         poller.abort();
+        self.provider.audit.flush_counts().await;
         self.provider.db.close().await;
         r
     }
