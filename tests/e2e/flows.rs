@@ -319,7 +319,10 @@ async fn the_authorization_request_may_be_posted_as_a_form() {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
-    let form: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let form: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let page = browser.post_form(endpoint, &form).await;
     assert!(page.is_login_page());
     let cb = browser.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
@@ -339,7 +342,10 @@ async fn the_login_page_speaks_french_when_asked_and_sends_security_headers() {
     assert!(page.is_login_page());
     assert!(page.body.contains("<html lang=\"fr\">"));
     assert!(page.body.contains("Mot de passe"));
-    assert!(page.body.contains("Viewer connectingontario"), "names the viewer");
+    assert!(
+        page.body.contains("Viewer connectingontario"),
+        "names the viewer"
+    );
     let csp = &page.headers["content-security-policy"];
     assert!(csp.contains("frame-ancestors 'none'"));
     assert!(!csp.contains("unsafe-inline"));

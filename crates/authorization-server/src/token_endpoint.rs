@@ -160,7 +160,7 @@ async fn authorization_code(
     let refresh = if client.allows_grant("refresh_token") {
         let family = random_token(16);
         Some((
-            new_refresh(p, client, &family, &grant.scope, &grant.ctx).await?,
+            new_refresh(p, client, &family, &grant.scope, &grant.ctx, None).await?,
             family,
         ))
     } else {
@@ -239,9 +239,12 @@ async fn new_refresh(
     family: &str,
     scope: &str,
     ctx: &AuthContext,
+    expires_at: Option<i64>,
 ) -> Result<String, OAuthError> {
     let token = random_token(32);
     let now = p.clock.now();
+    // A rotated token keeps its family's expiry: refreshing never extends the grant.
+    let expires_at = expires_at.unwrap_or(now + p.cfg.refresh_token_ttl);
     sqlx::query(
         "INSERT INTO refresh_tokens (token_hash, family_id, client_id, account_id, scope, \
          session_id, auth_time, acr, amr, created_at, expires_at, revoked) \
@@ -257,7 +260,7 @@ async fn new_refresh(
     .bind(&ctx.acr)
     .bind(ctx.amr.join(" "))
     .bind(now)
-    .bind(now + p.cfg.refresh_token_ttl)
+    .bind(expires_at)
     .execute(p.db.pool())
     .await
     .map_err(OAuthError::unavailable)?;
@@ -374,7 +377,7 @@ async fn refresh(p: &Provider, client: &Client, params: &Params) -> Result<Respo
             "the refresh token is no longer valid",
         ));
     }
-    let next = new_refresh(p, client, &family, &original, &ctx).await?;
+    let next = new_refresh(p, client, &family, &original, &ctx, Some(expires_at)).await?;
     let (at, _) =
         access_token(p, &client.client_id, &scope, Some(&ctx)).map_err(OAuthError::internal)?;
     let scopes: Vec<&str> = scope.split(' ').collect();
@@ -433,6 +436,7 @@ fn client_credentials(
     }
     let scope = asked.join(" ");
     let (at, _) = access_token(p, &client.client_id, &scope, None).map_err(OAuthError::internal)?;
-    p.audit.count("token.issued.client_credentials", &client.client_id);
+    p.audit
+        .count("token.issued.client_credentials", &client.client_id);
     Ok(token_response(p, &at, &scope, None, None))
 }

@@ -44,16 +44,30 @@ pub async fn get(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response
     respond(userinfo(&p, token).await)
 }
 
-/// POST /userinfo (token in the Authorization header or, form-encoded, in the body)
+/// POST /userinfo (token in the Authorization header or, form-encoded, in the body; never
+/// both, RFC 6750 §2)
 pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Body) -> Response {
-    let token = match bearer(&headers) {
-        Some(t) => Some(t.to_owned()),
-        None => match body_or_error(body)
-            .and_then(|b| parse_form(&headers, &b).map_err(|e| e.oauth()))
-        {
+    let header_token = bearer(&headers).map(str::to_owned);
+    let body = match body_or_error(body) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let body_token = if body.is_empty() {
+        None
+    } else {
+        match parse_form(&headers, &body) {
             Ok(params) => params.get("access_token").cloned(),
-            Err(e) => return e.into_response(),
-        },
+            // A header-authenticated POST may carry any body.
+            Err(_) if header_token.is_some() => None,
+            Err(e) => return e.oauth().into_response(),
+        }
+    };
+    let token = match (header_token, body_token) {
+        (Some(_), Some(_)) => {
+            return OAuthError::invalid_request("send the access token one way, not two")
+                .into_response()
+        }
+        (h, b) => h.or(b),
     };
     respond(userinfo(&p, token).await)
 }
@@ -124,7 +138,9 @@ async fn do_introspect(
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let inactive = || json_no_store(json!({ "active": false }).to_string());
-    if params.get("token_type_hint").map(String::as_str) != Some("refresh_token") {
+    // token_type_hint only orders the search (RFC 7662 §2.1); an access token is recognised
+    // by its signature without a lookup, so it is always tried first.
+    {
         if let Some(c) = live_token(p, token).await? {
             let mut body = json!({
                 "active": true,

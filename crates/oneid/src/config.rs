@@ -219,7 +219,10 @@ mod tests {
             assert_eq!(c.ephemeral.url, "redis://cache:6379");
 
             jail.set_env("ONEID__HTTP__ADDR", "127.0.0.1:9000");
-            assert_eq!(Config::load(None).map_err(|e| e.0)?.http.addr, "127.0.0.1:9000");
+            assert_eq!(
+                Config::load(None).map_err(|e| e.0)?.http.addr,
+                "127.0.0.1:9000"
+            );
 
             jail.set_env("ONEID__HTTP__PORTT", "1");
             let err = Config::load(None).expect_err("unknown key");

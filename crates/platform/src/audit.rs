@@ -71,7 +71,8 @@ impl Audit {
     /// `flush_counts`.
     pub fn count(&self, event: &str, client_id: &str) {
         let mut m = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        *m.entry((event.to_owned(), client_id.to_owned())).or_insert(0) += 1;
+        *m.entry((event.to_owned(), client_id.to_owned()))
+            .or_insert(0) += 1;
     }
 
     /// Writes the counted events as one row per event and client. Counts that cannot be
