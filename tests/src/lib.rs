@@ -40,9 +40,21 @@ pub fn backend() -> Backend {
     }
 }
 
+/// Removes a test's SQLite directory when the last node using it is gone.
+#[derive(Debug)]
+pub struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Storage for one test: a database URL and how to reach the ephemeral store.
 #[derive(Debug, Clone)]
 pub struct Storage {
+    /// The SQLite directory, removed with the last clone.
+    pub dir: Option<Arc<TempDir>>,
     /// Database URL.
     pub db_url: String,
     /// Redis URL, or none for in-process.
@@ -65,6 +77,7 @@ pub async fn fresh_storage() -> Storage {
             std::fs::create_dir_all(&dir).unwrap();
             Storage {
                 db_url: format!("sqlite://{}?mode=rwc", dir.join("oneid.db").display()),
+                dir: Some(Arc::new(TempDir(dir.clone()))),
                 redis_url: None,
                 prefix: String::new(),
                 kek,
@@ -81,6 +94,7 @@ pub async fn fresh_storage() -> Storage {
             let mut u = url::Url::parse(&pg).unwrap();
             u.set_path(&format!("/{name}"));
             Storage {
+                dir: None,
                 db_url: u.to_string(),
                 redis_url: Some(redis),
                 prefix: format!("test:{tag}:"),
