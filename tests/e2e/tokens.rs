@@ -948,3 +948,42 @@ async fn rotation_never_extends_the_grant_beyond_its_first_lifetime() {
             "the family expired 28800 s after the login, rotation or not",
         );
 }
+
+#[tokio::test]
+async fn a_client_registered_for_rs256_access_tokens_gets_them_and_they_introspect() {
+    let app = spawn_app().await;
+    let cfg = app
+        .add_client_with("rs-api", |n| {
+            n.grant_types = vec!["client_credentials".into()];
+            n.scopes = vec!["api:read".into()];
+            n.access_token_alg = Some(SigAlg::RS256);
+        })
+        .await;
+    let a = client_credentials(&app, Auth::of(&cfg), Some("api:read")).await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let at = a.json["access_token"].as_str().unwrap();
+    let header = oneid_tests::rp::jwt_header(at);
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(header["typ"], "at+jwt");
+    let i = introspect(&app, Auth::of(&cfg), at).await;
+    assert_eq!(i.json["active"], true, "{}", i.json);
+    assert_eq!(i.json["scope"], "api:read");
+}
+
+#[tokio::test]
+async fn a_removed_client_can_no_longer_get_tokens() {
+    let app = spawn_app().await;
+    let cfg = service_client(&app, "gone").await;
+    assert_eq!(
+        client_credentials(&app, Auth::of(&cfg), None).await.status,
+        200
+    );
+    assert!(app.provider.clients.remove("gone").await.unwrap());
+    client_credentials(&app, Auth::of(&cfg), None)
+        .await
+        .assert_error(
+            401,
+            "invalid_client",
+            "removed client, even with a warm cache",
+        );
+}

@@ -172,7 +172,7 @@ async fn client_and_redirect(
     p: &Provider,
     params: &Params,
     locale: Locale,
-) -> Result<(Client, String), PageError> {
+) -> Result<(Arc<Client>, String), PageError> {
     let client_id = params
         .get("client_id")
         .ok_or_else(|| PageError::bad(locale, |t| t.unknown_client))?;

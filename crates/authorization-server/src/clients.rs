@@ -1,14 +1,23 @@
 //! The relying-party registry: clients, their exact redirect URIs, allowed grants and scopes,
 //! and client authentication. Secrets are high-entropy and stored as SHA-256 digests, compared
 //! in constant time; a slow password hash would buy nothing for a random secret.
+//!
+//! Lookups are cached per node for a few seconds (`cache_secs`), so the token and
+//! introspection endpoints do not read the database on every call; a change made on this node
+//! is seen at once, one made elsewhere (another node, the CLI) within `cache_secs`.
 
 use platform::crypto::{ct_eq, sha256_b64};
 use platform::{Db, DbError, SharedClock};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use crate::keys::SigAlg;
+
+/// Most entries the per-node client cache holds (unknown ids are cached too).
+const CACHE_MAX: usize = 10_000;
 
 /// Grant types a client may use.
 pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
@@ -35,6 +44,8 @@ pub struct Client {
     pub scopes: Vec<String>,
     /// ID token signing algorithm.
     pub id_token_alg: SigAlg,
+    /// Access token signing algorithm.
+    pub access_token_alg: SigAlg,
 }
 
 impl Client {
@@ -72,6 +83,7 @@ impl Client {
             serde_json::from_str(&s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
         };
         let alg: String = r.try_get("id_token_alg")?;
+        let at_alg: String = r.try_get("access_token_alg")?;
         Ok(Self {
             client_id: r.try_get("client_id")?,
             name: r.try_get("name")?,
@@ -81,6 +93,7 @@ impl Client {
             grant_types: list("grant_types")?,
             scopes: list("scopes")?,
             id_token_alg: SigAlg::parse(&alg).unwrap_or(SigAlg::RS256),
+            access_token_alg: SigAlg::parse(&at_alg).unwrap_or(SigAlg::ES256),
         })
     }
 }
@@ -106,6 +119,8 @@ pub struct NewClient {
     pub scopes: Vec<String>,
     /// ID token algorithm; default RS256.
     pub id_token_alg: Option<SigAlg>,
+    /// Access token algorithm; default ES256.
+    pub access_token_alg: Option<SigAlg>,
 }
 
 /// Errors of the client registry.
@@ -152,20 +167,35 @@ pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
     }
 }
 
+type Cache = HashMap<String, (i64, Option<Arc<Client>>)>;
+
 /// The client registry.
 #[derive(Debug, Clone)]
 pub struct ClientStore {
     db: Db,
     clock: SharedClock,
+    cache_secs: i64,
+    cache: Arc<RwLock<Cache>>,
 }
 
 const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
-                       grant_types, scopes, id_token_alg";
+                       grant_types, scopes, id_token_alg, access_token_alg";
 
 impl ClientStore {
-    /// A registry in `db`.
-    pub fn new(db: Db, clock: SharedClock) -> Self {
-        Self { db, clock }
+    /// A registry in `db`, caching lookups for `cache_secs` (0 disables the cache).
+    pub fn new(db: Db, clock: SharedClock, cache_secs: i64) -> Self {
+        Self {
+            db,
+            clock,
+            cache_secs,
+            cache: Arc::default(),
+        }
+    }
+
+    fn forget(&self, client_id: &str) {
+        if let Ok(mut c) = self.cache.write() {
+            c.remove(client_id);
+        }
     }
 
     /// Registers a client; returns it and, when the server generated one, its secret (shown
@@ -241,12 +271,13 @@ impl ClientStore {
             (Some(sha256_b64(s.as_bytes())), Some(s))
         };
         let alg = n.id_token_alg.unwrap_or(SigAlg::RS256);
+        let at_alg = n.access_token_alg.unwrap_or(SigAlg::ES256);
         let now = self.clock.now();
         let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
         let r = sqlx::query(
             "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, \
-             post_logout_redirect_uris, grant_types, scopes, id_token_alg, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+             post_logout_redirect_uris, grant_types, scopes, id_token_alg, access_token_alg, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
         )
         .bind(id)
         .bind(n.name.trim())
@@ -256,6 +287,7 @@ impl ClientStore {
         .bind(json(&grants))
         .bind(json(&scopes))
         .bind(alg.as_str())
+        .bind(at_alg.as_str())
         .bind(now)
         .execute(self.db.pool())
         .await
@@ -265,22 +297,44 @@ impl ClientStore {
             Err(e) => return Err(e.into()),
             Ok(_) => {}
         }
+        self.forget(id);
         let client = self
             .get(id)
             .await?
             .ok_or_else(|| ClientError::Invalid("client vanished".into()))?;
-        Ok((client, generated))
+        Ok((Client::clone(&client), generated))
     }
 
-    /// The client with this id.
-    pub async fn get(&self, client_id: &str) -> Result<Option<Client>, ClientError> {
+    /// The client with this id (from the node's cache when fresh).
+    pub async fn get(&self, client_id: &str) -> Result<Option<Arc<Client>>, ClientError> {
+        let now = self.clock.now();
+        if let Ok(c) = self.cache.read() {
+            if let Some((until, hit)) = c.get(client_id) {
+                if *until > now {
+                    return Ok(hit.clone());
+                }
+            }
+        }
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM clients WHERE client_id = $1"
         ))
         .bind(client_id)
         .fetch_optional(self.db.pool())
         .await?;
-        Ok(row.as_ref().map(Client::from_row).transpose()?)
+        let found = row
+            .as_ref()
+            .map(Client::from_row)
+            .transpose()?
+            .map(Arc::new);
+        if self.cache_secs > 0 && client_id.len() <= 128 {
+            if let Ok(mut c) = self.cache.write() {
+                if c.len() >= CACHE_MAX {
+                    c.clear();
+                }
+                c.insert(client_id.to_owned(), (now + self.cache_secs, found.clone()));
+            }
+        }
+        Ok(found)
     }
 
     /// Every client, by id.
@@ -300,6 +354,7 @@ impl ClientStore {
             .bind(client_id)
             .execute(self.db.pool())
             .await?;
+        self.forget(client_id);
         Ok(r.rows_affected() > 0)
     }
 }

@@ -242,7 +242,7 @@ pub async fn authenticate_client(
     p: &Provider,
     headers: &HeaderMap,
     params: &Params,
-) -> Result<Client, OAuthError> {
+) -> Result<Arc<Client>, OAuthError> {
     let pr = presented(headers, params)?;
     let client = p.clients.get(&pr.id).await.map_err(OAuthError::internal)?;
     let Some(client) = client else {

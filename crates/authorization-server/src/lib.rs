@@ -54,6 +54,13 @@ pub struct ProviderConfig {
     /// Mark cookies `Secure` (default: when the issuer is https).
     #[serde(default)]
     pub secure_cookies: Option<bool>,
+    /// How long a node caches a client registration, seconds (0: no cache).
+    #[serde(default = "d_client_cache")]
+    pub client_cache_secs: i64,
+}
+
+fn d_client_cache() -> i64 {
+    5
 }
 
 fn d_access() -> i64 {
@@ -84,6 +91,7 @@ impl ProviderConfig {
             session_ttl: d_session(),
             login_ttl: d_login(),
             secure_cookies: None,
+            client_cache_secs: d_client_cache(),
         }
     }
 
@@ -128,7 +136,7 @@ impl Provider {
     ) -> Self {
         let discovery = bytes::Bytes::from(discovery::document(&cfg.issuer).to_string());
         Self {
-            clients: ClientStore::new(db.clone(), clock.clone()),
+            clients: ClientStore::new(db.clone(), clock.clone(), cfg.client_cache_secs),
             audit: Audit::new(db.clone(), clock.clone()),
             cfg,
             clock,

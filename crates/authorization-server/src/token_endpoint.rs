@@ -142,8 +142,8 @@ async fn authorization_code(
         .map_err(OAuthError::internal)?
         .filter(|a| a.status == AccountStatus::Active)
         .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;
-    let (at, at_claims) = access_token(p, &client.client_id, &grant.scope, Some(&grant.ctx))
-        .map_err(OAuthError::internal)?;
+    let (at, at_claims) =
+        access_token(p, client, &grant.scope, Some(&grant.ctx)).map_err(OAuthError::internal)?;
     let extra = requested_claims(&account, &grant.id_token_claims);
     let idt = id_token(
         p,
@@ -378,8 +378,7 @@ async fn refresh(p: &Provider, client: &Client, params: &Params) -> Result<Respo
         ));
     }
     let next = new_refresh(p, client, &family, &original, &ctx, Some(expires_at)).await?;
-    let (at, _) =
-        access_token(p, &client.client_id, &scope, Some(&ctx)).map_err(OAuthError::internal)?;
+    let (at, _) = access_token(p, client, &scope, Some(&ctx)).map_err(OAuthError::internal)?;
     let scopes: Vec<&str> = scope.split(' ').collect();
     let idt = scopes
         .contains(&"openid")
@@ -435,7 +434,7 @@ fn client_credentials(
         }
     }
     let scope = asked.join(" ");
-    let (at, _) = access_token(p, &client.client_id, &scope, None).map_err(OAuthError::internal)?;
+    let (at, _) = access_token(p, client, &scope, None).map_err(OAuthError::internal)?;
     p.audit
         .count("token.issued.client_credentials", &client.client_id);
     Ok(token_response(p, &at, &scope, None, None))

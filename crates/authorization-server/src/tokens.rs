@@ -2,14 +2,11 @@
 //! access tokens (ES256), and the claims released for each scope.
 
 use crate::keys::{KeyError, SigAlg};
-use crate::Provider;
+use crate::{Client, Provider};
 use credential_store::Account;
 use platform::crypto::{b64url, random_token};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-
-/// Algorithm of access tokens.
-pub const ACCESS_TOKEN_ALG: SigAlg = SigAlg::ES256;
 
 /// Who and how, for tokens issued on behalf of a person.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,13 +60,15 @@ impl AccessClaims {
     }
 }
 
-/// Mints an access token; returns it with its claims.
+/// Mints an access token (RFC 9068) with the client's access token algorithm; returns it with
+/// its claims.
 pub fn access_token(
     p: &Provider,
-    client_id: &str,
+    client: &Client,
     scope: &str,
     person: Option<&AuthContext>,
 ) -> Result<(String, AccessClaims), KeyError> {
+    let client_id = client.client_id.as_str();
     let now = p.clock.now();
     let claims = AccessClaims {
         iss: p.cfg.issuer.clone(),
@@ -85,7 +84,7 @@ pub fn access_token(
         acr: person.map(|a| a.acr.clone()),
     };
     let body = serde_json::to_vec(&claims).map_err(|e| KeyError::Jose(e.to_string()))?;
-    let token = p.keys.sign(ACCESS_TOKEN_ALG, "at+jwt", &body)?;
+    let token = p.keys.sign(client.access_token_alg, "at+jwt", &body)?;
     Ok((token, claims))
 }
 

@@ -109,7 +109,7 @@ async fn client_params(
     p: &Provider,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(crate::Client, Params), OAuthError> {
+) -> Result<(Arc<crate::Client>, Params), OAuthError> {
     let body = body_or_error(body)?;
     let params = parse_form(headers, &body).map_err(|e| e.oauth())?;
     let client = authenticate_client(p, headers, &params).await?;

@@ -85,6 +85,9 @@ struct AddClient {
     /// ID token signing algorithm: RS256 (default), ES256, PS256, EdDSA.
     #[arg(long = "id-token-alg")]
     id_token_alg: Option<String>,
+    /// Access token signing algorithm: ES256 (default), RS256, PS256, EdDSA.
+    #[arg(long = "access-token-alg")]
+    access_token_alg: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -305,6 +308,15 @@ async fn command(
     }
 }
 
+fn parse_alg(flag: &str, v: Option<&str>) -> Result<Option<SigAlg>, String> {
+    match v {
+        None => Ok(None),
+        Some(s) => SigAlg::parse(s)
+            .map(Some)
+            .ok_or_else(|| format!("{flag} {s:?}: use RS256, ES256, PS256 or EdDSA")),
+    }
+}
+
 async fn clients(
     cmd: ClientsCmd,
     cfg: &Config,
@@ -317,12 +329,8 @@ async fn clients(
     let p = c.provider;
     match cmd {
         ClientsCmd::Add(a) => {
-            let alg = match a.id_token_alg.as_deref() {
-                None => None,
-                Some(s) => Some(SigAlg::parse(s).ok_or_else(|| {
-                    format!("--id-token-alg {s:?}: use RS256, ES256, PS256 or EdDSA")
-                })?),
-            };
+            let alg = parse_alg("--id-token-alg", a.id_token_alg.as_deref())?;
+            let at_alg = parse_alg("--access-token-alg", a.access_token_alg.as_deref())?;
             let (client, secret) = p
                 .clients
                 .add(NewClient {
@@ -335,6 +343,7 @@ async fn clients(
                     grant_types: a.grant_types,
                     scopes: a.scopes,
                     id_token_alg: alg,
+                    access_token_alg: at_alg,
                 })
                 .await
                 .map_err(|e| e.to_string())?;
@@ -358,7 +367,7 @@ async fn clients(
             for cl in p.clients.list().await.map_err(|e| e.to_string())? {
                 wln!(
                     out,
-                    "{}\t{}\t{}\tgrants={}\tscopes={}\tid_token_alg={}\tredirect_uris={}",
+                    "{}\t{}\t{}\tgrants={}\tscopes={}\tid_token_alg={}\taccess_token_alg={}\tredirect_uris={}",
                     cl.client_id,
                     cl.name,
                     if cl.is_public() {
@@ -369,6 +378,7 @@ async fn clients(
                     cl.grant_types.join(","),
                     cl.scopes.join(","),
                     cl.id_token_alg.as_str(),
+                    cl.access_token_alg.as_str(),
                     cl.redirect_uris.join(","),
                 );
             }

@@ -25,6 +25,8 @@ pub struct Config {
     pub ephemeral: EphemeralConfig,
     /// Key-encryption key and key ring polling.
     pub keys: KeysConfig,
+    /// Relying-party registry.
+    pub clients: ClientsConfig,
     /// Token and session lifetimes.
     pub tokens: TokensConfig,
     /// argon2id cost.
@@ -73,6 +75,14 @@ pub struct KeysConfig {
     pub kek: String,
     /// Key ring poll interval, seconds.
     pub poll_secs: u64,
+}
+
+/// `[clients]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientsConfig {
+    /// Per-node cache of client registrations, seconds.
+    pub cache_secs: i64,
 }
 
 /// `[tokens]`

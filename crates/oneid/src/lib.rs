@@ -89,6 +89,7 @@ pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, Star
         session_ttl: t.session_ttl,
         login_ttl: t.login_ttl,
         secure_cookies: None,
+        client_cache_secs: cfg.clients.cache_secs.max(0),
     };
     let provider = Arc::new(Provider::new(pcfg, clock, db, store, accounts, keys));
     Ok(Core { provider })
