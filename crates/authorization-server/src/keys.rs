@@ -11,6 +11,7 @@ use platform::{Db, DbError, SecretBox, SharedClock};
 use serde::Serialize;
 use sqlx::Row;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// A JWS signing algorithm the provider offers.
@@ -123,6 +124,7 @@ pub struct KeyRing {
     sbox: SecretBox,
     clock: SharedClock,
     snap: RwLock<Arc<Snapshot>>,
+    generation: AtomicU64,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -189,6 +191,7 @@ impl KeyRing {
             sbox,
             clock,
             snap: RwLock::new(Arc::new(Snapshot::default())),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -306,6 +309,7 @@ impl KeyRing {
         if let Ok(mut w) = self.snap.write() {
             *w = Arc::new(snap);
         }
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
@@ -328,6 +332,12 @@ impl KeyRing {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(KeyError::from)
+    }
+
+    /// Changes whenever the loaded ring changes; anything cached on the strength of a
+    /// signature check is valid only for the generation it was checked in.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// The JWKS document (pre-rendered; cloning is a reference count).

@@ -122,6 +122,7 @@ pub struct Provider {
     /// Audit trail.
     pub audit: Audit,
     discovery: bytes::Bytes,
+    verified: tokens::VerifiedTokens,
 }
 
 impl Provider {
@@ -145,6 +146,7 @@ impl Provider {
             accounts,
             keys,
             discovery,
+            verified: tokens::VerifiedTokens::default(),
         }
     }
 }

@@ -88,17 +88,48 @@ pub fn access_token(
     Ok((token, claims))
 }
 
+/// Access tokens whose signature this node has already checked, by SHA-256 of the token, so
+/// a resource server introspecting the same token on every API call costs a hash and a
+/// lookup instead of a signature verification. Entries hold for the key ring generation they
+/// were checked in (a revoked key drops them) and until the token expires.
+#[derive(Debug, Default)]
+pub struct VerifiedTokens {
+    map: std::sync::RwLock<std::collections::HashMap<[u8; 32], (u64, AccessClaims)>>,
+}
+
+/// Most entries kept; the map is emptied when full (cheap, and rare at this size).
+const VERIFIED_MAX: usize = 100_000;
+
 /// Checks an access token's signature, type, issuer and expiry (not revocation).
 pub fn verify_access_token(p: &Provider, token: &str) -> Option<AccessClaims> {
     if token.len() > 4096 {
         return None;
+    }
+    let now = p.clock.now();
+    let generation = p.keys.generation();
+    let digest = platform::crypto::sha256(token.as_bytes());
+    if let Ok(m) = p.verified.map.read() {
+        if let Some((g, c)) = m.get(&digest) {
+            if *g == generation {
+                return (c.exp > now).then(|| c.clone());
+            }
+        }
     }
     let (payload, _, typ) = p.keys.verify(token)?;
     if typ.as_deref() != Some("at+jwt") {
         return None;
     }
     let c: AccessClaims = serde_json::from_slice(&payload).ok()?;
-    (c.iss == p.cfg.issuer && c.exp > p.clock.now()).then_some(c)
+    if c.iss != p.cfg.issuer || c.exp <= now {
+        return None;
+    }
+    if let Ok(mut m) = p.verified.map.write() {
+        if m.len() >= VERIFIED_MAX {
+            m.clear();
+        }
+        m.insert(digest, (generation, c.clone()));
+    }
+    Some(c)
 }
 
 /// Revocation marker key of an access token.

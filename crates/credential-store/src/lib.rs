@@ -5,4 +5,6 @@ mod accounts;
 mod password;
 
 pub use accounts::{Account, AccountStatus, Accounts, AuthError, CredentialError, NewAccount};
-pub use password::{check_password_policy, PasswordHasher, PasswordParams, PolicyViolation};
+pub use password::{
+    check_password_policy, HasherError, PasswordHasher, PasswordParams, PolicyViolation,
+};

@@ -1,10 +1,66 @@
-//! argon2id hashing on the blocking pool behind a semaphore, so a flood of logins cannot
-//! starve the async workers, and the password rules of the source documents.
+//! argon2id hashing on a few dedicated low-priority threads, so a flood of logins can
+//! neither starve the async workers (the hashing threads run at the lowest CPU priority, and
+//! the async threads preempt them) nor grow memory (a fixed set of threads keeps a fixed set
+//! of allocator arenas), and the password rules of the source documents.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{oneshot, Semaphore};
+
+type Job = Box<dyn FnOnce(&Argon2<'static>) + Send>;
+
+/// The hashing threads: as many as cores, each at the lowest scheduling priority.
+#[derive(Debug)]
+struct Pool {
+    jobs: Mutex<mpsc::Sender<Job>>,
+}
+
+impl Pool {
+    fn start(argon: Argon2<'static>, threads: usize) -> std::io::Result<Self> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..threads {
+            let rx = rx.clone();
+            let argon = argon.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    if let Err(e) = thread_priority::set_current_thread_priority(
+                        thread_priority::ThreadPriority::Min,
+                    ) {
+                        tracing::debug!(error = ?e, "could not lower the hashing thread's priority");
+                    }
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(&argon),
+                            Err(_) => return, // the hasher was dropped
+                        }
+                    }
+                })?;
+        }
+        Ok(Self {
+            jobs: Mutex::new(tx),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |a| {
+            let _ = tx.send(f(a));
+        });
+        self.jobs.lock().ok()?.send(job).ok()?;
+        rx.await.ok()
+    }
+}
 
 /// argon2id cost parameters (OWASP minimum by default: 19 MiB, 2 passes, 1 lane).
 #[derive(Debug, Clone, Copy, serde::Deserialize, serde::Serialize)]
@@ -27,10 +83,21 @@ impl Default for PasswordParams {
     }
 }
 
+/// Why a hasher could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum HasherError {
+    /// The argon2 parameters are out of range.
+    #[error("argon2 parameters: {0}")]
+    Params(argon2::Error),
+    /// The hashing threads could not start.
+    #[error("hashing threads: {0}")]
+    Thread(std::io::Error),
+}
+
 /// Hashes and verifies passwords.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    argon: Argon2<'static>,
+    pool: Arc<Pool>,
     permits: Arc<Semaphore>,
     dummy_hash: Arc<String>,
 }
@@ -42,26 +109,29 @@ impl std::fmt::Debug for PasswordHasher {
 }
 
 impl PasswordHasher {
-    /// A hasher with `params`, running at most one hash per core at a time.
-    pub fn new(params: PasswordParams) -> Result<Self, argon2::Error> {
+    /// A hasher with `params`, running at most one hash per core at a time; a few times that
+    /// many callers wait their turn, the rest wait for a place in that queue.
+    pub fn new(params: PasswordParams) -> Result<Self, HasherError> {
         let p = Params::new(
             params.memory_kib,
             params.iterations,
             params.parallelism,
             None,
-        )?;
+        )
+        .map_err(HasherError::Params)?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let salt = SaltString::encode_b64(&platform::crypto::random_bytes(16))
-            .map_err(|_| argon2::Error::SaltTooShort)?;
+            .map_err(|_| HasherError::Params(argon2::Error::SaltTooShort))?;
         // Verifying against this hash for unknown login IDs costs what a real check costs.
         let dummy = argon
             .hash_password(platform::crypto::random_token(24).as_bytes(), &salt)
-            .map_err(|_| argon2::Error::AlgorithmInvalid)?
+            .map_err(|_| HasherError::Params(argon2::Error::AlgorithmInvalid))?
             .to_string();
+        let pool = Pool::start(argon, cores).map_err(HasherError::Thread)?;
         Ok(Self {
-            argon,
-            permits: Arc::new(Semaphore::new(cores)),
+            pool: Arc::new(pool),
+            permits: Arc::new(Semaphore::new(cores * 4)),
             dummy_hash: Arc::new(dummy),
         })
     }
@@ -69,17 +139,16 @@ impl PasswordHasher {
     /// Hashes `password` (PHC string).
     pub async fn hash(&self, password: String) -> Option<String> {
         let _permit = self.permits.acquire().await.ok()?;
-        let argon = self.argon.clone();
-        tokio::task::spawn_blocking(move || {
-            let salt = SaltString::encode_b64(&platform::crypto::random_bytes(16)).ok()?;
-            argon
-                .hash_password(password.as_bytes(), &salt)
-                .ok()
-                .map(|h| h.to_string())
-        })
-        .await
-        .ok()
-        .flatten()
+        self.pool
+            .run(move |argon| {
+                let salt = SaltString::encode_b64(&platform::crypto::random_bytes(16)).ok()?;
+                argon
+                    .hash_password(password.as_bytes(), &salt)
+                    .ok()
+                    .map(|h| h.to_string())
+            })
+            .await
+            .flatten()
     }
 
     /// Verifies `password` against `hash`; with `None` it verifies against a dummy hash and
@@ -88,17 +157,17 @@ impl PasswordHasher {
         let Ok(_permit) = self.permits.acquire().await else {
             return false;
         };
-        let argon = self.argon.clone();
         let real = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
-        tokio::task::spawn_blocking(move || {
-            let ok = PasswordHash::new(&hash)
-                .map(|h| argon.verify_password(password.as_bytes(), &h).is_ok())
-                .unwrap_or(false);
-            ok && real
-        })
-        .await
-        .unwrap_or(false)
+        self.pool
+            .run(move |argon| {
+                let ok = PasswordHash::new(&hash)
+                    .map(|h| argon.verify_password(password.as_bytes(), &h).is_ok())
+                    .unwrap_or(false);
+                ok && real
+            })
+            .await
+            .unwrap_or(false)
     }
 }
 
@@ -165,6 +234,27 @@ mod tests {
         assert!(hash.starts_with("$argon2id$"));
         assert!(h.verify("Correct-Horse-9".into(), Some(hash.clone())).await);
         assert!(!h.verify("Correct-Horse-8".into(), Some(hash)).await);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_run_at_the_lowest_priority() {
+        let h = fast();
+        assert!(h.hash("Warm-Up-1".into()).await.is_some());
+        let mut seen = 0;
+        for task in std::fs::read_dir("/proc/self/task").unwrap() {
+            let dir = task.unwrap().path();
+            let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+            if !name.starts_with("argon2-") {
+                continue;
+            }
+            // Field 19 of stat is the nice value; the command name (field 2) has no spaces.
+            let stat = std::fs::read_to_string(dir.join("stat")).unwrap();
+            let nice: i32 = stat.split_whitespace().nth(18).unwrap().parse().unwrap();
+            assert_eq!(nice, 19, "{name}");
+            seen += 1;
+        }
+        assert!(seen > 0, "no hashing threads found");
     }
 
     #[tokio::test]

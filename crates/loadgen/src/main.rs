@@ -277,9 +277,21 @@ async fn main() {
             };
             report(name, all, start.elapsed().as_secs_f64());
         }
-        Cmd::Flood { t, concurrency, seconds, probe_client, probe_secret } => {
+        Cmd::Flood {
+            t,
+            concurrency,
+            seconds,
+            probe_client,
+            probe_secret,
+        } => {
             let idle_until = Instant::now() + Duration::from_secs(3);
-            let idle = probe(t.base.clone(), probe_client.clone(), probe_secret.clone(), idle_until).await;
+            let idle = probe(
+                t.base.clone(),
+                probe_client.clone(),
+                probe_secret.clone(),
+                idle_until,
+            )
+            .await;
             report("token_probe_idle", idle, 3.0);
             let start = Instant::now();
             let until = start + Duration::from_secs(seconds);
@@ -310,12 +322,20 @@ async fn main() {
             for _ in 0..count {
                 drop(sign_in(&t).await);
             }
-            println!("RESULT sessions n={count} secs={:.2}", start.elapsed().as_secs_f64());
+            println!(
+                "RESULT sessions n={count} secs={:.2}",
+                start.elapsed().as_secs_f64()
+            );
         }
-        Cmd::Argon2 { memory_kib, iterations, rounds } => {
+        Cmd::Argon2 {
+            memory_kib,
+            iterations,
+            rounds,
+        } => {
             use argon2::password_hash::{PasswordHasher, SaltString};
             let params = argon2::Params::new(memory_kib, iterations, 1, None).unwrap();
-            let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+            let a =
+                argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
             let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
             let _ = a.hash_password(b"warm-up", &salt).unwrap();
             let t0 = Instant::now();

@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 
 use authorization_server::{KeyRing, Provider, ProviderConfig};
+use axum::serve::ListenerExt as _;
 use credential_store::{Accounts, PasswordHasher};
 use platform::{Db, EphemeralStore, MemoryStore, RedisStore, SecretBox, SharedClock, SystemClock};
 use std::future::Future;
@@ -161,7 +162,11 @@ impl App {
             }
         });
         let router = authorization_server::router(self.provider.clone());
-        let r = axum::serve(self.listener, router)
+        // Small responses go out at once instead of waiting on Nagle's algorithm.
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let r = axum::serve(listener, router)
             .with_graceful_shutdown(stop)
             .await;
         poller.abort();
