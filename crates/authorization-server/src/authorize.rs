@@ -56,6 +56,10 @@ pub struct AuthRequest {
     pub ui_locales: Option<String>,
     /// Person claims asked for in the ID token (`claims` parameter).
     pub id_token_claims: Vec<String>,
+    /// A sign-in to the provider's own console rather than for a relying party: where to go
+    /// afterwards (a local path).
+    #[serde(default)]
+    pub console_return: Option<String>,
 }
 
 /// What a code stands for, kept in the ephemeral store under the code's digest.
@@ -358,6 +362,7 @@ fn validate(
         login_hint: get("login_hint").map(|s| s.chars().take(128).collect()),
         ui_locales: get("ui_locales").map(str::to_owned),
         id_token_claims,
+        console_return: None,
     })
 }
 
@@ -499,6 +504,33 @@ fn csrf_ok(headers: &HeaderMap, presented: Option<&String>) -> bool {
     }
 }
 
+/// Parks a sign-in to the provider's own console and sends the browser to the login page;
+/// after it, the browser returns to `return_to` (a local path) with an SSO session.
+pub async fn start_console_login(p: &Provider, locale: Locale, return_to: &str) -> Response {
+    let req = AuthRequest {
+        client_id: String::new(),
+        client_name: locale.text().console_name.to_owned(),
+        redirect_uri: String::new(),
+        scope: String::new(),
+        state: None,
+        nonce: None,
+        code_challenge: None,
+        prompt_none: false,
+        prompt_login: false,
+        max_age: None,
+        hint_sub: None,
+        login_hint: None,
+        ui_locales: Some(locale.tag().to_owned()),
+        id_token_claims: Vec::new(),
+        console_return: Some(return_to.to_owned()),
+    };
+    let id = random_token(24);
+    if let Err(e) = put_json(p.store.as_ref(), &login_key(&id), &req, p.cfg.login_ttl).await {
+        return PageError::internal(locale, e).into_response();
+    }
+    redirect_to(&format!("/login?request={id}"))
+}
+
 /// GET /login?request=ID[&ui_locales=fr]: the login page again (e.g. in the other language).
 pub async fn login_page_get(p: &Provider, headers: &HeaderMap, params: &Params) -> Response {
     let locale = locale_of(params, headers);
@@ -604,12 +636,21 @@ pub async fn login_submit(
                     event: "login.success",
                     actor: Some(&account.id),
                     subject: Some(&account.id),
-                    client_id: Some(&req.client_id),
+                    client_id: (!req.client_id.is_empty()).then_some(req.client_id.as_str()),
                     session_id: Some(&s.sid),
                     ..Default::default()
                 })
                 .await;
             let _ = p.store.delete(&login_key(id)).await;
+            if let Some(back) = req
+                .console_return
+                .as_deref()
+                .filter(|b| b.starts_with("/admin/"))
+            {
+                let mut r = redirect_to(back);
+                r.headers_mut().append(header::SET_COOKIE, set);
+                return r;
+            }
             match issue_code(&p, &req, &key, s).await {
                 Ok(mut r) => {
                     r.headers_mut().append(header::SET_COOKIE, set);

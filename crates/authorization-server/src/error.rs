@@ -55,6 +55,16 @@ impl OAuthError {
         e.challenge = Some("Bearer realm=\"oneid\", error=\"invalid_token\"");
         e
     }
+    /// `insufficient_scope` (403) for a bearer-protected resource (RFC 6750).
+    pub fn insufficient_scope(scope: &'static str) -> Self {
+        let mut e = Self::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!("the access token needs the {scope} scope"),
+        );
+        e.challenge = Some("Bearer realm=\"oneid\", error=\"insufficient_scope\"");
+        e
+    }
     /// `server_error` (500); the cause is logged with a correlation id, never returned.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         let id = platform::crypto::random_token(6);

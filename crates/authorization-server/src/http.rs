@@ -2,7 +2,7 @@
 //! detection, cookies, security headers, client authentication.
 
 use crate::error::OAuthError;
-use crate::{authorize, logout, pages, token_endpoint, userinfo, Client, Provider};
+use crate::{admin, authorize, logout, pages, token_endpoint, userinfo, Client, Provider};
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -33,6 +33,11 @@ pub fn router(p: Arc<Provider>) -> Router {
         .route("/revoke", post(userinfo::revoke))
         .route("/logout", get(logout::get).post(logout::post))
         .route("/logout/confirm", post(logout::confirm))
+        .route("/admin/keys", get(admin::console).post(admin::console_post))
+        .route("/admin/api/keys", get(admin::api_list))
+        .route("/admin/api/keys/rotate", post(admin::api_rotate))
+        .route("/admin/api/keys/{kid}/{op}", post(admin::api_key_op))
+        .route("/metrics", get(admin::metrics))
         .route("/static/oneid.css", get(pages::stylesheet))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -41,11 +46,11 @@ pub fn router(p: Arc<Provider>) -> Router {
 }
 
 async fn discovery_doc(axum::extract::State(p): axum::extract::State<Arc<Provider>>) -> Response {
-    json_cached(p.discovery.clone(), 300)
+    json_cached(p.discovery.clone(), &p.cache_control)
 }
 
 async fn jwks(axum::extract::State(p): axum::extract::State<Arc<Provider>>) -> Response {
-    json_cached(p.keys.jwks(), 300)
+    json_cached(p.keys.jwks(), &p.cache_control)
 }
 
 async fn healthz() -> &'static str {
@@ -67,12 +72,15 @@ async fn readyz(axum::extract::State(p): axum::extract::State<Arc<Provider>>) ->
     (status, json_no_store(body.to_string())).into_response()
 }
 
-fn json_cached(body: Bytes, max_age: u32) -> Response {
-    let mut r = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
-        r.headers_mut().insert(header::CACHE_CONTROL, v);
-    }
-    r.headers_mut().insert(
+fn json_cached(body: Bytes, cache_control: &HeaderValue) -> Response {
+    let mut r = Response::new(axum::body::Body::from(body));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CACHE_CONTROL, cache_control.clone());
+    h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );

@@ -4,6 +4,7 @@
 //!
 //! Built from its parts by the binary (`Provider::new`), then served with `router`.
 
+pub mod admin;
 pub mod clients;
 mod error;
 mod http;
@@ -57,6 +58,13 @@ pub struct ProviderConfig {
     /// How long a node caches a client registration, seconds (0: no cache).
     #[serde(default = "d_client_cache")]
     pub client_cache_secs: i64,
+    /// Cache-Control max-age of JWKS and discovery, seconds.
+    #[serde(default = "d_jwks_max_age")]
+    pub jwks_max_age_secs: i64,
+}
+
+fn d_jwks_max_age() -> i64 {
+    300
 }
 
 fn d_client_cache() -> i64 {
@@ -92,6 +100,7 @@ impl ProviderConfig {
             login_ttl: d_login(),
             secure_cookies: None,
             client_cache_secs: d_client_cache(),
+            jwks_max_age_secs: d_jwks_max_age(),
         }
     }
 
@@ -122,6 +131,7 @@ pub struct Provider {
     /// Audit trail.
     pub audit: Audit,
     discovery: bytes::Bytes,
+    cache_control: axum::http::HeaderValue,
     verified: tokens::VerifiedTokens,
 }
 
@@ -136,6 +146,11 @@ impl Provider {
         keys: Arc<KeyRing>,
     ) -> Self {
         let discovery = bytes::Bytes::from(discovery::document(&cfg.issuer).to_string());
+        let cache_control = axum::http::HeaderValue::from_str(&format!(
+            "public, max-age={}",
+            cfg.jwks_max_age_secs.max(0)
+        ))
+        .unwrap_or(axum::http::HeaderValue::from_static("no-cache"));
         Self {
             clients: ClientStore::new(db.clone(), clock.clone(), cfg.client_cache_secs),
             audit: Audit::new(db.clone(), clock.clone()),
@@ -146,6 +161,7 @@ impl Provider {
             accounts,
             keys,
             discovery,
+            cache_control,
             verified: tokens::VerifiedTokens::default(),
         }
     }

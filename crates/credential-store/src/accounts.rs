@@ -279,6 +279,42 @@ impl Accounts {
         }
     }
 
+    /// Grants `role` (e.g. `administrator`) to an account; `by` is who granted it.
+    pub async fn grant_role(
+        &self,
+        account_id: &str,
+        role: &str,
+        by: &str,
+    ) -> Result<(), CredentialError> {
+        let r = sqlx::query(
+            "INSERT INTO account_roles (account_id, role, scope, granted_at, granted_by) \
+             VALUES ($1, $2, '', $3, $4)",
+        )
+        .bind(account_id)
+        .bind(role)
+        .bind(self.clock.now())
+        .bind(by)
+        .execute(self.db.pool())
+        .await
+        .map_err(DbError::from);
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_unique_violation() => Ok(()), // already held
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// True if the account holds `role`.
+    pub async fn has_role(&self, account_id: &str, role: &str) -> Result<bool, CredentialError> {
+        let row =
+            sqlx::query("SELECT 1 AS one FROM account_roles WHERE account_id = $1 AND role = $2")
+                .bind(account_id)
+                .bind(role)
+                .fetch_optional(self.db.pool())
+                .await?;
+        Ok(row.is_some())
+    }
+
     /// Number of accounts (for the demo seed and the CLI).
     pub async fn count(&self) -> Result<i64, CredentialError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM accounts")

@@ -113,12 +113,58 @@ enum UsersCmd {
         #[arg(long, default_value = "en")]
         locale: String,
     },
+    /// Grant a role to an account (administrator: the console at /admin/keys).
+    GrantRole {
+        /// Login ID of the account.
+        #[arg(long)]
+        login_id: String,
+        /// Role name.
+        #[arg(long, value_parser = ["administrator"])]
+        role: String,
+    },
 }
 
 #[derive(Subcommand)]
 enum KeysCmd {
-    /// List signing keys and their states.
+    /// List signing keys, their states and ages.
     List,
+    /// Start a rotation: a new key, published now, signing after the pre-publish period.
+    Rotate {
+        /// Algorithm (RS256, ES256, PS256, EdDSA); all four when omitted.
+        #[arg(long)]
+        alg: Option<String>,
+        /// Emergency: sign with the new key at once (relying parties with a cached JWKS may
+        /// reject tokens until they refetch it).
+        #[arg(long)]
+        now: bool,
+    },
+    /// Make a next (or retired) key the active one now.
+    Activate {
+        /// Key id.
+        kid: String,
+    },
+    /// Retire an active key (its pending next key takes over) or cancel a next key.
+    Retire {
+        /// Key id.
+        kid: String,
+    },
+    /// Revoke a compromised key: out of the JWKS at once; an active key is replaced.
+    Revoke {
+        /// Key id.
+        kid: String,
+    },
+    /// Import a private key made elsewhere (PEM or private JWK) as the next key.
+    Import {
+        /// Algorithm of the key.
+        #[arg(long)]
+        alg: String,
+        /// File holding the key.
+        #[arg(long)]
+        file: PathBuf,
+        /// Sign with it at once instead of after the pre-publish period.
+        #[arg(long)]
+        now: bool,
+    },
 }
 
 macro_rules! wln {
@@ -277,35 +323,150 @@ async fn command(
             wln!(out, "created account {} (subject {})", a.login_id, a.id);
             Ok(())
         }
-        Command::Keys(KeysCmd::List) => {
+        Command::Users(UsersCmd::GrantRole { login_id, role }) => {
             let c = core(&cfg, &issuer, Parts::default())
                 .await
                 .map_err(|e| e.to_string())?;
+            let a = c
+                .provider
+                .accounts
+                .find_by_login_id(&login_id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no account {login_id}"))?;
+            c.provider
+                .accounts
+                .grant_role(&a.id, &role, "cli")
+                .await
+                .map_err(|e| e.to_string())?;
+            let _ = c
+                .provider
+                .audit
+                .record(platform::AuditEvent {
+                    event: "account.role_granted",
+                    actor: Some("cli"),
+                    subject: Some(&a.id),
+                    detail: Some(&role),
+                    ..Default::default()
+                })
+                .await;
+            wln!(out, "{} is now {role}", a.login_id);
+            Ok(())
+        }
+        Command::Keys(k) => {
+            let c = core(&cfg, &issuer, Parts::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            keys(k, &c.provider, out).await
+        }
+    }
+}
+
+fn when(now: i64, t: Option<i64>) -> String {
+    match t {
+        None => "-".into(),
+        Some(t) if t <= now => format!("{}s ago", now - t),
+        Some(t) => format!("in {}s", t - now),
+    }
+}
+
+async fn keys(
+    cmd: KeysCmd,
+    p: &authorization_server::Provider,
+    out: &mut (dyn Write + Send),
+) -> Result<(), String> {
+    let ring = &p.keys;
+    let alg_of = |s: &str| {
+        SigAlg::parse(s).ok_or_else(|| format!("--alg {s:?}: use RS256, ES256, PS256 or EdDSA"))
+    };
+    match cmd {
+        KeysCmd::List => {
+            let now = p.clock.now();
             wln!(
                 out,
-                "{:<24} {:<6} {:<8} {:>12} {:>12}",
+                "{:<22} {:<6} {:<8} {:>14} {:>14} {:>14}",
                 "KID",
                 "ALG",
                 "STATE",
                 "CREATED",
-                "ACTIVATED"
+                "SIGNS/SIGNED",
+                "RETIRED"
             );
-            for k in c.provider.keys.list().await.map_err(|e| e.to_string())? {
+            for k in ring.list().await.map_err(|e| e.to_string())? {
+                let signs = k.activated_at.or(k.activate_after);
                 wln!(
                     out,
-                    "{:<24} {:<6} {:<8} {:>12} {:>12}",
+                    "{:<22} {:<6} {:<8} {:>14} {:>14} {:>14}",
                     k.kid,
                     k.alg,
                     k.state,
-                    k.created_at,
-                    k.activated_at
-                        .map(|a| a.to_string())
-                        .unwrap_or_else(|| "-".into())
+                    when(now, Some(k.created_at)),
+                    when(now, signs),
+                    when(now, k.retired_at.or(k.revoked_at))
                 );
             }
-            Ok(())
+        }
+        KeysCmd::Rotate { alg, now } => {
+            let algs = match alg.as_deref() {
+                Some(a) => vec![alg_of(a)?],
+                None => SigAlg::ALL.to_vec(),
+            };
+            if now {
+                eprintln!("oneid: warning: --now signs with the new key at once; relying parties holding a cached JWKS may reject its tokens until they refetch it");
+            }
+            for a in algs {
+                let r = ring
+                    .rotate(a, now, "cli")
+                    .await
+                    .map_err(|e| e.to_string())?;
+                wln!(
+                    out,
+                    "{} {}: new key {} signs {}",
+                    r.alg,
+                    if now { "rotated" } else { "rotation started" },
+                    r.kid,
+                    when(p.clock.now(), Some(r.signs_from))
+                );
+            }
+        }
+        KeysCmd::Activate { kid } => {
+            let old = ring
+                .activate(&kid, "cli")
+                .await
+                .map_err(|e| e.to_string())?;
+            wln!(
+                out,
+                "{kid} is active{}",
+                old.map(|o| format!("; {o} retired")).unwrap_or_default()
+            );
+        }
+        KeysCmd::Retire { kid } => {
+            ring.retire(&kid, "cli").await.map_err(|e| e.to_string())?;
+            wln!(out, "{kid} retired");
+        }
+        KeysCmd::Revoke { kid } => {
+            let r = ring.revoke(&kid, "cli").await.map_err(|e| e.to_string())?;
+            wln!(out, "{kid} revoked and removed from the JWKS");
+            if let Some(n) = r {
+                wln!(out, "{n} signs in its place");
+            }
+        }
+        KeysCmd::Import { alg, file, now } => {
+            let material = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let r = ring
+                .import(alg_of(&alg)?, &material, now, "cli")
+                .await
+                .map_err(|e| e.to_string())?;
+            wln!(
+                out,
+                "imported {} key {} signing {}",
+                r.alg,
+                r.kid,
+                when(p.clock.now(), Some(r.signs_from))
+            );
         }
     }
+    Ok(())
 }
 
 fn parse_alg(flag: &str, v: Option<&str>) -> Result<Option<SigAlg>, String> {

@@ -75,6 +75,16 @@ pub struct KeysConfig {
     pub kek: String,
     /// Key ring poll interval, seconds.
     pub poll_secs: u64,
+    /// Pre-publish period of a new key, seconds.
+    pub prepublish_secs: i64,
+    /// JWKS / discovery cache lifetime, seconds.
+    pub jwks_max_age_secs: i64,
+    /// Clock skew allowance, seconds.
+    pub clock_skew_secs: i64,
+    /// Scheduled rotation period, days (0: off).
+    pub rotate_every_days: i64,
+    /// RSA key size.
+    pub rsa_bits: u32,
 }
 
 /// `[clients]`
@@ -175,6 +185,20 @@ impl Config {
             if v <= 0 {
                 return Err(ConfigError(format!("{k}: must be positive")));
             }
+        }
+        let k = &self.keys;
+        if k.prepublish_secs <= k.jwks_max_age_secs + k.poll_secs as i64 {
+            return Err(ConfigError(format!(
+                "keys.prepublish_secs: must exceed keys.jwks_max_age_secs + keys.poll_secs ({}), \
+                 or relying parties may meet a key before their cached JWKS has it",
+                k.jwks_max_age_secs + k.poll_secs as i64
+            )));
+        }
+        if k.jwks_max_age_secs < 0 || k.clock_skew_secs < 0 || k.rotate_every_days < 0 {
+            return Err(ConfigError("keys: durations must not be negative".into()));
+        }
+        if !matches!(k.rsa_bits, 2048 | 3072) {
+            return Err(ConfigError("keys.rsa_bits: must be 2048 or 3072".into()));
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(ConfigError(

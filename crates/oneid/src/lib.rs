@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 
+use authorization_server::keys::RotationPolicy;
 use authorization_server::{KeyRing, Provider, ProviderConfig};
 use axum::serve::ListenerExt as _;
 use credential_store::{Accounts, PasswordHasher};
@@ -70,7 +71,19 @@ pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, Star
         SecretBox::from_base64(&cfg.keys.kek)
     }
     .map_err(|e| StartError::Keys(e.to_string()))?;
-    let keys = Arc::new(KeyRing::new(db.clone(), sbox, clock.clone()));
+    let t = &cfg.tokens;
+    let k = &cfg.keys;
+    let policy = RotationPolicy {
+        prepublish_secs: k.prepublish_secs,
+        retention_secs: t.access_token_ttl.max(t.id_token_ttl) + k.clock_skew_secs,
+        rotate_every_secs: (k.rotate_every_days > 0).then_some(k.rotate_every_days * 86_400),
+        rsa_bits: k.rsa_bits,
+    };
+    let keys = Arc::new(
+        KeyRing::new(db.clone(), sbox, clock.clone())
+            .with_policy(policy)
+            .with_notifier(store.clone()),
+    );
     keys.ensure_initial_keys()
         .await
         .map_err(|e| StartError::Keys(e.to_string()))?;
@@ -80,7 +93,6 @@ pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, Star
     let hasher = PasswordHasher::new(cfg.password)
         .map_err(|e| StartError::Config(config::ConfigError(format!("password: {e}"))))?;
     let accounts = Accounts::new(db.clone(), clock.clone(), hasher);
-    let t = &cfg.tokens;
     let pcfg = ProviderConfig {
         issuer: issuer.trim_end_matches('/').to_owned(),
         access_token_ttl: t.access_token_ttl,
@@ -91,6 +103,7 @@ pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, Star
         login_ttl: t.login_ttl,
         secure_cookies: None,
         client_cache_secs: cfg.clients.cache_secs.max(0),
+        jwks_max_age_secs: k.jwks_max_age_secs,
     };
     let provider = Arc::new(Provider::new(pcfg, clock, db, store, accounts, keys));
     Ok(Core { provider })
@@ -149,18 +162,44 @@ impl App {
     ) -> std::io::Result<()> {
         let p = self.provider.clone();
         let every = std::time::Duration::from_secs(self.poll_secs);
-        // Every node re-reads the ring so a rotation reaches all of them within seconds, and
-        // writes the audit counts of high-volume events.
+        // Every node runs the ring's due transitions and re-reads it, so a rotation reaches
+        // all of them within seconds even without Redis, and writes the audit counts of
+        // high-volume events.
         let poller = tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
+                if let Err(e) = p.keys.maintain().await {
+                    tracing::warn!(error = %e, "key ring maintenance failed");
+                }
                 if let Err(e) = p.keys.reload().await {
                     tracing::warn!(error = %e, "key ring reload failed");
                 }
                 p.audit.flush_counts().await;
             }
         });
+        // With Redis, a change made anywhere is announced and picked up at once.
+        let listener_task = match self.provider.store.subscribe("keyring").await {
+            Ok(mut rx) => {
+                let keys = self.provider.keys.clone();
+                Some(tokio::spawn(async move {
+                    loop {
+                        match rx.recv().await {
+                            Ok(()) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                                if let Err(e) = keys.reload().await {
+                                    tracing::warn!(error = %e, "key ring reload failed");
+                                }
+                            }
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                        }
+                    }
+                }))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no key ring change notices; polling only");
+                None
+            }
+        };
         let router = authorization_server::router(self.provider.clone());
         // Small responses go out at once instead of waiting on Nagle's algorithm.
         let listener = self.listener.tap_io(|tcp| {
@@ -170,6 +209,9 @@ impl App {
             .with_graceful_shutdown(stop)
             .await;
         poller.abort();
+        if let Some(t) = listener_task {
+            t.abort();
+        }
         self.provider.audit.flush_counts().await;
         self.provider.db.close().await;
         r

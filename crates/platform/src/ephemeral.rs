@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use tokio::sync::broadcast;
 
 /// Ephemeral store errors.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,24 @@ pub trait EphemeralStore: Send + Sync + std::fmt::Debug {
     async fn delete(&self, key: &str) -> Result<(), EphemeralError>;
     /// Checks the store answers (readiness).
     async fn ping(&self) -> Result<(), EphemeralError>;
+    /// Announces a change on `channel` to every subscriber (every node, with Redis).
+    async fn publish(&self, channel: &str) -> Result<(), EphemeralError>;
+    /// Receives the announcements on `channel`. With Redis the subscription reconnects by
+    /// itself; a lagging receiver just sees fewer, merged announcements.
+    async fn subscribe(&self, channel: &str) -> Result<broadcast::Receiver<()>, EphemeralError>;
+}
+
+/// The in-process side of a channel: one broadcast sender per name.
+#[derive(Debug, Default)]
+struct Channels(Mutex<HashMap<String, broadcast::Sender<()>>>);
+
+impl Channels {
+    fn sender(&self, name: &str) -> broadcast::Sender<()> {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(name.to_owned())
+            .or_insert_with(|| broadcast::channel(16).0)
+            .clone()
+    }
 }
 
 fn seal(expires_at: i64, value: &[u8]) -> Vec<u8> {
@@ -107,6 +126,7 @@ pub async fn take_json<T: DeserializeOwned>(
 pub struct MemoryStore {
     clock: SharedClock,
     map: Mutex<HashMap<String, Vec<u8>>>,
+    channels: Channels,
 }
 
 impl MemoryStore {
@@ -115,6 +135,7 @@ impl MemoryStore {
         Self {
             clock,
             map: Mutex::new(HashMap::new()),
+            channels: Channels::default(),
         }
     }
 
@@ -183,13 +204,24 @@ impl EphemeralStore for MemoryStore {
     async fn ping(&self) -> Result<(), EphemeralError> {
         Ok(())
     }
+
+    async fn publish(&self, channel: &str) -> Result<(), EphemeralError> {
+        let _ = self.channels.sender(channel).send(());
+        Ok(())
+    }
+
+    async fn subscribe(&self, channel: &str) -> Result<broadcast::Receiver<()>, EphemeralError> {
+        Ok(self.channels.sender(channel).subscribe())
+    }
 }
 
 /// Redis-backed store shared by every node.
 pub struct RedisStore {
     clock: SharedClock,
+    client: redis::Client,
     conn: redis::aio::ConnectionManager,
     prefix: String,
+    channels: Channels,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -212,13 +244,15 @@ impl RedisStore {
         clock: SharedClock,
     ) -> Result<Self, EphemeralError> {
         let client = redis::Client::open(url).map_err(unavailable)?;
-        let conn = redis::aio::ConnectionManager::new(client)
+        let conn = redis::aio::ConnectionManager::new(client.clone())
             .await
             .map_err(unavailable)?;
         Ok(Self {
             clock,
+            client,
             conn,
             prefix: prefix.to_owned(),
+            channels: Channels::default(),
         })
     }
 
@@ -303,6 +337,51 @@ impl EphemeralStore for RedisStore {
             .query_async::<()>(&mut c)
             .await
             .map_err(unavailable)
+    }
+
+    async fn publish(&self, channel: &str) -> Result<(), EphemeralError> {
+        let mut c = self.conn.clone();
+        redis::cmd("PUBLISH")
+            .arg(self.key(channel))
+            .arg("1")
+            .query_async::<()>(&mut c)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn subscribe(&self, channel: &str) -> Result<broadcast::Receiver<()>, EphemeralError> {
+        let tx = self.channels.sender(channel);
+        let rx = tx.subscribe();
+        if tx.receiver_count() > 1 {
+            return Ok(rx); // this channel's listener already runs
+        }
+        let client = self.client.clone();
+        let name = self.key(channel);
+        tokio::spawn(async move {
+            use futures_util::StreamExt as _;
+            loop {
+                match client.get_async_pubsub().await {
+                    Ok(mut ps) => {
+                        if ps.subscribe(&name).await.is_ok() {
+                            // Anything may have changed while we were not listening.
+                            let _ = tx.send(());
+                            let mut stream = ps.on_message();
+                            while stream.next().await.is_some() {
+                                if tx.send(()).is_err() {
+                                    return; // nobody listens any more
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, "change-notice subscription failed"),
+                }
+                if tx.receiver_count() == 0 {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        });
+        Ok(rx)
     }
 }
 

@@ -140,6 +140,48 @@ pub struct Text {
     pub bad_logout: &'static str,
     /// Error correlation label.
     pub reference: &'static str,
+    /// Name of the administration console (login page intro).
+    pub console_name: &'static str,
+    /// Signing keys page title.
+    pub keys_title: &'static str,
+    /// Signing keys page intro.
+    pub keys_intro: &'static str,
+    /// Column.
+    pub col_kid: &'static str,
+    /// Column.
+    pub col_alg: &'static str,
+    /// Column.
+    pub col_state: &'static str,
+    /// Column.
+    pub col_created: &'static str,
+    /// Column: when it signs / signed from.
+    pub col_signs: &'static str,
+    /// Column.
+    pub col_retired: &'static str,
+    /// Column.
+    pub col_actions: &'static str,
+    /// Button.
+    pub action_activate: &'static str,
+    /// Button.
+    pub action_retire: &'static str,
+    /// Button.
+    pub action_revoke: &'static str,
+    /// Button.
+    pub action_rotate: &'static str,
+    /// Checkbox label.
+    pub rotate_now: &'static str,
+    /// Heading of the rotation form.
+    pub rotate_heading: &'static str,
+    /// The account lacks the administrator role.
+    pub forbidden: &'static str,
+    /// The operation failed; the reason follows.
+    pub operation_failed: &'static str,
+    /// The operation succeeded.
+    pub operation_done: &'static str,
+    /// "ago" suffix for ages in seconds, `{}` is the number.
+    pub seconds_ago: &'static str,
+    /// "in" prefix for future times, `{}` is the number.
+    pub in_seconds: &'static str,
 }
 
 static EN: Text = Text {
@@ -170,6 +212,27 @@ static EN: Text = Text {
     logged_out_text: "You have signed out of ONE ID. You can close this window.",
     bad_logout: "The application sent a sign-out request that is not valid.",
     reference: "Reference",
+    console_name: "ONE ID administration",
+    keys_title: "Signing keys",
+    keys_intro: "Keys that sign ID tokens and access tokens. A new key is published before it signs; a retired key stays published until every token it signed has expired.",
+    col_kid: "Key ID",
+    col_alg: "Algorithm",
+    col_state: "State",
+    col_created: "Created",
+    col_signs: "Signs from",
+    col_retired: "Retired",
+    col_actions: "Actions",
+    action_activate: "Activate now",
+    action_retire: "Retire",
+    action_revoke: "Revoke",
+    action_rotate: "Start rotation",
+    rotate_now: "Emergency: sign with the new key at once",
+    rotate_heading: "Rotate",
+    forbidden: "This page is for ONE ID administrators.",
+    operation_failed: "The operation failed:",
+    operation_done: "Done.",
+    seconds_ago: "{} s ago",
+    in_seconds: "in {} s",
 };
 
 static FR: Text = Text {
@@ -200,6 +263,27 @@ static FR: Text = Text {
     logged_out_text: "Vous avez fermé votre session ONE ID. Vous pouvez fermer cette fenêtre.",
     bad_logout: "L’application a envoyé une demande de fermeture de session non valide.",
     reference: "Référence",
+    console_name: "l’administration de ONE ID",
+    keys_title: "Clés de signature",
+    keys_intro: "Clés qui signent les jetons d’identité et d’accès. Une nouvelle clé est publiée avant de signer; une clé retirée reste publiée jusqu’à l’expiration de tous les jetons qu’elle a signés.",
+    col_kid: "Identifiant de clé",
+    col_alg: "Algorithme",
+    col_state: "État",
+    col_created: "Créée",
+    col_signs: "Signe à partir de",
+    col_retired: "Retirée",
+    col_actions: "Actions",
+    action_activate: "Activer maintenant",
+    action_retire: "Retirer",
+    action_revoke: "Révoquer",
+    action_rotate: "Lancer la rotation",
+    rotate_now: "Urgence : signer immédiatement avec la nouvelle clé",
+    rotate_heading: "Rotation",
+    forbidden: "Cette page est réservée aux administrateurs de ONE ID.",
+    operation_failed: "L’opération a échoué :",
+    operation_done: "C’est fait.",
+    seconds_ago: "il y a {} s",
+    in_seconds: "dans {} s",
 };
 
 #[cfg(test)]

@@ -2,12 +2,17 @@
 //! key-encryption key) so every node sees the same ring; each node keeps a parsed snapshot
 //! (signers, verifiers by kid, the pre-rendered JWKS body) and reloads it when the ring
 //! changes. States: `next` (published, not signing) -> `active` (signing, one per algorithm)
-//! -> `retired` (published, verifying only) -> removed; `revoked` is dropped at once.
+//! -> `retired` (published, verifying only) -> `removed`; `revoked` is dropped at once.
+//! Transitions live in `rotation`.
+
+mod rotation;
+
+pub use rotation::RotationPolicy;
 
 use bytes::Bytes;
 use josekit::jwk::Jwk;
 use josekit::jws::{EdDSA, JwsHeader, JwsSigner, JwsVerifier, ES256, PS256, RS256};
-use platform::{Db, DbError, SecretBox, SharedClock};
+use platform::{Audit, Db, DbError, EphemeralStore, SecretBox, SharedClock};
 use serde::Serialize;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -76,6 +81,10 @@ pub enum KeyError {
     /// No active key for an algorithm.
     #[error("no active signing key for {0}")]
     NoActiveKey(&'static str),
+    /// The operation does not apply (unknown kid, wrong state, bad key material); the text
+    /// says why.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl From<sqlx::Error> for KeyError {
@@ -108,6 +117,14 @@ pub struct KeyInfo {
     pub created_at: i64,
     /// Activated, unix seconds.
     pub activated_at: Option<i64>,
+    /// For a `next` key: when it starts signing.
+    pub activate_after: Option<i64>,
+    /// Retired, unix seconds.
+    pub retired_at: Option<i64>,
+    /// Revoked, unix seconds.
+    pub revoked_at: Option<i64>,
+    /// Left the JWKS, unix seconds.
+    pub removed_at: Option<i64>,
 }
 
 #[derive(Default)]
@@ -125,6 +142,9 @@ pub struct KeyRing {
     clock: SharedClock,
     snap: RwLock<Arc<Snapshot>>,
     generation: AtomicU64,
+    policy: RotationPolicy,
+    audit: Audit,
+    notify: Option<Arc<dyn EphemeralStore>>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -133,14 +153,14 @@ impl std::fmt::Debug for KeyRing {
     }
 }
 
-fn generate(alg: SigAlg) -> Result<(Vec<u8>, Jwk), KeyError> {
+fn generate(alg: SigAlg, rsa_bits: u32) -> Result<(Vec<u8>, Jwk), KeyError> {
     Ok(match alg {
         SigAlg::RS256 => {
-            let kp = RS256.generate_key_pair(2048).map_err(jose)?;
+            let kp = RS256.generate_key_pair(rsa_bits).map_err(jose)?;
             (kp.to_pem_private_key(), kp.to_jwk_public_key())
         }
         SigAlg::PS256 => {
-            let kp = PS256.generate_key_pair(2048).map_err(jose)?;
+            let kp = PS256.generate_key_pair(rsa_bits).map_err(jose)?;
             (kp.to_pem_private_key(), kp.to_jwk_public_key())
         }
         SigAlg::ES256 => {
@@ -184,15 +204,36 @@ fn load(alg: SigAlg, kid: &str, pem: &[u8], jwk: &Jwk) -> Result<LoadedKey, KeyE
 }
 
 impl KeyRing {
-    /// A ring over `db`; call `ensure_initial_keys` then `reload` before use.
+    /// A ring over `db` with the default rotation policy; call `ensure_initial_keys` then
+    /// `reload` before use.
     pub fn new(db: Db, sbox: SecretBox, clock: SharedClock) -> Self {
         Self {
+            audit: Audit::new(db.clone(), clock.clone()),
             db,
             sbox,
             clock,
             snap: RwLock::new(Arc::new(Snapshot::default())),
             generation: AtomicU64::new(0),
+            policy: RotationPolicy::default(),
+            notify: None,
         }
+    }
+
+    /// Uses `policy` for rotation.
+    pub fn with_policy(mut self, policy: RotationPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Announces every change on `store`'s `keyring` channel so other nodes reload at once.
+    pub fn with_notifier(mut self, store: Arc<dyn EphemeralStore>) -> Self {
+        self.notify = Some(store);
+        self
+    }
+
+    /// The rotation policy.
+    pub fn policy(&self) -> &RotationPolicy {
+        &self.policy
     }
 
     fn snapshot(&self) -> Arc<Snapshot> {
@@ -208,18 +249,44 @@ impl KeyRing {
                     .fetch_optional(self.db.pool())
                     .await?;
             if row.is_none() {
-                let kid = self.create_key(alg, "active").await?;
-                tracing::info!(%kid, alg = alg.as_str(), "generated a signing key");
+                match self.create_key(alg, "active", None).await {
+                    Ok(kid) => {
+                        self.audit_key("key.created", "system", &kid, alg).await;
+                        tracing::info!(%kid, alg = alg.as_str(), "generated a signing key");
+                    }
+                    // Another node started at the same moment and won.
+                    Err(KeyError::Db(e)) if e.is_unique_violation() => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok(())
     }
 
-    /// Generates a key in `state` and stores it sealed; returns its kid.
-    pub async fn create_key(&self, alg: SigAlg, state: &str) -> Result<String, KeyError> {
-        let (pem, mut jwk) = tokio::task::spawn_blocking(move || generate(alg))
+    /// Generates a key in `state` (`active` or `next`, the latter signing from
+    /// `activate_after`) and stores it sealed; returns its kid.
+    pub async fn create_key(
+        &self,
+        alg: SigAlg,
+        state: &str,
+        activate_after: Option<i64>,
+    ) -> Result<String, KeyError> {
+        let bits = self.policy.rsa_bits;
+        let (pem, jwk) = tokio::task::spawn_blocking(move || generate(alg, bits))
             .await
             .map_err(|e| KeyError::Jose(e.to_string()))??;
+        self.store_key(alg, state, activate_after, &pem, jwk).await
+    }
+
+    /// Seals and stores key material; returns the new kid.
+    async fn store_key(
+        &self,
+        alg: SigAlg,
+        state: &str,
+        activate_after: Option<i64>,
+        pem: &[u8],
+        mut jwk: Jwk,
+    ) -> Result<String, KeyError> {
         let kid = format!(
             "{}-{}",
             alg.as_str().to_ascii_lowercase(),
@@ -228,11 +295,11 @@ impl KeyRing {
         jwk.set_key_id(&kid);
         jwk.set_algorithm(alg.as_str());
         jwk.set_key_use("sig");
-        let sealed = self.sbox.seal(&pem, kid.as_bytes());
+        let sealed = self.sbox.seal(pem, kid.as_bytes());
         let now = self.clock.now();
         sqlx::query(
-            "INSERT INTO signing_keys (kid, alg, state, private_key, public_jwk, created_at, activated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO signing_keys (kid, alg, state, private_key, public_jwk, created_at, \
+             activated_at, activate_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&kid)
         .bind(alg.as_str())
@@ -241,6 +308,7 @@ impl KeyRing {
         .bind(jwk.to_string())
         .bind(now)
         .bind((state == "active").then_some(now))
+        .bind(activate_after)
         .execute(self.db.pool())
         .await?;
         Ok(kid)
@@ -313,10 +381,11 @@ impl KeyRing {
         Ok(())
     }
 
-    /// Every key that is not yet removed, newest first.
+    /// Every key, newest first (removed and revoked ones too: the ring's history).
     pub async fn list(&self) -> Result<Vec<KeyInfo>, KeyError> {
         let rows = sqlx::query(
-            "SELECT kid, alg, state, created_at, activated_at FROM signing_keys ORDER BY created_at DESC, kid",
+            "SELECT kid, alg, state, created_at, activated_at, activate_after, retired_at, \
+             revoked_at, removed_at FROM signing_keys ORDER BY created_at DESC, kid",
         )
         .fetch_all(self.db.pool())
         .await?;
@@ -328,10 +397,23 @@ impl KeyRing {
                     state: r.try_get("state")?,
                     created_at: r.try_get("created_at")?,
                     activated_at: r.try_get("activated_at")?,
+                    activate_after: r.try_get("activate_after")?,
+                    retired_at: r.try_get("retired_at")?,
+                    revoked_at: r.try_get("revoked_at")?,
+                    removed_at: r.try_get("removed_at")?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(KeyError::from)
+    }
+
+    /// The kid each algorithm signs with on this node now.
+    pub fn active_kids(&self) -> Vec<(SigAlg, String)> {
+        let snap = self.snapshot();
+        SigAlg::ALL
+            .iter()
+            .filter_map(|a| snap.active.get(a).map(|k| (*a, k.kid.clone())))
+            .collect()
     }
 
     /// Changes whenever the loaded ring changes; anything cached on the strength of a

@@ -1,0 +1,388 @@
+//! Administration of the signing keys: a JSON API for automation (bearer access token with
+//! the `oneid:admin` scope, from a client registered for it), a console page for people
+//! (SSO session of an account with the `administrator` role; CSRF on every form), and
+//! Prometheus metrics with the age of each active key.
+
+use crate::authorize::start_console_login;
+use crate::error::{OAuthError, PageError};
+use crate::http::{cookie, parse_form, set_cookie};
+use crate::keys::{KeyError, KeyInfo, SigAlg};
+use crate::session;
+use crate::tokens::{revoked_key, verify_access_token};
+use crate::Provider;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use platform::crypto::{ct_eq, random_token};
+use platform::i18n::Text;
+use platform::Locale;
+use serde_json::json;
+use std::sync::Arc;
+
+/// Scope a client needs for the admin API.
+pub const ADMIN_SCOPE: &str = "oneid:admin";
+/// Role an account needs for the console.
+pub const ADMIN_ROLE: &str = "administrator";
+const CSRF_COOKIE: &str = "oneid_admin_csrf";
+
+fn key_error(e: KeyError) -> OAuthError {
+    match e {
+        KeyError::Invalid(m) => OAuthError::invalid_request(m),
+        e => OAuthError::internal(e),
+    }
+}
+
+/// The calling client, if its bearer token carries the admin scope.
+async fn admin_client(p: &Provider, headers: &HeaderMap) -> Result<String, OAuthError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .ok_or_else(|| OAuthError::invalid_token("a bearer access token is required"))?;
+    let c = verify_access_token(p, token)
+        .ok_or_else(|| OAuthError::invalid_token("the access token is invalid or expired"))?;
+    if p.store
+        .get(&revoked_key(&c.jti))
+        .await
+        .map_err(OAuthError::unavailable)?
+        .is_some()
+    {
+        return Err(OAuthError::invalid_token("the access token was revoked"));
+    }
+    if !c.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
+        return Err(OAuthError::insufficient_scope(ADMIN_SCOPE));
+    }
+    Ok(c.client_id)
+}
+
+fn key_json(k: &KeyInfo, now: i64) -> serde_json::Value {
+    json!({
+        "kid": k.kid, "alg": k.alg, "state": k.state,
+        "created_at": k.created_at, "activated_at": k.activated_at,
+        "activate_after": k.activate_after, "retired_at": k.retired_at,
+        "revoked_at": k.revoked_at, "removed_at": k.removed_at,
+        "age_seconds": k.activated_at.map(|a| now - a),
+    })
+}
+
+/// GET /admin/api/keys
+pub async fn api_list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
+    let r = async {
+        admin_client(&p, &headers).await?;
+        let now = p.clock.now();
+        let keys = p.keys.list().await.map_err(key_error)?;
+        let signing: serde_json::Map<String, serde_json::Value> = p
+            .keys
+            .active_kids()
+            .into_iter()
+            .map(|(a, k)| (a.as_str().to_owned(), k.into()))
+            .collect();
+        Ok::<_, OAuthError>(crate::http::json_no_store(
+            json!({
+                "keys": keys.iter().map(|k| key_json(k, now)).collect::<Vec<_>>(),
+                "signing_on_this_node": signing,
+                "policy": p.keys.policy(),
+            })
+            .to_string(),
+        ))
+    }
+    .await;
+    r.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// POST /admin/api/keys/rotate (form: `alg`, optional `now=true`)
+pub async fn api_rotate(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let r = async {
+        let client = admin_client(&p, &headers).await?;
+        let form = parse_form(&headers, &body).map_err(|e| e.oauth())?;
+        let alg = form
+            .get("alg")
+            .and_then(|a| SigAlg::parse(a))
+            .ok_or_else(|| {
+                OAuthError::invalid_request("alg must be RS256, ES256, PS256 or EdDSA")
+            })?;
+        let now = form.get("now").map(String::as_str) == Some("true");
+        let r = p
+            .keys
+            .rotate(alg, now, &format!("client:{client}"))
+            .await
+            .map_err(key_error)?;
+        Ok::<_, OAuthError>(crate::http::json_no_store(json!(r).to_string()))
+    }
+    .await;
+    r.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// POST /admin/api/keys/{kid}/{activate|retire|revoke}
+pub async fn api_key_op(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path((kid, op)): Path<(String, String)>,
+) -> Response {
+    let r = async {
+        let client = admin_client(&p, &headers).await?;
+        let actor = format!("client:{client}");
+        let detail = run_op(&p, &op, &kid, &actor).await.map_err(key_error)?;
+        Ok::<_, OAuthError>(crate::http::json_no_store(
+            json!({ "kid": kid, "op": op, "result": detail }).to_string(),
+        ))
+    }
+    .await;
+    r.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn run_op(p: &Provider, op: &str, kid: &str, actor: &str) -> Result<String, KeyError> {
+    match op {
+        "activate" => p.keys.activate(kid, actor).await.map(|old| match old {
+            Some(o) => format!("{kid} active, {o} retired"),
+            None => format!("{kid} active"),
+        }),
+        "retire" => p
+            .keys
+            .retire(kid, actor)
+            .await
+            .map(|_| format!("{kid} retired")),
+        "revoke" => p.keys.revoke(kid, actor).await.map(|r| match r {
+            Some(n) => format!("{kid} revoked, {n} signs in its place"),
+            None => format!("{kid} revoked"),
+        }),
+        _ => Err(KeyError::Invalid(format!("unknown operation {op}"))),
+    }
+}
+
+struct Row {
+    kid: String,
+    alg: String,
+    state: String,
+    created: String,
+    signs: String,
+    retired: String,
+    actions: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(Template)]
+#[template(path = "keys.html")]
+struct KeysPage<'a> {
+    lang: &'static str,
+    t: &'static Text,
+    rows: Vec<Row>,
+    algs: Vec<&'static str>,
+    csrf: &'a str,
+    message: Option<String>,
+}
+
+fn when(t: &Text, now: i64, at: Option<i64>) -> String {
+    match at {
+        None => "–".into(),
+        Some(a) if a <= now => t.seconds_ago.replace("{}", &(now - a).to_string()),
+        Some(a) => t.in_seconds.replace("{}", &(a - now).to_string()),
+    }
+}
+
+fn locale(headers: &HeaderMap) -> Locale {
+    Locale::negotiate(
+        None,
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// The signed-in administrator, or the response to send instead (login or refusal).
+async fn console_admin(
+    p: &Provider,
+    headers: &HeaderMap,
+    locale: Locale,
+) -> Result<String, Response> {
+    let live = session::current(p, headers)
+        .await
+        .map_err(|e| PageError::internal(locale, e).into_response())?;
+    let Some((_, s)) = live else {
+        return Err(start_console_login(p, locale, "/admin/keys").await);
+    };
+    match p.accounts.has_role(&s.account_id, ADMIN_ROLE).await {
+        Ok(true) => Ok(s.account_id),
+        Ok(false) => Err(PageError {
+            locale,
+            status: StatusCode::FORBIDDEN,
+            message: |t| t.forbidden,
+            reference: None,
+        }
+        .into_response()),
+        Err(e) => Err(PageError::internal(locale, e).into_response()),
+    }
+}
+
+async fn keys_page(
+    p: &Provider,
+    headers: &HeaderMap,
+    locale: Locale,
+    message: Option<String>,
+) -> Response {
+    let t = locale.text();
+    let now = p.clock.now();
+    let keys = match p.keys.list().await {
+        Ok(k) => k,
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    let rows = keys
+        .into_iter()
+        .filter(|k| k.state != "removed")
+        .map(|k| {
+            let actions: Vec<(&'static str, &'static str)> = match k.state.as_str() {
+                "next" => vec![
+                    ("activate", t.action_activate),
+                    ("retire", t.action_retire),
+                    ("revoke", t.action_revoke),
+                ],
+                "active" => vec![("retire", t.action_retire), ("revoke", t.action_revoke)],
+                "retired" => vec![("activate", t.action_activate), ("revoke", t.action_revoke)],
+                _ => vec![],
+            };
+            Row {
+                created: when(t, now, Some(k.created_at)),
+                signs: when(t, now, k.activated_at.or(k.activate_after)),
+                retired: when(t, now, k.retired_at.or(k.revoked_at)),
+                kid: k.kid,
+                alg: k.alg,
+                state: k.state,
+                actions,
+            }
+        })
+        .collect();
+    let (csrf, set) = match cookie(headers, CSRF_COOKIE).filter(|c| c.len() == 43) {
+        Some(c) => (c, None),
+        None => {
+            let c = random_token(32);
+            let v = set_cookie(CSRF_COOKIE, &c, p.cfg.session_ttl, p.cfg.cookies_secure());
+            (c, Some(v))
+        }
+    };
+    let page = KeysPage {
+        lang: locale.tag(),
+        t,
+        rows,
+        algs: SigAlg::ALL.iter().map(|a| a.as_str()).collect(),
+        csrf: &csrf,
+        message,
+    };
+    let mut r = match page.render() {
+        Ok(b) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            b,
+        )
+            .into_response(),
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    crate::http::page_headers(&mut r);
+    if let Some(v) = set {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// GET /admin/keys
+pub async fn console(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
+    let locale = locale(&headers);
+    if let Err(r) = console_admin(&p, &headers, locale).await {
+        return r;
+    }
+    keys_page(&p, &headers, locale, None).await
+}
+
+/// POST /admin/keys (op = rotate | activate | retire | revoke)
+pub async fn console_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let locale = locale(&headers);
+    let account = match console_admin(&p, &headers, locale).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(form) = parse_form(&headers, &body) else {
+        return PageError::bad(locale, |t| t.bad_request).into_response();
+    };
+    let csrf_ok = match (cookie(&headers, CSRF_COOKIE), form.get("csrf")) {
+        (Some(c), Some(f)) => ct_eq(c.as_bytes(), f.as_bytes()),
+        _ => false,
+    };
+    if !csrf_ok {
+        return PageError::bad(locale, |t| t.csrf_failed).into_response();
+    }
+    let t = locale.text();
+    let actor = format!("account:{account}");
+    let op = form.get("op").map(String::as_str).unwrap_or("");
+    let result = if op == "rotate" {
+        match form.get("alg").and_then(|a| SigAlg::parse(a)) {
+            Some(alg) => p
+                .keys
+                .rotate(
+                    alg,
+                    form.get("now").map(String::as_str) == Some("true"),
+                    &actor,
+                )
+                .await
+                .map(|r| format!("{} {}", r.alg, r.kid)),
+            None => Err(KeyError::Invalid("alg".into())),
+        }
+    } else {
+        run_op(
+            &p,
+            op,
+            form.get("kid").map(String::as_str).unwrap_or(""),
+            &actor,
+        )
+        .await
+    };
+    let message = match result {
+        Ok(m) => format!("{} {m}", t.operation_done),
+        Err(KeyError::Invalid(m)) => format!("{} {m}", t.operation_failed),
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    keys_page(&p, &headers, locale, Some(message)).await
+}
+
+/// GET /metrics (Prometheus text format)
+pub async fn metrics(State(p): State<Arc<Provider>>) -> Response {
+    let now = p.clock.now();
+    let keys = match p.keys.list().await {
+        Ok(k) => k,
+        Err(e) => return OAuthError::internal(e).into_response(),
+    };
+    let mut out = String::from(
+        "# HELP oneid_signing_key_age_seconds Seconds since each active signing key started signing.\n\
+         # TYPE oneid_signing_key_age_seconds gauge\n",
+    );
+    for k in keys.iter().filter(|k| k.state == "active") {
+        out.push_str(&format!(
+            "oneid_signing_key_age_seconds{{alg=\"{}\",kid=\"{}\"}} {}\n",
+            k.alg,
+            k.kid,
+            k.activated_at.map_or(0, |a| now - a)
+        ));
+    }
+    out.push_str(
+        "# HELP oneid_signing_keys Keys in the ring by state.\n# TYPE oneid_signing_keys gauge\n",
+    );
+    for state in ["next", "active", "retired", "revoked", "removed"] {
+        let n = keys.iter().filter(|k| k.state == state).count();
+        out.push_str(&format!("oneid_signing_keys{{state=\"{state}\"}} {n}\n"));
+    }
+    let mut r = out.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    r
+}
