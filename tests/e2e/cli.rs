@@ -216,3 +216,199 @@ async fn the_cli_refuses_bad_registrations_and_weak_passwords() {
     let (code, out) = oneid(&storage, &["clients", "list"], "").await;
     assert_eq!((code, out.as_str()), (0, ""), "nothing was registered");
 }
+
+#[tokio::test]
+async fn an_administrator_rotates_imports_and_revokes_keys_from_the_cli() {
+    let storage = fresh_storage().await;
+    let (code, out) = oneid(&storage, &["keys", "rotate", "--alg", "ES256"], "").await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("ES256 rotation started: new key es256-"),
+        "{out}"
+    );
+    let secs: i64 = out
+        .split("signs in ")
+        .nth(1)
+        .and_then(|r| r.trim().strip_suffix('s'))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        (895..=900).contains(&secs),
+        "signs after the pre-publish period: {out}"
+    );
+    let (code, _) = oneid(&storage, &["keys", "rotate", "--alg", "ES256"], "").await;
+    assert_eq!(code, 1, "a second pending key is refused");
+
+    let (_, list) = oneid(&storage, &["keys", "list"], "").await;
+    let next = list
+        .lines()
+        .find(|l| l.contains(" next "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the next key is listed")
+        .to_owned();
+    let (code, out) = oneid(&storage, &["keys", "activate", &next], "").await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("retired"), "{out}");
+
+    // Import a key made elsewhere: a PEM, then a JWK, then material of the wrong kind.
+    let dir = std::env::temp_dir().join(format!(
+        "oneid-import-{}",
+        platform::crypto::random_token(6)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rsa = josekit::jws::RS256.generate_key_pair(2048).unwrap();
+    std::fs::write(dir.join("rsa.pem"), rsa.to_pem_private_key()).unwrap();
+    let (code, out) = oneid(
+        &storage,
+        &[
+            "keys",
+            "import",
+            "--alg",
+            "RS256",
+            "--file",
+            dir.join("rsa.pem").to_str().unwrap(),
+            "--now",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("imported RS256 key rs256-"), "{out}");
+    let ed = josekit::jws::EdDSA
+        .generate_key_pair(josekit::jwk::alg::ed::EdCurve::Ed25519)
+        .unwrap();
+    std::fs::write(dir.join("ed.jwk"), ed.to_jwk_private_key().to_string()).unwrap();
+    let (code, out) = oneid(
+        &storage,
+        &[
+            "keys",
+            "import",
+            "--alg",
+            "EdDSA",
+            "--file",
+            dir.join("ed.jwk").to_str().unwrap(),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    let (code, _) = oneid(
+        &storage,
+        &[
+            "keys",
+            "import",
+            "--alg",
+            "ES256",
+            "--file",
+            dir.join("rsa.pem").to_str().unwrap(),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, 1, "an RSA key is not an ES256 key");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let (_, list) = oneid(&storage, &["keys", "list"], "").await;
+    let active_rs = list
+        .lines()
+        .find(|l| l.contains(" RS256 ") && l.contains(" active "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let (code, out) = oneid(&storage, &["keys", "revoke", &active_rs], "").await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("signs in its place"), "{out}");
+
+    // The server starts on this ring and publishes exactly what it should.
+    let app = spawn_on(&storage, Arc::new(ManualClock::new()), None, |_| {}).await;
+    let jwks: serde_json::Value = reqwest::get(format!("{}/jwks", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let published: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(
+        !published.contains(&active_rs.as_str()),
+        "revoked key unpublished"
+    );
+    assert!(published.contains(&next.as_str()));
+    for a in [
+        "key.created",
+        "key.activated",
+        "key.retired",
+        "key.imported",
+        "key.revoked",
+    ] {
+        assert!(!app.audit(a).await.is_empty(), "{a} audited");
+    }
+}
+
+#[tokio::test]
+async fn grant_role_makes_an_account_an_administrator() {
+    let storage = fresh_storage().await;
+    let (code, _) = oneid(
+        &storage,
+        &[
+            "users",
+            "add",
+            "--login-id",
+            "Admin.One@ONEID.ON.CA",
+            "--password-stdin",
+            "--given-name",
+            "Admin",
+            "--family-name",
+            "One",
+        ],
+        "Admin-One-2026\n",
+    )
+    .await;
+    assert_eq!(code, 0);
+    let (code, out) = oneid(
+        &storage,
+        &[
+            "users",
+            "grant-role",
+            "--login-id",
+            "admin.one@oneid.on.ca",
+            "--role",
+            "administrator",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    let (code, _) = oneid(
+        &storage,
+        &[
+            "users",
+            "grant-role",
+            "--login-id",
+            "nobody@oneid.on.ca",
+            "--role",
+            "administrator",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, 1);
+    let app = spawn_on(&storage, Arc::new(ManualClock::new()), None, |_| {}).await;
+    let a = app
+        .provider
+        .accounts
+        .find_by_login_id("Admin.One@ONEID.ON.CA")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(app
+        .provider
+        .accounts
+        .has_role(&a.id, "administrator")
+        .await
+        .unwrap());
+}

@@ -7,5 +7,6 @@ mod bad_input;
 mod cli;
 mod discovery;
 mod flows;
+mod keys;
 mod tokens;
 mod two_nodes;

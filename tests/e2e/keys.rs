@@ -1,0 +1,478 @@
+//! Signing-key rotation that never breaks a relying party: pre-publication, promotion,
+//! retention, revocation, two nodes, a crash mid-rotation, the CLI, the admin API, the
+//! console and the metrics. Time moves by the injected clock.
+
+use authorization_server::SigAlg;
+use oneid_tests::browser::Browser;
+use oneid_tests::rp::{jwt_header, Rp};
+use oneid_tests::{fresh_storage, spawn_app, spawn_on, spawn_pair, TestApp, LOGIN_ID, PASSWORD};
+use platform::{Clock, ManualClock};
+use serde_json::Value;
+use std::sync::Arc;
+
+async fn jwks(app: &TestApp) -> Value {
+    reqwest::get(format!("{}/jwks", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn kids(jwks: &Value) -> Vec<String> {
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Verifies a token's signature against the provider's JWKS as it is now.
+async fn verifies_now(app: &TestApp, token: &str) -> bool {
+    let set = jwks(app).await;
+    let kid = jwt_header(token)["kid"].as_str().unwrap().to_owned();
+    let Some(k) = set["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+    else {
+        return false;
+    };
+    let jwk = josekit::jwk::Jwk::from_bytes(k.to_string().as_bytes()).unwrap();
+    let ok = match k["alg"].as_str().unwrap() {
+        "RS256" => josekit::jws::RS256
+            .verifier_from_jwk(&jwk)
+            .map(|v| josekit::jws::deserialize_compact(token, &v).is_ok()),
+        "ES256" => josekit::jws::ES256
+            .verifier_from_jwk(&jwk)
+            .map(|v| josekit::jws::deserialize_compact(token, &v).is_ok()),
+        other => panic!("unexpected alg {other}"),
+    };
+    ok.unwrap()
+}
+
+fn active_kid(app: &TestApp, alg: SigAlg) -> String {
+    app.provider
+        .keys
+        .active_kids()
+        .into_iter()
+        .find(|(a, _)| *a == alg)
+        .unwrap()
+        .1
+}
+
+#[tokio::test]
+async fn a_rotation_publishes_the_next_key_before_it_signs_and_keeps_old_tokens_valid() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let cfg = app.add_client("viewer").await;
+    let rp = Rp::discover(&cfg).await;
+    let browser = Browser::new();
+    let before = rp.login(&browser, LOGIN_ID, PASSWORD).await;
+    let k1 = jwt_header(&before.id_token)["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(k1, active_kid(&app, SigAlg::RS256));
+
+    let r = app
+        .provider
+        .keys
+        .rotate(SigAlg::RS256, false, "test")
+        .await
+        .unwrap();
+    let k2 = r.kid.clone();
+    assert_eq!(r.signs_from, app.clock.now() + 900);
+    assert!(kids(&jwks(&app).await).contains(&k2), "published at once");
+    // Not signing yet, even after maintenance runs.
+    app.provider.keys.maintain().await.unwrap();
+    let still = rp.sso(&browser, &[]).await;
+    assert_eq!(jwt_header(&still.id_token)["kid"], k1.as_str());
+    assert!(
+        app.provider
+            .keys
+            .rotate(SigAlg::RS256, false, "test")
+            .await
+            .is_err(),
+        "one pending next key per algorithm"
+    );
+
+    // A relying party that refreshes its JWKS cache now...
+    let cached = Rp::discover(&cfg).await;
+
+    app.clock.advance(899);
+    app.provider.keys.maintain().await.unwrap();
+    assert_eq!(
+        active_kid(&app, SigAlg::RS256),
+        k1,
+        "not before the pre-publish period ends"
+    );
+    app.clock.advance(1);
+    assert!(app.provider.keys.maintain().await.unwrap() >= 1);
+    assert_eq!(active_kid(&app, SigAlg::RS256), k2);
+
+    // ...verifies tokens of the new key from its cache, fetched before the key signed.
+    let after = cached.sso(&browser, &[]).await;
+    assert_eq!(jwt_header(&after.id_token)["kid"], k2.as_str());
+
+    // Tokens signed before still verify: the retired key stays published.
+    assert!(kids(&jwks(&app).await).contains(&k1));
+    assert!(verifies_now(&app, &before.id_token).await);
+
+    // Once every token it signed has expired (600 s + 60 s skew), it leaves the JWKS.
+    app.clock.advance(659);
+    app.provider.keys.maintain().await.unwrap();
+    assert!(kids(&jwks(&app).await).contains(&k1));
+    app.clock.advance(2);
+    app.provider.keys.maintain().await.unwrap();
+    assert!(
+        !kids(&jwks(&app).await).contains(&k1),
+        "removed after retention"
+    );
+    let states: Vec<_> = app
+        .provider
+        .keys
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| (k.kid, k.state))
+        .collect();
+    assert!(states.contains(&(k1.clone(), "removed".to_owned())));
+    let audit: Vec<_> = app
+        .audit("key.activated")
+        .await
+        .into_iter()
+        .filter_map(|a| a.subject)
+        .collect();
+    assert!(audit.contains(&k2), "transitions are audited");
+}
+
+async fn cc_token(app: &TestApp, cfg: &oneid_tests::RpConfig) -> String {
+    let v: Value = reqwest::Client::new()
+        .post(format!("{}/token", app.base))
+        .basic_auth(&cfg.client_id, cfg.secret.as_deref())
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn introspect(app: &TestApp, cfg: &oneid_tests::RpConfig, token: &str) -> bool {
+    let v: Value = reqwest::Client::new()
+        .post(format!("{}/introspect", app.base))
+        .basic_auth(&cfg.client_id, cfg.secret.as_deref())
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["active"].as_bool().unwrap()
+}
+
+#[tokio::test]
+async fn revoking_a_key_removes_it_at_once_and_its_tokens_stop_working() {
+    let app = spawn_app().await;
+    let cfg = app
+        .add_client_with("api", |n| {
+            n.grant_types = vec!["client_credentials".into()];
+            n.scopes = vec!["api:read".into()];
+        })
+        .await;
+    let old = cc_token(&app, &cfg).await;
+    assert!(introspect(&app, &cfg, &old).await, "cached as verified");
+    let k = active_kid(&app, SigAlg::ES256);
+    let replacement = app
+        .provider
+        .keys
+        .revoke(&k, "test")
+        .await
+        .unwrap()
+        .expect("a replacement");
+    assert!(
+        !kids(&jwks(&app).await).contains(&k),
+        "gone from the JWKS at once"
+    );
+    assert!(
+        !introspect(&app, &cfg, &old).await,
+        "its tokens fail introspection"
+    );
+    let new = cc_token(&app, &cfg).await;
+    assert_eq!(jwt_header(&new)["kid"], replacement.as_str());
+    assert!(introspect(&app, &cfg, &new).await);
+    assert_eq!(app.audit("key.revoked").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_rotation_on_one_node_reaches_the_other_which_then_signs_with_the_new_key() {
+    let (a, b) = spawn_pair().await;
+    let r = a
+        .provider
+        .keys
+        .rotate(SigAlg::ES256, false, "test")
+        .await
+        .unwrap();
+    // Node B publishes it within the convergence bound (a change notice, else the poll).
+    let mut published = false;
+    for _ in 0..100 {
+        if kids(&jwks(&b).await).contains(&r.kid) {
+            published = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(published, "node B publishes the next key");
+    assert_ne!(
+        active_kid(&b, SigAlg::ES256),
+        r.kid,
+        "and does not sign with it yet"
+    );
+    a.clock.advance(900);
+    a.provider.keys.maintain().await.unwrap();
+    let mut signing = false;
+    for _ in 0..100 {
+        if active_kid(&b, SigAlg::ES256) == r.kid {
+            signing = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(signing, "node B signs with the new key after the promotion");
+}
+
+#[tokio::test]
+async fn a_crash_between_creating_and_activating_a_key_leaves_a_consistent_ring() {
+    let storage = fresh_storage().await;
+    let clock = Arc::new(ManualClock::new());
+    let first = spawn_on(&storage, clock.clone(), None, |_| {}).await;
+    let r = first
+        .provider
+        .keys
+        .rotate(SigAlg::RS256, false, "test")
+        .await
+        .unwrap();
+    drop(first); // the node dies before the key is due
+    clock.advance(901);
+    let second = spawn_on(&storage, clock.clone(), None, |_| {}).await;
+    // Its first maintenance pass runs at start-up.
+    let mut promoted = false;
+    for _ in 0..100 {
+        if active_kid(&second, SigAlg::RS256) == r.kid {
+            promoted = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(promoted, "the surviving node completes the rotation");
+    let keys = second.provider.keys.list().await.unwrap();
+    for alg in ["RS256", "ES256", "PS256", "EdDSA"] {
+        let active = keys
+            .iter()
+            .filter(|k| k.alg == alg && k.state == "active")
+            .count();
+        let next = keys
+            .iter()
+            .filter(|k| k.alg == alg && k.state == "next")
+            .count();
+        assert_eq!((active, next), (1, 0), "{alg}");
+    }
+}
+
+#[tokio::test]
+async fn jwks_and_discovery_carry_cache_headers_shorter_than_the_prepublish_period() {
+    let app = spawn_app().await;
+    for path in ["/jwks", "/.well-known/openid-configuration"] {
+        let r = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
+        let cc = r.headers()["cache-control"].to_str().unwrap().to_owned();
+        let max_age: i64 = cc
+            .split(',')
+            .find_map(|p| p.trim().strip_prefix("max-age="))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(cc.starts_with("public"), "{path}: {cc}");
+        assert!(
+            max_age + 5 < app.provider.keys.policy().prepublish_secs,
+            "{path}: {cc}"
+        );
+    }
+}
+
+async fn admin_token(app: &TestApp, scope: &str) -> String {
+    let id = format!("ops-{}", scope.replace(':', "-"));
+    app.add_client_with(&id, |n| {
+        n.grant_types = vec!["client_credentials".into()];
+        n.scopes = vec!["oneid:admin".into(), "api:read".into()];
+    })
+    .await;
+    let v: Value = reqwest::Client::new()
+        .post(format!("{}/token", app.base))
+        .basic_auth(&id, Some(format!("{id}-secret")))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_admin_api_lists_and_rotates_keys_for_clients_with_the_admin_scope_only() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    let none = http
+        .get(format!("{}/admin/api/keys", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status(), 401);
+    let weak = admin_token(&app, "api:read").await;
+    let r = http
+        .get(format!("{}/admin/api/keys", app.base))
+        .bearer_auth(&weak)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("insufficient_scope"));
+
+    let admin = admin_token(&app, "oneid:admin").await;
+    let list: Value = http
+        .get(format!("{}/admin/api/keys", app.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["keys"].as_array().unwrap().len(), 4);
+    assert!(list["keys"][0]["age_seconds"].is_i64());
+    let rotated: Value = http
+        .post(format!("{}/admin/api/keys/rotate", app.base))
+        .bearer_auth(&admin)
+        .form(&[("alg", "EdDSA")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kid = rotated["kid"].as_str().unwrap().to_owned();
+    assert!(kids(&jwks(&app).await).contains(&kid));
+    let r = http
+        .post(format!("{}/admin/api/keys/{kid}/activate", app.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(active_kid(&app, SigAlg::EdDSA), kid);
+    let bad = http
+        .post(format!("{}/admin/api/keys/nope/revoke", app.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let audit = app.audit("key.activated").await;
+    assert!(audit
+        .iter()
+        .any(|a| a.actor.as_deref() == Some("client:ops-oneid-admin")));
+}
+
+#[tokio::test]
+async fn the_console_lets_an_administrator_rotate_and_refuses_everyone_else() {
+    let app = spawn_app().await;
+    let admin = app.add_clinician().await;
+    app.provider
+        .accounts
+        .grant_role(&admin, "administrator", "test")
+        .await
+        .unwrap();
+    app.add_user("Not.Admin@ONEID.ON.CA", "Not-Admin-2026")
+        .await;
+
+    let browser = Browser::new();
+    let r = browser.get(&format!("{}/admin/keys", app.base)).await;
+    assert_eq!(r.status, 303, "sign in first");
+    let login = browser
+        .get(&format!("{}{}", app.base, r.location().unwrap()))
+        .await;
+    assert!(login.body.contains("ONE ID administration"));
+    let back = browser.login(&app.base, &login, LOGIN_ID, PASSWORD).await;
+    assert_eq!(back.location(), Some("/admin/keys"));
+    let page = browser.get(&format!("{}/admin/keys", app.base)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("id=\"keys\""));
+    let csrf = page.hidden("csrf").unwrap();
+    let forged = browser
+        .post_form(
+            &format!("{}/admin/keys", app.base),
+            &[("op", "rotate"), ("alg", "PS256"), ("csrf", "x")],
+        )
+        .await;
+    assert_eq!(forged.status, 400);
+    let done = browser
+        .post_form(
+            &format!("{}/admin/keys", app.base),
+            &[("op", "rotate"), ("alg", "PS256"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(done.status, 200);
+    assert!(done.body.contains("Done."), "{}", done.body);
+    assert!(app
+        .provider
+        .keys
+        .list()
+        .await
+        .unwrap()
+        .iter()
+        .any(|k| k.alg == "PS256" && k.state == "next"));
+
+    let other = Browser::new();
+    let r = other.get(&format!("{}/admin/keys", app.base)).await;
+    let login = other
+        .get(&format!("{}{}", app.base, r.location().unwrap()))
+        .await;
+    other
+        .login(&app.base, &login, "Not.Admin@ONEID.ON.CA", "Not-Admin-2026")
+        .await;
+    assert_eq!(
+        other.get(&format!("{}/admin/keys", app.base)).await.status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn metrics_report_the_age_of_each_active_key() {
+    let app = spawn_app().await;
+    app.clock.advance(120);
+    let body = reqwest::get(format!("{}/metrics", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let ages: Vec<i64> = body
+        .lines()
+        .filter(|l| l.starts_with("oneid_signing_key_age_seconds{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ages.len(), 4, "{body}");
+    assert!(ages.iter().all(|a| *a >= 120));
+    assert!(body.contains("oneid_signing_keys{state=\"active\"} 4"));
+}
