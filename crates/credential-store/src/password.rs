@@ -3,13 +3,73 @@
 //! the async threads preempt them) nor grow memory (a fixed set of threads keeps a fixed set
 //! of allocator arenas), and the password rules of the source documents.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{oneshot, Semaphore};
 
-type Job = Box<dyn FnOnce(&Argon2<'static>) + Send>;
+type Job = Box<dyn FnOnce(&Argon2<'static>, &mut Vec<Block>) + Send>;
+
+/// Grows the thread's argon2 memory to `n` blocks (kept for the thread's next hash: one
+/// allocation per thread for the life of the process, not one per login).
+fn blocks(mem: &mut Vec<Block>, n: usize) -> &mut [Block] {
+    if mem.len() < n {
+        mem.resize(n, Block::default());
+    }
+    &mut mem[..n]
+}
+
+/// argon2id of `password` with a fresh random salt, as a PHC string.
+fn hash_with(argon: &Argon2<'_>, mem: &mut Vec<Block>, password: &[u8]) -> Option<String> {
+    let salt_bytes = platform::crypto::random_bytes(16);
+    let salt = SaltString::encode_b64(&salt_bytes).ok()?;
+    let params = argon.params().clone();
+    let mut out = vec![0u8; params.output_len().unwrap_or(32)];
+    argon
+        .hash_password_into_with_memory(
+            password,
+            &salt_bytes,
+            &mut out,
+            blocks(mem, params.block_count()),
+        )
+        .ok()?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).ok()?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).ok()?),
+    };
+    Some(phc.to_string())
+}
+
+/// Checks `password` against a PHC string, with that string's own parameters.
+fn verify_with(mem: &mut Vec<Block>, password: &[u8], phc: &str) -> bool {
+    let mut check = || -> Option<bool> {
+        let h = PasswordHash::new(phc).ok()?;
+        let params = Params::try_from(&h).ok()?;
+        let alg = Algorithm::try_from(h.algorithm).ok()?;
+        let version = match h.version {
+            Some(v) => Version::try_from(v).ok()?,
+            None => Version::V0x13,
+        };
+        let expected = h.hash?;
+        let mut salt_buf = [0u8; 64];
+        let salt = h.salt?.decode_b64(&mut salt_buf).ok()?;
+        let mut out = vec![0u8; expected.len()];
+        Argon2::new(alg, version, params.clone())
+            .hash_password_into_with_memory(
+                password,
+                salt,
+                &mut out,
+                blocks(mem, params.block_count()),
+            )
+            .ok()?;
+        Some(platform::crypto::ct_eq(&out, expected.as_bytes()))
+    };
+    check().unwrap_or(false)
+}
 
 /// The hashing threads: as many as cores, each at the lowest scheduling priority.
 #[derive(Debug)]
@@ -32,13 +92,14 @@ impl Pool {
                     ) {
                         tracing::debug!(error = ?e, "could not lower the hashing thread's priority");
                     }
+                    let mut mem = Vec::new();
                     loop {
                         let job = match rx.lock() {
                             Ok(r) => r.recv(),
                             Err(_) => return,
                         };
                         match job {
-                            Ok(job) => job(&argon),
+                            Ok(job) => job(&argon, &mut mem),
                             Err(_) => return, // the hasher was dropped
                         }
                     }
@@ -51,11 +112,11 @@ impl Pool {
 
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+        f: impl FnOnce(&Argon2<'static>, &mut Vec<Block>) -> T + Send + 'static,
     ) -> Option<T> {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |a| {
-            let _ = tx.send(f(a));
+        let job: Job = Box::new(move |a, mem| {
+            let _ = tx.send(f(a, mem));
         });
         self.jobs.lock().ok()?.send(job).ok()?;
         rx.await.ok()
@@ -121,13 +182,13 @@ impl PasswordHasher {
         .map_err(HasherError::Params)?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let salt = SaltString::encode_b64(&platform::crypto::random_bytes(16))
-            .map_err(|_| HasherError::Params(argon2::Error::SaltTooShort))?;
         // Verifying against this hash for unknown login IDs costs what a real check costs.
-        let dummy = argon
-            .hash_password(platform::crypto::random_token(24).as_bytes(), &salt)
-            .map_err(|_| HasherError::Params(argon2::Error::AlgorithmInvalid))?
-            .to_string();
+        let dummy = hash_with(
+            &argon,
+            &mut Vec::new(),
+            platform::crypto::random_token(24).as_bytes(),
+        )
+        .ok_or(HasherError::Params(argon2::Error::AlgorithmInvalid))?;
         let pool = Pool::start(argon, cores).map_err(HasherError::Thread)?;
         Ok(Self {
             pool: Arc::new(pool),
@@ -140,13 +201,7 @@ impl PasswordHasher {
     pub async fn hash(&self, password: String) -> Option<String> {
         let _permit = self.permits.acquire().await.ok()?;
         self.pool
-            .run(move |argon| {
-                let salt = SaltString::encode_b64(&platform::crypto::random_bytes(16)).ok()?;
-                argon
-                    .hash_password(password.as_bytes(), &salt)
-                    .ok()
-                    .map(|h| h.to_string())
-            })
+            .run(move |argon, mem| hash_with(argon, mem, password.as_bytes()))
             .await
             .flatten()
     }
@@ -160,12 +215,7 @@ impl PasswordHasher {
         let real = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
         self.pool
-            .run(move |argon| {
-                let ok = PasswordHash::new(&hash)
-                    .map(|h| argon.verify_password(password.as_bytes(), &h).is_ok())
-                    .unwrap_or(false);
-                ok && real
-            })
+            .run(move |_, mem| verify_with(mem, password.as_bytes(), &hash) && real)
             .await
             .unwrap_or(false)
     }
@@ -255,6 +305,32 @@ mod tests {
             seen += 1;
         }
         assert!(seen > 0, "no hashing threads found");
+    }
+
+    #[test]
+    fn hashes_are_standard_phc_strings_both_ways() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let params = Params::new(1024, 1, 1, None).unwrap();
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let mut mem = Vec::new();
+        // Ours verifies with the reference implementation...
+        let ours = hash_with(&argon, &mut mem, b"Clinic-Rounds-42").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(argon.verify_password(b"Clinic-Rounds-42", &parsed).is_ok());
+        // ...and a reference hash (other cost) verifies with ours, reusing the memory.
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let other = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(2048, 2, 1, None).unwrap(),
+        );
+        let theirs = other
+            .hash_password(b"Clinic-Rounds-42", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify_with(&mut mem, b"Clinic-Rounds-42", &theirs));
+        assert!(!verify_with(&mut mem, b"Clinic-Rounds-43", &theirs));
+        assert!(!verify_with(&mut mem, b"x", "not a phc string"));
     }
 
     #[tokio::test]

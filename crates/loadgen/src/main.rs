@@ -249,12 +249,20 @@ async fn main() {
             let start = Instant::now();
             let until = start + Duration::from_secs(seconds);
             let mut tasks = Vec::new();
-            for b in browsers {
+            let n = browsers.len().max(1) as u64;
+            for (i, b) in browsers.into_iter().enumerate() {
                 let t = t.clone();
                 tasks.push(tokio::spawn(async move {
                     let mut lat = Vec::new();
-                    let mut tick = (interval_ms > 0)
-                        .then(|| tokio::time::interval(Duration::from_millis(interval_ms)));
+                    // Flows start evenly spread over one interval: a steady arrival rate,
+                    // not a burst of every flow at once.
+                    let offset = Duration::from_micros(interval_ms * 1000 * i as u64 / n);
+                    let mut tick = (interval_ms > 0).then(|| {
+                        tokio::time::interval_at(
+                            tokio::time::Instant::now() + offset,
+                            Duration::from_millis(interval_ms),
+                        )
+                    });
                     while Instant::now() < until {
                         if let Some(t) = tick.as_mut() {
                             t.tick().await;

@@ -276,6 +276,14 @@ mod tests {
             jail.set_env("ONEID__TOKENS__CODE_TTL", "0");
             let err = Config::load(None).expect_err("zero lifetime");
             assert!(err.0.contains("tokens.code_ttl"), "{}", err.0);
+            jail.set_env("ONEID__TOKENS__CODE_TTL", "60");
+            jail.set_env("ONEID__KEYS__PREPUBLISH_SECS", "300");
+            let err = Config::load(None).expect_err("pre-publish not longer than the JWKS cache");
+            assert!(err.0.starts_with("keys.prepublish_secs"), "{}", err.0);
+            jail.set_env("ONEID__KEYS__PREPUBLISH_SECS", "900");
+            jail.set_env("ONEID__KEYS__RSA_BITS", "1024");
+            let err = Config::load(None).expect_err("weak RSA");
+            assert!(err.0.starts_with("keys.rsa_bits"), "{}", err.0);
             Ok(())
         });
     }

@@ -2,11 +2,6 @@
 
 use std::process::ExitCode;
 
-// mimalloc hands freed memory back to the system; glibc keeps a 64 MiB arena per thread
-// that ever hashed a password (measured: 485 MB resident after a login flood).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let code = oneid::cli::run(
