@@ -19,9 +19,12 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The provider's routes.
 pub fn router(p: Arc<Provider>) -> Router {
-    Router::new()
+    // The documents relying parties poll most take no body, so they skip the body-limit layer
+    // (it costs an allocation per request).
+    let documents = Router::new()
         .route("/.well-known/openid-configuration", get(discovery_doc))
-        .route("/jwks", get(jwks))
+        .route("/jwks", get(jwks));
+    Router::new()
         .route("/authorize", get(authorize::get).post(authorize::post))
         .route(
             "/login",
@@ -42,6 +45,7 @@ pub fn router(p: Arc<Provider>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .merge(documents)
         .with_state(p)
 }
 

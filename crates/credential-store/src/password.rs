@@ -71,6 +71,29 @@ fn verify_with(mem: &mut Vec<Block>, password: &[u8], phc: &str) -> bool {
     check().unwrap_or(false)
 }
 
+/// Puts the calling thread in the idle scheduling class (Linux `SCHED_IDLE`): it runs only
+/// when no ordinary thread wants the CPU, and any ordinary thread that wakes preempts it at
+/// once. Elsewhere, the lowest priority the platform offers.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    let r = {
+        use thread_priority::unix::{
+            set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
+            ThreadSchedulePolicy,
+        };
+        set_thread_priority_and_policy(
+            thread_native_id(),
+            thread_priority::ThreadPriority::Min,
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
+        )
+    };
+    #[cfg(not(target_os = "linux"))]
+    let r = thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min);
+    if let Err(e) = r {
+        tracing::debug!(error = ?e, "could not lower the hashing thread's priority");
+    }
+}
+
 /// The hashing threads: as many as cores, each at the lowest scheduling priority.
 #[derive(Debug)]
 struct Pool {
@@ -87,11 +110,7 @@ impl Pool {
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
                 .spawn(move || {
-                    if let Err(e) = thread_priority::set_current_thread_priority(
-                        thread_priority::ThreadPriority::Min,
-                    ) {
-                        tracing::debug!(error = ?e, "could not lower the hashing thread's priority");
-                    }
+                    lower_priority();
                     let mut mem = Vec::new();
                     loop {
                         let job = match rx.lock() {
@@ -298,10 +317,11 @@ mod tests {
             if !name.starts_with("argon2-") {
                 continue;
             }
-            // Field 19 of stat is the nice value; the command name (field 2) has no spaces.
+            // Field 41 of stat is the scheduling policy (5 = SCHED_IDLE); the command name
+            // (field 2) has no spaces.
             let stat = std::fs::read_to_string(dir.join("stat")).unwrap();
-            let nice: i32 = stat.split_whitespace().nth(18).unwrap().parse().unwrap();
-            assert_eq!(nice, 19, "{name}");
+            let policy: i32 = stat.split_whitespace().nth(40).unwrap().parse().unwrap();
+            assert_eq!(policy, 5, "{name} runs in the idle scheduling class");
             seen += 1;
         }
         assert!(seen > 0, "no hashing threads found");
