@@ -10,3 +10,4 @@ mod flows;
 mod keys;
 mod tokens;
 mod two_nodes;
+mod viewers;

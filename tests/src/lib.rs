@@ -309,3 +309,4 @@ pub struct RpConfig {
 
 pub mod browser;
 pub mod rp;
+pub mod webdriver;

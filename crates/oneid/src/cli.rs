@@ -246,31 +246,53 @@ async fn command(
                 app.local_addr()
             );
             wln!(out, "  discovery: {base}/.well-known/openid-configuration");
-            if is_demo {
-                wln!(
-                    out,
-                    "  demo clinician: {} / {}",
-                    demo::DEMO_LOGIN_ID,
-                    demo::DEMO_PASSWORD
-                );
-                for (id, name, port, _) in demo::VIEWERS {
-                    let redirect = format!("http://127.0.0.1:{port}/callback");
-                    wln!(
-                        out,
-                        "  relying party {name}: client_id={id}, redirect_uri={redirect}"
-                    );
-                }
-                let (id, _, port, _) = demo::VIEWERS[0];
-                let redirect = format!("http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback");
-                let query = format!(
-                    "client_id={id}&response_type=code&scope=openid%20profile&redirect_uri={redirect}"
-                );
-                wln!(
-                    out,
-                    "  open to sign in: {base}/authorize?{query}&state=demo"
-                );
+            if !is_demo {
+                return app.run_until_stopped().await.map_err(|e| e.to_string());
             }
-            app.run_until_stopped().await.map_err(|e| e.to_string())
+            let mut viewers = Vec::new();
+            for (id, name, port, secret, theme) in demo::VIEWERS {
+                let addr = format!("127.0.0.1:{port}");
+                match tokio::net::TcpListener::bind(&addr).await {
+                    Ok(l) => viewers.push((
+                        crate::viewers::Viewer {
+                            client_id: (*id).to_owned(),
+                            secret: (*secret).to_owned(),
+                            name: (*name).to_owned(),
+                            theme,
+                            base: format!("http://{addr}"),
+                        },
+                        l,
+                    )),
+                    Err(e) => eprintln!("oneid: demo viewer {name} not started ({addr}: {e})"),
+                }
+            }
+            wln!(out, "");
+            wln!(
+                out,
+                "Demo clinical viewers (sign in at one, then open the others):"
+            );
+            for (v, _) in &viewers {
+                wln!(out, "  {:<34} {}/", v.name, v.base);
+            }
+            wln!(
+                out,
+                "Demo clinician: login ID {}  password {}",
+                demo::DEMO_LOGIN_ID,
+                demo::DEMO_PASSWORD
+            );
+            let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+            let mut stop_rx = stop_tx.subscribe();
+            let viewers_task = tokio::spawn(crate::viewers::serve(
+                p.cfg.issuer.clone(),
+                viewers,
+                async move {
+                    let _ = stop_rx.recv().await;
+                },
+            ));
+            let r = app.run_until_stopped().await.map_err(|e| e.to_string());
+            let _ = stop_tx.send(());
+            let _ = viewers_task.await;
+            r
         }
         Command::Migrate => {
             core(&cfg, &issuer, Parts::default())

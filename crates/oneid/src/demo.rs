@@ -9,26 +9,28 @@ pub const DEMO_LOGIN_ID: &str = "Alex.Tremblay@ONEID.ON.CA";
 /// The demo clinician's password (demo data only).
 pub const DEMO_PASSWORD: &str = "Demo-Clinician-2026";
 
-/// (client id, name, port, secret) of each demo viewer.
-pub const VIEWERS: &[(&str, &str, u16, &str)] = &[
+/// (client id, name, port, secret, colour theme) of each demo viewer.
+pub const VIEWERS: &[(&str, &str, u16, &str, &str)] = &[
     (
         "connectingontario",
         "ConnectingOntario ClinicalViewer",
         8081,
         "connectingontario-demo-secret",
+        "co",
     ),
     (
         "clinicalconnect",
         "ClinicalConnect",
         8082,
         "clinicalconnect-demo-secret",
+        "cc",
     ),
-    ("otnhub", "OTN Hub", 8083, "otnhub-demo-secret"),
+    ("otnhub", "OTN Hub", 8083, "otnhub-demo-secret", "otn"),
 ];
 
 /// Seeds the demo viewers and clinician if they are missing.
 pub async fn seed(p: &Provider) -> Result<(), String> {
-    for (id, name, port, secret) in VIEWERS {
+    for (id, name, port, secret, _) in VIEWERS {
         if p.clients
             .get(id)
             .await

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod viewers;
 
 use authorization_server::keys::RotationPolicy;
 use authorization_server::{KeyRing, Provider, ProviderConfig};
