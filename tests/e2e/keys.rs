@@ -476,3 +476,64 @@ async fn metrics_report_the_age_of_each_active_key() {
     assert!(ages.iter().all(|a| *a >= 120));
     assert!(body.contains("oneid_signing_keys{state=\"active\"} 4"));
 }
+
+#[tokio::test]
+async fn without_change_notices_a_node_converges_by_polling() {
+    let storage = fresh_storage().await;
+    let clock = Arc::new(ManualClock::new());
+    let a = spawn_on(&storage, clock.clone(), None, |_| {}).await;
+    // Node B has its own ephemeral store: it hears nothing from A and relies on its poll.
+    let own: Arc<dyn platform::EphemeralStore> =
+        Arc::new(platform::MemoryStore::new(clock.clone()));
+    let b = spawn_on(&storage, clock.clone(), Some(own), |c| c.keys.poll_secs = 1).await;
+    let r = a
+        .provider
+        .keys
+        .rotate(SigAlg::RS256, false, "test")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !kids(&jwks(&b).await).contains(&r.kid) {
+        assert!(
+            started.elapsed().as_secs() < 5,
+            "node B never published the next key"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_optional_schedule_rotates_every_key_when_it_is_due() {
+    let app = oneid_tests::spawn_app_with(|c| c.keys.rotate_every_days = 90).await;
+    app.clock.advance(89 * 86_400);
+    app.provider.keys.maintain().await.unwrap();
+    let pending = |keys: &[authorization_server::keys::KeyInfo]| {
+        keys.iter().filter(|k| k.state == "next").count()
+    };
+    assert_eq!(
+        pending(&app.provider.keys.list().await.unwrap()),
+        0,
+        "not yet due"
+    );
+    app.clock.advance(86_400);
+    app.provider.keys.maintain().await.unwrap();
+    let keys = app.provider.keys.list().await.unwrap();
+    assert_eq!(pending(&keys), 4, "one next key per algorithm");
+    // Running again (another node, the next poll) starts nothing more.
+    app.provider.keys.maintain().await.unwrap();
+    assert_eq!(pending(&app.provider.keys.list().await.unwrap()), 4);
+    let scheduled = app.audit("key.created").await;
+    assert!(
+        scheduled
+            .iter()
+            .filter(|a| a.actor.as_deref() == Some("schedule"))
+            .count()
+            >= 4
+    );
+    // And the pre-publish period later they sign.
+    app.clock.advance(900);
+    app.provider.keys.maintain().await.unwrap();
+    let keys = app.provider.keys.list().await.unwrap();
+    assert_eq!(pending(&keys), 0);
+    assert_eq!(keys.iter().filter(|k| k.state == "retired").count(), 4);
+}
