@@ -453,6 +453,32 @@ async fn issue_code(
     Ok(redirect_to(&with_params(&req.redirect_uri, &pairs)))
 }
 
+/// The login page for a parked request, with the browser's CSRF cookie (minted if missing).
+fn show_login(
+    p: &Provider,
+    headers: &HeaderMap,
+    req: &AuthRequest,
+    request_id: &str,
+    locale: Locale,
+) -> Response {
+    let (csrf, set) = csrf_token(p, headers);
+    let mut r = pages::login_page(
+        LoginView {
+            locale,
+            client_name: &req.client_name,
+            error: None,
+            request_id,
+            csrf: &csrf,
+            login_hint: req.login_hint.as_deref().unwrap_or(""),
+        },
+        StatusCode::OK,
+    );
+    if let Some(c) = set {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
 fn login_key(id: &str) -> String {
     format!("login:{id}")
 }
@@ -467,22 +493,7 @@ async fn start_login(
     if let Err(e) = put_json(p.store.as_ref(), &login_key(&id), &req, p.cfg.login_ttl).await {
         return PageError::internal(locale, e).into_response();
     }
-    let (csrf, set) = csrf_token(p, headers);
-    let mut r = pages::login_page(
-        LoginView {
-            locale,
-            client_name: &req.client_name,
-            error: None,
-            request_id: &id,
-            csrf: &csrf,
-            login_hint: req.login_hint.as_deref().unwrap_or(""),
-        },
-        StatusCode::OK,
-    );
-    if let Some(c) = set {
-        r.headers_mut().append(header::SET_COOKIE, c);
-    }
-    r
+    show_login(p, headers, &req, &id, locale)
 }
 
 /// The browser's CSRF token (double-submit cookie), minting one if it has none.
@@ -544,22 +555,7 @@ pub async fn login_page_get(p: &Provider, headers: &HeaderMap, params: &Params) 
     let Some(req) = req else {
         return PageError::bad(locale, |t| t.login_expired).into_response();
     };
-    let (csrf, set) = csrf_token(p, headers);
-    let mut r = pages::login_page(
-        LoginView {
-            locale,
-            client_name: &req.client_name,
-            error: None,
-            request_id: id,
-            csrf: &csrf,
-            login_hint: req.login_hint.as_deref().unwrap_or(""),
-        },
-        StatusCode::OK,
-    );
-    if let Some(c) = set {
-        r.headers_mut().append(header::SET_COOKIE, c);
-    }
-    r
+    show_login(p, headers, &req, id, locale)
 }
 
 /// GET /login

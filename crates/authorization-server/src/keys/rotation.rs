@@ -162,19 +162,19 @@ impl KeyRing {
     ) -> Result<Option<String>, KeyError> {
         let t = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let old: Option<String> =
-            sqlx::query("SELECT kid FROM signing_keys WHERE alg = $1 AND state = 'active'")
-                .bind(alg.as_str())
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get("kid"))
-                .transpose()?;
-        // Retire first: the one-active-per-algorithm index holds after every statement.
-        sqlx::query("UPDATE signing_keys SET state = 'retired', retired_at = $1 WHERE alg = $2 AND state = 'active'")
-            .bind(t)
-            .bind(alg.as_str())
-            .execute(&mut *tx)
-            .await?;
+        // Retire first: the one-active-per-algorithm index holds after every statement. Writing
+        // first also takes SQLite's write lock at once (waiting its turn) instead of failing to
+        // upgrade a read snapshot when another writer got in between.
+        let old: Option<String> = sqlx::query(
+            "UPDATE signing_keys SET state = 'retired', retired_at = $1 \
+             WHERE alg = $2 AND state = 'active' RETURNING kid",
+        )
+        .bind(t)
+        .bind(alg.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get("kid"))
+        .transpose()?;
         let won = sqlx::query(
             "UPDATE signing_keys SET state = 'active', activated_at = $1, activate_after = NULL, \
              retired_at = NULL WHERE kid = $2 AND state IN ('next', 'retired')",
