@@ -832,3 +832,41 @@ async fn userinfo_with_the_token_in_both_header_and_body_is_invalid_request() {
     .await;
     a.assert_error(400, "invalid_request", "token in header and body");
 }
+
+#[tokio::test]
+async fn a_locked_account_gets_the_same_answer_as_a_wrong_password() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let cfg = app.add_client("viewer").await;
+    let rp = Rp::discover(&cfg).await;
+    sqlx::query("UPDATE accounts SET status = 'locked'")
+        .execute(app.provider.db.pool())
+        .await
+        .unwrap();
+    let browser = Browser::new();
+    let s = rp.start(&["profile"], &[]);
+    let page = browser.get(&s.url).await;
+    let right = browser.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    let s = rp.start(&["profile"], &[]);
+    let page = browser.get(&s.url).await;
+    let wrong = browser
+        .login(&app.base, &page, LOGIN_ID, "Wrong-Password-1")
+        .await;
+    assert_eq!(right.status, wrong.status);
+    let msg = |r: &oneid_tests::browser::Resp| {
+        let start = r.body.find("id=\"login-error\">").unwrap();
+        r.body[start..start + 80].to_owned()
+    };
+    assert_eq!(
+        msg(&right),
+        msg(&wrong),
+        "a locked account must not confirm the password"
+    );
+    let audit = app.audit("login.failure").await;
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.detail.as_deref() == Some("account_locked")),
+        "the audit tells the service desk"
+    );
+}

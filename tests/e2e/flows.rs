@@ -360,3 +360,101 @@ async fn the_login_page_speaks_french_when_asked_and_sends_security_headers() {
     assert!(page.body.contains("<html lang=\"en\">"));
     assert!(page.body.contains("Password"));
 }
+
+#[tokio::test]
+async fn logout_revokes_the_sessions_refresh_tokens_but_not_offline_ones() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let cfg = app.add_client("connectingontario").await;
+    let rp = Rp::discover(&cfg).await;
+    let browser = Browser::new();
+    let online = rp.login(&browser, LOGIN_ID, PASSWORD).await;
+    let s = rp.start(&["offline_access"], &[]);
+    let cb = browser.get(&s.url).await;
+    let code = rp.code_from(&s, &cb);
+    let offline = rp.finish(s, &code).await;
+    let url = format!("{}/logout?id_token_hint={}", app.base, online.id_token);
+    assert_eq!(browser.get(&url).await.status, 200);
+    let base = app.base.clone();
+    let refresh = |t: String| {
+        let base = base.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base}/token"))
+                .basic_auth("connectingontario", Some("connectingontario-secret"))
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", t.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        refresh(online.refresh_token().unwrap()).await,
+        400,
+        "ended with the session"
+    );
+    assert_eq!(
+        refresh(offline.refresh_token().unwrap()).await,
+        200,
+        "offline_access outlives it"
+    );
+}
+
+#[tokio::test]
+async fn max_age_zero_forces_a_fresh_login() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    let browser = Browser::new();
+    rp.login(&browser, LOGIN_ID, PASSWORD).await;
+    let s = rp.start(&["profile"], &[("max_age", "0")]);
+    assert!(browser.get(&s.url).await.is_login_page());
+}
+
+#[tokio::test]
+async fn signing_in_as_someone_other_than_the_hinted_person_returns_login_required() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    app.add_user("Other.Person@ONEID.ON.CA", "Other-Person-77")
+        .await;
+    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    let first = rp.login(&Browser::new(), LOGIN_ID, PASSWORD).await;
+    let browser = Browser::new();
+    let s = rp.start(&["profile"], &[("id_token_hint", &first.id_token)]);
+    let page = browser.get(&s.url).await;
+    let r = browser
+        .login(
+            &app.base,
+            &page,
+            "Other.Person@ONEID.ON.CA",
+            "Other-Person-77",
+        )
+        .await;
+    let q = r.location_params();
+    assert_eq!(q.get("error").map(String::as_str), Some("login_required"));
+    assert!(!q.contains_key("code"));
+}
+
+#[tokio::test]
+async fn a_hint_signed_by_a_key_that_is_gone_does_not_block_logout() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    let browser = Browser::new();
+    let t = rp.login(&browser, LOGIN_ID, PASSWORD).await;
+    let kid = oneid_tests::rp::jwt_header(&t.id_token)["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.provider.keys.revoke(&kid, "test").await.unwrap();
+    let page = browser
+        .get(&format!("{}/logout?id_token_hint={}", app.base, t.id_token))
+        .await;
+    assert_eq!(page.status, 200, "the person is asked to confirm");
+    assert!(page.body.contains("action=\"/logout/confirm\""));
+}

@@ -537,3 +537,37 @@ async fn the_optional_schedule_rotates_every_key_when_it_is_due() {
     assert_eq!(pending(&keys), 0);
     assert_eq!(keys.iter().filter(|k| k.state == "retired").count(), 4);
 }
+
+#[tokio::test]
+async fn the_admin_api_refuses_a_persons_token_even_with_the_admin_scope() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let cfg = app
+        .add_client_with("console-rp", |n| {
+            n.scopes = vec!["openid".into(), "oneid:admin".into()];
+        })
+        .await;
+    let rp = Rp::discover(&cfg).await;
+    let browser = Browser::new();
+    let s = rp.start(&["oneid:admin"], &[]);
+    let page = browser.get(&s.url).await;
+    let cb = browser.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    let code = rp.code_from(&s, &cb);
+    let t = rp.finish(s, &code).await;
+    let scope = oneid_tests::rp::jwt_payload(&t.access_token())["scope"].to_string();
+    assert!(
+        scope.contains("oneid:admin"),
+        "the token does carry the scope: {scope}"
+    );
+    let r = reqwest::Client::new()
+        .get(format!("{}/admin/api/keys", app.base))
+        .bearer_auth(t.access_token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "people administer keys through the console and its role check"
+    );
+}

@@ -987,3 +987,31 @@ async fn a_removed_client_can_no_longer_get_tokens() {
             "removed client, even with a warm cache",
         );
 }
+
+#[tokio::test]
+async fn the_claims_parameter_cannot_reach_beyond_the_clients_scopes() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let cfg = app
+        .add_client_with("narrow", |n| n.scopes = vec!["openid".into()])
+        .await;
+    let rp = Rp::discover(&cfg).await;
+    let browser = Browser::new();
+    let s = rp.start(
+        &[],
+        &[(
+            "claims",
+            r#"{"id_token":{"email":null,"phone_number":null,"name":null}}"#,
+        )],
+    );
+    let page = browser.get(&s.url).await;
+    let cb = browser.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    let code = rp.code_from(&s, &cb);
+    let t = rp.finish(s, &code).await;
+    for c in ["email", "phone_number", "name"] {
+        assert!(
+            t.raw.get(c).is_none(),
+            "{c} released to a client without the scope"
+        );
+    }
+}

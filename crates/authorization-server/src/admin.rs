@@ -53,7 +53,9 @@ async fn admin_client(p: &Provider, headers: &HeaderMap) -> Result<String, OAuth
     {
         return Err(OAuthError::invalid_token("the access token was revoked"));
     }
-    if !c.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
+    // A client acting for itself (client_credentials), never a person's token that happens
+    // to carry the scope: people use the console, which checks their role.
+    if c.has_person() || !c.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
         return Err(OAuthError::insufficient_scope(ADMIN_SCOPE));
     }
     Ok(c.client_id)
@@ -208,6 +210,13 @@ async fn console_admin(
     let Some((_, s)) = live else {
         return Err(start_console_login(p, locale, "/admin/keys").await);
     };
+    let active = matches!(
+        p.accounts.find_by_id(&s.account_id).await,
+        Ok(Some(a)) if a.status == credential_store::AccountStatus::Active
+    );
+    if !active {
+        return Err(start_console_login(p, locale, "/admin/keys").await);
+    }
     match p.accounts.has_role(&s.account_id, ADMIN_ROLE).await {
         Ok(true) => Ok(s.account_id),
         Ok(false) => Err(PageError {

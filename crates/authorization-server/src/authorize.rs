@@ -340,9 +340,15 @@ fn validate(
             if !v.is_object() {
                 return Err(redir("invalid_request", "claims must be a JSON object"));
             }
+            // Only claims the provider knows are kept (bounded, whatever was sent).
             v.get("id_token")
                 .and_then(|o| o.as_object())
-                .map(|o| o.keys().cloned().collect())
+                .map(|o| {
+                    o.keys()
+                        .filter(|k| crate::discovery::CLAIMS.contains(&k.as_str()))
+                        .cloned()
+                        .collect()
+                })
                 .unwrap_or_default()
         }
         None => Vec::new(),
@@ -356,11 +362,12 @@ fn validate(
         nonce,
         code_challenge: code_challenge.map(str::to_owned),
         prompt_none,
-        prompt_login: prompts.contains(&"login"),
+        // max_age=0 means a fresh login, like prompt=login (OIDC Core §3.1.2.1).
+        prompt_login: prompts.contains(&"login") || max_age == Some(0),
         max_age,
         hint_sub,
         login_hint: get("login_hint").map(|s| s.chars().take(128).collect()),
-        ui_locales: get("ui_locales").map(str::to_owned),
+        ui_locales: get("ui_locales").map(|s| s.chars().take(64).collect()),
         id_token_claims,
         console_return: None,
     })
@@ -619,7 +626,26 @@ pub async fn login_submit(
     }
     let typed: String = login_id.chars().take(128).collect();
     match p.accounts.authenticate(login_id, password).await {
+        Ok(account) if req.hint_sub.as_ref().is_some_and(|h| *h != account.id) => {
+            // The relying party named someone else (id_token_hint): no code for this person.
+            let _ = p.store.delete(&login_key(id)).await;
+            error_redirect(
+                &p,
+                &req.redirect_uri,
+                req.state.as_deref(),
+                redir(
+                    "login_required",
+                    "the signed-in user is not the one the id_token_hint names",
+                ),
+            )
+        }
         Ok(account) => {
+            // Single use: a double submit of the form yields one session and one code.
+            match p.store.take(&login_key(id)).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return PageError::bad(locale, |t| t.login_expired).into_response(),
+                Err(e) => return PageError::internal(locale, e).into_response(),
+            }
             let acr = acr_for(account.assurance_level, false);
             let (key, s, set) =
                 match session::create(p.as_ref(), &account.id, acr, vec!["pwd".into()]).await {
@@ -637,7 +663,6 @@ pub async fn login_submit(
                     ..Default::default()
                 })
                 .await;
-            let _ = p.store.delete(&login_key(id)).await;
             if let Some(back) = req
                 .console_return
                 .as_deref()
@@ -680,7 +705,9 @@ pub async fn login_submit(
                     ..Default::default()
                 })
                 .await;
-            again(t.account_unavailable, StatusCode::FORBIDDEN)
+            // The same answer as a wrong password: a locked or suspended account must not
+            // confirm that the password was right. (The service desk explains.)
+            again(t.invalid_credentials, StatusCode::UNAUTHORIZED)
         }
         Err(AuthError::Db(e)) => PageError::internal(locale, e).into_response(),
     }

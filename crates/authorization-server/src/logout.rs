@@ -54,13 +54,11 @@ async fn logout(p: &Provider, headers: &HeaderMap, params: Option<Params>) -> Re
     };
     let locale = Locale::negotiate(params.get("ui_locales").map(String::as_str), accept);
     let bad = || PageError::bad(locale, |t| t.bad_logout).into_response();
-    let hint = match params.get("id_token_hint") {
-        Some(h) => match verify_id_token_hint(p, h) {
-            Some(h) => Some(h),
-            None => return bad(),
-        },
-        None => None,
-    };
+    // A hint that no longer verifies (its key was rotated out or revoked, hours after the
+    // sign-in) must not block logout: it counts as no hint, so the person confirms.
+    let hint = params
+        .get("id_token_hint")
+        .and_then(|h| verify_id_token_hint(p, h));
     let hint_client = hint.as_ref().and_then(|h| h.client_id()).map(str::to_owned);
     let client_id = match (params.get("client_id"), &hint_client) {
         (Some(a), Some(b)) if a != b => return bad(),
@@ -164,6 +162,9 @@ async fn finish(
     let clear = session::clear_cookie(p);
     if let Some((key, sid, account)) = live {
         if let Err(e) = session::destroy(p, &key).await {
+            return PageError::internal(pending.locale, e).into_response();
+        }
+        if let Err(e) = crate::token_endpoint::revoke_session_grants(p, &sid).await {
             return PageError::internal(pending.locale, e).into_response();
         }
         let _ = p

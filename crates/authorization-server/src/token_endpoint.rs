@@ -144,7 +144,7 @@ async fn authorization_code(
         .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;
     let (at, at_claims) =
         access_token(p, client, &grant.scope, Some(&grant.ctx)).map_err(OAuthError::internal)?;
-    let extra = requested_claims(&account, &grant.id_token_claims);
+    let extra = requested_claims(&account, client, &grant.id_token_claims);
     let idt = id_token(
         p,
         IdTokenInput {
@@ -199,13 +199,21 @@ async fn authorization_code(
     ))
 }
 
-fn requested_claims(account: &credential_store::Account, asked: &[String]) -> Map<String, Value> {
+fn requested_claims(
+    account: &credential_store::Account,
+    client: &Client,
+    asked: &[String],
+) -> Map<String, Value> {
     if asked.is_empty() {
         return Map::new();
     }
-    // The claims parameter asks for individual claims (OIDC Core §5.5), beyond what the
-    // scopes release; relying parties here are first-party clinical viewers.
-    let all = user_claims(account, &["profile", "email", "phone"]);
+    // The claims parameter asks for individual claims (OIDC Core §5.5) beyond the scopes of
+    // this request, but never beyond the scopes the client is registered for.
+    let allowed: Vec<&str> = ["profile", "email", "phone"]
+        .into_iter()
+        .filter(|s| client.allows_scope(s))
+        .collect();
+    let all = user_claims(account, &allowed);
     all.into_iter()
         .filter(|(k, _)| asked.iter().any(|a| a == k) && k != "sub")
         .collect()
@@ -265,6 +273,19 @@ async fn new_refresh(
     .await
     .map_err(OAuthError::unavailable)?;
     Ok(token)
+}
+
+/// At logout: revokes the refresh tokens issued in session `sid`, except those granted
+/// `offline_access`, which are meant to outlive the sign-in (OIDC Core §11).
+pub async fn revoke_session_grants(p: &Provider, sid: &str) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked = 1 WHERE session_id = $1 AND revoked = 0 \
+         AND (' ' || scope || ' ') NOT LIKE '% offline_access %'",
+    )
+    .bind(sid)
+    .execute(p.db.pool())
+    .await
+    .map(|r| r.rows_affected())
 }
 
 /// Revokes every refresh token of a family.

@@ -88,6 +88,15 @@ struct Page<'a> {
 }
 
 const COOKIE: &str = "demo_viewer_session";
+/// Most pending sign-ins or sessions a viewer keeps (a demo: the oldest are simply dropped).
+const MAX_ENTRIES: usize = 10_000;
+
+fn bounded_insert<V>(m: &mut HashMap<String, V>, k: String, v: V) {
+    if m.len() >= MAX_ENTRIES {
+        m.clear();
+    }
+    m.insert(k, v);
+}
 
 impl ViewerState {
     fn cookie_name(&self) -> String {
@@ -115,16 +124,19 @@ impl ViewerState {
             .await
     }
 
-    fn session(&self, headers: &HeaderMap) -> Option<(String, UserView)> {
-        let name = self.cookie_name();
-        let value = headers
+    fn cookie(&self, headers: &HeaderMap, name: &str) -> Option<String> {
+        headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|kv| kv.trim().split_once('='))
             .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_owned())?;
+            .map(|(_, v)| v.to_owned())
+    }
+
+    fn session(&self, headers: &HeaderMap) -> Option<(String, UserView)> {
+        let value = self.cookie(headers, &self.cookie_name())?;
         let sessions = self.sessions.lock().ok()?;
         sessions.get(&value).map(|u| (value.clone(), u.clone()))
     }
@@ -219,15 +231,29 @@ async fn login(
     };
     let (url, state, nonce) = req.set_pkce_challenge(challenge).url();
     if let Ok(mut p) = s.pending.lock() {
-        p.insert(state.secret().clone(), Pending { verifier, nonce });
+        bounded_insert(&mut p, state.secret().clone(), Pending { verifier, nonce });
     }
-    redirect(url.as_str())
+    // The state is bound to this browser too, so nobody can hand it someone else's callback.
+    let mut r = redirect(url.as_str());
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{}_state={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600",
+        s.cookie_name(),
+        state.secret()
+    )) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
 }
 
 async fn callback(
     State(s): State<Arc<ViewerState>>,
+    headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    let mine = s.cookie(&headers, &format!("{}_state", s.cookie_name()));
+    if q.get("state").is_none() || q.get("state") != mine.as_ref() {
+        return redirect("/?signin=1&error=This+sign-in+was+not+started+in+this+browser.");
+    }
     if let Some(e) = q.get("error") {
         if let Some(st) = q.get("state") {
             if let Ok(mut p) = s.pending.lock() {
@@ -254,7 +280,7 @@ async fn callback(
         Ok(user) => {
             let sid = platform::crypto::random_token(32);
             if let Ok(mut m) = s.sessions.lock() {
-                m.insert(sid.clone(), user);
+                bounded_insert(&mut m, sid.clone(), user);
             }
             let mut r = redirect("/");
             if let Ok(v) = HeaderValue::from_str(&format!(

@@ -244,32 +244,55 @@ impl KeyRing {
             return Err(KeyError::Invalid(format!("{kid} is already {}", k.state)));
         }
         let t = self.clock.now();
-        sqlx::query("UPDATE signing_keys SET state = 'revoked', revoked_at = $1 WHERE kid = $2")
-            .bind(t)
-            .bind(kid)
-            .execute(self.db.pool())
-            .await?;
-        self.audit_key("key.revoked", actor, kid, k.alg).await;
+        if k.state == "active" {
+            // Signing must go on: the pending next key takes over, else a new one made now.
+            match self.create_key(k.alg, "next", Some(t)).await {
+                Ok(n) => self.audit_key("key.created", actor, &n, k.alg).await,
+                Err(KeyError::Db(e)) if e.is_unique_violation() => {} // one is pending already
+                Err(e) => return Err(e),
+            }
+        }
+        // One transaction, conditional on the state just read: revoke, and for an active key
+        // promote its successor, so no node ever sees the algorithm without a signer.
+        let mut tx = self.db.pool().begin().await?;
+        let done = sqlx::query(
+            "UPDATE signing_keys SET state = 'revoked', revoked_at = $1 WHERE kid = $2 AND state = $3",
+        )
+        .bind(t)
+        .bind(kid)
+        .bind(&k.state)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Err(KeyError::Invalid(format!(
+                "{kid} changed state meanwhile: try again"
+            )));
+        }
         let mut replacement = None;
         if k.state == "active" {
-            // Signing must go on: a pending next key takes over, else a new key does.
-            let next: Option<String> =
-                sqlx::query("SELECT kid FROM signing_keys WHERE alg = $1 AND state = 'next'")
-                    .bind(k.alg.as_str())
-                    .fetch_optional(self.db.pool())
-                    .await?
-                    .map(|r| r.try_get("kid"))
-                    .transpose()?;
-            let kid = match next {
-                Some(n) => n,
-                None => {
-                    let n = self.create_key(k.alg, "next", Some(t)).await?;
-                    self.audit_key("key.created", actor, &n, k.alg).await;
-                    n
-                }
-            };
-            self.promote(&kid, k.alg, actor).await?;
-            replacement = Some(kid);
+            let next: Option<String> = sqlx::query(
+                "UPDATE signing_keys SET state = 'active', activated_at = $1, activate_after = NULL \
+                 WHERE alg = $2 AND state = 'next' RETURNING kid",
+            )
+            .bind(t)
+            .bind(k.alg.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get("kid"))
+            .transpose()?;
+            if next.is_none() {
+                tx.rollback().await?;
+                return Err(KeyError::Invalid(format!(
+                    "no successor for {kid}: try again"
+                )));
+            }
+            replacement = next;
+        }
+        tx.commit().await?;
+        self.audit_key("key.revoked", actor, kid, k.alg).await;
+        if let Some(n) = &replacement {
+            self.audit_key("key.activated", actor, n, k.alg).await;
         }
         self.changed().await?;
         Ok(replacement)
