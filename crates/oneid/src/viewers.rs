@@ -251,7 +251,7 @@ async fn callback(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mine = s.cookie(&headers, &format!("{}_state", s.cookie_name()));
-    if q.get("state").is_none() || q.get("state") != mine.as_ref() {
+    if !q.contains_key("state") || q.get("state") != mine.as_ref() {
         return redirect("/?signin=1&error=This+sign-in+was+not+started+in+this+browser.");
     }
     if let Some(e) = q.get("error") {
