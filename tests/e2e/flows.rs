@@ -458,3 +458,23 @@ async fn a_hint_signed_by_a_key_that_is_gone_does_not_block_logout() {
     assert_eq!(page.status, 200, "the person is asked to confirm");
     assert!(page.body.contains("action=\"/logout/confirm\""));
 }
+
+#[tokio::test]
+async fn behind_https_cookies_are_secure_and_host_prefixed() {
+    let app =
+        oneid_tests::spawn_app_with(|c| c.issuer = "https://login.oneid.example".into()).await;
+    let cfg = app.add_client("viewer").await;
+    let url = format!(
+        "{}/authorize?client_id=viewer&response_type=code&scope=openid&redirect_uri={}",
+        app.base,
+        url::form_urlencoded::byte_serialize(cfg.redirect_uri.as_bytes()).collect::<String>()
+    );
+    let page = Browser::new().get(&url).await;
+    assert!(page.is_login_page());
+    let set = &page.headers["set-cookie"];
+    assert!(set.starts_with("__Host-oneid_csrf="), "{set}");
+    assert!(
+        set.contains("; Secure") && set.contains("Path=/") && !set.contains("Domain"),
+        "{set}"
+    );
+}

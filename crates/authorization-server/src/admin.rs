@@ -267,11 +267,11 @@ async fn keys_page(
             }
         })
         .collect();
-    let (csrf, set) = match cookie(headers, CSRF_COOKIE).filter(|c| c.len() == 43) {
+    let (csrf, set) = match cookie(p, headers, CSRF_COOKIE).filter(|c| c.len() == 43) {
         Some(c) => (c, None),
         None => {
             let c = random_token(32);
-            let v = set_cookie(CSRF_COOKIE, &c, p.cfg.session_ttl, p.cfg.cookies_secure());
+            let v = set_cookie(p, CSRF_COOKIE, &c, p.cfg.session_ttl);
             (c, Some(v))
         }
     };
@@ -322,7 +322,7 @@ pub async fn console_post(
     let Ok(form) = parse_form(&headers, &body) else {
         return PageError::bad(locale, |t| t.bad_request).into_response();
     };
-    let csrf_ok = match (cookie(&headers, CSRF_COOKIE), form.get("csrf")) {
+    let csrf_ok = match (cookie(&p, &headers, CSRF_COOKIE), form.get("csrf")) {
         (Some(c), Some(f)) => ct_eq(c.as_bytes(), f.as_bytes()),
         _ => false,
     };

@@ -505,18 +505,18 @@ async fn start_login(
 
 /// The browser's CSRF token (double-submit cookie), minting one if it has none.
 fn csrf_token(p: &Provider, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    match cookie(headers, CSRF_COOKIE).filter(|c| c.len() == 43) {
+    match cookie(p, headers, CSRF_COOKIE).filter(|c| c.len() == 43) {
         Some(c) => (c, None),
         None => {
             let c = random_token(32);
-            let set = set_cookie(CSRF_COOKIE, &c, p.cfg.session_ttl, p.cfg.cookies_secure());
+            let set = set_cookie(p, CSRF_COOKIE, &c, p.cfg.session_ttl);
             (c, Some(set))
         }
     }
 }
 
-fn csrf_ok(headers: &HeaderMap, presented: Option<&String>) -> bool {
-    match (cookie(headers, CSRF_COOKIE), presented) {
+fn csrf_ok(p: &Provider, headers: &HeaderMap, presented: Option<&String>) -> bool {
+    match (cookie(p, headers, CSRF_COOKIE), presented) {
         (Some(c), Some(f)) => ct_eq(c.as_bytes(), f.as_bytes()),
         _ => false,
     }
@@ -585,7 +585,7 @@ pub async fn login_submit(
     let Ok(form) = parse_form(&headers, &body) else {
         return PageError::bad(accept, |t| t.bad_request).into_response();
     };
-    if !csrf_ok(&headers, form.get("csrf")) {
+    if !csrf_ok(&p, &headers, form.get("csrf")) {
         return PageError::bad(accept, |t| t.csrf_failed).into_response();
     }
     let Some(id) = form.get("request") else {
@@ -607,7 +607,7 @@ pub async fn login_submit(
     let login_id = form.get("login_id").map(|s| s.trim()).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
     let again = |error: &'static str, status: StatusCode| {
-        let csrf = cookie(&headers, CSRF_COOKIE).unwrap_or_default();
+        let csrf = cookie(&p, &headers, CSRF_COOKIE).unwrap_or_default();
         pages::login_page(
             LoginView {
                 locale,

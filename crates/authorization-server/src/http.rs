@@ -171,8 +171,22 @@ pub fn body_or_error(
     })
 }
 
-/// A cookie's value from the request.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// A cookie's value from the request, by its base name (see `cookie_name`).
+pub fn cookie(p: &Provider, headers: &HeaderMap, base: &str) -> Option<String> {
+    raw_cookie(headers, &cookie_name(p, base))
+}
+
+/// The name a cookie goes by: with `Secure`, the `__Host-` prefix, so that no sibling
+/// subdomain can plant it (cookie tossing) and it is never sent to another host.
+pub fn cookie_name(p: &Provider, base: &str) -> String {
+    if p.cfg.cookies_secure() {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
+}
+
+fn raw_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -183,8 +197,11 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, host-only, path /.
-pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, host-only, path /, `Secure` (and the
+/// `__Host-` prefix) when the issuer is https.
+pub fn set_cookie(p: &Provider, base: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = p.cfg.cookies_secure();
+    let name = cookie_name(p, base);
     let s = format!(
         "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
         if secure { "; Secure" } else { "" }
@@ -308,7 +325,7 @@ mod tests {
     fn cookies_are_found_by_exact_name() {
         let mut h = HeaderMap::new();
         h.insert(header::COOKIE, HeaderValue::from_static("a_b=1; a=2; c=3"));
-        assert_eq!(cookie(&h, "a").as_deref(), Some("2"));
-        assert_eq!(cookie(&h, "d"), None);
+        assert_eq!(raw_cookie(&h, "a").as_deref(), Some("2"));
+        assert_eq!(raw_cookie(&h, "d"), None);
     }
 }

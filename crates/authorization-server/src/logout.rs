@@ -113,7 +113,7 @@ async fn logout(p: &Provider, headers: &HeaderMap, params: Option<Params>) -> Re
     let mut r = logout_page(locale, &id, &csrf);
     r.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(CSRF_COOKIE, &csrf, p.cfg.login_ttl, p.cfg.cookies_secure()),
+        set_cookie(p, CSRF_COOKIE, &csrf, p.cfg.login_ttl),
     );
     r
 }
@@ -129,7 +129,7 @@ pub async fn confirm(State(p): State<Arc<Provider>>, headers: HeaderMap, body: B
     let Ok(form) = parse_form(&headers, &body) else {
         return PageError::bad(locale, |t| t.bad_logout).into_response();
     };
-    let csrf_ok = match (cookie(&headers, CSRF_COOKIE), form.get("csrf")) {
+    let csrf_ok = match (cookie(&p, &headers, CSRF_COOKIE), form.get("csrf")) {
         (Some(c), Some(f)) => ct_eq(c.as_bytes(), f.as_bytes()),
         _ => false,
     };

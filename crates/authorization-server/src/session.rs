@@ -40,7 +40,7 @@ pub async fn current(
     p: &Provider,
     headers: &HeaderMap,
 ) -> Result<Option<(String, SsoSession)>, EphemeralError> {
-    let Some(c) = cookie(headers, SESSION_COOKIE) else {
+    let Some(c) = cookie(p, headers, SESSION_COOKIE) else {
         return Ok(None);
     };
     if c.len() > 128 {
@@ -70,12 +70,7 @@ pub async fn create(
     };
     let k = key(&value);
     put_json(p.store.as_ref(), &k, &s, p.cfg.session_ttl).await?;
-    let cookie = set_cookie(
-        SESSION_COOKIE,
-        &value,
-        p.cfg.session_ttl,
-        p.cfg.cookies_secure(),
-    );
+    let cookie = set_cookie(p, SESSION_COOKIE, &value, p.cfg.session_ttl);
     Ok((k, s, cookie))
 }
 
@@ -102,5 +97,5 @@ pub async fn destroy(p: &Provider, key: &str) -> Result<HeaderValue, EphemeralEr
 
 /// A `Set-Cookie` that removes the session cookie.
 pub fn clear_cookie(p: &Provider) -> HeaderValue {
-    set_cookie(SESSION_COOKIE, "", 0, p.cfg.cookies_secure())
+    set_cookie(p, SESSION_COOKIE, "", 0)
 }
