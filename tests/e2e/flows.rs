@@ -478,3 +478,23 @@ async fn behind_https_cookies_are_secure_and_host_prefixed() {
         "{set}"
     );
 }
+
+#[tokio::test]
+async fn a_session_of_a_suspended_account_yields_no_code() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    let browser = Browser::new();
+    rp.login(&browser, LOGIN_ID, PASSWORD).await;
+    sqlx::query("UPDATE accounts SET status = 'suspended'")
+        .execute(app.provider.db.pool())
+        .await
+        .unwrap();
+    let s = rp.start(&["profile"], &[("prompt", "none")]);
+    let r = browser.get(&s.url).await;
+    let q = r.location_params();
+    assert_eq!(q.get("error").map(String::as_str), Some("login_required"));
+    assert!(!q.contains_key("code"));
+    let s = rp.start(&["profile"], &[]);
+    assert!(browser.get(&s.url).await.is_login_page());
+}

@@ -151,25 +151,35 @@ async fn authorize(
         Ok(s) => s,
         Err(e) => return PageError::internal(locale, e).into_response(),
     };
-    let usable = match live {
-        Some((key, s)) if !req.prompt_login && session_satisfies(p, &req, &s).await => {
-            Some((key, s))
+    if let Some((key, s)) = live.filter(|(_, s)| !req.prompt_login && session_fresh(p, &req, s)) {
+        // The account may have been suspended since the session began. Its check (database)
+        // and storing the code (ephemeral store) run together; a code for an account that
+        // turns out inactive is dropped unseen.
+        let code = random_token(32);
+        let (active, stored) = tokio::join!(
+            account_active(p, &s.account_id),
+            store_code(p, &req, &s, &code)
+        );
+        if let Err(e) = stored {
+            return PageError::internal(locale, e).into_response();
         }
-        _ => None,
-    };
-    match usable {
-        Some((key, s)) => match issue_code(p, &req, &key, s).await {
-            Ok(r) => r,
-            Err(e) => PageError::internal(locale, e).into_response(),
-        },
-        None if req.prompt_none => error_redirect(
+        if active {
+            return match deliver_code(p, &req, &key, s, &code).await {
+                Ok(r) => r,
+                Err(e) => PageError::internal(locale, e).into_response(),
+            };
+        }
+        let _ = p.store.delete(&code_key(&code)).await;
+    }
+    if req.prompt_none {
+        return error_redirect(
             p,
             &redirect_uri,
             req.state.as_deref(),
             redir("login_required", "the user must sign in"),
-        ),
-        None => start_login(p, headers, req, locale).await,
+        );
     }
+    start_login(p, headers, req, locale).await
 }
 
 async fn client_and_redirect(
@@ -373,18 +383,19 @@ fn validate(
     })
 }
 
-async fn session_satisfies(p: &Provider, req: &AuthRequest, s: &SsoSession) -> bool {
+/// Whether the session meets the request's max_age and id_token_hint.
+fn session_fresh(p: &Provider, req: &AuthRequest, s: &SsoSession) -> bool {
     if let Some(max_age) = req.max_age {
         if p.clock.now() - s.auth_time > max_age {
             return false;
         }
     }
-    if req.hint_sub.as_ref().is_some_and(|h| *h != s.account_id) {
-        return false;
-    }
-    // The account may have been suspended since the session began.
+    !req.hint_sub.as_ref().is_some_and(|h| *h != s.account_id)
+}
+
+async fn account_active(p: &Provider, account_id: &str) -> bool {
     matches!(
-        p.accounts.find_by_id(&s.account_id).await,
+        p.accounts.find_by_id(account_id).await,
         Ok(Some(a)) if a.status == AccountStatus::Active
     )
 }
@@ -428,6 +439,7 @@ fn error_redirect(
     redirect_to(&with_params(redirect_uri, &pairs))
 }
 
+/// Issues a code for the session and redirects to the client with it.
 async fn issue_code(
     p: &Provider,
     req: &AuthRequest,
@@ -435,6 +447,16 @@ async fn issue_code(
     s: SsoSession,
 ) -> Result<Response, platform::EphemeralError> {
     let code = random_token(32);
+    store_code(p, req, &s, &code).await?;
+    deliver_code(p, req, session_key, s, &code).await
+}
+
+async fn store_code(
+    p: &Provider,
+    req: &AuthRequest,
+    s: &SsoSession,
+    code: &str,
+) -> Result<(), platform::EphemeralError> {
     let grant = CodeGrant {
         client_id: req.client_id.clone(),
         redirect_uri: req.redirect_uri.clone(),
@@ -450,9 +472,18 @@ async fn issue_code(
         },
         id_token_claims: req.id_token_claims.clone(),
     };
-    put_json(p.store.as_ref(), &code_key(&code), &grant, p.cfg.code_ttl).await?;
+    put_json(p.store.as_ref(), &code_key(code), &grant, p.cfg.code_ttl).await
+}
+
+async fn deliver_code(
+    p: &Provider,
+    req: &AuthRequest,
+    session_key: &str,
+    s: SsoSession,
+    code: &str,
+) -> Result<Response, platform::EphemeralError> {
     session::add_client(p, session_key, s, &req.client_id).await?;
-    let mut pairs = vec![("code", code.as_str())];
+    let mut pairs = vec![("code", code)];
     if let Some(st) = &req.state {
         pairs.push(("state", st));
     }

@@ -85,19 +85,26 @@ async fn userinfo(p: &Provider, token: Option<String>) -> Result<Response, OAuth
         );
         return Ok(r);
     };
-    let c = live_token(p, &token).await?.ok_or_else(|| {
-        OAuthError::invalid_token("the access token is invalid, expired or revoked")
-    })?;
+    let Some(c) = verify_access_token(p, &token) else {
+        return Err(OAuthError::invalid_token(
+            "the access token is invalid, expired or revoked",
+        ));
+    };
     let scopes: Vec<&str> = c.scope.split(' ').collect();
     if !c.has_person() || !scopes.contains(&"openid") {
         return Err(OAuthError::invalid_token(
             "the access token does not grant access to userinfo",
         ));
     }
-    let account = p
-        .accounts
-        .find_by_id(&c.sub)
-        .await
+    // The revocation check (ephemeral store) and the account (database) in parallel.
+    let rvk = revoked_key(&c.jti);
+    let (revoked, account) = tokio::join!(p.store.get(&rvk), p.accounts.find_by_id(&c.sub));
+    if revoked.map_err(OAuthError::unavailable)?.is_some() {
+        return Err(OAuthError::invalid_token(
+            "the access token is invalid, expired or revoked",
+        ));
+    }
+    let account = account
         .map_err(OAuthError::internal)?
         .filter(|a| a.status == AccountStatus::Active)
         .ok_or_else(|| OAuthError::invalid_token("the account is no longer active"))?;
