@@ -390,7 +390,7 @@ fn session_fresh(p: &Provider, req: &AuthRequest, s: &SsoSession) -> bool {
             return false;
         }
     }
-    !req.hint_sub.as_ref().is_some_and(|h| *h != s.account_id)
+    req.hint_sub.as_ref().is_none_or(|h| *h == s.account_id)
 }
 
 async fn account_active(p: &Provider, account_id: &str) -> bool {
