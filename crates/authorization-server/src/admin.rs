@@ -5,17 +5,16 @@
 
 use crate::authorize::start_console_login;
 use crate::error::{OAuthError, PageError};
-use crate::http::{cookie, parse_form, set_cookie};
+use crate::http::{bearer, csrf_ok, csrf_token, parse_form};
 use crate::keys::{KeyError, KeyInfo, SigAlg};
 use crate::session;
-use crate::tokens::{revoked_key, verify_access_token};
+use crate::tokens::live_access_token;
 use crate::Provider;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use platform::crypto::{ct_eq, random_token};
 use platform::i18n::Text;
 use platform::Locale;
 use serde_json::json;
@@ -25,7 +24,6 @@ use std::sync::Arc;
 pub const ADMIN_SCOPE: &str = "oneid:admin";
 /// Role an account needs for the console.
 pub const ADMIN_ROLE: &str = "administrator";
-const CSRF_COOKIE: &str = "oneid_admin_csrf";
 
 fn key_error(e: KeyError) -> OAuthError {
     match e {
@@ -36,23 +34,14 @@ fn key_error(e: KeyError) -> OAuthError {
 
 /// The calling client, if its bearer token carries the admin scope.
 async fn admin_client(p: &Provider, headers: &HeaderMap) -> Result<String, OAuthError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim())
+    let token = bearer(headers)
         .ok_or_else(|| OAuthError::invalid_token("a bearer access token is required"))?;
-    let c = verify_access_token(p, token)
-        .ok_or_else(|| OAuthError::invalid_token("the access token is invalid or expired"))?;
-    if p.store
-        .get(&revoked_key(&c.jti))
+    let c = live_access_token(p, token)
         .await
         .map_err(OAuthError::unavailable)?
-        .is_some()
-    {
-        return Err(OAuthError::invalid_token("the access token was revoked"));
-    }
+        .ok_or_else(|| {
+            OAuthError::invalid_token("the access token is invalid, expired or revoked")
+        })?;
     // A client acting for itself (client_credentials), never a person's token that happens
     // to carry the scope: people use the console, which checks their role.
     if c.has_person() || !c.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
@@ -189,15 +178,6 @@ fn when(t: &Text, now: i64, at: Option<i64>) -> String {
     }
 }
 
-fn locale(headers: &HeaderMap) -> Locale {
-    Locale::negotiate(
-        None,
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    )
-}
-
 /// The signed-in administrator, or the response to send instead (login or refusal).
 async fn console_admin(
     p: &Provider,
@@ -267,14 +247,7 @@ async fn keys_page(
             }
         })
         .collect();
-    let (csrf, set) = match cookie(p, headers, CSRF_COOKIE).filter(|c| c.len() == 43) {
-        Some(c) => (c, None),
-        None => {
-            let c = random_token(32);
-            let v = set_cookie(p, CSRF_COOKIE, &c, p.cfg.session_ttl);
-            (c, Some(v))
-        }
-    };
+    let (csrf, set) = csrf_token(p, headers);
     let page = KeysPage {
         lang: locale.tag(),
         t,
@@ -301,7 +274,7 @@ async fn keys_page(
 
 /// GET /admin/keys
 pub async fn console(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
-    let locale = locale(&headers);
+    let locale = crate::http::locale(&headers, None);
     if let Err(r) = console_admin(&p, &headers, locale).await {
         return r;
     }
@@ -314,7 +287,7 @@ pub async fn console_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let locale = locale(&headers);
+    let locale = crate::http::locale(&headers, None);
     let account = match console_admin(&p, &headers, locale).await {
         Ok(a) => a,
         Err(r) => return r,
@@ -322,11 +295,7 @@ pub async fn console_post(
     let Ok(form) = parse_form(&headers, &body) else {
         return PageError::bad(locale, |t| t.bad_request).into_response();
     };
-    let csrf_ok = match (cookie(&p, &headers, CSRF_COOKIE), form.get("csrf")) {
-        (Some(c), Some(f)) => ct_eq(c.as_bytes(), f.as_bytes()),
-        _ => false,
-    };
-    if !csrf_ok {
+    if !csrf_ok(&p, &headers, form.get("csrf")) {
         return PageError::bad(locale, |t| t.csrf_failed).into_response();
     }
     let t = locale.text();

@@ -6,24 +6,22 @@
 //! the request is parked in the ephemeral store and the login page is shown.
 
 use crate::error::PageError;
-use crate::http::{cookie, parse_form, parse_query, set_cookie, Params};
+use crate::http::{csrf_ok, csrf_token, parse_form, parse_query, see_other, Params};
 use crate::pages::{self, LoginView};
 use crate::session::{self, SsoSession};
 use crate::tokens::{acr_for, verify_id_token_hint, AuthContext};
 use crate::{Client, Provider};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use credential_store::{AccountStatus, AuthError};
 use platform::audit::AuditEvent;
-use platform::crypto::{ct_eq, random_token, sha256_b64};
+use platform::crypto::{random_token, sha256_b64};
 use platform::ephemeral::{get_json, put_json};
 use platform::Locale;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-const CSRF_COOKIE: &str = "oneid_csrf";
 
 /// A validated authorization request.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,12 +95,7 @@ fn redir(error: &'static str, description: &'static str) -> Redirected {
 }
 
 fn locale_of(params: &Params, headers: &HeaderMap) -> Locale {
-    Locale::negotiate(
-        params.get("ui_locales").map(String::as_str),
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    )
+    crate::http::locale(headers, params.get("ui_locales").map(String::as_str))
 }
 
 /// GET /authorize
@@ -126,12 +119,7 @@ async fn authorize(
     headers: &HeaderMap,
     params: Result<Params, crate::http::ParamError>,
 ) -> Response {
-    let accept = Locale::negotiate(
-        None,
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let accept = crate::http::locale(headers, None);
     let Ok(params) = params else {
         // Without trustworthy parameters there is no redirect URI to trust either.
         return PageError::bad(accept, |t| t.bad_request).into_response();
@@ -400,16 +388,6 @@ async fn account_active(p: &Provider, account_id: &str) -> bool {
     )
 }
 
-fn redirect_to(location: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(location) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
 fn with_params(redirect_uri: &str, pairs: &[(&str, &str)]) -> String {
     match url::Url::parse(redirect_uri) {
         Ok(mut u) => {
@@ -436,7 +414,7 @@ fn error_redirect(
         pairs.push(("state", s));
     }
     pairs.push(("iss", &p.cfg.issuer));
-    redirect_to(&with_params(redirect_uri, &pairs))
+    see_other(&with_params(redirect_uri, &pairs))
 }
 
 /// Issues a code for the session and redirects to the client with it.
@@ -488,7 +466,7 @@ async fn deliver_code(
         pairs.push(("state", st));
     }
     pairs.push(("iss", &p.cfg.issuer));
-    Ok(redirect_to(&with_params(&req.redirect_uri, &pairs)))
+    Ok(see_other(&with_params(&req.redirect_uri, &pairs)))
 }
 
 /// The login page for a parked request, with the browser's CSRF cookie (minted if missing).
@@ -534,25 +512,6 @@ async fn start_login(
     show_login(p, headers, &req, &id, locale)
 }
 
-/// The browser's CSRF token (double-submit cookie), minting one if it has none.
-fn csrf_token(p: &Provider, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    match cookie(p, headers, CSRF_COOKIE).filter(|c| c.len() == 43) {
-        Some(c) => (c, None),
-        None => {
-            let c = random_token(32);
-            let set = set_cookie(p, CSRF_COOKIE, &c, p.cfg.session_ttl);
-            (c, Some(set))
-        }
-    }
-}
-
-fn csrf_ok(p: &Provider, headers: &HeaderMap, presented: Option<&String>) -> bool {
-    match (cookie(p, headers, CSRF_COOKIE), presented) {
-        (Some(c), Some(f)) => ct_eq(c.as_bytes(), f.as_bytes()),
-        _ => false,
-    }
-}
-
 /// Parks a sign-in to the provider's own console and sends the browser to the login page;
 /// after it, the browser returns to `return_to` (a local path) with an SSO session.
 pub async fn start_console_login(p: &Provider, locale: Locale, return_to: &str) -> Response {
@@ -577,7 +536,7 @@ pub async fn start_console_login(p: &Provider, locale: Locale, return_to: &str) 
     if let Err(e) = put_json(p.store.as_ref(), &login_key(&id), &req, p.cfg.login_ttl).await {
         return PageError::internal(locale, e).into_response();
     }
-    redirect_to(&format!("/login?request={id}"))
+    see_other(&format!("/login?request={id}"))
 }
 
 /// GET /login?request=ID[&ui_locales=fr]: the login page again (e.g. in the other language).
@@ -629,16 +588,11 @@ pub async fn login_submit(
     let Some(req) = req else {
         return PageError::bad(accept, |t| t.login_expired).into_response();
     };
-    let locale = Locale::negotiate(
-        req.ui_locales.as_deref(),
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let locale = crate::http::locale(&headers, req.ui_locales.as_deref());
     let login_id = form.get("login_id").map(|s| s.trim()).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
     let again = |error: &'static str, status: StatusCode| {
-        let csrf = cookie(&p, &headers, CSRF_COOKIE).unwrap_or_default();
+        let csrf = csrf_token(&p, &headers).0;
         pages::login_page(
             LoginView {
                 locale,
@@ -699,7 +653,7 @@ pub async fn login_submit(
                 .as_deref()
                 .filter(|b| b.starts_with("/admin/"))
             {
-                let mut r = redirect_to(back);
+                let mut r = see_other(back);
                 r.headers_mut().append(header::SET_COOKIE, set);
                 return r;
             }

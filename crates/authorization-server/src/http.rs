@@ -284,6 +284,58 @@ pub async fn authenticate_client(
     }
 }
 
+/// Name of the anti-forgery cookie shared by every form (login, logout, console).
+const CSRF_COOKIE: &str = "oneid_csrf";
+
+/// The browser's anti-forgery token (double-submit cookie) for a form, and the `Set-Cookie`
+/// that mints it when the browser has none yet.
+pub fn csrf_token(p: &Provider, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+    match cookie(p, headers, CSRF_COOKIE).filter(|c| c.len() == 43) {
+        Some(c) => (c, None),
+        None => {
+            let c = platform::crypto::random_token(32);
+            let set = set_cookie(p, CSRF_COOKIE, &c, p.cfg.session_ttl);
+            (c, Some(set))
+        }
+    }
+}
+
+/// True when a form carries the browser's anti-forgery token (compared in constant time).
+pub fn csrf_ok(p: &Provider, headers: &HeaderMap, presented: Option<&String>) -> bool {
+    match (cookie(p, headers, CSRF_COOKIE), presented) {
+        (Some(c), Some(f)) => platform::crypto::ct_eq(c.as_bytes(), f.as_bytes()),
+        _ => false,
+    }
+}
+
+/// The reader's language from `ui_locales` (if given) and `Accept-Language`.
+pub fn locale(headers: &HeaderMap, ui_locales: Option<&str>) -> platform::Locale {
+    platform::Locale::negotiate(
+        ui_locales,
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// A bearer token from the `Authorization` header (RFC 6750 §2.1).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// `303 See Other` to `location`, never cached.
+pub fn see_other(location: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
 /// Security headers for every HTML page.
 pub fn page_headers(r: &mut Response) {
     let h = r.headers_mut();

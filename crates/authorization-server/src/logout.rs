@@ -3,23 +3,21 @@
 //! `post_logout_redirect_uri` must be registered for the client, exactly.
 
 use crate::error::PageError;
-use crate::http::{cookie, parse_form, parse_query, set_cookie, Params};
+use crate::http::{self, csrf_ok, csrf_token, parse_form, parse_query, see_other, Params};
 use crate::pages::{logged_out_page, logout_page};
 use crate::session;
 use crate::tokens::verify_id_token_hint;
 use crate::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use platform::audit::AuditEvent;
-use platform::crypto::{ct_eq, random_token};
+use platform::crypto::random_token;
 use platform::ephemeral::{put_json, take_json};
 use platform::Locale;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-const CSRF_COOKIE: &str = "oneid_logout_csrf";
 
 /// Where to send the browser after logout.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,13 +44,10 @@ pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Byte
 }
 
 async fn logout(p: &Provider, headers: &HeaderMap, params: Option<Params>) -> Response {
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
     let Some(params) = params else {
-        return PageError::bad(Locale::negotiate(None, accept), |t| t.bad_logout).into_response();
+        return PageError::bad(http::locale(headers, None), |t| t.bad_logout).into_response();
     };
-    let locale = Locale::negotiate(params.get("ui_locales").map(String::as_str), accept);
+    let locale = http::locale(headers, params.get("ui_locales").map(String::as_str));
     let bad = || PageError::bad(locale, |t| t.bad_logout).into_response();
     // A hint that no longer verifies (its key was rotated out or revoked, hours after the
     // sign-in) must not block logout: it counts as no hint, so the person confirms.
@@ -109,31 +104,21 @@ async fn logout(p: &Provider, headers: &HeaderMap, params: Option<Params>) -> Re
     {
         return PageError::internal(locale, e).into_response();
     }
-    let csrf = random_token(32);
+    let (csrf, set) = csrf_token(p, headers);
     let mut r = logout_page(locale, &id, &csrf);
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(p, CSRF_COOKIE, &csrf, p.cfg.login_ttl),
-    );
+    if let Some(c) = set {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
     r
 }
 
 /// POST /logout/confirm
 pub async fn confirm(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
-    let locale = Locale::negotiate(
-        None,
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let locale = http::locale(&headers, None);
     let Ok(form) = parse_form(&headers, &body) else {
         return PageError::bad(locale, |t| t.bad_logout).into_response();
     };
-    let csrf_ok = match (cookie(&p, &headers, CSRF_COOKIE), form.get("csrf")) {
-        (Some(c), Some(f)) => ct_eq(c.as_bytes(), f.as_bytes()),
-        _ => false,
-    };
-    if !csrf_ok {
+    if !csrf_ok(&p, &headers, form.get("csrf")) {
         return PageError::bad(locale, |t| t.csrf_failed).into_response();
     }
     let Some(id) = form.get("request") else {
@@ -188,11 +173,7 @@ async fn finish(
             if let Some(s) = &pending.state {
                 u.query_pairs_mut().append_pair("state", s);
             }
-            let mut r = StatusCode::SEE_OTHER.into_response();
-            if let Ok(v) = HeaderValue::from_str(u.as_str()) {
-                r.headers_mut().insert(header::LOCATION, v);
-            }
-            r
+            see_other(u.as_str())
         }
         None => logged_out_page(pending.locale),
     };

@@ -89,10 +89,9 @@ pub async fn add_client(
     put_json(p.store.as_ref(), key, &s, remaining).await
 }
 
-/// Ends a session; returns the `Set-Cookie` header that clears the cookie.
-pub async fn destroy(p: &Provider, key: &str) -> Result<HeaderValue, EphemeralError> {
-    p.store.delete(key).await?;
-    Ok(clear_cookie(p))
+/// Ends a session (the caller clears the cookie with `clear_cookie`).
+pub async fn destroy(p: &Provider, key: &str) -> Result<(), EphemeralError> {
+    p.store.delete(key).await
 }
 
 /// A `Set-Cookie` that removes the session cookie.

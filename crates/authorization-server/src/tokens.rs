@@ -132,6 +132,18 @@ pub fn verify_access_token(p: &Provider, token: &str) -> Option<AccessClaims> {
     Some(c)
 }
 
+/// A live access token: signed by us, unexpired, and not revoked.
+pub async fn live_access_token(
+    p: &Provider,
+    token: &str,
+) -> Result<Option<AccessClaims>, platform::EphemeralError> {
+    let Some(c) = verify_access_token(p, token) else {
+        return Ok(None);
+    };
+    let revoked = p.store.get(&revoked_key(&c.jti)).await?.is_some();
+    Ok((!revoked).then_some(c))
+}
+
 /// Revocation marker key of an access token.
 pub fn revoked_key(jti: &str) -> String {
     format!("rvk:{jti}")

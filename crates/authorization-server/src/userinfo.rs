@@ -2,9 +2,11 @@
 //! (RFC 7662) and revocation (RFC 7009).
 
 use crate::error::OAuthError;
-use crate::http::{authenticate_client, body_or_error, json_no_store, parse_form, Params};
+use crate::http::{authenticate_client, bearer, body_or_error, json_no_store, parse_form, Params};
 use crate::token_endpoint::revoke_family;
-use crate::tokens::{revoked_key, user_claims, verify_access_token, AccessClaims};
+use crate::tokens::{
+    live_access_token, revoked_key, user_claims, verify_access_token, AccessClaims,
+};
 use crate::Provider;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -18,24 +20,11 @@ use std::sync::Arc;
 
 type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
 /// A live (signed, unexpired, unrevoked) access token.
 async fn live_token(p: &Provider, token: &str) -> Result<Option<AccessClaims>, OAuthError> {
-    let Some(c) = verify_access_token(p, token) else {
-        return Ok(None);
-    };
-    let revoked = p
-        .store
-        .get(&revoked_key(&c.jti))
+    live_access_token(p, token)
         .await
-        .map_err(OAuthError::unavailable)?
-        .is_some();
-    Ok((!revoked).then_some(c))
+        .map_err(OAuthError::unavailable)
 }
 
 /// GET /userinfo

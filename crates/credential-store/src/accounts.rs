@@ -314,12 +314,4 @@ impl Accounts {
                 .await?;
         Ok(row.is_some())
     }
-
-    /// Number of accounts (for the demo seed and the CLI).
-    pub async fn count(&self) -> Result<i64, CredentialError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM accounts")
-            .fetch_one(self.db.pool())
-            .await?;
-        Ok(row.try_get("n")?)
-    }
 }

@@ -104,8 +104,6 @@ pub struct Text {
     pub sign_in: &'static str,
     /// Wrong login ID or password (same text for both).
     pub invalid_credentials: &'static str,
-    /// Account not usable (locked, suspended...).
-    pub account_unavailable: &'static str,
     /// Login form left empty.
     pub missing_fields: &'static str,
     /// The login took too long or the form was reused.
@@ -194,7 +192,6 @@ static EN: Text = Text {
     password: "Password",
     sign_in: "Sign in",
     invalid_credentials: "The login ID or password is incorrect.",
-    account_unavailable: "This account cannot sign in. Contact the service desk.",
     missing_fields: "Enter your login ID and password.",
     login_expired: "This sign-in page has expired. Go back to the application and try again.",
     error_heading: "There is a problem",
@@ -245,7 +242,6 @@ static FR: Text = Text {
     password: "Mot de passe",
     sign_in: "Ouvrir une session",
     invalid_credentials: "Le code d’utilisateur ou le mot de passe est incorrect.",
-    account_unavailable: "Ce compte ne peut pas ouvrir de session. Communiquez avec le service de dépannage.",
     missing_fields: "Entrez votre code d’utilisateur et votre mot de passe.",
     login_expired: "Cette page d’ouverture de session a expiré. Retournez à l’application et réessayez.",
     error_heading: "Il y a un problème",
