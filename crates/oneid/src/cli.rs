@@ -295,9 +295,7 @@ async fn command(
             r
         }
         Command::Migrate => {
-            core(&cfg, &issuer, Parts::default())
-                .await
-                .map_err(|e| e.to_string())?;
+            open(&cfg, &issuer).await?;
             wln!(out, "migrations applied; key ring ready");
             Ok(())
         }
@@ -315,11 +313,8 @@ async fn command(
                 .read_to_string(&mut password)
                 .map_err(|e| format!("reading the password from stdin: {e}"))?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
-            let c = core(&cfg, &issuer, Parts::default())
-                .await
-                .map_err(|e| e.to_string())?;
-            let a = c
-                .provider
+            let p = open(&cfg, &issuer).await?;
+            let a = p
                 .accounts
                 .create(NewAccount {
                     login_id,
@@ -332,55 +327,27 @@ async fn command(
                 })
                 .await
                 .map_err(|e| e.to_string())?;
-            let _ = c
-                .provider
-                .audit
-                .record(platform::AuditEvent {
-                    event: "account.created",
-                    actor: Some("cli"),
-                    subject: Some(&a.id),
-                    ..Default::default()
-                })
-                .await;
+            audit(&p, "account.created", &a.id, None).await;
             wln!(out, "created account {} (subject {})", a.login_id, a.id);
             Ok(())
         }
         Command::Users(UsersCmd::GrantRole { login_id, role }) => {
-            let c = core(&cfg, &issuer, Parts::default())
-                .await
-                .map_err(|e| e.to_string())?;
-            let a = c
-                .provider
+            let p = open(&cfg, &issuer).await?;
+            let a = p
                 .accounts
                 .find_by_login_id(&login_id)
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no account {login_id}"))?;
-            c.provider
-                .accounts
+            p.accounts
                 .grant_role(&a.id, &role, "cli")
                 .await
                 .map_err(|e| e.to_string())?;
-            let _ = c
-                .provider
-                .audit
-                .record(platform::AuditEvent {
-                    event: "account.role_granted",
-                    actor: Some("cli"),
-                    subject: Some(&a.id),
-                    detail: Some(&role),
-                    ..Default::default()
-                })
-                .await;
+            audit(&p, "account.role_granted", &a.id, Some(&role)).await;
             wln!(out, "{} is now {role}", a.login_id);
             Ok(())
         }
-        Command::Keys(k) => {
-            let c = core(&cfg, &issuer, Parts::default())
-                .await
-                .map_err(|e| e.to_string())?;
-            keys(k, &c.provider, out).await
-        }
+        Command::Keys(k) => keys(k, &*open(&cfg, &issuer).await?, out).await,
     }
 }
 
@@ -491,6 +458,39 @@ async fn keys(
     Ok(())
 }
 
+/// Audits an administrative command: actor `cli`, its subject, and for a relying party the
+/// client id too.
+async fn audit(
+    p: &authorization_server::Provider,
+    event: &str,
+    subject: &str,
+    detail: Option<&str>,
+) {
+    let client_id = event.starts_with("client.").then_some(subject);
+    let _ = p
+        .audit
+        .record(platform::AuditEvent {
+            event,
+            actor: Some("cli"),
+            subject: Some(subject),
+            client_id,
+            detail,
+            ..Default::default()
+        })
+        .await;
+}
+
+/// Storage, migrations and key ring for an administrative command.
+async fn open(
+    cfg: &Config,
+    issuer: &str,
+) -> Result<std::sync::Arc<authorization_server::Provider>, String> {
+    core(cfg, issuer, Parts::default())
+        .await
+        .map(|c| c.provider)
+        .map_err(|e| e.to_string())
+}
+
 fn parse_alg(flag: &str, v: Option<&str>) -> Result<Option<SigAlg>, String> {
     match v {
         None => Ok(None),
@@ -506,10 +506,7 @@ async fn clients(
     issuer: &str,
     out: &mut (dyn Write + Send),
 ) -> Result<(), String> {
-    let c = core(cfg, issuer, Parts::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    let p = c.provider;
+    let p = open(cfg, issuer).await?;
     match cmd {
         ClientsCmd::Add(a) => {
             let alg = parse_alg("--id-token-alg", a.id_token_alg.as_deref())?;
@@ -530,16 +527,7 @@ async fn clients(
                 })
                 .await
                 .map_err(|e| e.to_string())?;
-            let _ = p
-                .audit
-                .record(platform::AuditEvent {
-                    event: "client.added",
-                    actor: Some("cli"),
-                    subject: Some(&client.client_id),
-                    client_id: Some(&client.client_id),
-                    ..Default::default()
-                })
-                .await;
+            audit(&p, "client.added", &client.client_id, None).await;
             wln!(out, "registered client {}", client.client_id);
             if let Some(s) = secret {
                 wln!(out, "client secret (shown once, store it now): {s}");
@@ -573,16 +561,7 @@ async fn clients(
                 .await
                 .map_err(|e| e.to_string())?
             {
-                let _ = p
-                    .audit
-                    .record(platform::AuditEvent {
-                        event: "client.removed",
-                        actor: Some("cli"),
-                        subject: Some(&client_id),
-                        client_id: Some(&client_id),
-                        ..Default::default()
-                    })
-                    .await;
+                audit(&p, "client.removed", &client_id, None).await;
                 wln!(out, "removed client {client_id}");
                 Ok(())
             } else {
