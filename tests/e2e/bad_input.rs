@@ -1,9 +1,9 @@
 //! Malformed and hostile input: the right RFC error, never a 500, nothing stored.
 
+use oneid_tests::api::{http, Answer};
 use oneid_tests::browser::{Browser, Resp};
 use oneid_tests::rp::{Rp, Started};
 use oneid_tests::{spawn_app, RpConfig, TestApp, LOGIN_ID, PASSWORD};
-use serde_json::Value;
 
 /// A table row: what, parameters dropped, parameters added or replaced, expected error.
 type Case = (
@@ -16,55 +16,8 @@ type Case = (
 /// A valid S256 challenge (RFC 7636 appendix B).
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// A raw JSON answer of the token endpoint.
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    json: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-    /// Asserts an RFC 6749 error answer (JSON, `no-store`).
-    fn assert_error(&self, status: u16, error: &str, what: &str) {
-        assert_eq!(
-            (self.status, self.json["error"].as_str().unwrap_or("")),
-            (status, error),
-            "{what}: got {} {}",
-            self.status,
-            self.json
-        );
-        assert_eq!(self.header("cache-control"), "no-store", "{what}");
-        assert!(
-            self.header("content-type").starts_with("application/json"),
-            "{what}"
-        );
-    }
-}
-
 async fn read(r: reqwest::Response) -> Answer {
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let text = r.text().await.unwrap();
-    assert!(status < 500, "server error {status}: {text}");
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        json,
-    }
+    Answer::read(r).await
 }
 
 async fn token(req: reqwest::RequestBuilder) -> Answer {

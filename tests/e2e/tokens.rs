@@ -3,6 +3,7 @@
 use authorization_server::SigAlg;
 use josekit::jwk::Jwk;
 use josekit::jws::{EdDSA, ES256, PS256, RS256};
+use oneid_tests::api::{http, Answer};
 use oneid_tests::browser::Browser;
 use oneid_tests::rp::{jwt_header, jwt_payload, Rp, Started};
 use oneid_tests::{spawn_app, RpConfig, TestApp, LOGIN_ID, PASSWORD};
@@ -32,64 +33,8 @@ impl<'a> Auth<'a> {
     }
 }
 
-/// A raw JSON answer.
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    json: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-    fn error(&self) -> &str {
-        self.json["error"].as_str().unwrap_or("")
-    }
-    fn str(&self, field: &str) -> String {
-        self.json[field]
-            .as_str()
-            .unwrap_or_else(|| panic!("no string {field} in {}", self.json))
-            .to_owned()
-    }
-    /// Asserts an RFC 6749 error answer.
-    fn assert_error(&self, status: u16, error: &str, what: &str) {
-        assert_eq!(
-            (self.status, self.error()),
-            (status, error),
-            "{what}: got {} {}",
-            self.status,
-            self.json
-        );
-        assert_eq!(self.header("cache-control"), "no-store", "{what}");
-    }
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 async fn read(r: reqwest::Response) -> Answer {
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let text = r.text().await.unwrap();
-    assert!(status < 500, "server error {status}: {text}");
-    let json = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"))
-    };
-    Answer {
-        status,
-        headers,
-        json,
-    }
+    Answer::read(r).await
 }
 
 /// POSTs a form to `path` with the client authentication `auth`.

@@ -307,6 +307,7 @@ pub struct RpConfig {
     pub issuer: String,
 }
 
+pub mod api;
 pub mod browser;
 pub mod rp;
 pub mod webdriver;
