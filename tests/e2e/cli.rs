@@ -365,7 +365,7 @@ async fn grant_role_makes_an_account_an_administrator() {
             "--family-name",
             "One",
         ],
-        "Admin-One-2026\n",
+        "Console-Keys-2026\n",
     )
     .await;
     assert_eq!(code, 0);

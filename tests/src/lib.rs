@@ -138,6 +138,10 @@ pub fn test_config(storage: &Storage) -> Config {
     cfg.ephemeral.url = storage.redis_url.clone().unwrap_or_default();
     cfg.ephemeral.prefix = storage.prefix.clone();
     cfg.keys.kek = storage.kek.clone();
+    cfg.mail.outbox = std::env::temp_dir().join(format!(
+        "oneid-outbox-{}.jsonl",
+        platform::crypto::random_token(9)
+    ));
     cfg
 }
 
@@ -231,13 +235,15 @@ impl TestApp {
         self.provider
             .accounts
             .create(NewAccount {
-                login_id: login_id.into(),
+                login_id: Some(login_id.into()),
                 given_name: "Randy".into(),
                 family_name: "Burt".into(),
+                birth_date: Some("1971-03-09".into()),
                 email: Some("randy.burt@example.org".into()),
                 phone: Some("+14165550100".into()),
                 locale: "en".into(),
                 password: password.into(),
+                ..NewAccount::default()
             })
             .await
             .unwrap()
@@ -310,4 +316,5 @@ pub struct RpConfig {
 pub mod api;
 pub mod browser;
 pub mod rp;
+pub mod smtp;
 pub mod webdriver;

@@ -39,6 +39,7 @@ async fn provider() -> Arc<Provider> {
         db.clone(),
         clock.clone(),
         PasswordHasher::new(PasswordParams::default()).unwrap(),
+        SecretBox::from_key([2; 32]),
     );
     let p = Arc::new(Provider::new(
         ProviderConfig::new(ISSUER),
@@ -47,6 +48,7 @@ async fn provider() -> Arc<Provider> {
         store,
         accounts,
         keys,
+        Arc::new(platform::mail::OutboxMailer::new(dir.join("mail.jsonl"))),
     ));
     for (id, alg) in [("bench", SigAlg::ES256), ("bench-rs256", SigAlg::RS256)] {
         p.clients
@@ -75,13 +77,12 @@ async fn provider() -> Arc<Provider> {
         .unwrap();
     p.accounts
         .create(NewAccount {
-            login_id: "Bench.Person@ONEID.ON.CA".into(),
+            login_id: Some("Bench.Person@ONEID.ON.CA".into()),
             given_name: "Bench".into(),
             family_name: "Person".into(),
-            email: None,
-            phone: None,
             locale: "en".into(),
-            password: "Bench-Person-2026".into(),
+            password: "Clinic-Rounds-2026".into(),
+            ..NewAccount::default()
         })
         .await
         .unwrap();
@@ -211,7 +212,7 @@ fn hot_paths(c: &mut Criterion) {
             "/login",
             None,
             format!(
-                "request={}&csrf={}&login_id=Bench.Person%40ONEID.ON.CA&password=Bench-Person-2026",
+                "request={}&csrf={}&login_id=Bench.Person%40ONEID.ON.CA&password=Clinic-Rounds-2026",
                 field("request"),
                 field("csrf")
             ),

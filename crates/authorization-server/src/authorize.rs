@@ -6,7 +6,7 @@
 //! the request is parked in the ephemeral store and the login page is shown.
 
 use crate::error::PageError;
-use crate::http::{csrf_ok, csrf_token, parse_form, parse_query, see_other, Params};
+use crate::http::{csrf_ok, csrf_token, parse_form, parse_query, see_other, ClientIp, Params};
 use crate::pages::{self, LoginView};
 use crate::session::{self, SsoSession};
 use crate::tokens::{acr_for, verify_id_token_hint, AuthContext};
@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use credential_store::{AccountStatus, AuthError};
+use credential_store::{Account, AuthError, CredentialError};
 use platform::audit::AuditEvent;
 use platform::crypto::{random_token, sha256_b64};
 use platform::ephemeral::{get_json, put_json};
@@ -144,10 +144,7 @@ async fn authorize(
         // and storing the code (ephemeral store) run together; a code for an account that
         // turns out inactive is dropped unseen.
         let code = random_token(32);
-        let (active, stored) = tokio::join!(
-            account_active(p, &s.account_id),
-            store_code(p, &req, &s, &code)
-        );
+        let (active, stored) = tokio::join!(session_usable(p, &s), store_code(p, &req, &s, &code));
         if let Err(e) = stored {
             return PageError::internal(locale, e).into_response();
         }
@@ -381,10 +378,11 @@ fn session_fresh(p: &Provider, req: &AuthRequest, s: &SsoSession) -> bool {
     req.hint_sub.as_ref().is_none_or(|h| *h == s.account_id)
 }
 
-async fn account_active(p: &Provider, account_id: &str) -> bool {
+/// The session's account is active and the session began after its sessions were last ended.
+async fn session_usable(p: &Provider, s: &SsoSession) -> bool {
     matches!(
-        p.accounts.find_by_id(account_id).await,
-        Ok(Some(a)) if a.status == AccountStatus::Active
+        p.accounts.find_by_id(&s.account_id).await,
+        Ok(Some(a)) if session::still_valid(&a, s)
     )
 }
 
@@ -565,10 +563,12 @@ pub async fn login_page(
     login_page_get(&p, &headers, &params).await
 }
 
-/// POST /login: checks the form, signs the person in, and completes the parked request.
+/// POST /login: checks the form, signs the person in, and completes the parked request (or,
+/// when the password has expired or is temporary, asks for a new one first).
 pub async fn login_submit(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     body: Bytes,
 ) -> Response {
     let accept = locale_of(&Params::new(), &headers);
@@ -610,8 +610,41 @@ pub async fn login_submit(
         return again(t.missing_fields, StatusCode::BAD_REQUEST);
     }
     let typed: String = login_id.chars().take(128).collect();
+    let (by_ip, by_account) = tokio::join!(
+        crate::limits::over(&p, "login-ip", &ip, p.cfg.login_limit_per_address),
+        crate::limits::over(&p, "login-id", &typed, p.cfg.login_limit_per_account)
+    );
+    match (by_ip, by_account) {
+        (Ok(false), Ok(false)) => {}
+        (Ok(a), Ok(b)) => {
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "login.rate_limited",
+                    subject: Some(&typed),
+                    client_id: Some(&req.client_id),
+                    source: Some(&ip),
+                    detail: Some(if a {
+                        "source_address"
+                    } else if b {
+                        "login_id"
+                    } else {
+                        ""
+                    }),
+                    ..Default::default()
+                })
+                .await;
+            return crate::limits::too_many(&p, &headers, locale);
+        }
+        (Err(e), _) | (_, Err(e)) => return PageError::internal(locale, e).into_response(),
+    }
     match p.accounts.authenticate(login_id, password).await {
-        Ok(account) if req.hint_sub.as_ref().is_some_and(|h| *h != account.id) => {
+        Ok(signin)
+            if req
+                .hint_sub
+                .as_ref()
+                .is_some_and(|h| *h != signin.account.id) =>
+        {
             // The relying party named someone else (id_token_hint): no code for this person.
             let _ = p.store.delete(&login_key(id)).await;
             error_redirect(
@@ -624,76 +657,266 @@ pub async fn login_submit(
                 ),
             )
         }
-        Ok(account) => {
-            // Single use: a double submit of the form yields one session and one code.
-            match p.store.take(&login_key(id)).await {
-                Ok(Some(_)) => {}
-                Ok(None) => return PageError::bad(locale, |t| t.login_expired).into_response(),
-                Err(e) => return PageError::internal(locale, e).into_response(),
-            }
-            let acr = acr_for(account.assurance_level, false);
-            let (key, s, set) =
-                match session::create(p.as_ref(), &account.id, acr, vec!["pwd".into()]).await {
-                    Ok(x) => x,
-                    Err(e) => return PageError::internal(locale, e).into_response(),
-                };
-            let _ = p
-                .audit
-                .record(AuditEvent {
-                    event: "login.success",
-                    actor: Some(&account.id),
-                    subject: Some(&account.id),
-                    client_id: (!req.client_id.is_empty()).then_some(req.client_id.as_str()),
-                    session_id: Some(&s.sid),
-                    ..Default::default()
-                })
-                .await;
-            if let Some(back) = req
-                .console_return
-                .as_deref()
-                .filter(|b| b.starts_with("/admin/"))
+        Ok(signin) if signin.needs_new_password() => {
+            let change = PendingChange {
+                request_id: id.clone(),
+                account_id: signin.account.id.clone(),
+                expired: signin.password_expired && !signin.must_change,
+            };
+            let token = random_token(24);
+            if let Err(e) = put_json(
+                p.store.as_ref(),
+                &change_key(&token),
+                &change,
+                p.cfg.login_ttl,
+            )
+            .await
             {
-                let mut r = see_other(back);
-                r.headers_mut().append(header::SET_COOKIE, set);
-                return r;
+                return PageError::internal(locale, e).into_response();
             }
-            match issue_code(&p, &req, &key, s).await {
-                Ok(mut r) => {
-                    r.headers_mut().append(header::SET_COOKIE, set);
-                    r
-                }
-                Err(e) => PageError::internal(locale, e).into_response(),
-            }
-        }
-        Err(AuthError::InvalidCredentials) => {
             let _ = p
                 .audit
                 .record(AuditEvent {
-                    event: "login.failure",
-                    subject: Some(&typed),
-                    client_id: Some(&req.client_id),
-                    detail: Some("invalid_credentials"),
+                    event: "login.password_change_required",
+                    actor: Some(&signin.account.id),
+                    subject: Some(&signin.account.id),
+                    source: Some(&ip),
+                    detail: Some(if change.expired {
+                        "expired"
+                    } else {
+                        "temporary"
+                    }),
                     ..Default::default()
                 })
                 .await;
-            again(t.invalid_credentials, StatusCode::UNAUTHORIZED)
+            change_page(&p, &headers, locale, &token, change.expired, None)
         }
-        Err(AuthError::Unavailable(status)) => {
-            let detail = format!("account_{status:?}").to_lowercase();
+        Ok(signin) => complete_login(&p, id, &req, &signin.account, locale, &ip).await,
+        Err(AuthError::Db(e)) => PageError::internal(locale, e).into_response(),
+        Err(e) => {
+            // Unknown login ID, wrong password, locked or suspended account: one answer, so
+            // the page never confirms that a password was right. The audit trail tells them
+            // apart (and the service desk explains).
+            let detail = e.audit_detail();
             let _ = p
                 .audit
                 .record(AuditEvent {
                     event: "login.failure",
-                    subject: Some(&typed),
+                    subject: Some(e.account_id().unwrap_or(&typed)),
                     client_id: Some(&req.client_id),
+                    source: Some(&ip),
                     detail: Some(&detail),
                     ..Default::default()
                 })
                 .await;
-            // The same answer as a wrong password: a locked or suspended account must not
-            // confirm that the password was right. (The service desk explains.)
+            if matches!(
+                e,
+                AuthError::WrongPassword {
+                    locked_now: true,
+                    ..
+                }
+            ) {
+                let _ = p
+                    .audit
+                    .record(AuditEvent {
+                        event: "account.locked",
+                        subject: e.account_id(),
+                        source: Some(&ip),
+                        detail: Some("too_many_failures"),
+                        ..Default::default()
+                    })
+                    .await;
+            }
             again(t.invalid_credentials, StatusCode::UNAUTHORIZED)
         }
-        Err(AuthError::Db(e)) => PageError::internal(locale, e).into_response(),
+    }
+}
+
+/// Ends a successful sign-in: takes the parked request (single use, so a double submit of the
+/// form yields one session and one code), starts the SSO session and answers the client.
+async fn complete_login(
+    p: &Provider,
+    request_id: &str,
+    req: &AuthRequest,
+    account: &Account,
+    locale: Locale,
+    ip: &str,
+) -> Response {
+    match p.store.take(&login_key(request_id)).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return PageError::bad(locale, |t| t.login_expired).into_response(),
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    }
+    let acr = acr_for(account.assurance_level, false);
+    let (key, s, set) = match session::create(p, &account.id, acr, vec!["pwd".into()]).await {
+        Ok(x) => x,
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "login.success",
+            actor: Some(&account.id),
+            subject: Some(&account.id),
+            client_id: (!req.client_id.is_empty()).then_some(req.client_id.as_str()),
+            session_id: Some(&s.sid),
+            source: Some(ip),
+            ..Default::default()
+        })
+        .await;
+    if let Some(back) = req
+        .console_return
+        .as_deref()
+        .and_then(crate::account::local_return)
+    {
+        let mut r = see_other(back);
+        r.headers_mut().append(header::SET_COOKIE, set);
+        return r;
+    }
+    match issue_code(p, req, &key, s).await {
+        Ok(mut r) => {
+            r.headers_mut().append(header::SET_COOKIE, set);
+            r
+        }
+        Err(e) => PageError::internal(locale, e).into_response(),
+    }
+}
+
+/// A sign-in that must set a new password before it completes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PendingChange {
+    request_id: String,
+    account_id: String,
+    /// Expired (else temporary).
+    expired: bool,
+}
+
+fn change_key(token: &str) -> String {
+    format!("pwchange:{}", sha256_b64(token.as_bytes()))
+}
+
+fn change_view(locale: Locale, token: &str, expired: bool) -> crate::forms::View {
+    let a = crate::account_text::AccountText::get(locale);
+    crate::forms::View {
+        title: a.password_expired_title.into(),
+        intro: vec![if expired {
+            a.password_expired_text.into()
+        } else {
+            a.password_temporary_text.into()
+        }],
+        forms: vec![crate::account::password_form(
+            locale,
+            "/login/password".into(),
+            false,
+            vec![
+                ("change".into(), token.to_owned()),
+                ("ui_locales".into(), locale.tag().to_owned()),
+            ],
+        )],
+        ..Default::default()
+    }
+}
+
+fn change_page(
+    p: &Provider,
+    headers: &HeaderMap,
+    locale: Locale,
+    token: &str,
+    expired: bool,
+    error: Option<&CredentialError>,
+) -> Response {
+    let mut v = change_view(locale, token, expired);
+    let status = match error {
+        Some(e) => {
+            crate::account::password_errors(locale, &mut v, e);
+            StatusCode::BAD_REQUEST
+        }
+        None => StatusCode::OK,
+    };
+    crate::account::send(p, headers, locale, &v, status)
+}
+
+/// POST /login/password: the new password of a sign-in whose password expired or was
+/// temporary; then the sign-in completes as usual.
+pub async fn password_change_submit(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    body: Bytes,
+) -> Response {
+    let accept = locale_of(&Params::new(), &headers);
+    let Ok(form) = parse_form(&headers, &body) else {
+        return PageError::bad(accept, |t| t.bad_request).into_response();
+    };
+    let locale = crate::http::locale(&headers, form.get("ui_locales").map(String::as_str));
+    if !csrf_ok(&p, &headers, form.get("csrf")) {
+        return PageError::bad(locale, |t| t.csrf_failed).into_response();
+    }
+    let Some(token) = form.get("change") else {
+        return PageError::bad(locale, |t| t.login_expired).into_response();
+    };
+    let change: Option<PendingChange> = match get_json(p.store.as_ref(), &change_key(token)).await {
+        Ok(c) => c,
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    let Some(change) = change else {
+        return PageError::bad(locale, |t| t.login_expired).into_response();
+    };
+    let new = form.get("new_password").map(String::as_str).unwrap_or("");
+    let confirm = form
+        .get("confirm_password")
+        .map(String::as_str)
+        .unwrap_or("");
+    let a = crate::account_text::AccountText::get(locale);
+    if new.is_empty() || new != confirm {
+        let mut v = change_view(locale, token, change.expired);
+        if new.is_empty() {
+            v.field_error("new_password", a.required);
+        } else {
+            v.field_error("confirm_password", a.passwords_differ);
+        }
+        return crate::account::send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+    }
+    match p
+        .accounts
+        .set_password(&change.account_id, None, new, false)
+        .await
+    {
+        Ok(()) => {}
+        Err(e @ (CredentialError::Policy(_) | CredentialError::Reused)) => {
+            return change_page(&p, &headers, locale, token, change.expired, Some(&e));
+        }
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    }
+    let _ = p.store.delete(&change_key(token)).await;
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "account.password_changed",
+            actor: Some(&change.account_id),
+            subject: Some(&change.account_id),
+            source: Some(&ip),
+            detail: Some(if change.expired {
+                "expired"
+            } else {
+                "temporary"
+            }),
+            ..Default::default()
+        })
+        .await;
+    let req: Option<AuthRequest> =
+        match get_json(p.store.as_ref(), &login_key(&change.request_id)).await {
+            Ok(r) => r,
+            Err(e) => return PageError::internal(locale, e).into_response(),
+        };
+    let account = match p.accounts.find_by_id(&change.account_id).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return PageError::bad(locale, |t| t.login_expired).into_response(),
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    match req {
+        Some(req) => complete_login(&p, &change.request_id, &req, &account, locale, &ip).await,
+        // The sign-in page expired meanwhile: the password is changed all the same.
+        None => PageError::bad(locale, |t| t.login_expired).into_response(),
     }
 }

@@ -2,7 +2,10 @@
 //! detection, cookies, security headers, client authentication.
 
 use crate::error::OAuthError;
-use crate::{admin, authorize, logout, pages, token_endpoint, userinfo, Client, Provider};
+use crate::{
+    account, admin, authorize, desk, forgot, logout, pages, token_endpoint, userinfo, Client,
+    Provider,
+};
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -30,6 +33,29 @@ pub fn router(p: Arc<Provider>) -> Router {
             "/login",
             get(authorize::login_page).post(authorize::login_submit),
         )
+        .route("/login/password", post(authorize::password_change_submit))
+        .route(
+            "/account",
+            get(account::profile).post(account::profile_post),
+        )
+        .route(
+            "/account/password",
+            get(account::password).post(account::password_post),
+        )
+        .route(
+            "/account/security",
+            get(account::security).post(account::security_post),
+        )
+        .route(
+            "/forgot-login-id",
+            get(forgot::login_id).post(forgot::login_id_post),
+        )
+        .route(
+            "/forgot-password",
+            get(forgot::password).post(forgot::password_post),
+        )
+        .route("/desk", get(desk::search).post(desk::search_post))
+        .route("/desk/account", get(desk::account).post(desk::account_post))
         .route("/token", post(token_endpoint::token))
         .route("/userinfo", get(userinfo::get).post(userinfo::post))
         .route("/introspect", post(userinfo::introspect))
@@ -102,6 +128,27 @@ pub fn json_no_store(body: String) -> Response {
         body,
     )
         .into_response()
+}
+
+/// The address the request came from (empty when unknown, e.g. in-process calls).
+#[derive(Debug, Clone, Default)]
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_default(),
+        ))
+    }
 }
 
 /// Request parameters, each present at most once.

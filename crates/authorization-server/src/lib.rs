@@ -4,11 +4,17 @@
 //!
 //! Built from its parts by the binary (`Provider::new`), then served with `router`.
 
+pub mod account;
+mod account_text;
 pub mod admin;
 pub mod clients;
+pub mod desk;
 mod error;
+pub mod forgot;
+mod forms;
 mod http;
 pub mod keys;
+mod limits;
 mod pages;
 mod session;
 mod tokens;
@@ -20,7 +26,7 @@ pub mod token_endpoint;
 pub mod userinfo;
 
 use credential_store::Accounts;
-use platform::{Audit, Db, EphemeralStore, SharedClock};
+use platform::{Audit, Db, EphemeralStore, Mailer, SharedClock};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -61,6 +67,31 @@ pub struct ProviderConfig {
     /// Cache-Control max-age of JWKS and discovery, seconds.
     #[serde(default = "d_jwks_max_age")]
     pub jwks_max_age_secs: i64,
+    /// Sign-in attempts per login ID per window (0: no limit).
+    #[serde(default = "d_login_per_account")]
+    pub login_limit_per_account: i64,
+    /// Sign-in attempts per source address per window (0: no limit).
+    #[serde(default = "d_login_per_address")]
+    pub login_limit_per_address: i64,
+    /// Forgotten login ID / password requests per source address per window (0: no limit).
+    #[serde(default = "d_forgot_per_address")]
+    pub forgot_limit_per_address: i64,
+    /// The rate-limit window, seconds.
+    #[serde(default = "d_limit_window")]
+    pub limit_window_secs: i64,
+}
+
+fn d_login_per_account() -> i64 {
+    20
+}
+fn d_login_per_address() -> i64 {
+    300
+}
+fn d_forgot_per_address() -> i64 {
+    20
+}
+fn d_limit_window() -> i64 {
+    900
 }
 
 fn d_jwks_max_age() -> i64 {
@@ -101,6 +132,10 @@ impl ProviderConfig {
             secure_cookies: None,
             client_cache_secs: d_client_cache(),
             jwks_max_age_secs: d_jwks_max_age(),
+            login_limit_per_account: d_login_per_account(),
+            login_limit_per_address: d_login_per_address(),
+            forgot_limit_per_address: d_forgot_per_address(),
+            limit_window_secs: d_limit_window(),
         }
     }
 
@@ -130,6 +165,8 @@ pub struct Provider {
     pub keys: Arc<KeyRing>,
     /// Audit trail.
     pub audit: Audit,
+    /// Outgoing mail.
+    pub mailer: Arc<dyn Mailer>,
     discovery: bytes::Bytes,
     cache_control: axum::http::HeaderValue,
     verified: tokens::VerifiedTokens,
@@ -144,6 +181,7 @@ impl Provider {
         store: Arc<dyn EphemeralStore>,
         accounts: Accounts,
         keys: Arc<KeyRing>,
+        mailer: Arc<dyn Mailer>,
     ) -> Self {
         let discovery = bytes::Bytes::from(discovery::document(&cfg.issuer).to_string());
         let cache_control = axum::http::HeaderValue::from_str(&format!(
@@ -160,6 +198,7 @@ impl Provider {
             store,
             accounts,
             keys,
+            mailer,
             discovery,
             cache_control,
             verified: tokens::VerifiedTokens::default(),

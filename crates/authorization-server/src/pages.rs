@@ -19,6 +19,8 @@ struct LoginPage<'a> {
     request_id: &'a str,
     csrf: &'a str,
     login_hint: &'a str,
+    forgot_login_id: &'static str,
+    forgot_password: &'static str,
 }
 
 #[derive(Template)]
@@ -46,7 +48,7 @@ struct LoggedOutPage {
     t: &'static Text,
 }
 
-fn html(body: Result<String, askama::Error>, status: StatusCode) -> Response {
+pub(crate) fn html(body: Result<String, askama::Error>, status: StatusCode) -> Response {
     let mut r = match body {
         Ok(b) => (
             status,
@@ -92,6 +94,8 @@ pub fn login_page(v: LoginView<'_>, status: StatusCode) -> Response {
             request_id: v.request_id,
             csrf: v.csrf,
             login_hint: v.login_hint,
+            forgot_login_id: crate::account_text::AccountText::get(v.locale).forgot_login_id,
+            forgot_password: crate::account_text::AccountText::get(v.locale).forgot_password,
         }
         .render(),
         status,

@@ -98,3 +98,34 @@ pub async fn destroy(p: &Provider, key: &str) -> Result<(), EphemeralError> {
 pub fn clear_cookie(p: &Provider) -> HeaderValue {
     set_cookie(p, SESSION_COOKIE, "", 0)
 }
+
+/// Why the signed-in person could not be found out.
+#[derive(Debug, thiserror::Error)]
+pub enum SignedInError {
+    /// The ephemeral store failed.
+    #[error(transparent)]
+    Store(#[from] EphemeralError),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] credential_store::CredentialError),
+}
+
+/// The browser's live session and its account, when the account is active and the session
+/// began after the account's sessions were last ended (password reset, termination).
+pub async fn signed_in(
+    p: &Provider,
+    headers: &HeaderMap,
+) -> Result<Option<(String, SsoSession, credential_store::Account)>, SignedInError> {
+    let Some((key, s)) = current(p, headers).await? else {
+        return Ok(None);
+    };
+    match p.accounts.find_by_id(&s.account_id).await? {
+        Some(a) if still_valid(&a, &s) => Ok(Some((key, s, a))),
+        _ => Ok(None),
+    }
+}
+
+/// Whether a session may still be used for this account.
+pub fn still_valid(a: &credential_store::Account, s: &SsoSession) -> bool {
+    a.status == credential_store::AccountStatus::Active && s.auth_time >= a.sessions_not_before
+}

@@ -287,6 +287,16 @@ pub async fn revoke_session_grants(p: &Provider, sid: &str) -> Result<u64, sqlx:
     .map(|r| r.rows_affected())
 }
 
+/// Revokes every refresh token of an account (password reset, termination), including
+/// `offline_access` ones.
+pub async fn revoke_account_grants(p: &Provider, account_id: &str) -> Result<u64, sqlx::Error> {
+    sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE account_id = $1 AND revoked = 0")
+        .bind(account_id)
+        .execute(p.db.pool())
+        .await
+        .map(|r| r.rows_affected())
+}
+
 /// Revokes every refresh token of a family.
 pub async fn revoke_family(p: &Provider, family: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family_id = $1")

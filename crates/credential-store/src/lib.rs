@@ -1,10 +1,28 @@
 //! Accounts and their credentials: login IDs (case-insensitive), argon2id password hashes
-//! checked off the async threads, and the account records the provider reads claims from.
+//! checked off the async threads, and the account records the provider reads claims from;
+//! and the rules for what people choose, without a database: the password policy, login IDs
+//! made from names, challenge questions and their answers, phone numbers.
 
 mod accounts;
+pub mod answers;
+pub mod challenges;
+pub mod login_id;
 mod password;
+pub mod phone;
+pub mod policy;
+pub mod questions;
 
-pub use accounts::{Account, AccountStatus, Accounts, AuthError, CredentialError, NewAccount};
-pub use password::{
-    check_password_policy, HasherError, PasswordHasher, PasswordParams, PolicyViolation,
+pub use accounts::{
+    valid_birth_date, valid_email, Account, AccountPolicy, AccountStatus, Accounts, AuthError,
+    CredentialError, Designation, Field, NewAccount, ProfileUpdate, SignIn,
 };
+pub use answers::normalize_answer;
+pub use challenges::{
+    ChallengeError, ChallengePhone, ChallengeProblem, PhoneProblem, QuestionAnswer, DESK_QUESTIONS,
+    MAX_PHONES, ONLINE_QUESTIONS,
+};
+pub use login_id::{login_id_base, login_id_candidate, transliterate, DEFAULT_DOMAIN};
+pub use password::{HasherError, PasswordHasher, PasswordParams};
+pub use phone::{display_phone, parse_phone, PhoneError, PhoneKind};
+pub use policy::{check_password, check_password_policy, is_common, Personal, PolicyViolation};
+pub use questions::{question, Question, QUESTIONS};

@@ -1,7 +1,7 @@
 //! argon2id hashing on a few dedicated low-priority threads, so a flood of logins can
 //! neither starve the async workers (the hashing threads run at the lowest CPU priority, and
 //! the async threads preempt them) nor grow memory (a fixed set of threads keeps a fixed set
-//! of allocator arenas), and the password rules of the source documents.
+//! of allocator arenas). The password rules are in [`crate::policy`].
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -240,49 +240,6 @@ impl PasswordHasher {
     }
 }
 
-/// A password rule that was not met.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum PolicyViolation {
-    /// Fewer than 8 characters.
-    #[error("the password must have at least 8 characters")]
-    TooShort,
-    /// More than 256 characters.
-    #[error("the password must have at most 256 characters")]
-    TooLong,
-    /// No lower-case letter.
-    #[error("the password must contain a lower-case letter")]
-    NoLower,
-    /// No upper-case letter.
-    #[error("the password must contain an upper-case letter")]
-    NoUpper,
-    /// No digit.
-    #[error("the password must contain a digit")]
-    NoDigit,
-}
-
-/// The password rules of the source documents: at least 8 characters with a lower-case letter,
-/// an upper-case letter and a digit; ours: at most 256 characters. Returns every rule broken.
-pub fn check_password_policy(password: &str) -> Vec<PolicyViolation> {
-    let mut v = Vec::new();
-    let n = password.chars().count();
-    if n < 8 {
-        v.push(PolicyViolation::TooShort);
-    }
-    if n > 256 {
-        v.push(PolicyViolation::TooLong);
-    }
-    if !password.chars().any(char::is_lowercase) {
-        v.push(PolicyViolation::NoLower);
-    }
-    if !password.chars().any(char::is_uppercase) {
-        v.push(PolicyViolation::NoUpper);
-    }
-    if !password.chars().any(|c| c.is_ascii_digit()) {
-        v.push(PolicyViolation::NoDigit);
-    }
-    v
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,19 +313,5 @@ mod tests {
     #[tokio::test]
     async fn unknown_user_never_verifies() {
         assert!(!fast().verify("anything".into(), None).await);
-    }
-
-    #[test]
-    fn policy_names_each_broken_rule() {
-        assert_eq!(check_password_policy("Abcdefg1"), vec![]);
-        assert_eq!(
-            check_password_policy("abc"),
-            vec![
-                PolicyViolation::TooShort,
-                PolicyViolation::NoUpper,
-                PolicyViolation::NoDigit
-            ]
-        );
-        assert!(check_password_policy(&"Aa1".repeat(100)).contains(&PolicyViolation::TooLong));
     }
 }

@@ -35,7 +35,7 @@ struct Target {
     /// Login ID of the account to sign in with.
     #[arg(long, default_value = "Load.Test@ONEID.ON.CA")]
     login: String,
-    #[arg(long, default_value = "Load-Test-2026")]
+    #[arg(long, default_value = "Rounds-Ward-2026")]
     password: String,
 }
 
@@ -348,7 +348,7 @@ async fn main() {
             let _ = a.hash_password(b"warm-up", &salt).unwrap();
             let t0 = Instant::now();
             for _ in 0..rounds {
-                let _ = a.hash_password(b"Load-Test-2026", &salt).unwrap();
+                let _ = a.hash_password(b"Rounds-Ward-2026", &salt).unwrap();
             }
             let ms = t0.elapsed().as_secs_f64() * 1e3 / f64::from(rounds);
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -94,24 +94,39 @@ struct AddClient {
 enum UsersCmd {
     /// Create an account; the password is read from standard input.
     Add {
-        /// Login ID, e.g. Randy.Burt@ONEID.ON.CA
+        /// Login ID; generated as First.Last@DOMAIN (next free number) when omitted.
         #[arg(long)]
-        login_id: String,
+        login_id: Option<String>,
         /// Read the password from standard input (required: never on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
-        /// Given name.
+        /// The password is temporary: it must be changed at the first sign-in.
+        #[arg(long)]
+        temporary: bool,
+        /// Preferred first name.
         #[arg(long)]
         given_name: String,
-        /// Family name.
+        /// Middle names.
+        #[arg(long)]
+        middle_name: Option<String>,
+        /// Preferred last name.
         #[arg(long)]
         family_name: String,
+        /// Date of birth, YYYY-MM-DD.
+        #[arg(long)]
+        birth_date: Option<String>,
         /// Email address.
         #[arg(long)]
         email: Option<String>,
         /// Preferred language: en or fr.
         #[arg(long, default_value = "en")]
         locale: String,
+        /// Level of assurance, 1 to 3.
+        #[arg(long, default_value_t = 1)]
+        assurance_level: i64,
+        /// A professional designation, COLLEGE:NUMBER (e.g. CPSO:12345); repeatable.
+        #[arg(long = "designation")]
+        designations: Vec<String>,
     },
     /// Grant a role to an account (administrator: the console at /admin/keys).
     GrantRole {
@@ -119,7 +134,7 @@ enum UsersCmd {
         #[arg(long)]
         login_id: String,
         /// Role name.
-        #[arg(long, value_parser = ["administrator"])]
+        #[arg(long, value_parser = ["administrator", "service_desk"])]
         role: String,
     },
 }
@@ -280,6 +295,16 @@ async fn command(
                 demo::DEMO_LOGIN_ID,
                 demo::DEMO_PASSWORD
             );
+            wln!(
+                out,
+                "Demo staff (administrator, service desk): login ID {}  password {}  \
+                 ({}/admin/keys, {}/desk); clinicians: {}/account",
+                demo::DEMO_STAFF_LOGIN_ID,
+                demo::DEMO_STAFF_PASSWORD,
+                issuer,
+                issuer,
+                issuer
+            );
             let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
             let mut stop_rx = stop_tx.subscribe();
             let viewers_task = tokio::spawn(crate::viewers::serve(
@@ -303,11 +328,26 @@ async fn command(
         Command::Users(UsersCmd::Add {
             login_id,
             password_stdin: _,
+            temporary,
             given_name,
+            middle_name,
             family_name,
+            birth_date,
             email,
             locale,
+            assurance_level,
+            designations,
         }) => {
+            let designations = designations
+                .iter()
+                .map(|d| match d.split_once(':') {
+                    Some((c, n)) => Ok(credential_store::Designation {
+                        college: c.to_owned(),
+                        registration_number: n.to_owned(),
+                    }),
+                    None => Err(format!("--designation {d:?}: expected COLLEGE:NUMBER")),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             let mut password = String::new();
             stdin
                 .read_to_string(&mut password)
@@ -319,11 +359,16 @@ async fn command(
                 .create(NewAccount {
                     login_id,
                     given_name,
+                    middle_name,
                     family_name,
+                    birth_date,
                     email,
-                    phone: None,
                     locale,
+                    assurance_level,
+                    designations,
                     password,
+                    temporary_password: temporary,
+                    ..NewAccount::default()
                 })
                 .await
                 .map_err(|e| e.to_string())?;

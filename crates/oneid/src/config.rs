@@ -1,7 +1,7 @@
 //! Configuration: the embedded `config/default.toml`, an optional overlay file, then
 //! `ONEID__SECTION__KEY` environment variables; unknown keys are refused with their name.
 
-use credential_store::PasswordParams;
+use credential_store::{AccountPolicy, PasswordParams};
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use serde::Deserialize;
@@ -31,6 +31,12 @@ pub struct Config {
     pub tokens: TokensConfig,
     /// argon2id cost.
     pub password: PasswordParams,
+    /// Account rules: login ID domain, password expiry and history, lockout.
+    pub accounts: AccountPolicy,
+    /// Rate limits.
+    pub limits: LimitsConfig,
+    /// Outgoing mail.
+    pub mail: MailConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -111,6 +117,32 @@ pub struct TokensConfig {
     pub session_ttl: i64,
     /// Seconds.
     pub login_ttl: i64,
+}
+
+/// `[limits]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Window of every limit, seconds.
+    pub window_secs: i64,
+    /// Sign-in attempts per login ID per window (0: off).
+    pub login_per_account: i64,
+    /// Sign-in attempts per source address per window (0: off).
+    pub login_per_address: i64,
+    /// Forgotten login ID / password requests per source address per window (0: off).
+    pub forgot_per_address: i64,
+}
+
+/// `[mail]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// SMTP relay URL; empty: write mail to the outbox file.
+    pub smtp_url: String,
+    /// Sender address.
+    pub from: String,
+    /// Outbox file (embedded default); relative paths are under `data_dir`.
+    pub outbox: PathBuf,
 }
 
 /// `[log]`
@@ -200,6 +232,25 @@ impl Config {
         if !matches!(k.rsa_bits, 2048 | 3072) {
             return Err(ConfigError("keys.rsa_bits: must be 2048 or 3072".into()));
         }
+        self.accounts.validate().map_err(ConfigError)?;
+        let l = &self.limits;
+        if l.window_secs < 1 {
+            return Err(ConfigError("limits.window_secs: must be positive".into()));
+        }
+        for (k, v) in [
+            ("limits.login_per_account", l.login_per_account),
+            ("limits.login_per_address", l.login_per_address),
+            ("limits.forgot_per_address", l.forgot_per_address),
+        ] {
+            if v < 0 {
+                return Err(ConfigError(format!("{k}: must be 0 (off) or more")));
+            }
+        }
+        if !self.mail.smtp_url.is_empty() && !self.mail.from.contains('@') {
+            return Err(ConfigError(
+                "mail.from: must be an email address when mail.smtp_url is set".into(),
+            ));
+        }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(ConfigError(
                 "log.format: must be \"text\" or \"json\"".into(),
@@ -284,6 +335,14 @@ mod tests {
             jail.set_env("ONEID__KEYS__RSA_BITS", "1024");
             let err = Config::load(None).expect_err("weak RSA");
             assert!(err.0.starts_with("keys.rsa_bits"), "{}", err.0);
+            jail.set_env("ONEID__KEYS__RSA_BITS", "2048");
+            jail.set_env("ONEID__ACCOUNTS__MAX_FAILURES", "0");
+            let err = Config::load(None).expect_err("no failures allowed");
+            assert!(err.0.starts_with("accounts.max_failures"), "{}", err.0);
+            jail.set_env("ONEID__ACCOUNTS__MAX_FAILURES", "5");
+            jail.set_env("ONEID__LIMITS__LOGIN_PER_ADDRESS", "-1");
+            let err = Config::load(None).expect_err("negative limit");
+            assert!(err.0.starts_with("limits.login_per_address"), "{}", err.0);
             Ok(())
         });
     }

@@ -8,6 +8,12 @@ use credential_store::NewAccount;
 pub const DEMO_LOGIN_ID: &str = "Alex.Tremblay@ONEID.ON.CA";
 /// The demo clinician's password (demo data only).
 pub const DEMO_PASSWORD: &str = "Demo-Clinician-2026";
+/// The demo staff account (administrator and service desk).
+pub const DEMO_STAFF_LOGIN_ID: &str = "Morgan.Lee@ONEID.ON.CA";
+/// Its password (demo data only).
+pub const DEMO_STAFF_PASSWORD: &str = "Demo-Staff-2026";
+/// The demo clinician's online challenge answers, in catalogue order of `DEMO_QUESTIONS`.
+pub const DEMO_ANSWERS: [&str; 5] = ["Biscuit", "Kingston", "Maple Street", "Rivera", "Lakefield"];
 
 /// (client id, name, port, secret, colour theme) of each demo viewer.
 pub const VIEWERS: &[(&str, &str, u16, &str, &str)] = &[
@@ -59,16 +65,75 @@ pub async fn seed(p: &Provider) -> Result<(), String> {
     {
         p.accounts
             .create(NewAccount {
-                login_id: DEMO_LOGIN_ID.to_owned(),
+                login_id: Some(DEMO_LOGIN_ID.to_owned()),
+                title: Some("Dr.".to_owned()),
                 given_name: "Alex".to_owned(),
                 family_name: "Tremblay".to_owned(),
+                birth_date: Some("1979-06-14".to_owned()),
                 email: Some("alex.tremblay@example.org".to_owned()),
                 phone: Some("+14165550123".to_owned()),
                 locale: "en".to_owned(),
+                assurance_level: 2,
+                designations: vec![credential_store::Designation {
+                    college: "CPSO".to_owned(),
+                    registration_number: "98765".to_owned(),
+                }],
                 password: DEMO_PASSWORD.to_owned(),
+                ..NewAccount::default()
             })
             .await
             .map_err(|e| e.to_string())?;
+        let a = p
+            .accounts
+            .find_by_login_id(DEMO_LOGIN_ID)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("demo clinician missing")?;
+        let qa = |i: usize| credential_store::QuestionAnswer {
+            question_id: credential_store::QUESTIONS[i].id.to_owned(),
+            answer: DEMO_ANSWERS[i].to_owned(),
+        };
+        p.accounts
+            .set_challenge_questions(&a.id, &[qa(0), qa(1), qa(2)], &[qa(3), qa(4)])
+            .await
+            .map_err(|e| e.to_string())?;
+        p.accounts
+            .set_challenge_phones(
+                &a.id,
+                &[(
+                    "416-555-0123".to_owned(),
+                    credential_store::PhoneKind::Mobile,
+                )],
+                false,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    if p.accounts
+        .find_by_login_id(DEMO_STAFF_LOGIN_ID)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_none()
+    {
+        let staff = p
+            .accounts
+            .create(NewAccount {
+                login_id: Some(DEMO_STAFF_LOGIN_ID.to_owned()),
+                given_name: "Morgan".to_owned(),
+                family_name: "Lee".to_owned(),
+                email: Some("morgan.lee@example.org".to_owned()),
+                locale: "en".to_owned(),
+                password: DEMO_STAFF_PASSWORD.to_owned(),
+                ..NewAccount::default()
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        for role in ["administrator", "service_desk"] {
+            p.accounts
+                .grant_role(&staff.id, role, "demo")
+                .await
+                .map_err(|e| e.to_string())?;
+        }
     }
     Ok(())
 }

@@ -81,7 +81,7 @@ pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, Star
         rsa_bits: k.rsa_bits,
     };
     let keys = Arc::new(
-        KeyRing::new(db.clone(), sbox, clock.clone())
+        KeyRing::new(db.clone(), sbox.clone(), clock.clone())
             .with_policy(policy)
             .with_notifier(store.clone()),
     );
@@ -93,7 +93,15 @@ pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, Star
         .map_err(|e| StartError::Keys(e.to_string()))?;
     let hasher = PasswordHasher::new(cfg.password)
         .map_err(|e| StartError::Config(config::ConfigError(format!("password: {e}"))))?;
-    let accounts = Accounts::new(db.clone(), clock.clone(), hasher);
+    let accounts = Accounts::new(db.clone(), clock.clone(), hasher, sbox.clone())
+        .with_policy(cfg.accounts.clone());
+    let outbox = if cfg.mail.outbox.is_absolute() {
+        cfg.mail.outbox.clone()
+    } else {
+        cfg.data_dir.join(&cfg.mail.outbox)
+    };
+    let mailer = platform::mail::from_config(&cfg.mail.smtp_url, &cfg.mail.from, outbox)
+        .map_err(|e| StartError::Config(config::ConfigError(e.to_string())))?;
     let pcfg = ProviderConfig {
         issuer: issuer.trim_end_matches('/').to_owned(),
         access_token_ttl: t.access_token_ttl,
@@ -105,8 +113,14 @@ pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, Star
         secure_cookies: None,
         client_cache_secs: cfg.clients.cache_secs.max(0),
         jwks_max_age_secs: k.jwks_max_age_secs,
+        login_limit_per_account: cfg.limits.login_per_account,
+        login_limit_per_address: cfg.limits.login_per_address,
+        forgot_limit_per_address: cfg.limits.forgot_per_address,
+        limit_window_secs: cfg.limits.window_secs,
     };
-    let provider = Arc::new(Provider::new(pcfg, clock, db, store, accounts, keys));
+    let provider = Arc::new(Provider::new(
+        pcfg, clock, db, store, accounts, keys, mailer,
+    ));
     Ok(Core { provider })
 }
 
@@ -206,9 +220,12 @@ impl App {
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        let r = axum::serve(listener, router)
-            .with_graceful_shutdown(stop)
-            .await;
+        let r = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await;
         poller.abort();
         if let Some(t) = listener_task {
             t.abort();

@@ -43,6 +43,9 @@ pub trait EphemeralStore: Send + Sync + std::fmt::Debug {
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError>;
     /// Removes a value.
     async fn delete(&self, key: &str) -> Result<(), EphemeralError>;
+    /// Counts one event under `key` in the current fixed window of `window_secs` (windows are
+    /// cut by the injected clock) and returns the count so far in this window (rate limits).
+    async fn hit(&self, key: &str, window_secs: i64) -> Result<i64, EphemeralError>;
     /// Checks the store answers (readiness).
     async fn ping(&self) -> Result<(), EphemeralError>;
     /// Announces a change on `channel` to every subscriber (every node, with Redis).
@@ -82,6 +85,13 @@ fn open(now: i64, raw: Vec<u8>) -> Result<Option<Vec<u8>>, EphemeralError> {
         return Ok(None);
     }
     Ok(Some(raw[8..].to_vec()))
+}
+
+/// The key of `key`'s counter in the window holding `now`, and when that window ends.
+fn window_key(key: &str, now: i64, window_secs: i64) -> (String, i64) {
+    let w = window_secs.max(1);
+    let n = now.div_euclid(w);
+    (format!("hit:{key}@{n}"), (n + 1) * w)
 }
 
 /// Stores a value as JSON.
@@ -199,6 +209,25 @@ impl EphemeralStore for MemoryStore {
     async fn delete(&self, key: &str) -> Result<(), EphemeralError> {
         self.lock().remove(key);
         Ok(())
+    }
+
+    async fn hit(&self, key: &str, window_secs: i64) -> Result<i64, EphemeralError> {
+        let now = self.clock.now();
+        let (k, ends) = window_key(key, now, window_secs);
+        let mut map = self.lock();
+        let count = match map.get(&k).map(|v| open(now, v.clone())) {
+            Some(Ok(Some(v))) => {
+                let mut b = [0u8; 8];
+                if v.len() == 8 {
+                    b.copy_from_slice(&v);
+                }
+                i64::from_be_bytes(b) + 1
+            }
+            _ => 1,
+        };
+        map.insert(k, seal(ends, &count.to_be_bytes()));
+        self.sweep(&mut map);
+        Ok(count)
     }
 
     async fn ping(&self) -> Result<(), EphemeralError> {
@@ -331,6 +360,21 @@ impl EphemeralStore for RedisStore {
             .map_err(unavailable)
     }
 
+    async fn hit(&self, key: &str, window_secs: i64) -> Result<i64, EphemeralError> {
+        let (k, _) = window_key(key, self.clock.now(), window_secs);
+        let mut c = self.conn.clone();
+        // One round trip, atomic: the first hit of a window sets its expiry.
+        redis::Script::new(
+            "local n = redis.call('INCR', KEYS[1]) \
+             if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n",
+        )
+        .key(self.key(&k))
+        .arg(window_secs.max(1) * 2)
+        .invoke_async(&mut c)
+        .await
+        .map_err(unavailable)
+    }
+
     async fn ping(&self) -> Result<(), EphemeralError> {
         let mut c = self.conn.clone();
         redis::cmd("PING")
@@ -399,6 +443,18 @@ mod tests {
         assert_eq!(s.get("k").await.unwrap().as_deref(), Some(&b"v"[..]));
         clock.advance(10);
         assert_eq!(s.get("k").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn hits_count_per_window_of_the_injected_clock() {
+        let clock = Arc::new(ManualClock::new());
+        let s = MemoryStore::new(clock.clone());
+        clock.advance(60 - crate::clock::Clock::now(clock.as_ref()).rem_euclid(60)); // start of a window
+        assert_eq!(s.hit("ip", 60).await.unwrap(), 1);
+        assert_eq!(s.hit("ip", 60).await.unwrap(), 2);
+        assert_eq!(s.hit("other", 60).await.unwrap(), 1);
+        clock.advance(60);
+        assert_eq!(s.hit("ip", 60).await.unwrap(), 1);
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod db;
 pub mod ephemeral;
 pub mod i18n;
+pub mod mail;
 pub mod secretbox;
 
 pub use audit::{Audit, AuditEvent};
@@ -15,4 +16,5 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use db::{Db, DbError, DbKind};
 pub use ephemeral::{EphemeralError, EphemeralStore, MemoryStore, RedisStore};
 pub use i18n::Locale;
+pub use mail::{Mail, Mailer};
 pub use secretbox::SecretBox;

@@ -1,0 +1,922 @@
+//! Self-service behind login: My Profile (view and edit), change password, and challenge
+//! questions and phones (which need a recent sign-in). Every form carries the anti-forgery
+//! token; bad input is shown beside its field and changes nothing.
+
+use crate::account_text::AccountText;
+use crate::authorize::start_console_login;
+use crate::error::PageError;
+use crate::forms::{self, Field, Fieldset, Form, Section, View};
+use crate::http::{csrf_ok, csrf_token, parse_form, parse_query, Params};
+use crate::session::{self, SsoSession};
+use crate::Provider;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use credential_store::{
+    Account, AccountStatus, ChallengeError, ChallengeProblem, CredentialError, Field as AField,
+    PhoneKind, PhoneProblem, PolicyViolation, ProfileUpdate, QuestionAnswer, DESK_QUESTIONS,
+    MAX_PHONES, ONLINE_QUESTIONS, QUESTIONS,
+};
+use platform::audit::AuditEvent;
+use platform::Locale;
+use std::sync::Arc;
+
+/// Who is signed in, and in which language to answer.
+pub(crate) struct Me {
+    pub account: Account,
+    pub session: SsoSession,
+    pub locale: Locale,
+}
+
+/// The signed-in person, or the response that sends them to sign in. `fresh_secs` asks for
+/// a sign-in at most that old (sensitive pages).
+pub(crate) async fn me(
+    p: &Provider,
+    headers: &HeaderMap,
+    params: &Params,
+    return_to: &str,
+    fresh_secs: Option<i64>,
+) -> Result<Me, Response> {
+    let asked = params.get("ui_locales").map(String::as_str);
+    let accept = crate::http::locale(headers, asked);
+    let live = session::signed_in(p, headers)
+        .await
+        .map_err(|e| PageError::internal(accept, e).into_response())?;
+    let Some((_, s, account)) = live else {
+        return Err(start_console_login(p, accept, return_to).await);
+    };
+    let locale = match asked {
+        Some(a) => Locale::negotiate(Some(a), None),
+        None => Locale::parse(&account.locale).unwrap_or(accept),
+    };
+    if let Some(max) = fresh_secs {
+        if p.clock.now() - s.auth_time > max {
+            return Err(start_console_login(p, locale, return_to).await);
+        }
+    }
+    Ok(Me {
+        account,
+        session: s,
+        locale,
+    })
+}
+
+fn nav(a: &AccountText, locale: Locale) -> Vec<(String, String)> {
+    let l = locale.tag();
+    vec![
+        (format!("/account?ui_locales={l}"), a.nav_profile.into()),
+        (
+            format!("/account/password?ui_locales={l}"),
+            a.nav_password.into(),
+        ),
+        (
+            format!("/account/security?ui_locales={l}"),
+            a.nav_security.into(),
+        ),
+        ("/logout".into(), a.nav_sign_out.into()),
+    ]
+}
+
+fn lang_href(path: &str, locale: Locale) -> Option<String> {
+    Some(format!("{path}?ui_locales={}", locale.other().tag()))
+}
+
+/// Sends a page with the anti-forgery cookie minted if the browser has none.
+pub(crate) fn send(
+    p: &Provider,
+    headers: &HeaderMap,
+    locale: Locale,
+    v: &View,
+    status: StatusCode,
+) -> Response {
+    let (csrf, set) = csrf_token(p, headers);
+    let mut r = forms::render(locale, v, &csrf, status);
+    if let Some(c) = set {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+/// A date (UTC) from unix seconds, `YYYY-MM-DD`.
+pub(crate) fn date(ts: i64) -> String {
+    // Civil-from-days (H. Hinnant).
+    let z = ts.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// A time (UTC) from unix seconds, `YYYY-MM-DD HH:MM UTC`.
+pub(crate) fn datetime(ts: i64) -> String {
+    let s = ts.rem_euclid(86_400);
+    format!("{} {:02}:{:02} UTC", date(ts), s / 3600, (s % 3600) / 60)
+}
+
+/// The status in words.
+pub(crate) fn status_text(a: &AccountText, s: AccountStatus) -> &'static str {
+    match s {
+        AccountStatus::Active => a.status_active,
+        AccountStatus::Locked => a.status_locked,
+        AccountStatus::Suspended => a.status_suspended,
+        AccountStatus::Terminated => a.status_terminated,
+    }
+}
+
+/// The message for a bad account field.
+pub(crate) fn field_message(a: &AccountText, f: AField) -> &'static str {
+    match f {
+        AField::Email => a.bad_email,
+        AField::Phone => a.bad_phone,
+        AField::BirthDate => a.bad_date,
+        AField::Locale => a.bad_language,
+        _ => a.bad_name,
+    }
+}
+
+/// The password rules as a list, each in the reader's language.
+pub(crate) fn rules(locale: Locale) -> Vec<(String, String)> {
+    PolicyViolation::ALL
+        .iter()
+        .map(|v| (v.code().to_owned(), v.message(locale).to_owned()))
+        .collect()
+}
+
+// ---------------------------------------------------------------- My Profile
+
+fn profile_view(me: &Me, designations: &[credential_store::Designation]) -> View {
+    let a = AccountText::get(me.locale);
+    let acc = &me.account;
+    let none = || a.none.to_owned();
+    let designations = if designations.is_empty() {
+        none()
+    } else {
+        designations
+            .iter()
+            .map(|d| format!("{} {}", d.college, d.registration_number))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let agreement = match (&acc.agreement_version, acc.agreement_accepted_at) {
+        (Some(v), Some(at)) => format!("{v} ({})", date(at)),
+        _ => a.agreement_none.to_owned(),
+    };
+    let legal = format!(
+        "{} {}",
+        acc.legal_given_name.as_deref().unwrap_or(""),
+        acc.legal_family_name.as_deref().unwrap_or("")
+    );
+    let facts = Section {
+        heading: Some(a.profile_facts.into()),
+        rows: vec![
+            (a.login_id.into(), acc.login_id.clone()),
+            (a.legal_name.into(), legal.trim().to_owned()),
+            (
+                a.birth_date.into(),
+                acc.birth_date.clone().unwrap_or_else(none),
+            ),
+            (a.assurance.into(), format!("AL{}", acc.assurance_level)),
+            (a.designations.into(), designations),
+            (a.agreement.into(), agreement),
+            (a.services.into(), a.services_none.into()),
+            (a.status.into(), status_text(a, acc.status).into()),
+            (a.password_changed.into(), date(acc.password_changed_at)),
+        ],
+    };
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    let form = Form {
+        id: Some("profile".into()),
+        action: format!("/account?ui_locales={}", me.locale.tag()),
+        fieldsets: vec![Fieldset {
+            legend: Some(a.profile_edit.into()),
+            hint: None,
+            fields: vec![
+                Field::new("text", "title", a.title, &v(&acc.title)).auto("honorific-prefix"),
+                Field::new("text", "given_name", a.given_name, &acc.given_name)
+                    .required()
+                    .auto("given-name"),
+                Field::new("text", "middle_name", a.middle_name, &v(&acc.middle_name))
+                    .auto("additional-name"),
+                Field::new("text", "family_name", a.family_name, &acc.family_name)
+                    .required()
+                    .auto("family-name"),
+                Field::new("email", "email", a.email, &v(&acc.email)).auto("email"),
+                Field::new(
+                    "tel",
+                    "phone",
+                    a.phone,
+                    &acc.phone
+                        .as_deref()
+                        .map(credential_store::display_phone)
+                        .unwrap_or_default(),
+                )
+                .hint(a.phone_hint)
+                .auto("tel"),
+                Field::new("select", "locale", a.language, &acc.locale).options(vec![
+                    ("en".into(), a.english.into()),
+                    ("fr".into(), a.french.into()),
+                ]),
+            ],
+        }],
+        submit: a.save.into(),
+        ..Form::default()
+    };
+    View {
+        title: a.profile_title.into(),
+        other_lang_href: lang_href("/account", me.locale),
+        nav: nav(a, me.locale),
+        sections: vec![facts],
+        forms: vec![form],
+        ..View::default()
+    }
+}
+
+/// GET /account
+pub async fn profile(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match me(&p, &headers, &params, "/account", None).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let d = match p.accounts.designations(&me.account.id).await {
+        Ok(d) => d,
+        Err(e) => return PageError::internal(me.locale, e).into_response(),
+    };
+    send(
+        &p,
+        &headers,
+        me.locale,
+        &profile_view(&me, &d),
+        StatusCode::OK,
+    )
+}
+
+/// POST /account
+pub async fn profile_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let mut me = match me(&p, &headers, &params, "/account", None).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let Ok(form) = parse_form(&headers, &body) else {
+        return PageError::bad(me.locale, |t| t.bad_request).into_response();
+    };
+    if !csrf_ok(&p, &headers, form.get("csrf")) {
+        return PageError::bad(me.locale, |t| t.csrf_failed).into_response();
+    }
+    let f = |k: &str| form.get(k).cloned();
+    let u = ProfileUpdate {
+        title: f("title"),
+        given_name: f("given_name").unwrap_or_default(),
+        middle_name: f("middle_name"),
+        family_name: f("family_name").unwrap_or_default(),
+        email: f("email"),
+        phone: f("phone"),
+        locale: f("locale").unwrap_or_default(),
+    };
+    let d = match p.accounts.designations(&me.account.id).await {
+        Ok(d) => d,
+        Err(e) => return PageError::internal(me.locale, e).into_response(),
+    };
+    match p.accounts.update_profile(&me.account.id, &u).await {
+        Ok(updated) => {
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "account.profile_updated",
+                    actor: Some(&updated.id),
+                    subject: Some(&updated.id),
+                    ..Default::default()
+                })
+                .await;
+            // Answer in the language just chosen, unless the page asked for one.
+            if !params.contains_key("ui_locales") || updated.locale != me.account.locale {
+                me.locale = Locale::parse(&updated.locale).unwrap_or(me.locale);
+            }
+            me.account = updated;
+            let mut v = profile_view(&me, &d);
+            v.notice = Some(AccountText::get(me.locale).saved.into());
+            send(&p, &headers, me.locale, &v, StatusCode::OK)
+        }
+        Err(CredentialError::Invalid(field)) => {
+            // Show what was typed, with the message beside the bad field; nothing is saved.
+            let a = AccountText::get(me.locale);
+            let mut typed = me.account.clone();
+            typed.title = u.title.clone();
+            typed.given_name = u.given_name.clone();
+            typed.middle_name = u.middle_name.clone();
+            typed.family_name = u.family_name.clone();
+            typed.email = u.email.clone();
+            typed.phone = u.phone.clone();
+            typed.locale = u.locale.clone();
+            let typed_me = Me {
+                account: typed,
+                session: me.session.clone(),
+                locale: me.locale,
+            };
+            let mut v = profile_view(&typed_me, &d);
+            // The phone as typed, not reformatted.
+            set_value(&mut v, "phone", u.phone.as_deref().unwrap_or(""));
+            let msg = match field {
+                AField::GivenName | AField::FamilyName
+                    if form.get(field.name()).is_none_or(|s| s.trim().is_empty()) =>
+                {
+                    a.required
+                }
+                other => field_message(a, other),
+            };
+            v.field_error(field.name(), msg);
+            send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST)
+        }
+        Err(e) => PageError::internal(me.locale, e).into_response(),
+    }
+}
+
+fn set_value(v: &mut View, name: &str, value: &str) {
+    for f in &mut v.forms {
+        for fs in &mut f.fieldsets {
+            for x in &mut fs.fields {
+                if x.name == name {
+                    x.value = value.to_owned();
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- change password
+
+/// The fields of a new-password form (with or without the current password).
+pub(crate) fn password_form(
+    locale: Locale,
+    action: String,
+    with_current: bool,
+    hidden: Vec<(String, String)>,
+) -> Form {
+    let a = AccountText::get(locale);
+    let mut fields = Vec::new();
+    if with_current {
+        fields.push(
+            Field::new("password", "current_password", a.current_password, "")
+                .required()
+                .auto("current-password"),
+        );
+    }
+    fields.push(
+        Field::new("password", "new_password", a.new_password, "")
+            .required()
+            .auto("new-password"),
+    );
+    fields.push(
+        Field::new("password", "confirm_password", a.confirm_password, "")
+            .required()
+            .auto("new-password"),
+    );
+    Form {
+        id: Some("password".into()),
+        action,
+        hidden,
+        fieldsets: vec![Fieldset {
+            fields,
+            ..Fieldset::default()
+        }],
+        rules_heading: a.password_rules.into(),
+        rules: rules(locale),
+        submit: a.change_password.into(),
+        ..Form::default()
+    }
+}
+
+/// Puts the outcome of a failed password change on the view; `None` when the error is not
+/// the person's to fix.
+pub(crate) fn password_errors(locale: Locale, v: &mut View, e: &CredentialError) -> bool {
+    let a = AccountText::get(locale);
+    match e {
+        CredentialError::Policy(broken) => {
+            for b in broken {
+                v.field_error("new_password", b.message(locale));
+            }
+            true
+        }
+        CredentialError::Reused => {
+            v.field_error("new_password", a.password_reused);
+            true
+        }
+        CredentialError::WrongPassword => {
+            v.field_error("current_password", a.wrong_current_password);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn password_view(locale: Locale) -> View {
+    let a = AccountText::get(locale);
+    View {
+        title: a.password_title.into(),
+        other_lang_href: lang_href("/account/password", locale),
+        nav: nav(a, locale),
+        forms: vec![password_form(
+            locale,
+            format!("/account/password?ui_locales={}", locale.tag()),
+            true,
+            Vec::new(),
+        )],
+        ..View::default()
+    }
+}
+
+/// GET /account/password
+pub async fn password(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match me(&p, &headers, &params, "/account/password", None).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    send(
+        &p,
+        &headers,
+        me.locale,
+        &password_view(me.locale),
+        StatusCode::OK,
+    )
+}
+
+/// POST /account/password
+pub async fn password_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match me(&p, &headers, &params, "/account/password", None).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let Ok(form) = parse_form(&headers, &body) else {
+        return PageError::bad(me.locale, |t| t.bad_request).into_response();
+    };
+    if !csrf_ok(&p, &headers, form.get("csrf")) {
+        return PageError::bad(me.locale, |t| t.csrf_failed).into_response();
+    }
+    let a = AccountText::get(me.locale);
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let mut v = password_view(me.locale);
+    if get("current_password").is_empty() {
+        v.field_error("current_password", a.required);
+    }
+    if get("new_password").is_empty() {
+        v.field_error("new_password", a.required);
+    } else if get("new_password") != get("confirm_password") {
+        v.field_error("confirm_password", a.passwords_differ);
+    }
+    if get("current_password").len() > 1024 || get("new_password").len() > 1024 {
+        v.field_error("new_password", PolicyViolation::TooLong.message(me.locale));
+    }
+    if !v.errors.is_empty() {
+        return send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST);
+    }
+    match p
+        .accounts
+        .set_password(
+            &me.account.id,
+            Some(get("current_password")),
+            get("new_password"),
+            false,
+        )
+        .await
+    {
+        Ok(()) => {
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "account.password_changed",
+                    actor: Some(&me.account.id),
+                    subject: Some(&me.account.id),
+                    session_id: Some(&me.session.sid),
+                    ..Default::default()
+                })
+                .await;
+            let mut v = password_view(me.locale);
+            v.notice = Some(a.password_changed_done.into());
+            send(&p, &headers, me.locale, &v, StatusCode::OK)
+        }
+        Err(e) if password_errors(me.locale, &mut v, &e) => {
+            if matches!(e, CredentialError::WrongPassword) {
+                let _ = p
+                    .audit
+                    .record(AuditEvent {
+                        event: "account.password_change_failed",
+                        actor: Some(&me.account.id),
+                        subject: Some(&me.account.id),
+                        detail: Some("wrong_current_password"),
+                        ..Default::default()
+                    })
+                    .await;
+            }
+            send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST)
+        }
+        Err(e) => PageError::internal(me.locale, e).into_response(),
+    }
+}
+
+// ---------------------------------------------------------------- questions and phones
+
+/// How recent a sign-in must be to change challenge questions or phones, seconds.
+pub const RECENT_LOGIN_SECS: i64 = 600;
+
+fn question_options(locale: Locale, a: &AccountText) -> Vec<(String, String)> {
+    let mut o = vec![(String::new(), a.choose_question.to_owned())];
+    o.extend(
+        QUESTIONS
+            .iter()
+            .map(|q| (q.id.to_owned(), q.text(locale).to_owned())),
+    );
+    o
+}
+
+struct SecurityState {
+    online: Vec<String>,
+    desk: Vec<String>,
+    phones: Vec<(String, String)>,
+    no_direct: bool,
+}
+
+fn security_view(locale: Locale, s: &SecurityState) -> View {
+    let a = AccountText::get(locale);
+    let opts = question_options(locale, a);
+    let rows = |prefix: &str, ids: &[String], n: usize, offset: usize| {
+        let mut fields = Vec::new();
+        for i in 0..n {
+            let k = offset + i + 1;
+            fields.push(
+                Field::new(
+                    "select",
+                    &format!("{prefix}_q{i}"),
+                    &a.question_n.replace("{}", &k.to_string()),
+                    ids.get(i).map(String::as_str).unwrap_or(""),
+                )
+                .options(opts.clone())
+                .required(),
+            );
+            fields.push(
+                Field::new(
+                    "text",
+                    &format!("{prefix}_a{i}"),
+                    &a.answer_n.replace("{}", &k.to_string()),
+                    "",
+                )
+                .required()
+                .auto("off"),
+            );
+        }
+        fields
+    };
+    let questions = Form {
+        id: Some("questions".into()),
+        action: format!("/account/security?ui_locales={}", locale.tag()),
+        hidden: vec![("what".into(), "questions".into())],
+        fieldsets: vec![
+            Fieldset {
+                legend: Some(a.online_questions.into()),
+                hint: Some(a.online_questions_hint.into()),
+                fields: rows("online", &s.online, ONLINE_QUESTIONS, 0),
+            },
+            Fieldset {
+                legend: Some(a.desk_questions.into()),
+                hint: Some(a.desk_questions_hint.into()),
+                fields: rows("desk", &s.desk, DESK_QUESTIONS, ONLINE_QUESTIONS),
+            },
+        ],
+        submit: a.save.into(),
+        ..Form::default()
+    };
+    let mut phone_fields = Vec::new();
+    for i in 0..MAX_PHONES {
+        let (number, kind) = s.phones.get(i).cloned().unwrap_or_default();
+        phone_fields.push(
+            Field::new(
+                "tel",
+                &format!("phone{i}"),
+                &a.phone_n.replace("{}", &(i + 1).to_string()),
+                &number,
+            )
+            .auto("tel"),
+        );
+        phone_fields.push(
+            Field::new(
+                "select",
+                &format!("kind{i}"),
+                a.phone_kind,
+                if kind.is_empty() { "mobile" } else { &kind },
+            )
+            .options(vec![
+                ("mobile".into(), a.mobile.into()),
+                ("landline".into(), a.landline.into()),
+            ]),
+        );
+    }
+    let mut no_direct = Field::new("checkbox", "no_direct_number", a.no_direct_number, "");
+    no_direct.checked = s.no_direct;
+    phone_fields.push(no_direct);
+    let phones = Form {
+        id: Some("phones".into()),
+        action: format!("/account/security?ui_locales={}", locale.tag()),
+        hidden: vec![("what".into(), "phones".into())],
+        fieldsets: vec![Fieldset {
+            legend: Some(a.phones_heading.into()),
+            hint: Some(a.phones_hint.into()),
+            fields: phone_fields,
+        }],
+        submit: a.save.into(),
+        ..Form::default()
+    };
+    View {
+        title: a.security_title.into(),
+        other_lang_href: lang_href("/account/security", locale),
+        nav: nav(a, locale),
+        intro: vec![a.security_intro.into()],
+        forms: vec![questions, phones],
+        ..View::default()
+    }
+}
+
+async fn current_security(
+    p: &Provider,
+    account: &Account,
+) -> Result<SecurityState, ChallengeError> {
+    let (online, desk, phones) = tokio::join!(
+        p.accounts.online_questions(&account.id),
+        p.accounts.desk_questions(&account.id),
+        p.accounts.challenge_phones(&account.id)
+    );
+    Ok(SecurityState {
+        online: online?,
+        desk: desk?,
+        phones: phones?
+            .into_iter()
+            .map(|ph| {
+                (
+                    credential_store::display_phone(&ph.e164),
+                    ph.kind.as_str().to_owned(),
+                )
+            })
+            .collect(),
+        no_direct: account.no_direct_number,
+    })
+}
+
+/// GET /account/security
+pub async fn security(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match me(
+        &p,
+        &headers,
+        &params,
+        "/account/security",
+        Some(RECENT_LOGIN_SECS),
+    )
+    .await
+    {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    match current_security(&p, &me.account).await {
+        Ok(s) => send(
+            &p,
+            &headers,
+            me.locale,
+            &security_view(me.locale, &s),
+            StatusCode::OK,
+        ),
+        Err(e) => PageError::internal(me.locale, e).into_response(),
+    }
+}
+
+fn challenge_message(a: &AccountText, c: ChallengeProblem) -> &'static str {
+    match c {
+        ChallengeProblem::NoQuestion => a.q_none,
+        ChallengeProblem::SameQuestion => a.q_same,
+        ChallengeProblem::NoAnswer => a.a_none,
+        ChallengeProblem::TooLong => a.a_long,
+        ChallengeProblem::SameAnswer => a.a_same,
+    }
+}
+
+fn row_field(row: usize, problem: ChallengeProblem) -> String {
+    let (prefix, i) = if row < ONLINE_QUESTIONS {
+        ("online", row)
+    } else {
+        ("desk", row - ONLINE_QUESTIONS)
+    };
+    let part = match problem {
+        ChallengeProblem::NoQuestion | ChallengeProblem::SameQuestion => "q",
+        _ => "a",
+    };
+    format!("{prefix}_{part}{i}")
+}
+
+/// POST /account/security (what = questions | phones)
+pub async fn security_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match me(
+        &p,
+        &headers,
+        &params,
+        "/account/security",
+        Some(RECENT_LOGIN_SECS),
+    )
+    .await
+    {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let Ok(form) = parse_form(&headers, &body) else {
+        return PageError::bad(me.locale, |t| t.bad_request).into_response();
+    };
+    if !csrf_ok(&p, &headers, form.get("csrf")) {
+        return PageError::bad(me.locale, |t| t.csrf_failed).into_response();
+    }
+    let a = AccountText::get(me.locale);
+    let mut state = match current_security(&p, &me.account).await {
+        Ok(s) => s,
+        Err(e) => return PageError::internal(me.locale, e).into_response(),
+    };
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    match form.get("what").map(String::as_str) {
+        Some("questions") => {
+            let read = |prefix: &str, n: usize| -> Vec<QuestionAnswer> {
+                (0..n)
+                    .map(|i| QuestionAnswer {
+                        question_id: get(&format!("{prefix}_q{i}")),
+                        answer: get(&format!("{prefix}_a{i}")),
+                    })
+                    .collect()
+            };
+            let online = read("online", ONLINE_QUESTIONS);
+            let desk = read("desk", DESK_QUESTIONS);
+            state.online = online.iter().map(|x| x.question_id.clone()).collect();
+            state.desk = desk.iter().map(|x| x.question_id.clone()).collect();
+            match p
+                .accounts
+                .set_challenge_questions(&me.account.id, &online, &desk)
+                .await
+            {
+                Ok(()) => {
+                    audit_change(&p, &me, "account.questions_changed").await;
+                    let mut v = security_view(me.locale, &state);
+                    v.notice = Some(a.saved.into());
+                    send(&p, &headers, me.locale, &v, StatusCode::OK)
+                }
+                Err(ChallengeError::Invalid(problems)) => {
+                    let mut v = security_view(me.locale, &state);
+                    // Typed answers are kept only for rows that are fine (never echoed
+                    // back for a bad row, which the person retypes).
+                    for (i, qa) in online.iter().chain(&desk).enumerate() {
+                        if !problems.iter().any(|(r, _)| *r == i) {
+                            let name = if i < ONLINE_QUESTIONS {
+                                format!("online_a{i}")
+                            } else {
+                                format!("desk_a{}", i - ONLINE_QUESTIONS)
+                            };
+                            set_value(&mut v, &name, &qa.answer);
+                        }
+                    }
+                    for (row, problem) in problems {
+                        v.field_error(&row_field(row, problem), challenge_message(a, problem));
+                    }
+                    send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST)
+                }
+                Err(e) => PageError::internal(me.locale, e).into_response(),
+            }
+        }
+        Some("phones") => {
+            let mut phones = Vec::new();
+            let mut typed = Vec::new();
+            for i in 0..MAX_PHONES {
+                let number = get(&format!("phone{i}"));
+                let kind = get(&format!("kind{i}"));
+                typed.push((number.clone(), kind.clone()));
+                if number.trim().is_empty() {
+                    continue;
+                }
+                phones.push((number, PhoneKind::parse(&kind).unwrap_or(PhoneKind::Mobile)));
+            }
+            let no_direct = form.contains_key("no_direct_number");
+            state.phones = typed;
+            state.no_direct = no_direct;
+            match p
+                .accounts
+                .set_challenge_phones(&me.account.id, &phones, no_direct)
+                .await
+            {
+                Ok(saved) => {
+                    audit_change(&p, &me, "account.phones_changed").await;
+                    state.phones = saved
+                        .iter()
+                        .map(|ph| {
+                            (
+                                credential_store::display_phone(&ph.e164),
+                                ph.kind.as_str().to_owned(),
+                            )
+                        })
+                        .collect();
+                    let mut v = security_view(me.locale, &state);
+                    v.notice = Some(a.saved.into());
+                    send(&p, &headers, me.locale, &v, StatusCode::OK)
+                }
+                Err(ChallengeError::Phones(problems)) => {
+                    let mut v = security_view(me.locale, &state);
+                    // Rows were compacted (blank ones skipped): map back to the typed rows.
+                    let filled: Vec<usize> = (0..MAX_PHONES)
+                        .filter(|i| !get(&format!("phone{i}")).trim().is_empty())
+                        .collect();
+                    for (row, problem) in problems {
+                        let i = filled.get(row).copied().unwrap_or(0);
+                        let msg = match problem {
+                            PhoneProblem::Duplicate => a.phone_duplicate,
+                            _ => a.bad_phone,
+                        };
+                        v.field_error(&format!("phone{i}"), msg);
+                    }
+                    send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST)
+                }
+                Err(e) => PageError::internal(me.locale, e).into_response(),
+            }
+        }
+        _ => PageError::bad(me.locale, |t| t.bad_request).into_response(),
+    }
+}
+
+async fn audit_change(p: &Provider, me: &Me, event: &'static str) {
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event,
+            actor: Some(&me.account.id),
+            subject: Some(&me.account.id),
+            session_id: Some(&me.session.sid),
+            ..Default::default()
+        })
+        .await;
+}
+
+/// After a page that needs a fresh sign-in, where to go.
+pub fn local_return(path: &str) -> Option<&str> {
+    let ok = ["/admin/", "/account", "/desk"]
+        .iter()
+        .any(|p| path.starts_with(p))
+        && !path.contains("//")
+        && !path.contains('\\');
+    ok.then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_from_unix_seconds() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(951_782_400), "2000-02-29");
+        assert_eq!(date(1_795_000_000), "2026-11-18");
+    }
+
+    #[test]
+    fn only_local_console_paths_are_returned_to() {
+        assert_eq!(local_return("/account/security"), Some("/account/security"));
+        assert_eq!(local_return("//evil.example/account"), None);
+        assert_eq!(local_return("https://evil.example/"), None);
+        assert_eq!(local_return("/accountx//x"), None);
+    }
+}

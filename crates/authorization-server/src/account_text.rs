@@ -1,0 +1,474 @@
+//! The words of the account pages (My Profile, passwords, challenge questions and phones,
+//! forgotten login ID and password, the service desk), in English and French: one field per
+//! message, so a missing translation cannot compile.
+
+use platform::Locale;
+
+/// Every string of the account pages.
+#[derive(Debug)]
+pub struct AccountText {
+    /// Navigation: My Profile.
+    pub nav_profile: &'static str,
+    /// Navigation: change password.
+    pub nav_password: &'static str,
+    /// Navigation: challenge questions and phones.
+    pub nav_security: &'static str,
+    /// Navigation: sign out.
+    pub nav_sign_out: &'static str,
+    /// My Profile title.
+    pub profile_title: &'static str,
+    /// Heading: the fixed facts of the account.
+    pub profile_facts: &'static str,
+    /// Heading: the editable part.
+    pub profile_edit: &'static str,
+    /// Label.
+    pub title: &'static str,
+    /// Label.
+    pub given_name: &'static str,
+    /// Label.
+    pub middle_name: &'static str,
+    /// Label.
+    pub family_name: &'static str,
+    /// Label.
+    pub legal_name: &'static str,
+    /// Label.
+    pub legal_given_name: &'static str,
+    /// Label.
+    pub legal_family_name: &'static str,
+    /// Label.
+    pub birth_date: &'static str,
+    /// Hint for dates.
+    pub birth_date_hint: &'static str,
+    /// Label.
+    pub email: &'static str,
+    /// Label.
+    pub phone: &'static str,
+    /// Hint for phone numbers.
+    pub phone_hint: &'static str,
+    /// Label.
+    pub language: &'static str,
+    /// Option.
+    pub english: &'static str,
+    /// Option.
+    pub french: &'static str,
+    /// Label.
+    pub assurance: &'static str,
+    /// Label.
+    pub designations: &'static str,
+    /// Label.
+    pub agreement: &'static str,
+    /// No agreement recorded.
+    pub agreement_none: &'static str,
+    /// Label.
+    pub services: &'static str,
+    /// No services.
+    pub services_none: &'static str,
+    /// Label.
+    pub status: &'static str,
+    /// Label.
+    pub password_changed: &'static str,
+    /// None.
+    pub none: &'static str,
+    /// Button.
+    pub save: &'static str,
+    /// Saved.
+    pub saved: &'static str,
+    /// Error: required.
+    pub required: &'static str,
+    /// Error: a name.
+    pub bad_name: &'static str,
+    /// Error: email.
+    pub bad_email: &'static str,
+    /// Error: phone.
+    pub bad_phone: &'static str,
+    /// Error: date.
+    pub bad_date: &'static str,
+    /// Error: language.
+    pub bad_language: &'static str,
+    /// Change password title.
+    pub password_title: &'static str,
+    /// Forced change title.
+    pub password_expired_title: &'static str,
+    /// Forced change: expired.
+    pub password_expired_text: &'static str,
+    /// Forced change: temporary.
+    pub password_temporary_text: &'static str,
+    /// Label.
+    pub current_password: &'static str,
+    /// Label.
+    pub new_password: &'static str,
+    /// Label.
+    pub confirm_password: &'static str,
+    /// Heading of the rules list.
+    pub password_rules: &'static str,
+    /// Error.
+    pub wrong_current_password: &'static str,
+    /// Error.
+    pub passwords_differ: &'static str,
+    /// Error.
+    pub password_reused: &'static str,
+    /// Button.
+    pub change_password: &'static str,
+    /// Done.
+    pub password_changed_done: &'static str,
+    /// Security page title.
+    pub security_title: &'static str,
+    /// Security page intro.
+    pub security_intro: &'static str,
+    /// Heading.
+    pub online_questions: &'static str,
+    /// Explanation.
+    pub online_questions_hint: &'static str,
+    /// Heading.
+    pub desk_questions: &'static str,
+    /// Explanation.
+    pub desk_questions_hint: &'static str,
+    /// Label, `{}` is the number.
+    pub question_n: &'static str,
+    /// Label, `{}` is the number.
+    pub answer_n: &'static str,
+    /// Select placeholder.
+    pub choose_question: &'static str,
+    /// Error.
+    pub q_none: &'static str,
+    /// Error.
+    pub q_same: &'static str,
+    /// Error.
+    pub a_none: &'static str,
+    /// Error.
+    pub a_long: &'static str,
+    /// Error.
+    pub a_same: &'static str,
+    /// Heading.
+    pub phones_heading: &'static str,
+    /// Explanation.
+    pub phones_hint: &'static str,
+    /// Label, `{}` is the number.
+    pub phone_n: &'static str,
+    /// Label.
+    pub phone_kind: &'static str,
+    /// Option.
+    pub mobile: &'static str,
+    /// Option.
+    pub landline: &'static str,
+    /// Checkbox.
+    pub no_direct_number: &'static str,
+    /// Error.
+    pub phone_duplicate: &'static str,
+    /// Link on the login page.
+    pub forgot_login_id: &'static str,
+    /// Link on the login page.
+    pub forgot_password: &'static str,
+    /// Forgot login ID intro.
+    pub forgot_login_id_intro: &'static str,
+    /// Button.
+    pub send: &'static str,
+    /// The same answer whether or not anything matched.
+    pub forgot_login_id_sent: &'static str,
+    /// Mail subject.
+    pub mail_login_id_subject: &'static str,
+    /// Mail body; `{name}` and `{login_id}`.
+    pub mail_login_id_body: &'static str,
+    /// Forgot password intro.
+    pub forgot_password_intro: &'static str,
+    /// Button.
+    pub next: &'static str,
+    /// Answer the questions.
+    pub forgot_password_questions: &'static str,
+    /// Wrong answers (or unknown account, or locked).
+    pub answers_wrong: &'static str,
+    /// The reset took too long.
+    pub reset_expired: &'static str,
+    /// Choose a new password.
+    pub choose_new_password: &'static str,
+    /// Done.
+    pub reset_done: &'static str,
+    /// Too many attempts.
+    pub too_many_title: &'static str,
+    /// Too many attempts, `{}` minutes.
+    pub too_many_text: &'static str,
+    /// Service desk title.
+    pub desk_title: &'static str,
+    /// Search label.
+    pub desk_search: &'static str,
+    /// Search hint.
+    pub desk_search_hint: &'static str,
+    /// Button.
+    pub search: &'static str,
+    /// No results.
+    pub desk_no_results: &'static str,
+    /// Column / label.
+    pub login_id: &'static str,
+    /// Column / label.
+    pub name: &'static str,
+    /// Label.
+    pub locked_until: &'static str,
+    /// Button.
+    pub reveal_answers: &'static str,
+    /// Heading.
+    pub desk_answers: &'static str,
+    /// No answers set.
+    pub desk_no_answers: &'static str,
+    /// Button.
+    pub unlock: &'static str,
+    /// Done.
+    pub unlocked: &'static str,
+    /// Button.
+    pub issue_temporary: &'static str,
+    /// Shown once, `{}` is the password.
+    pub temporary_issued: &'static str,
+    /// The account lacks the service-desk role.
+    pub desk_forbidden: &'static str,
+    /// Unknown account.
+    pub no_such_account: &'static str,
+    /// Back link.
+    pub back_to_search: &'static str,
+    /// Status names.
+    pub status_active: &'static str,
+    /// Status names.
+    pub status_locked: &'static str,
+    /// Status names.
+    pub status_suspended: &'static str,
+    /// Status names.
+    pub status_terminated: &'static str,
+}
+
+impl AccountText {
+    /// The text in `locale`.
+    pub fn get(locale: Locale) -> &'static AccountText {
+        match locale {
+            Locale::En => &EN,
+            Locale::Fr => &FR,
+        }
+    }
+}
+
+static EN: AccountText = AccountText {
+    nav_profile: "My profile",
+    nav_password: "Change password",
+    nav_security: "Challenge questions and phones",
+    nav_sign_out: "Sign out",
+    profile_title: "My profile",
+    profile_facts: "Your account",
+    profile_edit: "Your details",
+    title: "Title",
+    given_name: "Preferred first name",
+    middle_name: "Middle names",
+    family_name: "Preferred last name",
+    legal_name: "Legal name",
+    legal_given_name: "Legal first name",
+    legal_family_name: "Legal last name",
+    birth_date: "Date of birth",
+    birth_date_hint: "YYYY-MM-DD, for example 1975-04-23",
+    email: "Email",
+    phone: "Contact phone",
+    phone_hint: "For example 416-555-0199, or +44 20 7946 0958 outside North America",
+    language: "Preferred language",
+    english: "English",
+    french: "French",
+    assurance: "Level of assurance",
+    designations: "Professional designations",
+    agreement: "Agreement accepted",
+    agreement_none: "No agreement on record",
+    services: "Services",
+    services_none: "You are not enrolled in any service yet.",
+    status: "Status",
+    password_changed: "Password last changed",
+    none: "None",
+    save: "Save",
+    saved: "Your changes are saved.",
+    required: "This field is required.",
+    bad_name: "Enter a name of at most 100 characters, without < > \" { } [ ] \\ / = ; or @.",
+    bad_email: "Enter an email address like name@example.org.",
+    bad_phone: "Enter a phone number like 416-555-0199 (no extension).",
+    bad_date: "Enter a real date as YYYY-MM-DD.",
+    bad_language: "Choose English or French.",
+    password_title: "Change password",
+    password_expired_title: "Choose a new password",
+    password_expired_text: "Your password has expired. Choose a new one to continue.",
+    password_temporary_text: "You signed in with a temporary password. Choose your own password to continue.",
+    current_password: "Current password",
+    new_password: "New password",
+    confirm_password: "Type the new password again",
+    password_rules: "Your password must have:",
+    wrong_current_password: "The current password is incorrect.",
+    passwords_differ: "The two new passwords are not the same.",
+    password_reused: "Choose a password you have not used for your last 5 passwords.",
+    change_password: "Change password",
+    password_changed_done: "Your password is changed.",
+    security_title: "Challenge questions and phones",
+    security_intro: "These confirm it is really you when you forget your password or sign in from a computer we do not recognize.",
+    online_questions: "Online questions",
+    online_questions_hint: "Used to verify you online, for example when you forget your password. Only you can see the answers.",
+    desk_questions: "Service desk questions",
+    desk_questions_hint: "The service desk asks these to verify you when you call.",
+    question_n: "Question {}",
+    answer_n: "Answer {}",
+    choose_question: "Choose a question",
+    q_none: "Choose a question.",
+    q_same: "Choose a question you have not already chosen.",
+    a_none: "Enter an answer.",
+    a_long: "Enter an answer of at most 100 characters.",
+    a_same: "Give a different answer to each question.",
+    phones_heading: "Challenge phones",
+    phones_hint: "Up to 3 numbers. We text a code to a mobile phone or call any phone when we need to confirm it is you. The first number is the default.",
+    phone_n: "Phone {}",
+    phone_kind: "Type",
+    mobile: "Mobile (text or call)",
+    landline: "Landline (call only)",
+    no_direct_number: "I do not have a direct number (for example, I have an extension)",
+    phone_duplicate: "This number is already listed.",
+    forgot_login_id: "Forgot your login ID?",
+    forgot_password: "Forgot your password?",
+    forgot_login_id_intro: "Enter your legal name, date of birth and the email address on your account. If they match an account, we will email its login ID to that address.",
+    send: "Send",
+    forgot_login_id_sent: "If the details match an account, its login ID has been sent to that email address. Check your inbox.",
+    mail_login_id_subject: "Your ONE ID login ID",
+    mail_login_id_body: "Hello {name},\n\nYour ONE ID login ID is: {login_id}\n\nIf you did not ask for this, you can ignore this message.\n\nONE ID",
+    forgot_password_intro: "Enter your login ID. We will ask two of your online challenge questions, then you can choose a new password.",
+    next: "Next",
+    forgot_password_questions: "Answer these questions to confirm it is you.",
+    answers_wrong: "The answers do not match our records.",
+    reset_expired: "This password reset has expired. Start again.",
+    choose_new_password: "Choose your new password.",
+    reset_done: "Your password is changed and you have been signed out everywhere. Sign in with your new password from your clinical application.",
+    too_many_title: "Too many attempts",
+    too_many_text: "There have been too many attempts. Wait {} minutes and try again.",
+    desk_title: "Service desk",
+    desk_search: "Find an account",
+    desk_search_hint: "Login ID, name or registration number",
+    search: "Search",
+    desk_no_results: "No account matches.",
+    login_id: "Login ID",
+    name: "Name",
+    locked_until: "Locked after failures until",
+    reveal_answers: "Reveal service desk answers",
+    desk_answers: "Service desk questions",
+    desk_no_answers: "This account has no service desk questions.",
+    unlock: "Unlock",
+    unlocked: "The account is unlocked.",
+    issue_temporary: "Issue a temporary password",
+    temporary_issued: "Temporary password (shown once; the caller must change it at first sign-in): {}",
+    desk_forbidden: "This page is for the ONE ID service desk.",
+    no_such_account: "There is no such account.",
+    back_to_search: "Back to search",
+    status_active: "Active",
+    status_locked: "Locked",
+    status_suspended: "Suspended",
+    status_terminated: "Terminated",
+};
+
+static FR: AccountText = AccountText {
+    nav_profile: "Mon profil",
+    nav_password: "Changer le mot de passe",
+    nav_security: "Questions de sécurité et téléphones",
+    nav_sign_out: "Fermer la session",
+    profile_title: "Mon profil",
+    profile_facts: "Votre compte",
+    profile_edit: "Vos renseignements",
+    title: "Titre",
+    given_name: "Prénom usuel",
+    middle_name: "Second prénom",
+    family_name: "Nom de famille usuel",
+    legal_name: "Nom légal",
+    legal_given_name: "Prénom légal",
+    legal_family_name: "Nom de famille légal",
+    birth_date: "Date de naissance",
+    birth_date_hint: "AAAA-MM-JJ, par exemple 1975-04-23",
+    email: "Courriel",
+    phone: "Téléphone de contact",
+    phone_hint: "Par exemple 416-555-0199, ou +44 20 7946 0958 hors de l’Amérique du Nord",
+    language: "Langue de préférence",
+    english: "Anglais",
+    french: "Français",
+    assurance: "Niveau d’assurance",
+    designations: "Titres professionnels",
+    agreement: "Entente acceptée",
+    agreement_none: "Aucune entente au dossier",
+    services: "Services",
+    services_none: "Vous n’êtes encore inscrit à aucun service.",
+    status: "État",
+    password_changed: "Dernier changement du mot de passe",
+    none: "Aucun",
+    save: "Enregistrer",
+    saved: "Vos modifications sont enregistrées.",
+    required: "Ce champ est obligatoire.",
+    bad_name: "Entrez un nom d’au plus 100 caractères, sans < > \" { } [ ] \\ / = ; ni @.",
+    bad_email: "Entrez une adresse courriel comme nom@exemple.org.",
+    bad_phone: "Entrez un numéro comme 416-555-0199 (sans poste).",
+    bad_date: "Entrez une date réelle au format AAAA-MM-JJ.",
+    bad_language: "Choisissez l’anglais ou le français.",
+    password_title: "Changer le mot de passe",
+    password_expired_title: "Choisissez un nouveau mot de passe",
+    password_expired_text: "Votre mot de passe est expiré. Choisissez-en un nouveau pour continuer.",
+    password_temporary_text: "Vous avez ouvert une session avec un mot de passe temporaire. Choisissez votre propre mot de passe pour continuer.",
+    current_password: "Mot de passe actuel",
+    new_password: "Nouveau mot de passe",
+    confirm_password: "Retapez le nouveau mot de passe",
+    password_rules: "Votre mot de passe doit comporter :",
+    wrong_current_password: "Le mot de passe actuel est incorrect.",
+    passwords_differ: "Les deux nouveaux mots de passe ne sont pas identiques.",
+    password_reused: "Choisissez un mot de passe différent de vos 5 derniers mots de passe.",
+    change_password: "Changer le mot de passe",
+    password_changed_done: "Votre mot de passe est changé.",
+    security_title: "Questions de sécurité et téléphones",
+    security_intro: "Ils confirment que c’est bien vous lorsque vous oubliez votre mot de passe ou ouvrez une session à partir d’un ordinateur que nous ne reconnaissons pas.",
+    online_questions: "Questions en ligne",
+    online_questions_hint: "Servent à vous vérifier en ligne, par exemple si vous oubliez votre mot de passe. Vous seul pouvez voir les réponses.",
+    desk_questions: "Questions du centre de services",
+    desk_questions_hint: "Le centre de services les pose pour vous vérifier lorsque vous appelez.",
+    question_n: "Question {}",
+    answer_n: "Réponse {}",
+    choose_question: "Choisissez une question",
+    q_none: "Choisissez une question.",
+    q_same: "Choisissez une question que vous n’avez pas déjà choisie.",
+    a_none: "Entrez une réponse.",
+    a_long: "Entrez une réponse d’au plus 100 caractères.",
+    a_same: "Donnez une réponse différente à chaque question.",
+    phones_heading: "Téléphones de vérification",
+    phones_hint: "Jusqu’à 3 numéros. Nous envoyons un code par texto à un cellulaire ou appelons n’importe quel téléphone pour confirmer que c’est vous. Le premier numéro est celui par défaut.",
+    phone_n: "Téléphone {}",
+    phone_kind: "Type",
+    mobile: "Cellulaire (texto ou appel)",
+    landline: "Ligne fixe (appel seulement)",
+    no_direct_number: "Je n’ai pas de numéro direct (par exemple, j’ai un poste)",
+    phone_duplicate: "Ce numéro est déjà inscrit.",
+    forgot_login_id: "Code d’utilisateur oublié?",
+    forgot_password: "Mot de passe oublié?",
+    forgot_login_id_intro: "Entrez votre nom légal, votre date de naissance et l’adresse courriel de votre compte. S’ils correspondent à un compte, nous enverrons son code d’utilisateur à cette adresse.",
+    send: "Envoyer",
+    forgot_login_id_sent: "Si les renseignements correspondent à un compte, son code d’utilisateur a été envoyé à cette adresse courriel. Consultez votre boîte de réception.",
+    mail_login_id_subject: "Votre code d’utilisateur ONE ID",
+    mail_login_id_body: "Bonjour {name},\n\nVotre code d’utilisateur ONE ID est : {login_id}\n\nSi vous n’avez rien demandé, ignorez ce message.\n\nONE ID",
+    forgot_password_intro: "Entrez votre code d’utilisateur. Nous poserons deux de vos questions de sécurité en ligne, puis vous pourrez choisir un nouveau mot de passe.",
+    next: "Suivant",
+    forgot_password_questions: "Répondez à ces questions pour confirmer que c’est vous.",
+    answers_wrong: "Les réponses ne correspondent pas à nos dossiers.",
+    reset_expired: "Cette réinitialisation a expiré. Recommencez.",
+    choose_new_password: "Choisissez votre nouveau mot de passe.",
+    reset_done: "Votre mot de passe est changé et toutes vos sessions sont fermées. Ouvrez une session avec votre nouveau mot de passe à partir de votre application clinique.",
+    too_many_title: "Trop de tentatives",
+    too_many_text: "Il y a eu trop de tentatives. Attendez {} minutes et réessayez.",
+    desk_title: "Centre de services",
+    desk_search: "Trouver un compte",
+    desk_search_hint: "Code d’utilisateur, nom ou numéro d’inscription",
+    search: "Rechercher",
+    desk_no_results: "Aucun compte ne correspond.",
+    login_id: "Code d’utilisateur",
+    name: "Nom",
+    locked_until: "Verrouillé après des échecs jusqu’à",
+    reveal_answers: "Afficher les réponses du centre de services",
+    desk_answers: "Questions du centre de services",
+    desk_no_answers: "Ce compte n’a pas de questions du centre de services.",
+    unlock: "Déverrouiller",
+    unlocked: "Le compte est déverrouillé.",
+    issue_temporary: "Émettre un mot de passe temporaire",
+    temporary_issued: "Mot de passe temporaire (affiché une seule fois; l’appelant doit le changer à la première ouverture de session) : {}",
+    desk_forbidden: "Cette page est réservée au centre de services ONE ID.",
+    no_such_account: "Ce compte n’existe pas.",
+    back_to_search: "Retour à la recherche",
+    status_active: "Actif",
+    status_locked: "Verrouillé",
+    status_suspended: "Suspendu",
+    status_terminated: "Résilié",
+};

@@ -1,0 +1,349 @@
+//! The service desk: an agent (an account with the `service_desk` role) finds an account by
+//! login ID, name or registration number, reveals its two service-desk answers to verify a
+//! caller (audited), unlocks it, or issues a temporary password (shown once, to be changed at
+//! the first sign-in). Agents never see online answers or passwords.
+
+use crate::account::{date, datetime, me, send, status_text, Me};
+use crate::account_text::AccountText;
+use crate::error::PageError;
+use crate::forms::{Field, Fieldset, Form, Section, View};
+use crate::http::{csrf_ok, parse_form, parse_query, ClientIp, Params};
+use crate::Provider;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use credential_store::{Account, AccountStatus};
+use platform::audit::AuditEvent;
+use platform::Locale;
+use std::sync::Arc;
+
+/// The role that opens the service desk.
+pub const DESK_ROLE: &str = "service_desk";
+
+async fn agent(
+    p: &Provider,
+    headers: &HeaderMap,
+    params: &Params,
+    return_to: &str,
+) -> Result<Me, Response> {
+    let me = me(p, headers, params, return_to, None).await?;
+    match p.accounts.has_role(&me.account.id, DESK_ROLE).await {
+        Ok(true) => Ok(me),
+        Ok(false) => {
+            let a = AccountText::get(me.locale);
+            let v = View {
+                title: a.desk_title.into(),
+                errors: vec![(String::new(), a.desk_forbidden.into())],
+                ..View::default()
+            };
+            Err(send(p, headers, me.locale, &v, StatusCode::FORBIDDEN))
+        }
+        Err(e) => Err(PageError::internal(me.locale, e).into_response()),
+    }
+}
+
+fn search_form(locale: Locale, q: &str) -> Form {
+    let a = AccountText::get(locale);
+    Form {
+        id: Some("search".into()),
+        action: format!("/desk?ui_locales={}", locale.tag()),
+        fieldsets: vec![Fieldset {
+            fields: vec![Field::new("text", "q", a.desk_search, q)
+                .hint(a.desk_search_hint)
+                .auto("off")],
+            ..Fieldset::default()
+        }],
+        submit: a.search.into(),
+        ..Form::default()
+    }
+}
+
+/// GET /desk?q=...
+pub async fn search(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match agent(&p, &headers, &params, "/desk").await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let query = params.get("q").cloned().unwrap_or_default();
+    search_page(&p, &headers, &me, &query).await
+}
+
+/// POST /desk (the search form)
+pub async fn search_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match agent(&p, &headers, &params, "/desk").await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let Ok(form) = parse_form(&headers, &body) else {
+        return PageError::bad(me.locale, |t| t.bad_request).into_response();
+    };
+    if !csrf_ok(&p, &headers, form.get("csrf")) {
+        return PageError::bad(me.locale, |t| t.csrf_failed).into_response();
+    }
+    let query = form.get("q").cloned().unwrap_or_default();
+    search_page(&p, &headers, &me, &query).await
+}
+
+async fn search_page(p: &Provider, headers: &HeaderMap, me: &Me, query: &str) -> Response {
+    let a = AccountText::get(me.locale);
+    let mut v = View {
+        title: a.desk_title.into(),
+        other_lang_href: Some(format!("/desk?ui_locales={}", me.locale.other().tag())),
+        forms: vec![search_form(me.locale, query)],
+        ..View::default()
+    };
+    if !query.trim().is_empty() {
+        let found = match p.accounts.search(query).await {
+            Ok(f) => f,
+            Err(e) => return PageError::internal(me.locale, e).into_response(),
+        };
+        if found.is_empty() {
+            v.intro.push(a.desk_no_results.into());
+        }
+        v.table_head = vec![a.login_id.into(), a.name.into(), a.status.into()];
+        v.table = found
+            .iter()
+            .map(|acc| {
+                vec![
+                    (
+                        format!("/desk/account?id={}&ui_locales={}", acc.id, me.locale.tag()),
+                        acc.login_id.clone(),
+                    ),
+                    (String::new(), acc.display_name()),
+                    (String::new(), status_text(a, acc.status).into()),
+                ]
+            })
+            .collect();
+    }
+    send(p, headers, me.locale, &v, StatusCode::OK)
+}
+
+async fn account_view(p: &Provider, locale: Locale, acc: &Account) -> Result<View, Response> {
+    let a = AccountText::get(locale);
+    let designations = p
+        .accounts
+        .designations(&acc.id)
+        .await
+        .map_err(|e| PageError::internal(locale, e).into_response())?;
+    let now = p.clock.now();
+    let none = || a.none.to_owned();
+    let mut rows = vec![
+        (a.login_id.into(), acc.login_id.clone()),
+        (a.name.into(), acc.display_name()),
+        (
+            a.legal_name.into(),
+            format!(
+                "{} {}",
+                acc.legal_given_name.as_deref().unwrap_or(""),
+                acc.legal_family_name.as_deref().unwrap_or("")
+            )
+            .trim()
+            .to_owned(),
+        ),
+        (
+            a.birth_date.into(),
+            acc.birth_date.clone().unwrap_or_else(none),
+        ),
+        (a.email.into(), acc.email.clone().unwrap_or_else(none)),
+        (a.phone.into(), acc.phone.clone().unwrap_or_else(none)),
+        (a.status.into(), status_text(a, acc.status).into()),
+        (a.assurance.into(), format!("AL{}", acc.assurance_level)),
+        (
+            a.designations.into(),
+            if designations.is_empty() {
+                none()
+            } else {
+                designations
+                    .iter()
+                    .map(|d| format!("{} {}", d.college, d.registration_number))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            },
+        ),
+        (a.password_changed.into(), date(acc.password_changed_at)),
+    ];
+    if let Some(t) = acc.locked_until.filter(|t| *t > now) {
+        rows.push((a.locked_until.into(), datetime(t)));
+    }
+    let action = format!("/desk/account?id={}&ui_locales={}", acc.id, locale.tag());
+    let op = |name: &str, label: &str| Form {
+        id: Some(name.into()),
+        action: action.clone(),
+        hidden: vec![("op".into(), name.into())],
+        submit: label.into(),
+        ..Form::default()
+    };
+    Ok(View {
+        title: acc.login_id.clone(),
+        other_lang_href: Some(format!(
+            "/desk/account?id={}&ui_locales={}",
+            acc.id,
+            locale.other().tag()
+        )),
+        sections: vec![Section {
+            heading: None,
+            rows,
+        }],
+        forms: vec![
+            op("reveal", a.reveal_answers),
+            op("unlock", a.unlock),
+            op("temporary", a.issue_temporary),
+        ],
+        links: vec![(
+            format!("/desk?ui_locales={}", locale.tag()),
+            a.back_to_search.into(),
+        )],
+        ..View::default()
+    })
+}
+
+async fn find(p: &Provider, locale: Locale, params: &Params) -> Result<Account, Response> {
+    let id = params.get("id").map(String::as_str).unwrap_or("");
+    match p.accounts.find_by_id(id).await {
+        Ok(Some(a)) => Ok(a),
+        Ok(None) => {
+            let a = AccountText::get(locale);
+            Err(crate::pages::error_page(
+                locale,
+                a.no_such_account,
+                None,
+                StatusCode::NOT_FOUND,
+            ))
+        }
+        Err(e) => Err(PageError::internal(locale, e).into_response()),
+    }
+}
+
+/// GET /desk/account?id=...
+pub async fn account(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match agent(&p, &headers, &params, "/desk").await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let acc = match find(&p, me.locale, &params).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match account_view(&p, me.locale, &acc).await {
+        Ok(v) => send(&p, &headers, me.locale, &v, StatusCode::OK),
+        Err(r) => r,
+    }
+}
+
+/// POST /desk/account?id=... (op = reveal | unlock | temporary)
+pub async fn account_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match agent(&p, &headers, &params, "/desk").await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let locale = me.locale;
+    let a = AccountText::get(locale);
+    let Ok(form) = parse_form(&headers, &body) else {
+        return PageError::bad(locale, |t| t.bad_request).into_response();
+    };
+    if !csrf_ok(&p, &headers, form.get("csrf")) {
+        return PageError::bad(locale, |t| t.csrf_failed).into_response();
+    }
+    let acc = match find(&p, locale, &params).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let op = form.get("op").map(String::as_str).unwrap_or("");
+    let audit = |event: &'static str| AuditEvent {
+        event,
+        actor: Some(&me.account.id),
+        subject: Some(&acc.id),
+        source: Some(&ip),
+        ..Default::default()
+    };
+    let mut extra = Vec::new();
+    let mut notice = None;
+    match op {
+        "reveal" => {
+            let answers = match p.accounts.reveal_desk_answers(&acc.id).await {
+                Ok(x) => x,
+                Err(e) => return PageError::internal(locale, e).into_response(),
+            };
+            let _ = p.audit.record(audit("desk.answers_revealed")).await;
+            let rows = answers
+                .iter()
+                .map(|qa| {
+                    (
+                        credential_store::question(&qa.question_id)
+                            .map(|q| q.text(locale).to_owned())
+                            .unwrap_or_else(|| qa.question_id.clone()),
+                        qa.answer.clone(),
+                    )
+                })
+                .collect::<Vec<_>>();
+            extra.push(Section {
+                heading: Some(a.desk_answers.into()),
+                rows: if rows.is_empty() {
+                    vec![(a.desk_no_answers.into(), String::new())]
+                } else {
+                    rows
+                },
+            });
+        }
+        "unlock" => {
+            // The desk lifts a lock (failures or its own); suspension and termination are
+            // decisions of a sponsor or an administrator and stay.
+            if matches!(acc.status, AccountStatus::Active | AccountStatus::Locked) {
+                if let Err(e) = p.accounts.set_status(&acc.id, AccountStatus::Active).await {
+                    return PageError::internal(locale, e).into_response();
+                }
+                let _ = p.audit.record(audit("desk.account_unlocked")).await;
+                notice = Some(a.unlocked.to_owned());
+            } else {
+                notice = Some(status_text(a, acc.status).to_owned());
+            }
+        }
+        "temporary" => {
+            let password = match p.accounts.issue_temporary_password(&acc.id).await {
+                Ok(pw) => pw,
+                Err(e) => return PageError::internal(locale, e).into_response(),
+            };
+            let _ = p
+                .audit
+                .record(audit("desk.temporary_password_issued"))
+                .await;
+            notice = Some(a.temporary_issued.replace("{}", &password));
+        }
+        _ => return PageError::bad(locale, |t| t.bad_request).into_response(),
+    }
+    let acc = match find(&p, locale, &params).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let mut v = match account_view(&p, locale, &acc).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    v.sections.extend(extra);
+    v.notice = notice;
+    send(&p, &headers, locale, &v, StatusCode::OK)
+}

@@ -1,0 +1,584 @@
+//! Forgotten login ID and forgotten password, from the login page.
+//!
+//! Forgot login ID: legal name + date of birth + email; when they match an account, its login
+//! ID is mailed to that address. The page answers the same whether or not anything matched,
+//! and the mail is sent in the background so the timing does not tell either.
+//!
+//! Forgot password: the login ID, then two of the account's three online questions (the same
+//! two for a day, so asking again reveals nothing; an unknown login ID gets two questions
+//! too), then a new password under the policy. Wrong answers count toward the account's
+//! lockout. Success ends every session and refresh token of the account.
+
+use crate::account::send;
+use crate::account_text::AccountText;
+use crate::error::PageError;
+use crate::forms::{Field, Fieldset, Form, View};
+use crate::http::{csrf_ok, parse_form, parse_query, ClientIp, Params};
+use crate::Provider;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use credential_store::{valid_birth_date, valid_email, CredentialError, QuestionAnswer, QUESTIONS};
+use platform::audit::AuditEvent;
+use platform::crypto::{random_bytes, random_token, sha256_b64};
+use platform::ephemeral::{get_json, put_json};
+use platform::{Locale, Mail};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// How long a password reset stays usable, seconds.
+const RESET_TTL: i64 = 900;
+/// Wrong answers allowed in one reset.
+const RESET_ATTEMPTS: u32 = 3;
+/// How long the questions asked for a login ID stay the same, seconds.
+const STICKY_QUESTIONS_SECS: i64 = 86_400;
+
+fn page_locale(headers: &HeaderMap, params: &Params) -> Locale {
+    crate::http::locale(headers, params.get("ui_locales").map(String::as_str))
+}
+
+// ---------------------------------------------------------------- forgot login ID
+
+fn login_id_view(locale: Locale) -> View {
+    let a = AccountText::get(locale);
+    View {
+        title: a.forgot_login_id.trim_end_matches('?').into(),
+        other_lang_href: Some(format!(
+            "/forgot-login-id?ui_locales={}",
+            locale.other().tag()
+        )),
+        intro: vec![a.forgot_login_id_intro.into()],
+        forms: vec![Form {
+            id: Some("forgot-login-id".into()),
+            action: format!("/forgot-login-id?ui_locales={}", locale.tag()),
+            fieldsets: vec![Fieldset {
+                fields: vec![
+                    Field::new("text", "legal_given_name", a.legal_given_name, "")
+                        .required()
+                        .auto("given-name"),
+                    Field::new("text", "legal_family_name", a.legal_family_name, "")
+                        .required()
+                        .auto("family-name"),
+                    Field::new("text", "birth_date", a.birth_date, "")
+                        .required()
+                        .hint(a.birth_date_hint)
+                        .auto("bday"),
+                    Field::new("email", "email", a.email, "")
+                        .required()
+                        .auto("email"),
+                ],
+                ..Fieldset::default()
+            }],
+            submit: a.send.into(),
+            ..Form::default()
+        }],
+        ..View::default()
+    }
+}
+
+/// GET /forgot-login-id
+pub async fn login_id(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let locale = page_locale(&headers, &params);
+    send(&p, &headers, locale, &login_id_view(locale), StatusCode::OK)
+}
+
+/// POST /forgot-login-id
+pub async fn login_id_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let locale = page_locale(&headers, &params);
+    let a = AccountText::get(locale);
+    let Ok(form) = parse_form(&headers, &body) else {
+        return PageError::bad(locale, |t| t.bad_request).into_response();
+    };
+    if !csrf_ok(&p, &headers, form.get("csrf")) {
+        return PageError::bad(locale, |t| t.csrf_failed).into_response();
+    }
+    let get = |k: &str| form.get(k).map(|s| s.trim()).unwrap_or("");
+    let mut v = login_id_view(locale);
+    for (name, value) in [
+        ("legal_given_name", get("legal_given_name")),
+        ("legal_family_name", get("legal_family_name")),
+        ("birth_date", get("birth_date")),
+        ("email", get("email")),
+    ] {
+        set_value(&mut v, name, value);
+        if value.is_empty() {
+            v.field_error(name, a.required);
+        } else if value.len() > 254 {
+            v.field_error(name, a.bad_name);
+        }
+    }
+    if !get("birth_date").is_empty() && !valid_birth_date(get("birth_date")) {
+        v.field_error("birth_date", a.bad_date);
+    }
+    if !get("email").is_empty() && !valid_email(get("email")) {
+        v.field_error("email", a.bad_email);
+    }
+    if !v.errors.is_empty() {
+        return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+    }
+    match crate::limits::over(&p, "forgot-ip", &ip, p.cfg.forgot_limit_per_address).await {
+        Ok(false) => {}
+        Ok(true) => return crate::limits::too_many(&p, &headers, locale),
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    }
+    let found = match p
+        .accounts
+        .find_by_identity(
+            get("legal_given_name"),
+            get("legal_family_name"),
+            get("birth_date"),
+            get("email"),
+        )
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "account.login_id_reminder",
+            subject: found.as_ref().map(|a| a.id.as_str()),
+            source: Some(&ip),
+            detail: Some(if found.is_some() { "sent" } else { "no_match" }),
+            ..Default::default()
+        })
+        .await;
+    if let Some(account) = found {
+        if let Some(to) = account.email.clone() {
+            // In the person's own language; sent in the background so that the answer's
+            // timing is the same whether or not an account matched.
+            let l = Locale::parse(&account.locale).unwrap_or(locale);
+            let at = AccountText::get(l);
+            let mail = Mail {
+                to,
+                subject: at.mail_login_id_subject.into(),
+                body: at
+                    .mail_login_id_body
+                    .replace("{name}", &account.display_name())
+                    .replace("{login_id}", &account.login_id),
+            };
+            let mailer = p.mailer.clone();
+            tokio::spawn(async move {
+                if let Err(e) = mailer.send(mail).await {
+                    tracing::warn!(error = %e, "login ID reminder not sent");
+                }
+            });
+        }
+    }
+    let v = View {
+        title: a.forgot_login_id.trim_end_matches('?').into(),
+        notice: Some(a.forgot_login_id_sent.into()),
+        ..View::default()
+    };
+    send(&p, &headers, locale, &v, StatusCode::OK)
+}
+
+fn set_value(v: &mut View, name: &str, value: &str) {
+    for f in &mut v.forms {
+        for fs in &mut f.fieldsets {
+            for x in &mut fs.fields {
+                if x.name == name {
+                    x.value = value.to_owned();
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- forgot password
+
+/// A password reset in progress.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Reset {
+    /// The account, when the login ID named one with online questions.
+    account_id: Option<String>,
+    /// The two questions asked.
+    questions: Vec<String>,
+    /// Wrong answers so far.
+    attempts: u32,
+    /// The answers were right: a new password may be set.
+    verified: bool,
+}
+
+fn reset_key(token: &str) -> String {
+    format!("pwreset:{}", sha256_b64(token.as_bytes()))
+}
+
+fn start_view(locale: Locale) -> View {
+    let a = AccountText::get(locale);
+    View {
+        title: a.forgot_password.trim_end_matches('?').into(),
+        other_lang_href: Some(format!(
+            "/forgot-password?ui_locales={}",
+            locale.other().tag()
+        )),
+        intro: vec![a.forgot_password_intro.into()],
+        forms: vec![Form {
+            id: Some("forgot-password".into()),
+            action: format!("/forgot-password?ui_locales={}", locale.tag()),
+            hidden: vec![("step".into(), "start".into())],
+            fieldsets: vec![Fieldset {
+                fields: vec![Field::new("text", "login_id", locale.text().login_id, "")
+                    .required()
+                    .hint(locale.text().login_id_hint)
+                    .auto("username")],
+                ..Fieldset::default()
+            }],
+            submit: a.next.into(),
+            ..Form::default()
+        }],
+        ..View::default()
+    }
+}
+
+fn questions_view(locale: Locale, token: &str, questions: &[String]) -> View {
+    let a = AccountText::get(locale);
+    let fields = questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let text = credential_store::question(q)
+                .map(|q| q.text(locale))
+                .unwrap_or("");
+            Field::new("text", &format!("answer{i}"), text, "")
+                .required()
+                .auto("off")
+        })
+        .collect();
+    View {
+        title: a.forgot_password.trim_end_matches('?').into(),
+        intro: vec![a.forgot_password_questions.into()],
+        forms: vec![Form {
+            id: Some("reset-questions".into()),
+            action: format!("/forgot-password?ui_locales={}", locale.tag()),
+            hidden: vec![
+                ("step".into(), "answers".into()),
+                ("reset".into(), token.to_owned()),
+            ],
+            fieldsets: vec![Fieldset {
+                fields,
+                ..Fieldset::default()
+            }],
+            submit: a.next.into(),
+            ..Form::default()
+        }],
+        ..View::default()
+    }
+}
+
+fn new_password_view(locale: Locale, token: &str) -> View {
+    let a = AccountText::get(locale);
+    View {
+        title: a.forgot_password.trim_end_matches('?').into(),
+        intro: vec![a.choose_new_password.into()],
+        forms: vec![crate::account::password_form(
+            locale,
+            format!("/forgot-password?ui_locales={}", locale.tag()),
+            false,
+            vec![
+                ("step".into(), "password".into()),
+                ("reset".into(), token.to_owned()),
+            ],
+        )],
+        ..View::default()
+    }
+}
+
+/// GET /forgot-password
+pub async fn password(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let locale = page_locale(&headers, &params);
+    send(&p, &headers, locale, &start_view(locale), StatusCode::OK)
+}
+
+/// Two question ids chosen at random from `from`, kept for a day under `sticky` so that
+/// asking again shows the same two.
+async fn sticky_pair(p: &Provider, sticky: &str, from: &[String]) -> Vec<String> {
+    let key = format!("pwreset-q:{}", sha256_b64(sticky.as_bytes()));
+    if let Ok(Some(prev)) = get_json::<Vec<String>>(p.store.as_ref(), &key).await {
+        if prev.iter().all(|q| from.contains(q)) && prev.len() == 2 {
+            return prev;
+        }
+    }
+    let mut pool: Vec<String> = from.to_vec();
+    let mut chosen = Vec::new();
+    let r = random_bytes(2);
+    for b in r {
+        if pool.is_empty() {
+            break;
+        }
+        let i = usize::from(b) % pool.len();
+        chosen.push(pool.remove(i));
+    }
+    let _ = put_json(p.store.as_ref(), &key, &chosen, STICKY_QUESTIONS_SECS).await;
+    chosen
+}
+
+/// POST /forgot-password (step = start | answers | password)
+pub async fn password_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let locale = page_locale(&headers, &params);
+    let a = AccountText::get(locale);
+    let Ok(form) = parse_form(&headers, &body) else {
+        return PageError::bad(locale, |t| t.bad_request).into_response();
+    };
+    if !csrf_ok(&p, &headers, form.get("csrf")) {
+        return PageError::bad(locale, |t| t.csrf_failed).into_response();
+    }
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    match get("step") {
+        "start" => {
+            let login_id = get("login_id").trim();
+            if login_id.is_empty() || login_id.len() > 256 {
+                let mut v = start_view(locale);
+                v.field_error("login_id", a.required);
+                return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+            }
+            let (by_ip, by_id) = tokio::join!(
+                crate::limits::over(&p, "forgot-ip", &ip, p.cfg.forgot_limit_per_address),
+                crate::limits::over(&p, "forgot-id", login_id, p.cfg.forgot_limit_per_address)
+            );
+            match (by_ip, by_id) {
+                (Ok(false), Ok(false)) => {}
+                (Ok(_), Ok(_)) => return crate::limits::too_many(&p, &headers, locale),
+                (Err(e), _) | (_, Err(e)) => return PageError::internal(locale, e).into_response(),
+            }
+            let account = match p.accounts.find_by_login_id(login_id).await {
+                Ok(a) => a,
+                Err(e) => return PageError::internal(locale, e).into_response(),
+            };
+            let online = match &account {
+                Some(acc) => match p.accounts.online_questions(&acc.id).await {
+                    Ok(q) => q,
+                    Err(e) => return PageError::internal(locale, e).into_response(),
+                },
+                None => Vec::new(),
+            };
+            // No account, or no questions: two catalogue questions all the same, so the page
+            // does not tell whether the login ID exists; the answers can never match.
+            let usable = online.len() >= 2;
+            let pool: Vec<String> = if usable {
+                online
+            } else {
+                QUESTIONS.iter().map(|q| q.id.to_owned()).collect()
+            };
+            let questions = sticky_pair(&p, &login_id.to_lowercase(), &pool).await;
+            let reset = Reset {
+                account_id: account.filter(|_| usable).map(|a| a.id),
+                questions: questions.clone(),
+                attempts: 0,
+                verified: false,
+            };
+            let token = random_token(24);
+            if let Err(e) = put_json(p.store.as_ref(), &reset_key(&token), &reset, RESET_TTL).await
+            {
+                return PageError::internal(locale, e).into_response();
+            }
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "account.password_reset_started",
+                    subject: reset.account_id.as_deref(),
+                    source: Some(&ip),
+                    detail: Some(if reset.account_id.is_some() {
+                        "questions"
+                    } else {
+                        "no_account_or_questions"
+                    }),
+                    ..Default::default()
+                })
+                .await;
+            send(
+                &p,
+                &headers,
+                locale,
+                &questions_view(locale, &token, &questions),
+                StatusCode::OK,
+            )
+        }
+        "answers" => {
+            let token = get("reset");
+            let Some(mut reset) = load(&p, token).await else {
+                return expired(&p, &headers, locale);
+            };
+            if reset.verified {
+                return send(
+                    &p,
+                    &headers,
+                    locale,
+                    &new_password_view(locale, token),
+                    StatusCode::OK,
+                );
+            }
+            let answers: Vec<QuestionAnswer> = reset
+                .questions
+                .iter()
+                .enumerate()
+                .map(|(i, q)| QuestionAnswer {
+                    question_id: q.clone(),
+                    answer: get(&format!("answer{i}")).chars().take(200).collect(),
+                })
+                .collect();
+            let mut ok = false;
+            if let Some(id) = &reset.account_id {
+                let locked = match p.accounts.find_by_id(id).await {
+                    Ok(Some(acc)) => acc.locked_until.is_some_and(|t| t > p.clock.now()),
+                    Ok(None) => true,
+                    Err(e) => return PageError::internal(locale, e).into_response(),
+                };
+                let right = match p.accounts.verify_online_answers(id, &answers).await {
+                    Ok(r) => r,
+                    Err(e) => return PageError::internal(locale, e).into_response(),
+                };
+                ok = right && !locked;
+                if !right {
+                    let _ = p.accounts.count_failure(id).await;
+                }
+            } else {
+                // Spend the same effort as a real check.
+                let _ = p
+                    .accounts
+                    .hasher()
+                    .verify(
+                        answers
+                            .first()
+                            .map(|x| x.answer.clone())
+                            .unwrap_or_default(),
+                        None,
+                    )
+                    .await;
+            }
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "account.password_reset_answers",
+                    subject: reset.account_id.as_deref(),
+                    source: Some(&ip),
+                    detail: Some(if ok { "right" } else { "wrong" }),
+                    ..Default::default()
+                })
+                .await;
+            if ok {
+                reset.verified = true;
+                if let Err(e) =
+                    put_json(p.store.as_ref(), &reset_key(token), &reset, RESET_TTL).await
+                {
+                    return PageError::internal(locale, e).into_response();
+                }
+                return send(
+                    &p,
+                    &headers,
+                    locale,
+                    &new_password_view(locale, token),
+                    StatusCode::OK,
+                );
+            }
+            reset.attempts += 1;
+            if reset.attempts >= RESET_ATTEMPTS {
+                let _ = p.store.delete(&reset_key(token)).await;
+                return expired(&p, &headers, locale);
+            }
+            if let Err(e) = put_json(p.store.as_ref(), &reset_key(token), &reset, RESET_TTL).await {
+                return PageError::internal(locale, e).into_response();
+            }
+            let mut v = questions_view(locale, token, &reset.questions);
+            v.errors.push((String::new(), a.answers_wrong.into()));
+            send(&p, &headers, locale, &v, StatusCode::UNAUTHORIZED)
+        }
+        "password" => {
+            let token = get("reset");
+            let Some(reset) = load(&p, token).await else {
+                return expired(&p, &headers, locale);
+            };
+            let Some(account_id) = reset.account_id.filter(|_| reset.verified) else {
+                return expired(&p, &headers, locale);
+            };
+            let new = get("new_password");
+            let mut v = new_password_view(locale, token);
+            if new.is_empty() {
+                v.field_error("new_password", a.required);
+            } else if new != get("confirm_password") {
+                v.field_error("confirm_password", a.passwords_differ);
+            }
+            if !v.errors.is_empty() {
+                return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+            }
+            match p.accounts.set_password(&account_id, None, new, false).await {
+                Ok(()) => {}
+                Err(e @ (CredentialError::Policy(_) | CredentialError::Reused)) => {
+                    crate::account::password_errors(locale, &mut v, &e);
+                    return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+                }
+                Err(e) => return PageError::internal(locale, e).into_response(),
+            }
+            let _ = p.store.delete(&reset_key(token)).await;
+            // Whoever held the old password is out: every session and refresh token ends.
+            let ended = p.accounts.end_sessions(&account_id).await;
+            let revoked = crate::token_endpoint::revoke_account_grants(&p, &account_id).await;
+            if let Err(e) = ended {
+                return PageError::internal(locale, e).into_response();
+            }
+            if let Err(e) = revoked {
+                return PageError::internal(locale, e).into_response();
+            }
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "account.password_reset",
+                    actor: Some(&account_id),
+                    subject: Some(&account_id),
+                    source: Some(&ip),
+                    ..Default::default()
+                })
+                .await;
+            let v = View {
+                title: a.forgot_password.trim_end_matches('?').into(),
+                notice: Some(a.reset_done.into()),
+                ..View::default()
+            };
+            send(&p, &headers, locale, &v, StatusCode::OK)
+        }
+        _ => PageError::bad(locale, |t| t.bad_request).into_response(),
+    }
+}
+
+async fn load(p: &Provider, token: &str) -> Option<Reset> {
+    if token.is_empty() || token.len() > 64 {
+        return None;
+    }
+    get_json::<Reset>(p.store.as_ref(), &reset_key(token))
+        .await
+        .ok()
+        .flatten()
+}
+
+fn expired(p: &Provider, headers: &HeaderMap, locale: Locale) -> Response {
+    let a = AccountText::get(locale);
+    let mut v = start_view(locale);
+    v.errors.push((String::new(), a.reset_expired.into()));
+    send(p, headers, locale, &v, StatusCode::BAD_REQUEST)
+}

@@ -1,0 +1,958 @@
+//! Accounts and credentials: generated login IDs, password expiry inside the authorization
+//! flow, history, temporary passwords, lockout, rate limits, forgotten login ID (through a
+//! real SMTP sink) and password, My Profile, challenge questions and phones, and the service
+//! desk. Time moves on the injected clock.
+
+use credential_store::{
+    AuthError, CredentialError, NewAccount, PhoneKind, QuestionAnswer, QUESTIONS,
+};
+use oneid_tests::browser::{Browser, Resp};
+use oneid_tests::rp::Rp;
+use oneid_tests::smtp::SmtpSink;
+use oneid_tests::{spawn_app, spawn_app_with, TestApp, LOGIN_ID, PASSWORD};
+
+const DAY: i64 = 86_400;
+
+fn person(given: &str, family: &str) -> NewAccount {
+    NewAccount {
+        given_name: given.into(),
+        family_name: family.into(),
+        password: "Clinic-Rounds-42".into(),
+        ..NewAccount::default()
+    }
+}
+
+/// Follows the console sign-in: `path` -> login page -> back to `path` with a session.
+async fn signed_in(app: &TestApp, b: &Browser, path: &str, login_id: &str, password: &str) -> Resp {
+    let r = b.get(&format!("{}{path}", app.base)).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = b
+        .get(&format!("{}{}", app.base, r.location().unwrap()))
+        .await;
+    let back = b.login(&app.base, &page, login_id, password).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    assert_eq!(back.location(), Some(path));
+    b.get(&format!("{}{path}", app.base)).await
+}
+
+/// The message shown beside field `name`.
+fn field_error(r: &Resp, name: &str) -> Option<String> {
+    let needle = format!("id=\"{name}-error\">");
+    let start = r.body.find(&needle)? + needle.len();
+    let end = r.body[start..].find('<')? + start;
+    Some(r.body[start..end].to_owned())
+}
+
+fn notice(r: &Resp) -> Option<String> {
+    let needle = "<div class=\"notice\" role=\"status\" id=\"notice\"><p>";
+    let start = r.body.find(needle)? + needle.len();
+    let end = r.body[start..].find("</p>")? + start;
+    Some(r.body[start..end].to_owned())
+}
+
+fn qa(i: usize, answer: &str) -> QuestionAnswer {
+    QuestionAnswer {
+        question_id: QUESTIONS[i].id.into(),
+        answer: answer.into(),
+    }
+}
+
+const ANSWERS: [&str; 5] = ["Biscuit", "Kingston", "Maple Street", "Rivera", "Lakefield"];
+
+async fn with_questions(app: &TestApp, id: &str) {
+    app.provider
+        .accounts
+        .set_challenge_questions(
+            id,
+            &[qa(0, ANSWERS[0]), qa(1, ANSWERS[1]), qa(2, ANSWERS[2])],
+            &[qa(3, ANSWERS[3]), qa(4, ANSWERS[4])],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn login_ids_come_from_the_names_with_the_next_free_number() {
+    let app = spawn_app().await;
+    let acc = &app.provider.accounts;
+    let a = acc.create(person("Hélène", "Tremblay-Roy")).await.unwrap();
+    assert_eq!(a.login_id, "Helene.Tremblay-Roy@ONEID.ON.CA");
+    let ids: Vec<String> = [
+        acc.create(person("Randy", "Burt")).await.unwrap().login_id,
+        acc.create(person("Randy", "Burt")).await.unwrap().login_id,
+        acc.create(person("randy", "BURT")).await.unwrap().login_id,
+    ]
+    .into();
+    assert_eq!(
+        ids,
+        [
+            "Randy.Burt@ONEID.ON.CA",
+            "Randy.Burt2@ONEID.ON.CA",
+            "randy.BURT3@ONEID.ON.CA"
+        ]
+    );
+    let o = acc.create(person("Mary Ann", "O'Brien")).await.unwrap();
+    assert_eq!(o.login_id, "MaryAnn.OBrien@ONEID.ON.CA");
+    // Login IDs are case-insensitive at sign-in.
+    let s = acc
+        .authenticate("RANDY.BURT2@oneid.on.ca", "Clinic-Rounds-42")
+        .await
+        .unwrap();
+    assert_eq!(s.account.login_id, "Randy.Burt2@ONEID.ON.CA");
+    // Names that leave nothing usable are refused, and nothing is stored.
+    let before = app.count("accounts").await;
+    assert!(matches!(
+        acc.create(person("!!!", "Burt")).await,
+        Err(CredentialError::Invalid(_))
+    ));
+    assert_eq!(app.count("accounts").await, before);
+}
+
+#[tokio::test]
+async fn accounts_named_alike_created_at_once_get_distinct_login_ids() {
+    let app = spawn_app().await;
+    let acc = &app.provider.accounts;
+    let (a, b, c, d) = tokio::join!(
+        acc.create(person("Pat", "Singh")),
+        acc.create(person("Pat", "Singh")),
+        acc.create(person("Pat", "Singh")),
+        acc.create(person("Pat", "Singh")),
+    );
+    let mut ids: Vec<String> = [a, b, c, d]
+        .into_iter()
+        .map(|r| r.unwrap().login_id)
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "Pat.Singh2@ONEID.ON.CA",
+            "Pat.Singh3@ONEID.ON.CA",
+            "Pat.Singh4@ONEID.ON.CA",
+            "Pat.Singh@ONEID.ON.CA"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_password_policy_refuses_common_and_personal_passwords() {
+    let app = spawn_app().await;
+    let acc = &app.provider.accounts;
+    for (pw, rule) in [
+        ("Password1", "common"),
+        ("short1A", "too_short"),
+        ("Randy-Rounds-42", "contains_personal"),
+        ("alllowercase42", "no_upper"),
+    ] {
+        let mut n = person("Randy", "Burt");
+        n.password = pw.into();
+        match acc.create(n).await {
+            Err(CredentialError::Policy(v)) => {
+                assert!(v.iter().any(|x| x.code() == rule), "{pw}: {v:?}");
+            }
+            other => panic!("{pw} accepted: {other:?}"),
+        }
+    }
+    assert_eq!(app.count("accounts").await, 0);
+}
+
+#[tokio::test]
+async fn an_expired_password_is_changed_inside_the_authorization_flow() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    app.clock.advance(366 * DAY);
+    let b = Browser::new();
+    let s = rp.start(&["profile"], &[]);
+    let page = b.get(&s.url).await;
+    let r = b.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Your password has expired"), "{}", r.body);
+    assert!(r.location().is_none(), "no code before a new password");
+    let change = r.hidden("change").unwrap();
+    let csrf = r.hidden("csrf").unwrap();
+    let post = |new: &'static str, confirm: &'static str| {
+        let (b, change, csrf, base) = (b.clone(), change.clone(), csrf.clone(), app.base.clone());
+        async move {
+            b.post_form(
+                &format!("{base}/login/password"),
+                &[
+                    ("csrf", &csrf),
+                    ("change", &change),
+                    ("new_password", new),
+                    ("confirm_password", confirm),
+                ],
+            )
+            .await
+        }
+    };
+    let differ = post("Night-Shift-2027", "Night-Shift-2028").await;
+    assert_eq!(differ.status, 400);
+    assert_eq!(
+        field_error(&differ, "confirm_password").as_deref(),
+        Some("The two new passwords are not the same.")
+    );
+    let same = post(PASSWORD, PASSWORD).await;
+    assert_eq!(same.status, 400);
+    assert!(field_error(&same, "new_password")
+        .unwrap()
+        .contains("last 5"));
+    let weak = post("password", "password").await;
+    assert_eq!(weak.status, 400, "{}", weak.body);
+    // Still the old password until a good one is chosen.
+    assert!(
+        app.provider
+            .accounts
+            .authenticate(LOGIN_ID, PASSWORD)
+            .await
+            .unwrap()
+            .password_expired
+    );
+    let done = post("Night-Shift-2027", "Night-Shift-2027").await;
+    let code = rp.code_from(&s, &done);
+    let tokens = rp.finish(s, &code).await;
+    assert!(!tokens.id_token.is_empty());
+    // The new password works and is not expired; the old one is gone.
+    let signin = app
+        .provider
+        .accounts
+        .authenticate(LOGIN_ID, "Night-Shift-2027")
+        .await
+        .unwrap();
+    assert!(!signin.needs_new_password());
+    assert!(matches!(
+        app.provider.accounts.authenticate(LOGIN_ID, PASSWORD).await,
+        Err(AuthError::WrongPassword { .. })
+    ));
+    assert_eq!(app.audit("account.password_changed").await.len(), 1);
+}
+
+#[tokio::test]
+async fn none_of_the_last_five_passwords_can_be_set_again() {
+    let app = spawn_app().await;
+    let id = app.add_clinician().await;
+    let acc = &app.provider.accounts;
+    let pws = [
+        "Ward-Round-2031",
+        "Ward-Round-2032",
+        "Ward-Round-2033",
+        "Ward-Round-2034",
+    ];
+    for p in pws {
+        app.clock.advance(10);
+        acc.set_password(&id, None, p, false).await.unwrap();
+    }
+    // The last five: the first password and the four since.
+    for p in [PASSWORD, pws[0], pws[3]] {
+        assert!(
+            matches!(
+                acc.set_password(&id, None, p, false).await,
+                Err(CredentialError::Reused)
+            ),
+            "{p} reused"
+        );
+    }
+    app.clock.advance(10);
+    acc.set_password(&id, None, "Ward-Round-2035", false)
+        .await
+        .unwrap();
+    // Now the first one has left the history.
+    app.clock.advance(10);
+    acc.set_password(&id, None, PASSWORD, false).await.unwrap();
+    // A wrong current password changes nothing.
+    assert!(matches!(
+        acc.set_password(&id, Some("Not-Mine-2020"), "Ward-Round-2036", false)
+            .await,
+        Err(CredentialError::WrongPassword)
+    ));
+    acc.authenticate(LOGIN_ID, PASSWORD).await.unwrap();
+}
+
+#[tokio::test]
+async fn failures_lock_the_account_for_longer_each_time_and_look_like_a_wrong_password() {
+    let app = spawn_app().await;
+    let id = app.add_clinician().await;
+    let cfg = app.add_client("viewer").await;
+    let rp = Rp::discover(&cfg).await;
+    let b = Browser::new();
+    let attempt = |pw: &'static str| {
+        let (b, rp, base) = (b.clone(), &rp, app.base.clone());
+        async move {
+            let s = rp.start(&["profile"], &[]);
+            let page = b.get(&s.url).await;
+            b.login(&base, &page, LOGIN_ID, pw).await
+        }
+    };
+    let wrong = attempt("Wrong-Guess-2026").await;
+    assert_eq!(wrong.status, 401);
+    for _ in 0..4 {
+        attempt("Wrong-Guess-2026").await;
+    }
+    assert_eq!(app.audit("account.locked").await.len(), 1);
+    // Locked: the right password gets exactly the wrong-password answer.
+    let locked = attempt(PASSWORD).await;
+    assert_eq!(locked.status, wrong.status);
+    assert!(locked
+        .body
+        .contains("The login ID or password is incorrect."));
+    let details: Vec<_> = app
+        .audit("login.failure")
+        .await
+        .into_iter()
+        .filter_map(|r| r.detail)
+        .collect();
+    assert!(details.contains(&"locked_out".to_string()), "{details:?}");
+    // The first lockout lasts 5 minutes.
+    app.clock.advance(301);
+    // Five more failures in a row lock it for 10 minutes.
+    for _ in 0..5 {
+        attempt("Wrong-Guess-2026").await;
+    }
+    assert_eq!(app.audit("account.locked").await.len(), 2);
+    app.clock.advance(301);
+    assert_eq!(attempt(PASSWORD).await.status, 401, "still locked");
+    app.clock.advance(300);
+    let ok = attempt(PASSWORD).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let a = app
+        .provider
+        .accounts
+        .find_by_id(&id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(a.locked_until.is_none(), "a success clears the lockout");
+}
+
+#[tokio::test]
+async fn sign_in_attempts_per_login_id_are_rate_limited() {
+    let app = spawn_app_with(|c| c.limits.login_per_account = 3).await;
+    app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    let b = Browser::new();
+    let mut last = None;
+    for _ in 0..4 {
+        let s = rp.start(&["profile"], &[]);
+        let page = b.get(&s.url).await;
+        last = Some(
+            b.login(&app.base, &page, "Someone.Else@ONEID.ON.CA", "Wrong-1a")
+                .await,
+        );
+    }
+    let r = last.unwrap();
+    assert_eq!(r.status, 429, "{}", r.body);
+    let retry: i64 = r.headers["retry-after"].parse().unwrap();
+    assert!(retry > 0 && retry <= 900);
+    assert!(r.body.contains("Too many attempts"));
+    // Another login ID is not affected.
+    let s = rp.start(&["profile"], &[]);
+    let page = b.get(&s.url).await;
+    assert_eq!(
+        b.login(&app.base, &page, LOGIN_ID, PASSWORD).await.status,
+        303
+    );
+    assert_eq!(app.audit("login.rate_limited").await.len(), 1);
+}
+
+#[tokio::test]
+async fn forgot_login_id_mails_it_and_answers_the_same_either_way() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url.clone();
+    let app = spawn_app_with(|c| {
+        c.mail.smtp_url = url;
+        c.mail.from = "no-reply@oneid.test".into();
+    })
+    .await;
+    app.add_clinician().await;
+    let b = Browser::new();
+    let page = b.get(&format!("{}/forgot-login-id", app.base)).await;
+    assert_eq!(page.status, 200);
+    let csrf = page.hidden("csrf").unwrap();
+    let send = |given: &'static str, dob: &'static str, email: &'static str| {
+        let (b, csrf, base) = (b.clone(), csrf.clone(), app.base.clone());
+        async move {
+            b.post_form(
+                &format!("{base}/forgot-login-id"),
+                &[
+                    ("csrf", &csrf),
+                    ("legal_given_name", given),
+                    ("legal_family_name", "Burt"),
+                    ("birth_date", dob),
+                    ("email", email),
+                ],
+            )
+            .await
+        }
+    };
+    let bad = send("Randy", "1971-02-30", "randy.burt@example.org").await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(
+        field_error(&bad, "birth_date").as_deref(),
+        Some("Enter a real date as YYYY-MM-DD.")
+    );
+    let hit = send("randy", "1971-03-09", "Randy.Burt@example.org").await;
+    let miss = send("Randy", "1971-03-10", "randy.burt@example.org").await;
+    assert_eq!(hit.status, 200);
+    assert_eq!(miss.status, 200);
+    assert_eq!(notice(&hit), notice(&miss));
+    assert!(!hit.body.contains(LOGIN_ID), "never on the page");
+    let mail = sink.wait_for(1).await;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(mail[0].to, ["randy.burt@example.org"]);
+    assert!(mail[0].data.contains(LOGIN_ID), "{}", mail[0].data);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(sink.messages().len(), 1, "no mail for a mismatch");
+    let details: Vec<_> = app
+        .audit("account.login_id_reminder")
+        .await
+        .into_iter()
+        .filter_map(|r| r.detail)
+        .collect();
+    assert!(details.contains(&"sent".into()) && details.contains(&"no_match".into()));
+}
+
+/// The answers to the questions on a reset page, from the labels shown.
+fn answers_for(page: &Resp) -> Vec<&'static str> {
+    (0..2)
+        .map(|i| {
+            let needle = format!("<label for=\"answer{i}\">");
+            let start = page.body.find(&needle).unwrap() + needle.len();
+            let end = page.body[start..].find(" <span").unwrap() + start;
+            let text = &page.body[start..end];
+            let k = QUESTIONS
+                .iter()
+                .position(|q| askama_escape(q.en) == text)
+                .unwrap_or_else(|| panic!("unknown question {text}"));
+            ANSWERS[k]
+        })
+        .collect()
+}
+
+fn askama_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+}
+
+#[tokio::test]
+async fn forgot_password_by_challenge_questions_ends_every_session() {
+    let app = spawn_app().await;
+    let id = app.add_clinician().await;
+    with_questions(&app, &id).await;
+    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    let clinician = Browser::new();
+    let tokens = rp.login(&clinician, LOGIN_ID, PASSWORD).await;
+    let refresh = tokens.refresh_token();
+
+    let b = Browser::new();
+    let page = b.get(&format!("{}/forgot-password", app.base)).await;
+    let csrf = page.hidden("csrf").unwrap();
+    let post = |form: Vec<(&'static str, String)>| {
+        let (b, csrf, base) = (b.clone(), csrf.clone(), app.base.clone());
+        async move {
+            let mut f: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+            f.extend(form.iter().map(|(k, v)| (*k, v.as_str())));
+            b.post_form(&format!("{base}/forgot-password"), &f).await
+        }
+    };
+    // An unknown login ID gets two questions as well.
+    let unknown = post(vec![
+        ("step", "start".into()),
+        ("login_id", "No.One@ONEID.ON.CA".into()),
+    ])
+    .await;
+    assert_eq!(unknown.status, 200);
+    assert!(unknown.body.contains("for=\"answer1\""));
+
+    let q = post(vec![
+        ("step", "start".into()),
+        ("login_id", LOGIN_ID.into()),
+    ])
+    .await;
+    assert_eq!(q.status, 200, "{}", q.body);
+    let again = post(vec![
+        ("step", "start".into()),
+        ("login_id", LOGIN_ID.into()),
+    ])
+    .await;
+    assert_eq!(
+        answers_for(&q),
+        answers_for(&again),
+        "the same two questions"
+    );
+    let reset = q.hidden("reset").unwrap();
+    let right = answers_for(&q);
+    let wrong = post(vec![
+        ("step", "answers".into()),
+        ("reset", reset.clone()),
+        ("answer0", right[0].into()),
+        ("answer1", "not it".into()),
+    ])
+    .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("The answers do not match our records."));
+    let ok = post(vec![
+        ("step", "answers".into()),
+        ("reset", reset.clone()),
+        ("answer0", format!("  {}  ", right[0].to_uppercase())),
+        ("answer1", right[1].to_lowercase()),
+    ])
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert!(ok.body.contains("name=\"new_password\""));
+    let weak = post(vec![
+        ("step", "password".into()),
+        ("reset", reset.clone()),
+        ("new_password", "password1".into()),
+        ("confirm_password", "password1".into()),
+    ])
+    .await;
+    assert_eq!(weak.status, 400);
+    let done = post(vec![
+        ("step", "password".into()),
+        ("reset", reset.clone()),
+        ("new_password", "Night-Shift-2027".into()),
+        ("confirm_password", "Night-Shift-2027".into()),
+    ])
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(notice(&done).unwrap().contains("signed out everywhere"));
+    // The reset is single use.
+    let replay = post(vec![
+        ("step", "password".into()),
+        ("reset", reset),
+        ("new_password", "Night-Shift-2028".into()),
+        ("confirm_password", "Night-Shift-2028".into()),
+    ])
+    .await;
+    assert_eq!(replay.status, 400);
+
+    // The clinician's SSO session and refresh token are over.
+    let s = rp.start(&["profile"], &[]);
+    assert!(clinician.get(&s.url).await.is_login_page());
+    let refreshed = reqwest::Client::new()
+        .post(format!("{}/token", app.base))
+        .basic_auth("viewer", Some("viewer-secret"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.unwrap().as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), 400);
+    rp.login(&Browser::new(), LOGIN_ID, "Night-Shift-2027")
+        .await;
+    assert_eq!(app.audit("account.password_reset").await.len(), 1);
+}
+
+#[tokio::test]
+async fn wrong_reset_answers_count_toward_the_lockout() {
+    let app = spawn_app().await;
+    let id = app.add_clinician().await;
+    with_questions(&app, &id).await;
+    let b = Browser::new();
+    let page = b.get(&format!("{}/forgot-password", app.base)).await;
+    let csrf = page.hidden("csrf").unwrap();
+    for _ in 0..2 {
+        let q = b
+            .post_form(
+                &format!("{}/forgot-password", app.base),
+                &[("csrf", &csrf), ("step", "start"), ("login_id", LOGIN_ID)],
+            )
+            .await;
+        let reset = q.hidden("reset").unwrap();
+        for _ in 0..3 {
+            b.post_form(
+                &format!("{}/forgot-password", app.base),
+                &[
+                    ("csrf", &csrf),
+                    ("step", "answers"),
+                    ("reset", &reset),
+                    ("answer0", "x"),
+                    ("answer1", "y"),
+                ],
+            )
+            .await;
+        }
+    }
+    assert_eq!(
+        app.audit("account.locked").await.len(),
+        0,
+        "only logins audit it"
+    );
+    let a = app
+        .provider
+        .accounts
+        .find_by_id(&id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        a.locked_until.is_some(),
+        "six wrong answers lock the account"
+    );
+    assert!(matches!(
+        app.provider.accounts.authenticate(LOGIN_ID, PASSWORD).await,
+        Err(AuthError::LockedOut { .. })
+    ));
+}
+
+#[tokio::test]
+async fn my_profile_saves_good_input_and_bad_input_changes_nothing() {
+    let app = spawn_app().await;
+    let id = app.add_clinician().await;
+    let b = Browser::new();
+    let page = signed_in(&app, &b, "/account", LOGIN_ID, PASSWORD).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(LOGIN_ID) && page.body.contains("My profile"));
+    let csrf = page.hidden("csrf").unwrap();
+    let form = |email: &'static str, phone: &'static str, given: &'static str| {
+        let (b, csrf, base) = (b.clone(), csrf.clone(), app.base.clone());
+        async move {
+            b.post_form(
+                &format!("{base}/account"),
+                &[
+                    ("csrf", &csrf),
+                    ("title", "Dr."),
+                    ("given_name", given),
+                    ("family_name", "Burt"),
+                    ("email", email),
+                    ("phone", phone),
+                    ("locale", "fr"),
+                ],
+            )
+            .await
+        }
+    };
+    let bad = form("not-an-email", "416-555-0199", "Randall").await;
+    assert_eq!(bad.status, 400);
+    assert!(field_error(&bad, "email").is_some(), "{}", bad.body);
+    assert!(
+        bad.body.contains("value=\"not-an-email\""),
+        "typed input kept"
+    );
+    let bad_phone = form("r@example.org", "555-12", "Randall").await;
+    assert_eq!(bad_phone.status, 400);
+    assert!(field_error(&bad_phone, "phone").is_some());
+    let empty = form("r@example.org", "416-555-0199", " ").await;
+    assert_eq!(
+        field_error(&empty, "given_name").as_deref(),
+        Some("This field is required.")
+    );
+    let a = app
+        .provider
+        .accounts
+        .find_by_id(&id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.given_name, "Randy");
+    assert_eq!(a.email.as_deref(), Some("randy.burt@example.org"));
+
+    let good = form("randall@example.org", "(416) 555-0199", "Randall").await;
+    assert_eq!(good.status, 200, "{}", good.body);
+    // Saved, and now shown in the chosen language.
+    assert_eq!(
+        notice(&good).as_deref(),
+        Some("Vos modifications sont enregistrées.")
+    );
+    let a = app
+        .provider
+        .accounts
+        .find_by_id(&id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.given_name, "Randall");
+    assert_eq!(a.phone.as_deref(), Some("+14165550199"));
+    assert_eq!(a.locale, "fr");
+    assert_eq!(a.login_id, LOGIN_ID, "the login ID stays");
+    // No anti-forgery token, no change.
+    let forged = b
+        .post_form(
+            &format!("{}/account", app.base),
+            &[
+                ("given_name", "Mallory"),
+                ("family_name", "Burt"),
+                ("locale", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 400);
+    let a = app
+        .provider
+        .accounts
+        .find_by_id(&id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.given_name, "Randall");
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let b = Browser::new();
+    let page = signed_in(&app, &b, "/account/password", LOGIN_ID, PASSWORD).await;
+    let csrf = page.hidden("csrf").unwrap();
+    let change = |current: &'static str, new: &'static str| {
+        let (b, csrf, base) = (b.clone(), csrf.clone(), app.base.clone());
+        async move {
+            b.post_form(
+                &format!("{base}/account/password"),
+                &[
+                    ("csrf", &csrf),
+                    ("current_password", current),
+                    ("new_password", new),
+                    ("confirm_password", new),
+                ],
+            )
+            .await
+        }
+    };
+    let wrong = change("Not-Mine-2020", "Night-Shift-2027").await;
+    assert_eq!(wrong.status, 400);
+    assert_eq!(
+        field_error(&wrong, "current_password").as_deref(),
+        Some("The current password is incorrect.")
+    );
+    let weak = change(PASSWORD, "nightshift").await;
+    assert_eq!(weak.status, 400);
+    assert!(weak.body.contains("id=\"new_password-error\""));
+    let ok = change(PASSWORD, "Night-Shift-2027").await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    app.provider
+        .accounts
+        .authenticate(LOGIN_ID, "Night-Shift-2027")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn challenge_questions_and_phones_need_a_recent_sign_in_and_valid_rows() {
+    let app = spawn_app().await;
+    let id = app.add_clinician().await;
+    let b = Browser::new();
+    let page = signed_in(&app, &b, "/account/security", LOGIN_ID, PASSWORD).await;
+    assert_eq!(page.status, 200);
+    let csrf = page.hidden("csrf").unwrap();
+    let ids: Vec<&str> = QUESTIONS.iter().map(|q| q.id).collect();
+    let questions = |q1: &'static str, a4: &'static str| {
+        let (b, csrf, base, ids) = (b.clone(), csrf.clone(), app.base.clone(), ids.clone());
+        async move {
+            b.post_form(
+                &format!("{base}/account/security"),
+                &[
+                    ("csrf", &csrf),
+                    ("what", "questions"),
+                    ("online_q0", ids[0]),
+                    ("online_a0", "Rex"),
+                    ("online_q1", q1),
+                    ("online_a1", "Sudbury"),
+                    ("online_q2", ids[2]),
+                    ("online_a2", "Blue"),
+                    ("desk_q0", ids[3]),
+                    ("desk_a0", "Maple"),
+                    ("desk_q1", ids[4]),
+                    ("desk_a1", a4),
+                ],
+            )
+            .await
+        }
+    };
+    let dup = questions(ids[0], " REX ").await;
+    assert_eq!(dup.status, 400);
+    assert!(field_error(&dup, "online_q1").is_some(), "{}", dup.body);
+    assert!(field_error(&dup, "desk_a1").is_some());
+    assert!(app
+        .provider
+        .accounts
+        .online_questions(&id)
+        .await
+        .unwrap()
+        .is_empty());
+    let ok = questions(ids[1], "Smith").await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(
+        app.provider.accounts.online_questions(&id).await.unwrap(),
+        [ids[0], ids[1], ids[2]]
+    );
+    assert!(app
+        .provider
+        .accounts
+        .verify_online_answers(&id, &[qa(1, "sudbury")])
+        .await
+        .unwrap());
+
+    let phones = |p0: &'static str, p1: &'static str| {
+        let (b, csrf, base) = (b.clone(), csrf.clone(), app.base.clone());
+        async move {
+            b.post_form(
+                &format!("{base}/account/security"),
+                &[
+                    ("csrf", &csrf),
+                    ("what", "phones"),
+                    ("phone0", p0),
+                    ("kind0", "mobile"),
+                    ("phone1", p1),
+                    ("kind1", "landline"),
+                ],
+            )
+            .await
+        }
+    };
+    let bad = phones("416-555-0199", "call me").await;
+    assert_eq!(bad.status, 400);
+    assert!(field_error(&bad, "phone1").is_some());
+    let same = phones("416-555-0199", "+1 (416) 555-0199").await;
+    assert_eq!(
+        field_error(&same, "phone1").as_deref(),
+        Some("This number is already listed.")
+    );
+    assert!(app
+        .provider
+        .accounts
+        .challenge_phones(&id)
+        .await
+        .unwrap()
+        .is_empty());
+    let ok = phones("416-555-0199", "613.555.0142").await;
+    assert_eq!(ok.status, 200);
+    let saved = app.provider.accounts.challenge_phones(&id).await.unwrap();
+    assert_eq!(saved.len(), 2);
+    assert_eq!(saved[0].e164, "+14165550199");
+    assert_eq!(saved[1].kind, PhoneKind::Landline);
+    assert_eq!(app.audit("account.phones_changed").await.len(), 1);
+
+    // Ten minutes later the page asks for a fresh sign-in.
+    app.clock.advance(601);
+    let stale = b.get(&format!("{}/account/security", app.base)).await;
+    assert_eq!(stale.status, 303);
+    assert!(stale.location().unwrap().starts_with("/login?request="));
+}
+
+#[tokio::test]
+async fn the_service_desk_verifies_unlocks_and_issues_temporary_passwords() {
+    let app = spawn_app().await;
+    let clinician = app.add_clinician().await;
+    with_questions(&app, &clinician).await;
+    let agent = app
+        .add_user("Desk.Agent@ONEID.ON.CA", "Helpful-Voice-2026")
+        .await;
+    // Not yet an agent: refused.
+    let b = Browser::new();
+    let refused = signed_in(
+        &app,
+        &b,
+        "/desk",
+        "Desk.Agent@ONEID.ON.CA",
+        "Helpful-Voice-2026",
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    app.provider
+        .accounts
+        .grant_role(&agent, "service_desk", "test")
+        .await
+        .unwrap();
+    // Lock the clinician out.
+    for _ in 0..5 {
+        let _ = app
+            .provider
+            .accounts
+            .authenticate(LOGIN_ID, "Wrong-Guess-2026")
+            .await;
+    }
+    let search = b.get(&format!("{}/desk?q=burt", app.base)).await;
+    assert_eq!(search.status, 200);
+    let link = format!("/desk/account?id={clinician}&amp;ui_locales=en");
+    assert!(search.body.contains(&link), "{}", search.body);
+    let page = b
+        .get(&format!("{}/desk/account?id={clinician}", app.base))
+        .await;
+    assert!(page.body.contains("Locked after failures until"));
+    assert!(!page.body.contains(ANSWERS[0]) && !page.body.contains(ANSWERS[3]));
+    let csrf = page.hidden("csrf").unwrap();
+    let op = |op: &'static str| {
+        let (b, csrf, base, c) = (b.clone(), csrf.clone(), app.base.clone(), clinician.clone());
+        async move {
+            b.post_form(
+                &format!("{base}/desk/account?id={c}"),
+                &[("csrf", &csrf), ("op", op)],
+            )
+            .await
+        }
+    };
+    let revealed = op("reveal").await;
+    assert_eq!(revealed.status, 200);
+    assert!(revealed.body.contains(ANSWERS[3]) && revealed.body.contains(ANSWERS[4]));
+    for online in &ANSWERS[..3] {
+        assert!(
+            !revealed.body.contains(online),
+            "online answers stay secret"
+        );
+    }
+    let reveals = app.audit("desk.answers_revealed").await;
+    assert_eq!(reveals.len(), 1);
+    assert_eq!(reveals[0].actor.as_deref(), Some(agent.as_str()));
+
+    assert_eq!(op("unlock").await.status, 200);
+    app.provider
+        .accounts
+        .authenticate(LOGIN_ID, PASSWORD)
+        .await
+        .unwrap();
+
+    let issued = op("temporary").await;
+    let text = notice(&issued).unwrap();
+    let temp = text.rsplit(": ").next().unwrap().to_owned();
+    assert_eq!(temp.len(), 14, "{text}");
+    let s = app
+        .provider
+        .accounts
+        .authenticate(LOGIN_ID, &temp)
+        .await
+        .unwrap();
+    assert!(s.must_change, "a temporary password must be changed");
+    assert!(!app.audit("desk.temporary_password_issued").await.is_empty());
+    // It is changed at the first sign-in, inside the flow.
+    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    let c = Browser::new();
+    let st = rp.start(&["profile"], &[]);
+    let login = c.get(&st.url).await;
+    let r = c.login(&app.base, &login, LOGIN_ID, &temp).await;
+    assert!(r.body.contains("temporary password"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_suspended_account_stays_out_and_its_sessions_end() {
+    let app = spawn_app().await;
+    let id = app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    let b = Browser::new();
+    rp.login(&b, LOGIN_ID, PASSWORD).await;
+    app.provider
+        .accounts
+        .set_status(&id, credential_store::AccountStatus::Suspended)
+        .await
+        .unwrap();
+    let s = rp.start(&["profile"], &[]);
+    assert!(
+        b.get(&s.url).await.is_login_page(),
+        "no SSO for a suspended account"
+    );
+    let page = b.get(&s.url).await;
+    let r = b.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    assert_eq!(r.status, 401, "the same answer as a wrong password");
+    let details: Vec<_> = app
+        .audit("login.failure")
+        .await
+        .into_iter()
+        .filter_map(|r| r.detail)
+        .collect();
+    assert_eq!(details, ["account_suspended"]);
+}
