@@ -106,3 +106,122 @@ async fn a_clinician_signs_in_once_and_moves_between_viewers_in_a_real_browser()
     viewers.await.unwrap();
     assert_eq!(app.audit("logout").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_clinician_looks_after_the_account_in_a_real_browser_in_both_languages() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    // A year on, the password has expired.
+    app.clock.advance(366 * 86_400);
+    let browser = Browser::start().await;
+
+    // My Profile in French: the French sign-in page, then the forced change, in French.
+    browser
+        .goto(&format!("{}/account?ui_locales=fr", app.base))
+        .await;
+    browser.wait_for("#login_id").await;
+    assert!(browser.source().await.contains("Ouverture de session"));
+    browser.type_into("#login_id", LOGIN_ID).await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for("#new_password").await;
+    let page = browser.source().await;
+    assert!(
+        page.contains("Votre mot de passe est expiré"),
+        "forced change in French"
+    );
+    assert!(
+        page.contains("Au moins 8 caractères"),
+        "the rules, in French"
+    );
+    browser
+        .screenshot(&shots().join("account-1-expired-fr.png"))
+        .await;
+    // Two different passwords: the message beside the field, in French.
+    browser.type_into("#new_password", "Night-Shift-2027").await;
+    browser
+        .type_into("#confirm_password", "Night-Shift-2028")
+        .await;
+    browser.click("#password button[type=submit]").await;
+    assert_eq!(
+        text_of(&browser, "#confirm_password-error").await,
+        "Les deux nouveaux mots de passe ne sont pas identiques."
+    );
+    browser.type_into("#new_password", "Night-Shift-2027").await;
+    browser
+        .type_into("#confirm_password", "Night-Shift-2027")
+        .await;
+    browser.click("#password button[type=submit]").await;
+
+    // Back on My Profile (the account's language: English), then switch to French.
+    browser.wait_for("#profile").await;
+    assert!(browser.source().await.contains("My profile"));
+    assert!(browser.source().await.contains(LOGIN_ID));
+    browser
+        .screenshot(&shots().join("account-2-profile-en.png"))
+        .await;
+    browser.click("a.lang").await;
+    browser.wait_for("#profile").await;
+    assert!(browser.source().await.contains("Mon profil"));
+    browser.clear("#email").await;
+    browser.type_into("#email", "pas-un-courriel").await;
+    browser.click("#profile button[type=submit]").await;
+    assert_eq!(
+        text_of(&browser, "#email-error").await,
+        "Entrez une adresse courriel comme nom@exemple.org."
+    );
+    browser
+        .screenshot(&shots().join("account-3-profile-error-fr.png"))
+        .await;
+    browser.clear("#email").await;
+    browser.type_into("#email", "randy@example.org").await;
+    browser.click("#profile button[type=submit]").await;
+    assert_eq!(
+        text_of(&browser, "#notice p").await,
+        "Vos modifications sont enregistrées."
+    );
+
+    // Change password, in English: a wrong current password, then the right one.
+    browser
+        .goto(&format!("{}/account/password?ui_locales=en", app.base))
+        .await;
+    browser.wait_for("#current_password").await;
+    browser
+        .type_into("#current_password", "Not-Mine-2020")
+        .await;
+    browser.type_into("#new_password", "Day-Shift-2028").await;
+    browser
+        .type_into("#confirm_password", "Day-Shift-2028")
+        .await;
+    browser.click("#password button[type=submit]").await;
+    assert_eq!(
+        text_of(&browser, "#current_password-error").await,
+        "The current password is incorrect."
+    );
+    browser
+        .type_into("#current_password", "Night-Shift-2027")
+        .await;
+    browser.type_into("#new_password", "Day-Shift-2028").await;
+    browser
+        .type_into("#confirm_password", "Day-Shift-2028")
+        .await;
+    browser.click("#password button[type=submit]").await;
+    assert_eq!(
+        text_of(&browser, "#notice p").await,
+        "Your password is changed."
+    );
+    browser
+        .screenshot(&shots().join("account-4-password-en.png"))
+        .await;
+    browser.quit().await;
+    app.provider
+        .accounts
+        .authenticate(LOGIN_ID, "Day-Shift-2028")
+        .await
+        .unwrap();
+}
+
+async fn text_of(browser: &Browser, css: &str) -> String {
+    browser.wait_for(css).await;
+    browser.text(css).await
+}

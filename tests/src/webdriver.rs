@@ -186,6 +186,17 @@ impl Browser {
         .await;
     }
 
+    /// Empties an input.
+    pub async fn clear(&self, css: &str) {
+        let e = self.wait_for(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/clear"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
     /// The text of an element.
     pub async fn text(&self, css: &str) -> String {
         let e = self.wait_for(css).await;

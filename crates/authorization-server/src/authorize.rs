@@ -550,6 +550,11 @@ pub async fn login_page_get(p: &Provider, headers: &HeaderMap, params: &Params) 
     let Some(req) = req else {
         return PageError::bad(locale, |t| t.login_expired).into_response();
     };
+    // The language link on the page wins; else the one the request asked for.
+    let locale = match params.get("ui_locales") {
+        Some(_) => locale,
+        None => crate::http::locale(headers, req.ui_locales.as_deref()),
+    };
     show_login(p, headers, &req, id, locale)
 }
 
