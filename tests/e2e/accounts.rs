@@ -956,3 +956,30 @@ async fn a_suspended_account_stays_out_and_its_sessions_end() {
         .collect();
     assert_eq!(details, ["account_suspended"]);
 }
+
+#[tokio::test]
+async fn sign_in_attempts_per_source_address_are_rate_limited_and_audited_with_it() {
+    let app = spawn_app_with(|c| c.limits.login_per_address = 2).await;
+    app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    let b = Browser::new();
+    let mut statuses = Vec::new();
+    for who in ["A.One@ONEID.ON.CA", "B.Two@ONEID.ON.CA", LOGIN_ID] {
+        let s = rp.start(&["profile"], &[]);
+        let page = b.get(&s.url).await;
+        let pw = if who == LOGIN_ID {
+            PASSWORD
+        } else {
+            "Wrong-1a"
+        };
+        statuses.push(b.login(&app.base, &page, who, pw).await.status);
+    }
+    // Different login IDs, one address: the third attempt waits, even with the right password.
+    assert_eq!(statuses, [401, 401, 429]);
+    let failures = app.audit("login.failure").await;
+    assert!(failures
+        .iter()
+        .all(|r| r.source.as_deref() == Some("127.0.0.1")));
+    let limited = app.audit("login.rate_limited").await;
+    assert_eq!(limited[0].detail.as_deref(), Some("source_address"));
+}

@@ -130,25 +130,53 @@ pub fn json_no_store(body: String) -> Response {
         .into_response()
 }
 
-/// The address the request came from (empty when unknown, e.g. in-process calls).
+/// The address the request came from (empty when unknown, e.g. in-process calls). Behind
+/// the configured trusted proxies, the nearest address in `X-Forwarded-For` that is not one of
+/// them.
 #[derive(Debug, Clone, Default)]
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+impl axum::extract::FromRequestParts<Arc<Provider>> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _state: &S,
+        p: &Arc<Provider>,
     ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_default(),
-        ))
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientIp(match peer {
+            Some(ip) => client_ip(ip, &parts.headers, &p.cfg.trusted_proxies).to_string(),
+            None => String::new(),
+        }))
     }
+}
+
+/// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
+/// `X-Forwarded-For` entry that is not a trusted proxy (entries further left are whatever the
+/// client claimed).
+pub fn client_ip(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut ip = peer;
+    for v in headers.get_all("x-forwarded-for") {
+        let Ok(v) = v.to_str() else { return ip };
+        for part in v.split(',').rev() {
+            match part.trim().parse::<std::net::IpAddr>() {
+                Ok(a) if trusted.contains(&a) => ip = a,
+                Ok(a) => return a,
+                Err(_) => return ip,
+            }
+        }
+    }
+    ip
 }
 
 /// Request parameters, each present at most once.
@@ -418,6 +446,23 @@ mod tests {
         assert_eq!(p.get("a").map(String::as_str), Some("1"));
         assert!(!p.contains_key("b"));
         assert_eq!(p.get("c").map(String::as_str), Some("x y"));
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let proxy: std::net::IpAddr = "10.0.0.5".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 203.0.113.7, 10.0.0.4"),
+        );
+        let trusted = ["10.0.0.5".parse().unwrap(), "10.0.0.4".parse().unwrap()];
+        // The client's own claim (6.6.6.6) is skipped: the nearest untrusted hop is taken.
+        assert_eq!(client_ip(proxy, &h, &trusted).to_string(), "203.0.113.7");
+        // From anyone else the header is ignored.
+        let other: std::net::IpAddr = "198.51.100.9".parse().unwrap();
+        assert_eq!(client_ip(other, &h, &trusted), other);
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &trusted), proxy);
     }
 
     #[test]

@@ -79,6 +79,9 @@ pub struct ProviderConfig {
     /// The rate-limit window, seconds.
     #[serde(default = "d_limit_window")]
     pub limit_window_secs: i64,
+    /// Proxies whose `X-Forwarded-For` names the client (for rate limits and the audit).
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 fn d_login_per_account() -> i64 {
@@ -136,6 +139,7 @@ impl ProviderConfig {
             login_limit_per_address: d_login_per_address(),
             forgot_limit_per_address: d_forgot_per_address(),
             limit_window_secs: d_limit_window(),
+            trusted_proxies: Vec::new(),
         }
     }
 

@@ -47,6 +47,8 @@ pub struct Config {
 pub struct HttpConfig {
     /// Listen address, e.g. `127.0.0.1:8080` (port 0 picks a free port).
     pub addr: String,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` header is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// `[database]`

@@ -117,6 +117,7 @@ pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, Star
         login_limit_per_address: cfg.limits.login_per_address,
         forgot_limit_per_address: cfg.limits.forgot_per_address,
         limit_window_secs: cfg.limits.window_secs,
+        trusted_proxies: cfg.http.trusted_proxies.clone(),
     };
     let provider = Arc::new(Provider::new(
         pcfg, clock, db, store, accounts, keys, mailer,

@@ -45,6 +45,8 @@ pub struct AuditRecord {
     pub subject: Option<String>,
     /// Relying party.
     pub client_id: Option<String>,
+    /// Source address.
+    pub source: Option<String>,
     /// Detail.
     pub detail: Option<String>,
 }
@@ -130,7 +132,7 @@ impl Audit {
     ) -> Result<Vec<AuditRecord>, DbError> {
         use sqlx::Row;
         let rows = sqlx::query(
-            "SELECT id, at, event, actor, subject, client_id, detail FROM audit_log \
+            "SELECT id, at, event, actor, subject, client_id, source, detail FROM audit_log \
              WHERE ($1 IS NULL OR event = $1) ORDER BY id DESC LIMIT $2",
         )
         .bind(event)
@@ -146,6 +148,7 @@ impl Audit {
                     actor: r.try_get("actor")?,
                     subject: r.try_get("subject")?,
                     client_id: r.try_get("client_id")?,
+                    source: r.try_get("source")?,
                     detail: r.try_get("detail")?,
                 })
             })
