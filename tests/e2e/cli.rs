@@ -412,3 +412,42 @@ async fn grant_role_makes_an_account_an_administrator() {
         .await
         .unwrap());
 }
+
+#[tokio::test]
+async fn users_add_generates_login_ids_and_applies_the_password_policy() {
+    let storage = fresh_storage().await;
+    let add = |pw: &'static str, extra: &'static [&'static str]| {
+        let storage = storage.clone();
+        async move {
+            let mut args = vec![
+                "users",
+                "add",
+                "--password-stdin",
+                "--given-name",
+                "Hélène",
+                "--family-name",
+                "Côté",
+                "--designation",
+            ];
+            args.extend_from_slice(extra);
+            oneid(&storage, &args, pw).await
+        }
+    };
+    let (code, out) = add("Ward-Round-2031\n", &["CPSO:1001", "--temporary"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Helene.Cote@ONEID.ON.CA"), "{out}");
+    let (code, out) = add("Ward-Round-2031\n", &["CNO:2002"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Helene.Cote2@ONEID.ON.CA"), "{out}");
+    // The same registration number cannot belong to two accounts; a password against the
+    // policy (no upper-case letter, the person's name) is refused. Neither leaves anything.
+    let (code, _) = add("Ward-Round-2031\n", &["CPSO:1001"]).await;
+    assert_ne!(code, 0);
+    let (code, _) = add("helene2026\n", &["CMTO:3003"]).await;
+    assert_ne!(code, 0);
+    let (code, _) = add("Helene-Cote-2026\n", &["CMTO:3003"]).await;
+    assert_ne!(code, 0);
+    let (code, out) = add("Ward-Round-2031\n", &["CMTO:3003"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Helene.Cote3@ONEID.ON.CA"), "{out}");
+}
