@@ -6,7 +6,7 @@ use crate::account_text::AccountText;
 use crate::authorize::start_console_login;
 use crate::error::PageError;
 use crate::forms::{self, Field, Fieldset, Form, Section, View};
-use crate::http::{csrf_ok, csrf_token, parse_form, parse_query, Params};
+use crate::http::{csrf_token, parse_query, Params};
 use crate::session::{self, SsoSession};
 use crate::Provider;
 use axum::body::Bytes;
@@ -274,12 +274,10 @@ pub async fn profile_post(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let Ok(form) = parse_form(&headers, &body) else {
-        return PageError::bad(me.locale, |t| t.bad_request).into_response();
+    let form = match crate::forms::checked(&p, &headers, &body, me.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
     };
-    if !csrf_ok(&p, &headers, form.get("csrf")) {
-        return PageError::bad(me.locale, |t| t.csrf_failed).into_response();
-    }
     let f = |k: &str| form.get(k).cloned();
     let u = ProfileUpdate {
         title: f("title"),
@@ -332,7 +330,7 @@ pub async fn profile_post(
             };
             let mut v = profile_view(&typed_me, &d);
             // The phone as typed, not reformatted.
-            set_value(&mut v, "phone", u.phone.as_deref().unwrap_or(""));
+            v.set_value("phone", u.phone.as_deref().unwrap_or(""));
             let msg = match field {
                 AField::GivenName | AField::FamilyName
                     if form.get(field.name()).is_none_or(|s| s.trim().is_empty()) =>
@@ -345,18 +343,6 @@ pub async fn profile_post(
             send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST)
         }
         Err(e) => PageError::internal(me.locale, e).into_response(),
-    }
-}
-
-fn set_value(v: &mut View, name: &str, value: &str) {
-    for f in &mut v.forms {
-        for fs in &mut f.fieldsets {
-            for x in &mut fs.fields {
-                if x.name == name {
-                    x.value = value.to_owned();
-                }
-            }
-        }
     }
 }
 
@@ -474,12 +460,10 @@ pub async fn password_post(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let Ok(form) = parse_form(&headers, &body) else {
-        return PageError::bad(me.locale, |t| t.bad_request).into_response();
+    let form = match crate::forms::checked(&p, &headers, &body, me.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
     };
-    if !csrf_ok(&p, &headers, form.get("csrf")) {
-        return PageError::bad(me.locale, |t| t.csrf_failed).into_response();
-    }
     let a = AccountText::get(me.locale);
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     let mut v = password_view(me.locale);
@@ -761,12 +745,10 @@ pub async fn security_post(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let Ok(form) = parse_form(&headers, &body) else {
-        return PageError::bad(me.locale, |t| t.bad_request).into_response();
+    let form = match crate::forms::checked(&p, &headers, &body, me.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
     };
-    if !csrf_ok(&p, &headers, form.get("csrf")) {
-        return PageError::bad(me.locale, |t| t.csrf_failed).into_response();
-    }
     let a = AccountText::get(me.locale);
     let mut state = match current_security(&p, &me.account).await {
         Ok(s) => s,
@@ -809,7 +791,7 @@ pub async fn security_post(
                             } else {
                                 format!("desk_a{}", i - ONLINE_QUESTIONS)
                             };
-                            set_value(&mut v, &name, &qa.answer);
+                            v.set_value(&name, &qa.answer);
                         }
                     }
                     for (row, problem) in problems {

@@ -184,19 +184,12 @@ async fn console_admin(
     headers: &HeaderMap,
     locale: Locale,
 ) -> Result<String, Response> {
-    let live = session::current(p, headers)
+    let live = session::signed_in(p, headers)
         .await
         .map_err(|e| PageError::internal(locale, e).into_response())?;
-    let Some((_, s)) = live else {
+    let Some((_, s, _)) = live else {
         return Err(start_console_login(p, locale, "/admin/keys").await);
     };
-    let active = matches!(
-        p.accounts.find_by_id(&s.account_id).await,
-        Ok(Some(a)) if a.status == credential_store::AccountStatus::Active
-    );
-    if !active {
-        return Err(start_console_login(p, locale, "/admin/keys").await);
-    }
     match p.accounts.has_role(&s.account_id, ADMIN_ROLE).await {
         Ok(true) => Ok(s.account_id),
         Ok(false) => Err(PageError {

@@ -7,7 +7,7 @@ use crate::account::{date, datetime, me, send, status_text, Me};
 use crate::account_text::AccountText;
 use crate::error::PageError;
 use crate::forms::{Field, Fieldset, Form, Section, View};
-use crate::http::{csrf_ok, parse_form, parse_query, ClientIp, Params};
+use crate::http::{parse_query, ClientIp, Params};
 use crate::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -86,12 +86,10 @@ pub async fn search_post(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let Ok(form) = parse_form(&headers, &body) else {
-        return PageError::bad(me.locale, |t| t.bad_request).into_response();
+    let form = match crate::forms::checked(&p, &headers, &body, me.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
     };
-    if !csrf_ok(&p, &headers, form.get("csrf")) {
-        return PageError::bad(me.locale, |t| t.csrf_failed).into_response();
-    }
     let query = form.get("q").cloned().unwrap_or_default();
     search_page(&p, &headers, &me, &query).await
 }
@@ -262,12 +260,10 @@ pub async fn account_post(
     };
     let locale = me.locale;
     let a = AccountText::get(locale);
-    let Ok(form) = parse_form(&headers, &body) else {
-        return PageError::bad(locale, |t| t.bad_request).into_response();
+    let form = match crate::forms::checked(&p, &headers, &body, locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
     };
-    if !csrf_ok(&p, &headers, form.get("csrf")) {
-        return PageError::bad(locale, |t| t.csrf_failed).into_response();
-    }
     let acc = match find(&p, locale, &params).await {
         Ok(a) => a,
         Err(r) => return r,

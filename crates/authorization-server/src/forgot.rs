@@ -13,7 +13,7 @@ use crate::account::send;
 use crate::account_text::AccountText;
 use crate::error::PageError;
 use crate::forms::{Field, Fieldset, Form, View};
-use crate::http::{csrf_ok, parse_form, parse_query, ClientIp, Params};
+use crate::http::{parse_query, ClientIp, Params};
 use crate::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -99,12 +99,10 @@ pub async fn login_id_post(
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let locale = page_locale(&headers, &params);
     let a = AccountText::get(locale);
-    let Ok(form) = parse_form(&headers, &body) else {
-        return PageError::bad(locale, |t| t.bad_request).into_response();
+    let form = match crate::forms::checked(&p, &headers, &body, locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
     };
-    if !csrf_ok(&p, &headers, form.get("csrf")) {
-        return PageError::bad(locale, |t| t.csrf_failed).into_response();
-    }
     let get = |k: &str| form.get(k).map(|s| s.trim()).unwrap_or("");
     let mut v = login_id_view(locale);
     for (name, value) in [
@@ -113,7 +111,7 @@ pub async fn login_id_post(
         ("birth_date", get("birth_date")),
         ("email", get("email")),
     ] {
-        set_value(&mut v, name, value);
+        v.set_value(name, value);
         if value.is_empty() {
             v.field_error(name, a.required);
         } else if value.len() > 254 {
@@ -185,18 +183,6 @@ pub async fn login_id_post(
         ..View::default()
     };
     send(&p, &headers, locale, &v, StatusCode::OK)
-}
-
-fn set_value(v: &mut View, name: &str, value: &str) {
-    for f in &mut v.forms {
-        for fs in &mut f.fieldsets {
-            for x in &mut fs.fields {
-                if x.name == name {
-                    x.value = value.to_owned();
-                }
-            }
-        }
-    }
 }
 
 // ---------------------------------------------------------------- forgot password
@@ -343,12 +329,10 @@ pub async fn password_post(
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let locale = page_locale(&headers, &params);
     let a = AccountText::get(locale);
-    let Ok(form) = parse_form(&headers, &body) else {
-        return PageError::bad(locale, |t| t.bad_request).into_response();
+    let form = match crate::forms::checked(&p, &headers, &body, locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
     };
-    if !csrf_ok(&p, &headers, form.get("csrf")) {
-        return PageError::bad(locale, |t| t.csrf_failed).into_response();
-    }
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     match get("step") {
         "start" => {

@@ -141,19 +141,48 @@ pub struct View {
 }
 
 impl View {
+    fn fields_named<'a>(&'a mut self, name: &'a str) -> impl Iterator<Item = &'a mut Field> {
+        self.forms
+            .iter_mut()
+            .flat_map(|f| f.fieldsets.iter_mut())
+            .flat_map(|fs| fs.fields.iter_mut())
+            .filter(move |x| x.name == name)
+    }
+
     /// Puts `msg` beside the field named `name` and in the summary.
     pub fn field_error(&mut self, name: &str, msg: &str) {
-        for f in &mut self.forms {
-            for fs in &mut f.fieldsets {
-                for x in &mut fs.fields {
-                    if x.name == name && x.error.is_none() {
-                        x.error = Some(msg.to_owned());
-                    }
-                }
+        for x in self.fields_named(name) {
+            if x.error.is_none() {
+                x.error = Some(msg.to_owned());
             }
         }
         self.errors.push((name.to_owned(), msg.to_owned()));
     }
+
+    /// Shows `value` in the field named `name` (what the person typed).
+    pub fn set_value(&mut self, name: &str, value: &str) {
+        for x in self.fields_named(name) {
+            x.value = value.to_owned();
+        }
+    }
+}
+
+/// A posted form, parsed (each field once) and carrying this browser's anti-forgery token;
+/// otherwise the error page to send.
+pub fn checked(
+    p: &crate::Provider,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+    locale: Locale,
+) -> Result<crate::http::Params, crate::error::PageError> {
+    use crate::error::PageError;
+    let Ok(form) = crate::http::parse_form(headers, body) else {
+        return Err(PageError::bad(locale, |t| t.bad_request));
+    };
+    if !crate::http::csrf_ok(p, headers, form.get("csrf")) {
+        return Err(PageError::bad(locale, |t| t.csrf_failed));
+    }
+    Ok(form)
 }
 
 #[derive(Template)]
