@@ -8,6 +8,7 @@ mod bad_input;
 mod cli;
 mod discovery;
 mod flows;
+mod gateway;
 mod keys;
 mod tokens;
 mod two_nodes;

@@ -142,6 +142,13 @@ pub fn test_config(storage: &Storage) -> Config {
         "oneid-outbox-{}.jsonl",
         platform::crypto::random_token(9)
     ));
+    cfg.stepup.gateway.outbox = std::env::temp_dir().join(format!(
+        "oneid-codes-{}.jsonl",
+        platform::crypto::random_token(9)
+    ));
+    // Most tests are about other things: step-up only when a relying party asks for it. The
+    // step-up tests choose the production default (unrecognized devices).
+    cfg.stepup.policy = step_up::Policy::RelyingPartyOnly;
     cfg
 }
 
@@ -315,6 +322,7 @@ pub struct RpConfig {
 
 pub mod api;
 pub mod browser;
+pub mod gateway;
 pub mod rp;
 pub mod smtp;
 pub mod webdriver;

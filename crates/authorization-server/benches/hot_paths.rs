@@ -41,15 +41,29 @@ async fn provider() -> Arc<Provider> {
         PasswordHasher::new(PasswordParams::default()).unwrap(),
         SecretBox::from_key([2; 32]),
     );
-    let p = Arc::new(Provider::new(
-        ProviderConfig::new(ISSUER),
-        clock,
-        db,
-        store,
-        accounts,
-        keys,
-        Arc::new(platform::mail::OutboxMailer::new(dir.join("mail.jsonl"))),
-    ));
+    let p = Arc::new(
+        Provider::new(
+            ProviderConfig::new(ISSUER),
+            clock,
+            db,
+            store,
+            accounts,
+            keys,
+            Arc::new(platform::mail::OutboxMailer::new(dir.join("mail.jsonl"))),
+        )
+        .with_step_up(
+            // Every benchmark login is a new browser: measure the password, not the step-up.
+            step_up::StepUpConfig {
+                policy: step_up::Policy::RelyingPartyOnly,
+                ..Default::default()
+            },
+            Arc::new(step_up::gateway::OutboxGateway::new(
+                dir.join("codes.jsonl"),
+                Arc::new(SystemClock),
+            )),
+            None,
+        ),
+    );
     for (id, alg) in [("bench", SigAlg::ES256), ("bench-rs256", SigAlg::RS256)] {
         p.clients
             .add(NewClient {

@@ -29,30 +29,70 @@ pub(crate) struct Me {
     pub locale: Locale,
 }
 
-/// The signed-in person, or the response that sends them to sign in. `fresh_secs` asks for
-/// a sign-in at most that old (sensitive pages).
+/// How sure a page must be that the person at the keyboard is the account holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Guard {
+    /// A live session is enough.
+    Session,
+    /// A sensitive change: a step-up within `stepup.recent_secs` (or, for an account with
+    /// nothing to step up with, or when step-up is for relying parties only, a sign-in that
+    /// recent).
+    Sensitive,
+}
+
+/// The signed-in person, or the response that sends them to sign in (or to step up).
 pub(crate) async fn me(
     p: &Provider,
     headers: &HeaderMap,
     params: &Params,
     return_to: &str,
-    fresh_secs: Option<i64>,
+    guard: Guard,
 ) -> Result<Me, Response> {
     let asked = params.get("ui_locales").map(String::as_str);
     let accept = crate::http::locale(headers, asked);
     let live = session::signed_in(p, headers)
         .await
         .map_err(|e| PageError::internal(accept, e).into_response())?;
-    let Some((_, s, account)) = live else {
+    let Some((key, s, account)) = live else {
         return Err(start_console_login(p, accept, return_to).await);
     };
     let locale = match asked {
         Some(a) => Locale::negotiate(Some(a), None),
         None => Locale::parse(&account.locale).unwrap_or(accept),
     };
-    if let Some(max) = fresh_secs {
-        if p.clock.now() - s.auth_time > max {
-            return Err(start_console_login(p, locale, return_to).await);
+    if guard == Guard::Sensitive {
+        let now = p.clock.now();
+        let recent = p.stepup.recent_secs;
+        let stepped_up = s.mfa_at.is_some_and(|t| now - t <= recent);
+        if !stepped_up {
+            let methods = if p.stepup.policy == step_up::Policy::RelyingPartyOnly {
+                Vec::new()
+            } else {
+                crate::stepup::methods_of(p, &account).await?
+            };
+            if !methods.is_empty() {
+                let back = match asked {
+                    Some(l) => format!("{return_to}?ui_locales={l}"),
+                    None => return_to.to_owned(),
+                };
+                return Err(crate::stepup::begin(
+                    p,
+                    headers,
+                    crate::stepup::Pending {
+                        account_id: account.id.clone(),
+                        amr: s.amr.clone(),
+                        session_key: Some(key),
+                        return_to: Some(back),
+                        methods,
+                        locale,
+                        ..Default::default()
+                    },
+                )
+                .await);
+            }
+            if now - s.auth_time > recent {
+                return Err(start_console_login(p, locale, return_to).await);
+            }
         }
     }
     Ok(Me {
@@ -73,6 +113,11 @@ fn nav(a: &AccountText, locale: Locale) -> Vec<(String, String)> {
         (
             format!("/account/security?ui_locales={l}"),
             a.nav_security.into(),
+        ),
+        (format!("/account/totp?ui_locales={l}"), a.nav_totp.into()),
+        (
+            format!("/account/devices?ui_locales={l}"),
+            a.nav_devices.into(),
         ),
         ("/logout".into(), a.nav_sign_out.into()),
     ]
@@ -245,7 +290,7 @@ pub async fn profile(
     RawQuery(q): RawQuery,
 ) -> Response {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(&p, &headers, &params, "/account", None).await {
+    let me = match me(&p, &headers, &params, "/account", Guard::Session).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -270,7 +315,7 @@ pub async fn profile_post(
     body: Bytes,
 ) -> Response {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let mut me = match me(&p, &headers, &params, "/account", None).await {
+    let mut me = match me(&p, &headers, &params, "/account", Guard::Session).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -435,7 +480,7 @@ pub async fn password(
     RawQuery(q): RawQuery,
 ) -> Response {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(&p, &headers, &params, "/account/password", None).await {
+    let me = match me(&p, &headers, &params, "/account/password", Guard::Sensitive).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -456,7 +501,7 @@ pub async fn password_post(
     body: Bytes,
 ) -> Response {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(&p, &headers, &params, "/account/password", None).await {
+    let me = match me(&p, &headers, &params, "/account/password", Guard::Sensitive).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -526,9 +571,6 @@ pub async fn password_post(
 }
 
 // ---------------------------------------------------------------- questions and phones
-
-/// How recent a sign-in must be to change challenge questions or phones, seconds.
-pub const RECENT_LOGIN_SECS: i64 = 600;
 
 fn question_options(locale: Locale, a: &AccountText) -> Vec<(String, String)> {
     let mut o = vec![(String::new(), a.choose_question.to_owned())];
@@ -678,15 +720,7 @@ pub async fn security(
     RawQuery(q): RawQuery,
 ) -> Response {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(
-        &p,
-        &headers,
-        &params,
-        "/account/security",
-        Some(RECENT_LOGIN_SECS),
-    )
-    .await
-    {
+    let me = match me(&p, &headers, &params, "/account/security", Guard::Sensitive).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -733,15 +767,7 @@ pub async fn security_post(
     body: Bytes,
 ) -> Response {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(
-        &p,
-        &headers,
-        &params,
-        "/account/security",
-        Some(RECENT_LOGIN_SECS),
-    )
-    .await
-    {
+    let me = match me(&p, &headers, &params, "/account/security", Guard::Sensitive).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -871,6 +897,264 @@ async fn audit_change(p: &Provider, me: &Me, event: &'static str) {
             ..Default::default()
         })
         .await;
+}
+
+// ---------------------------------------------------------------- authenticator app (TOTP)
+
+fn totp_pending_key(sid: &str) -> String {
+    format!(
+        "totp-enrol:{}",
+        platform::crypto::sha256_b64(sid.as_bytes())
+    )
+}
+
+async fn totp_view(p: &Provider, me: &Me) -> Result<View, Response> {
+    let a = AccountText::get(me.locale);
+    let l = me.locale.tag();
+    let mut v = View {
+        title: a.totp_title.into(),
+        other_lang_href: lang_href("/account/totp", me.locale),
+        nav: nav(a, me.locale),
+        ..View::default()
+    };
+    if let Some(at) = me.account.totp_enrolled_at {
+        v.intro.push(a.totp_enrolled.replace("{}", &date(at)));
+        v.forms.push(Form {
+            id: Some("remove".into()),
+            action: format!("/account/totp?ui_locales={l}"),
+            hidden: vec![("action".into(), "remove".into())],
+            submit: a.totp_remove.into(),
+            ..Form::default()
+        });
+        return Ok(v);
+    }
+    // A secret waits for confirmation (10 minutes), the same one on a reload.
+    let key = totp_pending_key(&me.session.sid);
+    let secret = match platform::ephemeral::get_json::<String>(p.store.as_ref(), &key).await {
+        Ok(Some(s)) => step_up::totp::from_base32(&s).unwrap_or_default(),
+        Ok(None) => Vec::new(),
+        Err(e) => return Err(PageError::internal(me.locale, e).into_response()),
+    };
+    let secret = if secret.is_empty() {
+        let s = step_up::totp::new_secret();
+        platform::ephemeral::put_json(p.store.as_ref(), &key, &step_up::totp::base32(&s), 600)
+            .await
+            .map_err(|e| PageError::internal(me.locale, e).into_response())?;
+        s
+    } else {
+        secret
+    };
+    let uri = step_up::totp::otpauth_uri(
+        p.cfg
+            .issuer
+            .trim_start_matches("https://")
+            .trim_start_matches("http://"),
+        &me.account.login_id,
+        &secret,
+    );
+    v.svg = step_up::totp::qr_svg(&uri);
+    v.intro.push(a.totp_enrol_intro.into());
+    v.sections.push(Section {
+        heading: None,
+        rows: vec![(a.totp_key.into(), step_up::totp::base32(&secret))],
+    });
+    v.forms.push(Form {
+        id: Some("enrol".into()),
+        action: format!("/account/totp?ui_locales={l}"),
+        hidden: vec![("action".into(), "confirm".into())],
+        fieldsets: vec![Fieldset {
+            fields: vec![Field::new("text", "code", a.code, "")
+                .required()
+                .auto("one-time-code")],
+            ..Fieldset::default()
+        }],
+        submit: a.totp_confirm.into(),
+        ..Form::default()
+    });
+    Ok(v)
+}
+
+/// GET /account/totp
+pub async fn totp(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match me(&p, &headers, &params, "/account/totp", Guard::Sensitive).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    match totp_view(&p, &me).await {
+        Ok(v) => send(&p, &headers, me.locale, &v, StatusCode::OK),
+        Err(r) => r,
+    }
+}
+
+/// POST /account/totp (action = confirm | remove)
+pub async fn totp_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let mut me = match me(&p, &headers, &params, "/account/totp", Guard::Sensitive).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let form = match crate::forms::checked(&p, &headers, &body, me.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let a = AccountText::get(me.locale);
+    let notice;
+    match form.get("action").map(String::as_str) {
+        Some("confirm") => {
+            let key = totp_pending_key(&me.session.sid);
+            let secret = platform::ephemeral::get_json::<String>(p.store.as_ref(), &key)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|s| step_up::totp::from_base32(&s));
+            let code = form.get("code").map(String::as_str).unwrap_or("");
+            let ok = secret
+                .as_deref()
+                .and_then(|s| step_up::totp::verify(s, code, p.clock.now(), None))
+                .map(|step| (step, secret.clone().unwrap_or_default()));
+            let Some((step, secret)) = ok else {
+                let mut v = match totp_view(&p, &me).await {
+                    Ok(v) => v,
+                    Err(r) => return r,
+                };
+                v.field_error("code", a.code_wrong);
+                return send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST);
+            };
+            if let Err(e) = p.accounts.set_totp(&me.account.id, &secret).await {
+                return PageError::internal(me.locale, e).into_response();
+            }
+            // The confirming code is spent.
+            let _ = p.accounts.use_totp_step(&me.account.id, step).await;
+            let _ = p.store.delete(&key).await;
+            audit_change(&p, &me, "account.totp_enrolled").await;
+            notice = a.totp_done;
+        }
+        Some("remove") => {
+            if let Err(e) = p.accounts.remove_totp(&me.account.id).await {
+                return PageError::internal(me.locale, e).into_response();
+            }
+            audit_change(&p, &me, "account.totp_removed").await;
+            notice = a.totp_removed;
+        }
+        _ => return PageError::bad(me.locale, |t| t.bad_request).into_response(),
+    }
+    me.account = match p.accounts.find_by_id(&me.account.id).await {
+        Ok(Some(acc)) => acc,
+        Ok(None) => return PageError::bad(me.locale, |t| t.login_expired).into_response(),
+        Err(e) => return PageError::internal(me.locale, e).into_response(),
+    };
+    let mut v = match totp_view(&p, &me).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    v.notice = Some(notice.into());
+    send(&p, &headers, me.locale, &v, StatusCode::OK)
+}
+
+// ---------------------------------------------------------------- recognized devices
+
+async fn devices_view(p: &Provider, me: &Me) -> Result<View, Response> {
+    let a = AccountText::get(me.locale);
+    let now = p.clock.now();
+    let list = p
+        .devices
+        .list(&me.account.id)
+        .await
+        .map_err(|e| PageError::internal(me.locale, e).into_response())?;
+    let mut v = View {
+        title: a.devices_title.into(),
+        other_lang_href: lang_href("/account/devices", me.locale),
+        nav: nav(a, me.locale),
+        intro: vec![a.devices_intro.into()],
+        ..View::default()
+    };
+    let trusted: Vec<_> = list.iter().filter(|d| d.trusted(now)).collect();
+    if trusted.is_empty() {
+        v.intro.push(a.devices_none.into());
+    }
+    for d in trusted {
+        v.sections.push(Section {
+            heading: Some(d.browser.clone()),
+            rows: vec![(
+                String::new(),
+                a.device_row
+                    .replace("{b}", &d.browser)
+                    .replace("{n}", &d.network)
+                    .replace("{f}", &date(d.created_at))
+                    .replace("{l}", &date(d.last_seen_at))
+                    .replace("{u}", &date(d.trusted_until)),
+            )],
+        });
+        v.forms.push(Form {
+            id: Some(format!("revoke-{}", d.id)),
+            action: format!("/account/devices?ui_locales={}", me.locale.tag()),
+            hidden: vec![("device".into(), d.id.clone())],
+            submit: a.device_revoke.replace("{}", &d.browser),
+            ..Form::default()
+        });
+    }
+    Ok(v)
+}
+
+/// GET /account/devices
+pub async fn devices(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match me(&p, &headers, &params, "/account/devices", Guard::Session).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    match devices_view(&p, &me).await {
+        Ok(v) => send(&p, &headers, me.locale, &v, StatusCode::OK),
+        Err(r) => r,
+    }
+}
+
+/// POST /account/devices (device = id): forgets a recognized computer.
+pub async fn devices_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match me(&p, &headers, &params, "/account/devices", Guard::Session).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let form = match crate::forms::checked(&p, &headers, &body, me.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let id = form.get("device").map(String::as_str).unwrap_or("");
+    let revoked = match p.devices.revoke(&me.account.id, id).await {
+        Ok(r) => r,
+        Err(e) => return PageError::internal(me.locale, e).into_response(),
+    };
+    if revoked {
+        audit_change(&p, &me, "device.revoked").await;
+    }
+    let mut v = match devices_view(&p, &me).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if revoked {
+        v.notice = Some(AccountText::get(me.locale).device_revoked.into());
+    }
+    send(&p, &headers, me.locale, &v, StatusCode::OK)
 }
 
 /// After a page that needs a fresh sign-in, where to go.

@@ -231,6 +231,84 @@ pub struct AccountText {
     pub status_suspended: &'static str,
     /// Status names.
     pub status_terminated: &'static str,
+    /// Step-up title.
+    pub stepup_title: &'static str,
+    /// Step-up intro.
+    pub stepup_intro: &'static str,
+    /// Label of the method choice.
+    pub stepup_method: &'static str,
+    /// Method, `{}` is the masked phone.
+    pub method_sms: &'static str,
+    /// Method, `{}` is the masked phone.
+    pub method_voice: &'static str,
+    /// Method.
+    pub method_kba: &'static str,
+    /// Method.
+    pub method_totp: &'static str,
+    /// Checkbox.
+    pub remember_device: &'static str,
+    /// Button.
+    pub verify: &'static str,
+    /// Label.
+    pub code: &'static str,
+    /// `{}` is the method.
+    pub code_sent: &'static str,
+    /// TOTP prompt.
+    pub totp_intro: &'static str,
+    /// Button.
+    pub resend: &'static str,
+    /// `{}` seconds.
+    pub resend_wait: &'static str,
+    /// Button.
+    pub other_method: &'static str,
+    /// Gateway failure.
+    pub gateway_down: &'static str,
+    /// Gateway failure, nothing else.
+    pub gateway_down_none: &'static str,
+    /// Expired code.
+    pub code_expired: &'static str,
+    /// Wrong code.
+    pub code_wrong: &'static str,
+    /// Too many wrong answers.
+    pub too_many_codes: &'static str,
+    /// SMS text, `{}` is the code.
+    pub sms_text: &'static str,
+    /// Voice text, `{}` is the spoken code.
+    pub voice_text: &'static str,
+    /// Navigation.
+    pub nav_totp: &'static str,
+    /// Navigation.
+    pub nav_devices: &'static str,
+    /// TOTP page title.
+    pub totp_title: &'static str,
+    /// TOTP enrolment.
+    pub totp_enrol_intro: &'static str,
+    /// Label.
+    pub totp_key: &'static str,
+    /// Enrolled, `{}` is the date.
+    pub totp_enrolled: &'static str,
+    /// Button.
+    pub totp_confirm: &'static str,
+    /// Done.
+    pub totp_done: &'static str,
+    /// Button.
+    pub totp_remove: &'static str,
+    /// Done.
+    pub totp_removed: &'static str,
+    /// Devices page title.
+    pub devices_title: &'static str,
+    /// Devices intro.
+    pub devices_intro: &'static str,
+    /// No devices.
+    pub devices_none: &'static str,
+    /// `{b}` browser, `{n}` network, `{f}` first seen, `{l}` last seen, `{u}` until.
+    pub device_row: &'static str,
+    /// Button, `{}` is the browser.
+    pub device_revoke: &'static str,
+    /// Done.
+    pub device_revoked: &'static str,
+    /// Demo page title.
+    pub demo_codes_title: &'static str,
 }
 
 impl AccountText {
@@ -356,6 +434,45 @@ static EN: AccountText = AccountText {
     status_locked: "Locked",
     status_suspended: "Suspended",
     status_terminated: "Terminated",
+    stepup_title: "Confirm it is you",
+    stepup_intro: "We do not recognize this computer, or the application asks for more assurance. Choose how to confirm it is really you.",
+    stepup_method: "How do you want to confirm?",
+    method_sms: "Text a code to {}",
+    method_voice: "Call {} with a code",
+    method_kba: "Answer two of my challenge questions",
+    method_totp: "Use a code from my authenticator app",
+    remember_device: "Remember this computer",
+    verify: "Confirm",
+    code: "Code",
+    code_sent: "We sent a 6-digit code ({}). Enter it below; it works for 5 minutes.",
+    totp_intro: "Enter the 6-digit code shown in your authenticator app.",
+    resend: "Send a new code",
+    resend_wait: "Wait {} seconds before asking for a new code.",
+    other_method: "Use another way",
+    gateway_down: "We could not send a code right now. Choose another way, or try again in a few minutes.",
+    gateway_down_none: "We could not send a code right now and there is no other way to confirm. Try again in a few minutes.",
+    code_expired: "This code has expired. Send a new one.",
+    code_wrong: "The code is not right. Check it and try again.",
+    too_many_codes: "Too many wrong answers. Start again from the application.",
+    sms_text: "ONE ID code: {}. It expires in 5 minutes. Never share it.",
+    voice_text: "Your ONE ID code is: {}.",
+    nav_totp: "Authenticator app",
+    nav_devices: "Recognized computers",
+    totp_title: "Authenticator app",
+    totp_enrol_intro: "Scan this code with an authenticator app (or type the key), then enter the 6-digit code it shows.",
+    totp_key: "Key",
+    totp_enrolled: "An authenticator app is set up since {}.",
+    totp_confirm: "Set up",
+    totp_done: "Your authenticator app is set up.",
+    totp_remove: "Remove the authenticator app",
+    totp_removed: "The authenticator app is removed.",
+    devices_title: "Recognized computers",
+    devices_intro: "Computers where you chose “Remember this computer”. Remove one you no longer use or do not recognize: it will be asked to confirm again.",
+    devices_none: "No computer is remembered.",
+    device_row: "First seen {f}, last seen {l}, from {n}; remembered until {u}",
+    device_revoke: "Remove {}",
+    device_revoked: "The computer is removed.",
+    demo_codes_title: "Codes sent (demo only)",
 };
 
 static FR: AccountText = AccountText {
@@ -471,4 +588,43 @@ static FR: AccountText = AccountText {
     status_locked: "Verrouillé",
     status_suspended: "Suspendu",
     status_terminated: "Résilié",
+    stepup_title: "Confirmez votre identité",
+    stepup_intro: "Nous ne reconnaissons pas cet ordinateur, ou l’application demande une assurance accrue. Choisissez comment confirmer que c’est bien vous.",
+    stepup_method: "Comment voulez-vous confirmer?",
+    method_sms: "Envoyer un code par texto au {}",
+    method_voice: "Appeler le {} avec un code",
+    method_kba: "Répondre à deux de mes questions de sécurité",
+    method_totp: "Utiliser un code de mon application d’authentification",
+    remember_device: "Se souvenir de cet ordinateur",
+    verify: "Confirmer",
+    code: "Code",
+    code_sent: "Nous avons envoyé un code à 6 chiffres ({}). Entrez-le ci-dessous; il est valide 5 minutes.",
+    totp_intro: "Entrez le code à 6 chiffres affiché dans votre application d’authentification.",
+    resend: "Envoyer un nouveau code",
+    resend_wait: "Attendez {} secondes avant de demander un nouveau code.",
+    other_method: "Utiliser un autre moyen",
+    gateway_down: "Nous ne pouvons pas envoyer de code pour le moment. Choisissez un autre moyen ou réessayez dans quelques minutes.",
+    gateway_down_none: "Nous ne pouvons pas envoyer de code pour le moment et il n’y a pas d’autre moyen de confirmer. Réessayez dans quelques minutes.",
+    code_expired: "Ce code a expiré. Demandez-en un nouveau.",
+    code_wrong: "Le code n’est pas le bon. Vérifiez-le et réessayez.",
+    too_many_codes: "Trop de mauvaises réponses. Recommencez à partir de l’application.",
+    sms_text: "Code ONE ID : {}. Il expire dans 5 minutes. Ne le communiquez à personne.",
+    voice_text: "Votre code ONE ID est : {}.",
+    nav_totp: "Application d’authentification",
+    nav_devices: "Ordinateurs reconnus",
+    totp_title: "Application d’authentification",
+    totp_enrol_intro: "Balayez ce code avec une application d’authentification (ou tapez la clé), puis entrez le code à 6 chiffres qu’elle affiche.",
+    totp_key: "Clé",
+    totp_enrolled: "Une application d’authentification est configurée depuis le {}.",
+    totp_confirm: "Configurer",
+    totp_done: "Votre application d’authentification est configurée.",
+    totp_remove: "Retirer l’application d’authentification",
+    totp_removed: "L’application d’authentification est retirée.",
+    devices_title: "Ordinateurs reconnus",
+    devices_intro: "Les ordinateurs où vous avez choisi « Se souvenir de cet ordinateur ». Retirez ceux que vous n’utilisez plus ou ne reconnaissez pas : ils devront confirmer de nouveau.",
+    devices_none: "Aucun ordinateur n’est mémorisé.",
+    device_row: "Vu la première fois le {f}, la dernière fois le {l}, depuis {n}; mémorisé jusqu’au {u}",
+    device_revoke: "Retirer {}",
+    device_revoked: "L’ordinateur est retiré.",
+    demo_codes_title: "Codes envoyés (démo seulement)",
 };

@@ -58,6 +58,12 @@ pub struct AuthRequest {
     /// afterwards (a local path).
     #[serde(default)]
     pub console_return: Option<String>,
+    /// `acr` values asked for (`acr_values`, or the `acr` claim request), in order.
+    #[serde(default)]
+    pub acr_values: Vec<String>,
+    /// The `acr` claim was requested as essential.
+    #[serde(default)]
+    pub acr_essential: bool,
 }
 
 /// What a code stands for, kept in the ephemeral store under the code's digest.
@@ -140,6 +146,23 @@ async fn authorize(
         Err(e) => return PageError::internal(locale, e).into_response(),
     };
     if let Some((key, s)) = live.filter(|(_, s)| !req.prompt_login && session_fresh(p, &req, s)) {
+        let level = level_of(&s.acr);
+        if crate::stepup::essential_acr_unreachable(&req, level) {
+            return unmet(p, &req, "the account cannot reach the requested acr");
+        }
+        let has_mfa = s.amr.iter().any(|a| a == "mfa");
+        if !has_mfa && (client.require_mfa || crate::stepup::acr_wants_mfa(&req, level)) {
+            // The session is not enough for this relying party: step it up (no password).
+            if req.prompt_none {
+                return error_redirect(
+                    p,
+                    &redirect_uri,
+                    req.state.as_deref(),
+                    redir("interaction_required", "the user must complete a step-up"),
+                );
+            }
+            return step_up_session(p, headers, req, key, s, locale).await;
+        }
         // The account may have been suspended since the session began. Its check (database)
         // and storing the code (ephemeral store) run together; a code for an account that
         // turns out inactive is dropped unseen.
@@ -328,12 +351,36 @@ fn validate(
         ),
         None => None,
     };
+    let mut acr_values: Vec<String> = get("acr_values")
+        .unwrap_or("")
+        .split_whitespace()
+        .take(10)
+        .map(|a| a.chars().take(128).collect())
+        .collect();
+    let mut acr_essential = false;
     let id_token_claims = match get("claims") {
         Some(c) => {
             let v: serde_json::Value = serde_json::from_str(c)
                 .map_err(|_| redir("invalid_request", "claims is not valid JSON"))?;
             if !v.is_object() {
                 return Err(redir("invalid_request", "claims must be a JSON object"));
+            }
+            // An `acr` claim request (OIDC Core §5.5.1.1): its values, and whether essential.
+            if let Some(acr) = v.get("id_token").and_then(|o| o.get("acr")) {
+                acr_essential = acr.get("essential").and_then(|e| e.as_bool()) == Some(true);
+                let asked: Vec<String> = match (acr.get("values"), acr.get("value")) {
+                    (Some(serde_json::Value::Array(a)), _) => a
+                        .iter()
+                        .filter_map(|x| x.as_str())
+                        .take(10)
+                        .map(str::to_owned)
+                        .collect(),
+                    (_, Some(serde_json::Value::String(one))) => vec![one.clone()],
+                    _ => Vec::new(),
+                };
+                if !asked.is_empty() {
+                    acr_values = asked;
+                }
             }
             // Only claims the provider knows are kept (bounded, whatever was sent).
             v.get("id_token")
@@ -365,6 +412,8 @@ fn validate(
         ui_locales: get("ui_locales").map(|s| s.chars().take(64).collect()),
         id_token_claims,
         console_return: None,
+        acr_values,
+        acr_essential,
     })
 }
 
@@ -413,6 +462,98 @@ fn error_redirect(
     }
     pairs.push(("iss", &p.cfg.issuer));
     see_other(&with_params(redirect_uri, &pairs))
+}
+
+/// The level of assurance an `acr` value carries (1 when unreadable).
+fn level_of(acr: &str) -> i64 {
+    acr.strip_prefix("urn:oneid:loa:")
+        .and_then(|r| r.split(':').next())
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(1)
+}
+
+/// Tells the relying party its authentication requirements cannot be met.
+pub(crate) fn unmet(p: &Provider, req: &AuthRequest, description: &'static str) -> Response {
+    if req.redirect_uri.is_empty() {
+        // A console sign-in has no relying party to tell.
+        return PageError::bad(Locale::default(), |t| t.bad_request).into_response();
+    }
+    error_redirect(
+        p,
+        &req.redirect_uri,
+        req.state.as_deref(),
+        redir("unmet_authentication_requirements", description),
+    )
+}
+
+/// Parks the request and steps up the live session `key` for it.
+async fn step_up_session(
+    p: &Provider,
+    headers: &HeaderMap,
+    req: AuthRequest,
+    key: String,
+    s: SsoSession,
+    locale: Locale,
+) -> Response {
+    let account = match p.accounts.find_by_id(&s.account_id).await {
+        Ok(Some(a)) if session::still_valid(&a, &s) => a,
+        Ok(_) => return start_login(p, headers, req, locale).await,
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    let methods = match crate::stepup::methods_of(p, &account).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if methods.is_empty() {
+        return unmet(p, &req, "no second factor is set up for this account");
+    }
+    let id = random_token(24);
+    if let Err(e) = put_json(p.store.as_ref(), &login_key(&id), &req, p.cfg.login_ttl).await {
+        return PageError::internal(locale, e).into_response();
+    }
+    crate::stepup::begin(
+        p,
+        headers,
+        crate::stepup::Pending {
+            account_id: account.id,
+            request_id: Some(id),
+            amr: s.amr,
+            session_key: Some(key),
+            methods,
+            locale,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// After a live session was stepped up: the parked request completes with it.
+pub(crate) async fn resume_with_session(
+    p: &Provider,
+    request_id: &str,
+    key: &str,
+    s: SsoSession,
+    locale: Locale,
+) -> Response {
+    let req: Option<AuthRequest> = match p.store.take(&login_key(request_id)).await {
+        Ok(Some(b)) => serde_json::from_slice(&b).ok(),
+        Ok(None) => None,
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    let Some(req) = req else {
+        return PageError::bad(locale, |t| t.login_expired).into_response();
+    };
+    if let Some(back) = req
+        .console_return
+        .as_deref()
+        .and_then(crate::account::local_return)
+    {
+        return see_other(back);
+    }
+    match issue_code(p, &req, key, s).await {
+        Ok(r) => r,
+        Err(e) => PageError::internal(locale, e).into_response(),
+    }
 }
 
 /// Issues a code for the session and redirects to the client with it.
@@ -493,7 +634,7 @@ fn show_login(
     r
 }
 
-fn login_key(id: &str) -> String {
+pub(crate) fn login_key(id: &str) -> String {
     format!("login:{id}")
 }
 
@@ -529,6 +670,8 @@ pub async fn start_console_login(p: &Provider, locale: Locale, return_to: &str) 
         ui_locales: Some(locale.tag().to_owned()),
         id_token_claims: Vec::new(),
         console_return: Some(return_to.to_owned()),
+        acr_values: Vec::new(),
+        acr_essential: false,
     };
     let id = random_token(24);
     if let Err(e) = put_json(p.store.as_ref(), &login_key(&id), &req, p.cfg.login_ttl).await {
@@ -696,7 +839,10 @@ pub async fn login_submit(
                 .await;
             change_page(&p, &headers, locale, &token, change.expired, None)
         }
-        Ok(signin) => complete_login(&p, id, &req, &signin.account, locale, &ip).await,
+        Ok(signin) => {
+            crate::stepup::after_password(&p, &headers, &ip, id, &req, &signin.account, locale)
+                .await
+        }
         Err(AuthError::Db(e)) => PageError::internal(locale, e).into_response(),
         Err(e) => {
             // Unknown login ID, wrong password, locked or suspended account: one answer, so
@@ -738,12 +884,14 @@ pub async fn login_submit(
 }
 
 /// Ends a successful sign-in: takes the parked request (single use, so a double submit of the
-/// form yields one session and one code), starts the SSO session and answers the client.
-async fn complete_login(
+/// form yields one session and one code), starts the SSO session with the methods used (`amr`;
+/// `mfa` among them raises the `acr`) and answers the client.
+pub(crate) async fn complete_login(
     p: &Provider,
     request_id: &str,
     req: &AuthRequest,
     account: &Account,
+    amr: Vec<String>,
     locale: Locale,
     ip: &str,
 ) -> Response {
@@ -752,8 +900,9 @@ async fn complete_login(
         Ok(None) => return PageError::bad(locale, |t| t.login_expired).into_response(),
         Err(e) => return PageError::internal(locale, e).into_response(),
     }
-    let acr = acr_for(account.assurance_level, false);
-    let (key, s, set) = match session::create(p, &account.id, acr, vec!["pwd".into()]).await {
+    let mfa = amr.iter().any(|a| a == "mfa");
+    let acr = acr_for(account.assurance_level, mfa);
+    let (key, s, set) = match session::create(p, &account.id, acr, amr).await {
         Ok(x) => x,
         Err(e) => return PageError::internal(locale, e).into_response(),
     };
@@ -920,7 +1069,18 @@ pub async fn password_change_submit(
         Err(e) => return PageError::internal(locale, e).into_response(),
     };
     match req {
-        Some(req) => complete_login(&p, &change.request_id, &req, &account, locale, &ip).await,
+        Some(req) => {
+            crate::stepup::after_password(
+                &p,
+                &headers,
+                &ip,
+                &change.request_id,
+                &req,
+                &account,
+                locale,
+            )
+            .await
+        }
         // The sign-in page expired meanwhile: the password is changed all the same.
         None => PageError::bad(locale, |t| t.login_expired).into_response(),
     }

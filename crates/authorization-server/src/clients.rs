@@ -46,6 +46,8 @@ pub struct Client {
     pub id_token_alg: SigAlg,
     /// Access token signing algorithm.
     pub access_token_alg: SigAlg,
+    /// Every sign-in for this client is stepped up (multi-factor).
+    pub require_mfa: bool,
 }
 
 impl Client {
@@ -94,6 +96,7 @@ impl Client {
             scopes: list("scopes")?,
             id_token_alg: SigAlg::parse(&alg).unwrap_or(SigAlg::RS256),
             access_token_alg: SigAlg::parse(&at_alg).unwrap_or(SigAlg::ES256),
+            require_mfa: r.try_get::<i64, _>("require_mfa")? != 0,
         })
     }
 }
@@ -121,6 +124,8 @@ pub struct NewClient {
     pub id_token_alg: Option<SigAlg>,
     /// Access token algorithm; default ES256.
     pub access_token_alg: Option<SigAlg>,
+    /// Require multi-factor at every sign-in.
+    pub require_mfa: bool,
 }
 
 /// Errors of the client registry.
@@ -179,7 +184,7 @@ pub struct ClientStore {
 }
 
 const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
-                       grant_types, scopes, id_token_alg, access_token_alg";
+                       grant_types, scopes, id_token_alg, access_token_alg, require_mfa";
 
 impl ClientStore {
     /// A registry in `db`, caching lookups for `cache_secs` (0 disables the cache).
@@ -277,7 +282,8 @@ impl ClientStore {
         let r = sqlx::query(
             "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, \
              post_logout_redirect_uris, grant_types, scopes, id_token_alg, access_token_alg, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+             require_mfa, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $10)",
         )
         .bind(id)
         .bind(n.name.trim())
@@ -289,6 +295,7 @@ impl ClientStore {
         .bind(alg.as_str())
         .bind(at_alg.as_str())
         .bind(now)
+        .bind(i64::from(n.require_mfa))
         .execute(self.db.pool())
         .await
         .map_err(DbError::from);

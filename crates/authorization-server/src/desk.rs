@@ -27,7 +27,14 @@ async fn agent(
     params: &Params,
     return_to: &str,
 ) -> Result<Me, Response> {
-    let me = me(p, headers, params, return_to, None).await?;
+    let me = me(
+        p,
+        headers,
+        params,
+        return_to,
+        crate::account::Guard::Session,
+    )
+    .await?;
     match p.accounts.has_role(&me.account.id, DESK_ROLE).await {
         Ok(true) => Ok(me),
         Ok(false) => {

@@ -3,8 +3,8 @@
 
 use crate::error::OAuthError;
 use crate::{
-    account, admin, authorize, desk, forgot, logout, pages, token_endpoint, userinfo, Client,
-    Provider,
+    account, admin, authorize, desk, forgot, logout, pages, stepup, token_endpoint, userinfo,
+    Client, Provider,
 };
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
@@ -34,6 +34,13 @@ pub fn router(p: Arc<Provider>) -> Router {
             get(authorize::login_page).post(authorize::login_submit),
         )
         .route("/login/password", post(authorize::password_change_submit))
+        .route("/stepup", get(stepup::show).post(stepup::submit))
+        .route("/account/totp", get(account::totp).post(account::totp_post))
+        .route(
+            "/account/devices",
+            get(account::devices).post(account::devices_post),
+        )
+        .route("/demo/codes", get(stepup::demo_codes))
         .route(
             "/account",
             get(account::profile).post(account::profile_post),

@@ -17,6 +17,7 @@ pub mod keys;
 mod limits;
 mod pages;
 mod session;
+pub mod stepup;
 mod tokens;
 
 pub mod authorize;
@@ -171,12 +172,33 @@ pub struct Provider {
     pub audit: Audit,
     /// Outgoing mail.
     pub mailer: Arc<dyn Mailer>,
+    /// Step-up rules.
+    pub stepup: step_up::StepUpConfig,
+    /// Recognized devices.
+    pub devices: step_up::Devices,
+    /// Where step-up codes go.
+    pub gateway: Arc<dyn step_up::CodeGateway>,
+    /// The outbox gateway, when codes go there (its recent codes feed the demo page).
+    pub outbox: Option<Arc<step_up::gateway::OutboxGateway>>,
     discovery: bytes::Bytes,
     cache_control: axum::http::HeaderValue,
     verified: tokens::VerifiedTokens,
 }
 
 impl Provider {
+    /// Uses these step-up rules and this gateway (`outbox` when it is the outbox).
+    pub fn with_step_up(
+        mut self,
+        cfg: step_up::StepUpConfig,
+        gateway: Arc<dyn step_up::CodeGateway>,
+        outbox: Option<Arc<step_up::gateway::OutboxGateway>>,
+    ) -> Self {
+        self.stepup = cfg;
+        self.gateway = gateway;
+        self.outbox = outbox;
+        self
+    }
+
     /// Wires the provider; the key ring must already be loaded.
     pub fn new(
         cfg: ProviderConfig,
@@ -193,8 +215,16 @@ impl Provider {
             cfg.jwks_max_age_secs.max(0)
         ))
         .unwrap_or(axum::http::HeaderValue::from_static("no-cache"));
+        let outbox = Arc::new(step_up::gateway::OutboxGateway::new(
+            std::env::temp_dir().join("oneid-codes.jsonl"),
+            clock.clone(),
+        ));
         Self {
             clients: ClientStore::new(db.clone(), clock.clone(), cfg.client_cache_secs),
+            devices: step_up::Devices::new(db.clone(), clock.clone()),
+            stepup: step_up::StepUpConfig::default(),
+            gateway: outbox.clone(),
+            outbox: Some(outbox),
             audit: Audit::new(db.clone(), clock.clone()),
             cfg,
             clock,

@@ -29,6 +29,9 @@ pub struct SsoSession {
     /// Relying parties that received tokens in this session (for logout fan-out).
     #[serde(default)]
     pub clients: Vec<String>,
+    /// When the session was last stepped up, unix seconds.
+    #[serde(default)]
+    pub mfa_at: Option<i64>,
 }
 
 fn key(cookie_value: &str) -> String {
@@ -65,6 +68,7 @@ pub async fn create(
         account_id: account_id.to_owned(),
         auth_time: p.clock.now(),
         acr,
+        mfa_at: amr.iter().any(|a| a == "mfa").then(|| p.clock.now()),
         amr,
         clients: Vec::new(),
     };
@@ -87,6 +91,12 @@ pub async fn add_client(
     s.clients.push(client_id.to_owned());
     let remaining = (s.auth_time + p.cfg.session_ttl - p.clock.now()).max(1);
     put_json(p.store.as_ref(), key, &s, remaining).await
+}
+
+/// Stores a changed session under its key, for the rest of its lifetime.
+pub async fn save(p: &Provider, key: &str, s: &SsoSession) -> Result<(), EphemeralError> {
+    let remaining = (s.auth_time + p.cfg.session_ttl - p.clock.now()).max(1);
+    put_json(p.store.as_ref(), key, s, remaining).await
 }
 
 /// Ends a session (the caller clears the cookie with `clear_cookie`).

@@ -186,6 +186,8 @@ pub struct Account {
     pub locked_until: Option<i64>,
     /// SSO sessions that began before this (unix seconds) are over.
     pub sessions_not_before: i64,
+    /// When a TOTP authenticator was enrolled, if one is.
+    pub totp_enrolled_at: Option<i64>,
     /// Created, unix seconds.
     pub created_at: i64,
     /// Last change, unix seconds.
@@ -217,6 +219,7 @@ impl Account {
             password_temporary: r.try_get::<i64, _>("password_temporary")? != 0,
             locked_until: r.try_get("locked_until")?,
             sessions_not_before: r.try_get("sessions_not_before")?,
+            totp_enrolled_at: r.try_get("totp_enrolled_at")?,
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
         })
@@ -486,8 +489,8 @@ pub struct Accounts {
 pub(crate) const COLUMNS: &str = "id, login_id, title, given_name, middle_name, family_name, \
     legal_given_name, legal_family_name, gender, birth_date, email, phone, locale, status, \
     assurance_level, no_direct_number, agreement_version, agreement_accepted_at, \
-    password_changed_at, password_temporary, locked_until, sessions_not_before, created_at, \
-    updated_at";
+    password_changed_at, password_temporary, locked_until, sessions_not_before, totp_enrolled_at, \
+    created_at, updated_at";
 
 pub(crate) fn normalize_login_id(s: &str) -> String {
     s.trim().to_lowercase()

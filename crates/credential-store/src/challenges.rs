@@ -370,6 +370,75 @@ impl Accounts {
     }
 }
 
+impl Accounts {
+    /// Stores a confirmed TOTP secret (sealed), replacing any earlier one.
+    pub async fn set_totp(&self, account_id: &str, secret: &[u8]) -> Result<(), ChallengeError> {
+        let sealed = self.sealer.seal(secret, &totp_context(account_id));
+        sqlx::query(
+            "UPDATE accounts SET totp_secret = $2, totp_last_step = NULL, totp_enrolled_at = $3, \
+             updated_at = $3 WHERE id = $1",
+        )
+        .bind(account_id)
+        .bind(sealed)
+        .bind(self.clock.now())
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Removes the account's TOTP secret.
+    pub async fn remove_totp(&self, account_id: &str) -> Result<(), ChallengeError> {
+        sqlx::query(
+            "UPDATE accounts SET totp_secret = NULL, totp_last_step = NULL, \
+             totp_enrolled_at = NULL, updated_at = $2 WHERE id = $1",
+        )
+        .bind(account_id)
+        .bind(self.clock.now())
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The account's TOTP secret and the last step used, when enrolled.
+    pub async fn totp(
+        &self,
+        account_id: &str,
+    ) -> Result<Option<(Vec<u8>, Option<i64>)>, ChallengeError> {
+        let row = sqlx::query("SELECT totp_secret, totp_last_step FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let sealed: Option<Vec<u8>> = row.try_get("totp_secret")?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let secret = self
+            .sealer
+            .open(&sealed, &totp_context(account_id))
+            .map_err(|_| ChallengeError::Hash)?;
+        Ok(Some((secret, row.try_get("totp_last_step")?)))
+    }
+
+    /// Records that TOTP step `step` was used; false when it (or a later one) already was, so
+    /// that one code never works twice, even on two nodes at once.
+    pub async fn use_totp_step(&self, account_id: &str, step: i64) -> Result<bool, ChallengeError> {
+        let r = sqlx::query(
+            "UPDATE accounts SET totp_last_step = $2 WHERE id = $1 \
+             AND (totp_last_step IS NULL OR totp_last_step < $2)",
+        )
+        .bind(account_id)
+        .bind(step)
+        .execute(self.db.pool())
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+}
+
+fn totp_context(account_id: &str) -> Vec<u8> {
+    format!("totp:{account_id}").into_bytes()
+}
+
 fn kind_str(k: PhoneKind) -> &'static str {
     match k {
         PhoneKind::Mobile => "mobile",

@@ -88,6 +88,9 @@ struct AddClient {
     /// Access token signing algorithm: ES256 (default), RS256, PS256, EdDSA.
     #[arg(long = "access-token-alg")]
     access_token_alg: Option<String>,
+    /// Step up every sign-in for this client (multi-factor), whatever the device.
+    #[arg(long)]
+    require_mfa: bool,
 }
 
 #[derive(Subcommand)]
@@ -247,6 +250,11 @@ async fn command(
     match cmd {
         Command::Serve | Command::Demo => {
             let is_demo = matches!(cmd, Command::Demo);
+            let mut cfg = cfg;
+            if is_demo && cfg.stepup.gateway.base_url.is_empty() {
+                // A newcomer has no phone to receive the codes: show them on a page.
+                cfg.stepup.demo_codes_page = true;
+            }
             let app = build(&cfg, Parts::default())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -305,6 +313,13 @@ async fn command(
                 issuer,
                 issuer
             );
+            if cfg.stepup.demo_codes_page {
+                wln!(
+                    out,
+                    "A sign-in from a new browser is stepped up: the codes \"sent\" by text \
+                     message or call are at {issuer}/demo/codes"
+                );
+            }
             let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
             let mut stop_rx = stop_tx.subscribe();
             let viewers_task = tokio::spawn(crate::viewers::serve(
@@ -569,6 +584,7 @@ async fn clients(
                     scopes: a.scopes,
                     id_token_alg: alg,
                     access_token_alg: at_alg,
+                    require_mfa: a.require_mfa,
                 })
                 .await
                 .map_err(|e| e.to_string())?;

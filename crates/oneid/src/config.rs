@@ -37,6 +37,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Outgoing mail.
     pub mail: MailConfig,
+    /// Step-up: when, how, and where codes go.
+    pub stepup: step_up::StepUpConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -235,6 +237,7 @@ impl Config {
             return Err(ConfigError("keys.rsa_bits: must be 2048 or 3072".into()));
         }
         self.accounts.validate().map_err(ConfigError)?;
+        self.stepup.validate().map_err(ConfigError)?;
         let l = &self.limits;
         if l.window_secs < 1 {
             return Err(ConfigError("limits.window_secs: must be positive".into()));

@@ -119,9 +119,32 @@ pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, Star
         limit_window_secs: cfg.limits.window_secs,
         trusted_proxies: cfg.http.trusted_proxies.clone(),
     };
-    let provider = Arc::new(Provider::new(
-        pcfg, clock, db, store, accounts, keys, mailer,
-    ));
+    let under_data = |p: &std::path::Path| {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            cfg.data_dir.join(p)
+        }
+    };
+    let (gateway, outbox): (Arc<dyn step_up::CodeGateway>, _) =
+        if cfg.stepup.gateway.base_url.is_empty() {
+            let o = Arc::new(step_up::gateway::OutboxGateway::new(
+                under_data(&cfg.stepup.gateway.outbox),
+                clock.clone(),
+            ));
+            (o.clone(), Some(o))
+        } else {
+            let g = step_up::gateway::TwilioGateway::new(&cfg.stepup.gateway)
+                .map_err(|e| StartError::Config(config::ConfigError(e.to_string())))?;
+            (Arc::new(g), None)
+        };
+    let provider = Arc::new(
+        Provider::new(pcfg, clock, db, store, accounts, keys, mailer).with_step_up(
+            cfg.stepup.clone(),
+            gateway,
+            outbox,
+        ),
+    );
     Ok(Core { provider })
 }
 

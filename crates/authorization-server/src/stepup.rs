@@ -1,0 +1,884 @@
+//! Step-up during sign-in (and before sensitive self-service changes): decide whether the
+//! password is enough, and when it is not, run a challenge the account can answer: a code by
+//! text message or voice call, two of the online challenge questions, or a TOTP code. Success
+//! raises the session to `…:mfa`, can remember the browser, and completes what was waiting (the
+//! relying party's request, or the self-service page).
+
+use crate::account_text::AccountText;
+use crate::authorize::{self, AuthRequest};
+use crate::error::PageError;
+use crate::forms::{Field, Fieldset, Form, View};
+use crate::http::{cookie, parse_query, see_other, set_cookie, ClientIp};
+use crate::session::{self, SsoSession};
+use crate::Provider;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use credential_store::{Account, PhoneKind, QuestionAnswer};
+use platform::audit::AuditEvent;
+use platform::crypto::{random_bytes, random_token, sha256_b64};
+use platform::ephemeral::{get_json, put_json};
+use platform::Locale;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use step_up::gateway::{Channel, Delivery};
+use step_up::{codes, Policy};
+
+/// Name of the device cookie.
+pub const DEVICE_COOKIE: &str = "oneid_device";
+
+/// A way to prove it is really the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Method {
+    /// A code by text message to challenge phone `phone`.
+    Sms {
+        /// Index of the phone.
+        phone: usize,
+    },
+    /// A code by voice call to challenge phone `phone`.
+    Voice {
+        /// Index of the phone.
+        phone: usize,
+    },
+    /// Two of the online challenge questions.
+    Kba,
+    /// A code from an authenticator app.
+    Totp,
+}
+
+impl Method {
+    /// RFC 8176 method reference.
+    pub fn amr(self) -> &'static str {
+        match self {
+            Method::Sms { .. } => "sms",
+            Method::Voice { .. } => "tel",
+            Method::Kba => "kba",
+            Method::Totp => "otp",
+        }
+    }
+
+    fn key(self) -> String {
+        match self {
+            Method::Sms { phone } => format!("sms:{phone}"),
+            Method::Voice { phone } => format!("tel:{phone}"),
+            Method::Kba => "kba".into(),
+            Method::Totp => "otp".into(),
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        let (k, n) = s.split_once(':').unwrap_or((s, ""));
+        let phone = || n.parse::<usize>().ok();
+        match k {
+            "sms" => Some(Method::Sms { phone: phone()? }),
+            "tel" => Some(Method::Voice { phone: phone()? }),
+            "kba" => Some(Method::Kba),
+            "otp" => Some(Method::Totp),
+            _ => None,
+        }
+    }
+}
+
+/// A challenge in progress, in the ephemeral store.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub(crate) struct Pending {
+    pub account_id: String,
+    /// The parked authorization request (a sign-in for a relying party or the console).
+    pub request_id: Option<String>,
+    /// Methods already used in this sign-in (`pwd`).
+    pub amr: Vec<String>,
+    /// A live SSO session to raise instead of starting a new one (its store key).
+    pub session_key: Option<String>,
+    /// A self-service page to return to (session step-up).
+    pub return_to: Option<String>,
+    /// What the account can use.
+    pub methods: Vec<Method>,
+    /// Methods whose gateway failed in this challenge.
+    pub failed: Vec<Method>,
+    /// The method chosen.
+    pub chosen: Option<Method>,
+    /// Digest of the code sent.
+    pub code_digest: Option<String>,
+    /// When the code stops working.
+    pub code_expires: i64,
+    /// When the last code went out.
+    pub sent_at: i64,
+    /// Wrong answers so far.
+    pub attempts: u32,
+    /// The two online questions asked.
+    pub questions: Vec<String>,
+    /// Language of the pages.
+    pub locale: Locale,
+}
+
+fn pending_key(token: &str) -> String {
+    format!("stepup:{}", sha256_b64(token.as_bytes()))
+}
+
+/// The methods the account can use, in the order offered: codes to phones (text to mobiles,
+/// calls to any phone), TOTP, then the online questions (the fallback with no phone or with
+/// "no direct number").
+pub(crate) async fn methods_of(p: &Provider, account: &Account) -> Result<Vec<Method>, Response> {
+    let locale = Locale::parse(&account.locale).unwrap_or_default();
+    let internal =
+        |e: credential_store::ChallengeError| PageError::internal(locale, e).into_response();
+    let mut m = Vec::new();
+    if !account.no_direct_number {
+        let phones = p
+            .accounts
+            .challenge_phones(&account.id)
+            .await
+            .map_err(internal)?;
+        for (i, ph) in phones.iter().enumerate() {
+            if ph.kind == PhoneKind::Mobile {
+                m.push(Method::Sms { phone: i });
+            }
+            m.push(Method::Voice { phone: i });
+        }
+    }
+    if account.totp_enrolled_at.is_some() {
+        m.push(Method::Totp);
+    }
+    if p.accounts
+        .online_questions(&account.id)
+        .await
+        .map_err(internal)?
+        .len()
+        >= 2
+    {
+        m.push(Method::Kba);
+    }
+    Ok(m)
+}
+
+/// Whether the sign-in must be stepped up for the relying party: the client always requires
+/// multi-factor, or the request asks for an `acr` that only a stepped-up session reaches.
+pub(crate) async fn relying_party_wants_mfa(p: &Provider, req: &AuthRequest, level: i64) -> bool {
+    if !req.client_id.is_empty() {
+        if let Ok(Some(c)) = p.clients.get(&req.client_id).await {
+            if c.require_mfa {
+                return true;
+            }
+        }
+    }
+    acr_wants_mfa(req, level)
+}
+
+/// The request asks for an `acr` that this level reaches only with multi-factor.
+pub(crate) fn acr_wants_mfa(req: &AuthRequest, level: i64) -> bool {
+    let plain = crate::tokens::acr_for(level, false);
+    let mfa = crate::tokens::acr_for(level, true);
+    !req.acr_values.is_empty()
+        && !req.acr_values.iter().any(|a| acr_satisfies(&plain, a))
+        && req.acr_values.iter().any(|a| acr_satisfies(&mfa, a))
+}
+
+/// Whether the requested essential `acr` can never be reached by this account (its level is
+/// too low), so the relying party must be told `unmet_authentication_requirements`.
+pub(crate) fn essential_acr_unreachable(req: &AuthRequest, level: i64) -> bool {
+    let best = crate::tokens::acr_for(level, true);
+    req.acr_essential
+        && !req.acr_values.is_empty()
+        && !req.acr_values.iter().any(|a| acr_satisfies(&best, a))
+}
+
+/// `issued` meets `requested` on the ladder: a level at least as high, and multi-factor when
+/// asked for.
+pub fn acr_satisfies(issued: &str, requested: &str) -> bool {
+    let parse = |a: &str| -> Option<(i64, bool)> {
+        let rest = a.strip_prefix("urn:oneid:loa:")?;
+        let (lvl, mfa) = match rest.strip_suffix(":mfa") {
+            Some(l) => (l, true),
+            None => (rest, false),
+        };
+        Some((lvl.parse().ok()?, mfa))
+    };
+    match (parse(issued), parse(requested)) {
+        (Some((li, mi)), Some((lr, mr))) => li >= lr && (mi || !mr),
+        _ => false,
+    }
+}
+
+/// After the password: completes the sign-in, or starts a challenge when the policy, the
+/// device or the relying party calls for one.
+pub(crate) async fn after_password(
+    p: &Provider,
+    headers: &HeaderMap,
+    ip: &str,
+    request_id: &str,
+    req: &AuthRequest,
+    account: &Account,
+    locale: Locale,
+) -> Response {
+    if essential_acr_unreachable(req, account.assurance_level) {
+        let _ = p.store.delete(&authorize::login_key(request_id)).await;
+        return authorize::unmet(p, req, "the account cannot reach the requested acr");
+    }
+    let wants = relying_party_wants_mfa(p, req, account.assurance_level).await;
+    let device = cookie(p, headers, DEVICE_COOKIE);
+    let recognized = match p.devices.recognize(&account.id, device.as_deref()).await {
+        Ok(d) => d.is_some(),
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    let need = wants
+        || match p.stepup.policy {
+            Policy::Always => true,
+            Policy::UnrecognizedDevice => !recognized,
+            Policy::RelyingPartyOnly => false,
+        };
+    let pwd = vec!["pwd".to_owned()];
+    if !need {
+        return authorize::complete_login(p, request_id, req, account, pwd, locale, ip).await;
+    }
+    let methods = match methods_of(p, account).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if methods.is_empty() {
+        audit(p, "stepup.unavailable", &account.id, ip, None).await;
+        if wants {
+            let _ = p.store.delete(&authorize::login_key(request_id)).await;
+            return authorize::unmet(p, req, "no second factor is set up for this account");
+        }
+        // Nothing to challenge with: the password alone, and the acr says so.
+        return authorize::complete_login(p, request_id, req, account, pwd, locale, ip).await;
+    }
+    begin(
+        p,
+        headers,
+        Pending {
+            account_id: account.id.clone(),
+            request_id: Some(request_id.to_owned()),
+            amr: pwd,
+            methods,
+            locale,
+            ..Pending::default()
+        },
+    )
+    .await
+}
+
+/// Starts a challenge and shows the choice of methods.
+pub(crate) async fn begin(p: &Provider, headers: &HeaderMap, pending: Pending) -> Response {
+    let token = random_token(24);
+    if let Err(e) = save(p, &token, &pending).await {
+        return PageError::internal(pending.locale, e).into_response();
+    }
+    page(p, headers, &token, &pending, None, StatusCode::OK).await
+}
+
+async fn save(
+    p: &Provider,
+    token: &str,
+    pending: &Pending,
+) -> Result<(), platform::EphemeralError> {
+    put_json(
+        p.store.as_ref(),
+        &pending_key(token),
+        pending,
+        p.cfg.login_ttl,
+    )
+    .await
+}
+
+async fn method_label(p: &Provider, a: &AccountText, account_id: &str, m: Method) -> String {
+    let phone = |i: usize| async move {
+        p.accounts
+            .challenge_phones(account_id)
+            .await
+            .ok()
+            .and_then(|ph| ph.get(i).map(|x| codes::masked(&x.e164)))
+            .unwrap_or_default()
+    };
+    match m {
+        Method::Sms { phone: i } => a.method_sms.replace("{}", &phone(i).await),
+        Method::Voice { phone: i } => a.method_voice.replace("{}", &phone(i).await),
+        Method::Kba => a.method_kba.into(),
+        Method::Totp => a.method_totp.into(),
+    }
+}
+
+/// The page for the challenge's current state: the choice of methods, or the code / answers.
+async fn page(
+    p: &Provider,
+    headers: &HeaderMap,
+    token: &str,
+    s: &Pending,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let a = AccountText::get(s.locale);
+    let mut v = View {
+        title: a.stepup_title.into(),
+        ..View::default()
+    };
+    if let Some(e) = error {
+        v.errors.push((String::new(), e.to_owned()));
+    }
+    let hidden = vec![("t".to_owned(), token.to_owned())];
+    let remember = || {
+        let mut f = Field::new("checkbox", "remember", a.remember_device, "");
+        f.checked = p.stepup.remember_by_default;
+        f
+    };
+    match s.chosen {
+        None => {
+            v.intro.push(a.stepup_intro.into());
+            let mut options = Vec::new();
+            for m in s.methods.iter().filter(|m| !s.failed.contains(m)) {
+                options.push((m.key(), method_label(p, a, &s.account_id, *m).await));
+            }
+            let first = options.first().map(|o| o.0.clone()).unwrap_or_default();
+            v.forms.push(Form {
+                id: Some("choose".into()),
+                action: "/stepup".into(),
+                hidden: [hidden, vec![("action".into(), "choose".into())]].concat(),
+                fieldsets: vec![Fieldset {
+                    fields: vec![
+                        Field::new("select", "method", a.stepup_method, &first).options(options)
+                    ],
+                    ..Fieldset::default()
+                }],
+                submit: a.next.into(),
+                ..Form::default()
+            });
+        }
+        Some(Method::Kba) => {
+            v.intro.push(a.forgot_password_questions.into());
+            let fields = s
+                .questions
+                .iter()
+                .enumerate()
+                .map(|(i, q)| {
+                    let text = credential_store::question(q)
+                        .map(|q| q.text(s.locale))
+                        .unwrap_or("");
+                    Field::new("text", &format!("answer{i}"), text, "")
+                        .required()
+                        .auto("off")
+                })
+                .chain([remember()])
+                .collect();
+            v.forms.push(Form {
+                id: Some("verify".into()),
+                action: "/stepup".into(),
+                hidden: [hidden.clone(), vec![("action".into(), "verify".into())]].concat(),
+                fieldsets: vec![Fieldset {
+                    fields,
+                    ..Fieldset::default()
+                }],
+                submit: a.verify.into(),
+                ..Form::default()
+            });
+            v.forms.push(other_method_form(a, &hidden));
+        }
+        Some(m) => {
+            let intro = match m {
+                Method::Totp => a.totp_intro.to_owned(),
+                _ => a
+                    .code_sent
+                    .replace("{}", &method_label(p, a, &s.account_id, m).await),
+            };
+            v.intro.push(intro);
+            v.forms.push(Form {
+                id: Some("verify".into()),
+                action: "/stepup".into(),
+                hidden: [hidden.clone(), vec![("action".into(), "verify".into())]].concat(),
+                fieldsets: vec![Fieldset {
+                    fields: vec![
+                        Field::new("text", "code", a.code, "")
+                            .required()
+                            .auto("one-time-code"),
+                        remember(),
+                    ],
+                    ..Fieldset::default()
+                }],
+                submit: a.verify.into(),
+                ..Form::default()
+            });
+            if m != Method::Totp {
+                v.forms.push(Form {
+                    id: Some("resend".into()),
+                    action: "/stepup".into(),
+                    hidden: [hidden.clone(), vec![("action".into(), "resend".into())]].concat(),
+                    submit: a.resend.into(),
+                    ..Form::default()
+                });
+            }
+            v.forms.push(other_method_form(a, &hidden));
+        }
+    }
+    crate::account::send(p, headers, s.locale, &v, status)
+}
+
+fn other_method_form(a: &AccountText, hidden: &[(String, String)]) -> Form {
+    Form {
+        id: Some("other".into()),
+        action: "/stepup".into(),
+        hidden: [hidden.to_vec(), vec![("action".into(), "other".into())]].concat(),
+        submit: a.other_method.into(),
+        ..Form::default()
+    }
+}
+
+async fn audit(
+    p: &Provider,
+    event: &'static str,
+    account_id: &str,
+    ip: &str,
+    detail: Option<&str>,
+) {
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event,
+            actor: Some(account_id),
+            subject: Some(account_id),
+            source: Some(ip),
+            detail,
+            ..Default::default()
+        })
+        .await;
+}
+
+/// Sends a code for `m`; false (and the method set aside) when the gateway failed.
+async fn send_code(p: &Provider, token: &str, s: &mut Pending, m: Method, ip: &str) -> bool {
+    let phones = p
+        .accounts
+        .challenge_phones(&s.account_id)
+        .await
+        .unwrap_or_default();
+    let (channel, idx) = match m {
+        Method::Sms { phone } => (Channel::Sms, phone),
+        Method::Voice { phone } => (Channel::Voice, phone),
+        _ => return false,
+    };
+    let Some(phone) = phones.get(idx) else {
+        return false;
+    };
+    let account_locale = match p.accounts.find_by_id(&s.account_id).await {
+        Ok(Some(acc)) => Locale::parse(&acc.locale).unwrap_or(s.locale),
+        _ => s.locale,
+    };
+    let at = AccountText::get(account_locale);
+    let code = codes::new_code();
+    let text = match channel {
+        Channel::Sms => at.sms_text.replace("{}", &code),
+        Channel::Voice => at.voice_text.replace("{}", &codes::spoken(&code)),
+    };
+    let delivery = Delivery {
+        to: phone.e164.clone(),
+        channel,
+        text,
+        locale: account_locale,
+    };
+    let now = p.clock.now();
+    match p.gateway.send(&delivery).await {
+        Ok(()) => {
+            s.code_digest = Some(codes::digest(token, &code));
+            s.code_expires = now + p.stepup.code_ttl_secs;
+            s.sent_at = now;
+            audit(p, "stepup.code_sent", &s.account_id, ip, Some(m.amr())).await;
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, method = m.amr(), "step-up code not delivered");
+            audit(p, "stepup.gateway_error", &s.account_id, ip, Some(m.amr())).await;
+            if !s.failed.contains(&m) {
+                s.failed.push(m);
+            }
+            s.chosen = None;
+            false
+        }
+    }
+}
+
+/// GET /stepup?t=…: the challenge page again (e.g. after a reload).
+pub async fn show(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let locale = crate::http::locale(&headers, None);
+    let token = params.get("t").cloned().unwrap_or_default();
+    match load(&p, &token).await {
+        Some(s) => page(&p, &headers, &token, &s, None, StatusCode::OK).await,
+        None => PageError::bad(locale, |t| t.login_expired).into_response(),
+    }
+}
+
+async fn load(p: &Provider, token: &str) -> Option<Pending> {
+    if token.is_empty() || token.len() > 64 {
+        return None;
+    }
+    get_json::<Pending>(p.store.as_ref(), &pending_key(token))
+        .await
+        .ok()
+        .flatten()
+}
+
+/// POST /stepup (action = choose | verify | resend | other)
+pub async fn submit(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    body: Bytes,
+) -> Response {
+    let accept = crate::http::locale(&headers, None);
+    let form = match crate::forms::checked(&p, &headers, &body, accept) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let token = form.get("t").cloned().unwrap_or_default();
+    let Some(mut s) = load(&p, &token).await else {
+        return PageError::bad(accept, |t| t.login_expired).into_response();
+    };
+    let a = AccountText::get(s.locale);
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let now = p.clock.now();
+    match get("action") {
+        "choose" => {
+            let Some(m) = Method::parse(get("method"))
+                .filter(|m| s.methods.contains(m) && !s.failed.contains(m))
+            else {
+                return page(
+                    &p,
+                    &headers,
+                    &token,
+                    &s,
+                    Some(a.stepup_method),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+            };
+            s.chosen = Some(m);
+            s.attempts = 0;
+            match m {
+                Method::Kba => {
+                    let qs = p
+                        .accounts
+                        .online_questions(&s.account_id)
+                        .await
+                        .unwrap_or_default();
+                    s.questions = pick_two(&qs);
+                }
+                Method::Totp => {}
+                _ => {
+                    if !send_code(&p, &token, &mut s, m, &ip).await {
+                        let _ = save(&p, &token, &s).await;
+                        let status = StatusCode::SERVICE_UNAVAILABLE;
+                        if s.methods.iter().all(|m| s.failed.contains(m)) {
+                            return page(
+                                &p,
+                                &headers,
+                                &token,
+                                &s,
+                                Some(a.gateway_down_none),
+                                status,
+                            )
+                            .await;
+                        }
+                        return page(&p, &headers, &token, &s, Some(a.gateway_down), status).await;
+                    }
+                }
+            }
+            if let Err(e) = save(&p, &token, &s).await {
+                return PageError::internal(s.locale, e).into_response();
+            }
+            page(&p, &headers, &token, &s, None, StatusCode::OK).await
+        }
+        "resend" => {
+            let Some(m) = s
+                .chosen
+                .filter(|m| matches!(m, Method::Sms { .. } | Method::Voice { .. }))
+            else {
+                return page(&p, &headers, &token, &s, None, StatusCode::BAD_REQUEST).await;
+            };
+            if now - s.sent_at < p.stepup.resend_secs {
+                let msg = a.resend_wait.replace(
+                    "{}",
+                    &(p.stepup.resend_secs - (now - s.sent_at)).to_string(),
+                );
+                return page(
+                    &p,
+                    &headers,
+                    &token,
+                    &s,
+                    Some(&msg),
+                    StatusCode::TOO_MANY_REQUESTS,
+                )
+                .await;
+            }
+            if !send_code(&p, &token, &mut s, m, &ip).await {
+                let _ = save(&p, &token, &s).await;
+                return page(
+                    &p,
+                    &headers,
+                    &token,
+                    &s,
+                    Some(a.gateway_down),
+                    StatusCode::SERVICE_UNAVAILABLE,
+                )
+                .await;
+            }
+            let _ = save(&p, &token, &s).await;
+            page(&p, &headers, &token, &s, None, StatusCode::OK).await
+        }
+        "other" => {
+            s.chosen = None;
+            s.code_digest = None;
+            let _ = save(&p, &token, &s).await;
+            page(&p, &headers, &token, &s, None, StatusCode::OK).await
+        }
+        "verify" => {
+            let Some(m) = s.chosen else {
+                return page(&p, &headers, &token, &s, None, StatusCode::BAD_REQUEST).await;
+            };
+            let (ok, expired) = match m {
+                Method::Kba => {
+                    let answers: Vec<QuestionAnswer> = s
+                        .questions
+                        .iter()
+                        .enumerate()
+                        .map(|(i, q)| QuestionAnswer {
+                            question_id: q.clone(),
+                            answer: get(&format!("answer{i}")).chars().take(200).collect(),
+                        })
+                        .collect();
+                    let ok = p
+                        .accounts
+                        .verify_online_answers(&s.account_id, &answers)
+                        .await
+                        .unwrap_or(false);
+                    (ok, false)
+                }
+                Method::Totp => (verify_totp(&p, &s.account_id, get("code")).await, false),
+                _ => {
+                    let expired = now >= s.code_expires;
+                    let ok = !expired
+                        && s.code_digest
+                            .as_deref()
+                            .is_some_and(|d| codes::matches(&token, get("code"), d));
+                    (ok, expired)
+                }
+            };
+            if ok {
+                let _ = p.store.delete(&pending_key(&token)).await;
+                return finish(&p, &headers, &ip, s, m, form.contains_key("remember")).await;
+            }
+            if expired {
+                return page(
+                    &p,
+                    &headers,
+                    &token,
+                    &s,
+                    Some(a.code_expired),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+            }
+            s.attempts += 1;
+            let locked = p
+                .accounts
+                .count_failure(&s.account_id)
+                .await
+                .unwrap_or(false);
+            audit(&p, "stepup.failure", &s.account_id, &ip, Some(m.amr())).await;
+            if s.attempts >= p.stepup.max_attempts || locked {
+                let _ = p.store.delete(&pending_key(&token)).await;
+                if let Some(r) = &s.request_id {
+                    let _ = p.store.delete(&authorize::login_key(r)).await;
+                }
+                let v = View {
+                    title: a.stepup_title.into(),
+                    errors: vec![(String::new(), a.too_many_codes.into())],
+                    ..View::default()
+                };
+                return crate::account::send(&p, &headers, s.locale, &v, StatusCode::UNAUTHORIZED);
+            }
+            let _ = save(&p, &token, &s).await;
+            let msg = if m == Method::Kba {
+                a.answers_wrong
+            } else {
+                a.code_wrong
+            };
+            page(
+                &p,
+                &headers,
+                &token,
+                &s,
+                Some(msg),
+                StatusCode::UNAUTHORIZED,
+            )
+            .await
+        }
+        _ => PageError::bad(s.locale, |t| t.bad_request).into_response(),
+    }
+}
+
+fn pick_two(qs: &[String]) -> Vec<String> {
+    let mut pool = qs.to_vec();
+    let mut out = Vec::new();
+    for b in random_bytes(2) {
+        if pool.is_empty() {
+            break;
+        }
+        out.push(pool.remove(usize::from(b) % pool.len()));
+    }
+    out
+}
+
+async fn verify_totp(p: &Provider, account_id: &str, code: &str) -> bool {
+    let Ok(Some((secret, last))) = p.accounts.totp(account_id).await else {
+        return false;
+    };
+    match step_up::totp::verify(&secret, code, p.clock.now(), last) {
+        // The step is used once, even with two nodes racing.
+        Some(step) => p
+            .accounts
+            .use_totp_step(account_id, step)
+            .await
+            .unwrap_or(false),
+        None => false,
+    }
+}
+
+/// The challenge is met: remember the device if asked, raise or start the session, and go on.
+async fn finish(
+    p: &Provider,
+    headers: &HeaderMap,
+    ip: &str,
+    s: Pending,
+    m: Method,
+    remember: bool,
+) -> Response {
+    let locale = s.locale;
+    let mut amr = s.amr.clone();
+    for x in [m.amr(), "mfa"] {
+        if !amr.iter().any(|y| y == x) {
+            amr.push(x.to_owned());
+        }
+    }
+    audit(p, "stepup.success", &s.account_id, ip, Some(m.amr())).await;
+    let mut device_cookie = None;
+    if remember {
+        let token = cookie(p, headers, DEVICE_COOKIE)
+            .filter(|t| t.len() == 43)
+            .unwrap_or_else(step_up::Devices::new_token);
+        let browser = step_up::browser_summary(
+            headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(""),
+        );
+        let network = step_up::coarse_network(ip);
+        let days = p.stepup.remember_days;
+        if let Err(e) = p
+            .devices
+            .remember(&s.account_id, &token, &browser, &network, days * 86_400)
+            .await
+        {
+            return PageError::internal(locale, e).into_response();
+        }
+        audit(p, "device.remembered", &s.account_id, ip, Some(&browser)).await;
+        device_cookie = Some(set_cookie(p, DEVICE_COOKIE, &token, days * 86_400));
+    }
+    let mut r = match (&s.session_key, &s.request_id) {
+        // A live session raised to multi-factor.
+        (Some(key), _) => {
+            let Ok(Some(mut sess)) = get_json::<SsoSession>(p.store.as_ref(), key).await else {
+                return PageError::bad(locale, |t| t.login_expired).into_response();
+            };
+            let account = match p.accounts.find_by_id(&s.account_id).await {
+                Ok(Some(a)) => a,
+                _ => return PageError::bad(locale, |t| t.login_expired).into_response(),
+            };
+            sess.acr = crate::tokens::acr_for(account.assurance_level, true);
+            sess.amr = amr;
+            sess.mfa_at = Some(p.clock.now());
+            if let Err(e) = session::save(p, key, &sess).await {
+                return PageError::internal(locale, e).into_response();
+            }
+            match (&s.request_id, &s.return_to) {
+                (Some(rid), _) => authorize::resume_with_session(p, rid, key, sess, locale).await,
+                (None, Some(back)) => see_other(back),
+                (None, None) => see_other("/account"),
+            }
+        }
+        (None, Some(rid)) => {
+            let req: Option<AuthRequest> =
+                match get_json(p.store.as_ref(), &authorize::login_key(rid)).await {
+                    Ok(r) => r,
+                    Err(e) => return PageError::internal(locale, e).into_response(),
+                };
+            let account = match p.accounts.find_by_id(&s.account_id).await {
+                Ok(Some(a)) => a,
+                _ => return PageError::bad(locale, |t| t.login_expired).into_response(),
+            };
+            match req {
+                Some(req) => {
+                    authorize::complete_login(p, rid, &req, &account, amr, locale, ip).await
+                }
+                None => PageError::bad(locale, |t| t.login_expired).into_response(),
+            }
+        }
+        (None, None) => PageError::bad(locale, |t| t.login_expired).into_response(),
+    };
+    if let Some(c) = device_cookie {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+/// GET /demo/codes: the last codes written to the outbox, for a newcomer trying the demo
+/// (only when `stepup.demo_codes_page` is on, which the `demo` command sets).
+pub async fn demo_codes(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
+    let locale = crate::http::locale(&headers, None);
+    let (true, Some(outbox)) = (p.stepup.demo_codes_page, p.outbox.as_ref()) else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let a = AccountText::get(locale);
+    let v = View {
+        title: a.demo_codes_title.into(),
+        table_head: vec!["UTC".into(), a.phone.into(), a.code.into()],
+        table: outbox
+            .recent()
+            .into_iter()
+            .map(|(at, d)| {
+                vec![
+                    (String::new(), crate::account::datetime(at)),
+                    (String::new(), codes::masked(&d.to)),
+                    (String::new(), d.text),
+                ]
+            })
+            .collect(),
+        ..View::default()
+    };
+    crate::account::send(&p, &headers, locale, &v, StatusCode::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_acr_ladder() {
+        assert!(acr_satisfies("urn:oneid:loa:2:mfa", "urn:oneid:loa:2"));
+        assert!(acr_satisfies("urn:oneid:loa:2:mfa", "urn:oneid:loa:1:mfa"));
+        assert!(!acr_satisfies("urn:oneid:loa:2", "urn:oneid:loa:1:mfa"));
+        assert!(!acr_satisfies("urn:oneid:loa:1:mfa", "urn:oneid:loa:2"));
+        assert!(!acr_satisfies("urn:oneid:loa:3:mfa", "something-else"));
+        for m in [
+            Method::Sms { phone: 2 },
+            Method::Voice { phone: 0 },
+            Method::Kba,
+            Method::Totp,
+        ] {
+            assert_eq!(Method::parse(&m.key()), Some(m));
+        }
+        assert_eq!(Method::parse("sms:x"), None);
+    }
+}
