@@ -451,3 +451,50 @@ async fn users_add_generates_login_ids_and_applies_the_password_policy() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("Helene.Cote3@ONEID.ON.CA"), "{out}");
 }
+
+#[tokio::test]
+async fn an_administrator_forgets_the_recognized_computers_of_an_account() {
+    let storage = fresh_storage().await;
+    let app = oneid_tests::spawn_on(
+        &storage,
+        std::sync::Arc::new(platform::ManualClock::new()),
+        None,
+        |_| {},
+    )
+    .await;
+    let id = app.add_clinician().await;
+    for token in ["a".repeat(43), "b".repeat(43)] {
+        app.provider
+            .devices
+            .remember(&id, &token, "Chrome on Linux", "127.0.0.0/24", 86_400)
+            .await
+            .unwrap();
+    }
+    let (code, out) = oneid(
+        &storage,
+        &[
+            "users",
+            "forget-devices",
+            "--login-id",
+            oneid_tests::LOGIN_ID,
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("forgot 2"), "{out}");
+    let devices = app.provider.devices.list(&id).await.unwrap();
+    assert!(devices.iter().all(|d| d.revoked_at.is_some()));
+    let (code, _) = oneid(
+        &storage,
+        &[
+            "users",
+            "forget-devices",
+            "--login-id",
+            "No.One@ONEID.ON.CA",
+        ],
+        "",
+    )
+    .await;
+    assert_ne!(code, 0);
+}

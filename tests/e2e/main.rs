@@ -10,6 +10,7 @@ mod discovery;
 mod flows;
 mod gateway;
 mod keys;
+mod stepup;
 mod tokens;
 mod two_nodes;
 mod viewers;

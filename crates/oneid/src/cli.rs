@@ -131,6 +131,12 @@ enum UsersCmd {
         #[arg(long = "designation")]
         designations: Vec<String>,
     },
+    /// Forget every recognized computer of an account: its next sign-in anywhere is stepped up.
+    ForgetDevices {
+        /// Login ID of the account.
+        #[arg(long)]
+        login_id: String,
+    },
     /// Grant a role to an account (administrator: the console at /admin/keys).
     GrantRole {
         /// Login ID of the account.
@@ -389,6 +395,23 @@ async fn command(
                 .map_err(|e| e.to_string())?;
             audit(&p, "account.created", &a.id, None).await;
             wln!(out, "created account {} (subject {})", a.login_id, a.id);
+            Ok(())
+        }
+        Command::Users(UsersCmd::ForgetDevices { login_id }) => {
+            let p = open(&cfg, &issuer).await?;
+            let a = p
+                .accounts
+                .find_by_login_id(&login_id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no account {login_id}"))?;
+            let n = p
+                .devices
+                .revoke_all(&a.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            audit(&p, "device.revoked", &a.id, Some(&format!("all ({n})"))).await;
+            wln!(out, "forgot {n} recognized computer(s) of {}", a.login_id);
             Ok(())
         }
         Command::Users(UsersCmd::GrantRole { login_id, role }) => {
