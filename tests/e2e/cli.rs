@@ -498,3 +498,47 @@ async fn an_administrator_forgets_the_recognized_computers_of_an_account() {
     .await;
     assert_ne!(code, 0);
 }
+
+#[tokio::test]
+async fn an_administrator_registers_a_viewer_with_logout_uris() {
+    let storage = fresh_storage().await;
+    let add = |id: &'static str, bc: &'static str| {
+        let storage = storage.clone();
+        async move {
+            oneid(
+                &storage,
+                &[
+                    "clients",
+                    "add",
+                    "--client-id",
+                    id,
+                    "--name",
+                    "OTN Hub",
+                    "--redirect-uri",
+                    "https://otnhub.example/cb",
+                    "--backchannel-logout-uri",
+                    bc,
+                    "--frontchannel-logout-uri",
+                    "https://otnhub.example/frontchannel-logout",
+                ],
+                "",
+            )
+            .await
+        }
+    };
+    let (code, out) = add("otnhub", "https://otnhub.example/backchannel-logout").await;
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = add("plain-http", "http://otnhub.example/backchannel-logout").await;
+    assert_eq!(code, 1, "plain http only on loopback: {out}");
+    let (code, out) = oneid(&storage, &["clients", "list"], "").await;
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("\tbackchannel_logout_uri=https://otnhub.example/backchannel-logout"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\tfrontchannel_logout_uri=https://otnhub.example/frontchannel-logout"),
+        "{out}"
+    );
+    assert!(!out.contains("plain-http"));
+}

@@ -468,7 +468,7 @@ async fn the_console_lets_an_administrator_rotate_and_refuses_everyone_else() {
 async fn metrics_report_the_age_of_each_active_key() {
     let app = spawn_app().await;
     app.clock.advance(120);
-    let body = reqwest::get(format!("{}/metrics", app.base))
+    let body = reqwest::get(format!("{}/metrics", app.admin))
         .await
         .unwrap()
         .text()

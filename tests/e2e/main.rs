@@ -10,6 +10,8 @@ mod discovery;
 mod flows;
 mod gateway;
 mod keys;
+mod logout_fanout;
+mod production;
 mod stepup;
 mod tokens;
 mod two_nodes;

@@ -1,6 +1,7 @@
 //! The demo clinical viewers in a real browser (headless Chromium through chromedriver):
 //! sign in at one viewer, reach the second without a login page, log out there, and find
-//! that signing in again asks for the password. Screenshots go to target/screenshots/.
+//! the first signed out too (back-channel logout) and that signing in again asks for the
+//! password. Screenshots go to target/screenshots/.
 
 use oneid::viewers::{serve, Viewer};
 use oneid_tests::webdriver::Browser;
@@ -23,6 +24,7 @@ async fn viewer(
         n.name = name.into();
         n.redirect_uris = vec![format!("{base}/callback")];
         n.post_logout_redirect_uris = vec![format!("{base}/")];
+        n.backchannel_logout_uri = Some(format!("{base}/backchannel-logout"));
     })
     .await;
     (
@@ -95,9 +97,22 @@ async fn a_clinician_signs_in_once_and_moves_between_viewers_in_a_real_browser()
     assert!(browser.url().await.starts_with(&b2));
     browser.screenshot(&shots().join("4-signed-out.png")).await;
 
-    // Signing in at viewer 1 again asks for the password (its own local session lives on
-    // until back-channel logout exists).
-    browser.goto(&format!("{b1}/login")).await;
+    // Viewer 1 was told through the back channel: its own session is over too, so it shows
+    // its sign-in page, and signing in again asks for the password.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.audit("logout.backchannel").await.len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "back-channel logout");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(app
+        .audit("logout.backchannel")
+        .await
+        .iter()
+        .all(|r| r.detail.as_deref() == Some("delivered")));
+    browser.goto(&format!("{b1}/")).await;
+    browser.wait_for("#signed-out").await;
+    assert!(browser.url().await.starts_with(&b1));
+    browser.click("#login").await;
     browser.wait_for("#login_id").await;
     assert!(browser.url().await.starts_with(&app.base));
 

@@ -108,6 +108,8 @@ pub async fn fresh_storage() -> Storage {
 pub struct TestApp {
     /// Base URL (= issuer).
     pub base: String,
+    /// Base URL of the admin listener (metrics, health).
+    pub admin: String,
     /// Provider state, for seeding and inspecting storage.
     pub provider: Arc<Provider>,
     /// The clock the server reads.
@@ -149,6 +151,7 @@ pub fn test_config(storage: &Storage) -> Config {
     // Most tests are about other things: step-up only when a relying party asks for it. The
     // step-up tests choose the production default (unrecognized devices).
     cfg.stepup.policy = step_up::Policy::RelyingPartyOnly;
+    cfg.admin.addr = "127.0.0.1:0".into();
     cfg
 }
 
@@ -184,6 +187,10 @@ pub async fn spawn_on(
     .await
     .expect("server starts");
     let base = format!("http://{}", app.local_addr());
+    let admin = app
+        .admin_addr()
+        .map(|a| format!("http://{a}"))
+        .unwrap_or_default();
     let provider = app.provider();
     let (tx, rx) = oneshot::channel();
     let handle = tokio::spawn(async move {
@@ -195,6 +202,7 @@ pub async fn spawn_on(
     });
     TestApp {
         base,
+        admin,
         provider,
         clock,
         storage: storage.clone(),

@@ -13,7 +13,7 @@ use crate::Provider;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use platform::i18n::Text;
 use platform::Locale;
@@ -324,13 +324,10 @@ pub async fn console_post(
     keys_page(&p, &headers, locale, Some(message)).await
 }
 
-/// GET /metrics (Prometheus text format)
-pub async fn metrics(State(p): State<Arc<Provider>>) -> Response {
+/// The signing-key part of the metrics: the age of each active key and the keys by state.
+pub async fn key_metrics(p: &Provider) -> Result<String, KeyError> {
     let now = p.clock.now();
-    let keys = match p.keys.list().await {
-        Ok(k) => k,
-        Err(e) => return OAuthError::internal(e).into_response(),
-    };
+    let keys = p.keys.list().await?;
     let mut out = String::from(
         "# HELP oneid_signing_key_age_seconds Seconds since each active signing key started signing.\n\
          # TYPE oneid_signing_key_age_seconds gauge\n",
@@ -350,10 +347,5 @@ pub async fn metrics(State(p): State<Arc<Provider>>) -> Response {
         let n = keys.iter().filter(|k| k.state == state).count();
         out.push_str(&format!("oneid_signing_keys{{state=\"{state}\"}} {n}\n"));
     }
-    let mut r = out.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4"),
-    );
-    r
+    Ok(out)
 }

@@ -840,6 +840,7 @@ pub async fn login_submit(
             change_page(&p, &headers, locale, &token, change.expired, None)
         }
         Ok(signin) => {
+            p.metrics.inc("oneid_logins_total", "outcome=\"success\"");
             crate::stepup::after_password(&p, &headers, &ip, id, &req, &signin.account, locale)
                 .await
         }
@@ -849,6 +850,8 @@ pub async fn login_submit(
             // the page never confirms that a password was right. The audit trail tells them
             // apart (and the service desk explains).
             let detail = e.audit_detail();
+            p.metrics
+                .inc("oneid_logins_total", format!("outcome=\"{detail}\""));
             let _ = p
                 .audit
                 .record(AuditEvent {

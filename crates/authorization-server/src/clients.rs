@@ -48,6 +48,11 @@ pub struct Client {
     pub access_token_alg: SigAlg,
     /// Every sign-in for this client is stepped up (multi-factor).
     pub require_mfa: bool,
+    /// Where logout tokens are posted when a session it took part in ends (Back-Channel
+    /// Logout 1.0).
+    pub backchannel_logout_uri: Option<String>,
+    /// What the logged-out page loads in a hidden iframe (Front-Channel Logout 1.0).
+    pub frontchannel_logout_uri: Option<String>,
 }
 
 impl Client {
@@ -97,6 +102,8 @@ impl Client {
             id_token_alg: SigAlg::parse(&alg).unwrap_or(SigAlg::RS256),
             access_token_alg: SigAlg::parse(&at_alg).unwrap_or(SigAlg::ES256),
             require_mfa: r.try_get::<i64, _>("require_mfa")? != 0,
+            backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
+            frontchannel_logout_uri: r.try_get("frontchannel_logout_uri")?,
         })
     }
 }
@@ -126,6 +133,10 @@ pub struct NewClient {
     pub access_token_alg: Option<SigAlg>,
     /// Require multi-factor at every sign-in.
     pub require_mfa: bool,
+    /// Back-channel logout URI.
+    pub backchannel_logout_uri: Option<String>,
+    /// Front-channel logout URI.
+    pub frontchannel_logout_uri: Option<String>,
 }
 
 /// Errors of the client registry.
@@ -145,6 +156,26 @@ pub enum ClientError {
 impl From<sqlx::Error> for ClientError {
     fn from(e: sqlx::Error) -> Self {
         Self::Db(e.into())
+    }
+}
+
+/// Checks a back- or front-channel logout URI: absolute http(s) (http only for loopback), no
+/// fragment.
+pub fn validate_logout_uri(uri: &str) -> Result<(), String> {
+    let u =
+        url::Url::parse(uri).map_err(|_| format!("logout URI {uri:?} is not an absolute URL"))?;
+    if u.fragment().is_some() {
+        return Err(format!("logout URI {uri:?} must not have a fragment"));
+    }
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" => match u.host_str() {
+            Some("localhost") | Some("127.0.0.1") | Some("[::1]") => Ok(()),
+            _ => Err(format!(
+                "logout URI {uri:?} must use https (plain http only on loopback)"
+            )),
+        },
+        _ => Err(format!("logout URI {uri:?} must be an http(s) URL")),
     }
 }
 
@@ -184,7 +215,8 @@ pub struct ClientStore {
 }
 
 const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
-                       grant_types, scopes, id_token_alg, access_token_alg, require_mfa";
+                       grant_types, scopes, id_token_alg, access_token_alg, require_mfa, \
+                       backchannel_logout_uri, frontchannel_logout_uri";
 
 impl ClientStore {
     /// A registry in `db`, caching lookups for `cache_secs` (0 disables the cache).
@@ -249,6 +281,16 @@ impl ClientStore {
         for u in n.redirect_uris.iter().chain(&n.post_logout_redirect_uris) {
             validate_redirect_uri(u).map_err(ClientError::Invalid)?;
         }
+        let logout_uri = |u: &Option<String>| -> Result<Option<String>, ClientError> {
+            match u.as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(u) => validate_logout_uri(u)
+                    .map(|()| Some(u.to_owned()))
+                    .map_err(ClientError::Invalid),
+            }
+        };
+        let backchannel = logout_uri(&n.backchannel_logout_uri)?;
+        let frontchannel = logout_uri(&n.frontchannel_logout_uri)?;
         let scopes = if n.scopes.is_empty() {
             SCOPES.iter().map(|s| (*s).to_owned()).collect()
         } else {
@@ -282,8 +324,9 @@ impl ClientStore {
         let r = sqlx::query(
             "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, \
              post_logout_redirect_uris, grant_types, scopes, id_token_alg, access_token_alg, \
-             require_mfa, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $10)",
+             require_mfa, backchannel_logout_uri, frontchannel_logout_uri, created_at, \
+             updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10, $10)",
         )
         .bind(id)
         .bind(n.name.trim())
@@ -296,6 +339,8 @@ impl ClientStore {
         .bind(at_alg.as_str())
         .bind(now)
         .bind(i64::from(n.require_mfa))
+        .bind(backchannel.as_deref())
+        .bind(frontchannel.as_deref())
         .execute(self.db.pool())
         .await
         .map_err(DbError::from);
@@ -355,6 +400,31 @@ impl ClientStore {
             .collect::<Result<_, _>>()?)
     }
 
+    /// Sets a client's back- and front-channel logout URIs (`None`: none); false if there is
+    /// no such client.
+    pub async fn set_logout_uris(
+        &self,
+        client_id: &str,
+        backchannel: Option<&str>,
+        frontchannel: Option<&str>,
+    ) -> Result<bool, ClientError> {
+        for u in backchannel.iter().chain(frontchannel.iter()) {
+            validate_logout_uri(u).map_err(ClientError::Invalid)?;
+        }
+        let r = sqlx::query(
+            "UPDATE clients SET backchannel_logout_uri = $1, frontchannel_logout_uri = $2, \
+             updated_at = $3 WHERE client_id = $4",
+        )
+        .bind(backchannel)
+        .bind(frontchannel)
+        .bind(self.clock.now())
+        .bind(client_id)
+        .execute(self.db.pool())
+        .await?;
+        self.forget(client_id);
+        Ok(r.rows_affected() > 0)
+    }
+
     /// Removes a client; false if there was none.
     pub async fn remove(&self, client_id: &str) -> Result<bool, ClientError> {
         let r = sqlx::query("DELETE FROM clients WHERE client_id = $1")
@@ -379,5 +449,17 @@ mod tests {
         assert!(validate_redirect_uri("javascript:alert(1)").is_err());
         assert!(validate_redirect_uri("/relative").is_err());
         assert!(validate_redirect_uri("ca.on.viewer:/cb").is_ok());
+    }
+
+    #[test]
+    fn logout_uri_rules() {
+        assert!(validate_logout_uri("https://viewer.example/bcl").is_ok());
+        assert!(validate_logout_uri("http://127.0.0.1:8081/backchannel-logout").is_ok());
+        assert!(validate_logout_uri("http://localhost/fcl?x=1").is_ok());
+        assert!(validate_logout_uri("http://viewer.example/bcl").is_err());
+        assert!(validate_logout_uri("https://viewer.example/bcl#x").is_err());
+        assert!(validate_logout_uri("ca.on.viewer:/bcl").is_err());
+        assert!(validate_logout_uri("javascript:alert(1)").is_err());
+        assert!(validate_logout_uri("/relative").is_err());
     }
 }

@@ -75,7 +75,9 @@ pub fn document(issuer: &str) -> Value {
         "display_values_supported": ["page", "popup", "touch", "wap"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "authorization_response_iss_parameter_supported": true,
-        "frontchannel_logout_supported": false,
-        "backchannel_logout_supported": false,
+        "frontchannel_logout_supported": true,
+        "frontchannel_logout_session_supported": true,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     })
 }

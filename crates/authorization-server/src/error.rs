@@ -14,6 +14,7 @@ pub struct OAuthError {
     error: &'static str,
     description: String,
     challenge: Option<&'static str>,
+    retry_after: Option<i64>,
 }
 
 impl OAuthError {
@@ -84,12 +85,23 @@ impl OAuthError {
             "the service is temporarily unavailable, try again shortly",
         )
     }
+    /// `429` with `Retry-After`: a rate limit was passed.
+    pub fn too_many(retry_after: i64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "slow_down",
+            "too many requests, retry later",
+        );
+        e.retry_after = Some(retry_after);
+        e
+    }
     fn new(status: StatusCode, error: &'static str, d: impl Into<String>) -> Self {
         Self {
             status,
             error,
             description: d.into(),
             challenge: None,
+            retry_after: None,
         }
     }
 }
@@ -102,6 +114,12 @@ impl IntoResponse for OAuthError {
         if let Some(c) = self.challenge {
             r.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
+        }
+        if let Some(v) = self
+            .retry_after
+            .and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+        {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
         }
         r
     }

@@ -73,12 +73,24 @@ pub fn router(p: Arc<Provider>) -> Router {
         .route("/admin/api/keys", get(admin::api_list))
         .route("/admin/api/keys/rotate", post(admin::api_rotate))
         .route("/admin/api/keys/{kid}/{op}", post(admin::api_key_op))
-        .route("/metrics", get(admin::metrics))
         .route("/static/oneid.css", get(pages::stylesheet))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .merge(documents)
+        .route_layer(axum::middleware::from_fn_with_state(
+            p.clone(),
+            crate::metrics::track,
+        ))
+        .with_state(p)
+}
+
+/// The admin listener's routes: metrics and health, for the operator's network only.
+pub fn admin_router(p: Arc<Provider>) -> Router {
+    Router::new()
+        .route("/metrics", get(crate::metrics::render))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .with_state(p)
 }
 
@@ -172,15 +184,18 @@ pub fn client_ip(
     if !trusted.contains(&peer) {
         return peer;
     }
-    let mut ip = peer;
+    // Several headers are one list, in order (RFC 9110 §5.3); walk it from the right.
+    let mut hops: Vec<&str> = Vec::new();
     for v in headers.get_all("x-forwarded-for") {
-        let Ok(v) = v.to_str() else { return ip };
-        for part in v.split(',').rev() {
-            match part.trim().parse::<std::net::IpAddr>() {
-                Ok(a) if trusted.contains(&a) => ip = a,
-                Ok(a) => return a,
-                Err(_) => return ip,
-            }
+        let Ok(v) = v.to_str() else { return peer };
+        hops.extend(v.split(','));
+    }
+    let mut ip = peer;
+    for part in hops.iter().rev() {
+        match part.trim().parse::<std::net::IpAddr>() {
+            Ok(a) if trusted.contains(&a) => ip = a,
+            Ok(a) => return a,
+            Err(_) => return ip,
         }
     }
     ip
@@ -466,6 +481,11 @@ mod tests {
         let trusted = ["10.0.0.5".parse().unwrap(), "10.0.0.4".parse().unwrap()];
         // The client's own claim (6.6.6.6) is skipped: the nearest untrusted hop is taken.
         assert_eq!(client_ip(proxy, &h, &trusted).to_string(), "203.0.113.7");
+        // A second header (appended by the nearest proxy) comes last in the list.
+        let mut two = HeaderMap::new();
+        two.append("x-forwarded-for", HeaderValue::from_static("6.6.6.6"));
+        two.append("x-forwarded-for", HeaderValue::from_static("203.0.113.8"));
+        assert_eq!(client_ip(proxy, &two, &trusted).to_string(), "203.0.113.8");
         // From anyone else the header is ignored.
         let other: std::net::IpAddr = "198.51.100.9".parse().unwrap();
         assert_eq!(client_ip(other, &h, &trusted), other);

@@ -15,6 +15,7 @@ mod forms;
 mod http;
 pub mod keys;
 mod limits;
+pub mod metrics;
 mod pages;
 mod session;
 pub mod stepup;
@@ -32,7 +33,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 pub use clients::{Client, ClientError, ClientStore, NewClient};
-pub use http::router;
+pub use http::{admin_router, router};
 pub use keys::{KeyError, KeyRing, SigAlg};
 
 /// Lifetimes and names the provider needs.
@@ -80,6 +81,12 @@ pub struct ProviderConfig {
     /// The rate-limit window, seconds.
     #[serde(default = "d_limit_window")]
     pub limit_window_secs: i64,
+    /// Failed client authentications per source address per window (0: no limit).
+    #[serde(default = "d_client_auth_failures")]
+    pub client_auth_failures_per_address: i64,
+    /// Token requests per client per window (0: no limit; costs a store round trip each).
+    #[serde(default)]
+    pub token_limit_per_client: i64,
     /// Proxies whose `X-Forwarded-For` names the client (for rate limits and the audit).
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -96,6 +103,9 @@ fn d_forgot_per_address() -> i64 {
 }
 fn d_limit_window() -> i64 {
     900
+}
+fn d_client_auth_failures() -> i64 {
+    100
 }
 
 fn d_jwks_max_age() -> i64 {
@@ -140,6 +150,8 @@ impl ProviderConfig {
             login_limit_per_address: d_login_per_address(),
             forgot_limit_per_address: d_forgot_per_address(),
             limit_window_secs: d_limit_window(),
+            client_auth_failures_per_address: d_client_auth_failures(),
+            token_limit_per_client: 0,
             trusted_proxies: Vec::new(),
         }
     }
@@ -172,6 +184,8 @@ pub struct Provider {
     pub audit: Audit,
     /// Outgoing mail.
     pub mailer: Arc<dyn Mailer>,
+    /// This node's counters.
+    pub metrics: metrics::Metrics,
     /// Step-up rules.
     pub stepup: step_up::StepUpConfig,
     /// Recognized devices.
@@ -233,6 +247,7 @@ impl Provider {
             accounts,
             keys,
             mailer,
+            metrics: metrics::Metrics::default(),
             discovery,
             cache_control,
             verified: tokens::VerifiedTokens::default(),

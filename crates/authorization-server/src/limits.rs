@@ -18,7 +18,12 @@ pub async fn over(p: &Provider, scope: &str, id: &str, max: i64) -> Result<bool,
         return Ok(false);
     }
     let key = format!("rl:{scope}:{}", sha256_b64(id.to_lowercase().as_bytes()));
-    Ok(p.store.hit(&key, p.cfg.limit_window_secs).await? > max)
+    let over = p.store.hit(&key, p.cfg.limit_window_secs).await? > max;
+    if over {
+        p.metrics
+            .inc("oneid_rate_limited_total", format!("scope=\"{scope}\""));
+    }
+    Ok(over)
 }
 
 /// Seconds until the current window ends.

@@ -1,13 +1,18 @@
 //! RP-initiated logout 1.0. With a valid `id_token_hint` for the browser's session the session
 //! ends at once; otherwise the person confirms on a page (CSRF-protected). A
 //! `post_logout_redirect_uri` must be registered for the client, exactly.
+//!
+//! When a session ends, every relying party that received tokens in it hears of it: those
+//! with a back-channel logout URI get a logout token posted to it (in the background, with a
+//! few retries), those with a front-channel logout URI are loaded in hidden iframes of the
+//! logged-out page (Back-Channel and Front-Channel Logout 1.0).
 
 use crate::error::PageError;
 use crate::http::{self, csrf_ok, csrf_token, parse_form, parse_query, see_other, Params};
 use crate::pages::{logged_out_page, logout_page};
-use crate::session;
-use crate::tokens::verify_id_token_hint;
-use crate::Provider;
+use crate::session::{self, SsoSession};
+use crate::tokens::{logout_token, verify_id_token_hint};
+use crate::{Client, Provider};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
@@ -17,7 +22,8 @@ use platform::crypto::random_token;
 use platform::ephemeral::{put_json, take_json};
 use platform::Locale;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 /// Where to send the browser after logout.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,7 +49,7 @@ pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Byte
     logout(&p, &headers, parse_form(&headers, &body).ok()).await
 }
 
-async fn logout(p: &Provider, headers: &HeaderMap, params: Option<Params>) -> Response {
+async fn logout(p: &Arc<Provider>, headers: &HeaderMap, params: Option<Params>) -> Response {
     let Some(params) = params else {
         return PageError::bad(http::locale(headers, None), |t| t.bad_logout).into_response();
     };
@@ -91,7 +97,7 @@ async fn logout(p: &Provider, headers: &HeaderMap, params: Option<Params>) -> Re
         (None, Some(_)) => false,
     };
     if vouched {
-        return finish(p, live.map(|(k, s)| (k, s.sid, s.account_id)), pending).await;
+        return finish(p, live, pending).await;
     }
     let id = random_token(24);
     if let Err(e) = put_json(
@@ -136,47 +142,148 @@ pub async fn confirm(State(p): State<Arc<Provider>>, headers: HeaderMap, body: B
         Ok(s) => s,
         Err(e) => return PageError::internal(locale, e).into_response(),
     };
-    finish(&p, live.map(|(k, s)| (k, s.sid, s.account_id)), pending).await
+    finish(&p, live, pending).await
 }
 
 async fn finish(
-    p: &Provider,
-    live: Option<(String, String, String)>,
+    p: &Arc<Provider>,
+    live: Option<(String, SsoSession)>,
     pending: Pending,
 ) -> Response {
     let clear = session::clear_cookie(p);
-    if let Some((key, sid, account)) = live {
+    let mut frames = Vec::new();
+    if let Some((key, s)) = live {
+        let (sid, account) = (&s.sid, &s.account_id);
         if let Err(e) = session::destroy(p, &key).await {
             return PageError::internal(pending.locale, e).into_response();
         }
-        if let Err(e) = crate::token_endpoint::revoke_session_grants(p, &sid).await {
+        if let Err(e) = crate::token_endpoint::revoke_session_grants(p, sid).await {
             return PageError::internal(pending.locale, e).into_response();
         }
         let _ = p
             .audit
             .record(AuditEvent {
                 event: "logout",
-                actor: Some(&account),
-                subject: Some(&account),
+                actor: Some(account),
+                subject: Some(account),
                 client_id: pending.client_id.as_deref(),
-                session_id: Some(&sid),
+                session_id: Some(sid),
                 ..Default::default()
             })
             .await;
+        frames = notify_clients(p, &s).await;
     }
-    let mut r = match &pending.redirect {
-        Some(uri) => {
-            let mut u = match url::Url::parse(uri) {
-                Ok(u) => u,
-                Err(_) => return logged_out_page(pending.locale),
-            };
-            if let Some(s) = &pending.state {
-                u.query_pairs_mut().append_pair("state", s);
-            }
-            see_other(u.as_str())
+    let redirect = pending.redirect.as_deref().and_then(|uri| {
+        let mut u = url::Url::parse(uri).ok()?;
+        if let Some(s) = &pending.state {
+            u.query_pairs_mut().append_pair("state", s);
         }
-        None => logged_out_page(pending.locale),
+        Some(u)
+    });
+    let mut r = match redirect {
+        // The front-channel iframes need a page to load in: it shows them, then moves on.
+        Some(u) if !frames.is_empty() => logged_out_page(pending.locale, &frames, Some(&u)),
+        Some(u) => see_other(u.as_str()),
+        None => logged_out_page(pending.locale, &frames, None),
     };
     r.headers_mut().append(header::SET_COOKIE, clear);
     r
+}
+
+/// Tells the relying parties of an ended session: starts the back-channel deliveries (in the
+/// background) and returns the front-channel URLs for the logged-out page.
+pub(crate) async fn notify_clients(p: &Arc<Provider>, s: &SsoSession) -> Vec<url::Url> {
+    let mut frames = Vec::new();
+    for client_id in &s.clients {
+        let client = match p.clients.get(client_id).await {
+            Ok(Some(c)) => c,
+            Ok(None) => continue, // removed since
+            Err(e) => {
+                tracing::warn!(error = %e, client_id, "logout: client lookup failed");
+                continue;
+            }
+        };
+        if let Some(uri) = &client.frontchannel_logout_uri {
+            if let Ok(mut u) = url::Url::parse(uri) {
+                u.query_pairs_mut()
+                    .append_pair("iss", &p.cfg.issuer)
+                    .append_pair("sid", &s.sid);
+                frames.push(u);
+            }
+        }
+        if client.backchannel_logout_uri.is_some() {
+            let (p, sub, sid) = (p.clone(), s.account_id.clone(), s.sid.clone());
+            tokio::spawn(async move { backchannel(&p, &client, &sub, &sid).await });
+        }
+    }
+    frames
+}
+
+/// Attempts per back-channel delivery, and the pause before each retry.
+const BACKCHANNEL_BACKOFF: [Duration; 2] = [Duration::from_millis(200), Duration::from_millis(400)];
+/// How long one back-channel request may take.
+const BACKCHANNEL_TIMEOUT: Duration = Duration::from_secs(3);
+
+fn http_client() -> &'static reqwest::Client {
+    static HTTP: OnceLock<reqwest::Client> = OnceLock::new();
+    HTTP.get_or_init(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(BACKCHANNEL_TIMEOUT)
+            .build()
+            .unwrap_or_default()
+    })
+}
+
+/// Posts a logout token to the client's back-channel logout URI, retrying network errors and
+/// 5xx answers, and audits the outcome (never the token).
+async fn backchannel(p: &Provider, client: &Client, sub: &str, sid: &str) {
+    let Some(uri) = client.backchannel_logout_uri.as_deref() else {
+        return;
+    };
+    let outcome = match logout_token(p, client, sub, sid) {
+        Ok(token) => deliver(uri, &token).await,
+        Err(e) => {
+            tracing::error!(error = %e, client_id = %client.client_id, "logout token not signed");
+            "failed: signing".to_owned()
+        }
+    };
+    if outcome != "delivered" {
+        tracing::warn!(client_id = %client.client_id, %outcome, "back-channel logout not delivered");
+    }
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "logout.backchannel",
+            actor: Some(sub),
+            subject: Some(sub),
+            client_id: Some(&client.client_id),
+            session_id: Some(sid),
+            detail: Some(&outcome),
+            ..Default::default()
+        })
+        .await;
+}
+
+/// One delivery with its retries: `delivered`, or `failed: <status>` / `failed: unreachable`.
+async fn deliver(uri: &str, token: &str) -> String {
+    let mut attempt = 0;
+    loop {
+        let outcome = match http_client()
+            .post(uri)
+            .form(&[("logout_token", token)])
+            .send()
+            .await
+        {
+            Ok(r) if r.status().is_success() => return "delivered".to_owned(),
+            Ok(r) if r.status().is_server_error() => format!("failed: {}", r.status().as_u16()),
+            Ok(r) => return format!("failed: {}", r.status().as_u16()),
+            Err(_) => "failed: unreachable".to_owned(),
+        };
+        match BACKCHANNEL_BACKOFF.get(attempt) {
+            Some(pause) => tokio::time::sleep(*pause).await,
+            None => return outcome,
+        }
+        attempt += 1;
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::http::page_headers;
 use askama::Template;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use platform::i18n::Text;
 use platform::Locale;
@@ -43,9 +43,12 @@ struct LogoutPage<'a> {
 
 #[derive(Template)]
 #[template(path = "logged_out.html")]
-struct LoggedOutPage {
+struct LoggedOutPage<'a> {
     lang: &'static str,
     t: &'static Text,
+    frames: Vec<&'a str>,
+    next: Option<&'a str>,
+    next_text: &'static str,
 }
 
 pub(crate) fn html(body: Result<String, askama::Error>, status: StatusCode) -> Response {
@@ -135,16 +138,48 @@ pub fn logout_page(locale: Locale, request_id: &str, csrf: &str) -> Response {
     )
 }
 
-/// The signed-out page.
-pub fn logged_out_page(locale: Locale) -> Response {
-    html(
+/// The signed-out page. `frames` are the relying parties' front-channel logout URLs, loaded
+/// in hidden iframes (the page's CSP allows their origins in `frame-src`, nothing else);
+/// `next` is where the browser goes afterwards (a link, and a `Refresh` once they loaded).
+pub fn logged_out_page(locale: Locale, frames: &[url::Url], next: Option<&url::Url>) -> Response {
+    let mut r = html(
         LoggedOutPage {
             lang: locale.tag(),
             t: locale.text(),
+            frames: frames.iter().map(url::Url::as_str).collect(),
+            next: next.map(url::Url::as_str),
+            next_text: match locale {
+                Locale::Fr => "Retourner à l'application",
+                Locale::En => "Return to the application",
+            },
         }
         .render(),
         StatusCode::OK,
-    )
+    );
+    if !frames.is_empty() {
+        let mut origins: Vec<String> = frames
+            .iter()
+            .map(|u| u.origin().ascii_serialization())
+            .filter(|o| o != "null")
+            .collect();
+        origins.sort();
+        origins.dedup();
+        let csp = format!(
+            "default-src 'none'; style-src 'self'; img-src 'self'; frame-src {}; \
+             base-uri 'none'; frame-ancestors 'none'",
+            origins.join(" ")
+        );
+        if let Ok(v) = HeaderValue::from_str(&csp) {
+            r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    if let Some(n) = next {
+        if let Ok(v) = HeaderValue::from_str(&format!("3; url={n}")) {
+            r.headers_mut()
+                .insert(HeaderName::from_static("refresh"), v);
+        }
+    }
+    r
 }
 
 /// The stylesheet (no inline styles, so the CSP can forbid them).

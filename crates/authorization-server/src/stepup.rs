@@ -532,6 +532,11 @@ pub async fn submit(
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
+    match crate::limits::over(&p, "stepup-ip", &ip, p.cfg.login_limit_per_address).await {
+        Ok(false) => {}
+        Ok(true) => return crate::limits::too_many(&p, &headers, accept),
+        Err(e) => return PageError::internal(accept, e).into_response(),
+    }
     let token = form.get("t").cloned().unwrap_or_default();
     let Some(mut s) = load(&p, &token).await else {
         return PageError::bad(accept, |t| t.login_expired).into_response();

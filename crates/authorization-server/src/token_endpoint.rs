@@ -36,9 +36,10 @@ fn used_key(code: &str) -> String {
 pub async fn token(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
+    crate::http::ClientIp(ip): crate::http::ClientIp,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    match handle(&p, &headers, body).await {
+    match handle(&p, &headers, &ip, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
@@ -47,11 +48,42 @@ pub async fn token(
 async fn handle(
     p: &Provider,
     headers: &HeaderMap,
+    ip: &str,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, OAuthError> {
     let body = body_or_error(body)?;
     let params = parse_form(headers, &body).map_err(|e| e.oauth())?;
-    let client = authenticate_client(p, headers, &params).await?;
+    let client = match authenticate_client(p, headers, &params).await {
+        Ok(c) => c,
+        Err(e) => {
+            // Guessing client secrets from one address is slowed down; good requests never
+            // pay for the counter.
+            let over = crate::limits::over(
+                p,
+                "token-auth-ip",
+                ip,
+                p.cfg.client_auth_failures_per_address,
+            )
+            .await
+            .map_err(OAuthError::unavailable)?;
+            if over {
+                return Err(OAuthError::too_many(crate::limits::retry_after(p)));
+            }
+            return Err(e);
+        }
+    };
+    if p.cfg.token_limit_per_client > 0
+        && crate::limits::over(
+            p,
+            "token-client",
+            &client.client_id,
+            p.cfg.token_limit_per_client,
+        )
+        .await
+        .map_err(OAuthError::unavailable)?
+    {
+        return Err(OAuthError::too_many(crate::limits::retry_after(p)));
+    }
     let grant = params
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
@@ -64,11 +96,22 @@ async fn handle(
             "the client may not use this grant type",
         ));
     }
-    match grant.as_str() {
+    let r = match grant.as_str() {
         "authorization_code" => authorization_code(p, &client, &params).await,
         "refresh_token" => refresh(p, &client, &params).await,
         _ => client_credentials(p, &client, &params),
+    };
+    if r.is_ok() {
+        p.metrics.inc(
+            "oneid_tokens_issued_total",
+            match grant.as_str() {
+                "authorization_code" => "grant=\"authorization_code\"",
+                "refresh_token" => "grant=\"refresh_token\"",
+                _ => "grant=\"client_credentials\"",
+            },
+        );
     }
+    r
 }
 
 async fn authorization_code(

@@ -144,6 +144,7 @@ impl Pool {
 
 /// argon2id cost parameters (OWASP minimum by default: 19 MiB, 2 passes, 1 lane).
 #[derive(Debug, Clone, Copy, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct PasswordParams {
     /// Memory in KiB.
     pub memory_kib: u32,

@@ -32,6 +32,16 @@ enum Command {
     Demo,
     /// Apply database migrations and exit.
     Migrate,
+    /// Make a self-signed TLS certificate and key for local use (then set tls.cert_file and
+    /// tls.key_file to them).
+    DevCert {
+        /// Folder for cert.pem and key.pem.
+        #[arg(long, default_value = "keys/dev-cert")]
+        dir: std::path::PathBuf,
+        /// Host names and addresses it is valid for (repeatable).
+        #[arg(long = "host", default_values_t = ["localhost".to_string(), "127.0.0.1".to_string()])]
+        hosts: Vec<String>,
+    },
     /// Manage relying parties (OIDC clients).
     #[command(subcommand)]
     Clients(ClientsCmd),
@@ -46,7 +56,7 @@ enum Command {
 #[derive(Subcommand)]
 enum ClientsCmd {
     /// Register a relying party.
-    Add(AddClient),
+    Add(Box<AddClient>),
     /// List relying parties.
     List,
     /// Remove a relying party.
@@ -91,6 +101,13 @@ struct AddClient {
     /// Step up every sign-in for this client (multi-factor), whatever the device.
     #[arg(long)]
     require_mfa: bool,
+    /// Where logout tokens are posted when a session ends (OpenID Connect Back-Channel Logout).
+    #[arg(long = "backchannel-logout-uri")]
+    backchannel_logout_uri: Option<String>,
+    /// What the logged-out page loads in a hidden iframe when a session ends (OpenID Connect
+    /// Front-Channel Logout; `iss` and `sid` are added to it).
+    #[arg(long = "frontchannel-logout-uri")]
+    frontchannel_logout_uri: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -339,6 +356,20 @@ async fn command(
             let _ = stop_tx.send(());
             let _ = viewers_task.await;
             r
+        }
+        Command::DevCert { dir, hosts } => {
+            let (cert, key) = crate::serve::dev_cert(&dir, &hosts)?;
+            wln!(
+                out,
+                "wrote {} and {} (self-signed, 90 days, for {}); serve with\n  \
+                 ONEID__TLS__CERT_FILE={} ONEID__TLS__KEY_FILE={} oneid serve",
+                cert.display(),
+                key.display(),
+                hosts.join(", "),
+                cert.display(),
+                key.display()
+            );
+            Ok(())
         }
         Command::Migrate => {
             open(&cfg, &issuer).await?;
@@ -608,6 +639,8 @@ async fn clients(
                     id_token_alg: alg,
                     access_token_alg: at_alg,
                     require_mfa: a.require_mfa,
+                    backchannel_logout_uri: a.backchannel_logout_uri,
+                    frontchannel_logout_uri: a.frontchannel_logout_uri,
                 })
                 .await
                 .map_err(|e| e.to_string())?;
@@ -622,7 +655,7 @@ async fn clients(
             for cl in p.clients.list().await.map_err(|e| e.to_string())? {
                 wln!(
                     out,
-                    "{}\t{}\t{}\tgrants={}\tscopes={}\tid_token_alg={}\taccess_token_alg={}\tredirect_uris={}",
+                    "{}\t{}\t{}\tgrants={}\tscopes={}\tid_token_alg={}\taccess_token_alg={}\tredirect_uris={}{}{}",
                     cl.client_id,
                     cl.name,
                     if cl.is_public() {
@@ -635,6 +668,12 @@ async fn clients(
                     cl.id_token_alg.as_str(),
                     cl.access_token_alg.as_str(),
                     cl.redirect_uris.join(","),
+                    cl.backchannel_logout_uri
+                        .as_ref()
+                        .map_or(String::new(), |u| format!("\tbackchannel_logout_uri={u}")),
+                    cl.frontchannel_logout_uri
+                        .as_ref()
+                        .map_or(String::new(), |u| format!("\tfrontchannel_logout_uri={u}")),
                 );
             }
             Ok(())

@@ -39,6 +39,10 @@ pub struct Config {
     pub mail: MailConfig,
     /// Step-up: when, how, and where codes go.
     pub stepup: step_up::StepUpConfig,
+    /// Serving TLS directly.
+    pub tls: TlsConfig,
+    /// The admin listener (metrics, health).
+    pub admin: AdminConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -123,6 +127,28 @@ pub struct TokensConfig {
     pub login_ttl: i64,
 }
 
+/// `[tls]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Certificate chain (PEM); empty: plain HTTP (behind a TLS proxy, or loopback).
+    pub cert_file: PathBuf,
+    /// Private key (PEM).
+    pub key_file: PathBuf,
+    /// Seconds between checks for a renewed certificate (SIGHUP reloads at once; 0: only then).
+    pub reload_secs: u64,
+    /// `Strict-Transport-Security` max-age when serving TLS, seconds (0: no header).
+    pub hsts_max_age_secs: u64,
+}
+
+/// `[admin]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Listen address of `/metrics`, `/healthz`, `/readyz` (empty: no admin listener).
+    pub addr: String,
+}
+
 /// `[limits]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,6 +161,10 @@ pub struct LimitsConfig {
     pub login_per_address: i64,
     /// Forgotten login ID / password requests per source address per window (0: off).
     pub forgot_per_address: i64,
+    /// Failed client authentications at the token endpoint per address per window (0: off).
+    pub client_auth_failures_per_address: i64,
+    /// Token requests per client per window (0: off; each costs a store round trip).
+    pub token_per_client: i64,
 }
 
 /// `[mail]`
@@ -237,6 +267,17 @@ impl Config {
             return Err(ConfigError("keys.rsa_bits: must be 2048 or 3072".into()));
         }
         self.accounts.validate().map_err(ConfigError)?;
+        if self.tls.cert_file.as_os_str().is_empty() != self.tls.key_file.as_os_str().is_empty() {
+            return Err(ConfigError(
+                "tls.cert_file and tls.key_file: set both (PEM files) or neither".into(),
+            ));
+        }
+        if !self.admin.addr.is_empty() && self.admin.addr.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError(format!(
+                "admin.addr: {:?} is not host:port (or empty for none)",
+                self.admin.addr
+            )));
+        }
         self.stepup.validate().map_err(ConfigError)?;
         let l = &self.limits;
         if l.window_secs < 1 {
@@ -246,6 +287,11 @@ impl Config {
             ("limits.login_per_account", l.login_per_account),
             ("limits.login_per_address", l.login_per_address),
             ("limits.forgot_per_address", l.forgot_per_address),
+            (
+                "limits.client_auth_failures_per_address",
+                l.client_auth_failures_per_address,
+            ),
+            ("limits.token_per_client", l.token_per_client),
         ] {
             if v < 0 {
                 return Err(ConfigError(format!("{k}: must be 0 (off) or more")));
@@ -287,6 +333,18 @@ impl Config {
 #[allow(clippy::result_large_err)] // figment::Jail's closure signature, not ours
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_production_example_loads_and_passes_validation() {
+        figment::Jail::expect_with(|_| {
+            let path =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/production.example.toml");
+            let c = Config::load(Some(&path)).map_err(|e| e.0)?;
+            assert!(c.issuer.starts_with("https://"));
+            assert_eq!(c.log.format, "json");
+            Ok(())
+        });
+    }
 
     #[test]
     fn embedded_defaults_are_valid() {

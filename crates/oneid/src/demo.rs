@@ -37,12 +37,17 @@ pub const VIEWERS: &[(&str, &str, u16, &str, &str)] = &[
 /// Seeds the demo viewers and clinician if they are missing.
 pub async fn seed(p: &Provider) -> Result<(), String> {
     for (id, name, port, secret, _) in VIEWERS {
-        if p.clients
-            .get(id)
-            .await
-            .map_err(|e| e.to_string())?
-            .is_some()
-        {
+        // Each viewer ends its own session when ONE ID posts it a logout token, so logging
+        // out at one logs out of all.
+        let backchannel = format!("http://127.0.0.1:{port}/backchannel-logout");
+        if let Some(c) = p.clients.get(id).await.map_err(|e| e.to_string())? {
+            // Seeded by an older version: add the back-channel logout URI, keep the rest.
+            if c.backchannel_logout_uri.is_none() {
+                p.clients
+                    .set_logout_uris(id, Some(&backchannel), c.frontchannel_logout_uri.as_deref())
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
             continue;
         }
         p.clients
@@ -52,6 +57,7 @@ pub async fn seed(p: &Provider) -> Result<(), String> {
                 redirect_uris: vec![format!("http://127.0.0.1:{port}/callback")],
                 post_logout_redirect_uris: vec![format!("http://127.0.0.1:{port}/")],
                 secret: Some((*secret).to_owned()),
+                backchannel_logout_uri: Some(backchannel),
                 ..NewClient::default()
             })
             .await

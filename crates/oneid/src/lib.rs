@@ -4,11 +4,11 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod serve;
 pub mod viewers;
 
 use authorization_server::keys::RotationPolicy;
 use authorization_server::{KeyRing, Provider, ProviderConfig};
-use axum::serve::ListenerExt as _;
 use credential_store::{Accounts, PasswordHasher};
 use platform::{Db, EphemeralStore, MemoryStore, RedisStore, SecretBox, SharedClock, SystemClock};
 use std::future::Future;
@@ -116,6 +116,8 @@ pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, Star
         login_limit_per_account: cfg.limits.login_per_account,
         login_limit_per_address: cfg.limits.login_per_address,
         forgot_limit_per_address: cfg.limits.forgot_per_address,
+        client_auth_failures_per_address: cfg.limits.client_auth_failures_per_address,
+        token_limit_per_client: cfg.limits.token_per_client,
         limit_window_secs: cfg.limits.window_secs,
         trusted_proxies: cfg.http.trusted_proxies.clone(),
     };
@@ -151,6 +153,9 @@ pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, Star
 /// A built server, bound and ready to run.
 pub struct App {
     listener: TcpListener,
+    admin: Option<TcpListener>,
+    tls: Option<serve::TlsFiles>,
+    hsts_max_age_secs: u64,
     provider: Arc<Provider>,
     poll_secs: u64,
 }
@@ -163,14 +168,37 @@ pub async fn build(cfg: &Config, parts: Parts) -> Result<App, StartError> {
     let addr = listener
         .local_addr()
         .map_err(|e| StartError::Bind(cfg.http.addr.clone(), e))?;
-    let issuer = if cfg.issuer.is_empty() {
-        format!("http://{addr}")
+    let tls = (!cfg.tls.cert_file.as_os_str().is_empty()).then(|| serve::TlsFiles {
+        cert: cfg.tls.cert_file.clone(),
+        key: cfg.tls.key_file.clone(),
+        reload_secs: cfg.tls.reload_secs,
+    });
+    if let Some(t) = &tls {
+        // A bad certificate stops the start, naming the file.
+        serve::load_tls(t).map_err(|e| StartError::Config(config::ConfigError(e)))?;
+    }
+    let admin = if cfg.admin.addr.is_empty() {
+        None
     } else {
+        Some(
+            TcpListener::bind(&cfg.admin.addr)
+                .await
+                .map_err(|e| StartError::Bind(cfg.admin.addr.clone(), e))?,
+        )
+    };
+    let issuer = if !cfg.issuer.is_empty() {
         cfg.issuer.clone()
+    } else if tls.is_some() {
+        format!("https://{addr}")
+    } else {
+        format!("http://{addr}")
     };
     let core = core(cfg, &issuer, parts).await?;
     Ok(App {
         listener,
+        admin,
+        tls,
+        hsts_max_age_secs: cfg.tls.hsts_max_age_secs,
         provider: core.provider,
         poll_secs: cfg.keys.poll_secs.max(1),
     })
@@ -182,6 +210,11 @@ impl App {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The admin listener's address, if there is one.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The provider (for seeding and inspection).
@@ -239,17 +272,38 @@ impl App {
                 None
             }
         };
-        let router = authorization_server::router(self.provider.clone());
-        // Small responses go out at once instead of waiting on Nagle's algorithm.
-        let listener = self.listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
+        let mut router = authorization_server::router(self.provider.clone());
+        if self.tls.is_some() && self.hsts_max_age_secs > 0 {
+            let hsts = axum::http::HeaderValue::from_str(&format!(
+                "max-age={}; includeSubDomains",
+                self.hsts_max_age_secs
+            ))
+            .unwrap_or(axum::http::HeaderValue::from_static("max-age=31536000"));
+            router = router.layer(axum::middleware::map_response(
+                move |mut r: axum::response::Response| {
+                    let hsts = hsts.clone();
+                    async move {
+                        r.headers_mut()
+                            .insert(axum::http::header::STRICT_TRANSPORT_SECURITY, hsts);
+                        r
+                    }
+                },
+            ));
+        }
+        // One stop signal for both listeners.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            stop.await;
+            let _ = stop_tx.send(true);
         });
-        let r = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .await;
+        let admin = self.admin.map(|l| {
+            let r = authorization_server::admin_router(self.provider.clone());
+            tokio::spawn(serve::serve(l, r, None, stop_rx.clone()))
+        });
+        let r = serve::serve(self.listener, router, self.tls, stop_rx).await;
+        if let Some(a) = admin {
+            let _ = a.await;
+        }
         poller.abort();
         if let Some(t) = listener_task {
             t.abort();

@@ -46,6 +46,8 @@ pub trait EphemeralStore: Send + Sync + std::fmt::Debug {
     /// Counts one event under `key` in the current fixed window of `window_secs` (windows are
     /// cut by the injected clock) and returns the count so far in this window (rate limits).
     async fn hit(&self, key: &str, window_secs: i64) -> Result<i64, EphemeralError>;
+    /// How many live values have keys starting with `prefix` (for metrics; not for hot paths).
+    async fn count_prefix(&self, prefix: &str) -> Result<u64, EphemeralError>;
     /// Checks the store answers (readiness).
     async fn ping(&self) -> Result<(), EphemeralError>;
     /// Announces a change on `channel` to every subscriber (every node, with Redis).
@@ -230,6 +232,17 @@ impl EphemeralStore for MemoryStore {
         Ok(count)
     }
 
+    async fn count_prefix(&self, prefix: &str) -> Result<u64, EphemeralError> {
+        let now = self.clock.now();
+        let map = self.lock();
+        Ok(map
+            .iter()
+            .filter(|(k, v)| {
+                k.starts_with(prefix) && matches!(open(now, (*v).clone()), Ok(Some(_)))
+            })
+            .count() as u64)
+    }
+
     async fn ping(&self) -> Result<(), EphemeralError> {
         Ok(())
     }
@@ -248,7 +261,8 @@ impl EphemeralStore for MemoryStore {
 pub struct RedisStore {
     clock: SharedClock,
     client: redis::Client,
-    conn: redis::aio::ConnectionManager,
+    conn: std::sync::RwLock<redis::aio::ConnectionManager>,
+    resetting: std::sync::atomic::AtomicBool,
     prefix: String,
     channels: Channels,
 }
@@ -265,6 +279,17 @@ fn unavailable(e: redis::RedisError) -> EphemeralError {
     EphemeralError::Unavailable(e.to_string())
 }
 
+/// Every Redis command answers within this time or counts as unavailable, whatever the
+/// client library's reconnection is doing (fail fast: the request answers 503).
+const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn manager_config() -> redis::aio::ConnectionManagerConfig {
+    redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(std::time::Duration::from_secs(2))
+        .set_response_timeout(std::time::Duration::from_secs(2))
+        .set_number_of_retries(2)
+}
+
 impl RedisStore {
     /// Connects to `url` (`redis://host:port/db`); every key is prefixed with `prefix`.
     pub async fn connect(
@@ -273,13 +298,15 @@ impl RedisStore {
         clock: SharedClock,
     ) -> Result<Self, EphemeralError> {
         let client = redis::Client::open(url).map_err(unavailable)?;
-        let conn = redis::aio::ConnectionManager::new(client.clone())
+        // Fail fast when Redis is away (the request answers 503), and reconnect by itself.
+        let conn = redis::aio::ConnectionManager::new_with_config(client.clone(), manager_config())
             .await
             .map_err(unavailable)?;
         Ok(Self {
             clock,
             client,
-            conn,
+            conn: std::sync::RwLock::new(conn),
+            resetting: std::sync::atomic::AtomicBool::new(false),
             prefix: prefix.to_owned(),
             channels: Channels::default(),
         })
@@ -288,21 +315,65 @@ impl RedisStore {
     fn key(&self, key: &str) -> String {
         format!("{}{}", self.prefix, key)
     }
+
+    fn c(&self) -> redis::aio::ConnectionManager {
+        self.conn.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Runs one command within `COMMAND_TIMEOUT`; after a connection failure, builds a fresh
+    /// connection so that service resumes as soon as Redis is back, whatever state the old
+    /// one's reconnection is in.
+    async fn timed<T>(
+        &self,
+        f: impl std::future::Future<Output = Result<T, redis::RedisError>>,
+    ) -> Result<T, redis::RedisError> {
+        let r = match tokio::time::timeout(COMMAND_TIMEOUT, f).await {
+            Ok(r) => r,
+            Err(_) => Err(redis::RedisError::from((
+                redis::ErrorKind::IoError,
+                "redis command timed out",
+            ))),
+        };
+        if let Err(e) = &r {
+            let broken = e.is_io_error()
+                || e.is_timeout()
+                || e.is_connection_dropped()
+                || e.is_connection_refusal();
+            use std::sync::atomic::Ordering;
+            if broken && !self.resetting.swap(true, Ordering::SeqCst) {
+                let fresh = tokio::time::timeout(
+                    COMMAND_TIMEOUT,
+                    redis::aio::ConnectionManager::new_with_config(
+                        self.client.clone(),
+                        manager_config(),
+                    ),
+                )
+                .await;
+                if let Ok(Ok(m)) = fresh {
+                    *self.conn.write().unwrap_or_else(|e| e.into_inner()) = m;
+                }
+                self.resetting.store(false, Ordering::SeqCst);
+            }
+        }
+        r
+    }
 }
 
 #[async_trait]
 impl EphemeralStore for RedisStore {
     async fn put(&self, key: &str, value: &[u8], ttl_secs: i64) -> Result<(), EphemeralError> {
         let exp = self.clock.now() + ttl_secs;
-        let mut c = self.conn.clone();
-        redis::cmd("SET")
-            .arg(self.key(key))
-            .arg(seal(exp, value))
-            .arg("EX")
-            .arg(ttl_secs.max(1))
-            .query_async::<()>(&mut c)
-            .await
-            .map_err(unavailable)
+        let mut c = self.c();
+        self.timed(
+            redis::cmd("SET")
+                .arg(self.key(key))
+                .arg(seal(exp, value))
+                .arg("EX")
+                .arg(ttl_secs.max(1))
+                .query_async::<()>(&mut c),
+        )
+        .await
+        .map_err(unavailable)
     }
 
     async fn put_if_absent(
@@ -312,24 +383,26 @@ impl EphemeralStore for RedisStore {
         ttl_secs: i64,
     ) -> Result<bool, EphemeralError> {
         let exp = self.clock.now() + ttl_secs;
-        let mut c = self.conn.clone();
-        let r: Option<String> = redis::cmd("SET")
-            .arg(self.key(key))
-            .arg(seal(exp, value))
-            .arg("NX")
-            .arg("EX")
-            .arg(ttl_secs.max(1))
-            .query_async(&mut c)
+        let mut c = self.c();
+        let r: Option<String> = self
+            .timed(
+                redis::cmd("SET")
+                    .arg(self.key(key))
+                    .arg(seal(exp, value))
+                    .arg("NX")
+                    .arg("EX")
+                    .arg(ttl_secs.max(1))
+                    .query_async(&mut c),
+            )
             .await
             .map_err(unavailable)?;
         Ok(r.is_some())
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
-        let mut c = self.conn.clone();
-        let r: Option<Vec<u8>> = redis::cmd("GET")
-            .arg(self.key(key))
-            .query_async(&mut c)
+        let mut c = self.c();
+        let r: Option<Vec<u8>> = self
+            .timed(redis::cmd("GET").arg(self.key(key)).query_async(&mut c))
             .await
             .map_err(unavailable)?;
         match r {
@@ -339,10 +412,9 @@ impl EphemeralStore for RedisStore {
     }
 
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
-        let mut c = self.conn.clone();
-        let r: Option<Vec<u8>> = redis::cmd("GETDEL")
-            .arg(self.key(key))
-            .query_async(&mut c)
+        let mut c = self.c();
+        let r: Option<Vec<u8>> = self
+            .timed(redis::cmd("GETDEL").arg(self.key(key)).query_async(&mut c))
             .await
             .map_err(unavailable)?;
         match r {
@@ -352,45 +424,78 @@ impl EphemeralStore for RedisStore {
     }
 
     async fn delete(&self, key: &str) -> Result<(), EphemeralError> {
-        let mut c = self.conn.clone();
-        redis::cmd("DEL")
-            .arg(self.key(key))
-            .query_async::<()>(&mut c)
-            .await
-            .map_err(unavailable)
-    }
-
-    async fn hit(&self, key: &str, window_secs: i64) -> Result<i64, EphemeralError> {
-        let (k, _) = window_key(key, self.clock.now(), window_secs);
-        let mut c = self.conn.clone();
-        // One round trip, atomic: the first hit of a window sets its expiry.
-        redis::Script::new(
-            "local n = redis.call('INCR', KEYS[1]) \
-             if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n",
+        let mut c = self.c();
+        self.timed(
+            redis::cmd("DEL")
+                .arg(self.key(key))
+                .query_async::<()>(&mut c),
         )
-        .key(self.key(&k))
-        .arg(window_secs.max(1) * 2)
-        .invoke_async(&mut c)
         .await
         .map_err(unavailable)
     }
 
+    async fn hit(&self, key: &str, window_secs: i64) -> Result<i64, EphemeralError> {
+        let (k, _) = window_key(key, self.clock.now(), window_secs);
+        let mut c = self.c();
+        // One round trip, atomic: the first hit of a window sets its expiry.
+        self.timed(
+            redis::Script::new(
+                "local n = redis.call('INCR', KEYS[1]) \
+             if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n",
+            )
+            .key(self.key(&k))
+            .arg(window_secs.max(1) * 2)
+            .invoke_async(&mut c),
+        )
+        .await
+        .map_err(unavailable)
+    }
+
+    async fn count_prefix(&self, prefix: &str) -> Result<u64, EphemeralError> {
+        // SCAN walks the keyspace in small steps without blocking Redis; expiry is Redis's own
+        // here (the injected clock is not consulted: this is a gauge, not a decision).
+        let mut c = self.c();
+        let pattern = format!("{}{}*", self.key(""), prefix);
+        let mut cursor: u64 = 0;
+        let mut n: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = self
+                .timed(
+                    redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(&pattern)
+                        .arg("COUNT")
+                        .arg(1000)
+                        .query_async(&mut c),
+                )
+                .await
+                .map_err(unavailable)?;
+            n += keys.len() as u64;
+            if next == 0 {
+                return Ok(n);
+            }
+            cursor = next;
+        }
+    }
+
     async fn ping(&self) -> Result<(), EphemeralError> {
-        let mut c = self.conn.clone();
-        redis::cmd("PING")
-            .query_async::<()>(&mut c)
+        let mut c = self.c();
+        self.timed(redis::cmd("PING").query_async::<()>(&mut c))
             .await
             .map_err(unavailable)
     }
 
     async fn publish(&self, channel: &str) -> Result<(), EphemeralError> {
-        let mut c = self.conn.clone();
-        redis::cmd("PUBLISH")
-            .arg(self.key(channel))
-            .arg("1")
-            .query_async::<()>(&mut c)
-            .await
-            .map_err(unavailable)
+        let mut c = self.c();
+        self.timed(
+            redis::cmd("PUBLISH")
+                .arg(self.key(channel))
+                .arg("1")
+                .query_async::<()>(&mut c),
+        )
+        .await
+        .map_err(unavailable)
     }
 
     async fn subscribe(&self, channel: &str) -> Result<broadcast::Receiver<()>, EphemeralError> {

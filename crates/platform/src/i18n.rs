@@ -122,6 +122,8 @@ pub struct Text {
     pub csrf_failed: &'static str,
     /// Error: something went wrong on our side.
     pub internal_error: &'static str,
+    /// Error: storage is unreachable for a moment.
+    pub service_unavailable: &'static str,
     /// Error page: what to do next.
     pub error_next: &'static str,
     /// Logout confirmation title.
@@ -201,6 +203,7 @@ static EN: Text = Text {
     bad_redirect_uri: "The application asked to send you to an address that is not registered for it.",
     csrf_failed: "The form could not be verified. Reload the page and try again.",
     internal_error: "Something went wrong on our side. Please try again in a moment.",
+    service_unavailable: "ONE ID is briefly unavailable. Nothing you entered was saved; please try again in a few seconds.",
     error_next: "Close this page and start again from the application.",
     logout_title: "Sign out",
     logout_question: "Do you want to sign out of ONE ID? You will be signed out of every clinical application that uses it.",
@@ -251,6 +254,7 @@ static FR: Text = Text {
     bad_redirect_uri: "L’application a demandé de vous renvoyer à une adresse qui n’est pas inscrite pour elle.",
     csrf_failed: "Le formulaire n’a pas pu être vérifié. Rechargez la page et réessayez.",
     internal_error: "Un problème est survenu de notre côté. Veuillez réessayer dans un moment.",
+    service_unavailable: "ONE ID est brièvement indisponible. Rien de ce que vous avez saisi n’a été enregistré; veuillez réessayer dans quelques secondes.",
     error_next: "Fermez cette page et recommencez à partir de l’application.",
     logout_title: "Fermeture de session",
     logout_question: "Voulez-vous fermer votre session ONE ID? Vous serez déconnecté de toutes les applications cliniques qui l’utilisent.",
