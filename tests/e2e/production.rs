@@ -417,3 +417,29 @@ async fn while_redis_or_postgresql_is_away_requests_fail_fast_with_503_then_reco
         "nothing half-written"
     );
 }
+
+#[tokio::test]
+async fn a_node_refuses_a_schema_newer_than_it_knows() {
+    let storage = fresh_storage().await;
+    let db = platform::Db::connect(&storage.db_url, 1).await.unwrap();
+    db.migrate().await.unwrap();
+    // What a newer oneid leaves behind: a migration this build does not have.
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (9999, 'from the future', TRUE, $1, 1)",
+    )
+    .bind(vec![0u8; 48])
+    .execute(db.pool())
+    .await
+    .unwrap();
+    db.close().await;
+    let cfg = oneid_tests::test_config(&storage);
+    let err = oneid::build(&cfg, oneid::Parts::default())
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string().contains("newer than this oneid knows"),
+        "{err}"
+    );
+}

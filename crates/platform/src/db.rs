@@ -34,6 +34,12 @@ pub enum DbError {
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database was migrated by a newer oneid: this binary must not run on it.
+    #[error(
+        "the database schema is newer than this oneid knows (migration {0} is not in this \
+         build): run the newer oneid, or restore a backup from before the upgrade"
+    )]
+    SchemaTooNew(i64),
 }
 
 impl DbError {
@@ -86,11 +92,15 @@ impl Db {
 
     /// Applies the migrations of this backend that have not run yet.
     pub async fn migrate(&self) -> Result<(), DbError> {
-        match self.kind {
-            DbKind::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
-            DbKind::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        let r = match self.kind {
+            DbKind::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await,
+            DbKind::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await,
+        };
+        match r {
+            // An applied migration this build does not have: a newer oneid migrated it.
+            Err(sqlx::migrate::MigrateError::VersionMissing(v)) => Err(DbError::SchemaTooNew(v)),
+            r => Ok(r?),
         }
-        Ok(())
     }
 
     /// The connection pool.
