@@ -1,6 +1,7 @@
 //! Running it in production: request ids and metrics on the admin listener, HTTPS served by
 //! rustls and verified by a rustls client (and a renewed certificate picked up), rate limits
-//! shared by two nodes, and `503` while Redis or PostgreSQL is away, then recovery.
+//! shared by two nodes, and `503` while Redis (stopped) or PostgreSQL (cut off) is away, then
+//! recovery.
 
 use oneid_tests::browser::Browser;
 use oneid_tests::rp::Rp;
@@ -289,6 +290,16 @@ impl PrivateRedis {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
+        Self::start_on(port).await
+    }
+
+    /// Stops the server for real (the process exits).
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    async fn start_on(port: u16) -> PrivateRedis {
         let child = std::process::Command::new("redis-server")
             .args([
                 "--port",
@@ -333,8 +344,7 @@ async fn login_status(app: &TestApp, rp: &Rp) -> (u16, String) {
 
 #[tokio::test]
 async fn while_redis_or_postgresql_is_away_requests_fail_fast_with_503_then_recover() {
-    let redis = PrivateRedis::start().await;
-    let redis_cut = Cut::start(format!("127.0.0.1:{}", redis.port)).await;
+    let mut redis = PrivateRedis::start().await;
     let storage = fresh_storage().await;
     // PostgreSQL goes through a cut too when it is the backend under test.
     let (db_cut, db_url) = match oneid_tests::backend() {
@@ -348,7 +358,7 @@ async fn while_redis_or_postgresql_is_away_requests_fail_fast_with_503_then_reco
         }
         Backend::Embedded => (None, storage.db_url.clone()),
     };
-    let redis_url = format!("redis://{}", redis_cut.addr);
+    let redis_url = format!("redis://127.0.0.1:{}", redis.port);
     let app = spawn_on(&storage, Arc::new(ManualClock::new()), None, move |c| {
         c.ephemeral.url = redis_url;
         c.ephemeral.prefix = "outage:".into();
@@ -361,15 +371,24 @@ async fn while_redis_or_postgresql_is_away_requests_fail_fast_with_503_then_reco
     assert_eq!(login_status(&app, &rp).await.0, 303);
     let accounts = app.count("accounts").await;
 
-    let mut outages: Vec<(&Cut, &str)> = vec![(&redis_cut, "authorization_code")];
-    // With the database away, a refresh needs it (a code lives in Redis).
-    outages.extend(db_cut.as_ref().map(|c| (c, "refresh_token")));
-    for (cut, grant) in outages {
-        cut.set_down(true);
+    // Redis is stopped and started again (a code lives in Redis); then PostgreSQL is cut off
+    // and back (a refresh needs it).
+    let steps: Vec<(&str, &str)> = match db_cut {
+        Some(_) => vec![
+            ("redis", "authorization_code"),
+            ("postgres", "refresh_token"),
+        ],
+        None => vec![("redis", "authorization_code")],
+    };
+    for (what, grant) in steps {
+        match what {
+            "redis" => redis.stop(),
+            _ => db_cut.as_ref().map_or((), |c| c.set_down(true)),
+        }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         let started = std::time::Instant::now();
         let (status, body) = login_status(&app, &rp).await;
-        assert_eq!(status, 503, "{body}");
+        assert_eq!(status, 503, "{what}: {body}");
         assert!(body.contains("briefly unavailable"), "{body}");
         assert!(
             started.elapsed() < std::time::Duration::from_secs(15),
@@ -387,13 +406,16 @@ async fn while_redis_or_postgresql_is_away_requests_fail_fast_with_503_then_reco
             .send()
             .await
             .unwrap();
-        assert_eq!(token.status(), 503);
+        assert_eq!(token.status(), 503, "{what}");
         let j: serde_json::Value = token.json().await.unwrap();
         assert_eq!(j["error"], "temporarily_unavailable");
         let ready = reqwest::get(format!("{}/readyz", app.admin)).await.unwrap();
         assert_eq!(ready.status(), 503);
         // Back: service resumes by itself.
-        cut.set_down(false);
+        match what {
+            "redis" => redis = PrivateRedis::start_on(redis.port).await,
+            _ => db_cut.as_ref().map_or((), |c| c.set_down(false)),
+        }
         let mut ok = false;
         for _ in 0..60 {
             tokio::time::sleep(std::time::Duration::from_millis(250)).await;
@@ -402,7 +424,7 @@ async fn while_redis_or_postgresql_is_away_requests_fail_fast_with_503_then_reco
                 break;
             }
         }
-        assert!(ok, "sign-in works again");
+        assert!(ok, "sign-in works again after {what} returns");
         assert_eq!(
             reqwest::get(format!("{}/readyz", app.admin))
                 .await
