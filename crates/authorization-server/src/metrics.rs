@@ -39,12 +39,20 @@ impl Histogram {
     }
 }
 
+#[derive(Debug, Default, Clone)]
+struct RouteStats {
+    statuses: Vec<(u16, u64)>,
+    latency: Histogram,
+}
+
 /// The counters of this node.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    routes: Mutex<std::collections::HashMap<String, RouteStats>>,
     counters: Mutex<BTreeMap<(&'static str, String), u64>>,
+    /// A random prefix of this node's request ids, then a counter: unique and cheap.
+    node: std::sync::OnceLock<String>,
+    seq: std::sync::atomic::AtomicU64,
 }
 
 /// What each counter means (its `# HELP`).
@@ -73,24 +81,23 @@ impl Metrics {
     }
 
     fn observe(&self, route: &str, status: u16, elapsed: Duration) {
-        {
-            let mut r = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-            match r.get_mut(&(route.to_owned(), status)) {
-                Some(n) => *n += 1,
-                None => {
-                    r.insert((route.to_owned(), status), 1);
-                }
-            }
+        let mut m = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let stats = match m.get_mut(route) {
+            Some(s) => s,
+            None => m.entry(route.to_owned()).or_default(),
+        };
+        match stats.statuses.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, n)) => *n += 1,
+            None => stats.statuses.push((status, 1)),
         }
-        let mut l = self.latency.lock().unwrap_or_else(|e| e.into_inner());
-        match l.get_mut(route) {
-            Some(h) => h.observe(elapsed.as_secs_f64()),
-            None => {
-                let mut h = Histogram::default();
-                h.observe(elapsed.as_secs_f64());
-                l.insert(route.to_owned(), h);
-            }
-        }
+        stats.latency.observe(elapsed.as_secs_f64());
+    }
+
+    /// A new request id.
+    fn request_id(&self) -> String {
+        let node = self.node.get_or_init(|| platform::crypto::random_token(6));
+        let n = self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{node}-{n:x}")
     }
 
     /// The Prometheus text of these counters.
@@ -100,26 +107,27 @@ impl Metrics {
             "# HELP oneid_http_requests_total Requests by route and status.\n\
              # TYPE oneid_http_requests_total counter\n",
         );
-        for ((route, status), n) in self
-            .requests
+        let routes: BTreeMap<String, RouteStats> = self
+            .routes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-        {
-            out.push_str(&format!(
-                "oneid_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}\n"
-            ));
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (route, stats) in &routes {
+            let mut statuses = stats.statuses.clone();
+            statuses.sort_unstable();
+            for (status, n) in statuses {
+                out.push_str(&format!(
+                    "oneid_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}\n"
+                ));
+            }
         }
         out.push_str(
             "# HELP oneid_http_request_duration_seconds Time to answer, by route.\n\
              # TYPE oneid_http_request_duration_seconds histogram\n",
         );
-        for (route, h) in self
-            .latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
+        for (route, h) in routes.iter().map(|(r, s)| (r, &s.latency)) {
             for (i, b) in BUCKETS.iter().enumerate() {
                 out.push_str(&format!(
                     "oneid_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {}\n",
@@ -161,14 +169,27 @@ pub async fn track(State(p): State<Arc<Provider>>, req: Request, next: Next) -> 
         .headers()
         .get("x-request-id")
         .and_then(sane_id)
-        .unwrap_or_else(|| platform::crypto::random_token(12));
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let wants_json = !matches!(
-        route.as_str(),
+        .unwrap_or_else(|| p.metrics.request_id());
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let accept = crate::http::locale(req.headers(), None);
+    let span = tracing::info_span!("request", request_id = %id, route = %route);
+    let mut resp = next.run(req).instrument(span).await;
+    if resp.status() == StatusCode::INTERNAL_SERVER_ERROR && storage_down(&p).await {
+        resp = unavailable(wants_json(route), accept);
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    p.metrics
+        .observe(route, resp.status().as_u16(), started.elapsed());
+    resp
+}
+
+/// Whether a route answers programs (JSON) rather than people (pages).
+fn wants_json(route: &str) -> bool {
+    !matches!(
+        route,
         "/authorize"
             | "/login"
             | "/login/password"
@@ -179,19 +200,7 @@ pub async fn track(State(p): State<Arc<Provider>>, req: Request, next: Next) -> 
             | "/forgot-password"
             | "/admin/keys"
     ) && !route.starts_with("/account")
-        && !route.starts_with("/desk");
-    let accept = crate::http::locale(req.headers(), None);
-    let span = tracing::info_span!("request", request_id = %id, route = %route);
-    let mut resp = next.run(req).instrument(span).await;
-    if resp.status() == StatusCode::INTERNAL_SERVER_ERROR && storage_down(&p).await {
-        resp = unavailable(wants_json, accept);
-    }
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        resp.headers_mut().insert("x-request-id", v);
-    }
-    p.metrics
-        .observe(&route, resp.status().as_u16(), started.elapsed());
-    resp
+        && !route.starts_with("/desk")
 }
 
 /// True when the database or the ephemeral store does not answer within a second.
