@@ -23,7 +23,8 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// The provider's routes.
 pub fn router(p: Arc<Provider>) -> Router {
     // The documents relying parties poll most take no body, so they skip the body-limit layer
-    // (it costs an allocation per request).
+    // (it costs an allocation per request) and the per-request middleware (they count
+    // themselves, see metrics::DOCUMENTS).
     let documents = Router::new()
         .route("/.well-known/openid-configuration", get(discovery_doc))
         .route("/jwks", get(jwks));
@@ -77,11 +78,11 @@ pub fn router(p: Arc<Provider>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .merge(documents)
         .route_layer(axum::middleware::from_fn_with_state(
             p.clone(),
             crate::metrics::track,
         ))
+        .merge(documents)
         .with_state(p)
 }
 
@@ -95,10 +96,12 @@ pub fn admin_router(p: Arc<Provider>) -> Router {
 }
 
 async fn discovery_doc(axum::extract::State(p): axum::extract::State<Arc<Provider>>) -> Response {
+    p.metrics.document(0);
     json_cached(p.discovery.clone(), &p.cache_control)
 }
 
 async fn jwks(axum::extract::State(p): axum::extract::State<Arc<Provider>>) -> Response {
+    p.metrics.document(1);
     json_cached(p.keys.jwks(), &p.cache_control)
 }
 
