@@ -231,7 +231,15 @@ async fn without_a_phone_the_challenge_questions_are_the_fallback() {
     let b = Browser::new();
     let (s, r) = sign_in(&app, &rp, &b, &[]).await;
     assert_eq!(offered(&r), ["kba"]);
-    let q = act(&app, &b, &r, "choose", &[("method", "kba")]).await;
+    // A method the account does not have is refused with a clear message.
+    let bad = act(&app, &b, &r, "choose", &[("method", "sms:0")]).await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("Choose one of the ways offered"),
+        "{}",
+        bad.body
+    );
+    let q = act(&app, &b, &bad, "choose", &[("method", "kba")]).await;
     let answers = answers_on(&q);
     let wrong = act(
         &app,

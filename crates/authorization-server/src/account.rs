@@ -515,11 +515,7 @@ pub async fn password_post(
     if get("current_password").is_empty() {
         v.field_error("current_password", a.required);
     }
-    if get("new_password").is_empty() {
-        v.field_error("new_password", a.required);
-    } else if get("new_password") != get("confirm_password") {
-        v.field_error("confirm_password", a.passwords_differ);
-    }
+    new_password_typed(&mut v, a, &form);
     if get("current_password").len() > 1024 || get("new_password").len() > 1024 {
         v.field_error("new_password", PolicyViolation::TooLong.message(me.locale));
     }
@@ -1155,6 +1151,67 @@ pub async fn devices_post(
         v.notice = Some(AccountText::get(me.locale).device_revoked.into());
     }
     send(&p, &headers, me.locale, &v, StatusCode::OK)
+}
+
+// ---------------------------------------------------------------- shared by the challenge pages
+
+/// Checks the new-password fields of a form: given, and typed the same twice. Puts the
+/// message beside the field and returns false when they are not.
+pub(crate) fn new_password_typed(v: &mut View, a: &AccountText, form: &Params) -> bool {
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    if get("new_password").is_empty() {
+        v.field_error("new_password", a.required);
+        false
+    } else if get("new_password") != get("confirm_password") {
+        v.field_error("confirm_password", a.passwords_differ);
+        false
+    } else {
+        true
+    }
+}
+
+/// One answer field per challenge question asked (`answer0`, `answer1`, ...).
+pub(crate) fn question_fields(locale: Locale, questions: &[String]) -> Vec<Field> {
+    questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let text = credential_store::question(q)
+                .map(|q| q.text(locale))
+                .unwrap_or("");
+            Field::new("text", &format!("answer{i}"), text, "")
+                .required()
+                .auto("off")
+        })
+        .collect()
+}
+
+/// The answers typed into `question_fields`, bounded in length.
+pub(crate) fn typed_answers(form: &Params, questions: &[String]) -> Vec<QuestionAnswer> {
+    questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| QuestionAnswer {
+            question_id: q.clone(),
+            answer: form
+                .get(&format!("answer{i}"))
+                .map(|a| a.chars().take(200).collect())
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Two of `from`, chosen at random (fewer when `from` has fewer).
+pub(crate) fn pick_two(from: &[String]) -> Vec<String> {
+    let mut pool = from.to_vec();
+    let mut out = Vec::new();
+    for b in platform::crypto::random_bytes(2) {
+        if pool.is_empty() {
+            break;
+        }
+        out.push(pool.remove(usize::from(b) % pool.len()));
+    }
+    out
 }
 
 /// After a page that needs a fresh sign-in, where to go.

@@ -237,6 +237,8 @@ pub struct AccountText {
     pub stepup_intro: &'static str,
     /// Label of the method choice.
     pub stepup_method: &'static str,
+    /// Error: no usable method chosen.
+    pub choose_method: &'static str,
     /// Method, `{}` is the masked phone.
     pub method_sms: &'static str,
     /// Method, `{}` is the masked phone.
@@ -437,6 +439,7 @@ static EN: AccountText = AccountText {
     stepup_title: "Confirm it is you",
     stepup_intro: "We do not recognize this computer, or the application asks for more assurance. Choose how to confirm it is really you.",
     stepup_method: "How do you want to confirm?",
+    choose_method: "Choose one of the ways offered to confirm it is you.",
     method_sms: "Text a code to {}",
     method_voice: "Call {} with a code",
     method_kba: "Answer two of my challenge questions",
@@ -591,6 +594,7 @@ static FR: AccountText = AccountText {
     stepup_title: "Confirmez votre identité",
     stepup_intro: "Nous ne reconnaissons pas cet ordinateur, ou l’application demande une assurance accrue. Choisissez comment confirmer que c’est bien vous.",
     stepup_method: "Comment voulez-vous confirmer?",
+    choose_method: "Choisissez l’un des moyens proposés pour confirmer votre identité.",
     method_sms: "Envoyer un code par texto au {}",
     method_voice: "Appeler le {} avec un code",
     method_kba: "Répondre à deux de mes questions de sécurité",

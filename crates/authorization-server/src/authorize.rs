@@ -1020,18 +1020,9 @@ pub async fn password_change_submit(
         return PageError::bad(locale, |t| t.login_expired).into_response();
     };
     let new = form.get("new_password").map(String::as_str).unwrap_or("");
-    let confirm = form
-        .get("confirm_password")
-        .map(String::as_str)
-        .unwrap_or("");
     let a = crate::account_text::AccountText::get(locale);
-    if new.is_empty() || new != confirm {
-        let mut v = change_view(locale, token, change.expired);
-        if new.is_empty() {
-            v.field_error("new_password", a.required);
-        } else {
-            v.field_error("confirm_password", a.passwords_differ);
-        }
+    let mut v = change_view(locale, token, change.expired);
+    if !crate::account::new_password_typed(&mut v, a, &form) {
         return crate::account::send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
     }
     match p

@@ -19,9 +19,9 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use credential_store::{valid_birth_date, valid_email, CredentialError, QuestionAnswer, QUESTIONS};
+use credential_store::{valid_birth_date, valid_email, CredentialError, QUESTIONS};
 use platform::audit::AuditEvent;
-use platform::crypto::{random_bytes, random_token, sha256_b64};
+use platform::crypto::{random_token, sha256_b64};
 use platform::ephemeral::{get_json, put_json};
 use platform::{Locale, Mail};
 use serde::{Deserialize, Serialize};
@@ -233,18 +233,7 @@ fn start_view(locale: Locale) -> View {
 
 fn questions_view(locale: Locale, token: &str, questions: &[String]) -> View {
     let a = AccountText::get(locale);
-    let fields = questions
-        .iter()
-        .enumerate()
-        .map(|(i, q)| {
-            let text = credential_store::question(q)
-                .map(|q| q.text(locale))
-                .unwrap_or("");
-            Field::new("text", &format!("answer{i}"), text, "")
-                .required()
-                .auto("off")
-        })
-        .collect();
+    let fields = crate::account::question_fields(locale, questions);
     View {
         title: a.forgot_password.trim_end_matches('?').into(),
         intro: vec![a.forgot_password_questions.into()],
@@ -304,16 +293,7 @@ async fn sticky_pair(p: &Provider, sticky: &str, from: &[String]) -> Vec<String>
             return prev;
         }
     }
-    let mut pool: Vec<String> = from.to_vec();
-    let mut chosen = Vec::new();
-    let r = random_bytes(2);
-    for b in r {
-        if pool.is_empty() {
-            break;
-        }
-        let i = usize::from(b) % pool.len();
-        chosen.push(pool.remove(i));
-    }
+    let chosen = crate::account::pick_two(from);
     let _ = put_json(p.store.as_ref(), &key, &chosen, STICKY_QUESTIONS_SECS).await;
     chosen
 }
@@ -418,15 +398,7 @@ pub async fn password_post(
                     StatusCode::OK,
                 );
             }
-            let answers: Vec<QuestionAnswer> = reset
-                .questions
-                .iter()
-                .enumerate()
-                .map(|(i, q)| QuestionAnswer {
-                    question_id: q.clone(),
-                    answer: get(&format!("answer{i}")).chars().take(200).collect(),
-                })
-                .collect();
+            let answers = crate::account::typed_answers(&form, &reset.questions);
             let mut ok = false;
             if let Some(id) = &reset.account_id {
                 let locked = match p.accounts.find_by_id(id).await {
@@ -503,12 +475,7 @@ pub async fn password_post(
             };
             let new = get("new_password");
             let mut v = new_password_view(locale, token);
-            if new.is_empty() {
-                v.field_error("new_password", a.required);
-            } else if new != get("confirm_password") {
-                v.field_error("confirm_password", a.passwords_differ);
-            }
-            if !v.errors.is_empty() {
+            if !crate::account::new_password_typed(&mut v, a, &form) {
                 return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
             }
             match p.accounts.set_password(&account_id, None, new, false).await {

@@ -192,11 +192,14 @@ pub async fn track(State(p): State<Arc<Provider>>, req: Request, next: Next) -> 
         .unwrap_or_else(|| p.metrics.request_id());
     let route = req.extensions().get::<MatchedPath>().cloned();
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    let accept = crate::http::locale(req.headers(), None);
+    // Read only when an error page must be written (rare): kept, not parsed.
+    let accept = req.headers().get(header::ACCEPT_LANGUAGE).cloned();
     let span = tracing::info_span!("request", request_id = %id, route = %route);
     let mut resp = next.run(req).instrument(span).await;
     if resp.status() == StatusCode::INTERNAL_SERVER_ERROR && storage_down(&p).await {
-        resp = unavailable(wants_json(route), accept);
+        let locale =
+            platform::Locale::negotiate(None, accept.as_ref().and_then(|v| v.to_str().ok()));
+        resp = unavailable(wants_json(route), locale);
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);

@@ -15,9 +15,9 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use credential_store::{Account, PhoneKind, QuestionAnswer};
+use credential_store::{Account, PhoneKind};
 use platform::audit::AuditEvent;
-use platform::crypto::{random_bytes, random_token, sha256_b64};
+use platform::crypto::{random_token, sha256_b64};
 use platform::ephemeral::{get_json, put_json};
 use platform::Locale;
 use serde::{Deserialize, Serialize};
@@ -283,18 +283,12 @@ async fn save(
     .await
 }
 
-async fn method_label(p: &Provider, a: &AccountText, account_id: &str, m: Method) -> String {
-    let phone = |i: usize| async move {
-        p.accounts
-            .challenge_phones(account_id)
-            .await
-            .ok()
-            .and_then(|ph| ph.get(i).map(|x| codes::masked(&x.e164)))
-            .unwrap_or_default()
-    };
+/// How a method reads on the page; `phones` are the account's, masked, in order.
+fn method_label(a: &AccountText, phones: &[String], m: Method) -> String {
+    let phone = |i: usize| phones.get(i).cloned().unwrap_or_default();
     match m {
-        Method::Sms { phone: i } => a.method_sms.replace("{}", &phone(i).await),
-        Method::Voice { phone: i } => a.method_voice.replace("{}", &phone(i).await),
+        Method::Sms { phone: i } => a.method_sms.replace("{}", &phone(i)),
+        Method::Voice { phone: i } => a.method_voice.replace("{}", &phone(i)),
         Method::Kba => a.method_kba.into(),
         Method::Totp => a.method_totp.into(),
     }
@@ -318,6 +312,22 @@ async fn page(
         v.errors.push((String::new(), e.to_owned()));
     }
     let hidden = vec![("t".to_owned(), token.to_owned())];
+    // The phones, read once for every label on the page.
+    let phones: Vec<String> = if s
+        .methods
+        .iter()
+        .any(|m| matches!(m, Method::Sms { .. } | Method::Voice { .. }))
+    {
+        p.accounts
+            .challenge_phones(&s.account_id)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|ph| codes::masked(&ph.e164))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let remember = || {
         let mut f = Field::new("checkbox", "remember", a.remember_device, "");
         f.checked = p.stepup.remember_by_default;
@@ -328,7 +338,7 @@ async fn page(
             v.intro.push(a.stepup_intro.into());
             let mut options = Vec::new();
             for m in s.methods.iter().filter(|m| !s.failed.contains(m)) {
-                options.push((m.key(), method_label(p, a, &s.account_id, *m).await));
+                options.push((m.key(), method_label(a, &phones, *m)));
             }
             let first = options.first().map(|o| o.0.clone()).unwrap_or_default();
             v.forms.push(Form {
@@ -347,20 +357,8 @@ async fn page(
         }
         Some(Method::Kba) => {
             v.intro.push(a.forgot_password_questions.into());
-            let fields = s
-                .questions
-                .iter()
-                .enumerate()
-                .map(|(i, q)| {
-                    let text = credential_store::question(q)
-                        .map(|q| q.text(s.locale))
-                        .unwrap_or("");
-                    Field::new("text", &format!("answer{i}"), text, "")
-                        .required()
-                        .auto("off")
-                })
-                .chain([remember()])
-                .collect();
+            let mut fields = crate::account::question_fields(s.locale, &s.questions);
+            fields.push(remember());
             v.forms.push(Form {
                 id: Some("verify".into()),
                 action: "/stepup".into(),
@@ -377,9 +375,7 @@ async fn page(
         Some(m) => {
             let intro = match m {
                 Method::Totp => a.totp_intro.to_owned(),
-                _ => a
-                    .code_sent
-                    .replace("{}", &method_label(p, a, &s.account_id, m).await),
+                _ => a.code_sent.replace("{}", &method_label(a, &phones, m)),
             };
             v.intro.push(intro);
             v.forms.push(Form {
@@ -554,7 +550,7 @@ pub async fn submit(
                     &headers,
                     &token,
                     &s,
-                    Some(a.stepup_method),
+                    Some(a.choose_method),
                     StatusCode::BAD_REQUEST,
                 )
                 .await;
@@ -568,7 +564,7 @@ pub async fn submit(
                         .online_questions(&s.account_id)
                         .await
                         .unwrap_or_default();
-                    s.questions = pick_two(&qs);
+                    s.questions = crate::account::pick_two(&qs);
                 }
                 Method::Totp => {}
                 _ => {
@@ -644,15 +640,7 @@ pub async fn submit(
             };
             let (ok, expired) = match m {
                 Method::Kba => {
-                    let answers: Vec<QuestionAnswer> = s
-                        .questions
-                        .iter()
-                        .enumerate()
-                        .map(|(i, q)| QuestionAnswer {
-                            question_id: q.clone(),
-                            answer: get(&format!("answer{i}")).chars().take(200).collect(),
-                        })
-                        .collect();
+                    let answers = crate::account::typed_answers(&form, &s.questions);
                     let ok = p
                         .accounts
                         .verify_online_answers(&s.account_id, &answers)
@@ -722,18 +710,6 @@ pub async fn submit(
         }
         _ => PageError::bad(s.locale, |t| t.bad_request).into_response(),
     }
-}
-
-fn pick_two(qs: &[String]) -> Vec<String> {
-    let mut pool = qs.to_vec();
-    let mut out = Vec::new();
-    for b in random_bytes(2) {
-        if pool.is_empty() {
-            break;
-        }
-        out.push(pool.remove(usize::from(b) % pool.len()));
-    }
-    out
 }
 
 async fn verify_totp(p: &Provider, account_id: &str, code: &str) -> bool {
