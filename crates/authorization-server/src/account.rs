@@ -196,10 +196,43 @@ pub(crate) fn rules(locale: Locale) -> Vec<(String, String)> {
 
 // ---------------------------------------------------------------- My Profile
 
-fn profile_view(me: &Me, designations: &[credential_store::Designation]) -> View {
+/// What My Profile shows besides the account row.
+pub(crate) struct Extras {
+    designations: Vec<credential_store::Designation>,
+    /// Names of the services the account is enrolled in.
+    services: Vec<String>,
+    /// The agreement's text in the reader's language, when the version accepted is the one
+    /// configured now.
+    agreement_text: Option<String>,
+}
+
+async fn extras(p: &Provider, me: &Me) -> Result<Extras, String> {
+    let (d, e) = tokio::join!(
+        p.accounts.designations(&me.account.id),
+        p.registration.directory.enrolments(&me.account.id)
+    );
+    let agreement_text = (me.account.agreement_version.as_deref()
+        == Some(p.signup.agreement_version.as_str()))
+    .then(|| match me.locale {
+        Locale::Fr => p.signup.agreement_fr.clone(),
+        Locale::En => p.signup.agreement_en.clone(),
+    });
+    Ok(Extras {
+        designations: d.map_err(|e| e.to_string())?,
+        services: e
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|e| e.service.name)
+            .collect(),
+        agreement_text,
+    })
+}
+
+fn profile_view(me: &Me, extras: &Extras) -> View {
     let a = AccountText::get(me.locale);
     let acc = &me.account;
     let none = || a.none.to_owned();
+    let designations = &extras.designations;
     let designations = if designations.is_empty() {
         none()
     } else {
@@ -230,7 +263,14 @@ fn profile_view(me: &Me, designations: &[credential_store::Designation]) -> View
             (a.assurance.into(), format!("AL{}", acc.assurance_level)),
             (a.designations.into(), designations),
             (a.agreement.into(), agreement),
-            (a.services.into(), a.services_none.into()),
+            (
+                a.services.into(),
+                if extras.services.is_empty() {
+                    a.services_none.into()
+                } else {
+                    extras.services.join("\n")
+                },
+            ),
             (a.status.into(), status_text(a, acc.status).into()),
             (a.password_changed.into(), date(acc.password_changed_at)),
         ],
@@ -240,6 +280,7 @@ fn profile_view(me: &Me, designations: &[credential_store::Designation]) -> View
         id: Some("profile".into()),
         action: format!("/account?ui_locales={}", me.locale.tag()),
         fieldsets: vec![Fieldset {
+            button: None,
             legend: Some(a.profile_edit.into()),
             hint: None,
             fields: vec![
@@ -273,11 +314,18 @@ fn profile_view(me: &Me, designations: &[credential_store::Designation]) -> View
         submit: a.save.into(),
         ..Form::default()
     };
+    let mut sections = vec![facts];
+    if let (Some(text), Some(v)) = (&extras.agreement_text, &acc.agreement_version) {
+        sections.push(Section {
+            heading: Some(format!("{} ({v})", a.agreement)),
+            rows: vec![(String::new(), text.clone())],
+        });
+    }
     View {
         title: a.profile_title.into(),
         other_lang_href: lang_href("/account", me.locale),
         nav: nav(a, me.locale),
-        sections: vec![facts],
+        sections,
         forms: vec![form],
         ..View::default()
     }
@@ -294,7 +342,7 @@ pub async fn profile(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let d = match p.accounts.designations(&me.account.id).await {
+    let d = match extras(&p, &me).await {
         Ok(d) => d,
         Err(e) => return PageError::internal(me.locale, e).into_response(),
     };
@@ -333,7 +381,7 @@ pub async fn profile_post(
         phone: f("phone"),
         locale: f("locale").unwrap_or_default(),
     };
-    let d = match p.accounts.designations(&me.account.id).await {
+    let d = match extras(&p, &me).await {
         Ok(d) => d,
         Err(e) => return PageError::internal(me.locale, e).into_response(),
     };
@@ -621,11 +669,13 @@ fn security_view(locale: Locale, s: &SecurityState) -> View {
         hidden: vec![("what".into(), "questions".into())],
         fieldsets: vec![
             Fieldset {
+                button: None,
                 legend: Some(a.online_questions.into()),
                 hint: Some(a.online_questions_hint.into()),
                 fields: rows("online", &s.online, ONLINE_QUESTIONS, 0),
             },
             Fieldset {
+                button: None,
                 legend: Some(a.desk_questions.into()),
                 hint: Some(a.desk_questions_hint.into()),
                 fields: rows("desk", &s.desk, DESK_QUESTIONS, ONLINE_QUESTIONS),
@@ -667,6 +717,7 @@ fn security_view(locale: Locale, s: &SecurityState) -> View {
         action: format!("/account/security?ui_locales={}", locale.tag()),
         hidden: vec![("what".into(), "phones".into())],
         fieldsets: vec![Fieldset {
+            button: None,
             legend: Some(a.phones_heading.into()),
             hint: Some(a.phones_hint.into()),
             fields: phone_fields,

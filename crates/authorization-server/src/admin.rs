@@ -33,7 +33,7 @@ fn key_error(e: KeyError) -> OAuthError {
 }
 
 /// The calling client, if its bearer token carries the admin scope.
-async fn admin_client(p: &Provider, headers: &HeaderMap) -> Result<String, OAuthError> {
+pub(crate) async fn admin_client(p: &Provider, headers: &HeaderMap) -> Result<String, OAuthError> {
     let token = bearer(headers)
         .ok_or_else(|| OAuthError::invalid_token("a bearer access token is required"))?;
     let c = live_access_token(p, token)

@@ -3,8 +3,8 @@
 
 use crate::error::OAuthError;
 use crate::{
-    account, admin, authorize, desk, forgot, logout, pages, stepup, token_endpoint, userinfo,
-    Client, Provider,
+    account, admin, authorize, desk, forgot, logout, pages, registries_api, signup, stepup,
+    token_endpoint, userinfo, Client, Provider,
 };
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
@@ -62,6 +62,9 @@ pub fn router(p: Arc<Provider>) -> Router {
             "/forgot-password",
             get(forgot::password).post(forgot::password_post),
         )
+        .route("/register", post(signup::start))
+        .route("/register/welcome", get(signup::welcome))
+        .route("/register/{step}", get(signup::show).post(signup::submit))
         .route("/desk", get(desk::search).post(desk::search_post))
         .route("/desk/account", get(desk::account).post(desk::account_post))
         .route("/token", post(token_endpoint::token))
@@ -74,7 +77,21 @@ pub fn router(p: Arc<Provider>) -> Router {
         .route("/admin/api/keys", get(admin::api_list))
         .route("/admin/api/keys/rotate", post(admin::api_rotate))
         .route("/admin/api/keys/{kid}/{op}", post(admin::api_key_op))
+        .route(
+            "/admin/api/registries",
+            get(registries_api::api_list).post(registries_api::api_add),
+        )
+        .route(
+            "/admin/api/registries/{id}",
+            get(registries_api::api_get).patch(registries_api::api_update),
+        )
+        .route(
+            "/admin/api/registries/{id}/{op}",
+            post(registries_api::api_op),
+        )
+        .route("/registries/terminations", post(registries_api::report))
         .route("/static/oneid.css", get(pages::stylesheet))
+        .route("/static/password-rules.js", get(pages::rules_script))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -442,7 +459,7 @@ pub fn page_headers(r: &mut Response) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
         ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

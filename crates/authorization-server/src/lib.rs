@@ -17,7 +17,10 @@ pub mod keys;
 mod limits;
 pub mod metrics;
 mod pages;
+pub mod registries_api;
 mod session;
+pub mod signup;
+mod signup_text;
 pub mod stepup;
 mod tokens;
 
@@ -194,6 +197,10 @@ pub struct Provider {
     pub gateway: Arc<dyn step_up::CodeGateway>,
     /// The outbox gateway, when codes go there (its recent codes feed the demo page).
     pub outbox: Option<Arc<step_up::gateway::OutboxGateway>>,
+    /// Registries, self-registration, services and enrolments.
+    pub registration: registration::Registration,
+    /// The self-registration wizard's configuration.
+    pub signup: signup::SignupConfig,
     discovery: bytes::Bytes,
     cache_control: axum::http::HeaderValue,
     verified: tokens::VerifiedTokens,
@@ -210,6 +217,12 @@ impl Provider {
         self.stepup = cfg;
         self.gateway = gateway;
         self.outbox = outbox;
+        self
+    }
+
+    /// Uses this configuration for the self-registration wizard.
+    pub fn with_signup(mut self, cfg: signup::SignupConfig) -> Self {
+        self.signup = cfg;
         self
     }
 
@@ -240,6 +253,12 @@ impl Provider {
             gateway: outbox.clone(),
             outbox: Some(outbox),
             audit: Audit::new(db.clone(), clock.clone()),
+            registration: registration::Registration::new(
+                db.clone(),
+                clock.clone(),
+                accounts.clone(),
+            ),
+            signup: signup::SignupConfig::default(),
             cfg,
             clock,
             db,

@@ -182,6 +182,19 @@ pub fn logged_out_page(locale: Locale, frames: &[url::Url], next: Option<&url::U
     r
 }
 
+/// The script that marks password rules as met while typing (no inline scripts: the CSP
+/// allows only our own files).
+pub async fn rules_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../templates/password-rules.js"),
+    )
+        .into_response()
+}
+
 /// The stylesheet (no inline styles, so the CSP can forbid them).
 pub async fn stylesheet() -> Response {
     (

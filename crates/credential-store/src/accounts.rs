@@ -2,13 +2,18 @@
 //! search, profile changes, and password authentication with the same answer and timing for
 //! an unknown login ID, a wrong password and a locked account.
 
+use crate::challenges::{
+    insert_challenge_phones, parse_challenge_phones, question_problems, ChallengePhone,
+    ChallengeProblem, PhoneProblem, QuestionAnswer, SealedQuestions,
+};
 use crate::login_id::{login_id_base, login_id_candidate};
 use crate::password::PasswordHasher;
+use crate::phone::PhoneKind;
 use crate::policy::{check_password, Personal, PolicyViolation};
-use platform::{Db, DbError, SecretBox, SharedClock};
+use platform::{Db, DbError, DbKind, SecretBox, SharedClock};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{Acquire, Any, AnyConnection, Row, Transaction};
 
 /// Whether an account can sign in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -291,6 +296,86 @@ pub struct NewAccount {
     pub temporary_password: bool,
     /// Agreement version accepted at registration.
     pub agreement_version: Option<String>,
+    /// Online challenge questions: none, or exactly [`ONLINE_QUESTIONS`] (with the desk ones).
+    ///
+    /// [`ONLINE_QUESTIONS`]: crate::challenges::ONLINE_QUESTIONS
+    pub online_questions: Vec<QuestionAnswer>,
+    /// Service-desk challenge questions: none, or exactly [`DESK_QUESTIONS`] (with the
+    /// online ones).
+    ///
+    /// [`DESK_QUESTIONS`]: crate::challenges::DESK_QUESTIONS
+    pub desk_questions: Vec<QuestionAnswer>,
+    /// Challenge phones as typed (first is the default), at most [`MAX_PHONES`].
+    ///
+    /// [`MAX_PHONES`]: crate::challenges::MAX_PHONES
+    pub phones: Vec<(String, PhoneKind)>,
+    /// "I do not have a direct number".
+    pub no_direct_number: bool,
+}
+
+/// A new account checked, its id chosen and its secrets made safe to store (the password and
+/// the online answers hashed, the service-desk answers sealed: nothing in clear), ready for
+/// [`Accounts::insert_prepared`]. A generated login ID gets its number only when inserted.
+#[derive(Clone)]
+pub struct PreparedAccount {
+    id: String,
+    /// Login ID given, or the base generated from the names.
+    base: String,
+    /// `base` is the login ID (given), not a base for numbered candidates.
+    fixed: bool,
+    /// The login ID without a collision number.
+    shown: String,
+    title: Option<String>,
+    given: String,
+    middle: Option<String>,
+    family: String,
+    legal_given: String,
+    legal_family: String,
+    gender: Option<String>,
+    birth_date: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    locale: String,
+    level: i64,
+    /// Normalized: college upper-case, number trimmed.
+    designations: Vec<Designation>,
+    password_hash: String,
+    temporary_password: bool,
+    agreement_version: Option<String>,
+    questions: Option<SealedQuestions>,
+    phones: Vec<ChallengePhone>,
+    no_direct_number: bool,
+}
+
+impl std::fmt::Debug for PreparedAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedAccount")
+            .field("id", &self.id)
+            .field("login_id_shown", &self.shown)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PreparedAccount {
+    /// The account id (OIDC subject) it will have.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The login ID as it will be without a collision number (a generated one may get a
+    /// number when inserted).
+    pub fn login_id_shown(&self) -> &str {
+        &self.shown
+    }
+}
+
+/// An account inserted by [`Accounts::insert_prepared`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// Account id (OIDC subject).
+    pub id: String,
+    /// Login ID as displayed, with its collision number if it got one.
+    pub login_id: String,
 }
 
 /// The person-editable part of an account (My Profile).
@@ -383,6 +468,13 @@ pub enum CredentialError {
     /// The password is one of the latest ones.
     #[error("the password was used recently")]
     Reused,
+    /// Challenge-question rows with problems: (row index: 0..3 online, 3..5 service desk,
+    /// problem), as [`crate::ChallengeError::Invalid`].
+    #[error("invalid challenge questions")]
+    Questions(Vec<(usize, ChallengeProblem)>),
+    /// Challenge-phone rows with problems: (index in the list typed, problem).
+    #[error("invalid challenge phones")]
+    Phones(Vec<(usize, PhoneProblem)>),
     /// The current password given is wrong.
     #[error("the current password is wrong")]
     WrongPassword,
@@ -555,6 +647,83 @@ pub fn valid_birth_date(d: &str) -> bool {
     (1900..=2100).contains(&y) && (1..=days).contains(&day)
 }
 
+/// Inserts the `accounts` row of `p` with `login_id`.
+async fn insert_account_row(
+    conn: &mut AnyConnection,
+    p: &PreparedAccount,
+    login_id: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO accounts (id, login_id, login_id_lower, title, given_name, \
+         middle_name, family_name, legal_given_name, legal_family_name, gender, \
+         birth_date, email, phone, locale, status, assurance_level, password_hash, \
+         password_changed_at, password_temporary, agreement_version, \
+         agreement_accepted_at, no_direct_number, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'active', \
+         $15, $16, $17, $18, $19, $20, $21, $17, $17)",
+    )
+    .bind(&p.id)
+    .bind(login_id)
+    .bind(normalize_login_id(login_id))
+    .bind(p.title.as_deref())
+    .bind(&p.given)
+    .bind(p.middle.as_deref())
+    .bind(&p.family)
+    .bind(&p.legal_given)
+    .bind(&p.legal_family)
+    .bind(p.gender.as_deref())
+    .bind(p.birth_date.as_deref())
+    .bind(p.email.as_deref())
+    .bind(p.phone.as_deref())
+    .bind(&p.locale)
+    .bind(p.level)
+    .bind(&p.password_hash)
+    .bind(now)
+    .bind(i64::from(p.temporary_password))
+    .bind(p.agreement_version.as_deref())
+    .bind(p.agreement_version.as_ref().map(|_| now))
+    .bind(i64::from(p.no_direct_number))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Inserts the rows that belong to the new account `p`: designations, password history,
+/// challenge questions and phones.
+async fn insert_account_rest(
+    conn: &mut AnyConnection,
+    p: &PreparedAccount,
+    now: i64,
+) -> Result<(), DbError> {
+    for d in &p.designations {
+        sqlx::query(
+            "INSERT INTO professional_designations \
+             (account_id, college, registration_number, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&p.id)
+        .bind(&d.college)
+        .bind(&d.registration_number)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO password_history (account_id, password_hash, created_at) \
+         VALUES ($1, $2, $3)",
+    )
+    .bind(&p.id)
+    .bind(&p.password_hash)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if let Some(q) = &p.questions {
+        q.insert(conn, &p.id).await?;
+    }
+    insert_challenge_phones(conn, &p.id, &p.phones).await?;
+    Ok(())
+}
+
 impl Accounts {
     /// Accounts stored in `db`; service-desk answers are sealed with `sealer`.
     pub fn new(db: Db, clock: SharedClock, hasher: PasswordHasher, sealer: SecretBox) -> Self {
@@ -583,6 +752,12 @@ impl Accounts {
         &self.hasher
     }
 
+    /// The secret box the service-desk answers are sealed with (shared with anything else
+    /// that seals people's data at rest; use a context of your own).
+    pub fn sealer(&self) -> &SecretBox {
+        &self.sealer
+    }
+
     /// The password rules for this person, every rule broken.
     pub fn check_policy(
         &self,
@@ -593,10 +768,26 @@ impl Accounts {
         check_password(password, &Personal { login_id, names })
     }
 
-    /// Creates an account after checking its fields and password. Without a login ID one is
-    /// generated from the preferred names, and the next free number is taken if it is in use
-    /// (also when two registrations race for the same name).
+    /// Creates an account after checking its fields and password (and its challenge
+    /// questions and phones, if any). Without a login ID one is generated from the preferred
+    /// names, and the next free number is taken if it is in use (also when two registrations
+    /// race for the same name).
     pub async fn create(&self, new: NewAccount) -> Result<Account, CredentialError> {
+        let p = self.prepare(new).await?;
+        let mut tx = self.db.pool().begin().await?;
+        let created = self.insert_prepared(&mut tx, &p).await?;
+        tx.commit().await?;
+        self.find_by_id(&created.id)
+            .await?
+            .ok_or(CredentialError::NotFound)
+    }
+
+    /// Everything [`Accounts::create`] does before storing anything: checks every field, the
+    /// login ID's shape, the password against the policy, the challenge questions (none, or
+    /// all five) and phones; hashes the password and the online answers (off the async
+    /// threads), seals the service-desk answers and chooses the account id. Touches no
+    /// database.
+    pub async fn prepare(&self, new: NewAccount) -> Result<PreparedAccount, CredentialError> {
         let given = clean(&new.given_name);
         let family = clean(&new.family_name);
         check_name(&given, Field::GivenName, true)?;
@@ -643,6 +834,7 @@ impl Accounts {
             return Err(CredentialError::Invalid(Field::AssuranceLevel));
         }
         let mut colleges = std::collections::HashSet::new();
+        let mut designations = Vec::with_capacity(new.designations.len());
         for d in &new.designations {
             let ok = !d.college.trim().is_empty()
                 && d.college.len() <= 32
@@ -656,6 +848,10 @@ impl Accounts {
             if !ok {
                 return Err(CredentialError::Invalid(Field::Designation));
             }
+            designations.push(Designation {
+                college: d.college.trim().to_uppercase(),
+                registration_number: d.registration_number.trim().to_owned(),
+            });
         }
         let (base, fixed) = match new.login_id.as_deref().map(str::trim) {
             Some(l) => {
@@ -690,109 +886,134 @@ impl Accounts {
         if !broken.is_empty() {
             return Err(CredentialError::Policy(broken));
         }
-        let hash = self
-            .hasher
-            .hash(new.password.clone())
-            .await
-            .ok_or(CredentialError::Hash)?;
+        let with_questions = !(new.online_questions.is_empty() && new.desk_questions.is_empty());
+        if with_questions {
+            let problems = question_problems(&new.online_questions, &new.desk_questions);
+            if !problems.is_empty() {
+                return Err(CredentialError::Questions(problems));
+            }
+        }
+        let phones = parse_challenge_phones(&new.phones).map_err(CredentialError::Phones)?;
         let id = platform::crypto::random_token(16);
-        let now = self.clock.now();
-        for _attempt in 0..16 {
-            let login_id = if fixed {
-                base.clone()
+        let (hash, questions) = tokio::join!(self.hasher.hash(new.password), async {
+            if with_questions {
+                self.seal_questions(&id, &new.online_questions, &new.desk_questions)
+                    .await
+                    .map(Some)
             } else {
-                let n = self.next_free_number(&base).await?;
-                login_id_candidate(&base, n, &self.policy.login_domain)
+                Some(None)
+            }
+        });
+        Ok(PreparedAccount {
+            base,
+            fixed,
+            shown,
+            title,
+            given,
+            middle,
+            family,
+            legal_given,
+            legal_family,
+            gender,
+            birth_date,
+            email,
+            phone,
+            locale,
+            level,
+            designations,
+            password_hash: hash.ok_or(CredentialError::Hash)?,
+            temporary_password: new.temporary_password,
+            agreement_version: new.agreement_version,
+            questions: questions.ok_or(CredentialError::Hash)?,
+            phones,
+            no_direct_number: new.no_direct_number,
+            id,
+        })
+    }
+
+    /// Stores a prepared account in the caller's transaction `tx`: the account, its
+    /// designations, password history, challenge questions and phones. A generated login ID
+    /// takes the next free number when its candidate is in use, up to 16 times; each attempt
+    /// runs in a savepoint, so whatever fails here leaves `tx` as it was and usable (on
+    /// PostgreSQL too). Nothing is visible to others until the caller commits.
+    ///
+    /// Errors: `LoginIdTaken` (a given login ID in use, or no free number found),
+    /// `DesignationTaken` (a registration number belongs to another account), `Db`.
+    pub async fn insert_prepared(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        p: &PreparedAccount,
+    ) -> Result<Created, CredentialError> {
+        let now = self.clock.now();
+        let mut last = 0u32;
+        for _attempt in 0..16 {
+            let login_id = if p.fixed {
+                p.base.clone()
+            } else {
+                // Never the same number twice: the lookup may not see a row that made the
+                // last attempt fail (one inserted earlier in this transaction, when the
+                // lookup runs on the pool; or not yet committed by another).
+                let n = self.next_free_number(tx, &p.base).await?.max(last + 1);
+                last = n;
+                login_id_candidate(&p.base, n, &self.policy.login_domain)
             };
-            let mut tx = self.db.pool().begin().await?;
-            let r = sqlx::query(
-                "INSERT INTO accounts (id, login_id, login_id_lower, title, given_name, \
-                 middle_name, family_name, legal_given_name, legal_family_name, gender, \
-                 birth_date, email, phone, locale, status, assurance_level, password_hash, \
-                 password_changed_at, password_temporary, agreement_version, \
-                 agreement_accepted_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'active', \
-                 $15, $16, $17, $18, $19, $20, $17, $17)",
-            )
-            .bind(&id)
-            .bind(&login_id)
-            .bind(normalize_login_id(&login_id))
-            .bind(title.as_deref())
-            .bind(&given)
-            .bind(middle.as_deref())
-            .bind(&family)
-            .bind(&legal_given)
-            .bind(&legal_family)
-            .bind(gender.as_deref())
-            .bind(birth_date.as_deref())
-            .bind(email.as_deref())
-            .bind(phone.as_deref())
-            .bind(&locale)
-            .bind(level)
-            .bind(&hash)
-            .bind(now)
-            .bind(i64::from(new.temporary_password))
-            .bind(new.agreement_version.as_deref())
-            .bind(new.agreement_version.as_ref().map(|_| now))
-            .execute(&mut *tx)
-            .await
-            .map_err(DbError::from);
-            match r {
+            let mut sp = tx.begin().await?;
+            match insert_account_row(&mut sp, p, &login_id, now).await {
+                Ok(()) => {}
                 Err(e) if e.is_unique_violation() => {
-                    let _ = tx.rollback().await;
-                    if fixed {
+                    sp.rollback().await?;
+                    if p.fixed {
                         return Err(CredentialError::LoginIdTaken);
                     }
                     continue; // someone took this number meanwhile: the next one
                 }
-                Err(e) => return Err(e.into()),
-                Ok(_) => {}
-            }
-            for d in &new.designations {
-                let r = sqlx::query(
-                    "INSERT INTO professional_designations \
-                     (account_id, college, registration_number, created_at) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(&id)
-                .bind(d.college.trim().to_uppercase())
-                .bind(d.registration_number.trim())
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(DbError::from);
-                match r {
-                    Err(e) if e.is_unique_violation() => {
-                        let _ = tx.rollback().await;
-                        return Err(CredentialError::DesignationTaken);
-                    }
-                    Err(e) => return Err(e.into()),
-                    Ok(_) => {}
+                Err(e) => {
+                    let _ = sp.rollback().await;
+                    return Err(e.into());
                 }
             }
-            sqlx::query(
-                "INSERT INTO password_history (account_id, password_hash, created_at) \
-                 VALUES ($1, $2, $3)",
-            )
-            .bind(&id)
-            .bind(&hash)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            return self.find_by_id(&id).await?.ok_or(CredentialError::NotFound);
+            match insert_account_rest(&mut sp, p, now).await {
+                Ok(()) => {}
+                Err(e) if e.is_unique_violation() => {
+                    // Only the designations' primary key can clash: the account is new.
+                    sp.rollback().await?;
+                    return Err(CredentialError::DesignationTaken);
+                }
+                Err(e) => {
+                    let _ = sp.rollback().await;
+                    return Err(e.into());
+                }
+            }
+            sp.commit().await?;
+            return Ok(Created {
+                id: p.id.clone(),
+                login_id,
+            });
         }
         Err(CredentialError::LoginIdTaken)
     }
 
     /// The smallest number `n` such that the `n`th candidate for `base` is free (1: no
     /// number).
-    async fn next_free_number(&self, base: &str) -> Result<u32, CredentialError> {
+    ///
+    /// On PostgreSQL it reads in `tx` (it sees the transaction's own rows, and a registration
+    /// does not hold a second connection of the pool while its transaction is open). On
+    /// SQLite it reads on the pool: a read before the transaction's first write would pin a
+    /// snapshot that cannot become a write transaction once another writer commits, and a
+    /// WAL reader never waits for the writer.
+    async fn next_free_number(
+        &self,
+        tx: &mut AnyConnection,
+        base: &str,
+    ) -> Result<u32, CredentialError> {
         let domain = self.policy.login_domain.to_lowercase();
         let prefix = base.to_lowercase();
-        let rows = sqlx::query("SELECT login_id_lower FROM accounts WHERE login_id_lower LIKE $1")
-            .bind(format!("{prefix}%@{domain}"))
-            .fetch_all(self.db.pool())
-            .await?;
+        let q = sqlx::query("SELECT login_id_lower FROM accounts WHERE login_id_lower LIKE $1")
+            .bind(format!("{prefix}%@{domain}"));
+        let rows = match self.db.kind() {
+            DbKind::Postgres => q.fetch_all(tx).await?,
+            DbKind::Sqlite => q.fetch_all(self.db.pool()).await?,
+        };
         let mut taken = std::collections::HashSet::new();
         for r in rows {
             let l: String = r.try_get("login_id_lower")?;

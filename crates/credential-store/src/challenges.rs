@@ -11,7 +11,7 @@ use crate::phone::PhoneKind;
 use crate::questions::question;
 use platform::DbError;
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 /// Online questions per account.
 pub const ONLINE_QUESTIONS: usize = 3;
@@ -120,11 +120,153 @@ pub fn check_questions(rows: &[QuestionAnswer]) -> Vec<(usize, ChallengeProblem)
     problems
 }
 
-fn seal_context(account_id: &str, position: usize) -> Vec<u8> {
+pub(crate) fn seal_context(account_id: &str, position: usize) -> Vec<u8> {
     format!("desk-answer:{account_id}:{position}").into_bytes()
 }
 
+/// The problems of a full set of questions: `online` (3) then `desk` (2), rows numbered as in
+/// [`ChallengeError::Invalid`]; a wrong number of rows is `(0, NoQuestion)`.
+pub(crate) fn question_problems(
+    online: &[QuestionAnswer],
+    desk: &[QuestionAnswer],
+) -> Vec<(usize, ChallengeProblem)> {
+    if online.len() != ONLINE_QUESTIONS || desk.len() != DESK_QUESTIONS {
+        return vec![(0, ChallengeProblem::NoQuestion)];
+    }
+    let all: Vec<QuestionAnswer> = online.iter().chain(desk).cloned().collect();
+    check_questions(&all)
+}
+
+/// Challenge phones as typed, checked and parsed (the first is the default), or the rows with
+/// problems.
+pub(crate) fn parse_challenge_phones(
+    phones: &[(String, PhoneKind)],
+) -> Result<Vec<ChallengePhone>, Vec<(usize, PhoneProblem)>> {
+    let mut problems = Vec::new();
+    let mut parsed: Vec<ChallengePhone> = Vec::new();
+    for (i, (raw, kind)) in phones.iter().enumerate() {
+        if i >= MAX_PHONES {
+            problems.push((i, PhoneProblem::TooMany));
+            continue;
+        }
+        match crate::phone::parse_phone(raw) {
+            Ok(e) if parsed.iter().any(|p| p.e164 == e) => {
+                problems.push((i, PhoneProblem::Duplicate));
+            }
+            Ok(e) => parsed.push(ChallengePhone {
+                e164: e,
+                kind: *kind,
+            }),
+            Err(_) => problems.push((i, PhoneProblem::Invalid)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Stores `phones` as the account's challenge phones, in order (the caller removes any
+/// earlier ones).
+pub(crate) async fn insert_challenge_phones(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    phones: &[ChallengePhone],
+) -> Result<(), sqlx::Error> {
+    for (i, p) in phones.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO challenge_phones (account_id, position, e164, kind) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(account_id)
+        .bind(i as i64)
+        .bind(&p.e164)
+        .bind(kind_str(p.kind))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Checked questions of one account, ready to store: the online answers hashed, the
+/// service-desk answers sealed for that account.
+#[derive(Clone)]
+pub(crate) struct SealedQuestions {
+    /// (question id, argon2id hash of the normalized answer), in order.
+    online: Vec<(String, String)>,
+    /// (question id, sealed answer), in order.
+    desk: Vec<(String, Vec<u8>)>,
+}
+
+impl SealedQuestions {
+    /// Stores the rows for `account_id` (the one they were sealed for; the caller removes
+    /// any earlier ones).
+    pub(crate) async fn insert(
+        &self,
+        conn: &mut AnyConnection,
+        account_id: &str,
+    ) -> Result<(), sqlx::Error> {
+        for (i, (q, h)) in self.online.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO challenge_answers (account_id, kind, position, question_id, \
+                 answer_hash) VALUES ($1, 'online', $2, $3, $4)",
+            )
+            .bind(account_id)
+            .bind(i as i64)
+            .bind(q)
+            .bind(h)
+            .execute(&mut *conn)
+            .await?;
+        }
+        for (i, (q, sealed)) in self.desk.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO challenge_answers (account_id, kind, position, question_id, \
+                 answer_sealed) VALUES ($1, 'desk', $2, $3, $4)",
+            )
+            .bind(account_id)
+            .bind(i as i64)
+            .bind(q)
+            .bind(sealed)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
 impl Accounts {
+    /// Hashes the online answers (normalized) and seals the service-desk answers for
+    /// `account_id`; the rows must have passed [`question_problems`]. `None` if hashing
+    /// failed.
+    pub(crate) async fn seal_questions(
+        &self,
+        account_id: &str,
+        online: &[QuestionAnswer],
+        desk: &[QuestionAnswer],
+    ) -> Option<SealedQuestions> {
+        let mut hashed = Vec::with_capacity(online.len());
+        for qa in online {
+            let h = self.hasher.hash(normalize_answer(&qa.answer)).await?;
+            hashed.push((qa.question_id.trim().to_owned(), h));
+        }
+        let sealed = desk
+            .iter()
+            .enumerate()
+            .map(|(i, qa)| {
+                (
+                    qa.question_id.trim().to_owned(),
+                    self.sealer
+                        .seal(qa.answer.trim().as_bytes(), &seal_context(account_id, i)),
+                )
+            })
+            .collect();
+        Some(SealedQuestions {
+            online: hashed,
+            desk: sealed,
+        })
+    }
+
     /// Replaces the account's questions: `online` (3) then `desk` (2). Nothing changes unless
     /// all five rows are valid.
     pub async fn set_challenge_questions(
@@ -133,58 +275,20 @@ impl Accounts {
         online: &[QuestionAnswer],
         desk: &[QuestionAnswer],
     ) -> Result<(), ChallengeError> {
-        if online.len() != ONLINE_QUESTIONS || desk.len() != DESK_QUESTIONS {
-            return Err(ChallengeError::Invalid(vec![(
-                0,
-                ChallengeProblem::NoQuestion,
-            )]));
-        }
-        let all: Vec<QuestionAnswer> = online.iter().chain(desk).cloned().collect();
-        let problems = check_questions(&all);
+        let problems = question_problems(online, desk);
         if !problems.is_empty() {
             return Err(ChallengeError::Invalid(problems));
         }
-        let mut hashes = Vec::new();
-        for qa in online {
-            hashes.push(
-                self.hasher
-                    .hash(normalize_answer(&qa.answer))
-                    .await
-                    .ok_or(ChallengeError::Hash)?,
-            );
-        }
+        let sealed = self
+            .seal_questions(account_id, online, desk)
+            .await
+            .ok_or(ChallengeError::Hash)?;
         let mut tx = self.db.pool().begin().await?;
         sqlx::query("DELETE FROM challenge_answers WHERE account_id = $1")
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
-        for (i, (qa, h)) in online.iter().zip(&hashes).enumerate() {
-            sqlx::query(
-                "INSERT INTO challenge_answers (account_id, kind, position, question_id, \
-                 answer_hash) VALUES ($1, 'online', $2, $3, $4)",
-            )
-            .bind(account_id)
-            .bind(i as i64)
-            .bind(qa.question_id.trim())
-            .bind(h)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for (i, qa) in desk.iter().enumerate() {
-            let sealed = self
-                .sealer
-                .seal(qa.answer.trim().as_bytes(), &seal_context(account_id, i));
-            sqlx::query(
-                "INSERT INTO challenge_answers (account_id, kind, position, question_id, \
-                 answer_sealed) VALUES ($1, 'desk', $2, $3, $4)",
-            )
-            .bind(account_id)
-            .bind(i as i64)
-            .bind(qa.question_id.trim())
-            .bind(sealed)
-            .execute(&mut *tx)
-            .await?;
-        }
+        sealed.insert(&mut tx, account_id).await?;
         sqlx::query("UPDATE accounts SET updated_at = $2 WHERE id = $1")
             .bind(account_id)
             .bind(self.clock.now())
@@ -295,44 +399,13 @@ impl Accounts {
         phones: &[(String, PhoneKind)],
         no_direct_number: bool,
     ) -> Result<Vec<ChallengePhone>, ChallengeError> {
-        let mut problems = Vec::new();
-        let mut parsed: Vec<ChallengePhone> = Vec::new();
-        for (i, (raw, kind)) in phones.iter().enumerate() {
-            if i >= MAX_PHONES {
-                problems.push((i, PhoneProblem::TooMany));
-                continue;
-            }
-            match crate::phone::parse_phone(raw) {
-                Ok(e) if parsed.iter().any(|p| p.e164 == e) => {
-                    problems.push((i, PhoneProblem::Duplicate));
-                }
-                Ok(e) => parsed.push(ChallengePhone {
-                    e164: e,
-                    kind: *kind,
-                }),
-                Err(_) => problems.push((i, PhoneProblem::Invalid)),
-            }
-        }
-        if !problems.is_empty() {
-            return Err(ChallengeError::Phones(problems));
-        }
+        let parsed = parse_challenge_phones(phones).map_err(ChallengeError::Phones)?;
         let mut tx = self.db.pool().begin().await?;
         sqlx::query("DELETE FROM challenge_phones WHERE account_id = $1")
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
-        for (i, p) in parsed.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO challenge_phones (account_id, position, e164, kind) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(account_id)
-            .bind(i as i64)
-            .bind(&p.e164)
-            .bind(kind_str(p.kind))
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_challenge_phones(&mut tx, account_id, &parsed).await?;
         sqlx::query("UPDATE accounts SET no_direct_number = $2, updated_at = $3 WHERE id = $1")
             .bind(account_id)
             .bind(i64::from(no_direct_number))

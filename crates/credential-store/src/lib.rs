@@ -6,6 +6,8 @@
 mod accounts;
 pub mod answers;
 pub mod challenges;
+#[cfg(test)]
+mod db_tests;
 pub mod login_id;
 mod password;
 pub mod phone;
@@ -14,12 +16,13 @@ pub mod questions;
 
 pub use accounts::{
     valid_birth_date, valid_email, Account, AccountPolicy, AccountStatus, Accounts, AuthError,
-    CredentialError, Designation, Field, NewAccount, ProfileUpdate, SignIn,
+    Created, CredentialError, Designation, Field, NewAccount, PreparedAccount, ProfileUpdate,
+    SignIn,
 };
 pub use answers::normalize_answer;
 pub use challenges::{
-    ChallengeError, ChallengePhone, ChallengeProblem, PhoneProblem, QuestionAnswer, DESK_QUESTIONS,
-    MAX_PHONES, ONLINE_QUESTIONS,
+    check_questions, ChallengeError, ChallengePhone, ChallengeProblem, PhoneProblem,
+    QuestionAnswer, DESK_QUESTIONS, MAX_PHONES, ONLINE_QUESTIONS,
 };
 pub use login_id::{login_id_base, login_id_candidate, transliterate, DEFAULT_DOMAIN};
 pub use password::{HasherError, PasswordHasher, PasswordParams};

@@ -1,8 +1,8 @@
 //! The command line: serve, demo, migrate, and the administration of relying parties,
-//! accounts and keys. `main` only calls `run`; tests call it with their own arguments,
+//! accounts, keys, registries, organizations and services. `main` only calls `run`; tests call it with their own arguments,
 //! standard input and output.
 
-use crate::{build, config::Config, core, demo, Parts};
+use crate::{build, config::Config, core, demo, directory_cli, registries_cli, Parts};
 use authorization_server::{NewClient, SigAlg};
 use clap::{Args, Parser, Subcommand};
 use credential_store::NewAccount;
@@ -51,6 +51,15 @@ enum Command {
     /// Inspect the signing key ring.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Manage trusted registries whose members self-register (keys, status, terminations).
+    #[command(subcommand, alias = "registry")]
+    Registries(registries_cli::RegistriesCmd),
+    /// Manage sponsoring organizations.
+    #[command(subcommand)]
+    Organizations(directory_cli::OrganizationsCmd),
+    /// Manage clinical services (what sponsors enrol people in).
+    #[command(subcommand)]
+    Services(directory_cli::ServicesCmd),
 }
 
 #[derive(Subcommand)]
@@ -282,9 +291,12 @@ async fn command(
                 .await
                 .map_err(|e| e.to_string())?;
             let p = app.provider();
-            if is_demo {
+            let registry = if is_demo {
                 demo::seed(&p).await?;
-            }
+                Some(demo::seed_registry(&p, &cfg.data_dir).await?)
+            } else {
+                None
+            };
             let base = &p.cfg.issuer;
             wln!(
                 out,
@@ -320,6 +332,33 @@ async fn command(
             for (v, _) in &viewers {
                 wln!(out, "  {:<34} {}/", v.name, v.base);
             }
+            let portal_addr = format!("127.0.0.1:{}", demo::PORTAL_PORT);
+            let portal = match (registry, tokio::net::TcpListener::bind(&portal_addr).await) {
+                (Some(registry), Ok(l)) => {
+                    let portal = crate::demo_registry::Portal {
+                        issuer: p.cfg.issuer.clone(),
+                        registry,
+                        members: crate::demo_registry::demo_members(),
+                        base: format!("http://{portal_addr}"),
+                    };
+                    wln!(
+                        out,
+                        "Demo registry (self-registration: sign up for ONE ID as a member):"
+                    );
+                    wln!(
+                        out,
+                        "  {:<34} {}/",
+                        crate::demo_registry::PORTAL_NAME,
+                        portal.base
+                    );
+                    Some((portal, l))
+                }
+                (_, Err(e)) => {
+                    eprintln!("oneid: demo member portal not started ({portal_addr}: {e})");
+                    None
+                }
+                (None, _) => None,
+            };
             wln!(
                 out,
                 "Demo clinician: login ID {}  password {}",
@@ -352,9 +391,18 @@ async fn command(
                     let _ = stop_rx.recv().await;
                 },
             ));
+            let portal_task = portal.map(|(portal, l)| {
+                let mut stop_rx = stop_tx.subscribe();
+                tokio::spawn(crate::demo_registry::serve(portal, l, async move {
+                    let _ = stop_rx.recv().await;
+                }))
+            });
             let r = app.run_until_stopped().await.map_err(|e| e.to_string());
             let _ = stop_tx.send(());
             let _ = viewers_task.await;
+            if let Some(t) = portal_task {
+                let _ = t.await;
+            }
             r
         }
         Command::DevCert { dir, hosts } => {
@@ -462,6 +510,13 @@ async fn command(
             Ok(())
         }
         Command::Keys(k) => keys(k, &*open(&cfg, &issuer).await?, out).await,
+        Command::Registries(c) => {
+            registries_cli::registries(c, &*open(&cfg, &issuer).await?, out).await
+        }
+        Command::Organizations(c) => {
+            directory_cli::organizations(c, &*open(&cfg, &issuer).await?, out).await
+        }
+        Command::Services(c) => directory_cli::services(c, &*open(&cfg, &issuer).await?, out).await,
     }
 }
 

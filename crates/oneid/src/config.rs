@@ -43,6 +43,9 @@ pub struct Config {
     pub tls: TlsConfig,
     /// The admin listener (metrics, health).
     pub admin: AdminConfig,
+    /// Self-registration from a trusted registry: the wizard's texts and switches.
+    #[serde(default)]
+    pub registration: authorization_server::signup::SignupConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -279,6 +282,7 @@ impl Config {
             )));
         }
         self.stepup.validate().map_err(ConfigError)?;
+        self.registration.validate().map_err(ConfigError)?;
         let l = &self.limits;
         if l.window_secs < 1 {
             return Err(ConfigError("limits.window_secs: must be positive".into()));
@@ -376,6 +380,27 @@ mod tests {
             jail.set_env("ONEID__HTTP__PORTT", "1");
             let err = Config::load(None).expect_err("unknown key");
             assert!(err.0.contains("portt"), "{}", err.0);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_registration_section_has_defaults_and_is_validated() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None).map_err(|e| e.0)?;
+            assert_eq!(c.registration.wizard_ttl_secs, 1800);
+            assert!(c.registration.one_mail_step);
+            jail.set_env("ONEID__REGISTRATION__WIZARD_TTL_SECS", "10");
+            let err = Config::load(None).expect_err("too short");
+            assert!(err.0.contains("registration.wizard_ttl_secs"), "{}", err.0);
+            jail.set_env("ONEID__REGISTRATION__WIZARD_TTL_SECS", "600");
+            jail.set_env("ONEID__REGISTRATION__AGREEMENT_VERSION", "2027-02");
+            let c = Config::load(None).map_err(|e| e.0)?;
+            assert_eq!(c.registration.agreement_version, "2027-02");
+            assert!(
+                !c.registration.agreement_en.is_empty(),
+                "built-in text kept"
+            );
             Ok(())
         });
     }

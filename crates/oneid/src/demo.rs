@@ -1,8 +1,13 @@
-//! Demo data for `oneid demo`: three clinical viewers as relying parties and one clinician.
-//! Seeded once; running the demo again keeps what is there.
+//! Demo data for `oneid demo`: three clinical viewers as relying parties (and as services),
+//! one clinician, one staff account, and a trusted registry (the CPSO) whose member portal
+//! hands members over for self-registration. Seeded once; running the demo again keeps what
+//! is there.
 
+use crate::demo_registry::{self, DemoRegistry};
+use authorization_server::registries_api::{self, Actor, KeyInput, RegistryInput};
 use authorization_server::{NewClient, Provider};
 use credential_store::NewAccount;
+use std::path::Path;
 
 /// The demo clinician's login ID.
 pub const DEMO_LOGIN_ID: &str = "Alex.Tremblay@ONEID.ON.CA";
@@ -33,6 +38,18 @@ pub const VIEWERS: &[(&str, &str, u16, &str, &str)] = &[
     ),
     ("otnhub", "OTN Hub", 8083, "otnhub-demo-secret", "otn"),
 ];
+
+/// Port of the demo registry's member portal (the next one after the viewers').
+pub const PORTAL_PORT: u16 = 8084;
+
+/// Lowest level of assurance each demo viewer's service admits, by client id.
+fn min_level(client_id: &str) -> i64 {
+    match client_id {
+        // Province-wide clinical records: a person validated face to face (or equivalent).
+        "connectingontario" | "clinicalconnect" => 2,
+        _ => 1,
+    }
+}
 
 /// Seeds the demo viewers and clinician if they are missing.
 pub async fn seed(p: &Provider) -> Result<(), String> {
@@ -142,4 +159,105 @@ pub async fn seed(p: &Provider) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Seeds the demo registry if missing: the sponsor `cpso`, one service per demo viewer, the
+/// registry `cpso` (college CPSO, AL2, general approval, sponsor `cpso`, the viewers' services)
+/// and its ES256 key. The private key is kept in `data_dir` and reused on every run; when the
+/// registry does not know it (a new data directory over an old database), it is registered as
+/// a rotation that retires the others at once.
+pub async fn seed_registry(p: &Provider, data_dir: &Path) -> Result<DemoRegistry, String> {
+    let dir = &p.registration.directory;
+    let err = |e: registration::RegistrationError| e.to_string();
+    if !dir
+        .organizations()
+        .await
+        .map_err(err)?
+        .iter()
+        .any(|o| o.id == demo_registry::SPONSOR_ID)
+    {
+        dir.put_organization(demo_registry::SPONSOR_ID, demo_registry::SPONSOR_NAME)
+            .await
+            .map_err(err)?;
+    }
+    let services = dir.services().await.map_err(err)?;
+    for (id, name, port, _, _) in VIEWERS {
+        if services.iter().any(|s| s.id == *id) {
+            continue;
+        }
+        dir.put_service(&registration::Service {
+            id: (*id).to_owned(),
+            name: (*name).to_owned(),
+            url: Some(format!("http://127.0.0.1:{port}/")),
+            min_assurance_level: min_level(id),
+        })
+        .await
+        .map_err(err)?;
+    }
+    let demo = Actor {
+        name: "demo",
+        client: None,
+    };
+    let registries = &p.registration.registries;
+    if registries
+        .get(demo_registry::REGISTRY_ID)
+        .await
+        .map_err(err)?
+        .is_none()
+    {
+        registries_api::add(
+            p,
+            RegistryInput {
+                id: demo_registry::REGISTRY_ID.into(),
+                name: "CPSO register of physicians (demo)".into(),
+                owner: demo_registry::SPONSOR_NAME.into(),
+                contact: "registration@cpso.example".into(),
+                college: demo_registry::COLLEGE.into(),
+                id_scheme: Some("CPSO registration number".into()),
+                assurance_level: demo_registry::ASSURANCE_LEVEL,
+                approval: Some("general".into()),
+                sponsor_id: Some(demo_registry::SPONSOR_ID.into()),
+                services: VIEWERS.iter().map(|v| v.0.to_owned()).collect(),
+                ..RegistryInput::default()
+            },
+            demo,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    }
+    let (private_pem, public_pem) =
+        demo_registry::load_or_create_key(&data_dir.join(demo_registry::KEY_FILE))?;
+    let keys = registries
+        .keys(demo_registry::REGISTRY_ID)
+        .await
+        .map_err(err)?;
+    let kid = match keys
+        .iter()
+        .find(|k| k.public_pem.trim() == public_pem.trim())
+    {
+        Some(k) => k.kid.clone(),
+        None => {
+            registries_api::add_key(
+                p,
+                demo_registry::REGISTRY_ID,
+                KeyInput {
+                    alg: Some("ES256".into()),
+                    public_key_pem: public_pem,
+                    kid: None,
+                    rotate: !keys.is_empty(),
+                    overlap_secs: (!keys.is_empty()).then_some(0),
+                },
+                demo,
+            )
+            .await
+            .map_err(|e| e.to_string())?
+            .kid
+        }
+    };
+    Ok(DemoRegistry {
+        id: demo_registry::REGISTRY_ID.into(),
+        college: demo_registry::COLLEGE.into(),
+        kid,
+        private_pem,
+    })
 }

@@ -4,6 +4,9 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod demo_registry;
+pub mod directory_cli;
+pub mod registries_cli;
 pub mod serve;
 pub mod viewers;
 
@@ -141,11 +144,9 @@ pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, Star
             (Arc::new(g), None)
         };
     let provider = Arc::new(
-        Provider::new(pcfg, clock, db, store, accounts, keys, mailer).with_step_up(
-            cfg.stepup.clone(),
-            gateway,
-            outbox,
-        ),
+        Provider::new(pcfg, clock, db, store, accounts, keys, mailer)
+            .with_step_up(cfg.stepup.clone(), gateway, outbox)
+            .with_signup(cfg.registration.clone()),
     );
     Ok(Core { provider })
 }

@@ -1,0 +1,273 @@
+//! Trusted registries over HTTP: the admin JSON API (bearer access token of a client with the
+//! `oneid:admin` scope, the same errors as the signing-key API) and a registry's own signed
+//! report of terminated registrations (`POST /registries/terminations`). The changes
+//! themselves, with their checks and audit, are in `ops`, shared with the CLI.
+
+mod input;
+mod ops;
+
+pub use input::{KeyInput, MembersInput, RegistryInput, RegistryPatch};
+pub use ops::*;
+
+use crate::admin::admin_client;
+use crate::error::OAuthError;
+use crate::http::{json_no_store, parse_form, ClientIp};
+use crate::Provider;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use platform::AuditEvent;
+use registration::{RegistrationError, RegistryStatus};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+fn error_response(e: AdminError) -> Response {
+    match e {
+        AdminError::Invalid(m) => OAuthError::invalid_request(m).into_response(),
+        AdminError::NotFound => (
+            StatusCode::NOT_FOUND,
+            json_no_store(
+                json!({ "error": "not_found", "error_description": "no such registry" })
+                    .to_string(),
+            ),
+        )
+            .into_response(),
+        AdminError::Storage(m) => OAuthError::internal(m).into_response(),
+    }
+}
+
+fn body_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
+    serde_json::from_slice(body)
+        .map_err(|e| AdminError::Invalid(format!("the body is not the JSON expected: {e}")))
+}
+
+/// Runs an admin API call: the caller must hold an `oneid:admin` client token.
+async fn api<F, Fut>(p: &Provider, headers: &HeaderMap, f: F) -> Response
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, AdminError>>,
+{
+    let client = match admin_client(p, headers).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    f(client).await.unwrap_or_else(error_response)
+}
+
+fn ok(status: StatusCode, v: Value) -> Result<Response, AdminError> {
+    Ok((status, json_no_store(v.to_string())).into_response())
+}
+
+/// GET /admin/api/registries
+pub async fn api_list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
+    api(&p, &headers, |_| async {
+        let regs = p.registration.registries.list().await?;
+        let now = p.clock.now();
+        ok(
+            StatusCode::OK,
+            json!({ "registries": regs.iter().map(|r| registry_json(r, None, now)).collect::<Vec<_>>() }),
+        )
+    })
+    .await
+}
+
+/// POST /admin/api/registries (JSON `RegistryInput`)
+pub async fn api_add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
+    let p: &Provider = &p;
+    api(p, &headers, |client| async move {
+        let input: RegistryInput = body_json(&body)?;
+        let actor = format!("client:{client}");
+        let (r, keys) = add(
+            p,
+            input,
+            Actor {
+                name: &actor,
+                client: Some(&client),
+            },
+        )
+        .await?;
+        ok(
+            StatusCode::CREATED,
+            registry_json(&r, Some(&keys), p.clock.now()),
+        )
+    })
+    .await
+}
+
+/// GET /admin/api/registries/{id}
+pub async fn api_get(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    api(&p, &headers, |_| async {
+        let r = p
+            .registration
+            .registries
+            .get(&id)
+            .await?
+            .ok_or(AdminError::NotFound)?;
+        let keys = p.registration.registries.keys(&id).await?;
+        ok(
+            StatusCode::OK,
+            registry_json(&r, Some(&keys), p.clock.now()),
+        )
+    })
+    .await
+}
+
+/// PATCH /admin/api/registries/{id} (JSON `RegistryPatch`)
+pub async fn api_update(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let p: &Provider = &p;
+    api(p, &headers, |client| async move {
+        let patch: RegistryPatch = body_json(&body)?;
+        let actor = format!("client:{client}");
+        let r = update(
+            p,
+            &id,
+            patch,
+            Actor {
+                name: &actor,
+                client: Some(&client),
+            },
+        )
+        .await?;
+        let keys = p.registration.registries.keys(&id).await?;
+        ok(
+            StatusCode::OK,
+            registry_json(&r, Some(&keys), p.clock.now()),
+        )
+    })
+    .await
+}
+
+/// POST /admin/api/registries/{id}/{suspend|reinstate|terminate|keys|terminations}
+pub async fn api_op(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path((id, op)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let p: &Provider = &p;
+    api(p, &headers, |client| async move {
+        let actor = format!("client:{client}");
+        let actor = Actor {
+            name: &actor,
+            client: Some(&client),
+        };
+        let now = p.clock.now();
+        let status = match op.as_str() {
+            "suspend" => Some(RegistryStatus::Suspended),
+            "reinstate" => Some(RegistryStatus::Approved),
+            "terminate" => Some(RegistryStatus::Terminated),
+            _ => None,
+        };
+        if let Some(s) = status {
+            let r = set_status(p, &id, s, actor).await?;
+            return ok(StatusCode::OK, registry_json(&r, None, now));
+        }
+        match op.as_str() {
+            "keys" => {
+                let k = add_key(p, &id, body_json(&body)?, actor).await?;
+                ok(StatusCode::CREATED, key_json(&k, now))
+            }
+            "terminations" => {
+                let m: MembersInput = body_json(&body)?;
+                let t = import_terminations(p, &id, &m.members, actor).await?;
+                ok(StatusCode::OK, json!(t))
+            }
+            _ => Err(AdminError::Invalid(format!(
+                "unknown operation {op}: use suspend, reinstate, terminate, keys or terminations"
+            ))),
+        }
+    })
+    .await
+}
+
+/// The report JWT: the whole body as `application/jwt`, or the form field `report`.
+fn report_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if mime.eq_ignore_ascii_case("application/jwt") {
+        return std::str::from_utf8(body)
+            .ok()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+    }
+    parse_form(headers, body).ok()?.remove("report")
+}
+
+/// POST /registries/terminations: a registry reports deleted or terminated registrations with
+/// a signed report (`iss`, `aud`, `jti`, `iat`, `exp`, `terminated`: [member ids]); the
+/// matching accounts are terminated. A suspended or terminated registry may still report.
+pub async fn report(
+    State(p): State<Arc<Provider>>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(token) = report_token(&headers, &body) else {
+        return OAuthError::invalid_request(
+            "send the signed report as the body (Content-Type: application/jwt) or as the form field report",
+        )
+        .into_response();
+    };
+    let verifier = p.registration.verifier(&p.cfg.issuer);
+    let (registry, members) = match verifier.accept_report(&token).await {
+        Ok(x) => x,
+        Err(RegistrationError::Db(e)) => return OAuthError::internal(e).into_response(),
+        Err(e) => {
+            tracing::warn!(reason = e.code(), "registry termination report refused");
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "registry.report_refused",
+                    source: Some(&ip),
+                    detail: Some(e.code()),
+                    ..Default::default()
+                })
+                .await;
+            return OAuthError::invalid_token(
+                "the report was refused: it must be signed with a live key of its registry, \
+                 addressed to this server, unexpired, and used once",
+            )
+            .into_response();
+        }
+    };
+    let actor = format!("registry:{}", registry.id);
+    let t = match p
+        .registration
+        .terminate_members(&registry.id, &members, &actor)
+        .await
+    {
+        Ok(t) => t,
+        Err(e) => return OAuthError::internal(e).into_response(),
+    };
+    let detail = format!(
+        "terminated={} already={} unknown={}",
+        t.terminated.len(),
+        t.already.len(),
+        t.unknown.len()
+    );
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "registry.terminations_reported",
+            actor: Some(&actor),
+            subject: Some(&registry.id),
+            source: Some(&ip),
+            detail: Some(&detail),
+            ..Default::default()
+        })
+        .await;
+    json_no_store(json!(t).to_string())
+}

@@ -1,0 +1,258 @@
+//! The words of the self-registration wizard, in English and French (one field per message,
+//! so a missing translation cannot compile). Labels shared with My Profile come from
+//! `AccountText`.
+
+use platform::Locale;
+
+/// Every string of the wizard.
+#[derive(Debug)]
+pub struct SignupText {
+    /// Title of every step page.
+    pub title: &'static str,
+    /// Step names, in order (the progress bar).
+    pub step_policies: &'static str,
+    /// Step name.
+    pub step_personal: &'static str,
+    /// Step name.
+    pub step_designation: &'static str,
+    /// Step name.
+    pub step_questions: &'static str,
+    /// Step name.
+    pub step_phones: &'static str,
+    /// Step name.
+    pub step_mail: &'static str,
+    /// Step name.
+    pub step_password: &'static str,
+    /// "Step {n} of {m}: {name}".
+    pub step_of: &'static str,
+    /// Button.
+    pub next: &'static str,
+    /// Button.
+    pub back: &'static str,
+    /// Button.
+    pub cancel: &'static str,
+    /// Button on the last step.
+    pub finish: &'static str,
+    /// Heading: notice of collection.
+    pub notice_heading: &'static str,
+    /// Heading: the agreement.
+    pub agreement_heading: &'static str,
+    /// Agreement version label.
+    pub agreement_version: &'static str,
+    /// Checkbox.
+    pub agree: &'static str,
+    /// Error.
+    pub must_agree: &'static str,
+    /// Intro of the personal step.
+    pub personal_intro: &'static str,
+    /// Hint beside locked values.
+    pub locked_hint: &'static str,
+    /// Gender label.
+    pub gender: &'static str,
+    /// Button: move the middle name.
+    pub move_middle: &'static str,
+    /// Hint under the preferred first name when a middle name was appended.
+    pub middle_hint: &'static str,
+    /// Intro of the designation step.
+    pub designation_intro: &'static str,
+    /// Label of the locked designation.
+    pub designation_locked: &'static str,
+    /// Legend of an added row: "Other designation {}".
+    pub designation_row: &'static str,
+    /// Label.
+    pub college: &'static str,
+    /// Label.
+    pub number: &'static str,
+    /// Select placeholder.
+    pub choose_college: &'static str,
+    /// Button.
+    pub add_another: &'static str,
+    /// Button.
+    pub reset_row: &'static str,
+    /// Error.
+    pub college_needed: &'static str,
+    /// Error.
+    pub number_needed: &'static str,
+    /// Error.
+    pub number_format: &'static str,
+    /// Error.
+    pub college_twice: &'static str,
+    /// Error.
+    pub number_taken: &'static str,
+    /// Intro of the questions step.
+    pub questions_intro: &'static str,
+    /// Intro of the phones step.
+    pub phones_intro: &'static str,
+    /// ONE Mail Direct text.
+    pub mail_text: &'static str,
+    /// Intro of the password step.
+    pub password_intro: &'static str,
+    /// Label.
+    pub password: &'static str,
+    /// Completion page title.
+    pub complete_title: &'static str,
+    /// Completion text.
+    pub complete_text: &'static str,
+    /// Label.
+    pub your_login_id: &'static str,
+    /// Heading.
+    pub services_heading: &'static str,
+    /// Text with no service.
+    pub no_services: &'static str,
+    /// Link.
+    pub go_to_profile: &'static str,
+    /// Cancelled page title.
+    pub cancelled_title: &'static str,
+    /// Cancelled text.
+    pub cancelled_text: &'static str,
+    /// Existing-account page title (the self-service welcome page).
+    pub welcome_title: &'static str,
+    /// Existing-account notice.
+    pub existing_notice: &'static str,
+    /// Welcome text.
+    pub welcome_text: &'static str,
+    /// Link.
+    pub sign_in: &'static str,
+    /// Hand-off refused: title.
+    pub refused_title: &'static str,
+    /// Hand-off refused: bad, expired or reused link.
+    pub refused_invalid: &'static str,
+    /// Hand-off refused: registry not accepting registrations.
+    pub refused_registry: &'static str,
+    /// No wizard in progress.
+    pub expired: &'static str,
+    /// A number of ours taken by someone else at the last moment.
+    pub designation_race: &'static str,
+}
+
+impl SignupText {
+    /// The text in `locale`.
+    pub fn get(locale: Locale) -> &'static SignupText {
+        match locale {
+            Locale::En => &EN,
+            Locale::Fr => &FR,
+        }
+    }
+}
+
+static EN: SignupText = SignupText {
+    title: "Register for ONE ID",
+    step_policies: "Policies",
+    step_personal: "Personal information",
+    step_designation: "Professional designation",
+    step_questions: "Challenge questions",
+    step_phones: "Challenge phone",
+    step_mail: "ONE Mail Direct",
+    step_password: "Set password",
+    step_of: "Step {n} of {m}: {name}",
+    next: "Next",
+    back: "Back",
+    cancel: "Cancel",
+    finish: "Complete registration",
+    notice_heading: "Notice of collection",
+    agreement_heading: "Agreement",
+    agreement_version: "Version",
+    agree: "I agree to the agreement above",
+    must_agree: "You must agree to the agreement to register. Choose Cancel if you do not agree.",
+    personal_intro: "Your registry gave us your legal name, gender and date of birth; they cannot be changed here. Fields marked * are required.",
+    locked_hint: "From your registry",
+    gender: "Gender",
+    move_middle: "Move my middle name to Middle names",
+    middle_hint: "Your middle name is added to your preferred first name. Use the button below to move it to Middle names instead.",
+    designation_intro: "Your registration number comes from your registry and cannot be changed. Add any other college you are registered with.",
+    designation_locked: "From your registry",
+    designation_row: "Other designation {}",
+    college: "Regulatory college",
+    number: "Registration or licence number",
+    choose_college: "Choose a college",
+    add_another: "Add another",
+    reset_row: "Reset",
+    college_needed: "Choose the college of this registration number.",
+    number_needed: "Enter the registration number for this college.",
+    number_format: "Enter the registration number in this college's format (digits only, of the usual length).",
+    college_twice: "Each college can be listed once.",
+    number_taken: "This registration number belongs to another account. Call the service desk if it is yours.",
+    questions_intro: "Choose 5 different questions and give a different answer to each.",
+    phones_intro: "Optional. If you give no number, we use your online challenge questions instead.",
+    mail_text: "ONE Mail Direct has been retired. There is nothing to set up here; choose Next to continue.",
+    password_intro: "Choose the password you will sign in with. It is valid for one year.",
+    password: "Password",
+    complete_title: "Registration complete",
+    complete_text: "Your ONE ID account is ready. Write down your login ID: you sign in with it and your password at every service below.",
+    your_login_id: "Your login ID",
+    services_heading: "Services you can use",
+    no_services: "Your sponsor has not enrolled you in a service yet.",
+    go_to_profile: "Go to My profile",
+    cancelled_title: "Registration cancelled",
+    cancelled_text: "Your registration is cancelled and nothing was stored. You can start again from your registry's site.",
+    welcome_title: "Welcome to ONE ID",
+    existing_notice: "You already have a ONE ID account for this registration number, so you do not need to register again. Sign in with your login ID and password.",
+    welcome_text: "Sign in to manage your profile, password, challenge questions and phones.",
+    sign_in: "Sign in",
+    refused_title: "Registration could not start",
+    refused_invalid: "The registration link is not valid: it has expired, was already used, or was not signed by a registry we trust. Go back to your registry's site and choose “Sign up for ONE ID” again.",
+    refused_registry: "Your registry is not accepting ONE ID registrations at this time. Contact your registry or the ONE ID service desk.",
+    expired: "Your registration session has expired or was not started. Start again from your registry's site; nothing was stored.",
+    designation_race: "One of your registration numbers was just registered by another account. Check your professional designations.",
+};
+
+static FR: SignupText = SignupText {
+    title: "Inscription à ONE ID",
+    step_policies: "Politiques",
+    step_personal: "Renseignements personnels",
+    step_designation: "Titre professionnel",
+    step_questions: "Questions de sécurité",
+    step_phones: "Téléphone de vérification",
+    step_mail: "ONE Mail Direct",
+    step_password: "Mot de passe",
+    step_of: "Étape {n} de {m} : {name}",
+    next: "Suivant",
+    back: "Précédent",
+    cancel: "Annuler",
+    finish: "Terminer l'inscription",
+    notice_heading: "Avis de collecte",
+    agreement_heading: "Entente",
+    agreement_version: "Version",
+    agree: "J'accepte l'entente ci-dessus",
+    must_agree: "Vous devez accepter l'entente pour vous inscrire. Choisissez Annuler si vous ne l'acceptez pas.",
+    personal_intro: "Votre registre nous a transmis votre nom légal, votre genre et votre date de naissance; ils ne peuvent pas être modifiés ici. Les champs marqués d'un * sont obligatoires.",
+    locked_hint: "Fourni par votre registre",
+    gender: "Genre",
+    move_middle: "Déplacer mon second prénom vers Autres prénoms",
+    middle_hint: "Votre second prénom est ajouté à votre prénom usuel. Utilisez le bouton ci-dessous pour le placer plutôt dans Autres prénoms.",
+    designation_intro: "Votre numéro d'inscription provient de votre registre et ne peut pas être modifié. Ajoutez tout autre ordre professionnel auquel vous êtes inscrit.",
+    designation_locked: "Fourni par votre registre",
+    designation_row: "Autre titre {}",
+    college: "Ordre professionnel",
+    number: "Numéro d'inscription ou de permis",
+    choose_college: "Choisissez un ordre",
+    add_another: "Ajouter un autre",
+    reset_row: "Effacer",
+    college_needed: "Choisissez l'ordre de ce numéro d'inscription.",
+    number_needed: "Entrez le numéro d'inscription pour cet ordre.",
+    number_format: "Entrez le numéro d'inscription dans le format de cet ordre (chiffres seulement, de la longueur habituelle).",
+    college_twice: "Chaque ordre ne peut figurer qu'une fois.",
+    number_taken: "Ce numéro d'inscription appartient à un autre compte. Appelez le service d'assistance s'il est le vôtre.",
+    questions_intro: "Choisissez 5 questions différentes et donnez une réponse différente à chacune.",
+    phones_intro: "Facultatif. Si vous ne donnez aucun numéro, nous utilisons plutôt vos questions de sécurité en ligne.",
+    mail_text: "Le service ONE Mail Direct a été retiré. Il n'y a rien à configurer ici; choisissez Suivant pour continuer.",
+    password_intro: "Choisissez le mot de passe avec lequel vous vous connecterez. Il est valide pendant un an.",
+    password: "Mot de passe",
+    complete_title: "Inscription terminée",
+    complete_text: "Votre compte ONE ID est prêt. Notez votre identifiant : vous vous connectez avec lui et votre mot de passe à chacun des services ci-dessous.",
+    your_login_id: "Votre identifiant",
+    services_heading: "Services que vous pouvez utiliser",
+    no_services: "Votre parrain ne vous a encore inscrit à aucun service.",
+    go_to_profile: "Aller à Mon profil",
+    cancelled_title: "Inscription annulée",
+    cancelled_text: "Votre inscription est annulée et rien n'a été enregistré. Vous pouvez recommencer à partir du site de votre registre.",
+    welcome_title: "Bienvenue à ONE ID",
+    existing_notice: "Vous avez déjà un compte ONE ID pour ce numéro d'inscription; vous n'avez pas à vous inscrire de nouveau. Connectez-vous avec votre identifiant et votre mot de passe.",
+    welcome_text: "Connectez-vous pour gérer votre profil, votre mot de passe, vos questions de sécurité et vos téléphones.",
+    sign_in: "Se connecter",
+    refused_title: "L'inscription n'a pas pu commencer",
+    refused_invalid: "Le lien d'inscription n'est pas valide : il a expiré, a déjà été utilisé ou n'a pas été signé par un registre de confiance. Retournez au site de votre registre et choisissez « S'inscrire à ONE ID » de nouveau.",
+    refused_registry: "Votre registre n'accepte pas d'inscriptions à ONE ID pour le moment. Communiquez avec votre registre ou le service d'assistance de ONE ID.",
+    expired: "Votre session d'inscription a expiré ou n'a pas été commencée. Recommencez à partir du site de votre registre; rien n'a été enregistré.",
+    designation_race: "Un de vos numéros d'inscription vient d'être enregistré par un autre compte. Vérifiez vos titres professionnels.",
+};

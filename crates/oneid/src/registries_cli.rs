@@ -1,0 +1,621 @@
+//! `oneid registries ...`: trusted registries whose members self-register, their keys, status
+//! and reported terminations. Every change goes through `authorization_server::registries_api`,
+//! the same checks and audit as the admin API, with actor `cli`.
+
+use authorization_server::registries_api::{
+    self, Actor, AdminError, KeyInput, RegistryInput, RegistryPatch,
+};
+use authorization_server::Provider;
+use clap::{Args, Subcommand};
+use registration::{Registry, RegistryKey, RegistryStatus};
+use std::io::Write;
+use std::path::PathBuf;
+
+macro_rules! wln {
+    ($out:expr, $($arg:tt)*) => {
+        let _ = writeln!($out, $($arg)*);
+    };
+}
+
+/// `oneid registries ...`
+#[derive(Subcommand)]
+pub enum RegistriesCmd {
+    /// Add a trusted registry (approved from now), optionally with its public key.
+    Add(Box<AddRegistry>),
+    /// List registries.
+    List,
+    /// Show a registry and its keys.
+    Show {
+        /// Registry id.
+        id: String,
+    },
+    /// Change a registry (only the flags given).
+    Update(Box<UpdateRegistry>),
+    /// Suspend a registry: no new registrants until it is reinstated.
+    Suspend {
+        /// Registry id.
+        id: String,
+    },
+    /// Reinstate a suspended registry.
+    Reinstate {
+        /// Registry id.
+        id: String,
+    },
+    /// Terminate a registry for good: no new registrants from now (accounts it validated stay
+    /// usable under a general approval).
+    Terminate {
+        /// Registry id.
+        id: String,
+    },
+    /// Add a key the registry signs with; its other keys stay accepted.
+    AddKey(KeyArgs),
+    /// Rotate the registry's key: the new one is accepted at once, the others stop being
+    /// accepted after the overlap.
+    RotateKey {
+        #[command(flatten)]
+        key: KeyArgs,
+        /// How long the older keys stay accepted, seconds.
+        #[arg(long, default_value_t = registries_api::DEFAULT_OVERLAP_SECS)]
+        overlap_secs: i64,
+    },
+    /// Terminate the accounts of members the registry's owner reports as deleted or
+    /// terminated (one member identifier per line; blank lines and # comments skipped).
+    ImportTerminations {
+        /// Registry id.
+        id: String,
+        /// The list.
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+/// Flags of `registries add`.
+#[derive(Args)]
+pub struct AddRegistry {
+    /// Short code (letters, digits, - and _): the `iss` of its hand-offs.
+    #[arg(long)]
+    id: String,
+    /// Name.
+    #[arg(long)]
+    name: String,
+    /// Who owns it.
+    #[arg(long)]
+    owner: String,
+    /// Whom to contact.
+    #[arg(long)]
+    contact: String,
+    /// College whose registration numbers it vouches for, e.g. CPSO.
+    #[arg(long)]
+    college: String,
+    /// Level of assurance its members get: 1, 2 or 3 (or AL1, AL2, AL3).
+    #[arg(long, value_parser = parse_level)]
+    assurance_level: i64,
+    /// How members are identified, in words (default "<COLLEGE> registration number").
+    #[arg(long)]
+    id_scheme: Option<String>,
+    #[command(flatten)]
+    approval: ApprovalArgs,
+    /// Sponsoring organization (see `oneid organizations`).
+    #[arg(long)]
+    sponsor: Option<String>,
+    /// Service its members are enrolled in (repeatable; see `oneid services`).
+    #[arg(long = "service")]
+    services: Vec<String>,
+    /// Its public key (SubjectPublicKeyInfo PEM file).
+    #[arg(long, requires = "alg")]
+    public_key: Option<PathBuf>,
+    /// Algorithm of the key: ES256 or RS256.
+    #[arg(long, requires = "public_key", value_parser = ["ES256", "RS256"])]
+    alg: Option<String>,
+    /// The key's kid (default: a thumbprint).
+    #[arg(long, requires = "public_key")]
+    kid: Option<String>,
+}
+
+/// Approval flags.
+#[derive(Args)]
+pub struct ApprovalArgs {
+    /// General (any service) or limited (its services, inside the dates).
+    #[arg(long, value_parser = ["general", "limited"])]
+    approval: Option<String>,
+    /// Limited approval from this day (YYYY-MM-DD, 00:00 UTC; `none` clears).
+    #[arg(long)]
+    approved_from: Option<String>,
+    /// Limited approval until this day inclusive (YYYY-MM-DD, 23:59:59 UTC; `none` clears).
+    #[arg(long)]
+    approved_until: Option<String>,
+}
+
+/// Flags of `registries update`.
+#[derive(Args)]
+pub struct UpdateRegistry {
+    /// Registry id.
+    id: String,
+    /// Name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Owner.
+    #[arg(long)]
+    owner: Option<String>,
+    /// Contact.
+    #[arg(long)]
+    contact: Option<String>,
+    /// Level of assurance: 1, 2 or 3 (or AL1, AL2, AL3).
+    #[arg(long, value_parser = parse_level)]
+    assurance_level: Option<i64>,
+    #[command(flatten)]
+    approval: ApprovalArgs,
+    /// Sponsoring organization (`none` clears).
+    #[arg(long)]
+    sponsor: Option<String>,
+    /// Service (repeatable; replaces the list).
+    #[arg(long = "service", conflicts_with = "no_services")]
+    services: Vec<String>,
+    /// Clear the list of services.
+    #[arg(long)]
+    no_services: bool,
+}
+
+/// A key for `add-key` and `rotate-key`.
+#[derive(Args)]
+pub struct KeyArgs {
+    /// Registry id.
+    id: String,
+    /// The public key (SubjectPublicKeyInfo PEM file).
+    #[arg(long)]
+    public_key: PathBuf,
+    /// ES256 or RS256.
+    #[arg(long, value_parser = ["ES256", "RS256"])]
+    alg: String,
+    /// The key's kid (default: a thumbprint).
+    #[arg(long)]
+    kid: Option<String>,
+}
+
+pub(crate) fn parse_level(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    let n = t
+        .strip_prefix("AL")
+        .or_else(|| t.strip_prefix("al"))
+        .unwrap_or(t);
+    match n.parse::<i64>() {
+        Ok(l @ 1..=3) => Ok(l),
+        _ => Err(format!("{s:?}: use 1, 2 or 3 (AL1, AL2, AL3)")),
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// `YYYY-MM-DD` as unix seconds at 00:00:00 UTC.
+fn parse_day(flag: &str, s: &str) -> Result<i64, String> {
+    let bad = || format!("{flag} {s:?}: use YYYY-MM-DD");
+    let mut it = s.trim().splitn(3, '-');
+    let (Some(y), Some(m), Some(d)) = (it.next(), it.next(), it.next()) else {
+        return Err(bad());
+    };
+    let (y, m, d): (i64, i64, i64) = (
+        y.parse().map_err(|_| bad())?,
+        m.parse().map_err(|_| bad())?,
+        d.parse().map_err(|_| bad())?,
+    );
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    let days = days_from_civil(y, m, d);
+    if civil_from_days(days) != (y, m, d) {
+        return Err(bad()); // e.g. 2026-02-30
+    }
+    Ok(days * 86_400)
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC`.
+fn show_time(t: i64) -> String {
+    let (y, m, d) = civil_from_days(t.div_euclid(86_400));
+    let s = t.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
+}
+
+/// `Some(None)` for `none`, else the day (from: its start; until: its last second).
+fn window(flag: &str, v: Option<&str>, end: bool) -> Result<Option<Option<i64>>, String> {
+    match v.map(str::trim) {
+        None => Ok(None),
+        Some("none") => Ok(Some(None)),
+        Some(d) => Ok(Some(Some(
+            parse_day(flag, d)? + if end { 86_399 } else { 0 },
+        ))),
+    }
+}
+
+fn read_pem(path: &PathBuf) -> Result<String, String> {
+    let pem = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if pem.contains("PRIVATE KEY") {
+        return Err(format!(
+            "{}: this is a private key; give the registry's public key (SubjectPublicKeyInfo PEM)",
+            path.display()
+        ));
+    }
+    Ok(pem)
+}
+
+fn fail(e: AdminError) -> String {
+    match e {
+        AdminError::NotFound => "no such registry".into(),
+        e => e.to_string(),
+    }
+}
+
+pub(crate) fn level(l: i64) -> String {
+    format!("AL{l}")
+}
+
+fn one_line(r: &Registry, keys: &[RegistryKey], now: i64) -> String {
+    let live = keys
+        .iter()
+        .filter(|k| k.retire_at.is_none_or(|t| t > now))
+        .count();
+    format!(
+        "{}\t{}\tcollege={}\tlevel={}\tapproval={}\tstatus={}\tsponsor={}\tservices={}\tkeys={live} live",
+        r.id,
+        r.name,
+        r.college,
+        level(r.assurance_level),
+        r.approval.as_str(),
+        r.status.as_str(),
+        r.sponsor_id.as_deref().unwrap_or("-"),
+        r.services.join(","),
+    )
+}
+
+fn show(out: &mut (dyn Write + Send), r: &Registry, keys: &[RegistryKey], now: i64) {
+    let opt_time = |t: Option<i64>| t.map_or_else(|| "-".to_owned(), show_time);
+    wln!(out, "id:              {}", r.id);
+    wln!(out, "name:            {}", r.name);
+    wln!(out, "owner:           {}", r.owner);
+    wln!(out, "contact:         {}", r.contact);
+    wln!(out, "college:         {}", r.college);
+    wln!(out, "id scheme:       {}", r.id_scheme);
+    wln!(out, "assurance level: {}", level(r.assurance_level));
+    wln!(out, "approval:        {}", r.approval.as_str());
+    wln!(out, "approved from:   {}", opt_time(r.approved_from));
+    wln!(out, "approved until:  {}", opt_time(r.approved_until));
+    wln!(
+        out,
+        "status:          {} (since {})",
+        r.status.as_str(),
+        show_time(r.status_changed_at)
+    );
+    wln!(
+        out,
+        "sponsor:         {}",
+        r.sponsor_id.as_deref().unwrap_or("-")
+    );
+    wln!(
+        out,
+        "services:        {}",
+        if r.services.is_empty() {
+            "-".to_owned()
+        } else {
+            r.services.join(", ")
+        }
+    );
+    wln!(out, "keys:");
+    if keys.is_empty() {
+        wln!(out, "  (none: no hand-off can be accepted)");
+    }
+    for k in keys {
+        let state = match k.retire_at {
+            None => "live".to_owned(),
+            Some(t) if t > now => format!("live until {}", show_time(t)),
+            Some(t) => format!("retired {}", show_time(t)),
+        };
+        wln!(
+            out,
+            "  {}  {}  added {}  {state}",
+            k.kid,
+            k.alg,
+            show_time(k.created_at)
+        );
+    }
+}
+
+/// Runs `oneid registries ...`.
+pub async fn registries(
+    cmd: RegistriesCmd,
+    p: &Provider,
+    out: &mut (dyn Write + Send),
+) -> Result<(), String> {
+    let regs = &p.registration.registries;
+    let now = p.clock.now();
+    let cli = Actor::CLI;
+    match cmd {
+        RegistriesCmd::Add(a) => {
+            let a = *a;
+            let from = window(
+                "--approved-from",
+                a.approval.approved_from.as_deref(),
+                false,
+            )?;
+            let until = window(
+                "--approved-until",
+                a.approval.approved_until.as_deref(),
+                true,
+            )?;
+            let public_key_pem = a.public_key.as_ref().map(read_pem).transpose()?;
+            let (r, keys) = registries_api::add(
+                p,
+                RegistryInput {
+                    id: a.id,
+                    name: a.name,
+                    owner: a.owner,
+                    contact: a.contact,
+                    college: a.college,
+                    id_scheme: a.id_scheme,
+                    assurance_level: a.assurance_level,
+                    approval: a.approval.approval,
+                    approved_from: from.flatten(),
+                    approved_until: until.flatten(),
+                    sponsor_id: a.sponsor,
+                    services: a.services,
+                    public_key_pem,
+                    alg: a.alg,
+                    kid: a.kid,
+                },
+                cli,
+            )
+            .await
+            .map_err(fail)?;
+            wln!(
+                out,
+                "added registry {} ({}, {}, {} approval, {})",
+                r.id,
+                r.college,
+                level(r.assurance_level),
+                r.approval.as_str(),
+                r.status.as_str()
+            );
+            for k in &keys {
+                wln!(out, "key {} ({}) accepted for its hand-offs", k.kid, k.alg);
+            }
+            if keys.is_empty() {
+                wln!(
+                    out,
+                    "no key yet: add one with `oneid registries add-key {} --public-key FILE --alg ES256`",
+                    r.id
+                );
+            }
+        }
+        RegistriesCmd::List => {
+            for r in regs.list().await.map_err(|e| e.to_string())? {
+                let keys = regs.keys(&r.id).await.map_err(|e| e.to_string())?;
+                wln!(out, "{}", one_line(&r, &keys, now));
+            }
+        }
+        RegistriesCmd::Show { id } => {
+            let r = regs
+                .get(&id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no registry {id}"))?;
+            let keys = regs.keys(&id).await.map_err(|e| e.to_string())?;
+            show(out, &r, &keys, now);
+        }
+        RegistriesCmd::Update(u) => {
+            let u = *u;
+            let sponsor = match u.sponsor.as_deref().map(str::trim) {
+                None => None,
+                Some("none") => Some(None),
+                Some(s) => Some(Some(s.to_owned())),
+            };
+            let services = if u.no_services {
+                Some(Vec::new())
+            } else if u.services.is_empty() {
+                None
+            } else {
+                Some(u.services)
+            };
+            let patch = RegistryPatch {
+                name: u.name,
+                owner: u.owner,
+                contact: u.contact,
+                assurance_level: u.assurance_level,
+                approval: u.approval.approval,
+                approved_from: window(
+                    "--approved-from",
+                    u.approval.approved_from.as_deref(),
+                    false,
+                )?,
+                approved_until: window(
+                    "--approved-until",
+                    u.approval.approved_until.as_deref(),
+                    true,
+                )?,
+                sponsor_id: sponsor,
+                services,
+            };
+            let before = regs
+                .get(&u.id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no registry {}", u.id))?;
+            let after = registries_api::update(p, &u.id, patch, cli)
+                .await
+                .map_err(fail)?;
+            wln!(
+                out,
+                "updated registry {}: {}",
+                after.id,
+                registries_api::changes(&before, &after)
+            );
+        }
+        RegistriesCmd::Suspend { id } => {
+            let r = registries_api::set_status(p, &id, RegistryStatus::Suspended, cli)
+                .await
+                .map_err(fail)?;
+            wln!(
+                out,
+                "registry {} is {}: no new registrants until it is reinstated",
+                r.id,
+                r.status.as_str()
+            );
+        }
+        RegistriesCmd::Reinstate { id } => {
+            let r = registries_api::set_status(p, &id, RegistryStatus::Approved, cli)
+                .await
+                .map_err(fail)?;
+            wln!(
+                out,
+                "registry {} is {}: it accepts new registrants",
+                r.id,
+                r.status.as_str()
+            );
+        }
+        RegistriesCmd::Terminate { id } => {
+            let r = registries_api::set_status(p, &id, RegistryStatus::Terminated, cli)
+                .await
+                .map_err(fail)?;
+            wln!(
+                out,
+                "registry {} is terminated from {}: no new registrants; {}",
+                r.id,
+                show_time(r.status_changed_at),
+                if r.approval == registration::Approval::General {
+                    "the accounts it validated stay usable (general approval)"
+                } else {
+                    "review the accounts it validated (limited approval)"
+                }
+            );
+        }
+        RegistriesCmd::AddKey(k) => {
+            let key = registries_api::add_key(
+                p,
+                &k.id,
+                KeyInput {
+                    alg: Some(k.alg),
+                    public_key_pem: read_pem(&k.public_key)?,
+                    kid: k.kid,
+                    rotate: false,
+                    overlap_secs: None,
+                },
+                cli,
+            )
+            .await
+            .map_err(fail)?;
+            wln!(
+                out,
+                "added key {} ({}) to registry {}; its other keys stay accepted",
+                key.kid,
+                key.alg,
+                k.id
+            );
+        }
+        RegistriesCmd::RotateKey {
+            key: k,
+            overlap_secs,
+        } => {
+            let key = registries_api::add_key(
+                p,
+                &k.id,
+                KeyInput {
+                    alg: Some(k.alg),
+                    public_key_pem: read_pem(&k.public_key)?,
+                    kid: k.kid,
+                    rotate: true,
+                    overlap_secs: Some(overlap_secs),
+                },
+                cli,
+            )
+            .await
+            .map_err(fail)?;
+            wln!(
+                out,
+                "registry {} now signs with key {} ({}); its older keys are accepted until {}",
+                k.id,
+                key.kid,
+                key.alg,
+                show_time(now + overlap_secs)
+            );
+        }
+        RegistriesCmd::ImportTerminations { id, file } => {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let members: Vec<String> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_owned)
+                .collect();
+            let t = registries_api::import_terminations(p, &id, &members, cli)
+                .await
+                .map_err(fail)?;
+            wln!(
+                out,
+                "registry {id}: {} terminated, {} already terminated, {} unknown",
+                t.terminated.len(),
+                t.already.len(),
+                t.unknown.len()
+            );
+            if !t.unknown.is_empty() {
+                wln!(
+                    out,
+                    "unknown (no account registered through {id}): {}",
+                    t.unknown.join(", ")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_parse_and_show_in_utc() {
+        assert_eq!(parse_day("--x", "1970-01-01").unwrap(), 0);
+        assert_eq!(parse_day("--x", "2000-02-29").unwrap(), 951_782_400);
+        assert!(parse_day("--x", "2026-02-30").is_err());
+        assert!(parse_day("--x", "26-1-1").is_err());
+        assert!(parse_day("--x", "yesterday").is_err());
+        assert_eq!(show_time(951_782_400 + 86_399), "2000-02-29 23:59:59 UTC");
+        assert_eq!(
+            window("--x", Some("2000-02-29"), true).unwrap(),
+            Some(Some(951_782_400 + 86_399))
+        );
+        assert_eq!(window("--x", Some("none"), false).unwrap(), Some(None));
+    }
+
+    #[test]
+    fn levels_take_numbers_or_names() {
+        assert_eq!(parse_level("2").unwrap(), 2);
+        assert_eq!(parse_level("AL3").unwrap(), 3);
+        assert!(parse_level("4").is_err());
+        assert!(parse_level("AL0").is_err());
+    }
+}

@@ -1,0 +1,323 @@
+//! The signed hand-off from a registry's member portal, and a registry's signed report of
+//! terminated registrations. Both are compact JWS (ES256 or RS256) signed with one of the
+//! registry's live keys, with `iss` = the registry id, `aud` = our issuer, a `jti` used once,
+//! and a short lifetime.
+
+use crate::registries::{verifier, Registries, Registry};
+use crate::RegistrationError;
+use platform::{DbError, SharedClock};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Longest lifetime a hand-off may claim (exp - iat), seconds.
+pub const MAX_LIFETIME: i64 = 600;
+/// Clock skew tolerated, seconds.
+pub const LEEWAY: i64 = 30;
+/// Largest token accepted, bytes.
+pub const MAX_TOKEN: usize = 16 * 1024;
+
+/// The member's validated identity, as the registry vouched for it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Handoff {
+    /// Registry id.
+    pub registry_id: String,
+    /// The registry's unique identifier of the member (`sub`).
+    pub member_id: String,
+    /// College (the registry's).
+    pub college: String,
+    /// Registration number.
+    pub registration_number: String,
+    /// Legal first name.
+    pub given_name: String,
+    /// Legal middle name(s).
+    pub middle_name: Option<String>,
+    /// Legal last name.
+    pub family_name: String,
+    /// Gender.
+    pub gender: Option<String>,
+    /// Date of birth `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    /// Registration class (e.g. "Independent Practice").
+    pub registration_class: Option<String>,
+    /// Email, when the registry knows it.
+    pub email: Option<String>,
+    /// Preferred language, when the registry knows it (`en` | `fr`).
+    pub locale: Option<String>,
+    /// Version of the consent statement the member accepted at the registry.
+    pub consent_version: String,
+    /// When (unix seconds).
+    pub consent_at: i64,
+    /// The assertion's id.
+    pub jti: String,
+    /// When it expires.
+    pub expires_at: i64,
+}
+
+fn s(v: &Value, k: &str) -> Option<String> {
+    v.get(k)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+}
+
+fn req(v: &Value, k: &'static str) -> Result<String, RegistrationError> {
+    s(v, k).ok_or(RegistrationError::MissingClaim(k))
+}
+
+fn int(v: &Value, k: &'static str) -> Result<i64, RegistrationError> {
+    v.get(k)
+        .and_then(Value::as_i64)
+        .ok_or(RegistrationError::MissingClaim(k))
+}
+
+fn unverified_iss(token: &str) -> Result<String, RegistrationError> {
+    let mut parts = token.split('.');
+    let (Some(_), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(RegistrationError::Malformed);
+    };
+    let bytes = platform::crypto::b64url_decode(payload).ok_or(RegistrationError::Malformed)?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|_| RegistrationError::Malformed)?;
+    s(&v, "iss").ok_or(RegistrationError::Malformed)
+}
+
+fn audience_ok(v: &Value, audience: &str) -> bool {
+    match v.get("aud") {
+        Some(Value::String(a)) => a == audience,
+        Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(audience)),
+        _ => false,
+    }
+}
+
+/// Verifies hand-offs and reports.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    registries: Registries,
+    db: platform::Db,
+    clock: SharedClock,
+    audience: String,
+}
+
+impl Verifier {
+    /// Accepting tokens addressed to `audience` (our issuer).
+    pub fn new(
+        registries: Registries,
+        db: platform::Db,
+        clock: SharedClock,
+        audience: &str,
+    ) -> Self {
+        Self {
+            registries,
+            db,
+            clock,
+            audience: audience.to_owned(),
+        }
+    }
+
+    /// Signature, issuer, audience, lifetime and registry status; not yet the replay check.
+    async fn verify(&self, token: &str) -> Result<(Registry, Value), RegistrationError> {
+        let token = token.trim();
+        if token.is_empty() || token.len() > MAX_TOKEN {
+            return Err(RegistrationError::Malformed);
+        }
+        let iss = unverified_iss(token)?;
+        let registry = self
+            .registries
+            .get(&iss)
+            .await?
+            .ok_or(RegistrationError::UnknownRegistry)?;
+        let keys = self.registries.live_keys(&registry.id).await?;
+        let mut verifiers = Vec::new();
+        for k in &keys {
+            verifiers.push((
+                k.kid.clone(),
+                k.alg.clone(),
+                verifier(&k.alg, &k.public_pem)?,
+            ));
+        }
+        let (payload, _header) = josekit::jws::deserialize_compact_with_selector(token, |h| {
+            let alg = h.algorithm();
+            let kid = h.key_id();
+            Ok(verifiers
+                .iter()
+                .find(|(k, a, _)| Some(a.as_str()) == alg && kid.is_none_or(|x| x == k))
+                .map(|(_, _, v)| v.as_ref()))
+        })
+        .map_err(|_| RegistrationError::BadSignature)?;
+        let v: Value =
+            serde_json::from_slice(&payload).map_err(|_| RegistrationError::Malformed)?;
+        if s(&v, "iss").as_deref() != Some(registry.id.as_str()) {
+            return Err(RegistrationError::BadSignature);
+        }
+        if !audience_ok(&v, &self.audience) {
+            return Err(RegistrationError::WrongAudience);
+        }
+        let now = self.clock.now();
+        let exp = int(&v, "exp")?;
+        let iat = int(&v, "iat")?;
+        if exp + LEEWAY < now {
+            return Err(RegistrationError::Expired);
+        }
+        if iat > now + LEEWAY || exp - iat > MAX_LIFETIME || exp < iat {
+            return Err(RegistrationError::BadLifetime);
+        }
+        if let Some(nbf) = v.get("nbf").and_then(Value::as_i64) {
+            if nbf > now + LEEWAY {
+                return Err(RegistrationError::BadLifetime);
+            }
+        }
+        let jti = req(&v, "jti")?;
+        if jti.len() > 200 {
+            return Err(RegistrationError::Malformed);
+        }
+        Ok((registry, v))
+    }
+
+    /// Records `jti` as used; `Replayed` when it was.
+    async fn use_once(&self, registry: &str, jti: &str, exp: i64) -> Result<(), RegistrationError> {
+        let now = self.clock.now();
+        // Forget the expired ones now and then (every call is cheap: an indexed range).
+        sqlx::query("DELETE FROM registry_handoffs WHERE expires_at < $1")
+            .bind(now - LEEWAY - 60)
+            .execute(self.db.pool())
+            .await
+            .map_err(DbError::from)?;
+        let r = sqlx::query(
+            "INSERT INTO registry_handoffs (registry_id, jti, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(registry)
+        .bind(jti)
+        .bind(exp + LEEWAY)
+        .execute(self.db.pool())
+        .await
+        .map_err(DbError::from);
+        match r {
+            Err(e) if e.is_unique_violation() => Err(RegistrationError::Replayed),
+            Err(e) => Err(e.into()),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    /// Checks a hand-off completely and uses it up: from then on the same assertion is refused.
+    pub async fn accept_handoff(&self, token: &str) -> Result<Handoff, RegistrationError> {
+        let (registry, v) = self.verify(token).await?;
+        registry.accepts_at(self.clock.now())?;
+        let college = req(&v, "college")?.to_uppercase();
+        if college != registry.college {
+            return Err(RegistrationError::WrongCollege);
+        }
+        let h = Handoff {
+            registry_id: registry.id.clone(),
+            member_id: req(&v, "sub")?,
+            college,
+            registration_number: req(&v, "registration_number")?,
+            given_name: req(&v, "given_name")?,
+            middle_name: s(&v, "middle_name"),
+            family_name: req(&v, "family_name")?,
+            gender: s(&v, "gender"),
+            birth_date: s(&v, "birthdate"),
+            registration_class: s(&v, "registration_class"),
+            email: s(&v, "email"),
+            locale: s(&v, "locale").filter(|l| l == "en" || l == "fr"),
+            consent_version: req(&v, "consent_version")?,
+            consent_at: int(&v, "consent_at")?,
+            jti: req(&v, "jti")?,
+            expires_at: int(&v, "exp")?,
+        };
+        let long = [
+            &h.member_id,
+            &h.registration_number,
+            &h.given_name,
+            &h.family_name,
+            &h.consent_version,
+        ]
+        .iter()
+        .any(|x| x.chars().count() > 100 || x.chars().any(char::is_control));
+        if long
+            || !h
+                .registration_number
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            || h.birth_date
+                .as_deref()
+                .is_some_and(|d| !credential_store::valid_birth_date(d))
+        {
+            return Err(RegistrationError::Malformed);
+        }
+        self.use_once(&registry.id, &h.jti, h.expires_at).await?;
+        Ok(h)
+    }
+
+    /// Checks a signed termination report and uses it up; returns the registry and the
+    /// member identifiers it lists (`terminated` claim, an array of strings).
+    pub async fn accept_report(
+        &self,
+        token: &str,
+    ) -> Result<(Registry, Vec<String>), RegistrationError> {
+        let (registry, v) = self.verify(token).await?;
+        let list = v
+            .get("terminated")
+            .and_then(Value::as_array)
+            .ok_or(RegistrationError::MissingClaim("terminated"))?;
+        let mut ids = Vec::new();
+        for x in list {
+            let id = x
+                .as_str()
+                .map(str::trim)
+                .filter(|x| !x.is_empty() && x.len() <= 100)
+                .ok_or(RegistrationError::Malformed)?;
+            ids.push(id.to_owned());
+        }
+        if ids.len() > 10_000 {
+            return Err(RegistrationError::Malformed);
+        }
+        let jti = req(&v, "jti")?;
+        self.use_once(&registry.id, &jti, int(&v, "exp")?).await?;
+        Ok((registry, ids))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn b64(v: &Value) -> String {
+        platform::crypto::b64url(v.to_string().as_bytes())
+    }
+
+    #[test]
+    fn issuer_is_read_from_the_payload_before_verification() {
+        let t = format!(
+            "{}.{}.sig",
+            b64(&json!({"alg": "ES256"})),
+            b64(&json!({"iss": "cpso"}))
+        );
+        assert_eq!(unverified_iss(&t).ok().as_deref(), Some("cpso"));
+        assert!(matches!(
+            unverified_iss("a.b"),
+            Err(RegistrationError::Malformed)
+        ));
+        assert!(matches!(
+            unverified_iss("a.b.c.d"),
+            Err(RegistrationError::Malformed)
+        ));
+        let no_iss = format!("x.{}.y", b64(&json!({"sub": "1"})));
+        assert!(matches!(
+            unverified_iss(&no_iss),
+            Err(RegistrationError::Malformed)
+        ));
+    }
+
+    #[test]
+    fn audience_must_name_us_exactly() {
+        let us = "https://login.example";
+        assert!(audience_ok(&json!({"aud": us}), us));
+        assert!(audience_ok(&json!({"aud": ["x", us]}), us));
+        assert!(!audience_ok(&json!({"aud": "https://login.example/"}), us));
+        assert!(!audience_ok(&json!({"aud": ["x"]}), us));
+        assert!(!audience_ok(&json!({}), us));
+    }
+}

@@ -1,0 +1,415 @@
+//! Registration: trusted registries and their lifecycle (004 §5), the signed hand-off from a
+//! registry's member portal, the account a self-registration creates (in one transaction with
+//! its registry record and its enrolments), terminations reported by a registry, and the
+//! organizations, services and enrolments behind them.
+//!
+//! The self-registration pages live with the other interaction pages in
+//! `authorization-server`; every rule they apply is enforced here or in `credential-store`.
+
+pub mod colleges;
+pub mod handoff;
+pub mod registries;
+pub mod services;
+
+pub use handoff::{Handoff, Verifier};
+pub use registries::{
+    Approval, NewRegistry, Registries, Registry, RegistryKey, RegistryStatus, RegistryUpdate,
+};
+pub use services::{Directory, Enrolment, Organization, Service};
+
+use credential_store::{AccountStatus, Accounts, CredentialError, Designation, NewAccount};
+use platform::{Audit, AuditEvent, DbError, SharedClock};
+use sqlx::Row;
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistrationError {
+    /// Not a compact JWS with a readable payload, or a claim out of shape.
+    #[error("the assertion is malformed")]
+    Malformed,
+    /// `iss` names no registry.
+    #[error("unknown registry")]
+    UnknownRegistry,
+    /// No live key of the registry verifies it.
+    #[error("bad signature")]
+    BadSignature,
+    /// Not addressed to us.
+    #[error("wrong audience")]
+    WrongAudience,
+    /// Past `exp`.
+    #[error("the assertion has expired")]
+    Expired,
+    /// Issued in the future, or living longer than allowed.
+    #[error("the assertion's lifetime is not acceptable")]
+    BadLifetime,
+    /// Its `jti` was used before.
+    #[error("the assertion was already used")]
+    Replayed,
+    /// A required claim is missing.
+    #[error("missing claim {0}")]
+    MissingClaim(&'static str),
+    /// The college is not the registry's.
+    #[error("the college is not the registry's")]
+    WrongCollege,
+    /// The registry is suspended.
+    #[error("the registry is suspended")]
+    RegistrySuspended,
+    /// The registry is terminated.
+    #[error("the registry is terminated")]
+    RegistryTerminated,
+    /// Outside the window of a limited approval.
+    #[error("outside the registry's approval")]
+    OutsideApproval,
+    /// An account exists for this registration number (or this member).
+    #[error("already registered")]
+    AlreadyRegistered,
+    /// The account could not be created.
+    #[error(transparent)]
+    Account(#[from] CredentialError),
+    /// A field is not acceptable.
+    #[error("invalid {0}")]
+    Invalid(&'static str),
+    /// Exists already.
+    #[error("already exists")]
+    Exists,
+    /// No such registry.
+    #[error("no such registry")]
+    NotFound,
+    /// No such organization.
+    #[error("no such organization: {0}")]
+    UnknownOrganization(String),
+    /// No such service.
+    #[error("no such service: {0}")]
+    UnknownService(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl RegistrationError {
+    /// A short stable code for logs and the audit trail.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::UnknownRegistry => "unknown_registry",
+            Self::BadSignature => "bad_signature",
+            Self::WrongAudience => "wrong_audience",
+            Self::Expired => "expired",
+            Self::BadLifetime => "bad_lifetime",
+            Self::Replayed => "replayed",
+            Self::MissingClaim(_) => "missing_claim",
+            Self::WrongCollege => "wrong_college",
+            Self::RegistrySuspended => "registry_suspended",
+            Self::RegistryTerminated => "registry_terminated",
+            Self::OutsideApproval => "outside_approval",
+            Self::AlreadyRegistered => "already_registered",
+            Self::Account(_) => "account",
+            Self::Invalid(_) => "invalid",
+            Self::Exists => "exists",
+            Self::NotFound => "not_found",
+            Self::UnknownOrganization(_) => "unknown_organization",
+            Self::UnknownService(_) => "unknown_service",
+            Self::Db(_) => "storage",
+        }
+    }
+}
+
+/// A finished self-registration.
+#[derive(Debug, Clone)]
+pub struct Completed {
+    /// The new account.
+    pub account_id: String,
+    /// Its login ID.
+    pub login_id: String,
+    /// The services it was enrolled in.
+    pub services: Vec<Service>,
+}
+
+/// Accounts terminated on a registry's report.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Terminations {
+    /// Member identifiers whose accounts were terminated now.
+    pub terminated: Vec<String>,
+    /// Already terminated before.
+    pub already: Vec<String>,
+    /// No account registered through this registry with that identifier.
+    pub unknown: Vec<String>,
+}
+
+/// Self-registration and registry-driven account changes.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// Accounts.
+    pub accounts: Accounts,
+    /// Registries.
+    pub registries: Registries,
+    /// Organizations, services, enrolments.
+    pub directory: Directory,
+    db: platform::Db,
+    clock: SharedClock,
+    audit: Audit,
+}
+
+impl Registration {
+    /// Wires the parts.
+    pub fn new(db: platform::Db, clock: SharedClock, accounts: Accounts) -> Self {
+        Self {
+            registries: Registries::new(db.clone(), clock.clone()),
+            directory: Directory::new(db.clone(), clock.clone()),
+            audit: Audit::new(db.clone(), clock.clone()),
+            accounts,
+            db,
+            clock,
+        }
+    }
+
+    /// A verifier of hand-offs and reports addressed to `issuer`.
+    pub fn verifier(&self, issuer: &str) -> Verifier {
+        Verifier::new(
+            self.registries.clone(),
+            self.db.clone(),
+            self.clock.clone(),
+            issuer,
+        )
+    }
+
+    /// The account already registered for this member (by registration number, or by the
+    /// registry's identifier), if any.
+    pub async fn existing(&self, h: &Handoff) -> Result<Option<String>, RegistrationError> {
+        if let Some(a) = self
+            .accounts
+            .find_by_designation(&h.college, &h.registration_number)
+            .await?
+        {
+            return Ok(Some(a.id));
+        }
+        let r = sqlx::query(
+            "SELECT account_id FROM registry_members WHERE registry_id = $1 AND member_id = $2",
+        )
+        .bind(&h.registry_id)
+        .bind(&h.member_id)
+        .fetch_optional(self.db.pool())
+        .await
+        .map_err(DbError::from)?;
+        Ok(match r {
+            Some(r) => Some(r.try_get("account_id").map_err(DbError::from)?),
+            None => None,
+        })
+    }
+
+    /// Creates the account of a self-registration in one transaction: the account with its
+    /// credentials, challenge questions and phones (`new`, whose identity fields are replaced
+    /// by the registry's), the registry record (which registry, which policy, which identifier,
+    /// which consent), and the enrolments in the registry's services through its sponsor.
+    /// Two completions for one member yield one account: the other gets `AlreadyRegistered`.
+    pub async fn complete(
+        &self,
+        h: &Handoff,
+        mut new: NewAccount,
+        agreement_version: &str,
+    ) -> Result<Completed, RegistrationError> {
+        let registry = self
+            .registries
+            .get(&h.registry_id)
+            .await?
+            .ok_or(RegistrationError::UnknownRegistry)?;
+        let now = self.clock.now();
+        registry.accepts_at(now)?;
+        if self.existing(h).await?.is_some() {
+            return Err(RegistrationError::AlreadyRegistered);
+        }
+        // What the registry vouched for wins over anything typed.
+        new.legal_given_name = Some(h.given_name.clone());
+        new.legal_family_name = Some(h.family_name.clone());
+        new.gender = h.gender.clone();
+        new.birth_date = h.birth_date.clone();
+        new.assurance_level = registry.assurance_level;
+        new.temporary_password = false;
+        new.agreement_version = Some(agreement_version.to_owned());
+        new.login_id = None;
+        new.designations.retain(|d| {
+            !d.college.trim().eq_ignore_ascii_case(&h.college)
+                && !d.registration_number.trim().is_empty()
+        });
+        new.designations.insert(
+            0,
+            Designation {
+                college: h.college.clone(),
+                registration_number: h.registration_number.clone(),
+            },
+        );
+        let prepared = self.accounts.prepare(new).await?;
+        let services: Vec<Service> = match &registry.sponsor_id {
+            None => Vec::new(),
+            Some(_) => self
+                .directory
+                .services()
+                .await?
+                .into_iter()
+                .filter(|s| registry.services.contains(&s.id))
+                .filter(|s| s.min_assurance_level <= registry.assurance_level)
+                .collect(),
+        };
+        let mut tx = self.db.pool().begin().await.map_err(DbError::from)?;
+        let created = match self.accounts.insert_prepared(&mut tx, &prepared).await {
+            Ok(c) => c,
+            Err(CredentialError::DesignationTaken) => {
+                let _ = tx.rollback().await;
+                // The registry's own number (a concurrent completion won), or another one.
+                return Err(if self.existing(h).await?.is_some() {
+                    RegistrationError::AlreadyRegistered
+                } else {
+                    RegistrationError::Account(CredentialError::DesignationTaken)
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let r = sqlx::query(
+            "INSERT INTO registry_members (account_id, registry_id, member_id, approval, \
+             assurance_level, registration_class, consent_version, consent_at, registered_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&created.id)
+        .bind(&registry.id)
+        .bind(&h.member_id)
+        .bind(registry.approval.as_str())
+        .bind(registry.assurance_level)
+        .bind(h.registration_class.as_deref())
+        .bind(&h.consent_version)
+        .bind(h.consent_at)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::from);
+        match r {
+            Err(e) if e.is_unique_violation() => {
+                let _ = tx.rollback().await;
+                return Err(RegistrationError::AlreadyRegistered);
+            }
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
+        }
+        let by = format!("registry:{}", registry.id);
+        if let Some(sponsor) = &registry.sponsor_id {
+            for s in &services {
+                services::enrol_in(&mut tx, &created.id, &s.id, sponsor, &by, now).await?;
+            }
+        }
+        tx.commit().await.map_err(DbError::from)?;
+        let detail = format!(
+            "registry={} approval={} member={} college={} number={} level={} consent={} agreement={} services={}",
+            registry.id,
+            registry.approval.as_str(),
+            h.member_id,
+            h.college,
+            h.registration_number,
+            registry.assurance_level,
+            h.consent_version,
+            agreement_version,
+            services.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(",")
+        );
+        let _ = self
+            .audit
+            .record(AuditEvent {
+                event: "account.registered",
+                actor: Some(&by),
+                subject: Some(&created.id),
+                detail: Some(&detail),
+                ..Default::default()
+            })
+            .await;
+        Ok(Completed {
+            account_id: created.id,
+            login_id: created.login_id,
+            services,
+        })
+    }
+
+    /// Terminates the accounts a registry reports as deleted or terminated registrations,
+    /// ending their sessions (refresh tokens stop working with the account's status).
+    pub async fn terminate_members(
+        &self,
+        registry_id: &str,
+        member_ids: &[String],
+        actor: &str,
+    ) -> Result<Terminations, RegistrationError> {
+        self.registries
+            .get(registry_id)
+            .await?
+            .ok_or(RegistrationError::NotFound)?;
+        let mut out = Terminations::default();
+        for m in member_ids {
+            let r = sqlx::query(
+                "SELECT account_id, terminated_at FROM registry_members \
+                 WHERE registry_id = $1 AND member_id = $2",
+            )
+            .bind(registry_id)
+            .bind(m)
+            .fetch_optional(self.db.pool())
+            .await
+            .map_err(DbError::from)?;
+            let Some(r) = r else {
+                out.unknown.push(m.clone());
+                continue;
+            };
+            let account: String = r.try_get("account_id").map_err(DbError::from)?;
+            let done: Option<i64> = r.try_get("terminated_at").map_err(DbError::from)?;
+            let status = self.accounts.find_by_id(&account).await?.map(|a| a.status);
+            if done.is_some() && status == Some(AccountStatus::Terminated) {
+                out.already.push(m.clone());
+                continue;
+            }
+            self.accounts
+                .set_status(&account, AccountStatus::Terminated)
+                .await?;
+            self.accounts.end_sessions(&account).await?;
+            sqlx::query(
+                "UPDATE registry_members SET terminated_at = $3 WHERE registry_id = $1 \
+                 AND member_id = $2",
+            )
+            .bind(registry_id)
+            .bind(m)
+            .bind(self.clock.now())
+            .execute(self.db.pool())
+            .await
+            .map_err(DbError::from)?;
+            let detail = format!("registry={registry_id} member={m} reported terminated");
+            let _ = self
+                .audit
+                .record(AuditEvent {
+                    event: "account.terminated",
+                    actor: Some(actor),
+                    subject: Some(&account),
+                    detail: Some(&detail),
+                    ..Default::default()
+                })
+                .await;
+            out.terminated.push(m.clone());
+        }
+        Ok(out)
+    }
+
+    /// Which registry validated an account: (registry id, member id, approval, consent version).
+    pub async fn provenance(
+        &self,
+        account_id: &str,
+    ) -> Result<Option<(String, String, String, Option<String>)>, RegistrationError> {
+        let r = sqlx::query(
+            "SELECT registry_id, member_id, approval, consent_version FROM registry_members \
+             WHERE account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_optional(self.db.pool())
+        .await
+        .map_err(DbError::from)?;
+        match r {
+            None => Ok(None),
+            Some(r) => Ok(Some((
+                r.try_get("registry_id").map_err(DbError::from)?,
+                r.try_get("member_id").map_err(DbError::from)?,
+                r.try_get("approval").map_err(DbError::from)?,
+                r.try_get("consent_version").map_err(DbError::from)?,
+            ))),
+        }
+    }
+}
