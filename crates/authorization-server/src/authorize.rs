@@ -167,9 +167,24 @@ async fn authorize(
         // and storing the code (ephemeral store) run together; a code for an account that
         // turns out inactive is dropped unseen.
         let code = random_token(32);
-        let (active, stored) = tokio::join!(session_usable(p, &s), store_code(p, &req, &s, &code));
+        let (active, stored, gated) = tokio::join!(
+            session_usable(p, &s),
+            store_code(p, &req, &s, &code),
+            gate(p, &client, &req, &s.account_id, locale)
+        );
         if let Err(e) = stored {
             return PageError::internal(locale, e).into_response();
+        }
+        let refused = match gated {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = p.store.delete(&code_key(&code)).await;
+                return PageError::internal(locale, e).into_response();
+            }
+        };
+        if let (true, Some(page)) = (active, refused) {
+            let _ = p.store.delete(&code_key(&code)).await;
+            return page;
         }
         if active {
             return match deliver_code(p, &req, &key, s, &code).await {
@@ -550,22 +565,115 @@ pub(crate) async fn resume_with_session(
     {
         return see_other(back);
     }
-    match issue_code(p, &req, key, s).await {
+    match issue_code(p, &req, key, s, locale).await {
         Ok(r) => r,
         Err(e) => PageError::internal(locale, e).into_response(),
     }
 }
 
-/// Issues a code for the session and redirects to the client with it.
+/// The gate: a person gets a code for a relying party of a service only when enrolled in
+/// it through an active sponsorship, at or above its level of assurance. `Some(page)` is the
+/// refusal: a page saying what is missing, with the way back to the relying party carrying
+/// `access_denied`.
+pub(crate) async fn gate(
+    p: &Provider,
+    client: &Client,
+    req: &AuthRequest,
+    account_id: &str,
+    locale: Locale,
+) -> Result<Option<Response>, String> {
+    let Some(service) = &client.service_id else {
+        return Ok(None);
+    };
+    let access = p
+        .registration
+        .directory
+        .access(account_id, service)
+        .await
+        .map_err(|e| e.to_string())?;
+    let g = crate::signup_text::GateText::get(locale);
+    let (text, detail) = match &access {
+        registration::Access::Allowed => return Ok(None),
+        registration::Access::NotEnrolled { service } => {
+            (g.not_enrolled.replace("{service}", service), "not_enrolled")
+        }
+        registration::Access::LevelTooLow {
+            service,
+            need,
+            have,
+        } => (
+            g.level_too_low
+                .replace("{service}", service)
+                .replace("{need}", &need.to_string())
+                .replace("{have}", &have.to_string()),
+            "level_too_low",
+        ),
+        registration::Access::UnknownService => (g.unknown_service.to_owned(), "unknown_service"),
+    };
+    let _ = p
+        .audit
+        .record(platform::AuditEvent {
+            event: "authorization.refused",
+            actor: Some(account_id),
+            subject: Some(account_id),
+            client_id: Some(&client.client_id),
+            detail: Some(detail),
+            ..Default::default()
+        })
+        .await;
+    let mut pairs = vec![
+        ("error", "access_denied"),
+        (
+            "error_description",
+            "the user is not enrolled in this service at its level of assurance",
+        ),
+    ];
+    if let Some(st) = &req.state {
+        pairs.push(("state", st));
+    }
+    pairs.push(("iss", &p.cfg.issuer));
+    let back = with_params(&req.redirect_uri, &pairs);
+    let v = crate::forms::View {
+        title: g.title.into(),
+        intro: vec![text],
+        links: vec![(back, g.back.replace("{client}", &client.name))],
+        ..Default::default()
+    };
+    Ok(Some(crate::forms::render(
+        locale,
+        &v,
+        "",
+        axum::http::StatusCode::FORBIDDEN,
+    )))
+}
+
+/// Issues a code for the session and redirects to the client with it (after the gate).
 async fn issue_code(
     p: &Provider,
     req: &AuthRequest,
     session_key: &str,
     s: SsoSession,
-) -> Result<Response, platform::EphemeralError> {
+    locale: Locale,
+) -> Result<Response, String> {
+    if let Some(client) = p
+        .clients
+        .get(&req.client_id)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        if let Some(page) = gate(p, &client, req, &s.account_id, locale).await? {
+            // The sign-in itself stands (the SSO session serves the services the person is
+            // enrolled in); only this relying party is refused.
+            return Ok(page);
+        }
+    }
     let code = random_token(32);
-    store_code(p, req, &s, &code).await?;
-    deliver_code(p, req, session_key, s, &code).await
+    store_code(p, req, &s, &code)
+        .await
+        .map_err(|e| e.to_string())?;
+    deliver_code(p, req, session_key, s, &code)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn store_code(
@@ -930,7 +1038,7 @@ pub(crate) async fn complete_login(
         r.headers_mut().append(header::SET_COOKIE, set);
         return r;
     }
-    match issue_code(p, req, &key, s).await {
+    match issue_code(p, req, &key, s, locale).await {
         Ok(mut r) => {
             r.headers_mut().append(header::SET_COOKIE, set);
             r

@@ -53,6 +53,9 @@ pub struct Client {
     pub backchannel_logout_uri: Option<String>,
     /// What the logged-out page loads in a hidden iframe (Front-Channel Logout 1.0).
     pub frontchannel_logout_uri: Option<String>,
+    /// The service it belongs to: a person gets a code or token for it only when enrolled
+    /// there at the service's level (`None`: an internal client, not gated).
+    pub service_id: Option<String>,
 }
 
 impl Client {
@@ -104,6 +107,7 @@ impl Client {
             require_mfa: r.try_get::<i64, _>("require_mfa")? != 0,
             backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
             frontchannel_logout_uri: r.try_get("frontchannel_logout_uri")?,
+            service_id: r.try_get("service_id")?,
         })
     }
 }
@@ -137,6 +141,8 @@ pub struct NewClient {
     pub backchannel_logout_uri: Option<String>,
     /// Front-channel logout URI.
     pub frontchannel_logout_uri: Option<String>,
+    /// The service it belongs to (must exist).
+    pub service_id: Option<String>,
 }
 
 /// Errors of the client registry.
@@ -216,7 +222,7 @@ pub struct ClientStore {
 
 const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
                        grant_types, scopes, id_token_alg, access_token_alg, require_mfa, \
-                       backchannel_logout_uri, frontchannel_logout_uri";
+                       backchannel_logout_uri, frontchannel_logout_uri, service_id";
 
 impl ClientStore {
     /// A registry in `db`, caching lookups for `cache_secs` (0 disables the cache).
@@ -289,6 +295,16 @@ impl ClientStore {
                     .map_err(ClientError::Invalid),
             }
         };
+        if let Some(sv) = &n.service_id {
+            let found = sqlx::query("SELECT id FROM services WHERE id = $1")
+                .bind(sv)
+                .fetch_optional(self.db.pool())
+                .await
+                .map_err(DbError::from)?;
+            if found.is_none() {
+                return Err(ClientError::Invalid(format!("no such service {sv:?}")));
+            }
+        }
         let backchannel = logout_uri(&n.backchannel_logout_uri)?;
         let frontchannel = logout_uri(&n.frontchannel_logout_uri)?;
         let scopes = if n.scopes.is_empty() {
@@ -325,8 +341,8 @@ impl ClientStore {
             "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, \
              post_logout_redirect_uris, grant_types, scopes, id_token_alg, access_token_alg, \
              require_mfa, backchannel_logout_uri, frontchannel_logout_uri, created_at, \
-             updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10, $10)",
+             updated_at, service_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10, $10, $14)",
         )
         .bind(id)
         .bind(n.name.trim())
@@ -341,6 +357,7 @@ impl ClientStore {
         .bind(i64::from(n.require_mfa))
         .bind(backchannel.as_deref())
         .bind(frontchannel.as_deref())
+        .bind(n.service_id.as_deref())
         .execute(self.db.pool())
         .await
         .map_err(DbError::from);
@@ -355,6 +372,39 @@ impl ClientStore {
             .await?
             .ok_or_else(|| ClientError::Invalid("client vanished".into()))?;
         Ok((Client::clone(&client), generated))
+    }
+
+    /// Puts the client in a service (`None`: takes it out). The service must exist.
+    pub async fn set_service(
+        &self,
+        client_id: &str,
+        service_id: Option<&str>,
+    ) -> Result<(), ClientError> {
+        if let Some(s) = service_id {
+            let found = sqlx::query("SELECT id FROM services WHERE id = $1")
+                .bind(s)
+                .fetch_optional(self.db.pool())
+                .await
+                .map_err(DbError::from)?;
+            if found.is_none() {
+                return Err(ClientError::Invalid(format!("no such service {s:?}")));
+            }
+        }
+        let r =
+            sqlx::query("UPDATE clients SET service_id = $2, updated_at = $3 WHERE client_id = $1")
+                .bind(client_id)
+                .bind(service_id)
+                .bind(self.clock.now())
+                .execute(self.db.pool())
+                .await
+                .map_err(DbError::from)?;
+        if r.rows_affected() == 0 {
+            return Err(ClientError::Invalid(format!(
+                "no such client {client_id:?}"
+            )));
+        }
+        self.forget(client_id);
+        Ok(())
     }
 
     /// The client with this id (from the node's cache when fresh).

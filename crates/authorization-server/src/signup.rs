@@ -1355,7 +1355,9 @@ async fn finish(
                     return see_other("/register/complete");
                 }
             }
-            let _ = p.store.delete(&state_key(token)).await;
+            // The state is left to expire, not deleted: when the winner is this very wizard
+            // (a double-submitted last step), it may be saving its outcome right now, and a
+            // delete here would lose the completion page (and the login ID on it).
             see_other(&format!("/register/welcome?ui_locales={}", locale.tag()))
         }
         Err(RegistrationError::Account(CredentialError::Policy(broken))) => {

@@ -117,6 +117,10 @@ struct AddClient {
     /// Front-Channel Logout; `iss` and `sid` are added to it).
     #[arg(long = "frontchannel-logout-uri")]
     frontchannel_logout_uri: Option<String>,
+    /// The service this relying party belongs to (`oneid services add`): people get in only
+    /// when enrolled there at the service's level of assurance.
+    #[arg(long)]
+    service: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -696,6 +700,7 @@ async fn clients(
                     require_mfa: a.require_mfa,
                     backchannel_logout_uri: a.backchannel_logout_uri,
                     frontchannel_logout_uri: a.frontchannel_logout_uri,
+                    service_id: a.service,
                 })
                 .await
                 .map_err(|e| e.to_string())?;

@@ -194,6 +194,34 @@ pub async fn seed_registry(p: &Provider, data_dir: &Path) -> Result<DemoRegistry
         .await
         .map_err(err)?;
     }
+    // Each viewer belongs to its service: people get in only when enrolled there.
+    for (id, ..) in VIEWERS {
+        let c = p.clients.get(id).await.map_err(|e| e.to_string())?;
+        if c.is_some_and(|c| c.service_id.is_none()) {
+            p.clients
+                .set_service(id, Some(id))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    // The demo clinician is sponsored by the CPSO and enrolled in every viewer.
+    if let Some(alex) = p
+        .accounts
+        .find_by_login_id(DEMO_LOGIN_ID)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        if dir.enrolments(&alex.id).await.map_err(err)?.is_empty() {
+            dir.sponsor(&alex.id, demo_registry::SPONSOR_ID, None, "demo")
+                .await
+                .map_err(err)?;
+            for (id, ..) in VIEWERS {
+                dir.enrol(&alex.id, id, demo_registry::SPONSOR_ID, "demo")
+                    .await
+                    .map_err(err)?;
+            }
+        }
+    }
     let demo = Actor {
         name: "demo",
         client: None,

@@ -15,7 +15,7 @@ pub use handoff::{Handoff, Verifier};
 pub use registries::{
     Approval, NewRegistry, Registries, Registry, RegistryKey, RegistryStatus, RegistryUpdate,
 };
-pub use services::{Directory, Enrolment, Organization, Service};
+pub use services::{Access, Directory, Enrolment, Organization, Service};
 
 use credential_store::{AccountStatus, Accounts, CredentialError, Designation, NewAccount};
 use platform::{Audit, AuditEvent, DbError, SharedClock};
@@ -291,6 +291,7 @@ impl Registration {
         }
         let by = format!("registry:{}", registry.id);
         if let Some(sponsor) = &registry.sponsor_id {
+            services::sponsor_in(&mut tx, &created.id, sponsor, None, &by, now).await?;
             for s in &services {
                 services::enrol_in(&mut tx, &created.id, &s.id, sponsor, &by, now).await?;
             }

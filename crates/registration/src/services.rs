@@ -261,3 +261,198 @@ pub(crate) async fn enrol_in(
     }
     Ok(())
 }
+
+/// Whether an account may use a service now (the gate at authorization and refresh).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Enrolled through an active sponsorship, at or above the service's level.
+    Allowed,
+    /// Not enrolled in the service (or only through an ended sponsorship, or its identity
+    /// comes from a registry approved for other services only).
+    NotEnrolled {
+        /// The service's name.
+        service: String,
+    },
+    /// Enrolled, but the account's level of assurance is below the service's minimum.
+    LevelTooLow {
+        /// The service's name.
+        service: String,
+        /// The minimum.
+        need: i64,
+        /// The account's.
+        have: i64,
+    },
+    /// The relying party names a service that does not exist: nobody gets in.
+    UnknownService,
+}
+
+impl Directory {
+    /// The gate: may the account (at its current level of assurance) use `service_id`? One
+    /// query, so a change of enrolment or level takes effect at the next authorization.
+    pub async fn access(
+        &self,
+        account_id: &str,
+        service_id: &str,
+    ) -> Result<Access, RegistrationError> {
+        let r = sqlx::query(
+            "SELECT s.name, s.min_assurance_level, \
+             (SELECT a.assurance_level FROM accounts a WHERE a.id = $1) AS level, \
+             (SELECT COUNT(*) FROM enrolments e JOIN sponsorships sp \
+                ON sp.account_id = e.account_id AND sp.organization_id = e.sponsor_id \
+                AND sp.status = 'active' \
+              WHERE e.account_id = $1 AND e.service_id = s.id AND e.status = 'active') AS enrolled, \
+             (SELECT COUNT(*) FROM registry_members rm \
+              WHERE rm.account_id = $1 AND rm.approval = 'limited' AND NOT EXISTS \
+                (SELECT 1 FROM registry_services rs WHERE rs.registry_id = rm.registry_id \
+                 AND rs.service_id = s.id)) AS limited_elsewhere \
+             FROM services s WHERE s.id = $2",
+        )
+        .bind(account_id)
+        .bind(service_id)
+        .fetch_optional(self.db.pool())
+        .await
+        .map_err(DbError::from)?;
+        let Some(r) = r else {
+            return Ok(Access::UnknownService);
+        };
+        let name: String = r.try_get("name").map_err(DbError::from)?;
+        let need: i64 = r.try_get("min_assurance_level").map_err(DbError::from)?;
+        let enrolled: i64 = r.try_get("enrolled").map_err(DbError::from)?;
+        let limited: i64 = r.try_get("limited_elsewhere").map_err(DbError::from)?;
+        let level: i64 = r
+            .try_get::<Option<i64>, _>("level")
+            .map_err(DbError::from)?
+            .unwrap_or(0);
+        Ok(if enrolled == 0 || limited > 0 {
+            Access::NotEnrolled { service: name }
+        } else if level < need {
+            Access::LevelTooLow {
+                service: name,
+                need,
+                have: level,
+            }
+        } else {
+            Access::Allowed
+        })
+    }
+
+    /// Starts (or re-activates) a sponsorship of an account by an organization.
+    pub async fn sponsor(
+        &self,
+        account_id: &str,
+        organization_id: &str,
+        member_id: Option<&str>,
+        by: &str,
+    ) -> Result<(), RegistrationError> {
+        let mut tx = self.db.pool().begin().await.map_err(DbError::from)?;
+        sponsor_in(
+            &mut tx,
+            account_id,
+            organization_id,
+            member_id,
+            by,
+            self.clock.now(),
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+
+    /// Ends a sponsorship and every enrolment made through it. Returns false when there was
+    /// no active sponsorship.
+    pub async fn end_sponsorship(
+        &self,
+        account_id: &str,
+        organization_id: &str,
+    ) -> Result<bool, RegistrationError> {
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await.map_err(DbError::from)?;
+        let r = sqlx::query(
+            "UPDATE sponsorships SET status = 'ended', ended_at = $3 WHERE account_id = $1 \
+             AND organization_id = $2 AND status = 'active'",
+        )
+        .bind(account_id)
+        .bind(organization_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::from)?;
+        sqlx::query(
+            "UPDATE enrolments SET status = 'ended', ended_at = $3 WHERE account_id = $1 \
+             AND sponsor_id = $2 AND status = 'active'",
+        )
+        .bind(account_id)
+        .bind(organization_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::from)?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// Ends one enrolment. Returns false when it was not active.
+    pub async fn end_enrolment(
+        &self,
+        account_id: &str,
+        service_id: &str,
+        sponsor_id: &str,
+    ) -> Result<bool, RegistrationError> {
+        let r = sqlx::query(
+            "UPDATE enrolments SET status = 'ended', ended_at = $4 WHERE account_id = $1 \
+             AND service_id = $2 AND sponsor_id = $3 AND status = 'active'",
+        )
+        .bind(account_id)
+        .bind(service_id)
+        .bind(sponsor_id)
+        .bind(self.clock.now())
+        .execute(self.db.pool())
+        .await
+        .map_err(DbError::from)?;
+        Ok(r.rows_affected() > 0)
+    }
+}
+
+/// Starts (or re-activates) a sponsorship inside a transaction.
+pub(crate) async fn sponsor_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account_id: &str,
+    organization_id: &str,
+    member_id: Option<&str>,
+    by: &str,
+    now: i64,
+) -> Result<(), RegistrationError> {
+    let r = sqlx::query(
+        "UPDATE sponsorships SET status = 'active', member_id = COALESCE($3, member_id), \
+         authorized_by = $4, started_at = $5, ended_at = NULL \
+         WHERE account_id = $1 AND organization_id = $2",
+    )
+    .bind(account_id)
+    .bind(organization_id)
+    .bind(member_id)
+    .bind(by)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(DbError::from)?;
+    if r.rows_affected() == 0 {
+        let r = sqlx::query(
+            "INSERT INTO sponsorships (account_id, organization_id, member_id, status, \
+             authorized_by, started_at) VALUES ($1, $2, $3, 'active', $4, $5)",
+        )
+        .bind(account_id)
+        .bind(organization_id)
+        .bind(member_id)
+        .bind(by)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(DbError::from);
+        match r {
+            Err(e) if e.is_unique_violation() => return Err(RegistrationError::Exists),
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
+        }
+    }
+    Ok(())
+}
