@@ -211,7 +211,7 @@ struct FormPage<'a> {
 
 /// Renders `v` in `locale`; `csrf` goes into every form.
 pub fn render(locale: Locale, v: &View, csrf: &str, status: StatusCode) -> Response {
-    html(
+    let mut r = html(
         FormPage {
             lang: locale.tag(),
             other_lang: locale.other().tag(),
@@ -221,5 +221,16 @@ pub fn render(locale: Locale, v: &View, csrf: &str, status: StatusCode) -> Respo
         }
         .render(),
         status,
-    )
+    );
+    // Only a page that carries one of our scripts may run scripts, and only ours.
+    if v.script.is_some() {
+        r.headers_mut().insert(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                 base-uri 'none'; frame-ancestors 'none'",
+            ),
+        );
+    }
+    r
 }

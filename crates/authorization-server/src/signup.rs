@@ -364,6 +364,21 @@ pub async fn start(
                 &detail,
             )
             .await;
+            let ended = matches!(
+                p.accounts.find_by_id(&account).await,
+                Ok(Some(a)) if a.status == credential_store::AccountStatus::Terminated
+            );
+            if ended {
+                let s = SignupText::get(locale);
+                return message_page(
+                    &p,
+                    &headers,
+                    locale,
+                    s.welcome_title,
+                    s.existing_terminated,
+                    StatusCode::FORBIDDEN,
+                );
+            }
             return see_other(&format!("/register/welcome?ui_locales={}", locale.tag()));
         }
         Ok(None) => {}
@@ -900,12 +915,40 @@ fn complete_page(p: &Provider, headers: &HeaderMap, locale: Locale, d: &Done) ->
 /// POST /register/{step}
 pub async fn submit(
     State(p): State<Arc<Provider>>,
-    ClientIp(ip): ClientIp,
+    ip: ClientIp,
     headers: HeaderMap,
     Path(slug): Path<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
+    let mut r = submit_step(&p, ip, &headers, slug, q, body).await;
+    // The wizard lives as long as the member keeps using it: the cookie's lifetime follows the
+    // state's, unless this answer ends it (Cancel clears the cookie).
+    let name = crate::http::cookie_name(&p, COOKIE);
+    let setting = r
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.starts_with(&format!("{name}="))));
+    if let (false, Some(token)) = (setting, cookie(&p, &headers, COOKIE)) {
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&p, COOKIE, &token, p.signup.wizard_ttl_secs),
+        );
+    }
+    r
+}
+
+async fn submit_step(
+    p: &Arc<Provider>,
+    ClientIp(ip): ClientIp,
+    headers: &HeaderMap,
+    slug: String,
+    q: Option<String>,
+    body: Bytes,
+) -> Response {
+    let p = p.clone();
+    let headers = headers.clone();
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let loaded = match load(&p, &headers).await {
         Ok(l) => l,
@@ -1319,11 +1362,38 @@ async fn finish(
         no_direct_number: w.no_direct,
         ..NewAccount::default()
     };
-    match p
+    // One completion per wizard at a time: a second submission (a double click) waits for
+    // the first and shows its outcome.
+    let lock = format!("{}:finishing", state_key(token));
+    match p.store.put_if_absent(&lock, b"1", 60).await {
+        Ok(true) => {}
+        Ok(false) => {
+            for _ in 0..100 {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                if let Ok(Some((_, again))) = load(p, headers).await {
+                    if again.done.is_some() {
+                        return see_other(&format!(
+                            "/register/complete?ui_locales={}",
+                            locale.tag()
+                        ));
+                    }
+                }
+                if matches!(p.store.get(&lock).await, Ok(None)) {
+                    break;
+                }
+            }
+            return see_other(&format!("/register/password?ui_locales={}", locale.tag()));
+        }
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    }
+    let outcome = p
         .registration
         .complete(&h, new, &p.signup.agreement_version)
-        .await
-    {
+        .await;
+    if outcome.is_err() {
+        let _ = p.store.delete(&lock).await;
+    }
+    match outcome {
         Ok(c) => {
             w.done = Some(Done {
                 login_id: c.login_id,

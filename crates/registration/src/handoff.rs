@@ -235,6 +235,22 @@ impl Verifier {
         ]
         .iter()
         .any(|x| x.chars().count() > 100 || x.chars().any(char::is_control));
+        // The identity is locked in the wizard: a name the account could not hold would leave
+        // the member unable to finish, so it is refused here, before anything starts.
+        let bad_name = [
+            Some(&h.given_name),
+            h.middle_name.as_ref(),
+            Some(&h.family_name),
+            h.gender.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|n| {
+            n.chars().count() > 100
+                || n.chars()
+                    .any(|c| c.is_control() || "<>\"{}[]\\/=;@".contains(c))
+        });
+        let long = long || bad_name;
         if long
             || !h
                 .registration_number
