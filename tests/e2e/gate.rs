@@ -63,7 +63,7 @@ fn assert_refused(r: &Resp, rp_client: &str, state: &str, words: &[&str]) {
         r.body
     );
     assert!(r.body.contains(&format!("state={state}")), "{}", r.body);
-    assert!(!r.body.contains("code="), "no code is issued");
+    assert!(r.location().is_none(), "no redirect carrying a code");
 }
 
 #[tokio::test]
@@ -243,4 +243,30 @@ async fn an_identity_from_a_limited_registry_approval_reaches_only_that_registry
     let s = otn.start(&["profile"], &[]);
     let r = browser.get(&s.url).await;
     assert_refused(&r, "otnhub", &s.state, &["OTN Hub"]);
+}
+
+#[tokio::test]
+async fn prompt_none_gets_access_denied_without_a_page_and_a_vanished_service_refuses() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let co = rp_for(&app, "connectingontario", Some("co")).await;
+    let otn = rp_for(&app, "otnhub", Some("otn")).await;
+    let browser = Browser::new();
+    co.login(&browser, LOGIN_ID, PASSWORD).await;
+    // Silent renewal at a service the person is not enrolled in: straight back, no UI.
+    let s = otn.start(&["profile"], &[("prompt", "none")]);
+    let r = browser.get(&s.url).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let q = r.location_params();
+    assert_eq!(q.get("error").map(String::as_str), Some("access_denied"));
+    assert_eq!(q.get("state"), Some(&s.state));
+    assert!(!q.contains_key("code"));
+    // A relying party whose service no longer exists lets nobody in.
+    sqlx::query("DELETE FROM services WHERE id = 'co'")
+        .execute(app.provider.db.pool())
+        .await
+        .unwrap();
+    let s = co.start(&["profile"], &[]);
+    let r = browser.get(&s.url).await;
+    assert_refused(&r, "connectingontario", &s.state, &["not set up"]);
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod admin_api;
 mod bad_input;
 mod cli;
 mod discovery;
@@ -12,8 +13,12 @@ mod gate;
 mod gateway;
 mod keys;
 mod logout_fanout;
+mod lra;
 mod production;
 mod registration;
+mod saml;
+mod saml_admin;
+mod saml_refusals;
 mod stepup;
 mod tokens;
 mod two_nodes;

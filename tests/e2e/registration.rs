@@ -1246,7 +1246,8 @@ async fn the_password_is_typed_twice_and_follows_the_policy() {
             .await;
         assert_eq!(r.status, 400, "{new}: {}", r.body);
         assert_eq!(field_error(&r, error_on).as_deref(), Some(message), "{new}");
-        assert!(!r.body.contains(&format!("value=\"{new}\"")) || new.is_empty());
+        // What was typed is never sent back, anywhere on the page.
+        assert!(new.is_empty() || !r.body.contains(new), "{new} echoed");
         assert_eq!(env.accounts().await, 0, "{new}: no account");
     }
     // The middle name counts too.
@@ -1420,11 +1421,20 @@ async fn a_number_taken_by_someone_else_before_the_end_is_reported_and_nothing_i
         })
         .await
         .unwrap();
+    // The last step checks every earlier one again: the member is shown the designation step
+    // with the number marked.
     let r = w.next("password", &w.valid("password")).await;
-    assert_eq!(r.status, 409, "{}", r.body);
-    assert!(r
-        .body
-        .contains("One of your registration numbers was just registered by another account."));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("id=\"step-designation\""), "{}", r.body);
+    assert!(
+        r.body
+            .contains("This registration number belongs to another account."),
+        "{}",
+        r.body
+    );
+    // ... and the steps after it are closed until it passes again.
+    let back = w.get("password").await;
+    assert_eq!(back.location(), Some("/register/designation"));
     assert_eq!(env.accounts().await, 1, "only the other one");
     assert!(env
         .app

@@ -332,5 +332,6 @@ pub mod api;
 pub mod browser;
 pub mod gateway;
 pub mod rp;
+pub mod saml;
 pub mod smtp;
 pub mod webdriver;

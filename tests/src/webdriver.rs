@@ -197,6 +197,34 @@ impl Browser {
         .await;
     }
 
+    /// Waits (up to 10 s) until an element's text contains `needle` (after a click that
+    /// loads a new page, the old page's element may still be there for a moment); returns
+    /// the text.
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(e) = self.try_find(css).await {
+                let t = self
+                    .cmd(reqwest::Method::GET, &format!("/element/{e}/text"), None)
+                    .await
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                if t.contains(needle) {
+                    return t;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "no {css} containing {needle:?} on {} after 10 s:\n{}",
+                    self.url().await,
+                    self.source().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The text of an element.
     pub async fn text(&self, css: &str) -> String {
         let e = self.wait_for(css).await;

@@ -1267,7 +1267,7 @@ pub(crate) fn pick_two(from: &[String]) -> Vec<String> {
 
 /// After a page that needs a fresh sign-in, where to go.
 pub fn local_return(path: &str) -> Option<&str> {
-    let ok = ["/admin/", "/account", "/desk"]
+    let ok = ["/admin/", "/account", "/desk", "/lra", "/saml/continue?"]
         .iter()
         .any(|p| path.starts_with(p))
         && !path.contains("//")

@@ -47,6 +47,17 @@ pub(crate) async fn admin_client(p: &Provider, headers: &HeaderMap) -> Result<St
     if c.has_person() || !c.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
         return Err(OAuthError::insufficient_scope(ADMIN_SCOPE));
     }
+    // A removed client's tokens stop working here (within the client cache's lifetime).
+    if p.clients
+        .get(&c.client_id)
+        .await
+        .map_err(OAuthError::unavailable)?
+        .is_none()
+    {
+        return Err(OAuthError::invalid_token(
+            "the access token is invalid, expired or revoked",
+        ));
+    }
     Ok(c.client_id)
 }
 

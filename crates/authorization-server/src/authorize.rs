@@ -480,7 +480,7 @@ fn error_redirect(
 }
 
 /// The level of assurance an `acr` value carries (1 when unreadable).
-fn level_of(acr: &str) -> i64 {
+pub(crate) fn level_of(acr: &str) -> i64 {
     acr.strip_prefix("urn:oneid:loa:")
         .and_then(|r| r.split(':').next())
         .and_then(|l| l.parse().ok())
@@ -490,7 +490,15 @@ fn level_of(acr: &str) -> i64 {
 /// Tells the relying party its authentication requirements cannot be met.
 pub(crate) fn unmet(p: &Provider, req: &AuthRequest, description: &'static str) -> Response {
     if req.redirect_uri.is_empty() {
-        // A console sign-in has no relying party to tell.
+        // A SAML sign-in tells its service provider (NoAuthnContext); a console sign-in has
+        // no relying party to tell.
+        if let Some(back) = req
+            .console_return
+            .as_deref()
+            .filter(|b| b.starts_with("/saml/continue?"))
+        {
+            return see_other(&format!("{back}&unmet=1"));
+        }
         return PageError::bad(Locale::default(), |t| t.bad_request).into_response();
     }
     error_redirect(
@@ -502,7 +510,7 @@ pub(crate) fn unmet(p: &Provider, req: &AuthRequest, description: &'static str) 
 }
 
 /// Parks the request and steps up the live session `key` for it.
-async fn step_up_session(
+pub(crate) async fn step_up_session(
     p: &Provider,
     headers: &HeaderMap,
     req: AuthRequest,
@@ -585,6 +593,58 @@ pub(crate) async fn gate(
     let Some(service) = &client.service_id else {
         return Ok(None);
     };
+    let Some(text) = gate_text(p, service, account_id, &client.client_id, locale).await? else {
+        return Ok(None);
+    };
+    let g = crate::signup_text::GateText::get(locale);
+    // prompt=none shows nothing: the relying party gets the refusal straight away.
+    if req.prompt_none {
+        return Ok(Some(error_redirect(
+            p,
+            &req.redirect_uri,
+            req.state.as_deref(),
+            redir(
+                "access_denied",
+                "the user is not enrolled in this service at its level of assurance",
+            ),
+        )));
+    }
+    let mut pairs = vec![
+        ("error", "access_denied"),
+        (
+            "error_description",
+            "the user is not enrolled in this service at its level of assurance",
+        ),
+    ];
+    if let Some(st) = &req.state {
+        pairs.push(("state", st));
+    }
+    pairs.push(("iss", &p.cfg.issuer));
+    let back = with_params(&req.redirect_uri, &pairs);
+    let v = crate::forms::View {
+        title: g.title.into(),
+        intro: vec![text],
+        links: vec![(back, g.back.replace("{client}", &client.name))],
+        ..Default::default()
+    };
+    Ok(Some(crate::forms::render(
+        locale,
+        &v,
+        "",
+        axum::http::StatusCode::FORBIDDEN,
+    )))
+}
+
+/// The gate for an account and a service: `None` when the account may go in, else what the
+/// person is told (the refusal is audited, naming `audit_client`: the relying party or SAML
+/// service provider asking). Shared by OIDC and SAML.
+pub(crate) async fn gate_text(
+    p: &Provider,
+    service: &str,
+    account_id: &str,
+    audit_client: &str,
+    locale: Locale,
+) -> Result<Option<String>, String> {
     let access = p
         .registration
         .directory
@@ -616,35 +676,12 @@ pub(crate) async fn gate(
             event: "authorization.refused",
             actor: Some(account_id),
             subject: Some(account_id),
-            client_id: Some(&client.client_id),
+            client_id: Some(audit_client),
             detail: Some(detail),
             ..Default::default()
         })
         .await;
-    let mut pairs = vec![
-        ("error", "access_denied"),
-        (
-            "error_description",
-            "the user is not enrolled in this service at its level of assurance",
-        ),
-    ];
-    if let Some(st) = &req.state {
-        pairs.push(("state", st));
-    }
-    pairs.push(("iss", &p.cfg.issuer));
-    let back = with_params(&req.redirect_uri, &pairs);
-    let v = crate::forms::View {
-        title: g.title.into(),
-        intro: vec![text],
-        links: vec![(back, g.back.replace("{client}", &client.name))],
-        ..Default::default()
-    };
-    Ok(Some(crate::forms::render(
-        locale,
-        &v,
-        "",
-        axum::http::StatusCode::FORBIDDEN,
-    )))
+    Ok(Some(text))
 }
 
 /// Issues a code for the session and redirects to the client with it (after the gate).
@@ -655,11 +692,15 @@ async fn issue_code(
     s: SsoSession,
     locale: Locale,
 ) -> Result<Response, String> {
-    if let Some(client) = p
+    // A client removed since the request began gets nothing.
+    let Some(client) = p
         .clients
         .get(&req.client_id)
         .await
         .map_err(|e| e.to_string())?
+    else {
+        return Ok(PageError::bad(locale, |t| t.unknown_client).into_response());
+    };
     {
         if let Some(page) = gate(p, &client, req, &s.account_id, locale).await? {
             // The sign-in itself stands (the SSO session serves the services the person is
@@ -746,7 +787,8 @@ pub(crate) fn login_key(id: &str) -> String {
     format!("login:{id}")
 }
 
-async fn start_login(
+/// Parks the request and shows the login page.
+pub(crate) async fn start_login(
     p: &Provider,
     headers: &HeaderMap,
     req: AuthRequest,

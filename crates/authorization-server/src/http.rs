@@ -90,6 +90,10 @@ pub fn router(p: Arc<Provider>) -> Router {
             post(registries_api::api_op),
         )
         .route("/registries/terminations", post(registries_api::report))
+        .merge(crate::admin_api::router())
+        .merge(crate::admin_console::router())
+        .merge(crate::lra::router())
+        .merge(crate::saml::router())
         .route("/static/oneid.css", get(pages::stylesheet))
         .route("/static/password-rules.js", get(pages::rules_script))
         .route("/healthz", get(healthz))

@@ -7,6 +7,9 @@
 pub mod account;
 mod account_text;
 pub mod admin;
+pub mod admin_api;
+pub mod admin_console;
+mod admin_text;
 pub mod clients;
 pub mod desk;
 mod error;
@@ -15,9 +18,12 @@ mod forms;
 mod http;
 pub mod keys;
 mod limits;
+pub mod lra;
+mod lra_text;
 pub mod metrics;
 mod pages;
 pub mod registries_api;
+pub mod saml;
 mod session;
 pub mod signup;
 mod signup_text;
@@ -201,6 +207,8 @@ pub struct Provider {
     pub registration: registration::Registration,
     /// The self-registration wizard's configuration.
     pub signup: signup::SignupConfig,
+    /// The SAML 2.0 identity provider.
+    pub saml: saml::SamlIdp,
     discovery: bytes::Bytes,
     cache_control: axum::http::HeaderValue,
     verified: tokens::VerifiedTokens,
@@ -259,6 +267,10 @@ impl Provider {
                 accounts.clone(),
             ),
             signup: signup::SignupConfig::default(),
+            saml: saml::SamlIdp::new(
+                saml::SamlConfig::default(),
+                saml::SpStore::new(db.clone(), clock.clone(), cfg.client_cache_secs),
+            ),
             cfg,
             clock,
             db,

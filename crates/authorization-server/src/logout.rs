@@ -216,6 +216,8 @@ pub(crate) async fn notify_clients(p: &Arc<Provider>, s: &SsoSession) -> Vec<url
             tokio::spawn(async move { backchannel(&p, &client, &sub, &sid).await });
         }
     }
+    // SAML service providers of the session: signed LogoutRequests in frames too.
+    frames.extend(crate::saml::slo::frames(p, s).await);
     frames
 }
 

@@ -78,6 +78,10 @@ const HELP: &[(&str, &str)] = &[
         "oneid_rate_limited_total",
         "Requests refused by a rate limit, by scope.",
     ),
+    (
+        "oneid_saml_assertions_total",
+        "SAML assertions issued, by how the sign-in started.",
+    ),
 ];
 
 impl Metrics {

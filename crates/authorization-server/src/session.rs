@@ -32,6 +32,9 @@ pub struct SsoSession {
     /// When the session was last stepped up, unix seconds.
     #[serde(default)]
     pub mfa_at: Option<i64>,
+    /// SAML service providers that received assertions in this session (for logout).
+    #[serde(default)]
+    pub saml: Vec<crate::saml::Participant>,
 }
 
 fn key(cookie_value: &str) -> String {
@@ -71,6 +74,7 @@ pub async fn create(
         mfa_at: amr.iter().any(|a| a == "mfa").then(|| p.clock.now()),
         amr,
         clients: Vec::new(),
+        saml: Vec::new(),
     };
     let k = key(&value);
     put_json(p.store.as_ref(), &k, &s, p.cfg.session_ttl).await?;

@@ -1052,6 +1052,8 @@ async fn submit_step(
         Err(e) => return PageError::internal(locale, e).into_response(),
     };
     if !ok {
+        // A step that fails again closes the steps after it until it passes.
+        w.reached = w.reached.min(idx);
         if let Err(e) = save(&p, &token, &w).await {
             return PageError::internal(locale, e).into_response();
         }
@@ -1325,6 +1327,37 @@ async fn finish(
     let Some(h) = w.h.clone() else {
         return expired(p, headers, locale);
     };
+    // Every earlier step again, on what is stored now (Back keeps unchecked input): the first
+    // that fails is where the member goes, and the steps after it close.
+    for (i, st) in steps(&p.signup).into_iter().enumerate() {
+        if st == Step::Password {
+            break;
+        }
+        let mut scratch_view = step_view(p, locale, &w, i, st);
+        scratch_view.errors.clear();
+        let mut scratch = w.clone();
+        match validate(
+            p,
+            locale,
+            &mut scratch,
+            st,
+            &Params::new(),
+            &mut scratch_view,
+        )
+        .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                // That step's page, with what is wrong on it now.
+                w.reached = i;
+                if let Err(e) = save(p, token, &w).await {
+                    return PageError::internal(locale, e).into_response();
+                }
+                return send(p, headers, locale, &scratch_view, StatusCode::BAD_REQUEST);
+            }
+            Err(e) => return PageError::internal(locale, e).into_response(),
+        }
+    }
     let qa = |rows: &[(String, String)]| -> Vec<QuestionAnswer> {
         rows.iter()
             .map(|(q, ans)| QuestionAnswer {

@@ -481,6 +481,9 @@ pub enum CredentialError {
     /// No such account.
     #[error("no such account")]
     NotFound,
+    /// The account is terminated, which is final.
+    #[error("the account is terminated; that is final")]
+    Terminated,
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -1426,7 +1429,7 @@ impl Accounts {
             "UPDATE accounts SET status = $2, failed_logins = CASE WHEN $2 = 'active' THEN 0 \
              ELSE failed_logins END, locked_until = CASE WHEN $2 = 'active' THEN NULL ELSE \
              locked_until END, lockouts = CASE WHEN $2 = 'active' THEN 0 ELSE lockouts END, \
-             updated_at = $3 WHERE id = $1",
+             updated_at = $3 WHERE id = $1 AND status <> 'terminated'",
         )
         .bind(account_id)
         .bind(status.as_str())
@@ -1434,7 +1437,12 @@ impl Accounts {
         .execute(self.db.pool())
         .await?;
         if r.rows_affected() == 0 {
-            return Err(CredentialError::NotFound);
+            // Termination is final, also against a concurrent change read before it.
+            return match self.find_by_id(account_id).await? {
+                None => Err(CredentialError::NotFound),
+                Some(_) if status == AccountStatus::Terminated => Ok(()),
+                Some(_) => Err(CredentialError::Terminated),
+            };
         }
         Ok(())
     }
@@ -1489,7 +1497,7 @@ impl Accounts {
 
 /// A random password that meets the policy: three groups of letters and digits, e.g.
 /// `Kq7m-Xw2p-9Tzr`, easy to read out over the phone (no 0/O, 1/l/I).
-fn temporary_password() -> String {
+pub fn temporary_password() -> String {
     const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
     const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
     const DIGIT: &[u8] = b"23456789";

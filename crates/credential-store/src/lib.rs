@@ -15,9 +15,9 @@ pub mod policy;
 pub mod questions;
 
 pub use accounts::{
-    valid_birth_date, valid_email, Account, AccountPolicy, AccountStatus, Accounts, AuthError,
-    Created, CredentialError, Designation, Field, NewAccount, PreparedAccount, ProfileUpdate,
-    SignIn,
+    temporary_password, valid_birth_date, valid_email, Account, AccountPolicy, AccountStatus,
+    Accounts, AuthError, Created, CredentialError, Designation, Field, NewAccount, PreparedAccount,
+    ProfileUpdate, SignIn,
 };
 pub use answers::normalize_answer;
 pub use challenges::{

@@ -46,7 +46,7 @@ enum Command {
     #[command(subcommand)]
     Clients(ClientsCmd),
     /// Manage accounts.
-    #[command(subcommand)]
+    #[command(subcommand, alias = "accounts")]
     Users(UsersCmd),
     /// Inspect the signing key ring.
     #[command(subcommand)]
@@ -60,6 +60,12 @@ enum Command {
     /// Manage clinical services (what sponsors enrol people in).
     #[command(subcommand)]
     Services(directory_cli::ServicesCmd),
+    /// Manage SAML 2.0 service providers (registered from their metadata).
+    #[command(subcommand)]
+    SamlSps(crate::saml_cli::SamlSpsCmd),
+    /// Manage the SAML signing keys (published in the IdP metadata).
+    #[command(subcommand)]
+    SamlKeys(crate::saml_cli::SamlKeysCmd),
 }
 
 #[derive(Subcommand)]
@@ -72,6 +78,14 @@ enum ClientsCmd {
     Remove {
         /// Client id.
         client_id: String,
+    },
+    /// Put a relying party in a service (people get in only when enrolled there), or take it
+    /// out with `none`.
+    SetService {
+        /// Client id.
+        client_id: String,
+        /// The service's short code, or `none`.
+        service: String,
     },
 }
 
@@ -167,15 +181,42 @@ enum UsersCmd {
         #[arg(long)]
         login_id: String,
     },
-    /// Grant a role to an account (administrator: the console at /admin/keys).
+    #[command(flatten)]
+    Status(StatusCmd),
+    /// Grant a role to an account (administrator: the console at /admin/keys; service_desk:
+    /// /desk; lra: the LRA console at /lra, for one organization).
     GrantRole {
         /// Login ID of the account.
         #[arg(long)]
         login_id: String,
         /// Role name.
-        #[arg(long, value_parser = ["administrator", "service_desk"])]
+        #[arg(long, value_parser = ["administrator", "service_desk", "lra"])]
         role: String,
+        /// The organization an LRA registers for (required with --role lra, only with it).
+        #[arg(long)]
+        organization: Option<String>,
     },
+}
+
+/// `oneid accounts suspend|reinstate|terminate LOGIN_ID`: the account status changes of the
+/// admin API, audited with actor `cli`.
+#[derive(Subcommand)]
+enum StatusCmd {
+    /// Suspend an account: its sessions end at once and its refresh tokens are revoked.
+    Suspend(StatusArgs),
+    /// Reinstate a suspended (or locked) account.
+    Reinstate(StatusArgs),
+    /// Terminate an account for good: its sessions end and its refresh tokens are revoked.
+    Terminate(StatusArgs),
+}
+
+#[derive(Args)]
+struct StatusArgs {
+    /// Login ID of the account.
+    login_id: String,
+    /// A short reason, kept in the audit trail.
+    #[arg(long)]
+    reason: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -308,6 +349,7 @@ async fn command(
                 app.local_addr()
             );
             wln!(out, "  discovery: {base}/.well-known/openid-configuration");
+            wln!(out, "  SAML 2.0 IdP metadata: {base}/saml/metadata");
             if !is_demo {
                 return app.run_until_stopped().await.map_err(|e| e.to_string());
             }
@@ -371,12 +413,21 @@ async fn command(
             );
             wln!(
                 out,
-                "Demo staff (administrator, service desk): login ID {}  password {}  \
-                 ({}/admin/keys, {}/desk); clinicians: {}/account",
+                "Demo staff (administrator, service desk, LRA of the CPSO): login ID {}  \
+                 password {}  ({}/admin/keys, {}/desk, {}/lra); clinicians: {}/account",
                 demo::DEMO_STAFF_LOGIN_ID,
                 demo::DEMO_STAFF_PASSWORD,
                 issuer,
                 issuer,
+                issuer,
+                issuer
+            );
+            wln!(
+                out,
+                "Demo LRA of {} (managed registration, AL2): login ID {}  password {}  ({}/lra)",
+                demo::DEMO_REGISTERING_ORG.1,
+                demo::DEMO_UHN_LRA_LOGIN_ID,
+                demo::DEMO_UHN_LRA_PASSWORD,
                 issuer
             );
             if cfg.stepup.demo_codes_page {
@@ -497,7 +548,11 @@ async fn command(
             wln!(out, "forgot {n} recognized computer(s) of {}", a.login_id);
             Ok(())
         }
-        Command::Users(UsersCmd::GrantRole { login_id, role }) => {
+        Command::Users(UsersCmd::GrantRole {
+            login_id,
+            role,
+            organization,
+        }) => {
             let p = open(&cfg, &issuer).await?;
             let a = p
                 .accounts
@@ -505,6 +560,22 @@ async fn command(
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no account {login_id}"))?;
+            match (role.as_str(), organization) {
+                ("lra", Some(org)) => {
+                    p.registration
+                        .directory
+                        .grant_lra(&org, &a.id, "cli")
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let detail = format!("lra organization={org}");
+                    audit(&p, "account.role_granted", &a.id, Some(&detail)).await;
+                    wln!(out, "{} is now an LRA of {org}", a.login_id);
+                    return Ok(());
+                }
+                ("lra", None) => return Err("--role lra needs --organization".into()),
+                (_, Some(_)) => return Err("--organization goes with --role lra only".into()),
+                (_, None) => {}
+            }
             p.accounts
                 .grant_role(&a.id, &role, "cli")
                 .await
@@ -512,6 +583,9 @@ async fn command(
             audit(&p, "account.role_granted", &a.id, Some(&role)).await;
             wln!(out, "{} is now {role}", a.login_id);
             Ok(())
+        }
+        Command::Users(UsersCmd::Status(c)) => {
+            account_status(c, &*open(&cfg, &issuer).await?, out).await
         }
         Command::Keys(k) => keys(k, &*open(&cfg, &issuer).await?, out).await,
         Command::Registries(c) => {
@@ -521,7 +595,52 @@ async fn command(
             directory_cli::organizations(c, &*open(&cfg, &issuer).await?, out).await
         }
         Command::Services(c) => directory_cli::services(c, &*open(&cfg, &issuer).await?, out).await,
+        Command::SamlSps(c) => crate::saml_cli::sps(c, &*open(&cfg, &issuer).await?, out).await,
+        Command::SamlKeys(c) => crate::saml_cli::keys(c, &*open(&cfg, &issuer).await?, out).await,
     }
+}
+
+async fn account_status(
+    cmd: StatusCmd,
+    p: &authorization_server::Provider,
+    out: &mut (dyn Write + Send),
+) -> Result<(), String> {
+    use authorization_server::admin_api::{change_status, Actor, StatusChange};
+    let (change, args, done) = match cmd {
+        StatusCmd::Suspend(a) => (StatusChange::Suspend, a, "suspended"),
+        StatusCmd::Reinstate(a) => (StatusChange::Reinstate, a, "reinstated"),
+        StatusCmd::Terminate(a) => (StatusChange::Terminate, a, "terminated"),
+    };
+    if !args.login_id.contains('@') {
+        return Err(format!("{:?} is not a login ID", args.login_id));
+    }
+    let r = change_status(
+        p,
+        &args.login_id,
+        change,
+        args.reason.as_deref(),
+        Actor::CLI,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    if !r.changed {
+        wln!(
+            out,
+            "{} is already {}",
+            r.account.login_id,
+            r.account.status.as_str()
+        );
+    } else if change == StatusChange::Reinstate {
+        wln!(out, "{} {done}", r.account.login_id);
+    } else {
+        wln!(
+            out,
+            "{} {done}: sessions ended, {} refresh token(s) revoked",
+            r.account.login_id,
+            r.refresh_tokens_revoked
+        );
+    }
+    Ok(())
 }
 
 fn when(now: i64, t: Option<i64>) -> String {
@@ -735,6 +854,26 @@ async fn clients(
                         .as_ref()
                         .map_or(String::new(), |u| format!("\tfrontchannel_logout_uri={u}")),
                 );
+            }
+            Ok(())
+        }
+        ClientsCmd::SetService { client_id, service } => {
+            let service = (service != "none").then_some(service.as_str());
+            let c = authorization_server::admin_api::set_client_service(
+                &p,
+                &client_id,
+                service,
+                authorization_server::admin_api::Actor::CLI,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            match &c.service_id {
+                Some(s) => {
+                    wln!(out, "{client_id} belongs to service {s}");
+                }
+                None => {
+                    wln!(out, "{client_id} belongs to no service (not gated)");
+                }
             }
             Ok(())
         }

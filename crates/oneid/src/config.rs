@@ -46,6 +46,9 @@ pub struct Config {
     /// Self-registration from a trusted registry: the wizard's texts and switches.
     #[serde(default)]
     pub registration: authorization_server::signup::SignupConfig,
+    /// The SAML 2.0 identity provider.
+    #[serde(default)]
+    pub saml: authorization_server::saml::SamlConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -283,6 +286,7 @@ impl Config {
         }
         self.stepup.validate().map_err(ConfigError)?;
         self.registration.validate().map_err(ConfigError)?;
+        self.saml.validate().map_err(ConfigError)?;
         let l = &self.limits;
         if l.window_secs < 1 {
             return Err(ConfigError("limits.window_secs: must be positive".into()));

@@ -17,6 +17,12 @@ pub const DEMO_PASSWORD: &str = "Demo-Clinician-2026";
 pub const DEMO_STAFF_LOGIN_ID: &str = "Morgan.Lee@ONEID.ON.CA";
 /// Its password (demo data only).
 pub const DEMO_STAFF_PASSWORD: &str = "Demo-Staff-2026";
+/// The demo registering organization (managed registration process, 004 §6): id and name.
+pub const DEMO_REGISTERING_ORG: (&str, &str) = ("uhn", "University Health Network (demo)");
+/// Its LRA's login ID.
+pub const DEMO_UHN_LRA_LOGIN_ID: &str = "Jordan.Patel@ONEID.ON.CA";
+/// Its password (demo data only).
+pub const DEMO_UHN_LRA_PASSWORD: &str = "Demo-Registrar-2026";
 /// The demo clinician's online challenge answers, in catalogue order of `DEMO_QUESTIONS`.
 pub const DEMO_ANSWERS: [&str; 5] = ["Biscuit", "Kingston", "Maple Street", "Rivera", "Lakefield"];
 
@@ -282,10 +288,71 @@ pub async fn seed_registry(p: &Provider, data_dir: &Path) -> Result<DemoRegistry
             .kid
         }
     };
+    seed_lra(p).await?;
     Ok(DemoRegistry {
         id: demo_registry::REGISTRY_ID.into(),
         college: demo_registry::COLLEGE.into(),
         kid,
         private_pem,
     })
+}
+
+/// Seeds the LRA console's demo: the CPSO may sponsor people into the three viewers' services
+/// and the staff account is its LRA; a registering organization (AL2, employee numbers) with
+/// the same services and an LRA of its own. Each part only when missing.
+async fn seed_lra(p: &Provider) -> Result<(), String> {
+    let dir = &p.registration.directory;
+    let err = |e: registration::RegistrationError| e.to_string();
+    let (uhn, uhn_name) = DEMO_REGISTERING_ORG;
+    if dir.organization(uhn).await.map_err(err)?.is_none() {
+        dir.put_organization(uhn, uhn_name).await.map_err(err)?;
+        let change = registration::services::OrganizationChange {
+            registering: Some(true),
+            assurance_level: Some(Some(2)),
+            id_scheme: Some(Some("employee number".into())),
+            scope: Some(Some("general".into())),
+            ..Default::default()
+        };
+        dir.update_organization(uhn, change).await.map_err(err)?;
+    }
+    for org in [demo_registry::SPONSOR_ID, uhn] {
+        for (id, ..) in VIEWERS {
+            dir.allow_service(org, id).await.map_err(err)?;
+        }
+    }
+    if let Some(staff) = p
+        .accounts
+        .find_by_login_id(DEMO_STAFF_LOGIN_ID)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        dir.grant_lra(demo_registry::SPONSOR_ID, &staff.id, "demo")
+            .await
+            .map_err(err)?;
+    }
+    let registrar = match p
+        .accounts
+        .find_by_login_id(DEMO_UHN_LRA_LOGIN_ID)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(a) => a,
+        None => p
+            .accounts
+            .create(NewAccount {
+                login_id: Some(DEMO_UHN_LRA_LOGIN_ID.to_owned()),
+                given_name: "Jordan".to_owned(),
+                family_name: "Patel".to_owned(),
+                email: Some("jordan.patel@example.org".to_owned()),
+                locale: "en".to_owned(),
+                password: DEMO_UHN_LRA_PASSWORD.to_owned(),
+                ..NewAccount::default()
+            })
+            .await
+            .map_err(|e| e.to_string())?,
+    };
+    dir.grant_lra(uhn, &registrar.id, "demo")
+        .await
+        .map_err(err)?;
+    Ok(())
 }

@@ -26,6 +26,35 @@ pub enum OrganizationsCmd {
     },
     /// List organizations.
     List,
+    /// Change an organization's managed registration process (004 §6): whether it is a
+    /// registering organization, the level assigned to its process, how it identifies its
+    /// people, and the scope of its approval.
+    Update {
+        /// Short code.
+        id: String,
+        /// It is a registering client organization (its LRAs register affiliates).
+        #[arg(long, conflicts_with = "not_registering")]
+        registering: bool,
+        /// It is not (any more).
+        #[arg(long)]
+        not_registering: bool,
+        /// Level assigned to its managed registration process: 1, 2 or 3 (or AL1..AL3).
+        #[arg(long, value_parser = parse_level)]
+        assurance_level: Option<i64>,
+        /// How it identifies its people, e.g. "employee number" (empty clears it).
+        #[arg(long)]
+        id_scheme: Option<String>,
+        /// The scope of its approval, in words (empty clears it).
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Let an organization sponsor people into a service (its LRAs may enrol them there).
+    AllowService {
+        /// The organization's short code.
+        organization: String,
+        /// The service's short code.
+        service: String,
+    },
 }
 
 /// `oneid services ...`
@@ -61,6 +90,18 @@ async fn audit(p: &Provider, event: &str, subject: &str, detail: &str) {
             ..Default::default()
         })
         .await;
+}
+
+/// An organization's managed-registration settings on one line (CLI and audit).
+fn summary(o: &registration::services::OrganizationRecord) -> String {
+    format!(
+        "registering={} level={} id_scheme={:?} scope={:?}",
+        o.registering,
+        o.assurance_level
+            .map_or_else(|| "-".to_owned(), |l| format!("AL{l}")),
+        o.id_scheme.as_deref().unwrap_or(""),
+        o.scope.as_deref().unwrap_or("")
+    )
 }
 
 /// Runs `oneid organizations ...`.
@@ -100,8 +141,70 @@ pub async fn organizations(
             }
         }
         OrganizationsCmd::List => {
-            for o in dir.organizations().await.map_err(|e| e.to_string())? {
-                wln!(out, "{}\t{}", o.id, o.name);
+            for o in dir
+                .organization_records()
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                if o.registering {
+                    wln!(out, "{}\t{}\t{}", o.id, o.name, summary(&o));
+                } else {
+                    wln!(out, "{}\t{}", o.id, o.name);
+                }
+            }
+        }
+        OrganizationsCmd::Update {
+            id,
+            registering,
+            not_registering,
+            assurance_level,
+            id_scheme,
+            scope,
+        } => {
+            let before = dir
+                .organization(&id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no such organization: {id}"))?;
+            let text = |v: Option<String>| v.map(|s| Some(s).filter(|s| !s.trim().is_empty()));
+            let change = registration::services::OrganizationChange {
+                registering: (registering || not_registering).then_some(registering),
+                assurance_level: assurance_level.map(Some),
+                id_scheme: text(id_scheme),
+                scope: text(scope),
+                ..Default::default()
+            };
+            let after = dir
+                .update_organization(&id, change)
+                .await
+                .map_err(|e| match e {
+                    registration::RegistrationError::Invalid("registering") => {
+                        "a registering organization needs --assurance-level and --id-scheme"
+                            .to_owned()
+                    }
+                    e => e.to_string(),
+                })?;
+            let detail = format!("{} -> {}", summary(&before), summary(&after));
+            audit(p, "organization.updated", &id, &detail).await;
+            wln!(out, "updated organization {id}: {}", summary(&after));
+        }
+        OrganizationsCmd::AllowService {
+            organization,
+            service,
+        } => {
+            let new = dir
+                .allow_service(&organization, &service)
+                .await
+                .map_err(|e| e.to_string())?;
+            if new {
+                let detail = format!("service={service}");
+                audit(p, "organization.service_allowed", &organization, &detail).await;
+                wln!(out, "{organization} may now sponsor people into {service}");
+            } else {
+                wln!(
+                    out,
+                    "{organization} already may sponsor people into {service}"
+                );
             }
         }
     }

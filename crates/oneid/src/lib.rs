@@ -7,6 +7,7 @@ pub mod demo;
 pub mod demo_registry;
 pub mod directory_cli;
 pub mod registries_cli;
+pub mod saml_cli;
 pub mod serve;
 pub mod viewers;
 
@@ -143,10 +144,25 @@ pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, Star
                 .map_err(|e| StartError::Config(config::ConfigError(e.to_string())))?;
             (Arc::new(g), None)
         };
+    let saml_keys = Arc::new(authorization_server::saml::SamlKeys::new(
+        db.clone(),
+        sbox.clone(),
+        clock.clone(),
+        cfg.saml.rsa_bits,
+    ));
+    saml_keys
+        .ensure_initial_key()
+        .await
+        .map_err(|e| StartError::Keys(e.to_string()))?;
+    saml_keys
+        .reload()
+        .await
+        .map_err(|e| StartError::Keys(e.to_string()))?;
     let provider = Arc::new(
         Provider::new(pcfg, clock, db, store, accounts, keys, mailer)
             .with_step_up(cfg.stepup.clone(), gateway, outbox)
-            .with_signup(cfg.registration.clone()),
+            .with_signup(cfg.registration.clone())
+            .with_saml(cfg.saml.clone(), saml_keys),
     );
     Ok(Core { provider })
 }
@@ -247,6 +263,11 @@ impl App {
                 }
                 if let Err(e) = p.keys.reload().await {
                     tracing::warn!(error = %e, "key ring reload failed");
+                }
+                if let Some(k) = &p.saml.keys {
+                    if let Err(e) = k.reload().await {
+                        tracing::warn!(error = %e, "SAML key reload failed");
+                    }
                 }
                 p.audit.flush_counts().await;
             }

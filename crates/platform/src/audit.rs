@@ -45,11 +45,52 @@ pub struct AuditRecord {
     pub subject: Option<String>,
     /// Relying party.
     pub client_id: Option<String>,
+    /// Session.
+    pub session_id: Option<String>,
     /// Source address.
     pub source: Option<String>,
     /// Detail.
     pub detail: Option<String>,
 }
+
+impl AuditRecord {
+    fn from_row(r: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(AuditRecord {
+            id: r.try_get("id")?,
+            at: r.try_get("at")?,
+            event: r.try_get("event")?,
+            actor: r.try_get("actor")?,
+            subject: r.try_get("subject")?,
+            client_id: r.try_get("client_id")?,
+            session_id: r.try_get("session_id")?,
+            source: r.try_get("source")?,
+            detail: r.try_get("detail")?,
+        })
+    }
+}
+
+/// What an audit search looks for; absent filters match every row. Rows come newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Rows about or by an account: its id as the subject or the actor (also as
+    /// `account:<id>`, the actor of console changes).
+    pub account: Option<String>,
+    /// Rows by this actor (exact: an account id, `client:<id>`, `cli`, ...).
+    pub actor: Option<String>,
+    /// This event (exact), or a family of events with a trailing `*` (`account.*`).
+    pub event: Option<String>,
+    /// At or after, unix seconds.
+    pub from: Option<i64>,
+    /// At or before, unix seconds.
+    pub to: Option<i64>,
+    /// Only rows older than this sequence number: the previous page's last `id` (keyset
+    /// paging, stable while new rows arrive).
+    pub before: Option<i64>,
+}
+
+/// Columns read back by the searches.
+const RECORD_COLUMNS: &str = "id, at, event, actor, subject, client_id, session_id, source, detail";
 
 /// Writes and reads the audit trail.
 #[derive(Debug, Clone)]
@@ -130,28 +171,80 @@ impl Audit {
         event: Option<&str>,
         limit: i64,
     ) -> Result<Vec<AuditRecord>, DbError> {
-        use sqlx::Row;
-        let rows = sqlx::query(
-            "SELECT id, at, event, actor, subject, client_id, source, detail FROM audit_log \
-             WHERE ($1 IS NULL OR event = $1) ORDER BY id DESC LIMIT $2",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM audit_log WHERE ($1 IS NULL OR event = $1) \
+             ORDER BY id DESC LIMIT $2"
+        ))
         .bind(event)
         .bind(limit)
         .fetch_all(self.db.pool())
         .await?;
         rows.iter()
-            .map(|r| {
-                Ok(AuditRecord {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    event: r.try_get("event")?,
-                    actor: r.try_get("actor")?,
-                    subject: r.try_get("subject")?,
-                    client_id: r.try_get("client_id")?,
-                    source: r.try_get("source")?,
-                    detail: r.try_get("detail")?,
-                })
-            })
+            .map(AuditRecord::from_row)
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(DbError::from)
+    }
+
+    /// At most `limit` rows matching `q`, newest first. The statement names only the filters
+    /// given, so each one can use its index (`migrations/*/0009_audit_index.sql`).
+    pub async fn search(&self, q: &AuditQuery, limit: i64) -> Result<Vec<AuditRecord>, DbError> {
+        enum Arg<'a> {
+            Text(&'a str),
+            Owned(String),
+            Int(i64),
+        }
+        /// Adds an argument; returns its placeholder number.
+        fn next<'a>(args: &mut Vec<Arg<'a>>, a: Arg<'a>) -> usize {
+            args.push(a);
+            args.len()
+        }
+        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM audit_log WHERE 1 = 1");
+        let mut args: Vec<Arg<'_>> = Vec::new();
+        if let Some(a) = q.account.as_deref() {
+            let n = next(&mut args, Arg::Text(a));
+            let m = next(&mut args, Arg::Owned(format!("account:{a}")));
+            sql.push_str(&format!(
+                " AND (subject = ${n} OR actor = ${n} OR actor = ${m})"
+            ));
+        }
+        if let Some(a) = q.actor.as_deref() {
+            let n = next(&mut args, Arg::Text(a));
+            sql.push_str(&format!(" AND actor = ${n}"));
+        }
+        match q.event.as_deref().map(|e| (e, e.strip_suffix('*'))) {
+            None => {}
+            Some((_, Some(prefix))) => {
+                let escaped = prefix
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                let n = next(&mut args, Arg::Owned(format!("{escaped}%")));
+                sql.push_str(&format!(" AND event LIKE ${n} ESCAPE '\\'"));
+            }
+            Some((e, None)) => {
+                let n = next(&mut args, Arg::Text(e));
+                sql.push_str(&format!(" AND event = ${n}"));
+            }
+        }
+        for (v, cond) in [(q.from, "at >="), (q.to, "at <="), (q.before, "id <")] {
+            if let Some(v) = v {
+                let n = next(&mut args, Arg::Int(v));
+                sql.push_str(&format!(" AND {cond} ${n}"));
+            }
+        }
+        let n = next(&mut args, Arg::Int(limit.max(0)));
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${n}"));
+        let mut query = sqlx::query(&sql);
+        for a in args {
+            query = match a {
+                Arg::Text(s) => query.bind(s),
+                Arg::Owned(s) => query.bind(s),
+                Arg::Int(i) => query.bind(i),
+            };
+        }
+        let rows = query.fetch_all(self.db.pool()).await?;
+        rows.iter()
+            .map(AuditRecord::from_row)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(DbError::from)
     }

@@ -250,7 +250,15 @@ impl Verifier {
                 || n.chars()
                     .any(|c| c.is_control() || "<>\"{}[]\\/=;@".contains(c))
         });
-        let long = long || bad_name;
+        // Bounded as the account holds them.
+        let overlong = h.registration_number.len() > 32
+            || h.college.len() > 32
+            || h.registration_class
+                .as_ref()
+                .is_some_and(|c| c.chars().count() > 100)
+            || h.email.as_ref().is_some_and(|e| e.len() > 254)
+            || h.jti.len() > 200;
+        let long = long || bad_name || overlong;
         if long
             || !h
                 .registration_number

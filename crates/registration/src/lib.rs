@@ -8,10 +8,12 @@
 
 pub mod colleges;
 pub mod handoff;
+pub mod lra;
 pub mod registries;
 pub mod services;
 
 pub use handoff::{Handoff, Verifier};
+pub use lra::{Lra, LraError, Registered, Registrar};
 pub use registries::{
     Approval, NewRegistry, Registries, Registry, RegistryKey, RegistryStatus, RegistryUpdate,
 };

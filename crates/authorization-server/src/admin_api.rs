@@ -1,0 +1,459 @@
+//! The administrators' JSON API under `/admin/api/`: organizations with their allowed services
+//! and local registration authorities, services, relying parties, account status, and the
+//! audit trail (search, and export as JSON lines), described by an OpenAPI 3.1 document at
+//! `/admin/api/openapi.json`.
+//!
+//! Callers are clients acting for themselves (client_credentials) with the `oneid:admin`
+//! scope, or `oneid:audit` for the audit trail only; a person's token never passes, whatever
+//! its scope: people use the console, which checks their role and a recent step-up. The
+//! changes themselves, each checked and audited once, are the submodules' `pub` functions,
+//! shared with the console and the CLI.
+
+mod accounts;
+mod audit;
+mod directory;
+mod input;
+mod relying_parties;
+
+pub use accounts::{account_json, change_status, find_account, StatusChange, StatusOutcome};
+pub(crate) use audit::export_response;
+pub use audit::{audit_query, export_body, record_json, AUDIT_PAGE_MAX};
+pub use directory::{
+    add_organization, add_service, allow_service, disallow_service, grant_lra, revoke_lra,
+    update_organization, update_service,
+};
+pub use input::{
+    ClientInput, ClientPatch, LraInput, OrganizationInput, OrganizationPatch, ServiceInput,
+    ServicePatch,
+};
+pub use relying_parties::{add_client, client_json, remove_client, set_client_service};
+
+pub use crate::registries_api::Actor;
+
+use crate::admin::ADMIN_SCOPE;
+use crate::error::OAuthError;
+use crate::http::{bearer, json_no_store};
+use crate::tokens::live_access_token;
+use crate::Provider;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
+use axum::Router;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The read-only scope: the audit trail's search and export, nothing else.
+pub const AUDIT_SCOPE: &str = "oneid:audit";
+
+/// The OpenAPI 3.1 description of the administration API (keys and registries included).
+pub const OPENAPI: &str = include_str!("admin_api/openapi.json");
+
+/// What an endpoint needs of the caller's token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// `oneid:admin`.
+    Admin,
+    /// `oneid:audit` or `oneid:admin`.
+    Audit,
+}
+
+/// The calling client's id, if its token may call an endpoint that needs `need`; otherwise the
+/// answer to send: 401 without a (live) token, 403 `insufficient_scope` for a token without
+/// the scope or with a person behind it.
+async fn caller(p: &Provider, headers: &HeaderMap, need: Need) -> Result<String, Response> {
+    let Some(token) = bearer(headers) else {
+        // RFC 6750 §3.1: a request without credentials gets a bare challenge.
+        let mut r = OAuthError::invalid_token("a bearer access token is required").into_response();
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"oneid\""),
+        );
+        return Err(r);
+    };
+    let claims = live_access_token(p, token)
+        .await
+        .map_err(|e| OAuthError::unavailable(e).into_response())?
+        .ok_or_else(|| {
+            OAuthError::invalid_token("the access token is invalid, expired or revoked")
+                .into_response()
+        })?;
+    let has = |s: &str| claims.scope.split(' ').any(|x| x == s);
+    let (allowed, wanted) = match need {
+        Need::Admin => (has(ADMIN_SCOPE), ADMIN_SCOPE),
+        Need::Audit => (has(ADMIN_SCOPE) || has(AUDIT_SCOPE), AUDIT_SCOPE),
+    };
+    if claims.has_person() || !allowed {
+        return Err(OAuthError::insufficient_scope(wanted).into_response());
+    }
+    // A removed client's tokens stop working here (within the client cache's lifetime).
+    match p.clients.get(&claims.client_id).await {
+        Ok(Some(_)) => Ok(claims.client_id),
+        Ok(None) => Err(
+            OAuthError::invalid_token("the access token's client no longer exists").into_response(),
+        ),
+        Err(e) => Err(OAuthError::internal(e).into_response()),
+    }
+}
+
+/// Why an administrative change or read was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// A value is not acceptable (400); `field` names it for forms.
+    #[error("{message}")]
+    Invalid {
+        /// The field (JSON name), or "" when none in particular.
+        field: &'static str,
+        /// What is wrong, in English.
+        message: String,
+    },
+    /// No such thing (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// It exists already, or its state forbids the change (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Storage failed (500; the message is for logs only).
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+impl ApiError {
+    /// A bad `field`.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// The message for a field the directory refused.
+fn field_message(field: &str) -> String {
+    match field {
+        "id" => "id must be 1 to 64 letters, digits, - or _".into(),
+        "name" => "name must be 1 to 200 characters".into(),
+        "status" => "status must be active, suspended or terminated".into(),
+        "assurance_level" => "assurance_level must be 1, 2 or 3".into(),
+        "min_assurance_level" => "min_assurance_level must be 1, 2 or 3".into(),
+        "url" => "url must be an http(s) URL of at most 500 characters".into(),
+        "id_scheme" => "id_scheme must be 1 to 200 characters, without control characters".into(),
+        "scope" => "scope must be 1 to 500 characters, without control characters".into(),
+        "registering" => {
+            "a registering organization needs an assurance_level and an id_scheme".into()
+        }
+        f => format!("{f} is not acceptable"),
+    }
+}
+
+impl From<registration::RegistrationError> for ApiError {
+    fn from(e: registration::RegistrationError) -> Self {
+        use registration::RegistrationError as E;
+        match e {
+            E::Invalid(f) => Self::invalid(f, field_message(f)),
+            E::Exists => Self::Conflict("it exists already".into()),
+            E::UnknownOrganization(id) => Self::NotFound(format!("no such organization {id:?}")),
+            E::UnknownService(id) => Self::NotFound(format!("no such service {id:?}")),
+            E::NotFound => Self::NotFound("not found".into()),
+            E::Db(e) => Self::Storage(e.to_string()),
+            E::Account(e) => Self::Storage(e.to_string()),
+            e => Self::invalid("", e.to_string()),
+        }
+    }
+}
+
+impl From<crate::ClientError> for ApiError {
+    fn from(e: crate::ClientError) -> Self {
+        match e {
+            crate::ClientError::Invalid(m) => Self::invalid("", m),
+            crate::ClientError::Exists => {
+                Self::Conflict("a client with this id already exists".into())
+            }
+            crate::ClientError::Db(e) => Self::Storage(e.to_string()),
+        }
+    }
+}
+
+impl From<credential_store::CredentialError> for ApiError {
+    fn from(e: credential_store::CredentialError) -> Self {
+        match e {
+            credential_store::CredentialError::NotFound => Self::NotFound("no such account".into()),
+            e => Self::Storage(e.to_string()),
+        }
+    }
+}
+
+impl From<platform::DbError> for ApiError {
+    fn from(e: platform::DbError) -> Self {
+        Self::Storage(e.to_string())
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Storage(e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            ApiError::Storage(m) => return OAuthError::internal(m).into_response(),
+            ApiError::Invalid { field, message } => {
+                let mut v = json!({ "error": "invalid_request", "error_description": message });
+                if !field.is_empty() {
+                    v["field"] = field.into();
+                }
+                (StatusCode::BAD_REQUEST, v)
+            }
+            ApiError::NotFound(m) => (
+                StatusCode::NOT_FOUND,
+                json!({ "error": "not_found", "error_description": m }),
+            ),
+            ApiError::Conflict(m) => (
+                StatusCode::CONFLICT,
+                json!({ "error": "conflict", "error_description": m }),
+            ),
+        };
+        (status, json_no_store(body.to_string())).into_response()
+    }
+}
+
+/// A JSON answer.
+fn reply(status: StatusCode, v: Value) -> Result<Response, ApiError> {
+    Ok((status, json_no_store(v.to_string())).into_response())
+}
+
+/// The body as the JSON `T` expects (unknown fields refused); an empty body is `{}`.
+fn body_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid("", format!("the body is not the JSON expected: {e}")))
+}
+
+/// Runs an API call for a caller whose token meets `need`; `f` gets the caller's client id.
+async fn api<F, Fut>(p: &Provider, headers: &HeaderMap, need: Need, f: F) -> Response
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, ApiError>>,
+{
+    match caller(p, headers, need).await {
+        Ok(client) => f(client).await.unwrap_or_else(IntoResponse::into_response),
+        Err(r) => r,
+    }
+}
+
+impl<'a> Actor<'a> {
+    /// An API caller: actor `client:<id>`, and the client id in the audit row's client column.
+    pub fn api(name: &'a str, client: &'a str) -> Self {
+        Actor {
+            name,
+            client: Some(client),
+        }
+    }
+
+    /// A person at the console (their account id).
+    pub fn person(account_id: &'a str) -> Self {
+        Actor {
+            name: account_id,
+            client: None,
+        }
+    }
+}
+
+/// The audit actor of an API caller.
+fn actor_name(client: &str) -> String {
+    format!("client:{client}")
+}
+
+/// GET /admin/api/openapi.json
+async fn openapi() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+type Route = (&'static str, &'static str, MethodRouter<Arc<Provider>>);
+
+/// Every route of this API: (method, path, handler). The router is built from this table and
+/// the unit test below checks each is in the OpenAPI document.
+fn routes() -> Vec<Route> {
+    use accounts as a;
+    use audit as au;
+    use directory as d;
+    use relying_parties as rp;
+    vec![
+        ("get", "/admin/api/openapi.json", get(openapi)),
+        ("get", "/admin/api/organizations", get(d::api_organizations)),
+        (
+            "post",
+            "/admin/api/organizations",
+            post(d::api_add_organization),
+        ),
+        (
+            "get",
+            "/admin/api/organizations/{id}",
+            get(d::api_organization),
+        ),
+        (
+            "patch",
+            "/admin/api/organizations/{id}",
+            patch(d::api_update_organization),
+        ),
+        (
+            "put",
+            "/admin/api/organizations/{id}/services/{service}",
+            put(d::api_allow_service),
+        ),
+        (
+            "delete",
+            "/admin/api/organizations/{id}/services/{service}",
+            delete(d::api_disallow_service),
+        ),
+        (
+            "get",
+            "/admin/api/organizations/{id}/lras",
+            get(d::api_lras),
+        ),
+        (
+            "post",
+            "/admin/api/organizations/{id}/lras",
+            post(d::api_grant_lra),
+        ),
+        (
+            "delete",
+            "/admin/api/organizations/{id}/lras/{account}",
+            delete(d::api_revoke_lra),
+        ),
+        ("get", "/admin/api/services", get(d::api_services)),
+        ("post", "/admin/api/services", post(d::api_add_service)),
+        ("get", "/admin/api/services/{id}", get(d::api_service)),
+        (
+            "patch",
+            "/admin/api/services/{id}",
+            patch(d::api_update_service),
+        ),
+        ("get", "/admin/api/clients", get(rp::api_clients)),
+        ("post", "/admin/api/clients", post(rp::api_add_client)),
+        ("get", "/admin/api/clients/{id}", get(rp::api_client)),
+        (
+            "patch",
+            "/admin/api/clients/{id}",
+            patch(rp::api_update_client),
+        ),
+        (
+            "delete",
+            "/admin/api/clients/{id}",
+            delete(rp::api_remove_client),
+        ),
+        ("get", "/admin/api/accounts", get(a::api_search)),
+        ("get", "/admin/api/accounts/{account}", get(a::api_account)),
+        (
+            "post",
+            "/admin/api/accounts/{account}/suspend",
+            post(a::api_suspend),
+        ),
+        (
+            "post",
+            "/admin/api/accounts/{account}/reinstate",
+            post(a::api_reinstate),
+        ),
+        (
+            "post",
+            "/admin/api/accounts/{account}/terminate",
+            post(a::api_terminate),
+        ),
+        ("get", "/admin/api/audit", get(au::api_search)),
+        ("get", "/admin/api/audit/export", get(au::api_export)),
+    ]
+}
+
+/// The API's routes, merged into the provider's router.
+pub fn router() -> Router<Arc<Provider>> {
+    routes()
+        .into_iter()
+        .fold(Router::new(), |r, (_, path, m)| r.route(path, m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_openapi_document_is_json_and_describes_every_route() {
+        let doc: Value = serde_json::from_str(OPENAPI).expect("valid JSON");
+        assert_eq!(doc["openapi"].as_str().map(|v| &v[..4]), Some("3.1."));
+        let paths = doc["paths"].as_object().expect("paths");
+        let mut documented = Vec::new();
+        for (method, path, _) in routes() {
+            assert!(
+                paths.get(path).and_then(|p| p.get(method)).is_some(),
+                "{method} {path} is not in openapi.json"
+            );
+            documented.push((method, path));
+        }
+        // The older administration endpoints, registered in http.rs, are described too.
+        for (method, path) in [
+            ("get", "/admin/api/keys"),
+            ("post", "/admin/api/keys/rotate"),
+            ("post", "/admin/api/keys/{kid}/{op}"),
+            ("get", "/admin/api/registries"),
+            ("post", "/admin/api/registries"),
+            ("get", "/admin/api/registries/{id}"),
+            ("patch", "/admin/api/registries/{id}"),
+            ("post", "/admin/api/registries/{id}/{op}"),
+        ] {
+            assert!(
+                paths.get(path).and_then(|p| p.get(method)).is_some(),
+                "{method} {path} is not in openapi.json"
+            );
+            documented.push((method, path));
+        }
+        // And nothing is described that is not served.
+        for (path, item) in paths {
+            for method in item.as_object().expect("path item").keys() {
+                if method == "parameters" {
+                    continue;
+                }
+                assert!(
+                    documented.contains(&(method.as_str(), path.as_str())),
+                    "openapi.json describes {method} {path}, which is not routed"
+                );
+            }
+        }
+        // Every reference resolves.
+        fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(Value::String(r)) = m.get("$ref") {
+                        out.push(r);
+                    }
+                    m.values().for_each(|x| refs(x, out));
+                }
+                Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        assert!(!all.is_empty());
+        for r in all {
+            let pointer = r.strip_prefix('#').expect("a local reference");
+            assert!(doc.pointer(pointer).is_some(), "dangling $ref {r}");
+        }
+    }
+
+    #[test]
+    fn the_router_builds() {
+        let _ = router();
+    }
+}

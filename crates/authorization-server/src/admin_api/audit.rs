@@ -1,0 +1,273 @@
+//! The audit trail for administrators and auditors: a search by account (subject or actor),
+//! actor, event and time range, newest first, a page at a time (keyset paging on the row's
+//! sequence number), and the same filters exported as JSON lines, streamed a page at a time.
+//! Reading needs `oneid:audit` or `oneid:admin`; an export is itself audited.
+
+use super::{actor_name, api, reply, ApiError, Need};
+use crate::http::{parse_query, Params};
+use crate::Provider;
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use platform::audit::{AuditQuery, AuditRecord};
+use platform::AuditEvent;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// Rows in a search page by default.
+pub const AUDIT_PAGE_DEFAULT: i64 = 100;
+/// Most rows in a search page.
+pub const AUDIT_PAGE_MAX: i64 = 1000;
+/// Rows read per step of an export.
+const EXPORT_STEP: i64 = 500;
+
+const PARAMS: &[&str] = &["account", "actor", "event", "from", "to", "limit", "cursor"];
+
+fn text<'a>(params: &'a Params, name: &'static str) -> Result<Option<&'a str>, ApiError> {
+    match params.get(name).map(|v| v.trim()) {
+        None | Some("") => Ok(None),
+        Some(v) if v.chars().count() > 200 || v.chars().any(char::is_control) => Err(
+            ApiError::invalid(name, format!("{name} must be at most 200 characters")),
+        ),
+        Some(v) => Ok(Some(v)),
+    }
+}
+
+fn number(params: &Params, name: &'static str) -> Result<Option<i64>, ApiError> {
+    match params.get(name).map(|v| v.trim()) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
+            ApiError::invalid(
+                name,
+                format!("{name} must be a whole number (unix seconds)"),
+            )
+        }),
+    }
+}
+
+/// The filters, page size and cursor of a search (or export) from its query parameters:
+/// `account`, `actor`, `event` (exact, or `family.*`), `from` and `to` (unix seconds,
+/// inclusive), `limit` (1 to 1000, default 100) and `cursor` (the previous page's
+/// `next_cursor`). Unknown parameters are refused.
+pub fn audit_query(params: &Params) -> Result<(AuditQuery, i64), ApiError> {
+    if let Some(k) = params.keys().find(|k| !PARAMS.contains(&k.as_str())) {
+        return Err(ApiError::invalid(
+            "",
+            format!("unknown parameter {k} (use {})", PARAMS.join(", ")),
+        ));
+    }
+    let event = text(params, "event")?;
+    if let Some(e) = event {
+        let body = e.strip_suffix('*').unwrap_or(e);
+        if body.is_empty()
+            || !body
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
+            return Err(ApiError::invalid(
+                "event",
+                "event is an event name (e.g. account.suspended) or a family (account.*)",
+            ));
+        }
+    }
+    let from = number(params, "from")?;
+    let to = number(params, "to")?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(ApiError::invalid("to", "to must not be before from"));
+        }
+    }
+    let limit = number(params, "limit")
+        .map_err(|_| ApiError::invalid("limit", "limit must be a whole number"))?
+        .unwrap_or(AUDIT_PAGE_DEFAULT);
+    if !(1..=AUDIT_PAGE_MAX).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("limit must be between 1 and {AUDIT_PAGE_MAX}"),
+        ));
+    }
+    let before = number(params, "cursor")
+        .map_err(|_| ApiError::invalid("cursor", "cursor is the next_cursor of a page"))?;
+    if before.is_some_and(|c| c <= 0) {
+        return Err(ApiError::invalid(
+            "cursor",
+            "cursor is the next_cursor of a page",
+        ));
+    }
+    Ok((
+        AuditQuery {
+            account: text(params, "account")?.map(str::to_owned),
+            actor: text(params, "actor")?.map(str::to_owned),
+            event: event.map(str::to_owned),
+            from,
+            to,
+            before,
+        },
+        limit,
+    ))
+}
+
+/// One row as JSON.
+pub fn record_json(r: &AuditRecord) -> Value {
+    serde_json::to_value(r).unwrap_or_else(|_| json!({ "id": r.id }))
+}
+
+/// The rows matching `q`, newest first, as JSON lines, read `EXPORT_STEP` rows at a time (new
+/// rows arriving meanwhile are not included: the cursor only goes back in time).
+pub fn export_body(p: Arc<Provider>, q: AuditQuery) -> Body {
+    let stream = futures_util::stream::try_unfold((p, q, false), |(p, mut q, done)| async move {
+        if done {
+            return Ok(None);
+        }
+        let rows = p
+            .audit
+            .search(&q, EXPORT_STEP)
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let Some(last) = rows.last() else {
+            return Ok(None);
+        };
+        q.before = Some(last.id);
+        let mut buf = Vec::with_capacity(rows.len() * 256);
+        for r in &rows {
+            serde_json::to_writer(&mut buf, r).map_err(std::io::Error::other)?;
+            buf.push(b'\n');
+        }
+        let done = (rows.len() as i64) < EXPORT_STEP;
+        Ok::<_, std::io::Error>(Some((Bytes::from(buf), (p, q, done))))
+    });
+    Body::from_stream(stream)
+}
+
+/// A summary of the filters, for the audit row of an export.
+pub(crate) fn filters_summary(q: &AuditQuery) -> String {
+    let s = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let n = |v: Option<i64>| v.map_or_else(|| "-".into(), |v| v.to_string());
+    format!(
+        "account={} actor={} event={} from={} to={}",
+        s(&q.account),
+        s(&q.actor),
+        s(&q.event),
+        n(q.from),
+        n(q.to)
+    )
+}
+
+/// A JSON-lines download of the rows matching `q`, audited as `audit.exported` by `actor`.
+pub(crate) async fn export_response(
+    p: Arc<Provider>,
+    q: AuditQuery,
+    actor: &str,
+    client: Option<&str>,
+) -> Response {
+    let detail = filters_summary(&q);
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "audit.exported",
+            actor: Some(actor),
+            client_id: client,
+            detail: Some(&detail),
+            ..Default::default()
+        })
+        .await;
+    (
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"oneid-audit.jsonl\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        export_body(p, q),
+    )
+        .into_response()
+}
+
+fn params_of(q: Option<String>) -> Result<Params, ApiError> {
+    parse_query(q.unwrap_or_default().as_bytes())
+        .map_err(|_| ApiError::invalid("", "each parameter may be given once"))
+}
+
+/// GET /admin/api/audit?account=&actor=&event=&from=&to=&limit=&cursor=
+pub(super) async fn api_search(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    api(&p, &headers, Need::Audit, |_| async {
+        let (query, limit) = audit_query(&params_of(q)?)?;
+        let rows = p.audit.search(&query, limit).await?;
+        let next = (rows.len() as i64 == limit)
+            .then(|| rows.last().map(|r| r.id))
+            .flatten();
+        reply(
+            StatusCode::OK,
+            json!({
+                "events": rows.iter().map(record_json).collect::<Vec<_>>(),
+                "next_cursor": next,
+            }),
+        )
+    })
+    .await
+}
+
+/// GET /admin/api/audit/export?account=&actor=&event=&from=&to= (JSON lines)
+pub(super) async fn api_export(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let p2 = p.clone();
+    api(&p, &headers, Need::Audit, |client| async move {
+        let params = params_of(q)?;
+        if params.contains_key("limit") {
+            return Err(ApiError::invalid(
+                "limit",
+                "an export has every matching row: narrow it with from and to",
+            ));
+        }
+        let (query, _) = audit_query(&params)?;
+        let actor = actor_name(&client);
+        Ok(export_response(p2, query, &actor, Some(&client)).await)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(q: &str) -> Params {
+        parse_query(q.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn search_parameters_are_checked() {
+        let (q, limit) = audit_query(&params(
+            "account=abc&event=account.*&from=10&to=20&cursor=7",
+        ))
+        .unwrap();
+        assert_eq!(q.account.as_deref(), Some("abc"));
+        assert_eq!(q.event.as_deref(), Some("account.*"));
+        assert_eq!(
+            (q.from, q.to, q.before, limit),
+            (Some(10), Some(20), Some(7), 100)
+        );
+        for bad in [
+            "limit=0",
+            "limit=1001",
+            "from=x",
+            "from=20&to=10",
+            "event=a%20b",
+            "event=*",
+            "cursor=0",
+            "who=x",
+        ] {
+            assert!(audit_query(&params(bad)).is_err(), "{bad}");
+        }
+    }
+}

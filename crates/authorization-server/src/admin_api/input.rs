@@ -1,0 +1,190 @@
+//! What the administration API reads (JSON bodies, unknown fields refused) and the console and
+//! CLI fill in. In a patch an absent field is kept and `null` clears an optional one.
+
+use serde::{Deserialize, Deserializer};
+
+fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A new organization (`POST /admin/api/organizations`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationInput {
+    /// Short code.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// `active` (default), `suspended` or `terminated`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// A registering client organization (managed registration process).
+    #[serde(default)]
+    pub registering: bool,
+    /// Level its affiliates are registered at, 1 to 3.
+    #[serde(default)]
+    pub assurance_level: Option<i64>,
+    /// Its unique identifier of a person, in words.
+    #[serde(default)]
+    pub id_scheme: Option<String>,
+    /// The scope of its approval, in words.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// Services it may enrol its people into (must exist).
+    #[serde(default)]
+    pub services: Vec<String>,
+}
+
+/// Changes to an organization (`PATCH /admin/api/organizations/{id}`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationPatch {
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Status.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Registering.
+    #[serde(default)]
+    pub registering: Option<bool>,
+    /// Level (`null` clears).
+    #[serde(default, deserialize_with = "nullable")]
+    pub assurance_level: Option<Option<i64>>,
+    /// Identifier scheme (`null` clears).
+    #[serde(default, deserialize_with = "nullable")]
+    pub id_scheme: Option<Option<String>>,
+    /// Approval scope (`null` clears).
+    #[serde(default, deserialize_with = "nullable")]
+    pub scope: Option<Option<String>>,
+}
+
+/// Whom to make a local registration authority (`POST .../lras`): one of the two.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LraInput {
+    /// The account's login ID.
+    #[serde(default)]
+    pub login_id: Option<String>,
+    /// The account's id (subject).
+    #[serde(default)]
+    pub account_id: Option<String>,
+}
+
+/// A new service (`POST /admin/api/services`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceInput {
+    /// Short code.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Where a person starts using it.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Lowest level of assurance admitted (default 1).
+    #[serde(default)]
+    pub min_assurance_level: Option<i64>,
+}
+
+/// Changes to a service (`PATCH /admin/api/services/{id}`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServicePatch {
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Start URL (`null` clears).
+    #[serde(default, deserialize_with = "nullable")]
+    pub url: Option<Option<String>>,
+    /// Lowest level of assurance.
+    #[serde(default)]
+    pub min_assurance_level: Option<i64>,
+}
+
+/// A new relying party (`POST /admin/api/clients`): the fields of `oneid clients add`, except
+/// the secret, which the server always generates for a confidential client.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientInput {
+    /// Client identifier.
+    pub client_id: String,
+    /// Display name.
+    pub name: String,
+    /// Exact redirect URIs.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Exact post-logout redirect URIs.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A public client (no secret; PKCE required).
+    #[serde(default)]
+    pub public: bool,
+    /// Grant types (default `authorization_code`, `refresh_token`).
+    #[serde(default)]
+    pub grant_types: Vec<String>,
+    /// Scopes (default `openid profile email phone offline_access`).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// ID token algorithm (default RS256).
+    #[serde(default)]
+    pub id_token_alg: Option<String>,
+    /// Access token algorithm (default ES256).
+    #[serde(default)]
+    pub access_token_alg: Option<String>,
+    /// Step up every sign-in for it.
+    #[serde(default)]
+    pub require_mfa: bool,
+    /// Back-channel logout URI.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    /// Front-channel logout URI.
+    #[serde(default)]
+    pub frontchannel_logout_uri: Option<String>,
+    /// The service it belongs to (must exist).
+    #[serde(default)]
+    pub service_id: Option<String>,
+}
+
+/// Changes to a relying party (`PATCH /admin/api/clients/{id}`): its service.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientPatch {
+    /// The service (`null`: none, an internal client not gated).
+    #[serde(default, deserialize_with = "nullable")]
+    pub service_id: Option<Option<String>>,
+}
+
+/// Why an account's status changes (optional body of `POST .../suspend` and the others).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusInput {
+    /// A short reason, kept in the audit trail.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patches_tell_absent_from_null_and_refuse_unknown_fields() {
+        let p: OrganizationPatch =
+            serde_json::from_str(r#"{"assurance_level": null, "scope": "x"}"#).unwrap();
+        assert_eq!(p.assurance_level, Some(None));
+        assert_eq!(p.scope, Some(Some("x".into())));
+        assert_eq!(p.id_scheme, None);
+        assert!(serde_json::from_str::<OrganizationPatch>(r#"{"id": "x"}"#).is_err());
+        let c: ClientPatch = serde_json::from_str(r#"{"service_id": null}"#).unwrap();
+        assert_eq!(c.service_id, Some(None));
+        assert!(serde_json::from_str::<ClientInput>(
+            r#"{"client_id": "a", "name": "A", "secret": "chosen-by-me"}"#
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,217 @@
+//! Relying parties (OIDC clients): registered with the checks of `oneid clients add` (the
+//! secret generated and shown once), put in a service or taken out, removed; each change
+//! audited.
+
+use super::directory::record;
+use super::input::{ClientInput, ClientPatch};
+use super::{actor_name, api, body_json, reply, Actor, ApiError, Need};
+use crate::{Client, NewClient, Provider, SigAlg};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// A relying party as JSON (never its secret's digest).
+pub fn client_json(c: &Client) -> Value {
+    let mut v = serde_json::to_value(c).unwrap_or_else(|_| json!({ "client_id": c.client_id }));
+    v["public"] = c.is_public().into();
+    v
+}
+
+fn summary(c: &Client) -> String {
+    format!(
+        "name={:?} type={} grants={} scopes={} redirect_uris={} service={}",
+        c.name,
+        if c.is_public() {
+            "public"
+        } else {
+            "confidential"
+        },
+        c.grant_types.join(","),
+        c.scopes.join(","),
+        c.redirect_uris.join(","),
+        c.service_id.as_deref().unwrap_or("-")
+    )
+}
+
+fn alg(field: &'static str, v: Option<&str>) -> Result<Option<SigAlg>, ApiError> {
+    match v {
+        None => Ok(None),
+        Some(s) => SigAlg::parse(s.trim()).map(Some).ok_or_else(|| {
+            ApiError::invalid(
+                field,
+                format!("{field} must be RS256, ES256, PS256 or EdDSA"),
+            )
+        }),
+    }
+}
+
+/// Registers a relying party; returns it and, for a confidential one, its secret (shown once:
+/// only its digest is kept).
+pub async fn add_client(
+    p: &Provider,
+    c: ClientInput,
+    actor: Actor<'_>,
+) -> Result<(Client, Option<String>), ApiError> {
+    let new = NewClient {
+        client_id: c.client_id,
+        name: c.name,
+        redirect_uris: c.redirect_uris,
+        post_logout_redirect_uris: c.post_logout_redirect_uris,
+        secret: None,
+        public: c.public,
+        grant_types: c.grant_types,
+        scopes: c.scopes,
+        id_token_alg: alg("id_token_alg", c.id_token_alg.as_deref())?,
+        access_token_alg: alg("access_token_alg", c.access_token_alg.as_deref())?,
+        require_mfa: c.require_mfa,
+        backchannel_logout_uri: c.backchannel_logout_uri,
+        frontchannel_logout_uri: c.frontchannel_logout_uri,
+        service_id: c
+            .service_id
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty()),
+    };
+    let (client, secret) = p.clients.add(new).await?;
+    record(
+        p,
+        "client.added",
+        actor,
+        &client.client_id,
+        &summary(&client),
+    )
+    .await;
+    Ok((client, secret))
+}
+
+async fn client_or_404(p: &Provider, id: &str) -> Result<Arc<Client>, ApiError> {
+    p.clients
+        .get(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no such client {id:?}")))
+}
+
+/// Puts a relying party in a service (`None`: takes it out, an internal client not gated).
+pub async fn set_client_service(
+    p: &Provider,
+    id: &str,
+    service: Option<&str>,
+    actor: Actor<'_>,
+) -> Result<Client, ApiError> {
+    let before = client_or_404(p, id).await?;
+    let service = service.map(str::trim).filter(|s| !s.is_empty());
+    if before.service_id.as_deref() == service {
+        return Ok(Client::clone(&before));
+    }
+    p.clients
+        .set_service(id, service)
+        .await
+        .map_err(|e| match e {
+            crate::ClientError::Invalid(m) => ApiError::invalid("service_id", m),
+            e => e.into(),
+        })?;
+    let after = client_or_404(p, id).await?;
+    let detail = format!(
+        "service: {} -> {}",
+        before.service_id.as_deref().unwrap_or("-"),
+        after.service_id.as_deref().unwrap_or("-")
+    );
+    record(p, "client.updated", actor, id, &detail).await;
+    Ok(Client::clone(&after))
+}
+
+/// Removes a relying party.
+pub async fn remove_client(p: &Provider, id: &str, actor: Actor<'_>) -> Result<(), ApiError> {
+    let before = client_or_404(p, id).await?;
+    if !p.clients.remove(id).await? {
+        return Err(ApiError::NotFound(format!("no such client {id:?}")));
+    }
+    record(p, "client.removed", actor, id, &summary(&before)).await;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- handlers
+
+/// GET /admin/api/clients
+pub(super) async fn api_clients(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
+    api(&p, &headers, Need::Admin, |_| async {
+        let all = p.clients.list().await?;
+        reply(
+            StatusCode::OK,
+            json!({ "clients": all.iter().map(client_json).collect::<Vec<_>>() }),
+        )
+    })
+    .await
+}
+
+/// POST /admin/api/clients
+pub(super) async fn api_add_client(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let p: &Provider = &p;
+    api(p, &headers, Need::Admin, |client| async move {
+        let input: ClientInput = body_json(&body)?;
+        let name = actor_name(&client);
+        let (c, secret) = add_client(p, input, Actor::api(&name, &client)).await?;
+        let mut v = client_json(&c);
+        if let Some(s) = secret {
+            v["client_secret"] = s.into();
+        }
+        reply(StatusCode::CREATED, v)
+    })
+    .await
+}
+
+/// GET /admin/api/clients/{id}
+pub(super) async fn api_client(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    api(&p, &headers, Need::Admin, |_| async {
+        reply(StatusCode::OK, client_json(&*client_or_404(&p, &id).await?))
+    })
+    .await
+}
+
+/// PATCH /admin/api/clients/{id} (`{"service_id": "..." | null}`)
+pub(super) async fn api_update_client(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let p: &Provider = &p;
+    api(p, &headers, Need::Admin, |client| async move {
+        let patch: ClientPatch = body_json(&body)?;
+        let Some(service) = patch.service_id else {
+            return Err(ApiError::invalid(
+                "service_id",
+                "nothing to change: give service_id (a service, or null for none)",
+            ));
+        };
+        let name = actor_name(&client);
+        let c = set_client_service(p, &id, service.as_deref(), Actor::api(&name, &client)).await?;
+        reply(StatusCode::OK, client_json(&c))
+    })
+    .await
+}
+
+/// DELETE /admin/api/clients/{id}
+pub(super) async fn api_remove_client(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let p: &Provider = &p;
+    api(p, &headers, Need::Admin, |client| async move {
+        let name = actor_name(&client);
+        remove_client(p, &id, Actor::api(&name, &client)).await?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
+    .await
+}

@@ -1,0 +1,261 @@
+//! The administrators' console under `/admin`: organizations (details, allowed services, local
+//! registration authorities), services, relying parties, accounts (suspend, reinstate,
+//! terminate) and the audit trail (search and JSON-lines export), in English and French.
+//!
+//! A person gets in signed in through this provider, holding the `administrator` role, and
+//! stepped up recently (`stepup.recent_secs`); an administrator with nothing to step up with
+//! is sent to set up a second factor. Every form carries the anti-forgery token. The changes
+//! go through `admin_api`'s functions, audited with the administrator's account id as actor.
+
+mod audit;
+mod directory;
+mod people;
+mod registries;
+mod services;
+
+use crate::admin::ADMIN_ROLE;
+use crate::admin_api::ApiError;
+use crate::admin_text::AdminText;
+use crate::authorize::start_console_login;
+use crate::error::PageError;
+use crate::forms::View;
+use crate::http::{parse_query, Params};
+use crate::{session, stepup, Provider};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use credential_store::Account;
+use platform::Locale;
+use std::sync::Arc;
+
+/// The administrator at the keyboard.
+pub(crate) struct Admin {
+    /// Their account.
+    pub account: Account,
+    /// The console's language.
+    pub locale: Locale,
+}
+
+impl Admin {
+    /// A link inside the console, in the console's language.
+    pub fn href(&self, path: &str) -> String {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        format!("{path}{sep}ui_locales={}", self.locale.tag())
+    }
+}
+
+fn refusal(p: &Provider, headers: &HeaderMap, locale: Locale, v: View) -> Response {
+    crate::account::send(p, headers, locale, &v, StatusCode::FORBIDDEN)
+}
+
+/// The signed-in, stepped-up administrator, or the response that gets them there (sign in,
+/// step up) or turns them away.
+pub(crate) async fn administrator(
+    p: &Provider,
+    headers: &HeaderMap,
+    params: &Params,
+    return_to: &str,
+) -> Result<Admin, Response> {
+    let asked = params.get("ui_locales").map(String::as_str);
+    let accept = crate::http::locale(headers, asked);
+    let back = match asked {
+        Some(l) if Locale::parse(l).is_some() => format!("{return_to}?ui_locales={l}"),
+        _ => return_to.to_owned(),
+    };
+    let live = session::signed_in(p, headers)
+        .await
+        .map_err(|e| PageError::internal(accept, e).into_response())?;
+    let Some((key, s, account)) = live else {
+        return Err(start_console_login(p, accept, &back).await);
+    };
+    let locale = match asked {
+        Some(a) => Locale::negotiate(Some(a), None),
+        None => Locale::parse(&account.locale).unwrap_or(accept),
+    };
+    let t = AdminText::get(locale);
+    match p.accounts.has_role(&account.id, ADMIN_ROLE).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let v = View {
+                title: t.home_title.into(),
+                errors: vec![(String::new(), locale.text().forbidden.into())],
+                ..View::default()
+            };
+            return Err(refusal(p, headers, locale, v));
+        }
+        Err(e) => return Err(PageError::internal(locale, e).into_response()),
+    }
+    let now = p.clock.now();
+    if s.mfa_at.is_some_and(|t| now - t <= p.stepup.recent_secs) {
+        return Ok(Admin { account, locale });
+    }
+    // Administration is stepped up whatever the step-up policy for relying parties says.
+    let methods = stepup::methods_of(p, &account).await?;
+    if methods.is_empty() {
+        let v = View {
+            title: t.home_title.into(),
+            errors: vec![(String::new(), t.needs_mfa.into())],
+            links: vec![(
+                format!("/account/totp?ui_locales={}", locale.tag()),
+                t.set_up_mfa.into(),
+            )],
+            ..View::default()
+        };
+        return Err(refusal(p, headers, locale, v));
+    }
+    Err(stepup::begin(
+        p,
+        headers,
+        stepup::Pending {
+            account_id: account.id.clone(),
+            amr: s.amr.clone(),
+            session_key: Some(key),
+            return_to: Some(back),
+            methods,
+            locale,
+            ..Default::default()
+        },
+    )
+    .await)
+}
+
+/// The console's navigation.
+pub(crate) fn nav(a: &Admin) -> Vec<(String, String)> {
+    let t = AdminText::get(a.locale);
+    vec![
+        (a.href("/admin/organizations"), t.nav_organizations.into()),
+        (a.href("/admin/services"), t.nav_services.into()),
+        (a.href("/admin/clients"), t.nav_clients.into()),
+        (
+            a.href("/admin/registries"),
+            registries::RegistryText::get(a.locale).nav.into(),
+        ),
+        (a.href("/admin/accounts"), t.nav_accounts.into()),
+        (a.href("/admin/audit"), t.nav_audit.into()),
+        ("/admin/keys".into(), t.nav_keys.into()),
+        ("/logout".into(), t.nav_sign_out.into()),
+    ]
+}
+
+/// A console page: title, navigation and the link to the other language.
+pub(crate) fn page(a: &Admin, title: &str, path: &str) -> View {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    View {
+        title: title.to_owned(),
+        nav: nav(a),
+        other_lang_href: Some(format!("{path}{sep}ui_locales={}", a.locale.other().tag())),
+        ..View::default()
+    }
+}
+
+/// Sends a console page.
+pub(crate) fn send(p: &Provider, headers: &HeaderMap, a: &Admin, v: &View, ok: bool) -> Response {
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    crate::account::send(p, headers, a.locale, v, status)
+}
+
+/// Puts a refused change on the page: beside its field when it names one the page has,
+/// otherwise in the summary. A storage failure is the internal error page instead (returned).
+pub(crate) fn show_error(a: &Admin, v: &mut View, e: ApiError) -> Option<Response> {
+    let t = AdminText::get(a.locale);
+    match e {
+        ApiError::Storage(m) => return Some(PageError::internal(a.locale, m).into_response()),
+        ApiError::Invalid { field, message } => {
+            let msg = match field {
+                "id" => t.bad_id.to_owned(),
+                "name" => t.bad_name.to_owned(),
+                "assurance_level" | "min_assurance_level" => t.bad_level.to_owned(),
+                "url" => t.bad_url.to_owned(),
+                "id_scheme" | "scope" | "reason" => t.bad_text.to_owned(),
+                "registering" => t.bad_registering.to_owned(),
+                "login_id" => t.no_such_account.to_owned(),
+                "event" => t.bad_event.to_owned(),
+                _ => t.refused.replace("{}", &message),
+            };
+            if field.is_empty() {
+                v.errors.push((String::new(), msg));
+            } else {
+                v.field_error(field, &msg);
+            }
+        }
+        ApiError::Conflict(m) if m.contains("already exists") => {
+            v.field_error("id", t.exists);
+        }
+        ApiError::Conflict(_) => {
+            v.errors.push((String::new(), t.conflict.into()));
+        }
+        ApiError::NotFound(_) => {
+            v.errors.push((String::new(), t.not_found.into()));
+        }
+    }
+    None
+}
+
+/// The query string's parameters (a repeated one: none at all).
+pub(crate) fn query(q: Option<String>) -> Params {
+    parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default()
+}
+
+/// GET /admin
+async fn home(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let t = AdminText::get(a.locale);
+    let mut v = page(&a, t.home_title, "/admin");
+    v.intro.push(t.home_intro.into());
+    v.links = nav(&a);
+    send(&p, &headers, &a, &v, true)
+}
+
+/// The console's routes, merged into the provider's router.
+pub fn router() -> Router<Arc<Provider>> {
+    use audit as au;
+    use directory as d;
+    use people as pe;
+    use services as s;
+    Router::new()
+        .route("/admin", get(home))
+        .route(
+            "/admin/organizations",
+            get(d::organizations).post(d::organizations_post),
+        )
+        .route(
+            "/admin/organizations/{id}",
+            get(d::organization).post(d::organization_post),
+        )
+        .route("/admin/services", get(s::services).post(s::services_post))
+        .route(
+            "/admin/services/{id}",
+            get(s::service).post(s::service_post),
+        )
+        .route("/admin/clients", get(pe::clients))
+        .route("/admin/clients/{id}", get(pe::client).post(pe::client_post))
+        .route("/admin/accounts", get(pe::accounts).post(pe::accounts_post))
+        .route(
+            "/admin/accounts/{id}",
+            get(pe::account).post(pe::account_post),
+        )
+        .route(
+            "/admin/registries",
+            get(registries::registries).post(registries::registries_post),
+        )
+        .route(
+            "/admin/registries/{id}",
+            get(registries::registry).post(registries::registry_post),
+        )
+        .route("/admin/audit", get(au::audit).post(au::audit_post))
+        .route("/admin/audit/export", get(au::audit_export))
+}

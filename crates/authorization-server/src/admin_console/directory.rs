@@ -1,0 +1,454 @@
+//! Console pages for organizations: the list, a new one, and each one's details, allowed
+//! services and local registration authorities.
+
+use super::{administrator, page, query, send, show_error, Admin};
+use crate::admin_api::{self, Actor, ApiError, LraInput, OrganizationInput, OrganizationPatch};
+use crate::admin_text::AdminText;
+use crate::error::PageError;
+use crate::forms::{self, Field, Fieldset, Form, Section, View};
+use crate::http::{see_other, Params};
+use crate::Provider;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use registration::services::OrganizationRecord;
+use std::sync::Arc;
+
+pub(super) fn internal(a: &Admin, e: impl std::fmt::Display) -> Response {
+    PageError::internal(a.locale, e).into_response()
+}
+
+pub(super) fn levels(t: &AdminText, with_none: bool) -> Vec<(String, String)> {
+    let mut o = Vec::new();
+    if with_none {
+        o.push((String::new(), t.level_none.to_owned()));
+    }
+    o.extend((1..=3).map(|l| (l.to_string(), format!("AL{l}"))));
+    o
+}
+
+fn org_status_text(t: &AdminText, s: &str) -> String {
+    match s {
+        "active" => t.org_active,
+        "suspended" => t.org_suspended,
+        "terminated" => t.org_terminated,
+        other => other,
+    }
+    .to_owned()
+}
+
+/// The organization fields shared by the add and edit forms.
+fn organization_fields(a: &Admin, o: Option<&OrganizationRecord>) -> Vec<Field> {
+    let t = AdminText::get(a.locale);
+    let mut registering = Field::new("checkbox", "registering", t.registering, "");
+    registering.checked = o.is_some_and(|o| o.registering);
+    let mut f = vec![
+        Field::new("text", "name", t.name, o.map_or("", |o| o.name.as_str())).required(),
+        registering,
+        Field::new(
+            "select",
+            "assurance_level",
+            t.level,
+            &o.and_then(|o| o.assurance_level)
+                .map_or(String::new(), |l| l.to_string()),
+        )
+        .options(levels(t, true)),
+        Field::new(
+            "text",
+            "id_scheme",
+            t.id_scheme,
+            o.and_then(|o| o.id_scheme.as_deref()).unwrap_or(""),
+        )
+        .hint(t.id_scheme_hint),
+        Field::new(
+            "text",
+            "scope",
+            t.scope,
+            o.and_then(|o| o.scope.as_deref()).unwrap_or(""),
+        ),
+    ];
+    if let Some(o) = o {
+        let statuses = ["active", "suspended", "terminated"]
+            .iter()
+            .map(|s| ((*s).to_owned(), org_status_text(t, s)))
+            .collect();
+        f.insert(
+            1,
+            Field::new("select", "status", t.status, &o.status).options(statuses),
+        );
+    }
+    f
+}
+
+pub(super) fn text_of(form: &Params, name: &str) -> Option<String> {
+    form.get(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+pub(super) fn level_of(form: &Params, name: &'static str) -> Result<Option<i64>, ApiError> {
+    match form.get(name).map(|v| v.trim()) {
+        None | Some("") => Ok(None),
+        Some(v) => v
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| ApiError::invalid(name, "not a level")),
+    }
+}
+
+/// Shows what was typed in the fields named `names`.
+pub(super) fn keep_typed(v: &mut View, form: &Params, names: &[&str]) {
+    for n in names {
+        if let Some(x) = form.get(*n) {
+            v.set_value(n, x);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- organizations
+
+async fn organizations_view(p: &Provider, a: &Admin) -> Result<View, Response> {
+    let t = AdminText::get(a.locale);
+    let all = p
+        .registration
+        .directory
+        .organization_records()
+        .await
+        .map_err(|e| internal(a, e))?;
+    let mut v = page(a, t.organizations_title, "/admin/organizations");
+    v.table_head = vec![
+        t.id.into(),
+        t.name.into(),
+        t.status.into(),
+        t.registering.into(),
+        t.level.into(),
+    ];
+    v.table = all
+        .iter()
+        .map(|o| {
+            vec![
+                (
+                    a.href(&format!("/admin/organizations/{}", o.id)),
+                    o.id.clone(),
+                ),
+                (String::new(), o.name.clone()),
+                (String::new(), org_status_text(t, &o.status)),
+                (
+                    String::new(),
+                    if o.registering { t.yes } else { t.no }.into(),
+                ),
+                (
+                    String::new(),
+                    o.assurance_level.map_or("–".into(), |l| format!("AL{l}")),
+                ),
+            ]
+        })
+        .collect();
+    let mut fields = vec![Field::new("text", "id", t.id, "")
+        .hint(t.id_hint)
+        .required()];
+    fields.extend(organization_fields(a, None));
+    v.forms.push(Form {
+        id: Some("add".into()),
+        action: a.href("/admin/organizations"),
+        fieldsets: vec![Fieldset {
+            legend: Some(t.organization_add.into()),
+            fields,
+            ..Fieldset::default()
+        }],
+        submit: t.add.into(),
+        ..Form::default()
+    });
+    Ok(v)
+}
+
+/// GET /admin/organizations
+pub(super) async fn organizations(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/organizations").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match organizations_view(&p, &a).await {
+        Ok(v) => send(&p, &headers, &a, &v, true),
+        Err(r) => r,
+    }
+}
+
+/// POST /admin/organizations (add)
+pub(super) async fn organizations_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/organizations").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let form = match forms::checked(&p, &headers, &body, a.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let result = async {
+        let input = OrganizationInput {
+            id: text_of(&form, "id").unwrap_or_default(),
+            name: text_of(&form, "name").unwrap_or_default(),
+            status: None,
+            registering: form.contains_key("registering"),
+            assurance_level: level_of(&form, "assurance_level")?,
+            id_scheme: text_of(&form, "id_scheme"),
+            scope: text_of(&form, "scope"),
+            services: Vec::new(),
+        };
+        admin_api::add_organization(&p, input, Actor::person(&a.account.id)).await
+    }
+    .await;
+    match result {
+        Ok(o) => see_other(&a.href(&format!("/admin/organizations/{}?notice=added", o.id))),
+        Err(e) => {
+            let mut v = match organizations_view(&p, &a).await {
+                Ok(v) => v,
+                Err(r) => return r,
+            };
+            keep_typed(
+                &mut v,
+                &form,
+                &["id", "name", "assurance_level", "id_scheme", "scope"],
+            );
+            for f in v.forms.iter_mut().flat_map(|f| f.fieldsets.iter_mut()) {
+                for x in f.fields.iter_mut().filter(|x| x.name == "registering") {
+                    x.checked = form.contains_key("registering");
+                }
+            }
+            if let Some(r) = show_error(&a, &mut v, e) {
+                return r;
+            }
+            send(&p, &headers, &a, &v, false)
+        }
+    }
+}
+
+async fn organization_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Response> {
+    let t = AdminText::get(a.locale);
+    let dir = &p.registration.directory;
+    let Some(o) = dir.organization(id).await.map_err(|e| internal(a, e))? else {
+        return Err(crate::pages::error_page(
+            a.locale,
+            t.not_found,
+            None,
+            axum::http::StatusCode::NOT_FOUND,
+        ));
+    };
+    let services = dir.services().await.map_err(|e| internal(a, e))?;
+    let lras = dir.lras(id).await.map_err(|e| internal(a, e))?;
+    let path = format!("/admin/organizations/{id}");
+    let action = a.href(&path);
+    let mut v = page(a, &format!("{} ({})", o.name, o.id), &path);
+    let op = |name: &str| vec![("op".to_owned(), name.to_owned())];
+    v.forms.push(Form {
+        id: Some("details".into()),
+        action: action.clone(),
+        hidden: op("update"),
+        fieldsets: vec![Fieldset {
+            legend: Some(t.organization_edit.into()),
+            fields: organization_fields(a, Some(&o)),
+            ..Fieldset::default()
+        }],
+        submit: t.save.into(),
+        ..Form::default()
+    });
+    let boxes = services
+        .iter()
+        .map(|s| {
+            let mut f = Field::new(
+                "checkbox",
+                &format!("svc-{}", s.id),
+                &format!("{} ({})", s.name, s.id),
+                "",
+            );
+            f.checked = o.services.contains(&s.id);
+            f
+        })
+        .collect::<Vec<_>>();
+    v.forms.push(Form {
+        id: Some("services".into()),
+        action: action.clone(),
+        hidden: op("services"),
+        fieldsets: vec![Fieldset {
+            legend: Some(t.services_allowed.into()),
+            hint: services.is_empty().then(|| t.no_services.to_owned()),
+            fields: boxes,
+            ..Fieldset::default()
+        }],
+        submit: t.save.into(),
+        ..Form::default()
+    });
+    v.sections.push(Section {
+        heading: Some(t.lras.into()),
+        rows: if lras.is_empty() {
+            vec![(t.lras_none.into(), String::new())]
+        } else {
+            lras.iter()
+                .map(|l| (l.login_id.clone(), l.name.clone()))
+                .collect()
+        },
+    });
+    v.forms.push(Form {
+        id: Some("grant".into()),
+        action: action.clone(),
+        hidden: op("grant"),
+        fieldsets: vec![Fieldset {
+            legend: Some(t.lra_grant_legend.into()),
+            fields: vec![Field::new("text", "login_id", t.lra_login_id, "")
+                .auto("off")
+                .required()],
+            ..Fieldset::default()
+        }],
+        submit: t.lra_grant.into(),
+        ..Form::default()
+    });
+    for (i, l) in lras.iter().enumerate() {
+        let mut hidden = op("revoke");
+        hidden.push(("account".into(), l.account_id.clone()));
+        v.forms.push(Form {
+            id: Some(format!("revoke-{i}")),
+            action: action.clone(),
+            hidden,
+            submit: t.lra_revoke.replace("{}", &l.login_id),
+            ..Form::default()
+        });
+    }
+    Ok(v)
+}
+
+/// GET /admin/organizations/{id}
+pub(super) async fn organization(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/organizations").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let mut v = match organization_view(&p, &a, &id).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if params.get("notice").map(String::as_str) == Some("added") {
+        v.notice = Some(AdminText::get(a.locale).added.into());
+    }
+    send(&p, &headers, &a, &v, true)
+}
+
+/// Runs one operation of the organization page; returns the notice to show.
+async fn organization_op(
+    p: &Provider,
+    a: &Admin,
+    id: &str,
+    form: &Params,
+) -> Result<String, ApiError> {
+    let t = AdminText::get(a.locale);
+    let actor = Actor::person(&a.account.id);
+    match form.get("op").map(String::as_str).unwrap_or("") {
+        "update" => {
+            let patch = OrganizationPatch {
+                name: Some(form.get("name").cloned().unwrap_or_default()),
+                status: form.get("status").cloned(),
+                registering: Some(form.contains_key("registering")),
+                assurance_level: Some(level_of(form, "assurance_level")?),
+                id_scheme: Some(text_of(form, "id_scheme")),
+                scope: Some(text_of(form, "scope")),
+            };
+            admin_api::update_organization(p, id, patch, actor).await?;
+            Ok(t.saved.into())
+        }
+        "services" => {
+            let o = p
+                .registration
+                .directory
+                .organization(id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound("organization".into()))?;
+            for s in p.registration.directory.services().await? {
+                let want = form.contains_key(&format!("svc-{}", s.id));
+                let has = o.services.contains(&s.id);
+                if want && !has {
+                    admin_api::allow_service(p, id, &s.id, actor).await?;
+                } else if has && !want {
+                    admin_api::disallow_service(p, id, &s.id, actor).await?;
+                }
+            }
+            Ok(t.saved.into())
+        }
+        "grant" => {
+            let who = LraInput {
+                login_id: text_of(form, "login_id"),
+                account_id: None,
+            };
+            let (lra, _) = admin_api::grant_lra(p, id, &who, actor).await?;
+            Ok(t.lra_granted.replace("{}", &lra.login_id))
+        }
+        "revoke" => {
+            let account = form.get("account").cloned().unwrap_or_default();
+            let acc = admin_api::find_account(p, &account).await?;
+            admin_api::revoke_lra(p, id, &acc.id, actor).await?;
+            Ok(t.lra_revoked.replace("{}", &acc.login_id))
+        }
+        _ => Err(ApiError::invalid("", "unknown operation")),
+    }
+}
+
+/// POST /admin/organizations/{id} (op = update | services | grant | revoke)
+pub(super) async fn organization_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/organizations").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let form = match forms::checked(&p, &headers, &body, a.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let result = organization_op(&p, &a, &id, &form).await;
+    let mut v = match organization_view(&p, &a, &id).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match result {
+        Ok(notice) => {
+            v.notice = Some(notice);
+            send(&p, &headers, &a, &v, true)
+        }
+        Err(e) => {
+            match form.get("op").map(String::as_str) {
+                Some("update") => keep_typed(
+                    &mut v,
+                    &form,
+                    &["name", "status", "assurance_level", "id_scheme", "scope"],
+                ),
+                Some("grant") => keep_typed(&mut v, &form, &["login_id"]),
+                _ => {}
+            }
+            if let Some(r) = show_error(&a, &mut v, e) {
+                return r;
+            }
+            send(&p, &headers, &a, &v, false)
+        }
+    }
+}

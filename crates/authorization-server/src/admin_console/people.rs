@@ -1,0 +1,457 @@
+//! Console pages for relying parties (which service each belongs to) and accounts (find, then
+//! suspend, reinstate or terminate).
+
+use super::{administrator, page, query, send, show_error, Admin};
+use crate::account::status_text;
+use crate::account_text::AccountText;
+use crate::admin_api::{self, Actor, ApiError, StatusChange};
+use crate::admin_text::AdminText;
+use crate::error::PageError;
+use crate::forms::{self, Field, Fieldset, Form, Section, View};
+use crate::Provider;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use credential_store::{Account, AccountStatus};
+use std::sync::Arc;
+
+pub(super) fn internal(a: &Admin, e: impl std::fmt::Display) -> Response {
+    PageError::internal(a.locale, e).into_response()
+}
+
+fn not_found(a: &Admin) -> Response {
+    crate::pages::error_page(
+        a.locale,
+        AdminText::get(a.locale).not_found,
+        None,
+        StatusCode::NOT_FOUND,
+    )
+}
+
+// ---------------------------------------------------------------- relying parties
+
+/// GET /admin/clients
+pub(super) async fn clients(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/clients").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let t = AdminText::get(a.locale);
+    let all = match p.clients.list().await {
+        Ok(c) => c,
+        Err(e) => return internal(&a, e),
+    };
+    let mut v = page(&a, t.clients_title, "/admin/clients");
+    v.table_head = vec![
+        t.client_id.into(),
+        t.name.into(),
+        t.client_kind.into(),
+        t.service.into(),
+    ];
+    v.table = all
+        .iter()
+        .map(|c| {
+            vec![
+                (
+                    a.href(&format!("/admin/clients/{}", enc(&c.client_id))),
+                    c.client_id.clone(),
+                ),
+                (String::new(), c.name.clone()),
+                (
+                    String::new(),
+                    if c.is_public() {
+                        t.public
+                    } else {
+                        t.confidential
+                    }
+                    .into(),
+                ),
+                (
+                    String::new(),
+                    c.service_id.clone().unwrap_or_else(|| "–".into()),
+                ),
+            ]
+        })
+        .collect();
+    send(&p, &headers, &a, &v, true)
+}
+
+/// A path segment, percent-encoded.
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+async fn client_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Response> {
+    let t = AdminText::get(a.locale);
+    let Some(c) = p.clients.get(id).await.map_err(|e| internal(a, e))? else {
+        return Err(not_found(a));
+    };
+    let services = p
+        .registration
+        .directory
+        .services()
+        .await
+        .map_err(|e| internal(a, e))?;
+    let path = format!("/admin/clients/{}", enc(id));
+    let mut v = page(a, &format!("{} ({})", c.name, c.client_id), &path);
+    v.sections.push(Section {
+        heading: None,
+        rows: vec![
+            (t.client_id.into(), c.client_id.clone()),
+            (
+                t.client_kind.into(),
+                if c.is_public() {
+                    t.public
+                } else {
+                    t.confidential
+                }
+                .into(),
+            ),
+            (t.grants.into(), c.grant_types.join(", ")),
+            (t.redirect_uris.into(), c.redirect_uris.join("\n")),
+        ],
+    });
+    let mut options = vec![(String::new(), t.service_none.to_owned())];
+    options.extend(
+        services
+            .iter()
+            .map(|s| (s.id.clone(), format!("{} ({})", s.name, s.id))),
+    );
+    v.forms.push(Form {
+        id: Some("service".into()),
+        action: a.href(&path),
+        fieldsets: vec![Fieldset {
+            fields: vec![Field::new(
+                "select",
+                "service_id",
+                t.service,
+                c.service_id.as_deref().unwrap_or(""),
+            )
+            .options(options)],
+            ..Fieldset::default()
+        }],
+        submit: t.save.into(),
+        ..Form::default()
+    });
+    Ok(v)
+}
+
+/// GET /admin/clients/{id}
+pub(super) async fn client(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/clients").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match client_view(&p, &a, &id).await {
+        Ok(v) => send(&p, &headers, &a, &v, true),
+        Err(r) => r,
+    }
+}
+
+/// POST /admin/clients/{id} (its service)
+pub(super) async fn client_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/clients").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let form = match forms::checked(&p, &headers, &body, a.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let service = form.get("service_id").map(String::as_str);
+    let result =
+        admin_api::set_client_service(&p, &id, service, Actor::person(&a.account.id)).await;
+    let mut v = match client_view(&p, &a, &id).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match result {
+        Ok(_) => {
+            v.notice = Some(AdminText::get(a.locale).saved.into());
+            send(&p, &headers, &a, &v, true)
+        }
+        Err(e) => {
+            if let Some(r) = show_error(&a, &mut v, e) {
+                return r;
+            }
+            send(&p, &headers, &a, &v, false)
+        }
+    }
+}
+
+// ---------------------------------------------------------------- accounts
+
+async fn accounts_page(p: &Provider, headers: &HeaderMap, a: &Admin, q: &str) -> Response {
+    let t = AdminText::get(a.locale);
+    let at = AccountText::get(a.locale);
+    let mut v = page(a, t.accounts_title, "/admin/accounts");
+    v.forms.push(Form {
+        id: Some("search".into()),
+        action: a.href("/admin/accounts"),
+        fieldsets: vec![Fieldset {
+            fields: vec![Field::new("text", "q", t.search_label, q).auto("off")],
+            ..Fieldset::default()
+        }],
+        submit: t.search.into(),
+        ..Form::default()
+    });
+    if !q.trim().is_empty() {
+        let found = match p.accounts.search(q).await {
+            Ok(f) => f,
+            Err(e) => return internal(a, e),
+        };
+        if found.is_empty() {
+            v.intro.push(t.no_accounts.into());
+        }
+        v.table_head = vec![t.login_id.into(), t.name.into(), t.status.into()];
+        v.table = found
+            .iter()
+            .map(|acc| {
+                vec![
+                    (
+                        a.href(&format!("/admin/accounts/{}", acc.id)),
+                        acc.login_id.clone(),
+                    ),
+                    (String::new(), acc.display_name()),
+                    (String::new(), status_text(at, acc.status).into()),
+                ]
+            })
+            .collect();
+    }
+    send(p, headers, a, &v, true)
+}
+
+/// GET /admin/accounts?q=...
+pub(super) async fn accounts(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/accounts").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let q = params.get("q").cloned().unwrap_or_default();
+    accounts_page(&p, &headers, &a, &q).await
+}
+
+/// POST /admin/accounts (the search form)
+pub(super) async fn accounts_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/accounts").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let form = match forms::checked(&p, &headers, &body, a.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let q = form.get("q").cloned().unwrap_or_default();
+    accounts_page(&p, &headers, &a, &q).await
+}
+
+async fn account_view(p: &Provider, a: &Admin, acc: &Account) -> Result<View, Response> {
+    let t = AdminText::get(a.locale);
+    let at = AccountText::get(a.locale);
+    let roles = p
+        .registration
+        .directory
+        .roles_of(&acc.id)
+        .await
+        .map_err(|e| internal(a, e))?;
+    let path = format!("/admin/accounts/{}", acc.id);
+    let mut v = page(a, &acc.login_id, &path);
+    v.sections.push(Section {
+        heading: None,
+        rows: vec![
+            (t.login_id.into(), acc.login_id.clone()),
+            (t.name.into(), acc.display_name()),
+            (t.status.into(), status_text(at, acc.status).into()),
+            (at.assurance.into(), format!("AL{}", acc.assurance_level)),
+            (
+                t.roles.into(),
+                if roles.is_empty() {
+                    at.none.into()
+                } else {
+                    roles
+                        .iter()
+                        .map(|(r, s)| {
+                            if s.is_empty() {
+                                r.clone()
+                            } else {
+                                format!("{r} ({s})")
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            ),
+        ],
+    });
+    let action = a.href(&path);
+    let reason = |op: &str| Field::new("text", &format!("{op}_reason"), t.reason, "").auto("off");
+    let form = |op: &str, submit: &str, fields: Vec<Field>| Form {
+        id: Some(op.into()),
+        action: action.clone(),
+        hidden: vec![("op".into(), op.into())],
+        fieldsets: if fields.is_empty() {
+            Vec::new()
+        } else {
+            vec![Fieldset {
+                fields,
+                ..Fieldset::default()
+            }]
+        },
+        submit: submit.into(),
+        ..Form::default()
+    };
+    match acc.status {
+        AccountStatus::Terminated => {}
+        AccountStatus::Suspended => {
+            v.forms
+                .push(form("reinstate", t.reinstate, vec![reason("reinstate")]));
+        }
+        AccountStatus::Active | AccountStatus::Locked => {
+            v.forms
+                .push(form("suspend", t.suspend, vec![reason("suspend")]));
+            if acc.status == AccountStatus::Locked {
+                v.forms
+                    .push(form("reinstate", t.reinstate, vec![reason("reinstate")]));
+            }
+        }
+    }
+    if acc.status != AccountStatus::Terminated {
+        let fields = vec![
+            reason("terminate"),
+            Field::new("checkbox", "confirm", t.confirm_terminate, ""),
+        ];
+        v.forms.push(form("terminate", t.terminate, fields));
+    }
+    Ok(v)
+}
+
+async fn find(p: &Provider, a: &Admin, id: &str) -> Result<Account, Response> {
+    match admin_api::find_account(p, id).await {
+        Ok(acc) => Ok(acc),
+        Err(ApiError::NotFound(_)) => Err(not_found(a)),
+        Err(e) => Err(internal(a, e)),
+    }
+}
+
+/// GET /admin/accounts/{id}
+pub(super) async fn account(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/accounts").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let acc = match find(&p, &a, &id).await {
+        Ok(acc) => acc,
+        Err(r) => return r,
+    };
+    match account_view(&p, &a, &acc).await {
+        Ok(v) => send(&p, &headers, &a, &v, true),
+        Err(r) => r,
+    }
+}
+
+/// POST /admin/accounts/{id} (op = suspend | reinstate | terminate)
+pub(super) async fn account_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/accounts").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let form = match forms::checked(&p, &headers, &body, a.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let t = AdminText::get(a.locale);
+    let acc = match find(&p, &a, &id).await {
+        Ok(acc) => acc,
+        Err(r) => return r,
+    };
+    let Some(change) = form.get("op").and_then(|o| StatusChange::parse(o)) else {
+        return PageError::bad(a.locale, |t| t.bad_request).into_response();
+    };
+    if change == StatusChange::Terminate && !form.contains_key("confirm") {
+        let mut v = match account_view(&p, &a, &acc).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
+        v.field_error("confirm", t.confirm_required);
+        return send(&p, &headers, &a, &v, false);
+    }
+    let op = form.get("op").cloned().unwrap_or_default();
+    let reason = form.get(&format!("{op}_reason"));
+    let result = admin_api::change_status(
+        &p,
+        &acc.id,
+        change,
+        reason.map(String::as_str),
+        Actor::person(&a.account.id),
+    )
+    .await;
+    let acc = match find(&p, &a, &id).await {
+        Ok(acc) => acc,
+        Err(r) => return r,
+    };
+    let mut v = match account_view(&p, &a, &acc).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match result {
+        Ok(out) => {
+            let n = out.refresh_tokens_revoked.to_string();
+            v.notice = Some(match (out.changed, change) {
+                (false, _) => t.unchanged.into(),
+                (true, StatusChange::Suspend) => t.suspended_done.replace("{}", &n),
+                (true, StatusChange::Reinstate) => t.reinstated_done.into(),
+                (true, StatusChange::Terminate) => t.terminated_done.replace("{}", &n),
+            });
+            send(&p, &headers, &a, &v, true)
+        }
+        Err(e) => {
+            if let Some(r) = show_error(&a, &mut v, e) {
+                return r;
+            }
+            send(&p, &headers, &a, &v, false)
+        }
+    }
+}

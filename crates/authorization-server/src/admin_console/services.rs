@@ -1,0 +1,233 @@
+//! Console pages for services: the list, a new one, and each one's name, start URL and
+//! minimum level of assurance.
+
+use super::directory::{internal, keep_typed, level_of, levels, text_of};
+use super::{administrator, page, query, send, show_error, Admin};
+use crate::admin_api::{self, Actor, ServiceInput, ServicePatch};
+use crate::admin_text::AdminText;
+use crate::forms::{self, Field, Fieldset, Form, View};
+use crate::http::see_other;
+use crate::Provider;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use registration::Service;
+use std::sync::Arc;
+
+fn service_fields(a: &Admin, s: Option<&Service>) -> Vec<Field> {
+    let t = AdminText::get(a.locale);
+    vec![
+        Field::new("text", "name", t.name, s.map_or("", |s| s.name.as_str())).required(),
+        Field::new(
+            "text",
+            "url",
+            t.url,
+            s.and_then(|s| s.url.as_deref()).unwrap_or(""),
+        )
+        .auto("off"),
+        Field::new(
+            "select",
+            "min_assurance_level",
+            t.min_level,
+            &s.map_or(1, |s| s.min_assurance_level).to_string(),
+        )
+        .options(levels(t, false)),
+    ]
+}
+
+async fn services_view(p: &Provider, a: &Admin) -> Result<View, Response> {
+    let t = AdminText::get(a.locale);
+    let all = p
+        .registration
+        .directory
+        .services()
+        .await
+        .map_err(|e| internal(a, e))?;
+    let mut v = page(a, t.services_title, "/admin/services");
+    v.table_head = vec![t.id.into(), t.name.into(), t.min_level.into(), t.url.into()];
+    v.table = all
+        .iter()
+        .map(|s| {
+            vec![
+                (a.href(&format!("/admin/services/{}", s.id)), s.id.clone()),
+                (String::new(), s.name.clone()),
+                (String::new(), format!("AL{}", s.min_assurance_level)),
+                (String::new(), s.url.clone().unwrap_or_else(|| "–".into())),
+            ]
+        })
+        .collect();
+    let mut fields = vec![Field::new("text", "id", t.id, "")
+        .hint(t.id_hint)
+        .required()];
+    fields.extend(service_fields(a, None));
+    v.forms.push(Form {
+        id: Some("add".into()),
+        action: a.href("/admin/services"),
+        fieldsets: vec![Fieldset {
+            legend: Some(t.service_add.into()),
+            fields,
+            ..Fieldset::default()
+        }],
+        submit: t.add.into(),
+        ..Form::default()
+    });
+    Ok(v)
+}
+
+/// GET /admin/services
+pub(super) async fn services(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/services").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let mut v = match services_view(&p, &a).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if params.get("notice").map(String::as_str) == Some("added") {
+        v.notice = Some(AdminText::get(a.locale).added.into());
+    }
+    send(&p, &headers, &a, &v, true)
+}
+
+/// POST /admin/services (add)
+pub(super) async fn services_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/services").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let form = match forms::checked(&p, &headers, &body, a.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let result = async {
+        let input = ServiceInput {
+            id: text_of(&form, "id").unwrap_or_default(),
+            name: text_of(&form, "name").unwrap_or_default(),
+            url: text_of(&form, "url"),
+            min_assurance_level: Some(level_of(&form, "min_assurance_level")?.unwrap_or(0)),
+        };
+        admin_api::add_service(&p, input, Actor::person(&a.account.id)).await
+    }
+    .await;
+    match result {
+        Ok(_) => see_other(&a.href("/admin/services?notice=added")),
+        Err(e) => {
+            let mut v = match services_view(&p, &a).await {
+                Ok(v) => v,
+                Err(r) => return r,
+            };
+            keep_typed(&mut v, &form, &["id", "name", "url", "min_assurance_level"]);
+            if let Some(r) = show_error(&a, &mut v, e) {
+                return r;
+            }
+            send(&p, &headers, &a, &v, false)
+        }
+    }
+}
+
+async fn service_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Response> {
+    let t = AdminText::get(a.locale);
+    let Some(s) = p
+        .registration
+        .directory
+        .service(id)
+        .await
+        .map_err(|e| internal(a, e))?
+    else {
+        return Err(crate::pages::error_page(
+            a.locale,
+            t.not_found,
+            None,
+            axum::http::StatusCode::NOT_FOUND,
+        ));
+    };
+    let path = format!("/admin/services/{id}");
+    let mut v = page(a, &format!("{} ({})", s.name, s.id), &path);
+    v.forms.push(Form {
+        id: Some("details".into()),
+        action: a.href(&path),
+        fieldsets: vec![Fieldset {
+            fields: service_fields(a, Some(&s)),
+            ..Fieldset::default()
+        }],
+        submit: t.save.into(),
+        ..Form::default()
+    });
+    Ok(v)
+}
+
+/// GET /admin/services/{id}
+pub(super) async fn service(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/services").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match service_view(&p, &a, &id).await {
+        Ok(v) => send(&p, &headers, &a, &v, true),
+        Err(r) => r,
+    }
+}
+
+/// POST /admin/services/{id} (save)
+pub(super) async fn service_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/services").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let form = match forms::checked(&p, &headers, &body, a.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let result = async {
+        let patch = ServicePatch {
+            name: Some(form.get("name").cloned().unwrap_or_default()),
+            url: Some(text_of(&form, "url")),
+            min_assurance_level: Some(level_of(&form, "min_assurance_level")?.unwrap_or(0)),
+        };
+        admin_api::update_service(&p, &id, patch, Actor::person(&a.account.id)).await
+    }
+    .await;
+    let mut v = match service_view(&p, &a, &id).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match result {
+        Ok(_) => {
+            v.notice = Some(AdminText::get(a.locale).saved.into());
+            send(&p, &headers, &a, &v, true)
+        }
+        Err(e) => {
+            keep_typed(&mut v, &form, &["name", "url", "min_assurance_level"]);
+            if let Some(r) = show_error(&a, &mut v, e) {
+                return r;
+            }
+            send(&p, &headers, &a, &v, false)
+        }
+    }
+}

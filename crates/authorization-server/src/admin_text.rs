@@ -1,0 +1,443 @@
+//! The words of the administrators' console, in English and French: one field per message, so
+//! a missing translation cannot compile.
+
+use platform::Locale;
+
+/// Every string of the console.
+#[derive(Debug)]
+pub struct AdminText {
+    /// Home page title.
+    pub home_title: &'static str,
+    /// Home page paragraph.
+    pub home_intro: &'static str,
+    /// Navigation.
+    pub nav_organizations: &'static str,
+    /// Navigation.
+    pub nav_services: &'static str,
+    /// Navigation.
+    pub nav_clients: &'static str,
+    /// Navigation.
+    pub nav_accounts: &'static str,
+    /// Navigation.
+    pub nav_audit: &'static str,
+    /// Navigation: the signing-key console.
+    pub nav_keys: &'static str,
+    /// Navigation.
+    pub nav_sign_out: &'static str,
+    /// An administrator without a second factor.
+    pub needs_mfa: &'static str,
+    /// Link to set one up.
+    pub set_up_mfa: &'static str,
+    /// Organizations page.
+    pub organizations_title: &'static str,
+    /// Heading of the form.
+    pub organization_add: &'static str,
+    /// Heading of the form.
+    pub organization_edit: &'static str,
+    /// Label.
+    pub id: &'static str,
+    /// Hint.
+    pub id_hint: &'static str,
+    /// Label.
+    pub name: &'static str,
+    /// Label.
+    pub status: &'static str,
+    /// An organization's status.
+    pub org_active: &'static str,
+    /// An organization's status.
+    pub org_suspended: &'static str,
+    /// An organization's status.
+    pub org_terminated: &'static str,
+    /// Label.
+    pub registering: &'static str,
+    /// Table cell.
+    pub yes: &'static str,
+    /// Table cell.
+    pub no: &'static str,
+    /// Label.
+    pub level: &'static str,
+    /// No level.
+    pub level_none: &'static str,
+    /// Label.
+    pub id_scheme: &'static str,
+    /// Hint.
+    pub id_scheme_hint: &'static str,
+    /// Label.
+    pub scope: &'static str,
+    /// Legend of the allowed services.
+    pub services_allowed: &'static str,
+    /// No service exists yet.
+    pub no_services: &'static str,
+    /// Heading.
+    pub lras: &'static str,
+    /// None yet.
+    pub lras_none: &'static str,
+    /// Legend of the grant form.
+    pub lra_grant_legend: &'static str,
+    /// Label.
+    pub lra_login_id: &'static str,
+    /// Button.
+    pub lra_grant: &'static str,
+    /// Button; `{}` is the login ID.
+    pub lra_revoke: &'static str,
+    /// Done; `{}` is the login ID.
+    pub lra_granted: &'static str,
+    /// Done; `{}` is the login ID.
+    pub lra_revoked: &'static str,
+    /// Button.
+    pub save: &'static str,
+    /// Button.
+    pub add: &'static str,
+    /// Done.
+    pub saved: &'static str,
+    /// Done.
+    pub added: &'static str,
+    /// Services page.
+    pub services_title: &'static str,
+    /// Heading of the form.
+    pub service_add: &'static str,
+    /// Label.
+    pub url: &'static str,
+    /// Label.
+    pub min_level: &'static str,
+    /// Relying parties page.
+    pub clients_title: &'static str,
+    /// Label.
+    pub client_id: &'static str,
+    /// Label.
+    pub service: &'static str,
+    /// No service.
+    pub service_none: &'static str,
+    /// Label.
+    pub client_kind: &'static str,
+    /// A client without a secret.
+    pub public: &'static str,
+    /// A client with a secret.
+    pub confidential: &'static str,
+    /// Label.
+    pub grants: &'static str,
+    /// Label.
+    pub redirect_uris: &'static str,
+    /// Accounts page.
+    pub accounts_title: &'static str,
+    /// Label of the search.
+    pub search_label: &'static str,
+    /// Button.
+    pub search: &'static str,
+    /// Nothing found.
+    pub no_accounts: &'static str,
+    /// Label.
+    pub login_id: &'static str,
+    /// Label.
+    pub roles: &'static str,
+    /// Label.
+    pub reason: &'static str,
+    /// Button.
+    pub suspend: &'static str,
+    /// Button.
+    pub reinstate: &'static str,
+    /// Button.
+    pub terminate: &'static str,
+    /// Checkbox of the termination form.
+    pub confirm_terminate: &'static str,
+    /// The box was not ticked.
+    pub confirm_required: &'static str,
+    /// Done; `{}` is the number of refresh tokens revoked.
+    pub suspended_done: &'static str,
+    /// Done.
+    pub reinstated_done: &'static str,
+    /// Done; `{}` is the number of refresh tokens revoked.
+    pub terminated_done: &'static str,
+    /// Nothing to do.
+    pub unchanged: &'static str,
+    /// Audit page.
+    pub audit_title: &'static str,
+    /// Label.
+    pub audit_account: &'static str,
+    /// Hint.
+    pub audit_account_hint: &'static str,
+    /// Label.
+    pub audit_actor: &'static str,
+    /// Label.
+    pub audit_event: &'static str,
+    /// Hint.
+    pub audit_event_hint: &'static str,
+    /// Label.
+    pub audit_from: &'static str,
+    /// Label.
+    pub audit_to: &'static str,
+    /// Hint of both dates.
+    pub date_hint: &'static str,
+    /// Link.
+    pub audit_export: &'static str,
+    /// Link.
+    pub audit_older: &'static str,
+    /// Nothing found.
+    pub audit_none: &'static str,
+    /// Column.
+    pub col_time: &'static str,
+    /// Column.
+    pub col_subject: &'static str,
+    /// Column.
+    pub col_client: &'static str,
+    /// Column.
+    pub col_detail: &'static str,
+    /// A bad date.
+    pub bad_date: &'static str,
+    /// A bad short code.
+    pub bad_id: &'static str,
+    /// A bad name.
+    pub bad_name: &'static str,
+    /// A bad level.
+    pub bad_level: &'static str,
+    /// A bad URL.
+    pub bad_url: &'static str,
+    /// A bad free text.
+    pub bad_text: &'static str,
+    /// A registering organization without level or scheme.
+    pub bad_registering: &'static str,
+    /// A bad event filter.
+    pub bad_event: &'static str,
+    /// The short code is taken.
+    pub exists: &'static str,
+    /// Unknown login ID.
+    pub no_such_account: &'static str,
+    /// Not found.
+    pub not_found: &'static str,
+    /// Refused in the current state.
+    pub conflict: &'static str,
+    /// Any other refusal; `{}` is the reason (in English).
+    pub refused: &'static str,
+}
+
+impl AdminText {
+    /// The text in `locale`.
+    pub fn get(locale: Locale) -> &'static AdminText {
+        match locale {
+            Locale::En => &EN,
+            Locale::Fr => &FR,
+        }
+    }
+}
+
+static EN: AdminText = AdminText {
+    home_title: "Administration",
+    home_intro: "Sponsoring organizations and their registration authorities, services, relying \
+                 parties, accounts and the audit trail. Every change is recorded in the audit trail.",
+    nav_organizations: "Organizations",
+    nav_services: "Services",
+    nav_clients: "Relying parties",
+    nav_accounts: "Accounts",
+    nav_audit: "Audit trail",
+    nav_keys: "Signing keys",
+    nav_sign_out: "Sign out",
+    needs_mfa: "Administration needs a second factor. Set up an authenticator app or a \
+                challenge phone in My profile, then come back.",
+    set_up_mfa: "Set up an authenticator app",
+    organizations_title: "Organizations",
+    organization_add: "Add an organization",
+    organization_edit: "Details",
+    id: "Short code",
+    id_hint: "Letters, digits, - and _ (at most 64)",
+    name: "Name",
+    status: "Status",
+    org_active: "Active",
+    org_suspended: "Suspended",
+    org_terminated: "Terminated",
+    registering: "Registering organization (approved managed registration process)",
+    yes: "Yes",
+    no: "No",
+    level: "Level of assurance",
+    level_none: "None",
+    id_scheme: "Identifier scheme",
+    id_scheme_hint: "How it identifies a person, for example employee number",
+    scope: "Approval scope",
+    services_allowed: "Services it may enrol its people into",
+    no_services: "No service exists yet.",
+    lras: "Local registration authorities",
+    lras_none: "No local registration authority yet.",
+    lra_grant_legend: "Add a local registration authority",
+    lra_login_id: "Login ID of the account",
+    lra_grant: "Grant",
+    lra_revoke: "Revoke {}",
+    lra_granted: "{} is now a local registration authority of this organization.",
+    lra_revoked: "{} is no longer a local registration authority of this organization.",
+    save: "Save",
+    add: "Add",
+    saved: "Your changes are saved.",
+    added: "Added.",
+    services_title: "Services",
+    service_add: "Add a service",
+    url: "Start URL",
+    min_level: "Minimum level of assurance",
+    clients_title: "Relying parties",
+    client_id: "Client id",
+    service: "Service",
+    service_none: "None (internal, not gated)",
+    client_kind: "Type",
+    public: "Public",
+    confidential: "Confidential",
+    grants: "Grant types",
+    redirect_uris: "Redirect URIs",
+    accounts_title: "Accounts",
+    search_label: "Login ID, name or registration number",
+    search: "Search",
+    no_accounts: "No account matches.",
+    login_id: "Login ID",
+    roles: "Roles",
+    reason: "Reason (kept in the audit trail)",
+    suspend: "Suspend",
+    reinstate: "Reinstate",
+    terminate: "Terminate",
+    confirm_terminate: "I understand that termination is final",
+    confirm_required: "Tick the box to confirm the termination.",
+    suspended_done: "The account is suspended: its sessions have ended and {} refresh token(s) \
+                     were revoked.",
+    reinstated_done: "The account is active again.",
+    terminated_done: "The account is terminated: its sessions have ended and {} refresh \
+                      token(s) were revoked.",
+    unchanged: "The account already has that status.",
+    audit_title: "Audit trail",
+    audit_account: "Account",
+    audit_account_hint: "Its id or login ID: events about it or by it",
+    audit_actor: "Actor",
+    audit_event: "Event",
+    audit_event_hint: "For example account.suspended, or account.* for a family",
+    audit_from: "From",
+    audit_to: "To",
+    date_hint: "YYYY-MM-DD (UTC)",
+    audit_export: "Export as JSON lines",
+    audit_older: "Older events",
+    audit_none: "No event matches.",
+    col_time: "Time",
+    col_subject: "Subject",
+    col_client: "Client",
+    col_detail: "Detail",
+    bad_date: "Enter a date as YYYY-MM-DD.",
+    bad_id: "Use 1 to 64 letters, digits, - or _.",
+    bad_name: "Enter a name of at most 200 characters.",
+    bad_level: "Choose a level of assurance.",
+    bad_url: "Enter an http(s) URL of at most 500 characters.",
+    bad_text: "Enter at most 500 characters.",
+    bad_registering: "A registering organization needs a level of assurance and an identifier \
+                      scheme.",
+    bad_event: "Enter an event name such as account.suspended, or a family such as account.*.",
+    exists: "This short code is taken.",
+    no_such_account: "No account has this login ID.",
+    not_found: "Not found.",
+    conflict: "This change is not possible in the current state.",
+    refused: "The change was refused: {}",
+};
+
+static FR: AdminText = AdminText {
+    home_title: "Administration",
+    home_intro: "Organisations parrainantes et leurs agents d’enregistrement, services, parties \
+                 utilisatrices, comptes et journal d’audit. Chaque changement est consigné au \
+                 journal d’audit.",
+    nav_organizations: "Organisations",
+    nav_services: "Services",
+    nav_clients: "Parties utilisatrices",
+    nav_accounts: "Comptes",
+    nav_audit: "Journal d’audit",
+    nav_keys: "Clés de signature",
+    nav_sign_out: "Se déconnecter",
+    needs_mfa: "L’administration exige un deuxième facteur. Configurez une application \
+                d’authentification ou un téléphone de vérification dans Mon profil, puis \
+                revenez.",
+    set_up_mfa: "Configurer une application d’authentification",
+    organizations_title: "Organisations",
+    organization_add: "Ajouter une organisation",
+    organization_edit: "Détails",
+    id: "Code court",
+    id_hint: "Lettres, chiffres, - et _ (64 au plus)",
+    name: "Nom",
+    status: "Statut",
+    org_active: "Active",
+    org_suspended: "Suspendue",
+    org_terminated: "Résiliée",
+    registering: "Organisation d’inscription (processus d’inscription gérée approuvé)",
+    yes: "Oui",
+    no: "Non",
+    level: "Niveau d’assurance",
+    level_none: "Aucun",
+    id_scheme: "Schéma d’identifiant",
+    id_scheme_hint: "Comment elle identifie une personne, par exemple le numéro d’employé",
+    scope: "Portée de l’approbation",
+    services_allowed: "Services auxquels elle peut inscrire ses membres",
+    no_services: "Aucun service n’existe encore.",
+    lras: "Agents locaux d’enregistrement",
+    lras_none: "Aucun agent local d’enregistrement pour l’instant.",
+    lra_grant_legend: "Ajouter un agent local d’enregistrement",
+    lra_login_id: "ID de connexion du compte",
+    lra_grant: "Accorder",
+    lra_revoke: "Retirer {}",
+    lra_granted: "{} est maintenant agent local d’enregistrement de cette organisation.",
+    lra_revoked: "{} n’est plus agent local d’enregistrement de cette organisation.",
+    save: "Enregistrer",
+    add: "Ajouter",
+    saved: "Vos changements sont enregistrés.",
+    added: "Ajouté.",
+    services_title: "Services",
+    service_add: "Ajouter un service",
+    url: "URL de départ",
+    min_level: "Niveau d’assurance minimal",
+    clients_title: "Parties utilisatrices",
+    client_id: "Identifiant du client",
+    service: "Service",
+    service_none: "Aucun (interne, sans contrôle d’accès)",
+    client_kind: "Type",
+    public: "Public",
+    confidential: "Confidentiel",
+    grants: "Types d’autorisation",
+    redirect_uris: "URI de redirection",
+    accounts_title: "Comptes",
+    search_label: "ID de connexion, nom ou numéro d’inscription",
+    search: "Rechercher",
+    no_accounts: "Aucun compte ne correspond.",
+    login_id: "ID de connexion",
+    roles: "Rôles",
+    reason: "Motif (consigné au journal d’audit)",
+    suspend: "Suspendre",
+    reinstate: "Rétablir",
+    terminate: "Résilier",
+    confirm_terminate: "Je comprends que la résiliation est définitive",
+    confirm_required: "Cochez la case pour confirmer la résiliation.",
+    suspended_done: "Le compte est suspendu : ses sessions ont pris fin et {} jeton(s) \
+                     d’actualisation ont été révoqués.",
+    reinstated_done: "Le compte est de nouveau actif.",
+    terminated_done: "Le compte est résilié : ses sessions ont pris fin et {} jeton(s) \
+                      d’actualisation ont été révoqués.",
+    unchanged: "Le compte a déjà ce statut.",
+    audit_title: "Journal d’audit",
+    audit_account: "Compte",
+    audit_account_hint: "Son identifiant ou son ID de connexion : les événements qui le \
+                         concernent ou dont il est l’auteur",
+    audit_actor: "Acteur",
+    audit_event: "Événement",
+    audit_event_hint: "Par exemple account.suspended, ou account.* pour une famille",
+    audit_from: "Du",
+    audit_to: "Au",
+    date_hint: "AAAA-MM-JJ (UTC)",
+    audit_export: "Exporter en lignes JSON",
+    audit_older: "Événements plus anciens",
+    audit_none: "Aucun événement ne correspond.",
+    col_time: "Heure",
+    col_subject: "Sujet",
+    col_client: "Client",
+    col_detail: "Détail",
+    bad_date: "Entrez une date au format AAAA-MM-JJ.",
+    bad_id: "Utilisez de 1 à 64 lettres, chiffres, - ou _.",
+    bad_name: "Entrez un nom de 200 caractères au plus.",
+    bad_level: "Choisissez un niveau d’assurance.",
+    bad_url: "Entrez une URL http(s) de 500 caractères au plus.",
+    bad_text: "Entrez 500 caractères au plus.",
+    bad_registering: "Une organisation d’inscription exige un niveau d’assurance et un schéma \
+                      d’identifiant.",
+    bad_event: "Entrez un nom d’événement comme account.suspended, ou une famille comme \
+                account.*.",
+    exists: "Ce code court est déjà pris.",
+    no_such_account: "Aucun compte n’a cet ID de connexion.",
+    not_found: "Introuvable.",
+    conflict: "Ce changement n’est pas possible dans l’état actuel.",
+    refused: "Le changement a été refusé : {}",
+};

@@ -1,0 +1,508 @@
+//! Registering on the LRA console: a person on identity documents (the catalogue of 004
+//! App. B, refused documents with their reason, the level rule), or an affiliate on the
+//! organization's managed registration process; the outcome shows the login ID and the
+//! temporary password once, or the account the person already has.
+
+use super::{guard, page, refusal, val, Ctx, DOCUMENT_ROWS};
+use crate::account::{field_message, send};
+use crate::account_text::AccountText;
+use crate::error::PageError;
+use crate::forms::{Field, Fieldset, Form, Section, View};
+use crate::http::{parse_query, ClientIp, Params};
+use crate::lra_text::LraText;
+use crate::Provider;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use credential_store::{CredentialError, Designation, Field as AField};
+use platform::Locale;
+use registration::colleges::COLLEGES;
+use registration::lra::{
+    AffiliateRegistration, Evidence, EvidenceProblem, Identity, PersonRegistration, PRIMARY,
+    SECONDARY, UNACCEPTABLE,
+};
+use registration::{LraError, Registered};
+use std::sync::Arc;
+
+fn text_field(typed: &Params, name: &str, label: &str) -> Field {
+    Field::new("text", name, label, val(typed, name))
+}
+
+/// Legal and preferred names, date of birth, contact details, language.
+fn identity_fieldset(locale: Locale, typed: &Params) -> Fieldset {
+    let (t, a) = (LraText::get(locale), AccountText::get(locale));
+    let lang = match val(typed, "locale") {
+        "" => locale.tag(),
+        l => l,
+    };
+    Fieldset {
+        legend: Some(t.identity.into()),
+        fields: vec![
+            text_field(typed, "legal_given_name", a.legal_given_name).required(),
+            text_field(typed, "legal_family_name", a.legal_family_name).required(),
+            text_field(typed, "given_name", a.given_name).hint(t.preferred_hint),
+            text_field(typed, "middle_name", a.middle_name),
+            text_field(typed, "family_name", a.family_name).hint(t.preferred_hint),
+            text_field(typed, "birth_date", a.birth_date)
+                .hint(a.birth_date_hint)
+                .required(),
+            Field::new("email", "email", a.email, val(typed, "email")),
+            Field::new("tel", "phone", a.phone, val(typed, "phone")).hint(a.phone_hint),
+            Field::new("select", "locale", a.language, lang).options(vec![
+                ("en".into(), a.english.into()),
+                ("fr".into(), a.french.into()),
+            ]),
+        ],
+        ..Fieldset::default()
+    }
+}
+
+fn identity_of(form: &Params) -> Identity {
+    let opt = |k: &str| form.get(k).filter(|v| !v.trim().is_empty()).cloned();
+    let college = val(form, "college");
+    let number = val(form, "registration_number");
+    Identity {
+        legal_given_name: val(form, "legal_given_name").into(),
+        legal_family_name: val(form, "legal_family_name").into(),
+        given_name: val(form, "given_name").into(),
+        middle_name: opt("middle_name"),
+        family_name: val(form, "family_name").into(),
+        birth_date: val(form, "birth_date").into(),
+        email: opt("email"),
+        phone: opt("phone"),
+        locale: val(form, "locale").into(),
+        designation: (!college.is_empty() || !number.trim().is_empty()).then(|| Designation {
+            college: college.into(),
+            registration_number: number.into(),
+        }),
+    }
+}
+
+fn register_view(ctx: &Ctx, typed: &Params) -> View {
+    let locale = ctx.me.locale;
+    let (t, a) = (LraText::get(locale), AccountText::get(locale));
+    let mut v = page(ctx, t.register_title, "/lra/register");
+    v.intro.push(t.register_intro.into());
+    let mut colleges = vec![(String::new(), a.none.to_owned())];
+    colleges.extend(
+        COLLEGES
+            .iter()
+            .map(|c| (c.code.to_owned(), c.name(locale).to_owned())),
+    );
+    let photo = |p: bool| {
+        if p {
+            format!(" ({})", t.with_photo)
+        } else {
+            String::new()
+        }
+    };
+    let mut documents = vec![(String::new(), t.no_document.to_owned())];
+    documents.extend(PRIMARY.iter().map(|d| {
+        let label = format!("{}: {}{}", t.primary, d.name(locale), photo(d.photo));
+        (d.code.to_owned(), label)
+    }));
+    documents.extend(SECONDARY.iter().map(|d| {
+        let label = format!("{}: {}{}", t.secondary, d.name(locale), photo(d.photo));
+        (d.code.to_owned(), label)
+    }));
+    documents.extend(UNACCEPTABLE.iter().map(|u| {
+        (
+            u.code.to_owned(),
+            format!("{}: {}", t.not_accepted, u.name(locale)),
+        )
+    }));
+    let mut evidence: Vec<Field> = (1..=DOCUMENT_ROWS)
+        .map(|i| {
+            let name = format!("doc{i}");
+            Field::new(
+                "select",
+                &name,
+                &t.document_n.replace("{}", &i.to_string()),
+                val(typed, &name),
+            )
+            .options(documents.clone())
+        })
+        .collect();
+    let check = |name: &str, label: &str| Field {
+        checked: typed.contains_key(name),
+        ..Field::new("checkbox", name, label, "")
+    };
+    evidence.push(check("in_person", t.in_person));
+    evidence.push(check("second_check", t.second_check));
+    let level = match val(typed, "level") {
+        "" => "1",
+        l => l,
+    };
+    evidence.push(
+        Field::new("select", "level", t.level, level)
+            .options((1..=3).map(|l| (l.to_string(), format!("AL{l}"))).collect()),
+    );
+    v.forms.push(Form {
+        id: Some("register".into()),
+        action: format!("/lra/register?ui_locales={}", locale.tag()),
+        fieldsets: vec![
+            identity_fieldset(locale, typed),
+            Fieldset {
+                legend: Some(t.designation.into()),
+                fields: vec![
+                    Field::new("select", "college", t.college, val(typed, "college"))
+                        .options(colleges),
+                    text_field(typed, "registration_number", t.registration_number),
+                ],
+                ..Fieldset::default()
+            },
+            Fieldset {
+                legend: Some(t.evidence.into()),
+                hint: Some(t.evidence_hint.into()),
+                fields: evidence,
+                ..Fieldset::default()
+            },
+        ],
+        submit: t.register.into(),
+        ..Form::default()
+    });
+    v
+}
+
+/// Registrations of one person (legal names and date of birth) at one organization run one
+/// at a time, on every node: a double click or two LRAs at once make one account, the second
+/// finding the first's. Waits up to 10 s for a registration in progress; returns the lock's
+/// key, to delete when done.
+async fn one_at_a_time(
+    p: &Provider,
+    ctx: &Ctx,
+    id: &registration::lra::Identity,
+) -> Result<String, platform::EphemeralError> {
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let who = format!(
+        "{}|{}|{}",
+        norm(&id.legal_given_name),
+        norm(&id.legal_family_name),
+        id.birth_date.trim()
+    );
+    let key = format!(
+        "lra-register:{}:{}",
+        ctx.reg.organization().id,
+        platform::crypto::sha256_b64(who.as_bytes())
+    );
+    for _ in 0..100 {
+        if p.store.put_if_absent(&key, b"1", 30).await? {
+            return Ok(key);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(key)
+}
+
+/// Puts a registration error beside its field; false when it is not the person's doing.
+fn show_error(v: &mut View, locale: Locale, e: &LraError, documents: &[String]) -> bool {
+    let (t, a) = (LraText::get(locale), AccountText::get(locale));
+    match e {
+        LraError::Missing(name) => v.field_error(name, a.required),
+        LraError::Invalid(name) => v.field_error(name, t.invalid_value),
+        LraError::MemberIdConflict => v.field_error("member_id", t.member_conflict),
+        LraError::Account(CredentialError::DesignationTaken) => {
+            v.field_error("registration_number", t.designation_taken)
+        }
+        LraError::Account(CredentialError::Invalid(f)) => {
+            let msg = field_message(a, *f);
+            match f {
+                AField::LegalName => {
+                    v.field_error("legal_given_name", msg);
+                    v.field_error("legal_family_name", msg);
+                }
+                AField::Designation => v.field_error("registration_number", a.bad_name),
+                f => v.field_error(f.name(), msg),
+            }
+        }
+        LraError::Evidence(problems) => {
+            let doc = |row: usize| format!("doc{}", row + 1);
+            let first_empty = documents.iter().position(|d| d.is_empty()).unwrap_or(0);
+            for pr in problems {
+                match pr {
+                    EvidenceProblem::BadLevel => v.field_error("level", t.bad_level),
+                    EvidenceProblem::Unknown { row } => {
+                        v.field_error(&doc(*row), t.unknown_document)
+                    }
+                    EvidenceProblem::Unacceptable { code, row } => {
+                        let why = registration::lra::unacceptable(code)
+                            .map_or(t.unknown_document, |u| u.reason(locale));
+                        v.field_error(&doc(*row), why)
+                    }
+                    EvidenceProblem::Repeated { row } => {
+                        v.field_error(&doc(*row), t.repeated_document)
+                    }
+                    EvidenceProblem::TooMany => v.field_error("doc1", t.too_many_documents),
+                    EvidenceProblem::NotInPerson => v.field_error("in_person", t.not_in_person),
+                    EvidenceProblem::TooFew => v.field_error(&doc(first_empty), t.too_few),
+                    EvidenceProblem::NoPrimary => v.field_error("doc1", t.no_primary),
+                    EvidenceProblem::NoPhoto => v.field_error("doc1", t.no_photo),
+                    EvidenceProblem::NoSecondCheck => {
+                        v.field_error("second_check", t.no_second_check)
+                    }
+                }
+            }
+        }
+        LraError::OrganizationInactive => v
+            .errors
+            .push((String::new(), t.organization_inactive.into())),
+        LraError::NotRegistering => v.errors.push((String::new(), t.not_registering.into())),
+        LraError::OwnAccount => v.errors.push((String::new(), t.own_account.into())),
+        LraError::ExistingNeedsEvidence => v
+            .errors
+            .push((String::new(), t.existing_needs_evidence.into())),
+        _ => return false,
+    }
+    true
+}
+
+/// The outcome page: a new account's login ID and temporary password (shown this once), or
+/// the existing account.
+fn registered_view(ctx: &Ctx, title: &str, path: &str, name: &str, r: &Registered) -> View {
+    let locale = ctx.me.locale;
+    let (t, a, l) = (LraText::get(locale), AccountText::get(locale), locale.tag());
+    let mut v = page(ctx, title, path);
+    let id = match r {
+        Registered::Created {
+            account_id,
+            login_id,
+            temporary_password,
+            level,
+        } => {
+            v.notice = Some(
+                t.registered
+                    .replace("{name}", name)
+                    .replace("{level}", &level.to_string()),
+            );
+            v.sections.push(Section {
+                heading: None,
+                rows: vec![
+                    (a.login_id.into(), login_id.clone()),
+                    (
+                        t.temporary_password.into(),
+                        temporary_password.expose().into(),
+                    ),
+                    (a.assurance.into(), format!("AL{level}")),
+                ],
+            });
+            account_id
+        }
+        Registered::Existing {
+            account_id,
+            login_id,
+        } => {
+            v.notice = Some(t.existing.replace("{}", login_id));
+            account_id
+        }
+    };
+    v.links = vec![
+        (
+            format!("/lra/person?id={id}&ui_locales={l}"),
+            t.open_person.into(),
+        ),
+        (format!("{path}?ui_locales={l}"), t.register_another.into()),
+    ];
+    v
+}
+
+/// GET /lra/register
+pub async fn register(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let ctx = match guard(&p, &headers, &params, "/lra/register", &ip).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let v = register_view(&ctx, &Params::default());
+    send(&p, &headers, ctx.me.locale, &v, StatusCode::OK)
+}
+
+/// POST /lra/register
+pub async fn register_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let ctx = match guard(&p, &headers, &params, "/lra/register", &ip).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let locale = ctx.me.locale;
+    let form = match crate::forms::checked(&p, &headers, &body, locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let documents: Vec<String> = (1..=DOCUMENT_ROWS)
+        .map(|i| val(&form, &format!("doc{i}")).to_owned())
+        .collect();
+    let input = PersonRegistration {
+        identity: identity_of(&form),
+        evidence: Evidence {
+            documents: documents.clone(),
+            in_person: form.contains_key("in_person"),
+            second_check: form.contains_key("second_check"),
+        },
+        level: val(&form, "level").parse().unwrap_or(0),
+    };
+    let name = display(&input.identity);
+    let lock = match one_at_a_time(&p, &ctx, &input.identity).await {
+        Ok(l) => l,
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    let outcome = ctx.lra.register_person(&ctx.reg, input).await;
+    let _ = p.store.delete(&lock).await;
+    match outcome {
+        Ok(r) => {
+            let t = LraText::get(locale);
+            let v = registered_view(&ctx, t.register_title, "/lra/register", &name, &r);
+            send(&p, &headers, locale, &v, StatusCode::OK)
+        }
+        Err(e) => {
+            let mut v = register_view(&ctx, &form);
+            if !show_error(&mut v, locale, &e, &documents) {
+                return PageError::internal(locale, e).into_response();
+            }
+            send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST)
+        }
+    }
+}
+
+fn display(i: &Identity) -> String {
+    let pick = |pref: &str, legal: &str| {
+        if pref.trim().is_empty() {
+            legal.trim().to_owned()
+        } else {
+            pref.trim().to_owned()
+        }
+    };
+    format!(
+        "{} {}",
+        pick(&i.given_name, &i.legal_given_name),
+        pick(&i.family_name, &i.legal_family_name)
+    )
+}
+
+fn affiliate_view(ctx: &Ctx, typed: &Params) -> View {
+    let locale = ctx.me.locale;
+    let t = LraText::get(locale);
+    let org = ctx.reg.organization();
+    let mut v = page(ctx, t.affiliate_title, "/lra/affiliate");
+    v.intro.push(
+        t.affiliate_intro
+            .replace("{org}", &org.name)
+            .replace("{level}", &org.assurance_level.unwrap_or(1).to_string()),
+    );
+    let scheme = org.id_scheme.as_deref().map(|s| {
+        let mut c = s.chars();
+        c.next()
+            .map(|f| f.to_uppercase().chain(c).collect::<String>())
+            .unwrap_or_default()
+    });
+    v.forms.push(Form {
+        id: Some("affiliate".into()),
+        action: format!("/lra/affiliate?ui_locales={}", locale.tag()),
+        fieldsets: vec![
+            identity_fieldset(locale, typed),
+            Fieldset {
+                legend: Some(t.affiliation.into()),
+                fields: vec![
+                    text_field(
+                        typed,
+                        "member_id",
+                        scheme.as_deref().unwrap_or(t.member_id_label),
+                    )
+                    .required(),
+                    text_field(typed, "affiliation", t.affiliation)
+                        .hint(t.affiliation_hint)
+                        .required(),
+                ],
+                ..Fieldset::default()
+            },
+        ],
+        submit: t.register.into(),
+        ..Form::default()
+    });
+    v
+}
+
+/// GET /lra/affiliate (a registering organization only)
+pub async fn affiliate(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let ctx = match guard(&p, &headers, &params, "/lra/affiliate", &ip).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !ctx.reg.organization().registering {
+        let t = LraText::get(ctx.me.locale);
+        return refusal(&p, &headers, &ctx, t.not_registering, StatusCode::FORBIDDEN);
+    }
+    let v = affiliate_view(&ctx, &Params::default());
+    send(&p, &headers, ctx.me.locale, &v, StatusCode::OK)
+}
+
+/// POST /lra/affiliate
+pub async fn affiliate_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let ctx = match guard(&p, &headers, &params, "/lra/affiliate", &ip).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let locale = ctx.me.locale;
+    let t = LraText::get(locale);
+    let form = match crate::forms::checked(&p, &headers, &body, locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    if !ctx.reg.organization().registering {
+        return refusal(&p, &headers, &ctx, t.not_registering, StatusCode::FORBIDDEN);
+    }
+    let input = AffiliateRegistration {
+        identity: identity_of(&form),
+        member_id: val(&form, "member_id").into(),
+        affiliation: val(&form, "affiliation").into(),
+    };
+    let name = display(&input.identity);
+    let lock = match one_at_a_time(&p, &ctx, &input.identity).await {
+        Ok(l) => l,
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    let outcome = ctx.lra.register_affiliate(&ctx.reg, input).await;
+    let _ = p.store.delete(&lock).await;
+    match outcome {
+        Ok(r) => {
+            let v = registered_view(&ctx, t.affiliate_title, "/lra/affiliate", &name, &r);
+            send(&p, &headers, locale, &v, StatusCode::OK)
+        }
+        Err(e) => {
+            let mut v = affiliate_view(&ctx, &form);
+            if !show_error(&mut v, locale, &e, &[]) {
+                return PageError::internal(locale, e).into_response();
+            }
+            send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST)
+        }
+    }
+}

@@ -1,0 +1,614 @@
+//! The answer to a checked SAML request (or an IdP-initiated one), like `/authorize`'s: from
+//! the live SSO session when it satisfies the request (after a step-up when only a second
+//! factor is missing), else after the login page (`/saml/continue`). The requested
+//! authentication context maps onto the acr ladder; the gate runs; the signed (and maybe
+//! encrypted) assertion goes to the ACS by HTTP-POST and the SP joins the session's
+//! participants. What cannot be met is told to the SP as a signed error Response.
+
+use super::pages::{post_page, Post};
+use super::response::{self, status, AssertionFacts, Envelope};
+use super::sps::ServiceProvider;
+use super::sso::{pending_key, refuse, Pending, Refusal};
+use super::{attributes, encrypt, nameid, Participant};
+use crate::authorize::AuthRequest;
+use crate::http::{self, parse_query};
+use crate::session::{self, SsoSession};
+use crate::Provider;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use credential_store::Account;
+use platform::audit::AuditEvent;
+use platform::crypto::random_token;
+use platform::ephemeral::{put_json, take_json};
+use platform::Locale;
+use std::sync::Arc;
+
+/// The acr ladder value a SAML authentication context class stands for.
+fn acr_of(class_ref: &str) -> Option<String> {
+    const PASSWORD: &[&str] = &[
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:Password",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified",
+    ];
+    const MFA: &[&str] = &[
+        "https://refeds.org/profile/mfa",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken",
+    ];
+    if class_ref.starts_with("urn:oneid:loa:") {
+        return Some(class_ref.to_owned());
+    }
+    if PASSWORD.contains(&class_ref) {
+        return Some("urn:oneid:loa:1".into());
+    }
+    if MFA.contains(&class_ref) {
+        return Some("urn:oneid:loa:1:mfa".into());
+    }
+    None
+}
+
+/// The acr values the request needs (for the step-up and the ladder checks); empty when it
+/// asks for nothing. `better` asks for the next rung: multi-factor at the level named.
+fn wanted(pending: &Pending, sp: &ServiceProvider) -> Vec<String> {
+    let mut v: Vec<String> = pending
+        .class_refs
+        .iter()
+        .filter_map(|c| acr_of(c))
+        .map(|a| {
+            if pending.comparison == "better" && !a.ends_with(":mfa") {
+                format!("{a}:mfa")
+            } else {
+                a
+            }
+        })
+        .collect();
+    if v.is_empty() && sp.require_mfa {
+        v.push("urn:oneid:loa:1:mfa".into());
+    }
+    if sp.require_mfa {
+        v.retain(|a| a.ends_with(":mfa"));
+        if v.is_empty() {
+            v.push("urn:oneid:loa:1:mfa".into());
+        }
+    }
+    v
+}
+
+/// The class reference the assertion states, when the session satisfies the request.
+fn class_ref_for(pending: &Pending, sp: &ServiceProvider, session_acr: &str) -> Option<String> {
+    let want = wanted(pending, sp);
+    if want.is_empty() {
+        return Some(session_acr.to_owned());
+    }
+    let met = |a: &str| crate::stepup::acr_satisfies(session_acr, a);
+    if !want.iter().any(|a| met(a)) {
+        return None;
+    }
+    match pending.comparison.as_str() {
+        // Exactly (or at most) one of those asked for: name the first one met, which is
+        // true of the session (it meets it) and what the SP said it expects.
+        "exact" | "maximum" => pending
+            .class_refs
+            .iter()
+            .find(|c| acr_of(c).is_some_and(|a| met(&a)))
+            .cloned()
+            .or_else(|| Some(session_acr.to_owned())),
+        _ => Some(session_acr.to_owned()),
+    }
+}
+
+/// The parked sign-in: the login page (or the step-up) comes back to `/saml/continue`.
+fn auth_request(pending: &Pending, sp: &ServiceProvider, token: &str) -> AuthRequest {
+    AuthRequest {
+        client_id: String::new(),
+        client_name: sp.name.clone(),
+        redirect_uri: String::new(),
+        scope: String::new(),
+        state: None,
+        nonce: None,
+        code_challenge: None,
+        prompt_none: pending.is_passive,
+        prompt_login: pending.force_authn,
+        max_age: None,
+        hint_sub: None,
+        login_hint: None,
+        ui_locales: None,
+        id_token_claims: Vec::new(),
+        console_return: Some(format!("/saml/continue?r={token}")),
+        acr_values: wanted(pending, sp),
+        // The SP's RequestedAuthnContext must be honoured or refused (SAML core §3.3.2.2.1).
+        acr_essential: true,
+    }
+}
+
+/// Answers from the live session, steps it up, or parks the request for the login page.
+pub(crate) async fn proceed(
+    p: &Provider,
+    headers: &HeaderMap,
+    pending: Pending,
+    sp: &ServiceProvider,
+    locale: Locale,
+) -> Response {
+    if !pending.class_refs.is_empty() && wanted(&pending, sp).is_empty() {
+        // Nothing asked for is on the ladder.
+        return to_sp(
+            p,
+            sp,
+            &pending,
+            (status::RESPONDER, Some(status::NO_AUTHN_CONTEXT)),
+            locale,
+        );
+    }
+    let live = match session::signed_in(p, headers).await {
+        Ok(s) => s,
+        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+    };
+    let token = random_token(24);
+    let req = auth_request(&pending, sp, &token);
+    if let Some((key, s, account)) = live.filter(|_| !pending.force_authn) {
+        let level = crate::authorize::level_of(&s.acr);
+        if crate::stepup::essential_acr_unreachable(&req, level) {
+            return to_sp(
+                p,
+                sp,
+                &pending,
+                (status::RESPONDER, Some(status::NO_AUTHN_CONTEXT)),
+                locale,
+            );
+        }
+        if class_ref_for(&pending, sp, &s.acr).is_some() {
+            return respond(p, sp, &pending, &key, s, &account, locale).await;
+        }
+        if pending.is_passive {
+            return to_sp(
+                p,
+                sp,
+                &pending,
+                (status::RESPONDER, Some(status::NO_PASSIVE)),
+                locale,
+            );
+        }
+        if let Err(e) = park(p, &token, &pending).await {
+            return crate::error::PageError::internal(locale, e).into_response();
+        }
+        return crate::authorize::step_up_session(p, headers, req, key, s, locale).await;
+    }
+    if pending.is_passive {
+        return to_sp(
+            p,
+            sp,
+            &pending,
+            (status::RESPONDER, Some(status::NO_PASSIVE)),
+            locale,
+        );
+    }
+    if let Err(e) = park(p, &token, &pending).await {
+        return crate::error::PageError::internal(locale, e).into_response();
+    }
+    crate::authorize::start_login(p, headers, req, locale).await
+}
+
+async fn park(
+    p: &Provider,
+    token: &str,
+    pending: &Pending,
+) -> Result<(), platform::EphemeralError> {
+    put_json(
+        p.store.as_ref(),
+        &pending_key(token),
+        pending,
+        p.cfg.login_ttl,
+    )
+    .await
+}
+
+/// GET /saml/continue?r=TOKEN[&unmet=1]: after the login page or the step-up.
+pub async fn resume(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let locale = http::locale(&headers, None);
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let Some(token) = params.get("r") else {
+        return refuse(&p, locale, Refusal::Expired, None, "saml.request_refused").await;
+    };
+    let pending: Option<Pending> = match take_json(p.store.as_ref(), &pending_key(token)).await {
+        Ok(x) => x,
+        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+    };
+    let Some(pending) = pending else {
+        return refuse(&p, locale, Refusal::Expired, None, "saml.request_refused").await;
+    };
+    let sp = match p.saml.sps.get(&pending.entity_id).await {
+        Ok(Some(sp)) => sp,
+        Ok(None) => {
+            return refuse(
+                &p,
+                locale,
+                Refusal::UnknownSp,
+                Some(&pending.entity_id),
+                "saml.request_refused",
+            )
+            .await
+        }
+        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+    };
+    if params.contains_key("unmet") {
+        return to_sp(
+            &p,
+            &sp,
+            &pending,
+            (status::RESPONDER, Some(status::NO_AUTHN_CONTEXT)),
+            locale,
+        );
+    }
+    let live = match session::signed_in(&p, &headers).await {
+        Ok(s) => s,
+        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+    };
+    // The session must be the one this sign-in made (ForceAuthn: begun after the request).
+    let Some((key, s, account)) =
+        live.filter(|(_, s, _)| !pending.force_authn || s.auth_time >= pending.created)
+    else {
+        return refuse(
+            &p,
+            locale,
+            Refusal::Expired,
+            Some(&sp.entity_id),
+            "saml.request_refused",
+        )
+        .await;
+    };
+    if class_ref_for(&pending, &sp, &s.acr).is_none() {
+        return to_sp(
+            &p,
+            &sp,
+            &pending,
+            (status::RESPONDER, Some(status::NO_AUTHN_CONTEXT)),
+            locale,
+        );
+    }
+    respond(&p, &sp, &pending, &key, s, &account, locale).await
+}
+
+/// An error Response to the SP (signed), posted at once.
+pub(crate) fn to_sp(
+    p: &Provider,
+    sp: &ServiceProvider,
+    pending: &Pending,
+    code: (&str, Option<&str>),
+    locale: Locale,
+) -> Response {
+    match error_response(p, pending, code) {
+        Ok(b64) => post_page(&Post {
+            locale,
+            sp_name: &sp.name,
+            title: None,
+            button: None,
+            messages: Vec::new(),
+            action: &pending.acs,
+            field: "SAMLResponse",
+            value: &b64,
+            relay_state: pending.relay_state.as_deref(),
+            auto: true,
+            frames: &[],
+            status: StatusCode::OK,
+            framed: false,
+        }),
+        Err(e) => crate::error::PageError::internal(locale, e).into_response(),
+    }
+}
+
+fn error_response(
+    p: &Provider,
+    pending: &Pending,
+    code: (&str, Option<&str>),
+) -> Result<String, String> {
+    let key = p.saml.signing_key().ok_or("no SAML signing key")?;
+    let issuer = p.saml_entity_id();
+    let xml = response::response(
+        &Envelope {
+            issuer: &issuer,
+            destination: &pending.acs,
+            in_response_to: pending.request_id.as_deref(),
+            now: p.clock.now(),
+            status: code,
+            message: None,
+        },
+        "",
+        Some(&key),
+    )?;
+    Ok(STANDARD.encode(xml))
+}
+
+/// The NameID for this account at this SP in `format`; `None` when it has none (no email).
+async fn name_id(
+    p: &Provider,
+    sp: &ServiceProvider,
+    account: &Account,
+    format: &str,
+) -> Result<Option<String>, String> {
+    Ok(match format {
+        nameid::PERSISTENT => Some(
+            p.saml
+                .sps
+                .persistent_id(&account.id, &sp.entity_id)
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
+        nameid::TRANSIENT => Some(format!("_{}", random_token(20))),
+        nameid::EMAIL => account.email.clone().filter(|e| !e.is_empty()),
+        _ => Some(account.login_id.clone()),
+    })
+}
+
+/// The answer: the gate, then the assertion, posted to the ACS; the SP joins the session's
+/// participants (for logout).
+async fn respond(
+    p: &Provider,
+    sp: &ServiceProvider,
+    pending: &Pending,
+    key: &str,
+    mut s: SsoSession,
+    account: &Account,
+    locale: Locale,
+) -> Response {
+    let internal = |e: String| crate::error::PageError::internal(locale, e).into_response();
+    if let Some(service) = &sp.service_id {
+        match crate::authorize::gate_text(p, service, &account.id, &sp.entity_id, locale).await {
+            Ok(None) => {}
+            Ok(Some(why)) => {
+                // The sign-in stands; only this SP is refused. The way back tells it so.
+                let gate = crate::signup_text::GateText::get(locale);
+                return match error_response(
+                    p,
+                    pending,
+                    (status::RESPONDER, Some(status::REQUEST_DENIED)),
+                ) {
+                    Ok(b64) => post_page(&Post {
+                        locale,
+                        sp_name: &sp.name,
+                        title: Some(gate.title.to_owned()),
+                        button: Some(gate.back.replace("{client}", &sp.name)),
+                        messages: vec![why],
+                        action: &pending.acs,
+                        field: "SAMLResponse",
+                        value: &b64,
+                        relay_state: pending.relay_state.as_deref(),
+                        auto: false,
+                        frames: &[],
+                        status: StatusCode::FORBIDDEN,
+                        framed: false,
+                    }),
+                    Err(e) => internal(e),
+                };
+            }
+            Err(e) => return internal(e),
+        }
+    }
+    let Some(class_ref) = class_ref_for(pending, sp, &s.acr) else {
+        return to_sp(
+            p,
+            sp,
+            pending,
+            (status::RESPONDER, Some(status::NO_AUTHN_CONTEXT)),
+            locale,
+        );
+    };
+    let name = match name_id(p, sp, account, &pending.nameid_format).await {
+        Ok(Some(n)) => n,
+        Ok(None) => {
+            return to_sp(
+                p,
+                sp,
+                pending,
+                (status::REQUESTER, Some(status::INVALID_NAMEID_POLICY)),
+                locale,
+            )
+        }
+        Err(e) => return internal(e),
+    };
+    let designations = match p.accounts.designations(&account.id).await {
+        Ok(d) => d,
+        Err(e) => return internal(e.to_string()),
+    };
+    let attrs = attributes::values(&sp.attributes, account, &designations);
+    let b64 = match build(p, sp, pending, &s, &name, &class_ref, &attrs) {
+        Ok(x) => x,
+        Err(e) => return internal(e),
+    };
+    let me = Participant {
+        entity_id: sp.entity_id.clone(),
+        name_id: name,
+        format: pending.nameid_format.clone(),
+        session_index: s.sid.clone(),
+    };
+    s.saml.retain(|x| x.entity_id != me.entity_id);
+    s.saml.push(me);
+    if let Err(e) = session::save(p, key, &s).await {
+        return internal(e.to_string());
+    }
+    let how = if pending.request_id.is_some() {
+        "sp_initiated"
+    } else {
+        "idp_initiated"
+    };
+    p.metrics
+        .inc("oneid_saml_assertions_total", format!("start=\"{how}\""));
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "saml.assertion_issued",
+            actor: Some(&account.id),
+            subject: Some(&account.id),
+            client_id: Some(&sp.entity_id),
+            session_id: Some(&s.sid),
+            detail: Some(how),
+            ..Default::default()
+        })
+        .await;
+    post_page(&Post {
+        locale,
+        sp_name: &sp.name,
+        title: None,
+        button: None,
+        messages: Vec::new(),
+        action: &pending.acs,
+        field: "SAMLResponse",
+        value: &b64,
+        relay_state: pending.relay_state.as_deref(),
+        auto: true,
+        frames: &[],
+        status: StatusCode::OK,
+        framed: false,
+    })
+}
+
+fn build(
+    p: &Provider,
+    sp: &ServiceProvider,
+    pending: &Pending,
+    s: &SsoSession,
+    name: &str,
+    class_ref: &str,
+    attrs: &[(&'static attributes::AttributeDef, Vec<String>)],
+) -> Result<String, String> {
+    let key = p.saml.signing_key().ok_or("no SAML signing key")?;
+    let issuer = p.saml_entity_id();
+    let now = p.clock.now();
+    let facts = AssertionFacts {
+        issuer: &issuer,
+        audience: &sp.entity_id,
+        recipient: &pending.acs,
+        in_response_to: pending.request_id.as_deref(),
+        name_id: name,
+        name_id_format: &pending.nameid_format,
+        now,
+        lifetime: p.saml.cfg.assertion_ttl_secs,
+        authn_instant: s.auth_time,
+        session_not_on_or_after: s.auth_time + p.cfg.session_ttl,
+        session_index: &s.sid,
+        class_ref,
+        attributes: attrs,
+    };
+    let (assertion, _) = response::assertion(&facts, &key)?;
+    let body = if sp.encrypt_assertions {
+        let cert = sp
+            .encryption_cert
+            .as_deref()
+            .ok_or("the SP has no encryption certificate")?;
+        encrypt::encrypt_assertion(&assertion, &super::sps::cert_from_b64(cert)?)?
+    } else {
+        assertion
+    };
+    let xml = response::response(
+        &Envelope {
+            issuer: &issuer,
+            destination: &pending.acs,
+            in_response_to: pending.request_id.as_deref(),
+            now,
+            status: (status::SUCCESS, None),
+            message: None,
+        },
+        &body,
+        sp.sign_response.then_some(&*key),
+    )?;
+    Ok(STANDARD.encode(xml))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sp(require_mfa: bool) -> ServiceProvider {
+        ServiceProvider {
+            entity_id: "https://sp".into(),
+            name: "SP".into(),
+            acs: Vec::new(),
+            slo: Vec::new(),
+            signing_certs: Vec::new(),
+            encryption_cert: None,
+            nameid_format: nameid::PERSISTENT.into(),
+            attributes: Vec::new(),
+            service_id: None,
+            allow_idp_initiated: false,
+            sign_response: false,
+            encrypt_assertions: false,
+            want_signed_requests: false,
+            require_mfa,
+        }
+    }
+
+    fn pending(comparison: &str, refs: &[&str]) -> Pending {
+        Pending {
+            entity_id: "https://sp".into(),
+            acs: "https://sp/acs".into(),
+            request_id: Some("_r".into()),
+            relay_state: None,
+            force_authn: false,
+            is_passive: false,
+            nameid_format: nameid::PERSISTENT.into(),
+            comparison: comparison.into(),
+            class_refs: refs.iter().map(|s| (*s).to_owned()).collect(),
+            created: 0,
+        }
+    }
+
+    #[test]
+    fn requested_contexts_map_onto_the_acr_ladder() {
+        let ppt = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
+        // No request: the session's own acr.
+        assert_eq!(
+            class_ref_for(&pending("exact", &[]), &sp(false), "urn:oneid:loa:2").as_deref(),
+            Some("urn:oneid:loa:2")
+        );
+        // Exact: the value asked for that the session meets.
+        assert_eq!(
+            class_ref_for(&pending("exact", &[ppt]), &sp(false), "urn:oneid:loa:2").as_deref(),
+            Some(ppt)
+        );
+        // Minimum: the session's acr.
+        assert_eq!(
+            class_ref_for(
+                &pending("minimum", &["urn:oneid:loa:2"]),
+                &sp(false),
+                "urn:oneid:loa:3"
+            )
+            .as_deref(),
+            Some("urn:oneid:loa:3")
+        );
+        // Not met: a level too low, multi-factor missing.
+        assert_eq!(
+            class_ref_for(
+                &pending("minimum", &["urn:oneid:loa:3"]),
+                &sp(false),
+                "urn:oneid:loa:2"
+            ),
+            None
+        );
+        assert_eq!(
+            class_ref_for(
+                &pending("exact", &["https://refeds.org/profile/mfa"]),
+                &sp(false),
+                "urn:oneid:loa:1"
+            ),
+            None
+        );
+        // Better than password: multi-factor.
+        assert_eq!(
+            wanted(&pending("better", &[ppt]), &sp(false)),
+            vec!["urn:oneid:loa:1:mfa"]
+        );
+        // The SP's own rule.
+        assert_eq!(
+            wanted(&pending("exact", &[]), &sp(true)),
+            vec!["urn:oneid:loa:1:mfa"]
+        );
+        // Nothing known.
+        assert!(wanted(&pending("exact", &["urn:x:unknown"]), &sp(false)).is_empty());
+    }
+}

@@ -1,0 +1,191 @@
+//! The SAML 2.0 identity provider (Web Browser SSO profile and Single Logout), serving
+//! service providers from the same accounts, SSO session, step-up and gate as the OpenID
+//! Connect provider: a person signed in through either reaches the other without signing in
+//! again, and logging out of either ends both.
+//!
+//! - `metadata`: the IdP's metadata at `/saml/metadata` (signed, cacheable).
+//! - `sso`: `AuthnRequest` by HTTP-Redirect or HTTP-POST at `/saml/sso` and IdP-initiated SSO
+//!   at `/saml/idp-initiated`, checked; `answer`: from the session, the step-up or the login
+//!   page (`/saml/continue`), the gate, then the assertion by HTTP-POST.
+//! - `slo`: `LogoutRequest` / `LogoutResponse` at `/saml/slo`, and logout propagated to the
+//!   session's other service providers.
+//! - `sps`: the service-provider registry; `api`: its admin API.
+//! - `request` / `response`: reading and writing the messages; `xml`, `c14n`, `dsig`,
+//!   `encrypt`: the XML underneath; `keys`: the IdP's signing keys.
+
+pub mod answer;
+pub mod api;
+pub mod attributes;
+pub mod c14n;
+pub mod dsig;
+pub mod encrypt;
+pub mod keys;
+pub mod metadata;
+mod pages;
+pub mod request;
+pub mod response;
+pub mod slo;
+pub mod sps;
+pub mod sso;
+mod text;
+pub mod xml;
+
+#[cfg(test)]
+mod fuzz;
+
+use crate::Provider;
+use axum::routing::get;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, RwLock};
+
+pub use keys::SamlKeys;
+pub use sps::{NewSp, ServiceProvider, SpError, SpStore};
+
+/// NameID formats.
+pub mod nameid {
+    /// Persistent, pairwise, opaque.
+    pub const PERSISTENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+    /// Transient: new at every sign-in.
+    pub const TRANSIENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
+    /// The account's email address.
+    pub const EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+    /// The login ID.
+    pub const UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
+    /// All of them.
+    pub const SUPPORTED: &[&str] = &[PERSISTENT, TRANSIENT, EMAIL, UNSPECIFIED];
+}
+
+/// `[saml]` configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SamlConfig {
+    /// The IdP's entityID; empty: `<issuer>/saml/metadata`.
+    pub entity_id: String,
+    /// How long an assertion may be used, seconds.
+    pub assertion_ttl_secs: i64,
+    /// How old a request's IssueInstant may be, seconds (its ID is remembered this long
+    /// against replay).
+    pub request_max_age_secs: i64,
+    /// How far ahead of this node's clock a request's IssueInstant may be, seconds.
+    pub clock_skew_secs: i64,
+    /// Cache-Control max-age of the metadata, seconds.
+    pub metadata_max_age_secs: i64,
+    /// Size of generated signing keys: 2048 or 3072.
+    pub rsa_bits: u32,
+}
+
+impl Default for SamlConfig {
+    fn default() -> Self {
+        Self {
+            entity_id: String::new(),
+            assertion_ttl_secs: 300,
+            request_max_age_secs: 300,
+            clock_skew_secs: 60,
+            metadata_max_age_secs: 3600,
+            rsa_bits: 2048,
+        }
+    }
+}
+
+impl SamlConfig {
+    /// Checks the values, naming the bad key.
+    pub fn validate(&self) -> Result<(), String> {
+        if !matches!(self.rsa_bits, 2048 | 3072) {
+            return Err("saml.rsa_bits: must be 2048 or 3072".into());
+        }
+        if !(30..=3600).contains(&self.assertion_ttl_secs) {
+            return Err("saml.assertion_ttl_secs: must be 30 to 3600".into());
+        }
+        if !(30..=3600).contains(&self.request_max_age_secs) {
+            return Err("saml.request_max_age_secs: must be 30 to 3600".into());
+        }
+        if !(0..=600).contains(&self.clock_skew_secs) {
+            return Err("saml.clock_skew_secs: must be 0 to 600".into());
+        }
+        if self.metadata_max_age_secs < 0 {
+            return Err("saml.metadata_max_age_secs: must not be negative".into());
+        }
+        if !self.entity_id.is_empty() && self.entity_id.len() > 1024 {
+            return Err("saml.entity_id: at most 1024 characters".into());
+        }
+        Ok(())
+    }
+}
+
+/// A service provider that received an assertion in an SSO session (for logout).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    /// Its entityID.
+    pub entity_id: String,
+    /// The NameID it was given.
+    pub name_id: String,
+    /// That NameID's format.
+    pub format: String,
+    /// The SessionIndex it was given.
+    pub session_index: String,
+}
+
+/// The IdP's state.
+#[derive(Debug)]
+pub struct SamlIdp {
+    /// Configuration.
+    pub cfg: SamlConfig,
+    /// Signing keys (none until the binary loads them: SAML answers 503 meanwhile).
+    pub keys: Option<Arc<SamlKeys>>,
+    /// Service providers.
+    pub sps: SpStore,
+    metadata: RwLock<Option<(String, bytes::Bytes)>>,
+}
+
+impl SamlIdp {
+    /// An IdP without keys yet.
+    pub fn new(cfg: SamlConfig, sps: SpStore) -> Self {
+        Self {
+            cfg,
+            keys: None,
+            sps,
+            metadata: RwLock::new(None),
+        }
+    }
+
+    /// The active signing key.
+    pub fn signing_key(&self) -> Option<Arc<dsig::SigningKey>> {
+        self.keys.as_ref().and_then(|k| k.active())
+    }
+}
+
+impl Provider {
+    /// Serves SAML with this configuration and these signing keys (already loaded).
+    pub fn with_saml(mut self, cfg: SamlConfig, keys: Arc<SamlKeys>) -> Self {
+        self.saml.cfg = cfg;
+        self.saml.keys = Some(keys);
+        self
+    }
+
+    /// The IdP's entityID.
+    pub fn saml_entity_id(&self) -> String {
+        if self.saml.cfg.entity_id.is_empty() {
+            format!("{}/saml/metadata", self.cfg.issuer)
+        } else {
+            self.saml.cfg.entity_id.clone()
+        }
+    }
+}
+
+/// The SAML routes.
+pub fn router() -> Router<Arc<Provider>> {
+    Router::new()
+        .route("/saml/metadata", get(metadata::get))
+        .route("/saml/sso", get(sso::get).post(sso::post))
+        .route("/saml/continue", get(answer::resume))
+        .route("/saml/idp-initiated", get(sso::idp_initiated))
+        .route("/saml/slo", get(slo::get).post(slo::post))
+        .route("/saml/slo/frame", get(slo::frame))
+        .route("/static/saml-post.js", get(pages::script))
+        .route("/admin/api/saml/sps", get(api::list).post(api::add))
+        .route(
+            "/admin/api/saml/sps/{entity_id}",
+            get(api::get_one).delete(api::remove),
+        )
+}

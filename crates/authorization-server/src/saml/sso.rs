@@ -1,0 +1,392 @@
+//! Web Browser SSO requests: an `AuthnRequest` (HTTP-Redirect or HTTP-POST) is checked in this
+//! order -- readable and within limits, Issuer registered, signature (when present, or
+//! required by the SP), Destination, IssueInstant fresh, ACS registered, ID not seen before --
+//! and every failure so far is a page for the person, never a message to an address the IdP
+//! has not registered. IdP-initiated SSO starts here too. `answer` takes it from there.
+
+use super::answer::{proceed, to_sp};
+use super::dsig::{self, SigError};
+use super::nameid;
+use super::request::{self, AuthnRequest, RequestError, RequestedContext};
+use super::response::status;
+use super::sps::{ServiceProvider, POST};
+use super::text::SamlText;
+use crate::http::{self, parse_form, parse_query};
+use crate::Provider;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use platform::audit::AuditEvent;
+use platform::crypto::sha256_b64;
+use platform::Locale;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// A checked request (or an IdP-initiated one) waiting for the person.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pending {
+    /// The SP.
+    pub entity_id: String,
+    /// The ACS the answer goes to (registered).
+    pub acs: String,
+    /// The request's ID (none: IdP-initiated).
+    pub request_id: Option<String>,
+    /// RelayState, returned as is.
+    pub relay_state: Option<String>,
+    /// ForceAuthn.
+    pub force_authn: bool,
+    /// IsPassive.
+    pub is_passive: bool,
+    /// The NameID format to give.
+    pub nameid_format: String,
+    /// RequestedAuthnContext: comparison and class references.
+    pub comparison: String,
+    /// The class references asked for.
+    pub class_refs: Vec<String>,
+    /// When the request arrived.
+    pub created: i64,
+}
+
+pub(crate) fn pending_key(token: &str) -> String {
+    format!("saml:pending:{}", sha256_b64(token.as_bytes()))
+}
+
+fn replay_key(entity_id: &str, id: &str) -> String {
+    format!(
+        "saml:seen:{}",
+        sha256_b64(format!("{entity_id}\n{id}").as_bytes())
+    )
+}
+
+/// Why a request is refused with a page (the SP is not told).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    Bad,
+    UnknownSp,
+    UnregisteredAcs,
+    Replayed,
+    Stale,
+    Signature,
+    TooLarge,
+    Unavailable,
+    NoIdpInitiated,
+    Expired,
+}
+
+impl Refusal {
+    fn detail(self) -> &'static str {
+        match self {
+            Refusal::Bad => "invalid_request",
+            Refusal::UnknownSp => "unknown_issuer",
+            Refusal::UnregisteredAcs => "unregistered_acs",
+            Refusal::Replayed => "replayed",
+            Refusal::Stale => "stale",
+            Refusal::Signature => "bad_signature",
+            Refusal::TooLarge => "too_large",
+            Refusal::Unavailable => "unavailable",
+            Refusal::NoIdpInitiated => "idp_initiated_not_allowed",
+            Refusal::Expired => "expired",
+        }
+    }
+}
+
+/// The refusal page, audited with the SP (when known) and why.
+pub(crate) async fn refuse(
+    p: &Provider,
+    locale: Locale,
+    why: Refusal,
+    issuer: Option<&str>,
+    event: &str,
+) -> Response {
+    let t = SamlText::get(locale);
+    let (msg, code) = match why {
+        Refusal::Bad => (t.bad_request, StatusCode::BAD_REQUEST),
+        Refusal::UnknownSp => (t.unknown_sp, StatusCode::BAD_REQUEST),
+        Refusal::UnregisteredAcs => (t.unregistered_acs, StatusCode::BAD_REQUEST),
+        Refusal::Replayed => (t.replayed, StatusCode::BAD_REQUEST),
+        Refusal::Stale => (t.stale, StatusCode::BAD_REQUEST),
+        Refusal::Signature => (t.bad_signature, StatusCode::BAD_REQUEST),
+        Refusal::TooLarge => (t.too_large, StatusCode::PAYLOAD_TOO_LARGE),
+        Refusal::Unavailable => (t.unavailable, StatusCode::SERVICE_UNAVAILABLE),
+        Refusal::NoIdpInitiated => (t.no_idp_initiated, StatusCode::FORBIDDEN),
+        Refusal::Expired => (t.expired, StatusCode::BAD_REQUEST),
+    };
+    let issuer: Option<String> = issuer.map(|i| i.chars().take(256).collect());
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event,
+            client_id: issuer.as_deref(),
+            detail: Some(why.detail()),
+            ..Default::default()
+        })
+        .await;
+    crate::pages::error_page(locale, msg, None, code)
+}
+
+fn from_request_error(e: &RequestError) -> Refusal {
+    match e {
+        RequestError::TooLarge | RequestError::Xml(super::xml::XmlError::TooLarge) => {
+            Refusal::TooLarge
+        }
+        _ => Refusal::Bad,
+    }
+}
+
+/// How a message arrived, for its signature check.
+pub(crate) enum Signed<'a> {
+    /// HTTP-Redirect: the raw query.
+    Query(dsig::RawQuery<'a>),
+    /// HTTP-POST: an enveloped signature, if any.
+    Post,
+}
+
+/// Checks a message's signature against the SP's keys: a signature present must verify;
+/// none at all passes only when not `required`.
+pub(crate) fn check_signature(
+    how: &Signed<'_>,
+    xml: &str,
+    sp: &ServiceProvider,
+    required: bool,
+) -> Result<(), SigError> {
+    let keys = sp.signing_keys();
+    match how {
+        Signed::Query(q) if q.signature.is_some() || q.sig_alg.is_some() => {
+            dsig::verify_query(q, &keys)
+        }
+        Signed::Post => {
+            let doc = super::xml::parse(xml, super::xml::MESSAGE_LIMITS)
+                .map_err(|_| SigError::Invalid)?;
+            if dsig::has_signature(&doc) {
+                dsig::verify_enveloped(xml, &doc, &keys)
+            } else if required {
+                Err(SigError::Missing)
+            } else {
+                Ok(())
+            }
+        }
+        Signed::Query(_) if required => Err(SigError::Missing),
+        Signed::Query(_) => Ok(()),
+    }
+}
+
+/// Percent-decodes one query value.
+pub(crate) fn query_value(v: &str) -> String {
+    url::form_urlencoded::parse(format!("x={v}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// Longest RelayState carried (the bindings ask SPs for 80 bytes; some need more).
+const MAX_RELAY_STATE: usize = 1024;
+
+/// Longest query string read (a Redirect-binding request is a few kilobytes).
+pub(crate) const MAX_QUERY: usize = 64 * 1024;
+
+/// GET /saml/sso (HTTP-Redirect)
+pub async fn get(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let locale = http::locale(&headers, None);
+    let q = q.unwrap_or_default();
+    if q.len() > MAX_QUERY {
+        return refuse(&p, locale, Refusal::TooLarge, None, "saml.request_refused").await;
+    }
+    let Some(raw) = dsig::raw_query(&q) else {
+        return refuse(&p, locale, Refusal::Bad, None, "saml.request_refused").await;
+    };
+    let Some(("SAMLRequest", v)) = raw.message else {
+        return refuse(&p, locale, Refusal::Bad, None, "saml.request_refused").await;
+    };
+    let xml = match request::decode_redirect(&query_value(v)) {
+        Ok(x) => x,
+        Err(e) => {
+            let why = from_request_error(&e);
+            return refuse(&p, locale, why, None, "saml.request_refused").await;
+        }
+    };
+    let relay = raw.relay_state.map(query_value);
+    authn(&p, &headers, &xml, relay, Signed::Query(raw), locale).await
+}
+
+/// POST /saml/sso (HTTP-POST)
+pub async fn post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let locale = http::locale(&headers, None);
+    let Ok(body) = body else {
+        return refuse(&p, locale, Refusal::TooLarge, None, "saml.request_refused").await;
+    };
+    let Ok(form) = parse_form(&headers, &body) else {
+        return refuse(&p, locale, Refusal::Bad, None, "saml.request_refused").await;
+    };
+    let Some(v) = form.get("SAMLRequest") else {
+        return refuse(&p, locale, Refusal::Bad, None, "saml.request_refused").await;
+    };
+    let xml = match request::decode_post(v) {
+        Ok(x) => x,
+        Err(e) => {
+            let why = from_request_error(&e);
+            return refuse(&p, locale, why, None, "saml.request_refused").await;
+        }
+    };
+    let relay = form.get("RelayState").cloned();
+    authn(&p, &headers, &xml, relay, Signed::Post, locale).await
+}
+
+async fn authn(
+    p: &Provider,
+    headers: &HeaderMap,
+    xml: &str,
+    relay_state: Option<String>,
+    how: Signed<'_>,
+    locale: Locale,
+) -> Response {
+    const EVENT: &str = "saml.request_refused";
+    if p.saml.signing_key().is_none() {
+        return refuse(p, locale, Refusal::Unavailable, None, EVENT).await;
+    }
+    let req = match request::authn_request(xml) {
+        Ok(r) => r,
+        Err(e) => return refuse(p, locale, from_request_error(&e), None, EVENT).await,
+    };
+    if relay_state
+        .as_ref()
+        .is_some_and(|r| r.len() > MAX_RELAY_STATE)
+    {
+        return refuse(p, locale, Refusal::Bad, Some(&req.issuer), EVENT).await;
+    }
+    let issuer = Some(req.issuer.as_str());
+    let sp = match p.saml.sps.get(&req.issuer).await {
+        Ok(Some(sp)) => sp,
+        Ok(None) => return refuse(p, locale, Refusal::UnknownSp, issuer, EVENT).await,
+        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+    };
+    if let Err(e) = check_signature(&how, xml, &sp, sp.want_signed_requests) {
+        tracing::info!(issuer = %req.issuer, error = %e, "SAML request signature refused");
+        return refuse(p, locale, Refusal::Signature, issuer, EVENT).await;
+    }
+    if let Some(d) = &req.destination {
+        if *d != format!("{}/saml/sso", p.cfg.issuer) {
+            return refuse(p, locale, Refusal::Bad, issuer, EVENT).await;
+        }
+    }
+    let now = p.clock.now();
+    let cfg = &p.saml.cfg;
+    if req.issue_instant > now + cfg.clock_skew_secs
+        || now - req.issue_instant > cfg.request_max_age_secs
+    {
+        return refuse(p, locale, Refusal::Stale, issuer, EVENT).await;
+    }
+    if req.protocol_binding.as_deref().is_some_and(|b| b != POST) {
+        return refuse(p, locale, Refusal::UnregisteredAcs, issuer, EVENT).await;
+    }
+    let Some(acs) = sp.acs_for(req.acs_url.as_deref(), req.acs_index) else {
+        return refuse(p, locale, Refusal::UnregisteredAcs, issuer, EVENT).await;
+    };
+    // The ID is remembered for as long as the request could be accepted.
+    let ttl = cfg.request_max_age_secs + cfg.clock_skew_secs + 60;
+    match p
+        .store
+        .put_if_absent(&replay_key(&sp.entity_id, &req.id), b"1", ttl)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return refuse(p, locale, Refusal::Replayed, issuer, EVENT).await,
+        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+    }
+    let pending = pending_of(&req, &sp, acs.location.clone(), relay_state, now);
+    // From here on the SP is known and its ACS registered: problems are told to it.
+    if !nameid::SUPPORTED.contains(&pending.nameid_format.as_str()) {
+        return to_sp(
+            p,
+            &sp,
+            &pending,
+            (status::REQUESTER, Some(status::INVALID_NAMEID_POLICY)),
+            locale,
+        );
+    }
+    proceed(p, headers, pending, &sp, locale).await
+}
+
+fn pending_of(
+    req: &AuthnRequest,
+    sp: &ServiceProvider,
+    acs: String,
+    relay_state: Option<String>,
+    now: i64,
+) -> Pending {
+    let format = match req.nameid_format.as_deref() {
+        None | Some(nameid::UNSPECIFIED) => sp.nameid_format.clone(),
+        Some(f) => f.to_owned(),
+    };
+    let ctx = req.authn_context.clone().unwrap_or(RequestedContext {
+        comparison: "exact".into(),
+        class_refs: Vec::new(),
+    });
+    Pending {
+        entity_id: sp.entity_id.clone(),
+        acs,
+        request_id: Some(req.id.clone()),
+        relay_state,
+        force_authn: req.force_authn,
+        is_passive: req.is_passive,
+        nameid_format: format,
+        comparison: ctx.comparison,
+        class_refs: ctx.class_refs,
+        created: now,
+    }
+}
+
+/// GET /saml/idp-initiated?sp=ENTITYID[&RelayState=..]: an assertion the SP did not ask
+/// for, to its default ACS, when it is registered to accept them.
+pub async fn idp_initiated(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    const EVENT: &str = "saml.request_refused";
+    let locale = http::locale(&headers, None);
+    let Ok(params) = parse_query(q.unwrap_or_default().as_bytes()) else {
+        return refuse(&p, locale, Refusal::Bad, None, EVENT).await;
+    };
+    if p.saml.signing_key().is_none() {
+        return refuse(&p, locale, Refusal::Unavailable, None, EVENT).await;
+    }
+    let Some(entity_id) = params.get("sp") else {
+        return refuse(&p, locale, Refusal::Bad, None, EVENT).await;
+    };
+    let sp = match p.saml.sps.get(entity_id).await {
+        Ok(Some(sp)) => sp,
+        Ok(None) => return refuse(&p, locale, Refusal::UnknownSp, Some(entity_id), EVENT).await,
+        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+    };
+    if !sp.allow_idp_initiated {
+        return refuse(&p, locale, Refusal::NoIdpInitiated, Some(entity_id), EVENT).await;
+    }
+    let Some(acs) = sp.default_acs() else {
+        return refuse(&p, locale, Refusal::UnregisteredAcs, Some(entity_id), EVENT).await;
+    };
+    let pending = Pending {
+        entity_id: sp.entity_id.clone(),
+        acs: acs.location.clone(),
+        request_id: None,
+        relay_state: params
+            .get("RelayState")
+            .filter(|r| r.len() <= MAX_RELAY_STATE)
+            .cloned(),
+        force_authn: false,
+        is_passive: false,
+        nameid_format: sp.nameid_format.clone(),
+        comparison: "exact".into(),
+        class_refs: Vec::new(),
+        created: p.clock.now(),
+    };
+    proceed(&p, &headers, pending, &sp, locale).await
+}

@@ -1,0 +1,580 @@
+//! Registering people: a person met face to face on identity documents (004 App. B), or an
+//! affiliate of a registering organization on its managed registration process (004 §6.5.6);
+//! one account per person, created in one transaction with its evidence and sponsorship.
+
+use super::evidence::{self, assess};
+use super::Evidence;
+use super::{db, Lra, LraError, Registrar};
+use crate::services;
+use crate::RegistrationError;
+use credential_store::{Account, CredentialError, Designation, NewAccount};
+use sqlx::Row;
+
+/// The minimum mandatory identity of a person (legal names and date of birth), the preferred
+/// names and contact details.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    /// Legal first name (mandatory).
+    pub legal_given_name: String,
+    /// Legal last name (mandatory).
+    pub legal_family_name: String,
+    /// Preferred first name (empty: the legal one).
+    pub given_name: String,
+    /// Preferred middle names.
+    pub middle_name: Option<String>,
+    /// Preferred last name (empty: the legal one).
+    pub family_name: String,
+    /// Date of birth, `YYYY-MM-DD` (mandatory).
+    pub birth_date: String,
+    /// Email.
+    pub email: Option<String>,
+    /// Contact phone.
+    pub phone: Option<String>,
+    /// `en` | `fr`.
+    pub locale: String,
+    /// A professional designation (college + registration number), if any.
+    pub designation: Option<Designation>,
+}
+
+impl Identity {
+    fn check(&self) -> Result<(), LraError> {
+        for (v, name) in [
+            (&self.legal_given_name, "legal_given_name"),
+            (&self.legal_family_name, "legal_family_name"),
+            (&self.birth_date, "birth_date"),
+        ] {
+            if v.trim().is_empty() {
+                return Err(LraError::Missing(name));
+            }
+        }
+        if !credential_store::valid_birth_date(self.birth_date.trim()) {
+            return Err(LraError::Account(CredentialError::Invalid(
+                credential_store::Field::BirthDate,
+            )));
+        }
+        Ok(())
+    }
+
+    fn account(&self, level: i64, password: String) -> NewAccount {
+        let or = |preferred: &str, legal: &str| {
+            if preferred.trim().is_empty() {
+                legal.trim().to_owned()
+            } else {
+                preferred.to_owned()
+            }
+        };
+        NewAccount {
+            given_name: or(&self.given_name, &self.legal_given_name),
+            middle_name: self.middle_name.clone(),
+            family_name: or(&self.family_name, &self.legal_family_name),
+            legal_given_name: Some(self.legal_given_name.clone()),
+            legal_family_name: Some(self.legal_family_name.clone()),
+            birth_date: Some(self.birth_date.trim().to_owned()),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            locale: self.locale.clone(),
+            assurance_level: level,
+            designations: self.designation.clone().into_iter().collect(),
+            password,
+            temporary_password: true,
+            ..NewAccount::default()
+        }
+    }
+}
+
+/// A person to register on identity documents.
+#[derive(Debug, Clone, Default)]
+pub struct PersonRegistration {
+    /// Who.
+    pub identity: Identity,
+    /// What the LRA saw.
+    pub evidence: Evidence,
+    /// The level asked for, 1..=3.
+    pub level: i64,
+}
+
+/// An affiliate to register on a registering organization's managed process (004 §6.5.6).
+#[derive(Debug, Clone, Default)]
+pub struct AffiliateRegistration {
+    /// Who.
+    pub identity: Identity,
+    /// The organization's unique identifier of the person (e.g. employee number).
+    pub member_id: String,
+    /// The documentary evidence of affiliation, described (004 §6.5.7).
+    pub affiliation: String,
+}
+
+/// A temporary password, shown once. Never printed by `Debug`.
+#[derive(Clone)]
+pub struct TemporaryPassword(String);
+
+impl TemporaryPassword {
+    /// The password, to show the LRA once.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for TemporaryPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TemporaryPassword(..)")
+    }
+}
+
+/// The outcome of a registration.
+#[derive(Debug, Clone)]
+pub enum Registered {
+    /// A new account.
+    Created {
+        /// Its id.
+        account_id: String,
+        /// Its login ID.
+        login_id: String,
+        /// Its temporary password (must be changed at the first sign-in).
+        temporary_password: TemporaryPassword,
+        /// Its level of assurance.
+        level: i64,
+    },
+    /// The person already had an account: no second one. The organization sponsors it now.
+    Existing {
+        /// Its id.
+        account_id: String,
+        /// Its login ID.
+        login_id: String,
+    },
+}
+
+/// One evidence row to store.
+struct NewEvidence {
+    kind: &'static str,
+    document: String,
+    photo: bool,
+    in_person: bool,
+}
+
+/// A registration checked and ready to store.
+struct Intake<'a> {
+    identity: &'a Identity,
+    level: i64,
+    rows: Vec<NewEvidence>,
+    /// The organization's identifier of the person (managed registration).
+    member: Option<&'a str>,
+    /// Audit event of a new account.
+    event: &'static str,
+    /// Audit detail so far.
+    detail: &'a str,
+}
+
+fn docs_line(rows: &[NewEvidence]) -> String {
+    if rows.is_empty() {
+        return "-".into();
+    }
+    rows.iter()
+        .map(|r| match r.kind {
+            "affiliation" => "affiliation".to_owned(),
+            k => format!("{}({k}{})", r.document, if r.photo { ",photo" } else { "" }),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl Lra {
+    /// The account already registered for this person: by registration number, else by legal
+    /// names and date of birth (any status: a person has one account).
+    async fn existing(&self, id: &Identity) -> Result<Option<Account>, LraError> {
+        if let Some(d) = &id.designation {
+            if let Some(a) = self
+                .accounts
+                .find_by_designation(&d.college, &d.registration_number)
+                .await?
+            {
+                if !Self::same_person(&a, id) {
+                    return Err(CredentialError::DesignationTaken.into());
+                }
+                return Ok(Some(a));
+            }
+        }
+        let clean = |s: &str| {
+            s.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        };
+        let r = sqlx::query(
+            "SELECT id FROM accounts WHERE LOWER(legal_given_name) = $1 \
+             AND LOWER(legal_family_name) = $2 AND birth_date = $3 ORDER BY created_at LIMIT 1",
+        )
+        .bind(clean(&id.legal_given_name))
+        .bind(clean(&id.legal_family_name))
+        .bind(id.birth_date.trim())
+        .fetch_optional(self.db.pool())
+        .await
+        .map_err(db)?;
+        match r {
+            None => Ok(None),
+            Some(r) => {
+                let aid: String = r.try_get("id").map_err(db)?;
+                Ok(self.accounts.find_by_id(&aid).await?)
+            }
+        }
+    }
+
+    /// Registers a person met by the LRA on identity documents (004 App. B) at the level the
+    /// evidence supports. A person who already has an account keeps it (no second account):
+    /// the organization sponsors it, the evidence is recorded, and its level is raised when
+    /// the evidence supports more. Otherwise one transaction creates the account (generated
+    /// login ID, temporary password to change at the first sign-in), the evidence rows and
+    /// the sponsorship. Nothing is stored on any error.
+    pub async fn register_person(
+        &self,
+        r: &Registrar,
+        reg: PersonRegistration,
+    ) -> Result<Registered, LraError> {
+        r.active()?;
+        reg.identity.check()?;
+        let problems = assess(reg.level, &reg.evidence);
+        if !problems.is_empty() {
+            return Err(LraError::Evidence(problems));
+        }
+        let docs = evidence::documents(&reg.evidence).map_err(LraError::Evidence)?;
+        let rows: Vec<NewEvidence> = docs
+            .iter()
+            .map(|d| NewEvidence {
+                kind: d.kind.as_str(),
+                document: d.document.code.to_owned(),
+                photo: d.document.photo,
+                in_person: reg.evidence.in_person,
+            })
+            .collect();
+        let detail = format!(
+            "org={} level=AL{} in_person={} second_check={} documents={}",
+            r.organization.id,
+            reg.level,
+            reg.evidence.in_person,
+            reg.evidence.second_check,
+            docs_line(&rows)
+        );
+        let intake = Intake {
+            identity: &reg.identity,
+            level: reg.level,
+            rows,
+            member: None,
+            event: "lra.person_registered",
+            detail: &detail,
+        };
+        self.register(r, intake).await
+    }
+
+    /// Registers an affiliate of a registering organization on its managed process (004
+    /// §6.5.6): the organization's identifier of the person and the documentary evidence of
+    /// affiliation, at the organization's assigned level. One account per identifier: an
+    /// identifier already registered finds that account.
+    pub async fn register_affiliate(
+        &self,
+        r: &Registrar,
+        reg: AffiliateRegistration,
+    ) -> Result<Registered, LraError> {
+        r.active()?;
+        let org = &r.organization;
+        let level = match (org.registering, org.assurance_level) {
+            (true, Some(l)) => l,
+            _ => return Err(LraError::NotRegistering),
+        };
+        reg.identity.check()?;
+        let member = reg.member_id.trim();
+        if member.is_empty() {
+            return Err(LraError::Missing("member_id"));
+        }
+        if member.chars().count() > 64 || member.chars().any(char::is_control) {
+            return Err(LraError::Invalid("member_id"));
+        }
+        let affiliation = reg
+            .affiliation
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if affiliation.is_empty() {
+            return Err(LraError::Missing("affiliation"));
+        }
+        if affiliation.chars().count() > 500 {
+            return Err(LraError::Invalid("affiliation"));
+        }
+        let rows = vec![NewEvidence {
+            kind: "affiliation",
+            document: affiliation,
+            photo: false,
+            in_person: false,
+        }];
+        let detail = format!(
+            "org={} level=AL{level} member={member} scheme={:?} evidence=affiliation",
+            org.id,
+            org.id_scheme.as_deref().unwrap_or("")
+        );
+        let intake = Intake {
+            identity: &reg.identity,
+            level,
+            rows,
+            member: Some(member),
+            event: "lra.affiliate_registered",
+            detail: &detail,
+        };
+        self.register(r, intake).await
+    }
+
+    /// Whether an account found by a number (registration number, organization identifier)
+    /// is the person typed: same legal last name and date of birth, where it has them.
+    fn same_person(a: &Account, id: &Identity) -> bool {
+        let norm = |s: &str| {
+            s.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        };
+        let family = a.legal_family_name.as_deref().unwrap_or(&a.family_name);
+        norm(family) == norm(&id.legal_family_name)
+            && a.birth_date
+                .as_deref()
+                .is_none_or(|d| d == id.birth_date.trim())
+    }
+
+    async fn by_member(&self, org: &str, member: &str) -> Result<Option<Account>, LraError> {
+        let r = sqlx::query(
+            "SELECT account_id FROM sponsorships WHERE organization_id = $1 AND member_id = $2",
+        )
+        .bind(org)
+        .bind(member)
+        .fetch_optional(self.db.pool())
+        .await
+        .map_err(db)?;
+        match r {
+            None => Ok(None),
+            Some(r) => {
+                let id: String = r.try_get("account_id").map_err(db)?;
+                Ok(self.accounts.find_by_id(&id).await?)
+            }
+        }
+    }
+
+    async fn register(&self, r: &Registrar, i: Intake<'_>) -> Result<Registered, LraError> {
+        let Intake {
+            identity,
+            level,
+            rows,
+            member,
+            event,
+            detail,
+        } = i;
+        let org = r.organization.id.as_str();
+        let found = match member {
+            Some(m) => match self.by_member(org, m).await? {
+                Some(a) if !Self::same_person(&a, identity) => {
+                    return Err(LraError::MemberIdConflict)
+                }
+                Some(a) => Some(a),
+                None => self.existing(identity).await?,
+            },
+            None => self.existing(identity).await?,
+        };
+        if let Some(a) = found {
+            return self
+                .attach(
+                    r,
+                    a,
+                    identity.birth_date.trim(),
+                    level,
+                    &rows,
+                    member,
+                    detail,
+                )
+                .await;
+        }
+        // A random temporary password can break the rule against personal information by
+        // chance: draw another.
+        let mut prepared = None;
+        for _ in 0..8 {
+            let pw = credential_store::temporary_password();
+            match self
+                .accounts
+                .prepare(identity.account(level, pw.clone()))
+                .await
+            {
+                Ok(p) => {
+                    prepared = Some((p, pw));
+                    break;
+                }
+                Err(CredentialError::Policy(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let Some((prepared, password)) = prepared else {
+            return Err(CredentialError::Hash.into());
+        };
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await.map_err(db)?;
+        let created = match self.accounts.insert_prepared(&mut tx, &prepared).await {
+            Ok(c) => c,
+            Err(CredentialError::DesignationTaken) => {
+                let _ = tx.rollback().await;
+                // Registered meanwhile (by number): that is the person's account.
+                return match self.existing(identity).await? {
+                    Some(a) => {
+                        self.attach(
+                            r,
+                            a,
+                            identity.birth_date.trim(),
+                            level,
+                            &rows,
+                            member,
+                            detail,
+                        )
+                        .await
+                    }
+                    None => Err(CredentialError::DesignationTaken.into()),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        };
+        for row in &rows {
+            insert_evidence(&mut tx, &created.id, org, row, &r.account_id, now).await?;
+        }
+        match services::sponsor_in(&mut tx, &created.id, org, member, &r.account_id, now).await {
+            Ok(()) => {}
+            Err(RegistrationError::Exists) => {
+                // The identifier was registered meanwhile: that is the person's account.
+                let _ = tx.rollback().await;
+                if let Some(a) = self.by_member(org, member.unwrap_or("")).await? {
+                    return self
+                        .attach(
+                            r,
+                            a,
+                            identity.birth_date.trim(),
+                            level,
+                            &rows,
+                            member,
+                            detail,
+                        )
+                        .await;
+                }
+                return Err(LraError::MemberIdConflict);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await.map_err(db)?;
+        let detail = format!(
+            "{detail} login_id={} account: none -> created (temporary password) sponsorship: none -> active",
+            created.login_id
+        );
+        self.record(r, event, &created.id, &detail).await;
+        Ok(Registered::Created {
+            account_id: created.id,
+            login_id: created.login_id,
+            temporary_password: TemporaryPassword(password),
+            level,
+        })
+    }
+
+    /// The person has an account: the organization sponsors it (under `member`, when given),
+    /// the evidence is recorded and the level raised if the evidence supports more. One
+    /// transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn attach(
+        &self,
+        r: &Registrar,
+        a: Account,
+        birth_date: &str,
+        level: i64,
+        rows: &[NewEvidence],
+        member: Option<&str>,
+        detail: &str,
+    ) -> Result<Registered, LraError> {
+        let org = r.organization.id.as_str();
+        if a.id == r.account_id {
+            return Err(LraError::OwnAccount);
+        }
+        let before = self.sponsorship(org, &a.id).await?;
+        // Someone else's person becomes this organization's only on evidence as strong as
+        // what the account holds: the same date of birth on record, in person (or through
+        // the organization's managed process), at or above the account's level.
+        let sponsored_here = before.as_ref().is_some_and(|(s, _)| s == "active");
+        if !sponsored_here {
+            let dob_matches = a.birth_date.as_deref() == Some(birth_date);
+            let direct = member.is_some() || rows.iter().any(|x| x.in_person);
+            if !(dob_matches && direct && level >= a.assurance_level) {
+                return Err(LraError::ExistingNeedsEvidence);
+            }
+        }
+        if let (Some(m), Some((_, Some(had)))) = (member, &before) {
+            if had != m {
+                return Err(LraError::MemberIdConflict);
+            }
+        }
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await.map_err(db)?;
+        let was = before
+            .as_ref()
+            .map_or("none", |(s, _)| s.as_str())
+            .to_owned();
+        if was != "active" || member.is_some() {
+            match services::sponsor_in(&mut tx, &a.id, org, member, &r.account_id, now).await {
+                Ok(()) => {}
+                Err(RegistrationError::Exists) => {
+                    let _ = tx.rollback().await;
+                    return Err(LraError::MemberIdConflict);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        for row in rows {
+            insert_evidence(&mut tx, &a.id, org, row, &r.account_id, now).await?;
+        }
+        let raised = level > a.assurance_level;
+        if raised {
+            sqlx::query("UPDATE accounts SET assurance_level = $2, updated_at = $3 WHERE id = $1")
+                .bind(&a.id)
+                .bind(level)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        let detail = format!(
+            "{detail} existing login_id={} sponsorship: {was} -> active level: AL{} -> AL{}",
+            a.login_id,
+            a.assurance_level,
+            level.max(a.assurance_level)
+        );
+        self.record(r, "lra.existing_found", &a.id, &detail).await;
+        Ok(Registered::Existing {
+            account_id: a.id,
+            login_id: a.login_id,
+        })
+    }
+}
+
+async fn insert_evidence(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account_id: &str,
+    org: &str,
+    row: &NewEvidence,
+    by: &str,
+    now: i64,
+) -> Result<(), LraError> {
+    sqlx::query(
+        "INSERT INTO identity_evidence (id, account_id, organization_id, kind, document, photo, \
+         in_person, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(platform::crypto::random_token(16))
+    .bind(account_id)
+    .bind(org)
+    .bind(row.kind)
+    .bind(&row.document)
+    .bind(i64::from(row.photo))
+    .bind(i64::from(row.in_person))
+    .bind(by)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}

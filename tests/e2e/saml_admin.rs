@@ -1,0 +1,311 @@
+//! Administering the SAML IdP: service providers registered from metadata through the CLI
+//! (a file) and the admin API (inline or by URL), listed and removed, each change audited;
+//! the SAML signing keys rotated in two steps with the metadata following.
+
+use authorization_server::saml::keys::generate_key;
+use oneid_tests::{fresh_storage, spawn_on, Storage, TestApp};
+use platform::ManualClock;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+fn sp_metadata(entity: &str, acs: &str) -> String {
+    let key = generate_key("sp", 2048, 0).unwrap();
+    format!(
+        r#"<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:mdui="urn:oasis:names:tc:SAML:metadata:ui" entityID="{entity}">
+  <md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol" AuthnRequestsSigned="true">
+    <md:Extensions><mdui:UIInfo><mdui:DisplayName xml:lang="en">Diagnostic Imaging Viewer</mdui:DisplayName></mdui:UIInfo></md:Extensions>
+    <md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>{c}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:KeyDescriptor use="encryption"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>{c}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://di.example/slo"/>
+    <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:transient</md:NameIDFormat>
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact" Location="https://di.example/artifact" index="0"/>
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{acs}" index="1" isDefault="true"/>
+    <md:AttributeConsumingService index="0"><md:ServiceName xml:lang="en">DI</md:ServiceName>
+      <md:RequestedAttribute Name="urn:oid:0.9.2342.19200300.100.1.1"/><md:RequestedAttribute Name="urn:oneid:attribute:levelOfAssurance"/><md:RequestedAttribute Name="urn:x:unknown"/>
+    </md:AttributeConsumingService>
+  </md:SPSSODescriptor>
+</md:EntityDescriptor>"#,
+        c = key.cert_b64
+    )
+}
+
+async fn oneid(storage: &Storage, args: &[&str]) -> (i32, String) {
+    let overlay = std::env::temp_dir().join(format!(
+        "oneid-saml-cli-{}.toml",
+        platform::crypto::random_token(6)
+    ));
+    let toml = format!(
+        "[database]\nurl = {:?}\n[ephemeral]\nurl = {:?}\nprefix = {:?}\n[keys]\nkek = {:?}\n[log]\nlevel = \"warn\"\n",
+        storage.db_url,
+        storage.redis_url.clone().unwrap_or_default(),
+        storage.prefix,
+        storage.kek
+    );
+    std::fs::write(&overlay, toml).unwrap();
+    let mut argv = vec!["oneid", "--config", overlay.to_str().unwrap()];
+    argv.extend_from_slice(args);
+    let mut input: &[u8] = b"";
+    let mut out = Vec::new();
+    let code = oneid::cli::run(argv, &mut input, &mut out).await;
+    std::fs::remove_file(&overlay).unwrap();
+    (code, String::from_utf8(out).unwrap())
+}
+
+async fn metadata(app: &TestApp) -> String {
+    reqwest::get(format!("{}/saml/metadata", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_cli_registers_lists_and_removes_service_providers_and_rotates_saml_keys() {
+    let storage = fresh_storage().await;
+    let app = spawn_on(&storage, Arc::new(ManualClock::new()), None, |_| {}).await;
+    let file = std::env::temp_dir().join(format!("sp-{}.xml", platform::crypto::random_token(6)));
+    std::fs::write(
+        &file,
+        sp_metadata("https://di.example/sp", "https://di.example/acs"),
+    )
+    .unwrap();
+    let (code, out) = oneid(
+        &storage,
+        &[
+            "saml-sps",
+            "add",
+            "--metadata",
+            file.to_str().unwrap(),
+            "--allow-idp-initiated",
+            "--encrypt",
+            "--sign-response",
+        ],
+    )
+    .await;
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("registered https://di.example/sp (Diagnostic Imaging Viewer)"),
+        "{out}"
+    );
+    // Only the HTTP-POST ACS; the transient format and the attributes the metadata asks for.
+    assert!(
+        out.contains("ACS https://di.example/acs (index 1)"),
+        "{out}"
+    );
+    assert!(!out.contains("artifact"));
+    assert!(out.contains("NameID urn:oasis:names:tc:SAML:2.0:nameid-format:transient"));
+    assert!(out.contains("attributes uid, levelOfAssurance"), "{out}");
+    let sp = app
+        .provider
+        .saml
+        .sps
+        .get("https://di.example/sp")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(sp.encrypt_assertions && sp.sign_response && sp.allow_idp_initiated);
+    assert!(sp.want_signed_requests);
+    let (code, out) = oneid(&storage, &["saml-sps", "list"]).await;
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("https://di.example/sp\tDiagnostic Imaging Viewer"),
+        "{out}"
+    );
+    assert_eq!(app.audit("saml.sp_added").await.len(), 1);
+    // The same entityID twice; metadata that is not an SP's; a service that does not exist.
+    let file = std::env::temp_dir().join(format!("sp-{}.xml", platform::crypto::random_token(6)));
+    std::fs::write(
+        &file,
+        sp_metadata("https://di.example/sp", "https://di.example/acs"),
+    )
+    .unwrap();
+    let (code, _) = oneid(
+        &storage,
+        &["saml-sps", "add", "--metadata", file.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code, 1);
+    let (code, _) = oneid(
+        &storage,
+        &[
+            "saml-sps",
+            "add",
+            "--metadata",
+            file.to_str().unwrap(),
+            "--service",
+            "nope",
+        ],
+    )
+    .await;
+    assert_eq!(code, 1);
+    std::fs::write(&file, "<!DOCTYPE x><x/>").unwrap();
+    let (code, _) = oneid(
+        &storage,
+        &["saml-sps", "add", "--metadata", file.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code, 1);
+    std::fs::remove_file(&file).unwrap();
+    let (code, out) = oneid(&storage, &["saml-sps", "remove", "https://di.example/sp"]).await;
+    assert_eq!((code, out.trim()), (0, "removed https://di.example/sp"));
+    assert_eq!(app.audit("saml.sp_removed").await.len(), 1);
+
+    // Keys: one active; rotate publishes a next key (metadata: two), activate makes it sign.
+    let before = metadata(&app).await;
+    assert_eq!(before.matches("<md:KeyDescriptor").count(), 1);
+    let (code, out) = oneid(&storage, &["saml-keys", "rotate"]).await;
+    assert_eq!(code, 0, "{out}");
+    let next = out.split_whitespace().next().unwrap().to_owned();
+    let (code, _) = oneid(&storage, &["saml-keys", "rotate"]).await;
+    assert_eq!(code, 1, "one next key at a time");
+    let keys = app.provider.saml.keys.as_ref().unwrap();
+    keys.reload().await.unwrap(); // what every node's poll does
+    let m = metadata(&app).await;
+    assert_eq!(m.matches("<md:KeyDescriptor").count(), 2);
+    assert!(m.contains(&format!("<ds:KeyName>{next}</ds:KeyName>")));
+    let old = app.provider.saml.signing_key().unwrap().kid.clone();
+    assert_ne!(old, next, "the next key does not sign yet");
+    let (code, out) = oneid(&storage, &["saml-keys", "activate"]).await;
+    assert_eq!(
+        (code, out.trim()),
+        (0, format!("{next} signs now").as_str())
+    );
+    keys.reload().await.unwrap();
+    assert_eq!(app.provider.saml.signing_key().unwrap().kid, next);
+    oneid_tests::saml::xmlsec_verify(
+        &app,
+        &metadata(&app).await,
+        "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor",
+    );
+    let (code, out) = oneid(&storage, &["saml-keys", "list"]).await;
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!("{next}\tactive")) && out.contains(&format!("{old}\tretired")),
+        "{out}"
+    );
+    let (code, _) = oneid(&storage, &["saml-keys", "remove", &next]).await;
+    assert_eq!(code, 1, "the active key stays");
+    let (code, _) = oneid(&storage, &["saml-keys", "remove", &old]).await;
+    assert_eq!(code, 0);
+    keys.reload().await.unwrap();
+    assert_eq!(metadata(&app).await.matches("<md:KeyDescriptor").count(), 1);
+}
+
+async fn admin_token(app: &TestApp) -> String {
+    app.add_client_with("ops", |n| {
+        n.grant_types = vec!["client_credentials".into()];
+        n.scopes = vec!["oneid:admin".into()];
+    })
+    .await;
+    let v: Value = reqwest::Client::new()
+        .post(format!("{}/token", app.base))
+        .basic_auth("ops", Some("ops-secret"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "oneid:admin"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_admin_api_registers_service_providers_inline_or_by_metadata_url() {
+    let app = oneid_tests::spawn_app().await;
+    let http = reqwest::Client::new();
+    let api = format!("{}/admin/api/saml/sps", app.base);
+    assert_eq!(http.get(&api).send().await.unwrap().status(), 401);
+    let token = admin_token(&app).await;
+
+    // Inline metadata.
+    let r = http
+        .post(&api)
+        .bearer_auth(&token)
+        .json(&json!({
+            "metadata": sp_metadata("https://di.example/sp", "https://di.example/acs"),
+            "name": "DI Viewer",
+            "attributes": ["uid", "mail"],
+            "nameid_format": "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["name"], "DI Viewer");
+    assert_eq!(v["attributes"], json!(["uid", "mail"]));
+    assert_eq!(v["acs"][0]["location"], "https://di.example/acs");
+    // Again: 409. An unknown attribute: 400.
+    let r = http
+        .post(&api)
+        .bearer_auth(&token)
+        .json(
+            &json!({ "metadata": sp_metadata("https://di.example/sp", "https://di.example/acs") }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let r = http
+        .post(&api)
+        .bearer_auth(&token)
+        .json(&json!({
+            "metadata": sp_metadata("https://x.example/sp", "https://x.example/acs"),
+            "attributes": ["ssn"],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // By URL: the SP publishes its metadata.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let doc = sp_metadata(&format!("{base}/sp"), &format!("{base}/acs"));
+    let router = axum::Router::new().route(
+        "/metadata",
+        axum::routing::get(move || {
+            let d = doc.clone();
+            async move { d }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let r = http
+        .post(&api)
+        .bearer_auth(&token)
+        .json(&json!({ "metadata_url": format!("{base}/metadata"), "service_id": null }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let list: Value = http
+        .get(&api)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["service_providers"].as_array().unwrap().len(), 2);
+    let one = format!(
+        "{api}/{}",
+        url::form_urlencoded::byte_serialize(format!("{base}/sp").as_bytes()).collect::<String>()
+    );
+    let r = http.get(&one).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http.delete(&one).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let r = http.delete(&one).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let added = app.audit("saml.sp_added").await;
+    assert_eq!(added.len(), 2);
+    assert_eq!(added[0].actor.as_deref(), Some("client:ops"));
+}
