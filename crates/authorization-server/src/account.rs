@@ -626,6 +626,84 @@ fn question_options(locale: Locale, a: &AccountText) -> Vec<(String, String)> {
     o
 }
 
+/// `n` challenge-question rows named `{prefix}_q{i}` / `{prefix}_a{i}`, numbered from
+/// `offset + 1`, showing `typed` (question id, answer) where given.
+pub(crate) fn question_rows(
+    locale: Locale,
+    prefix: &str,
+    typed: &[(String, String)],
+    n: usize,
+    offset: usize,
+) -> Vec<Field> {
+    let a = AccountText::get(locale);
+    let opts = question_options(locale, a);
+    let mut fields = Vec::new();
+    for i in 0..n {
+        let k = (offset + i + 1).to_string();
+        let (q, answer) = typed.get(i).cloned().unwrap_or_default();
+        fields.push(
+            Field::new(
+                "select",
+                &format!("{prefix}_q{i}"),
+                &a.question_n.replace("{}", &k),
+                &q,
+            )
+            .options(opts.clone())
+            .required(),
+        );
+        fields.push(
+            Field::new(
+                "text",
+                &format!("{prefix}_a{i}"),
+                &a.answer_n.replace("{}", &k),
+                &answer,
+            )
+            .required()
+            .auto("off"),
+        );
+    }
+    fields
+}
+
+/// The challenge-phone rows (`phone{i}`, `kind{i}`) showing `typed` (number, kind), and the
+/// "no direct number" box.
+pub(crate) fn phone_rows(
+    locale: Locale,
+    typed: &[(String, String)],
+    no_direct: bool,
+) -> Vec<Field> {
+    let a = AccountText::get(locale);
+    let mut fields = Vec::new();
+    for i in 0..MAX_PHONES {
+        let (number, kind) = typed.get(i).cloned().unwrap_or_default();
+        fields.push(
+            Field::new(
+                "tel",
+                &format!("phone{i}"),
+                &a.phone_n.replace("{}", &(i + 1).to_string()),
+                &number,
+            )
+            .auto("tel"),
+        );
+        fields.push(
+            Field::new(
+                "select",
+                &format!("kind{i}"),
+                a.phone_kind,
+                if kind.is_empty() { "mobile" } else { &kind },
+            )
+            .options(vec![
+                ("mobile".into(), a.mobile.into()),
+                ("landline".into(), a.landline.into()),
+            ]),
+        );
+    }
+    let mut box_ = Field::new("checkbox", "no_direct_number", a.no_direct_number, "");
+    box_.checked = no_direct;
+    fields.push(box_);
+    fields
+}
+
 struct SecurityState {
     online: Vec<String>,
     desk: Vec<String>,
@@ -635,33 +713,12 @@ struct SecurityState {
 
 fn security_view(locale: Locale, s: &SecurityState) -> View {
     let a = AccountText::get(locale);
-    let opts = question_options(locale, a);
-    let rows = |prefix: &str, ids: &[String], n: usize, offset: usize| {
-        let mut fields = Vec::new();
-        for i in 0..n {
-            let k = offset + i + 1;
-            fields.push(
-                Field::new(
-                    "select",
-                    &format!("{prefix}_q{i}"),
-                    &a.question_n.replace("{}", &k.to_string()),
-                    ids.get(i).map(String::as_str).unwrap_or(""),
-                )
-                .options(opts.clone())
-                .required(),
-            );
-            fields.push(
-                Field::new(
-                    "text",
-                    &format!("{prefix}_a{i}"),
-                    &a.answer_n.replace("{}", &k.to_string()),
-                    "",
-                )
-                .required()
-                .auto("off"),
-            );
-        }
-        fields
+    // Answers are never shown back: only the questions chosen.
+    let ids = |v: &[String]| -> Vec<(String, String)> {
+        v.iter().map(|q| (q.clone(), String::new())).collect()
+    };
+    let rows = |prefix: &str, chosen: &[String], n: usize, offset: usize| {
+        question_rows(locale, prefix, &ids(chosen), n, offset)
     };
     let questions = Form {
         id: Some("questions".into()),
@@ -684,34 +741,7 @@ fn security_view(locale: Locale, s: &SecurityState) -> View {
         submit: a.save.into(),
         ..Form::default()
     };
-    let mut phone_fields = Vec::new();
-    for i in 0..MAX_PHONES {
-        let (number, kind) = s.phones.get(i).cloned().unwrap_or_default();
-        phone_fields.push(
-            Field::new(
-                "tel",
-                &format!("phone{i}"),
-                &a.phone_n.replace("{}", &(i + 1).to_string()),
-                &number,
-            )
-            .auto("tel"),
-        );
-        phone_fields.push(
-            Field::new(
-                "select",
-                &format!("kind{i}"),
-                a.phone_kind,
-                if kind.is_empty() { "mobile" } else { &kind },
-            )
-            .options(vec![
-                ("mobile".into(), a.mobile.into()),
-                ("landline".into(), a.landline.into()),
-            ]),
-        );
-    }
-    let mut no_direct = Field::new("checkbox", "no_direct_number", a.no_direct_number, "");
-    no_direct.checked = s.no_direct;
-    phone_fields.push(no_direct);
+    let phone_fields = phone_rows(locale, &s.phones, s.no_direct);
     let phones = Form {
         id: Some("phones".into()),
         action: format!("/account/security?ui_locales={}", locale.tag()),

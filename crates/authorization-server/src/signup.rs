@@ -22,7 +22,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use credential_store::{
     check_questions, ChallengeProblem, CredentialError, Designation, NewAccount, PhoneKind,
-    QuestionAnswer, DESK_QUESTIONS, MAX_PHONES, ONLINE_QUESTIONS, QUESTIONS,
+    QuestionAnswer, DESK_QUESTIONS, MAX_PHONES, ONLINE_QUESTIONS,
 };
 use platform::{AuditEvent, Locale};
 use registration::colleges::{college, number_ok, COLLEGES};
@@ -537,16 +537,6 @@ fn progress(p: &Provider, s: &SignupText, idx: usize) -> Vec<(String, String)> {
         .collect()
 }
 
-fn question_options(locale: Locale, a: &AccountText) -> Vec<(String, String)> {
-    let mut o = vec![(String::new(), a.choose_question.to_owned())];
-    o.extend(
-        QUESTIONS
-            .iter()
-            .map(|q| (q.id.to_owned(), q.text(locale).to_owned())),
-    );
-    o
-}
-
 fn college_options(s: &SignupText, locale: Locale, except: &str) -> Vec<(String, String)> {
     let mut o = vec![(String::new(), s.choose_college.to_owned())];
     o.extend(
@@ -708,34 +698,8 @@ fn step_view(p: &Provider, locale: Locale, w: &Wizard, idx: usize, step: Step) -
         }
         Step::Questions => {
             intro.push(s.questions_intro.into());
-            let opts = question_options(locale, a);
             let rows = |prefix: &str, typed: &[(String, String)], n: usize, offset: usize| {
-                let mut fields = Vec::new();
-                for i in 0..n {
-                    let k = offset + i + 1;
-                    let (q, ans) = typed.get(i).cloned().unwrap_or_default();
-                    fields.push(
-                        Field::new(
-                            "select",
-                            &format!("{prefix}_q{i}"),
-                            &a.question_n.replace("{}", &k.to_string()),
-                            &q,
-                        )
-                        .options(opts.clone())
-                        .required(),
-                    );
-                    fields.push(
-                        Field::new(
-                            "text",
-                            &format!("{prefix}_a{i}"),
-                            &a.answer_n.replace("{}", &k.to_string()),
-                            &ans,
-                        )
-                        .required()
-                        .auto("off"),
-                    );
-                }
-                fields
+                crate::account::question_rows(locale, prefix, typed, n, offset)
             };
             fieldsets.push(Fieldset {
                 legend: Some(a.online_questions.into()),
@@ -752,34 +716,7 @@ fn step_view(p: &Provider, locale: Locale, w: &Wizard, idx: usize, step: Step) -
         }
         Step::Phones => {
             intro.push(s.phones_intro.into());
-            let mut fields = Vec::new();
-            for i in 0..MAX_PHONES {
-                let (number, kind) = w.phones.get(i).cloned().unwrap_or_default();
-                fields.push(
-                    Field::new(
-                        "tel",
-                        &format!("phone{i}"),
-                        &a.phone_n.replace("{}", &(i + 1).to_string()),
-                        &number,
-                    )
-                    .auto("tel"),
-                );
-                fields.push(
-                    Field::new(
-                        "select",
-                        &format!("kind{i}"),
-                        a.phone_kind,
-                        if kind.is_empty() { "mobile" } else { &kind },
-                    )
-                    .options(vec![
-                        ("mobile".into(), a.mobile.into()),
-                        ("landline".into(), a.landline.into()),
-                    ]),
-                );
-            }
-            let mut no_direct = Field::new("checkbox", "no_direct_number", a.no_direct_number, "");
-            no_direct.checked = w.no_direct;
-            fields.push(no_direct);
+            let fields = crate::account::phone_rows(locale, &w.phones, w.no_direct);
             fieldsets.push(Fieldset {
                 legend: Some(a.phones_heading.into()),
                 hint: Some(a.phones_hint.into()),
