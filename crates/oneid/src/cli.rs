@@ -414,7 +414,7 @@ async fn command(
             wln!(
                 out,
                 "Demo staff (administrator, service desk, LRA of the CPSO): login ID {}  \
-                 password {}  ({}/admin/keys, {}/desk, {}/lra); clinicians: {}/account",
+                 password {}  ({}/admin, {}/desk, {}/lra); clinicians: {}/account",
                 demo::DEMO_STAFF_LOGIN_ID,
                 demo::DEMO_STAFF_PASSWORD,
                 issuer,

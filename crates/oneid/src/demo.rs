@@ -153,6 +153,11 @@ pub async fn seed(p: &Provider) -> Result<(), String> {
                 email: Some("morgan.lee@example.org".to_owned()),
                 locale: "en".to_owned(),
                 password: DEMO_STAFF_PASSWORD.to_owned(),
+                // The consoles need a recent step-up: codes go to the demo outbox page.
+                phones: vec![(
+                    "416-555-0188".to_owned(),
+                    credential_store::PhoneKind::Mobile,
+                )],
                 ..NewAccount::default()
             })
             .await
