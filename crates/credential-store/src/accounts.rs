@@ -1465,22 +1465,69 @@ impl Accounts {
         role: &str,
         by: &str,
     ) -> Result<(), CredentialError> {
+        self.grant_scoped_role(account_id, role, "", by)
+            .await
+            .map(|_| ())
+    }
+
+    /// Grants `role` limited to `scope` (e.g. the `lra` role of one organization; `""`:
+    /// everywhere). Returns false when the account already held it.
+    pub async fn grant_scoped_role(
+        &self,
+        account_id: &str,
+        role: &str,
+        scope: &str,
+        by: &str,
+    ) -> Result<bool, CredentialError> {
         let r = sqlx::query(
             "INSERT INTO account_roles (account_id, role, scope, granted_at, granted_by) \
-             VALUES ($1, $2, '', $3, $4)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(account_id)
         .bind(role)
+        .bind(scope)
         .bind(self.clock.now())
         .bind(by)
         .execute(self.db.pool())
         .await
         .map_err(DbError::from);
         match r {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_unique_violation() => Ok(()), // already held
+            Ok(_) => Ok(true),
+            Err(e) if e.is_unique_violation() => Ok(false), // already held
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Takes `role` in `scope` away. Returns false when the account did not hold it.
+    pub async fn revoke_role(
+        &self,
+        account_id: &str,
+        role: &str,
+        scope: &str,
+    ) -> Result<bool, CredentialError> {
+        let r = sqlx::query(
+            "DELETE FROM account_roles WHERE account_id = $1 AND role = $2 AND scope = $3",
+        )
+        .bind(account_id)
+        .bind(role)
+        .bind(scope)
+        .execute(self.db.pool())
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// Every role the account holds with its scope (`""`: everywhere), by role.
+    pub async fn roles(&self, account_id: &str) -> Result<Vec<(String, String)>, CredentialError> {
+        let rows = sqlx::query(
+            "SELECT role, scope FROM account_roles WHERE account_id = $1 ORDER BY role, scope",
+        )
+        .bind(account_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("role")?, r.try_get("scope")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(|e| DbError::from(e).into())
     }
 
     /// True if the account holds `role`.

@@ -157,7 +157,7 @@ impl Registration {
     pub fn new(db: platform::Db, clock: SharedClock, accounts: Accounts) -> Self {
         Self {
             registries: Registries::new(db.clone(), clock.clone()),
-            directory: Directory::new(db.clone(), clock.clone()),
+            directory: Directory::new(db.clone(), clock.clone(), accounts.clone()),
             audit: Audit::new(db.clone(), clock.clone()),
             accounts,
             db,

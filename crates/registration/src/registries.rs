@@ -203,17 +203,7 @@ pub fn verifier(alg: &str, pem: &str) -> Result<Box<dyn JwsVerifier>, Registrati
     })
 }
 
-fn valid_code(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-fn valid_text(s: &str, max: usize) -> bool {
-    let t = s.trim();
-    !t.is_empty() && t.chars().count() <= max && !t.chars().any(char::is_control)
-}
+use crate::services::{code_ok as valid_code, short_text_ok as valid_text};
 
 const COLUMNS: &str = "id, name, owner, contact, college, id_scheme, assurance_level, approval, \
     approved_from, approved_until, status, status_changed_at, sponsor_id, created_at, updated_at";

@@ -49,9 +49,11 @@ pub struct Enrolment {
 pub struct Directory {
     db: platform::Db,
     clock: SharedClock,
+    /// Roles (the LRA's) are the credential store's to grant.
+    accounts: credential_store::Accounts,
 }
 
-fn code_ok(s: &str) -> bool {
+pub(crate) fn code_ok(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.chars()
@@ -59,9 +61,13 @@ fn code_ok(s: &str) -> bool {
 }
 
 impl Directory {
-    /// Over `db`.
-    pub fn new(db: platform::Db, clock: SharedClock) -> Self {
-        Self { db, clock }
+    /// Over `db`; roles through `accounts`.
+    pub fn new(db: platform::Db, clock: SharedClock, accounts: credential_store::Accounts) -> Self {
+        Self {
+            db,
+            clock,
+            accounts,
+        }
     }
 
     /// Adds an organization (or renames it when it exists).
@@ -69,7 +75,7 @@ impl Directory {
         if !code_ok(id) {
             return Err(RegistrationError::Invalid("id"));
         }
-        if name.trim().is_empty() || name.chars().count() > 200 {
+        if !short_text_ok(name, 200) {
             return Err(RegistrationError::Invalid("name"));
         }
         let r = sqlx::query("UPDATE organizations SET name = $2 WHERE id = $1")
@@ -109,19 +115,8 @@ impl Directory {
 
     /// Adds a service (or updates it when it exists).
     pub async fn put_service(&self, s: &Service) -> Result<(), RegistrationError> {
-        if !code_ok(&s.id) {
-            return Err(RegistrationError::Invalid("id"));
-        }
-        if s.name.trim().is_empty() || s.name.chars().count() > 200 {
-            return Err(RegistrationError::Invalid("name"));
-        }
-        if !(1..=3).contains(&s.min_assurance_level) {
-            return Err(RegistrationError::Invalid("min_assurance_level"));
-        }
-        if let Some(u) = &s.url {
-            if !(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 500 {
-                return Err(RegistrationError::Invalid("url"));
-            }
+        if let Some(f) = service_problem(s) {
+            return Err(RegistrationError::Invalid(f));
         }
         let r = sqlx::query(
             "UPDATE services SET name = $2, url = $3, min_assurance_level = $4 WHERE id = $1",
@@ -528,7 +523,7 @@ pub struct Lra {
     pub granted_by: String,
 }
 
-fn short_text_ok(s: &str, max: usize) -> bool {
+pub(crate) fn short_text_ok(s: &str, max: usize) -> bool {
     !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
 }
 
@@ -913,23 +908,10 @@ impl Directory {
                 organization_id.to_owned(),
             ));
         }
-        let r = sqlx::query(
-            "INSERT INTO account_roles (account_id, role, scope, granted_at, granted_by) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(account_id)
-        .bind(LRA_ROLE)
-        .bind(organization_id)
-        .bind(self.clock.now())
-        .bind(by)
-        .execute(self.db.pool())
-        .await
-        .map_err(DbError::from);
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) if e.is_unique_violation() => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        Ok(self
+            .accounts
+            .grant_scoped_role(account_id, LRA_ROLE, organization_id, by)
+            .await?)
     }
 
     /// Ends an account's registration authority for an organization. Returns false when it
@@ -939,16 +921,10 @@ impl Directory {
         organization_id: &str,
         account_id: &str,
     ) -> Result<bool, RegistrationError> {
-        let r = sqlx::query(
-            "DELETE FROM account_roles WHERE account_id = $1 AND role = $2 AND scope = $3",
-        )
-        .bind(account_id)
-        .bind(LRA_ROLE)
-        .bind(organization_id)
-        .execute(self.db.pool())
-        .await
-        .map_err(DbError::from)?;
-        Ok(r.rows_affected() > 0)
+        Ok(self
+            .accounts
+            .revoke_role(account_id, LRA_ROLE, organization_id)
+            .await?)
     }
 
     /// Every role an account holds, with its scope (`""`: everywhere), by role.
@@ -956,17 +932,7 @@ impl Directory {
         &self,
         account_id: &str,
     ) -> Result<Vec<(String, String)>, RegistrationError> {
-        let rows = sqlx::query(
-            "SELECT role, scope FROM account_roles WHERE account_id = $1 ORDER BY role, scope",
-        )
-        .bind(account_id)
-        .fetch_all(self.db.pool())
-        .await
-        .map_err(DbError::from)?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("role")?, r.try_get("scope")?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(|e| DbError::from(e).into())
+        Ok(self.accounts.roles(account_id).await?)
     }
 }
 
