@@ -138,10 +138,27 @@ fn key_pair() -> (String, String) {
     )
 }
 
-/// Signs `claims` as a compact JWS (ES256) with `kid` in the header.
+/// The header `typ` of a hand-off, as the README documents it.
+const HANDOFF_TYP: &str = "oneid-handoff+jwt";
+/// The header `typ` of a termination report.
+const REPORT_TYP: &str = "oneid-termination-report+jwt";
+
+/// Signs hand-off `claims` as a compact JWS (ES256) with `kid` in the header.
 fn sign_with(private_pem: &str, kid: Option<&str>, claims: &Value) -> String {
+    sign_as(Some(HANDOFF_TYP), private_pem, kid, claims)
+}
+
+/// Signs report `claims` the same way.
+fn report_with(private_pem: &str, kid: Option<&str>, claims: &Value) -> String {
+    sign_as(Some(REPORT_TYP), private_pem, kid, claims)
+}
+
+/// Signs `claims` as a compact JWS (ES256) with header `typ` and `kid` when given.
+fn sign_as(typ: Option<&str>, private_pem: &str, kid: Option<&str>, claims: &Value) -> String {
     let mut header = JwsHeader::new();
-    header.set_token_type("JWT");
+    if let Some(t) = typ {
+        header.set_token_type(t);
+    }
     if let Some(k) = kid {
         header.set_key_id(k);
     }
@@ -257,6 +274,23 @@ impl Env {
 
     fn sign(&self, claims: &Value) -> String {
         sign_with(&self.key, Some(&self.kid), claims)
+    }
+
+    /// A signed termination report listing `members`, issued now.
+    fn report(&self, members: &[&str]) -> String {
+        let now = self.now();
+        report_with(
+            &self.key,
+            Some(&self.kid),
+            &json!({
+                "iss": REGISTRY,
+                "aud": self.app.base,
+                "jti": platform::crypto::random_token(16),
+                "iat": now,
+                "exp": now + 300,
+                "terminated": members,
+            }),
+        )
     }
 
     /// Hands `m` over in a new browser and opens the first step.
@@ -509,6 +543,15 @@ async fn with_cookie(app: &TestApp, step: &str, cookie: &str) -> Resp {
     }
 }
 
+/// The relying party `viewer`, in the service the registry enrols its members in.
+async fn viewer(app: &TestApp) -> Rp {
+    Rp::discover(
+        &app.add_client_with("viewer", |n| n.service_id = Some("viewer".into()))
+            .await,
+    )
+    .await
+}
+
 /// A refresh-token grant by the test client `viewer`.
 async fn refresh(app: &TestApp, token: &str) -> (u16, Value) {
     let r = reqwest::Client::new()
@@ -634,6 +677,11 @@ async fn a_member_registers_through_all_seven_steps_and_signs_in_with_the_new_lo
     assert_eq!(a.assurance_level, 2, "the registry's level");
     assert_eq!(a.status, AccountStatus::Active);
     assert_eq!(a.legal_given_name.as_deref(), Some("Patricia"));
+    assert_eq!(
+        a.legal_middle_name.as_deref(),
+        Some("Lynn"),
+        "the registry's"
+    );
     assert_eq!(a.legal_family_name.as_deref(), Some("Okafor"));
     assert_eq!(a.gender.as_deref(), Some("Female"));
     assert_eq!(a.birth_date.as_deref(), Some("1982-04-17"));
@@ -716,7 +764,7 @@ async fn a_member_registers_through_all_seven_steps_and_signs_in_with_the_new_lo
     assert_eq!(again.location(), Some("/register/complete"));
 
     // The account works: the authorization-code flow at a relying party, at level 2.
-    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    let rp = viewer(app).await;
     let b = Browser::new();
     let tokens = rp.login(&b, &login_id, PASSWORD).await;
     assert_eq!(tokens.claims.subject().as_str(), a.id);
@@ -729,6 +777,13 @@ async fn a_member_registers_through_all_seven_steps_and_signs_in_with_the_new_lo
         .body
         .contains("By registering for ONE ID you agree to use your login ID"));
     assert!(profile.body.contains("CPSO 71234"));
+    assert!(
+        profile
+            .body
+            .contains("<dt>Legal name</dt><dd>Patricia Lynn Okafor</dd>"),
+        "the legal name in full: {}",
+        profile.body
+    );
 }
 
 // ------------------------------------------------------------------ 2. the rules, step by step
@@ -822,6 +877,7 @@ async fn locked_identity_fields_in_a_form_are_ignored_and_audited() {
     let mut personal = w.valid("personal");
     personal.extend([
         ("legal_given_name", "Mallory"),
+        ("legal_middle_name", "Eve"),
         ("legal_family_name", "Impostor"),
         ("gender", "Male"),
         ("birth_date", "1900-01-01"),
@@ -850,6 +906,7 @@ async fn locked_identity_fields_in_a_form_are_ignored_and_audited() {
         .unwrap()
         .unwrap();
     assert_eq!(a.legal_given_name.as_deref(), Some("Patricia"));
+    assert_eq!(a.legal_middle_name.as_deref(), Some("Lynn"));
     assert_eq!(a.legal_family_name.as_deref(), Some("Okafor"));
     assert_eq!(a.gender.as_deref(), Some("Female"));
     assert_eq!(a.birth_date.as_deref(), Some("1982-04-17"));
@@ -872,7 +929,9 @@ async fn locked_identity_fields_in_a_form_are_ignored_and_audited() {
         "{tampered:?}"
     );
     assert!(
-        tampered[1].contains("fields=legal_given_name,legal_family_name,gender,birth_date"),
+        tampered[1].contains(
+            "fields=legal_given_name,legal_middle_name,legal_family_name,gender,birth_date"
+        ),
         "{tampered:?}"
     );
     assert!(tampered[1].contains("member=m-71234"));
@@ -1954,7 +2013,7 @@ async fn accounts_the_registry_reports_terminated_are_terminated_with_their_sess
     let app = &env.app;
     let (patricia, patricia_id) = env.register(PATRICIA).await;
     let (samira, samira_id) = env.register(SAMIRA).await;
-    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    let rp = viewer(app).await;
     let bp = Browser::new();
     let bs = Browser::new();
     let tp = rp.login(&bp, &patricia, PASSWORD).await;
@@ -1999,14 +2058,7 @@ async fn accounts_the_registry_reports_terminated_are_terminated_with_their_sess
 
     // The registry reports through its signed report.
     let now = env.now();
-    let report = env.sign(&json!({
-        "iss": REGISTRY,
-        "aud": app.base,
-        "jti": platform::crypto::random_token(16),
-        "iat": now,
-        "exp": now + 300,
-        "terminated": [SAMIRA.sub, PATRICIA.sub],
-    }));
+    let report = env.report(&[SAMIRA.sub, PATRICIA.sub]);
     let post = |token: String| async move {
         reqwest::Client::new()
             .post(format!("{}/registries/terminations", app.base))
@@ -2040,7 +2092,7 @@ async fn accounts_the_registry_reports_terminated_are_terminated_with_their_sess
     // A report is used once; one signed by someone else is refused.
     assert_eq!(post(report).await.status(), 401);
     let (other, _) = key_pair();
-    let forged = sign_with(
+    let forged = report_with(
         &other,
         Some(&env.kid),
         &json!({
@@ -2060,7 +2112,15 @@ async fn accounts_the_registry_reports_terminated_are_terminated_with_their_sess
     assert!(r.location().is_none());
 }
 
-// ------------------------------------------------------------------ 8. a real browser
+// ------------------------------------------------------------------ 8. in their own files
+
+mod demo;
+mod lifetime;
+mod limited;
+mod rules;
+mod tokens;
+
+// ------------------------------------------------------------------ 9. a real browser
 
 mod chromium {
     use super::*;
@@ -2283,7 +2343,7 @@ mod chromium {
         let served = tokio::spawn(serve(portal, listener, async {
             let _ = stopped.await;
         }));
-        let rp = Rp::discover(&app.add_client("viewer").await).await;
+        let rp = viewer(app).await;
 
         // English: Patricia Lynn Okafor, whose middle name stays with her first name.
         let chrome = Chrome::start().await;

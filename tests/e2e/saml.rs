@@ -6,7 +6,7 @@
 use oneid_tests::browser::{Browser, Resp};
 use oneid_tests::rp::Rp;
 use oneid_tests::saml::{
-    element, sp_error, sp_facts, xmlsec_decrypt, xmlsec_verify, PySp, SamlPost,
+    element, follow_bounce, sp_error, sp_facts, xmlsec_decrypt, xmlsec_verify, PySp, SamlPost,
 };
 use oneid_tests::{spawn_app, TestApp, LOGIN_ID, PASSWORD};
 
@@ -31,9 +31,10 @@ pub async fn sign_in(b: &Browser, app: &TestApp, sp: &PySp, query: &str) -> Flow
     let mut page = match start.status {
         303 => b.get(start.location().unwrap()).await,
         200 => {
-            // HTTP-POST binding: the SP's form.
+            // HTTP-POST binding: the SP's form (without a session cookie, via the detour).
             let req = SamlPost::from(&start).expect("the SP's POST form");
-            b.post_form(&req.action, &req.form()).await
+            let r = b.post_form(&req.action, &req.form()).await;
+            follow_bounce(b, app, r).await
         }
         s => panic!("SP /login answered {s}: {}\n{}", start.body, sp.log()),
     };
@@ -61,7 +62,7 @@ pub async fn sign_in(b: &Browser, app: &TestApp, sp: &PySp, query: &str) -> Flow
 }
 
 /// The facts of a successful sign-in, with pysaml2's complaint if it refused.
-fn facts(f: &Flow, sp: &PySp) -> serde_json::Value {
+pub fn facts(f: &Flow, sp: &PySp) -> serde_json::Value {
     assert_eq!(
         f.acs.status,
         200,
@@ -74,7 +75,7 @@ fn facts(f: &Flow, sp: &PySp) -> serde_json::Value {
 }
 
 /// Every signature in an unencrypted SAML Response passes xmlsec1.
-fn xmlsec_response(app: &TestApp, xml: &str, response_signed: bool) {
+pub fn xmlsec_response(app: &TestApp, xml: &str, response_signed: bool) {
     if response_signed {
         xmlsec_verify(app, xml, RESPONSE);
     }

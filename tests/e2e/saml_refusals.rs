@@ -11,7 +11,7 @@ use authorization_server::saml::xml::{datetime, new_id};
 use authorization_server::saml::NewSp;
 use base64::Engine as _;
 use oneid_tests::browser::{Browser, Resp};
-use oneid_tests::saml::SamlPost;
+use oneid_tests::saml::{follow_bounce, SamlPost};
 use oneid_tests::{spawn_app, TestApp};
 use platform::Clock;
 
@@ -68,10 +68,14 @@ async fn redirect(app: &TestApp, b: &Browser, xml: &str, key: Option<&SigningKey
     b.get(&format!("{}/saml/sso?{q}", app.base)).await
 }
 
+/// Posts a request as a cross-site SP's page would (no session cookie: the IdP's detour
+/// through a GET is followed).
 async fn post(app: &TestApp, b: &Browser, xml: &str) -> Resp {
     let v = base64::engine::general_purpose::STANDARD.encode(xml);
-    b.post_form(&format!("{}/saml/sso", app.base), &[("SAMLRequest", &v)])
-        .await
+    let r = b
+        .post_form(&format!("{}/saml/sso", app.base), &[("SAMLRequest", &v)])
+        .await;
+    follow_bounce(b, app, r).await
 }
 
 /// A refusal: a page with `status`, no SAML message in it, and the audit's reason.

@@ -8,6 +8,10 @@ decryption, Destination, InResponseTo, audience, validity times.
 
     sp.py --dir DIR --idp-metadata URL [--name NAME] [--sign-requests]
           [--want-response-signed] [--nameid-format FORMAT] [--slo-binding redirect|post]
+          [--host HOST]
+
+--host names the SP in its URLs (default 127.0.0.1; it always listens on 127.0.0.1): with
+"localhost" it is another site than an IdP at 127.0.0.1, as a browser sees sites.
 
 On start it writes DIR/sp.xml (its metadata; key pairs in DIR, made on first use) and prints
 "READY <base URL>" on standard output. Pages:
@@ -19,6 +23,7 @@ On start it writes DIR/sp.xml (its metadata; key pairs in DIR, made on first use
     GET  /logout            SP-initiated single logout
     GET|POST /slo           LogoutResponse (ends SP-initiated SLO) or LogoutRequest (from the IdP)
     GET  /metadata          this SP's metadata
+    GET  /sessions          every session's NameID and whether it ended (JSON), for the tests
 """
 
 import argparse
@@ -165,7 +170,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
-        if body:
+        if body and not any(k.lower() == "content-type" for k, _ in headers):
             self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -214,6 +219,17 @@ class Handler(BaseHTTPRequestHandler):
                 return self.logout()
             if path == "/slo":
                 return self.slo(self.query(), BINDING_HTTP_REDIRECT)
+            if path == "/sessions":
+                with self.sp.lock:
+                    rows = [
+                        {
+                            "name_id": s["name_id"].text,
+                            "logged_out": bool(s.get("logged_out")),
+                            "logged_out_by_idp": bool(s["facts"].get("logged_out_by_idp")),
+                        }
+                        for s in self.sp.sessions.values()
+                    ]
+                return self.send(200, json.dumps(rows), [("Content-Type", "application/json")])
             if path == "/metadata":
                 with open(os.path.join(self.sp.args.dir, "sp.xml"), encoding="utf-8") as f:
                     return self.send(200, f.read(), [("Content-Type", "application/samlmetadata+xml")])
@@ -367,9 +383,10 @@ def main():
     ap.add_argument("--want-response-signed", action="store_true")
     ap.add_argument("--nameid-format", default=NAMEID_FORMAT_PERSISTENT)
     ap.add_argument("--slo-binding", choices=["redirect", "post"], default="redirect")
+    ap.add_argument("--host", default="127.0.0.1")
     args = ap.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    base = f"http://{args.host}:{server.server_address[1]}"
     Handler.sp = SP(args, base)
     print("READY " + base, flush=True)
     server.serve_forever()

@@ -119,6 +119,35 @@ impl PySp {
         std::fs::read_to_string(self.dir.join("sp.log")).unwrap_or_default()
     }
 
+    /// Its sessions as it sees them: `[{name_id, logged_out, logged_out_by_idp}]`.
+    pub async fn sessions(&self) -> Vec<serde_json::Value> {
+        reqwest::get(format!("{}/sessions", self.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Waits (up to 10 s: a browser's hidden frames work on their own time) until every
+    /// session it has was ended by the IdP; panics with its log otherwise.
+    pub async fn wait_logged_out_by_idp(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let s = self.sessions().await;
+            if !s.is_empty() && s.iter().all(|x| x["logged_out_by_idp"] == true) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the IdP's logout did not reach {}: {s:?}\n{}",
+                self.base,
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Its encryption key (PEM file).
     pub fn encryption_key(&self) -> PathBuf {
         self.dir.join("encryption.key")
@@ -152,6 +181,17 @@ pub struct SamlPost {
     pub relay_state: Option<String>,
     /// The decoded message.
     pub xml: String,
+}
+
+/// Follows the IdP's detour for a POST that came without the session cookie (a 303 to the
+/// same endpoint with a `bounce` handle), as a browser does; any other answer is returned.
+pub async fn follow_bounce(b: &crate::browser::Browser, app: &TestApp, r: Resp) -> Resp {
+    match r.location() {
+        Some(l) if r.status == 303 && l.contains("?bounce=") && l.starts_with("/saml/") => {
+            b.get(&format!("{}{l}", app.base)).await
+        }
+        _ => r,
+    }
 }
 
 /// Undoes HTML escaping of attribute values and text.

@@ -246,11 +246,8 @@ fn profile_view(me: &Me, extras: &Extras) -> View {
         (Some(v), Some(at)) => format!("{v} ({})", date(at)),
         _ => a.agreement_none.to_owned(),
     };
-    let legal = format!(
-        "{} {}",
-        acc.legal_given_name.as_deref().unwrap_or(""),
-        acc.legal_family_name.as_deref().unwrap_or("")
-    );
+    // Middle names too, when a registry vouched for them.
+    let legal = acc.legal_name();
     let facts = Section {
         heading: Some(a.profile_facts.into()),
         rows: vec![

@@ -9,7 +9,7 @@
 
 use crate::error::PageError;
 use crate::http::{self, csrf_ok, csrf_token, parse_form, parse_query, see_other, Params};
-use crate::pages::{logged_out_page, logout_page};
+use crate::pages::{logged_out_page, logout_page, LogoutFrame};
 use crate::session::{self, SsoSession};
 use crate::tokens::{logout_token, verify_id_token_hint};
 use crate::{Client, Provider};
@@ -191,8 +191,8 @@ async fn finish(
 }
 
 /// Tells the relying parties of an ended session: starts the back-channel deliveries (in the
-/// background) and returns the front-channel URLs for the logged-out page.
-pub(crate) async fn notify_clients(p: &Arc<Provider>, s: &SsoSession) -> Vec<url::Url> {
+/// background) and returns the front-channel frames for the logged-out page.
+pub(crate) async fn notify_clients(p: &Arc<Provider>, s: &SsoSession) -> Vec<LogoutFrame> {
     let mut frames = Vec::new();
     for client_id in &s.clients {
         let client = match p.clients.get(client_id).await {
@@ -208,7 +208,7 @@ pub(crate) async fn notify_clients(p: &Arc<Provider>, s: &SsoSession) -> Vec<url
                 u.query_pairs_mut()
                     .append_pair("iss", &p.cfg.issuer)
                     .append_pair("sid", &s.sid);
-                frames.push(u);
+                frames.push(LogoutFrame::to(u));
             }
         }
         if client.backchannel_logout_uri.is_some() {
@@ -217,7 +217,7 @@ pub(crate) async fn notify_clients(p: &Arc<Provider>, s: &SsoSession) -> Vec<url
         }
     }
     // SAML service providers of the session: signed LogoutRequests in frames too.
-    frames.extend(crate::saml::slo::frames(p, s).await);
+    frames.extend(crate::saml::propagate::frames(p, s).await);
     frames
 }
 

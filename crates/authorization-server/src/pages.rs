@@ -138,15 +138,59 @@ pub fn logout_page(locale: Locale, request_id: &str, csrf: &str) -> Response {
     )
 }
 
-/// The signed-out page. `frames` are the relying parties' front-channel logout URLs, loaded
-/// in hidden iframes (the page's CSP allows their origins in `frame-src`, nothing else);
-/// `next` is where the browser goes afterwards (a link, and a `Refresh` once they loaded).
-pub fn logged_out_page(locale: Locale, frames: &[url::Url], next: Option<&url::Url>) -> Response {
+/// A front-channel logout frame: the page it loads, and the further sources its navigations
+/// reach (a SAML service provider answers into the frame by redirecting or posting back to
+/// us, `'self'`; our own frame page posts on to a service provider that takes only
+/// HTTP-POST, that provider's origin).
+#[derive(Debug, Clone)]
+pub struct LogoutFrame {
+    /// What the frame loads.
+    pub src: url::Url,
+    /// CSP sources (origins, or `'self'`) the frame goes on to.
+    pub then: Vec<String>,
+    /// The frame holds our own page, which sends the message on (a second page loads).
+    pub relays: bool,
+}
+
+impl LogoutFrame {
+    /// A frame that loads `src` and stays there.
+    pub fn to(src: url::Url) -> Self {
+        Self {
+            src,
+            then: Vec::new(),
+            relays: false,
+        }
+    }
+}
+
+/// The `frame-src` sources that let these frames do their work: every navigation inside a
+/// frame (a redirect, a form posted) is checked against this page's policy, so each frame's
+/// own origin and the sources it goes on to.
+pub(crate) fn frame_sources(frames: &[LogoutFrame]) -> String {
+    let mut sources: Vec<String> = frames
+        .iter()
+        .map(|f| f.src.origin().ascii_serialization())
+        .filter(|o| o != "null")
+        .chain(frames.iter().flat_map(|f| f.then.iter().cloned()))
+        .collect();
+    sources.sort();
+    sources.dedup();
+    sources.join(" ")
+}
+
+/// The signed-out page. `frames` are the parties' front-channel logout frames, loaded hidden
+/// (the page's CSP allows what they need in `frame-src`, nothing else); `next` is where the
+/// browser goes afterwards (a link, and a `Refresh` once they loaded).
+pub fn logged_out_page(
+    locale: Locale,
+    frames: &[LogoutFrame],
+    next: Option<&url::Url>,
+) -> Response {
     let mut r = html(
         LoggedOutPage {
             lang: locale.tag(),
             t: locale.text(),
-            frames: frames.iter().map(url::Url::as_str).collect(),
+            frames: frames.iter().map(|f| f.src.as_str()).collect(),
             next: next.map(url::Url::as_str),
             next_text: match locale {
                 Locale::Fr => "Retourner à l'application",
@@ -157,17 +201,10 @@ pub fn logged_out_page(locale: Locale, frames: &[url::Url], next: Option<&url::U
         StatusCode::OK,
     );
     if !frames.is_empty() {
-        let mut origins: Vec<String> = frames
-            .iter()
-            .map(|u| u.origin().ascii_serialization())
-            .filter(|o| o != "null")
-            .collect();
-        origins.sort();
-        origins.dedup();
         let csp = format!(
             "default-src 'none'; style-src 'self'; img-src 'self'; frame-src {}; \
              base-uri 'none'; frame-ancestors 'none'",
-            origins.join(" ")
+            frame_sources(frames)
         );
         if let Ok(v) = HeaderValue::from_str(&csp) {
             r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);

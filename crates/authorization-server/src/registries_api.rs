@@ -207,14 +207,25 @@ fn report_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
 }
 
 /// POST /registries/terminations: a registry reports deleted or terminated registrations with
-/// a signed report (`iss`, `aud`, `jti`, `iat`, `exp`, `terminated`: [member ids]); the
-/// matching accounts are terminated. A suspended or terminated registry may still report.
+/// a signed report (header `typ` `oneid-termination-report+jwt`; claims `iss`, `aud`, `jti`,
+/// `iat`, `exp`, `terminated`: [member ids]); the matching accounts are terminated and every
+/// member listed is kept from registering. A suspended or terminated registry may still
+/// report. Bounded per source address.
 pub async fn report(
     State(p): State<Arc<Provider>>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // Each report costs a signature check and durable writes: bounded per address, as the
+    // hand-offs at /register are.
+    match crate::limits::over(&p, "registry-report-ip", &ip, p.cfg.login_limit_per_address).await {
+        Ok(false) => {}
+        Ok(true) => {
+            return OAuthError::too_many(crate::limits::retry_after(&p)).into_response();
+        }
+        Err(e) => return OAuthError::unavailable(e).into_response(),
+    }
     let Some(token) = report_token(&headers, &body) else {
         return OAuthError::invalid_request(
             "send the signed report as the body (Content-Type: application/jwt) or as the form field report",

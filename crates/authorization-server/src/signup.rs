@@ -6,8 +6,10 @@
 //! shown.
 //!
 //! The wizard's state lives server-side in the ephemeral store under a random cookie, sealed
-//! with the secret box (it holds challenge answers until the end) and expiring. Every rule is
-//! checked here on the server; the registry's identity data is never read from the form.
+//! with the secret box (it holds challenge answers until the end) and expiring: after
+//! `wizard_ttl_secs` without a step, and in any case `wizard_max_secs` after the hand-off, so
+//! a hand-off meant to live minutes cannot be stretched by steps. Every rule is checked here
+//! on the server; the registry's identity data is never read from the form.
 
 use crate::account::{rules, send};
 use crate::account_text::AccountText;
@@ -56,9 +58,12 @@ pub struct SignupConfig {
     /// Show the ONE Mail Direct step (a notice only; the service is retired).
     #[serde(default = "d_true")]
     pub one_mail_step: bool,
-    /// How long an unfinished registration is kept, seconds.
+    /// How long an unfinished registration is kept without a step, seconds.
     #[serde(default = "d_ttl")]
     pub wizard_ttl_secs: i64,
+    /// How long a registration may take from the hand-off, steps or not, seconds.
+    #[serde(default = "d_max")]
+    pub wizard_max_secs: i64,
 }
 
 fn d_version() -> String {
@@ -69,6 +74,9 @@ fn d_true() -> bool {
 }
 fn d_ttl() -> i64 {
     1800
+}
+fn d_max() -> i64 {
+    7200
 }
 fn d_agreement_en() -> String {
     "By registering for ONE ID you agree to use your login ID and password only yourself, \
@@ -118,6 +126,7 @@ impl Default for SignupConfig {
             notice_fr: d_notice_fr(),
             one_mail_step: true,
             wizard_ttl_secs: d_ttl(),
+            wizard_max_secs: d_max(),
         }
     }
 }
@@ -130,6 +139,9 @@ impl SignupConfig {
         }
         if !(60..=86_400).contains(&self.wizard_ttl_secs) {
             return Err("registration.wizard_ttl_secs must be between 60 and 86400".into());
+        }
+        if !(300..=86_400).contains(&self.wizard_max_secs) {
+            return Err("registration.wizard_max_secs must be between 300 and 86400".into());
         }
         Ok(())
     }
@@ -192,6 +204,8 @@ fn steps(cfg: &SignupConfig) -> Vec<Step> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Wizard {
     h: Option<Handoff>,
+    /// When the hand-off was accepted (unix seconds): the wizard ends `wizard_max_secs` later.
+    started_at: i64,
     locale: String,
     /// Index of the furthest step the member may open.
     reached: usize,
@@ -242,14 +256,29 @@ async fn load(p: &Provider, headers: &HeaderMap) -> Result<Option<(String, Wizar
     let Ok(plain) = p.accounts.sealer().open(&sealed, &seal_context(&token)) else {
         return Ok(None);
     };
-    Ok(serde_json::from_slice(&plain).ok().map(|w| (token, w)))
+    let Ok(w) = serde_json::from_slice::<Wizard>(&plain) else {
+        return Ok(None);
+    };
+    if lifetime(p, &w) <= 0 {
+        // Past the absolute cap: the state goes, whatever its idle timeout says.
+        let _ = p.store.delete(&state_key(&token)).await;
+        return Ok(None);
+    }
+    Ok(Some((token, w)))
+}
+
+/// How long the wizard may still live (its state and its cookie), seconds: the idle timeout,
+/// but never past `wizard_max_secs` after the hand-off.
+fn lifetime(p: &Provider, w: &Wizard) -> i64 {
+    let left = w.started_at + p.signup.wizard_max_secs - p.clock.now();
+    left.min(p.signup.wizard_ttl_secs)
 }
 
 async fn save(p: &Provider, token: &str, w: &Wizard) -> Result<(), String> {
     let json = serde_json::to_vec(w).map_err(|e| e.to_string())?;
     let sealed = p.accounts.sealer().seal(&json, &seal_context(token));
     p.store
-        .put(&state_key(token), &sealed, p.signup.wizard_ttl_secs)
+        .put(&state_key(token), &sealed, lifetime(p, w).max(1))
         .await
         .map_err(|e| e.to_string())
 }
@@ -384,11 +413,31 @@ pub async fn start(
         Ok(None) => {}
         Err(e) => return PageError::internal(locale, e).into_response(),
     }
+    // No account, but the registry reported the member's registration ended: no new one.
+    match p
+        .registration
+        .reported_terminated(&h.registry_id, &h.member_id)
+        .await
+    {
+        Ok(false) => {}
+        Ok(true) => {
+            let detail = format!(
+                "{} registry={} member={}",
+                RegistrationError::MemberTerminated.code(),
+                h.registry_id,
+                h.member_id
+            );
+            audit(&p, "registration.refused", None, &ip, &detail).await;
+            return member_terminated(&p, &headers, locale);
+        }
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    }
     let given = match &h.middle_name {
         Some(m) => format!("{} {m}", h.given_name),
         None => h.given_name.clone(),
     };
     let w = Wizard {
+        started_at: p.clock.now(),
         locale: locale.tag().to_owned(),
         title: String::new(),
         given,
@@ -414,9 +463,22 @@ pub async fn start(
     let mut r = see_other(&format!("/register/{}", Step::Policies.slug()));
     r.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(&p, COOKIE, &cookie_value, p.signup.wizard_ttl_secs),
+        set_cookie(&p, COOKIE, &cookie_value, lifetime(&p, &w)),
     );
     r
+}
+
+/// The page for a member whose registry reported the registration deleted or terminated.
+fn member_terminated(p: &Provider, headers: &HeaderMap, locale: Locale) -> Response {
+    let s = SignupText::get(locale);
+    message_page(
+        p,
+        headers,
+        locale,
+        s.refused_title,
+        s.member_terminated,
+        StatusCode::FORBIDDEN,
+    )
 }
 
 /// GET /register/welcome: the self-service welcome page, with the notice that an account
@@ -751,6 +813,8 @@ fn step_view(p: &Provider, locale: Locale, w: &Wizard, idx: usize, step: Step) -
                 &h.family_name,
             ]
             .iter()
+            .copied()
+            .chain(h.middle_name.as_deref())
             .flat_map(|n| n.split([' ', '-', '.']))
             .filter(|n| n.chars().count() >= 3)
             .map(str::to_lowercase)
@@ -858,9 +922,10 @@ pub async fn submit(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let mut r = submit_step(&p, ip, &headers, slug, q, body).await;
-    // The wizard lives as long as the member keeps using it: the cookie's lifetime follows the
-    // state's, unless this answer ends it (Cancel clears the cookie).
+    let mut left = p.signup.wizard_ttl_secs;
+    let mut r = submit_step(&p, ip, &headers, slug, q, body, &mut left).await;
+    // The wizard lives as long as the member keeps using it (up to its cap): the cookie's
+    // lifetime follows the state's, unless this answer ends it (Cancel clears the cookie).
     let name = crate::http::cookie_name(&p, COOKIE);
     let setting = r
         .headers()
@@ -870,12 +935,13 @@ pub async fn submit(
     if let (false, Some(token)) = (setting, cookie(&p, &headers, COOKIE)) {
         r.headers_mut().append(
             header::SET_COOKIE,
-            set_cookie(&p, COOKIE, &token, p.signup.wizard_ttl_secs),
+            set_cookie(&p, COOKIE, &token, left.max(1)),
         );
     }
     r
 }
 
+/// One step's answer; `left` is set to how long the wizard may still live.
 async fn submit_step(
     p: &Arc<Provider>,
     ClientIp(ip): ClientIp,
@@ -883,6 +949,7 @@ async fn submit_step(
     slug: String,
     q: Option<String>,
     body: Bytes,
+    left: &mut i64,
 ) -> Response {
     let p = p.clone();
     let headers = headers.clone();
@@ -899,6 +966,7 @@ async fn submit_step(
     let Some((token, mut w)) = loaded else {
         return expired(&p, &headers, locale);
     };
+    *left = lifetime(&p, &w);
     if w.done.is_some() {
         return see_other("/register/complete");
     }
@@ -1409,6 +1477,17 @@ async fn finish(
         Err(RegistrationError::Account(CredentialError::DesignationTaken)) => {
             v.errors.push((String::new(), s.designation_race.into()));
             send(p, headers, locale, &v, StatusCode::CONFLICT)
+        }
+        Err(RegistrationError::MemberTerminated) => {
+            let _ = p.store.delete(&state_key(token)).await;
+            let detail = format!(
+                "{} registry={} member={} at=completion",
+                RegistrationError::MemberTerminated.code(),
+                h.registry_id,
+                h.member_id
+            );
+            audit(p, "registration.refused", None, ip, &detail).await;
+            member_terminated(p, headers, locale)
         }
         Err(
             e @ (RegistrationError::RegistrySuspended

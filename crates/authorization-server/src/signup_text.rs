@@ -113,6 +113,8 @@ pub struct SignupText {
     pub welcome_text: &'static str,
     /// The member's account was terminated.
     pub existing_terminated: &'static str,
+    /// The registry reported the member's registration deleted or terminated.
+    pub member_terminated: &'static str,
     /// Link.
     pub sign_in: &'static str,
     /// Hand-off refused: title.
@@ -191,6 +193,7 @@ static EN: SignupText = SignupText {
     existing_notice: "You already have a ONE ID account for this registration number, so you do not need to register again. Sign in with your login ID and password.",
     welcome_text: "Sign in to manage your profile, password, challenge questions and phones.",
     existing_terminated: "Your ONE ID account for this registration number has been terminated, so it cannot be used or registered again here. Contact the ONE ID service desk.",
+    member_terminated: "Your registry has reported that your registration with it has ended, so you cannot register for ONE ID through it. If this is a mistake, contact your registry.",
     sign_in: "Sign in",
     refused_title: "Registration could not start",
     refused_invalid: "The registration link is not valid: it has expired, was already used, or was not signed by a registry we trust. Go back to your registry's site and choose “Sign up for ONE ID” again.",
@@ -253,6 +256,7 @@ static FR: SignupText = SignupText {
     existing_notice: "Vous avez déjà un compte ONE ID pour ce numéro d'inscription; vous n'avez pas à vous inscrire de nouveau. Connectez-vous avec votre identifiant et votre mot de passe.",
     welcome_text: "Connectez-vous pour gérer votre profil, votre mot de passe, vos questions de sécurité et vos téléphones.",
     existing_terminated: "Votre compte ONE ID pour ce numéro d'inscription a été résilié; il ne peut pas être utilisé ni inscrit de nouveau ici. Communiquez avec le service d'assistance de ONE ID.",
+    member_terminated: "Votre registre a signalé que votre inscription auprès de lui a pris fin; vous ne pouvez donc pas vous inscrire à ONE ID par son intermédiaire. S'il s'agit d'une erreur, communiquez avec votre registre.",
     sign_in: "Se connecter",
     refused_title: "L'inscription n'a pas pu commencer",
     refused_invalid: "Le lien d'inscription n'est pas valide : il a expiré, a déjà été utilisé ou n'a pas été signé par un registre de confiance. Retournez au site de votre registre et choisissez « S'inscrire à ONE ID » de nouveau.",

@@ -161,6 +161,8 @@ pub struct Account {
     pub family_name: String,
     /// Legal first name.
     pub legal_given_name: Option<String>,
+    /// Legal middle names (as a registry vouched for them).
+    pub legal_middle_name: Option<String>,
     /// Legal last name.
     pub legal_family_name: Option<String>,
     /// Gender as recorded.
@@ -209,6 +211,7 @@ impl Account {
             middle_name: r.try_get("middle_name")?,
             family_name: r.try_get("family_name")?,
             legal_given_name: r.try_get("legal_given_name")?,
+            legal_middle_name: r.try_get("legal_middle_name")?,
             legal_family_name: r.try_get("legal_family_name")?,
             gender: r.try_get("gender")?,
             birth_date: r.try_get("birth_date")?,
@@ -242,11 +245,26 @@ impl Account {
             self.middle_name.as_deref(),
             Some(self.family_name.as_str()),
             self.legal_given_name.as_deref(),
+            self.legal_middle_name.as_deref(),
             self.legal_family_name.as_deref(),
         ]
         .into_iter()
         .flatten()
         .collect()
+    }
+
+    /// The legal name in full: first, middle and last names, those that are known.
+    pub fn legal_name(&self) -> String {
+        [
+            self.legal_given_name.as_deref(),
+            self.legal_middle_name.as_deref(),
+            self.legal_family_name.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|n| !n.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
     }
 }
 
@@ -274,6 +292,8 @@ pub struct NewAccount {
     pub family_name: String,
     /// Legal first name (defaults to the preferred one).
     pub legal_given_name: Option<String>,
+    /// Legal middle names (no default: only what an identity source vouched for).
+    pub legal_middle_name: Option<String>,
     /// Legal last name (defaults to the preferred one).
     pub legal_family_name: Option<String>,
     /// Gender.
@@ -330,6 +350,7 @@ pub struct PreparedAccount {
     middle: Option<String>,
     family: String,
     legal_given: String,
+    legal_middle: Option<String>,
     legal_family: String,
     gender: Option<String>,
     birth_date: Option<String>,
@@ -582,7 +603,8 @@ pub struct Accounts {
 }
 
 pub(crate) const COLUMNS: &str = "id, login_id, title, given_name, middle_name, family_name, \
-    legal_given_name, legal_family_name, gender, birth_date, email, phone, locale, status, \
+    legal_given_name, legal_middle_name, legal_family_name, gender, birth_date, email, phone, \
+    locale, status, \
     assurance_level, no_direct_number, agreement_version, agreement_accepted_at, \
     password_changed_at, password_temporary, locked_until, sessions_not_before, totp_enrolled_at, \
     created_at, updated_at";
@@ -662,9 +684,9 @@ async fn insert_account_row(
          middle_name, family_name, legal_given_name, legal_family_name, gender, \
          birth_date, email, phone, locale, status, assurance_level, password_hash, \
          password_changed_at, password_temporary, agreement_version, \
-         agreement_accepted_at, no_direct_number, created_at, updated_at) \
+         agreement_accepted_at, no_direct_number, created_at, updated_at, legal_middle_name) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'active', \
-         $15, $16, $17, $18, $19, $20, $21, $17, $17)",
+         $15, $16, $17, $18, $19, $20, $21, $17, $17, $22)",
     )
     .bind(&p.id)
     .bind(login_id)
@@ -687,6 +709,7 @@ async fn insert_account_row(
     .bind(p.agreement_version.as_deref())
     .bind(p.agreement_version.as_ref().map(|_| now))
     .bind(i64::from(p.no_direct_number))
+    .bind(p.legal_middle.as_deref())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -803,6 +826,12 @@ impl Accounts {
         let legal_family = opt(&new.legal_family_name).unwrap_or_else(|| family.clone());
         check_name(&legal_given, Field::LegalName, true)?;
         check_name(&legal_family, Field::LegalName, true)?;
+        let legal_middle = opt(&new.legal_middle_name);
+        check_name(
+            legal_middle.as_deref().unwrap_or(""),
+            Field::LegalName,
+            false,
+        )?;
         let gender = opt(&new.gender);
         check_name(gender.as_deref().unwrap_or(""), Field::Gender, false)?;
         let birth_date = opt(&new.birth_date);
@@ -883,6 +912,7 @@ impl Accounts {
             middle.as_deref().unwrap_or(""),
             family.as_str(),
             legal_given.as_str(),
+            legal_middle.as_deref().unwrap_or(""),
             legal_family.as_str(),
         ];
         let broken = self.check_policy(&new.password, &shown, &names);
@@ -916,6 +946,7 @@ impl Accounts {
             middle,
             family,
             legal_given,
+            legal_middle,
             legal_family,
             gender,
             birth_date,

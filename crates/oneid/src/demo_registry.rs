@@ -5,7 +5,8 @@
 //! ONE ID" button per member, a plain form that posts a freshly signed hand-off to
 //! `{issuer}/register`. Production mode (`serve`) serves none of this.
 //!
-//! `sign_handoff` and the claim builders are public so tests can play the registry too.
+//! `sign_handoff`, `sign_report` and the claim builders are public so tests can play the
+//! registry too.
 
 use askama::Template;
 use axum::extract::State;
@@ -230,15 +231,30 @@ pub fn report_claims(registry: &DemoRegistry, audience: &str, members: &[&str], 
     })
 }
 
-/// Signs `claims` (a hand-off or a termination report) as a compact JWS with a private key
-/// PEM: ES256 for an EC P-256 key, RS256 for an RSA key; `kid` goes in the header when given.
+/// Signs the claims of a hand-off as a compact JWS with a private key PEM: ES256 for an EC
+/// P-256 key, RS256 for an RSA key; header `typ` `oneid-handoff+jwt`, and `kid` when given.
 pub fn sign_handoff(
     private_pem: &str,
     kid: Option<&str>,
     claims: &Value,
 ) -> Result<String, String> {
+    sign(private_pem, kid, claims, registration::TokenType::Handoff)
+}
+
+/// Signs the claims of a termination report the same way, with header `typ`
+/// `oneid-termination-report+jwt`.
+pub fn sign_report(private_pem: &str, kid: Option<&str>, claims: &Value) -> Result<String, String> {
+    sign(private_pem, kid, claims, registration::TokenType::Report)
+}
+
+fn sign(
+    private_pem: &str,
+    kid: Option<&str>,
+    claims: &Value,
+    typ: registration::TokenType,
+) -> Result<String, String> {
     let mut header = JwsHeader::new();
-    header.set_token_type("JWT");
+    header.set_token_type(typ.typ());
     if let Some(k) = kid {
         header.set_key_id(k);
     }
@@ -441,6 +457,11 @@ mod tests {
         let v = ES256.verifier_from_pem(pair.to_pem_public_key()).unwrap();
         let (payload, header) = josekit::jws::deserialize_compact(&jwt, &v).unwrap();
         assert_eq!(header.key_id(), Some("k1"));
+        assert_eq!(header.token_type(), Some("oneid-handoff+jwt"));
+        let report = sign_report(&private, None, &report_claims(&reg, "x", &["1"], 1)).unwrap();
+        let (_, header) = josekit::jws::deserialize_compact(&report, &v).unwrap();
+        assert_eq!(header.token_type(), Some("oneid-termination-report+jwt"));
+        assert_eq!(header.key_id(), None);
         let got: Value = serde_json::from_slice(&payload).unwrap();
         assert_eq!(got["sub"], "71234");
         assert_eq!(got["middle_name"], "Lynn");

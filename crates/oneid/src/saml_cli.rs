@@ -1,9 +1,9 @@
 //! `oneid saml-sps ...` (the SAML service providers) and `oneid saml-keys ...` (the IdP's
 //! SAML signing keys). Every change is audited with actor `cli`.
 
-use authorization_server::saml::api::{register, unregister};
-use authorization_server::saml::sps::fetch_metadata;
-use authorization_server::saml::NewSp;
+use authorization_server::saml::api::{modify, register, unregister};
+use authorization_server::saml::sps::{fetch_metadata, from_metadata};
+use authorization_server::saml::{NewSp, SpChoices, SpUpdate};
 use authorization_server::Provider;
 use clap::{Args, Subcommand};
 use platform::AuditEvent;
@@ -20,6 +20,9 @@ macro_rules! wln {
 pub enum SamlSpsCmd {
     /// Register a service provider from its metadata.
     Add(Box<AddSp>),
+    /// Update a service provider in place from its fresh metadata (new keys or endpoints)
+    /// and/or new choices; what is not given stays, and so do the persistent NameIDs it gave out.
+    Update(Box<UpdateSp>),
     /// List service providers.
     List,
     /// Remove a service provider (and the persistent NameIDs it was given).
@@ -63,6 +66,49 @@ pub struct AddSp {
     require_mfa: bool,
 }
 
+/// `oneid saml-sps update`
+#[derive(Args)]
+pub struct UpdateSp {
+    /// Its entityID (default: the one in --metadata).
+    entity_id: Option<String>,
+    /// The SP's metadata as it is now: a file, or an https URL (http only on loopback).
+    #[arg(long)]
+    metadata: Option<String>,
+    /// Display name.
+    #[arg(long)]
+    name: Option<String>,
+    /// The service it belongs to, or `none`.
+    #[arg(long)]
+    service: Option<String>,
+    /// Attributes to release (repeatable; replaces the list).
+    #[arg(long = "attribute")]
+    attributes: Vec<String>,
+    /// NameID format.
+    #[arg(long)]
+    nameid_format: Option<String>,
+    /// IdP-initiated SSO: true or false.
+    #[arg(long)]
+    allow_idp_initiated: Option<bool>,
+    /// Sign the whole Response: true or false.
+    #[arg(long)]
+    sign_response: Option<bool>,
+    /// Encrypt assertions: true or false.
+    #[arg(long)]
+    encrypt: Option<bool>,
+    /// Step up every sign-in: true or false.
+    #[arg(long)]
+    require_mfa: Option<bool>,
+}
+
+/// Reads `--metadata`: an http(s) URL to fetch, else a file.
+async fn read_metadata(arg: &str) -> Result<String, String> {
+    if arg.starts_with("https://") || arg.starts_with("http://") {
+        fetch_metadata(arg).await.map_err(|e| e.to_string())
+    } else {
+        std::fs::read_to_string(arg).map_err(|e| format!("{arg}: {e}"))
+    }
+}
+
 /// `oneid saml-keys ...`
 #[derive(Subcommand)]
 pub enum SamlKeysCmd {
@@ -88,15 +134,7 @@ pub async fn sps(
 ) -> Result<(), String> {
     match cmd {
         SamlSpsCmd::Add(a) => {
-            let metadata = if a.metadata.starts_with("https://")
-                || a.metadata.starts_with("http://")
-            {
-                fetch_metadata(&a.metadata)
-                    .await
-                    .map_err(|e| e.to_string())?
-            } else {
-                std::fs::read_to_string(&a.metadata).map_err(|e| format!("{}: {e}", a.metadata))?
-            };
+            let metadata = read_metadata(&a.metadata).await?;
             let n = NewSp {
                 metadata,
                 name: a.name,
@@ -116,6 +154,44 @@ pub async fn sps(
             wln!(out, "  NameID {}", sp.nameid_format);
             wln!(out, "  attributes {}", sp.attributes.join(", "));
             wln!(out, "  IdP metadata: {}/saml/metadata", p.cfg.issuer);
+            Ok(())
+        }
+        SamlSpsCmd::Update(u) => {
+            let metadata = match &u.metadata {
+                Some(m) => Some(read_metadata(m).await?),
+                None => None,
+            };
+            let entity_id = match (&u.entity_id, &metadata) {
+                (Some(e), _) => e.clone(),
+                (None, Some(m)) => from_metadata(m).map_err(|e| e.to_string())?.entity_id,
+                (None, None) => return Err("give the entityID or --metadata".into()),
+            };
+            let update = SpUpdate {
+                metadata,
+                choices: SpChoices {
+                    name: u.name,
+                    service_id: u.service.map(|s| (s != "none").then_some(s)),
+                    attributes: (!u.attributes.is_empty()).then_some(u.attributes),
+                    nameid_format: u.nameid_format,
+                    allow_idp_initiated: u.allow_idp_initiated,
+                    sign_response: u.sign_response,
+                    encrypt_assertions: u.encrypt,
+                    require_mfa: u.require_mfa,
+                },
+            };
+            let Some(sp) = modify(p, &entity_id, update, "cli")
+                .await
+                .map_err(|e| e.to_string())?
+            else {
+                return Err(format!("no service provider {entity_id}"));
+            };
+            wln!(out, "updated {} ({})", sp.entity_id, sp.name);
+            for acs in &sp.acs {
+                wln!(out, "  ACS {} (index {})", acs.location, acs.index);
+            }
+            wln!(out, "  signing certificates {}", sp.signing_certs.len());
+            wln!(out, "  NameID {}", sp.nameid_format);
+            wln!(out, "  attributes {}", sp.attributes.join(", "));
             Ok(())
         }
         SamlSpsCmd::List => {

@@ -1,9 +1,9 @@
 //! The signed hand-off from a registry's member portal, and a registry's signed report of
 //! terminated registrations. Both are compact JWS (ES256 or RS256) signed with one of the
 //! registry's live keys, with `iss` = the registry id, `aud` = our issuer, a `jti` used once,
-//! and a short lifetime.
+//! and a short lifetime; the header's `typ` says which of the two a token is.
 
-use crate::registries::{verifier, Registries, Registry};
+use crate::registries::{verifier, Registries, Registry, RegistryKey};
 use crate::RegistrationError;
 use platform::{DbError, SharedClock};
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,43 @@ pub const MAX_LIFETIME: i64 = 600;
 pub const LEEWAY: i64 = 30;
 /// Largest token accepted, bytes.
 pub const MAX_TOKEN: usize = 16 * 1024;
+/// Most keys a token without `kid` is tried against: a registry has a few at most (one, two
+/// during a rotation), so this bounds the work an unsigned token can cause.
+pub const MAX_KEYS_TRIED: usize = 8;
+
+/// What a registry's token is, as its header's `typ` says. A hand-off and a termination
+/// report are told apart by it, not by the claims they happen to carry: a report can never
+/// be taken for a hand-off, nor the reverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenType {
+    /// A member handed over for self-registration (`POST /register`).
+    Handoff,
+    /// Registrations reported terminated (`POST /registries/terminations`).
+    Report,
+}
+
+impl TokenType {
+    /// The header's `typ` value.
+    pub const fn typ(self) -> &'static str {
+        match self {
+            Self::Handoff => "oneid-handoff+jwt",
+            Self::Report => "oneid-termination-report+jwt",
+        }
+    }
+
+    /// Whether a header's `typ` names this type: compared without regard to case, with or
+    /// without the `application/` prefix (RFC 7515 §4.1.9).
+    fn matches(self, typ: Option<&str>) -> bool {
+        let Some(t) = typ.map(str::trim) else {
+            return false;
+        };
+        let t = match t.get(..12) {
+            Some(p) if p.eq_ignore_ascii_case("application/") => &t[12..],
+            _ => t,
+        };
+        t.eq_ignore_ascii_case(self.typ())
+    }
+}
 
 /// The member's validated identity, as the registry vouched for it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -71,16 +108,38 @@ fn int(v: &Value, k: &'static str) -> Result<i64, RegistrationError> {
         .ok_or(RegistrationError::MissingClaim(k))
 }
 
-fn unverified_iss(token: &str) -> Result<String, RegistrationError> {
+/// The header and payload of a compact JWS, read before any verification (to find the
+/// registry and its key; nothing else is trusted until the signature is checked).
+fn unverified_parts(token: &str) -> Result<(Value, Value), RegistrationError> {
     let mut parts = token.split('.');
-    let (Some(_), Some(payload), Some(_), None) =
+    let (Some(header), Some(payload), Some(_), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(RegistrationError::Malformed);
     };
-    let bytes = platform::crypto::b64url_decode(payload).ok_or(RegistrationError::Malformed)?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|_| RegistrationError::Malformed)?;
-    s(&v, "iss").ok_or(RegistrationError::Malformed)
+    let json = |part: &str| -> Result<Value, RegistrationError> {
+        let bytes = platform::crypto::b64url_decode(part).ok_or(RegistrationError::Malformed)?;
+        serde_json::from_slice(&bytes).map_err(|_| RegistrationError::Malformed)
+    };
+    Ok((json(header)?, json(payload)?))
+}
+
+fn unverified_iss(token: &str) -> Result<String, RegistrationError> {
+    let (_, payload) = unverified_parts(token)?;
+    s(&payload, "iss").ok_or(RegistrationError::Malformed)
+}
+
+/// The keys a token may be signed with: its `alg`'s live keys, and among them only the one
+/// its `kid` names when it names one (newest first, at most [`MAX_KEYS_TRIED`]). Without a
+/// `kid` every live key of the algorithm is a candidate, so a token signed with the older key
+/// during a rotation's overlap is accepted too.
+fn candidates<'k>(keys: &'k [RegistryKey], header: &Value) -> Vec<&'k RegistryKey> {
+    let alg = header.get("alg").and_then(Value::as_str);
+    let kid = header.get("kid").and_then(Value::as_str);
+    keys.iter()
+        .filter(|k| Some(k.alg.as_str()) == alg && kid.is_none_or(|x| x == k.kid))
+        .take(MAX_KEYS_TRIED)
+        .collect()
 }
 
 fn audience_ok(v: &Value, audience: &str) -> bool {
@@ -116,12 +175,17 @@ impl Verifier {
         }
     }
 
-    /// Signature, issuer, audience, lifetime and registry status; not yet the replay check.
-    async fn verify(&self, token: &str) -> Result<(Registry, Value), RegistrationError> {
+    /// Signature, type, issuer, audience and lifetime; not yet the replay check.
+    async fn verify(
+        &self,
+        token: &str,
+        expected: TokenType,
+    ) -> Result<(Registry, Value), RegistrationError> {
         let token = token.trim();
         if token.is_empty() || token.len() > MAX_TOKEN {
             return Err(RegistrationError::Malformed);
         }
+        let (header, _) = unverified_parts(token)?;
         let iss = unverified_iss(token)?;
         let registry = self
             .registries
@@ -129,23 +193,19 @@ impl Verifier {
             .await?
             .ok_or(RegistrationError::UnknownRegistry)?;
         let keys = self.registries.live_keys(&registry.id).await?;
-        let mut verifiers = Vec::new();
-        for k in &keys {
-            verifiers.push((
-                k.kid.clone(),
-                k.alg.clone(),
-                verifier(&k.alg, &k.public_pem)?,
-            ));
+        let mut payload = None;
+        for k in candidates(&keys, &header) {
+            let v = verifier(&k.alg, &k.public_pem)?;
+            if let Ok((p, _)) = josekit::jws::deserialize_compact(token, v.as_ref()) {
+                payload = Some(p);
+                break;
+            }
         }
-        let (payload, _header) = josekit::jws::deserialize_compact_with_selector(token, |h| {
-            let alg = h.algorithm();
-            let kid = h.key_id();
-            Ok(verifiers
-                .iter()
-                .find(|(k, a, _)| Some(a.as_str()) == alg && kid.is_none_or(|x| x == k))
-                .map(|(_, _, v)| v.as_ref()))
-        })
-        .map_err(|_| RegistrationError::BadSignature)?;
+        let payload = payload.ok_or(RegistrationError::BadSignature)?;
+        // The header is signed too: its `typ` can now be trusted.
+        if !expected.matches(header.get("typ").and_then(Value::as_str)) {
+            return Err(RegistrationError::WrongType);
+        }
         let v: Value =
             serde_json::from_slice(&payload).map_err(|_| RegistrationError::Malformed)?;
         if s(&v, "iss").as_deref() != Some(registry.id.as_str()) {
@@ -202,7 +262,7 @@ impl Verifier {
 
     /// Checks a hand-off completely and uses it up: from then on the same assertion is refused.
     pub async fn accept_handoff(&self, token: &str) -> Result<Handoff, RegistrationError> {
-        let (registry, v) = self.verify(token).await?;
+        let (registry, v) = self.verify(token, TokenType::Handoff).await?;
         registry.accepts_at(self.clock.now())?;
         let college = req(&v, "college")?.to_uppercase();
         if college != registry.college {
@@ -280,7 +340,7 @@ impl Verifier {
         &self,
         token: &str,
     ) -> Result<(Registry, Vec<String>), RegistrationError> {
-        let (registry, v) = self.verify(token).await?;
+        let (registry, v) = self.verify(token, TokenType::Report).await?;
         let list = v
             .get("terminated")
             .and_then(Value::as_array)
@@ -333,6 +393,54 @@ mod tests {
             unverified_iss(&no_iss),
             Err(RegistrationError::Malformed)
         ));
+    }
+
+    fn key(kid: &str, alg: &str) -> RegistryKey {
+        RegistryKey {
+            kid: kid.into(),
+            alg: alg.into(),
+            public_pem: String::new(),
+            created_at: 0,
+            retire_at: None,
+        }
+    }
+
+    #[test]
+    fn a_kid_picks_one_key_and_no_kid_tries_every_key_of_the_alg() {
+        let keys = [
+            key("new", "ES256"),
+            key("rsa", "RS256"),
+            key("old", "ES256"),
+        ];
+        let kids = |h: Value| -> Vec<String> {
+            candidates(&keys, &h)
+                .iter()
+                .map(|k| k.kid.clone())
+                .collect()
+        };
+        assert_eq!(kids(json!({"alg": "ES256", "kid": "old"})), ["old"]);
+        assert_eq!(kids(json!({"alg": "ES256"})), ["new", "old"]);
+        assert_eq!(kids(json!({"alg": "RS256"})), ["rsa"]);
+        assert!(kids(json!({"alg": "RS256", "kid": "old"})).is_empty());
+        assert!(kids(json!({"alg": "none"})).is_empty());
+        assert!(kids(json!({})).is_empty());
+        let many: Vec<RegistryKey> = (0..20).map(|i| key(&format!("k{i}"), "ES256")).collect();
+        assert_eq!(
+            candidates(&many, &json!({"alg": "ES256"})).len(),
+            MAX_KEYS_TRIED
+        );
+    }
+
+    #[test]
+    fn the_token_type_is_named_exactly() {
+        let h = TokenType::Handoff;
+        assert!(h.matches(Some("oneid-handoff+jwt")));
+        assert!(h.matches(Some("application/ONEID-Handoff+JWT")));
+        assert!(!h.matches(Some("JWT")));
+        assert!(!h.matches(None));
+        assert!(!h.matches(Some("oneid-termination-report+jwt")));
+        assert!(TokenType::Report.matches(Some("oneid-termination-report+jwt")));
+        assert!(!TokenType::Report.matches(Some("oneid-handoff+jwt")));
     }
 
     #[test]

@@ -11,15 +11,16 @@ pub mod handoff;
 pub mod lra;
 pub mod registries;
 pub mod services;
+mod terminations;
 
-pub use handoff::{Handoff, Verifier};
+pub use handoff::{Handoff, TokenType, Verifier};
 pub use lra::{Lra, LraError, Registered, Registrar};
 pub use registries::{
     Approval, NewRegistry, Registries, Registry, RegistryKey, RegistryStatus, RegistryUpdate,
 };
 pub use services::{Access, Directory, Enrolment, Organization, Service};
 
-use credential_store::{AccountStatus, Accounts, CredentialError, Designation, NewAccount};
+use credential_store::{Accounts, CredentialError, Designation, NewAccount};
 use platform::{Audit, AuditEvent, DbError, SharedClock};
 use sqlx::Row;
 
@@ -47,6 +48,12 @@ pub enum RegistrationError {
     /// Its `jti` was used before.
     #[error("the assertion was already used")]
     Replayed,
+    /// Its header's `typ` is not the one expected (a report offered as a hand-off, say).
+    #[error("the token is not of the expected type")]
+    WrongType,
+    /// The registry reported the member's registration deleted or terminated.
+    #[error("the registry reported the member terminated")]
+    MemberTerminated,
     /// A required claim is missing.
     #[error("missing claim {0}")]
     MissingClaim(&'static str),
@@ -99,6 +106,8 @@ impl RegistrationError {
             Self::Expired => "expired",
             Self::BadLifetime => "bad_lifetime",
             Self::Replayed => "replayed",
+            Self::WrongType => "wrong_type",
+            Self::MemberTerminated => "member_terminated",
             Self::MissingClaim(_) => "missing_claim",
             Self::WrongCollege => "wrong_college",
             Self::RegistrySuspended => "registry_suspended",
@@ -127,14 +136,15 @@ pub struct Completed {
     pub services: Vec<Service>,
 }
 
-/// Accounts terminated on a registry's report.
+/// Accounts terminated on a registry's report. Every member listed is remembered as
+/// reported, whichever list it is in, so none of them can register afterwards.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Terminations {
     /// Member identifiers whose accounts were terminated now.
     pub terminated: Vec<String>,
     /// Already terminated before.
     pub already: Vec<String>,
-    /// No account registered through this registry with that identifier.
+    /// No account registered through this registry with that identifier (yet).
     pub unknown: Vec<String>,
 }
 
@@ -217,11 +227,18 @@ impl Registration {
             .ok_or(RegistrationError::UnknownRegistry)?;
         let now = self.clock.now();
         registry.accepts_at(now)?;
+        if self
+            .reported_terminated(&h.registry_id, &h.member_id)
+            .await?
+        {
+            return Err(RegistrationError::MemberTerminated);
+        }
         if self.existing(h).await?.is_some() {
             return Err(RegistrationError::AlreadyRegistered);
         }
         // What the registry vouched for wins over anything typed.
         new.legal_given_name = Some(h.given_name.clone());
+        new.legal_middle_name = h.middle_name.clone();
         new.legal_family_name = Some(h.family_name.clone());
         new.gender = h.gender.clone();
         new.birth_date = h.birth_date.clone();
@@ -321,75 +338,27 @@ impl Registration {
                 ..Default::default()
             })
             .await;
+        // A report that arrived while this registration was being stored: the report looks
+        // for accounts after remembering its members, and this looks at the reports after
+        // committing, so one of the two always sees the other.
+        if self
+            .reported_terminated(&h.registry_id, &h.member_id)
+            .await?
+        {
+            self.terminate_account(
+                &created.id,
+                &h.registry_id,
+                &h.member_id,
+                &format!("registry:{}", h.registry_id),
+            )
+            .await?;
+            return Err(RegistrationError::MemberTerminated);
+        }
         Ok(Completed {
             account_id: created.id,
             login_id: created.login_id,
             services,
         })
-    }
-
-    /// Terminates the accounts a registry reports as deleted or terminated registrations,
-    /// ending their sessions (refresh tokens stop working with the account's status).
-    pub async fn terminate_members(
-        &self,
-        registry_id: &str,
-        member_ids: &[String],
-        actor: &str,
-    ) -> Result<Terminations, RegistrationError> {
-        self.registries
-            .get(registry_id)
-            .await?
-            .ok_or(RegistrationError::NotFound)?;
-        let mut out = Terminations::default();
-        for m in member_ids {
-            let r = sqlx::query(
-                "SELECT account_id, terminated_at FROM registry_members \
-                 WHERE registry_id = $1 AND member_id = $2",
-            )
-            .bind(registry_id)
-            .bind(m)
-            .fetch_optional(self.db.pool())
-            .await
-            .map_err(DbError::from)?;
-            let Some(r) = r else {
-                out.unknown.push(m.clone());
-                continue;
-            };
-            let account: String = r.try_get("account_id").map_err(DbError::from)?;
-            let done: Option<i64> = r.try_get("terminated_at").map_err(DbError::from)?;
-            let status = self.accounts.find_by_id(&account).await?.map(|a| a.status);
-            if done.is_some() && status == Some(AccountStatus::Terminated) {
-                out.already.push(m.clone());
-                continue;
-            }
-            self.accounts
-                .set_status(&account, AccountStatus::Terminated)
-                .await?;
-            self.accounts.end_sessions(&account).await?;
-            sqlx::query(
-                "UPDATE registry_members SET terminated_at = $3 WHERE registry_id = $1 \
-                 AND member_id = $2",
-            )
-            .bind(registry_id)
-            .bind(m)
-            .bind(self.clock.now())
-            .execute(self.db.pool())
-            .await
-            .map_err(DbError::from)?;
-            let detail = format!("registry={registry_id} member={m} reported terminated");
-            let _ = self
-                .audit
-                .record(AuditEvent {
-                    event: "account.terminated",
-                    actor: Some(actor),
-                    subject: Some(&account),
-                    detail: Some(&detail),
-                    ..Default::default()
-                })
-                .await;
-            out.terminated.push(m.clone());
-        }
-        Ok(out)
     }
 
     /// Which registry validated an account: (registry id, member id, approval, consent version).

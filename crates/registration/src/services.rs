@@ -263,7 +263,8 @@ pub enum Access {
     /// Enrolled through an active sponsorship, at or above the service's level.
     Allowed,
     /// Not enrolled in the service (or only through an ended sponsorship, or its identity
-    /// comes from a registry approved for other services only).
+    /// comes from a registry with a limited approval: for other services only, or no longer,
+    /// once the registry is terminated or outside its approval's dates).
     NotEnrolled {
         /// The service's name.
         service: String,
@@ -284,6 +285,10 @@ pub enum Access {
 impl Directory {
     /// The gate: may the account (at its current level of assurance) use `service_id`? One
     /// query, so a change of enrolment or level takes effect at the next authorization.
+    ///
+    /// An identity a registry validated under a limited approval is usable only for that
+    /// registry's services, only inside its approval's dates, and not from the registry's
+    /// termination on (004 §5.3.3, §5.7.1); under a general approval it stays usable.
     pub async fn access(
         &self,
         account_id: &str,
@@ -298,13 +303,19 @@ impl Directory {
               JOIN organizations o ON o.id = sp.organization_id AND o.status = 'active' \
               WHERE e.account_id = $1 AND e.service_id = s.id AND e.status = 'active') AS enrolled, \
              (SELECT COUNT(*) FROM registry_members rm \
-              WHERE rm.account_id = $1 AND rm.approval = 'limited' AND NOT EXISTS \
-                (SELECT 1 FROM registry_services rs WHERE rs.registry_id = rm.registry_id \
-                 AND rs.service_id = s.id)) AS limited_elsewhere \
+              LEFT JOIN registries r ON r.id = rm.registry_id \
+              WHERE rm.account_id = $1 AND rm.approval = 'limited' AND (r.id IS NULL \
+                OR (r.status = 'terminated' AND r.status_changed_at <= $3) \
+                OR (r.approved_from IS NOT NULL AND r.approved_from > $3) \
+                OR (r.approved_until IS NOT NULL AND r.approved_until < $3) \
+                OR NOT EXISTS (SELECT 1 FROM registry_services rs \
+                  WHERE rs.registry_id = rm.registry_id AND rs.service_id = s.id))) \
+              AS limited_elsewhere \
              FROM services s WHERE s.id = $2",
         )
         .bind(account_id)
         .bind(service_id)
+        .bind(self.clock.now())
         .fetch_optional(self.db.pool())
         .await
         .map_err(DbError::from)?;

@@ -9,7 +9,7 @@ use super::pages::{post_page, Post};
 use super::response::{self, status, AssertionFacts, Envelope};
 use super::sps::ServiceProvider;
 use super::sso::{pending_key, refuse, Pending, Refusal};
-use super::{attributes, encrypt, nameid, Participant};
+use super::{attributes, context, encrypt, nameid, Participant};
 use crate::authorize::AuthRequest;
 use crate::http::{self, parse_query};
 use crate::session::{self, SsoSession};
@@ -26,78 +26,20 @@ use platform::ephemeral::{put_json, take_json};
 use platform::Locale;
 use std::sync::Arc;
 
-/// The acr ladder value a SAML authentication context class stands for.
-fn acr_of(class_ref: &str) -> Option<String> {
-    const PASSWORD: &[&str] = &[
-        "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
-        "urn:oasis:names:tc:SAML:2.0:ac:classes:Password",
-        "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified",
-    ];
-    const MFA: &[&str] = &[
-        "https://refeds.org/profile/mfa",
-        "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract",
-        "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken",
-    ];
-    if class_ref.starts_with("urn:oneid:loa:") {
-        return Some(class_ref.to_owned());
-    }
-    if PASSWORD.contains(&class_ref) {
-        return Some("urn:oneid:loa:1".into());
-    }
-    if MFA.contains(&class_ref) {
-        return Some("urn:oneid:loa:1:mfa".into());
-    }
-    None
-}
-
 /// The acr values the request needs (for the step-up and the ladder checks); empty when it
-/// asks for nothing. `better` asks for the next rung: multi-factor at the level named.
+/// asks for nothing.
 fn wanted(pending: &Pending, sp: &ServiceProvider) -> Vec<String> {
-    let mut v: Vec<String> = pending
-        .class_refs
-        .iter()
-        .filter_map(|c| acr_of(c))
-        .map(|a| {
-            if pending.comparison == "better" && !a.ends_with(":mfa") {
-                format!("{a}:mfa")
-            } else {
-                a
-            }
-        })
-        .collect();
-    if v.is_empty() && sp.require_mfa {
-        v.push("urn:oneid:loa:1:mfa".into());
-    }
-    if sp.require_mfa {
-        v.retain(|a| a.ends_with(":mfa"));
-        if v.is_empty() {
-            v.push("urn:oneid:loa:1:mfa".into());
-        }
-    }
-    v
+    context::need(&pending.comparison, &pending.class_refs, sp.require_mfa).unwrap_or_default()
 }
 
 /// The class reference the assertion states, when the session satisfies the request.
 fn class_ref_for(pending: &Pending, sp: &ServiceProvider, session_acr: &str) -> Option<String> {
-    let want = wanted(pending, sp);
-    if want.is_empty() {
-        return Some(session_acr.to_owned());
-    }
-    let met = |a: &str| crate::stepup::acr_satisfies(session_acr, a);
-    if !want.iter().any(|a| met(a)) {
-        return None;
-    }
-    match pending.comparison.as_str() {
-        // Exactly (or at most) one of those asked for: name the first one met, which is
-        // true of the session (it meets it) and what the SP said it expects.
-        "exact" | "maximum" => pending
-            .class_refs
-            .iter()
-            .find(|c| acr_of(c).is_some_and(|a| met(&a)))
-            .cloned()
-            .or_else(|| Some(session_acr.to_owned())),
-        _ => Some(session_acr.to_owned()),
-    }
+    context::statement(
+        &pending.comparison,
+        &pending.class_refs,
+        sp.require_mfa,
+        session_acr,
+    )
 }
 
 /// The parked sign-in: the login page (or the step-up) comes back to `/saml/continue`.
@@ -132,8 +74,8 @@ pub(crate) async fn proceed(
     sp: &ServiceProvider,
     locale: Locale,
 ) -> Response {
-    if !pending.class_refs.is_empty() && wanted(&pending, sp).is_empty() {
-        // Nothing asked for is on the ladder.
+    if context::need(&pending.comparison, &pending.class_refs, sp.require_mfa).is_none() {
+        // Nothing asked for is on the ladder (or nothing is better than it).
         return to_sp(
             p,
             sp,
@@ -361,6 +303,16 @@ async fn respond(
     if let Some(service) = &sp.service_id {
         match crate::authorize::gate_text(p, service, &account.id, &sp.entity_id, locale).await {
             Ok(None) => {}
+            Ok(Some(_)) if pending.is_passive => {
+                // IsPassive shows nothing (like prompt=none): the SP is told at once.
+                return to_sp(
+                    p,
+                    sp,
+                    pending,
+                    (status::RESPONDER, Some(status::REQUEST_DENIED)),
+                    locale,
+                );
+            }
             Ok(Some(why)) => {
                 // The sign-in stands; only this SP is refused. The way back tells it so.
                 let gate = crate::signup_text::GateText::get(locale);
@@ -518,97 +470,4 @@ fn build(
         sp.sign_response.then_some(&*key),
     )?;
     Ok(STANDARD.encode(xml))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sp(require_mfa: bool) -> ServiceProvider {
-        ServiceProvider {
-            entity_id: "https://sp".into(),
-            name: "SP".into(),
-            acs: Vec::new(),
-            slo: Vec::new(),
-            signing_certs: Vec::new(),
-            encryption_cert: None,
-            nameid_format: nameid::PERSISTENT.into(),
-            attributes: Vec::new(),
-            service_id: None,
-            allow_idp_initiated: false,
-            sign_response: false,
-            encrypt_assertions: false,
-            want_signed_requests: false,
-            require_mfa,
-        }
-    }
-
-    fn pending(comparison: &str, refs: &[&str]) -> Pending {
-        Pending {
-            entity_id: "https://sp".into(),
-            acs: "https://sp/acs".into(),
-            request_id: Some("_r".into()),
-            relay_state: None,
-            force_authn: false,
-            is_passive: false,
-            nameid_format: nameid::PERSISTENT.into(),
-            comparison: comparison.into(),
-            class_refs: refs.iter().map(|s| (*s).to_owned()).collect(),
-            created: 0,
-        }
-    }
-
-    #[test]
-    fn requested_contexts_map_onto_the_acr_ladder() {
-        let ppt = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
-        // No request: the session's own acr.
-        assert_eq!(
-            class_ref_for(&pending("exact", &[]), &sp(false), "urn:oneid:loa:2").as_deref(),
-            Some("urn:oneid:loa:2")
-        );
-        // Exact: the value asked for that the session meets.
-        assert_eq!(
-            class_ref_for(&pending("exact", &[ppt]), &sp(false), "urn:oneid:loa:2").as_deref(),
-            Some(ppt)
-        );
-        // Minimum: the session's acr.
-        assert_eq!(
-            class_ref_for(
-                &pending("minimum", &["urn:oneid:loa:2"]),
-                &sp(false),
-                "urn:oneid:loa:3"
-            )
-            .as_deref(),
-            Some("urn:oneid:loa:3")
-        );
-        // Not met: a level too low, multi-factor missing.
-        assert_eq!(
-            class_ref_for(
-                &pending("minimum", &["urn:oneid:loa:3"]),
-                &sp(false),
-                "urn:oneid:loa:2"
-            ),
-            None
-        );
-        assert_eq!(
-            class_ref_for(
-                &pending("exact", &["https://refeds.org/profile/mfa"]),
-                &sp(false),
-                "urn:oneid:loa:1"
-            ),
-            None
-        );
-        // Better than password: multi-factor.
-        assert_eq!(
-            wanted(&pending("better", &[ppt]), &sp(false)),
-            vec!["urn:oneid:loa:1:mfa"]
-        );
-        // The SP's own rule.
-        assert_eq!(
-            wanted(&pending("exact", &[]), &sp(true)),
-            vec!["urn:oneid:loa:1:mfa"]
-        );
-        // Nothing known.
-        assert!(wanted(&pending("exact", &["urn:x:unknown"]), &sp(false)).is_empty());
-    }
 }

@@ -4,9 +4,12 @@
 //! - `GET /admin/api/saml/sps`: every SP;
 //! - `POST /admin/api/saml/sps`: register one from `{"metadata": "<xml>"}` or
 //!   `{"metadata_url": "https://..."}` plus the choices of `NewSp`;
+//! - `PUT /admin/api/saml/sps/{entityID}`: update one in place, from its fresh metadata
+//!   (`metadata` or `metadata_url`) and/or new choices (absent: unchanged; `"service_id":
+//!   null`: no service); the persistent NameIDs it gave out stay;
 //! - `GET` / `DELETE /admin/api/saml/sps/{entityID, percent-encoded}`.
 
-use super::sps::{fetch_metadata, NewSp, ServiceProvider, SpError};
+use super::sps::{fetch_metadata, NewSp, ServiceProvider, SpChoices, SpError, SpUpdate};
 use crate::admin::admin_client;
 use crate::error::OAuthError;
 use crate::http::json_no_store;
@@ -85,6 +88,39 @@ pub async fn register(p: &Provider, n: NewSp, actor: &str) -> Result<ServiceProv
     Ok(sp)
 }
 
+/// Updates an SP and audits it with what changed (shared with the CLI); `None` when there
+/// is no such SP.
+pub async fn modify(
+    p: &Provider,
+    entity_id: &str,
+    u: SpUpdate,
+    actor: &str,
+) -> Result<Option<ServiceProvider>, SpError> {
+    let before = p.saml.sps.get(entity_id).await?;
+    let refreshed = u.metadata.is_some();
+    let Some(sp) = p.saml.sps.update(entity_id, u).await? else {
+        return Ok(None);
+    };
+    let mut detail = match before {
+        Some(b) => format!("{} -> {}", summary(&b), summary(&sp)),
+        None => summary(&sp),
+    };
+    if refreshed {
+        detail.push_str(" (metadata refreshed)");
+    }
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "saml.sp_updated",
+            actor: Some(actor),
+            client_id: Some(&sp.entity_id),
+            detail: Some(&detail),
+            ..Default::default()
+        })
+        .await;
+    Ok(Some(sp))
+}
+
 /// Removes an SP and audits it (shared with the CLI); false when there was none.
 pub async fn unregister(p: &Provider, entity_id: &str, actor: &str) -> Result<bool, SpError> {
     let gone = p.saml.sps.remove(entity_id).await?;
@@ -126,6 +162,87 @@ struct AddBody {
     encrypt_assertions: bool,
     #[serde(default)]
     require_mfa: bool,
+}
+
+/// A JSON field that may be absent (`None`), null (`Some(None)`) or set.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// The PUT body: fresh metadata and/or choices, every field optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    #[serde(default)]
+    metadata: Option<String>,
+    #[serde(default)]
+    metadata_url: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    service_id: Option<Option<String>>,
+    #[serde(default)]
+    attributes: Option<Vec<String>>,
+    #[serde(default)]
+    nameid_format: Option<String>,
+    #[serde(default)]
+    allow_idp_initiated: Option<bool>,
+    #[serde(default)]
+    sign_response: Option<bool>,
+    #[serde(default)]
+    encrypt_assertions: Option<bool>,
+    #[serde(default)]
+    require_mfa: Option<bool>,
+}
+
+/// PUT /admin/api/saml/sps/{entity_id}
+pub async fn update(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(entity_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let client = match admin_client(&p, &headers).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let b: UpdateBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return OAuthError::invalid_request(format!("the body is not the JSON expected: {e}"))
+                .into_response()
+        }
+    };
+    let metadata = match (b.metadata, b.metadata_url) {
+        (Some(m), None) => Some(m),
+        (None, Some(u)) => match fetch_metadata(&u).await {
+            Ok(m) => Some(m),
+            Err(e) => return error(e),
+        },
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            return OAuthError::invalid_request("give metadata or metadata_url, not both")
+                .into_response()
+        }
+    };
+    let u = SpUpdate {
+        metadata,
+        choices: SpChoices {
+            name: b.name,
+            service_id: b.service_id,
+            attributes: b.attributes,
+            nameid_format: b.nameid_format,
+            allow_idp_initiated: b.allow_idp_initiated,
+            sign_response: b.sign_response,
+            encrypt_assertions: b.encrypt_assertions,
+            require_mfa: b.require_mfa,
+        },
+    };
+    match modify(&p, &entity_id, u, &format!("client:{client}")).await {
+        Ok(Some(sp)) => json_no_store(sp_json(&sp).to_string()),
+        Ok(None) => not_found(),
+        Err(e) => error(e),
+    }
 }
 
 /// GET /admin/api/saml/sps

@@ -7,24 +7,31 @@
 //! - `sso`: `AuthnRequest` by HTTP-Redirect or HTTP-POST at `/saml/sso` and IdP-initiated SSO
 //!   at `/saml/idp-initiated`, checked; `answer`: from the session, the step-up or the login
 //!   page (`/saml/continue`), the gate, then the assertion by HTTP-POST.
-//! - `slo`: `LogoutRequest` / `LogoutResponse` at `/saml/slo`, and logout propagated to the
-//!   session's other service providers.
-//! - `sps`: the service-provider registry; `api`: its admin API.
+//! - `slo`: `LogoutRequest` / `LogoutResponse` at `/saml/slo`; `propagate`: logout carried
+//!   to the session's other service providers.
+//! - `bounce`: HTTP-POST requests that came without the (SameSite=Lax) session cookie.
+//! - `context`: the requested authentication context on the acr ladder.
+//! - `sps`: the service-provider registry (`sp_metadata`: reading their metadata); `api`:
+//!   its admin API.
 //! - `request` / `response`: reading and writing the messages; `xml`, `c14n`, `dsig`,
 //!   `encrypt`: the XML underneath; `keys`: the IdP's signing keys.
 
 pub mod answer;
 pub mod api;
 pub mod attributes;
+mod bounce;
 pub mod c14n;
+mod context;
 pub mod dsig;
 pub mod encrypt;
 pub mod keys;
 pub mod metadata;
 mod pages;
+pub mod propagate;
 pub mod request;
 pub mod response;
 pub mod slo;
+pub mod sp_metadata;
 pub mod sps;
 pub mod sso;
 mod text;
@@ -40,7 +47,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
 
 pub use keys::SamlKeys;
-pub use sps::{NewSp, ServiceProvider, SpError, SpStore};
+pub use sps::{NewSp, ServiceProvider, SpChoices, SpError, SpStore, SpUpdate};
 
 /// NameID formats.
 pub mod nameid {
@@ -181,11 +188,11 @@ pub fn router() -> Router<Arc<Provider>> {
         .route("/saml/continue", get(answer::resume))
         .route("/saml/idp-initiated", get(sso::idp_initiated))
         .route("/saml/slo", get(slo::get).post(slo::post))
-        .route("/saml/slo/frame", get(slo::frame))
+        .route("/saml/slo/frame", get(propagate::frame))
         .route("/static/saml-post.js", get(pages::script))
         .route("/admin/api/saml/sps", get(api::list).post(api::add))
         .route(
             "/admin/api/saml/sps/{entity_id}",
-            get(api::get_one).delete(api::remove),
+            get(api::get_one).put(api::update).delete(api::remove),
         )
 }

@@ -4,7 +4,7 @@
 //! logout frames of a session's other parties.
 
 use super::text::SamlText;
-use crate::pages::html;
+use crate::pages::{frame_sources, html, LogoutFrame};
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,7 +25,7 @@ struct PostPage<'a> {
     auto: bool,
     noscript: &'static str,
     button: String,
-    frames: Vec<&'a str>,
+    frames: Vec<(&'a str, bool)>,
 }
 
 /// What the POST page carries.
@@ -52,7 +52,7 @@ pub struct Post<'a> {
     /// Sent on by script at once (else the person selects Continue).
     pub auto: bool,
     /// Logout frames to load first.
-    pub frames: &'a [url::Url],
+    pub frames: &'a [LogoutFrame],
     /// HTTP status.
     pub status: StatusCode,
     /// Shown inside one of our own logout frames (else never framed).
@@ -86,14 +86,15 @@ pub fn post_page(p: &Post<'_>) -> Response {
             auto: p.auto,
             noscript: s.noscript,
             button: p.button.clone().unwrap_or_else(|| s.post_button.to_owned()),
-            frames: p.frames.iter().map(url::Url::as_str).collect(),
+            frames: p
+                .frames
+                .iter()
+                .map(|f| (f.src.as_str(), f.relays))
+                .collect(),
         }
         .render(),
         p.status,
     );
-    let mut frames: Vec<String> = p.frames.iter().filter_map(|u| origin(u.as_str())).collect();
-    frames.sort();
-    frames.dedup();
     let mut csp = String::from("default-src 'none'; style-src 'self'; img-src 'self'");
     if p.auto {
         csp.push_str("; script-src 'self'");
@@ -102,10 +103,9 @@ pub fn post_page(p: &Post<'_>) -> Response {
         csp.push_str("; form-action ");
         csp.push_str(&o);
     }
-    if !frames.is_empty() {
-        // 'self': the parties answer into the frames with redirects back to us.
-        csp.push_str("; frame-src 'self' ");
-        csp.push_str(&frames.join(" "));
+    if !p.frames.is_empty() {
+        csp.push_str("; frame-src ");
+        csp.push_str(&frame_sources(p.frames));
     }
     csp.push_str(if p.framed {
         "; base-uri 'none'; frame-ancestors 'self'"

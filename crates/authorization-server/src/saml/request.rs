@@ -137,6 +137,8 @@ pub struct LogoutResponse {
     pub in_response_to: Option<String>,
     /// `Issuer`.
     pub issuer: String,
+    /// `Destination`.
+    pub destination: Option<String>,
     /// Top-level status code.
     pub status: String,
 }
@@ -289,6 +291,7 @@ pub fn logout_response(text: &str) -> Result<LogoutResponse, RequestError> {
         id,
         in_response_to: short(root.attribute("InResponseTo"), 256),
         issuer,
+        destination: short(root.attribute("Destination"), 2048),
         status,
     })
 }

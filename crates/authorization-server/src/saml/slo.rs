@@ -2,17 +2,24 @@
 //! SAML profiles §4.4.3.1) for the browser's session ends that session -- the same ending as
 //! OpenID Connect logout: OIDC relying parties hear through their back- and front-channel
 //! URIs, the session's other SAML service providers through `LogoutRequest`s loaded in
-//! hidden frames -- and the SP gets its `LogoutResponse`. An OIDC logout reaches the SAML
-//! participants the same way (`frames`, called from `logout::notify_clients`).
+//! hidden frames (`propagate`) -- and the SP gets its `LogoutResponse`. A POST without the
+//! session cookie is parked first (`bounce`), so a cross-site SP really ends the session. An
+//! SP's `LogoutResponse` counts only when signed and an answer to a request the IdP sent.
 
+use super::bounce;
 use super::dsig;
 use super::pages::{post_page, Post};
+use super::propagate::{redirect_url, take_sent};
 use super::request::{self, RequestError};
 use super::response::{self, status};
-use super::sps::{ServiceProvider, Slo, POST};
-use super::sso::{check_signature, query_value, refuse, Refusal, Signed, MAX_QUERY};
+use super::sps::POST;
+use super::sso::{
+    bounced, check_signature, destination_ok, query_value, refuse, Refusal, Signed, MAX_QUERY,
+    MAX_RELAY_STATE,
+};
 use super::text::SamlText;
-use crate::http::{self, parse_form, parse_query, see_other};
+use crate::http::{self, parse_form, see_other};
+use crate::pages::LogoutFrame;
 use crate::session::{self, SsoSession};
 use crate::Provider;
 use axum::body::Bytes;
@@ -22,13 +29,14 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use platform::audit::AuditEvent;
-use platform::crypto::{random_token, sha256_b64};
-use platform::ephemeral::{get_json, put_json};
+use platform::crypto::sha256_b64;
 use platform::Locale;
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 const EVENT: &str = "saml.logout_refused";
+
+/// This endpoint's path.
+const PATH: &str = "/saml/slo";
 
 /// GET /saml/slo (HTTP-Redirect)
 pub async fn get(
@@ -44,6 +52,22 @@ pub async fn get(
     let Some(raw) = dsig::raw_query(&q) else {
         return refuse(&p, locale, Refusal::Bad, None, EVENT).await;
     };
+    if raw.message.is_none() {
+        if let Some(handle) = bounced(&q) {
+            // A POST-binding LogoutRequest parked for its cookie (see `bounce`).
+            return match bounce::take(&p, PATH, &handle).await {
+                Ok(Some(parked)) => match request::decode_post(&parked.message) {
+                    Ok(xml) => {
+                        let relay = parked.relay_state;
+                        logout_request(&p, &headers, &xml, relay, Signed::Post, locale).await
+                    }
+                    Err(e) => refuse(&p, locale, refusal(&e), None, EVENT).await,
+                },
+                Ok(None) => refuse(&p, locale, Refusal::Expired, None, EVENT).await,
+                Err(e) => crate::error::PageError::internal(locale, e).into_response(),
+            };
+        }
+    }
     let Some((name, v)) = raw.message else {
         return refuse(&p, locale, Refusal::Bad, None, EVENT).await;
     };
@@ -53,7 +77,7 @@ pub async fn get(
     };
     let relay = raw.relay_state.map(query_value);
     if name == "SAMLResponse" {
-        return logout_response(&p, &xml, locale).await;
+        return logout_response(&p, &xml, Signed::Query(raw), locale).await;
     }
     logout_request(&p, &headers, &xml, relay, Signed::Query(raw), locale).await
 }
@@ -73,13 +97,31 @@ pub async fn post(
     };
     let relay = form.get("RelayState").cloned();
     match (form.get("SAMLRequest"), form.get("SAMLResponse")) {
-        (Some(v), None) => match request::decode_post(v) {
-            Ok(xml) => logout_request(&p, &headers, &xml, relay, Signed::Post, locale).await,
-            Err(e) => refuse(&p, locale, refusal(&e), None, EVENT).await,
-        },
+        (Some(v), None) => {
+            let xml = match request::decode_post(v) {
+                Ok(xml) => xml,
+                Err(e) => return refuse(&p, locale, refusal(&e), None, EVENT).await,
+            };
+            if bounce::needed(&p, &headers) {
+                // Unreadable requests are refused now; readable ones wait for the cookie.
+                if let Err(e) = request::logout_request(&xml) {
+                    return refuse(&p, locale, refusal(&e), None, EVENT).await;
+                }
+                let parked = bounce::Parked {
+                    message: v.clone(),
+                    relay_state: relay,
+                };
+                return match bounce::park(&p, PATH, &parked).await {
+                    Ok(r) => r,
+                    Err(e) => crate::error::PageError::internal(locale, e).into_response(),
+                };
+            }
+            logout_request(&p, &headers, &xml, relay, Signed::Post, locale).await
+        }
+        // An answer needs no session: no detour.
         (None, Some(v)) => match request::decode_post(v) {
-            Ok(xml) => logout_response(&p, &xml, locale).await,
-            Err(e) => refuse(&p, locale, refusal(&e), None, EVENT).await,
+            Ok(xml) => logout_response(&p, &xml, Signed::Post, locale).await,
+            Err(_) => ignored(locale),
         },
         _ => refuse(&p, locale, Refusal::Bad, None, EVENT).await,
     }
@@ -110,8 +152,11 @@ async fn logout_request(
         Err(e) => return refuse(p, locale, refusal(&e), None, EVENT).await,
     };
     let issuer = Some(lr.issuer.as_str());
-    if relay_state.as_ref().is_some_and(|r| r.len() > 1024) {
-        return refuse(p, locale, Refusal::Bad, issuer, EVENT).await;
+    if relay_state
+        .as_ref()
+        .is_some_and(|r| r.len() > MAX_RELAY_STATE)
+    {
+        return refuse(p, locale, Refusal::RelayStateTooLong, issuer, EVENT).await;
     }
     let sp = match p.saml.sps.get(&lr.issuer).await {
         Ok(Some(sp)) => sp,
@@ -123,12 +168,9 @@ async fn logout_request(
         tracing::info!(issuer = %lr.issuer, error = %e, "SAML logout signature refused");
         return refuse(p, locale, Refusal::Signature, issuer, EVENT).await;
     }
-    if lr
-        .destination
-        .as_deref()
-        .is_some_and(|d| d != format!("{}/saml/slo", p.cfg.issuer))
-    {
-        return refuse(p, locale, Refusal::Bad, issuer, EVENT).await;
+    let here = format!("{}{PATH}", p.cfg.issuer);
+    if !destination_ok(lr.destination.as_deref(), true, &here) {
+        return refuse(p, locale, Refusal::Destination, issuer, EVENT).await;
     }
     let now = p.clock.now();
     let cfg = &p.saml.cfg;
@@ -154,7 +196,7 @@ async fn logout_request(
         Ok(s) => s,
         Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
     };
-    let mut frames = Vec::new();
+    let mut frames: Vec<LogoutFrame> = Vec::new();
     let mut ended = false;
     let code = match live {
         // Nothing to end here (already ended, or another browser): done.
@@ -245,7 +287,7 @@ async fn end_session(
     key: &str,
     mut s: SsoSession,
     from: &str,
-) -> Result<Vec<url::Url>, String> {
+) -> Result<Vec<LogoutFrame>, String> {
     session::destroy(p, key).await.map_err(|e| e.to_string())?;
     crate::token_endpoint::revoke_session_grants(p, &s.sid)
         .await
@@ -267,180 +309,58 @@ async fn end_session(
     Ok(crate::logout::notify_clients(p, &s).await)
 }
 
-/// `location?SAMLRequest|SAMLResponse=..&RelayState=..&SigAlg=..&Signature=..`.
-fn redirect_url(
-    location: &str,
-    field: &str,
-    xml: &str,
-    relay_state: Option<&str>,
-    key: &dsig::SigningKey,
-) -> Result<url::Url, String> {
-    let mut q = format!(
-        "{field}={}",
-        dsig::urlencode(&request::encode_redirect(xml))
-    );
-    if let Some(r) = relay_state {
-        q.push_str("&RelayState=");
-        q.push_str(&dsig::urlencode(r));
+/// A page for our own logout frames (where SPs' answers land).
+fn frame_page(locale: Locale, message: &str, status: StatusCode) -> Response {
+    let mut r = crate::pages::error_page(locale, message, None, status);
+    if let Ok(v) = axum::http::HeaderValue::from_str(
+        "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'self'",
+    ) {
+        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    let signed = dsig::sign_query(&q, key)?;
-    let sep = if location.contains('?') { '&' } else { '?' };
-    url::Url::parse(&format!("{location}{sep}{signed}")).map_err(|e| e.to_string())
+    r.headers_mut().remove(header::X_FRAME_OPTIONS);
+    r
 }
 
-/// A LogoutRequest waiting in the store for a POST-binding SP's frame.
-#[derive(Debug, Serialize, Deserialize)]
-struct FramePost {
-    entity_id: String,
-    action: String,
-    message: String,
-}
-
-/// The front-channel frames that tell a session's SAML participants it ended: a signed
-/// Redirect-binding `LogoutRequest` URL for each, or for an SP that takes only HTTP-POST, a
-/// page of ours that posts it.
-pub async fn frames(p: &Provider, s: &SsoSession) -> Vec<url::Url> {
-    let Some(key) = p.saml.signing_key() else {
-        return Vec::new();
-    };
-    let issuer = p.saml_entity_id();
-    let now = p.clock.now();
-    let mut out = Vec::new();
-    for part in &s.saml {
-        let sp = match p.saml.sps.get(&part.entity_id).await {
-            Ok(Some(sp)) => sp,
-            Ok(None) => continue, // removed since
-            Err(e) => {
-                tracing::warn!(error = %e, entity_id = %part.entity_id, "SAML logout: SP lookup failed");
-                continue;
-            }
-        };
-        let Some(ep) = sp.slo_endpoint() else {
-            continue;
-        };
-        match frame_for(p, &sp, ep, part, &issuer, now, &key).await {
-            Ok(u) => out.push(u),
-            Err(e) => {
-                tracing::warn!(error = %e, entity_id = %sp.entity_id, "SAML logout request not made")
-            }
-        }
-        let _ = p
-            .audit
-            .record(AuditEvent {
-                event: "saml.logout_propagated",
-                actor: Some(&s.account_id),
-                subject: Some(&s.account_id),
-                client_id: Some(&sp.entity_id),
-                session_id: Some(&s.sid),
-                ..Default::default()
-            })
-            .await;
-    }
-    out
-}
-
-async fn frame_for(
-    p: &Provider,
-    sp: &ServiceProvider,
-    ep: &Slo,
-    part: &super::Participant,
-    issuer: &str,
-    now: i64,
-    key: &dsig::SigningKey,
-) -> Result<url::Url, String> {
-    let lifetime = p.saml.cfg.assertion_ttl_secs;
-    let name_id = (
-        part.name_id.as_str(),
-        part.format.as_str(),
-        sp.entity_id.as_str(),
-    );
-    if ep.binding == POST {
-        let (xml, _) = response::logout_request(
-            issuer,
-            &ep.location,
-            now,
-            lifetime,
-            name_id,
-            &part.session_index,
-            Some(key),
-        )?;
-        let token = random_token(24);
-        let f = FramePost {
-            entity_id: sp.entity_id.clone(),
-            action: ep.location.clone(),
-            message: STANDARD.encode(xml),
-        };
-        put_json(p.store.as_ref(), &frame_key(&token), &f, lifetime.max(60))
-            .await
-            .map_err(|e| e.to_string())?;
-        return url::Url::parse(&format!("{}/saml/slo/frame?t={token}", p.cfg.issuer))
-            .map_err(|e| e.to_string());
-    }
-    let (xml, _) = response::logout_request(
-        issuer,
-        &ep.location,
-        now,
-        lifetime,
-        name_id,
-        &part.session_index,
-        None,
-    )?;
-    redirect_url(&ep.location, "SAMLRequest", &xml, None, key)
-}
-
-fn frame_key(token: &str) -> String {
-    format!("saml:frame:{}", sha256_b64(token.as_bytes()))
-}
-
-/// GET /saml/slo/frame?t=TOKEN: inside a logout frame, posts a LogoutRequest to an SP that
-/// takes only HTTP-POST.
-pub async fn frame(
-    State(p): State<Arc<Provider>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let locale = http::locale(&headers, None);
-    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let found: Option<FramePost> = match params.get("t") {
-        Some(t) => get_json(p.store.as_ref(), &frame_key(t))
-            .await
-            .ok()
-            .flatten(),
-        None => None,
-    };
-    let Some(f) = found else {
-        return refuse(&p, locale, Refusal::Expired, None, EVENT).await;
-    };
-    let name = match p.saml.sps.get(&f.entity_id).await {
-        Ok(Some(sp)) => sp.name.clone(),
-        _ => f.entity_id.clone(),
-    };
-    post_page(&Post {
+/// A LogoutResponse that is not an answer to us: nothing is recorded (anyone can send one,
+/// and the audit trail is not theirs to fill).
+fn ignored(locale: Locale) -> Response {
+    frame_page(
         locale,
-        sp_name: &name,
-        title: None,
-        button: None,
-        messages: Vec::new(),
-        action: &f.action,
-        field: "SAMLRequest",
-        value: &f.message,
-        relay_state: None,
-        auto: true,
-        frames: &[],
-        status: StatusCode::OK,
-        framed: true,
-    })
+        SamlText::get(locale).bad_request,
+        StatusCode::BAD_REQUEST,
+    )
 }
 
-/// An SP's answer to a propagated LogoutRequest (usually inside a logout frame): noted.
-async fn logout_response(p: &Provider, xml: &str, locale: Locale) -> Response {
-    let lr = match request::logout_response(xml) {
-        Ok(r) => r,
-        Err(e) => return refuse(p, locale, refusal(&e), None, EVENT).await,
+/// An SP's answer to a propagated LogoutRequest (usually inside a logout frame): noted when
+/// it is signed by the SP (as its requests must be), sent here, and answers a LogoutRequest
+/// the IdP sent that SP; otherwise ignored.
+async fn logout_response(p: &Provider, xml: &str, how: Signed<'_>, locale: Locale) -> Response {
+    let Ok(lr) = request::logout_response(xml) else {
+        return ignored(locale);
     };
-    let known = matches!(p.saml.sps.get(&lr.issuer).await, Ok(Some(_)));
-    if !known {
-        return refuse(p, locale, Refusal::UnknownSp, Some(&lr.issuer), EVENT).await;
+    let sp = match p.saml.sps.get(&lr.issuer).await {
+        Ok(Some(sp)) => sp,
+        Ok(None) => return ignored(locale),
+        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+    };
+    if let Err(e) = check_signature(&how, xml, &sp, true) {
+        tracing::debug!(issuer = %lr.issuer, error = %e, "SAML LogoutResponse ignored: signature");
+        return ignored(locale);
+    }
+    let here = format!("{}{PATH}", p.cfg.issuer);
+    if !destination_ok(lr.destination.as_deref(), true, &here) {
+        return ignored(locale);
+    }
+    let Some(irt) = lr.in_response_to.as_deref() else {
+        return ignored(locale);
+    };
+    match take_sent(p, &sp.entity_id, irt).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::debug!(issuer = %lr.issuer, "SAML LogoutResponse ignored: not an answer to us");
+            return ignored(locale);
+        }
+        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
     }
     let _ = p
         .audit
@@ -455,14 +375,5 @@ async fn logout_response(p: &Provider, xml: &str, locale: Locale) -> Response {
             ..Default::default()
         })
         .await;
-    let t = SamlText::get(locale);
-    let mut r = crate::pages::error_page(locale, t.slo_done, None, StatusCode::OK);
-    // It is shown in our own logout frames.
-    if let Ok(v) = axum::http::HeaderValue::from_str(
-        "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'self'",
-    ) {
-        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
-    }
-    r.headers_mut().remove(header::X_FRAME_OPTIONS);
-    r
+    frame_page(locale, SamlText::get(locale).slo_done, StatusCode::OK)
 }

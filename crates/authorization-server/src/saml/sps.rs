@@ -3,8 +3,9 @@
 //! whether it signs its requests) plus what the administrator decides (display name,
 //! attributes released, the service it belongs to, IdP-initiated SSO, signed responses,
 //! encrypted assertions, multi-factor). Lookups are cached briefly per node, like clients.
+//! The metadata itself is read in `sp_metadata`.
 
-use super::xml::{children, parse, text_of, MD, METADATA_LIMITS};
+pub use super::sp_metadata::{fetch_metadata, from_metadata};
 use super::{attributes, nameid};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -159,6 +160,37 @@ pub struct NewSp {
     pub require_mfa: bool,
 }
 
+/// The administrator's choices on an update; `None` leaves a value as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SpChoices {
+    /// Display name.
+    pub name: Option<String>,
+    /// The service the gate checks; `Some(None)`: none any more.
+    pub service_id: Option<Option<String>>,
+    /// Attributes released.
+    pub attributes: Option<Vec<String>>,
+    /// NameID format.
+    pub nameid_format: Option<String>,
+    /// Allow IdP-initiated SSO.
+    pub allow_idp_initiated: Option<bool>,
+    /// Sign the Response as well as the Assertion.
+    pub sign_response: Option<bool>,
+    /// Encrypt assertions.
+    pub encrypt_assertions: Option<bool>,
+    /// Step up every sign-in.
+    pub require_mfa: Option<bool>,
+}
+
+/// An update of a registered SP: its fresh metadata, new choices, or both.
+#[derive(Debug, Clone, Default)]
+pub struct SpUpdate {
+    /// The SP's metadata as it is now (same entityID); its keys, endpoints and whether it
+    /// signs its requests replace the registered ones.
+    pub metadata: Option<String>,
+    /// The administrator's choices.
+    pub choices: SpChoices,
+}
+
 /// Registry errors.
 #[derive(Debug, thiserror::Error)]
 pub enum SpError {
@@ -177,155 +209,6 @@ impl From<sqlx::Error> for SpError {
     fn from(e: sqlx::Error) -> Self {
         Self::Db(e.into())
     }
-}
-
-fn check_url(u: &str, what: &str) -> Result<(), SpError> {
-    crate::clients::validate_logout_uri(u)
-        .map_err(|_| SpError::Invalid(format!("{what} {u:?} must be an absolute https URL (http only on loopback), without a fragment")))
-}
-
-/// Parses SP metadata into a registration (before the administrator's choices).
-pub fn from_metadata(xml: &str) -> Result<ServiceProvider, SpError> {
-    let bad = |m: &str| SpError::Invalid(format!("metadata: {m}"));
-    let doc = parse(xml, METADATA_LIMITS).map_err(|e| bad(&e.to_string()))?;
-    let root = doc.root_element();
-    let ed = if root.has_tag_name((MD, "EntityDescriptor")) {
-        root
-    } else if root.has_tag_name((MD, "EntitiesDescriptor")) {
-        let mut eds = children(root, MD, "EntityDescriptor");
-        let first = eds.next().ok_or_else(|| bad("no EntityDescriptor"))?;
-        if eds.next().is_some() {
-            return Err(bad("register one service provider at a time"));
-        }
-        first
-    } else {
-        return Err(bad("the root must be an md:EntityDescriptor"));
-    };
-    let entity_id = ed
-        .attribute("entityID")
-        .map(str::trim)
-        .filter(|e| !e.is_empty() && e.len() <= 1024)
-        .ok_or_else(|| bad("entityID is missing"))?
-        .to_owned();
-    let mut sps = children(ed, MD, "SPSSODescriptor");
-    let sp = sps.next().ok_or_else(|| bad("no SPSSODescriptor"))?;
-    if sps.next().is_some() {
-        return Err(bad("more than one SPSSODescriptor"));
-    }
-    let protocols = sp.attribute("protocolSupportEnumeration").unwrap_or("");
-    if !protocols.split_whitespace().any(|p| p == super::xml::SAMLP) {
-        return Err(bad("the SP does not support SAML 2.0"));
-    }
-    let mut acs = Vec::new();
-    for (i, a) in children(sp, MD, "AssertionConsumerService").enumerate() {
-        let binding = a.attribute("Binding").unwrap_or("").to_owned();
-        let location = a.attribute("Location").unwrap_or("").trim().to_owned();
-        if binding != POST {
-            continue; // the IdP answers with HTTP-POST only
-        }
-        check_url(&location, "AssertionConsumerService")?;
-        let index = match a.attribute("index") {
-            Some(x) => x.parse().map_err(|_| bad("an ACS index is not a number"))?,
-            None => i as u32,
-        };
-        acs.push(Acs {
-            binding,
-            location,
-            index,
-            is_default: a.attribute("isDefault") == Some("true"),
-        });
-    }
-    if acs.is_empty() {
-        return Err(bad(
-            "no AssertionConsumerService with the HTTP-POST binding",
-        ));
-    }
-    let mut slo = Vec::new();
-    for s in children(sp, MD, "SingleLogoutService") {
-        let binding = s.attribute("Binding").unwrap_or("").to_owned();
-        if binding != POST && binding != REDIRECT {
-            continue;
-        }
-        let location = s.attribute("Location").unwrap_or("").trim().to_owned();
-        check_url(&location, "SingleLogoutService")?;
-        let response_location = s.attribute("ResponseLocation").map(|r| r.trim().to_owned());
-        if let Some(r) = &response_location {
-            check_url(r, "SingleLogoutService ResponseLocation")?;
-        }
-        slo.push(Slo {
-            binding,
-            location,
-            response_location,
-        });
-    }
-    let mut signing_certs = Vec::new();
-    let mut encryption_cert = None;
-    for kd in children(sp, MD, "KeyDescriptor") {
-        let cert = kd
-            .descendants()
-            .find(|n| n.is_element() && n.has_tag_name((super::xml::DS, "X509Certificate")))
-            .map(text_of);
-        let Some(cert) = cert else { continue };
-        let cert: String = cert.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        let x = cert_from_b64(&cert).map_err(|m| bad(&m))?;
-        if x.public_key().map(|k| k.rsa().is_ok()).unwrap_or(false) {
-            match kd.attribute("use") {
-                Some("signing") => signing_certs.push(cert),
-                Some("encryption") => encryption_cert = encryption_cert.or(Some(cert)),
-                _ => {
-                    signing_certs.push(cert.clone());
-                    encryption_cert = encryption_cert.or(Some(cert));
-                }
-            }
-        } else {
-            return Err(bad("only RSA certificates are supported"));
-        }
-    }
-    let nameid_format = children(sp, MD, "NameIDFormat")
-        .map(text_of)
-        .find(|f| nameid::SUPPORTED.contains(&f.as_str()))
-        .unwrap_or_else(|| nameid::PERSISTENT.to_owned());
-    const MDUI: &str = "urn:oasis:names:tc:SAML:metadata:ui";
-    let name = ed
-        .descendants()
-        .find(|n| {
-            n.is_element()
-                && (n.has_tag_name((MDUI, "DisplayName")) || n.has_tag_name((MD, "ServiceName")))
-        })
-        .map(text_of)
-        .filter(|n| !n.is_empty())
-        .map(|n| n.chars().take(200).collect())
-        .unwrap_or_else(|| entity_id.clone());
-    // Attributes the SP asks for, when it says (and they are ones the IdP has).
-    let requested: Vec<String> = sp
-        .descendants()
-        .filter(|n| n.is_element() && n.has_tag_name((MD, "RequestedAttribute")))
-        .filter_map(|n| attributes::by_name(n.attribute("Name").unwrap_or("")))
-        .map(|a| a.short.to_owned())
-        .collect();
-    Ok(ServiceProvider {
-        entity_id,
-        name,
-        acs,
-        slo,
-        signing_certs,
-        encryption_cert,
-        nameid_format,
-        attributes: if requested.is_empty() {
-            attributes::DEFAULT_RELEASE
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect()
-        } else {
-            requested
-        },
-        service_id: None,
-        allow_idp_initiated: false,
-        sign_response: false,
-        encrypt_assertions: false,
-        want_signed_requests: sp.attribute("AuthnRequestsSigned") == Some("true"),
-        require_mfa: false,
-    })
 }
 
 type Cache = HashMap<String, (i64, Option<Arc<ServiceProvider>>)>;
@@ -385,13 +268,12 @@ impl SpStore {
         }
     }
 
-    /// Registers an SP from its metadata and the administrator's choices.
-    pub async fn add(&self, n: NewSp) -> Result<ServiceProvider, SpError> {
-        let mut sp = from_metadata(&n.metadata)?;
-        if let Some(name) = n.name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    /// Applies the administrator's choices to a registration, checking each.
+    async fn choose(&self, sp: &mut ServiceProvider, c: SpChoices) -> Result<(), SpError> {
+        if let Some(name) = c.name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             sp.name = name.chars().take(200).collect();
         }
-        if let Some(f) = n.nameid_format {
+        if let Some(f) = c.nameid_format {
             if !nameid::SUPPORTED.contains(&f.as_str()) {
                 return Err(SpError::Invalid(format!(
                     "unsupported NameID format {f:?} (supported: {})",
@@ -400,7 +282,7 @@ impl SpStore {
             }
             sp.nameid_format = f;
         }
-        if let Some(a) = n.attributes {
+        if let Some(a) = c.attributes {
             for x in &a {
                 if attributes::by_name(x).is_none() {
                     return Err(SpError::Invalid(format!(
@@ -419,25 +301,49 @@ impl SpStore {
                 .map(|c| c.short.to_owned())
                 .collect();
         }
-        if n.encrypt_assertions && sp.encryption_cert.is_none() {
+        if let Some(service) = c.service_id {
+            if let Some(sv) = &service {
+                let found = sqlx::query("SELECT id FROM services WHERE id = $1")
+                    .bind(sv)
+                    .fetch_optional(self.db.pool())
+                    .await?;
+                if found.is_none() {
+                    return Err(SpError::Invalid(format!("no such service {sv:?}")));
+                }
+            }
+            sp.service_id = service;
+        }
+        let set = |slot: &mut bool, v: Option<bool>| {
+            if let Some(v) = v {
+                *slot = v;
+            }
+        };
+        set(&mut sp.allow_idp_initiated, c.allow_idp_initiated);
+        set(&mut sp.sign_response, c.sign_response);
+        set(&mut sp.encrypt_assertions, c.encrypt_assertions);
+        set(&mut sp.require_mfa, c.require_mfa);
+        if sp.encrypt_assertions && sp.encryption_cert.is_none() {
             return Err(SpError::Invalid(
                 "encrypted assertions need an encryption certificate in the metadata".into(),
             ));
         }
-        if let Some(sv) = &n.service_id {
-            let found = sqlx::query("SELECT id FROM services WHERE id = $1")
-                .bind(sv)
-                .fetch_optional(self.db.pool())
-                .await?;
-            if found.is_none() {
-                return Err(SpError::Invalid(format!("no such service {sv:?}")));
-            }
-        }
-        sp.service_id = n.service_id;
-        sp.allow_idp_initiated = n.allow_idp_initiated;
-        sp.sign_response = n.sign_response;
-        sp.encrypt_assertions = n.encrypt_assertions;
-        sp.require_mfa = n.require_mfa;
+        Ok(())
+    }
+
+    /// Registers an SP from its metadata and the administrator's choices.
+    pub async fn add(&self, n: NewSp) -> Result<ServiceProvider, SpError> {
+        let mut sp = from_metadata(&n.metadata)?;
+        let choices = SpChoices {
+            name: n.name,
+            service_id: Some(n.service_id),
+            attributes: n.attributes,
+            nameid_format: n.nameid_format,
+            allow_idp_initiated: Some(n.allow_idp_initiated),
+            sign_response: Some(n.sign_response),
+            encrypt_assertions: Some(n.encrypt_assertions),
+            require_mfa: Some(n.require_mfa),
+        };
+        self.choose(&mut sp, choices).await?;
         let now = self.clock.now();
         let r = sqlx::query(&format!(
             "INSERT INTO saml_sps ({COLUMNS}, created_at, updated_at) VALUES \
@@ -472,6 +378,72 @@ impl SpStore {
         }
         self.forget(&sp.entity_id);
         Ok(sp)
+    }
+
+    /// Updates a registration in place: fresh metadata (new keys or endpoints; the
+    /// administrator's choices stay) and/or new choices. The persistent NameIDs the SP gave
+    /// out are untouched. `None` when there is no such SP.
+    pub async fn update(
+        &self,
+        entity_id: &str,
+        u: SpUpdate,
+    ) -> Result<Option<ServiceProvider>, SpError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM saml_sps WHERE entity_id = $1"
+        ))
+        .bind(entity_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some(current) = row.as_ref().map(from_row).transpose()? else {
+            return Ok(None);
+        };
+        let mut sp = match &u.metadata {
+            Some(m) => {
+                let fresh = from_metadata(m)?;
+                if fresh.entity_id != current.entity_id {
+                    return Err(SpError::Invalid(format!(
+                        "the metadata is for {:?}, not {:?}",
+                        fresh.entity_id, current.entity_id
+                    )));
+                }
+                ServiceProvider {
+                    acs: fresh.acs,
+                    slo: fresh.slo,
+                    signing_certs: fresh.signing_certs,
+                    encryption_cert: fresh.encryption_cert,
+                    want_signed_requests: fresh.want_signed_requests,
+                    ..current
+                }
+            }
+            None => current,
+        };
+        self.choose(&mut sp, u.choices).await?;
+        sqlx::query(
+            "UPDATE saml_sps SET name = $2, acs = $3, slo = $4, signing_certs = $5, \
+             encryption_cert = $6, nameid_format = $7, attributes = $8, service_id = $9, \
+             allow_idp_initiated = $10, sign_response = $11, encrypt_assertions = $12, \
+             want_signed_requests = $13, require_mfa = $14, updated_at = $15 \
+             WHERE entity_id = $1",
+        )
+        .bind(&sp.entity_id)
+        .bind(&sp.name)
+        .bind(json(&sp.acs))
+        .bind(json(&sp.slo))
+        .bind(json(&sp.signing_certs))
+        .bind(&sp.encryption_cert)
+        .bind(&sp.nameid_format)
+        .bind(json(&sp.attributes))
+        .bind(&sp.service_id)
+        .bind(i64::from(sp.allow_idp_initiated))
+        .bind(i64::from(sp.sign_response))
+        .bind(i64::from(sp.encrypt_assertions))
+        .bind(i64::from(sp.want_signed_requests))
+        .bind(i64::from(sp.require_mfa))
+        .bind(self.clock.now())
+        .execute(self.db.pool())
+        .await?;
+        self.forget(&sp.entity_id);
+        Ok(Some(sp))
     }
 
     /// An SP by entityID (cached for a few seconds).
@@ -561,40 +533,4 @@ impl SpStore {
 
 fn json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
-}
-
-/// Reads metadata from an http(s) URL (at most the metadata size limit, 10 seconds).
-pub async fn fetch_metadata(url: &str) -> Result<String, SpError> {
-    let u = url::Url::parse(url).map_err(|_| SpError::Invalid(format!("{url:?} is not a URL")))?;
-    if !matches!(u.scheme(), "https" | "http") {
-        return Err(SpError::Invalid("metadata URLs must be http(s)".into()));
-    }
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::limited(3))
-        .build()
-        .map_err(|e| SpError::Invalid(format!("cannot fetch metadata: {e}")))?;
-    let mut r = client
-        .get(u)
-        .send()
-        .await
-        .map_err(|e| SpError::Invalid(format!("cannot fetch metadata: {e}")))?;
-    if !r.status().is_success() {
-        return Err(SpError::Invalid(format!(
-            "cannot fetch metadata: HTTP {}",
-            r.status().as_u16()
-        )));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = r
-        .chunk()
-        .await
-        .map_err(|e| SpError::Invalid(format!("cannot fetch metadata: {e}")))?
-    {
-        body.extend_from_slice(&chunk);
-        if body.len() > METADATA_LIMITS.max_bytes {
-            return Err(SpError::Invalid("the metadata is too large".into()));
-        }
-    }
-    String::from_utf8(body).map_err(|_| SpError::Invalid("the metadata is not UTF-8".into()))
 }

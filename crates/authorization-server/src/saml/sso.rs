@@ -2,9 +2,11 @@
 //! order -- readable and within limits, Issuer registered, signature (when present, or
 //! required by the SP), Destination, IssueInstant fresh, ACS registered, ID not seen before --
 //! and every failure so far is a page for the person, never a message to an address the IdP
-//! has not registered. IdP-initiated SSO starts here too. `answer` takes it from there.
+//! has not registered. IdP-initiated SSO starts here too. `answer` takes it from there. A
+//! POST that comes without the session cookie is parked first (`bounce`).
 
 use super::answer::{proceed, to_sp};
+use super::bounce;
 use super::dsig::{self, SigError};
 use super::nameid;
 use super::request::{self, AuthnRequest, RequestError, RequestedContext};
@@ -72,6 +74,8 @@ pub(crate) enum Refusal {
     Unavailable,
     NoIdpInitiated,
     Expired,
+    RelayStateTooLong,
+    Destination,
 }
 
 impl Refusal {
@@ -87,6 +91,8 @@ impl Refusal {
             Refusal::Unavailable => "unavailable",
             Refusal::NoIdpInitiated => "idp_initiated_not_allowed",
             Refusal::Expired => "expired",
+            Refusal::RelayStateTooLong => "relay_state_too_long",
+            Refusal::Destination => "bad_destination",
         }
     }
 }
@@ -111,6 +117,8 @@ pub(crate) async fn refuse(
         Refusal::Unavailable => (t.unavailable, StatusCode::SERVICE_UNAVAILABLE),
         Refusal::NoIdpInitiated => (t.no_idp_initiated, StatusCode::FORBIDDEN),
         Refusal::Expired => (t.expired, StatusCode::BAD_REQUEST),
+        Refusal::RelayStateTooLong => (t.relay_state_too_long, StatusCode::BAD_REQUEST),
+        Refusal::Destination => (t.bad_request, StatusCode::BAD_REQUEST),
     };
     let issuer: Option<String> = issuer.map(|i| i.chars().take(256).collect());
     let _ = p
@@ -143,31 +151,40 @@ pub(crate) enum Signed<'a> {
 }
 
 /// Checks a message's signature against the SP's keys: a signature present must verify;
-/// none at all passes only when not `required`.
+/// none at all passes only when not `required`. `Ok(true)`: it was signed (and verified).
 pub(crate) fn check_signature(
     how: &Signed<'_>,
     xml: &str,
     sp: &ServiceProvider,
     required: bool,
-) -> Result<(), SigError> {
+) -> Result<bool, SigError> {
     let keys = sp.signing_keys();
     match how {
         Signed::Query(q) if q.signature.is_some() || q.sig_alg.is_some() => {
-            dsig::verify_query(q, &keys)
+            dsig::verify_query(q, &keys).map(|()| true)
         }
         Signed::Post => {
             let doc = super::xml::parse(xml, super::xml::MESSAGE_LIMITS)
                 .map_err(|_| SigError::Invalid)?;
             if dsig::has_signature(&doc) {
-                dsig::verify_enveloped(xml, &doc, &keys)
+                dsig::verify_enveloped(xml, &doc, &keys).map(|()| true)
             } else if required {
                 Err(SigError::Missing)
             } else {
-                Ok(())
+                Ok(false)
             }
         }
         Signed::Query(_) if required => Err(SigError::Missing),
-        Signed::Query(_) => Ok(()),
+        Signed::Query(_) => Ok(false),
+    }
+}
+
+/// The Destination check: a signed message must name where it was sent (SAML bindings
+/// §3.4.5.2, §3.5.5.2), and a Destination given must be this endpoint.
+pub(crate) fn destination_ok(destination: Option<&str>, signed: bool, expected: &str) -> bool {
+    match destination {
+        Some(d) => d == expected,
+        None => !signed,
     }
 }
 
@@ -180,7 +197,7 @@ pub(crate) fn query_value(v: &str) -> String {
 }
 
 /// Longest RelayState carried (the bindings ask SPs for 80 bytes; some need more).
-const MAX_RELAY_STATE: usize = 1024;
+pub(crate) const MAX_RELAY_STATE: usize = 1024;
 
 /// Longest query string read (a Redirect-binding request is a few kilobytes).
 pub(crate) const MAX_QUERY: usize = 64 * 1024;
@@ -199,6 +216,27 @@ pub async fn get(
     let Some(raw) = dsig::raw_query(&q) else {
         return refuse(&p, locale, Refusal::Bad, None, "saml.request_refused").await;
     };
+    if raw.message.is_none() {
+        if let Some(handle) = bounced(&q) {
+            // A POST-binding request parked for its cookie (see `bounce`).
+            return match bounce::take(&p, PATH, &handle).await {
+                Ok(Some(parked)) => match request::decode_post(&parked.message) {
+                    Ok(xml) => {
+                        let relay = parked.relay_state;
+                        authn(&p, &headers, &xml, relay, Signed::Post, locale).await
+                    }
+                    Err(e) => {
+                        let why = from_request_error(&e);
+                        refuse(&p, locale, why, None, "saml.request_refused").await
+                    }
+                },
+                Ok(None) => {
+                    refuse(&p, locale, Refusal::Expired, None, "saml.request_refused").await
+                }
+                Err(e) => crate::error::PageError::internal(locale, e).into_response(),
+            };
+        }
+    }
     let Some(("SAMLRequest", v)) = raw.message else {
         return refuse(&p, locale, Refusal::Bad, None, "saml.request_refused").await;
     };
@@ -237,7 +275,32 @@ pub async fn post(
         }
     };
     let relay = form.get("RelayState").cloned();
+    if bounce::needed(&p, &headers) {
+        // Unreadable requests are refused now; readable ones wait for the cookie.
+        if let Err(e) = request::authn_request(&xml) {
+            let why = from_request_error(&e);
+            return refuse(&p, locale, why, None, "saml.request_refused").await;
+        }
+        let parked = bounce::Parked {
+            message: v.clone(),
+            relay_state: relay,
+        };
+        return match bounce::park(&p, PATH, &parked).await {
+            Ok(r) => r,
+            Err(e) => crate::error::PageError::internal(locale, e).into_response(),
+        };
+    }
     authn(&p, &headers, &xml, relay, Signed::Post, locale).await
+}
+
+/// This endpoint's path.
+const PATH: &str = "/saml/sso";
+
+/// The handle of a parked POST in a query, if that is what it carries.
+pub(crate) fn bounced(q: &str) -> Option<String> {
+    url::form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == bounce::PARAM)
+        .map(|(_, v)| v.into_owned())
 }
 
 async fn authn(
@@ -260,7 +323,14 @@ async fn authn(
         .as_ref()
         .is_some_and(|r| r.len() > MAX_RELAY_STATE)
     {
-        return refuse(p, locale, Refusal::Bad, Some(&req.issuer), EVENT).await;
+        return refuse(
+            p,
+            locale,
+            Refusal::RelayStateTooLong,
+            Some(&req.issuer),
+            EVENT,
+        )
+        .await;
     }
     let issuer = Some(req.issuer.as_str());
     let sp = match p.saml.sps.get(&req.issuer).await {
@@ -268,14 +338,16 @@ async fn authn(
         Ok(None) => return refuse(p, locale, Refusal::UnknownSp, issuer, EVENT).await,
         Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
     };
-    if let Err(e) = check_signature(&how, xml, &sp, sp.want_signed_requests) {
-        tracing::info!(issuer = %req.issuer, error = %e, "SAML request signature refused");
-        return refuse(p, locale, Refusal::Signature, issuer, EVENT).await;
-    }
-    if let Some(d) = &req.destination {
-        if *d != format!("{}/saml/sso", p.cfg.issuer) {
-            return refuse(p, locale, Refusal::Bad, issuer, EVENT).await;
+    let signed = match check_signature(&how, xml, &sp, sp.want_signed_requests) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::info!(issuer = %req.issuer, error = %e, "SAML request signature refused");
+            return refuse(p, locale, Refusal::Signature, issuer, EVENT).await;
         }
+    };
+    let here = format!("{}{PATH}", p.cfg.issuer);
+    if !destination_ok(req.destination.as_deref(), signed, &here) {
+        return refuse(p, locale, Refusal::Destination, issuer, EVENT).await;
     }
     let now = p.clock.now();
     let cfg = &p.saml.cfg;
@@ -302,8 +374,14 @@ async fn authn(
         Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
     }
     let pending = pending_of(&req, &sp, acs.location.clone(), relay_state, now);
-    // From here on the SP is known and its ACS registered: problems are told to it.
-    if !nameid::SUPPORTED.contains(&pending.nameid_format.as_str()) {
+    // From here on the SP is known and its ACS registered: problems are told to it. The
+    // NameID format is the registered one: a request may name it, or leave it unspecified,
+    // but not ask for another (an SP could otherwise get an email address it was not given).
+    let format_ok = match req.nameid_format.as_deref() {
+        None | Some(nameid::UNSPECIFIED) => true,
+        Some(f) => f == sp.nameid_format,
+    };
+    if !format_ok {
         return to_sp(
             p,
             &sp,
@@ -322,10 +400,6 @@ fn pending_of(
     relay_state: Option<String>,
     now: i64,
 ) -> Pending {
-    let format = match req.nameid_format.as_deref() {
-        None | Some(nameid::UNSPECIFIED) => sp.nameid_format.clone(),
-        Some(f) => f.to_owned(),
-    };
     let ctx = req.authn_context.clone().unwrap_or(RequestedContext {
         comparison: "exact".into(),
         class_refs: Vec::new(),
@@ -337,7 +411,7 @@ fn pending_of(
         relay_state,
         force_authn: req.force_authn,
         is_passive: req.is_passive,
-        nameid_format: format,
+        nameid_format: sp.nameid_format.clone(),
         comparison: ctx.comparison,
         class_refs: ctx.class_refs,
         created: now,
@@ -373,14 +447,17 @@ pub async fn idp_initiated(
     let Some(acs) = sp.default_acs() else {
         return refuse(&p, locale, Refusal::UnregisteredAcs, Some(entity_id), EVENT).await;
     };
+    let relay_state = params.get("RelayState");
+    if relay_state.is_some_and(|r| r.len() > MAX_RELAY_STATE) {
+        // Said, not silently dropped: the SP would land somewhere other than asked.
+        let why = Refusal::RelayStateTooLong;
+        return refuse(&p, locale, why, Some(entity_id), EVENT).await;
+    }
     let pending = Pending {
         entity_id: sp.entity_id.clone(),
         acs: acs.location.clone(),
         request_id: None,
-        relay_state: params
-            .get("RelayState")
-            .filter(|r| r.len() <= MAX_RELAY_STATE)
-            .cloned(),
+        relay_state: relay_state.cloned(),
         force_authn: false,
         is_passive: false,
         nameid_format: sp.nameid_format.clone(),

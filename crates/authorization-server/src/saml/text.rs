@@ -25,6 +25,8 @@ pub struct SamlText {
     pub no_idp_initiated: &'static str,
     /// The sign-in page expired.
     pub expired: &'static str,
+    /// The RelayState is longer than the IdP carries.
+    pub relay_state_too_long: &'static str,
     /// Title of the page that carries the answer: `{sp}`.
     pub post_title: &'static str,
     /// Its button.
@@ -46,6 +48,7 @@ static EN: SamlText = SamlText {
     unavailable: "Sign-in for this kind of application is not available right now.",
     no_idp_initiated: "This application does not accept sign-ins started from ONE ID. Start from the application.",
     expired: "This sign-in has expired. Go back to the application and start again.",
+    relay_state_too_long: "The link that brought you here carries more state (RelayState) than ONE ID passes on: at most 1,024 characters. Nothing was sent. Tell the application's support.",
     post_title: "Continuing to {sp}",
     post_button: "Continue",
     noscript: "JavaScript is turned off: select Continue.",
@@ -63,6 +66,7 @@ static FR: SamlText = SamlText {
     unavailable: "La connexion à ce type d’application n’est pas disponible pour le moment.",
     no_idp_initiated: "Cette application n’accepte pas les connexions lancées depuis ONE ID. Commencez par l’application.",
     expired: "Cette connexion a expiré. Retournez à l’application et recommencez.",
+    relay_state_too_long: "Le lien qui vous a dirigé ici transporte plus d’état (RelayState) que ONE ID n’en transmet : 1 024 caractères au plus. Rien n’a été envoyé. Informez le soutien de l’application.",
     post_title: "Poursuite vers {sp}",
     post_button: "Continuer",
     noscript: "JavaScript est désactivé : sélectionnez Continuer.",
