@@ -300,6 +300,55 @@ pub const SECONDARY: &[Document] = &[
         "Carte d’employé en vigueur d’une organisation cliente",
         true,
     ),
+    secondary("union_card", "Union card", "Carte syndicale", false),
+    secondary(
+        "federal_id_card",
+        "Other federal ID card, including military",
+        "Autre carte d’identité fédérale, y compris militaire",
+        true,
+    ),
+    secondary(
+        "outdoors_card",
+        "Ontario Ministry of Natural Resources Outdoors Card",
+        "Carte Plein air du ministère des Richesses naturelles de l’Ontario",
+        false,
+    ),
+    secondary(
+        "judicial_id_card",
+        "Judicial ID card",
+        "Carte d’identité judiciaire",
+        true,
+    ),
+    secondary(
+        "student_id_card",
+        "Student identification card",
+        "Carte d’identité d’étudiant",
+        true,
+    ),
+    secondary(
+        "byid_card",
+        "BYID card (formerly Age of Majority card)",
+        "Carte BYID (anciennement carte de majorité)",
+        true,
+    ),
+    secondary(
+        "cnib_card",
+        "CNIB photo registration card",
+        "Carte d’inscription avec photo d’INCA",
+        true,
+    ),
+    secondary(
+        "police_id_card",
+        "Canadian police force identification card",
+        "Carte d’identité d’un service de police canadien",
+        true,
+    ),
+    secondary(
+        "blind_persons_card",
+        "Identification card issued under the Blind Persons' Rights Act",
+        "Carte d’identité délivrée en vertu de la Loi sur les droits des aveugles",
+        true,
+    ),
 ];
 
 /// Documents never accepted (004 Appendix B, "Unacceptable").
@@ -500,8 +549,13 @@ mod tests {
             assert!(seen.insert(u.code), "{} twice", u.code);
             assert!(document(u.code).is_none());
         }
+        // Appendix B: 17 primary documents; 23 secondary entries, the first of which is
+        // "any primary document" (a second primary row), so 22 of their own.
         assert_eq!(PRIMARY.len(), 17);
-        assert_eq!(SECONDARY.len(), 13);
+        assert_eq!(SECONDARY.len(), 22);
+        for code in ["union_card", "student_id_card", "blind_persons_card"] {
+            assert!(document(code).is_some(), "{code} is in Appendix B");
+        }
     }
 
     #[test]
