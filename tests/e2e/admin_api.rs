@@ -7,7 +7,7 @@
 use oneid_tests::api::{http, Answer};
 use oneid_tests::browser::{Browser, Resp};
 use oneid_tests::rp::Rp;
-use oneid_tests::{spawn_app, TestApp, LOGIN_ID, PASSWORD};
+use oneid_tests::{spawn_app, TestApp, LOGIN_ID, PASSWORD, TEST_SERVICE};
 use platform::Clock;
 use serde_json::{json, Value};
 
@@ -456,24 +456,28 @@ async fn relying_parties_are_registered_with_a_secret_shown_once_and_put_in_serv
 
     for (body, what) in [
         (
-            json!({"client_id": "v", "name": "V", "redirect_uris": ["http://viewer.example/cb"]}),
+            json!({"client_id": "v", "name": "V", "redirect_uris": ["http://viewer.example/cb"], "service_id": "hub"}),
             "plain http",
         ),
         (
-            json!({"client_id": "v", "name": "V"}),
+            json!({"client_id": "v", "name": "V", "service_id": "hub"}),
             "code flow without redirect URI",
         ),
         (
-            json!({"client_id": "v v", "name": "V", "redirect_uris": ["https://v.example/cb"]}),
+            json!({"client_id": "v v", "name": "V", "redirect_uris": ["https://v.example/cb"], "service_id": "hub"}),
             "bad id",
         ),
         (
-            json!({"client_id": "v", "name": "V", "redirect_uris": ["https://v.example/cb"], "id_token_alg": "HS256"}),
+            json!({"client_id": "v", "name": "V", "redirect_uris": ["https://v.example/cb"], "id_token_alg": "HS256", "service_id": "hub"}),
             "bad alg",
         ),
         (
             json!({"client_id": "v", "name": "V", "redirect_uris": ["https://v.example/cb"], "service_id": "nope"}),
             "unknown service",
+        ),
+        (
+            json!({"client_id": "v", "name": "V", "redirect_uris": ["https://v.example/cb"]}),
+            "signs people in but belongs to no service",
         ),
         (
             json!({"client_id": "v", "name": "V", "secret": "my-own-secret"}),
@@ -503,12 +507,13 @@ async fn relying_parties_are_registered_with_a_secret_shown_once_and_put_in_serv
         "POST",
         "/clients",
         Some(
-            json!({"client_id": "viewer", "name": "V", "redirect_uris": ["https://v.example/cb"]}),
+            json!({"client_id": "viewer", "name": "V", "redirect_uris": ["https://v.example/cb"], "service_id": "hub"}),
         ),
     )
     .await;
     dup.assert_error(409, "conflict", "a taken client id");
 
+    // A viewer signs people in: it cannot leave every service, only move to another.
     let r = call(
         &app,
         &admin,
@@ -517,7 +522,32 @@ async fn relying_parties_are_registered_with_a_secret_shown_once_and_put_in_serv
         Some(json!({"service_id": null})),
     )
     .await;
-    assert_eq!(r.json["service_id"], Value::Null);
+    r.assert_error(400, "invalid_request", "a viewer outside every service");
+    assert!(
+        r.json["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("belongs to a service"),
+        "{}",
+        r.json
+    );
+    call(
+        &app,
+        &admin,
+        "POST",
+        "/services",
+        Some(json!({"id": "co", "name": "ConnectingOntario"})),
+    )
+    .await;
+    let r = call(
+        &app,
+        &admin,
+        "PATCH",
+        "/clients/viewer",
+        Some(json!({"service_id": "co"})),
+    )
+    .await;
+    assert_eq!(r.json["service_id"], "co");
     let r = call(
         &app,
         &admin,
@@ -581,8 +611,8 @@ async fn relying_parties_are_registered_with_a_secret_shown_once_and_put_in_serv
         404
     );
     let updated = app.audit("client.updated").await;
-    assert_eq!(updated[0].detail.as_deref(), Some("service: - -> hub"));
-    assert_eq!(updated[1].detail.as_deref(), Some("service: hub -> -"));
+    assert_eq!(updated[0].detail.as_deref(), Some("service: co -> hub"));
+    assert_eq!(updated[1].detail.as_deref(), Some("service: hub -> co"));
     let added = app.audit("client.added").await;
     assert!(added
         .iter()
@@ -697,6 +727,8 @@ async fn a_suspended_account_is_out_until_it_is_reinstated() {
         (r.json["status"].as_str(), r.json["changed"].as_bool()),
         (Some("suspended"), Some(true))
     );
+    // The refresh token is revoked, not merely refused while the account is suspended.
+    assert_eq!(r.json["refresh_tokens_revoked"], 1, "{}", r.json);
     assert_eq!(
         refresh_status(&app, "viewer", &tokens.refresh_token().unwrap()).await,
         400
@@ -719,6 +751,11 @@ async fn a_suspended_account_is_out_until_it_is_reinstated() {
     )
     .await;
     assert_eq!(r.json["status"], "active");
+    assert_eq!(
+        refresh_status(&app, "viewer", &tokens.refresh_token().unwrap()).await,
+        400,
+        "reinstating brings no revoked token back"
+    );
     let fresh = Browser::new();
     rp.login(&fresh, LOGIN_ID, PASSWORD).await;
     assert_eq!(app.audit("account.suspended").await.len(), 1);
@@ -984,7 +1021,7 @@ async fn the_cli_suspends_reinstates_terminates_and_sets_a_clients_service() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(
         app.audit("client.updated").await[0].detail.as_deref(),
-        Some("service: - -> hub")
+        Some(format!("service: {TEST_SERVICE} -> hub").as_str())
     );
     assert_eq!(
         oneid(s, &["clients", "set-service", "viewer", "nope"])
@@ -992,25 +1029,34 @@ async fn the_cli_suspends_reinstates_terminates_and_sets_a_clients_service() {
             .0,
         1
     );
-    assert_eq!(
-        oneid(s, &["clients", "set-service", "viewer", "none"])
-            .await
-            .0,
-        0
-    );
+    // A viewer signs people in: it cannot be taken out of every service.
+    let (code, out) = oneid(s, &["clients", "set-service", "viewer", "none"]).await;
+    assert_eq!(code, 1, "{out}");
     assert_eq!(
         app.audit("client.updated").await[0].detail.as_deref(),
-        Some("service: hub -> -")
+        Some(format!("service: {TEST_SERVICE} -> hub").as_str())
+    );
+    // A client acting for itself may be.
+    app.add_client_with("robot", |n| {
+        n.redirect_uris.clear();
+        n.grant_types = vec!["client_credentials".into()];
+    })
+    .await;
+    let (code, out) = oneid(s, &["clients", "set-service", "robot", "none"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        app.audit("client.updated").await[0].detail.as_deref(),
+        Some(format!("service: {TEST_SERVICE} -> -").as_str())
     );
 }
 
 // ---------------------------------------------------------------- the console
 
-const ADMIN_LOGIN: &str = "Ada.Admin@ONEID.ON.CA";
-const ADMIN_PASSWORD: &str = "Admin-Console-2026";
+pub(crate) const ADMIN_LOGIN: &str = "Ada.Admin@ONEID.ON.CA";
+pub(crate) const ADMIN_PASSWORD: &str = "Admin-Console-2026";
 
 /// An administrator with an authenticator app; returns its id and TOTP secret.
-async fn administrator(app: &TestApp) -> (String, Vec<u8>) {
+pub(crate) async fn administrator(app: &TestApp) -> (String, Vec<u8>) {
     let id = app.add_user(ADMIN_LOGIN, ADMIN_PASSWORD).await;
     app.provider
         .accounts
@@ -1045,7 +1091,7 @@ async fn stepup_act(
 }
 
 /// Signs in at `path` with the password, then steps up with the authenticator app.
-async fn console_sign_in(
+pub(crate) async fn console_sign_in(
     app: &TestApp,
     b: &Browser,
     login: &str,

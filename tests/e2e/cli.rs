@@ -32,9 +32,17 @@ async fn oneid(storage: &Storage, args: &[&str], stdin: &str) -> (i32, String) {
 #[tokio::test]
 async fn an_administrator_registers_a_viewer_and_an_account_that_then_log_in() {
     let storage = fresh_storage().await;
-    let (code, out) = oneid(
-        &storage,
-        &[
+    // The viewer's service and the organization that sponsors people into it.
+    for args in [
+        &["services", "add", "--id", "otn", "--name", "OTN Hub"][..],
+        &["organizations", "add", "--id", "uhn", "--name", "UHN"],
+        &["organizations", "allow-service", "uhn", "otn"],
+    ] {
+        let (code, out) = oneid(&storage, args, "").await;
+        assert_eq!(code, 0, "{args:?}: {out}");
+    }
+    let viewer = |service: Option<&'static str>| {
+        let mut args = vec![
             "clients",
             "add",
             "--client-id",
@@ -57,10 +65,18 @@ async fn an_administrator_registers_a_viewer_and_an_account_that_then_log_in() {
             "profile",
             "--id-token-alg",
             "ES256",
-        ],
-        "",
-    )
-    .await;
+        ];
+        if let Some(sv) = service {
+            args.extend(["--service", sv]);
+        }
+        args
+    };
+    // A viewer signs people in: it belongs to a service.
+    let (code, out) = oneid(&storage, &viewer(None), "").await;
+    assert_eq!(code, 1, "{out}");
+    let (_, list) = oneid(&storage, &["clients", "list"], "").await;
+    assert!(!list.contains("otnhub"), "nothing registered: {list}");
+    let (code, out) = oneid(&storage, &viewer(Some("otn")), "").await;
     assert_eq!(code, 0, "{out}");
     let secret = out
         .lines()
@@ -88,6 +104,42 @@ async fn an_administrator_registers_a_viewer_and_an_account_that_then_log_in() {
     )
     .await;
     assert_eq!(code, 0, "{out}");
+    // Enrolled by an administrator through the sponsor, as an LRA would.
+    let enrol = [
+        "--login-id",
+        "Helene.Cote@ONEID.ON.CA",
+        "--organization",
+        "uhn",
+        "--service",
+    ];
+    let (code, out) = oneid(
+        &storage,
+        &[&["enrolments", "add"][..], &enrol, &["hub"]].concat(),
+        "",
+    )
+    .await;
+    assert_eq!(code, 1, "no such service: {out}");
+    let (code, out) = oneid(
+        &storage,
+        &[&["enrolments", "add"][..], &enrol, &["otn"]].concat(),
+        "",
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("is enrolled in otn through uhn"), "{out}");
+    let (code, out) = oneid(
+        &storage,
+        &[
+            "enrolments",
+            "list",
+            "--login-id",
+            "Helene.Cote@ONEID.ON.CA",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, 0);
+    assert!(out.contains("otn\tuhn\tactive\tcli"), "{out}");
 
     let (code, out) = oneid(&storage, &["clients", "list"], "").await;
     assert_eq!(code, 0);
@@ -116,6 +168,32 @@ async fn an_administrator_registers_a_viewer_and_an_account_that_then_log_in() {
     assert_eq!(t.raw["aud"], "otnhub");
     assert!(app.audit("client.added").await.len() == 1);
     assert!(app.audit("account.created").await.len() == 1);
+    assert_eq!(
+        app.audit("enrolment.added").await[0].detail.as_deref(),
+        Some("org=uhn service=otn enrolment: none -> active")
+    );
+
+    // Ending the enrolment shuts the viewer to her at the next sign-in.
+    let (code, out) = oneid(
+        &storage,
+        &[&["enrolments", "end"][..], &enrol, &["otn"]].concat(),
+        "",
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    let b = Browser::new();
+    let s = rp.start(&["openid"], &[]);
+    let page = b.get(&s.url).await;
+    let r = b
+        .login(
+            &app.base,
+            &page,
+            "helene.cote@oneid.on.ca",
+            "Salle-Urgence-2026",
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("OTN Hub"), "{}", r.body);
 
     let (code, _) = oneid(&storage, &["clients", "remove", "otnhub"], "").await;
     assert_eq!(code, 0);
@@ -187,8 +265,17 @@ async fn the_cli_refuses_bad_registrations_and_weak_passwords() {
             "HS256",
         ],
     ];
+    // In a service, so that each is refused for its own fault.
+    let (code, out) = oneid(
+        &storage,
+        &["services", "add", "--id", "v", "--name", "V"],
+        "",
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
     for args in &bad {
-        let (code, _) = oneid(&storage, args, "").await;
+        let args = [&args[..], &["--service", "v"]].concat();
+        let (code, out) = oneid(&storage, &args, "").await;
         assert_eq!(code, 1, "{args:?} must be refused");
     }
     let (code, _) = oneid(
@@ -502,6 +589,13 @@ async fn an_administrator_forgets_the_recognized_computers_of_an_account() {
 #[tokio::test]
 async fn an_administrator_registers_a_viewer_with_logout_uris() {
     let storage = fresh_storage().await;
+    let (code, out) = oneid(
+        &storage,
+        &["services", "add", "--id", "otn", "--name", "OTN Hub"],
+        "",
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
     let add = |id: &'static str, bc: &'static str| {
         let storage = storage.clone();
         async move {
@@ -520,6 +614,8 @@ async fn an_administrator_registers_a_viewer_with_logout_uris() {
                     bc,
                     "--frontchannel-logout-uri",
                     "https://otnhub.example/frontchannel-logout",
+                    "--service",
+                    "otn",
                 ],
                 "",
             )

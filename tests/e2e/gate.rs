@@ -26,7 +26,7 @@ async fn service(app: &TestApp, id: &str, name: &str, level: i64) {
 /// Services ConnectingOntario (AL1), OTN Hub (AL1) and a high-assurance one (AL3); a sponsor;
 /// the clinician sponsored by it and enrolled in ConnectingOntario only. Returns the account id.
 async fn world(app: &TestApp) -> String {
-    let sub = app.add_clinician().await;
+    let sub = app.add_unenrolled_user(LOGIN_ID, PASSWORD).await;
     service(app, "co", "ConnectingOntario ClinicalViewer", 1).await;
     service(app, "otn", "OTN Hub", 1).await;
     service(app, "hi", "High Assurance Viewer", 3).await;
@@ -186,13 +186,70 @@ async fn ending_an_enrolment_or_a_sponsorship_stops_the_refresh_and_the_next_aut
 }
 
 #[tokio::test]
-async fn a_relying_party_outside_any_service_is_not_gated_and_none_joins_an_unknown_service() {
+async fn a_relying_party_outside_every_service_admits_no_one_and_none_joins_an_unknown_service() {
     let app = spawn_app().await;
-    app.add_clinician().await;
-    // No sponsorship, no enrolment at all.
-    let internal = rp_for(&app, "internal", None).await;
+    world(&app).await;
+    // A relying party that signs people in cannot be registered, or left, outside a service.
+    let err = app
+        .provider
+        .clients
+        .add(authorization_server::NewClient {
+            client_id: "internal".into(),
+            name: "Internal".into(),
+            redirect_uris: vec!["http://127.0.0.1:9/internal/cb".into()],
+            secret: Some("internal-secret".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("belongs to a service"), "{err}");
+    let internal = rp_for(&app, "internal", Some("co")).await;
+    let err = app
+        .provider
+        .clients
+        .set_service("internal", None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("belongs to a service"), "{err}");
+    // A client acting only for itself needs none.
+    app.add_client_with("robot", |n| {
+        n.service_id = None;
+        n.redirect_uris.clear();
+        n.grant_types = vec!["client_credentials".into()];
+    })
+    .await;
+
+    // A row left without a service (from before services existed) admits no one, refresh
+    // included, even a clinician enrolled elsewhere.
     let browser = Browser::new();
-    internal.login(&browser, LOGIN_ID, PASSWORD).await;
+    let t = internal.login(&browser, LOGIN_ID, PASSWORD).await;
+    let refresh = t.refresh_token().expect("a refresh token");
+    sqlx::query("UPDATE clients SET service_id = NULL WHERE client_id = 'internal'")
+        .execute(app.provider.db.pool())
+        .await
+        .unwrap();
+    app.clock.advance(60); // past the client cache
+    let start = internal.start(&["profile"], &[]);
+    let r = browser.get(&start.url).await;
+    assert_refused(
+        &r,
+        "internal",
+        &start.state,
+        &["not set up for access through ONE ID"],
+    );
+    let refused = app.audit("authorization.refused").await;
+    assert_eq!(refused[0].detail.as_deref(), Some("no_service"));
+    assert_eq!(refused[0].client_id.as_deref(), Some("internal"));
+    let r = reqwest::Client::new()
+        .post(format!("{}/token", app.base))
+        .basic_auth("internal", Some("internal-secret"))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant", "{body}");
 
     // A client can only be put in a service that exists.
     let err = app
@@ -269,4 +326,72 @@ async fn prompt_none_gets_access_denied_without_a_page_and_a_vanished_service_re
     let s = co.start(&["profile"], &[]);
     let r = browser.get(&s.url).await;
     assert_refused(&r, "connectingontario", &s.state, &["not set up"]);
+}
+
+/// A refresh-token grant by `client` (secret `{client}-secret`): status and JSON body.
+async fn refresh_as(app: &TestApp, client: &str, token: &str) -> (u16, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/token", app.base))
+        .basic_auth(client, Some(format!("{client}-secret")))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", token)])
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_lowered_level_or_a_suspended_sponsor_stops_the_refresh() {
+    let app = spawn_app().await;
+    let sub = world(&app).await;
+    let dir = &app.provider.registration.directory;
+    dir.enrol(&sub, "hi", SPONSOR, "test").await.unwrap();
+    let set_level = |level: i64| {
+        let (db, sub) = (app.provider.db.clone(), sub.clone());
+        async move {
+            sqlx::query("UPDATE accounts SET assurance_level = $2 WHERE id = $1")
+                .bind(&sub)
+                .bind(level)
+                .execute(db.pool())
+                .await
+                .unwrap();
+        }
+    };
+    set_level(3).await;
+    let hi = rp_for(&app, "highviewer", Some("hi")).await;
+    let co = rp_for(&app, "connectingontario", Some("co")).await;
+    let browser = Browser::new();
+    let hi_rt = hi
+        .login(&browser, LOGIN_ID, PASSWORD)
+        .await
+        .refresh_token()
+        .unwrap();
+    let co_rt = co.sso(&browser, &[]).await.refresh_token().unwrap();
+
+    // The level falls below the high-assurance service's: its refresh stops, the other's not.
+    set_level(1).await;
+    let (status, body) = refresh_as(&app, "highviewer", &hi_rt).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, body) = refresh_as(&app, "connectingontario", &co_rt).await;
+    assert_eq!(status, 200, "{body}");
+    let co_rt = body["refresh_token"].as_str().unwrap().to_owned();
+
+    // The sponsor is suspended: nothing it sponsors refreshes any more.
+    dir.update_organization(
+        SPONSOR,
+        registration::services::OrganizationChange {
+            status: Some("suspended".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (status, body) = refresh_as(&app, "connectingontario", &co_rt).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 }

@@ -402,17 +402,13 @@ async fn the_admin_api_lists_and_rotates_keys_for_clients_with_the_admin_scope_o
 }
 
 #[tokio::test]
-async fn the_console_lets_an_administrator_rotate_and_refuses_everyone_else() {
+async fn the_console_lets_a_stepped_up_administrator_rotate_and_refuses_everyone_else() {
     let app = spawn_app().await;
-    let admin = app.add_clinician().await;
-    app.provider
-        .accounts
-        .grant_role(&admin, "administrator", "test")
-        .await
-        .unwrap();
+    let (_, secret) = crate::admin_api::administrator(&app).await;
     app.add_user("Not.Admin@ONEID.ON.CA", "Not-Admin-2026")
         .await;
 
+    // A password alone does not reach the signing keys: the console asks for a step-up.
     let browser = Browser::new();
     let r = browser.get(&format!("{}/admin/keys", app.base)).await;
     assert_eq!(r.status, 303, "sign in first");
@@ -420,9 +416,15 @@ async fn the_console_lets_an_administrator_rotate_and_refuses_everyone_else() {
         .get(&format!("{}{}", app.base, r.location().unwrap()))
         .await;
     assert!(login.body.contains("ONE ID administration"));
-    let back = browser.login(&app.base, &login, LOGIN_ID, PASSWORD).await;
-    assert_eq!(back.location(), Some("/admin/keys"));
-    let page = browser.get(&format!("{}/admin/keys", app.base)).await;
+    let page = crate::admin_api::console_sign_in(
+        &app,
+        &browser,
+        crate::admin_api::ADMIN_LOGIN,
+        crate::admin_api::ADMIN_PASSWORD,
+        &secret,
+        "/admin/keys",
+    )
+    .await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("id=\"keys\""));
     let csrf = page.hidden("csrf").unwrap();
@@ -449,6 +451,22 @@ async fn the_console_lets_an_administrator_rotate_and_refuses_everyone_else() {
         .unwrap()
         .iter()
         .any(|k| k.alg == "PS256" && k.state == "next"));
+
+    // The step-up wears off: a rotation then asks again and changes nothing.
+    app.clock.advance(app.provider.stepup.recent_secs + 1);
+    let before = app.provider.keys.list().await.unwrap().len();
+    let stale = browser
+        .post_form(
+            &format!("{}/admin/keys", app.base),
+            &[("op", "rotate"), ("alg", "ES256"), ("csrf", &csrf)],
+        )
+        .await;
+    assert!(
+        stale.body.contains("name=\"action\" value=\"choose\""),
+        "a stale step-up is asked again: {}",
+        stale.body
+    );
+    assert_eq!(app.provider.keys.list().await.unwrap().len(), before);
 
     let other = Browser::new();
     let r = other.get(&format!("{}/admin/keys", app.base)).await;

@@ -434,6 +434,7 @@ async fn with_front_channel_viewers_the_logout_redirect_waits_on_the_logged_out_
 #[tokio::test]
 async fn logout_uris_are_checked_like_redirect_uris() {
     let app = spawn_app().await;
+    app.test_service().await;
     for (bc, fc) in [
         (Some("http://viewer.example/bcl"), None),
         (None, Some("http://viewer.example/fcl")),
@@ -450,12 +451,13 @@ async fn logout_uris_are_checked_like_redirect_uris() {
                 redirect_uris: vec!["https://viewer.example/cb".into()],
                 backchannel_logout_uri: bc.map(str::to_owned),
                 frontchannel_logout_uri: fc.map(str::to_owned),
+                service_id: Some(oneid_tests::TEST_SERVICE.into()),
                 ..Default::default()
             })
             .await;
         assert!(
-            matches!(r, Err(authorization_server::ClientError::Invalid(_))),
-            "{bc:?} {fc:?} must be refused"
+            matches!(&r, Err(authorization_server::ClientError::Invalid(m)) if m.contains("logout")),
+            "{bc:?} {fc:?} must be refused: {r:?}"
         );
     }
     let (c, _) = app
@@ -467,6 +469,7 @@ async fn logout_uris_are_checked_like_redirect_uris() {
             redirect_uris: vec!["https://viewer.example/cb".into()],
             backchannel_logout_uri: Some("https://viewer.example/bcl".into()),
             frontchannel_logout_uri: Some("http://127.0.0.1:8081/fcl".into()),
+            service_id: Some(oneid_tests::TEST_SERVICE.into()),
             ..Default::default()
         })
         .await

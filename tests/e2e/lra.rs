@@ -628,8 +628,23 @@ async fn the_temporary_password_is_shown_once_and_must_be_changed_at_the_first_s
         .await
         .unwrap();
     assert!(s.must_change);
-    // The person signs in at a viewer: the new password comes first, inside the flow.
-    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    // The LRA enrols the person in OTN Hub; at its viewer the person signs in, the new
+    // password first, inside the flow.
+    let path = format!("/lra/person?id={pat}");
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        &path,
+        &[("op", "enrol"), ("service", "otn")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rp = Rp::discover(
+        &app.add_client_with("viewer", |n| n.service_id = Some("otn".into()))
+            .await,
+    )
+    .await;
     let c = Browser::new();
     let st = rp.start(&["profile"], &[]);
     let login = c.get(&st.url).await;

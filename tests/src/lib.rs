@@ -244,9 +244,51 @@ pub const LOGIN_ID: &str = "Randy.Burt@ONEID.ON.CA";
 /// Their password.
 pub const PASSWORD: &str = "Clinic-Rounds-42";
 
+/// The service the harness's relying parties belong to unless a test says otherwise (every
+/// relying party that signs people in belongs to one).
+pub const TEST_SERVICE: &str = "test-viewers";
+/// The organization that sponsors every account `add_user` makes into `TEST_SERVICE`.
+pub const TEST_SPONSOR: &str = "test-clinic";
+
 impl TestApp {
-    /// Creates an account.
+    /// Makes `TEST_SERVICE` (AL1) and `TEST_SPONSOR`, allowed to enrol there (idempotent).
+    pub async fn test_service(&self) {
+        let dir = &self.provider.registration.directory;
+        dir.put_service(&registration::Service {
+            id: TEST_SERVICE.into(),
+            name: "Test Viewers".into(),
+            url: None,
+            min_assurance_level: 1,
+        })
+        .await
+        .unwrap();
+        dir.put_organization(TEST_SPONSOR, "Test Clinic")
+            .await
+            .unwrap();
+        dir.allow_service(TEST_SPONSOR, TEST_SERVICE).await.unwrap();
+    }
+
+    /// Sponsors an account by `TEST_SPONSOR` and enrols it in `TEST_SERVICE`, as an LRA would.
+    pub async fn enrol_in_test_service(&self, account_id: &str) {
+        self.test_service().await;
+        let dir = &self.provider.registration.directory;
+        dir.sponsor(account_id, TEST_SPONSOR, None, "test")
+            .await
+            .unwrap();
+        dir.enrol(account_id, TEST_SERVICE, TEST_SPONSOR, "test")
+            .await
+            .unwrap();
+    }
+
+    /// Creates an account, sponsored and enrolled in `TEST_SERVICE`.
     pub async fn add_user(&self, login_id: &str, password: &str) -> String {
+        let id = self.add_unenrolled_user(login_id, password).await;
+        self.enrol_in_test_service(&id).await;
+        id
+    }
+
+    /// Creates an account that no one sponsors: it gets into no relying party.
+    pub async fn add_unenrolled_user(&self, login_id: &str, password: &str) -> String {
         self.provider
             .accounts
             .create(NewAccount {
@@ -276,9 +318,12 @@ impl TestApp {
         self.add_client_with(id, |_| {}).await
     }
 
-    /// Registers a client after adjusting its registration.
+    /// Registers a client after adjusting its registration (in `TEST_SERVICE` unless the
+    /// adjustment names another service or leaves it out).
     pub async fn add_client_with(&self, id: &str, adjust: impl FnOnce(&mut NewClient)) -> RpConfig {
+        self.test_service().await;
         let mut n = NewClient {
+            service_id: Some(TEST_SERVICE.into()),
             client_id: id.into(),
             name: format!("Viewer {id}"),
             redirect_uris: vec![format!("http://127.0.0.1:9/{id}/cb")],

@@ -3,11 +3,9 @@
 //! (SSO session of an account with the `administrator` role; CSRF on every form), and
 //! Prometheus metrics with the age of each active key.
 
-use crate::authorize::start_console_login;
 use crate::error::{OAuthError, PageError};
-use crate::http::{bearer, csrf_ok, csrf_token, parse_form};
+use crate::http::{bearer, csrf_ok, csrf_token, parse_form, Params};
 use crate::keys::{KeyError, KeyInfo, SigAlg};
-use crate::session;
 use crate::tokens::live_access_token;
 use crate::Provider;
 use askama::Template;
@@ -189,29 +187,11 @@ fn when(t: &Text, now: i64, at: Option<i64>) -> String {
     }
 }
 
-/// The signed-in administrator, or the response to send instead (login or refusal).
-async fn console_admin(
-    p: &Provider,
-    headers: &HeaderMap,
-    locale: Locale,
-) -> Result<String, Response> {
-    let live = session::signed_in(p, headers)
-        .await
-        .map_err(|e| PageError::internal(locale, e).into_response())?;
-    let Some((_, s, _)) = live else {
-        return Err(start_console_login(p, locale, "/admin/keys").await);
-    };
-    match p.accounts.has_role(&s.account_id, ADMIN_ROLE).await {
-        Ok(true) => Ok(s.account_id),
-        Ok(false) => Err(PageError {
-            locale,
-            status: StatusCode::FORBIDDEN,
-            message: |t| t.forbidden,
-            reference: None,
-        }
-        .into_response()),
-        Err(e) => Err(PageError::internal(locale, e).into_response()),
-    }
+/// The signed-in, recently stepped-up administrator (the console's one check), or the
+/// response to send instead (sign in, step up, refusal).
+async fn console_admin(p: &Provider, headers: &HeaderMap) -> Result<(String, Locale), Response> {
+    let a = crate::admin_console::administrator(p, headers, &Params::new(), "/admin/keys").await?;
+    Ok((a.account.id, a.locale))
 }
 
 async fn keys_page(
@@ -278,11 +258,10 @@ async fn keys_page(
 
 /// GET /admin/keys
 pub async fn console(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
-    let locale = crate::http::locale(&headers, None);
-    if let Err(r) = console_admin(&p, &headers, locale).await {
-        return r;
+    match console_admin(&p, &headers).await {
+        Ok((_, locale)) => keys_page(&p, &headers, locale, None).await,
+        Err(r) => r,
     }
-    keys_page(&p, &headers, locale, None).await
 }
 
 /// POST /admin/keys (op = rotate | activate | retire | revoke)
@@ -291,8 +270,7 @@ pub async fn console_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let locale = crate::http::locale(&headers, None);
-    let account = match console_admin(&p, &headers, locale).await {
+    let (account, locale) = match console_admin(&p, &headers).await {
         Ok(a) => a,
         Err(r) => return r,
     };

@@ -590,10 +590,12 @@ pub(crate) async fn gate(
     account_id: &str,
     locale: Locale,
 ) -> Result<Option<Response>, String> {
-    let Some(service) = &client.service_id else {
-        return Ok(None);
+    let text = match &client.service_id {
+        Some(service) => gate_text(p, service, account_id, &client.client_id, locale).await?,
+        // A relying party in no service admits no one: every one belongs to a service.
+        None => Some(no_service_text(p, account_id, &client.client_id, locale).await),
     };
-    let Some(text) = gate_text(p, service, account_id, &client.client_id, locale).await? else {
+    let Some(text) = text else {
         return Ok(None);
     };
     let g = crate::signup_text::GateText::get(locale);
@@ -682,6 +684,30 @@ pub(crate) async fn gate_text(
         })
         .await;
     Ok(Some(text))
+}
+
+/// What a person is told when the relying party (or SAML service provider) `audit_client`
+/// belongs to no service, so no one may sign in to it; the refusal is audited.
+pub(crate) async fn no_service_text(
+    p: &Provider,
+    account_id: &str,
+    audit_client: &str,
+    locale: Locale,
+) -> String {
+    let _ = p
+        .audit
+        .record(platform::AuditEvent {
+            event: "authorization.refused",
+            actor: Some(account_id),
+            subject: Some(account_id),
+            client_id: Some(audit_client),
+            detail: Some("no_service"),
+            ..Default::default()
+        })
+        .await;
+    crate::signup_text::GateText::get(locale)
+        .unknown_service
+        .to_owned()
 }
 
 /// Issues a code for the session and redirects to the client with it (after the gate).

@@ -21,6 +21,9 @@ const CACHE_MAX: usize = 10_000;
 
 /// Grant types a client may use.
 pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+/// Why a client that signs people in cannot be left outside every service.
+const NEEDS_SERVICE: &str = "a relying party that signs people in belongs to a service \
+     (people get in only when enrolled there): name its service";
 /// Scopes the provider knows.
 pub const SCOPES: &[&str] = &["openid", "profile", "email", "phone", "offline_access"];
 
@@ -54,7 +57,8 @@ pub struct Client {
     /// What the logged-out page loads in a hidden iframe (Front-Channel Logout 1.0).
     pub frontchannel_logout_uri: Option<String>,
     /// The service it belongs to: a person gets a code or token for it only when enrolled
-    /// there at the service's level (`None`: an internal client, not gated).
+    /// there at the service's level. Every client that signs people in has one (`None`: a
+    /// client acting for itself only, `client_credentials`).
     pub service_id: Option<String>,
 }
 
@@ -284,6 +288,9 @@ impl ClientStore {
                 "the authorization_code grant needs at least one --redirect-uri".into(),
             ));
         }
+        if grants.iter().any(|g| g == "authorization_code") && n.service_id.is_none() {
+            return Err(ClientError::Invalid(NEEDS_SERVICE.into()));
+        }
         for u in n.redirect_uris.iter().chain(&n.post_logout_redirect_uris) {
             validate_redirect_uri(u).map_err(ClientError::Invalid)?;
         }
@@ -380,6 +387,14 @@ impl ClientStore {
         client_id: &str,
         service_id: Option<&str>,
     ) -> Result<(), ClientError> {
+        if service_id.is_none()
+            && self
+                .get(client_id)
+                .await?
+                .is_some_and(|c| c.allows_grant("authorization_code"))
+        {
+            return Err(ClientError::Invalid(NEEDS_SERVICE.into()));
+        }
         if let Some(s) = service_id {
             let found = sqlx::query("SELECT id FROM services WHERE id = $1")
                 .bind(s)

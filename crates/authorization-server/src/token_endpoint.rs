@@ -435,18 +435,21 @@ async fn refresh(p: &Provider, client: &Client, params: &Params) -> Result<Respo
         .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;
     // The gate again: an enrolment ended, a sponsorship ended or a level lowered since the
     // sign-in stops the refresh.
-    if let Some(service) = &client.service_id {
-        let access = p
-            .registration
-            .directory
-            .access(&ctx.account_id, service)
-            .await
-            .map_err(OAuthError::unavailable)?;
-        if access != registration::Access::Allowed {
-            return Err(OAuthError::invalid_grant(
-                "the account is no longer enrolled in this service at its level of assurance",
-            ));
-        }
+    let Some(service) = &client.service_id else {
+        return Err(OAuthError::invalid_grant(
+            "this relying party belongs to no service, so no one may use it",
+        ));
+    };
+    let access = p
+        .registration
+        .directory
+        .access(&ctx.account_id, service)
+        .await
+        .map_err(OAuthError::unavailable)?;
+    if access != registration::Access::Allowed {
+        return Err(OAuthError::invalid_grant(
+            "the account is no longer enrolled in this service at its level of assurance",
+        ));
     }
     // Mark used atomically: of two concurrent uses exactly one proceeds.
     let marked = sqlx::query(

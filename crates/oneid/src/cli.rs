@@ -60,6 +60,9 @@ enum Command {
     /// Manage clinical services (what sponsors enrol people in).
     #[command(subcommand)]
     Services(directory_cli::ServicesCmd),
+    /// Enrol accounts in services through a sponsoring organization (as an LRA would).
+    #[command(subcommand)]
+    Enrolments(directory_cli::EnrolmentsCmd),
     /// Manage SAML 2.0 service providers (registered from their metadata).
     #[command(subcommand)]
     SamlSps(crate::saml_cli::SamlSpsCmd),
@@ -595,6 +598,9 @@ async fn command(
             directory_cli::organizations(c, &*open(&cfg, &issuer).await?, out).await
         }
         Command::Services(c) => directory_cli::services(c, &*open(&cfg, &issuer).await?, out).await,
+        Command::Enrolments(c) => {
+            directory_cli::enrolments(c, &*open(&cfg, &issuer).await?, out).await
+        }
         Command::SamlSps(c) => crate::saml_cli::sps(c, &*open(&cfg, &issuer).await?, out).await,
         Command::SamlKeys(c) => crate::saml_cli::keys(c, &*open(&cfg, &issuer).await?, out).await,
     }

@@ -57,8 +57,30 @@ fn min_level(client_id: &str) -> i64 {
     }
 }
 
-/// Seeds the demo viewers and clinician if they are missing.
+/// One service per demo viewer, named after it, if missing.
+async fn seed_services(p: &Provider) -> Result<(), String> {
+    let dir = &p.registration.directory;
+    let err = |e: registration::RegistrationError| e.to_string();
+    let services = dir.services().await.map_err(err)?;
+    for (id, name, port, _, _) in VIEWERS {
+        if services.iter().any(|s| s.id == *id) {
+            continue;
+        }
+        dir.put_service(&registration::Service {
+            id: (*id).to_owned(),
+            name: (*name).to_owned(),
+            url: Some(format!("http://127.0.0.1:{port}/")),
+            min_assurance_level: min_level(id),
+        })
+        .await
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Seeds the demo viewers (each in its service) and clinician if they are missing.
 pub async fn seed(p: &Provider) -> Result<(), String> {
+    seed_services(p).await?;
     for (id, name, port, secret, _) in VIEWERS {
         // Each viewer ends its own session when ONE ID posts it a logout token, so logging
         // out at one logs out of all.
@@ -81,6 +103,7 @@ pub async fn seed(p: &Provider) -> Result<(), String> {
                 post_logout_redirect_uris: vec![format!("http://127.0.0.1:{port}/")],
                 secret: Some((*secret).to_owned()),
                 backchannel_logout_uri: Some(backchannel),
+                service_id: Some((*id).to_owned()),
                 ..NewClient::default()
             })
             .await
@@ -191,20 +214,7 @@ pub async fn seed_registry(p: &Provider, data_dir: &Path) -> Result<DemoRegistry
             .await
             .map_err(err)?;
     }
-    let services = dir.services().await.map_err(err)?;
-    for (id, name, port, _, _) in VIEWERS {
-        if services.iter().any(|s| s.id == *id) {
-            continue;
-        }
-        dir.put_service(&registration::Service {
-            id: (*id).to_owned(),
-            name: (*name).to_owned(),
-            url: Some(format!("http://127.0.0.1:{port}/")),
-            min_assurance_level: min_level(id),
-        })
-        .await
-        .map_err(err)?;
-    }
+    seed_services(p).await?;
     // Each viewer belongs to its service: people get in only when enrolled there.
     for (id, ..) in VIEWERS {
         let c = p.clients.get(id).await.map_err(|e| e.to_string())?;

@@ -1,5 +1,6 @@
-//! `oneid organizations ...` and `oneid services ...`: the sponsors and the clinical services
-//! registries enrol their members in. Every change is audited with actor `cli`.
+//! `oneid organizations ...`, `oneid services ...` and `oneid enrolments ...`: the sponsors,
+//! the clinical services registries enrol their members in, and enrolments made by an
+//! administrator (what an LRA does at its console). Every change is audited with actor `cli`.
 
 use crate::registries_cli::{level, parse_level};
 use authorization_server::Provider;
@@ -77,6 +78,121 @@ pub enum ServicesCmd {
     },
     /// List services.
     List,
+}
+
+/// `oneid enrolments ...`
+#[derive(Subcommand)]
+pub enum EnrolmentsCmd {
+    /// Sponsor an account by an organization (unless it already does) and enrol it in a
+    /// service the organization may sponsor into, when the account's level of assurance meets
+    /// the service's. Access starts at once.
+    Add(EnrolArgs),
+    /// End an account's enrolment in a service through an organization.
+    End(EnrolArgs),
+    /// List an account's enrolments.
+    List {
+        /// Login ID of the account.
+        #[arg(long)]
+        login_id: String,
+    },
+}
+
+/// Who, through which sponsor, into what.
+#[derive(clap::Args)]
+pub struct EnrolArgs {
+    /// Login ID of the account.
+    #[arg(long)]
+    login_id: String,
+    /// The sponsoring organization's short code.
+    #[arg(long)]
+    organization: String,
+    /// The service's short code.
+    #[arg(long)]
+    service: String,
+}
+
+/// Runs `oneid enrolments ...`.
+pub async fn enrolments(
+    cmd: EnrolmentsCmd,
+    p: &Provider,
+    out: &mut (dyn Write + Send),
+) -> Result<(), String> {
+    let dir = &p.registration.directory;
+    let account = |login_id: String| async move {
+        p.accounts
+            .find_by_login_id(&login_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no account {login_id}"))
+    };
+    match cmd {
+        EnrolmentsCmd::Add(a) => {
+            let acc = account(a.login_id).await?;
+            let (sponsored, enrolled) = dir
+                .sponsor_and_enrol(&acc.id, &a.organization, &a.service, "cli")
+                .await
+                .map_err(|e| e.to_string())?;
+            if sponsored {
+                let detail = format!("org={} sponsorship: none -> active", a.organization);
+                audit(p, "sponsorship.started", &acc.id, &detail).await;
+            }
+            if enrolled {
+                let detail = format!(
+                    "org={} service={} enrolment: none -> active",
+                    a.organization, a.service
+                );
+                audit(p, "enrolment.added", &acc.id, &detail).await;
+                wln!(
+                    out,
+                    "{} is enrolled in {} through {}",
+                    acc.login_id,
+                    a.service,
+                    a.organization
+                );
+            } else {
+                wln!(
+                    out,
+                    "{} already was enrolled in {} through {}",
+                    acc.login_id,
+                    a.service,
+                    a.organization
+                );
+            }
+        }
+        EnrolmentsCmd::End(a) => {
+            let acc = account(a.login_id).await?;
+            if !dir
+                .end_enrolment(&acc.id, &a.service, &a.organization)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!(
+                    "{} is not enrolled in {} through {}",
+                    acc.login_id, a.service, a.organization
+                ));
+            }
+            let detail = format!(
+                "org={} service={} enrolment: active -> ended",
+                a.organization, a.service
+            );
+            audit(p, "enrolment.ended", &acc.id, &detail).await;
+            wln!(out, "ended {}'s enrolment in {}", acc.login_id, a.service);
+        }
+        EnrolmentsCmd::List { login_id } => {
+            let acc = account(login_id).await?;
+            for e in dir.enrolments(&acc.id).await.map_err(|e| e.to_string())? {
+                wln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    e.service.id,
+                    e.sponsor_id,
+                    e.status,
+                    e.authorized_by
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn audit(p: &Provider, event: &str, subject: &str, detail: &str) {

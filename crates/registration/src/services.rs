@@ -2,6 +2,9 @@
 //! accounts into services through a sponsor (004 §5.6: registrants must be sponsored to be
 //! enrolled in any application).
 
+mod admin;
+
+pub use admin::EnrolRefusal;
 use crate::RegistrationError;
 use platform::{DbError, SharedClock};
 use serde::Serialize;
