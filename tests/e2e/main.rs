@@ -16,6 +16,7 @@ mod logout_fanout;
 mod lra;
 mod production;
 mod registration;
+mod registries_admin;
 mod saml;
 mod saml_admin;
 mod saml_refusals;

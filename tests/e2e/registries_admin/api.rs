@@ -1,0 +1,384 @@
+//! The admin JSON API (`/admin/api/registries*`, a client's `oneid:admin` token): add with a
+//! key, read, update, suspend, reinstate and terminate; add and rotate keys; import the
+//! registry's terminated registrations.
+
+use super::*;
+
+/// A client_credentials token with the scope `scope`.
+async fn token(app: &TestApp, scope: &str) -> String {
+    let id = format!("ops-{}", scope.replace([':', ' '], "-"));
+    app.add_client_with(&id, |n| {
+        n.grant_types = vec!["client_credentials".into()];
+        n.scopes = vec!["oneid:admin".into(), "api:read".into()];
+    })
+    .await;
+    let v: Value = http()
+        .post(format!("{}/token", app.base))
+        .basic_auth(&id, Some(format!("{id}-secret")))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
+/// One call to `/admin/api/registries{path}`.
+async fn call(app: &TestApp, token: &str, method: &str, path: &str, body: Option<Value>) -> Answer {
+    let url = format!("{}/admin/api/registries{path}", app.base);
+    let mut req = http().request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url);
+    if !token.is_empty() {
+        req = req.bearer_auth(token);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    Answer::read(req.send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn the_admin_api_adds_updates_suspends_reinstates_and_terminates_a_registry() {
+    let app = spawn_app().await;
+    directory(&app).await;
+    let (private, public) = key_pair();
+    let new = json!({
+        "id": "cpso", "name": "CPSO register", "owner": "CPSO",
+        "contact": "registrar@cpso.example", "college": "cpso", "assurance_level": 2,
+        "sponsor_id": SPONSOR, "services": ["viewer"],
+        "public_key_pem": public, "kid": "cpso-1",
+    });
+    // Only a client holding oneid:admin.
+    let none = call(&app, "", "POST", "", Some(new.clone())).await;
+    assert_eq!(none.status, 401);
+    let weak = token(&app, "api:read").await;
+    call(&app, &weak, "GET", "", None)
+        .await
+        .assert_error(403, "insufficient_scope", "wrong scope");
+    let admin = token(&app, "oneid:admin").await;
+    let actor = "client:ops-oneid-admin";
+
+    // Bad values are named; nothing is stored.
+    for (change, what) in [
+        (
+            json!({"approval": "sometimes"}),
+            "approval must be general or limited",
+        ),
+        (json!({"assurance_level": 4}), "assurance_level"),
+        (json!({"sponsor_id": "nobody"}), "nobody"),
+        (json!({"public_key_pem": private.clone()}), "public_key_pem"),
+        (
+            json!({"approved_from": 200, "approved_until": 100}),
+            "approved_until",
+        ),
+    ] {
+        let mut body = new.clone();
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r = call(&app, &admin, "POST", "", Some(body)).await;
+        r.assert_error(400, "invalid_request", what);
+        assert!(
+            r.str("error_description").contains(what),
+            "{what}: {}",
+            r.json
+        );
+    }
+    assert_eq!(app.count("registries").await, 0);
+
+    let r = call(&app, &admin, "POST", "", Some(new.clone())).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(r.json["college"], "CPSO");
+    assert_eq!(r.json["status"], "approved");
+    assert_eq!(r.json["approval"], "general");
+    assert_eq!(r.json["keys"][0]["kid"], "cpso-1");
+    assert_eq!(r.json["keys"][0]["live"], true);
+    let again = call(&app, &admin, "POST", "", Some(new)).await;
+    again.assert_error(400, "invalid_request", "a second cpso");
+    assert_eq!(
+        actor_of(&app, "registry.added").await.as_deref(),
+        Some(actor)
+    );
+    assert_eq!(app.audit("registry.key_added").await.len(), 1);
+    assert_eq!(
+        offer(
+            &app,
+            &handoff(&app, "cpso", &private, Some("cpso-1"), "1001")
+        )
+        .await,
+        303
+    );
+
+    // Read back, one and all; an unknown one is 404.
+    let r = call(&app, &admin, "GET", "/cpso", None).await;
+    assert_eq!(
+        (r.status, r.json["name"].as_str()),
+        (200, Some("CPSO register"))
+    );
+    let r = call(&app, &admin, "GET", "", None).await;
+    assert_eq!(r.json["registries"].as_array().unwrap().len(), 1);
+    let r = call(&app, &admin, "GET", "/cno", None).await;
+    assert_eq!((r.status, r.error()), (404, "not_found"));
+
+    // Update: only the fields given; null clears. A limited approval whose dates are over
+    // sends no one.
+    let now = app.clock.now();
+    let r = call(
+        &app,
+        &admin,
+        "PATCH",
+        "/cpso",
+        Some(
+            json!({"name": "CPSO members register", "approval": "limited",
+                    "approved_from": now - 7200, "approved_until": now - 3600,
+                    "sponsor_id": null, "services": ["viewer", "otn"]}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["owner"], "CPSO", "kept");
+    assert_eq!(r.json["sponsor_id"], Value::Null);
+    assert_eq!(r.json["services"], json!(["otn", "viewer"]));
+    let detail = app.audit("registry.updated").await[0]
+        .detail
+        .clone()
+        .unwrap();
+    assert!(
+        detail.contains("name: \"CPSO register\" -> \"CPSO members register\"")
+            && detail.contains("approval: general -> limited")
+            && detail.contains("sponsor: cpso-members -> -"),
+        "{detail}"
+    );
+    assert_eq!(
+        offer(&app, &handoff(&app, "cpso", &private, None, "1002")).await,
+        403
+    );
+    let r = call(
+        &app,
+        &admin,
+        "PATCH",
+        "/cpso",
+        Some(json!({"approved_until": null})),
+    )
+    .await;
+    assert_eq!(r.json["approved_until"], Value::Null);
+    assert_eq!(
+        offer(&app, &handoff(&app, "cpso", &private, None, "1003")).await,
+        303
+    );
+    let r = call(
+        &app,
+        &admin,
+        "PATCH",
+        "/cpso",
+        Some(json!({"college": "CNO"})),
+    )
+    .await;
+    r.assert_error(400, "invalid_request", "the college is not changed");
+
+    // Suspend, reinstate, terminate: each takes effect at the next hand-off.
+    let r = call(&app, &admin, "POST", "/cpso/suspend", None).await;
+    assert_eq!(r.json["status"], "suspended");
+    assert_eq!(
+        offer(&app, &handoff(&app, "cpso", &private, None, "1004")).await,
+        403
+    );
+    let r = call(&app, &admin, "POST", "/cpso/reinstate", None).await;
+    assert_eq!(r.json["status"], "approved");
+    assert_eq!(
+        offer(&app, &handoff(&app, "cpso", &private, None, "1005")).await,
+        303
+    );
+    let r = call(&app, &admin, "POST", "/cpso/terminate", None).await;
+    assert_eq!(r.json["status"], "terminated");
+    assert_eq!(
+        offer(&app, &handoff(&app, "cpso", &private, None, "1006")).await,
+        403
+    );
+    let r = call(&app, &admin, "POST", "/cpso/reinstate", None).await;
+    r.assert_error(400, "invalid_request", "termination is final");
+    assert!(r.str("error_description").contains("final"));
+    let r = call(&app, &admin, "POST", "/cpso/archive", None).await;
+    r.assert_error(400, "invalid_request", "no such operation");
+    let r = call(&app, &admin, "POST", "/cno/suspend", None).await;
+    assert_eq!(r.status, 404);
+    for event in [
+        "registry.suspended",
+        "registry.reinstated",
+        "registry.terminated",
+    ] {
+        assert_eq!(app.audit(event).await.len(), 1, "{event}");
+        assert_eq!(
+            actor_of(&app, event).await.as_deref(),
+            Some(actor),
+            "{event}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_admin_api_adds_and_rotates_keys_and_imports_terminations() {
+    let app = spawn_app().await;
+    directory(&app).await;
+    let admin = token(&app, "oneid:admin").await;
+    let (first, first_public) = key_pair();
+    let r = call(
+        &app,
+        &admin,
+        "POST",
+        "",
+        Some(
+            json!({"id": "cpso", "name": "CPSO", "owner": "CPSO", "contact": "c@cpso.example",
+                    "college": "CPSO", "assurance_level": 2, "sponsor_id": SPONSOR,
+                    "services": ["viewer"], "public_key_pem": first_public, "kid": "k1"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+
+    // A second key: both accepted.
+    let (second, second_public) = key_pair();
+    let r = call(
+        &app,
+        &admin,
+        "POST",
+        "/cpso/keys",
+        Some(json!({"public_key_pem": second_public, "kid": "k2"})),
+    )
+    .await;
+    assert_eq!((r.status, r.json["alg"].as_str()), (201, Some("ES256")));
+    let r = call(
+        &app,
+        &admin,
+        "POST",
+        "/cpso/keys",
+        Some(json!({"public_key_pem": second_public, "kid": "k2"})),
+    )
+    .await;
+    r.assert_error(400, "invalid_request", "the same kid twice");
+    for (key, kid, number) in [(&first, "k1", "2001"), (&second, "k2", "2002")] {
+        assert_eq!(
+            offer(&app, &handoff(&app, "cpso", key, Some(kid), number)).await,
+            303
+        );
+    }
+
+    // A rotation: the new key at once, the others for the overlap only.
+    let (third, third_public) = key_pair();
+    let bad = call(
+        &app,
+        &admin,
+        "POST",
+        "/cpso/keys",
+        Some(json!({"public_key_pem": third_public, "rotate": true, "overlap_secs": -1})),
+    )
+    .await;
+    bad.assert_error(400, "invalid_request", "a negative overlap");
+    let r = call(
+        &app,
+        &admin,
+        "POST",
+        "/cpso/keys",
+        Some(
+            json!({"alg": "ES256", "public_key_pem": third_public, "kid": "k3",
+                    "rotate": true, "overlap_secs": 120}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let detail = app.audit("registry.key_rotated").await[0]
+        .detail
+        .clone()
+        .unwrap();
+    assert!(
+        detail.contains("kid=k3") && detail.contains("retiring="),
+        "{detail}"
+    );
+    assert!(detail.contains("k1") && detail.contains("k2") && detail.contains("overlap_secs=120"));
+    let keys = call(&app, &admin, "GET", "/cpso", None).await.json["keys"].clone();
+    let now = app.clock.now();
+    for k in keys.as_array().unwrap() {
+        let expected = if k["kid"] == "k3" {
+            Value::Null
+        } else {
+            json!(now + 120)
+        };
+        assert_eq!(k["retire_at"], expected, "{k}");
+    }
+    app.clock.advance(100);
+    assert_eq!(
+        offer(&app, &handoff(&app, "cpso", &first, None, "2003")).await,
+        303
+    );
+    app.clock.advance(21);
+    assert_eq!(
+        offer(&app, &handoff(&app, "cpso", &first, None, "2004")).await,
+        400
+    );
+    assert_eq!(
+        offer(&app, &handoff(&app, "cpso", &second, Some("k2"), "2005")).await,
+        400
+    );
+    assert_eq!(
+        offer(&app, &handoff(&app, "cpso", &third, Some("k3"), "2006")).await,
+        303
+    );
+
+    // The registry's list of terminated registrations, imported: the account ends with its
+    // sessions and refresh tokens; unknown members are listed (and kept from registering).
+    let (account, b, rt) = registered_and_signed_in(&app, "cpso", &third, "3001").await;
+    assert!(still_signed_in(&app, &b).await);
+    let bad = call(
+        &app,
+        &admin,
+        "POST",
+        "/cpso/terminations",
+        Some(json!({"members": [" "]})),
+    )
+    .await;
+    bad.assert_error(400, "invalid_request", "an empty list");
+    let r = call(
+        &app,
+        &admin,
+        "POST",
+        "/cpso/terminations",
+        Some(json!({"members": ["m-3001", "m-9999", "m-3001"]})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["terminated"], json!(["m-3001"]));
+    assert_eq!(r.json["unknown"], json!(["m-9999"]));
+    let a = app
+        .provider
+        .accounts
+        .find_by_id(&account)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.status, credential_store::AccountStatus::Terminated);
+    assert_eq!(refresh(&app, &rt).await.0, 400);
+    assert!(!still_signed_in(&app, &b).await);
+    assert_eq!(
+        offer(&app, &handoff(&app, "cpso", &third, None, "9999")).await,
+        403
+    );
+    let imported = app.audit("registry.terminations_imported").await;
+    assert_eq!(
+        imported[0].detail.as_deref(),
+        Some("terminated=1 already=0 unknown=1")
+    );
+    assert_eq!(imported[0].actor.as_deref(), Some("client:ops-oneid-admin"));
+    let ended = app.audit("account.terminated").await;
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].subject.as_deref(), Some(account.as_str()));
+    let r = call(
+        &app,
+        &admin,
+        "POST",
+        "/cno/terminations",
+        Some(json!({"members": ["x"]})),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+}
