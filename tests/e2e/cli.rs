@@ -275,7 +275,7 @@ async fn the_cli_refuses_bad_registrations_and_weak_passwords() {
     assert_eq!(code, 0, "{out}");
     for args in &bad {
         let args = [&args[..], &["--service", "v"]].concat();
-        let (code, out) = oneid(&storage, &args, "").await;
+        let (code, _) = oneid(&storage, &args, "").await;
         assert_eq!(code, 1, "{args:?} must be refused");
     }
     let (code, _) = oneid(

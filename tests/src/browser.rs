@@ -41,6 +41,27 @@ impl Resp {
         let end = self.body[start..].find('"')? + start;
         Some(self.body[start..end].to_owned())
     }
+    /// The text between `before` and the next `until`, HTML entities as sent.
+    fn between(&self, before: &str, until: &str) -> Option<String> {
+        let start = self.body.find(before)? + before.len();
+        let end = self.body[start..].find(until)? + start;
+        Some(self.body[start..end].to_owned())
+    }
+    /// The message shown beside form field `name`.
+    pub fn field_error(&self, name: &str) -> Option<String> {
+        self.between(&format!("id=\"{name}-error\">"), "<")
+    }
+    /// The page's notice (what a change did).
+    pub fn notice(&self) -> Option<String> {
+        self.between(
+            "<div class=\"notice\" role=\"status\" id=\"notice\"><p>",
+            "</p>",
+        )
+    }
+    /// The value shown for `label` in a facts list.
+    pub fn fact(&self, label: &str) -> Option<String> {
+        self.between(&format!("<dt>{label}</dt><dd>"), "</dd>")
+    }
 }
 
 /// A cookie-keeping HTTP client.

@@ -8,6 +8,7 @@
 //! go through `admin_api`'s functions, audited with the administrator's account id as actor.
 
 mod audit;
+mod clients;
 mod directory;
 mod people;
 mod registries;
@@ -241,8 +242,14 @@ pub fn router() -> Router<Arc<Provider>> {
             "/admin/services/{id}",
             get(s::service).post(s::service_post),
         )
-        .route("/admin/clients", get(pe::clients))
-        .route("/admin/clients/{id}", get(pe::client).post(pe::client_post))
+        .route(
+            "/admin/clients",
+            get(clients::clients).post(clients::clients_post),
+        )
+        .route(
+            "/admin/clients/{id}",
+            get(clients::client).post(clients::client_post),
+        )
         .route("/admin/accounts", get(pe::accounts).post(pe::accounts_post))
         .route(
             "/admin/accounts/{id}",

@@ -208,6 +208,40 @@ pub struct AdminText {
     pub conflict: &'static str,
     /// Any other refusal; `{}` is the reason (in English).
     pub refused: &'static str,
+    /// A select's empty first choice.
+    pub choose: &'static str,
+    /// Heading of the form.
+    pub client_add: &'static str,
+    /// Hint.
+    pub client_id_hint: &'static str,
+    /// Hint.
+    pub uris_hint: &'static str,
+    /// Label.
+    pub post_logout_uris: &'static str,
+    /// Label.
+    pub id_token_alg: &'static str,
+    /// Label.
+    pub require_mfa: &'static str,
+    /// Notice.
+    pub removed: &'static str,
+    /// Heading over a new client's secret.
+    pub secret_heading: &'static str,
+    /// Label of the secret.
+    pub secret_once: &'static str,
+    /// Heading of the form.
+    pub client_remove: &'static str,
+    /// Checkbox.
+    pub client_remove_confirm: &'static str,
+    /// Button.
+    pub remove: &'static str,
+    /// Message.
+    pub bad_client_id: &'static str,
+    /// Message.
+    pub bad_uris: &'static str,
+    /// Message.
+    pub needs_service: &'static str,
+    /// Message.
+    pub no_such_service: &'static str,
 }
 
 impl AdminText {
@@ -273,7 +307,7 @@ static EN: AdminText = AdminText {
     clients_title: "Relying parties",
     client_id: "Client id",
     service: "Service",
-    service_none: "None (internal, not gated)",
+    service_none: "None (a client acting for itself only)",
     client_kind: "Type",
     public: "Public",
     confidential: "Confidential",
@@ -327,6 +361,23 @@ static EN: AdminText = AdminText {
     not_found: "Not found.",
     conflict: "This change is not possible in the current state.",
     refused: "The change was refused: {}",
+    choose: "Choose…",
+    client_add: "Register a relying party",
+    client_id_hint: "1 to 128 letters, digits, - _ . or :",
+    uris_hint: "One per line: https, or plain http on loopback only; no fragment.",
+    post_logout_uris: "Post-logout redirect URIs",
+    id_token_alg: "ID token signature",
+    require_mfa: "Ask for a second factor at every sign-in",
+    removed: "Removed.",
+    secret_heading: "Client secret",
+    secret_once: "Shown once, now: only its digest is kept. Give it to the relying party's operator.",
+    client_remove: "Remove this relying party",
+    client_remove_confirm: "Yes: its tokens stop working and no one can sign in to it any more.",
+    remove: "Remove",
+    bad_client_id: "Use 1 to 128 letters, digits, - _ . or :",
+    bad_uris: "Enter at least one absolute https URL (plain http on loopback only), without a fragment, one per line.",
+    needs_service: "A relying party that signs people in belongs to a service: choose one.",
+    no_such_service: "Choose an existing service.",
 };
 
 static FR: AdminText = AdminText {
@@ -384,7 +435,7 @@ static FR: AdminText = AdminText {
     clients_title: "Parties utilisatrices",
     client_id: "Identifiant du client",
     service: "Service",
-    service_none: "Aucun (interne, sans contrôle d’accès)",
+    service_none: "Aucun (client agissant pour lui-même seulement)",
     client_kind: "Type",
     public: "Public",
     confidential: "Confidentiel",
@@ -440,4 +491,21 @@ static FR: AdminText = AdminText {
     not_found: "Introuvable.",
     conflict: "Ce changement n’est pas possible dans l’état actuel.",
     refused: "Le changement a été refusé : {}",
+    choose: "Choisissez…",
+    client_add: "Inscrire une partie utilisatrice",
+    client_id_hint: "De 1 à 128 lettres, chiffres, - _ . ou :",
+    uris_hint: "Une par ligne : https, ou http en boucle locale seulement; sans fragment.",
+    post_logout_uris: "URI de redirection après déconnexion",
+    id_token_alg: "Signature du jeton d’identité",
+    require_mfa: "Exiger un second facteur à chaque connexion",
+    removed: "Retiré.",
+    secret_heading: "Secret du client",
+    secret_once: "Affiché une seule fois, maintenant : seule son empreinte est conservée. Remettez-le à l’exploitant de la partie utilisatrice.",
+    client_remove: "Retirer cette partie utilisatrice",
+    client_remove_confirm: "Oui : ses jetons cessent de fonctionner et personne ne pourra plus s’y connecter.",
+    remove: "Retirer",
+    bad_client_id: "Utilisez de 1 à 128 lettres, chiffres, - _ . ou :",
+    bad_uris: "Entrez au moins une URL https absolue (http en boucle locale seulement), sans fragment, une par ligne.",
+    needs_service: "Une partie utilisatrice qui connecte des personnes appartient à un service : choisissez-en un.",
+    no_such_service: "Choisissez un service existant.",
 };

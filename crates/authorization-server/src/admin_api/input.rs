@@ -154,7 +154,7 @@ pub struct ClientInput {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientPatch {
-    /// The service (`null`: none, an internal client not gated).
+    /// The service (`null`: none, only for a client that signs no one in).
     #[serde(default, deserialize_with = "nullable")]
     pub service_id: Option<Option<String>>,
 }

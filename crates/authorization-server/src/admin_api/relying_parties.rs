@@ -93,7 +93,8 @@ async fn client_or_404(p: &Provider, id: &str) -> Result<Arc<Client>, ApiError> 
         .ok_or_else(|| ApiError::NotFound(format!("no such client {id:?}")))
 }
 
-/// Puts a relying party in a service (`None`: takes it out, an internal client not gated).
+/// Puts a relying party in a service (`None`: takes it out, refused for one that signs people
+/// in: it must stay in a service).
 pub async fn set_client_service(
     p: &Provider,
     id: &str,

@@ -1,0 +1,424 @@
+//! Console pages for relying parties: the list and a new one (in its service; a confidential
+//! one's generated secret shown once), and each one's service and removal.
+
+use super::directory::{internal, keep_typed, text_of};
+use super::{administrator, page, query, send, show_error, Admin};
+use crate::admin_api::{self, Actor, ApiError, ClientInput};
+use crate::admin_text::AdminText;
+use crate::clients::validate_redirect_uri;
+use crate::forms::{self, Field, Fieldset, Form, Section, View};
+use crate::http::{see_other, Params};
+use crate::keys::SigAlg;
+use crate::Provider;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+fn not_found(a: &Admin) -> Response {
+    crate::pages::error_page(
+        a.locale,
+        AdminText::get(a.locale).not_found,
+        None,
+        StatusCode::NOT_FOUND,
+    )
+}
+
+/// A path segment, percent-encoded.
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The services as select options, after `first`.
+async fn service_options(
+    p: &Provider,
+    a: &Admin,
+    first: (String, String),
+) -> Result<Vec<(String, String)>, Response> {
+    let services = p
+        .registration
+        .directory
+        .services()
+        .await
+        .map_err(|e| internal(a, e))?;
+    let mut options = vec![first];
+    options.extend(
+        services
+            .iter()
+            .map(|s| (s.id.clone(), format!("{} ({})", s.name, s.id))),
+    );
+    Ok(options)
+}
+
+async fn clients_view(p: &Provider, a: &Admin) -> Result<View, Response> {
+    let t = AdminText::get(a.locale);
+    let all = p.clients.list().await.map_err(|e| internal(a, e))?;
+    let mut v = page(a, t.clients_title, "/admin/clients");
+    v.table_head = vec![
+        t.client_id.into(),
+        t.name.into(),
+        t.client_kind.into(),
+        t.service.into(),
+    ];
+    v.table = all
+        .iter()
+        .map(|c| {
+            vec![
+                (
+                    a.href(&format!("/admin/clients/{}", enc(&c.client_id))),
+                    c.client_id.clone(),
+                ),
+                (String::new(), c.name.clone()),
+                (
+                    String::new(),
+                    if c.is_public() {
+                        t.public
+                    } else {
+                        t.confidential
+                    }
+                    .into(),
+                ),
+                (
+                    String::new(),
+                    c.service_id.clone().unwrap_or_else(|| "–".into()),
+                ),
+            ]
+        })
+        .collect();
+    let services = service_options(p, a, (String::new(), t.choose.into())).await?;
+    v.forms.push(Form {
+        id: Some("add".into()),
+        action: a.href("/admin/clients"),
+        fieldsets: vec![Fieldset {
+            legend: Some(t.client_add.into()),
+            fields: vec![
+                Field::new("text", "client_id", t.client_id, "")
+                    .hint(t.client_id_hint)
+                    .auto("off")
+                    .required(),
+                Field::new("text", "name", t.name, "").required(),
+                Field::new("select", "service_id", t.service, "")
+                    .options(services)
+                    .required(),
+                Field::new("textarea", "redirect_uris", t.redirect_uris, "")
+                    .hint(t.uris_hint)
+                    .required(),
+                Field::new(
+                    "textarea",
+                    "post_logout_redirect_uris",
+                    t.post_logout_uris,
+                    "",
+                )
+                .hint(t.uris_hint),
+                Field::new("select", "kind", t.client_kind, "confidential").options(vec![
+                    ("confidential".into(), t.confidential.into()),
+                    ("public".into(), t.public.into()),
+                ]),
+                Field::new("select", "id_token_alg", t.id_token_alg, "RS256").options(
+                    SigAlg::ALL
+                        .iter()
+                        .map(|g| (g.as_str().to_owned(), g.as_str().to_owned()))
+                        .collect(),
+                ),
+                Field::new("checkbox", "require_mfa", t.require_mfa, ""),
+            ],
+            ..Fieldset::default()
+        }],
+        submit: t.add.into(),
+        ..Form::default()
+    });
+    Ok(v)
+}
+
+/// GET /admin/clients
+pub(super) async fn clients(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/clients").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let mut v = match clients_view(&p, &a).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if params.get("notice").map(String::as_str) == Some("removed") {
+        v.notice = Some(AdminText::get(a.locale).removed.into());
+    }
+    send(&p, &headers, &a, &v, true)
+}
+
+/// The lines of a textarea, trimmed, blank ones dropped.
+fn lines(form: &Params, name: &str) -> Vec<String> {
+    form.get(name)
+        .map(|v| {
+            v.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The registration the form asks for, or the first field at fault (with the console's own
+/// words, so the page reads in its language).
+fn client_input(form: &Params, a: &Admin) -> Result<ClientInput, (&'static str, &'static str)> {
+    let t = AdminText::get(a.locale);
+    let client_id = text_of(form, "client_id").unwrap_or_default();
+    if client_id.is_empty()
+        || client_id.len() > 128
+        || !client_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+    {
+        return Err(("client_id", t.bad_client_id));
+    }
+    let name = text_of(form, "name").ok_or(("name", t.bad_name))?;
+    let service_id = text_of(form, "service_id").ok_or(("service_id", t.needs_service))?;
+    let redirect_uris = lines(form, "redirect_uris");
+    if redirect_uris.is_empty() || redirect_uris.iter().any(|u| validate_redirect_uri(u).is_err())
+    {
+        return Err(("redirect_uris", t.bad_uris));
+    }
+    let post_logout_redirect_uris = lines(form, "post_logout_redirect_uris");
+    if post_logout_redirect_uris
+        .iter()
+        .any(|u| validate_redirect_uri(u).is_err())
+    {
+        return Err(("post_logout_redirect_uris", t.bad_uris));
+    }
+    Ok(ClientInput {
+        client_id,
+        name,
+        redirect_uris,
+        post_logout_redirect_uris,
+        public: form.get("kind").map(String::as_str) == Some("public"),
+        id_token_alg: text_of(form, "id_token_alg"),
+        require_mfa: form.contains_key("require_mfa"),
+        service_id: Some(service_id),
+        ..ClientInput::default()
+    })
+}
+
+/// POST /admin/clients (register one)
+pub(super) async fn clients_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/clients").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let form = match forms::checked(&p, &headers, &body, a.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let result = match client_input(&form, &a) {
+        Ok(input) => admin_api::add_client(&p, input, Actor::person(&a.account.id))
+            .await
+            .map_err(Err),
+        Err(fault) => Err(Ok(fault)),
+    };
+    match result {
+        Ok((c, secret)) => {
+            // The secret is shown here, once; only its digest is kept.
+            let mut v = match client_view(&p, &a, &c.client_id).await {
+                Ok(v) => v,
+                Err(r) => return r,
+            };
+            let t = AdminText::get(a.locale);
+            v.notice = Some(t.added.into());
+            if let Some(s) = secret {
+                v.sections.insert(
+                    0,
+                    Section {
+                        heading: Some(t.secret_heading.into()),
+                        rows: vec![(t.secret_once.into(), s)],
+                    },
+                );
+            }
+            send(&p, &headers, &a, &v, true)
+        }
+        Err(e) => {
+            let mut v = match clients_view(&p, &a).await {
+                Ok(v) => v,
+                Err(r) => return r,
+            };
+            keep_typed(
+                &mut v,
+                &form,
+                &[
+                    "client_id",
+                    "name",
+                    "service_id",
+                    "redirect_uris",
+                    "post_logout_redirect_uris",
+                    "kind",
+                    "id_token_alg",
+                ],
+            );
+            match e {
+                Ok((field, msg)) => v.field_error(field, msg),
+                Err(e) => {
+                    if let Some(r) = show_error(&a, &mut v, e) {
+                        return r;
+                    }
+                }
+            }
+            send(&p, &headers, &a, &v, false)
+        }
+    }
+}
+
+async fn client_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Response> {
+    let t = AdminText::get(a.locale);
+    let Some(c) = p.clients.get(id).await.map_err(|e| internal(a, e))? else {
+        return Err(not_found(a));
+    };
+    let path = format!("/admin/clients/{}", enc(id));
+    let mut v = page(a, &format!("{} ({})", c.name, c.client_id), &path);
+    v.sections.push(Section {
+        heading: None,
+        rows: vec![
+            (t.client_id.into(), c.client_id.clone()),
+            (
+                t.client_kind.into(),
+                if c.is_public() {
+                    t.public
+                } else {
+                    t.confidential
+                }
+                .into(),
+            ),
+            (t.grants.into(), c.grant_types.join(", ")),
+            (t.redirect_uris.into(), c.redirect_uris.join("\n")),
+        ],
+    });
+    // A client that signs people in must stay in a service; one acting only for itself
+    // (client_credentials) may be in none.
+    let first = if c.allows_grant("authorization_code") {
+        (String::new(), t.choose.to_owned())
+    } else {
+        (String::new(), t.service_none.to_owned())
+    };
+    let options = service_options(p, a, first).await?;
+    v.forms.push(Form {
+        id: Some("service".into()),
+        action: a.href(&path),
+        hidden: vec![("op".into(), "service".into())],
+        fieldsets: vec![Fieldset {
+            fields: vec![Field::new(
+                "select",
+                "service_id",
+                t.service,
+                c.service_id.as_deref().unwrap_or(""),
+            )
+            .options(options)],
+            ..Fieldset::default()
+        }],
+        submit: t.save.into(),
+        ..Form::default()
+    });
+    v.forms.push(Form {
+        id: Some("remove".into()),
+        action: a.href(&path),
+        hidden: vec![("op".into(), "remove".into())],
+        fieldsets: vec![Fieldset {
+            legend: Some(t.client_remove.into()),
+            fields: vec![Field::new("checkbox", "confirm", t.client_remove_confirm, "")],
+            ..Fieldset::default()
+        }],
+        submit: t.remove.into(),
+        ..Form::default()
+    });
+    Ok(v)
+}
+
+/// GET /admin/clients/{id}
+pub(super) async fn client(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/clients").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match client_view(&p, &a, &id).await {
+        Ok(v) => send(&p, &headers, &a, &v, true),
+        Err(r) => r,
+    }
+}
+
+/// POST /admin/clients/{id} (op = service | remove)
+pub(super) async fn client_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = query(q);
+    let a = match administrator(&p, &headers, &params, "/admin/clients").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let form = match forms::checked(&p, &headers, &body, a.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let t = AdminText::get(a.locale);
+    let actor = Actor::person(&a.account.id);
+    if form.get("op").map(String::as_str) == Some("remove") {
+        if !form.contains_key("confirm") {
+            let mut v = match client_view(&p, &a, &id).await {
+                Ok(v) => v,
+                Err(r) => return r,
+            };
+            v.field_error("confirm", t.confirm_required);
+            return send(&p, &headers, &a, &v, false);
+        }
+        return match admin_api::remove_client(&p, &id, actor).await {
+            Ok(()) => see_other(&a.href("/admin/clients?notice=removed")),
+            Err(ApiError::NotFound(_)) => not_found(&a),
+            Err(e) => internal(&a, e),
+        };
+    }
+    let service = form.get("service_id").map(String::as_str);
+    let result = admin_api::set_client_service(&p, &id, service, actor).await;
+    let mut v = match client_view(&p, &a, &id).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match result {
+        Ok(_) => {
+            v.notice = Some(t.saved.into());
+            send(&p, &headers, &a, &v, true)
+        }
+        Err(ApiError::Invalid { message, .. }) => {
+            let msg = if message.contains("belongs to a service") {
+                t.needs_service
+            } else {
+                t.no_such_service
+            };
+            v.field_error("service_id", msg);
+            send(&p, &headers, &a, &v, false)
+        }
+        Err(e) => {
+            if let Some(r) = show_error(&a, &mut v, e) {
+                return r;
+            }
+            send(&p, &headers, &a, &v, false)
+        }
+    }
+}

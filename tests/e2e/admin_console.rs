@@ -1,0 +1,373 @@
+//! The administrators' console beyond organizations and the audit trail: relying parties
+//! registered in their service (the secret shown once) and removed, services edited, and
+//! accounts reinstated and terminated, in English and French.
+
+use crate::admin_api::{administrator, console_sign_in, ADMIN_LOGIN, ADMIN_PASSWORD};
+use oneid_tests::browser::{Browser, Resp};
+use oneid_tests::rp::Rp;
+use oneid_tests::{spawn_app, RpConfig, TestApp, LOGIN_ID, PASSWORD, TEST_SPONSOR};
+use registration::Service;
+
+async fn service(app: &TestApp, id: &str, name: &str, level: i64) {
+    app.provider
+        .registration
+        .directory
+        .put_service(&Service {
+            id: id.into(),
+            name: name.into(),
+            url: None,
+            min_assurance_level: level,
+        })
+        .await
+        .unwrap();
+}
+
+/// POSTs a console form at `path` with the page's anti-forgery token.
+async fn post(app: &TestApp, b: &Browser, csrf: &str, path: &str, form: &[(&str, &str)]) -> Resp {
+    let mut f = vec![("csrf", csrf)];
+    f.extend_from_slice(form);
+    b.post_form(&format!("{}{path}", app.base), &f).await
+}
+
+const VIEWER: [(&str, &str); 5] = [
+    ("client_id", "viewer"),
+    ("name", "Regional Viewer"),
+    (
+        "redirect_uris",
+        "https://viewer.example/cb\r\nhttp://127.0.0.1:9/viewer/cb",
+    ),
+    ("kind", "confidential"),
+    ("id_token_alg", "ES256"),
+];
+
+fn with<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut f: Vec<_> = VIEWER
+        .iter()
+        .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+        .copied()
+        .collect();
+    f.extend_from_slice(extra);
+    f
+}
+
+#[tokio::test]
+async fn the_console_registers_a_relying_party_in_its_service_shows_the_secret_once_and_removes_it()
+{
+    let app = spawn_app().await;
+    let clinician = app.add_clinician().await;
+    let (admin_id, secret) = administrator(&app).await;
+    service(&app, "co", "ConnectingOntario", 1).await;
+    let b = Browser::new();
+    let page = console_sign_in(
+        &app,
+        &b,
+        ADMIN_LOGIN,
+        ADMIN_PASSWORD,
+        &secret,
+        "/admin/clients",
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("id=\"add\""), "a form to register one");
+    let csrf = page.hidden("csrf").unwrap();
+
+    // Each fault is named beside its field, what was typed is kept, nothing is registered.
+    let r = post(&app, &b, &csrf, "/admin/clients", &with(&[])).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.field_error("service_id").as_deref(),
+        Some("A relying party that signs people in belongs to a service: choose one.")
+    );
+    assert!(
+        r.body.contains("value=\"Regional Viewer\""),
+        "typed input kept"
+    );
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/clients?ui_locales=fr",
+        &with(&[
+            ("service_id", "co"),
+            ("redirect_uris", "http://viewer.example/cb"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.field_error("redirect_uris")
+            .unwrap()
+            .starts_with("Entrez au moins une URL https"),
+        "{}",
+        r.body
+    );
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/clients",
+        &with(&[("service_id", "co"), ("client_id", "a b")]),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(r.field_error("client_id").is_some(), "{}", r.body);
+    assert!(app.provider.clients.get("viewer").await.unwrap().is_none());
+
+    // Registered: the secret is on this page and nowhere else, ever.
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/clients",
+        &with(&[("service_id", "co")]),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.notice().as_deref(), Some("Added."));
+    let client_secret = r
+        .fact("Shown once, now: only its digest is kept. Give it to the relying party&#x27;s operator.")
+        .expect("the secret, shown once");
+    assert!(client_secret.len() >= 43, "{client_secret}");
+    let again = b.get(&format!("{}/admin/clients/viewer", app.base)).await;
+    assert!(!again.body.contains(&client_secret));
+    assert!(!b
+        .get(&format!("{}/admin/clients", app.base))
+        .await
+        .body
+        .contains(&client_secret));
+    let c = app.provider.clients.get("viewer").await.unwrap().unwrap();
+    assert_eq!(c.service_id.as_deref(), Some("co"));
+    let added = &app.audit("client.added").await[0];
+    assert_eq!(added.actor.as_deref(), Some(admin_id.as_str()));
+    assert!(added.detail.as_deref().unwrap().contains("service=co"));
+
+    // The secret works, and the gate holds: in only once enrolled in the service.
+    let mut rp = Rp::discover(&RpConfig {
+        client_id: "viewer".into(),
+        secret: Some(client_secret),
+        redirect_uri: "http://127.0.0.1:9/viewer/cb".into(),
+        issuer: app.base.clone(),
+    })
+    .await;
+    rp.algs = vec![openidconnect::core::CoreJwsSigningAlgorithm::EcdsaP256Sha256];
+    let person = Browser::new();
+    let s = rp.start(&["profile"], &[]);
+    let login = person.get(&s.url).await;
+    let refused = person.login(&app.base, &login, LOGIN_ID, PASSWORD).await;
+    assert_eq!(refused.status, 403, "not enrolled in ConnectingOntario yet");
+    app.provider
+        .registration
+        .directory
+        .enrol(&clinician, "co", TEST_SPONSOR, "test")
+        .await
+        .unwrap();
+    let t = rp.sso(&person, &[]).await;
+    assert_eq!(t.claims.subject().as_str(), clinician);
+
+    // It cannot be taken out of every service; it can be removed, once confirmed.
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/clients/viewer",
+        &[("op", "service"), ("service_id", "")],
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(r
+        .field_error("service_id")
+        .unwrap()
+        .contains("belongs to a service"));
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/clients/viewer",
+        &[("op", "service"), ("service_id", "nope")],
+    )
+    .await;
+    assert_eq!(
+        r.field_error("service_id").as_deref(),
+        Some("Choose an existing service.")
+    );
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/clients/viewer",
+        &[("op", "remove")],
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(r.field_error("confirm").is_some(), "{}", r.body);
+    assert!(app.provider.clients.get("viewer").await.unwrap().is_some());
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/clients/viewer",
+        &[("op", "remove"), ("confirm", "on")],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let listed = b
+        .get(&format!("{}{}", app.base, r.location().unwrap()))
+        .await;
+    assert_eq!(listed.notice().as_deref(), Some("Removed."));
+    assert!(app.provider.clients.get("viewer").await.unwrap().is_none());
+    assert_eq!(
+        app.audit("client.removed").await[0].actor.as_deref(),
+        Some(admin_id.as_str())
+    );
+    // Its refresh and SSO stop with it.
+    let s = rp.start(&["profile"], &[]);
+    let r = person.get(&s.url).await;
+    assert_eq!(
+        r.status, 400,
+        "an unknown client gets an error page: {}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn the_console_edits_a_service_and_reinstates_then_terminates_an_account() {
+    let app = spawn_app().await;
+    let clinician = app.add_clinician().await;
+    let (admin_id, secret) = administrator(&app).await;
+    service(&app, "co", "ConnectingOntario", 1).await;
+    let b = Browser::new();
+    console_sign_in(
+        &app,
+        &b,
+        ADMIN_LOGIN,
+        ADMIN_PASSWORD,
+        &secret,
+        "/admin/services",
+    )
+    .await;
+    let page = b.get(&format!("{}/admin/services/co", app.base)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = page.hidden("csrf").unwrap();
+
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/services/co",
+        &[("name", ""), ("min_assurance_level", "2")],
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(r.field_error("name").is_some(), "{}", r.body);
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/services/co",
+        &[
+            ("name", "ConnectingOntario ClinicalViewer"),
+            ("url", "https://co.example/"),
+            ("min_assurance_level", "2"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let s = app
+        .provider
+        .registration
+        .directory
+        .service("co")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (s.name.as_str(), s.min_assurance_level),
+        ("ConnectingOntario ClinicalViewer", 2)
+    );
+    let e = &app.audit("service.updated").await[0];
+    assert_eq!(e.actor.as_deref(), Some(admin_id.as_str()));
+    assert_eq!(
+        e.detail.as_deref(),
+        Some(
+            "name: \"ConnectingOntario\" -> \"ConnectingOntario ClinicalViewer\"; \
+             url: - -> https://co.example/; min_level: 1 -> 2"
+        )
+    );
+
+    // An account: suspended, reinstated, then terminated only once confirmed.
+    let path = format!("/admin/accounts/{clinician}");
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        &path,
+        &[("op", "suspend"), ("suspend_reason", "on leave")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        &format!("{path}?ui_locales=fr"),
+        &[("op", "reinstate"), ("reinstate_reason", "de retour")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("lang=\"fr\""));
+    let acc = app
+        .provider
+        .accounts
+        .find_by_id(&clinician)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(acc.status, credential_store::AccountStatus::Active);
+    assert_eq!(
+        app.audit("account.reinstated").await[0].detail.as_deref(),
+        Some("status: suspended -> active; reason: \"de retour\"")
+    );
+    let r = post(&app, &b, &csrf, &path, &[("op", "terminate")]).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.field_error("confirm").as_deref(),
+        Some("Tick the box to confirm the termination.")
+    );
+    assert_eq!(
+        app.provider
+            .accounts
+            .find_by_id(&clinician)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        credential_store::AccountStatus::Active
+    );
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        &path,
+        &[("op", "terminate"), ("confirm", "on")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        app.provider
+            .accounts
+            .find_by_id(&clinician)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        credential_store::AccountStatus::Terminated
+    );
+    assert!(
+        !r.body.contains("id=\"reinstate\""),
+        "termination is final: no way back offered"
+    );
+    assert_eq!(
+        app.audit("account.terminated").await[0].actor.as_deref(),
+        Some(admin_id.as_str())
+    );
+}
