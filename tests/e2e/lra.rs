@@ -608,6 +608,50 @@ fn pat_with(preferred: &'static str) -> Vec<(&'static str, &'static str)> {
 }
 
 #[tokio::test]
+async fn two_organizations_registering_one_person_at_once_make_one_account() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let (a, a_csrf) = session(&app, LRA_A).await;
+    let (b, b_csrf) = session(&app, LRA_B).await;
+    let accounts = app.count("accounts").await;
+    let mut f = pat();
+    f.extend(al2_evidence());
+    let (ra, rb) = tokio::join!(
+        post(&app, &a, &a_csrf, "/lra/register", &f),
+        post(&app, &b, &b_csrf, "/lra/register", &f)
+    );
+    assert_eq!(
+        (ra.status, rb.status),
+        (200, 200),
+        "{} {}",
+        ra.body,
+        rb.body
+    );
+    assert_eq!(
+        app.count("accounts").await,
+        accounts + 1,
+        "one account, not two"
+    );
+    // One made it (with a temporary password), the other found it; both sponsor it.
+    let made = [&ra, &rb]
+        .iter()
+        .filter(|r| fact(r, "Temporary password").is_some())
+        .count();
+    assert_eq!(made, 1);
+    let login_id = fact(&ra, "Login ID")
+        .or_else(|| fact(&rb, "Login ID"))
+        .unwrap();
+    let pat = account_id(&app, &login_id).await;
+    for org in [ORG_A, ORG_B] {
+        assert_eq!(
+            sponsorship(&app, &pat, org).await.map(|s| s.0).as_deref(),
+            Some("active"),
+            "{org}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_temporary_password_is_shown_once_and_must_be_changed_at_the_first_sign_in() {
     let app = spawn_app().await;
     world(&app).await;

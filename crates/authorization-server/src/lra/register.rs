@@ -165,13 +165,12 @@ fn register_view(ctx: &Ctx, typed: &Params) -> View {
     v
 }
 
-/// Registrations of one person (legal names and date of birth) at one organization run one
-/// at a time, on every node: a double click or two LRAs at once make one account, the second
-/// finding the first's. Waits up to 10 s for a registration in progress; returns the lock's
+/// Registrations of one person (legal names and date of birth) run one at a time, on every
+/// node and across organizations: a double click, or two LRAs (of one organization or two) at
+/// once, make one account, the second finding the first's. Waits up to 10 s for a registration in progress; returns the lock's
 /// key, to delete when done.
 async fn one_at_a_time(
     p: &Provider,
-    ctx: &Ctx,
     id: &registration::lra::Identity,
 ) -> Result<String, platform::EphemeralError> {
     let norm = |s: &str| {
@@ -187,8 +186,7 @@ async fn one_at_a_time(
         id.birth_date.trim()
     );
     let key = format!(
-        "lra-register:{}:{}",
-        ctx.reg.organization().id,
+        "lra-register:{}",
         platform::crypto::sha256_b64(who.as_bytes())
     );
     for _ in 0..100 {
@@ -358,7 +356,7 @@ pub async fn register_post(
         level: val(&form, "level").parse().unwrap_or(0),
     };
     let name = display(&input.identity);
-    let lock = match one_at_a_time(&p, &ctx, &input.identity).await {
+    let lock = match one_at_a_time(&p, &input.identity).await {
         Ok(l) => l,
         Err(e) => return PageError::internal(locale, e).into_response(),
     };
@@ -486,7 +484,7 @@ pub async fn affiliate_post(
         affiliation: val(&form, "affiliation").into(),
     };
     let name = display(&input.identity);
-    let lock = match one_at_a_time(&p, &ctx, &input.identity).await {
+    let lock = match one_at_a_time(&p, &input.identity).await {
         Ok(l) => l,
         Err(e) => return PageError::internal(locale, e).into_response(),
     };
