@@ -265,6 +265,7 @@ impl Provider {
                 db.clone(),
                 clock.clone(),
                 accounts.clone(),
+                Arc::new(token_endpoint::AccountGrants),
             ),
             signup: signup::SignupConfig::default(),
             saml: saml::SamlIdp::new(

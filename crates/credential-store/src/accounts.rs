@@ -1478,6 +1478,28 @@ impl Accounts {
         Ok(())
     }
 
+    /// Terminates the account inside the caller's transaction: its status, and every SSO
+    /// session begun so far (by the not-before time). False when it was terminated already.
+    pub async fn terminate_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        account_id: &str,
+    ) -> Result<bool, CredentialError> {
+        let now = self.clock.now();
+        let r = sqlx::query(
+            "UPDATE accounts SET status = $2, sessions_not_before = $3, updated_at = $4 \
+             WHERE id = $1 AND status <> $2",
+        )
+        .bind(account_id)
+        .bind(AccountStatus::Terminated.as_str())
+        // Sessions begun in this very second end too: times are whole seconds.
+        .bind(now + 1)
+        .bind(now)
+        .execute(conn)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
     /// Ends every SSO session of the account begun so far (including any begun in this very
     /// second: times are whole seconds).
     pub async fn end_sessions(&self, account_id: &str) -> Result<(), CredentialError> {

@@ -143,9 +143,12 @@ impl Audit {
         }
     }
 
-    /// Records an event. A failure is logged and returned; callers on a login path decide.
-    pub async fn record(&self, e: AuditEvent<'_>) -> Result<(), DbError> {
-        let r = sqlx::query(
+    /// The insert of one event, bound and ready to run on a pool or inside a transaction.
+    fn insert<'q>(
+        &self,
+        e: &AuditEvent<'q>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        sqlx::query(
             "INSERT INTO audit_log (at, event, actor, subject, client_id, session_id, source, detail) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
@@ -157,12 +160,29 @@ impl Audit {
         .bind(e.session_id)
         .bind(e.source)
         .bind(e.detail)
-        .execute(self.db.pool())
-        .await;
+    }
+
+    /// Records an event. A failure is logged and returned; callers on a login path decide.
+    pub async fn record(&self, e: AuditEvent<'_>) -> Result<(), DbError> {
+        let r = self.insert(&e).execute(self.db.pool()).await;
         if let Err(err) = &r {
             tracing::error!(event = e.event, error = %err, "audit write failed");
         }
         r.map(|_| ()).map_err(DbError::from)
+    }
+
+    /// Records an event inside the caller's transaction: the row commits with the change it
+    /// describes, or neither does.
+    pub async fn record_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        e: AuditEvent<'_>,
+    ) -> Result<(), DbError> {
+        self.insert(&e)
+            .execute(conn)
+            .await
+            .map(|_| ())
+            .map_err(DbError::from)
     }
 
     /// The most recent events, newest first; `event` filters by name.

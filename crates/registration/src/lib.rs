@@ -19,6 +19,7 @@ pub use registries::{
     Approval, NewRegistry, Registries, Registry, RegistryKey, RegistryStatus, RegistryUpdate,
 };
 pub use services::{Access, Directory, Enrolment, Organization, Service};
+pub use terminations::GrantRevoker;
 
 use credential_store::{Accounts, CredentialError, Designation, NewAccount};
 use platform::{Audit, AuditEvent, DbError, SharedClock};
@@ -160,15 +161,22 @@ pub struct Registration {
     db: platform::Db,
     clock: SharedClock,
     audit: Audit,
+    grants: terminations::Revoker,
 }
 
 impl Registration {
-    /// Wires the parts.
-    pub fn new(db: platform::Db, clock: SharedClock, accounts: Accounts) -> Self {
+    /// Wires the parts; `grants` revokes a terminated account's refresh tokens.
+    pub fn new(
+        db: platform::Db,
+        clock: SharedClock,
+        accounts: Accounts,
+        grants: std::sync::Arc<dyn GrantRevoker>,
+    ) -> Self {
         Self {
             registries: Registries::new(db.clone(), clock.clone()),
             directory: Directory::new(db.clone(), clock.clone(), accounts.clone()),
             audit: Audit::new(db.clone(), clock.clone()),
+            grants: terminations::Revoker(grants),
             accounts,
             db,
             clock,

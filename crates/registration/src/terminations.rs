@@ -6,9 +6,32 @@
 //! all in one transaction.
 
 use crate::{Registration, RegistrationError, Terminations};
-use credential_store::AccountStatus;
-use platform::DbError;
+use platform::{AuditEvent, DbError};
 use sqlx::Row;
+use std::sync::Arc;
+
+/// A port to the sibling that keeps the refresh tokens (the authorization server, which wires
+/// its implementation in): revoke every refresh token of an account inside the termination's
+/// transaction. This crate never writes that crate's tables itself.
+#[async_trait::async_trait]
+pub trait GrantRevoker: Send + Sync {
+    /// Revokes the account's refresh tokens on `conn`; how many were live.
+    async fn revoke_all_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        account_id: &str,
+    ) -> Result<u64, sqlx::Error>;
+}
+
+/// The wired `GrantRevoker`.
+#[derive(Clone)]
+pub(crate) struct Revoker(pub(crate) Arc<dyn GrantRevoker>);
+
+impl std::fmt::Debug for Revoker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GrantRevoker")
+    }
+}
 
 impl Registration {
     /// Terminates the accounts a registry reports as deleted or terminated registrations:
@@ -86,11 +109,10 @@ impl Registration {
         Ok(r.is_some())
     }
 
-    /// Terminates one reported member's account in one transaction: its status, its SSO
-    /// sessions (by the account's not-before time), its refresh tokens, the registry record's
-    /// termination date and the audit row. False when it was terminated already (then nothing
-    /// is audited again). The statements are written here, not through `Accounts`, so that
-    /// all of it commits or none does.
+    /// Terminates one reported member's account in one transaction: its status and SSO
+    /// sessions (the credential store's), its refresh tokens (through the wired revoker), the
+    /// registry record's termination date and the audit row. False when it was terminated
+    /// already (then nothing is audited again).
     pub(crate) async fn terminate_account(
         &self,
         account_id: &str,
@@ -100,19 +122,7 @@ impl Registration {
     ) -> Result<bool, RegistrationError> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await.map_err(DbError::from)?;
-        let changed = sqlx::query(
-            "UPDATE accounts SET status = $2, sessions_not_before = $3, updated_at = $4 \
-             WHERE id = $1 AND status <> $2",
-        )
-        .bind(account_id)
-        .bind(AccountStatus::Terminated.as_str())
-        // Sessions begun in this very second end too: times are whole seconds.
-        .bind(now + 1)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(DbError::from)?
-        .rows_affected();
+        let changed = self.accounts.terminate_in(&mut tx, account_id).await?;
         sqlx::query(
             "UPDATE registry_members SET terminated_at = $3 WHERE registry_id = $1 \
              AND member_id = $2 AND terminated_at IS NULL",
@@ -123,33 +133,32 @@ impl Registration {
         .execute(&mut *tx)
         .await
         .map_err(DbError::from)?;
-        if changed == 0 {
+        if !changed {
             tx.commit().await.map_err(DbError::from)?;
             return Ok(false);
         }
-        let revoked = sqlx::query(
-            "UPDATE refresh_tokens SET revoked = 1 WHERE account_id = $1 AND revoked = 0",
-        )
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(DbError::from)?
-        .rows_affected();
+        let revoked = self
+            .grants
+            .0
+            .revoke_all_in(&mut tx, account_id)
+            .await
+            .map_err(DbError::from)?;
         let detail = format!(
             "registry={registry_id} member={member_id} reported terminated; sessions ended; \
              refresh tokens revoked: {revoked}"
         );
-        sqlx::query(
-            "INSERT INTO audit_log (at, event, actor, subject, detail) \
-             VALUES ($1, 'account.terminated', $2, $3, $4)",
-        )
-        .bind(now)
-        .bind(actor)
-        .bind(account_id)
-        .bind(&detail)
-        .execute(&mut *tx)
-        .await
-        .map_err(DbError::from)?;
+        self.audit
+            .record_in(
+                &mut tx,
+                AuditEvent {
+                    event: "account.terminated",
+                    actor: Some(actor),
+                    subject: Some(account_id),
+                    detail: Some(&detail),
+                    ..Default::default()
+                },
+            )
+            .await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(true)
     }
