@@ -309,3 +309,261 @@ async fn the_admin_api_registers_service_providers_inline_or_by_metadata_url() {
     assert_eq!(added.len(), 2);
     assert_eq!(added[0].actor.as_deref(), Some("client:ops"));
 }
+
+/// Serves `doc` at `/metadata` on a loopback port (the document can be swapped); returns the
+/// base URL.
+async fn serve_metadata(doc: Arc<std::sync::Mutex<String>>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = axum::Router::new().route(
+        "/metadata",
+        axum::routing::get(move || {
+            let d = doc.lock().unwrap().clone();
+            async move { d }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}
+
+#[tokio::test]
+async fn the_cli_registers_from_a_metadata_url_and_updates_in_place_keeping_name_ids() {
+    let storage = fresh_storage().await;
+    let app = spawn_on(&storage, Arc::new(ManualClock::new()), None, |_| {}).await;
+    let sub = app.add_clinician().await;
+    let doc = Arc::new(std::sync::Mutex::new(String::new()));
+    let base = serve_metadata(doc.clone()).await;
+    let entity = format!("{base}/sp");
+    *doc.lock().unwrap() = sp_metadata(&entity, &format!("{base}/acs"));
+    let url = format!("{base}/metadata");
+
+    // Registered from the SP's URL (plain http: it is on loopback).
+    let (code, out) = oneid(
+        &storage,
+        &[
+            "saml-sps",
+            "add",
+            "--metadata",
+            &url,
+            "--allow-idp-initiated",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("registered {entity}")), "{out}");
+    let sps = &app.provider.saml.sps;
+    let before = sps.get(&entity).await.unwrap().unwrap();
+    let name_id = sps.persistent_id(&sub, &entity).await.unwrap();
+
+    // The SP rotates its key and moves its ACS: `update` reads its metadata again.
+    *doc.lock().unwrap() = sp_metadata(&entity, &format!("{base}/acs2"));
+    let (code, out) = oneid(
+        &storage,
+        &["saml-sps", "update", "--metadata", &url, "--name", "DI 2"],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("updated {entity} (DI 2)")), "{out}");
+    let after = app
+        .provider
+        .saml
+        .sps
+        .update(&entity, Default::default()) // no change: reads it fresh, past the cache
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(after.signing_certs, before.signing_certs, "the new key");
+    assert_eq!(after.acs[0].location, format!("{base}/acs2"));
+    assert!(
+        after.allow_idp_initiated,
+        "the administrator's choices stay"
+    );
+    assert_eq!(after.name, "DI 2");
+    assert_eq!(
+        sps.persistent_id(&sub, &entity).await.unwrap(),
+        name_id,
+        "the NameID the SP knows the person by stays"
+    );
+    assert_eq!(app.count("saml_persistent_ids").await, 1);
+    let updated = app.audit("saml.sp_updated").await;
+    assert_eq!(updated.len(), 1);
+    let detail = updated[0].detail.as_deref().unwrap();
+    assert!(
+        detail.contains(" -> ") && detail.contains("(metadata refreshed)"),
+        "{detail}"
+    );
+
+    // Choices alone, by entityID; a service that does not exist; another SP's metadata.
+    let (code, out) = oneid(
+        &storage,
+        &["saml-sps", "update", &entity, "--require-mfa", "true"],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    let (code, _) = oneid(
+        &storage,
+        &["saml-sps", "update", &entity, "--service", "nope"],
+    )
+    .await;
+    assert_eq!(code, 1);
+    *doc.lock().unwrap() = sp_metadata(&format!("{base}/other"), &format!("{base}/acs"));
+    let (code, _) = oneid(
+        &storage,
+        &["saml-sps", "update", &entity, "--metadata", &url],
+    )
+    .await;
+    assert_eq!(code, 1, "the metadata is for another entityID");
+    let (code, _) = oneid(
+        &storage,
+        &[
+            "saml-sps",
+            "update",
+            "https://nobody.example/sp",
+            "--name",
+            "x",
+        ],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert_eq!(app.audit("saml.sp_updated").await.len(), 2);
+
+    // Metadata over plain http from anywhere but loopback is refused before any fetch, and
+    // keys under 2048 bits are refused.
+    let (code, _) = oneid(
+        &storage,
+        &[
+            "saml-sps",
+            "add",
+            "--metadata",
+            "http://sp.example/metadata",
+        ],
+    )
+    .await;
+    assert_eq!(code, 1);
+    let small = generate_key("small", 1024, 0).unwrap();
+    let md = sp_metadata("https://weak.example/sp", "https://weak.example/acs");
+    let weak = md.replace(&sp_cert(&md), &small.cert_b64);
+    let file = std::env::temp_dir().join(format!("sp-{}.xml", platform::crypto::random_token(6)));
+    std::fs::write(&file, &weak).unwrap();
+    let (code, _) = oneid(
+        &storage,
+        &["saml-sps", "add", "--metadata", file.to_str().unwrap()],
+    )
+    .await;
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(code, 1);
+    assert!(app
+        .provider
+        .saml
+        .sps
+        .get("https://weak.example/sp")
+        .await
+        .unwrap()
+        .is_none());
+
+    // Removing the SP, unlike updating it, forgets the NameIDs it was given.
+    let (code, _) = oneid(&storage, &["saml-sps", "remove", &entity]).await;
+    assert_eq!(code, 0);
+    assert_eq!(app.count("saml_persistent_ids").await, 0);
+}
+
+/// The certificate in `sp_metadata`'s output.
+fn sp_cert(md: &str) -> String {
+    let start = md.find("<ds:X509Certificate>").unwrap() + "<ds:X509Certificate>".len();
+    let end = md[start..].find("</ds:X509Certificate>").unwrap() + start;
+    md[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn the_admin_api_updates_a_service_provider_in_place() {
+    let app = oneid_tests::spawn_app().await;
+    let sub = app.add_clinician().await;
+    let http = reqwest::Client::new();
+    let api = format!("{}/admin/api/saml/sps", app.base);
+    let token = admin_token(&app).await;
+    let r = http
+        .post(&api)
+        .bearer_auth(&token)
+        .json(&json!({
+            "metadata": sp_metadata("https://di.example/sp", "https://di.example/acs"),
+            "service_id": null,
+            "sign_response": true,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let name_id = app
+        .provider
+        .saml
+        .sps
+        .persistent_id(&sub, "https://di.example/sp")
+        .await
+        .unwrap();
+    let one = format!(
+        "{api}/{}",
+        url::form_urlencoded::byte_serialize(b"https://di.example/sp").collect::<String>()
+    );
+    let fresh = sp_metadata("https://di.example/sp", "https://di.example/acs-new");
+    let r = http
+        .put(&one)
+        .bearer_auth(&token)
+        .json(&json!({ "metadata": fresh, "require_mfa": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["acs"][0]["location"], "https://di.example/acs-new");
+    assert_eq!(v["signing_certs"][0], sp_cert(&fresh));
+    assert_eq!(v["require_mfa"], true);
+    assert_eq!(v["sign_response"], true, "unchanged when not given");
+    assert_eq!(
+        app.provider
+            .saml
+            .sps
+            .persistent_id(&sub, "https://di.example/sp")
+            .await
+            .unwrap(),
+        name_id
+    );
+    // Unknown SP: 404; a bad choice: 400 and nothing changed; http from afar: 400.
+    let r = http
+        .put(format!("{api}/https%3A%2F%2Fnobody.example"))
+        .bearer_auth(&token)
+        .json(&json!({ "name": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    for body in [
+        json!({ "nameid_format": "urn:x" }),
+        json!({ "metadata_url": "http://sp.example/metadata" }),
+        json!({ "encrypt_assertions": true, "metadata": sp_metadata("https://di.example/sp", "https://di.example/acs").replace("use=\"encryption\"", "use=\"signing\"") }),
+    ] {
+        let r = http
+            .put(&one)
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{body}");
+    }
+    let v: Value = http
+        .get(&one)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["acs"][0]["location"], "https://di.example/acs-new");
+    assert_eq!(v["encrypt_assertions"], false);
+    assert_eq!(app.audit("saml.sp_updated").await.len(), 1);
+    assert_eq!(
+        app.audit("saml.sp_updated").await[0].actor.as_deref(),
+        Some("client:ops")
+    );
+}

@@ -15,8 +15,8 @@ use oneid_tests::saml::{follow_bounce, SamlPost};
 use oneid_tests::{spawn_app, TestApp};
 use platform::Clock;
 
-const SP: &str = "https://sp.example/saml";
-const ACS: &str = "http://127.0.0.1:9/acs";
+pub(crate) const SP: &str = "https://sp.example/saml";
+pub(crate) const ACS: &str = "http://127.0.0.1:9/acs";
 
 fn metadata(key: &SigningKey, signed_requests: bool) -> String {
     format!(
@@ -25,7 +25,7 @@ fn metadata(key: &SigningKey, signed_requests: bool) -> String {
     )
 }
 
-async fn world(signed_requests: bool) -> (TestApp, SigningKey) {
+pub(crate) async fn world(signed_requests: bool) -> (TestApp, SigningKey) {
     let app = spawn_app().await;
     app.add_clinician().await;
     let key = generate_key("sp", 2048, 0).unwrap();
@@ -42,7 +42,13 @@ async fn world(signed_requests: bool) -> (TestApp, SigningKey) {
 }
 
 /// An AuthnRequest: (start tag + Issuer, the rest), for signing between the two.
-fn authn(app: &TestApp, id: &str, issuer: &str, acs: &str, instant: i64) -> (String, String) {
+pub(crate) fn authn(
+    app: &TestApp,
+    id: &str,
+    issuer: &str,
+    acs: &str,
+    instant: i64,
+) -> (String, String) {
     let head = format!(
         r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" AssertionConsumerServiceURL="{acs}" Destination="{}/saml/sso" ID="{id}" IssueInstant="{}" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Version="2.0"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">{issuer}</saml:Issuer>"#,
         app.base,
@@ -53,11 +59,16 @@ fn authn(app: &TestApp, id: &str, issuer: &str, acs: &str, instant: i64) -> (Str
     (head, tail.to_owned())
 }
 
-fn plain(parts: &(String, String)) -> String {
+pub(crate) fn plain(parts: &(String, String)) -> String {
     format!("{}{}", parts.0, parts.1)
 }
 
-async fn redirect(app: &TestApp, b: &Browser, xml: &str, key: Option<&SigningKey>) -> Resp {
+pub(crate) async fn redirect(
+    app: &TestApp,
+    b: &Browser,
+    xml: &str,
+    key: Option<&SigningKey>,
+) -> Resp {
     let mut q = format!(
         "SAMLRequest={}&RelayState=r1",
         urlencode(&encode_redirect(xml))
@@ -70,7 +81,7 @@ async fn redirect(app: &TestApp, b: &Browser, xml: &str, key: Option<&SigningKey
 
 /// Posts a request as a cross-site SP's page would (no session cookie: the IdP's detour
 /// through a GET is followed).
-async fn post(app: &TestApp, b: &Browser, xml: &str) -> Resp {
+pub(crate) async fn post(app: &TestApp, b: &Browser, xml: &str) -> Resp {
     let v = base64::engine::general_purpose::STANDARD.encode(xml);
     let r = b
         .post_form(&format!("{}/saml/sso", app.base), &[("SAMLRequest", &v)])
@@ -79,7 +90,7 @@ async fn post(app: &TestApp, b: &Browser, xml: &str) -> Resp {
 }
 
 /// A refusal: a page with `status`, no SAML message in it, and the audit's reason.
-async fn refused(app: &TestApp, r: &Resp, status: u16, detail: &str) {
+pub(crate) async fn refused(app: &TestApp, r: &Resp, status: u16, detail: &str) {
     assert_eq!(r.status, status, "{}", r.body);
     assert!(SamlPost::from(r).is_none(), "nothing is posted anywhere");
     assert!(!r.body.contains("SAMLResponse"));
@@ -244,21 +255,145 @@ async fn bad_signatures_are_refused_in_both_bindings() {
     )
     .await;
     refused(&app, &r, 400, "bad_signature").await;
-    // Wrapped: the signed request inside an unsigned one asking for another ACS.
+}
+
+/// Signature wrapping, with everything else about the request right (a registered SP that
+/// does not insist on signed requests, its registered ACS, fresh, the right Destination): the
+/// unsigned request passes, so only the signature check can refuse the wrapped ones.
+#[tokio::test]
+async fn wrapped_signatures_are_refused_by_the_signature_check_alone() {
+    let (app, key) = world(false).await;
+    let b = Browser::new();
+    let now = app.clock.now();
+    // A request the SP really signed, for the attacker to reuse.
+    let inner_id = new_id();
+    let (head, tail) = authn(&app, &inner_id, SP, ACS, now);
+    let signed = sign_enveloped(&head, &tail, &inner_id, &key).unwrap();
+    let start = signed.find("<ds:Signature").unwrap();
+    let end = signed.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    let sig = &signed[start..end];
+    // The attacker's request: an outer one of their own with that signature and the signed
+    // request inside it.
+    let outer = |id: &str, sig: &str| {
+        let (head, tail) = authn(&app, id, SP, ACS, now);
+        let tail = tail.replacen(
+            "<samlp:NameIDPolicy",
+            &format!("<samlp:Extensions>{signed}</samlp:Extensions><samlp:NameIDPolicy"),
+            1,
+        );
+        format!("{head}{sig}{tail}")
+    };
+    // 1. The signature as it is: it names the inner element, not the outer one.
+    let r = post(&app, &b, &outer(&new_id(), sig)).await;
+    refused(&app, &r, 400, "bad_signature").await;
+    // 2. Pointed at the outer element: its digest and value are the inner one's.
+    let id = new_id();
+    let pointed = sig.replace(&format!("URI=\"#{inner_id}\""), &format!("URI=\"#{id}\""));
+    let r = post(&app, &b, &outer(&id, &pointed)).await;
+    refused(&app, &r, 400, "bad_signature").await;
+    // 3. The outer element takes the signed element's ID: the reference is ambiguous.
+    let r = post(&app, &b, &outer(&inner_id, sig)).await;
+    refused(&app, &r, 400, "bad_signature").await;
+    // The same outer request without the borrowed signature is accepted (an unsigned
+    // request is fine for this SP): nothing but the signature check refused the others.
+    let r = post(&app, &b, &outer(&new_id(), "")).await;
+    assert!(r.is_login_page(), "{}", r.body);
+    // And the signed request itself, alone, is good.
+    let r = post(&app, &b, &signed).await;
+    assert!(r.is_login_page(), "{}", r.body);
+}
+
+/// A signed request must say where it was sent (SAML bindings §3.4.5.2, §3.5.5.2); a long
+/// RelayState is refused, saying so, rather than dropped.
+#[tokio::test]
+async fn signed_requests_need_a_destination_and_relay_states_have_a_limit() {
+    let (app, key) = world(false).await;
+    let b = Browser::new();
+    let now = app.clock.now();
+    let without = |id: &str| {
+        let (head, tail) = authn(&app, id, SP, ACS, now);
+        (
+            head.replace(&format!(" Destination=\"{}/saml/sso\"", app.base), ""),
+            tail,
+        )
+    };
+    // Signed, either binding, without Destination: refused.
+    let r = redirect(&app, &b, &plain(&without(&new_id())), Some(&key)).await;
+    refused(&app, &r, 400, "bad_destination").await;
+    let id = new_id();
+    let (head, tail) = without(&id);
+    let r = post(&app, &b, &sign_enveloped(&head, &tail, &id, &key).unwrap()).await;
+    refused(&app, &r, 400, "bad_destination").await;
+    // Another Destination, signed: refused too.
     let id = new_id();
     let (head, tail) = authn(&app, &id, SP, ACS, now);
-    let signed = sign_enveloped(&head, &tail, &id, &key).unwrap();
-    let (outer_head, outer_tail) = authn(&app, &new_id(), SP, "https://evil.example/acs", now);
-    let wrapped = format!(
-        "{outer_head}<samlp:Extensions>{signed}</samlp:Extensions>{}",
-        outer_tail
+    let head = head.replace("/saml/sso\"", "/saml/elsewhere\"");
+    let r = post(&app, &b, &sign_enveloped(&head, &tail, &id, &key).unwrap()).await;
+    refused(&app, &r, 400, "bad_destination").await;
+    // Unsigned without Destination: nothing to check it against, accepted.
+    let r = redirect(&app, &b, &plain(&without(&new_id())), None).await;
+    assert!(r.is_login_page(), "{}", r.body);
+
+    // RelayState over 1,024 characters, SP-initiated: a page that says so, nothing sent.
+    let long = "r".repeat(1025);
+    let q = format!(
+        "SAMLRequest={}&RelayState={long}",
+        urlencode(&encode_redirect(&plain(&authn(
+            &app,
+            &new_id(),
+            SP,
+            ACS,
+            now
+        ))))
     );
-    let r = post(&app, &b, &wrapped).await;
-    assert!(
-        r.status == 400 && SamlPost::from(&r).is_none(),
-        "{}",
-        r.body
-    );
+    let r = b.get(&format!("{}/saml/sso?{q}", app.base)).await;
+    refused(&app, &r, 400, "relay_state_too_long").await;
+    assert!(r.body.contains("RelayState"), "{}", r.body);
+    // IdP-initiated: the same, where it was silently dropped before.
+    app.provider
+        .saml
+        .sps
+        .update(
+            SP,
+            authorization_server::saml::SpUpdate {
+                choices: authorization_server::saml::SpChoices {
+                    allow_idp_initiated: Some(true),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let sp = urlencode(SP);
+    let r = b
+        .get(&format!(
+            "{}/saml/idp-initiated?sp={sp}&RelayState={long}",
+            app.base
+        ))
+        .await;
+    refused(&app, &r, 400, "relay_state_too_long").await;
+    let fr = Browser {
+        lang: Some("fr".into()),
+        ..b.clone()
+    };
+    let r = fr
+        .get(&format!(
+            "{}/saml/idp-initiated?sp={sp}&RelayState={long}",
+            app.base
+        ))
+        .await;
+    assert!(r.body.contains("1 024 caractères"), "{}", r.body);
+    // Within the limit it goes on (to the login page, nobody being signed in).
+    let r = b
+        .get(&format!(
+            "{}/saml/idp-initiated?sp={sp}&RelayState={}",
+            app.base,
+            "r".repeat(1024)
+        ))
+        .await;
+    assert!(r.is_login_page(), "{}", r.body);
 }
 
 #[tokio::test]

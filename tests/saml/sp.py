@@ -18,9 +18,10 @@ On start it writes DIR/sp.xml (its metadata; key pairs in DIR, made on first use
 
     GET  /                  #signed-in with the last sign-in's facts as JSON, or #signed-out
     GET  /login             starts SSO: ?binding=redirect|post, force=1, passive=1,
-                            ctx=<AuthnContextClassRef>, comparison=..., relay=...
+                            ctx=<AuthnContextClassRef>, comparison=..., relay=...,
+                            nameid=<NameIDPolicy Format>
     POST /acs               the assertion consumer: #signed-in and #result (JSON), or 400 #error
-    GET  /logout            SP-initiated single logout
+    GET  /logout            SP-initiated single logout (?binding=post: by HTTP-POST)
     GET|POST /slo           LogoutResponse (ends SP-initiated SLO) or LogoutRequest (from the IdP)
     GET  /metadata          this SP's metadata
     GET  /sessions          every session's NameID and whether it ended (JSON), for the tests
@@ -265,6 +266,8 @@ class Handler(BaseHTTPRequestHandler):
             kwargs["force_authn"] = "true"
         if q.get("passive") == "1":
             kwargs["is_passive"] = "true"
+        if q.get("nameid"):
+            kwargs["nameid_format"] = q["nameid"]
         if q.get("ctx"):
             kwargs["requested_authn_context"] = {
                 "authn_context_class_ref": [q["ctx"]],
@@ -330,7 +333,18 @@ class Handler(BaseHTTPRequestHandler):
         _, s = self.session()
         if not s:
             return self.redirect("/")
-        result = self.sp.client.global_logout(s["name_id"], sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+        # ?binding=post: the LogoutRequest goes by HTTP-POST (else pysaml2 prefers Redirect).
+        binding = BINDING_HTTP_POST if self.query().get("binding") == "post" else None
+        idps = self.sp.client.users.issuers_of_info(s["name_id"])
+        result = self.sp.client.do_logout(
+            s["name_id"],
+            idps,
+            reason="",
+            expire=None,
+            sign_alg=SIG_RSA_SHA256,
+            digest_alg=DIGEST_SHA256,
+            expected_binding=binding,
+        )
         for _, (binding, info) in result.items():
             return self.http_args(info)
         return self.redirect("/")

@@ -129,13 +129,18 @@ impl PySp {
             .unwrap()
     }
 
-    /// Waits (up to 10 s: a browser's hidden frames work on their own time) until every
-    /// session it has was ended by the IdP; panics with its log otherwise.
+    /// Its newest session, if any.
+    pub async fn newest_session(&self) -> Option<serde_json::Value> {
+        self.sessions().await.pop()
+    }
+
+    /// Waits (up to 10 s: a browser's hidden frames work on their own time) until its newest
+    /// session was ended by the IdP; panics with its log otherwise.
     pub async fn wait_logged_out_by_idp(&self) {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
-            let s = self.sessions().await;
-            if !s.is_empty() && s.iter().all(|x| x["logged_out_by_idp"] == true) {
+            let s = self.newest_session().await;
+            if s.as_ref().is_some_and(|x| x["logged_out_by_idp"] == true) {
                 return;
             }
             assert!(
@@ -192,6 +197,19 @@ pub async fn follow_bounce(b: &crate::browser::Browser, app: &TestApp, r: Resp) 
         }
         _ => r,
     }
+}
+
+/// The `src` of every frame on a page (logout frames), unescaped.
+pub fn frames(page: &Resp) -> Vec<String> {
+    page.body
+        .split("<iframe")
+        .skip(1)
+        .filter_map(|tag| {
+            let start = tag.find("src=\"")? + 5;
+            let end = tag[start..].find('"')? + start;
+            Some(unescape(&tag[start..end].replace("&#x2f;", "/")))
+        })
+        .collect()
 }
 
 /// Undoes HTML escaping of attribute values and text.
