@@ -52,7 +52,7 @@ async fn call(app: &TestApp, token: &str, method: &str, path: &str, body: Option
 }
 
 #[tokio::test]
-async fn the_admin_api_needs_a_clients_token_with_the_right_scope() {
+async fn the_admin_api_needs_the_right_scope_from_a_client_or_a_stepped_up_administrator() {
     let app = spawn_app().await;
     app.add_clinician().await;
     let none = call(&app, "", "GET", "/organizations", None).await;
@@ -87,23 +87,89 @@ async fn the_admin_api_needs_a_clients_token_with_the_right_scope() {
         "an auditor reading the directory",
     );
 
-    // A person's token is refused even with the scope: people use the console.
+    // People: only an administrator who signed in with a second factor, at a relying party
+    // allowed the scope. A clinician's token, an LRA's, and an administrator's signed in with
+    // a password alone are refused, whatever scope they carry.
     let cfg = app
         .add_client_with("console-rp", |n| {
             n.scopes = vec!["openid".into(), "oneid:admin".into(), "oneid:audit".into()];
         })
         .await;
     let rp = Rp::discover(&cfg).await;
-    let browser = Browser::new();
-    let s = rp.start(&["oneid:admin", "oneid:audit"], &[]);
-    let page = browser.get(&s.url).await;
-    let cb = browser.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
-    let code = rp.code_from(&s, &cb);
-    let person = rp.finish(s, &code).await.access_token();
-    for path in ["/organizations", "/audit"] {
-        let r = call(&app, &person, "GET", path, None).await;
-        r.assert_error(403, "insufficient_scope", path);
+    let person_token = |login: &'static str, password: &'static str| {
+        let rp = &rp;
+        let app = &app;
+        async move {
+            let browser = Browser::new();
+            let s = rp.start(&["oneid:admin", "oneid:audit"], &[]);
+            let page = browser.get(&s.url).await;
+            let cb = browser.login(&app.base, &page, login, password).await;
+            let code = rp.code_from(&s, &cb);
+            (browser, rp.finish(s, &code).await.access_token())
+        }
+    };
+    let (_, clinician) = person_token(LOGIN_ID, PASSWORD).await;
+    let lra = app
+        .add_user("Lee.Registrar@ONEID.ON.CA", "Registrar-Desk-2026")
+        .await;
+    app.provider
+        .registration
+        .directory
+        .put_organization("uhn", "UHN")
+        .await
+        .unwrap();
+    app.provider
+        .registration
+        .directory
+        .grant_lra("uhn", &lra, "test")
+        .await
+        .unwrap();
+    let (_, lra_token) = person_token("Lee.Registrar@ONEID.ON.CA", "Registrar-Desk-2026").await;
+    let (admin_id, totp) = administrator(&app).await;
+    let (admin_browser, password_only) = person_token(ADMIN_LOGIN, ADMIN_PASSWORD).await;
+    for (who, t) in [
+        ("a clinician", &clinician),
+        ("an LRA", &lra_token),
+        ("an administrator without a second factor", &password_only),
+    ] {
+        for path in ["/organizations", "/audit"] {
+            let r = call(&app, t, "GET", path, None).await;
+            r.assert_error(403, "insufficient_scope", &format!("{who} at {path}"));
+        }
     }
+    // The administrator steps the session up: that token administers, audited as them.
+    let s = rp.start(
+        &["oneid:admin", "oneid:audit"],
+        &[("acr_values", "urn:oneid:loa:1:mfa")],
+    );
+    let r = admin_browser.get(&s.url).await;
+    let page = stepup_act(&app, &admin_browser, &r, "choose", &[("method", "otp")]).await;
+    let code = step_up::totp::code_at(&totp, app.clock.now());
+    let done = stepup_act(&app, &admin_browser, &page, "verify", &[("code", &code)]).await;
+    let c = rp.code_from(&s, &done);
+    let stepped_up = rp.finish(s, &c).await.access_token();
+    let r = call(&app, &stepped_up, "GET", "/organizations", None).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = call(
+        &app,
+        &stepped_up,
+        "POST",
+        "/services",
+        Some(json!({"id": "hub", "name": "OTN Hub"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let e = &app.audit("service.added").await[0];
+    assert_eq!(e.actor.as_deref(), Some(admin_id.as_str()));
+    assert_eq!(e.client_id.as_deref(), Some("console-rp"));
+    // The role is read at every call: without it, the same token is refused.
+    app.provider
+        .accounts
+        .revoke_role(&admin_id, "administrator", "")
+        .await
+        .unwrap();
+    let r = call(&app, &stepped_up, "GET", "/organizations", None).await;
+    r.assert_error(403, "insufficient_scope", "a former administrator");
 
     let admin = token(&app, "oneid:admin").await;
     let r = call(&app, &admin, "GET", "/organizations", None).await;

@@ -30,8 +30,36 @@ fn key_error(e: KeyError) -> OAuthError {
     }
 }
 
-/// The calling client, if its bearer token carries the admin scope.
-pub(crate) async fn admin_client(p: &Provider, headers: &HeaderMap) -> Result<String, OAuthError> {
+/// Who calls an administration API.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiCaller {
+    /// The client whose access token it is.
+    pub client_id: String,
+    /// The administrator behind a person's token; none for a client acting for itself.
+    pub account_id: Option<String>,
+}
+
+impl ApiCaller {
+    /// The audit actor: the administrator's account id (as the console records it), else
+    /// `client:<id>`.
+    pub fn actor(&self) -> String {
+        match &self.account_id {
+            Some(a) => a.clone(),
+            None => format!("client:{}", self.client_id),
+        }
+    }
+}
+
+/// The caller, if its live bearer token carries one of `scopes`: a client acting for itself
+/// (`client_credentials`, for automation), or a person who holds the `administrator` role now
+/// and signed in with a second factor (`acr` ending in `:mfa`) at a relying party allowed the
+/// scope. 401 without a live token; 403 `insufficient_scope` for anything else, an LRA's or a
+/// clinician's token included.
+pub(crate) async fn api_caller(
+    p: &Provider,
+    headers: &HeaderMap,
+    scopes: &[&'static str],
+) -> Result<ApiCaller, OAuthError> {
     let token = bearer(headers)
         .ok_or_else(|| OAuthError::invalid_token("a bearer access token is required"))?;
     let c = live_access_token(p, token)
@@ -40,11 +68,29 @@ pub(crate) async fn admin_client(p: &Provider, headers: &HeaderMap) -> Result<St
         .ok_or_else(|| {
             OAuthError::invalid_token("the access token is invalid, expired or revoked")
         })?;
-    // A client acting for itself (client_credentials), never a person's token that happens
-    // to carry the scope: people use the console, which checks their role.
-    if c.has_person() || !c.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
-        return Err(OAuthError::insufficient_scope(ADMIN_SCOPE));
+    let wanted = scopes.last().copied().unwrap_or(ADMIN_SCOPE);
+    if !c.scope.split(' ').any(|s| scopes.contains(&s)) {
+        return Err(OAuthError::insufficient_scope(wanted));
     }
+    let account_id = if c.has_person() {
+        let stepped_up = c.acr.as_deref().is_some_and(|a| a.ends_with(":mfa"));
+        let admin = stepped_up
+            && p.accounts
+                .find_by_id(&c.sub)
+                .await
+                .map_err(OAuthError::unavailable)?
+                .is_some_and(|a| a.status == credential_store::AccountStatus::Active)
+            && p.accounts
+                .has_role(&c.sub, ADMIN_ROLE)
+                .await
+                .map_err(OAuthError::unavailable)?;
+        if !admin {
+            return Err(OAuthError::insufficient_scope(wanted));
+        }
+        Some(c.sub)
+    } else {
+        None
+    };
     // A removed client's tokens stop working here (within the client cache's lifetime).
     if p.clients
         .get(&c.client_id)
@@ -56,7 +102,18 @@ pub(crate) async fn admin_client(p: &Provider, headers: &HeaderMap) -> Result<St
             "the access token is invalid, expired or revoked",
         ));
     }
-    Ok(c.client_id)
+    Ok(ApiCaller {
+        client_id: c.client_id,
+        account_id,
+    })
+}
+
+/// The caller, if its token may administer (`oneid:admin`); see `api_caller`.
+pub(crate) async fn admin_client(
+    p: &Provider,
+    headers: &HeaderMap,
+) -> Result<ApiCaller, OAuthError> {
+    api_caller(p, headers, &[ADMIN_SCOPE]).await
 }
 
 fn key_json(k: &KeyInfo, now: i64) -> serde_json::Value {
@@ -101,7 +158,7 @@ pub async fn api_rotate(
     body: Bytes,
 ) -> Response {
     let r = async {
-        let client = admin_client(&p, &headers).await?;
+        let caller = admin_client(&p, &headers).await?;
         let form = parse_form(&headers, &body).map_err(|e| e.oauth())?;
         let alg = form
             .get("alg")
@@ -112,7 +169,7 @@ pub async fn api_rotate(
         let now = form.get("now").map(String::as_str) == Some("true");
         let r = p
             .keys
-            .rotate(alg, now, &format!("client:{client}"))
+            .rotate(alg, now, &caller.actor())
             .await
             .map_err(key_error)?;
         Ok::<_, OAuthError>(crate::http::json_no_store(json!(r).to_string()))
@@ -128,8 +185,7 @@ pub async fn api_key_op(
     Path((kid, op)): Path<(String, String)>,
 ) -> Response {
     let r = async {
-        let client = admin_client(&p, &headers).await?;
-        let actor = format!("client:{client}");
+        let actor = admin_client(&p, &headers).await?.actor();
         let detail = run_op(&p, &op, &kid, &actor).await.map_err(key_error)?;
         Ok::<_, OAuthError>(crate::http::json_no_store(
             json!({ "kid": kid, "op": op, "result": detail }).to_string(),

@@ -30,10 +30,9 @@ pub use relying_parties::{add_client, client_json, remove_client, set_client_ser
 
 pub use crate::registries_api::Actor;
 
-use crate::admin::ADMIN_SCOPE;
+use crate::admin::{api_caller, ApiCaller, ADMIN_SCOPE};
 use crate::error::OAuthError;
 use crate::http::{bearer, json_no_store};
-use crate::tokens::live_access_token;
 use crate::Provider;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -57,11 +56,12 @@ enum Need {
     Audit,
 }
 
-/// The calling client's id, if its token may call an endpoint that needs `need`; otherwise the
-/// answer to send: 401 without a (live) token, 403 `insufficient_scope` for a token without
-/// the scope or with a person behind it.
-async fn caller(p: &Provider, headers: &HeaderMap, need: Need) -> Result<String, Response> {
-    let Some(token) = bearer(headers) else {
+/// The caller, if its token may call an endpoint that needs `need` (see `admin::api_caller`);
+/// otherwise the answer to send: 401 with a bare challenge without a token, 401 for a dead
+/// one, 403 `insufficient_scope` for a token without the scope or with someone other than a
+/// stepped-up administrator behind it.
+async fn caller(p: &Provider, headers: &HeaderMap, need: Need) -> Result<ApiCaller, Response> {
+    if bearer(headers).is_none() {
         // RFC 6750 §3.1: a request without credentials gets a bare challenge.
         let mut r = OAuthError::invalid_token("a bearer access token is required").into_response();
         r.headers_mut().insert(
@@ -69,30 +69,14 @@ async fn caller(p: &Provider, headers: &HeaderMap, need: Need) -> Result<String,
             HeaderValue::from_static("Bearer realm=\"oneid\""),
         );
         return Err(r);
+    }
+    let scopes: &[&'static str] = match need {
+        Need::Admin => &[ADMIN_SCOPE],
+        Need::Audit => &[ADMIN_SCOPE, AUDIT_SCOPE],
     };
-    let claims = live_access_token(p, token)
+    api_caller(p, headers, scopes)
         .await
-        .map_err(|e| OAuthError::unavailable(e).into_response())?
-        .ok_or_else(|| {
-            OAuthError::invalid_token("the access token is invalid, expired or revoked")
-                .into_response()
-        })?;
-    let has = |s: &str| claims.scope.split(' ').any(|x| x == s);
-    let (allowed, wanted) = match need {
-        Need::Admin => (has(ADMIN_SCOPE), ADMIN_SCOPE),
-        Need::Audit => (has(ADMIN_SCOPE) || has(AUDIT_SCOPE), AUDIT_SCOPE),
-    };
-    if claims.has_person() || !allowed {
-        return Err(OAuthError::insufficient_scope(wanted).into_response());
-    }
-    // A removed client's tokens stop working here (within the client cache's lifetime).
-    match p.clients.get(&claims.client_id).await {
-        Ok(Some(_)) => Ok(claims.client_id),
-        Ok(None) => Err(
-            OAuthError::invalid_token("the access token's client no longer exists").into_response(),
-        ),
-        Err(e) => Err(OAuthError::internal(e).into_response()),
-    }
+        .map_err(IntoResponse::into_response)
 }
 
 /// Why an administrative change or read was refused.
@@ -235,10 +219,10 @@ fn body_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError>
         .map_err(|e| ApiError::invalid("", format!("the body is not the JSON expected: {e}")))
 }
 
-/// Runs an API call for a caller whose token meets `need`; `f` gets the caller's client id.
+/// Runs an API call for a caller whose token meets `need`; `f` gets the caller.
 async fn api<F, Fut>(p: &Provider, headers: &HeaderMap, need: Need, f: F) -> Response
 where
-    F: FnOnce(String) -> Fut,
+    F: FnOnce(ApiCaller) -> Fut,
     Fut: std::future::Future<Output = Result<Response, ApiError>>,
 {
     match caller(p, headers, need).await {
@@ -263,11 +247,6 @@ impl<'a> Actor<'a> {
             client: None,
         }
     }
-}
-
-/// The audit actor of an API caller.
-fn actor_name(client: &str) -> String {
-    format!("client:{client}")
 }
 
 /// GET /admin/api/openapi.json

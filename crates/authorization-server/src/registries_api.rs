@@ -9,7 +9,7 @@ mod ops;
 pub use input::{KeyInput, MembersInput, RegistryInput, RegistryPatch};
 pub use ops::*;
 
-use crate::admin::admin_client;
+use crate::admin::{admin_client, ApiCaller};
 use crate::error::OAuthError;
 use crate::http::{json_no_store, parse_form, ClientIp};
 use crate::Provider;
@@ -42,10 +42,10 @@ fn body_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AdminErro
         .map_err(|e| AdminError::Invalid(format!("the body is not the JSON expected: {e}")))
 }
 
-/// Runs an admin API call: the caller must hold an `oneid:admin` client token.
+/// Runs an admin API call: the caller's token must carry `oneid:admin` (see `api_caller`).
 async fn api<F, Fut>(p: &Provider, headers: &HeaderMap, f: F) -> Response
 where
-    F: FnOnce(String) -> Fut,
+    F: FnOnce(ApiCaller) -> Fut,
     Fut: std::future::Future<Output = Result<Response, AdminError>>,
 {
     let client = match admin_client(p, headers).await {
@@ -75,15 +75,15 @@ pub async fn api_list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Res
 /// POST /admin/api/registries (JSON `RegistryInput`)
 pub async fn api_add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
     let p: &Provider = &p;
-    api(p, &headers, |client| async move {
+    api(p, &headers, |caller| async move {
         let input: RegistryInput = body_json(&body)?;
-        let actor = format!("client:{client}");
+        let actor = caller.actor();
         let (r, keys) = add(
             p,
             input,
             Actor {
                 name: &actor,
-                client: Some(&client),
+                client: Some(&caller.client_id),
             },
         )
         .await?;
@@ -125,16 +125,16 @@ pub async fn api_update(
     body: Bytes,
 ) -> Response {
     let p: &Provider = &p;
-    api(p, &headers, |client| async move {
+    api(p, &headers, |caller| async move {
         let patch: RegistryPatch = body_json(&body)?;
-        let actor = format!("client:{client}");
+        let actor = caller.actor();
         let r = update(
             p,
             &id,
             patch,
             Actor {
                 name: &actor,
-                client: Some(&client),
+                client: Some(&caller.client_id),
             },
         )
         .await?;
@@ -155,11 +155,11 @@ pub async fn api_op(
     body: Bytes,
 ) -> Response {
     let p: &Provider = &p;
-    api(p, &headers, |client| async move {
-        let actor = format!("client:{client}");
+    api(p, &headers, |caller| async move {
+        let actor = caller.actor();
         let actor = Actor {
             name: &actor,
-            client: Some(&client),
+            client: Some(&caller.client_id),
         };
         let now = p.clock.now();
         let status = match op.as_str() {

@@ -4,7 +4,7 @@
 
 use super::directory::record;
 use super::input::StatusInput;
-use super::{actor_name, api, body_json, reply, Actor, ApiError, Need};
+use super::{api, body_json, reply, Actor, ApiError, Need};
 use crate::http::parse_query;
 use crate::Provider;
 use axum::body::Bytes;
@@ -219,15 +219,15 @@ async fn status_api(
     change: StatusChange,
     body: &[u8],
 ) -> Response {
-    api(p, headers, Need::Admin, |client| async move {
+    api(p, headers, Need::Admin, |caller| async move {
         let input: StatusInput = body_json(body)?;
-        let name = actor_name(&client);
+        let name = caller.actor();
         let out = change_status(
             p,
             account,
             change,
             input.reason.as_deref(),
-            Actor::api(&name, &client),
+            Actor::api(&name, &caller.client_id),
         )
         .await?;
         let mut v = account_json(p, &out.account).await?;

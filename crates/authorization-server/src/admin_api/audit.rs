@@ -3,7 +3,7 @@
 //! sequence number), and the same filters exported as JSON lines, streamed a page at a time.
 //! Reading needs `oneid:audit` or `oneid:admin`; an export is itself audited.
 
-use super::{actor_name, api, reply, ApiError, Need};
+use super::{api, reply, ApiError, Need};
 use crate::http::{parse_query, Params};
 use crate::Provider;
 use axum::body::{Body, Bytes};
@@ -222,7 +222,7 @@ pub(super) async fn api_export(
     RawQuery(q): RawQuery,
 ) -> Response {
     let p2 = p.clone();
-    api(&p, &headers, Need::Audit, |client| async move {
+    api(&p, &headers, Need::Audit, |caller| async move {
         let params = params_of(q)?;
         if params.contains_key("limit") {
             return Err(ApiError::invalid(
@@ -231,8 +231,8 @@ pub(super) async fn api_export(
             ));
         }
         let (query, _) = audit_query(&params)?;
-        let actor = actor_name(&client);
-        Ok(export_response(p2, query, &actor, Some(&client)).await)
+        let actor = caller.actor();
+        Ok(export_response(p2, query, &actor, Some(&caller.client_id)).await)
     })
     .await
 }

@@ -4,7 +4,7 @@
 
 use super::accounts::find_account;
 use super::input::{LraInput, OrganizationInput, OrganizationPatch, ServiceInput, ServicePatch};
-use super::{actor_name, api, body_json, reply, Actor, ApiError, Need};
+use super::{api, body_json, reply, Actor, ApiError, Need};
 use crate::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -395,10 +395,10 @@ pub(super) async fn api_add_organization(
     body: Bytes,
 ) -> Response {
     let p: &Provider = &p;
-    api(p, &headers, Need::Admin, |client| async move {
+    api(p, &headers, Need::Admin, |caller| async move {
         let input: OrganizationInput = body_json(&body)?;
-        let name = actor_name(&client);
-        let o = add_organization(p, input, Actor::api(&name, &client)).await?;
+        let name = caller.actor();
+        let o = add_organization(p, input, Actor::api(&name, &caller.client_id)).await?;
         reply(StatusCode::CREATED, json!(o))
     })
     .await
@@ -424,10 +424,10 @@ pub(super) async fn api_update_organization(
     body: Bytes,
 ) -> Response {
     let p: &Provider = &p;
-    api(p, &headers, Need::Admin, |client| async move {
+    api(p, &headers, Need::Admin, |caller| async move {
         let patch: OrganizationPatch = body_json(&body)?;
-        let name = actor_name(&client);
-        let o = update_organization(p, &id, patch, Actor::api(&name, &client)).await?;
+        let name = caller.actor();
+        let o = update_organization(p, &id, patch, Actor::api(&name, &caller.client_id)).await?;
         reply(StatusCode::OK, json!(o))
     })
     .await
@@ -440,9 +440,9 @@ pub(super) async fn api_allow_service(
     Path((id, service)): Path<(String, String)>,
 ) -> Response {
     let p: &Provider = &p;
-    api(p, &headers, Need::Admin, |client| async move {
-        let name = actor_name(&client);
-        let o = allow_service(p, &id, &service, Actor::api(&name, &client)).await?;
+    api(p, &headers, Need::Admin, |caller| async move {
+        let name = caller.actor();
+        let o = allow_service(p, &id, &service, Actor::api(&name, &caller.client_id)).await?;
         reply(StatusCode::OK, json!(o))
     })
     .await
@@ -455,9 +455,9 @@ pub(super) async fn api_disallow_service(
     Path((id, service)): Path<(String, String)>,
 ) -> Response {
     let p: &Provider = &p;
-    api(p, &headers, Need::Admin, |client| async move {
-        let name = actor_name(&client);
-        let o = disallow_service(p, &id, &service, Actor::api(&name, &client)).await?;
+    api(p, &headers, Need::Admin, |caller| async move {
+        let name = caller.actor();
+        let o = disallow_service(p, &id, &service, Actor::api(&name, &caller.client_id)).await?;
         reply(StatusCode::OK, json!(o))
     })
     .await
@@ -485,10 +485,10 @@ pub(super) async fn api_grant_lra(
     body: Bytes,
 ) -> Response {
     let p: &Provider = &p;
-    api(p, &headers, Need::Admin, |client| async move {
+    api(p, &headers, Need::Admin, |caller| async move {
         let who: LraInput = body_json(&body)?;
-        let name = actor_name(&client);
-        let (lra, added) = grant_lra(p, &id, &who, Actor::api(&name, &client)).await?;
+        let name = caller.actor();
+        let (lra, added) = grant_lra(p, &id, &who, Actor::api(&name, &caller.client_id)).await?;
         let status = if added {
             StatusCode::CREATED
         } else {
@@ -506,9 +506,9 @@ pub(super) async fn api_revoke_lra(
     Path((id, account)): Path<(String, String)>,
 ) -> Response {
     let p: &Provider = &p;
-    api(p, &headers, Need::Admin, |client| async move {
-        let name = actor_name(&client);
-        revoke_lra(p, &id, &account, Actor::api(&name, &client)).await?;
+    api(p, &headers, Need::Admin, |caller| async move {
+        let name = caller.actor();
+        revoke_lra(p, &id, &account, Actor::api(&name, &caller.client_id)).await?;
         reply(
             StatusCode::OK,
             json!({ "organization": id, "revoked": account }),
@@ -533,10 +533,10 @@ pub(super) async fn api_add_service(
     body: Bytes,
 ) -> Response {
     let p: &Provider = &p;
-    api(p, &headers, Need::Admin, |client| async move {
+    api(p, &headers, Need::Admin, |caller| async move {
         let input: ServiceInput = body_json(&body)?;
-        let name = actor_name(&client);
-        let s = add_service(p, input, Actor::api(&name, &client)).await?;
+        let name = caller.actor();
+        let s = add_service(p, input, Actor::api(&name, &caller.client_id)).await?;
         reply(StatusCode::CREATED, json!(s))
     })
     .await
@@ -568,10 +568,10 @@ pub(super) async fn api_update_service(
     body: Bytes,
 ) -> Response {
     let p: &Provider = &p;
-    api(p, &headers, Need::Admin, |client| async move {
+    api(p, &headers, Need::Admin, |caller| async move {
         let patch: ServicePatch = body_json(&body)?;
-        let name = actor_name(&client);
-        let s = update_service(p, &id, patch, Actor::api(&name, &client)).await?;
+        let name = caller.actor();
+        let s = update_service(p, &id, patch, Actor::api(&name, &caller.client_id)).await?;
         reply(StatusCode::OK, json!(s))
     })
     .await

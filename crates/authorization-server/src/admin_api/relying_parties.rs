@@ -4,7 +4,7 @@
 
 use super::directory::record;
 use super::input::{ClientInput, ClientPatch};
-use super::{actor_name, api, body_json, reply, Actor, ApiError, Need};
+use super::{api, body_json, reply, Actor, ApiError, Need};
 use crate::{Client, NewClient, Provider, SigAlg};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -154,10 +154,10 @@ pub(super) async fn api_add_client(
     body: Bytes,
 ) -> Response {
     let p: &Provider = &p;
-    api(p, &headers, Need::Admin, |client| async move {
+    api(p, &headers, Need::Admin, |caller| async move {
         let input: ClientInput = body_json(&body)?;
-        let name = actor_name(&client);
-        let (c, secret) = add_client(p, input, Actor::api(&name, &client)).await?;
+        let name = caller.actor();
+        let (c, secret) = add_client(p, input, Actor::api(&name, &caller.client_id)).await?;
         let mut v = client_json(&c);
         if let Some(s) = secret {
             v["client_secret"] = s.into();
@@ -187,7 +187,7 @@ pub(super) async fn api_update_client(
     body: Bytes,
 ) -> Response {
     let p: &Provider = &p;
-    api(p, &headers, Need::Admin, |client| async move {
+    api(p, &headers, Need::Admin, |caller| async move {
         let patch: ClientPatch = body_json(&body)?;
         let Some(service) = patch.service_id else {
             return Err(ApiError::invalid(
@@ -195,8 +195,8 @@ pub(super) async fn api_update_client(
                 "nothing to change: give service_id (a service, or null for none)",
             ));
         };
-        let name = actor_name(&client);
-        let c = set_client_service(p, &id, service.as_deref(), Actor::api(&name, &client)).await?;
+        let name = caller.actor();
+        let c = set_client_service(p, &id, service.as_deref(), Actor::api(&name, &caller.client_id)).await?;
         reply(StatusCode::OK, client_json(&c))
     })
     .await
@@ -209,9 +209,9 @@ pub(super) async fn api_remove_client(
     Path(id): Path<String>,
 ) -> Response {
     let p: &Provider = &p;
-    api(p, &headers, Need::Admin, |client| async move {
-        let name = actor_name(&client);
-        remove_client(p, &id, Actor::api(&name, &client)).await?;
+    api(p, &headers, Need::Admin, |caller| async move {
+        let name = caller.actor();
+        remove_client(p, &id, Actor::api(&name, &caller.client_id)).await?;
         Ok(StatusCode::NO_CONTENT.into_response())
     })
     .await

@@ -202,7 +202,7 @@ pub async fn update(
     Path(entity_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let client = match admin_client(&p, &headers).await {
+    let caller = match admin_client(&p, &headers).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -238,7 +238,7 @@ pub async fn update(
             require_mfa: b.require_mfa,
         },
     };
-    match modify(&p, &entity_id, u, &format!("client:{client}")).await {
+    match modify(&p, &entity_id, u, &caller.actor()).await {
         Ok(Some(sp)) => json_no_store(sp_json(&sp).to_string()),
         Ok(None) => not_found(),
         Err(e) => error(e),
@@ -260,7 +260,7 @@ pub async fn list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Respons
 
 /// POST /admin/api/saml/sps
 pub async fn add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
-    let client = match admin_client(&p, &headers).await {
+    let caller = match admin_client(&p, &headers).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -293,7 +293,7 @@ pub async fn add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes
         encrypt_assertions: b.encrypt_assertions,
         require_mfa: b.require_mfa,
     };
-    match register(&p, n, &format!("client:{client}")).await {
+    match register(&p, n, &caller.actor()).await {
         Ok(sp) => (StatusCode::CREATED, json_no_store(sp_json(&sp).to_string())).into_response(),
         Err(e) => error(e),
     }
@@ -321,11 +321,11 @@ pub async fn remove(
     headers: HeaderMap,
     Path(entity_id): Path<String>,
 ) -> Response {
-    let client = match admin_client(&p, &headers).await {
+    let caller = match admin_client(&p, &headers).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    match unregister(&p, &entity_id, &format!("client:{client}")).await {
+    match unregister(&p, &entity_id, &caller.actor()).await {
         Ok(true) => StatusCode::NO_CONTENT.into_response(),
         Ok(false) => not_found(),
         Err(e) => error(e),
