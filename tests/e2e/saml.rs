@@ -699,9 +699,25 @@ async fn logout_reaches_a_post_only_sp_through_a_signed_form_in_a_frame() {
         src.starts_with(&format!("{}/saml/slo/frame?t=", app.base)),
         "{src}"
     );
+    // Every navigation in the frame is held to this page's frame-src: our page, the SP it
+    // posts to, and us again where the SP answers.
+    let csp = &out.headers["content-security-policy"];
+    let frame_src = csp
+        .split("; ")
+        .find(|d| d.starts_with("frame-src "))
+        .unwrap_or_else(|| panic!("{csp}"));
+    let sources: Vec<&str> = frame_src.split(' ').skip(1).collect();
+    for s in ["'self'", app.base.as_str(), sp.base.as_str()] {
+        assert!(sources.contains(&s), "{s} in {csp}");
+    }
     let frame = b.get(&src).await;
     assert_eq!(frame.status, 200);
-    assert!(frame.headers["content-security-policy"].contains("frame-ancestors 'self'"));
+    let csp = &frame.headers["content-security-policy"];
+    assert!(csp.contains("frame-ancestors 'self'"), "{csp}");
+    assert!(
+        csp.contains(&format!("form-action {} 'self'", sp.base)),
+        "the SP may answer by redirecting back: {csp}"
+    );
     let post = SamlPost::from(&frame).unwrap();
     assert_eq!(post.field, "SAMLRequest");
     xmlsec_verify(

@@ -102,6 +102,11 @@ pub fn post_page(p: &Post<'_>) -> Response {
     if let Some(o) = origin(p.action) {
         csp.push_str("; form-action ");
         csp.push_str(&o);
+        if p.framed {
+            // Inside a logout frame the SP may answer by redirecting back to us, and a form's
+            // redirects are held to form-action too.
+            csp.push_str(" 'self'");
+        }
     }
     if !p.frames.is_empty() {
         csp.push_str("; frame-src ");
