@@ -472,7 +472,18 @@ async fn organizations_services_and_lra_grants_are_managed_checked_and_audited()
     let granted = app.audit("lra.granted").await;
     assert_eq!(granted.len(), 1, "once, not for the repeated grant");
     assert_eq!(granted[0].subject.as_deref(), Some(clinician.as_str()));
-    assert_eq!(app.audit("lra.revoked").await.len(), 1);
+    assert!(granted[0]
+        .detail
+        .as_deref()
+        .unwrap()
+        .ends_with("lra: no -> yes"));
+    let revoked = app.audit("lra.revoked").await;
+    assert_eq!(revoked.len(), 1);
+    assert!(revoked[0]
+        .detail
+        .as_deref()
+        .unwrap()
+        .ends_with("lra: yes -> no"));
     assert_eq!(
         app.audit("service.updated").await[0].detail.as_deref(),
         Some("name: \"OLIS\" -> \"OLIS viewer\"; url: https://olis.example/ -> -")

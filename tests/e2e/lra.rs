@@ -845,6 +845,10 @@ async fn an_lra_enrols_only_into_the_services_its_organization_may_sponsor() {
         field_error(&r, "service").as_deref(),
         Some("This service needs AL3; the person is AL2.")
     );
+    assert_eq!(
+        app.audit("lra.refused").await[0].detail.as_deref(),
+        Some("op=enrol org=stmikes service=hi reason=level_too_low need=AL3 have=AL2")
+    );
     let r = enrol("co").await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
@@ -888,7 +892,16 @@ async fn an_lra_enrols_only_into_the_services_its_organization_may_sponsor() {
         assert_eq!(rows[0].source.as_deref(), Some("127.0.0.1"));
     }
     let refused = app.audit("lra.refused").await;
-    assert_eq!(refused.len(), 1, "the service it may not sponsor");
+    assert_eq!(
+        refused.len(),
+        2,
+        "the service it may not sponsor, and the one above the person's level"
+    );
+    assert!(refused[1]
+        .detail
+        .as_deref()
+        .unwrap()
+        .contains("service=other reason=service_not_allowed"));
 }
 
 #[tokio::test]

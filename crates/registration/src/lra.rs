@@ -446,6 +446,11 @@ impl Lra {
             .await?
             .map_or(0, |a| a.assurance_level);
         if have < service.min_assurance_level {
+            let detail = format!(
+                "op=enrol org={org} service={} reason=level_too_low need=AL{} have=AL{have}",
+                service.id, service.min_assurance_level
+            );
+            self.record(r, "lra.refused", account_id, &detail).await;
             return Err(LraError::LevelTooLow {
                 need: service.min_assurance_level,
                 have,

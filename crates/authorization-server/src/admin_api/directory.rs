@@ -271,7 +271,10 @@ pub async fn grant_lra(
         .grant_lra(id, &account.id, actor.name)
         .await?;
     if added {
-        let detail = format!("organization={id} login_id={}", account.login_id);
+        let detail = format!(
+            "organization={id} login_id={} lra: no -> yes",
+            account.login_id
+        );
         record(p, "lra.granted", actor, &account.id, &detail).await;
     }
     let lra = p
@@ -300,7 +303,7 @@ pub async fn revoke_lra(
             acc.login_id
         )));
     }
-    let detail = format!("organization={id} login_id={}", acc.login_id);
+    let detail = format!("organization={id} login_id={} lra: yes -> no", acc.login_id);
     record(p, "lra.revoked", actor, &acc.id, &detail).await;
     Ok(())
 }
