@@ -245,8 +245,9 @@ async fn pysaml2_signs_in_by_redirect_and_post_with_signed_requests_then_logs_ou
 #[tokio::test]
 async fn encrypted_assertions_in_signed_responses_pass_pysaml2_and_xmlsec1() {
     let app = spawn_app().await;
-    // A physician registered in person (AL2) with two designations.
-    app.provider
+    // A physician registered in person (AL2) with two designations, enrolled by a sponsor.
+    let physician = app
+        .provider
         .accounts
         .create(credential_store::NewAccount {
             login_id: Some(LOGIN_ID.into()),
@@ -270,6 +271,7 @@ async fn encrypted_assertions_in_signed_responses_pass_pysaml2_and_xmlsec1() {
         })
         .await
         .unwrap();
+    app.enrol_in_test_service(&physician.id).await;
     let sp = PySp::start(&app, &["--want-response-signed"]).await;
     sp.register(&app, |n| {
         n.encrypt_assertions = true;
@@ -596,6 +598,25 @@ async fn the_gate_keeps_saml_sps_to_the_people_enrolled_in_their_service() {
         Some(otn.entity_id().as_str())
     );
     assert_eq!(refused[0].detail.as_deref(), Some("not_enrolled"));
+
+    // An SP left in no service (a row from before services existed) admits no one, not even
+    // a clinician enrolled elsewhere.
+    sqlx::query("UPDATE saml_sps SET service_id = NULL WHERE entity_id = $1")
+        .bind(co.entity_id())
+        .execute(app.provider.db.pool())
+        .await
+        .unwrap();
+    app.clock.advance(60); // past the SP cache
+    let start = b.get(&format!("{}/login", co.base)).await;
+    let page = b.get(start.location().unwrap()).await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert!(
+        page.body.contains("not set up for access through ONE ID"),
+        "{}",
+        page.body
+    );
+    let refused = app.audit("authorization.refused").await;
+    assert_eq!(refused[0].detail.as_deref(), Some("no_service"));
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! the SAML signing keys rotated in two steps with the metadata following.
 
 use authorization_server::saml::keys::generate_key;
-use oneid_tests::{fresh_storage, spawn_on, Storage, TestApp};
+use oneid_tests::{fresh_storage, spawn_on, Storage, TestApp, TEST_SERVICE};
 use platform::ManualClock;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -65,17 +65,28 @@ async fn metadata(app: &TestApp) -> String {
 async fn the_cli_registers_lists_and_removes_service_providers_and_rotates_saml_keys() {
     let storage = fresh_storage().await;
     let app = spawn_on(&storage, Arc::new(ManualClock::new()), None, |_| {}).await;
+    app.test_service().await;
     let file = std::env::temp_dir().join(format!("sp-{}.xml", platform::crypto::random_token(6)));
     std::fs::write(
         &file,
         sp_metadata("https://di.example/sp", "https://di.example/acs"),
     )
     .unwrap();
+    // An SP signs people in: without a service it is not registered.
+    let (code, _) = oneid(
+        &storage,
+        &["saml-sps", "add", "--metadata", file.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert_eq!(app.count("saml_sps").await, 0);
     let (code, out) = oneid(
         &storage,
         &[
             "saml-sps",
             "add",
+            "--service",
+            TEST_SERVICE,
             "--metadata",
             file.to_str().unwrap(),
             "--allow-idp-initiated",
@@ -124,7 +135,14 @@ async fn the_cli_registers_lists_and_removes_service_providers_and_rotates_saml_
     .unwrap();
     let (code, _) = oneid(
         &storage,
-        &["saml-sps", "add", "--metadata", file.to_str().unwrap()],
+        &[
+            "saml-sps",
+            "add",
+            "--service",
+            TEST_SERVICE,
+            "--metadata",
+            file.to_str().unwrap(),
+        ],
     )
     .await;
     assert_eq!(code, 1);
@@ -144,7 +162,14 @@ async fn the_cli_registers_lists_and_removes_service_providers_and_rotates_saml_
     std::fs::write(&file, "<!DOCTYPE x><x/>").unwrap();
     let (code, _) = oneid(
         &storage,
-        &["saml-sps", "add", "--metadata", file.to_str().unwrap()],
+        &[
+            "saml-sps",
+            "add",
+            "--service",
+            TEST_SERVICE,
+            "--metadata",
+            file.to_str().unwrap(),
+        ],
     )
     .await;
     assert_eq!(code, 1);
@@ -219,6 +244,7 @@ async fn admin_token(app: &TestApp) -> String {
 #[tokio::test]
 async fn the_admin_api_registers_service_providers_inline_or_by_metadata_url() {
     let app = oneid_tests::spawn_app().await;
+    app.test_service().await;
     let http = reqwest::Client::new();
     let api = format!("{}/admin/api/saml/sps", app.base);
     assert_eq!(http.get(&api).send().await.unwrap().status(), 401);
@@ -230,6 +256,7 @@ async fn the_admin_api_registers_service_providers_inline_or_by_metadata_url() {
         .bearer_auth(&token)
         .json(&json!({
             "metadata": sp_metadata("https://di.example/sp", "https://di.example/acs"),
+            "service_id": TEST_SERVICE,
             "name": "DI Viewer",
             "attributes": ["uid", "mail"],
             "nameid_format": "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
@@ -247,7 +274,7 @@ async fn the_admin_api_registers_service_providers_inline_or_by_metadata_url() {
         .post(&api)
         .bearer_auth(&token)
         .json(
-            &json!({ "metadata": sp_metadata("https://di.example/sp", "https://di.example/acs") }),
+            &json!({ "metadata": sp_metadata("https://di.example/sp", "https://di.example/acs"), "service_id": TEST_SERVICE }),
         )
         .send()
         .await
@@ -258,6 +285,7 @@ async fn the_admin_api_registers_service_providers_inline_or_by_metadata_url() {
         .bearer_auth(&token)
         .json(&json!({
             "metadata": sp_metadata("https://x.example/sp", "https://x.example/acs"),
+            "service_id": TEST_SERVICE,
             "attributes": ["ssn"],
         }))
         .send()
@@ -281,6 +309,22 @@ async fn the_admin_api_registers_service_providers_inline_or_by_metadata_url() {
         .post(&api)
         .bearer_auth(&token)
         .json(&json!({ "metadata_url": format!("{base}/metadata"), "service_id": null }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "an SP belongs to a service");
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("belongs to a service"),
+        "{v}"
+    );
+    let r = http
+        .post(&api)
+        .bearer_auth(&token)
+        .json(&json!({ "metadata_url": format!("{base}/metadata"), "service_id": TEST_SERVICE }))
         .send()
         .await
         .unwrap();
@@ -330,6 +374,7 @@ async fn serve_metadata(doc: Arc<std::sync::Mutex<String>>) -> String {
 async fn the_cli_registers_from_a_metadata_url_and_updates_in_place_keeping_name_ids() {
     let storage = fresh_storage().await;
     let app = spawn_on(&storage, Arc::new(ManualClock::new()), None, |_| {}).await;
+    app.test_service().await;
     let sub = app.add_clinician().await;
     let doc = Arc::new(std::sync::Mutex::new(String::new()));
     let base = serve_metadata(doc.clone()).await;
@@ -343,6 +388,8 @@ async fn the_cli_registers_from_a_metadata_url_and_updates_in_place_keeping_name
         &[
             "saml-sps",
             "add",
+            "--service",
+            TEST_SERVICE,
             "--metadata",
             &url,
             "--allow-idp-initiated",
@@ -434,6 +481,8 @@ async fn the_cli_registers_from_a_metadata_url_and_updates_in_place_keeping_name
         &[
             "saml-sps",
             "add",
+            "--service",
+            TEST_SERVICE,
             "--metadata",
             "http://sp.example/metadata",
         ],
@@ -447,7 +496,14 @@ async fn the_cli_registers_from_a_metadata_url_and_updates_in_place_keeping_name
     std::fs::write(&file, &weak).unwrap();
     let (code, _) = oneid(
         &storage,
-        &["saml-sps", "add", "--metadata", file.to_str().unwrap()],
+        &[
+            "saml-sps",
+            "add",
+            "--service",
+            TEST_SERVICE,
+            "--metadata",
+            file.to_str().unwrap(),
+        ],
     )
     .await;
     std::fs::remove_file(&file).unwrap();
@@ -477,6 +533,7 @@ fn sp_cert(md: &str) -> String {
 #[tokio::test]
 async fn the_admin_api_updates_a_service_provider_in_place() {
     let app = oneid_tests::spawn_app().await;
+    app.test_service().await;
     let sub = app.add_clinician().await;
     let http = reqwest::Client::new();
     let api = format!("{}/admin/api/saml/sps", app.base);
@@ -486,7 +543,7 @@ async fn the_admin_api_updates_a_service_provider_in_place() {
         .bearer_auth(&token)
         .json(&json!({
             "metadata": sp_metadata("https://di.example/sp", "https://di.example/acs"),
-            "service_id": null,
+            "service_id": TEST_SERVICE,
             "sign_response": true,
         }))
         .send()
@@ -537,6 +594,7 @@ async fn the_admin_api_updates_a_service_provider_in_place() {
         .unwrap();
     assert_eq!(r.status(), 404);
     for body in [
+        json!({ "service_id": null }),
         json!({ "nameid_format": "urn:x" }),
         json!({ "metadata_url": "http://sp.example/metadata" }),
         json!({ "encrypt_assertions": true, "metadata": sp_metadata("https://di.example/sp", "https://di.example/acs").replace("use=\"encryption\"", "use=\"signing\"") }),

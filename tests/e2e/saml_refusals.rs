@@ -29,11 +29,13 @@ pub(crate) async fn world(signed_requests: bool) -> (TestApp, SigningKey) {
     let app = spawn_app().await;
     app.add_clinician().await;
     let key = generate_key("sp", 2048, 0).unwrap();
+    app.test_service().await;
     app.provider
         .saml
         .sps
         .add(NewSp {
             metadata: metadata(&key, signed_requests),
+            service_id: Some(oneid_tests::TEST_SERVICE.into()),
             ..NewSp::default()
         })
         .await

@@ -158,14 +158,17 @@ impl PySp {
         self.dir.join("encryption.key")
     }
 
-    /// Registers it with the IdP from its metadata, after adjusting the registration.
+    /// Registers it with the IdP from its metadata, after adjusting the registration (in
+    /// the harness's `TEST_SERVICE` unless the adjustment names another).
     pub async fn register(
         &self,
         app: &TestApp,
         adjust: impl FnOnce(&mut NewSp),
     ) -> ServiceProvider {
+        app.test_service().await;
         let mut n = NewSp {
             metadata: self.metadata(),
+            service_id: Some(crate::TEST_SERVICE.into()),
             ..NewSp::default()
         };
         adjust(&mut n);

@@ -41,8 +41,8 @@ pub struct AddSp {
     /// Display name (default: the metadata's ServiceName, else the entityID).
     #[arg(long)]
     name: Option<String>,
-    /// The service it belongs to (`oneid services add`): people get in only when enrolled
-    /// there at the service's level of assurance.
+    /// The service it belongs to (`oneid services add`; required): people get in only when
+    /// enrolled there at the service's level of assurance.
     #[arg(long)]
     service: Option<String>,
     /// Attribute to release (repeatable; default: what the metadata requests, else all):
@@ -77,7 +77,7 @@ pub struct UpdateSp {
     /// Display name.
     #[arg(long)]
     name: Option<String>,
-    /// The service it belongs to, or `none`.
+    /// Another service for it (an SP always belongs to one).
     #[arg(long)]
     service: Option<String>,
     /// Attributes to release (repeatable; replaces the list).

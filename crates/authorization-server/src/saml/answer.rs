@@ -300,8 +300,17 @@ async fn respond(
     locale: Locale,
 ) -> Response {
     let internal = |e: String| crate::error::PageError::internal(locale, e).into_response();
-    if let Some(service) = &sp.service_id {
-        match crate::authorize::gate_text(p, service, &account.id, &sp.entity_id, locale).await {
+    // The gate, as for OIDC: an SP left in no service admits no one.
+    let gated = match &sp.service_id {
+        Some(service) => {
+            crate::authorize::gate_text(p, service, &account.id, &sp.entity_id, locale).await
+        }
+        None => Ok(Some(
+            crate::authorize::no_service_text(p, &account.id, &sp.entity_id, locale).await,
+        )),
+    };
+    {
+        match gated {
             Ok(None) => {}
             Ok(Some(_)) if pending.is_passive => {
                 // IsPassive shows nothing (like prompt=none): the SP is told at once.

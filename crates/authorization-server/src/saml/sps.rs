@@ -322,6 +322,13 @@ impl SpStore {
         set(&mut sp.sign_response, c.sign_response);
         set(&mut sp.encrypt_assertions, c.encrypt_assertions);
         set(&mut sp.require_mfa, c.require_mfa);
+        if sp.service_id.is_none() {
+            return Err(SpError::Invalid(
+                "a service provider belongs to a service (people get in only when enrolled \
+                 there): name its service"
+                    .into(),
+            ));
+        }
         if sp.encrypt_assertions && sp.encryption_cert.is_none() {
             return Err(SpError::Invalid(
                 "encrypted assertions need an encryption certificate in the metadata".into(),
