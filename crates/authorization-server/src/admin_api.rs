@@ -380,7 +380,8 @@ mod tests {
             );
             documented.push((method, path));
         }
-        // The older administration endpoints, registered in http.rs, are described too.
+        // The administration endpoints routed elsewhere (keys and registries in http.rs, SAML
+        // service providers in saml/mod.rs) are described too.
         for (method, path) in [
             ("get", "/admin/api/keys"),
             ("post", "/admin/api/keys/rotate"),
@@ -390,6 +391,11 @@ mod tests {
             ("get", "/admin/api/registries/{id}"),
             ("patch", "/admin/api/registries/{id}"),
             ("post", "/admin/api/registries/{id}/{op}"),
+            ("get", "/admin/api/saml/sps"),
+            ("post", "/admin/api/saml/sps"),
+            ("get", "/admin/api/saml/sps/{entity_id}"),
+            ("put", "/admin/api/saml/sps/{entity_id}"),
+            ("delete", "/admin/api/saml/sps/{entity_id}"),
         ] {
             assert!(
                 paths.get(path).and_then(|p| p.get(method)).is_some(),

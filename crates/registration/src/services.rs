@@ -4,8 +4,8 @@
 
 mod admin;
 
-pub use admin::EnrolRefusal;
 use crate::RegistrationError;
+pub use admin::EnrolRefusal;
 use platform::{DbError, SharedClock};
 use serde::Serialize;
 use sqlx::Row;

@@ -196,7 +196,13 @@ pub(super) async fn api_update_client(
             ));
         };
         let name = caller.actor();
-        let c = set_client_service(p, &id, service.as_deref(), Actor::api(&name, &caller.client_id)).await?;
+        let c = set_client_service(
+            p,
+            &id,
+            service.as_deref(),
+            Actor::api(&name, &caller.client_id),
+        )
+        .await?;
         reply(StatusCode::OK, client_json(&c))
     })
     .await

@@ -181,7 +181,10 @@ fn client_input(form: &Params, a: &Admin) -> Result<ClientInput, (&'static str, 
     let name = text_of(form, "name").ok_or(("name", t.bad_name))?;
     let service_id = text_of(form, "service_id").ok_or(("service_id", t.needs_service))?;
     let redirect_uris = lines(form, "redirect_uris");
-    if redirect_uris.is_empty() || redirect_uris.iter().any(|u| validate_redirect_uri(u).is_err())
+    if redirect_uris.is_empty()
+        || redirect_uris
+            .iter()
+            .any(|u| validate_redirect_uri(u).is_err())
     {
         return Err(("redirect_uris", t.bad_uris));
     }
@@ -333,7 +336,12 @@ async fn client_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Response
         hidden: vec![("op".into(), "remove".into())],
         fieldsets: vec![Fieldset {
             legend: Some(t.client_remove.into()),
-            fields: vec![Field::new("checkbox", "confirm", t.client_remove_confirm, "")],
+            fields: vec![Field::new(
+                "checkbox",
+                "confirm",
+                t.client_remove_confirm,
+                "",
+            )],
             ..Fieldset::default()
         }],
         submit: t.remove.into(),
