@@ -35,21 +35,6 @@ async fn signed_in(app: &TestApp, b: &Browser, path: &str, login_id: &str, passw
     b.get(&format!("{}{path}", app.base)).await
 }
 
-/// The message shown beside field `name`.
-fn field_error(r: &Resp, name: &str) -> Option<String> {
-    let needle = format!("id=\"{name}-error\">");
-    let start = r.body.find(&needle)? + needle.len();
-    let end = r.body[start..].find('<')? + start;
-    Some(r.body[start..end].to_owned())
-}
-
-fn notice(r: &Resp) -> Option<String> {
-    let needle = "<div class=\"notice\" role=\"status\" id=\"notice\"><p>";
-    let start = r.body.find(needle)? + needle.len();
-    let end = r.body[start..].find("</p>")? + start;
-    Some(r.body[start..end].to_owned())
-}
-
 fn qa(i: usize, answer: &str) -> QuestionAnswer {
     QuestionAnswer {
         question_id: QUESTIONS[i].id.into(),
@@ -189,14 +174,12 @@ async fn an_expired_password_is_changed_inside_the_authorization_flow() {
     let differ = post("Night-Shift-2027", "Night-Shift-2028").await;
     assert_eq!(differ.status, 400);
     assert_eq!(
-        field_error(&differ, "confirm_password").as_deref(),
+        differ.field_error("confirm_password").as_deref(),
         Some("The two new passwords are not the same.")
     );
     let same = post(PASSWORD, PASSWORD).await;
     assert_eq!(same.status, 400);
-    assert!(field_error(&same, "new_password")
-        .unwrap()
-        .contains("last 5"));
+    assert!(same.field_error("new_password").unwrap().contains("last 5"));
     let weak = post("password", "password").await;
     assert_eq!(weak.status, 400, "{}", weak.body);
     // Still the old password until a good one is chosen.
@@ -387,14 +370,14 @@ async fn forgot_login_id_mails_it_and_answers_the_same_either_way() {
     let bad = send("Randy", "1971-02-30", "randy.burt@example.org").await;
     assert_eq!(bad.status, 400);
     assert_eq!(
-        field_error(&bad, "birth_date").as_deref(),
+        bad.field_error("birth_date").as_deref(),
         Some("Enter a real date as YYYY-MM-DD.")
     );
     let hit = send("randy", "1971-03-09", "Randy.Burt@example.org").await;
     let miss = send("Randy", "1971-03-10", "randy.burt@example.org").await;
     assert_eq!(hit.status, 200);
     assert_eq!(miss.status, 200);
-    assert_eq!(notice(&hit), notice(&miss));
+    assert_eq!(hit.notice(), miss.notice());
     assert!(!hit.body.contains(LOGIN_ID), "never on the page");
     let mail = sink.wait_for(1).await;
     assert_eq!(mail.len(), 1, "{mail:?}");
@@ -518,7 +501,7 @@ async fn forgot_password_by_challenge_questions_ends_every_session() {
     ])
     .await;
     assert_eq!(done.status, 200, "{}", done.body);
-    assert!(notice(&done).unwrap().contains("signed out everywhere"));
+    assert!(done.notice().unwrap().contains("signed out everywhere"));
     // The reset is single use.
     let replay = post(vec![
         ("step", "password".into()),
@@ -629,17 +612,17 @@ async fn my_profile_saves_good_input_and_bad_input_changes_nothing() {
     };
     let bad = form("not-an-email", "416-555-0199", "Randall").await;
     assert_eq!(bad.status, 400);
-    assert!(field_error(&bad, "email").is_some(), "{}", bad.body);
+    assert!(bad.field_error("email").is_some(), "{}", bad.body);
     assert!(
         bad.body.contains("value=\"not-an-email\""),
         "typed input kept"
     );
     let bad_phone = form("r@example.org", "555-12", "Randall").await;
     assert_eq!(bad_phone.status, 400);
-    assert!(field_error(&bad_phone, "phone").is_some());
+    assert!(bad_phone.field_error("phone").is_some());
     let empty = form("r@example.org", "416-555-0199", " ").await;
     assert_eq!(
-        field_error(&empty, "given_name").as_deref(),
+        empty.field_error("given_name").as_deref(),
         Some("This field is required.")
     );
     let a = app
@@ -656,7 +639,7 @@ async fn my_profile_saves_good_input_and_bad_input_changes_nothing() {
     assert_eq!(good.status, 200, "{}", good.body);
     // Saved, and now shown in the chosen language.
     assert_eq!(
-        notice(&good).as_deref(),
+        good.notice().as_deref(),
         Some("Vos modifications sont enregistrées.")
     );
     let a = app
@@ -717,7 +700,7 @@ async fn changing_the_password_needs_the_current_one() {
     let wrong = change("Not-Mine-2020", "Night-Shift-2027").await;
     assert_eq!(wrong.status, 400);
     assert_eq!(
-        field_error(&wrong, "current_password").as_deref(),
+        wrong.field_error("current_password").as_deref(),
         Some("The current password is incorrect.")
     );
     let weak = change(PASSWORD, "nightshift").await;
@@ -766,8 +749,8 @@ async fn challenge_questions_and_phones_need_a_recent_sign_in_and_valid_rows() {
     };
     let dup = questions(ids[0], " REX ").await;
     assert_eq!(dup.status, 400);
-    assert!(field_error(&dup, "online_q1").is_some(), "{}", dup.body);
-    assert!(field_error(&dup, "desk_a1").is_some());
+    assert!(dup.field_error("online_q1").is_some(), "{}", dup.body);
+    assert!(dup.field_error("desk_a1").is_some());
     assert!(app
         .provider
         .accounts
@@ -807,10 +790,10 @@ async fn challenge_questions_and_phones_need_a_recent_sign_in_and_valid_rows() {
     };
     let bad = phones("416-555-0199", "call me").await;
     assert_eq!(bad.status, 400);
-    assert!(field_error(&bad, "phone1").is_some());
+    assert!(bad.field_error("phone1").is_some());
     let same = phones("416-555-0199", "+1 (416) 555-0199").await;
     assert_eq!(
-        field_error(&same, "phone1").as_deref(),
+        same.field_error("phone1").as_deref(),
         Some("This number is already listed.")
     );
     assert!(app
@@ -908,7 +891,7 @@ async fn the_service_desk_verifies_unlocks_and_issues_temporary_passwords() {
         .unwrap();
 
     let issued = op("temporary").await;
-    let text = notice(&issued).unwrap();
+    let text = issued.notice().unwrap();
     let temp = text.rsplit(": ").next().unwrap().to_owned();
     assert_eq!(temp.len(), 14, "{text}");
     let s = app

@@ -5,51 +5,28 @@
 //! console (role, step-up, anti-forgery) over HTTP and in headless Chromium.
 
 use oneid_tests::api::{http, Answer};
+
+/// A client_credentials token for `scope` (see `TestApp::client_token`).
+async fn token(app: &TestApp, scope: &str) -> String {
+    app.client_token(scope).await
+}
+
+/// One call to the admin API.
+async fn call(app: &TestApp, token: &str, method: &str, path: &str, body: Option<Value>) -> Answer {
+    oneid_tests::api::call(
+        &format!("{}/admin/api", app.base),
+        token,
+        method,
+        path,
+        body,
+    )
+    .await
+}
 use oneid_tests::browser::{Browser, Resp};
 use oneid_tests::rp::Rp;
 use oneid_tests::{spawn_app, TestApp, LOGIN_ID, PASSWORD, TEST_SERVICE};
 use platform::Clock;
 use serde_json::{json, Value};
-
-/// A client_credentials token of a client allowed `oneid:admin`, `oneid:audit` and
-/// `api:read`, asking for `scope`.
-async fn token(app: &TestApp, scope: &str) -> String {
-    let id = format!("ops-{}", scope.replace([':', ' '], "-"));
-    app.add_client_with(&id, |n| {
-        n.grant_types = vec!["client_credentials".into()];
-        n.scopes = vec![
-            "oneid:admin".into(),
-            "oneid:audit".into(),
-            "api:read".into(),
-        ];
-    })
-    .await;
-    let v: Value = reqwest::Client::new()
-        .post(format!("{}/token", app.base))
-        .basic_auth(&id, Some(format!("{id}-secret")))
-        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["access_token"].as_str().unwrap().to_owned()
-}
-
-/// One call to the admin API.
-async fn call(app: &TestApp, token: &str, method: &str, path: &str, body: Option<Value>) -> Answer {
-    let url = format!("{}/admin/api{path}", app.base);
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = http().request(method, url);
-    if !token.is_empty() {
-        req = req.bearer_auth(token);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    Answer::read(req.send().await.unwrap()).await
-}
 
 #[tokio::test]
 async fn the_admin_api_needs_the_right_scope_from_a_client_or_a_stepped_up_administrator() {

@@ -313,26 +313,6 @@ async fn jwks_and_discovery_carry_cache_headers_shorter_than_the_prepublish_peri
     }
 }
 
-async fn admin_token(app: &TestApp, scope: &str) -> String {
-    let id = format!("ops-{}", scope.replace(':', "-"));
-    app.add_client_with(&id, |n| {
-        n.grant_types = vec!["client_credentials".into()];
-        n.scopes = vec!["oneid:admin".into(), "api:read".into()];
-    })
-    .await;
-    let v: Value = reqwest::Client::new()
-        .post(format!("{}/token", app.base))
-        .basic_auth(&id, Some(format!("{id}-secret")))
-        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["access_token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn the_admin_api_lists_and_rotates_keys_for_clients_with_the_admin_scope_only() {
     let app = spawn_app().await;
@@ -343,7 +323,7 @@ async fn the_admin_api_lists_and_rotates_keys_for_clients_with_the_admin_scope_o
         .await
         .unwrap();
     assert_eq!(none.status(), 401);
-    let weak = admin_token(&app, "api:read").await;
+    let weak = app.client_token("api:read").await;
     let r = http
         .get(format!("{}/admin/api/keys", app.base))
         .bearer_auth(&weak)
@@ -356,7 +336,7 @@ async fn the_admin_api_lists_and_rotates_keys_for_clients_with_the_admin_scope_o
         .unwrap()
         .contains("insufficient_scope"));
 
-    let admin = admin_token(&app, "oneid:admin").await;
+    let admin = app.client_token("oneid:admin").await;
     let list: Value = http
         .get(format!("{}/admin/api/keys", app.base))
         .bearer_auth(&admin)

@@ -135,28 +135,6 @@ async fn session(app: &TestApp, login_id: &str) -> (Browser, String) {
     (b, csrf)
 }
 
-fn field_error(r: &Resp, name: &str) -> Option<String> {
-    let needle = format!("id=\"{name}-error\">");
-    let start = r.body.find(&needle)? + needle.len();
-    let end = r.body[start..].find('<')? + start;
-    Some(r.body[start..end].to_owned())
-}
-
-fn notice(r: &Resp) -> Option<String> {
-    let needle = "<div class=\"notice\" role=\"status\" id=\"notice\"><p>";
-    let start = r.body.find(needle)? + needle.len();
-    let end = r.body[start..].find("</p>")? + start;
-    Some(r.body[start..end].to_owned())
-}
-
-/// The value shown for `label` in a facts list.
-fn fact(r: &Resp, label: &str) -> Option<String> {
-    let needle = format!("<dt>{label}</dt><dd>");
-    let start = r.body.find(&needle)? + needle.len();
-    let end = r.body[start..].find("</dd>")? + start;
-    Some(r.body[start..end].to_owned())
-}
-
 /// Pat Example (legal: Patricia Example), born 1980-02-29.
 fn pat() -> Vec<(&'static str, &'static str)> {
     vec![
@@ -191,11 +169,12 @@ async fn register_pat(app: &TestApp, b: &Browser, csrf: &str) -> (String, String
     f.extend(al2_evidence());
     let r = post(app, b, csrf, "/lra/register", &f).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(notice(&r)
+    assert!(r
+        .notice()
         .unwrap()
         .contains("Pat Example is registered at AL2"));
-    let login_id = fact(&r, "Login ID").unwrap();
-    let temp = fact(&r, "Temporary password").unwrap();
+    let login_id = r.fact("Login ID").unwrap();
+    let temp = r.fact("Temporary password").unwrap();
     (account_id(app, &login_id).await, login_id, temp)
 }
 
@@ -353,7 +332,8 @@ async fn health_cards_and_social_insurance_cards_are_refused_with_the_reason() {
     ]);
     let r = post(&app, &b, &csrf, "/lra/register", &f).await;
     assert_eq!(r.status, 400, "{}", r.body);
-    assert!(field_error(&r, "doc2")
+    assert!(r
+        .field_error("doc2")
         .unwrap()
         .starts_with("A health card is never accepted as proof of identity"));
     // What was typed is kept.
@@ -368,7 +348,8 @@ async fn health_cards_and_social_insurance_cards_are_refused_with_the_reason() {
     ]);
     let r = post(&app, &b, &csrf, "/lra/register?ui_locales=fr", &f).await;
     assert_eq!(r.status, 400);
-    assert!(field_error(&r, "doc1")
+    assert!(r
+        .field_error("doc1")
         .unwrap()
         .starts_with("La carte d’assurance sociale n’est jamais acceptée"));
     assert_eq!(app.count("accounts").await, before, "nothing stored");
@@ -446,7 +427,7 @@ async fn al2_needs_a_face_to_face_meeting_two_documents_a_primary_and_a_photo() 
     for (docs, field, msg) in cases {
         let r = post(&app, &b, &csrf, "/lra/register", &attempt(docs.clone())).await;
         assert_eq!(r.status, 400, "{docs:?}");
-        assert_eq!(field_error(&r, field).as_deref(), Some(msg), "{docs:?}");
+        assert_eq!(r.field_error(field).as_deref(), Some(msg), "{docs:?}");
     }
     assert_eq!(app.count("accounts").await, before, "nothing stored");
     // The right evidence: AL2, the documents on record, sponsored by the organization.
@@ -485,7 +466,7 @@ async fn al2_needs_a_face_to_face_meeting_two_documents_a_primary_and_a_photo() 
     ]);
     let r = post(&app, &b, &csrf, "/lra/register", &f).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(fact(&r, "Level of assurance").as_deref(), Some("AL3"));
+    assert_eq!(r.fact("Level of assurance").as_deref(), Some("AL3"));
     let registered = app.audit("lra.person_registered").await;
     assert_eq!(registered.len(), 2);
     let d = registered[0].detail.as_deref().unwrap();
@@ -513,7 +494,7 @@ async fn registering_a_person_who_has_an_account_finds_it_instead_of_making_a_se
     ]);
     let r = post(&app, &b, &csrf, "/lra/register", &f).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let login_id = fact(&r, "Login ID").unwrap();
+    let login_id = r.fact("Login ID").unwrap();
     let pat = account_id(&app, &login_id).await;
     let accounts = app.count("accounts").await;
     // Again, by legal name and date of birth (another preferred name), with AL2 evidence.
@@ -522,14 +503,14 @@ async fn registering_a_person_who_has_an_account_finds_it_instead_of_making_a_se
     let r = post(&app, &b, &csrf, "/lra/register", &f).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
-        notice(&r).unwrap(),
+        r.notice().unwrap(),
         format!("This person already has a ONE ID account ({login_id}). No second account was created; your organization sponsors it.")
     );
     assert!(r
         .body
         .contains(&format!("/lra/person?id={pat}&amp;ui_locales=en")));
     assert!(
-        fact(&r, "Temporary password").is_none(),
+        r.fact("Temporary password").is_none(),
         "no password for an existing account"
     );
     assert_eq!(app.count("accounts").await, accounts);
@@ -566,7 +547,7 @@ async fn registering_a_person_who_has_an_account_finds_it_instead_of_making_a_se
     ]);
     let r = post(&app, &b2, &csrf2, "/lra/register", &f).await;
     assert!(
-        notice(&r).unwrap().contains("already has a ONE ID account"),
+        r.notice().unwrap().contains("already has a ONE ID account"),
         "{}",
         r.body
     );
@@ -584,7 +565,7 @@ async fn registering_a_person_who_has_an_account_finds_it_instead_of_making_a_se
     let r = post(&app, &b2, &csrf2, "/lra/register", &f).await;
     assert_eq!(r.status, 400);
     assert_eq!(
-        field_error(&r, "registration_number").as_deref(),
+        r.field_error("registration_number").as_deref(),
         Some("This registration number belongs to another person.")
     );
     assert_eq!(app.count("accounts").await, accounts);
@@ -635,12 +616,10 @@ async fn two_organizations_registering_one_person_at_once_make_one_account() {
     // One made it (with a temporary password), the other found it; both sponsor it.
     let made = [&ra, &rb]
         .iter()
-        .filter(|r| fact(r, "Temporary password").is_some())
+        .filter(|r| r.fact("Temporary password").is_some())
         .count();
     assert_eq!(made, 1);
-    let login_id = fact(&ra, "Login ID")
-        .or_else(|| fact(&rb, "Login ID"))
-        .unwrap();
+    let login_id = ra.fact("Login ID").or_else(|| rb.fact("Login ID")).unwrap();
     let pat = account_id(&app, &login_id).await;
     for org in [ORG_A, ORG_B] {
         assert_eq!(
@@ -737,15 +716,15 @@ async fn a_registering_organization_registers_affiliates_at_its_level_once_per_i
     let r = post(&app, &b, &csrf, "/lra/affiliate", &f).await;
     assert_eq!(r.status, 400);
     assert_eq!(
-        field_error(&r, "affiliation").as_deref(),
+        r.field_error("affiliation").as_deref(),
         Some("This field is required.")
     );
     assert_eq!(app.count("accounts").await, accounts);
     f.push(("affiliation", "Current photo employee ID card seen"));
     let r = post(&app, &b, &csrf, "/lra/affiliate", &f).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(fact(&r, "Level of assurance").as_deref(), Some("AL2"));
-    let login_id = fact(&r, "Login ID").unwrap();
+    assert_eq!(r.fact("Level of assurance").as_deref(), Some("AL2"));
+    let login_id = r.fact("Login ID").unwrap();
     let pat = account_id(&app, &login_id).await;
     let acc = app
         .provider
@@ -771,7 +750,7 @@ async fn a_registering_organization_registers_affiliates_at_its_level_once_per_i
     ]);
     let r = post(&app, &b, &csrf, "/lra/affiliate", &again).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(notice(&r).unwrap().contains(&login_id));
+    assert!(r.notice().unwrap().contains(&login_id));
     assert_eq!(app.count("accounts").await, accounts + 1);
     // Someone else with that number: refused.
     let other = vec![
@@ -783,7 +762,8 @@ async fn a_registering_organization_registers_affiliates_at_its_level_once_per_i
     ];
     let r = post(&app, &b, &csrf, "/lra/affiliate", &other).await;
     assert_eq!(r.status, 400);
-    assert!(field_error(&r, "member_id")
+    assert!(r
+        .field_error("member_id")
         .unwrap()
         .starts_with("This identifier belongs to another person"));
     assert_eq!(app.count("accounts").await, accounts + 1);
@@ -836,13 +816,13 @@ async fn an_lra_enrols_only_into_the_services_its_organization_may_sponsor() {
     let r = enrol("other").await;
     assert_eq!(r.status, 400);
     assert_eq!(
-        field_error(&r, "service").as_deref(),
+        r.field_error("service").as_deref(),
         Some("Your organization may not enrol people in this service.")
     );
     let r = enrol("hi").await;
     assert_eq!(r.status, 400);
     assert_eq!(
-        field_error(&r, "service").as_deref(),
+        r.field_error("service").as_deref(),
         Some("This service needs AL3; the person is AL2.")
     );
     assert_eq!(
@@ -852,7 +832,7 @@ async fn an_lra_enrols_only_into_the_services_its_organization_may_sponsor() {
     let r = enrol("co").await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
-        notice(&r).as_deref(),
+        r.notice().as_deref(),
         Some("Enrolled in ConnectingOntario ClinicalViewer.")
     );
     assert!(r.body.contains("id=\"end-co\""), "an End button");
@@ -866,7 +846,7 @@ async fn an_lra_enrols_only_into_the_services_its_organization_may_sponsor() {
     let r = post(&app, &b, &csrf, &path, &[("op", "end"), ("service", "co")]).await;
     assert_eq!(r.status, 200);
     assert_eq!(
-        notice(&r).as_deref(),
+        r.notice().as_deref(),
         Some("The enrolment in ConnectingOntario ClinicalViewer is ended.")
     );
     assert!(matches!(
@@ -945,7 +925,7 @@ async fn ending_a_sponsorship_ends_the_enrolments_made_through_it_and_only_those
     let r = post(&app, &b, &csrf, &path, &[("op", "end_sponsorship")]).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
-        notice(&r).unwrap(),
+        r.notice().unwrap(),
         format!("Your organization no longer sponsors {login_id}; the enrolments made through it are ended.")
     );
     let left: Vec<(String, String)> = app

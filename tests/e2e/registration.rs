@@ -346,22 +346,6 @@ fn esc(s: &str) -> String {
         .replace('\'', "&#x27;")
 }
 
-/// The message shown beside field `name`, unescaped.
-fn field_error(r: &Resp, name: &str) -> Option<String> {
-    let needle = format!("id=\"{name}-error\">");
-    let start = r.body.find(&needle)? + needle.len();
-    let end = r.body[start..].find('<')? + start;
-    Some(
-        r.body[start..end]
-            .replace("&#x27;", "'")
-            .replace("&quot;", "\"")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&#x2f;", "/")
-            .replace("&amp;", "&"),
-    )
-}
-
 /// The value an input shows.
 fn input_value(r: &Resp, name: &str) -> Option<String> {
     let needle = format!("id=\"{name}\" name=\"{name}\" type=\"");
@@ -794,7 +778,7 @@ async fn policies_need_i_agree() {
     let w = env.start(PATRICIA).await;
     let r = w.next("policies", &[]).await;
     assert_eq!(r.status, 400);
-    assert_eq!(field_error(&r, "agree").as_deref(), Some(MUST_AGREE));
+    assert_eq!(r.field_error("agree").as_deref(), Some(MUST_AGREE));
     assert!(r.body.contains("error-summary"));
     // Not agreed, not moved on.
     assert_eq!(
@@ -839,7 +823,7 @@ async fn personal_information_is_checked_field_by_field_and_keeps_what_was_typed
         let r = w.next("personal", &form).await;
         assert_eq!(r.status, 400, "{field}={value:?}");
         assert_eq!(
-            field_error(&r, error_on).as_deref(),
+            r.field_error(error_on).as_deref(),
             Some(message),
             "{field}={value:?}"
         );
@@ -1052,7 +1036,7 @@ async fn other_designations_are_checked_added_and_reset() {
             .await;
         assert_eq!(r.status, 400, "{college} {number}");
         assert_eq!(
-            field_error(&r, error_on).as_deref(),
+            r.field_error(error_on).as_deref(),
             Some(message),
             "{college} {number}"
         );
@@ -1085,8 +1069,8 @@ async fn other_designations_are_checked_added_and_reset() {
     ];
     let r = w.next("designation", &two).await;
     assert_eq!(r.status, 400);
-    assert_eq!(field_error(&r, "college1").as_deref(), Some(COLLEGE_TWICE));
-    assert!(field_error(&r, "college0").is_none());
+    assert_eq!(r.field_error("college1").as_deref(), Some(COLLEGE_TWICE));
+    assert!(r.field_error("college0").is_none());
     // Reset the first row: the second moves up.
     let reset = w.nav("designation", "reset0", &two).await;
     assert_eq!(reset.status, 303);
@@ -1180,7 +1164,7 @@ async fn challenge_questions_must_differ_and_be_answered() {
     for (form, error_on, message) in cases {
         let r = w.next("questions", &form).await;
         assert_eq!(r.status, 400, "{error_on}");
-        assert_eq!(field_error(&r, error_on).as_deref(), Some(message));
+        assert_eq!(r.field_error(error_on).as_deref(), Some(message));
         // The good rows are kept; a bad answer is typed again, not shown.
         assert_eq!(
             input_value(&r, "online_a0").as_deref(),
@@ -1212,17 +1196,14 @@ async fn challenge_phones_are_optional_but_must_be_valid_and_different() {
     };
     let bad = w.next("phone", &rows("416-555-0142", "call me")).await;
     assert_eq!(bad.status, 400);
-    assert_eq!(field_error(&bad, "phone1").as_deref(), Some(BAD_PHONE));
+    assert_eq!(bad.field_error("phone1").as_deref(), Some(BAD_PHONE));
     assert_eq!(input_value(&bad, "phone1").as_deref(), Some("call me"));
     assert_eq!(selected(&bad, "kind1").as_deref(), Some("landline"));
     let dup = w
         .next("phone", &rows("416-555-0142", "+1 (416) 555-0142"))
         .await;
     assert_eq!(dup.status, 400);
-    assert_eq!(
-        field_error(&dup, "phone1").as_deref(),
-        Some(PHONE_DUPLICATE)
-    );
+    assert_eq!(dup.field_error("phone1").as_deref(), Some(PHONE_DUPLICATE));
     let kind = w
         .next(
             "phone",
@@ -1304,7 +1285,7 @@ async fn the_password_is_typed_twice_and_follows_the_policy() {
             )
             .await;
         assert_eq!(r.status, 400, "{new}: {}", r.body);
-        assert_eq!(field_error(&r, error_on).as_deref(), Some(message), "{new}");
+        assert_eq!(r.field_error(error_on).as_deref(), Some(message), "{new}");
         // What was typed is never sent back, anywhere on the page.
         assert!(new.is_empty() || !r.body.contains(new), "{new} echoed");
         assert_eq!(env.accounts().await, 0, "{new}: no account");
@@ -1321,7 +1302,7 @@ async fn the_password_is_typed_twice_and_follows_the_policy() {
         .await;
     assert_eq!(r.status, 400);
     assert_eq!(
-        field_error(&r, "new_password").as_deref(),
+        r.field_error("new_password").as_deref(),
         Some(CONTAINS_PERSONAL)
     );
     assert_eq!(env.accounts().await, 0);

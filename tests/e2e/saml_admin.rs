@@ -219,28 +219,6 @@ async fn the_cli_registers_lists_and_removes_service_providers_and_rotates_saml_
     assert_eq!(metadata(&app).await.matches("<md:KeyDescriptor").count(), 1);
 }
 
-async fn admin_token(app: &TestApp) -> String {
-    app.add_client_with("ops", |n| {
-        n.grant_types = vec!["client_credentials".into()];
-        n.scopes = vec!["oneid:admin".into()];
-    })
-    .await;
-    let v: Value = reqwest::Client::new()
-        .post(format!("{}/token", app.base))
-        .basic_auth("ops", Some("ops-secret"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", "oneid:admin"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["access_token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn the_admin_api_registers_service_providers_inline_or_by_metadata_url() {
     let app = oneid_tests::spawn_app().await;
@@ -248,7 +226,7 @@ async fn the_admin_api_registers_service_providers_inline_or_by_metadata_url() {
     let http = reqwest::Client::new();
     let api = format!("{}/admin/api/saml/sps", app.base);
     assert_eq!(http.get(&api).send().await.unwrap().status(), 401);
-    let token = admin_token(&app).await;
+    let token = app.client_token("oneid:admin").await;
 
     // Inline metadata.
     let r = http
@@ -351,7 +329,7 @@ async fn the_admin_api_registers_service_providers_inline_or_by_metadata_url() {
     assert_eq!(r.status(), 404);
     let added = app.audit("saml.sp_added").await;
     assert_eq!(added.len(), 2);
-    assert_eq!(added[0].actor.as_deref(), Some("client:ops"));
+    assert_eq!(added[0].actor.as_deref(), Some("client:ops-oneid-admin"));
 }
 
 /// Serves `doc` at `/metadata` on a loopback port (the document can be swapped); returns the
@@ -537,7 +515,7 @@ async fn the_admin_api_updates_a_service_provider_in_place() {
     let sub = app.add_clinician().await;
     let http = reqwest::Client::new();
     let api = format!("{}/admin/api/saml/sps", app.base);
-    let token = admin_token(&app).await;
+    let token = app.client_token("oneid:admin").await;
     let r = http
         .post(&api)
         .bearer_auth(&token)
@@ -622,6 +600,6 @@ async fn the_admin_api_updates_a_service_provider_in_place() {
     assert_eq!(app.audit("saml.sp_updated").await.len(), 1);
     assert_eq!(
         app.audit("saml.sp_updated").await[0].actor.as_deref(),
-        Some("client:ops")
+        Some("client:ops-oneid-admin")
     );
 }

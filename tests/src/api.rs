@@ -79,3 +79,22 @@ impl Answer {
         );
     }
 }
+
+/// One JSON call to `{base}{path}` with a bearer `token` (none when empty).
+pub async fn call(
+    base: &str,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Answer {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = http().request(method, format!("{base}{path}"));
+    if !token.is_empty() {
+        req = req.bearer_auth(token);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    Answer::read(req.send().await.unwrap()).await
+}

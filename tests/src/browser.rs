@@ -41,11 +41,20 @@ impl Resp {
         let end = self.body[start..].find('"')? + start;
         Some(self.body[start..end].to_owned())
     }
-    /// The text between `before` and the next `until`, HTML entities as sent.
+    /// The text between `before` (as sent) and the next `until`, unescaped as a person reads
+    /// it.
     fn between(&self, before: &str, until: &str) -> Option<String> {
         let start = self.body.find(before)? + before.len();
         let end = self.body[start..].find(until)? + start;
-        Some(self.body[start..end].to_owned())
+        Some(
+            self.body[start..end]
+                .replace("&#x27;", "'")
+                .replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&#x2f;", "/")
+                .replace("&amp;", "&"),
+        )
     }
     /// The message shown beside form field `name`.
     pub fn field_error(&self, name: &str) -> Option<String> {

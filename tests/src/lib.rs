@@ -343,6 +343,36 @@ impl TestApp {
         }
     }
 
+    /// A `client_credentials` access token for `scope`, from a client `ops-<scope>` allowed
+    /// `oneid:admin`, `oneid:audit` and `api:read` (registered on first use).
+    pub async fn client_token(&self, scope: &str) -> String {
+        let id = format!("ops-{}", scope.replace([':', ' '], "-"));
+        if self.provider.clients.get(&id).await.unwrap().is_none() {
+            self.add_client_with(&id, |n| {
+                n.service_id = None;
+                n.redirect_uris.clear();
+                n.grant_types = vec!["client_credentials".into()];
+                n.scopes = vec![
+                    "oneid:admin".into(),
+                    "oneid:audit".into(),
+                    "api:read".into(),
+                ];
+            })
+            .await;
+        }
+        let v: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/token", self.base))
+            .basic_auth(&id, Some(format!("{id}-secret")))
+            .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// Number of rows in a table.
     pub async fn count(&self, table: &str) -> i64 {
         use sqlx::Row;

@@ -29,7 +29,7 @@ async fn the_server_refuses_a_password_without_a_lower_case_letter_an_upper_case
             .await;
         assert_eq!(r.status, 400, "{password}: {}", r.body);
         assert_eq!(
-            field_error(&r, "new_password").as_deref(),
+            r.field_error("new_password").as_deref(),
             Some(message),
             "{password}"
         );
@@ -54,7 +54,7 @@ async fn an_answer_longer_than_a_hundred_characters_is_refused_and_not_shown_aga
     }
     let r = w.next("questions", &form).await;
     assert_eq!(r.status, 400);
-    assert_eq!(field_error(&r, "online_a1").as_deref(), Some(A_LONG));
+    assert_eq!(r.field_error("online_a1").as_deref(), Some(A_LONG));
     assert_eq!(input_value(&r, "online_a1").as_deref(), Some(""));
     assert_eq!(w.get("phone").await.location(), Some("/register/questions"));
     // Exactly a hundred is fine.
@@ -91,7 +91,7 @@ async fn a_bad_title_or_middle_name_or_a_name_no_login_id_can_be_made_of_is_refu
         let r = w.next("personal", &form).await;
         assert_eq!(r.status, 400, "{field}={value:?}: {}", r.body);
         assert_eq!(
-            field_error(&r, field).as_deref(),
+            r.field_error(field).as_deref(),
             Some(BAD_NAME),
             "{field}={value:?}"
         );
@@ -110,7 +110,7 @@ async fn a_bad_title_or_middle_name_or_a_name_no_login_id_can_be_made_of_is_refu
     }
     let r = w.next("personal", &form).await;
     assert_eq!(r.status, 400);
-    assert_eq!(field_error(&r, "given_name").as_deref(), Some(BAD_NAME));
+    assert_eq!(r.field_error("given_name").as_deref(), Some(BAD_NAME));
     w.pass("personal").await;
     assert_eq!(env.accounts().await, 0);
 }

@@ -4,38 +4,15 @@
 
 use super::*;
 
-/// A client_credentials token with the scope `scope`.
+/// A client_credentials token for `scope` (see `TestApp::client_token`).
 async fn token(app: &TestApp, scope: &str) -> String {
-    let id = format!("ops-{}", scope.replace([':', ' '], "-"));
-    app.add_client_with(&id, |n| {
-        n.grant_types = vec!["client_credentials".into()];
-        n.scopes = vec!["oneid:admin".into(), "api:read".into()];
-    })
-    .await;
-    let v: Value = http()
-        .post(format!("{}/token", app.base))
-        .basic_auth(&id, Some(format!("{id}-secret")))
-        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["access_token"].as_str().unwrap().to_owned()
+    app.client_token(scope).await
 }
 
 /// One call to `/admin/api/registries{path}`.
 async fn call(app: &TestApp, token: &str, method: &str, path: &str, body: Option<Value>) -> Answer {
-    let url = format!("{}/admin/api/registries{path}", app.base);
-    let mut req = http().request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url);
-    if !token.is_empty() {
-        req = req.bearer_auth(token);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    Answer::read(req.send().await.unwrap()).await
+    let base = format!("{}/admin/api/registries", app.base);
+    oneid_tests::api::call(&base, token, method, path, body).await
 }
 
 #[tokio::test]
