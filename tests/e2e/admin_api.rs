@@ -5,6 +5,11 @@
 //! console (role, step-up, anti-forgery) over HTTP and in headless Chromium.
 
 use oneid_tests::api::{http, Answer};
+use oneid_tests::browser::{Browser, Resp};
+use oneid_tests::rp::Rp;
+use oneid_tests::{spawn_app, TestApp, LOGIN_ID, PASSWORD, TEST_SERVICE};
+use platform::Clock;
+use serde_json::{json, Value};
 
 /// A client_credentials token for `scope` (see `TestApp::client_token`).
 async fn token(app: &TestApp, scope: &str) -> String {
@@ -22,11 +27,6 @@ async fn call(app: &TestApp, token: &str, method: &str, path: &str, body: Option
     )
     .await
 }
-use oneid_tests::browser::{Browser, Resp};
-use oneid_tests::rp::Rp;
-use oneid_tests::{spawn_app, TestApp, LOGIN_ID, PASSWORD, TEST_SERVICE};
-use platform::Clock;
-use serde_json::{json, Value};
 
 #[tokio::test]
 async fn the_admin_api_needs_the_right_scope_from_a_client_or_a_stepped_up_administrator() {
@@ -1010,25 +1010,9 @@ async fn the_openapi_document_is_served() {
 
 // ---------------------------------------------------------------- the CLI
 
+/// Runs the command line (see `Storage::cli`).
 async fn oneid(storage: &oneid_tests::Storage, args: &[&str]) -> (i32, String) {
-    let overlay = std::env::temp_dir().join(format!(
-        "oneid-admin-cli-{}.toml",
-        platform::crypto::random_token(6)
-    ));
-    let toml = format!(
-        "[database]\nurl = {:?}\n[ephemeral]\nurl = {:?}\nprefix = {:?}\n[keys]\nkek = {:?}\n[log]\nlevel = \"warn\"\n",
-        storage.db_url,
-        storage.redis_url.clone().unwrap_or_default(),
-        storage.prefix,
-        storage.kek
-    );
-    std::fs::write(&overlay, toml).unwrap();
-    let mut argv = vec!["oneid", "--config", overlay.to_str().unwrap()];
-    argv.extend_from_slice(args);
-    let mut out = Vec::new();
-    let code = oneid::cli::run(argv, &mut "".as_bytes(), &mut out).await;
-    std::fs::remove_file(&overlay).unwrap();
-    (code, String::from_utf8(out).unwrap())
+    storage.cli(args, "").await
 }
 
 #[tokio::test]

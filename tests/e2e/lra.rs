@@ -1086,26 +1086,9 @@ async fn an_lra_registers_and_enrols_a_person_in_a_real_browser_in_both_language
     assert_eq!(app.audit("lra.enrolled").await.len(), 1);
 }
 
+/// Runs the command line (see `Storage::cli`).
 async fn oneid(storage: &Storage, args: &[&str]) -> (i32, String) {
-    let overlay = std::env::temp_dir().join(format!(
-        "oneid-cli-{}.toml",
-        platform::crypto::random_token(6)
-    ));
-    let toml = format!(
-        "[database]\nurl = {:?}\n[ephemeral]\nurl = {:?}\nprefix = {:?}\n[keys]\nkek = {:?}\n[log]\nlevel = \"warn\"\n",
-        storage.db_url,
-        storage.redis_url.clone().unwrap_or_default(),
-        storage.prefix,
-        storage.kek
-    );
-    std::fs::write(&overlay, toml).unwrap();
-    let mut argv = vec!["oneid", "--config", overlay.to_str().unwrap()];
-    argv.extend_from_slice(args);
-    let mut input: &[u8] = b"Registrar-Desk-2026\n";
-    let mut out = Vec::new();
-    let code = oneid::cli::run(argv, &mut input, &mut out).await;
-    std::fs::remove_file(&overlay).unwrap();
-    (code, String::from_utf8(out).unwrap())
+    storage.cli(args, "Registrar-Desk-2026\n").await
 }
 
 #[tokio::test]

@@ -65,6 +65,32 @@ pub struct Storage {
     pub kek: String,
 }
 
+impl Storage {
+    /// Runs the `oneid` command line in-process on this storage, with `stdin` as its standard
+    /// input; its exit code and standard output (errors go to standard error, as for a person).
+    pub async fn cli(&self, args: &[&str], stdin: &str) -> (i32, String) {
+        let overlay = std::env::temp_dir().join(format!(
+            "oneid-cli-{}.toml",
+            platform::crypto::random_token(6)
+        ));
+        let toml = format!(
+            "[database]\nurl = {:?}\n[ephemeral]\nurl = {:?}\nprefix = {:?}\n[keys]\nkek = {:?}\n[log]\nlevel = \"warn\"\n",
+            self.db_url,
+            self.redis_url.clone().unwrap_or_default(),
+            self.prefix,
+            self.kek
+        );
+        std::fs::write(&overlay, toml).unwrap();
+        let mut argv = vec!["oneid", "--config", overlay.to_str().unwrap()];
+        argv.extend_from_slice(args);
+        let mut input = stdin.as_bytes();
+        let mut out = Vec::new();
+        let code = oneid::cli::run(argv, &mut input, &mut out).await;
+        std::fs::remove_file(&overlay).unwrap();
+        (code, String::from_utf8(out).unwrap())
+    }
+}
+
 /// Fresh storage: a new SQLite file, or a new PostgreSQL database and Redis prefix.
 pub async fn fresh_storage() -> Storage {
     let tag = platform::crypto::random_token(9)

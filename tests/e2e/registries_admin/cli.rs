@@ -4,26 +4,9 @@
 
 use super::*;
 
-/// Runs `oneid ARGS` on `storage`: (exit code, standard output).
+/// Runs the command line (see `Storage::cli`).
 async fn oneid(storage: &Storage, args: &[&str]) -> (i32, String) {
-    let overlay = std::env::temp_dir().join(format!(
-        "oneid-cli-{}.toml",
-        platform::crypto::random_token(6)
-    ));
-    let toml = format!(
-        "[database]\nurl = {:?}\n[ephemeral]\nurl = {:?}\nprefix = {:?}\n[keys]\nkek = {:?}\n[log]\nlevel = \"warn\"\n",
-        storage.db_url,
-        storage.redis_url.clone().unwrap_or_default(),
-        storage.prefix,
-        storage.kek
-    );
-    std::fs::write(&overlay, toml).unwrap();
-    let mut argv = vec!["oneid", "--config", overlay.to_str().unwrap()];
-    argv.extend_from_slice(args);
-    let mut out = Vec::new();
-    let code = oneid::cli::run(argv, &mut &b""[..], &mut out).await;
-    std::fs::remove_file(&overlay).unwrap();
-    (code, String::from_utf8(out).unwrap())
+    storage.cli(args, "").await
 }
 
 /// Writes `text` to a fresh file in `dir`; its path.
