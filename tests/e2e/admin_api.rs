@@ -1347,7 +1347,10 @@ async fn an_administrator_walks_through_the_console_in_a_real_browser() {
     chrome.wait_for("#services").await;
     chrome.click("#svc-olis").await;
     chrome.click("#services button[type=submit]").await;
-    chrome.wait_for("#notice").await;
+    // The page the organization was added on has a notice too: wait for this one's.
+    chrome
+        .wait_for_text("#notice", "Your changes are saved.")
+        .await;
 
     // An LRA for it.
     chrome.type_into("#login_id", LOGIN_ID).await;
