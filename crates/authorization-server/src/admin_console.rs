@@ -122,6 +122,50 @@ pub(crate) async fn administrator(
     .await)
 }
 
+/// The administrator asking for a console page of `area` (its return path after sign-in),
+/// with the query's parameters; or the response that signs them in, steps them up or turns
+/// them away.
+pub(crate) async fn page_request(
+    p: &Provider,
+    headers: &HeaderMap,
+    q: Option<String>,
+    area: &str,
+) -> Result<(Admin, Params), Response> {
+    let params = query(q);
+    let a = administrator(p, headers, &params, area).await?;
+    Ok((a, params))
+}
+
+/// The same for a form posted to a console page: the administrator and the form, its
+/// anti-forgery token checked.
+pub(crate) async fn form_request(
+    p: &Provider,
+    headers: &HeaderMap,
+    q: Option<String>,
+    body: &[u8],
+    area: &str,
+) -> Result<(Admin, Params), Response> {
+    let (a, _) = page_request(p, headers, q, area).await?;
+    let form =
+        crate::forms::checked(p, headers, body, a.locale).map_err(IntoResponse::into_response)?;
+    Ok((a, form))
+}
+
+/// The console's page for an internal failure (logged once, with a reference).
+pub(crate) fn internal(a: &Admin, e: impl std::fmt::Display) -> Response {
+    PageError::internal(a.locale, e).into_response()
+}
+
+/// The console's "not found" page.
+pub(crate) fn not_found(a: &Admin) -> Response {
+    crate::pages::error_page(
+        a.locale,
+        AdminText::get(a.locale).not_found,
+        None,
+        StatusCode::NOT_FOUND,
+    )
+}
+
 /// The console's navigation.
 pub(crate) fn nav(a: &Admin) -> Vec<(String, String)> {
     let t = AdminText::get(a.locale);

@@ -1,13 +1,12 @@
 //! Console pages for the audit trail: a search by account (id or login ID), actor, event and
 //! dates, older pages, and the same filters exported as JSON lines.
 
-use super::people::internal;
-use super::{administrator, page, query, send, show_error, Admin};
+use super::{form_request, internal, page, page_request, send, show_error, Admin};
 use crate::account::datetime;
 use crate::admin_api::{self, ApiError};
 use crate::admin_text::AdminText;
 use crate::error::PageError;
-use crate::forms::{self, Field, Fieldset, Form};
+use crate::forms::{Field, Fieldset, Form};
 use crate::http::Params;
 use crate::Provider;
 use axum::body::Bytes;
@@ -175,9 +174,8 @@ pub(super) async fn audit(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/audit").await {
-        Ok(a) => a,
+    let (a, params) = match page_request(&p, &headers, q, "/admin/audit").await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     audit_page(&p, &headers, &a, &params).await
@@ -190,14 +188,9 @@ pub(super) async fn audit_post(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/audit").await {
-        Ok(a) => a,
+    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/audit").await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match forms::checked(&p, &headers, &body, a.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
     };
     audit_page(&p, &headers, &a, &form).await
 }
@@ -208,9 +201,8 @@ pub(super) async fn audit_export(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/audit").await {
-        Ok(a) => a,
+    let (a, params) = match page_request(&p, &headers, q, "/admin/audit").await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let q = match console_search(&p, &params).await {

@@ -1,29 +1,20 @@
 //! Console pages for relying parties: the list and a new one (in its service; a confidential
 //! one's generated secret shown once), and each one's service and removal.
 
-use super::directory::{internal, keep_typed, text_of};
-use super::{administrator, page, query, send, show_error, Admin};
+use super::directory::{keep_typed, text_of};
+use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
 use crate::admin_api::{self, Actor, ApiError, ClientInput};
 use crate::admin_text::AdminText;
 use crate::clients::validate_redirect_uri;
-use crate::forms::{self, Field, Fieldset, Form, Section, View};
+use crate::forms::{Field, Fieldset, Form, Section, View};
 use crate::http::{see_other, Params};
 use crate::keys::SigAlg;
 use crate::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use std::sync::Arc;
-
-fn not_found(a: &Admin) -> Response {
-    crate::pages::error_page(
-        a.locale,
-        AdminText::get(a.locale).not_found,
-        None,
-        StatusCode::NOT_FOUND,
-    )
-}
 
 /// A path segment, percent-encoded.
 fn enc(s: &str) -> String {
@@ -137,9 +128,8 @@ pub(super) async fn clients(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/clients").await {
-        Ok(a) => a,
+    let (a, params) = match page_request(&p, &headers, q, "/admin/clients").await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let mut v = match clients_view(&p, &a).await {
@@ -215,14 +205,9 @@ pub(super) async fn clients_post(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/clients").await {
-        Ok(a) => a,
+    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/clients").await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match forms::checked(&p, &headers, &body, a.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
     };
     let result = match client_input(&form, &a) {
         Ok(input) => admin_api::add_client(&p, input, Actor::person(&a.account.id))
@@ -357,9 +342,8 @@ pub(super) async fn client(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/clients").await {
-        Ok(a) => a,
+    let (a, _params) = match page_request(&p, &headers, q, "/admin/clients").await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     match client_view(&p, &a, &id).await {
@@ -376,14 +360,9 @@ pub(super) async fn client_post(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/clients").await {
-        Ok(a) => a,
+    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/clients").await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match forms::checked(&p, &headers, &body, a.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
     };
     let t = AdminText::get(a.locale);
     let actor = Actor::person(&a.account.id);

@@ -1,23 +1,18 @@
 //! Console pages for organizations: the list, a new one, and each one's details, allowed
 //! services and local registration authorities.
 
-use super::{administrator, page, query, send, show_error, Admin};
+use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
 use crate::admin_api::{self, Actor, ApiError, LraInput, OrganizationInput, OrganizationPatch};
 use crate::admin_text::AdminText;
-use crate::error::PageError;
-use crate::forms::{self, Field, Fieldset, Form, Section, View};
+use crate::forms::{Field, Fieldset, Form, Section, View};
 use crate::http::{see_other, Params};
 use crate::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use registration::services::OrganizationRecord;
 use std::sync::Arc;
-
-pub(super) fn internal(a: &Admin, e: impl std::fmt::Display) -> Response {
-    PageError::internal(a.locale, e).into_response()
-}
 
 pub(super) fn levels(t: &AdminText, with_none: bool) -> Vec<(String, String)> {
     let mut o = Vec::new();
@@ -169,9 +164,8 @@ pub(super) async fn organizations(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/organizations").await {
-        Ok(a) => a,
+    let (a, _params) = match page_request(&p, &headers, q, "/admin/organizations").await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     match organizations_view(&p, &a).await {
@@ -187,14 +181,9 @@ pub(super) async fn organizations_post(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/organizations").await {
-        Ok(a) => a,
+    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/organizations").await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match forms::checked(&p, &headers, &body, a.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
     };
     let result = async {
         let input = OrganizationInput {
@@ -239,12 +228,7 @@ async fn organization_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Re
     let t = AdminText::get(a.locale);
     let dir = &p.registration.directory;
     let Some(o) = dir.organization(id).await.map_err(|e| internal(a, e))? else {
-        return Err(crate::pages::error_page(
-            a.locale,
-            t.not_found,
-            None,
-            axum::http::StatusCode::NOT_FOUND,
-        ));
+        return Err(not_found(a));
     };
     let services = dir.services().await.map_err(|e| internal(a, e))?;
     let lras = dir.lras(id).await.map_err(|e| internal(a, e))?;
@@ -335,9 +319,8 @@ pub(super) async fn organization(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/organizations").await {
-        Ok(a) => a,
+    let (a, params) = match page_request(&p, &headers, q, "/admin/organizations").await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let mut v = match organization_view(&p, &a, &id).await {
@@ -416,14 +399,9 @@ pub(super) async fn organization_post(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/organizations").await {
-        Ok(a) => a,
+    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/organizations").await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match forms::checked(&p, &headers, &body, a.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
     };
     let result = organization_op(&p, &a, &id, &form).await;
     let mut v = match organization_view(&p, &a, &id).await {

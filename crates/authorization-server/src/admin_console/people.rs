@@ -1,32 +1,19 @@
 //! Console pages for accounts: find, then suspend, reinstate or terminate.
 
-use super::{administrator, page, query, send, show_error, Admin};
+use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
 use crate::account::status_text;
 use crate::account_text::AccountText;
 use crate::admin_api::{self, Actor, ApiError, StatusChange};
 use crate::admin_text::AdminText;
 use crate::error::PageError;
-use crate::forms::{self, Field, Fieldset, Form, Section, View};
+use crate::forms::{Field, Fieldset, Form, Section, View};
 use crate::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use credential_store::{Account, AccountStatus};
 use std::sync::Arc;
-
-pub(super) fn internal(a: &Admin, e: impl std::fmt::Display) -> Response {
-    PageError::internal(a.locale, e).into_response()
-}
-
-fn not_found(a: &Admin) -> Response {
-    crate::pages::error_page(
-        a.locale,
-        AdminText::get(a.locale).not_found,
-        None,
-        StatusCode::NOT_FOUND,
-    )
-}
 
 // ---------------------------------------------------------------- accounts
 
@@ -76,9 +63,8 @@ pub(super) async fn accounts(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/accounts").await {
-        Ok(a) => a,
+    let (a, params) = match page_request(&p, &headers, q, "/admin/accounts").await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let q = params.get("q").cloned().unwrap_or_default();
@@ -92,14 +78,9 @@ pub(super) async fn accounts_post(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/accounts").await {
-        Ok(a) => a,
+    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/accounts").await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match forms::checked(&p, &headers, &body, a.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
     };
     let q = form.get("q").cloned().unwrap_or_default();
     accounts_page(&p, &headers, &a, &q).await
@@ -200,9 +181,8 @@ pub(super) async fn account(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/accounts").await {
-        Ok(a) => a,
+    let (a, _params) = match page_request(&p, &headers, q, "/admin/accounts").await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let acc = match find(&p, &a, &id).await {
@@ -223,14 +203,9 @@ pub(super) async fn account_post(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/accounts").await {
-        Ok(a) => a,
+    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/accounts").await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match forms::checked(&p, &headers, &body, a.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
     };
     let t = AdminText::get(a.locale);
     let acc = match find(&p, &a, &id).await {

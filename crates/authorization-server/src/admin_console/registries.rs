@@ -3,16 +3,15 @@
 //! import of the registrations its owner reports terminated. Changes go through
 //! `registries_api`'s functions, audited with the administrator's account id as actor.
 
-use super::directory::internal;
-use super::{administrator, page, query, send, Admin};
-use crate::forms::{self, Field, Fieldset, Form, Section, View};
+use super::{form_request, internal, page, page_request, send, Admin};
+use crate::forms::{Field, Fieldset, Form, Section, View};
 use crate::http::see_other;
 use crate::registries_api::{self, Actor, AdminError, KeyInput, RegistryInput};
 use crate::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use platform::Locale;
 use registration::{Registry, RegistryStatus};
 use std::sync::Arc;
@@ -357,9 +356,8 @@ pub(super) async fn registries(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/registries").await {
-        Ok(a) => a,
+    let (a, _params) = match page_request(&p, &headers, q, "/admin/registries").await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     match list_view(&p, &a).await {
@@ -375,14 +373,9 @@ pub(super) async fn registries_post(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/registries").await {
-        Ok(a) => a,
+    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/registries").await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match forms::checked(&p, &headers, &body, a.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
     };
     let t = RegistryText::get(a.locale);
     let get = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
@@ -629,10 +622,9 @@ pub(super) async fn registry(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let params = query(q);
     let path = format!("/admin/registries/{id}");
-    let a = match administrator(&p, &headers, &params, &path).await {
-        Ok(a) => a,
+    let (a, params) = match page_request(&p, &headers, q, &path).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let r = match load(&p, &a, &id).await {
@@ -661,15 +653,10 @@ pub(super) async fn registry_post(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let params = query(q);
     let path = format!("/admin/registries/{id}");
-    let a = match administrator(&p, &headers, &params, &path).await {
-        Ok(a) => a,
+    let (a, form) = match form_request(&p, &headers, q, &body, &path).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match forms::checked(&p, &headers, &body, a.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
     };
     let r = match load(&p, &a, &id).await {
         Ok(r) => r,

@@ -1,17 +1,17 @@
 //! Console pages for services: the list, a new one, and each one's name, start URL and
 //! minimum level of assurance.
 
-use super::directory::{internal, keep_typed, level_of, levels, text_of};
-use super::{administrator, page, query, send, show_error, Admin};
+use super::directory::{keep_typed, level_of, levels, text_of};
+use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
 use crate::admin_api::{self, Actor, ServiceInput, ServicePatch};
 use crate::admin_text::AdminText;
-use crate::forms::{self, Field, Fieldset, Form, View};
+use crate::forms::{Field, Fieldset, Form, View};
 use crate::http::see_other;
 use crate::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use registration::Service;
 use std::sync::Arc;
 
@@ -81,9 +81,8 @@ pub(super) async fn services(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/services").await {
-        Ok(a) => a,
+    let (a, params) = match page_request(&p, &headers, q, "/admin/services").await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let mut v = match services_view(&p, &a).await {
@@ -103,14 +102,9 @@ pub(super) async fn services_post(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/services").await {
-        Ok(a) => a,
+    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/services").await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match forms::checked(&p, &headers, &body, a.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
     };
     let result = async {
         let input = ServiceInput {
@@ -147,12 +141,7 @@ async fn service_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Respons
         .await
         .map_err(|e| internal(a, e))?
     else {
-        return Err(crate::pages::error_page(
-            a.locale,
-            t.not_found,
-            None,
-            axum::http::StatusCode::NOT_FOUND,
-        ));
+        return Err(not_found(a));
     };
     let path = format!("/admin/services/{id}");
     let mut v = page(a, &format!("{} ({})", s.name, s.id), &path);
@@ -176,9 +165,8 @@ pub(super) async fn service(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/services").await {
-        Ok(a) => a,
+    let (a, _params) = match page_request(&p, &headers, q, "/admin/services").await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     match service_view(&p, &a, &id).await {
@@ -195,14 +183,9 @@ pub(super) async fn service_post(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin/services").await {
-        Ok(a) => a,
+    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/services").await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match forms::checked(&p, &headers, &body, a.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
     };
     let result = async {
         let patch = ServicePatch {
