@@ -590,12 +590,8 @@ pub(crate) async fn gate(
     account_id: &str,
     locale: Locale,
 ) -> Result<Option<Response>, String> {
-    let text = match &client.service_id {
-        Some(service) => gate_text(p, service, account_id, &client.client_id, locale).await?,
-        // A relying party in no service admits no one: every one belongs to a service.
-        None => Some(no_service_text(p, account_id, &client.client_id, locale).await),
-    };
-    let Some(text) = text else {
+    let service = client.service_id.as_deref();
+    let Some(text) = gate_text(p, service, account_id, &client.client_id, locale).await? else {
         return Ok(None);
     };
     let g = crate::signup_text::GateText::get(locale);
@@ -642,17 +638,21 @@ pub(crate) async fn gate(
 /// service provider asking). Shared by OIDC and SAML.
 pub(crate) async fn gate_text(
     p: &Provider,
-    service: &str,
+    service: Option<&str>,
     account_id: &str,
     audit_client: &str,
     locale: Locale,
 ) -> Result<Option<String>, String> {
-    let access = p
-        .registration
-        .directory
-        .access(account_id, service)
-        .await
-        .map_err(|e| e.to_string())?;
+    // A relying party in no service admits no one: every one belongs to a service.
+    let access = match service {
+        Some(service) => p
+            .registration
+            .directory
+            .access(account_id, service)
+            .await
+            .map_err(|e| e.to_string())?,
+        None => registration::Access::UnknownService,
+    };
     let g = crate::signup_text::GateText::get(locale);
     let (text, detail) = match &access {
         registration::Access::Allowed => return Ok(None),
@@ -670,6 +670,9 @@ pub(crate) async fn gate_text(
                 .replace("{have}", &have.to_string()),
             "level_too_low",
         ),
+        registration::Access::UnknownService if service.is_none() => {
+            (g.unknown_service.to_owned(), "no_service")
+        }
         registration::Access::UnknownService => (g.unknown_service.to_owned(), "unknown_service"),
     };
     let _ = p
@@ -684,30 +687,6 @@ pub(crate) async fn gate_text(
         })
         .await;
     Ok(Some(text))
-}
-
-/// What a person is told when the relying party (or SAML service provider) `audit_client`
-/// belongs to no service, so no one may sign in to it; the refusal is audited.
-pub(crate) async fn no_service_text(
-    p: &Provider,
-    account_id: &str,
-    audit_client: &str,
-    locale: Locale,
-) -> String {
-    let _ = p
-        .audit
-        .record(platform::AuditEvent {
-            event: "authorization.refused",
-            actor: Some(account_id),
-            subject: Some(account_id),
-            client_id: Some(audit_client),
-            detail: Some("no_service"),
-            ..Default::default()
-        })
-        .await;
-    crate::signup_text::GateText::get(locale)
-        .unknown_service
-        .to_owned()
 }
 
 /// Issues a code for the session and redirects to the client with it (after the gate).

@@ -301,55 +301,46 @@ async fn respond(
 ) -> Response {
     let internal = |e: String| crate::error::PageError::internal(locale, e).into_response();
     // The gate, as for OIDC: an SP left in no service admits no one.
-    let gated = match &sp.service_id {
-        Some(service) => {
-            crate::authorize::gate_text(p, service, &account.id, &sp.entity_id, locale).await
+    let service = sp.service_id.as_deref();
+    match crate::authorize::gate_text(p, service, &account.id, &sp.entity_id, locale).await {
+        Ok(None) => {}
+        Ok(Some(_)) if pending.is_passive => {
+            // IsPassive shows nothing (like prompt=none): the SP is told at once.
+            return to_sp(
+                p,
+                sp,
+                pending,
+                (status::RESPONDER, Some(status::REQUEST_DENIED)),
+                locale,
+            );
         }
-        None => Ok(Some(
-            crate::authorize::no_service_text(p, &account.id, &sp.entity_id, locale).await,
-        )),
-    };
-    {
-        match gated {
-            Ok(None) => {}
-            Ok(Some(_)) if pending.is_passive => {
-                // IsPassive shows nothing (like prompt=none): the SP is told at once.
-                return to_sp(
-                    p,
-                    sp,
-                    pending,
-                    (status::RESPONDER, Some(status::REQUEST_DENIED)),
+        Ok(Some(why)) => {
+            // The sign-in stands; only this SP is refused. The way back tells it so.
+            let gate = crate::signup_text::GateText::get(locale);
+            return match error_response(
+                p,
+                pending,
+                (status::RESPONDER, Some(status::REQUEST_DENIED)),
+            ) {
+                Ok(b64) => post_page(&Post {
                     locale,
-                );
-            }
-            Ok(Some(why)) => {
-                // The sign-in stands; only this SP is refused. The way back tells it so.
-                let gate = crate::signup_text::GateText::get(locale);
-                return match error_response(
-                    p,
-                    pending,
-                    (status::RESPONDER, Some(status::REQUEST_DENIED)),
-                ) {
-                    Ok(b64) => post_page(&Post {
-                        locale,
-                        sp_name: &sp.name,
-                        title: Some(gate.title.to_owned()),
-                        button: Some(gate.back.replace("{client}", &sp.name)),
-                        messages: vec![why],
-                        action: &pending.acs,
-                        field: "SAMLResponse",
-                        value: &b64,
-                        relay_state: pending.relay_state.as_deref(),
-                        auto: false,
-                        frames: &[],
-                        status: StatusCode::FORBIDDEN,
-                        framed: false,
-                    }),
-                    Err(e) => internal(e),
-                };
-            }
-            Err(e) => return internal(e),
+                    sp_name: &sp.name,
+                    title: Some(gate.title.to_owned()),
+                    button: Some(gate.back.replace("{client}", &sp.name)),
+                    messages: vec![why],
+                    action: &pending.acs,
+                    field: "SAMLResponse",
+                    value: &b64,
+                    relay_state: pending.relay_state.as_deref(),
+                    auto: false,
+                    frames: &[],
+                    status: StatusCode::FORBIDDEN,
+                    framed: false,
+                }),
+                Err(e) => internal(e),
+            };
         }
+        Err(e) => return internal(e),
     }
     let Some(class_ref) = class_ref_for(pending, sp, &s.acr) else {
         return to_sp(
