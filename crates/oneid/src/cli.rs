@@ -82,8 +82,8 @@ enum ClientsCmd {
         /// Client id.
         client_id: String,
     },
-    /// Put a relying party in a service (people get in only when enrolled there), or take it
-    /// out with `none`.
+    /// Put a relying party in a service (people get in only when enrolled there), or, for a
+    /// client that signs no one in (client_credentials only), take it out with `none`.
     SetService {
         /// Client id.
         client_id: String,
@@ -878,7 +878,10 @@ async fn clients(
                     wln!(out, "{client_id} belongs to service {s}");
                 }
                 None => {
-                    wln!(out, "{client_id} belongs to no service (not gated)");
+                    wln!(
+                        out,
+                        "{client_id} belongs to no service (it signs no one in)"
+                    );
                 }
             }
             Ok(())

@@ -192,7 +192,7 @@ pub(super) async fn api_update_client(
         let Some(service) = patch.service_id else {
             return Err(ApiError::invalid(
                 "service_id",
-                "nothing to change: give service_id (a service, or null for none)",
+                "nothing to change: give service_id (a service, or null for a client that signs no one in)",
             ));
         };
         let name = caller.actor();
