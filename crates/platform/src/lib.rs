@@ -10,6 +10,7 @@ pub mod ephemeral;
 pub mod i18n;
 pub mod mail;
 pub mod secretbox;
+mod sqlite_busy;
 
 pub use audit::{Audit, AuditEvent};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
