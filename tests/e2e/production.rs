@@ -465,3 +465,59 @@ async fn a_node_refuses_a_schema_newer_than_it_knows() {
         "{err}"
     );
 }
+
+/// The number of connections `app`'s database pool holds, once it reaches `want` (or after
+/// five seconds).
+async fn pool_size_reaches(app: &TestApp, want: u32) -> u32 {
+    let pool = app.provider.db.pool();
+    for _ in 0..100 {
+        if pool.size() == want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    pool.size()
+}
+
+#[tokio::test]
+async fn the_servers_postgresql_pool_opens_ahead_and_replaces_connections_the_database_ended() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let cfg = app.add_client("viewer").await;
+    let rp = Rp::discover(&cfg).await;
+    match oneid_tests::backend() {
+        Backend::External { pg, .. } => {
+            // The test configuration's five connections open with no request asking for them.
+            assert_eq!(pool_size_reaches(&app, 5).await, 5);
+            // The database ends every one of them (a restart, a failover)...
+            let db_name = url::Url::parse(&app.storage.db_url).unwrap().path()[1..].to_owned();
+            let admin = platform::Db::connect(&pg, 1).await.unwrap();
+            let ended: Vec<bool> = sqlx::query_scalar(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+            )
+            .bind(&db_name)
+            .fetch_all(admin.pool())
+            .await
+            .unwrap();
+            admin.close().await;
+            assert!(ended.len() >= 5, "{ended:?}");
+            // ...and a second later no sign-in meets a dead connection: each is pinged after
+            // a second idle, found gone and replaced before a request gets it.
+            tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+            for i in 0..3 {
+                let (status, body) = login_status(&app, &rp).await;
+                assert_eq!(status, 303, "sign-in {i}: {body}");
+            }
+            assert_eq!(pool_size_reaches(&app, 5).await, 5, "the pool fills again");
+        }
+        Backend::Embedded => {
+            // SQLite connections cost nothing to open: the pool grows as requests need it.
+            for i in 0..3 {
+                let (status, body) = login_status(&app, &rp).await;
+                assert_eq!(status, 303, "sign-in {i}: {body}");
+            }
+            let size = app.provider.db.pool().size();
+            assert!((1..=5).contains(&size), "{size}");
+        }
+    }
+}

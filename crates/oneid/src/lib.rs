@@ -58,10 +58,28 @@ pub struct Core {
     pub provider: Arc<Provider>,
 }
 
-/// Opens storage, runs migrations, loads the key ring: everything but the listener.
+/// Opens storage, runs migrations, loads the key ring: everything but the listener. The
+/// database pool opens connections as a command needs them.
 pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, StartError> {
+    open_core(cfg, issuer, parts, false).await
+}
+
+/// [`core`] for the server (`serving`: on PostgreSQL the pool keeps all its connections
+/// open, see `Db::connect_full`) or for a command.
+async fn open_core(
+    cfg: &Config,
+    issuer: &str,
+    parts: Parts,
+    serving: bool,
+) -> Result<Core, StartError> {
     let clock = parts.clock.unwrap_or_else(|| Arc::new(SystemClock));
-    let db = Db::connect(&cfg.database_url()?, cfg.database.max_connections).await?;
+    let url = cfg.database_url()?;
+    let max = cfg.database.max_connections;
+    let db = if serving {
+        Db::connect_full(&url, max).await?
+    } else {
+        Db::connect(&url, max).await?
+    };
     db.migrate().await?;
     let store: Arc<dyn EphemeralStore> = match parts.store {
         Some(s) => s,
@@ -210,7 +228,7 @@ pub async fn build(cfg: &Config, parts: Parts) -> Result<App, StartError> {
     } else {
         format!("http://{addr}")
     };
-    let core = core(cfg, &issuer, parts).await?;
+    let core = open_core(cfg, &issuer, parts, true).await?;
     Ok(App {
         listener,
         admin,
