@@ -290,9 +290,20 @@ async fn main() {
             for _ in 0..concurrency {
                 browsers.push(sign_in(&t).await);
             }
-            // Warm up each browser once.
-            for b in &browsers {
-                round_trip(&t, b).await;
+            // Warm up: one round trip per browser, all at once as in the run, so the warm-up
+            // reaches every connection of the server's database pool (one at a time it used
+            // one or two, and the rest prepared their statements inside the measured run).
+            let mut warming = Vec::new();
+            for b in browsers {
+                let t = t.clone();
+                warming.push(tokio::spawn(async move {
+                    round_trip(&t, &b).await;
+                    b
+                }));
+            }
+            let mut browsers = Vec::new();
+            for w in warming {
+                browsers.push(w.await.unwrap());
             }
             let start = Instant::now();
             let until = start + Duration::from_secs(seconds);
