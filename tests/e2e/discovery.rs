@@ -136,3 +136,42 @@ async fn signing_keys_are_kept_across_restarts_and_sealed_under_the_kek() {
     };
     assert!(err.contains("key-encryption key"), "{err}");
 }
+
+#[tokio::test]
+async fn the_documents_answered_before_the_router_carry_its_headers_and_are_counted() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    for path in ["/jwks", "/.well-known/openid-configuration"] {
+        let url = format!("{}{path}", app.base);
+        // GET is answered by the accept loop's fast path, HEAD by the router's handler.
+        let get = http.get(&url).send().await.unwrap();
+        let head = http.head(&url).send().await.unwrap();
+        assert_eq!(get.status(), 200, "{path}");
+        assert_eq!(head.status(), 200, "{path}");
+        for h in [
+            "content-type",
+            "cache-control",
+            "access-control-allow-origin",
+        ] {
+            assert_eq!(get.headers().get(h), head.headers().get(h), "{path} {h}");
+        }
+        let body = get.text().await.unwrap();
+        assert!(body.starts_with('{'), "{path}: {body}");
+        // Other methods still get the router's answer.
+        let post = http.post(&url).send().await.unwrap();
+        assert_eq!(post.status(), 405, "{path}");
+    }
+    let metrics = reqwest::get(format!("{}/metrics", app.admin))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for route in ["/jwks", "/.well-known/openid-configuration"] {
+        let line = format!("oneid_http_requests_total{{route=\"{route}\",status=\"200\"}} 2\n");
+        assert!(
+            metrics.contains(&line),
+            "{route} counted once per answer:\n{metrics}"
+        );
+    }
+}

@@ -151,6 +151,14 @@ async fn https_is_served_by_rustls_and_a_renewed_certificate_is_picked_up() {
             .contains("strict-transport-security: max-age=31536000"),
         "{answer}"
     );
+    // The key set, answered before the router, carries it too.
+    let (_, _, jwks) = tls_get(&addr, &first_pem, "/jwks", &[b"http/1.1"]).await;
+    assert!(jwks.starts_with("HTTP/1.1 200"), "{jwks}");
+    assert!(
+        jwks.to_ascii_lowercase()
+            .contains("strict-transport-security: max-age=31536000"),
+        "{jwks}"
+    );
     // HTTP/2 is offered by ALPN.
     let (_, proto, _) = tls_get(&addr, &first_pem, "/healthz", &[b"h2", b"http/1.1"]).await;
     assert_eq!(proto.as_deref(), Some(&b"h2"[..]));

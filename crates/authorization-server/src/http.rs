@@ -116,6 +116,32 @@ pub fn admin_router(p: Arc<Provider>) -> Router {
         .with_state(p)
 }
 
+/// The documents relying parties poll most (discovery and the key set), answered before the
+/// router when the accept loop asks (`GET` only; anything else, `HEAD` included, goes to the
+/// router, which serves the same bytes): the router's work per request (routing, request
+/// extensions, the boxed body) cost a quarter more CPU than answering these directly, for the
+/// same response.
+pub fn document_fast_path(
+    p: &Provider,
+    method: &axum::http::Method,
+    path: &str,
+) -> Option<Response> {
+    if method != axum::http::Method::GET {
+        return None;
+    }
+    match path {
+        "/jwks" => {
+            p.metrics.document(1);
+            Some(json_cached(p.keys.jwks(), &p.cache_control))
+        }
+        "/.well-known/openid-configuration" => {
+            p.metrics.document(0);
+            Some(json_cached(p.discovery.clone(), &p.cache_control))
+        }
+        _ => None,
+    }
+}
+
 async fn discovery_doc(axum::extract::State(p): axum::extract::State<Arc<Provider>>) -> Response {
     p.metrics.document(0);
     json_cached(p.discovery.clone(), &p.cache_control)

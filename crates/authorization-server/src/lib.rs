@@ -42,7 +42,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 pub use clients::{Client, ClientError, ClientStore, NewClient};
-pub use http::{admin_router, router};
+pub use http::{admin_router, document_fast_path, router};
 pub use keys::{KeyError, KeyRing, SigAlg};
 
 /// Lifetimes and names the provider needs.

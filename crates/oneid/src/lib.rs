@@ -313,12 +313,14 @@ impl App {
             }
         };
         let mut router = authorization_server::router(self.provider.clone());
-        if self.tls.is_some() && self.hsts_max_age_secs > 0 {
-            let hsts = axum::http::HeaderValue::from_str(&format!(
+        let hsts = (self.tls.is_some() && self.hsts_max_age_secs > 0).then(|| {
+            axum::http::HeaderValue::from_str(&format!(
                 "max-age={}; includeSubDomains",
                 self.hsts_max_age_secs
             ))
-            .unwrap_or(axum::http::HeaderValue::from_static("max-age=31536000"));
+            .unwrap_or(axum::http::HeaderValue::from_static("max-age=31536000"))
+        });
+        if let Some(hsts) = hsts.clone() {
             router = router.layer(axum::middleware::map_response(
                 move |mut r: axum::response::Response| {
                     let hsts = hsts.clone();
@@ -330,6 +332,16 @@ impl App {
                 },
             ));
         }
+        // The documents relying parties poll most skip the router (same bytes, same headers).
+        let documents = self.provider.clone();
+        let fast: serve::FastPath = Arc::new(move |method, path| {
+            let mut r = authorization_server::document_fast_path(&documents, method, path)?;
+            if let Some(h) = &hsts {
+                r.headers_mut()
+                    .insert(axum::http::header::STRICT_TRANSPORT_SECURITY, h.clone());
+            }
+            Some(r)
+        });
         // One stop signal for both listeners.
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -338,9 +350,9 @@ impl App {
         });
         let admin = self.admin.map(|l| {
             let r = authorization_server::admin_router(self.provider.clone());
-            tokio::spawn(serve::serve(l, r, None, stop_rx.clone()))
+            tokio::spawn(serve::serve(l, r, None, None, stop_rx.clone()))
         });
-        let r = serve::serve(self.listener, router, self.tls, stop_rx).await;
+        let r = serve::serve(self.listener, router, Some(fast), self.tls, stop_rx).await;
         if let Some(a) = admin {
             let _ = a.await;
         }

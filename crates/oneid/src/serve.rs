@@ -101,11 +101,18 @@ fn watch_tls(files: TlsFiles, current: Arc<RwLock<Arc<rustls::ServerConfig>>>) {
     });
 }
 
+/// Answers some requests before the router (method and path in; `None` passes the request
+/// on): for the documents relying parties poll most, see
+/// `authorization_server::document_fast_path`.
+pub type FastPath =
+    Arc<dyn Fn(&axum::http::Method, &str) -> Option<axum::response::Response> + Send + Sync>;
+
 /// Serves `router` on `listener` until `stop` turns true, then drains open connections (at
-/// most 30 s). With `tls`, every connection is TLS.
+/// most 30 s). With `tls`, every connection is TLS. `fast`, if any, sees each request first.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    fast: Option<FastPath>,
     tls: Option<TlsFiles>,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
@@ -145,7 +152,7 @@ pub async fn serve(
             _ = stop.changed() => break,
         };
         let _ = tcp.set_nodelay(true);
-        let svc = service(router.clone(), peer);
+        let svc = service(router.clone(), fast.clone(), peer);
         let builder = builder.clone();
         let watcher = graceful.watcher();
         match &acceptor {
@@ -184,9 +191,10 @@ pub async fn serve(
 }
 
 /// The router as a hyper service for one connection, with the peer's address for the
-/// handlers (`ConnectInfo`).
+/// handlers (`ConnectInfo`), after the fast path.
 fn service(
     router: Router,
+    fast: Option<FastPath>,
     peer: SocketAddr,
 ) -> impl hyper::service::Service<
     axum::http::Request<hyper::body::Incoming>,
@@ -199,8 +207,17 @@ fn service(
        + Send
        + 'static {
     hyper::service::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
-        req.extensions_mut().insert(ConnectInfo(peer));
-        router.clone().oneshot(req)
+        let answered = fast
+            .as_ref()
+            .and_then(|f| f(req.method(), req.uri().path()));
+        let router = router.clone();
+        async move {
+            if let Some(r) = answered {
+                return Ok(r);
+            }
+            req.extensions_mut().insert(ConnectInfo(peer));
+            router.oneshot(req).await
+        }
     })
 }
 
