@@ -77,16 +77,22 @@ fn seal(expires_at: i64, value: &[u8]) -> Vec<u8> {
     v
 }
 
-fn open(now: i64, raw: Vec<u8>) -> Result<Option<Vec<u8>>, EphemeralError> {
-    if raw.len() < 8 {
-        return Err(EphemeralError::Corrupt);
-    }
-    let mut exp = [0u8; 8];
-    exp.copy_from_slice(&raw[..8]);
-    if i64::from_be_bytes(exp) <= now {
+/// The value sealed in `raw`, unless it expired by `now`: borrowed, so a look at an entry
+/// (the sweep's, a counter's) copies nothing.
+fn live(now: i64, raw: &[u8]) -> Result<Option<&[u8]>, EphemeralError> {
+    let (exp, value) = raw
+        .split_first_chunk::<8>()
+        .ok_or(EphemeralError::Corrupt)?;
+    Ok((i64::from_be_bytes(*exp) > now).then_some(value))
+}
+
+/// [`live`] for an entry taken out of the map: the value keeps its allocation.
+fn open(now: i64, mut raw: Vec<u8>) -> Result<Option<Vec<u8>>, EphemeralError> {
+    if live(now, &raw)?.is_none() {
         return Ok(None);
     }
-    Ok(Some(raw[8..].to_vec()))
+    raw.drain(..8);
+    Ok(Some(raw))
 }
 
 /// The key of `key`'s counter in the window holding `now`, and when that window ends.
@@ -160,7 +166,7 @@ impl MemoryStore {
     fn sweep(&self, map: &mut HashMap<String, Vec<u8>>) {
         let now = self.clock.now();
         if map.len() > 4096 && map.len().is_power_of_two() {
-            map.retain(|_, v| open(now, v.clone()).ok().flatten().is_some());
+            map.retain(|_, v| matches!(live(now, v), Ok(Some(_))));
         }
     }
 }
@@ -184,7 +190,7 @@ impl EphemeralStore for MemoryStore {
         let now = self.clock.now();
         let mut map = self.lock();
         if let Some(v) = map.get(key) {
-            if open(now, v.clone())?.is_some() {
+            if live(now, v)?.is_some() {
                 return Ok(false);
             }
         }
@@ -193,9 +199,9 @@ impl EphemeralStore for MemoryStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EphemeralError> {
-        let raw = self.lock().get(key).cloned();
-        match raw {
-            Some(v) => open(self.clock.now(), v),
+        let now = self.clock.now();
+        match self.lock().get(key) {
+            Some(v) => Ok(live(now, v)?.map(<[u8]>::to_vec)),
             None => Ok(None),
         }
     }
@@ -217,11 +223,11 @@ impl EphemeralStore for MemoryStore {
         let now = self.clock.now();
         let (k, ends) = window_key(key, now, window_secs);
         let mut map = self.lock();
-        let count = match map.get(&k).map(|v| open(now, v.clone())) {
+        let count = match map.get(&k).map(|v| live(now, v)) {
             Some(Ok(Some(v))) => {
                 let mut b = [0u8; 8];
                 if v.len() == 8 {
-                    b.copy_from_slice(&v);
+                    b.copy_from_slice(v);
                 }
                 i64::from_be_bytes(b) + 1
             }
@@ -237,9 +243,7 @@ impl EphemeralStore for MemoryStore {
         let map = self.lock();
         Ok(map
             .iter()
-            .filter(|(k, v)| {
-                k.starts_with(prefix) && matches!(open(now, (*v).clone()), Ok(Some(_)))
-            })
+            .filter(|(k, v)| k.starts_with(prefix) && matches!(live(now, v), Ok(Some(_))))
             .count() as u64)
     }
 
@@ -548,6 +552,32 @@ mod tests {
         assert_eq!(s.get("k").await.unwrap().as_deref(), Some(&b"v"[..]));
         clock.advance(10);
         assert_eq!(s.get("k").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn the_sweep_drops_expired_entries_and_keeps_live_ones() {
+        let clock = Arc::new(ManualClock::new());
+        let s = MemoryStore::new(clock.clone());
+        // 4,096 short-lived entries, then as many long-lived ones once the first have
+        // expired: the insert that makes 8,192 sweeps.
+        for i in 0..4096 {
+            s.put(&format!("code:{i}"), b"c", 60).await.unwrap();
+        }
+        clock.advance(60);
+        for i in 0..4096 {
+            s.put(&format!("sso:{i}"), b"session", 3600).await.unwrap();
+        }
+        assert_eq!(s.lock().len(), 4096, "the expired codes are gone");
+        assert_eq!(s.count_prefix("sso:").await.unwrap(), 4096);
+        assert_eq!(
+            s.get("sso:4095").await.unwrap().as_deref(),
+            Some(&b"session"[..])
+        );
+        assert_eq!(
+            s.take("sso:0").await.unwrap().as_deref(),
+            Some(&b"session"[..])
+        );
+        assert_eq!(s.get("code:0").await.unwrap(), None);
     }
 
     #[tokio::test]
