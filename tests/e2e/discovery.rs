@@ -161,12 +161,7 @@ async fn the_documents_answered_before_the_router_carry_its_headers_and_are_coun
         let post = http.post(&url).send().await.unwrap();
         assert_eq!(post.status(), 405, "{path}");
     }
-    let metrics = reqwest::get(format!("{}/metrics", app.admin))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for route in ["/jwks", "/.well-known/openid-configuration"] {
         let line = format!("oneid_http_requests_total{{route=\"{route}\",status=\"200\"}} 2\n");
         assert!(

@@ -466,12 +466,7 @@ async fn the_console_lets_a_stepped_up_administrator_rotate_and_refuses_everyone
 async fn metrics_report_the_age_of_each_active_key() {
     let app = spawn_app().await;
     app.clock.advance(120);
-    let body = reqwest::get(format!("{}/metrics", app.admin))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = app.metrics().await;
     let ages: Vec<i64> = body
         .lines()
         .filter(|l| l.starts_with("oneid_signing_key_age_seconds{"))

@@ -54,14 +54,7 @@ async fn responses_carry_a_request_id_and_the_admin_listener_counts_them() {
             .status(),
         404
     );
-    let m = http
-        .get(format!("{}/metrics", app.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = app.metrics().await;
     for line in [
         "oneid_http_requests_total{route=\"/token\",status=\"200\"} 1",
         "oneid_http_requests_total{route=\"/healthz\",status=\"200\"} 2",

@@ -187,12 +187,7 @@ async fn pysaml2_signs_in_by_redirect_and_post_with_signed_requests_then_logs_ou
     assert_eq!(w["name_id"], name_id.as_str(), "persistent NameIDs stay");
     assert_eq!(w["session_index"], v["session_index"]);
     assert_eq!(app.audit("saml.assertion_issued").await.len(), 2);
-    let metrics = reqwest::get(format!("{}/metrics", app.admin))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("oneid_saml_assertions_total{start=\"sp_initiated\"} 2"),
         "{metrics}"

@@ -277,6 +277,15 @@ pub const TEST_SERVICE: &str = "test-viewers";
 pub const TEST_SPONSOR: &str = "test-clinic";
 
 impl TestApp {
+    /// The admin listener's metrics (Prometheus text), asserting they answered 200.
+    pub async fn metrics(&self) -> String {
+        let r = reqwest::get(format!("{}/metrics", self.admin))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "metrics");
+        r.text().await.unwrap()
+    }
+
     /// Makes `TEST_SERVICE` (AL1) and `TEST_SPONSOR`, allowed to enrol there (idempotent).
     pub async fn test_service(&self) {
         let dir = &self.provider.registration.directory;

@@ -237,19 +237,21 @@ impl Db {
 mod tests {
     use super::*;
 
-    fn temp_db(name: &str) -> std::path::PathBuf {
+    /// A fresh SQLite file for test `name`, and a pool of four on it.
+    async fn temp_db(name: &str) -> (std::path::PathBuf, Db) {
         let dir = std::env::temp_dir().join(format!("oneid-db-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let _ = std::fs::create_dir_all(&dir);
-        dir.join("t.db")
+        let path = dir.join("t.db");
+        let db = Db::connect(&format!("sqlite://{}?mode=rwc", path.display()), 4)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        (path, db)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writes_reach_the_database_file_in_the_background() {
-        let path = temp_db("ckpt");
-        let db = Db::connect(&format!("sqlite://{}?mode=rwc", path.display()), 4)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (path, db) = temp_db("ckpt").await;
         sqlx::query("CREATE TABLE t (b BLOB)")
             .execute(db.pool())
             .await
@@ -277,10 +279,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_writer_waits_out_another_connections_transaction() {
-        let path = temp_db("busy");
-        let db = Db::connect(&format!("sqlite://{}?mode=rwc", path.display()), 4)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (_, db) = temp_db("busy").await;
         let one: i64 = sqlx::Row::try_get(
             &sqlx::query(crate::sqlite_busy::INSTALL)
                 .fetch_one(db.pool())
