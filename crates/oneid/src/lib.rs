@@ -190,7 +190,6 @@ pub struct App {
     listener: TcpListener,
     admin: Option<TcpListener>,
     tls: Option<serve::TlsFiles>,
-    hsts_max_age_secs: u64,
     provider: Arc<Provider>,
     poll_secs: u64,
 }
@@ -207,6 +206,7 @@ pub async fn build(cfg: &Config, parts: Parts) -> Result<App, StartError> {
         cert: cfg.tls.cert_file.clone(),
         key: cfg.tls.key_file.clone(),
         reload_secs: cfg.tls.reload_secs,
+        hsts_max_age_secs: cfg.tls.hsts_max_age_secs,
     });
     if let Some(t) = &tls {
         // A bad certificate stops the start, naming the file.
@@ -233,7 +233,6 @@ pub async fn build(cfg: &Config, parts: Parts) -> Result<App, StartError> {
         listener,
         admin,
         tls,
-        hsts_max_age_secs: cfg.tls.hsts_max_age_secs,
         provider: core.provider,
         poll_secs: cfg.keys.poll_secs.max(1),
     })
@@ -312,35 +311,11 @@ impl App {
                 None
             }
         };
-        let mut router = authorization_server::router(self.provider.clone());
-        let hsts = (self.tls.is_some() && self.hsts_max_age_secs > 0).then(|| {
-            axum::http::HeaderValue::from_str(&format!(
-                "max-age={}; includeSubDomains",
-                self.hsts_max_age_secs
-            ))
-            .unwrap_or(axum::http::HeaderValue::from_static("max-age=31536000"))
-        });
-        if let Some(hsts) = hsts.clone() {
-            router = router.layer(axum::middleware::map_response(
-                move |mut r: axum::response::Response| {
-                    let hsts = hsts.clone();
-                    async move {
-                        r.headers_mut()
-                            .insert(axum::http::header::STRICT_TRANSPORT_SECURITY, hsts);
-                        r
-                    }
-                },
-            ));
-        }
+        let router = authorization_server::router(self.provider.clone());
         // The documents relying parties poll most skip the router (same bytes, same headers).
         let documents = self.provider.clone();
         let fast: serve::FastPath = Arc::new(move |method, path| {
-            let mut r = authorization_server::document_fast_path(&documents, method, path)?;
-            if let Some(h) = &hsts {
-                r.headers_mut()
-                    .insert(axum::http::header::STRICT_TRANSPORT_SECURITY, h.clone());
-            }
-            Some(r)
+            authorization_server::document_fast_path(&documents, method, path)
         });
         // One stop signal for both listeners.
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

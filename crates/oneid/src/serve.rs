@@ -27,6 +27,21 @@ pub struct TlsFiles {
     pub key: PathBuf,
     /// Seconds between checks of the files' modification times (0: SIGHUP only).
     pub reload_secs: u64,
+    /// `Strict-Transport-Security: max-age` sent with every response (0: none).
+    pub hsts_max_age_secs: u64,
+}
+
+impl TlsFiles {
+    /// The HSTS header every response over these carries, if any.
+    fn hsts(&self) -> Option<axum::http::HeaderValue> {
+        (self.hsts_max_age_secs > 0).then(|| {
+            axum::http::HeaderValue::from_str(&format!(
+                "max-age={}; includeSubDomains",
+                self.hsts_max_age_secs
+            ))
+            .unwrap_or(axum::http::HeaderValue::from_static("max-age=31536000"))
+        })
+    }
 }
 
 /// Reads the certificate and key into a rustls configuration (TLS 1.2+, ALPN h2 and
@@ -108,7 +123,8 @@ pub type FastPath =
     Arc<dyn Fn(&axum::http::Method, &str) -> Option<axum::response::Response> + Send + Sync>;
 
 /// Serves `router` on `listener` until `stop` turns true, then drains open connections (at
-/// most 30 s). With `tls`, every connection is TLS. `fast`, if any, sees each request first.
+/// most 30 s). With `tls`, every connection is TLS and every response carries its HSTS
+/// header. `fast`, if any, sees each request first.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -116,6 +132,7 @@ pub async fn serve(
     tls: Option<TlsFiles>,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
+    let hsts = tls.as_ref().and_then(TlsFiles::hsts);
     let acceptor = match &tls {
         Some(files) => {
             let cfg = load_tls(files).map_err(std::io::Error::other)?;
@@ -152,7 +169,7 @@ pub async fn serve(
             _ = stop.changed() => break,
         };
         let _ = tcp.set_nodelay(true);
-        let svc = service(router.clone(), fast.clone(), peer);
+        let svc = service(router.clone(), fast.clone(), hsts.clone(), peer);
         let builder = builder.clone();
         let watcher = graceful.watcher();
         match &acceptor {
@@ -191,10 +208,11 @@ pub async fn serve(
 }
 
 /// The router as a hyper service for one connection, with the peer's address for the
-/// handlers (`ConnectInfo`), after the fast path.
+/// handlers (`ConnectInfo`), after the fast path; `hsts` goes on every response.
 fn service(
     router: Router,
     fast: Option<FastPath>,
+    hsts: Option<axum::http::HeaderValue>,
     peer: SocketAddr,
 ) -> impl hyper::service::Service<
     axum::http::Request<hyper::body::Incoming>,
@@ -211,12 +229,20 @@ fn service(
             .as_ref()
             .and_then(|f| f(req.method(), req.uri().path()));
         let router = router.clone();
+        let hsts = hsts.clone();
         async move {
-            if let Some(r) = answered {
-                return Ok(r);
+            let mut r = match answered {
+                Some(r) => r,
+                None => {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    router.oneshot(req).await?
+                }
+            };
+            if let Some(h) = hsts {
+                r.headers_mut()
+                    .insert(axum::http::header::STRICT_TRANSPORT_SECURITY, h);
             }
-            req.extensions_mut().insert(ConnectInfo(peer));
-            router.oneshot(req).await
+            Ok(r)
         }
     })
 }
