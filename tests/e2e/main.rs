@@ -5,6 +5,7 @@
 
 mod accounts;
 mod admin_api;
+mod adversarial;
 mod admin_console;
 mod bad_input;
 mod cli;
