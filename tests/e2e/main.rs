@@ -5,8 +5,8 @@
 
 mod accounts;
 mod admin_api;
-mod adversarial;
 mod admin_console;
+mod adversarial;
 mod bad_input;
 mod cli;
 mod discovery;
