@@ -78,6 +78,8 @@ impl Resp {
 pub struct Browser {
     /// The client.
     pub http: reqwest::Client,
+    /// Its cookies.
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
     /// Accept-Language to send.
     pub lang: Option<String>,
 }
@@ -112,14 +114,25 @@ async fn read(r: reqwest::Response) -> Resp {
 impl Browser {
     /// A browser with an empty cookie jar.
     pub fn new() -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         Self {
             http: reqwest::Client::builder()
-                .cookie_store(true)
+                .cookie_provider(jar.clone())
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
+            jar,
             lang: None,
         }
+    }
+
+    /// The `Cookie` header this browser would send to `url` (for requests made by hand).
+    pub fn cookie_header(&self, url: &str) -> String {
+        use reqwest::cookie::CookieStore;
+        self.jar
+            .cookies(&url.parse().unwrap())
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+            .unwrap_or_default()
     }
 
     /// GET.

@@ -240,16 +240,25 @@ pub async fn spawn_on(
 /// Two nodes on one storage: one database, one ephemeral store (the same Redis, or the same
 /// in-process store object for the embedded backend), one clock, one issuer (node A's URL).
 pub async fn spawn_pair() -> (TestApp, TestApp) {
+    spawn_pair_with(|_| {}).await
+}
+
+/// [`spawn_pair`], with `adjust` applied to both nodes' configuration.
+pub async fn spawn_pair_with(adjust: impl Fn(&mut Config)) -> (TestApp, TestApp) {
     let storage = fresh_storage().await;
     let clock = Arc::new(ManualClock::new());
     let shared: Option<Arc<dyn EphemeralStore>> = match &storage.redis_url {
         Some(_) => None,
         None => Some(Arc::new(MemoryStore::new(clock.clone()))),
     };
-    let a = spawn_on(&storage, clock.clone(), shared.clone(), |_| {}).await;
+    let a = spawn_on(&storage, clock.clone(), shared.clone(), &adjust).await;
     // Behind a load balancer every node answers for one issuer.
     let issuer = a.base.clone();
-    let b = spawn_on(&storage, clock, shared, |c| c.issuer = issuer).await;
+    let b = spawn_on(&storage, clock, shared, |c| {
+        adjust(c);
+        c.issuer = issuer;
+    })
+    .await;
     (a, b)
 }
 
@@ -440,6 +449,7 @@ pub struct RpConfig {
 
 pub mod api;
 pub mod browser;
+pub mod burst;
 pub mod gateway;
 pub mod rp;
 pub mod saml;

@@ -19,7 +19,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use credential_store::{valid_birth_date, valid_email, CredentialError, QUESTIONS};
+use credential_store::{valid_birth_date, valid_email, CredentialError, Guess, QUESTIONS};
 use platform::audit::AuditEvent;
 use platform::crypto::{random_token, sha256_b64};
 use platform::ephemeral::{get_json, put_json};
@@ -194,14 +194,17 @@ struct Reset {
     account_id: Option<String>,
     /// The two questions asked.
     questions: Vec<String>,
-    /// Wrong answers so far.
-    attempts: u32,
     /// The answers were right: a new password may be set.
     verified: bool,
 }
 
 fn reset_key(token: &str) -> String {
     format!("pwreset:{}", sha256_b64(token.as_bytes()))
+}
+
+/// The reset's attempt counter, atomic in the ephemeral store.
+fn reset_tries_key(token: &str) -> String {
+    format!("pwreset-tries:{}", sha256_b64(token.as_bytes()))
 }
 
 fn start_view(locale: Locale) -> View {
@@ -335,12 +338,14 @@ pub async fn password_post(
                 Ok(a) => a,
                 Err(e) => return PageError::internal(locale, e).into_response(),
             };
-            let online = match &account {
-                Some(acc) => match p.accounts.online_questions(&acc.id).await {
-                    Ok(q) => q,
-                    Err(e) => return PageError::internal(locale, e).into_response(),
-                },
-                None => Vec::new(),
+            // The same store call whether or not the login ID exists.
+            let online = match p
+                .accounts
+                .online_questions(account.as_ref().map_or("", |a| a.id.as_str()))
+                .await
+            {
+                Ok(q) => q,
+                Err(e) => return PageError::internal(locale, e).into_response(),
             };
             // No account, or no questions: two catalogue questions all the same, so the page
             // does not tell whether the login ID exists; the answers can never match.
@@ -354,7 +359,6 @@ pub async fn password_post(
             let reset = Reset {
                 account_id: account.filter(|_| usable).map(|a| a.id),
                 questions: questions.clone(),
-                attempts: 0,
                 verified: false,
             };
             let token = random_token(24);
@@ -399,46 +403,59 @@ pub async fn password_post(
                 );
             }
             let answers = crate::account::typed_answers(&form, &reset.questions);
-            let mut ok = false;
-            if let Some(id) = &reset.account_id {
-                let locked = match p.accounts.find_by_id(id).await {
-                    Ok(Some(acc)) => acc.locked_until.is_some_and(|t| t > p.clock.now()),
-                    Ok(None) => true,
-                    Err(e) => return PageError::internal(locale, e).into_response(),
-                };
-                let right = match p.accounts.verify_online_answers(id, &answers).await {
-                    Ok(r) => r,
-                    Err(e) => return PageError::internal(locale, e).into_response(),
-                };
-                ok = right && !locked;
-                if !right {
-                    let _ = p.accounts.count_failure(id).await;
-                }
+            // The attempt is taken before the answers are checked, on this reset's counter and
+            // then on the account's; past either limit they are refused unchecked. Every
+            // branch (no account, refused, checked) hashes as many answers as were asked.
+            let n = match p.store.incr(&reset_tries_key(token), RESET_TTL).await {
+                Ok(n) => n,
+                Err(e) => return PageError::internal(locale, e).into_response(),
+            };
+            let guess = if n > i64::from(RESET_ATTEMPTS) {
+                p.accounts.dummy_online_answers(&answers).await;
+                Ok(Guess::Refused)
             } else {
-                // Spend the same effort as a real check.
-                let _ = p
-                    .accounts
-                    .hasher()
-                    .verify(
-                        answers
-                            .first()
-                            .map(|x| x.answer.clone())
-                            .unwrap_or_default(),
-                        None,
-                    )
-                    .await;
-            }
+                match &reset.account_id {
+                    Some(id) => {
+                        p.accounts
+                            .guarded(
+                                id,
+                                async {
+                                    p.accounts
+                                        .verify_online_answers(id, &answers)
+                                        .await
+                                        .unwrap_or(false)
+                                },
+                                p.accounts.dummy_online_answers(&answers),
+                            )
+                            .await
+                    }
+                    None => {
+                        // The same store calls and hashes as a wrong answer for an account.
+                        let _ = p.accounts.take_attempt("").await;
+                        let _ = p.accounts.verify_online_answers("", &answers).await;
+                        Ok(Guess::Wrong { locked_now: false })
+                    }
+                }
+            };
+            let guess = match guess {
+                Ok(g) => g,
+                Err(e) => return PageError::internal(locale, e).into_response(),
+            };
             let _ = p
                 .audit
                 .record(AuditEvent {
                     event: "account.password_reset_answers",
                     subject: reset.account_id.as_deref(),
                     source: Some(&ip),
-                    detail: Some(if ok { "right" } else { "wrong" }),
+                    detail: Some(match guess {
+                        Guess::Right => "right",
+                        Guess::Wrong { .. } => "wrong",
+                        Guess::Refused => "refused",
+                    }),
                     ..Default::default()
                 })
                 .await;
-            if ok {
+            if guess == Guess::Right {
                 reset.verified = true;
                 if let Err(e) =
                     put_json(p.store.as_ref(), &reset_key(token), &reset, RESET_TTL).await
@@ -453,13 +470,10 @@ pub async fn password_post(
                     StatusCode::OK,
                 );
             }
-            reset.attempts += 1;
-            if reset.attempts >= RESET_ATTEMPTS {
+            if n >= i64::from(RESET_ATTEMPTS) || guess != (Guess::Wrong { locked_now: false }) {
+                // The last attempt is spent, the account locked, or the guess refused.
                 let _ = p.store.delete(&reset_key(token)).await;
                 return expired(&p, &headers, locale);
-            }
-            if let Err(e) = put_json(p.store.as_ref(), &reset_key(token), &reset, RESET_TTL).await {
-                return PageError::internal(locale, e).into_response();
             }
             let mut v = questions_view(locale, token, &reset.questions);
             v.errors.push((String::new(), a.answers_wrong.into()));

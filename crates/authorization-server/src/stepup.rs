@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use credential_store::{Account, PhoneKind};
+use credential_store::{Account, Guess, PhoneKind};
 use platform::audit::AuditEvent;
 use platform::crypto::{random_token, sha256_b64};
 use platform::ephemeral::{get_json, put_json};
@@ -105,8 +105,6 @@ pub(crate) struct Pending {
     pub code_expires: i64,
     /// When the last code went out.
     pub sent_at: i64,
-    /// Wrong answers so far.
-    pub attempts: u32,
     /// The two online questions asked.
     pub questions: Vec<String>,
     /// Language of the pages.
@@ -115,6 +113,17 @@ pub(crate) struct Pending {
 
 fn pending_key(token: &str) -> String {
     format!("stepup:{}", sha256_b64(token.as_bytes()))
+}
+
+/// The challenge's attempt counter (atomic in the ephemeral store, apart from the challenge
+/// itself, which is read and written back whole).
+fn tries_key(token: &str) -> String {
+    format!("stepup-tries:{}", sha256_b64(token.as_bytes()))
+}
+
+/// Set once by the guess that met the challenge: a second one finds it and stops.
+fn done_key(token: &str) -> String {
+    format!("stepup-done:{}", sha256_b64(token.as_bytes()))
 }
 
 /// The methods the account can use, in the order offered: codes to phones (text to mobiles,
@@ -556,7 +565,6 @@ pub async fn submit(
                 .await;
             };
             s.chosen = Some(m);
-            s.attempts = 0;
             match m {
                 Method::Kba => {
                     let qs = p
@@ -638,31 +646,9 @@ pub async fn submit(
             let Some(m) = s.chosen else {
                 return page(&p, &headers, &token, &s, None, StatusCode::BAD_REQUEST).await;
             };
-            let (ok, expired) = match m {
-                Method::Kba => {
-                    let answers = crate::account::typed_answers(&form, &s.questions);
-                    let ok = p
-                        .accounts
-                        .verify_online_answers(&s.account_id, &answers)
-                        .await
-                        .unwrap_or(false);
-                    (ok, false)
-                }
-                Method::Totp => (verify_totp(&p, &s.account_id, get("code")).await, false),
-                _ => {
-                    let expired = now >= s.code_expires;
-                    let ok = !expired
-                        && s.code_digest
-                            .as_deref()
-                            .is_some_and(|d| codes::matches(&token, get("code"), d));
-                    (ok, expired)
-                }
-            };
-            if ok {
-                let _ = p.store.delete(&pending_key(&token)).await;
-                return finish(&p, &headers, &ip, s, m, form.contains_key("remember")).await;
-            }
-            if expired {
+            let sent_code = !matches!(m, Method::Kba | Method::Totp);
+            if sent_code && now >= s.code_expires {
+                // Nothing is checked against an expired code, so nothing is counted.
                 return page(
                     &p,
                     &headers,
@@ -673,40 +659,103 @@ pub async fn submit(
                 )
                 .await;
             }
-            s.attempts += 1;
-            let locked = p
-                .accounts
-                .count_failure(&s.account_id)
+            // The attempt is taken before the guess is checked, on the challenge's own counter
+            // and then on the account's: a burst of parallel guesses gets distinct numbers, and
+            // those past either limit are refused unchecked.
+            let n = match p
+                .store
+                .incr(
+                    &tries_key(&token),
+                    p.cfg.login_ttl.max(p.stepup.code_ttl_secs),
+                )
                 .await
-                .unwrap_or(false);
-            audit(&p, "stepup.failure", &s.account_id, &ip, Some(m.amr())).await;
-            if s.attempts >= p.stepup.max_attempts || locked {
-                let _ = p.store.delete(&pending_key(&token)).await;
-                if let Some(r) = &s.request_id {
-                    let _ = p.store.delete(&authorize::login_key(r)).await;
-                }
-                let v = View {
-                    title: a.stepup_title.into(),
-                    errors: vec![(String::new(), a.too_many_codes.into())],
-                    ..View::default()
-                };
-                return crate::account::send(&p, &headers, s.locale, &v, StatusCode::UNAUTHORIZED);
-            }
-            let _ = save(&p, &token, &s).await;
-            let msg = if m == Method::Kba {
-                a.answers_wrong
-            } else {
-                a.code_wrong
+            {
+                Ok(n) => n,
+                Err(e) => return PageError::internal(s.locale, e).into_response(),
             };
-            page(
-                &p,
-                &headers,
-                &token,
-                &s,
-                Some(msg),
-                StatusCode::UNAUTHORIZED,
-            )
-            .await
+            let answers = crate::account::typed_answers(&form, &s.questions);
+            let guess = if n > i64::from(p.stepup.max_attempts) {
+                Ok(Guess::Refused)
+            } else {
+                p.accounts
+                    .guarded(
+                        &s.account_id,
+                        async {
+                            match m {
+                                Method::Kba => p
+                                    .accounts
+                                    .verify_online_answers(&s.account_id, &answers)
+                                    .await
+                                    .unwrap_or(false),
+                                Method::Totp => verify_totp(&p, &s.account_id, get("code")).await,
+                                _ => s
+                                    .code_digest
+                                    .as_deref()
+                                    .is_some_and(|d| codes::matches(&token, get("code"), d)),
+                            }
+                        },
+                        async {
+                            if m == Method::Kba {
+                                p.accounts.dummy_online_answers(&answers).await;
+                            }
+                        },
+                    )
+                    .await
+            };
+            let guess = match guess {
+                Ok(g) => g,
+                Err(e) => return PageError::internal(s.locale, e).into_response(),
+            };
+            match guess {
+                Guess::Right => {
+                    // A challenge that succeeded is taken once, whatever else raced it.
+                    let first = p
+                        .store
+                        .put_if_absent(&done_key(&token), b"1", p.cfg.login_ttl)
+                        .await;
+                    let _ = p.store.delete(&pending_key(&token)).await;
+                    return match first {
+                        Ok(true) => {
+                            finish(&p, &headers, &ip, s, m, form.contains_key("remember")).await
+                        }
+                        Ok(false) => PageError::bad(s.locale, |t| t.login_expired).into_response(),
+                        Err(e) => PageError::internal(s.locale, e).into_response(),
+                    };
+                }
+                Guess::Wrong { locked_now } => {
+                    audit(&p, "stepup.failure", &s.account_id, &ip, Some(m.amr())).await;
+                    if n < i64::from(p.stepup.max_attempts) && !locked_now {
+                        let msg = if m == Method::Kba {
+                            a.answers_wrong
+                        } else {
+                            a.code_wrong
+                        };
+                        return page(
+                            &p,
+                            &headers,
+                            &token,
+                            &s,
+                            Some(msg),
+                            StatusCode::UNAUTHORIZED,
+                        )
+                        .await;
+                    }
+                }
+                Guess::Refused => {
+                    audit(&p, "stepup.refused", &s.account_id, &ip, Some(m.amr())).await;
+                }
+            }
+            // The challenge is over: its last attempt is spent, or the account is locked.
+            let _ = p.store.delete(&pending_key(&token)).await;
+            if let Some(r) = &s.request_id {
+                let _ = p.store.delete(&authorize::login_key(r)).await;
+            }
+            let v = View {
+                title: a.stepup_title.into(),
+                errors: vec![(String::new(), a.too_many_codes.into())],
+                ..View::default()
+            };
+            crate::account::send(&p, &headers, s.locale, &v, StatusCode::UNAUTHORIZED)
         }
         _ => PageError::bad(s.locale, |t| t.bad_request).into_response(),
     }

@@ -359,6 +359,14 @@ impl Accounts {
         Ok(all)
     }
 
+    /// The work of [`Accounts::verify_online_answers`] without an account: one dummy hash per
+    /// answer, for a guess refused unchecked or an unknown login ID.
+    pub async fn dummy_online_answers(&self, answers: &[QuestionAnswer]) {
+        for qa in answers {
+            self.hasher.verify(normalize_answer(&qa.answer), None).await;
+        }
+    }
+
     /// The service-desk questions and their answers, in clear, for an agent verifying a
     /// caller. The caller must audit the reveal.
     pub async fn reveal_desk_answers(

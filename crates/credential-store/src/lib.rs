@@ -16,8 +16,8 @@ pub mod questions;
 
 pub use accounts::{
     temporary_password, valid_birth_date, valid_email, Account, AccountPolicy, AccountStatus,
-    Accounts, AuthError, Created, CredentialError, Designation, Field, NewAccount, PreparedAccount,
-    ProfileUpdate, SignIn,
+    Accounts, Attempt, AuthError, Created, CredentialError, Designation, Field, Guess, NewAccount,
+    PreparedAccount, ProfileUpdate, SignIn,
 };
 pub use answers::normalize_answer;
 pub use challenges::{
@@ -25,7 +25,7 @@ pub use challenges::{
     QuestionAnswer, DESK_QUESTIONS, MAX_PHONES, ONLINE_QUESTIONS,
 };
 pub use login_id::{login_id_base, login_id_candidate, transliterate, DEFAULT_DOMAIN};
-pub use password::{HasherError, PasswordHasher, PasswordParams};
+pub use password::{HashCounts, HasherError, PasswordHasher, PasswordParams};
 pub use phone::{display_phone, parse_phone, PhoneError, PhoneKind};
 pub use policy::{check_password, check_password_policy, is_common, Personal, PolicyViolation};
 pub use questions::{question, Question, QUESTIONS};

@@ -5,6 +5,7 @@
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{oneshot, Semaphore};
@@ -181,6 +182,33 @@ pub struct PasswordHasher {
     pool: Arc<Pool>,
     permits: Arc<Semaphore>,
     dummy_hash: Arc<String>,
+    counts: Arc<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    hashed: AtomicU64,
+    checked: AtomicU64,
+    dummy: AtomicU64,
+}
+
+/// How much argon2 work a hasher did since it started: the adversarial tests count it to
+/// prove that every branch does the same work and that no guess past a limit is checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HashCounts {
+    /// New hashes made (passwords and answers being set).
+    pub hashed: u64,
+    /// Guesses verified against a real stored hash.
+    pub checked: u64,
+    /// Verifications against the dummy hash (unknown account, refused guess, missing answer).
+    pub dummy: u64,
+}
+
+impl HashCounts {
+    /// Verifications of either kind: the work a branch cost.
+    pub fn verifications(&self) -> u64 {
+        self.checked + self.dummy
+    }
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -214,12 +242,23 @@ impl PasswordHasher {
             pool: Arc::new(pool),
             permits: Arc::new(Semaphore::new(cores * 4)),
             dummy_hash: Arc::new(dummy),
+            counts: Arc::default(),
         })
+    }
+
+    /// The work done so far.
+    pub fn counts(&self) -> HashCounts {
+        HashCounts {
+            hashed: self.counts.hashed.load(Ordering::Relaxed),
+            checked: self.counts.checked.load(Ordering::Relaxed),
+            dummy: self.counts.dummy.load(Ordering::Relaxed),
+        }
     }
 
     /// Hashes `password` (PHC string).
     pub async fn hash(&self, password: String) -> Option<String> {
         let _permit = self.permits.acquire().await.ok()?;
+        self.counts.hashed.fetch_add(1, Ordering::Relaxed);
         self.pool
             .run(move |argon, mem| hash_with(argon, mem, password.as_bytes()))
             .await
@@ -233,6 +272,12 @@ impl PasswordHasher {
             return false;
         };
         let real = hash.is_some();
+        let counter = if real {
+            &self.counts.checked
+        } else {
+            &self.counts.dummy
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
         let hash = hash.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
         self.pool
             .run(move |_, mem| verify_with(mem, password.as_bytes(), &hash) && real)

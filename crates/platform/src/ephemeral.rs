@@ -46,6 +46,11 @@ pub trait EphemeralStore: Send + Sync + std::fmt::Debug {
     /// Counts one event under `key` in the current fixed window of `window_secs` (windows are
     /// cut by the injected clock) and returns the count so far in this window (rate limits).
     async fn hit(&self, key: &str, window_secs: i64) -> Result<i64, EphemeralError>;
+    /// Adds one to the counter under `key` atomically (across nodes with Redis) and returns
+    /// the new count; the counter starts at 1 and lives `ttl_secs` from its first increment.
+    /// For attempts that must be taken before the guess is checked: a burst of parallel
+    /// callers each gets a different number.
+    async fn incr(&self, key: &str, ttl_secs: i64) -> Result<i64, EphemeralError>;
     /// How many live values have keys starting with `prefix` (for metrics; not for hot paths).
     async fn count_prefix(&self, prefix: &str) -> Result<u64, EphemeralError>;
     /// Checks the store answers (readiness).
@@ -234,6 +239,28 @@ impl EphemeralStore for MemoryStore {
             _ => 1,
         };
         map.insert(k, seal(ends, &count.to_be_bytes()));
+        self.sweep(&mut map);
+        Ok(count)
+    }
+
+    async fn incr(&self, key: &str, ttl_secs: i64) -> Result<i64, EphemeralError> {
+        let now = self.clock.now();
+        let key = format!("incr:{key}");
+        let mut map = self.lock();
+        let (count, exp) = match map.get(&key) {
+            Some(raw) => match live(now, raw)? {
+                Some(v) => {
+                    let b: [u8; 8] = v.try_into().map_err(|_| EphemeralError::Corrupt)?;
+                    let exp = raw
+                        .first_chunk::<8>()
+                        .map_or(now + ttl_secs, |e| i64::from_be_bytes(*e));
+                    (i64::from_be_bytes(b) + 1, exp)
+                }
+                None => (1, now + ttl_secs),
+            },
+            None => (1, now + ttl_secs),
+        };
+        map.insert(key, seal(exp, &count.to_be_bytes()));
         self.sweep(&mut map);
         Ok(count)
     }
@@ -449,6 +476,22 @@ impl EphemeralStore for RedisStore {
             )
             .key(self.key(&k))
             .arg(window_secs.max(1) * 2)
+            .invoke_async(&mut c),
+        )
+        .await
+        .map_err(unavailable)
+    }
+
+    async fn incr(&self, key: &str, ttl_secs: i64) -> Result<i64, EphemeralError> {
+        let mut c = self.c();
+        // INCR and the first EXPIRE in one atomic step: every node sees one sequence.
+        self.timed(
+            redis::Script::new(
+                "local n = redis.call('INCR', KEYS[1]) \
+             if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n",
+            )
+            .key(self.key(&format!("incr:{key}")))
+            .arg(ttl_secs.max(1))
             .invoke_async(&mut c),
         )
         .await
