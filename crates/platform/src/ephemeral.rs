@@ -636,6 +636,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn counters_give_each_caller_its_own_number_and_expire_on_the_clock() {
+        let clock = Arc::new(ManualClock::new());
+        let s = Arc::new(MemoryStore::new(clock.clone()));
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let s = s.clone();
+                tokio::spawn(async move { s.incr("tries", 60).await.unwrap() })
+            })
+            .collect();
+        let mut got = Vec::new();
+        for t in tasks {
+            got.push(t.await.unwrap());
+        }
+        got.sort_unstable();
+        assert_eq!(got, (1..=64).collect::<Vec<i64>>());
+        clock.advance(59);
+        assert_eq!(
+            s.incr("tries", 60).await.unwrap(),
+            65,
+            "the expiry is the first one's"
+        );
+        clock.advance(1);
+        assert_eq!(s.incr("tries", 60).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
     async fn take_is_single_use() {
         let s = MemoryStore::new(Arc::new(ManualClock::new()));
         s.put("code", b"x", 60).await.unwrap();

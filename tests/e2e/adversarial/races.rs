@@ -13,7 +13,11 @@ use oneid_tests::browser::{Browser, Resp};
 use oneid_tests::burst::{release_together, Held};
 use oneid_tests::gateway::FakeGateway;
 use oneid_tests::rp::Rp;
-use oneid_tests::{spawn_app_with, spawn_pair_with, TestApp, LOGIN_ID, PASSWORD};
+use oneid_tests::{
+    fresh_storage, redis_store, spawn_app_with, spawn_pair_with, TestApp, LOGIN_ID, PASSWORD,
+};
+use platform::{EphemeralStore, ManualClock, MemoryStore};
+use std::sync::Arc;
 
 const MOBILE: &str = "+14165550199";
 const ANSWERS: [&str; 3] = ["Biscuit", "Kingston", "Maple Street"];
@@ -507,4 +511,35 @@ async fn right_reset_answers_for_a_locked_account_do_not_finish() {
         .await;
     assert!(!r.body.contains("name=\"new_password\""), "{}", r.body);
     assert_eq!(checked(&[&app]), hashes, "refused unchecked");
+}
+
+/// The store's attempt counter, the ground the step-up and reset limits stand on: a burst of
+/// parallel increments (from two connections with Redis) gives every caller its own number.
+#[tokio::test]
+async fn the_stores_counter_gives_every_caller_of_a_burst_its_own_number() {
+    let storage = fresh_storage().await;
+    let clock = Arc::new(ManualClock::new());
+    let (one, two): (Arc<dyn EphemeralStore>, Arc<dyn EphemeralStore>) =
+        match redis_store(&storage, clock.clone()).await {
+            Some(r) => (
+                Arc::new(r),
+                Arc::new(redis_store(&storage, clock.clone()).await.unwrap()),
+            ),
+            None => {
+                let m: Arc<dyn EphemeralStore> = Arc::new(MemoryStore::new(clock));
+                (m.clone(), m)
+            }
+        };
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let s = if i % 2 == 0 { one.clone() } else { two.clone() };
+            tokio::spawn(async move { s.incr("stepup-tries:burst", 600).await.unwrap() })
+        })
+        .collect();
+    let mut got = Vec::new();
+    for t in tasks {
+        got.push(t.await.unwrap());
+    }
+    got.sort_unstable();
+    assert_eq!(got, (1..=200).collect::<Vec<i64>>());
 }
