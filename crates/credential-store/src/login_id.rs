@@ -103,12 +103,12 @@ mod tests {
         let real = normalize_login_id(" Kim.Lee@ONEID.ON.CA ");
         assert_eq!(real, "kim.lee@oneid.on.ca");
         for typed in [
-            "\u{212a}im.Lee@ONEID.ON.CA",              // Kelvin sign
-            "\u{ff2b}im.Lee@ONEID.ON.CA",              // fullwidth K
-            "Kim.Lee\u{ff20}ONEID.ON.CA",              // fullwidth @
-            "Kim.L\u{0435}e@ONEID.ON.CA",              // Cyrillic e
-            "Kim.Lee@ONEID.ON.CA\u{200b}",             // zero-width space
-            "K\u{0301}im.Lee@ONEID.ON.CA",             // combining accent
+            "\u{212a}im.Lee@ONEID.ON.CA",  // Kelvin sign
+            "\u{ff2b}im.Lee@ONEID.ON.CA",  // fullwidth K
+            "Kim.Lee\u{ff20}ONEID.ON.CA",  // fullwidth @
+            "Kim.L\u{0435}e@ONEID.ON.CA",  // Cyrillic e
+            "Kim.Lee@ONEID.ON.CA\u{200b}", // zero-width space
+            "K\u{0301}im.Lee@ONEID.ON.CA", // combining accent
         ] {
             let n = normalize_login_id(typed);
             assert_ne!(n, real, "{typed:?}");

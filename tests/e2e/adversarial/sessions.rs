@@ -146,7 +146,10 @@ async fn signing_in_again_ends_the_session_the_browser_held() {
     let newest = session_cookie(&cb);
     assert_ne!(newest, kim_cookie);
     assert_eq!(
-        silent(&rp, &kim_cookie).await.get("error").map(String::as_str),
+        silent(&rp, &kim_cookie)
+            .await
+            .get("error")
+            .map(String::as_str),
         Some("login_required")
     );
     assert!(silent(&rp, &newest).await.contains_key("code"));
@@ -343,18 +346,27 @@ async fn look_alike_login_ids_find_no_account() {
     assert_eq!(unknown.status, 401);
     assert_eq!(why, "unknown_login_id");
     let look_alikes = [
-        "\u{212a}im.\u{212a}elly@ONEID.ON.CA",              // Kelvin sign
-        "\u{ff2b}\u{ff49}\u{ff4d}.Kelly@ONEID.ON.CA",        // fullwidth letters
-        "Kim.Kelly\u{ff20}\u{ff2f}\u{ff2e}EID.ON.CA",        // fullwidth @ and letters
-        "Kim.K\u{0435}lly@ONEID.ON.CA",                      // Cyrillic e
+        "\u{212a}im.\u{212a}elly@ONEID.ON.CA",        // Kelvin sign
+        "\u{ff2b}\u{ff49}\u{ff4d}.Kelly@ONEID.ON.CA", // fullwidth letters
+        "Kim.Kelly\u{ff20}\u{ff2f}\u{ff2e}EID.ON.CA", // fullwidth @ and letters
+        "Kim.K\u{0435}lly@ONEID.ON.CA",               // Cyrillic e
     ];
     // With the right password, each fails as an unknown login ID does.
     for typed in look_alikes {
         let (r, why) = try_login(&app, &rp, typed, KIM_PASSWORD).await;
         assert_eq!(r.status, unknown.status, "{typed}");
-        assert!(r.body.contains("name=\"password\""), "the login page again: {typed}");
+        assert!(
+            r.body.contains("name=\"password\""),
+            "the login page again: {typed}"
+        );
         assert_eq!(why, "unknown_login_id", "{typed}");
-        assert!(app.provider.accounts.find_by_login_id(typed).await.unwrap().is_none());
+        assert!(app
+            .provider
+            .accounts
+            .find_by_login_id(typed)
+            .await
+            .unwrap()
+            .is_none());
         let found = app.provider.accounts.search(typed).await.unwrap();
         assert!(found.iter().all(|a| a.id != kim), "{typed}");
     }
@@ -451,7 +463,8 @@ async fn a_transient_name_id_is_granted_to_an_sp_registered_for_persistent() {
     let post = SamlPost::from(&page).unwrap_or_else(|| panic!("{}", page.body));
     assert!(post.xml.contains("status:Success"), "{}", post.xml);
     assert!(
-        post.xml.contains(&format!("<saml:NameID Format=\"{TRANSIENT}\"")),
+        post.xml
+            .contains(&format!("<saml:NameID Format=\"{TRANSIENT}\"")),
         "{}",
         post.xml
     );
@@ -470,7 +483,11 @@ async fn a_transient_name_id_is_granted_to_an_sp_registered_for_persistent() {
     let r = redirect(
         &app,
         &b,
-        &authn_asking(&app, "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified", false),
+        &authn_asking(
+            &app,
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+            false,
+        ),
         None,
     )
     .await;

@@ -243,10 +243,12 @@ pub(crate) async fn note_refusal(
         Some(second) => format!("{}/{}", short(code.0), short(second)),
         None => short(code.0),
     };
+    let sp_id = sp.entity_id.as_str();
     if code.1 == Some(status::NO_PASSIVE) {
-        tracing::info!(sp = %sp.entity_id, %status, reason, "SAML request answered with an error Response");
+        // Routine: a passive check while no one is signed in.
+        tracing::info!(sp = sp_id, %status, reason, "SAML error Response to the SP");
     } else {
-        tracing::warn!(sp = %sp.entity_id, %status, reason, "SAML request refused with an error Response");
+        tracing::warn!(sp = sp_id, %status, reason, "SAML request refused: error Response");
     }
     let detail = format!("status={status} reason={reason}");
     let _ = p

@@ -392,7 +392,12 @@ async fn authn(
             .chars()
             .take(128)
             .collect();
-        tracing::info!(sp = %sp.entity_id, asked = %asked, registered = %sp.nameid_format, "SAML request asks for a NameID format the SP is not registered for");
+        tracing::info!(
+            sp = %sp.entity_id,
+            %asked,
+            registered = %sp.nameid_format,
+            "SAML request asks for a NameID format the SP is not registered for"
+        );
         return to_sp(
             p,
             &sp,
