@@ -235,7 +235,12 @@ async fn client_credentials_refuses_unregistered_scopes_and_openid() {
 async fn introspection_reports_a_live_access_token_until_its_client_revokes_it() {
     let app = spawn_app().await;
     let svc = service_client(&app, "lab-feed").await;
-    let rs = app.add_client("resource-server").await;
+    // A resource server registered to introspect any client's tokens.
+    let rs = app
+        .add_client_with("resource-server", |n| {
+            n.scopes = vec!["openid".into(), "oneid:introspect".into()];
+        })
+        .await;
     let other = service_client(&app, "other-feed").await;
     let at = client_credentials(&app, Auth::of(&svc), Some("api:read"))
         .await

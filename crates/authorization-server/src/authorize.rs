@@ -913,9 +913,11 @@ pub async fn login_submit(
         return again(t.missing_fields, StatusCode::BAD_REQUEST);
     }
     let typed: String = login_id.chars().take(128).collect();
+    // Counted by the form it is looked up by: look-alikes share no account's allowance.
+    let key = credential_store::normalize_login_id(&typed);
     let (by_ip, by_account) = tokio::join!(
         crate::limits::over(&p, "login-ip", &ip, p.cfg.login_limit_per_address),
-        crate::limits::over(&p, "login-id", &typed, p.cfg.login_limit_per_account)
+        crate::limits::over(&p, "login-id", &key, p.cfg.login_limit_per_account)
     );
     match (by_ip, by_account) {
         (Ok(false), Ok(false)) => {}
@@ -996,6 +998,9 @@ pub async fn login_submit(
         }
         Ok(signin) => {
             p.metrics.inc("oneid_logins_total", "outcome=\"success\"");
+            if let Err(e) = note_replaced_session(&p, &headers, id).await {
+                return PageError::internal(locale, e).into_response();
+            }
             crate::stepup::after_password(&p, &headers, &ip, id, &req, &signin.account, locale)
                 .await
         }
@@ -1064,6 +1069,17 @@ pub(crate) async fn complete_login(
         Ok(x) => x,
         Err(e) => return PageError::internal(locale, e).into_response(),
     };
+    // The session the browser held before this sign-in ends: whoever it was, it is replaced,
+    // never left alive behind the new cookie.
+    let old = match p.store.take(&replaces_key(request_id)).await {
+        Ok(old) => old.and_then(|b| String::from_utf8(b).ok()),
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    if let Some(old) = old.filter(|old| *old != key) {
+        if let Err(e) = crate::logout::end_replaced(p, &old, ip).await {
+            return PageError::internal(locale, e).into_response();
+        }
+    }
     let _ = p
         .audit
         .record(AuditEvent {
@@ -1091,6 +1107,29 @@ pub(crate) async fn complete_login(
             r
         }
         Err(e) => PageError::internal(locale, e).into_response(),
+    }
+}
+
+/// Where the parked request `id` keeps the store key of the session it replaces.
+fn replaces_key(id: &str) -> String {
+    format!("login-replaces:{id}")
+}
+
+/// Notes, beside the parked request `id`, the SSO session this browser holds now (if any), so
+/// that the sign-in, when it completes, ends it (`complete_login`): whoever signs in, the new
+/// session replaces the old one, never leaves it alive behind the new cookie.
+async fn note_replaced_session(
+    p: &Provider,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<(), platform::EphemeralError> {
+    match session::current(p, headers).await? {
+        Some((old, _)) => {
+            p.store
+                .put(&replaces_key(id), old.as_bytes(), p.cfg.login_ttl)
+                .await
+        }
+        None => Ok(()),
     }
 }
 
@@ -1219,6 +1258,9 @@ pub async fn password_change_submit(
     };
     match req {
         Some(req) => {
+            if let Err(e) = note_replaced_session(&p, &headers, &change.request_id).await {
+                return PageError::internal(locale, e).into_response();
+            }
             crate::stepup::after_password(
                 &p,
                 &headers,

@@ -27,6 +27,10 @@ const NEEDS_SERVICE: &str = "a relying party that signs people in belongs to a s
 /// Scopes the provider knows.
 pub const SCOPES: &[&str] = &["openid", "profile", "email", "phone", "offline_access"];
 
+/// The scope that, registered for a confidential client, lets it introspect any client's
+/// tokens (a resource server); without it a client introspects only its own.
+pub const INTROSPECT_ANY_SCOPE: &str = "oneid:introspect";
+
 /// A registered relying party.
 #[derive(Debug, Clone, Serialize)]
 pub struct Client {
@@ -74,6 +78,11 @@ impl Client {
     /// True if the client may ask for `scope`.
     pub fn allows_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
+    }
+    /// True if the client may introspect other clients' tokens (registered with the scope
+    /// [`INTROSPECT_ANY_SCOPE`]); every confidential client may introspect its own.
+    pub fn may_introspect_any(&self) -> bool {
+        self.allows_scope(INTROSPECT_ANY_SCOPE)
     }
     /// Exact, character-for-character redirect URI match.
     pub fn has_redirect_uri(&self, uri: &str) -> bool {

@@ -430,26 +430,47 @@ pub async fn authenticate_client(
     }
 }
 
-/// Name of the anti-forgery cookie shared by every form (login, logout, console).
+/// Name of the pre-login cookie that anti-forgery tokens are bound to before a session exists.
 const CSRF_COOKIE: &str = "oneid_csrf";
 
-/// The browser's anti-forgery token (double-submit cookie) for a form, and the `Set-Cookie`
-/// that mints it when the browser has none yet.
+/// What this browser's anti-forgery token is bound to: its session cookie when it has one,
+/// else its pre-login cookie.
+fn csrf_binding(p: &Provider, headers: &HeaderMap) -> Option<String> {
+    let session = cookie(p, headers, crate::session::SESSION_COOKIE)
+        .filter(|c| !c.is_empty() && c.len() <= 128);
+    match session {
+        Some(s) => Some(format!("session\n{s}")),
+        None => cookie(p, headers, CSRF_COOKIE)
+            .filter(|c| c.len() == 43)
+            .map(|c| format!("browser\n{c}")),
+    }
+}
+
+/// The token for a binding: an HMAC under the server's key material, so that a cookie planted
+/// in the browser (without the `__Host-` prefix, over plain http, a sibling host can) comes with
+/// no token that passes: the token of a signed-in browser is bound to its session cookie.
+fn csrf_mac(p: &Provider, binding: &str) -> String {
+    platform::crypto::b64url(&p.keys.mac("csrf", binding.as_bytes()))
+}
+
+/// The browser's anti-forgery token for a form, and the `Set-Cookie` that mints the pre-login
+/// cookie when the browser has neither it nor a session.
 pub fn csrf_token(p: &Provider, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    match cookie(p, headers, CSRF_COOKIE).filter(|c| c.len() == 43) {
-        Some(c) => (c, None),
+    match csrf_binding(p, headers) {
+        Some(b) => (csrf_mac(p, &b), None),
         None => {
             let c = platform::crypto::random_token(32);
             let set = set_cookie(p, CSRF_COOKIE, &c, p.cfg.session_ttl);
-            (c, Some(set))
+            (csrf_mac(p, &format!("browser\n{c}")), Some(set))
         }
     }
 }
 
-/// True when a form carries the browser's anti-forgery token (compared in constant time).
+/// True when a form carries the token bound to this browser's session (or, before sign-in, to
+/// its pre-login cookie), compared in constant time.
 pub fn csrf_ok(p: &Provider, headers: &HeaderMap, presented: Option<&String>) -> bool {
-    match (cookie(p, headers, CSRF_COOKIE), presented) {
-        (Some(c), Some(f)) => platform::crypto::ct_eq(c.as_bytes(), f.as_bytes()),
+    match (csrf_binding(p, headers), presented) {
+        (Some(b), Some(f)) => platform::crypto::ct_eq(csrf_mac(p, &b).as_bytes(), f.as_bytes()),
         _ => false,
     }
 }

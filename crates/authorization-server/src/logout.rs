@@ -211,10 +211,7 @@ pub(crate) async fn notify_clients(p: &Arc<Provider>, s: &SsoSession) -> Vec<Log
                 frames.push(LogoutFrame::to(u));
             }
         }
-        if client.backchannel_logout_uri.is_some() {
-            let (p, sub, sid) = (p.clone(), s.account_id.clone(), s.sid.clone());
-            tokio::spawn(async move { backchannel(&p, &client, &sub, &sid).await });
-        }
+        backchannel(p, &client, &s.account_id, &s.sid);
     }
     // SAML service providers of the session: signed LogoutRequests in frames too.
     frames.extend(crate::saml::propagate::frames(p, s).await);
@@ -237,34 +234,76 @@ fn http_client() -> &'static reqwest::Client {
     })
 }
 
-/// Posts a logout token to the client's back-channel logout URI, retrying network errors and
-/// 5xx answers, and audits the outcome (never the token).
-async fn backchannel(p: &Provider, client: &Client, sub: &str, sid: &str) {
-    let Some(uri) = client.backchannel_logout_uri.as_deref() else {
+/// Posts a logout token to the client's back-channel logout URI (if it has one) in the
+/// background, retrying network errors and 5xx answers, and audits the outcome (never the
+/// token).
+fn backchannel(p: &Provider, client: &Client, sub: &str, sid: &str) {
+    let Some(uri) = client.backchannel_logout_uri.clone() else {
         return;
     };
-    let outcome = match logout_token(p, client, sub, sid) {
-        Ok(token) => deliver(uri, &token).await,
-        Err(e) => {
-            tracing::error!(error = %e, client_id = %client.client_id, "logout token not signed");
-            "failed: signing".to_owned()
+    let token = logout_token(p, client, sub, sid);
+    let audit = p.audit.clone();
+    let (client_id, sub, sid) = (client.client_id.clone(), sub.to_owned(), sid.to_owned());
+    tokio::spawn(async move {
+        let outcome = match token {
+            Ok(token) => deliver(&uri, &token).await,
+            Err(e) => {
+                tracing::error!(error = %e, %client_id, "logout token not signed");
+                "failed: signing".to_owned()
+            }
+        };
+        if outcome != "delivered" {
+            tracing::warn!(%client_id, %outcome, "back-channel logout not delivered");
         }
+        let _ = audit
+            .record(AuditEvent {
+                event: "logout.backchannel",
+                actor: Some(&sub),
+                subject: Some(&sub),
+                client_id: Some(&client_id),
+                session_id: Some(&sid),
+                detail: Some(&outcome),
+                ..Default::default()
+            })
+            .await;
+    });
+}
+
+/// Ends the SSO session stored under `key` because its browser signed in again (as anyone):
+/// the session is deleted, its sign-in grants revoked as at logout, the end audited
+/// (`logout`, detail `replaced`), and its relying parties with a back-channel logout URI told.
+/// (Front-channel and SAML participants are told by frames in a page, which a sign-in does
+/// not show.)
+pub(crate) async fn end_replaced(p: &Provider, key: &str, ip: &str) -> Result<(), String> {
+    let Some(bytes) = p.store.take(key).await.map_err(|e| e.to_string())? else {
+        return Ok(());
     };
-    if outcome != "delivered" {
-        tracing::warn!(client_id = %client.client_id, %outcome, "back-channel logout not delivered");
-    }
+    let Ok(s) = serde_json::from_slice::<SsoSession>(&bytes) else {
+        return Ok(());
+    };
+    crate::token_endpoint::revoke_session_grants(p, &s.sid)
+        .await
+        .map_err(|e| e.to_string())?;
     let _ = p
         .audit
         .record(AuditEvent {
-            event: "logout.backchannel",
-            actor: Some(sub),
-            subject: Some(sub),
-            client_id: Some(&client.client_id),
-            session_id: Some(sid),
-            detail: Some(&outcome),
+            event: "logout",
+            actor: Some(&s.account_id),
+            subject: Some(&s.account_id),
+            session_id: Some(&s.sid),
+            source: Some(ip),
+            detail: Some("replaced"),
             ..Default::default()
         })
         .await;
+    for client_id in &s.clients {
+        match p.clients.get(client_id).await {
+            Ok(Some(client)) => backchannel(p, &client, &s.account_id, &s.sid),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, client_id, "logout: client lookup failed"),
+        }
+    }
+    Ok(())
 }
 
 /// One delivery with its retries: `delivered`, or `failed: <status>` / `failed: unreachable`.

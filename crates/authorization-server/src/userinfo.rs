@@ -112,7 +112,10 @@ async fn client_params(
     Ok((client, params))
 }
 
-/// POST /introspect (RFC 7662); confidential clients only.
+/// POST /introspect (RFC 7662); confidential clients only. A client learns about its own tokens
+/// (issued to it, or naming it as audience); another client's token is `{"active": false}`
+/// unless the caller is registered with the scope `oneid:introspect` (a resource server that
+/// checks every client's tokens).
 pub async fn introspect(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -138,6 +141,14 @@ async fn do_introspect(
     // by its signature without a lookup, so it is always tried first.
     {
         if let Some(c) = live_token(p, token).await? {
+            // Another client's token is none of this client's business (its facts would
+            // tell who signed in where), unless it is registered to introspect any token.
+            if c.client_id != client.client_id
+                && c.aud != client.client_id
+                && !client.may_introspect_any()
+            {
+                return Ok(inactive());
+            }
             let mut body = json!({
                 "active": true,
                 "iss": c.iss,
@@ -176,13 +187,17 @@ async fn do_introspect(
     let exp: i64 = row.try_get("expires_at").map_err(OAuthError::internal)?;
     let used: Option<i64> = row.try_get("used_at").map_err(OAuthError::internal)?;
     let revoked: i64 = row.try_get("revoked").map_err(OAuthError::internal)?;
+    let owner: String = row.try_get("client_id").map_err(OAuthError::internal)?;
     if used.is_some() || revoked != 0 || exp <= p.clock.now() {
+        return Ok(inactive());
+    }
+    if owner != client.client_id && !client.may_introspect_any() {
         return Ok(inactive());
     }
     let body = json!({
         "active": true,
         "iss": p.cfg.issuer,
-        "client_id": row.try_get::<String, _>("client_id").map_err(OAuthError::internal)?,
+        "client_id": owner,
         "sub": row.try_get::<String, _>("account_id").map_err(OAuthError::internal)?,
         "scope": row.try_get::<String, _>("scope").map_err(OAuthError::internal)?,
         "exp": exp,

@@ -6,7 +6,7 @@ use crate::challenges::{
     insert_challenge_phones, parse_challenge_phones, question_problems, ChallengePhone,
     ChallengeProblem, PhoneProblem, QuestionAnswer, SealedQuestions,
 };
-use crate::login_id::{login_id_base, login_id_candidate};
+use crate::login_id::{login_id_base, login_id_candidate, normalize_login_id};
 use crate::password::PasswordHasher;
 use crate::phone::PhoneKind;
 use crate::policy::{check_password, Personal, PolicyViolation};
@@ -632,10 +632,6 @@ pub(crate) const COLUMNS: &str = "id, login_id, title, given_name, middle_name, 
     password_changed_at, password_temporary, locked_until, sessions_not_before, totp_enrolled_at, \
     created_at, updated_at";
 
-pub(crate) fn normalize_login_id(s: &str) -> String {
-    s.trim().to_lowercase()
-}
-
 fn clean(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -912,6 +908,7 @@ impl Accounts {
             Some(l) => {
                 if l.is_empty()
                     || l.len() > 128
+                    || !l.is_ascii()
                     || l.chars().any(|c| c.is_whitespace() || c.is_control())
                 {
                     return Err(CredentialError::Invalid(Field::LoginId));
@@ -1140,7 +1137,7 @@ impl Accounts {
         }
         let like = format!("%{}%", q.replace(['\\', '%', '_'], ""));
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM accounts WHERE login_id_lower = $1 \
+            "SELECT {COLUMNS} FROM accounts WHERE login_id_lower = $3 \
              OR LOWER(given_name) LIKE $2 OR LOWER(family_name) LIKE $2 \
              OR LOWER(given_name || ' ' || family_name) LIKE $2 \
              OR LOWER(legal_given_name || ' ' || legal_family_name) LIKE $2 \
@@ -1150,6 +1147,7 @@ impl Accounts {
         ))
         .bind(&q)
         .bind(&like)
+        .bind(normalize_login_id(query))
         .fetch_all(self.db.pool())
         .await?;
         Ok(rows

@@ -24,7 +24,9 @@ pub use challenges::{
     check_questions, ChallengeError, ChallengePhone, ChallengeProblem, PhoneProblem,
     QuestionAnswer, DESK_QUESTIONS, MAX_PHONES, ONLINE_QUESTIONS,
 };
-pub use login_id::{login_id_base, login_id_candidate, transliterate, DEFAULT_DOMAIN};
+pub use login_id::{
+    login_id_base, login_id_candidate, normalize_login_id, transliterate, DEFAULT_DOMAIN,
+};
 pub use password::{HashCounts, HasherError, PasswordHasher, PasswordParams};
 pub use phone::{display_phone, parse_phone, PhoneError, PhoneKind};
 pub use policy::{check_password, check_password_policy, is_common, Personal, PolicyViolation};

@@ -7,6 +7,25 @@ pub const DEFAULT_DOMAIN: &str = "ONEID.ON.CA";
 /// The most characters kept from each name in a login ID.
 const MAX_PART: usize = 40;
 
+/// What a login ID that can belong to no account is compared as (not ASCII, so no stored
+/// login ID is ever equal to it).
+const NOT_A_LOGIN_ID: &str = "\u{fffd}";
+
+/// The form a typed login ID is looked up by, the same at every page, console and command
+/// that takes one: trimmed and lower-cased, when it is ASCII. Login IDs are ASCII (those ONE ID
+/// makes and those an administrator sets), so anything else is a look-alike and finds no
+/// account: the Kelvin sign `K` (which Unicode lower-cases to `k`), fullwidth letters (which
+/// NFKC folds to ASCII), Cyrillic `а`... all fail as an unknown login ID does, and count
+/// against no account.
+pub fn normalize_login_id(s: &str) -> String {
+    let s = s.trim();
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        NOT_A_LOGIN_ID.to_owned()
+    }
+}
+
 /// `s` in Latin letters without accents: `Hélène` → `Helene`, `François` → `Francois`,
 /// `Œuvre` → `OEuvre`, `ß` → `ss` (via `deunicode`). ASCII characters are kept as they are,
 /// letter case included; a character with no transliteration is kept as it is too.
@@ -78,6 +97,24 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn look_alike_login_ids_normalize_to_no_account() {
+        let real = normalize_login_id(" Kim.Lee@ONEID.ON.CA ");
+        assert_eq!(real, "kim.lee@oneid.on.ca");
+        for typed in [
+            "\u{212a}im.Lee@ONEID.ON.CA",  // Kelvin sign
+            "\u{ff2b}im.Lee@ONEID.ON.CA",  // fullwidth K
+            "Kim.Lee\u{ff20}ONEID.ON.CA",  // fullwidth @
+            "Kim.L\u{0435}e@ONEID.ON.CA",  // Cyrillic e
+            "Kim.Lee@ONEID.ON.CA\u{200b}", // zero-width space
+            "K\u{0301}im.Lee@ONEID.ON.CA", // combining accent
+        ] {
+            let n = normalize_login_id(typed);
+            assert_ne!(n, real, "{typed:?}");
+            assert!(!n.is_ascii(), "{typed:?} normalizes to no stored login ID");
+        }
+    }
 
     #[test]
     fn transliterates_french_and_german() {

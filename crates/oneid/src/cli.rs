@@ -138,6 +138,10 @@ struct AddClient {
     /// when enrolled there at the service's level of assurance.
     #[arg(long)]
     service: Option<String>,
+    /// May introspect any client's tokens (a resource server): adds the scope
+    /// `oneid:introspect`. Without it a client introspects only its own tokens.
+    #[arg(long)]
+    introspect_any: bool,
 }
 
 #[derive(Subcommand)]
@@ -809,6 +813,16 @@ async fn clients(
         ClientsCmd::Add(a) => {
             let alg = parse_alg("--id-token-alg", a.id_token_alg.as_deref())?;
             let at_alg = parse_alg("--access-token-alg", a.access_token_alg.as_deref())?;
+            let mut scopes = a.scopes;
+            if a.introspect_any {
+                if scopes.is_empty() {
+                    scopes = authorization_server::clients::SCOPES
+                        .iter()
+                        .map(|s| (*s).to_owned())
+                        .collect();
+                }
+                scopes.push(authorization_server::clients::INTROSPECT_ANY_SCOPE.to_owned());
+            }
             let (client, secret) = p
                 .clients
                 .add(NewClient {
@@ -819,7 +833,7 @@ async fn clients(
                     secret: a.secret,
                     public: a.public,
                     grant_types: a.grant_types,
-                    scopes: a.scopes,
+                    scopes,
                     id_token_alg: alg,
                     access_token_alg: at_alg,
                     require_mfa: a.require_mfa,

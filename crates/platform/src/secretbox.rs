@@ -34,6 +34,14 @@ impl std::fmt::Debug for SecretBox {
 }
 
 impl SecretBox {
+    /// A MAC (HMAC-SHA-256) of `data` for `purpose`, under a key derived from the
+    /// key-encryption key (which itself never keys two algorithms): every node sharing the
+    /// key-encryption key computes the same, no one without it can.
+    pub fn mac(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
+        let sub = crate::crypto::hmac_sha256(&self.key, format!("oneid mac/{purpose}").as_bytes());
+        crate::crypto::hmac_sha256(&sub, data)
+    }
+
     /// From raw key bytes.
     pub fn from_key(key: [u8; 32]) -> Self {
         Self { key }

@@ -311,7 +311,7 @@ impl Lra {
         let rows = sqlx::query(
             "SELECT a.id, sp.member_id FROM accounts a JOIN sponsorships sp \
              ON sp.account_id = a.id AND sp.organization_id = $1 AND sp.status = 'active' \
-             WHERE a.login_id_lower = $2 OR LOWER(a.given_name) LIKE $3 \
+             WHERE a.login_id_lower = $4 OR LOWER(a.given_name) LIKE $3 \
              OR LOWER(a.family_name) LIKE $3 OR LOWER(a.given_name || ' ' || a.family_name) LIKE $3 \
              OR LOWER(a.legal_given_name || ' ' || a.legal_family_name) LIKE $3 \
              OR LOWER(sp.member_id) = $2 \
@@ -322,6 +322,7 @@ impl Lra {
         .bind(&r.organization.id)
         .bind(&q)
         .bind(&like)
+        .bind(credential_store::normalize_login_id(query))
         .fetch_all(self.db.pool())
         .await
         .map_err(db)?;

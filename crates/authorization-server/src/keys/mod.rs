@@ -219,6 +219,12 @@ impl KeyRing {
         }
     }
 
+    /// A MAC of `data` for `purpose` under the server's key material (see
+    /// `SecretBox::mac`).
+    pub fn mac(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
+        self.sbox.mac(purpose, data)
+    }
+
     /// Uses `policy` for rotation.
     pub fn with_policy(mut self, policy: RotationPolicy) -> Self {
         self.policy = policy;

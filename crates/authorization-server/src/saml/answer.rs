@@ -81,8 +81,10 @@ pub(crate) async fn proceed(
             sp,
             &pending,
             (status::RESPONDER, Some(status::NO_AUTHN_CONTEXT)),
+            "authn_context_not_on_ladder",
             locale,
-        );
+        )
+        .await;
     }
     let live = match session::signed_in(p, headers).await {
         Ok(s) => s,
@@ -98,8 +100,10 @@ pub(crate) async fn proceed(
                 sp,
                 &pending,
                 (status::RESPONDER, Some(status::NO_AUTHN_CONTEXT)),
+                "authn_context_unreachable",
                 locale,
-            );
+            )
+            .await;
         }
         if class_ref_for(&pending, sp, &s.acr).is_some() {
             return respond(p, sp, &pending, &key, s, &account, locale).await;
@@ -110,8 +114,10 @@ pub(crate) async fn proceed(
                 sp,
                 &pending,
                 (status::RESPONDER, Some(status::NO_PASSIVE)),
+                "passive_needs_step_up",
                 locale,
-            );
+            )
+            .await;
         }
         if let Err(e) = park(p, &token, &pending).await {
             return crate::error::PageError::internal(locale, e).into_response();
@@ -124,8 +130,10 @@ pub(crate) async fn proceed(
             sp,
             &pending,
             (status::RESPONDER, Some(status::NO_PASSIVE)),
+            "passive_not_signed_in",
             locale,
-        );
+        )
+        .await;
     }
     if let Err(e) = park(p, &token, &pending).await {
         return crate::error::PageError::internal(locale, e).into_response();
@@ -185,8 +193,10 @@ pub async fn resume(
             &sp,
             &pending,
             (status::RESPONDER, Some(status::NO_AUTHN_CONTEXT)),
+            "authn_context_unmet",
             locale,
-        );
+        )
+        .await;
     }
     let live = match session::signed_in(&p, &headers).await {
         Ok(s) => s,
@@ -211,20 +221,58 @@ pub async fn resume(
             &sp,
             &pending,
             (status::RESPONDER, Some(status::NO_AUTHN_CONTEXT)),
+            "authn_context_unmet",
             locale,
-        );
+        )
+        .await;
     }
     respond(&p, &sp, &pending, &key, s, &account, locale).await
 }
 
-/// An error Response to the SP (signed), posted at once.
-pub(crate) fn to_sp(
+/// Notes an error Response to the SP: a log line and an audit row (`saml.refused`) naming the
+/// SP, the status and why (never anything secret).
+pub(crate) async fn note_refusal(
+    p: &Provider,
+    sp: &ServiceProvider,
+    code: (&str, Option<&str>),
+    reason: &str,
+    subject: Option<&str>,
+) {
+    let short = |c: &str| c.rsplit(':').next().unwrap_or(c).to_owned();
+    let status = match code.1 {
+        Some(second) => format!("{}/{}", short(code.0), short(second)),
+        None => short(code.0),
+    };
+    let sp_id = sp.entity_id.as_str();
+    if code.1 == Some(status::NO_PASSIVE) {
+        // Routine: a passive check while no one is signed in.
+        tracing::info!(sp = sp_id, %status, reason, "SAML error Response to the SP");
+    } else {
+        tracing::warn!(sp = sp_id, %status, reason, "SAML request refused: error Response");
+    }
+    let detail = format!("status={status} reason={reason}");
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "saml.refused",
+            subject,
+            client_id: Some(&sp.entity_id),
+            detail: Some(&detail),
+            ..Default::default()
+        })
+        .await;
+}
+
+/// An error Response to the SP (signed), posted at once; logged and audited with `reason`.
+pub(crate) async fn to_sp(
     p: &Provider,
     sp: &ServiceProvider,
     pending: &Pending,
     code: (&str, Option<&str>),
+    reason: &str,
     locale: Locale,
 ) -> Response {
+    note_refusal(p, sp, code, reason, None).await;
     match error_response(p, pending, code) {
         Ok(b64) => post_page(&Post {
             locale,
@@ -311,11 +359,15 @@ async fn respond(
                 sp,
                 pending,
                 (status::RESPONDER, Some(status::REQUEST_DENIED)),
+                "not_enrolled",
                 locale,
-            );
+            )
+            .await;
         }
         Ok(Some(why)) => {
             // The sign-in stands; only this SP is refused. The way back tells it so.
+            let code = (status::RESPONDER, Some(status::REQUEST_DENIED));
+            note_refusal(p, sp, code, "not_enrolled", Some(&account.id)).await;
             let gate = crate::signup_text::GateText::get(locale);
             return match error_response(
                 p,
@@ -348,8 +400,10 @@ async fn respond(
             sp,
             pending,
             (status::RESPONDER, Some(status::NO_AUTHN_CONTEXT)),
+            "authn_context_unmet",
             locale,
-        );
+        )
+        .await;
     };
     let name = match name_id(p, sp, account, &pending.nameid_format).await {
         Ok(Some(n)) => n,
@@ -359,8 +413,10 @@ async fn respond(
                 sp,
                 pending,
                 (status::REQUESTER, Some(status::INVALID_NAMEID_POLICY)),
+                "no_email_for_nameid",
                 locale,
             )
+            .await
         }
         Err(e) => return internal(e),
     };

@@ -219,6 +219,9 @@ async fn logout_request(
                 }
             } else {
                 // The browser's session is someone else's (or not this SP's): left alone.
+                let code = (status::REQUESTER, None);
+                let why = "not_this_sessions_participant";
+                super::answer::note_refusal(p, &sp, code, why, None).await;
                 status::REQUESTER
             }
         }

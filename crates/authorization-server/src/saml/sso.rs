@@ -377,18 +377,36 @@ async fn authn(
     // From here on the SP is known and its ACS registered: problems are told to it. The
     // NameID format is the registered one: a request may name it, or leave it unspecified,
     // but not ask for another (an SP could otherwise get an email address it was not given).
+    // A transient NameID (new and random at each sign-in) gives the SP less than any
+    // registration allows, so it is granted when asked for (mod_auth_mellon asks for it by
+    // default, whatever its metadata says).
     let format_ok = match req.nameid_format.as_deref() {
-        None | Some(nameid::UNSPECIFIED) => true,
+        None | Some(nameid::UNSPECIFIED) | Some(nameid::TRANSIENT) => true,
         Some(f) => f == sp.nameid_format,
     };
     if !format_ok {
+        let asked: String = req
+            .nameid_format
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .take(128)
+            .collect();
+        tracing::info!(
+            sp = %sp.entity_id,
+            %asked,
+            registered = %sp.nameid_format,
+            "SAML request asks for a NameID format the SP is not registered for"
+        );
         return to_sp(
             p,
             &sp,
             &pending,
             (status::REQUESTER, Some(status::INVALID_NAMEID_POLICY)),
+            "nameid_format_not_registered",
             locale,
-        );
+        )
+        .await;
     }
     proceed(p, headers, pending, &sp, locale).await
 }
@@ -411,7 +429,10 @@ fn pending_of(
         relay_state,
         force_authn: req.force_authn,
         is_passive: req.is_passive,
-        nameid_format: sp.nameid_format.clone(),
+        nameid_format: match req.nameid_format.as_deref() {
+            Some(nameid::TRANSIENT) => nameid::TRANSIENT.to_owned(),
+            _ => sp.nameid_format.clone(),
+        },
         comparison: ctx.comparison,
         class_refs: ctx.class_refs,
         created: now,
