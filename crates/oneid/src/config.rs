@@ -61,6 +61,16 @@ pub struct HttpConfig {
     pub addr: String,
     /// Addresses of reverse proxies whose `X-Forwarded-For` header is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Seconds a new connection has to send its first byte.
+    pub first_byte_timeout_secs: u64,
+    /// Seconds a request head (line and headers) has to arrive whole, from its first byte.
+    pub header_timeout_secs: u64,
+    /// Seconds a connection with no request in flight is kept open without a byte either way.
+    pub idle_timeout_secs: u64,
+    /// Seconds a request body may go without a byte arriving (then `408`, connection closed).
+    pub body_timeout_secs: u64,
+    /// Most open connections on the listener (also kept under the open-file limit).
+    pub max_connections: usize,
 }
 
 /// `[database]`
