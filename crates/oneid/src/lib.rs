@@ -211,7 +211,7 @@ fn conn_limits(cfg: &Config) -> serve::ConnLimits {
     if let Some(fit) = serve::connections_allowed_by_open_file_limit(reserve) {
         if fit < max {
             let fit = fit.max(16);
-            tracing::warn!(
+            tracing::info!(
                 configured = max,
                 allowed = fit,
                 "http.max_connections lowered to fit the open-file limit (raise it with ulimit -n or LimitNOFILE)"

@@ -833,3 +833,73 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
     f.write_all(bytes)
         .map_err(|x| format!("{}: {x}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> ConnLimits {
+        ConnLimits {
+            first_byte: Duration::from_secs(1),
+            header: Duration::from_secs(2),
+            idle: Duration::from_secs(3),
+            body: Duration::from_secs(4),
+            ..ConnLimits::default()
+        }
+    }
+
+    fn registry(max: usize) -> Arc<Registry> {
+        Arc::new(Registry {
+            epoch: tokio::time::Instant::now(),
+            conns: Mutex::new(HashMap::new()),
+            next: AtomicU64::new(0),
+            permits: Arc::new(Semaphore::new(max)),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_due_by_the_rule_of_its_state() {
+        let r = registry(4);
+        let (_, c) = r.add();
+        let at = c.accepted;
+        assert_eq!(c.deadline(&limits()), Some((at + 1000, "first_byte")));
+        c.on_read(at + 10);
+        assert_eq!(c.deadline(&limits()), Some((at + 2010, "header")));
+        let req = InFlight::start(c.clone(), r.clone());
+        assert_eq!(c.deadline(&limits()), None, "a request in flight is not cut");
+        c.on_read(at + 20); // its body
+        drop(req);
+        let end = c.last_io.load(Ordering::Relaxed);
+        assert_eq!(c.deadline(&limits()), Some((end + 3000, "idle")));
+    }
+
+    #[tokio::test]
+    async fn at_the_cap_the_longest_idle_connection_gives_way_and_busy_ones_never() {
+        let r = registry(3);
+        let (_, busy) = r.add();
+        let _req = InFlight::start(busy.clone(), r.clone());
+        let (_, old) = r.add();
+        let (_, new) = r.add();
+        old.last_io.store(1, Ordering::Relaxed);
+        new.last_io.store(5, Ordering::Relaxed);
+        assert!(r.evict_one());
+        assert!(old.evicted.load(Ordering::Relaxed));
+        assert!(r.evict_one());
+        assert!(new.evicted.load(Ordering::Relaxed));
+        assert!(!r.evict_one(), "only a request in flight is left");
+        assert!(!busy.evicted.load(Ordering::Relaxed));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_open_file_limit_is_read() {
+        let all = connections_allowed_by_open_file_limit(0);
+        if let Some(n) = all {
+            assert!(n > 0);
+            assert_eq!(
+                connections_allowed_by_open_file_limit(10),
+                Some(n.saturating_sub(10))
+            );
+        }
+    }
+}

@@ -205,3 +205,55 @@ async fn at_the_connection_cap_idle_sockets_give_way_and_requests_are_answered()
         "{m}"
     );
 }
+
+#[tokio::test]
+async fn over_tls_a_silent_socket_and_a_stalled_handshake_are_closed_too() {
+    let dir = std::env::temp_dir().join(format!(
+        "oneid-tls-{}",
+        platform::crypto::random_token(6)
+    ));
+    let hosts = vec!["127.0.0.1".to_owned()];
+    let (cert, key) = oneid::serve::dev_cert(&dir, &hosts).unwrap();
+    let app = spawn_app_with(move |c| {
+        timeouts(c, 1, 1, 60, 60);
+        c.tls.cert_file = cert;
+        c.tls.key_file = key;
+    })
+    .await;
+    let mut silent = connect(&app.base).await;
+    let mut stalled = connect(&app.base).await;
+    // The start of a TLS record carrying a ClientHello, and then nothing.
+    stalled.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01]).await.unwrap();
+    for s in [&mut silent, &mut stalled] {
+        assert!(
+            read_until_closed(s, Duration::from_secs(4)).await.is_some(),
+            "closed well before the TLS handshake's own 10 s"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn http2_streams_on_one_connection_are_each_answered() {
+    let app = spawn_app_with(|c| timeouts(c, 1, 1, 1, 1)).await;
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let r = client
+            .get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.version(), reqwest::Version::HTTP_2);
+        assert_eq!(r.status(), 200);
+        let r = client
+            .post(format!("{}/token", app.base))
+            .form(&[("grant_type", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+}
