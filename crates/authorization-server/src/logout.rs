@@ -270,12 +270,7 @@ async fn backchannel(p: &Provider, client: &Client, sub: &str, sid: &str) {
 async fn deliver(http: &reqwest::Client, uri: &str, token: &str) -> String {
     let mut attempt = 0;
     loop {
-        let outcome = match http
-            .post(uri)
-            .form(&[("logout_token", token)])
-            .send()
-            .await
-        {
+        let outcome = match http.post(uri).form(&[("logout_token", token)]).send().await {
             Ok(r) if r.status().is_success() => return "delivered".to_owned(),
             Ok(r) if r.status().is_server_error() => format!("failed: {}", r.status().as_u16()),
             Ok(r) => return format!("failed: {}", r.status().as_u16()),
@@ -323,6 +318,10 @@ mod tests {
         let http = backchannel_client().unwrap();
         let outcome = deliver(&http, &format!("http://{addr}/logout"), "token").await;
         assert_eq!(outcome, "failed: 307");
-        assert_eq!(elsewhere.load(Ordering::SeqCst), 0, "the redirect was not followed");
+        assert_eq!(
+            elsewhere.load(Ordering::SeqCst),
+            0,
+            "the redirect was not followed"
+        );
     }
 }

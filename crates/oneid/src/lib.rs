@@ -361,9 +361,10 @@ impl App {
         });
         let metrics = self.provider.clone();
         let on_close: Arc<dyn Fn(&'static str) + Send + Sync> = Arc::new(move |reason| {
-            metrics
-                .metrics
-                .inc("oneid_connections_closed_total", format!("reason=\"{reason}\""))
+            metrics.metrics.inc(
+                "oneid_connections_closed_total",
+                format!("reason=\"{reason}\""),
+            )
         });
         let limits = serve::ConnLimits {
             on_close: Some(on_close),

@@ -1,8 +1,17 @@
 //! Serving HTTP: one accept loop for plain HTTP and for TLS (rustls, TLS 1.2 and 1.3, HTTP/1.1
 //! and HTTP/2 by ALPN), with limits for slow, silent or greedy clients (first-byte, request
 //! head, idle and body timeouts, header size, TLS handshake timeout, a cap on open connections
-//! that closes the longest-idle one to make room) and a graceful drain on shutdown. The TLS certificate is
-//! re-read on SIGHUP and when its files change; connections already open keep theirs.
+//! that closes the longest-idle one to make room) and a graceful drain on shutdown. The TLS
+//! certificate is re-read on SIGHUP and when its files change; connections already open keep
+//! theirs.
+//!
+//! Each connection has a watchdog. Before its first byte it has `first_byte`; once bytes come
+//! with no request in flight (a request head, or a TLS handshake, on its way; on HTTP/2 any
+//! frame between requests) a request must begin within `header`; with nothing in flight and
+//! nothing read or written for `idle`, it is closed. While a request is in flight the watchdog
+//! waits: its body is read under `body` (no byte for that long: `408`), and hyper's own request
+//! head timeout is off (it would also cut idle keep-alive connections, and it does not cover a
+//! connection that never sends a byte, which the HTTP/1-or-2 detection waits on forever).
 
 use axum::extract::ConnectInfo;
 use axum::Router;
@@ -177,9 +186,7 @@ impl ConnLimits {
 /// when the limit cannot be read (only Linux's `/proc/self/limits` is read).
 pub fn connections_allowed_by_open_file_limit(reserve: usize) -> Option<usize> {
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    let line = limits
-        .lines()
-        .find(|l| l.starts_with("Max open files"))?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
     let soft = line
         .trim_start_matches("Max open files")
         .split_whitespace()
@@ -211,11 +218,19 @@ struct Conn {
 impl Conn {
     fn on_read(&self, now: u64) {
         self.last_io.store(now, Ordering::Relaxed);
-        self.read_any.store(true, Ordering::Relaxed);
-        if self.in_flight.load(Ordering::Relaxed) == 0 {
-            let _ = self
+        let first = !self.read_any.load(Ordering::Relaxed);
+        if first {
+            self.read_any.store(true, Ordering::Relaxed);
+        }
+        let head = self.in_flight.load(Ordering::Relaxed) == 0
+            && self
                 .head_since
-                .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+                .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok();
+        // The deadline may now come sooner (first byte to request head, idle to request
+        // head): the watchdog looks again.
+        if first || head {
+            self.wake.notify_one();
         }
     }
 
@@ -226,7 +241,10 @@ impl Conn {
             return None;
         }
         if !self.read_any.load(Ordering::Relaxed) {
-            return Some((self.accepted.saturating_add(ms(lim.first_byte)), "first_byte"));
+            return Some((
+                self.accepted.saturating_add(ms(lim.first_byte)),
+                "first_byte",
+            ));
         }
         let head = self.head_since.load(Ordering::Relaxed);
         if head != 0 {
@@ -419,7 +437,13 @@ async fn watchdog(conn: &Conn, registry: &Registry, lim: &ConnLimits) -> &'stati
             None => None,
         };
         tokio::select! {
-            _ = conn.evict.notified() => return "evicted",
+            _ = conn.evict.notified() => {
+                // A request that began since it was chosen keeps its connection.
+                if conn.in_flight.load(Ordering::Relaxed) == 0 {
+                    return "evicted";
+                }
+                conn.evicted.store(false, Ordering::Relaxed);
+            }
             _ = conn.wake.notified() => {}
             _ = async {
                 match wait {
@@ -589,17 +613,20 @@ pub async fn serve(
             Err(_) => {
                 // At the cap: the connection idle the longest gives way (it closes at once);
                 // when none is idle, this one is turned away.
-                let freed = if registry.evict_one() {
-                    tokio::time::timeout(
-                        Duration::from_millis(500),
-                        registry.permits.clone().acquire_owned(),
-                    )
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                } else {
-                    None
-                };
+                let mut freed = None;
+                for _ in 0..3 {
+                    if !registry.evict_one() {
+                        break;
+                    }
+                    let place = registry.permits.clone().acquire_owned();
+                    freed = tokio::time::timeout(Duration::from_millis(200), place)
+                        .await
+                        .ok()
+                        .and_then(Result::ok);
+                    if freed.is_some() {
+                        break;
+                    }
+                }
                 match freed {
                     Some(p) => p,
                     None => {
@@ -866,7 +893,11 @@ mod tests {
         c.on_read(at + 10);
         assert_eq!(c.deadline(&limits()), Some((at + 2010, "header")));
         let req = InFlight::start(c.clone(), r.clone());
-        assert_eq!(c.deadline(&limits()), None, "a request in flight is not cut");
+        assert_eq!(
+            c.deadline(&limits()),
+            None,
+            "a request in flight is not cut"
+        );
         c.on_read(at + 20); // its body
         drop(req);
         let end = c.last_io.load(Ordering::Relaxed);

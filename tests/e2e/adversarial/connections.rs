@@ -75,6 +75,8 @@ async fn sockets_that_send_nothing_are_closed_after_the_first_byte_timeout() {
 async fn a_request_head_that_stalls_is_closed_after_the_header_timeout() {
     let app = spawn_app_with(|c| timeouts(c, 60, 1, 60, 60)).await;
     let mut s = connect(&app.base).await;
+    // Connected a while before the first byte: the shorter head timeout still applies.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         .await
         .unwrap();
@@ -208,10 +210,7 @@ async fn at_the_connection_cap_idle_sockets_give_way_and_requests_are_answered()
 
 #[tokio::test]
 async fn over_tls_a_silent_socket_and_a_stalled_handshake_are_closed_too() {
-    let dir = std::env::temp_dir().join(format!(
-        "oneid-tls-{}",
-        platform::crypto::random_token(6)
-    ));
+    let dir = std::env::temp_dir().join(format!("oneid-tls-{}", platform::crypto::random_token(6)));
     let hosts = vec!["127.0.0.1".to_owned()];
     let (cert, key) = oneid::serve::dev_cert(&dir, &hosts).unwrap();
     let app = spawn_app_with(move |c| {
@@ -223,7 +222,10 @@ async fn over_tls_a_silent_socket_and_a_stalled_handshake_are_closed_too() {
     let mut silent = connect(&app.base).await;
     let mut stalled = connect(&app.base).await;
     // The start of a TLS record carrying a ClientHello, and then nothing.
-    stalled.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01]).await.unwrap();
+    stalled
+        .write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        .await
+        .unwrap();
     for s in [&mut silent, &mut stalled] {
         assert!(
             read_until_closed(s, Duration::from_secs(4)).await.is_some(),
