@@ -371,3 +371,20 @@ async fn the_console_edits_a_service_and_reinstates_then_terminates_an_account()
         Some(admin_id.as_str())
     );
 }
+
+#[tokio::test]
+async fn signing_in_from_admin_without_a_trailing_slash_lands_in_the_console() {
+    let app = spawn_app().await;
+    let (_, secret) = administrator(&app).await;
+    let b = Browser::new();
+    let page = console_sign_in(&app, &b, ADMIN_LOGIN, ADMIN_PASSWORD, &secret, "/admin").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("href=\"/admin/keys\""),
+        "the console's home: {}",
+        page.body
+    );
+    let slash = b.get(&format!("{}/admin/", app.base)).await;
+    assert_eq!(slash.status, 200, "{}", slash.body);
+    assert!(slash.body.contains("href=\"/admin/keys\""));
+}

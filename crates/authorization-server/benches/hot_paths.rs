@@ -51,6 +51,7 @@ async fn provider() -> Arc<Provider> {
             keys,
             Arc::new(platform::mail::OutboxMailer::new(dir.join("mail.jsonl"))),
         )
+        .unwrap()
         .with_step_up(
             // Every benchmark login is a new browser: measure the password, not the step-up.
             step_up::StepUpConfig {

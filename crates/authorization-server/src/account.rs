@@ -1294,9 +1294,18 @@ pub(crate) fn pick_two(from: &[String]) -> Vec<String> {
 
 /// After a page that needs a fresh sign-in, where to go.
 pub fn local_return(path: &str) -> Option<&str> {
-    let ok = ["/admin/", "/account", "/desk", "/lra", "/saml/continue?"]
+    // The console's home is `/admin` (with or without a query or a trailing slash).
+    let ok = (path == "/admin"
+        || [
+            "/admin/",
+            "/admin?",
+            "/account",
+            "/desk",
+            "/lra",
+            "/saml/continue?",
+        ]
         .iter()
-        .any(|p| path.starts_with(p))
+        .any(|p| path.starts_with(p)))
         && !path.contains("//")
         && !path.contains('\\');
     ok.then_some(path)
@@ -1316,6 +1325,13 @@ mod tests {
     #[test]
     fn only_local_console_paths_are_returned_to() {
         assert_eq!(local_return("/account/security"), Some("/account/security"));
+        assert_eq!(local_return("/admin"), Some("/admin"));
+        assert_eq!(
+            local_return("/admin?ui_locales=fr"),
+            Some("/admin?ui_locales=fr")
+        );
+        assert_eq!(local_return("/admin/"), Some("/admin/"));
+        assert_eq!(local_return("/administrator"), None);
         assert_eq!(local_return("//evil.example/account"), None);
         assert_eq!(local_return("https://evil.example/"), None);
         assert_eq!(local_return("/accountx//x"), None);

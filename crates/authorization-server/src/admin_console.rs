@@ -247,7 +247,7 @@ pub(crate) fn query(q: Option<String>) -> Params {
     parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default()
 }
 
-/// GET /admin
+/// GET /admin (and `/admin/`)
 async fn home(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -273,6 +273,7 @@ pub fn router() -> Router<Arc<Provider>> {
     use services as s;
     Router::new()
         .route("/admin", get(home))
+        .route("/admin/", get(home))
         .route(
             "/admin/organizations",
             get(d::organizations).post(d::organizations_post),

@@ -209,6 +209,8 @@ pub struct Provider {
     pub signup: signup::SignupConfig,
     /// The SAML 2.0 identity provider.
     pub saml: saml::SamlIdp,
+    /// The HTTP client of back-channel logout deliveries (no redirects, a timeout).
+    pub backchannel: reqwest::Client,
     discovery: bytes::Bytes,
     cache_control: axum::http::HeaderValue,
     verified: tokens::VerifiedTokens,
@@ -234,7 +236,8 @@ impl Provider {
         self
     }
 
-    /// Wires the provider; the key ring must already be loaded.
+    /// Wires the provider; the key ring must already be loaded. Fails when the back-channel
+    /// logout HTTP client cannot be built (see `logout::backchannel_client`).
     pub fn new(
         cfg: ProviderConfig,
         clock: SharedClock,
@@ -243,7 +246,8 @@ impl Provider {
         accounts: Accounts,
         keys: Arc<KeyRing>,
         mailer: Arc<dyn Mailer>,
-    ) -> Self {
+    ) -> Result<Self, reqwest::Error> {
+        let backchannel = logout::backchannel_client()?;
         let discovery = bytes::Bytes::from(discovery::document(&cfg.issuer).to_string());
         let cache_control = axum::http::HeaderValue::from_str(&format!(
             "public, max-age={}",
@@ -254,7 +258,7 @@ impl Provider {
             std::env::temp_dir().join("oneid-codes.jsonl"),
             clock.clone(),
         ));
-        Self {
+        Ok(Self {
             clients: ClientStore::new(db.clone(), clock.clone(), cfg.client_cache_secs),
             devices: step_up::Devices::new(db.clone(), clock.clone()),
             stepup: step_up::StepUpConfig::default(),
@@ -283,6 +287,7 @@ impl Provider {
             discovery,
             cache_control,
             verified: tokens::VerifiedTokens::default(),
-        }
+            backchannel,
+        })
     }
 }

@@ -22,7 +22,7 @@ use platform::crypto::random_token;
 use platform::ephemeral::{put_json, take_json};
 use platform::Locale;
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where to send the browser after logout.
@@ -223,15 +223,14 @@ const BACKCHANNEL_BACKOFF: [Duration; 2] = [Duration::from_millis(200), Duration
 /// How long one back-channel request may take.
 const BACKCHANNEL_TIMEOUT: Duration = Duration::from_secs(3);
 
-fn http_client() -> &'static reqwest::Client {
-    static HTTP: OnceLock<reqwest::Client> = OnceLock::new();
-    HTTP.get_or_init(|| {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(BACKCHANNEL_TIMEOUT)
-            .build()
-            .unwrap_or_default()
-    })
+/// The HTTP client of the back-channel deliveries: it follows no redirect (a logout token goes
+/// to the registered URI and nowhere else) and gives up after `BACKCHANNEL_TIMEOUT`. Built once
+/// at start; an error stops the start rather than falling back to a client without them.
+pub fn backchannel_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(BACKCHANNEL_TIMEOUT)
+        .build()
 }
 
 /// Posts a logout token to the client's back-channel logout URI (if it has one) in the
@@ -243,10 +242,11 @@ fn backchannel(p: &Provider, client: &Client, sub: &str, sid: &str) {
     };
     let token = logout_token(p, client, sub, sid);
     let audit = p.audit.clone();
+    let http = p.backchannel.clone();
     let (client_id, sub, sid) = (client.client_id.clone(), sub.to_owned(), sid.to_owned());
     tokio::spawn(async move {
         let outcome = match token {
-            Ok(token) => deliver(&uri, &token).await,
+            Ok(token) => deliver(&http, &uri, &token).await,
             Err(e) => {
                 tracing::error!(error = %e, %client_id, "logout token not signed");
                 "failed: signing".to_owned()
@@ -307,15 +307,10 @@ pub(crate) async fn end_replaced(p: &Provider, key: &str, ip: &str) -> Result<()
 }
 
 /// One delivery with its retries: `delivered`, or `failed: <status>` / `failed: unreachable`.
-async fn deliver(uri: &str, token: &str) -> String {
+async fn deliver(http: &reqwest::Client, uri: &str, token: &str) -> String {
     let mut attempt = 0;
     loop {
-        let outcome = match http_client()
-            .post(uri)
-            .form(&[("logout_token", token)])
-            .send()
-            .await
-        {
+        let outcome = match http.post(uri).form(&[("logout_token", token)]).send().await {
             Ok(r) if r.status().is_success() => return "delivered".to_owned(),
             Ok(r) if r.status().is_server_error() => format!("failed: {}", r.status().as_u16()),
             Ok(r) => return format!("failed: {}", r.status().as_u16()),
@@ -326,5 +321,47 @@ async fn deliver(uri: &str, token: &str) -> String {
             None => return outcome,
         }
         attempt += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A relying party whose back-channel URI redirects elsewhere: the token is not carried
+    /// there, and the delivery is reported as failed with the redirect's status.
+    #[tokio::test]
+    async fn the_backchannel_client_follows_no_redirect() {
+        let elsewhere = Arc::new(AtomicUsize::new(0));
+        let hits = elsewhere.clone();
+        let app = axum::Router::new()
+            .route(
+                "/logout",
+                axum::routing::post(|| async {
+                    (
+                        axum::http::StatusCode::TEMPORARY_REDIRECT,
+                        [(header::LOCATION, "/elsewhere")],
+                    )
+                }),
+            )
+            .route(
+                "/elsewhere",
+                axum::routing::post(move || async move {
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    axum::http::StatusCode::OK
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let http = backchannel_client().unwrap();
+        let outcome = deliver(&http, &format!("http://{addr}/logout"), "token").await;
+        assert_eq!(outcome, "failed: 307");
+        assert_eq!(
+            elsewhere.load(Ordering::SeqCst),
+            0,
+            "the redirect was not followed"
+        );
     }
 }

@@ -82,6 +82,11 @@ const HELP: &[(&str, &str)] = &[
         "oneid_saml_assertions_total",
         "SAML assertions issued, by how the sign-in started.",
     ),
+    (
+        "oneid_connections_closed_total",
+        "Connections the server closed, by reason: a timeout (first_byte, header, idle, body) \
+         or the connection cap (evicted: idle, closed to make room; refused: none was idle).",
+    ),
 ];
 
 impl Metrics {

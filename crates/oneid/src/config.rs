@@ -61,6 +61,16 @@ pub struct HttpConfig {
     pub addr: String,
     /// Addresses of reverse proxies whose `X-Forwarded-For` header is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Seconds a new connection has to send its first byte.
+    pub first_byte_timeout_secs: u64,
+    /// Seconds a request head (line and headers) has to arrive whole, from its first byte.
+    pub header_timeout_secs: u64,
+    /// Seconds a connection with no request in flight is kept open without a byte either way.
+    pub idle_timeout_secs: u64,
+    /// Seconds a request body may go without a byte arriving (then `408`, connection closed).
+    pub body_timeout_secs: u64,
+    /// Most open connections on the listener (also kept under the open-file limit).
+    pub max_connections: usize,
 }
 
 /// `[database]`
@@ -246,6 +256,18 @@ impl Config {
                 self.http.addr
             )));
         }
+        let h = &self.http;
+        for (k, v) in [
+            ("http.first_byte_timeout_secs", h.first_byte_timeout_secs),
+            ("http.header_timeout_secs", h.header_timeout_secs),
+            ("http.idle_timeout_secs", h.idle_timeout_secs),
+            ("http.body_timeout_secs", h.body_timeout_secs),
+            ("http.max_connections", h.max_connections as u64),
+        ] {
+            if v == 0 {
+                return Err(ConfigError(format!("{k}: must be positive")));
+            }
+        }
         for (k, v) in [
             ("tokens.access_token_ttl", self.tokens.access_token_ttl),
             ("tokens.id_token_ttl", self.tokens.id_token_ttl),
@@ -384,6 +406,31 @@ mod tests {
             jail.set_env("ONEID__HTTP__PORTT", "1");
             let err = Config::load(None).expect_err("unknown key");
             assert!(err.0.contains("portt"), "{}", err.0);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_zero_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None).map_err(|e| e.0)?;
+            assert_eq!(
+                (
+                    c.http.first_byte_timeout_secs,
+                    c.http.header_timeout_secs,
+                    c.http.idle_timeout_secs,
+                    c.http.body_timeout_secs,
+                    c.http.max_connections
+                ),
+                (10, 15, 60, 15, 10_000)
+            );
+            jail.set_env("ONEID__HTTP__BODY_TIMEOUT_SECS", "0");
+            let err = Config::load(None).expect_err("zero");
+            assert!(err.0.contains("http.body_timeout_secs"), "{}", err.0);
+            jail.set_env("ONEID__HTTP__BODY_TIMEOUT_SECS", "5");
+            jail.set_env("ONEID__HTTP__MAX_CONNECTIONS", "0");
+            let err = Config::load(None).expect_err("zero");
+            assert!(err.0.contains("http.max_connections"), "{}", err.0);
             Ok(())
         });
     }

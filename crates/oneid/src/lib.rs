@@ -40,6 +40,9 @@ pub enum StartError {
     /// The listener could not bind.
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
+    /// An outgoing HTTP client could not be built (no TLS backend, for instance).
+    #[error("HTTP client: {0}")]
+    HttpClient(String),
 }
 
 /// Parts a caller may supply instead of building them from configuration (tests share a
@@ -178,6 +181,7 @@ async fn open_core(
         .map_err(|e| StartError::Keys(e.to_string()))?;
     let provider = Arc::new(
         Provider::new(pcfg, clock, db, store, accounts, keys, mailer)
+            .map_err(|e| StartError::HttpClient(e.to_string()))?
             .with_step_up(cfg.stepup.clone(), gateway, outbox)
             .with_signup(cfg.registration.clone())
             .with_saml(cfg.saml.clone(), saml_keys),
@@ -192,6 +196,37 @@ pub struct App {
     tls: Option<serve::TlsFiles>,
     provider: Arc<Provider>,
     poll_secs: u64,
+    limits: serve::ConnLimits,
+}
+
+/// Most open connections on the admin listener (metrics scrapers and health checks).
+const ADMIN_MAX_CONNECTIONS: usize = 64;
+
+/// The public listener's connection limits from `[http]`. The cap is lowered to fit the
+/// open-file limit, keeping room for the database pool, Redis, files and the admin listener.
+fn conn_limits(cfg: &Config) -> serve::ConnLimits {
+    let secs = std::time::Duration::from_secs;
+    let reserve = 128 + ADMIN_MAX_CONNECTIONS + cfg.database.max_connections as usize;
+    let mut max = cfg.http.max_connections.max(1);
+    if let Some(fit) = serve::connections_allowed_by_open_file_limit(reserve) {
+        if fit < max {
+            let fit = fit.max(16);
+            tracing::info!(
+                configured = max,
+                allowed = fit,
+                "http.max_connections lowered to fit the open-file limit (raise it with ulimit -n or LimitNOFILE)"
+            );
+            max = fit;
+        }
+    }
+    serve::ConnLimits {
+        first_byte: secs(cfg.http.first_byte_timeout_secs.max(1)),
+        header: secs(cfg.http.header_timeout_secs.max(1)),
+        idle: secs(cfg.http.idle_timeout_secs.max(1)),
+        body: secs(cfg.http.body_timeout_secs.max(1)),
+        max_connections: max,
+        on_close: None,
+    }
 }
 
 /// Binds the listener and builds everything.
@@ -235,6 +270,7 @@ pub async fn build(cfg: &Config, parts: Parts) -> Result<App, StartError> {
         tls,
         provider: core.provider,
         poll_secs: cfg.keys.poll_secs.max(1),
+        limits: conn_limits(cfg),
     })
 }
 
@@ -323,11 +359,26 @@ impl App {
             stop.await;
             let _ = stop_tx.send(true);
         });
+        let metrics = self.provider.clone();
+        let on_close: Arc<dyn Fn(&'static str) + Send + Sync> = Arc::new(move |reason| {
+            metrics.metrics.inc(
+                "oneid_connections_closed_total",
+                format!("reason=\"{reason}\""),
+            )
+        });
+        let limits = serve::ConnLimits {
+            on_close: Some(on_close),
+            ..self.limits
+        };
         let admin = self.admin.map(|l| {
             let r = authorization_server::admin_router(self.provider.clone());
-            tokio::spawn(serve::serve(l, r, None, None, stop_rx.clone()))
+            let limits = serve::ConnLimits {
+                max_connections: ADMIN_MAX_CONNECTIONS,
+                ..limits.clone()
+            };
+            tokio::spawn(serve::serve(l, r, None, None, limits, stop_rx.clone()))
         });
-        let r = serve::serve(self.listener, router, Some(fast), self.tls, stop_rx).await;
+        let r = serve::serve(self.listener, router, Some(fast), self.tls, limits, stop_rx).await;
         if let Some(a) = admin {
             let _ = a.await;
         }

@@ -1,7 +1,17 @@
 //! Serving HTTP: one accept loop for plain HTTP and for TLS (rustls, TLS 1.2 and 1.3, HTTP/1.1
-//! and HTTP/2 by ALPN), with limits for slow or greedy clients (header read timeout, header
-//! size, TLS handshake timeout) and a graceful drain on shutdown. The TLS certificate is
-//! re-read on SIGHUP and when its files change; connections already open keep theirs.
+//! and HTTP/2 by ALPN), with limits for slow, silent or greedy clients (first-byte, request
+//! head, idle and body timeouts, header size, TLS handshake timeout, a cap on open connections
+//! that closes the longest-idle one to make room) and a graceful drain on shutdown. The TLS
+//! certificate is re-read on SIGHUP and when its files change; connections already open keep
+//! theirs.
+//!
+//! Each connection has a watchdog. Before its first byte it has `first_byte`; once bytes come
+//! with no request in flight (a request head, or a TLS handshake, on its way; on HTTP/2 any
+//! frame between requests) a request must begin within `header`; with nothing in flight and
+//! nothing read or written for `idle`, it is closed. While a request is in flight the watchdog
+//! waits: its body is read under `body` (no byte for that long: `408`), and hyper's own request
+//! head timeout is off (it would also cut idle keep-alive connections, and it does not cover a
+//! connection that never sends a byte, which the HTTP/1-or-2 detection waits on forever).
 
 use axum::extract::ConnectInfo;
 use axum::Router;
@@ -10,12 +20,18 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::collections::HashMap;
+use std::future::Future as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt as _;
 
 /// Where the certificate chain and key are (PEM), and how often to look for new ones.
@@ -122,14 +138,424 @@ fn watch_tls(files: TlsFiles, current: Arc<RwLock<Arc<rustls::ServerConfig>>>) {
 pub type FastPath =
     Arc<dyn Fn(&axum::http::Method, &str) -> Option<axum::response::Response> + Send + Sync>;
 
+/// What a listener allows its connections: timeouts for silent, slow and idle clients, and a
+/// cap on how many are open.
+#[derive(Clone)]
+pub struct ConnLimits {
+    /// A new connection must send its first byte within this.
+    pub first_byte: Duration,
+    /// A request head must arrive whole within this of its first byte (the TLS handshake
+    /// included).
+    pub header: Duration,
+    /// A connection with no request in flight is closed after this without a byte either way.
+    pub idle: Duration,
+    /// A request body that goes this long without a byte: `408`, and the connection closes.
+    pub body: Duration,
+    /// Most open connections. At the cap, the connection idle the longest makes room for a new
+    /// one; when every connection has a request in flight, the new one is closed at once.
+    pub max_connections: usize,
+    /// Told the reason of each connection the server closes (`first_byte`, `header`, `idle`,
+    /// `body`, `evicted`, `refused`).
+    pub on_close: Option<Arc<dyn Fn(&'static str) + Send + Sync>>,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        Self {
+            first_byte: Duration::from_secs(10),
+            header: Duration::from_secs(15),
+            idle: Duration::from_secs(60),
+            body: Duration::from_secs(15),
+            max_connections: 10_000,
+            on_close: None,
+        }
+    }
+}
+
+impl ConnLimits {
+    fn closed(&self, reason: &'static str) {
+        tracing::debug!(reason, "connection closed");
+        if let Some(f) = &self.on_close {
+            f(reason);
+        }
+    }
+}
+
+/// How many connections fit under the open-file limit of this process, keeping `reserve`
+/// descriptors for everything else (database pool, Redis, files, the admin listener). `None`
+/// when the limit cannot be read (only Linux's `/proc/self/limits` is read).
+pub fn connections_allowed_by_open_file_limit(reserve: usize) -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft = line
+        .trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?;
+    if soft == "unlimited" {
+        return None;
+    }
+    let soft: usize = soft.parse().ok()?;
+    Some(soft.saturating_sub(reserve))
+}
+
+/// One open connection, as its watchdog and the cap see it. Times are milliseconds since the
+/// registry's epoch.
+struct Conn {
+    accepted: u64,
+    /// Last byte read or written, or a request's end.
+    last_io: AtomicU64,
+    read_any: AtomicBool,
+    /// When bytes arrived with no request in flight (a request head on its way); 0: none.
+    head_since: AtomicU64,
+    in_flight: AtomicUsize,
+    /// Chosen to make room at the cap.
+    evicted: AtomicBool,
+    evict: Notify,
+    /// A request ended: the watchdog looks again.
+    wake: Notify,
+}
+
+impl Conn {
+    fn on_read(&self, now: u64) {
+        self.last_io.store(now, Ordering::Relaxed);
+        let first = !self.read_any.load(Ordering::Relaxed);
+        if first {
+            self.read_any.store(true, Ordering::Relaxed);
+        }
+        let head = self.in_flight.load(Ordering::Relaxed) == 0
+            && self
+                .head_since
+                .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok();
+        // The deadline may now come sooner (first byte to request head, idle to request
+        // head): the watchdog looks again.
+        if first || head {
+            self.wake.notify_one();
+        }
+    }
+
+    /// When this connection is due to be closed, and why; `None` while a request is in flight.
+    fn deadline(&self, lim: &ConnLimits) -> Option<(u64, &'static str)> {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        if self.in_flight.load(Ordering::Relaxed) > 0 {
+            return None;
+        }
+        if !self.read_any.load(Ordering::Relaxed) {
+            return Some((
+                self.accepted.saturating_add(ms(lim.first_byte)),
+                "first_byte",
+            ));
+        }
+        let head = self.head_since.load(Ordering::Relaxed);
+        if head != 0 {
+            return Some((head.saturating_add(ms(lim.header)), "header"));
+        }
+        Some((
+            self.last_io
+                .load(Ordering::Relaxed)
+                .saturating_add(ms(lim.idle)),
+            "idle",
+        ))
+    }
+}
+
+/// The open connections of one listener.
+struct Registry {
+    epoch: tokio::time::Instant,
+    conns: Mutex<HashMap<u64, Arc<Conn>>>,
+    next: AtomicU64,
+    permits: Arc<Semaphore>,
+}
+
+impl Registry {
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
+    }
+
+    fn add(&self) -> (u64, Arc<Conn>) {
+        let now = self.now();
+        let conn = Arc::new(Conn {
+            accepted: now,
+            last_io: AtomicU64::new(now),
+            read_any: AtomicBool::new(false),
+            head_since: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            evicted: AtomicBool::new(false),
+            evict: Notify::new(),
+            wake: Notify::new(),
+        });
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, conn.clone());
+        (id, conn)
+    }
+
+    fn remove(&self, id: u64) {
+        self.conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+    }
+
+    /// Asks the connection idle the longest (no request in flight, not already chosen) to
+    /// close. False when every connection has a request in flight.
+    fn evict_one(&self) -> bool {
+        let conns = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        let victim = conns
+            .values()
+            .filter(|c| {
+                c.in_flight.load(Ordering::Relaxed) == 0 && !c.evicted.load(Ordering::Relaxed)
+            })
+            .min_by_key(|c| c.last_io.load(Ordering::Relaxed));
+        match victim {
+            Some(c) => {
+                c.evicted.store(true, Ordering::Relaxed);
+                c.evict.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Takes a place on the listener (and a registry entry) for as long as it lives.
+struct Place {
+    registry: Arc<Registry>,
+    id: u64,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.registry.remove(self.id);
+    }
+}
+
+/// Counts a request in flight on its connection until dropped.
+struct InFlight {
+    conn: Arc<Conn>,
+    registry: Arc<Registry>,
+}
+
+impl InFlight {
+    fn start(conn: Arc<Conn>, registry: Arc<Registry>) -> Self {
+        conn.in_flight.fetch_add(1, Ordering::Relaxed);
+        conn.head_since.store(0, Ordering::Relaxed);
+        Self { conn, registry }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.conn
+            .last_io
+            .store(self.registry.now(), Ordering::Relaxed);
+        self.conn.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.conn.wake.notify_one();
+    }
+}
+
+/// The socket, noting each byte read or written on its connection.
+struct Tracked<I> {
+    io: I,
+    conn: Arc<Conn>,
+    registry: Arc<Registry>,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Tracked<I> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let r = Pin::new(&mut this.io).poll_read(cx, buf);
+        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            this.conn.on_read(this.registry.now());
+        }
+        r
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Tracked<I> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.io).poll_write(cx, buf);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            this.conn
+                .last_io
+                .store(this.registry.now(), Ordering::Relaxed);
+        }
+        r
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            this.conn
+                .last_io
+                .store(this.registry.now(), Ordering::Relaxed);
+        }
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
+/// Resolves, with its reason, when the connection is due to be closed: silent too long before
+/// its first byte, a request head too slow, idle too long, or chosen to make room at the cap.
+async fn watchdog(conn: &Conn, registry: &Registry, lim: &ConnLimits) -> &'static str {
+    loop {
+        let now = registry.now();
+        let wait = match conn.deadline(lim) {
+            Some((at, reason)) if at <= now => return reason,
+            Some((at, _)) => Some(Duration::from_millis(at - now)),
+            None => None,
+        };
+        tokio::select! {
+            _ = conn.evict.notified() => {
+                // A request that began since it was chosen keeps its connection.
+                if conn.in_flight.load(Ordering::Relaxed) == 0 {
+                    return "evicted";
+                }
+                conn.evicted.store(false, Ordering::Relaxed);
+            }
+            _ = conn.wake.notified() => {}
+            _ = async {
+                match wait {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+    }
+}
+
+/// A request body that fails when no byte comes for `limit` while it is being read (the
+/// handler waiting on it); a body that keeps coming, however slowly, is not cut.
+struct TimedBody {
+    inner: hyper::body::Incoming,
+    limit: Duration,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    expired: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for TimedBody {
+    type Data = hyper::body::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        if this.expired.load(Ordering::Relaxed) {
+            return Poll::Ready(None);
+        }
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                this.timer = None;
+                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+            }
+            Poll::Pending => {
+                let limit = this.limit;
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                if timer.as_mut().poll(cx).is_ready() {
+                    this.timer = None;
+                    this.expired.store(true, Ordering::Relaxed);
+                    return Poll::Ready(Some(Err("request body timed out".into())));
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The answer to a request whose body stopped coming: `408`, and (HTTP/1) the connection
+/// closes after it.
+fn body_timed_out(version: axum::http::Version) -> axum::response::Response {
+    use axum::http::{header, HeaderValue, StatusCode};
+    let mut r = axum::response::Response::new(axum::body::Body::from(
+        "Request timeout: the request body stopped arriving.\n\
+         Délai dépassé : le corps de la requête a cessé d'arriver.\n",
+    ));
+    *r.status_mut() = StatusCode::REQUEST_TIMEOUT;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if version < axum::http::Version::HTTP_2 {
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    r
+}
+
+/// Serves one connection (after its TLS handshake, if any) until it ends, its watchdog
+/// closes it, or a drain asks it to finish.
+async fn drive<I>(
+    io: I,
+    builder: Arc<Builder<TokioExecutor>>,
+    svc: ConnService,
+    watcher: hyper_util::server::graceful::Watcher,
+    conn: &Conn,
+    registry: &Registry,
+    lim: &ConnLimits,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let serving = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
+    let serving = watcher.watch(serving.into_owned());
+    tokio::select! {
+        _ = serving => {}
+        reason = watchdog(conn, registry, lim) => lim.closed(reason),
+    }
+}
+
 /// Serves `router` on `listener` until `stop` turns true, then drains open connections (at
 /// most 30 s). With `tls`, every connection is TLS and every response carries its HSTS
-/// header. `fast`, if any, sees each request first.
+/// header. `fast`, if any, sees each request first. `limits` closes silent, slow and idle
+/// connections and caps how many are open.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     fast: Option<FastPath>,
     tls: Option<TlsFiles>,
+    limits: ConnLimits,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let hsts = tls.as_ref().and_then(TlsFiles::hsts);
@@ -143,10 +569,12 @@ pub async fn serve(
         None => None,
     };
     let mut builder = Builder::new(TokioExecutor::new());
+    // The request head's timeout is the watchdog's (hyper's would also cut idle keep-alive
+    // connections, and does not cover a connection that never sends a byte).
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(15))
+        .header_read_timeout(None)
         .max_buf_size(64 * 1024);
     builder
         .http2()
@@ -154,48 +582,114 @@ pub async fn serve(
         .max_header_list_size(32 * 1024)
         .max_concurrent_streams(200);
     let builder = Arc::new(builder);
+    let limits = Arc::new(limits);
+    let max = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
+    let registry = Arc::new(Registry {
+        epoch: tokio::time::Instant::now(),
+        conns: Mutex::new(HashMap::new()),
+        next: AtomicU64::new(0),
+        permits: Arc::new(Semaphore::new(max)),
+    });
     let graceful = GracefulShutdown::new();
     loop {
         let (tcp, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(x) => x,
                 Err(e) => {
-                    // Out of file descriptors and the like: pause rather than spin.
+                    // Out of file descriptors: free one held by an idle connection, and pause
+                    // rather than spin.
                     tracing::warn!(error = %e, "accept failed");
+                    if is_out_of_descriptors(&e) {
+                        registry.evict_one();
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
             _ = stop.changed() => break,
         };
+        let permit = match registry.permits.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                // At the cap: the connection idle the longest gives way (it closes at once);
+                // when none is idle, this one is turned away.
+                let mut freed = None;
+                for _ in 0..3 {
+                    if !registry.evict_one() {
+                        break;
+                    }
+                    let place = registry.permits.clone().acquire_owned();
+                    freed = tokio::time::timeout(Duration::from_millis(200), place)
+                        .await
+                        .ok()
+                        .and_then(Result::ok);
+                    if freed.is_some() {
+                        break;
+                    }
+                }
+                match freed {
+                    Some(p) => p,
+                    None => {
+                        limits.closed("refused");
+                        drop(tcp);
+                        continue;
+                    }
+                }
+            }
+        };
+        let (id, conn) = registry.add();
+        let place = Place {
+            registry: registry.clone(),
+            id,
+            _permit: permit,
+        };
         let _ = tcp.set_nodelay(true);
-        let svc = service(router.clone(), fast.clone(), hsts.clone(), peer);
+        let tcp = Tracked {
+            io: tcp,
+            conn: conn.clone(),
+            registry: registry.clone(),
+        };
+        let svc = ConnService {
+            router: router.clone(),
+            fast: fast.clone(),
+            hsts: hsts.clone(),
+            peer,
+            conn: conn.clone(),
+            registry: registry.clone(),
+            limits: limits.clone(),
+        };
         let builder = builder.clone();
         let watcher = graceful.watcher();
-        match &acceptor {
-            None => {
-                tokio::spawn(async move {
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(tcp), svc);
-                    let _ = watcher.watch(conn.into_owned()).await;
-                });
-            }
-            Some(current) => {
-                let cfg = current.read().unwrap_or_else(|e| e.into_inner()).clone();
-                tokio::spawn(async move {
+        let (registry, limits) = (registry.clone(), limits.clone());
+        let acceptor = acceptor
+            .as_ref()
+            .map(|a| a.read().unwrap_or_else(|e| e.into_inner()).clone());
+        tokio::spawn(async move {
+            match acceptor {
+                None => drive(tcp, builder, svc, watcher, &conn, &registry, &limits).await,
+                Some(cfg) => {
                     let accept = tokio_rustls::TlsAcceptor::from(cfg).accept(tcp);
-                    let tls = match tokio::time::timeout(Duration::from_secs(10), accept).await {
-                        Ok(Ok(s)) => s,
-                        Ok(Err(e)) => {
-                            tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                    let handshake = tokio::time::timeout(Duration::from_secs(10), accept);
+                    let tls = tokio::select! {
+                        r = handshake => match r {
+                            Ok(Ok(s)) => s,
+                            Ok(Err(e)) => {
+                                tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => return,
+                        },
+                        reason = watchdog(&conn, &registry, &limits) => {
+                            limits.closed(reason);
                             return;
                         }
-                        Err(_) => return,
                     };
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), svc);
-                    let _ = watcher.watch(conn.into_owned()).await;
-                });
+                    drive(tls, builder, svc, watcher, &conn, &registry, &limits).await;
+                }
             }
-        }
+            // The socket is closed before its place is given back.
+            drop(place);
+        });
     }
     drop(listener);
     tokio::select! {
@@ -207,35 +701,67 @@ pub async fn serve(
     Ok(())
 }
 
+/// EMFILE / ENFILE: the process or the system is out of file descriptors.
+fn is_out_of_descriptors(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(23 | 24))
+}
+
 /// The router as a hyper service for one connection, with the peer's address for the
-/// handlers (`ConnectInfo`), after the fast path; `hsts` goes on every response.
-fn service(
+/// handlers (`ConnectInfo`), after the fast path; `hsts` goes on every response. Each request
+/// counts as in flight on `conn` until answered, and its body is read under the body timeout.
+#[derive(Clone)]
+struct ConnService {
     router: Router,
     fast: Option<FastPath>,
     hsts: Option<axum::http::HeaderValue>,
     peer: SocketAddr,
-) -> impl hyper::service::Service<
-    axum::http::Request<hyper::body::Incoming>,
-    Response = axum::response::Response,
-    Error = std::convert::Infallible,
-    Future = impl std::future::Future<
-        Output = Result<axum::response::Response, std::convert::Infallible>,
-    > + Send,
-> + Clone
-       + Send
-       + 'static {
-    hyper::service::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
-        let answered = fast
+    conn: Arc<Conn>,
+    registry: Arc<Registry>,
+    limits: Arc<ConnLimits>,
+}
+
+type Answer = Result<axum::response::Response, std::convert::Infallible>;
+
+impl hyper::service::Service<axum::http::Request<hyper::body::Incoming>> for ConnService {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = Pin<Box<dyn std::future::Future<Output = Answer> + Send>>;
+
+    fn call(&self, req: axum::http::Request<hyper::body::Incoming>) -> Self::Future {
+        let in_flight = InFlight::start(self.conn.clone(), self.registry.clone());
+        let answered = self
+            .fast
             .as_ref()
             .and_then(|f| f(req.method(), req.uri().path()));
-        let router = router.clone();
-        let hsts = hsts.clone();
-        async move {
+        let router = self.router.clone();
+        let hsts = self.hsts.clone();
+        let limits = self.limits.clone();
+        let peer = self.peer;
+        Box::pin(async move {
+            let _in_flight = in_flight;
             let mut r = match answered {
                 Some(r) => r,
                 None => {
+                    let version = req.version();
+                    let expired = Arc::new(AtomicBool::new(false));
+                    let limit = limits.body;
+                    let flag = expired.clone();
+                    let mut req = req.map(|inner| {
+                        axum::body::Body::new(TimedBody {
+                            inner,
+                            limit,
+                            timer: None,
+                            expired: flag,
+                        })
+                    });
                     req.extensions_mut().insert(ConnectInfo(peer));
-                    router.oneshot(req).await?
+                    let r = router.oneshot(req).await?;
+                    if expired.load(Ordering::Relaxed) {
+                        limits.closed("body");
+                        body_timed_out(version)
+                    } else {
+                        r
+                    }
                 }
             };
             if let Some(h) = hsts {
@@ -243,8 +769,8 @@ fn service(
                     .insert(axum::http::header::STRICT_TRANSPORT_SECURITY, h);
             }
             Ok(r)
-        }
-    })
+        })
+    }
 }
 
 /// Writes a self-signed certificate for `hosts` (DNS names or IP addresses) and its key to
@@ -333,4 +859,78 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
         .map_err(|x| format!("{}: {x}", path.display()))?;
     f.write_all(bytes)
         .map_err(|x| format!("{}: {x}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> ConnLimits {
+        ConnLimits {
+            first_byte: Duration::from_secs(1),
+            header: Duration::from_secs(2),
+            idle: Duration::from_secs(3),
+            body: Duration::from_secs(4),
+            ..ConnLimits::default()
+        }
+    }
+
+    fn registry(max: usize) -> Arc<Registry> {
+        Arc::new(Registry {
+            epoch: tokio::time::Instant::now(),
+            conns: Mutex::new(HashMap::new()),
+            next: AtomicU64::new(0),
+            permits: Arc::new(Semaphore::new(max)),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_due_by_the_rule_of_its_state() {
+        let r = registry(4);
+        let (_, c) = r.add();
+        let at = c.accepted;
+        assert_eq!(c.deadline(&limits()), Some((at + 1000, "first_byte")));
+        c.on_read(at + 10);
+        assert_eq!(c.deadline(&limits()), Some((at + 2010, "header")));
+        let req = InFlight::start(c.clone(), r.clone());
+        assert_eq!(
+            c.deadline(&limits()),
+            None,
+            "a request in flight is not cut"
+        );
+        c.on_read(at + 20); // its body
+        drop(req);
+        let end = c.last_io.load(Ordering::Relaxed);
+        assert_eq!(c.deadline(&limits()), Some((end + 3000, "idle")));
+    }
+
+    #[tokio::test]
+    async fn at_the_cap_the_longest_idle_connection_gives_way_and_busy_ones_never() {
+        let r = registry(3);
+        let (_, busy) = r.add();
+        let _req = InFlight::start(busy.clone(), r.clone());
+        let (_, old) = r.add();
+        let (_, new) = r.add();
+        old.last_io.store(1, Ordering::Relaxed);
+        new.last_io.store(5, Ordering::Relaxed);
+        assert!(r.evict_one());
+        assert!(old.evicted.load(Ordering::Relaxed));
+        assert!(r.evict_one());
+        assert!(new.evicted.load(Ordering::Relaxed));
+        assert!(!r.evict_one(), "only a request in flight is left");
+        assert!(!busy.evicted.load(Ordering::Relaxed));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_open_file_limit_is_read() {
+        let all = connections_allowed_by_open_file_limit(0);
+        if let Some(n) = all {
+            assert!(n > 0);
+            assert_eq!(
+                connections_allowed_by_open_file_limit(10),
+                Some(n.saturating_sub(10))
+            );
+        }
+    }
 }

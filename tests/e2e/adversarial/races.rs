@@ -219,7 +219,7 @@ async fn text_message_burst(nodes: &[&TestApp], gw: &FakeGateway) {
     )
     .await;
     assert_eq!(late.status, 401, "{}", late.body);
-    assert!(late.headers.get("location").is_none());
+    assert!(!late.headers.contains_key("location"));
     assert_eq!(app.audit("stepup.success").await.len(), 0);
     let _ = victim_flow;
 
