@@ -142,6 +142,16 @@ pub struct AdminText {
     pub confirm_terminate: &'static str,
     /// The box was not ticked.
     pub confirm_required: &'static str,
+    /// Button: issue a temporary password.
+    pub issue_temporary: &'static str,
+    /// Checkbox of the temporary-password form.
+    pub confirm_temporary: &'static str,
+    /// Button: reveal the service-desk answers.
+    pub reveal_answers: &'static str,
+    /// Checkbox of the reveal form.
+    pub confirm_reveal: &'static str,
+    /// A confirmation box was not ticked.
+    pub confirm_box_required: &'static str,
     /// Done; `{}` is the number of refresh tokens revoked.
     pub suspended_done: &'static str,
     /// Done.
@@ -325,6 +335,11 @@ static EN: AdminText = AdminText {
     terminate: "Terminate",
     confirm_terminate: "I understand that termination is final",
     confirm_required: "Tick the box to confirm the termination.",
+    issue_temporary: "Issue a temporary password",
+    confirm_temporary: "I have verified the person: their current password stops working",
+    reveal_answers: "Reveal service desk answers",
+    confirm_reveal: "I am verifying this person now (the reveal is recorded)",
+    confirm_box_required: "Tick the box to confirm.",
     suspended_done: "The account is suspended: its sessions have ended and {} refresh token(s) \
                      were revoked.",
     reinstated_done: "The account is active again.",
@@ -453,6 +468,11 @@ static FR: AdminText = AdminText {
     terminate: "Résilier",
     confirm_terminate: "Je comprends que la résiliation est définitive",
     confirm_required: "Cochez la case pour confirmer la résiliation.",
+    issue_temporary: "Émettre un mot de passe temporaire",
+    confirm_temporary: "J’ai vérifié la personne : son mot de passe actuel cesse de fonctionner",
+    reveal_answers: "Afficher les réponses du centre de services",
+    confirm_reveal: "Je vérifie cette personne maintenant (l’affichage est consigné)",
+    confirm_box_required: "Cochez la case pour confirmer.",
     suspended_done: "Le compte est suspendu : ses sessions ont pris fin et {} jeton(s) \
                      d’actualisation ont été révoqués.",
     reinstated_done: "Le compte est de nouveau actif.",

@@ -353,6 +353,12 @@ async fn person_view(
         hidden: vec![("op".into(), "end_sponsorship".into())],
         fieldsets: vec![Fieldset {
             hint: Some(t.end_sponsorship_hint.into()),
+            fields: vec![Field::new(
+                "checkbox",
+                "confirm",
+                t.confirm_end_sponsorship,
+                "",
+            )],
             ..Fieldset::default()
         }],
         submit: t.end_sponsorship.into(),
@@ -411,6 +417,14 @@ pub async fn person_post(
         .and_then(|all| all.into_iter().find(|s| s.id == service))
         .map_or_else(|| service.to_owned(), |s| s.name);
     let op = val(&form, "op");
+    if op == "end_sponsorship" && !form.contains_key("confirm") {
+        let mut v = match person_view(&p, &headers, &ctx, id).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
+        v.field_error("confirm", t.confirm_required);
+        return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+    }
     let (result, done) = match op {
         "enrol" => (
             ctx.lra.enrol(&ctx.reg, id, service).await,
