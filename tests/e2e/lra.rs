@@ -29,6 +29,8 @@ async fn staff(app: &TestApp, login_id: &str, given: &str, family: &str) -> Stri
             given_name: given.into(),
             family_name: family.into(),
             password: LRA_PASSWORD.into(),
+            // A staff role needs a second factor first.
+            phones: vec![("416-555-0150".into(), credential_store::PhoneKind::Mobile)],
             ..Default::default()
         })
         .await

@@ -342,6 +342,31 @@ impl TestApp {
             .id
     }
 
+    /// Gives an account an authenticator app (the second factor a staff role needs first)
+    /// and returns its secret.
+    pub async fn give_totp(&self, account_id: &str) -> Vec<u8> {
+        let secret = step_up::totp::new_secret();
+        self.provider
+            .accounts
+            .set_totp(account_id, &secret)
+            .await
+            .unwrap();
+        secret
+    }
+
+    /// A staff account: created, given an authenticator app, then granted `role`
+    /// (`administrator` or `service_desk`). Returns its id and TOTP secret.
+    pub async fn add_staff(&self, login_id: &str, password: &str, role: &str) -> (String, Vec<u8>) {
+        let id = self.add_user(login_id, password).await;
+        let secret = self.give_totp(&id).await;
+        self.provider
+            .accounts
+            .grant_role(&id, role, "test")
+            .await
+            .unwrap();
+        (id, secret)
+    }
+
     /// The standard clinician.
     pub async fn add_clinician(&self) -> String {
         self.add_user(LOGIN_ID, PASSWORD).await

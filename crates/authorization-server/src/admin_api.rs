@@ -17,7 +17,7 @@ mod relying_parties;
 
 pub use accounts::{
     account_json, change_status, find_account, issue_temporary_password, reveal_desk_answers,
-    StatusChange, StatusOutcome,
+    unlock, StatusChange, StatusOutcome,
 };
 pub(crate) use audit::export_response;
 pub use audit::{audit_query, export_body, record_json, AUDIT_PAGE_MAX};

@@ -152,6 +152,10 @@ pub struct AdminText {
     pub confirm_reveal: &'static str,
     /// A confirmation box was not ticked.
     pub confirm_box_required: &'static str,
+    /// Button: lift a lock after failures.
+    pub unlock: &'static str,
+    /// Done.
+    pub unlocked_done: &'static str,
     /// Done; `{}` is the number of refresh tokens revoked.
     pub suspended_done: &'static str,
     /// Done.
@@ -340,6 +344,8 @@ static EN: AdminText = AdminText {
     reveal_answers: "Reveal service desk answers",
     confirm_reveal: "I am verifying this person now (the reveal is recorded)",
     confirm_box_required: "Tick the box to confirm.",
+    unlock: "Unlock",
+    unlocked_done: "The account is unlocked.",
     suspended_done: "The account is suspended: its sessions have ended and {} refresh token(s) \
                      were revoked.",
     reinstated_done: "The account is active again.",
@@ -473,6 +479,8 @@ static FR: AdminText = AdminText {
     reveal_answers: "Afficher les réponses du centre de services",
     confirm_reveal: "Je vérifie cette personne maintenant (l’affichage est consigné)",
     confirm_box_required: "Cochez la case pour confirmer.",
+    unlock: "Déverrouiller",
+    unlocked_done: "Le compte est déverrouillé.",
     suspended_done: "Le compte est suspendu : ses sessions ont pris fin et {} jeton(s) \
                      d’actualisation ont été révoqués.",
     reinstated_done: "Le compte est de nouveau actif.",

@@ -164,6 +164,26 @@ pub async fn issue_temporary_password(
     Ok((account, password))
 }
 
+/// Lifts a lock (failures, or the status `locked`) from an active account, as the service
+/// desk does for a clinician; suspension and termination stay. False when it was not locked.
+/// Audited with the actor.
+pub async fn unlock(p: &Provider, reference: &str, actor: Actor<'_>) -> Result<bool, ApiError> {
+    let account = find_account(p, reference).await?;
+    let now = p.clock.now();
+    let locked = account.status == AccountStatus::Locked
+        || (account.status == AccountStatus::Active
+            && account.locked_until.is_some_and(|t| t > now));
+    if !locked {
+        return Ok(false);
+    }
+    p.accounts
+        .set_status(&account.id, AccountStatus::Active)
+        .await?;
+    let detail = format!("login_id={}", account.login_id);
+    record(p, "account.unlocked", actor, &account.id, &detail).await;
+    Ok(true)
+}
+
 /// The service-desk answers of an account, revealed to an administrator verifying a caller
 /// (for a staff account, which the desk does not touch). Audited with the actor.
 pub async fn reveal_desk_answers(

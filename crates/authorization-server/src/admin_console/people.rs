@@ -156,6 +156,10 @@ async fn account_view(p: &Provider, a: &Admin, acc: &Account) -> Result<View, Re
             }
         }
     }
+    let locked = acc.locked_until.is_some_and(|t| t > p.clock.now());
+    if acc.status == AccountStatus::Active && locked {
+        v.forms.push(form("unlock", t.unlock, Vec::new()));
+    }
     if acc.status != AccountStatus::Terminated {
         // What the service desk does for a clinician, an administrator does for anyone
         // (staff accounts included, which the desk does not touch), confirmed and audited.
@@ -228,7 +232,7 @@ pub(super) async fn account_post(
         Err(r) => return r,
     };
     let op = form.get("op").map(String::as_str).unwrap_or("");
-    if matches!(op, "temporary" | "reveal") {
+    if matches!(op, "temporary" | "reveal" | "unlock") {
         return desk_op(&p, &headers, &a, &acc, op, &form).await;
     }
     let Some(change) = form.get("op").and_then(|o| StatusChange::parse(o)) else {
@@ -280,7 +284,8 @@ pub(super) async fn account_post(
     }
 }
 
-/// A temporary password or the service-desk answers of an account, once the box is ticked.
+/// Unlocking an account, or a temporary password or its service-desk answers once the box
+/// is ticked.
 async fn desk_op(
     p: &Provider,
     headers: &HeaderMap,
@@ -292,7 +297,8 @@ async fn desk_op(
     let t = AdminText::get(a.locale);
     let at = AccountText::get(a.locale);
     let confirm = format!("confirm_{op}");
-    if !form.contains_key(&confirm) || acc.status == AccountStatus::Terminated {
+    let confirmed = op == "unlock" || form.contains_key(&confirm);
+    if !confirmed || acc.status == AccountStatus::Terminated {
         let mut v = match account_view(p, a, acc).await {
             Ok(v) => v,
             Err(r) => return r,
@@ -301,7 +307,13 @@ async fn desk_op(
         return send(p, headers, a, &v, false);
     }
     let actor = Actor::person(&a.account.id);
-    let (notice, extra) = if op == "temporary" {
+    let (notice, extra) = if op == "unlock" {
+        match admin_api::unlock(p, &acc.id, actor).await {
+            Ok(true) => (Some(t.unlocked_done.to_owned()), None),
+            Ok(false) => (Some(t.unchanged.to_owned()), None),
+            Err(e) => return internal(a, e),
+        }
+    } else if op == "temporary" {
         match admin_api::issue_temporary_password(p, &acc.id, actor).await {
             Ok((_, pw)) => (Some(at.temporary_issued.replace("{}", &pw)), None),
             Err(e) => return internal(a, e),
