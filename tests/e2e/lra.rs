@@ -250,7 +250,7 @@ async fn an_lra_sees_and_enrols_only_the_people_its_own_organization_sponsors() 
     for op in [
         vec![("op", "enrol"), ("service", "otn")],
         vec![("op", "end"), ("service", "otn")],
-        vec![("op", "end_sponsorship")],
+        vec![("op", "end_sponsorship"), ("confirm", "on")],
     ] {
         let r = post(&app, &b, &csrf, &format!("/lra/person?id={quinn}"), &op).await;
         assert_eq!(r.status, 404, "{op:?}: {}", r.body);
@@ -924,7 +924,18 @@ async fn ending_a_sponsorship_ends_the_enrolments_made_through_it_and_only_those
     assert!(matches!(again, Registered::Existing { ref account_id, .. } if *account_id == pat));
     lra.enrol(&reg_b, &pat, "otn").await.unwrap();
 
+    // Ending a sponsorship is confirmed first (the box), then done.
     let r = post(&app, &b, &csrf, &path, &[("op", "end_sponsorship")]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.field_error("confirm").is_some(), "{}", r.body);
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        &path,
+        &[("op", "end_sponsorship"), ("confirm", "on")],
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         r.notice().unwrap(),
@@ -1116,6 +1127,8 @@ async fn the_cli_makes_lras_registering_organizations_and_sponsorable_services()
             "Uma",
             "--family-name",
             "Upsilon",
+            "--phone",
+            "416-555-0150",
         ],
     ] {
         let (code, out) = oneid(&storage, args).await;

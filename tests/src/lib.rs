@@ -367,6 +367,42 @@ impl TestApp {
         (id, secret)
     }
 
+    /// Steps up the session of `b`, on the step-up page `page`, with the authenticator app
+    /// of `secret`; returns the answer to the code (a redirect back when it is right).
+    pub async fn step_up_totp(
+        &self,
+        b: &browser::Browser,
+        page: &browser::Resp,
+        secret: &[u8],
+    ) -> browser::Resp {
+        let url = format!("{}/stepup", self.base);
+        let csrf = page.hidden("csrf").expect("an anti-forgery token");
+        let t = page.hidden("t").expect("a step-up page");
+        let chosen = b
+            .post_form(
+                &url,
+                &[
+                    ("csrf", &csrf),
+                    ("t", &t),
+                    ("action", "choose"),
+                    ("method", "otp"),
+                ],
+            )
+            .await;
+        let t = chosen.hidden("t").unwrap_or(t);
+        let code = step_up::totp::code_at(secret, platform::Clock::now(self.clock.as_ref()));
+        b.post_form(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("t", &t),
+                ("action", "verify"),
+                ("code", &code),
+            ],
+        )
+        .await
+    }
+
     /// The standard clinician.
     pub async fn add_clinician(&self) -> String {
         self.add_user(LOGIN_ID, PASSWORD).await

@@ -8,7 +8,7 @@
 //! account, an administrator's job, nor on their own), and confirms before issuing a
 //! temporary password or revealing answers. Every refusal is audited.
 
-use crate::account::{date, datetime, me, send, status_text, Me};
+use crate::account::{date, datetime, me, send, status_text, Guard, Me};
 use crate::account_text::AccountText;
 use crate::error::PageError;
 use crate::forms::{Field, Fieldset, Form, Section, View};
@@ -32,9 +32,10 @@ async fn agent(
     params: &Params,
     return_to: &str,
 ) -> Result<Me, Response> {
-    let me = me(p, headers, params, return_to, crate::account::Guard::Staff).await?;
+    let me = me(p, headers, params, return_to, Guard::Session).await?;
     match p.accounts.has_role(&me.account.id, DESK_ROLE).await {
-        Ok(true) => Ok(me),
+        // Then a recent step-up with a phone or an authenticator app, as for the consoles.
+        Ok(true) => crate::account::me(p, headers, params, return_to, Guard::Staff).await,
         Ok(false) => {
             let a = AccountText::get(me.locale);
             let v = View {

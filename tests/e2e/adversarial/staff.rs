@@ -65,35 +65,6 @@ async fn staff(app: &TestApp) -> ([String; 4], Vec<u8>, Vec<u8>) {
     ([admin, agent, lra, clinician], admin_totp, agent_totp)
 }
 
-/// Steps up the session of `b` on the step-up page `page` with the authenticator app.
-async fn step_up_totp(app: &TestApp, b: &Browser, page: &Resp, secret: &[u8]) -> Resp {
-    let post = |form: Vec<(&'static str, String)>| {
-        let (b, url) = (b.clone(), format!("{}/stepup", app.base));
-        async move {
-            let f: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            b.post_form(&url, &f).await
-        }
-    };
-    let csrf = page.hidden("csrf").unwrap();
-    let t = page.hidden("t").expect("a step-up page");
-    let chosen = post(vec![
-        ("csrf", csrf.clone()),
-        ("t", t.clone()),
-        ("action", "choose".into()),
-        ("method", "otp".into()),
-    ])
-    .await;
-    let code = step_up::totp::code_at(secret, app.clock.now());
-    let t = chosen.hidden("t").unwrap_or(t);
-    post(vec![
-        ("csrf", csrf),
-        ("t", t),
-        ("action", "verify".into()),
-        ("code", code),
-    ])
-    .await
-}
-
 #[tokio::test]
 async fn the_desk_needs_a_step_up_with_a_phone_or_authenticator_app() {
     let app = spawn_app().await;
@@ -121,7 +92,7 @@ async fn the_desk_needs_a_step_up_with_a_phone_or_authenticator_app() {
         .await
         .expect("the administrator's password still works");
     // Stepped up with the authenticator app, the desk opens.
-    let done = step_up_totp(&app, &b, &r, &agent_totp).await;
+    let done = app.step_up_totp(&b, &r, &agent_totp).await;
     assert_eq!(done.location(), Some("/desk"), "{}", done.body);
     let desk = b.get(&format!("{}/desk", app.base)).await;
     assert_eq!(desk.status, 200, "{}", desk.body);
@@ -648,7 +619,7 @@ async fn ending_a_sponsorship_at_the_lra_console_is_confirmed() {
     b.login(&app.base, &page, LRA, LRA_PW).await;
     let mut page = b.get(&format!("{}{path}", app.base)).await;
     if is_stepup(&page) {
-        step_up_totp(&app, &b, &page, &secret).await;
+        app.step_up_totp(&b, &page, &secret).await;
         page = b.get(&format!("{}{path}", app.base)).await;
     }
     assert_eq!(page.status, 200, "{}", page.body);
