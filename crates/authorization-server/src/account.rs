@@ -49,12 +49,12 @@ pub(crate) enum Guard {
 }
 
 /// Step-up methods that prove possession (a phone, an authenticator app), not knowledge.
-fn possession(m: &crate::stepup::Method) -> bool {
+pub(crate) fn possession(m: &crate::stepup::Method) -> bool {
     !matches!(m, crate::stepup::Method::Kba)
 }
 
 /// True when the session was stepped up recently with a phone or an authenticator app.
-fn stepped_up_with_possession(p: &Provider, s: &SsoSession) -> bool {
+pub(crate) fn stepped_up_with_possession(p: &Provider, s: &SsoSession) -> bool {
     let now = p.clock.now();
     s.mfa_at.is_some_and(|t| now - t <= p.stepup.recent_secs)
         && s.amr

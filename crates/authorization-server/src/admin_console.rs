@@ -88,20 +88,17 @@ pub(crate) async fn administrator(
         }
         Err(e) => return Err(PageError::internal(locale, e).into_response()),
     }
-    let now = p.clock.now();
-    if s.mfa_at.is_some_and(|t| now - t <= p.stepup.recent_secs) {
+    if crate::account::stepped_up_with_possession(p, &s) {
         return Ok(Admin { account, locale });
     }
-    // Administration is stepped up whatever the step-up policy for relying parties says.
-    let methods = stepup::methods_of(p, &account).await?;
+    // Administration is stepped up whatever the step-up policy for relying parties says, with
+    // a phone or an authenticator app (not the challenge questions), as all staff work is.
+    let mut methods = stepup::methods_of(p, &account).await?;
+    methods.retain(crate::account::possession);
     if methods.is_empty() {
         let v = View {
             title: t.home_title.into(),
             errors: vec![(String::new(), t.needs_mfa.into())],
-            links: vec![(
-                format!("/account/totp?ui_locales={}", locale.tag()),
-                t.set_up_mfa.into(),
-            )],
             ..View::default()
         };
         return Err(refusal(p, headers, locale, v));

@@ -26,8 +26,6 @@ pub struct AdminText {
     pub nav_sign_out: &'static str,
     /// An administrator without a second factor.
     pub needs_mfa: &'static str,
-    /// Link to set one up.
-    pub set_up_mfa: &'static str,
     /// Organizations page.
     pub organizations_title: &'static str,
     /// Heading of the form.
@@ -279,9 +277,8 @@ static EN: AdminText = AdminText {
     nav_audit: "Audit trail",
     nav_keys: "Signing keys",
     nav_sign_out: "Sign out",
-    needs_mfa: "Administration needs a second factor. Set up an authenticator app or a \
-                challenge phone in My profile, then come back.",
-    set_up_mfa: "Set up an authenticator app",
+    needs_mfa: "Administration needs a code from your phone or authenticator app, and your \
+                account has neither. Ask another administrator.",
     organizations_title: "Organizations",
     organization_add: "Add an organization",
     organization_edit: "Details",
@@ -413,10 +410,9 @@ static FR: AdminText = AdminText {
     nav_audit: "Journal d’audit",
     nav_keys: "Clés de signature",
     nav_sign_out: "Se déconnecter",
-    needs_mfa: "L’administration exige un deuxième facteur. Configurez une application \
-                d’authentification ou un téléphone de vérification dans Mon profil, puis \
-                revenez.",
-    set_up_mfa: "Configurer une application d’authentification",
+    needs_mfa: "L’administration exige un code de votre téléphone ou de votre application \
+                d’authentification, et votre compte n’a ni l’un ni l’autre. Adressez-vous à \
+                un autre administrateur.",
     organizations_title: "Organisations",
     organization_add: "Ajouter une organisation",
     organization_edit: "Détails",

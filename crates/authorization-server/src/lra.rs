@@ -39,12 +39,14 @@ async fn guard(
     return_to: &str,
     ip: &str,
 ) -> Result<Ctx, Response> {
-    let me = me(p, headers, params, return_to, Guard::Sensitive).await?;
+    let me = me(p, headers, params, return_to, Guard::Session).await?;
     let lra = p.registration.lra();
     match lra.registrar(&me.account.id).await {
+        // Then a recent step-up with a phone or an authenticator app, whatever the step-up
+        // policy (an LRA has one: the role is granted only then), as for all staff work.
         Ok(Some(reg)) => Ok(Ctx {
             reg: reg.with_source(ip),
-            me,
+            me: crate::account::me(p, headers, params, return_to, Guard::Staff).await?,
             lra,
         }),
         Ok(None) => {

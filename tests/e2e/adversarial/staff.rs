@@ -36,9 +36,9 @@ async fn password_only(app: &TestApp, b: &Browser, path: &str, login: &str, pw: 
 }
 
 /// An administrator, a desk agent and an LRA (each with an authenticator app, granted after
-/// it), and a clinician with desk answers. Returns (admin, agent, lra, clinician) ids and the
-/// admin's and agent's TOTP secrets.
-async fn staff(app: &TestApp) -> ([String; 4], Vec<u8>, Vec<u8>) {
+/// it), and a clinician with desk answers. Returns the ids (admin, agent, lra, clinician) and
+/// the TOTP secrets (admin, agent, lra).
+async fn staff(app: &TestApp) -> ([String; 4], [Vec<u8>; 3]) {
     let clinician = app.add_clinician().await;
     let qa = |i: usize, a: &str| credential_store::QuestionAnswer {
         question_id: credential_store::QUESTIONS[i].id.into(),
@@ -58,17 +58,20 @@ async fn staff(app: &TestApp) -> ([String; 4], Vec<u8>, Vec<u8>) {
     let (admin, admin_totp) = app.add_staff(ADMIN, ADMIN_PW, "administrator").await;
     let (agent, agent_totp) = app.add_staff(AGENT, AGENT_PW, "service_desk").await;
     let lra = app.add_user(LRA, LRA_PW).await;
-    app.give_totp(&lra).await;
+    let lra_totp = app.give_totp(&lra).await;
     let dir = &app.provider.registration.directory;
     dir.put_organization("uhn", "UHN").await.unwrap();
     dir.grant_lra("uhn", &lra, "test").await.unwrap();
-    ([admin, agent, lra, clinician], admin_totp, agent_totp)
+    (
+        [admin, agent, lra, clinician],
+        [admin_totp, agent_totp, lra_totp],
+    )
 }
 
 #[tokio::test]
 async fn the_desk_needs_a_step_up_with_a_phone_or_authenticator_app() {
     let app = spawn_app().await;
-    let ([admin, _, _, clinician], _, agent_totp) = staff(&app).await;
+    let ([admin, _, _, clinician], [_, agent_totp, _]) = staff(&app).await;
     let b = Browser::new();
     // Signed in with the password alone: /desk is a step-up, not the desk.
     let r = password_only(&app, &b, "/desk", AGENT, AGENT_PW).await;
@@ -105,7 +108,7 @@ async fn the_desk_needs_a_step_up_with_a_phone_or_authenticator_app() {
 #[tokio::test]
 async fn a_stepped_up_agent_cannot_reset_unlock_or_reveal_a_staff_account() {
     let app = spawn_app().await;
-    let ([admin, agent, lra, clinician], _, agent_totp) = staff(&app).await;
+    let ([admin, agent, lra, clinician], [_, agent_totp, _]) = staff(&app).await;
     let b = Browser::new();
     let page = console_sign_in(&app, &b, AGENT, AGENT_PW, &agent_totp, "/desk").await;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -338,7 +341,7 @@ async fn a_staff_role_needs_a_second_factor_first() {
 #[tokio::test]
 async fn a_staff_password_alone_never_adds_a_second_factor() {
     let app = spawn_app().await;
-    let ([admin, ..], _, _) = staff(&app).await;
+    let ([admin, ..], _) = staff(&app).await;
     // The attacker holds the administrator's password (say, reset by someone) and signs in.
     let b = Browser::new();
     let r = password_only(&app, &b, "/account/totp", ADMIN, ADMIN_PW).await;
@@ -426,7 +429,7 @@ async fn a_staff_password_alone_never_adds_a_second_factor() {
 #[tokio::test]
 async fn a_stepped_up_staff_member_keeps_a_factor_and_changes_them() {
     let app = spawn_app().await;
-    let ([_, agent, ..], _, agent_totp) = staff(&app).await;
+    let ([_, agent, ..], [_, agent_totp, _]) = staff(&app).await;
     let b = Browser::new();
     let page = console_sign_in(&app, &b, AGENT, AGENT_PW, &agent_totp, "/account/totp").await;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -484,7 +487,7 @@ async fn a_stepped_up_staff_member_keeps_a_factor_and_changes_them() {
 #[tokio::test]
 async fn an_administrator_resets_unlocks_and_verifies_a_staff_account_audited() {
     let app = spawn_app().await;
-    let ([admin, agent, ..], admin_totp, _) = staff(&app).await;
+    let ([admin, agent, ..], [admin_totp, ..]) = staff(&app).await;
     let qa = |i: usize, a: &str| credential_store::QuestionAnswer {
         question_id: credential_store::QUESTIONS[i].id.into(),
         answer: a.into(),
@@ -605,11 +608,9 @@ async fn an_administrator_resets_unlocks_and_verifies_a_staff_account_audited() 
 #[tokio::test]
 async fn ending_a_sponsorship_at_the_lra_console_is_confirmed() {
     let app = spawn_app().await;
-    let ([.., lra, clinician], _, _) = staff(&app).await;
+    let ([.., clinician], [.., lra_totp]) = staff(&app).await;
     let dir = &app.provider.registration.directory;
     dir.sponsor(&clinician, "uhn", None, "test").await.unwrap();
-    let secret = step_up::totp::new_secret();
-    app.provider.accounts.set_totp(&lra, &secret).await.unwrap();
     let b = Browser::new();
     let path = format!("/lra/person?id={clinician}");
     let r = b.get(&format!("{}{path}", app.base)).await;
@@ -617,11 +618,12 @@ async fn ending_a_sponsorship_at_the_lra_console_is_confirmed() {
         .get(&format!("{}{}", app.base, r.location().unwrap()))
         .await;
     b.login(&app.base, &page, LRA, LRA_PW).await;
-    let mut page = b.get(&format!("{}{path}", app.base)).await;
-    if is_stepup(&page) {
-        app.step_up_totp(&b, &page, &secret).await;
-        page = b.get(&format!("{}{path}", app.base)).await;
-    }
+    // The LRA console, too, asks for a step-up with a phone or an authenticator app.
+    let ask = b.get(&format!("{}{path}", app.base)).await;
+    assert!(is_stepup(&ask), "{}", ask.body);
+    assert!(!ask.body.contains("value=\"kba\""));
+    app.step_up_totp(&b, &ask, &lra_totp).await;
+    let page = b.get(&format!("{}{path}", app.base)).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("name=\"confirm\""), "{}", page.body);
     let csrf = page.hidden("csrf").unwrap();
