@@ -1,10 +1,12 @@
 //! The administrators' console under `/admin`: organizations (details, allowed services, local
-//! registration authorities), services, relying parties, accounts (suspend, reinstate,
-//! terminate) and the audit trail (search and JSON-lines export), in English and French.
+//! registration authorities), services, relying parties, accounts (suspend, reinstate, unlock,
+//! terminate, issue a temporary password, reveal the desk answers) and the audit trail (search
+//! and JSON-lines export), in English and French.
 //!
 //! A person gets in signed in through this provider, holding the `administrator` role, and
-//! stepped up recently (`stepup.recent_secs`); an administrator with nothing to step up with
-//! is sent to set up a second factor. Every form carries the anti-forgery token. The changes
+//! stepped up recently (`stepup.recent_secs`) with a phone or an authenticator app; an
+//! administrator with neither is told to ask another. Every form carries the anti-forgery
+//! token. The changes
 //! go through `admin_api`'s functions, audited with the administrator's account id as actor.
 
 mod audit;
