@@ -837,11 +837,17 @@ async fn the_service_desk_verifies_unlocks_and_issues_temporary_passwords() {
     )
     .await;
     assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("for the ONE ID service desk"));
+    // The second factor first, then the role; the desk then asks for a step-up with it.
+    let secret = app.give_totp(&agent).await;
     app.provider
         .accounts
         .grant_role(&agent, "service_desk", "test")
         .await
         .unwrap();
+    let ask = b.get(&format!("{}/desk", app.base)).await;
+    let done = app.step_up_totp(&b, &ask, &secret).await;
+    assert_eq!(done.location(), Some("/desk"), "{}", done.body);
     // Lock the clinician out.
     for _ in 0..5 {
         let _ = app
@@ -865,7 +871,7 @@ async fn the_service_desk_verifies_unlocks_and_issues_temporary_passwords() {
         async move {
             b.post_form(
                 &format!("{base}/desk/account?id={c}"),
-                &[("csrf", &csrf), ("op", op)],
+                &[("csrf", &csrf), ("op", op), ("confirm", "yes")],
             )
             .await
         }

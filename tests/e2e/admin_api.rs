@@ -89,6 +89,7 @@ async fn the_admin_api_needs_the_right_scope_from_a_client_or_a_stepped_up_admin
     let lra = app
         .add_user("Lee.Registrar@ONEID.ON.CA", "Registrar-Desk-2026")
         .await;
+    app.give_totp(&lra).await;
     app.provider
         .registration
         .directory
@@ -356,7 +357,17 @@ async fn organizations_services_and_lra_grants_are_managed_checked_and_audited()
         404
     );
 
-    // Local registration authorities.
+    // Local registration authorities: only an account with a second factor of its own.
+    let r = call(
+        &app,
+        &admin,
+        "POST",
+        "/organizations/uhn/lras",
+        Some(json!({"login_id": LOGIN_ID})),
+    )
+    .await;
+    r.assert_error(409, "conflict", "an account without a second factor");
+    app.give_totp(&clinician).await;
     let r = call(
         &app,
         &admin,
@@ -1095,15 +1106,9 @@ pub(crate) const ADMIN_PASSWORD: &str = "Admin-Console-2026";
 
 /// An administrator with an authenticator app; returns its id and TOTP secret.
 pub(crate) async fn administrator(app: &TestApp) -> (String, Vec<u8>) {
-    let id = app.add_user(ADMIN_LOGIN, ADMIN_PASSWORD).await;
-    app.provider
-        .accounts
-        .grant_role(&id, "administrator", "test")
+    // The second factor comes first: a staff role is granted only to an account with one.
+    app.add_staff(ADMIN_LOGIN, ADMIN_PASSWORD, "administrator")
         .await
-        .unwrap();
-    let secret = step_up::totp::new_secret();
-    app.provider.accounts.set_totp(&id, &secret).await.unwrap();
-    (id, secret)
 }
 
 fn is_stepup(r: &Resp) -> bool {
@@ -1172,15 +1177,16 @@ async fn the_console_needs_the_role_a_recent_step_up_and_the_anti_forgery_token(
             .status,
         403
     );
-    // An administrator with nothing to step up with is told to set up a second factor.
-    app.provider
-        .accounts
-        .grant_role(&clinician, "administrator", "test")
-        .await
-        .unwrap();
+    // The role is not granted to an account with nothing to step up with.
+    assert!(matches!(
+        app.provider
+            .accounts
+            .grant_role(&clinician, "administrator", "test")
+            .await,
+        Err(credential_store::CredentialError::NoSecondFactor)
+    ));
     let r = b.get(&format!("{}/admin/organizations", app.base)).await;
     assert_eq!(r.status, 403);
-    assert!(r.body.contains("/account/totp"), "{}", r.body);
 
     let a = Browser::new();
     let page = console_sign_in(
@@ -1310,6 +1316,7 @@ async fn an_administrator_walks_through_the_console_in_a_real_browser() {
     use oneid_tests::webdriver::Browser as Chrome;
     let app = spawn_app().await;
     let clinician = app.add_clinician().await;
+    app.give_totp(&clinician).await;
     let (_, secret) = administrator(&app).await;
     let chrome = Chrome::start().await;
     let shots = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");

@@ -434,6 +434,9 @@ async fn grant_role_makes_an_account_an_administrator() {
             "Admin",
             "--family-name",
             "One",
+            // A staff role needs a second factor first.
+            "--phone",
+            "416-555-0142",
         ],
         "Console-Keys-2026\n",
     )

@@ -7,7 +7,7 @@
 use oneid_tests::browser::{Browser, Resp};
 use oneid_tests::rp::Rp;
 use oneid_tests::{fresh_storage, spawn_app, spawn_on, Storage, TestApp};
-use platform::ManualClock;
+use platform::{Clock, ManualClock};
 use registration::lra::{Evidence, Identity, PersonRegistration};
 use registration::{Access, Registered, Registrar, Service};
 use std::path::PathBuf;
@@ -22,7 +22,8 @@ const LRA_U: &str = "Uma.Upsilon@ONEID.ON.CA";
 const LRA_PASSWORD: &str = "Registrar-Desk-2026";
 
 async fn staff(app: &TestApp, login_id: &str, given: &str, family: &str) -> String {
-    app.provider
+    let id = app
+        .provider
         .accounts
         .create(credential_store::NewAccount {
             login_id: Some(login_id.into()),
@@ -33,8 +34,14 @@ async fn staff(app: &TestApp, login_id: &str, given: &str, family: &str) -> Stri
         })
         .await
         .unwrap()
-        .id
+        .id;
+    // A staff role needs a second factor first; the console asks for a step-up with it.
+    app.provider.accounts.set_totp(&id, LRA_TOTP).await.unwrap();
+    id
 }
+
+/// The LRAs' authenticator app.
+const LRA_TOTP: &[u8] = b"lra-authenticator-01";
 
 /// Services co (AL2), otn (AL1), hi (AL3) and other (AL1); organization A may sponsor into
 /// co, otn and hi, B into otn; U is a registering organization (AL2, employee numbers) that
@@ -129,6 +136,9 @@ async fn session(app: &TestApp, login_id: &str) -> (Browser, String) {
     let back = b.login(&app.base, &page, login_id, LRA_PASSWORD).await;
     assert_eq!(back.status, 303, "{}", back.body);
     assert_eq!(back.location(), Some("/lra"));
+    let ask = b.get(&format!("{}/lra", app.base)).await;
+    let done = app.step_up_totp(&b, &ask, LRA_TOTP).await;
+    assert_eq!(done.location(), Some("/lra"), "a step-up: {}", done.body);
     let page = b.get(&format!("{}/lra", app.base)).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let csrf = page.hidden("csrf").unwrap();
@@ -248,7 +258,7 @@ async fn an_lra_sees_and_enrols_only_the_people_its_own_organization_sponsors() 
     for op in [
         vec![("op", "enrol"), ("service", "otn")],
         vec![("op", "end"), ("service", "otn")],
-        vec![("op", "end_sponsorship")],
+        vec![("op", "end_sponsorship"), ("confirm", "on")],
     ] {
         let r = post(&app, &b, &csrf, &format!("/lra/person?id={quinn}"), &op).await;
         assert_eq!(r.status, 404, "{op:?}: {}", r.body);
@@ -299,7 +309,7 @@ async fn an_lra_sees_and_enrols_only_the_people_its_own_organization_sponsors() 
     assert_eq!(own.status, 200);
     assert!(own.body.contains("Patricia Example"));
 
-    // Not an LRA: refused. An LRA whose sign-in is no longer recent: asked to sign in again.
+    // Not an LRA: refused. An LRA whose step-up is no longer recent: asked to step up again.
     staff(&app, "Not.Lra@ONEID.ON.CA", "Not", "Lra").await;
     let other = Browser::new();
     let r = other.get(&format!("{}/lra", app.base)).await;
@@ -314,7 +324,11 @@ async fn an_lra_sees_and_enrols_only_the_people_its_own_organization_sponsors() 
     assert!(r.body.contains("local registration authorities"));
     app.clock.advance(app.provider.stepup.recent_secs + 1);
     let r = b.get(&format!("{}/lra", app.base)).await;
-    assert_eq!(r.status, 303, "a fresh sign-in is needed");
+    assert!(
+        r.status == 200 && r.body.contains("name=\"action\" value=\"choose\""),
+        "a fresh step-up is needed: {}",
+        r.body
+    );
 }
 
 #[tokio::test]
@@ -922,7 +936,18 @@ async fn ending_a_sponsorship_ends_the_enrolments_made_through_it_and_only_those
     assert!(matches!(again, Registered::Existing { ref account_id, .. } if *account_id == pat));
     lra.enrol(&reg_b, &pat, "otn").await.unwrap();
 
+    // Ending a sponsorship is confirmed first (the box), then done.
     let r = post(&app, &b, &csrf, &path, &[("op", "end_sponsorship")]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.field_error("confirm").is_some(), "{}", r.body);
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        &path,
+        &[("op", "end_sponsorship"), ("confirm", "on")],
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         r.notice().unwrap(),
@@ -972,6 +997,15 @@ async fn an_lra_registers_and_enrols_a_person_in_a_real_browser_in_both_language
     browser.type_into("#login_id", LRA_A).await;
     browser.type_into("#password", LRA_PASSWORD).await;
     browser.click("button[type=submit]").await;
+    // The console asks for a step-up with the authenticator app.
+    browser.wait_for("#choose").await;
+    browser.click("option[value='otp']").await;
+    browser.click("#choose button[type=submit]").await;
+    browser.wait_for("#verify").await;
+    browser
+        .type_into("#code", &step_up::totp::code_at(LRA_TOTP, app.clock.now()))
+        .await;
+    browser.click("#verify button[type=submit]").await;
     browser.wait_for("#search").await;
     assert!(browser
         .source()
@@ -1114,6 +1148,8 @@ async fn the_cli_makes_lras_registering_organizations_and_sponsorable_services()
             "Uma",
             "--family-name",
             "Upsilon",
+            "--phone",
+            "416-555-0150",
         ],
     ] {
         let (code, out) = oneid(&storage, args).await;

@@ -351,6 +351,67 @@ impl TestApp {
             .id
     }
 
+    /// Gives an account an authenticator app (the second factor a staff role needs first)
+    /// and returns its secret.
+    pub async fn give_totp(&self, account_id: &str) -> Vec<u8> {
+        let secret = step_up::totp::new_secret();
+        self.provider
+            .accounts
+            .set_totp(account_id, &secret)
+            .await
+            .unwrap();
+        secret
+    }
+
+    /// A staff account: created, given an authenticator app, then granted `role`
+    /// (`administrator` or `service_desk`). Returns its id and TOTP secret.
+    pub async fn add_staff(&self, login_id: &str, password: &str, role: &str) -> (String, Vec<u8>) {
+        let id = self.add_user(login_id, password).await;
+        let secret = self.give_totp(&id).await;
+        self.provider
+            .accounts
+            .grant_role(&id, role, "test")
+            .await
+            .unwrap();
+        (id, secret)
+    }
+
+    /// Steps up the session of `b`, on the step-up page `page`, with the authenticator app
+    /// of `secret`; returns the answer to the code (a redirect back when it is right).
+    pub async fn step_up_totp(
+        &self,
+        b: &browser::Browser,
+        page: &browser::Resp,
+        secret: &[u8],
+    ) -> browser::Resp {
+        let url = format!("{}/stepup", self.base);
+        let csrf = page.hidden("csrf").expect("an anti-forgery token");
+        let t = page.hidden("t").expect("a step-up page");
+        let chosen = b
+            .post_form(
+                &url,
+                &[
+                    ("csrf", &csrf),
+                    ("t", &t),
+                    ("action", "choose"),
+                    ("method", "otp"),
+                ],
+            )
+            .await;
+        let t = chosen.hidden("t").unwrap_or(t);
+        let code = step_up::totp::code_at(secret, platform::Clock::now(self.clock.as_ref()));
+        b.post_form(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("t", &t),
+                ("action", "verify"),
+                ("code", &code),
+            ],
+        )
+        .await
+    }
+
     /// The standard clinician.
     pub async fn add_clinician(&self) -> String {
         self.add_user(LOGIN_ID, PASSWORD).await

@@ -38,6 +38,28 @@ pub(crate) enum Guard {
     /// nothing to step up with, or when step-up is for relying parties only, a sign-in that
     /// recent).
     Sensitive,
+    /// A change to the second factors (phones, authenticator app): as `Sensitive`, but for a
+    /// staff account as `Staff`, so that a password alone (which the service desk could have
+    /// reset) never adds a factor to an account that opens a console.
+    Factor,
+    /// Staff work (the service desk): a step-up with a phone or an authenticator app within
+    /// `stepup.recent_secs`, whatever the step-up policy; an account with neither is turned
+    /// away.
+    Staff,
+}
+
+/// Step-up methods that prove possession (a phone, an authenticator app), not knowledge.
+pub(crate) fn possession(m: &crate::stepup::Method) -> bool {
+    !matches!(m, crate::stepup::Method::Kba)
+}
+
+/// True when the session was stepped up recently with a phone or an authenticator app.
+pub(crate) fn stepped_up_with_possession(p: &Provider, s: &SsoSession) -> bool {
+    let now = p.clock.now();
+    s.mfa_at.is_some_and(|t| now - t <= p.stepup.recent_secs)
+        && s.amr
+            .iter()
+            .any(|m| matches!(m.as_str(), "otp" | "sms" | "tel"))
 }
 
 /// The signed-in person, or the response that sends them to sign in (or to step up).
@@ -60,6 +82,45 @@ pub(crate) async fn me(
         Some(a) => Locale::negotiate(Some(a), None),
         None => Locale::parse(&account.locale).unwrap_or(accept),
     };
+    let guard = match guard {
+        Guard::Factor => match p.accounts.is_staff(&account.id).await {
+            Ok(true) => Guard::Staff,
+            Ok(false) => Guard::Sensitive,
+            Err(e) => return Err(PageError::internal(locale, e).into_response()),
+        },
+        g => g,
+    };
+    if guard == Guard::Staff && !stepped_up_with_possession(p, &s) {
+        let mut methods = crate::stepup::methods_of(p, &account).await?;
+        methods.retain(possession);
+        if methods.is_empty() {
+            let a = AccountText::get(locale);
+            let v = View {
+                title: a.staff_factor_title.into(),
+                errors: vec![(String::new(), a.staff_needs_factor.into())],
+                ..View::default()
+            };
+            return Err(send(p, headers, locale, &v, StatusCode::FORBIDDEN));
+        }
+        let back = match asked {
+            Some(l) => format!("{return_to}?ui_locales={l}"),
+            None => return_to.to_owned(),
+        };
+        return Err(crate::stepup::begin(
+            p,
+            headers,
+            crate::stepup::Pending {
+                account_id: account.id.clone(),
+                amr: s.amr.clone(),
+                session_key: Some(key),
+                return_to: Some(back),
+                methods,
+                locale,
+                ..Default::default()
+            },
+        )
+        .await);
+    }
     if guard == Guard::Sensitive {
         let now = p.clock.now();
         let recent = p.stepup.recent_secs;
@@ -794,7 +855,7 @@ pub async fn security(
     RawQuery(q): RawQuery,
 ) -> Response {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(&p, &headers, &params, "/account/security", Guard::Sensitive).await {
+    let me = match me(&p, &headers, &params, "/account/security", Guard::Factor).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -841,7 +902,7 @@ pub async fn security_post(
     body: Bytes,
 ) -> Response {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(&p, &headers, &params, "/account/security", Guard::Sensitive).await {
+    let me = match me(&p, &headers, &params, "/account/security", Guard::Factor).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -917,6 +978,17 @@ pub async fn security_post(
             let no_direct = form.contains_key("no_direct_number");
             state.phones = typed;
             state.no_direct = no_direct;
+            let totp = me.account.totp_enrolled_at.is_some();
+            match left_without_factor(&p, &me.account, totp, !phones.is_empty() && !no_direct).await
+            {
+                Ok(false) => {}
+                Ok(true) => {
+                    let mut v = security_view(me.locale, &state);
+                    v.errors.push((String::new(), a.staff_keep_factor.into()));
+                    return send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST);
+                }
+                Err(e) => return PageError::internal(me.locale, e).into_response(),
+            }
             match p
                 .accounts
                 .set_challenge_phones(&me.account.id, &phones, no_direct)
@@ -958,6 +1030,21 @@ pub async fn security_post(
         }
         _ => PageError::bad(me.locale, |t| t.bad_request).into_response(),
     }
+}
+
+/// True when a change would leave a staff account with no second factor (`totp`, `phones`:
+/// what it would have after the change): a staff account keeps one, so that it is never
+/// back to a password alone.
+async fn left_without_factor(
+    p: &Provider,
+    account: &Account,
+    totp: bool,
+    phones: bool,
+) -> Result<bool, CredentialError> {
+    if totp || phones {
+        return Ok(false);
+    }
+    p.accounts.is_staff(&account.id).await
 }
 
 async fn audit_change(p: &Provider, me: &Me, event: &'static str) {
@@ -1055,7 +1142,7 @@ pub async fn totp(
     RawQuery(q): RawQuery,
 ) -> Response {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(&p, &headers, &params, "/account/totp", Guard::Sensitive).await {
+    let me = match me(&p, &headers, &params, "/account/totp", Guard::Factor).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -1073,7 +1160,7 @@ pub async fn totp_post(
     body: Bytes,
 ) -> Response {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let mut me = match me(&p, &headers, &params, "/account/totp", Guard::Sensitive).await {
+    let mut me = match me(&p, &headers, &params, "/account/totp", Guard::Factor).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -1114,6 +1201,22 @@ pub async fn totp_post(
             notice = a.totp_done;
         }
         Some("remove") => {
+            let phones = match p.accounts.challenge_phones(&me.account.id).await {
+                Ok(x) => !x.is_empty() && !me.account.no_direct_number,
+                Err(e) => return PageError::internal(me.locale, e).into_response(),
+            };
+            match left_without_factor(&p, &me.account, false, phones).await {
+                Ok(false) => {}
+                Ok(true) => {
+                    let mut v = match totp_view(&p, &me).await {
+                        Ok(v) => v,
+                        Err(r) => return r,
+                    };
+                    v.errors.push((String::new(), a.staff_keep_factor.into()));
+                    return send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST);
+                }
+                Err(e) => return PageError::internal(me.locale, e).into_response(),
+            }
             if let Err(e) = p.accounts.remove_totp(&me.account.id).await {
                 return PageError::internal(me.locale, e).into_response();
             }

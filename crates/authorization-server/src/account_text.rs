@@ -219,6 +219,24 @@ pub struct AccountText {
     pub temporary_issued: &'static str,
     /// The account lacks the service-desk role.
     pub desk_forbidden: &'static str,
+    /// The account found is staff: the desk does not act on it.
+    pub desk_staff_account: &'static str,
+    /// The account found is the agent's own.
+    pub desk_own_account: &'static str,
+    /// Confirmation title.
+    pub desk_confirm_title: &'static str,
+    /// Confirm issuing a temporary password, `{}` is the login ID.
+    pub desk_confirm_temporary: &'static str,
+    /// Confirm revealing the desk answers, `{}` is the login ID.
+    pub desk_confirm_reveal: &'static str,
+    /// Link: go back without acting.
+    pub cancel: &'static str,
+    /// Title of the page turning away staff work without a second factor.
+    pub staff_factor_title: &'static str,
+    /// A staff account with no phone or authenticator app to step up with.
+    pub staff_needs_factor: &'static str,
+    /// A staff account may not remove its last second factor.
+    pub staff_keep_factor: &'static str,
     /// Unknown account.
     pub no_such_account: &'static str,
     /// Back link.
@@ -430,6 +448,15 @@ static EN: AccountText = AccountText {
     issue_temporary: "Issue a temporary password",
     temporary_issued: "Temporary password (shown once; the caller must change it at first sign-in): {}",
     desk_forbidden: "This page is for the ONE ID service desk.",
+    desk_staff_account: "This is a staff account (administrator, service desk or registration authority). The service desk does not reset, unlock or verify it: an administrator does.",
+    desk_own_account: "This is your own account. The service desk does not act on it: use My Profile, or ask an administrator.",
+    desk_confirm_title: "Confirm",
+    desk_confirm_temporary: "Issue a temporary password to {}? Their current password stops working at once. Do this only for a caller you have verified.",
+    desk_confirm_reveal: "Reveal the service desk answers of {}? This is recorded. Do this only while verifying a caller on the line.",
+    cancel: "Cancel",
+    staff_factor_title: "A second factor is needed",
+    staff_needs_factor: "Staff work, and changes to the second factors of a staff account, need a code from your phone or authenticator app, and your account has neither. Ask an administrator.",
+    staff_keep_factor: "A staff account keeps at least one phone or an authenticator app. Add the new one before removing the last.",
     no_such_account: "There is no such account.",
     back_to_search: "Back to search",
     status_active: "Active",
@@ -585,6 +612,15 @@ static FR: AccountText = AccountText {
     issue_temporary: "Émettre un mot de passe temporaire",
     temporary_issued: "Mot de passe temporaire (affiché une seule fois; l’appelant doit le changer à la première ouverture de session) : {}",
     desk_forbidden: "Cette page est réservée au centre de services ONE ID.",
+    desk_staff_account: "Ce compte appartient au personnel (administrateur, centre de services ou autorité d’enregistrement). Le centre de services ne le réinitialise pas, ne le déverrouille pas et ne le vérifie pas : un administrateur le fait.",
+    desk_own_account: "C’est votre propre compte. Le centre de services n’agit pas sur lui : utilisez Mon profil ou adressez-vous à un administrateur.",
+    desk_confirm_title: "Confirmer",
+    desk_confirm_temporary: "Émettre un mot de passe temporaire pour {}? Son mot de passe actuel cesse aussitôt de fonctionner. Ne le faites que pour un appelant que vous avez vérifié.",
+    desk_confirm_reveal: "Afficher les réponses du centre de services de {}? Cette action est consignée. Ne le faites que pour vérifier un appelant en ligne.",
+    cancel: "Annuler",
+    staff_factor_title: "Un deuxième facteur est nécessaire",
+    staff_needs_factor: "Le travail du personnel, et les changements aux deuxièmes facteurs d’un compte du personnel, demandent un code de votre téléphone ou de votre application d’authentification, et votre compte n’a ni l’un ni l’autre. Adressez-vous à un administrateur.",
+    staff_keep_factor: "Un compte du personnel garde au moins un téléphone ou une application d’authentification. Ajoutez le nouveau avant de retirer le dernier.",
     no_such_account: "Ce compte n’existe pas.",
     back_to_search: "Retour à la recherche",
     status_active: "Actif",

@@ -15,7 +15,10 @@ mod directory;
 mod input;
 mod relying_parties;
 
-pub use accounts::{account_json, change_status, find_account, StatusChange, StatusOutcome};
+pub use accounts::{
+    account_json, change_status, find_account, issue_temporary_password, reveal_desk_answers,
+    unlock, StatusChange, StatusOutcome,
+};
 pub(crate) use audit::export_response;
 pub use audit::{audit_query, export_body, record_json, AUDIT_PAGE_MAX};
 pub use directory::{
@@ -140,7 +143,7 @@ impl From<registration::RegistrationError> for ApiError {
             E::UnknownService(id) => Self::NotFound(format!("no such service {id:?}")),
             E::NotFound => Self::NotFound("not found".into()),
             E::Db(e) => Self::Storage(e.to_string()),
-            E::Account(e) => Self::Storage(e.to_string()),
+            E::Account(e) => e.into(),
             e => Self::invalid("", e.to_string()),
         }
     }
@@ -162,6 +165,7 @@ impl From<credential_store::CredentialError> for ApiError {
     fn from(e: credential_store::CredentialError) -> Self {
         match e {
             credential_store::CredentialError::NotFound => Self::NotFound("no such account".into()),
+            e @ credential_store::CredentialError::NoSecondFactor => Self::Conflict(e.to_string()),
             e => Self::Storage(e.to_string()),
         }
     }

@@ -1,10 +1,12 @@
 //! The administrators' console under `/admin`: organizations (details, allowed services, local
-//! registration authorities), services, relying parties, accounts (suspend, reinstate,
-//! terminate) and the audit trail (search and JSON-lines export), in English and French.
+//! registration authorities), services, relying parties, accounts (suspend, reinstate, unlock,
+//! terminate, issue a temporary password, reveal the desk answers) and the audit trail (search
+//! and JSON-lines export), in English and French.
 //!
 //! A person gets in signed in through this provider, holding the `administrator` role, and
-//! stepped up recently (`stepup.recent_secs`); an administrator with nothing to step up with
-//! is sent to set up a second factor. Every form carries the anti-forgery token. The changes
+//! stepped up recently (`stepup.recent_secs`) with a phone or an authenticator app; an
+//! administrator with neither is told to ask another. Every form carries the anti-forgery
+//! token. The changes
 //! go through `admin_api`'s functions, audited with the administrator's account id as actor.
 
 mod audit;
@@ -88,20 +90,17 @@ pub(crate) async fn administrator(
         }
         Err(e) => return Err(PageError::internal(locale, e).into_response()),
     }
-    let now = p.clock.now();
-    if s.mfa_at.is_some_and(|t| now - t <= p.stepup.recent_secs) {
+    if crate::account::stepped_up_with_possession(p, &s) {
         return Ok(Admin { account, locale });
     }
-    // Administration is stepped up whatever the step-up policy for relying parties says.
-    let methods = stepup::methods_of(p, &account).await?;
+    // Administration is stepped up whatever the step-up policy for relying parties says, with
+    // a phone or an authenticator app (not the challenge questions), as all staff work is.
+    let mut methods = stepup::methods_of(p, &account).await?;
+    methods.retain(crate::account::possession);
     if methods.is_empty() {
         let v = View {
             title: t.home_title.into(),
             errors: vec![(String::new(), t.needs_mfa.into())],
-            links: vec![(
-                format!("/account/totp?ui_locales={}", locale.tag()),
-                t.set_up_mfa.into(),
-            )],
             ..View::default()
         };
         return Err(refusal(p, headers, locale, v));

@@ -26,8 +26,6 @@ pub struct AdminText {
     pub nav_sign_out: &'static str,
     /// An administrator without a second factor.
     pub needs_mfa: &'static str,
-    /// Link to set one up.
-    pub set_up_mfa: &'static str,
     /// Organizations page.
     pub organizations_title: &'static str,
     /// Heading of the form.
@@ -142,6 +140,20 @@ pub struct AdminText {
     pub confirm_terminate: &'static str,
     /// The box was not ticked.
     pub confirm_required: &'static str,
+    /// Button: issue a temporary password.
+    pub issue_temporary: &'static str,
+    /// Checkbox of the temporary-password form.
+    pub confirm_temporary: &'static str,
+    /// Button: reveal the service-desk answers.
+    pub reveal_answers: &'static str,
+    /// Checkbox of the reveal form.
+    pub confirm_reveal: &'static str,
+    /// A confirmation box was not ticked.
+    pub confirm_box_required: &'static str,
+    /// Button: lift a lock after failures.
+    pub unlock: &'static str,
+    /// Done.
+    pub unlocked_done: &'static str,
     /// Done; `{}` is the number of refresh tokens revoked.
     pub suspended_done: &'static str,
     /// Done.
@@ -265,9 +277,8 @@ static EN: AdminText = AdminText {
     nav_audit: "Audit trail",
     nav_keys: "Signing keys",
     nav_sign_out: "Sign out",
-    needs_mfa: "Administration needs a second factor. Set up an authenticator app or a \
-                challenge phone in My profile, then come back.",
-    set_up_mfa: "Set up an authenticator app",
+    needs_mfa: "Administration needs a code from your phone or authenticator app, and your \
+                account has neither. Ask another administrator.",
     organizations_title: "Organizations",
     organization_add: "Add an organization",
     organization_edit: "Details",
@@ -325,6 +336,13 @@ static EN: AdminText = AdminText {
     terminate: "Terminate",
     confirm_terminate: "I understand that termination is final",
     confirm_required: "Tick the box to confirm the termination.",
+    issue_temporary: "Issue a temporary password",
+    confirm_temporary: "I have verified the person: their current password stops working",
+    reveal_answers: "Reveal service desk answers",
+    confirm_reveal: "I am verifying this person now (the reveal is recorded)",
+    confirm_box_required: "Tick the box to confirm.",
+    unlock: "Unlock",
+    unlocked_done: "The account is unlocked.",
     suspended_done: "The account is suspended: its sessions have ended and {} refresh token(s) \
                      were revoked.",
     reinstated_done: "The account is active again.",
@@ -392,10 +410,9 @@ static FR: AdminText = AdminText {
     nav_audit: "Journal d’audit",
     nav_keys: "Clés de signature",
     nav_sign_out: "Se déconnecter",
-    needs_mfa: "L’administration exige un deuxième facteur. Configurez une application \
-                d’authentification ou un téléphone de vérification dans Mon profil, puis \
-                revenez.",
-    set_up_mfa: "Configurer une application d’authentification",
+    needs_mfa: "L’administration exige un code de votre téléphone ou de votre application \
+                d’authentification, et votre compte n’a ni l’un ni l’autre. Adressez-vous à \
+                un autre administrateur.",
     organizations_title: "Organisations",
     organization_add: "Ajouter une organisation",
     organization_edit: "Détails",
@@ -453,6 +470,13 @@ static FR: AdminText = AdminText {
     terminate: "Résilier",
     confirm_terminate: "Je comprends que la résiliation est définitive",
     confirm_required: "Cochez la case pour confirmer la résiliation.",
+    issue_temporary: "Émettre un mot de passe temporaire",
+    confirm_temporary: "J’ai vérifié la personne : son mot de passe actuel cesse de fonctionner",
+    reveal_answers: "Afficher les réponses du centre de services",
+    confirm_reveal: "Je vérifie cette personne maintenant (l’affichage est consigné)",
+    confirm_box_required: "Cochez la case pour confirmer.",
+    unlock: "Déverrouiller",
+    unlocked_done: "Le compte est déverrouillé.",
     suspended_done: "Le compte est suspendu : ses sessions ont pris fin et {} jeton(s) \
                      d’actualisation ont été révoqués.",
     reinstated_done: "Le compte est de nouveau actif.",

@@ -2,8 +2,13 @@
 //! login ID, name or registration number, reveals its two service-desk answers to verify a
 //! caller (audited), unlocks it, or issues a temporary password (shown once, to be changed at
 //! the first sign-in). Agents never see online answers or passwords.
+//!
+//! Least privilege: an agent works stepped up recently with a phone or an authenticator app
+//! (as in the LRA and administration consoles), acts on clinicians only (never on a staff
+//! account, an administrator's job, nor on their own), and confirms before issuing a
+//! temporary password or revealing answers. Every refusal is audited.
 
-use crate::account::{date, datetime, me, send, status_text, Me};
+use crate::account::{date, datetime, me, send, status_text, Guard, Me};
 use crate::account_text::AccountText;
 use crate::error::PageError;
 use crate::forms::{Field, Fieldset, Form, Section, View};
@@ -27,16 +32,10 @@ async fn agent(
     params: &Params,
     return_to: &str,
 ) -> Result<Me, Response> {
-    let me = me(
-        p,
-        headers,
-        params,
-        return_to,
-        crate::account::Guard::Session,
-    )
-    .await?;
+    let me = me(p, headers, params, return_to, Guard::Session).await?;
     match p.accounts.has_role(&me.account.id, DESK_ROLE).await {
-        Ok(true) => Ok(me),
+        // Then a recent step-up with a phone or an authenticator app, as for the consoles.
+        Ok(true) => crate::account::me(p, headers, params, return_to, Guard::Staff).await,
         Ok(false) => {
             let a = AccountText::get(me.locale);
             let v = View {
@@ -135,7 +134,30 @@ async fn search_page(p: &Provider, headers: &HeaderMap, me: &Me, query: &str) ->
     send(p, headers, me.locale, &v, StatusCode::OK)
 }
 
-async fn account_view(p: &Provider, locale: Locale, acc: &Account) -> Result<View, Response> {
+/// Why the desk does not act on `acc`, if it does not: a staff account (an administrator's
+/// job) or the agent's own.
+async fn off_limits(
+    p: &Provider,
+    me: &Me,
+    acc: &Account,
+) -> Result<Option<&'static str>, Response> {
+    let a = AccountText::get(me.locale);
+    if acc.id == me.account.id {
+        return Ok(Some(a.desk_own_account));
+    }
+    match p.accounts.is_staff(&acc.id).await {
+        Ok(true) => Ok(Some(a.desk_staff_account)),
+        Ok(false) => Ok(None),
+        Err(e) => Err(PageError::internal(me.locale, e).into_response()),
+    }
+}
+
+async fn account_view(
+    p: &Provider,
+    locale: Locale,
+    acc: &Account,
+    refused: Option<&str>,
+) -> Result<View, Response> {
     let a = AccountText::get(locale);
     let designations = p
         .accounts
@@ -201,11 +223,16 @@ async fn account_view(p: &Provider, locale: Locale, acc: &Account) -> Result<Vie
             heading: None,
             rows,
         }],
-        forms: vec![
-            op("reveal", a.reveal_answers),
-            op("unlock", a.unlock),
-            op("temporary", a.issue_temporary),
-        ],
+        forms: if refused.is_some() {
+            Vec::new()
+        } else {
+            vec![
+                op("reveal", a.reveal_answers),
+                op("unlock", a.unlock),
+                op("temporary", a.issue_temporary),
+            ]
+        },
+        intro: refused.map(str::to_owned).into_iter().collect(),
         links: vec![(
             format!("/desk?ui_locales={}", locale.tag()),
             a.back_to_search.into(),
@@ -246,7 +273,11 @@ pub async fn account(
         Ok(a) => a,
         Err(r) => return r,
     };
-    match account_view(&p, me.locale, &acc).await {
+    let refused = match off_limits(&p, &me, &acc).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    match account_view(&p, me.locale, &acc, refused).await {
         Ok(v) => send(&p, &headers, me.locale, &v, StatusCode::OK),
         Err(r) => r,
     }
@@ -283,6 +314,64 @@ pub async fn account_post(
         source: Some(&ip),
         ..Default::default()
     };
+    // A staff account, or the agent's own, is refused whatever the form says (it carries no
+    // such action, so this is a forged or stale post).
+    match off_limits(&p, &me, &acc).await {
+        Ok(None) => {}
+        Ok(Some(why)) => {
+            let detail = format!(
+                "op={op:?} target={}",
+                if acc.id == me.account.id {
+                    "own account"
+                } else {
+                    "staff account"
+                }
+            );
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    detail: Some(&detail),
+                    ..audit("desk.refused")
+                })
+                .await;
+            let v = View {
+                title: a.desk_title.into(),
+                errors: vec![(String::new(), why.into())],
+                links: vec![(
+                    format!("/desk?ui_locales={}", locale.tag()),
+                    a.back_to_search.into(),
+                )],
+                ..View::default()
+            };
+            return send(&p, &headers, locale, &v, StatusCode::FORBIDDEN);
+        }
+        Err(r) => return r,
+    }
+    // Issuing a temporary password and revealing answers are confirmed first.
+    if matches!(op, "reveal" | "temporary")
+        && form.get("confirm").map(String::as_str) != Some("yes")
+    {
+        let back = format!("/desk/account?id={}&ui_locales={}", acc.id, locale.tag());
+        let (question, submit) = if op == "reveal" {
+            (a.desk_confirm_reveal, a.reveal_answers)
+        } else {
+            (a.desk_confirm_temporary, a.issue_temporary)
+        };
+        let v = View {
+            title: a.desk_confirm_title.into(),
+            intro: vec![question.replace("{}", &acc.login_id)],
+            forms: vec![Form {
+                id: Some("confirm".into()),
+                action: back.clone(),
+                hidden: vec![("op".into(), op.into()), ("confirm".into(), "yes".into())],
+                submit: submit.into(),
+                ..Form::default()
+            }],
+            links: vec![(back, a.cancel.into())],
+            ..View::default()
+        };
+        return send(&p, &headers, locale, &v, StatusCode::OK);
+    }
     let mut extra = Vec::new();
     let mut notice = None;
     match op {
@@ -342,7 +431,7 @@ pub async fn account_post(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let mut v = match account_view(&p, locale, &acc).await {
+    let mut v = match account_view(&p, locale, &acc, None).await {
         Ok(v) => v,
         Err(r) => return r,
     };

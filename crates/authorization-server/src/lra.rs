@@ -39,12 +39,14 @@ async fn guard(
     return_to: &str,
     ip: &str,
 ) -> Result<Ctx, Response> {
-    let me = me(p, headers, params, return_to, Guard::Sensitive).await?;
+    let me = me(p, headers, params, return_to, Guard::Session).await?;
     let lra = p.registration.lra();
     match lra.registrar(&me.account.id).await {
+        // Then a recent step-up with a phone or an authenticator app, whatever the step-up
+        // policy (an LRA has one: the role is granted only then), as for all staff work.
         Ok(Some(reg)) => Ok(Ctx {
             reg: reg.with_source(ip),
-            me,
+            me: crate::account::me(p, headers, params, return_to, Guard::Staff).await?,
             lra,
         }),
         Ok(None) => {
@@ -353,6 +355,12 @@ async fn person_view(
         hidden: vec![("op".into(), "end_sponsorship".into())],
         fieldsets: vec![Fieldset {
             hint: Some(t.end_sponsorship_hint.into()),
+            fields: vec![Field::new(
+                "checkbox",
+                "confirm",
+                t.confirm_end_sponsorship,
+                "",
+            )],
             ..Fieldset::default()
         }],
         submit: t.end_sponsorship.into(),
@@ -411,6 +419,14 @@ pub async fn person_post(
         .and_then(|all| all.into_iter().find(|s| s.id == service))
         .map_or_else(|| service.to_owned(), |s| s.name);
     let op = val(&form, "op");
+    if op == "end_sponsorship" && !form.contains_key("confirm") {
+        let mut v = match person_view(&p, &headers, &ctx, id).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
+        v.field_error("confirm", t.confirm_required);
+        return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+    }
     let (result, done) = match op {
         "enrol" => (
             ctx.lra.enrol(&ctx.reg, id, service).await,

@@ -148,6 +148,10 @@ pub struct LraText {
     pub end_sponsorship: &'static str,
     /// Hint.
     pub end_sponsorship_hint: &'static str,
+    /// Checkbox of the end-sponsorship form.
+    pub confirm_end_sponsorship: &'static str,
+    /// The box was not ticked.
+    pub confirm_required: &'static str,
     /// Done, `{}` is the service.
     pub enrolled: &'static str,
     /// Done, `{}` is the service.
@@ -249,6 +253,8 @@ static EN: LraText = LraText {
     no_services: "Your organization may not enrol this person in any other service.",
     end_sponsorship: "End sponsorship",
     end_sponsorship_hint: "Your organization stops sponsoring this person; every enrolment made through it ends.",
+    confirm_end_sponsorship: "I confirm: end this sponsorship and its enrolments",
+    confirm_required: "Tick the box to confirm.",
     enrolled: "Enrolled in {}.",
     enrolment_ended: "The enrolment in {} is ended.",
     sponsorship_ended: "Your organization no longer sponsors {}; the enrolments made through it are ended.",
@@ -331,6 +337,8 @@ static FR: LraText = LraText {
     no_services: "Votre organisme ne peut inscrire cette personne à aucun autre service.",
     end_sponsorship: "Mettre fin au parrainage",
     end_sponsorship_hint: "Votre organisme cesse de parrainer cette personne; toutes les inscriptions faites par son entremise prennent fin.",
+    confirm_end_sponsorship: "Je confirme : mettre fin à ce parrainage et à ses inscriptions",
+    confirm_required: "Cochez la case pour confirmer.",
     enrolled: "Inscription au service {} faite.",
     enrolment_ended: "L’inscription au service {} a pris fin.",
     sponsorship_ended: "Votre organisme ne parraine plus {}; les inscriptions faites par son entremise ont pris fin.",

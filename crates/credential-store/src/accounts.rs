@@ -505,6 +505,12 @@ pub enum CredentialError {
     /// The account is terminated, which is final.
     #[error("the account is terminated; that is final")]
     Terminated,
+    /// A staff role was to be granted to an account with no second factor of its own.
+    #[error(
+        "the account has no second factor (an authenticator app or a challenge phone); \
+         its holder sets one up before a staff role is granted"
+    )]
+    NoSecondFactor,
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -1639,6 +1645,11 @@ impl Accounts {
         scope: &str,
         by: &str,
     ) -> Result<bool, CredentialError> {
+        // A staff role is never held without a second factor its holder set up: a password
+        // alone (which the service desk could have reset) never opens a console.
+        if is_staff_role(role) && !self.has_second_factor(account_id).await? {
+            return Err(CredentialError::NoSecondFactor);
+        }
         let r = sqlx::query(
             "INSERT INTO account_roles (account_id, role, scope, granted_at, granted_by) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -1700,6 +1711,49 @@ impl Accounts {
                 .await?;
         Ok(row.is_some())
     }
+}
+
+impl Accounts {
+    /// True if the account holds a staff role (administrator, service desk or LRA, in any
+    /// scope): the service desk does not act on it, and its second factors change only
+    /// after a step-up with one it already has.
+    pub async fn is_staff(&self, account_id: &str) -> Result<bool, CredentialError> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM account_roles WHERE account_id = $1 \
+             AND role IN ($2, $3, $4)",
+        )
+        .bind(account_id)
+        .bind(STAFF_ROLES[0])
+        .bind(STAFF_ROLES[1])
+        .bind(STAFF_ROLES[2])
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// True if the account has a second factor of its own that step-up uses: an
+    /// authenticator app, or a challenge phone (unless it says it has no direct number).
+    /// Challenge questions do not count.
+    pub async fn has_second_factor(&self, account_id: &str) -> Result<bool, CredentialError> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM accounts a WHERE a.id = $1 AND (a.totp_enrolled_at IS NOT NULL \
+             OR (a.no_direct_number = 0 AND EXISTS \
+             (SELECT 1 FROM challenge_phones c WHERE c.account_id = a.id)))",
+        )
+        .bind(account_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.is_some())
+    }
+}
+
+/// The roles that make an account staff: administrator, service desk, local registration
+/// authority.
+pub const STAFF_ROLES: [&str; 3] = ["administrator", "service_desk", "lra"];
+
+/// True for a staff role (see [`STAFF_ROLES`]).
+pub fn is_staff_role(role: &str) -> bool {
+    STAFF_ROLES.contains(&role)
 }
 
 /// A random password that meets the policy: three groups of letters and digits, e.g.

@@ -15,9 +15,9 @@ pub mod policy;
 pub mod questions;
 
 pub use accounts::{
-    temporary_password, valid_birth_date, valid_email, Account, AccountPolicy, AccountStatus,
-    Accounts, Attempt, AuthError, Created, CredentialError, Designation, Field, Guess, NewAccount,
-    PreparedAccount, ProfileUpdate, SignIn,
+    is_staff_role, temporary_password, valid_birth_date, valid_email, Account, AccountPolicy,
+    AccountStatus, Accounts, Attempt, AuthError, Created, CredentialError, Designation, Field,
+    Guess, NewAccount, PreparedAccount, ProfileUpdate, SignIn, STAFF_ROLES,
 };
 pub use answers::normalize_answer;
 pub use challenges::{

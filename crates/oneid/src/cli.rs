@@ -181,6 +181,11 @@ enum UsersCmd {
         /// A professional designation, COLLEGE:NUMBER (e.g. CPSO:12345); repeatable.
         #[arg(long = "designation")]
         designations: Vec<String>,
+        /// A challenge phone (a mobile, for step-up codes by text or call); repeatable. A
+        /// staff role is granted only to an account with a second factor: a phone, or an
+        /// authenticator app its holder sets up at /account/totp.
+        #[arg(long = "phone")]
+        phones: Vec<String>,
     },
     /// Forget every recognized computer of an account: its next sign-in anywhere is stepped up.
     ForgetDevices {
@@ -191,7 +196,8 @@ enum UsersCmd {
     #[command(flatten)]
     Status(StatusCmd),
     /// Grant a role to an account (administrator: the console at /admin/keys; service_desk:
-    /// /desk; lra: the LRA console at /lra, for one organization).
+    /// /desk; lra: the LRA console at /lra, for one organization). The account must already
+    /// have a second factor (a challenge phone, or an authenticator app): refused otherwise.
     GrantRole {
         /// Login ID of the account.
         #[arg(long)]
@@ -499,6 +505,7 @@ async fn command(
             locale,
             assurance_level,
             designations,
+            phones,
         }) => {
             let designations = designations
                 .iter()
@@ -530,6 +537,10 @@ async fn command(
                     designations,
                     password,
                     temporary_password: temporary,
+                    phones: phones
+                        .into_iter()
+                        .map(|n| (n, credential_store::PhoneKind::Mobile))
+                        .collect(),
                     ..NewAccount::default()
                 })
                 .await

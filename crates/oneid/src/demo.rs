@@ -185,6 +185,7 @@ pub async fn seed(p: &Provider) -> Result<(), String> {
             })
             .await
             .map_err(|e| e.to_string())?;
+        // The phone above is the second factor a staff role needs; the roles come after it.
         for role in ["administrator", "service_desk"] {
             p.accounts
                 .grant_role(&staff.id, role, "demo")
@@ -341,6 +342,7 @@ async fn seed_lra(p: &Provider) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?
     {
+        staff_phone(p, &staff.id, "416-555-0188").await?;
         dir.grant_lra(demo_registry::SPONSOR_ID, &staff.id, "demo")
             .await
             .map_err(err)?;
@@ -366,8 +368,31 @@ async fn seed_lra(p: &Provider) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?,
     };
+    // A staff role goes only to an account with a second factor: the phone comes first.
+    staff_phone(p, &registrar.id, "416-555-0177").await?;
     dir.grant_lra(uhn, &registrar.id, "demo")
         .await
         .map_err(err)?;
+    Ok(())
+}
+
+/// Gives a demo staff account its demo phone (codes read at `/demo/codes`) when it has no
+/// second factor yet: a staff role is granted only to an account with one.
+async fn staff_phone(p: &Provider, account_id: &str, phone: &str) -> Result<(), String> {
+    if !p
+        .accounts
+        .has_second_factor(account_id)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        p.accounts
+            .set_challenge_phones(
+                account_id,
+                &[(phone.to_owned(), credential_store::PhoneKind::Mobile)],
+                false,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     Ok(())
 }

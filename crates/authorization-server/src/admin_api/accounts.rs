@@ -136,6 +136,72 @@ pub async fn change_status(
     })
 }
 
+/// Issues a temporary password to an account (shown once, changed at its next sign-in), as
+/// the service desk does for a clinician; the way a staff account, which the desk does not
+/// touch, gets one. Audited with the actor.
+pub async fn issue_temporary_password(
+    p: &Provider,
+    reference: &str,
+    actor: Actor<'_>,
+) -> Result<(Account, String), ApiError> {
+    let account = find_account(p, reference).await?;
+    if account.status == AccountStatus::Terminated {
+        return Err(ApiError::Conflict(
+            "the account is terminated; that is final".into(),
+        ));
+    }
+    let password = p.accounts.issue_temporary_password(&account.id).await?;
+    let detail = format!("login_id={} (shown once to the actor)", account.login_id);
+    record(
+        p,
+        "account.temporary_password_issued",
+        actor,
+        &account.id,
+        &detail,
+    )
+    .await;
+    let account = find_account(p, &account.id).await?;
+    Ok((account, password))
+}
+
+/// Lifts a lock (failures, or the status `locked`) from an active account, as the service
+/// desk does for a clinician; suspension and termination stay. False when it was not locked.
+/// Audited with the actor.
+pub async fn unlock(p: &Provider, reference: &str, actor: Actor<'_>) -> Result<bool, ApiError> {
+    let account = find_account(p, reference).await?;
+    let now = p.clock.now();
+    let locked = account.status == AccountStatus::Locked
+        || (account.status == AccountStatus::Active
+            && account.locked_until.is_some_and(|t| t > now));
+    if !locked {
+        return Ok(false);
+    }
+    p.accounts
+        .set_status(&account.id, AccountStatus::Active)
+        .await?;
+    let detail = format!("login_id={}", account.login_id);
+    record(p, "account.unlocked", actor, &account.id, &detail).await;
+    Ok(true)
+}
+
+/// The service-desk answers of an account, revealed to an administrator verifying a caller
+/// (for a staff account, which the desk does not touch). Audited with the actor.
+pub async fn reveal_desk_answers(
+    p: &Provider,
+    reference: &str,
+    actor: Actor<'_>,
+) -> Result<(Account, Vec<credential_store::QuestionAnswer>), ApiError> {
+    let account = find_account(p, reference).await?;
+    let answers = p
+        .accounts
+        .reveal_desk_answers(&account.id)
+        .await
+        .map_err(|e| ApiError::Storage(e.to_string()))?;
+    let detail = format!("login_id={}", account.login_id);
+    record(p, "account.answers_revealed", actor, &account.id, &detail).await;
+    Ok((account, answers))
+}
+
 /// An account as JSON: its record (no password, answers or secrets), roles and enrolments.
 pub async fn account_json(p: &Provider, a: &Account) -> Result<Value, ApiError> {
     let mut v = serde_json::to_value(a).map_err(|e| ApiError::Storage(e.to_string()))?;

@@ -156,7 +156,26 @@ async fn account_view(p: &Provider, a: &Admin, acc: &Account) -> Result<View, Re
             }
         }
     }
+    let locked = acc.locked_until.is_some_and(|t| t > p.clock.now());
+    if acc.status == AccountStatus::Active && locked {
+        v.forms.push(form("unlock", t.unlock, Vec::new()));
+    }
     if acc.status != AccountStatus::Terminated {
+        // What the service desk does for a clinician, an administrator does for anyone
+        // (staff accounts included, which the desk does not touch), confirmed and audited.
+        let confirm = |op: &str, label: &str| {
+            vec![Field::new("checkbox", &format!("confirm_{op}"), label, "")]
+        };
+        v.forms.push(form(
+            "temporary",
+            t.issue_temporary,
+            confirm("temporary", t.confirm_temporary),
+        ));
+        v.forms.push(form(
+            "reveal",
+            t.reveal_answers,
+            confirm("reveal", t.confirm_reveal),
+        ));
         let fields = vec![
             reason("terminate"),
             Field::new("checkbox", "confirm", t.confirm_terminate, ""),
@@ -212,6 +231,10 @@ pub(super) async fn account_post(
         Ok(acc) => acc,
         Err(r) => return r,
     };
+    let op = form.get("op").map(String::as_str).unwrap_or("");
+    if matches!(op, "temporary" | "reveal" | "unlock") {
+        return desk_op(&p, &headers, &a, &acc, op, &form).await;
+    }
     let Some(change) = form.get("op").and_then(|o| StatusChange::parse(o)) else {
         return PageError::bad(a.locale, |t| t.bad_request).into_response();
     };
@@ -259,4 +282,81 @@ pub(super) async fn account_post(
             send(&p, &headers, &a, &v, false)
         }
     }
+}
+
+/// Unlocking an account, or a temporary password or its service-desk answers once the box
+/// is ticked.
+async fn desk_op(
+    p: &Provider,
+    headers: &HeaderMap,
+    a: &Admin,
+    acc: &Account,
+    op: &str,
+    form: &crate::http::Params,
+) -> Response {
+    let t = AdminText::get(a.locale);
+    let at = AccountText::get(a.locale);
+    let confirm = format!("confirm_{op}");
+    let confirmed = op == "unlock" || form.contains_key(&confirm);
+    if !confirmed || acc.status == AccountStatus::Terminated {
+        let mut v = match account_view(p, a, acc).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
+        v.field_error(&confirm, t.confirm_box_required);
+        return send(p, headers, a, &v, false);
+    }
+    let actor = Actor::person(&a.account.id);
+    let (notice, extra) = if op == "unlock" {
+        match admin_api::unlock(p, &acc.id, actor).await {
+            Ok(true) => (Some(t.unlocked_done.to_owned()), None),
+            Ok(false) => (Some(t.unchanged.to_owned()), None),
+            Err(e) => return internal(a, e),
+        }
+    } else if op == "temporary" {
+        match admin_api::issue_temporary_password(p, &acc.id, actor).await {
+            Ok((_, pw)) => (Some(at.temporary_issued.replace("{}", &pw)), None),
+            Err(e) => return internal(a, e),
+        }
+    } else {
+        match admin_api::reveal_desk_answers(p, &acc.id, actor).await {
+            Ok((_, answers)) => {
+                let rows = answers
+                    .iter()
+                    .map(|qa| {
+                        (
+                            credential_store::question(&qa.question_id)
+                                .map(|q| q.text(a.locale).to_owned())
+                                .unwrap_or_else(|| qa.question_id.clone()),
+                            qa.answer.clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>();
+                let rows = if rows.is_empty() {
+                    vec![(at.desk_no_answers.into(), String::new())]
+                } else {
+                    rows
+                };
+                (
+                    None,
+                    Some(Section {
+                        heading: Some(at.desk_answers.into()),
+                        rows,
+                    }),
+                )
+            }
+            Err(e) => return internal(a, e),
+        }
+    };
+    let acc = match find(p, a, &acc.id).await {
+        Ok(acc) => acc,
+        Err(r) => return r,
+    };
+    let mut v = match account_view(p, a, &acc).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    v.notice = notice;
+    v.sections.extend(extra);
+    send(p, headers, a, &v, true)
 }
