@@ -3,7 +3,7 @@
 # ports, and stops and deletes both on exit, whatever happens.
 #
 # Sets: PGPORT, REDISPORT, PGBIN, PG_DIR, REDIS_DIR.
-# Env:  ONEID_TEST_PG_PORT (55432), ONEID_TEST_REDIS_PORT (56379),
+# Env:  ONEID_TEST_PG_PORT (25432), ONEID_TEST_REDIS_PORT (26379),
 #       SERVICES_EXTRA ("command:package ..."), SERVICES_LOG_PREFIX (for messages).
 # The caller defines die().
 
@@ -92,8 +92,10 @@ wait_for() {
   done
 }
 
-PGPORT=$(free_port "${ONEID_TEST_PG_PORT:-55432}")
-REDISPORT=$(free_port "${ONEID_TEST_REDIS_PORT:-56379}")
+# Below Linux's ephemeral range (32768-60999): a port in it can be taken at any moment as the
+# local end of some outgoing connection, and the server then fails to bind.
+PGPORT=$(free_port "${ONEID_TEST_PG_PORT:-25432}")
+REDISPORT=$(free_port "${ONEID_TEST_REDIS_PORT:-26379}")
 
 PG_DIR=$(mktemp -d -t oneid-pg.XXXXXX)
 if ((EUID == 0)); then

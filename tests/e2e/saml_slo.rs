@@ -5,7 +5,7 @@
 //! `LogoutResponse`s, which count only when signed, addressed to the IdP and answering a
 //! request the IdP sent -- anything else is ignored without filling the audit trail.
 
-use super::saml_refusals::{authn, plain, redirect, world, ACS, SP};
+use crate::adversarial::saml::{authn, plain, redirect, world, ACS, SP};
 use authorization_server::saml::dsig::{sign_enveloped, sign_query, urlencode, SigningKey};
 use authorization_server::saml::keys::generate_key;
 use authorization_server::saml::request::{decode_redirect, encode_redirect};

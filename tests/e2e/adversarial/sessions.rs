@@ -8,7 +8,7 @@
 //! - every SAML error Response is audited with its reason; a transient NameID is granted to an
 //!   SP registered for another format.
 
-use crate::saml_refusals::{redirect, world, ACS, SP};
+use super::saml::{redirect, world, ACS, SP};
 use authorization_server::saml::xml::{datetime, new_id};
 use oneid_tests::api::{http, Answer};
 use oneid_tests::browser::{Browser, Resp};

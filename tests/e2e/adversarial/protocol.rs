@@ -834,3 +834,129 @@ async fn a_locked_account_gets_the_same_answer_as_a_wrong_password() {
         "the audit tells the service desk"
     );
 }
+
+/// Access tokens an attacker forges from a real one: unsigned (`alg: none`), signed with
+/// HS256 keyed by the server's own public key (the algorithm-confusion attack), or signed with
+/// the attacker's key carried in the header (`jwk`). None is accepted at userinfo, and
+/// introspection by the token's own client says inactive.
+#[tokio::test]
+async fn unsigned_algorithm_confused_and_self_keyed_access_tokens_are_refused() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use base64::Engine as _;
+    use openssl::bn::BigNum;
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::nid::Nid;
+    use openssl::pkey::PKey;
+
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let cfg = app.add_client("viewer").await;
+    let t = Rp::discover(&cfg)
+        .await
+        .login(&Browser::new(), LOGIN_ID, PASSWORD)
+        .await;
+    let at = t.access_token();
+    let mut parts = at.split('.');
+    let (h, p) = (parts.next().unwrap(), parts.next().unwrap());
+    let header: serde_json::Value = serde_json::from_slice(&B64.decode(h).unwrap()).unwrap();
+    let kid = header["kid"].as_str().unwrap().to_owned();
+    assert_eq!(header["alg"], "ES256");
+
+    // The server's public key, as an attacker reads it from the key set.
+    let jwks: serde_json::Value = http()
+        .get(format!("{}/jwks", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .unwrap()
+        .clone();
+    let coord = |c: &str| BigNum::from_slice(&B64.decode(jwk[c].as_str().unwrap()).unwrap());
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+    let public = EcKey::from_public_key_affine_coordinates(
+        &group,
+        &coord("x").unwrap(),
+        &coord("y").unwrap(),
+    )
+    .unwrap();
+    let public_pem = public.public_key_to_pem().unwrap();
+
+    let enc = |v: &serde_json::Value| B64.encode(serde_json::to_vec(v).unwrap());
+    let hs256 = |key: &[u8], head: &str| {
+        let k = PKey::hmac(key).unwrap();
+        let mut s = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &k).unwrap();
+        s.update(format!("{head}.{p}").as_bytes()).unwrap();
+        B64.encode(s.sign_to_vec().unwrap())
+    };
+    let none_head = enc(&serde_json::json!({"alg": "none", "typ": "at+jwt", "kid": kid}));
+    let hs_head = enc(&serde_json::json!({"alg": "HS256", "typ": "at+jwt", "kid": kid}));
+    // The attacker's own key, carried in the header.
+    let mine =
+        josekit::jwk::alg::ec::EcKeyPair::generate(josekit::jwk::alg::ec::EcCurve::P256).unwrap();
+    let mut jh = josekit::jws::JwsHeader::new();
+    jh.set_token_type("at+jwt");
+    jh.set_key_id(&kid);
+    jh.set_jwk(mine.to_jwk_public_key());
+    let payload = B64.decode(p).unwrap();
+    let signer = josekit::jws::ES256
+        .signer_from_jwk(&mine.to_jwk_private_key())
+        .unwrap();
+    let self_keyed = josekit::jws::serialize_compact(&payload, &jh, &signer).unwrap();
+
+    for (what, token) in [
+        ("alg none", format!("{none_head}.{p}.")),
+        (
+            "alg none, the old signature kept",
+            format!("{none_head}.{p}.{}", at.rsplit('.').next().unwrap()),
+        ),
+        (
+            "HS256 keyed by the public key PEM",
+            format!("{hs_head}.{p}.{}", hs256(&public_pem, &hs_head)),
+        ),
+        (
+            "HS256 keyed by the JWK",
+            format!(
+                "{hs_head}.{p}.{}",
+                hs256(jwk.to_string().as_bytes(), &hs_head)
+            ),
+        ),
+        ("signed with a key of its own header", self_keyed),
+    ] {
+        let a = read(
+            http()
+                .get(format!("{}/userinfo", app.base))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        a.assert_error(401, "invalid_token", what);
+        let i = read(
+            http()
+                .post(format!("{}/introspect", app.base))
+                .basic_auth(&cfg.client_id, cfg.secret.as_deref())
+                .form(&[("token", token.as_str())])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(i.json, serde_json::json!({"active": false}), "{what}");
+    }
+    // The real token still works: the refusals are about the forgeries.
+    let ok = http()
+        .get(format!("{}/userinfo", app.base))
+        .bearer_auth(&at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+}
