@@ -580,6 +580,9 @@ impl AuthError {
     }
 }
 
+/// Attempts taken this long ago and never finished count as failures (their request died).
+pub const STALE_ATTEMPT_SECS: i64 = 60;
+
 /// An attempt at one of the account's secrets, taken before the guess is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
@@ -1277,9 +1280,9 @@ impl Accounts {
     pub async fn take_attempt(&self, account_id: &str) -> Result<Attempt, DbError> {
         let now = self.clock.now();
         let row = sqlx::query(
-            "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 \
-             AND failed_logins < $2 AND (locked_until IS NULL OR locked_until <= $3) \
-             RETURNING failed_logins",
+            "UPDATE accounts SET failed_logins = failed_logins + 1, attempt_at = $3 \
+             WHERE id = $1 AND failed_logins < $2 \
+             AND (locked_until IS NULL OR locked_until <= $3) RETURNING failed_logins",
         )
         .bind(account_id)
         .bind(self.policy.max_failures)
@@ -1290,13 +1293,34 @@ impl Accounts {
             Some(r) => Ok(Attempt::Granted(r.try_get("failed_logins")?)),
             None if account_id.is_empty() => Ok(Attempt::Refused),
             None => {
-                // Every attempt is taken but the account is not locked: the last one is being
-                // checked, or its request died before it could count. Lock now either way, so
-                // an account can never stay unusable without a lockout that ends.
-                self.lock_spent(account_id).await?;
+                // Every attempt is taken but the account is not locked: the last ones are
+                // still being checked (parallel sign-ins, or a burst of guesses), and are
+                // refused without a lockout; or they were taken long ago by a request that
+                // died before it could count, and are failures: lock, so an account never
+                // stays refused without a lockout that ends.
+                self.lock_stale(account_id, now - STALE_ATTEMPT_SECS)
+                    .await?;
                 Ok(Attempt::Refused)
             }
         }
+    }
+
+    /// Locks the account if its attempts are all spent and the latest was taken at or before
+    /// `taken_by` (no check takes that long: its request died).
+    async fn lock_stale(&self, account_id: &str, taken_by: i64) -> Result<bool, DbError> {
+        let stale = sqlx::query(
+            "SELECT 1 AS stale FROM accounts WHERE id = $1 AND failed_logins >= $2 \
+             AND (attempt_at IS NULL OR attempt_at <= $3)",
+        )
+        .bind(account_id)
+        .bind(self.policy.max_failures)
+        .bind(taken_by)
+        .fetch_optional(self.db.pool())
+        .await?;
+        if stale.is_none() {
+            return Ok(false);
+        }
+        self.lock_spent(account_id).await
     }
 
     /// The `n`th attempt (from [`Accounts::take_attempt`]) was wrong: it stays counted, and the

@@ -17,7 +17,7 @@ pub mod questions;
 pub use accounts::{
     is_staff_role, temporary_password, valid_birth_date, valid_email, Account, AccountPolicy,
     AccountStatus, Accounts, Attempt, AuthError, Created, CredentialError, Designation, Field,
-    Guess, NewAccount, PreparedAccount, ProfileUpdate, SignIn, STAFF_ROLES,
+    Guess, NewAccount, PreparedAccount, ProfileUpdate, SignIn, STAFF_ROLES, STALE_ATTEMPT_SECS,
 };
 pub use answers::normalize_answer;
 pub use challenges::{

@@ -543,3 +543,71 @@ async fn the_stores_counter_gives_every_caller_of_a_burst_its_own_number() {
     got.sort_unstable();
     assert_eq!(got, (1..=200).collect::<Vec<i64>>());
 }
+
+/// Parallel sign-ins of one account with the right password are not guesses: those past the
+/// limit that arrive while the others are still being checked are refused (with the answer a
+/// wrong password gets), but nothing locks the account, and it signs in at once afterwards.
+#[tokio::test]
+async fn parallel_sign_ins_with_the_right_password_never_lock_the_account() {
+    let gw = FakeGateway::start().await;
+    let app = spawn_app_with(|c| {
+        setup(&gw)(c);
+        c.stepup.policy = step_up::Policy::RelyingPartyOnly;
+    })
+    .await;
+    let id = app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    let mut posts = Vec::new();
+    for _ in 0..3 * LIMIT {
+        let b = Browser::new();
+        let page = b.get(&rp.start(&["profile"], &[]).url).await;
+        let (request, csrf) = (
+            page.hidden("request").unwrap(),
+            page.hidden("csrf").unwrap(),
+        );
+        posts.push(Held::post(
+            &b,
+            &format!("{}/login", app.base),
+            &[
+                ("request", &request),
+                ("csrf", &csrf),
+                ("login_id", LOGIN_ID),
+                ("password", PASSWORD),
+            ],
+        ));
+    }
+    let answers = release_together(posts).await;
+    let signed_in = answers.iter().filter(|r| r.status == 303).count();
+    assert!(signed_in >= 1, "the first ones are checked and sign in");
+    assert!(!locked(&app, &id).await, "right passwords never lock");
+    assert!(app.audit("account.locked").await.is_empty());
+    let b = Browser::new();
+    let page = b.get(&rp.start(&["profile"], &[]).url).await;
+    let r = b.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+}
+
+/// Attempts taken by requests that died before they could count (a node stopped mid-check)
+/// do not leave the account refused for ever: once they are older than any check takes, they
+/// count as failures and lock the account, and the lockout ends like any other.
+#[tokio::test]
+async fn attempts_of_requests_that_died_become_a_lockout_that_ends() {
+    use credential_store::Attempt;
+    let gw = FakeGateway::start().await;
+    let app = spawn_app_with(setup(&gw)).await;
+    let id = app.add_clinician().await;
+    let acc = &app.provider.accounts;
+    for n in 1..=LIMIT as i64 {
+        assert_eq!(acc.take_attempt(&id).await.unwrap(), Attempt::Granted(n));
+    }
+    // Still being checked, as far as anyone can tell: refused, not locked.
+    assert_eq!(acc.take_attempt(&id).await.unwrap(), Attempt::Refused);
+    assert!(!locked(&app, &id).await);
+    app.clock.advance(credential_store::STALE_ATTEMPT_SECS);
+    assert_eq!(acc.take_attempt(&id).await.unwrap(), Attempt::Refused);
+    assert!(locked(&app, &id).await, "stale attempts are failures");
+    app.clock.advance(3600);
+    assert_eq!(acc.take_attempt(&id).await.unwrap(), Attempt::Granted(1));
+    assert!(acc.attempt_succeeded(&id).await.unwrap());
+    assert!(acc.authenticate(LOGIN_ID, PASSWORD).await.is_ok());
+}
