@@ -185,6 +185,7 @@ impl Db {
         let pool = if full && kind == DbKind::Postgres {
             let pool = opts.min_connections(max_connections).connect_lazy(url)?;
             drop(pool.acquire().await?);
+            fill_in_background(pool.clone(), max_connections);
             pool
         } else {
             opts.connect(url).await?
@@ -231,6 +232,28 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Opens the pool's missing connections in the background until it holds `max`. sqlx's own
+/// `min_connections` fill gives up, until its next round ten minutes later, as soon as a
+/// request holds a connection while it fills (so a server that answered requests at start
+/// kept a pool short by one or two). Each round takes every connection not in use at once:
+/// the idle ones, and new ones for those missing; then gives them all back.
+fn fill_in_background(pool: AnyPool, max: u32) {
+    tokio::spawn(async move {
+        for _ in 0..40 {
+            if pool.is_closed() || pool.size() >= max {
+                return;
+            }
+            let in_use = pool
+                .size()
+                .saturating_sub(u32::try_from(pool.num_idle()).unwrap_or(0));
+            let take = max.saturating_sub(in_use);
+            let held = futures_util::future::join_all((0..take).map(|_| pool.acquire()));
+            drop(tokio::time::timeout(Duration::from_secs(2), held).await);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
 }
 
 #[cfg(test)]

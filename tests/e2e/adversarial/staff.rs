@@ -647,3 +647,43 @@ async fn ending_a_sponsorship_at_the_lra_console_is_confirmed() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(app.audit("lra.sponsorship_ended").await.len(), 1);
 }
+
+/// Two nodes sharing storage behind one issuer: an agent's password-only session is asked for a
+/// step-up on the other node too, and a stepped-up agent's forged posts for an administrator
+/// are refused there as well.
+#[tokio::test]
+async fn on_two_nodes_the_desk_holds_the_same_line() {
+    let (a, b) = oneid_tests::spawn_pair().await;
+    let ([admin, agent, _, _], [_, agent_totp, _]) = staff(&a).await;
+    let browser = Browser::new();
+    let r = password_only(&a, &browser, "/desk", AGENT, AGENT_PW).await;
+    assert!(is_stepup(&r), "{}", r.body);
+    let r = browser.get(&format!("{}/desk", b.base)).await;
+    assert!(is_stepup(&r), "the other node asks too: {}", r.body);
+
+    let browser = Browser::new();
+    let page = console_sign_in(&a, &browser, AGENT, AGENT_PW, &agent_totp, "/desk").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = page.hidden("csrf").unwrap();
+    for op in ["temporary", "unlock", "reveal"] {
+        let r = browser
+            .post_form(
+                &format!("{}/desk/account?id={admin}", b.base),
+                &[("csrf", &csrf), ("op", op), ("confirm", "yes")],
+            )
+            .await;
+        assert_eq!(r.status, 403, "{op} on node B: {}", r.body);
+    }
+    let audited = a.audit("desk.refused").await;
+    assert_eq!(audited.len(), 3);
+    assert!(audited
+        .iter()
+        .all(|e| e.actor.as_deref() == Some(agent.as_str())));
+    let s = a
+        .provider
+        .accounts
+        .authenticate(ADMIN, ADMIN_PW)
+        .await
+        .unwrap();
+    assert!(!s.needs_new_password());
+}
