@@ -419,6 +419,26 @@ pub async fn person_post(
         .and_then(|all| all.into_iter().find(|s| s.id == service))
         .map_or_else(|| service.to_owned(), |s| s.name);
     let op = val(&form, "op");
+    // Staff never act on staff: an administrator manages a staff account's sponsorships.
+    match p.accounts.is_staff(id).await {
+        Ok(false) => {}
+        Ok(true) => {
+            let detail = format!("op={op:?} target=staff account");
+            let _ = p
+                .audit
+                .record(platform::audit::AuditEvent {
+                    event: "lra.refused",
+                    actor: Some(&ctx.me.account.id),
+                    subject: Some(id),
+                    source: Some(&ip),
+                    detail: Some(&detail),
+                    ..Default::default()
+                })
+                .await;
+            return refusal(&p, &headers, &ctx, t.staff_account, StatusCode::FORBIDDEN);
+        }
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    }
     if op == "end_sponsorship" && !form.contains_key("confirm") {
         let mut v = match person_view(&p, &headers, &ctx, id).await {
             Ok(v) => v,

@@ -111,6 +111,8 @@ pub struct LraText {
     /// The identifier is another person's.
     /// Refusal: the LRA's own account.
     pub own_account: &'static str,
+    /// Refusal: an account holding a staff role (staff never act on staff).
+    pub staff_account: &'static str,
     /// Refusal: an existing account needs stronger evidence.
     pub existing_needs_evidence: &'static str,
     pub member_conflict: &'static str,
@@ -234,6 +236,7 @@ static EN: LraText = LraText {
     affiliation: "Documentary evidence of affiliation",
     affiliation_hint: "For example: current photo employee ID card seen, or an entry in the HR directory.",
     own_account: "You cannot register or enrol yourself. Ask another registration authority.",
+    staff_account: "This account holds a staff role: an administrator manages its sponsorship and enrolments.",
     existing_needs_evidence: "This person already has a ONE ID account that your organization does not sponsor. To sponsor it, meet the person in person with identity documents at or above the account's level of assurance; the date of birth must match the account's.",
     member_conflict: "This identifier belongs to another person, or the person has another identifier at your organization.",
     invalid_value: "Enter a shorter value, on one line.",
@@ -318,6 +321,7 @@ static FR: LraText = LraText {
     affiliation: "Preuve documentaire de l’affiliation",
     affiliation_hint: "Par exemple : carte d’employé avec photo en vigueur vue, ou inscription au répertoire des ressources humaines.",
     own_account: "Vous ne pouvez pas vous inscrire ni vous parrainer vous-même. Adressez-vous à une autre autorité d'enregistrement.",
+    staff_account: "Ce compte a un rôle du personnel : un administrateur gère son parrainage et ses inscriptions.",
     existing_needs_evidence: "Cette personne a déjà un compte ONE ID que votre organisme ne parraine pas. Pour le parrainer, rencontrez la personne en personne avec des pièces d'identité d'un niveau d'assurance égal ou supérieur à celui du compte; la date de naissance doit correspondre à celle du compte.",
     member_conflict: "Cet identifiant appartient à une autre personne, ou la personne a un autre identifiant dans votre organisme.",
     invalid_value: "Entrez une valeur plus courte, sur une seule ligne.",

@@ -687,3 +687,59 @@ async fn on_two_nodes_the_desk_holds_the_same_line() {
         .unwrap();
     assert!(!s.needs_new_password());
 }
+
+/// Staff never act on staff at the LRA console either: an administrator sponsored by the
+/// LRA's organization can be neither enrolled, nor ended, nor unsponsored by the LRA (refused,
+/// audited, in French too); an administrator manages it.
+#[tokio::test]
+async fn an_lra_cannot_act_on_a_staff_account_its_organization_sponsors() {
+    let app = spawn_app().await;
+    let ([admin, _, lra, _], [.., lra_totp]) = staff(&app).await;
+    let dir = &app.provider.registration.directory;
+    dir.sponsor(&admin, "uhn", None, "test").await.unwrap();
+    let b = Browser::new();
+    let path = format!("/lra/person?id={admin}");
+    let r = b.get(&format!("{}{path}", app.base)).await;
+    let page = b
+        .get(&format!("{}{}", app.base, r.location().unwrap()))
+        .await;
+    b.login(&app.base, &page, LRA, LRA_PW).await;
+    let ask = b.get(&format!("{}{path}", app.base)).await;
+    app.step_up_totp(&b, &ask, &lra_totp).await;
+    let page = b.get(&format!("{}/lra", app.base)).await;
+    let csrf = page.hidden("csrf").unwrap();
+    for op in ["enrol", "end", "end_sponsorship"] {
+        let r = b
+            .post_form(
+                &format!("{}{path}", app.base),
+                &[
+                    ("csrf", &csrf),
+                    ("op", op),
+                    ("service", "test-viewers"),
+                    ("confirm", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 403, "{op}: {}", r.body);
+        assert!(r.body.contains("an administrator manages"), "{}", r.body);
+    }
+    let r = b
+        .post_form(
+            &format!("{}{path}&ui_locales=fr", app.base),
+            &[
+                ("csrf", &csrf),
+                ("op", "end_sponsorship"),
+                ("confirm", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("un administrateur gère"), "{}", r.body);
+    let refused = app.audit("lra.refused").await;
+    assert_eq!(refused.len(), 4);
+    assert!(refused
+        .iter()
+        .all(|e| e.actor.as_deref() == Some(lra.as_str())
+            && e.subject.as_deref() == Some(admin.as_str())));
+    assert!(app.audit("lra.sponsorship_ended").await.is_empty());
+}
