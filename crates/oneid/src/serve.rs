@@ -211,26 +211,23 @@ struct Conn {
     /// Chosen to make room at the cap.
     evicted: AtomicBool,
     evict: Notify,
-    /// A request ended: the watchdog looks again.
-    wake: Notify,
 }
 
 impl Conn {
     fn on_read(&self, now: u64) {
         self.last_io.store(now, Ordering::Relaxed);
-        let first = !self.read_any.load(Ordering::Relaxed);
-        if first {
+        if !self.read_any.load(Ordering::Relaxed) {
             self.read_any.store(true, Ordering::Relaxed);
         }
-        let head = self.in_flight.load(Ordering::Relaxed) == 0
-            && self
+        // Bytes with no request in flight: a request head on its way. The watchdog is not
+        // woken (that would cost every request a wake-up): it looks again within the head
+        // timeout of its last look whatever happens, so it is never late for this deadline.
+        if self.in_flight.load(Ordering::Relaxed) == 0
+            && self.head_since.load(Ordering::Relaxed) == 0
+        {
+            let _ = self
                 .head_since
-                .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok();
-        // The deadline may now come sooner (first byte to request head, idle to request
-        // head): the watchdog looks again.
-        if first || head {
-            self.wake.notify_one();
+                .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
         }
     }
 
@@ -284,7 +281,6 @@ impl Registry {
             in_flight: AtomicUsize::new(0),
             evicted: AtomicBool::new(false),
             evict: Notify::new(),
-            wake: Notify::new(),
         });
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         self.conns
@@ -355,7 +351,6 @@ impl Drop for InFlight {
             .last_io
             .store(self.registry.now(), Ordering::Relaxed);
         self.conn.in_flight.fetch_sub(1, Ordering::Relaxed);
-        self.conn.wake.notify_one();
     }
 }
 
@@ -429,12 +424,18 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Tracked<I> {
 /// Resolves, with its reason, when the connection is due to be closed: silent too long before
 /// its first byte, a request head too slow, idle too long, or chosen to make room at the cap.
 async fn watchdog(conn: &Conn, registry: &Registry, lim: &ConnLimits) -> &'static str {
+    // Nothing wakes the watchdog when a request begins or ends, or when a request head starts
+    // to arrive: it looks again at the deadline of the state it saw, and at the latest one
+    // head or idle timeout (the shorter) later. A head that began, or a request that ended,
+    // after that look is due at least that long after it, so the look comes in time.
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
+    let head = ms(lim.header).min(ms(lim.idle));
     loop {
         let now = registry.now();
         let wait = match conn.deadline(lim) {
             Some((at, reason)) if at <= now => return reason,
-            Some((at, _)) => Some(Duration::from_millis(at - now)),
-            None => None,
+            Some((at, _)) => (at - now).min(head),
+            None => head,
         };
         tokio::select! {
             _ = conn.evict.notified() => {
@@ -444,13 +445,7 @@ async fn watchdog(conn: &Conn, registry: &Registry, lim: &ConnLimits) -> &'stati
                 }
                 conn.evicted.store(false, Ordering::Relaxed);
             }
-            _ = conn.wake.notified() => {}
-            _ = async {
-                match wait {
-                    Some(d) => tokio::time::sleep(d).await,
-                    None => std::future::pending::<()>().await,
-                }
-            } => {}
+            _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
         }
     }
 }
