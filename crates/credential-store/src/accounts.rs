@@ -1298,29 +1298,11 @@ impl Accounts {
                 // refused without a lockout; or they were taken long ago by a request that
                 // died before it could count, and are failures: lock, so an account never
                 // stays refused without a lockout that ends.
-                self.lock_stale(account_id, now - STALE_ATTEMPT_SECS)
+                self.lock_spent(account_id, now - STALE_ATTEMPT_SECS)
                     .await?;
                 Ok(Attempt::Refused)
             }
         }
-    }
-
-    /// Locks the account if its attempts are all spent and the latest was taken at or before
-    /// `taken_by` (no check takes that long: its request died).
-    async fn lock_stale(&self, account_id: &str, taken_by: i64) -> Result<bool, DbError> {
-        let stale = sqlx::query(
-            "SELECT 1 AS stale FROM accounts WHERE id = $1 AND failed_logins >= $2 \
-             AND (attempt_at IS NULL OR attempt_at <= $3)",
-        )
-        .bind(account_id)
-        .bind(self.policy.max_failures)
-        .bind(taken_by)
-        .fetch_optional(self.db.pool())
-        .await?;
-        if stale.is_none() {
-            return Ok(false);
-        }
-        self.lock_spent(account_id).await
     }
 
     /// The `n`th attempt (from [`Accounts::take_attempt`]) was wrong: it stays counted, and the
@@ -1329,7 +1311,7 @@ impl Accounts {
         if n < self.policy.max_failures {
             return Ok(false);
         }
-        self.lock_spent(account_id).await
+        self.lock_spent(account_id, i64::MAX).await
     }
 
     /// The attempt was right: the consecutive failures start again, unless the account was
@@ -1347,14 +1329,20 @@ impl Accounts {
         Ok(r.rows_affected() > 0)
     }
 
-    /// Locks an account whose attempts are all spent (and that is not locked already); true
-    /// when this call locked it. Only one of several parallel callers does.
-    async fn lock_spent(&self, account_id: &str) -> Result<bool, DbError> {
+    /// Locks an account whose attempts are all spent, the latest taken at or before `taken_by`,
+    /// and that is not locked already; true when this call locked it. Only one of several
+    /// parallel callers does.
+    async fn lock_spent(&self, account_id: &str, taken_by: i64) -> Result<bool, DbError> {
         let now = self.clock.now();
-        let Some(row) = sqlx::query("SELECT lockouts FROM accounts WHERE id = $1")
-            .bind(account_id)
-            .fetch_optional(self.db.pool())
-            .await?
+        let Some(row) = sqlx::query(
+            "SELECT lockouts FROM accounts WHERE id = $1 AND failed_logins >= $2 \
+             AND (attempt_at IS NULL OR attempt_at <= $3)",
+        )
+        .bind(account_id)
+        .bind(self.policy.max_failures)
+        .bind(taken_by)
+        .fetch_optional(self.db.pool())
+        .await?
         else {
             return Ok(false);
         };
