@@ -82,6 +82,11 @@ pub(crate) async fn me(
         Some(a) => Locale::negotiate(Some(a), None),
         None => Locale::parse(&account.locale).unwrap_or(accept),
     };
+    // Where a step-up comes back to: this page, in the language asked for.
+    let back = || match asked {
+        Some(l) => format!("{return_to}?ui_locales={l}"),
+        None => return_to.to_owned(),
+    };
     let guard = match guard {
         Guard::Factor => match p.accounts.is_staff(&account.id).await {
             Ok(true) => Guard::Staff,
@@ -102,24 +107,7 @@ pub(crate) async fn me(
             };
             return Err(send(p, headers, locale, &v, StatusCode::FORBIDDEN));
         }
-        let back = match asked {
-            Some(l) => format!("{return_to}?ui_locales={l}"),
-            None => return_to.to_owned(),
-        };
-        return Err(crate::stepup::begin(
-            p,
-            headers,
-            crate::stepup::Pending {
-                account_id: account.id.clone(),
-                amr: s.amr.clone(),
-                session_key: Some(key),
-                return_to: Some(back),
-                methods,
-                locale,
-                ..Default::default()
-            },
-        )
-        .await);
+        return Err(step_up_session(p, headers, &account, &s, key, back(), methods, locale).await);
     }
     if guard == Guard::Sensitive {
         let now = p.clock.now();
@@ -132,22 +120,15 @@ pub(crate) async fn me(
                 crate::stepup::methods_of(p, &account).await?
             };
             if !methods.is_empty() {
-                let back = match asked {
-                    Some(l) => format!("{return_to}?ui_locales={l}"),
-                    None => return_to.to_owned(),
-                };
-                return Err(crate::stepup::begin(
+                return Err(step_up_session(
                     p,
                     headers,
-                    crate::stepup::Pending {
-                        account_id: account.id.clone(),
-                        amr: s.amr.clone(),
-                        session_key: Some(key),
-                        return_to: Some(back),
-                        methods,
-                        locale,
-                        ..Default::default()
-                    },
+                    &account,
+                    &s,
+                    key,
+                    back(),
+                    methods,
+                    locale,
                 )
                 .await);
             }
@@ -161,6 +142,34 @@ pub(crate) async fn me(
         session: s,
         locale,
     })
+}
+
+/// Starts a step-up of the live session `key` with `methods`, coming back to `back`.
+#[allow(clippy::too_many_arguments)]
+async fn step_up_session(
+    p: &Provider,
+    headers: &HeaderMap,
+    account: &Account,
+    s: &SsoSession,
+    key: String,
+    back: String,
+    methods: Vec<crate::stepup::Method>,
+    locale: Locale,
+) -> Response {
+    crate::stepup::begin(
+        p,
+        headers,
+        crate::stepup::Pending {
+            account_id: account.id.clone(),
+            amr: s.amr.clone(),
+            session_key: Some(key),
+            return_to: Some(back),
+            methods,
+            locale,
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 fn nav(a: &AccountText, locale: Locale) -> Vec<(String, String)> {
