@@ -25,6 +25,14 @@ use std::sync::Arc;
 use step_up::gateway::{Channel, Delivery};
 use step_up::{codes, Policy};
 
+mod acr;
+mod page;
+
+pub use acr::acr_satisfies;
+pub(crate) use acr::{acr_wants_mfa, essential_acr_unreachable, relying_party_wants_mfa};
+pub use page::demo_codes;
+use page::page;
+
 /// Name of the device cookie.
 pub const DEVICE_COOKIE: &str = "oneid_device";
 
@@ -111,19 +119,15 @@ pub(crate) struct Pending {
     pub locale: Locale,
 }
 
+/// The store key of a challenge's `part` (`stepup` itself; `stepup-tries`, its attempt counter,
+/// atomic apart from the challenge, which is read and written back whole; `stepup-done`, set
+/// once by the guess that met it, so a second one stops).
+fn key_of(part: &str, token: &str) -> String {
+    format!("{part}:{}", sha256_b64(token.as_bytes()))
+}
+
 fn pending_key(token: &str) -> String {
-    format!("stepup:{}", sha256_b64(token.as_bytes()))
-}
-
-/// The challenge's attempt counter (atomic in the ephemeral store, apart from the challenge
-/// itself, which is read and written back whole).
-fn tries_key(token: &str) -> String {
-    format!("stepup-tries:{}", sha256_b64(token.as_bytes()))
-}
-
-/// Set once by the guess that met the challenge: a second one finds it and stops.
-fn done_key(token: &str) -> String {
-    format!("stepup-done:{}", sha256_b64(token.as_bytes()))
+    key_of("stepup", token)
 }
 
 /// The methods the account can use, in the order offered: codes to phones (text to mobiles,
@@ -160,54 +164,6 @@ pub(crate) async fn methods_of(p: &Provider, account: &Account) -> Result<Vec<Me
         m.push(Method::Kba);
     }
     Ok(m)
-}
-
-/// Whether the sign-in must be stepped up for the relying party: the client always requires
-/// multi-factor, or the request asks for an `acr` that only a stepped-up session reaches.
-pub(crate) async fn relying_party_wants_mfa(p: &Provider, req: &AuthRequest, level: i64) -> bool {
-    if !req.client_id.is_empty() {
-        if let Ok(Some(c)) = p.clients.get(&req.client_id).await {
-            if c.require_mfa {
-                return true;
-            }
-        }
-    }
-    acr_wants_mfa(req, level)
-}
-
-/// The request asks for an `acr` that this level reaches only with multi-factor.
-pub(crate) fn acr_wants_mfa(req: &AuthRequest, level: i64) -> bool {
-    let plain = crate::tokens::acr_for(level, false);
-    let mfa = crate::tokens::acr_for(level, true);
-    !req.acr_values.is_empty()
-        && !req.acr_values.iter().any(|a| acr_satisfies(&plain, a))
-        && req.acr_values.iter().any(|a| acr_satisfies(&mfa, a))
-}
-
-/// Whether the requested essential `acr` can never be reached by this account (its level is
-/// too low), so the relying party must be told `unmet_authentication_requirements`.
-pub(crate) fn essential_acr_unreachable(req: &AuthRequest, level: i64) -> bool {
-    let best = crate::tokens::acr_for(level, true);
-    req.acr_essential
-        && !req.acr_values.is_empty()
-        && !req.acr_values.iter().any(|a| acr_satisfies(&best, a))
-}
-
-/// `issued` meets `requested` on the ladder: a level at least as high, and multi-factor when
-/// asked for.
-pub fn acr_satisfies(issued: &str, requested: &str) -> bool {
-    let parse = |a: &str| -> Option<(i64, bool)> {
-        let rest = a.strip_prefix("urn:oneid:loa:")?;
-        let (lvl, mfa) = match rest.strip_suffix(":mfa") {
-            Some(l) => (l, true),
-            None => (rest, false),
-        };
-        Some((lvl.parse().ok()?, mfa))
-    };
-    match (parse(issued), parse(requested)) {
-        (Some((li, mi)), Some((lr, mr))) => li >= lr && (mi || !mr),
-        _ => false,
-    }
 }
 
 /// After the password: completes the sign-in, or starts a challenge when the policy, the
@@ -290,142 +246,6 @@ async fn save(
         p.cfg.login_ttl,
     )
     .await
-}
-
-/// How a method reads on the page; `phones` are the account's, masked, in order.
-fn method_label(a: &AccountText, phones: &[String], m: Method) -> String {
-    let phone = |i: usize| phones.get(i).cloned().unwrap_or_default();
-    match m {
-        Method::Sms { phone: i } => a.method_sms.replace("{}", &phone(i)),
-        Method::Voice { phone: i } => a.method_voice.replace("{}", &phone(i)),
-        Method::Kba => a.method_kba.into(),
-        Method::Totp => a.method_totp.into(),
-    }
-}
-
-/// The page for the challenge's current state: the choice of methods, or the code / answers.
-async fn page(
-    p: &Provider,
-    headers: &HeaderMap,
-    token: &str,
-    s: &Pending,
-    error: Option<&str>,
-    status: StatusCode,
-) -> Response {
-    let a = AccountText::get(s.locale);
-    let mut v = View {
-        title: a.stepup_title.into(),
-        ..View::default()
-    };
-    if let Some(e) = error {
-        v.errors.push((String::new(), e.to_owned()));
-    }
-    let hidden = vec![("t".to_owned(), token.to_owned())];
-    // The phones, read once for every label on the page.
-    let phones: Vec<String> = if s
-        .methods
-        .iter()
-        .any(|m| matches!(m, Method::Sms { .. } | Method::Voice { .. }))
-    {
-        p.accounts
-            .challenge_phones(&s.account_id)
-            .await
-            .unwrap_or_default()
-            .iter()
-            .map(|ph| codes::masked(&ph.e164))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let remember = || {
-        let mut f = Field::new("checkbox", "remember", a.remember_device, "");
-        f.checked = p.stepup.remember_by_default;
-        f
-    };
-    match s.chosen {
-        None => {
-            v.intro.push(a.stepup_intro.into());
-            let mut options = Vec::new();
-            for m in s.methods.iter().filter(|m| !s.failed.contains(m)) {
-                options.push((m.key(), method_label(a, &phones, *m)));
-            }
-            let first = options.first().map(|o| o.0.clone()).unwrap_or_default();
-            v.forms.push(Form {
-                id: Some("choose".into()),
-                action: "/stepup".into(),
-                hidden: [hidden, vec![("action".into(), "choose".into())]].concat(),
-                fieldsets: vec![Fieldset {
-                    fields: vec![
-                        Field::new("select", "method", a.stepup_method, &first).options(options)
-                    ],
-                    ..Fieldset::default()
-                }],
-                submit: a.next.into(),
-                ..Form::default()
-            });
-        }
-        Some(Method::Kba) => {
-            v.intro.push(a.forgot_password_questions.into());
-            let mut fields = crate::account::question_fields(s.locale, &s.questions);
-            fields.push(remember());
-            v.forms.push(Form {
-                id: Some("verify".into()),
-                action: "/stepup".into(),
-                hidden: [hidden.clone(), vec![("action".into(), "verify".into())]].concat(),
-                fieldsets: vec![Fieldset {
-                    fields,
-                    ..Fieldset::default()
-                }],
-                submit: a.verify.into(),
-                ..Form::default()
-            });
-            v.forms.push(other_method_form(a, &hidden));
-        }
-        Some(m) => {
-            let intro = match m {
-                Method::Totp => a.totp_intro.to_owned(),
-                _ => a.code_sent.replace("{}", &method_label(a, &phones, m)),
-            };
-            v.intro.push(intro);
-            v.forms.push(Form {
-                id: Some("verify".into()),
-                action: "/stepup".into(),
-                hidden: [hidden.clone(), vec![("action".into(), "verify".into())]].concat(),
-                fieldsets: vec![Fieldset {
-                    fields: vec![
-                        Field::new("text", "code", a.code, "")
-                            .required()
-                            .auto("one-time-code"),
-                        remember(),
-                    ],
-                    ..Fieldset::default()
-                }],
-                submit: a.verify.into(),
-                ..Form::default()
-            });
-            if m != Method::Totp {
-                v.forms.push(Form {
-                    id: Some("resend".into()),
-                    action: "/stepup".into(),
-                    hidden: [hidden.clone(), vec![("action".into(), "resend".into())]].concat(),
-                    submit: a.resend.into(),
-                    ..Form::default()
-                });
-            }
-            v.forms.push(other_method_form(a, &hidden));
-        }
-    }
-    crate::account::send(p, headers, s.locale, &v, status)
-}
-
-fn other_method_form(a: &AccountText, hidden: &[(String, String)]) -> Form {
-    Form {
-        id: Some("other".into()),
-        action: "/stepup".into(),
-        hidden: [hidden.to_vec(), vec![("action".into(), "other".into())]].concat(),
-        submit: a.other_method.into(),
-        ..Form::default()
-    }
 }
 
 async fn audit(
@@ -665,7 +485,7 @@ pub async fn submit(
             let n = match p
                 .store
                 .incr(
-                    &tries_key(&token),
+                    &key_of("stepup-tries", &token),
                     p.cfg.login_ttl.max(p.stepup.code_ttl_secs),
                 )
                 .await
@@ -711,7 +531,7 @@ pub async fn submit(
                     // A challenge that succeeded is taken once, whatever else raced it.
                     let first = p
                         .store
-                        .put_if_absent(&done_key(&token), b"1", p.cfg.login_ttl)
+                        .put_if_absent(&key_of("stepup-done", &token), b"1", p.cfg.login_ttl)
                         .await;
                     let _ = p.store.delete(&pending_key(&token)).await;
                     return match first {
@@ -861,33 +681,6 @@ async fn finish(
         r.headers_mut().append(header::SET_COOKIE, c);
     }
     r
-}
-
-/// GET /demo/codes: the last codes written to the outbox, for a newcomer trying the demo
-/// (only when `stepup.demo_codes_page` is on, which the `demo` command sets).
-pub async fn demo_codes(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
-    let locale = crate::http::locale(&headers, None);
-    let (true, Some(outbox)) = (p.stepup.demo_codes_page, p.outbox.as_ref()) else {
-        return (StatusCode::NOT_FOUND, "not found").into_response();
-    };
-    let a = AccountText::get(locale);
-    let v = View {
-        title: a.demo_codes_title.into(),
-        table_head: vec!["UTC".into(), a.phone.into(), a.code.into()],
-        table: outbox
-            .recent()
-            .into_iter()
-            .map(|(at, d)| {
-                vec![
-                    (String::new(), crate::account::datetime(at)),
-                    (String::new(), codes::masked(&d.to)),
-                    (String::new(), d.text),
-                ]
-            })
-            .collect(),
-        ..View::default()
-    };
-    crate::account::send(&p, &headers, locale, &v, StatusCode::OK)
 }
 
 #[cfg(test)]
