@@ -396,27 +396,7 @@ async fn forgot_login_id_mails_it_and_answers_the_same_either_way() {
 
 /// The answers to the questions on a reset page, from the labels shown.
 fn answers_for(page: &Resp) -> Vec<&'static str> {
-    (0..2)
-        .map(|i| {
-            let needle = format!("<label for=\"answer{i}\">");
-            let start = page.body.find(&needle).unwrap() + needle.len();
-            let end = page.body[start..].find(" <span").unwrap() + start;
-            let text = &page.body[start..end];
-            let k = QUESTIONS
-                .iter()
-                .position(|q| askama_escape(q.en) == text)
-                .unwrap_or_else(|| panic!("unknown question {text}"));
-            ANSWERS[k]
-        })
-        .collect()
-}
-
-fn askama_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#x27;")
+    page.answers_to_questions(&ANSWERS)
 }
 
 #[tokio::test]

@@ -17,6 +17,24 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// What a person types to the two challenge questions the page asks (`answer0`,
+    /// `answer1`), from their labels: `answers[i]` answers `credential_store::QUESTIONS[i]`.
+    pub fn answers_to_questions(&self, answers: &[&'static str]) -> Vec<&'static str> {
+        (0..2)
+            .map(|i| {
+                let needle = format!("<label for=\"answer{i}\">");
+                let start = self.body.find(&needle).expect("a question") + needle.len();
+                let end = self.body[start..].find(" <span").expect("its label") + start;
+                let label = &self.body[start..end];
+                let k = credential_store::QUESTIONS
+                    .iter()
+                    .position(|q| escape(q.en) == label)
+                    .unwrap_or_else(|| panic!("unknown question {label}"));
+                answers[k]
+            })
+            .collect()
+    }
+
     /// The `Location` header.
     pub fn location(&self) -> Option<&str> {
         self.headers.get("location").map(String::as_str)
@@ -174,4 +192,13 @@ impl Browser {
         )
         .await
     }
+}
+
+/// Text as the page templates escape it.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
 }

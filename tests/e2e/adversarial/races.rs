@@ -87,18 +87,10 @@ async fn locked(app: &TestApp, id: &str) -> bool {
 
 /// The answers to the two questions a page asks, as form fields.
 fn answers_on(page: &Resp) -> Vec<(String, String)> {
-    (0..2)
-        .map(|i| {
-            let needle = format!("<label for=\"answer{i}\">");
-            let start = page.body.find(&needle).unwrap() + needle.len();
-            let end = page.body[start..].find(" <span").unwrap() + start;
-            let label = &page.body[start..end];
-            let k = QUESTIONS
-                .iter()
-                .position(|q| q.en.replace('\'', "&#x27;") == label)
-                .unwrap();
-            (format!("answer{i}"), ANSWERS[k].to_owned())
-        })
+    page.answers_to_questions(&ANSWERS)
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| (format!("answer{i}"), a.to_owned()))
         .collect()
 }
 

@@ -213,18 +213,6 @@ async fn every_branch_of_forgot_password_verifies_the_same_hashes() {
 
 /// The answers to the two questions a page asks.
 fn right_answers(page: &Resp) -> (String, String) {
-    let a: Vec<String> = (0..2)
-        .map(|i| {
-            let needle = format!("<label for=\"answer{i}\">");
-            let start = page.body.find(&needle).unwrap() + needle.len();
-            let end = page.body[start..].find(" <span").unwrap() + start;
-            let label = &page.body[start..end];
-            let k = QUESTIONS
-                .iter()
-                .position(|q| q.en.replace('\'', "&#x27;") == label)
-                .unwrap();
-            ANSWERS[k].to_owned()
-        })
-        .collect();
-    (a[0].clone(), a[1].clone())
+    let a = page.answers_to_questions(&ANSWERS);
+    (a[0].to_owned(), a[1].to_owned())
 }
