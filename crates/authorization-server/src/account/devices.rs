@@ -1,0 +1,97 @@
+//! Recognized computers: list and forget the browsers remembered after a step-up.
+
+use super::*;
+
+async fn devices_view(p: &Provider, me: &Me) -> Result<View, Response> {
+    let a = AccountText::get(me.locale);
+    let now = p.clock.now();
+    let list = p
+        .devices
+        .list(&me.account.id)
+        .await
+        .map_err(|e| PageError::internal(me.locale, e).into_response())?;
+    let mut v = View {
+        title: a.devices_title.into(),
+        other_lang_href: lang_href("/account/devices", me.locale),
+        nav: nav(a, me.locale),
+        intro: vec![a.devices_intro.into()],
+        ..View::default()
+    };
+    let trusted: Vec<_> = list.iter().filter(|d| d.trusted(now)).collect();
+    if trusted.is_empty() {
+        v.intro.push(a.devices_none.into());
+    }
+    for d in trusted {
+        v.sections.push(Section {
+            heading: Some(d.browser.clone()),
+            rows: vec![(
+                String::new(),
+                a.device_row
+                    .replace("{b}", &d.browser)
+                    .replace("{n}", &d.network)
+                    .replace("{f}", &date(d.created_at))
+                    .replace("{l}", &date(d.last_seen_at))
+                    .replace("{u}", &date(d.trusted_until)),
+            )],
+        });
+        v.forms.push(Form {
+            id: Some(format!("revoke-{}", d.id)),
+            action: format!("/account/devices?ui_locales={}", me.locale.tag()),
+            hidden: vec![("device".into(), d.id.clone())],
+            submit: a.device_revoke.replace("{}", &d.browser),
+            ..Form::default()
+        });
+    }
+    Ok(v)
+}
+
+/// GET /account/devices
+pub async fn devices(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match me(&p, &headers, &params, "/account/devices", Guard::Session).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    match devices_view(&p, &me).await {
+        Ok(v) => send(&p, &headers, me.locale, &v, StatusCode::OK),
+        Err(r) => r,
+    }
+}
+
+/// POST /account/devices (device = id): forgets a recognized computer.
+pub async fn devices_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match me(&p, &headers, &params, "/account/devices", Guard::Session).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let form = match crate::forms::checked(&p, &headers, &body, me.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let id = form.get("device").map(String::as_str).unwrap_or("");
+    let revoked = match p.devices.revoke(&me.account.id, id).await {
+        Ok(r) => r,
+        Err(e) => return PageError::internal(me.locale, e).into_response(),
+    };
+    if revoked {
+        audit_change(&p, &me, "device.revoked").await;
+    }
+    let mut v = match devices_view(&p, &me).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if revoked {
+        v.notice = Some(AccountText::get(me.locale).device_revoked.into());
+    }
+    send(&p, &headers, me.locale, &v, StatusCode::OK)
+}

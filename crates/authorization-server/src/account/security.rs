@@ -1,0 +1,390 @@
+//! Account security: the challenge questions and phones (a sign-in or step-up less than
+//! ten minutes old; for staff, a step-up with a factor they have).
+
+use super::*;
+
+fn question_options(locale: Locale, a: &AccountText) -> Vec<(String, String)> {
+    let mut o = vec![(String::new(), a.choose_question.to_owned())];
+    o.extend(
+        QUESTIONS
+            .iter()
+            .map(|q| (q.id.to_owned(), q.text(locale).to_owned())),
+    );
+    o
+}
+
+/// `n` challenge-question rows named `{prefix}_q{i}` / `{prefix}_a{i}`, numbered from
+/// `offset + 1`, showing `typed` (question id, answer) where given.
+pub(crate) fn question_rows(
+    locale: Locale,
+    prefix: &str,
+    typed: &[(String, String)],
+    n: usize,
+    offset: usize,
+) -> Vec<Field> {
+    let a = AccountText::get(locale);
+    let opts = question_options(locale, a);
+    let mut fields = Vec::new();
+    for i in 0..n {
+        let k = (offset + i + 1).to_string();
+        let (q, answer) = typed.get(i).cloned().unwrap_or_default();
+        fields.push(
+            Field::new(
+                "select",
+                &format!("{prefix}_q{i}"),
+                &a.question_n.replace("{}", &k),
+                &q,
+            )
+            .options(opts.clone())
+            .required(),
+        );
+        fields.push(
+            Field::new(
+                "text",
+                &format!("{prefix}_a{i}"),
+                &a.answer_n.replace("{}", &k),
+                &answer,
+            )
+            .required()
+            .auto("off"),
+        );
+    }
+    fields
+}
+
+/// The challenge-phone rows (`phone{i}`, `kind{i}`) showing `typed` (number, kind), and the
+/// "no direct number" box.
+pub(crate) fn phone_rows(
+    locale: Locale,
+    typed: &[(String, String)],
+    no_direct: bool,
+) -> Vec<Field> {
+    let a = AccountText::get(locale);
+    let mut fields = Vec::new();
+    for i in 0..MAX_PHONES {
+        let (number, kind) = typed.get(i).cloned().unwrap_or_default();
+        fields.push(
+            Field::new(
+                "tel",
+                &format!("phone{i}"),
+                &a.phone_n.replace("{}", &(i + 1).to_string()),
+                &number,
+            )
+            .auto("tel"),
+        );
+        fields.push(
+            Field::new(
+                "select",
+                &format!("kind{i}"),
+                a.phone_kind,
+                if kind.is_empty() { "mobile" } else { &kind },
+            )
+            .options(vec![
+                ("mobile".into(), a.mobile.into()),
+                ("landline".into(), a.landline.into()),
+            ]),
+        );
+    }
+    let mut box_ = Field::new("checkbox", "no_direct_number", a.no_direct_number, "");
+    box_.checked = no_direct;
+    fields.push(box_);
+    fields
+}
+
+struct SecurityState {
+    online: Vec<String>,
+    desk: Vec<String>,
+    phones: Vec<(String, String)>,
+    no_direct: bool,
+}
+
+fn security_view(locale: Locale, s: &SecurityState) -> View {
+    let a = AccountText::get(locale);
+    // Answers are never shown back: only the questions chosen.
+    let ids = |v: &[String]| -> Vec<(String, String)> {
+        v.iter().map(|q| (q.clone(), String::new())).collect()
+    };
+    let rows = |prefix: &str, chosen: &[String], n: usize, offset: usize| {
+        question_rows(locale, prefix, &ids(chosen), n, offset)
+    };
+    let questions = Form {
+        id: Some("questions".into()),
+        action: format!("/account/security?ui_locales={}", locale.tag()),
+        hidden: vec![("what".into(), "questions".into())],
+        fieldsets: vec![
+            Fieldset {
+                button: None,
+                legend: Some(a.online_questions.into()),
+                hint: Some(a.online_questions_hint.into()),
+                fields: rows("online", &s.online, ONLINE_QUESTIONS, 0),
+            },
+            Fieldset {
+                button: None,
+                legend: Some(a.desk_questions.into()),
+                hint: Some(a.desk_questions_hint.into()),
+                fields: rows("desk", &s.desk, DESK_QUESTIONS, ONLINE_QUESTIONS),
+            },
+        ],
+        submit: a.save.into(),
+        ..Form::default()
+    };
+    let phone_fields = phone_rows(locale, &s.phones, s.no_direct);
+    let phones = Form {
+        id: Some("phones".into()),
+        action: format!("/account/security?ui_locales={}", locale.tag()),
+        hidden: vec![("what".into(), "phones".into())],
+        fieldsets: vec![Fieldset {
+            button: None,
+            legend: Some(a.phones_heading.into()),
+            hint: Some(a.phones_hint.into()),
+            fields: phone_fields,
+        }],
+        submit: a.save.into(),
+        ..Form::default()
+    };
+    View {
+        title: a.security_title.into(),
+        other_lang_href: lang_href("/account/security", locale),
+        nav: nav(a, locale),
+        intro: vec![a.security_intro.into()],
+        forms: vec![questions, phones],
+        ..View::default()
+    }
+}
+
+async fn current_security(
+    p: &Provider,
+    account: &Account,
+) -> Result<SecurityState, ChallengeError> {
+    let (online, desk, phones) = tokio::join!(
+        p.accounts.online_questions(&account.id),
+        p.accounts.desk_questions(&account.id),
+        p.accounts.challenge_phones(&account.id)
+    );
+    Ok(SecurityState {
+        online: online?,
+        desk: desk?,
+        phones: phones?
+            .into_iter()
+            .map(|ph| {
+                (
+                    credential_store::display_phone(&ph.e164),
+                    ph.kind.as_str().to_owned(),
+                )
+            })
+            .collect(),
+        no_direct: account.no_direct_number,
+    })
+}
+
+/// GET /account/security
+pub async fn security(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match me(&p, &headers, &params, "/account/security", Guard::Factor).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    match current_security(&p, &me.account).await {
+        Ok(s) => send(
+            &p,
+            &headers,
+            me.locale,
+            &security_view(me.locale, &s),
+            StatusCode::OK,
+        ),
+        Err(e) => PageError::internal(me.locale, e).into_response(),
+    }
+}
+
+fn challenge_message(a: &AccountText, c: ChallengeProblem) -> &'static str {
+    match c {
+        ChallengeProblem::NoQuestion => a.q_none,
+        ChallengeProblem::SameQuestion => a.q_same,
+        ChallengeProblem::NoAnswer => a.a_none,
+        ChallengeProblem::TooLong => a.a_long,
+        ChallengeProblem::SameAnswer => a.a_same,
+    }
+}
+
+fn row_field(row: usize, problem: ChallengeProblem) -> String {
+    let (prefix, i) = if row < ONLINE_QUESTIONS {
+        ("online", row)
+    } else {
+        ("desk", row - ONLINE_QUESTIONS)
+    };
+    let part = match problem {
+        ChallengeProblem::NoQuestion | ChallengeProblem::SameQuestion => "q",
+        _ => "a",
+    };
+    format!("{prefix}_{part}{i}")
+}
+
+/// POST /account/security (what = questions | phones)
+pub async fn security_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match me(&p, &headers, &params, "/account/security", Guard::Factor).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let form = match crate::forms::checked(&p, &headers, &body, me.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let a = AccountText::get(me.locale);
+    let mut state = match current_security(&p, &me.account).await {
+        Ok(s) => s,
+        Err(e) => return PageError::internal(me.locale, e).into_response(),
+    };
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    match form.get("what").map(String::as_str) {
+        Some("questions") => {
+            let read = |prefix: &str, n: usize| -> Vec<QuestionAnswer> {
+                (0..n)
+                    .map(|i| QuestionAnswer {
+                        question_id: get(&format!("{prefix}_q{i}")),
+                        answer: get(&format!("{prefix}_a{i}")),
+                    })
+                    .collect()
+            };
+            let online = read("online", ONLINE_QUESTIONS);
+            let desk = read("desk", DESK_QUESTIONS);
+            state.online = online.iter().map(|x| x.question_id.clone()).collect();
+            state.desk = desk.iter().map(|x| x.question_id.clone()).collect();
+            match p
+                .accounts
+                .set_challenge_questions(&me.account.id, &online, &desk)
+                .await
+            {
+                Ok(()) => {
+                    audit_change(&p, &me, "account.questions_changed").await;
+                    let mut v = security_view(me.locale, &state);
+                    v.notice = Some(a.saved.into());
+                    send(&p, &headers, me.locale, &v, StatusCode::OK)
+                }
+                Err(ChallengeError::Invalid(problems)) => {
+                    let mut v = security_view(me.locale, &state);
+                    // Typed answers are kept only for rows that are fine (never echoed
+                    // back for a bad row, which the person retypes).
+                    for (i, qa) in online.iter().chain(&desk).enumerate() {
+                        if !problems.iter().any(|(r, _)| *r == i) {
+                            let name = if i < ONLINE_QUESTIONS {
+                                format!("online_a{i}")
+                            } else {
+                                format!("desk_a{}", i - ONLINE_QUESTIONS)
+                            };
+                            v.set_value(&name, &qa.answer);
+                        }
+                    }
+                    for (row, problem) in problems {
+                        v.field_error(&row_field(row, problem), challenge_message(a, problem));
+                    }
+                    send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST)
+                }
+                Err(e) => PageError::internal(me.locale, e).into_response(),
+            }
+        }
+        Some("phones") => {
+            let mut phones = Vec::new();
+            let mut typed = Vec::new();
+            for i in 0..MAX_PHONES {
+                let number = get(&format!("phone{i}"));
+                let kind = get(&format!("kind{i}"));
+                typed.push((number.clone(), kind.clone()));
+                if number.trim().is_empty() {
+                    continue;
+                }
+                phones.push((number, PhoneKind::parse(&kind).unwrap_or(PhoneKind::Mobile)));
+            }
+            let no_direct = form.contains_key("no_direct_number");
+            state.phones = typed;
+            state.no_direct = no_direct;
+            let totp = me.account.totp_enrolled_at.is_some();
+            match left_without_factor(&p, &me.account, totp, !phones.is_empty() && !no_direct).await
+            {
+                Ok(false) => {}
+                Ok(true) => {
+                    let mut v = security_view(me.locale, &state);
+                    v.errors.push((String::new(), a.staff_keep_factor.into()));
+                    return send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST);
+                }
+                Err(e) => return PageError::internal(me.locale, e).into_response(),
+            }
+            match p
+                .accounts
+                .set_challenge_phones(&me.account.id, &phones, no_direct)
+                .await
+            {
+                Ok(saved) => {
+                    audit_change(&p, &me, "account.phones_changed").await;
+                    state.phones = saved
+                        .iter()
+                        .map(|ph| {
+                            (
+                                credential_store::display_phone(&ph.e164),
+                                ph.kind.as_str().to_owned(),
+                            )
+                        })
+                        .collect();
+                    let mut v = security_view(me.locale, &state);
+                    v.notice = Some(a.saved.into());
+                    send(&p, &headers, me.locale, &v, StatusCode::OK)
+                }
+                Err(ChallengeError::Phones(problems)) => {
+                    let mut v = security_view(me.locale, &state);
+                    // Rows were compacted (blank ones skipped): map back to the typed rows.
+                    let filled: Vec<usize> = (0..MAX_PHONES)
+                        .filter(|i| !get(&format!("phone{i}")).trim().is_empty())
+                        .collect();
+                    for (row, problem) in problems {
+                        let i = filled.get(row).copied().unwrap_or(0);
+                        let msg = match problem {
+                            PhoneProblem::Duplicate => a.phone_duplicate,
+                            _ => a.bad_phone,
+                        };
+                        v.field_error(&format!("phone{i}"), msg);
+                    }
+                    send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST)
+                }
+                Err(e) => PageError::internal(me.locale, e).into_response(),
+            }
+        }
+        _ => PageError::bad(me.locale, |t| t.bad_request).into_response(),
+    }
+}
+
+/// True when a change would leave a staff account with no second factor (`totp`, `phones`:
+/// what it would have after the change): a staff account keeps one, so that it is never
+/// back to a password alone.
+pub(super) async fn left_without_factor(
+    p: &Provider,
+    account: &Account,
+    totp: bool,
+    phones: bool,
+) -> Result<bool, CredentialError> {
+    if totp || phones {
+        return Ok(false);
+    }
+    p.accounts.is_staff(&account.id).await
+}
+
+pub(super) async fn audit_change(p: &Provider, me: &Me, event: &'static str) {
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event,
+            actor: Some(&me.account.id),
+            subject: Some(&me.account.id),
+            session_id: Some(&me.session.sid),
+            ..Default::default()
+        })
+        .await;
+}

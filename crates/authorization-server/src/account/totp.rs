@@ -1,0 +1,179 @@
+//! The authenticator app (TOTP): enrol with a QR code, confirm with a code, remove.
+
+use super::*;
+
+fn totp_pending_key(sid: &str) -> String {
+    format!(
+        "totp-enrol:{}",
+        platform::crypto::sha256_b64(sid.as_bytes())
+    )
+}
+
+async fn totp_view(p: &Provider, me: &Me) -> Result<View, Response> {
+    let a = AccountText::get(me.locale);
+    let l = me.locale.tag();
+    let mut v = View {
+        title: a.totp_title.into(),
+        other_lang_href: lang_href("/account/totp", me.locale),
+        nav: nav(a, me.locale),
+        ..View::default()
+    };
+    if let Some(at) = me.account.totp_enrolled_at {
+        v.intro.push(a.totp_enrolled.replace("{}", &date(at)));
+        v.forms.push(Form {
+            id: Some("remove".into()),
+            action: format!("/account/totp?ui_locales={l}"),
+            hidden: vec![("action".into(), "remove".into())],
+            submit: a.totp_remove.into(),
+            ..Form::default()
+        });
+        return Ok(v);
+    }
+    // A secret waits for confirmation (10 minutes), the same one on a reload.
+    let key = totp_pending_key(&me.session.sid);
+    let secret = match platform::ephemeral::get_json::<String>(p.store.as_ref(), &key).await {
+        Ok(Some(s)) => step_up::totp::from_base32(&s).unwrap_or_default(),
+        Ok(None) => Vec::new(),
+        Err(e) => return Err(PageError::internal(me.locale, e).into_response()),
+    };
+    let secret = if secret.is_empty() {
+        let s = step_up::totp::new_secret();
+        platform::ephemeral::put_json(p.store.as_ref(), &key, &step_up::totp::base32(&s), 600)
+            .await
+            .map_err(|e| PageError::internal(me.locale, e).into_response())?;
+        s
+    } else {
+        secret
+    };
+    let uri = step_up::totp::otpauth_uri(
+        p.cfg
+            .issuer
+            .trim_start_matches("https://")
+            .trim_start_matches("http://"),
+        &me.account.login_id,
+        &secret,
+    );
+    v.svg = step_up::totp::qr_svg(&uri);
+    v.intro.push(a.totp_enrol_intro.into());
+    v.sections.push(Section {
+        heading: None,
+        rows: vec![(a.totp_key.into(), step_up::totp::base32(&secret))],
+    });
+    v.forms.push(Form {
+        id: Some("enrol".into()),
+        action: format!("/account/totp?ui_locales={l}"),
+        hidden: vec![("action".into(), "confirm".into())],
+        fieldsets: vec![Fieldset {
+            fields: vec![Field::new("text", "code", a.code, "")
+                .required()
+                .auto("one-time-code")],
+            ..Fieldset::default()
+        }],
+        submit: a.totp_confirm.into(),
+        ..Form::default()
+    });
+    Ok(v)
+}
+
+/// GET /account/totp
+pub async fn totp(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = match me(&p, &headers, &params, "/account/totp", Guard::Factor).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    match totp_view(&p, &me).await {
+        Ok(v) => send(&p, &headers, me.locale, &v, StatusCode::OK),
+        Err(r) => r,
+    }
+}
+
+/// POST /account/totp (action = confirm | remove)
+pub async fn totp_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let mut me = match me(&p, &headers, &params, "/account/totp", Guard::Factor).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let form = match crate::forms::checked(&p, &headers, &body, me.locale) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let a = AccountText::get(me.locale);
+    let notice;
+    match form.get("action").map(String::as_str) {
+        Some("confirm") => {
+            let key = totp_pending_key(&me.session.sid);
+            let secret = platform::ephemeral::get_json::<String>(p.store.as_ref(), &key)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|s| step_up::totp::from_base32(&s));
+            let code = form.get("code").map(String::as_str).unwrap_or("");
+            let ok = secret
+                .as_deref()
+                .and_then(|s| step_up::totp::verify(s, code, p.clock.now(), None))
+                .map(|step| (step, secret.clone().unwrap_or_default()));
+            let Some((step, secret)) = ok else {
+                let mut v = match totp_view(&p, &me).await {
+                    Ok(v) => v,
+                    Err(r) => return r,
+                };
+                v.field_error("code", a.code_wrong);
+                return send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST);
+            };
+            if let Err(e) = p.accounts.set_totp(&me.account.id, &secret).await {
+                return PageError::internal(me.locale, e).into_response();
+            }
+            // The confirming code is spent.
+            let _ = p.accounts.use_totp_step(&me.account.id, step).await;
+            let _ = p.store.delete(&key).await;
+            audit_change(&p, &me, "account.totp_enrolled").await;
+            notice = a.totp_done;
+        }
+        Some("remove") => {
+            let phones = match p.accounts.challenge_phones(&me.account.id).await {
+                Ok(x) => !x.is_empty() && !me.account.no_direct_number,
+                Err(e) => return PageError::internal(me.locale, e).into_response(),
+            };
+            match left_without_factor(&p, &me.account, false, phones).await {
+                Ok(false) => {}
+                Ok(true) => {
+                    let mut v = match totp_view(&p, &me).await {
+                        Ok(v) => v,
+                        Err(r) => return r,
+                    };
+                    v.errors.push((String::new(), a.staff_keep_factor.into()));
+                    return send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST);
+                }
+                Err(e) => return PageError::internal(me.locale, e).into_response(),
+            }
+            if let Err(e) = p.accounts.remove_totp(&me.account.id).await {
+                return PageError::internal(me.locale, e).into_response();
+            }
+            audit_change(&p, &me, "account.totp_removed").await;
+            notice = a.totp_removed;
+        }
+        _ => return PageError::bad(me.locale, |t| t.bad_request).into_response(),
+    }
+    me.account = match p.accounts.find_by_id(&me.account.id).await {
+        Ok(Some(acc)) => acc,
+        Ok(None) => return PageError::bad(me.locale, |t| t.login_expired).into_response(),
+        Err(e) => return PageError::internal(me.locale, e).into_response(),
+    };
+    let mut v = match totp_view(&p, &me).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    v.notice = Some(notice.into());
+    send(&p, &headers, me.locale, &v, StatusCode::OK)
+}
