@@ -1,0 +1,520 @@
+//! The login page and its form: the password checked, the sign-in completed (a code for the
+//! relying party, or the console), the session it replaces ended, and an expired or temporary
+//! password changed on the way.
+
+use super::*;
+
+/// The login page for a parked request, with the browser's CSRF cookie (minted if missing).
+fn show_login(
+    p: &Provider,
+    headers: &HeaderMap,
+    req: &AuthRequest,
+    request_id: &str,
+    locale: Locale,
+) -> Response {
+    let (csrf, set) = csrf_token(p, headers);
+    let mut r = pages::login_page(
+        LoginView {
+            locale,
+            client_name: &req.client_name,
+            error: None,
+            request_id,
+            csrf: &csrf,
+            login_hint: req.login_hint.as_deref().unwrap_or(""),
+        },
+        StatusCode::OK,
+    );
+    if let Some(c) = set {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+pub(crate) fn login_key(id: &str) -> String {
+    format!("login:{id}")
+}
+
+/// Parks the request and shows the login page.
+pub(crate) async fn start_login(
+    p: &Provider,
+    headers: &HeaderMap,
+    req: AuthRequest,
+    locale: Locale,
+) -> Response {
+    let id = random_token(24);
+    if let Err(e) = put_json(p.store.as_ref(), &login_key(&id), &req, p.cfg.login_ttl).await {
+        return PageError::internal(locale, e).into_response();
+    }
+    show_login(p, headers, &req, &id, locale)
+}
+
+/// Parks a sign-in to the provider's own console and sends the browser to the login page;
+/// after it, the browser returns to `return_to` (a local path) with an SSO session.
+pub async fn start_console_login(p: &Provider, locale: Locale, return_to: &str) -> Response {
+    let req = AuthRequest {
+        client_id: String::new(),
+        client_name: locale.text().console_name.to_owned(),
+        redirect_uri: String::new(),
+        scope: String::new(),
+        state: None,
+        nonce: None,
+        code_challenge: None,
+        prompt_none: false,
+        prompt_login: false,
+        max_age: None,
+        hint_sub: None,
+        login_hint: None,
+        ui_locales: Some(locale.tag().to_owned()),
+        id_token_claims: Vec::new(),
+        console_return: Some(return_to.to_owned()),
+        acr_values: Vec::new(),
+        acr_essential: false,
+    };
+    let id = random_token(24);
+    if let Err(e) = put_json(p.store.as_ref(), &login_key(&id), &req, p.cfg.login_ttl).await {
+        return PageError::internal(locale, e).into_response();
+    }
+    see_other(&format!("/login?request={id}"))
+}
+
+/// GET /login?request=ID[&ui_locales=fr]: the login page again (e.g. in the other language).
+pub async fn login_page_get(p: &Provider, headers: &HeaderMap, params: &Params) -> Response {
+    let locale = locale_of(params, headers);
+    let Some(id) = params.get("request") else {
+        return PageError::bad(locale, |t| t.login_expired).into_response();
+    };
+    let req: Option<AuthRequest> = match get_json(p.store.as_ref(), &login_key(id)).await {
+        Ok(r) => r,
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    let Some(req) = req else {
+        return PageError::bad(locale, |t| t.login_expired).into_response();
+    };
+    // The language link on the page wins; else the one the request asked for.
+    let locale = match params.get("ui_locales") {
+        Some(_) => locale,
+        None => crate::http::locale(headers, req.ui_locales.as_deref()),
+    };
+    show_login(p, headers, &req, id, locale)
+}
+
+/// GET /login
+pub async fn login_page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    login_page_get(&p, &headers, &params).await
+}
+
+/// POST /login: checks the form, signs the person in, and completes the parked request (or,
+/// when the password has expired or is temporary, asks for a new one first).
+pub async fn login_submit(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    body: Bytes,
+) -> Response {
+    let accept = locale_of(&Params::new(), &headers);
+    let Ok(form) = parse_form(&headers, &body) else {
+        return PageError::bad(accept, |t| t.bad_request).into_response();
+    };
+    if !csrf_ok(&p, &headers, form.get("csrf")) {
+        return PageError::bad(accept, |t| t.csrf_failed).into_response();
+    }
+    let Some(id) = form.get("request") else {
+        return PageError::bad(accept, |t| t.login_expired).into_response();
+    };
+    let req: Option<AuthRequest> = match get_json(p.store.as_ref(), &login_key(id)).await {
+        Ok(r) => r,
+        Err(e) => return PageError::internal(accept, e).into_response(),
+    };
+    let Some(req) = req else {
+        return PageError::bad(accept, |t| t.login_expired).into_response();
+    };
+    let locale = crate::http::locale(&headers, req.ui_locales.as_deref());
+    let login_id = form.get("login_id").map(|s| s.trim()).unwrap_or("");
+    let password = form.get("password").map(String::as_str).unwrap_or("");
+    let again = |error: &'static str, status: StatusCode| {
+        let csrf = csrf_token(&p, &headers).0;
+        pages::login_page(
+            LoginView {
+                locale,
+                client_name: &req.client_name,
+                error: Some(error),
+                request_id: id,
+                csrf: &csrf,
+                login_hint: login_id,
+            },
+            status,
+        )
+    };
+    let t = locale.text();
+    if login_id.is_empty() || password.is_empty() || login_id.len() > 256 || password.len() > 1024 {
+        return again(t.missing_fields, StatusCode::BAD_REQUEST);
+    }
+    let typed: String = login_id.chars().take(128).collect();
+    // Counted by the form it is looked up by: look-alikes share no account's allowance.
+    let key = credential_store::normalize_login_id(&typed);
+    let (by_ip, by_account) = tokio::join!(
+        crate::limits::over(&p, "login-ip", &ip, p.cfg.login_limit_per_address),
+        crate::limits::over(&p, "login-id", &key, p.cfg.login_limit_per_account)
+    );
+    match (by_ip, by_account) {
+        (Ok(false), Ok(false)) => {}
+        (Ok(a), Ok(b)) => {
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "login.rate_limited",
+                    subject: Some(&typed),
+                    client_id: Some(&req.client_id),
+                    source: Some(&ip),
+                    detail: Some(if a {
+                        "source_address"
+                    } else if b {
+                        "login_id"
+                    } else {
+                        ""
+                    }),
+                    ..Default::default()
+                })
+                .await;
+            return crate::limits::too_many(&p, &headers, locale);
+        }
+        (Err(e), _) | (_, Err(e)) => return PageError::internal(locale, e).into_response(),
+    }
+    match p.accounts.authenticate(login_id, password).await {
+        Ok(signin)
+            if req
+                .hint_sub
+                .as_ref()
+                .is_some_and(|h| *h != signin.account.id) =>
+        {
+            // The relying party named someone else (id_token_hint): no code for this person.
+            let _ = p.store.delete(&login_key(id)).await;
+            error_redirect(
+                &p,
+                &req.redirect_uri,
+                req.state.as_deref(),
+                redir(
+                    "login_required",
+                    "the signed-in user is not the one the id_token_hint names",
+                ),
+            )
+        }
+        Ok(signin) if signin.needs_new_password() => {
+            let change = PendingChange {
+                request_id: id.clone(),
+                account_id: signin.account.id.clone(),
+                expired: signin.password_expired && !signin.must_change,
+            };
+            let token = random_token(24);
+            if let Err(e) = put_json(
+                p.store.as_ref(),
+                &change_key(&token),
+                &change,
+                p.cfg.login_ttl,
+            )
+            .await
+            {
+                return PageError::internal(locale, e).into_response();
+            }
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "login.password_change_required",
+                    actor: Some(&signin.account.id),
+                    subject: Some(&signin.account.id),
+                    source: Some(&ip),
+                    detail: Some(if change.expired {
+                        "expired"
+                    } else {
+                        "temporary"
+                    }),
+                    ..Default::default()
+                })
+                .await;
+            change_page(&p, &headers, locale, &token, change.expired, None)
+        }
+        Ok(signin) => {
+            p.metrics.inc("oneid_logins_total", "outcome=\"success\"");
+            if let Err(e) = note_replaced_session(&p, &headers, id).await {
+                return PageError::internal(locale, e).into_response();
+            }
+            crate::stepup::after_password(&p, &headers, &ip, id, &req, &signin.account, locale)
+                .await
+        }
+        Err(AuthError::Db(e)) => PageError::internal(locale, e).into_response(),
+        Err(e) => {
+            // Unknown login ID, wrong password, locked or suspended account: one answer, so
+            // the page never confirms that a password was right. The audit trail tells them
+            // apart (and the service desk explains).
+            let detail = e.audit_detail();
+            p.metrics
+                .inc("oneid_logins_total", format!("outcome=\"{detail}\""));
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "login.failure",
+                    subject: Some(e.account_id().unwrap_or(&typed)),
+                    client_id: Some(&req.client_id),
+                    source: Some(&ip),
+                    detail: Some(&detail),
+                    ..Default::default()
+                })
+                .await;
+            if matches!(
+                e,
+                AuthError::WrongPassword {
+                    locked_now: true,
+                    ..
+                }
+            ) {
+                let _ = p
+                    .audit
+                    .record(AuditEvent {
+                        event: "account.locked",
+                        subject: e.account_id(),
+                        source: Some(&ip),
+                        detail: Some("too_many_failures"),
+                        ..Default::default()
+                    })
+                    .await;
+            }
+            again(t.invalid_credentials, StatusCode::UNAUTHORIZED)
+        }
+    }
+}
+
+/// Ends a successful sign-in: takes the parked request (single use, so a double submit of the
+/// form yields one session and one code), starts the SSO session with the methods used (`amr`;
+/// `mfa` among them raises the `acr`) and answers the client.
+pub(crate) async fn complete_login(
+    p: &Provider,
+    request_id: &str,
+    req: &AuthRequest,
+    account: &Account,
+    amr: Vec<String>,
+    locale: Locale,
+    ip: &str,
+) -> Response {
+    match p.store.take(&login_key(request_id)).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return PageError::bad(locale, |t| t.login_expired).into_response(),
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    }
+    let mfa = amr.iter().any(|a| a == "mfa");
+    let acr = acr_for(account.assurance_level, mfa);
+    let (key, s, set) = match session::create(p, &account.id, acr, amr).await {
+        Ok(x) => x,
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    // The session the browser held before this sign-in ends: whoever it was, it is replaced,
+    // never left alive behind the new cookie.
+    let old = match p.store.take(&replaces_key(request_id)).await {
+        Ok(old) => old.and_then(|b| String::from_utf8(b).ok()),
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    if let Some(old) = old.filter(|old| *old != key) {
+        if let Err(e) = crate::logout::end_replaced(p, &old, ip).await {
+            return PageError::internal(locale, e).into_response();
+        }
+    }
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "login.success",
+            actor: Some(&account.id),
+            subject: Some(&account.id),
+            client_id: (!req.client_id.is_empty()).then_some(req.client_id.as_str()),
+            session_id: Some(&s.sid),
+            source: Some(ip),
+            ..Default::default()
+        })
+        .await;
+    if let Some(back) = req
+        .console_return
+        .as_deref()
+        .and_then(crate::account::local_return)
+    {
+        let mut r = see_other(back);
+        r.headers_mut().append(header::SET_COOKIE, set);
+        return r;
+    }
+    match issue_code(p, req, &key, s, locale).await {
+        Ok(mut r) => {
+            r.headers_mut().append(header::SET_COOKIE, set);
+            r
+        }
+        Err(e) => PageError::internal(locale, e).into_response(),
+    }
+}
+
+/// Where the parked request `id` keeps the store key of the session it replaces.
+fn replaces_key(id: &str) -> String {
+    format!("login-replaces:{id}")
+}
+
+/// Notes, beside the parked request `id`, the SSO session this browser holds now (if any), so
+/// that the sign-in, when it completes, ends it (`complete_login`): whoever signs in, the new
+/// session replaces the old one, never leaves it alive behind the new cookie.
+async fn note_replaced_session(
+    p: &Provider,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<(), platform::EphemeralError> {
+    match session::current(p, headers).await? {
+        Some((old, _)) => {
+            p.store
+                .put(&replaces_key(id), old.as_bytes(), p.cfg.login_ttl)
+                .await
+        }
+        None => Ok(()),
+    }
+}
+
+/// A sign-in that must set a new password before it completes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PendingChange {
+    request_id: String,
+    account_id: String,
+    /// Expired (else temporary).
+    expired: bool,
+}
+
+fn change_key(token: &str) -> String {
+    format!("pwchange:{}", sha256_b64(token.as_bytes()))
+}
+
+fn change_view(locale: Locale, token: &str, expired: bool) -> crate::forms::View {
+    let a = crate::account_text::AccountText::get(locale);
+    crate::forms::View {
+        title: a.password_expired_title.into(),
+        intro: vec![if expired {
+            a.password_expired_text.into()
+        } else {
+            a.password_temporary_text.into()
+        }],
+        forms: vec![crate::account::password_form(
+            locale,
+            "/login/password".into(),
+            false,
+            vec![
+                ("change".into(), token.to_owned()),
+                ("ui_locales".into(), locale.tag().to_owned()),
+            ],
+        )],
+        ..Default::default()
+    }
+}
+
+fn change_page(
+    p: &Provider,
+    headers: &HeaderMap,
+    locale: Locale,
+    token: &str,
+    expired: bool,
+    error: Option<&CredentialError>,
+) -> Response {
+    let mut v = change_view(locale, token, expired);
+    let status = match error {
+        Some(e) => {
+            crate::account::password_errors(locale, &mut v, e);
+            StatusCode::BAD_REQUEST
+        }
+        None => StatusCode::OK,
+    };
+    crate::account::send(p, headers, locale, &v, status)
+}
+
+/// POST /login/password: the new password of a sign-in whose password expired or was
+/// temporary; then the sign-in completes as usual.
+pub async fn password_change_submit(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    body: Bytes,
+) -> Response {
+    let accept = locale_of(&Params::new(), &headers);
+    let Ok(form) = parse_form(&headers, &body) else {
+        return PageError::bad(accept, |t| t.bad_request).into_response();
+    };
+    let locale = crate::http::locale(&headers, form.get("ui_locales").map(String::as_str));
+    if !csrf_ok(&p, &headers, form.get("csrf")) {
+        return PageError::bad(locale, |t| t.csrf_failed).into_response();
+    }
+    let Some(token) = form.get("change") else {
+        return PageError::bad(locale, |t| t.login_expired).into_response();
+    };
+    let change: Option<PendingChange> = match get_json(p.store.as_ref(), &change_key(token)).await {
+        Ok(c) => c,
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    let Some(change) = change else {
+        return PageError::bad(locale, |t| t.login_expired).into_response();
+    };
+    let new = form.get("new_password").map(String::as_str).unwrap_or("");
+    let a = crate::account_text::AccountText::get(locale);
+    let mut v = change_view(locale, token, change.expired);
+    if !crate::account::new_password_typed(&mut v, a, &form) {
+        return crate::account::send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+    }
+    match p
+        .accounts
+        .set_password(&change.account_id, None, new, false)
+        .await
+    {
+        Ok(()) => {}
+        Err(e @ (CredentialError::Policy(_) | CredentialError::Reused)) => {
+            return change_page(&p, &headers, locale, token, change.expired, Some(&e));
+        }
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    }
+    let _ = p.store.delete(&change_key(token)).await;
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "account.password_changed",
+            actor: Some(&change.account_id),
+            subject: Some(&change.account_id),
+            source: Some(&ip),
+            detail: Some(if change.expired {
+                "expired"
+            } else {
+                "temporary"
+            }),
+            ..Default::default()
+        })
+        .await;
+    let req: Option<AuthRequest> =
+        match get_json(p.store.as_ref(), &login_key(&change.request_id)).await {
+            Ok(r) => r,
+            Err(e) => return PageError::internal(locale, e).into_response(),
+        };
+    let account = match p.accounts.find_by_id(&change.account_id).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return PageError::bad(locale, |t| t.login_expired).into_response(),
+        Err(e) => return PageError::internal(locale, e).into_response(),
+    };
+    match req {
+        Some(req) => {
+            if let Err(e) = note_replaced_session(&p, &headers, &change.request_id).await {
+                return PageError::internal(locale, e).into_response();
+            }
+            crate::stepup::after_password(
+                &p,
+                &headers,
+                &ip,
+                &change.request_id,
+                &req,
+                &account,
+                locale,
+            )
+            .await
+        }
+        // The sign-in page expired meanwhile: the password is changed all the same.
+        None => PageError::bad(locale, |t| t.login_expired).into_response(),
+    }
+}
