@@ -4,8 +4,8 @@
 //! is there.
 
 use crate::demo_registry::{self, DemoRegistry};
-use authorization_server::registries_api::{self, Actor, KeyInput, RegistryInput};
-use authorization_server::{NewClient, Provider};
+use idp_web::registries_api::{self, Actor, KeyInput, RegistryInput};
+use idp_web::{NewClient, Provider};
 use credential_store::NewAccount;
 use std::path::Path;
 

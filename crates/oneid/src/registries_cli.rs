@@ -1,11 +1,11 @@
 //! `oneid registries ...`: trusted registries whose members self-register, their keys, status
-//! and reported terminations. Every change goes through `authorization_server::registries_api`,
+//! and reported terminations. Every change goes through `idp_web::registries_api`,
 //! the same checks and audit as the admin API, with actor `cli`.
 
-use authorization_server::registries_api::{
+use idp_web::registries_api::{
     self, Actor, AdminError, KeyInput, RegistryInput, RegistryPatch,
 };
-use authorization_server::Provider;
+use idp_web::Provider;
 use clap::{Args, Subcommand};
 use registration::{Registry, RegistryKey, RegistryStatus};
 use std::io::Write;

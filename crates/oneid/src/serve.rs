@@ -134,7 +134,7 @@ fn watch_tls(files: TlsFiles, current: Arc<RwLock<Arc<rustls::ServerConfig>>>) {
 
 /// Answers some requests before the router (method and path in; `None` passes the request
 /// on): for the documents relying parties poll most, see
-/// `authorization_server::document_fast_path`.
+/// `idp_web::document_fast_path`.
 pub type FastPath =
     Arc<dyn Fn(&axum::http::Method, &str) -> Option<axum::response::Response> + Send + Sync>;
 

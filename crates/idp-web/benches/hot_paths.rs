@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark setup: fail loudly
 
-use authorization_server::{router, KeyRing, NewClient, Provider, ProviderConfig, SigAlg};
+use idp_web::{router, KeyRing, NewClient, Provider, ProviderConfig, SigAlg};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use base64::Engine as _;
