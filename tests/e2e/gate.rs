@@ -193,7 +193,7 @@ async fn a_relying_party_outside_every_service_admits_no_one_and_none_joins_an_u
     let err = app
         .provider
         .clients
-        .add(idp_web::NewClient {
+        .add(authorization_server::NewClient {
             client_id: "internal".into(),
             name: "Internal".into(),
             redirect_uris: vec!["http://127.0.0.1:9/internal/cb".into()],

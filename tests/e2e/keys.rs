@@ -2,7 +2,7 @@
 //! retention, revocation, two nodes, a crash mid-rotation, the CLI, the admin API, the
 //! console and the metrics. Time moves by the injected clock.
 
-use idp_web::SigAlg;
+use authorization_server::SigAlg;
 use oneid_tests::browser::Browser;
 use oneid_tests::rp::{jwt_header, Rp};
 use oneid_tests::{fresh_storage, spawn_app, spawn_on, spawn_pair, TestApp, LOGIN_ID, PASSWORD};
@@ -507,7 +507,7 @@ async fn the_optional_schedule_rotates_every_key_when_it_is_due() {
     let app = oneid_tests::spawn_app_with(|c| c.keys.rotate_every_days = 90).await;
     app.clock.advance(89 * 86_400);
     app.provider.keys.maintain().await.unwrap();
-    let pending = |keys: &[idp_web::keys::KeyInfo]| {
+    let pending = |keys: &[authorization_server::keys::KeyInfo]| {
         keys.iter().filter(|k| k.state == "next").count()
     };
     assert_eq!(

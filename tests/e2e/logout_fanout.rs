@@ -1,7 +1,7 @@
 //! Back-Channel and Front-Channel Logout: ending the ONE ID session at one viewer tells every
 //! viewer of the session. Receivers are real HTTP servers that record what ONE ID posts.
 
-use idp_web::SigAlg;
+use authorization_server::SigAlg;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -445,7 +445,7 @@ async fn logout_uris_are_checked_like_redirect_uris() {
         let r = app
             .provider
             .clients
-            .add(idp_web::NewClient {
+            .add(authorization_server::NewClient {
                 client_id: "bad".into(),
                 name: "Bad".into(),
                 redirect_uris: vec!["https://viewer.example/cb".into()],
@@ -456,14 +456,14 @@ async fn logout_uris_are_checked_like_redirect_uris() {
             })
             .await;
         assert!(
-            matches!(&r, Err(idp_web::ClientError::Invalid(m)) if m.contains("logout")),
+            matches!(&r, Err(authorization_server::ClientError::Invalid(m)) if m.contains("logout")),
             "{bc:?} {fc:?} must be refused: {r:?}"
         );
     }
     let (c, _) = app
         .provider
         .clients
-        .add(idp_web::NewClient {
+        .add(authorization_server::NewClient {
             client_id: "good".into(),
             name: "Good".into(),
             redirect_uris: vec!["https://viewer.example/cb".into()],

@@ -2,7 +2,7 @@
 //! (a file) and the admin API (inline or by URL), listed and removed, each change audited;
 //! the SAML signing keys rotated in two steps with the metadata following.
 
-use idp_web::saml::keys::generate_key;
+use authorization_server::saml::keys::generate_key;
 use oneid_tests::{fresh_storage, spawn_on, Storage, TestApp, TEST_SERVICE};
 use platform::ManualClock;
 use serde_json::{json, Value};

@@ -6,11 +6,11 @@
 //! request the IdP sent -- anything else is ignored without filling the audit trail.
 
 use crate::adversarial::saml::{authn, plain, redirect, world, ACS, SP};
-use idp_web::saml::dsig::{sign_enveloped, sign_query, urlencode, SigningKey};
-use idp_web::saml::keys::generate_key;
-use idp_web::saml::request::{decode_redirect, encode_redirect};
-use idp_web::saml::response::{self, status};
-use idp_web::saml::xml::{datetime, new_id};
+use authorization_server::saml::dsig::{sign_enveloped, sign_query, urlencode, SigningKey};
+use authorization_server::saml::keys::generate_key;
+use authorization_server::saml::request::{decode_redirect, encode_redirect};
+use authorization_server::saml::response::{self, status};
+use authorization_server::saml::xml::{datetime, new_id};
 use base64::Engine as _;
 use oneid_tests::browser::{Browser, Resp};
 use oneid_tests::saml::{follow_bounce, frames, SamlPost};

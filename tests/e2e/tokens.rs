@@ -1,6 +1,6 @@
 //! Token endpoint grants, introspection and revocation.
 
-use idp_web::SigAlg;
+use authorization_server::SigAlg;
 use josekit::jwk::Jwk;
 use josekit::jws::{EdDSA, ES256, PS256, RS256};
 use oneid_tests::api::{http, Answer};

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
-use idp_web::{NewClient, Provider};
+use authorization_server::{NewClient, Provider};
 use base64::Engine as _;
 use credential_store::NewAccount;
 use oneid::{Config, Parts};

@@ -8,7 +8,7 @@
 
 use crate::browser::Resp;
 use crate::TestApp;
-use idp_web::saml::{NewSp, ServiceProvider};
+use authorization_server::saml::{NewSp, ServiceProvider};
 use base64::Engine as _;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};

@@ -7,12 +7,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark setup: fail loudly
 
-use idp_web::{router, KeyRing, NewClient, Provider, ProviderConfig, SigAlg};
+use authorization_server::{KeyRing, NewClient, Provider, ProviderConfig, SigAlg};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use base64::Engine as _;
 use credential_store::{Accounts, NewAccount, PasswordHasher, PasswordParams};
 use criterion::{criterion_group, criterion_main, Criterion};
+use idp_web::router;
 use platform::{Db, EphemeralStore, MemoryStore, SecretBox, SharedClock, SystemClock};
 use std::sync::Arc;
 use tower::ServiceExt;

@@ -8,7 +8,7 @@ use crate::error::PageError;
 use crate::forms::{self, Field, Fieldset, Form, Section, View};
 use crate::http::{csrf_token, parse_query, Params};
 use crate::session::{self, SsoSession};
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};

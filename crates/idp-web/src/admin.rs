@@ -5,10 +5,10 @@
 
 use crate::error::{OAuthError, PageError};
 use crate::http::{bearer, csrf_ok, csrf_token, parse_form, Params};
-use crate::keys::{KeyError, KeyInfo, SigAlg};
-use crate::tokens::live_access_token;
-use crate::Provider;
 use askama::Template;
+use authorization_server::keys::{KeyError, KeyInfo, SigAlg};
+use authorization_server::tokens::live_access_token;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};

@@ -36,7 +36,7 @@ pub use crate::registries_api::Actor;
 use crate::admin::{api_caller, ApiCaller, ADMIN_SCOPE};
 use crate::error::OAuthError;
 use crate::http::{bearer, json_no_store};
-use crate::Provider;
+use authorization_server::Provider;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put, MethodRouter};
@@ -149,14 +149,14 @@ impl From<registration::RegistrationError> for ApiError {
     }
 }
 
-impl From<crate::ClientError> for ApiError {
-    fn from(e: crate::ClientError) -> Self {
+impl From<authorization_server::ClientError> for ApiError {
+    fn from(e: authorization_server::ClientError) -> Self {
         match e {
-            crate::ClientError::Invalid(m) => Self::invalid("", m),
-            crate::ClientError::Exists => {
+            authorization_server::ClientError::Invalid(m) => Self::invalid("", m),
+            authorization_server::ClientError::Exists => {
                 Self::Conflict("a client with this id already exists".into())
             }
-            crate::ClientError::Db(e) => Self::Storage(e.to_string()),
+            authorization_server::ClientError::Db(e) => Self::Storage(e.to_string()),
         }
     }
 }

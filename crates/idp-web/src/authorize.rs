@@ -9,8 +9,8 @@ use crate::error::PageError;
 use crate::http::{csrf_ok, csrf_token, parse_form, parse_query, see_other, ClientIp, Params};
 use crate::pages::{self, LoginView};
 use crate::session::{self, SsoSession};
-use crate::tokens::{acr_for, verify_id_token_hint, AuthContext};
-use crate::{Client, Provider};
+use authorization_server::tokens::{acr_for, verify_id_token_hint, AuthContext};
+use authorization_server::{Client, Provider};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -409,7 +409,7 @@ fn validate(
                 .and_then(|o| o.as_object())
                 .map(|o| {
                     o.keys()
-                        .filter(|k| crate::discovery::CLAIMS.contains(&k.as_str()))
+                        .filter(|k| authorization_server::discovery::CLAIMS.contains(&k.as_str()))
                         .cloned()
                         .collect()
                 })

@@ -14,7 +14,7 @@ use crate::account_text::AccountText;
 use crate::error::PageError;
 use crate::forms::{Field, Fieldset, Form, View};
 use crate::http::{parse_query, ClientIp, Params};
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -503,7 +503,8 @@ pub async fn password_post(
             let _ = p.store.delete(&reset_key(token)).await;
             // Whoever held the old password is out: every session and refresh token ends.
             let ended = p.accounts.end_sessions(&account_id).await;
-            let revoked = crate::token_endpoint::revoke_account_grants(&p, &account_id).await;
+            let revoked =
+                authorization_server::grants::revoke_account_grants(&p, &account_id).await;
             if let Err(e) = ended {
                 return PageError::internal(locale, e).into_response();
             }

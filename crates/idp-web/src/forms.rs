@@ -184,7 +184,7 @@ impl View {
 /// A posted form, parsed (each field once) and carrying this browser's anti-forgery token;
 /// otherwise the error page to send.
 pub fn checked(
-    p: &crate::Provider,
+    p: &authorization_server::Provider,
     headers: &axum::http::HeaderMap,
     body: &[u8],
     locale: Locale,

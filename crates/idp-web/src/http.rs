@@ -4,8 +4,9 @@
 use crate::error::OAuthError;
 use crate::{
     account, admin, authorize, desk, forgot, logout, pages, registries_api, signup, stepup,
-    token_endpoint, userinfo, Client, Provider,
+    token_endpoint, userinfo,
 };
+use authorization_server::{Client, Provider};
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -128,7 +129,9 @@ pub fn document_fast_path(
     if method != axum::http::Method::GET {
         return None;
     }
-    let i = crate::metrics::DOCUMENTS.iter().position(|d| *d == path)?;
+    let i = platform::metrics::DOCUMENTS
+        .iter()
+        .position(|d| *d == path)?;
     Some(document(p, i))
 }
 
@@ -136,11 +139,13 @@ pub fn document_fast_path(
 fn document(p: &Provider, i: usize) -> Response {
     p.metrics.document(i);
     let body = if i == 0 {
-        p.discovery.clone()
+        p.discovery_document().clone()
     } else {
         p.keys.jwks()
     };
-    json_cached(body, &p.cache_control)
+    let cache = HeaderValue::from_maybe_shared(p.documents_cache_control().clone())
+        .unwrap_or(HeaderValue::from_static("no-cache"));
+    json_cached(body, cache)
 }
 
 async fn discovery_doc(axum::extract::State(p): axum::extract::State<Arc<Provider>>) -> Response {
@@ -170,14 +175,14 @@ async fn readyz(axum::extract::State(p): axum::extract::State<Arc<Provider>>) ->
     (status, json_no_store(body.to_string())).into_response()
 }
 
-fn json_cached(body: Bytes, cache_control: &HeaderValue) -> Response {
+fn json_cached(body: Bytes, cache_control: HeaderValue) -> Response {
     let mut r = Response::new(axum::body::Body::from(body));
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    h.insert(header::CACHE_CONTROL, cache_control.clone());
+    h.insert(header::CACHE_CONTROL, cache_control);
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),

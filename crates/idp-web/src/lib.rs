@@ -1,8 +1,9 @@
-//! The OpenID Connect provider: discovery, JWKS, the authorization endpoint with its login
-//! page and SSO session, the token, userinfo, introspection and revocation endpoints,
-//! RP-initiated logout, the relying-party registry and the signing key ring.
+//! The identity provider's web surface: discovery, JWKS, the authorization endpoint with its
+//! login page, the token, userinfo, introspection and revocation endpoints, RP-initiated
+//! logout, the step-up pages and the SAML endpoints, over the protocol core
+//! (`authorization_server`).
 //!
-//! Built from its parts by the binary (`Provider::new`), then served with `router`.
+//! Served with `router`.
 
 pub mod account;
 mod account_text;
@@ -10,13 +11,11 @@ pub mod admin;
 pub mod admin_api;
 pub mod admin_console;
 mod admin_text;
-pub mod clients;
 pub mod desk;
 mod error;
 pub mod forgot;
 mod forms;
 mod http;
-pub mod keys;
 mod limits;
 pub mod lra;
 mod lra_text;
@@ -28,266 +27,10 @@ mod session;
 pub mod signup;
 mod signup_text;
 pub mod stepup;
-mod tokens;
 
 pub mod authorize;
-pub mod discovery;
 pub mod logout;
 pub mod token_endpoint;
 pub mod userinfo;
 
-use credential_store::Accounts;
-use platform::{Audit, Db, EphemeralStore, Mailer, SharedClock};
-use serde::Deserialize;
-use std::sync::Arc;
-
-pub use clients::{Client, ClientError, ClientStore, NewClient};
 pub use http::{admin_router, document_fast_path, router};
-pub use keys::{KeyError, KeyRing, SigAlg};
-
-/// Lifetimes and names the provider needs.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProviderConfig {
-    /// The issuer identifier (e.g. `https://login.oneid.on.ca`), no trailing slash.
-    pub issuer: String,
-    /// Access token lifetime, seconds.
-    #[serde(default = "d_access")]
-    pub access_token_ttl: i64,
-    /// ID token lifetime, seconds.
-    #[serde(default = "d_access")]
-    pub id_token_ttl: i64,
-    /// Refresh token lifetime, seconds.
-    #[serde(default = "d_refresh")]
-    pub refresh_token_ttl: i64,
-    /// Authorization code lifetime, seconds.
-    #[serde(default = "d_code")]
-    pub code_ttl: i64,
-    /// SSO session lifetime, seconds.
-    #[serde(default = "d_session")]
-    pub session_ttl: i64,
-    /// How long a login page stays usable, seconds.
-    #[serde(default = "d_login")]
-    pub login_ttl: i64,
-    /// Mark cookies `Secure` (default: when the issuer is https).
-    #[serde(default)]
-    pub secure_cookies: Option<bool>,
-    /// How long a node caches a client registration, seconds (0: no cache).
-    #[serde(default = "d_client_cache")]
-    pub client_cache_secs: i64,
-    /// Cache-Control max-age of JWKS and discovery, seconds.
-    #[serde(default = "d_jwks_max_age")]
-    pub jwks_max_age_secs: i64,
-    /// Sign-in attempts per login ID per window (0: no limit).
-    #[serde(default = "d_login_per_account")]
-    pub login_limit_per_account: i64,
-    /// Sign-in attempts per source address per window (0: no limit).
-    #[serde(default = "d_login_per_address")]
-    pub login_limit_per_address: i64,
-    /// Forgotten login ID / password requests per source address per window (0: no limit).
-    #[serde(default = "d_forgot_per_address")]
-    pub forgot_limit_per_address: i64,
-    /// The rate-limit window, seconds.
-    #[serde(default = "d_limit_window")]
-    pub limit_window_secs: i64,
-    /// Failed client authentications per source address per window (0: no limit).
-    #[serde(default = "d_client_auth_failures")]
-    pub client_auth_failures_per_address: i64,
-    /// Token requests per client per window (0: no limit; costs a store round trip each).
-    #[serde(default)]
-    pub token_limit_per_client: i64,
-    /// Proxies whose `X-Forwarded-For` names the client (for rate limits and the audit).
-    #[serde(default)]
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-}
-
-fn d_login_per_account() -> i64 {
-    20
-}
-fn d_login_per_address() -> i64 {
-    300
-}
-fn d_forgot_per_address() -> i64 {
-    20
-}
-fn d_limit_window() -> i64 {
-    900
-}
-fn d_client_auth_failures() -> i64 {
-    100
-}
-
-fn d_jwks_max_age() -> i64 {
-    300
-}
-
-fn d_client_cache() -> i64 {
-    5
-}
-
-fn d_access() -> i64 {
-    600
-}
-fn d_refresh() -> i64 {
-    8 * 3600
-}
-fn d_code() -> i64 {
-    60
-}
-fn d_session() -> i64 {
-    12 * 3600
-}
-fn d_login() -> i64 {
-    1800
-}
-
-impl ProviderConfig {
-    /// Defaults for `issuer`.
-    pub fn new(issuer: &str) -> Self {
-        Self {
-            issuer: issuer.trim_end_matches('/').to_owned(),
-            access_token_ttl: d_access(),
-            id_token_ttl: d_access(),
-            refresh_token_ttl: d_refresh(),
-            code_ttl: d_code(),
-            session_ttl: d_session(),
-            login_ttl: d_login(),
-            secure_cookies: None,
-            client_cache_secs: d_client_cache(),
-            jwks_max_age_secs: d_jwks_max_age(),
-            login_limit_per_account: d_login_per_account(),
-            login_limit_per_address: d_login_per_address(),
-            forgot_limit_per_address: d_forgot_per_address(),
-            limit_window_secs: d_limit_window(),
-            client_auth_failures_per_address: d_client_auth_failures(),
-            token_limit_per_client: 0,
-            trusted_proxies: Vec::new(),
-        }
-    }
-
-    /// Whether cookies carry `Secure`.
-    pub fn cookies_secure(&self) -> bool {
-        self.secure_cookies
-            .unwrap_or_else(|| self.issuer.starts_with("https://"))
-    }
-}
-
-/// Everything the endpoints share.
-#[derive(Debug)]
-pub struct Provider {
-    /// Configuration.
-    pub cfg: ProviderConfig,
-    /// Time.
-    pub clock: SharedClock,
-    /// Durable storage.
-    pub db: Db,
-    /// Ephemeral storage.
-    pub store: Arc<dyn EphemeralStore>,
-    /// Accounts.
-    pub accounts: Accounts,
-    /// Relying parties.
-    pub clients: ClientStore,
-    /// Signing keys.
-    pub keys: Arc<KeyRing>,
-    /// Audit trail.
-    pub audit: Audit,
-    /// Outgoing mail.
-    pub mailer: Arc<dyn Mailer>,
-    /// This node's counters.
-    pub metrics: metrics::Metrics,
-    /// Step-up rules.
-    pub stepup: step_up::StepUpConfig,
-    /// Recognized devices.
-    pub devices: step_up::Devices,
-    /// Where step-up codes go.
-    pub gateway: Arc<dyn step_up::CodeGateway>,
-    /// The outbox gateway, when codes go there (its recent codes feed the demo page).
-    pub outbox: Option<Arc<step_up::gateway::OutboxGateway>>,
-    /// Registries, self-registration, services and enrolments.
-    pub registration: registration::Registration,
-    /// The self-registration wizard's configuration.
-    pub signup: signup::SignupConfig,
-    /// The SAML 2.0 identity provider.
-    pub saml: saml::SamlIdp,
-    /// The HTTP client of back-channel logout deliveries (no redirects, a timeout).
-    pub backchannel: reqwest::Client,
-    discovery: bytes::Bytes,
-    cache_control: axum::http::HeaderValue,
-    verified: tokens::VerifiedTokens,
-}
-
-impl Provider {
-    /// Uses these step-up rules and this gateway (`outbox` when it is the outbox).
-    pub fn with_step_up(
-        mut self,
-        cfg: step_up::StepUpConfig,
-        gateway: Arc<dyn step_up::CodeGateway>,
-        outbox: Option<Arc<step_up::gateway::OutboxGateway>>,
-    ) -> Self {
-        self.stepup = cfg;
-        self.gateway = gateway;
-        self.outbox = outbox;
-        self
-    }
-
-    /// Uses this configuration for the self-registration wizard.
-    pub fn with_signup(mut self, cfg: signup::SignupConfig) -> Self {
-        self.signup = cfg;
-        self
-    }
-
-    /// Wires the provider; the key ring must already be loaded. Fails when the back-channel
-    /// logout HTTP client cannot be built (see `logout::backchannel_client`).
-    pub fn new(
-        cfg: ProviderConfig,
-        clock: SharedClock,
-        db: Db,
-        store: Arc<dyn EphemeralStore>,
-        accounts: Accounts,
-        keys: Arc<KeyRing>,
-        mailer: Arc<dyn Mailer>,
-    ) -> Result<Self, reqwest::Error> {
-        let backchannel = logout::backchannel_client()?;
-        let discovery = bytes::Bytes::from(discovery::document(&cfg.issuer).to_string());
-        let cache_control = axum::http::HeaderValue::from_str(&format!(
-            "public, max-age={}",
-            cfg.jwks_max_age_secs.max(0)
-        ))
-        .unwrap_or(axum::http::HeaderValue::from_static("no-cache"));
-        let outbox = Arc::new(step_up::gateway::OutboxGateway::new(
-            std::env::temp_dir().join("oneid-codes.jsonl"),
-            clock.clone(),
-        ));
-        Ok(Self {
-            clients: ClientStore::new(db.clone(), clock.clone(), cfg.client_cache_secs),
-            devices: step_up::Devices::new(db.clone(), clock.clone()),
-            stepup: step_up::StepUpConfig::default(),
-            gateway: outbox.clone(),
-            outbox: Some(outbox),
-            audit: Audit::new(db.clone(), clock.clone()),
-            registration: registration::Registration::new(
-                db.clone(),
-                clock.clone(),
-                accounts.clone(),
-                Arc::new(token_endpoint::AccountGrants),
-            ),
-            signup: signup::SignupConfig::default(),
-            saml: saml::SamlIdp::new(
-                saml::SamlConfig::default(),
-                saml::SpStore::new(db.clone(), clock.clone(), cfg.client_cache_secs),
-            ),
-            cfg,
-            clock,
-            db,
-            store,
-            accounts,
-            keys,
-            mailer,
-            metrics: metrics::Metrics::default(),
-            discovery,
-            cache_control,
-            verified: tokens::VerifiedTokens::default(),
-            backchannel,
-        })
-    }
-}

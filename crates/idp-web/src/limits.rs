@@ -5,7 +5,7 @@
 
 use crate::account_text::AccountText;
 use crate::forms::View;
-use crate::Provider;
+use authorization_server::Provider;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use platform::crypto::sha256_b64;

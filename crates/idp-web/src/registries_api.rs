@@ -12,7 +12,7 @@ pub use ops::*;
 use crate::admin::{admin_client, ApiCaller};
 use crate::error::OAuthError;
 use crate::http::{json_no_store, parse_form, ClientIp};
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};

@@ -10,7 +10,7 @@ use crate::error::PageError;
 use crate::forms::{Field, Fieldset, Form, View};
 use crate::http::{cookie, parse_query, see_other, set_cookie, ClientIp};
 use crate::session::{self, SsoSession};
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -646,7 +646,7 @@ async fn finish(
                 Ok(Some(a)) => a,
                 _ => return PageError::bad(locale, |t| t.login_expired).into_response(),
             };
-            sess.acr = crate::tokens::acr_for(account.assurance_level, true);
+            sess.acr = authorization_server::tokens::acr_for(account.assurance_level, true);
             sess.amr = amr;
             sess.mfa_at = Some(p.clock.now());
             if let Err(e) = session::save(p, key, &sess).await {

@@ -3,11 +3,11 @@
 
 use crate::error::OAuthError;
 use crate::http::{authenticate_client, bearer, body_or_error, json_no_store, parse_form, Params};
-use crate::token_endpoint::revoke_family;
-use crate::tokens::{
+use authorization_server::grants::revoke_family;
+use authorization_server::tokens::{
     live_access_token, revoked_key, user_claims, verify_access_token, AccessClaims,
 };
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -105,7 +105,7 @@ async fn client_params(
     p: &Provider,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(Arc<crate::Client>, Params), OAuthError> {
+) -> Result<(Arc<authorization_server::Client>, Params), OAuthError> {
     let body = body_or_error(body)?;
     let params = parse_form(headers, &body).map_err(|e| e.oauth())?;
     let client = authenticate_client(p, headers, &params).await?;

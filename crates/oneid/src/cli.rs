@@ -3,7 +3,7 @@
 //! standard input and output.
 
 use crate::{build, config::Config, core, demo, directory_cli, registries_cli, Parts};
-use idp_web::{NewClient, SigAlg};
+use authorization_server::{NewClient, SigAlg};
 use clap::{Args, Parser, Subcommand};
 use credential_store::NewAccount;
 use std::ffi::OsString;
@@ -623,7 +623,7 @@ async fn command(
 
 async fn account_status(
     cmd: StatusCmd,
-    p: &idp_web::Provider,
+    p: &authorization_server::Provider,
     out: &mut (dyn Write + Send),
 ) -> Result<(), String> {
     use idp_web::admin_api::{change_status, Actor, StatusChange};
@@ -674,7 +674,7 @@ fn when(now: i64, t: Option<i64>) -> String {
 
 async fn keys(
     cmd: KeysCmd,
-    p: &idp_web::Provider,
+    p: &authorization_server::Provider,
     out: &mut (dyn Write + Send),
 ) -> Result<(), String> {
     let ring = &p.keys;
@@ -774,7 +774,7 @@ async fn keys(
 /// Audits an administrative command: actor `cli`, its subject, and for a relying party the
 /// client id too.
 async fn audit(
-    p: &idp_web::Provider,
+    p: &authorization_server::Provider,
     event: &str,
     subject: &str,
     detail: Option<&str>,
@@ -797,7 +797,7 @@ async fn audit(
 async fn open(
     cfg: &Config,
     issuer: &str,
-) -> Result<std::sync::Arc<idp_web::Provider>, String> {
+) -> Result<std::sync::Arc<authorization_server::Provider>, String> {
     core(cfg, issuer, Parts::default())
         .await
         .map(|c| c.provider)
@@ -827,12 +827,12 @@ async fn clients(
             let mut scopes = a.scopes;
             if a.introspect_any {
                 if scopes.is_empty() {
-                    scopes = idp_web::clients::SCOPES
+                    scopes = authorization_server::clients::SCOPES
                         .iter()
                         .map(|s| (*s).to_owned())
                         .collect();
                 }
-                scopes.push(idp_web::clients::INTROSPECT_ANY_SCOPE.to_owned());
+                scopes.push(authorization_server::clients::INTROSPECT_ANY_SCOPE.to_owned());
             }
             let (client, secret) = p
                 .clients

@@ -45,10 +45,10 @@ pub struct Config {
     pub admin: AdminConfig,
     /// Self-registration from a trusted registry: the wizard's texts and switches.
     #[serde(default)]
-    pub registration: idp_web::signup::SignupConfig,
+    pub registration: registration::SignupConfig,
     /// The SAML 2.0 identity provider.
     #[serde(default)]
-    pub saml: idp_web::saml::SamlConfig,
+    pub saml: authorization_server::saml::SamlConfig,
     /// Logging.
     pub log: LogConfig,
 }

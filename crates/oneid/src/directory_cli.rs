@@ -3,7 +3,7 @@
 //! administrator (what an LRA does at its console). Every change is audited with actor `cli`.
 
 use crate::registries_cli::{level, parse_level};
-use idp_web::Provider;
+use authorization_server::Provider;
 use clap::Subcommand;
 use std::io::Write;
 

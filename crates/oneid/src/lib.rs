@@ -11,8 +11,8 @@ pub mod saml_cli;
 pub mod serve;
 pub mod viewers;
 
-use idp_web::keys::RotationPolicy;
-use idp_web::{KeyRing, Provider, ProviderConfig};
+use authorization_server::keys::RotationPolicy;
+use authorization_server::{KeyRing, Provider, ProviderConfig};
 use credential_store::{Accounts, PasswordHasher};
 use platform::{Db, EphemeralStore, MemoryStore, RedisStore, SecretBox, SharedClock, SystemClock};
 use std::future::Future;
@@ -165,7 +165,7 @@ async fn open_core(
                 .map_err(|e| StartError::Config(config::ConfigError(e.to_string())))?;
             (Arc::new(g), None)
         };
-    let saml_keys = Arc::new(idp_web::saml::SamlKeys::new(
+    let saml_keys = Arc::new(authorization_server::saml::SamlKeys::new(
         db.clone(),
         sbox.clone(),
         clock.clone(),
@@ -350,9 +350,8 @@ impl App {
         let router = idp_web::router(self.provider.clone());
         // The documents relying parties poll most skip the router (same bytes, same headers).
         let documents = self.provider.clone();
-        let fast: serve::FastPath = Arc::new(move |method, path| {
-            idp_web::document_fast_path(&documents, method, path)
-        });
+        let fast: serve::FastPath =
+            Arc::new(move |method, path| idp_web::document_fast_path(&documents, method, path));
         // One stop signal for both listeners.
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {

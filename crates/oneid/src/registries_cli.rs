@@ -2,11 +2,9 @@
 //! and reported terminations. Every change goes through `idp_web::registries_api`,
 //! the same checks and audit as the admin API, with actor `cli`.
 
-use idp_web::registries_api::{
-    self, Actor, AdminError, KeyInput, RegistryInput, RegistryPatch,
-};
-use idp_web::Provider;
+use authorization_server::Provider;
 use clap::{Args, Subcommand};
+use idp_web::registries_api::{self, Actor, AdminError, KeyInput, RegistryInput, RegistryPatch};
 use registration::{Registry, RegistryKey, RegistryStatus};
 use std::io::Write;
 use std::path::PathBuf;

@@ -9,6 +9,7 @@ pub mod db;
 pub mod ephemeral;
 pub mod i18n;
 pub mod mail;
+pub mod metrics;
 pub mod secretbox;
 mod sqlite_busy;
 

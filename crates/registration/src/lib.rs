@@ -12,6 +12,7 @@ pub mod lra;
 pub mod registries;
 pub mod services;
 mod terminations;
+pub mod wizard;
 
 pub use handoff::{Handoff, TokenType, Verifier};
 pub use lra::{Lra, LraError, Registered, Registrar};
@@ -20,6 +21,7 @@ pub use registries::{
 };
 pub use services::{Access, Directory, Enrolment, Organization, Service};
 pub use terminations::GrantRevoker;
+pub use wizard::SignupConfig;
 
 use credential_store::{Accounts, CredentialError, Designation, NewAccount};
 use platform::{Audit, AuditEvent, DbError, SharedClock};

@@ -4,11 +4,11 @@
 //! DTD, oversize and deflate-bomb requests, and unsigned or replayed logout requests. Each
 //! refusal is a page for the person (no SAML message leaves), and is audited.
 
-use idp_web::saml::dsig::{sign_enveloped, sign_query, urlencode, SigningKey};
-use idp_web::saml::keys::generate_key;
-use idp_web::saml::request::encode_redirect;
-use idp_web::saml::xml::{datetime, new_id};
-use idp_web::saml::NewSp;
+use authorization_server::saml::dsig::{sign_enveloped, sign_query, urlencode, SigningKey};
+use authorization_server::saml::keys::generate_key;
+use authorization_server::saml::request::encode_redirect;
+use authorization_server::saml::xml::{datetime, new_id};
+use authorization_server::saml::NewSp;
 use base64::Engine as _;
 use oneid_tests::browser::{Browser, Resp};
 use oneid_tests::saml::{follow_bounce, SamlPost};
@@ -357,8 +357,8 @@ async fn signed_requests_need_a_destination_and_relay_states_have_a_limit() {
         .sps
         .update(
             SP,
-            idp_web::saml::SpUpdate {
-                choices: idp_web::saml::SpChoices {
+            authorization_server::saml::SpUpdate {
+                choices: authorization_server::saml::SpChoices {
                     allow_idp_initiated: Some(true),
                     ..Default::default()
                 },

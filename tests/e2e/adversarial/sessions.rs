@@ -9,7 +9,7 @@
 //!   SP registered for another format.
 
 use super::saml::{redirect, world, ACS, SP};
-use idp_web::saml::xml::{datetime, new_id};
+use authorization_server::saml::xml::{datetime, new_id};
 use oneid_tests::api::{http, Answer};
 use oneid_tests::browser::{Browser, Resp};
 use oneid_tests::rp::{Rp, Started};

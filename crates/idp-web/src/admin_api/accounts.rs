@@ -6,7 +6,7 @@ use super::directory::record;
 use super::input::StatusInput;
 use super::{api, body_json, reply, Actor, ApiError, Need};
 use crate::http::parse_query;
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -116,7 +116,7 @@ pub async fn change_status(
         // Whoever holds a session or a refresh token of the account is out, on every node:
         // sessions end by the account's not-before time, refresh tokens by revocation.
         p.accounts.end_sessions(&account.id).await?;
-        revoked = crate::token_endpoint::revoke_account_grants(p, &account.id).await?;
+        revoked = authorization_server::grants::revoke_account_grants(p, &account.id).await?;
     }
     let mut detail = format!("status: {} -> {}", before.as_str(), target.as_str());
     if target != AccountStatus::Active {

@@ -5,7 +5,7 @@
 
 use super::{api, reply, ApiError, Need};
 use crate::http::{parse_query, Params};
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};

@@ -5,7 +5,7 @@
 use super::accounts::find_account;
 use super::input::{LraInput, OrganizationInput, OrganizationPatch, ServiceInput, ServicePatch};
 use super::{api, body_json, reply, Actor, ApiError, Need};
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};

@@ -5,7 +5,7 @@
 use super::directory::record;
 use super::input::{ClientInput, ClientPatch};
 use super::{api, body_json, reply, Actor, ApiError, Need};
-use crate::{Client, NewClient, Provider, SigAlg};
+use authorization_server::{Client, NewClient, Provider, SigAlg};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -110,7 +110,7 @@ pub async fn set_client_service(
         .set_service(id, service)
         .await
         .map_err(|e| match e {
-            crate::ClientError::Invalid(m) => ApiError::invalid("service_id", m),
+            authorization_server::ClientError::Invalid(m) => ApiError::invalid("service_id", m),
             e => e.into(),
         })?;
     let after = client_or_404(p, id).await?;

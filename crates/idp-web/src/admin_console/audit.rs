@@ -8,7 +8,7 @@ use crate::admin_text::AdminText;
 use crate::error::PageError;
 use crate::forms::{Field, Fieldset, Form};
 use crate::http::Params;
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;

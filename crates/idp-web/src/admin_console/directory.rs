@@ -6,7 +6,7 @@ use crate::admin_api::{self, Actor, ApiError, LraInput, OrganizationInput, Organ
 use crate::admin_text::AdminText;
 use crate::forms::{Field, Fieldset, Form, Section, View};
 use crate::http::{see_other, Params};
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;

@@ -7,7 +7,7 @@ use crate::admin_api::{self, Actor, ApiError, StatusChange};
 use crate::admin_text::AdminText;
 use crate::error::PageError;
 use crate::forms::{Field, Fieldset, Form, Section, View};
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;

@@ -7,7 +7,7 @@ use super::{form_request, internal, page, page_request, send, Admin};
 use crate::forms::{Field, Fieldset, Form, Section, View};
 use crate::http::see_other;
 use crate::registries_api::{self, Actor, AdminError, KeyInput, RegistryInput};
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;

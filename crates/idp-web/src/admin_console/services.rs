@@ -7,7 +7,7 @@ use crate::admin_api::{self, Actor, ServiceInput, ServicePatch};
 use crate::admin_text::AdminText;
 use crate::forms::{Field, Fieldset, Form, View};
 use crate::http::see_other;
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;

@@ -318,7 +318,7 @@ pub(crate) async fn complete_login(
         Err(e) => return PageError::internal(locale, e).into_response(),
     };
     if let Some(old) = old.filter(|old| *old != key) {
-        if let Err(e) = crate::logout::end_replaced(p, &old, ip).await {
+        if let Err(e) = authorization_server::logout::end_replaced(p, &old, ip).await {
             return PageError::internal(locale, e).into_response();
         }
     }

@@ -3,7 +3,7 @@
 //! summary; never key material.
 
 use super::input::{KeyInput, RegistryInput, RegistryPatch};
-use crate::Provider;
+use authorization_server::Provider;
 use platform::AuditEvent;
 use registration::{
     Approval, NewRegistry, RegistrationError, Registry, RegistryKey, RegistryStatus,

@@ -13,7 +13,7 @@ use super::{attributes, context, encrypt, nameid, Participant};
 use crate::authorize::AuthRequest;
 use crate::http::{self, parse_query};
 use crate::session::{self, SsoSession};
-use crate::Provider;
+use authorization_server::Provider;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

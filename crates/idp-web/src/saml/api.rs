@@ -13,7 +13,7 @@ use super::sps::{fetch_metadata, NewSp, ServiceProvider, SpChoices, SpError, SpU
 use crate::admin::admin_client;
 use crate::error::OAuthError;
 use crate::http::json_no_store;
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};

@@ -10,7 +10,7 @@
 
 use crate::http;
 use crate::session::SESSION_COOKIE;
-use crate::Provider;
+use authorization_server::Provider;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use platform::crypto::{random_token, sha256_b64};

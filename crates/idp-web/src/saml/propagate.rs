@@ -14,7 +14,7 @@ use super::Participant;
 use crate::http::{self, parse_query};
 use crate::pages::LogoutFrame;
 use crate::session::SsoSession;
-use crate::Provider;
+use authorization_server::Provider;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;

@@ -21,7 +21,7 @@ use super::text::SamlText;
 use crate::http::{self, parse_form, see_other};
 use crate::pages::LogoutFrame;
 use crate::session::{self, SsoSession};
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -292,7 +292,7 @@ async fn end_session(
     from: &str,
 ) -> Result<Vec<LogoutFrame>, String> {
     session::destroy(p, key).await.map_err(|e| e.to_string())?;
-    crate::token_endpoint::revoke_session_grants(p, &s.sid)
+    authorization_server::grants::revoke_session_grants(p, &s.sid)
         .await
         .map_err(|e| e.to_string())?;
     let _ = p

@@ -14,7 +14,7 @@ use super::response::status;
 use super::sps::{ServiceProvider, POST};
 use super::text::SamlText;
 use crate::http::{self, parse_form, parse_query};
-use crate::Provider;
+use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};

@@ -18,8 +18,8 @@ pub(crate) async fn relying_party_wants_mfa(p: &Provider, req: &AuthRequest, lev
 
 /// The request asks for an `acr` that this level reaches only with multi-factor.
 pub(crate) fn acr_wants_mfa(req: &AuthRequest, level: i64) -> bool {
-    let plain = crate::tokens::acr_for(level, false);
-    let mfa = crate::tokens::acr_for(level, true);
+    let plain = authorization_server::tokens::acr_for(level, false);
+    let mfa = authorization_server::tokens::acr_for(level, true);
     !req.acr_values.is_empty()
         && !req.acr_values.iter().any(|a| acr_satisfies(&plain, a))
         && req.acr_values.iter().any(|a| acr_satisfies(&mfa, a))
@@ -28,7 +28,7 @@ pub(crate) fn acr_wants_mfa(req: &AuthRequest, level: i64) -> bool {
 /// Whether the requested essential `acr` can never be reached by this account (its level is
 /// too low), so the relying party must be told `unmet_authentication_requirements`.
 pub(crate) fn essential_acr_unreachable(req: &AuthRequest, level: i64) -> bool {
-    let best = crate::tokens::acr_for(level, true);
+    let best = authorization_server::tokens::acr_for(level, true);
     req.acr_essential
         && !req.acr_values.is_empty()
         && !req.acr_values.iter().any(|a| acr_satisfies(&best, a))

@@ -113,11 +113,7 @@ fn known(class_refs: &[String]) -> Vec<(&str, Rung)> {
 /// The acr values the session must reach, any one of them (empty: anything will do); `None`
 /// when nothing can satisfy the request (no class asked for is known, or nothing is better
 /// than what was asked for).
-pub(crate) fn need(
-    comparison: &str,
-    class_refs: &[String],
-    require_mfa: bool,
-) -> Option<Vec<String>> {
+pub fn need(comparison: &str, class_refs: &[String], require_mfa: bool) -> Option<Vec<String>> {
     let refs = known(class_refs);
     if !class_refs.is_empty() && refs.is_empty() {
         return None;
@@ -169,7 +165,7 @@ pub(crate) fn need(
 /// - `exact`: the first class asked for that the session meets, as the SP wrote it;
 /// - `maximum`: the strongest rung the session meets without exceeding a class asked for
 ///   (that class as the SP wrote it when it is exactly that rung).
-pub(crate) fn statement(
+pub fn statement(
     comparison: &str,
     class_refs: &[String],
     require_mfa: bool,
