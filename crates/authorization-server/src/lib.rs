@@ -14,6 +14,7 @@ pub mod keys;
 pub mod logout;
 pub mod saml;
 pub mod sso;
+pub mod ticket;
 pub mod tokens;
 
 use credential_store::Accounts;

@@ -2,51 +2,28 @@
 //! questions and phones (which need a recent sign-in). Every form carries the anti-forgery
 //! token; bad input is shown beside its field and changes nothing.
 
-use crate::account_text::AccountText;
-use crate::authorize::start_console_login;
-use crate::error::PageError;
-use crate::forms::{self, Field, Fieldset, Form, Section, View};
-use crate::http::{csrf_token, parse_query, Params};
-use crate::session::{self, SsoSession};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use credential_store::{
-    Account, AccountStatus, ChallengeError, ChallengeProblem, CredentialError, Field as AField,
-    PhoneKind, PhoneProblem, PolicyViolation, ProfileUpdate, QuestionAnswer, DESK_QUESTIONS,
-    MAX_PHONES, ONLINE_QUESTIONS, QUESTIONS,
+    Account, ChallengeError, ChallengeProblem, CredentialError, Field as AField, PhoneKind,
+    PhoneProblem, PolicyViolation, ProfileUpdate, QuestionAnswer, DESK_QUESTIONS, MAX_PHONES,
+    ONLINE_QUESTIONS,
 };
 use platform::audit::AuditEvent;
 use platform::Locale;
 use std::sync::Arc;
-
-/// Who is signed in, and in which language to answer.
-pub(crate) struct Me {
-    pub account: Account,
-    pub session: SsoSession,
-    pub locale: Locale,
-}
-
-/// How sure a page must be that the person at the keyboard is the account holder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Guard {
-    /// A live session is enough.
-    Session,
-    /// A sensitive change: a step-up within `stepup.recent_secs` (or, for an account with
-    /// nothing to step up with, or when step-up is for relying parties only, a sign-in that
-    /// recent).
-    Sensitive,
-    /// A change to the second factors (phones, authenticator app): as `Sensitive`, but for a
-    /// staff account as `Staff`, so that a password alone (which the service desk could have
-    /// reset) never adds a factor to an account that opens a console.
-    Factor,
-    /// Staff work (the service desk): a step-up with a phone or an authenticator app within
-    /// `stepup.recent_secs`, whatever the step-up policy; an account with neither is turned
-    /// away.
-    Staff,
-}
+use web::account_text::AccountText;
+use web::error::PageError;
+use web::forms::{Field, Fieldset, Form, Section, View};
+use web::http::parse_query;
+use web::signed_in::{me, Guard, Me};
+use web::widgets::{
+    date, field_message, new_password_typed, password_errors, password_form, phone_rows,
+    question_rows, send, status_text,
+};
 
 mod devices;
 mod security;
@@ -54,133 +31,9 @@ mod totp;
 
 pub use devices::{devices, devices_post};
 use security::{audit_change, left_without_factor};
-pub(crate) use security::{phone_rows, question_rows};
+
 pub use security::{security, security_post};
 pub use totp::{totp, totp_post};
-
-/// Step-up methods that prove possession (a phone, an authenticator app), not knowledge.
-pub(crate) fn possession(m: &crate::stepup::Method) -> bool {
-    !matches!(m, crate::stepup::Method::Kba)
-}
-
-/// True when the session was stepped up recently with a phone or an authenticator app.
-pub(crate) fn stepped_up_with_possession(p: &Provider, s: &SsoSession) -> bool {
-    let now = p.clock.now();
-    s.mfa_at.is_some_and(|t| now - t <= p.stepup.recent_secs)
-        && s.amr
-            .iter()
-            .any(|m| matches!(m.as_str(), "otp" | "sms" | "tel"))
-}
-
-/// The signed-in person, or the response that sends them to sign in (or to step up).
-pub(crate) async fn me(
-    p: &Provider,
-    headers: &HeaderMap,
-    params: &Params,
-    return_to: &str,
-    guard: Guard,
-) -> Result<Me, Response> {
-    let asked = params.get("ui_locales").map(String::as_str);
-    let accept = crate::http::locale(headers, asked);
-    let live = session::signed_in(p, headers)
-        .await
-        .map_err(|e| PageError::internal(accept, e).into_response())?;
-    let Some((key, s, account)) = live else {
-        return Err(start_console_login(p, accept, return_to).await);
-    };
-    let locale = match asked {
-        Some(a) => Locale::negotiate(Some(a), None),
-        None => Locale::parse(&account.locale).unwrap_or(accept),
-    };
-    // Where a step-up comes back to: this page, in the language asked for.
-    let back = || match asked {
-        Some(l) => format!("{return_to}?ui_locales={l}"),
-        None => return_to.to_owned(),
-    };
-    let guard = match guard {
-        Guard::Factor => match p.accounts.is_staff(&account.id).await {
-            Ok(true) => Guard::Staff,
-            Ok(false) => Guard::Sensitive,
-            Err(e) => return Err(PageError::internal(locale, e).into_response()),
-        },
-        g => g,
-    };
-    if guard == Guard::Staff && !stepped_up_with_possession(p, &s) {
-        let mut methods = crate::stepup::methods_of(p, &account).await?;
-        methods.retain(possession);
-        if methods.is_empty() {
-            let a = AccountText::get(locale);
-            let v = View {
-                title: a.staff_factor_title.into(),
-                errors: vec![(String::new(), a.staff_needs_factor.into())],
-                ..View::default()
-            };
-            return Err(send(p, headers, locale, &v, StatusCode::FORBIDDEN));
-        }
-        return Err(step_up_session(p, headers, &account, &s, key, back(), methods, locale).await);
-    }
-    if guard == Guard::Sensitive {
-        let now = p.clock.now();
-        let recent = p.stepup.recent_secs;
-        let stepped_up = s.mfa_at.is_some_and(|t| now - t <= recent);
-        if !stepped_up {
-            let methods = if p.stepup.policy == step_up::Policy::RelyingPartyOnly {
-                Vec::new()
-            } else {
-                crate::stepup::methods_of(p, &account).await?
-            };
-            if !methods.is_empty() {
-                return Err(step_up_session(
-                    p,
-                    headers,
-                    &account,
-                    &s,
-                    key,
-                    back(),
-                    methods,
-                    locale,
-                )
-                .await);
-            }
-            if now - s.auth_time > recent {
-                return Err(start_console_login(p, locale, return_to).await);
-            }
-        }
-    }
-    Ok(Me {
-        account,
-        session: s,
-        locale,
-    })
-}
-
-/// Starts a step-up of the live session `key` with `methods`, coming back to `back`.
-#[allow(clippy::too_many_arguments)]
-async fn step_up_session(
-    p: &Provider,
-    headers: &HeaderMap,
-    account: &Account,
-    s: &SsoSession,
-    key: String,
-    back: String,
-    methods: Vec<crate::stepup::Method>,
-    locale: Locale,
-) -> Response {
-    crate::stepup::begin(
-        p,
-        headers,
-        crate::stepup::Pending {
-            account_id: account.id.clone(),
-            amr: s.amr.clone(),
-            session_key: Some(key),
-            return_to: Some(back),
-            methods,
-            locale,
-            ..Default::default()
-        },
-    )
-    .await
-}
 
 fn nav(a: &AccountText, locale: Locale) -> Vec<(String, String)> {
     let l = locale.tag();
@@ -205,73 +58,6 @@ fn nav(a: &AccountText, locale: Locale) -> Vec<(String, String)> {
 
 fn lang_href(path: &str, locale: Locale) -> Option<String> {
     Some(format!("{path}?ui_locales={}", locale.other().tag()))
-}
-
-/// Sends a page with the anti-forgery cookie minted if the browser has none.
-pub(crate) fn send(
-    p: &Provider,
-    headers: &HeaderMap,
-    locale: Locale,
-    v: &View,
-    status: StatusCode,
-) -> Response {
-    let (csrf, set) = csrf_token(p, headers);
-    let mut r = forms::render(locale, v, &csrf, status);
-    if let Some(c) = set {
-        r.headers_mut().append(header::SET_COOKIE, c);
-    }
-    r
-}
-
-/// A date (UTC) from unix seconds, `YYYY-MM-DD`.
-pub(crate) fn date(ts: i64) -> String {
-    // Civil-from-days (H. Hinnant).
-    let z = ts.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// A time (UTC) from unix seconds, `YYYY-MM-DD HH:MM UTC`.
-pub(crate) fn datetime(ts: i64) -> String {
-    let s = ts.rem_euclid(86_400);
-    format!("{} {:02}:{:02} UTC", date(ts), s / 3600, (s % 3600) / 60)
-}
-
-/// The status in words.
-pub(crate) fn status_text(a: &AccountText, s: AccountStatus) -> &'static str {
-    match s {
-        AccountStatus::Active => a.status_active,
-        AccountStatus::Locked => a.status_locked,
-        AccountStatus::Suspended => a.status_suspended,
-        AccountStatus::Terminated => a.status_terminated,
-    }
-}
-
-/// The message for a bad account field.
-pub(crate) fn field_message(a: &AccountText, f: AField) -> &'static str {
-    match f {
-        AField::Email => a.bad_email,
-        AField::Phone => a.bad_phone,
-        AField::BirthDate => a.bad_date,
-        AField::Locale => a.bad_language,
-        _ => a.bad_name,
-    }
-}
-
-/// The password rules as a list, each in the reader's language.
-pub(crate) fn rules(locale: Locale) -> Vec<(String, String)> {
-    PolicyViolation::ALL
-        .iter()
-        .map(|v| (v.code().to_owned(), v.message(locale).to_owned()))
-        .collect()
 }
 
 // ---------------------------------------------------------------- My Profile
@@ -444,7 +230,7 @@ pub async fn profile_post(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let form = match crate::forms::checked(&p, &headers, &body, me.locale) {
+    let form = match web::forms::checked(&p, &headers, &body, me.locale) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
@@ -518,70 +304,6 @@ pub async fn profile_post(
 
 // ---------------------------------------------------------------- change password
 
-/// The fields of a new-password form (with or without the current password).
-pub(crate) fn password_form(
-    locale: Locale,
-    action: String,
-    with_current: bool,
-    hidden: Vec<(String, String)>,
-) -> Form {
-    let a = AccountText::get(locale);
-    let mut fields = Vec::new();
-    if with_current {
-        fields.push(
-            Field::new("password", "current_password", a.current_password, "")
-                .required()
-                .auto("current-password"),
-        );
-    }
-    fields.push(
-        Field::new("password", "new_password", a.new_password, "")
-            .required()
-            .auto("new-password"),
-    );
-    fields.push(
-        Field::new("password", "confirm_password", a.confirm_password, "")
-            .required()
-            .auto("new-password"),
-    );
-    Form {
-        id: Some("password".into()),
-        action,
-        hidden,
-        fieldsets: vec![Fieldset {
-            fields,
-            ..Fieldset::default()
-        }],
-        rules_heading: a.password_rules.into(),
-        rules: rules(locale),
-        submit: a.change_password.into(),
-        ..Form::default()
-    }
-}
-
-/// Puts the outcome of a failed password change on the view; `None` when the error is not
-/// the person's to fix.
-pub(crate) fn password_errors(locale: Locale, v: &mut View, e: &CredentialError) -> bool {
-    let a = AccountText::get(locale);
-    match e {
-        CredentialError::Policy(broken) => {
-            for b in broken {
-                v.field_error("new_password", b.message(locale));
-            }
-            true
-        }
-        CredentialError::Reused => {
-            v.field_error("new_password", a.password_reused);
-            true
-        }
-        CredentialError::WrongPassword => {
-            v.field_error("current_password", a.wrong_current_password);
-            true
-        }
-        _ => false,
-    }
-}
-
 fn password_view(locale: Locale) -> View {
     let a = AccountText::get(locale);
     View {
@@ -630,7 +352,7 @@ pub async fn password_post(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let form = match crate::forms::checked(&p, &headers, &body, me.locale) {
+    let form = match web::forms::checked(&p, &headers, &body, me.locale) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
@@ -688,112 +410,5 @@ pub async fn password_post(
             send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST)
         }
         Err(e) => PageError::internal(me.locale, e).into_response(),
-    }
-}
-
-// ---------------------------------------------------------------- shared by the challenge pages
-
-/// Checks the new-password fields of a form: given, and typed the same twice. Puts the
-/// message beside the field and returns false when they are not.
-pub(crate) fn new_password_typed(v: &mut View, a: &AccountText, form: &Params) -> bool {
-    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
-    if get("new_password").is_empty() {
-        v.field_error("new_password", a.required);
-        false
-    } else if get("new_password") != get("confirm_password") {
-        v.field_error("confirm_password", a.passwords_differ);
-        false
-    } else {
-        true
-    }
-}
-
-/// One answer field per challenge question asked (`answer0`, `answer1`, ...).
-pub(crate) fn question_fields(locale: Locale, questions: &[String]) -> Vec<Field> {
-    questions
-        .iter()
-        .enumerate()
-        .map(|(i, q)| {
-            let text = credential_store::question(q)
-                .map(|q| q.text(locale))
-                .unwrap_or("");
-            Field::new("text", &format!("answer{i}"), text, "")
-                .required()
-                .auto("off")
-        })
-        .collect()
-}
-
-/// The answers typed into `question_fields`, bounded in length.
-pub(crate) fn typed_answers(form: &Params, questions: &[String]) -> Vec<QuestionAnswer> {
-    questions
-        .iter()
-        .enumerate()
-        .map(|(i, q)| QuestionAnswer {
-            question_id: q.clone(),
-            answer: form
-                .get(&format!("answer{i}"))
-                .map(|a| a.chars().take(200).collect())
-                .unwrap_or_default(),
-        })
-        .collect()
-}
-
-/// Two of `from`, chosen at random (fewer when `from` has fewer).
-pub(crate) fn pick_two(from: &[String]) -> Vec<String> {
-    let mut pool = from.to_vec();
-    let mut out = Vec::new();
-    for b in platform::crypto::random_bytes(2) {
-        if pool.is_empty() {
-            break;
-        }
-        out.push(pool.remove(usize::from(b) % pool.len()));
-    }
-    out
-}
-
-/// After a page that needs a fresh sign-in, where to go.
-pub fn local_return(path: &str) -> Option<&str> {
-    // The console's home is `/admin` (with or without a query or a trailing slash).
-    let ok = (path == "/admin"
-        || [
-            "/admin/",
-            "/admin?",
-            "/account",
-            "/desk",
-            "/lra",
-            "/saml/continue?",
-        ]
-        .iter()
-        .any(|p| path.starts_with(p)))
-        && !path.contains("//")
-        && !path.contains('\\');
-    ok.then_some(path)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_from_unix_seconds() {
-        assert_eq!(date(0), "1970-01-01");
-        assert_eq!(date(951_782_400), "2000-02-29");
-        assert_eq!(date(1_795_000_000), "2026-11-18");
-    }
-
-    #[test]
-    fn only_local_console_paths_are_returned_to() {
-        assert_eq!(local_return("/account/security"), Some("/account/security"));
-        assert_eq!(local_return("/admin"), Some("/admin"));
-        assert_eq!(
-            local_return("/admin?ui_locales=fr"),
-            Some("/admin?ui_locales=fr")
-        );
-        assert_eq!(local_return("/admin/"), Some("/admin/"));
-        assert_eq!(local_return("/administrator"), None);
-        assert_eq!(local_return("//evil.example/account"), None);
-        assert_eq!(local_return("https://evil.example/"), None);
-        assert_eq!(local_return("/accountx//x"), None);
     }
 }

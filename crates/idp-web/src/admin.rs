@@ -3,8 +3,6 @@
 //! (SSO session of an account with the `administrator` role; CSRF on every form), and
 //! Prometheus metrics with the age of each active key.
 
-use crate::error::{OAuthError, PageError};
-use crate::http::{bearer, csrf_ok, csrf_token, parse_form, Params};
 use askama::Template;
 use authorization_server::keys::{KeyError, KeyInfo, SigAlg};
 use authorization_server::tokens::live_access_token;
@@ -17,6 +15,8 @@ use platform::i18n::Text;
 use platform::Locale;
 use serde_json::json;
 use std::sync::Arc;
+use web::error::{OAuthError, PageError};
+use web::http::{bearer, csrf_ok, csrf_token, parse_form, Params};
 
 /// Scope a client needs for the admin API.
 pub const ADMIN_SCOPE: &str = "oneid:admin";
@@ -138,7 +138,7 @@ pub async fn api_list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Res
             .into_iter()
             .map(|(a, k)| (a.as_str().to_owned(), k.into()))
             .collect();
-        Ok::<_, OAuthError>(crate::http::json_no_store(
+        Ok::<_, OAuthError>(web::http::json_no_store(
             json!({
                 "keys": keys.iter().map(|k| key_json(k, now)).collect::<Vec<_>>(),
                 "signing_on_this_node": signing,
@@ -172,7 +172,7 @@ pub async fn api_rotate(
             .rotate(alg, now, &caller.actor())
             .await
             .map_err(key_error)?;
-        Ok::<_, OAuthError>(crate::http::json_no_store(json!(r).to_string()))
+        Ok::<_, OAuthError>(web::http::json_no_store(json!(r).to_string()))
     }
     .await;
     r.unwrap_or_else(IntoResponse::into_response)
@@ -187,7 +187,7 @@ pub async fn api_key_op(
     let r = async {
         let actor = admin_client(&p, &headers).await?.actor();
         let detail = run_op(&p, &op, &kid, &actor).await.map_err(key_error)?;
-        Ok::<_, OAuthError>(crate::http::json_no_store(
+        Ok::<_, OAuthError>(web::http::json_no_store(
             json!({ "kid": kid, "op": op, "result": detail }).to_string(),
         ))
     }
@@ -305,7 +305,7 @@ async fn keys_page(
             .into_response(),
         Err(e) => return PageError::internal(locale, e).into_response(),
     };
-    crate::http::page_headers(&mut r);
+    web::http::page_headers(&mut r);
     if let Some(v) = set {
         r.headers_mut().append(header::SET_COOKIE, v);
     }

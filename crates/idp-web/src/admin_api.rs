@@ -34,8 +34,6 @@ pub use relying_parties::{add_client, client_json, remove_client, set_client_ser
 pub use crate::registries_api::Actor;
 
 use crate::admin::{api_caller, ApiCaller, ADMIN_SCOPE};
-use crate::error::OAuthError;
-use crate::http::{bearer, json_no_store};
 use authorization_server::Provider;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -43,6 +41,8 @@ use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::Router;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use web::error::OAuthError;
+use web::http::{bearer, json_no_store};
 
 /// The read-only scope: the audit trail's search and export, nothing else.
 pub const AUDIT_SCOPE: &str = "oneid:audit";

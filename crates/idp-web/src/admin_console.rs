@@ -19,11 +19,6 @@ mod services;
 use crate::admin::ADMIN_ROLE;
 use crate::admin_api::ApiError;
 use crate::admin_text::AdminText;
-use crate::authorize::start_console_login;
-use crate::error::PageError;
-use crate::forms::View;
-use crate::http::{parse_query, Params};
-use crate::{session, stepup};
 use authorization_server::Provider;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -33,6 +28,12 @@ use axum::Router;
 use credential_store::Account;
 use platform::Locale;
 use std::sync::Arc;
+use web::challenge as stepup;
+use web::error::PageError;
+use web::forms::View;
+use web::http::{parse_query, Params};
+use web::session;
+use web::signed_in::start_console_login;
 
 /// The administrator at the keyboard.
 pub(crate) struct Admin {
@@ -51,7 +52,7 @@ impl Admin {
 }
 
 fn refusal(p: &Provider, headers: &HeaderMap, locale: Locale, v: View) -> Response {
-    crate::account::send(p, headers, locale, &v, StatusCode::FORBIDDEN)
+    web::widgets::send(p, headers, locale, &v, StatusCode::FORBIDDEN)
 }
 
 /// The signed-in, stepped-up administrator, or the response that gets them there (sign in,
@@ -63,7 +64,7 @@ pub(crate) async fn administrator(
     return_to: &str,
 ) -> Result<Admin, Response> {
     let asked = params.get("ui_locales").map(String::as_str);
-    let accept = crate::http::locale(headers, asked);
+    let accept = web::http::locale(headers, asked);
     let back = match asked {
         Some(l) if Locale::parse(l).is_some() => format!("{return_to}?ui_locales={l}"),
         _ => return_to.to_owned(),
@@ -91,13 +92,13 @@ pub(crate) async fn administrator(
         }
         Err(e) => return Err(PageError::internal(locale, e).into_response()),
     }
-    if crate::account::stepped_up_with_possession(p, &s) {
+    if web::signed_in::stepped_up_with_possession(p, &s) {
         return Ok(Admin { account, locale });
     }
     // Administration is stepped up whatever the step-up policy for relying parties says, with
     // a phone or an authenticator app (not the challenge questions), as all staff work is.
     let mut methods = stepup::methods_of(p, &account).await?;
-    methods.retain(crate::account::possession);
+    methods.retain(web::signed_in::possession);
     if methods.is_empty() {
         let v = View {
             title: t.home_title.into(),
@@ -147,7 +148,7 @@ pub(crate) async fn form_request(
 ) -> Result<(Admin, Params), Response> {
     let (a, _) = page_request(p, headers, q, area).await?;
     let form =
-        crate::forms::checked(p, headers, body, a.locale).map_err(IntoResponse::into_response)?;
+        web::forms::checked(p, headers, body, a.locale).map_err(IntoResponse::into_response)?;
     Ok((a, form))
 }
 
@@ -158,7 +159,7 @@ pub(crate) fn internal(a: &Admin, e: impl std::fmt::Display) -> Response {
 
 /// The console's "not found" page.
 pub(crate) fn not_found(a: &Admin) -> Response {
-    crate::pages::error_page(
+    web::pages::error_page(
         a.locale,
         AdminText::get(a.locale).not_found,
         None,
@@ -202,7 +203,7 @@ pub(crate) fn send(p: &Provider, headers: &HeaderMap, a: &Admin, v: &View, ok: b
     } else {
         StatusCode::BAD_REQUEST
     };
-    crate::account::send(p, headers, a.locale, v, status)
+    web::widgets::send(p, headers, a.locale, v, status)
 }
 
 /// Puts a refused change on the page: beside its field when it names one the page has,

@@ -5,10 +5,7 @@
 //! With a live SSO session that satisfies the request the code is issued at once; otherwise
 //! the request is parked in the ephemeral store and the login page is shown.
 
-use crate::error::PageError;
-use crate::http::{csrf_ok, csrf_token, parse_form, parse_query, see_other, ClientIp, Params};
 use crate::pages::{self, LoginView};
-use crate::session::{self, SsoSession};
 use authorization_server::tokens::{acr_for, verify_id_token_hint, AuthContext};
 use authorization_server::{Client, Provider};
 use axum::body::Bytes;
@@ -22,56 +19,17 @@ use platform::ephemeral::{get_json, put_json};
 use platform::Locale;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use web::error::PageError;
+use web::http::{csrf_ok, csrf_token, parse_form, parse_query, see_other, ClientIp, Params};
+use web::session::{self, SsoSession};
 
 mod login;
 
-pub(crate) use login::{complete_login, login_key, start_login};
-pub use login::{
-    login_page, login_page_get, login_submit, password_change_submit, start_console_login,
-};
+pub(crate) use authorization_server::ticket::login_key;
+pub(crate) use login::{complete_login, start_login};
+pub use login::{login_page, login_page_get, login_submit, password_change_submit};
 
-/// A validated authorization request.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AuthRequest {
-    /// Client.
-    pub client_id: String,
-    /// Client display name.
-    pub client_name: String,
-    /// Exact registered redirect URI.
-    pub redirect_uri: String,
-    /// Granted scopes (requested ∩ allowed).
-    pub scope: String,
-    /// Opaque client state.
-    pub state: Option<String>,
-    /// Nonce for the ID token.
-    pub nonce: Option<String>,
-    /// PKCE S256 challenge.
-    pub code_challenge: Option<String>,
-    /// prompt=none.
-    pub prompt_none: bool,
-    /// prompt=login.
-    pub prompt_login: bool,
-    /// max_age.
-    pub max_age: Option<i64>,
-    /// Subject of a valid id_token_hint.
-    pub hint_sub: Option<String>,
-    /// login_hint.
-    pub login_hint: Option<String>,
-    /// Language asked for.
-    pub ui_locales: Option<String>,
-    /// Person claims asked for in the ID token (`claims` parameter).
-    pub id_token_claims: Vec<String>,
-    /// A sign-in to the provider's own console rather than for a relying party: where to go
-    /// afterwards (a local path).
-    #[serde(default)]
-    pub console_return: Option<String>,
-    /// `acr` values asked for (`acr_values`, or the `acr` claim request), in order.
-    #[serde(default)]
-    pub acr_values: Vec<String>,
-    /// The `acr` claim was requested as essential.
-    #[serde(default)]
-    pub acr_essential: bool,
-}
+pub use authorization_server::ticket::AuthRequest;
 
 /// What a code stands for, kept in the ephemeral store under the code's digest.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -108,7 +66,7 @@ fn redir(error: &'static str, description: &'static str) -> Redirected {
 }
 
 fn locale_of(params: &Params, headers: &HeaderMap) -> Locale {
-    crate::http::locale(headers, params.get("ui_locales").map(String::as_str))
+    web::http::locale(headers, params.get("ui_locales").map(String::as_str))
 }
 
 /// GET /authorize
@@ -130,9 +88,9 @@ pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Byte
 async fn authorize(
     p: &Provider,
     headers: &HeaderMap,
-    params: Result<Params, crate::http::ParamError>,
+    params: Result<Params, web::http::ParamError>,
 ) -> Response {
-    let accept = crate::http::locale(headers, None);
+    let accept = web::http::locale(headers, None);
     let Ok(params) = params else {
         // Without trustworthy parameters there is no redirect URI to trust either.
         return PageError::bad(accept, |t| t.bad_request).into_response();
@@ -530,7 +488,7 @@ pub(crate) async fn step_up_session(
         Ok(_) => return start_login(p, headers, req, locale).await,
         Err(e) => return PageError::internal(locale, e).into_response(),
     };
-    let methods = match crate::stepup::methods_of(p, &account).await {
+    let methods = match web::challenge::methods_of(p, &account).await {
         Ok(m) => m,
         Err(r) => return r,
     };
@@ -541,10 +499,10 @@ pub(crate) async fn step_up_session(
     if let Err(e) = put_json(p.store.as_ref(), &login_key(&id), &req, p.cfg.login_ttl).await {
         return PageError::internal(locale, e).into_response();
     }
-    crate::stepup::begin(
+    web::challenge::begin(
         p,
         headers,
-        crate::stepup::Pending {
+        web::challenge::Pending {
             account_id: account.id,
             request_id: Some(id),
             amr: s.amr,
@@ -576,7 +534,7 @@ pub(crate) async fn resume_with_session(
     if let Some(back) = req
         .console_return
         .as_deref()
-        .and_then(crate::account::local_return)
+        .and_then(web::widgets::local_return)
     {
         return see_other(back);
     }
@@ -601,7 +559,7 @@ pub(crate) async fn gate(
     let Some(text) = gate_text(p, service, account_id, &client.client_id, locale).await? else {
         return Ok(None);
     };
-    let g = crate::signup_text::GateText::get(locale);
+    let g = web::gate_text::GateText::get(locale);
     // prompt=none shows nothing: the relying party gets the refusal straight away.
     if req.prompt_none {
         return Ok(Some(error_redirect(
@@ -626,13 +584,13 @@ pub(crate) async fn gate(
     }
     pairs.push(("iss", &p.cfg.issuer));
     let back = with_params(&req.redirect_uri, &pairs);
-    let v = crate::forms::View {
+    let v = web::forms::View {
         title: g.title.into(),
         intro: vec![text],
         links: vec![(back, g.back.replace("{client}", &client.name))],
         ..Default::default()
     };
-    Ok(Some(crate::forms::render(
+    Ok(Some(web::forms::render(
         locale,
         &v,
         "",
@@ -660,7 +618,7 @@ pub(crate) async fn gate_text(
             .map_err(|e| e.to_string())?,
         None => registration::Access::UnknownService,
     };
-    let g = crate::signup_text::GateText::get(locale);
+    let g = web::gate_text::GateText::get(locale);
     let (text, detail) = match &access {
         registration::Access::Allowed => return Ok(None),
         registration::Access::NotEnrolled { service } => {

@@ -8,11 +8,6 @@
 //! account, an administrator's job, nor on their own), and confirms before issuing a
 //! temporary password or revealing answers. Every refusal is audited.
 
-use crate::account::{date, datetime, me, send, status_text, Guard, Me};
-use crate::account_text::AccountText;
-use crate::error::PageError;
-use crate::forms::{Field, Fieldset, Form, Section, View};
-use crate::http::{parse_query, ClientIp, Params};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -22,6 +17,12 @@ use credential_store::{Account, AccountStatus};
 use platform::audit::AuditEvent;
 use platform::Locale;
 use std::sync::Arc;
+use web::account_text::AccountText;
+use web::error::PageError;
+use web::forms::{Field, Fieldset, Form, Section, View};
+use web::http::{parse_query, ClientIp, Params};
+use web::signed_in::{me, Guard, Me};
+use web::widgets::{date, datetime, send, status_text};
 
 /// The role that opens the service desk.
 pub const DESK_ROLE: &str = "service_desk";
@@ -35,7 +36,7 @@ async fn agent(
     let me = me(p, headers, params, return_to, Guard::Session).await?;
     match p.accounts.has_role(&me.account.id, DESK_ROLE).await {
         // Then a recent step-up with a phone or an authenticator app, as for the consoles.
-        Ok(true) => crate::account::me(p, headers, params, return_to, Guard::Staff).await,
+        Ok(true) => web::signed_in::me(p, headers, params, return_to, Guard::Staff).await,
         Ok(false) => {
             let a = AccountText::get(me.locale);
             let v = View {
@@ -92,7 +93,7 @@ pub async fn search_post(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let form = match crate::forms::checked(&p, &headers, &body, me.locale) {
+    let form = match web::forms::checked(&p, &headers, &body, me.locale) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
@@ -247,7 +248,7 @@ async fn find(p: &Provider, locale: Locale, params: &Params) -> Result<Account, 
         Ok(Some(a)) => Ok(a),
         Ok(None) => {
             let a = AccountText::get(locale);
-            Err(crate::pages::error_page(
+            Err(web::pages::error_page(
                 locale,
                 a.no_such_account,
                 None,
@@ -298,7 +299,7 @@ pub async fn account_post(
     };
     let locale = me.locale;
     let a = AccountText::get(locale);
-    let form = match crate::forms::checked(&p, &headers, &body, locale) {
+    let form = match web::forms::checked(&p, &headers, &body, locale) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };

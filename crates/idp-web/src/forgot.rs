@@ -9,11 +9,6 @@
 //! too), then a new password under the policy. Wrong answers count toward the account's
 //! lockout. Success ends every session and refresh token of the account.
 
-use crate::account::send;
-use crate::account_text::AccountText;
-use crate::error::PageError;
-use crate::forms::{Field, Fieldset, Form, View};
-use crate::http::{parse_query, ClientIp, Params};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -26,6 +21,11 @@ use platform::ephemeral::{get_json, put_json};
 use platform::{Locale, Mail};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use web::account_text::AccountText;
+use web::error::PageError;
+use web::forms::{Field, Fieldset, Form, View};
+use web::http::{parse_query, ClientIp, Params};
+use web::widgets::send;
 
 /// How long a password reset stays usable, seconds.
 const RESET_TTL: i64 = 900;
@@ -35,7 +35,7 @@ const RESET_ATTEMPTS: u32 = 3;
 const STICKY_QUESTIONS_SECS: i64 = 86_400;
 
 fn page_locale(headers: &HeaderMap, params: &Params) -> Locale {
-    crate::http::locale(headers, params.get("ui_locales").map(String::as_str))
+    web::http::locale(headers, params.get("ui_locales").map(String::as_str))
 }
 
 // ---------------------------------------------------------------- forgot login ID
@@ -99,7 +99,7 @@ pub async fn login_id_post(
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let locale = page_locale(&headers, &params);
     let a = AccountText::get(locale);
-    let form = match crate::forms::checked(&p, &headers, &body, locale) {
+    let form = match web::forms::checked(&p, &headers, &body, locale) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
@@ -127,9 +127,9 @@ pub async fn login_id_post(
     if !v.errors.is_empty() {
         return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
     }
-    match crate::limits::over(&p, "forgot-ip", &ip, p.cfg.forgot_limit_per_address).await {
+    match web::limits::over(&p, "forgot-ip", &ip, p.cfg.forgot_limit_per_address).await {
         Ok(false) => {}
-        Ok(true) => return crate::limits::too_many(&p, &headers, locale),
+        Ok(true) => return web::limits::too_many(&p, &headers, locale),
         Err(e) => return PageError::internal(locale, e).into_response(),
     }
     let found = match p
@@ -236,7 +236,7 @@ fn start_view(locale: Locale) -> View {
 
 fn questions_view(locale: Locale, token: &str, questions: &[String]) -> View {
     let a = AccountText::get(locale);
-    let fields = crate::account::question_fields(locale, questions);
+    let fields = web::widgets::question_fields(locale, questions);
     View {
         title: a.forgot_password.trim_end_matches('?').into(),
         intro: vec![a.forgot_password_questions.into()],
@@ -263,7 +263,7 @@ fn new_password_view(locale: Locale, token: &str) -> View {
     View {
         title: a.forgot_password.trim_end_matches('?').into(),
         intro: vec![a.choose_new_password.into()],
-        forms: vec![crate::account::password_form(
+        forms: vec![web::widgets::password_form(
             locale,
             format!("/forgot-password?ui_locales={}", locale.tag()),
             false,
@@ -296,7 +296,7 @@ async fn sticky_pair(p: &Provider, sticky: &str, from: &[String]) -> Vec<String>
             return prev;
         }
     }
-    let chosen = crate::account::pick_two(from);
+    let chosen = web::widgets::pick_two(from);
     let _ = put_json(p.store.as_ref(), &key, &chosen, STICKY_QUESTIONS_SECS).await;
     chosen
 }
@@ -312,7 +312,7 @@ pub async fn password_post(
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let locale = page_locale(&headers, &params);
     let a = AccountText::get(locale);
-    let form = match crate::forms::checked(&p, &headers, &body, locale) {
+    let form = match web::forms::checked(&p, &headers, &body, locale) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
@@ -326,12 +326,12 @@ pub async fn password_post(
                 return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
             }
             let (by_ip, by_id) = tokio::join!(
-                crate::limits::over(&p, "forgot-ip", &ip, p.cfg.forgot_limit_per_address),
-                crate::limits::over(&p, "forgot-id", login_id, p.cfg.forgot_limit_per_address)
+                web::limits::over(&p, "forgot-ip", &ip, p.cfg.forgot_limit_per_address),
+                web::limits::over(&p, "forgot-id", login_id, p.cfg.forgot_limit_per_address)
             );
             match (by_ip, by_id) {
                 (Ok(false), Ok(false)) => {}
-                (Ok(_), Ok(_)) => return crate::limits::too_many(&p, &headers, locale),
+                (Ok(_), Ok(_)) => return web::limits::too_many(&p, &headers, locale),
                 (Err(e), _) | (_, Err(e)) => return PageError::internal(locale, e).into_response(),
             }
             let account = match p.accounts.find_by_login_id(login_id).await {
@@ -402,7 +402,7 @@ pub async fn password_post(
                     StatusCode::OK,
                 );
             }
-            let answers = crate::account::typed_answers(&form, &reset.questions);
+            let answers = web::widgets::typed_answers(&form, &reset.questions);
             // The attempt is taken before the answers are checked, on this reset's counter and
             // then on the account's; past either limit they are refused unchecked. Every
             // branch (no account, refused, checked) hashes as many answers as were asked.
@@ -489,13 +489,13 @@ pub async fn password_post(
             };
             let new = get("new_password");
             let mut v = new_password_view(locale, token);
-            if !crate::account::new_password_typed(&mut v, a, &form) {
+            if !web::widgets::new_password_typed(&mut v, a, &form) {
                 return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
             }
             match p.accounts.set_password(&account_id, None, new, false).await {
                 Ok(()) => {}
                 Err(e @ (CredentialError::Policy(_) | CredentialError::Reused)) => {
-                    crate::account::password_errors(locale, &mut v, &e);
+                    web::widgets::password_errors(locale, &mut v, &e);
                     return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
                 }
                 Err(e) => return PageError::internal(locale, e).into_response(),

@@ -6,24 +6,25 @@
 //! Served with `router`.
 
 pub mod account;
-mod account_text;
+
 pub mod admin;
 pub mod admin_api;
 pub mod admin_console;
 mod admin_text;
 pub mod desk;
-mod error;
+
 pub mod forgot;
-mod forms;
-mod http;
-mod limits;
+
+mod client_auth;
+mod routes;
+
 pub mod lra;
 mod lra_text;
-pub mod metrics;
+
 mod pages;
 pub mod registries_api;
 pub mod saml;
-mod session;
+
 pub mod signup;
 mod signup_text;
 pub mod stepup;
@@ -33,4 +34,4 @@ pub mod logout;
 pub mod token_endpoint;
 pub mod userinfo;
 
-pub use http::{admin_router, document_fast_path, router};
+pub use routes::{admin_router, document_fast_path, router};

@@ -7,10 +7,7 @@
 //! few retries), those with a front-channel logout URI are loaded in hidden iframes of the
 //! logged-out page (Back-Channel and Front-Channel Logout 1.0).
 
-use crate::error::PageError;
-use crate::http::{self, csrf_ok, csrf_token, parse_form, parse_query, see_other, Params};
 use crate::pages::{logged_out_page, logout_page, LogoutFrame};
-use crate::session::{self, SsoSession};
 use authorization_server::tokens::verify_id_token_hint;
 use authorization_server::Provider;
 use axum::body::Bytes;
@@ -23,6 +20,9 @@ use platform::ephemeral::{put_json, take_json};
 use platform::Locale;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use web::error::PageError;
+use web::http::{self, csrf_ok, csrf_token, parse_form, parse_query, see_other, Params};
+use web::session::{self, SsoSession};
 
 /// Where to send the browser after logout.
 #[derive(Debug, Clone, Serialize, Deserialize)]

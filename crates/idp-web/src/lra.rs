@@ -7,11 +7,6 @@
 
 mod register;
 
-use crate::account::{date, me, send, status_text, Guard, Me};
-use crate::account_text::AccountText;
-use crate::error::PageError;
-use crate::forms::{Field, Fieldset, Form, Section, View};
-use crate::http::{parse_query, ClientIp, Params};
 use crate::lra_text::LraText;
 use authorization_server::Provider;
 use axum::body::Bytes;
@@ -20,6 +15,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use registration::{Lra, LraError, Registrar};
 use std::sync::Arc;
+use web::account_text::AccountText;
+use web::error::PageError;
+use web::forms::{Field, Fieldset, Form, Section, View};
+use web::http::{parse_query, ClientIp, Params};
+use web::signed_in::{me, Guard, Me};
+use web::widgets::{date, send, status_text};
 
 /// Document rows on the registration form.
 const DOCUMENT_ROWS: usize = 3;
@@ -46,7 +47,7 @@ async fn guard(
         // policy (an LRA has one: the role is granted only then), as for all staff work.
         Ok(Some(reg)) => Ok(Ctx {
             reg: reg.with_source(ip),
-            me: crate::account::me(p, headers, params, return_to, Guard::Staff).await?,
+            me: web::signed_in::me(p, headers, params, return_to, Guard::Staff).await?,
             lra,
         }),
         Ok(None) => {
@@ -139,7 +140,7 @@ pub async fn search_post(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let form = match crate::forms::checked(&p, &headers, &body, ctx.me.locale) {
+    let form = match web::forms::checked(&p, &headers, &body, ctx.me.locale) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
@@ -404,7 +405,7 @@ pub async fn person_post(
     };
     let locale = ctx.me.locale;
     let t = LraText::get(locale);
-    let form = match crate::forms::checked(&p, &headers, &body, locale) {
+    let form = match web::forms::checked(&p, &headers, &body, locale) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };

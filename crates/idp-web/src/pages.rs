@@ -1,12 +1,12 @@
-//! The pages a person sees, rendered from type-checked askama templates (autoescaped), each
-//! sent with the security headers of `http::page_headers`.
+//! The identity provider's own pages: the login page, the logout confirmation and the
+//! signed-out page with its front-channel logout frames.
 
-use crate::http::page_headers;
 use askama::Template;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use platform::i18n::Text;
 use platform::Locale;
+use web::pages::html;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -21,15 +21,6 @@ struct LoginPage<'a> {
     login_hint: &'a str,
     forgot_login_id: &'static str,
     forgot_password: &'static str,
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    lang: &'static str,
-    t: &'static Text,
-    message: &'a str,
-    reference: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -49,23 +40,6 @@ struct LoggedOutPage<'a> {
     frames: Vec<&'a str>,
     next: Option<&'a str>,
     next_text: &'static str,
-}
-
-pub(crate) fn html(body: Result<String, askama::Error>, status: StatusCode) -> Response {
-    let mut r = match body {
-        Ok(b) => (
-            status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            b,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        }
-    };
-    page_headers(&mut r);
-    r
 }
 
 /// What the login page shows.
@@ -97,27 +71,8 @@ pub fn login_page(v: LoginView<'_>, status: StatusCode) -> Response {
             request_id: v.request_id,
             csrf: v.csrf,
             login_hint: v.login_hint,
-            forgot_login_id: crate::account_text::AccountText::get(v.locale).forgot_login_id,
-            forgot_password: crate::account_text::AccountText::get(v.locale).forgot_password,
-        }
-        .render(),
-        status,
-    )
-}
-
-/// An error page.
-pub fn error_page(
-    locale: Locale,
-    message: &str,
-    reference: Option<&str>,
-    status: StatusCode,
-) -> Response {
-    html(
-        ErrorPage {
-            lang: locale.tag(),
-            t: locale.text(),
-            message,
-            reference,
+            forgot_login_id: web::account_text::AccountText::get(v.locale).forgot_login_id,
+            forgot_password: web::account_text::AccountText::get(v.locale).forgot_password,
         }
         .render(),
         status,
@@ -166,7 +121,7 @@ impl LogoutFrame {
 /// The `frame-src` sources that let these frames do their work: every navigation inside a
 /// frame (a redirect, a form posted) is checked against this page's policy, so each frame's
 /// own origin and the sources it goes on to.
-pub(crate) fn frame_sources(frames: &[LogoutFrame]) -> String {
+pub fn frame_sources(frames: &[LogoutFrame]) -> String {
     let mut sources: Vec<String> = frames
         .iter()
         .map(|f| f.src.origin().ascii_serialization())
@@ -217,29 +172,4 @@ pub fn logged_out_page(
         }
     }
     r
-}
-
-/// The script that marks password rules as met while typing (no inline scripts: the CSP
-/// allows only our own files).
-pub async fn rules_script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../templates/password-rules.js"),
-    )
-        .into_response()
-}
-
-/// The stylesheet (no inline styles, so the CSP can forbid them).
-pub async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../templates/oneid.css"),
-    )
-        .into_response()
 }

@@ -10,8 +10,6 @@ pub use input::{KeyInput, MembersInput, RegistryInput, RegistryPatch};
 pub use ops::*;
 
 use crate::admin::{admin_client, ApiCaller};
-use crate::error::OAuthError;
-use crate::http::{json_no_store, parse_form, ClientIp};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -21,6 +19,8 @@ use platform::AuditEvent;
 use registration::{RegistrationError, RegistryStatus};
 use serde_json::{json, Value};
 use std::sync::Arc;
+use web::error::OAuthError;
+use web::http::{json_no_store, parse_form, ClientIp};
 
 fn error_response(e: AdminError) -> Response {
     match e {
@@ -219,10 +219,10 @@ pub async fn report(
 ) -> Response {
     // Each report costs a signature check and durable writes: bounded per address, as the
     // hand-offs at /register are.
-    match crate::limits::over(&p, "registry-report-ip", &ip, p.cfg.login_limit_per_address).await {
+    match web::limits::over(&p, "registry-report-ip", &ip, p.cfg.login_limit_per_address).await {
         Ok(false) => {}
         Ok(true) => {
-            return OAuthError::too_many(crate::limits::retry_after(&p)).into_response();
+            return OAuthError::too_many(web::limits::retry_after(&p)).into_response();
         }
         Err(e) => return OAuthError::unavailable(e).into_response(),
     }

@@ -11,11 +11,6 @@
 //! a hand-off meant to live minutes cannot be stretched by steps. Every rule is checked here
 //! on the server; the registry's identity data is never read from the form.
 
-use crate::account::{rules, send};
-use crate::account_text::AccountText;
-use crate::error::PageError;
-use crate::forms::{Field, Fieldset, Form, Section, View};
-use crate::http::{cookie, parse_query, see_other, set_cookie, ClientIp, Params};
 use crate::signup_text::SignupText;
 use authorization_server::Provider;
 use axum::body::Bytes;
@@ -31,6 +26,11 @@ use registration::colleges::{college, number_ok, COLLEGES};
 use registration::{Handoff, RegistrationError};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use web::account_text::AccountText;
+use web::error::PageError;
+use web::forms::{Field, Fieldset, Form, Section, View};
+use web::http::{cookie, parse_query, see_other, set_cookie, ClientIp, Params};
+use web::widgets::{rules, send};
 
 const COOKIE: &str = "oneid_signup";
 /// Most designation rows a member may add.
@@ -181,7 +181,7 @@ fn page_locale(headers: &HeaderMap, params: &Params, w: Option<&Wizard>) -> Loca
     if let Some(l) = w.and_then(|w| Locale::parse(&w.locale)) {
         return l;
     }
-    crate::http::locale(headers, None)
+    web::http::locale(headers, None)
 }
 
 fn message_page(
@@ -235,13 +235,13 @@ pub async fn start(
     body: Bytes,
 ) -> Response {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let form = crate::http::parse_form(&headers, &body).unwrap_or_default();
+    let form = web::http::parse_form(&headers, &body).unwrap_or_default();
     let asked = form.get("ui_locales").or(params.get("ui_locales"));
-    let mut locale = crate::http::locale(&headers, asked.map(String::as_str));
+    let mut locale = web::http::locale(&headers, asked.map(String::as_str));
     let s = SignupText::get(locale);
     // Each hand-off costs a signature check and a durable write: bounded per address.
-    match crate::limits::over(&p, "register-ip", &ip, p.cfg.login_limit_per_address).await {
-        Ok(true) => return crate::limits::too_many(&p, &headers, locale),
+    match web::limits::over(&p, "register-ip", &ip, p.cfg.login_limit_per_address).await {
+        Ok(true) => return web::limits::too_many(&p, &headers, locale),
         Ok(false) => {}
         Err(e) => return PageError::internal(locale, e).into_response(),
     }
@@ -652,7 +652,7 @@ fn step_view(p: &Provider, locale: Locale, w: &Wizard, idx: usize, step: Step) -
         Step::Questions => {
             intro.push(s.questions_intro.into());
             let rows = |prefix: &str, typed: &[(String, String)], n: usize, offset: usize| {
-                crate::account::question_rows(locale, prefix, typed, n, offset)
+                web::widgets::question_rows(locale, prefix, typed, n, offset)
             };
             fieldsets.push(Fieldset {
                 legend: Some(a.online_questions.into()),
@@ -669,7 +669,7 @@ fn step_view(p: &Provider, locale: Locale, w: &Wizard, idx: usize, step: Step) -
         }
         Step::Phones => {
             intro.push(s.phones_intro.into());
-            let fields = crate::account::phone_rows(locale, &w.phones, w.no_direct);
+            let fields = web::widgets::phone_rows(locale, &w.phones, w.no_direct);
             fieldsets.push(Fieldset {
                 legend: Some(a.phones_heading.into()),
                 hint: Some(a.phones_hint.into()),
@@ -817,7 +817,7 @@ pub async fn submit(
     let mut r = submit_step(&p, ip, &headers, slug, q, body, &mut left).await;
     // The wizard lives as long as the member keeps using it (up to its cap): the cookie's
     // lifetime follows the state's, unless this answer ends it (Cancel clears the cookie).
-    let name = crate::http::cookie_name(&p, COOKIE);
+    let name = web::http::cookie_name(&p, COOKIE);
     let setting = r
         .headers()
         .get_all(header::SET_COOKIE)
@@ -850,7 +850,7 @@ async fn submit_step(
         Err(e) => return PageError::internal(Locale::En, e).into_response(),
     };
     let locale = page_locale(&headers, &params, loaded.as_ref().map(|(_, w)| w));
-    let form = match crate::forms::checked(&p, &headers, &body, locale) {
+    let form = match web::forms::checked(&p, &headers, &body, locale) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
@@ -1202,7 +1202,7 @@ async fn validate(
         }
         Step::Mail => {}
         Step::Password => {
-            crate::account::new_password_typed(v, a, form);
+            web::widgets::new_password_typed(v, a, form);
         }
     }
     Ok(v.errors.len() == before)
@@ -1400,7 +1400,7 @@ async fn finish(
             // A step's rule the server already checked, so only a stale state gets here.
             v.errors.push((
                 String::new(),
-                crate::account::field_message(AccountText::get(locale), f).into(),
+                web::widgets::field_message(AccountText::get(locale), f).into(),
             ));
             send(p, headers, locale, &v, StatusCode::BAD_REQUEST)
         }

@@ -1,29 +1,28 @@
 //! Step-up during sign-in (and before sensitive self-service changes): decide whether the
-//! password is enough, and when it is not, run a challenge the account can answer: a code by
-//! text message or voice call, two of the online challenge questions, or a TOTP code. Success
-//! raises the session to `…:mfa`, can remember the browser, and completes what was waiting (the
+//! password is enough, and when it is not, start a challenge (`web::challenge`, whose first
+//! page any surface shows); here its answers are checked at `POST /stepup`: a code by text
+//! message or voice call, two of the online challenge questions, or a TOTP code. Success raises
+//! the session to `…:mfa`, can remember the browser, and completes what was waiting (the
 //! relying party's request, or the self-service page).
 
-use crate::account_text::AccountText;
 use crate::authorize::{self, AuthRequest};
-use crate::error::PageError;
-use crate::forms::{Field, Fieldset, Form, View};
-use crate::http::{cookie, parse_query, see_other, set_cookie, ClientIp};
-use crate::session::{self, SsoSession};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use credential_store::{Account, Guess, PhoneKind};
+use credential_store::{Account, Guess};
 use platform::audit::AuditEvent;
-use platform::crypto::{random_token, sha256_b64};
-use platform::ephemeral::{get_json, put_json};
+use platform::ephemeral::get_json;
 use platform::Locale;
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use step_up::gateway::{Channel, Delivery};
 use step_up::{codes, Policy};
+use web::account_text::AccountText;
+use web::error::PageError;
+use web::forms::View;
+use web::http::{cookie, parse_query, see_other, set_cookie, ClientIp};
+use web::session::{self, SsoSession};
 
 mod acr;
 mod page;
@@ -31,140 +30,11 @@ mod page;
 pub use acr::acr_satisfies;
 pub(crate) use acr::{acr_wants_mfa, essential_acr_unreachable, relying_party_wants_mfa};
 pub use page::demo_codes;
-use page::page;
+pub use web::challenge::{begin, methods_of, Method, Pending};
+use web::challenge::{key_of, load, page, pending_key, save};
 
 /// Name of the device cookie.
 pub const DEVICE_COOKIE: &str = "oneid_device";
-
-/// A way to prove it is really the person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Method {
-    /// A code by text message to challenge phone `phone`.
-    Sms {
-        /// Index of the phone.
-        phone: usize,
-    },
-    /// A code by voice call to challenge phone `phone`.
-    Voice {
-        /// Index of the phone.
-        phone: usize,
-    },
-    /// Two of the online challenge questions.
-    Kba,
-    /// A code from an authenticator app.
-    Totp,
-}
-
-impl Method {
-    /// RFC 8176 method reference.
-    pub fn amr(self) -> &'static str {
-        match self {
-            Method::Sms { .. } => "sms",
-            Method::Voice { .. } => "tel",
-            Method::Kba => "kba",
-            Method::Totp => "otp",
-        }
-    }
-
-    fn key(self) -> String {
-        match self {
-            Method::Sms { phone } => format!("sms:{phone}"),
-            Method::Voice { phone } => format!("tel:{phone}"),
-            Method::Kba => "kba".into(),
-            Method::Totp => "otp".into(),
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        let (k, n) = s.split_once(':').unwrap_or((s, ""));
-        let phone = || n.parse::<usize>().ok();
-        match k {
-            "sms" => Some(Method::Sms { phone: phone()? }),
-            "tel" => Some(Method::Voice { phone: phone()? }),
-            "kba" => Some(Method::Kba),
-            "otp" => Some(Method::Totp),
-            _ => None,
-        }
-    }
-}
-
-/// A challenge in progress, in the ephemeral store.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-pub(crate) struct Pending {
-    pub account_id: String,
-    /// The parked authorization request (a sign-in for a relying party or the console).
-    pub request_id: Option<String>,
-    /// Methods already used in this sign-in (`pwd`).
-    pub amr: Vec<String>,
-    /// A live SSO session to raise instead of starting a new one (its store key).
-    pub session_key: Option<String>,
-    /// A self-service page to return to (session step-up).
-    pub return_to: Option<String>,
-    /// What the account can use.
-    pub methods: Vec<Method>,
-    /// Methods whose gateway failed in this challenge.
-    pub failed: Vec<Method>,
-    /// The method chosen.
-    pub chosen: Option<Method>,
-    /// Digest of the code sent.
-    pub code_digest: Option<String>,
-    /// When the code stops working.
-    pub code_expires: i64,
-    /// When the last code went out.
-    pub sent_at: i64,
-    /// The two online questions asked.
-    pub questions: Vec<String>,
-    /// Language of the pages.
-    pub locale: Locale,
-}
-
-/// The store key of a challenge's `part` (`stepup` itself; `stepup-tries`, its attempt counter,
-/// atomic apart from the challenge, which is read and written back whole; `stepup-done`, set
-/// once by the guess that met it, so a second one stops).
-fn key_of(part: &str, token: &str) -> String {
-    format!("{part}:{}", sha256_b64(token.as_bytes()))
-}
-
-fn pending_key(token: &str) -> String {
-    key_of("stepup", token)
-}
-
-/// The methods the account can use, in the order offered: codes to phones (text to mobiles,
-/// calls to any phone), TOTP, then the online questions (the fallback with no phone or with
-/// "no direct number").
-pub(crate) async fn methods_of(p: &Provider, account: &Account) -> Result<Vec<Method>, Response> {
-    let locale = Locale::parse(&account.locale).unwrap_or_default();
-    let internal =
-        |e: credential_store::ChallengeError| PageError::internal(locale, e).into_response();
-    let mut m = Vec::new();
-    if !account.no_direct_number {
-        let phones = p
-            .accounts
-            .challenge_phones(&account.id)
-            .await
-            .map_err(internal)?;
-        for (i, ph) in phones.iter().enumerate() {
-            if ph.kind == PhoneKind::Mobile {
-                m.push(Method::Sms { phone: i });
-            }
-            m.push(Method::Voice { phone: i });
-        }
-    }
-    if account.totp_enrolled_at.is_some() {
-        m.push(Method::Totp);
-    }
-    if p.accounts
-        .online_questions(&account.id)
-        .await
-        .map_err(internal)?
-        .len()
-        >= 2
-    {
-        m.push(Method::Kba);
-    }
-    Ok(m)
-}
 
 /// After the password: completes the sign-in, or starts a challenge when the policy, the
 /// device or the relying party calls for one.
@@ -221,29 +91,6 @@ pub(crate) async fn after_password(
             locale,
             ..Pending::default()
         },
-    )
-    .await
-}
-
-/// Starts a challenge and shows the choice of methods.
-pub(crate) async fn begin(p: &Provider, headers: &HeaderMap, pending: Pending) -> Response {
-    let token = random_token(24);
-    if let Err(e) = save(p, &token, &pending).await {
-        return PageError::internal(pending.locale, e).into_response();
-    }
-    page(p, headers, &token, &pending, None, StatusCode::OK).await
-}
-
-async fn save(
-    p: &Provider,
-    token: &str,
-    pending: &Pending,
-) -> Result<(), platform::EphemeralError> {
-    put_json(
-        p.store.as_ref(),
-        &pending_key(token),
-        pending,
-        p.cfg.login_ttl,
     )
     .await
 }
@@ -327,22 +174,12 @@ pub async fn show(
     RawQuery(q): RawQuery,
 ) -> Response {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let locale = crate::http::locale(&headers, None);
+    let locale = web::http::locale(&headers, None);
     let token = params.get("t").cloned().unwrap_or_default();
     match load(&p, &token).await {
         Some(s) => page(&p, &headers, &token, &s, None, StatusCode::OK).await,
         None => PageError::bad(locale, |t| t.login_expired).into_response(),
     }
-}
-
-async fn load(p: &Provider, token: &str) -> Option<Pending> {
-    if token.is_empty() || token.len() > 64 {
-        return None;
-    }
-    get_json::<Pending>(p.store.as_ref(), &pending_key(token))
-        .await
-        .ok()
-        .flatten()
 }
 
 /// POST /stepup (action = choose | verify | resend | other)
@@ -352,14 +189,14 @@ pub async fn submit(
     ClientIp(ip): ClientIp,
     body: Bytes,
 ) -> Response {
-    let accept = crate::http::locale(&headers, None);
-    let form = match crate::forms::checked(&p, &headers, &body, accept) {
+    let accept = web::http::locale(&headers, None);
+    let form = match web::forms::checked(&p, &headers, &body, accept) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
-    match crate::limits::over(&p, "stepup-ip", &ip, p.cfg.login_limit_per_address).await {
+    match web::limits::over(&p, "stepup-ip", &ip, p.cfg.login_limit_per_address).await {
         Ok(false) => {}
-        Ok(true) => return crate::limits::too_many(&p, &headers, accept),
+        Ok(true) => return web::limits::too_many(&p, &headers, accept),
         Err(e) => return PageError::internal(accept, e).into_response(),
     }
     let token = form.get("t").cloned().unwrap_or_default();
@@ -392,7 +229,7 @@ pub async fn submit(
                         .online_questions(&s.account_id)
                         .await
                         .unwrap_or_default();
-                    s.questions = crate::account::pick_two(&qs);
+                    s.questions = web::widgets::pick_two(&qs);
                 }
                 Method::Totp => {}
                 _ => {
@@ -493,7 +330,7 @@ pub async fn submit(
                 Ok(n) => n,
                 Err(e) => return PageError::internal(s.locale, e).into_response(),
             };
-            let answers = crate::account::typed_answers(&form, &s.questions);
+            let answers = web::widgets::typed_answers(&form, &s.questions);
             let guess = if n > i64::from(p.stepup.max_attempts) {
                 Ok(Guess::Refused)
             } else {
@@ -575,7 +412,7 @@ pub async fn submit(
                 errors: vec![(String::new(), a.too_many_codes.into())],
                 ..View::default()
             };
-            crate::account::send(&p, &headers, s.locale, &v, StatusCode::UNAUTHORIZED)
+            web::widgets::send(&p, &headers, s.locale, &v, StatusCode::UNAUTHORIZED)
         }
         _ => PageError::bad(s.locale, |t| t.bad_request).into_response(),
     }

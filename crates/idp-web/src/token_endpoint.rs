@@ -3,8 +3,7 @@
 //! whole family), client_credentials (no database write on its path).
 
 use crate::authorize::{code_key, CodeGrant};
-use crate::error::OAuthError;
-use crate::http::{authenticate_client, body_or_error, json_no_store, parse_form, Params};
+use crate::client_auth::authenticate_client;
 use authorization_server::grants::revoke_family;
 use authorization_server::tokens::{
     access_token, id_token, revoked_key, user_claims, AuthContext, IdTokenInput,
@@ -22,6 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sqlx::Row;
 use std::sync::Arc;
+use web::error::OAuthError;
+use web::http::{body_or_error, json_no_store, parse_form, Params};
 
 /// What the first redemption of a code issued, so a replay can revoke it.
 #[derive(Debug, Serialize, Deserialize)]
@@ -39,7 +40,7 @@ fn used_key(code: &str) -> String {
 pub async fn token(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
-    crate::http::ClientIp(ip): crate::http::ClientIp,
+    web::http::ClientIp(ip): web::http::ClientIp,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     match handle(&p, &headers, &ip, body).await {
@@ -61,7 +62,7 @@ async fn handle(
         Err(e) => {
             // Guessing client secrets from one address is slowed down; good requests never
             // pay for the counter.
-            let over = crate::limits::over(
+            let over = web::limits::over(
                 p,
                 "token-auth-ip",
                 ip,
@@ -70,13 +71,13 @@ async fn handle(
             .await
             .map_err(OAuthError::unavailable)?;
             if over {
-                return Err(OAuthError::too_many(crate::limits::retry_after(p)));
+                return Err(OAuthError::too_many(web::limits::retry_after(p)));
             }
             return Err(e);
         }
     };
     if p.cfg.token_limit_per_client > 0
-        && crate::limits::over(
+        && web::limits::over(
             p,
             "token-client",
             &client.client_id,
@@ -85,7 +86,7 @@ async fn handle(
         .await
         .map_err(OAuthError::unavailable)?
     {
-        return Err(OAuthError::too_many(crate::limits::retry_after(p)));
+        return Err(OAuthError::too_many(web::limits::retry_after(p)));
     }
     let grant = params
         .get("grant_type")

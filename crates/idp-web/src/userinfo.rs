@@ -1,8 +1,7 @@
 //! Bearer-token endpoints: userinfo (GET, POST with header, POST with body), introspection
 //! (RFC 7662) and revocation (RFC 7009).
 
-use crate::error::OAuthError;
-use crate::http::{authenticate_client, bearer, body_or_error, json_no_store, parse_form, Params};
+use crate::client_auth::authenticate_client;
 use authorization_server::grants::revoke_family;
 use authorization_server::tokens::{
     live_access_token, revoked_key, user_claims, verify_access_token, AccessClaims,
@@ -17,6 +16,8 @@ use platform::crypto::sha256_b64;
 use serde_json::json;
 use sqlx::Row;
 use std::sync::Arc;
+use web::error::OAuthError;
+use web::http::{bearer, body_or_error, json_no_store, parse_form, Params};
 
 type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
 

@@ -74,7 +74,7 @@ pub async fn devices_post(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let form = match crate::forms::checked(&p, &headers, &body, me.locale) {
+    let form = match web::forms::checked(&p, &headers, &body, me.locale) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };

@@ -3,94 +3,6 @@
 
 use super::*;
 
-fn question_options(locale: Locale, a: &AccountText) -> Vec<(String, String)> {
-    let mut o = vec![(String::new(), a.choose_question.to_owned())];
-    o.extend(
-        QUESTIONS
-            .iter()
-            .map(|q| (q.id.to_owned(), q.text(locale).to_owned())),
-    );
-    o
-}
-
-/// `n` challenge-question rows named `{prefix}_q{i}` / `{prefix}_a{i}`, numbered from
-/// `offset + 1`, showing `typed` (question id, answer) where given.
-pub(crate) fn question_rows(
-    locale: Locale,
-    prefix: &str,
-    typed: &[(String, String)],
-    n: usize,
-    offset: usize,
-) -> Vec<Field> {
-    let a = AccountText::get(locale);
-    let opts = question_options(locale, a);
-    let mut fields = Vec::new();
-    for i in 0..n {
-        let k = (offset + i + 1).to_string();
-        let (q, answer) = typed.get(i).cloned().unwrap_or_default();
-        fields.push(
-            Field::new(
-                "select",
-                &format!("{prefix}_q{i}"),
-                &a.question_n.replace("{}", &k),
-                &q,
-            )
-            .options(opts.clone())
-            .required(),
-        );
-        fields.push(
-            Field::new(
-                "text",
-                &format!("{prefix}_a{i}"),
-                &a.answer_n.replace("{}", &k),
-                &answer,
-            )
-            .required()
-            .auto("off"),
-        );
-    }
-    fields
-}
-
-/// The challenge-phone rows (`phone{i}`, `kind{i}`) showing `typed` (number, kind), and the
-/// "no direct number" box.
-pub(crate) fn phone_rows(
-    locale: Locale,
-    typed: &[(String, String)],
-    no_direct: bool,
-) -> Vec<Field> {
-    let a = AccountText::get(locale);
-    let mut fields = Vec::new();
-    for i in 0..MAX_PHONES {
-        let (number, kind) = typed.get(i).cloned().unwrap_or_default();
-        fields.push(
-            Field::new(
-                "tel",
-                &format!("phone{i}"),
-                &a.phone_n.replace("{}", &(i + 1).to_string()),
-                &number,
-            )
-            .auto("tel"),
-        );
-        fields.push(
-            Field::new(
-                "select",
-                &format!("kind{i}"),
-                a.phone_kind,
-                if kind.is_empty() { "mobile" } else { &kind },
-            )
-            .options(vec![
-                ("mobile".into(), a.mobile.into()),
-                ("landline".into(), a.landline.into()),
-            ]),
-        );
-    }
-    let mut box_ = Field::new("checkbox", "no_direct_number", a.no_direct_number, "");
-    box_.checked = no_direct;
-    fields.push(box_);
-    fields
-}
-
 struct SecurityState {
     online: Vec<String>,
     desk: Vec<String>,
@@ -235,7 +147,7 @@ pub async fn security_post(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let form = match crate::forms::checked(&p, &headers, &body, me.locale) {
+    let form = match web::forms::checked(&p, &headers, &body, me.locale) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };

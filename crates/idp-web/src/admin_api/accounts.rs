@@ -5,7 +5,6 @@
 use super::directory::record;
 use super::input::StatusInput;
 use super::{api, body_json, reply, Actor, ApiError, Need};
-use crate::http::parse_query;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -14,6 +13,7 @@ use axum::response::Response;
 use credential_store::{Account, AccountStatus};
 use serde_json::{json, Value};
 use std::sync::Arc;
+use web::http::parse_query;
 
 /// A status change an administrator makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

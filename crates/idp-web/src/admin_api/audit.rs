@@ -4,7 +4,6 @@
 //! Reading needs `oneid:audit` or `oneid:admin`; an export is itself audited.
 
 use super::{api, reply, ApiError, Need};
-use crate::http::{parse_query, Params};
 use authorization_server::Provider;
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
@@ -14,6 +13,7 @@ use platform::audit::{AuditQuery, AuditRecord};
 use platform::AuditEvent;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use web::http::{parse_query, Params};
 
 /// Rows in a search page by default.
 pub const AUDIT_PAGE_DEFAULT: i64 = 100;

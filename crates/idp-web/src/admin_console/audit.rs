@@ -2,12 +2,8 @@
 //! dates, older pages, and the same filters exported as JSON lines.
 
 use super::{form_request, internal, page, page_request, send, show_error, Admin};
-use crate::account::datetime;
 use crate::admin_api::{self, ApiError};
 use crate::admin_text::AdminText;
-use crate::error::PageError;
-use crate::forms::{Field, Fieldset, Form};
-use crate::http::Params;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -15,6 +11,10 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use platform::audit::AuditQuery;
 use std::sync::Arc;
+use web::error::PageError;
+use web::forms::{Field, Fieldset, Form};
+use web::http::Params;
+use web::widgets::datetime;
 
 /// Unix seconds at 00:00 UTC of `YYYY-MM-DD`, or a number of unix seconds as is.
 fn day_start(s: &str) -> Option<i64> {

@@ -5,8 +5,6 @@ use super::directory::{keep_typed, text_of};
 use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
 use crate::admin_api::{self, Actor, ApiError, ClientInput};
 use crate::admin_text::AdminText;
-use crate::forms::{Field, Fieldset, Form, Section, View};
-use crate::http::{see_other, Params};
 use authorization_server::clients::validate_redirect_uri;
 use authorization_server::keys::SigAlg;
 use authorization_server::Provider;
@@ -15,6 +13,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use std::sync::Arc;
+use web::forms::{Field, Fieldset, Form, Section, View};
+use web::http::{see_other, Params};
 
 /// A path segment, percent-encoded.
 fn enc(s: &str) -> String {

@@ -4,8 +4,6 @@
 use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
 use crate::admin_api::{self, Actor, ApiError, LraInput, OrganizationInput, OrganizationPatch};
 use crate::admin_text::AdminText;
-use crate::forms::{Field, Fieldset, Form, Section, View};
-use crate::http::{see_other, Params};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -13,6 +11,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use registration::services::OrganizationRecord;
 use std::sync::Arc;
+use web::forms::{Field, Fieldset, Form, Section, View};
+use web::http::{see_other, Params};
 
 pub(super) fn levels(t: &AdminText, with_none: bool) -> Vec<(String, String)> {
     let mut o = Vec::new();

@@ -1,12 +1,8 @@
 //! Console pages for accounts: find, then suspend, reinstate or terminate.
 
 use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
-use crate::account::status_text;
-use crate::account_text::AccountText;
 use crate::admin_api::{self, Actor, ApiError, StatusChange};
 use crate::admin_text::AdminText;
-use crate::error::PageError;
-use crate::forms::{Field, Fieldset, Form, Section, View};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -14,6 +10,10 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use credential_store::{Account, AccountStatus};
 use std::sync::Arc;
+use web::account_text::AccountText;
+use web::error::PageError;
+use web::forms::{Field, Fieldset, Form, Section, View};
+use web::widgets::status_text;
 
 // ---------------------------------------------------------------- accounts
 
@@ -292,7 +292,7 @@ async fn desk_op(
     a: &Admin,
     acc: &Account,
     op: &str,
-    form: &crate::http::Params,
+    form: &web::http::Params,
 ) -> Response {
     let t = AdminText::get(a.locale);
     let at = AccountText::get(a.locale);

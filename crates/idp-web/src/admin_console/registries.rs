@@ -4,8 +4,6 @@
 //! `registries_api`'s functions, audited with the administrator's account id as actor.
 
 use super::{form_request, internal, page, page_request, send, Admin};
-use crate::forms::{Field, Fieldset, Form, Section, View};
-use crate::http::see_other;
 use crate::registries_api::{self, Actor, AdminError, KeyInput, RegistryInput};
 use authorization_server::Provider;
 use axum::body::Bytes;
@@ -15,6 +13,8 @@ use axum::response::Response;
 use platform::Locale;
 use registration::{Registry, RegistryStatus};
 use std::sync::Arc;
+use web::forms::{Field, Fieldset, Form, Section, View};
+use web::http::see_other;
 
 /// The words of the registry pages.
 #[derive(Debug)]
@@ -223,7 +223,7 @@ fn day_start(s: &str) -> Option<i64> {
     let days = era * 146_097 + doe - 719_468;
     let ts = days * 86_400;
     // Reject 2026-02-31 and the like: the date must read back the same.
-    (crate::account::date(ts) == s.trim()).then_some(ts)
+    (web::widgets::date(ts) == s.trim()).then_some(ts)
 }
 
 fn status_text(t: &RegistryText, s: RegistryStatus) -> &'static str {
@@ -465,7 +465,7 @@ async fn registry_view(p: &Provider, a: &Admin, r: &Registry) -> Result<View, Re
     let now = p.clock.now();
     let path = format!("/admin/registries/{}", r.id);
     let mut v = page(a, &format!("{} – {}", t.title, r.name), &path);
-    let window = |ts: Option<i64>| ts.map(crate::account::date).unwrap_or_else(|| "–".into());
+    let window = |ts: Option<i64>| ts.map(web::widgets::date).unwrap_or_else(|| "–".into());
     v.sections.push(Section {
         heading: None,
         rows: vec![
@@ -504,7 +504,7 @@ async fn registry_view(p: &Provider, a: &Admin, r: &Registry) -> Result<View, Re
                     "{} ({} {})",
                     status_text(t, r.status),
                     t.since,
-                    crate::account::date(r.status_changed_at)
+                    web::widgets::date(r.status_changed_at)
                 ),
             ),
         ],
@@ -521,15 +521,15 @@ async fn registry_view(p: &Provider, a: &Admin, r: &Registry) -> Result<View, Re
             vec![
                 (String::new(), k.kid.clone()),
                 (String::new(), k.alg.clone()),
-                (String::new(), crate::account::datetime(k.created_at)),
+                (String::new(), web::widgets::datetime(k.created_at)),
                 (
                     String::new(),
                     match k.retire_at {
                         None => t.live.into(),
                         Some(at) if at > now => {
-                            format!("{} ({})", crate::account::datetime(at), t.live)
+                            format!("{} ({})", web::widgets::datetime(at), t.live)
                         }
-                        Some(at) => crate::account::datetime(at),
+                        Some(at) => web::widgets::datetime(at),
                     },
                 ),
             ]
@@ -603,7 +603,7 @@ async fn load(p: &Provider, a: &Admin, id: &str) -> Result<Registry, Response> {
             let t = RegistryText::get(a.locale);
             let mut v = page(a, t.title, "/admin/registries");
             v.errors.push((String::new(), t.not_found.into()));
-            Err(crate::account::send(
+            Err(web::widgets::send(
                 p,
                 &HeaderMap::new(),
                 a.locale,

@@ -5,8 +5,6 @@ use super::directory::{keep_typed, level_of, levels, text_of};
 use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
 use crate::admin_api::{self, Actor, ServiceInput, ServicePatch};
 use crate::admin_text::AdminText;
-use crate::forms::{Field, Fieldset, Form, View};
-use crate::http::see_other;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -14,6 +12,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use registration::Service;
 use std::sync::Arc;
+use web::forms::{Field, Fieldset, Form, View};
+use web::http::see_other;
 
 fn service_fields(a: &Admin, s: Option<&Service>) -> Vec<Field> {
     let t = AdminText::get(a.locale);

@@ -30,10 +30,6 @@ fn show_login(
     r
 }
 
-pub(crate) fn login_key(id: &str) -> String {
-    format!("login:{id}")
-}
-
 /// Parks the request and shows the login page.
 pub(crate) async fn start_login(
     p: &Provider,
@@ -46,35 +42,6 @@ pub(crate) async fn start_login(
         return PageError::internal(locale, e).into_response();
     }
     show_login(p, headers, &req, &id, locale)
-}
-
-/// Parks a sign-in to the provider's own console and sends the browser to the login page;
-/// after it, the browser returns to `return_to` (a local path) with an SSO session.
-pub async fn start_console_login(p: &Provider, locale: Locale, return_to: &str) -> Response {
-    let req = AuthRequest {
-        client_id: String::new(),
-        client_name: locale.text().console_name.to_owned(),
-        redirect_uri: String::new(),
-        scope: String::new(),
-        state: None,
-        nonce: None,
-        code_challenge: None,
-        prompt_none: false,
-        prompt_login: false,
-        max_age: None,
-        hint_sub: None,
-        login_hint: None,
-        ui_locales: Some(locale.tag().to_owned()),
-        id_token_claims: Vec::new(),
-        console_return: Some(return_to.to_owned()),
-        acr_values: Vec::new(),
-        acr_essential: false,
-    };
-    let id = random_token(24);
-    if let Err(e) = put_json(p.store.as_ref(), &login_key(&id), &req, p.cfg.login_ttl).await {
-        return PageError::internal(locale, e).into_response();
-    }
-    see_other(&format!("/login?request={id}"))
 }
 
 /// GET /login?request=ID[&ui_locales=fr]: the login page again (e.g. in the other language).
@@ -93,7 +60,7 @@ pub async fn login_page_get(p: &Provider, headers: &HeaderMap, params: &Params) 
     // The language link on the page wins; else the one the request asked for.
     let locale = match params.get("ui_locales") {
         Some(_) => locale,
-        None => crate::http::locale(headers, req.ui_locales.as_deref()),
+        None => web::http::locale(headers, req.ui_locales.as_deref()),
     };
     show_login(p, headers, &req, id, locale)
 }
@@ -133,7 +100,7 @@ pub async fn login_submit(
     let Some(req) = req else {
         return PageError::bad(accept, |t| t.login_expired).into_response();
     };
-    let locale = crate::http::locale(&headers, req.ui_locales.as_deref());
+    let locale = web::http::locale(&headers, req.ui_locales.as_deref());
     let login_id = form.get("login_id").map(|s| s.trim()).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
     let again = |error: &'static str, status: StatusCode| {
@@ -158,8 +125,8 @@ pub async fn login_submit(
     // Counted by the form it is looked up by: look-alikes share no account's allowance.
     let key = credential_store::normalize_login_id(&typed);
     let (by_ip, by_account) = tokio::join!(
-        crate::limits::over(&p, "login-ip", &ip, p.cfg.login_limit_per_address),
-        crate::limits::over(&p, "login-id", &key, p.cfg.login_limit_per_account)
+        web::limits::over(&p, "login-ip", &ip, p.cfg.login_limit_per_address),
+        web::limits::over(&p, "login-id", &key, p.cfg.login_limit_per_account)
     );
     match (by_ip, by_account) {
         (Ok(false), Ok(false)) => {}
@@ -181,7 +148,7 @@ pub async fn login_submit(
                     ..Default::default()
                 })
                 .await;
-            return crate::limits::too_many(&p, &headers, locale);
+            return web::limits::too_many(&p, &headers, locale);
         }
         (Err(e), _) | (_, Err(e)) => return PageError::internal(locale, e).into_response(),
     }
@@ -337,7 +304,7 @@ pub(crate) async fn complete_login(
     if let Some(back) = req
         .console_return
         .as_deref()
-        .and_then(crate::account::local_return)
+        .and_then(web::widgets::local_return)
     {
         let mut r = see_other(back);
         r.headers_mut().append(header::SET_COOKIE, set);
@@ -388,16 +355,16 @@ fn change_key(token: &str) -> String {
     format!("pwchange:{}", sha256_b64(token.as_bytes()))
 }
 
-fn change_view(locale: Locale, token: &str, expired: bool) -> crate::forms::View {
-    let a = crate::account_text::AccountText::get(locale);
-    crate::forms::View {
+fn change_view(locale: Locale, token: &str, expired: bool) -> web::forms::View {
+    let a = web::account_text::AccountText::get(locale);
+    web::forms::View {
         title: a.password_expired_title.into(),
         intro: vec![if expired {
             a.password_expired_text.into()
         } else {
             a.password_temporary_text.into()
         }],
-        forms: vec![crate::account::password_form(
+        forms: vec![web::widgets::password_form(
             locale,
             "/login/password".into(),
             false,
@@ -421,12 +388,12 @@ fn change_page(
     let mut v = change_view(locale, token, expired);
     let status = match error {
         Some(e) => {
-            crate::account::password_errors(locale, &mut v, e);
+            web::widgets::password_errors(locale, &mut v, e);
             StatusCode::BAD_REQUEST
         }
         None => StatusCode::OK,
     };
-    crate::account::send(p, headers, locale, &v, status)
+    web::widgets::send(p, headers, locale, &v, status)
 }
 
 /// POST /login/password: the new password of a sign-in whose password expired or was
@@ -441,7 +408,7 @@ pub async fn password_change_submit(
     let Ok(form) = parse_form(&headers, &body) else {
         return PageError::bad(accept, |t| t.bad_request).into_response();
     };
-    let locale = crate::http::locale(&headers, form.get("ui_locales").map(String::as_str));
+    let locale = web::http::locale(&headers, form.get("ui_locales").map(String::as_str));
     if !csrf_ok(&p, &headers, form.get("csrf")) {
         return PageError::bad(locale, |t| t.csrf_failed).into_response();
     }
@@ -456,10 +423,10 @@ pub async fn password_change_submit(
         return PageError::bad(locale, |t| t.login_expired).into_response();
     };
     let new = form.get("new_password").map(String::as_str).unwrap_or("");
-    let a = crate::account_text::AccountText::get(locale);
+    let a = web::account_text::AccountText::get(locale);
     let mut v = change_view(locale, token, change.expired);
-    if !crate::account::new_password_typed(&mut v, a, &form) {
-        return crate::account::send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+    if !web::widgets::new_password_typed(&mut v, a, &form) {
+        return web::widgets::send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
     }
     match p
         .accounts

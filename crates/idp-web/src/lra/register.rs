@@ -4,11 +4,6 @@
 //! temporary password once, or the account the person already has.
 
 use super::{guard, page, refusal, val, Ctx, DOCUMENT_ROWS};
-use crate::account::{field_message, send};
-use crate::account_text::AccountText;
-use crate::error::PageError;
-use crate::forms::{Field, Fieldset, Form, Section, View};
-use crate::http::{parse_query, ClientIp, Params};
 use crate::lra_text::LraText;
 use authorization_server::Provider;
 use axum::body::Bytes;
@@ -24,6 +19,11 @@ use registration::lra::{
 };
 use registration::{LraError, Registered};
 use std::sync::Arc;
+use web::account_text::AccountText;
+use web::error::PageError;
+use web::forms::{Field, Fieldset, Form, Section, View};
+use web::http::{parse_query, ClientIp, Params};
+use web::widgets::{field_message, send};
 
 fn text_field(typed: &Params, name: &str, label: &str) -> Field {
     Field::new("text", name, label, val(typed, name))
@@ -339,7 +339,7 @@ pub async fn register_post(
         Err(r) => return r,
     };
     let locale = ctx.me.locale;
-    let form = match crate::forms::checked(&p, &headers, &body, locale) {
+    let form = match web::forms::checked(&p, &headers, &body, locale) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
@@ -471,7 +471,7 @@ pub async fn affiliate_post(
     };
     let locale = ctx.me.locale;
     let t = LraText::get(locale);
-    let form = match crate::forms::checked(&p, &headers, &body, locale) {
+    let form = match web::forms::checked(&p, &headers, &body, locale) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };

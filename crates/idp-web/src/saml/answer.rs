@@ -11,8 +11,6 @@ use super::sps::ServiceProvider;
 use super::sso::{pending_key, refuse, Pending, Refusal};
 use super::{attributes, context, encrypt, nameid, Participant};
 use crate::authorize::AuthRequest;
-use crate::http::{self, parse_query};
-use crate::session::{self, SsoSession};
 use authorization_server::Provider;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -25,6 +23,8 @@ use platform::crypto::random_token;
 use platform::ephemeral::{put_json, take_json};
 use platform::Locale;
 use std::sync::Arc;
+use web::http::{self, parse_query};
+use web::session::{self, SsoSession};
 
 /// The acr values the request needs (for the step-up and the ladder checks); empty when it
 /// asks for nothing.
@@ -88,7 +88,7 @@ pub(crate) async fn proceed(
     }
     let live = match session::signed_in(p, headers).await {
         Ok(s) => s,
-        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
     };
     let token = random_token(24);
     let req = auth_request(&pending, sp, &token);
@@ -120,7 +120,7 @@ pub(crate) async fn proceed(
             .await;
         }
         if let Err(e) = park(p, &token, &pending).await {
-            return crate::error::PageError::internal(locale, e).into_response();
+            return web::error::PageError::internal(locale, e).into_response();
         }
         return crate::authorize::step_up_session(p, headers, req, key, s, locale).await;
     }
@@ -136,7 +136,7 @@ pub(crate) async fn proceed(
         .await;
     }
     if let Err(e) = park(p, &token, &pending).await {
-        return crate::error::PageError::internal(locale, e).into_response();
+        return web::error::PageError::internal(locale, e).into_response();
     }
     crate::authorize::start_login(p, headers, req, locale).await
 }
@@ -168,7 +168,7 @@ pub async fn resume(
     };
     let pending: Option<Pending> = match take_json(p.store.as_ref(), &pending_key(token)).await {
         Ok(x) => x,
-        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
     };
     let Some(pending) = pending else {
         return refuse(&p, locale, Refusal::Expired, None, "saml.request_refused").await;
@@ -185,7 +185,7 @@ pub async fn resume(
             )
             .await
         }
-        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
     };
     if params.contains_key("unmet") {
         return to_sp(
@@ -200,7 +200,7 @@ pub async fn resume(
     }
     let live = match session::signed_in(&p, &headers).await {
         Ok(s) => s,
-        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
     };
     // The session must be the one this sign-in made (ForceAuthn: begun after the request).
     let Some((key, s, account)) =
@@ -289,7 +289,7 @@ pub(crate) async fn to_sp(
             status: StatusCode::OK,
             framed: false,
         }),
-        Err(e) => crate::error::PageError::internal(locale, e).into_response(),
+        Err(e) => web::error::PageError::internal(locale, e).into_response(),
     }
 }
 
@@ -347,7 +347,7 @@ async fn respond(
     account: &Account,
     locale: Locale,
 ) -> Response {
-    let internal = |e: String| crate::error::PageError::internal(locale, e).into_response();
+    let internal = |e: String| web::error::PageError::internal(locale, e).into_response();
     // The gate, as for OIDC: an SP left in no service admits no one.
     let service = sp.service_id.as_deref();
     match crate::authorize::gate_text(p, service, &account.id, &sp.entity_id, locale).await {
@@ -368,7 +368,7 @@ async fn respond(
             // The sign-in stands; only this SP is refused. The way back tells it so.
             let code = (status::RESPONDER, Some(status::REQUEST_DENIED));
             note_refusal(p, sp, code, "not_enrolled", Some(&account.id)).await;
-            let gate = crate::signup_text::GateText::get(locale);
+            let gate = web::gate_text::GateText::get(locale);
             return match error_response(
                 p,
                 pending,

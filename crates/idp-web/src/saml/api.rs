@@ -11,8 +11,6 @@
 
 use super::sps::{fetch_metadata, NewSp, ServiceProvider, SpChoices, SpError, SpUpdate};
 use crate::admin::admin_client;
-use crate::error::OAuthError;
-use crate::http::json_no_store;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -22,6 +20,8 @@ use platform::AuditEvent;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use web::error::OAuthError;
+use web::http::json_no_store;
 
 /// An SP as JSON.
 pub fn sp_json(sp: &ServiceProvider) -> Value {

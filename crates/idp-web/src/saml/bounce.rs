@@ -8,8 +8,6 @@
 //! That top-level GET carries the Lax cookie, and the message is then handled exactly as the
 //! POST binding (its enveloped signature, its checks) would have been.
 
-use crate::http;
-use crate::session::SESSION_COOKIE;
 use authorization_server::Provider;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -17,6 +15,8 @@ use platform::crypto::{random_token, sha256_b64};
 use platform::ephemeral::{put_json, take_json};
 use platform::EphemeralError;
 use serde::{Deserialize, Serialize};
+use web::http;
+use web::session::SESSION_COOKIE;
 
 /// How long a parked message waits for the browser to come back (seconds): the redirect is
 /// immediate, this only covers a slow network.

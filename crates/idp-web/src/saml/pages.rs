@@ -4,12 +4,13 @@
 //! logout frames of a session's other parties.
 
 use super::text::SamlText;
-use crate::pages::{frame_sources, html, LogoutFrame};
+use crate::pages::{frame_sources, LogoutFrame};
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use platform::i18n::Text;
 use platform::Locale;
+use web::pages::html;
 
 #[derive(Template)]
 #[template(path = "saml_post.html")]

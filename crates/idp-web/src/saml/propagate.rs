@@ -11,9 +11,7 @@ use super::response;
 use super::sps::{ServiceProvider, Slo, POST};
 use super::sso::{refuse, Refusal};
 use super::Participant;
-use crate::http::{self, parse_query};
 use crate::pages::LogoutFrame;
-use crate::session::SsoSession;
 use authorization_server::Provider;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -26,6 +24,8 @@ use platform::ephemeral::{get_json, put_json};
 use platform::EphemeralError;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use web::http::{self, parse_query};
+use web::session::SsoSession;
 
 /// `location?SAMLRequest|SAMLResponse=..&RelayState=..&SigAlg=..&Signature=..`.
 pub(crate) fn redirect_url(

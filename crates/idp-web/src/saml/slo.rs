@@ -18,9 +18,7 @@ use super::sso::{
     MAX_RELAY_STATE,
 };
 use super::text::SamlText;
-use crate::http::{self, parse_form, see_other};
 use crate::pages::LogoutFrame;
-use crate::session::{self, SsoSession};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -32,6 +30,8 @@ use platform::audit::AuditEvent;
 use platform::crypto::sha256_b64;
 use platform::Locale;
 use std::sync::Arc;
+use web::http::{self, parse_form, see_other};
+use web::session::{self, SsoSession};
 
 const EVENT: &str = "saml.logout_refused";
 
@@ -64,7 +64,7 @@ pub async fn get(
                     Err(e) => refuse(&p, locale, refusal(&e), None, EVENT).await,
                 },
                 Ok(None) => refuse(&p, locale, Refusal::Expired, None, EVENT).await,
-                Err(e) => crate::error::PageError::internal(locale, e).into_response(),
+                Err(e) => web::error::PageError::internal(locale, e).into_response(),
             };
         }
     }
@@ -113,7 +113,7 @@ pub async fn post(
                 };
                 return match bounce::park(&p, PATH, &parked).await {
                     Ok(r) => r,
-                    Err(e) => crate::error::PageError::internal(locale, e).into_response(),
+                    Err(e) => web::error::PageError::internal(locale, e).into_response(),
                 };
             }
             logout_request(&p, &headers, &xml, relay, Signed::Post, locale).await
@@ -161,7 +161,7 @@ async fn logout_request(
     let sp = match p.saml.sps.get(&lr.issuer).await {
         Ok(Some(sp)) => sp,
         Ok(None) => return refuse(p, locale, Refusal::UnknownSp, issuer, EVENT).await,
-        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
     };
     // A logout request must be signed: anyone could otherwise end a person's session.
     if let Err(e) = check_signature(&how, xml, &sp, true) {
@@ -190,11 +190,11 @@ async fn logout_request(
     match p.store.put_if_absent(&seen, b"1", ttl).await {
         Ok(true) => {}
         Ok(false) => return refuse(p, locale, Refusal::Replayed, issuer, EVENT).await,
-        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
     }
     let live = match session::current(p, headers).await {
         Ok(s) => s,
-        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
     };
     let mut frames: Vec<LogoutFrame> = Vec::new();
     let mut ended = false;
@@ -215,7 +215,7 @@ async fn logout_request(
                         ended = true;
                         status::SUCCESS
                     }
-                    Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+                    Err(e) => return web::error::PageError::internal(locale, e).into_response(),
                 }
             } else {
                 // The browser's session is someone else's (or not this SP's): left alone.
@@ -243,7 +243,7 @@ async fn logout_request(
     let mut r = if endpoint.binding == POST {
         let xml = match response::logout_response(&issuer, &dest, &lr.id, now, code, Some(&key)) {
             Ok(x) => x,
-            Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+            Err(e) => return web::error::PageError::internal(locale, e).into_response(),
         };
         post_page(&Post {
             locale,
@@ -263,11 +263,11 @@ async fn logout_request(
     } else {
         let xml = match response::logout_response(&issuer, &dest, &lr.id, now, code, None) {
             Ok(x) => x,
-            Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+            Err(e) => return web::error::PageError::internal(locale, e).into_response(),
         };
         let url = match redirect_url(&dest, "SAMLResponse", &xml, relay_state.as_deref(), &key) {
             Ok(u) => u,
-            Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+            Err(e) => return web::error::PageError::internal(locale, e).into_response(),
         };
         if frames.is_empty() {
             see_other(url.as_str())
@@ -314,7 +314,7 @@ async fn end_session(
 
 /// A page for our own logout frames (where SPs' answers land).
 fn frame_page(locale: Locale, message: &str, status: StatusCode) -> Response {
-    let mut r = crate::pages::error_page(locale, message, None, status);
+    let mut r = web::pages::error_page(locale, message, None, status);
     if let Ok(v) = axum::http::HeaderValue::from_str(
         "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'self'",
     ) {
@@ -344,7 +344,7 @@ async fn logout_response(p: &Provider, xml: &str, how: Signed<'_>, locale: Local
     let sp = match p.saml.sps.get(&lr.issuer).await {
         Ok(Some(sp)) => sp,
         Ok(None) => return ignored(locale),
-        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
     };
     if let Err(e) = check_signature(&how, xml, &sp, true) {
         tracing::debug!(issuer = %lr.issuer, error = %e, "SAML LogoutResponse ignored: signature");
@@ -363,7 +363,7 @@ async fn logout_response(p: &Provider, xml: &str, how: Signed<'_>, locale: Local
             tracing::debug!(issuer = %lr.issuer, "SAML LogoutResponse ignored: not an answer to us");
             return ignored(locale);
         }
-        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
     }
     let _ = p
         .audit

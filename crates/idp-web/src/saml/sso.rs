@@ -13,7 +13,6 @@ use super::request::{self, AuthnRequest, RequestError, RequestedContext};
 use super::response::status;
 use super::sps::{ServiceProvider, POST};
 use super::text::SamlText;
-use crate::http::{self, parse_form, parse_query};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -24,6 +23,7 @@ use platform::crypto::sha256_b64;
 use platform::Locale;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use web::http::{self, parse_form, parse_query};
 
 /// A checked request (or an IdP-initiated one) waiting for the person.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -130,7 +130,7 @@ pub(crate) async fn refuse(
             ..Default::default()
         })
         .await;
-    crate::pages::error_page(locale, msg, None, code)
+    web::pages::error_page(locale, msg, None, code)
 }
 
 fn from_request_error(e: &RequestError) -> Refusal {
@@ -233,7 +233,7 @@ pub async fn get(
                 Ok(None) => {
                     refuse(&p, locale, Refusal::Expired, None, "saml.request_refused").await
                 }
-                Err(e) => crate::error::PageError::internal(locale, e).into_response(),
+                Err(e) => web::error::PageError::internal(locale, e).into_response(),
             };
         }
     }
@@ -287,7 +287,7 @@ pub async fn post(
         };
         return match bounce::park(&p, PATH, &parked).await {
             Ok(r) => r,
-            Err(e) => crate::error::PageError::internal(locale, e).into_response(),
+            Err(e) => web::error::PageError::internal(locale, e).into_response(),
         };
     }
     authn(&p, &headers, &xml, relay, Signed::Post, locale).await
@@ -336,7 +336,7 @@ async fn authn(
     let sp = match p.saml.sps.get(&req.issuer).await {
         Ok(Some(sp)) => sp,
         Ok(None) => return refuse(p, locale, Refusal::UnknownSp, issuer, EVENT).await,
-        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
     };
     let signed = match check_signature(&how, xml, &sp, sp.want_signed_requests) {
         Ok(s) => s,
@@ -371,7 +371,7 @@ async fn authn(
     {
         Ok(true) => {}
         Ok(false) => return refuse(p, locale, Refusal::Replayed, issuer, EVENT).await,
-        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
     }
     let pending = pending_of(&req, &sp, acs.location.clone(), relay_state, now);
     // From here on the SP is known and its ACS registered: problems are told to it. The
@@ -460,7 +460,7 @@ pub async fn idp_initiated(
     let sp = match p.saml.sps.get(entity_id).await {
         Ok(Some(sp)) => sp,
         Ok(None) => return refuse(&p, locale, Refusal::UnknownSp, Some(entity_id), EVENT).await,
-        Err(e) => return crate::error::PageError::internal(locale, e).into_response(),
+        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
     };
     if !sp.allow_idp_initiated {
         return refuse(&p, locale, Refusal::NoIdpInitiated, Some(entity_id), EVENT).await;

@@ -42,7 +42,7 @@ pub fn too_many(p: &Provider, headers: &HeaderMap, locale: Locale) -> Response {
         intro: vec![a.too_many_text.replace("{}", &minutes.to_string())],
         ..View::default()
     };
-    let mut r = crate::account::send(p, headers, locale, &v, StatusCode::TOO_MANY_REQUESTS);
+    let mut r = crate::widgets::send(p, headers, locale, &v, StatusCode::TOO_MANY_REQUESTS);
     if let Ok(h) = HeaderValue::from_str(&secs.to_string()) {
         r.headers_mut().insert(header::RETRY_AFTER, h);
     }

@@ -95,23 +95,6 @@ fn unavailable(json: bool, locale: platform::Locale) -> Response {
     r
 }
 
-/// GET /metrics (Prometheus text format), on the admin listener.
-pub async fn render(State(p): State<Arc<Provider>>) -> Response {
-    let mut out = p.metrics.render();
-    out.push_str(
-        "# HELP oneid_sso_sessions Live SSO sessions (all nodes).\n# TYPE oneid_sso_sessions gauge\n",
-    );
-    match p.store.count_prefix("sso:").await {
-        Ok(n) => out.push_str(&format!("oneid_sso_sessions {n}\n")),
-        Err(e) => tracing::warn!(error = %e, "session count unavailable"),
-    }
-    match crate::admin::key_metrics(&p).await {
-        Ok(k) => out.push_str(&k),
-        Err(e) => tracing::warn!(error = %e, "key metrics unavailable"),
-    }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

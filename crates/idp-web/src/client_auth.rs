@@ -1,0 +1,85 @@
+//! Client authentication at the token, introspection and revocation endpoints:
+//! `client_secret_basic`, `client_secret_post`, or `none` for a public client.
+
+use authorization_server::{Client, Provider};
+use axum::http::{header, HeaderMap};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use std::sync::Arc;
+use web::error::OAuthError;
+use web::http::Params;
+
+/// How the client presented its credentials.
+#[derive(Debug)]
+struct Presented {
+    id: String,
+    secret: Option<String>,
+    basic: bool,
+}
+
+fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAuthError> {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let basic = auth.and_then(|a| {
+        let (scheme, rest) = a.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("basic").then(|| rest.trim())
+    });
+    if let Some(b64) = basic {
+        if params.contains_key("client_secret") {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        let raw = STANDARD
+            .decode(b64)
+            .map_err(|_| OAuthError::invalid_client(true))?;
+        let s = String::from_utf8(raw).map_err(|_| OAuthError::invalid_client(true))?;
+        let (id, secret) = s.split_once(':').ok_or(OAuthError::invalid_client(true))?;
+        // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+        let dec = |x: &str| {
+            url::form_urlencoded::parse(format!("x={x}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let id = dec(id);
+        if let Some(body_id) = params.get("client_id") {
+            if *body_id != id {
+                return Err(OAuthError::invalid_client(true));
+            }
+        }
+        return Ok(Presented {
+            id,
+            secret: Some(dec(secret)),
+            basic: true,
+        });
+    }
+    let id = params
+        .get("client_id")
+        .ok_or_else(|| OAuthError::invalid_client(false))?;
+    Ok(Presented {
+        id: id.clone(),
+        secret: params.get("client_secret").cloned(),
+        basic: false,
+    })
+}
+
+/// Authenticates the calling client (`client_secret_basic`, `client_secret_post`, or `none`
+/// for a public client). Every failure is the same `invalid_client`.
+pub async fn authenticate_client(
+    p: &Provider,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Arc<Client>, OAuthError> {
+    let pr = presented(headers, params)?;
+    let client = p.clients.get(&pr.id).await.map_err(OAuthError::internal)?;
+    let Some(client) = client else {
+        return Err(OAuthError::invalid_client(pr.basic));
+    };
+    match (&pr.secret, client.is_public()) {
+        (Some(s), false) if client.secret_matches(s) => Ok(client),
+        (None, true) => Ok(client),
+        _ => Err(OAuthError::invalid_client(pr.basic)),
+    }
+}

@@ -1,0 +1,18 @@
+//! What every web surface (`idp-web`, `account-web`, `admin-web`) shares: request plumbing
+//! (`http`), one error type for pages and one for OAuth answers (`error`), page rendering and
+//! the base templates (`pages`, `forms`), rate limits (`limits`), request metrics and ids
+//! (`metrics`), the SSO session's cookie (`session`) and the texts the surfaces share
+//! (`account_text`).
+
+pub mod account_text;
+pub mod challenge;
+pub mod error;
+pub mod forms;
+pub mod gate_text;
+pub mod http;
+pub mod limits;
+pub mod metrics;
+pub mod pages;
+pub mod session;
+pub mod signed_in;
+pub mod widgets;
