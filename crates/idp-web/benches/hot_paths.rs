@@ -13,7 +13,7 @@ use axum::http::{header, Request, StatusCode};
 use base64::Engine as _;
 use credential_store::{Accounts, NewAccount, PasswordHasher, PasswordParams};
 use criterion::{criterion_group, criterion_main, Criterion};
-use idp_web::router;
+
 use platform::{Db, EphemeralStore, MemoryStore, SecretBox, SharedClock, SystemClock};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -143,7 +143,7 @@ fn hot_paths(c: &mut Criterion) {
         .build()
         .unwrap();
     let p = rt.block_on(provider());
-    let app = router(p.clone());
+    let app = web::app::assemble(p.clone(), idp_web::routes(), idp_web::documents());
 
     let claims = br#"{"iss":"http://127.0.0.1:8080","sub":"bench","aud":"bench","exp":1999999999,"iat":1700000000,"jti":"abcdefghijklmnop","scope":"api:read"}"#;
     for alg in SigAlg::ALL {

@@ -1,37 +1,19 @@
-//! The identity provider's web surface: discovery, JWKS, the authorization endpoint with its
-//! login page, the token, userinfo, introspection and revocation endpoints, RP-initiated
-//! logout, the step-up pages and the SAML endpoints, over the protocol core
-//! (`authorization_server`).
+//! The identity provider's web surface, over the protocol core (`authorization_server`):
+//! discovery and JWKS, the authorization endpoint with its login page, step-up, the token,
+//! userinfo, introspection and revocation endpoints, RP-initiated logout, and the SAML
+//! endpoints.
 //!
-//! Served with `router`.
-
-pub mod account;
-
-pub mod admin;
-pub mod admin_api;
-pub mod admin_console;
-mod admin_text;
-pub mod desk;
-
-pub mod forgot;
-
-mod client_auth;
-mod routes;
-
-pub mod lra;
-mod lra_text;
-
-mod pages;
-pub mod registries_api;
-pub mod saml;
-
-pub mod signup;
-mod signup_text;
-pub mod stepup;
+//! `routes()` and `documents()` are merged with the other surfaces by the binary
+//! (`web::app::assemble`); `document_fast_path` answers the polled documents before the router.
 
 pub mod authorize;
+mod client_auth;
 pub mod logout;
+mod pages;
+mod routes;
+pub mod saml;
+pub mod stepup;
 pub mod token_endpoint;
 pub mod userinfo;
 
-pub use routes::{admin_router, document_fast_path, router};
+pub use routes::{document_fast_path, documents, routes};

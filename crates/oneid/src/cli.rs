@@ -626,7 +626,7 @@ async fn account_status(
     p: &authorization_server::Provider,
     out: &mut (dyn Write + Send),
 ) -> Result<(), String> {
-    use idp_web::admin_api::{change_status, Actor, StatusChange};
+    use admin_web::admin_api::{change_status, Actor, StatusChange};
     let (change, args, done) = match cmd {
         StatusCmd::Suspend(a) => (StatusChange::Suspend, a, "suspended"),
         StatusCmd::Reinstate(a) => (StatusChange::Reinstate, a, "reinstated"),
@@ -890,11 +890,11 @@ async fn clients(
         }
         ClientsCmd::SetService { client_id, service } => {
             let service = (service != "none").then_some(service.as_str());
-            let c = idp_web::admin_api::set_client_service(
+            let c = admin_web::admin_api::set_client_service(
                 &p,
                 &client_id,
                 service,
-                idp_web::admin_api::Actor::CLI,
+                admin_web::admin_api::Actor::CLI,
             )
             .await
             .map_err(|e| e.to_string())?;

@@ -4,9 +4,9 @@
 //! is there.
 
 use crate::demo_registry::{self, DemoRegistry};
+use admin_web::registries_api::{self, Actor, KeyInput, RegistryInput};
 use authorization_server::{NewClient, Provider};
 use credential_store::NewAccount;
-use idp_web::registries_api::{self, Actor, KeyInput, RegistryInput};
 use std::path::Path;
 
 /// The demo clinician's login ID.

@@ -347,7 +347,7 @@ impl App {
                 None
             }
         };
-        let router = idp_web::router(self.provider.clone());
+        let router = app(self.provider.clone());
         // The documents relying parties poll most skip the router (same bytes, same headers).
         let documents = self.provider.clone();
         let fast: serve::FastPath =
@@ -370,7 +370,7 @@ impl App {
             ..self.limits
         };
         let admin = self.admin.map(|l| {
-            let r = idp_web::admin_router(self.provider.clone());
+            let r = admin_web::operator::operator_router(self.provider.clone());
             let limits = serve::ConnLimits {
                 max_connections: ADMIN_MAX_CONNECTIONS,
                 ..limits.clone()
@@ -411,4 +411,13 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down: draining in-flight requests");
+}
+
+/// The three surfaces (the identity provider, the person-facing pages, the administrators')
+/// as one application, with the documents relying parties poll most beside the middleware.
+pub fn app(p: Arc<Provider>) -> axum::Router {
+    let routes = idp_web::routes()
+        .merge(account_web::routes())
+        .merge(admin_web::routes());
+    web::app::assemble(p, routes, idp_web::documents())
 }

@@ -1,10 +1,10 @@
 //! `oneid registries ...`: trusted registries whose members self-register, their keys, status
-//! and reported terminations. Every change goes through `idp_web::registries_api`,
+//! and reported terminations. Every change goes through `admin_web::registries_api`,
 //! the same checks and audit as the admin API, with actor `cli`.
 
+use admin_web::registries_api::{self, Actor, AdminError, KeyInput, RegistryInput, RegistryPatch};
 use authorization_server::Provider;
 use clap::{Args, Subcommand};
-use idp_web::registries_api::{self, Actor, AdminError, KeyInput, RegistryInput, RegistryPatch};
 use registration::{Registry, RegistryKey, RegistryStatus};
 use std::io::Write;
 use std::path::PathBuf;

@@ -2,9 +2,10 @@
 //! (`http`), one error type for pages and one for OAuth answers (`error`), page rendering and
 //! the base templates (`pages`, `forms`), rate limits (`limits`), request metrics and ids
 //! (`metrics`), the SSO session's cookie (`session`) and the texts the surfaces share
-//! (`account_text`).
+//! (`account_text`), and the assembly of the surfaces into one application (`app`).
 
 pub mod account_text;
+pub mod app;
 pub mod challenge;
 pub mod error;
 pub mod forms;

@@ -11,13 +11,12 @@
 //!   to the session's other service providers.
 //! - `bounce`: HTTP-POST requests that came without the (SameSite=Lax) session cookie.
 //! - `context`: the requested authentication context on the acr ladder.
-//! - `sps`: the service-provider registry (`sp_metadata`: reading their metadata); `api`:
-//!   its admin API.
+//! - the service-provider registry and its admin API: `authorization_server::saml::sps` and
+//!   `admin_web::saml_api`.
 //! - `request` / `response`: reading and writing the messages; `xml`, `c14n`, `dsig`,
 //!   `encrypt`: the XML underneath; `keys`: the IdP's signing keys.
 
 pub mod answer;
-pub mod api;
 mod bounce;
 pub mod metadata;
 mod pages;
@@ -43,9 +42,4 @@ pub fn router() -> Router<Arc<Provider>> {
         .route("/saml/slo", get(slo::get).post(slo::post))
         .route("/saml/slo/frame", get(propagate::frame))
         .route("/static/saml-post.js", get(pages::script))
-        .route("/admin/api/saml/sps", get(api::list).post(api::add))
-        .route(
-            "/admin/api/saml/sps/{entity_id}",
-            get(api::get_one).put(api::update).delete(api::remove),
-        )
 }

@@ -9,8 +9,10 @@
 //!   null`: no service); the persistent NameIDs it gave out stay;
 //! - `GET` / `DELETE /admin/api/saml/sps/{entityID, percent-encoded}`.
 
-use super::sps::{fetch_metadata, NewSp, ServiceProvider, SpChoices, SpError, SpUpdate};
 use crate::admin::admin_client;
+use authorization_server::saml::sps::{
+    fetch_metadata, NewSp, ServiceProvider, SpChoices, SpError, SpUpdate,
+};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
