@@ -1,8 +1,120 @@
-//! Refresh-token grants as they end: at logout (the session's), at a password reset or a
-//! termination (the account's, also inside another crate's transaction), and a family at once
-//! when a used refresh token comes back.
+//! Refresh-token grants, the only SQL of the OAuth endpoints: a refresh token issued (stored
+//! under its digest, in a family that shares one expiry), found, used once (atomically: of two
+//! concurrent uses exactly one proceeds), and ended: at logout (the session's), at a password
+//! reset or a termination (the account's, also inside another crate's transaction), and a
+//! family at once when a used refresh token comes back.
 
+use crate::tokens::AuthContext;
 use crate::Provider;
+use platform::crypto::{random_token, sha256_b64};
+use sqlx::Row;
+
+/// A stored refresh token, as found by its value.
+#[derive(Debug, Clone)]
+pub struct RefreshGrant {
+    /// The family it rotates within.
+    pub family_id: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// Who and how (the sign-in it came from).
+    pub ctx: AuthContext,
+    /// The scope granted.
+    pub scope: String,
+    /// When it was issued, unix seconds.
+    pub created_at: i64,
+    /// When the family expires, unix seconds.
+    pub expires_at: i64,
+    /// When it was used (a refresh token is used once).
+    pub used_at: Option<i64>,
+    /// Revoked (its family, its session or its account ended).
+    pub revoked: bool,
+}
+
+impl RefreshGrant {
+    /// Neither used, nor revoked, nor expired at `now`.
+    pub fn usable(&self, now: i64) -> bool {
+        self.used_at.is_none() && !self.revoked && self.expires_at > now
+    }
+}
+
+/// Issues a refresh token in `family` for `client_id`, expiring at `expires_at` (a rotated
+/// token keeps its family's expiry: refreshing never extends the grant); returns its value.
+pub async fn issue_refresh(
+    p: &Provider,
+    client_id: &str,
+    family: &str,
+    scope: &str,
+    ctx: &AuthContext,
+    expires_at: i64,
+) -> Result<String, sqlx::Error> {
+    let token = random_token(32);
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, account_id, scope, \
+         session_id, auth_time, acr, amr, created_at, expires_at, revoked) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0)",
+    )
+    .bind(sha256_b64(token.as_bytes()))
+    .bind(family)
+    .bind(client_id)
+    .bind(&ctx.account_id)
+    .bind(scope)
+    .bind(&ctx.sid)
+    .bind(ctx.auth_time)
+    .bind(&ctx.acr)
+    .bind(ctx.amr.join(" "))
+    .bind(p.clock.now())
+    .bind(expires_at)
+    .execute(p.db.pool())
+    .await?;
+    Ok(token)
+}
+
+/// The refresh token `presented`, if it was ever issued.
+pub async fn find_refresh(
+    p: &Provider,
+    presented: &str,
+) -> Result<Option<RefreshGrant>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT family_id, client_id, account_id, scope, session_id, auth_time, acr, amr, \
+         created_at, expires_at, used_at, revoked FROM refresh_tokens WHERE token_hash = $1",
+    )
+    .bind(sha256_b64(presented.as_bytes()))
+    .fetch_optional(p.db.pool())
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let amr: String = row.try_get("amr")?;
+    Ok(Some(RefreshGrant {
+        family_id: row.try_get("family_id")?,
+        client_id: row.try_get("client_id")?,
+        ctx: AuthContext {
+            account_id: row.try_get("account_id")?,
+            sid: row.try_get("session_id")?,
+            auth_time: row.try_get("auth_time")?,
+            acr: row.try_get("acr")?,
+            amr: amr.split(' ').map(str::to_owned).collect(),
+        },
+        scope: row.try_get("scope")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        used_at: row.try_get("used_at")?,
+        revoked: row.try_get::<i64, _>("revoked")? != 0,
+    }))
+}
+
+/// Marks the refresh token `presented` used, atomically: true for the one use that did it,
+/// false when it was already used or revoked.
+pub async fn use_refresh(p: &Provider, presented: &str) -> Result<bool, sqlx::Error> {
+    let marked = sqlx::query(
+        "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND revoked = 0",
+    )
+    .bind(p.clock.now())
+    .bind(sha256_b64(presented.as_bytes()))
+    .execute(p.db.pool())
+    .await?;
+    Ok(marked.rows_affected() == 1)
+}
 
 /// At logout: revokes the refresh tokens issued in session `sid`, except those granted
 /// `offline_access`, which are meant to outlive the sign-in (OIDC Core §11).

@@ -4,7 +4,7 @@
 
 use crate::authorize::{code_key, CodeGrant};
 use crate::client_auth::authenticate_client;
-use authorization_server::grants::revoke_family;
+use authorization_server::grants::{self, revoke_family};
 use authorization_server::tokens::{
     access_token, id_token, revoked_key, user_claims, AuthContext, IdTokenInput,
 };
@@ -19,7 +19,6 @@ use platform::crypto::{b64url, ct_eq, random_token, sha256, sha256_b64};
 use platform::ephemeral::{put_json, take_json};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use sqlx::Row;
 use std::sync::Arc;
 use web::error::OAuthError;
 use web::http::{body_or_error, json_no_store, parse_form, Params};
@@ -295,30 +294,11 @@ async fn new_refresh(
     ctx: &AuthContext,
     expires_at: Option<i64>,
 ) -> Result<String, OAuthError> {
-    let token = random_token(32);
-    let now = p.clock.now();
     // A rotated token keeps its family's expiry: refreshing never extends the grant.
-    let expires_at = expires_at.unwrap_or(now + p.cfg.refresh_token_ttl);
-    sqlx::query(
-        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, account_id, scope, \
-         session_id, auth_time, acr, amr, created_at, expires_at, revoked) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0)",
-    )
-    .bind(sha256_b64(token.as_bytes()))
-    .bind(family)
-    .bind(&client.client_id)
-    .bind(&ctx.account_id)
-    .bind(scope)
-    .bind(&ctx.sid)
-    .bind(ctx.auth_time)
-    .bind(&ctx.acr)
-    .bind(ctx.amr.join(" "))
-    .bind(now)
-    .bind(expires_at)
-    .execute(p.db.pool())
-    .await
-    .map_err(OAuthError::unavailable)?;
-    Ok(token)
+    let expires_at = expires_at.unwrap_or(p.clock.now() + p.cfg.refresh_token_ttl);
+    grants::issue_refresh(p, &client.client_id, family, scope, ctx, expires_at)
+        .await
+        .map_err(OAuthError::unavailable)
 }
 
 async fn revoke_redeemed(p: &Provider, r: &Redeemed) {
@@ -337,27 +317,18 @@ async fn refresh(p: &Provider, client: &Client, params: &Params) -> Result<Respo
     let presented = params
         .get("refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
-    let hash = sha256_b64(presented.as_bytes());
-    let row = sqlx::query(
-        "SELECT family_id, client_id, account_id, scope, session_id, auth_time, acr, amr, \
-         expires_at, used_at, revoked FROM refresh_tokens WHERE token_hash = $1",
-    )
-    .bind(&hash)
-    .fetch_optional(p.db.pool())
-    .await
-    .map_err(OAuthError::unavailable)?
-    .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
-    let get_s = |c: &str| row.try_get::<String, _>(c).map_err(OAuthError::internal);
-    let family = get_s("family_id")?;
-    if get_s("client_id")? != client.client_id {
+    let grant = grants::find_refresh(p, presented)
+        .await
+        .map_err(OAuthError::unavailable)?
+        .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
+    let family = grant.family_id;
+    if grant.client_id != client.client_id {
         return Err(OAuthError::invalid_grant(
             "the refresh token was issued to another client",
         ));
     }
-    let used_at: Option<i64> = row.try_get("used_at").map_err(OAuthError::internal)?;
-    let revoked: i64 = row.try_get("revoked").map_err(OAuthError::internal)?;
-    if used_at.is_some() || revoked != 0 {
-        if used_at.is_some() && revoked == 0 {
+    if grant.used_at.is_some() || grant.revoked {
+        if grant.used_at.is_some() && !grant.revoked {
             revoke_family(p, &family)
                 .await
                 .map_err(OAuthError::unavailable)?;
@@ -375,11 +346,11 @@ async fn refresh(p: &Provider, client: &Client, params: &Params) -> Result<Respo
             "the refresh token is no longer valid",
         ));
     }
-    let expires_at: i64 = row.try_get("expires_at").map_err(OAuthError::internal)?;
+    let expires_at = grant.expires_at;
     if expires_at <= p.clock.now() {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
-    let original = get_s("scope")?;
+    let original = grant.scope;
     let scope = match params.get("scope") {
         Some(s) => {
             let asked: Vec<&str> = s.split_whitespace().collect();
@@ -392,13 +363,7 @@ async fn refresh(p: &Provider, client: &Client, params: &Params) -> Result<Respo
         }
         None => original.clone(),
     };
-    let ctx = AuthContext {
-        account_id: get_s("account_id")?,
-        sid: get_s("session_id")?,
-        auth_time: row.try_get("auth_time").map_err(OAuthError::internal)?,
-        acr: get_s("acr")?,
-        amr: get_s("amr")?.split(' ').map(str::to_owned).collect(),
-    };
+    let ctx = grant.ctx;
     p.accounts
         .find_by_id(&ctx.account_id)
         .await
@@ -424,15 +389,10 @@ async fn refresh(p: &Provider, client: &Client, params: &Params) -> Result<Respo
         ));
     }
     // Mark used atomically: of two concurrent uses exactly one proceeds.
-    let marked = sqlx::query(
-        "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND revoked = 0",
-    )
-    .bind(p.clock.now())
-    .bind(&hash)
-    .execute(p.db.pool())
-    .await
-    .map_err(OAuthError::unavailable)?;
-    if marked.rows_affected() != 1 {
+    let marked = grants::use_refresh(p, presented)
+        .await
+        .map_err(OAuthError::unavailable)?;
+    if !marked {
         revoke_family(p, &family)
             .await
             .map_err(OAuthError::unavailable)?;

@@ -2,7 +2,7 @@
 //! (RFC 7662) and revocation (RFC 7009).
 
 use crate::client_auth::authenticate_client;
-use authorization_server::grants::revoke_family;
+use authorization_server::grants::{self, revoke_family};
 use authorization_server::tokens::{
     live_access_token, revoked_key, user_claims, verify_access_token, AccessClaims,
 };
@@ -12,9 +12,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use credential_store::AccountStatus;
-use platform::crypto::sha256_b64;
 use serde_json::json;
-use sqlx::Row;
 use std::sync::Arc;
 use web::error::OAuthError;
 use web::http::{bearer, body_or_error, json_no_store, parse_form, Params};
@@ -174,35 +172,23 @@ async fn do_introspect(
             return Ok(json_no_store(body.to_string()));
         }
     }
-    let row = sqlx::query(
-        "SELECT client_id, account_id, scope, expires_at, used_at, revoked, created_at \
-         FROM refresh_tokens WHERE token_hash = $1",
-    )
-    .bind(sha256_b64(token.as_bytes()))
-    .fetch_optional(p.db.pool())
-    .await
-    .map_err(OAuthError::unavailable)?;
-    let Some(row) = row else {
+    let grant = grants::find_refresh(p, token)
+        .await
+        .map_err(OAuthError::unavailable)?;
+    let Some(grant) = grant.filter(|g| g.usable(p.clock.now())) else {
         return Ok(inactive());
     };
-    let exp: i64 = row.try_get("expires_at").map_err(OAuthError::internal)?;
-    let used: Option<i64> = row.try_get("used_at").map_err(OAuthError::internal)?;
-    let revoked: i64 = row.try_get("revoked").map_err(OAuthError::internal)?;
-    let owner: String = row.try_get("client_id").map_err(OAuthError::internal)?;
-    if used.is_some() || revoked != 0 || exp <= p.clock.now() {
-        return Ok(inactive());
-    }
-    if owner != client.client_id && !client.may_introspect_any() {
+    if grant.client_id != client.client_id && !client.may_introspect_any() {
         return Ok(inactive());
     }
     let body = json!({
         "active": true,
         "iss": p.cfg.issuer,
-        "client_id": owner,
-        "sub": row.try_get::<String, _>("account_id").map_err(OAuthError::internal)?,
-        "scope": row.try_get::<String, _>("scope").map_err(OAuthError::internal)?,
-        "exp": exp,
-        "iat": row.try_get::<i64, _>("created_at").map_err(OAuthError::internal)?,
+        "client_id": grant.client_id,
+        "sub": grant.ctx.account_id,
+        "scope": grant.scope,
+        "exp": grant.expires_at,
+        "iat": grant.created_at,
         "token_type": "refresh_token",
     });
     Ok(json_no_store(body.to_string()))
@@ -227,20 +213,13 @@ async fn do_revoke(p: &Provider, headers: &HeaderMap, body: Body) -> Result<Resp
                 .map_err(OAuthError::unavailable)?;
         }
     } else {
-        let row =
-            sqlx::query("SELECT family_id, client_id FROM refresh_tokens WHERE token_hash = $1")
-                .bind(sha256_b64(token.as_bytes()))
-                .fetch_optional(p.db.pool())
+        let grant = grants::find_refresh(p, token)
+            .await
+            .map_err(OAuthError::unavailable)?;
+        if let Some(g) = grant.filter(|g| g.client_id == client.client_id) {
+            revoke_family(p, &g.family_id)
                 .await
                 .map_err(OAuthError::unavailable)?;
-        if let Some(row) = row {
-            let owner: String = row.try_get("client_id").map_err(OAuthError::internal)?;
-            if owner == client.client_id {
-                let family: String = row.try_get("family_id").map_err(OAuthError::internal)?;
-                revoke_family(p, &family)
-                    .await
-                    .map_err(OAuthError::unavailable)?;
-            }
         }
     }
     Ok(json_no_store("{}".into()))
