@@ -1,7 +1,8 @@
 //! A sign-in in progress: the validated authorization request, parked in the ephemeral store
 //! under a random id (the login ticket) while the person signs in and steps up. A sign-in to
-//! the provider's own pages is parked the same way, with `console_return` naming the page to
-//! go back to; any surface can park one and send the browser to `/login?request=ID`.
+//! the provider's own pages or for a SAML service provider is parked the same way, its `Ticket`
+//! saying where the browser goes afterwards; any surface can park one and send the browser to
+//! `/login?request=ID`.
 
 use crate::Provider;
 use platform::crypto::random_token;
@@ -40,16 +41,54 @@ pub struct AuthRequest {
     pub ui_locales: Option<String>,
     /// Person claims asked for in the ID token (`claims` parameter).
     pub id_token_claims: Vec<String>,
-    /// A sign-in to the provider's own console rather than for a relying party: where to go
-    /// afterwards (a local path).
+    /// Who the sign-in is for: a relying party, a SAML service provider or the provider's own
+    /// pages.
     #[serde(default)]
-    pub console_return: Option<String>,
+    pub ticket: Ticket,
     /// `acr` values asked for (`acr_values`, or the `acr` claim request), in order.
     #[serde(default)]
     pub acr_values: Vec<String>,
     /// The `acr` claim was requested as essential.
     #[serde(default)]
     pub acr_essential: bool,
+}
+
+/// Who a parked sign-in is for, and so where the browser goes once the person is signed in
+/// (and stepped up, when that was needed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "for", rename_all = "lowercase")]
+pub enum Ticket {
+    /// A relying party's authorization request: a code goes to its redirect URI.
+    #[default]
+    Oidc,
+    /// A SAML service provider's request, parked under `token`: the assertion is made at
+    /// `/saml/continue?r=<token>`.
+    Saml {
+        /// The parked SAML request's token.
+        token: String,
+    },
+    /// The provider's own pages (My Profile, the desk, the consoles): back to `return_to`, a
+    /// local path.
+    Console {
+        /// Where to go back to.
+        return_to: String,
+    },
+}
+
+impl Ticket {
+    /// Where the browser goes after the sign-in, for a sign-in that is not a relying party's.
+    pub fn return_to(&self) -> Option<String> {
+        match self {
+            Ticket::Oidc => None,
+            Ticket::Saml { token } => Some(format!("/saml/continue?r={token}")),
+            Ticket::Console { return_to } => Some(return_to.clone()),
+        }
+    }
+
+    /// A relying party's sign-in.
+    pub fn is_oidc(&self) -> bool {
+        matches!(self, Ticket::Oidc)
+    }
 }
 
 /// The store key of a parked request.
@@ -79,7 +118,9 @@ pub async fn park_console_login(
         login_hint: None,
         ui_locales: Some(locale.tag().to_owned()),
         id_token_claims: Vec::new(),
-        console_return: Some(return_to.to_owned()),
+        ticket: Ticket::Console {
+            return_to: return_to.to_owned(),
+        },
         acr_values: Vec::new(),
         acr_essential: false,
     };

@@ -29,7 +29,7 @@ pub(crate) use authorization_server::ticket::login_key;
 pub(crate) use login::{complete_login, start_login};
 pub use login::{login_page, login_page_get, login_submit, password_change_submit};
 
-pub use authorization_server::ticket::AuthRequest;
+pub use authorization_server::ticket::{AuthRequest, Ticket};
 
 /// What a code stands for, kept in the ephemeral store under the code's digest.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -391,7 +391,7 @@ fn validate(
         login_hint: get("login_hint").map(|s| s.chars().take(128).collect()),
         ui_locales: get("ui_locales").map(|s| s.chars().take(64).collect()),
         id_token_claims,
-        console_return: None,
+        ticket: Ticket::Oidc,
         acr_values,
         acr_essential,
     })
@@ -457,12 +457,8 @@ pub(crate) fn unmet(p: &Provider, req: &AuthRequest, description: &'static str) 
     if req.redirect_uri.is_empty() {
         // A SAML sign-in tells its service provider (NoAuthnContext); a console sign-in has
         // no relying party to tell.
-        if let Some(back) = req
-            .console_return
-            .as_deref()
-            .filter(|b| b.starts_with("/saml/continue?"))
-        {
-            return see_other(&format!("{back}&unmet=1"));
+        if let Ticket::Saml { token } = &req.ticket {
+            return see_other(&format!("/saml/continue?r={token}&unmet=1"));
         }
         return PageError::bad(Locale::default(), |t| t.bad_request).into_response();
     }
@@ -531,12 +527,11 @@ pub(crate) async fn resume_with_session(
     let Some(req) = req else {
         return PageError::bad(locale, |t| t.login_expired).into_response();
     };
-    if let Some(back) = req
-        .console_return
-        .as_deref()
-        .and_then(web::widgets::local_return)
-    {
-        return see_other(back);
+    if let Some(back) = req.ticket.return_to() {
+        return match web::widgets::local_return(&back) {
+            Some(back) => see_other(back),
+            None => PageError::bad(locale, |t| t.bad_request).into_response(),
+        };
     }
     match issue_code(p, &req, key, s, locale).await {
         Ok(r) => r,

@@ -295,18 +295,17 @@ pub(crate) async fn complete_login(
             event: "login.success",
             actor: Some(&account.id),
             subject: Some(&account.id),
-            client_id: (!req.client_id.is_empty()).then_some(req.client_id.as_str()),
+            client_id: req.ticket.is_oidc().then_some(req.client_id.as_str()),
             session_id: Some(&s.sid),
             source: Some(ip),
             ..Default::default()
         })
         .await;
-    if let Some(back) = req
-        .console_return
-        .as_deref()
-        .and_then(web::widgets::local_return)
-    {
-        let mut r = see_other(back);
+    if let Some(back) = req.ticket.return_to() {
+        let mut r = match web::widgets::local_return(&back) {
+            Some(back) => see_other(back),
+            None => PageError::bad(locale, |t| t.bad_request).into_response(),
+        };
         r.headers_mut().append(header::SET_COOKIE, set);
         return r;
     }

@@ -10,7 +10,7 @@ use super::response::{self, status, AssertionFacts, Envelope};
 use super::sps::ServiceProvider;
 use super::sso::{pending_key, refuse, Pending, Refusal};
 use super::{attributes, context, encrypt, nameid, Participant};
-use crate::authorize::AuthRequest;
+use crate::authorize::{AuthRequest, Ticket};
 use authorization_server::Provider;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -59,7 +59,9 @@ fn auth_request(pending: &Pending, sp: &ServiceProvider, token: &str) -> AuthReq
         login_hint: None,
         ui_locales: None,
         id_token_claims: Vec::new(),
-        console_return: Some(format!("/saml/continue?r={token}")),
+        ticket: Ticket::Saml {
+            token: token.to_owned(),
+        },
         acr_values: wanted(pending, sp),
         // The SP's RequestedAuthnContext must be honoured or refused (SAML core §3.3.2.2.1).
         acr_essential: true,

@@ -6,7 +6,7 @@ use super::*;
 /// Whether the sign-in must be stepped up for the relying party: the client always requires
 /// multi-factor, or the request asks for an `acr` that only a stepped-up session reaches.
 pub(crate) async fn relying_party_wants_mfa(p: &Provider, req: &AuthRequest, level: i64) -> bool {
-    if !req.client_id.is_empty() {
+    if req.ticket.is_oidc() {
         if let Ok(Some(c)) = p.clients.get(&req.client_id).await {
             if c.require_mfa {
                 return true;
