@@ -3,16 +3,7 @@
 use crate::keys::SigAlg;
 use serde_json::{json, Value};
 
-/// The `acr` values the provider issues: the account's level of assurance, and `:mfa` when the
-/// session was stepped up with a second factor.
-pub const ACR_VALUES: &[&str] = &[
-    "urn:oneid:loa:1",
-    "urn:oneid:loa:2",
-    "urn:oneid:loa:3",
-    "urn:oneid:loa:1:mfa",
-    "urn:oneid:loa:2:mfa",
-    "urn:oneid:loa:3:mfa",
-];
+pub use step_up::acr::ACR_VALUES;
 
 /// Claims the provider can release.
 pub const CLAIMS: &[&str] = &[

@@ -293,11 +293,4 @@ pub fn verify_id_token_hint(p: &Provider, token: &str) -> Option<IdTokenHint> {
     serde_json::from_value(v).ok()
 }
 
-/// The `acr` for an account's level, with `:mfa` when stepped up.
-pub fn acr_for(level: i64, mfa: bool) -> String {
-    format!(
-        "urn:oneid:loa:{}{}",
-        level.clamp(1, 3),
-        if mfa { ":mfa" } else { "" }
-    )
-}
+pub use step_up::acr::acr_for;

@@ -444,13 +444,7 @@ fn error_redirect(
     see_other(&with_params(redirect_uri, &pairs))
 }
 
-/// The level of assurance an `acr` value carries (1 when unreadable).
-pub(crate) fn level_of(acr: &str) -> i64 {
-    acr.strip_prefix("urn:oneid:loa:")
-        .and_then(|r| r.split(':').next())
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(1)
-}
+pub(crate) use step_up::acr::level_of;
 
 /// Tells the relying party its authentication requirements cannot be met.
 pub(crate) fn unmet(p: &Provider, req: &AuthRequest, description: &'static str) -> Response {

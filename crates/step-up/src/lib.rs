@@ -3,6 +3,7 @@
 //! TOTP. Devices that passed a challenge are remembered; codes go out through a gateway (an
 //! outbox file in the embedded default, a Twilio-compatible REST API in production).
 
+pub mod acr;
 pub mod codes;
 pub mod config;
 pub mod devices;

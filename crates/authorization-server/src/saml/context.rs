@@ -8,72 +8,7 @@
 //! is at least as high and it has the second factor whenever the other does. An SP
 //! registered with multi-factor has `:mfa` added to everything it asks, at the level asked.
 
-/// A rung of the ladder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Rung {
-    level: u8,
-    mfa: bool,
-}
-
-impl Rung {
-    /// A ladder value, exactly as written on the ladder.
-    fn parse(acr: &str) -> Option<Rung> {
-        let rest = acr.strip_prefix("urn:oneid:loa:")?;
-        let (level, mfa) = match rest.strip_suffix(":mfa") {
-            Some(l) => (l, true),
-            None => (rest, false),
-        };
-        let level = match level {
-            "1" => 1,
-            "2" => 2,
-            "3" => 3,
-            _ => return None,
-        };
-        Some(Rung { level, mfa })
-    }
-
-    fn acr(self) -> String {
-        if self.mfa {
-            format!("urn:oneid:loa:{}:mfa", self.level)
-        } else {
-            format!("urn:oneid:loa:{}", self.level)
-        }
-    }
-
-    fn meets(self, other: Rung) -> bool {
-        self.level >= other.level && (self.mfa || !other.mfa)
-    }
-
-    /// The strongest rung both meet.
-    fn meet(self, other: Rung) -> Rung {
-        Rung {
-            level: self.level.min(other.level),
-            mfa: self.mfa && other.mfa,
-        }
-    }
-
-    /// The weakest rungs strictly stronger than this one.
-    fn above(self) -> Vec<Rung> {
-        let mut v = Vec::new();
-        if !self.mfa {
-            v.push(Rung { mfa: true, ..self });
-        }
-        if self.level < 3 {
-            v.push(Rung {
-                level: self.level + 1,
-                ..self
-            });
-        }
-        v
-    }
-
-    fn with_mfa(self, require: bool) -> Rung {
-        Rung {
-            mfa: self.mfa || require,
-            ..self
-        }
-    }
-}
+use step_up::acr::Rung;
 
 /// The rung an authentication context class stands for; `None` when the IdP does not know it.
 fn rung_of(class_ref: &str) -> Option<Rung> {

@@ -1,5 +1,5 @@
-//! The acr ladder: when a relying party's request needs a stepped-up session, and when it can
-//! never be met.
+//! A relying party's request on the acr ladder (`step_up::acr`): when it needs a stepped-up
+//! session, and when it can never be met.
 
 use super::*;
 
@@ -18,35 +18,13 @@ pub(crate) async fn relying_party_wants_mfa(p: &Provider, req: &AuthRequest, lev
 
 /// The request asks for an `acr` that this level reaches only with multi-factor.
 pub(crate) fn acr_wants_mfa(req: &AuthRequest, level: i64) -> bool {
-    let plain = authorization_server::tokens::acr_for(level, false);
-    let mfa = authorization_server::tokens::acr_for(level, true);
-    !req.acr_values.is_empty()
-        && !req.acr_values.iter().any(|a| acr_satisfies(&plain, a))
-        && req.acr_values.iter().any(|a| acr_satisfies(&mfa, a))
+    step_up::acr::wants_mfa(&req.acr_values, level)
 }
 
 /// Whether the requested essential `acr` can never be reached by this account (its level is
 /// too low), so the relying party must be told `unmet_authentication_requirements`.
 pub(crate) fn essential_acr_unreachable(req: &AuthRequest, level: i64) -> bool {
-    let best = authorization_server::tokens::acr_for(level, true);
-    req.acr_essential
-        && !req.acr_values.is_empty()
-        && !req.acr_values.iter().any(|a| acr_satisfies(&best, a))
+    step_up::acr::unreachable(&req.acr_values, req.acr_essential, level)
 }
 
-/// `issued` meets `requested` on the ladder: a level at least as high, and multi-factor when
-/// asked for.
-pub fn acr_satisfies(issued: &str, requested: &str) -> bool {
-    let parse = |a: &str| -> Option<(i64, bool)> {
-        let rest = a.strip_prefix("urn:oneid:loa:")?;
-        let (lvl, mfa) = match rest.strip_suffix(":mfa") {
-            Some(l) => (l, true),
-            None => (rest, false),
-        };
-        Some((lvl.parse().ok()?, mfa))
-    };
-    match (parse(issued), parse(requested)) {
-        (Some((li, mi)), Some((lr, mr))) => li >= lr && (mi || !mr),
-        _ => false,
-    }
-}
+pub use step_up::acr::satisfies as acr_satisfies;
