@@ -28,7 +28,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pages::{audit, complete_page, expired, member_terminated, message_page, page_locale};
 use platform::Locale;
-use registration::wizard::{find_step, locked_fields_in, steps, Nav, Step, Wizard};
+use registration::wizard::{
+    find_step, locked_fields_in, steps, Arrival, ArrivalError, Nav, Step, Wizard,
+};
 use registration::RegistrationError;
 use state::{drafts, lifetime, load, save, COOKIE};
 use std::sync::Arc;
@@ -53,7 +55,6 @@ pub async fn start(
     let form = web::http::parse_form(&headers, &body).unwrap_or_default();
     let asked = form.get("ui_locales").or(params.get("ui_locales"));
     let mut locale = web::http::locale(&headers, asked.map(String::as_str));
-    let s = SignupText::get(locale);
     // Each hand-off costs a signature check and a durable write: bounded per address.
     match web::limits::over(&p, "register-ip", &ip, p.cfg.login_limit_per_address).await {
         Ok(true) => return web::limits::too_many(&p, &headers, locale),
@@ -61,49 +62,34 @@ pub async fn start(
         Err(e) => return PageError::internal(locale, e).into_response(),
     }
     let token = form.get("assertion").map(String::as_str).unwrap_or("");
-    let verifier = p.registration.verifier(&p.cfg.issuer);
-    let h = match verifier.accept_handoff(token).await {
-        Ok(h) => h,
-        Err(RegistrationError::Db(e)) => return PageError::internal(locale, e).into_response(),
-        Err(e) => {
-            tracing::warn!(reason = e.code(), "registration hand-off refused");
-            audit(&p, "registration.refused", None, &ip, e.code()).await;
-            let text = match e {
-                RegistrationError::RegistrySuspended
-                | RegistrationError::RegistryTerminated
-                | RegistrationError::OutsideApproval => s.refused_registry,
-                _ => s.refused_invalid,
-            };
-            let status = match e {
-                RegistrationError::RegistrySuspended
-                | RegistrationError::RegistryTerminated
-                | RegistrationError::OutsideApproval => StatusCode::FORBIDDEN,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            return message_page(&p, &headers, locale, s.refused_title, text, status);
-        }
+    let arrival = match p.registration.arrive(&p.cfg.issuer, token).await {
+        Ok(a) => a,
+        Err(ArrivalError::Internal(e)) => return PageError::internal(locale, e).into_response(),
+        Err(ArrivalError::Refused(e)) => return refused(&p, &headers, locale, &ip, e).await,
     };
+    let h = arrival.handoff();
     if asked.is_none() {
         if let Some(l) = h.locale.as_deref().and_then(Locale::parse) {
             locale = l;
         }
     }
-    match p.registration.existing(&h).await {
-        Ok(Some(account)) => {
+    let h = match arrival {
+        Arrival::New(h) => h,
+        Arrival::Existing {
+            handoff: h,
+            account_id,
+            terminated,
+        } => {
             let detail = format!("registry={} member={}", h.registry_id, h.member_id);
             audit(
                 &p,
                 "registration.existing_account",
-                Some(&account),
+                Some(&account_id),
                 &ip,
                 &detail,
             )
             .await;
-            let ended = matches!(
-                p.accounts.find_by_id(&account).await,
-                Ok(Some(a)) if a.status == credential_store::AccountStatus::Terminated
-            );
-            if ended {
+            if terminated {
                 let s = SignupText::get(locale);
                 return message_page(
                     &p,
@@ -116,17 +102,7 @@ pub async fn start(
             }
             return see_other(&format!("/register/welcome?ui_locales={}", locale.tag()));
         }
-        Ok(None) => {}
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    }
-    // No account, but the registry reported the member's registration ended: no new one.
-    match p
-        .registration
-        .reported_terminated(&h.registry_id, &h.member_id)
-        .await
-    {
-        Ok(false) => {}
-        Ok(true) => {
+        Arrival::ReportedTerminated(h) => {
             let detail = format!(
                 "{} registry={} member={}",
                 RegistrationError::MemberTerminated.code(),
@@ -136,8 +112,7 @@ pub async fn start(
             audit(&p, "registration.refused", None, &ip, &detail).await;
             return member_terminated(&p, &headers, locale);
         }
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    }
+    };
     let w = Wizard::new(h, p.clock.now(), locale);
     let cookie_value = platform::crypto::random_token(24);
     if let Err(e) = save(&p, &cookie_value, &w).await {
@@ -152,6 +127,31 @@ pub async fn start(
         set_cookie(&p, COOKIE, &cookie_value, lifetime(&p, &w)),
     );
     r
+}
+
+/// The page for a refused hand-off (audited).
+async fn refused(
+    p: &Provider,
+    headers: &HeaderMap,
+    locale: Locale,
+    ip: &str,
+    e: RegistrationError,
+) -> Response {
+    let s = SignupText::get(locale);
+    tracing::warn!(reason = e.code(), "registration hand-off refused");
+    audit(p, "registration.refused", None, ip, e.code()).await;
+    let registry_closed = matches!(
+        e,
+        RegistrationError::RegistrySuspended
+            | RegistrationError::RegistryTerminated
+            | RegistrationError::OutsideApproval
+    );
+    let (text, status) = if registry_closed {
+        (s.refused_registry, StatusCode::FORBIDDEN)
+    } else {
+        (s.refused_invalid, StatusCode::BAD_REQUEST)
+    };
+    message_page(p, headers, locale, s.refused_title, text, status)
 }
 
 /// GET /register/welcome: the self-service welcome page, with the notice that an account
