@@ -44,6 +44,7 @@ use web::widgets::send;
 pub use registration::SignupConfig;
 
 /// POST /register: the registry's signed hand-off (`assertion`).
+#[tracing::instrument(skip_all)]
 pub async fn start(
     State(p): State<Arc<Provider>>,
     ClientIp(ip): ClientIp,
@@ -156,6 +157,7 @@ async fn refused(
 
 /// GET /register/welcome: the self-service welcome page, with the notice that an account
 /// exists already.
+#[tracing::instrument(skip_all)]
 pub async fn welcome(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -191,6 +193,7 @@ pub async fn welcome(
 }
 
 /// GET /register/{step}
+#[tracing::instrument(skip_all, fields(step = %slug))]
 pub async fn show(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -236,6 +239,7 @@ fn redirect_to_reached(p: &Provider, w: &Wizard) -> Response {
 }
 
 /// POST /register/{step}
+#[tracing::instrument(skip_all, fields(step = %slug))]
 pub async fn submit(
     State(p): State<Arc<Provider>>,
     ip: ClientIp,

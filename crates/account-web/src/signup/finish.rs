@@ -21,6 +21,7 @@ use web::widgets::send;
 /// Creates the account of `w` (cookie `token`) with the password in `form`; `v` is the
 /// password step's page, for its errors.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all)]
 pub(super) async fn finish(
     p: &Provider,
     headers: &HeaderMap,

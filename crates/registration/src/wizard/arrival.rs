@@ -47,6 +47,7 @@ pub enum ArrivalError {
 impl Registration {
     /// Verifies the hand-off `token` (addressed to `issuer`, used once) and finds where it
     /// leads.
+    #[tracing::instrument(skip_all)]
     pub async fn arrive(&self, issuer: &str, token: &str) -> Result<Arrival, ArrivalError> {
         let h = match self.verifier(issuer).accept_handoff(token).await {
             Ok(h) => h,

@@ -167,6 +167,7 @@ pub fn locked_fields_in(form: &HashMap<String, String>) -> Vec<&'static str> {
 /// Checks the rules of `step` on what `w` holds, in the order the page lists them. A
 /// challenge answer with a problem is cleared (it is retyped, not echoed back). The password
 /// step's rules are the password policy's, checked by the page and at the account's creation.
+#[tracing::instrument(skip_all, fields(step = step.slug()))]
 pub async fn check(
     w: &mut Wizard,
     step: Step,
