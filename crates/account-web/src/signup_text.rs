@@ -2,7 +2,10 @@
 //! so a missing translation cannot compile). Labels shared with My Profile come from
 //! `AccountText`.
 
+use credential_store::ChallengeProblem;
 use platform::Locale;
+use registration::wizard::{Problem, Step};
+use web::account_text::AccountText;
 
 /// Every string of the wizard.
 #[derive(Debug)]
@@ -135,6 +138,43 @@ impl SignupText {
         match locale {
             Locale::En => &EN,
             Locale::Fr => &FR,
+        }
+    }
+
+    /// The name of `step` (its page title and its place in the progress bar).
+    pub fn step(&self, step: Step) -> &'static str {
+        match step {
+            Step::Policies => self.step_policies,
+            Step::Personal => self.step_personal,
+            Step::Designation => self.step_designation,
+            Step::Questions => self.step_questions,
+            Step::Phones => self.step_phones,
+            Step::Mail => self.step_mail,
+            Step::Password => self.step_password,
+        }
+    }
+
+    /// The message for a step's `problem` (`a`: the words shared with My Profile, in the
+    /// same language).
+    pub fn problem(&self, a: &AccountText, problem: Problem) -> &'static str {
+        match problem {
+            Problem::MustAgree => self.must_agree,
+            Problem::Required => a.required,
+            Problem::BadName => a.bad_name,
+            Problem::BadEmail => a.bad_email,
+            Problem::BadPhone => a.bad_phone,
+            Problem::BadLanguage => a.bad_language,
+            Problem::CollegeNeeded => self.college_needed,
+            Problem::CollegeTwice => self.college_twice,
+            Problem::NumberNeeded => self.number_needed,
+            Problem::NumberFormat => self.number_format,
+            Problem::NumberTaken => self.number_taken,
+            Problem::PhoneDuplicate => a.phone_duplicate,
+            Problem::Challenge(ChallengeProblem::NoQuestion) => a.q_none,
+            Problem::Challenge(ChallengeProblem::SameQuestion) => a.q_same,
+            Problem::Challenge(ChallengeProblem::NoAnswer) => a.a_none,
+            Problem::Challenge(ChallengeProblem::TooLong) => a.a_long,
+            Problem::Challenge(ChallengeProblem::SameAnswer) => a.a_same,
         }
     }
 }

@@ -3,8 +3,8 @@
 //! its registry record and its enrolments), terminations reported by a registry, and the
 //! organizations, services and enrolments behind them.
 //!
-//! The self-registration pages live with the other interaction pages in
-//! `authorization-server`; every rule they apply is enforced here or in `credential-store`.
+//! The self-registration wizard's rules live in `wizard`; its pages in `account-web`, which
+//! apply no rule of their own: every one is enforced here or in `credential-store`.
 
 pub mod colleges;
 pub mod handoff;

@@ -1,0 +1,130 @@
+//! The wizard's pages that are not steps: a message (refused, cancelled, expired), the
+//! completion page with the new login ID, and the audit records the pages write.
+
+use crate::signup_text::SignupText;
+use authorization_server::Provider;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use platform::{AuditEvent, Locale};
+use registration::wizard::{Done, Wizard};
+use web::forms::{Section, View};
+use web::http::Params;
+use web::widgets::send;
+
+/// The page's language: `ui_locales`, else the wizard's, else the browser's.
+pub(super) fn page_locale(headers: &HeaderMap, params: &Params, w: Option<&Wizard>) -> Locale {
+    if let Some(l) = params.get("ui_locales") {
+        return Locale::negotiate(Some(l), None);
+    }
+    if let Some(l) = w.and_then(|w| Locale::parse(&w.locale)) {
+        return l;
+    }
+    web::http::locale(headers, None)
+}
+
+/// A page with a title and one paragraph.
+pub(super) fn message_page(
+    p: &Provider,
+    headers: &HeaderMap,
+    locale: Locale,
+    title: &str,
+    text: &str,
+    status: StatusCode,
+) -> Response {
+    let v = View {
+        title: title.to_owned(),
+        intro: vec![text.to_owned()],
+        ..View::default()
+    };
+    send(p, headers, locale, &v, status)
+}
+
+/// No wizard in progress.
+pub(super) fn expired(p: &Provider, headers: &HeaderMap, locale: Locale) -> Response {
+    let s = SignupText::get(locale);
+    message_page(
+        p,
+        headers,
+        locale,
+        s.title,
+        s.expired,
+        StatusCode::BAD_REQUEST,
+    )
+}
+
+/// The page for a member whose registry reported the registration deleted or terminated.
+pub(super) fn member_terminated(p: &Provider, headers: &HeaderMap, locale: Locale) -> Response {
+    let s = SignupText::get(locale);
+    message_page(
+        p,
+        headers,
+        locale,
+        s.refused_title,
+        s.member_terminated,
+        StatusCode::FORBIDDEN,
+    )
+}
+
+/// Records a registration event from `source`.
+pub(super) async fn audit(
+    p: &Provider,
+    event: &str,
+    subject: Option<&str>,
+    source: &str,
+    detail: &str,
+) {
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event,
+            actor: subject,
+            subject,
+            source: Some(source),
+            detail: Some(detail),
+            ..Default::default()
+        })
+        .await;
+}
+
+/// The last page: the login ID and the services.
+pub(super) fn complete_page(
+    p: &Provider,
+    headers: &HeaderMap,
+    locale: Locale,
+    d: &Done,
+) -> Response {
+    let s = SignupText::get(locale);
+    let v = View {
+        title: s.complete_title.into(),
+        other_lang_href: Some(format!(
+            "/register/complete?ui_locales={}",
+            locale.other().tag()
+        )),
+        notice: Some(s.complete_text.into()),
+        sections: vec![Section {
+            heading: None,
+            rows: vec![(s.your_login_id.into(), d.login_id.clone())],
+        }],
+        intro: if d.services.is_empty() {
+            vec![s.no_services.into()]
+        } else {
+            Vec::new()
+        },
+        table_head: if d.services.is_empty() {
+            Vec::new()
+        } else {
+            vec![s.services_heading.into()]
+        },
+        table: d
+            .services
+            .iter()
+            .map(|(name, url)| vec![(url.clone().unwrap_or_default(), name.clone())])
+            .collect(),
+        links: vec![(
+            format!("/account?ui_locales={}", locale.tag()),
+            s.go_to_profile.into(),
+        )],
+        ..View::default()
+    };
+    send(p, headers, locale, &v, StatusCode::OK)
+}
