@@ -1,21 +1,25 @@
-//! A minimal W3C WebDriver client over HTTP, enough to drive Debian's headless Chromium
-//! through chromedriver from the tests: open pages, find, type, click, read, screenshot.
+//! Drives Debian's headless Chromium through chromedriver from the tests: open pages, find,
+//! type, click, read, screenshot. The WebDriver protocol is fantoccini's; this module starts
+//! chromedriver on a free loopback port with a throw-away profile and keeps the tests' small
+//! vocabulary (CSS selectors, waits of 10 s that fail with the page's URL and HTML).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use base64::Engine as _;
-use serde_json::{json, Value};
+use fantoccini::elements::Element;
+use fantoccini::error::CmdError;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// How long `wait_for` and `wait_for_text` wait before failing with the page.
+const WAIT: Duration = Duration::from_secs(10);
 
 /// A browser session.
 pub struct Browser {
-    http: reqwest::Client,
-    base: String,
-    session: String,
+    client: Client,
     driver: Child,
     profile: PathBuf,
 }
@@ -39,30 +43,17 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
-        let driver = Command::new(driver_bin)
+        let mut driver = Command::new(driver_bin)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
-        let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(r) = http.get(format!("{base}/status")).send().await {
-                let v: Value = r.json().await.unwrap_or_default();
-                if v["value"]["ready"] == true {
-                    break;
-                }
-            }
-            assert!(Instant::now() < deadline, "chromedriver not ready");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
         let profile = std::env::temp_dir().join(format!(
             "oneid-chromium-{}",
             platform::crypto::random_token(6)
         ));
-        let caps = json!({"capabilities": {"alwaysMatch": {
+        let caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chrome,
@@ -73,87 +64,92 @@ impl Browser {
                     format!("--user-data-dir={}", profile.display()),
                 ]
             }
-        }}});
-        let v: Value = http
-            .post(format!("{base}/session"))
-            .json(&caps)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let session = v["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no browser session: {v}"))
-            .to_owned();
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let base = format!("http://127.0.0.1:{port}");
+        // chromedriver is on loopback HTTP: a plain connector, no TLS stack.
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(caps);
+        // Wait for chromedriver to answer its status, then open the session.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = loop {
+            let ready = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok();
+            if ready {
+                match builder.connect(&base).await {
+                    Ok(client) => break client,
+                    Err(e) if Instant::now() > deadline => panic!("no browser session: {e}"),
+                    Err(_) => {}
+                }
+            }
+            if Instant::now() > deadline {
+                let _ = driver.kill();
+                panic!("chromedriver not ready on port {port} after 20 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
         Browser {
-            http,
-            base,
-            session,
+            client,
             driver,
             profile,
         }
     }
 
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}/session/{}{path}", self.base, self.session);
-        let mut req = self.http.request(method, url);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let v: Value = req.send().await.unwrap().json().await.unwrap();
-        v["value"].clone()
-    }
-
     /// Opens a URL and waits for it to load.
     pub async fn goto(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
-            .await;
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
     }
 
     /// The current URL.
     pub async fn url(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/url", None)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        self.client.current_url().await.unwrap().to_string()
     }
 
     /// The page's HTML.
     pub async fn source(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/source", None)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        self.client.source().await.unwrap()
     }
 
-    async fn try_find(&self, css: &str) -> Option<String> {
-        let v = self
-            .cmd(
-                reqwest::Method::POST,
-                "/element",
-                Some(json!({ "using": "css selector", "value": css })),
-            )
-            .await;
-        v[ELEMENT].as_str().map(str::to_owned)
+    /// The element now on the page, if any; errors other than "no such element" (a page
+    /// being replaced, say) are returned for the waits to retry and report.
+    async fn try_find(&self, css: &str) -> Result<Option<Element>, CmdError> {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(e) => Ok(Some(e)),
+            Err(e) if e.is_no_such_element() => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
-    /// Waits (up to 10 s) for an element and returns its id.
-    pub async fn wait_for(&self, css: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
+    /// Fails with where the browser is and what it shows.
+    async fn give_up(&self, what: String, last_error: Option<CmdError>) -> ! {
+        let error = last_error
+            .map(|e| format!(" (last error: {e})"))
+            .unwrap_or_default();
+        panic!(
+            "{what} on {} after {} s{error}:\n{}",
+            self.url().await,
+            WAIT.as_secs(),
+            self.source().await
+        );
+    }
+
+    /// Waits (up to 10 s) for an element and returns it.
+    pub async fn wait_for(&self, css: &str) -> Element {
+        let deadline = Instant::now() + WAIT;
         loop {
-            if let Some(e) = self.try_find(css).await {
-                return e;
-            }
+            let last_error = match self.try_find(css).await {
+                Ok(Some(e)) => return e,
+                Ok(None) => None,
+                Err(e) => Some(e),
+            };
             if Instant::now() > deadline {
-                panic!(
-                    "no {css} on {} after 10 s:\n{}",
-                    self.url().await,
-                    self.source().await
-                );
+                self.give_up(format!("no {css}"), last_error).await;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -161,65 +157,58 @@ impl Browser {
 
     /// True if the element is on the page now.
     pub async fn has(&self, css: &str) -> bool {
-        self.try_find(css).await.is_some()
+        self.try_find(css)
+            .await
+            .unwrap_or_else(|e| panic!("cannot look for {css}: {e}"))
+            .is_some()
     }
 
     /// Clicks an element.
     pub async fn click(&self, css: &str) {
-        let e = self.wait_for(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{e}/click"),
-            Some(json!({})),
-        )
-        .await;
+        self.wait_for(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
     }
 
     /// Types into an element.
     pub async fn type_into(&self, css: &str, text: &str) {
-        let e = self.wait_for(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{e}/value"),
-            Some(json!({ "text": text })),
-        )
-        .await;
+        self.wait_for(css)
+            .await
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
     }
 
     /// Empties an input.
     pub async fn clear(&self, css: &str) {
-        let e = self.wait_for(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{e}/clear"),
-            Some(json!({})),
-        )
-        .await;
+        self.wait_for(css)
+            .await
+            .clear()
+            .await
+            .unwrap_or_else(|e| panic!("cannot clear {css}: {e}"));
     }
 
     /// Waits (up to 10 s) until an element's text contains `needle` (after a click that
     /// loads a new page, the old page's element may still be there for a moment); returns
     /// the text.
     pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + WAIT;
         loop {
-            if let Some(e) = self.try_find(css).await {
-                let t = self
-                    .cmd(reqwest::Method::GET, &format!("/element/{e}/text"), None)
-                    .await
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
-                if t.contains(needle) {
-                    return t;
-                }
-            }
+            let last_error = match self.try_find(css).await {
+                // The element may go stale between finding and reading it: retry.
+                Ok(Some(e)) => match e.text().await {
+                    Ok(t) if t.contains(needle) => return t,
+                    Ok(_) => None,
+                    Err(e) => Some(e),
+                },
+                Ok(None) => None,
+                Err(e) => Some(e),
+            };
             if Instant::now() > deadline {
-                panic!(
-                    "no {css} containing {needle:?} on {} after 10 s:\n{}",
-                    self.url().await,
-                    self.source().await
-                );
+                self.give_up(format!("no {css} containing {needle:?}"), last_error)
+                    .await;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -227,20 +216,16 @@ impl Browser {
 
     /// The text of an element.
     pub async fn text(&self, css: &str) -> String {
-        let e = self.wait_for(css).await;
-        self.cmd(reqwest::Method::GET, &format!("/element/{e}/text"), None)
+        self.wait_for(css)
             .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("cannot read {css}: {e}"))
     }
 
     /// Saves a PNG screenshot.
     pub async fn screenshot(&self, path: &Path) {
-        let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(v.as_str().unwrap())
-            .unwrap();
+        let png = self.client.screenshot().await.unwrap();
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).unwrap();
         }
@@ -249,11 +234,7 @@ impl Browser {
 
     /// Ends the session and the driver.
     pub async fn quit(mut self) {
-        let _ = self
-            .http
-            .delete(format!("{}/session/{}", self.base, self.session))
-            .send()
-            .await;
+        let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
