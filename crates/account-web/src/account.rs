@@ -195,6 +195,7 @@ fn profile_view(me: &Me, extras: &Extras) -> View {
 }
 
 /// GET /account
+#[tracing::instrument(skip_all)]
 pub async fn profile(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -219,6 +220,7 @@ pub async fn profile(
 }
 
 /// POST /account
+#[tracing::instrument(skip_all)]
 pub async fn profile_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -321,6 +323,7 @@ fn password_view(locale: Locale) -> View {
 }
 
 /// GET /account/password
+#[tracing::instrument(skip_all)]
 pub async fn password(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -341,6 +344,7 @@ pub async fn password(
 }
 
 /// POST /account/password
+#[tracing::instrument(skip_all)]
 pub async fn password_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

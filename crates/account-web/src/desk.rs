@@ -67,6 +67,7 @@ fn search_form(locale: Locale, q: &str) -> Form {
 }
 
 /// GET /desk?q=...
+#[tracing::instrument(skip_all)]
 pub async fn search(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -82,6 +83,7 @@ pub async fn search(
 }
 
 /// POST /desk (the search form)
+#[tracing::instrument(skip_all)]
 pub async fn search_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -260,6 +262,7 @@ async fn find(p: &Provider, locale: Locale, params: &Params) -> Result<Account, 
 }
 
 /// GET /desk/account?id=...
+#[tracing::instrument(skip_all)]
 pub async fn account(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -285,6 +288,7 @@ pub async fn account(
 }
 
 /// POST /desk/account?id=... (op = reveal | unlock | temporary)
+#[tracing::instrument(skip_all)]
 pub async fn account_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

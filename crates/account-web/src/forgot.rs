@@ -78,6 +78,7 @@ fn login_id_view(locale: Locale) -> View {
 }
 
 /// GET /forgot-login-id
+#[tracing::instrument(skip_all)]
 pub async fn login_id(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -89,6 +90,7 @@ pub async fn login_id(
 }
 
 /// POST /forgot-login-id
+#[tracing::instrument(skip_all)]
 pub async fn login_id_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -277,6 +279,7 @@ fn new_password_view(locale: Locale, token: &str) -> View {
 }
 
 /// GET /forgot-password
+#[tracing::instrument(skip_all)]
 pub async fn password(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -302,6 +305,7 @@ async fn sticky_pair(p: &Provider, sticky: &str, from: &[String]) -> Vec<String>
 }
 
 /// POST /forgot-password (step = start | answers | password)
+#[tracing::instrument(skip_all)]
 pub async fn password_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

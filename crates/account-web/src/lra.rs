@@ -113,6 +113,7 @@ fn refusal(
 // ---------------------------------------------------------------- search
 
 /// GET /lra?q=...
+#[tracing::instrument(skip_all)]
 pub async fn search(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -128,6 +129,7 @@ pub async fn search(
 }
 
 /// POST /lra (the search form)
+#[tracing::instrument(skip_all)]
 pub async fn search_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -373,6 +375,7 @@ async fn person_view(
 }
 
 /// GET /lra/person?id=...
+#[tracing::instrument(skip_all)]
 pub async fn person(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -391,6 +394,7 @@ pub async fn person(
 }
 
 /// POST /lra/person?id=... (op = enrol | end | end_sponsorship)
+#[tracing::instrument(skip_all)]
 pub async fn person_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

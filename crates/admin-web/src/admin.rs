@@ -127,6 +127,7 @@ fn key_json(k: &KeyInfo, now: i64) -> serde_json::Value {
 }
 
 /// GET /admin/api/keys
+#[tracing::instrument(skip_all)]
 pub async fn api_list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     let r = async {
         admin_client(&p, &headers).await?;
@@ -152,6 +153,7 @@ pub async fn api_list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Res
 }
 
 /// POST /admin/api/keys/rotate (form: `alg`, optional `now=true`)
+#[tracing::instrument(skip_all)]
 pub async fn api_rotate(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -179,6 +181,7 @@ pub async fn api_rotate(
 }
 
 /// POST /admin/api/keys/{kid}/{activate|retire|revoke}
+#[tracing::instrument(skip_all)]
 pub async fn api_key_op(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -313,6 +316,7 @@ async fn keys_page(
 }
 
 /// GET /admin/keys
+#[tracing::instrument(skip_all)]
 pub async fn console(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     match console_admin(&p, &headers).await {
         Ok((_, locale)) => keys_page(&p, &headers, locale, None).await,
@@ -321,6 +325,7 @@ pub async fn console(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Resp
 }
 
 /// POST /admin/keys (op = rotate | activate | retire | revoke)
+#[tracing::instrument(skip_all)]
 pub async fn console_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

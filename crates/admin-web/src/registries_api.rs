@@ -60,6 +60,7 @@ fn ok(status: StatusCode, v: Value) -> Result<Response, AdminError> {
 }
 
 /// GET /admin/api/registries
+#[tracing::instrument(skip_all)]
 pub async fn api_list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     api(&p, &headers, |_| async {
         let regs = p.registration.registries.list().await?;
@@ -73,6 +74,7 @@ pub async fn api_list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Res
 }
 
 /// POST /admin/api/registries (JSON `RegistryInput`)
+#[tracing::instrument(skip_all)]
 pub async fn api_add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
     let p: &Provider = &p;
     api(p, &headers, |caller| async move {
@@ -96,6 +98,7 @@ pub async fn api_add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: B
 }
 
 /// GET /admin/api/registries/{id}
+#[tracing::instrument(skip_all)]
 pub async fn api_get(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -118,6 +121,7 @@ pub async fn api_get(
 }
 
 /// PATCH /admin/api/registries/{id} (JSON `RegistryPatch`)
+#[tracing::instrument(skip_all)]
 pub async fn api_update(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -148,6 +152,7 @@ pub async fn api_update(
 }
 
 /// POST /admin/api/registries/{id}/{suspend|reinstate|terminate|keys|terminations}
+#[tracing::instrument(skip_all)]
 pub async fn api_op(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -211,6 +216,7 @@ fn report_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
 /// `iat`, `exp`, `terminated`: [member ids]); the matching accounts are terminated and every
 /// member listed is kept from registering. A suspended or terminated registry may still
 /// report. Bounded per source address.
+#[tracing::instrument(skip_all)]
 pub async fn report(
     State(p): State<Arc<Provider>>,
     ClientIp(ip): ClientIp,

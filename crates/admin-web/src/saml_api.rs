@@ -198,6 +198,7 @@ struct UpdateBody {
 }
 
 /// PUT /admin/api/saml/sps/{entity_id}
+#[tracing::instrument(skip_all)]
 pub async fn update(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -248,6 +249,7 @@ pub async fn update(
 }
 
 /// GET /admin/api/saml/sps
+#[tracing::instrument(skip_all)]
 pub async fn list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     if let Err(e) = admin_client(&p, &headers).await {
         return e.into_response();
@@ -261,6 +263,7 @@ pub async fn list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Respons
 }
 
 /// POST /admin/api/saml/sps
+#[tracing::instrument(skip_all)]
 pub async fn add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
     let caller = match admin_client(&p, &headers).await {
         Ok(c) => c,
@@ -302,6 +305,7 @@ pub async fn add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes
 }
 
 /// GET /admin/api/saml/sps/{entity_id}
+#[tracing::instrument(skip_all)]
 pub async fn get_one(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -318,6 +322,7 @@ pub async fn get_one(
 }
 
 /// DELETE /admin/api/saml/sps/{entity_id}
+#[tracing::instrument(skip_all)]
 pub async fn remove(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

@@ -256,6 +256,7 @@ impl ClientStore {
 
     /// Registers a client; returns it and, when the server generated one, its secret (shown
     /// once: only its digest is kept).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add(&self, n: NewClient) -> Result<(Client, Option<String>), ClientError> {
         let id = n.client_id.trim();
         if id.is_empty()
@@ -391,6 +392,7 @@ impl ClientStore {
     }
 
     /// Puts the client in a service (`None`: takes it out). The service must exist.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_service(
         &self,
         client_id: &str,
@@ -432,6 +434,7 @@ impl ClientStore {
     }
 
     /// The client with this id (from the node's cache when fresh).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn get(&self, client_id: &str) -> Result<Option<Arc<Client>>, ClientError> {
         let now = self.clock.now();
         if let Ok(c) = self.cache.read() {
@@ -464,6 +467,7 @@ impl ClientStore {
     }
 
     /// Every client, by id.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list(&self) -> Result<Vec<Client>, ClientError> {
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM clients ORDER BY client_id"))
             .fetch_all(self.db.pool())
@@ -476,6 +480,7 @@ impl ClientStore {
 
     /// Sets a client's back- and front-channel logout URIs (`None`: none); false if there is
     /// no such client.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_logout_uris(
         &self,
         client_id: &str,
@@ -500,6 +505,7 @@ impl ClientStore {
     }
 
     /// Removes a client; false if there was none.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn remove(&self, client_id: &str) -> Result<bool, ClientError> {
         let r = sqlx::query("DELETE FROM clients WHERE client_id = $1")
             .bind(client_id)

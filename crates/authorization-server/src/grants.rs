@@ -39,6 +39,7 @@ impl RefreshGrant {
 
 /// Issues a refresh token in `family` for `client_id`, expiring at `expires_at` (a rotated
 /// token keeps its family's expiry: refreshing never extends the grant); returns its value.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn issue_refresh(
     p: &Provider,
     client_id: &str,
@@ -70,6 +71,7 @@ pub async fn issue_refresh(
 }
 
 /// The refresh token `presented`, if it was ever issued.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_refresh(
     p: &Provider,
     presented: &str,
@@ -105,6 +107,7 @@ pub async fn find_refresh(
 
 /// Marks the refresh token `presented` used, atomically: true for the one use that did it,
 /// false when it was already used or revoked.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn use_refresh(p: &Provider, presented: &str) -> Result<bool, sqlx::Error> {
     let marked = sqlx::query(
         "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND revoked = 0",
@@ -118,6 +121,7 @@ pub async fn use_refresh(p: &Provider, presented: &str) -> Result<bool, sqlx::Er
 
 /// At logout: revokes the refresh tokens issued in session `sid`, except those granted
 /// `offline_access`, which are meant to outlive the sign-in (OIDC Core §11).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_session_grants(p: &Provider, sid: &str) -> Result<u64, sqlx::Error> {
     sqlx::query(
         "UPDATE refresh_tokens SET revoked = 1 WHERE session_id = $1 AND revoked = 0 \
@@ -134,6 +138,7 @@ const REVOKE_ACCOUNT: &str =
 
 /// Revokes every refresh token of an account (password reset, termination), including
 /// `offline_access` ones.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_account_grants(p: &Provider, account_id: &str) -> Result<u64, sqlx::Error> {
     sqlx::query(REVOKE_ACCOUNT)
         .bind(account_id)
@@ -163,6 +168,7 @@ impl registration::GrantRevoker for AccountGrants {
 }
 
 /// Revokes every refresh token of a family.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_family(p: &Provider, family: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE family_id = $1")
         .bind(family)

@@ -65,6 +65,7 @@ pub fn backchannel(p: &Provider, client: &Client, sub: &str, sid: &str) {
 /// (`logout`, detail `replaced`), and its relying parties with a back-channel logout URI told.
 /// (Front-channel and SAML participants are told by frames in a page, which a sign-in does
 /// not show.)
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn end_replaced(p: &Provider, key: &str, ip: &str) -> Result<(), String> {
     let Some(bytes) = p.store.take(key).await.map_err(|e| e.to_string())? else {
         return Ok(());

@@ -42,6 +42,7 @@ pub fn key(cookie_value: &str) -> String {
 }
 
 /// The live session behind a cookie value, with its store key.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn load(
     p: &Provider,
     cookie_value: &str,
@@ -56,6 +57,7 @@ pub async fn load(
 }
 
 /// A new session, stored; returns the cookie value that names it, its store key and itself.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn start(
     p: &Provider,
     account_id: &str,
@@ -79,6 +81,7 @@ pub async fn start(
 }
 
 /// Notes that `client_id` received tokens in this session.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_client(
     p: &Provider,
     key: &str,
@@ -93,12 +96,14 @@ pub async fn add_client(
 }
 
 /// Stores a changed session under its key, for the rest of its lifetime.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn save(p: &Provider, key: &str, s: &SsoSession) -> Result<(), EphemeralError> {
     let remaining = (s.auth_time + p.cfg.session_ttl - p.clock.now()).max(1);
     put_json(p.store.as_ref(), key, s, remaining).await
 }
 
 /// Ends a session (the web surface clears the cookie).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn destroy(p: &Provider, key: &str) -> Result<(), EphemeralError> {
     p.store.delete(key).await
 }
@@ -116,6 +121,7 @@ pub enum SignedInError {
 
 /// The live session behind a cookie value and its account, when the account is active and the
 /// session began after the account's sessions were last ended (password reset, termination).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn signed_in(
     p: &Provider,
     cookie_value: &str,

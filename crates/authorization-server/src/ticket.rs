@@ -98,6 +98,7 @@ pub fn login_key(id: &str) -> String {
 
 /// Parks a sign-in to the provider's own pages, coming back to `return_to` (a local path);
 /// returns the ticket's id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn park_console_login(
     p: &Provider,
     locale: Locale,

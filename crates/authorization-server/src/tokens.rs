@@ -133,6 +133,7 @@ pub fn verify_access_token(p: &Provider, token: &str) -> Option<AccessClaims> {
 }
 
 /// A live access token: signed by us, unexpired, and not revoked.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn live_access_token(
     p: &Provider,
     token: &str,

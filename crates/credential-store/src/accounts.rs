@@ -826,6 +826,7 @@ impl Accounts {
     /// questions and phones, if any). Without a login ID one is generated from the preferred
     /// names, and the next free number is taken if it is in use (also when two registrations
     /// race for the same name).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create(&self, new: NewAccount) -> Result<Account, CredentialError> {
         let p = self.prepare(new).await?;
         let mut tx = self.db.pool().begin().await?;
@@ -841,6 +842,7 @@ impl Accounts {
     /// all five) and phones; hashes the password and the online answers (off the async
     /// threads), seals the service-desk answers and chooses the account id. Touches no
     /// database.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn prepare(&self, new: NewAccount) -> Result<PreparedAccount, CredentialError> {
         let given = clean(&new.given_name);
         let family = clean(&new.family_name);
@@ -1002,6 +1004,7 @@ impl Accounts {
     ///
     /// Errors: `LoginIdTaken` (a given login ID in use, or no free number found),
     /// `DesignationTaken` (a registration number belongs to another account), `Db`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn insert_prepared(
         &self,
         tx: &mut Transaction<'static, Any>,
@@ -1098,6 +1101,7 @@ impl Accounts {
     }
 
     /// The account with this id (OIDC subject).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn find_by_id(&self, id: &str) -> Result<Option<Account>, CredentialError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
             .bind(id)
@@ -1107,6 +1111,7 @@ impl Accounts {
     }
 
     /// The account with this login ID, case-insensitively.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn find_by_login_id(
         &self,
         login_id: &str,
@@ -1121,6 +1126,7 @@ impl Accounts {
     }
 
     /// The account holding this college registration number.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn find_by_designation(
         &self,
         college: &str,
@@ -1139,6 +1145,7 @@ impl Accounts {
 
     /// Accounts matching a login ID, a name (first, last or "first last") or a registration
     /// number; at most 25, by name.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn search(&self, query: &str) -> Result<Vec<Account>, CredentialError> {
         let q = clean(query).to_lowercase();
         if q.is_empty() || q.len() > 128 {
@@ -1167,6 +1174,7 @@ impl Accounts {
 
     /// The account whose legal names, date of birth and email all match (case-insensitively),
     /// for "forgot login ID".
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn find_by_identity(
         &self,
         legal_given: &str,
@@ -1189,6 +1197,7 @@ impl Accounts {
     }
 
     /// The account's professional designations.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn designations(
         &self,
         account_id: &str,
@@ -1217,6 +1226,7 @@ impl Accounts {
     /// the answer and its work are the same for all of them; `max_failures` consecutive
     /// failures lock the account for a period that doubles with each lockout in a row. A right
     /// password for an account locked by then does not sign in.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn authenticate(&self, login_id: &str, password: &str) -> Result<SignIn, AuthError> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS}, password_hash FROM accounts WHERE login_id_lower = $1"
@@ -1277,6 +1287,7 @@ impl Accounts {
     /// gets one past `max_failures`. A locked account, or one whose last attempt is already
     /// taken, is refused: the guess must not be checked. An unknown id (`""` for the work of
     /// an unknown login ID) is refused with the same store call.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn take_attempt(&self, account_id: &str) -> Result<Attempt, DbError> {
         let now = self.clock.now();
         let row = sqlx::query(
@@ -1307,6 +1318,7 @@ impl Accounts {
 
     /// The `n`th attempt (from [`Accounts::take_attempt`]) was wrong: it stays counted, and the
     /// one that reached `max_failures` locks the account. True when it locked.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn attempt_failed(&self, account_id: &str, n: i64) -> Result<bool, DbError> {
         if n < self.policy.max_failures {
             return Ok(false);
@@ -1317,6 +1329,7 @@ impl Accounts {
     /// The attempt was right: the consecutive failures start again, unless the account was
     /// locked meanwhile (by parallel guesses), in which case false: the right answer must not
     /// finish.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn attempt_succeeded(&self, account_id: &str) -> Result<bool, DbError> {
         let r = sqlx::query(
             "UPDATE accounts SET failed_logins = 0, lockouts = 0, locked_until = NULL \
@@ -1367,6 +1380,7 @@ impl Accounts {
     /// attempt, runs `check` only if it was granted, then counts the failure or starts the
     /// count again. `refused` runs instead of `check` (the same work on a dummy) when the
     /// attempt was refused.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn guarded<F, R>(
         &self,
         account_id: &str,
@@ -1394,6 +1408,7 @@ impl Accounts {
 
     /// Verifies the account's current password (e.g. before a change), under the attempt
     /// limit. False for a wrong password and for a guess refused unchecked.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn verify_password(
         &self,
         account_id: &str,
@@ -1420,6 +1435,7 @@ impl Accounts {
     /// Sets a new password: the current one must be given unless `current` is `None` (a
     /// reset after another proof, or a temporary password issued by staff). Checks the policy
     /// and the history; a temporary password must be changed at the next login.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_password(
         &self,
         account_id: &str,
@@ -1509,6 +1525,7 @@ impl Accounts {
 
     /// Issues a random temporary password (meeting the policy) that must be changed at the
     /// next login; unlocks the account's failure lockout.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn issue_temporary_password(
         &self,
         account_id: &str,
@@ -1525,6 +1542,7 @@ impl Accounts {
     }
 
     /// Changes the person-editable part of the account.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_profile(
         &self,
         account_id: &str,
@@ -1576,6 +1594,7 @@ impl Accounts {
     }
 
     /// Sets the account's status (`Active` also clears a failure lockout).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_status(
         &self,
         account_id: &str,
@@ -1605,6 +1624,7 @@ impl Accounts {
 
     /// Terminates the account inside the caller's transaction: its status, and every SSO
     /// session begun so far (by the not-before time). False when it was terminated already.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn terminate_in(
         &self,
         conn: &mut sqlx::AnyConnection,
@@ -1627,6 +1647,7 @@ impl Accounts {
 
     /// Ends every SSO session of the account begun so far (including any begun in this very
     /// second: times are whole seconds).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn end_sessions(&self, account_id: &str) -> Result<(), CredentialError> {
         sqlx::query("UPDATE accounts SET sessions_not_before = $2 WHERE id = $1")
             .bind(account_id)
@@ -1637,6 +1658,7 @@ impl Accounts {
     }
 
     /// Grants `role` (e.g. `administrator`) to an account; `by` is who granted it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn grant_role(
         &self,
         account_id: &str,
@@ -1650,6 +1672,7 @@ impl Accounts {
 
     /// Grants `role` limited to `scope` (e.g. the `lra` role of one organization; `""`:
     /// everywhere). Returns false when the account already held it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn grant_scoped_role(
         &self,
         account_id: &str,
@@ -1682,6 +1705,7 @@ impl Accounts {
     }
 
     /// Takes `role` in `scope` away. Returns false when the account did not hold it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn revoke_role(
         &self,
         account_id: &str,
@@ -1700,6 +1724,7 @@ impl Accounts {
     }
 
     /// Every role the account holds with its scope (`""`: everywhere), by role.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn roles(&self, account_id: &str) -> Result<Vec<(String, String)>, CredentialError> {
         let rows = sqlx::query(
             "SELECT role, scope FROM account_roles WHERE account_id = $1 ORDER BY role, scope",
@@ -1714,6 +1739,7 @@ impl Accounts {
     }
 
     /// True if the account holds `role`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn has_role(&self, account_id: &str, role: &str) -> Result<bool, CredentialError> {
         let row =
             sqlx::query("SELECT 1 AS one FROM account_roles WHERE account_id = $1 AND role = $2")
@@ -1729,6 +1755,7 @@ impl Accounts {
     /// True if the account holds a staff role (administrator, service desk or LRA, in any
     /// scope): the service desk does not act on it, and its second factors change only
     /// after a step-up with one it already has.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn is_staff(&self, account_id: &str) -> Result<bool, CredentialError> {
         let row = sqlx::query(
             "SELECT 1 AS one FROM account_roles WHERE account_id = $1 \
@@ -1746,6 +1773,7 @@ impl Accounts {
     /// True if the account has a second factor of its own that step-up uses: an
     /// authenticator app, or a challenge phone (unless it says it has no direct number).
     /// Challenge questions do not count.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn has_second_factor(&self, account_id: &str) -> Result<bool, CredentialError> {
         let row = sqlx::query(
             "SELECT 1 AS one FROM accounts a WHERE a.id = $1 AND (a.totp_enrolled_at IS NOT NULL \

@@ -269,6 +269,7 @@ impl Accounts {
 
     /// Replaces the account's questions: `online` (3) then `desk` (2). Nothing changes unless
     /// all five rows are valid.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_challenge_questions(
         &self,
         account_id: &str,
@@ -299,11 +300,13 @@ impl Accounts {
     }
 
     /// Ids of the account's online questions, in order (empty when none are set).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn online_questions(&self, account_id: &str) -> Result<Vec<String>, ChallengeError> {
         self.question_ids(account_id, "online").await
     }
 
     /// Ids of the account's service-desk questions, in order.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn desk_questions(&self, account_id: &str) -> Result<Vec<String>, ChallengeError> {
         self.question_ids(account_id, "desk").await
     }
@@ -329,6 +332,7 @@ impl Accounts {
 
     /// True when every given answer matches the account's online answer to that question.
     /// Every answer is checked (no early exit), so the timing does not tell which was wrong.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn verify_online_answers(
         &self,
         account_id: &str,
@@ -361,6 +365,7 @@ impl Accounts {
 
     /// The work of [`Accounts::verify_online_answers`] without an account: one dummy hash per
     /// answer, for a guess refused unchecked or an unknown login ID.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn dummy_online_answers(&self, answers: &[QuestionAnswer]) {
         for qa in answers {
             self.hasher.verify(normalize_answer(&qa.answer), None).await;
@@ -369,6 +374,7 @@ impl Accounts {
 
     /// The service-desk questions and their answers, in clear, for an agent verifying a
     /// caller. The caller must audit the reveal.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn reveal_desk_answers(
         &self,
         account_id: &str,
@@ -401,6 +407,7 @@ impl Accounts {
 
     /// Replaces the account's challenge phones (first is the default) and the "I do not
     /// have a direct number" flag. Each row is (number as typed, kind).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_challenge_phones(
         &self,
         account_id: &str,
@@ -425,6 +432,7 @@ impl Accounts {
     }
 
     /// The account's challenge phones, default first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn challenge_phones(
         &self,
         account_id: &str,
@@ -453,6 +461,7 @@ impl Accounts {
 
 impl Accounts {
     /// Stores a confirmed TOTP secret (sealed), replacing any earlier one.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_totp(&self, account_id: &str, secret: &[u8]) -> Result<(), ChallengeError> {
         let sealed = self.sealer.seal(secret, &totp_context(account_id));
         sqlx::query(
@@ -468,6 +477,7 @@ impl Accounts {
     }
 
     /// Removes the account's TOTP secret.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn remove_totp(&self, account_id: &str) -> Result<(), ChallengeError> {
         sqlx::query(
             "UPDATE accounts SET totp_secret = NULL, totp_last_step = NULL, \
@@ -481,6 +491,7 @@ impl Accounts {
     }
 
     /// The account's TOTP secret and the last step used, when enrolled.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn totp(
         &self,
         account_id: &str,
@@ -503,6 +514,7 @@ impl Accounts {
 
     /// Records that TOTP step `step` was used; false when it (or a later one) already was, so
     /// that one code never works twice, even on two nodes at once.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn use_totp_step(&self, account_id: &str, step: i64) -> Result<bool, ChallengeError> {
         let r = sqlx::query(
             "UPDATE accounts SET totp_last_step = $2 WHERE id = $1 \

@@ -256,6 +256,7 @@ impl PasswordHasher {
     }
 
     /// Hashes `password` (PHC string).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn hash(&self, password: String) -> Option<String> {
         let _permit = self.permits.acquire().await.ok()?;
         self.counts.hashed.fetch_add(1, Ordering::Relaxed);
@@ -267,6 +268,7 @@ impl PasswordHasher {
 
     /// Verifies `password` against `hash`; with `None` it verifies against a dummy hash and
     /// returns false, taking the same time as a real check.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn verify(&self, password: String, hash: Option<String>) -> bool {
         let Ok(_permit) = self.permits.acquire().await else {
             return false;

@@ -70,6 +70,7 @@ fn locale_of(params: &Params, headers: &HeaderMap) -> Locale {
 }
 
 /// GET /authorize
+#[tracing::instrument(skip_all)]
 pub async fn get(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -80,6 +81,7 @@ pub async fn get(
 }
 
 /// POST /authorize (form-encoded)
+#[tracing::instrument(skip_all)]
 pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
     let params = parse_form(&headers, &body);
     authorize(&p, &headers, params).await

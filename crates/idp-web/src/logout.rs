@@ -34,6 +34,7 @@ struct Pending {
 }
 
 /// GET /logout
+#[tracing::instrument(skip_all)]
 pub async fn get(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -44,6 +45,7 @@ pub async fn get(
 }
 
 /// POST /logout
+#[tracing::instrument(skip_all)]
 pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
     logout(&p, &headers, parse_form(&headers, &body).ok()).await
 }
@@ -118,6 +120,7 @@ async fn logout(p: &Arc<Provider>, headers: &HeaderMap, params: Option<Params>) 
 }
 
 /// POST /logout/confirm
+#[tracing::instrument(skip_all)]
 pub async fn confirm(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
     let locale = http::locale(&headers, None);
     let Ok(form) = parse_form(&headers, &body) else {

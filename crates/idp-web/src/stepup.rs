@@ -168,6 +168,7 @@ async fn send_code(p: &Provider, token: &str, s: &mut Pending, m: Method, ip: &s
 }
 
 /// GET /stepup?t=…: the challenge page again (e.g. after a reload).
+#[tracing::instrument(skip_all)]
 pub async fn show(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -183,6 +184,7 @@ pub async fn show(
 }
 
 /// POST /stepup (action = choose | verify | resend | other)
+#[tracing::instrument(skip_all)]
 pub async fn submit(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

@@ -36,6 +36,7 @@ fn used_key(code: &str) -> String {
 }
 
 /// POST /token
+#[tracing::instrument(skip_all)]
 pub async fn token(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

@@ -27,6 +27,7 @@ async fn live_token(p: &Provider, token: &str) -> Result<Option<AccessClaims>, O
 }
 
 /// GET /userinfo
+#[tracing::instrument(skip_all)]
 pub async fn get(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     let token = bearer(&headers).map(str::to_owned);
     respond(userinfo(&p, token).await)
@@ -34,6 +35,7 @@ pub async fn get(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response
 
 /// POST /userinfo (token in the Authorization header or, form-encoded, in the body; never
 /// both, RFC 6750 §2)
+#[tracing::instrument(skip_all)]
 pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Body) -> Response {
     let header_token = bearer(&headers).map(str::to_owned);
     let body = match body_or_error(body) {
@@ -115,6 +117,7 @@ async fn client_params(
 /// (issued to it, or naming it as audience); another client's token is `{"active": false}`
 /// unless the caller is registered with the scope `oneid:introspect` (a resource server that
 /// checks every client's tokens).
+#[tracing::instrument(skip_all)]
 pub async fn introspect(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -195,6 +198,7 @@ async fn do_introspect(
 }
 
 /// POST /revoke (RFC 7009): answers 200 whether or not the token was known.
+#[tracing::instrument(skip_all)]
 pub async fn revoke(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Body) -> Response {
     respond(do_revoke(&p, &headers, body).await)
 }

@@ -261,6 +261,7 @@ impl Verifier {
     }
 
     /// Checks a hand-off completely and uses it up: from then on the same assertion is refused.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn accept_handoff(&self, token: &str) -> Result<Handoff, RegistrationError> {
         let (registry, v) = self.verify(token, TokenType::Handoff).await?;
         registry.accepts_at(self.clock.now())?;
@@ -336,6 +337,7 @@ impl Verifier {
 
     /// Checks a signed termination report and uses it up; returns the registry and the
     /// member identifiers it lists (`terminated` claim, an array of strings).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn accept_report(
         &self,
         token: &str,

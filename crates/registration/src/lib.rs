@@ -197,6 +197,7 @@ impl Registration {
 
     /// The account already registered for this member (by registration number, or by the
     /// registry's identifier), if any.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn existing(&self, h: &Handoff) -> Result<Option<String>, RegistrationError> {
         if let Some(a) = self
             .accounts
@@ -224,6 +225,7 @@ impl Registration {
     /// by the registry's), the registry record (which registry, which policy, which identifier,
     /// which consent), and the enrolments in the registry's services through its sponsor.
     /// Two completions for one member yield one account: the other gets `AlreadyRegistered`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn complete(
         &self,
         h: &Handoff,
@@ -372,6 +374,7 @@ impl Registration {
     }
 
     /// Which registry validated an account: (registry id, member id, approval, consent version).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn provenance(
         &self,
         account_id: &str,

@@ -220,6 +220,7 @@ impl Lra {
     /// The LRA `account_id` is, with its organization; `None` when it holds no `lra` role for
     /// an existing organization. An account that is LRA for several organizations acts for
     /// the first by id (an LRA is scoped to one organization).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn registrar(&self, account_id: &str) -> Result<Option<Registrar>, LraError> {
         for org in self.lra_organizations(account_id).await? {
             // The LRA of an organization that is no longer active sees nothing.
@@ -301,6 +302,7 @@ impl Lra {
 
     /// People the organization sponsors actively whose login ID, name, registration number
     /// or organization identifier matches `query`; at most 50, by name.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn search(&self, r: &Registrar, query: &str) -> Result<Vec<Sponsored>, LraError> {
         let q = query.split_whitespace().collect::<Vec<_>>().join(" ");
         let q = q.to_lowercase();
@@ -340,6 +342,7 @@ impl Lra {
     }
 
     /// Services the organization may sponsor people into.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn allowed_services(&self, org: &str) -> Result<Vec<Service>, LraError> {
         let Some(o) = self.directory.organization(org).await? else {
             return Ok(Vec::new());
@@ -354,6 +357,7 @@ impl Lra {
     }
 
     /// The organizations an account is an LRA of, by id.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn lra_organizations(&self, account_id: &str) -> Result<Vec<String>, LraError> {
         Ok(self
             .directory
@@ -367,6 +371,7 @@ impl Lra {
 
     /// A person the organization sponsors, with evidence, enrolments and what it may add.
     /// `NotSponsored` for anyone else (and for no one), so an LRA learns nothing of others.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn person(&self, r: &Registrar, account_id: &str) -> Result<Person, LraError> {
         let member_id = self.ensure_sponsored(r, account_id, "view").await?;
         let account = self
@@ -421,6 +426,7 @@ impl Lra {
 
     /// Enrols a person the organization sponsors in a service it may sponsor, when the
     /// person's level of assurance meets the service's. Access starts at once (002).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enrol(
         &self,
         r: &Registrar,
@@ -475,6 +481,7 @@ impl Lra {
     }
 
     /// Ends the organization's enrolment of a person in a service.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn end_enrolment(
         &self,
         r: &Registrar,
@@ -499,6 +506,7 @@ impl Lra {
 
     /// Ends the organization's sponsorship of a person, and with it every enrolment made
     /// through it. The LRA no longer sees the person.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn end_sponsorship(&self, r: &Registrar, account_id: &str) -> Result<(), LraError> {
         self.ensure_sponsored(r, account_id, "end_sponsorship")
             .await?;

@@ -272,6 +272,7 @@ impl Registries {
     }
 
     /// Adds a registry (status approved).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add(&self, n: NewRegistry) -> Result<Registry, RegistrationError> {
         if !valid_code(&n.id) {
             return Err(RegistrationError::Invalid("id"));
@@ -340,6 +341,7 @@ impl Registries {
     }
 
     /// Changes a registry.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update(&self, id: &str, u: RegistryUpdate) -> Result<Registry, RegistrationError> {
         let cur = self.get(id).await?.ok_or(RegistrationError::NotFound)?;
         let name = u.name.unwrap_or(cur.name);
@@ -389,6 +391,7 @@ impl Registries {
     }
 
     /// Suspends, reinstates (approved) or terminates. A terminated registry stays terminated.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_status(
         &self,
         id: &str,
@@ -413,6 +416,7 @@ impl Registries {
     }
 
     /// One registry.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn get(&self, id: &str) -> Result<Option<Registry>, RegistrationError> {
         let r = sqlx::query(&format!("SELECT {COLUMNS} FROM registries WHERE id = $1"))
             .bind(id)
@@ -426,6 +430,7 @@ impl Registries {
     }
 
     /// Every registry, by id.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list(&self) -> Result<Vec<Registry>, RegistrationError> {
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM registries ORDER BY id"))
             .fetch_all(self.db.pool())
@@ -455,6 +460,7 @@ impl Registries {
 
     /// Adds a signing key; the keys it had stop being accepted `overlap_secs` from now (a
     /// rotation), or are kept when `overlap_secs` is `None`. `kid` defaults to a thumbprint.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_key(
         &self,
         id: &str,
@@ -514,6 +520,7 @@ impl Registries {
     }
 
     /// The registry's keys, newest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn keys(&self, id: &str) -> Result<Vec<RegistryKey>, RegistrationError> {
         let rows = sqlx::query(
             "SELECT kid, alg, public_pem, created_at, retire_at FROM registry_keys \
@@ -538,6 +545,7 @@ impl Registries {
     }
 
     /// Keys accepted at `now`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn live_keys(&self, id: &str) -> Result<Vec<RegistryKey>, RegistrationError> {
         let now = self.clock.now();
         Ok(self

@@ -74,6 +74,7 @@ impl Directory {
     }
 
     /// Adds an organization (or renames it when it exists).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn put_organization(&self, id: &str, name: &str) -> Result<(), RegistrationError> {
         if !code_ok(id) {
             return Err(RegistrationError::Invalid("id"));
@@ -100,6 +101,7 @@ impl Directory {
     }
 
     /// Every organization.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn organizations(&self) -> Result<Vec<Organization>, RegistrationError> {
         let rows = sqlx::query("SELECT id, name FROM organizations ORDER BY id")
             .fetch_all(self.db.pool())
@@ -117,6 +119,7 @@ impl Directory {
     }
 
     /// Adds a service (or updates it when it exists).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn put_service(&self, s: &Service) -> Result<(), RegistrationError> {
         if let Some(f) = service_problem(s) {
             return Err(RegistrationError::Invalid(f));
@@ -149,6 +152,7 @@ impl Directory {
     }
 
     /// Every service.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn services(&self) -> Result<Vec<Service>, RegistrationError> {
         let rows =
             sqlx::query("SELECT id, name, url, min_assurance_level FROM services ORDER BY id")
@@ -169,6 +173,7 @@ impl Directory {
     }
 
     /// The account's active enrolments.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enrolments(&self, account_id: &str) -> Result<Vec<Enrolment>, RegistrationError> {
         let rows = sqlx::query(
             "SELECT s.id, s.name, s.url, s.min_assurance_level, e.sponsor_id, e.status, \
@@ -200,6 +205,7 @@ impl Directory {
     }
 
     /// Enrols an account (outside any registration): active from now.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enrol(
         &self,
         account_id: &str,
@@ -292,6 +298,7 @@ impl Directory {
     /// An identity a registry validated under a limited approval is usable only for that
     /// registry's services, only inside its approval's dates, and not from the registry's
     /// termination on (004 §5.3.3, §5.7.1); under a general approval it stays usable.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn access(
         &self,
         account_id: &str,
@@ -347,6 +354,7 @@ impl Directory {
     }
 
     /// Starts (or re-activates) a sponsorship of an account by an organization.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sponsor(
         &self,
         account_id: &str,
@@ -370,6 +378,7 @@ impl Directory {
 
     /// Ends a sponsorship and every enrolment made through it. Returns false when there was
     /// no active sponsorship.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn end_sponsorship(
         &self,
         account_id: &str,
@@ -402,6 +411,7 @@ impl Directory {
     }
 
     /// Ends one enrolment. Returns false when it was not active.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn end_enrolment(
         &self,
         account_id: &str,
@@ -617,6 +627,7 @@ impl Directory {
     }
 
     /// Every organization with its allowed services, by id (two queries).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn organization_records(&self) -> Result<Vec<OrganizationRecord>, RegistrationError> {
         let rows = sqlx::query(
             "SELECT id, name, status, registering, assurance_level, id_scheme, scope, \
@@ -648,6 +659,7 @@ impl Directory {
     }
 
     /// One organization with its allowed services.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn organization(
         &self,
         id: &str,
@@ -682,6 +694,7 @@ impl Directory {
 
     /// Adds an organization with its allowed services (which must exist), in one transaction.
     /// `created_at` is ignored; `Exists` when the id is taken.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_organization(
         &self,
         o: &OrganizationRecord,
@@ -740,6 +753,7 @@ impl Directory {
     }
 
     /// Changes an organization (the fields given); returns it as it is now.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_organization(
         &self,
         id: &str,
@@ -790,6 +804,7 @@ impl Directory {
 
     /// Allows an organization to enrol its people into a service (both must exist). Returns
     /// false when it already could.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn allow_service(
         &self,
         organization_id: &str,
@@ -820,6 +835,7 @@ impl Directory {
 
     /// Stops an organization enrolling people into a service (enrolments made stay). Returns
     /// false when it could not anyway.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn disallow_service(
         &self,
         organization_id: &str,
@@ -837,6 +853,7 @@ impl Directory {
     }
 
     /// One service.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn service(&self, id: &str) -> Result<Option<Service>, RegistrationError> {
         let r =
             sqlx::query("SELECT id, name, url, min_assurance_level FROM services WHERE id = $1")
@@ -857,6 +874,7 @@ impl Directory {
     }
 
     /// Adds a service; `Exists` when the id is taken (`put_service` adds or changes).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_service(&self, s: &Service) -> Result<(), RegistrationError> {
         if let Some(f) = service_problem(s) {
             return Err(RegistrationError::Invalid(f));
@@ -881,6 +899,7 @@ impl Directory {
     }
 
     /// The local registration authorities of an organization, by name.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn lras(&self, organization_id: &str) -> Result<Vec<Lra>, RegistrationError> {
         let rows = sqlx::query(
             "SELECT r.account_id, r.granted_at, r.granted_by, a.login_id, a.given_name, \
@@ -911,6 +930,7 @@ impl Directory {
 
     /// Makes an account a local registration authority of an organization (which must exist).
     /// Returns false when it already was.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn grant_lra(
         &self,
         organization_id: &str,
@@ -930,6 +950,7 @@ impl Directory {
 
     /// Ends an account's registration authority for an organization. Returns false when it
     /// held none.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn revoke_lra(
         &self,
         organization_id: &str,
@@ -942,6 +963,7 @@ impl Directory {
     }
 
     /// Every role an account holds, with its scope (`""`: everywhere), by role.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn roles_of(
         &self,
         account_id: &str,

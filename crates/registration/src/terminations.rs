@@ -37,6 +37,7 @@ impl Registration {
     /// Terminates the accounts a registry reports as deleted or terminated registrations:
     /// each one's status, SSO sessions and refresh tokens end, audited `account.terminated`
     /// with `actor`. Members without an account are remembered all the same.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn terminate_members(
         &self,
         registry_id: &str,
@@ -92,6 +93,7 @@ impl Registration {
     }
 
     /// Whether the registry reported this member's registration deleted or terminated.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn reported_terminated(
         &self,
         registry_id: &str,

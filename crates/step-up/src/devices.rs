@@ -70,6 +70,7 @@ impl Devices {
 
     /// The trusted device record of this browser for this account, if any; its last-seen time
     /// moves to now.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn recognize(
         &self,
         account_id: &str,
@@ -102,6 +103,7 @@ impl Devices {
 
     /// Remembers this browser for this account for `trust_secs` (a new record, or the old one
     /// refreshed and trusted again).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn remember(
         &self,
         account_id: &str,
@@ -149,6 +151,7 @@ impl Devices {
     }
 
     /// The account's devices, most recently seen first (revoked and expired ones included).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list(&self, account_id: &str) -> Result<Vec<Device>, DbError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM devices WHERE account_id = $1 ORDER BY last_seen_at DESC"
@@ -163,6 +166,7 @@ impl Devices {
     }
 
     /// Revokes one of the account's devices; false if there is no such device.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn revoke(&self, account_id: &str, device_id: &str) -> Result<bool, DbError> {
         let r = sqlx::query(
             "UPDATE devices SET revoked_at = $3 WHERE id = $1 AND account_id = $2 \
@@ -177,6 +181,7 @@ impl Devices {
     }
 
     /// Revokes every device of the account; returns how many.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn revoke_all(&self, account_id: &str) -> Result<u64, DbError> {
         let r = sqlx::query(
             "UPDATE devices SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",

@@ -46,6 +46,7 @@ async fn devices_view(p: &Provider, me: &Me) -> Result<View, Response> {
 }
 
 /// GET /account/devices
+#[tracing::instrument(skip_all)]
 pub async fn devices(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -63,6 +64,7 @@ pub async fn devices(
 }
 
 /// POST /account/devices (device = id): forgets a recognized computer.
+#[tracing::instrument(skip_all)]
 pub async fn devices_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

@@ -90,6 +90,7 @@ async fn current_security(
 }
 
 /// GET /account/security
+#[tracing::instrument(skip_all)]
 pub async fn security(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -136,6 +137,7 @@ fn row_field(row: usize, problem: ChallengeProblem) -> String {
 }
 
 /// POST /account/security (what = questions | phones)
+#[tracing::instrument(skip_all)]
 pub async fn security_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

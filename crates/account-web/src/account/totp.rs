@@ -76,6 +76,7 @@ async fn totp_view(p: &Provider, me: &Me) -> Result<View, Response> {
 }
 
 /// GET /account/totp
+#[tracing::instrument(skip_all)]
 pub async fn totp(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -93,6 +94,7 @@ pub async fn totp(
 }
 
 /// POST /account/totp (action = confirm | remove)
+#[tracing::instrument(skip_all)]
 pub async fn totp_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

@@ -310,6 +310,7 @@ fn registered_view(ctx: &Ctx, title: &str, path: &str, name: &str, r: &Registere
 }
 
 /// GET /lra/register
+#[tracing::instrument(skip_all)]
 pub async fn register(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -326,6 +327,7 @@ pub async fn register(
 }
 
 /// POST /lra/register
+#[tracing::instrument(skip_all)]
 pub async fn register_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -437,6 +439,7 @@ fn affiliate_view(ctx: &Ctx, typed: &Params) -> View {
 }
 
 /// GET /lra/affiliate (a registering organization only)
+#[tracing::instrument(skip_all)]
 pub async fn affiliate(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -457,6 +460,7 @@ pub async fn affiliate(
 }
 
 /// POST /lra/affiliate
+#[tracing::instrument(skip_all)]
 pub async fn affiliate_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

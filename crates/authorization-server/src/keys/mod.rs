@@ -247,6 +247,7 @@ impl KeyRing {
     }
 
     /// Creates an active key for each algorithm that has none (first start).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ensure_initial_keys(&self) -> Result<(), KeyError> {
         for alg in SigAlg::ALL {
             let row =
@@ -271,6 +272,7 @@ impl KeyRing {
 
     /// Generates a key in `state` (`active` or `next`, the latter signing from
     /// `activate_after`) and stores it sealed; returns its kid.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_key(
         &self,
         alg: SigAlg,
@@ -321,6 +323,7 @@ impl KeyRing {
     }
 
     /// Re-reads the ring if it changed since the last load. Cheap when nothing changed.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn reload(&self) -> Result<(), KeyError> {
         let rows = sqlx::query(
             "SELECT kid, alg, state, activated_at FROM signing_keys \
@@ -388,6 +391,7 @@ impl KeyRing {
     }
 
     /// Every key, newest first (removed and revoked ones too: the ring's history).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list(&self) -> Result<Vec<KeyInfo>, KeyError> {
         let rows = sqlx::query(
             "SELECT kid, alg, state, created_at, activated_at, activate_after, retired_at, \

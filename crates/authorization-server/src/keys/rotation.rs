@@ -106,6 +106,7 @@ impl KeyRing {
     /// Starts a rotation of `alg`: a `next` key signing after the pre-publish period, or with
     /// `now` an active key at once (the current one retired). Fails if a `next` key of this
     /// algorithm is already pending.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn rotate(&self, alg: SigAlg, now: bool, actor: &str) -> Result<Rotated, KeyError> {
         let t = self.clock.now();
         if now {
@@ -140,6 +141,7 @@ impl KeyRing {
 
     /// Makes `kid` (a `next` or `retired` key) the active key of its algorithm now, retiring
     /// the current one.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn activate(&self, kid: &str, actor: &str) -> Result<Option<String>, KeyError> {
         let k = self.key_state(kid).await?;
         if k.state != "next" && k.state != "retired" {
@@ -197,6 +199,7 @@ impl KeyRing {
 
     /// Retires an active key (the pending `next` key of its algorithm takes over at once) or
     /// cancels a `next` key.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn retire(&self, kid: &str, actor: &str) -> Result<(), KeyError> {
         let k = self.key_state(kid).await?;
         match k.state.as_str() {
@@ -238,6 +241,7 @@ impl KeyRing {
     /// Revokes a key: out of the JWKS at once, and tokens it signed fail verification and
     /// introspection. A revoked active key is replaced by a new one immediately. Returns the
     /// replacement's kid, if one was needed.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn revoke(&self, kid: &str, actor: &str) -> Result<Option<String>, KeyError> {
         let k = self.key_state(kid).await?;
         if !matches!(k.state.as_str(), "next" | "active" | "retired") {
@@ -300,6 +304,7 @@ impl KeyRing {
 
     /// Imports a private key made elsewhere (PEM, PKCS#8 or traditional, or a private JWK) as
     /// a `next` key of `alg`, signing after the pre-publish period (or at once with `now`).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn import(
         &self,
         alg: SigAlg,
@@ -347,6 +352,7 @@ impl KeyRing {
     /// Time-driven transitions, run by every node at every poll: promote due `next` keys,
     /// remove retired keys whose tokens have all expired, rotate on the schedule. Returns how
     /// many transitions it made.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn maintain(&self) -> Result<usize, KeyError> {
         let t = self.clock.now();
         let mut n = 0;

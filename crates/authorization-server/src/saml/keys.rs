@@ -194,6 +194,7 @@ impl SamlKeys {
     }
 
     /// Creates the first signing key when there is none (first start).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ensure_initial_key(&self) -> Result<(), SamlKeyError> {
         let row = sqlx::query("SELECT kid FROM saml_signing_keys WHERE state = 'active'")
             .fetch_optional(self.db.pool())
@@ -210,6 +211,7 @@ impl SamlKeys {
     }
 
     /// Re-reads the keys if they changed.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn reload(&self) -> Result<(), SamlKeyError> {
         let rows = sqlx::query(
             "SELECT kid, state, private_key, certificate FROM saml_signing_keys \
@@ -263,6 +265,7 @@ impl SamlKeys {
     }
 
     /// Every key still published, newest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list(&self) -> Result<Vec<SamlKeyInfo>, SamlKeyError> {
         let rows = sqlx::query(
             "SELECT kid, state, certificate, created_at, activated_at, retired_at \
@@ -294,6 +297,7 @@ impl SamlKeys {
     }
 
     /// Adds a `next` key: published in the metadata at once, signing after `activate`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn rotate(&self) -> Result<String, SamlKeyError> {
         let next = sqlx::query("SELECT kid FROM saml_signing_keys WHERE state = 'next'")
             .fetch_optional(self.db.pool())
@@ -311,6 +315,7 @@ impl SamlKeys {
 
     /// Makes the `next` key sign; the active one is retired (still published). Returns the
     /// new active kid.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn activate(&self) -> Result<String, SamlKeyError> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
@@ -339,6 +344,7 @@ impl SamlKeys {
     }
 
     /// Removes a retired (or waiting) key from the metadata for good.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn remove(&self, kid: &str) -> Result<(), SamlKeyError> {
         let r = sqlx::query(
             "DELETE FROM saml_signing_keys WHERE kid = $1 AND state IN ('retired', 'next')",

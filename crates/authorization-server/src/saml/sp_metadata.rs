@@ -201,6 +201,7 @@ fn trusted_source(u: &url::Url) -> bool {
 
 /// Reads metadata from a URL (https, or http on loopback; redirects only to such URLs; at
 /// most the metadata size limit, 10 seconds).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn fetch_metadata(url: &str) -> Result<String, SpError> {
     let u = url::Url::parse(url).map_err(|_| SpError::Invalid(format!("{url:?} is not a URL")))?;
     if !trusted_source(&u) {

@@ -338,6 +338,7 @@ impl SpStore {
     }
 
     /// Registers an SP from its metadata and the administrator's choices.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add(&self, n: NewSp) -> Result<ServiceProvider, SpError> {
         let mut sp = from_metadata(&n.metadata)?;
         let choices = SpChoices {
@@ -390,6 +391,7 @@ impl SpStore {
     /// Updates a registration in place: fresh metadata (new keys or endpoints; the
     /// administrator's choices stay) and/or new choices. The persistent NameIDs the SP gave
     /// out are untouched. `None` when there is no such SP.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update(
         &self,
         entity_id: &str,
@@ -454,6 +456,7 @@ impl SpStore {
     }
 
     /// An SP by entityID (cached for a few seconds).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn get(&self, entity_id: &str) -> Result<Option<Arc<ServiceProvider>>, SpError> {
         let now = self.clock.now();
         if self.cache_secs > 0 {
@@ -487,6 +490,7 @@ impl SpStore {
     }
 
     /// Every SP, by entityID.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list(&self) -> Result<Vec<ServiceProvider>, SpError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM saml_sps ORDER BY entity_id"
@@ -497,6 +501,7 @@ impl SpStore {
     }
 
     /// Removes an SP (and its persistent NameIDs); false when there was none.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn remove(&self, entity_id: &str) -> Result<bool, SpError> {
         let r = sqlx::query("DELETE FROM saml_sps WHERE entity_id = $1")
             .bind(entity_id)
@@ -511,6 +516,7 @@ impl SpStore {
     }
 
     /// The persistent NameID of an account at an SP, made (random) on first use.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn persistent_id(
         &self,
         account_id: &str,

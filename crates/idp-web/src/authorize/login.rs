@@ -66,6 +66,7 @@ pub async fn login_page_get(p: &Provider, headers: &HeaderMap, params: &Params) 
 }
 
 /// GET /login
+#[tracing::instrument(skip_all)]
 pub async fn login_page(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -77,6 +78,7 @@ pub async fn login_page(
 
 /// POST /login: checks the form, signs the person in, and completes the parked request (or,
 /// when the password has expired or is temporary, asks for a new one first).
+#[tracing::instrument(skip_all)]
 pub async fn login_submit(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -397,6 +399,7 @@ fn change_page(
 
 /// POST /login/password: the new password of a sign-in whose password expired or was
 /// temporary; then the sign-in completes as usual.
+#[tracing::instrument(skip_all)]
 pub async fn password_change_submit(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

@@ -158,6 +158,7 @@ async fn park(
 }
 
 /// GET /saml/continue?r=TOKEN[&unmet=1]: after the login page or the step-up.
+#[tracing::instrument(skip_all)]
 pub async fn resume(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

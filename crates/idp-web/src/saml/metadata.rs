@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 /// GET /saml/metadata
+#[tracing::instrument(skip_all)]
 pub async fn get(State(p): State<Arc<Provider>>) -> Response {
     let body = match authorization_server::saml::metadata::cached(&p) {
         Ok(b) => b,

@@ -193,6 +193,7 @@ fn frame_key(token: &str) -> String {
 
 /// GET /saml/slo/frame?t=TOKEN: inside a logout frame, posts a LogoutRequest to an SP that
 /// takes only HTTP-POST.
+#[tracing::instrument(skip_all)]
 pub async fn frame(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

@@ -39,6 +39,7 @@ const EVENT: &str = "saml.logout_refused";
 const PATH: &str = "/saml/slo";
 
 /// GET /saml/slo (HTTP-Redirect)
+#[tracing::instrument(skip_all)]
 pub async fn get(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -83,6 +84,7 @@ pub async fn get(
 }
 
 /// POST /saml/slo (HTTP-POST)
+#[tracing::instrument(skip_all)]
 pub async fn post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

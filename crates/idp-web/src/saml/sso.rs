@@ -203,6 +203,7 @@ pub(crate) const MAX_RELAY_STATE: usize = 1024;
 pub(crate) const MAX_QUERY: usize = 64 * 1024;
 
 /// GET /saml/sso (HTTP-Redirect)
+#[tracing::instrument(skip_all)]
 pub async fn get(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -252,6 +253,7 @@ pub async fn get(
 }
 
 /// POST /saml/sso (HTTP-POST)
+#[tracing::instrument(skip_all)]
 pub async fn post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -441,6 +443,7 @@ fn pending_of(
 
 /// GET /saml/idp-initiated?sp=ENTITYID[&RelayState=..]: an assertion the SP did not ask
 /// for, to its default ACS, when it is registered to accept them.
+#[tracing::instrument(skip_all)]
 pub async fn idp_initiated(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

@@ -4,6 +4,7 @@ use super::*;
 
 /// GET /demo/codes: the last codes written to the outbox, for a newcomer trying the demo
 /// (only when `stepup.demo_codes_page` is on, which the `demo` command sets).
+#[tracing::instrument(skip_all)]
 pub async fn demo_codes(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     let locale = web::http::locale(&headers, None);
     let (true, Some(outbox)) = (p.stepup.demo_codes_page, p.outbox.as_ref()) else {

@@ -225,6 +225,7 @@ impl Lra {
     /// the evidence supports more. Otherwise one transaction creates the account (generated
     /// login ID, temporary password to change at the first sign-in), the evidence rows and
     /// the sponsorship. Nothing is stored on any error.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn register_person(
         &self,
         r: &Registrar,
@@ -269,6 +270,7 @@ impl Lra {
     /// §6.5.6): the organization's identifier of the person and the documentary evidence of
     /// affiliation, at the organization's assigned level. One account per identifier: an
     /// identifier already registered finds that account.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn register_affiliate(
         &self,
         r: &Registrar,

@@ -49,6 +49,7 @@ impl Directory {
     /// Sponsors the account by `org` (unless it already does, keeping that sponsorship's
     /// history) and enrols it in `service`. Returns whether a new sponsorship began and
     /// whether the enrolment is new.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sponsor_and_enrol(
         &self,
         account_id: &str,

@@ -53,6 +53,7 @@ impl<'a> Drafts<'a> {
 
     /// The wizard of cookie `token`; none when unknown, unreadable, or past its absolute
     /// cap (its state then goes, whatever its idle timeout says).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn load(&self, token: &str) -> Result<Option<Wizard>, EphemeralError> {
         let Some(sealed) = self.store.get(&state_key(token)).await? else {
             return Ok(None);
@@ -71,6 +72,7 @@ impl<'a> Drafts<'a> {
     }
 
     /// Keeps `w` under cookie `token` for its lifetime (at least a second).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save(&self, token: &str, w: &Wizard) -> Result<(), EphemeralError> {
         let json = serde_json::to_vec(w).map_err(|_| EphemeralError::Corrupt)?;
         let sealed = self.sealer.seal(&json, &seal_context(token));
@@ -80,11 +82,13 @@ impl<'a> Drafts<'a> {
     }
 
     /// Forgets the wizard of cookie `token`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn forget(&self, token: &str) -> Result<(), EphemeralError> {
         self.store.delete(&state_key(token)).await
     }
 
     /// Takes the completion lock of `token`'s wizard; false when another completion holds it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn begin_finishing(&self, token: &str) -> Result<bool, EphemeralError> {
         self.store
             .put_if_absent(&lock_key(token), b"1", FINISHING_SECS)
@@ -92,11 +96,13 @@ impl<'a> Drafts<'a> {
     }
 
     /// Whether the completion lock of `token`'s wizard is known to be free.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn finishing_released(&self, token: &str) -> bool {
         matches!(self.store.get(&lock_key(token)).await, Ok(None))
     }
 
     /// Lets go of the completion lock (after a completion that failed).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn end_finishing(&self, token: &str) -> Result<(), EphemeralError> {
         self.store.delete(&lock_key(token)).await
     }
