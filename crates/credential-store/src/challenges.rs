@@ -13,6 +13,9 @@ use platform::DbError;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
+/// A TOTP secret and the last time step used with it.
+pub type TotpSecret = (Vec<u8>, Option<i64>);
+
 /// Online questions per account.
 pub const ONLINE_QUESTIONS: usize = 3;
 /// Service-desk questions per account.
@@ -492,10 +495,7 @@ impl Accounts {
 
     /// The account's TOTP secret and the last step used, when enrolled.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn totp(
-        &self,
-        account_id: &str,
-    ) -> Result<Option<(Vec<u8>, Option<i64>)>, ChallengeError> {
+    pub async fn totp(&self, account_id: &str) -> Result<Option<TotpSecret>, ChallengeError> {
         let row = sqlx::query("SELECT totp_secret, totp_last_step FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_optional(self.db.pool())

@@ -27,6 +27,9 @@ use credential_store::{Accounts, CredentialError, Designation, NewAccount};
 use platform::{Audit, AuditEvent, DbError, SharedClock};
 use sqlx::Row;
 
+/// Which registry validated an account: (registry id, member id, approval, consent version).
+pub type Provenance = (String, String, String, Option<String>);
+
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistrationError {
@@ -378,7 +381,7 @@ impl Registration {
     pub async fn provenance(
         &self,
         account_id: &str,
-    ) -> Result<Option<(String, String, String, Option<String>)>, RegistrationError> {
+    ) -> Result<Option<Provenance>, RegistrationError> {
         let r = sqlx::query(
             "SELECT registry_id, member_id, approval, consent_version FROM registry_members \
              WHERE account_id = $1",
