@@ -234,3 +234,32 @@ pub fn render(locale: Locale, v: &View, csrf: &str, status: StatusCode) -> Respo
     }
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page with a script (the live password checks) loads it once, after the form, and its
+    /// title is plain text: no markup for a screen reader to announce.
+    #[tokio::test]
+    async fn a_script_loads_once_and_never_in_the_title() {
+        let v = View {
+            title: "Set password".into(),
+            script: Some("/static/password-rules.js"),
+            ..View::default()
+        };
+        let r = render(Locale::En, &v, "csrf", StatusCode::OK);
+        let body = axum::body::to_bytes(r.into_body(), 1 << 20)
+            .await
+            .unwrap_or_default();
+        let html = String::from_utf8_lossy(&body);
+        let title = html
+            .split("<title>")
+            .nth(1)
+            .and_then(|t| t.split("</title>").next())
+            .unwrap_or_default();
+        assert_eq!(title, "Set password – ONE ID", "{html}");
+        assert!(html.contains(r#"<script src="/static/password-rules.js" defer></script>"#));
+        assert_eq!(html.matches("password-rules.js").count(), 1, "{html}");
+    }
+}
