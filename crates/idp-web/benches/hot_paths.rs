@@ -3,7 +3,7 @@
 //! client_credentials token issuance (ES256 and RS256), client authentication, introspection,
 //! userinfo, an SSO authorization (session lookup + code), discovery and JWKS.
 //!
-//!   cargo bench -p authorization-server --bench hot_paths
+//!   cargo bench -p idp-web --bench hot_paths
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark setup: fail loudly
 
