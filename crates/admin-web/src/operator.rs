@@ -16,7 +16,8 @@ pub fn operator_router(p: Arc<Provider>) -> Router {
         .with_state(p)
 }
 
-/// GET /metrics (Prometheus text format), on the admin listener.
+/// GET /metrics (Prometheus text format 0.0.4), on the admin listener: the node's counters,
+/// then the gauges read at scrape time (live SSO sessions, signing keys) in the same format.
 async fn metrics(State(p): State<Arc<Provider>>) -> Response {
     let mut out = p.metrics.render();
     out.push_str(
@@ -30,5 +31,9 @@ async fn metrics(State(p): State<Arc<Provider>>) -> Response {
         Ok(k) => out.push_str(&k),
         Err(e) => tracing::warn!(error = %e, "key metrics unavailable"),
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+    (
+        [(header::CONTENT_TYPE, platform::metrics::CONTENT_TYPE)],
+        out,
+    )
+        .into_response()
 }

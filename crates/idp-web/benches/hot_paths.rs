@@ -304,5 +304,49 @@ fn hot_paths(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, hot_paths);
+/// The request metrics alone: what the middleware adds to every request (`observe`, plus the
+/// `inc` of a counted event), a document count, and a scrape of a node that has seen 40 routes.
+///
+///   cargo bench -p idp-web --bench hot_paths -- metrics
+fn metrics(c: &mut Criterion) {
+    use platform::metrics::Metrics;
+    use std::time::Duration;
+    let m = Metrics::default();
+    let routes: Vec<String> = (0..40).map(|i| format!("/route/{i}")).collect();
+    for (i, r) in routes.iter().enumerate() {
+        for status in [200, 302, 400] {
+            m.observe(r, status, Duration::from_micros(100 * i as u64));
+        }
+    }
+    m.inc("oneid_tokens_issued_total", "grant=\"client_credentials\"");
+    let elapsed = Duration::from_micros(730);
+    c.bench_function("metrics/observe", |b| {
+        b.iter(|| m.observe("/token", 200, elapsed))
+    });
+    c.bench_function("metrics/observe+inc", |b| {
+        b.iter(|| {
+            m.observe("/token", 200, elapsed);
+            m.inc("oneid_tokens_issued_total", "grant=\"client_credentials\"");
+        })
+    });
+    c.bench_function("metrics/document", |b| b.iter(|| m.document(1)));
+    c.bench_function("metrics/observe_2_threads", |b| {
+        b.iter_custom(|iters| {
+            let start = std::time::Instant::now();
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    s.spawn(|| {
+                        for _ in 0..iters {
+                            m.observe("/token", 200, elapsed);
+                        }
+                    });
+                }
+            });
+            start.elapsed()
+        })
+    });
+    c.bench_function("metrics/render_40_routes", |b| b.iter(|| m.render()));
+}
+
+criterion_group!(benches, metrics, hot_paths);
 criterion_main!(benches);
