@@ -153,6 +153,16 @@ async fn a_new_browser_is_stepped_up_by_text_message_then_remembered() {
     let (_, other) = sign_in(&app, &rp, &Browser::new(), &[]).await;
     assert!(is_stepup(&other));
     assert_eq!(app.audit("device.remembered").await.len(), 1);
+    // Each step-up is counted by method and outcome on the operator's /metrics.
+    let m = app.metrics().await;
+    assert!(
+        m.contains(r#"oneid_stepups_total{method="sms",outcome="success"} 2"#),
+        "{m}"
+    );
+    assert!(
+        m.contains(r#"oneid_stepups_total{method="sms",outcome="code_sent"} 2"#),
+        "{m}"
+    );
 }
 
 #[tokio::test]
@@ -377,6 +387,15 @@ async fn a_gateway_outage_offers_the_other_methods() {
     let done = act(&app, &b, &q, "verify", &pairs).await;
     rp.code_from(&s, &done);
     assert!(!app.audit("stepup.gateway_error").await.is_empty());
+    let m = app.metrics().await;
+    assert!(
+        m.contains(r#"oneid_gateway_errors_total{method="sms"} 1"#),
+        "{m}"
+    );
+    assert!(
+        m.contains(r#"oneid_stepups_total{method="kba",outcome="success"} 1"#),
+        "{m}"
+    );
 }
 
 #[tokio::test]

@@ -80,8 +80,20 @@ async fn provider() -> Arc<Provider> {
             .await
             .unwrap();
     }
+    // A relying party that signs people in belongs to a service.
+    p.registration
+        .directory
+        .put_service(&registration::Service {
+            id: "bench".into(),
+            name: "Bench".into(),
+            url: None,
+            min_assurance_level: 1,
+        })
+        .await
+        .unwrap();
     p.clients
         .add(NewClient {
+            service_id: Some("bench".into()),
             client_id: "viewer".into(),
             name: "Viewer".into(),
             secret: Some("viewer-secret".into()),

@@ -102,6 +102,19 @@ async fn audit(
     ip: &str,
     detail: Option<&str>,
 ) {
+    // Every step-up event is counted too (`oneid_stepups_total{method,outcome}`), and a code
+    // the gateway could not deliver also as a gateway error.
+    if let Some(outcome) = event.strip_prefix("stepup.") {
+        let method = detail.unwrap_or("none");
+        p.metrics.inc(
+            "oneid_stepups_total",
+            format!("method=\"{method}\",outcome=\"{outcome}\""),
+        );
+        if outcome == "gateway_error" {
+            p.metrics
+                .inc("oneid_gateway_errors_total", format!("method=\"{method}\""));
+        }
+    }
     let _ = p
         .audit
         .record(AuditEvent {
