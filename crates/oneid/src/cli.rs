@@ -2,8 +2,8 @@
 //! accounts, keys, registries, organizations and services. `main` only calls `run`; tests call it with their own arguments,
 //! standard input and output.
 
-use crate::{build, config::Config, core, demo, directory_cli, registries_cli, Parts};
-use authorization_server::{NewClient, SigAlg};
+use crate::{build, clients_cli, config::Config, core, demo, directory_cli, registries_cli, Parts};
+use authorization_server::SigAlg;
 use clap::{Args, Parser, Subcommand};
 use credential_store::NewAccount;
 use std::ffi::OsString;
@@ -44,7 +44,7 @@ enum Command {
     },
     /// Manage relying parties (OIDC clients).
     #[command(subcommand)]
-    Clients(ClientsCmd),
+    Clients(clients_cli::ClientsCmd),
     /// Manage accounts.
     #[command(subcommand, alias = "accounts")]
     Users(UsersCmd),
@@ -69,79 +69,6 @@ enum Command {
     /// Manage the SAML signing keys (published in the IdP metadata).
     #[command(subcommand)]
     SamlKeys(crate::saml_cli::SamlKeysCmd),
-}
-
-#[derive(Subcommand)]
-enum ClientsCmd {
-    /// Register a relying party.
-    Add(Box<AddClient>),
-    /// List relying parties.
-    List,
-    /// Remove a relying party.
-    Remove {
-        /// Client id.
-        client_id: String,
-    },
-    /// Put a relying party in a service (people get in only when enrolled there), or, for a
-    /// client that signs no one in (client_credentials only), take it out with `none`.
-    SetService {
-        /// Client id.
-        client_id: String,
-        /// The service's short code, or `none`.
-        service: String,
-    },
-}
-
-#[derive(Args)]
-struct AddClient {
-    /// Client identifier.
-    #[arg(long)]
-    client_id: String,
-    /// Display name, shown on the login page.
-    #[arg(long)]
-    name: String,
-    /// Exact redirect URI (repeatable).
-    #[arg(long = "redirect-uri")]
-    redirect_uris: Vec<String>,
-    /// Exact post-logout redirect URI (repeatable).
-    #[arg(long = "post-logout-redirect-uri")]
-    post_logout_redirect_uris: Vec<String>,
-    /// Use this secret instead of a generated one.
-    #[arg(long, conflicts_with = "public")]
-    secret: Option<String>,
-    /// A public client: no secret, PKCE required.
-    #[arg(long)]
-    public: bool,
-    /// Allowed grant type (repeatable): authorization_code, refresh_token, client_credentials.
-    #[arg(long = "grant-type")]
-    grant_types: Vec<String>,
-    /// Allowed scope (repeatable).
-    #[arg(long = "scope")]
-    scopes: Vec<String>,
-    /// ID token signing algorithm: RS256 (default), ES256, PS256, EdDSA.
-    #[arg(long = "id-token-alg")]
-    id_token_alg: Option<String>,
-    /// Access token signing algorithm: ES256 (default), RS256, PS256, EdDSA.
-    #[arg(long = "access-token-alg")]
-    access_token_alg: Option<String>,
-    /// Step up every sign-in for this client (multi-factor), whatever the device.
-    #[arg(long)]
-    require_mfa: bool,
-    /// Where logout tokens are posted when a session ends (OpenID Connect Back-Channel Logout).
-    #[arg(long = "backchannel-logout-uri")]
-    backchannel_logout_uri: Option<String>,
-    /// What the logged-out page loads in a hidden iframe when a session ends (OpenID Connect
-    /// Front-Channel Logout; `iss` and `sid` are added to it).
-    #[arg(long = "frontchannel-logout-uri")]
-    frontchannel_logout_uri: Option<String>,
-    /// The service this relying party belongs to (`oneid services add`): people get in only
-    /// when enrolled there at the service's level of assurance.
-    #[arg(long)]
-    service: Option<String>,
-    /// May introspect any client's tokens (a resource server): adds the scope
-    /// `oneid:introspect`. Without it a client introspects only its own tokens.
-    #[arg(long)]
-    introspect_any: bool,
 }
 
 #[derive(Subcommand)]
@@ -273,12 +200,6 @@ enum KeysCmd {
         #[arg(long)]
         now: bool,
     },
-}
-
-macro_rules! wln {
-    ($out:expr, $($arg:tt)*) => {
-        let _ = writeln!($out, $($arg)*);
-    };
 }
 
 fn init_logging(cfg: &Config) {
@@ -474,7 +395,7 @@ async fn command(
             r
         }
         Command::DevCert { dir, hosts } => {
-            let (cert, key) = crate::serve::dev_cert(&dir, &hosts)?;
+            let (cert, key) = crate::tls::dev_cert(&dir, &hosts)?;
             wln!(
                 out,
                 "wrote {} and {} (self-signed, 90 days, for {}); serve with\n  \
@@ -492,7 +413,7 @@ async fn command(
             wln!(out, "migrations applied; key ring ready");
             Ok(())
         }
-        Command::Clients(c) => clients(c, &cfg, &issuer, out).await,
+        Command::Clients(c) => clients_cli::clients(c, &*open(&cfg, &issuer).await?, out).await,
         Command::Users(UsersCmd::Add {
             login_id,
             password_stdin: _,
@@ -773,7 +694,7 @@ async fn keys(
 
 /// Audits an administrative command: actor `cli`, its subject, and for a relying party the
 /// client id too.
-async fn audit(
+pub(crate) async fn audit(
     p: &authorization_server::Provider,
     event: &str,
     subject: &str,
@@ -802,127 +723,4 @@ async fn open(
         .await
         .map(|c| c.provider)
         .map_err(|e| e.to_string())
-}
-
-fn parse_alg(flag: &str, v: Option<&str>) -> Result<Option<SigAlg>, String> {
-    match v {
-        None => Ok(None),
-        Some(s) => SigAlg::parse(s)
-            .map(Some)
-            .ok_or_else(|| format!("{flag} {s:?}: use RS256, ES256, PS256 or EdDSA")),
-    }
-}
-
-async fn clients(
-    cmd: ClientsCmd,
-    cfg: &Config,
-    issuer: &str,
-    out: &mut (dyn Write + Send),
-) -> Result<(), String> {
-    let p = open(cfg, issuer).await?;
-    match cmd {
-        ClientsCmd::Add(a) => {
-            let alg = parse_alg("--id-token-alg", a.id_token_alg.as_deref())?;
-            let at_alg = parse_alg("--access-token-alg", a.access_token_alg.as_deref())?;
-            let mut scopes = a.scopes;
-            if a.introspect_any {
-                if scopes.is_empty() {
-                    scopes = authorization_server::clients::SCOPES
-                        .iter()
-                        .map(|s| (*s).to_owned())
-                        .collect();
-                }
-                scopes.push(authorization_server::clients::INTROSPECT_ANY_SCOPE.to_owned());
-            }
-            let (client, secret) = p
-                .clients
-                .add(NewClient {
-                    client_id: a.client_id,
-                    name: a.name,
-                    redirect_uris: a.redirect_uris,
-                    post_logout_redirect_uris: a.post_logout_redirect_uris,
-                    secret: a.secret,
-                    public: a.public,
-                    grant_types: a.grant_types,
-                    scopes,
-                    id_token_alg: alg,
-                    access_token_alg: at_alg,
-                    require_mfa: a.require_mfa,
-                    backchannel_logout_uri: a.backchannel_logout_uri,
-                    frontchannel_logout_uri: a.frontchannel_logout_uri,
-                    service_id: a.service,
-                })
-                .await
-                .map_err(|e| e.to_string())?;
-            audit(&p, "client.added", &client.client_id, None).await;
-            wln!(out, "registered client {}", client.client_id);
-            if let Some(s) = secret {
-                wln!(out, "client secret (shown once, store it now): {s}");
-            }
-            Ok(())
-        }
-        ClientsCmd::List => {
-            for cl in p.clients.list().await.map_err(|e| e.to_string())? {
-                wln!(
-                    out,
-                    "{}\t{}\t{}\tgrants={}\tscopes={}\tid_token_alg={}\taccess_token_alg={}\tredirect_uris={}{}{}",
-                    cl.client_id,
-                    cl.name,
-                    if cl.is_public() {
-                        "public"
-                    } else {
-                        "confidential"
-                    },
-                    cl.grant_types.join(","),
-                    cl.scopes.join(","),
-                    cl.id_token_alg.as_str(),
-                    cl.access_token_alg.as_str(),
-                    cl.redirect_uris.join(","),
-                    cl.backchannel_logout_uri
-                        .as_ref()
-                        .map_or(String::new(), |u| format!("\tbackchannel_logout_uri={u}")),
-                    cl.frontchannel_logout_uri
-                        .as_ref()
-                        .map_or(String::new(), |u| format!("\tfrontchannel_logout_uri={u}")),
-                );
-            }
-            Ok(())
-        }
-        ClientsCmd::SetService { client_id, service } => {
-            let service = (service != "none").then_some(service.as_str());
-            let c = admin_web::admin_api::set_client_service(
-                &p,
-                &client_id,
-                service,
-                admin_web::admin_api::Actor::CLI,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            match &c.service_id {
-                Some(s) => {
-                    wln!(out, "{client_id} belongs to service {s}");
-                }
-                None => {
-                    wln!(
-                        out,
-                        "{client_id} belongs to no service (it signs no one in)"
-                    );
-                }
-            }
-            Ok(())
-        }
-        ClientsCmd::Remove { client_id } => {
-            if p.clients
-                .remove(&client_id)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                audit(&p, "client.removed", &client_id, None).await;
-                wln!(out, "removed client {client_id}");
-                Ok(())
-            } else {
-                Err(format!("no client {client_id}"))
-            }
-        }
-    }
 }

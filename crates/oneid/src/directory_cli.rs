@@ -7,12 +7,6 @@ use authorization_server::Provider;
 use clap::Subcommand;
 use std::io::Write;
 
-macro_rules! wln {
-    ($out:expr, $($arg:tt)*) => {
-        let _ = writeln!($out, $($arg)*);
-    };
-}
-
 /// `oneid organizations ...`
 #[derive(Subcommand)]
 pub enum OrganizationsCmd {

@@ -1,7 +1,16 @@
 //! The oneid binary's library half: configuration and wiring (`build` -> `App` ->
 //! `run_until_stopped`), shared by `main` and the end-to-end tests. No business logic.
 
+/// `writeln!` to a command's output, ignoring a closed pipe (the commands' answers are best
+/// effort; their effects are already made).
+macro_rules! wln {
+    ($out:expr, $($arg:tt)*) => {
+        let _ = writeln!($out, $($arg)*);
+    };
+}
+
 pub mod cli;
+mod clients_cli;
 pub mod config;
 pub mod demo;
 pub mod demo_registry;
@@ -9,6 +18,7 @@ pub mod directory_cli;
 pub mod registries_cli;
 pub mod saml_cli;
 pub mod serve;
+pub mod tls;
 pub mod viewers;
 
 use authorization_server::keys::RotationPolicy;
@@ -193,7 +203,7 @@ async fn open_core(
 pub struct App {
     listener: TcpListener,
     admin: Option<TcpListener>,
-    tls: Option<serve::TlsFiles>,
+    tls: Option<tls::TlsFiles>,
     provider: Arc<Provider>,
     poll_secs: u64,
     limits: serve::ConnLimits,
@@ -237,7 +247,7 @@ pub async fn build(cfg: &Config, parts: Parts) -> Result<App, StartError> {
     let addr = listener
         .local_addr()
         .map_err(|e| StartError::Bind(cfg.http.addr.clone(), e))?;
-    let tls = (!cfg.tls.cert_file.as_os_str().is_empty()).then(|| serve::TlsFiles {
+    let tls = (!cfg.tls.cert_file.as_os_str().is_empty()).then(|| tls::TlsFiles {
         cert: cfg.tls.cert_file.clone(),
         key: cfg.tls.key_file.clone(),
         reload_secs: cfg.tls.reload_secs,
@@ -245,7 +255,7 @@ pub async fn build(cfg: &Config, parts: Parts) -> Result<App, StartError> {
     });
     if let Some(t) = &tls {
         // A bad certificate stops the start, naming the file.
-        serve::load_tls(t).map_err(|e| StartError::Config(config::ConfigError(e)))?;
+        tls::load_tls(t).map_err(|e| StartError::Config(config::ConfigError(e)))?;
     }
     let admin = if cfg.admin.addr.is_empty() {
         None

@@ -9,12 +9,6 @@ use registration::{Registry, RegistryKey, RegistryStatus};
 use std::io::Write;
 use std::path::PathBuf;
 
-macro_rules! wln {
-    ($out:expr, $($arg:tt)*) => {
-        let _ = writeln!($out, $($arg)*);
-    };
-}
-
 /// `oneid registries ...`
 #[derive(Subcommand)]
 pub enum RegistriesCmd {

@@ -9,12 +9,6 @@ use clap::{Args, Subcommand};
 use platform::AuditEvent;
 use std::io::Write;
 
-macro_rules! wln {
-    ($out:expr, $($arg:tt)*) => {
-        let _ = writeln!($out, $($arg)*);
-    };
-}
-
 /// `oneid saml-sps ...`
 #[derive(Subcommand)]
 pub enum SamlSpsCmd {
