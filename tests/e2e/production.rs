@@ -124,7 +124,7 @@ async fn tls_get(
 async fn https_is_served_by_rustls_and_a_renewed_certificate_is_picked_up() {
     let dir = std::env::temp_dir().join(format!("oneid-tls-{}", platform::crypto::random_token(6)));
     let hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
-    let (cert, key) = oneid::serve::dev_cert(&dir, &hosts).unwrap();
+    let (cert, key) = oneid::tls::dev_cert(&dir, &hosts).unwrap();
     let (c2, k2) = (cert.clone(), key.clone());
     let app = spawn_app_with(move |c| {
         c.tls.cert_file = c2;
@@ -162,7 +162,7 @@ async fn https_is_served_by_rustls_and_a_renewed_certificate_is_picked_up() {
 
     // A renewed certificate (same files) is served to new connections within seconds.
     std::thread::sleep(std::time::Duration::from_millis(1100)); // a newer mtime
-    oneid::serve::dev_cert(&dir, &hosts).unwrap();
+    oneid::tls::dev_cert(&dir, &hosts).unwrap();
     let second_pem = std::fs::read(&cert).unwrap();
     let mut der2 = der1.clone();
     for _ in 0..40 {

@@ -212,7 +212,7 @@ async fn at_the_connection_cap_idle_sockets_give_way_and_requests_are_answered()
 async fn over_tls_a_silent_socket_and_a_stalled_handshake_are_closed_too() {
     let dir = std::env::temp_dir().join(format!("oneid-tls-{}", platform::crypto::random_token(6)));
     let hosts = vec!["127.0.0.1".to_owned()];
-    let (cert, key) = oneid::serve::dev_cert(&dir, &hosts).unwrap();
+    let (cert, key) = oneid::tls::dev_cert(&dir, &hosts).unwrap();
     let app = spawn_app_with(move |c| {
         timeouts(c, 1, 1, 60, 60);
         c.tls.cert_file = cert;
