@@ -1,6 +1,12 @@
 //! Errors as the client sees them: OAuth errors as RFC 6749 JSON with the right status (and
 //! `WWW-Authenticate` on 401), people's errors as a page in their language, internal errors as
-//! a generic answer logged once with a correlation id. No sqlx or OpenSSL text leaves here.
+//! a generic answer logged once under the request's id (the reference the page shows). No sqlx
+//! or OpenSSL text leaves here.
+//!
+//! Handlers return [`Result<Response, WebError>`](WebResult) and use `?`: `.or_page(locale)?`
+//! and `.or_oauth()?` turn any internal failure into the generic answer, `PageError` and
+//! `OAuthError` convert on their own, and an answer decided early (a redirect to sign in, a
+//! step-up page, from `signed_in::me`) passes through as `WebError::Answer`.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -66,10 +72,9 @@ impl OAuthError {
         e.challenge = Some("Bearer realm=\"oneid\", error=\"insufficient_scope\"");
         e
     }
-    /// `server_error` (500); the cause is logged with a correlation id, never returned.
+    /// `server_error` (500); the cause is logged under the request id, never returned.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        let id = platform::crypto::random_token(6);
-        tracing::error!(correlation_id = %id, error = %cause, "internal error");
+        let id = logged(&cause);
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
@@ -148,10 +153,9 @@ impl PageError {
             reference: None,
         }
     }
-    /// A 500 page; the cause is logged with a correlation id.
+    /// A 500 page; the cause is logged under the request id, which the page shows.
     pub fn internal(locale: Locale, cause: impl std::fmt::Display) -> Self {
-        let id = platform::crypto::random_token(6);
-        tracing::error!(correlation_id = %id, error = %cause, "internal error");
+        let id = logged(&cause);
         Self {
             locale,
             status: StatusCode::INTERNAL_SERVER_ERROR,
@@ -170,5 +174,116 @@ impl IntoResponse for PageError {
             self.reference.as_deref(),
             self.status,
         )
+    }
+}
+
+tokio::task_local! {
+    /// The id of the request being answered (set by `metrics::track` around every handler).
+    pub static REQUEST_ID: String;
+}
+
+/// Logs an internal failure once and returns the reference to show: the request's id (it is
+/// on the request's span and in its `X-Request-Id`), or a fresh one outside a request.
+fn logged(cause: &dyn std::fmt::Display) -> String {
+    let id = REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| platform::crypto::random_token(6));
+    tracing::error!(reference = %id, error = %cause, "internal error");
+    id
+}
+
+/// The one error a web handler returns; `?` turns each kind into its answer.
+#[derive(Debug)]
+pub enum WebError {
+    /// A page in the person's language.
+    Page(PageError),
+    /// An OAuth JSON error.
+    OAuth(OAuthError),
+    /// An answer decided before the handler's own work: a redirect to sign in, a step-up
+    /// page, a form shown again with its errors.
+    Answer(Response),
+}
+
+/// What a web handler returns.
+pub type WebResult = Result<Response, WebError>;
+
+impl From<PageError> for WebError {
+    fn from(e: PageError) -> Self {
+        WebError::Page(e)
+    }
+}
+
+impl From<OAuthError> for WebError {
+    fn from(e: OAuthError) -> Self {
+        WebError::OAuth(e)
+    }
+}
+
+impl From<Response> for WebError {
+    fn from(r: Response) -> Self {
+        WebError::Answer(r)
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        match self {
+            WebError::Page(e) => e.into_response(),
+            WebError::OAuth(e) => e.into_response(),
+            WebError::Answer(r) => r,
+        }
+    }
+}
+
+/// `?` for internal failures on a page: the generic error page in `locale`, logged once.
+pub trait OrPage<T> {
+    /// The value, or the internal-error page.
+    fn or_page(self, locale: Locale) -> Result<T, PageError>;
+}
+
+impl<T, E: std::fmt::Display> OrPage<T> for Result<T, E> {
+    fn or_page(self, locale: Locale) -> Result<T, PageError> {
+        self.map_err(|e| PageError::internal(locale, e))
+    }
+}
+
+/// `?` for internal failures on an OAuth endpoint: `server_error`, logged once.
+pub trait OrOAuth<T> {
+    /// The value, or `server_error`.
+    fn or_oauth(self) -> Result<T, OAuthError>;
+}
+
+impl<T, E: std::fmt::Display> OrOAuth<T> for Result<T, E> {
+    fn or_oauth(self) -> Result<T, OAuthError> {
+        self.map_err(OAuthError::internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_internal_error_shows_the_request_id_it_was_logged_under() {
+        let e = REQUEST_ID
+            .scope("req-42".to_owned(), async {
+                Err::<(), _>("db gone").or_page(Locale::Fr).unwrap_err()
+            })
+            .await;
+        assert_eq!(e.reference.as_deref(), Some("req-42"));
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        let outside = Err::<(), _>("db gone").or_page(Locale::En).unwrap_err();
+        assert_eq!(outside.reference.as_deref().map(str::len), Some(8));
+    }
+
+    #[test]
+    fn every_kind_becomes_its_answer() {
+        let r = WebError::from(OAuthError::invalid_grant("x")).into_response();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let r = WebError::from(PageError::bad(Locale::En, |t| t.bad_request)).into_response();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let early = crate::http::see_other("/login");
+        let r = WebError::from(early).into_response();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
     }
 }

@@ -50,6 +50,48 @@ impl axum::extract::FromRequestParts<Arc<Provider>> for ClientIp {
     }
 }
 
+/// The reader's language: `?ui_locales=` if the query has it, else `Accept-Language`.
+#[derive(Debug, Clone, Copy)]
+pub struct PageLocale(pub platform::Locale);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageLocale {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let asked = parts
+            .uri
+            .query()
+            .and_then(|q| parse_query(q.as_bytes()).ok())
+            .and_then(|mut q| q.remove("ui_locales"));
+        Ok(PageLocale(locale(&parts.headers, asked.as_deref())))
+    }
+}
+
+/// A posted form (each field once) that carries this browser's anti-forgery token. Otherwise
+/// the request is answered with a "bad request" or "form expired" page in the reader's
+/// language, before the handler runs.
+#[derive(Debug)]
+pub struct CsrfForm(pub Params);
+
+impl axum::extract::FromRequest<Arc<Provider>> for CsrfForm {
+    type Rejection = crate::error::PageError;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        p: &Arc<Provider>,
+    ) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let loc = locale(&parts.headers, None);
+        let body = axum::body::to_bytes(body, BODY_LIMIT)
+            .await
+            .map_err(|_| crate::error::PageError::bad(loc, |t| t.bad_request))?;
+        crate::forms::checked(p, &parts.headers, &body, loc).map(CsrfForm)
+    }
+}
+
 /// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
 /// `X-Forwarded-For` entry that is not a trusted proxy (entries further left are whatever the
 /// client claimed).

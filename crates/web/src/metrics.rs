@@ -37,7 +37,8 @@ pub async fn track(State(p): State<Arc<Provider>>, req: Request, next: Next) -> 
     // Read only when an error page must be written (rare): kept, not parsed.
     let accept = req.headers().get(header::ACCEPT_LANGUAGE).cloned();
     let span = tracing::info_span!("request", request_id = %id, route = %route);
-    let mut resp = next.run(req).instrument(span).await;
+    let run = crate::error::REQUEST_ID.scope(id.clone(), next.run(req));
+    let mut resp = run.instrument(span).await;
     if resp.status() == StatusCode::INTERNAL_SERVER_ERROR && storage_down(&p).await {
         let locale =
             platform::Locale::negotiate(None, accept.as_ref().and_then(|v| v.to_str().ok()));
