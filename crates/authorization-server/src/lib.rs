@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod grants;
 pub mod keys;
 pub mod logout;
+pub mod oidc;
 pub mod saml;
 pub mod sso;
 pub mod ticket;

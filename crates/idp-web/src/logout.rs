@@ -13,14 +13,14 @@ use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+
 use platform::audit::AuditEvent;
 use platform::crypto::random_token;
 use platform::ephemeral::{put_json, take_json};
 use platform::Locale;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use web::error::PageError;
+use web::error::{OrPage, PageError, WebResult};
 use web::http::{self, csrf_ok, csrf_token, parse_form, parse_query, see_other, Params};
 use web::session::{self, SsoSession};
 
@@ -39,23 +39,23 @@ pub async fn get(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes());
     logout(&p, &headers, params.ok()).await
 }
 
 /// POST /logout
 #[tracing::instrument(skip_all)]
-pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> WebResult {
     logout(&p, &headers, parse_form(&headers, &body).ok()).await
 }
 
-async fn logout(p: &Arc<Provider>, headers: &HeaderMap, params: Option<Params>) -> Response {
+async fn logout(p: &Arc<Provider>, headers: &HeaderMap, params: Option<Params>) -> WebResult {
     let Some(params) = params else {
-        return PageError::bad(http::locale(headers, None), |t| t.bad_logout).into_response();
+        return Err(PageError::bad(http::locale(headers, None), |t| t.bad_logout).into());
     };
     let locale = http::locale(headers, params.get("ui_locales").map(String::as_str));
-    let bad = || PageError::bad(locale, |t| t.bad_logout).into_response();
+    let bad = || Err(PageError::bad(locale, |t| t.bad_logout).into());
     // A hint that no longer verifies (its key was rotated out or revoked, hours after the
     // sign-in) must not block logout: it counts as no hint, so the person confirms.
     let hint = params
@@ -69,11 +69,13 @@ async fn logout(p: &Arc<Provider>, headers: &HeaderMap, params: Option<Params>) 
     };
     let redirect = match params.get("post_logout_redirect_uri") {
         Some(uri) => {
-            let Some(cid) = &client_id else { return bad() };
+            let Some(cid) = &client_id else {
+                return bad();
+            };
             match p.clients.get(cid).await {
                 Ok(Some(c)) if c.has_post_logout_redirect_uri(uri) => Some(uri.clone()),
                 Ok(_) => return bad(),
-                Err(e) => return PageError::internal(locale, e).into_response(),
+                Err(e) => return Err(PageError::internal(locale, e).into()),
             }
         }
         None => None,
@@ -84,10 +86,7 @@ async fn logout(p: &Arc<Provider>, headers: &HeaderMap, params: Option<Params>) 
         locale,
         client_id,
     };
-    let live = match session::current(p, headers).await {
-        Ok(s) => s,
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
+    let live = session::current(p, headers).await.or_page(locale)?;
     // A hint naming this session (or its person) shows the RP speaks for this browser.
     let vouched = match (&hint, &live) {
         (Some(_), None) => true,
@@ -101,49 +100,38 @@ async fn logout(p: &Arc<Provider>, headers: &HeaderMap, params: Option<Params>) 
         return finish(p, live, pending).await;
     }
     let id = random_token(24);
-    if let Err(e) = put_json(
-        p.store.as_ref(),
-        &format!("logout:{id}"),
-        &pending,
-        p.cfg.login_ttl,
-    )
-    .await
-    {
-        return PageError::internal(locale, e).into_response();
-    }
+    let key = format!("logout:{id}");
+    put_json(p.store.as_ref(), &key, &pending, p.cfg.login_ttl)
+        .await
+        .or_page(locale)?;
     let (csrf, set) = csrf_token(p, headers);
     let mut r = logout_page(locale, &id, &csrf);
     if let Some(c) = set {
         r.headers_mut().append(header::SET_COOKIE, c);
     }
-    r
+    Ok(r)
 }
 
 /// POST /logout/confirm
 #[tracing::instrument(skip_all)]
-pub async fn confirm(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn confirm(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> WebResult {
     let locale = http::locale(&headers, None);
     let Ok(form) = parse_form(&headers, &body) else {
-        return PageError::bad(locale, |t| t.bad_logout).into_response();
+        return Err(PageError::bad(locale, |t| t.bad_logout).into());
     };
     if !csrf_ok(&p, &headers, form.get("csrf")) {
-        return PageError::bad(locale, |t| t.csrf_failed).into_response();
+        return Err(PageError::bad(locale, |t| t.csrf_failed).into());
     }
     let Some(id) = form.get("request") else {
-        return PageError::bad(locale, |t| t.bad_logout).into_response();
+        return Err(PageError::bad(locale, |t| t.bad_logout).into());
     };
-    let pending: Option<Pending> = match take_json(p.store.as_ref(), &format!("logout:{id}")).await
-    {
-        Ok(x) => x,
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
+    let pending: Option<Pending> = take_json(p.store.as_ref(), &format!("logout:{id}"))
+        .await
+        .or_page(locale)?;
     let Some(pending) = pending else {
-        return PageError::bad(locale, |t| t.login_expired).into_response();
+        return Err(PageError::bad(locale, |t| t.login_expired).into());
     };
-    let live = match session::current(&p, &headers).await {
-        Ok(s) => s,
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
+    let live = session::current(&p, &headers).await.or_page(locale)?;
     finish(&p, live, pending).await
 }
 
@@ -151,17 +139,15 @@ async fn finish(
     p: &Arc<Provider>,
     live: Option<(String, SsoSession)>,
     pending: Pending,
-) -> Response {
+) -> WebResult {
     let clear = session::clear_cookie(p);
     let mut frames = Vec::new();
     if let Some((key, s)) = live {
         let (sid, account) = (&s.sid, &s.account_id);
-        if let Err(e) = session::destroy(p, &key).await {
-            return PageError::internal(pending.locale, e).into_response();
-        }
-        if let Err(e) = authorization_server::grants::revoke_session_grants(p, sid).await {
-            return PageError::internal(pending.locale, e).into_response();
-        }
+        session::destroy(p, &key).await.or_page(pending.locale)?;
+        authorization_server::grants::revoke_session_grants(p, sid)
+            .await
+            .or_page(pending.locale)?;
         let _ = p
             .audit
             .record(AuditEvent {
@@ -189,7 +175,7 @@ async fn finish(
         None => logged_out_page(pending.locale, &frames, None),
     };
     r.headers_mut().append(header::SET_COOKIE, clear);
-    r
+    Ok(r)
 }
 
 /// Tells the relying parties of an ended session: starts the back-channel deliveries (in the

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use step_up::gateway::{Channel, Delivery};
 use step_up::{codes, Policy};
 use web::account_text::AccountText;
-use web::error::PageError;
+use web::error::{OrPage, PageError, WebResult};
 use web::forms::View;
 use web::http::{cookie, parse_query, see_other, set_cookie, ClientIp};
 use web::session::{self, SsoSession};
@@ -46,16 +46,20 @@ pub(crate) async fn after_password(
     req: &AuthRequest,
     account: &Account,
     locale: Locale,
-) -> Response {
+) -> WebResult {
     if essential_acr_unreachable(req, account.assurance_level) {
         let _ = p.store.delete(&authorize::login_key(request_id)).await;
-        return authorize::unmet(p, req, "the account cannot reach the requested acr");
+        return Ok(authorize::unmet(
+            p,
+            req,
+            "the account cannot reach the requested acr",
+        ));
     }
     let wants = relying_party_wants_mfa(p, req, account.assurance_level).await;
     let device = cookie(p, headers, DEVICE_COOKIE);
     let recognized = match p.devices.recognize(&account.id, device.as_deref()).await {
         Ok(d) => d.is_some(),
-        Err(e) => return PageError::internal(locale, e).into_response(),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     };
     let need = wants
         || match p.stepup.policy {
@@ -69,18 +73,22 @@ pub(crate) async fn after_password(
     }
     let methods = match methods_of(p, account).await {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return Ok(r),
     };
     if methods.is_empty() {
         audit(p, "stepup.unavailable", &account.id, ip, None).await;
         if wants {
             let _ = p.store.delete(&authorize::login_key(request_id)).await;
-            return authorize::unmet(p, req, "no second factor is set up for this account");
+            return Ok(authorize::unmet(
+                p,
+                req,
+                "no second factor is set up for this account",
+            ));
         }
         // Nothing to challenge with: the password alone, and the acr says so.
         return authorize::complete_login(p, request_id, req, account, pwd, locale, ip).await;
     }
-    begin(
+    let r = begin(
         p,
         headers,
         Pending {
@@ -92,7 +100,8 @@ pub(crate) async fn after_password(
             ..Pending::default()
         },
     )
-    .await
+    .await;
+    Ok(r)
 }
 
 async fn audit(
@@ -186,13 +195,13 @@ pub async fn show(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let locale = web::http::locale(&headers, None);
     let token = params.get("t").cloned().unwrap_or_default();
     match load(&p, &token).await {
-        Some(s) => page(&p, &headers, &token, &s, None, StatusCode::OK).await,
-        None => PageError::bad(locale, |t| t.login_expired).into_response(),
+        Some(s) => Ok(page(&p, &headers, &token, &s, None, StatusCode::OK).await),
+        None => Err(PageError::bad(locale, |t| t.login_expired).into()),
     }
 }
 
@@ -203,30 +212,30 @@ pub async fn submit(
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let accept = web::http::locale(&headers, None);
     let form = match web::forms::checked(&p, &headers, &body, accept) {
         Ok(f) => f,
-        Err(e) => return e.into_response(),
+        Err(e) => return Ok(e.into_response()),
     };
     match web::limits::over(&p, "stepup-ip", &ip, p.cfg.login_limit_per_address).await {
         Ok(false) => {}
-        Ok(true) => return web::limits::too_many(&p, &headers, accept),
-        Err(e) => return PageError::internal(accept, e).into_response(),
+        Ok(true) => return Ok(web::limits::too_many(&p, &headers, accept)),
+        Err(e) => return Err(PageError::internal(accept, e).into()),
     }
     let token = form.get("t").cloned().unwrap_or_default();
     let Some(mut s) = load(&p, &token).await else {
-        return PageError::bad(accept, |t| t.login_expired).into_response();
+        return Err(PageError::bad(accept, |t| t.login_expired).into());
     };
     let a = AccountText::get(s.locale);
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     let now = p.clock.now();
-    match get("action") {
+    Ok(match get("action") {
         "choose" => {
             let Some(m) = Method::parse(get("method"))
                 .filter(|m| s.methods.contains(m) && !s.failed.contains(m))
             else {
-                return page(
+                return Ok(page(
                     &p,
                     &headers,
                     &token,
@@ -234,7 +243,7 @@ pub async fn submit(
                     Some(a.choose_method),
                     StatusCode::BAD_REQUEST,
                 )
-                .await;
+                .await);
             };
             s.chosen = Some(m);
             match m {
@@ -252,7 +261,7 @@ pub async fn submit(
                         let _ = save(&p, &token, &s).await;
                         let status = StatusCode::SERVICE_UNAVAILABLE;
                         if s.methods.iter().all(|m| s.failed.contains(m)) {
-                            return page(
+                            return Ok(page(
                                 &p,
                                 &headers,
                                 &token,
@@ -260,14 +269,16 @@ pub async fn submit(
                                 Some(a.gateway_down_none),
                                 status,
                             )
-                            .await;
+                            .await);
                         }
-                        return page(&p, &headers, &token, &s, Some(a.gateway_down), status).await;
+                        return Ok(
+                            page(&p, &headers, &token, &s, Some(a.gateway_down), status).await
+                        );
                     }
                 }
             }
             if let Err(e) = save(&p, &token, &s).await {
-                return PageError::internal(s.locale, e).into_response();
+                return Err(PageError::internal(s.locale, e).into());
             }
             page(&p, &headers, &token, &s, None, StatusCode::OK).await
         }
@@ -276,14 +287,14 @@ pub async fn submit(
                 .chosen
                 .filter(|m| matches!(m, Method::Sms { .. } | Method::Voice { .. }))
             else {
-                return page(&p, &headers, &token, &s, None, StatusCode::BAD_REQUEST).await;
+                return Ok(page(&p, &headers, &token, &s, None, StatusCode::BAD_REQUEST).await);
             };
             if now - s.sent_at < p.stepup.resend_secs {
                 let msg = a.resend_wait.replace(
                     "{}",
                     &(p.stepup.resend_secs - (now - s.sent_at)).to_string(),
                 );
-                return page(
+                return Ok(page(
                     &p,
                     &headers,
                     &token,
@@ -291,11 +302,11 @@ pub async fn submit(
                     Some(&msg),
                     StatusCode::TOO_MANY_REQUESTS,
                 )
-                .await;
+                .await);
             }
             if !send_code(&p, &token, &mut s, m, &ip).await {
                 let _ = save(&p, &token, &s).await;
-                return page(
+                return Ok(page(
                     &p,
                     &headers,
                     &token,
@@ -303,7 +314,7 @@ pub async fn submit(
                     Some(a.gateway_down),
                     StatusCode::SERVICE_UNAVAILABLE,
                 )
-                .await;
+                .await);
             }
             let _ = save(&p, &token, &s).await;
             page(&p, &headers, &token, &s, None, StatusCode::OK).await
@@ -316,12 +327,12 @@ pub async fn submit(
         }
         "verify" => {
             let Some(m) = s.chosen else {
-                return page(&p, &headers, &token, &s, None, StatusCode::BAD_REQUEST).await;
+                return Ok(page(&p, &headers, &token, &s, None, StatusCode::BAD_REQUEST).await);
             };
             let sent_code = !matches!(m, Method::Kba | Method::Totp);
             if sent_code && now >= s.code_expires {
                 // Nothing is checked against an expired code, so nothing is counted.
-                return page(
+                return Ok(page(
                     &p,
                     &headers,
                     &token,
@@ -329,7 +340,7 @@ pub async fn submit(
                     Some(a.code_expired),
                     StatusCode::BAD_REQUEST,
                 )
-                .await;
+                .await);
             }
             // The attempt is taken before the guess is checked, on the challenge's own counter
             // and then on the account's: a burst of parallel guesses gets distinct numbers, and
@@ -343,7 +354,7 @@ pub async fn submit(
                 .await
             {
                 Ok(n) => n,
-                Err(e) => return PageError::internal(s.locale, e).into_response(),
+                Err(e) => return Err(PageError::internal(s.locale, e).into()),
             };
             let answers = web::widgets::typed_answers(&form, &s.questions);
             let guess = if n > i64::from(p.stepup.max_attempts) {
@@ -376,7 +387,7 @@ pub async fn submit(
             };
             let guess = match guess {
                 Ok(g) => g,
-                Err(e) => return PageError::internal(s.locale, e).into_response(),
+                Err(e) => return Err(PageError::internal(s.locale, e).into()),
             };
             match guess {
                 Guess::Right => {
@@ -386,13 +397,11 @@ pub async fn submit(
                         .put_if_absent(&key_of("stepup-done", &token), b"1", p.cfg.login_ttl)
                         .await;
                     let _ = p.store.delete(&pending_key(&token)).await;
-                    return match first {
-                        Ok(true) => {
-                            finish(&p, &headers, &ip, s, m, form.contains_key("remember")).await
-                        }
-                        Ok(false) => PageError::bad(s.locale, |t| t.login_expired).into_response(),
-                        Err(e) => PageError::internal(s.locale, e).into_response(),
-                    };
+                    if !first.or_page(s.locale)? {
+                        return Err(PageError::bad(s.locale, |t| t.login_expired).into());
+                    }
+                    let remember = form.contains_key("remember");
+                    return finish(&p, &headers, &ip, s, m, remember).await;
                 }
                 Guess::Wrong { locked_now } => {
                     audit(&p, "stepup.failure", &s.account_id, &ip, Some(m.amr())).await;
@@ -402,7 +411,7 @@ pub async fn submit(
                         } else {
                             a.code_wrong
                         };
-                        return page(
+                        return Ok(page(
                             &p,
                             &headers,
                             &token,
@@ -410,7 +419,7 @@ pub async fn submit(
                             Some(msg),
                             StatusCode::UNAUTHORIZED,
                         )
-                        .await;
+                        .await);
                     }
                 }
                 Guess::Refused => {
@@ -429,8 +438,8 @@ pub async fn submit(
             };
             web::widgets::send(&p, &headers, s.locale, &v, StatusCode::UNAUTHORIZED)
         }
-        _ => PageError::bad(s.locale, |t| t.bad_request).into_response(),
-    }
+        _ => return Err(PageError::bad(s.locale, |t| t.bad_request).into()),
+    })
 }
 
 async fn verify_totp(p: &Provider, account_id: &str, code: &str) -> bool {
@@ -456,7 +465,7 @@ async fn finish(
     s: Pending,
     m: Method,
     remember: bool,
-) -> Response {
+) -> WebResult {
     let locale = s.locale;
     let mut amr = s.amr.clone();
     for x in [m.amr(), "mfa"] {
@@ -478,13 +487,10 @@ async fn finish(
         );
         let network = step_up::coarse_network(ip);
         let days = p.stepup.remember_days;
-        if let Err(e) = p
-            .devices
+        p.devices
             .remember(&s.account_id, &token, &browser, &network, days * 86_400)
             .await
-        {
-            return PageError::internal(locale, e).into_response();
-        }
+            .or_page(locale)?;
         audit(p, "device.remembered", &s.account_id, ip, Some(&browser)).await;
         device_cookie = Some(set_cookie(p, DEVICE_COOKIE, &token, days * 86_400));
     }
@@ -492,47 +498,43 @@ async fn finish(
         // A live session raised to multi-factor.
         (Some(key), _) => {
             let Ok(Some(mut sess)) = get_json::<SsoSession>(p.store.as_ref(), key).await else {
-                return PageError::bad(locale, |t| t.login_expired).into_response();
+                return Err(PageError::bad(locale, |t| t.login_expired).into());
             };
             let account = match p.accounts.find_by_id(&s.account_id).await {
                 Ok(Some(a)) => a,
-                _ => return PageError::bad(locale, |t| t.login_expired).into_response(),
+                _ => return Err(PageError::bad(locale, |t| t.login_expired).into()),
             };
             sess.acr = authorization_server::tokens::acr_for(account.assurance_level, true);
             sess.amr = amr;
             sess.mfa_at = Some(p.clock.now());
-            if let Err(e) = session::save(p, key, &sess).await {
-                return PageError::internal(locale, e).into_response();
-            }
+            session::save(p, key, &sess).await.or_page(locale)?;
             match (&s.request_id, &s.return_to) {
-                (Some(rid), _) => authorize::resume_with_session(p, rid, key, sess, locale).await,
+                (Some(rid), _) => authorize::resume_with_session(p, rid, key, sess, locale).await?,
                 (None, Some(back)) => see_other(back),
                 (None, None) => see_other("/account"),
             }
         }
         (None, Some(rid)) => {
-            let req: Option<AuthRequest> =
-                match get_json(p.store.as_ref(), &authorize::login_key(rid)).await {
-                    Ok(r) => r,
-                    Err(e) => return PageError::internal(locale, e).into_response(),
-                };
+            let req: Option<AuthRequest> = get_json(p.store.as_ref(), &authorize::login_key(rid))
+                .await
+                .or_page(locale)?;
             let account = match p.accounts.find_by_id(&s.account_id).await {
                 Ok(Some(a)) => a,
-                _ => return PageError::bad(locale, |t| t.login_expired).into_response(),
+                _ => return Err(PageError::bad(locale, |t| t.login_expired).into()),
             };
             match req {
                 Some(req) => {
-                    authorize::complete_login(p, rid, &req, &account, amr, locale, ip).await
+                    authorize::complete_login(p, rid, &req, &account, amr, locale, ip).await?
                 }
-                None => PageError::bad(locale, |t| t.login_expired).into_response(),
+                None => return Err(PageError::bad(locale, |t| t.login_expired).into()),
             }
         }
-        (None, None) => PageError::bad(locale, |t| t.login_expired).into_response(),
+        (None, None) => return Err(PageError::bad(locale, |t| t.login_expired).into()),
     };
     if let Some(c) = device_cookie {
         r.headers_mut().append(header::SET_COOKIE, c);
     }
-    r
+    Ok(r)
 }
 
 #[cfg(test)]

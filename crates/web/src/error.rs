@@ -200,8 +200,9 @@ pub enum WebError {
     /// An OAuth JSON error.
     OAuth(OAuthError),
     /// An answer decided before the handler's own work: a redirect to sign in, a step-up
-    /// page, a form shown again with its errors.
-    Answer(Response),
+    /// page, a form shown again with its errors (boxed: a response is large, errors are
+    /// passed by value).
+    Answer(Box<Response>),
 }
 
 /// What a web handler returns.
@@ -221,7 +222,7 @@ impl From<OAuthError> for WebError {
 
 impl From<Response> for WebError {
     fn from(r: Response) -> Self {
-        WebError::Answer(r)
+        WebError::Answer(Box::new(r))
     }
 }
 
@@ -230,7 +231,7 @@ impl IntoResponse for WebError {
         match self {
             WebError::Page(e) => e.into_response(),
             WebError::OAuth(e) => e.into_response(),
-            WebError::Answer(r) => r,
+            WebError::Answer(r) => *r,
         }
     }
 }

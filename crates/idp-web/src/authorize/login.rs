@@ -36,44 +36,38 @@ pub(crate) async fn start_login(
     headers: &HeaderMap,
     req: AuthRequest,
     locale: Locale,
-) -> Response {
+) -> WebResult {
     let id = random_token(24);
-    if let Err(e) = put_json(p.store.as_ref(), &login_key(&id), &req, p.cfg.login_ttl).await {
-        return PageError::internal(locale, e).into_response();
-    }
-    show_login(p, headers, &req, &id, locale)
+    put_json(p.store.as_ref(), &login_key(&id), &req, p.cfg.login_ttl)
+        .await
+        .or_page(locale)?;
+    Ok(show_login(p, headers, &req, &id, locale))
 }
 
 /// GET /login?request=ID[&ui_locales=fr]: the login page again (e.g. in the other language).
-pub async fn login_page_get(p: &Provider, headers: &HeaderMap, params: &Params) -> Response {
-    let locale = locale_of(params, headers);
-    let Some(id) = params.get("request") else {
-        return PageError::bad(locale, |t| t.login_expired).into_response();
-    };
-    let req: Option<AuthRequest> = match get_json(p.store.as_ref(), &login_key(id)).await {
-        Ok(r) => r,
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
-    let Some(req) = req else {
-        return PageError::bad(locale, |t| t.login_expired).into_response();
-    };
-    // The language link on the page wins; else the one the request asked for.
-    let locale = match params.get("ui_locales") {
-        Some(_) => locale,
-        None => web::http::locale(headers, req.ui_locales.as_deref()),
-    };
-    show_login(p, headers, &req, id, locale)
-}
-
-/// GET /login
 #[tracing::instrument(skip_all)]
 pub async fn login_page(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    login_page_get(&p, &headers, &params).await
+    let locale = locale_of(&params, &headers);
+    let Some(id) = params.get("request") else {
+        return Err(PageError::bad(locale, |t| t.login_expired).into());
+    };
+    let req: Option<AuthRequest> = get_json(p.store.as_ref(), &login_key(id))
+        .await
+        .or_page(locale)?;
+    let Some(req) = req else {
+        return Err(PageError::bad(locale, |t| t.login_expired).into());
+    };
+    // The language link on the page wins; else the one the request asked for.
+    let locale = match params.get("ui_locales") {
+        Some(_) => locale,
+        None => web::http::locale(&headers, req.ui_locales.as_deref()),
+    };
+    Ok(show_login(&p, &headers, &req, id, locale))
 }
 
 /// POST /login: checks the form, signs the person in, and completes the parked request (or,
@@ -83,24 +77,17 @@ pub async fn login_submit(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
-    body: Bytes,
-) -> Response {
+    CsrfForm(form): CsrfForm,
+) -> WebResult {
     let accept = locale_of(&Params::new(), &headers);
-    let Ok(form) = parse_form(&headers, &body) else {
-        return PageError::bad(accept, |t| t.bad_request).into_response();
-    };
-    if !csrf_ok(&p, &headers, form.get("csrf")) {
-        return PageError::bad(accept, |t| t.csrf_failed).into_response();
-    }
     let Some(id) = form.get("request") else {
-        return PageError::bad(accept, |t| t.login_expired).into_response();
+        return Err(PageError::bad(accept, |t| t.login_expired).into());
     };
-    let req: Option<AuthRequest> = match get_json(p.store.as_ref(), &login_key(id)).await {
-        Ok(r) => r,
-        Err(e) => return PageError::internal(accept, e).into_response(),
-    };
+    let req: Option<AuthRequest> = get_json(p.store.as_ref(), &login_key(id))
+        .await
+        .or_page(accept)?;
     let Some(req) = req else {
-        return PageError::bad(accept, |t| t.login_expired).into_response();
+        return Err(PageError::bad(accept, |t| t.login_expired).into());
     };
     let locale = web::http::locale(&headers, req.ui_locales.as_deref());
     let login_id = form.get("login_id").map(|s| s.trim()).unwrap_or("");
@@ -121,7 +108,7 @@ pub async fn login_submit(
     };
     let t = locale.text();
     if login_id.is_empty() || password.is_empty() || login_id.len() > 256 || password.len() > 1024 {
-        return again(t.missing_fields, StatusCode::BAD_REQUEST);
+        return Ok(again(t.missing_fields, StatusCode::BAD_REQUEST));
     }
     let typed: String = login_id.chars().take(128).collect();
     // Counted by the form it is looked up by: look-alikes share no account's allowance.
@@ -150,12 +137,20 @@ pub async fn login_submit(
                     ..Default::default()
                 })
                 .await;
-            return web::limits::too_many(&p, &headers, locale);
+            return Ok(web::limits::too_many(&p, &headers, locale));
         }
-        (Err(e), _) | (_, Err(e)) => return PageError::internal(locale, e).into_response(),
+        (Err(e), _) | (_, Err(e)) => return Err(PageError::internal(locale, e).into()),
     }
-    match p.accounts.authenticate(login_id, password).await {
-        Ok(signin)
+    let signin = match p.accounts.authenticate(login_id, password).await {
+        Ok(signin) => signin,
+        Err(AuthError::Db(e)) => return Err(PageError::internal(locale, e).into()),
+        Err(e) => {
+            failed(&p, &e, &typed, &req.client_id, &ip).await;
+            return Ok(again(t.invalid_credentials, StatusCode::UNAUTHORIZED));
+        }
+    };
+    match signin {
+        signin
             if req
                 .hint_sub
                 .as_ref()
@@ -163,33 +158,31 @@ pub async fn login_submit(
         {
             // The relying party named someone else (id_token_hint): no code for this person.
             let _ = p.store.delete(&login_key(id)).await;
-            error_redirect(
+            Ok(error_redirect(
                 &p,
                 &req.redirect_uri,
                 req.state.as_deref(),
-                redir(
+                refusal(
                     "login_required",
                     "the signed-in user is not the one the id_token_hint names",
                 ),
-            )
+            ))
         }
-        Ok(signin) if signin.needs_new_password() => {
+        signin if signin.needs_new_password() => {
             let change = PendingChange {
                 request_id: id.clone(),
                 account_id: signin.account.id.clone(),
                 expired: signin.password_expired && !signin.must_change,
             };
             let token = random_token(24);
-            if let Err(e) = put_json(
+            put_json(
                 p.store.as_ref(),
                 &change_key(&token),
                 &change,
                 p.cfg.login_ttl,
             )
             .await
-            {
-                return PageError::internal(locale, e).into_response();
-            }
+            .or_page(locale)?;
             let _ = p
                 .audit
                 .record(AuditEvent {
@@ -205,55 +198,61 @@ pub async fn login_submit(
                     ..Default::default()
                 })
                 .await;
-            change_page(&p, &headers, locale, &token, change.expired, None)
+            Ok(change_page(
+                &p,
+                &headers,
+                locale,
+                &token,
+                change.expired,
+                None,
+            ))
         }
-        Ok(signin) => {
+        signin => {
             p.metrics.inc("oneid_logins_total", "outcome=\"success\"");
-            if let Err(e) = note_replaced_session(&p, &headers, id).await {
-                return PageError::internal(locale, e).into_response();
-            }
+            note_replaced_session(&p, &headers, id)
+                .await
+                .or_page(locale)?;
             crate::stepup::after_password(&p, &headers, &ip, id, &req, &signin.account, locale)
                 .await
         }
-        Err(AuthError::Db(e)) => PageError::internal(locale, e).into_response(),
-        Err(e) => {
-            // Unknown login ID, wrong password, locked or suspended account: one answer, so
-            // the page never confirms that a password was right. The audit trail tells them
-            // apart (and the service desk explains).
-            let detail = e.audit_detail();
-            p.metrics
-                .inc("oneid_logins_total", format!("outcome=\"{detail}\""));
-            let _ = p
-                .audit
-                .record(AuditEvent {
-                    event: "login.failure",
-                    subject: Some(e.account_id().unwrap_or(&typed)),
-                    client_id: Some(&req.client_id),
-                    source: Some(&ip),
-                    detail: Some(&detail),
-                    ..Default::default()
-                })
-                .await;
-            if matches!(
-                e,
-                AuthError::WrongPassword {
-                    locked_now: true,
-                    ..
-                }
-            ) {
-                let _ = p
-                    .audit
-                    .record(AuditEvent {
-                        event: "account.locked",
-                        subject: e.account_id(),
-                        source: Some(&ip),
-                        detail: Some("too_many_failures"),
-                        ..Default::default()
-                    })
-                    .await;
-            }
-            again(t.invalid_credentials, StatusCode::UNAUTHORIZED)
+    }
+}
+
+/// A failed sign-in counted and audited. Unknown login ID, wrong password, locked or suspended
+/// account get one answer, so the page never confirms that a password was right; the audit
+/// trail tells them apart (and the service desk explains).
+async fn failed(p: &Provider, e: &AuthError, typed: &str, client_id: &str, ip: &str) {
+    let detail = e.audit_detail();
+    p.metrics
+        .inc("oneid_logins_total", format!("outcome=\"{detail}\""));
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "login.failure",
+            subject: Some(e.account_id().unwrap_or(typed)),
+            client_id: Some(client_id),
+            source: Some(ip),
+            detail: Some(&detail),
+            ..Default::default()
+        })
+        .await;
+    if matches!(
+        e,
+        AuthError::WrongPassword {
+            locked_now: true,
+            ..
         }
+    ) {
+        let _ = p
+            .audit
+            .record(AuditEvent {
+                event: "account.locked",
+                subject: e.account_id(),
+                source: Some(ip),
+                detail: Some("too_many_failures"),
+                ..Default::default()
+            })
+            .await;
     }
 }
 
@@ -268,28 +267,27 @@ pub(crate) async fn complete_login(
     amr: Vec<String>,
     locale: Locale,
     ip: &str,
-) -> Response {
+) -> WebResult {
     match p.store.take(&login_key(request_id)).await {
         Ok(Some(_)) => {}
-        Ok(None) => return PageError::bad(locale, |t| t.login_expired).into_response(),
-        Err(e) => return PageError::internal(locale, e).into_response(),
+        Ok(None) => return Err(PageError::bad(locale, |t| t.login_expired).into()),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     }
     let mfa = amr.iter().any(|a| a == "mfa");
     let acr = acr_for(account.assurance_level, mfa);
-    let (key, s, set) = match session::create(p, &account.id, acr, amr).await {
-        Ok(x) => x,
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
+    let (key, s, set) = session::create(p, &account.id, acr, amr)
+        .await
+        .or_page(locale)?;
     // The session the browser held before this sign-in ends: whoever it was, it is replaced,
     // never left alive behind the new cookie.
     let old = match p.store.take(&replaces_key(request_id)).await {
         Ok(old) => old.and_then(|b| String::from_utf8(b).ok()),
-        Err(e) => return PageError::internal(locale, e).into_response(),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     };
     if let Some(old) = old.filter(|old| *old != key) {
-        if let Err(e) = authorization_server::logout::end_replaced(p, &old, ip).await {
-            return PageError::internal(locale, e).into_response();
-        }
+        authorization_server::logout::end_replaced(p, &old, ip)
+            .await
+            .or_page(locale)?;
     }
     let _ = p
         .audit
@@ -304,20 +302,15 @@ pub(crate) async fn complete_login(
         })
         .await;
     if let Some(back) = req.ticket.return_to() {
-        let mut r = match web::widgets::local_return(&back) {
-            Some(back) => see_other(back),
-            None => PageError::bad(locale, |t| t.bad_request).into_response(),
-        };
+        let back = web::widgets::local_return(&back)
+            .ok_or_else(|| PageError::bad(locale, |t| t.bad_request))?;
+        let mut r = see_other(back);
         r.headers_mut().append(header::SET_COOKIE, set);
-        return r;
+        return Ok(r);
     }
-    match issue_code(p, req, &key, s, locale).await {
-        Ok(mut r) => {
-            r.headers_mut().append(header::SET_COOKIE, set);
-            r
-        }
-        Err(e) => PageError::internal(locale, e).into_response(),
-    }
+    let mut r = issue_code(p, req, &key, s, locale).await.or_page(locale)?;
+    r.headers_mut().append(header::SET_COOKIE, set);
+    Ok(r)
 }
 
 /// Where the parked request `id` keeps the store key of the session it replaces.
@@ -405,30 +398,35 @@ pub async fn password_change_submit(
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let accept = locale_of(&Params::new(), &headers);
     let Ok(form) = parse_form(&headers, &body) else {
-        return PageError::bad(accept, |t| t.bad_request).into_response();
+        return Err(PageError::bad(accept, |t| t.bad_request).into());
     };
     let locale = web::http::locale(&headers, form.get("ui_locales").map(String::as_str));
     if !csrf_ok(&p, &headers, form.get("csrf")) {
-        return PageError::bad(locale, |t| t.csrf_failed).into_response();
+        return Err(PageError::bad(locale, |t| t.csrf_failed).into());
     }
     let Some(token) = form.get("change") else {
-        return PageError::bad(locale, |t| t.login_expired).into_response();
+        return Err(PageError::bad(locale, |t| t.login_expired).into());
     };
-    let change: Option<PendingChange> = match get_json(p.store.as_ref(), &change_key(token)).await {
-        Ok(c) => c,
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
+    let change: Option<PendingChange> = get_json(p.store.as_ref(), &change_key(token))
+        .await
+        .or_page(locale)?;
     let Some(change) = change else {
-        return PageError::bad(locale, |t| t.login_expired).into_response();
+        return Err(PageError::bad(locale, |t| t.login_expired).into());
     };
     let new = form.get("new_password").map(String::as_str).unwrap_or("");
     let a = web::account_text::AccountText::get(locale);
     let mut v = change_view(locale, token, change.expired);
     if !web::widgets::new_password_typed(&mut v, a, &form) {
-        return web::widgets::send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+        return Ok(web::widgets::send(
+            &p,
+            &headers,
+            locale,
+            &v,
+            StatusCode::BAD_REQUEST,
+        ));
     }
     match p
         .accounts
@@ -437,9 +435,16 @@ pub async fn password_change_submit(
     {
         Ok(()) => {}
         Err(e @ (CredentialError::Policy(_) | CredentialError::Reused)) => {
-            return change_page(&p, &headers, locale, token, change.expired, Some(&e));
+            return Ok(change_page(
+                &p,
+                &headers,
+                locale,
+                token,
+                change.expired,
+                Some(&e),
+            ));
         }
-        Err(e) => return PageError::internal(locale, e).into_response(),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     }
     let _ = p.store.delete(&change_key(token)).await;
     let _ = p
@@ -457,21 +462,19 @@ pub async fn password_change_submit(
             ..Default::default()
         })
         .await;
-    let req: Option<AuthRequest> =
-        match get_json(p.store.as_ref(), &login_key(&change.request_id)).await {
-            Ok(r) => r,
-            Err(e) => return PageError::internal(locale, e).into_response(),
-        };
+    let req: Option<AuthRequest> = get_json(p.store.as_ref(), &login_key(&change.request_id))
+        .await
+        .or_page(locale)?;
     let account = match p.accounts.find_by_id(&change.account_id).await {
         Ok(Some(a)) => a,
-        Ok(None) => return PageError::bad(locale, |t| t.login_expired).into_response(),
-        Err(e) => return PageError::internal(locale, e).into_response(),
+        Ok(None) => return Err(PageError::bad(locale, |t| t.login_expired).into()),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     };
     match req {
         Some(req) => {
-            if let Err(e) = note_replaced_session(&p, &headers, &change.request_id).await {
-                return PageError::internal(locale, e).into_response();
-            }
+            note_replaced_session(&p, &headers, &change.request_id)
+                .await
+                .or_page(locale)?;
             crate::stepup::after_password(
                 &p,
                 &headers,
@@ -484,6 +487,6 @@ pub async fn password_change_submit(
             .await
         }
         // The sign-in page expired meanwhile: the password is changed all the same.
-        None => PageError::bad(locale, |t| t.login_expired).into_response(),
+        None => Err(PageError::bad(locale, |t| t.login_expired).into()),
     }
 }

@@ -23,6 +23,7 @@ use platform::crypto::random_token;
 use platform::ephemeral::{put_json, take_json};
 use platform::Locale;
 use std::sync::Arc;
+use web::error::{OrPage, PageError, WebResult};
 use web::http::{self, parse_query};
 use web::session::{self, SsoSession};
 
@@ -75,10 +76,10 @@ pub(crate) async fn proceed(
     pending: Pending,
     sp: &ServiceProvider,
     locale: Locale,
-) -> Response {
+) -> WebResult {
     if context::need(&pending.comparison, &pending.class_refs, sp.require_mfa).is_none() {
         // Nothing asked for is on the ladder (or nothing is better than it).
-        return to_sp(
+        return Ok(to_sp(
             p,
             sp,
             &pending,
@@ -86,18 +87,15 @@ pub(crate) async fn proceed(
             "authn_context_not_on_ladder",
             locale,
         )
-        .await;
+        .await);
     }
-    let live = match session::signed_in(p, headers).await {
-        Ok(s) => s,
-        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
-    };
+    let live = session::signed_in(p, headers).await.or_page(locale)?;
     let token = random_token(24);
     let req = auth_request(&pending, sp, &token);
     if let Some((key, s, account)) = live.filter(|_| !pending.force_authn) {
         let level = crate::authorize::level_of(&s.acr);
         if crate::stepup::essential_acr_unreachable(&req, level) {
-            return to_sp(
+            return Ok(to_sp(
                 p,
                 sp,
                 &pending,
@@ -105,13 +103,13 @@ pub(crate) async fn proceed(
                 "authn_context_unreachable",
                 locale,
             )
-            .await;
+            .await);
         }
         if class_ref_for(&pending, sp, &s.acr).is_some() {
-            return respond(p, sp, &pending, &key, s, &account, locale).await;
+            return Ok(respond(p, sp, &pending, &key, s, &account, locale).await);
         }
         if pending.is_passive {
-            return to_sp(
+            return Ok(to_sp(
                 p,
                 sp,
                 &pending,
@@ -119,15 +117,13 @@ pub(crate) async fn proceed(
                 "passive_needs_step_up",
                 locale,
             )
-            .await;
+            .await);
         }
-        if let Err(e) = park(p, &token, &pending).await {
-            return web::error::PageError::internal(locale, e).into_response();
-        }
+        park(p, &token, &pending).await.or_page(locale)?;
         return crate::authorize::step_up_session(p, headers, req, key, s, locale).await;
     }
     if pending.is_passive {
-        return to_sp(
+        return Ok(to_sp(
             p,
             sp,
             &pending,
@@ -135,11 +131,9 @@ pub(crate) async fn proceed(
             "passive_not_signed_in",
             locale,
         )
-        .await;
+        .await);
     }
-    if let Err(e) = park(p, &token, &pending).await {
-        return web::error::PageError::internal(locale, e).into_response();
-    }
+    park(p, &token, &pending).await.or_page(locale)?;
     crate::authorize::start_login(p, headers, req, locale).await
 }
 
@@ -163,35 +157,34 @@ pub async fn resume(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let locale = http::locale(&headers, None);
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let Some(token) = params.get("r") else {
-        return refuse(&p, locale, Refusal::Expired, None, "saml.request_refused").await;
+        return Ok(refuse(&p, locale, Refusal::Expired, None, "saml.request_refused").await);
     };
-    let pending: Option<Pending> = match take_json(p.store.as_ref(), &pending_key(token)).await {
-        Ok(x) => x,
-        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
-    };
+    let pending: Option<Pending> = take_json(p.store.as_ref(), &pending_key(token))
+        .await
+        .or_page(locale)?;
     let Some(pending) = pending else {
-        return refuse(&p, locale, Refusal::Expired, None, "saml.request_refused").await;
+        return Ok(refuse(&p, locale, Refusal::Expired, None, "saml.request_refused").await);
     };
     let sp = match p.saml.sps.get(&pending.entity_id).await {
         Ok(Some(sp)) => sp,
         Ok(None) => {
-            return refuse(
+            return Ok(refuse(
                 &p,
                 locale,
                 Refusal::UnknownSp,
                 Some(&pending.entity_id),
                 "saml.request_refused",
             )
-            .await
+            .await)
         }
-        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     };
     if params.contains_key("unmet") {
-        return to_sp(
+        return Ok(to_sp(
             &p,
             &sp,
             &pending,
@@ -199,27 +192,24 @@ pub async fn resume(
             "authn_context_unmet",
             locale,
         )
-        .await;
+        .await);
     }
-    let live = match session::signed_in(&p, &headers).await {
-        Ok(s) => s,
-        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
-    };
+    let live = session::signed_in(&p, &headers).await.or_page(locale)?;
     // The session must be the one this sign-in made (ForceAuthn: begun after the request).
     let Some((key, s, account)) =
         live.filter(|(_, s, _)| !pending.force_authn || s.auth_time >= pending.created)
     else {
-        return refuse(
+        return Ok(refuse(
             &p,
             locale,
             Refusal::Expired,
             Some(&sp.entity_id),
             "saml.request_refused",
         )
-        .await;
+        .await);
     };
     if class_ref_for(&pending, &sp, &s.acr).is_none() {
-        return to_sp(
+        return Ok(to_sp(
             &p,
             &sp,
             &pending,
@@ -227,9 +217,9 @@ pub async fn resume(
             "authn_context_unmet",
             locale,
         )
-        .await;
+        .await);
     }
-    respond(&p, &sp, &pending, &key, s, &account, locale).await
+    Ok(respond(&p, &sp, &pending, &key, s, &account, locale).await)
 }
 
 /// Notes an error Response to the SP: a log line and an audit row (`saml.refused`) naming the

@@ -30,6 +30,7 @@ use platform::audit::AuditEvent;
 use platform::crypto::sha256_b64;
 use platform::Locale;
 use std::sync::Arc;
+use web::error::{OrPage, PageError, WebResult};
 use web::http::{self, parse_form, see_other};
 use web::session::{self, SsoSession};
 
@@ -60,7 +61,9 @@ pub async fn get(
                 Ok(Some(parked)) => match request::decode_post(&parked.message) {
                     Ok(xml) => {
                         let relay = parked.relay_state;
-                        logout_request(&p, &headers, &xml, relay, Signed::Post, locale).await
+                        logout_request(&p, &headers, &xml, relay, Signed::Post, locale)
+                            .await
+                            .into_response()
                     }
                     Err(e) => refuse(&p, locale, refusal(&e), None, EVENT).await,
                 },
@@ -78,9 +81,13 @@ pub async fn get(
     };
     let relay = raw.relay_state.map(query_value);
     if name == "SAMLResponse" {
-        return logout_response(&p, &xml, Signed::Query(raw), locale).await;
+        return logout_response(&p, &xml, Signed::Query(raw), locale)
+            .await
+            .into_response();
     }
-    logout_request(&p, &headers, &xml, relay, Signed::Query(raw), locale).await
+    logout_request(&p, &headers, &xml, relay, Signed::Query(raw), locale)
+        .await
+        .into_response()
 }
 
 /// POST /saml/slo (HTTP-POST)
@@ -118,11 +125,15 @@ pub async fn post(
                     Err(e) => web::error::PageError::internal(locale, e).into_response(),
                 };
             }
-            logout_request(&p, &headers, &xml, relay, Signed::Post, locale).await
+            logout_request(&p, &headers, &xml, relay, Signed::Post, locale)
+                .await
+                .into_response()
         }
         // An answer needs no session: no detour.
         (None, Some(v)) => match request::decode_post(v) {
-            Ok(xml) => logout_response(&p, &xml, Signed::Post, locale).await,
+            Ok(xml) => logout_response(&p, &xml, Signed::Post, locale)
+                .await
+                .into_response(),
             Err(_) => ignored(locale),
         },
         _ => refuse(&p, locale, Refusal::Bad, None, EVENT).await,
@@ -145,34 +156,34 @@ async fn logout_request(
     relay_state: Option<String>,
     how: Signed<'_>,
     locale: Locale,
-) -> Response {
+) -> WebResult {
     let Some(key) = p.saml.signing_key() else {
-        return refuse(p, locale, Refusal::Unavailable, None, EVENT).await;
+        return Ok(refuse(p, locale, Refusal::Unavailable, None, EVENT).await);
     };
     let lr = match request::logout_request(xml) {
         Ok(r) => r,
-        Err(e) => return refuse(p, locale, refusal(&e), None, EVENT).await,
+        Err(e) => return Ok(refuse(p, locale, refusal(&e), None, EVENT).await),
     };
     let issuer = Some(lr.issuer.as_str());
     if relay_state
         .as_ref()
         .is_some_and(|r| r.len() > MAX_RELAY_STATE)
     {
-        return refuse(p, locale, Refusal::RelayStateTooLong, issuer, EVENT).await;
+        return Ok(refuse(p, locale, Refusal::RelayStateTooLong, issuer, EVENT).await);
     }
     let sp = match p.saml.sps.get(&lr.issuer).await {
         Ok(Some(sp)) => sp,
-        Ok(None) => return refuse(p, locale, Refusal::UnknownSp, issuer, EVENT).await,
-        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
+        Ok(None) => return Ok(refuse(p, locale, Refusal::UnknownSp, issuer, EVENT).await),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     };
     // A logout request must be signed: anyone could otherwise end a person's session.
     if let Err(e) = check_signature(&how, xml, &sp, true) {
         tracing::info!(issuer = %lr.issuer, error = %e, "SAML logout signature refused");
-        return refuse(p, locale, Refusal::Signature, issuer, EVENT).await;
+        return Ok(refuse(p, locale, Refusal::Signature, issuer, EVENT).await);
     }
     let here = format!("{}{PATH}", p.cfg.issuer);
     if !destination_ok(lr.destination.as_deref(), true, &here) {
-        return refuse(p, locale, Refusal::Destination, issuer, EVENT).await;
+        return Ok(refuse(p, locale, Refusal::Destination, issuer, EVENT).await);
     }
     let now = p.clock.now();
     let cfg = &p.saml.cfg;
@@ -182,7 +193,7 @@ async fn logout_request(
             .not_on_or_after
             .is_some_and(|t| t + cfg.clock_skew_secs <= now)
     {
-        return refuse(p, locale, Refusal::Stale, issuer, EVENT).await;
+        return Ok(refuse(p, locale, Refusal::Stale, issuer, EVENT).await);
     }
     let ttl = cfg.request_max_age_secs + cfg.clock_skew_secs + 60;
     let seen = format!(
@@ -191,13 +202,10 @@ async fn logout_request(
     );
     match p.store.put_if_absent(&seen, b"1", ttl).await {
         Ok(true) => {}
-        Ok(false) => return refuse(p, locale, Refusal::Replayed, issuer, EVENT).await,
-        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
+        Ok(false) => return Ok(refuse(p, locale, Refusal::Replayed, issuer, EVENT).await),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     }
-    let live = match session::current(p, headers).await {
-        Ok(s) => s,
-        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
-    };
+    let live = session::current(p, headers).await.or_page(locale)?;
     let mut frames: Vec<LogoutFrame> = Vec::new();
     let mut ended = false;
     let code = match live {
@@ -217,7 +225,7 @@ async fn logout_request(
                         ended = true;
                         status::SUCCESS
                     }
-                    Err(e) => return web::error::PageError::internal(locale, e).into_response(),
+                    Err(e) => return Err(PageError::internal(locale, e).into()),
                 }
             } else {
                 // The browser's session is someone else's (or not this SP's): left alone.
@@ -235,7 +243,7 @@ async fn logout_request(
             r.headers_mut()
                 .append(header::SET_COOKIE, session::clear_cookie(p));
         }
-        return r;
+        return Ok(r);
     };
     let dest = endpoint
         .response_location
@@ -243,10 +251,8 @@ async fn logout_request(
         .unwrap_or_else(|| endpoint.location.clone());
     let issuer = p.saml_entity_id();
     let mut r = if endpoint.binding == POST {
-        let xml = match response::logout_response(&issuer, &dest, &lr.id, now, code, Some(&key)) {
-            Ok(x) => x,
-            Err(e) => return web::error::PageError::internal(locale, e).into_response(),
-        };
+        let xml = response::logout_response(&issuer, &dest, &lr.id, now, code, Some(&key))
+            .or_page(locale)?;
         post_page(&Post {
             locale,
             sp_name: &sp.name,
@@ -263,14 +269,10 @@ async fn logout_request(
             framed: false,
         })
     } else {
-        let xml = match response::logout_response(&issuer, &dest, &lr.id, now, code, None) {
-            Ok(x) => x,
-            Err(e) => return web::error::PageError::internal(locale, e).into_response(),
-        };
-        let url = match redirect_url(&dest, "SAMLResponse", &xml, relay_state.as_deref(), &key) {
-            Ok(u) => u,
-            Err(e) => return web::error::PageError::internal(locale, e).into_response(),
-        };
+        let xml =
+            response::logout_response(&issuer, &dest, &lr.id, now, code, None).or_page(locale)?;
+        let url = redirect_url(&dest, "SAMLResponse", &xml, relay_state.as_deref(), &key)
+            .or_page(locale)?;
         if frames.is_empty() {
             see_other(url.as_str())
         } else {
@@ -281,7 +283,7 @@ async fn logout_request(
         r.headers_mut()
             .append(header::SET_COOKIE, session::clear_cookie(p));
     }
-    r
+    Ok(r)
 }
 
 /// Ends the session for a logout that came from SP `from`: the session goes, its refresh
@@ -339,33 +341,33 @@ fn ignored(locale: Locale) -> Response {
 /// An SP's answer to a propagated LogoutRequest (usually inside a logout frame): noted when
 /// it is signed by the SP (as its requests must be), sent here, and answers a LogoutRequest
 /// the IdP sent that SP; otherwise ignored.
-async fn logout_response(p: &Provider, xml: &str, how: Signed<'_>, locale: Locale) -> Response {
+async fn logout_response(p: &Provider, xml: &str, how: Signed<'_>, locale: Locale) -> WebResult {
     let Ok(lr) = request::logout_response(xml) else {
-        return ignored(locale);
+        return Ok(ignored(locale));
     };
     let sp = match p.saml.sps.get(&lr.issuer).await {
         Ok(Some(sp)) => sp,
-        Ok(None) => return ignored(locale),
-        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
+        Ok(None) => return Ok(ignored(locale)),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     };
     if let Err(e) = check_signature(&how, xml, &sp, true) {
         tracing::debug!(issuer = %lr.issuer, error = %e, "SAML LogoutResponse ignored: signature");
-        return ignored(locale);
+        return Ok(ignored(locale));
     }
     let here = format!("{}{PATH}", p.cfg.issuer);
     if !destination_ok(lr.destination.as_deref(), true, &here) {
-        return ignored(locale);
+        return Ok(ignored(locale));
     }
     let Some(irt) = lr.in_response_to.as_deref() else {
-        return ignored(locale);
+        return Ok(ignored(locale));
     };
     match take_sent(p, &sp.entity_id, irt).await {
         Ok(true) => {}
         Ok(false) => {
             tracing::debug!(issuer = %lr.issuer, "SAML LogoutResponse ignored: not an answer to us");
-            return ignored(locale);
+            return Ok(ignored(locale));
         }
-        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     }
     let _ = p
         .audit
@@ -380,5 +382,9 @@ async fn logout_response(p: &Provider, xml: &str, how: Signed<'_>, locale: Local
             ..Default::default()
         })
         .await;
-    frame_page(locale, SamlText::get(locale).slo_done, StatusCode::OK)
+    Ok(frame_page(
+        locale,
+        SamlText::get(locale).slo_done,
+        StatusCode::OK,
+    ))
 }

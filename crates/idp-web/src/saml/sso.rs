@@ -23,6 +23,7 @@ use platform::crypto::sha256_b64;
 use platform::Locale;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use web::error::{PageError, WebResult};
 use web::http::{self, parse_form, parse_query};
 
 /// A checked request (or an IdP-initiated one) waiting for the person.
@@ -224,7 +225,9 @@ pub async fn get(
                 Ok(Some(parked)) => match request::decode_post(&parked.message) {
                     Ok(xml) => {
                         let relay = parked.relay_state;
-                        authn(&p, &headers, &xml, relay, Signed::Post, locale).await
+                        authn(&p, &headers, &xml, relay, Signed::Post, locale)
+                            .await
+                            .into_response()
                     }
                     Err(e) => {
                         let why = from_request_error(&e);
@@ -249,7 +252,9 @@ pub async fn get(
         }
     };
     let relay = raw.relay_state.map(query_value);
-    authn(&p, &headers, &xml, relay, Signed::Query(raw), locale).await
+    authn(&p, &headers, &xml, relay, Signed::Query(raw), locale)
+        .await
+        .into_response()
 }
 
 /// POST /saml/sso (HTTP-POST)
@@ -292,7 +297,9 @@ pub async fn post(
             Err(e) => web::error::PageError::internal(locale, e).into_response(),
         };
     }
-    authn(&p, &headers, &xml, relay, Signed::Post, locale).await
+    authn(&p, &headers, &xml, relay, Signed::Post, locale)
+        .await
+        .into_response()
 }
 
 /// This endpoint's path.
@@ -312,57 +319,57 @@ async fn authn(
     relay_state: Option<String>,
     how: Signed<'_>,
     locale: Locale,
-) -> Response {
+) -> WebResult {
     const EVENT: &str = "saml.request_refused";
     if p.saml.signing_key().is_none() {
-        return refuse(p, locale, Refusal::Unavailable, None, EVENT).await;
+        return Ok(refuse(p, locale, Refusal::Unavailable, None, EVENT).await);
     }
     let req = match request::authn_request(xml) {
         Ok(r) => r,
-        Err(e) => return refuse(p, locale, from_request_error(&e), None, EVENT).await,
+        Err(e) => return Ok(refuse(p, locale, from_request_error(&e), None, EVENT).await),
     };
     if relay_state
         .as_ref()
         .is_some_and(|r| r.len() > MAX_RELAY_STATE)
     {
-        return refuse(
+        return Ok(refuse(
             p,
             locale,
             Refusal::RelayStateTooLong,
             Some(&req.issuer),
             EVENT,
         )
-        .await;
+        .await);
     }
     let issuer = Some(req.issuer.as_str());
     let sp = match p.saml.sps.get(&req.issuer).await {
         Ok(Some(sp)) => sp,
-        Ok(None) => return refuse(p, locale, Refusal::UnknownSp, issuer, EVENT).await,
-        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
+        Ok(None) => return Ok(refuse(p, locale, Refusal::UnknownSp, issuer, EVENT).await),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     };
     let signed = match check_signature(&how, xml, &sp, sp.want_signed_requests) {
         Ok(s) => s,
         Err(e) => {
             tracing::info!(issuer = %req.issuer, error = %e, "SAML request signature refused");
-            return refuse(p, locale, Refusal::Signature, issuer, EVENT).await;
+            return Ok(refuse(p, locale, Refusal::Signature, issuer, EVENT).await);
         }
     };
     let here = format!("{}{PATH}", p.cfg.issuer);
     if !destination_ok(req.destination.as_deref(), signed, &here) {
-        return refuse(p, locale, Refusal::Destination, issuer, EVENT).await;
+        return Ok(refuse(p, locale, Refusal::Destination, issuer, EVENT).await);
     }
     let now = p.clock.now();
     let cfg = &p.saml.cfg;
     if req.issue_instant > now + cfg.clock_skew_secs
         || now - req.issue_instant > cfg.request_max_age_secs
     {
-        return refuse(p, locale, Refusal::Stale, issuer, EVENT).await;
+        return Ok(refuse(p, locale, Refusal::Stale, issuer, EVENT).await);
     }
     if req.protocol_binding.as_deref().is_some_and(|b| b != POST) {
-        return refuse(p, locale, Refusal::UnregisteredAcs, issuer, EVENT).await;
+        return Ok(refuse(p, locale, Refusal::UnregisteredAcs, issuer, EVENT).await);
     }
     let Some(acs) = sp.acs_for(req.acs_url.as_deref(), req.acs_index) else {
-        return refuse(p, locale, Refusal::UnregisteredAcs, issuer, EVENT).await;
+        return Ok(refuse(p, locale, Refusal::UnregisteredAcs, issuer, EVENT).await);
     };
     // The ID is remembered for as long as the request could be accepted.
     let ttl = cfg.request_max_age_secs + cfg.clock_skew_secs + 60;
@@ -372,8 +379,8 @@ async fn authn(
         .await
     {
         Ok(true) => {}
-        Ok(false) => return refuse(p, locale, Refusal::Replayed, issuer, EVENT).await,
-        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
+        Ok(false) => return Ok(refuse(p, locale, Refusal::Replayed, issuer, EVENT).await),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     }
     let pending = pending_of(&req, &sp, acs.location.clone(), relay_state, now);
     // From here on the SP is known and its ACS registered: problems are told to it. The
@@ -400,7 +407,7 @@ async fn authn(
             registered = %sp.nameid_format,
             "SAML request asks for a NameID format the SP is not registered for"
         );
-        return to_sp(
+        return Ok(to_sp(
             p,
             &sp,
             &pending,
@@ -408,7 +415,7 @@ async fn authn(
             "nameid_format_not_registered",
             locale,
         )
-        .await;
+        .await);
     }
     proceed(p, headers, pending, &sp, locale).await
 }
@@ -448,34 +455,36 @@ pub async fn idp_initiated(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     const EVENT: &str = "saml.request_refused";
     let locale = http::locale(&headers, None);
     let Ok(params) = parse_query(q.unwrap_or_default().as_bytes()) else {
-        return refuse(&p, locale, Refusal::Bad, None, EVENT).await;
+        return Ok(refuse(&p, locale, Refusal::Bad, None, EVENT).await);
     };
     if p.saml.signing_key().is_none() {
-        return refuse(&p, locale, Refusal::Unavailable, None, EVENT).await;
+        return Ok(refuse(&p, locale, Refusal::Unavailable, None, EVENT).await);
     }
     let Some(entity_id) = params.get("sp") else {
-        return refuse(&p, locale, Refusal::Bad, None, EVENT).await;
+        return Ok(refuse(&p, locale, Refusal::Bad, None, EVENT).await);
     };
     let sp = match p.saml.sps.get(entity_id).await {
         Ok(Some(sp)) => sp,
-        Ok(None) => return refuse(&p, locale, Refusal::UnknownSp, Some(entity_id), EVENT).await,
-        Err(e) => return web::error::PageError::internal(locale, e).into_response(),
+        Ok(None) => {
+            return Ok(refuse(&p, locale, Refusal::UnknownSp, Some(entity_id), EVENT).await)
+        }
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     };
     if !sp.allow_idp_initiated {
-        return refuse(&p, locale, Refusal::NoIdpInitiated, Some(entity_id), EVENT).await;
+        return Ok(refuse(&p, locale, Refusal::NoIdpInitiated, Some(entity_id), EVENT).await);
     }
     let Some(acs) = sp.default_acs() else {
-        return refuse(&p, locale, Refusal::UnregisteredAcs, Some(entity_id), EVENT).await;
+        return Ok(refuse(&p, locale, Refusal::UnregisteredAcs, Some(entity_id), EVENT).await);
     };
     let relay_state = params.get("RelayState");
     if relay_state.is_some_and(|r| r.len() > MAX_RELAY_STATE) {
         // Said, not silently dropped: the SP would land somewhere other than asked.
         let why = Refusal::RelayStateTooLong;
-        return refuse(&p, locale, why, Some(entity_id), EVENT).await;
+        return Ok(refuse(&p, locale, why, Some(entity_id), EVENT).await);
     }
     let pending = Pending {
         entity_id: sp.entity_id.clone(),

@@ -1,0 +1,570 @@
+//! The token request (RFC 6749 §4.1.3, §6, §4.4) as a typed value, and its answer for a client
+//! already authenticated: `authorization_code` (single use; a replay revokes what the first
+//! redemption issued), `refresh_token` (rotated on every use; reuse of an old one revokes the
+//! whole family), `client_credentials` (no database write on its path).
+
+use super::authorize::{code_key, CodeGrant};
+use super::Params;
+use crate::grants::{self, revoke_family};
+use crate::tokens::{access_token, id_token, revoked_key, user_claims, AuthContext, IdTokenInput};
+use crate::{Client, Provider};
+use credential_store::AccountStatus;
+use platform::audit::AuditEvent;
+use platform::crypto::{b64url, ct_eq, random_token, sha256, sha256_b64};
+use platform::ephemeral::{put_json, take_json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Why a token request is refused (RFC 6749 §5.2), or could not be answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenError {
+    /// `invalid_request`.
+    InvalidRequest(&'static str),
+    /// `invalid_grant`.
+    InvalidGrant(&'static str),
+    /// `invalid_scope`.
+    InvalidScope(String),
+    /// `unauthorized_client`.
+    UnauthorizedClient(&'static str),
+    /// `unsupported_grant_type`.
+    UnsupportedGrantType,
+    /// A store the grant needs did not answer (`temporarily_unavailable`; cause logged).
+    Unavailable(String),
+    /// Anything else (`server_error`; cause logged, never shown).
+    Internal(String),
+}
+
+fn unavailable(e: impl std::fmt::Display) -> TokenError {
+    TokenError::Unavailable(e.to_string())
+}
+
+fn internal(e: impl std::fmt::Display) -> TokenError {
+    TokenError::Internal(e.to_string())
+}
+
+/// The grant types the token endpoint answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+impl GrantType {
+    /// The `grant_type` parameter: required, and one of ours.
+    pub fn from_params(params: &Params) -> Result<Self, TokenError> {
+        match params.get("grant_type").map(String::as_str) {
+            None => Err(TokenError::InvalidRequest("grant_type is required")),
+            Some("authorization_code") => Ok(GrantType::AuthorizationCode),
+            Some("refresh_token") => Ok(GrantType::RefreshToken),
+            Some("client_credentials") => Ok(GrantType::ClientCredentials),
+            Some(_) => Err(TokenError::UnsupportedGrantType),
+        }
+    }
+
+    /// Its name, as registered for clients and sent in `grant_type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+/// A token request, by grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenRequest {
+    /// Redeem a code (with its PKCE verifier when the request had a challenge).
+    AuthorizationCode {
+        code: String,
+        redirect_uri: String,
+        code_verifier: Option<String>,
+    },
+    /// Rotate a refresh token (optionally narrowing the scope).
+    RefreshToken {
+        refresh_token: String,
+        scope: Option<String>,
+    },
+    /// A token for the client itself.
+    ClientCredentials { scope: Option<String> },
+}
+
+impl TokenRequest {
+    /// The request of grant type `g` from the form's parameters.
+    pub fn from_params(g: GrantType, params: &Params) -> Result<Self, TokenError> {
+        let get = |k: &str| params.get(k).cloned();
+        Ok(match g {
+            GrantType::AuthorizationCode => TokenRequest::AuthorizationCode {
+                code: get("code").ok_or(TokenError::InvalidRequest("code is required"))?,
+                redirect_uri: get("redirect_uri")
+                    .ok_or(TokenError::InvalidRequest("redirect_uri is required"))?,
+                code_verifier: get("code_verifier"),
+            },
+            GrantType::RefreshToken => TokenRequest::RefreshToken {
+                refresh_token: get("refresh_token")
+                    .ok_or(TokenError::InvalidRequest("refresh_token is required"))?,
+                scope: get("scope"),
+            },
+            GrantType::ClientCredentials => TokenRequest::ClientCredentials {
+                scope: get("scope"),
+            },
+        })
+    }
+}
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// Answers `req` for `client` (authenticated, and allowed the grant).
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = %client.client_id))]
+pub async fn exchange(
+    p: &Provider,
+    client: &Client,
+    req: TokenRequest,
+) -> Result<TokenResponse, TokenError> {
+    match req {
+        TokenRequest::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => redeem_code(p, client, &code, &redirect_uri, code_verifier.as_deref()).await,
+        TokenRequest::RefreshToken {
+            refresh_token,
+            scope,
+        } => refresh(p, client, &refresh_token, scope.as_deref()).await,
+        TokenRequest::ClientCredentials { scope } => {
+            client_credentials(p, client, scope.as_deref())
+        }
+    }
+}
+
+/// What the first redemption of a code issued, so a replay can revoke it.
+#[derive(Debug, Serialize, Deserialize)]
+struct Redeemed {
+    family_id: Option<String>,
+    jti: String,
+    exp: i64,
+}
+
+fn used_key(code: &str) -> String {
+    format!("used:{}", sha256_b64(code.as_bytes()))
+}
+
+/// The PKCE check (RFC 7636 §4.6), in constant time.
+fn pkce_ok(challenge: &Option<String>, verifier: Option<&str>) -> Result<(), TokenError> {
+    match (challenge, verifier) {
+        (Some(challenge), Some(verifier)) => {
+            let ok_form = (43..=128).contains(&verifier.len())
+                && verifier
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            let computed = b64url(&sha256(verifier.as_bytes()));
+            if !ok_form || !ct_eq(computed.as_bytes(), challenge.as_bytes()) {
+                return Err(TokenError::InvalidGrant("PKCE verification failed"));
+            }
+            Ok(())
+        }
+        (Some(_), None) => Err(TokenError::InvalidGrant("code_verifier is required")),
+        (None, Some(_)) => Err(TokenError::InvalidGrant(
+            "code_verifier given but the authorization request had no code_challenge",
+        )),
+        (None, None) => Ok(()),
+    }
+}
+
+async fn redeem_code(
+    p: &Provider,
+    client: &Client,
+    code: &str,
+    redirect_uri: &str,
+    verifier: Option<&str>,
+) -> Result<TokenResponse, TokenError> {
+    if code.len() > 256 {
+        return Err(TokenError::InvalidGrant("invalid code"));
+    }
+    let grant: Option<CodeGrant> = take_json(p.store.as_ref(), &code_key(code))
+        .await
+        .map_err(unavailable)?;
+    let Some(grant) = grant else {
+        // Replayed? Revoke what the first redemption issued (RFC 6749 §4.1.2).
+        if let Ok(Some(r)) = take_json::<Redeemed>(p.store.as_ref(), &used_key(code)).await {
+            revoke_redeemed(p, &r).await;
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "token.code_reuse",
+                    client_id: Some(&client.client_id),
+                    detail: Some("tokens from the first redemption revoked"),
+                    ..Default::default()
+                })
+                .await;
+        }
+        return Err(TokenError::InvalidGrant(
+            "the code is invalid, expired or already used",
+        ));
+    };
+    if grant.client_id != client.client_id {
+        return Err(TokenError::InvalidGrant(
+            "the code was issued to another client",
+        ));
+    }
+    if grant.redirect_uri != redirect_uri {
+        return Err(TokenError::InvalidGrant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    pkce_ok(&grant.code_challenge, verifier)?;
+    let account = p
+        .accounts
+        .find_by_id(&grant.ctx.account_id)
+        .await
+        .map_err(internal)?
+        .filter(|a| a.status == AccountStatus::Active)
+        .ok_or(TokenError::InvalidGrant("the account is no longer active"))?;
+    let (at, at_claims) =
+        access_token(p, client, &grant.scope, Some(&grant.ctx)).map_err(internal)?;
+    let extra = requested_claims(&account, client, &grant.id_token_claims);
+    let idt = id_token(
+        p,
+        IdTokenInput {
+            client_id: &client.client_id,
+            alg: client.id_token_alg,
+            ctx: &grant.ctx,
+            nonce: grant.nonce.as_deref(),
+            access_token: Some(&at),
+            extra,
+        },
+    )
+    .map_err(internal)?;
+    let family = client
+        .allows_grant("refresh_token")
+        .then(|| random_token(16));
+    let redeemed = Redeemed {
+        family_id: family.clone(),
+        jti: at_claims.jti.clone(),
+        exp: at_claims.exp,
+    };
+    // The replay marker goes to the ephemeral store while the database writes run: one
+    // round trip less on the path of every sign-in.
+    let durable = async {
+        let refresh = match &family {
+            Some(f) => Some(new_refresh(p, client, f, &grant.scope, &grant.ctx, None).await?),
+            None => None,
+        };
+        let _ = p
+            .audit
+            .record(AuditEvent {
+                event: "token.issued",
+                actor: Some(&client.client_id),
+                subject: Some(&grant.ctx.account_id),
+                client_id: Some(&client.client_id),
+                session_id: Some(&grant.ctx.sid),
+                detail: Some("authorization_code"),
+                ..Default::default()
+            })
+            .await;
+        Ok::<_, TokenError>(refresh)
+    };
+    let marker_key = used_key(code);
+    let marker = put_json(
+        p.store.as_ref(),
+        &marker_key,
+        &redeemed,
+        p.cfg.access_token_ttl,
+    );
+    let (refresh, _) = tokio::join!(durable, marker);
+    Ok(answer(p, at, grant.scope, Some(idt), refresh?))
+}
+
+fn requested_claims(
+    account: &credential_store::Account,
+    client: &Client,
+    asked: &[String],
+) -> Map<String, Value> {
+    if asked.is_empty() {
+        return Map::new();
+    }
+    // The claims parameter asks for individual claims (OIDC Core §5.5) beyond the scopes of
+    // this request, but never beyond the scopes the client is registered for.
+    let allowed: Vec<&str> = ["profile", "email", "phone"]
+        .into_iter()
+        .filter(|s| client.allows_scope(s))
+        .collect();
+    let all = user_claims(account, &allowed);
+    all.into_iter()
+        .filter(|(k, _)| asked.iter().any(|a| a == k) && k != "sub")
+        .collect()
+}
+
+fn answer(
+    p: &Provider,
+    access_token: String,
+    scope: String,
+    id_token: Option<String>,
+    refresh_token: Option<String>,
+) -> TokenResponse {
+    TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: p.cfg.access_token_ttl,
+        scope,
+        id_token,
+        refresh_token,
+    }
+}
+
+async fn new_refresh(
+    p: &Provider,
+    client: &Client,
+    family: &str,
+    scope: &str,
+    ctx: &AuthContext,
+    expires_at: Option<i64>,
+) -> Result<String, TokenError> {
+    // A rotated token keeps its family's expiry: refreshing never extends the grant.
+    let expires_at = expires_at.unwrap_or(p.clock.now() + p.cfg.refresh_token_ttl);
+    grants::issue_refresh(p, &client.client_id, family, scope, ctx, expires_at)
+        .await
+        .map_err(unavailable)
+}
+
+async fn revoke_redeemed(p: &Provider, r: &Redeemed) {
+    if let Some(f) = &r.family_id {
+        if let Err(e) = revoke_family(p, f).await {
+            tracing::error!(error = %e, "could not revoke a refresh family");
+        }
+    }
+    let ttl = (r.exp - p.clock.now()).max(1);
+    if let Err(e) = p.store.put(&revoked_key(&r.jti), b"1", ttl).await {
+        tracing::error!(error = %e, "could not revoke an access token");
+    }
+}
+
+async fn refresh(
+    p: &Provider,
+    client: &Client,
+    presented: &str,
+    asked_scope: Option<&str>,
+) -> Result<TokenResponse, TokenError> {
+    let grant = grants::find_refresh(p, presented)
+        .await
+        .map_err(unavailable)?
+        .ok_or(TokenError::InvalidGrant("unknown refresh token"))?;
+    let family = grant.family_id;
+    if grant.client_id != client.client_id {
+        return Err(TokenError::InvalidGrant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    if grant.used_at.is_some() || grant.revoked {
+        if grant.used_at.is_some() && !grant.revoked {
+            revoke_family(p, &family).await.map_err(unavailable)?;
+            let _ = p
+                .audit
+                .record(AuditEvent {
+                    event: "token.refresh_reuse",
+                    client_id: Some(&client.client_id),
+                    detail: Some("refresh token family revoked"),
+                    ..Default::default()
+                })
+                .await;
+        }
+        return Err(TokenError::InvalidGrant(
+            "the refresh token is no longer valid",
+        ));
+    }
+    let expires_at = grant.expires_at;
+    if expires_at <= p.clock.now() {
+        return Err(TokenError::InvalidGrant("the refresh token has expired"));
+    }
+    let original = grant.scope;
+    let scope = match asked_scope {
+        Some(s) => {
+            let asked: Vec<&str> = s.split_whitespace().collect();
+            if asked.iter().any(|a| !original.split(' ').any(|o| o == *a)) {
+                return Err(TokenError::InvalidScope(
+                    "scope exceeds the original grant".into(),
+                ));
+            }
+            asked.join(" ")
+        }
+        None => original.clone(),
+    };
+    let ctx = grant.ctx;
+    p.accounts
+        .find_by_id(&ctx.account_id)
+        .await
+        .map_err(internal)?
+        .filter(|a| a.status == AccountStatus::Active)
+        .ok_or(TokenError::InvalidGrant("the account is no longer active"))?;
+    // The gate again: an enrolment ended, a sponsorship ended or a level lowered since the
+    // sign-in stops the refresh.
+    let Some(service) = &client.service_id else {
+        return Err(TokenError::InvalidGrant(
+            "this relying party belongs to no service, so no one may use it",
+        ));
+    };
+    let access = p
+        .registration
+        .directory
+        .access(&ctx.account_id, service)
+        .await
+        .map_err(unavailable)?;
+    if access != registration::Access::Allowed {
+        return Err(TokenError::InvalidGrant(
+            "the account is no longer enrolled in this service at its level of assurance",
+        ));
+    }
+    // Mark used atomically: of two concurrent uses exactly one proceeds.
+    let marked = grants::use_refresh(p, presented)
+        .await
+        .map_err(unavailable)?;
+    if !marked {
+        revoke_family(p, &family).await.map_err(unavailable)?;
+        return Err(TokenError::InvalidGrant(
+            "the refresh token is no longer valid",
+        ));
+    }
+    let next = new_refresh(p, client, &family, &original, &ctx, Some(expires_at)).await?;
+    let (at, _) = access_token(p, client, &scope, Some(&ctx)).map_err(internal)?;
+    let idt = scope
+        .split(' ')
+        .any(|s| s == "openid")
+        .then(|| {
+            id_token(
+                p,
+                IdTokenInput {
+                    client_id: &client.client_id,
+                    alg: client.id_token_alg,
+                    ctx: &ctx,
+                    nonce: None,
+                    access_token: Some(&at),
+                    extra: Map::new(),
+                },
+            )
+        })
+        .transpose()
+        .map_err(internal)?;
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "token.issued",
+            actor: Some(&client.client_id),
+            subject: Some(&ctx.account_id),
+            client_id: Some(&client.client_id),
+            session_id: Some(&ctx.sid),
+            detail: Some("refresh_token"),
+            ..Default::default()
+        })
+        .await;
+    Ok(answer(p, at, scope, idt, Some(next)))
+}
+
+fn client_credentials(
+    p: &Provider,
+    client: &Client,
+    asked: Option<&str>,
+) -> Result<TokenResponse, TokenError> {
+    if client.is_public() {
+        return Err(TokenError::UnauthorizedClient(
+            "public clients cannot use client_credentials",
+        ));
+    }
+    let asked: Vec<&str> = asked.map(|s| s.split_whitespace().collect()).unwrap_or_default();
+    for s in &asked {
+        if *s == "openid" || *s == "offline_access" || !client.allows_scope(s) {
+            return Err(TokenError::InvalidScope(format!(
+                "scope {s} is not available to this client with client_credentials"
+            )));
+        }
+    }
+    let scope = asked.join(" ");
+    let (at, _) = access_token(p, client, &scope, None).map_err(internal)?;
+    p.audit
+        .count("token.issued.client_credentials", &client.client_id);
+    Ok(answer(p, at, scope, None, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_grant_type_is_required_and_must_be_ours() {
+        assert_eq!(
+            GrantType::from_params(&params(&[])),
+            Err(TokenError::InvalidRequest("grant_type is required"))
+        );
+        assert_eq!(
+            GrantType::from_params(&params(&[("grant_type", "password")])),
+            Err(TokenError::UnsupportedGrantType)
+        );
+        let g = GrantType::from_params(&params(&[("grant_type", "refresh_token")])).unwrap();
+        assert_eq!(g.as_str(), "refresh_token");
+    }
+
+    #[test]
+    fn each_grant_names_what_it_is_missing() {
+        let code = TokenRequest::from_params(
+            GrantType::AuthorizationCode,
+            &params(&[("code", "c")]),
+        );
+        assert_eq!(code, Err(TokenError::InvalidRequest("redirect_uri is required")));
+        let r = TokenRequest::from_params(
+            GrantType::RefreshToken,
+            &params(&[("refresh_token", "t"), ("scope", "openid")]),
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            TokenRequest::RefreshToken {
+                refresh_token: "t".into(),
+                scope: Some("openid".into())
+            }
+        );
+    }
+
+    #[test]
+    fn pkce_needs_the_verifier_of_the_challenge() {
+        let verifier = "v".repeat(43);
+        let challenge = Some(b64url(&sha256(verifier.as_bytes())));
+        assert_eq!(pkce_ok(&challenge, Some(&verifier)), Ok(()));
+        assert!(pkce_ok(&challenge, Some(&"w".repeat(43))).is_err());
+        assert!(pkce_ok(&challenge, None).is_err());
+        assert!(pkce_ok(&None, Some(&verifier)).is_err());
+        assert_eq!(pkce_ok(&None, None), Ok(()));
+    }
+
+    #[test]
+    fn a_token_response_leaves_out_what_was_not_issued() {
+        let r = TokenResponse {
+            access_token: "a".into(),
+            token_type: "Bearer",
+            expires_in: 300,
+            scope: "x".into(),
+            id_token: None,
+            refresh_token: None,
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["token_type"], "Bearer");
+        assert!(v.get("id_token").is_none() && v.get("refresh_token").is_none());
+    }
+}
