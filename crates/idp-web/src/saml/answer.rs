@@ -6,11 +6,11 @@
 //! participants. What cannot be met is told to the SP as a signed error Response.
 
 use super::pages::{post_page, Post};
-use super::response::{self, status, AssertionFacts, Envelope};
-use super::sps::ServiceProvider;
 use super::sso::{pending_key, refuse, Pending, Refusal};
-use super::{attributes, context, encrypt, nameid, Participant};
 use crate::authorize::{AuthRequest, Ticket};
+use authorization_server::saml::response::{self, status, AssertionFacts, Envelope};
+use authorization_server::saml::sps::ServiceProvider;
+use authorization_server::saml::{attributes, context, encrypt, nameid, Participant};
 use authorization_server::Provider;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -502,7 +502,10 @@ fn build(
             .encryption_cert
             .as_deref()
             .ok_or("the SP has no encryption certificate")?;
-        encrypt::encrypt_assertion(&assertion, &super::sps::cert_from_b64(cert)?)?
+        encrypt::encrypt_assertion(
+            &assertion,
+            &authorization_server::saml::sps::cert_from_b64(cert)?,
+        )?
     } else {
         assertion
     };

@@ -10,11 +10,12 @@
 //! - `slo`: `LogoutRequest` / `LogoutResponse` at `/saml/slo`; `propagate`: logout carried
 //!   to the session's other service providers.
 //! - `bounce`: HTTP-POST requests that came without the (SameSite=Lax) session cookie.
-//! - `context`: the requested authentication context on the acr ladder.
-//! - the service-provider registry and its admin API: `authorization_server::saml::sps` and
-//!   `admin_web::saml_api`.
-//! - `request` / `response`: reading and writing the messages; `xml`, `c14n`, `dsig`,
-//!   `encrypt`: the XML underneath; `keys`: the IdP's signing keys.
+//!
+//! What is not HTTP lives in the protocol core, `authorization_server::saml`, and is imported
+//! from there by name: `context` (the requested authentication context on the acr ladder),
+//! `sps` (the service-provider registry; its admin API is `admin_web::saml_api`), `request` /
+//! `response` (reading and writing the messages), `xml`, `c14n`, `dsig`, `encrypt` (the XML
+//! underneath) and `keys` (the IdP's signing keys).
 
 pub mod answer;
 mod bounce;
@@ -29,8 +30,6 @@ use authorization_server::Provider;
 use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
-
-pub use authorization_server::saml::*;
 
 /// The SAML routes.
 pub fn router() -> Router<Arc<Provider>> {

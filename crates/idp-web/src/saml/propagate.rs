@@ -4,14 +4,14 @@
 //! request sent is kept for a while, so that only an answer to one of them is taken as an
 //! answer (`slo::logout_response`).
 
-use super::dsig;
 use super::pages::{post_page, Post};
-use super::request;
-use super::response;
-use super::sps::{ServiceProvider, Slo, POST};
 use super::sso::{refuse, Refusal};
-use super::Participant;
 use crate::pages::LogoutFrame;
+use authorization_server::saml::dsig;
+use authorization_server::saml::request;
+use authorization_server::saml::response;
+use authorization_server::saml::sps::{ServiceProvider, Slo, POST};
+use authorization_server::saml::Participant;
 use authorization_server::Provider;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};

@@ -7,18 +7,18 @@
 //! SP's `LogoutResponse` counts only when signed and an answer to a request the IdP sent.
 
 use super::bounce;
-use super::dsig;
 use super::pages::{post_page, Post};
 use super::propagate::{redirect_url, take_sent};
-use super::request::{self, RequestError};
-use super::response::{self, status};
-use super::sps::POST;
 use super::sso::{
     bounced, check_signature, destination_ok, query_value, refuse, Refusal, Signed, MAX_QUERY,
     MAX_RELAY_STATE,
 };
 use super::text::SamlText;
 use crate::pages::LogoutFrame;
+use authorization_server::saml::dsig;
+use authorization_server::saml::request::{self, RequestError};
+use authorization_server::saml::response::{self, status};
+use authorization_server::saml::sps::POST;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -142,7 +142,8 @@ pub async fn post(
 
 fn refusal(e: &RequestError) -> Refusal {
     match e {
-        RequestError::TooLarge | RequestError::Xml(super::xml::XmlError::TooLarge) => {
+        RequestError::TooLarge
+        | RequestError::Xml(authorization_server::saml::xml::XmlError::TooLarge) => {
             Refusal::TooLarge
         }
         _ => Refusal::Bad,

@@ -7,12 +7,12 @@
 
 use super::answer::{proceed, to_sp};
 use super::bounce;
-use super::dsig::{self, SigError};
-use super::nameid;
-use super::request::{self, AuthnRequest, RequestError, RequestedContext};
-use super::response::status;
-use super::sps::{ServiceProvider, POST};
 use super::text::SamlText;
+use authorization_server::saml::dsig::{self, SigError};
+use authorization_server::saml::nameid;
+use authorization_server::saml::request::{self, AuthnRequest, RequestError, RequestedContext};
+use authorization_server::saml::response::status;
+use authorization_server::saml::sps::{ServiceProvider, POST};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -136,7 +136,8 @@ pub(crate) async fn refuse(
 
 fn from_request_error(e: &RequestError) -> Refusal {
     match e {
-        RequestError::TooLarge | RequestError::Xml(super::xml::XmlError::TooLarge) => {
+        RequestError::TooLarge
+        | RequestError::Xml(authorization_server::saml::xml::XmlError::TooLarge) => {
             Refusal::TooLarge
         }
         _ => Refusal::Bad,
@@ -165,8 +166,11 @@ pub(crate) fn check_signature(
             dsig::verify_query(q, &keys).map(|()| true)
         }
         Signed::Post => {
-            let doc = super::xml::parse(xml, super::xml::MESSAGE_LIMITS)
-                .map_err(|_| SigError::Invalid)?;
+            let doc = authorization_server::saml::xml::parse(
+                xml,
+                authorization_server::saml::xml::MESSAGE_LIMITS,
+            )
+            .map_err(|_| SigError::Invalid)?;
             if dsig::has_signature(&doc) {
                 dsig::verify_enveloped(xml, &doc, &keys).map(|()| true)
             } else if required {
