@@ -7,7 +7,7 @@
 
 use crate::account_text::AccountText;
 use crate::error::PageError;
-use crate::forms::{Field, Fieldset, Form, View};
+
 use authorization_server::Provider;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

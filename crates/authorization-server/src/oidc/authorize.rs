@@ -91,7 +91,10 @@ pub async fn client_for(
         .await
         .map_err(|e| ClientRefusal::Internal(e.to_string()))?
         .ok_or(ClientRefusal::UnknownClient)?;
-    let uri = r.redirect_uri.as_ref().ok_or(ClientRefusal::BadRedirectUri)?;
+    let uri = r
+        .redirect_uri
+        .as_ref()
+        .ok_or(ClientRefusal::BadRedirectUri)?;
     if !client.has_redirect_uri(uri) {
         return Err(ClientRefusal::BadRedirectUri);
     }
@@ -156,7 +159,12 @@ pub fn check(
             "the client may not use the authorization code grant",
         ));
     }
-    let requested: Vec<&str> = r.scope.as_deref().unwrap_or("").split_whitespace().collect();
+    let requested: Vec<&str> = r
+        .scope
+        .as_deref()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
     if !requested.contains(&"openid") {
         return Err(redir("invalid_scope", "the openid scope is required"));
     }
@@ -182,7 +190,12 @@ pub fn check(
             "public clients must use PKCE (S256)",
         ));
     }
-    let prompts: Vec<&str> = r.prompt.as_deref().unwrap_or("").split_whitespace().collect();
+    let prompts: Vec<&str> = r
+        .prompt
+        .as_deref()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
     for pr in &prompts {
         if !matches!(*pr, "none" | "login" | "consent" | "select_account") {
             return Err(redir("invalid_request", "unknown prompt value"));
@@ -195,15 +208,13 @@ pub fn check(
             "prompt=none cannot be combined with other values",
         ));
     }
-    let max_age = match &r.max_age {
-        Some(m) => Some(
-            m.parse::<i64>()
-                .ok()
-                .filter(|v| *v >= 0)
-                .ok_or_else(|| redir("invalid_request", "max_age must be a non-negative integer"))?,
-        ),
-        None => None,
-    };
+    let max_age =
+        match &r.max_age {
+            Some(m) => Some(m.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
+                redir("invalid_request", "max_age must be a non-negative integer")
+            })?),
+            None => None,
+        };
     let hint_sub = match &r.id_token_hint {
         Some(h) => Some(
             verify_id_token_hint(p, h)
@@ -254,7 +265,10 @@ pub fn check(
 /// The PKCE challenge (S256 only; RFC 7636 §4.2: 43 base64url characters).
 fn pkce_challenge(r: &AuthorizationRequest) -> Result<Option<&str>, Refusal> {
     let redir = refusal;
-    let code_challenge = match (r.code_challenge.as_deref(), r.code_challenge_method.as_deref()) {
+    let code_challenge = match (
+        r.code_challenge.as_deref(),
+        r.code_challenge_method.as_deref(),
+    ) {
         (Some(c), Some("S256")) => Some(c),
         (Some(_), None) => {
             return Err(redir(
@@ -472,7 +486,10 @@ mod tests {
             code_challenge_method: m.map(str::to_owned),
             ..Default::default()
         };
-        assert_eq!(pkce_challenge(&mk(Some(&good), Some("S256"))), Ok(Some(good.as_str())));
+        assert_eq!(
+            pkce_challenge(&mk(Some(&good), Some("S256"))),
+            Ok(Some(good.as_str()))
+        );
         assert_eq!(pkce_challenge(&mk(None, None)), Ok(None));
         assert!(pkce_challenge(&mk(Some(&good), Some("plain"))).is_err());
         assert!(pkce_challenge(&mk(Some(&good), None)).is_err());

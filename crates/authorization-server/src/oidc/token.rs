@@ -481,7 +481,9 @@ fn client_credentials(
             "public clients cannot use client_credentials",
         ));
     }
-    let asked: Vec<&str> = asked.map(|s| s.split_whitespace().collect()).unwrap_or_default();
+    let asked: Vec<&str> = asked
+        .map(|s| s.split_whitespace().collect())
+        .unwrap_or_default();
     for s in &asked {
         if *s == "openid" || *s == "offline_access" || !client.allows_scope(s) {
             return Err(TokenError::InvalidScope(format!(
@@ -523,11 +525,12 @@ mod tests {
 
     #[test]
     fn each_grant_names_what_it_is_missing() {
-        let code = TokenRequest::from_params(
-            GrantType::AuthorizationCode,
-            &params(&[("code", "c")]),
+        let code =
+            TokenRequest::from_params(GrantType::AuthorizationCode, &params(&[("code", "c")]));
+        assert_eq!(
+            code,
+            Err(TokenError::InvalidRequest("redirect_uri is required"))
         );
-        assert_eq!(code, Err(TokenError::InvalidRequest("redirect_uri is required")));
         let r = TokenRequest::from_params(
             GrantType::RefreshToken,
             &params(&[("refresh_token", "t"), ("scope", "openid")]),

@@ -1,6 +1,8 @@
 //! The step-up page: the choice of methods, or the code or the questions of the chosen one.
 
 use super::*;
+use askama::Template;
+use platform::i18n::Text;
 
 /// How a method reads on the page; `phones` are the account's, masked, in order.
 pub fn method_label(a: &AccountText, phones: &[String], m: Method) -> String {
@@ -13,6 +15,34 @@ pub fn method_label(a: &AccountText, phones: &[String], m: Method) -> String {
     }
 }
 
+/// What the step-up page asks for.
+enum Stage {
+    /// Which method (value, label), the first one selected.
+    Choose { options: Vec<(String, String)> },
+    /// A code (no questions) or the answers to `questions` (field name, question); `resend`
+    /// when the code came by text message or voice call.
+    Answer {
+        questions: Vec<(String, String)>,
+        resend: bool,
+    },
+}
+
+/// The step-up page (its own template: one purpose, a few forms, the code field set up for
+/// phones' one-time-code autofill).
+#[derive(Template)]
+#[template(path = "stepup.html")]
+struct StepUpPage<'a> {
+    lang: &'static str,
+    t: &'static Text,
+    a: &'static AccountText,
+    csrf: &'a str,
+    token: &'a str,
+    error: Option<&'a str>,
+    intro: String,
+    stage: Stage,
+    remember: bool,
+}
+
 /// The page for the challenge's current state: the choice of methods, or the code / answers.
 pub async fn page(
     p: &Provider,
@@ -23,14 +53,6 @@ pub async fn page(
     status: StatusCode,
 ) -> Response {
     let a = AccountText::get(s.locale);
-    let mut v = View {
-        title: a.stepup_title.into(),
-        ..View::default()
-    };
-    if let Some(e) = error {
-        v.errors.push((String::new(), e.to_owned()));
-    }
-    let hidden = vec![("t".to_owned(), token.to_owned())];
     // The phones, read once for every label on the page.
     let phones: Vec<String> = if s
         .methods
@@ -47,93 +69,116 @@ pub async fn page(
     } else {
         Vec::new()
     };
-    let remember = || {
-        let mut f = Field::new("checkbox", "remember", a.remember_device, "");
-        f.checked = p.stepup.remember_by_default;
-        f
-    };
-    match s.chosen {
+    let (intro, stage) = match s.chosen {
         None => {
-            v.intro.push(a.stepup_intro.into());
-            let mut options = Vec::new();
-            for m in s.methods.iter().filter(|m| !s.failed.contains(m)) {
-                options.push((m.key(), method_label(a, &phones, *m)));
-            }
-            let first = options.first().map(|o| o.0.clone()).unwrap_or_default();
-            v.forms.push(Form {
-                id: Some("choose".into()),
-                action: "/stepup".into(),
-                hidden: [hidden, vec![("action".into(), "choose".into())]].concat(),
-                fieldsets: vec![Fieldset {
-                    fields: vec![
-                        Field::new("select", "method", a.stepup_method, &first).options(options)
-                    ],
-                    ..Fieldset::default()
-                }],
-                submit: a.next.into(),
-                ..Form::default()
-            });
+            let options = s
+                .methods
+                .iter()
+                .filter(|m| !s.failed.contains(m))
+                .map(|m| (m.key(), method_label(a, &phones, *m)))
+                .collect();
+            (a.stepup_intro.to_owned(), Stage::Choose { options })
         }
         Some(Method::Kba) => {
-            v.intro.push(a.forgot_password_questions.into());
-            let mut fields = crate::widgets::question_fields(s.locale, &s.questions);
-            fields.push(remember());
-            v.forms.push(Form {
-                id: Some("verify".into()),
-                action: "/stepup".into(),
-                hidden: [hidden.clone(), vec![("action".into(), "verify".into())]].concat(),
-                fieldsets: vec![Fieldset {
-                    fields,
-                    ..Fieldset::default()
-                }],
-                submit: a.verify.into(),
-                ..Form::default()
-            });
-            v.forms.push(other_method_form(a, &hidden));
+            let questions = crate::widgets::question_fields(s.locale, &s.questions)
+                .into_iter()
+                .map(|f| (f.name, f.label))
+                .collect();
+            let stage = Stage::Answer {
+                questions,
+                resend: false,
+            };
+            (a.forgot_password_questions.to_owned(), stage)
         }
         Some(m) => {
             let intro = match m {
                 Method::Totp => a.totp_intro.to_owned(),
                 _ => a.code_sent.replace("{}", &method_label(a, &phones, m)),
             };
-            v.intro.push(intro);
-            v.forms.push(Form {
-                id: Some("verify".into()),
-                action: "/stepup".into(),
-                hidden: [hidden.clone(), vec![("action".into(), "verify".into())]].concat(),
-                fieldsets: vec![Fieldset {
-                    fields: vec![
-                        Field::new("text", "code", a.code, "")
-                            .required()
-                            .auto("one-time-code"),
-                        remember(),
-                    ],
-                    ..Fieldset::default()
-                }],
-                submit: a.verify.into(),
-                ..Form::default()
-            });
-            if m != Method::Totp {
-                v.forms.push(Form {
-                    id: Some("resend".into()),
-                    action: "/stepup".into(),
-                    hidden: [hidden.clone(), vec![("action".into(), "resend".into())]].concat(),
-                    submit: a.resend.into(),
-                    ..Form::default()
-                });
-            }
-            v.forms.push(other_method_form(a, &hidden));
+            let stage = Stage::Answer {
+                questions: Vec::new(),
+                resend: m != Method::Totp,
+            };
+            (intro, stage)
         }
+    };
+    let (csrf, set) = crate::http::csrf_token(p, headers);
+    let body = StepUpPage {
+        lang: s.locale.tag(),
+        t: s.locale.text(),
+        a,
+        csrf: &csrf,
+        token,
+        error,
+        intro,
+        stage,
+        remember: p.stepup.remember_by_default,
     }
-    crate::widgets::send(p, headers, s.locale, &v, status)
+    .render();
+    let mut r = crate::pages::html(body, status);
+    if let Some(c) = set {
+        r.headers_mut().append(axum::http::header::SET_COOKIE, c);
+    }
+    r
 }
 
-fn other_method_form(a: &AccountText, hidden: &[(String, String)]) -> Form {
-    Form {
-        id: Some("other".into()),
-        action: "/stepup".into(),
-        hidden: [hidden.to_vec(), vec![("action".into(), "other".into())]].concat(),
-        submit: a.other_method.into(),
-        ..Form::default()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(locale: Locale, stage: Stage) -> String {
+        StepUpPage {
+            lang: locale.tag(),
+            t: locale.text(),
+            a: AccountText::get(locale),
+            csrf: "c",
+            token: "tok<>",
+            error: Some("wrong <code>"),
+            intro: "intro".into(),
+            stage,
+            remember: true,
+        }
+        .render()
+        .unwrap()
+    }
+
+    #[test]
+    fn the_code_stage_offers_resend_and_phone_autofill_in_the_readers_language() {
+        let html = render(
+            Locale::Fr,
+            Stage::Answer {
+                questions: Vec::new(),
+                resend: true,
+            },
+        );
+        assert!(html.contains("<html lang=\"fr\">"));
+        assert!(html.contains(AccountText::get(Locale::Fr).stepup_title));
+        assert!(html.contains("autocomplete=\"one-time-code\""));
+        assert!(html.contains("id=\"resend\"") && html.contains("id=\"other\""));
+        assert!(html.contains("name=\"remember\" type=\"checkbox\" value=\"on\" checked"));
+        // What came from outside is escaped.
+        assert!(html.contains("wrong &#60;code&#62;") || html.contains("wrong &lt;code&gt;"));
+        assert!(!html.contains("tok<>"));
+    }
+
+    #[test]
+    fn questions_replace_the_code_and_a_totp_code_cannot_be_resent() {
+        let html = render(
+            Locale::En,
+            Stage::Answer {
+                questions: vec![("answer0".into(), "First pet?".into())],
+                resend: false,
+            },
+        );
+        assert!(html.contains("id=\"answer0\"") && html.contains("First pet?"));
+        assert!(!html.contains("id=\"code\"") && !html.contains("id=\"resend\""));
+        let choose = render(
+            Locale::En,
+            Stage::Choose {
+                options: vec![("totp".into(), "App".into()), ("kba".into(), "Q".into())],
+            },
+        );
+        assert!(choose.contains("<option value=\"totp\" selected>App</option>"));
+        assert!(choose.contains("<option value=\"kba\">Q</option>"));
     }
 }
