@@ -91,6 +91,34 @@ impl Storage {
     }
 }
 
+static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+/// Drops the databases earlier test runs left behind: each is named after the process that
+/// made it (`oneid_test_{pid}_{tag}`), and a process that no longer runs needs none of them.
+/// (A run cannot drop its own at exit: the servers' pools are still open while tests end.)
+async fn sweep_databases(pg: &str) {
+    let admin = platform::Db::connect(pg, 1).await.unwrap();
+    let names: Vec<(String,)> =
+        sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname LIKE 'oneid_test_%'")
+            .fetch_all(admin.pool())
+            .await
+            .unwrap();
+    for (name,) in names {
+        // Only names of this form: `oneid_test_{pid}_{tag}`.
+        let pid = name
+            .strip_prefix("oneid_test_")
+            .and_then(|rest| rest.split_once('_'))
+            .and_then(|(p, _)| p.parse::<u32>().ok());
+        let gone = pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists());
+        if gone {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(admin.pool())
+                .await;
+        }
+    }
+    admin.close().await;
+}
+
 /// Fresh storage: a new SQLite file, or a new PostgreSQL database and Redis prefix.
 pub async fn fresh_storage() -> Storage {
     let tag = platform::crypto::random_token(9)
@@ -110,7 +138,8 @@ pub async fn fresh_storage() -> Storage {
             }
         }
         Backend::External { pg, redis } => {
-            let name = format!("oneid_test_{tag}");
+            SWEPT.get_or_init(|| sweep_databases(&pg)).await;
+            let name = format!("oneid_test_{}_{tag}", std::process::id());
             let admin = platform::Db::connect(&pg, 1).await.unwrap();
             sqlx::query(&format!("CREATE DATABASE {name}"))
                 .execute(admin.pool())
