@@ -71,10 +71,12 @@ fn document(p: &Provider, i: usize) -> Response {
     json_cached(body, cache)
 }
 
+#[tracing::instrument(skip_all)]
 async fn discovery_doc(axum::extract::State(p): axum::extract::State<Arc<Provider>>) -> Response {
     document(&p, 0)
 }
 
+#[tracing::instrument(skip_all)]
 async fn jwks(axum::extract::State(p): axum::extract::State<Arc<Provider>>) -> Response {
     document(&p, 1)
 }

@@ -44,6 +44,7 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+#[tracing::instrument(skip_all)]
 async fn readyz(axum::extract::State(p): axum::extract::State<Arc<Provider>>) -> Response {
     let db = p.db.ping().await.is_ok();
     let store = p.store.ping().await.is_ok();
