@@ -11,6 +11,8 @@ pub mod clients;
 pub mod discovery;
 pub mod grants;
 pub mod keys;
+pub mod limits;
+pub mod login;
 pub mod logout;
 pub mod oidc;
 pub mod saml;

@@ -16,12 +16,12 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use credential_store::{Account, AuthError, CredentialError};
+use credential_store::{Account, CredentialError};
 use platform::audit::AuditEvent;
-use platform::crypto::{random_token, sha256_b64};
+use platform::crypto::random_token;
 use platform::ephemeral::{get_json, put_json};
 use platform::Locale;
-use serde::{Deserialize, Serialize};
+
 use std::sync::Arc;
 use web::error::{OrPage, PageError, WebError, WebResult};
 use web::http::{

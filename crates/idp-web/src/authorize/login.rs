@@ -3,6 +3,7 @@
 //! password changed on the way.
 
 use super::*;
+use authorization_server::login::{self, PasswordLogin, PasswordOutcome};
 
 /// The login page for a parked request, with the browser's CSRF cookie (minted if missing).
 fn show_login(
@@ -107,153 +108,52 @@ pub async fn login_submit(
         )
     };
     let t = locale.text();
-    if login_id.is_empty() || password.is_empty() || login_id.len() > 256 || password.len() > 1024 {
-        return Ok(again(t.missing_fields, StatusCode::BAD_REQUEST));
-    }
-    let typed: String = login_id.chars().take(128).collect();
-    // Counted by the form it is looked up by: look-alikes share no account's allowance.
-    let key = credential_store::normalize_login_id(&typed);
-    let (by_ip, by_account) = tokio::join!(
-        web::limits::over(&p, "login-ip", &ip, p.cfg.login_limit_per_address),
-        web::limits::over(&p, "login-id", &key, p.cfg.login_limit_per_account)
-    );
-    match (by_ip, by_account) {
-        (Ok(false), Ok(false)) => {}
-        (Ok(a), Ok(b)) => {
-            let _ = p
-                .audit
-                .record(AuditEvent {
-                    event: "login.rate_limited",
-                    subject: Some(&typed),
-                    client_id: Some(&req.client_id),
-                    source: Some(&ip),
-                    detail: Some(if a {
-                        "source_address"
-                    } else if b {
-                        "login_id"
-                    } else {
-                        ""
-                    }),
-                    ..Default::default()
-                })
-                .await;
-            return Ok(web::limits::too_many(&p, &headers, locale));
+    let attempt = PasswordLogin {
+        login_id,
+        password,
+        ip: &ip,
+        client_id: &req.client_id,
+    };
+    let signin = match login::password(&p, attempt).await.or_page(locale)? {
+        PasswordOutcome::SignedIn(s) => s,
+        PasswordOutcome::MissingFields => {
+            return Ok(again(t.missing_fields, StatusCode::BAD_REQUEST))
         }
-        (Err(e), _) | (_, Err(e)) => return Err(PageError::internal(locale, e).into()),
-    }
-    let signin = match p.accounts.authenticate(login_id, password).await {
-        Ok(signin) => signin,
-        Err(AuthError::Db(e)) => return Err(PageError::internal(locale, e).into()),
-        Err(e) => {
-            failed(&p, &e, &typed, &req.client_id, &ip).await;
-            return Ok(again(t.invalid_credentials, StatusCode::UNAUTHORIZED));
+        PasswordOutcome::RateLimited => return Ok(web::limits::too_many(&p, &headers, locale)),
+        PasswordOutcome::Invalid => {
+            return Ok(again(t.invalid_credentials, StatusCode::UNAUTHORIZED))
         }
     };
-    match signin {
-        signin
-            if req
-                .hint_sub
-                .as_ref()
-                .is_some_and(|h| *h != signin.account.id) =>
-        {
-            // The relying party named someone else (id_token_hint): no code for this person.
-            let _ = p.store.delete(&login_key(id)).await;
-            Ok(error_redirect(
-                &p,
-                &req.redirect_uri,
-                req.state.as_deref(),
-                refusal(
-                    "login_required",
-                    "the signed-in user is not the one the id_token_hint names",
-                ),
-            ))
-        }
-        signin if signin.needs_new_password() => {
-            let change = PendingChange {
-                request_id: id.clone(),
-                account_id: signin.account.id.clone(),
-                expired: signin.password_expired && !signin.must_change,
-            };
-            let token = random_token(24);
-            put_json(
-                p.store.as_ref(),
-                &change_key(&token),
-                &change,
-                p.cfg.login_ttl,
-            )
+    if req
+        .hint_sub
+        .as_ref()
+        .is_some_and(|h| *h != signin.account.id)
+    {
+        // The relying party named someone else (id_token_hint): no code for this person.
+        let _ = p.store.delete(&login_key(id)).await;
+        let e = refusal(
+            "login_required",
+            "the signed-in user is not the one the id_token_hint names",
+        );
+        return Ok(error_redirect(
+            &p,
+            &req.redirect_uri,
+            req.state.as_deref(),
+            e,
+        ));
+    }
+    if signin.needs_new_password() {
+        let (token, change) = login::require_new_password(&p, id, &signin, &ip)
             .await
             .or_page(locale)?;
-            let _ = p
-                .audit
-                .record(AuditEvent {
-                    event: "login.password_change_required",
-                    actor: Some(&signin.account.id),
-                    subject: Some(&signin.account.id),
-                    source: Some(&ip),
-                    detail: Some(if change.expired {
-                        "expired"
-                    } else {
-                        "temporary"
-                    }),
-                    ..Default::default()
-                })
-                .await;
-            Ok(change_page(
-                &p,
-                &headers,
-                locale,
-                &token,
-                change.expired,
-                None,
-            ))
-        }
-        signin => {
-            p.metrics.inc("oneid_logins_total", "outcome=\"success\"");
-            note_replaced_session(&p, &headers, id)
-                .await
-                .or_page(locale)?;
-            crate::stepup::after_password(&p, &headers, &ip, id, &req, &signin.account, locale)
-                .await
-        }
+        let page = change_page(&p, &headers, locale, &token, change.expired, None);
+        return Ok(page);
     }
-}
-
-/// A failed sign-in counted and audited. Unknown login ID, wrong password, locked or suspended
-/// account get one answer, so the page never confirms that a password was right; the audit
-/// trail tells them apart (and the service desk explains).
-async fn failed(p: &Provider, e: &AuthError, typed: &str, client_id: &str, ip: &str) {
-    let detail = e.audit_detail();
-    p.metrics
-        .inc("oneid_logins_total", format!("outcome=\"{detail}\""));
-    let _ = p
-        .audit
-        .record(AuditEvent {
-            event: "login.failure",
-            subject: Some(e.account_id().unwrap_or(typed)),
-            client_id: Some(client_id),
-            source: Some(ip),
-            detail: Some(&detail),
-            ..Default::default()
-        })
-        .await;
-    if matches!(
-        e,
-        AuthError::WrongPassword {
-            locked_now: true,
-            ..
-        }
-    ) {
-        let _ = p
-            .audit
-            .record(AuditEvent {
-                event: "account.locked",
-                subject: e.account_id(),
-                source: Some(ip),
-                detail: Some("too_many_failures"),
-                ..Default::default()
-            })
-            .await;
-    }
+    p.metrics.inc("oneid_logins_total", "outcome=\"success\"");
+    note_replaced_session(&p, &headers, id)
+        .await
+        .or_page(locale)?;
+    crate::stepup::after_password(&p, &headers, &ip, id, &req, &signin.account, locale).await
 }
 
 /// Ends a successful sign-in: takes the parked request (single use, so a double submit of the
@@ -336,19 +236,6 @@ async fn note_replaced_session(
     }
 }
 
-/// A sign-in that must set a new password before it completes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct PendingChange {
-    request_id: String,
-    account_id: String,
-    /// Expired (else temporary).
-    expired: bool,
-}
-
-fn change_key(token: &str) -> String {
-    format!("pwchange:{}", sha256_b64(token.as_bytes()))
-}
-
 fn change_view(locale: Locale, token: &str, expired: bool) -> web::forms::View {
     let a = web::account_text::AccountText::get(locale);
     web::forms::View {
@@ -410,9 +297,7 @@ pub async fn password_change_submit(
     let Some(token) = form.get("change") else {
         return Err(PageError::bad(locale, |t| t.login_expired).into());
     };
-    let change: Option<PendingChange> = get_json(p.store.as_ref(), &change_key(token))
-        .await
-        .or_page(locale)?;
+    let change = login::pending_change(&p, token).await.or_page(locale)?;
     let Some(change) = change else {
         return Err(PageError::bad(locale, |t| t.login_expired).into());
     };
@@ -446,7 +331,7 @@ pub async fn password_change_submit(
         }
         Err(e) => return Err(PageError::internal(locale, e).into()),
     }
-    let _ = p.store.delete(&change_key(token)).await;
+    login::end_change(&p, token).await;
     let _ = p
         .audit
         .record(AuditEvent {
