@@ -8,7 +8,7 @@
 //! logged-out page (Back-Channel and Front-Channel Logout 1.0).
 
 use crate::pages::{logged_out_page, logout_page, LogoutFrame};
-use authorization_server::tokens::verify_id_token_hint;
+use authorization_server::oidc::end_session::{self, EndSessionError, EndSessionRequest};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -54,47 +54,19 @@ async fn logout(p: &Arc<Provider>, headers: &HeaderMap, params: Option<Params>) 
     let Some(params) = params else {
         return Err(PageError::bad(http::locale(headers, None), |t| t.bad_logout).into());
     };
-    let locale = http::locale(headers, params.get("ui_locales").map(String::as_str));
-    let bad = || Err(PageError::bad(locale, |t| t.bad_logout).into());
-    // A hint that no longer verifies (its key was rotated out or revoked, hours after the
-    // sign-in) must not block logout: it counts as no hint, so the person confirms.
-    let hint = params
-        .get("id_token_hint")
-        .and_then(|h| verify_id_token_hint(p, h));
-    let hint_client = hint.as_ref().and_then(|h| h.client_id()).map(str::to_owned);
-    let client_id = match (params.get("client_id"), &hint_client) {
-        (Some(a), Some(b)) if a != b => return bad(),
-        (Some(a), _) => Some(a.clone()),
-        (None, b) => b.clone(),
-    };
-    let redirect = match params.get("post_logout_redirect_uri") {
-        Some(uri) => {
-            let Some(cid) = &client_id else {
-                return bad();
-            };
-            match p.clients.get(cid).await {
-                Ok(Some(c)) if c.has_post_logout_redirect_uri(uri) => Some(uri.clone()),
-                Ok(_) => return bad(),
-                Err(e) => return Err(PageError::internal(locale, e).into()),
-            }
-        }
-        None => None,
-    };
-    let pending = Pending {
-        redirect,
-        state: params.get("state").cloned(),
-        locale,
-        client_id,
-    };
+    let asked = EndSessionRequest::from_params(params);
+    let locale = http::locale(headers, asked.ui_locales.as_deref());
+    let checked = end_session::check(p, asked).await.map_err(|e| match e {
+        EndSessionError::Refused => PageError::bad(locale, |t| t.bad_logout),
+        EndSessionError::Internal(e) => PageError::internal(locale, e),
+    })?;
     let live = session::current(p, headers).await.or_page(locale)?;
-    // A hint naming this session (or its person) shows the RP speaks for this browser.
-    let vouched = match (&hint, &live) {
-        (Some(_), None) => true,
-        (Some(h), Some((_, s))) => {
-            h.sid.as_deref() == Some(s.sid.as_str()) || h.sub == s.account_id
-        }
-        (None, None) => true, // nothing to end
-        (None, Some(_)) => false,
+    let vouched = checked.vouched_for(live.as_ref().map(|(_, s)| s));
+    let pending = Pending {
+        redirect: checked.redirect,
+        state: checked.state,
+        locale,
+        client_id: checked.client_id,
     };
     if vouched {
         return finish(p, live, pending).await;

@@ -4,6 +4,7 @@
 //! the HTTP request into these types and renders what they return.
 
 pub mod authorize;
+pub mod end_session;
 pub mod token;
 
 use std::collections::HashMap;
