@@ -14,7 +14,7 @@ use web::error::OAuthError;
 use web::http::{body_or_error, json_no_store, parse_form, ClientIp};
 
 /// A refused token request as its OAuth answer.
-fn oauth(e: TokenError) -> OAuthError {
+pub(crate) fn oauth(e: TokenError) -> OAuthError {
     match e {
         TokenError::InvalidRequest(d) => OAuthError::invalid_request(d),
         TokenError::InvalidGrant(d) => OAuthError::invalid_grant(d),

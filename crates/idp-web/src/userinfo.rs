@@ -1,30 +1,19 @@
-//! Bearer-token endpoints: userinfo (GET, POST with header, POST with body), introspection
-//! (RFC 7662) and revocation (RFC 7009).
+//! Bearer-token endpoints over HTTP: userinfo (GET, POST with header, POST with body; the
+//! token read one way only), introspection (RFC 7662) and revocation (RFC 7009) for an
+//! authenticated client. What they answer is `authorization_server::oidc::resource`'s.
 
 use crate::client_auth::authenticate_client;
-use authorization_server::grants::{self, revoke_family};
-use authorization_server::tokens::{
-    live_access_token, revoked_key, user_claims, verify_access_token, AccessClaims,
-};
+use authorization_server::oidc::resource::{self, UserinfoError};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use credential_store::AccountStatus;
-use serde_json::json;
 use std::sync::Arc;
 use web::error::OAuthError;
 use web::http::{bearer, body_or_error, json_no_store, parse_form, Params};
 
 type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
-
-/// A live (signed, unexpired, unrevoked) access token.
-async fn live_token(p: &Provider, token: &str) -> Result<Option<AccessClaims>, OAuthError> {
-    live_access_token(p, token)
-        .await
-        .map_err(OAuthError::unavailable)
-}
 
 /// GET /userinfo
 #[tracing::instrument(skip_all)]
@@ -75,30 +64,11 @@ async fn userinfo(p: &Provider, token: Option<String>) -> Result<Response, OAuth
         );
         return Ok(r);
     };
-    let Some(c) = verify_access_token(p, &token) else {
-        return Err(OAuthError::invalid_token(
-            "the access token is invalid, expired or revoked",
-        ));
-    };
-    let scopes: Vec<&str> = c.scope.split(' ').collect();
-    if !c.has_person() || !scopes.contains(&"openid") {
-        return Err(OAuthError::invalid_token(
-            "the access token does not grant access to userinfo",
-        ));
-    }
-    // The revocation check (ephemeral store) and the account (database) in parallel.
-    let rvk = revoked_key(&c.jti);
-    let (revoked, account) = tokio::join!(p.store.get(&rvk), p.accounts.find_by_id(&c.sub));
-    if revoked.map_err(OAuthError::unavailable)?.is_some() {
-        return Err(OAuthError::invalid_token(
-            "the access token is invalid, expired or revoked",
-        ));
-    }
-    let account = account
-        .map_err(OAuthError::internal)?
-        .filter(|a| a.status == AccountStatus::Active)
-        .ok_or_else(|| OAuthError::invalid_token("the account is no longer active"))?;
-    let claims = user_claims(&account, &scopes);
+    let claims = resource::userinfo(p, &token).await.map_err(|e| match e {
+        UserinfoError::InvalidToken(d) => OAuthError::invalid_token(d),
+        UserinfoError::Unavailable(e) => OAuthError::unavailable(e),
+        UserinfoError::Internal(e) => OAuthError::internal(e),
+    })?;
     Ok(json_no_store(serde_json::Value::Object(claims).to_string()))
 }
 
@@ -138,63 +108,11 @@ async fn do_introspect(
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    let inactive = || json_no_store(json!({ "active": false }).to_string());
-    // token_type_hint only orders the search (RFC 7662 §2.1); an access token is recognised
-    // by its signature without a lookup, so it is always tried first.
-    {
-        if let Some(c) = live_token(p, token).await? {
-            // Another client's token is none of this client's business (its facts would
-            // tell who signed in where), unless it is registered to introspect any token.
-            if c.client_id != client.client_id
-                && c.aud != client.client_id
-                && !client.may_introspect_any()
-            {
-                return Ok(inactive());
-            }
-            let mut body = json!({
-                "active": true,
-                "iss": c.iss,
-                "sub": c.sub,
-                "aud": c.aud,
-                "client_id": c.client_id,
-                "exp": c.exp,
-                "iat": c.iat,
-                "jti": c.jti,
-                "scope": c.scope,
-                "token_type": "Bearer",
-            });
-            if let Some(a) = c.auth_time {
-                body["auth_time"] = a.into();
-            }
-            if let Some(a) = c.acr {
-                body["acr"] = a.into();
-            }
-            if let Some(s) = c.sid {
-                body["sid"] = s.into();
-            }
-            return Ok(json_no_store(body.to_string()));
-        }
-    }
-    let grant = grants::find_refresh(p, token)
+    let answer = resource::introspect(p, &client, token)
         .await
-        .map_err(OAuthError::unavailable)?;
-    let Some(grant) = grant.filter(|g| g.usable(p.clock.now())) else {
-        return Ok(inactive());
-    };
-    if grant.client_id != client.client_id && !client.may_introspect_any() {
-        return Ok(inactive());
-    }
-    let body = json!({
-        "active": true,
-        "iss": p.cfg.issuer,
-        "client_id": grant.client_id,
-        "sub": grant.ctx.account_id,
-        "scope": grant.scope,
-        "exp": grant.expires_at,
-        "iat": grant.created_at,
-        "token_type": "refresh_token",
-    });
-    Ok(json_no_store(body.to_string()))
+        .map_err(crate::token_endpoint::oauth)?;
+    let body = serde_json::to_string(&answer).map_err(OAuthError::internal)?;
+    Ok(json_no_store(body))
 }
 
 /// POST /revoke (RFC 7009): answers 200 whether or not the token was known.
@@ -208,23 +126,8 @@ async fn do_revoke(p: &Provider, headers: &HeaderMap, body: Body) -> Result<Resp
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    if let Some(c) = verify_access_token(p, token) {
-        if c.client_id == client.client_id {
-            let ttl = (c.exp - p.clock.now()).max(1);
-            p.store
-                .put(&revoked_key(&c.jti), b"1", ttl)
-                .await
-                .map_err(OAuthError::unavailable)?;
-        }
-    } else {
-        let grant = grants::find_refresh(p, token)
-            .await
-            .map_err(OAuthError::unavailable)?;
-        if let Some(g) = grant.filter(|g| g.client_id == client.client_id) {
-            revoke_family(p, &g.family_id)
-                .await
-                .map_err(OAuthError::unavailable)?;
-        }
-    }
+    resource::revoke(p, &client, token)
+        .await
+        .map_err(crate::token_endpoint::oauth)?;
     Ok(json_no_store("{}".into()))
 }
