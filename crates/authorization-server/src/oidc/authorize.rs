@@ -455,14 +455,8 @@ pub async fn store_code(
 
 #[cfg(test)]
 mod tests {
+    use super::super::params;
     use super::*;
-
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     #[test]
     fn parameters_become_fields_and_unknown_ones_are_ignored() {

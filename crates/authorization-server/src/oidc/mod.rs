@@ -12,3 +12,12 @@ use std::collections::HashMap;
 
 /// Request parameters as sent (each at most once; empty values already dropped).
 pub type Params = HashMap<String, String>;
+
+/// Parameters from pairs (for tests).
+#[cfg(test)]
+fn params(pairs: &[(&str, &str)]) -> Params {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}

@@ -500,14 +500,8 @@ fn client_credentials(
 
 #[cfg(test)]
 mod tests {
+    use super::super::params;
     use super::*;
-
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     #[test]
     fn the_grant_type_is_required_and_must_be_ours() {
