@@ -13,7 +13,7 @@ use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use credential_store::{valid_birth_date, valid_email, CredentialError, Guess, QUESTIONS};
 use platform::audit::AuditEvent;
 use platform::crypto::{random_token, sha256_b64};
@@ -22,7 +22,7 @@ use platform::{Locale, Mail};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use web::account_text::AccountText;
-use web::error::PageError;
+use web::error::{OrPage, PageError, WebResult};
 use web::forms::{Field, Fieldset, Form, View};
 use web::http::{parse_query, ClientIp, Params};
 use web::widgets::send;
@@ -83,10 +83,16 @@ pub async fn login_id(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let locale = page_locale(&headers, &params);
-    send(&p, &headers, locale, &login_id_view(locale), StatusCode::OK)
+    Ok(send(
+        &p,
+        &headers,
+        locale,
+        &login_id_view(locale),
+        StatusCode::OK,
+    ))
 }
 
 /// POST /forgot-login-id
@@ -97,14 +103,11 @@ pub async fn login_id_post(
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let locale = page_locale(&headers, &params);
     let a = AccountText::get(locale);
-    let form = match web::forms::checked(&p, &headers, &body, locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let form = web::forms::checked(&p, &headers, &body, locale)?;
     let get = |k: &str| form.get(k).map(|s| s.trim()).unwrap_or("");
     let mut v = login_id_view(locale);
     for (name, value) in [
@@ -127,14 +130,15 @@ pub async fn login_id_post(
         v.field_error("email", a.bad_email);
     }
     if !v.errors.is_empty() {
-        return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+        return Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST));
     }
-    match web::limits::over(&p, "forgot-ip", &ip, p.cfg.forgot_limit_per_address).await {
-        Ok(false) => {}
-        Ok(true) => return web::limits::too_many(&p, &headers, locale),
-        Err(e) => return PageError::internal(locale, e).into_response(),
+    if web::limits::over(&p, "forgot-ip", &ip, p.cfg.forgot_limit_per_address)
+        .await
+        .or_page(locale)?
+    {
+        return Ok(web::limits::too_many(&p, &headers, locale));
     }
-    let found = match p
+    let found = p
         .accounts
         .find_by_identity(
             get("legal_given_name"),
@@ -143,10 +147,7 @@ pub async fn login_id_post(
             get("email"),
         )
         .await
-    {
-        Ok(f) => f,
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
+        .or_page(locale)?;
     let _ = p
         .audit
         .record(AuditEvent {
@@ -184,7 +185,7 @@ pub async fn login_id_post(
         notice: Some(a.forgot_login_id_sent.into()),
         ..View::default()
     };
-    send(&p, &headers, locale, &v, StatusCode::OK)
+    Ok(send(&p, &headers, locale, &v, StatusCode::OK))
 }
 
 // ---------------------------------------------------------------- forgot password
@@ -284,10 +285,16 @@ pub async fn password(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let locale = page_locale(&headers, &params);
-    send(&p, &headers, locale, &start_view(locale), StatusCode::OK)
+    Ok(send(
+        &p,
+        &headers,
+        locale,
+        &start_view(locale),
+        StatusCode::OK,
+    ))
 }
 
 /// Two question ids chosen at random from `from`, kept for a day under `sticky` so that
@@ -312,14 +319,11 @@ pub async fn password_post(
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let locale = page_locale(&headers, &params);
     let a = AccountText::get(locale);
-    let form = match web::forms::checked(&p, &headers, &body, locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let form = web::forms::checked(&p, &headers, &body, locale)?;
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     match get("step") {
         "start" => {
@@ -327,30 +331,26 @@ pub async fn password_post(
             if login_id.is_empty() || login_id.len() > 256 {
                 let mut v = start_view(locale);
                 v.field_error("login_id", a.required);
-                return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+                return Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST));
             }
             let (by_ip, by_id) = tokio::join!(
                 web::limits::over(&p, "forgot-ip", &ip, p.cfg.forgot_limit_per_address),
                 web::limits::over(&p, "forgot-id", login_id, p.cfg.forgot_limit_per_address)
             );
-            match (by_ip, by_id) {
-                (Ok(false), Ok(false)) => {}
-                (Ok(_), Ok(_)) => return web::limits::too_many(&p, &headers, locale),
-                (Err(e), _) | (_, Err(e)) => return PageError::internal(locale, e).into_response(),
+            if by_ip.or_page(locale)? | by_id.or_page(locale)? {
+                return Ok(web::limits::too_many(&p, &headers, locale));
             }
-            let account = match p.accounts.find_by_login_id(login_id).await {
-                Ok(a) => a,
-                Err(e) => return PageError::internal(locale, e).into_response(),
-            };
+            let account = p
+                .accounts
+                .find_by_login_id(login_id)
+                .await
+                .or_page(locale)?;
             // The same store call whether or not the login ID exists.
-            let online = match p
+            let online = p
                 .accounts
                 .online_questions(account.as_ref().map_or("", |a| a.id.as_str()))
                 .await
-            {
-                Ok(q) => q,
-                Err(e) => return PageError::internal(locale, e).into_response(),
-            };
+                .or_page(locale)?;
             // No account, or no questions: two catalogue questions all the same, so the page
             // does not tell whether the login ID exists; the answers can never match.
             let usable = online.len() >= 2;
@@ -366,10 +366,9 @@ pub async fn password_post(
                 verified: false,
             };
             let token = random_token(24);
-            if let Err(e) = put_json(p.store.as_ref(), &reset_key(&token), &reset, RESET_TTL).await
-            {
-                return PageError::internal(locale, e).into_response();
-            }
+            put_json(p.store.as_ref(), &reset_key(&token), &reset, RESET_TTL)
+                .await
+                .or_page(locale)?;
             let _ = p
                 .audit
                 .record(AuditEvent {
@@ -384,36 +383,37 @@ pub async fn password_post(
                     ..Default::default()
                 })
                 .await;
-            send(
+            Ok(send(
                 &p,
                 &headers,
                 locale,
                 &questions_view(locale, &token, &questions),
                 StatusCode::OK,
-            )
+            ))
         }
         "answers" => {
             let token = get("reset");
             let Some(mut reset) = load(&p, token).await else {
-                return expired(&p, &headers, locale);
+                return Ok(expired(&p, &headers, locale));
             };
             if reset.verified {
-                return send(
+                return Ok(send(
                     &p,
                     &headers,
                     locale,
                     &new_password_view(locale, token),
                     StatusCode::OK,
-                );
+                ));
             }
             let answers = web::widgets::typed_answers(&form, &reset.questions);
             // The attempt is taken before the answers are checked, on this reset's counter and
             // then on the account's; past either limit they are refused unchecked. Every
             // branch (no account, refused, checked) hashes as many answers as were asked.
-            let n = match p.store.incr(&reset_tries_key(token), RESET_TTL).await {
-                Ok(n) => n,
-                Err(e) => return PageError::internal(locale, e).into_response(),
-            };
+            let n = p
+                .store
+                .incr(&reset_tries_key(token), RESET_TTL)
+                .await
+                .or_page(locale)?;
             let guess = if n > i64::from(RESET_ATTEMPTS) {
                 p.accounts.dummy_online_answers(&answers).await;
                 Ok(Guess::Refused)
@@ -441,10 +441,7 @@ pub async fn password_post(
                     }
                 }
             };
-            let guess = match guess {
-                Ok(g) => g,
-                Err(e) => return PageError::internal(locale, e).into_response(),
-            };
+            let guess = guess.or_page(locale)?;
             let _ = p
                 .audit
                 .record(AuditEvent {
@@ -461,60 +458,54 @@ pub async fn password_post(
                 .await;
             if guess == Guess::Right {
                 reset.verified = true;
-                if let Err(e) =
-                    put_json(p.store.as_ref(), &reset_key(token), &reset, RESET_TTL).await
-                {
-                    return PageError::internal(locale, e).into_response();
-                }
-                return send(
+                put_json(p.store.as_ref(), &reset_key(token), &reset, RESET_TTL)
+                    .await
+                    .or_page(locale)?;
+                return Ok(send(
                     &p,
                     &headers,
                     locale,
                     &new_password_view(locale, token),
                     StatusCode::OK,
-                );
+                ));
             }
             if n >= i64::from(RESET_ATTEMPTS) || guess != (Guess::Wrong { locked_now: false }) {
                 // The last attempt is spent, the account locked, or the guess refused.
                 let _ = p.store.delete(&reset_key(token)).await;
-                return expired(&p, &headers, locale);
+                return Ok(expired(&p, &headers, locale));
             }
             let mut v = questions_view(locale, token, &reset.questions);
             v.errors.push((String::new(), a.answers_wrong.into()));
-            send(&p, &headers, locale, &v, StatusCode::UNAUTHORIZED)
+            Ok(send(&p, &headers, locale, &v, StatusCode::UNAUTHORIZED))
         }
         "password" => {
             let token = get("reset");
             let Some(reset) = load(&p, token).await else {
-                return expired(&p, &headers, locale);
+                return Ok(expired(&p, &headers, locale));
             };
             let Some(account_id) = reset.account_id.filter(|_| reset.verified) else {
-                return expired(&p, &headers, locale);
+                return Ok(expired(&p, &headers, locale));
             };
             let new = get("new_password");
             let mut v = new_password_view(locale, token);
             if !web::widgets::new_password_typed(&mut v, a, &form) {
-                return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+                return Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST));
             }
             match p.accounts.set_password(&account_id, None, new, false).await {
                 Ok(()) => {}
                 Err(e @ (CredentialError::Policy(_) | CredentialError::Reused)) => {
                     web::widgets::password_errors(locale, &mut v, &e);
-                    return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+                    return Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST));
                 }
-                Err(e) => return PageError::internal(locale, e).into_response(),
+                Err(e) => return Err(PageError::internal(locale, e).into()),
             }
             let _ = p.store.delete(&reset_key(token)).await;
             // Whoever held the old password is out: every session and refresh token ends.
             let ended = p.accounts.end_sessions(&account_id).await;
             let revoked =
                 authorization_server::grants::revoke_account_grants(&p, &account_id).await;
-            if let Err(e) = ended {
-                return PageError::internal(locale, e).into_response();
-            }
-            if let Err(e) = revoked {
-                return PageError::internal(locale, e).into_response();
-            }
+            ended.or_page(locale)?;
+            revoked.or_page(locale)?;
             let _ = p
                 .audit
                 .record(AuditEvent {
@@ -530,9 +521,9 @@ pub async fn password_post(
                 notice: Some(a.reset_done.into()),
                 ..View::default()
             };
-            send(&p, &headers, locale, &v, StatusCode::OK)
+            Ok(send(&p, &headers, locale, &v, StatusCode::OK))
         }
-        _ => PageError::bad(locale, |t| t.bad_request).into_response(),
+        _ => Err(PageError::bad(locale, |t| t.bad_request).into()),
     }
 }
 

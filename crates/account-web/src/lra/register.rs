@@ -9,7 +9,7 @@ use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+
 use credential_store::{CredentialError, Designation, Field as AField};
 use platform::Locale;
 use registration::colleges::COLLEGES;
@@ -20,7 +20,7 @@ use registration::lra::{
 use registration::{LraError, Registered};
 use std::sync::Arc;
 use web::account_text::AccountText;
-use web::error::PageError;
+use web::error::{OrPage, PageError, WebResult};
 use web::forms::{Field, Fieldset, Form, Section, View};
 use web::http::{parse_query, ClientIp, Params};
 use web::widgets::{field_message, send};
@@ -316,14 +316,11 @@ pub async fn register(
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let ctx = match guard(&p, &headers, &params, "/lra/register", &ip).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = guard(&p, &headers, &params, "/lra/register", &ip).await?;
     let v = register_view(&ctx, &Params::default());
-    send(&p, &headers, ctx.me.locale, &v, StatusCode::OK)
+    Ok(send(&p, &headers, ctx.me.locale, &v, StatusCode::OK))
 }
 
 /// POST /lra/register
@@ -334,17 +331,11 @@ pub async fn register_post(
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let ctx = match guard(&p, &headers, &params, "/lra/register", &ip).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = guard(&p, &headers, &params, "/lra/register", &ip).await?;
     let locale = ctx.me.locale;
-    let form = match web::forms::checked(&p, &headers, &body, locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let form = web::forms::checked(&p, &headers, &body, locale)?;
     let documents: Vec<String> = (1..=DOCUMENT_ROWS)
         .map(|i| val(&form, &format!("doc{i}")).to_owned())
         .collect();
@@ -358,24 +349,21 @@ pub async fn register_post(
         level: val(&form, "level").parse().unwrap_or(0),
     };
     let name = display(&input.identity);
-    let lock = match one_at_a_time(&p, &input.identity).await {
-        Ok(l) => l,
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
+    let lock = one_at_a_time(&p, &input.identity).await.or_page(locale)?;
     let outcome = ctx.lra.register_person(&ctx.reg, input).await;
     let _ = p.store.delete(&lock).await;
     match outcome {
         Ok(r) => {
             let t = LraText::get(locale);
             let v = registered_view(&ctx, t.register_title, "/lra/register", &name, &r);
-            send(&p, &headers, locale, &v, StatusCode::OK)
+            Ok(send(&p, &headers, locale, &v, StatusCode::OK))
         }
         Err(e) => {
             let mut v = register_view(&ctx, &form);
             if !show_error(&mut v, locale, &e, &documents) {
-                return PageError::internal(locale, e).into_response();
+                return Err(PageError::internal(locale, e).into());
             }
-            send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST)
+            Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST))
         }
     }
 }
@@ -445,18 +433,21 @@ pub async fn affiliate(
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let ctx = match guard(&p, &headers, &params, "/lra/affiliate", &ip).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = guard(&p, &headers, &params, "/lra/affiliate", &ip).await?;
     if !ctx.reg.organization().registering {
         let t = LraText::get(ctx.me.locale);
-        return refusal(&p, &headers, &ctx, t.not_registering, StatusCode::FORBIDDEN);
+        return Ok(refusal(
+            &p,
+            &headers,
+            &ctx,
+            t.not_registering,
+            StatusCode::FORBIDDEN,
+        ));
     }
     let v = affiliate_view(&ctx, &Params::default());
-    send(&p, &headers, ctx.me.locale, &v, StatusCode::OK)
+    Ok(send(&p, &headers, ctx.me.locale, &v, StatusCode::OK))
 }
 
 /// POST /lra/affiliate
@@ -467,20 +458,20 @@ pub async fn affiliate_post(
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let ctx = match guard(&p, &headers, &params, "/lra/affiliate", &ip).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = guard(&p, &headers, &params, "/lra/affiliate", &ip).await?;
     let locale = ctx.me.locale;
     let t = LraText::get(locale);
-    let form = match web::forms::checked(&p, &headers, &body, locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let form = web::forms::checked(&p, &headers, &body, locale)?;
     if !ctx.reg.organization().registering {
-        return refusal(&p, &headers, &ctx, t.not_registering, StatusCode::FORBIDDEN);
+        return Ok(refusal(
+            &p,
+            &headers,
+            &ctx,
+            t.not_registering,
+            StatusCode::FORBIDDEN,
+        ));
     }
     let input = AffiliateRegistration {
         identity: identity_of(&form),
@@ -488,23 +479,20 @@ pub async fn affiliate_post(
         affiliation: val(&form, "affiliation").into(),
     };
     let name = display(&input.identity);
-    let lock = match one_at_a_time(&p, &input.identity).await {
-        Ok(l) => l,
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
+    let lock = one_at_a_time(&p, &input.identity).await.or_page(locale)?;
     let outcome = ctx.lra.register_affiliate(&ctx.reg, input).await;
     let _ = p.store.delete(&lock).await;
     match outcome {
         Ok(r) => {
             let v = registered_view(&ctx, t.affiliate_title, "/lra/affiliate", &name, &r);
-            send(&p, &headers, locale, &v, StatusCode::OK)
+            Ok(send(&p, &headers, locale, &v, StatusCode::OK))
         }
         Err(e) => {
             let mut v = affiliate_view(&ctx, &form);
             if !show_error(&mut v, locale, &e, &[]) {
-                return PageError::internal(locale, e).into_response();
+                return Err(PageError::internal(locale, e).into());
             }
-            send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST)
+            Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST))
         }
     }
 }
