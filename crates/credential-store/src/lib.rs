@@ -13,6 +13,7 @@ mod password;
 pub mod phone;
 pub mod policy;
 pub mod questions;
+pub mod reset;
 
 pub use accounts::{
     is_staff_role, temporary_password, valid_birth_date, valid_email, Account, AccountPolicy,
