@@ -16,6 +16,7 @@
 //! completion.
 
 mod finish;
+mod page;
 mod pages;
 mod state;
 mod steps;
@@ -26,6 +27,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use page::send_step;
 use pages::{audit, complete_page, expired, member_terminated, message_page, page_locale};
 use platform::Locale;
 use registration::wizard::{
@@ -228,7 +230,7 @@ pub async fn show(
         return Ok(redirect_to_reached(&p, &w));
     }
     let v = step_view(&p, locale, &w, idx, step);
-    Ok(send(&p, &headers, locale, &v, StatusCode::OK))
+    Ok(send_step(&p, &headers, locale, &v, StatusCode::OK))
 }
 
 fn redirect_to_reached(p: &Provider, w: &Wizard) -> Response {
@@ -346,7 +348,7 @@ async fn submit_step(
         // A step that fails again closes the steps after it until it passes.
         w.reached = w.reached.min(idx);
         save(&p, &token, &w).await.or_page(locale)?;
-        return Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST));
+        return Ok(send_step(&p, &headers, locale, &v, StatusCode::BAD_REQUEST));
     }
     if step == Step::Password {
         return finish::finish(&p, &headers, locale, &token, w, &form, &ip, v).await;

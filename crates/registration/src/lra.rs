@@ -23,7 +23,8 @@ pub use evidence::{
     EvidenceProblem, Unacceptable, PRIMARY, SECONDARY, UNACCEPTABLE,
 };
 pub use register::{
-    AffiliateRegistration, Identity, PersonRegistration, Registered, TemporaryPassword,
+    one_at_a_time, AffiliateRegistration, Identity, PersonRegistration, Registered,
+    TemporaryPassword,
 };
 
 use crate::services::{Directory, Enrolment, Service};
@@ -87,6 +88,9 @@ pub enum LraError {
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The ephemeral store (which keeps registrations of one person apart) failed.
+    #[error(transparent)]
+    Store(#[from] platform::EphemeralError),
 }
 
 impl LraError {
@@ -107,7 +111,7 @@ impl LraError {
             Self::OwnAccount => "own_account",
             Self::ExistingNeedsEvidence => "existing_needs_evidence",
             Self::Registration(_) => "registration",
-            Self::Db(_) => "storage",
+            Self::Db(_) | Self::Store(_) => "storage",
         }
     }
 }

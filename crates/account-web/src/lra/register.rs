@@ -14,13 +14,13 @@ use credential_store::{CredentialError, Designation, Field as AField};
 use platform::Locale;
 use registration::colleges::COLLEGES;
 use registration::lra::{
-    AffiliateRegistration, Evidence, EvidenceProblem, Identity, PersonRegistration, PRIMARY,
-    SECONDARY, UNACCEPTABLE,
+    one_at_a_time, AffiliateRegistration, Evidence, EvidenceProblem, Identity, PersonRegistration,
+    PRIMARY, SECONDARY, UNACCEPTABLE,
 };
 use registration::{LraError, Registered};
 use std::sync::Arc;
 use web::account_text::AccountText;
-use web::error::{OrPage, PageError, WebResult};
+use web::error::{PageError, WebResult};
 use web::forms::{Field, Fieldset, Form, Section, View};
 use web::http::{parse_query, ClientIp, Params};
 use web::widgets::{field_message, send};
@@ -163,39 +163,6 @@ fn register_view(ctx: &Ctx, typed: &Params) -> View {
         ..Form::default()
     });
     v
-}
-
-/// Registrations of one person (legal names and date of birth) run one at a time, on every
-/// node and across organizations: a double click, or two LRAs (of one organization or two) at
-/// once, make one account, the second finding the first's. Waits up to 10 s for a registration in progress; returns the lock's
-/// key, to delete when done.
-async fn one_at_a_time(
-    p: &Provider,
-    id: &registration::lra::Identity,
-) -> Result<String, platform::EphemeralError> {
-    let norm = |s: &str| {
-        s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase()
-    };
-    let who = format!(
-        "{}|{}|{}",
-        norm(&id.legal_given_name),
-        norm(&id.legal_family_name),
-        id.birth_date.trim()
-    );
-    let key = format!(
-        "lra-register:{}",
-        platform::crypto::sha256_b64(who.as_bytes())
-    );
-    for _ in 0..100 {
-        if p.store.put_if_absent(&key, b"1", 30).await? {
-            return Ok(key);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    Ok(key)
 }
 
 /// Puts a registration error beside its field; false when it is not the person's doing.
@@ -349,9 +316,13 @@ pub async fn register_post(
         level: val(&form, "level").parse().unwrap_or(0),
     };
     let name = display(&input.identity);
-    let lock = one_at_a_time(&p, &input.identity).await.or_page(locale)?;
-    let outcome = ctx.lra.register_person(&ctx.reg, input).await;
-    let _ = p.store.delete(&lock).await;
+    let identity = input.identity.clone();
+    let outcome = one_at_a_time(
+        p.store.as_ref(),
+        &identity,
+        ctx.lra.register_person(&ctx.reg, input),
+    )
+    .await;
     match outcome {
         Ok(r) => {
             let t = LraText::get(locale);
@@ -479,9 +450,13 @@ pub async fn affiliate_post(
         affiliation: val(&form, "affiliation").into(),
     };
     let name = display(&input.identity);
-    let lock = one_at_a_time(&p, &input.identity).await.or_page(locale)?;
-    let outcome = ctx.lra.register_affiliate(&ctx.reg, input).await;
-    let _ = p.store.delete(&lock).await;
+    let identity = input.identity.clone();
+    let outcome = one_at_a_time(
+        p.store.as_ref(),
+        &identity,
+        ctx.lra.register_affiliate(&ctx.reg, input),
+    )
+    .await;
     match outcome {
         Ok(r) => {
             let v = registered_view(&ctx, t.affiliate_title, "/lra/affiliate", &name, &r);

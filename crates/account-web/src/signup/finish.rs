@@ -14,9 +14,9 @@ use registration::wizard::{steps, Step, Wizard};
 use registration::RegistrationError;
 use web::account_text::AccountText;
 use web::error::{OrPage, PageError, WebResult};
-use web::forms::View;
+
+use super::page::{send_step, StepPage};
 use web::http::{see_other, Params};
-use web::widgets::send;
 
 /// Creates the account of `w` (cookie `token`) with the password in `form`; `v` is the
 /// password step's page, for its errors.
@@ -30,7 +30,7 @@ pub(super) async fn finish(
     mut w: Wizard,
     form: &Params,
     ip: &str,
-    mut v: View,
+    mut v: StepPage,
 ) -> WebResult {
     let s = SignupText::get(locale);
     let Some(h) = w.h.clone() else {
@@ -60,7 +60,7 @@ pub(super) async fn finish(
                 // That step's page, with what is wrong on it now.
                 w.reached = i;
                 save(p, token, &w).await.or_page(locale)?;
-                return Ok(send(
+                return Ok(send_step(
                     p,
                     headers,
                     locale,
@@ -144,11 +144,11 @@ pub(super) async fn finish(
             for b in broken {
                 v.field_error("new_password", b.message(locale));
             }
-            Ok(send(p, headers, locale, &v, StatusCode::BAD_REQUEST))
+            Ok(send_step(p, headers, locale, &v, StatusCode::BAD_REQUEST))
         }
         Err(RegistrationError::Account(CredentialError::DesignationTaken)) => {
             v.errors.push((String::new(), s.designation_race.into()));
-            Ok(send(p, headers, locale, &v, StatusCode::CONFLICT))
+            Ok(send_step(p, headers, locale, &v, StatusCode::CONFLICT))
         }
         Err(RegistrationError::MemberTerminated) => {
             let _ = drafts.forget(token).await;
@@ -183,7 +183,7 @@ pub(super) async fn finish(
                 String::new(),
                 web::widgets::field_message(AccountText::get(locale), f).into(),
             ));
-            Ok(send(p, headers, locale, &v, StatusCode::BAD_REQUEST))
+            Ok(send_step(p, headers, locale, &v, StatusCode::BAD_REQUEST))
         }
         Err(e) => Err(PageError::internal(locale, e).into()),
     }

@@ -8,7 +8,45 @@ use super::{db, Lra, LraError, Registrar};
 use crate::services;
 use crate::RegistrationError;
 use credential_store::{Account, CredentialError, Designation, NewAccount};
+use platform::ephemeral::EphemeralStore;
 use sqlx::Row;
+
+/// Runs `work`, a registration of `identity`, alone: registrations of one person (legal
+/// names and date of birth) run one at a time, on every node and across organizations, kept
+/// apart by a short-lived key in `store`. A double click, or two LRAs (of one organization or
+/// two) at once, make one account, the second finding the first's. Waits up to 10 s for a
+/// registration in progress.
+pub async fn one_at_a_time<T>(
+    store: &dyn EphemeralStore,
+    identity: &Identity,
+    work: impl std::future::Future<Output = Result<T, LraError>>,
+) -> Result<T, LraError> {
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let who = format!(
+        "{}|{}|{}",
+        norm(&identity.legal_given_name),
+        norm(&identity.legal_family_name),
+        identity.birth_date.trim()
+    );
+    let key = format!(
+        "lra-register:{}",
+        platform::crypto::sha256_b64(who.as_bytes())
+    );
+    for _ in 0..100 {
+        if store.put_if_absent(&key, b"1", 30).await? {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let outcome = work.await;
+    let _ = store.delete(&key).await;
+    outcome
+}
 
 /// The minimum mandatory identity of a person (legal names and date of birth), the preferred
 /// names and contact details.
