@@ -12,7 +12,7 @@
 
 use authorization_server::Provider;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use credential_store::reset::{Answered, Resets, Started};
@@ -23,12 +23,8 @@ use std::sync::Arc;
 use web::account_text::AccountText;
 use web::error::{OrPage, PageError, WebResult};
 use web::forms::{Field, Fieldset, Form, View};
-use web::http::{parse_query, ClientIp, Params};
+use web::http::{ClientIp, PageLocale};
 use web::widgets::send;
-
-fn page_locale(headers: &HeaderMap, params: &Params) -> Locale {
-    web::http::locale(headers, params.get("ui_locales").map(String::as_str))
-}
 
 // ---------------------------------------------------------------- forgot login ID
 
@@ -74,10 +70,8 @@ fn login_id_view(locale: Locale) -> View {
 pub async fn login_id(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
-    RawQuery(q): RawQuery,
+    PageLocale(locale): PageLocale,
 ) -> WebResult {
-    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let locale = page_locale(&headers, &params);
     Ok(send(
         &p,
         &headers,
@@ -93,11 +87,9 @@ pub async fn login_id_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
-    RawQuery(q): RawQuery,
+    PageLocale(locale): PageLocale,
     body: Bytes,
 ) -> WebResult {
-    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let locale = page_locale(&headers, &params);
     let a = AccountText::get(locale);
     let form = web::forms::checked(&p, &headers, &body, locale)?;
     let get = |k: &str| form.get(k).map(|s| s.trim()).unwrap_or("");
@@ -256,10 +248,8 @@ fn new_password_view(locale: Locale, token: &str) -> View {
 pub async fn password(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
-    RawQuery(q): RawQuery,
+    PageLocale(locale): PageLocale,
 ) -> WebResult {
-    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let locale = page_locale(&headers, &params);
     Ok(send(
         &p,
         &headers,
@@ -275,11 +265,9 @@ pub async fn password_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
-    RawQuery(q): RawQuery,
+    PageLocale(locale): PageLocale,
     body: Bytes,
 ) -> WebResult {
-    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let locale = page_locale(&headers, &params);
     let a = AccountText::get(locale);
     let form = web::forms::checked(&p, &headers, &body, locale)?;
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");

@@ -15,6 +15,7 @@
 //! `allow_service`, `grant_lra`).
 
 pub mod evidence;
+mod person;
 mod register;
 
 pub use crate::services::{OrganizationRecord, LRA_ROLE};
@@ -22,7 +23,7 @@ pub use evidence::{
     assess, document, supported_level, unacceptable, Document, DocumentKind, Evidence,
     EvidenceProblem, Unacceptable, PRIMARY, SECONDARY, UNACCEPTABLE,
 };
-pub use register::{
+pub use person::{
     one_at_a_time, AffiliateRegistration, Identity, PersonRegistration, Registered,
     TemporaryPassword,
 };
