@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 
 use credential_store::CredentialError;
 use platform::Locale;
-use registration::wizard::{steps, Step, Wizard};
+use registration::wizard::{steps, Finishing, Step, Wizard};
 use registration::RegistrationError;
 use web::account_text::AccountText;
 use web::error::{OrPage, PageError, WebResult};
@@ -45,59 +45,32 @@ pub(super) async fn finish(
         let mut scratch_view = step_view(p, locale, &w, i, st);
         scratch_view.errors.clear();
         let mut scratch = w.clone();
-        match validate(
-            p,
-            locale,
-            &mut scratch,
-            st,
-            &Params::new(),
-            &mut scratch_view,
-        )
-        .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                // That step's page, with what is wrong on it now.
-                w.reached = i;
-                save(p, token, &w).await.or_page(locale)?;
-                return Ok(send_step(
-                    p,
-                    headers,
-                    locale,
-                    &scratch_view,
-                    StatusCode::BAD_REQUEST,
-                ));
-            }
-            Err(e) => return Err(PageError::internal(locale, e).into()),
+        let empty = Params::new();
+        let ok = validate(p, locale, &mut scratch, st, &empty, &mut scratch_view)
+            .await
+            .or_page(locale)?;
+        if !ok {
+            // That step's page, with what is wrong on it now.
+            w.reached = i;
+            save(p, token, &w).await.or_page(locale)?;
+            let bad = StatusCode::BAD_REQUEST;
+            return Ok(send_step(p, headers, locale, &scratch_view, bad));
         }
     }
     let new = w.new_account(form.get("new_password").cloned().unwrap_or_default());
     // One completion per wizard at a time: a second submission (a double click) waits for
     // the first and shows its outcome.
     let drafts = drafts(p);
-    match drafts.begin_finishing(token).await {
-        Ok(true) => {}
-        Ok(false) => {
-            for _ in 0..100 {
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                if let Ok(Some((_, again))) = load(p, headers).await {
-                    if again.done.is_some() {
-                        return Ok(see_other(&format!(
-                            "/register/complete?ui_locales={}",
-                            locale.tag()
-                        )));
-                    }
-                }
-                if drafts.finishing_released(token).await {
-                    break;
-                }
-            }
-            return Ok(see_other(&format!(
-                "/register/password?ui_locales={}",
-                locale.tag()
-            )));
+    match drafts.begin_or_wait(token).await.or_page(locale)? {
+        Finishing::Mine => {}
+        Finishing::Completed => {
+            let to = format!("/register/complete?ui_locales={}", locale.tag());
+            return Ok(see_other(&to));
         }
-        Err(e) => return Err(PageError::internal(locale, e).into()),
+        Finishing::Busy => {
+            let to = format!("/register/password?ui_locales={}", locale.tag());
+            return Ok(see_other(&to));
+        }
     }
     let outcome = p
         .registration
