@@ -12,8 +12,8 @@
 //! on the server; the registry's identity data is never read from the form.
 //!
 //! The wizard's rules (its steps, its state, each step's checks) are `registration::wizard`;
-//! here are the handlers, and under `signup/` the pages, the state's cookie and the
-//! completion.
+//! here are the handlers, and under `signup/` the pages (each step's `StepPage` drawn by its
+//! template in `templates/signup/`), the state's cookie and the completion.
 
 mod finish;
 mod page;
