@@ -153,3 +153,66 @@ pub(super) fn send_step(
     }
     r
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn personal() -> StepPage {
+        StepPage {
+            step: Step::Personal,
+            title: "Registration – Personal information".into(),
+            step_of: "Step 2 of 7: Personal information".into(),
+            other_lang_href: "/register/personal?ui_locales=fr".into(),
+            action: "/register/personal?ui_locales=en".into(),
+            progress: vec![
+                ("Policies".into(), "done".into()),
+                ("Personal information".into(), "current".into()),
+            ],
+            errors: Vec::new(),
+            sections: Vec::new(),
+            locked_legend: None,
+            locked: vec![Locked {
+                name: "birth_date".into(),
+                label: "Date of birth".into(),
+                value: "1982-04-17".into(),
+                hint: Some("From your registry".into()),
+            }],
+            fieldsets: vec![Fieldset {
+                fields: vec![Field::new("email", "email", "Email", "a@example.org")],
+                ..Fieldset::default()
+            }],
+            rules_heading: String::new(),
+            rules: Vec::new(),
+            rules_personal: String::new(),
+            submit: "Next".into(),
+            add: false,
+            back: true,
+            script: None,
+        }
+    }
+
+    /// The layout draws the progress and "step n of m", the registry's fields as text (never
+    /// as inputs), the step's own fields with their errors, and Next / Back / Cancel.
+    #[test]
+    fn a_step_shows_the_registry_fields_read_only_and_its_own_as_inputs() {
+        let mut pg = personal();
+        pg.field_error("email", "Enter a valid email address.");
+        let html = render(Locale::En, &pg, "tok").unwrap();
+        assert!(html.contains("<ol class=\"progress\" id=\"progress\">"));
+        assert!(html.contains(" aria-current=\"step\">Personal information</li>"));
+        assert!(html.contains("Step 2 of 7: Personal information"));
+        assert!(html.contains("<p class=\"static\" id=\"birth_date\">1982-04-17</p>"));
+        assert!(!html.contains("name=\"birth_date\""));
+        assert!(html.contains("id=\"step-personal\""));
+        assert!(html.contains("name=\"csrf\" value=\"tok\""));
+        assert!(html.contains("id=\"email\" name=\"email\" type=\"email\" value=\"a@example.org\""));
+        assert!(html.contains("<a href=\"#email\">Enter a valid email address.</a>"));
+        assert!(html.contains("name=\"nav\" value=\"back\""));
+        assert!(html.contains("name=\"nav\" value=\"cancel\""));
+        assert!(!html.contains("value=\"add\""));
+        let fr = render(Locale::Fr, &pg, "tok").unwrap();
+        assert!(fr.contains("<html lang=\"fr\">"));
+    }
+}
