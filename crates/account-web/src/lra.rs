@@ -401,29 +401,11 @@ pub async fn person_post(
         .and_then(|all| all.into_iter().find(|s| s.id == service))
         .map_or_else(|| service.to_owned(), |s| s.name);
     let op = val(&form, "op");
-    // Staff never act on staff: an administrator manages a staff account's sponsorships.
-    match p.accounts.is_staff(id).await {
-        Ok(false) => {}
-        Ok(true) => {
-            let detail = format!("op={op:?} target=staff account");
-            let _ = p
-                .audit
-                .record(platform::audit::AuditEvent {
-                    event: "lra.refused",
-                    actor: Some(&ctx.me.account.id),
-                    subject: Some(id),
-                    source: Some(&ip),
-                    detail: Some(&detail),
-                    ..Default::default()
-                })
-                .await;
-            return Ok(refusal(
-                &p,
-                &headers,
-                &ctx,
-                t.staff_account,
-                StatusCode::FORBIDDEN,
-            ));
+    match ctx.lra.refuse_staff(&ctx.reg, id, op).await {
+        Ok(()) => {}
+        Err(LraError::StaffAccount) => {
+            let forbidden = StatusCode::FORBIDDEN;
+            return Ok(refusal(&p, &headers, &ctx, t.staff_account, forbidden));
         }
         Err(e) => return Err(PageError::internal(locale, e).into()),
     }
