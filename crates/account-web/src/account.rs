@@ -30,7 +30,7 @@ mod security;
 mod totp;
 
 pub use devices::{devices, devices_post};
-use security::{audit_change, left_without_factor};
+use security::audit_change;
 
 pub use security::{security, security_post};
 pub use totp::{totp, totp_post};

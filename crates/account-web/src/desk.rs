@@ -13,7 +13,8 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 
-use credential_store::{Account, AccountStatus};
+use credential_store::staff::DeskRefusal;
+use credential_store::Account;
 use platform::audit::AuditEvent;
 use platform::Locale;
 use std::sync::Arc;
@@ -125,21 +126,11 @@ async fn search_page(p: &Provider, headers: &HeaderMap, me: &Me, query: &str) ->
     Ok(send(p, headers, me.locale, &v, StatusCode::OK))
 }
 
-/// Why the desk does not act on `acc`, if it does not: a staff account (an administrator's
-/// job) or the agent's own.
-async fn off_limits(
-    p: &Provider,
-    me: &Me,
-    acc: &Account,
-) -> Result<Option<&'static str>, WebError> {
-    let a = AccountText::get(me.locale);
-    if acc.id == me.account.id {
-        return Ok(Some(a.desk_own_account));
-    }
-    match p.accounts.is_staff(&acc.id).await {
-        Ok(true) => Ok(Some(a.desk_staff_account)),
-        Ok(false) => Ok(None),
-        Err(e) => Err(PageError::internal(me.locale, e).into()),
+/// What the page says for a refusal.
+fn refusal_text(a: &AccountText, why: DeskRefusal) -> &'static str {
+    match why {
+        DeskRefusal::OwnAccount => a.desk_own_account,
+        DeskRefusal::StaffAccount => a.desk_staff_account,
     }
 }
 
@@ -253,7 +244,12 @@ pub async fn account(
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let me = agent(&p, &headers, &params, "/desk").await?;
     let acc = find(&p, me.locale, &params).await?;
-    let refused = off_limits(&p, &me, &acc).await?;
+    let refused = p
+        .accounts
+        .desk_refusal(&me.account.id, &acc)
+        .await
+        .or_page(me.locale)?
+        .map(|why| refusal_text(AccountText::get(me.locale), why));
     let v = account_view(&p, me.locale, &acc, refused).await?;
     Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
 }
@@ -283,15 +279,13 @@ pub async fn account_post(
     };
     // A staff account, or the agent's own, is refused whatever the form says (it carries no
     // such action, so this is a forged or stale post).
-    if let Some(why) = off_limits(&p, &me, &acc).await? {
-        let detail = format!(
-            "op={op:?} target={}",
-            if acc.id == me.account.id {
-                "own account"
-            } else {
-                "staff account"
-            }
-        );
+    let refused = p
+        .accounts
+        .desk_refusal(&me.account.id, &acc)
+        .await
+        .or_page(locale)?;
+    if let Some(why) = refused {
+        let detail = format!("op={op:?} target={}", why.target());
         let _ = p
             .audit
             .record(AuditEvent {
@@ -301,7 +295,7 @@ pub async fn account_post(
             .await;
         let v = View {
             title: a.desk_title.into(),
-            errors: vec![(String::new(), why.into())],
+            errors: vec![(String::new(), refusal_text(a, why).into())],
             links: vec![(
                 format!("/desk?ui_locales={}", locale.tag()),
                 a.back_to_search.into(),
@@ -368,11 +362,7 @@ pub async fn account_post(
         "unlock" => {
             // The desk lifts a lock (failures or its own); suspension and termination are
             // decisions of a sponsor or an administrator and stay.
-            if matches!(acc.status, AccountStatus::Active | AccountStatus::Locked) {
-                p.accounts
-                    .set_status(&acc.id, AccountStatus::Active)
-                    .await
-                    .or_page(locale)?;
+            if p.accounts.desk_unlock(&acc).await.or_page(locale)? {
                 let _ = p.audit.record(audit("desk.account_unlocked")).await;
                 notice = Some(a.unlocked.to_owned());
             } else {

@@ -210,7 +210,9 @@ pub async fn security_post(
             state.phones = typed;
             state.no_direct = no_direct;
             let totp = me.account.totp_enrolled_at.is_some();
-            if left_without_factor(&p, &me.account, totp, !phones.is_empty() && !no_direct)
+            let phones_left = !phones.is_empty() && !no_direct;
+            if p.accounts
+                .leaves_staff_without_factor(&me.account.id, totp, phones_left)
                 .await
                 .or_page(me.locale)?
             {
@@ -259,21 +261,6 @@ pub async fn security_post(
         }
         _ => Err(PageError::bad(me.locale, |t| t.bad_request).into()),
     }
-}
-
-/// True when a change would leave a staff account with no second factor (`totp`, `phones`:
-/// what it would have after the change): a staff account keeps one, so that it is never
-/// back to a password alone.
-pub(super) async fn left_without_factor(
-    p: &Provider,
-    account: &Account,
-    totp: bool,
-    phones: bool,
-) -> Result<bool, CredentialError> {
-    if totp || phones {
-        return Ok(false);
-    }
-    p.accounts.is_staff(&account.id).await
 }
 
 pub(super) async fn audit_change(p: &Provider, me: &Me, event: &'static str) {

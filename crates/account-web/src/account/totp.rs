@@ -137,7 +137,8 @@ pub async fn totp_post(
                 .or_page(me.locale)?
                 .is_empty()
                 && !me.account.no_direct_number;
-            if left_without_factor(&p, &me.account, false, phones)
+            if p.accounts
+                .leaves_staff_without_factor(&me.account.id, false, phones)
                 .await
                 .or_page(me.locale)?
             {
