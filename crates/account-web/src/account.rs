@@ -6,7 +6,7 @@ use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+
 use credential_store::{
     Account, ChallengeError, ChallengeProblem, CredentialError, Field as AField, PhoneKind,
     PhoneProblem, PolicyViolation, ProfileUpdate, QuestionAnswer, DESK_QUESTIONS, MAX_PHONES,
@@ -16,7 +16,7 @@ use platform::audit::AuditEvent;
 use platform::Locale;
 use std::sync::Arc;
 use web::account_text::AccountText;
-use web::error::PageError;
+use web::error::{OrPage, PageError, WebError, WebResult};
 use web::forms::{Field, Fieldset, Form, Section, View};
 use web::http::parse_query;
 use web::signed_in::{me, Guard, Me};
@@ -30,7 +30,7 @@ mod security;
 mod totp;
 
 pub use devices::{devices, devices_post};
-use security::{audit_change, left_without_factor};
+use security::audit_change;
 
 pub use security::{security, security_post};
 pub use totp::{totp, totp_post};
@@ -200,23 +200,17 @@ pub async fn profile(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(&p, &headers, &params, "/account", Guard::Session).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let d = match extras(&p, &me).await {
-        Ok(d) => d,
-        Err(e) => return PageError::internal(me.locale, e).into_response(),
-    };
-    send(
+    let me = me(&p, &headers, &params, "/account", Guard::Session).await?;
+    let d = extras(&p, &me).await.or_page(me.locale)?;
+    Ok(send(
         &p,
         &headers,
         me.locale,
         &profile_view(&me, &d),
         StatusCode::OK,
-    )
+    ))
 }
 
 /// POST /account
@@ -226,16 +220,10 @@ pub async fn profile_post(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let mut me = match me(&p, &headers, &params, "/account", Guard::Session).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let form = match web::forms::checked(&p, &headers, &body, me.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let mut me = me(&p, &headers, &params, "/account", Guard::Session).await?;
+    let form = web::forms::checked(&p, &headers, &body, me.locale)?;
     let f = |k: &str| form.get(k).cloned();
     let u = ProfileUpdate {
         title: f("title"),
@@ -246,10 +234,7 @@ pub async fn profile_post(
         phone: f("phone"),
         locale: f("locale").unwrap_or_default(),
     };
-    let d = match extras(&p, &me).await {
-        Ok(d) => d,
-        Err(e) => return PageError::internal(me.locale, e).into_response(),
-    };
+    let d = extras(&p, &me).await.or_page(me.locale)?;
     match p.accounts.update_profile(&me.account.id, &u).await {
         Ok(updated) => {
             let _ = p
@@ -268,7 +253,7 @@ pub async fn profile_post(
             me.account = updated;
             let mut v = profile_view(&me, &d);
             v.notice = Some(AccountText::get(me.locale).saved.into());
-            send(&p, &headers, me.locale, &v, StatusCode::OK)
+            Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
         }
         Err(CredentialError::Invalid(field)) => {
             // Show what was typed, with the message beside the bad field; nothing is saved.
@@ -298,9 +283,9 @@ pub async fn profile_post(
                 other => field_message(a, other),
             };
             v.field_error(field.name(), msg);
-            send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST)
+            Ok(send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST))
         }
-        Err(e) => PageError::internal(me.locale, e).into_response(),
+        Err(e) => Err(PageError::internal(me.locale, e).into()),
     }
 }
 
@@ -328,19 +313,16 @@ pub async fn password(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(&p, &headers, &params, "/account/password", Guard::Sensitive).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    send(
+    let me = me(&p, &headers, &params, "/account/password", Guard::Sensitive).await?;
+    Ok(send(
         &p,
         &headers,
         me.locale,
         &password_view(me.locale),
         StatusCode::OK,
-    )
+    ))
 }
 
 /// POST /account/password
@@ -350,16 +332,10 @@ pub async fn password_post(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(&p, &headers, &params, "/account/password", Guard::Sensitive).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let form = match web::forms::checked(&p, &headers, &body, me.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let me = me(&p, &headers, &params, "/account/password", Guard::Sensitive).await?;
+    let form = web::forms::checked(&p, &headers, &body, me.locale)?;
     let a = AccountText::get(me.locale);
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     let mut v = password_view(me.locale);
@@ -371,7 +347,7 @@ pub async fn password_post(
         v.field_error("new_password", PolicyViolation::TooLong.message(me.locale));
     }
     if !v.errors.is_empty() {
-        return send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST);
+        return Ok(send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST));
     }
     match p
         .accounts
@@ -396,7 +372,7 @@ pub async fn password_post(
                 .await;
             let mut v = password_view(me.locale);
             v.notice = Some(a.password_changed_done.into());
-            send(&p, &headers, me.locale, &v, StatusCode::OK)
+            Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
         }
         Err(e) if password_errors(me.locale, &mut v, &e) => {
             if matches!(e, CredentialError::WrongPassword) {
@@ -411,8 +387,8 @@ pub async fn password_post(
                     })
                     .await;
             }
-            send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST)
+            Ok(send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST))
         }
-        Err(e) => PageError::internal(me.locale, e).into_response(),
+        Err(e) => Err(PageError::internal(me.locale, e).into()),
     }
 }

@@ -12,13 +12,14 @@ use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use credential_store::{Account, AccountStatus};
+
+use credential_store::staff::DeskRefusal;
+use credential_store::Account;
 use platform::audit::AuditEvent;
 use platform::Locale;
 use std::sync::Arc;
 use web::account_text::AccountText;
-use web::error::PageError;
+use web::error::{OrPage, PageError, WebError, WebResult};
 use web::forms::{Field, Fieldset, Form, Section, View};
 use web::http::{parse_query, ClientIp, Params};
 use web::signed_in::{me, Guard, Me};
@@ -32,11 +33,11 @@ async fn agent(
     headers: &HeaderMap,
     params: &Params,
     return_to: &str,
-) -> Result<Me, Response> {
+) -> Result<Me, WebError> {
     let me = me(p, headers, params, return_to, Guard::Session).await?;
     match p.accounts.has_role(&me.account.id, DESK_ROLE).await {
         // Then a recent step-up with a phone or an authenticator app, as for the consoles.
-        Ok(true) => web::signed_in::me(p, headers, params, return_to, Guard::Staff).await,
+        Ok(true) => Ok(web::signed_in::me(p, headers, params, return_to, Guard::Staff).await?),
         Ok(false) => {
             let a = AccountText::get(me.locale);
             let v = View {
@@ -44,9 +45,9 @@ async fn agent(
                 errors: vec![(String::new(), a.desk_forbidden.into())],
                 ..View::default()
             };
-            Err(send(p, headers, me.locale, &v, StatusCode::FORBIDDEN))
+            Err(send(p, headers, me.locale, &v, StatusCode::FORBIDDEN).into())
         }
-        Err(e) => Err(PageError::internal(me.locale, e).into_response()),
+        Err(e) => Err(PageError::internal(me.locale, e).into()),
     }
 }
 
@@ -72,12 +73,9 @@ pub async fn search(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match agent(&p, &headers, &params, "/desk").await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    let me = agent(&p, &headers, &params, "/desk").await?;
     let query = params.get("q").cloned().unwrap_or_default();
     search_page(&p, &headers, &me, &query).await
 }
@@ -89,21 +87,15 @@ pub async fn search_post(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match agent(&p, &headers, &params, "/desk").await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let form = match web::forms::checked(&p, &headers, &body, me.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let me = agent(&p, &headers, &params, "/desk").await?;
+    let form = web::forms::checked(&p, &headers, &body, me.locale)?;
     let query = form.get("q").cloned().unwrap_or_default();
     search_page(&p, &headers, &me, &query).await
 }
 
-async fn search_page(p: &Provider, headers: &HeaderMap, me: &Me, query: &str) -> Response {
+async fn search_page(p: &Provider, headers: &HeaderMap, me: &Me, query: &str) -> WebResult {
     let a = AccountText::get(me.locale);
     let mut v = View {
         title: a.desk_title.into(),
@@ -112,10 +104,7 @@ async fn search_page(p: &Provider, headers: &HeaderMap, me: &Me, query: &str) ->
         ..View::default()
     };
     if !query.trim().is_empty() {
-        let found = match p.accounts.search(query).await {
-            Ok(f) => f,
-            Err(e) => return PageError::internal(me.locale, e).into_response(),
-        };
+        let found = p.accounts.search(query).await.or_page(me.locale)?;
         if found.is_empty() {
             v.intro.push(a.desk_no_results.into());
         }
@@ -134,24 +123,14 @@ async fn search_page(p: &Provider, headers: &HeaderMap, me: &Me, query: &str) ->
             })
             .collect();
     }
-    send(p, headers, me.locale, &v, StatusCode::OK)
+    Ok(send(p, headers, me.locale, &v, StatusCode::OK))
 }
 
-/// Why the desk does not act on `acc`, if it does not: a staff account (an administrator's
-/// job) or the agent's own.
-async fn off_limits(
-    p: &Provider,
-    me: &Me,
-    acc: &Account,
-) -> Result<Option<&'static str>, Response> {
-    let a = AccountText::get(me.locale);
-    if acc.id == me.account.id {
-        return Ok(Some(a.desk_own_account));
-    }
-    match p.accounts.is_staff(&acc.id).await {
-        Ok(true) => Ok(Some(a.desk_staff_account)),
-        Ok(false) => Ok(None),
-        Err(e) => Err(PageError::internal(me.locale, e).into_response()),
+/// What the page says for a refusal.
+fn refusal_text(a: &AccountText, why: DeskRefusal) -> &'static str {
+    match why {
+        DeskRefusal::OwnAccount => a.desk_own_account,
+        DeskRefusal::StaffAccount => a.desk_staff_account,
     }
 }
 
@@ -160,13 +139,9 @@ async fn account_view(
     locale: Locale,
     acc: &Account,
     refused: Option<&str>,
-) -> Result<View, Response> {
+) -> Result<View, WebError> {
     let a = AccountText::get(locale);
-    let designations = p
-        .accounts
-        .designations(&acc.id)
-        .await
-        .map_err(|e| PageError::internal(locale, e).into_response())?;
+    let designations = p.accounts.designations(&acc.id).await.or_page(locale)?;
     let now = p.clock.now();
     let none = || a.none.to_owned();
     let mut rows = vec![
@@ -244,20 +219,18 @@ async fn account_view(
     })
 }
 
-async fn find(p: &Provider, locale: Locale, params: &Params) -> Result<Account, Response> {
+async fn find(p: &Provider, locale: Locale, params: &Params) -> Result<Account, WebError> {
     let id = params.get("id").map(String::as_str).unwrap_or("");
     match p.accounts.find_by_id(id).await {
         Ok(Some(a)) => Ok(a),
         Ok(None) => {
             let a = AccountText::get(locale);
-            Err(web::pages::error_page(
-                locale,
-                a.no_such_account,
-                None,
-                StatusCode::NOT_FOUND,
-            ))
+            Err(
+                web::pages::error_page(locale, a.no_such_account, None, StatusCode::NOT_FOUND)
+                    .into(),
+            )
         }
-        Err(e) => Err(PageError::internal(locale, e).into_response()),
+        Err(e) => Err(PageError::internal(locale, e).into()),
     }
 }
 
@@ -267,24 +240,18 @@ pub async fn account(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match agent(&p, &headers, &params, "/desk").await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let acc = match find(&p, me.locale, &params).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let refused = match off_limits(&p, &me, &acc).await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    match account_view(&p, me.locale, &acc, refused).await {
-        Ok(v) => send(&p, &headers, me.locale, &v, StatusCode::OK),
-        Err(r) => r,
-    }
+    let me = agent(&p, &headers, &params, "/desk").await?;
+    let acc = find(&p, me.locale, &params).await?;
+    let refused = p
+        .accounts
+        .desk_refusal(&me.account.id, &acc)
+        .await
+        .or_page(me.locale)?
+        .map(|why| refusal_text(AccountText::get(me.locale), why));
+    let v = account_view(&p, me.locale, &acc, refused).await?;
+    Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
 }
 
 /// POST /desk/account?id=... (op = reveal | unlock | temporary)
@@ -295,22 +262,13 @@ pub async fn account_post(
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match agent(&p, &headers, &params, "/desk").await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    let me = agent(&p, &headers, &params, "/desk").await?;
     let locale = me.locale;
     let a = AccountText::get(locale);
-    let form = match web::forms::checked(&p, &headers, &body, locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
-    let acc = match find(&p, locale, &params).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let form = web::forms::checked(&p, &headers, &body, locale)?;
+    let acc = find(&p, locale, &params).await?;
     let op = form.get("op").map(String::as_str).unwrap_or("");
     let audit = |event: &'static str| AuditEvent {
         event,
@@ -321,36 +279,30 @@ pub async fn account_post(
     };
     // A staff account, or the agent's own, is refused whatever the form says (it carries no
     // such action, so this is a forged or stale post).
-    match off_limits(&p, &me, &acc).await {
-        Ok(None) => {}
-        Ok(Some(why)) => {
-            let detail = format!(
-                "op={op:?} target={}",
-                if acc.id == me.account.id {
-                    "own account"
-                } else {
-                    "staff account"
-                }
-            );
-            let _ = p
-                .audit
-                .record(AuditEvent {
-                    detail: Some(&detail),
-                    ..audit("desk.refused")
-                })
-                .await;
-            let v = View {
-                title: a.desk_title.into(),
-                errors: vec![(String::new(), why.into())],
-                links: vec![(
-                    format!("/desk?ui_locales={}", locale.tag()),
-                    a.back_to_search.into(),
-                )],
-                ..View::default()
-            };
-            return send(&p, &headers, locale, &v, StatusCode::FORBIDDEN);
-        }
-        Err(r) => return r,
+    let refused = p
+        .accounts
+        .desk_refusal(&me.account.id, &acc)
+        .await
+        .or_page(locale)?;
+    if let Some(why) = refused {
+        let detail = format!("op={op:?} target={}", why.target());
+        let _ = p
+            .audit
+            .record(AuditEvent {
+                detail: Some(&detail),
+                ..audit("desk.refused")
+            })
+            .await;
+        let v = View {
+            title: a.desk_title.into(),
+            errors: vec![(String::new(), refusal_text(a, why).into())],
+            links: vec![(
+                format!("/desk?ui_locales={}", locale.tag()),
+                a.back_to_search.into(),
+            )],
+            ..View::default()
+        };
+        return Ok(send(&p, &headers, locale, &v, StatusCode::FORBIDDEN));
     }
     // Issuing a temporary password and revealing answers are confirmed first.
     if matches!(op, "reveal" | "temporary")
@@ -375,16 +327,17 @@ pub async fn account_post(
             links: vec![(back, a.cancel.into())],
             ..View::default()
         };
-        return send(&p, &headers, locale, &v, StatusCode::OK);
+        return Ok(send(&p, &headers, locale, &v, StatusCode::OK));
     }
     let mut extra = Vec::new();
     let mut notice = None;
     match op {
         "reveal" => {
-            let answers = match p.accounts.reveal_desk_answers(&acc.id).await {
-                Ok(x) => x,
-                Err(e) => return PageError::internal(locale, e).into_response(),
-            };
+            let answers = p
+                .accounts
+                .reveal_desk_answers(&acc.id)
+                .await
+                .or_page(locale)?;
             let _ = p.audit.record(audit("desk.answers_revealed")).await;
             let rows = answers
                 .iter()
@@ -409,10 +362,7 @@ pub async fn account_post(
         "unlock" => {
             // The desk lifts a lock (failures or its own); suspension and termination are
             // decisions of a sponsor or an administrator and stay.
-            if matches!(acc.status, AccountStatus::Active | AccountStatus::Locked) {
-                if let Err(e) = p.accounts.set_status(&acc.id, AccountStatus::Active).await {
-                    return PageError::internal(locale, e).into_response();
-                }
+            if p.accounts.desk_unlock(&acc).await.or_page(locale)? {
                 let _ = p.audit.record(audit("desk.account_unlocked")).await;
                 notice = Some(a.unlocked.to_owned());
             } else {
@@ -420,27 +370,22 @@ pub async fn account_post(
             }
         }
         "temporary" => {
-            let password = match p.accounts.issue_temporary_password(&acc.id).await {
-                Ok(pw) => pw,
-                Err(e) => return PageError::internal(locale, e).into_response(),
-            };
+            let password = p
+                .accounts
+                .issue_temporary_password(&acc.id)
+                .await
+                .or_page(locale)?;
             let _ = p
                 .audit
                 .record(audit("desk.temporary_password_issued"))
                 .await;
             notice = Some(a.temporary_issued.replace("{}", &password));
         }
-        _ => return PageError::bad(locale, |t| t.bad_request).into_response(),
+        _ => return Err(PageError::bad(locale, |t| t.bad_request).into()),
     }
-    let acc = match find(&p, locale, &params).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let mut v = match account_view(&p, locale, &acc, None).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let acc = find(&p, locale, &params).await?;
+    let mut v = account_view(&p, locale, &acc, None).await?;
     v.sections.extend(extra);
     v.notice = notice;
-    send(&p, &headers, locale, &v, StatusCode::OK)
+    Ok(send(&p, &headers, locale, &v, StatusCode::OK))
 }

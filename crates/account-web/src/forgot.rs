@@ -7,36 +7,24 @@
 //! Forgot password: the login ID, then two of the account's three online questions (the same
 //! two for a day, so asking again reveals nothing; an unknown login ID gets two questions
 //! too), then a new password under the policy. Wrong answers count toward the account's
-//! lockout. Success ends every session and refresh token of the account.
+//! lockout. Success ends every session and refresh token of the account. The reset's state
+//! and rules are `credential_store::reset`; here are the pages.
 
 use authorization_server::Provider;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use credential_store::{valid_birth_date, valid_email, CredentialError, Guess, QUESTIONS};
+use axum::response::Response;
+use credential_store::reset::{Answered, Resets, Started};
+use credential_store::{valid_birth_date, valid_email, CredentialError};
 use platform::audit::AuditEvent;
-use platform::crypto::{random_token, sha256_b64};
-use platform::ephemeral::{get_json, put_json};
 use platform::{Locale, Mail};
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use web::account_text::AccountText;
-use web::error::PageError;
+use web::error::{OrPage, PageError, WebResult};
 use web::forms::{Field, Fieldset, Form, View};
-use web::http::{parse_query, ClientIp, Params};
+use web::http::{ClientIp, PageLocale};
 use web::widgets::send;
-
-/// How long a password reset stays usable, seconds.
-const RESET_TTL: i64 = 900;
-/// Wrong answers allowed in one reset.
-const RESET_ATTEMPTS: u32 = 3;
-/// How long the questions asked for a login ID stay the same, seconds.
-const STICKY_QUESTIONS_SECS: i64 = 86_400;
-
-fn page_locale(headers: &HeaderMap, params: &Params) -> Locale {
-    web::http::locale(headers, params.get("ui_locales").map(String::as_str))
-}
 
 // ---------------------------------------------------------------- forgot login ID
 
@@ -82,11 +70,15 @@ fn login_id_view(locale: Locale) -> View {
 pub async fn login_id(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let locale = page_locale(&headers, &params);
-    send(&p, &headers, locale, &login_id_view(locale), StatusCode::OK)
+    PageLocale(locale): PageLocale,
+) -> WebResult {
+    Ok(send(
+        &p,
+        &headers,
+        locale,
+        &login_id_view(locale),
+        StatusCode::OK,
+    ))
 }
 
 /// POST /forgot-login-id
@@ -95,16 +87,11 @@ pub async fn login_id_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
-    RawQuery(q): RawQuery,
+    PageLocale(locale): PageLocale,
     body: Bytes,
-) -> Response {
-    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let locale = page_locale(&headers, &params);
+) -> WebResult {
     let a = AccountText::get(locale);
-    let form = match web::forms::checked(&p, &headers, &body, locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let form = web::forms::checked(&p, &headers, &body, locale)?;
     let get = |k: &str| form.get(k).map(|s| s.trim()).unwrap_or("");
     let mut v = login_id_view(locale);
     for (name, value) in [
@@ -127,14 +114,15 @@ pub async fn login_id_post(
         v.field_error("email", a.bad_email);
     }
     if !v.errors.is_empty() {
-        return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+        return Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST));
     }
-    match web::limits::over(&p, "forgot-ip", &ip, p.cfg.forgot_limit_per_address).await {
-        Ok(false) => {}
-        Ok(true) => return web::limits::too_many(&p, &headers, locale),
-        Err(e) => return PageError::internal(locale, e).into_response(),
+    if web::limits::over(&p, "forgot-ip", &ip, p.cfg.forgot_limit_per_address)
+        .await
+        .or_page(locale)?
+    {
+        return Ok(web::limits::too_many(&p, &headers, locale));
     }
-    let found = match p
+    let found = p
         .accounts
         .find_by_identity(
             get("legal_given_name"),
@@ -143,10 +131,7 @@ pub async fn login_id_post(
             get("email"),
         )
         .await
-    {
-        Ok(f) => f,
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
+        .or_page(locale)?;
     let _ = p
         .audit
         .record(AuditEvent {
@@ -184,30 +169,10 @@ pub async fn login_id_post(
         notice: Some(a.forgot_login_id_sent.into()),
         ..View::default()
     };
-    send(&p, &headers, locale, &v, StatusCode::OK)
+    Ok(send(&p, &headers, locale, &v, StatusCode::OK))
 }
 
 // ---------------------------------------------------------------- forgot password
-
-/// A password reset in progress.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Reset {
-    /// The account, when the login ID named one with online questions.
-    account_id: Option<String>,
-    /// The two questions asked.
-    questions: Vec<String>,
-    /// The answers were right: a new password may be set.
-    verified: bool,
-}
-
-fn reset_key(token: &str) -> String {
-    format!("pwreset:{}", sha256_b64(token.as_bytes()))
-}
-
-/// The reset's attempt counter, atomic in the ephemeral store.
-fn reset_tries_key(token: &str) -> String {
-    format!("pwreset-tries:{}", sha256_b64(token.as_bytes()))
-}
 
 fn start_view(locale: Locale) -> View {
     let a = AccountText::get(locale);
@@ -283,25 +248,15 @@ fn new_password_view(locale: Locale, token: &str) -> View {
 pub async fn password(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let locale = page_locale(&headers, &params);
-    send(&p, &headers, locale, &start_view(locale), StatusCode::OK)
-}
-
-/// Two question ids chosen at random from `from`, kept for a day under `sticky` so that
-/// asking again shows the same two.
-async fn sticky_pair(p: &Provider, sticky: &str, from: &[String]) -> Vec<String> {
-    let key = format!("pwreset-q:{}", sha256_b64(sticky.as_bytes()));
-    if let Ok(Some(prev)) = get_json::<Vec<String>>(p.store.as_ref(), &key).await {
-        if prev.iter().all(|q| from.contains(q)) && prev.len() == 2 {
-            return prev;
-        }
-    }
-    let chosen = web::widgets::pick_two(from);
-    let _ = put_json(p.store.as_ref(), &key, &chosen, STICKY_QUESTIONS_SECS).await;
-    chosen
+    PageLocale(locale): PageLocale,
+) -> WebResult {
+    Ok(send(
+        &p,
+        &headers,
+        locale,
+        &start_view(locale),
+        StatusCode::OK,
+    ))
 }
 
 /// POST /forgot-password (step = start | answers | password)
@@ -310,66 +265,29 @@ pub async fn password_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
-    RawQuery(q): RawQuery,
+    PageLocale(locale): PageLocale,
     body: Bytes,
-) -> Response {
-    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let locale = page_locale(&headers, &params);
+) -> WebResult {
     let a = AccountText::get(locale);
-    let form = match web::forms::checked(&p, &headers, &body, locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let form = web::forms::checked(&p, &headers, &body, locale)?;
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let resets = Resets::new(p.store.as_ref(), &p.accounts);
     match get("step") {
         "start" => {
             let login_id = get("login_id").trim();
             if login_id.is_empty() || login_id.len() > 256 {
                 let mut v = start_view(locale);
                 v.field_error("login_id", a.required);
-                return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+                return Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST));
             }
             let (by_ip, by_id) = tokio::join!(
                 web::limits::over(&p, "forgot-ip", &ip, p.cfg.forgot_limit_per_address),
                 web::limits::over(&p, "forgot-id", login_id, p.cfg.forgot_limit_per_address)
             );
-            match (by_ip, by_id) {
-                (Ok(false), Ok(false)) => {}
-                (Ok(_), Ok(_)) => return web::limits::too_many(&p, &headers, locale),
-                (Err(e), _) | (_, Err(e)) => return PageError::internal(locale, e).into_response(),
+            if by_ip.or_page(locale)? | by_id.or_page(locale)? {
+                return Ok(web::limits::too_many(&p, &headers, locale));
             }
-            let account = match p.accounts.find_by_login_id(login_id).await {
-                Ok(a) => a,
-                Err(e) => return PageError::internal(locale, e).into_response(),
-            };
-            // The same store call whether or not the login ID exists.
-            let online = match p
-                .accounts
-                .online_questions(account.as_ref().map_or("", |a| a.id.as_str()))
-                .await
-            {
-                Ok(q) => q,
-                Err(e) => return PageError::internal(locale, e).into_response(),
-            };
-            // No account, or no questions: two catalogue questions all the same, so the page
-            // does not tell whether the login ID exists; the answers can never match.
-            let usable = online.len() >= 2;
-            let pool: Vec<String> = if usable {
-                online
-            } else {
-                QUESTIONS.iter().map(|q| q.id.to_owned()).collect()
-            };
-            let questions = sticky_pair(&p, &login_id.to_lowercase(), &pool).await;
-            let reset = Reset {
-                account_id: account.filter(|_| usable).map(|a| a.id),
-                questions: questions.clone(),
-                verified: false,
-            };
-            let token = random_token(24);
-            if let Err(e) = put_json(p.store.as_ref(), &reset_key(&token), &reset, RESET_TTL).await
-            {
-                return PageError::internal(locale, e).into_response();
-            }
+            let Started { token, reset } = resets.start(login_id).await.or_page(locale)?;
             let _ = p
                 .audit
                 .record(AuditEvent {
@@ -384,137 +302,73 @@ pub async fn password_post(
                     ..Default::default()
                 })
                 .await;
-            send(
-                &p,
-                &headers,
-                locale,
-                &questions_view(locale, &token, &questions),
-                StatusCode::OK,
-            )
+            let v = questions_view(locale, &token, &reset.questions);
+            Ok(send(&p, &headers, locale, &v, StatusCode::OK))
         }
         "answers" => {
             let token = get("reset");
-            let Some(mut reset) = load(&p, token).await else {
-                return expired(&p, &headers, locale);
+            let Some(reset) = resets.load(token).await else {
+                return Ok(expired(&p, &headers, locale));
             };
+            let v = new_password_view(locale, token);
             if reset.verified {
-                return send(
-                    &p,
-                    &headers,
-                    locale,
-                    &new_password_view(locale, token),
-                    StatusCode::OK,
-                );
+                return Ok(send(&p, &headers, locale, &v, StatusCode::OK));
             }
             let answers = web::widgets::typed_answers(&form, &reset.questions);
-            // The attempt is taken before the answers are checked, on this reset's counter and
-            // then on the account's; past either limit they are refused unchecked. Every
-            // branch (no account, refused, checked) hashes as many answers as were asked.
-            let n = match p.store.incr(&reset_tries_key(token), RESET_TTL).await {
-                Ok(n) => n,
-                Err(e) => return PageError::internal(locale, e).into_response(),
-            };
-            let guess = if n > i64::from(RESET_ATTEMPTS) {
-                p.accounts.dummy_online_answers(&answers).await;
-                Ok(Guess::Refused)
-            } else {
-                match &reset.account_id {
-                    Some(id) => {
-                        p.accounts
-                            .guarded(
-                                id,
-                                async {
-                                    p.accounts
-                                        .verify_online_answers(id, &answers)
-                                        .await
-                                        .unwrap_or(false)
-                                },
-                                p.accounts.dummy_online_answers(&answers),
-                            )
-                            .await
-                    }
-                    None => {
-                        // The same store calls and hashes as a wrong answer for an account.
-                        let _ = p.accounts.take_attempt("").await;
-                        let _ = p.accounts.verify_online_answers("", &answers).await;
-                        Ok(Guess::Wrong { locked_now: false })
-                    }
-                }
-            };
-            let guess = match guess {
-                Ok(g) => g,
-                Err(e) => return PageError::internal(locale, e).into_response(),
-            };
+            let questions = reset.questions.clone();
+            let account_id = reset.account_id.clone();
+            let answered = resets
+                .answer(token, reset, &answers)
+                .await
+                .or_page(locale)?;
             let _ = p
                 .audit
                 .record(AuditEvent {
                     event: "account.password_reset_answers",
-                    subject: reset.account_id.as_deref(),
+                    subject: account_id.as_deref(),
                     source: Some(&ip),
-                    detail: Some(match guess {
-                        Guess::Right => "right",
-                        Guess::Wrong { .. } => "wrong",
-                        Guess::Refused => "refused",
-                    }),
+                    detail: Some(answered.detail()),
                     ..Default::default()
                 })
                 .await;
-            if guess == Guess::Right {
-                reset.verified = true;
-                if let Err(e) =
-                    put_json(p.store.as_ref(), &reset_key(token), &reset, RESET_TTL).await
-                {
-                    return PageError::internal(locale, e).into_response();
+            match answered {
+                Answered::Right => Ok(send(&p, &headers, locale, &v, StatusCode::OK)),
+                Answered::Over(_) => Ok(expired(&p, &headers, locale)),
+                Answered::Wrong => {
+                    let mut v = questions_view(locale, token, &questions);
+                    v.errors.push((String::new(), a.answers_wrong.into()));
+                    Ok(send(&p, &headers, locale, &v, StatusCode::UNAUTHORIZED))
                 }
-                return send(
-                    &p,
-                    &headers,
-                    locale,
-                    &new_password_view(locale, token),
-                    StatusCode::OK,
-                );
             }
-            if n >= i64::from(RESET_ATTEMPTS) || guess != (Guess::Wrong { locked_now: false }) {
-                // The last attempt is spent, the account locked, or the guess refused.
-                let _ = p.store.delete(&reset_key(token)).await;
-                return expired(&p, &headers, locale);
-            }
-            let mut v = questions_view(locale, token, &reset.questions);
-            v.errors.push((String::new(), a.answers_wrong.into()));
-            send(&p, &headers, locale, &v, StatusCode::UNAUTHORIZED)
         }
         "password" => {
             let token = get("reset");
-            let Some(reset) = load(&p, token).await else {
-                return expired(&p, &headers, locale);
-            };
-            let Some(account_id) = reset.account_id.filter(|_| reset.verified) else {
-                return expired(&p, &headers, locale);
-            };
-            let new = get("new_password");
+            if !resets
+                .load(token)
+                .await
+                .is_some_and(|r| r.verified && r.account_id.is_some())
+            {
+                return Ok(expired(&p, &headers, locale));
+            }
             let mut v = new_password_view(locale, token);
             if !web::widgets::new_password_typed(&mut v, a, &form) {
-                return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+                return Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST));
             }
-            match p.accounts.set_password(&account_id, None, new, false).await {
-                Ok(()) => {}
+            let account_id = match resets.set_password(token, get("new_password")).await {
+                Ok(Some(id)) => id,
+                Ok(None) => return Ok(expired(&p, &headers, locale)),
                 Err(e @ (CredentialError::Policy(_) | CredentialError::Reused)) => {
                     web::widgets::password_errors(locale, &mut v, &e);
-                    return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+                    return Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST));
                 }
-                Err(e) => return PageError::internal(locale, e).into_response(),
-            }
-            let _ = p.store.delete(&reset_key(token)).await;
+                Err(e) => return Err(PageError::internal(locale, e).into()),
+            };
             // Whoever held the old password is out: every session and refresh token ends.
             let ended = p.accounts.end_sessions(&account_id).await;
             let revoked =
                 authorization_server::grants::revoke_account_grants(&p, &account_id).await;
-            if let Err(e) = ended {
-                return PageError::internal(locale, e).into_response();
-            }
-            if let Err(e) = revoked {
-                return PageError::internal(locale, e).into_response();
-            }
+            ended.or_page(locale)?;
+            revoked.or_page(locale)?;
             let _ = p
                 .audit
                 .record(AuditEvent {
@@ -530,20 +384,10 @@ pub async fn password_post(
                 notice: Some(a.reset_done.into()),
                 ..View::default()
             };
-            send(&p, &headers, locale, &v, StatusCode::OK)
+            Ok(send(&p, &headers, locale, &v, StatusCode::OK))
         }
-        _ => PageError::bad(locale, |t| t.bad_request).into_response(),
+        _ => Err(PageError::bad(locale, |t| t.bad_request).into()),
     }
-}
-
-async fn load(p: &Provider, token: &str) -> Option<Reset> {
-    if token.is_empty() || token.len() > 64 {
-        return None;
-    }
-    get_json::<Reset>(p.store.as_ref(), &reset_key(token))
-        .await
-        .ok()
-        .flatten()
 }
 
 fn expired(p: &Provider, headers: &HeaderMap, locale: Locale) -> Response {

@@ -12,11 +12,11 @@ use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use registration::{Lra, LraError, Registrar};
 use std::sync::Arc;
 use web::account_text::AccountText;
-use web::error::PageError;
+use web::error::{OrPage, PageError, WebError, WebResult};
 use web::forms::{Field, Fieldset, Form, Section, View};
 use web::http::{parse_query, ClientIp, Params};
 use web::signed_in::{me, Guard, Me};
@@ -39,7 +39,7 @@ async fn guard(
     params: &Params,
     return_to: &str,
     ip: &str,
-) -> Result<Ctx, Response> {
+) -> Result<Ctx, WebError> {
     let me = me(p, headers, params, return_to, Guard::Session).await?;
     let lra = p.registration.lra();
     match lra.registrar(&me.account.id).await {
@@ -57,9 +57,9 @@ async fn guard(
                 errors: vec![(String::new(), t.forbidden.into())],
                 ..View::default()
             };
-            Err(send(p, headers, me.locale, &v, StatusCode::FORBIDDEN))
+            Err(send(p, headers, me.locale, &v, StatusCode::FORBIDDEN).into())
         }
-        Err(e) => Err(PageError::internal(me.locale, e).into_response()),
+        Err(e) => Err(PageError::internal(me.locale, e).into()),
     }
 }
 
@@ -119,12 +119,9 @@ pub async fn search(
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let ctx = match guard(&p, &headers, &params, "/lra", &ip).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = guard(&p, &headers, &params, "/lra", &ip).await?;
     search_page(&p, &headers, &ctx, val(&params, "q"), None).await
 }
 
@@ -136,16 +133,10 @@ pub async fn search_post(
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let ctx = match guard(&p, &headers, &params, "/lra", &ip).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let form = match web::forms::checked(&p, &headers, &body, ctx.me.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let ctx = guard(&p, &headers, &params, "/lra", &ip).await?;
+    let form = web::forms::checked(&p, &headers, &body, ctx.me.locale)?;
     search_page(&p, &headers, &ctx, val(&form, "q"), None).await
 }
 
@@ -155,7 +146,7 @@ async fn search_page(
     ctx: &Ctx,
     query: &str,
     notice: Option<String>,
-) -> Response {
+) -> WebResult {
     let locale = ctx.me.locale;
     let (t, a) = (LraText::get(locale), AccountText::get(locale));
     let mut v = page(ctx, t.title, "/lra");
@@ -173,10 +164,7 @@ async fn search_page(
         ..Form::default()
     });
     if !query.trim().is_empty() {
-        let found = match ctx.lra.search(&ctx.reg, query).await {
-            Ok(f) => f,
-            Err(e) => return PageError::internal(locale, e).into_response(),
-        };
+        let found = ctx.lra.search(&ctx.reg, query).await.or_page(locale)?;
         if found.is_empty() {
             v.intro.push(t.no_results.into());
         }
@@ -204,7 +192,7 @@ async fn search_page(
             })
             .collect();
     }
-    send(p, headers, locale, &v, StatusCode::OK)
+    Ok(send(p, headers, locale, &v, StatusCode::OK))
 }
 
 // ---------------------------------------------------------------- a person
@@ -215,15 +203,15 @@ async fn person_view(
     headers: &HeaderMap,
     ctx: &Ctx,
     id: &str,
-) -> Result<View, Response> {
+) -> Result<View, WebError> {
     let locale = ctx.me.locale;
     let (t, a, l) = (LraText::get(locale), AccountText::get(locale), locale.tag());
     let person = match ctx.lra.person(&ctx.reg, id).await {
         Ok(x) => x,
         Err(LraError::NotSponsored) => {
-            return Err(refusal(p, headers, ctx, t.no_person, StatusCode::NOT_FOUND))
+            return Err(refusal(p, headers, ctx, t.no_person, StatusCode::NOT_FOUND).into())
         }
-        Err(e) => return Err(PageError::internal(locale, e).into_response()),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     };
     let acc = &person.account;
     let path = format!("/lra/person?id={}", acc.id);
@@ -381,16 +369,11 @@ pub async fn person(
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let ctx = match guard(&p, &headers, &params, "/lra", &ip).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    match person_view(&p, &headers, &ctx, val(&params, "id")).await {
-        Ok(v) => send(&p, &headers, ctx.me.locale, &v, StatusCode::OK),
-        Err(r) => r,
-    }
+    let ctx = guard(&p, &headers, &params, "/lra", &ip).await?;
+    let v = person_view(&p, &headers, &ctx, val(&params, "id")).await?;
+    Ok(send(&p, &headers, ctx.me.locale, &v, StatusCode::OK))
 }
 
 /// POST /lra/person?id=... (op = enrol | end | end_sponsorship)
@@ -401,18 +384,12 @@ pub async fn person_post(
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let ctx = match guard(&p, &headers, &params, "/lra", &ip).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = guard(&p, &headers, &params, "/lra", &ip).await?;
     let locale = ctx.me.locale;
     let t = LraText::get(locale);
-    let form = match web::forms::checked(&p, &headers, &body, locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let form = web::forms::checked(&p, &headers, &body, locale)?;
     let id = val(&params, "id");
     let service = val(&form, "service");
     let service_name = p
@@ -424,33 +401,18 @@ pub async fn person_post(
         .and_then(|all| all.into_iter().find(|s| s.id == service))
         .map_or_else(|| service.to_owned(), |s| s.name);
     let op = val(&form, "op");
-    // Staff never act on staff: an administrator manages a staff account's sponsorships.
-    match p.accounts.is_staff(id).await {
-        Ok(false) => {}
-        Ok(true) => {
-            let detail = format!("op={op:?} target=staff account");
-            let _ = p
-                .audit
-                .record(platform::audit::AuditEvent {
-                    event: "lra.refused",
-                    actor: Some(&ctx.me.account.id),
-                    subject: Some(id),
-                    source: Some(&ip),
-                    detail: Some(&detail),
-                    ..Default::default()
-                })
-                .await;
-            return refusal(&p, &headers, &ctx, t.staff_account, StatusCode::FORBIDDEN);
+    match ctx.lra.refuse_staff(&ctx.reg, id, op).await {
+        Ok(()) => {}
+        Err(LraError::StaffAccount) => {
+            let forbidden = StatusCode::FORBIDDEN;
+            return Ok(refusal(&p, &headers, &ctx, t.staff_account, forbidden));
         }
-        Err(e) => return PageError::internal(locale, e).into_response(),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     }
     if op == "end_sponsorship" && !form.contains_key("confirm") {
-        let mut v = match person_view(&p, &headers, &ctx, id).await {
-            Ok(v) => v,
-            Err(r) => return r,
-        };
+        let mut v = person_view(&p, &headers, &ctx, id).await?;
         v.field_error("confirm", t.confirm_required);
-        return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+        return Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST));
     }
     let (result, done) = match op {
         "enrol" => (
@@ -465,19 +427,25 @@ pub async fn person_post(
             Ok(()) => {
                 let who = match p.accounts.find_by_id(id).await {
                     Ok(a) => a.map(|a| a.login_id).unwrap_or_default(),
-                    Err(e) => return PageError::internal(locale, e).into_response(),
+                    Err(e) => return Err(PageError::internal(locale, e).into()),
                 };
                 let notice = t.sponsorship_ended.replace("{}", &who);
                 return search_page(&p, &headers, &ctx, "", Some(notice)).await;
             }
             Err(e) => (Err(e), String::new()),
         },
-        _ => return PageError::bad(locale, |t| t.bad_request).into_response(),
+        _ => return Err(PageError::bad(locale, |t| t.bad_request).into()),
     };
     let error = match result {
         Ok(()) => None,
         Err(LraError::NotSponsored) => {
-            return refusal(&p, &headers, &ctx, t.no_person, StatusCode::NOT_FOUND)
+            return Ok(refusal(
+                &p,
+                &headers,
+                &ctx,
+                t.no_person,
+                StatusCode::NOT_FOUND,
+            ))
         }
         Err(LraError::ServiceNotAllowed) => Some(t.service_not_allowed.to_owned()),
         Err(LraError::OwnAccount) => Some(t.own_account.to_owned()),
@@ -488,16 +456,13 @@ pub async fn person_post(
                 .replace("{need}", &need.to_string())
                 .replace("{have}", &have.to_string()),
         ),
-        Err(e) => return PageError::internal(locale, e).into_response(),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     };
-    let mut v = match person_view(&p, &headers, &ctx, id).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let mut v = person_view(&p, &headers, &ctx, id).await?;
     match error {
         None => {
             v.notice = Some(done);
-            send(&p, &headers, locale, &v, StatusCode::OK)
+            Ok(send(&p, &headers, locale, &v, StatusCode::OK))
         }
         Some(msg) => {
             if op == "enrol" && v.forms.iter().any(|f| f.id.as_deref() == Some("enrol")) {
@@ -505,7 +470,7 @@ pub async fn person_post(
             } else {
                 v.errors.push((String::new(), msg));
             }
-            send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST)
+            Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST))
         }
     }
 }

@@ -12,10 +12,11 @@
 //! on the server; the registry's identity data is never read from the form.
 //!
 //! The wizard's rules (its steps, its state, each step's checks) are `registration::wizard`;
-//! here are the handlers, and under `signup/` the pages, the state's cookie and the
-//! completion.
+//! here are the handlers, and under `signup/` the pages (each step's `StepPage` drawn by its
+//! template in `templates/signup/`), the state's cookie and the completion.
 
 mod finish;
+mod page;
 mod pages;
 mod state;
 mod steps;
@@ -26,6 +27,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use page::send_step;
 use pages::{audit, complete_page, expired, member_terminated, message_page, page_locale};
 use platform::Locale;
 use registration::wizard::{
@@ -36,7 +38,7 @@ use state::{drafts, lifetime, load, save, COOKIE};
 use std::sync::Arc;
 use steps::{step_view, validate};
 use web::account_text::AccountText;
-use web::error::PageError;
+use web::error::{OrPage, PageError, WebResult};
 use web::forms::View;
 use web::http::{cookie, parse_query, see_other, set_cookie, ClientIp, Params};
 use web::widgets::send;
@@ -51,22 +53,23 @@ pub async fn start(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let form = web::http::parse_form(&headers, &body).unwrap_or_default();
     let asked = form.get("ui_locales").or(params.get("ui_locales"));
     let mut locale = web::http::locale(&headers, asked.map(String::as_str));
     // Each hand-off costs a signature check and a durable write: bounded per address.
-    match web::limits::over(&p, "register-ip", &ip, p.cfg.login_limit_per_address).await {
-        Ok(true) => return web::limits::too_many(&p, &headers, locale),
-        Ok(false) => {}
-        Err(e) => return PageError::internal(locale, e).into_response(),
+    if web::limits::over(&p, "register-ip", &ip, p.cfg.login_limit_per_address)
+        .await
+        .or_page(locale)?
+    {
+        return Ok(web::limits::too_many(&p, &headers, locale));
     }
     let token = form.get("assertion").map(String::as_str).unwrap_or("");
     let arrival = match p.registration.arrive(&p.cfg.issuer, token).await {
         Ok(a) => a,
-        Err(ArrivalError::Internal(e)) => return PageError::internal(locale, e).into_response(),
-        Err(ArrivalError::Refused(e)) => return refused(&p, &headers, locale, &ip, e).await,
+        Err(ArrivalError::Internal(e)) => return Err(PageError::internal(locale, e).into()),
+        Err(ArrivalError::Refused(e)) => return Ok(refused(&p, &headers, locale, &ip, e).await),
     };
     let h = arrival.handoff();
     if asked.is_none() {
@@ -92,16 +95,19 @@ pub async fn start(
             .await;
             if terminated {
                 let s = SignupText::get(locale);
-                return message_page(
+                return Ok(message_page(
                     &p,
                     &headers,
                     locale,
                     s.welcome_title,
                     s.existing_terminated,
                     StatusCode::FORBIDDEN,
-                );
+                ));
             }
-            return see_other(&format!("/register/welcome?ui_locales={}", locale.tag()));
+            return Ok(see_other(&format!(
+                "/register/welcome?ui_locales={}",
+                locale.tag()
+            )));
         }
         Arrival::ReportedTerminated(h) => {
             let detail = format!(
@@ -111,14 +117,12 @@ pub async fn start(
                 h.member_id
             );
             audit(&p, "registration.refused", None, &ip, &detail).await;
-            return member_terminated(&p, &headers, locale);
+            return Ok(member_terminated(&p, &headers, locale));
         }
     };
     let w = Wizard::new(h, p.clock.now(), locale);
     let cookie_value = platform::crypto::random_token(24);
-    if let Err(e) = save(&p, &cookie_value, &w).await {
-        return PageError::internal(locale, e).into_response();
-    }
+    save(&p, &cookie_value, &w).await.or_page(locale)?;
     let (registry, member) = w.registry_member();
     let detail = format!("registry={registry} member={member}");
     audit(&p, "registration.started", None, &ip, &detail).await;
@@ -127,7 +131,7 @@ pub async fn start(
         header::SET_COOKIE,
         set_cookie(&p, COOKIE, &cookie_value, lifetime(&p, &w)),
     );
-    r
+    Ok(r)
 }
 
 /// The page for a refused hand-off (audited).
@@ -162,7 +166,7 @@ pub async fn welcome(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let locale = page_locale(&headers, &params, None);
     let s = SignupText::get(locale);
@@ -189,7 +193,7 @@ pub async fn welcome(
         ],
         ..View::default()
     };
-    send(&p, &headers, locale, &v, StatusCode::OK)
+    Ok(send(&p, &headers, locale, &v, StatusCode::OK))
 }
 
 /// GET /register/{step}
@@ -199,39 +203,34 @@ pub async fn show(
     headers: HeaderMap,
     Path(slug): Path<String>,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let loaded = match load(&p, &headers).await {
-        Ok(l) => l,
-        Err(e) => return PageError::internal(Locale::En, e).into_response(),
-    };
+    let loaded = load(&p, &headers).await.or_page(Locale::En)?;
     let locale = page_locale(&headers, &params, loaded.as_ref().map(|(_, w)| w));
     let Some((token, mut w)) = loaded else {
-        return expired(&p, &headers, locale);
+        return Ok(expired(&p, &headers, locale));
     };
     if w.locale != locale.tag() {
         w.locale = locale.tag().to_owned();
-        if let Err(e) = save(&p, &token, &w).await {
-            return PageError::internal(locale, e).into_response();
-        }
+        save(&p, &token, &w).await.or_page(locale)?;
     }
     if slug == "complete" {
         return match &w.done {
-            Some(d) => complete_page(&p, &headers, locale, d),
-            None => redirect_to_reached(&p, &w),
+            Some(d) => Ok(complete_page(&p, &headers, locale, d)),
+            None => Ok(redirect_to_reached(&p, &w)),
         };
     }
     if w.done.is_some() {
-        return see_other("/register/complete");
+        return Ok(see_other("/register/complete"));
     }
     let Some((idx, step)) = find_step(&p.signup, &slug) else {
-        return PageError::bad(locale, |t| t.bad_request).into_response();
+        return Err(PageError::bad(locale, |t| t.bad_request).into());
     };
     if idx > w.reached {
-        return redirect_to_reached(&p, &w);
+        return Ok(redirect_to_reached(&p, &w));
     }
     let v = step_view(&p, locale, &w, idx, step);
-    send(&p, &headers, locale, &v, StatusCode::OK)
+    Ok(send_step(&p, &headers, locale, &v, StatusCode::OK))
 }
 
 fn redirect_to_reached(p: &Provider, w: &Wizard) -> Response {
@@ -247,9 +246,11 @@ pub async fn submit(
     Path(slug): Path<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let mut left = p.signup.wizard_ttl_secs;
-    let mut r = submit_step(&p, ip, &headers, slug, q, body, &mut left).await;
+    let mut r = submit_step(&p, ip, &headers, slug, q, body, &mut left)
+        .await
+        .unwrap_or_else(IntoResponse::into_response);
     // The wizard lives as long as the member keeps using it (up to its cap): the cookie's
     // lifetime follows the state's, unless this answer ends it (Cancel clears the cookie).
     let name = web::http::cookie_name(&p, COOKIE);
@@ -264,7 +265,7 @@ pub async fn submit(
             set_cookie(&p, COOKIE, &token, left.max(1)),
         );
     }
-    r
+    Ok(r)
 }
 
 /// One step's answer; `left` is set to how long the wizard may still live.
@@ -276,31 +277,25 @@ async fn submit_step(
     q: Option<String>,
     body: Bytes,
     left: &mut i64,
-) -> Response {
+) -> WebResult {
     let p = p.clone();
     let headers = headers.clone();
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let loaded = match load(&p, &headers).await {
-        Ok(l) => l,
-        Err(e) => return PageError::internal(Locale::En, e).into_response(),
-    };
+    let loaded = load(&p, &headers).await.or_page(Locale::En)?;
     let locale = page_locale(&headers, &params, loaded.as_ref().map(|(_, w)| w));
-    let form = match web::forms::checked(&p, &headers, &body, locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let form = web::forms::checked(&p, &headers, &body, locale)?;
     let Some((token, mut w)) = loaded else {
-        return expired(&p, &headers, locale);
+        return Ok(expired(&p, &headers, locale));
     };
     *left = lifetime(&p, &w);
     if w.done.is_some() {
-        return see_other("/register/complete");
+        return Ok(see_other("/register/complete"));
     }
     let Some((idx, step)) = find_step(&p.signup, &slug) else {
-        return PageError::bad(locale, |t| t.bad_request).into_response();
+        return Err(PageError::bad(locale, |t| t.bad_request).into());
     };
     if idx > w.reached {
-        return redirect_to_reached(&p, &w);
+        return Ok(redirect_to_reached(&p, &w));
     }
     let s = SignupText::get(locale);
     let nav = Nav::parse(form.get("nav").map(String::as_str), step);
@@ -319,7 +314,7 @@ async fn submit_step(
         );
         r.headers_mut()
             .append(header::SET_COOKIE, set_cookie(&p, COOKIE, "", 0));
-        return r;
+        return Ok(r);
     }
     check_tampering(&p, &w, &form, &ip).await;
     w.absorb(step, &form);
@@ -334,42 +329,33 @@ async fn submit_step(
     };
     match nav {
         Nav::Back => {
-            if let Err(e) = save(&p, &token, &w).await {
-                return PageError::internal(locale, e).into_response();
-            }
-            return go(idx.saturating_sub(1));
+            save(&p, &token, &w).await.or_page(locale)?;
+            return Ok(go(idx.saturating_sub(1)));
         }
         Nav::MoveMiddle | Nav::Add | Nav::Reset(_) => {
             w.edit(nav);
-            if let Err(e) = save(&p, &token, &w).await {
-                return PageError::internal(locale, e).into_response();
-            }
-            return go(idx);
+            save(&p, &token, &w).await.or_page(locale)?;
+            return Ok(go(idx));
         }
         Nav::Next | Nav::Cancel => {}
     }
     // Next: every rule of this step, on the server.
     let mut v = step_view(&p, locale, &w, idx, step);
-    let ok = match validate(&p, locale, &mut w, step, &form, &mut v).await {
-        Ok(ok) => ok,
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
+    let ok = validate(&p, locale, &mut w, step, &form, &mut v)
+        .await
+        .or_page(locale)?;
     if !ok {
         // A step that fails again closes the steps after it until it passes.
         w.reached = w.reached.min(idx);
-        if let Err(e) = save(&p, &token, &w).await {
-            return PageError::internal(locale, e).into_response();
-        }
-        return send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST);
+        save(&p, &token, &w).await.or_page(locale)?;
+        return Ok(send_step(&p, &headers, locale, &v, StatusCode::BAD_REQUEST));
     }
     if step == Step::Password {
         return finish::finish(&p, &headers, locale, &token, w, &form, &ip, v).await;
     }
     w.reached = w.reached.max(idx + 1);
-    if let Err(e) = save(&p, &token, &w).await {
-        return PageError::internal(locale, e).into_response();
-    }
-    go(idx + 1)
+    save(&p, &token, &w).await.or_page(locale)?;
+    Ok(go(idx + 1))
 }
 
 /// Logs (and audits) a posted value for a field the registry locked; the value is ignored.

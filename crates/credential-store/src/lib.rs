@@ -13,6 +13,8 @@ mod password;
 pub mod phone;
 pub mod policy;
 pub mod questions;
+pub mod reset;
+pub mod staff;
 
 pub use accounts::{
     is_staff_role, temporary_password, valid_birth_date, valid_email, Account, AccountPolicy,

@@ -15,6 +15,7 @@
 //! `allow_service`, `grant_lra`).
 
 pub mod evidence;
+mod person;
 mod register;
 
 pub use crate::services::{OrganizationRecord, LRA_ROLE};
@@ -22,8 +23,9 @@ pub use evidence::{
     assess, document, supported_level, unacceptable, Document, DocumentKind, Evidence,
     EvidenceProblem, Unacceptable, PRIMARY, SECONDARY, UNACCEPTABLE,
 };
-pub use register::{
-    AffiliateRegistration, Identity, PersonRegistration, Registered, TemporaryPassword,
+pub use person::{
+    one_at_a_time, AffiliateRegistration, Identity, PersonRegistration, Registered,
+    TemporaryPassword,
 };
 
 use crate::services::{Directory, Enrolment, Service};
@@ -73,6 +75,9 @@ pub enum LraError {
     /// The person is sponsored by the organization under another identifier.
     #[error("sponsored under another identifier")]
     MemberIdConflict,
+    /// Staff never act on staff: an administrator manages a staff account's sponsorships.
+    #[error("a staff account is managed by an administrator")]
+    StaffAccount,
     /// An LRA does not register or enrol themselves.
     #[error("an LRA cannot act on their own account")]
     OwnAccount,
@@ -87,6 +92,9 @@ pub enum LraError {
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The ephemeral store (which keeps registrations of one person apart) failed.
+    #[error(transparent)]
+    Store(#[from] platform::EphemeralError),
 }
 
 impl LraError {
@@ -105,9 +113,10 @@ impl LraError {
             Self::NotEnrolled => "not_enrolled",
             Self::MemberIdConflict => "member_id_conflict",
             Self::OwnAccount => "own_account",
+            Self::StaffAccount => "staff_account",
             Self::ExistingNeedsEvidence => "existing_needs_evidence",
             Self::Registration(_) => "registration",
-            Self::Db(_) => "storage",
+            Self::Db(_) | Self::Store(_) => "storage",
         }
     }
 }
@@ -298,6 +307,22 @@ impl Lra {
                 Err(LraError::NotSponsored)
             }
         }
+    }
+
+    /// Refuses (audited, with the operation `op` asked) to act on a staff account: staff never
+    /// act on staff, an administrator manages a staff account's sponsorships.
+    pub async fn refuse_staff(
+        &self,
+        r: &Registrar,
+        account_id: &str,
+        op: &str,
+    ) -> Result<(), LraError> {
+        if self.accounts.is_staff(account_id).await? {
+            let detail = format!("op={op:?} target=staff account");
+            self.record(r, "lra.refused", account_id, &detail).await;
+            return Err(LraError::StaffAccount);
+        }
+        Ok(())
     }
 
     /// People the organization sponsors actively whose login ID, name, registration number

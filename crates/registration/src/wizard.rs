@@ -18,6 +18,6 @@ pub use checks::{
     check, locked_fields_in, name_ok, DesignationLookup, Field, FieldProblem, Problem,
 };
 pub use config::SignupConfig;
-pub use drafts::Drafts;
+pub use drafts::{Drafts, Finishing};
 pub use state::{Done, Nav, Wizard, MAX_EXTRA};
 pub use steps::{find_step, steps, Step};

@@ -2,14 +2,10 @@
 
 use super::*;
 
-async fn devices_view(p: &Provider, me: &Me) -> Result<View, Response> {
+async fn devices_view(p: &Provider, me: &Me) -> Result<View, WebError> {
     let a = AccountText::get(me.locale);
     let now = p.clock.now();
-    let list = p
-        .devices
-        .list(&me.account.id)
-        .await
-        .map_err(|e| PageError::internal(me.locale, e).into_response())?;
+    let list = p.devices.list(&me.account.id).await.or_page(me.locale)?;
     let mut v = View {
         title: a.devices_title.into(),
         other_lang_href: lang_href("/account/devices", me.locale),
@@ -51,16 +47,11 @@ pub async fn devices(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(&p, &headers, &params, "/account/devices", Guard::Session).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    match devices_view(&p, &me).await {
-        Ok(v) => send(&p, &headers, me.locale, &v, StatusCode::OK),
-        Err(r) => r,
-    }
+    let me = me(&p, &headers, &params, "/account/devices", Guard::Session).await?;
+    let v = devices_view(&p, &me).await?;
+    Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
 }
 
 /// POST /account/devices (device = id): forgets a recognized computer.
@@ -70,30 +61,22 @@ pub async fn devices_post(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(&p, &headers, &params, "/account/devices", Guard::Session).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let form = match web::forms::checked(&p, &headers, &body, me.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let me = me(&p, &headers, &params, "/account/devices", Guard::Session).await?;
+    let form = web::forms::checked(&p, &headers, &body, me.locale)?;
     let id = form.get("device").map(String::as_str).unwrap_or("");
-    let revoked = match p.devices.revoke(&me.account.id, id).await {
-        Ok(r) => r,
-        Err(e) => return PageError::internal(me.locale, e).into_response(),
-    };
+    let revoked = p
+        .devices
+        .revoke(&me.account.id, id)
+        .await
+        .or_page(me.locale)?;
     if revoked {
         audit_change(&p, &me, "device.revoked").await;
     }
-    let mut v = match devices_view(&p, &me).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let mut v = devices_view(&p, &me).await?;
     if revoked {
         v.notice = Some(AccountText::get(me.locale).device_revoked.into());
     }
-    send(&p, &headers, me.locale, &v, StatusCode::OK)
+    Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
 }

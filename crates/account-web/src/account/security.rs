@@ -95,21 +95,18 @@ pub async fn security(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(&p, &headers, &params, "/account/security", Guard::Factor).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    let me = me(&p, &headers, &params, "/account/security", Guard::Factor).await?;
     match current_security(&p, &me.account).await {
-        Ok(s) => send(
+        Ok(s) => Ok(send(
             &p,
             &headers,
             me.locale,
             &security_view(me.locale, &s),
             StatusCode::OK,
-        ),
-        Err(e) => PageError::internal(me.locale, e).into_response(),
+        )),
+        Err(e) => Err(PageError::internal(me.locale, e).into()),
     }
 }
 
@@ -143,21 +140,12 @@ pub async fn security_post(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(&p, &headers, &params, "/account/security", Guard::Factor).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let form = match web::forms::checked(&p, &headers, &body, me.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let me = me(&p, &headers, &params, "/account/security", Guard::Factor).await?;
+    let form = web::forms::checked(&p, &headers, &body, me.locale)?;
     let a = AccountText::get(me.locale);
-    let mut state = match current_security(&p, &me.account).await {
-        Ok(s) => s,
-        Err(e) => return PageError::internal(me.locale, e).into_response(),
-    };
+    let mut state = current_security(&p, &me.account).await.or_page(me.locale)?;
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     match form.get("what").map(String::as_str) {
         Some("questions") => {
@@ -182,7 +170,7 @@ pub async fn security_post(
                     audit_change(&p, &me, "account.questions_changed").await;
                     let mut v = security_view(me.locale, &state);
                     v.notice = Some(a.saved.into());
-                    send(&p, &headers, me.locale, &v, StatusCode::OK)
+                    Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
                 }
                 Err(ChallengeError::Invalid(problems)) => {
                     let mut v = security_view(me.locale, &state);
@@ -201,9 +189,9 @@ pub async fn security_post(
                     for (row, problem) in problems {
                         v.field_error(&row_field(row, problem), challenge_message(a, problem));
                     }
-                    send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST)
+                    Ok(send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST))
                 }
-                Err(e) => PageError::internal(me.locale, e).into_response(),
+                Err(e) => Err(PageError::internal(me.locale, e).into()),
             }
         }
         Some("phones") => {
@@ -222,15 +210,15 @@ pub async fn security_post(
             state.phones = typed;
             state.no_direct = no_direct;
             let totp = me.account.totp_enrolled_at.is_some();
-            match left_without_factor(&p, &me.account, totp, !phones.is_empty() && !no_direct).await
+            let phones_left = !phones.is_empty() && !no_direct;
+            if p.accounts
+                .leaves_staff_without_factor(&me.account.id, totp, phones_left)
+                .await
+                .or_page(me.locale)?
             {
-                Ok(false) => {}
-                Ok(true) => {
-                    let mut v = security_view(me.locale, &state);
-                    v.errors.push((String::new(), a.staff_keep_factor.into()));
-                    return send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST);
-                }
-                Err(e) => return PageError::internal(me.locale, e).into_response(),
+                let mut v = security_view(me.locale, &state);
+                v.errors.push((String::new(), a.staff_keep_factor.into()));
+                return Ok(send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST));
             }
             match p
                 .accounts
@@ -250,7 +238,7 @@ pub async fn security_post(
                         .collect();
                     let mut v = security_view(me.locale, &state);
                     v.notice = Some(a.saved.into());
-                    send(&p, &headers, me.locale, &v, StatusCode::OK)
+                    Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
                 }
                 Err(ChallengeError::Phones(problems)) => {
                     let mut v = security_view(me.locale, &state);
@@ -266,28 +254,13 @@ pub async fn security_post(
                         };
                         v.field_error(&format!("phone{i}"), msg);
                     }
-                    send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST)
+                    Ok(send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST))
                 }
-                Err(e) => PageError::internal(me.locale, e).into_response(),
+                Err(e) => Err(PageError::internal(me.locale, e).into()),
             }
         }
-        _ => PageError::bad(me.locale, |t| t.bad_request).into_response(),
+        _ => Err(PageError::bad(me.locale, |t| t.bad_request).into()),
     }
-}
-
-/// True when a change would leave a staff account with no second factor (`totp`, `phones`:
-/// what it would have after the change): a staff account keeps one, so that it is never
-/// back to a password alone.
-pub(super) async fn left_without_factor(
-    p: &Provider,
-    account: &Account,
-    totp: bool,
-    phones: bool,
-) -> Result<bool, CredentialError> {
-    if totp || phones {
-        return Ok(false);
-    }
-    p.accounts.is_staff(&account.id).await
 }
 
 pub(super) async fn audit_change(p: &Provider, me: &Me, event: &'static str) {

@@ -9,7 +9,7 @@ fn totp_pending_key(sid: &str) -> String {
     )
 }
 
-async fn totp_view(p: &Provider, me: &Me) -> Result<View, Response> {
+async fn totp_view(p: &Provider, me: &Me) -> Result<View, WebError> {
     let a = AccountText::get(me.locale);
     let l = me.locale.tag();
     let mut v = View {
@@ -31,16 +31,16 @@ async fn totp_view(p: &Provider, me: &Me) -> Result<View, Response> {
     }
     // A secret waits for confirmation (10 minutes), the same one on a reload.
     let key = totp_pending_key(&me.session.sid);
-    let secret = match platform::ephemeral::get_json::<String>(p.store.as_ref(), &key).await {
-        Ok(Some(s)) => step_up::totp::from_base32(&s).unwrap_or_default(),
-        Ok(None) => Vec::new(),
-        Err(e) => return Err(PageError::internal(me.locale, e).into_response()),
-    };
+    let secret = platform::ephemeral::get_json::<String>(p.store.as_ref(), &key)
+        .await
+        .or_page(me.locale)?
+        .and_then(|s| step_up::totp::from_base32(&s))
+        .unwrap_or_default();
     let secret = if secret.is_empty() {
         let s = step_up::totp::new_secret();
         platform::ephemeral::put_json(p.store.as_ref(), &key, &step_up::totp::base32(&s), 600)
             .await
-            .map_err(|e| PageError::internal(me.locale, e).into_response())?;
+            .or_page(me.locale)?;
         s
     } else {
         secret
@@ -81,16 +81,11 @@ pub async fn totp(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = match me(&p, &headers, &params, "/account/totp", Guard::Factor).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    match totp_view(&p, &me).await {
-        Ok(v) => send(&p, &headers, me.locale, &v, StatusCode::OK),
-        Err(r) => r,
-    }
+    let me = me(&p, &headers, &params, "/account/totp", Guard::Factor).await?;
+    let v = totp_view(&p, &me).await?;
+    Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
 }
 
 /// POST /account/totp (action = confirm | remove)
@@ -100,16 +95,10 @@ pub async fn totp_post(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let mut me = match me(&p, &headers, &params, "/account/totp", Guard::Factor).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let form = match web::forms::checked(&p, &headers, &body, me.locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let mut me = me(&p, &headers, &params, "/account/totp", Guard::Factor).await?;
+    let form = web::forms::checked(&p, &headers, &body, me.locale)?;
     let a = AccountText::get(me.locale);
     let notice;
     match form.get("action").map(String::as_str) {
@@ -126,16 +115,14 @@ pub async fn totp_post(
                 .and_then(|s| step_up::totp::verify(s, code, p.clock.now(), None))
                 .map(|step| (step, secret.clone().unwrap_or_default()));
             let Some((step, secret)) = ok else {
-                let mut v = match totp_view(&p, &me).await {
-                    Ok(v) => v,
-                    Err(r) => return r,
-                };
+                let mut v = totp_view(&p, &me).await?;
                 v.field_error("code", a.code_wrong);
-                return send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST);
+                return Ok(send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST));
             };
-            if let Err(e) = p.accounts.set_totp(&me.account.id, &secret).await {
-                return PageError::internal(me.locale, e).into_response();
-            }
+            p.accounts
+                .set_totp(&me.account.id, &secret)
+                .await
+                .or_page(me.locale)?;
             // The confirming code is spent.
             let _ = p.accounts.use_totp_step(&me.account.id, step).await;
             let _ = p.store.delete(&key).await;
@@ -143,39 +130,41 @@ pub async fn totp_post(
             notice = a.totp_done;
         }
         Some("remove") => {
-            let phones = match p.accounts.challenge_phones(&me.account.id).await {
-                Ok(x) => !x.is_empty() && !me.account.no_direct_number,
-                Err(e) => return PageError::internal(me.locale, e).into_response(),
-            };
-            match left_without_factor(&p, &me.account, false, phones).await {
-                Ok(false) => {}
-                Ok(true) => {
-                    let mut v = match totp_view(&p, &me).await {
-                        Ok(v) => v,
-                        Err(r) => return r,
-                    };
-                    v.errors.push((String::new(), a.staff_keep_factor.into()));
-                    return send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST);
-                }
-                Err(e) => return PageError::internal(me.locale, e).into_response(),
+            let phones = !p
+                .accounts
+                .challenge_phones(&me.account.id)
+                .await
+                .or_page(me.locale)?
+                .is_empty()
+                && !me.account.no_direct_number;
+            if p.accounts
+                .leaves_staff_without_factor(&me.account.id, false, phones)
+                .await
+                .or_page(me.locale)?
+            {
+                let mut v = totp_view(&p, &me).await?;
+                v.errors.push((String::new(), a.staff_keep_factor.into()));
+                return Ok(send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST));
             }
-            if let Err(e) = p.accounts.remove_totp(&me.account.id).await {
-                return PageError::internal(me.locale, e).into_response();
-            }
+            p.accounts
+                .remove_totp(&me.account.id)
+                .await
+                .or_page(me.locale)?;
             audit_change(&p, &me, "account.totp_removed").await;
             notice = a.totp_removed;
         }
-        _ => return PageError::bad(me.locale, |t| t.bad_request).into_response(),
+        _ => return Err(PageError::bad(me.locale, |t| t.bad_request).into()),
     }
-    me.account = match p.accounts.find_by_id(&me.account.id).await {
-        Ok(Some(acc)) => acc,
-        Ok(None) => return PageError::bad(me.locale, |t| t.login_expired).into_response(),
-        Err(e) => return PageError::internal(me.locale, e).into_response(),
+    let Some(account) = p
+        .accounts
+        .find_by_id(&me.account.id)
+        .await
+        .or_page(me.locale)?
+    else {
+        return Err(PageError::bad(me.locale, |t| t.login_expired).into());
     };
-    let mut v = match totp_view(&p, &me).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    me.account = account;
+    let mut v = totp_view(&p, &me).await?;
     v.notice = Some(notice.into());
-    send(&p, &headers, me.locale, &v, StatusCode::OK)
+    Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
 }

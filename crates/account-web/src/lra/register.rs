@@ -9,18 +9,18 @@ use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+
 use credential_store::{CredentialError, Designation, Field as AField};
 use platform::Locale;
 use registration::colleges::COLLEGES;
 use registration::lra::{
-    AffiliateRegistration, Evidence, EvidenceProblem, Identity, PersonRegistration, PRIMARY,
-    SECONDARY, UNACCEPTABLE,
+    one_at_a_time, AffiliateRegistration, Evidence, EvidenceProblem, Identity, PersonRegistration,
+    PRIMARY, SECONDARY, UNACCEPTABLE,
 };
 use registration::{LraError, Registered};
 use std::sync::Arc;
 use web::account_text::AccountText;
-use web::error::PageError;
+use web::error::{PageError, WebResult};
 use web::forms::{Field, Fieldset, Form, Section, View};
 use web::http::{parse_query, ClientIp, Params};
 use web::widgets::{field_message, send};
@@ -165,39 +165,6 @@ fn register_view(ctx: &Ctx, typed: &Params) -> View {
     v
 }
 
-/// Registrations of one person (legal names and date of birth) run one at a time, on every
-/// node and across organizations: a double click, or two LRAs (of one organization or two) at
-/// once, make one account, the second finding the first's. Waits up to 10 s for a registration in progress; returns the lock's
-/// key, to delete when done.
-async fn one_at_a_time(
-    p: &Provider,
-    id: &registration::lra::Identity,
-) -> Result<String, platform::EphemeralError> {
-    let norm = |s: &str| {
-        s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase()
-    };
-    let who = format!(
-        "{}|{}|{}",
-        norm(&id.legal_given_name),
-        norm(&id.legal_family_name),
-        id.birth_date.trim()
-    );
-    let key = format!(
-        "lra-register:{}",
-        platform::crypto::sha256_b64(who.as_bytes())
-    );
-    for _ in 0..100 {
-        if p.store.put_if_absent(&key, b"1", 30).await? {
-            return Ok(key);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    Ok(key)
-}
-
 /// Puts a registration error beside its field; false when it is not the person's doing.
 fn show_error(v: &mut View, locale: Locale, e: &LraError, documents: &[String]) -> bool {
     let (t, a) = (LraText::get(locale), AccountText::get(locale));
@@ -316,14 +283,11 @@ pub async fn register(
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let ctx = match guard(&p, &headers, &params, "/lra/register", &ip).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = guard(&p, &headers, &params, "/lra/register", &ip).await?;
     let v = register_view(&ctx, &Params::default());
-    send(&p, &headers, ctx.me.locale, &v, StatusCode::OK)
+    Ok(send(&p, &headers, ctx.me.locale, &v, StatusCode::OK))
 }
 
 /// POST /lra/register
@@ -334,17 +298,11 @@ pub async fn register_post(
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let ctx = match guard(&p, &headers, &params, "/lra/register", &ip).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = guard(&p, &headers, &params, "/lra/register", &ip).await?;
     let locale = ctx.me.locale;
-    let form = match web::forms::checked(&p, &headers, &body, locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let form = web::forms::checked(&p, &headers, &body, locale)?;
     let documents: Vec<String> = (1..=DOCUMENT_ROWS)
         .map(|i| val(&form, &format!("doc{i}")).to_owned())
         .collect();
@@ -358,24 +316,25 @@ pub async fn register_post(
         level: val(&form, "level").parse().unwrap_or(0),
     };
     let name = display(&input.identity);
-    let lock = match one_at_a_time(&p, &input.identity).await {
-        Ok(l) => l,
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
-    let outcome = ctx.lra.register_person(&ctx.reg, input).await;
-    let _ = p.store.delete(&lock).await;
+    let identity = input.identity.clone();
+    let outcome = one_at_a_time(
+        p.store.as_ref(),
+        &identity,
+        ctx.lra.register_person(&ctx.reg, input),
+    )
+    .await;
     match outcome {
         Ok(r) => {
             let t = LraText::get(locale);
             let v = registered_view(&ctx, t.register_title, "/lra/register", &name, &r);
-            send(&p, &headers, locale, &v, StatusCode::OK)
+            Ok(send(&p, &headers, locale, &v, StatusCode::OK))
         }
         Err(e) => {
             let mut v = register_view(&ctx, &form);
             if !show_error(&mut v, locale, &e, &documents) {
-                return PageError::internal(locale, e).into_response();
+                return Err(PageError::internal(locale, e).into());
             }
-            send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST)
+            Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST))
         }
     }
 }
@@ -445,18 +404,21 @@ pub async fn affiliate(
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let ctx = match guard(&p, &headers, &params, "/lra/affiliate", &ip).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = guard(&p, &headers, &params, "/lra/affiliate", &ip).await?;
     if !ctx.reg.organization().registering {
         let t = LraText::get(ctx.me.locale);
-        return refusal(&p, &headers, &ctx, t.not_registering, StatusCode::FORBIDDEN);
+        return Ok(refusal(
+            &p,
+            &headers,
+            &ctx,
+            t.not_registering,
+            StatusCode::FORBIDDEN,
+        ));
     }
     let v = affiliate_view(&ctx, &Params::default());
-    send(&p, &headers, ctx.me.locale, &v, StatusCode::OK)
+    Ok(send(&p, &headers, ctx.me.locale, &v, StatusCode::OK))
 }
 
 /// POST /lra/affiliate
@@ -467,20 +429,20 @@ pub async fn affiliate_post(
     ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let ctx = match guard(&p, &headers, &params, "/lra/affiliate", &ip).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = guard(&p, &headers, &params, "/lra/affiliate", &ip).await?;
     let locale = ctx.me.locale;
     let t = LraText::get(locale);
-    let form = match web::forms::checked(&p, &headers, &body, locale) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
+    let form = web::forms::checked(&p, &headers, &body, locale)?;
     if !ctx.reg.organization().registering {
-        return refusal(&p, &headers, &ctx, t.not_registering, StatusCode::FORBIDDEN);
+        return Ok(refusal(
+            &p,
+            &headers,
+            &ctx,
+            t.not_registering,
+            StatusCode::FORBIDDEN,
+        ));
     }
     let input = AffiliateRegistration {
         identity: identity_of(&form),
@@ -488,23 +450,24 @@ pub async fn affiliate_post(
         affiliation: val(&form, "affiliation").into(),
     };
     let name = display(&input.identity);
-    let lock = match one_at_a_time(&p, &input.identity).await {
-        Ok(l) => l,
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
-    let outcome = ctx.lra.register_affiliate(&ctx.reg, input).await;
-    let _ = p.store.delete(&lock).await;
+    let identity = input.identity.clone();
+    let outcome = one_at_a_time(
+        p.store.as_ref(),
+        &identity,
+        ctx.lra.register_affiliate(&ctx.reg, input),
+    )
+    .await;
     match outcome {
         Ok(r) => {
             let v = registered_view(&ctx, t.affiliate_title, "/lra/affiliate", &name, &r);
-            send(&p, &headers, locale, &v, StatusCode::OK)
+            Ok(send(&p, &headers, locale, &v, StatusCode::OK))
         }
         Err(e) => {
             let mut v = affiliate_view(&ctx, &form);
             if !show_error(&mut v, locale, &e, &[]) {
-                return PageError::internal(locale, e).into_response();
+                return Err(PageError::internal(locale, e).into());
             }
-            send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST)
+            Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST))
         }
     }
 }

@@ -7,16 +7,16 @@ use super::steps::{step_view, validate};
 use crate::signup_text::SignupText;
 use authorization_server::Provider;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+
 use credential_store::CredentialError;
 use platform::Locale;
-use registration::wizard::{steps, Step, Wizard};
+use registration::wizard::{steps, Finishing, Step, Wizard};
 use registration::RegistrationError;
 use web::account_text::AccountText;
-use web::error::PageError;
-use web::forms::View;
+use web::error::{OrPage, PageError, WebResult};
+
+use super::page::{send_step, StepPage};
 use web::http::{see_other, Params};
-use web::widgets::send;
 
 /// Creates the account of `w` (cookie `token`) with the password in `form`; `v` is the
 /// password step's page, for its errors.
@@ -30,11 +30,11 @@ pub(super) async fn finish(
     mut w: Wizard,
     form: &Params,
     ip: &str,
-    mut v: View,
-) -> Response {
+    mut v: StepPage,
+) -> WebResult {
     let s = SignupText::get(locale);
     let Some(h) = w.h.clone() else {
-        return expired(p, headers, locale);
+        return Ok(expired(p, headers, locale));
     };
     // Every earlier step again, on what is stored now (Back keeps unchecked input): the first
     // that fails is where the member goes, and the steps after it close.
@@ -45,52 +45,32 @@ pub(super) async fn finish(
         let mut scratch_view = step_view(p, locale, &w, i, st);
         scratch_view.errors.clear();
         let mut scratch = w.clone();
-        match validate(
-            p,
-            locale,
-            &mut scratch,
-            st,
-            &Params::new(),
-            &mut scratch_view,
-        )
-        .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                // That step's page, with what is wrong on it now.
-                w.reached = i;
-                if let Err(e) = save(p, token, &w).await {
-                    return PageError::internal(locale, e).into_response();
-                }
-                return send(p, headers, locale, &scratch_view, StatusCode::BAD_REQUEST);
-            }
-            Err(e) => return PageError::internal(locale, e).into_response(),
+        let empty = Params::new();
+        let ok = validate(p, locale, &mut scratch, st, &empty, &mut scratch_view)
+            .await
+            .or_page(locale)?;
+        if !ok {
+            // That step's page, with what is wrong on it now.
+            w.reached = i;
+            save(p, token, &w).await.or_page(locale)?;
+            let bad = StatusCode::BAD_REQUEST;
+            return Ok(send_step(p, headers, locale, &scratch_view, bad));
         }
     }
     let new = w.new_account(form.get("new_password").cloned().unwrap_or_default());
     // One completion per wizard at a time: a second submission (a double click) waits for
     // the first and shows its outcome.
     let drafts = drafts(p);
-    match drafts.begin_finishing(token).await {
-        Ok(true) => {}
-        Ok(false) => {
-            for _ in 0..100 {
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                if let Ok(Some((_, again))) = load(p, headers).await {
-                    if again.done.is_some() {
-                        return see_other(&format!(
-                            "/register/complete?ui_locales={}",
-                            locale.tag()
-                        ));
-                    }
-                }
-                if drafts.finishing_released(token).await {
-                    break;
-                }
-            }
-            return see_other(&format!("/register/password?ui_locales={}", locale.tag()));
+    match drafts.begin_or_wait(token).await.or_page(locale)? {
+        Finishing::Mine => {}
+        Finishing::Completed => {
+            let to = format!("/register/complete?ui_locales={}", locale.tag());
+            return Ok(see_other(&to));
         }
-        Err(e) => return PageError::internal(locale, e).into_response(),
+        Finishing::Busy => {
+            let to = format!("/register/password?ui_locales={}", locale.tag());
+            return Ok(see_other(&to));
+        }
     }
     let outcome = p
         .registration
@@ -102,9 +82,7 @@ pub(super) async fn finish(
     match outcome {
         Ok(c) => {
             w.complete(&c, &p.signup);
-            if let Err(e) = save(p, token, &w).await {
-                return PageError::internal(locale, e).into_response();
-            }
+            save(p, token, &w).await.or_page(locale)?;
             let detail = format!("registry={} member={}", h.registry_id, h.member_id);
             audit(
                 p,
@@ -114,30 +92,36 @@ pub(super) async fn finish(
                 &detail,
             )
             .await;
-            see_other(&format!("/register/complete?ui_locales={}", locale.tag()))
+            Ok(see_other(&format!(
+                "/register/complete?ui_locales={}",
+                locale.tag()
+            )))
         }
         Err(RegistrationError::AlreadyRegistered) => {
             // A second submission (or another hand-off) won the race: if it was this very
             // wizard, show its outcome; otherwise the welcome page.
             if let Ok(Some((_, again))) = load(p, headers).await {
                 if again.done.is_some() {
-                    return see_other("/register/complete");
+                    return Ok(see_other("/register/complete"));
                 }
             }
             // The state is left to expire, not deleted: when the winner is this very wizard
             // (a double-submitted last step), it may be saving its outcome right now, and a
             // delete here would lose the completion page (and the login ID on it).
-            see_other(&format!("/register/welcome?ui_locales={}", locale.tag()))
+            Ok(see_other(&format!(
+                "/register/welcome?ui_locales={}",
+                locale.tag()
+            )))
         }
         Err(RegistrationError::Account(CredentialError::Policy(broken))) => {
             for b in broken {
                 v.field_error("new_password", b.message(locale));
             }
-            send(p, headers, locale, &v, StatusCode::BAD_REQUEST)
+            Ok(send_step(p, headers, locale, &v, StatusCode::BAD_REQUEST))
         }
         Err(RegistrationError::Account(CredentialError::DesignationTaken)) => {
             v.errors.push((String::new(), s.designation_race.into()));
-            send(p, headers, locale, &v, StatusCode::CONFLICT)
+            Ok(send_step(p, headers, locale, &v, StatusCode::CONFLICT))
         }
         Err(RegistrationError::MemberTerminated) => {
             let _ = drafts.forget(token).await;
@@ -148,7 +132,7 @@ pub(super) async fn finish(
                 h.member_id
             );
             audit(p, "registration.refused", None, ip, &detail).await;
-            member_terminated(p, headers, locale)
+            Ok(member_terminated(p, headers, locale))
         }
         Err(
             e @ (RegistrationError::RegistrySuspended
@@ -157,14 +141,14 @@ pub(super) async fn finish(
         ) => {
             let _ = drafts.forget(token).await;
             tracing::warn!(reason = e.code(), "registration refused at completion");
-            message_page(
+            Ok(message_page(
                 p,
                 headers,
                 locale,
                 s.refused_title,
                 s.refused_registry,
                 StatusCode::FORBIDDEN,
-            )
+            ))
         }
         Err(RegistrationError::Account(CredentialError::Invalid(f))) => {
             // A step's rule the server already checked, so only a stale state gets here.
@@ -172,8 +156,8 @@ pub(super) async fn finish(
                 String::new(),
                 web::widgets::field_message(AccountText::get(locale), f).into(),
             ));
-            send(p, headers, locale, &v, StatusCode::BAD_REQUEST)
+            Ok(send_step(p, headers, locale, &v, StatusCode::BAD_REQUEST))
         }
-        Err(e) => PageError::internal(locale, e).into_response(),
+        Err(e) => Err(PageError::internal(locale, e).into()),
     }
 }

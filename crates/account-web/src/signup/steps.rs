@@ -1,6 +1,8 @@
-//! A step's page: its form with what the member typed, the progress bar, the buttons, and the
-//! step's problems put into words.
+//! A step's page (`StepPage`, drawn by its template): its fields with what the member typed,
+//! the registry's fields read-only, the progress bar, the buttons, and the step's problems put
+//! into words.
 
+use super::page::{Locked, StepPage};
 use crate::signup_text::SignupText;
 use authorization_server::Provider;
 use credential_store::{CredentialError, DESK_QUESTIONS, ONLINE_QUESTIONS};
@@ -9,18 +11,9 @@ use registration::colleges::{college, COLLEGES};
 use registration::wizard::{self, steps, Field as WizardField, Step, Wizard, MAX_EXTRA};
 use registration::Handoff;
 use web::account_text::AccountText;
-use web::forms::{Field, Fieldset, Form, Section, View};
+use web::forms::{Field, Fieldset, Section, View};
 use web::http::Params;
 use web::widgets::rules;
-
-fn buttons(s: &SignupText, idx: usize) -> Vec<(String, String, String)> {
-    let mut b = Vec::new();
-    if idx > 0 {
-        b.push(("nav".into(), "back".into(), s.back.into()));
-    }
-    b.push(("nav".into(), "cancel".into(), s.cancel.into()));
-    b
-}
 
 fn progress(p: &Provider, s: &SignupText, idx: usize) -> Vec<(String, String)> {
     steps(&p.signup)
@@ -54,21 +47,29 @@ fn college_options(s: &SignupText, locale: Locale, except: &str) -> Vec<(String,
 }
 
 /// The page of `step` (at `idx`), showing what `w` holds.
-pub(super) fn step_view(p: &Provider, locale: Locale, w: &Wizard, idx: usize, step: Step) -> View {
+pub(super) fn step_view(
+    p: &Provider,
+    locale: Locale,
+    w: &Wizard,
+    idx: usize,
+    step: Step,
+) -> StepPage {
     let s = SignupText::get(locale);
     let a = AccountText::get(locale);
     let all = steps(&p.signup);
     let h = w.h.clone().unwrap_or_else(empty_handoff);
-    let mut intro = vec![s
+    let step_of = s
         .step_of
         .replace("{n}", &(idx + 1).to_string())
         .replace("{m}", &all.len().to_string())
-        .replace("{name}", s.step(step))];
+        .replace("{name}", s.step(step));
     let mut sections = Vec::new();
+    let mut locked_legend = None;
+    let mut locked = Vec::new();
     let mut fieldsets = Vec::new();
     let mut rules_list = Vec::new();
     let mut rules_personal = String::new();
-    let mut extra_buttons = buttons(s, idx);
+    let mut add = false;
     let mut script = None;
     match step {
         Step::Policies => {
@@ -97,7 +98,6 @@ pub(super) fn step_view(p: &Provider, locale: Locale, w: &Wizard, idx: usize, st
             });
         }
         Step::Personal => {
-            intro.push(s.personal_intro.into());
             let mut given = Field::new("text", "given_name", a.given_name, &w.given)
                 .required()
                 .auto("given-name");
@@ -112,7 +112,7 @@ pub(super) fn step_view(p: &Provider, locale: Locale, w: &Wizard, idx: usize, st
                     .required()
                     .auto("family-name"),
             ];
-            let locked = [
+            let registry = [
                 ("legal_given_name", a.legal_given_name, h.given_name.clone()),
                 (
                     "legal_middle_name",
@@ -131,11 +131,16 @@ pub(super) fn step_view(p: &Provider, locale: Locale, w: &Wizard, idx: usize, st
                     h.birth_date.clone().unwrap_or_default(),
                 ),
             ];
-            for (name, label, value) in locked {
+            for (name, label, value) in registry {
                 if name == "legal_middle_name" && value.is_empty() {
                     continue;
                 }
-                fields.push(Field::new("static", name, label, &value).hint(s.locked_hint));
+                locked.push(Locked {
+                    name: name.into(),
+                    label: label.into(),
+                    value,
+                    hint: Some(s.locked_hint.into()),
+                });
             }
             fields.push(
                 Field::new("email", "email", a.email, &w.email)
@@ -169,18 +174,20 @@ pub(super) fn step_view(p: &Provider, locale: Locale, w: &Wizard, idx: usize, st
             });
         }
         Step::Designation => {
-            intro.push(s.designation_intro.into());
             let locked_college = college(&h.college)
                 .map(|c| format!("{} ({})", c.name(locale), c.code))
                 .unwrap_or_else(|| h.college.clone());
-            fieldsets.push(Fieldset {
-                legend: Some(s.designation_locked.into()),
-                fields: vec![
-                    Field::new("static", "college_locked", s.college, &locked_college),
-                    Field::new("static", "number_locked", s.number, &h.registration_number),
-                ],
-                ..Fieldset::default()
-            });
+            locked_legend = Some(s.designation_locked.into());
+            let shown = |name: &str, label: &str, value: &str| Locked {
+                name: name.into(),
+                label: label.into(),
+                value: value.into(),
+                hint: None,
+            };
+            locked = vec![
+                shown("college_locked", s.college, &locked_college),
+                shown("number_locked", s.number, &h.registration_number),
+            ];
             for (i, (c, n)) in w.extra.iter().enumerate() {
                 fieldsets.push(Fieldset {
                     legend: Some(s.designation_row.replace("{}", &(i + 1).to_string())),
@@ -194,11 +201,10 @@ pub(super) fn step_view(p: &Provider, locale: Locale, w: &Wizard, idx: usize, st
                 });
             }
             if w.extra.len() < MAX_EXTRA {
-                extra_buttons.insert(0, ("nav".into(), "add".into(), s.add_another.into()));
+                add = true;
             }
         }
         Step::Questions => {
-            intro.push(s.questions_intro.into());
             let rows = |prefix: &str, typed: &[(String, String)], n: usize, offset: usize| {
                 web::widgets::question_rows(locale, prefix, typed, n, offset)
             };
@@ -216,7 +222,6 @@ pub(super) fn step_view(p: &Provider, locale: Locale, w: &Wizard, idx: usize, st
             });
         }
         Step::Phones => {
-            intro.push(s.phones_intro.into());
             let fields = web::widgets::phone_rows(locale, &w.phones, w.no_direct);
             fieldsets.push(Fieldset {
                 legend: Some(a.phones_heading.into()),
@@ -225,11 +230,8 @@ pub(super) fn step_view(p: &Provider, locale: Locale, w: &Wizard, idx: usize, st
                 ..Fieldset::default()
             });
         }
-        Step::Mail => {
-            intro.push(s.mail_text.into());
-        }
+        Step::Mail => {}
         Step::Password => {
-            intro.push(s.password_intro.into());
             fieldsets.push(Fieldset {
                 fields: vec![
                     Field::new("password", "new_password", s.password, "")
@@ -267,30 +269,29 @@ pub(super) fn step_view(p: &Provider, locale: Locale, w: &Wizard, idx: usize, st
     } else {
         s.next
     };
-    View {
+    StepPage {
+        step,
         title: format!("{} – {}", s.title, s.step(step)),
-        other_lang_href: Some(format!(
+        step_of,
+        other_lang_href: format!(
             "/register/{}?ui_locales={}",
             step.slug(),
             locale.other().tag()
-        )),
+        ),
+        action: format!("/register/{}?ui_locales={}", step.slug(), locale.tag()),
         progress: progress(p, s, idx),
-        intro,
+        errors: Vec::new(),
         sections,
-        forms: vec![Form {
-            id: Some(format!("step-{}", step.slug())),
-            action: format!("/register/{}?ui_locales={}", step.slug(), locale.tag()),
-            fieldsets,
-            rules_heading: a.password_rules.into(),
-            rules: rules_list,
-            rules_personal,
-            submit: submit.into(),
-            button_name: Some("next".into()),
-            buttons: extra_buttons,
-            ..Form::default()
-        }],
+        locked_legend,
+        locked,
+        fieldsets,
+        rules_heading: a.password_rules.into(),
+        rules: rules_list,
+        rules_personal,
+        submit: submit.into(),
+        add,
+        back: idx > 0,
         script,
-        ..View::default()
     }
 }
 
@@ -324,7 +325,7 @@ pub(super) async fn validate(
     w: &mut Wizard,
     step: Step,
     form: &Params,
-    v: &mut View,
+    v: &mut StepPage,
 ) -> Result<bool, CredentialError> {
     let s = SignupText::get(locale);
     let a = AccountText::get(locale);
@@ -338,7 +339,12 @@ pub(super) async fn validate(
         }
     }
     if step == Step::Password {
-        web::widgets::new_password_typed(v, a, form);
+        // The shared checks of a new password typed twice, their messages put on this page.
+        let mut typed = View::default();
+        web::widgets::new_password_typed(&mut typed, a, form);
+        for (name, msg) in typed.errors {
+            v.field_error(&name, &msg);
+        }
     }
     Ok(v.errors.len() == before)
 }

@@ -9,6 +9,17 @@ use platform::{Clock, EphemeralError, EphemeralStore, SecretBox};
 /// How long the completion lock holds when its holder never lets go, seconds.
 const FINISHING_SECS: i64 = 60;
 
+/// Who completes a wizard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finishing {
+    /// This request: go on, and end the lock if the completion fails.
+    Mine,
+    /// Another request completed it meanwhile: show its outcome.
+    Completed,
+    /// Another request holds it still, or let go without completing: try again.
+    Busy,
+}
+
 /// The wizards in progress.
 #[derive(Debug, Clone, Copy)]
 pub struct Drafts<'a> {
@@ -93,6 +104,27 @@ impl<'a> Drafts<'a> {
         self.store
             .put_if_absent(&lock_key(token), b"1", FINISHING_SECS)
             .await
+    }
+
+    /// Takes the completion of `token`'s wizard, one at a time: when another completion (a
+    /// double click) holds it, waits for that one, up to 10 s.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn begin_or_wait(&self, token: &str) -> Result<Finishing, EphemeralError> {
+        if self.begin_finishing(token).await? {
+            return Ok(Finishing::Mine);
+        }
+        for _ in 0..100 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            if let Ok(Some(again)) = self.load(token).await {
+                if again.done.is_some() {
+                    return Ok(Finishing::Completed);
+                }
+            }
+            if self.finishing_released(token).await {
+                break;
+            }
+        }
+        Ok(Finishing::Busy)
     }
 
     /// Whether the completion lock of `token`'s wizard is known to be free.
