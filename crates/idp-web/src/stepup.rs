@@ -6,18 +6,17 @@
 //! relying party's request, or the self-service page).
 
 use crate::authorize::{self, AuthRequest};
+use authorization_server::challenge::{self, audit, Action, CodeTexts, Outcome, Problem};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use credential_store::{Account, Guess};
-use platform::audit::AuditEvent;
+use credential_store::Account;
 use platform::ephemeral::get_json;
 use platform::Locale;
 use std::sync::Arc;
-use step_up::gateway::{Channel, Delivery};
-use step_up::{codes, Policy};
+use step_up::Policy;
 use web::account_text::AccountText;
 use web::error::{OrPage, PageError, WebResult};
 use web::forms::View;
@@ -31,7 +30,7 @@ pub use acr::acr_satisfies;
 pub(crate) use acr::{acr_wants_mfa, essential_acr_unreachable, relying_party_wants_mfa};
 pub use page::demo_codes;
 pub use web::challenge::{begin, methods_of, Method, Pending};
-use web::challenge::{key_of, load, page, pending_key, save};
+use web::challenge::{load, page};
 
 /// Name of the device cookie.
 pub const DEVICE_COOKIE: &str = "oneid_device";
@@ -104,91 +103,6 @@ pub(crate) async fn after_password(
     Ok(r)
 }
 
-async fn audit(
-    p: &Provider,
-    event: &'static str,
-    account_id: &str,
-    ip: &str,
-    detail: Option<&str>,
-) {
-    // Every step-up event is counted too (`oneid_stepups_total{method,outcome}`), and a code
-    // the gateway could not deliver also as a gateway error.
-    if let Some(outcome) = event.strip_prefix("stepup.") {
-        let method = detail.unwrap_or("none");
-        p.metrics.inc(
-            "oneid_stepups_total",
-            format!("method=\"{method}\",outcome=\"{outcome}\""),
-        );
-        if outcome == "gateway_error" {
-            p.metrics
-                .inc("oneid_gateway_errors_total", format!("method=\"{method}\""));
-        }
-    }
-    let _ = p
-        .audit
-        .record(AuditEvent {
-            event,
-            actor: Some(account_id),
-            subject: Some(account_id),
-            source: Some(ip),
-            detail,
-            ..Default::default()
-        })
-        .await;
-}
-
-/// Sends a code for `m`; false (and the method set aside) when the gateway failed.
-async fn send_code(p: &Provider, token: &str, s: &mut Pending, m: Method, ip: &str) -> bool {
-    let phones = p
-        .accounts
-        .challenge_phones(&s.account_id)
-        .await
-        .unwrap_or_default();
-    let (channel, idx) = match m {
-        Method::Sms { phone } => (Channel::Sms, phone),
-        Method::Voice { phone } => (Channel::Voice, phone),
-        _ => return false,
-    };
-    let Some(phone) = phones.get(idx) else {
-        return false;
-    };
-    let account_locale = match p.accounts.find_by_id(&s.account_id).await {
-        Ok(Some(acc)) => Locale::parse(&acc.locale).unwrap_or(s.locale),
-        _ => s.locale,
-    };
-    let at = AccountText::get(account_locale);
-    let code = codes::new_code();
-    let text = match channel {
-        Channel::Sms => at.sms_text.replace("{}", &code),
-        Channel::Voice => at.voice_text.replace("{}", &codes::spoken(&code)),
-    };
-    let delivery = Delivery {
-        to: phone.e164.clone(),
-        channel,
-        text,
-        locale: account_locale,
-    };
-    let now = p.clock.now();
-    match p.gateway.send(&delivery).await {
-        Ok(()) => {
-            s.code_digest = Some(codes::digest(token, &code));
-            s.code_expires = now + p.stepup.code_ttl_secs;
-            s.sent_at = now;
-            audit(p, "stepup.code_sent", &s.account_id, ip, Some(m.amr())).await;
-            true
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, method = m.amr(), "step-up code not delivered");
-            audit(p, "stepup.gateway_error", &s.account_id, ip, Some(m.amr())).await;
-            if !s.failed.contains(&m) {
-                s.failed.push(m);
-            }
-            s.chosen = None;
-            false
-        }
-    }
-}
-
 /// GET /stepup?t=…: the challenge page again (e.g. after a reload).
 #[tracing::instrument(skip_all)]
 pub async fn show(
@@ -227,233 +141,66 @@ pub async fn submit(
     let Some(mut s) = load(&p, &token).await else {
         return Err(PageError::bad(accept, |t| t.login_expired).into());
     };
-    let a = AccountText::get(s.locale);
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
-    let now = p.clock.now();
-    Ok(match get("action") {
-        "choose" => {
-            let Some(m) = Method::parse(get("method"))
-                .filter(|m| s.methods.contains(m) && !s.failed.contains(m))
-            else {
-                return Ok(page(
-                    &p,
-                    &headers,
-                    &token,
-                    &s,
-                    Some(a.choose_method),
-                    StatusCode::BAD_REQUEST,
-                )
-                .await);
-            };
-            s.chosen = Some(m);
-            match m {
-                Method::Kba => {
-                    let qs = p
-                        .accounts
-                        .online_questions(&s.account_id)
-                        .await
-                        .unwrap_or_default();
-                    s.questions = web::widgets::pick_two(&qs);
-                }
-                Method::Totp => {}
-                _ => {
-                    if !send_code(&p, &token, &mut s, m, &ip).await {
-                        let _ = save(&p, &token, &s).await;
-                        let status = StatusCode::SERVICE_UNAVAILABLE;
-                        if s.methods.iter().all(|m| s.failed.contains(m)) {
-                            return Ok(page(
-                                &p,
-                                &headers,
-                                &token,
-                                &s,
-                                Some(a.gateway_down_none),
-                                status,
-                            )
-                            .await);
-                        }
-                        return Ok(
-                            page(&p, &headers, &token, &s, Some(a.gateway_down), status).await
-                        );
-                    }
-                }
-            }
-            if let Err(e) = save(&p, &token, &s).await {
-                return Err(PageError::internal(s.locale, e).into());
-            }
-            page(&p, &headers, &token, &s, None, StatusCode::OK).await
+    let action = match get("action") {
+        "choose" => Action::Choose(get("method")),
+        "resend" => Action::Resend,
+        "other" => Action::Other,
+        "verify" => Action::Verify {
+            code: get("code"),
+            answers: web::widgets::typed_answers(&form, &s.questions),
+        },
+        _ => return Err(PageError::bad(s.locale, |t| t.bad_request).into()),
+    };
+    let outcome = challenge::act(&p, &token, &mut s, action, &ip, code_texts)
+        .await
+        .or_page(s.locale)?;
+    let a = AccountText::get(s.locale);
+    let (error, status) = match outcome {
+        Outcome::Met(m) => {
+            let remember = form.contains_key("remember");
+            return finish(&p, &headers, &ip, s, m, remember).await;
         }
-        "resend" => {
-            let Some(m) = s
-                .chosen
-                .filter(|m| matches!(m, Method::Sms { .. } | Method::Voice { .. }))
-            else {
-                return Ok(page(&p, &headers, &token, &s, None, StatusCode::BAD_REQUEST).await);
-            };
-            if now - s.sent_at < p.stepup.resend_secs {
-                let msg = a.resend_wait.replace(
-                    "{}",
-                    &(p.stepup.resend_secs - (now - s.sent_at)).to_string(),
-                );
-                return Ok(page(
-                    &p,
-                    &headers,
-                    &token,
-                    &s,
-                    Some(&msg),
-                    StatusCode::TOO_MANY_REQUESTS,
-                )
-                .await);
-            }
-            if !send_code(&p, &token, &mut s, m, &ip).await {
-                let _ = save(&p, &token, &s).await;
-                return Ok(page(
-                    &p,
-                    &headers,
-                    &token,
-                    &s,
-                    Some(a.gateway_down),
-                    StatusCode::SERVICE_UNAVAILABLE,
-                )
-                .await);
-            }
-            let _ = save(&p, &token, &s).await;
-            page(&p, &headers, &token, &s, None, StatusCode::OK).await
-        }
-        "other" => {
-            s.chosen = None;
-            s.code_digest = None;
-            let _ = save(&p, &token, &s).await;
-            page(&p, &headers, &token, &s, None, StatusCode::OK).await
-        }
-        "verify" => {
-            let Some(m) = s.chosen else {
-                return Ok(page(&p, &headers, &token, &s, None, StatusCode::BAD_REQUEST).await);
-            };
-            let sent_code = !matches!(m, Method::Kba | Method::Totp);
-            if sent_code && now >= s.code_expires {
-                // Nothing is checked against an expired code, so nothing is counted.
-                return Ok(page(
-                    &p,
-                    &headers,
-                    &token,
-                    &s,
-                    Some(a.code_expired),
-                    StatusCode::BAD_REQUEST,
-                )
-                .await);
-            }
-            // The attempt is taken before the guess is checked, on the challenge's own counter
-            // and then on the account's: a burst of parallel guesses gets distinct numbers, and
-            // those past either limit are refused unchecked.
-            let n = match p
-                .store
-                .incr(
-                    &key_of("stepup-tries", &token),
-                    p.cfg.login_ttl.max(p.stepup.code_ttl_secs),
-                )
-                .await
-            {
-                Ok(n) => n,
-                Err(e) => return Err(PageError::internal(s.locale, e).into()),
-            };
-            let answers = web::widgets::typed_answers(&form, &s.questions);
-            let guess = if n > i64::from(p.stepup.max_attempts) {
-                Ok(Guess::Refused)
-            } else {
-                p.accounts
-                    .guarded(
-                        &s.account_id,
-                        async {
-                            match m {
-                                Method::Kba => p
-                                    .accounts
-                                    .verify_online_answers(&s.account_id, &answers)
-                                    .await
-                                    .unwrap_or(false),
-                                Method::Totp => verify_totp(&p, &s.account_id, get("code")).await,
-                                _ => s
-                                    .code_digest
-                                    .as_deref()
-                                    .is_some_and(|d| codes::matches(&token, get("code"), d)),
-                            }
-                        },
-                        async {
-                            if m == Method::Kba {
-                                p.accounts.dummy_online_answers(&answers).await;
-                            }
-                        },
-                    )
-                    .await
-            };
-            let guess = match guess {
-                Ok(g) => g,
-                Err(e) => return Err(PageError::internal(s.locale, e).into()),
-            };
-            match guess {
-                Guess::Right => {
-                    // A challenge that succeeded is taken once, whatever else raced it.
-                    let first = p
-                        .store
-                        .put_if_absent(&key_of("stepup-done", &token), b"1", p.cfg.login_ttl)
-                        .await;
-                    let _ = p.store.delete(&pending_key(&token)).await;
-                    if !first.or_page(s.locale)? {
-                        return Err(PageError::bad(s.locale, |t| t.login_expired).into());
-                    }
-                    let remember = form.contains_key("remember");
-                    return finish(&p, &headers, &ip, s, m, remember).await;
-                }
-                Guess::Wrong { locked_now } => {
-                    audit(&p, "stepup.failure", &s.account_id, &ip, Some(m.amr())).await;
-                    if n < i64::from(p.stepup.max_attempts) && !locked_now {
-                        let msg = if m == Method::Kba {
-                            a.answers_wrong
-                        } else {
-                            a.code_wrong
-                        };
-                        return Ok(page(
-                            &p,
-                            &headers,
-                            &token,
-                            &s,
-                            Some(msg),
-                            StatusCode::UNAUTHORIZED,
-                        )
-                        .await);
-                    }
-                }
-                Guess::Refused => {
-                    audit(&p, "stepup.refused", &s.account_id, &ip, Some(m.amr())).await;
-                }
-            }
-            // The challenge is over: its last attempt is spent, or the account is locked.
-            let _ = p.store.delete(&pending_key(&token)).await;
-            if let Some(r) = &s.request_id {
-                let _ = p.store.delete(&authorize::login_key(r)).await;
-            }
+        Outcome::Taken => return Err(PageError::bad(s.locale, |t| t.login_expired).into()),
+        Outcome::Over => {
             let v = View {
                 title: a.stepup_title.into(),
                 errors: vec![(String::new(), a.too_many_codes.into())],
                 ..View::default()
             };
-            web::widgets::send(&p, &headers, s.locale, &v, StatusCode::UNAUTHORIZED)
+            let status = StatusCode::UNAUTHORIZED;
+            return Ok(web::widgets::send(&p, &headers, s.locale, &v, status));
         }
-        _ => return Err(PageError::bad(s.locale, |t| t.bad_request).into()),
-    })
+        Outcome::Again(None) => (None, StatusCode::OK),
+        Outcome::Again(Some(problem)) => match problem {
+            Problem::ChooseMethod => (Some(a.choose_method.to_owned()), StatusCode::BAD_REQUEST),
+            Problem::GatewayDown => (
+                Some(a.gateway_down.to_owned()),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            Problem::GatewayDownNone => (
+                Some(a.gateway_down_none.to_owned()),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            Problem::ResendWait(secs) => (
+                Some(a.resend_wait.replace("{}", &secs.to_string())),
+                StatusCode::TOO_MANY_REQUESTS,
+            ),
+            Problem::CodeExpired => (Some(a.code_expired.to_owned()), StatusCode::BAD_REQUEST),
+            Problem::AnswersWrong => (Some(a.answers_wrong.to_owned()), StatusCode::UNAUTHORIZED),
+            Problem::CodeWrong => (Some(a.code_wrong.to_owned()), StatusCode::UNAUTHORIZED),
+            Problem::Unexpected => (None, StatusCode::BAD_REQUEST),
+        },
+    };
+    Ok(page(&p, &headers, &token, &s, error.as_deref(), status).await)
 }
 
-async fn verify_totp(p: &Provider, account_id: &str, code: &str) -> bool {
-    let Ok(Some((secret, last))) = p.accounts.totp(account_id).await else {
-        return false;
-    };
-    match step_up::totp::verify(&secret, code, p.clock.now(), last) {
-        // The step is used once, even with two nodes racing.
-        Some(step) => p
-            .accounts
-            .use_totp_step(account_id, step)
-            .await
-            .unwrap_or(false),
-        None => false,
+/// The words of a code's text message and call, in the account's language.
+fn code_texts(locale: Locale) -> CodeTexts {
+    let a = AccountText::get(locale);
+    CodeTexts {
+        sms: a.sms_text,
+        voice: a.voice_text,
     }
 }
 

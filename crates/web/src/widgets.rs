@@ -191,19 +191,6 @@ pub fn typed_answers(form: &Params, questions: &[String]) -> Vec<QuestionAnswer>
         .collect()
 }
 
-/// Two of `from`, chosen at random (fewer when `from` has fewer).
-pub fn pick_two(from: &[String]) -> Vec<String> {
-    let mut pool = from.to_vec();
-    let mut out = Vec::new();
-    for b in platform::crypto::random_bytes(2) {
-        if pool.is_empty() {
-            break;
-        }
-        out.push(pool.remove(usize::from(b) % pool.len()));
-    }
-    out
-}
-
 /// After a page that needs a fresh sign-in, where to go.
 pub fn local_return(path: &str) -> Option<&str> {
     // The console's home is `/admin` (with or without a query or a trailing slash).

@@ -20,7 +20,7 @@ pub async fn demo_codes(State(p): State<Arc<Provider>>, headers: HeaderMap) -> R
             .map(|(at, d)| {
                 vec![
                     (String::new(), web::widgets::datetime(at)),
-                    (String::new(), codes::masked(&d.to)),
+                    (String::new(), step_up::codes::masked(&d.to)),
                     (String::new(), d.text),
                 ]
             })
