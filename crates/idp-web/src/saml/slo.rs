@@ -23,7 +23,7 @@ use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use platform::audit::AuditEvent;
@@ -45,49 +45,43 @@ pub async fn get(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let locale = http::locale(&headers, None);
     let q = q.unwrap_or_default();
     if q.len() > MAX_QUERY {
-        return refuse(&p, locale, Refusal::TooLarge, None, EVENT).await;
+        return Ok(refuse(&p, locale, Refusal::TooLarge, None, EVENT).await);
     }
     let Some(raw) = dsig::raw_query(&q) else {
-        return refuse(&p, locale, Refusal::Bad, None, EVENT).await;
+        return Ok(refuse(&p, locale, Refusal::Bad, None, EVENT).await);
     };
     if raw.message.is_none() {
         if let Some(handle) = bounced(&q) {
             // A POST-binding LogoutRequest parked for its cookie (see `bounce`).
-            return match bounce::take(&p, PATH, &handle).await {
+            return Ok(match bounce::take(&p, PATH, &handle).await {
                 Ok(Some(parked)) => match request::decode_post(&parked.message) {
                     Ok(xml) => {
                         let relay = parked.relay_state;
-                        logout_request(&p, &headers, &xml, relay, Signed::Post, locale)
-                            .await
-                            .into_response()
+                        logout_request(&p, &headers, &xml, relay, Signed::Post, locale).await?
                     }
                     Err(e) => refuse(&p, locale, refusal(&e), None, EVENT).await,
                 },
                 Ok(None) => refuse(&p, locale, Refusal::Expired, None, EVENT).await,
-                Err(e) => web::error::PageError::internal(locale, e).into_response(),
-            };
+                Err(e) => return Err(PageError::internal(locale, e).into()),
+            });
         }
     }
     let Some((name, v)) = raw.message else {
-        return refuse(&p, locale, Refusal::Bad, None, EVENT).await;
+        return Ok(refuse(&p, locale, Refusal::Bad, None, EVENT).await);
     };
     let xml = match request::decode_redirect(&query_value(v)) {
         Ok(x) => x,
-        Err(e) => return refuse(&p, locale, refusal(&e), None, EVENT).await,
+        Err(e) => return Ok(refuse(&p, locale, refusal(&e), None, EVENT).await),
     };
     let relay = raw.relay_state.map(query_value);
     if name == "SAMLResponse" {
-        return logout_response(&p, &xml, Signed::Query(raw), locale)
-            .await
-            .into_response();
+        return logout_response(&p, &xml, Signed::Query(raw), locale).await;
     }
-    logout_request(&p, &headers, &xml, relay, Signed::Query(raw), locale)
-        .await
-        .into_response()
+    logout_request(&p, &headers, &xml, relay, Signed::Query(raw), locale).await
 }
 
 /// POST /saml/slo (HTTP-POST)
@@ -96,48 +90,41 @@ pub async fn post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
+) -> WebResult {
     let locale = http::locale(&headers, None);
     let Ok(body) = body else {
-        return refuse(&p, locale, Refusal::TooLarge, None, EVENT).await;
+        return Ok(refuse(&p, locale, Refusal::TooLarge, None, EVENT).await);
     };
     let Ok(form) = parse_form(&headers, &body) else {
-        return refuse(&p, locale, Refusal::Bad, None, EVENT).await;
+        return Ok(refuse(&p, locale, Refusal::Bad, None, EVENT).await);
     };
     let relay = form.get("RelayState").cloned();
-    match (form.get("SAMLRequest"), form.get("SAMLResponse")) {
+    Ok(match (form.get("SAMLRequest"), form.get("SAMLResponse")) {
         (Some(v), None) => {
             let xml = match request::decode_post(v) {
                 Ok(xml) => xml,
-                Err(e) => return refuse(&p, locale, refusal(&e), None, EVENT).await,
+                Err(e) => return Ok(refuse(&p, locale, refusal(&e), None, EVENT).await),
             };
             if bounce::needed(&p, &headers) {
                 // Unreadable requests are refused now; readable ones wait for the cookie.
                 if let Err(e) = request::logout_request(&xml) {
-                    return refuse(&p, locale, refusal(&e), None, EVENT).await;
+                    return Ok(refuse(&p, locale, refusal(&e), None, EVENT).await);
                 }
                 let parked = bounce::Parked {
                     message: v.clone(),
                     relay_state: relay,
                 };
-                return match bounce::park(&p, PATH, &parked).await {
-                    Ok(r) => r,
-                    Err(e) => web::error::PageError::internal(locale, e).into_response(),
-                };
+                return Ok(bounce::park(&p, PATH, &parked).await.or_page(locale)?);
             }
-            logout_request(&p, &headers, &xml, relay, Signed::Post, locale)
-                .await
-                .into_response()
+            logout_request(&p, &headers, &xml, relay, Signed::Post, locale).await?
         }
         // An answer needs no session: no detour.
         (None, Some(v)) => match request::decode_post(v) {
-            Ok(xml) => logout_response(&p, &xml, Signed::Post, locale)
-                .await
-                .into_response(),
+            Ok(xml) => logout_response(&p, &xml, Signed::Post, locale).await?,
             Err(_) => ignored(locale),
         },
         _ => refuse(&p, locale, Refusal::Bad, None, EVENT).await,
-    }
+    })
 }
 
 fn refusal(e: &RequestError) -> Refusal {

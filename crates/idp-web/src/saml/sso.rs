@@ -17,13 +17,13 @@ use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use platform::audit::AuditEvent;
 use platform::crypto::sha256_b64;
 use platform::Locale;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use web::error::{PageError, WebResult};
+use web::error::{OrPage, PageError, WebResult};
 use web::http::{self, parse_form, parse_query};
 
 /// A checked request (or an IdP-initiated one) waiting for the person.
@@ -213,25 +213,23 @@ pub async fn get(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let locale = http::locale(&headers, None);
     let q = q.unwrap_or_default();
     if q.len() > MAX_QUERY {
-        return refuse(&p, locale, Refusal::TooLarge, None, "saml.request_refused").await;
+        return Ok(refuse(&p, locale, Refusal::TooLarge, None, "saml.request_refused").await);
     }
     let Some(raw) = dsig::raw_query(&q) else {
-        return refuse(&p, locale, Refusal::Bad, None, "saml.request_refused").await;
+        return Ok(refuse(&p, locale, Refusal::Bad, None, "saml.request_refused").await);
     };
     if raw.message.is_none() {
         if let Some(handle) = bounced(&q) {
             // A POST-binding request parked for its cookie (see `bounce`).
-            return match bounce::take(&p, PATH, &handle).await {
+            return Ok(match bounce::take(&p, PATH, &handle).await {
                 Ok(Some(parked)) => match request::decode_post(&parked.message) {
                     Ok(xml) => {
                         let relay = parked.relay_state;
-                        authn(&p, &headers, &xml, relay, Signed::Post, locale)
-                            .await
-                            .into_response()
+                        authn(&p, &headers, &xml, relay, Signed::Post, locale).await?
                     }
                     Err(e) => {
                         let why = from_request_error(&e);
@@ -241,24 +239,22 @@ pub async fn get(
                 Ok(None) => {
                     refuse(&p, locale, Refusal::Expired, None, "saml.request_refused").await
                 }
-                Err(e) => web::error::PageError::internal(locale, e).into_response(),
-            };
+                Err(e) => return Err(PageError::internal(locale, e).into()),
+            });
         }
     }
     let Some(("SAMLRequest", v)) = raw.message else {
-        return refuse(&p, locale, Refusal::Bad, None, "saml.request_refused").await;
+        return Ok(refuse(&p, locale, Refusal::Bad, None, "saml.request_refused").await);
     };
     let xml = match request::decode_redirect(&query_value(v)) {
         Ok(x) => x,
         Err(e) => {
             let why = from_request_error(&e);
-            return refuse(&p, locale, why, None, "saml.request_refused").await;
+            return Ok(refuse(&p, locale, why, None, "saml.request_refused").await);
         }
     };
     let relay = raw.relay_state.map(query_value);
-    authn(&p, &headers, &xml, relay, Signed::Query(raw), locale)
-        .await
-        .into_response()
+    authn(&p, &headers, &xml, relay, Signed::Query(raw), locale).await
 }
 
 /// POST /saml/sso (HTTP-POST)
@@ -267,22 +263,22 @@ pub async fn post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
+) -> WebResult {
     let locale = http::locale(&headers, None);
     let Ok(body) = body else {
-        return refuse(&p, locale, Refusal::TooLarge, None, "saml.request_refused").await;
+        return Ok(refuse(&p, locale, Refusal::TooLarge, None, "saml.request_refused").await);
     };
     let Ok(form) = parse_form(&headers, &body) else {
-        return refuse(&p, locale, Refusal::Bad, None, "saml.request_refused").await;
+        return Ok(refuse(&p, locale, Refusal::Bad, None, "saml.request_refused").await);
     };
     let Some(v) = form.get("SAMLRequest") else {
-        return refuse(&p, locale, Refusal::Bad, None, "saml.request_refused").await;
+        return Ok(refuse(&p, locale, Refusal::Bad, None, "saml.request_refused").await);
     };
     let xml = match request::decode_post(v) {
         Ok(x) => x,
         Err(e) => {
             let why = from_request_error(&e);
-            return refuse(&p, locale, why, None, "saml.request_refused").await;
+            return Ok(refuse(&p, locale, why, None, "saml.request_refused").await);
         }
     };
     let relay = form.get("RelayState").cloned();
@@ -290,20 +286,15 @@ pub async fn post(
         // Unreadable requests are refused now; readable ones wait for the cookie.
         if let Err(e) = request::authn_request(&xml) {
             let why = from_request_error(&e);
-            return refuse(&p, locale, why, None, "saml.request_refused").await;
+            return Ok(refuse(&p, locale, why, None, "saml.request_refused").await);
         }
         let parked = bounce::Parked {
             message: v.clone(),
             relay_state: relay,
         };
-        return match bounce::park(&p, PATH, &parked).await {
-            Ok(r) => r,
-            Err(e) => web::error::PageError::internal(locale, e).into_response(),
-        };
+        return Ok(bounce::park(&p, PATH, &parked).await.or_page(locale)?);
     }
-    authn(&p, &headers, &xml, relay, Signed::Post, locale)
-        .await
-        .into_response()
+    authn(&p, &headers, &xml, relay, Signed::Post, locale).await
 }
 
 /// This endpoint's path.
