@@ -8,7 +8,7 @@
 //! The methods: a code by text message or voice call, two of the online challenge questions,
 //! or a TOTP code.
 
-use crate::Provider;
+use crate::{Provider, StoreError};
 use credential_store::{Account, ChallengeError, Guess, PhoneKind, QuestionAnswer};
 use platform::audit::AuditEvent;
 use platform::crypto::{random_token, sha256_b64};
@@ -277,7 +277,7 @@ pub async fn act(
     action: Action<'_>,
     ip: &str,
     texts: fn(Locale) -> CodeTexts,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, StoreError> {
     let now = p.clock.now();
     match action {
         Action::Choose(key) => {
@@ -309,7 +309,7 @@ pub async fn act(
                     }
                 }
             }
-            save(p, token, s).await.map_err(|e| e.to_string())?;
+            save(p, token, s).await?;
             Ok(Outcome::Again(None))
         }
         Action::Resend => {
@@ -341,7 +341,7 @@ async fn verify(
     code: &str,
     answers: &[QuestionAnswer],
     ip: &str,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, StoreError> {
     let Some(m) = s.chosen else {
         return Ok(Outcome::Again(Some(Problem::Unexpected)));
     };
@@ -358,8 +358,7 @@ async fn verify(
             &key_of("stepup-tries", token),
             p.cfg.login_ttl.max(p.stepup.code_ttl_secs),
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     let guess = if n > i64::from(p.stepup.max_attempts) {
         Guess::Refused
     } else {
@@ -386,8 +385,7 @@ async fn verify(
                     }
                 },
             )
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
     };
     match guess {
         Guess::Right => {
@@ -397,7 +395,7 @@ async fn verify(
                 .put_if_absent(&key_of("stepup-done", token), b"1", p.cfg.login_ttl)
                 .await;
             let _ = p.store.delete(&pending_key(token)).await;
-            return Ok(if first.map_err(|e| e.to_string())? {
+            return Ok(if first? {
                 Outcome::Met(m)
             } else {
                 Outcome::Taken

@@ -27,6 +27,18 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 pub use clients::{Client, ClientError, ClientStore, NewClient};
+
+/// A store an operation needs failed: the database or the ephemeral store. Logged by the
+/// caller, never shown.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database.
+    #[error(transparent)]
+    Db(#[from] platform::DbError),
+    /// The ephemeral store.
+    #[error(transparent)]
+    Ephemeral(#[from] platform::EphemeralError),
+}
 pub use keys::{KeyError, KeyRing, SigAlg};
 
 /// Lifetimes and names the provider needs.

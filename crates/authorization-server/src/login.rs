@@ -4,7 +4,7 @@
 //! same answer for each kind, and, for a password that expired or is temporary, the sign-in
 //! parked until a new one is set.
 
-use crate::Provider;
+use crate::{Provider, StoreError};
 use credential_store::{AuthError, SignIn};
 use platform::audit::AuditEvent;
 use platform::crypto::{random_token, sha256_b64};
@@ -38,7 +38,7 @@ pub enum PasswordOutcome {
 
 /// Signs in with a password (see the module). `Err`: a store failed.
 #[tracing::instrument(level = "debug", skip_all, fields(client_id = %l.client_id))]
-pub async fn password(p: &Provider, l: PasswordLogin<'_>) -> Result<PasswordOutcome, String> {
+pub async fn password(p: &Provider, l: PasswordLogin<'_>) -> Result<PasswordOutcome, StoreError> {
     let login_id = l.login_id.trim();
     if login_id.is_empty()
         || l.password.is_empty()
@@ -54,10 +54,7 @@ pub async fn password(p: &Provider, l: PasswordLogin<'_>) -> Result<PasswordOutc
         crate::limits::over(p, "login-ip", l.ip, p.cfg.login_limit_per_address),
         crate::limits::over(p, "login-id", &key, p.cfg.login_limit_per_account)
     );
-    let (by_ip, by_account) = (
-        by_ip.map_err(|e| e.to_string())?,
-        by_account.map_err(|e| e.to_string())?,
-    );
+    let (by_ip, by_account) = (by_ip?, by_account?);
     if by_ip || by_account {
         let _ = p
             .audit
@@ -74,7 +71,7 @@ pub async fn password(p: &Provider, l: PasswordLogin<'_>) -> Result<PasswordOutc
     }
     match p.accounts.authenticate(login_id, l.password).await {
         Ok(signin) => Ok(PasswordOutcome::SignedIn(Box::new(signin))),
-        Err(AuthError::Db(e)) => Err(e.to_string()),
+        Err(AuthError::Db(e)) => Err(e.into()),
         Err(e) => {
             failed(p, &e, &typed, l.client_id, l.ip).await;
             Ok(PasswordOutcome::Invalid)
