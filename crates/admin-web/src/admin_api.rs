@@ -15,10 +15,7 @@ mod directory;
 mod input;
 mod relying_parties;
 
-pub use accounts::{
-    account_json, change_status, find_account, issue_temporary_password, reveal_desk_answers,
-    unlock, StatusChange, StatusOutcome,
-};
+pub use accounts::account_json;
 pub(crate) use audit::export_response;
 pub use audit::{audit_query, export_body, record_json, AUDIT_PAGE_MAX};
 pub use directory::{
@@ -29,9 +26,7 @@ pub use input::{
     ClientInput, ClientPatch, LraInput, OrganizationInput, OrganizationPatch, ServiceInput,
     ServicePatch,
 };
-pub use relying_parties::{add_client, client_json, remove_client, set_client_service};
-
-pub use crate::registries_api::Actor;
+pub use relying_parties::{add_client, client_json, remove_client};
 
 use crate::admin::{api_caller, ApiCaller, ADMIN_SCOPE};
 use authorization_server::Provider;
@@ -39,6 +34,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::Router;
+use registration::AdminError;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use web::error::OAuthError;
@@ -149,6 +145,18 @@ impl From<registration::RegistrationError> for ApiError {
     }
 }
 
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Invalid { field, message } => Self::Invalid { field, message },
+            AdminError::NotFound(m) => Self::NotFound(m),
+            AdminError::Conflict(m) => Self::Conflict(m),
+            AdminError::Storage(m) => Self::Storage(m),
+            e => Self::Storage(e.to_string()),
+        }
+    }
+}
+
 impl From<authorization_server::ClientError> for ApiError {
     fn from(e: authorization_server::ClientError) -> Self {
         match e {
@@ -232,24 +240,6 @@ where
     match caller(p, headers, need).await {
         Ok(client) => f(client).await.unwrap_or_else(IntoResponse::into_response),
         Err(r) => r,
-    }
-}
-
-impl<'a> Actor<'a> {
-    /// An API caller: actor `client:<id>`, and the client id in the audit row's client column.
-    pub fn api(name: &'a str, client: &'a str) -> Self {
-        Actor {
-            name,
-            client: Some(client),
-        }
-    }
-
-    /// A person at the console (their account id).
-    pub fn person(account_id: &'a str) -> Self {
-        Actor {
-            name: account_id,
-            client: None,
-        }
     }
 }
 

@@ -1,13 +1,8 @@
 //! Trusted registries over HTTP: the admin JSON API (bearer access token of a client with the
 //! `oneid:admin` scope, the same errors as the signing-key API) and a registry's own signed
 //! report of terminated registrations (`POST /registries/terminations`). The changes
-//! themselves, with their checks and audit, are in `ops`, shared with the CLI.
-
-mod input;
-mod ops;
-
-pub use input::{KeyInput, MembersInput, RegistryInput, RegistryPatch};
-pub use ops::*;
+//! themselves, with their checks and audit, are `registration`'s, shared with the console and
+//! the CLI.
 
 use crate::admin::{admin_client, ApiCaller};
 use authorization_server::Provider;
@@ -16,7 +11,10 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use platform::AuditEvent;
-use registration::{RegistrationError, RegistryStatus};
+use registration::registries::{self, MembersInput, RegistryPatch};
+use registration::{
+    Actor, AdminError, RegistrationError, Registry, RegistryInput, RegistryKey, RegistryStatus,
+};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use web::error::OAuthError;
@@ -24,8 +22,8 @@ use web::http::{json_no_store, parse_form, ClientIp};
 
 fn error_response(e: AdminError) -> Response {
     match e {
-        AdminError::Invalid(m) => OAuthError::invalid_request(m).into_response(),
-        AdminError::NotFound => (
+        AdminError::Invalid { message, .. } => OAuthError::invalid_request(message).into_response(),
+        AdminError::NotFound(_) => (
             StatusCode::NOT_FOUND,
             json_no_store(
                 json!({ "error": "not_found", "error_description": "no such registry" })
@@ -34,12 +32,19 @@ fn error_response(e: AdminError) -> Response {
         )
             .into_response(),
         AdminError::Storage(m) => OAuthError::internal(m).into_response(),
+        e => (
+            StatusCode::CONFLICT,
+            json_no_store(
+                json!({ "error": "conflict", "error_description": e.to_string() }).to_string(),
+            ),
+        )
+            .into_response(),
     }
 }
 
 fn body_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
     serde_json::from_slice(body)
-        .map_err(|e| AdminError::Invalid(format!("the body is not the JSON expected: {e}")))
+        .map_err(|e| AdminError::invalid("", format!("the body is not the JSON expected: {e}")))
 }
 
 /// Runs an admin API call: the caller's token must carry `oneid:admin` (see `api_caller`).
@@ -63,7 +68,12 @@ fn ok(status: StatusCode, v: Value) -> Result<Response, AdminError> {
 #[tracing::instrument(skip_all)]
 pub async fn api_list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     api(&p, &headers, |_| async {
-        let regs = p.registration.registries.list().await?;
+        let regs = p
+            .registration
+            .registries
+            .list()
+            .await
+            .map_err(registries::refused)?;
         let now = p.clock.now();
         ok(
             StatusCode::OK,
@@ -80,15 +90,10 @@ pub async fn api_add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: B
     api(p, &headers, |caller| async move {
         let input: RegistryInput = body_json(&body)?;
         let actor = caller.actor();
-        let (r, keys) = add(
-            p,
-            input,
-            Actor {
-                name: &actor,
-                client: Some(&caller.client_id),
-            },
-        )
-        .await?;
+        let (r, keys) = p
+            .registration
+            .add_registry(input, Actor::api(&actor, &caller.client_id))
+            .await?;
         ok(
             StatusCode::CREATED,
             registry_json(&r, Some(&keys), p.clock.now()),
@@ -109,9 +114,15 @@ pub async fn api_get(
             .registration
             .registries
             .get(&id)
-            .await?
-            .ok_or(AdminError::NotFound)?;
-        let keys = p.registration.registries.keys(&id).await?;
+            .await
+            .map_err(registries::refused)?
+            .ok_or_else(registries::not_found)?;
+        let keys = p
+            .registration
+            .registries
+            .keys(&id)
+            .await
+            .map_err(registries::refused)?;
         ok(
             StatusCode::OK,
             registry_json(&r, Some(&keys), p.clock.now()),
@@ -132,17 +143,16 @@ pub async fn api_update(
     api(p, &headers, |caller| async move {
         let patch: RegistryPatch = body_json(&body)?;
         let actor = caller.actor();
-        let r = update(
-            p,
-            &id,
-            patch,
-            Actor {
-                name: &actor,
-                client: Some(&caller.client_id),
-            },
-        )
-        .await?;
-        let keys = p.registration.registries.keys(&id).await?;
+        let r = p
+            .registration
+            .update_registry(&id, patch, Actor::api(&actor, &caller.client_id))
+            .await?;
+        let keys = p
+            .registration
+            .registries
+            .keys(&id)
+            .await
+            .map_err(registries::refused)?;
         ok(
             StatusCode::OK,
             registry_json(&r, Some(&keys), p.clock.now()),
@@ -162,10 +172,7 @@ pub async fn api_op(
     let p: &Provider = &p;
     api(p, &headers, |caller| async move {
         let actor = caller.actor();
-        let actor = Actor {
-            name: &actor,
-            client: Some(&caller.client_id),
-        };
+        let actor = Actor::api(&actor, &caller.client_id);
         let now = p.clock.now();
         let status = match op.as_str() {
             "suspend" => Some(RegistryStatus::Suspended),
@@ -174,22 +181,31 @@ pub async fn api_op(
             _ => None,
         };
         if let Some(s) = status {
-            let r = set_status(p, &id, s, actor).await?;
+            let r = p.registration.set_registry_status(&id, s, actor).await?;
             return ok(StatusCode::OK, registry_json(&r, None, now));
         }
         match op.as_str() {
             "keys" => {
-                let k = add_key(p, &id, body_json(&body)?, actor).await?;
+                let k = p
+                    .registration
+                    .add_registry_key(&id, body_json(&body)?, actor)
+                    .await?;
                 ok(StatusCode::CREATED, key_json(&k, now))
             }
             "terminations" => {
                 let m: MembersInput = body_json(&body)?;
-                let t = import_terminations(p, &id, &m.members, actor).await?;
+                let t = p
+                    .registration
+                    .import_terminations(&id, &m.members, actor)
+                    .await?;
                 ok(StatusCode::OK, json!(t))
             }
-            _ => Err(AdminError::Invalid(format!(
+            _ => Err(AdminError::invalid(
+                "",
+                format!(
                 "unknown operation {op}: use suspend, reinstate, terminate, keys or terminations"
-            ))),
+            ),
+            )),
         }
     })
     .await
@@ -287,4 +303,28 @@ pub async fn report(
         })
         .await;
     json_no_store(json!(t).to_string())
+}
+
+/// A registry key as JSON (`live`: accepted at `now`).
+pub fn key_json(k: &RegistryKey, now: i64) -> Value {
+    json!({
+        "kid": k.kid,
+        "alg": k.alg,
+        "public_key_pem": k.public_pem,
+        "created_at": k.created_at,
+        "retire_at": k.retire_at,
+        "live": k.retire_at.is_none_or(|r| r > now),
+    })
+}
+
+/// A registry as JSON, with its keys when given.
+pub fn registry_json(r: &Registry, keys: Option<&[RegistryKey]>, now: i64) -> Value {
+    let mut v = serde_json::to_value(r).unwrap_or_else(|_| json!({ "id": r.id }));
+    if let (Some(keys), Some(m)) = (keys, v.as_object_mut()) {
+        m.insert(
+            "keys".into(),
+            keys.iter().map(|k| key_json(k, now)).collect(),
+        );
+    }
+    v
 }

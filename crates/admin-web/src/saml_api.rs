@@ -11,14 +11,14 @@
 
 use crate::admin::admin_client;
 use authorization_server::saml::sps::{
-    fetch_metadata, NewSp, ServiceProvider, SpChoices, SpError, SpUpdate,
+    fetch_metadata, modify, register, unregister, NewSp, ServiceProvider, SpChoices, SpError,
+    SpUpdate,
 };
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use platform::AuditEvent;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -53,91 +53,6 @@ fn not_found() -> Response {
         ),
     )
         .into_response()
-}
-
-/// One-line summary for the audit trail.
-pub fn summary(sp: &ServiceProvider) -> String {
-    format!(
-        "name={:?} acs={} service={} nameid={} idp_initiated={} sign_response={} encrypt={}",
-        sp.name,
-        sp.acs
-            .iter()
-            .map(|a| a.location.as_str())
-            .collect::<Vec<_>>()
-            .join(","),
-        sp.service_id.as_deref().unwrap_or("-"),
-        sp.nameid_format,
-        sp.allow_idp_initiated,
-        sp.sign_response,
-        sp.encrypt_assertions
-    )
-}
-
-/// Registers an SP and audits it (shared with the CLI).
-pub async fn register(p: &Provider, n: NewSp, actor: &str) -> Result<ServiceProvider, SpError> {
-    let sp = p.saml.sps.add(n).await?;
-    let detail = summary(&sp);
-    let _ = p
-        .audit
-        .record(AuditEvent {
-            event: "saml.sp_added",
-            actor: Some(actor),
-            client_id: Some(&sp.entity_id),
-            detail: Some(&detail),
-            ..Default::default()
-        })
-        .await;
-    Ok(sp)
-}
-
-/// Updates an SP and audits it with what changed (shared with the CLI); `None` when there
-/// is no such SP.
-pub async fn modify(
-    p: &Provider,
-    entity_id: &str,
-    u: SpUpdate,
-    actor: &str,
-) -> Result<Option<ServiceProvider>, SpError> {
-    let before = p.saml.sps.get(entity_id).await?;
-    let refreshed = u.metadata.is_some();
-    let Some(sp) = p.saml.sps.update(entity_id, u).await? else {
-        return Ok(None);
-    };
-    let mut detail = match before {
-        Some(b) => format!("{} -> {}", summary(&b), summary(&sp)),
-        None => summary(&sp),
-    };
-    if refreshed {
-        detail.push_str(" (metadata refreshed)");
-    }
-    let _ = p
-        .audit
-        .record(AuditEvent {
-            event: "saml.sp_updated",
-            actor: Some(actor),
-            client_id: Some(&sp.entity_id),
-            detail: Some(&detail),
-            ..Default::default()
-        })
-        .await;
-    Ok(Some(sp))
-}
-
-/// Removes an SP and audits it (shared with the CLI); false when there was none.
-pub async fn unregister(p: &Provider, entity_id: &str, actor: &str) -> Result<bool, SpError> {
-    let gone = p.saml.sps.remove(entity_id).await?;
-    if gone {
-        let _ = p
-            .audit
-            .record(AuditEvent {
-                event: "saml.sp_removed",
-                actor: Some(actor),
-                client_id: Some(entity_id),
-                ..Default::default()
-            })
-            .await;
-    }
-    Ok(gone)
 }
 
 /// The POST body: `NewSp`, with `metadata_url` instead of `metadata` if wanted.

@@ -547,7 +547,7 @@ async fn account_status(
     p: &authorization_server::Provider,
     out: &mut (dyn Write + Send),
 ) -> Result<(), String> {
-    use admin_web::admin_api::{change_status, Actor, StatusChange};
+    use registration::{Actor, StatusChange};
     let (change, args, done) = match cmd {
         StatusCmd::Suspend(a) => (StatusChange::Suspend, a, "suspended"),
         StatusCmd::Reinstate(a) => (StatusChange::Reinstate, a, "reinstated"),
@@ -556,15 +556,11 @@ async fn account_status(
     if !args.login_id.contains('@') {
         return Err(format!("{:?} is not a login ID", args.login_id));
     }
-    let r = change_status(
-        p,
-        &args.login_id,
-        change,
-        args.reason.as_deref(),
-        Actor::CLI,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let r = p
+        .registration
+        .change_status(&args.login_id, change, args.reason.as_deref(), Actor::CLI)
+        .await
+        .map_err(|e| e.to_string())?;
     if !r.changed {
         wln!(
             out,

@@ -1,11 +1,14 @@
 //! `oneid registries ...`: trusted registries whose members self-register, their keys, status
-//! and reported terminations. Every change goes through `admin_web::registries_api`,
-//! the same checks and audit as the admin API, with actor `cli`.
+//! and reported terminations. Every change goes through `registration`'s administrator
+//! operations, the same checks and audit as the admin API, with actor `cli`.
 
-use admin_web::registries_api::{self, Actor, AdminError, KeyInput, RegistryInput, RegistryPatch};
 use authorization_server::Provider;
 use clap::{Args, Subcommand};
-use registration::{Registry, RegistryKey, RegistryStatus};
+use registration::registries;
+use registration::{
+    Actor, AdminError, KeyInput, Registry, RegistryInput, RegistryKey, RegistryPatch,
+    RegistryStatus,
+};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -47,7 +50,7 @@ pub enum RegistriesCmd {
         #[command(flatten)]
         key: KeyArgs,
         /// How long the older keys stay accepted, seconds.
-        #[arg(long, default_value_t = registries_api::DEFAULT_OVERLAP_SECS)]
+        #[arg(long, default_value_t = registries::DEFAULT_OVERLAP_SECS)]
         overlap_secs: i64,
     },
     /// Terminate the accounts of members the registry's owner reports as deleted or
@@ -257,7 +260,7 @@ fn read_pem(path: &PathBuf) -> Result<String, String> {
 
 fn fail(e: AdminError) -> String {
     match e {
-        AdminError::NotFound => "no such registry".into(),
+        AdminError::NotFound(_) => "no such registry".into(),
         e => e.to_string(),
     }
 }
@@ -359,29 +362,30 @@ pub async fn registries(
                 true,
             )?;
             let public_key_pem = a.public_key.as_ref().map(read_pem).transpose()?;
-            let (r, keys) = registries_api::add(
-                p,
-                RegistryInput {
-                    id: a.id,
-                    name: a.name,
-                    owner: a.owner,
-                    contact: a.contact,
-                    college: a.college,
-                    id_scheme: a.id_scheme,
-                    assurance_level: a.assurance_level,
-                    approval: a.approval.approval,
-                    approved_from: from.flatten(),
-                    approved_until: until.flatten(),
-                    sponsor_id: a.sponsor,
-                    services: a.services,
-                    public_key_pem,
-                    alg: a.alg,
-                    kid: a.kid,
-                },
-                cli,
-            )
-            .await
-            .map_err(fail)?;
+            let (r, keys) = p
+                .registration
+                .add_registry(
+                    RegistryInput {
+                        id: a.id,
+                        name: a.name,
+                        owner: a.owner,
+                        contact: a.contact,
+                        college: a.college,
+                        id_scheme: a.id_scheme,
+                        assurance_level: a.assurance_level,
+                        approval: a.approval.approval,
+                        approved_from: from.flatten(),
+                        approved_until: until.flatten(),
+                        sponsor_id: a.sponsor,
+                        services: a.services,
+                        public_key_pem,
+                        alg: a.alg,
+                        kid: a.kid,
+                    },
+                    cli,
+                )
+                .await
+                .map_err(fail)?;
             wln!(
                 out,
                 "added registry {} ({}, {}, {} approval, {})",
@@ -455,18 +459,22 @@ pub async fn registries(
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no registry {}", u.id))?;
-            let after = registries_api::update(p, &u.id, patch, cli)
+            let after = p
+                .registration
+                .update_registry(&u.id, patch, cli)
                 .await
                 .map_err(fail)?;
             wln!(
                 out,
                 "updated registry {}: {}",
                 after.id,
-                registries_api::changes(&before, &after)
+                registries::changes(&before, &after)
             );
         }
         RegistriesCmd::Suspend { id } => {
-            let r = registries_api::set_status(p, &id, RegistryStatus::Suspended, cli)
+            let r = p
+                .registration
+                .set_registry_status(&id, RegistryStatus::Suspended, cli)
                 .await
                 .map_err(fail)?;
             wln!(
@@ -477,7 +485,9 @@ pub async fn registries(
             );
         }
         RegistriesCmd::Reinstate { id } => {
-            let r = registries_api::set_status(p, &id, RegistryStatus::Approved, cli)
+            let r = p
+                .registration
+                .set_registry_status(&id, RegistryStatus::Approved, cli)
                 .await
                 .map_err(fail)?;
             wln!(
@@ -488,7 +498,9 @@ pub async fn registries(
             );
         }
         RegistriesCmd::Terminate { id } => {
-            let r = registries_api::set_status(p, &id, RegistryStatus::Terminated, cli)
+            let r = p
+                .registration
+                .set_registry_status(&id, RegistryStatus::Terminated, cli)
                 .await
                 .map_err(fail)?;
             wln!(
@@ -504,20 +516,21 @@ pub async fn registries(
             );
         }
         RegistriesCmd::AddKey(k) => {
-            let key = registries_api::add_key(
-                p,
-                &k.id,
-                KeyInput {
-                    alg: Some(k.alg),
-                    public_key_pem: read_pem(&k.public_key)?,
-                    kid: k.kid,
-                    rotate: false,
-                    overlap_secs: None,
-                },
-                cli,
-            )
-            .await
-            .map_err(fail)?;
+            let key = p
+                .registration
+                .add_registry_key(
+                    &k.id,
+                    KeyInput {
+                        alg: Some(k.alg),
+                        public_key_pem: read_pem(&k.public_key)?,
+                        kid: k.kid,
+                        rotate: false,
+                        overlap_secs: None,
+                    },
+                    cli,
+                )
+                .await
+                .map_err(fail)?;
             wln!(
                 out,
                 "added key {} ({}) to registry {}; its other keys stay accepted",
@@ -530,20 +543,21 @@ pub async fn registries(
             key: k,
             overlap_secs,
         } => {
-            let key = registries_api::add_key(
-                p,
-                &k.id,
-                KeyInput {
-                    alg: Some(k.alg),
-                    public_key_pem: read_pem(&k.public_key)?,
-                    kid: k.kid,
-                    rotate: true,
-                    overlap_secs: Some(overlap_secs),
-                },
-                cli,
-            )
-            .await
-            .map_err(fail)?;
+            let key = p
+                .registration
+                .add_registry_key(
+                    &k.id,
+                    KeyInput {
+                        alg: Some(k.alg),
+                        public_key_pem: read_pem(&k.public_key)?,
+                        kid: k.kid,
+                        rotate: true,
+                        overlap_secs: Some(overlap_secs),
+                    },
+                    cli,
+                )
+                .await
+                .map_err(fail)?;
             wln!(
                 out,
                 "registry {} now signs with key {} ({}); its older keys are accepted until {}",
@@ -562,7 +576,9 @@ pub async fn registries(
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
                 .map(str::to_owned)
                 .collect();
-            let t = registries_api::import_terminations(p, &id, &members, cli)
+            let t = p
+                .registration
+                .import_terminations(&id, &members, cli)
                 .await
                 .map_err(fail)?;
             wln!(

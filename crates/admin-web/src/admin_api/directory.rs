@@ -2,9 +2,8 @@
 //! registration authorities, and the services themselves: each change checked and audited
 //! here once (a before/after summary in the detail), then the API's handlers.
 
-use super::accounts::find_account;
 use super::input::{LraInput, OrganizationInput, OrganizationPatch, ServiceInput, ServicePatch};
-use super::{api, body_json, reply, Actor, ApiError, Need};
+use super::{api, body_json, reply, ApiError, Need};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -14,6 +13,7 @@ use credential_store::AccountStatus;
 use platform::AuditEvent;
 use registration::services::{Lra, OrganizationChange, OrganizationRecord};
 use registration::Service;
+use registration::{Actor, AdminError};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -247,10 +247,14 @@ pub async fn grant_lra(
             ))
         }
     };
-    let account = find_account(p, reference).await.map_err(|e| match e {
-        ApiError::NotFound(m) => ApiError::invalid("login_id", m),
-        e => e,
-    })?;
+    let account = p
+        .registration
+        .find_account(reference)
+        .await
+        .map_err(|e| match e {
+            AdminError::NotFound(m) => ApiError::invalid("login_id", m),
+            e => e.into(),
+        })?;
     if org.status == "terminated" {
         return Err(ApiError::Conflict(format!(
             "organization {id} is terminated"
@@ -296,7 +300,7 @@ pub async fn revoke_lra(
     actor: Actor<'_>,
 ) -> Result<(), ApiError> {
     organization_or_404(p, id).await?;
-    let acc = find_account(p, account).await?;
+    let acc = p.registration.find_account(account).await?;
     if !p.registration.directory.revoke_lra(id, &acc.id).await? {
         return Err(ApiError::NotFound(format!(
             "{} is not a registration authority of {id}",

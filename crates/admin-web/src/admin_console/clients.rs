@@ -3,7 +3,7 @@
 
 use super::directory::{keep_typed, text_of};
 use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
-use crate::admin_api::{self, Actor, ApiError, ClientInput};
+use crate::admin_api::{self, ApiError, ClientInput};
 use crate::admin_text::AdminText;
 use authorization_server::clients::validate_redirect_uri;
 use authorization_server::keys::SigAlg;
@@ -12,6 +12,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use registration::Actor;
 use std::sync::Arc;
 use web::forms::{Field, Fieldset, Form, Section, View};
 use web::http::{see_other, Params};
@@ -382,7 +383,9 @@ pub(super) async fn client_post(
         };
     }
     let service = form.get("service_id").map(String::as_str);
-    let result = admin_api::set_client_service(&p, &id, service, actor).await;
+    let result = authorization_server::clients::set_client_service(&p, &id, service, actor)
+        .await
+        .map_err(ApiError::from);
     let mut v = match client_view(&p, &a, &id).await {
         Ok(v) => v,
         Err(r) => return r,

@@ -2,7 +2,7 @@
 //! services and local registration authorities.
 
 use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
-use crate::admin_api::{self, Actor, ApiError, LraInput, OrganizationInput, OrganizationPatch};
+use crate::admin_api::{self, ApiError, LraInput, OrganizationInput, OrganizationPatch};
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
 use axum::body::Bytes;
@@ -10,6 +10,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use registration::services::OrganizationRecord;
+use registration::Actor;
 use std::sync::Arc;
 use web::forms::{Field, Fieldset, Form, Section, View};
 use web::http::{see_other, Params};
@@ -383,7 +384,7 @@ async fn organization_op(
         }
         "revoke" => {
             let account = form.get("account").cloned().unwrap_or_default();
-            let acc = admin_api::find_account(p, &account).await?;
+            let acc = p.registration.find_account(&account).await?;
             admin_api::revoke_lra(p, id, &acc.id, actor).await?;
             Ok(t.lra_revoked.replace("{}", &acc.login_id))
         }

@@ -1,7 +1,7 @@
 //! Console pages for accounts: find, then suspend, reinstate or terminate.
 
 use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
-use crate::admin_api::{self, Actor, ApiError, StatusChange};
+use crate::admin_api::ApiError;
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
 use axum::body::Bytes;
@@ -9,6 +9,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use credential_store::{Account, AccountStatus};
+use registration::{Actor, AdminError, StatusChange};
 use std::sync::Arc;
 use web::account_text::AccountText;
 use web::error::PageError;
@@ -186,9 +187,9 @@ async fn account_view(p: &Provider, a: &Admin, acc: &Account) -> Result<View, Re
 }
 
 async fn find(p: &Provider, a: &Admin, id: &str) -> Result<Account, Response> {
-    match admin_api::find_account(p, id).await {
+    match p.registration.find_account(id).await {
         Ok(acc) => Ok(acc),
-        Err(ApiError::NotFound(_)) => Err(not_found(a)),
+        Err(AdminError::NotFound(_)) => Err(not_found(a)),
         Err(e) => Err(internal(a, e)),
     }
 }
@@ -248,14 +249,15 @@ pub(super) async fn account_post(
     }
     let op = form.get("op").cloned().unwrap_or_default();
     let reason = form.get(&format!("{op}_reason"));
-    let result = admin_api::change_status(
-        &p,
-        &acc.id,
-        change,
-        reason.map(String::as_str),
-        Actor::person(&a.account.id),
-    )
-    .await;
+    let result = p
+        .registration
+        .change_status(
+            &acc.id,
+            change,
+            reason.map(String::as_str),
+            Actor::person(&a.account.id),
+        )
+        .await;
     let acc = match find(&p, &a, &id).await {
         Ok(acc) => acc,
         Err(r) => return r,
@@ -276,7 +278,7 @@ pub(super) async fn account_post(
             send(&p, &headers, &a, &v, true)
         }
         Err(e) => {
-            if let Some(r) = show_error(&a, &mut v, e) {
+            if let Some(r) = show_error(&a, &mut v, ApiError::from(e)) {
                 return r;
             }
             send(&p, &headers, &a, &v, false)
@@ -308,18 +310,22 @@ async fn desk_op(
     }
     let actor = Actor::person(&a.account.id);
     let (notice, extra) = if op == "unlock" {
-        match admin_api::unlock(p, &acc.id, actor).await {
+        match p.registration.unlock(&acc.id, actor).await {
             Ok(true) => (Some(t.unlocked_done.to_owned()), None),
             Ok(false) => (Some(t.unchanged.to_owned()), None),
             Err(e) => return internal(a, e),
         }
     } else if op == "temporary" {
-        match admin_api::issue_temporary_password(p, &acc.id, actor).await {
+        match p
+            .registration
+            .issue_temporary_password(&acc.id, actor)
+            .await
+        {
             Ok((_, pw)) => (Some(at.temporary_issued.replace("{}", &pw)), None),
             Err(e) => return internal(a, e),
         }
     } else {
-        match admin_api::reveal_desk_answers(p, &acc.id, actor).await {
+        match p.registration.reveal_desk_answers(&acc.id, actor).await {
             Ok((_, answers)) => {
                 let rows = answers
                     .iter()

@@ -1,17 +1,16 @@
 //! Console pages for trusted registries: the list and a new one (with its first public key),
 //! and each one's settings, keys, status (suspend, reinstate, terminate), key rotation and the
 //! import of the registrations its owner reports terminated. Changes go through
-//! `registries_api`'s functions, audited with the administrator's account id as actor.
+//! `registration`'s administrator operations, audited with the administrator's account id as actor.
 
 use super::{form_request, internal, page, page_request, send, Admin};
-use crate::registries_api::{self, Actor, AdminError, KeyInput, RegistryInput};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use platform::Locale;
-use registration::{Registry, RegistryStatus};
+use registration::{Actor, AdminError, KeyInput, Registry, RegistryInput, RegistryStatus};
 use std::sync::Arc;
 use web::forms::{Field, Fieldset, Form, Section, View};
 use web::http::see_other;
@@ -196,10 +195,7 @@ static FR: RegistryText = RegistryText {
 };
 
 fn actor(a: &Admin) -> Actor<'_> {
-    Actor {
-        name: &a.account.id,
-        client: None,
-    }
+    Actor::person(&a.account.id)
 }
 
 /// Unix seconds of 00:00 UTC on `YYYY-MM-DD`.
@@ -339,12 +335,13 @@ fn refused(a: &Admin, v: &mut View, e: AdminError) -> Option<Response> {
     let t = RegistryText::get(a.locale);
     match e {
         AdminError::Storage(m) => Some(internal(a, m)),
-        AdminError::NotFound => {
+        AdminError::NotFound(_) => {
             v.errors.push((String::new(), t.not_found.into()));
             None
         }
-        AdminError::Invalid(m) => {
-            v.errors.push((String::new(), t.refused.replace("{}", &m)));
+        e => {
+            v.errors
+                .push((String::new(), t.refused.replace("{}", &e.to_string())));
             None
         }
     }
@@ -443,7 +440,7 @@ pub(super) async fn registries_post(
         alg: Some(get("alg")),
         kid: None,
     };
-    match registries_api::add(&p, input, actor(&a)).await {
+    match p.registration.add_registry(input, actor(&a)).await {
         Ok((r, _)) => see_other(&a.href(&format!("/admin/registries/{}?notice=added", r.id))),
         Err(e) => {
             if let Some(r) = refused(&a, &mut v, e) {
@@ -686,7 +683,8 @@ pub(super) async fn registry_post(
                 "reinstate" => RegistryStatus::Approved,
                 _ => RegistryStatus::Suspended,
             };
-            registries_api::set_status(&p, &id, status, actor(&a))
+            p.registration
+                .set_registry_status(&id, status, actor(&a))
                 .await
                 .map(|_| Some("status".to_owned()))
         }
@@ -696,25 +694,26 @@ pub(super) async fn registry_post(
                 Ok(600)
             } else {
                 overlap.parse::<i64>().map_err(|_| {
-                    AdminError::Invalid("overlap_secs must be a number of seconds".into())
+                    AdminError::invalid("", "overlap_secs must be a number of seconds")
                 })
             };
             match overlap {
                 Err(e) => Err(e),
-                Ok(o) => registries_api::add_key(
-                    &p,
-                    &id,
-                    KeyInput {
-                        alg: Some(get("alg")),
-                        public_key_pem: get("public_key_pem"),
-                        kid: None,
-                        rotate: true,
-                        overlap_secs: Some(o),
-                    },
-                    actor(&a),
-                )
-                .await
-                .map(|_| Some("rotated".to_owned())),
+                Ok(o) => p
+                    .registration
+                    .add_registry_key(
+                        &id,
+                        KeyInput {
+                            alg: Some(get("alg")),
+                            public_key_pem: get("public_key_pem"),
+                            kid: None,
+                            rotate: true,
+                            overlap_secs: Some(o),
+                        },
+                        actor(&a),
+                    )
+                    .await
+                    .map(|_| Some("rotated".to_owned())),
             }
         }
         "terminations" => {
@@ -723,7 +722,11 @@ pub(super) async fn registry_post(
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect();
-            match registries_api::import_terminations(&p, &id, &members, actor(&a)).await {
+            match p
+                .registration
+                .import_terminations(&id, &members, actor(&a))
+                .await
+            {
                 Ok(done) => {
                     let mut v = match load(&p, &a, &id).await {
                         Ok(r) => match registry_view(&p, &a, &r).await {
@@ -743,7 +746,7 @@ pub(super) async fn registry_post(
                 Err(e) => Err(e),
             }
         }
-        _ => Err(AdminError::Invalid("unknown form".into())),
+        _ => Err(AdminError::invalid("", "unknown form")),
     };
     match outcome {
         Ok(notice) => see_other(&a.href(&format!("{path}?notice={}", notice.unwrap_or_default()))),

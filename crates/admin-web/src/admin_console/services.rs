@@ -3,13 +3,14 @@
 
 use super::directory::{keep_typed, level_of, levels, text_of};
 use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
-use crate::admin_api::{self, Actor, ServiceInput, ServicePatch};
+use crate::admin_api::{self, ServiceInput, ServicePatch};
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use registration::Actor;
 use registration::Service;
 use std::sync::Arc;
 use web::forms::{Field, Fieldset, Form, View};

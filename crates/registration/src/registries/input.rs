@@ -1,4 +1,5 @@
-//! What the admin API reads (JSON bodies) and the CLI fills in.
+//! What an administrator gives to add or change a registry: the admin API's JSON bodies,
+//! which the CLI and the console fill in too.
 
 use serde::{Deserialize, Deserializer};
 
