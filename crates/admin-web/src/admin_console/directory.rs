@@ -1,17 +1,17 @@
 //! Console pages for organizations: the list, a new one, and each one's details, allowed
 //! services and local registration authorities.
 
-use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
+use super::{form_request, not_found, page, page_request, send, show_error, Admin};
 use crate::admin_api::{self, ApiError, LraInput, OrganizationInput, OrganizationPatch};
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
 use registration::services::OrganizationRecord;
 use registration::Actor;
 use std::sync::Arc;
+use web::error::{OrPage, WebError, WebResult};
 use web::forms::{Field, Fieldset, Form, Section, View};
 use web::http::{see_other, Params};
 
@@ -104,14 +104,14 @@ pub(super) fn keep_typed(v: &mut View, form: &Params, names: &[&str]) {
 
 // ---------------------------------------------------------------- organizations
 
-async fn organizations_view(p: &Provider, a: &Admin) -> Result<View, Response> {
+async fn organizations_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
     let t = AdminText::get(a.locale);
     let all = p
         .registration
         .directory
         .organization_records()
         .await
-        .map_err(|e| internal(a, e))?;
+        .or_page(a.locale)?;
     let mut v = page(a, t.organizations_title, "/admin/organizations");
     v.table_head = vec![
         t.id.into(),
@@ -160,32 +160,25 @@ async fn organizations_view(p: &Provider, a: &Admin) -> Result<View, Response> {
 }
 
 /// GET /admin/organizations
+#[tracing::instrument(skip_all)]
 pub(super) async fn organizations(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
-    let (a, _params) = match page_request(&p, &headers, q, "/admin/organizations").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match organizations_view(&p, &a).await {
-        Ok(v) => send(&p, &headers, &a, &v, true),
-        Err(r) => r,
-    }
+) -> WebResult {
+    let (a, _params) = page_request(&p, &headers, q, "/admin/organizations").await?;
+    send(&p, &headers, &a, &organizations_view(&p, &a).await?, true)
 }
 
 /// POST /admin/organizations (add)
+#[tracing::instrument(skip_all)]
 pub(super) async fn organizations_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
-    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/organizations").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, form) = form_request(&p, &headers, q, &body, "/admin/organizations").await?;
     let result = async {
         let input = OrganizationInput {
             id: text_of(&form, "id").unwrap_or_default(),
@@ -201,12 +194,11 @@ pub(super) async fn organizations_post(
     }
     .await;
     match result {
-        Ok(o) => see_other(&a.href(&format!("/admin/organizations/{}?notice=added", o.id))),
+        Ok(o) => Ok(see_other(
+            &a.href(&format!("/admin/organizations/{}?notice=added", o.id)),
+        )),
         Err(e) => {
-            let mut v = match organizations_view(&p, &a).await {
-                Ok(v) => v,
-                Err(r) => return r,
-            };
+            let mut v = organizations_view(&p, &a).await?;
             keep_typed(
                 &mut v,
                 &form,
@@ -217,22 +209,20 @@ pub(super) async fn organizations_post(
                     x.checked = form.contains_key("registering");
                 }
             }
-            if let Some(r) = show_error(&a, &mut v, e) {
-                return r;
-            }
+            show_error(&a, &mut v, e)?;
             send(&p, &headers, &a, &v, false)
         }
     }
 }
 
-async fn organization_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Response> {
+async fn organization_view(p: &Provider, a: &Admin, id: &str) -> Result<View, WebError> {
     let t = AdminText::get(a.locale);
     let dir = &p.registration.directory;
-    let Some(o) = dir.organization(id).await.map_err(|e| internal(a, e))? else {
+    let Some(o) = dir.organization(id).await.or_page(a.locale)? else {
         return Err(not_found(a));
     };
-    let services = dir.services().await.map_err(|e| internal(a, e))?;
-    let lras = dir.lras(id).await.map_err(|e| internal(a, e))?;
+    let services = dir.services().await.or_page(a.locale)?;
+    let lras = dir.lras(id).await.or_page(a.locale)?;
     let path = format!("/admin/organizations/{id}");
     let action = a.href(&path);
     let mut v = page(a, &format!("{} ({})", o.name, o.id), &path);
@@ -314,20 +304,15 @@ async fn organization_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Re
 }
 
 /// GET /admin/organizations/{id}
+#[tracing::instrument(skip_all)]
 pub(super) async fn organization(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> Response {
-    let (a, params) = match page_request(&p, &headers, q, "/admin/organizations").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let mut v = match organization_view(&p, &a, &id).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, params) = page_request(&p, &headers, q, "/admin/organizations").await?;
+    let mut v = organization_view(&p, &a, &id).await?;
     if params.get("notice").map(String::as_str) == Some("added") {
         v.notice = Some(AdminText::get(a.locale).added.into());
     }
@@ -393,22 +378,17 @@ async fn organization_op(
 }
 
 /// POST /admin/organizations/{id} (op = update | services | grant | revoke)
+#[tracing::instrument(skip_all)]
 pub(super) async fn organization_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
-    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/organizations").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, form) = form_request(&p, &headers, q, &body, "/admin/organizations").await?;
     let result = organization_op(&p, &a, &id, &form).await;
-    let mut v = match organization_view(&p, &a, &id).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let mut v = organization_view(&p, &a, &id).await?;
     match result {
         Ok(notice) => {
             v.notice = Some(notice);
@@ -424,9 +404,7 @@ pub(super) async fn organization_post(
                 Some("grant") => keep_typed(&mut v, &form, &["login_id"]),
                 _ => {}
             }
-            if let Some(r) = show_error(&a, &mut v, e) {
-                return r;
-            }
+            show_error(&a, &mut v, e)?;
             send(&p, &headers, &a, &v, false)
         }
     }

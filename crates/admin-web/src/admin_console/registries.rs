@@ -3,15 +3,15 @@
 //! import of the registrations its owner reports terminated. Changes go through
 //! `registration`'s administrator operations, audited with the administrator's account id as actor.
 
-use super::{form_request, internal, page, page_request, send, Admin};
+use super::{form_request, page, page_request, send, Admin};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
 use platform::Locale;
 use registration::{Actor, AdminError, KeyInput, Registry, RegistryInput, RegistryStatus};
 use std::sync::Arc;
+use web::error::{OrPage, PageError, WebError, WebResult};
 use web::forms::{Field, Fieldset, Form, Section, View};
 use web::http::see_other;
 
@@ -230,26 +230,21 @@ fn status_text(t: &RegistryText, s: RegistryStatus) -> &'static str {
     }
 }
 
-async fn list_view(p: &Provider, a: &Admin) -> Result<View, Response> {
+async fn list_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
     let t = RegistryText::get(a.locale);
-    let all = p
-        .registration
-        .registries
-        .list()
-        .await
-        .map_err(|e| internal(a, e))?;
+    let all = p.registration.registries.list().await.or_page(a.locale)?;
     let orgs = p
         .registration
         .directory
         .organizations()
         .await
-        .map_err(|e| internal(a, e))?;
+        .or_page(a.locale)?;
     let services = p
         .registration
         .directory
         .services()
         .await
-        .map_err(|e| internal(a, e))?;
+        .or_page(a.locale)?;
     let mut v = page(a, t.title, "/admin/registries");
     v.intro.push(t.intro.into());
     v.table_head = vec![
@@ -330,56 +325,46 @@ async fn list_view(p: &Provider, a: &Admin) -> Result<View, Response> {
     Ok(v)
 }
 
-/// Shows a refused change on `v`; a storage failure is the error page (returned).
-fn refused(a: &Admin, v: &mut View, e: AdminError) -> Option<Response> {
+/// Shows a refused change on `v`; a storage failure is the error page instead.
+fn refused(a: &Admin, v: &mut View, e: AdminError) -> Result<(), WebError> {
     let t = RegistryText::get(a.locale);
     match e {
-        AdminError::Storage(m) => Some(internal(a, m)),
+        AdminError::Storage(m) => Err(PageError::internal(a.locale, m).into()),
         AdminError::NotFound(_) => {
             v.errors.push((String::new(), t.not_found.into()));
-            None
+            Ok(())
         }
         e => {
             v.errors
                 .push((String::new(), t.refused.replace("{}", &e.to_string())));
-            None
+            Ok(())
         }
     }
 }
 
 /// GET /admin/registries
+#[tracing::instrument(skip_all)]
 pub(super) async fn registries(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
-    let (a, _params) = match page_request(&p, &headers, q, "/admin/registries").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match list_view(&p, &a).await {
-        Ok(v) => send(&p, &headers, &a, &v, true),
-        Err(r) => r,
-    }
+) -> WebResult {
+    let (a, _params) = page_request(&p, &headers, q, "/admin/registries").await?;
+    send(&p, &headers, &a, &list_view(&p, &a).await?, true)
 }
 
 /// POST /admin/registries (add)
+#[tracing::instrument(skip_all)]
 pub(super) async fn registries_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
-    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/registries").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, form) = form_request(&p, &headers, q, &body, "/admin/registries").await?;
     let t = RegistryText::get(a.locale);
     let get = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
-    let mut v = match list_view(&p, &a).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let mut v = list_view(&p, &a).await?;
     for k in [
         "id",
         "name",
@@ -441,24 +426,24 @@ pub(super) async fn registries_post(
         kid: None,
     };
     match p.registration.add_registry(input, actor(&a)).await {
-        Ok((r, _)) => see_other(&a.href(&format!("/admin/registries/{}?notice=added", r.id))),
+        Ok((r, _)) => Ok(see_other(
+            &a.href(&format!("/admin/registries/{}?notice=added", r.id)),
+        )),
         Err(e) => {
-            if let Some(r) = refused(&a, &mut v, e) {
-                return r;
-            }
+            refused(&a, &mut v, e)?;
             send(&p, &headers, &a, &v, false)
         }
     }
 }
 
-async fn registry_view(p: &Provider, a: &Admin, r: &Registry) -> Result<View, Response> {
+async fn registry_view(p: &Provider, a: &Admin, r: &Registry) -> Result<View, WebError> {
     let t = RegistryText::get(a.locale);
     let keys = p
         .registration
         .registries
         .keys(&r.id)
         .await
-        .map_err(|e| internal(a, e))?;
+        .or_page(a.locale)?;
     let now = p.clock.now();
     let path = format!("/admin/registries/{}", r.id);
     let mut v = page(a, &format!("{} – {}", t.title, r.name), &path);
@@ -593,45 +578,34 @@ async fn registry_view(p: &Provider, a: &Admin, r: &Registry) -> Result<View, Re
     Ok(v)
 }
 
-async fn load(p: &Provider, a: &Admin, id: &str) -> Result<Registry, Response> {
-    match p.registration.registries.get(id).await {
-        Ok(Some(r)) => Ok(r),
-        Ok(None) => {
-            let t = RegistryText::get(a.locale);
-            let mut v = page(a, t.title, "/admin/registries");
-            v.errors.push((String::new(), t.not_found.into()));
-            Err(web::widgets::send(
-                p,
-                &HeaderMap::new(),
-                a.locale,
-                &v,
-                axum::http::StatusCode::NOT_FOUND,
-            ))
-        }
-        Err(e) => Err(internal(a, e)),
+async fn load(p: &Provider, a: &Admin, id: &str) -> Result<Registry, WebError> {
+    if let Some(r) = p.registration.registries.get(id).await.or_page(a.locale)? {
+        return Ok(r);
     }
+    let t = RegistryText::get(a.locale);
+    let mut v = page(a, t.title, "/admin/registries");
+    v.errors.push((String::new(), t.not_found.into()));
+    Err(WebError::Answer(web::widgets::send(
+        p,
+        &HeaderMap::new(),
+        a.locale,
+        &v,
+        axum::http::StatusCode::NOT_FOUND,
+    )))
 }
 
 /// GET /admin/registries/{id}
+#[tracing::instrument(skip_all)]
 pub(super) async fn registry(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let path = format!("/admin/registries/{id}");
-    let (a, params) = match page_request(&p, &headers, q, &path).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let r = match load(&p, &a, &id).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let mut v = match registry_view(&p, &a, &r).await {
-        Ok(v) => v,
-        Err(resp) => return resp,
-    };
+    let (a, params) = page_request(&p, &headers, q, &path).await?;
+    let r = load(&p, &a, &id).await?;
+    let mut v = registry_view(&p, &a, &r).await?;
     let t = RegistryText::get(a.locale);
     v.notice = match params.get("notice").map(String::as_str) {
         Some("added") => Some(t.added.into()),
@@ -643,27 +617,19 @@ pub(super) async fn registry(
 }
 
 /// POST /admin/registries/{id}: status, key rotation or terminations.
+#[tracing::instrument(skip_all)]
 pub(super) async fn registry_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     let path = format!("/admin/registries/{id}");
-    let (a, form) = match form_request(&p, &headers, q, &body, &path).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let r = match load(&p, &a, &id).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
+    let (a, form) = form_request(&p, &headers, q, &body, &path).await?;
+    let r = load(&p, &a, &id).await?;
     let t = RegistryText::get(a.locale);
-    let mut v = match registry_view(&p, &a, &r).await {
-        Ok(v) => v,
-        Err(resp) => return resp,
-    };
+    let mut v = registry_view(&p, &a, &r).await?;
     let get = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
     let outcome: Result<Option<String>, AdminError> = match get("what").as_str() {
         "status" => {
@@ -728,13 +694,7 @@ pub(super) async fn registry_post(
                 .await
             {
                 Ok(done) => {
-                    let mut v = match load(&p, &a, &id).await {
-                        Ok(r) => match registry_view(&p, &a, &r).await {
-                            Ok(v) => v,
-                            Err(resp) => return resp,
-                        },
-                        Err(resp) => return resp,
-                    };
+                    let mut v = registry_view(&p, &a, &load(&p, &a, &id).await?).await?;
                     v.notice = Some(
                         t.imported
                             .replace("{t}", &done.terminated.len().to_string())
@@ -749,11 +709,11 @@ pub(super) async fn registry_post(
         _ => Err(AdminError::invalid("", "unknown form")),
     };
     match outcome {
-        Ok(notice) => see_other(&a.href(&format!("{path}?notice={}", notice.unwrap_or_default()))),
+        Ok(notice) => Ok(see_other(
+            &a.href(&format!("{path}?notice={}", notice.unwrap_or_default())),
+        )),
         Err(e) => {
-            if let Some(resp) = refused(&a, &mut v, e) {
-                return resp;
-            }
+            refused(&a, &mut v, e)?;
             send(&p, &headers, &a, &v, false)
         }
     }
