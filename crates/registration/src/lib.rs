@@ -9,6 +9,7 @@
 mod account_status;
 pub mod admin;
 pub mod colleges;
+pub mod directory_admin;
 pub mod handoff;
 pub mod lra;
 pub mod registries;

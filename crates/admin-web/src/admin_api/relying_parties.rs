@@ -2,7 +2,6 @@
 //! secret generated and shown once), put in a service or taken out, removed; each change
 //! audited.
 
-use super::directory::record;
 use super::input::{ClientInput, ClientPatch};
 use super::{api, body_json, reply, ApiError, Need};
 use authorization_server::{Client, NewClient, Provider, SigAlg};
@@ -10,6 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use registration::admin::record;
 use registration::Actor;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -77,7 +77,7 @@ pub async fn add_client(
     };
     let (client, secret) = p.clients.add(new).await?;
     record(
-        p,
+        &p.audit,
         "client.added",
         actor,
         &client.client_id,
@@ -100,7 +100,7 @@ pub async fn remove_client(p: &Provider, id: &str, actor: Actor<'_>) -> Result<(
     if !p.clients.remove(id).await? {
         return Err(ApiError::NotFound(format!("no such client {id:?}")));
     }
-    record(p, "client.removed", actor, id, &summary(&before)).await;
+    record(&p.audit, "client.removed", actor, id, &summary(&before)).await;
     Ok(())
 }
 

@@ -2,12 +2,13 @@
 //! services and local registration authorities.
 
 use super::{form_request, not_found, page, page_request, send, show_error, Admin};
-use crate::admin_api::{self, ApiError, LraInput, OrganizationInput, OrganizationPatch};
+use crate::admin_api::ApiError;
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
+use registration::directory_admin::{LraInput, OrganizationInput, OrganizationPatch};
 use registration::services::OrganizationRecord;
 use registration::Actor;
 use std::sync::Arc;
@@ -179,7 +180,7 @@ pub(super) async fn organizations_post(
     body: Bytes,
 ) -> WebResult {
     let (a, form) = form_request(&p, &headers, q, &body, "/admin/organizations").await?;
-    let result = async {
+    let result: Result<_, ApiError> = async {
         let input = OrganizationInput {
             id: text_of(&form, "id").unwrap_or_default(),
             name: text_of(&form, "name").unwrap_or_default(),
@@ -190,7 +191,9 @@ pub(super) async fn organizations_post(
             scope: text_of(&form, "scope"),
             services: Vec::new(),
         };
-        admin_api::add_organization(&p, input, Actor::person(&a.account.id)).await
+        Ok(p.registration
+            .add_organization(input, Actor::person(&a.account.id))
+            .await?)
     }
     .await;
     match result {
@@ -338,7 +341,7 @@ async fn organization_op(
                 id_scheme: Some(text_of(form, "id_scheme")),
                 scope: Some(text_of(form, "scope")),
             };
-            admin_api::update_organization(p, id, patch, actor).await?;
+            p.registration.update_organization(id, patch, actor).await?;
             Ok(t.saved.into())
         }
         "services" => {
@@ -352,9 +355,9 @@ async fn organization_op(
                 let want = form.contains_key(&format!("svc-{}", s.id));
                 let has = o.services.contains(&s.id);
                 if want && !has {
-                    admin_api::allow_service(p, id, &s.id, actor).await?;
+                    p.registration.allow_service(id, &s.id, actor).await?;
                 } else if has && !want {
-                    admin_api::disallow_service(p, id, &s.id, actor).await?;
+                    p.registration.disallow_service(id, &s.id, actor).await?;
                 }
             }
             Ok(t.saved.into())
@@ -364,13 +367,13 @@ async fn organization_op(
                 login_id: text_of(form, "login_id"),
                 account_id: None,
             };
-            let (lra, _) = admin_api::grant_lra(p, id, &who, actor).await?;
+            let (lra, _) = p.registration.grant_lra(id, &who, actor).await?;
             Ok(t.lra_granted.replace("{}", &lra.login_id))
         }
         "revoke" => {
             let account = form.get("account").cloned().unwrap_or_default();
             let acc = p.registration.find_account(&account).await?;
-            admin_api::revoke_lra(p, id, &acc.id, actor).await?;
+            p.registration.revoke_lra(id, &acc.id, actor).await?;
             Ok(t.lra_revoked.replace("{}", &acc.login_id))
         }
         _ => Err(ApiError::invalid("", "unknown operation")),

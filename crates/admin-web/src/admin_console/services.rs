@@ -3,12 +3,13 @@
 
 use super::directory::{keep_typed, level_of, levels, text_of};
 use super::{form_request, not_found, page, page_request, send, show_error, Admin};
-use crate::admin_api::{self, ServiceInput, ServicePatch};
+use crate::admin_api::ApiError;
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
+use registration::directory_admin::{ServiceInput, ServicePatch};
 use registration::Actor;
 use registration::Service;
 use std::sync::Arc;
@@ -100,14 +101,16 @@ pub(super) async fn services_post(
     body: Bytes,
 ) -> WebResult {
     let (a, form) = form_request(&p, &headers, q, &body, "/admin/services").await?;
-    let result = async {
+    let result: Result<_, ApiError> = async {
         let input = ServiceInput {
             id: text_of(&form, "id").unwrap_or_default(),
             name: text_of(&form, "name").unwrap_or_default(),
             url: text_of(&form, "url"),
             min_assurance_level: Some(level_of(&form, "min_assurance_level")?.unwrap_or(0)),
         };
-        admin_api::add_service(&p, input, Actor::person(&a.account.id)).await
+        Ok(p.registration
+            .add_service(input, Actor::person(&a.account.id))
+            .await?)
     }
     .await;
     match result {
@@ -169,13 +172,15 @@ pub(super) async fn service_post(
     body: Bytes,
 ) -> WebResult {
     let (a, form) = form_request(&p, &headers, q, &body, "/admin/services").await?;
-    let result = async {
+    let result: Result<_, ApiError> = async {
         let patch = ServicePatch {
             name: Some(form.get("name").cloned().unwrap_or_default()),
             url: Some(text_of(&form, "url")),
             min_assurance_level: Some(level_of(&form, "min_assurance_level")?.unwrap_or(0)),
         };
-        admin_api::update_service(&p, &id, patch, Actor::person(&a.account.id)).await
+        Ok(p.registration
+            .update_service(&id, patch, Actor::person(&a.account.id))
+            .await?)
     }
     .await;
     let mut v = service_view(&p, &a, &id).await?;
