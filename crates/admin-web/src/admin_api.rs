@@ -209,6 +209,7 @@ where
 }
 
 /// GET /admin/api/openapi.json
+#[tracing::instrument(skip_all)]
 async fn openapi() -> Response {
     (
         [

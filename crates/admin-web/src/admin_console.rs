@@ -192,21 +192,21 @@ pub(crate) fn page(a: &Admin, title: &str, path: &str) -> View {
 }
 
 /// Sends a console page.
-pub(crate) fn send(p: &Provider, headers: &HeaderMap, a: &Admin, v: &View, ok: bool) -> WebResult {
+pub(crate) fn send(p: &Provider, headers: &HeaderMap, a: &Admin, v: &View, ok: bool) -> Response {
     let status = if ok {
         StatusCode::OK
     } else {
         StatusCode::BAD_REQUEST
     };
-    Ok(web::widgets::send(p, headers, a.locale, v, status))
+    web::widgets::send(p, headers, a.locale, v, status)
 }
 
 /// Puts a refused change on the page: beside its field when it names one the page has,
 /// otherwise in the summary. A storage failure is the internal error page instead.
-pub(crate) fn show_error(a: &Admin, v: &mut View, e: ApiError) -> Result<(), WebError> {
+pub(crate) fn show_error(a: &Admin, v: &mut View, e: ApiError) -> Result<(), PageError> {
     let t = AdminText::get(a.locale);
     match e {
-        ApiError::Storage(m) => return Err(PageError::internal(a.locale, m).into()),
+        ApiError::Storage(m) => return Err(PageError::internal(a.locale, m)),
         ApiError::Invalid { field, message } => {
             let msg = match field {
                 "id" => t.bad_id.to_owned(),
@@ -256,7 +256,7 @@ async fn home(
     let mut v = page(&a, t.home_title, "/admin");
     v.intro.push(t.home_intro.into());
     v.links = nav(&a);
-    send(&p, &headers, &a, &v, true)
+    Ok(send(&p, &headers, &a, &v, true))
 }
 
 /// The console's routes, merged into the provider's router.

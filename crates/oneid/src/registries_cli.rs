@@ -465,21 +465,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn days_parse_and_show_in_utc() {
-        assert_eq!(parse_day("--x", "1970-01-01").unwrap(), 0);
-        assert_eq!(parse_day("--x", "2000-02-29").unwrap(), 951_782_400);
-        assert!(parse_day("--x", "2026-02-30").is_err());
-        assert!(parse_day("--x", "26-1-1").is_err());
-        assert!(parse_day("--x", "yesterday").is_err());
-        assert_eq!(show_time(951_782_400 + 86_399), "2000-02-29 23:59:59 UTC");
-        assert_eq!(
-            window("--x", Some("2000-02-29"), true).unwrap(),
-            Some(Some(951_782_400 + 86_399))
-        );
-        assert_eq!(window("--x", Some("none"), false).unwrap(), Some(None));
-    }
-
-    #[test]
     fn levels_take_numbers_or_names() {
         assert_eq!(parse_level("2").unwrap(), 2);
         assert_eq!(parse_level("AL3").unwrap(), 3);

@@ -55,6 +55,7 @@ fn summary_json(a: &Account) -> Value {
 // ---------------------------------------------------------------- handlers
 
 /// GET /admin/api/accounts?q=... (login ID, name or registration number; at most 25)
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_search(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -79,6 +80,7 @@ pub(super) async fn api_search(
 }
 
 /// GET /admin/api/accounts/{account}
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_account(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -119,6 +121,7 @@ async fn status_api(
 }
 
 /// POST /admin/api/accounts/{account}/suspend
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_suspend(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -129,6 +132,7 @@ pub(super) async fn api_suspend(
 }
 
 /// POST /admin/api/accounts/{account}/reinstate
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_reinstate(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -139,6 +143,7 @@ pub(super) async fn api_reinstate(
 }
 
 /// POST /admin/api/accounts/{account}/terminate
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_terminate(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

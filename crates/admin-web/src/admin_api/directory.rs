@@ -18,6 +18,7 @@ use std::sync::Arc;
 // ---------------------------------------------------------------- handlers
 
 /// GET /admin/api/organizations
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_organizations(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -30,6 +31,7 @@ pub(super) async fn api_organizations(
 }
 
 /// POST /admin/api/organizations
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_add_organization(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -49,6 +51,7 @@ pub(super) async fn api_add_organization(
 }
 
 /// GET /admin/api/organizations/{id}
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_organization(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -64,6 +67,7 @@ pub(super) async fn api_organization(
 }
 
 /// PATCH /admin/api/organizations/{id}
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_update_organization(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -84,6 +88,7 @@ pub(super) async fn api_update_organization(
 }
 
 /// PUT /admin/api/organizations/{id}/services/{service}
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_allow_service(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -102,6 +107,7 @@ pub(super) async fn api_allow_service(
 }
 
 /// DELETE /admin/api/organizations/{id}/services/{service}
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_disallow_service(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -120,6 +126,7 @@ pub(super) async fn api_disallow_service(
 }
 
 /// GET /admin/api/organizations/{id}/lras
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_lras(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -134,6 +141,7 @@ pub(super) async fn api_lras(
 }
 
 /// POST /admin/api/organizations/{id}/lras
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_grant_lra(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -159,6 +167,7 @@ pub(super) async fn api_grant_lra(
 }
 
 /// DELETE /admin/api/organizations/{id}/lras/{account}
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_revoke_lra(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -179,6 +188,7 @@ pub(super) async fn api_revoke_lra(
 }
 
 /// GET /admin/api/services
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_services(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     api(&p, &headers, Need::Admin, |_| async {
         let all = p.registration.directory.services().await?;
@@ -188,6 +198,7 @@ pub(super) async fn api_services(State(p): State<Arc<Provider>>, headers: Header
 }
 
 /// POST /admin/api/services
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_add_service(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -207,6 +218,7 @@ pub(super) async fn api_add_service(
 }
 
 /// GET /admin/api/services/{id}
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_service(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -225,6 +237,7 @@ pub(super) async fn api_service(
 }
 
 /// PATCH /admin/api/services/{id}
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_update_service(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

@@ -107,6 +107,7 @@ pub async fn remove_client(p: &Provider, id: &str, actor: Actor<'_>) -> Result<(
 // ---------------------------------------------------------------- handlers
 
 /// GET /admin/api/clients
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_clients(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     api(&p, &headers, Need::Admin, |_| async {
         let all = p.clients.list().await?;
@@ -119,6 +120,7 @@ pub(super) async fn api_clients(State(p): State<Arc<Provider>>, headers: HeaderM
 }
 
 /// POST /admin/api/clients
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_add_client(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -139,6 +141,7 @@ pub(super) async fn api_add_client(
 }
 
 /// GET /admin/api/clients/{id}
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_client(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -151,6 +154,7 @@ pub(super) async fn api_client(
 }
 
 /// PATCH /admin/api/clients/{id} (`{"service_id": "..." | null}`)
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_update_client(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -180,6 +184,7 @@ pub(super) async fn api_update_client(
 }
 
 /// DELETE /admin/api/clients/{id}
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_remove_client(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

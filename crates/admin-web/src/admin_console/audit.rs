@@ -112,11 +112,11 @@ async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Param
         Ok(q) => q,
         Err(ApiError::Invalid { field, .. }) if field == "from" || field == "to" => {
             v.field_error(field, t.bad_date);
-            return send(p, headers, a, &v, false);
+            return Ok(send(p, headers, a, &v, false));
         }
         Err(e) => {
             show_error(a, &mut v, e)?;
-            return send(p, headers, a, &v, false);
+            return Ok(send(p, headers, a, &v, false));
         }
     };
     const PAGE: i64 = 50;
@@ -162,7 +162,7 @@ async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Param
             ));
         }
     }
-    send(p, headers, a, &v, true)
+    Ok(send(p, headers, a, &v, true))
 }
 
 /// GET /admin/audit?account=&actor=&event=&from=&to=&cursor=

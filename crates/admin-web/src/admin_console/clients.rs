@@ -135,7 +135,7 @@ pub(super) async fn clients(
     if params.get("notice").map(String::as_str) == Some("removed") {
         v.notice = Some(AdminText::get(a.locale).removed.into());
     }
-    send(&p, &headers, &a, &v, true)
+    Ok(send(&p, &headers, &a, &v, true))
 }
 
 /// The lines of a textarea, trimmed, blank ones dropped.
@@ -224,7 +224,7 @@ pub(super) async fn clients_post(
                     },
                 );
             }
-            send(&p, &headers, &a, &v, true)
+            Ok(send(&p, &headers, &a, &v, true))
         }
         Err(e) => {
             let mut v = clients_view(&p, &a).await?;
@@ -247,7 +247,7 @@ pub(super) async fn clients_post(
                     show_error(&a, &mut v, e)?;
                 }
             }
-            send(&p, &headers, &a, &v, false)
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }
@@ -330,7 +330,13 @@ pub(super) async fn client(
     RawQuery(q): RawQuery,
 ) -> WebResult {
     let (a, _params) = page_request(&p, &headers, q, "/admin/clients").await?;
-    send(&p, &headers, &a, &client_view(&p, &a, &id).await?, true)
+    Ok(send(
+        &p,
+        &headers,
+        &a,
+        &client_view(&p, &a, &id).await?,
+        true,
+    ))
 }
 
 /// POST /admin/clients/{id} (op = service | remove)
@@ -349,7 +355,7 @@ pub(super) async fn client_post(
         if !form.contains_key("confirm") {
             let mut v = client_view(&p, &a, &id).await?;
             v.field_error("confirm", t.confirm_required);
-            return send(&p, &headers, &a, &v, false);
+            return Ok(send(&p, &headers, &a, &v, false));
         }
         return match admin_api::remove_client(&p, &id, actor).await {
             Ok(()) => Ok(see_other(&a.href("/admin/clients?notice=removed"))),
@@ -365,7 +371,7 @@ pub(super) async fn client_post(
     match result {
         Ok(_) => {
             v.notice = Some(t.saved.into());
-            send(&p, &headers, &a, &v, true)
+            Ok(send(&p, &headers, &a, &v, true))
         }
         Err(ApiError::Invalid { message, .. }) => {
             let msg = if message.contains("belongs to a service") {
@@ -374,11 +380,11 @@ pub(super) async fn client_post(
                 t.no_such_service
             };
             v.field_error("service_id", msg);
-            send(&p, &headers, &a, &v, false)
+            Ok(send(&p, &headers, &a, &v, false))
         }
         Err(e) => {
             show_error(&a, &mut v, e)?;
-            send(&p, &headers, &a, &v, false)
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }

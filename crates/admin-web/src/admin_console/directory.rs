@@ -168,7 +168,13 @@ pub(super) async fn organizations(
     RawQuery(q): RawQuery,
 ) -> WebResult {
     let (a, _params) = page_request(&p, &headers, q, "/admin/organizations").await?;
-    send(&p, &headers, &a, &organizations_view(&p, &a).await?, true)
+    Ok(send(
+        &p,
+        &headers,
+        &a,
+        &organizations_view(&p, &a).await?,
+        true,
+    ))
 }
 
 /// POST /admin/organizations (add)
@@ -213,7 +219,7 @@ pub(super) async fn organizations_post(
                 }
             }
             show_error(&a, &mut v, e)?;
-            send(&p, &headers, &a, &v, false)
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }
@@ -319,7 +325,7 @@ pub(super) async fn organization(
     if params.get("notice").map(String::as_str) == Some("added") {
         v.notice = Some(AdminText::get(a.locale).added.into());
     }
-    send(&p, &headers, &a, &v, true)
+    Ok(send(&p, &headers, &a, &v, true))
 }
 
 /// Runs one operation of the organization page; returns the notice to show.
@@ -395,7 +401,7 @@ pub(super) async fn organization_post(
     match result {
         Ok(notice) => {
             v.notice = Some(notice);
-            send(&p, &headers, &a, &v, true)
+            Ok(send(&p, &headers, &a, &v, true))
         }
         Err(e) => {
             match form.get("op").map(String::as_str) {
@@ -408,7 +414,7 @@ pub(super) async fn organization_post(
                 _ => {}
             }
             show_error(&a, &mut v, e)?;
-            send(&p, &headers, &a, &v, false)
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }

@@ -54,7 +54,7 @@ async fn accounts_page(p: &Provider, headers: &HeaderMap, a: &Admin, q: &str) ->
             })
             .collect();
     }
-    send(p, headers, a, &v, true)
+    Ok(send(p, headers, a, &v, true))
 }
 
 /// GET /admin/accounts?q=...
@@ -199,7 +199,13 @@ pub(super) async fn account(
 ) -> WebResult {
     let (a, _params) = page_request(&p, &headers, q, "/admin/accounts").await?;
     let acc = find(&p, &a, &id).await?;
-    send(&p, &headers, &a, &account_view(&p, &a, &acc).await?, true)
+    Ok(send(
+        &p,
+        &headers,
+        &a,
+        &account_view(&p, &a, &acc).await?,
+        true,
+    ))
 }
 
 /// POST /admin/accounts/{id} (op = suspend | reinstate | terminate)
@@ -224,7 +230,7 @@ pub(super) async fn account_post(
     if change == StatusChange::Terminate && !form.contains_key("confirm") {
         let mut v = account_view(&p, &a, &acc).await?;
         v.field_error("confirm", t.confirm_required);
-        return send(&p, &headers, &a, &v, false);
+        return Ok(send(&p, &headers, &a, &v, false));
     }
     let op = form.get("op").cloned().unwrap_or_default();
     let reason = form.get(&format!("{op}_reason"));
@@ -248,11 +254,11 @@ pub(super) async fn account_post(
                 (true, StatusChange::Reinstate) => t.reinstated_done.into(),
                 (true, StatusChange::Terminate) => t.terminated_done.replace("{}", &n),
             });
-            send(&p, &headers, &a, &v, true)
+            Ok(send(&p, &headers, &a, &v, true))
         }
         Err(e) => {
             show_error(&a, &mut v, ApiError::from(e))?;
-            send(&p, &headers, &a, &v, false)
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }
@@ -274,7 +280,7 @@ async fn desk_op(
     if !confirmed || acc.status == AccountStatus::Terminated {
         let mut v = account_view(p, a, acc).await?;
         v.field_error(&confirm, t.confirm_box_required);
-        return send(p, headers, a, &v, false);
+        return Ok(send(p, headers, a, &v, false));
     }
     let actor = Actor::person(&a.account.id);
     let (notice, extra) = if op == "unlock" {
@@ -326,5 +332,5 @@ async fn desk_op(
     let mut v = account_view(p, a, &acc).await?;
     v.notice = notice;
     v.sections.extend(extra);
-    send(p, headers, a, &v, true)
+    Ok(send(p, headers, a, &v, true))
 }

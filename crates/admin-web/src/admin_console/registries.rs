@@ -151,10 +151,10 @@ async fn list_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
 }
 
 /// Shows a refused change on `v`; a storage failure is the error page instead.
-fn refused(a: &Admin, v: &mut View, e: AdminError) -> Result<(), WebError> {
+fn refused(a: &Admin, v: &mut View, e: AdminError) -> Result<(), PageError> {
     let t = RegistryText::get(a.locale);
     match e {
-        AdminError::Storage(m) => Err(PageError::internal(a.locale, m).into()),
+        AdminError::Storage(m) => Err(PageError::internal(a.locale, m)),
         AdminError::NotFound(_) => {
             v.errors.push((String::new(), t.not_found.into()));
             Ok(())
@@ -175,7 +175,7 @@ pub(super) async fn registries(
     RawQuery(q): RawQuery,
 ) -> WebResult {
     let (a, _params) = page_request(&p, &headers, q, "/admin/registries").await?;
-    send(&p, &headers, &a, &list_view(&p, &a).await?, true)
+    Ok(send(&p, &headers, &a, &list_view(&p, &a).await?, true))
 }
 
 /// POST /admin/registries (add)
@@ -219,7 +219,7 @@ pub(super) async fn registries_post(
         }
     }
     if !v.errors.is_empty() {
-        return send(&p, &headers, &a, &v, false);
+        return Ok(send(&p, &headers, &a, &v, false));
     }
     let services = p
         .registration
@@ -256,7 +256,7 @@ pub(super) async fn registries_post(
         )),
         Err(e) => {
             refused(&a, &mut v, e)?;
-            send(&p, &headers, &a, &v, false)
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }

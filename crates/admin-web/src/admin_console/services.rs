@@ -89,7 +89,7 @@ pub(super) async fn services(
     if params.get("notice").map(String::as_str) == Some("added") {
         v.notice = Some(AdminText::get(a.locale).added.into());
     }
-    send(&p, &headers, &a, &v, true)
+    Ok(send(&p, &headers, &a, &v, true))
 }
 
 /// POST /admin/services (add)
@@ -119,7 +119,7 @@ pub(super) async fn services_post(
             let mut v = services_view(&p, &a).await?;
             keep_typed(&mut v, &form, &["id", "name", "url", "min_assurance_level"]);
             show_error(&a, &mut v, e)?;
-            send(&p, &headers, &a, &v, false)
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }
@@ -159,7 +159,13 @@ pub(super) async fn service(
     RawQuery(q): RawQuery,
 ) -> WebResult {
     let (a, _params) = page_request(&p, &headers, q, "/admin/services").await?;
-    send(&p, &headers, &a, &service_view(&p, &a, &id).await?, true)
+    Ok(send(
+        &p,
+        &headers,
+        &a,
+        &service_view(&p, &a, &id).await?,
+        true,
+    ))
 }
 
 /// POST /admin/services/{id} (save)
@@ -187,12 +193,12 @@ pub(super) async fn service_post(
     match result {
         Ok(_) => {
             v.notice = Some(AdminText::get(a.locale).saved.into());
-            send(&p, &headers, &a, &v, true)
+            Ok(send(&p, &headers, &a, &v, true))
         }
         Err(e) => {
             keep_typed(&mut v, &form, &["name", "url", "min_assurance_level"]);
             show_error(&a, &mut v, e)?;
-            send(&p, &headers, &a, &v, false)
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }

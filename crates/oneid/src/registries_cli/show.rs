@@ -28,7 +28,7 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 }
 
 /// `YYYY-MM-DD` as unix seconds at 00:00:00 UTC.
-pub(super) fn parse_day(flag: &str, s: &str) -> Result<i64, String> {
+fn parse_day(flag: &str, s: &str) -> Result<i64, String> {
     let bad = || format!("{flag} {s:?}: use YYYY-MM-DD");
     let mut it = s.trim().splitn(3, '-');
     let (Some(y), Some(m), Some(d)) = (it.next(), it.next(), it.next()) else {
@@ -147,5 +147,25 @@ pub(super) fn show(out: &mut (dyn Write + Send), r: &Registry, keys: &[RegistryK
             k.alg,
             show_time(k.created_at)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_parse_and_show_in_utc() {
+        assert_eq!(parse_day("--x", "1970-01-01").unwrap(), 0);
+        assert_eq!(parse_day("--x", "2000-02-29").unwrap(), 951_782_400);
+        assert!(parse_day("--x", "2026-02-30").is_err());
+        assert!(parse_day("--x", "26-1-1").is_err());
+        assert!(parse_day("--x", "yesterday").is_err());
+        assert_eq!(show_time(951_782_400 + 86_399), "2000-02-29 23:59:59 UTC");
+        assert_eq!(
+            window("--x", Some("2000-02-29"), true).unwrap(),
+            Some(Some(951_782_400 + 86_399))
+        );
+        assert_eq!(window("--x", Some("none"), false).unwrap(), Some(None));
     }
 }

@@ -190,7 +190,7 @@ pub(in crate::admin_console) async fn registry(
         Some("rotated") => Some(t.rotated.into()),
         _ => None,
     };
-    send(&p, &headers, &a, &v, true)
+    Ok(send(&p, &headers, &a, &v, true))
 }
 
 /// POST /admin/registries/{id}: status, key rotation or terminations.
@@ -219,7 +219,7 @@ pub(in crate::admin_console) async fn registry_post(
             };
             if op == "terminate" && !form.contains_key("confirm") {
                 v.field_error("confirm", t.confirm_required);
-                return send(&p, &headers, &a, &v, false);
+                return Ok(send(&p, &headers, &a, &v, false));
             }
             let status = match op {
                 "terminate" => RegistryStatus::Terminated,
@@ -278,7 +278,7 @@ pub(in crate::admin_console) async fn registry_post(
                             .replace("{a}", &done.already.len().to_string())
                             .replace("{u}", &done.unknown.len().to_string()),
                     );
-                    return send(&p, &headers, &a, &v, true);
+                    return Ok(send(&p, &headers, &a, &v, true));
                 }
                 Err(e) => Err(e),
             }
@@ -291,7 +291,7 @@ pub(in crate::admin_console) async fn registry_post(
         )),
         Err(e) => {
             refused(&a, &mut v, e)?;
-            send(&p, &headers, &a, &v, false)
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }
