@@ -30,7 +30,7 @@ use platform::Locale;
 use std::sync::Arc;
 use web::challenge as stepup;
 use web::error::{OrPage, PageError, WebError, WebResult};
-use web::forms::View;
+use web::forms::{Field, Fieldset, Form, View};
 use web::http::{parse_query, Params};
 use web::session;
 use web::signed_in::start_console_login;
@@ -188,6 +188,27 @@ pub(crate) fn page(a: &Admin, title: &str, path: &str) -> View {
         nav: nav(a),
         other_lang_href: Some(format!("{path}{sep}ui_locales={}", a.locale.other().tag())),
         ..View::default()
+    }
+}
+
+/// A list page's form that adds one: `fields` under `legend`, posted to the list's `path`.
+pub(crate) fn add_form(
+    a: &Admin,
+    path: &str,
+    legend: &str,
+    fields: Vec<Field>,
+    submit: &str,
+) -> Form {
+    Form {
+        id: Some("add".into()),
+        action: a.href(path),
+        fieldsets: vec![Fieldset {
+            legend: Some(legend.into()),
+            fields,
+            ..Fieldset::default()
+        }],
+        submit: submit.into(),
+        ..Form::default()
     }
 }
 

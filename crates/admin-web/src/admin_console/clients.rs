@@ -2,7 +2,7 @@
 //! one's generated secret shown once), and each one's service and removal.
 
 use super::directory::{keep_typed, text_of};
-use super::{form_request, not_found, page, page_request, send, show_error, Admin};
+use super::{add_form, form_request, not_found, page, page_request, send, show_error, Admin};
 use crate::admin_api::{self, ApiError, ClientInput};
 use crate::admin_text::AdminText;
 use authorization_server::clients::validate_redirect_uri;
@@ -79,47 +79,39 @@ async fn clients_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
         })
         .collect();
     let services = service_options(p, a, (String::new(), t.choose.into())).await?;
-    v.forms.push(Form {
-        id: Some("add".into()),
-        action: a.href("/admin/clients"),
-        fieldsets: vec![Fieldset {
-            legend: Some(t.client_add.into()),
-            fields: vec![
-                Field::new("text", "client_id", t.client_id, "")
-                    .hint(t.client_id_hint)
-                    .auto("off")
-                    .required(),
-                Field::new("text", "name", t.name, "").required(),
-                Field::new("select", "service_id", t.service, "")
-                    .options(services)
-                    .required(),
-                Field::new("textarea", "redirect_uris", t.redirect_uris, "")
-                    .hint(t.uris_hint)
-                    .required(),
-                Field::new(
-                    "textarea",
-                    "post_logout_redirect_uris",
-                    t.post_logout_uris,
-                    "",
-                )
-                .hint(t.uris_hint),
-                Field::new("select", "kind", t.client_kind, "confidential").options(vec![
-                    ("confidential".into(), t.confidential.into()),
-                    ("public".into(), t.public.into()),
-                ]),
-                Field::new("select", "id_token_alg", t.id_token_alg, "RS256").options(
-                    SigAlg::ALL
-                        .iter()
-                        .map(|g| (g.as_str().to_owned(), g.as_str().to_owned()))
-                        .collect(),
-                ),
-                Field::new("checkbox", "require_mfa", t.require_mfa, ""),
-            ],
-            ..Fieldset::default()
-        }],
-        submit: t.add.into(),
-        ..Form::default()
-    });
+    let fields = vec![
+        Field::new("text", "client_id", t.client_id, "")
+            .hint(t.client_id_hint)
+            .auto("off")
+            .required(),
+        Field::new("text", "name", t.name, "").required(),
+        Field::new("select", "service_id", t.service, "")
+            .options(services)
+            .required(),
+        Field::new("textarea", "redirect_uris", t.redirect_uris, "")
+            .hint(t.uris_hint)
+            .required(),
+        Field::new(
+            "textarea",
+            "post_logout_redirect_uris",
+            t.post_logout_uris,
+            "",
+        )
+        .hint(t.uris_hint),
+        Field::new("select", "kind", t.client_kind, "confidential").options(vec![
+            ("confidential".into(), t.confidential.into()),
+            ("public".into(), t.public.into()),
+        ]),
+        Field::new("select", "id_token_alg", t.id_token_alg, "RS256").options(
+            SigAlg::ALL
+                .iter()
+                .map(|g| (g.as_str().to_owned(), g.as_str().to_owned()))
+                .collect(),
+        ),
+        Field::new("checkbox", "require_mfa", t.require_mfa, ""),
+    ];
+    v.forms
+        .push(add_form(a, "/admin/clients", t.client_add, fields, t.add));
     Ok(v)
 }
 

@@ -1,7 +1,7 @@
 //! Console pages for organizations: the list, a new one, and each one's details, allowed
 //! services and local registration authorities.
 
-use super::{form_request, not_found, page, page_request, send, show_error, Admin};
+use super::{add_form, form_request, not_found, page, page_request, send, show_error, Admin};
 use crate::admin_api::ApiError;
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
@@ -146,17 +146,13 @@ async fn organizations_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
         .hint(t.id_hint)
         .required()];
     fields.extend(organization_fields(a, None));
-    v.forms.push(Form {
-        id: Some("add".into()),
-        action: a.href("/admin/organizations"),
-        fieldsets: vec![Fieldset {
-            legend: Some(t.organization_add.into()),
-            fields,
-            ..Fieldset::default()
-        }],
-        submit: t.add.into(),
-        ..Form::default()
-    });
+    v.forms.push(add_form(
+        a,
+        "/admin/organizations",
+        t.organization_add,
+        fields,
+        t.add,
+    ));
     Ok(v)
 }
 

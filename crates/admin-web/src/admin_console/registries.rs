@@ -8,7 +8,7 @@ mod text;
 pub(in crate::admin_console) use detail::{registry, registry_post};
 pub(crate) use text::RegistryText;
 
-use super::{form_request, page, page_request, send, Admin};
+use super::{add_form, form_request, page, page_request, send, Admin};
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -16,7 +16,7 @@ use axum::http::HeaderMap;
 use registration::{Actor, AdminError, RegistryInput, RegistryStatus};
 use std::sync::Arc;
 use web::error::{OrPage, PageError, WebError, WebResult};
-use web::forms::{Field, Fieldset, Form, View};
+use web::forms::{Field, View};
 use web::http::see_other;
 
 fn actor(a: &Admin) -> Actor<'_> {
@@ -136,17 +136,13 @@ async fn list_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
             .hint(t.public_key_hint)
             .required(),
     );
-    v.forms.push(Form {
-        id: Some("add".into()),
-        action: a.href("/admin/registries"),
-        fieldsets: vec![Fieldset {
-            legend: Some(t.add.into()),
-            fields,
-            ..Fieldset::default()
-        }],
-        submit: t.add_button.into(),
-        ..Form::default()
-    });
+    v.forms.push(add_form(
+        a,
+        "/admin/registries",
+        t.add,
+        fields,
+        t.add_button,
+    ));
     Ok(v)
 }
 

@@ -2,7 +2,7 @@
 //! minimum level of assurance.
 
 use super::directory::{keep_typed, level_of, levels, text_of};
-use super::{form_request, not_found, page, page_request, send, show_error, Admin};
+use super::{add_form, form_request, not_found, page, page_request, send, show_error, Admin};
 use crate::admin_api::ApiError;
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
@@ -63,17 +63,8 @@ async fn services_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
         .hint(t.id_hint)
         .required()];
     fields.extend(service_fields(a, None));
-    v.forms.push(Form {
-        id: Some("add".into()),
-        action: a.href("/admin/services"),
-        fieldsets: vec![Fieldset {
-            legend: Some(t.service_add.into()),
-            fields,
-            ..Fieldset::default()
-        }],
-        submit: t.add.into(),
-        ..Form::default()
-    });
+    v.forms
+        .push(add_form(a, "/admin/services", t.service_add, fields, t.add));
     Ok(v)
 }
 
