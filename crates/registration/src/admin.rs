@@ -4,6 +4,7 @@
 
 use credential_store::CredentialError;
 use platform::{Audit, AuditEvent, DbError};
+use serde::{Deserialize, Deserializer};
 
 /// Who made a change: `cli`, a person at the console (their account id), or `client:<id>` for
 /// the admin API (the client id goes in the audit row's client column too).
@@ -109,4 +110,14 @@ pub async fn record(audit: &Audit, event: &str, actor: Actor<'_>, subject: &str,
             ..Default::default()
         })
         .await;
+}
+
+/// For a patch's optional field (`#[serde(default, deserialize_with = "nullable")]`): absent
+/// is `None` (kept), `null` is `Some(None)` (cleared), a value is `Some(Some(v))`.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }

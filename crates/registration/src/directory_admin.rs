@@ -3,11 +3,12 @@
 //! services themselves; each checked and audited here once (a before/after summary in the
 //! detail), for the admin API, the console and the CLI alike.
 
+use crate::admin::nullable;
 use crate::admin::{record, Actor, AdminError};
 use crate::services::{Lra, OrganizationChange, OrganizationRecord};
 use crate::{Registration, RegistrationError, Service};
 use credential_store::AccountStatus;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 /// The message for a field the directory refused.
 fn field_message(field: &str) -> String {
@@ -40,14 +41,6 @@ pub fn refused(e: RegistrationError) -> AdminError {
         E::Account(e) => e.into(),
         e => AdminError::invalid("", e.to_string()),
     }
-}
-
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A new organization (`POST /admin/api/organizations`).

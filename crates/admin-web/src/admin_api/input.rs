@@ -1,15 +1,8 @@
 //! What the administration API reads (JSON bodies, unknown fields refused) and the console and
 //! CLI fill in. In a patch an absent field is kept and `null` clears an optional one.
 
-use serde::{Deserialize, Deserializer};
-
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
+use registration::admin::nullable;
+use serde::Deserialize;
 
 /// A new relying party (`POST /admin/api/clients`): the fields of `oneid clients add`, except
 /// the secret, which the server always generates for a confidential client.
