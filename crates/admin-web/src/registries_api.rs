@@ -10,14 +10,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use platform::AuditEvent;
-use registration::registries::{self, MembersInput, RegistryPatch};
-use registration::{
-    Actor, AdminError, RegistrationError, Registry, RegistryInput, RegistryKey, RegistryStatus,
-};
+use registration::registries::{self, MembersInput, RegistryPatch, ReportError};
+use registration::{Actor, AdminError, Registry, RegistryInput, RegistryKey, RegistryStatus};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use web::error::OAuthError;
+use web::error::{OAuthError, WebResult};
 use web::http::{json_no_store, parse_form, ClientIp};
 
 fn error_response(e: AdminError) -> Response {
@@ -238,71 +235,32 @@ pub async fn report(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     // Each report costs a signature check and durable writes: bounded per address, as the
     // hand-offs at /register are.
-    match web::limits::over(&p, "registry-report-ip", &ip, p.cfg.login_limit_per_address).await {
-        Ok(false) => {}
-        Ok(true) => {
-            return OAuthError::too_many(web::limits::retry_after(&p)).into_response();
-        }
-        Err(e) => return OAuthError::unavailable(e).into_response(),
+    let over = web::limits::over(&p, "registry-report-ip", &ip, p.cfg.login_limit_per_address)
+        .await
+        .map_err(OAuthError::unavailable)?;
+    if over {
+        return Err(OAuthError::too_many(web::limits::retry_after(&p)).into());
     }
-    let Some(token) = report_token(&headers, &body) else {
-        return OAuthError::invalid_request(
+    let token = report_token(&headers, &body).ok_or_else(|| {
+        OAuthError::invalid_request(
             "send the signed report as the body (Content-Type: application/jwt) or as the form field report",
         )
-        .into_response();
-    };
-    let verifier = p.registration.verifier(&p.cfg.issuer);
-    let (registry, members) = match verifier.accept_report(&token).await {
-        Ok(x) => x,
-        Err(RegistrationError::Db(e)) => return OAuthError::internal(e).into_response(),
-        Err(e) => {
-            tracing::warn!(reason = e.code(), "registry termination report refused");
-            let _ = p
-                .audit
-                .record(AuditEvent {
-                    event: "registry.report_refused",
-                    source: Some(&ip),
-                    detail: Some(e.code()),
-                    ..Default::default()
-                })
-                .await;
-            return OAuthError::invalid_token(
+    })?;
+    let t = p
+        .registration
+        .take_report(&p.cfg.issuer, &token, &ip)
+        .await
+        .map_err(|e| match e {
+            ReportError::Refused(_) => OAuthError::invalid_token(
                 "the report was refused: it must be signed with a live key of its registry, \
                  addressed to this server, unexpired, and used once",
-            )
-            .into_response();
-        }
-    };
-    let actor = format!("registry:{}", registry.id);
-    let t = match p
-        .registration
-        .terminate_members(&registry.id, &members, &actor)
-        .await
-    {
-        Ok(t) => t,
-        Err(e) => return OAuthError::internal(e).into_response(),
-    };
-    let detail = format!(
-        "terminated={} already={} unknown={}",
-        t.terminated.len(),
-        t.already.len(),
-        t.unknown.len()
-    );
-    let _ = p
-        .audit
-        .record(AuditEvent {
-            event: "registry.terminations_reported",
-            actor: Some(&actor),
-            subject: Some(&registry.id),
-            source: Some(&ip),
-            detail: Some(&detail),
-            ..Default::default()
-        })
-        .await;
-    json_no_store(json!(t).to_string())
+            ),
+            ReportError::Storage(m) => OAuthError::internal(m),
+        })?;
+    Ok(json_no_store(json!(t).to_string()))
 }
 
 /// A registry key as JSON (`live`: accepted at `now`).

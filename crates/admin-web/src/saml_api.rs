@@ -18,11 +18,11 @@ use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use web::error::OAuthError;
+use web::error::{OAuthError, WebError, WebResult};
 use web::http::json_no_store;
 
 /// An SP as JSON.
@@ -30,29 +30,41 @@ pub fn sp_json(sp: &ServiceProvider) -> Value {
     serde_json::to_value(sp).unwrap_or_else(|_| json!({ "entity_id": sp.entity_id }))
 }
 
-fn error(e: SpError) -> Response {
+/// The registry's refusal as the API's answer: 400, 409, or `server_error` (logged once).
+fn error(e: SpError) -> WebError {
     match e {
-        SpError::Invalid(m) => OAuthError::invalid_request(m).into_response(),
-        SpError::Exists => (
-            StatusCode::CONFLICT,
-            json_no_store(
-                json!({ "error": "conflict", "error_description": e.to_string() }).to_string(),
-            ),
-        )
-            .into_response(),
-        SpError::Db(e) => OAuthError::internal(e).into_response(),
+        SpError::Invalid(m) => OAuthError::invalid_request(m).into(),
+        SpError::Exists => WebError::Answer(
+            (
+                StatusCode::CONFLICT,
+                json_no_store(
+                    json!({ "error": "conflict", "error_description": e.to_string() }).to_string(),
+                ),
+            )
+                .into_response(),
+        ),
+        SpError::Db(e) => OAuthError::internal(e).into(),
     }
 }
 
-fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        json_no_store(
-            json!({ "error": "not_found", "error_description": "no such service provider" })
-                .to_string(),
-        ),
+/// 404 for an entityID no SP has.
+fn not_found() -> WebError {
+    WebError::Answer(
+        (
+            StatusCode::NOT_FOUND,
+            json_no_store(
+                json!({ "error": "not_found", "error_description": "no such service provider" })
+                    .to_string(),
+            ),
+        )
+            .into_response(),
     )
-        .into_response()
+}
+
+/// The body as the JSON `T` expects (unknown fields refused).
+fn body_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, OAuthError> {
+    serde_json::from_slice(body)
+        .map_err(|e| OAuthError::invalid_request(format!("the body is not the JSON expected: {e}")))
 }
 
 /// The POST body: `NewSp`, with `metadata_url` instead of `metadata` if wanted.
@@ -119,28 +131,17 @@ pub async fn update(
     headers: HeaderMap,
     Path(entity_id): Path<String>,
     body: Bytes,
-) -> Response {
-    let caller = match admin_client(&p, &headers).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let b: UpdateBody = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            return OAuthError::invalid_request(format!("the body is not the JSON expected: {e}"))
-                .into_response()
-        }
-    };
+) -> WebResult {
+    let caller = admin_client(&p, &headers).await?;
+    let b: UpdateBody = body_json(&body)?;
     let metadata = match (b.metadata, b.metadata_url) {
         (Some(m), None) => Some(m),
-        (None, Some(u)) => match fetch_metadata(&u).await {
-            Ok(m) => Some(m),
-            Err(e) => return error(e),
-        },
+        (None, Some(u)) => Some(fetch_metadata(&u).await.map_err(error)?),
         (None, None) => None,
         (Some(_), Some(_)) => {
-            return OAuthError::invalid_request("give metadata or metadata_url, not both")
-                .into_response()
+            return Err(
+                OAuthError::invalid_request("give metadata or metadata_url, not both").into(),
+            )
         }
     };
     let u = SpUpdate {
@@ -156,50 +157,35 @@ pub async fn update(
             require_mfa: b.require_mfa,
         },
     };
-    match modify(&p, &entity_id, u, &caller.actor()).await {
-        Ok(Some(sp)) => json_no_store(sp_json(&sp).to_string()),
-        Ok(None) => not_found(),
-        Err(e) => error(e),
-    }
+    let sp = modify(&p, &entity_id, u, &caller.actor())
+        .await
+        .map_err(error)?
+        .ok_or_else(not_found)?;
+    Ok(json_no_store(sp_json(&sp).to_string()))
 }
 
 /// GET /admin/api/saml/sps
 #[tracing::instrument(skip_all)]
-pub async fn list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
-    if let Err(e) = admin_client(&p, &headers).await {
-        return e.into_response();
-    }
-    match p.saml.sps.list().await {
-        Ok(sps) => json_no_store(
-            json!({ "service_providers": sps.iter().map(sp_json).collect::<Vec<_>>() }).to_string(),
-        ),
-        Err(e) => error(e),
-    }
+pub async fn list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> WebResult {
+    admin_client(&p, &headers).await?;
+    let sps = p.saml.sps.list().await.map_err(error)?;
+    Ok(json_no_store(
+        json!({ "service_providers": sps.iter().map(sp_json).collect::<Vec<_>>() }).to_string(),
+    ))
 }
 
 /// POST /admin/api/saml/sps
 #[tracing::instrument(skip_all)]
-pub async fn add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
-    let caller = match admin_client(&p, &headers).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let b: AddBody = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            return OAuthError::invalid_request(format!("the body is not the JSON expected: {e}"))
-                .into_response()
-        }
-    };
+pub async fn add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> WebResult {
+    let caller = admin_client(&p, &headers).await?;
+    let b: AddBody = body_json(&body)?;
     let metadata = match (b.metadata, b.metadata_url) {
         (Some(m), None) => m,
-        (None, Some(u)) => match fetch_metadata(&u).await {
-            Ok(m) => m,
-            Err(e) => return error(e),
-        },
+        (None, Some(u)) => fetch_metadata(&u).await.map_err(error)?,
         _ => {
-            return OAuthError::invalid_request("give metadata or metadata_url (one of them)")
-                .into_response()
+            return Err(
+                OAuthError::invalid_request("give metadata or metadata_url (one of them)").into(),
+            )
         }
     };
     let n = NewSp {
@@ -213,10 +199,8 @@ pub async fn add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes
         encrypt_assertions: b.encrypt_assertions,
         require_mfa: b.require_mfa,
     };
-    match register(&p, n, &caller.actor()).await {
-        Ok(sp) => (StatusCode::CREATED, json_no_store(sp_json(&sp).to_string())).into_response(),
-        Err(e) => error(e),
-    }
+    let sp = register(&p, n, &caller.actor()).await.map_err(error)?;
+    Ok((StatusCode::CREATED, json_no_store(sp_json(&sp).to_string())).into_response())
 }
 
 /// GET /admin/api/saml/sps/{entity_id}
@@ -225,15 +209,16 @@ pub async fn get_one(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(entity_id): Path<String>,
-) -> Response {
-    if let Err(e) = admin_client(&p, &headers).await {
-        return e.into_response();
-    }
-    match p.saml.sps.get(&entity_id).await {
-        Ok(Some(sp)) => json_no_store(sp_json(&sp).to_string()),
-        Ok(None) => not_found(),
-        Err(e) => error(e),
-    }
+) -> WebResult {
+    admin_client(&p, &headers).await?;
+    let sp = p
+        .saml
+        .sps
+        .get(&entity_id)
+        .await
+        .map_err(error)?
+        .ok_or_else(not_found)?;
+    Ok(json_no_store(sp_json(&sp).to_string()))
 }
 
 /// DELETE /admin/api/saml/sps/{entity_id}
@@ -242,14 +227,13 @@ pub async fn remove(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(entity_id): Path<String>,
-) -> Response {
-    let caller = match admin_client(&p, &headers).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    match unregister(&p, &entity_id, &caller.actor()).await {
-        Ok(true) => StatusCode::NO_CONTENT.into_response(),
-        Ok(false) => not_found(),
-        Err(e) => error(e),
+) -> WebResult {
+    let caller = admin_client(&p, &headers).await?;
+    if !unregister(&p, &entity_id, &caller.actor())
+        .await
+        .map_err(error)?
+    {
+        return Err(not_found());
     }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

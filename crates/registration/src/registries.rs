@@ -12,6 +12,7 @@ use sqlx::Row;
 mod administer;
 mod input;
 mod keys;
+mod reports;
 
 pub use administer::{
     changes, member_list, not_found, refused, summary, DEFAULT_OVERLAP_SECS, MAX_MEMBERS,
@@ -19,6 +20,7 @@ pub use administer::{
 };
 pub use input::{KeyInput, MembersInput, RegistryInput, RegistryPatch};
 pub use keys::{verifier, RegistryKey};
+pub use reports::ReportError;
 
 /// Whether a registry may send new registrants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
