@@ -147,17 +147,16 @@ async fn list_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
 }
 
 /// Shows a refused change on `v`; a storage failure is the error page instead.
-fn refused(a: &Admin, v: &mut View, e: AdminError) -> Result<(), PageError> {
+fn refused(a: &Admin, errors: &mut Vec<(String, String)>, e: AdminError) -> Result<(), PageError> {
     let t = RegistryText::get(a.locale);
     match e {
         AdminError::Storage(m) => Err(PageError::internal(a.locale, m)),
         AdminError::NotFound(_) => {
-            v.errors.push((String::new(), t.not_found.into()));
+            errors.push((String::new(), t.not_found.into()));
             Ok(())
         }
         e => {
-            v.errors
-                .push((String::new(), t.refused.replace("{}", &e.to_string())));
+            errors.push((String::new(), t.refused.replace("{}", &e.to_string())));
             Ok(())
         }
     }
@@ -251,7 +250,7 @@ pub(super) async fn registries_post(
             &a.href(&format!("/admin/registries/{}?notice=added", r.id)),
         )),
         Err(e) => {
-            refused(&a, &mut v, e)?;
+            refused(&a, &mut v.errors, e)?;
             Ok(send(&p, &headers, &a, &v, false))
         }
     }

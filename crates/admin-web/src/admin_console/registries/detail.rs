@@ -1,19 +1,73 @@
-//! One registry's console page: its settings and keys, and its forms (status, key rotation,
-//! the import of the registrations its owner reports terminated).
+//! One registry's console page (its own template, `registry.html`): its settings and keys,
+//! and its forms (status, key rotation, the import of the registrations its owner reports
+//! terminated).
 
-use super::super::{form_request, page, page_request, send, Admin};
+use super::super::{form_request, page, page_request, Admin};
 use super::{actor, refused, status_text, RegistryText};
+use askama::Template;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
+use axum::http::{header, StatusCode};
+use axum::response::Response;
+use platform::i18n::Text;
 use registration::{AdminError, KeyInput, Registry, RegistryStatus};
 use std::sync::Arc;
 use web::error::{OrPage, WebError, WebResult};
-use web::forms::{Field, Fieldset, Form, Section, View};
+use web::http::csrf_token;
 use web::http::see_other;
 
-async fn registry_view(p: &Provider, a: &Admin, r: &Registry) -> Result<View, WebError> {
+/// A key's row.
+struct KeyRow {
+    kid: String,
+    alg: String,
+    created: String,
+    retires: String,
+}
+
+/// A registry's page: its settings, its keys, and its forms (status while not terminated,
+/// key rotation, terminations).
+#[derive(Template)]
+#[template(path = "registry.html")]
+struct RegistryPage {
+    lang: &'static str,
+    other_lang: &'static str,
+    t: &'static Text,
+    rt: &'static RegistryText,
+    title: String,
+    nav: Vec<(String, String)>,
+    other_lang_href: String,
+    action: String,
+    facts: Vec<(&'static str, String)>,
+    keys: Vec<KeyRow>,
+    /// The status form's main button (op, label); none once terminated.
+    status_button: Option<(&'static str, &'static str)>,
+    errors: Vec<(String, String)>,
+    confirm_error: Option<&'static str>,
+    notice: Option<String>,
+    csrf: String,
+}
+
+impl RegistryPage {
+    /// Sends the page (`ok`: 200, else 400) with this browser's anti-forgery token.
+    fn send(mut self, p: &Provider, headers: &HeaderMap, ok: bool) -> Response {
+        let (csrf, set) = csrf_token(p, headers);
+        self.csrf = csrf;
+        let status = if ok {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        let mut r = web::pages::html(self.render(), status);
+        if let Some(c) = set {
+            r.headers_mut().append(header::SET_COOKIE, c);
+        }
+        r
+    }
+}
+
+async fn registry_page(p: &Provider, a: &Admin, r: &Registry) -> Result<RegistryPage, WebError> {
     let t = RegistryText::get(a.locale);
     let keys = p
         .registration
@@ -23,136 +77,83 @@ async fn registry_view(p: &Provider, a: &Admin, r: &Registry) -> Result<View, We
         .or_page(a.locale)?;
     let now = p.clock.now();
     let path = format!("/admin/registries/{}", r.id);
-    let mut v = page(a, &format!("{} – {}", t.title, r.name), &path);
     let window = |ts: Option<i64>| ts.map(web::widgets::date).unwrap_or_else(|| "–".into());
-    v.sections.push(Section {
-        heading: None,
-        rows: vec![
-            (t.id.into(), r.id.clone()),
-            (t.owner.into(), r.owner.clone()),
-            (t.contact.into(), r.contact.clone()),
-            (t.college.into(), format!("{} ({})", r.college, r.id_scheme)),
-            (t.level.into(), format!("AL{}", r.assurance_level)),
-            (
-                t.approval.into(),
-                match r.approval {
-                    registration::Approval::General => t.general.into(),
-                    registration::Approval::Limited => format!(
-                        "{} ({} – {})",
-                        t.limited,
-                        window(r.approved_from),
-                        window(r.approved_until)
-                    ),
-                },
-            ),
-            (
-                t.sponsor.into(),
-                r.sponsor_id.clone().unwrap_or_else(|| t.none.into()),
-            ),
-            (
-                t.services.into(),
-                if r.services.is_empty() {
-                    t.none.into()
-                } else {
-                    r.services.join(", ")
-                },
-            ),
-            (
-                t.status.into(),
-                format!(
-                    "{} ({} {})",
-                    status_text(t, r.status),
-                    t.since,
-                    web::widgets::date(r.status_changed_at)
+    let facts = vec![
+        (t.id, r.id.clone()),
+        (t.owner, r.owner.clone()),
+        (t.contact, r.contact.clone()),
+        (t.college, format!("{} ({})", r.college, r.id_scheme)),
+        (t.level, format!("AL{}", r.assurance_level)),
+        (
+            t.approval,
+            match r.approval {
+                registration::Approval::General => t.general.into(),
+                registration::Approval::Limited => format!(
+                    "{} ({} – {})",
+                    t.limited,
+                    window(r.approved_from),
+                    window(r.approved_until)
                 ),
+            },
+        ),
+        (
+            t.sponsor,
+            r.sponsor_id.clone().unwrap_or_else(|| t.none.into()),
+        ),
+        (
+            t.services,
+            if r.services.is_empty() {
+                t.none.into()
+            } else {
+                r.services.join(", ")
+            },
+        ),
+        (
+            t.status,
+            format!(
+                "{} ({} {})",
+                status_text(t, r.status),
+                t.since,
+                web::widgets::date(r.status_changed_at)
             ),
-        ],
-    });
-    v.table_head = vec![
-        t.kid.into(),
-        t.alg.into(),
-        t.created.into(),
-        t.retires.into(),
+        ),
     ];
-    v.table = keys
+    let keys = keys
         .iter()
-        .map(|k| {
-            vec![
-                (String::new(), k.kid.clone()),
-                (String::new(), k.alg.clone()),
-                (String::new(), web::widgets::datetime(k.created_at)),
-                (
-                    String::new(),
-                    match k.retire_at {
-                        None => t.live.into(),
-                        Some(at) if at > now => {
-                            format!("{} ({})", web::widgets::datetime(at), t.live)
-                        }
-                        Some(at) => web::widgets::datetime(at),
-                    },
-                ),
-            ]
+        .map(|k| KeyRow {
+            kid: k.kid.clone(),
+            alg: k.alg.clone(),
+            created: web::widgets::datetime(k.created_at),
+            retires: match k.retire_at {
+                None => t.live.into(),
+                Some(at) if at > now => format!("{} ({})", web::widgets::datetime(at), t.live),
+                Some(at) => web::widgets::datetime(at),
+            },
         })
         .collect();
-    if r.status != RegistryStatus::Terminated {
-        let mut buttons = Vec::new();
-        let main = if r.status == RegistryStatus::Approved {
-            ("suspend", t.suspend)
-        } else {
-            ("reinstate", t.reinstate)
-        };
-        buttons.push(("op".into(), "terminate".into(), t.terminate.into()));
-        v.forms.push(Form {
-            id: Some("status".into()),
-            action: a.href(&path),
-            hidden: vec![("what".into(), "status".into())],
-            fieldsets: vec![Fieldset {
-                legend: Some(t.status_legend.into()),
-                fields: vec![Field::new("checkbox", "confirm", t.confirm_terminate, "")],
-                ..Fieldset::default()
-            }],
-            submit: main.1.into(),
-            button_name: Some(format!("op_{}", main.0)),
-            buttons,
-            ..Form::default()
-        });
-    }
-    v.forms.push(Form {
-        id: Some("rotate".into()),
+    let status_button = match r.status {
+        RegistryStatus::Terminated => None,
+        RegistryStatus::Approved => Some(("suspend", t.suspend)),
+        RegistryStatus::Suspended => Some(("reinstate", t.reinstate)),
+    };
+    let v = page(a, &format!("{} – {}", t.title, r.name), &path);
+    Ok(RegistryPage {
+        lang: a.locale.tag(),
+        other_lang: a.locale.other().tag(),
+        t: a.locale.text(),
+        rt: t,
+        title: v.title,
+        nav: v.nav,
+        other_lang_href: v.other_lang_href.unwrap_or_default(),
         action: a.href(&path),
-        hidden: vec![("what".into(), "key".into())],
-        fieldsets: vec![Fieldset {
-            legend: Some(t.rotate_legend.into()),
-            fields: vec![
-                Field::new("select", "alg", t.alg, "ES256").options(vec![
-                    ("ES256".into(), "ES256".into()),
-                    ("RS256".into(), "RS256".into()),
-                ]),
-                Field::new("textarea", "public_key_pem", t.public_key, "")
-                    .hint(t.public_key_hint)
-                    .required(),
-                Field::new("text", "overlap_secs", t.overlap, "600").hint(t.overlap_hint),
-            ],
-            ..Fieldset::default()
-        }],
-        submit: t.rotate.into(),
-        ..Form::default()
-    });
-    v.forms.push(Form {
-        id: Some("terminations".into()),
-        action: a.href(&path),
-        hidden: vec![("what".into(), "terminations".into())],
-        fieldsets: vec![Fieldset {
-            legend: Some(t.terminations_legend.into()),
-            fields: vec![Field::new("textarea", "members", t.members, "")
-                .hint(t.members_hint)
-                .required()],
-            ..Fieldset::default()
-        }],
-        submit: t.import.into(),
-        ..Form::default()
-    });
-    Ok(v)
+        facts,
+        keys,
+        status_button,
+        errors: Vec::new(),
+        confirm_error: None,
+        notice: None,
+        csrf: String::new(),
+    })
 }
 
 async fn load(p: &Provider, a: &Admin, id: &str) -> Result<Registry, WebError> {
@@ -182,7 +183,7 @@ pub(in crate::admin_console) async fn registry(
     let path = format!("/admin/registries/{id}");
     let (a, params) = page_request(&p, &headers, q, &path).await?;
     let r = load(&p, &a, &id).await?;
-    let mut v = registry_view(&p, &a, &r).await?;
+    let mut v = registry_page(&p, &a, &r).await?;
     let t = RegistryText::get(a.locale);
     v.notice = match params.get("notice").map(String::as_str) {
         Some("added") => Some(t.added.into()),
@@ -190,7 +191,7 @@ pub(in crate::admin_console) async fn registry(
         Some("rotated") => Some(t.rotated.into()),
         _ => None,
     };
-    Ok(send(&p, &headers, &a, &v, true))
+    Ok(v.send(&p, &headers, true))
 }
 
 /// POST /admin/registries/{id}: status, key rotation or terminations.
@@ -206,7 +207,7 @@ pub(in crate::admin_console) async fn registry_post(
     let (a, form) = form_request(&p, &headers, q, &body, &path).await?;
     let r = load(&p, &a, &id).await?;
     let t = RegistryText::get(a.locale);
-    let mut v = registry_view(&p, &a, &r).await?;
+    let mut v = registry_page(&p, &a, &r).await?;
     let get = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
     let outcome: Result<Option<String>, AdminError> = match get("what").as_str() {
         "status" => {
@@ -218,8 +219,9 @@ pub(in crate::admin_console) async fn registry_post(
                 "suspend"
             };
             if op == "terminate" && !form.contains_key("confirm") {
-                v.field_error("confirm", t.confirm_required);
-                return Ok(send(&p, &headers, &a, &v, false));
+                v.confirm_error = Some(t.confirm_required);
+                v.errors.push(("confirm".into(), t.confirm_required.into()));
+                return Ok(v.send(&p, &headers, false));
             }
             let status = match op {
                 "terminate" => RegistryStatus::Terminated,
@@ -271,14 +273,14 @@ pub(in crate::admin_console) async fn registry_post(
                 .await
             {
                 Ok(done) => {
-                    let mut v = registry_view(&p, &a, &load(&p, &a, &id).await?).await?;
+                    let mut v = registry_page(&p, &a, &load(&p, &a, &id).await?).await?;
                     v.notice = Some(
                         t.imported
                             .replace("{t}", &done.terminated.len().to_string())
                             .replace("{a}", &done.already.len().to_string())
                             .replace("{u}", &done.unknown.len().to_string()),
                     );
-                    return Ok(send(&p, &headers, &a, &v, true));
+                    return Ok(v.send(&p, &headers, true));
                 }
                 Err(e) => Err(e),
             }
@@ -290,8 +292,8 @@ pub(in crate::admin_console) async fn registry_post(
             &a.href(&format!("{path}?notice={}", notice.unwrap_or_default())),
         )),
         Err(e) => {
-            refused(&a, &mut v, e)?;
-            Ok(send(&p, &headers, &a, &v, false))
+            refused(&a, &mut v.errors, e)?;
+            Ok(v.send(&p, &headers, false))
         }
     }
 }
