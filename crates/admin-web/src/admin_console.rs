@@ -212,6 +212,62 @@ pub(crate) fn add_form(
     }
 }
 
+/// What every console page with its own template shows around its content (see
+/// `templates/admin_head.html`): the language link, the navigation, the title, the refusals
+/// and the notice.
+pub(crate) struct Frame {
+    pub lang: &'static str,
+    pub other_lang: &'static str,
+    pub t: &'static platform::i18n::Text,
+    pub title: String,
+    pub nav: Vec<(String, String)>,
+    pub other_lang_href: String,
+    /// Refusals: (field id or "", message), the field's linked from the summary.
+    pub errors: Vec<(String, String)>,
+    pub notice: Option<String>,
+    /// This browser's anti-forgery token, set by `send_page`.
+    pub csrf: String,
+}
+
+impl Frame {
+    /// The frame of a console page titled `title` at `path`.
+    pub fn new(a: &Admin, title: &str, path: &str) -> Self {
+        let v = page(a, title, path);
+        Frame {
+            lang: a.locale.tag(),
+            other_lang: a.locale.other().tag(),
+            t: a.locale.text(),
+            title: v.title,
+            nav: v.nav,
+            other_lang_href: v.other_lang_href.unwrap_or_default(),
+            errors: Vec::new(),
+            notice: None,
+            csrf: String::new(),
+        }
+    }
+}
+
+/// Sends a console page with its own template (`ok`: 200, else 400): `render` gets this
+/// browser's anti-forgery token for the page's forms.
+pub(crate) fn send_page(
+    p: &Provider,
+    headers: &HeaderMap,
+    ok: bool,
+    render: impl FnOnce(String) -> askama::Result<String>,
+) -> Response {
+    let (csrf, set) = web::http::csrf_token(p, headers);
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut r = web::pages::html(render(csrf), status);
+    if let Some(c) = set {
+        r.headers_mut().append(axum::http::header::SET_COOKIE, c);
+    }
+    r
+}
+
 /// Sends a console page.
 pub(crate) fn send(p: &Provider, headers: &HeaderMap, a: &Admin, v: &View, ok: bool) -> Response {
     let status = if ok {

@@ -2,20 +2,17 @@
 //! and its forms (status, key rotation, the import of the registrations its owner reports
 //! terminated).
 
-use super::super::{form_request, page, page_request, Admin};
+use super::super::{form_request, page, page_request, send_page, Admin, Frame};
 use super::{actor, refused, status_text, RegistryText};
 use askama::Template;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::http::{header, StatusCode};
 use axum::response::Response;
-use platform::i18n::Text;
 use registration::{AdminError, KeyInput, Registry, RegistryStatus};
 use std::sync::Arc;
 use web::error::{OrPage, WebError, WebResult};
-use web::http::csrf_token;
 use web::http::see_other;
 
 /// A key's row.
@@ -31,39 +28,30 @@ struct KeyRow {
 #[derive(Template)]
 #[template(path = "registry.html")]
 struct RegistryPage {
-    lang: &'static str,
-    other_lang: &'static str,
-    t: &'static Text,
+    f: Frame,
     rt: &'static RegistryText,
-    title: String,
-    nav: Vec<(String, String)>,
-    other_lang_href: String,
     action: String,
     facts: Vec<(&'static str, String)>,
     keys: Vec<KeyRow>,
     /// The status form's main button (op, label); none once terminated.
     status_button: Option<(&'static str, &'static str)>,
-    errors: Vec<(String, String)>,
     confirm_error: Option<&'static str>,
-    notice: Option<String>,
-    csrf: String,
+}
+
+impl std::ops::Deref for RegistryPage {
+    type Target = Frame;
+    fn deref(&self) -> &Frame {
+        &self.f
+    }
 }
 
 impl RegistryPage {
-    /// Sends the page (`ok`: 200, else 400) with this browser's anti-forgery token.
+    /// Sends the page (`ok`: 200, else 400).
     fn send(mut self, p: &Provider, headers: &HeaderMap, ok: bool) -> Response {
-        let (csrf, set) = csrf_token(p, headers);
-        self.csrf = csrf;
-        let status = if ok {
-            StatusCode::OK
-        } else {
-            StatusCode::BAD_REQUEST
-        };
-        let mut r = web::pages::html(self.render(), status);
-        if let Some(c) = set {
-            r.headers_mut().append(header::SET_COOKIE, c);
-        }
-        r
+        send_page(p, headers, ok, |csrf| {
+            self.f.csrf = csrf;
+            self.render()
+        })
     }
 }
 
@@ -136,23 +124,14 @@ async fn registry_page(p: &Provider, a: &Admin, r: &Registry) -> Result<Registry
         RegistryStatus::Approved => Some(("suspend", t.suspend)),
         RegistryStatus::Suspended => Some(("reinstate", t.reinstate)),
     };
-    let v = page(a, &format!("{} – {}", t.title, r.name), &path);
     Ok(RegistryPage {
-        lang: a.locale.tag(),
-        other_lang: a.locale.other().tag(),
-        t: a.locale.text(),
+        f: Frame::new(a, &format!("{} – {}", t.title, r.name), &path),
         rt: t,
-        title: v.title,
-        nav: v.nav,
-        other_lang_href: v.other_lang_href.unwrap_or_default(),
         action: a.href(&path),
         facts,
         keys,
         status_button,
-        errors: Vec::new(),
         confirm_error: None,
-        notice: None,
-        csrf: String::new(),
     })
 }
 
@@ -185,7 +164,7 @@ pub(in crate::admin_console) async fn registry(
     let r = load(&p, &a, &id).await?;
     let mut v = registry_page(&p, &a, &r).await?;
     let t = RegistryText::get(a.locale);
-    v.notice = match params.get("notice").map(String::as_str) {
+    v.f.notice = match params.get("notice").map(String::as_str) {
         Some("added") => Some(t.added.into()),
         Some("status") => Some(t.status_changed.into()),
         Some("rotated") => Some(t.rotated.into()),
@@ -220,7 +199,8 @@ pub(in crate::admin_console) async fn registry_post(
             };
             if op == "terminate" && !form.contains_key("confirm") {
                 v.confirm_error = Some(t.confirm_required);
-                v.errors.push(("confirm".into(), t.confirm_required.into()));
+                v.f.errors
+                    .push(("confirm".into(), t.confirm_required.into()));
                 return Ok(v.send(&p, &headers, false));
             }
             let status = match op {
@@ -274,7 +254,7 @@ pub(in crate::admin_console) async fn registry_post(
             {
                 Ok(done) => {
                     let mut v = registry_page(&p, &a, &load(&p, &a, &id).await?).await?;
-                    v.notice = Some(
+                    v.f.notice = Some(
                         t.imported
                             .replace("{t}", &done.terminated.len().to_string())
                             .replace("{a}", &done.already.len().to_string())
@@ -292,7 +272,7 @@ pub(in crate::admin_console) async fn registry_post(
             &a.href(&format!("{path}?notice={}", notice.unwrap_or_default())),
         )),
         Err(e) => {
-            refused(&a, &mut v.errors, e)?;
+            refused(&a, &mut v.f.errors, e)?;
             Ok(v.send(&p, &headers, false))
         }
     }
