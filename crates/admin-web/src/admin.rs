@@ -15,8 +15,8 @@ use platform::i18n::Text;
 use platform::Locale;
 use serde_json::json;
 use std::sync::Arc;
-use web::error::{OAuthError, PageError};
-use web::http::{bearer, csrf_ok, csrf_token, parse_form, Params};
+use web::error::{OAuthError, OrPage, PageError, WebError, WebResult};
+use web::http::{bearer, csrf_token, parse_form, Params};
 
 /// Scope a client needs for the admin API.
 pub const ADMIN_SCOPE: &str = "oneid:admin";
@@ -248,7 +248,7 @@ fn when(t: &Text, now: i64, at: Option<i64>) -> String {
 
 /// The signed-in, recently stepped-up administrator (the console's one check), or the
 /// response to send instead (sign in, step up, refusal).
-async fn console_admin(p: &Provider, headers: &HeaderMap) -> Result<(String, Locale), Response> {
+async fn console_admin(p: &Provider, headers: &HeaderMap) -> Result<(String, Locale), WebError> {
     let a = crate::admin_console::administrator(p, headers, &Params::new(), "/admin/keys").await?;
     Ok((a.account.id, a.locale))
 }
@@ -258,13 +258,10 @@ async fn keys_page(
     headers: &HeaderMap,
     locale: Locale,
     message: Option<String>,
-) -> Response {
+) -> WebResult {
     let t = locale.text();
     let now = p.clock.now();
-    let keys = match p.keys.list().await {
-        Ok(k) => k,
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
+    let keys = p.keys.list().await.or_page(locale)?;
     let rows = keys
         .into_iter()
         .filter(|k| k.state != "removed")
@@ -299,29 +296,24 @@ async fn keys_page(
         csrf: &csrf,
         message,
     };
-    let mut r = match page.render() {
-        Ok(b) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            b,
-        )
-            .into_response(),
-        Err(e) => return PageError::internal(locale, e).into_response(),
-    };
+    let mut r = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page.render().or_page(locale)?,
+    )
+        .into_response();
     web::http::page_headers(&mut r);
     if let Some(v) = set {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
-    r
+    Ok(r)
 }
 
 /// GET /admin/keys
 #[tracing::instrument(skip_all)]
-pub async fn console(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
-    match console_admin(&p, &headers).await {
-        Ok((_, locale)) => keys_page(&p, &headers, locale, None).await,
-        Err(r) => r,
-    }
+pub async fn console(State(p): State<Arc<Provider>>, headers: HeaderMap) -> WebResult {
+    let (_, locale) = console_admin(&p, &headers).await?;
+    keys_page(&p, &headers, locale, None).await
 }
 
 /// POST /admin/keys (op = rotate | activate | retire | revoke)
@@ -330,17 +322,9 @@ pub async fn console_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let (account, locale) = match console_admin(&p, &headers).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Ok(form) = parse_form(&headers, &body) else {
-        return PageError::bad(locale, |t| t.bad_request).into_response();
-    };
-    if !csrf_ok(&p, &headers, form.get("csrf")) {
-        return PageError::bad(locale, |t| t.csrf_failed).into_response();
-    }
+) -> WebResult {
+    let (account, locale) = console_admin(&p, &headers).await?;
+    let form = web::forms::checked(&p, &headers, &body, locale)?;
     let t = locale.text();
     let actor = format!("account:{account}");
     let op = form.get("op").map(String::as_str).unwrap_or("");
@@ -369,7 +353,7 @@ pub async fn console_post(
     let message = match result {
         Ok(m) => format!("{} {m}", t.operation_done),
         Err(KeyError::Invalid(m)) => format!("{} {m}", t.operation_failed),
-        Err(e) => return PageError::internal(locale, e).into_response(),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
     };
     keys_page(&p, &headers, locale, Some(message)).await
 }

@@ -15,23 +15,11 @@ mod directory;
 mod input;
 mod relying_parties;
 
-pub use accounts::{
-    account_json, change_status, find_account, issue_temporary_password, reveal_desk_answers,
-    unlock, StatusChange, StatusOutcome,
-};
+pub use accounts::account_json;
 pub(crate) use audit::export_response;
 pub use audit::{audit_query, export_body, record_json, AUDIT_PAGE_MAX};
-pub use directory::{
-    add_organization, add_service, allow_service, disallow_service, grant_lra, revoke_lra,
-    update_organization, update_service,
-};
-pub use input::{
-    ClientInput, ClientPatch, LraInput, OrganizationInput, OrganizationPatch, ServiceInput,
-    ServicePatch,
-};
-pub use relying_parties::{add_client, client_json, remove_client, set_client_service};
-
-pub use crate::registries_api::Actor;
+pub use input::{ClientInput, ClientPatch};
+pub use relying_parties::{add_client, client_json, remove_client};
 
 use crate::admin::{api_caller, ApiCaller, ADMIN_SCOPE};
 use authorization_server::Provider;
@@ -39,6 +27,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::Router;
+use registration::AdminError;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use web::error::OAuthError;
@@ -115,36 +104,20 @@ impl ApiError {
     }
 }
 
-/// The message for a field the directory refused.
-fn field_message(field: &str) -> String {
-    match field {
-        "id" => "id must be 1 to 64 letters, digits, - or _".into(),
-        "name" => "name must be 1 to 200 characters".into(),
-        "status" => "status must be active, suspended or terminated".into(),
-        "assurance_level" => "assurance_level must be 1, 2 or 3".into(),
-        "min_assurance_level" => "min_assurance_level must be 1, 2 or 3".into(),
-        "url" => "url must be an http(s) URL of at most 500 characters".into(),
-        "id_scheme" => "id_scheme must be 1 to 200 characters, without control characters".into(),
-        "scope" => "scope must be 1 to 500 characters, without control characters".into(),
-        "registering" => {
-            "a registering organization needs an assurance_level and an id_scheme".into()
-        }
-        f => format!("{f} is not acceptable"),
+impl From<registration::RegistrationError> for ApiError {
+    fn from(e: registration::RegistrationError) -> Self {
+        registration::directory_admin::refused(e).into()
     }
 }
 
-impl From<registration::RegistrationError> for ApiError {
-    fn from(e: registration::RegistrationError) -> Self {
-        use registration::RegistrationError as E;
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
         match e {
-            E::Invalid(f) => Self::invalid(f, field_message(f)),
-            E::Exists => Self::Conflict("it exists already".into()),
-            E::UnknownOrganization(id) => Self::NotFound(format!("no such organization {id:?}")),
-            E::UnknownService(id) => Self::NotFound(format!("no such service {id:?}")),
-            E::NotFound => Self::NotFound("not found".into()),
-            E::Db(e) => Self::Storage(e.to_string()),
-            E::Account(e) => e.into(),
-            e => Self::invalid("", e.to_string()),
+            AdminError::Invalid { field, message } => Self::Invalid { field, message },
+            AdminError::NotFound(m) => Self::NotFound(m),
+            AdminError::Conflict(m) => Self::Conflict(m),
+            AdminError::Storage(m) => Self::Storage(m),
+            e => Self::Storage(e.to_string()),
         }
     }
 }
@@ -235,25 +208,8 @@ where
     }
 }
 
-impl<'a> Actor<'a> {
-    /// An API caller: actor `client:<id>`, and the client id in the audit row's client column.
-    pub fn api(name: &'a str, client: &'a str) -> Self {
-        Actor {
-            name,
-            client: Some(client),
-        }
-    }
-
-    /// A person at the console (their account id).
-    pub fn person(account_id: &'a str) -> Self {
-        Actor {
-            name: account_id,
-            client: None,
-        }
-    }
-}
-
 /// GET /admin/api/openapi.json
+#[tracing::instrument(skip_all)]
 async fn openapi() -> Response {
     (
         [

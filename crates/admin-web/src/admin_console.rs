@@ -22,15 +22,15 @@ use crate::admin_text::AdminText;
 use authorization_server::Provider;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use credential_store::Account;
 use platform::Locale;
 use std::sync::Arc;
 use web::challenge as stepup;
-use web::error::PageError;
-use web::forms::View;
+use web::error::{OrPage, PageError, WebError, WebResult};
+use web::forms::{Field, Fieldset, Form, View};
 use web::http::{parse_query, Params};
 use web::session;
 use web::signed_in::start_console_login;
@@ -62,35 +62,34 @@ pub(crate) async fn administrator(
     headers: &HeaderMap,
     params: &Params,
     return_to: &str,
-) -> Result<Admin, Response> {
+) -> Result<Admin, WebError> {
     let asked = params.get("ui_locales").map(String::as_str);
     let accept = web::http::locale(headers, asked);
     let back = match asked {
         Some(l) if Locale::parse(l).is_some() => format!("{return_to}?ui_locales={l}"),
         _ => return_to.to_owned(),
     };
-    let live = session::signed_in(p, headers)
-        .await
-        .map_err(|e| PageError::internal(accept, e).into_response())?;
+    let live = session::signed_in(p, headers).await.or_page(accept)?;
     let Some((key, s, account)) = live else {
-        return Err(start_console_login(p, accept, &back).await);
+        return Err(start_console_login(p, accept, &back).await.into());
     };
     let locale = match asked {
         Some(a) => Locale::negotiate(Some(a), None),
         None => Locale::parse(&account.locale).unwrap_or(accept),
     };
     let t = AdminText::get(locale);
-    match p.accounts.has_role(&account.id, ADMIN_ROLE).await {
-        Ok(true) => {}
-        Ok(false) => {
-            let v = View {
-                title: t.home_title.into(),
-                errors: vec![(String::new(), locale.text().forbidden.into())],
-                ..View::default()
-            };
-            return Err(refusal(p, headers, locale, v));
-        }
-        Err(e) => return Err(PageError::internal(locale, e).into_response()),
+    if !p
+        .accounts
+        .has_role(&account.id, ADMIN_ROLE)
+        .await
+        .or_page(locale)?
+    {
+        let v = View {
+            title: t.home_title.into(),
+            errors: vec![(String::new(), locale.text().forbidden.into())],
+            ..View::default()
+        };
+        return Err(refusal(p, headers, locale, v).into());
     }
     if web::signed_in::stepped_up_with_possession(p, &s) {
         return Ok(Admin { account, locale });
@@ -105,22 +104,24 @@ pub(crate) async fn administrator(
             errors: vec![(String::new(), t.needs_mfa.into())],
             ..View::default()
         };
-        return Err(refusal(p, headers, locale, v));
+        return Err(refusal(p, headers, locale, v).into());
     }
-    Err(stepup::begin(
-        p,
-        headers,
-        stepup::Pending {
-            account_id: account.id.clone(),
-            amr: s.amr.clone(),
-            session_key: Some(key),
-            return_to: Some(back),
-            methods,
-            locale,
-            ..Default::default()
-        },
-    )
-    .await)
+    Err(WebError::Answer(
+        stepup::begin(
+            p,
+            headers,
+            stepup::Pending {
+                account_id: account.id.clone(),
+                amr: s.amr.clone(),
+                session_key: Some(key),
+                return_to: Some(back),
+                methods,
+                locale,
+                ..Default::default()
+            },
+        )
+        .await,
+    ))
 }
 
 /// The administrator asking for a console page of `area` (its return path after sign-in),
@@ -131,7 +132,7 @@ pub(crate) async fn page_request(
     headers: &HeaderMap,
     q: Option<String>,
     area: &str,
-) -> Result<(Admin, Params), Response> {
+) -> Result<(Admin, Params), WebError> {
     let params = query(q);
     let a = administrator(p, headers, &params, area).await?;
     Ok((a, params))
@@ -145,26 +146,20 @@ pub(crate) async fn form_request(
     q: Option<String>,
     body: &[u8],
     area: &str,
-) -> Result<(Admin, Params), Response> {
+) -> Result<(Admin, Params), WebError> {
     let (a, _) = page_request(p, headers, q, area).await?;
-    let form =
-        web::forms::checked(p, headers, body, a.locale).map_err(IntoResponse::into_response)?;
+    let form = web::forms::checked(p, headers, body, a.locale)?;
     Ok((a, form))
 }
 
-/// The console's page for an internal failure (logged once, with a reference).
-pub(crate) fn internal(a: &Admin, e: impl std::fmt::Display) -> Response {
-    PageError::internal(a.locale, e).into_response()
-}
-
 /// The console's "not found" page.
-pub(crate) fn not_found(a: &Admin) -> Response {
-    web::pages::error_page(
+pub(crate) fn not_found(a: &Admin) -> WebError {
+    WebError::Answer(web::pages::error_page(
         a.locale,
         AdminText::get(a.locale).not_found,
         None,
         StatusCode::NOT_FOUND,
-    )
+    ))
 }
 
 /// The console's navigation.
@@ -196,6 +191,83 @@ pub(crate) fn page(a: &Admin, title: &str, path: &str) -> View {
     }
 }
 
+/// A list page's form that adds one: `fields` under `legend`, posted to the list's `path`.
+pub(crate) fn add_form(
+    a: &Admin,
+    path: &str,
+    legend: &str,
+    fields: Vec<Field>,
+    submit: &str,
+) -> Form {
+    Form {
+        id: Some("add".into()),
+        action: a.href(path),
+        fieldsets: vec![Fieldset {
+            legend: Some(legend.into()),
+            fields,
+            ..Fieldset::default()
+        }],
+        submit: submit.into(),
+        ..Form::default()
+    }
+}
+
+/// What every console page with its own template shows around its content (see
+/// `templates/admin_head.html`): the language link, the navigation, the title, the refusals
+/// and the notice.
+pub(crate) struct Frame {
+    pub lang: &'static str,
+    pub other_lang: &'static str,
+    pub t: &'static platform::i18n::Text,
+    pub title: String,
+    pub nav: Vec<(String, String)>,
+    pub other_lang_href: String,
+    /// Refusals: (field id or "", message), the field's linked from the summary.
+    pub errors: Vec<(String, String)>,
+    pub notice: Option<String>,
+    /// This browser's anti-forgery token, set by `send_page`.
+    pub csrf: String,
+}
+
+impl Frame {
+    /// The frame of a console page titled `title` at `path`.
+    pub fn new(a: &Admin, title: &str, path: &str) -> Self {
+        let v = page(a, title, path);
+        Frame {
+            lang: a.locale.tag(),
+            other_lang: a.locale.other().tag(),
+            t: a.locale.text(),
+            title: v.title,
+            nav: v.nav,
+            other_lang_href: v.other_lang_href.unwrap_or_default(),
+            errors: Vec::new(),
+            notice: None,
+            csrf: String::new(),
+        }
+    }
+}
+
+/// Sends a console page with its own template (`ok`: 200, else 400): `render` gets this
+/// browser's anti-forgery token for the page's forms.
+pub(crate) fn send_page(
+    p: &Provider,
+    headers: &HeaderMap,
+    ok: bool,
+    render: impl FnOnce(String) -> askama::Result<String>,
+) -> Response {
+    let (csrf, set) = web::http::csrf_token(p, headers);
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut r = web::pages::html(render(csrf), status);
+    if let Some(c) = set {
+        r.headers_mut().append(axum::http::header::SET_COOKIE, c);
+    }
+    r
+}
+
 /// Sends a console page.
 pub(crate) fn send(p: &Provider, headers: &HeaderMap, a: &Admin, v: &View, ok: bool) -> Response {
     let status = if ok {
@@ -207,11 +279,11 @@ pub(crate) fn send(p: &Provider, headers: &HeaderMap, a: &Admin, v: &View, ok: b
 }
 
 /// Puts a refused change on the page: beside its field when it names one the page has,
-/// otherwise in the summary. A storage failure is the internal error page instead (returned).
-pub(crate) fn show_error(a: &Admin, v: &mut View, e: ApiError) -> Option<Response> {
+/// otherwise in the summary. A storage failure is the internal error page instead.
+pub(crate) fn show_error(a: &Admin, v: &mut View, e: ApiError) -> Result<(), PageError> {
     let t = AdminText::get(a.locale);
     match e {
-        ApiError::Storage(m) => return Some(PageError::internal(a.locale, m).into_response()),
+        ApiError::Storage(m) => return Err(PageError::internal(a.locale, m)),
         ApiError::Invalid { field, message } => {
             let msg = match field {
                 "id" => t.bad_id.to_owned(),
@@ -240,7 +312,7 @@ pub(crate) fn show_error(a: &Admin, v: &mut View, e: ApiError) -> Option<Respons
             v.errors.push((String::new(), t.not_found.into()));
         }
     }
-    None
+    Ok(())
 }
 
 /// The query string's parameters (a repeated one: none at all).
@@ -249,21 +321,19 @@ pub(crate) fn query(q: Option<String>) -> Params {
 }
 
 /// GET /admin (and `/admin/`)
+#[tracing::instrument(skip_all)]
 async fn home(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
+) -> WebResult {
     let params = query(q);
-    let a = match administrator(&p, &headers, &params, "/admin").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let a = administrator(&p, &headers, &params, "/admin").await?;
     let t = AdminText::get(a.locale);
     let mut v = page(&a, t.home_title, "/admin");
     v.intro.push(t.home_intro.into());
     v.links = nav(&a);
-    send(&p, &headers, &a, &v, true)
+    Ok(send(&p, &headers, &a, &v, true))
 }
 
 /// The console's routes, merged into the provider's router.

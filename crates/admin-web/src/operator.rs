@@ -18,6 +18,7 @@ pub fn operator_router(p: Arc<Provider>) -> Router {
 
 /// GET /metrics (Prometheus text format 0.0.4), on the admin listener: the node's counters,
 /// then the gauges read at scrape time (live SSO sessions, signing keys) in the same format.
+#[tracing::instrument(skip_all)]
 async fn metrics(State(p): State<Arc<Provider>>) -> Response {
     let mut out = p.metrics.render();
     out.push_str(

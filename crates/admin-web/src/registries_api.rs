@@ -1,13 +1,8 @@
 //! Trusted registries over HTTP: the admin JSON API (bearer access token of a client with the
 //! `oneid:admin` scope, the same errors as the signing-key API) and a registry's own signed
 //! report of terminated registrations (`POST /registries/terminations`). The changes
-//! themselves, with their checks and audit, are in `ops`, shared with the CLI.
-
-mod input;
-mod ops;
-
-pub use input::{KeyInput, MembersInput, RegistryInput, RegistryPatch};
-pub use ops::*;
+//! themselves, with their checks and audit, are `registration`'s, shared with the console and
+//! the CLI.
 
 use crate::admin::{admin_client, ApiCaller};
 use authorization_server::Provider;
@@ -15,17 +10,17 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use platform::AuditEvent;
-use registration::{RegistrationError, RegistryStatus};
+use registration::registries::{self, MembersInput, RegistryPatch, ReportError};
+use registration::{Actor, AdminError, Registry, RegistryInput, RegistryKey, RegistryStatus};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use web::error::OAuthError;
+use web::error::{OAuthError, WebResult};
 use web::http::{json_no_store, parse_form, ClientIp};
 
 fn error_response(e: AdminError) -> Response {
     match e {
-        AdminError::Invalid(m) => OAuthError::invalid_request(m).into_response(),
-        AdminError::NotFound => (
+        AdminError::Invalid { message, .. } => OAuthError::invalid_request(message).into_response(),
+        AdminError::NotFound(_) => (
             StatusCode::NOT_FOUND,
             json_no_store(
                 json!({ "error": "not_found", "error_description": "no such registry" })
@@ -34,12 +29,19 @@ fn error_response(e: AdminError) -> Response {
         )
             .into_response(),
         AdminError::Storage(m) => OAuthError::internal(m).into_response(),
+        e => (
+            StatusCode::CONFLICT,
+            json_no_store(
+                json!({ "error": "conflict", "error_description": e.to_string() }).to_string(),
+            ),
+        )
+            .into_response(),
     }
 }
 
 fn body_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
     serde_json::from_slice(body)
-        .map_err(|e| AdminError::Invalid(format!("the body is not the JSON expected: {e}")))
+        .map_err(|e| AdminError::invalid("", format!("the body is not the JSON expected: {e}")))
 }
 
 /// Runs an admin API call: the caller's token must carry `oneid:admin` (see `api_caller`).
@@ -63,7 +65,12 @@ fn ok(status: StatusCode, v: Value) -> Result<Response, AdminError> {
 #[tracing::instrument(skip_all)]
 pub async fn api_list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     api(&p, &headers, |_| async {
-        let regs = p.registration.registries.list().await?;
+        let regs = p
+            .registration
+            .registries
+            .list()
+            .await
+            .map_err(registries::refused)?;
         let now = p.clock.now();
         ok(
             StatusCode::OK,
@@ -80,15 +87,10 @@ pub async fn api_add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: B
     api(p, &headers, |caller| async move {
         let input: RegistryInput = body_json(&body)?;
         let actor = caller.actor();
-        let (r, keys) = add(
-            p,
-            input,
-            Actor {
-                name: &actor,
-                client: Some(&caller.client_id),
-            },
-        )
-        .await?;
+        let (r, keys) = p
+            .registration
+            .add_registry(input, Actor::api(&actor, &caller.client_id))
+            .await?;
         ok(
             StatusCode::CREATED,
             registry_json(&r, Some(&keys), p.clock.now()),
@@ -109,9 +111,15 @@ pub async fn api_get(
             .registration
             .registries
             .get(&id)
-            .await?
-            .ok_or(AdminError::NotFound)?;
-        let keys = p.registration.registries.keys(&id).await?;
+            .await
+            .map_err(registries::refused)?
+            .ok_or_else(registries::not_found)?;
+        let keys = p
+            .registration
+            .registries
+            .keys(&id)
+            .await
+            .map_err(registries::refused)?;
         ok(
             StatusCode::OK,
             registry_json(&r, Some(&keys), p.clock.now()),
@@ -132,17 +140,16 @@ pub async fn api_update(
     api(p, &headers, |caller| async move {
         let patch: RegistryPatch = body_json(&body)?;
         let actor = caller.actor();
-        let r = update(
-            p,
-            &id,
-            patch,
-            Actor {
-                name: &actor,
-                client: Some(&caller.client_id),
-            },
-        )
-        .await?;
-        let keys = p.registration.registries.keys(&id).await?;
+        let r = p
+            .registration
+            .update_registry(&id, patch, Actor::api(&actor, &caller.client_id))
+            .await?;
+        let keys = p
+            .registration
+            .registries
+            .keys(&id)
+            .await
+            .map_err(registries::refused)?;
         ok(
             StatusCode::OK,
             registry_json(&r, Some(&keys), p.clock.now()),
@@ -162,10 +169,7 @@ pub async fn api_op(
     let p: &Provider = &p;
     api(p, &headers, |caller| async move {
         let actor = caller.actor();
-        let actor = Actor {
-            name: &actor,
-            client: Some(&caller.client_id),
-        };
+        let actor = Actor::api(&actor, &caller.client_id);
         let now = p.clock.now();
         let status = match op.as_str() {
             "suspend" => Some(RegistryStatus::Suspended),
@@ -174,22 +178,31 @@ pub async fn api_op(
             _ => None,
         };
         if let Some(s) = status {
-            let r = set_status(p, &id, s, actor).await?;
+            let r = p.registration.set_registry_status(&id, s, actor).await?;
             return ok(StatusCode::OK, registry_json(&r, None, now));
         }
         match op.as_str() {
             "keys" => {
-                let k = add_key(p, &id, body_json(&body)?, actor).await?;
+                let k = p
+                    .registration
+                    .add_registry_key(&id, body_json(&body)?, actor)
+                    .await?;
                 ok(StatusCode::CREATED, key_json(&k, now))
             }
             "terminations" => {
                 let m: MembersInput = body_json(&body)?;
-                let t = import_terminations(p, &id, &m.members, actor).await?;
+                let t = p
+                    .registration
+                    .import_terminations(&id, &m.members, actor)
+                    .await?;
                 ok(StatusCode::OK, json!(t))
             }
-            _ => Err(AdminError::Invalid(format!(
+            _ => Err(AdminError::invalid(
+                "",
+                format!(
                 "unknown operation {op}: use suspend, reinstate, terminate, keys or terminations"
-            ))),
+            ),
+            )),
         }
     })
     .await
@@ -222,69 +235,54 @@ pub async fn report(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
+) -> WebResult {
     // Each report costs a signature check and durable writes: bounded per address, as the
     // hand-offs at /register are.
-    match web::limits::over(&p, "registry-report-ip", &ip, p.cfg.login_limit_per_address).await {
-        Ok(false) => {}
-        Ok(true) => {
-            return OAuthError::too_many(web::limits::retry_after(&p)).into_response();
-        }
-        Err(e) => return OAuthError::unavailable(e).into_response(),
+    let over = web::limits::over(&p, "registry-report-ip", &ip, p.cfg.login_limit_per_address)
+        .await
+        .map_err(OAuthError::unavailable)?;
+    if over {
+        return Err(OAuthError::too_many(web::limits::retry_after(&p)).into());
     }
-    let Some(token) = report_token(&headers, &body) else {
-        return OAuthError::invalid_request(
+    let token = report_token(&headers, &body).ok_or_else(|| {
+        OAuthError::invalid_request(
             "send the signed report as the body (Content-Type: application/jwt) or as the form field report",
         )
-        .into_response();
-    };
-    let verifier = p.registration.verifier(&p.cfg.issuer);
-    let (registry, members) = match verifier.accept_report(&token).await {
-        Ok(x) => x,
-        Err(RegistrationError::Db(e)) => return OAuthError::internal(e).into_response(),
-        Err(e) => {
-            tracing::warn!(reason = e.code(), "registry termination report refused");
-            let _ = p
-                .audit
-                .record(AuditEvent {
-                    event: "registry.report_refused",
-                    source: Some(&ip),
-                    detail: Some(e.code()),
-                    ..Default::default()
-                })
-                .await;
-            return OAuthError::invalid_token(
+    })?;
+    let t = p
+        .registration
+        .take_report(&p.cfg.issuer, &token, &ip)
+        .await
+        .map_err(|e| match e {
+            ReportError::Refused(_) => OAuthError::invalid_token(
                 "the report was refused: it must be signed with a live key of its registry, \
                  addressed to this server, unexpired, and used once",
-            )
-            .into_response();
-        }
-    };
-    let actor = format!("registry:{}", registry.id);
-    let t = match p
-        .registration
-        .terminate_members(&registry.id, &members, &actor)
-        .await
-    {
-        Ok(t) => t,
-        Err(e) => return OAuthError::internal(e).into_response(),
-    };
-    let detail = format!(
-        "terminated={} already={} unknown={}",
-        t.terminated.len(),
-        t.already.len(),
-        t.unknown.len()
-    );
-    let _ = p
-        .audit
-        .record(AuditEvent {
-            event: "registry.terminations_reported",
-            actor: Some(&actor),
-            subject: Some(&registry.id),
-            source: Some(&ip),
-            detail: Some(&detail),
-            ..Default::default()
-        })
-        .await;
-    json_no_store(json!(t).to_string())
+            ),
+            ReportError::Storage(m) => OAuthError::internal(m),
+        })?;
+    Ok(json_no_store(json!(t).to_string()))
+}
+
+/// A registry key as JSON (`live`: accepted at `now`).
+pub fn key_json(k: &RegistryKey, now: i64) -> Value {
+    json!({
+        "kid": k.kid,
+        "alg": k.alg,
+        "public_key_pem": k.public_pem,
+        "created_at": k.created_at,
+        "retire_at": k.retire_at,
+        "live": k.retire_at.is_none_or(|r| r > now),
+    })
+}
+
+/// A registry as JSON, with its keys when given.
+pub fn registry_json(r: &Registry, keys: Option<&[RegistryKey]>, now: i64) -> Value {
+    let mut v = serde_json::to_value(r).unwrap_or_else(|_| json!({ "id": r.id }));
+    if let (Some(keys), Some(m)) = (keys, v.as_object_mut()) {
+        m.insert(
+            "keys".into(),
+            keys.iter().map(|k| key_json(k, now)).collect(),
+        );
+    }
+    v
 }

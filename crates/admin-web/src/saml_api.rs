@@ -11,18 +11,18 @@
 
 use crate::admin::admin_client;
 use authorization_server::saml::sps::{
-    fetch_metadata, NewSp, ServiceProvider, SpChoices, SpError, SpUpdate,
+    fetch_metadata, modify, register, unregister, NewSp, ServiceProvider, SpChoices, SpError,
+    SpUpdate,
 };
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use platform::AuditEvent;
+use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use web::error::OAuthError;
+use web::error::{OAuthError, WebError, WebResult};
 use web::http::json_no_store;
 
 /// An SP as JSON.
@@ -30,114 +30,41 @@ pub fn sp_json(sp: &ServiceProvider) -> Value {
     serde_json::to_value(sp).unwrap_or_else(|_| json!({ "entity_id": sp.entity_id }))
 }
 
-fn error(e: SpError) -> Response {
+/// The registry's refusal as the API's answer: 400, 409, or `server_error` (logged once).
+fn error(e: SpError) -> WebError {
     match e {
-        SpError::Invalid(m) => OAuthError::invalid_request(m).into_response(),
-        SpError::Exists => (
-            StatusCode::CONFLICT,
+        SpError::Invalid(m) => OAuthError::invalid_request(m).into(),
+        SpError::Exists => WebError::Answer(
+            (
+                StatusCode::CONFLICT,
+                json_no_store(
+                    json!({ "error": "conflict", "error_description": e.to_string() }).to_string(),
+                ),
+            )
+                .into_response(),
+        ),
+        SpError::Db(e) => OAuthError::internal(e).into(),
+    }
+}
+
+/// 404 for an entityID no SP has.
+fn not_found() -> WebError {
+    WebError::Answer(
+        (
+            StatusCode::NOT_FOUND,
             json_no_store(
-                json!({ "error": "conflict", "error_description": e.to_string() }).to_string(),
+                json!({ "error": "not_found", "error_description": "no such service provider" })
+                    .to_string(),
             ),
         )
             .into_response(),
-        SpError::Db(e) => OAuthError::internal(e).into_response(),
-    }
-}
-
-fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        json_no_store(
-            json!({ "error": "not_found", "error_description": "no such service provider" })
-                .to_string(),
-        ),
-    )
-        .into_response()
-}
-
-/// One-line summary for the audit trail.
-pub fn summary(sp: &ServiceProvider) -> String {
-    format!(
-        "name={:?} acs={} service={} nameid={} idp_initiated={} sign_response={} encrypt={}",
-        sp.name,
-        sp.acs
-            .iter()
-            .map(|a| a.location.as_str())
-            .collect::<Vec<_>>()
-            .join(","),
-        sp.service_id.as_deref().unwrap_or("-"),
-        sp.nameid_format,
-        sp.allow_idp_initiated,
-        sp.sign_response,
-        sp.encrypt_assertions
     )
 }
 
-/// Registers an SP and audits it (shared with the CLI).
-pub async fn register(p: &Provider, n: NewSp, actor: &str) -> Result<ServiceProvider, SpError> {
-    let sp = p.saml.sps.add(n).await?;
-    let detail = summary(&sp);
-    let _ = p
-        .audit
-        .record(AuditEvent {
-            event: "saml.sp_added",
-            actor: Some(actor),
-            client_id: Some(&sp.entity_id),
-            detail: Some(&detail),
-            ..Default::default()
-        })
-        .await;
-    Ok(sp)
-}
-
-/// Updates an SP and audits it with what changed (shared with the CLI); `None` when there
-/// is no such SP.
-pub async fn modify(
-    p: &Provider,
-    entity_id: &str,
-    u: SpUpdate,
-    actor: &str,
-) -> Result<Option<ServiceProvider>, SpError> {
-    let before = p.saml.sps.get(entity_id).await?;
-    let refreshed = u.metadata.is_some();
-    let Some(sp) = p.saml.sps.update(entity_id, u).await? else {
-        return Ok(None);
-    };
-    let mut detail = match before {
-        Some(b) => format!("{} -> {}", summary(&b), summary(&sp)),
-        None => summary(&sp),
-    };
-    if refreshed {
-        detail.push_str(" (metadata refreshed)");
-    }
-    let _ = p
-        .audit
-        .record(AuditEvent {
-            event: "saml.sp_updated",
-            actor: Some(actor),
-            client_id: Some(&sp.entity_id),
-            detail: Some(&detail),
-            ..Default::default()
-        })
-        .await;
-    Ok(Some(sp))
-}
-
-/// Removes an SP and audits it (shared with the CLI); false when there was none.
-pub async fn unregister(p: &Provider, entity_id: &str, actor: &str) -> Result<bool, SpError> {
-    let gone = p.saml.sps.remove(entity_id).await?;
-    if gone {
-        let _ = p
-            .audit
-            .record(AuditEvent {
-                event: "saml.sp_removed",
-                actor: Some(actor),
-                client_id: Some(entity_id),
-                ..Default::default()
-            })
-            .await;
-    }
-    Ok(gone)
+/// The body as the JSON `T` expects (unknown fields refused).
+fn body_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, OAuthError> {
+    serde_json::from_slice(body)
+        .map_err(|e| OAuthError::invalid_request(format!("the body is not the JSON expected: {e}")))
 }
 
 /// The POST body: `NewSp`, with `metadata_url` instead of `metadata` if wanted.
@@ -204,28 +131,17 @@ pub async fn update(
     headers: HeaderMap,
     Path(entity_id): Path<String>,
     body: Bytes,
-) -> Response {
-    let caller = match admin_client(&p, &headers).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let b: UpdateBody = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            return OAuthError::invalid_request(format!("the body is not the JSON expected: {e}"))
-                .into_response()
-        }
-    };
+) -> WebResult {
+    let caller = admin_client(&p, &headers).await?;
+    let b: UpdateBody = body_json(&body)?;
     let metadata = match (b.metadata, b.metadata_url) {
         (Some(m), None) => Some(m),
-        (None, Some(u)) => match fetch_metadata(&u).await {
-            Ok(m) => Some(m),
-            Err(e) => return error(e),
-        },
+        (None, Some(u)) => Some(fetch_metadata(&u).await.map_err(error)?),
         (None, None) => None,
         (Some(_), Some(_)) => {
-            return OAuthError::invalid_request("give metadata or metadata_url, not both")
-                .into_response()
+            return Err(
+                OAuthError::invalid_request("give metadata or metadata_url, not both").into(),
+            )
         }
     };
     let u = SpUpdate {
@@ -241,50 +157,35 @@ pub async fn update(
             require_mfa: b.require_mfa,
         },
     };
-    match modify(&p, &entity_id, u, &caller.actor()).await {
-        Ok(Some(sp)) => json_no_store(sp_json(&sp).to_string()),
-        Ok(None) => not_found(),
-        Err(e) => error(e),
-    }
+    let sp = modify(&p, &entity_id, u, &caller.actor())
+        .await
+        .map_err(error)?
+        .ok_or_else(not_found)?;
+    Ok(json_no_store(sp_json(&sp).to_string()))
 }
 
 /// GET /admin/api/saml/sps
 #[tracing::instrument(skip_all)]
-pub async fn list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
-    if let Err(e) = admin_client(&p, &headers).await {
-        return e.into_response();
-    }
-    match p.saml.sps.list().await {
-        Ok(sps) => json_no_store(
-            json!({ "service_providers": sps.iter().map(sp_json).collect::<Vec<_>>() }).to_string(),
-        ),
-        Err(e) => error(e),
-    }
+pub async fn list(State(p): State<Arc<Provider>>, headers: HeaderMap) -> WebResult {
+    admin_client(&p, &headers).await?;
+    let sps = p.saml.sps.list().await.map_err(error)?;
+    Ok(json_no_store(
+        json!({ "service_providers": sps.iter().map(sp_json).collect::<Vec<_>>() }).to_string(),
+    ))
 }
 
 /// POST /admin/api/saml/sps
 #[tracing::instrument(skip_all)]
-pub async fn add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
-    let caller = match admin_client(&p, &headers).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let b: AddBody = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            return OAuthError::invalid_request(format!("the body is not the JSON expected: {e}"))
-                .into_response()
-        }
-    };
+pub async fn add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> WebResult {
+    let caller = admin_client(&p, &headers).await?;
+    let b: AddBody = body_json(&body)?;
     let metadata = match (b.metadata, b.metadata_url) {
         (Some(m), None) => m,
-        (None, Some(u)) => match fetch_metadata(&u).await {
-            Ok(m) => m,
-            Err(e) => return error(e),
-        },
+        (None, Some(u)) => fetch_metadata(&u).await.map_err(error)?,
         _ => {
-            return OAuthError::invalid_request("give metadata or metadata_url (one of them)")
-                .into_response()
+            return Err(
+                OAuthError::invalid_request("give metadata or metadata_url (one of them)").into(),
+            )
         }
     };
     let n = NewSp {
@@ -298,10 +199,8 @@ pub async fn add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes
         encrypt_assertions: b.encrypt_assertions,
         require_mfa: b.require_mfa,
     };
-    match register(&p, n, &caller.actor()).await {
-        Ok(sp) => (StatusCode::CREATED, json_no_store(sp_json(&sp).to_string())).into_response(),
-        Err(e) => error(e),
-    }
+    let sp = register(&p, n, &caller.actor()).await.map_err(error)?;
+    Ok((StatusCode::CREATED, json_no_store(sp_json(&sp).to_string())).into_response())
 }
 
 /// GET /admin/api/saml/sps/{entity_id}
@@ -310,15 +209,16 @@ pub async fn get_one(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(entity_id): Path<String>,
-) -> Response {
-    if let Err(e) = admin_client(&p, &headers).await {
-        return e.into_response();
-    }
-    match p.saml.sps.get(&entity_id).await {
-        Ok(Some(sp)) => json_no_store(sp_json(&sp).to_string()),
-        Ok(None) => not_found(),
-        Err(e) => error(e),
-    }
+) -> WebResult {
+    admin_client(&p, &headers).await?;
+    let sp = p
+        .saml
+        .sps
+        .get(&entity_id)
+        .await
+        .map_err(error)?
+        .ok_or_else(not_found)?;
+    Ok(json_no_store(sp_json(&sp).to_string()))
 }
 
 /// DELETE /admin/api/saml/sps/{entity_id}
@@ -327,14 +227,13 @@ pub async fn remove(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(entity_id): Path<String>,
-) -> Response {
-    let caller = match admin_client(&p, &headers).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    match unregister(&p, &entity_id, &caller.actor()).await {
-        Ok(true) => StatusCode::NO_CONTENT.into_response(),
-        Ok(false) => not_found(),
-        Err(e) => error(e),
+) -> WebResult {
+    let caller = admin_client(&p, &headers).await?;
+    if !unregister(&p, &entity_id, &caller.actor())
+        .await
+        .map_err(error)?
+    {
+        return Err(not_found());
     }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

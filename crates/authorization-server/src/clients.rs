@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::keys::SigAlg;
+use registration::admin::{record, Actor, AdminError};
 
 /// Most entries the per-node client cache holds (unknown ids are cached too).
 const CACHE_MAX: usize = 10_000;
@@ -514,6 +515,54 @@ impl ClientStore {
         self.forget(client_id);
         Ok(r.rows_affected() > 0)
     }
+}
+
+/// A registry's refusal, in the words of the administrators' errors.
+fn admin_error(e: ClientError) -> AdminError {
+    match e {
+        ClientError::Invalid(m) => AdminError::invalid("", m),
+        e @ ClientError::Exists => AdminError::Conflict(e.to_string()),
+        ClientError::Db(e) => AdminError::Storage(e.to_string()),
+    }
+}
+
+/// Puts a relying party in a service (`None`: takes it out, refused for one that signs people
+/// in: it must stay in a service), audited `client.updated` with the change; for the admin
+/// API, the console and the CLI alike.
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = id))]
+pub async fn set_client_service(
+    p: &crate::Provider,
+    id: &str,
+    service: Option<&str>,
+    actor: Actor<'_>,
+) -> Result<Client, AdminError> {
+    let current = || async {
+        p.clients
+            .get(id)
+            .await
+            .map_err(admin_error)?
+            .ok_or_else(|| AdminError::NotFound(format!("no such client {id:?}")))
+    };
+    let before = current().await?;
+    let service = service.map(str::trim).filter(|s| !s.is_empty());
+    if before.service_id.as_deref() == service {
+        return Ok(Client::clone(&before));
+    }
+    p.clients
+        .set_service(id, service)
+        .await
+        .map_err(|e| match e {
+            ClientError::Invalid(m) => AdminError::invalid("service_id", m),
+            e => admin_error(e),
+        })?;
+    let after = current().await?;
+    let detail = format!(
+        "service: {} -> {}",
+        before.service_id.as_deref().unwrap_or("-"),
+        after.service_id.as_deref().unwrap_or("-")
+    );
+    record(&p.audit, "client.updated", actor, id, &detail).await;
+    Ok(Client::clone(&after))
 }
 
 #[cfg(test)]

@@ -163,11 +163,11 @@ pub async fn clients(
         }
         ClientsCmd::SetService { client_id, service } => {
             let service = (service != "none").then_some(service.as_str());
-            let c = admin_web::admin_api::set_client_service(
+            let c = authorization_server::clients::set_client_service(
                 p,
                 &client_id,
                 service,
-                admin_web::admin_api::Actor::CLI,
+                registration::Actor::CLI,
             )
             .await
             .map_err(|e| e.to_string())?;

@@ -4,9 +4,9 @@
 //! is there.
 
 use crate::demo_registry::{self, DemoRegistry};
-use admin_web::registries_api::{self, Actor, KeyInput, RegistryInput};
 use authorization_server::{NewClient, Provider};
 use credential_store::NewAccount;
+use registration::{Actor, KeyInput, RegistryInput};
 use std::path::Path;
 
 /// The demo clinician's login ID.
@@ -255,25 +255,25 @@ pub async fn seed_registry(p: &Provider, data_dir: &Path) -> Result<DemoRegistry
         .map_err(err)?
         .is_none()
     {
-        registries_api::add(
-            p,
-            RegistryInput {
-                id: demo_registry::REGISTRY_ID.into(),
-                name: "CPSO register of physicians (demo)".into(),
-                owner: demo_registry::SPONSOR_NAME.into(),
-                contact: "registration@cpso.example".into(),
-                college: demo_registry::COLLEGE.into(),
-                id_scheme: Some("CPSO registration number".into()),
-                assurance_level: demo_registry::ASSURANCE_LEVEL,
-                approval: Some("general".into()),
-                sponsor_id: Some(demo_registry::SPONSOR_ID.into()),
-                services: VIEWERS.iter().map(|v| v.0.to_owned()).collect(),
-                ..RegistryInput::default()
-            },
-            demo,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        p.registration
+            .add_registry(
+                RegistryInput {
+                    id: demo_registry::REGISTRY_ID.into(),
+                    name: "CPSO register of physicians (demo)".into(),
+                    owner: demo_registry::SPONSOR_NAME.into(),
+                    contact: "registration@cpso.example".into(),
+                    college: demo_registry::COLLEGE.into(),
+                    id_scheme: Some("CPSO registration number".into()),
+                    assurance_level: demo_registry::ASSURANCE_LEVEL,
+                    approval: Some("general".into()),
+                    sponsor_id: Some(demo_registry::SPONSOR_ID.into()),
+                    services: VIEWERS.iter().map(|v| v.0.to_owned()).collect(),
+                    ..RegistryInput::default()
+                },
+                demo,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
     }
     let (private_pem, public_pem) =
         demo_registry::load_or_create_key(&data_dir.join(demo_registry::KEY_FILE))?;
@@ -287,21 +287,21 @@ pub async fn seed_registry(p: &Provider, data_dir: &Path) -> Result<DemoRegistry
     {
         Some(k) => k.kid.clone(),
         None => {
-            registries_api::add_key(
-                p,
-                demo_registry::REGISTRY_ID,
-                KeyInput {
-                    alg: Some("ES256".into()),
-                    public_key_pem: public_pem,
-                    kid: None,
-                    rotate: !keys.is_empty(),
-                    overlap_secs: (!keys.is_empty()).then_some(0),
-                },
-                demo,
-            )
-            .await
-            .map_err(|e| e.to_string())?
-            .kid
+            p.registration
+                .add_registry_key(
+                    demo_registry::REGISTRY_ID,
+                    KeyInput {
+                        alg: Some("ES256".into()),
+                        public_key_pem: public_pem,
+                        kid: None,
+                        rotate: !keys.is_empty(),
+                        overlap_secs: (!keys.is_empty()).then_some(0),
+                    },
+                    demo,
+                )
+                .await
+                .map_err(|e| e.to_string())?
+                .kid
         }
     };
     seed_lra(p).await?;

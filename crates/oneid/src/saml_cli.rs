@@ -1,8 +1,8 @@
 //! `oneid saml-sps ...` (the SAML service providers) and `oneid saml-keys ...` (the IdP's
 //! SAML signing keys). Every change is audited with actor `cli`.
 
-use admin_web::saml_api::{modify, register, unregister};
 use authorization_server::saml::sps::{fetch_metadata, from_metadata};
+use authorization_server::saml::sps::{modify, register, unregister};
 use authorization_server::saml::{NewSp, SpChoices, SpUpdate};
 use authorization_server::Provider;
 use clap::{Args, Subcommand};

@@ -6,7 +6,10 @@
 //! The self-registration wizard's rules live in `wizard`; its pages in `account-web`, which
 //! apply no rule of their own: every one is enforced here or in `credential-store`.
 
+mod account_status;
+pub mod admin;
 pub mod colleges;
+pub mod directory_admin;
 pub mod handoff;
 pub mod lra;
 pub mod registries;
@@ -14,10 +17,13 @@ pub mod services;
 mod terminations;
 pub mod wizard;
 
+pub use account_status::{StatusChange, StatusOutcome};
+pub use admin::{Actor, AdminError};
 pub use handoff::{Handoff, TokenType, Verifier};
 pub use lra::{Lra, LraError, Registered, Registrar};
 pub use registries::{
-    Approval, NewRegistry, Registries, Registry, RegistryKey, RegistryStatus, RegistryUpdate,
+    Approval, KeyInput, NewRegistry, Registries, Registry, RegistryInput, RegistryKey,
+    RegistryPatch, RegistryStatus, RegistryUpdate,
 };
 pub use services::{Access, Directory, Enrolment, Organization, Service};
 pub use terminations::GrantRevoker;

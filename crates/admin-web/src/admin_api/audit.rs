@@ -193,6 +193,7 @@ fn params_of(q: Option<String>) -> Result<Params, ApiError> {
 }
 
 /// GET /admin/api/audit?account=&actor=&event=&from=&to=&limit=&cursor=
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_search(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -216,6 +217,7 @@ pub(super) async fn api_search(
 }
 
 /// GET /admin/api/audit/export?account=&actor=&event=&from=&to= (JSON lines)
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_export(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

@@ -1,110 +1,8 @@
 //! What the administration API reads (JSON bodies, unknown fields refused) and the console and
 //! CLI fill in. In a patch an absent field is kept and `null` clears an optional one.
 
-use serde::{Deserialize, Deserializer};
-
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// A new organization (`POST /admin/api/organizations`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OrganizationInput {
-    /// Short code.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// `active` (default), `suspended` or `terminated`.
-    #[serde(default)]
-    pub status: Option<String>,
-    /// A registering client organization (managed registration process).
-    #[serde(default)]
-    pub registering: bool,
-    /// Level its affiliates are registered at, 1 to 3.
-    #[serde(default)]
-    pub assurance_level: Option<i64>,
-    /// Its unique identifier of a person, in words.
-    #[serde(default)]
-    pub id_scheme: Option<String>,
-    /// The scope of its approval, in words.
-    #[serde(default)]
-    pub scope: Option<String>,
-    /// Services it may enrol its people into (must exist).
-    #[serde(default)]
-    pub services: Vec<String>,
-}
-
-/// Changes to an organization (`PATCH /admin/api/organizations/{id}`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OrganizationPatch {
-    /// Name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Status.
-    #[serde(default)]
-    pub status: Option<String>,
-    /// Registering.
-    #[serde(default)]
-    pub registering: Option<bool>,
-    /// Level (`null` clears).
-    #[serde(default, deserialize_with = "nullable")]
-    pub assurance_level: Option<Option<i64>>,
-    /// Identifier scheme (`null` clears).
-    #[serde(default, deserialize_with = "nullable")]
-    pub id_scheme: Option<Option<String>>,
-    /// Approval scope (`null` clears).
-    #[serde(default, deserialize_with = "nullable")]
-    pub scope: Option<Option<String>>,
-}
-
-/// Whom to make a local registration authority (`POST .../lras`): one of the two.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LraInput {
-    /// The account's login ID.
-    #[serde(default)]
-    pub login_id: Option<String>,
-    /// The account's id (subject).
-    #[serde(default)]
-    pub account_id: Option<String>,
-}
-
-/// A new service (`POST /admin/api/services`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ServiceInput {
-    /// Short code.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// Where a person starts using it.
-    #[serde(default)]
-    pub url: Option<String>,
-    /// Lowest level of assurance admitted (default 1).
-    #[serde(default)]
-    pub min_assurance_level: Option<i64>,
-}
-
-/// Changes to a service (`PATCH /admin/api/services/{id}`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ServicePatch {
-    /// Name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Start URL (`null` clears).
-    #[serde(default, deserialize_with = "nullable")]
-    pub url: Option<Option<String>>,
-    /// Lowest level of assurance.
-    #[serde(default)]
-    pub min_assurance_level: Option<i64>,
-}
+use registration::admin::nullable;
+use serde::Deserialize;
 
 /// A new relying party (`POST /admin/api/clients`): the fields of `oneid clients add`, except
 /// the secret, which the server always generates for a confidential client.
@@ -174,12 +72,7 @@ mod tests {
 
     #[test]
     fn patches_tell_absent_from_null_and_refuse_unknown_fields() {
-        let p: OrganizationPatch =
-            serde_json::from_str(r#"{"assurance_level": null, "scope": "x"}"#).unwrap();
-        assert_eq!(p.assurance_level, Some(None));
-        assert_eq!(p.scope, Some(Some("x".into())));
-        assert_eq!(p.id_scheme, None);
-        assert!(serde_json::from_str::<OrganizationPatch>(r#"{"id": "x"}"#).is_err());
+        // The directory's patches are tested beside them, in registration::directory_admin.
         let c: ClientPatch = serde_json::from_str(r#"{"service_id": null}"#).unwrap();
         assert_eq!(c.service_id, Some(None));
         assert!(serde_json::from_str::<ClientInput>(

@@ -2,14 +2,15 @@
 //! secret generated and shown once), put in a service or taken out, removed; each change
 //! audited.
 
-use super::directory::record;
 use super::input::{ClientInput, ClientPatch};
-use super::{api, body_json, reply, Actor, ApiError, Need};
+use super::{api, body_json, reply, ApiError, Need};
 use authorization_server::{Client, NewClient, Provider, SigAlg};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use registration::admin::record;
+use registration::Actor;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -76,7 +77,7 @@ pub async fn add_client(
     };
     let (client, secret) = p.clients.add(new).await?;
     record(
-        p,
+        &p.audit,
         "client.added",
         actor,
         &client.client_id,
@@ -93,49 +94,20 @@ async fn client_or_404(p: &Provider, id: &str) -> Result<Arc<Client>, ApiError> 
         .ok_or_else(|| ApiError::NotFound(format!("no such client {id:?}")))
 }
 
-/// Puts a relying party in a service (`None`: takes it out, refused for one that signs people
-/// in: it must stay in a service).
-pub async fn set_client_service(
-    p: &Provider,
-    id: &str,
-    service: Option<&str>,
-    actor: Actor<'_>,
-) -> Result<Client, ApiError> {
-    let before = client_or_404(p, id).await?;
-    let service = service.map(str::trim).filter(|s| !s.is_empty());
-    if before.service_id.as_deref() == service {
-        return Ok(Client::clone(&before));
-    }
-    p.clients
-        .set_service(id, service)
-        .await
-        .map_err(|e| match e {
-            authorization_server::ClientError::Invalid(m) => ApiError::invalid("service_id", m),
-            e => e.into(),
-        })?;
-    let after = client_or_404(p, id).await?;
-    let detail = format!(
-        "service: {} -> {}",
-        before.service_id.as_deref().unwrap_or("-"),
-        after.service_id.as_deref().unwrap_or("-")
-    );
-    record(p, "client.updated", actor, id, &detail).await;
-    Ok(Client::clone(&after))
-}
-
 /// Removes a relying party.
 pub async fn remove_client(p: &Provider, id: &str, actor: Actor<'_>) -> Result<(), ApiError> {
     let before = client_or_404(p, id).await?;
     if !p.clients.remove(id).await? {
         return Err(ApiError::NotFound(format!("no such client {id:?}")));
     }
-    record(p, "client.removed", actor, id, &summary(&before)).await;
+    record(&p.audit, "client.removed", actor, id, &summary(&before)).await;
     Ok(())
 }
 
 // ---------------------------------------------------------------- handlers
 
 /// GET /admin/api/clients
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_clients(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
     api(&p, &headers, Need::Admin, |_| async {
         let all = p.clients.list().await?;
@@ -148,6 +120,7 @@ pub(super) async fn api_clients(State(p): State<Arc<Provider>>, headers: HeaderM
 }
 
 /// POST /admin/api/clients
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_add_client(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -168,6 +141,7 @@ pub(super) async fn api_add_client(
 }
 
 /// GET /admin/api/clients/{id}
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_client(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -180,6 +154,7 @@ pub(super) async fn api_client(
 }
 
 /// PATCH /admin/api/clients/{id} (`{"service_id": "..." | null}`)
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_update_client(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -196,7 +171,7 @@ pub(super) async fn api_update_client(
             ));
         };
         let name = caller.actor();
-        let c = set_client_service(
+        let c = authorization_server::clients::set_client_service(
             p,
             &id,
             service.as_deref(),
@@ -209,6 +184,7 @@ pub(super) async fn api_update_client(
 }
 
 /// DELETE /admin/api/clients/{id}
+#[tracing::instrument(skip_all)]
 pub(super) async fn api_remove_client(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,

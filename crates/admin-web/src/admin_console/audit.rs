@@ -1,17 +1,16 @@
 //! Console pages for the audit trail: a search by account (id or login ID), actor, event and
 //! dates, older pages, and the same filters exported as JSON lines.
 
-use super::{form_request, internal, page, page_request, send, show_error, Admin};
+use super::{form_request, page, page_request, send, show_error, Admin};
 use crate::admin_api::{self, ApiError};
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
 use platform::audit::AuditQuery;
 use std::sync::Arc;
-use web::error::PageError;
+use web::error::{PageError, WebResult};
 use web::forms::{Field, Fieldset, Form};
 use web::http::Params;
 use web::widgets::datetime;
@@ -79,7 +78,7 @@ fn filters_query(params: &Params) -> String {
     s.finish()
 }
 
-async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Params) -> Response {
+async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Params) -> WebResult {
     let t = AdminText::get(a.locale);
     let filters = filters_query(params);
     let path = if filters.is_empty() {
@@ -113,19 +112,17 @@ async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Param
         Ok(q) => q,
         Err(ApiError::Invalid { field, .. }) if field == "from" || field == "to" => {
             v.field_error(field, t.bad_date);
-            return send(p, headers, a, &v, false);
+            return Ok(send(p, headers, a, &v, false));
         }
         Err(e) => {
-            if let Some(r) = show_error(a, &mut v, e) {
-                return r;
-            }
-            return send(p, headers, a, &v, false);
+            show_error(a, &mut v, e)?;
+            return Ok(send(p, headers, a, &v, false));
         }
     };
     const PAGE: i64 = 50;
     let rows = match p.audit.search(&q, PAGE).await {
         Ok(r) => r,
-        Err(e) => return internal(a, e),
+        Err(e) => return Err(PageError::internal(a.locale, e).into()),
     };
     if rows.is_empty() {
         v.intro.push(t.audit_none.into());
@@ -165,50 +162,44 @@ async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Param
             ));
         }
     }
-    send(p, headers, a, &v, true)
+    Ok(send(p, headers, a, &v, true))
 }
 
 /// GET /admin/audit?account=&actor=&event=&from=&to=&cursor=
+#[tracing::instrument(skip_all)]
 pub(super) async fn audit(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
-    let (a, params) = match page_request(&p, &headers, q, "/admin/audit").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, params) = page_request(&p, &headers, q, "/admin/audit").await?;
     audit_page(&p, &headers, &a, &params).await
 }
 
 /// POST /admin/audit (the search form)
+#[tracing::instrument(skip_all)]
 pub(super) async fn audit_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
-    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/audit").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, form) = form_request(&p, &headers, q, &body, "/admin/audit").await?;
     audit_page(&p, &headers, &a, &form).await
 }
 
 /// GET /admin/audit/export?account=&actor=&event=&from=&to= (JSON lines)
+#[tracing::instrument(skip_all)]
 pub(super) async fn audit_export(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
-    let (a, params) = match page_request(&p, &headers, q, "/admin/audit").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, params) = page_request(&p, &headers, q, "/admin/audit").await?;
     let q = match console_search(&p, &params).await {
         Ok(q) => q,
-        Err(ApiError::Storage(e)) => return internal(&a, e),
-        Err(_) => return PageError::bad(a.locale, |t| t.bad_request).into_response(),
+        Err(ApiError::Storage(e)) => return Err(PageError::internal(a.locale, e).into()),
+        Err(_) => return Err(PageError::bad(a.locale, |t| t.bad_request).into()),
     };
-    admin_api::export_response(p.clone(), q, &a.account.id, None).await
+    Ok(admin_api::export_response(p.clone(), q, &a.account.id, None).await)
 }

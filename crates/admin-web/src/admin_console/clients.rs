@@ -2,8 +2,8 @@
 //! one's generated secret shown once), and each one's service and removal.
 
 use super::directory::{keep_typed, text_of};
-use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
-use crate::admin_api::{self, Actor, ApiError, ClientInput};
+use super::{add_form, form_request, not_found, page, page_request, send, show_error, Admin};
+use crate::admin_api::{self, ApiError, ClientInput};
 use crate::admin_text::AdminText;
 use authorization_server::clients::validate_redirect_uri;
 use authorization_server::keys::SigAlg;
@@ -11,8 +11,9 @@ use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use registration::Actor;
 use std::sync::Arc;
+use web::error::{OrPage, PageError, WebError, WebResult};
 use web::forms::{Field, Fieldset, Form, Section, View};
 use web::http::{see_other, Params};
 
@@ -26,13 +27,13 @@ async fn service_options(
     p: &Provider,
     a: &Admin,
     first: (String, String),
-) -> Result<Vec<(String, String)>, Response> {
+) -> Result<Vec<(String, String)>, WebError> {
     let services = p
         .registration
         .directory
         .services()
         .await
-        .map_err(|e| internal(a, e))?;
+        .or_page(a.locale)?;
     let mut options = vec![first];
     options.extend(
         services
@@ -42,9 +43,9 @@ async fn service_options(
     Ok(options)
 }
 
-async fn clients_view(p: &Provider, a: &Admin) -> Result<View, Response> {
+async fn clients_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
     let t = AdminText::get(a.locale);
-    let all = p.clients.list().await.map_err(|e| internal(a, e))?;
+    let all = p.clients.list().await.or_page(a.locale)?;
     let mut v = page(a, t.clients_title, "/admin/clients");
     v.table_head = vec![
         t.client_id.into(),
@@ -78,68 +79,55 @@ async fn clients_view(p: &Provider, a: &Admin) -> Result<View, Response> {
         })
         .collect();
     let services = service_options(p, a, (String::new(), t.choose.into())).await?;
-    v.forms.push(Form {
-        id: Some("add".into()),
-        action: a.href("/admin/clients"),
-        fieldsets: vec![Fieldset {
-            legend: Some(t.client_add.into()),
-            fields: vec![
-                Field::new("text", "client_id", t.client_id, "")
-                    .hint(t.client_id_hint)
-                    .auto("off")
-                    .required(),
-                Field::new("text", "name", t.name, "").required(),
-                Field::new("select", "service_id", t.service, "")
-                    .options(services)
-                    .required(),
-                Field::new("textarea", "redirect_uris", t.redirect_uris, "")
-                    .hint(t.uris_hint)
-                    .required(),
-                Field::new(
-                    "textarea",
-                    "post_logout_redirect_uris",
-                    t.post_logout_uris,
-                    "",
-                )
-                .hint(t.uris_hint),
-                Field::new("select", "kind", t.client_kind, "confidential").options(vec![
-                    ("confidential".into(), t.confidential.into()),
-                    ("public".into(), t.public.into()),
-                ]),
-                Field::new("select", "id_token_alg", t.id_token_alg, "RS256").options(
-                    SigAlg::ALL
-                        .iter()
-                        .map(|g| (g.as_str().to_owned(), g.as_str().to_owned()))
-                        .collect(),
-                ),
-                Field::new("checkbox", "require_mfa", t.require_mfa, ""),
-            ],
-            ..Fieldset::default()
-        }],
-        submit: t.add.into(),
-        ..Form::default()
-    });
+    let fields = vec![
+        Field::new("text", "client_id", t.client_id, "")
+            .hint(t.client_id_hint)
+            .auto("off")
+            .required(),
+        Field::new("text", "name", t.name, "").required(),
+        Field::new("select", "service_id", t.service, "")
+            .options(services)
+            .required(),
+        Field::new("textarea", "redirect_uris", t.redirect_uris, "")
+            .hint(t.uris_hint)
+            .required(),
+        Field::new(
+            "textarea",
+            "post_logout_redirect_uris",
+            t.post_logout_uris,
+            "",
+        )
+        .hint(t.uris_hint),
+        Field::new("select", "kind", t.client_kind, "confidential").options(vec![
+            ("confidential".into(), t.confidential.into()),
+            ("public".into(), t.public.into()),
+        ]),
+        Field::new("select", "id_token_alg", t.id_token_alg, "RS256").options(
+            SigAlg::ALL
+                .iter()
+                .map(|g| (g.as_str().to_owned(), g.as_str().to_owned()))
+                .collect(),
+        ),
+        Field::new("checkbox", "require_mfa", t.require_mfa, ""),
+    ];
+    v.forms
+        .push(add_form(a, "/admin/clients", t.client_add, fields, t.add));
     Ok(v)
 }
 
 /// GET /admin/clients
+#[tracing::instrument(skip_all)]
 pub(super) async fn clients(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
-    let (a, params) = match page_request(&p, &headers, q, "/admin/clients").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let mut v = match clients_view(&p, &a).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, params) = page_request(&p, &headers, q, "/admin/clients").await?;
+    let mut v = clients_view(&p, &a).await?;
     if params.get("notice").map(String::as_str) == Some("removed") {
         v.notice = Some(AdminText::get(a.locale).removed.into());
     }
-    send(&p, &headers, &a, &v, true)
+    Ok(send(&p, &headers, &a, &v, true))
 }
 
 /// The lines of a textarea, trimmed, blank ones dropped.
@@ -199,16 +187,14 @@ fn client_input(form: &Params, a: &Admin) -> Result<ClientInput, (&'static str, 
 }
 
 /// POST /admin/clients (register one)
+#[tracing::instrument(skip_all)]
 pub(super) async fn clients_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
-    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/clients").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, form) = form_request(&p, &headers, q, &body, "/admin/clients").await?;
     let result = match client_input(&form, &a) {
         Ok(input) => admin_api::add_client(&p, input, Actor::person(&a.account.id))
             .await
@@ -218,10 +204,7 @@ pub(super) async fn clients_post(
     match result {
         Ok((c, secret)) => {
             // The secret is shown here, once; only its digest is kept.
-            let mut v = match client_view(&p, &a, &c.client_id).await {
-                Ok(v) => v,
-                Err(r) => return r,
-            };
+            let mut v = client_view(&p, &a, &c.client_id).await?;
             let t = AdminText::get(a.locale);
             v.notice = Some(t.added.into());
             if let Some(s) = secret {
@@ -233,13 +216,10 @@ pub(super) async fn clients_post(
                     },
                 );
             }
-            send(&p, &headers, &a, &v, true)
+            Ok(send(&p, &headers, &a, &v, true))
         }
         Err(e) => {
-            let mut v = match clients_view(&p, &a).await {
-                Ok(v) => v,
-                Err(r) => return r,
-            };
+            let mut v = clients_view(&p, &a).await?;
             keep_typed(
                 &mut v,
                 &form,
@@ -256,19 +236,17 @@ pub(super) async fn clients_post(
             match e {
                 Ok((field, msg)) => v.field_error(field, msg),
                 Err(e) => {
-                    if let Some(r) = show_error(&a, &mut v, e) {
-                        return r;
-                    }
+                    show_error(&a, &mut v, e)?;
                 }
             }
-            send(&p, &headers, &a, &v, false)
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }
 
-async fn client_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Response> {
+async fn client_view(p: &Provider, a: &Admin, id: &str) -> Result<View, WebError> {
     let t = AdminText::get(a.locale);
-    let Some(c) = p.clients.get(id).await.map_err(|e| internal(a, e))? else {
+    let Some(c) = p.clients.get(id).await.or_page(a.locale)? else {
         return Err(not_found(a));
     };
     let path = format!("/admin/clients/{}", enc(id));
@@ -336,61 +314,56 @@ async fn client_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Response
 }
 
 /// GET /admin/clients/{id}
+#[tracing::instrument(skip_all)]
 pub(super) async fn client(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> Response {
-    let (a, _params) = match page_request(&p, &headers, q, "/admin/clients").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match client_view(&p, &a, &id).await {
-        Ok(v) => send(&p, &headers, &a, &v, true),
-        Err(r) => r,
-    }
+) -> WebResult {
+    let (a, _params) = page_request(&p, &headers, q, "/admin/clients").await?;
+    Ok(send(
+        &p,
+        &headers,
+        &a,
+        &client_view(&p, &a, &id).await?,
+        true,
+    ))
 }
 
 /// POST /admin/clients/{id} (op = service | remove)
+#[tracing::instrument(skip_all)]
 pub(super) async fn client_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
-    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/clients").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, form) = form_request(&p, &headers, q, &body, "/admin/clients").await?;
     let t = AdminText::get(a.locale);
     let actor = Actor::person(&a.account.id);
     if form.get("op").map(String::as_str) == Some("remove") {
         if !form.contains_key("confirm") {
-            let mut v = match client_view(&p, &a, &id).await {
-                Ok(v) => v,
-                Err(r) => return r,
-            };
+            let mut v = client_view(&p, &a, &id).await?;
             v.field_error("confirm", t.confirm_required);
-            return send(&p, &headers, &a, &v, false);
+            return Ok(send(&p, &headers, &a, &v, false));
         }
         return match admin_api::remove_client(&p, &id, actor).await {
-            Ok(()) => see_other(&a.href("/admin/clients?notice=removed")),
-            Err(ApiError::NotFound(_)) => not_found(&a),
-            Err(e) => internal(&a, e),
+            Ok(()) => Ok(see_other(&a.href("/admin/clients?notice=removed"))),
+            Err(ApiError::NotFound(_)) => Err(not_found(&a)),
+            Err(e) => Err(PageError::internal(a.locale, e).into()),
         };
     }
     let service = form.get("service_id").map(String::as_str);
-    let result = admin_api::set_client_service(&p, &id, service, actor).await;
-    let mut v = match client_view(&p, &a, &id).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let result = authorization_server::clients::set_client_service(&p, &id, service, actor)
+        .await
+        .map_err(ApiError::from);
+    let mut v = client_view(&p, &a, &id).await?;
     match result {
         Ok(_) => {
             v.notice = Some(t.saved.into());
-            send(&p, &headers, &a, &v, true)
+            Ok(send(&p, &headers, &a, &v, true))
         }
         Err(ApiError::Invalid { message, .. }) => {
             let msg = if message.contains("belongs to a service") {
@@ -399,13 +372,11 @@ pub(super) async fn client_post(
                 t.no_such_service
             };
             v.field_error("service_id", msg);
-            send(&p, &headers, &a, &v, false)
+            Ok(send(&p, &headers, &a, &v, false))
         }
         Err(e) => {
-            if let Some(r) = show_error(&a, &mut v, e) {
-                return r;
-            }
-            send(&p, &headers, &a, &v, false)
+            show_error(&a, &mut v, e)?;
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }

@@ -1,16 +1,18 @@
 //! Console pages for organizations: the list, a new one, and each one's details, allowed
 //! services and local registration authorities.
 
-use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
-use crate::admin_api::{self, Actor, ApiError, LraInput, OrganizationInput, OrganizationPatch};
+use super::{add_form, form_request, not_found, page, page_request, send, show_error, Admin};
+use crate::admin_api::ApiError;
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use registration::directory_admin::{LraInput, OrganizationInput, OrganizationPatch};
 use registration::services::OrganizationRecord;
+use registration::Actor;
 use std::sync::Arc;
+use web::error::{OrPage, WebError, WebResult};
 use web::forms::{Field, Fieldset, Form, Section, View};
 use web::http::{see_other, Params};
 
@@ -103,14 +105,14 @@ pub(super) fn keep_typed(v: &mut View, form: &Params, names: &[&str]) {
 
 // ---------------------------------------------------------------- organizations
 
-async fn organizations_view(p: &Provider, a: &Admin) -> Result<View, Response> {
+async fn organizations_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
     let t = AdminText::get(a.locale);
     let all = p
         .registration
         .directory
         .organization_records()
         .await
-        .map_err(|e| internal(a, e))?;
+        .or_page(a.locale)?;
     let mut v = page(a, t.organizations_title, "/admin/organizations");
     v.table_head = vec![
         t.id.into(),
@@ -144,48 +146,43 @@ async fn organizations_view(p: &Provider, a: &Admin) -> Result<View, Response> {
         .hint(t.id_hint)
         .required()];
     fields.extend(organization_fields(a, None));
-    v.forms.push(Form {
-        id: Some("add".into()),
-        action: a.href("/admin/organizations"),
-        fieldsets: vec![Fieldset {
-            legend: Some(t.organization_add.into()),
-            fields,
-            ..Fieldset::default()
-        }],
-        submit: t.add.into(),
-        ..Form::default()
-    });
+    v.forms.push(add_form(
+        a,
+        "/admin/organizations",
+        t.organization_add,
+        fields,
+        t.add,
+    ));
     Ok(v)
 }
 
 /// GET /admin/organizations
+#[tracing::instrument(skip_all)]
 pub(super) async fn organizations(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
-    let (a, _params) = match page_request(&p, &headers, q, "/admin/organizations").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match organizations_view(&p, &a).await {
-        Ok(v) => send(&p, &headers, &a, &v, true),
-        Err(r) => r,
-    }
+) -> WebResult {
+    let (a, _params) = page_request(&p, &headers, q, "/admin/organizations").await?;
+    Ok(send(
+        &p,
+        &headers,
+        &a,
+        &organizations_view(&p, &a).await?,
+        true,
+    ))
 }
 
 /// POST /admin/organizations (add)
+#[tracing::instrument(skip_all)]
 pub(super) async fn organizations_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
-    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/organizations").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let result = async {
+) -> WebResult {
+    let (a, form) = form_request(&p, &headers, q, &body, "/admin/organizations").await?;
+    let result: Result<_, ApiError> = async {
         let input = OrganizationInput {
             id: text_of(&form, "id").unwrap_or_default(),
             name: text_of(&form, "name").unwrap_or_default(),
@@ -196,16 +193,17 @@ pub(super) async fn organizations_post(
             scope: text_of(&form, "scope"),
             services: Vec::new(),
         };
-        admin_api::add_organization(&p, input, Actor::person(&a.account.id)).await
+        Ok(p.registration
+            .add_organization(input, Actor::person(&a.account.id))
+            .await?)
     }
     .await;
     match result {
-        Ok(o) => see_other(&a.href(&format!("/admin/organizations/{}?notice=added", o.id))),
+        Ok(o) => Ok(see_other(
+            &a.href(&format!("/admin/organizations/{}?notice=added", o.id)),
+        )),
         Err(e) => {
-            let mut v = match organizations_view(&p, &a).await {
-                Ok(v) => v,
-                Err(r) => return r,
-            };
+            let mut v = organizations_view(&p, &a).await?;
             keep_typed(
                 &mut v,
                 &form,
@@ -216,22 +214,20 @@ pub(super) async fn organizations_post(
                     x.checked = form.contains_key("registering");
                 }
             }
-            if let Some(r) = show_error(&a, &mut v, e) {
-                return r;
-            }
-            send(&p, &headers, &a, &v, false)
+            show_error(&a, &mut v, e)?;
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }
 
-async fn organization_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Response> {
+async fn organization_view(p: &Provider, a: &Admin, id: &str) -> Result<View, WebError> {
     let t = AdminText::get(a.locale);
     let dir = &p.registration.directory;
-    let Some(o) = dir.organization(id).await.map_err(|e| internal(a, e))? else {
+    let Some(o) = dir.organization(id).await.or_page(a.locale)? else {
         return Err(not_found(a));
     };
-    let services = dir.services().await.map_err(|e| internal(a, e))?;
-    let lras = dir.lras(id).await.map_err(|e| internal(a, e))?;
+    let services = dir.services().await.or_page(a.locale)?;
+    let lras = dir.lras(id).await.or_page(a.locale)?;
     let path = format!("/admin/organizations/{id}");
     let action = a.href(&path);
     let mut v = page(a, &format!("{} ({})", o.name, o.id), &path);
@@ -313,24 +309,19 @@ async fn organization_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Re
 }
 
 /// GET /admin/organizations/{id}
+#[tracing::instrument(skip_all)]
 pub(super) async fn organization(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> Response {
-    let (a, params) = match page_request(&p, &headers, q, "/admin/organizations").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let mut v = match organization_view(&p, &a, &id).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, params) = page_request(&p, &headers, q, "/admin/organizations").await?;
+    let mut v = organization_view(&p, &a, &id).await?;
     if params.get("notice").map(String::as_str) == Some("added") {
         v.notice = Some(AdminText::get(a.locale).added.into());
     }
-    send(&p, &headers, &a, &v, true)
+    Ok(send(&p, &headers, &a, &v, true))
 }
 
 /// Runs one operation of the organization page; returns the notice to show.
@@ -352,7 +343,7 @@ async fn organization_op(
                 id_scheme: Some(text_of(form, "id_scheme")),
                 scope: Some(text_of(form, "scope")),
             };
-            admin_api::update_organization(p, id, patch, actor).await?;
+            p.registration.update_organization(id, patch, actor).await?;
             Ok(t.saved.into())
         }
         "services" => {
@@ -366,9 +357,9 @@ async fn organization_op(
                 let want = form.contains_key(&format!("svc-{}", s.id));
                 let has = o.services.contains(&s.id);
                 if want && !has {
-                    admin_api::allow_service(p, id, &s.id, actor).await?;
+                    p.registration.allow_service(id, &s.id, actor).await?;
                 } else if has && !want {
-                    admin_api::disallow_service(p, id, &s.id, actor).await?;
+                    p.registration.disallow_service(id, &s.id, actor).await?;
                 }
             }
             Ok(t.saved.into())
@@ -378,13 +369,13 @@ async fn organization_op(
                 login_id: text_of(form, "login_id"),
                 account_id: None,
             };
-            let (lra, _) = admin_api::grant_lra(p, id, &who, actor).await?;
+            let (lra, _) = p.registration.grant_lra(id, &who, actor).await?;
             Ok(t.lra_granted.replace("{}", &lra.login_id))
         }
         "revoke" => {
             let account = form.get("account").cloned().unwrap_or_default();
-            let acc = admin_api::find_account(p, &account).await?;
-            admin_api::revoke_lra(p, id, &acc.id, actor).await?;
+            let acc = p.registration.find_account(&account).await?;
+            p.registration.revoke_lra(id, &acc.id, actor).await?;
             Ok(t.lra_revoked.replace("{}", &acc.login_id))
         }
         _ => Err(ApiError::invalid("", "unknown operation")),
@@ -392,26 +383,21 @@ async fn organization_op(
 }
 
 /// POST /admin/organizations/{id} (op = update | services | grant | revoke)
+#[tracing::instrument(skip_all)]
 pub(super) async fn organization_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
-    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/organizations").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, form) = form_request(&p, &headers, q, &body, "/admin/organizations").await?;
     let result = organization_op(&p, &a, &id, &form).await;
-    let mut v = match organization_view(&p, &a, &id).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let mut v = organization_view(&p, &a, &id).await?;
     match result {
         Ok(notice) => {
             v.notice = Some(notice);
-            send(&p, &headers, &a, &v, true)
+            Ok(send(&p, &headers, &a, &v, true))
         }
         Err(e) => {
             match form.get("op").map(String::as_str) {
@@ -423,10 +409,8 @@ pub(super) async fn organization_post(
                 Some("grant") => keep_typed(&mut v, &form, &["login_id"]),
                 _ => {}
             }
-            if let Some(r) = show_error(&a, &mut v, e) {
-                return r;
-            }
-            send(&p, &headers, &a, &v, false)
+            show_error(&a, &mut v, e)?;
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }

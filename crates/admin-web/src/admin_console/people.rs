@@ -1,23 +1,23 @@
 //! Console pages for accounts: find, then suspend, reinstate or terminate.
 
-use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
-use crate::admin_api::{self, Actor, ApiError, StatusChange};
+use super::{form_request, not_found, page, page_request, send, show_error, Admin};
+use crate::admin_api::ApiError;
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
 use credential_store::{Account, AccountStatus};
+use registration::{Actor, AdminError, StatusChange};
 use std::sync::Arc;
 use web::account_text::AccountText;
-use web::error::PageError;
+use web::error::{OrPage, PageError, WebError, WebResult};
 use web::forms::{Field, Fieldset, Form, Section, View};
 use web::widgets::status_text;
 
 // ---------------------------------------------------------------- accounts
 
-async fn accounts_page(p: &Provider, headers: &HeaderMap, a: &Admin, q: &str) -> Response {
+async fn accounts_page(p: &Provider, headers: &HeaderMap, a: &Admin, q: &str) -> WebResult {
     let t = AdminText::get(a.locale);
     let at = AccountText::get(a.locale);
     let mut v = page(a, t.accounts_title, "/admin/accounts");
@@ -34,7 +34,7 @@ async fn accounts_page(p: &Provider, headers: &HeaderMap, a: &Admin, q: &str) ->
     if !q.trim().is_empty() {
         let found = match p.accounts.search(q).await {
             Ok(f) => f,
-            Err(e) => return internal(a, e),
+            Err(e) => return Err(PageError::internal(a.locale, e).into()),
         };
         if found.is_empty() {
             v.intro.push(t.no_accounts.into());
@@ -54,39 +54,35 @@ async fn accounts_page(p: &Provider, headers: &HeaderMap, a: &Admin, q: &str) ->
             })
             .collect();
     }
-    send(p, headers, a, &v, true)
+    Ok(send(p, headers, a, &v, true))
 }
 
 /// GET /admin/accounts?q=...
+#[tracing::instrument(skip_all)]
 pub(super) async fn accounts(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
-    let (a, params) = match page_request(&p, &headers, q, "/admin/accounts").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, params) = page_request(&p, &headers, q, "/admin/accounts").await?;
     let q = params.get("q").cloned().unwrap_or_default();
     accounts_page(&p, &headers, &a, &q).await
 }
 
 /// POST /admin/accounts (the search form)
+#[tracing::instrument(skip_all)]
 pub(super) async fn accounts_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
-    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/accounts").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, form) = form_request(&p, &headers, q, &body, "/admin/accounts").await?;
     let q = form.get("q").cloned().unwrap_or_default();
     accounts_page(&p, &headers, &a, &q).await
 }
 
-async fn account_view(p: &Provider, a: &Admin, acc: &Account) -> Result<View, Response> {
+async fn account_view(p: &Provider, a: &Admin, acc: &Account) -> Result<View, WebError> {
     let t = AdminText::get(a.locale);
     let at = AccountText::get(a.locale);
     let roles = p
@@ -94,7 +90,7 @@ async fn account_view(p: &Provider, a: &Admin, acc: &Account) -> Result<View, Re
         .directory
         .roles_of(&acc.id)
         .await
-        .map_err(|e| internal(a, e))?;
+        .or_page(a.locale)?;
     let path = format!("/admin/accounts/{}", acc.id);
     let mut v = page(a, &acc.login_id, &path);
     v.sections.push(Section {
@@ -185,85 +181,70 @@ async fn account_view(p: &Provider, a: &Admin, acc: &Account) -> Result<View, Re
     Ok(v)
 }
 
-async fn find(p: &Provider, a: &Admin, id: &str) -> Result<Account, Response> {
-    match admin_api::find_account(p, id).await {
+async fn find(p: &Provider, a: &Admin, id: &str) -> Result<Account, WebError> {
+    match p.registration.find_account(id).await {
         Ok(acc) => Ok(acc),
-        Err(ApiError::NotFound(_)) => Err(not_found(a)),
-        Err(e) => Err(internal(a, e)),
+        Err(AdminError::NotFound(_)) => Err(not_found(a)),
+        Err(e) => Err(PageError::internal(a.locale, e).into()),
     }
 }
 
 /// GET /admin/accounts/{id}
+#[tracing::instrument(skip_all)]
 pub(super) async fn account(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> Response {
-    let (a, _params) = match page_request(&p, &headers, q, "/admin/accounts").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let acc = match find(&p, &a, &id).await {
-        Ok(acc) => acc,
-        Err(r) => return r,
-    };
-    match account_view(&p, &a, &acc).await {
-        Ok(v) => send(&p, &headers, &a, &v, true),
-        Err(r) => r,
-    }
+) -> WebResult {
+    let (a, _params) = page_request(&p, &headers, q, "/admin/accounts").await?;
+    let acc = find(&p, &a, &id).await?;
+    Ok(send(
+        &p,
+        &headers,
+        &a,
+        &account_view(&p, &a, &acc).await?,
+        true,
+    ))
 }
 
 /// POST /admin/accounts/{id} (op = suspend | reinstate | terminate)
+#[tracing::instrument(skip_all)]
 pub(super) async fn account_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
-    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/accounts").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, form) = form_request(&p, &headers, q, &body, "/admin/accounts").await?;
     let t = AdminText::get(a.locale);
-    let acc = match find(&p, &a, &id).await {
-        Ok(acc) => acc,
-        Err(r) => return r,
-    };
+    let acc = find(&p, &a, &id).await?;
     let op = form.get("op").map(String::as_str).unwrap_or("");
     if matches!(op, "temporary" | "reveal" | "unlock") {
         return desk_op(&p, &headers, &a, &acc, op, &form).await;
     }
     let Some(change) = form.get("op").and_then(|o| StatusChange::parse(o)) else {
-        return PageError::bad(a.locale, |t| t.bad_request).into_response();
+        return Err(PageError::bad(a.locale, |t| t.bad_request).into());
     };
     if change == StatusChange::Terminate && !form.contains_key("confirm") {
-        let mut v = match account_view(&p, &a, &acc).await {
-            Ok(v) => v,
-            Err(r) => return r,
-        };
+        let mut v = account_view(&p, &a, &acc).await?;
         v.field_error("confirm", t.confirm_required);
-        return send(&p, &headers, &a, &v, false);
+        return Ok(send(&p, &headers, &a, &v, false));
     }
     let op = form.get("op").cloned().unwrap_or_default();
     let reason = form.get(&format!("{op}_reason"));
-    let result = admin_api::change_status(
-        &p,
-        &acc.id,
-        change,
-        reason.map(String::as_str),
-        Actor::person(&a.account.id),
-    )
-    .await;
-    let acc = match find(&p, &a, &id).await {
-        Ok(acc) => acc,
-        Err(r) => return r,
-    };
-    let mut v = match account_view(&p, &a, &acc).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let result = p
+        .registration
+        .change_status(
+            &acc.id,
+            change,
+            reason.map(String::as_str),
+            Actor::person(&a.account.id),
+        )
+        .await;
+    let acc = find(&p, &a, &id).await?;
+    let mut v = account_view(&p, &a, &acc).await?;
     match result {
         Ok(out) => {
             let n = out.refresh_tokens_revoked.to_string();
@@ -273,13 +254,11 @@ pub(super) async fn account_post(
                 (true, StatusChange::Reinstate) => t.reinstated_done.into(),
                 (true, StatusChange::Terminate) => t.terminated_done.replace("{}", &n),
             });
-            send(&p, &headers, &a, &v, true)
+            Ok(send(&p, &headers, &a, &v, true))
         }
         Err(e) => {
-            if let Some(r) = show_error(&a, &mut v, e) {
-                return r;
-            }
-            send(&p, &headers, &a, &v, false)
+            show_error(&a, &mut v, ApiError::from(e))?;
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }
@@ -293,33 +272,34 @@ async fn desk_op(
     acc: &Account,
     op: &str,
     form: &web::http::Params,
-) -> Response {
+) -> WebResult {
     let t = AdminText::get(a.locale);
     let at = AccountText::get(a.locale);
     let confirm = format!("confirm_{op}");
     let confirmed = op == "unlock" || form.contains_key(&confirm);
     if !confirmed || acc.status == AccountStatus::Terminated {
-        let mut v = match account_view(p, a, acc).await {
-            Ok(v) => v,
-            Err(r) => return r,
-        };
+        let mut v = account_view(p, a, acc).await?;
         v.field_error(&confirm, t.confirm_box_required);
-        return send(p, headers, a, &v, false);
+        return Ok(send(p, headers, a, &v, false));
     }
     let actor = Actor::person(&a.account.id);
     let (notice, extra) = if op == "unlock" {
-        match admin_api::unlock(p, &acc.id, actor).await {
+        match p.registration.unlock(&acc.id, actor).await {
             Ok(true) => (Some(t.unlocked_done.to_owned()), None),
             Ok(false) => (Some(t.unchanged.to_owned()), None),
-            Err(e) => return internal(a, e),
+            Err(e) => return Err(PageError::internal(a.locale, e).into()),
         }
     } else if op == "temporary" {
-        match admin_api::issue_temporary_password(p, &acc.id, actor).await {
+        match p
+            .registration
+            .issue_temporary_password(&acc.id, actor)
+            .await
+        {
             Ok((_, pw)) => (Some(at.temporary_issued.replace("{}", &pw)), None),
-            Err(e) => return internal(a, e),
+            Err(e) => return Err(PageError::internal(a.locale, e).into()),
         }
     } else {
-        match admin_api::reveal_desk_answers(p, &acc.id, actor).await {
+        match p.registration.reveal_desk_answers(&acc.id, actor).await {
             Ok((_, answers)) => {
                 let rows = answers
                     .iter()
@@ -345,18 +325,12 @@ async fn desk_op(
                     }),
                 )
             }
-            Err(e) => return internal(a, e),
+            Err(e) => return Err(PageError::internal(a.locale, e).into()),
         }
     };
-    let acc = match find(p, a, &acc.id).await {
-        Ok(acc) => acc,
-        Err(r) => return r,
-    };
-    let mut v = match account_view(p, a, &acc).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let acc = find(p, a, &acc.id).await?;
+    let mut v = account_view(p, a, &acc).await?;
     v.notice = notice;
     v.sections.extend(extra);
-    send(p, headers, a, &v, true)
+    Ok(send(p, headers, a, &v, true))
 }

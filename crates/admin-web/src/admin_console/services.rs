@@ -2,16 +2,18 @@
 //! minimum level of assurance.
 
 use super::directory::{keep_typed, level_of, levels, text_of};
-use super::{form_request, internal, not_found, page, page_request, send, show_error, Admin};
-use crate::admin_api::{self, Actor, ServiceInput, ServicePatch};
+use super::{add_form, form_request, not_found, page, page_request, send, show_error, Admin};
+use crate::admin_api::ApiError;
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use registration::directory_admin::{ServiceInput, ServicePatch};
+use registration::Actor;
 use registration::Service;
 use std::sync::Arc;
+use web::error::{OrPage, WebError, WebResult};
 use web::forms::{Field, Fieldset, Form, View};
 use web::http::see_other;
 
@@ -36,14 +38,14 @@ fn service_fields(a: &Admin, s: Option<&Service>) -> Vec<Field> {
     ]
 }
 
-async fn services_view(p: &Provider, a: &Admin) -> Result<View, Response> {
+async fn services_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
     let t = AdminText::get(a.locale);
     let all = p
         .registration
         .directory
         .services()
         .await
-        .map_err(|e| internal(a, e))?;
+        .or_page(a.locale)?;
     let mut v = page(a, t.services_title, "/admin/services");
     v.table_head = vec![t.id.into(), t.name.into(), t.min_level.into(), t.url.into()];
     v.table = all
@@ -61,85 +63,66 @@ async fn services_view(p: &Provider, a: &Admin) -> Result<View, Response> {
         .hint(t.id_hint)
         .required()];
     fields.extend(service_fields(a, None));
-    v.forms.push(Form {
-        id: Some("add".into()),
-        action: a.href("/admin/services"),
-        fieldsets: vec![Fieldset {
-            legend: Some(t.service_add.into()),
-            fields,
-            ..Fieldset::default()
-        }],
-        submit: t.add.into(),
-        ..Form::default()
-    });
+    v.forms
+        .push(add_form(a, "/admin/services", t.service_add, fields, t.add));
     Ok(v)
 }
 
 /// GET /admin/services
+#[tracing::instrument(skip_all)]
 pub(super) async fn services(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
-    let (a, params) = match page_request(&p, &headers, q, "/admin/services").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let mut v = match services_view(&p, &a).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+) -> WebResult {
+    let (a, params) = page_request(&p, &headers, q, "/admin/services").await?;
+    let mut v = services_view(&p, &a).await?;
     if params.get("notice").map(String::as_str) == Some("added") {
         v.notice = Some(AdminText::get(a.locale).added.into());
     }
-    send(&p, &headers, &a, &v, true)
+    Ok(send(&p, &headers, &a, &v, true))
 }
 
 /// POST /admin/services (add)
+#[tracing::instrument(skip_all)]
 pub(super) async fn services_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
-    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/services").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let result = async {
+) -> WebResult {
+    let (a, form) = form_request(&p, &headers, q, &body, "/admin/services").await?;
+    let result: Result<_, ApiError> = async {
         let input = ServiceInput {
             id: text_of(&form, "id").unwrap_or_default(),
             name: text_of(&form, "name").unwrap_or_default(),
             url: text_of(&form, "url"),
             min_assurance_level: Some(level_of(&form, "min_assurance_level")?.unwrap_or(0)),
         };
-        admin_api::add_service(&p, input, Actor::person(&a.account.id)).await
+        Ok(p.registration
+            .add_service(input, Actor::person(&a.account.id))
+            .await?)
     }
     .await;
     match result {
-        Ok(_) => see_other(&a.href("/admin/services?notice=added")),
+        Ok(_) => Ok(see_other(&a.href("/admin/services?notice=added"))),
         Err(e) => {
-            let mut v = match services_view(&p, &a).await {
-                Ok(v) => v,
-                Err(r) => return r,
-            };
+            let mut v = services_view(&p, &a).await?;
             keep_typed(&mut v, &form, &["id", "name", "url", "min_assurance_level"]);
-            if let Some(r) = show_error(&a, &mut v, e) {
-                return r;
-            }
-            send(&p, &headers, &a, &v, false)
+            show_error(&a, &mut v, e)?;
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }
 
-async fn service_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Response> {
+async fn service_view(p: &Provider, a: &Admin, id: &str) -> Result<View, WebError> {
     let t = AdminText::get(a.locale);
     let Some(s) = p
         .registration
         .directory
         .service(id)
         .await
-        .map_err(|e| internal(a, e))?
+        .or_page(a.locale)?
     else {
         return Err(not_found(a));
     };
@@ -159,58 +142,54 @@ async fn service_view(p: &Provider, a: &Admin, id: &str) -> Result<View, Respons
 }
 
 /// GET /admin/services/{id}
+#[tracing::instrument(skip_all)]
 pub(super) async fn service(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> Response {
-    let (a, _params) = match page_request(&p, &headers, q, "/admin/services").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match service_view(&p, &a, &id).await {
-        Ok(v) => send(&p, &headers, &a, &v, true),
-        Err(r) => r,
-    }
+) -> WebResult {
+    let (a, _params) = page_request(&p, &headers, q, "/admin/services").await?;
+    Ok(send(
+        &p,
+        &headers,
+        &a,
+        &service_view(&p, &a, &id).await?,
+        true,
+    ))
 }
 
 /// POST /admin/services/{id} (save)
+#[tracing::instrument(skip_all)]
 pub(super) async fn service_post(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
-    let (a, form) = match form_request(&p, &headers, q, &body, "/admin/services").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let result = async {
+) -> WebResult {
+    let (a, form) = form_request(&p, &headers, q, &body, "/admin/services").await?;
+    let result: Result<_, ApiError> = async {
         let patch = ServicePatch {
             name: Some(form.get("name").cloned().unwrap_or_default()),
             url: Some(text_of(&form, "url")),
             min_assurance_level: Some(level_of(&form, "min_assurance_level")?.unwrap_or(0)),
         };
-        admin_api::update_service(&p, &id, patch, Actor::person(&a.account.id)).await
+        Ok(p.registration
+            .update_service(&id, patch, Actor::person(&a.account.id))
+            .await?)
     }
     .await;
-    let mut v = match service_view(&p, &a, &id).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let mut v = service_view(&p, &a, &id).await?;
     match result {
         Ok(_) => {
             v.notice = Some(AdminText::get(a.locale).saved.into());
-            send(&p, &headers, &a, &v, true)
+            Ok(send(&p, &headers, &a, &v, true))
         }
         Err(e) => {
             keep_typed(&mut v, &form, &["name", "url", "min_assurance_level"]);
-            if let Some(r) = show_error(&a, &mut v, e) {
-                return r;
-            }
-            send(&p, &headers, &a, &v, false)
+            show_error(&a, &mut v, e)?;
+            Ok(send(&p, &headers, &a, &v, false))
         }
     }
 }

@@ -5,8 +5,11 @@
 //! encrypted assertions, multi-factor). Lookups are cached briefly per node, like clients.
 //! The metadata itself is read in `sp_metadata`.
 
+mod admin;
+
 pub use super::sp_metadata::{fetch_metadata, from_metadata};
 use super::{attributes, nameid};
+pub use admin::{modify, register, summary, unregister};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use openssl::pkey::{PKey, Public};

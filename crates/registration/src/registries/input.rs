@@ -1,6 +1,8 @@
-//! What the admin API reads (JSON bodies) and the CLI fills in.
+//! What an administrator gives to add or change a registry: the admin API's JSON bodies,
+//! which the CLI and the console fill in too.
 
-use serde::{Deserialize, Deserializer};
+use crate::admin::nullable;
+use serde::Deserialize;
 
 /// A new registry (JSON body of `POST /admin/api/registries`).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -45,14 +47,6 @@ pub struct RegistryInput {
     /// The key's `kid` (default: a thumbprint).
     #[serde(default)]
     pub kid: Option<String>,
-}
-
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Changes to a registry (JSON body of `PATCH /admin/api/registries/{id}`): absent fields are
