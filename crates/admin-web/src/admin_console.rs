@@ -106,7 +106,7 @@ pub(crate) async fn administrator(
         };
         return Err(refusal(p, headers, locale, v).into());
     }
-    Err(WebError::Answer(
+    Err(WebError::answer(
         stepup::begin(
             p,
             headers,
@@ -154,7 +154,7 @@ pub(crate) async fn form_request(
 
 /// The console's "not found" page.
 pub(crate) fn not_found(a: &Admin) -> WebError {
-    WebError::Answer(web::pages::error_page(
+    WebError::answer(web::pages::error_page(
         a.locale,
         AdminText::get(a.locale).not_found,
         None,

@@ -34,7 +34,7 @@ pub fn sp_json(sp: &ServiceProvider) -> Value {
 fn error(e: SpError) -> WebError {
     match e {
         SpError::Invalid(m) => OAuthError::invalid_request(m).into(),
-        SpError::Exists => WebError::Answer(
+        SpError::Exists => WebError::answer(
             (
                 StatusCode::CONFLICT,
                 json_no_store(
@@ -49,7 +49,7 @@ fn error(e: SpError) -> WebError {
 
 /// 404 for an entityID no SP has.
 fn not_found() -> WebError {
-    WebError::Answer(
+    WebError::answer(
         (
             StatusCode::NOT_FOUND,
             json_no_store(

@@ -205,6 +205,13 @@ pub enum WebError {
     Answer(Box<Response>),
 }
 
+impl WebError {
+    /// An answer decided early (see `WebError::Answer`).
+    pub fn answer(r: Response) -> Self {
+        WebError::Answer(Box::new(r))
+    }
+}
+
 /// What a web handler returns.
 pub type WebResult = Result<Response, WebError>;
 

@@ -142,7 +142,7 @@ async fn load(p: &Provider, a: &Admin, id: &str) -> Result<Registry, WebError> {
     let t = RegistryText::get(a.locale);
     let mut v = page(a, t.title, "/admin/registries");
     v.errors.push((String::new(), t.not_found.into()));
-    Err(WebError::Answer(web::widgets::send(
+    Err(WebError::answer(web::widgets::send(
         p,
         &HeaderMap::new(),
         a.locale,
