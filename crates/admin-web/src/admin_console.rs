@@ -268,6 +268,42 @@ pub(crate) fn send_page(
     r
 }
 
+/// A record's page: its facts, then what can be done to it, each action in its own section
+/// (`templates/detail.html`; the list and add pages keep the generic form page).
+#[derive(askama::Template)]
+#[template(path = "detail.html")]
+struct DetailPage<'a> {
+    lang: &'static str,
+    t: &'static platform::i18n::Text,
+    frame: Frame,
+    v: &'a View,
+    csrf: String,
+}
+
+/// Sends a record's page (`ok`: 200, else 400).
+pub(crate) fn send_detail(
+    p: &Provider,
+    headers: &HeaderMap,
+    a: &Admin,
+    v: &View,
+    ok: bool,
+) -> Response {
+    let mut frame = Frame::new(a, &v.title, "");
+    frame.nav = v.nav.clone();
+    frame.other_lang_href = v.other_lang_href.clone().unwrap_or_default();
+    frame.errors = v.errors.clone();
+    frame.notice = v.notice.clone();
+    send_page(p, headers, ok, |csrf| {
+        askama::Template::render(&DetailPage {
+            lang: a.locale.tag(),
+            t: a.locale.text(),
+            frame,
+            v,
+            csrf,
+        })
+    })
+}
+
 /// Sends a console page.
 pub(crate) fn send(p: &Provider, headers: &HeaderMap, a: &Admin, v: &View, ok: bool) -> Response {
     let status = if ok {

@@ -2,7 +2,9 @@
 //! one's generated secret shown once), and each one's service and removal.
 
 use super::directory::{keep_typed, text_of};
-use super::{add_form, form_request, not_found, page, page_request, send, show_error, Admin};
+use super::{
+    add_form, form_request, not_found, page, page_request, send, send_detail, show_error, Admin,
+};
 use crate::admin_api::{self, ApiError, ClientInput};
 use crate::admin_text::AdminText;
 use authorization_server::clients::validate_redirect_uri;
@@ -322,7 +324,7 @@ pub(super) async fn client(
     RawQuery(q): RawQuery,
 ) -> WebResult {
     let (a, _params) = page_request(&p, &headers, q, "/admin/clients").await?;
-    Ok(send(
+    Ok(send_detail(
         &p,
         &headers,
         &a,
@@ -347,7 +349,7 @@ pub(super) async fn client_post(
         if !form.contains_key("confirm") {
             let mut v = client_view(&p, &a, &id).await?;
             v.field_error("confirm", t.confirm_required);
-            return Ok(send(&p, &headers, &a, &v, false));
+            return Ok(send_detail(&p, &headers, &a, &v, false));
         }
         return match admin_api::remove_client(&p, &id, actor).await {
             Ok(()) => Ok(see_other(&a.href("/admin/clients?notice=removed"))),
@@ -363,7 +365,7 @@ pub(super) async fn client_post(
     match result {
         Ok(_) => {
             v.notice = Some(t.saved.into());
-            Ok(send(&p, &headers, &a, &v, true))
+            Ok(send_detail(&p, &headers, &a, &v, true))
         }
         Err(ApiError::Invalid { message, .. }) => {
             let msg = if message.contains("belongs to a service") {
@@ -372,11 +374,11 @@ pub(super) async fn client_post(
                 t.no_such_service
             };
             v.field_error("service_id", msg);
-            Ok(send(&p, &headers, &a, &v, false))
+            Ok(send_detail(&p, &headers, &a, &v, false))
         }
         Err(e) => {
             show_error(&a, &mut v, e)?;
-            Ok(send(&p, &headers, &a, &v, false))
+            Ok(send_detail(&p, &headers, &a, &v, false))
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Console pages for organizations: the list, a new one, and each one's details, allowed
 //! services and local registration authorities.
 
-use super::{add_form, form_request, not_found, page, page_request, send, show_error, Admin};
+use super::{
+    add_form, form_request, not_found, page, page_request, send, send_detail, show_error, Admin,
+};
 use crate::admin_api::ApiError;
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
@@ -321,7 +323,7 @@ pub(super) async fn organization(
     if params.get("notice").map(String::as_str) == Some("added") {
         v.notice = Some(AdminText::get(a.locale).added.into());
     }
-    Ok(send(&p, &headers, &a, &v, true))
+    Ok(send_detail(&p, &headers, &a, &v, true))
 }
 
 /// Runs one operation of the organization page; returns the notice to show.
@@ -397,7 +399,7 @@ pub(super) async fn organization_post(
     match result {
         Ok(notice) => {
             v.notice = Some(notice);
-            Ok(send(&p, &headers, &a, &v, true))
+            Ok(send_detail(&p, &headers, &a, &v, true))
         }
         Err(e) => {
             match form.get("op").map(String::as_str) {
@@ -410,7 +412,7 @@ pub(super) async fn organization_post(
                 _ => {}
             }
             show_error(&a, &mut v, e)?;
-            Ok(send(&p, &headers, &a, &v, false))
+            Ok(send_detail(&p, &headers, &a, &v, false))
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Console pages for accounts: find, then suspend, reinstate or terminate.
 
-use super::{form_request, not_found, page, page_request, send, show_error, Admin};
+use super::{form_request, not_found, page, page_request, send, send_detail, show_error, Admin};
 use crate::admin_api::ApiError;
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
@@ -199,7 +199,7 @@ pub(super) async fn account(
 ) -> WebResult {
     let (a, _params) = page_request(&p, &headers, q, "/admin/accounts").await?;
     let acc = find(&p, &a, &id).await?;
-    Ok(send(
+    Ok(send_detail(
         &p,
         &headers,
         &a,
@@ -230,7 +230,7 @@ pub(super) async fn account_post(
     if change == StatusChange::Terminate && !form.contains_key("confirm") {
         let mut v = account_view(&p, &a, &acc).await?;
         v.field_error("confirm", t.confirm_required);
-        return Ok(send(&p, &headers, &a, &v, false));
+        return Ok(send_detail(&p, &headers, &a, &v, false));
     }
     let op = form.get("op").cloned().unwrap_or_default();
     let reason = form.get(&format!("{op}_reason"));
@@ -254,11 +254,11 @@ pub(super) async fn account_post(
                 (true, StatusChange::Reinstate) => t.reinstated_done.into(),
                 (true, StatusChange::Terminate) => t.terminated_done.replace("{}", &n),
             });
-            Ok(send(&p, &headers, &a, &v, true))
+            Ok(send_detail(&p, &headers, &a, &v, true))
         }
         Err(e) => {
             show_error(&a, &mut v, ApiError::from(e))?;
-            Ok(send(&p, &headers, &a, &v, false))
+            Ok(send_detail(&p, &headers, &a, &v, false))
         }
     }
 }
@@ -280,7 +280,7 @@ async fn desk_op(
     if !confirmed || acc.status == AccountStatus::Terminated {
         let mut v = account_view(p, a, acc).await?;
         v.field_error(&confirm, t.confirm_box_required);
-        return Ok(send(p, headers, a, &v, false));
+        return Ok(send_detail(p, headers, a, &v, false));
     }
     let actor = Actor::person(&a.account.id);
     let (notice, extra) = if op == "unlock" {
@@ -332,5 +332,5 @@ async fn desk_op(
     let mut v = account_view(p, a, &acc).await?;
     v.notice = notice;
     v.sections.extend(extra);
-    Ok(send(p, headers, a, &v, true))
+    Ok(send_detail(p, headers, a, &v, true))
 }

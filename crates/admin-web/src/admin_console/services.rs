@@ -2,7 +2,9 @@
 //! minimum level of assurance.
 
 use super::directory::{keep_typed, level_of, levels, text_of};
-use super::{add_form, form_request, not_found, page, page_request, send, show_error, Admin};
+use super::{
+    add_form, form_request, not_found, page, page_request, send, send_detail, show_error, Admin,
+};
 use crate::admin_api::ApiError;
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
@@ -150,7 +152,7 @@ pub(super) async fn service(
     RawQuery(q): RawQuery,
 ) -> WebResult {
     let (a, _params) = page_request(&p, &headers, q, "/admin/services").await?;
-    Ok(send(
+    Ok(send_detail(
         &p,
         &headers,
         &a,
@@ -184,12 +186,12 @@ pub(super) async fn service_post(
     match result {
         Ok(_) => {
             v.notice = Some(AdminText::get(a.locale).saved.into());
-            Ok(send(&p, &headers, &a, &v, true))
+            Ok(send_detail(&p, &headers, &a, &v, true))
         }
         Err(e) => {
             keep_typed(&mut v, &form, &["name", "url", "min_assurance_level"]);
             show_error(&a, &mut v, e)?;
-            Ok(send(&p, &headers, &a, &v, false))
+            Ok(send_detail(&p, &headers, &a, &v, false))
         }
     }
 }

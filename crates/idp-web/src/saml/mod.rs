@@ -13,7 +13,7 @@
 //!
 //! What is not HTTP lives in the protocol core, `authorization_server::saml`, and is imported
 //! from there by name: `context` (the requested authentication context on the acr ladder),
-//! `sps` (the service-provider registry; its admin API is `admin_web::saml_api`), `request` /
+//! `sps` (the service-provider registry and its administration, `sps::admin`, which `admin_web::saml_api` serves), `request` /
 //! `response` (reading and writing the messages), `xml`, `c14n`, `dsig`, `encrypt` (the XML
 //! underneath) and `keys` (the IdP's signing keys).
 
