@@ -70,10 +70,7 @@ pub(crate) async fn after_password(
     if !need {
         return authorize::complete_login(p, request_id, req, account, pwd, locale, ip).await;
     }
-    let methods = match methods_of(p, account).await {
-        Ok(m) => m,
-        Err(r) => return Ok(r),
-    };
+    let methods = methods_of(p, account).await?;
     if methods.is_empty() {
         audit(p, "stepup.unavailable", &account.id, ip, None).await;
         if wants {

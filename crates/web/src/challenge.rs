@@ -6,7 +6,7 @@
 //! or a TOTP code.
 
 use crate::account_text::AccountText;
-use crate::error::PageError;
+use crate::error::{OrPage, PageError, WebError};
 
 use authorization_server::Provider;
 use axum::http::{HeaderMap, StatusCode};
@@ -23,11 +23,12 @@ pub use authorization_server::challenge::{key_of, load, pending_key, save, Metho
 /// The methods the account can use, in the order offered: codes to phones (text to mobiles,
 /// calls to any phone), TOTP, then the online questions (the fallback with no phone or with
 /// "no direct number").
-pub async fn methods_of(p: &Provider, account: &Account) -> Result<Vec<Method>, Response> {
+pub async fn methods_of(p: &Provider, account: &Account) -> Result<Vec<Method>, WebError> {
     let locale = Locale::parse(&account.locale).unwrap_or_default();
-    authorization_server::challenge::methods(p, account)
+    let m = authorization_server::challenge::methods(p, account)
         .await
-        .map_err(|e| PageError::internal(locale, e).into_response())
+        .or_page(locale)?;
+    Ok(m)
 }
 
 /// Starts a challenge and shows the choice of methods.

@@ -6,7 +6,7 @@
 
 use crate::account_text::AccountText;
 use crate::challenge;
-use crate::error::PageError;
+use crate::error::{OrPage, PageError, WebError};
 use crate::forms::View;
 use crate::http::{see_other, Params};
 use crate::session::{self, SsoSession};
@@ -64,14 +64,12 @@ pub async fn me(
     params: &Params,
     return_to: &str,
     guard: Guard,
-) -> Result<Me, Response> {
+) -> Result<Me, WebError> {
     let asked = params.get("ui_locales").map(String::as_str);
     let accept = crate::http::locale(headers, asked);
-    let live = session::signed_in(p, headers)
-        .await
-        .map_err(|e| PageError::internal(accept, e).into_response())?;
+    let live = session::signed_in(p, headers).await.or_page(accept)?;
     let Some((key, s, account)) = live else {
-        return Err(start_console_login(p, accept, return_to).await);
+        return Err(start_console_login(p, accept, return_to).await.into());
     };
     let locale = match asked {
         Some(a) => Locale::negotiate(Some(a), None),
@@ -86,7 +84,7 @@ pub async fn me(
         Guard::Factor => match p.accounts.is_staff(&account.id).await {
             Ok(true) => Guard::Staff,
             Ok(false) => Guard::Sensitive,
-            Err(e) => return Err(PageError::internal(locale, e).into_response()),
+            Err(e) => return Err(PageError::internal(locale, e).into()),
         },
         g => g,
     };
@@ -100,9 +98,13 @@ pub async fn me(
                 errors: vec![(String::new(), a.staff_needs_factor.into())],
                 ..View::default()
             };
-            return Err(send(p, headers, locale, &v, StatusCode::FORBIDDEN));
+            return Err(send(p, headers, locale, &v, StatusCode::FORBIDDEN).into());
         }
-        return Err(step_up_session(p, headers, &account, &s, key, back(), methods, locale).await);
+        return Err(
+            step_up_session(p, headers, &account, &s, key, back(), methods, locale)
+                .await
+                .into(),
+        );
     }
     if guard == Guard::Sensitive {
         let now = p.clock.now();
@@ -125,10 +127,11 @@ pub async fn me(
                     methods,
                     locale,
                 )
-                .await);
+                .await
+                .into());
             }
             if now - s.auth_time > recent {
-                return Err(start_console_login(p, locale, return_to).await);
+                return Err(start_console_login(p, locale, return_to).await.into());
             }
         }
     }
