@@ -150,6 +150,7 @@ async fn refused(
         RegistrationError::RegistrySuspended
             | RegistrationError::RegistryTerminated
             | RegistrationError::OutsideApproval
+            | RegistrationError::NoSponsor
     );
     let (text, status) = if registry_closed {
         (s.refused_registry, StatusCode::FORBIDDEN)

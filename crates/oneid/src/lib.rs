@@ -274,6 +274,16 @@ pub async fn build(cfg: &Config, parts: Parts) -> Result<App, StartError> {
         format!("http://{addr}")
     };
     let core = open_core(cfg, &issuer, parts, true).await?;
+    // Said at every start until fixed: a registry without a sponsor admits no one.
+    if let Ok(ids) = core.provider.registration.registries.unsponsored().await {
+        for id in ids {
+            tracing::warn!(
+                registry = %id,
+                "registry names no sponsor: it admits no one until one is named \
+                 (oneid registries update {id} --sponsor ORG)"
+            );
+        }
+    }
     Ok(App {
         listener,
         admin,

@@ -92,8 +92,9 @@ pub struct AddRegistry {
     id_scheme: Option<String>,
     #[command(flatten)]
     approval: ApprovalArgs,
-    /// Sponsoring organization (see `oneid organizations`).
-    #[arg(long)]
+    /// Sponsoring organization (see `oneid organizations`); required, since every identity
+    /// enters through a sponsor (004 §5.6).
+    #[arg(long, required = true)]
     sponsor: Option<String>,
     /// Service its members are enrolled in (repeatable; see `oneid services`).
     #[arg(long = "service")]
@@ -142,7 +143,7 @@ pub struct UpdateRegistry {
     assurance_level: Option<i64>,
     #[command(flatten)]
     approval: ApprovalArgs,
-    /// Sponsoring organization (`none` clears).
+    /// Sponsoring organization (it cannot be cleared: a registry always names one).
     #[arg(long)]
     sponsor: Option<String>,
     /// Service (repeatable; replaces the list).
@@ -285,7 +286,6 @@ pub async fn registries(
             let u = *u;
             let sponsor = match u.sponsor.as_deref().map(str::trim) {
                 None => None,
-                Some("none") => Some(None),
                 Some(s) => Some(Some(s.to_owned())),
             };
             let services = if u.no_services {

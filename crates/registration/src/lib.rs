@@ -81,6 +81,11 @@ pub enum RegistrationError {
     /// Outside the window of a limited approval.
     #[error("outside the registry's approval")]
     OutsideApproval,
+    /// No sponsor is named: every identity enters through a sponsor (004 §5.6, §6.6), so a
+    /// registry or registering organization without one admits no one, and cannot be saved
+    /// without one.
+    #[error("a sponsor is required: every identity enters through a sponsor (004 §5.6, §6.6)")]
+    NoSponsor,
     /// An account exists for this registration number (or this member).
     #[error("already registered")]
     AlreadyRegistered,
@@ -125,6 +130,7 @@ impl RegistrationError {
             Self::RegistrySuspended => "registry_suspended",
             Self::RegistryTerminated => "registry_terminated",
             Self::OutsideApproval => "outside_approval",
+            Self::NoSponsor => "no_sponsor",
             Self::AlreadyRegistered => "already_registered",
             Self::Account(_) => "account",
             Self::Invalid(_) => "invalid",
@@ -279,17 +285,19 @@ impl Registration {
             },
         );
         let prepared = self.accounts.prepare(new).await?;
-        let services: Vec<Service> = match &registry.sponsor_id {
-            None => Vec::new(),
-            Some(_) => self
-                .directory
-                .services()
-                .await?
-                .into_iter()
-                .filter(|s| registry.services.contains(&s.id))
-                .filter(|s| s.min_assurance_level <= registry.assurance_level)
-                .collect(),
-        };
+        // `accepts_at` refused a registry without a sponsor.
+        let sponsor = registry
+            .sponsor_id
+            .clone()
+            .ok_or(RegistrationError::NoSponsor)?;
+        let services: Vec<Service> = self
+            .directory
+            .services()
+            .await?
+            .into_iter()
+            .filter(|s| registry.services.contains(&s.id))
+            .filter(|s| s.min_assurance_level <= registry.assurance_level)
+            .collect();
         let mut tx = self.db.pool().begin().await.map_err(DbError::from)?;
         let created = match self.accounts.insert_prepared(&mut tx, &prepared).await {
             Ok(c) => c,
@@ -330,11 +338,9 @@ impl Registration {
             Ok(_) => {}
         }
         let by = format!("registry:{}", registry.id);
-        if let Some(sponsor) = &registry.sponsor_id {
-            services::sponsor_in(&mut tx, &created.id, sponsor, None, &by, now).await?;
-            for s in &services {
-                services::enrol_in(&mut tx, &created.id, &s.id, sponsor, &by, now).await?;
-            }
+        services::sponsor_in(&mut tx, &created.id, &sponsor, None, &by, now).await?;
+        for s in &services {
+            services::enrol_in(&mut tx, &created.id, &s.id, &sponsor, &by, now).await?;
         }
         tx.commit().await.map_err(DbError::from)?;
         let detail = format!(

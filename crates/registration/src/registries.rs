@@ -121,8 +121,13 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Whether it accepts a new registrant at `now` (approved, and inside a limited window).
+    /// Whether it accepts a new registrant at `now`: approved, inside a limited window, and
+    /// with a sponsor named (a registry left without one by an older version admits no one
+    /// until an administrator names one).
     pub fn accepts_at(&self, now: i64) -> Result<(), RegistrationError> {
+        if self.sponsor_id.is_none() {
+            return Err(RegistrationError::NoSponsor);
+        }
         match self.status {
             RegistryStatus::Suspended => return Err(RegistrationError::RegistrySuspended),
             RegistryStatus::Terminated => return Err(RegistrationError::RegistryTerminated),
@@ -235,15 +240,16 @@ impl Registries {
         sponsor: Option<&str>,
         services: &[String],
     ) -> Result<(), RegistrationError> {
-        if let Some(s) = sponsor {
-            let found = sqlx::query("SELECT id FROM organizations WHERE id = $1")
-                .bind(s)
-                .fetch_optional(self.db.pool())
-                .await
-                .map_err(DbError::from)?;
-            if found.is_none() {
-                return Err(RegistrationError::UnknownOrganization(s.to_owned()));
-            }
+        let Some(s) = sponsor.filter(|s| !s.trim().is_empty()) else {
+            return Err(RegistrationError::NoSponsor);
+        };
+        let found = sqlx::query("SELECT id FROM organizations WHERE id = $1")
+            .bind(s)
+            .fetch_optional(self.db.pool())
+            .await
+            .map_err(DbError::from)?;
+        if found.is_none() {
+            return Err(RegistrationError::UnknownOrganization(s.to_owned()));
         }
         for s in services {
             let found = sqlx::query("SELECT id FROM services WHERE id = $1")
@@ -256,6 +262,19 @@ impl Registries {
             }
         }
         Ok(())
+    }
+
+    /// The registries that name no sponsor (left so by a version before sponsorship was
+    /// required): they admit no one until an administrator names one.
+    pub async fn unsponsored(&self) -> Result<Vec<String>, RegistrationError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM registries WHERE sponsor_id IS NULL AND status <> 'terminated' \
+             ORDER BY id",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(DbError::from)?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     /// Adds a registry (status approved).
@@ -350,6 +369,7 @@ impl Registries {
                 return Err(RegistrationError::Invalid("approved_until"));
             }
         }
+        let had_sponsor = cur.sponsor_id.is_some();
         let sponsor = u.sponsor_id.unwrap_or(cur.sponsor_id);
         let services = u.services.unwrap_or(cur.services);
         self.check_refs(sponsor.as_deref(), &services).await?;
@@ -373,6 +393,11 @@ impl Registries {
         .await
         .map_err(DbError::from)?;
         set_services(&mut tx, id, &services).await?;
+        if !had_sponsor {
+            if let Some(sponsor) = &sponsor {
+                sponsor_members(&mut tx, id, sponsor, level, &services, self.clock.now()).await?;
+            }
+        }
         tx.commit().await.map_err(DbError::from)?;
         self.get(id).await?.ok_or(RegistrationError::NotFound)
     }
@@ -471,6 +496,50 @@ async fn set_services(
     Ok(())
 }
 
+/// A sponsor named for a registry that had none: the members it validated before, still
+/// registered, are sponsored through it and enrolled in its services (as a registration
+/// through it would have done), in the transaction that names it.
+async fn sponsor_members(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    registry: &str,
+    sponsor: &str,
+    level: i64,
+    services: &[String],
+    now: i64,
+) -> Result<(), RegistrationError> {
+    let members: Vec<(String,)> = sqlx::query_as(
+        "SELECT m.account_id FROM registry_members m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.registry_id = $1 AND m.terminated_at IS NULL AND a.status = 'active' \
+         AND NOT EXISTS (SELECT 1 FROM sponsorships sp WHERE sp.account_id = m.account_id \
+         AND sp.organization_id = $2 AND sp.status = 'active')",
+    )
+    .bind(registry)
+    .bind(sponsor)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(DbError::from)?;
+    let mut open = Vec::new();
+    for s in services {
+        let min: Option<(i64,)> =
+            sqlx::query_as("SELECT min_assurance_level FROM services WHERE id = $1")
+                .bind(s)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(DbError::from)?;
+        if min.is_some_and(|(m,)| m <= level) {
+            open.push(s);
+        }
+    }
+    let by = format!("registry:{registry}");
+    for (account,) in &members {
+        crate::services::sponsor_in(tx, account, sponsor, None, &by, now).await?;
+        for s in &open {
+            crate::services::enrol_in(tx, account, s, sponsor, &by, now).await?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,7 +562,7 @@ mod tests {
             approved_until: window.1,
             status,
             status_changed_at: 0,
-            sponsor_id: None,
+            sponsor_id: Some("cpso-members".into()),
             services: Vec::new(),
             created_at: 0,
             updated_at: 0,
@@ -527,6 +596,12 @@ mod tests {
         assert!(matches!(
             suspended.accepts_at(0),
             Err(RegistrationError::RegistrySuspended)
+        ));
+        let mut unsponsored = registry(RegistryStatus::Approved, Approval::General, (None, None));
+        unsponsored.sponsor_id = None;
+        assert!(matches!(
+            unsponsored.accepts_at(0),
+            Err(RegistrationError::NoSponsor)
         ));
         let ended = registry(RegistryStatus::Terminated, Approval::General, (None, None));
         assert!(matches!(

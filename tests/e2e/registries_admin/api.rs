@@ -44,6 +44,8 @@ async fn the_admin_api_adds_updates_suspends_reinstates_and_terminates_a_registr
         ),
         (json!({"assurance_level": 4}), "assurance_level"),
         (json!({"sponsor_id": "nobody"}), "nobody"),
+        (json!({"sponsor_id": null}), "sponsor"),
+        (json!({"sponsor_id": ""}), "sponsor"),
         (json!({"public_key_pem": private.clone()}), "public_key_pem"),
         (
             json!({"approved_from": 200, "approved_until": 100}),
@@ -98,9 +100,33 @@ async fn the_admin_api_adds_updates_suspends_reinstates_and_terminates_a_registr
     let r = call(&app, &admin, "GET", "/cno", None).await;
     assert_eq!((r.status, r.error()), (404, "not_found"));
 
+    // The sponsor cannot be cleared: every identity enters through a sponsor (004 §5.6).
+    // Nothing of that change is kept.
+    let r = call(
+        &app,
+        &admin,
+        "PATCH",
+        "/cpso",
+        Some(json!({"name": "Renamed", "sponsor_id": null})),
+    )
+    .await;
+    r.assert_error(400, "invalid_request", "a sponsor is required");
+    assert!(r.str("error_description").contains("sponsor"), "{}", r.json);
+    let r = call(&app, &admin, "GET", "/cpso", None).await;
+    assert_eq!(
+        (r.json["name"].as_str(), r.json["sponsor_id"].as_str()),
+        (Some("CPSO register"), Some(SPONSOR))
+    );
+
     // Update: only the fields given; null clears. A limited approval whose dates are over
     // sends no one.
     let now = app.clock.now();
+    app.provider
+        .registration
+        .directory
+        .put_organization("ocfp-members", "OCFP members")
+        .await
+        .unwrap();
     let r = call(
         &app,
         &admin,
@@ -109,13 +135,13 @@ async fn the_admin_api_adds_updates_suspends_reinstates_and_terminates_a_registr
         Some(
             json!({"name": "CPSO members register", "approval": "limited",
                     "approved_from": now - 7200, "approved_until": now - 3600,
-                    "sponsor_id": null, "services": ["viewer", "otn"]}),
+                    "sponsor_id": "ocfp-members", "services": ["viewer", "otn"]}),
         ),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["owner"], "CPSO", "kept");
-    assert_eq!(r.json["sponsor_id"], Value::Null);
+    assert_eq!(r.json["sponsor_id"], "ocfp-members");
     assert_eq!(r.json["services"], json!(["otn", "viewer"]));
     let detail = app.audit("registry.updated").await[0]
         .detail
@@ -124,7 +150,7 @@ async fn the_admin_api_adds_updates_suspends_reinstates_and_terminates_a_registr
     assert!(
         detail.contains("name: \"CPSO register\" -> \"CPSO members register\"")
             && detail.contains("approval: general -> limited")
-            && detail.contains("sponsor: cpso-members -> -"),
+            && detail.contains("sponsor: cpso-members -> ocfp-members"),
         "{detail}"
     );
     assert_eq!(
@@ -358,4 +384,106 @@ async fn the_admin_api_adds_and_rotates_keys_and_imports_terminations() {
     )
     .await;
     assert_eq!(r.status, 404);
+}
+
+/// A registry left without a sponsor by an older version (the column was optional) admits no
+/// one: its hand-offs are refused with the registry's page, and said why in the audit trail.
+/// Naming a sponsor opens it again, and sponsors and enrols, in the same change, the members
+/// it validated meanwhile without one.
+#[tokio::test]
+async fn a_registry_without_a_sponsor_admits_no_one_until_one_is_named() {
+    let app = spawn_app().await;
+    directory(&app).await;
+    let admin = token(&app, "oneid:admin").await;
+    let (private, public) = key_pair();
+    let r = call(
+        &app,
+        &admin,
+        "POST",
+        "",
+        Some(
+            json!({"id": "cpso", "name": "CPSO", "owner": "CPSO", "contact": "c@cpso.example",
+                    "college": "CPSO", "assurance_level": 2, "sponsor_id": SPONSOR,
+                    "services": ["viewer"], "public_key_pem": public, "kid": "k1"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let (member, _, _) = registered_and_signed_in(&app, "cpso", &private, "3001").await;
+    // What an older version left: no sponsor on the registry, none on its member.
+    let db = app.provider.db.pool();
+    sqlx::query("UPDATE registries SET sponsor_id = NULL WHERE id = 'cpso'")
+        .execute(db)
+        .await
+        .unwrap();
+    for sql in [
+        "DELETE FROM enrolments WHERE account_id = $1",
+        "DELETE FROM sponsorships WHERE account_id = $1",
+    ] {
+        sqlx::query(sql).bind(&member).execute(db).await.unwrap();
+    }
+    let dir = &app.provider.registration.directory;
+    assert!(dir.enrolments(&member).await.unwrap().is_empty());
+
+    assert_eq!(
+        offer(&app, &handoff(&app, "cpso", &private, None, "3002")).await,
+        403,
+        "no sponsor, no registration"
+    );
+    let refused = app.audit("registration.refused").await;
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].detail.as_deref(), Some("no_sponsor"));
+    assert_eq!(
+        app.provider
+            .registration
+            .registries
+            .unsponsored()
+            .await
+            .unwrap(),
+        vec!["cpso".to_owned()]
+    );
+    let r = call(&app, &admin, "GET", "/cpso", None).await;
+    assert_eq!(r.json["sponsor_id"], Value::Null);
+
+    let r = call(
+        &app,
+        &admin,
+        "PATCH",
+        "/cpso",
+        Some(json!({"sponsor_id": SPONSOR})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let enrolled = dir.enrolments(&member).await.unwrap();
+    assert_eq!(
+        enrolled
+            .iter()
+            .map(|e| (
+                e.service.id.as_str(),
+                e.sponsor_id.as_str(),
+                e.status.as_str()
+            ))
+            .collect::<Vec<_>>(),
+        vec![("viewer", SPONSOR, "active")]
+    );
+    let (by,): (String,) = sqlx::query_as(
+        "SELECT authorized_by FROM sponsorships WHERE account_id = $1 AND status = 'active'",
+    )
+    .bind(&member)
+    .fetch_one(db)
+    .await
+    .unwrap();
+    assert_eq!(by, "registry:cpso");
+    assert_eq!(
+        offer(&app, &handoff(&app, "cpso", &private, None, "3002")).await,
+        303
+    );
+    assert!(app
+        .provider
+        .registration
+        .registries
+        .unsponsored()
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -63,6 +63,23 @@ async fn the_command_line_manages_a_registry_and_imports_a_terminations_file() {
     ];
     let (code, _) = oneid(&storage, &[&base[..], &[private_file.as_str()]].concat()).await;
     assert_eq!(code, 1, "a private key");
+    // No sponsor, no registry (004 §5.6).
+    let unsponsored: Vec<&str> = base
+        .iter()
+        .copied()
+        .filter(|a| *a != "--sponsor" && *a != SPONSOR)
+        .chain([k1_file.as_str()])
+        .collect();
+    let (code, out) = oneid(&storage, &unsponsored).await;
+    assert_eq!(code, 2, "no sponsor: a usage error: {out}");
+    assert!(app
+        .provider
+        .registration
+        .registries
+        .get("cpso")
+        .await
+        .unwrap()
+        .is_none());
     let (code, out) = oneid(&storage, &[&base[..], &[k1_file.as_str()]].concat()).await;
     assert_eq!(code, 0, "{out}");
     assert!(

@@ -137,7 +137,8 @@ pub(super) async fn finish(
         Err(
             e @ (RegistrationError::RegistrySuspended
             | RegistrationError::RegistryTerminated
-            | RegistrationError::OutsideApproval),
+            | RegistrationError::OutsideApproval
+            | RegistrationError::NoSponsor),
         ) => {
             let _ = drafts.forget(token).await;
             tracing::warn!(reason = e.code(), "registration refused at completion");

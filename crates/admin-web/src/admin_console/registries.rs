@@ -99,8 +99,11 @@ async fn list_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
             ]
         })
         .collect();
-    let mut sponsors = vec![(String::new(), t.none.to_owned())];
-    sponsors.extend(orgs.iter().map(|o| (o.id.clone(), o.name.clone())));
+    // Every registry names its sponsor (004 §5.6): there is no "none".
+    let sponsors: Vec<(String, String)> = orgs
+        .iter()
+        .map(|o| (o.id.clone(), o.name.clone()))
+        .collect();
     let mut fields = vec![
         Field::new("text", "id", t.id, "").required().auto("off"),
         Field::new("text", "name", t.name, "").required(),
@@ -117,7 +120,9 @@ async fn list_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
         ]),
         Field::new("text", "approved_from", t.approved_from, "").hint(t.date_hint),
         Field::new("text", "approved_until", t.approved_until, "").hint(t.date_hint),
-        Field::new("select", "sponsor_id", t.sponsor, "").options(sponsors),
+        Field::new("select", "sponsor_id", t.sponsor, "")
+            .options(sponsors)
+            .required(),
     ];
     for s in &services {
         fields.push(Field::new(

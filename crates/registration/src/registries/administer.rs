@@ -35,6 +35,10 @@ pub fn refused(e: RegistrationError) -> AdminError {
             invalid("approved_until must be after approved_from")
         }
         RegistrationError::Invalid(f) => invalid(format!("{f} is not acceptable")),
+        RegistrationError::NoSponsor => AdminError::invalid(
+            "sponsor_id",
+            "sponsor_id is required: every identity enters through a sponsor (004 §5.6)",
+        ),
         e => invalid(e.to_string()),
     }
 }

@@ -86,7 +86,7 @@ async fn registry_page(p: &Provider, a: &Admin, r: &Registry) -> Result<Registry
         ),
         (
             t.sponsor,
-            r.sponsor_id.clone().unwrap_or_else(|| t.none.into()),
+            r.sponsor_id.clone().unwrap_or_else(|| t.no_sponsor.into()),
         ),
         (
             t.services,
