@@ -140,13 +140,21 @@ async fn an_administrator_registers_a_viewer_and_an_account_that_then_log_in() {
     })
     .await;
     rp.algs = vec![openidconnect::core::CoreJwsSigningAlgorithm::EcdsaP256Sha256];
-    let t = rp
+    // An account the command line made has accepted no agreement: its first sign-in asks.
+    let b = Browser::new();
+    let s = rp.start(&["profile"], &[]);
+    let page = b.get(&s.url).await;
+    let asked = b
         .login(
-            &Browser::new(),
+            &app.base,
+            &page,
             "helene.cote@oneid.on.ca",
             "Salle-Urgence-2026",
         )
         .await;
+    let cb = b.answer_agreement(&app.base, &asked, true).await;
+    let code = rp.code_from(&s, &cb);
+    let t = rp.finish(s, &code).await;
     assert_eq!(oneid_tests::rp::jwt_header(&t.id_token)["alg"], "ES256");
     assert_eq!(t.raw["aud"], "otnhub");
     assert!(app.audit("client.added").await.len() == 1);

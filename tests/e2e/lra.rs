@@ -30,6 +30,7 @@ async fn staff(app: &TestApp, login_id: &str, given: &str, family: &str) -> Stri
             given_name: given.into(),
             family_name: family.into(),
             password: LRA_PASSWORD.into(),
+            agreement_version: Some(app.provider.signup.agreement_version.clone()),
             ..Default::default()
         })
         .await
@@ -700,6 +701,8 @@ async fn the_temporary_password_is_shown_once_and_must_be_changed_at_the_first_s
             ],
         )
         .await;
+    // An account an LRA made has accepted no agreement yet: asked next, then the code.
+    let done = c.answer_agreement(&app.base, &done, true).await;
     let code = rp.code_from(&st, &done);
     assert!(!rp.finish(st, &code).await.id_token.is_empty());
     let s = app

@@ -251,6 +251,7 @@ async fn encrypted_assertions_in_signed_responses_pass_pysaml2_and_xmlsec1() {
             email: Some("randy.burt@example.org".into()),
             locale: "en".into(),
             password: PASSWORD.into(),
+            agreement_version: Some(app.provider.signup.agreement_version.clone()),
             assurance_level: 2,
             designations: vec![
                 credential_store::Designation {

@@ -52,6 +52,10 @@ impl Resp {
     pub fn is_login_page(&self) -> bool {
         self.status == 200 && self.body.contains("name=\"password\"")
     }
+    /// True if this is the acceptable-use agreement asked inside a sign-in.
+    pub fn is_agreement_page(&self) -> bool {
+        self.status == 200 && self.body.contains("action=\"/login/agreement\"")
+    }
     /// The value of a hidden input.
     pub fn hidden(&self, name: &str) -> Option<String> {
         let needle = format!("name=\"{name}\" value=\"");
@@ -169,6 +173,24 @@ impl Browser {
             req = req.header("accept-language", l);
         }
         read(req.send().await.unwrap()).await
+    }
+
+    /// Answers the agreement `page` asked inside a sign-in: `accept`, or decline.
+    pub async fn answer_agreement(&self, base: &str, page: &Resp, accept: bool) -> Resp {
+        assert!(
+            page.is_agreement_page(),
+            "expected the agreement, got {} {}",
+            page.status,
+            page.body
+        );
+        let token = page.hidden("agreement").expect("agreement field");
+        let csrf = page.hidden("csrf").expect("csrf field");
+        let button = if accept { "accept" } else { "decline" };
+        self.post_form(
+            &format!("{base}/login/agreement"),
+            &[("agreement", &token), ("csrf", &csrf), (button, "1")],
+        )
+        .await
     }
 
     /// Fills in and submits the login form of `page`.

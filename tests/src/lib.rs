@@ -373,6 +373,9 @@ impl TestApp {
                 phone: Some("+14165550100".into()),
                 locale: "en".into(),
                 password: password.into(),
+                // An account in use: its holder accepted the current agreement at some first
+                // sign-in (tests of that sign-in make their accounts without it).
+                agreement_version: Some(self.provider.signup.agreement_version.clone()),
                 ..NewAccount::default()
             })
             .await

@@ -25,10 +25,12 @@ use web::widgets::{
     question_rows, send, status_text,
 };
 
+mod close;
 mod devices;
 mod security;
 mod totp;
 
+pub use close::{close, close_post};
 pub use devices::{devices, devices_post};
 use security::audit_change;
 
@@ -190,6 +192,10 @@ fn profile_view(me: &Me, extras: &Extras) -> View {
         nav: nav(a, me.locale),
         sections,
         forms: vec![form],
+        links: vec![(
+            format!("/account/close?ui_locales={}", me.locale.tag()),
+            a.close_title.into(),
+        )],
         ..View::default()
     }
 }

@@ -37,6 +37,10 @@ pub fn routes() -> Router<Arc<Provider>> {
         )
         .route("/account/totp", get(account::totp).post(account::totp_post))
         .route(
+            "/account/close",
+            get(account::close).post(account::close_post),
+        )
+        .route(
             "/account/devices",
             get(account::devices).post(account::devices_post),
         )

@@ -7,6 +7,7 @@
 //! The web surfaces (`idp-web`, `account-web`, `admin-web`) serve it over HTTP; the binary
 //! (`oneid`) builds it from the configuration.
 
+pub mod agreement;
 pub mod challenge;
 pub mod clients;
 pub mod discovery;

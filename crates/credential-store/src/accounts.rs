@@ -478,6 +478,24 @@ impl Accounts {
         Ok(r.rows_affected() > 0)
     }
 
+    /// Records that the account holder accepted agreement `version` now (003; asked before
+    /// the first use and again for each new version).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn accept_agreement(&self, account_id: &str, version: &str) -> Result<(), DbError> {
+        let now = self.clock.now();
+        sqlx::query(
+            "UPDATE accounts SET agreement_version = $2, agreement_accepted_at = $3, \
+             updated_at = $3 WHERE id = $1",
+        )
+        .bind(account_id)
+        .bind(version)
+        .bind(now)
+        .execute(self.db.pool())
+        .await
+        .map_err(DbError::from)?;
+        Ok(())
+    }
+
     /// Ends every SSO session of the account begun so far (including any begun in this very
     /// second: times are whole seconds).
     #[tracing::instrument(level = "debug", skip_all)]

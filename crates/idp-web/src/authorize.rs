@@ -29,8 +29,11 @@ use web::http::{
 };
 use web::session::{self, SsoSession};
 
+mod agreement;
 mod login;
 
+pub use agreement::agreement_submit;
+pub(crate) use agreement::ask as ask_agreement;
 pub(crate) use authorization_server::ticket::login_key;
 pub(crate) use login::{complete_login, start_login};
 pub use login::{login_page, login_submit, password_change_submit};
@@ -46,22 +49,29 @@ fn locale_of(params: &Params, headers: &HeaderMap) -> Locale {
 pub async fn get(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     RawQuery(q): RawQuery,
 ) -> Response {
     let params = parse_query(q.unwrap_or_default().as_bytes());
-    authorize(&p, &headers, params).await.into_response()
+    authorize(&p, &headers, &ip, params).await.into_response()
 }
 
 /// POST /authorize (form-encoded)
 #[tracing::instrument(skip_all, fields(client_id = tracing::field::Empty))]
-pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    body: Bytes,
+) -> Response {
     let params = parse_form(&headers, &body);
-    authorize(&p, &headers, params).await.into_response()
+    authorize(&p, &headers, &ip, params).await.into_response()
 }
 
 async fn authorize(
     p: &Provider,
     headers: &HeaderMap,
+    ip: &str,
     params: Result<Params, web::http::ParamError>,
 ) -> WebResult {
     let accept = web::http::locale(headers, None);
@@ -81,7 +91,8 @@ async fn authorize(
     };
     let live = session::current(p, headers).await.or_page(locale)?;
     if let Some((key, s)) = live.filter(|(_, s)| !req.prompt_login && session_fresh(p, &req, s)) {
-        if let Some(r) = with_session(p, headers, &client, &req, key, s, locale).await? {
+        let at = Live { key, s, ip };
+        if let Some(r) = with_session(p, headers, &client, &req, at, locale).await? {
             return Ok(r);
         }
     }
@@ -94,15 +105,22 @@ async fn authorize(
 
 /// A request met by the live session: a code at once, a step-up of the session, or the
 /// gate's refusal. `None`: the session's account is no longer active (sign in again).
+/// The live SSO session an authorization request came with, and from where.
+struct Live<'a> {
+    key: String,
+    s: SsoSession,
+    ip: &'a str,
+}
+
 async fn with_session(
     p: &Provider,
     headers: &HeaderMap,
     client: &Client,
     req: &AuthRequest,
-    key: String,
-    s: SsoSession,
+    live: Live<'_>,
     locale: Locale,
 ) -> Result<Option<Response>, WebError> {
+    let Live { key, s, ip } = live;
     let level = level_of(&s.acr);
     if crate::stepup::essential_acr_unreachable(req, level) {
         return Ok(Some(unmet(
@@ -143,9 +161,31 @@ async fn with_session(
             return Err(PageError::internal(locale, e).into());
         }
     };
-    if !active {
+    let Some(account) = active else {
         let _ = p.store.delete(&code_key(&code)).await;
         return Ok(None);
+    };
+    if authorization_server::agreement::due(p, &account) {
+        // A new version of the agreement since this session began: asked before the code.
+        let _ = p.store.delete(&code_key(&code)).await;
+        if req.prompt_none {
+            let e = refusal(
+                "interaction_required",
+                "the user must accept the current acceptable use agreement",
+            );
+            return Ok(Some(error_redirect(
+                p,
+                &req.redirect_uri,
+                req.state.as_deref(),
+                e,
+            )));
+        }
+        let id = random_token(24);
+        put_json(p.store.as_ref(), &login_key(&id), req, p.cfg.login_ttl)
+            .await
+            .or_page(locale)?;
+        let r = agreement::ask(p, headers, &id, &account, Some(key), ip, locale).await?;
+        return Ok(Some(r));
     }
     if let Some(page) = refused {
         let _ = p.store.delete(&code_key(&code)).await;
@@ -155,12 +195,13 @@ async fn with_session(
     Ok(Some(r))
 }
 
-/// The session's account is active and the session began after its sessions were last ended.
-async fn session_usable(p: &Provider, s: &SsoSession) -> bool {
-    matches!(
-        p.accounts.find_by_id(&s.account_id).await,
-        Ok(Some(a)) if session::still_valid(&a, s)
-    )
+/// The session's account, when it is active and the session began after its sessions were
+/// last ended.
+async fn session_usable(p: &Provider, s: &SsoSession) -> Option<Account> {
+    match p.accounts.find_by_id(&s.account_id).await {
+        Ok(Some(a)) if session::still_valid(&a, s) => Some(a),
+        _ => None,
+    }
 }
 
 fn error_redirect(p: &Provider, redirect_uri: &str, state: Option<&str>, e: Refusal) -> Response {
@@ -223,6 +264,37 @@ pub(crate) async fn step_up_session(
         ..Default::default()
     };
     Ok(web::challenge::begin(p, headers, pending).await)
+}
+
+/// After the agreement was accepted by the holder of the live session `key`: the parked
+/// request is answered with that session as it would have been (the gate, a step-up, the
+/// code); a session that ended meanwhile signs in again.
+pub(crate) async fn after_agreement_with_session(
+    p: &Provider,
+    headers: &HeaderMap,
+    request_id: &str,
+    key: &str,
+    ip: &str,
+    locale: Locale,
+) -> WebResult {
+    let taken = p.store.take(&login_key(request_id)).await.or_page(locale)?;
+    let req: Option<AuthRequest> = taken.and_then(|b| serde_json::from_slice(&b).ok());
+    let Some(req) = req else {
+        return Err(PageError::bad(locale, |t| t.login_expired).into());
+    };
+    let client = match p.clients.get(&req.client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return Err(PageError::bad(locale, |t| t.unknown_client).into()),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
+    };
+    let live = session::current(p, headers).await.or_page(locale)?;
+    if let Some((key, s)) = live.filter(|(k, _)| k == key) {
+        let at = Live { key, s, ip };
+        if let Some(r) = with_session(p, headers, &client, &req, at, locale).await? {
+            return Ok(r);
+        }
+    }
+    start_login(p, headers, req, locale).await
 }
 
 /// After a live session was stepped up: the parked request completes with it.

@@ -20,6 +20,7 @@ pub fn routes() -> Router<Arc<Provider>> {
             get(authorize::login_page).post(authorize::login_submit),
         )
         .route("/login/password", post(authorize::password_change_submit))
+        .route("/login/agreement", post(authorize::agreement_submit))
         .route("/stepup", get(stepup::show).post(stepup::submit))
         .route("/demo/codes", get(stepup::demo_codes))
         .route("/token", post(token_endpoint::token))

@@ -46,6 +46,10 @@ pub(crate) async fn after_password(
     account: &Account,
     locale: Locale,
 ) -> WebResult {
+    if authorization_server::agreement::due(p, account) {
+        // Accepted first; the sign-in comes back here when it is.
+        return authorize::ask_agreement(p, headers, request_id, account, None, ip, locale).await;
+    }
     if essential_acr_unreachable(req, account.assurance_level) {
         let _ = p.store.delete(&authorize::login_key(request_id)).await;
         return Ok(authorize::unmet(
@@ -253,6 +257,10 @@ async fn finish(
             sess.mfa_at = Some(p.clock.now());
             session::save(p, key, &sess).await.or_page(locale)?;
             match (&s.request_id, &s.return_to) {
+                (Some(rid), _) if authorization_server::agreement::due(p, &account) => {
+                    let key = Some(key.clone());
+                    authorize::ask_agreement(p, headers, rid, &account, key, ip, locale).await?
+                }
                 (Some(rid), _) => authorize::resume_with_session(p, rid, key, sess, locale).await?,
                 (None, Some(back)) => see_other(back),
                 (None, None) => see_other("/account"),

@@ -284,10 +284,7 @@ pub async fn registries(
         }
         RegistriesCmd::Update(u) => {
             let u = *u;
-            let sponsor = match u.sponsor.as_deref().map(str::trim) {
-                None => None,
-                Some(s) => Some(Some(s.to_owned())),
-            };
+            let sponsor = u.sponsor.as_deref().map(|s| Some(s.trim().to_owned()));
             let services = if u.no_services {
                 Some(Vec::new())
             } else if u.services.is_empty() {

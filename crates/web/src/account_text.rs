@@ -62,6 +62,18 @@ pub struct AccountText {
     pub agreement: &'static str,
     /// No agreement recorded.
     pub agreement_none: &'static str,
+    /// Title of the agreement asked for at sign-in.
+    pub agreement_title: &'static str,
+    /// Why it is asked (`{version}`).
+    pub agreement_intro: &'static str,
+    /// Button.
+    pub agreement_accept: &'static str,
+    /// Button.
+    pub agreement_decline: &'static str,
+    /// Page after a refusal: title.
+    pub agreement_declined_title: &'static str,
+    /// Page after a refusal: text.
+    pub agreement_declined_text: &'static str,
     /// Label.
     pub services: &'static str,
     /// No services.
@@ -302,6 +314,22 @@ pub struct AccountText {
     pub nav_totp: &'static str,
     /// Navigation.
     pub nav_devices: &'static str,
+    /// Link on My Profile, and the closing page's title.
+    pub close_title: &'static str,
+    /// What closing does.
+    pub close_intro: &'static str,
+    /// What stays.
+    pub close_kept: &'static str,
+    /// The confirmation checkbox.
+    pub close_confirm: &'static str,
+    /// Not confirmed.
+    pub close_must_confirm: &'static str,
+    /// Button.
+    pub close_submit: &'static str,
+    /// After: title.
+    pub closed_title: &'static str,
+    /// After: text.
+    pub closed_text: &'static str,
     /// TOTP page title.
     pub totp_title: &'static str,
     /// TOTP enrolment.

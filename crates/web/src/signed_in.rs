@@ -37,6 +37,10 @@ pub enum Guard {
     /// staff account as `Staff`, so that a password alone (which the service desk could have
     /// reset) never adds a factor to an account that opens a console.
     Factor,
+    /// An irreversible act on one's own account (closing it): a step-up within
+    /// `stepup.recent_secs` with any method the account has, whatever the step-up policy; an
+    /// account with none, a sign-in that recent.
+    StepUp,
     /// Staff work (the service desk): a step-up with a phone or an authenticator app within
     /// `stepup.recent_secs`, whatever the step-up policy; an account with neither is turned
     /// away.
@@ -106,12 +110,14 @@ pub async fn me(
                 .into(),
         );
     }
-    if guard == Guard::Sensitive {
+    if matches!(guard, Guard::Sensitive | Guard::StepUp) {
         let now = p.clock.now();
         let recent = p.stepup.recent_secs;
         let stepped_up = s.mfa_at.is_some_and(|t| now - t <= recent);
         if !stepped_up {
-            let methods = if p.stepup.policy == step_up::Policy::RelyingPartyOnly {
+            let methods = if guard == Guard::Sensitive
+                && p.stepup.policy == step_up::Policy::RelyingPartyOnly
+            {
                 Vec::new()
             } else {
                 challenge::methods_of(p, &account).await?

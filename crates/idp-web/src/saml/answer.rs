@@ -92,6 +92,9 @@ pub(crate) async fn proceed(
     let live = session::signed_in(p, headers).await.or_page(locale)?;
     let token = random_token(24);
     let req = auth_request(&pending, sp, &token);
+    // A session whose account has not accepted the agreement in force answers no SAML request:
+    // the person signs in again, and the sign-in asks for the agreement.
+    let live = live.filter(|(_, _, a)| !authorization_server::agreement::due(p, a));
     if let Some((key, s, account)) = live.filter(|_| !pending.force_authn) {
         let level = crate::authorize::level_of(&s.acr);
         if crate::stepup::essential_acr_unreachable(&req, level) {
