@@ -15,6 +15,7 @@ mod gateway;
 mod keys;
 mod logout_fanout;
 mod lra;
+mod password_marks;
 mod production;
 mod registration;
 mod registries_admin;
