@@ -2096,8 +2096,10 @@ async fn accounts_the_registry_reports_terminated_are_terminated_with_their_sess
 // ------------------------------------------------------------------ 8. in their own files
 
 mod demo;
+mod details;
 mod lifetime;
 mod limited;
+mod marks;
 mod rules;
 mod tokens;
 

@@ -34,7 +34,7 @@ fn handoff(app: &TestApp, iss: &str, private: &str, kid: Option<&str>, number: &
         "iss": iss, "aud": app.base, "sub": format!("m-{number}"),
         "jti": platform::crypto::random_token(16), "iat": now, "exp": now + 300,
         "college": "CPSO", "registration_number": number, "given_name": "Amara",
-        "family_name": format!("Mensah{number}"), "birthdate": "1980-02-03",
+        "family_name": format!("Mensah{number}"), "gender": "Female", "birthdate": "1980-02-03",
         "consent_version": "c-2026", "consent_at": now,
     });
     let mut header = JwsHeader::new();

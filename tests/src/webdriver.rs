@@ -223,6 +223,31 @@ impl Browser {
             .unwrap_or_else(|e| panic!("cannot read {css}: {e}"))
     }
 
+    /// Resizes the window (a phone's width, say).
+    pub async fn set_window_size(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .unwrap_or_else(|e| panic!("cannot resize the window: {e}"));
+    }
+
+    /// Sets a cookie for the site now open (path `/`), as the page's script could.
+    pub async fn add_cookie(&self, name: &str, value: &str) {
+        let cookie = format!("{name}={value}; path=/");
+        self.eval(&format!(
+            "document.cookie = {cookie:?}; return document.cookie;"
+        ))
+        .await;
+    }
+
+    /// Runs `script` in the page (a function body: `return` gives its value).
+    pub async fn eval(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute(script, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("cannot run {script}: {e}"))
+    }
+
     /// Saves a PNG screenshot.
     pub async fn screenshot(&self, path: &Path) {
         let png = self.client.screenshot().await.unwrap();

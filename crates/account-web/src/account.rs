@@ -297,8 +297,10 @@ pub async fn profile_post(
 
 // ---------------------------------------------------------------- change password
 
-fn password_view(locale: Locale) -> View {
+fn password_view(me: &Me) -> View {
+    let locale = me.locale;
     let a = AccountText::get(locale);
+    let acc = &me.account;
     View {
         title: a.password_title.into(),
         other_lang_href: lang_href("/account/password", locale),
@@ -308,7 +310,9 @@ fn password_view(locale: Locale) -> View {
             format!("/account/password?ui_locales={}", locale.tag()),
             true,
             Vec::new(),
+            web::widgets::personal_parts(&acc.login_id, &acc.names()),
         )],
+        script: Some(web::widgets::PASSWORD_SCRIPT),
         ..View::default()
     }
 }
@@ -326,7 +330,7 @@ pub async fn password(
         &p,
         &headers,
         me.locale,
-        &password_view(me.locale),
+        &password_view(&me),
         StatusCode::OK,
     ))
 }
@@ -344,7 +348,7 @@ pub async fn password_post(
     let form = web::forms::checked(&p, &headers, &body, me.locale)?;
     let a = AccountText::get(me.locale);
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
-    let mut v = password_view(me.locale);
+    let mut v = password_view(&me);
     if get("current_password").is_empty() {
         v.field_error("current_password", a.required);
     }
@@ -376,7 +380,7 @@ pub async fn password_post(
                     ..Default::default()
                 })
                 .await;
-            let mut v = password_view(me.locale);
+            let mut v = password_view(&me);
             v.notice = Some(a.password_changed_done.into());
             Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
         }

@@ -225,7 +225,18 @@ fn questions_view(locale: Locale, token: &str, questions: &[String]) -> View {
     }
 }
 
-fn new_password_view(locale: Locale, token: &str) -> View {
+/// [`web::widgets::personal_parts`] of the account being reset (none when unknown).
+async fn personal_of(p: &Provider, account_id: Option<&str>) -> String {
+    match account_id {
+        Some(id) => match p.accounts.find_by_id(id).await {
+            Ok(Some(a)) => web::widgets::personal_parts(&a.login_id, &a.names()),
+            _ => String::new(),
+        },
+        None => String::new(),
+    }
+}
+
+fn new_password_view(locale: Locale, token: &str, personal: String) -> View {
     let a = AccountText::get(locale);
     View {
         title: a.forgot_password.trim_end_matches('?').into(),
@@ -238,7 +249,9 @@ fn new_password_view(locale: Locale, token: &str) -> View {
                 ("step".into(), "password".into()),
                 ("reset".into(), token.to_owned()),
             ],
+            personal,
         )],
+        script: Some(web::widgets::PASSWORD_SCRIPT),
         ..View::default()
     }
 }
@@ -310,7 +323,8 @@ pub async fn password_post(
             let Some(reset) = resets.load(token).await else {
                 return Ok(expired(&p, &headers, locale));
             };
-            let v = new_password_view(locale, token);
+            let personal = personal_of(&p, reset.account_id.as_deref()).await;
+            let v = new_password_view(locale, token, personal);
             if reset.verified {
                 return Ok(send(&p, &headers, locale, &v, StatusCode::OK));
             }
@@ -343,14 +357,16 @@ pub async fn password_post(
         }
         "password" => {
             let token = get("reset");
-            if !resets
+            let Some(account_id) = resets
                 .load(token)
                 .await
-                .is_some_and(|r| r.verified && r.account_id.is_some())
-            {
+                .filter(|r| r.verified)
+                .and_then(|r| r.account_id)
+            else {
                 return Ok(expired(&p, &headers, locale));
-            }
-            let mut v = new_password_view(locale, token);
+            };
+            let personal = personal_of(&p, Some(&account_id)).await;
+            let mut v = new_password_view(locale, token, personal);
             if !web::widgets::new_password_typed(&mut v, a, &form) {
                 return Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST));
             }

@@ -28,7 +28,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use page::send_step;
-use pages::{audit, complete_page, expired, member_terminated, message_page, page_locale};
+use pages::{
+    audit, complete_page, expired, help_page, member_terminated, message_page, page_locale,
+};
 use platform::Locale;
 use registration::wizard::{
     find_step, locked_fields_in, steps, Arrival, ArrivalError, Nav, Step, Wizard,
@@ -143,7 +145,7 @@ async fn refused(
     e: RegistrationError,
 ) -> Response {
     let s = SignupText::get(locale);
-    tracing::warn!(reason = e.code(), "registration hand-off refused");
+    tracing::warn!(reason = e.code(), detail = %e, "registration hand-off refused");
     audit(p, "registration.refused", None, ip, e.code()).await;
     let registry_closed = matches!(
         e,
@@ -197,7 +199,7 @@ pub async fn welcome(
     Ok(send(&p, &headers, locale, &v, StatusCode::OK))
 }
 
-/// GET /register/{step}
+/// GET /register/{step} (and `/register/complete`, `/register/help`)
 #[tracing::instrument(skip_all, fields(step = %slug))]
 pub async fn show(
     State(p): State<Arc<Provider>>,
@@ -223,6 +225,9 @@ pub async fn show(
     }
     if w.done.is_some() {
         return Ok(see_other("/register/complete"));
+    }
+    if slug == "help" {
+        return Ok(help_page(&p, &headers, locale, &w));
     }
     let Some((idx, step)) = find_step(&p.signup, &slug) else {
         return Err(PageError::bad(locale, |t| t.bad_request).into());

@@ -82,6 +82,22 @@ pub struct SignupText {
     pub college_twice: &'static str,
     /// Error.
     pub number_taken: &'static str,
+    /// Link on the designation step to the help page (001 §4.0).
+    pub designation_help: &'static str,
+    /// Help page title: the registry's college or number is wrong.
+    pub help_title: &'static str,
+    /// Help page text; `{college}` is the registry's college.
+    pub help_text: &'static str,
+    /// Help page: the button that stops the registration.
+    pub help_stop: &'static str,
+    /// Help page: the link back to the designation step.
+    pub help_back: &'static str,
+    /// Heading of the answer tips (001 §5.1).
+    pub tips_heading: &'static str,
+    /// The answer tips (001 §5.1).
+    pub tips: [&'static str; 4],
+    /// Error: a challenge phone and "I do not have a direct number" together.
+    pub phone_and_no_direct: &'static str,
     /// Intro of the questions step.
     pub questions_intro: &'static str,
     /// Intro of the phones step.
@@ -102,8 +118,10 @@ pub struct SignupText {
     pub services_heading: &'static str,
     /// Text with no service.
     pub no_services: &'static str,
-    /// Link.
-    pub go_to_profile: &'static str,
+    /// Heading of the completion page's general links (001 §9.0).
+    pub general_links: &'static str,
+    /// General link: My Profile.
+    pub manage_account: &'static str,
     /// Cancelled page title.
     pub cancelled_title: &'static str,
     /// Cancelled text.
@@ -170,6 +188,7 @@ impl SignupText {
             Problem::NumberFormat => self.number_format,
             Problem::NumberTaken => self.number_taken,
             Problem::PhoneDuplicate => a.phone_duplicate,
+            Problem::PhoneAndNoDirect => self.phone_and_no_direct,
             Problem::Challenge(ChallengeProblem::NoQuestion) => a.q_none,
             Problem::Challenge(ChallengeProblem::SameQuestion) => a.q_same,
             Problem::Challenge(ChallengeProblem::NoAnswer) => a.a_none,
@@ -216,6 +235,19 @@ static EN: SignupText = SignupText {
     number_format: "Enter the registration number in this college's format (digits only, of the usual length).",
     college_twice: "Each college can be listed once.",
     number_taken: "This registration number belongs to another account. Call the service desk if it is yours.",
+    designation_help: "Help: my college or registration number is wrong",
+    help_title: "Your college or registration number is wrong",
+    help_text: "Your college and registration number come from the register of the {college} and cannot be changed here. If they are wrong, stop this registration (nothing is stored) and contact the {college} to have your record corrected. Then start again from its site.",
+    help_stop: "Stop my registration",
+    help_back: "Back to Professional designation",
+    tips_heading: "Tips for answers",
+    tips: [
+        "Choose questions only you know the answer to.",
+        "Choose answers that are easy to remember but hard to guess. One-word answers are best.",
+        "You cannot choose the same question more than once.",
+        "You cannot give the same answer to more than one question.",
+    ],
+    phone_and_no_direct: "Enter a phone number or check that you have no direct number, not both.",
     questions_intro: "Choose 5 different questions and give a different answer to each.",
     phones_intro: "Optional. If you give no number, we use your online challenge questions instead.",
     mail_text: "ONE Mail Direct has been retired. There is nothing to set up here; choose Next to continue.",
@@ -226,7 +258,8 @@ static EN: SignupText = SignupText {
     your_login_id: "Your login ID",
     services_heading: "Services you can use",
     no_services: "Your sponsor has not enrolled you in a service yet.",
-    go_to_profile: "Go to My profile",
+    general_links: "General links",
+    manage_account: "ONE ID (to manage your ONE ID account)",
     cancelled_title: "Registration cancelled",
     cancelled_text: "Your registration is cancelled and nothing was stored. You can start again from your registry's site.",
     welcome_title: "Welcome to ONE ID",
@@ -279,6 +312,19 @@ static FR: SignupText = SignupText {
     number_format: "Entrez le numéro d'inscription dans le format de cet ordre (chiffres seulement, de la longueur habituelle).",
     college_twice: "Chaque ordre ne peut figurer qu'une fois.",
     number_taken: "Ce numéro d'inscription appartient à un autre compte. Appelez le service d'assistance s'il est le vôtre.",
+    designation_help: "Aide : mon ordre ou mon numéro d'inscription est erroné",
+    help_title: "Votre ordre ou votre numéro d'inscription est erroné",
+    help_text: "Votre ordre et votre numéro d'inscription proviennent du registre de l'organisme {college} et ne peuvent pas être modifiés ici. S'ils sont erronés, interrompez cette inscription (rien n'est enregistré) et communiquez avec l'organisme {college} pour faire corriger votre dossier. Recommencez ensuite à partir de son site.",
+    help_stop: "Interrompre mon inscription",
+    help_back: "Retour à Titre professionnel",
+    tips_heading: "Conseils pour les réponses",
+    tips: [
+        "Choisissez des questions dont vous êtes le seul à connaître la réponse.",
+        "Choisissez des réponses faciles à retenir mais difficiles à deviner. Les réponses en un seul mot sont préférables.",
+        "Vous ne pouvez pas sélectionner la même question plus d'une fois.",
+        "Vous ne pouvez pas saisir la même réponse à plusieurs questions.",
+    ],
+    phone_and_no_direct: "Entrez un numéro de téléphone ou cochez que vous n'avez pas de numéro direct, mais pas les deux.",
     questions_intro: "Choisissez 5 questions différentes et donnez une réponse différente à chacune.",
     phones_intro: "Facultatif. Si vous ne donnez aucun numéro, nous utilisons plutôt vos questions de sécurité en ligne.",
     mail_text: "Le service ONE Mail Direct a été retiré. Il n'y a rien à configurer ici; choisissez Suivant pour continuer.",
@@ -289,7 +335,8 @@ static FR: SignupText = SignupText {
     your_login_id: "Votre identifiant",
     services_heading: "Services que vous pouvez utiliser",
     no_services: "Votre parrain ne vous a encore inscrit à aucun service.",
-    go_to_profile: "Aller à Mon profil",
+    general_links: "Liens généraux",
+    manage_account: "ONE ID (pour gérer votre compte ONE ID)",
     cancelled_title: "Inscription annulée",
     cancelled_text: "Votre inscription est annulée et rien n'a été enregistré. Vous pouvez recommencer à partir du site de votre registre.",
     welcome_title: "Bienvenue à ONE ID",

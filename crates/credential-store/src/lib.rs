@@ -31,5 +31,7 @@ pub use login_id::{
 };
 pub use password::{HashCounts, HasherError, PasswordHasher, PasswordParams};
 pub use phone::{display_phone, parse_phone, PhoneError, PhoneKind};
-pub use policy::{check_password, check_password_policy, is_common, Personal, PolicyViolation};
+pub use policy::{
+    check_password, check_password_policy, common_passwords, is_common, Personal, PolicyViolation,
+};
 pub use questions::{question, Question, QUESTIONS};

@@ -12,6 +12,12 @@ use std::sync::LazyLock;
 /// `data/common-passwords.LICENSE`).
 const COMMON_LIST: &str = include_str!("../data/common-passwords.txt");
 
+/// The common-password list as it is kept (one a line), for a page's live check: the same list
+/// the policy refuses from.
+pub fn common_passwords() -> &'static str {
+    COMMON_LIST
+}
+
 /// [`COMMON_LIST`] in lower case (the list has a few upper-case entries).
 static COMMON: LazyLock<HashSet<String>> = LazyLock::new(|| {
     COMMON_LIST

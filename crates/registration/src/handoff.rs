@@ -70,10 +70,10 @@ pub struct Handoff {
     pub middle_name: Option<String>,
     /// Legal last name.
     pub family_name: String,
-    /// Gender.
-    pub gender: Option<String>,
-    /// Date of birth `YYYY-MM-DD`.
-    pub birth_date: Option<String>,
+    /// Gender (required: the wizard shows it as required and locked).
+    pub gender: String,
+    /// Date of birth `YYYY-MM-DD` (required: the wizard shows it as required and locked).
+    pub birth_date: String,
     /// Registration class (e.g. "Independent Practice").
     pub registration_class: Option<String>,
     /// Email, when the registry knows it.
@@ -277,8 +277,8 @@ impl Verifier {
             given_name: req(&v, "given_name")?,
             middle_name: s(&v, "middle_name"),
             family_name: req(&v, "family_name")?,
-            gender: s(&v, "gender"),
-            birth_date: s(&v, "birthdate"),
+            gender: req(&v, "gender")?,
+            birth_date: req(&v, "birthdate")?,
             registration_class: s(&v, "registration_class"),
             email: s(&v, "email"),
             locale: s(&v, "locale").filter(|l| l == "en" || l == "fr"),
@@ -302,7 +302,7 @@ impl Verifier {
             Some(&h.given_name),
             h.middle_name.as_ref(),
             Some(&h.family_name),
-            h.gender.as_ref(),
+            Some(&h.gender),
         ]
         .into_iter()
         .flatten()
@@ -325,9 +325,7 @@ impl Verifier {
                 .registration_number
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-')
-            || h.birth_date
-                .as_deref()
-                .is_some_and(|d| !credential_store::valid_birth_date(d))
+            || !credential_store::valid_birth_date(&h.birth_date)
         {
             return Err(RegistrationError::Malformed);
         }

@@ -28,7 +28,7 @@ pub use registries::{
 };
 pub use services::{Access, Directory, Enrolment, Organization, Service};
 pub use terminations::GrantRevoker;
-pub use wizard::SignupConfig;
+pub use wizard::{GeneralLink, SignupConfig};
 
 use credential_store::{Accounts, CredentialError, Designation, NewAccount};
 use platform::{Audit, AuditEvent, DbError, SharedClock};
@@ -268,8 +268,8 @@ impl Registration {
         new.legal_given_name = Some(h.given_name.clone());
         new.legal_middle_name = h.middle_name.clone();
         new.legal_family_name = Some(h.family_name.clone());
-        new.gender = h.gender.clone();
-        new.birth_date = h.birth_date.clone();
+        new.gender = Some(h.gender.clone());
+        new.birth_date = Some(h.birth_date.clone());
         new.assurance_level = registry.assurance_level;
         new.temporary_password = false;
         new.agreement_version = Some(agreement_version.to_owned());

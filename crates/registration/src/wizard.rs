@@ -17,7 +17,7 @@ pub use arrival::{Arrival, ArrivalError};
 pub use checks::{
     check, locked_fields_in, name_ok, DesignationLookup, Field, FieldProblem, Problem,
 };
-pub use config::SignupConfig;
+pub use config::{GeneralLink, SignupConfig};
 pub use drafts::{Drafts, Finishing};
 pub use state::{Done, Nav, Wizard, MAX_EXTRA};
 pub use steps::{find_step, steps, Step};

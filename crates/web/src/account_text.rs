@@ -120,6 +120,8 @@ pub struct AccountText {
     pub wrong_current_password: &'static str,
     /// Error.
     pub passwords_differ: &'static str,
+    /// The confirmation's rule in the list of password rules.
+    pub passwords_same: &'static str,
     /// Error.
     pub password_reused: &'static str,
     /// Button.

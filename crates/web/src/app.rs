@@ -23,6 +23,7 @@ pub fn assemble(
     routes
         .route("/static/oneid.css", get(pages::stylesheet))
         .route("/static/password-rules.js", get(pages::rules_script))
+        .route("/static/common-passwords.txt", get(pages::common_passwords))
         .merge(health())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .route_layer(axum::middleware::from_fn_with_state(

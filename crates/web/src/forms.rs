@@ -143,6 +143,8 @@ pub struct View {
     pub table_head: Vec<String>,
     /// Table rows of (link or "", text) cells.
     pub table: Vec<Vec<(String, String)>>,
+    /// Heading of `links`.
+    pub links_heading: Option<String>,
     /// Links at the bottom: (href, text).
     pub links: Vec<(String, String)>,
     /// Steps of a wizard: (name, state) with state `done`, `current` or `todo`.
@@ -226,14 +228,16 @@ pub fn render(locale: Locale, v: &View, csrf: &str, status: StatusCode) -> Respo
     if v.script.is_some() {
         r.headers_mut().insert(
             axum::http::header::CONTENT_SECURITY_POLICY,
-            axum::http::HeaderValue::from_static(
-                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-                 base-uri 'none'; frame-ancestors 'none'",
-            ),
+            axum::http::HeaderValue::from_static(SCRIPT_CSP),
         );
     }
     r
 }
+
+/// The content security policy of a page that runs one of our scripts: our own scripts,
+/// styles and images, and fetches of our own files (the common-password list); nothing else.
+pub const SCRIPT_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 #[cfg(test)]
 mod tests {

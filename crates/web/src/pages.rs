@@ -66,6 +66,20 @@ pub async fn rules_script() -> Response {
         .into_response()
 }
 
+/// The common-password list the policy refuses from, for the live check of "not a commonly
+/// used password" (public data, the same for everyone: cached like the scripts, never the
+/// password typed sent anywhere).
+pub async fn common_passwords() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        credential_store::common_passwords(),
+    )
+        .into_response()
+}
+
 /// The stylesheet (no inline styles, so the CSP can forbid them).
 pub async fn stylesheet() -> Response {
     (

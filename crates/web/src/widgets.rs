@@ -74,19 +74,48 @@ pub fn field_message(a: &AccountText, f: AField) -> &'static str {
 }
 
 /// The password rules as a list, each in the reader's language.
+/// Then the confirmation (`confirm`): the live checks mark each one as it is met.
 pub fn rules(locale: Locale) -> Vec<(String, String)> {
     PolicyViolation::ALL
         .iter()
         .map(|v| (v.code().to_owned(), v.message(locale).to_owned()))
+        .chain(std::iter::once((
+            "confirm".to_owned(),
+            AccountText::get(locale).passwords_same.to_owned(),
+        )))
         .collect()
 }
 
-/// The fields of a new-password form (with or without the current password).
+/// What the live check of "does not contain your login ID or your name" looks for, for the
+/// rules list's `data-personal`: the login ID before `@` and the names, cut at spaces, hyphens,
+/// dots and apostrophes, the parts of at least 3 characters, in lower case and also without
+/// accents, `|`-separated. Only a hint for the person: the server checks the rule itself.
+pub fn personal_parts(login_id: &str, names: &[&str]) -> String {
+    let local = login_id.split_once('@').map_or(login_id, |(l, _)| l);
+    let mut out: Vec<String> = Vec::new();
+    for name in std::iter::once(local).chain(names.iter().copied()) {
+        for part in name.split([' ', '-', '.', '\'', '\u{2019}']) {
+            let lower = part.trim().to_lowercase();
+            let folded = credential_store::transliterate(&lower).to_lowercase();
+            for p in [lower, folded] {
+                if p.chars().count() >= 3 && !p.contains('|') && !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out.join("|")
+}
+
+/// The fields of a new-password form (with or without the current password), with the rules
+/// the live checks mark; `personal` is [`personal_parts`] of the person choosing it. The page
+/// loads the checks with [`PASSWORD_SCRIPT`].
 pub fn password_form(
     locale: Locale,
     action: String,
     with_current: bool,
     hidden: Vec<(String, String)>,
+    personal: String,
 ) -> Form {
     let a = AccountText::get(locale);
     let mut fields = Vec::new();
@@ -117,10 +146,14 @@ pub fn password_form(
         }],
         rules_heading: a.password_rules.into(),
         rules: rules(locale),
+        rules_personal: personal,
         submit: a.change_password.into(),
         ..Form::default()
     }
 }
+
+/// The script that marks the password rules as they are met (a page's `script`).
+pub const PASSWORD_SCRIPT: &str = "/static/password-rules.js";
 
 /// Puts the outcome of a failed password change on the view; `None` when the error is not
 /// the person's to fix.
@@ -297,6 +330,24 @@ pub fn phone_rows(locale: Locale, typed: &[(String, String)], no_direct: bool) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn personal_parts_are_the_login_id_and_names_cut_in_lower_case_with_and_without_accents() {
+        assert_eq!(
+            personal_parts(
+                "Helene.Tremblay-Roy@ONEID.ON.CA",
+                &["Hélène", "Tremblay-Roy", "O'Neil", "Li"]
+            ),
+            "helene|tremblay|roy|hélène|neil"
+        );
+        assert_eq!(personal_parts("", &[]), "");
+        let rules = rules(Locale::Fr);
+        assert_eq!(rules.len(), PolicyViolation::ALL.len() + 1);
+        assert_eq!(
+            rules.last().map(|(c, t)| (c.as_str(), t.as_str())),
+            Some(("confirm", "Les deux mots de passe sont identiques"))
+        );
+    }
 
     #[test]
     fn dates_from_unix_seconds() {

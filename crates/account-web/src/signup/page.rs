@@ -145,10 +145,7 @@ pub(super) fn send_step(
     if pg.script.is_some() {
         r.headers_mut().insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-                 base-uri 'none'; frame-ancestors 'none'",
-            ),
+            HeaderValue::from_static(web::forms::SCRIPT_CSP),
         );
     }
     r

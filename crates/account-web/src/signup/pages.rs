@@ -1,13 +1,15 @@
-//! The wizard's pages that are not steps: a message (refused, cancelled, expired), the
-//! completion page with the new login ID, and the audit records the pages write.
+//! The wizard's pages that are not steps: a message (refused, cancelled, expired), the help
+//! page for a wrong college or registration number, the completion page with the new login ID
+//! and the general links, and the audit records the pages write.
 
 use crate::signup_text::SignupText;
 use authorization_server::Provider;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use platform::{AuditEvent, Locale};
+use registration::colleges::college;
 use registration::wizard::{Done, Wizard};
-use web::forms::{Section, View};
+use web::forms::{Form, Section, View};
 use web::http::Params;
 use web::widgets::send;
 
@@ -65,6 +67,50 @@ pub(super) fn member_terminated(p: &Provider, headers: &HeaderMap, locale: Local
     )
 }
 
+/// The help page of the designation step (001 §4.0): the registry's college and number are
+/// locked, so when they are wrong the member stops (Cancel, posted to the furthest step
+/// reached) and asks the college to correct its record.
+pub(super) fn help_page(p: &Provider, headers: &HeaderMap, locale: Locale, w: &Wizard) -> Response {
+    let s = SignupText::get(locale);
+    let tag = locale.tag();
+    let (code, number) =
+        w.h.as_ref()
+            .map(|h| (h.college.as_str(), h.registration_number.as_str()))
+            .unwrap_or_default();
+    let name = college(code).map_or(code, |c| c.name(locale));
+    let v = View {
+        title: s.help_title.into(),
+        other_lang_href: Some(format!(
+            "/register/help?ui_locales={}",
+            locale.other().tag()
+        )),
+        intro: vec![s.help_text.replace("{college}", name)],
+        sections: vec![Section {
+            heading: None,
+            rows: vec![
+                (s.college.into(), name.to_owned()),
+                (s.number.into(), number.to_owned()),
+            ],
+        }],
+        forms: vec![Form {
+            id: Some("help-stop".into()),
+            action: format!(
+                "/register/{}?ui_locales={tag}",
+                w.reached_step(&p.signup).slug()
+            ),
+            hidden: vec![("nav".into(), "cancel".into())],
+            submit: s.help_stop.into(),
+            ..Form::default()
+        }],
+        links: vec![(
+            format!("/register/designation?ui_locales={tag}"),
+            s.help_back.into(),
+        )],
+        ..View::default()
+    };
+    send(p, headers, locale, &v, StatusCode::OK)
+}
+
 /// Records a registration event from `source`.
 pub(super) async fn audit(
     p: &Provider,
@@ -86,7 +132,8 @@ pub(super) async fn audit(
         .await;
 }
 
-/// The last page: the login ID and the services.
+/// The last page: the login ID, the services, and the general links (001 §9.0): My Profile,
+/// then those configured (`registration.general_links`).
 pub(super) fn complete_page(
     p: &Provider,
     headers: &HeaderMap,
@@ -120,10 +167,18 @@ pub(super) fn complete_page(
             .iter()
             .map(|(name, url)| vec![(url.clone().unwrap_or_default(), name.clone())])
             .collect(),
-        links: vec![(
+        links_heading: Some(s.general_links.into()),
+        links: std::iter::once((
             format!("/account?ui_locales={}", locale.tag()),
-            s.go_to_profile.into(),
-        )],
+            s.manage_account.to_owned(),
+        ))
+        .chain(
+            p.signup
+                .general_links
+                .iter()
+                .map(|l| (l.url.clone(), l.text(locale).to_owned())),
+        )
+        .collect(),
         ..View::default()
     };
     send(p, headers, locale, &v, StatusCode::OK)

@@ -124,12 +124,8 @@ pub(super) fn step_view(
                     a.legal_family_name,
                     h.family_name.clone(),
                 ),
-                ("gender", s.gender, h.gender.clone().unwrap_or_default()),
-                (
-                    "birth_date",
-                    a.birth_date,
-                    h.birth_date.clone().unwrap_or_default(),
-                ),
+                ("gender", s.gender, h.gender.clone()),
+                ("birth_date", a.birth_date, h.birth_date.clone()),
             ];
             for (name, label, value) in registry {
                 if name == "legal_middle_name" && value.is_empty() {
@@ -245,23 +241,18 @@ pub(super) fn step_view(
             });
             rules_list = rules(locale);
             let base = credential_store::login_id_base(&w.given, &w.family).unwrap_or_default();
-            rules_personal = [
-                base.as_str(),
-                &w.given,
+            let names: Vec<&str> = [
+                w.given.as_str(),
                 &w.middle,
                 &w.family,
                 &h.given_name,
                 &h.family_name,
             ]
-            .iter()
-            .copied()
+            .into_iter()
             .chain(h.middle_name.as_deref())
-            .flat_map(|n| n.split([' ', '-', '.']))
-            .filter(|n| n.chars().count() >= 3)
-            .map(str::to_lowercase)
-            .collect::<Vec<_>>()
-            .join("|");
-            script = Some("/static/password-rules.js");
+            .collect();
+            rules_personal = web::widgets::personal_parts(&base, &names);
+            script = Some(web::widgets::PASSWORD_SCRIPT);
         }
     }
     let submit = if step == Step::Password {
@@ -304,8 +295,8 @@ fn empty_handoff() -> Handoff {
         given_name: String::new(),
         middle_name: None,
         family_name: String::new(),
-        gender: None,
-        birth_date: None,
+        gender: String::new(),
+        birth_date: String::new(),
         registration_class: None,
         email: None,
         locale: None,

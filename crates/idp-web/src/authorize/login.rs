@@ -146,7 +146,9 @@ pub async fn login_submit(
         let (token, change) = login::require_new_password(&p, id, &signin, &ip)
             .await
             .or_page(locale)?;
-        let page = change_page(&p, &headers, locale, &token, change.expired, None);
+        let a = &signin.account;
+        let personal = web::widgets::personal_parts(&a.login_id, &a.names());
+        let page = change_page(&p, &headers, locale, &token, change.expired, personal, None);
         return Ok(page);
     }
     p.metrics.inc("oneid_logins_total", "outcome=\"success\"");
@@ -236,7 +238,7 @@ async fn note_replaced_session(
     }
 }
 
-fn change_view(locale: Locale, token: &str, expired: bool) -> web::forms::View {
+fn change_view(locale: Locale, token: &str, expired: bool, personal: String) -> web::forms::View {
     let a = web::account_text::AccountText::get(locale);
     web::forms::View {
         title: a.password_expired_title.into(),
@@ -253,7 +255,9 @@ fn change_view(locale: Locale, token: &str, expired: bool) -> web::forms::View {
                 ("change".into(), token.to_owned()),
                 ("ui_locales".into(), locale.tag().to_owned()),
             ],
+            personal,
         )],
+        script: Some(web::widgets::PASSWORD_SCRIPT),
         ..Default::default()
     }
 }
@@ -264,9 +268,10 @@ fn change_page(
     locale: Locale,
     token: &str,
     expired: bool,
+    personal: String,
     error: Option<&CredentialError>,
 ) -> Response {
-    let mut v = change_view(locale, token, expired);
+    let mut v = change_view(locale, token, expired, personal);
     let status = match error {
         Some(e) => {
             web::widgets::password_errors(locale, &mut v, e);
@@ -301,9 +306,15 @@ pub async fn password_change_submit(
     let Some(change) = change else {
         return Err(PageError::bad(locale, |t| t.login_expired).into());
     };
+    let account = match p.accounts.find_by_id(&change.account_id).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return Err(PageError::bad(locale, |t| t.login_expired).into()),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
+    };
+    let personal = web::widgets::personal_parts(&account.login_id, &account.names());
     let new = form.get("new_password").map(String::as_str).unwrap_or("");
     let a = web::account_text::AccountText::get(locale);
-    let mut v = change_view(locale, token, change.expired);
+    let mut v = change_view(locale, token, change.expired, personal.clone());
     if !web::widgets::new_password_typed(&mut v, a, &form) {
         return Ok(web::widgets::send(
             &p,
@@ -326,6 +337,7 @@ pub async fn password_change_submit(
                 locale,
                 token,
                 change.expired,
+                personal,
                 Some(&e),
             ));
         }

@@ -1,6 +1,7 @@
 //! The self-registration wizard's configuration (section `registration` of the configuration
 //! file): the agreement and the notice of collection it shows, in both languages, whether the
-//! ONE Mail Direct step is shown, and how long an unfinished registration is kept.
+//! ONE Mail Direct step is shown, how long an unfinished registration is kept, and the general
+//! links of the completion page.
 
 use serde::Deserialize;
 
@@ -32,6 +33,52 @@ pub struct SignupConfig {
     /// How long a registration may take from the hand-off, steps or not, seconds.
     #[serde(default = "d_max")]
     pub wizard_max_secs: i64,
+    /// The completion page's general links (001 §9.0) after "ONE ID (to manage your ONE ID
+    /// account)", which is always there: the portal, the reference guide, a description of
+    /// ONE ID, wherever this deployment keeps them.
+    #[serde(default)]
+    pub general_links: Vec<GeneralLink>,
+}
+
+/// A link of the completion page: its text in each language, and where it leads.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GeneralLink {
+    /// The text, English.
+    pub en: String,
+    /// The text, French.
+    pub fr: String,
+    /// `https://...`, or a path of ours (`/...`).
+    pub url: String,
+}
+
+impl GeneralLink {
+    /// The text in `locale`.
+    pub fn text(&self, locale: platform::Locale) -> &str {
+        match locale {
+            platform::Locale::Fr => &self.fr,
+            platform::Locale::En => &self.en,
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let text_ok = |t: &str| (1..=100).contains(&t.trim().chars().count());
+        if !text_ok(&self.en) || !text_ok(&self.fr) {
+            return Err("registration.general_links: en and fr must be 1 to 100 characters".into());
+        }
+        let u = self.url.trim();
+        let path = u.starts_with('/') && !u.starts_with("//");
+        let https = u.starts_with("https://") && u.len() > "https://".len();
+        if u.len() > 500
+            || !(path || https)
+            || u.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(format!(
+                "registration.general_links: url {u:?} must be https://... or a path starting with /"
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn d_version() -> String {
@@ -95,6 +142,7 @@ impl Default for SignupConfig {
             one_mail_step: true,
             wizard_ttl_secs: d_ttl(),
             wizard_max_secs: d_max(),
+            general_links: Vec::new(),
         }
     }
 }
@@ -111,6 +159,61 @@ impl SignupConfig {
         if !(300..=86_400).contains(&self.wizard_max_secs) {
             return Err("registration.wizard_max_secs must be between 300 and 86400".into());
         }
-        Ok(())
+        if self.general_links.len() > 10 {
+            return Err("registration.general_links: at most 10".into());
+        }
+        self.general_links
+            .iter()
+            .try_for_each(GeneralLink::validate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(url: &str) -> GeneralLink {
+        GeneralLink {
+            en: "Reference guide".into(),
+            fr: "Guide de référence".into(),
+            url: url.into(),
+        }
+    }
+
+    #[test]
+    fn general_links_lead_to_https_or_to_our_own_paths() {
+        for ok in ["https://help.example.org/guide", "/register/welcome"] {
+            let cfg = SignupConfig {
+                general_links: vec![link(ok)],
+                ..SignupConfig::default()
+            };
+            assert_eq!(cfg.validate(), Ok(()), "{ok}");
+        }
+        for bad in [
+            "http://help.example.org/",
+            "//evil.example/",
+            "javascript:alert(1)",
+            "https://",
+            "/a b",
+            "",
+        ] {
+            let cfg = SignupConfig {
+                general_links: vec![link(bad)],
+                ..SignupConfig::default()
+            };
+            assert!(cfg.validate().is_err(), "{bad}");
+        }
+        let mut untitled = link("/x");
+        untitled.fr = " ".into();
+        let cfg = SignupConfig {
+            general_links: vec![untitled],
+            ..SignupConfig::default()
+        };
+        assert!(cfg.validate().is_err());
+        let cfg = SignupConfig {
+            general_links: vec![link("/x"); 11],
+            ..SignupConfig::default()
+        };
+        assert!(cfg.validate().is_err());
     }
 }

@@ -59,6 +59,7 @@ pub(super) static EN: AccountText = AccountText {
     password_rules: "Your password must have:",
     wrong_current_password: "The current password is incorrect.",
     passwords_differ: "The two new passwords are not the same.",
+    passwords_same: "Both passwords are the same",
     password_reused: "Choose a password you have not used for your last 5 passwords.",
     change_password: "Change password",
     password_changed_done: "Your password is changed.",

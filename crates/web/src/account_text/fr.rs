@@ -59,6 +59,7 @@ pub(super) static FR: AccountText = AccountText {
     password_rules: "Votre mot de passe doit comporter :",
     wrong_current_password: "Le mot de passe actuel est incorrect.",
     passwords_differ: "Les deux nouveaux mots de passe ne sont pas identiques.",
+    passwords_same: "Les deux mots de passe sont identiques",
     password_reused: "Choisissez un mot de passe différent de vos 5 derniers mots de passe.",
     change_password: "Changer le mot de passe",
     password_changed_done: "Votre mot de passe est changé.",
