@@ -13,6 +13,8 @@ use registration::{Access, Registered, Registrar, Service};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod processes;
+
 const ORG_A: &str = "stmikes";
 const ORG_B: &str = "sickkids";
 const ORG_U: &str = "uhn";

@@ -102,6 +102,8 @@ pub struct LraText {
     pub affiliate_intro: &'static str,
     /// The organization has no managed registration process.
     pub not_registering: &'static str,
+    /// The managed process registers no one now.
+    pub process_closed: &'static str,
     /// Label when the organization names no scheme.
     pub member_id_label: &'static str,
     /// Label.
@@ -232,6 +234,7 @@ static EN: LraText = LraText {
     affiliate_title: "Register an affiliate",
     affiliate_intro: "Register a person {org} validated through its managed registration process. Confirm the affiliation with documentary evidence; the person gets the level assigned to the process: AL{level}.",
     not_registering: "Your organization has no approved managed registration process.",
+    process_closed: "Your organization’s managed registration process is suspended, terminated or outside the dates of its approval: it cannot register anyone now. Your organization can still sponsor and enrol the people it sponsors.",
     member_id_label: "Your organization’s identifier of the person",
     affiliation: "Documentary evidence of affiliation",
     affiliation_hint: "For example: current photo employee ID card seen, or an entry in the HR directory.",
@@ -317,6 +320,7 @@ static FR: LraText = LraText {
     affiliate_title: "Inscrire un membre affilié",
     affiliate_intro: "Inscrivez une personne que {org} a validée par son processus d’inscription géré. Confirmez l’affiliation par une preuve documentaire; la personne reçoit le niveau attribué au processus : AL{level}.",
     not_registering: "Votre organisme n’a pas de processus d’inscription géré approuvé.",
+    process_closed: "Le processus d’inscription géré de votre organisme est suspendu, résilié ou hors des dates de son approbation : il ne peut inscrire personne pour l’instant. Votre organisme peut toujours parrainer et inscrire aux services les personnes qu’il parraine.",
     member_id_label: "Identifiant de la personne dans votre organisme",
     affiliation: "Preuve documentaire de l’affiliation",
     affiliation_hint: "Par exemple : carte d’employé avec photo en vigueur vue, ou inscription au répertoire des ressources humaines.",

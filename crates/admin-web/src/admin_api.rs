@@ -273,6 +273,26 @@ fn routes() -> Vec<Route> {
             "/admin/api/organizations/{id}/lras/{account}",
             delete(d::api_revoke_lra),
         ),
+        (
+            "get",
+            "/admin/api/organizations/{id}/process",
+            get(d::api_process),
+        ),
+        (
+            "put",
+            "/admin/api/organizations/{id}/process",
+            put(d::api_set_process),
+        ),
+        (
+            "post",
+            "/admin/api/organizations/{id}/process/{op}",
+            post(d::api_process_status),
+        ),
+        (
+            "post",
+            "/admin/api/organizations/{id}/terminations",
+            post(d::api_affiliate_terminations),
+        ),
         ("get", "/admin/api/services", get(d::api_services)),
         ("post", "/admin/api/services", post(d::api_add_service)),
         ("get", "/admin/api/services/{id}", get(d::api_service)),

@@ -2,6 +2,8 @@
 //! the clinical services registries enrol their members in, and enrolments made by an
 //! administrator (what an LRA does at its console). Every change is audited with actor `cli`.
 
+mod process;
+
 use crate::registries_cli::{level, parse_level};
 use authorization_server::Provider;
 use clap::Subcommand;
@@ -50,6 +52,8 @@ pub enum OrganizationsCmd {
         /// The service's short code.
         service: String,
     },
+    #[command(flatten)]
+    Process(process::ProcessCmd),
 }
 
 /// `oneid services ...`
@@ -298,6 +302,7 @@ pub async fn organizations(
             audit(p, "organization.updated", &id, &detail).await;
             wln!(out, "updated organization {id}: {}", summary(&after));
         }
+        OrganizationsCmd::Process(c) => process::run(c, p, out).await?,
         OrganizationsCmd::AllowService {
             organization,
             service,

@@ -2,7 +2,7 @@
 //! and reported terminations. Every change goes through `registration`'s administrator
 //! operations, the same checks and audit as the admin API, with actor `cli`.
 
-mod show;
+pub(crate) mod show;
 
 pub(crate) use show::level;
 use show::{one_line, show, show_time, window};

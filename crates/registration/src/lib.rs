@@ -13,6 +13,7 @@ pub mod colleges;
 pub mod directory_admin;
 pub mod handoff;
 pub mod lra;
+pub mod processes;
 pub mod registries;
 pub mod services;
 mod terminations;

@@ -58,6 +58,10 @@ pub enum LraError {
     /// The organization is not active.
     #[error("the organization is not active")]
     OrganizationInactive,
+    /// The managed registration process is suspended or terminated, or outside its limited
+    /// approval's dates (004 §6.3.3, §6.7.1): it registers no one now.
+    #[error("the managed registration process registers no one now")]
+    ProcessClosed,
     /// The organization may not sponsor people into this service.
     #[error("the organization may not enrol people in this service")]
     ServiceNotAllowed,
@@ -107,6 +111,7 @@ impl LraError {
             Self::Account(_) => "account",
             Self::NotSponsored => "not_sponsored",
             Self::NotRegistering => "not_registering",
+            Self::ProcessClosed => "process_closed",
             Self::OrganizationInactive => "organization_inactive",
             Self::ServiceNotAllowed => "service_not_allowed",
             Self::LevelTooLow { .. } => "level_too_low",

@@ -300,7 +300,9 @@ impl Directory {
     ///
     /// An identity a registry validated under a limited approval is usable only for that
     /// registry's services, only inside its approval's dates, and not from the registry's
-    /// termination on (004 §5.3.3, §5.7.1); under a general approval it stays usable.
+    /// termination on (004 §5.3.3, §5.7.1); under a general approval it stays usable. The same
+    /// holds for an identity a registering organization's managed process validated (its
+    /// sponsorship carries the organization's identifier of the person; 004 §6.3.3, §6.7.1).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn access(
         &self,
@@ -323,7 +325,16 @@ impl Directory {
                 OR (r.approved_until IS NOT NULL AND r.approved_until < $3) \
                 OR NOT EXISTS (SELECT 1 FROM registry_services rs \
                   WHERE rs.registry_id = rm.registry_id AND rs.service_id = s.id))) \
-              AS limited_elsewhere \
+              AS limited_elsewhere, \
+             (SELECT COUNT(*) FROM sponsorships sv \
+              JOIN process_approvals pa ON pa.organization_id = sv.organization_id \
+              WHERE sv.account_id = $1 AND sv.member_id IS NOT NULL AND pa.approval = 'limited' \
+              AND ((pa.status = 'terminated' AND pa.status_from <= $3) \
+                OR (pa.approved_from IS NOT NULL AND pa.approved_from > $3) \
+                OR (pa.approved_until IS NOT NULL AND pa.approved_until < $3) \
+                OR NOT EXISTS (SELECT 1 FROM process_services ps \
+                  WHERE ps.organization_id = pa.organization_id AND ps.service_id = s.id))) \
+              AS process_limited \
              FROM services s WHERE s.id = $2",
         )
         .bind(account_id)
@@ -339,11 +350,12 @@ impl Directory {
         let need: i64 = r.try_get("min_assurance_level").map_err(DbError::from)?;
         let enrolled: i64 = r.try_get("enrolled").map_err(DbError::from)?;
         let limited: i64 = r.try_get("limited_elsewhere").map_err(DbError::from)?;
+        let process_limited: i64 = r.try_get("process_limited").map_err(DbError::from)?;
         let level: i64 = r
             .try_get::<Option<i64>, _>("level")
             .map_err(DbError::from)?
             .unwrap_or(0);
-        Ok(if enrolled == 0 || limited > 0 {
+        Ok(if enrolled == 0 || limited > 0 || process_limited > 0 {
             Access::NotEnrolled { service: name }
         } else if level < need {
             Access::LevelTooLow {

@@ -218,6 +218,7 @@ fn show_error(v: &mut View, locale: Locale, e: &LraError, documents: &[String]) 
             .errors
             .push((String::new(), t.organization_inactive.into())),
         LraError::NotRegistering => v.errors.push((String::new(), t.not_registering.into())),
+        LraError::ProcessClosed => v.errors.push((String::new(), t.process_closed.into())),
         LraError::OwnAccount => v.errors.push((String::new(), t.own_account.into())),
         LraError::ExistingNeedsEvidence => v
             .errors

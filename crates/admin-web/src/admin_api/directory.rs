@@ -11,6 +11,7 @@ use axum::response::Response;
 use registration::directory_admin::{
     LraInput, OrganizationInput, OrganizationPatch, ServiceInput, ServicePatch,
 };
+use registration::processes::{ApprovalInput, ProcessStatus};
 use registration::Actor;
 use serde_json::json;
 use std::sync::Arc;
@@ -253,6 +254,123 @@ pub(super) async fn api_update_service(
             .update_service(&id, patch, Actor::api(&name, &caller.client_id))
             .await?;
         reply(StatusCode::OK, json!(s))
+    })
+    .await
+}
+
+// ------------------------------------------- managed registration processes (004 §6)
+
+/// GET /admin/api/organizations/{id}/process
+#[tracing::instrument(skip_all)]
+pub(super) async fn api_process(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    api(&p, &headers, Need::Admin, |_| async {
+        match p.registration.process(&id).await? {
+            Some(proc) => reply(StatusCode::OK, json!(proc)),
+            None => Err(ApiError::from(registration::AdminError::NotFound(format!(
+                "organization {id:?} does not exist or has no managed registration process"
+            )))),
+        }
+    })
+    .await
+}
+
+/// PUT /admin/api/organizations/{id}/process: its approval (general, or limited to services
+/// and dates).
+#[tracing::instrument(skip_all)]
+pub(super) async fn api_set_process(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let p: &Provider = &p;
+    api(p, &headers, Need::Admin, |caller| async move {
+        let input: ApprovalInput = body_json(&body)?;
+        let name = caller.actor();
+        let proc = p
+            .registration
+            .set_process_approval(&id, input, Actor::api(&name, &caller.client_id))
+            .await?;
+        reply(StatusCode::OK, json!(proc))
+    })
+    .await
+}
+
+/// When a status applies from (`{"from": unix seconds}`; absent or empty body: now).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct From {
+    #[serde(default)]
+    from: Option<i64>,
+}
+
+/// POST /admin/api/organizations/{id}/process/{suspend|reinstate|terminate}
+#[tracing::instrument(skip_all)]
+pub(super) async fn api_process_status(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path((id, op)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let p: &Provider = &p;
+    api(p, &headers, Need::Admin, |caller| async move {
+        let status = match op.as_str() {
+            "suspend" => ProcessStatus::Suspended,
+            "reinstate" => ProcessStatus::Active,
+            "terminate" => ProcessStatus::Terminated,
+            _ => {
+                return Err(ApiError::from(registration::AdminError::invalid(
+                    "",
+                    "no such operation: suspend, reinstate or terminate",
+                )))
+            }
+        };
+        let from: From = if body.is_empty() {
+            From::default()
+        } else {
+            body_json(&body)?
+        };
+        let name = caller.actor();
+        let proc = p
+            .registration
+            .set_process_status(&id, status, from.from, Actor::api(&name, &caller.client_id))
+            .await?;
+        reply(StatusCode::OK, json!(proc))
+    })
+    .await
+}
+
+/// The affiliates an organization reports as no longer registered.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Members {
+    members: Vec<String>,
+}
+
+/// POST /admin/api/organizations/{id}/terminations (`{"members": [...]}`)
+#[tracing::instrument(skip_all)]
+pub(super) async fn api_affiliate_terminations(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let p: &Provider = &p;
+    api(p, &headers, Need::Admin, |caller| async move {
+        let m: Members = body_json(&body)?;
+        let name = caller.actor();
+        let t = p
+            .registration
+            .terminate_affiliates(&id, &m.members, Actor::api(&name, &caller.client_id))
+            .await?;
+        reply(
+            StatusCode::OK,
+            json!({"terminated": t.terminated, "already": t.already, "unknown": t.unknown}),
+        )
     })
     .await
 }

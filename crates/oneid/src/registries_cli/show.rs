@@ -62,7 +62,7 @@ pub(super) fn show_time(t: i64) -> String {
 }
 
 /// `Some(None)` for `none`, else the day (from: its start; until: its last second).
-pub(super) fn window(
+pub(crate) fn window(
     flag: &str,
     v: Option<&str>,
     end: bool,

@@ -150,6 +150,12 @@ impl Lra {
             (true, Some(l)) => l,
             _ => return Err(LraError::NotRegistering),
         };
+        let open = crate::processes::registers(&self.db, &org.id, self.clock.now())
+            .await
+            .map_err(db)?;
+        if !open {
+            return Err(LraError::ProcessClosed);
+        }
         reg.identity.check()?;
         let member = reg.member_id.trim();
         if member.is_empty() {

@@ -1,0 +1,28 @@
+-- Managed registration processes are held to the rules of registries (004 §6). The approval of
+-- a registering organization's process is a record of its own: general, or limited to some
+-- services (process_services) and dates (§6.3.3). The registering role has its own status,
+-- apart from the organization's status as a sponsor (§6.6.1): suspending or terminating the
+-- process ends no sponsorship. A change of status applies from a date (§6.7.1).
+CREATE TABLE process_approvals (
+    organization_id  TEXT PRIMARY KEY,
+    approval         TEXT NOT NULL,           -- general | limited
+    approved_from    BIGINT,
+    approved_until   BIGINT,
+    status           TEXT NOT NULL,           -- active | suspended | terminated
+    status_from      BIGINT NOT NULL,         -- the status applies from then on
+    previous_status  TEXT NOT NULL,           -- the status before status_from
+    updated_at       BIGINT NOT NULL
+);
+
+CREATE TABLE process_services (
+    organization_id  TEXT NOT NULL,
+    service_id       TEXT NOT NULL,
+    PRIMARY KEY (organization_id, service_id)
+);
+
+-- Every registering organization so far had what the code assumed: a general approval, in
+-- force. Its free-text `scope` stays as a note.
+INSERT INTO process_approvals (organization_id, approval, approved_from, approved_until, status,
+                               status_from, previous_status, updated_at)
+SELECT id, 'general', NULL, NULL, 'active', created_at, 'active', created_at
+FROM organizations WHERE registering = 1;
