@@ -13,6 +13,7 @@ mod audit;
 mod clients;
 mod directory;
 mod people;
+mod process;
 mod registries;
 mod services;
 

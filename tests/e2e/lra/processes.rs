@@ -366,3 +366,92 @@ async fn an_organization_reports_affiliates_no_longer_registered_and_their_accou
     .await;
     assert_eq!(r.status, 404, "{}", r.json);
 }
+
+#[tokio::test]
+async fn the_console_sets_a_process_approval_suspends_it_and_reports_ended_affiliates_in_french() {
+    use crate::admin_api::{administrator, console_sign_in, ADMIN_LOGIN, ADMIN_PASSWORD};
+    let app = spawn_app().await;
+    world(&app).await;
+    let (b, csrf) = session(&app, LRA_U).await;
+    let (ola, _, _) = affiliate(&app, &b, &csrf, "Ola", "E-5001").await;
+    let (_, secret) = administrator(&app).await;
+    let admin = Browser::new();
+    let path = format!("/admin/organizations/{ORG_U}");
+    let page = console_sign_in(
+        &app,
+        &admin,
+        ADMIN_LOGIN,
+        ADMIN_PASSWORD,
+        &secret,
+        "/admin/organizations",
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let fr = admin
+        .get(&format!("{}{path}?ui_locales=fr", app.base))
+        .await;
+    assert!(
+        fr.body.contains("Processus d’inscription géré"),
+        "{}",
+        fr.body
+    );
+    assert_eq!(fr.fact("Approbation").as_deref(), Some("Générale"));
+    let csrf = fr.hidden("csrf").unwrap();
+    let url = format!("{}{path}?ui_locales=fr", app.base);
+    let send = |form: Vec<(&'static str, String)>| {
+        let (admin, url, csrf) = (admin.clone(), url.clone(), csrf.clone());
+        async move {
+            let mut f: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+            f.extend(form.iter().map(|(k, v)| (*k, v.as_str())));
+            admin.post_form(&url, &f).await
+        }
+    };
+    // A bad date is said in French; nothing changes.
+    let r = send(vec![
+        ("op", "process_approval".into()),
+        ("approval", "limited".into()),
+        ("approved_until", "2027-02-30".into()),
+        ("proc-otn", "on".into()),
+    ])
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body.contains("Entrez une date au format AAAA-MM-JJ."),
+        "{}",
+        r.body
+    );
+    assert!(app.audit("process.approval_set").await.is_empty());
+    let r = send(vec![
+        ("op", "process_approval".into()),
+        ("approval", "limited".into()),
+        ("proc-otn", "on".into()),
+    ])
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.fact("Approbation").as_deref(), Some("Limitée ( – ): otn"));
+    let r = send(vec![
+        ("op", "process_status".into()),
+        ("process_status", "suspended".into()),
+    ])
+    .await;
+    assert_eq!(r.fact("État").as_deref(), Some("Suspendu"), "{}", r.body);
+    let r = send(vec![
+        ("op", "affiliate_terminations".into()),
+        ("members", "E-5001, E-0000".into()),
+    ])
+    .await;
+    assert!(
+        r.body.contains("1 résiliés, 0 déjà résiliés, 1 inconnus."),
+        "{}",
+        r.body
+    );
+    let a = app
+        .provider
+        .accounts
+        .find_by_id(&ola)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.status.as_str(), "terminated");
+    assert_eq!(app.audit("process.suspended").await.len(), 1);
+}

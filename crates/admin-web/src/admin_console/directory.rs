@@ -307,6 +307,9 @@ async fn organization_view(p: &Provider, a: &Admin, id: &str) -> Result<View, We
             ..Form::default()
         });
     }
+    super::process::add_to(p, a, id, &action, &mut v)
+        .await
+        .or_page(a.locale)?;
     Ok(v)
 }
 
@@ -335,7 +338,11 @@ async fn organization_op(
 ) -> Result<String, ApiError> {
     let t = AdminText::get(a.locale);
     let actor = Actor::person(&a.account.id);
-    match form.get("op").map(String::as_str).unwrap_or("") {
+    let name = form.get("op").map(String::as_str).unwrap_or("");
+    if let Some(done) = super::process::op(p, a, id, name, form).await {
+        return done;
+    }
+    match name {
         "update" => {
             let patch = OrganizationPatch {
                 name: Some(form.get("name").cloned().unwrap_or_default()),

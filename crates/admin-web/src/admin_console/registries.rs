@@ -24,7 +24,7 @@ fn actor(a: &Admin) -> Actor<'_> {
 }
 
 /// Unix seconds of 00:00 UTC on `YYYY-MM-DD`.
-fn day_start(s: &str) -> Option<i64> {
+pub(super) fn day_start(s: &str) -> Option<i64> {
     let mut it = s.trim().splitn(3, '-');
     let (y, m, d) = (
         it.next()?.parse::<i64>().ok()?,
