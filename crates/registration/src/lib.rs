@@ -12,6 +12,7 @@ pub mod closing;
 pub mod colleges;
 pub mod directory_admin;
 pub mod handoff;
+mod levels;
 pub mod lra;
 pub mod processes;
 pub mod registries;

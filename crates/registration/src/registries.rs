@@ -358,7 +358,8 @@ impl Registries {
                 return Err(RegistrationError::Invalid(f));
             }
         }
-        let level = u.assurance_level.unwrap_or(cur.assurance_level);
+        let cur_level = cur.assurance_level;
+        let level = u.assurance_level.unwrap_or(cur_level);
         if !(1..=3).contains(&level) {
             return Err(RegistrationError::Invalid("assurance_level"));
         }
@@ -393,6 +394,10 @@ impl Registries {
         .await
         .map_err(DbError::from)?;
         set_services(&mut tx, id, &services).await?;
+        let audit = platform::Audit::new(self.db.clone(), self.clock.clone());
+        let source = crate::levels::Source::Registry(id);
+        let now = self.clock.now();
+        crate::levels::follow(&mut tx, &audit, source, cur_level, level, now).await?;
         if !had_sponsor {
             if let Some(sponsor) = &sponsor {
                 sponsor_members(&mut tx, id, sponsor, level, &services, self.clock.now()).await?;

@@ -455,3 +455,48 @@ async fn the_console_sets_a_process_approval_suspends_it_and_reports_ended_affil
     assert_eq!(a.status.as_str(), "terminated");
     assert_eq!(app.audit("process.suspended").await.len(), 1);
 }
+
+#[tokio::test]
+async fn affiliates_follow_their_processs_level_and_each_change_is_audited() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let (b, csrf) = session(&app, LRA_U).await;
+    let (ola, _, _) = affiliate(&app, &b, &csrf, "Ola", "E-7001").await;
+    let level = |id: String| {
+        let app = &app;
+        async move {
+            let a = app.provider.accounts.find_by_id(&id).await.unwrap();
+            a.unwrap().assurance_level
+        }
+    };
+    assert_eq!(level(ola.clone()).await, 2);
+    let r = api(
+        &app,
+        "PATCH",
+        &format!("/{ORG_U}"),
+        Some(json!({"assurance_level": 1})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(level(ola.clone()).await, 1, "lowered with its process");
+    let rows = app.audit("account.level_changed").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].detail.as_deref(),
+        Some("level: AL2 -> AL1; managed process of uhn AL2 -> AL1; no other source gives more; sessions ended")
+    );
+    let r = api(
+        &app,
+        "PATCH",
+        &format!("/{ORG_U}"),
+        Some(json!({"assurance_level": 3})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(
+        level(ola.clone()).await,
+        1,
+        "affiliation evidence is no identity document"
+    );
+    assert_eq!(app.audit("account.level_kept").await.len(), 1);
+}

@@ -487,3 +487,169 @@ async fn a_registry_without_a_sponsor_admits_no_one_until_one_is_named() {
         .unwrap()
         .is_empty());
 }
+
+/// Registers member `number` of `cpso` as a self-registration does, without signing in; the
+/// account id.
+async fn registered(app: &TestApp, private: &str, number: &str) -> String {
+    let p = &app.provider;
+    let h = p
+        .registration
+        .verifier(&app.base)
+        .accept_handoff(&handoff(app, "cpso", private, None, number))
+        .await
+        .unwrap();
+    p.registration
+        .complete(
+            &h,
+            credential_store::NewAccount {
+                given_name: "Kofi".into(),
+                family_name: format!("Boateng{number}"),
+                password: PASSWORD.into(),
+                ..Default::default()
+            },
+            "2026-01",
+        )
+        .await
+        .unwrap()
+        .account_id
+}
+
+/// Identity documents an LRA saw face to face (a passport and a birth certificate: AL2).
+async fn documents_on_record(app: &TestApp, account: &str) {
+    for (i, (kind, doc, photo)) in [
+        ("primary", "canadian_passport", 1),
+        ("secondary", "birth_certificate", 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        sqlx::query(
+            "INSERT INTO identity_evidence (id, account_id, organization_id, kind, document, \
+             photo, in_person, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, 1, 'lra', 0)",
+        )
+        .bind(format!("{account}-{i}"))
+        .bind(account)
+        .bind(SPONSOR)
+        .bind(kind)
+        .bind(doc)
+        .bind(photo)
+        .execute(app.provider.db.pool())
+        .await
+        .unwrap();
+    }
+}
+
+async fn level(app: &TestApp, account: &str) -> i64 {
+    let a = app.provider.accounts.find_by_id(account).await.unwrap();
+    a.unwrap().assurance_level
+}
+
+/// The newest audit row `event` about `account`: its detail.
+async fn detail(app: &TestApp, event: &str, account: &str) -> String {
+    app.audit(event)
+        .await
+        .into_iter()
+        .find(|r| r.subject.as_deref() == Some(account))
+        .and_then(|r| r.detail)
+        .unwrap_or_else(|| panic!("no {event} for {account}"))
+}
+
+#[tokio::test]
+async fn members_follow_their_registrys_level_down_at_once_and_up_only_as_far_as_their_evidence() {
+    let app = spawn_app().await;
+    directory(&app).await;
+    let admin = token(&app, "oneid:admin").await;
+    let (private, public) = key_pair();
+    let r = call(
+        &app,
+        &admin,
+        "POST",
+        "",
+        Some(
+            json!({"id": "cpso", "name": "CPSO", "owner": "CPSO", "contact": "c@cpso.example",
+                    "college": "CPSO", "assurance_level": 2, "sponsor_id": SPONSOR,
+                    "services": ["viewer"], "public_key_pem": public, "kid": "k1"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let (plain, browser, _) = registered_and_signed_in(&app, "cpso", &private, "6001").await;
+    let seen = registered(&app, &private, "6002").await;
+    documents_on_record(&app, &seen).await;
+    assert_eq!(
+        (level(&app, &plain).await, level(&app, &seen).await),
+        (2, 2)
+    );
+    assert!(still_signed_in(&app, &browser).await);
+
+    // Lowered: at once, with the sessions; no lower than another source on record gives.
+    let r = call(
+        &app,
+        &admin,
+        "PATCH",
+        "/cpso",
+        Some(json!({"assurance_level": 1})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(
+        (level(&app, &plain).await, level(&app, &seen).await),
+        (1, 2)
+    );
+    assert!(!still_signed_in(&app, &browser).await, "its session ended");
+    assert_eq!(
+        detail(&app, "account.level_changed", &plain).await,
+        "level: AL2 -> AL1; registry cpso AL2 -> AL1; no other source gives more; sessions ended"
+    );
+    assert_eq!(
+        detail(&app, "account.level_kept", &seen).await,
+        "level: AL2 -> AL2; registry cpso AL2 -> AL1; another source on record gives AL2"
+    );
+
+    // Raised: only as far as the evidence on record supports.
+    let r = call(
+        &app,
+        &admin,
+        "PATCH",
+        "/cpso",
+        Some(json!({"assurance_level": 3})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(
+        (level(&app, &plain).await, level(&app, &seen).await),
+        (1, 2)
+    );
+    assert_eq!(
+        detail(&app, "account.level_kept", &plain).await,
+        "level: AL1 -> AL1; registry cpso AL1 -> AL3; the evidence on record supports AL1"
+    );
+    // Once an LRA has recorded documents for it, a raise reaches what they support.
+    documents_on_record(&app, &plain).await;
+    let r = call(
+        &app,
+        &admin,
+        "PATCH",
+        "/cpso",
+        Some(json!({"assurance_level": 2})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = call(
+        &app,
+        &admin,
+        "PATCH",
+        "/cpso",
+        Some(json!({"assurance_level": 3})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(level(&app, &plain).await, 2);
+    assert!(app
+        .audit("account.level_changed")
+        .await
+        .iter()
+        .any(|r| r.subject.as_deref() == Some(plain.as_str())
+            && r.detail.as_deref()
+                == Some("level: AL1 -> AL2; registry cpso AL2 -> AL3; the evidence on record supports AL2")));
+}

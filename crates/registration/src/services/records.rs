@@ -284,6 +284,7 @@ impl Directory {
             .organization(id)
             .await?
             .ok_or_else(|| RegistrationError::UnknownOrganization(id.to_owned()))?;
+        let old_level = o.registering.then_some(o.assurance_level).flatten();
         if let Some(v) = c.name {
             o.name = v;
         }
@@ -306,6 +307,7 @@ impl Directory {
         if let Some(f) = organization_problem(&o) {
             return Err(RegistrationError::Invalid(f));
         }
+        let mut tx = self.db.pool().begin().await.map_err(DbError::from)?;
         sqlx::query(
             "UPDATE organizations SET name = $2, status = $3, registering = $4, \
              assurance_level = $5, id_scheme = $6, scope = $7 WHERE id = $1",
@@ -317,9 +319,17 @@ impl Directory {
         .bind(o.assurance_level)
         .bind(o.id_scheme.as_deref())
         .bind(o.scope.as_deref())
-        .execute(self.db.pool())
+        .execute(&mut *tx)
         .await
         .map_err(DbError::from)?;
+        // The affiliates its managed process validated follow its level (004 §6.4.2).
+        if let (Some(old), Some(new), true) = (old_level, o.assurance_level, o.registering) {
+            let audit = platform::Audit::new(self.db.clone(), self.clock.clone());
+            let source = crate::levels::Source::Process(id);
+            let now = self.clock.now();
+            crate::levels::follow(&mut tx, &audit, source, old, new, now).await?;
+        }
+        tx.commit().await.map_err(DbError::from)?;
         Ok(o)
     }
 
