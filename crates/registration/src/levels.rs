@@ -187,7 +187,7 @@ pub(crate) async fn follow(
         };
         audit
             .record_in(
-                &mut **tx,
+                tx,
                 AuditEvent {
                     event,
                     actor: Some("system"),
