@@ -26,3 +26,9 @@ INSERT INTO process_approvals (organization_id, approval, approved_from, approve
                                status_from, previous_status, updated_at)
 SELECT id, 'general', NULL, NULL, 'active', created_at, 'active', created_at
 FROM organizations WHERE registering = 1;
+
+-- What an LRA confirmed of a person's affiliation (004 §6.5.6, §6.5.7), as structured data
+-- (JSON: who presented the evidence, the relationship, who in the organization confirmed it,
+-- the organization's identifier of the person, the two confirmations). Rows recorded before
+-- keep their free-text description in `document` and no details.
+ALTER TABLE identity_evidence ADD COLUMN details TEXT;

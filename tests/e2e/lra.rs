@@ -729,17 +729,45 @@ async fn a_registering_organization_registers_affiliates_at_its_level_once_per_i
     );
     assert!(page.body.contains("AL2"));
     let accounts = app.count("accounts").await;
-    // The evidence of affiliation is required.
+    // The evidence of affiliation is required, as structured data: the document seen, the
+    // relationship, who in the organization confirmed evidence it gave, and both confirmations.
     let mut f = pat();
     f.push(("member_id", "E-1001"));
     let r = post(&app, &b, &csrf, "/lra/affiliate", &f).await;
     assert_eq!(r.status, 400);
     assert_eq!(
-        r.field_error("affiliation").as_deref(),
+        r.field_error("affiliation_document").as_deref(),
+        Some("This field is required.")
+    );
+    f.extend([
+        ("affiliation_document", "hr_record"),
+        ("relationship", "regular full-time employee"),
+        ("process_confirmed", "on"),
+        ("genuine_and_current", "on"),
+    ]);
+    let r = post(&app, &b, &csrf, "/lra/affiliate", &f).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.field_error("confirmed_by").as_deref(),
+        Some("This field is required."),
+        "evidence from the organization names who confirmed it"
+    );
+    let mut unconfirmed: Vec<_> = f
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "genuine_and_current")
+        .collect();
+    unconfirmed.retain(|(k, v)| *k != "affiliation_document" || *v != "hr_record");
+    unconfirmed.push(("affiliation_document", "photo_employee_id"));
+    let r = post(&app, &b, &csrf, "/lra/affiliate", &unconfirmed).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.field_error("genuine_and_current").as_deref(),
         Some("This field is required.")
     );
     assert_eq!(app.count("accounts").await, accounts);
-    f.push(("affiliation", "Current photo employee ID card seen"));
+    f.retain(|(k, _)| *k != "affiliation_document");
+    f.push(("affiliation_document", "photo_employee_id"));
     let r = post(&app, &b, &csrf, "/lra/affiliate", &f).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.fact("Level of assurance").as_deref(), Some("AL2"));
@@ -758,14 +786,37 @@ async fn a_registering_organization_registers_affiliates_at_its_level_once_per_i
         Some(("active".into(), Some("E-1001".into())))
     );
     let person = b.get(&format!("{}/lra/person?id={pat}", app.base)).await;
-    assert!(person.body.contains(
-        "<dt>Evidence of affiliation</dt><dd>Current photo employee ID card seen; recorded by uhn"
-    ));
+    assert!(
+        person.body.contains(
+            "<dt>Evidence of affiliation</dt><dd>Current photo employee ID card, presented by the \
+             person, relationship: regular full-time employee, photo, seen face to face; \
+             recorded by uhn"
+        ),
+        "{}",
+        person.body
+    );
+    let (details,): (String,) = sqlx::query_as(
+        "SELECT details FROM identity_evidence WHERE account_id = $1 AND kind = 'affiliation'",
+    )
+    .bind(&pat)
+    .fetch_one(app.provider.db.pool())
+    .await
+    .unwrap();
+    let details: serde_json::Value = serde_json::from_str(&details).unwrap();
+    assert_eq!(
+        details,
+        serde_json::json!({"source": "registrant", "relationship": "regular full-time employee",
+            "member_id": "E-1001", "process_confirmed": true, "genuine_and_current": true})
+    );
     // The same employee number again: the existing account.
     let mut again = pat_with("Trish");
     again.extend([
         ("member_id", "E-1001"),
-        ("affiliation", "HR directory entry"),
+        ("affiliation_document", "hr_record"),
+        ("relationship", "regular full-time employee"),
+        ("confirmed_by", "Dana Roy, HR director"),
+        ("process_confirmed", "on"),
+        ("genuine_and_current", "on"),
     ]);
     let r = post(&app, &b, &csrf, "/lra/affiliate", &again).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -777,7 +828,10 @@ async fn a_registering_organization_registers_affiliates_at_its_level_once_per_i
         ("legal_family_name", "Different"),
         ("birth_date", "1991-07-07"),
         ("member_id", "E-1001"),
-        ("affiliation", "Badge seen"),
+        ("affiliation_document", "photo_employee_id"),
+        ("relationship", "contractor"),
+        ("process_confirmed", "on"),
+        ("genuine_and_current", "on"),
     ];
     let r = post(&app, &b, &csrf, "/lra/affiliate", &other).await;
     assert_eq!(r.status, 400);

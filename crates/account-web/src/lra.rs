@@ -63,6 +63,29 @@ async fn guard(
     }
 }
 
+/// Evidence of affiliation as the LRA confirmed it: the document, the relationship, who in
+/// the organization confirmed it (older rows: their description).
+fn affiliation_text(
+    t: &LraText,
+    locale: platform::Locale,
+    e: &registration::lra::EvidenceRecord,
+) -> String {
+    let Some(d) = &e.details else {
+        return e.document.clone();
+    };
+    let doc = registration::lra::affiliation::affiliation_document(&e.document)
+        .map_or_else(|| e.document.clone(), |x| x.name(locale).to_owned());
+    let mut parts = vec![
+        doc,
+        t.affiliation_relationship
+            .replace("{relationship}", &d.relationship),
+    ];
+    if let Some(who) = &d.confirmed_by {
+        parts.push(t.affiliation_confirmed_by.replace("{who}", who));
+    }
+    parts.join(", ")
+}
+
 fn val<'a>(typed: &'a Params, k: &str) -> &'a str {
     typed.get(k).map(String::as_str).unwrap_or("")
 }
@@ -253,7 +276,7 @@ async fn person_view(
     });
     let evidence = person.evidence.iter().map(|e| {
         let (kind, what) = match e.kind.as_str() {
-            "affiliation" => (t.kind_affiliation, e.document.clone()),
+            "affiliation" => (t.kind_affiliation, affiliation_text(t, locale, e)),
             k => (
                 if k == "primary" {
                     t.primary_document

@@ -110,6 +110,26 @@ pub struct LraText {
     pub affiliation: &'static str,
     /// Hint.
     pub affiliation_hint: &'static str,
+    /// Label: the affiliation document.
+    pub affiliation_document: &'static str,
+    /// First option of the document list.
+    pub choose: &'static str,
+    /// Label.
+    pub relationship: &'static str,
+    /// Hint.
+    pub relationship_hint: &'static str,
+    /// Label.
+    pub confirmed_by: &'static str,
+    /// Hint.
+    pub confirmed_by_hint: &'static str,
+    /// Checkbox.
+    pub process_confirmed: &'static str,
+    /// Checkbox.
+    pub genuine_and_current: &'static str,
+    /// Evidence row detail: `{relationship}`.
+    pub affiliation_relationship: &'static str,
+    /// Evidence row detail: `{who}`.
+    pub affiliation_confirmed_by: &'static str,
     /// The identifier is another person's.
     /// Refusal: the LRA's own account.
     pub own_account: &'static str,
@@ -237,7 +257,17 @@ static EN: LraText = LraText {
     process_closed: "Your organization’s managed registration process is suspended, terminated or outside the dates of its approval: it cannot register anyone now. Your organization can still sponsor and enrol the people it sponsors.",
     member_id_label: "Your organization’s identifier of the person",
     affiliation: "Documentary evidence of affiliation",
-    affiliation_hint: "For example: current photo employee ID card seen, or an entry in the HR directory.",
+    affiliation_hint: "Only documentary evidence (004 §6.5.7). From the person, only a current photo employee ID card; from the organization, one piece is enough.",
+    affiliation_document: "Documentary evidence seen",
+    choose: "Choose…",
+    relationship: "Relationship with the organization",
+    relationship_hint: "For example: regular full-time employee, physician with privileges.",
+    confirmed_by: "Confirmed by (name and title in the organization)",
+    confirmed_by_hint: "Required for evidence obtained from or confirmed by the organization.",
+    process_confirmed: "I confirmed that the person went through the organization’s managed registration process, and confirmed their identity before handing out credentials.",
+    genuine_and_current: "The evidence appears genuine, was issued by the organization, and is valid today.",
+    affiliation_relationship: "relationship: {relationship}",
+    affiliation_confirmed_by: "confirmed by {who}",
     own_account: "You cannot register or enrol yourself. Ask another registration authority.",
     staff_account: "This account holds a staff role: an administrator manages its sponsorship and enrolments.",
     existing_needs_evidence: "This person already has a ONE ID account that your organization does not sponsor. To sponsor it, meet the person in person with identity documents at or above the account's level of assurance; the date of birth must match the account's.",
@@ -323,7 +353,17 @@ static FR: LraText = LraText {
     process_closed: "Le processus d’inscription géré de votre organisme est suspendu, résilié ou hors des dates de son approbation : il ne peut inscrire personne pour l’instant. Votre organisme peut toujours parrainer et inscrire aux services les personnes qu’il parraine.",
     member_id_label: "Identifiant de la personne dans votre organisme",
     affiliation: "Preuve documentaire de l’affiliation",
-    affiliation_hint: "Par exemple : carte d’employé avec photo en vigueur vue, ou inscription au répertoire des ressources humaines.",
+    affiliation_hint: "Seule une preuve documentaire est acceptée (004 §6.5.7). De la personne, seulement une carte d’employé avec photo en vigueur; de l’organisme, une seule pièce suffit.",
+    affiliation_document: "Preuve documentaire vue",
+    choose: "Choisir…",
+    relationship: "Lien avec l’organisme",
+    relationship_hint: "Par exemple : employé régulier à temps plein, médecin ayant des privilèges.",
+    confirmed_by: "Confirmé par (nom et titre dans l’organisme)",
+    confirmed_by_hint: "Obligatoire pour une preuve obtenue ou confirmée auprès de l’organisme.",
+    process_confirmed: "J’ai confirmé que la personne a suivi le processus d’inscription géré de l’organisme et confirmé son identité avant de remettre les justificatifs.",
+    genuine_and_current: "La preuve semble authentique, a été délivrée par l’organisme et est valide aujourd’hui.",
+    affiliation_relationship: "lien : {relationship}",
+    affiliation_confirmed_by: "confirmé par {who}",
     own_account: "Vous ne pouvez pas vous inscrire ni vous parrainer vous-même. Adressez-vous à une autre autorité d'enregistrement.",
     staff_account: "Ce compte a un rôle du personnel : un administrateur gère son parrainage et ses inscriptions.",
     existing_needs_evidence: "Cette personne a déjà un compte ONE ID que votre organisme ne parraine pas. Pour le parrainer, rencontrez la personne en personne avec des pièces d'identité d'un niveau d'assurance égal ou supérieur à celui du compte; la date de naissance doit correspondre à celle du compte.",

@@ -14,6 +14,7 @@
 //! may sponsor and who their LRAs are, are set up in `services` (`Directory::update_organization`,
 //! `allow_service`, `grant_lra`).
 
+pub mod affiliation;
 pub mod evidence;
 mod person;
 mod register;
@@ -201,6 +202,8 @@ pub struct EvidenceRecord {
     pub in_person: bool,
     /// When.
     pub recorded_at: i64,
+    /// For evidence of affiliation recorded as structured data: what the LRA confirmed.
+    pub details: Option<affiliation::AffiliationDetails>,
 }
 
 /// The LRA's operations.
@@ -410,7 +413,7 @@ impl Lra {
             .await?
             .ok_or(LraError::NotSponsored)?;
         let rows = sqlx::query(
-            "SELECT organization_id, kind, document, photo, in_person, recorded_at \
+            "SELECT organization_id, kind, document, photo, in_person, recorded_at, details \
              FROM identity_evidence WHERE account_id = $1 AND organization_id = $2 \
              ORDER BY recorded_at, kind, id",
         )
@@ -429,6 +432,9 @@ impl Lra {
                     photo: x.try_get::<i64, _>("photo")? != 0,
                     in_person: x.try_get::<i64, _>("in_person")? != 0,
                     recorded_at: x.try_get("recorded_at")?,
+                    details: x
+                        .try_get::<Option<String>, _>("details")?
+                        .and_then(|d| serde_json::from_str(&d).ok()),
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()

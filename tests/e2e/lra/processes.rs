@@ -26,7 +26,10 @@ async fn affiliate(
         ("email", "affiliate@example.org"),
         ("locale", "en"),
         ("member_id", member),
-        ("affiliation", "Current photo employee ID card seen"),
+        ("affiliation_document", "photo_employee_id"),
+        ("relationship", "regular full-time employee"),
+        ("process_confirmed", "on"),
+        ("genuine_and_current", "on"),
     ];
     let r = post(app, b, csrf, "/lra/affiliate", &f).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -231,7 +234,10 @@ async fn a_suspended_process_registers_no_one_from_its_date_and_the_sponsor_goes
         ("legal_family_name", "Affiliate"),
         ("birth_date", "1985-05-05"),
         ("member_id", "E-3003"),
-        ("affiliation", "Current photo employee ID card seen"),
+        ("affiliation_document", "photo_employee_id"),
+        ("relationship", "regular full-time employee"),
+        ("process_confirmed", "on"),
+        ("genuine_and_current", "on"),
     ];
     let r = post(&app, &b, &csrf, "/lra/affiliate", &f).await;
     assert!(r.status >= 400, "{}", r.body);

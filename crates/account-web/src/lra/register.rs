@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use credential_store::{CredentialError, Designation, Field as AField};
 use platform::Locale;
 use registration::colleges::COLLEGES;
+use registration::lra::affiliation::{Affiliation, AFFILIATION_DOCUMENTS};
 use registration::lra::{
     one_at_a_time, AffiliateRegistration, Evidence, EvidenceProblem, Identity, PersonRegistration,
     PRIMARY, SECONDARY, UNACCEPTABLE,
@@ -385,9 +386,37 @@ fn affiliate_view(ctx: &Ctx, typed: &Params) -> View {
                         scheme.as_deref().unwrap_or(t.member_id_label),
                     )
                     .required(),
-                    text_field(typed, "affiliation", t.affiliation)
-                        .hint(t.affiliation_hint)
+                    Field::new(
+                        "select",
+                        "affiliation_document",
+                        t.affiliation_document,
+                        val(typed, "affiliation_document"),
+                    )
+                    .options(
+                        std::iter::once((String::new(), t.choose.to_owned()))
+                            .chain(
+                                AFFILIATION_DOCUMENTS
+                                    .iter()
+                                    .map(|d| (d.code.to_owned(), d.name(locale).to_owned())),
+                            )
+                            .collect(),
+                    )
+                    .hint(t.affiliation_hint)
+                    .required(),
+                    text_field(typed, "relationship", t.relationship)
+                        .hint(t.relationship_hint)
                         .required(),
+                    text_field(typed, "confirmed_by", t.confirmed_by).hint(t.confirmed_by_hint),
+                    Field {
+                        checked: typed.contains_key("process_confirmed"),
+                        ..Field::new("checkbox", "process_confirmed", t.process_confirmed, "")
+                            .required()
+                    },
+                    Field {
+                        checked: typed.contains_key("genuine_and_current"),
+                        ..Field::new("checkbox", "genuine_and_current", t.genuine_and_current, "")
+                            .required()
+                    },
                 ],
                 ..Fieldset::default()
             },
@@ -448,7 +477,13 @@ pub async fn affiliate_post(
     let input = AffiliateRegistration {
         identity: identity_of(&form),
         member_id: val(&form, "member_id").into(),
-        affiliation: val(&form, "affiliation").into(),
+        affiliation: Affiliation {
+            document: val(&form, "affiliation_document").into(),
+            relationship: val(&form, "relationship").into(),
+            confirmed_by: val(&form, "confirmed_by").into(),
+            process_confirmed: form.contains_key("process_confirmed"),
+            genuine_and_current: form.contains_key("genuine_and_current"),
+        },
     };
     let name = display(&input.identity);
     let identity = input.identity.clone();

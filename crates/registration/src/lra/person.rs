@@ -133,8 +133,8 @@ pub struct AffiliateRegistration {
     pub identity: Identity,
     /// The organization's unique identifier of the person (e.g. employee number).
     pub member_id: String,
-    /// The documentary evidence of affiliation, described (004 §6.5.7).
-    pub affiliation: String,
+    /// What the LRA confirmed of the affiliation (004 §6.5.6, §6.5.7).
+    pub affiliation: super::affiliation::Affiliation,
 }
 
 /// A temporary password, shown once. Never printed by `Debug`.

@@ -18,6 +18,8 @@ struct NewEvidence {
     document: String,
     photo: bool,
     in_person: bool,
+    /// Structured details (evidence of affiliation), JSON.
+    details: Option<String>,
 }
 
 /// A registration checked and ready to store.
@@ -109,6 +111,7 @@ impl Lra {
         let rows: Vec<NewEvidence> = docs
             .iter()
             .map(|d| NewEvidence {
+                details: None,
                 kind: d.kind.as_str(),
                 document: d.document.code.to_owned(),
                 photo: d.document.photo,
@@ -164,27 +167,28 @@ impl Lra {
         if member.chars().count() > 64 || member.chars().any(char::is_control) {
             return Err(LraError::Invalid("member_id"));
         }
-        let affiliation = reg
-            .affiliation
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if affiliation.is_empty() {
-            return Err(LraError::Missing("affiliation"));
-        }
-        if affiliation.chars().count() > 500 {
-            return Err(LraError::Invalid("affiliation"));
-        }
+        let details = reg.affiliation.check(member).map_err(|(f, missing)| {
+            if missing {
+                LraError::Missing(f)
+            } else {
+                LraError::Invalid(f)
+            }
+        })?;
+        let code = reg.affiliation.document.trim().to_owned();
         let rows = vec![NewEvidence {
             kind: "affiliation",
-            document: affiliation,
-            photo: false,
-            in_person: false,
+            photo: code == "photo_employee_id",
+            in_person: details.source == super::affiliation::Source::Registrant,
+            document: code,
+            details: serde_json::to_string(&details).ok(),
         }];
         let detail = format!(
-            "org={} level=AL{level} member={member} scheme={:?} evidence=affiliation",
+            "org={} level=AL{level} member={member} scheme={:?} evidence=affiliation:{} \
+             relationship={:?}",
             org.id,
-            org.id_scheme.as_deref().unwrap_or("")
+            org.id_scheme.as_deref().unwrap_or(""),
+            rows[0].document,
+            details.relationship
         );
         let intake = Intake {
             identity: &reg.identity,
@@ -438,7 +442,8 @@ async fn insert_evidence(
 ) -> Result<(), LraError> {
     sqlx::query(
         "INSERT INTO identity_evidence (id, account_id, organization_id, kind, document, photo, \
-         in_person, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         in_person, recorded_by, recorded_at, details) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(platform::crypto::random_token(16))
     .bind(account_id)
@@ -449,6 +454,7 @@ async fn insert_evidence(
     .bind(i64::from(row.in_person))
     .bind(by)
     .bind(now)
+    .bind(row.details.as_deref())
     .execute(&mut **tx)
     .await
     .map_err(db)?;
