@@ -32,3 +32,11 @@ FROM organizations WHERE registering = 1;
 -- the organization's identifier of the person, the two confirmations). Rows recorded before
 -- keep their free-text description in `document` and no details.
 ALTER TABLE identity_evidence ADD COLUMN details TEXT;
+
+-- The registration classes a registry admits to self-registration (000: members with active
+-- certificates of registration); none listed admits every class.
+CREATE TABLE registry_classes (
+    registry_id  TEXT NOT NULL,
+    class        TEXT NOT NULL,
+    PRIMARY KEY (registry_id, class)
+);

@@ -29,14 +29,29 @@ fn key_pair() -> (String, String) {
 
 /// A hand-off of member `number` by registry `iss` (college CPSO), signed with `private`.
 fn handoff(app: &TestApp, iss: &str, private: &str, kid: Option<&str>, number: &str) -> String {
+    handoff_of_class(app, iss, private, kid, number, None)
+}
+
+/// The same, for a member of registration class `class`.
+fn handoff_of_class(
+    app: &TestApp,
+    iss: &str,
+    private: &str,
+    kid: Option<&str>,
+    number: &str,
+    class: Option<&str>,
+) -> String {
     let now = app.clock.now();
-    let claims = json!({
+    let mut claims = json!({
         "iss": iss, "aud": app.base, "sub": format!("m-{number}"),
         "jti": platform::crypto::random_token(16), "iat": now, "exp": now + 300,
         "college": "CPSO", "registration_number": number, "given_name": "Amara",
         "family_name": format!("Mensah{number}"), "gender": "Female", "birthdate": "1980-02-03",
         "consent_version": "c-2026", "consent_at": now,
     });
+    if let Some(c) = class {
+        claims["registration_class"] = json!(c);
+    }
     let mut header = JwsHeader::new();
     header.set_token_type("oneid-handoff+jwt");
     if let Some(k) = kid {

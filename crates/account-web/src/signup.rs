@@ -156,6 +156,8 @@ async fn refused(
     );
     let (text, status) = if registry_closed {
         (s.refused_registry, StatusCode::FORBIDDEN)
+    } else if matches!(e, RegistrationError::ClassNotEligible) {
+        (s.refused_class, StatusCode::FORBIDDEN)
     } else {
         (s.refused_invalid, StatusCode::BAD_REQUEST)
     };

@@ -144,6 +144,8 @@ pub struct SignupText {
     pub refused_invalid: &'static str,
     /// Hand-off refused: registry not accepting registrations.
     pub refused_registry: &'static str,
+    /// Hand-off refused: the member's registration class may not self-register.
+    pub refused_class: &'static str,
     /// No wizard in progress.
     pub expired: &'static str,
     /// A number of ours taken by someone else at the last moment.
@@ -271,6 +273,7 @@ static EN: SignupText = SignupText {
     refused_title: "Registration could not start",
     refused_invalid: "The registration link is not valid: it has expired, was already used, or was not signed by a registry we trust. Go back to your registry's site and choose “Sign up for ONE ID” again.",
     refused_registry: "Your registry is not accepting ONE ID registrations at this time. Contact your registry or the ONE ID service desk.",
+    refused_class: "Self-registration through your registry is open only to members of certain registration classes (for example, members with an active certificate of registration), and yours is not one of them. A local registration authority of your organization, or the ONE ID service desk, can register you instead.",
     expired: "Your registration session has expired or was not started. Start again from your registry's site; nothing was stored.",
     designation_race: "One of your registration numbers was just registered by another account. Check your professional designations.",
 };
@@ -348,6 +351,7 @@ static FR: SignupText = SignupText {
     refused_title: "L'inscription n'a pas pu commencer",
     refused_invalid: "Le lien d'inscription n'est pas valide : il a expiré, a déjà été utilisé ou n'a pas été signé par un registre de confiance. Retournez au site de votre registre et choisissez « S'inscrire à ONE ID » de nouveau.",
     refused_registry: "Votre registre n'accepte pas d'inscriptions à ONE ID pour le moment. Communiquez avec votre registre ou le service d'assistance de ONE ID.",
+    refused_class: "L'auto-inscription par votre registre est réservée aux membres de certaines catégories d'inscription (par exemple, les membres titulaires d'un certificat d'inscription en vigueur), et la vôtre n'en fait pas partie. Un agent local d'inscription de votre organisme, ou le service d'assistance de ONE ID, peut vous inscrire.",
     expired: "Votre session d'inscription a expiré ou n'a pas été commencée. Recommencez à partir du site de votre registre; rien n'a été enregistré.",
     designation_race: "Un de vos numéros d'inscription vient d'être enregistré par un autre compte. Vérifiez vos titres professionnels.",
 };

@@ -99,6 +99,9 @@ pub struct AddRegistry {
     /// Service its members are enrolled in (repeatable; see `oneid services`).
     #[arg(long = "service")]
     services: Vec<String>,
+    /// A registration class that may self-register (repeatable; none: every class).
+    #[arg(long = "eligible-class")]
+    eligible_classes: Vec<String>,
     /// Its public key (SubjectPublicKeyInfo PEM file).
     #[arg(long, requires = "alg")]
     public_key: Option<PathBuf>,
@@ -152,6 +155,12 @@ pub struct UpdateRegistry {
     /// Clear the list of services.
     #[arg(long)]
     no_services: bool,
+    /// A registration class that may self-register (repeatable; replaces the list).
+    #[arg(long = "eligible-class", conflicts_with = "every_class")]
+    eligible_classes: Vec<String>,
+    /// Admit every registration class (clears the list).
+    #[arg(long)]
+    every_class: bool,
 }
 
 /// A key for `add-key` and `rotate-key`.
@@ -239,6 +248,7 @@ pub async fn registries(
                         approved_until: until.flatten(),
                         sponsor_id: a.sponsor,
                         services: a.services,
+                        eligible_classes: a.eligible_classes,
                         public_key_pem,
                         alg: a.alg,
                         kid: a.kid,
@@ -310,6 +320,11 @@ pub async fn registries(
                 )?,
                 sponsor_id: sponsor,
                 services,
+                eligible_classes: if u.every_class {
+                    Some(Vec::new())
+                } else {
+                    Some(u.eligible_classes).filter(|c| !c.is_empty())
+                },
             };
             let before = regs
                 .get(&u.id)

@@ -329,6 +329,7 @@ impl Verifier {
         {
             return Err(RegistrationError::Malformed);
         }
+        registry.admits_class(h.registration_class.as_deref())?;
         self.use_once(&registry.id, &h.jti, h.expires_at).await?;
         Ok(h)
     }

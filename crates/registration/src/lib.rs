@@ -89,6 +89,9 @@ pub enum RegistrationError {
     /// without one.
     #[error("a sponsor is required: every identity enters through a sponsor (004 §5.6, §6.6)")]
     NoSponsor,
+    /// The member's registration class may not self-register through this registry.
+    #[error("the registration class may not self-register through this registry")]
+    ClassNotEligible,
     /// An account exists for this registration number (or this member).
     #[error("already registered")]
     AlreadyRegistered,
@@ -134,6 +137,7 @@ impl RegistrationError {
             Self::RegistryTerminated => "registry_terminated",
             Self::OutsideApproval => "outside_approval",
             Self::NoSponsor => "no_sponsor",
+            Self::ClassNotEligible => "class_not_eligible",
             Self::AlreadyRegistered => "already_registered",
             Self::Account(_) => "account",
             Self::Invalid(_) => "invalid",
@@ -257,6 +261,7 @@ impl Registration {
             .ok_or(RegistrationError::UnknownRegistry)?;
         let now = self.clock.now();
         registry.accepts_at(now)?;
+        registry.admits_class(h.registration_class.as_deref())?;
         if self
             .reported_terminated(&h.registry_id, &h.member_id)
             .await?

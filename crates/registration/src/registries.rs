@@ -10,9 +10,11 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 mod administer;
+mod eligibility;
 mod input;
 mod keys;
 mod reports;
+mod sponsor;
 
 pub use administer::{
     changes, member_list, not_found, refused, summary, DEFAULT_OVERLAP_SECS, MAX_MEMBERS,
@@ -114,6 +116,8 @@ pub struct Registry {
     pub sponsor_id: Option<String>,
     /// Services its members are enrolled in on registration.
     pub services: Vec<String>,
+    /// Registration classes admitted to self-registration (empty: every class).
+    pub eligible_classes: Vec<String>,
     /// Created.
     pub created_at: i64,
     /// Last changed.
@@ -170,6 +174,8 @@ pub struct NewRegistry {
     pub sponsor_id: Option<String>,
     /// Default services (must exist).
     pub services: Vec<String>,
+    /// Registration classes admitted (empty: every class).
+    pub eligible_classes: Vec<String>,
 }
 
 /// Changes to a registry (`None`: unchanged).
@@ -193,6 +199,8 @@ pub struct RegistryUpdate {
     pub sponsor_id: Option<Option<String>>,
     /// Services (replaces the list).
     pub services: Option<Vec<String>>,
+    /// Registration classes admitted (replaces the list; empty: every class).
+    pub eligible_classes: Option<Vec<String>>,
 }
 
 use crate::services::{code_ok as valid_code, short_text_ok as valid_text};
@@ -217,6 +225,7 @@ fn row(r: &AnyRow) -> Result<Registry, sqlx::Error> {
         status_changed_at: r.try_get("status_changed_at")?,
         sponsor_id: r.try_get("sponsor_id")?,
         services: Vec::new(),
+        eligible_classes: Vec::new(),
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -262,19 +271,6 @@ impl Registries {
             }
         }
         Ok(())
-    }
-
-    /// The registries that name no sponsor (left so by a version before sponsorship was
-    /// required): they admit no one until an administrator names one.
-    pub async fn unsponsored(&self) -> Result<Vec<String>, RegistrationError> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT id FROM registries WHERE sponsor_id IS NULL AND status <> 'terminated' \
-             ORDER BY id",
-        )
-        .fetch_all(self.db.pool())
-        .await
-        .map_err(DbError::from)?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     /// Adds a registry (status approved).
@@ -342,6 +338,7 @@ impl Registries {
             Ok(_) => {}
         }
         set_services(&mut tx, &n.id, &n.services).await?;
+        eligibility::set_classes(&mut tx, &n.id, &n.eligible_classes).await?;
         tx.commit().await.map_err(DbError::from)?;
         self.get(&n.id).await?.ok_or(RegistrationError::NotFound)
     }
@@ -394,13 +391,16 @@ impl Registries {
         .await
         .map_err(DbError::from)?;
         set_services(&mut tx, id, &services).await?;
+        if let Some(classes) = &u.eligible_classes {
+            eligibility::set_classes(&mut tx, id, classes).await?;
+        }
         let audit = platform::Audit::new(self.db.clone(), self.clock.clone());
         let source = crate::levels::Source::Registry(id);
         let now = self.clock.now();
         crate::levels::follow(&mut tx, &audit, source, cur_level, level, now).await?;
         if !had_sponsor {
             if let Some(sponsor) = &sponsor {
-                sponsor_members(&mut tx, id, sponsor, level, &services, self.clock.now()).await?;
+                sponsor::sponsor_members(&mut tx, id, sponsor, level, &services, now).await?;
             }
         }
         tx.commit().await.map_err(DbError::from)?;
@@ -443,6 +443,7 @@ impl Registries {
         let Some(r) = r else { return Ok(None) };
         let mut reg = row(&r).map_err(DbError::from)?;
         reg.services = self.services_of(id).await?;
+        reg.eligible_classes = self.eligible_classes(id).await?;
         Ok(Some(reg))
     }
 
@@ -457,6 +458,7 @@ impl Registries {
         for r in rows {
             let mut reg = row(&r).map_err(DbError::from)?;
             reg.services = self.services_of(&reg.id).await?;
+            reg.eligible_classes = self.eligible_classes(&reg.id).await?;
             out.push(reg);
         }
         Ok(out)
@@ -501,50 +503,6 @@ async fn set_services(
     Ok(())
 }
 
-/// A sponsor named for a registry that had none: the members it validated before, still
-/// registered, are sponsored through it and enrolled in its services (as a registration
-/// through it would have done), in the transaction that names it.
-async fn sponsor_members(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    registry: &str,
-    sponsor: &str,
-    level: i64,
-    services: &[String],
-    now: i64,
-) -> Result<(), RegistrationError> {
-    let members: Vec<(String,)> = sqlx::query_as(
-        "SELECT m.account_id FROM registry_members m JOIN accounts a ON a.id = m.account_id \
-         WHERE m.registry_id = $1 AND m.terminated_at IS NULL AND a.status = 'active' \
-         AND NOT EXISTS (SELECT 1 FROM sponsorships sp WHERE sp.account_id = m.account_id \
-         AND sp.organization_id = $2 AND sp.status = 'active')",
-    )
-    .bind(registry)
-    .bind(sponsor)
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(DbError::from)?;
-    let mut open = Vec::new();
-    for s in services {
-        let min: Option<(i64,)> =
-            sqlx::query_as("SELECT min_assurance_level FROM services WHERE id = $1")
-                .bind(s)
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(DbError::from)?;
-        if min.is_some_and(|(m,)| m <= level) {
-            open.push(s);
-        }
-    }
-    let by = format!("registry:{registry}");
-    for (account,) in &members {
-        crate::services::sponsor_in(tx, account, sponsor, None, &by, now).await?;
-        for s in &open {
-            crate::services::enrol_in(tx, account, s, sponsor, &by, now).await?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -569,6 +527,7 @@ mod tests {
             status_changed_at: 0,
             sponsor_id: Some("cpso-members".into()),
             services: Vec::new(),
+            eligible_classes: Vec::new(),
             created_at: 0,
             updated_at: 0,
         }

@@ -653,3 +653,74 @@ async fn members_follow_their_registrys_level_down_at_once_and_up_only_as_far_as
             && r.detail.as_deref()
                 == Some("level: AL1 -> AL2; registry cpso AL2 -> AL3; the evidence on record supports AL2")));
 }
+
+#[tokio::test]
+async fn a_registry_admits_only_the_registration_classes_it_declares() {
+    let app = spawn_app().await;
+    directory(&app).await;
+    let admin = token(&app, "oneid:admin").await;
+    let (private, public) = key_pair();
+    let r = call(
+        &app,
+        &admin,
+        "POST",
+        "",
+        Some(
+            json!({"id": "cpso", "name": "CPSO", "owner": "CPSO", "contact": "c@cpso.example",
+                    "college": "CPSO", "assurance_level": 2, "sponsor_id": SPONSOR,
+                    "services": ["viewer"], "public_key_pem": public, "kid": "k1",
+                    "eligible_classes": ["Independent Practice"]}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(r.json["eligible_classes"], json!(["Independent Practice"]));
+    let offer_page = |number: &'static str, class: Option<&'static str>| {
+        let token = handoff_of_class(&app, "cpso", &private, None, number, class);
+        let url = format!("{}/register", app.base);
+        async move {
+            let r = http()
+                .post(url)
+                .form(&[("assertion", token.as_str())])
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, page) = offer_page("7001", Some("Postgraduate Education")).await;
+    assert_eq!(status, 403);
+    assert!(
+        page.contains("open only to members of certain registration classes"),
+        "{page}"
+    );
+    assert_eq!(
+        app.audit("registration.refused").await[0].detail.as_deref(),
+        Some("class_not_eligible")
+    );
+    assert_eq!(offer_page("7002", None).await.0, 403, "no class, no entry");
+    assert_eq!(
+        offer_page("7003", Some("independent  practice")).await.0,
+        303,
+        "case and spaces do not matter"
+    );
+    // Every class again.
+    let r = call(
+        &app,
+        &admin,
+        "PATCH",
+        "/cpso",
+        Some(json!({"eligible_classes": []})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(offer_page("7004", None).await.0, 303);
+    let detail = app.audit("registry.updated").await[0]
+        .detail
+        .clone()
+        .unwrap();
+    assert!(
+        detail.contains("classes: Independent Practice -> -"),
+        "{detail}"
+    );
+}

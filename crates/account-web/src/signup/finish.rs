@@ -151,6 +151,17 @@ pub(super) async fn finish(
                 StatusCode::FORBIDDEN,
             ))
         }
+        Err(RegistrationError::ClassNotEligible) => {
+            let _ = drafts.forget(token).await;
+            Ok(message_page(
+                p,
+                headers,
+                locale,
+                s.refused_title,
+                s.refused_class,
+                StatusCode::FORBIDDEN,
+            ))
+        }
         Err(RegistrationError::Account(CredentialError::Invalid(f))) => {
             // A step's rule the server already checked, so only a stale state gets here.
             v.errors.push((

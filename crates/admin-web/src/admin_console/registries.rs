@@ -123,6 +123,7 @@ async fn list_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
         Field::new("select", "sponsor_id", t.sponsor, "")
             .options(sponsors)
             .required(),
+        Field::new("text", "eligible_classes", t.classes, "").hint(t.classes_hint),
     ];
     for s in &services {
         fields.push(Field::new(
@@ -201,6 +202,7 @@ pub(super) async fn registries_post(
         "approved_from",
         "approved_until",
         "sponsor_id",
+        "eligible_classes",
         "alg",
         "public_key_pem",
     ] {
@@ -246,6 +248,11 @@ pub(super) async fn registries_post(
         approved_until: dates[1],
         sponsor_id: Some(get("sponsor_id")).filter(|s| !s.is_empty()),
         services,
+        eligible_classes: get("eligible_classes")
+            .split(',')
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .collect(),
         public_key_pem: Some(get("public_key_pem")),
         alg: Some(get("alg")),
         kid: None,

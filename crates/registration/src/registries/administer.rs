@@ -34,6 +34,10 @@ pub fn refused(e: RegistrationError) -> AdminError {
         RegistrationError::Invalid("approved_until") => {
             invalid("approved_until must be after approved_from")
         }
+        RegistrationError::Invalid("eligible_classes") => AdminError::invalid(
+            "eligible_classes",
+            "eligible_classes: at most 20 classes of at most 100 characters each",
+        ),
         RegistrationError::Invalid(f) => invalid(format!("{f} is not acceptable")),
         RegistrationError::NoSponsor => AdminError::invalid(
             "sponsor_id",
@@ -183,6 +187,11 @@ pub fn changes(before: &Registry, after: &Registry) -> String {
     };
     diff("services", list(&before.services), list(&after.services));
     diff(
+        "classes",
+        list(&before.eligible_classes),
+        list(&after.eligible_classes),
+    );
+    diff(
         "status",
         before.status.as_str().into(),
         after.status.as_str().into(),
@@ -228,6 +237,7 @@ impl Registration {
                 approved_until: r.approved_until,
                 sponsor_id: r.sponsor_id.filter(|s| !s.trim().is_empty()),
                 services: r.services,
+                eligible_classes: r.eligible_classes,
             })
             .await
             .map_err(|e| match e {
@@ -282,6 +292,7 @@ impl Registration {
                     approved_until: u.approved_until,
                     sponsor_id: u.sponsor_id.map(|s| s.filter(|s| !s.trim().is_empty())),
                     services: u.services,
+                    eligible_classes: u.eligible_classes,
                 },
             )
             .await

@@ -38,6 +38,9 @@ pub struct RegistryInput {
     /// Services its members are enrolled in (must exist).
     #[serde(default)]
     pub services: Vec<String>,
+    /// Registration classes admitted to self-registration (none: every class).
+    #[serde(default)]
+    pub eligible_classes: Vec<String>,
     /// Its first signing key, SubjectPublicKeyInfo PEM.
     #[serde(default)]
     pub public_key_pem: Option<String>,
@@ -81,6 +84,9 @@ pub struct RegistryPatch {
     /// Services (replaces the list).
     #[serde(default)]
     pub services: Option<Vec<String>>,
+    /// Registration classes admitted (replaces the list; `[]`: every class).
+    #[serde(default)]
+    pub eligible_classes: Option<Vec<String>>,
 }
 
 /// A key to add (JSON body of `POST /admin/api/registries/{id}/keys`).

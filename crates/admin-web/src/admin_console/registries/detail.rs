@@ -89,6 +89,14 @@ async fn registry_page(p: &Provider, a: &Admin, r: &Registry) -> Result<Registry
             r.sponsor_id.clone().unwrap_or_else(|| t.no_sponsor.into()),
         ),
         (
+            t.classes,
+            if r.eligible_classes.is_empty() {
+                t.classes_all.into()
+            } else {
+                r.eligible_classes.join(", ")
+            },
+        ),
+        (
             t.services,
             if r.services.is_empty() {
                 t.none.into()

@@ -24,6 +24,12 @@ pub(crate) struct RegistryText {
     pub date_hint: &'static str,
     pub sponsor: &'static str,
     pub none: &'static str,
+    /// Label: the registration classes admitted.
+    pub classes: &'static str,
+    /// Hint.
+    pub classes_hint: &'static str,
+    /// No class listed.
+    pub classes_all: &'static str,
     /// A registry without a sponsor (left so by an older version).
     pub no_sponsor: &'static str,
     pub services: &'static str,
@@ -91,6 +97,9 @@ static EN: RegistryText = RegistryText {
     date_hint: "YYYY-MM-DD (UTC), optional",
     sponsor: "Sponsor",
     none: "None",
+    classes: "Registration classes that may self-register",
+    classes_hint: "Separated by commas, e.g. Independent Practice; empty: every class",
+    classes_all: "Every class",
     no_sponsor: "None: this registry admits no one until a sponsor is named (every identity enters through a sponsor)",
     services: "Services",
     status: "Status",
@@ -148,6 +157,9 @@ static FR: RegistryText = RegistryText {
     date_hint: "AAAA-MM-JJ (UTC), facultatif",
     sponsor: "Parrain",
     none: "Aucun",
+    classes: "Catégories d’inscription admises à l’auto-inscription",
+    classes_hint: "Séparées par des virgules, p. ex. Independent Practice; vide : toutes",
+    classes_all: "Toutes les catégories",
     no_sponsor: "Aucun : ce registre n’admet personne tant qu’un parrain n’est pas désigné (toute identité entre par un parrain)",
     services: "Services",
     status: "État",
