@@ -40,3 +40,34 @@ CREATE TABLE registry_classes (
     class        TEXT NOT NULL,
     PRIMARY KEY (registry_id, class)
 );
+
+-- Approvals of registries and managed processes are records (004 §5.2-5.3, §6.2-6.3): who
+-- reviewed, when, the decision (general or limited, with its scope and dates), the owner's
+-- named contacts, and the date of the next review. A significant change or a change of
+-- corporate structure (§6.7.3) makes an approval due for review again (approval_due).
+CREATE TABLE approval_reviews (
+    id              TEXT PRIMARY KEY,
+    subject_kind    TEXT NOT NULL,            -- registry | process
+    subject_id      TEXT NOT NULL,            -- the registry, or the registering organization
+    seq             BIGINT NOT NULL,          -- 1, 2, ... per subject: the order of the reviews
+    reviewed_by     TEXT NOT NULL,
+    reviewed_at     BIGINT NOT NULL,
+    decision        TEXT NOT NULL,            -- general | limited
+    services        TEXT,                     -- limited: the services, comma-separated
+    approved_from   BIGINT,
+    approved_until  BIGINT,
+    contacts        TEXT NOT NULL,            -- the owner's named contacts
+    next_review_at  BIGINT NOT NULL,
+    recorded_by     TEXT NOT NULL,
+    recorded_at     BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX approval_reviews_subject ON approval_reviews (subject_kind, subject_id, seq);
+
+CREATE TABLE approval_due (
+    subject_kind  TEXT NOT NULL,
+    subject_id    TEXT NOT NULL,
+    since         BIGINT NOT NULL,
+    reason        TEXT NOT NULL,              -- significant_change | corporate_structure | level_changed
+    note          TEXT,
+    PRIMARY KEY (subject_kind, subject_id)
+);

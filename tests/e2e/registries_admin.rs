@@ -166,4 +166,5 @@ async fn actor_of(app: &TestApp, event: &str) -> Option<String> {
 }
 
 mod api;
+mod approvals;
 mod cli;

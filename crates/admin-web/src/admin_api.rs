@@ -293,6 +293,22 @@ fn routes() -> Vec<Route> {
             "/admin/api/organizations/{id}/terminations",
             post(d::api_affiliate_terminations),
         ),
+        ("get", "/admin/api/approvals", get(d::api_approvals_due)),
+        (
+            "get",
+            "/admin/api/approvals/{kind}/{id}",
+            get(d::api_reviews),
+        ),
+        (
+            "post",
+            "/admin/api/approvals/{kind}/{id}/reviews",
+            post(d::api_record_review),
+        ),
+        (
+            "post",
+            "/admin/api/approvals/{kind}/{id}/changes",
+            post(d::api_report_change),
+        ),
         ("get", "/admin/api/services", get(d::api_services)),
         ("post", "/admin/api/services", post(d::api_add_service)),
         ("get", "/admin/api/services/{id}", get(d::api_service)),

@@ -9,6 +9,7 @@
 //! token. The changes
 //! go through `admin_api`'s functions, audited with the administrator's account id as actor.
 
+mod approvals;
 mod audit;
 mod clients;
 mod directory;
@@ -175,6 +176,7 @@ pub(crate) fn nav(a: &Admin) -> Vec<(String, String)> {
             registries::RegistryText::get(a.locale).nav.into(),
         ),
         (a.href("/admin/accounts"), t.nav_accounts.into()),
+        (a.href("/admin/approvals"), t.nav_approvals.into()),
         (a.href("/admin/audit"), t.nav_audit.into()),
         ("/admin/keys".into(), t.nav_keys.into()),
         ("/logout".into(), t.nav_sign_out.into()),
@@ -416,6 +418,7 @@ pub fn router() -> Router<Arc<Provider>> {
             "/admin/registries/{id}",
             get(registries::registry).post(registries::registry_post),
         )
+        .route("/admin/approvals", get(approvals::approvals))
         .route("/admin/audit", get(au::audit).post(au::audit_post))
         .route("/admin/audit/export", get(au::audit_export))
 }

@@ -20,6 +20,8 @@ pub struct AdminText {
     pub nav_accounts: &'static str,
     /// Navigation.
     pub nav_audit: &'static str,
+    /// Navigation: approvals due for review.
+    pub nav_approvals: &'static str,
     /// Navigation: the signing-key console.
     pub nav_keys: &'static str,
     /// Navigation.
@@ -275,6 +277,7 @@ static EN: AdminText = AdminText {
     nav_clients: "Relying parties",
     nav_accounts: "Accounts",
     nav_audit: "Audit trail",
+    nav_approvals: "Approvals due",
     nav_keys: "Signing keys",
     nav_sign_out: "Sign out",
     needs_mfa: "Administration needs a code from your phone or authenticator app, and your \
@@ -408,6 +411,7 @@ static FR: AdminText = AdminText {
     nav_clients: "Parties utilisatrices",
     nav_accounts: "Comptes",
     nav_audit: "Journal d’audit",
+    nav_approvals: "Approbations à réviser",
     nav_keys: "Clés de signature",
     nav_sign_out: "Se déconnecter",
     needs_mfa: "L’administration exige un code de votre téléphone ou de votre application \

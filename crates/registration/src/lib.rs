@@ -8,6 +8,7 @@
 
 mod account_status;
 pub mod admin;
+pub mod approvals;
 pub mod closing;
 pub mod colleges;
 pub mod directory_admin;

@@ -398,6 +398,11 @@ impl Registries {
         let source = crate::levels::Source::Registry(id);
         let now = self.clock.now();
         crate::levels::follow(&mut tx, &audit, source, cur_level, level, now).await?;
+        if cur_level != level {
+            // A significant change: the approval is due for review again (004 §5.3).
+            let subject = crate::approvals::Subject::Registry;
+            crate::approvals::mark_due_in(&mut tx, subject, id, "level_changed", None, now).await?;
+        }
         if !had_sponsor {
             if let Some(sponsor) = &sponsor {
                 sponsor::sponsor_members(&mut tx, id, sponsor, level, &services, now).await?;

@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use registration::approvals::{ReviewInput, Subject};
 use registration::directory_admin::{
     LraInput, OrganizationInput, OrganizationPatch, ServiceInput, ServicePatch,
 };
@@ -371,6 +372,102 @@ pub(super) async fn api_affiliate_terminations(
             StatusCode::OK,
             json!({"terminated": t.terminated, "already": t.already, "unknown": t.unknown}),
         )
+    })
+    .await
+}
+
+// ------------------------------------------- approvals as records (004 §5.2-5.3, §6.2-6.3)
+
+fn subject_of(kind: &str) -> Result<Subject, ApiError> {
+    Subject::parse(kind).ok_or_else(|| {
+        ApiError::from(registration::AdminError::NotFound(
+            "no such kind of approval: registry or process".into(),
+        ))
+    })
+}
+
+/// GET /admin/api/approvals: the approvals due for review.
+#[tracing::instrument(skip_all)]
+pub(super) async fn api_approvals_due(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+) -> Response {
+    api(&p, &headers, Need::Admin, |_| async {
+        let due = p.registration.approvals_due().await?;
+        reply(StatusCode::OK, json!({ "due": due }))
+    })
+    .await
+}
+
+/// GET /admin/api/approvals/{kind}/{id}: its reviews, newest first.
+#[tracing::instrument(skip_all)]
+pub(super) async fn api_reviews(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path((kind, id)): Path<(String, String)>,
+) -> Response {
+    api(&p, &headers, Need::Admin, |_| async {
+        let s = subject_of(&kind)?;
+        let reviews = p.registration.reviews(s, &id).await?;
+        reply(StatusCode::OK, json!({ "reviews": reviews }))
+    })
+    .await
+}
+
+/// POST /admin/api/approvals/{kind}/{id}/reviews: records a review and puts it in force.
+#[tracing::instrument(skip_all)]
+pub(super) async fn api_record_review(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path((kind, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let p: &Provider = &p;
+    api(p, &headers, Need::Admin, |caller| async move {
+        let s = subject_of(&kind)?;
+        let input: ReviewInput = body_json(&body)?;
+        let name = caller.actor();
+        let r = p
+            .registration
+            .record_review(s, &id, input, Actor::api(&name, &caller.client_id))
+            .await?;
+        reply(StatusCode::CREATED, json!(r))
+    })
+    .await
+}
+
+/// A change reported (`{"kind": "significant_change" | "corporate_structure", "note"?}`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Change {
+    kind: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// POST /admin/api/approvals/{kind}/{id}/changes: the approval is due for review again.
+#[tracing::instrument(skip_all)]
+pub(super) async fn api_report_change(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path((kind, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let p: &Provider = &p;
+    api(p, &headers, Need::Admin, |caller| async move {
+        let s = subject_of(&kind)?;
+        let c: Change = body_json(&body)?;
+        let name = caller.actor();
+        p.registration
+            .report_change(
+                s,
+                &id,
+                &c.kind,
+                c.note.as_deref(),
+                Actor::api(&name, &caller.client_id),
+            )
+            .await?;
+        reply(StatusCode::OK, json!({ "due": true }))
     })
     .await
 }

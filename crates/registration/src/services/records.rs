@@ -328,6 +328,11 @@ impl Directory {
             let source = crate::levels::Source::Process(id);
             let now = self.clock.now();
             crate::levels::follow(&mut tx, &audit, source, old, new, now).await?;
+            if old != new {
+                let subject = crate::approvals::Subject::Process;
+                crate::approvals::mark_due_in(&mut tx, subject, id, "level_changed", None, now)
+                    .await?;
+            }
         }
         tx.commit().await.map_err(DbError::from)?;
         Ok(o)
