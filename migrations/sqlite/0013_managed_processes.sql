@@ -71,3 +71,22 @@ CREATE TABLE approval_due (
     note          TEXT,
     PRIMARY KEY (subject_kind, subject_id)
 );
+
+-- One person, one account: a self-registration whose identity matches an existing account
+-- is linked to it (the person signs in with it) or held here for an LRA or the desk.
+CREATE TABLE held_registrations (
+    registry_id  TEXT NOT NULL,
+    member_id    TEXT NOT NULL,
+    account_id   TEXT NOT NULL,               -- the account whose identity matched
+    handoff      TEXT NOT NULL,               -- the registry's hand-off (JSON)
+    status       TEXT NOT NULL,               -- held | linked | released
+    held_at      BIGINT NOT NULL,
+    resolved_by  TEXT,
+    resolved_at  BIGINT,
+    PRIMARY KEY (registry_id, member_id)
+);
+CREATE INDEX held_registrations_status ON held_registrations (status, held_at);
+
+-- Looking a person up by legal identity (LRA registration, self-registration, forgotten
+-- login ID) at a million accounts.
+CREATE INDEX accounts_legal_identity ON accounts (birth_date, legal_family_name);

@@ -2101,6 +2101,7 @@ mod lifetime;
 mod limited;
 mod marks;
 mod rules;
+mod same_person;
 mod tokens;
 
 // ------------------------------------------------------------------ 9. a real browser

@@ -54,6 +54,8 @@ pub fn routes() -> Router<Arc<Provider>> {
         )
         .route("/register", post(signup::start))
         .route("/register/welcome", get(signup::welcome))
+        .route("/register/link", get(signup::link))
+        .route("/register/hold", post(signup::hold))
         .route("/register/{step}", get(signup::show).post(signup::submit))
         .route("/desk", get(desk::search).post(desk::search_post))
         .route("/desk/account", get(desk::account).post(desk::account_post))

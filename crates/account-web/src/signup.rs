@@ -18,6 +18,7 @@
 mod finish;
 mod page;
 mod pages;
+mod same_person;
 mod state;
 mod steps;
 
@@ -46,6 +47,7 @@ use web::http::{cookie, parse_query, see_other, set_cookie, ClientIp, Params};
 use web::widgets::send;
 
 pub use registration::SignupConfig;
+pub use same_person::{hold, link};
 
 /// POST /register: the registry's signed hand-off (`assertion`).
 #[tracing::instrument(skip_all)]

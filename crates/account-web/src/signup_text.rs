@@ -146,6 +146,22 @@ pub struct SignupText {
     pub refused_registry: &'static str,
     /// Hand-off refused: the member's registration class may not self-register.
     pub refused_class: &'static str,
+    /// One person, one account: title.
+    pub same_title: &'static str,
+    /// One person, one account: what happened and the two ways on.
+    pub same_text: &'static str,
+    /// Link: sign in with the existing account.
+    pub same_sign_in: &'static str,
+    /// Button: the account is not mine.
+    pub same_not_mine: &'static str,
+    /// Linked: title.
+    pub linked_title: &'static str,
+    /// Linked: text, `{login}`.
+    pub linked_text: &'static str,
+    /// Held: title.
+    pub held_title: &'static str,
+    /// Held: text.
+    pub held_text: &'static str,
     /// No wizard in progress.
     pub expired: &'static str,
     /// A number of ours taken by someone else at the last moment.
@@ -273,6 +289,14 @@ static EN: SignupText = SignupText {
     refused_title: "Registration could not start",
     refused_invalid: "The registration link is not valid: it has expired, was already used, or was not signed by a registry we trust. Go back to your registry's site and choose “Sign up for ONE ID” again.",
     refused_registry: "Your registry is not accepting ONE ID registrations at this time. Contact your registry or the ONE ID service desk.",
+    same_title: "You may already have a ONE ID account",
+    same_text: "A ONE ID account already exists for a person with your legal name and date of birth, so no second account was made. If it is yours, sign in with it: your registration is then added to it. If it is not yours, or you cannot sign in, your registration is held and the service desk or a local registration authority will resolve it with you.",
+    same_sign_in: "Sign in with my existing ONE ID account",
+    same_not_mine: "This account is not mine",
+    linked_title: "Your registration is added to your ONE ID account",
+    linked_text: "Your registry's registration is now part of your ONE ID account {login}: you keep your login ID and password, and your services are added to it.",
+    held_title: "Your registration is held for review",
+    held_text: "No account was made. The service desk or a local registration authority will review your registration with you: they either add it to the existing account or let you register a new one.",
     refused_class: "Self-registration through your registry is open only to members of certain registration classes (for example, members with an active certificate of registration), and yours is not one of them. A local registration authority of your organization, or the ONE ID service desk, can register you instead.",
     expired: "Your registration session has expired or was not started. Start again from your registry's site; nothing was stored.",
     designation_race: "One of your registration numbers was just registered by another account. Check your professional designations.",
@@ -351,6 +375,14 @@ static FR: SignupText = SignupText {
     refused_title: "L'inscription n'a pas pu commencer",
     refused_invalid: "Le lien d'inscription n'est pas valide : il a expiré, a déjà été utilisé ou n'a pas été signé par un registre de confiance. Retournez au site de votre registre et choisissez « S'inscrire à ONE ID » de nouveau.",
     refused_registry: "Votre registre n'accepte pas d'inscriptions à ONE ID pour le moment. Communiquez avec votre registre ou le service d'assistance de ONE ID.",
+    same_title: "Vous avez peut-être déjà un compte ONE ID",
+    same_text: "Un compte ONE ID existe déjà pour une personne ayant vos nom légal et date de naissance; aucun deuxième compte n'a donc été créé. S'il est à vous, connectez-vous avec celui-ci : votre inscription y sera ajoutée. S'il n'est pas à vous, ou si vous ne pouvez pas vous connecter, votre inscription est mise en attente et le service d'assistance ou un agent local d'inscription la réglera avec vous.",
+    same_sign_in: "Me connecter avec mon compte ONE ID existant",
+    same_not_mine: "Ce compte n'est pas à moi",
+    linked_title: "Votre inscription est ajoutée à votre compte ONE ID",
+    linked_text: "L'inscription de votre registre fait maintenant partie de votre compte ONE ID {login} : vous gardez votre identifiant et votre mot de passe, et vos services y sont ajoutés.",
+    held_title: "Votre inscription est en attente d'examen",
+    held_text: "Aucun compte n'a été créé. Le service d'assistance ou un agent local d'inscription examinera votre inscription avec vous : il l'ajoutera au compte existant ou vous permettra d'en créer un nouveau.",
     refused_class: "L'auto-inscription par votre registre est réservée aux membres de certaines catégories d'inscription (par exemple, les membres titulaires d'un certificat d'inscription en vigueur), et la vôtre n'en fait pas partie. Un agent local d'inscription de votre organisme, ou le service d'assistance de ONE ID, peut vous inscrire.",
     expired: "Votre session d'inscription a expiré ou n'a pas été commencée. Recommencez à partir du site de votre registre; rien n'a été enregistré.",
     designation_race: "Un de vos numéros d'inscription vient d'être enregistré par un autre compte. Vérifiez vos titres professionnels.",

@@ -309,6 +309,12 @@ fn routes() -> Vec<Route> {
             "/admin/api/approvals/{kind}/{id}/changes",
             post(d::api_report_change),
         ),
+        ("get", "/admin/api/held-registrations", get(d::api_held)),
+        (
+            "post",
+            "/admin/api/held-registrations/{registry}/{member}/{action}",
+            post(d::api_resolve_held),
+        ),
         ("get", "/admin/api/services", get(d::api_services)),
         ("post", "/admin/api/services", post(d::api_add_service)),
         ("get", "/admin/api/services/{id}", get(d::api_service)),

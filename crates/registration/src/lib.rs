@@ -12,6 +12,7 @@ pub mod approvals;
 pub mod closing;
 pub mod colleges;
 pub mod directory_admin;
+pub mod duplicates;
 pub mod handoff;
 mod levels;
 pub mod lra;
@@ -90,6 +91,10 @@ pub enum RegistrationError {
     /// without one.
     #[error("a sponsor is required: every identity enters through a sponsor (004 §5.6, §6.6)")]
     NoSponsor,
+    /// An account exists for the same legal name and date of birth (its id): the person proves
+    /// it is theirs, or the registration is held.
+    #[error("an account exists for the same legal name and date of birth")]
+    SamePerson(String),
     /// The member's registration class may not self-register through this registry.
     #[error("the registration class may not self-register through this registry")]
     ClassNotEligible,
@@ -139,6 +144,7 @@ impl RegistrationError {
             Self::OutsideApproval => "outside_approval",
             Self::NoSponsor => "no_sponsor",
             Self::ClassNotEligible => "class_not_eligible",
+            Self::SamePerson(_) => "same_person",
             Self::AlreadyRegistered => "already_registered",
             Self::Account(_) => "account",
             Self::Invalid(_) => "invalid",
@@ -271,6 +277,10 @@ impl Registration {
         }
         if self.existing(h).await?.is_some() {
             return Err(RegistrationError::AlreadyRegistered);
+        }
+        // One person, one account: never a second one silently (see `duplicates`).
+        if let Some(account) = self.same_person(h).await? {
+            return Err(RegistrationError::SamePerson(account));
         }
         // What the registry vouched for wins over anything typed.
         new.legal_given_name = Some(h.given_name.clone());

@@ -234,6 +234,7 @@ pub fn local_return(path: &str) -> Option<&str> {
             "/account",
             "/desk",
             "/lra",
+            "/register/link",
             "/saml/continue?",
         ]
         .iter()

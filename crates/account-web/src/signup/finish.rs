@@ -151,6 +151,9 @@ pub(super) async fn finish(
                 StatusCode::FORBIDDEN,
             ))
         }
+        Err(RegistrationError::SamePerson(account)) => {
+            super::same_person::choose(p, headers, locale, token, &mut w, account).await
+        }
         Err(RegistrationError::ClassNotEligible) => {
             let _ = drafts.forget(token).await;
             Ok(message_page(

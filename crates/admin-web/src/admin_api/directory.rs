@@ -471,3 +471,38 @@ pub(super) async fn api_report_change(
     })
     .await
 }
+
+// ------------------------------------------- one person, one account: held registrations
+
+/// GET /admin/api/held-registrations
+#[tracing::instrument(skip_all)]
+pub(super) async fn api_held(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
+    api(&p, &headers, Need::Admin, |_| async {
+        let held = p.registration.held().await?;
+        reply(StatusCode::OK, json!({ "held": held }))
+    })
+    .await
+}
+
+/// POST /admin/api/held-registrations/{registry}/{member}/{link|release}
+#[tracing::instrument(skip_all)]
+pub(super) async fn api_resolve_held(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path((registry, member, action)): Path<(String, String, String)>,
+) -> Response {
+    let p: &Provider = &p;
+    api(p, &headers, Need::Admin, |caller| async move {
+        let name = caller.actor();
+        p.registration
+            .resolve_held(
+                &registry,
+                &member,
+                &action,
+                Actor::api(&name, &caller.client_id),
+            )
+            .await?;
+        reply(StatusCode::OK, json!({ "resolved": action }))
+    })
+    .await
+}

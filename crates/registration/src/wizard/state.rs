@@ -59,6 +59,10 @@ pub struct Wizard {
     pub no_direct: bool,
     /// The account, once created.
     pub done: Option<Done>,
+    /// An existing account with the registry's legal name and date of birth (its id): the
+    /// member proves it is theirs, or the registration is held (one person, one account).
+    #[serde(default)]
+    pub duplicate_of: Option<String>,
 }
 
 /// The outcome of a completed registration, shown on its last page.
