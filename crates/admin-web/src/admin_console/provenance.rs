@@ -1,0 +1,306 @@
+//! The provenance on an account's console page (004 §5.8, §6.8): a section per registry or
+//! organization that validated the identity, one for the evidence recorded and one for the
+//! level history, in English and French.
+
+use platform::Locale;
+use registration::lra::document;
+use registration::provenance::{LevelReason, Provenance, Source, SourceKind, Who};
+use web::forms::Section;
+use web::widgets::{date, datetime};
+
+/// The words of the provenance sections.
+pub(super) struct ProvenanceText {
+    validated_by: &'static str,
+    none: &'static str,
+    no_source_label: &'static str,
+    no_source: &'static str,
+    evidence: &'static str,
+    levels: &'static str,
+    how: &'static str,
+    registry: &'static str,
+    managed: &'static str,
+    in_person: &'static str,
+    code: &'static str,
+    approval: &'static str,
+    general: &'static str,
+    limited: &'static str,
+    from: &'static str,
+    until: &'static str,
+    scope: &'static str,
+    status: &'static str,
+    level: &'static str,
+    identifier: &'static str,
+    validated_on: &'static str,
+    by: &'static str,
+    ended_on: &'static str,
+    primary: &'static str,
+    secondary: &'static str,
+    affiliation: &'static str,
+    photo: &'static str,
+    met: &'static str,
+    recorded: &'static str,
+    why_self: &'static str,
+    why_in_person: &'static str,
+    why_managed: &'static str,
+    why_evidence: &'static str,
+    /// The link to the account's export with its provenance.
+    pub export: &'static str,
+}
+
+static EN: ProvenanceText = ProvenanceText {
+    validated_by: "Provenance — validated by {}",
+    none: "Provenance",
+    no_source_label: "Validated by",
+    no_source: "No registry or organization has validated this identity.",
+    evidence: "Provenance — evidence recorded",
+    levels: "Provenance — level of assurance history",
+    how: "How",
+    registry: "Trusted registry (self-registration)",
+    managed: "Managed registration process",
+    in_person: "In person by a local registration authority (LRA)",
+    code: "Short code",
+    approval: "Approval",
+    general: "General",
+    limited: "Limited",
+    from: "from",
+    until: "until",
+    scope: "scope",
+    status: "Status today",
+    level: "Level assigned",
+    identifier: "Unique identifier used",
+    validated_on: "Validated on",
+    by: "By",
+    ended_on: "Ended on",
+    primary: "primary",
+    secondary: "secondary",
+    affiliation: "Evidence of affiliation",
+    photo: "with photo",
+    met: "met in person",
+    recorded: "recorded by {who} of {org} on {at}",
+    why_self: "self-registration validated by {}",
+    why_in_person: "registered in person by an LRA of {}",
+    why_managed: "registered on the managed registration process of {}",
+    why_evidence: "identity evidence recorded by an LRA of {}",
+    export: "Export this account’s audit trail with its provenance (JSON lines)",
+};
+
+static FR: ProvenanceText = ProvenanceText {
+    validated_by: "Provenance — validée par {}",
+    none: "Provenance",
+    no_source_label: "Validée par",
+    no_source: "Aucun registre ni aucune organisation n’a validé cette identité.",
+    evidence: "Provenance — preuves consignées",
+    levels: "Provenance — historique du niveau d’assurance",
+    how: "Comment",
+    registry: "Registre de confiance (auto-inscription)",
+    managed: "Processus d’inscription géré",
+    in_person: "En personne par un agent local d’inscription (ALI)",
+    code: "Code court",
+    approval: "Approbation",
+    general: "Générale",
+    limited: "Limitée",
+    from: "du",
+    until: "au",
+    scope: "portée",
+    status: "Statut actuel",
+    level: "Niveau attribué",
+    identifier: "Identifiant unique utilisé",
+    validated_on: "Validée le",
+    by: "Par",
+    ended_on: "Terminée le",
+    primary: "principale",
+    secondary: "secondaire",
+    affiliation: "Preuve d’affiliation",
+    photo: "avec photo",
+    met: "rencontre en personne",
+    recorded: "consignée par {who} de {org} le {at}",
+    why_self: "auto-inscription validée par {}",
+    why_in_person: "inscription en personne par un ALI de {}",
+    why_managed: "inscription par le processus d’inscription géré de {}",
+    why_evidence: "preuves d’identité consignées par un ALI de {}",
+    export: "Exporter le journal d’audit de ce compte avec sa provenance (lignes JSON)",
+};
+
+impl ProvenanceText {
+    /// The text in `locale`.
+    pub(super) fn get(locale: Locale) -> &'static ProvenanceText {
+        match locale {
+            Locale::En => &EN,
+            Locale::Fr => &FR,
+        }
+    }
+}
+
+/// A status in words.
+fn status(locale: Locale, s: &str) -> String {
+    let fr = locale == Locale::Fr;
+    match (s, fr) {
+        ("approved", false) => "Approved",
+        ("approved", true) => "Approuvé",
+        ("active", false) => "Active",
+        ("active", true) => "Active",
+        ("suspended", false) => "Suspended",
+        ("suspended", true) => "Suspendu",
+        ("terminated", false) => "Terminated",
+        ("terminated", true) => "Résilié",
+        (other, _) => other,
+    }
+    .to_owned()
+}
+
+/// A person as "Name (login ID)", anything else as recorded.
+fn who(w: &Who) -> String {
+    match (&w.name, &w.login_id) {
+        (Some(n), Some(l)) => format!("{n} ({l})"),
+        _ => w.actor.clone(),
+    }
+}
+
+fn approval(t: &ProvenanceText, s: &Source) -> String {
+    let mut out = if s.approval.kind == "limited" {
+        t.limited
+    } else {
+        t.general
+    }
+    .to_owned();
+    if let Some(f) = s.approval.from {
+        out.push_str(&format!(", {} {}", t.from, date(f)));
+    }
+    if let Some(u) = s.approval.until {
+        out.push_str(&format!(", {} {}", t.until, date(u)));
+    }
+    if let Some(scope) = &s.approval.scope {
+        out.push_str(&format!(", {}: {scope}", t.scope));
+    }
+    out
+}
+
+fn source(t: &ProvenanceText, locale: Locale, s: &Source) -> Section {
+    let how = match s.kind {
+        SourceKind::Registry => t.registry,
+        SourceKind::ManagedProcess => t.managed,
+        SourceKind::InPerson => t.in_person,
+    };
+    let mut rows = vec![
+        (t.how.into(), how.into()),
+        (t.code.into(), s.id.clone()),
+        (t.approval.into(), approval(t, s)),
+        (t.status.into(), status(locale, &s.status)),
+    ];
+    if let Some(l) = s.level {
+        rows.push((t.level.into(), format!("AL{l}")));
+    }
+    if let Some(id) = &s.identifier {
+        let scheme = s
+            .id_scheme
+            .as_ref()
+            .map_or_else(String::new, |x| format!(" ({x})"));
+        rows.push((t.identifier.into(), format!("{id}{scheme}")));
+    }
+    rows.push((t.validated_on.into(), datetime(s.at)));
+    if let Some(b) = &s.by {
+        rows.push((t.by.into(), who(b)));
+    }
+    if let Some(e) = s.ended_at {
+        rows.push((t.ended_on.into(), datetime(e)));
+    }
+    Section {
+        heading: Some(t.validated_by.replace("{}", &s.name)),
+        rows,
+    }
+}
+
+/// The provenance sections of an account's page.
+pub(super) fn sections(locale: Locale, p: &Provenance) -> Vec<Section> {
+    let t = ProvenanceText::get(locale);
+    let name_of = |id: &str| {
+        p.validated_by
+            .iter()
+            .find(|s| s.id == id)
+            .map_or_else(|| id.to_owned(), |s| s.name.clone())
+    };
+    let mut out: Vec<Section> = p
+        .validated_by
+        .iter()
+        .map(|s| source(t, locale, s))
+        .collect();
+    if out.is_empty() {
+        out.push(Section {
+            heading: Some(t.none.into()),
+            rows: vec![(t.no_source_label.into(), t.no_source.into())],
+        });
+    }
+    if !p.evidence.is_empty() {
+        let rows = p
+            .evidence
+            .iter()
+            .map(|e| {
+                let (label, mut facts) = if e.kind == "affiliation" {
+                    (t.affiliation.to_owned(), vec![e.document.clone()])
+                } else {
+                    let name = document(&e.document)
+                        .map_or_else(|| e.document.clone(), |d| d.name(locale).to_owned());
+                    let kind = if e.kind == "primary" {
+                        t.primary
+                    } else {
+                        t.secondary
+                    };
+                    (name, vec![kind.to_owned()])
+                };
+                if e.photo {
+                    facts.push(t.photo.into());
+                }
+                if e.in_person {
+                    facts.push(t.met.into());
+                }
+                facts.push(
+                    t.recorded
+                        .replace("{who}", &who(&e.recorded_by))
+                        .replace("{org}", &name_of(&e.organization_id))
+                        .replace("{at}", &datetime(e.recorded_at)),
+                );
+                (label, facts.join("; "))
+            })
+            .collect();
+        out.push(Section {
+            heading: Some(t.evidence.into()),
+            rows,
+        });
+    }
+    if !p.level_history.is_empty() {
+        let rows = p
+            .level_history
+            .iter()
+            .map(|c| {
+                let why = match &c.reason {
+                    LevelReason::SelfRegistration { registry } => {
+                        t.why_self.replace("{}", &name_of(registry))
+                    }
+                    LevelReason::InPerson { organization } => {
+                        t.why_in_person.replace("{}", &name_of(organization))
+                    }
+                    LevelReason::ManagedProcess { organization } => {
+                        t.why_managed.replace("{}", &name_of(organization))
+                    }
+                    LevelReason::LraEvidence { organization } => {
+                        t.why_evidence.replace("{}", &name_of(organization))
+                    }
+                    LevelReason::Stated { text } => text.clone(),
+                };
+                let levels = match c.from {
+                    Some(f) => format!("AL{f} → AL{}", c.to),
+                    None => format!("AL{}", c.to),
+                };
+                let by = c.by.as_ref().map_or_else(String::new, |b| {
+                    format!(" ({} {})", t.by.to_lowercase(), who(b))
+                });
+                (datetime(c.at), format!("{levels}: {why}{by}"))
+            })
+            .collect();
+        out.push(Section {
+            heading: Some(t.levels.into()),
+            rows,
+        });
+    }
+    out
+}

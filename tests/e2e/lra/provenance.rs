@@ -1,0 +1,495 @@
+//! Provenance an auditor can read (004 §5.8, §6.8): for a self-registered account, an account
+//! registered in person by LRAs and an affiliate of a managed registration process, the admin
+//! API's account, the console's account page (English and French) and the audit export show
+//! which registry or organization validated the identity under which approval, the unique
+//! identifier used, the evidence recorded and which LRA recorded it, when, and every level
+//! with its reason.
+
+use super::*;
+use crate::admin_api::{administrator, console_sign_in, ADMIN_LOGIN, ADMIN_PASSWORD};
+use josekit::jws::{JwsHeader, ES256};
+use oneid_tests::api::{call, http};
+use serde_json::{json, Value};
+
+const DAY: i64 = 86_400;
+
+/// `GET /admin/api/accounts/{id}` with an `oneid:admin` token: the account's JSON.
+async fn account_json(app: &TestApp, id: &str) -> Value {
+    let admin = app.client_token("oneid:admin").await;
+    let r = call(
+        &format!("{}/admin/api", app.base),
+        &admin,
+        "GET",
+        &format!("/accounts/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    r.json
+}
+
+/// A registry `cpso` (AL2, limited from `from` until `until`, sponsor ORG_A) added over the
+/// admin API; returns its private key.
+async fn limited_registry(app: &TestApp, from: i64, until: i64) -> String {
+    let pair = ES256.generate_key_pair().unwrap();
+    let private = String::from_utf8(pair.to_pem_private_key()).unwrap();
+    let public = String::from_utf8(pair.to_pem_public_key()).unwrap();
+    let admin = app.client_token("oneid:admin").await;
+    let r = call(
+        &format!("{}/admin/api", app.base),
+        &admin,
+        "POST",
+        "/registries",
+        Some(json!({
+            "id": "cpso", "name": "CPSO register", "owner": "CPSO",
+            "contact": "registrar@cpso.example", "college": "cpso", "assurance_level": 2,
+            "approval": "limited", "approved_from": from, "approved_until": until,
+            "sponsor_id": ORG_A, "services": ["otn"], "public_key_pem": public, "kid": "k1",
+        })),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    private
+}
+
+/// Member `m-<number>` of `cpso` self-registers (the hand-off verified and used, then the
+/// account, its registry record and enrolments in one transaction); returns the account id.
+async fn self_registered(app: &TestApp, private: &str, number: &str) -> String {
+    let now = app.clock.now();
+    let claims = json!({
+        "iss": "cpso", "aud": app.base, "sub": format!("m-{number}"),
+        "jti": platform::crypto::random_token(16), "iat": now, "exp": now + 300,
+        "college": "CPSO", "registration_number": number, "given_name": "Amara",
+        "family_name": "Mensah", "gender": "Female", "birthdate": "1980-02-03",
+        "consent_version": "c-2026", "consent_at": now,
+    });
+    let mut header = JwsHeader::new();
+    header.set_token_type("oneid-handoff+jwt");
+    let signer = ES256.signer_from_pem(private.as_bytes()).unwrap();
+    let token =
+        josekit::jws::serialize_compact(&serde_json::to_vec(&claims).unwrap(), &header, &signer)
+            .unwrap();
+    let p = &app.provider;
+    let h = p
+        .registration
+        .verifier(&app.base)
+        .accept_handoff(&token)
+        .await
+        .unwrap();
+    p.registration
+        .complete(
+            &h,
+            credential_store::NewAccount {
+                given_name: "Amara".into(),
+                family_name: "Mensah".into(),
+                email: Some("amara@example.org".into()),
+                password: "Night-Rounds-2026".into(),
+                ..Default::default()
+            },
+            "2026-01",
+        )
+        .await
+        .unwrap()
+        .account_id
+}
+
+#[tokio::test]
+async fn the_admin_api_shows_a_self_registered_accounts_registry_approval_identifier_and_level() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let t0 = app.clock.now();
+    let (from, until) = (t0 - 10 * DAY, t0 + 300 * DAY);
+    let private = limited_registry(&app, from, until).await;
+    app.clock.advance(3600);
+    let registered_at = app.clock.now();
+    let id = self_registered(&app, &private, "4242").await;
+
+    let p = &account_json(&app, &id).await["provenance"];
+    let sources = p["validated_by"].as_array().unwrap();
+    assert_eq!(sources.len(), 1, "the registry only: {p}");
+    let s = &sources[0];
+    assert_eq!(s["kind"], "registry");
+    assert_eq!(s["id"], "cpso");
+    assert_eq!(s["name"], "CPSO register");
+    assert_eq!(s["status"], "approved");
+    assert_eq!(
+        s["approval"],
+        json!({"kind": "limited", "from": from, "until": until, "scope": null})
+    );
+    assert_eq!(s["level"], 2);
+    assert_eq!(
+        s["identifier"], "m-4242",
+        "the registry's unique identifier"
+    );
+    assert_eq!(s["at"], registered_at);
+    assert_eq!(s["by"]["actor"], "registry:cpso");
+    assert_eq!(s["ended_at"], Value::Null);
+    assert_eq!(p["evidence"], json!([]), "no LRA saw anything");
+    let levels = p["level_history"].as_array().unwrap();
+    assert_eq!(levels.len(), 1, "{p}");
+    assert_eq!(levels[0]["from"], Value::Null);
+    assert_eq!(levels[0]["to"], 2);
+    assert_eq!(
+        levels[0]["reason"],
+        json!({"kind": "self_registration", "registry": "cpso"})
+    );
+    assert_eq!(levels[0]["at"], registered_at);
+
+    // The registry reports the registration terminated: the source says since when.
+    app.clock.advance(DAY);
+    let ended = app.clock.now();
+    let admin = app.client_token("oneid:admin").await;
+    let r = call(
+        &format!("{}/admin/api", app.base),
+        &admin,
+        "POST",
+        "/registries/cpso/terminations",
+        Some(json!({"members": ["m-4242"]})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let p = &account_json(&app, &id).await["provenance"];
+    assert_eq!(p["validated_by"][0]["ended_at"], ended);
+}
+
+#[tokio::test]
+async fn lra_registrations_show_the_evidence_the_lra_and_each_level_change_with_its_reason() {
+    let app = spawn_app().await;
+    world(&app).await;
+    // Sam (Sick Kids) registers Pat at AL1, without documents...
+    let (b, csrf) = session(&app, LRA_B).await;
+    let mut f = pat();
+    f.push(("level", "1"));
+    let r = post(&app, &b, &csrf, "/lra/register", &f).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let first_at = app.clock.now();
+    let pat_id = account_id(&app, &r.fact("Login ID").unwrap()).await;
+    // ... a day later Riley (St. Michael's) meets Pat with a passport and a birth certificate.
+    app.clock.advance(DAY);
+    let (b, csrf) = session(&app, LRA_A).await;
+    let mut f = pat();
+    f.extend(al2_evidence());
+    let r = post(&app, &b, &csrf, "/lra/register", &f).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let second_at = app.clock.now();
+    let sam = account_id(&app, LRA_B).await;
+    let riley = account_id(&app, LRA_A).await;
+
+    let p = &account_json(&app, &pat_id).await["provenance"];
+    let sources = p["validated_by"].as_array().unwrap();
+    assert_eq!(sources.len(), 2, "{p}");
+    for (s, org, name, lra, login, at, level) in [
+        (
+            &sources[0],
+            ORG_B,
+            "The Hospital for Sick Children",
+            &sam,
+            LRA_B,
+            first_at,
+            1,
+        ),
+        (
+            &sources[1],
+            ORG_A,
+            "St. Michael’s Hospital",
+            &riley,
+            LRA_A,
+            second_at,
+            2,
+        ),
+    ] {
+        assert_eq!(s["kind"], "in_person", "{s}");
+        assert_eq!(s["id"], org);
+        assert_eq!(s["name"], name);
+        assert_eq!(s["approval"]["kind"], "general");
+        assert_eq!(s["level"], level);
+        assert_eq!(s["at"], at);
+        assert_eq!(s["by"]["actor"], lra.as_str());
+        assert_eq!(s["by"]["login_id"], login);
+        assert_eq!(s["identifier"], Value::Null, "no organization identifier");
+    }
+    assert_eq!(sources[1]["by"]["name"], "Riley Alpha");
+    let evidence = p["evidence"].as_array().unwrap();
+    assert_eq!(evidence.len(), 2, "{p}");
+    for (e, kind, doc, photo) in [
+        (&evidence[0], "primary", "canadian_passport", true),
+        (&evidence[1], "secondary", "birth_certificate", false),
+    ] {
+        assert_eq!(e["kind"], kind, "{e}");
+        assert_eq!(e["document"], doc);
+        assert_eq!(e["photo"], photo);
+        assert_eq!(e["in_person"], true);
+        assert_eq!(e["organization_id"], ORG_A);
+        assert_eq!(e["recorded_by"]["login_id"], LRA_A);
+        assert_eq!(e["recorded_by"]["name"], "Riley Alpha");
+        assert_eq!(e["recorded_at"], second_at);
+    }
+    let levels = p["level_history"].as_array().unwrap();
+    assert_eq!(levels.len(), 2, "{p}");
+    assert_eq!(
+        (&levels[0]["from"], &levels[0]["to"], &levels[0]["at"]),
+        (&Value::Null, &json!(1), &json!(first_at))
+    );
+    assert_eq!(
+        levels[0]["reason"],
+        json!({"kind": "in_person", "organization": ORG_B})
+    );
+    assert_eq!(levels[0]["by"]["login_id"], LRA_B);
+    assert_eq!(
+        (&levels[1]["from"], &levels[1]["to"], &levels[1]["at"]),
+        (&json!(1), &json!(2), &json!(second_at))
+    );
+    assert_eq!(
+        levels[1]["reason"],
+        json!({"kind": "lra_evidence", "organization": ORG_A})
+    );
+    assert_eq!(levels[1]["by"]["login_id"], LRA_A);
+
+    // Evidence that supports no more than the account has changes no level.
+    app.clock.advance(DAY);
+    let (b, csrf) = session(&app, LRA_B).await;
+    let mut f = pat();
+    f.extend(al2_evidence());
+    let r = post(&app, &b, &csrf, "/lra/register", &f).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let p = &account_json(&app, &pat_id).await["provenance"];
+    assert_eq!(p["level_history"].as_array().unwrap().len(), 2, "{p}");
+    assert_eq!(p["evidence"].as_array().unwrap().len(), 4, "{p}");
+}
+
+#[tokio::test]
+async fn an_affiliate_shows_the_managed_process_its_identifier_and_limited_scope() {
+    let app = spawn_app().await;
+    world(&app).await;
+    app.provider
+        .registration
+        .directory
+        .update_organization(
+            ORG_U,
+            registration::services::OrganizationChange {
+                scope: Some(Some("OTN Hub only, 2026".into())),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (b, csrf) = session(&app, LRA_U).await;
+    let mut f = pat();
+    f.push(("member_id", "E-1001"));
+    f.push(("affiliation", "Current photo employee ID card seen"));
+    let r = post(&app, &b, &csrf, "/lra/affiliate", &f).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = account_id(&app, &r.fact("Login ID").unwrap()).await;
+
+    let p = &account_json(&app, &id).await["provenance"];
+    let s = &p["validated_by"][0];
+    assert_eq!(s["kind"], "managed_process", "{p}");
+    assert_eq!(s["id"], ORG_U);
+    assert_eq!(s["identifier"], "E-1001");
+    assert_eq!(s["id_scheme"], "employee number");
+    assert_eq!(s["level"], 2);
+    assert_eq!(
+        s["approval"],
+        json!({"kind": "limited", "from": null, "until": null, "scope": "OTN Hub only, 2026"})
+    );
+    assert_eq!(s["by"]["login_id"], LRA_U);
+    let e = &p["evidence"][0];
+    assert_eq!(e["kind"], "affiliation");
+    assert_eq!(e["document"], "Current photo employee ID card seen");
+    assert_eq!(e["recorded_by"]["name"], "Uma Upsilon");
+    assert_eq!(
+        p["level_history"][0]["reason"],
+        json!({"kind": "managed_process", "organization": ORG_U})
+    );
+}
+
+#[tokio::test]
+async fn the_console_account_page_shows_the_provenance_in_english_and_french() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let (b, csrf) = session(&app, LRA_B).await;
+    let mut f = pat();
+    f.push(("level", "1"));
+    let r = post(&app, &b, &csrf, "/lra/register", &f).await;
+    let pat_id = account_id(&app, &r.fact("Login ID").unwrap()).await;
+    let (b, csrf) = session(&app, LRA_A).await;
+    let mut f = pat();
+    f.extend(al2_evidence());
+    post(&app, &b, &csrf, "/lra/register", &f).await;
+    let made = app.add_clinician().await;
+
+    let (_, secret) = administrator(&app).await;
+    let admin = Browser::new();
+    console_sign_in(
+        &app,
+        &admin,
+        ADMIN_LOGIN,
+        ADMIN_PASSWORD,
+        &secret,
+        "/admin/accounts",
+    )
+    .await;
+    let path = format!("/admin/accounts/{pat_id}");
+    let page = admin.get(&format!("{}{path}", app.base)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("<h2>Provenance — validated by The Hospital for Sick Children</h2>"),
+        "{}",
+        page.body
+    );
+    assert!(page
+        .body
+        .contains("<h2>Provenance — validated by St. Michael’s Hospital</h2>"));
+    assert_eq!(
+        page.fact("How").as_deref(),
+        Some("In person by a local registration authority (LRA)")
+    );
+    assert_eq!(page.fact("Approval").as_deref(), Some("General"));
+    assert_eq!(page.fact("Level assigned").as_deref(), Some("AL1"));
+    assert_eq!(
+        page.fact("By").as_deref(),
+        Some("Sam Beta (Sam.Beta@ONEID.ON.CA)")
+    );
+    let passport = page.fact("Canadian passport (currently valid)").unwrap();
+    assert!(
+        passport.starts_with("primary; with photo; met in person; recorded by Riley Alpha (Riley.Alpha@ONEID.ON.CA) of St. Michael’s Hospital on "),
+        "{passport}"
+    );
+    assert!(page
+        .body
+        .contains("<h2>Provenance — level of assurance history</h2>"));
+    assert!(
+        page.body.contains(
+            "AL1 → AL2: identity evidence recorded by an LRA of St. Michael’s Hospital (by Riley Alpha (Riley.Alpha@ONEID.ON.CA))"
+        ),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(
+        "AL1: registered in person by an LRA of The Hospital for Sick Children (by Sam Beta"
+    ));
+    assert!(page.body.contains(&format!(
+        "href=\"/admin/audit/export?account={pat_id}&amp;include=provenance&amp;ui_locales=en\""
+    )));
+
+    let fr = admin
+        .get(&format!("{}{path}?ui_locales=fr", app.base))
+        .await;
+    assert_eq!(fr.status, 200);
+    assert!(fr
+        .body
+        .contains("<h2>Provenance — validée par St. Michael’s Hospital</h2>"));
+    assert_eq!(
+        fr.fact("Comment").as_deref(),
+        Some("En personne par un agent local d’inscription (ALI)")
+    );
+    assert_eq!(fr.fact("Approbation").as_deref(), Some("Générale"));
+    assert!(fr
+        .fact("Passeport canadien (en cours de validité)")
+        .unwrap()
+        .starts_with("principale; avec photo; rencontre en personne; consignée par Riley Alpha"));
+    assert!(fr.body.contains(
+        "AL1 → AL2: preuves d’identité consignées par un ALI de St. Michael’s Hospital (par Riley Alpha"
+    ));
+
+    // An account no source validated says so.
+    let none = admin
+        .get(&format!("{}/admin/accounts/{made}", app.base))
+        .await;
+    assert_eq!(
+        none.fact("Validated by").as_deref(),
+        Some("No registry or organization has validated this identity.")
+    );
+}
+
+#[tokio::test]
+async fn the_audit_export_of_one_account_can_start_with_its_provenance() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let (b, csrf) = session(&app, LRA_A).await;
+    let mut f = pat();
+    f.extend(al2_evidence());
+    let r = post(&app, &b, &csrf, "/lra/register", &f).await;
+    let pat_id = account_id(&app, &r.fact("Login ID").unwrap()).await;
+    let auditor = app.client_token("oneid:audit").await;
+    let export = |q: String| {
+        let auditor = auditor.clone();
+        let base = app.base.clone();
+        async move {
+            http()
+                .get(format!("{base}/admin/api/audit/export?{q}"))
+                .bearer_auth(&auditor)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    let r = export(format!("account={pat_id}&include=provenance")).await;
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.unwrap();
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let head = &lines[0];
+    assert_eq!(head["account"]["id"], pat_id.as_str());
+    assert_eq!(head["provenance"]["validated_by"][0]["id"], ORG_A);
+    assert_eq!(
+        head["provenance"]["evidence"][0]["recorded_by"]["login_id"],
+        LRA_A
+    );
+    assert_eq!(head["provenance"]["level_history"][0]["to"], 2);
+    let rows = &lines[1..];
+    assert!(!rows.is_empty(), "{body}");
+    assert!(rows.iter().all(|e| e.get("provenance").is_none()
+        && (e["subject"] == pat_id.as_str() || e["actor"] == pat_id.as_str())));
+    assert!(rows.iter().any(|e| e["event"] == "lra.person_registered"));
+    // Without include, the rows only, as before.
+    let plain = export(format!("account={pat_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(plain.lines().count(), rows.len());
+    assert!(plain.lines().all(|l| !l.contains("\"provenance\"")));
+    // Provenance is of one account; nothing else is included.
+    for bad in ["include=provenance", "include=everything"] {
+        let r = export(bad.into()).await;
+        assert_eq!(r.status(), 400, "{bad}");
+        let v: Value = r.json().await.unwrap();
+        assert!(
+            v["error_description"].as_str().unwrap().contains("include"),
+            "{v}"
+        );
+    }
+    let exported = app.audit("audit.exported").await;
+    assert!(exported.iter().any(|e| e
+        .detail
+        .as_deref()
+        .unwrap_or("")
+        .ends_with("include=provenance")));
+
+    // The console's link downloads the same.
+    let (_, secret) = administrator(&app).await;
+    let admin = Browser::new();
+    console_sign_in(
+        &app,
+        &admin,
+        ADMIN_LOGIN,
+        ADMIN_PASSWORD,
+        &secret,
+        "/admin/audit",
+    )
+    .await;
+    let r = admin
+        .get(&format!(
+            "{}/admin/audit/export?account={pat_id}&include=provenance",
+            app.base
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let head: Value = serde_json::from_str(r.body.lines().next().unwrap()).unwrap();
+    assert_eq!(head["provenance"]["validated_by"][0]["kind"], "in_person");
+}
