@@ -6,7 +6,7 @@
 
 mod levels;
 
-pub use levels::{change_detail, LevelReason, LEVEL_CHANGED};
+pub use levels::{LevelReason, LevelRule, LEVEL_CHANGED};
 
 use crate::{Registration, RegistrationError};
 use platform::DbError;
@@ -26,16 +26,18 @@ pub enum SourceKind {
     InPerson,
 }
 
-/// The approval a source worked under.
+/// The approval a registry or managed process works under (today's record).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceApproval {
     /// `general` or `limited`.
     pub kind: String,
-    /// A limited approval's first day (unix seconds), when it has one.
+    /// A limited approval's first second (unix seconds), when it has one.
     pub from: Option<i64>,
-    /// A limited approval's last moment (unix seconds), when it has one.
+    /// A limited approval's last second (unix seconds), when it has one.
     pub until: Option<i64>,
-    /// A limited approval's scope in words (an organization's).
+    /// A limited approval's services (the only ones its identities reach).
+    pub services: Vec<String>,
+    /// The approval's scope in words (an organization's note), if any.
     pub scope: Option<String>,
 }
 
@@ -59,10 +61,12 @@ pub struct Source {
     pub id: String,
     /// Its name.
     pub name: String,
-    /// Its status today (`approved`, `suspended`, `terminated`; `active` ...).
+    /// Its status today: a registry's, a managed process's own (`active`, `suspended`,
+    /// `terminated`), or the LRA's organization's.
     pub status: String,
-    /// Its approval.
-    pub approval: SourceApproval,
+    /// The approval it works under; none for an LRA's registration on identity documents,
+    /// which no registration approval governs.
+    pub approval: Option<SourceApproval>,
     /// The level it assigned.
     pub level: Option<i64>,
     /// The unique identifier it knows the person by (registry member id, organization id).
@@ -84,6 +88,8 @@ pub struct EvidenceRecord {
     pub kind: String,
     /// The document's catalogue code, or the affiliation evidence in words.
     pub document: String,
+    /// What the LRA confirmed of an affiliation, as recorded (JSON), if anything.
+    pub details: Option<serde_json::Value>,
     /// The document carries the person's photo.
     pub photo: bool,
     /// The person was met face to face.
@@ -239,9 +245,28 @@ impl Registration {
             .iter()
             .find(|s| s.0 == v.org)
             .map_or((None, None), |s| (s.1.clone(), s.2));
-        let registering = record.as_ref().is_some_and(|o| o.registering);
-        let managed = v.managed || (member.is_some() && registering);
+        let process = self.process(&v.org).await?;
+        let managed = v.managed || (member.is_some() && process.is_some());
         let scope = record.as_ref().and_then(|o| o.scope.clone());
+        let now = self.clock.now();
+        let (status, approval) = match process.filter(|_| managed) {
+            Some(p) => (
+                p.status_at(now).as_str().to_owned(),
+                Some(SourceApproval {
+                    kind: p.approval.to_owned(),
+                    from: p.approved_from,
+                    until: p.approved_until,
+                    services: p.services,
+                    scope,
+                }),
+            ),
+            None => (
+                record
+                    .as_ref()
+                    .map_or_else(String::new, |o| o.status.clone()),
+                None,
+            ),
+        };
         Ok(Source {
             kind: if managed {
                 SourceKind::ManagedProcess
@@ -251,20 +276,8 @@ impl Registration {
             name: record
                 .as_ref()
                 .map_or_else(|| v.org.clone(), |o| o.name.clone()),
-            status: record
-                .as_ref()
-                .map_or_else(String::new, |o| o.status.clone()),
-            approval: SourceApproval {
-                kind: if scope.is_some() {
-                    "limited"
-                } else {
-                    "general"
-                }
-                .into(),
-                from: None,
-                until: None,
-                scope,
-            },
+            status,
+            approval,
             level: v.level,
             identifier: member,
             id_scheme: record.and_then(|o| o.id_scheme).filter(|_| managed),
@@ -334,7 +347,7 @@ impl Registration {
             status: registry
                 .as_ref()
                 .map_or_else(String::new, |g| g.status.as_str().to_owned()),
-            approval: SourceApproval {
+            approval: Some(SourceApproval {
                 kind: approval,
                 from: registry
                     .as_ref()
@@ -344,8 +357,12 @@ impl Registration {
                     .as_ref()
                     .and_then(|g| g.approved_until)
                     .filter(|_| limited),
+                services: registry
+                    .as_ref()
+                    .filter(|_| limited)
+                    .map_or_else(Vec::new, |g| g.services.clone()),
                 scope: None,
-            },
+            }),
             level: Some(r.try_get("assurance_level").map_err(db)?),
             identifier: Some(r.try_get("member_id").map_err(db)?),
             id_scheme: registry.as_ref().map(|g| g.id_scheme.clone()),
@@ -394,8 +411,8 @@ impl Registration {
         account_id: &str,
     ) -> Result<Vec<EvidenceRecord>, RegistrationError> {
         let rows = sqlx::query(
-            "SELECT organization_id, kind, document, photo, in_person, recorded_by, recorded_at \
-             FROM identity_evidence WHERE account_id = $1",
+            "SELECT organization_id, kind, document, details, photo, in_person, recorded_by, \
+             recorded_at FROM identity_evidence WHERE account_id = $1",
         )
         .bind(account_id)
         .fetch_all(self.db.pool())
@@ -408,6 +425,9 @@ impl Registration {
                     organization_id: r.try_get("organization_id")?,
                     kind: r.try_get("kind")?,
                     document: r.try_get("document")?,
+                    details: r
+                        .try_get::<Option<String>, _>("details")?
+                        .map(|d| serde_json::from_str(&d).unwrap_or(serde_json::Value::String(d))),
                     photo: r.try_get::<i64, _>("photo")? != 0,
                     in_person: r.try_get::<i64, _>("in_person")? != 0,
                     recorded_by: Who {
@@ -437,7 +457,7 @@ impl Names {
             return Ok(w.clone());
         }
         let id = actor.strip_prefix("account:").unwrap_or(actor);
-        let account = if id.contains(':') || id == "cli" {
+        let account = if id.contains(':') || id == "cli" || id == "system" {
             None
         } else {
             r.accounts.find_by_id(id).await?

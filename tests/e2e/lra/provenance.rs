@@ -98,7 +98,9 @@ async fn the_admin_api_shows_a_self_registered_accounts_registry_approval_identi
     let app = spawn_app().await;
     world(&app).await;
     let t0 = app.clock.now();
-    let (from, until) = (t0 - 10 * DAY, t0 + 300 * DAY);
+    // 2000-01-01 and 2100-01-01, 00:00 UTC.
+    let (from, until) = (946_684_800, 4_102_444_800);
+    assert!(from < t0 && t0 < until);
     let private = limited_registry(&app, from, until).await;
     app.clock.advance(3600);
     let registered_at = app.clock.now();
@@ -114,7 +116,7 @@ async fn the_admin_api_shows_a_self_registered_accounts_registry_approval_identi
     assert_eq!(s["status"], "approved");
     assert_eq!(
         s["approval"],
-        json!({"kind": "limited", "from": from, "until": until, "scope": null})
+        json!({"kind": "limited", "from": from, "until": until, "services": ["otn"], "scope": null})
     );
     assert_eq!(s["level"], 2);
     assert_eq!(
@@ -135,10 +137,76 @@ async fn the_admin_api_shows_a_self_registered_accounts_registry_approval_identi
     );
     assert_eq!(levels[0]["at"], registered_at);
 
+    // The registry's level is lowered: the account follows, and the history says why.
+    app.clock.advance(DAY);
+    let lowered_at = app.clock.now();
+    let admin = app.client_token("oneid:admin").await;
+    let r = call(
+        &format!("{}/admin/api", app.base),
+        &admin,
+        "PATCH",
+        "/registries/cpso",
+        Some(json!({"assurance_level": 1})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let p = &account_json(&app, &id).await["provenance"];
+    let change = &p["level_history"][1];
+    assert_eq!(
+        (&change["from"], &change["to"], &change["at"]),
+        (&json!(2), &json!(1), &json!(lowered_at)),
+        "{p}"
+    );
+    assert_eq!(
+        change["reason"],
+        json!({"kind": "source_changed", "source_kind": "registry", "source": "cpso",
+               "source_from": 2, "source_to": 1, "rule": {"kind": "no_other_source"},
+               "sessions_ended": true})
+    );
+    assert_eq!(change["by"]["actor"], "system");
+    let (_, secret) = administrator(&app).await;
+    let b = Browser::new();
+    console_sign_in(
+        &app,
+        &b,
+        ADMIN_LOGIN,
+        ADMIN_PASSWORD,
+        &secret,
+        "/admin/accounts",
+    )
+    .await;
+    let page = b.get(&format!("{}/admin/accounts/{id}", app.base)).await;
+    assert!(
+        page.body.contains(
+            "AL2 → AL1: the level of registry CPSO register went from AL2 to AL1; no other source \
+             gives more; sessions ended (by system)"
+        ),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        page.fact("Approval").as_deref(),
+        Some("Limited, from 2000-01-01, until 2100-01-01, services: otn")
+    );
+    assert_eq!(
+        page.fact("Unique identifier used").as_deref(),
+        Some("m-4242 (college + registration number)")
+    );
+    let fr = b
+        .get(&format!("{}/admin/accounts/{id}?ui_locales=fr", app.base))
+        .await;
+    assert!(
+        fr.body.contains(
+            "AL2 → AL1: le niveau de registre CPSO register est passé de AL2 à AL1; aucune autre \
+             source ne donne davantage; sessions terminées (par system)"
+        ),
+        "{}",
+        fr.body
+    );
+
     // The registry reports the registration terminated: the source says since when.
     app.clock.advance(DAY);
     let ended = app.clock.now();
-    let admin = app.client_token("oneid:admin").await;
     let r = call(
         &format!("{}/admin/api", app.base),
         &admin,
@@ -201,7 +269,12 @@ async fn lra_registrations_show_the_evidence_the_lra_and_each_level_change_with_
         assert_eq!(s["kind"], "in_person", "{s}");
         assert_eq!(s["id"], org);
         assert_eq!(s["name"], name);
-        assert_eq!(s["approval"]["kind"], "general");
+        assert_eq!(
+            s["approval"],
+            Value::Null,
+            "no registration approval governs an LRA"
+        );
+        assert_eq!(s["status"], "active");
         assert_eq!(s["level"], level);
         assert_eq!(s["at"], at);
         assert_eq!(s["by"]["actor"], lra.as_str());
@@ -273,6 +346,18 @@ async fn an_affiliate_shows_the_managed_process_its_identifier_and_limited_scope
         )
         .await
         .unwrap();
+    let now = app.clock.now();
+    let admin = app.client_token("oneid:admin").await;
+    let r = call(
+        &format!("{}/admin/api", app.base),
+        &admin,
+        "PUT",
+        &format!("/organizations/{ORG_U}/process"),
+        Some(json!({"approval": "limited", "approved_from": now - DAY,
+                    "approved_until": now + 90 * DAY, "services": ["otn"]})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
     let (b, csrf) = session(&app, LRA_U).await;
     let mut f = pat();
     f.push(("member_id", "E-1001"));
@@ -290,8 +375,10 @@ async fn an_affiliate_shows_the_managed_process_its_identifier_and_limited_scope
     assert_eq!(s["level"], 2);
     assert_eq!(
         s["approval"],
-        json!({"kind": "limited", "from": null, "until": null, "scope": "OTN Hub only, 2026"})
+        json!({"kind": "limited", "from": now - DAY, "until": now + 90 * DAY,
+               "services": ["otn"], "scope": "OTN Hub only, 2026"})
     );
+    assert_eq!(s["status"], "active", "the process's own status");
     assert_eq!(s["by"]["login_id"], LRA_U);
     let e = &p["evidence"][0];
     assert_eq!(e["kind"], "affiliation");
@@ -345,7 +432,10 @@ async fn the_console_account_page_shows_the_provenance_in_english_and_french() {
         page.fact("How").as_deref(),
         Some("In person by a local registration authority (LRA)")
     );
-    assert_eq!(page.fact("Approval").as_deref(), Some("General"));
+    assert!(
+        page.fact("Approval").is_none(),
+        "no approval governs an LRA"
+    );
     assert_eq!(page.fact("Level assigned").as_deref(), Some("AL1"));
     assert_eq!(
         page.fact("By").as_deref(),
@@ -384,7 +474,7 @@ async fn the_console_account_page_shows_the_provenance_in_english_and_french() {
         fr.fact("Comment").as_deref(),
         Some("En personne par un agent local d’inscription (ALI)")
     );
-    assert_eq!(fr.fact("Approbation").as_deref(), Some("Générale"));
+    assert_eq!(fr.fact("Statut actuel").as_deref(), Some("Active"));
     assert!(fr
         .fact("Passeport canadien (en cours de validité)")
         .unwrap()

@@ -4,7 +4,9 @@
 
 use platform::Locale;
 use registration::lra::document;
-use registration::provenance::{LevelReason, Provenance, Source, SourceKind, Who};
+use registration::provenance::{
+    LevelReason, LevelRule, Provenance, Source, SourceApproval, SourceKind, Who,
+};
 use web::forms::Section;
 use web::widgets::{date, datetime};
 
@@ -27,6 +29,7 @@ pub(super) struct ProvenanceText {
     from: &'static str,
     until: &'static str,
     scope: &'static str,
+    services: &'static str,
     status: &'static str,
     level: &'static str,
     identifier: &'static str,
@@ -43,6 +46,14 @@ pub(super) struct ProvenanceText {
     why_in_person: &'static str,
     why_managed: &'static str,
     why_evidence: &'static str,
+    why_source: &'static str,
+    of_registry: &'static str,
+    of_process: &'static str,
+    rule_other: &'static str,
+    rule_none: &'static str,
+    rule_evidence: &'static str,
+    sessions_ended: &'static str,
+    details: &'static str,
     /// The link to the account's export with its provenance.
     pub export: &'static str,
 }
@@ -64,7 +75,8 @@ static EN: ProvenanceText = ProvenanceText {
     limited: "Limited",
     from: "from",
     until: "until",
-    scope: "scope",
+    scope: "note",
+    services: "services",
     status: "Status today",
     level: "Level assigned",
     identifier: "Unique identifier used",
@@ -81,6 +93,14 @@ static EN: ProvenanceText = ProvenanceText {
     why_in_person: "registered in person by an LRA of {}",
     why_managed: "registered on the managed registration process of {}",
     why_evidence: "identity evidence recorded by an LRA of {}",
+    why_source: "the level of {source} went from AL{from} to AL{to}; {rule}",
+    of_registry: "registry {}",
+    of_process: "the managed registration process of {}",
+    rule_other: "another source on record gives AL{}",
+    rule_none: "no other source gives more",
+    rule_evidence: "the evidence on record supports AL{}",
+    sessions_ended: "sessions ended",
+    details: "confirmed",
     export: "Export this account’s audit trail with its provenance (JSON lines)",
 };
 
@@ -101,7 +121,8 @@ static FR: ProvenanceText = ProvenanceText {
     limited: "Limitée",
     from: "du",
     until: "au",
-    scope: "portée",
+    scope: "note",
+    services: "services",
     status: "Statut actuel",
     level: "Niveau attribué",
     identifier: "Identifiant unique utilisé",
@@ -118,6 +139,14 @@ static FR: ProvenanceText = ProvenanceText {
     why_in_person: "inscription en personne par un ALI de {}",
     why_managed: "inscription par le processus d’inscription géré de {}",
     why_evidence: "preuves d’identité consignées par un ALI de {}",
+    why_source: "le niveau de {source} est passé de AL{from} à AL{to}; {rule}",
+    of_registry: "registre {}",
+    of_process: "processus d’inscription géré de {}",
+    rule_other: "une autre source consignée donne AL{}",
+    rule_none: "aucune autre source ne donne davantage",
+    rule_evidence: "les preuves consignées justifient AL{}",
+    sessions_ended: "sessions terminées",
+    details: "confirmé",
     export: "Exporter le journal d’audit de ce compte avec sa provenance (lignes JSON)",
 };
 
@@ -156,20 +185,23 @@ fn who(w: &Who) -> String {
     }
 }
 
-fn approval(t: &ProvenanceText, s: &Source) -> String {
-    let mut out = if s.approval.kind == "limited" {
+fn approval(t: &ProvenanceText, a: &SourceApproval) -> String {
+    let mut out = if a.kind == "limited" {
         t.limited
     } else {
         t.general
     }
     .to_owned();
-    if let Some(f) = s.approval.from {
+    if let Some(f) = a.from {
         out.push_str(&format!(", {} {}", t.from, date(f)));
     }
-    if let Some(u) = s.approval.until {
+    if let Some(u) = a.until {
         out.push_str(&format!(", {} {}", t.until, date(u)));
     }
-    if let Some(scope) = &s.approval.scope {
+    if !a.services.is_empty() {
+        out.push_str(&format!(", {}: {}", t.services, a.services.join(", ")));
+    }
+    if let Some(scope) = &a.scope {
         out.push_str(&format!(", {}: {scope}", t.scope));
     }
     out
@@ -181,12 +213,11 @@ fn source(t: &ProvenanceText, locale: Locale, s: &Source) -> Section {
         SourceKind::ManagedProcess => t.managed,
         SourceKind::InPerson => t.in_person,
     };
-    let mut rows = vec![
-        (t.how.into(), how.into()),
-        (t.code.into(), s.id.clone()),
-        (t.approval.into(), approval(t, s)),
-        (t.status.into(), status(locale, &s.status)),
-    ];
+    let mut rows = vec![(t.how.into(), how.into()), (t.code.into(), s.id.clone())];
+    if let Some(a) = &s.approval {
+        rows.push((t.approval.into(), approval(t, a)));
+    }
+    rows.push((t.status.into(), status(locale, &s.status)));
     if let Some(l) = s.level {
         rows.push((t.level.into(), format!("AL{l}")));
     }
@@ -207,6 +238,22 @@ fn source(t: &ProvenanceText, locale: Locale, s: &Source) -> Section {
     Section {
         heading: Some(t.validated_by.replace("{}", &s.name)),
         rows,
+    }
+}
+
+/// Recorded details (JSON) as `key: value` pairs, or as they are.
+fn details(d: &serde_json::Value) -> String {
+    match d {
+        serde_json::Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}: {s}"),
+                other => format!("{k}: {other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -253,6 +300,9 @@ pub(super) fn sections(locale: Locale, p: &Provenance) -> Vec<Section> {
                 if e.in_person {
                     facts.push(t.met.into());
                 }
+                if let Some(d) = &e.details {
+                    facts.push(format!("{}: {}", t.details, details(d)));
+                }
                 facts.push(
                     t.recorded
                         .replace("{who}", &who(&e.recorded_by))
@@ -284,6 +334,41 @@ pub(super) fn sections(locale: Locale, p: &Provenance) -> Vec<Section> {
                     }
                     LevelReason::LraEvidence { organization } => {
                         t.why_evidence.replace("{}", &name_of(organization))
+                    }
+                    LevelReason::SourceChanged {
+                        source_kind,
+                        source,
+                        source_from,
+                        source_to,
+                        rule,
+                        sessions_ended,
+                    } => {
+                        let of = if source_kind == "registry" {
+                            t.of_registry
+                        } else {
+                            t.of_process
+                        };
+                        let rule = match rule {
+                            LevelRule::OtherSource { level } => {
+                                t.rule_other.replace("{}", &level.to_string())
+                            }
+                            LevelRule::NoOtherSource => t.rule_none.to_owned(),
+                            LevelRule::Evidence { level } => {
+                                t.rule_evidence.replace("{}", &level.to_string())
+                            }
+                            LevelRule::Text { text } => text.clone(),
+                        };
+                        let mut why = t
+                            .why_source
+                            .replace("{source}", &of.replace("{}", &name_of(source)))
+                            .replace("{from}", &source_from.to_string())
+                            .replace("{to}", &source_to.to_string())
+                            .replace("{rule}", &rule);
+                        if *sessions_ended {
+                            why.push_str("; ");
+                            why.push_str(t.sessions_ended);
+                        }
+                        why
                     }
                     LevelReason::Stated { text } => text.clone(),
                 };

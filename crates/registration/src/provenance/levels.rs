@@ -1,11 +1,13 @@
 //! Reading the level of assurance out of the audit trail: which audit events set or change an
-//! account's level, the structured detail of a level change (`level: AL1 -> AL2; reason: ...`)
-//! written and read in one place, and the `key=value` words of a registration's detail.
+//! account's level, and what their details say (the `key=value` words of a registration, the
+//! `level: AL<a> -> AL<b>; ...` of a change, as `crate::levels` and the LRA registration write
+//! them).
 
 use serde::Serialize;
 
-/// The audit event of a level change that no registration event describes (an administrator's
-/// or a source's decision). Its detail is [`change_detail`].
+/// A source's level changed and the account's followed (`crate::levels`; detail
+/// `level: AL<a> -> AL<b>; registry <id> AL<o> -> AL<n>; <rule>[; sessions ended]`, or
+/// `managed process of <id>` for an organization).
 pub const LEVEL_CHANGED: &str = "account.level_changed";
 
 /// A self-registration's account was made (detail `registry=<id> ... level=<n>`).
@@ -51,17 +53,101 @@ pub enum LevelReason {
         /// Organization id.
         organization: String,
     },
-    /// A change with its reason in words ([`LEVEL_CHANGED`]).
+    /// The level of the registry or managed process that validated the account changed, and
+    /// the account's followed it (004 §5.4.2, §6.4.2).
+    SourceChanged {
+        /// `registry` or `managed_process`.
+        source_kind: String,
+        /// Registry or organization id.
+        source: String,
+        /// The source's level before.
+        source_from: i64,
+        /// The source's level after.
+        source_to: i64,
+        /// What bounded the account's new level.
+        rule: LevelRule,
+        /// The account's sessions were ended (a lowered level).
+        sessions_ended: bool,
+    },
+    /// A change with its reason in words, as recorded.
     Stated {
         /// The reason recorded.
         text: String,
     },
 }
 
-/// The detail of a [`LEVEL_CHANGED`] row: `level: AL<from> -> AL<to>; reason: <reason>`.
-pub fn change_detail(from: i64, to: i64, reason: &str) -> String {
-    let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
-    format!("level: AL{from} -> AL{to}; reason: {reason}")
+/// What bounded an account's level when its source's level changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LevelRule {
+    /// Lowered no further than another live source on record gives.
+    OtherSource {
+        /// That level.
+        level: i64,
+    },
+    /// Lowered: no other source gives more.
+    NoOtherSource,
+    /// Raised only as far as the LRA documents on record support.
+    Evidence {
+        /// That level.
+        level: i64,
+    },
+    /// In words, as recorded.
+    Text {
+        /// The words.
+        text: String,
+    },
+}
+
+impl LevelRule {
+    fn parse(s: &str) -> Self {
+        if let Some(l) = s
+            .strip_prefix("another source on record gives ")
+            .and_then(level)
+        {
+            return Self::OtherSource { level: l };
+        }
+        if s == "no other source gives more" {
+            return Self::NoOtherSource;
+        }
+        if let Some(l) = s
+            .strip_prefix("the evidence on record supports ")
+            .and_then(level)
+        {
+            return Self::Evidence { level: l };
+        }
+        Self::Text { text: s.to_owned() }
+    }
+}
+
+/// `registry <id> AL<o> -> AL<n>` or `managed process of <id> AL<o> -> AL<n>`.
+fn source_change(s: &str) -> Option<(&'static str, String, i64, i64)> {
+    let (kind, rest) = if let Some(r) = s.strip_prefix("registry ") {
+        ("registry", r)
+    } else {
+        ("managed_process", s.strip_prefix("managed process of ")?)
+    };
+    let (id, levels) = rest.split_once(' ')?;
+    let (from, to) = levels.split_once(" -> ")?;
+    Some((kind, id.to_owned(), level(from)?, level(to)?))
+}
+
+/// The reason of a [`LEVEL_CHANGED`] row from what follows its `level: ...;`.
+fn change_reason(rest: &str) -> LevelReason {
+    let parts: Vec<&str> = rest.split("; ").map(str::trim).collect();
+    if let Some((kind, source, from, to)) = parts.first().and_then(|p| source_change(p)) {
+        return LevelReason::SourceChanged {
+            source_kind: kind.to_owned(),
+            source,
+            source_from: from,
+            source_to: to,
+            rule: LevelRule::parse(parts.get(1).copied().unwrap_or("")),
+            sessions_ended: parts.contains(&"sessions ended"),
+        };
+    }
+    LevelReason::Stated {
+        text: rest.trim().to_owned(),
+    }
 }
 
 /// A level written `AL2` or `2`.
@@ -132,11 +218,8 @@ pub(crate) fn read(event: &str, detail: &str) -> Option<(Option<i64>, i64, Level
         }
         LEVEL_CHANGED => {
             let (from, to) = arrow(detail)?;
-            let text = detail
-                .split_once("; reason: ")
-                .map_or("", |(_, r)| r)
-                .to_owned();
-            Some((Some(from), to, LevelReason::Stated { text }))
+            let rest = detail.split_once("; ").map_or("", |(_, r)| r);
+            Some((Some(from), to, change_reason(rest)))
         }
         _ => None,
     }
@@ -147,16 +230,67 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_change_detail_reads_back() {
-        let d = change_detail(2, 1, "registry  lowered\nto AL1");
-        assert_eq!(d, "level: AL2 -> AL1; reason: registry lowered to AL1");
+    fn a_source_change_as_crate_levels_writes_it_reads_back() {
+        let d = "level: AL2 -> AL1; registry cpso AL2 -> AL1; no other source gives more; \
+                 sessions ended";
         assert_eq!(
-            read(LEVEL_CHANGED, &d),
+            read(LEVEL_CHANGED, d),
             Some((
                 Some(2),
                 1,
+                LevelReason::SourceChanged {
+                    source_kind: "registry".into(),
+                    source: "cpso".into(),
+                    source_from: 2,
+                    source_to: 1,
+                    rule: LevelRule::NoOtherSource,
+                    sessions_ended: true,
+                }
+            ))
+        );
+        let d = "level: AL1 -> AL2; managed process of uhn AL1 -> AL3; the evidence on record \
+                 supports AL2";
+        let Some((
+            _,
+            2,
+            LevelReason::SourceChanged {
+                source_kind,
+                source,
+                rule,
+                sessions_ended,
+                ..
+            },
+        )) = read(LEVEL_CHANGED, d)
+        else {
+            panic!("{d}");
+        };
+        assert_eq!(
+            (source_kind.as_str(), source.as_str()),
+            ("managed_process", "uhn")
+        );
+        assert_eq!(
+            (rule, sessions_ended),
+            (LevelRule::Evidence { level: 2 }, false)
+        );
+        let d = "level: AL2 -> AL1; registry x AL2 -> AL1; another source on record gives AL1";
+        assert!(matches!(
+            read(LEVEL_CHANGED, d),
+            Some((
+                _,
+                _,
+                LevelReason::SourceChanged {
+                    rule: LevelRule::OtherSource { level: 1 },
+                    ..
+                }
+            ))
+        ));
+        assert_eq!(
+            read(LEVEL_CHANGED, "level: AL3 -> AL1; decided by the registrar"),
+            Some((
+                Some(3),
+                1,
                 LevelReason::Stated {
-                    text: "registry lowered to AL1".into()
+                    text: "decided by the registrar".into()
                 }
             ))
         );
