@@ -190,7 +190,7 @@ async fn the_admin_api_shows_a_self_registered_accounts_registry_approval_identi
     );
     assert_eq!(
         page.fact("Unique identifier used").as_deref(),
-        Some("m-4242 (college + registration number)")
+        Some("m-4242 (CPSO registration number)")
     );
     let fr = b
         .get(&format!("{}/admin/accounts/{id}?ui_locales=fr", app.base))
@@ -207,6 +207,7 @@ async fn the_admin_api_shows_a_self_registered_accounts_registry_approval_identi
     // The registry reports the registration terminated: the source says since when.
     app.clock.advance(DAY);
     let ended = app.clock.now();
+    let admin = app.client_token("oneid:admin").await;
     let r = call(
         &format!("{}/admin/api", app.base),
         &admin,
@@ -360,8 +361,14 @@ async fn an_affiliate_shows_the_managed_process_its_identifier_and_limited_scope
     assert_eq!(r.status, 200, "{}", r.json);
     let (b, csrf) = session(&app, LRA_U).await;
     let mut f = pat();
-    f.push(("member_id", "E-1001"));
-    f.push(("affiliation", "Current photo employee ID card seen"));
+    f.extend([
+        ("member_id", "E-1001"),
+        ("affiliation_document", "hr_record"),
+        ("relationship", "regular full-time employee"),
+        ("confirmed_by", "Dana Roy, HR director"),
+        ("process_confirmed", "on"),
+        ("genuine_and_current", "on"),
+    ]);
     let r = post(&app, &b, &csrf, "/lra/affiliate", &f).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let id = account_id(&app, &r.fact("Login ID").unwrap()).await;
@@ -382,11 +389,47 @@ async fn an_affiliate_shows_the_managed_process_its_identifier_and_limited_scope
     assert_eq!(s["by"]["login_id"], LRA_U);
     let e = &p["evidence"][0];
     assert_eq!(e["kind"], "affiliation");
-    assert_eq!(e["document"], "Current photo employee ID card seen");
+    assert_eq!(e["document"], "hr_record");
+    assert_eq!(e["details"]["relationship"], "regular full-time employee");
+    assert_eq!(e["details"]["confirmed_by"], "Dana Roy, HR director");
+    assert_eq!(e["details"]["member_id"], "E-1001");
     assert_eq!(e["recorded_by"]["name"], "Uma Upsilon");
     assert_eq!(
         p["level_history"][0]["reason"],
         json!({"kind": "managed_process", "organization": ORG_U})
+    );
+    // The console says the same in words.
+    let (_, secret) = administrator(&app).await;
+    let b = Browser::new();
+    console_sign_in(
+        &app,
+        &b,
+        ADMIN_LOGIN,
+        ADMIN_PASSWORD,
+        &secret,
+        "/admin/accounts",
+    )
+    .await;
+    let page = b.get(&format!("{}/admin/accounts/{id}", app.base)).await;
+    assert_eq!(
+        page.fact("How").as_deref(),
+        Some("Managed registration process")
+    );
+    assert_eq!(
+        page.fact("Unique identifier used").as_deref(),
+        Some("E-1001 (employee number)")
+    );
+    let hr = page
+        .fact("Entry in the organization&#x27;s HR database or organizational directory")
+        .unwrap();
+    assert!(
+        hr.starts_with(
+            "Evidence of affiliation; from the organization; relationship: regular full-time \
+             employee; confirmed by Dana Roy, HR director; managed process confirmed; genuine \
+             and current; recorded by Uma Upsilon (Uma.Upsilon@ONEID.ON.CA) of University \
+             Health Network on "
+        ),
+        "{hr}"
     );
 }
 

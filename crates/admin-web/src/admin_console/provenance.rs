@@ -3,6 +3,9 @@
 //! level history, in English and French.
 
 use platform::Locale;
+use registration::lra::affiliation::{
+    affiliation_document, AffiliationDetails, Source as Presenter,
+};
 use registration::lra::document;
 use registration::provenance::{
     LevelReason, LevelRule, Provenance, Source, SourceApproval, SourceKind, Who,
@@ -53,7 +56,12 @@ pub(super) struct ProvenanceText {
     rule_none: &'static str,
     rule_evidence: &'static str,
     sessions_ended: &'static str,
-    details: &'static str,
+    relationship: &'static str,
+    confirmed_by: &'static str,
+    from_person: &'static str,
+    from_organization: &'static str,
+    process_confirmed: &'static str,
+    genuine: &'static str,
     /// The link to the account's export with its provenance.
     pub export: &'static str,
 }
@@ -100,7 +108,12 @@ static EN: ProvenanceText = ProvenanceText {
     rule_none: "no other source gives more",
     rule_evidence: "the evidence on record supports AL{}",
     sessions_ended: "sessions ended",
-    details: "confirmed",
+    relationship: "relationship: {}",
+    confirmed_by: "confirmed by {}",
+    from_person: "presented by the person",
+    from_organization: "from the organization",
+    process_confirmed: "managed process confirmed",
+    genuine: "genuine and current",
     export: "Export this account’s audit trail with its provenance (JSON lines)",
 };
 
@@ -146,7 +159,12 @@ static FR: ProvenanceText = ProvenanceText {
     rule_none: "aucune autre source ne donne davantage",
     rule_evidence: "les preuves consignées justifient AL{}",
     sessions_ended: "sessions terminées",
-    details: "confirmé",
+    relationship: "relation : {}",
+    confirmed_by: "confirmée par {}",
+    from_person: "présentée par la personne",
+    from_organization: "venant de l’organisme",
+    process_confirmed: "processus géré confirmé",
+    genuine: "authentique et en vigueur",
     export: "Exporter le journal d’audit de ce compte avec sa provenance (lignes JSON)",
 };
 
@@ -241,20 +259,29 @@ fn source(t: &ProvenanceText, locale: Locale, s: &Source) -> Section {
     }
 }
 
-/// Recorded details (JSON) as `key: value` pairs, or as they are.
-fn details(d: &serde_json::Value) -> String {
-    match d {
-        serde_json::Value::Object(m) => m
-            .iter()
-            .map(|(k, v)| match v {
-                serde_json::Value::String(s) => format!("{k}: {s}"),
-                other => format!("{k}: {other}"),
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
+/// What an LRA confirmed of an affiliation, in words; JSON of another shape as it is.
+fn details(t: &ProvenanceText, d: &serde_json::Value) -> Vec<String> {
+    let Ok(a) = serde_json::from_value::<AffiliationDetails>(d.clone()) else {
+        return vec![d.to_string()];
+    };
+    let mut out = vec![
+        match a.source {
+            Presenter::Registrant => t.from_person,
+            Presenter::Organization => t.from_organization,
+        }
+        .to_owned(),
+        t.relationship.replace("{}", &a.relationship),
+    ];
+    if let Some(c) = &a.confirmed_by {
+        out.push(t.confirmed_by.replace("{}", c));
     }
+    if a.process_confirmed {
+        out.push(t.process_confirmed.into());
+    }
+    if a.genuine_and_current {
+        out.push(t.genuine.into());
+    }
+    out
 }
 
 /// The provenance sections of an account's page.
@@ -283,7 +310,11 @@ pub(super) fn sections(locale: Locale, p: &Provenance) -> Vec<Section> {
             .iter()
             .map(|e| {
                 let (label, mut facts) = if e.kind == "affiliation" {
-                    (t.affiliation.to_owned(), vec![e.document.clone()])
+                    match affiliation_document(&e.document) {
+                        Some(d) => (d.name(locale).to_owned(), vec![t.affiliation.to_owned()]),
+                        // Recorded before the catalogue: the evidence in words.
+                        None => (t.affiliation.to_owned(), vec![e.document.clone()]),
+                    }
                 } else {
                     let name = document(&e.document)
                         .map_or_else(|| e.document.clone(), |d| d.name(locale).to_owned());
@@ -301,7 +332,7 @@ pub(super) fn sections(locale: Locale, p: &Provenance) -> Vec<Section> {
                     facts.push(t.met.into());
                 }
                 if let Some(d) = &e.details {
-                    facts.push(format!("{}: {}", t.details, details(d)));
+                    facts.extend(details(t, d));
                 }
                 facts.push(
                     t.recorded
