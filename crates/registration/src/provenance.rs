@@ -26,7 +26,9 @@ pub enum SourceKind {
     InPerson,
 }
 
-/// The approval a registry or managed process works under (today's record).
+/// The approval a registry or managed process works under: for a registry, the kind recorded
+/// when it validated the account with the registry's dates and services today; for a managed
+/// process, its approval record today.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceApproval {
     /// `general` or `limited`.

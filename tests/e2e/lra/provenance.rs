@@ -607,7 +607,7 @@ async fn the_audit_export_of_one_account_can_start_with_its_provenance() {
     // The console's link downloads the same.
     let (_, secret) = administrator(&app).await;
     let admin = Browser::new();
-    console_sign_in(
+    let page = console_sign_in(
         &app,
         &admin,
         ADMIN_LOGIN,
@@ -616,6 +616,21 @@ async fn the_audit_export_of_one_account_can_start_with_its_provenance() {
         "/admin/audit",
     )
     .await;
+    assert!(
+        !page.body.contains("include=provenance\">"),
+        "no account, no provenance"
+    );
+    let page = admin
+        .get(&format!("{}/admin/audit?account={pat_id}", app.base))
+        .await;
+    assert!(
+        page.body.contains(&format!(
+            "href=\"/admin/audit/export?account={pat_id}&amp;include=provenance\">Export this \
+             account’s audit trail with its provenance (JSON lines)</a>"
+        )),
+        "{}",
+        page.body
+    );
     let r = admin
         .get(&format!(
             "{}/admin/audit/export?account={pat_id}&include=provenance",

@@ -154,6 +154,15 @@ async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Param
         format!("/admin/audit/export?{filters}"),
         t.audit_export.into(),
     ));
+    if q.account.is_some() {
+        // One account's trail: also with its provenance first, as an auditor reads it.
+        v.links.push((
+            format!("/admin/audit/export?{filters}&include=provenance"),
+            super::provenance::ProvenanceText::get(a.locale)
+                .export
+                .into(),
+        ));
+    }
     if rows.len() as i64 == PAGE {
         if let Some(last) = rows.last() {
             v.links.push((
