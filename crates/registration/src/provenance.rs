@@ -26,9 +26,10 @@ pub enum SourceKind {
     InPerson,
 }
 
-/// The approval a registry or managed process works under: for a registry, the kind recorded
-/// when it validated the account with the registry's dates and services today; for a managed
-/// process, its approval record today.
+/// The approval a registry or managed process worked under: the review in force when it
+/// validated the account, if one was recorded by then; otherwise, for a registry, the kind
+/// recorded at registration with the registry's dates and services today, and for a managed
+/// process, its approval today.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceApproval {
     /// `general` or `limited`.
@@ -41,6 +42,22 @@ pub struct SourceApproval {
     pub services: Vec<String>,
     /// The approval's scope in words (an organization's note), if any.
     pub scope: Option<String>,
+    /// The approval review in force when the source validated the identity (the last one
+    /// recorded by then), whose decision, dates and services the fields above then give.
+    pub review: Option<ApprovalReview>,
+}
+
+/// A recorded review of an approval (004 §5.2-5.3, §6.2-6.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalReview {
+    /// Its number among the subject's reviews (1, 2, ...).
+    pub seq: i64,
+    /// Who reviewed.
+    pub reviewed_by: String,
+    /// When.
+    pub reviewed_at: i64,
+    /// When the next review is due.
+    pub next_review_at: i64,
 }
 
 /// Who acted: an audit actor, and for a person their login ID and name.
@@ -210,6 +227,23 @@ impl Registration {
             let source = self.organization_source(v, &sponsorships, &mut who).await?;
             out.validated_by.push(source);
         }
+        for s in &mut out.validated_by {
+            let kind = match s.kind {
+                SourceKind::Registry => "registry",
+                SourceKind::ManagedProcess => "process",
+                SourceKind::InPerson => continue,
+            };
+            if let (Some(a), Some(mut r)) =
+                (&mut s.approval, self.review_at(kind, &s.id, s.at).await?)
+            {
+                // The organization's note stays; a registry's limited review covers its services.
+                r.scope = a.scope.take();
+                if r.kind == "limited" && r.services.is_empty() {
+                    r.services = std::mem::take(&mut a.services);
+                }
+                *a = r;
+            }
+        }
         out.validated_by.sort_by_key(|s| s.at);
         for mut e in evidence {
             e.recorded_by = who.of(self, &e.recorded_by.actor).await?;
@@ -260,6 +294,7 @@ impl Registration {
                     until: p.approved_until,
                     services: p.services,
                     scope,
+                    review: None,
                 }),
             ),
             None => (
@@ -291,6 +326,51 @@ impl Registration {
             ended_at: ended,
             id: v.org,
         })
+    }
+
+    /// The approval review of `kind` (`registry` or `process`) `id` in force at `at`: the
+    /// last one recorded by then (index `approval_reviews_subject`, newest first), as the
+    /// approval it decided.
+    async fn review_at(
+        &self,
+        kind: &str,
+        id: &str,
+        at: i64,
+    ) -> Result<Option<SourceApproval>, RegistrationError> {
+        let Some(r) = sqlx::query(
+            "SELECT seq, reviewed_by, reviewed_at, decision, services, approved_from, \
+             approved_until, next_review_at FROM approval_reviews WHERE subject_kind = $1 \
+             AND subject_id = $2 AND recorded_at <= $3 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(kind)
+        .bind(id)
+        .bind(at)
+        .fetch_optional(self.db.pool())
+        .await
+        .map_err(db)?
+        else {
+            return Ok(None);
+        };
+        let services: Option<String> = r.try_get("services").map_err(db)?;
+        Ok(Some(SourceApproval {
+            kind: r.try_get("decision").map_err(db)?,
+            from: r.try_get("approved_from").map_err(db)?,
+            until: r.try_get("approved_until").map_err(db)?,
+            services: services
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            scope: None,
+            review: Some(ApprovalReview {
+                seq: r.try_get("seq").map_err(db)?,
+                reviewed_by: r.try_get("reviewed_by").map_err(db)?,
+                reviewed_at: r.try_get("reviewed_at").map_err(db)?,
+                next_review_at: r.try_get("next_review_at").map_err(db)?,
+            }),
+        }))
     }
 
     /// The account's audit rows of [`levels::EVENTS`], oldest first (index `audit_log_subject`).
@@ -364,6 +444,7 @@ impl Registration {
                     .filter(|_| limited)
                     .map_or_else(Vec::new, |g| g.services.clone()),
                 scope: None,
+                review: None,
             }),
             level: Some(r.try_get("assurance_level").map_err(db)?),
             identifier: Some(r.try_get("member_id").map_err(db)?),

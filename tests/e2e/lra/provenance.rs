@@ -102,6 +102,22 @@ async fn the_admin_api_shows_a_self_registered_accounts_registry_approval_identi
     let (from, until) = (946_684_800, 4_102_444_800);
     assert!(from < t0 && t0 < until);
     let private = limited_registry(&app, from, until).await;
+    // Its approval is reviewed and recorded (2000-01-01 to 2100-01-01, next review in a year).
+    let admin = app.client_token("oneid:admin").await;
+    let next = t0 + 365 * DAY;
+    let review = json!({"reviewed_by": "Jo Reviewer, ONE ID Program", "decision": "limited",
+                        "approved_from": from, "approved_until": until,
+                        "contacts": "Registrar: registrar@cpso.example", "next_review_at": next});
+    let reviews = format!("{}/admin/api", app.base);
+    let r = call(
+        &reviews,
+        &admin,
+        "POST",
+        "/approvals/registry/cpso/reviews",
+        Some(review.clone()),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.json);
     app.clock.advance(3600);
     let registered_at = app.clock.now();
     let id = self_registered(&app, &private, "4242").await;
@@ -116,8 +132,28 @@ async fn the_admin_api_shows_a_self_registered_accounts_registry_approval_identi
     assert_eq!(s["status"], "approved");
     assert_eq!(
         s["approval"],
-        json!({"kind": "limited", "from": from, "until": until, "services": ["otn"], "scope": null})
+        json!({"kind": "limited", "from": from, "until": until, "services": ["otn"], "scope": null,
+               "review": {"seq": 1, "reviewed_by": "Jo Reviewer, ONE ID Program",
+                          "reviewed_at": t0, "next_review_at": next}})
     );
+    // A later review does not change the approval the registration was made under.
+    app.clock.advance(60);
+    let mut general = review.clone();
+    general["decision"] = json!("general");
+    general["approved_from"] = Value::Null;
+    general["approved_until"] = Value::Null;
+    let admin = app.client_token("oneid:admin").await;
+    let r = call(
+        &reviews,
+        &admin,
+        "POST",
+        "/approvals/registry/cpso/reviews",
+        Some(general),
+    )
+    .await;
+    assert!(r.status < 300, "{}", r.json);
+    let again = &account_json(&app, &id).await["provenance"]["validated_by"][0]["approval"];
+    assert_eq!(again, &s["approval"], "the review in force at registration");
     assert_eq!(s["level"], 2);
     assert_eq!(
         s["identifier"], "m-4242",
@@ -187,6 +223,13 @@ async fn the_admin_api_shows_a_self_registered_accounts_registry_approval_identi
     assert_eq!(
         page.fact("Approval").as_deref(),
         Some("Limited, from 2000-01-01, until 2100-01-01, services: otn")
+    );
+    assert!(
+        page.fact("Approval review")
+            .unwrap()
+            .starts_with("Jo Reviewer, ONE ID Program, "),
+        "{}",
+        page.body
     );
     assert_eq!(
         page.fact("Unique identifier used").as_deref(),
@@ -383,7 +426,7 @@ async fn an_affiliate_shows_the_managed_process_its_identifier_and_limited_scope
     assert_eq!(
         s["approval"],
         json!({"kind": "limited", "from": now - DAY, "until": now + 90 * DAY,
-               "services": ["otn"], "scope": "OTN Hub only, 2026"})
+               "services": ["otn"], "scope": "OTN Hub only, 2026", "review": null})
     );
     assert_eq!(s["status"], "active", "the process's own status");
     assert_eq!(s["by"]["login_id"], LRA_U);

@@ -27,6 +27,8 @@ pub(super) struct ProvenanceText {
     in_person: &'static str,
     code: &'static str,
     approval: &'static str,
+    review: &'static str,
+    review_text: &'static str,
     general: &'static str,
     limited: &'static str,
     from: &'static str,
@@ -79,6 +81,8 @@ static EN: ProvenanceText = ProvenanceText {
     in_person: "In person by a local registration authority (LRA)",
     code: "Short code",
     approval: "Approval",
+    review: "Approval review",
+    review_text: "{by}, {at} (review {seq}); next review {next}",
     general: "General",
     limited: "Limited",
     from: "from",
@@ -130,6 +134,8 @@ static FR: ProvenanceText = ProvenanceText {
     in_person: "En personne par un agent local d’inscription (ALI)",
     code: "Code court",
     approval: "Approbation",
+    review: "Examen de l’approbation",
+    review_text: "{by}, le {at} (examen {seq}); prochain examen le {next}",
     general: "Générale",
     limited: "Limitée",
     from: "du",
@@ -234,6 +240,16 @@ fn source(t: &ProvenanceText, locale: Locale, s: &Source) -> Section {
     let mut rows = vec![(t.how.into(), how.into()), (t.code.into(), s.id.clone())];
     if let Some(a) = &s.approval {
         rows.push((t.approval.into(), approval(t, a)));
+        if let Some(r) = &a.review {
+            rows.push((
+                t.review.into(),
+                t.review_text
+                    .replace("{by}", &r.reviewed_by)
+                    .replace("{at}", &date(r.reviewed_at))
+                    .replace("{seq}", &r.seq.to_string())
+                    .replace("{next}", &date(r.next_review_at)),
+            ));
+        }
     }
     rows.push((t.status.into(), status(locale, &s.status)));
     if let Some(l) = s.level {
