@@ -1322,3 +1322,5 @@ async fn the_demo_makes_the_staff_account_an_lra_of_the_cpso_and_adds_a_register
     assert!(jordan.organization().registering);
     assert_eq!(jordan.organization().assurance_level, Some(2));
 }
+
+mod provenance;

@@ -17,7 +17,9 @@ mod relying_parties;
 
 pub use accounts::account_json;
 pub(crate) use audit::export_response;
-pub use audit::{audit_query, export_body, record_json, AUDIT_PAGE_MAX};
+pub use audit::{
+    audit_query, export_body, export_include, provenance_line, record_json, AUDIT_PAGE_MAX,
+};
 pub use input::{ClientInput, ClientPatch};
 pub use relying_parties::{add_client, client_json, remove_client};
 

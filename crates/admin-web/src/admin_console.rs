@@ -15,6 +15,7 @@ mod clients;
 mod directory;
 mod people;
 mod process;
+mod provenance;
 mod registries;
 mod services;
 

@@ -17,6 +17,7 @@ pub mod handoff;
 mod levels;
 pub mod lra;
 pub mod processes;
+pub mod provenance;
 pub mod registries;
 pub mod services;
 mod terminations;

@@ -1,6 +1,8 @@
 //! The audit trail for administrators and auditors: a search by account (subject or actor),
 //! actor, event and time range, newest first, a page at a time (keyset paging on the row's
 //! sequence number), and the same filters exported as JSON lines, streamed a page at a time.
+//! An export of one account with `include=provenance` starts with a line holding the
+//! account's provenance, so one file carries both the summary and every row behind it.
 //! Reading needs `oneid:audit` or `oneid:admin`; an export is itself audited.
 
 use super::{api, reply, ApiError, Need};
@@ -9,6 +11,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use platform::audit::{AuditQuery, AuditRecord};
 use platform::AuditEvent;
 use serde_json::{json, Value};
@@ -113,9 +116,45 @@ pub fn record_json(r: &AuditRecord) -> Value {
     serde_json::to_value(r).unwrap_or_else(|_| json!({ "id": r.id }))
 }
 
+/// The first line of an export with `include=provenance`: the account (id and login ID) and
+/// its provenance, told from an audit row by its `provenance` member.
+pub async fn provenance_line(p: &Provider, account: &str) -> Result<Value, ApiError> {
+    let a = p.registration.find_account(account).await?;
+    let provenance = p.registration.account_provenance(&a.id).await?;
+    Ok(json!({
+        "account": { "id": a.id, "login_id": a.login_id, "name": a.display_name() },
+        "provenance": provenance,
+    }))
+}
+
+/// What an export includes besides the rows, from its `include` parameter (taken out of
+/// `params`): `provenance` (needs `account`) or nothing.
+pub fn export_include(params: &mut Params) -> Result<bool, ApiError> {
+    match params.remove("include").as_deref().map(str::trim) {
+        None | Some("") => Ok(false),
+        Some("provenance") if params.get("account").is_some_and(|a| !a.trim().is_empty()) => {
+            Ok(true)
+        }
+        Some("provenance") => Err(ApiError::invalid(
+            "include",
+            "include=provenance is for one account: give account too",
+        )),
+        Some(_) => Err(ApiError::invalid(
+            "include",
+            "include is provenance, or nothing",
+        )),
+    }
+}
+
 /// The rows matching `q`, newest first, as JSON lines, read `EXPORT_STEP` rows at a time (new
-/// rows arriving meanwhile are not included: the cursor only goes back in time).
-pub fn export_body(p: Arc<Provider>, q: AuditQuery) -> Body {
+/// rows arriving meanwhile are not included: the cursor only goes back in time); `head`, when
+/// given, is the first line.
+pub fn export_body(p: Arc<Provider>, q: AuditQuery, head: Option<Value>) -> Body {
+    let first = head.map(|h| {
+        let mut line = h.to_string().into_bytes();
+        line.push(b'\n');
+        Ok::<_, std::io::Error>(Bytes::from(line))
+    });
     let stream = futures_util::stream::try_unfold((p, q, false), |(p, mut q, done)| async move {
         if done {
             return Ok(None);
@@ -137,7 +176,7 @@ pub fn export_body(p: Arc<Provider>, q: AuditQuery) -> Body {
         let done = (rows.len() as i64) < EXPORT_STEP;
         Ok::<_, std::io::Error>(Some((Bytes::from(buf), (p, q, done))))
     });
-    Body::from_stream(stream)
+    Body::from_stream(futures_util::stream::iter(first).chain(stream))
 }
 
 /// A summary of the filters, for the audit row of an export.
@@ -154,14 +193,19 @@ pub(crate) fn filters_summary(q: &AuditQuery) -> String {
     )
 }
 
-/// A JSON-lines download of the rows matching `q`, audited as `audit.exported` by `actor`.
+/// A JSON-lines download of the rows matching `q` (after `head`, the provenance line, when
+/// given), audited as `audit.exported` by `actor`.
 pub(crate) async fn export_response(
     p: Arc<Provider>,
     q: AuditQuery,
+    head: Option<Value>,
     actor: &str,
     client: Option<&str>,
 ) -> Response {
-    let detail = filters_summary(&q);
+    let mut detail = filters_summary(&q);
+    if head.is_some() {
+        detail.push_str(" include=provenance");
+    }
     let _ = p
         .audit
         .record(AuditEvent {
@@ -182,7 +226,7 @@ pub(crate) async fn export_response(
             (header::CACHE_CONTROL, "no-store"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
-        export_body(p, q),
+        export_body(p, q, head),
     )
         .into_response()
 }
@@ -216,7 +260,7 @@ pub(super) async fn api_search(
     .await
 }
 
-/// GET /admin/api/audit/export?account=&actor=&event=&from=&to= (JSON lines)
+/// GET /admin/api/audit/export?account=&actor=&event=&from=&to=&include= (JSON lines)
 #[tracing::instrument(skip_all)]
 pub(super) async fn api_export(
     State(p): State<Arc<Provider>>,
@@ -225,7 +269,8 @@ pub(super) async fn api_export(
 ) -> Response {
     let p2 = p.clone();
     api(&p, &headers, Need::Audit, |caller| async move {
-        let params = params_of(q)?;
+        let mut params = params_of(q)?;
+        let with_provenance = export_include(&mut params)?;
         if params.contains_key("limit") {
             return Err(ApiError::invalid(
                 "limit",
@@ -233,8 +278,12 @@ pub(super) async fn api_export(
             ));
         }
         let (query, _) = audit_query(&params)?;
+        let head = match (&query.account, with_provenance) {
+            (Some(account), true) => Some(provenance_line(&p2, account).await?),
+            _ => None,
+        };
         let actor = caller.actor();
-        Ok(export_response(p2, query, &actor, Some(&caller.client_id)).await)
+        Ok(export_response(p2, query, head, &actor, Some(&caller.client_id)).await)
     })
     .await
 }

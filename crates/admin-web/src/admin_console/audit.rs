@@ -154,6 +154,15 @@ async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Param
         format!("/admin/audit/export?{filters}"),
         t.audit_export.into(),
     ));
+    if q.account.is_some() {
+        // One account's trail: also with its provenance first, as an auditor reads it.
+        v.links.push((
+            format!("/admin/audit/export?{filters}&include=provenance"),
+            super::provenance::ProvenanceText::get(a.locale)
+                .export
+                .into(),
+        ));
+    }
     if rows.len() as i64 == PAGE {
         if let Some(last) = rows.last() {
             v.links.push((
@@ -188,18 +197,30 @@ pub(super) async fn audit_post(
     audit_page(&p, &headers, &a, &form).await
 }
 
-/// GET /admin/audit/export?account=&actor=&event=&from=&to= (JSON lines)
+/// GET /admin/audit/export?account=&actor=&event=&from=&to=&include= (JSON lines; with
+/// `include=provenance`, one account's provenance first)
 #[tracing::instrument(skip_all)]
 pub(super) async fn audit_export(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> WebResult {
-    let (a, params) = page_request(&p, &headers, q, "/admin/audit").await?;
-    let q = match console_search(&p, &params).await {
-        Ok(q) => q,
-        Err(ApiError::Storage(e)) => return Err(PageError::internal(a.locale, e).into()),
-        Err(_) => return Err(PageError::bad(a.locale, |t| t.bad_request).into()),
+    let (a, mut params) = page_request(&p, &headers, q, "/admin/audit").await?;
+    let refused = |e: ApiError| -> web::error::WebError {
+        match e {
+            ApiError::Storage(e) => PageError::internal(a.locale, e).into(),
+            _ => PageError::bad(a.locale, |t| t.bad_request).into(),
+        }
     };
-    Ok(admin_api::export_response(p.clone(), q, &a.account.id, None).await)
+    let with_provenance = admin_api::export_include(&mut params).map_err(refused)?;
+    let q = console_search(&p, &params).await.map_err(refused)?;
+    let head = match (&q.account, with_provenance) {
+        (Some(account), true) => Some(
+            admin_api::provenance_line(&p, account)
+                .await
+                .map_err(refused)?,
+        ),
+        _ => None,
+    };
+    Ok(admin_api::export_response(p.clone(), q, head, &a.account.id, None).await)
 }

@@ -1,5 +1,6 @@
 //! Console pages for accounts: find, then suspend, reinstate or terminate.
 
+use super::provenance::{self, ProvenanceText};
 use super::{form_request, not_found, page, page_request, send, send_detail, show_error, Admin};
 use crate::admin_api::ApiError;
 use crate::admin_text::AdminText;
@@ -91,6 +92,11 @@ async fn account_view(p: &Provider, a: &Admin, acc: &Account) -> Result<View, We
         .roles_of(&acc.id)
         .await
         .or_page(a.locale)?;
+    let provenance = p
+        .registration
+        .account_provenance(&acc.id)
+        .await
+        .or_page(a.locale)?;
     let path = format!("/admin/accounts/{}", acc.id);
     let mut v = page(a, &acc.login_id, &path);
     v.sections.push(Section {
@@ -120,6 +126,15 @@ async fn account_view(p: &Provider, a: &Admin, acc: &Account) -> Result<View, We
             ),
         ],
     });
+    v.sections
+        .extend(provenance::sections(a.locale, &provenance));
+    let mut export = url::form_urlencoded::Serializer::new(String::new());
+    export.append_pair("account", &acc.id);
+    export.append_pair("include", "provenance");
+    v.links.push((
+        a.href(&format!("/admin/audit/export?{}", export.finish())),
+        ProvenanceText::get(a.locale).export.into(),
+    ));
     let action = a.href(&path);
     let reason = |op: &str| Field::new("text", &format!("{op}_reason"), t.reason, "").auto("off");
     let form = |op: &str, submit: &str, fields: Vec<Field>| Form {
