@@ -90,3 +90,25 @@ CREATE INDEX held_registrations_status ON held_registrations (status, held_at);
 -- Looking a person up by legal identity (LRA registration, self-registration, forgotten
 -- login ID) at a million accounts.
 CREATE INDEX accounts_legal_identity ON accounts (birth_date, legal_family_name);
+
+-- The termination feed (004 §5.7.2): a registry that subscribes is told, by a signed notice
+-- posted to its URL, when a member it validated ends their own ONE ID registration. Notices
+-- are written in the transaction that closes the account and delivered with retries.
+CREATE TABLE registry_feeds (
+    registry_id  TEXT PRIMARY KEY,
+    url          TEXT NOT NULL,
+    created_at   BIGINT NOT NULL
+);
+
+CREATE TABLE registry_notices (
+    id               TEXT PRIMARY KEY,
+    registry_id      TEXT NOT NULL,
+    member_id        TEXT NOT NULL,
+    reason           TEXT NOT NULL,           -- closed_by_registrant
+    created_at       BIGINT NOT NULL,
+    attempts         BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at  BIGINT NOT NULL,
+    delivered_at     BIGINT,
+    last_error       TEXT
+);
+CREATE INDEX registry_notices_due ON registry_notices (delivered_at, next_attempt_at);

@@ -158,7 +158,14 @@ pub async fn api_update(
     .await
 }
 
-/// POST /admin/api/registries/{id}/{suspend|reinstate|terminate|keys|terminations}
+/// The termination feed's URL (`null` unsubscribes).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeedInput {
+    url: Option<String>,
+}
+
+/// POST /admin/api/registries/{id}/{suspend|reinstate|terminate|keys|terminations|feed}
 #[tracing::instrument(skip_all)]
 pub async fn api_op(
     State(p): State<Arc<Provider>>,
@@ -189,6 +196,13 @@ pub async fn api_op(
                     .await?;
                 ok(StatusCode::CREATED, key_json(&k, now))
             }
+            "feed" => {
+                let f: FeedInput = body_json(&body)?;
+                p.registration
+                    .set_registry_feed(&id, f.url.as_deref(), actor)
+                    .await?;
+                ok(StatusCode::OK, json!({ "termination_feed": f.url }))
+            }
             "terminations" => {
                 let m: MembersInput = body_json(&body)?;
                 let t = p
@@ -200,7 +214,7 @@ pub async fn api_op(
             _ => Err(AdminError::invalid(
                 "",
                 format!(
-                "unknown operation {op}: use suspend, reinstate, terminate, keys or terminations"
+                "unknown operation {op}: use suspend, reinstate, terminate, keys, terminations or feed"
             ),
             )),
         }

@@ -11,6 +11,7 @@ pub mod agreement;
 pub mod challenge;
 pub mod clients;
 pub mod discovery;
+pub mod feeds;
 pub mod grants;
 pub mod keys;
 pub mod limits;

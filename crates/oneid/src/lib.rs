@@ -334,6 +334,9 @@ impl App {
                 if let Err(e) = p.keys.maintain().await {
                     tracing::warn!(error = %e, "key ring maintenance failed");
                 }
+                if let Err(e) = authorization_server::feeds::deliver_due(&p).await {
+                    tracing::warn!(error = %e, "termination feed delivery failed");
+                }
                 if let Err(e) = p.keys.reload().await {
                     tracing::warn!(error = %e, "key ring reload failed");
                 }

@@ -724,3 +724,131 @@ async fn a_registry_admits_only_the_registration_classes_it_declares() {
         "{detail}"
     );
 }
+
+/// A registry's feed endpoint: records each notice's body and answers with the next status of
+/// `statuses` (then 200).
+async fn feed_endpoint(statuses: Vec<u16>) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::routing::post;
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let left = Arc::new(std::sync::Mutex::new(statuses));
+    let (s, l) = (seen.clone(), left.clone());
+    let app = axum::Router::new().route(
+        "/feed",
+        post(move |body: String| {
+            let (s, l) = (s.clone(), l.clone());
+            async move {
+                s.lock().unwrap().push(body);
+                let mut l = l.lock().unwrap();
+                let code = if l.is_empty() { 200 } else { l.remove(0) };
+                axum::http::StatusCode::from_u16(code).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/feed"), seen)
+}
+
+#[tokio::test]
+async fn a_subscribing_registry_is_told_when_a_member_closes_their_account() {
+    let app = spawn_app().await;
+    directory(&app).await;
+    let admin = token(&app, "oneid:admin").await;
+    let (private, public) = key_pair();
+    let r = call(
+        &app,
+        &admin,
+        "POST",
+        "",
+        Some(
+            json!({"id": "cpso", "name": "CPSO", "owner": "CPSO", "contact": "c@cpso.example",
+                    "college": "CPSO", "assurance_level": 2, "sponsor_id": SPONSOR,
+                    "services": ["viewer"], "public_key_pem": public, "kid": "k1"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let (url, seen) = feed_endpoint(vec![503]).await;
+    let bad = call(
+        &app,
+        &admin,
+        "POST",
+        "/cpso/feed",
+        Some(json!({"url": "ftp://x/feed"})),
+    )
+    .await;
+    bad.assert_error(400, "invalid_request", "an https URL");
+    let r = call(
+        &app,
+        &admin,
+        "POST",
+        "/cpso/feed",
+        Some(json!({"url": url})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let (member, _, _) = registered_and_signed_in(&app, "cpso", &private, "8001").await;
+    app.provider
+        .registration
+        .close_own_account(&member, "127.0.0.1")
+        .await
+        .unwrap()
+        .expect("closed");
+    let p = &app.provider;
+    // The registry is down at first: kept, and tried again later.
+    assert_eq!(
+        authorization_server::feeds::deliver_due(p).await.unwrap(),
+        0
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(
+        authorization_server::feeds::deliver_due(p).await.unwrap(),
+        0,
+        "not yet due"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    app.clock.advance(61);
+    assert_eq!(
+        authorization_server::feeds::deliver_due(p).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        authorization_server::feeds::deliver_due(p).await.unwrap(),
+        0,
+        "once"
+    );
+    let token = seen.lock().unwrap()[1].clone();
+    // Signed by us: verified with a key of our JWKS, as the registry would.
+    let jwks: Value = http()
+        .get(format!("{}/jwks", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let header = josekit::jwt::decode_header(&token).unwrap();
+    assert_eq!(
+        header.claim("typ").and_then(Value::as_str),
+        Some("oneid-termination-notice+jwt")
+    );
+    let kid = header.claim("kid").and_then(Value::as_str).unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid)
+        .expect("its key is published");
+    let jwk = josekit::jwk::Jwk::from_bytes(serde_json::to_vec(jwk).unwrap()).unwrap();
+    let verifier = josekit::jws::ES256.verifier_from_jwk(&jwk).unwrap();
+    let (payload, _) = josekit::jwt::decode_with_verifier(&token, &verifier).unwrap();
+    assert_eq!(payload.claim("iss"), Some(&json!(app.base)));
+    assert_eq!(payload.claim("aud"), Some(&json!("cpso")));
+    assert_eq!(payload.claim("terminated"), Some(&json!(["m-8001"])));
+    assert_eq!(
+        payload.claim("reason"),
+        Some(&json!("closed_by_registrant"))
+    );
+    assert_eq!(app.audit("registry.feed_set").await.len(), 1);
+}
