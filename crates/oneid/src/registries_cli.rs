@@ -440,34 +440,46 @@ pub async fn registries(
             );
         }
         RegistriesCmd::ImportTerminations { id, file } => {
-            let text =
-                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let members: Vec<String> = text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_owned)
-                .collect();
+            let members = identifiers_in(&file)?;
             let t = p
                 .registration
                 .import_terminations(&id, &members, cli)
                 .await
                 .map_err(fail)?;
-            wln!(
-                out,
-                "registry {id}: {} terminated, {} already terminated, {} unknown",
-                t.terminated.len(),
-                t.already.len(),
-                t.unknown.len()
-            );
-            if !t.unknown.is_empty() {
-                wln!(
-                    out,
-                    "unknown (no account registered through {id}): {}",
-                    t.unknown.join(", ")
-                );
-            }
+            let unknown = format!("no account registered through {id}");
+            terminations_said(out, &format!("registry {id}"), &t, &unknown)?;
         }
+    }
+    Ok(())
+}
+
+/// The identifiers in `file`, one per line (blank lines and `#` comments skipped).
+pub(crate) fn identifiers_in(file: &std::path::Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// What an import of ended registrations did, for `who`; `unknown` says what unknown means.
+pub(crate) fn terminations_said(
+    out: &mut (dyn Write + Send),
+    who: &str,
+    t: &registration::Terminations,
+    unknown: &str,
+) -> Result<(), String> {
+    wln!(
+        out,
+        "{who}: {} terminated, {} already terminated, {} unknown",
+        t.terminated.len(),
+        t.already.len(),
+        t.unknown.len()
+    );
+    if !t.unknown.is_empty() {
+        wln!(out, "unknown ({unknown}): {}", t.unknown.join(", "));
     }
     Ok(())
 }

@@ -101,28 +101,7 @@ impl Registration {
             .map(|s| s.id)
             .collect();
         let mut tx = self.db.pool().begin().await.map_err(DbError::from)?;
-        let r = sqlx::query(
-            "INSERT INTO registry_members (account_id, registry_id, member_id, approval, \
-             assurance_level, registration_class, consent_version, consent_at, registered_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(account_id)
-        .bind(&registry.id)
-        .bind(&h.member_id)
-        .bind(registry.approval.as_str())
-        .bind(registry.assurance_level)
-        .bind(h.registration_class.as_deref())
-        .bind(&h.consent_version)
-        .bind(h.consent_at)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(DbError::from);
-        match r {
-            Err(e) if e.is_unique_violation() => return Err(RegistrationError::AlreadyRegistered),
-            Err(e) => return Err(e.into()),
-            Ok(_) => {}
-        }
+        crate::insert_member(&mut tx, account_id, &registry, h, now).await?;
         sqlx::query(
             "INSERT INTO professional_designations (account_id, college, registration_number, \
              created_at) SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM \

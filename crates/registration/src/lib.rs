@@ -332,30 +332,9 @@ impl Registration {
             }
             Err(e) => return Err(e.into()),
         };
-        let r = sqlx::query(
-            "INSERT INTO registry_members (account_id, registry_id, member_id, approval, \
-             assurance_level, registration_class, consent_version, consent_at, registered_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&created.id)
-        .bind(&registry.id)
-        .bind(&h.member_id)
-        .bind(registry.approval.as_str())
-        .bind(registry.assurance_level)
-        .bind(h.registration_class.as_deref())
-        .bind(&h.consent_version)
-        .bind(h.consent_at)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(DbError::from);
-        match r {
-            Err(e) if e.is_unique_violation() => {
-                let _ = tx.rollback().await;
-                return Err(RegistrationError::AlreadyRegistered);
-            }
-            Err(e) => return Err(e.into()),
-            Ok(_) => {}
+        if let Err(e) = insert_member(&mut tx, &created.id, &registry, h, now).await {
+            let _ = tx.rollback().await;
+            return Err(e);
         }
         let by = format!("registry:{}", registry.id);
         services::sponsor_in(&mut tx, &created.id, &sponsor, None, &by, now).await?;
@@ -431,5 +410,38 @@ impl Registration {
                 r.try_get("consent_version").map_err(DbError::from)?,
             ))),
         }
+    }
+}
+
+/// The registry record of a member (which registry, which approval and level, which
+/// identifier, which consent) inside `tx`; `AlreadyRegistered` when the member has one.
+pub(crate) async fn insert_member(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account_id: &str,
+    registry: &Registry,
+    h: &Handoff,
+    now: i64,
+) -> Result<(), RegistrationError> {
+    let r = sqlx::query(
+        "INSERT INTO registry_members (account_id, registry_id, member_id, approval, \
+         assurance_level, registration_class, consent_version, consent_at, registered_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(account_id)
+    .bind(&registry.id)
+    .bind(&h.member_id)
+    .bind(registry.approval.as_str())
+    .bind(registry.assurance_level)
+    .bind(h.registration_class.as_deref())
+    .bind(&h.consent_version)
+    .bind(h.consent_at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(DbError::from);
+    match r {
+        Err(e) if e.is_unique_violation() => Err(RegistrationError::AlreadyRegistered),
+        Err(e) => Err(e.into()),
+        Ok(_) => Ok(()),
     }
 }

@@ -147,32 +147,14 @@ pub async fn run(
             status(organization, ProcessStatus::Terminated, from).await?
         }
         ProcessCmd::ImportTerminations { organization, file } => {
-            let text =
-                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let members: Vec<String> = text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_owned)
-                .collect();
+            let members = crate::registries_cli::identifiers_in(&file)?;
             let t = reg
                 .terminate_affiliates(&organization, &members, cli)
                 .await
                 .map_err(fail)?;
-            wln!(
-                out,
-                "organization {organization}: {} terminated, {} already terminated, {} unknown",
-                t.terminated.len(),
-                t.already.len(),
-                t.unknown.len()
-            );
-            if !t.unknown.is_empty() {
-                wln!(
-                    out,
-                    "unknown (no affiliate registered with that identifier): {}",
-                    t.unknown.join(", ")
-                );
-            }
+            let unknown = "no affiliate registered with that identifier";
+            let who = format!("organization {organization}");
+            crate::registries_cli::terminations_said(out, &who, &t, unknown)?;
             return Ok(());
         }
     };
