@@ -776,6 +776,24 @@ async fn challenge_questions_and_phones_need_a_recent_sign_in_and_valid_rows() {
         same.field_error("phone1").as_deref(),
         Some("This number is already listed.")
     );
+    // A number together with "I do not have a direct number": refused beside the box.
+    let both = b
+        .post_form(
+            &format!("{}/account/security", app.base),
+            &[
+                ("csrf", &csrf),
+                ("what", "phones"),
+                ("phone0", "416-555-0199"),
+                ("kind0", "mobile"),
+                ("no_direct_number", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(both.status, 400, "{}", both.body);
+    assert_eq!(
+        both.field_error("no_direct_number").as_deref(),
+        Some("Enter a phone number or check that you have no direct number, not both.")
+    );
     assert!(app
         .provider
         .accounts

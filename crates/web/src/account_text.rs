@@ -62,6 +62,8 @@ pub struct AccountText {
     pub agreement: &'static str,
     /// No agreement recorded.
     pub agreement_none: &'static str,
+    /// A phone together with "no direct number".
+    pub phone_and_no_direct: &'static str,
     /// Title of the agreement asked for at sign-in.
     pub agreement_title: &'static str,
     /// Why it is asked (`{version}`).

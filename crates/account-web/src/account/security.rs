@@ -209,6 +209,13 @@ pub async fn security_post(
             let no_direct = form.contains_key("no_direct_number");
             state.phones = typed;
             state.no_direct = no_direct;
+            if no_direct && !phones.is_empty() {
+                // A number and "no direct number" together: which one is meant is unclear,
+                // and the number would never be called. Nothing is saved.
+                let mut v = security_view(me.locale, &state);
+                v.field_error("no_direct_number", a.phone_and_no_direct);
+                return Ok(send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST));
+            }
             let totp = me.account.totp_enrolled_at.is_some();
             let phones_left = !phones.is_empty() && !no_direct;
             if p.accounts

@@ -30,6 +30,7 @@ pub(super) static EN: AccountText = AccountText {
     designations: "Professional designations",
     agreement: "Agreement accepted",
     agreement_none: "No agreement on record",
+    phone_and_no_direct: "Enter a phone number or check that you have no direct number, not both.",
     agreement_title: "ONE ID acceptable use agreement",
     agreement_intro: "Before you use ONE ID, read the agreement below (version {version}) and accept it. You are asked again whenever a new version is published.",
     agreement_accept: "I accept the agreement",

@@ -30,6 +30,7 @@ pub(super) static FR: AccountText = AccountText {
     designations: "Titres professionnels",
     agreement: "Entente acceptée",
     agreement_none: "Aucune entente au dossier",
+    phone_and_no_direct: "Entrez un numéro de téléphone ou cochez que vous n’avez pas de numéro direct, mais pas les deux.",
     agreement_title: "Entente d’utilisation acceptable de ONE ID",
     agreement_intro: "Avant d’utiliser ONE ID, lisez l’entente ci-dessous (version {version}) et acceptez-la. Elle vous est présentée de nouveau à chaque nouvelle version.",
     agreement_accept: "J’accepte l’entente",
