@@ -60,6 +60,10 @@ enum Command {
     /// Manage sponsoring organizations.
     #[command(subcommand)]
     Organizations(directory_cli::OrganizationsCmd),
+    /// Approvals of registries and managed processes (reviews, changes, what is due), and
+    /// self-registrations held because they matched an existing account.
+    #[command(subcommand)]
+    Approvals(crate::approvals_cli::ApprovalsCmd),
     /// Manage clinical services (what sponsors enrol people in).
     #[command(subcommand)]
     Services(directory_cli::ServicesCmd),
@@ -290,6 +294,9 @@ async fn command(
         Command::Keys(k) => keys(k, &*open(&cfg, &issuer).await?, out).await,
         Command::Registries(c) => {
             registries_cli::registries(c, &*open(&cfg, &issuer).await?, out).await
+        }
+        Command::Approvals(c) => {
+            crate::approvals_cli::approvals(c, &*open(&cfg, &issuer).await?, out).await
         }
         Command::Organizations(c) => {
             directory_cli::organizations(c, &*open(&cfg, &issuer).await?, out).await

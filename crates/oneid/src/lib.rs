@@ -9,6 +9,7 @@ macro_rules! wln {
     };
 }
 
+mod approvals_cli;
 pub mod cli;
 mod clients_cli;
 pub mod config;

@@ -127,7 +127,13 @@ async fn a_member_who_says_the_account_is_not_theirs_is_held_then_the_desk_relea
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].subject.as_deref(), Some(existing.as_str()));
 
-    // The desk sees it, and releases it: a different person.
+    // The desk sees it (command line and API), and releases it: a different person.
+    let (code, out) = env.app.storage.cli(&["approvals", "held"], "").await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(PATRICIA.sub) && out.contains(&format!("matches account {existing}")),
+        "{out}"
+    );
     let token = env.app.client_token("oneid:admin").await;
     let base = format!("{}/admin/api/held-registrations", env.app.base);
     let list = oneid_tests::api::call(&base, &token, "GET", "", None).await;

@@ -236,3 +236,73 @@ async fn approvals_are_reviewed_records_and_the_console_lists_those_due() {
     let r = admin_api(&app, "GET", "/approvals/registry/nope", None).await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn the_command_line_lists_records_and_flags_approvals() {
+    let app = spawn_app().await;
+    directory(&app).await;
+    let (_, public) = key_pair();
+    let r = admin_api(
+        &app,
+        "POST",
+        "/registries",
+        Some(
+            json!({"id": "cpso", "name": "CPSO", "owner": "CPSO", "contact": "c@cpso.example",
+                    "college": "CPSO", "assurance_level": 2, "sponsor_id": SPONSOR,
+                    "services": ["viewer"], "public_key_pem": public}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let cli = |args: &'static [&'static str]| {
+        let storage = &app.storage;
+        async move { storage.cli(args, "").await }
+    };
+    let (code, out) = cli(&["approvals", "due"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("registry\tcpso\tnever_reviewed"), "{out}");
+    let (code, out) = cli(&[
+        "approvals",
+        "review",
+        "registry",
+        "cpso",
+        "--reviewed-by",
+        "Jo Reviewer",
+        "--decision",
+        "general",
+        "--contacts",
+        "Registrar: registrar@cpso.example",
+        "--next-review",
+        "2999-01-01",
+    ])
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("reviewed registry cpso: general; next review 2999-01-01"),
+        "{out}"
+    );
+    let (_, out) = cli(&["approvals", "due"]).await;
+    assert!(out.contains("no approval is due for review"), "{out}");
+    let (code, out) = cli(&[
+        "approvals",
+        "change",
+        "registry",
+        "cpso",
+        "--kind",
+        "significant_change",
+        "--note",
+        "new owner",
+    ])
+    .await;
+    assert_eq!(code, 0, "{out}");
+    let (_, out) = cli(&["approvals", "due"]).await;
+    assert!(out.contains("registry\tcpso\tsignificant_change"), "{out}");
+    let (_, out) = cli(&["approvals", "reviews", "registry", "cpso"]).await;
+    assert!(out.contains("general by Jo Reviewer"), "{out}");
+    let (code, _) = cli(&["approvals", "reviews", "registrar", "cpso"]).await;
+    assert_eq!(code, 1, "an unknown kind");
+    assert_eq!(
+        actor_of(&app, "approval.reviewed").await.as_deref(),
+        Some("cli")
+    );
+}
