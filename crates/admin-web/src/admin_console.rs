@@ -419,7 +419,10 @@ pub fn router() -> Router<Arc<Provider>> {
             "/admin/registries/{id}",
             get(registries::registry).post(registries::registry_post),
         )
-        .route("/admin/approvals", get(approvals::approvals))
+        .route(
+            "/admin/approvals",
+            get(approvals::approvals).post(approvals::approvals_post),
+        )
         .route("/admin/audit", get(au::audit).post(au::audit_post))
         .route("/admin/audit/export", get(au::audit_export))
 }

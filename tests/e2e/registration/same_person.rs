@@ -195,23 +195,47 @@ async fn signing_in_with_another_account_holds_the_registration_and_the_desk_can
         .unwrap()
         .iter()
         .all(|e| e.authorized_by != "registry:cpso"));
-    // The desk, having met her, links it to the account that matched.
-    let token = env.app.client_token("oneid:admin").await;
-    let base = format!("{}/admin/api/held-registrations", env.app.base);
-    let list = oneid_tests::api::call(&base, &token, "GET", "", None).await;
-    let registry = list.json["held"][0]["registry_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let r = oneid_tests::api::call(
-        &base,
-        &token,
-        "POST",
-        &format!("/{registry}/{}/link", PATRICIA.sub),
-        None,
+    // The desk, having met her, links it to the account that matched, in the console.
+    use crate::admin_api::{administrator, console_sign_in, ADMIN_LOGIN, ADMIN_PASSWORD};
+    let (_, secret) = administrator(&env.app).await;
+    let desk = Browser::new();
+    let page = console_sign_in(
+        &env.app,
+        &desk,
+        ADMIN_LOGIN,
+        ADMIN_PASSWORD,
+        &secret,
+        "/admin/approvals",
     )
     .await;
-    assert_eq!(r.status, 200, "{}", r.json);
+    assert!(page.body.contains(PATRICIA.sub), "{}", page.body);
+    let form_of = |id: &str| {
+        let start = page.body.find(&format!("id=\"{id}\"")).expect("the form");
+        let part = &page.body[start..];
+        let field = |name: &str| {
+            let needle = format!("name=\"{name}\" value=\"");
+            let i = part.find(&needle).unwrap() + needle.len();
+            part[i..i + part[i..].find('"').unwrap()].to_owned()
+        };
+        (field("registry"), field("member"), field("action"))
+    };
+    let (registry, member, action) = form_of("link-0");
+    assert_eq!((member.as_str(), action.as_str()), (PATRICIA.sub, "link"));
+    let csrf = page.hidden("csrf").unwrap();
+    let r = desk
+        .post_form(
+            &format!("{}/admin/approvals", env.app.base),
+            &[
+                ("csrf", csrf.as_str()),
+                ("op", "held"),
+                ("registry", registry.as_str()),
+                ("member", member.as_str()),
+                ("action", "link"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Done."), "{}", r.body);
     let found = env
         .app
         .provider
@@ -221,5 +245,9 @@ async fn signing_in_with_another_account_holds_the_registration_and_the_desk_can
         .unwrap()
         .unwrap();
     assert_eq!(found.id, existing);
-    assert_eq!(env.accounts().await, 2, "no new account");
+    assert_eq!(
+        env.accounts().await,
+        3,
+        "no new account: the two people and the administrator"
+    );
 }

@@ -201,6 +201,40 @@ async fn approvals_are_reviewed_records_and_the_console_lists_those_due() {
         "{}",
         fr.body
     );
+    // A review recorded in the console: a bad date is said in French and nothing is kept.
+    let csrf = fr.hidden("csrf").unwrap();
+    let url = format!("{}/admin/approvals?ui_locales=fr", app.base);
+    let review_form = |next: &'static str| -> Vec<(&'static str, String)> {
+        vec![
+            ("csrf", csrf.clone()),
+            ("op", "review".to_owned()),
+            ("kind", "registry".to_owned()),
+            ("id", "cpso".to_owned()),
+            ("reviewed_by", "Sam Console".to_owned()),
+            ("decision", "general".to_owned()),
+            ("contacts", "Registrar: registrar@cpso.example".to_owned()),
+            ("next_review", next.to_owned()),
+        ]
+    };
+    let bad = review_form("2999-02-30");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = b.post_form(&url, &bad).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains("Entrez une date au format AAAA-MM-JJ."),
+        "{}",
+        r.body
+    );
+    assert_eq!(app.audit("approval.reviewed").await.len(), 2);
+    let good = review_form("2999-01-01");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = b.post_form(&url, &good).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("C’est fait."), "{}", r.body);
+    assert_eq!(
+        due(&app).await,
+        vec![t("process", "uhn", "corporate_structure")]
+    );
 
     // Reviewed again, then a year passes: due by date.
     for (kind, id) in [("registry", "cpso"), ("process", "uhn")] {
@@ -228,10 +262,11 @@ async fn approvals_are_reviewed_records_and_the_console_lists_those_due() {
     );
     let reviews = admin_api(&app, "GET", "/approvals/registry/cpso", None).await;
     let list = reviews.json["reviews"].as_array().unwrap();
-    assert_eq!(list.len(), 2);
+    assert_eq!(list.len(), 3);
     assert_eq!(list[0]["decision"], "general", "newest first");
-    assert_eq!(list[1]["reviewed_by"], "Jo Reviewer, ONE ID Program");
-    assert_eq!(app.audit("approval.reviewed").await.len(), 4);
+    assert_eq!(list[1]["reviewed_by"], "Sam Console");
+    assert_eq!(list[2]["reviewed_by"], "Jo Reviewer, ONE ID Program");
+    assert_eq!(app.audit("approval.reviewed").await.len(), 5);
     assert_eq!(app.audit("approval.due").await.len(), 1);
     let r = admin_api(&app, "GET", "/approvals/registry/nope", None).await;
     assert_eq!(r.status, 404);
