@@ -506,3 +506,45 @@ async fn affiliates_follow_their_processs_level_and_each_change_is_audited() {
     );
     assert_eq!(app.audit("account.level_kept").await.len(), 1);
 }
+
+#[tokio::test]
+async fn an_lra_of_a_suspended_organization_is_refused_until_it_is_reinstated() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let (b, csrf) = session(&app, LRA_U).await;
+    let r = api(
+        &app,
+        "PATCH",
+        &format!("/{ORG_U}"),
+        Some(json!({"status": "suspended"})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let accounts = app.count("accounts").await;
+    let page = b.get(&format!("{}/lra", app.base)).await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    let f = vec![
+        ("legal_given_name", "Quinn"),
+        ("legal_family_name", "Affiliate"),
+        ("birth_date", "1985-05-05"),
+        ("member_id", "E-9001"),
+        ("affiliation_document", "photo_employee_id"),
+        ("relationship", "regular full-time employee"),
+        ("process_confirmed", "on"),
+        ("genuine_and_current", "on"),
+    ];
+    let r = post(&app, &b, &csrf, "/lra/affiliate", &f).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(app.count("accounts").await, accounts, "no one registered");
+    let r = api(
+        &app,
+        "PATCH",
+        &format!("/{ORG_U}"),
+        Some(json!({"status": "active"})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = post(&app, &b, &csrf, "/lra/affiliate", &f).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(app.count("accounts").await, accounts + 1);
+}
