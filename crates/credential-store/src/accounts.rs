@@ -218,6 +218,31 @@ impl Accounts {
             .collect::<Result<_, _>>()?)
     }
 
+    /// The oldest account with these legal names and date of birth (names compared without
+    /// regard to case and spacing), terminated ones too when `any_status`: one person, one
+    /// account (LRA registration, self-registration). Served by `accounts_legal_identity`.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn find_by_legal_identity(
+        &self,
+        legal_given: &str,
+        legal_family: &str,
+        birth_date: &str,
+        any_status: bool,
+    ) -> Result<Option<Account>, CredentialError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM accounts WHERE birth_date = $1 \
+             AND LOWER(legal_family_name) = $2 AND LOWER(legal_given_name) = $3 \
+             AND ($4 = 1 OR status <> 'terminated') ORDER BY created_at LIMIT 1"
+        ))
+        .bind(birth_date.trim())
+        .bind(clean(legal_family).to_lowercase())
+        .bind(clean(legal_given).to_lowercase())
+        .bind(i64::from(any_status))
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(Account::from_row).transpose()?)
+    }
+
     /// The account whose legal names, date of birth and email all match (case-insensitively),
     /// for "forgot login ID".
     #[tracing::instrument(level = "debug", skip_all)]

@@ -28,13 +28,6 @@ pub struct Held {
     pub held_at: i64,
 }
 
-fn norm(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
 fn st(e: impl Into<DbError>) -> AdminError {
     AdminError::Storage(e.into().to_string())
 }
@@ -55,18 +48,11 @@ impl Registration {
         if released.is_some() {
             return Ok(None);
         }
-        let found: Option<(String,)> = sqlx::query_as(
-            "SELECT id FROM accounts WHERE birth_date = $1 AND LOWER(legal_family_name) = $2 \
-             AND LOWER(legal_given_name) = $3 AND status <> 'terminated' \
-             ORDER BY created_at LIMIT 1",
-        )
-        .bind(h.birth_date.trim())
-        .bind(norm(&h.family_name))
-        .bind(norm(&h.given_name))
-        .fetch_optional(self.db.pool())
-        .await
-        .map_err(DbError::from)?;
-        Ok(found.map(|(id,)| id))
+        let found = self
+            .accounts
+            .find_by_legal_identity(&h.given_name, &h.family_name, &h.birth_date, false)
+            .await?;
+        Ok(found.map(|a| a.id))
     }
 
     /// Links the registration `h` to the existing account `account_id` in one transaction: the

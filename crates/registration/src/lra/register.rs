@@ -64,29 +64,15 @@ impl Lra {
                 return Ok(Some(a));
             }
         }
-        let clean = |s: &str| {
-            s.split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .to_lowercase()
-        };
-        let r = sqlx::query(
-            "SELECT id FROM accounts WHERE LOWER(legal_given_name) = $1 \
-             AND LOWER(legal_family_name) = $2 AND birth_date = $3 ORDER BY created_at LIMIT 1",
-        )
-        .bind(clean(&id.legal_given_name))
-        .bind(clean(&id.legal_family_name))
-        .bind(id.birth_date.trim())
-        .fetch_optional(self.db.pool())
-        .await
-        .map_err(db)?;
-        match r {
-            None => Ok(None),
-            Some(r) => {
-                let aid: String = r.try_get("id").map_err(db)?;
-                Ok(self.accounts.find_by_id(&aid).await?)
-            }
-        }
+        Ok(self
+            .accounts
+            .find_by_legal_identity(
+                &id.legal_given_name,
+                &id.legal_family_name,
+                &id.birth_date,
+                true,
+            )
+            .await?)
     }
 
     /// Registers a person met by the LRA on identity documents (004 App. B) at the level the
