@@ -3,11 +3,15 @@
 //! (header `typ` `oneid-termination-notice+jwt`, ES256, its key in our JWKS; claims `iss`,
 //! `aud` (the registry id), `iat`, `exp`, `jti`, `terminated` (the member identifiers) and
 //! `reason`), body `application/jwt`. A 2xx answer delivers it; anything else is tried again
-//! later, waiting twice as long each time (from a minute up to an hour).
+//! later, waiting twice as long each time (from a minute up to an hour). Each notice is claimed
+//! before it is sent, so nodes delivering at the same time send it once.
 
 use crate::{Provider, SigAlg, StoreError};
 use platform::crypto::random_token;
 use platform::DbError;
+
+/// How long a node holds a notice it is delivering, seconds.
+const CLAIM_SECS: i64 = 300;
 
 /// How long a notice token is valid, seconds.
 const NOTICE_TTL: i64 = 3600;
@@ -28,6 +32,21 @@ pub async fn deliver_due(p: &Provider) -> Result<usize, StoreError> {
     .map_err(DbError::from)?;
     let mut delivered = 0;
     for (id, registry, member, url, attempts) in due {
+        // Taken atomically before it is sent: another node running the same tick skips it
+        // (the lease ends after CLAIM_SECS if this node dies mid-delivery).
+        let claimed = sqlx::query(
+            "UPDATE registry_notices SET next_attempt_at = $2 \
+             WHERE id = $1 AND delivered_at IS NULL AND next_attempt_at <= $3",
+        )
+        .bind(&id)
+        .bind(now + CLAIM_SECS)
+        .bind(now)
+        .execute(p.db.pool())
+        .await
+        .map_err(DbError::from)?;
+        if claimed.rows_affected() == 0 {
+            continue;
+        }
         let claims = serde_json::json!({
             "iss": p.cfg.issuer,
             "aud": registry,
