@@ -102,9 +102,9 @@ pub struct ApprovalInput {
     pub services: Vec<String>,
 }
 
-/// Whether the process of registering organization `org` registers at `now` (see
-/// [`Process::registers_at`]); a registering organization without a record does.
-pub(crate) async fn registers(db: &platform::Db, org: &str, now: i64) -> Result<bool, DbError> {
+/// The stored record of `org`'s process, without its services; `None` when there is none
+/// (a general approval, active).
+async fn stored(db: &platform::Db, org: &str) -> Result<Option<Process>, DbError> {
     let row = sqlx::query(
         "SELECT approval, approved_from, approved_until, status, status_from, previous_status \
          FROM process_approvals WHERE organization_id = $1",
@@ -113,10 +113,10 @@ pub(crate) async fn registers(db: &platform::Db, org: &str, now: i64) -> Result<
     .fetch_optional(db.pool())
     .await?;
     let Some(r) = row else {
-        return Ok(true);
+        return Ok(None);
     };
     let status = |s: String| ProcessStatus::parse(&s).unwrap_or(ProcessStatus::Suspended);
-    let p = Process {
+    Ok(Some(Process {
         organization_id: org.to_owned(),
         approval: approval_name(&r.try_get::<String, _>("approval")?),
         approved_from: r.try_get("approved_from")?,
@@ -125,8 +125,13 @@ pub(crate) async fn registers(db: &platform::Db, org: &str, now: i64) -> Result<
         status: status(r.try_get("status")?),
         status_from: r.try_get("status_from")?,
         previous_status: status(r.try_get("previous_status")?),
-    };
-    Ok(p.registers_at(now))
+    }))
+}
+
+/// Whether the process of registering organization `org` registers at `now` (see
+/// [`Process::registers_at`]); a registering organization without a record does.
+pub(crate) async fn registers(db: &platform::Db, org: &str, now: i64) -> Result<bool, DbError> {
+    Ok(stored(db, org).await?.is_none_or(|p| p.registers_at(now)))
 }
 
 fn approval_name(s: &str) -> &'static str {
@@ -147,14 +152,7 @@ impl Registration {
         if !o.registering {
             return Ok(None);
         }
-        let row = sqlx::query(
-            "SELECT approval, approved_from, approved_until, status, status_from, \
-             previous_status FROM process_approvals WHERE organization_id = $1",
-        )
-        .bind(org)
-        .fetch_optional(self.db.pool())
-        .await
-        .map_err(DbError::from)?;
+        let stored = stored(&self.db, org).await?;
         let services: Vec<(String,)> = sqlx::query_as(
             "SELECT service_id FROM process_services WHERE organization_id = $1 \
              ORDER BY service_id",
@@ -164,8 +162,7 @@ impl Registration {
         .await
         .map_err(DbError::from)?;
         let services = services.into_iter().map(|(s,)| s).collect();
-        let status = |s: String| ProcessStatus::parse(&s).unwrap_or(ProcessStatus::Suspended);
-        Ok(Some(match row {
+        Ok(Some(match stored {
             None => Process {
                 organization_id: org.to_owned(),
                 approval: "general",
@@ -176,18 +173,7 @@ impl Registration {
                 status_from: o.created_at,
                 previous_status: ProcessStatus::Active,
             },
-            Some(r) => Process {
-                organization_id: org.to_owned(),
-                approval: approval_name(
-                    &r.try_get::<String, _>("approval").map_err(DbError::from)?,
-                ),
-                approved_from: r.try_get("approved_from").map_err(DbError::from)?,
-                approved_until: r.try_get("approved_until").map_err(DbError::from)?,
-                services,
-                status: status(r.try_get("status").map_err(DbError::from)?),
-                status_from: r.try_get("status_from").map_err(DbError::from)?,
-                previous_status: status(r.try_get("previous_status").map_err(DbError::from)?),
-            },
+            Some(p) => Process { services, ..p },
         }))
     }
 
