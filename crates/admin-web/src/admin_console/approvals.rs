@@ -282,15 +282,6 @@ pub(super) async fn approvals(
     Ok(send(&p, &headers, &a, &v, true))
 }
 
-fn day(t: &Text, form: &Params, name: &str, end: bool) -> Result<Option<i64>, ApiError> {
-    match form.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => super::registries::day_start(s)
-            .map(|d| Some(if end { d + 86_399 } else { d }))
-            .ok_or_else(|| ApiError::invalid("", t.bad_date)),
-    }
-}
-
 async fn act(p: &Provider, a: &Admin, form: &Params) -> Result<(), ApiError> {
     let t = text(a.locale);
     let actor = Actor::person(&a.account.id);
@@ -300,7 +291,7 @@ async fn act(p: &Provider, a: &Admin, form: &Params) -> Result<(), ApiError> {
     };
     match get("op").as_str() {
         "review" => {
-            let next = day(t, form, "next_review", false)?
+            let next = super::registries::day_field(form, "next_review", false, t.bad_date)?
                 .ok_or_else(|| ApiError::invalid("", t.bad_date))?;
             let input = ReviewInput {
                 reviewed_by: get("reviewed_by"),
@@ -311,8 +302,18 @@ async fn act(p: &Provider, a: &Admin, form: &Params) -> Result<(), ApiError> {
                     .map(|s| s.trim().to_owned())
                     .filter(|s| !s.is_empty())
                     .collect(),
-                approved_from: day(t, form, "approved_from", false)?,
-                approved_until: day(t, form, "approved_until", true)?,
+                approved_from: super::registries::day_field(
+                    form,
+                    "approved_from",
+                    false,
+                    t.bad_date,
+                )?,
+                approved_until: super::registries::day_field(
+                    form,
+                    "approved_until",
+                    true,
+                    t.bad_date,
+                )?,
                 contacts: get("contacts"),
                 next_review_at: next,
             };

@@ -222,15 +222,6 @@ pub(super) async fn add_to(
     Ok(())
 }
 
-fn date_of(form: &Params, name: &str, t: &Text, end: bool) -> Result<Option<i64>, ApiError> {
-    match form.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => super::registries::day_start(s)
-            .map(|d| Some(if end { d + 86_399 } else { d }))
-            .ok_or_else(|| ApiError::invalid("", t.bad_date)),
-    }
-}
-
 /// Runs a process operation of the organization page, if `op` is one; the notice to show.
 pub(super) async fn op(
     p: &Provider,
@@ -255,8 +246,18 @@ pub(super) async fn op(
                     .collect();
                 let input = ApprovalInput {
                     approval: form.get("approval").cloned().unwrap_or_default(),
-                    approved_from: date_of(form, "approved_from", t, false)?,
-                    approved_until: date_of(form, "approved_until", t, true)?,
+                    approved_from: super::registries::day_field(
+                        form,
+                        "approved_from",
+                        false,
+                        t.bad_date,
+                    )?,
+                    approved_until: super::registries::day_field(
+                        form,
+                        "approved_until",
+                        true,
+                        t.bad_date,
+                    )?,
                     services,
                 };
                 let _: Process = reg.set_process_approval(id, input, actor).await?;
@@ -270,7 +271,7 @@ pub(super) async fn op(
                     .get("process_status")
                     .and_then(|s| ProcessStatus::parse(s))
                     .ok_or_else(|| ApiError::invalid("", "status"))?;
-                let from = date_of(form, "status_from", t, false)?;
+                let from = super::registries::day_field(form, "status_from", false, t.bad_date)?;
                 reg.set_process_status(id, status, from, actor).await?;
                 Ok(t.saved.to_owned())
             }

@@ -23,6 +23,21 @@ fn actor(a: &Admin) -> Actor<'_> {
     Actor::person(&a.account.id)
 }
 
+/// The day typed in `form`'s field `name` (YYYY-MM-DD): its first second, or with `end` its
+/// last; `None` when empty; refused with `bad` when it is no day.
+pub(super) fn day_field(
+    form: &web::http::Params,
+    name: &str,
+    end: bool,
+    bad: &str,
+) -> Result<Option<i64>, crate::admin_api::ApiError> {
+    match form.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => day_start(s)
+            .map(|d| Some(if end { d + 86_399 } else { d }))
+            .ok_or_else(|| crate::admin_api::ApiError::invalid("", bad)),
+    }
+}
 /// Unix seconds of 00:00 UTC on `YYYY-MM-DD`.
 pub(super) fn day_start(s: &str) -> Option<i64> {
     let mut it = s.trim().splitn(3, '-');
