@@ -32,16 +32,10 @@ impl Registration {
     ) -> Result<Option<Closed>, RegistrationError> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await.map_err(DbError::from)?;
-        if !self.accounts.terminate_in(&mut tx, account_id).await? {
+        let Some(refresh_tokens) = self.end_account_in(&mut tx, account_id).await? else {
             tx.rollback().await.map_err(DbError::from)?;
             return Ok(None);
-        }
-        let refresh_tokens = self
-            .grants
-            .0
-            .revoke_all_in(&mut tx, account_id)
-            .await
-            .map_err(DbError::from)?;
+        };
         let mut ended = [0u64; 2];
         for (i, table) in ["sponsorships", "enrolments"].iter().enumerate() {
             ended[i] = sqlx::query(&format!(

@@ -381,21 +381,14 @@ impl Registration {
                 out.unknown.push(m.clone());
                 continue;
             };
-            let changed = self
-                .accounts
-                .terminate_in(&mut tx, &account)
+            let ended = self
+                .end_account_in(&mut tx, &account)
                 .await
                 .map_err(|e| AdminError::Storage(e.to_string()))?;
-            if !changed {
+            let Some(revoked) = ended else {
                 out.already.push(m.clone());
                 continue;
-            }
-            let revoked = self
-                .grants
-                .0
-                .revoke_all_in(&mut tx, &account)
-                .await
-                .map_err(|e| st(e.into()))?;
+            };
             for table in ["sponsorships", "enrolments"] {
                 let col = if table == "sponsorships" {
                     "organization_id"

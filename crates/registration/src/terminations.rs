@@ -124,7 +124,7 @@ impl Registration {
     ) -> Result<bool, RegistrationError> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await.map_err(DbError::from)?;
-        let changed = self.accounts.terminate_in(&mut tx, account_id).await?;
+        let ended = self.end_account_in(&mut tx, account_id).await?;
         sqlx::query(
             "UPDATE registry_members SET terminated_at = $3 WHERE registry_id = $1 \
              AND member_id = $2 AND terminated_at IS NULL",
@@ -135,16 +135,10 @@ impl Registration {
         .execute(&mut *tx)
         .await
         .map_err(DbError::from)?;
-        if !changed {
+        let Some(revoked) = ended else {
             tx.commit().await.map_err(DbError::from)?;
             return Ok(false);
-        }
-        let revoked = self
-            .grants
-            .0
-            .revoke_all_in(&mut tx, account_id)
-            .await
-            .map_err(DbError::from)?;
+        };
         let detail = format!(
             "registry={registry_id} member={member_id} reported terminated; sessions ended; \
              refresh tokens revoked: {revoked}"
@@ -163,5 +157,27 @@ impl Registration {
             .await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(true)
+    }
+}
+
+impl Registration {
+    /// Ends the account inside `tx`: its status (terminated) and every SSO session begun so
+    /// far (the credential store's), and its refresh tokens (through the wired revoker).
+    /// `None` when it was terminated already; else how many refresh tokens were live.
+    pub(crate) async fn end_account_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        account_id: &str,
+    ) -> Result<Option<u64>, RegistrationError> {
+        if !self.accounts.terminate_in(tx, account_id).await? {
+            return Ok(None);
+        }
+        let revoked = self
+            .grants
+            .0
+            .revoke_all_in(tx, account_id)
+            .await
+            .map_err(DbError::from)?;
+        Ok(Some(revoked))
     }
 }
