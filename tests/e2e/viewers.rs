@@ -168,7 +168,11 @@ async fn a_clinician_looks_after_the_account_in_a_real_browser_in_both_languages
         .await;
     browser.click("#password button[type=submit]").await;
 
-    // Back on My Profile (the account's language: English), then switch to French.
+    // Back on My Profile, still in French (the language chosen holds for the visit, over
+    // the account's English); switch to English, then back to French.
+    browser.wait_for("#profile").await;
+    assert!(browser.source().await.contains("Mon profil"));
+    browser.click("a.lang").await;
     browser.wait_for("#profile").await;
     assert!(browser.source().await.contains("My profile"));
     assert!(browser.source().await.contains(LOGIN_ID));

@@ -207,8 +207,16 @@ pub fn test_config(storage: &Storage) -> Config {
     // step-up tests choose the production default (unrecognized devices).
     cfg.stepup.policy = step_up::Policy::RelyingPartyOnly;
     cfg.admin.addr = "127.0.0.1:0".into();
+    // The frame of the pages is one per process: every test app sets the same.
+    cfg.pages.privacy_url = PRIVACY_URL.into();
+    cfg.pages.service_desk_phone = DESK_PHONE.into();
     cfg
 }
+
+/// The privacy notice every test app's footer links to.
+pub const PRIVACY_URL: &str = "https://privacy.example.org/oneid";
+/// The service desk's number on every test app's pages.
+pub const DESK_PHONE: &str = "1-800-555-0199";
 
 /// Starts a server on fresh storage.
 pub async fn spawn_app() -> TestApp {

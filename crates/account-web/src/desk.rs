@@ -43,6 +43,9 @@ async fn agent(
             let v = View {
                 title: a.desk_title.into(),
                 errors: vec![(String::new(), a.desk_forbidden.into())],
+                links: web::widgets::places(p, &me.account.id, me.locale)
+                    .await
+                    .unwrap_or_default(),
                 ..View::default()
             };
             Err(send(p, headers, me.locale, &v, StatusCode::FORBIDDEN).into())

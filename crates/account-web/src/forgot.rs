@@ -167,9 +167,23 @@ pub async fn login_id_post(
     let v = View {
         title: a.forgot_login_id.trim_end_matches('?').into(),
         notice: Some(a.forgot_login_id_sent.into()),
+        links: signed_out_links(locale),
         ..View::default()
     };
     Ok(send(&p, &headers, locale, &v, StatusCode::OK))
+}
+
+/// Where the end of a forgotten login ID or password leads: signing in, and home.
+fn signed_out_links(locale: Locale) -> Vec<(String, String)> {
+    let a = AccountText::get(locale);
+    let tag = locale.tag();
+    vec![
+        (format!("/account?ui_locales={tag}"), a.home_profile.into()),
+        (
+            format!("/?ui_locales={tag}"),
+            locale.text().home_link.into(),
+        ),
+    ]
 }
 
 // ---------------------------------------------------------------- forgot password
@@ -398,6 +412,7 @@ pub async fn password_post(
             let v = View {
                 title: a.forgot_password.trim_end_matches('?').into(),
                 notice: Some(a.reset_done.into()),
+                links: signed_out_links(locale),
                 ..View::default()
             };
             Ok(send(&p, &headers, locale, &v, StatusCode::OK))

@@ -10,6 +10,7 @@
 pub mod account;
 pub mod desk;
 pub mod forgot;
+pub mod home;
 pub mod lra;
 mod lra_text;
 pub mod signup;
@@ -52,7 +53,12 @@ pub fn routes() -> Router<Arc<Provider>> {
             "/forgot-password",
             get(forgot::password).post(forgot::password_post),
         )
-        .route("/register", post(signup::start))
+        .route("/", get(home::home))
+        .route("/help", get(home::help))
+        .route(
+            "/register",
+            get(home::register_directly).post(signup::start),
+        )
         .route("/register/welcome", get(signup::welcome))
         .route("/register/link", get(signup::link))
         .route("/register/hold", post(signup::hold))

@@ -55,6 +55,9 @@ async fn guard(
             let v = View {
                 title: t.title.into(),
                 errors: vec![(String::new(), t.forbidden.into())],
+                links: web::widgets::places(p, &me.account.id, me.locale)
+                    .await
+                    .unwrap_or_default(),
                 ..View::default()
             };
             Err(send(p, headers, me.locale, &v, StatusCode::FORBIDDEN).into())

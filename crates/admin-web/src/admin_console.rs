@@ -90,6 +90,9 @@ pub(crate) async fn administrator(
         let v = View {
             title: t.home_title.into(),
             errors: vec![(String::new(), locale.text().forbidden.into())],
+            links: web::widgets::places(p, &account.id, locale)
+                .await
+                .unwrap_or_default(),
             ..View::default()
         };
         return Err(refusal(p, headers, locale, v).into());

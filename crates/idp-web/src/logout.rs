@@ -55,7 +55,17 @@ async fn logout(p: &Arc<Provider>, headers: &HeaderMap, params: Option<Params>) 
         return Err(PageError::bad(http::locale(headers, None), |t| t.bad_logout).into());
     };
     let asked = EndSessionRequest::from_params(params);
-    let locale = http::locale(headers, asked.ui_locales.as_deref());
+    let mut locale = http::locale(headers, asked.ui_locales.as_deref());
+    // Signing out of a page shown in the account's language answers in it too.
+    if http::asked_locale(asked.ui_locales.as_deref()).is_none()
+        && http::chosen_locale(headers).is_none()
+    {
+        if let Some((_, s)) = session::current(p, headers).await.or_page(locale)? {
+            if let Ok(Some(a)) = p.accounts.find_by_id(&s.account_id).await {
+                locale = Locale::parse(&a.locale).unwrap_or(locale);
+            }
+        }
+    }
     let checked = end_session::check(p, asked).await.map_err(|e| match e {
         EndSessionError::Refused => PageError::bad(locale, |t| t.bad_logout),
         EndSessionError::Internal(e) => PageError::internal(locale, e),

@@ -115,7 +115,13 @@ pub async fn show(
     let locale = web::http::locale(&headers, None);
     let token = params.get("t").cloned().unwrap_or_default();
     match load(&p, &token).await {
-        Some(s) => Ok(page(&p, &headers, &token, &s, None, StatusCode::OK).await),
+        Some(mut s) => {
+            let asked = params.get("ui_locales").map(String::as_str);
+            if let Some(l) = web::http::asked_locale(asked).or(web::http::chosen_locale(&headers)) {
+                s.locale = l;
+            }
+            Ok(page(&p, &headers, &token, &s, None, StatusCode::OK).await)
+        }
         None => Err(PageError::bad(locale, |t| t.login_expired).into()),
     }
 }
@@ -142,6 +148,9 @@ pub async fn submit(
     let Some(mut s) = load(&p, &token).await else {
         return Err(PageError::bad(accept, |t| t.login_expired).into());
     };
+    if let Some(l) = web::http::chosen_locale(&headers) {
+        s.locale = l;
+    }
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     let action = match get("action") {
         "choose" => Action::Choose(get("method")),

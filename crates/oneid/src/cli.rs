@@ -142,6 +142,10 @@ async fn command(
                 // A newcomer has no phone to receive the codes: show them on a page.
                 cfg.stepup.demo_codes_page = true;
             }
+            if is_demo && cfg.pages.service_desk_phone.is_empty() {
+                // A fictional number (555-01xx), so that the footer shows where it goes.
+                cfg.pages.service_desk_phone = "1-800-555-0199".into();
+            }
             let app = build(&cfg, Parts::default())
                 .await
                 .map_err(|e| e.to_string())?;

@@ -49,6 +49,9 @@ pub struct Config {
     /// The SAML 2.0 identity provider.
     #[serde(default)]
     pub saml: authorization_server::saml::SamlConfig,
+    /// The frame of every page: logo, footer links, the service desk's number.
+    #[serde(default)]
+    pub pages: web::chrome::PagesConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -308,6 +311,7 @@ impl Config {
         }
         self.stepup.validate().map_err(ConfigError)?;
         self.registration.validate().map_err(ConfigError)?;
+        self.pages.validate().map_err(ConfigError)?;
         self.saml.validate().map_err(ConfigError)?;
         let l = &self.limits;
         if l.window_secs < 1 {

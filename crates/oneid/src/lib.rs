@@ -242,6 +242,7 @@ fn conn_limits(cfg: &Config) -> serve::ConnLimits {
 
 /// Binds the listener and builds everything.
 pub async fn build(cfg: &Config, parts: Parts) -> Result<App, StartError> {
+    web::chrome::install(cfg.pages.clone());
     let listener = TcpListener::bind(&cfg.http.addr)
         .await
         .map_err(|e| StartError::Bind(cfg.http.addr.clone(), e))?;

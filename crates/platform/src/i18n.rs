@@ -182,6 +182,14 @@ pub struct Text {
     pub seconds_ago: &'static str,
     /// "in" prefix for future times, `{}` is the number.
     pub in_seconds: &'static str,
+    /// Title of the page for an address with nothing at it.
+    pub not_found_title: &'static str,
+    /// Text of that page.
+    pub not_found: &'static str,
+    /// Text of the page for an address that exists but not for this kind of request.
+    pub wrong_method: &'static str,
+    /// Link from an error page to the home page.
+    pub home_link: &'static str,
 }
 
 static EN: Text = Text {
@@ -233,6 +241,10 @@ static EN: Text = Text {
     operation_done: "Done.",
     seconds_ago: "{} s ago",
     in_seconds: "in {} s",
+    not_found_title: "Page not found",
+    not_found: "There is no page at this address. If you typed it, check it; if you followed a link, it may be out of date.",
+    wrong_method: "This page cannot be opened from here. Start again from the ONE ID home page or from the application you were using.",
+    home_link: "Go to the ONE ID home page",
 };
 
 static FR: Text = Text {
@@ -284,6 +296,10 @@ static FR: Text = Text {
     operation_done: "C’est fait.",
     seconds_ago: "il y a {} s",
     in_seconds: "dans {} s",
+    not_found_title: "Page introuvable",
+    not_found: "Il n’y a aucune page à cette adresse. Si vous l’avez tapée, vérifiez-la; si vous avez suivi un lien, il n’est peut-être plus à jour.",
+    wrong_method: "Cette page ne peut pas être ouverte d’ici. Recommencez à partir de la page d’accueil de ONE ID ou de l’application que vous utilisiez.",
+    home_link: "Aller à la page d’accueil de ONE ID",
 };
 
 #[cfg(test)]

@@ -364,6 +364,24 @@ pub struct AccountText {
     pub device_revoked: &'static str,
     /// Demo page title.
     pub demo_codes_title: &'static str,
+    /// Home page title.
+    pub home_title: &'static str,
+    /// Home page: what ONE ID is.
+    pub home_intro: &'static str,
+    /// Home page: how registration starts.
+    pub home_register: &'static str,
+    /// Link: sign in to My Profile.
+    pub home_profile: &'static str,
+    /// Link and title: help.
+    pub help_title: &'static str,
+    /// Help: paragraphs.
+    pub help_text: [&'static str; 3],
+    /// Help: the service desk's number follows.
+    pub help_desk: &'static str,
+    /// Link to the LRA console.
+    pub place_lra: &'static str,
+    /// Link to the administration console.
+    pub place_admin: &'static str,
 }
 
 impl AccountText {

@@ -24,8 +24,16 @@ pub fn assemble(
         .route("/static/oneid.css", get(pages::stylesheet))
         .route("/static/password-rules.js", get(pages::rules_script))
         .route("/static/common-passwords.txt", get(pages::common_passwords))
+        .route("/favicon.svg", get(pages::favicon))
+        .route("/favicon.ico", get(pages::favicon))
+        .fallback(pages::not_found)
+        .method_not_allowed_fallback(pages::wrong_method)
         .merge(health())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            p.clone(),
+            crate::http::remember_language,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             p.clone(),
             crate::metrics::track,

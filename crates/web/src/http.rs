@@ -50,7 +50,8 @@ impl axum::extract::FromRequestParts<Arc<Provider>> for ClientIp {
     }
 }
 
-/// The reader's language: `?ui_locales=` if the query has it, else `Accept-Language`.
+/// The reader's language (see [`locale`]): `?ui_locales=` if the query has it, else the
+/// language this browser chose, else `Accept-Language`.
 #[derive(Debug, Clone, Copy)]
 pub struct PageLocale(pub platform::Locale);
 
@@ -270,14 +271,82 @@ pub fn csrf_ok(p: &Provider, headers: &HeaderMap, presented: Option<&String>) ->
     }
 }
 
-/// The reader's language from `ui_locales` (if given) and `Accept-Language`.
+/// The cookie that remembers the language a person chose (the language link, or the relying
+/// party's `ui_locales`) for the rest of the visit, and the account's language once signed in.
+pub const LANG_COOKIE: &str = "oneid_lang";
+
+/// How long the language choice is remembered (a year; it holds no secret).
+pub const LANG_COOKIE_AGE: i64 = 365 * 24 * 3600;
+
+/// The language this browser chose before (the language cookie, with or without the
+/// `__Host-` prefix), when it is one we speak.
+pub fn chosen_locale(headers: &HeaderMap) -> Option<platform::Locale> {
+    raw_cookie(headers, &format!("__Host-{LANG_COOKIE}"))
+        .or_else(|| raw_cookie(headers, LANG_COOKIE))
+        .and_then(|v| platform::Locale::parse(&v))
+}
+
+/// The language asked for in a `ui_locales` value: its first language that we speak.
+pub fn asked_locale(ui_locales: Option<&str>) -> Option<platform::Locale> {
+    ui_locales.and_then(|s| s.split_whitespace().find_map(platform::Locale::parse))
+}
+
+/// The reader's language, in this order:
+/// 1. `ui_locales` on this request (the language link on every page, or the relying party's
+///    authorization request), which is then remembered (see [`remember_language`]);
+/// 2. the language this browser chose before (the `oneid_lang` cookie);
+/// 3. `Accept-Language`;
+/// 4. English.
+///
+/// Signed-in pages put the account's language between 2 and 3 (`signed_in::me`).
 pub fn locale(headers: &HeaderMap, ui_locales: Option<&str>) -> platform::Locale {
-    platform::Locale::negotiate(
-        ui_locales,
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    )
+    asked_locale(ui_locales)
+        .or_else(|| chosen_locale(headers))
+        .unwrap_or_else(|| {
+            platform::Locale::negotiate(
+                None,
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+            )
+        })
+}
+
+/// The language of a page in a flow that began earlier (a parked sign-in, a step-up) and
+/// stored the language it was asked in: what this browser chose since wins over what was
+/// stored, which wins over `Accept-Language`.
+pub fn flow_locale(headers: &HeaderMap, stored: Option<&str>) -> platform::Locale {
+    chosen_locale(headers)
+        .or_else(|| asked_locale(stored))
+        .unwrap_or_else(|| locale(headers, None))
+}
+
+/// The `Set-Cookie` that remembers `locale` as this browser's language.
+pub fn set_lang_cookie(p: &Provider, locale: platform::Locale) -> HeaderValue {
+    set_cookie(p, LANG_COOKIE, locale.tag(), LANG_COOKIE_AGE)
+}
+
+/// Middleware: a request whose query asks for a language (`ui_locales`) has that language
+/// remembered for the visit, so that the next page, a form's answer or the sign-out page
+/// speak it too.
+pub async fn remember_language(
+    axum::extract::State(p): axum::extract::State<Arc<Provider>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let asked = req
+        .uri()
+        .query()
+        .and_then(|q| parse_query(q.as_bytes()).ok())
+        .and_then(|mut q| q.remove("ui_locales"))
+        .and_then(|v| asked_locale(Some(&v)));
+    let already = chosen_locale(req.headers());
+    let mut r = next.run(req).await;
+    if let Some(l) = asked.filter(|l| already != Some(*l)) {
+        r.headers_mut()
+            .append(header::SET_COOKIE, set_lang_cookie(&p, l));
+    }
+    r
 }
 
 /// A bearer token from the `Authorization` header (RFC 6750 §2.1).

@@ -4,9 +4,14 @@
 //! (`metrics`), the SSO session's cookie (`session`) and the texts the surfaces share
 //! (`account_text`), and the assembly of the surfaces into one application (`app`).
 
+// The base template names this crate's functions by their absolute path, whichever crate
+// renders it.
+extern crate self as web;
+
 pub mod account_text;
 pub mod app;
 pub mod challenge;
+pub mod chrome;
 pub mod error;
 pub mod forms;
 pub mod gate_text;

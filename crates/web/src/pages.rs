@@ -12,9 +12,13 @@ use platform::Locale;
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
     lang: &'static str,
+    other_lang: &'static str,
     t: &'static Text,
+    title: &'a str,
     message: &'a str,
+    next: Option<&'static str>,
     reference: Option<&'a str>,
+    other_lang_href: Option<String>,
 }
 
 pub fn html(body: Result<String, askama::Error>, status: StatusCode) -> Response {
@@ -34,23 +38,116 @@ pub fn html(body: Result<String, askama::Error>, status: StatusCode) -> Response
     r
 }
 
-/// An error page.
+/// An error page: `message`, then what to do next when the message does not say it (a
+/// request from an application that is not valid: start again from the application), a
+/// link to the home page, and the reference of an internal error.
 pub fn error_page(
     locale: Locale,
     message: &str,
     reference: Option<&str>,
     status: StatusCode,
 ) -> Response {
+    let t = locale.text();
+    let from_app = [
+        t.bad_request,
+        t.unknown_client,
+        t.bad_redirect_uri,
+        t.bad_logout,
+    ];
+    let title = if status == StatusCode::NOT_FOUND {
+        t.not_found_title
+    } else {
+        t.error_title
+    };
     html(
         ErrorPage {
             lang: locale.tag(),
-            t: locale.text(),
+            other_lang: locale.other().tag(),
+            t,
+            title,
             message,
+            next: from_app.contains(&message).then_some(t.error_next),
             reference,
+            other_lang_href: None,
         }
         .render(),
         status,
     )
+}
+
+/// The page for an address with nothing at it (404), or that exists for other methods (405,
+/// with `allow`), in the reader's language, with a link to the other language and home.
+/// A client that does not take HTML gets a short JSON answer instead.
+pub fn no_page(
+    headers: &axum::http::HeaderMap,
+    uri: &axum::http::Uri,
+    status: StatusCode,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    let asked = uri
+        .query()
+        .and_then(|q| crate::http::parse_query(q.as_bytes()).ok())
+        .and_then(|mut q| q.remove("ui_locales"));
+    let locale = crate::http::locale(headers, asked.as_deref());
+    if !wants_html {
+        let error = if status == StatusCode::NOT_FOUND {
+            "not_found"
+        } else {
+            "method_not_allowed"
+        };
+        let body = serde_json::json!({ "error": error }).to_string();
+        return (status, crate::http::json_no_store(body)).into_response();
+    }
+    let t = locale.text();
+    let message = if status == StatusCode::NOT_FOUND {
+        t.not_found
+    } else {
+        t.wrong_method
+    };
+    html(
+        ErrorPage {
+            lang: locale.tag(),
+            other_lang: locale.other().tag(),
+            t,
+            title: if status == StatusCode::NOT_FOUND {
+                t.not_found_title
+            } else {
+                t.error_title
+            },
+            message,
+            next: None,
+            reference: None,
+            other_lang_href: (status == StatusCode::NOT_FOUND)
+                .then(|| format!("{}?ui_locales={}", uri.path(), locale.other().tag())),
+        }
+        .render(),
+        status,
+    )
+}
+
+/// Fallback for addresses with nothing at them.
+pub async fn not_found(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> Response {
+    no_page(&headers, &uri, StatusCode::NOT_FOUND)
+}
+
+/// Fallback for addresses that answer other methods (axum adds `Allow`).
+pub async fn wrong_method(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> Response {
+    no_page(&headers, &uri, StatusCode::METHOD_NOT_ALLOWED)
+}
+
+/// The browser's tab icon.
+pub async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../templates/favicon.svg"),
+    )
+        .into_response()
 }
 
 /// The script that marks password rules as met while typing (no inline scripts: the CSP

@@ -224,6 +224,12 @@ async fn a_stepped_up_agent_cannot_reset_unlock_or_reveal_a_staff_account() {
         )
         .await;
     assert!(fr.body.contains("Émettre un mot de passe temporaire pour"));
+    // The agent goes back to English (the choice holds for the next pages).
+    b.get(&format!(
+        "{}/desk/account?id={clinician}&ui_locales=en",
+        app.base
+    ))
+    .await;
     let revealed = post(vec![("op", "reveal"), ("confirm", "yes")]).await;
     assert!(revealed.body.contains("Rivera"), "{}", revealed.body);
     let issued = post(vec![("op", "temporary"), ("confirm", "yes")]).await;

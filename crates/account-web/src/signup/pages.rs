@@ -15,13 +15,10 @@ use web::widgets::send;
 
 /// The page's language: `ui_locales`, else the wizard's, else the browser's.
 pub(super) fn page_locale(headers: &HeaderMap, params: &Params, w: Option<&Wizard>) -> Locale {
-    if let Some(l) = params.get("ui_locales") {
-        return Locale::negotiate(Some(l), None);
-    }
-    if let Some(l) = w.and_then(|w| Locale::parse(&w.locale)) {
+    if let Some(l) = web::http::asked_locale(params.get("ui_locales").map(String::as_str)) {
         return l;
     }
-    web::http::locale(headers, None)
+    web::http::flow_locale(headers, w.map(|w| w.locale.as_str()))
 }
 
 /// A page with a title and one paragraph.

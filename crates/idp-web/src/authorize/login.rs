@@ -66,7 +66,7 @@ pub async fn login_page(
     // The language link on the page wins; else the one the request asked for.
     let locale = match params.get("ui_locales") {
         Some(_) => locale,
-        None => web::http::locale(&headers, req.ui_locales.as_deref()),
+        None => web::http::flow_locale(&headers, req.ui_locales.as_deref()),
     };
     Ok(show_login(&p, &headers, &req, id, locale))
 }
@@ -90,7 +90,7 @@ pub async fn login_submit(
     let Some(req) = req else {
         return Err(PageError::bad(accept, |t| t.login_expired).into());
     };
-    let locale = web::http::locale(&headers, req.ui_locales.as_deref());
+    let locale = web::http::flow_locale(&headers, req.ui_locales.as_deref());
     let login_id = form.get("login_id").map(|s| s.trim()).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
     let again = |error: &'static str, status: StatusCode| {

@@ -181,4 +181,17 @@ pub(super) static EN: AccountText = AccountText {
     device_revoke: "Remove {}",
     device_revoked: "The computer is removed.",
     demo_codes_title: "Codes sent (demo only)",
+    home_title: "ONE ID",
+    home_intro: "ONE ID is one login ID and password for the clinical services you are enrolled in. Sign in once and move between them without signing in again.",
+    home_register: "To register, start from your regulatory college's member portal, or ask the registration authority of the organization that sponsors you.",
+    home_profile: "Sign in to My Profile",
+    help_title: "Help",
+    help_text: [
+        "Your login ID looks like Firstname.Lastname@ONEID.ON.CA. If you forgot it, or your password, use the links below: we send your login ID to your email address, and you can set a new password after answering your challenge questions.",
+        "When you sign in from a computer we do not recognize, we ask for a code sent by text message or a voice call, from your authenticator app, or answers to your challenge questions.",
+        "My Profile is where you change your password, your challenge questions, your phones and your recognized computers.",
+    ],
+    help_desk: "Service desk:",
+    place_lra: "LRA console",
+    place_admin: "Administration",
 };

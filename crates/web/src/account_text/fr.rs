@@ -181,4 +181,17 @@ pub(super) static FR: AccountText = AccountText {
     device_revoke: "Retirer {}",
     device_revoked: "L’ordinateur est retiré.",
     demo_codes_title: "Codes envoyés (démo seulement)",
+    home_title: "ONE ID",
+    home_intro: "ONE ID vous donne un seul identifiant de connexion et un seul mot de passe pour les services cliniques auxquels vous êtes inscrit. Ouvrez une session une fois et passez de l’un à l’autre sans vous reconnecter.",
+    home_register: "Pour vous inscrire, commencez par le portail des membres de votre ordre professionnel ou adressez-vous à l’agent d’inscription de l’organisme qui vous parraine.",
+    home_profile: "Ouvrir une session dans Mon profil",
+    help_title: "Aide",
+    help_text: [
+        "Votre identifiant de connexion a la forme Prenom.Nom@ONEID.ON.CA. Si vous l’avez oublié, ou si vous avez oublié votre mot de passe, utilisez les liens ci-dessous\u{a0}: nous envoyons votre identifiant de connexion à votre adresse courriel, et vous pouvez choisir un nouveau mot de passe après avoir répondu à vos questions de sécurité.",
+        "Quand vous ouvrez une session à partir d’un ordinateur que nous ne reconnaissons pas, nous demandons un code envoyé par message texte ou par appel vocal, un code de votre application d’authentification ou les réponses à vos questions de sécurité.",
+        "Mon profil vous permet de changer votre mot de passe, vos questions de sécurité, vos téléphones et vos ordinateurs reconnus.",
+    ],
+    help_desk: "Centre de services\u{a0}:",
+    place_lra: "Console de l’ALI",
+    place_admin: "Administration",
 };

@@ -1,0 +1,325 @@
+//! Pages as a person meets them outside any one flow: the language they chose holds for the
+//! whole visit (the language link, the relying party's `ui_locales`, the account's language);
+//! every address, known or not, answers with a page in their language and a way back; the
+//! ends of the forgotten login ID and password, and a refusal by role, lead somewhere; every
+//! page carries the configured footer.
+
+use oneid_tests::browser::{Browser, Resp};
+use oneid_tests::rp::Rp;
+use oneid_tests::{spawn_app, DESK_PHONE, LOGIN_ID, PASSWORD, PRIVACY_URL};
+
+fn lang_of(r: &Resp) -> &str {
+    let start = r.body.find("<html lang=\"").expect("an HTML page") + 12;
+    &r.body[start..start + 2]
+}
+
+/// A GET as a browser sends it (it takes HTML), with `Accept-Language`.
+async fn open(url: &str, method: reqwest::Method, accept_language: &str) -> Resp {
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .request(method, url)
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .header("accept-language", accept_language)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    Resp {
+        status,
+        headers,
+        body: r.text().await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn the_language_chosen_on_the_login_page_holds_through_a_wrong_password_my_profile_and_sign_out(
+) {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("connectingontario").await).await;
+    let b = Browser::new();
+    let s = rp.start(&["profile"], &[]);
+    let page = b.get(&s.url).await;
+    assert!(page.is_login_page());
+    assert_eq!(lang_of(&page), "en");
+    // "Français".
+    let request = page.hidden("request").unwrap();
+    let fr = b
+        .get(&format!(
+            "{}/login?request={request}&ui_locales=fr",
+            app.base
+        ))
+        .await;
+    assert_eq!(lang_of(&fr), "fr");
+    // A wrong password answers in French, with no language in the form.
+    let wrong = b
+        .login(&app.base, &fr, LOGIN_ID, "Not-The-Password-1")
+        .await;
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    assert_eq!(lang_of(&wrong), "fr");
+    assert!(
+        wrong.body.contains("mot de passe est incorrect"),
+        "{}",
+        wrong.body
+    );
+    // Then the right one: signed in, and My Profile is French too.
+    let cb = b.login(&app.base, &fr, LOGIN_ID, PASSWORD).await;
+    let code = rp.code_from(&s, &cb);
+    rp.finish(s, &code).await;
+    let profile = b.get(&format!("{}/account", app.base)).await;
+    assert_eq!(profile.status, 200, "{}", profile.body);
+    assert_eq!(lang_of(&profile), "fr");
+    // Signing out asks and answers in French.
+    let out = b.get(&format!("{}/logout", app.base)).await;
+    assert_eq!(lang_of(&out), "fr");
+    let done = b
+        .post_form(
+            &format!("{}/logout/confirm", app.base),
+            &[
+                ("request", &out.hidden("request").unwrap()),
+                ("csrf", &out.hidden("csrf").unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 200);
+    assert_eq!(lang_of(&done), "fr");
+    assert!(
+        done.body.contains("Votre session est fermée"),
+        "{}",
+        done.body
+    );
+}
+
+#[tokio::test]
+async fn the_relying_party_asks_french_and_the_person_switching_to_english_wins_from_then_on() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("clinicalconnect").await).await;
+    let b = Browser::new();
+    let s = rp.start(&["profile"], &[("ui_locales", "fr-CA fr")]);
+    let page = b.get(&s.url).await;
+    assert_eq!(lang_of(&page), "fr");
+    // The forgotten-password page opened from there is French without asking.
+    let forgot = b.get(&format!("{}/forgot-password", app.base)).await;
+    assert_eq!(lang_of(&forgot), "fr");
+    // "English" on the login page: the next answers are English, though the request asked
+    // for French.
+    let request = page.hidden("request").unwrap();
+    let en = b
+        .get(&format!(
+            "{}/login?request={request}&ui_locales=en",
+            app.base
+        ))
+        .await;
+    assert_eq!(lang_of(&en), "en");
+    let wrong = b
+        .login(&app.base, &en, LOGIN_ID, "Not-The-Password-1")
+        .await;
+    assert_eq!(lang_of(&wrong), "en");
+    assert!(wrong
+        .body
+        .contains("The login ID or password is incorrect."));
+}
+
+#[tokio::test]
+async fn without_a_choice_my_profile_speaks_the_account_language() {
+    let app = spawn_app().await;
+    let id = app.add_clinician().await;
+    let a = app
+        .provider
+        .accounts
+        .find_by_id(&id)
+        .await
+        .unwrap()
+        .unwrap();
+    let update = credential_store::ProfileUpdate {
+        title: a.title.clone(),
+        given_name: a.given_name.clone(),
+        middle_name: a.middle_name.clone(),
+        family_name: a.family_name.clone(),
+        email: a.email.clone(),
+        phone: a.phone.clone(),
+        locale: "fr".into(),
+    };
+    app.provider
+        .accounts
+        .update_profile(&id, &update)
+        .await
+        .unwrap();
+    let rp = Rp::discover(&app.add_client("otnhub").await).await;
+    let b = Browser::new();
+    rp.login(&b, LOGIN_ID, PASSWORD).await;
+    let profile = b.get(&format!("{}/account", app.base)).await;
+    assert_eq!(lang_of(&profile), "fr", "{}", profile.body);
+    let out = b.get(&format!("{}/logout", app.base)).await;
+    assert_eq!(lang_of(&out), "fr");
+    // The language link still wins, and is kept.
+    let en = b.get(&format!("{}/account?ui_locales=en", app.base)).await;
+    assert_eq!(lang_of(&en), "en");
+    let again = b.get(&format!("{}/account", app.base)).await;
+    assert_eq!(lang_of(&again), "en");
+}
+
+#[tokio::test]
+async fn unknown_addresses_and_wrong_methods_answer_with_a_page_in_the_reader_language() {
+    let app = spawn_app().await;
+    let get = reqwest::Method::GET;
+    let nope = open(&format!("{}/no/such/page", app.base), get.clone(), "en-CA").await;
+    assert_eq!(nope.status, 404);
+    assert!(nope.headers["content-type"].starts_with("text/html"));
+    assert!(
+        nope.body.contains("<h1>Page not found</h1>"),
+        "{}",
+        nope.body
+    );
+    assert!(nope
+        .body
+        .contains("id=\"home-link\" href=\"/?ui_locales=en\""));
+    assert!(nope
+        .body
+        .contains("href=\"/no/such/page?ui_locales=fr\">Français</a>"));
+    let fr = open(
+        &format!("{}/no/such/page", app.base),
+        get.clone(),
+        "fr-CA,fr;q=0.9",
+    )
+    .await;
+    assert_eq!(fr.status, 404);
+    assert!(fr.body.contains("<h1>Page introuvable</h1>"), "{}", fr.body);
+
+    // A program (no HTML in Accept) gets JSON.
+    let api = reqwest::get(format!("{}/no/such/page", app.base))
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 404);
+    let json: serde_json::Value = api.json().await.unwrap();
+    assert_eq!(json["error"], "not_found");
+
+    // An address that takes other methods: a page, and Allow says which.
+    let put = open(
+        &format!("{}/forgot-password", app.base),
+        reqwest::Method::PUT,
+        "fr",
+    )
+    .await;
+    assert_eq!(put.status, 405);
+    assert!(put.headers["allow"].contains("GET"), "{:?}", put.headers);
+    assert!(
+        put.body.contains("ne peut pas être ouverte"),
+        "{}",
+        put.body
+    );
+    assert!(put.body.contains("id=\"home-link\""));
+
+    // Opening /register by hand says where registration begins.
+    let reg = open(&format!("{}/register", app.base), get.clone(), "en").await;
+    assert_eq!(reg.status, 200, "{}", reg.body);
+    assert!(reg.body.contains("registry"), "{}", reg.body);
+    assert!(reg.body.contains("href=\"/?ui_locales=en\""));
+
+    // The home page: the ways in, in both languages.
+    let home = open(&format!("{}/", app.base), get.clone(), "en").await;
+    assert_eq!(home.status, 200);
+    for href in [
+        "/account?ui_locales=en",
+        "/forgot-login-id?ui_locales=en",
+        "/help?ui_locales=en",
+    ] {
+        assert!(
+            home.body.contains(&format!("href=\"{href}\"")),
+            "{href}: {}",
+            home.body
+        );
+    }
+    let accueil = open(&format!("{}/?ui_locales=fr", app.base), get, "en").await;
+    assert_eq!(lang_of(&accueil), "fr");
+}
+
+#[tokio::test]
+async fn every_page_has_the_configured_footer_and_an_icon() {
+    let app = spawn_app().await;
+    for path in ["/", "/help", "/forgot-login-id", "/no/such/page"] {
+        let r = open(&format!("{}{path}", app.base), reqwest::Method::GET, "en").await;
+        assert!(
+            r.body
+                .contains(&format!("<a href=\"{PRIVACY_URL}\">Privacy</a>")),
+            "{path}: {}",
+            r.body
+        );
+        assert!(r.body.contains("<a href=\"/help\">Help</a>"), "{path}");
+        assert!(
+            r.body.contains(&format!(
+                "<a href=\"tel:18005550199\" class=\"desk-phone\">Service desk: {DESK_PHONE}</a>"
+            )),
+            "{path}"
+        );
+        assert!(r.body.contains("<link rel=\"icon\" href=\"/favicon.svg\""));
+    }
+    let fr = open(&format!("{}/help", app.base), reqwest::Method::GET, "fr").await;
+    assert!(fr
+        .body
+        .contains(&format!("Centre de services\u{a0}: {DESK_PHONE}")));
+    let icon = reqwest::get(format!("{}/favicon.ico", app.base))
+        .await
+        .unwrap();
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+}
+
+#[tokio::test]
+async fn the_ends_of_the_forgotten_pages_and_a_refusal_by_role_lead_somewhere() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let b = Browser::new();
+    let start = b.get(&format!("{}/forgot-login-id", app.base)).await;
+    let csrf = start.hidden("csrf").unwrap();
+    let sent = b
+        .post_form(
+            &format!("{}/forgot-login-id", app.base),
+            &[
+                ("csrf", &csrf),
+                ("legal_given_name", "Nobody"),
+                ("legal_family_name", "Known"),
+                ("birth_date", "1970-01-01"),
+                ("email", "nobody@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert!(
+        sent.body.contains("href=\"/account?ui_locales=en\""),
+        "{}",
+        sent.body
+    );
+    assert!(sent.body.contains("href=\"/?ui_locales=en\""));
+
+    // A clinician at the service desk is told it is not for them, and where they can go.
+    let rp = Rp::discover(&app.add_client("otnhub").await).await;
+    rp.login(&b, LOGIN_ID, PASSWORD).await;
+    let desk = b.get(&format!("{}/desk", app.base)).await;
+    assert_eq!(desk.status, 403, "{}", desk.body);
+    assert!(
+        desk.body.contains("href=\"/account?ui_locales=en\""),
+        "{}",
+        desk.body
+    );
+    assert!(!desk.body.contains("href=\"/admin"), "{}", desk.body);
+
+    // A form that fails its anti-forgery check says one thing to do, not two.
+    let forged = b
+        .post_form(
+            &format!("{}/forgot-login-id", app.base),
+            &[("csrf", "forged"), ("legal_given_name", "A")],
+        )
+        .await;
+    assert_eq!(forged.status, 400);
+    assert!(forged.body.contains("Reload the page"), "{}", forged.body);
+    assert!(!forged.body.contains("Close this page"), "{}", forged.body);
+}
