@@ -328,6 +328,34 @@ pub fn phone_rows(locale: Locale, typed: &[(String, String)], no_direct: bool) -
     fields.push(box_);
     fields
 }
+/// Where a signed-in person can go: My Profile, and each console a role of theirs opens (the
+/// service desk, the LRA console, administration), in `locale`. For the links of a refusal
+/// ("this page is not for you") and for staff moving between consoles.
+pub async fn places(
+    p: &Provider,
+    account_id: &str,
+    locale: platform::Locale,
+) -> Result<Vec<(String, String)>, credential_store::CredentialError> {
+    let a = AccountText::get(locale);
+    let tag = locale.tag();
+    let roles = p.accounts.roles(account_id).await?;
+    let has = |r: &str| roles.iter().any(|(role, _)| role == r);
+    let mut out = vec![(
+        format!("/account?ui_locales={tag}"),
+        a.nav_profile.to_owned(),
+    )];
+    for (role, href, text) in [
+        ("service_desk", "/desk", a.desk_title),
+        ("lra", "/lra", a.place_lra),
+        ("administrator", "/admin", a.place_admin),
+    ] {
+        if has(role) {
+            out.push((format!("{href}?ui_locales={tag}"), text.to_owned()));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,32 +399,4 @@ mod tests {
         assert_eq!(local_return("https://evil.example/"), None);
         assert_eq!(local_return("/accountx//x"), None);
     }
-}
-
-/// Where a signed-in person can go: My Profile, and each console a role of theirs opens (the
-/// service desk, the LRA console, administration), in `locale`. For the links of a refusal
-/// ("this page is not for you") and for staff moving between consoles.
-pub async fn places(
-    p: &Provider,
-    account_id: &str,
-    locale: platform::Locale,
-) -> Result<Vec<(String, String)>, credential_store::CredentialError> {
-    let a = AccountText::get(locale);
-    let tag = locale.tag();
-    let roles = p.accounts.roles(account_id).await?;
-    let has = |r: &str| roles.iter().any(|(role, _)| role == r);
-    let mut out = vec![(
-        format!("/account?ui_locales={tag}"),
-        a.nav_profile.to_owned(),
-    )];
-    for (role, href, text) in [
-        ("service_desk", "/desk", a.desk_title),
-        ("lra", "/lra", a.place_lra),
-        ("administrator", "/admin", a.place_admin),
-    ] {
-        if has(role) {
-            out.push((format!("{href}?ui_locales={tag}"), text.to_owned()));
-        }
-    }
-    Ok(out)
 }
