@@ -17,6 +17,7 @@ mod gateway;
 mod keys;
 mod logout_fanout;
 mod lra;
+mod page_sweep;
 mod pages;
 mod password_marks;
 mod production;

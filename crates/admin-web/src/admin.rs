@@ -8,7 +8,7 @@ use authorization_server::keys::{KeyError, KeyInfo, SigAlg};
 use authorization_server::tokens::live_access_token;
 use authorization_server::Provider;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use platform::i18n::Text;
@@ -16,7 +16,7 @@ use platform::Locale;
 use serde_json::json;
 use std::sync::Arc;
 use web::error::{OAuthError, OrPage, PageError, WebError, WebResult};
-use web::http::{bearer, csrf_token, parse_form, Params};
+use web::http::{bearer, csrf_token, parse_form, parse_query, Params};
 
 /// Scope a client needs for the admin API.
 pub const ADMIN_SCOPE: &str = "oneid:admin";
@@ -224,6 +224,7 @@ struct Row {
     created: String,
     signs: String,
     retired: String,
+    state_text: &'static str,
     actions: Vec<(&'static str, &'static str)>,
 }
 
@@ -231,6 +232,9 @@ struct Row {
 #[template(path = "keys.html")]
 struct KeysPage<'a> {
     lang: &'static str,
+    other_lang: &'static str,
+    other_lang_href: String,
+    nav: Vec<(String, String)>,
     t: &'static Text,
     rows: Vec<Row>,
     algs: Vec<&'static str>,
@@ -238,27 +242,54 @@ struct KeysPage<'a> {
     message: Option<String>,
 }
 
-fn when(t: &Text, now: i64, at: Option<i64>) -> String {
-    match at {
-        None => "–".into(),
-        Some(a) if a <= now => t.seconds_ago.replace("{}", &(now - a).to_string()),
-        Some(a) => t.in_seconds.replace("{}", &(a - now).to_string()),
+/// A key's moment: the date and time, and how long ago or how soon, in words.
+fn when(locale: Locale, now: i64, at: Option<i64>) -> String {
+    let Some(at) = at else { return "–".into() };
+    format!("{} ({})", web::widgets::datetime(at), ago(locale, now, at))
+}
+
+/// "5 min ago", "in 3 days", "il y a 2 h": the largest whole unit.
+fn ago(locale: Locale, now: i64, at: i64) -> String {
+    let d = (now - at).abs();
+    let (n, unit) = match d {
+        d if d < 60 => (d, ["s", "s"]),
+        d if d < 3600 => (d / 60, ["min", "min"]),
+        d if d < 86_400 => (d / 3600, ["h", "h"]),
+        d => (
+            d / 86_400,
+            [
+                if d / 86_400 == 1 { "day" } else { "days" },
+                if d / 86_400 == 1 { "jour" } else { "jours" },
+            ],
+        ),
+    };
+    let fr = locale == Locale::Fr;
+    let unit = if fr { unit[1] } else { unit[0] };
+    match (at <= now, fr) {
+        (true, false) => format!("{n} {unit} ago"),
+        (true, true) => format!("il y a {n}\u{a0}{unit}"),
+        (false, false) => format!("in {n} {unit}"),
+        (false, true) => format!("dans {n}\u{a0}{unit}"),
     }
 }
 
 /// The signed-in, recently stepped-up administrator (the console's one check), or the
 /// response to send instead (sign in, step up, refusal).
-async fn console_admin(p: &Provider, headers: &HeaderMap) -> Result<(String, Locale), WebError> {
-    let a = crate::admin_console::administrator(p, headers, &Params::new(), "/admin/keys").await?;
-    Ok((a.account.id, a.locale))
+async fn console_admin(
+    p: &Provider,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<crate::admin_console::Admin, WebError> {
+    crate::admin_console::administrator(p, headers, params, "/admin/keys").await
 }
 
 async fn keys_page(
     p: &Provider,
     headers: &HeaderMap,
-    locale: Locale,
+    a: &crate::admin_console::Admin,
     message: Option<String>,
 ) -> WebResult {
+    let locale = a.locale;
     let t = locale.text();
     let now = p.clock.now();
     let keys = p.keys.list().await.or_page(locale)?;
@@ -277,9 +308,10 @@ async fn keys_page(
                 _ => vec![],
             };
             Row {
-                created: when(t, now, Some(k.created_at)),
-                signs: when(t, now, k.activated_at.or(k.activate_after)),
-                retired: when(t, now, k.retired_at.or(k.revoked_at)),
+                created: when(locale, now, Some(k.created_at)),
+                signs: when(locale, now, k.activated_at.or(k.activate_after)),
+                retired: when(locale, now, k.retired_at.or(k.revoked_at)),
+                state_text: state_text(t, &k.state),
                 kid: k.kid,
                 alg: k.alg,
                 state: k.state,
@@ -290,6 +322,9 @@ async fn keys_page(
     let (csrf, set) = csrf_token(p, headers);
     let page = KeysPage {
         lang: locale.tag(),
+        other_lang: locale.other().tag(),
+        other_lang_href: format!("/admin/keys?ui_locales={}", locale.other().tag()),
+        nav: crate::admin_console::nav(a),
         t,
         rows,
         algs: SigAlg::ALL.iter().map(|a| a.as_str()).collect(),
@@ -311,9 +346,14 @@ async fn keys_page(
 
 /// GET /admin/keys
 #[tracing::instrument(skip_all)]
-pub async fn console(State(p): State<Arc<Provider>>, headers: HeaderMap) -> WebResult {
-    let (_, locale) = console_admin(&p, &headers).await?;
-    keys_page(&p, &headers, locale, None).await
+pub async fn console(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> WebResult {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let a = console_admin(&p, &headers, &params).await?;
+    keys_page(&p, &headers, &a, None).await
 }
 
 /// POST /admin/keys (op = rotate | activate | retire | revoke)
@@ -323,7 +363,8 @@ pub async fn console_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> WebResult {
-    let (account, locale) = console_admin(&p, &headers).await?;
+    let a = console_admin(&p, &headers, &Params::new()).await?;
+    let (account, locale) = (a.account.id.clone(), a.locale);
     let form = web::forms::checked(&p, &headers, &body, locale)?;
     let t = locale.text();
     let actor = format!("account:{account}");
@@ -355,7 +396,18 @@ pub async fn console_post(
         Err(KeyError::Invalid(m)) => format!("{} {m}", t.operation_failed),
         Err(e) => return Err(PageError::internal(locale, e).into()),
     };
-    keys_page(&p, &headers, locale, Some(message)).await
+    keys_page(&p, &headers, &a, Some(message)).await
+}
+
+/// A key's state in words.
+fn state_text(t: &Text, state: &str) -> &'static str {
+    match state {
+        "next" => t.state_next,
+        "active" => t.state_active,
+        "retired" => t.state_retired,
+        "revoked" => t.state_revoked,
+        _ => "–",
+    }
 }
 
 /// The signing-key part of the metrics: the age of each active key and the keys by state.

@@ -76,10 +76,11 @@ pub(crate) async fn administrator(
     let Some((key, s, account)) = live else {
         return Err(start_console_login(p, accept, &back).await.into());
     };
-    let locale = match asked {
-        Some(a) => Locale::negotiate(Some(a), None),
-        None => Locale::parse(&account.locale).unwrap_or(accept),
-    };
+    // As every signed-in page: asked, chosen, the account's, the browser's.
+    let locale = web::http::asked_locale(asked)
+        .or_else(|| web::http::chosen_locale(headers))
+        .or_else(|| Locale::parse(&account.locale))
+        .unwrap_or(accept);
     let t = AdminText::get(locale);
     if !p
         .accounts
@@ -182,7 +183,7 @@ pub(crate) fn nav(a: &Admin) -> Vec<(String, String)> {
         (a.href("/admin/accounts"), t.nav_accounts.into()),
         (a.href("/admin/approvals"), t.nav_approvals.into()),
         (a.href("/admin/audit"), t.nav_audit.into()),
-        ("/admin/keys".into(), t.nav_keys.into()),
+        (a.href("/admin/keys"), t.nav_keys.into()),
         ("/logout".into(), t.nav_sign_out.into()),
     ]
 }

@@ -182,6 +182,8 @@ pub struct AdminText {
     pub audit_to: &'static str,
     /// Hint of both dates.
     pub date_hint: &'static str,
+    /// The audit's actor when ONE ID itself acted.
+    pub audit_system: &'static str,
     /// Link.
     pub audit_export: &'static str,
     /// Link.
@@ -360,7 +362,8 @@ static EN: AdminText = AdminText {
     audit_event_hint: "For example account.suspended, or account.* for a family",
     audit_from: "From",
     audit_to: "To",
-    date_hint: "YYYY-MM-DD (UTC)",
+    date_hint: "Days begin and end at midnight UTC.",
+    audit_system: "ONE ID (automatic)",
     audit_export: "Export as JSON lines",
     audit_older: "Older events",
     audit_none: "No event matches.",
@@ -496,7 +499,8 @@ static FR: AdminText = AdminText {
     audit_event_hint: "Par exemple account.suspended, ou account.* pour une famille",
     audit_from: "Du",
     audit_to: "Au",
-    date_hint: "AAAA-MM-JJ (UTC)",
+    date_hint: "Les jours commencent et finissent à minuit UTC.",
+    audit_system: "ONE ID (automatique)",
     audit_export: "Exporter en lignes JSON",
     audit_older: "Événements plus anciens",
     audit_none: "Aucun événement ne correspond.",

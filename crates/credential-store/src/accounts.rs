@@ -156,6 +156,40 @@ impl Accounts {
         Ok(row.as_ref().map(Account::from_row).transpose()?)
     }
 
+    /// Login ID and name (preferred given and family name) of each of `ids` that is an
+    /// account, in one query (for lists that show people, not ids: at most 200 ids).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn names_of(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, (String, String)>, CredentialError> {
+        let ids: Vec<&str> = ids.iter().take(200).copied().collect();
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, login_id, given_name, family_name FROM accounts WHERE id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all(self.db.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let given: String = r.try_get("given_name")?;
+                let family: String = r.try_get("family_name")?;
+                Ok((
+                    r.try_get("id")?,
+                    (r.try_get("login_id")?, format!("{given} {family}")),
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(|e| DbError::from(e).into())
+    }
+
     /// The account with this login ID, case-insensitively.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn find_by_login_id(

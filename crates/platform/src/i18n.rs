@@ -178,10 +178,6 @@ pub struct Text {
     pub operation_failed: &'static str,
     /// The operation succeeded.
     pub operation_done: &'static str,
-    /// "ago" suffix for ages in seconds, `{}` is the number.
-    pub seconds_ago: &'static str,
-    /// "in" prefix for future times, `{}` is the number.
-    pub in_seconds: &'static str,
     /// Title of the page for an address with nothing at it.
     pub not_found_title: &'static str,
     /// Text of that page.
@@ -190,6 +186,14 @@ pub struct Text {
     pub wrong_method: &'static str,
     /// Link from an error page to the home page.
     pub home_link: &'static str,
+    /// Key state: published, not yet signing.
+    pub state_next: &'static str,
+    /// Key state: signing.
+    pub state_active: &'static str,
+    /// Key state: no longer signing, still published.
+    pub state_retired: &'static str,
+    /// Key state: withdrawn.
+    pub state_revoked: &'static str,
 }
 
 static EN: Text = Text {
@@ -239,12 +243,14 @@ static EN: Text = Text {
     forbidden: "This page is for ONE ID administrators.",
     operation_failed: "The operation failed:",
     operation_done: "Done.",
-    seconds_ago: "{} s ago",
-    in_seconds: "in {} s",
     not_found_title: "Page not found",
     not_found: "There is no page at this address. If you typed it, check it; if you followed a link, it may be out of date.",
     wrong_method: "This page cannot be opened from here. Start again from the ONE ID home page or from the application you were using.",
     home_link: "Go to the ONE ID home page",
+    state_next: "Next (published)",
+    state_active: "Active",
+    state_retired: "Retired",
+    state_revoked: "Revoked",
 };
 
 static FR: Text = Text {
@@ -294,12 +300,14 @@ static FR: Text = Text {
     forbidden: "Cette page est réservée aux administrateurs de ONE ID.",
     operation_failed: "L’opération a échoué :",
     operation_done: "C’est fait.",
-    seconds_ago: "il y a {} s",
-    in_seconds: "dans {} s",
     not_found_title: "Page introuvable",
     not_found: "Il n’y a aucune page à cette adresse. Si vous l’avez tapée, vérifiez-la; si vous avez suivi un lien, il n’est peut-être plus à jour.",
     wrong_method: "Cette page ne peut pas être ouverte d’ici. Recommencez à partir de la page d’accueil de ONE ID ou de l’application que vous utilisiez.",
     home_link: "Aller à la page d’accueil de ONE ID",
+    state_next: "Prochaine (publiée)",
+    state_active: "Active",
+    state_retired: "Retirée",
+    state_revoked: "Révoquée",
 };
 
 #[cfg(test)]

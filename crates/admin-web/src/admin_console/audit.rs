@@ -135,6 +135,30 @@ async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Param
         t.col_client.into(),
         t.col_detail.into(),
     ];
+    // Actors and subjects as people: the login ID and name, linked to the account.
+    let ids: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| [r.actor.as_deref(), r.subject.as_deref()])
+        .flatten()
+        .map(|s| s.strip_prefix("account:").unwrap_or(s))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let names = web::error::OrPage::or_page(p.accounts.names_of(&ids).await, a.locale)?;
+    let who = |s: &Option<String>| -> (String, String) {
+        let Some(raw) = s.as_deref() else {
+            return (String::new(), String::new());
+        };
+        let id = raw.strip_prefix("account:").unwrap_or(raw);
+        match names.get(id) {
+            Some((login, name)) => (
+                a.href(&format!("/admin/accounts/{id}")),
+                format!("{login} ({name})"),
+            ),
+            None if raw == "system" => (String::new(), t.audit_system.into()),
+            None => (String::new(), raw.to_owned()),
+        }
+    };
     let cell = |s: &Option<String>| (String::new(), s.clone().unwrap_or_default());
     v.table = rows
         .iter()
@@ -142,8 +166,8 @@ async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Param
             vec![
                 (String::new(), datetime(r.at)),
                 (String::new(), r.event.clone()),
-                cell(&r.actor),
-                cell(&r.subject),
+                who(&r.actor),
+                who(&r.subject),
                 cell(&r.client_id),
                 cell(&r.detail),
             ]

@@ -1,0 +1,316 @@
+//! Every page, checked by machines in a real browser: each page a newcomer, a clinician and a
+//! staff member (administrator and service desk) opens, in English and French, at a desktop's
+//! width (1280 × 900) and a phone's (390 × 844):
+//! - axe-core (from the npm registry, installed by `scripts/test`) runs in the page: no
+//!   serious or critical violation;
+//! - nothing is wider than the screen;
+//! - the tab title is text (no markup);
+//! - no line of the English page is left on the French one (the page's visible lines in
+//!   English are the catalogue the French page is checked against; names, addresses and
+//!   numbers are the same in both and are not words to translate);
+//! - a screenshot per page, language and width in `target/screenshots/pages/`.
+//!
+//! Every problem of every page is collected, then the test fails once with the whole list.
+
+use crate::admin_api::{administrator, console_sign_in, ADMIN_LOGIN, ADMIN_PASSWORD};
+use oneid_tests::browser::Browser as Http;
+use oneid_tests::rp::Rp;
+use oneid_tests::webdriver::Browser;
+use oneid_tests::{spawn_app, TestApp, LOGIN_ID, PASSWORD};
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+const WIDTHS: [(&str, u32, u32); 2] = [("desktop", 1280, 900), ("phone", 390, 844)];
+
+fn shots() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots/pages");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// axe-core's script: `ONEID_TEST_AXE`, else where `scripts/test` installs it.
+fn axe_source() -> String {
+    let path = std::env::var("ONEID_TEST_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/axe/node_modules/axe-core/axe.min.js")
+        });
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core not found at {} ({e}): scripts/test installs it \
+             (npm install --prefix target/axe axe-core)",
+            path.display()
+        )
+    })
+}
+
+/// The session cookie of a signed-in HTTP browser, to hand to Chromium.
+fn session_of(b: &Http, base: &str) -> String {
+    b.cookie_header(base)
+        .split(';')
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == "oneid_session")
+        .map(|(_, v)| v.to_owned())
+        .expect("a session cookie")
+}
+
+/// A line that is the same in every language: a name, an address, a number, a code, an
+/// identifier; a table row is checked cell by cell.
+fn language_neutral(line: &str, neutral: &HashSet<&str>) -> bool {
+    line.split('\t').all(|cell| {
+        let cell = cell.trim();
+        let words: Vec<&str> = cell
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() > 2)
+            .collect();
+        words.is_empty()
+            || neutral.contains(cell)
+            || cell.contains('@')
+            || cell.starts_with("http")
+            // Event names, client ids, key ids: code, not words.
+            || (!cell.contains(' ') && (cell.contains('.') || cell.contains('_') || cell.contains('-')))
+            || words.iter().all(|w| {
+                neutral.contains(w)
+                    || neutral.iter().any(|n| n.eq_ignore_ascii_case(w))
+                    || w.chars().any(|c| c.is_ascii_digit())
+                    || w.chars().all(|c| !c.is_lowercase())
+            })
+    })
+}
+
+struct Sweep {
+    chrome: Browser,
+    axe: String,
+    base: String,
+    problems: Vec<String>,
+    neutral: HashSet<&'static str>,
+}
+
+impl Sweep {
+    async fn lines(&self) -> Vec<String> {
+        let v = self
+            .chrome
+            .eval("return document.body.innerText.split('\\n').map(s => s.trim()).filter(s => s.length > 0);")
+            .await;
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Opens `path` in both languages at both widths and checks each.
+    async fn visit(&mut self, who: &str, name: &str, path: &str) {
+        let mut english: HashSet<String> = HashSet::new();
+        for lang in ["en", "fr"] {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = format!("{}{path}{sep}ui_locales={lang}", self.base);
+            for (width_name, w, h) in WIDTHS {
+                self.chrome.set_window_size(w, h).await;
+                self.chrome.goto(&url).await;
+                let here = format!("{who} {name} ({lang}, {width_name})");
+                let title = self.chrome.eval("return document.title;").await;
+                let title = title.as_str().unwrap_or_default().to_owned();
+                if title.contains('<') || title.is_empty() {
+                    self.problems.push(format!("{here}: tab title {title:?}"));
+                }
+                let html_lang = self
+                    .chrome
+                    .eval("return document.documentElement.lang;")
+                    .await;
+                if html_lang.as_str() != Some(lang) {
+                    self.problems
+                        .push(format!("{here}: <html lang> is {html_lang}"));
+                }
+                let overflow = self
+                    .chrome
+                    .eval(
+                        "const w = document.documentElement.clientWidth; \
+                         const wide = [...document.querySelectorAll('body *')] \
+                           .filter(e => e.getBoundingClientRect().right > w + 1 \
+                                    && !e.closest('.wide')) \
+                           .slice(0, 3).map(e => e.tagName.toLowerCase() + \
+                             (e.id ? '#' + e.id : '') + ' ' + Math.round(e.getBoundingClientRect().right)); \
+                         const far = [...document.querySelectorAll('body *')] \
+                           .map(e => [e.scrollWidth > e.clientWidth + 1 ? e.scrollWidth - e.clientWidth : 0, \
+                             e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className]) \
+                           .filter(x => x[0] > 0).slice(0, 3); \
+                         return {page: document.documentElement.scrollWidth, screen: w, wide: wide.concat(far.map(x => x[1] + ' +' + x[0]))};",
+                    )
+                    .await;
+                let (page_w, screen_w) = (
+                    overflow["page"].as_i64().unwrap_or(0),
+                    overflow["screen"].as_i64().unwrap_or(0),
+                );
+                if page_w > screen_w {
+                    self.problems.push(format!(
+                        "{here}: wider than the screen ({page_w} > {screen_w}): {}",
+                        overflow["wide"]
+                    ));
+                }
+                let script = format!(
+                    "{}\n;return axe.run(document, {{resultTypes: ['violations']}}).then(r => \
+                     r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical') \
+                     .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3) \
+                     .map(n => n.target.join(' ')).join(', ')));",
+                    self.axe
+                );
+                let violations = self.chrome.eval(&script).await;
+                for v in violations.as_array().into_iter().flatten() {
+                    self.problems
+                        .push(format!("{here}: axe: {}", v.as_str().unwrap_or_default()));
+                }
+                self.chrome
+                    .screenshot(&shots().join(format!("{who}-{name}-{lang}-{width_name}.png")))
+                    .await;
+            }
+            let lines = self.lines().await;
+            if lang == "en" {
+                english = lines.into_iter().collect();
+            } else {
+                for line in lines {
+                    if english.contains(&line) && !language_neutral(&line, &self.neutral) {
+                        self.problems
+                            .push(format!("{who} {name} (fr): English left: {line:?}"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn sign_in_clinician(app: &TestApp) -> Http {
+    let rp = Rp::discover(&app.add_client("connectingontario").await).await;
+    let b = Http::new();
+    rp.login(&b, LOGIN_ID, PASSWORD).await;
+    b
+}
+
+#[tokio::test]
+async fn every_page_passes_axe_fits_a_phone_and_is_french_in_french() {
+    let app = spawn_app().await;
+    let clinician = app.add_clinician().await;
+    let (admin_id, secret) = administrator(&app).await;
+    app.provider
+        .accounts
+        .grant_role(&admin_id, "service_desk", "test")
+        .await
+        .unwrap();
+    let staff = Http::new();
+    console_sign_in(&app, &staff, ADMIN_LOGIN, ADMIN_PASSWORD, &secret, "/admin").await;
+    let clin = sign_in_clinician(&app).await;
+    let rp = Rp::discover(&app.add_client("otnhub").await).await;
+    let login_url = rp.start(&["profile"], &[]).url;
+    let login_path = login_url.trim_start_matches(&app.base).to_owned();
+
+    let mut sweep = Sweep {
+        chrome: Browser::start().await,
+        axe: axe_source(),
+        base: app.base.clone(),
+        problems: Vec::new(),
+        neutral: [
+            // Names of people, places, products and test data.
+            "Randy",
+            "Burt",
+            "Ada",
+            "Admin",
+            "Linux",
+            "Chrome",
+            "Test",
+            "Viewers",
+            "Clinic",
+            "EdDSA",
+            "connectingontario",
+            "otnhub",
+            // Words that are the same in French.
+            "Administration",
+            "Actions",
+            "Services",
+            "Service",
+            "Provenance",
+            "Public",
+            "Note",
+            "Code",
+            "Type",
+            "Description",
+            "Question",
+            "Active",
+            "Algorithme",
+            // The names of the languages, each in its own.
+            "English",
+            "Français",
+            // Methods of authentication (RFC 8176) as the audit records them.
+            "otp",
+            "sms",
+            "tel",
+            "pwd",
+            "mfa",
+        ]
+        .into_iter()
+        .collect(),
+    };
+
+    // A newcomer, signed in nowhere.
+    for (name, path) in [
+        ("home", "/"),
+        ("help", "/help"),
+        ("forgot-login-id", "/forgot-login-id"),
+        ("forgot-password", "/forgot-password"),
+        ("register-by-hand", "/register"),
+        ("not-found", "/no/such/page"),
+        ("login", login_path.as_str()),
+    ] {
+        sweep.visit("newcomer", name, path).await;
+    }
+
+    // The clinician.
+    sweep.chrome.goto(&format!("{}/help", app.base)).await;
+    sweep
+        .chrome
+        .add_cookie("oneid_session", &session_of(&clin, &app.base))
+        .await;
+    for (name, path) in [
+        ("profile", "/account"),
+        ("password", "/account/password"),
+        ("security", "/account/security"),
+        ("totp", "/account/totp"),
+        ("devices", "/account/devices"),
+        ("desk-refused", "/desk"),
+    ] {
+        sweep.visit("clinician", name, path).await;
+    }
+
+    // The administrator, who is also at the service desk.
+    sweep
+        .chrome
+        .add_cookie("oneid_session", &session_of(&staff, &app.base))
+        .await;
+    let desk_account = format!("/desk/account?id={clinician}");
+    let admin_account = format!("/admin/accounts/{clinician}");
+    for (name, path) in [
+        ("desk", "/desk?q=Burt"),
+        ("desk-account", desk_account.as_str()),
+        ("admin", "/admin"),
+        ("admin-accounts", "/admin/accounts?q=Burt"),
+        ("admin-account", admin_account.as_str()),
+        ("admin-clients", "/admin/clients"),
+        ("admin-services", "/admin/services"),
+        ("admin-organizations", "/admin/organizations"),
+        ("admin-registries", "/admin/registries"),
+        ("admin-approvals", "/admin/approvals"),
+        ("admin-audit", "/admin/audit"),
+        ("admin-keys", "/admin/keys"),
+    ] {
+        sweep.visit("staff", name, path).await;
+    }
+    sweep.chrome.quit().await;
+    assert!(
+        sweep.problems.is_empty(),
+        "{} problems:\n{}",
+        sweep.problems.len(),
+        sweep.problems.join("\n")
+    );
+}
