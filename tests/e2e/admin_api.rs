@@ -1200,7 +1200,7 @@ async fn the_console_needs_the_role_a_recent_step_up_and_the_anti_forgery_token(
     .await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(
-        page.body.contains("href=\"/admin/keys\""),
+        page.body.contains("href=\"/admin/keys?ui_locales=en\""),
         "the nav links the key console"
     );
     let csrf = page.hidden("csrf").unwrap();
@@ -1327,7 +1327,7 @@ async fn an_administrator_walks_through_the_console_in_a_real_browser() {
     chrome.type_into("#password", ADMIN_PASSWORD).await;
     chrome.click("button[type=submit]").await;
     chrome.wait_for("#choose").await;
-    chrome.click("option[value='otp']").await;
+    chrome.click("input[name=method][value='otp']").await;
     chrome.click("#choose button[type=submit]").await;
     chrome.wait_for("#verify").await;
     chrome

@@ -1058,7 +1058,7 @@ async fn an_lra_registers_and_enrols_a_person_in_a_real_browser_in_both_language
     browser.click("button[type=submit]").await;
     // The console asks for a step-up with the authenticator app.
     browser.wait_for("#choose").await;
-    browser.click("option[value='otp']").await;
+    browser.click("input[name=method][value='otp']").await;
     browser.click("#choose button[type=submit]").await;
     browser.wait_for("#verify").await;
     browser

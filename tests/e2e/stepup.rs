@@ -86,7 +86,7 @@ async fn act(
 
 fn offered(page: &Resp) -> Vec<String> {
     page.body
-        .match_indices("<option value=\"")
+        .match_indices("name=\"method\" value=\"")
         .map(|(i, m)| {
             let rest = &page.body[i + m.len()..];
             rest[..rest.find('"').unwrap()].to_owned()
@@ -609,7 +609,9 @@ async fn every_challenge_method_works_in_a_real_browser() {
         chrome.type_into("#password", PASSWORD).await;
         chrome.click("button[type=submit]").await;
         chrome.wait_for("#choose").await;
-        chrome.click(&format!("option[value='{method}']")).await;
+        chrome
+            .click(&format!("input[name=method][value='{method}']"))
+            .await;
         chrome.screenshot(&shots.join("stepup-1-choose.png")).await;
         chrome.click("#choose button[type=submit]").await;
         chrome.wait_for("#verify").await;

@@ -290,8 +290,12 @@ pub struct AccountText {
     pub verify: &'static str,
     /// Label.
     pub code: &'static str,
-    /// `{}` is the method.
-    pub code_sent: &'static str,
+    /// The code went by text message to `{}` (a masked number).
+    pub code_sent_sms: &'static str,
+    /// The code is coming by a call to `{}` (a masked number).
+    pub code_sent_voice: &'static str,
+    /// Step-up intro when a signed-in person is re-checked before a sensitive change.
+    pub stepup_intro_recheck: &'static str,
     /// TOTP prompt.
     pub totp_intro: &'static str,
     /// Button.

@@ -144,7 +144,6 @@ pub(super) static EN: AccountText = AccountText {
     remember_device: "Remember this computer",
     verify: "Confirm",
     code: "Code",
-    code_sent: "We sent a 6-digit code ({}). Enter it below; it works for 5 minutes.",
     totp_intro: "Enter the 6-digit code shown in your authenticator app.",
     resend: "Send a new code",
     resend_wait: "Wait {} seconds before asking for a new code.",
@@ -194,4 +193,7 @@ pub(super) static EN: AccountText = AccountText {
     help_desk: "Service desk:",
     place_lra: "LRA console",
     place_admin: "Administration",
+    code_sent_sms: "We sent a 6-digit code by text message to {}. Enter it below; it works for 5 minutes.",
+    code_sent_voice: "We are calling {} to read you a 6-digit code. Enter it below; it works for 5 minutes.",
+    stepup_intro_recheck: "Before this change, confirm it is really you. Choose how.",
 };

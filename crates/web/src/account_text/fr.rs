@@ -144,7 +144,6 @@ pub(super) static FR: AccountText = AccountText {
     remember_device: "Se souvenir de cet ordinateur",
     verify: "Confirmer",
     code: "Code",
-    code_sent: "Nous avons envoyé un code à 6 chiffres ({}). Entrez-le ci-dessous; il est valide 5 minutes.",
     totp_intro: "Entrez le code à 6 chiffres affiché dans votre application d’authentification.",
     resend: "Envoyer un nouveau code",
     resend_wait: "Attendez {} secondes avant de demander un nouveau code.",
@@ -194,4 +193,7 @@ pub(super) static FR: AccountText = AccountText {
     help_desk: "Centre de services\u{a0}:",
     place_lra: "Console de l’ALI",
     place_admin: "Administration",
+    code_sent_sms: "Nous avons envoyé un code à 6 chiffres par texto au {}. Entrez-le ci-dessous; il est valide 5 minutes.",
+    code_sent_voice: "Nous appelons le {} pour vous lire un code à 6 chiffres. Entrez-le ci-dessous; il est valide 5 minutes.",
+    stepup_intro_recheck: "Avant cette modification, confirmez que c’est bien vous. Choisissez comment.",
 };

@@ -33,6 +33,7 @@ enum Stage {
 #[template(path = "stepup.html")]
 struct StepUpPage<'a> {
     lang: &'static str,
+    other_lang: &'static str,
     t: &'static Text,
     a: &'static AccountText,
     csrf: &'a str,
@@ -41,6 +42,7 @@ struct StepUpPage<'a> {
     intro: String,
     stage: Stage,
     remember: bool,
+    cancel_href: String,
 }
 
 /// The page for the challenge's current state: the choice of methods, or the code / answers.
@@ -77,7 +79,14 @@ pub async fn page(
                 .filter(|m| !s.failed.contains(m))
                 .map(|m| (m.key(), method_label(a, &phones, *m)))
                 .collect();
-            (a.stepup_intro.to_owned(), Stage::Choose { options })
+            // Inside a sign-in: an unrecognized computer or an application's demand; signed
+            // in already: a re-check before a sensitive change.
+            let intro = if s.request_id.is_some() {
+                a.stepup_intro
+            } else {
+                a.stepup_intro_recheck
+            };
+            (intro.to_owned(), Stage::Choose { options })
         }
         Some(Method::Kba) => {
             let questions = crate::widgets::question_fields(s.locale, &s.questions)
@@ -91,9 +100,11 @@ pub async fn page(
             (a.forgot_password_questions.to_owned(), stage)
         }
         Some(m) => {
+            let phone = |i: usize| phones.get(i).cloned().unwrap_or_default();
             let intro = match m {
-                Method::Totp => a.totp_intro.to_owned(),
-                _ => a.code_sent.replace("{}", &method_label(a, &phones, m)),
+                Method::Sms { phone: i } => a.code_sent_sms.replace("{}", &phone(i)),
+                Method::Voice { phone: i } => a.code_sent_voice.replace("{}", &phone(i)),
+                _ => a.totp_intro.to_owned(),
             };
             let stage = Stage::Answer {
                 questions: Vec::new(),
@@ -103,8 +114,15 @@ pub async fn page(
         }
     };
     let (csrf, set) = crate::http::csrf_token(p, headers);
+    // Cancel: back to the sign-in page of the same request, or to where the change began.
+    let cancel_href = match (&s.request_id, &s.return_to) {
+        (Some(id), _) => format!("/login?request={id}&ui_locales={}", s.locale.tag()),
+        (None, Some(back)) if crate::widgets::local_return(back).is_some() => back.clone(),
+        _ => format!("/account?ui_locales={}", s.locale.tag()),
+    };
     let body = StepUpPage {
         lang: s.locale.tag(),
+        other_lang: s.locale.other().tag(),
         t: s.locale.text(),
         a,
         csrf: &csrf,
@@ -113,6 +131,7 @@ pub async fn page(
         intro,
         stage,
         remember: p.stepup.remember_by_default,
+        cancel_href,
     }
     .render();
     let mut r = crate::pages::html(body, status);
@@ -129,6 +148,7 @@ mod tests {
     fn render(locale: Locale, stage: Stage) -> String {
         StepUpPage {
             lang: locale.tag(),
+            other_lang: locale.other().tag(),
             t: locale.text(),
             a: AccountText::get(locale),
             csrf: "c",
@@ -137,6 +157,7 @@ mod tests {
             intro: "intro".into(),
             stage,
             remember: true,
+            cancel_href: "/account?ui_locales=en".into(),
         }
         .render()
         .unwrap()
@@ -178,7 +199,11 @@ mod tests {
                 options: vec![("totp".into(), "App".into()), ("kba".into(), "Q".into())],
             },
         );
-        assert!(choose.contains("<option value=\"totp\" selected>App</option>"));
-        assert!(choose.contains("<option value=\"kba\">Q</option>"));
+        assert!(choose.contains(
+            "<input type=\"radio\" id=\"method-totp\" name=\"method\" value=\"totp\" checked> \
+             <label class=\"inline-label\" for=\"method-totp\">App</label>"
+        ));
+        assert!(choose.contains("id=\"method-kba\" name=\"method\" value=\"kba\">"));
+        assert!(choose.contains("id=\"cancel\" href=\"/account?ui_locales=en\""));
     }
 }

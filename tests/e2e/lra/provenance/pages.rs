@@ -96,9 +96,9 @@ async fn the_console_account_page_shows_the_provenance_in_english_and_french() {
         "AL1 → AL2: preuves d’identité consignées par un ALI de St. Michael’s Hospital (par Riley Alpha"
     ));
 
-    // An account no source validated says so.
+    // An account no source validated says so (in English again).
     let none = admin
-        .get(&format!("{}/admin/accounts/{made}", app.base))
+        .get(&format!("{}/admin/accounts/{made}?ui_locales=en", app.base))
         .await;
     assert_eq!(
         none.fact("Validated by").as_deref(),
