@@ -323,3 +323,55 @@ async fn the_ends_of_the_forgotten_pages_and_a_refusal_by_role_lead_somewhere() 
     assert!(forged.body.contains("Reload the page"), "{}", forged.body);
     assert!(!forged.body.contains("Close this page"), "{}", forged.body);
 }
+
+#[tokio::test]
+async fn a_failed_sign_in_is_in_the_title_and_has_the_focus_and_the_password_can_be_shown() {
+    use oneid_tests::webdriver::Browser as Chrome;
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("connectingontario").await).await;
+    let chrome = Chrome::start().await;
+    chrome.set_window_size(390, 844).await;
+    chrome
+        .goto(&rp.start(&["profile"], &[("ui_locales", "fr")]).url)
+        .await;
+    chrome.wait_for("#login_id").await;
+    // "Afficher" shows what was typed, "Masquer" hides it again.
+    chrome.type_into("#password", "Pas-Le-Bon-1").await;
+    let toggle = "button.show-password[aria-controls=password]";
+    assert_eq!(chrome.text(toggle).await, "Afficher");
+    chrome.click(toggle).await;
+    assert_eq!(
+        chrome
+            .eval("return document.getElementById('password').type;")
+            .await,
+        "text"
+    );
+    assert_eq!(chrome.text(toggle).await, "Masquer");
+    assert_eq!(
+        chrome
+            .eval("return document.querySelector('button.show-password').getAttribute('aria-pressed');")
+            .await,
+        "true"
+    );
+    chrome.click(toggle).await;
+    assert_eq!(
+        chrome
+            .eval("return document.getElementById('password').type;")
+            .await,
+        "password"
+    );
+    chrome.type_into("#login_id", LOGIN_ID).await;
+    chrome.click("form button[type=submit]").await;
+    chrome.wait_for("#error-summary").await;
+    let title = chrome.eval("return document.title;").await;
+    assert!(
+        title.as_str().unwrap().starts_with("Erreur\u{a0}: "),
+        "{title}"
+    );
+    assert_eq!(
+        chrome.eval("return document.activeElement.id;").await,
+        "error-summary"
+    );
+    chrome.quit().await;
+}

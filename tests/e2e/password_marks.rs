@@ -226,9 +226,16 @@ async fn the_account_password_forms_mark_every_rule_live_on_a_phone() {
     chrome.type_into("#password", PASSWORD).await;
     chrome.click("button[type=submit]").await;
     chrome.wait_for("#new_password").await;
+    // Each rule says whether it is met, in words, for screen readers.
     assert_eq!(
         chrome.text("#password-rules li[data-rule='confirm']").await,
-        "Les deux mots de passe sont identiques"
+        "Les deux mots de passe sont identiques\n(pas encore respectée)"
+    );
+    assert_eq!(
+        chrome
+            .eval("return document.getElementById('password-rules').getAttribute('aria-live');")
+            .await,
+        "polite"
     );
     exercise(&chrome, "forced change", "Night-Shift-2027").await;
     chrome.click("#password button[type=submit]").await;
@@ -239,10 +246,10 @@ async fn the_account_password_forms_mark_every_rule_live_on_a_phone() {
         .goto(&format!("{}/account/password?ui_locales=en", app.base))
         .await;
     chrome.wait_for("#current_password").await;
-    assert_eq!(
-        chrome.text("#password-rules li[data-rule='common']").await,
-        "Not a commonly used password"
-    );
+    assert!(chrome
+        .text("#password-rules li[data-rule='common']")
+        .await
+        .starts_with("Not a commonly used password\n("));
     exercise(&chrome, "my profile", "Day-Shift-2028").await;
 
     // The forgotten password, in English.

@@ -61,7 +61,7 @@ pub struct LoginView<'a> {
 /// The login page.
 pub fn login_page(v: LoginView<'_>, status: StatusCode) -> Response {
     let t = v.locale.text();
-    html(
+    let mut r = html(
         LoginPage {
             lang: v.locale.tag(),
             other_lang: v.locale.other().tag(),
@@ -76,7 +76,13 @@ pub fn login_page(v: LoginView<'_>, status: StatusCode) -> Response {
         }
         .render(),
         status,
-    )
+    );
+    // The one script of ours it loads (the "Show" button of the password field).
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static(web::forms::SCRIPT_CSP),
+    );
+    r
 }
 
 /// The logout confirmation page.

@@ -110,6 +110,8 @@ pub struct Text {
     pub login_expired: &'static str,
     /// Error summary heading.
     pub error_heading: &'static str,
+    /// Before the title of a page shown again with errors ("Error: ").
+    pub error_prefix: &'static str,
     /// Generic error page title.
     pub error_title: &'static str,
     /// Error: the application's sign-in request is not valid.
@@ -209,6 +211,7 @@ static EN: Text = Text {
     missing_fields: "Enter your login ID and password.",
     login_expired: "This sign-in page has expired. Go back to the application and try again.",
     error_heading: "There is a problem",
+    error_prefix: "Error: ",
     error_title: "Sign-in problem",
     bad_request: "The application sent a sign-in request that is not valid.",
     unknown_client: "The application asking you to sign in is not registered with ONE ID.",
@@ -266,6 +269,7 @@ static FR: Text = Text {
     missing_fields: "Entrez votre code d’utilisateur et votre mot de passe.",
     login_expired: "Cette page d’ouverture de session a expiré. Retournez à l’application et réessayez.",
     error_heading: "Il y a un problème",
+    error_prefix: "Erreur\u{a0}: ",
     error_title: "Problème d’ouverture de session",
     bad_request: "L’application a envoyé une demande d’ouverture de session non valide.",
     unknown_client: "L’application qui vous demande d’ouvrir une session n’est pas inscrite auprès de ONE ID.",

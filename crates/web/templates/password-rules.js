@@ -2,12 +2,39 @@
 // fields agree (the server checks every rule again). "Not a commonly used password" needs the
 // list the server refuses from: it is fetched once from our own static file (cached), so the
 // password typed never leaves the page; until the list arrives that rule stays unmarked.
+// Each rule also says "met" or "not met yet" in words for screen readers (a polite live
+// region). Every password field gets a "Show" button that reveals what was typed.
 (function () {
   "use strict";
+  var fr = document.documentElement.lang === "fr";
+  var words = fr
+    ? { show: "Afficher", hide: "Masquer", met: "respectée", unmet: "pas encore respectée" }
+    : { show: "Show", hide: "Hide", met: "met", unmet: "not met yet" };
+  document.querySelectorAll("input[type=password]").forEach(function (field) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "link show-password";
+    b.setAttribute("aria-controls", field.id);
+    b.setAttribute("aria-pressed", "false");
+    b.textContent = words.show;
+    b.addEventListener("click", function () {
+      var shown = field.type === "text";
+      field.type = shown ? "password" : "text";
+      b.textContent = shown ? words.show : words.hide;
+      b.setAttribute("aria-pressed", shown ? "false" : "true");
+    });
+    field.insertAdjacentElement("afterend", b);
+  });
   var input = document.getElementById("new_password");
   var confirm = document.getElementById("confirm_password");
   var list = document.getElementById("password-rules");
   if (!input || !list) { return; }
+  list.setAttribute("aria-live", "polite");
+  list.querySelectorAll("li[data-rule]").forEach(function (li) {
+    var said = document.createElement("span");
+    said.className = "visually-hidden rule-state";
+    li.appendChild(said);
+  });
   var personal = (list.getAttribute("data-personal") || "").toLowerCase().split("|").filter(function (s) { return s.length >= 3; });
   var common = null;
   // As credential_store::is_common: in the list, or in it once the ASCII digits and
@@ -39,6 +66,8 @@
       var met = t(p);
       li.classList.toggle("met", met);
       li.setAttribute("data-met", met ? "true" : "false");
+      var said = li.querySelector(".rule-state");
+      if (said) { said.textContent = " (" + (met ? words.met : words.unmet) + ")"; }
     });
   }
   input.addEventListener("input", update);

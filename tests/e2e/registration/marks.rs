@@ -68,11 +68,11 @@ async fn the_password_step_marks_every_rule_and_the_confirmation_live_on_a_phone
         .await;
     assert_eq!(
         chrome.text("#password-rules li[data-rule='common']").await,
-        "Pas un mot de passe couramment utilisé"
+        "Pas un mot de passe couramment utilisé\n(pas encore respectée)"
     );
     assert_eq!(
         chrome.text("#password-rules li[data-rule='confirm']").await,
-        "Les deux mots de passe sont identiques"
+        "Les deux mots de passe sont identiques\n(pas encore respectée)"
     );
     assert!(
         marked(&chrome).await.is_empty(),
