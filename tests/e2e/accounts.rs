@@ -605,6 +605,18 @@ async fn my_profile_saves_good_input_and_bad_input_changes_nothing() {
         empty.field_error("given_name").as_deref(),
         Some("This field is required.")
     );
+    // Everything wrong is said at once, not one problem per submit.
+    let all = form("not-an-email", "555-12", " ").await;
+    assert_eq!(all.status, 400);
+    for field in ["given_name", "email", "phone"] {
+        assert!(all.field_error(field).is_some(), "{field}: {}", all.body);
+    }
+    assert_eq!(
+        all.body.matches("<li><a href=\"#").count(),
+        3,
+        "{}",
+        all.body
+    );
     let a = app
         .provider
         .accounts
@@ -686,6 +698,11 @@ async fn changing_the_password_needs_the_current_one() {
     let weak = change(PASSWORD, "nightshift").await;
     assert_eq!(weak.status, 400);
     assert!(weak.body.contains("id=\"new_password-error\""));
+    // Every broken rule, said as what to fix, at once.
+    assert_eq!(
+        weak.field_error("new_password").as_deref(),
+        Some("Add an upper-case letter. Add a digit (0 to 9).")
+    );
     let ok = change(PASSWORD, "Night-Shift-2027").await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     app.provider

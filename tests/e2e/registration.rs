@@ -84,8 +84,9 @@ const A_NONE: &str = "Enter an answer.";
 const A_SAME: &str = "Give a different answer to each question.";
 const PHONE_DUPLICATE: &str = "This number is already listed.";
 const PASSWORDS_DIFFER: &str = "The two new passwords are not the same.";
-const TOO_SHORT: &str = "At least 8 characters";
-const CONTAINS_PERSONAL: &str = "Does not contain your login ID or your name";
+const TOO_SHORT: &str = "Your password is shorter than 8 characters.";
+const CONTAINS_PERSONAL: &str =
+    "Your password contains your login ID or your name: choose one without them.";
 
 /// A member of the registry, as the registry knows them.
 #[derive(Debug, Clone, Copy)]

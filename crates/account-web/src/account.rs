@@ -280,15 +280,22 @@ pub async fn profile_post(
             let mut v = profile_view(&typed_me, &d);
             // The phone as typed, not reformatted.
             v.set_value("phone", u.phone.as_deref().unwrap_or(""));
-            let msg = match field {
-                AField::GivenName | AField::FamilyName
-                    if form.get(field.name()).is_none_or(|s| s.trim().is_empty()) =>
-                {
-                    a.required
-                }
-                other => field_message(a, other),
-            };
-            v.field_error(field.name(), msg);
+            // Every problem at once, not one per submit.
+            let mut fields = u.problems();
+            if fields.is_empty() {
+                fields.push(field);
+            }
+            for field in fields {
+                let msg = match field {
+                    AField::GivenName | AField::FamilyName
+                        if form.get(field.name()).is_none_or(|s| s.trim().is_empty()) =>
+                    {
+                        a.required
+                    }
+                    other => field_message(a, other),
+                };
+                v.field_error(field.name(), msg);
+            }
             Ok(send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST))
         }
         Err(e) => Err(PageError::internal(me.locale, e).into()),

@@ -51,6 +51,35 @@ fn opt(s: &Option<String>) -> Option<String> {
     s.as_deref().map(clean).filter(|v| !v.is_empty())
 }
 
+impl ProfileUpdate {
+    /// Every field that is not acceptable, in the form's order (all at once, so that a form
+    /// shows each problem on the first submit).
+    pub fn problems(&self) -> Vec<Field> {
+        let mut bad = Vec::new();
+        let names = [
+            (Some(clean(&self.given_name)), Field::GivenName, true),
+            (opt(&self.middle_name), Field::MiddleName, false),
+            (Some(clean(&self.family_name)), Field::FamilyName, true),
+            (opt(&self.title), Field::Title, false),
+        ];
+        for (value, field, required) in names {
+            if check_name(value.as_deref().unwrap_or(""), field, required).is_err() {
+                bad.push(field);
+            }
+        }
+        if opt(&self.email).as_deref().is_some_and(|e| !valid_email(e)) {
+            bad.push(Field::Email);
+        }
+        if opt(&self.phone).is_some_and(|p| crate::phone::parse_phone(&p).is_err()) {
+            bad.push(Field::Phone);
+        }
+        if !matches!(self.locale.as_str(), "en" | "fr") {
+            bad.push(Field::Locale);
+        }
+        bad
+    }
+}
+
 fn check_name(s: &str, field: Field, required: bool) -> Result<(), CredentialError> {
     let n = s.chars().count();
     if (required && n == 0)
@@ -440,18 +469,11 @@ impl Accounts {
         account_id: &str,
         u: &ProfileUpdate,
     ) -> Result<Account, CredentialError> {
-        let given = clean(&u.given_name);
-        let family = clean(&u.family_name);
-        check_name(&given, Field::GivenName, true)?;
-        check_name(&family, Field::FamilyName, true)?;
-        let middle = opt(&u.middle_name);
-        check_name(middle.as_deref().unwrap_or(""), Field::MiddleName, false)?;
-        let title = opt(&u.title);
-        check_name(title.as_deref().unwrap_or(""), Field::Title, false)?;
-        let email = opt(&u.email);
-        if email.as_deref().is_some_and(|e| !valid_email(e)) {
-            return Err(CredentialError::Invalid(Field::Email));
+        if let Some(field) = u.problems().first() {
+            return Err(CredentialError::Invalid(*field));
         }
+        let (given, family) = (clean(&u.given_name), clean(&u.family_name));
+        let (middle, title, email) = (opt(&u.middle_name), opt(&u.title), opt(&u.email));
         let phone = match opt(&u.phone) {
             Some(p) => Some(
                 crate::phone::parse_phone(&p)
@@ -459,9 +481,6 @@ impl Accounts {
             ),
             None => None,
         };
-        if !matches!(u.locale.as_str(), "en" | "fr") {
-            return Err(CredentialError::Invalid(Field::Locale));
-        }
         let r = sqlx::query(
             "UPDATE accounts SET title = $2, given_name = $3, middle_name = $4, family_name = $5, \
              email = $6, phone = $7, locale = $8, updated_at = $9 WHERE id = $1",

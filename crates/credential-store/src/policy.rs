@@ -116,6 +116,51 @@ impl PolicyViolation {
     }
 }
 
+impl PolicyViolation {
+    /// What is wrong with the password typed, as a sentence that says how to fix it (the
+    /// message beside the field; `message` is the rule as listed).
+    pub fn problem(self, locale: Locale) -> &'static str {
+        match (self, locale) {
+            (PolicyViolation::TooShort, Locale::En) => "Your password is shorter than 8 characters.",
+            (PolicyViolation::TooShort, Locale::Fr) => {
+                "Votre mot de passe compte moins de 8 caractères."
+            }
+            (PolicyViolation::TooLong, Locale::En) => "Your password is longer than 256 characters.",
+            (PolicyViolation::TooLong, Locale::Fr) => {
+                "Votre mot de passe compte plus de 256 caractères."
+            }
+            (PolicyViolation::NoLower, Locale::En) => "Add a lower-case letter.",
+            (PolicyViolation::NoLower, Locale::Fr) => "Ajoutez une lettre minuscule.",
+            (PolicyViolation::NoUpper, Locale::En) => "Add an upper-case letter.",
+            (PolicyViolation::NoUpper, Locale::Fr) => "Ajoutez une lettre majuscule.",
+            (PolicyViolation::NoDigit, Locale::En) => "Add a digit (0 to 9).",
+            (PolicyViolation::NoDigit, Locale::Fr) => "Ajoutez un chiffre (0 à 9).",
+            (PolicyViolation::Common, Locale::En) => {
+                "This password is commonly used and easy to guess: choose another."
+            }
+            (PolicyViolation::Common, Locale::Fr) => {
+                "Ce mot de passe est couramment utilisé et facile à deviner\u{a0}: choisissez-en un autre."
+            }
+            (PolicyViolation::ContainsPersonal, Locale::En) => {
+                "Your password contains your login ID or your name: choose one without them."
+            }
+            (PolicyViolation::ContainsPersonal, Locale::Fr) => {
+                "Votre mot de passe contient votre identifiant de connexion ou votre nom\u{a0}: choisissez-en un sans eux."
+            }
+        }
+    }
+
+    /// Every problem of `broken`, as one message for the field (all at once, not one per
+    /// submit).
+    pub fn problems(broken: &[PolicyViolation], locale: Locale) -> String {
+        broken
+            .iter()
+            .map(|b| b.problem(locale))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// What a password must not contain: the person's login ID and names. The default is
 /// nothing.
 #[derive(Debug, Clone, Copy, Default)]

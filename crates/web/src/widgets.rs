@@ -161,9 +161,10 @@ pub fn password_errors(locale: Locale, v: &mut View, e: &CredentialError) -> boo
     let a = AccountText::get(locale);
     match e {
         CredentialError::Policy(broken) => {
-            for b in broken {
-                v.field_error("new_password", b.message(locale));
-            }
+            v.field_error(
+                "new_password",
+                &credential_store::PolicyViolation::problems(broken, locale),
+            );
             true
         }
         CredentialError::Reused => {

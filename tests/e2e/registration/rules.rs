@@ -4,9 +4,9 @@
 
 use super::*;
 
-const NO_LOWER: &str = "At least one lower-case letter";
-const NO_UPPER: &str = "At least one upper-case letter";
-const NO_DIGIT: &str = "At least one digit (0 to 9)";
+const NO_LOWER: &str = "Add a lower-case letter.";
+const NO_UPPER: &str = "Add an upper-case letter.";
+const NO_DIGIT: &str = "Add a digit (0 to 9).";
 const A_LONG: &str = "Enter an answer of at most 100 characters.";
 
 #[tokio::test]

@@ -114,9 +114,10 @@ pub(super) async fn finish(
             )))
         }
         Err(RegistrationError::Account(CredentialError::Policy(broken))) => {
-            for b in broken {
-                v.field_error("new_password", b.message(locale));
-            }
+            v.field_error(
+                "new_password",
+                &credential_store::PolicyViolation::problems(&broken, locale),
+            );
             Ok(send_step(p, headers, locale, &v, StatusCode::BAD_REQUEST))
         }
         Err(RegistrationError::Account(CredentialError::DesignationTaken)) => {
