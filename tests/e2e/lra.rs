@@ -1324,3 +1324,28 @@ async fn the_demo_makes_the_staff_account_an_lra_of_the_cpso_and_adds_a_register
 }
 
 mod provenance;
+
+#[tokio::test]
+async fn the_registration_form_names_every_problem_on_the_first_submit() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let (b, csrf) = session(&app, LRA_A).await;
+    let before = app.count("accounts").await;
+    let f = vec![
+        ("legal_given_name", "Patricia"),
+        ("legal_family_name", ""),
+        ("birth_date", "1980-02-29"),
+        ("email", "not-an-email"),
+        ("locale", "en"),
+        ("doc1", "canadian_passport"),
+        ("doc2", "health_card"),
+        ("in_person", "on"),
+        ("level", "2"),
+    ];
+    let r = post(&app, &b, &csrf, "/lra/register", &f).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    for field in ["legal_family_name", "email", "doc2"] {
+        assert!(r.field_error(field).is_some(), "{field}: {}", r.body);
+    }
+    assert_eq!(app.count("accounts").await, before, "nothing stored");
+}

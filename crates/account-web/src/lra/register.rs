@@ -166,6 +166,19 @@ fn register_view(ctx: &Ctx, typed: &Params) -> View {
     v
 }
 
+/// As `show_error`, unless its field already has a message.
+fn show_error_once(v: &mut View, locale: Locale, e: &LraError, documents: &[String]) {
+    let mut probe = View::default();
+    show_error(&mut probe, locale, e, documents);
+    if probe
+        .errors
+        .iter()
+        .all(|(field, _)| !v.errors.iter().any(|(f, _)| f == field))
+    {
+        show_error(v, locale, e, documents);
+    }
+}
+
 /// Puts a registration error beside its field; false when it is not the person's doing.
 fn show_error(v: &mut View, locale: Locale, e: &LraError, documents: &[String]) -> bool {
     let (t, a) = (LraText::get(locale), AccountText::get(locale));
@@ -319,6 +332,7 @@ pub async fn register_post(
     };
     let name = display(&input.identity);
     let identity = input.identity.clone();
+    let (level, evidence) = (input.level, input.evidence.clone());
     let outcome = one_at_a_time(
         p.store.as_ref(),
         &identity,
@@ -335,6 +349,14 @@ pub async fn register_post(
             let mut v = register_view(&ctx, &form);
             if !show_error(&mut v, locale, &e, &documents) {
                 return Err(PageError::internal(locale, e).into());
+            }
+            // And every other problem of the identity typed, at once.
+            for more in identity.problems() {
+                show_error_once(&mut v, locale, &more, &documents);
+            }
+            let evidence = registration::lra::evidence::assess(level, &evidence);
+            if !evidence.is_empty() {
+                show_error_once(&mut v, locale, &LraError::Evidence(evidence), &documents);
             }
             Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST))
         }
@@ -502,6 +524,10 @@ pub async fn affiliate_post(
             let mut v = affiliate_view(&ctx, &form);
             if !show_error(&mut v, locale, &e, &[]) {
                 return Err(PageError::internal(locale, e).into());
+            }
+            // And every other problem of the identity typed, at once.
+            for more in identity.problems() {
+                show_error_once(&mut v, locale, &more, &[]);
             }
             Ok(send(&p, &headers, locale, &v, StatusCode::BAD_REQUEST))
         }

@@ -71,21 +71,42 @@ pub struct Identity {
 
 impl Identity {
     pub(super) fn check(&self) -> Result<(), LraError> {
+        match self.problems().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Everything wrong with the identity typed, in the form's order: missing legal names
+    /// or date of birth, a date of birth that is not a past date, an email or phone number
+    /// that is not one (so that a form names every problem on the first submit).
+    pub fn problems(&self) -> Vec<LraError> {
+        let mut out = Vec::new();
         for (v, name) in [
             (&self.legal_given_name, "legal_given_name"),
             (&self.legal_family_name, "legal_family_name"),
             (&self.birth_date, "birth_date"),
         ] {
             if v.trim().is_empty() {
-                return Err(LraError::Missing(name));
+                out.push(LraError::Missing(name));
             }
         }
-        if !credential_store::valid_birth_date(self.birth_date.trim()) {
-            return Err(LraError::Account(CredentialError::Invalid(
-                credential_store::Field::BirthDate,
-            )));
+        let invalid = |f| LraError::Account(CredentialError::Invalid(f));
+        if !self.birth_date.trim().is_empty()
+            && !credential_store::valid_birth_date(self.birth_date.trim())
+        {
+            out.push(invalid(credential_store::Field::BirthDate));
         }
-        Ok(())
+        fn given(o: &Option<String>) -> Option<&str> {
+            o.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
+        if given(&self.email).is_some_and(|e| !credential_store::valid_email(e)) {
+            out.push(invalid(credential_store::Field::Email));
+        }
+        if given(&self.phone).is_some_and(|ph| credential_store::parse_phone(ph).is_err()) {
+            out.push(invalid(credential_store::Field::Phone));
+        }
+        out
     }
 
     pub(super) fn account(&self, level: i64, password: String) -> NewAccount {
