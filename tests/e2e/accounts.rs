@@ -879,6 +879,9 @@ async fn the_service_desk_verifies_unlocks_and_issues_temporary_passwords() {
         .get(&format!("{}/desk/account?id={clinician}", app.base))
         .await;
     assert!(page.body.contains("Locked after failures until"));
+    // Locked, so "Unlock" is offered; the phone reads as people write it.
+    assert!(page.body.contains("id=\"unlock\""), "{}", page.body);
+    assert!(page.body.contains("+1 416-555-0100"), "{}", page.body);
     assert!(!page.body.contains(ANSWERS[0]) && !page.body.contains(ANSWERS[3]));
     let csrf = page.hidden("csrf").unwrap();
     let op = |op: &'static str| {
@@ -904,7 +907,15 @@ async fn the_service_desk_verifies_unlocks_and_issues_temporary_passwords() {
     assert_eq!(reveals.len(), 1);
     assert_eq!(reveals[0].actor.as_deref(), Some(agent.as_str()));
 
-    assert_eq!(op("unlock").await.status, 200);
+    let unlocked = op("unlock").await;
+    assert_eq!(unlocked.status, 200);
+    // Unlocked: the page says so and offers no "Unlock".
+    assert!(unlocked.body.contains("Not locked"), "{}", unlocked.body);
+    assert!(
+        !unlocked.body.contains("id=\"unlock\""),
+        "{}",
+        unlocked.body
+    );
     app.provider
         .accounts
         .authenticate(LOGIN_ID, PASSWORD)

@@ -375,3 +375,31 @@ async fn a_failed_sign_in_is_in_the_title_and_has_the_focus_and_the_password_can
     );
     chrome.quit().await;
 }
+
+#[tokio::test]
+async fn staff_with_several_roles_move_between_their_consoles() {
+    use crate::admin_api::{administrator, console_sign_in, ADMIN_LOGIN, ADMIN_PASSWORD};
+    let app = spawn_app().await;
+    let (admin, secret) = administrator(&app).await;
+    app.provider
+        .accounts
+        .grant_role(&admin, "service_desk", "test")
+        .await
+        .unwrap();
+    let b = Browser::new();
+    let console = console_sign_in(&app, &b, ADMIN_LOGIN, ADMIN_PASSWORD, &secret, "/admin").await;
+    assert_eq!(console.status, 200, "{}", console.body);
+    let nav = |r: &Resp| {
+        let start = r.body.find("<nav class=\"account-nav\"").expect("a menu");
+        r.body[start..start + r.body[start..].find("</nav>").unwrap()].to_owned()
+    };
+    let menu = nav(&console);
+    assert!(menu.contains("href=\"/desk?ui_locales=en\""), "{menu}");
+    assert!(menu.contains("href=\"/account?ui_locales=en\""), "{menu}");
+    assert!(!menu.contains("href=\"/lra"), "no LRA role: {menu}");
+    let desk = b.get(&format!("{}/desk", app.base)).await;
+    assert_eq!(desk.status, 200, "{}", desk.body);
+    let menu = nav(&desk);
+    assert!(menu.contains("href=\"/admin?ui_locales=en\""), "{menu}");
+    assert!(menu.contains("href=\"/logout\""), "{menu}");
+}

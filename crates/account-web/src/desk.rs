@@ -103,6 +103,7 @@ async fn search_page(p: &Provider, headers: &HeaderMap, me: &Me, query: &str) ->
     let mut v = View {
         title: a.desk_title.into(),
         other_lang_href: Some(format!("/desk?ui_locales={}", me.locale.other().tag())),
+        nav: desk_nav(p, me).await?,
         forms: vec![search_form(me.locale, query)],
         ..View::default()
     };
@@ -127,6 +128,24 @@ async fn search_page(p: &Provider, headers: &HeaderMap, me: &Me, query: &str) ->
             .collect();
     }
     Ok(send(p, headers, me.locale, &v, StatusCode::OK))
+}
+
+/// The desk's navigation: the search, the other places the agent's roles open, sign out.
+async fn desk_nav(p: &Provider, me: &Me) -> Result<Vec<(String, String)>, WebError> {
+    let a = AccountText::get(me.locale);
+    let mut nav = vec![(
+        format!("/desk?ui_locales={}", me.locale.tag()),
+        a.desk_title.to_owned(),
+    )];
+    nav.extend(
+        web::widgets::places(p, &me.account.id, me.locale)
+            .await
+            .or_page(me.locale)?
+            .into_iter()
+            .filter(|(href, _)| !href.starts_with("/desk")),
+    );
+    nav.push(("/logout".into(), a.nav_sign_out.into()));
+    Ok(nav)
 }
 
 /// What the page says for a refusal.
@@ -165,7 +184,13 @@ async fn account_view(
             acc.birth_date.clone().unwrap_or_else(none),
         ),
         (a.email.into(), acc.email.clone().unwrap_or_else(none)),
-        (a.phone.into(), acc.phone.clone().unwrap_or_else(none)),
+        (
+            a.phone.into(),
+            acc.phone
+                .as_deref()
+                .map(credential_store::display_phone)
+                .unwrap_or_else(none),
+        ),
         (a.status.into(), status_text(a, acc.status).into()),
         (a.assurance.into(), format!("AL{}", acc.assurance_level)),
         (
@@ -182,9 +207,17 @@ async fn account_view(
         ),
         (a.password_changed.into(), date(acc.password_changed_at)),
     ];
-    if let Some(t) = acc.locked_until.filter(|t| *t > now) {
-        rows.push((a.locked_until.into(), datetime(t)));
-    }
+    // Whether sign-in is locked, and so whether "Unlock" has anything to do.
+    let locked_for_now = acc.locked_until.filter(|t| *t > now);
+    let locked = locked_for_now.is_some() || acc.status == credential_store::AccountStatus::Locked;
+    rows.push((
+        a.sign_in_state.into(),
+        match locked_for_now {
+            Some(t) => format!("{} {}", a.locked_until, datetime(t)),
+            None if locked => status_text(a, acc.status).into(),
+            None => a.not_locked.into(),
+        },
+    ));
     let action = format!("/desk/account?id={}&ui_locales={}", acc.id, locale.tag());
     let op = |name: &str, label: &str| Form {
         id: Some(name.into()),
@@ -207,11 +240,12 @@ async fn account_view(
         forms: if refused.is_some() {
             Vec::new()
         } else {
-            vec![
-                op("reveal", a.reveal_answers),
-                op("unlock", a.unlock),
-                op("temporary", a.issue_temporary),
-            ]
+            let mut ops = vec![op("reveal", a.reveal_answers)];
+            if locked {
+                ops.push(op("unlock", a.unlock));
+            }
+            ops.push(op("temporary", a.issue_temporary));
+            ops
         },
         intro: refused.map(str::to_owned).into_iter().collect(),
         links: vec![(
@@ -253,7 +287,8 @@ pub async fn account(
         .await
         .or_page(me.locale)?
         .map(|why| refusal_text(AccountText::get(me.locale), why));
-    let v = account_view(&p, me.locale, &acc, refused).await?;
+    let mut v = account_view(&p, me.locale, &acc, refused).await?;
+    v.nav = desk_nav(&p, &me).await?;
     Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
 }
 
@@ -388,6 +423,7 @@ pub async fn account_post(
     }
     let acc = find(&p, locale, &params).await?;
     let mut v = account_view(&p, locale, &acc, None).await?;
+    v.nav = desk_nav(&p, &me).await?;
     v.sections.extend(extra);
     v.notice = notice;
     Ok(send(&p, &headers, locale, &v, StatusCode::OK))

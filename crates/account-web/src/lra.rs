@@ -30,6 +30,8 @@ struct Ctx {
     me: Me,
     reg: Registrar,
     lra: Lra,
+    /// The other places the LRA's roles open (My Profile, the service desk, administration).
+    elsewhere: Vec<(String, String)>,
 }
 
 /// The LRA at the keyboard, or the response that sends them to sign in, to step up, or away.
@@ -45,11 +47,21 @@ async fn guard(
     match lra.registrar(&me.account.id).await {
         // Then a recent step-up with a phone or an authenticator app, whatever the step-up
         // policy (an LRA has one: the role is granted only then), as for all staff work.
-        Ok(Some(reg)) => Ok(Ctx {
-            reg: reg.with_source(ip),
-            me: web::signed_in::me(p, headers, params, return_to, Guard::Staff).await?,
-            lra,
-        }),
+        Ok(Some(reg)) => {
+            let me = web::signed_in::me(p, headers, params, return_to, Guard::Staff).await?;
+            let elsewhere = web::widgets::places(p, &me.account.id, me.locale)
+                .await
+                .or_page(me.locale)?
+                .into_iter()
+                .filter(|(href, _)| !href.starts_with("/lra"))
+                .collect();
+            Ok(Ctx {
+                reg: reg.with_source(ip),
+                me,
+                lra,
+                elsewhere,
+            })
+        }
         Ok(None) => {
             let t = LraText::get(me.locale);
             let v = View {
@@ -111,6 +123,7 @@ fn page(ctx: &Ctx, title: &str, path: &str) -> View {
             t.nav_affiliate.into(),
         ));
     }
+    nav.extend(ctx.elsewhere.iter().cloned());
     nav.push(("/logout".into(), a.nav_sign_out.into()));
     let sep = if path.contains('?') { '&' } else { '?' };
     View {
@@ -261,7 +274,13 @@ async fn person_view(
             acc.birth_date.clone().unwrap_or_else(none),
         ),
         (a.email.into(), acc.email.clone().unwrap_or_else(none)),
-        (a.phone.into(), acc.phone.clone().unwrap_or_else(none)),
+        (
+            a.phone.into(),
+            acc.phone
+                .as_deref()
+                .map(credential_store::display_phone)
+                .unwrap_or_else(none),
+        ),
         (a.status.into(), status_text(a, acc.status).into()),
         (a.assurance.into(), format!("AL{}", acc.assurance_level)),
     ];

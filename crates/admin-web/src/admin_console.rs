@@ -44,6 +44,8 @@ pub(crate) struct Admin {
     pub account: Account,
     /// The console's language.
     pub locale: Locale,
+    /// The other places their roles open (My Profile, the service desk, the LRA console).
+    pub elsewhere: Vec<(String, String)>,
 }
 
 impl Admin {
@@ -99,7 +101,17 @@ pub(crate) async fn administrator(
         return Err(refusal(p, headers, locale, v).into());
     }
     if web::signed_in::stepped_up_with_possession(p, &s) {
-        return Ok(Admin { account, locale });
+        let elsewhere = web::widgets::places(p, &account.id, locale)
+            .await
+            .or_page(locale)?
+            .into_iter()
+            .filter(|(href, _)| !href.starts_with("/admin"))
+            .collect();
+        return Ok(Admin {
+            account,
+            locale,
+            elsewhere,
+        });
     }
     // Administration is stepped up whatever the step-up policy for relying parties says, with
     // a phone or an authenticator app (not the challenge questions), as all staff work is.
@@ -184,8 +196,11 @@ pub(crate) fn nav(a: &Admin) -> Vec<(String, String)> {
         (a.href("/admin/approvals"), t.nav_approvals.into()),
         (a.href("/admin/audit"), t.nav_audit.into()),
         (a.href("/admin/keys"), t.nav_keys.into()),
-        ("/logout".into(), t.nav_sign_out.into()),
     ]
+    .into_iter()
+    .chain(a.elsewhere.iter().cloned())
+    .chain([("/logout".into(), t.nav_sign_out.into())])
+    .collect()
 }
 
 /// A console page: title, navigation and the link to the other language.

@@ -222,6 +222,10 @@ pub struct AccountText {
     pub name: &'static str,
     /// Label.
     pub locked_until: &'static str,
+    /// Label: whether the account can sign in or is locked.
+    pub sign_in_state: &'static str,
+    /// The account is not locked.
+    pub not_locked: &'static str,
     /// Button.
     pub reveal_answers: &'static str,
     /// Heading.

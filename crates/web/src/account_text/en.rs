@@ -196,4 +196,6 @@ pub(super) static EN: AccountText = AccountText {
     code_sent_sms: "We sent a 6-digit code by text message to {}. Enter it below; it works for 5 minutes.",
     code_sent_voice: "We are calling {} to read you a 6-digit code. Enter it below; it works for 5 minutes.",
     stepup_intro_recheck: "Before this change, confirm it is really you. Choose how.",
+    sign_in_state: "Sign-in",
+    not_locked: "Not locked",
 };

@@ -196,4 +196,6 @@ pub(super) static FR: AccountText = AccountText {
     code_sent_sms: "Nous avons envoyé un code à 6 chiffres par texto au {}. Entrez-le ci-dessous; il est valide 5 minutes.",
     code_sent_voice: "Nous appelons le {} pour vous lire un code à 6 chiffres. Entrez-le ci-dessous; il est valide 5 minutes.",
     stepup_intro_recheck: "Avant cette modification, confirmez que c’est bien vous. Choisissez comment.",
+    sign_in_state: "Ouverture de session",
+    not_locked: "Non verrouillée",
 };
