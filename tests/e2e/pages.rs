@@ -403,3 +403,21 @@ async fn staff_with_several_roles_move_between_their_consoles() {
     assert!(menu.contains("href=\"/admin?ui_locales=en\""), "{menu}");
     assert!(menu.contains("href=\"/logout\""), "{menu}");
 }
+
+#[tokio::test]
+async fn signing_in_to_my_profile_says_my_profile_and_to_the_console_administration() {
+    let app = spawn_app().await;
+    let b = Browser::new();
+    for (path, name) in [
+        ("/account", "Sign in to continue to My Profile."),
+        ("/admin", "Sign in to continue to ONE ID administration."),
+        ("/desk", "Sign in to continue to the ONE ID service desk."),
+    ] {
+        let r = b.get(&format!("{}{path}", app.base)).await;
+        let login = b
+            .get(&format!("{}{}", app.base, r.location().unwrap()))
+            .await;
+        assert!(login.is_login_page(), "{path}");
+        assert!(login.body.contains(name), "{path}: {}", login.body);
+    }
+}

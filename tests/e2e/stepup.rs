@@ -472,6 +472,56 @@ async fn a_revoked_device_is_stepped_up_again() {
     let devices = app.provider.devices.list(&id).await.unwrap();
     assert_eq!(devices.len(), 1);
     assert!(list.body.contains(&devices[0].browser));
+    // The browser in use is marked as this computer; the same one remembered from another
+    // browser is not.
+    assert!(list.body.contains("(this computer)</h2>"), "{}", list.body);
+    let other = Browser::new();
+    let (s2, r2) = sign_in(&app, &rp, &other, &[]).await;
+    let page2 = act(&app, &other, &r2, "choose", &[("method", "sms:0")]).await;
+    let code2 = gw.last_code(MOBILE).unwrap();
+    let done2 = act(
+        &app,
+        &other,
+        &page2,
+        "verify",
+        &[("code", &code2), ("remember", "on")],
+    )
+    .await;
+    rp.code_from(&s2, &done2);
+    let list = b.get(&format!("{}/account/devices", app.base)).await;
+    assert_eq!(
+        list.body.matches("(this computer)</h2>").count(),
+        1,
+        "{}",
+        list.body
+    );
+    assert_eq!(list.body.matches("class=\"secondary small\"").count(), 2);
+    let fr = b
+        .get(&format!("{}/account/devices?ui_locales=fr", app.base))
+        .await;
+    assert!(fr.body.contains(" sous "), "{}", fr.body);
+    assert!(fr.body.contains("(cet ordinateur)</h2>"), "{}", fr.body);
+    b.get(&format!("{}/account/devices?ui_locales=en", app.base))
+        .await;
+    let devices: Vec<_> = app
+        .provider
+        .devices
+        .list(&id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.revoked_at.is_none())
+        .collect();
+    let list = b.get(&format!("{}/account/devices", app.base)).await;
+    let mine = devices
+        .iter()
+        .find(|d| {
+            let at = list.body.find(&format!("value=\"{}\"", d.id)).unwrap();
+            let form = &list.body[at..at + list.body[at..].find("</form>").unwrap()];
+            form.contains("(this computer)")
+        })
+        .expect("this computer's entry");
+    let devices = vec![mine.clone()];
     let csrf = list.hidden("csrf").unwrap();
     let revoked = b
         .post_form(

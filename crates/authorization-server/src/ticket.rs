@@ -96,6 +96,26 @@ pub fn login_key(id: &str) -> String {
     format!("login:{id}")
 }
 
+/// What a sign-in to our own pages continues to, by where it returns: administration, the
+/// service desk, the LRA console, or My Profile.
+pub fn console_name(locale: Locale, return_to: &str) -> &'static str {
+    let t = locale.text();
+    let under = |p: &str| {
+        return_to == p
+            || return_to.starts_with(&format!("{p}/"))
+            || return_to.starts_with(&format!("{p}?"))
+    };
+    if under("/admin") {
+        t.console_name
+    } else if under("/desk") {
+        t.console_desk
+    } else if under("/lra") {
+        t.console_lra
+    } else {
+        t.console_profile
+    }
+}
+
 /// Parks a sign-in to the provider's own pages, coming back to `return_to` (a local path);
 /// returns the ticket's id.
 #[tracing::instrument(level = "debug", skip_all)]
@@ -106,7 +126,7 @@ pub async fn park_console_login(
 ) -> Result<String, EphemeralError> {
     let req = AuthRequest {
         client_id: String::new(),
-        client_name: locale.text().console_name.to_owned(),
+        client_name: console_name(locale, return_to).to_owned(),
         redirect_uri: String::new(),
         scope: String::new(),
         state: None,

@@ -33,7 +33,7 @@ pub use web::challenge::{begin, methods_of, Method, Pending};
 use web::challenge::{load, page};
 
 /// Name of the device cookie.
-pub const DEVICE_COOKIE: &str = "oneid_device";
+pub use web::session::DEVICE_COOKIE;
 
 /// After the password: completes the sign-in, or starts a challenge when the policy, the
 /// device or the relying party calls for one.

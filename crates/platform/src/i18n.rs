@@ -144,6 +144,12 @@ pub struct Text {
     pub reference: &'static str,
     /// Name of the administration console (login page intro).
     pub console_name: &'static str,
+    /// Name of the service desk (login page intro).
+    pub console_desk: &'static str,
+    /// Name of the LRA console (login page intro).
+    pub console_lra: &'static str,
+    /// Name of My Profile (login page intro).
+    pub console_profile: &'static str,
     /// Signing keys page title.
     pub keys_title: &'static str,
     /// Signing keys page intro.
@@ -228,6 +234,9 @@ static EN: Text = Text {
     bad_logout: "The application sent a sign-out request that is not valid.",
     reference: "Reference",
     console_name: "ONE ID administration",
+    console_desk: "the ONE ID service desk",
+    console_lra: "the LRA console",
+    console_profile: "My Profile",
     keys_title: "Signing keys",
     keys_intro: "Keys that sign ID tokens and access tokens. A new key is published before it signs; a retired key stays published until every token it signed has expired.",
     col_kid: "Key ID",
@@ -286,6 +295,9 @@ static FR: Text = Text {
     bad_logout: "L’application a envoyé une demande de fermeture de session non valide.",
     reference: "Référence",
     console_name: "l’administration de ONE ID",
+    console_desk: "le centre de services ONE ID",
+    console_lra: "la console de l’ALI",
+    console_profile: "Mon profil",
     keys_title: "Clés de signature",
     keys_intro: "Clés qui signent les jetons d’identité et d’accès. Une nouvelle clé est publiée avant de signer; une clé retirée reste publiée jusqu’à l’expiration de tous les jetons qu’elle a signés.",
     col_kid: "Identifiant de clé",

@@ -227,6 +227,18 @@ pub fn browser_summary(user_agent: &str) -> String {
     format!("{browser} on {os}")
 }
 
+/// A stored summary ("Chrome on Linux") in `locale`: the browser's and system's names stay,
+/// the words around them are translated.
+pub fn browser_summary_in(summary: &str, locale: platform::Locale) -> String {
+    match locale {
+        platform::Locale::En => summary.to_owned(),
+        platform::Locale::Fr => summary
+            .replacen("Browser on ", "Navigateur sous ", 1)
+            .replacen(" on ", " sous ", 1)
+            .replace("unknown system", "système inconnu"),
+    }
+}
+
 /// The network of an address, coarsely: IPv4 /24, IPv6 /48 ("" stays "unknown").
 pub fn coarse_network(ip: &str) -> String {
     match ip.parse::<std::net::IpAddr>() {
@@ -245,6 +257,23 @@ pub fn coarse_network(ip: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_summary_reads_in_french() {
+        let fr = platform::Locale::Fr;
+        assert_eq!(
+            browser_summary_in("Chrome on Linux", fr),
+            "Chrome sous Linux"
+        );
+        assert_eq!(
+            browser_summary_in("Browser on unknown system", fr),
+            "Navigateur sous système inconnu"
+        );
+        assert_eq!(
+            browser_summary_in("Chrome on Linux", platform::Locale::En),
+            "Chrome on Linux"
+        );
+    }
 
     #[test]
     fn summaries_are_coarse() {

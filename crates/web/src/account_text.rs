@@ -368,6 +368,10 @@ pub struct AccountText {
     pub device_row: &'static str,
     /// Button, `{}` is the browser.
     pub device_revoke: &'static str,
+    /// A recognized computer's heading: `{b}` browser, `{f}` first remembered.
+    pub device_heading: &'static str,
+    /// After the heading of the computer in use.
+    pub device_this: &'static str,
     /// Done.
     pub device_revoked: &'static str,
     /// Demo page title.

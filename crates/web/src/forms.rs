@@ -109,6 +109,8 @@ pub struct Form {
     pub button_name: Option<String>,
     /// Further buttons after the main one: (name, value, text), e.g. Back and Cancel.
     pub buttons: Vec<(String, String, String)>,
+    /// A small, secondary button (an action repeated down a list, such as "Remove").
+    pub compact: bool,
 }
 
 /// Read-only facts.

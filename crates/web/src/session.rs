@@ -10,6 +10,9 @@ pub use authorization_server::sso::{
     add_client, destroy, save, still_valid, SignedInError, SsoSession, SESSION_COOKIE,
 };
 
+/// The cookie that marks a browser the person chose to have remembered after a step-up.
+pub const DEVICE_COOKIE: &str = "oneid_device";
+
 /// The browser's live session, with its store key.
 pub async fn current(
     p: &Provider,

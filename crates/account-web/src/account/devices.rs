@@ -2,10 +2,18 @@
 
 use super::*;
 
-async fn devices_view(p: &Provider, me: &Me) -> Result<View, WebError> {
+async fn devices_view(p: &Provider, headers: &HeaderMap, me: &Me) -> Result<View, WebError> {
     let a = AccountText::get(me.locale);
     let now = p.clock.now();
     let list = p.devices.list(&me.account.id).await.or_page(me.locale)?;
+    // This browser, when it is one of them.
+    let token = web::http::cookie(p, headers, web::session::DEVICE_COOKIE);
+    let this = p
+        .devices
+        .recognize(&me.account.id, token.as_deref())
+        .await
+        .or_page(me.locale)?
+        .map(|d| d.id);
     let mut v = View {
         title: a.devices_title.into(),
         other_lang_href: lang_href("/account/devices", me.locale),
@@ -18,12 +26,22 @@ async fn devices_view(p: &Provider, me: &Me) -> Result<View, WebError> {
         v.intro.push(a.devices_none.into());
     }
     for d in trusted {
+        let browser = step_up::devices::browser_summary_in(&d.browser, me.locale);
+        // Two "Chrome on Linux" read apart by when they were first remembered; this one
+        // is marked.
+        let mut heading = a
+            .device_heading
+            .replace("{b}", &browser)
+            .replace("{f}", &date(d.created_at));
+        if this.as_deref() == Some(d.id.as_str()) {
+            heading = format!("{heading} {}", a.device_this);
+        }
         v.sections.push(Section {
-            heading: Some(d.browser.clone()),
+            heading: Some(heading.clone()),
             rows: vec![(
                 String::new(),
                 a.device_row
-                    .replace("{b}", &d.browser)
+                    .replace("{b}", &browser)
                     .replace("{n}", &d.network)
                     .replace("{f}", &date(d.created_at))
                     .replace("{l}", &date(d.last_seen_at))
@@ -34,7 +52,8 @@ async fn devices_view(p: &Provider, me: &Me) -> Result<View, WebError> {
             id: Some(format!("revoke-{}", d.id)),
             action: format!("/account/devices?ui_locales={}", me.locale.tag()),
             hidden: vec![("device".into(), d.id.clone())],
-            submit: a.device_revoke.replace("{}", &d.browser),
+            submit: a.device_revoke.replace("{}", &heading),
+            compact: true,
             ..Form::default()
         });
     }
@@ -50,7 +69,7 @@ pub async fn devices(
 ) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let me = me(&p, &headers, &params, "/account/devices", Guard::Session).await?;
-    let v = devices_view(&p, &me).await?;
+    let v = devices_view(&p, &headers, &me).await?;
     Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
 }
 
@@ -74,7 +93,7 @@ pub async fn devices_post(
     if revoked {
         audit_change(&p, &me, "device.revoked").await;
     }
-    let mut v = devices_view(&p, &me).await?;
+    let mut v = devices_view(&p, &headers, &me).await?;
     if revoked {
         v.notice = Some(AccountText::get(me.locale).device_revoked.into());
     }

@@ -198,4 +198,6 @@ pub(super) static EN: AccountText = AccountText {
     stepup_intro_recheck: "Before this change, confirm it is really you. Choose how.",
     sign_in_state: "Sign-in",
     not_locked: "Not locked",
+    device_heading: "{b}, remembered since {f}",
+    device_this: "(this computer)",
 };

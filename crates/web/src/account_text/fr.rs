@@ -198,4 +198,6 @@ pub(super) static FR: AccountText = AccountText {
     stepup_intro_recheck: "Avant cette modification, confirmez que c’est bien vous. Choisissez comment.",
     sign_in_state: "Ouverture de session",
     not_locked: "Non verrouillée",
+    device_heading: "{b}, mémorisé depuis le {f}",
+    device_this: "(cet ordinateur)",
 };
