@@ -521,7 +521,7 @@ async fn a_revoked_device_is_stepped_up_again() {
             form.contains("(this computer)")
         })
         .expect("this computer's entry");
-    let devices = vec![mine.clone()];
+    let devices = [mine.clone()];
     let csrf = list.hidden("csrf").unwrap();
     let revoked = b
         .post_form(
