@@ -207,6 +207,9 @@ pub fn test_config(storage: &Storage) -> Config {
     // step-up tests choose the production default (unrecognized devices).
     cfg.stepup.policy = step_up::Policy::RelyingPartyOnly;
     cfg.admin.addr = "127.0.0.1:0".into();
+    // The registration tests walk the documents' seven steps, ONE Mail Direct's notice among
+    // them (off by default: the service is retired).
+    cfg.registration.one_mail_step = true;
     // The frame of the pages is one per process: every test app sets the same.
     cfg.pages.privacy_url = PRIVACY_URL.into();
     cfg.pages.service_desk_phone = DESK_PHONE.into();

@@ -444,7 +444,10 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             let c = Config::load(None).map_err(|e| e.0)?;
             assert_eq!(c.registration.wizard_ttl_secs, 1800);
-            assert!(c.registration.one_mail_step);
+            assert!(
+                !c.registration.one_mail_step,
+                "a retired service is no step"
+            );
             jail.set_env("ONEID__REGISTRATION__WIZARD_TTL_SECS", "10");
             let err = Config::load(None).expect_err("too short");
             assert!(err.0.contains("registration.wizard_ttl_secs"), "{}", err.0);

@@ -39,7 +39,8 @@ fn signup_form(portal: &str, member: &str) -> (String, String) {
 
 #[tokio::test]
 async fn the_demo_portal_signs_hand_offs_the_demo_registry_accepts() {
-    let app = oneid_tests::spawn_app().await;
+    // The demo's configuration: the default, with no step for the retired ONE Mail Direct.
+    let app = oneid_tests::spawn_app_with(|c| c.registration.one_mail_step = false).await;
     let data =
         std::env::temp_dir().join(format!("oneid-demo-{}", platform::crypto::random_token(6)));
     std::fs::create_dir_all(&data).unwrap();
@@ -81,7 +82,7 @@ async fn the_demo_portal_signs_hand_offs_the_demo_registry_accepts() {
     assert_eq!(r.location(), Some("/register/policies"));
     let step = b.get(&format!("{}/register/policies", app.base)).await;
     assert_eq!(step.status, 200, "{}", step.body);
-    assert!(step.body.contains("Step 1 of 7: Policies"), "{}", step.body);
+    assert!(step.body.contains("Step 1 of 6: Policies"), "{}", step.body);
     let started = app.audit("registration.started").await;
     assert_eq!(
         started[0].detail.as_deref(),

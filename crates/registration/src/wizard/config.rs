@@ -24,8 +24,9 @@ pub struct SignupConfig {
     /// The notice of collection, French.
     #[serde(default = "d_notice_fr")]
     pub notice_fr: String,
-    /// Show the ONE Mail Direct step (a notice only; the service is retired).
-    #[serde(default = "d_true")]
+    /// Show the ONE Mail Direct step of the documents' seven (a notice only: the service is
+    /// retired, so it is off unless a deployment wants the seven steps as documented).
+    #[serde(default)]
     pub one_mail_step: bool,
     /// How long an unfinished registration is kept without a step, seconds.
     #[serde(default = "d_ttl")]
@@ -84,9 +85,6 @@ impl GeneralLink {
 fn d_version() -> String {
     "2026-01".into()
 }
-fn d_true() -> bool {
-    true
-}
 fn d_ttl() -> i64 {
     1800
 }
@@ -139,7 +137,7 @@ impl Default for SignupConfig {
             agreement_fr: d_agreement_fr(),
             notice_en: d_notice_en(),
             notice_fr: d_notice_fr(),
-            one_mail_step: true,
+            one_mail_step: false,
             wizard_ttl_secs: d_ttl(),
             wizard_max_secs: d_max(),
             general_links: Vec::new(),
