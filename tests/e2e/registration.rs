@@ -574,6 +574,14 @@ async fn a_member_registers_through_all_seven_steps_and_signs_in_with_the_new_lo
         policies.body.contains("<dd>2026-01</dd>"),
         "agreement version"
     );
+    // The agreement is a text to read, in a box of its own, not a hint.
+    assert!(
+        policies
+            .body
+            .contains("<div class=\"agreement\" id=\"document\" tabindex=\"0\""),
+        "{}",
+        policies.body
+    );
     w.pass("policies").await;
 
     // Step 2: the registry's names prefilled, locked ones shown as text; the middle name is
@@ -935,6 +943,21 @@ async fn a_middle_name_goes_with_the_first_name_until_it_is_moved() {
     );
     assert_eq!(input_value(&page, "middle_name").as_deref(), Some(""));
     assert!(page.body.contains("name=\"nav\" value=\"move_middle\""));
+    // The button sits right under Middle names, before the family name; the registry's
+    // middle name has a label of its own.
+    let button = page.body.find("value=\"move_middle\"").unwrap();
+    let middle = page.body.find("id=\"middle_name\"").unwrap();
+    let family = page.body.find("id=\"family_name\"").unwrap();
+    assert!(middle < button && button < family, "{}", page.body);
+    assert!(page
+        .body
+        .contains("<label for=\"legal_middle_name\">Legal middle names</label>"));
+    assert_eq!(
+        page.body.matches(">Middle names").count(),
+        1,
+        "{}",
+        page.body
+    );
     let form = [
         ("given_name", "Patricia Lynn"),
         ("middle_name", ""),
@@ -1952,9 +1975,28 @@ async fn cancel_on_any_step_ends_the_wizard_and_stores_nothing() {
             i > 0,
             "{step}: Back after the first step"
         );
-        let r = w.nav(step, "cancel", &w.valid(step)).await;
+        // Cancel asks first; "No" keeps everything.
+        let ask = w.nav(step, "cancel", &w.valid(step)).await;
+        assert_eq!(ask.status, 200, "{step}: {}", ask.body);
+        assert!(ask.body.contains("Cancel your registration?"), "{step}");
+        assert!(!ask.body.contains(CANCELLED_TITLE), "{step}");
+        assert!(
+            ask.body.contains(&format!(
+                "href=\"/register/{step}?ui_locales=en\">No, continue"
+            )),
+            "{step}: {}",
+            ask.body
+        );
+        assert_eq!(w.get(step).await.status, 200, "{step}: still there");
+        let mut f = w.valid(step);
+        f.push(("confirm_cancel", "1"));
+        let r = w.nav(step, "cancel", &f).await;
         assert_eq!(r.status, 200, "{step}: {}", r.body);
         assert!(r.body.contains(CANCELLED_TITLE), "{step}");
+        assert!(
+            r.body.contains("href=\"/?ui_locales=en\""),
+            "{step}: a way on"
+        );
         let cleared = r.headers.get("set-cookie").cloned().unwrap_or_default();
         assert!(
             cleared

@@ -146,6 +146,7 @@ fn profile_view(me: &Me, extras: &Extras) -> View {
         action: format!("/account?ui_locales={}", me.locale.tag()),
         fieldsets: vec![Fieldset {
             button: None,
+            document: None,
             legend: Some(a.profile_edit.into()),
             hint: None,
             fields: vec![

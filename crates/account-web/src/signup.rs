@@ -309,6 +309,10 @@ async fn submit_step(
     }
     let s = SignupText::get(locale);
     let nav = Nav::parse(form.get("nav").map(String::as_str), step);
+    if nav == Nav::Cancel && !form.contains_key("confirm_cancel") {
+        // Cancel asks first: nothing typed is lost by a stray click.
+        return Ok(pages::confirm_cancel(&p, &headers, locale, step));
+    }
     if nav == Nav::Cancel {
         let _ = drafts(&p).forget(&token).await;
         let (registry, member) = w.registry_member();

@@ -122,6 +122,14 @@ pub struct SignupText {
     pub general_links: &'static str,
     /// General link: My Profile.
     pub manage_account: &'static str,
+    /// Title of the question before cancelling.
+    pub cancel_title: &'static str,
+    /// The question before cancelling.
+    pub cancel_question: &'static str,
+    /// Button: yes, cancel.
+    pub cancel_yes: &'static str,
+    /// Link: no, continue.
+    pub cancel_no: &'static str,
     /// Cancelled page title.
     pub cancelled_title: &'static str,
     /// Cancelled text.
@@ -247,7 +255,7 @@ static EN: SignupText = SignupText {
     number: "Registration or licence number",
     choose_college: "Choose a college",
     add_another: "Add another",
-    reset_row: "Reset",
+    reset_row: "Remove this designation",
     college_needed: "Choose the college of this registration number.",
     number_needed: "Enter the registration number for this college.",
     number_format: "Enter the registration number in this college's format (digits only, of the usual length).",
@@ -278,6 +286,10 @@ static EN: SignupText = SignupText {
     no_services: "Your sponsor has not enrolled you in a service yet.",
     general_links: "General links",
     manage_account: "ONE ID (to manage your ONE ID account)",
+    cancel_title: "Cancel your registration?",
+    cancel_question: "If you cancel, nothing you entered is kept, and you start again from your registry's site.",
+    cancel_yes: "Yes, cancel my registration",
+    cancel_no: "No, continue my registration",
     cancelled_title: "Registration cancelled",
     cancelled_text: "Your registration is cancelled and nothing was stored. You can start again from your registry's site.",
     welcome_title: "Welcome to ONE ID",
@@ -333,7 +345,7 @@ static FR: SignupText = SignupText {
     number: "Numéro d'inscription ou de permis",
     choose_college: "Choisissez un ordre",
     add_another: "Ajouter un autre",
-    reset_row: "Effacer",
+    reset_row: "Retirer cette désignation",
     college_needed: "Choisissez l'ordre de ce numéro d'inscription.",
     number_needed: "Entrez le numéro d'inscription pour cet ordre.",
     number_format: "Entrez le numéro d'inscription dans le format de cet ordre (chiffres seulement, de la longueur habituelle).",
@@ -364,6 +376,10 @@ static FR: SignupText = SignupText {
     no_services: "Votre parrain ne vous a encore inscrit à aucun service.",
     general_links: "Liens généraux",
     manage_account: "ONE ID (pour gérer votre compte ONE ID)",
+    cancel_title: "Annuler votre inscription?",
+    cancel_question: "Si vous annulez, rien de ce que vous avez saisi n’est conservé, et vous recommencez à partir du site de votre registre.",
+    cancel_yes: "Oui, annuler mon inscription",
+    cancel_no: "Non, poursuivre mon inscription",
     cancelled_title: "Inscription annulée",
     cancelled_text: "Votre inscription est annulée et rien n'a été enregistré. Vous pouvez recommencer à partir du site de votre registre.",
     welcome_title: "Bienvenue à ONE ID",

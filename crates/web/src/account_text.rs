@@ -36,6 +36,8 @@ pub struct AccountText {
     pub legal_name: &'static str,
     /// Label.
     pub legal_given_name: &'static str,
+    /// Label: the legal middle names (the registry's).
+    pub legal_middle_name: &'static str,
     /// Label.
     pub legal_family_name: &'static str,
     /// Label.

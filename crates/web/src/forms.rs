@@ -81,8 +81,10 @@ pub struct Fieldset {
     pub hint: Option<String>,
     /// Fields.
     pub fields: Vec<Field>,
-    /// A button of this group's own: (name, value, text) (e.g. "Reset" a row).
+    /// A button of this group's own: (name, value, text) (e.g. "Remove" a row).
     pub button: Option<(String, String, String)>,
+    /// A long text to read before the fields (an agreement), in a box of its own.
+    pub document: Option<String>,
 }
 
 /// A form.

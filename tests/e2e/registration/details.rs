@@ -206,6 +206,8 @@ async fn the_designation_step_has_a_help_path_for_a_wrong_college_or_number() {
         .body
         .contains("action=\"/register/designation?ui_locales=en\""));
     assert_eq!(help.hidden("nav").as_deref(), Some("cancel"));
+    // Choosing to stop there is the answer to "Cancel?" already.
+    assert_eq!(help.hidden("confirm_cancel").as_deref(), Some("1"));
     assert!(help.body.contains(HELP_STOP));
     // Reading it changes nothing: the next step is still closed.
     assert_eq!(
@@ -220,7 +222,9 @@ async fn the_designation_step_has_a_help_path_for_a_wrong_college_or_number() {
         .contains(&esc("Ordre des médecins et chirurgiens de l'Ontario")));
 
     // Stopping is Cancel: the wizard ends and nothing is stored.
-    let stop = w.post("designation", &[("nav", "cancel")]).await;
+    let stop = w
+        .post("designation", &[("nav", "cancel"), ("confirm_cancel", "1")])
+        .await;
     assert_eq!(stop.status, 200, "{}", stop.body);
     assert!(stop.body.contains(CANCELLED_TITLE));
     assert_eq!(env.accounts().await, 0);

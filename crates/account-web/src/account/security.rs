@@ -26,12 +26,14 @@ fn security_view(locale: Locale, s: &SecurityState) -> View {
         fieldsets: vec![
             Fieldset {
                 button: None,
+                document: None,
                 legend: Some(a.online_questions.into()),
                 hint: Some(a.online_questions_hint.into()),
                 fields: rows("online", &s.online, ONLINE_QUESTIONS, 0),
             },
             Fieldset {
                 button: None,
+                document: None,
                 legend: Some(a.desk_questions.into()),
                 hint: Some(a.desk_questions_hint.into()),
                 fields: rows("desk", &s.desk, DESK_QUESTIONS, ONLINE_QUESTIONS),
@@ -47,6 +49,7 @@ fn security_view(locale: Locale, s: &SecurityState) -> View {
         hidden: vec![("what".into(), "phones".into())],
         fieldsets: vec![Fieldset {
             button: None,
+            document: None,
             legend: Some(a.phones_heading.into()),
             hint: Some(a.phones_hint.into()),
             fields: phone_fields,

@@ -33,6 +33,10 @@ pub(super) fn message_page(
     let v = View {
         title: title.to_owned(),
         intro: vec![text.to_owned()],
+        links: vec![(
+            format!("/?ui_locales={}", locale.tag()),
+            locale.text().home_link.into(),
+        )],
         ..View::default()
     };
     send(p, headers, locale, &v, status)
@@ -95,7 +99,10 @@ pub(super) fn help_page(p: &Provider, headers: &HeaderMap, locale: Locale, w: &W
                 "/register/{}?ui_locales={tag}",
                 w.reached_step(&p.signup).slug()
             ),
-            hidden: vec![("nav".into(), "cancel".into())],
+            hidden: vec![
+                ("nav".into(), "cancel".into()),
+                ("confirm_cancel".into(), "1".into()),
+            ],
             submit: s.help_stop.into(),
             ..Form::default()
         }],
@@ -176,6 +183,42 @@ pub(super) fn complete_page(
                 .map(|l| (l.url.clone(), l.text(locale).to_owned())),
         )
         .collect(),
+        ..View::default()
+    };
+    send(p, headers, locale, &v, StatusCode::OK)
+}
+
+/// "Cancel your registration?": yes ends it (nothing stored), no returns to the step.
+pub(super) fn confirm_cancel(
+    p: &Provider,
+    headers: &HeaderMap,
+    locale: Locale,
+    step: registration::wizard::Step,
+) -> Response {
+    let s = SignupText::get(locale);
+    let tag = locale.tag();
+    let v = View {
+        title: s.cancel_title.into(),
+        other_lang_href: Some(format!(
+            "/register/{}?ui_locales={}",
+            step.slug(),
+            locale.other().tag()
+        )),
+        intro: vec![s.cancel_question.into()],
+        forms: vec![Form {
+            id: Some("confirm-cancel".into()),
+            action: format!("/register/{}?ui_locales={tag}", step.slug()),
+            hidden: vec![
+                ("nav".into(), "cancel".into()),
+                ("confirm_cancel".into(), "1".into()),
+            ],
+            submit: s.cancel_yes.into(),
+            ..Form::default()
+        }],
+        links: vec![(
+            format!("/register/{}?ui_locales={tag}", step.slug()),
+            s.cancel_no.into(),
+        )],
         ..View::default()
     };
     send(p, headers, locale, &v, StatusCode::OK)

@@ -92,7 +92,7 @@ pub(super) fn step_view(
             agree.checked = w.agreed;
             fieldsets.push(Fieldset {
                 legend: Some(s.agreement_heading.into()),
-                hint: Some(agreement.clone()),
+                document: Some(agreement.clone()),
                 fields: vec![agree],
                 ..Fieldset::default()
             });
@@ -104,19 +104,32 @@ pub(super) fn step_view(
             if h.middle_name.is_some() && w.middle.is_empty() {
                 given = given.hint(s.middle_hint);
             }
-            let mut fields = vec![
+            // The names the member goes by, with "move my middle name" right under Middle
+            // names; then the rest.
+            let names = vec![
                 Field::new("text", "title", a.title, &w.title).auto("honorific-prefix"),
                 given,
                 Field::new("text", "middle_name", a.middle_name, &w.middle).auto("additional-name"),
-                Field::new("text", "family_name", a.family_name, &w.family)
-                    .required()
-                    .auto("family-name"),
             ];
+            fieldsets.push(Fieldset {
+                fields: names,
+                button: (h.middle_name.is_some() && w.middle.is_empty()).then(|| {
+                    (
+                        "nav".to_owned(),
+                        "move_middle".to_owned(),
+                        s.move_middle.to_owned(),
+                    )
+                }),
+                ..Fieldset::default()
+            });
+            let mut fields = vec![Field::new("text", "family_name", a.family_name, &w.family)
+                .required()
+                .auto("family-name")];
             let registry = [
                 ("legal_given_name", a.legal_given_name, h.given_name.clone()),
                 (
                     "legal_middle_name",
-                    a.middle_name,
+                    a.legal_middle_name,
                     h.middle_name.clone().unwrap_or_default(),
                 ),
                 (
@@ -159,13 +172,6 @@ pub(super) fn step_view(
             );
             fieldsets.push(Fieldset {
                 fields,
-                button: (h.middle_name.is_some() && w.middle.is_empty()).then(|| {
-                    (
-                        "nav".to_owned(),
-                        "move_middle".to_owned(),
-                        s.move_middle.to_owned(),
-                    )
-                }),
                 ..Fieldset::default()
             });
         }

@@ -200,4 +200,5 @@ pub(super) static EN: AccountText = AccountText {
     not_locked: "Not locked",
     device_heading: "{b}, remembered since {f}",
     device_this: "(this computer)",
+    legal_middle_name: "Legal middle names",
 };

@@ -200,4 +200,5 @@ pub(super) static FR: AccountText = AccountText {
     not_locked: "Non verrouillée",
     device_heading: "{b}, mémorisé depuis le {f}",
     device_this: "(cet ordinateur)",
+    legal_middle_name: "Autres prénoms légaux",
 };
