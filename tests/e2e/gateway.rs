@@ -68,7 +68,7 @@ async fn a_text_message_arrives_with_to_from_and_body() {
 async fn a_voice_call_says_the_text_twice_in_canadian_french() {
     let fake = FakeGateway::start().await;
     let gw = TwilioGateway::new(&config(&fake)).unwrap();
-    let text = "Votre code OneID : 4, 8, 2, 9, 1, 3. Je répète & <merci>.";
+    let text = "Votre code OneID\u{a0}: 4, 8, 2, 9, 1, 3. Je répète & <merci>.";
     gw.send(&delivery(Channel::Voice, text, Locale::Fr))
         .await
         .unwrap();
@@ -77,7 +77,7 @@ async fn a_voice_call_says_the_text_twice_in_canadian_french() {
     assert_eq!(sent[0].kind, "call");
     assert_eq!(sent[0].to, PHONE);
     assert_eq!(sent[0].from, SENDER);
-    let said = "Votre code OneID : 4, 8, 2, 9, 1, 3. Je répète &amp; &lt;merci&gt;.";
+    let said = "Votre code OneID\u{a0}: 4, 8, 2, 9, 1, 3. Je répète &amp; &lt;merci&gt;.";
     assert_eq!(
         sent[0].body,
         format!(

@@ -154,7 +154,7 @@ pub fn logged_out_page(
             frames: frames.iter().map(|f| f.src.as_str()).collect(),
             next: next.map(url::Url::as_str),
             next_text: match locale {
-                Locale::Fr => "Retourner à l'application",
+                Locale::Fr => "Retourner à l’application",
                 Locale::En => "Return to the application",
             },
         }

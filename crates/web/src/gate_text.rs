@@ -38,8 +38,8 @@ static GATE_EN: GateText = GateText {
 
 static GATE_FR: GateText = GateText {
     title: "Accès non disponible",
-    not_enrolled: "Vous êtes connecté, mais vous n'êtes pas inscrit à {service}. Demandez à l'autorité d'enregistrement (AEL) de votre parrain de vous y inscrire; l'accès commence dès qu'elle le fait.",
-    level_too_low: "{service} exige le niveau d'assurance NA{need}; votre compte a le niveau NA{have}. Demandez à votre autorité d'enregistrement de confirmer votre identité en personne pour le relever.",
-    unknown_service: "Cette application n'est pas configurée pour l'accès par ONE ID. Communiquez avec le service d'assistance de ONE ID.",
+    not_enrolled: "Vous êtes connecté, mais vous n’êtes pas inscrit à {service}. Demandez à l’autorité d’enregistrement (AEL) de votre parrain de vous y inscrire; l’accès commence dès qu’elle le fait.",
+    level_too_low: "{service} exige le niveau d’assurance NA{need}; votre compte a le niveau NA{have}. Demandez à votre autorité d’enregistrement de confirmer votre identité en personne pour le relever.",
+    unknown_service: "Cette application n’est pas configurée pour l’accès par ONE ID. Communiquez avec le service d’assistance de ONE ID.",
     back: "Retourner à {client}",
 };

@@ -9,12 +9,12 @@ use registration::GeneralLink;
 
 const HELP_LINK: &str = "Help: my college or registration number is wrong";
 const HELP_TITLE: &str = "Your college or registration number is wrong";
-const HELP_TITLE_FR: &str = "Votre ordre ou votre numéro d'inscription est erroné";
+const HELP_TITLE_FR: &str = "Votre ordre ou votre numéro d’inscription est erroné";
 const HELP_STOP: &str = "Stop my registration";
 const PHONE_AND_NO_DIRECT: &str =
     "Enter a phone number or check that you have no direct number, not both.";
 const PHONE_AND_NO_DIRECT_FR: &str =
-    "Entrez un numéro de téléphone ou cochez que vous n'avez pas de numéro direct, mais pas les deux.";
+    "Entrez un numéro de téléphone ou cochez que vous n’avez pas de numéro direct, mais pas les deux.";
 const TIPS_EN: [&str; 5] = [
     "Tips for answers",
     "Choose questions only you know the answer to.",
@@ -26,7 +26,7 @@ const TIPS_FR: [&str; 5] = [
     "Conseils pour les réponses",
     "Choisissez des questions dont vous êtes le seul à connaître la réponse.",
     "Choisissez des réponses faciles à retenir mais difficiles à deviner. Les réponses en un seul mot sont préférables.",
-    "Vous ne pouvez pas sélectionner la même question plus d'une fois.",
+    "Vous ne pouvez pas sélectionner la même question plus d’une fois.",
     "Vous ne pouvez pas saisir la même réponse à plusieurs questions.",
 ];
 
@@ -36,132 +36,132 @@ const COLLEGES: [(&str, &str, &str); 26] = [
     (
         "CASLPO",
         "College of Audiologists and Speech-Language Pathologists of Ontario",
-        "Ordre des audiologistes et des orthophonistes de l'Ontario",
+        "Ordre des audiologistes et des orthophonistes de l’Ontario",
     ),
     (
         "COCOO",
         "College of Chiropodists of Ontario",
-        "Ordre des podologues de l'Ontario",
+        "Ordre des podologues de l’Ontario",
     ),
     (
         "CCO",
         "College of Chiropractors of Ontario",
-        "Ordre des chiropraticiens de l'Ontario",
+        "Ordre des chiropraticiens de l’Ontario",
     ),
     (
         "CDHO",
         "College of Dental Hygienists of Ontario",
-        "Ordre des hygiénistes dentaires de l'Ontario",
+        "Ordre des hygiénistes dentaires de l’Ontario",
     ),
     (
         "CDTO",
         "College of Dental Technologists of Ontario",
-        "Ordre des technologues dentaires de l'Ontario",
+        "Ordre des technologues dentaires de l’Ontario",
     ),
     (
         "RCDSO",
         "Royal College of Dental Surgeons of Ontario",
-        "Collège royal des chirurgiens dentistes de l'Ontario",
+        "Collège royal des chirurgiens dentistes de l’Ontario",
     ),
     (
         "CDO",
         "College of Denturists of Ontario",
-        "Ordre des denturologistes de l'Ontario",
+        "Ordre des denturologistes de l’Ontario",
     ),
     (
         "CDIETO",
         "College of Dietitians of Ontario",
-        "Ordre des diététistes de l'Ontario",
+        "Ordre des diététistes de l’Ontario",
     ),
     (
         "CMTO",
         "College of Massage Therapists of Ontario",
-        "Ordre des massothérapeutes de l'Ontario",
+        "Ordre des massothérapeutes de l’Ontario",
     ),
     (
         "CMLTO",
         "College of Medical Laboratory Technologists of Ontario",
-        "Ordre des technologistes de laboratoire médical de l'Ontario",
+        "Ordre des technologistes de laboratoire médical de l’Ontario",
     ),
     (
         "CMRITO",
         "College of Medical Radiation and Imaging Technologists of Ontario",
-        "Ordre des technologues en radiation médicale et en imagerie de l'Ontario",
+        "Ordre des technologues en radiation médicale et en imagerie de l’Ontario",
     ),
     (
         "CPSO",
         "College of Physicians and Surgeons of Ontario",
-        "Ordre des médecins et chirurgiens de l'Ontario",
+        "Ordre des médecins et chirurgiens de l’Ontario",
     ),
     (
         "CMO",
         "College of Midwives of Ontario",
-        "Ordre des sages-femmes de l'Ontario",
+        "Ordre des sages-femmes de l’Ontario",
     ),
     (
         "CNO",
         "College of Nurses of Ontario",
-        "Ordre des infirmières et infirmiers de l'Ontario",
+        "Ordre des infirmières et infirmiers de l’Ontario",
     ),
     (
         "COTO",
         "College of Occupational Therapists of Ontario",
-        "Ordre des ergothérapeutes de l'Ontario",
+        "Ordre des ergothérapeutes de l’Ontario",
     ),
     (
         "COPTO",
         "College of Opticians of Ontario",
-        "Ordre des opticiens de l'Ontario",
+        "Ordre des opticiens de l’Ontario",
     ),
     (
         "COO",
         "College of Optometrists of Ontario",
-        "Ordre des optométristes de l'Ontario",
+        "Ordre des optométristes de l’Ontario",
     ),
     (
         "OCP",
         "Ontario College of Pharmacists",
-        "Ordre des pharmaciens de l'Ontario",
+        "Ordre des pharmaciens de l’Ontario",
     ),
     (
         "CPO",
         "College of Physiotherapists of Ontario",
-        "Ordre des physiothérapeutes de l'Ontario",
+        "Ordre des physiothérapeutes de l’Ontario",
     ),
     (
         "CPBAO",
         "College of Psychologists and Behaviour Analysts of Ontario",
-        "Ordre des psychologues et des analystes du comportement de l'Ontario",
+        "Ordre des psychologues et des analystes du comportement de l’Ontario",
     ),
     (
         "CRTO",
         "College of Respiratory Therapists of Ontario",
-        "Ordre des thérapeutes respiratoires de l'Ontario",
+        "Ordre des thérapeutes respiratoires de l’Ontario",
     ),
     (
         "CHO",
         "College of Homeopaths of Ontario",
-        "Ordre des homéopathes de l'Ontario",
+        "Ordre des homéopathes de l’Ontario",
     ),
     (
         "CKO",
         "College of Kinesiologists of Ontario",
-        "Ordre des kinésiologues de l'Ontario",
+        "Ordre des kinésiologues de l’Ontario",
     ),
     (
         "CONO",
         "College of Naturopaths of Ontario",
-        "Ordre des naturopathes de l'Ontario",
+        "Ordre des naturopathes de l’Ontario",
     ),
     (
         "CRPO",
         "College of Registered Psychotherapists of Ontario",
-        "Ordre des psychothérapeutes autorisés de l'Ontario",
+        "Ordre des psychothérapeutes autorisés de l’Ontario",
     ),
     (
         "CTCMPAO",
         "College of Traditional Chinese Medicine Practitioners and Acupuncturists of Ontario",
-        "Ordre des praticiens en médecine traditionnelle chinoise et des acupuncteurs de l'Ontario",
+        "Ordre des praticiens en médecine traditionnelle chinoise et des acupuncteurs de l’Ontario",
     ),
 ];
 
@@ -219,7 +219,7 @@ async fn the_designation_step_has_a_help_path_for_a_wrong_college_or_number() {
     assert!(fr.body.contains(&esc(HELP_TITLE_FR)), "{}", fr.body);
     assert!(fr
         .body
-        .contains(&esc("Ordre des médecins et chirurgiens de l'Ontario")));
+        .contains(&esc("Ordre des médecins et chirurgiens de l’Ontario")));
 
     // Stopping is Cancel: the wizard ends and nothing is stored.
     let stop = w

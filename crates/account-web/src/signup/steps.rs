@@ -137,7 +137,7 @@ pub(super) fn step_view(
                     a.legal_family_name,
                     h.family_name.clone(),
                 ),
-                ("gender", s.gender, h.gender.clone()),
+                ("gender", s.gender, gender_in(&h.gender, locale)),
                 ("birth_date", a.birth_date, h.birth_date.clone()),
             ];
             for (name, label, value) in registry {
@@ -344,4 +344,22 @@ pub(super) async fn validate(
         }
     }
     Ok(v.errors.len() == before)
+}
+
+/// The registry's gender as the page's language says it (the values registries send; any
+/// other is shown as sent).
+fn gender_in(g: &str, locale: Locale) -> String {
+    let fr = locale == Locale::Fr;
+    match g.trim().to_ascii_lowercase().as_str() {
+        "female" | "f" => if fr { "Femme" } else { "Female" }.into(),
+        "male" | "m" => if fr { "Homme" } else { "Male" }.into(),
+        "x" | "non-binary" | "nonbinary" => if fr {
+            "X (non binaire)"
+        } else {
+            "X (non-binary)"
+        }
+        .into(),
+        "unknown" | "u" | "" => if fr { "Non précisé" } else { "Not stated" }.into(),
+        _ => g.to_owned(),
+    }
 }

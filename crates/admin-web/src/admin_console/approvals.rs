@@ -96,7 +96,7 @@ const EN: Text = Text {
 const FR: Text = Text {
     review_legend: "Consigner une révision",
     change_legend: "Signaler un changement (l’approbation est à réviser)",
-    held_heading: "Auto-inscriptions en attente : leur identité correspond à un compte existant",
+    held_heading: "Auto-inscriptions en attente\u{a0}: leur identité correspond à un compte existant",
     held_none: "Aucune auto-inscription n’est en attente.",
     kind: "Quoi",
     id: "Identifiant du registre ou de l’organisme",
@@ -120,7 +120,7 @@ const FR: Text = Text {
     done: "C’est fait.",
     bad_date: "Entrez une date au format AAAA-MM-JJ.",
     title: "Approbations à réviser",
-    intro: "Registres et processus d’inscription gérés dont l’approbation doit être révisée : jamais révisée, date de la prochaine révision atteinte, ou changement signalé (changement important, changement de structure organisationnelle, nouveau niveau d’assurance).",
+    intro: "Registres et processus d’inscription gérés dont l’approbation doit être révisée\u{a0}: jamais révisée, date de la prochaine révision atteinte, ou changement signalé (changement important, changement de structure organisationnelle, nouveau niveau d’assurance).",
     none: "Aucune approbation n’est à réviser.",
     head: ["Quoi", "Identifiant", "Pourquoi", "Depuis"],
     registry: "Registre",

@@ -66,10 +66,10 @@ static FR: SamlText = SamlText {
     unavailable: "La connexion à ce type d’application n’est pas disponible pour le moment.",
     no_idp_initiated: "Cette application n’accepte pas les connexions lancées depuis ONE ID. Commencez par l’application.",
     expired: "Cette connexion a expiré. Retournez à l’application et recommencez.",
-    relay_state_too_long: "Le lien qui vous a dirigé ici transporte plus d’état (RelayState) que ONE ID n’en transmet : 1 024 caractères au plus. Rien n’a été envoyé. Informez le soutien de l’application.",
+    relay_state_too_long: "Le lien qui vous a dirigé ici transporte plus d’état (RelayState) que ONE ID n’en transmet\u{a0}: 1 024 caractères au plus. Rien n’a été envoyé. Informez le soutien de l’application.",
     post_title: "Poursuite vers {sp}",
     post_button: "Continuer",
-    noscript: "JavaScript est désactivé : sélectionnez Continuer.",
+    noscript: "JavaScript est désactivé\u{a0}: sélectionnez Continuer.",
     slo_done: "L’application a été informée de votre déconnexion.",
 };
 

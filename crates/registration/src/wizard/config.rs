@@ -101,13 +101,13 @@ fn d_agreement_en() -> String {
         .into()
 }
 fn d_agreement_fr() -> String {
-    "En vous inscrivant à ONE ID, vous acceptez d'utiliser votre identifiant et votre mot de \
+    "En vous inscrivant à ONE ID, vous acceptez d’utiliser votre identifiant de connexion et votre mot de \
      passe vous-même seulement, de ne jamais les communiquer, de garder vos réponses de \
-     sécurité confidentielles, d'aviser sans délai le service d'assistance si vous croyez que \
-     quelqu'un connaît votre mot de passe, et de n'utiliser les services cliniques auxquels \
+     sécurité confidentielles, d’aviser sans délai le service d’assistance si vous croyez que \
+     quelqu’un connaît votre mot de passe, et de n’utiliser les services cliniques auxquels \
      vous êtes inscrit que pour les soins de vos patients et selon les politiques de votre \
-     parrain.\n\nVous acceptez de tenir votre profil à jour et d'aviser votre parrain lorsque \
-     vous n'avez plus besoin d'un service. L'accès peut être suspendu ou retiré si ces \
+     parrain.\n\nVous acceptez de tenir votre profil à jour et d’aviser votre parrain lorsque \
+     vous n’avez plus besoin d’un service. L’accès peut être suspendu ou retiré si ces \
      conditions ne sont pas respectées."
         .into()
 }
@@ -121,10 +121,10 @@ fn d_notice_en() -> String {
 }
 fn d_notice_fr() -> String {
     "Les renseignements personnels recueillis dans ces pages servent à vous inscrire à ONE ID, \
-     à vérifier votre identité lorsque vous vous connectez ou demandez de l'aide, et à vous \
+     à vérifier votre identité lorsque vous vous connectez ou demandez de l’aide, et à vous \
      inscrire à des services cliniques. Votre registre a communiqué votre numéro \
-     d'inscription, vos noms, votre genre, votre date de naissance et votre catégorie \
-     d'inscription avec votre consentement. Vos questions sur cette collecte peuvent être \
+     d’inscription, vos noms, votre genre, votre date de naissance et votre catégorie \
+     d’inscription avec votre consentement. Vos questions sur cette collecte peuvent être \
      adressées au bureau de la protection de la vie privée de ONE ID."
         .into()
 }

@@ -345,14 +345,14 @@ pub const UNACCEPTABLE: &[Unacceptable] = &[
         en: "Health card",
         fr: "Carte Santé",
         reason_en: "A health card is never accepted as proof of identity: its use is restricted to obtaining health services.",
-        reason_fr: "La carte Santé n’est jamais acceptée comme preuve d’identité : son usage est réservé à l’obtention de services de santé.",
+        reason_fr: "La carte Santé n’est jamais acceptée comme preuve d’identité\u{a0}: son usage est réservé à l’obtention de services de santé.",
     },
     Unacceptable {
         code: "sin_card",
         en: "Social insurance number card",
         fr: "Carte d’assurance sociale",
         reason_en: "A social insurance card is never accepted as proof of identity: the number may only be collected for the purposes the law allows.",
-        reason_fr: "La carte d’assurance sociale n’est jamais acceptée comme preuve d’identité : le numéro ne peut être recueilli qu’aux fins permises par la loi.",
+        reason_fr: "La carte d’assurance sociale n’est jamais acceptée comme preuve d’identité\u{a0}: le numéro ne peut être recueilli qu’aux fins permises par la loi.",
     },
 ];
 
