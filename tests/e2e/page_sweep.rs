@@ -151,6 +151,22 @@ impl Sweep {
                         overflow["wide"]
                     ));
                 }
+                // Code fields bring up the digits; tick boxes and radio buttons are big
+                // enough for a finger (24 px, WCAG 2.5.8).
+                let small = self
+                    .chrome
+                    .eval(
+                        "return [...document.querySelectorAll('input[autocomplete=one-time-code]')] \
+                           .filter(e => e.inputMode !== 'numeric').map(e => 'code field ' + e.id) \
+                         .concat([...document.querySelectorAll('input[type=checkbox], input[type=radio]')] \
+                           .filter(e => e.getBoundingClientRect().width < 24 || e.getBoundingClientRect().height < 24) \
+                           .map(e => 'small tick box ' + e.id));",
+                    )
+                    .await;
+                for x in small.as_array().into_iter().flatten() {
+                    self.problems
+                        .push(format!("{here}: {}", x.as_str().unwrap_or_default()));
+                }
                 let script = format!(
                     "{}\n;return axe.run(document, {{resultTypes: ['violations']}}).then(r => \
                      r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical') \
