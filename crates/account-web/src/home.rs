@@ -6,6 +6,7 @@ use authorization_server::Provider;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use platform::Locale;
 use std::sync::Arc;
 use web::account_text::AccountText;
 use web::forms::View;
@@ -27,6 +28,23 @@ fn ways_in(a: &AccountText, tag: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// A public page at `path`: its title, paragraphs and links, with the other language's link.
+fn public_page(
+    locale: Locale,
+    path: &str,
+    title: &str,
+    intro: Vec<String>,
+    links: Vec<(String, String)>,
+) -> View {
+    View {
+        title: title.into(),
+        other_lang_href: Some(format!("{path}?ui_locales={}", locale.other().tag())),
+        intro,
+        links,
+        ..View::default()
+    }
+}
+
 /// GET /
 #[tracing::instrument(skip_all)]
 pub async fn home(
@@ -38,13 +56,8 @@ pub async fn home(
     let tag = locale.tag();
     let mut links = ways_in(a, tag);
     links.push((format!("/help?ui_locales={tag}"), a.help_title.into()));
-    let v = View {
-        title: a.home_title.into(),
-        other_lang_href: Some(format!("/?ui_locales={}", locale.other().tag())),
-        intro: vec![a.home_intro.into(), a.home_register.into()],
-        links,
-        ..View::default()
-    };
+    let intro = vec![a.home_intro.into(), a.home_register.into()];
+    let v = public_page(locale, "/", a.home_title, intro, links);
     send(&p, &headers, locale, &v, StatusCode::OK)
 }
 
@@ -61,13 +74,7 @@ pub async fn help(
     if let Some((_, desk)) = web::chrome::service_desk(tag) {
         intro.push(desk);
     }
-    let v = View {
-        title: a.help_title.into(),
-        other_lang_href: Some(format!("/help?ui_locales={}", locale.other().tag())),
-        intro,
-        links: ways_in(a, tag),
-        ..View::default()
-    };
+    let v = public_page(locale, "/help", a.help_title, intro, ways_in(a, tag));
     send(&p, &headers, locale, &v, StatusCode::OK)
 }
 

@@ -78,11 +78,7 @@ pub(crate) async fn administrator(
     let Some((key, s, account)) = live else {
         return Err(start_console_login(p, accept, &back).await.into());
     };
-    // As every signed-in page: asked, chosen, the account's, the browser's.
-    let locale = web::http::asked_locale(asked)
-        .or_else(|| web::http::chosen_locale(headers))
-        .or_else(|| Locale::parse(&account.locale))
-        .unwrap_or(accept);
+    let locale = web::http::signed_in_locale(headers, asked, &account.locale);
     let t = AdminText::get(locale);
     if !p
         .accounts

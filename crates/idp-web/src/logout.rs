@@ -55,22 +55,25 @@ async fn logout(p: &Arc<Provider>, headers: &HeaderMap, params: Option<Params>) 
         return Err(PageError::bad(http::locale(headers, None), |t| t.bad_logout).into());
     };
     let asked = EndSessionRequest::from_params(params);
-    let mut locale = http::locale(headers, asked.ui_locales.as_deref());
+    let accept = http::locale(headers, asked.ui_locales.as_deref());
+    let live = session::current(p, headers).await.or_page(accept)?;
     // Signing out of a page shown in the account's language answers in it too.
-    if http::asked_locale(asked.ui_locales.as_deref()).is_none()
-        && http::chosen_locale(headers).is_none()
-    {
-        if let Some((_, s)) = session::current(p, headers).await.or_page(locale)? {
-            if let Ok(Some(a)) = p.accounts.find_by_id(&s.account_id).await {
-                locale = Locale::parse(&a.locale).unwrap_or(locale);
+    let locale = match &live {
+        Some((_, s))
+            if http::asked_locale(asked.ui_locales.as_deref()).is_none()
+                && http::chosen_locale(headers).is_none() =>
+        {
+            match p.accounts.find_by_id(&s.account_id).await {
+                Ok(Some(a)) => http::signed_in_locale(headers, None, &a.locale),
+                _ => accept,
             }
         }
-    }
+        _ => accept,
+    };
     let checked = end_session::check(p, asked).await.map_err(|e| match e {
         EndSessionError::Refused => PageError::bad(locale, |t| t.bad_logout),
         EndSessionError::Internal(e) => PageError::internal(locale, e),
     })?;
-    let live = session::current(p, headers).await.or_page(locale)?;
     let vouched = checked.vouched_for(live.as_ref().map(|(_, s)| s));
     let pending = Pending {
         redirect: checked.redirect,

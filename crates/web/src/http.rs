@@ -312,6 +312,19 @@ pub fn locale(headers: &HeaderMap, ui_locales: Option<&str>) -> platform::Locale
         })
 }
 
+/// The language of a page for a signed-in person: what this request asks, what this browser
+/// chose, the account's language (`account_locale`), then `Accept-Language`.
+pub fn signed_in_locale(
+    headers: &HeaderMap,
+    ui_locales: Option<&str>,
+    account_locale: &str,
+) -> platform::Locale {
+    asked_locale(ui_locales)
+        .or_else(|| chosen_locale(headers))
+        .or_else(|| platform::Locale::parse(account_locale))
+        .unwrap_or_else(|| locale(headers, None))
+}
+
 /// The language of a page in a flow that began earlier (a parked sign-in, a step-up) and
 /// stored the language it was asked in: what this browser chose since wins over what was
 /// stored, which wins over `Accept-Language`.

@@ -54,6 +54,20 @@ pub fn error_page(
         t.bad_redirect_uri,
         t.bad_logout,
     ];
+    let next = from_app.contains(&message).then_some(t.error_next);
+    render_error(locale, message, next, reference, None, status)
+}
+
+/// The one renderer of the error template: "Page not found" for a 404, else the generic title.
+fn render_error(
+    locale: Locale,
+    message: &str,
+    next: Option<&'static str>,
+    reference: Option<&str>,
+    other_lang_href: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let t = locale.text();
     let title = if status == StatusCode::NOT_FOUND {
         t.not_found_title
     } else {
@@ -66,9 +80,9 @@ pub fn error_page(
             t,
             title,
             message,
-            next: from_app.contains(&message).then_some(t.error_next),
+            next,
             reference,
-            other_lang_href: None,
+            other_lang_href,
         }
         .render(),
         status,
@@ -76,24 +90,21 @@ pub fn error_page(
 }
 
 /// The page for an address with nothing at it (404), or that exists for other methods (405,
-/// with `allow`), in the reader's language, with a link to the other language and home.
-/// A client that does not take HTML gets a short JSON answer instead.
-pub fn no_page(
+/// axum adds `Allow`), in the reader's language, with a link home (and, for a 404, to the
+/// other language). A client that does not take HTML gets a short JSON answer instead.
+fn no_page(
     headers: &axum::http::HeaderMap,
     uri: &axum::http::Uri,
+    locale: Locale,
     status: StatusCode,
 ) -> Response {
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
-    let asked = uri
-        .query()
-        .and_then(|q| crate::http::parse_query(q.as_bytes()).ok())
-        .and_then(|mut q| q.remove("ui_locales"));
-    let locale = crate::http::locale(headers, asked.as_deref());
+    let found = status == StatusCode::NOT_FOUND;
     if !wants_html {
-        let error = if status == StatusCode::NOT_FOUND {
+        let error = if found {
             "not_found"
         } else {
             "method_not_allowed"
@@ -102,40 +113,27 @@ pub fn no_page(
         return (status, crate::http::json_no_store(body)).into_response();
     }
     let t = locale.text();
-    let message = if status == StatusCode::NOT_FOUND {
-        t.not_found
-    } else {
-        t.wrong_method
-    };
-    html(
-        ErrorPage {
-            lang: locale.tag(),
-            other_lang: locale.other().tag(),
-            t,
-            title: if status == StatusCode::NOT_FOUND {
-                t.not_found_title
-            } else {
-                t.error_title
-            },
-            message,
-            next: None,
-            reference: None,
-            other_lang_href: (status == StatusCode::NOT_FOUND)
-                .then(|| format!("{}?ui_locales={}", uri.path(), locale.other().tag())),
-        }
-        .render(),
-        status,
-    )
+    let message = if found { t.not_found } else { t.wrong_method };
+    let other = found.then(|| format!("{}?ui_locales={}", uri.path(), locale.other().tag()));
+    render_error(locale, message, None, None, other, status)
 }
 
 /// Fallback for addresses with nothing at them.
-pub async fn not_found(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> Response {
-    no_page(&headers, &uri, StatusCode::NOT_FOUND)
+pub async fn not_found(
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+    crate::http::PageLocale(locale): crate::http::PageLocale,
+) -> Response {
+    no_page(&headers, &uri, locale, StatusCode::NOT_FOUND)
 }
 
-/// Fallback for addresses that answer other methods (axum adds `Allow`).
-pub async fn wrong_method(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> Response {
-    no_page(&headers, &uri, StatusCode::METHOD_NOT_ALLOWED)
+/// Fallback for addresses that answer other methods.
+pub async fn wrong_method(
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+    crate::http::PageLocale(locale): crate::http::PageLocale,
+) -> Response {
+    no_page(&headers, &uri, locale, StatusCode::METHOD_NOT_ALLOWED)
 }
 
 /// The browser's tab icon.

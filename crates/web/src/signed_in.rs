@@ -75,11 +75,7 @@ pub async fn me(
     let Some((key, s, account)) = live else {
         return Err(start_console_login(p, accept, return_to).await.into());
     };
-    // What this request asks, what this browser chose, the account's language, the browser's.
-    let locale = crate::http::asked_locale(asked)
-        .or_else(|| crate::http::chosen_locale(headers))
-        .or_else(|| Locale::parse(&account.locale))
-        .unwrap_or(accept);
+    let locale = crate::http::signed_in_locale(headers, asked, &account.locale);
     // Where a step-up comes back to: this page, in the language asked for.
     let back = || match asked {
         Some(l) => format!("{return_to}?ui_locales={l}"),
