@@ -112,6 +112,14 @@ pub struct Text {
     pub error_heading: &'static str,
     /// Before the title of a page shown again with errors ("Error: ").
     pub error_prefix: &'static str,
+    /// Name of a list's page links (a landmark).
+    pub pages: &'static str,
+    /// Link to the next page of a list.
+    pub next_page: &'static str,
+    /// Link to the previous page of a list.
+    pub previous_page: &'static str,
+    /// Link to the first page of a list.
+    pub first_page: &'static str,
     /// Generic error page title.
     pub error_title: &'static str,
     /// Error: the application's sign-in request is not valid.
@@ -218,6 +226,10 @@ static EN: Text = Text {
     login_expired: "This sign-in page has expired. Go back to the application and try again.",
     error_heading: "There is a problem",
     error_prefix: "Error: ",
+    pages: "Pages",
+    next_page: "Next page",
+    previous_page: "Previous page",
+    first_page: "First page",
     error_title: "Sign-in problem",
     bad_request: "The application sent a sign-in request that is not valid.",
     unknown_client: "The application asking you to sign in is not registered with ONE ID.",
@@ -275,10 +287,14 @@ static FR: Text = Text {
     password: "Mot de passe",
     sign_in: "Ouvrir une session",
     invalid_credentials: "L’identifiant de connexion ou le mot de passe est incorrect.",
-    missing_fields: "Entrez votre identifiant de connexion de connexion et votre mot de passe.",
+    missing_fields: "Entrez votre identifiant de connexion et votre mot de passe.",
     login_expired: "Cette page d’ouverture de session a expiré. Retournez à l’application et réessayez.",
     error_heading: "Il y a un problème",
     error_prefix: "Erreur\u{a0}: ",
+    pages: "Pages",
+    next_page: "Page suivante",
+    previous_page: "Page précédente",
+    first_page: "Première page",
     error_title: "Problème d’ouverture de session",
     bad_request: "L’application a envoyé une demande d’ouverture de session non valide.",
     unknown_client: "L’application qui vous demande d’ouvrir une session n’est pas inscrite auprès de ONE ID.",

@@ -113,6 +113,40 @@ pub struct Form {
     pub buttons: Vec<(String, String, String)>,
     /// A small, secondary button (an action repeated down a list, such as "Remove").
     pub compact: bool,
+    /// A search or filter form: sent with GET, so its filters stay in the address (a link can
+    /// be kept, shared and reloaded); it changes nothing, so it carries no anti-forgery token.
+    pub get: bool,
+}
+
+impl Form {
+    /// A filter form over a list at `path`: its `fields` in a row, sent with GET, keeping the
+    /// page's language and the list's order (`keep`: name and value pairs).
+    pub fn filters(
+        path: &str,
+        locale: Locale,
+        fields: Vec<Field>,
+        submit: &str,
+        keep: &[(&str, &str)],
+    ) -> Form {
+        let mut hidden = vec![("ui_locales".to_owned(), locale.tag().to_owned())];
+        hidden.extend(
+            keep.iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        Form {
+            id: Some("search".into()),
+            action: path.to_owned(),
+            hidden,
+            fieldsets: vec![Fieldset {
+                fields,
+                ..Fieldset::default()
+            }],
+            submit: submit.to_owned(),
+            get: true,
+            ..Form::default()
+        }
+    }
 }
 
 /// Read-only facts.
@@ -147,6 +181,15 @@ pub struct View {
     pub table_head: Vec<String>,
     /// Table rows of (link or "", text) cells.
     pub table: Vec<Vec<(String, String)>>,
+    /// How the table can be ordered, a column each: (link that orders by it, or "" when it
+    /// cannot; its `aria-sort` state, `ascending`, `descending` or "" when the rows are not
+    /// ordered by it). Empty: no column orders.
+    pub table_sort: Vec<(String, &'static str)>,
+    /// Links between a list's pages: (href, text), shown under the table.
+    pub pager: Vec<(String, String)>,
+    /// A staff console's page: the full width, for tables (the person's pages stay one
+    /// narrow card).
+    pub wide: bool,
     /// Heading of `links`.
     pub links_heading: Option<String>,
     /// Links at the bottom: (href, text).
@@ -161,6 +204,15 @@ pub struct View {
 }
 
 impl View {
+    /// How column `i` orders the table: (link, `aria-sort` state), "" for none. (Askama hands
+    /// a template's arguments by reference.)
+    pub fn sort_of(&self, i: &usize) -> (&str, &str) {
+        self.table_sort
+            .get(*i)
+            .map(|(href, state)| (href.as_str(), *state))
+            .unwrap_or(("", ""))
+    }
+
     fn fields_named<'a>(&'a mut self, name: &'a str) -> impl Iterator<Item = &'a mut Field> {
         self.forms
             .iter_mut()

@@ -17,6 +17,7 @@ pub mod forms;
 pub mod gate_text;
 pub mod http;
 pub mod limits;
+pub mod lists;
 pub mod metrics;
 pub mod pages;
 pub mod session;
