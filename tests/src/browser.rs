@@ -89,6 +89,52 @@ impl Resp {
             "</p>",
         )
     }
+    /// The cells of the results table, a row each, as a person reads them (tags left out).
+    pub fn table_rows(&self) -> Vec<Vec<String>> {
+        let Some(body) = self.between("<tbody>", "</tbody>") else {
+            return Vec::new();
+        };
+        body.split("<tr>")
+            .skip(1)
+            .map(|row| {
+                row.split("<td>")
+                    .skip(1)
+                    .map(|cell| strip_tags(cell.split("</td>").next().unwrap_or("")))
+                    .collect()
+            })
+            .collect()
+    }
+    /// The results table's column headers with their `aria-sort` state ("" when none).
+    pub fn table_headers(&self) -> Vec<(String, String)> {
+        let Some(head) = self.between("<thead><tr>", "</tr></thead>") else {
+            return Vec::new();
+        };
+        head.split("<th ")
+            .skip(1)
+            .map(|th| {
+                let state = th
+                    .split("aria-sort=\"")
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+                    .unwrap_or("")
+                    .to_owned();
+                let inner = th.split_once('>').map(|(_, r)| r).unwrap_or("");
+                (strip_tags(inner.split("</th>").next().unwrap_or("")), state)
+            })
+            .collect()
+    }
+    /// Where the page's first link reading exactly `text` leads.
+    pub fn link(&self, text: &str) -> Option<String> {
+        self.body.split("<a ").skip(1).find_map(|a| {
+            let (attrs, rest) = a.split_once('>')?;
+            let inner = rest.split("</a>").next()?;
+            if strip_tags(inner) != text {
+                return None;
+            }
+            let href = attrs.split("href=\"").nth(1)?.split('"').next()?;
+            Some(unescape(href))
+        })
+    }
     /// The value shown for `label` in a facts list.
     pub fn fact(&self, label: &str) -> Option<String> {
         self.between(&format!("<dt>{label}</dt><dd>"), "</dd>")
@@ -223,4 +269,29 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#x27;")
+}
+
+/// HTML text as a person reads it: entities of our templates undone.
+pub fn unescape(s: &str) -> String {
+    s.replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+}
+
+/// The text of an HTML fragment, its tags left out and entities undone.
+pub fn strip_tags(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    unescape(out.trim())
 }

@@ -71,7 +71,12 @@ pub(crate) async fn administrator(
     let asked = params.get("ui_locales").map(String::as_str);
     let accept = web::http::locale(headers, asked);
     let back = match asked {
-        Some(l) if Locale::parse(l).is_some() => format!("{return_to}?ui_locales={l}"),
+        Some(l)
+            if Locale::parse(l).is_some() && !params_in(return_to).contains_key("ui_locales") =>
+        {
+            let sep = if return_to.contains('?') { '&' } else { '?' };
+            format!("{return_to}{sep}ui_locales={l}")
+        }
         _ => return_to.to_owned(),
     };
     let live = session::signed_in(p, headers).await.or_page(accept)?;
@@ -139,6 +144,13 @@ pub(crate) async fn administrator(
     ))
 }
 
+/// The parameters of a path's query.
+fn params_in(path: &str) -> Params {
+    path.split_once('?')
+        .and_then(|(_, q)| parse_query(q.as_bytes()).ok())
+        .unwrap_or_default()
+}
+
 /// The administrator asking for a console page of `area` (its return path after sign-in),
 /// with the query's parameters; or the response that signs them in, steps them up or turns
 /// them away.
@@ -148,8 +160,13 @@ pub(crate) async fn page_request(
     q: Option<String>,
     area: &str,
 ) -> Result<(Admin, Params), WebError> {
+    // Back after signing in to the page asked for, its filters and order too.
+    let back = match q.as_deref() {
+        Some(q) if !q.is_empty() => format!("{area}?{q}"),
+        _ => area.to_owned(),
+    };
     let params = query(q);
-    let a = administrator(p, headers, &params, area).await?;
+    let a = administrator(p, headers, &params, &back).await?;
     Ok((a, params))
 }
 
@@ -206,6 +223,7 @@ pub(crate) fn page(a: &Admin, title: &str, path: &str) -> View {
         title: title.to_owned(),
         nav: nav(a),
         other_lang_href: Some(format!("{path}{sep}ui_locales={}", a.locale.other().tag())),
+        wide: true,
         ..View::default()
     }
 }
@@ -440,4 +458,5 @@ pub fn router() -> Router<Arc<Provider>> {
         )
         .route("/admin/audit", get(au::audit).post(au::audit_post))
         .route("/admin/audit/export", get(au::audit_export))
+        .route("/admin/audit/{id}", get(au::audit_row))
 }

@@ -126,6 +126,12 @@ pub struct AdminText {
     pub search: &'static str,
     /// Nothing found.
     pub no_accounts: &'static str,
+    /// Label of the status filter.
+    pub status_filter: &'static str,
+    /// The status filter's "every status".
+    pub status_any: &'static str,
+    /// Column: when the account was created.
+    pub col_created: &'static str,
     /// Label.
     pub login_id: &'static str,
     /// Label.
@@ -188,6 +194,22 @@ pub struct AdminText {
     pub audit_export: &'static str,
     /// Link.
     pub audit_older: &'static str,
+    /// Link.
+    pub audit_newer: &'static str,
+    /// Link.
+    pub audit_newest: &'static str,
+    /// Title of one event's page; `{}` is its number.
+    pub audit_row_title: &'static str,
+    /// Label.
+    pub col_source: &'static str,
+    /// Label.
+    pub col_session: &'static str,
+    /// Link from an event to the trail of its subject.
+    pub audit_of_subject: &'static str,
+    /// Link from an event to the trail of its actor.
+    pub audit_of_actor: &'static str,
+    /// Link back to the trail.
+    pub audit_back: &'static str,
     /// Nothing found.
     pub audit_none: &'static str,
     /// Column.
@@ -333,6 +355,9 @@ static EN: AdminText = AdminText {
     search_label: "Login ID, name or registration number",
     search: "Search",
     no_accounts: "No account matches.",
+    status_filter: "Status",
+    status_any: "Any status",
+    col_created: "Created",
     login_id: "Login ID",
     roles: "Roles",
     reason: "Reason (kept in the audit trail)",
@@ -366,6 +391,14 @@ static EN: AdminText = AdminText {
     audit_system: "ONE ID (automatic)",
     audit_export: "Export as JSON lines",
     audit_older: "Older events",
+    audit_newer: "Newer events",
+    audit_newest: "Newest events",
+    audit_row_title: "Audit event {}",
+    col_source: "Source address",
+    col_session: "Session",
+    audit_of_subject: "Every event about the subject",
+    audit_of_actor: "Every event by the actor",
+    audit_back: "The audit trail",
     audit_none: "No event matches.",
     col_time: "Time",
     col_subject: "Subject",
@@ -443,7 +476,7 @@ static FR: AdminText = AdminText {
     lras: "Agents locaux d’enregistrement",
     lras_none: "Aucun agent local d’enregistrement pour l’instant.",
     lra_grant_legend: "Ajouter un agent local d’enregistrement",
-    lra_login_id: "ID de connexion du compte",
+    lra_login_id: "Identifiant de connexion du compte",
     lra_grant: "Accorder",
     lra_revoke: "Retirer {}",
     lra_granted: "{} est maintenant agent local d’enregistrement de cette organisation.",
@@ -466,10 +499,13 @@ static FR: AdminText = AdminText {
     grants: "Types d’autorisation",
     redirect_uris: "URI de redirection",
     accounts_title: "Comptes",
-    search_label: "ID de connexion, nom ou numéro d’inscription",
+    search_label: "Identifiant de connexion, nom ou numéro d’inscription",
     search: "Rechercher",
     no_accounts: "Aucun compte ne correspond.",
-    login_id: "ID de connexion",
+    status_filter: "Statut",
+    status_any: "Tous les statuts",
+    col_created: "Créé le",
+    login_id: "Identifiant de connexion",
     roles: "Rôles",
     reason: "Motif (consigné au journal d’audit)",
     suspend: "Suspendre",
@@ -503,6 +539,14 @@ static FR: AdminText = AdminText {
     audit_system: "ONE ID (automatique)",
     audit_export: "Exporter en lignes JSON",
     audit_older: "Événements plus anciens",
+    audit_newer: "Événements plus récents",
+    audit_newest: "Événements les plus récents",
+    audit_row_title: "Événement d’audit {}",
+    col_source: "Adresse d’origine",
+    col_session: "Session",
+    audit_of_subject: "Tous les événements concernant le sujet",
+    audit_of_actor: "Tous les événements de l’acteur",
+    audit_back: "Le journal d’audit",
     audit_none: "Aucun événement ne correspond.",
     col_time: "Heure",
     col_subject: "Sujet",
@@ -519,7 +563,7 @@ static FR: AdminText = AdminText {
     bad_event: "Entrez un nom d’événement comme account.suspended, ou une famille comme \
                 account.*.",
     exists: "Ce code court est déjà pris.",
-    no_such_account: "Aucun compte n’a cet ID de connexion.",
+    no_such_account: "Aucun compte n’a cet identifiant de connexion.",
     not_found: "Introuvable.",
     conflict: "Ce changement n’est pas possible dans l’état actuel.",
     refused: "Le changement a été refusé\u{a0}: {}",

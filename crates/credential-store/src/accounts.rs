@@ -16,11 +16,13 @@ use sqlx::any::AnyRow;
 use sqlx::{Acquire, Any, AnyConnection, Row, Transaction};
 
 mod create;
+mod listing;
 mod records;
 mod roles;
 mod sign_in;
 
 pub use create::PreparedAccount;
+pub use listing::{AccountList, AccountOrder, AccountPage};
 pub use records::*;
 
 pub use roles::{is_staff_role, STAFF_ROLES};

@@ -8,57 +8,120 @@ use authorization_server::Provider;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use credential_store::{Account, AccountStatus};
+use credential_store::{Account, AccountList, AccountOrder, AccountStatus};
 use registration::{Actor, AdminError, StatusChange};
 use std::sync::Arc;
 use web::account_text::AccountText;
 use web::error::{OrPage, PageError, WebError, WebResult};
 use web::forms::{Field, Fieldset, Form, Section, View};
+use web::http::Params;
+use web::lists::ListAddress;
 use web::widgets::status_text;
 
 // ---------------------------------------------------------------- accounts
 
-async fn accounts_page(p: &Provider, headers: &HeaderMap, a: &Admin, q: &str) -> WebResult {
+/// Rows on a page of the accounts list.
+const ACCOUNTS_PAGE: i64 = 50;
+
+/// The accounts list: every account or a search's matches, filtered by status, ordered by a
+/// column, a page at a time; every choice is in the address.
+async fn accounts_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Params) -> WebResult {
     let t = AdminText::get(a.locale);
     let at = AccountText::get(a.locale);
+    let value = |k: &str| {
+        params
+            .get(k)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let statuses = [
+        AccountStatus::Active,
+        AccountStatus::Locked,
+        AccountStatus::Suspended,
+        AccountStatus::Terminated,
+    ];
+    let status = statuses.into_iter().find(|s| s.as_str() == value("status"));
+    let order = AccountOrder::parse(&value("sort")).unwrap_or_default();
+    let descending = value("dir") == "desc";
+    let list = ListAddress::new("/admin/accounts", a.locale)
+        .with("q", &value("q"))
+        .with("status", status.map(AccountStatus::as_str).unwrap_or(""))
+        .with("sort", &value("sort"))
+        .with("dir", if descending { "desc" } else { "" })
+        .with("after", &value("after"))
+        .with("before", &value("before"));
     let mut v = page(a, t.accounts_title, "/admin/accounts");
-    v.forms.push(Form {
-        id: Some("search".into()),
-        action: a.href("/admin/accounts"),
-        fieldsets: vec![Fieldset {
-            fields: vec![Field::new("text", "q", t.search_label, q).auto("off")],
-            ..Fieldset::default()
-        }],
-        submit: t.search.into(),
-        ..Form::default()
-    });
-    if !q.trim().is_empty() {
-        let found = match p.accounts.search(q).await {
-            Ok(f) => f,
-            Err(e) => return Err(PageError::internal(a.locale, e).into()),
-        };
-        if found.is_empty() {
-            v.intro.push(t.no_accounts.into());
-        }
-        v.table_head = vec![t.login_id.into(), t.name.into(), t.status.into()];
-        v.table = found
+    v.other_lang_href = Some(list.other_language(a.locale));
+    let mut options = vec![(String::new(), t.status_any.to_owned())];
+    options.extend(
+        statuses
             .iter()
-            .map(|acc| {
-                vec![
-                    (
-                        a.href(&format!("/admin/accounts/{}", acc.id)),
-                        acc.login_id.clone(),
-                    ),
-                    (String::new(), acc.display_name()),
-                    (String::new(), status_text(at, acc.status).into()),
-                ]
-            })
-            .collect();
+            .map(|s| (s.as_str().to_owned(), status_text(at, *s).to_owned())),
+    );
+    v.forms.push(Form::filters(
+        "/admin/accounts",
+        a.locale,
+        vec![
+            Field::new("text", "q", t.search_label, list.get("q")).auto("off"),
+            Field::new("select", "status", t.status_filter, list.get("status")).options(options),
+        ],
+        t.search,
+        &[("sort", list.get("sort")), ("dir", list.get("dir"))],
+    ));
+    let found = p
+        .accounts
+        .list(&AccountList {
+            query: list.get("q").to_owned(),
+            status,
+            order,
+            descending,
+            after: Some(list.get("after").to_owned()).filter(|s| !s.is_empty()),
+            before: Some(list.get("before").to_owned()).filter(|s| !s.is_empty()),
+            limit: ACCOUNTS_PAGE,
+        })
+        .await
+        .or_page(a.locale)?;
+    if found.accounts.is_empty() {
+        v.intro.push(t.no_accounts.into());
     }
+    v.table_head = vec![
+        t.login_id.into(),
+        t.name.into(),
+        t.status.into(),
+        at.assurance.into(),
+        t.col_created.into(),
+    ];
+    v.table_sort = list.sort_headers(
+        &[Some("login_id"), Some("name"), None, None, Some("created")],
+        order.as_str(),
+        descending,
+    );
+    v.table = found
+        .accounts
+        .iter()
+        .map(|acc| {
+            vec![
+                (
+                    a.href(&format!("/admin/accounts/{}", acc.id)),
+                    acc.login_id.clone(),
+                ),
+                (String::new(), acc.display_name()),
+                (String::new(), status_text(at, acc.status).into()),
+                (String::new(), format!("AL{}", acc.assurance_level)),
+                (String::new(), web::widgets::date(acc.created_at)),
+            ]
+        })
+        .collect();
+    let ends = found
+        .accounts
+        .first()
+        .zip(found.accounts.last())
+        .map(|(f, l)| (f.id.as_str(), l.id.as_str()));
+    v.pager = list.pager(a.locale, ends, found.more_before, found.more_after);
     Ok(send(p, headers, a, &v, true))
 }
 
-/// GET /admin/accounts?q=...
+/// GET /admin/accounts?q=&status=&sort=&dir=&after=&before=
 #[tracing::instrument(skip_all)]
 pub(super) async fn accounts(
     State(p): State<Arc<Provider>>,
@@ -66,11 +129,10 @@ pub(super) async fn accounts(
     RawQuery(q): RawQuery,
 ) -> WebResult {
     let (a, params) = page_request(&p, &headers, q, "/admin/accounts").await?;
-    let q = params.get("q").cloned().unwrap_or_default();
-    accounts_page(&p, &headers, &a, &q).await
+    accounts_page(&p, &headers, &a, &params).await
 }
 
-/// POST /admin/accounts (the search form)
+/// POST /admin/accounts (the search form of earlier pages, still answered)
 #[tracing::instrument(skip_all)]
 pub(super) async fn accounts_post(
     State(p): State<Arc<Provider>>,
@@ -79,8 +141,7 @@ pub(super) async fn accounts_post(
     body: Bytes,
 ) -> WebResult {
     let (a, form) = form_request(&p, &headers, q, &body, "/admin/accounts").await?;
-    let q = form.get("q").cloned().unwrap_or_default();
-    accounts_page(&p, &headers, &a, &q).await
+    accounts_page(&p, &headers, &a, &form).await
 }
 
 async fn account_view(p: &Provider, a: &Admin, acc: &Account) -> Result<View, WebError> {
