@@ -87,6 +87,9 @@ pub struct AuditQuery {
     /// Only rows older than this sequence number: the previous page's last `id` (keyset
     /// paging, stable while new rows arrive).
     pub before: Option<i64>,
+    /// Only rows newer than this sequence number: the page before a page, read from its first
+    /// `id` (the rows nearest it, still returned newest first).
+    pub after: Option<i64>,
 }
 
 /// Columns read back by the searches.
@@ -246,14 +249,22 @@ impl Audit {
                 sql.push_str(&format!(" AND event = ${n}"));
             }
         }
-        for (v, cond) in [(q.from, "at >="), (q.to, "at <="), (q.before, "id <")] {
+        for (v, cond) in [
+            (q.from, "at >="),
+            (q.to, "at <="),
+            (q.before, "id <"),
+            (q.after, "id >"),
+        ] {
             if let Some(v) = v {
                 let n = next(&mut args, Arg::Int(v));
                 sql.push_str(&format!(" AND {cond} ${n}"));
             }
         }
         let n = next(&mut args, Arg::Int(limit.max(0)));
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${n}"));
+        // Newer than a row: the nearest ones, read upwards, then turned newest first.
+        let upwards = q.after.is_some() && q.before.is_none();
+        let dir = if upwards { "ASC" } else { "DESC" };
+        sql.push_str(&format!(" ORDER BY id {dir} LIMIT ${n}"));
         let mut query = sqlx::query(&sql);
         for a in args {
             query = match a {
@@ -263,9 +274,28 @@ impl Audit {
             };
         }
         let rows = query.fetch_all(self.db.pool()).await?;
-        rows.iter()
+        let mut records = rows
+            .iter()
             .map(AuditRecord::from_row)
-            .collect::<Result<_, sqlx::Error>>()
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(DbError::from)?;
+        if upwards {
+            records.reverse();
+        }
+        Ok(records)
+    }
+
+    /// The row with this sequence number.
+    pub async fn get(&self, id: i64) -> Result<Option<AuditRecord>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM audit_log WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.as_ref()
+            .map(AuditRecord::from_row)
+            .transpose()
             .map_err(DbError::from)
     }
 }

@@ -106,6 +106,7 @@ pub fn audit_query(params: &Params) -> Result<(AuditQuery, i64), ApiError> {
             from,
             to,
             before,
+            after: None,
         },
         limit,
     ))

@@ -6,13 +6,14 @@ use crate::admin_api::{self, ApiError};
 use crate::admin_text::AdminText;
 use authorization_server::Provider;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use platform::audit::AuditQuery;
+use platform::audit::{AuditQuery, AuditRecord};
 use std::sync::Arc;
-use web::error::{PageError, WebResult};
-use web::forms::{Field, Fieldset, Form};
+use web::error::{OrPage, PageError, WebResult};
+use web::forms::{Field, Form, Section};
 use web::http::Params;
+use web::lists::ListAddress;
 use web::widgets::datetime;
 
 /// Unix seconds at 00:00 UTC of `YYYY-MM-DD`, or a number of unix seconds as is.
@@ -37,11 +38,13 @@ fn day_start(s: &str) -> Option<i64> {
     Some((era * 146_097 + doe - 719_468) * 86_400)
 }
 
-/// The console's audit filters (`account`, `actor`, `event`, `from`, `to` as dates, `cursor`)
-/// as a search, or the field at fault.
+/// The console's audit filters (`account`, `actor`, `event`, `from`, `to` as dates) and page
+/// (`after` a row: older rows, the next page down the newest-first list; `before` a row: the
+/// newer rows above it; `cursor` is the older name of `after`) as a search, or the field at
+/// fault.
 fn console_query(params: &Params) -> Result<AuditQuery, ApiError> {
     let mut api_params = Params::new();
-    for k in ["account", "actor", "event", "cursor"] {
+    for k in ["account", "actor", "event"] {
         if let Some(v) = params.get(k).filter(|v| !v.trim().is_empty()) {
             api_params.insert(k.into(), v.clone());
         }
@@ -53,7 +56,25 @@ fn console_query(params: &Params) -> Result<AuditQuery, ApiError> {
             api_params.insert(k.into(), at.to_string());
         }
     }
-    Ok(admin_api::audit_query(&api_params)?.0)
+    let mut q = admin_api::audit_query(&api_params)?.0;
+    let row = |k: &'static str| -> Result<Option<i64>, ApiError> {
+        match params.get(k).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid(k, "not an event number")),
+        }
+    };
+    q.before = row("after")?.or(row("cursor")?);
+    q.after = if q.before.is_some() {
+        None
+    } else {
+        row("before")?
+    };
+    Ok(q)
 }
 
 /// The console's search: its filters, with an account named by its login ID found.
@@ -67,10 +88,10 @@ async fn console_search(p: &Provider, params: &Params) -> Result<AuditQuery, Api
     Ok(q)
 }
 
-/// The filters again as a query string (without the cursor).
+/// The filters again as a query string (without the page).
 fn filters_query(params: &Params) -> String {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for k in ["account", "actor", "event", "from", "to"] {
+    for k in FILTERS {
         if let Some(v) = params.get(k).filter(|v| !v.trim().is_empty()) {
             s.append_pair(k, v.trim());
         }
@@ -78,8 +99,61 @@ fn filters_query(params: &Params) -> String {
     s.finish()
 }
 
+/// The audit page's filters.
+const FILTERS: [&str; 5] = ["account", "actor", "event", "from", "to"];
+
+/// Rows on a page of the trail.
+const PAGE: i64 = 50;
+
+/// Actors and subjects as people: for each id among `rows`' actors and subjects that names an
+/// account, its login ID and name.
+async fn people(
+    p: &Provider,
+    a: &Admin,
+    rows: &[AuditRecord],
+) -> Result<std::collections::HashMap<String, (String, String)>, web::error::WebError> {
+    let ids: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| [r.actor.as_deref(), r.subject.as_deref()])
+        .flatten()
+        .map(|s| s.strip_prefix("account:").unwrap_or(s))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Ok(web::error::OrPage::or_page(
+        p.accounts.names_of(&ids).await,
+        a.locale,
+    )?)
+}
+
+/// An actor or subject as a cell: the person (login ID and name, linked to their account),
+/// ONE ID itself, or the raw value.
+fn who(
+    a: &Admin,
+    names: &std::collections::HashMap<String, (String, String)>,
+    s: &Option<String>,
+) -> (String, String) {
+    let t = AdminText::get(a.locale);
+    let Some(raw) = s.as_deref() else {
+        return (String::new(), String::new());
+    };
+    let id = raw.strip_prefix("account:").unwrap_or(raw);
+    match names.get(id) {
+        Some((login, name)) => (
+            a.href(&format!("/admin/accounts/{id}")),
+            format!("{login} ({name})"),
+        ),
+        None if raw == "system" => (String::new(), t.audit_system.into()),
+        None => (String::new(), raw.to_owned()),
+    }
+}
+
 async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Params) -> WebResult {
     let t = AdminText::get(a.locale);
+    let mut list = ListAddress::new("/admin/audit", a.locale);
+    for k in FILTERS {
+        list = list.with(k, params.get(k).map(String::as_str).unwrap_or(""));
+    }
     let filters = filters_query(params);
     let path = if filters.is_empty() {
         "/admin/audit".to_owned()
@@ -87,27 +161,23 @@ async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Param
         format!("/admin/audit?{filters}")
     };
     let mut v = page(a, t.audit_title, &path);
-    let value = |k: &str| params.get(k).cloned().unwrap_or_default();
-    v.forms.push(Form {
-        id: Some("search".into()),
-        action: a.href("/admin/audit"),
-        fieldsets: vec![Fieldset {
-            fields: vec![
-                Field::new("text", "account", t.audit_account, &value("account"))
-                    .hint(t.audit_account_hint)
-                    .auto("off"),
-                Field::new("text", "actor", t.audit_actor, &value("actor")).auto("off"),
-                Field::new("text", "event", t.audit_event, &value("event"))
-                    .hint(t.audit_event_hint)
-                    .auto("off"),
-                Field::new("date", "from", t.audit_from, &value("from")).hint(t.date_hint),
-                Field::new("date", "to", t.audit_to, &value("to")).hint(t.date_hint),
-            ],
-            ..Fieldset::default()
-        }],
-        submit: t.search.into(),
-        ..Form::default()
-    });
+    v.forms.push(Form::filters(
+        "/admin/audit",
+        a.locale,
+        vec![
+            Field::new("text", "account", t.audit_account, list.get("account"))
+                .hint(t.audit_account_hint)
+                .auto("off"),
+            Field::new("text", "actor", t.audit_actor, list.get("actor")).auto("off"),
+            Field::new("text", "event", t.audit_event, list.get("event"))
+                .hint(t.audit_event_hint)
+                .auto("off"),
+            Field::new("date", "from", t.audit_from, list.get("from")).hint(t.date_hint),
+            Field::new("date", "to", t.audit_to, list.get("to")).hint(t.date_hint),
+        ],
+        t.search,
+        &[],
+    ));
     let q = match console_search(p, params).await {
         Ok(q) => q,
         Err(ApiError::Invalid { field, .. }) if field == "from" || field == "to" => {
@@ -119,10 +189,23 @@ async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Param
             return Ok(send(p, headers, a, &v, false));
         }
     };
-    const PAGE: i64 = 50;
-    let rows = match p.audit.search(&q, PAGE).await {
+    let mut rows = match p.audit.search(&q, PAGE + 1).await {
         Ok(r) => r,
         Err(e) => return Err(PageError::internal(a.locale, e).into()),
+    };
+    // One row more than a page says whether more lie beyond it, in the direction read.
+    let more = rows.len() as i64 > PAGE;
+    if more {
+        if q.after.is_some() {
+            rows.remove(0);
+        } else {
+            rows.pop();
+        }
+    }
+    let (newer, older) = match (q.before, q.after) {
+        (Some(_), _) => (true, more),
+        (None, Some(_)) => (more, true),
+        (None, None) => (false, more),
     };
     if rows.is_empty() {
         v.intro.push(t.audit_none.into());
@@ -135,45 +218,38 @@ async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Param
         t.col_client.into(),
         t.col_detail.into(),
     ];
-    // Actors and subjects as people: the login ID and name, linked to the account.
-    let ids: Vec<&str> = rows
-        .iter()
-        .flat_map(|r| [r.actor.as_deref(), r.subject.as_deref()])
-        .flatten()
-        .map(|s| s.strip_prefix("account:").unwrap_or(s))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let names = web::error::OrPage::or_page(p.accounts.names_of(&ids).await, a.locale)?;
-    let who = |s: &Option<String>| -> (String, String) {
-        let Some(raw) = s.as_deref() else {
-            return (String::new(), String::new());
-        };
-        let id = raw.strip_prefix("account:").unwrap_or(raw);
-        match names.get(id) {
-            Some((login, name)) => (
-                a.href(&format!("/admin/accounts/{id}")),
-                format!("{login} ({name})"),
-            ),
-            None if raw == "system" => (String::new(), t.audit_system.into()),
-            None => (String::new(), raw.to_owned()),
-        }
-    };
+    let names = people(p, a, &rows).await?;
     let cell = |s: &Option<String>| (String::new(), s.clone().unwrap_or_default());
     v.table = rows
         .iter()
         .map(|r| {
             vec![
-                (String::new(), datetime(r.at)),
+                (a.href(&format!("/admin/audit/{}", r.id)), datetime(r.at)),
                 (String::new(), r.event.clone()),
-                who(&r.actor),
-                who(&r.subject),
+                who(a, &names, &r.actor),
+                who(a, &names, &r.subject),
                 cell(&r.client_id),
                 cell(&r.detail),
             ]
         })
         .collect();
-    let sep = if filters.is_empty() { "" } else { "&" };
+    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+        if newer {
+            v.pager.push((list.href(&[]), t.audit_newest.into()));
+            v.pager.push((
+                list.href(&[("before", &first.id.to_string())]),
+                t.audit_newer.into(),
+            ));
+        }
+        if older {
+            v.pager.push((
+                list.href(&[("after", &last.id.to_string())]),
+                t.audit_older.into(),
+            ));
+        }
+    } else if newer || older {
+        v.pager.push((list.href(&[]), t.audit_newest.into()));
+    }
     v.links.push((
         format!("/admin/audit/export?{filters}"),
         t.audit_export.into(),
@@ -187,15 +263,66 @@ async fn audit_page(p: &Provider, headers: &HeaderMap, a: &Admin, params: &Param
                 .into(),
         ));
     }
-    if rows.len() as i64 == PAGE {
-        if let Some(last) = rows.last() {
-            v.links.push((
-                a.href(&format!("/admin/audit?{filters}{sep}cursor={}", last.id)),
-                t.audit_older.into(),
-            ));
+    Ok(send(p, headers, a, &v, true))
+}
+
+/// GET /admin/audit/{id}: one event, whole, with links to its subject's and actor's trails.
+#[tracing::instrument(skip_all)]
+pub(super) async fn audit_row(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> WebResult {
+    let (a, _) = page_request(&p, &headers, q, &format!("/admin/audit/{id}")).await?;
+    let t = AdminText::get(a.locale);
+    let Some(n) = id.parse::<i64>().ok().filter(|n| *n > 0) else {
+        return Err(super::not_found(&a));
+    };
+    let Some(r) = p.audit.get(n).await.or_page(a.locale)? else {
+        return Err(super::not_found(&a));
+    };
+    let names = people(&p, &a, std::slice::from_ref(&r)).await?;
+    let mut v = page(
+        &a,
+        &t.audit_row_title.replace("{}", &id),
+        &format!("/admin/audit/{id}"),
+    );
+    let text = |s: &Option<String>| s.clone().unwrap_or_default();
+    v.sections.push(Section {
+        heading: None,
+        rows: vec![
+            (t.col_time.into(), datetime(r.at)),
+            (t.audit_event.into(), r.event.clone()),
+            (t.audit_actor.into(), who(&a, &names, &r.actor).1),
+            (t.col_subject.into(), who(&a, &names, &r.subject).1),
+            (t.col_client.into(), text(&r.client_id)),
+            (t.col_session.into(), text(&r.session_id)),
+            (t.col_source.into(), text(&r.source)),
+            (t.col_detail.into(), text(&r.detail)),
+        ],
+    });
+    let trail = |k: &str, v: &str| {
+        ListAddress::new("/admin/audit", a.locale)
+            .with(k, v)
+            .href(&[])
+    };
+    for (raw, key, text) in [
+        (&r.subject, "account", t.audit_of_subject),
+        (&r.actor, "actor", t.audit_of_actor),
+    ] {
+        if let Some(raw) = raw.as_deref().filter(|s| !s.is_empty()) {
+            v.links.push((trail(key, raw), text.into()));
         }
     }
-    Ok(send(p, headers, a, &v, true))
+    // The people named, each linked to their account.
+    for (href, person) in [&r.actor, &r.subject].map(|s| who(&a, &names, s)) {
+        if !href.is_empty() && !v.links.iter().any(|(h, _)| *h == href) {
+            v.links.push((href, person));
+        }
+    }
+    v.links.push((a.href("/admin/audit"), t.audit_back.into()));
+    Ok(send(&p, &headers, &a, &v, true))
 }
 
 /// GET /admin/audit?account=&actor=&event=&from=&to=&cursor=
