@@ -20,7 +20,7 @@ use platform::Locale;
 use std::sync::Arc;
 use web::account_text::AccountText;
 use web::error::{OrPage, PageError, WebError, WebResult};
-use web::forms::{Field, Fieldset, Form, Section, View};
+use web::forms::{Field, Form, Section, View};
 use web::http::{parse_query, ClientIp, Params};
 use web::signed_in::{me, Guard, Me};
 use web::widgets::{date, datetime, send, status_text};
@@ -56,18 +56,15 @@ async fn agent(
 
 fn search_form(locale: Locale, q: &str) -> Form {
     let a = AccountText::get(locale);
-    Form {
-        id: Some("search".into()),
-        action: format!("/desk?ui_locales={}", locale.tag()),
-        fieldsets: vec![Fieldset {
-            fields: vec![Field::new("text", "q", a.desk_search, q)
-                .hint(a.desk_search_hint)
-                .auto("off")],
-            ..Fieldset::default()
-        }],
-        submit: a.search.into(),
-        ..Form::default()
-    }
+    Form::filters(
+        "/desk",
+        locale,
+        vec![Field::new("text", "q", a.desk_search, q)
+            .hint(a.desk_search_hint)
+            .auto("off")],
+        a.search,
+        &[],
+    )
 }
 
 /// GET /desk?q=...
@@ -102,9 +99,14 @@ async fn search_page(p: &Provider, headers: &HeaderMap, me: &Me, query: &str) ->
     let a = AccountText::get(me.locale);
     let mut v = View {
         title: a.desk_title.into(),
-        other_lang_href: Some(format!("/desk?ui_locales={}", me.locale.other().tag())),
+        other_lang_href: Some(
+            web::lists::ListAddress::new("/desk", me.locale)
+                .with("q", query)
+                .other_language(me.locale),
+        ),
         nav: desk_nav(p, me).await?,
         forms: vec![search_form(me.locale, query)],
+        wide: true,
         ..View::default()
     };
     if !query.trim().is_empty() {
@@ -227,6 +229,7 @@ async fn account_view(
         ..Form::default()
     };
     Ok(View {
+        wide: true,
         title: acc.login_id.clone(),
         other_lang_href: Some(format!(
             "/desk/account?id={}&ui_locales={}",

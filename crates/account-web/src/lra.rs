@@ -131,6 +131,7 @@ fn page(ctx: &Ctx, title: &str, path: &str) -> View {
         other_lang_href: Some(format!("{path}{sep}ui_locales={}", locale.other().tag())),
         nav,
         intro: vec![t.organization.replace("{}", &org.name)],
+        wide: true,
         ..View::default()
     }
 }
@@ -188,20 +189,24 @@ async fn search_page(
 ) -> WebResult {
     let locale = ctx.me.locale;
     let (t, a) = (LraText::get(locale), AccountText::get(locale));
-    let mut v = page(ctx, t.title, "/lra");
+    let path = if query.trim().is_empty() {
+        "/lra".to_owned()
+    } else {
+        web::lists::ListAddress::new("/lra", locale)
+            .with("q", query)
+            .href(&[("ui_locales", "")])
+    };
+    let mut v = page(ctx, t.title, &path);
     v.notice = notice;
-    v.forms.push(Form {
-        id: Some("search".into()),
-        action: format!("/lra?ui_locales={}", locale.tag()),
-        fieldsets: vec![Fieldset {
-            fields: vec![Field::new("text", "q", t.search, query)
-                .hint(t.search_hint)
-                .auto("off")],
-            ..Fieldset::default()
-        }],
-        submit: a.search.into(),
-        ..Form::default()
-    });
+    v.forms.push(Form::filters(
+        "/lra",
+        locale,
+        vec![Field::new("text", "q", t.search, query)
+            .hint(t.search_hint)
+            .auto("off")],
+        a.search,
+        &[],
+    ));
     if !query.trim().is_empty() {
         let found = ctx.lra.search(&ctx.reg, query).await.or_page(locale)?;
         if found.is_empty() {
