@@ -110,7 +110,7 @@ impl PolicyViolation {
                 "Does not contain your login ID or your name"
             }
             (PolicyViolation::ContainsPersonal, Locale::Fr) => {
-                "Ne contient ni votre identifiant de connexion de connexion ni votre nom"
+                "Ne contient ni votre identifiant de connexion ni votre nom"
             }
         }
     }
@@ -145,7 +145,7 @@ impl PolicyViolation {
                 "Your password contains your login ID or your name: choose one without them."
             }
             (PolicyViolation::ContainsPersonal, Locale::Fr) => {
-                "Votre mot de passe contient votre identifiant de connexion de connexion ou votre nom\u{a0}: choisissez-en un sans eux."
+                "Votre mot de passe contient votre identifiant de connexion ou votre nom\u{a0}: choisissez-en un sans eux."
             }
         }
     }

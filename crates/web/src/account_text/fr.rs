@@ -93,7 +93,7 @@ pub(super) static FR: AccountText = AccountText {
     forgot_login_id_sent: "Si les renseignements correspondent à un compte, son identifiant de connexion a été envoyé à cette adresse courriel. Consultez votre boîte de réception.",
     mail_login_id_subject: "Votre identifiant de connexion ONE ID",
     mail_login_id_body: "Bonjour {name},\n\nVotre identifiant de connexion ONE ID est\u{a0}: {login_id}\n\nSi vous n’avez rien demandé, ignorez ce message.\n\nONE ID",
-    forgot_password_intro: "Entrez votre identifiant de connexion de connexion. Nous poserons deux de vos questions de sécurité en ligne, puis vous pourrez choisir un nouveau mot de passe.",
+    forgot_password_intro: "Entrez votre identifiant de connexion. Nous poserons deux de vos questions de sécurité en ligne, puis vous pourrez choisir un nouveau mot de passe.",
     next: "Suivant",
     forgot_password_questions: "Répondez à ces questions pour confirmer que c’est vous.",
     answers_wrong: "Les réponses ne correspondent pas à nos dossiers.",
@@ -186,7 +186,7 @@ pub(super) static FR: AccountText = AccountText {
     home_profile: "Ouvrir une session dans Mon profil",
     help_title: "Aide",
     help_text: [
-        "Votre identifiant de connexion a la forme Prenom.Nom@ONEID.ON.CA. Si vous l’avez oublié, ou si vous avez oublié votre mot de passe, utilisez les liens ci-dessous\u{a0}: nous envoyons votre identifiant de connexion de connexion à votre adresse courriel, et vous pouvez choisir un nouveau mot de passe après avoir répondu à vos questions de sécurité.",
+        "Votre identifiant de connexion a la forme Prenom.Nom@ONEID.ON.CA. Si vous l’avez oublié, ou si vous avez oublié votre mot de passe, utilisez les liens ci-dessous\u{a0}: nous envoyons votre identifiant de connexion à votre adresse courriel, et vous pouvez choisir un nouveau mot de passe après avoir répondu à vos questions de sécurité.",
         "Quand vous ouvrez une session à partir d’un ordinateur que nous ne reconnaissons pas, nous demandons un code envoyé par message texte ou par appel vocal, un code de votre application d’authentification ou les réponses à vos questions de sécurité.",
         "Mon profil vous permet de changer votre mot de passe, vos questions de sécurité, vos téléphones et vos ordinateurs reconnus.",
     ],
