@@ -392,3 +392,231 @@ async fn signing_in_from_admin_without_a_trailing_slash_lands_in_the_console() {
     assert_eq!(slash.status, 200, "{}", slash.body);
     assert!(slash.body.contains("href=\"/admin/keys?ui_locales=en\""));
 }
+
+/// `n` accounts named Zed00 Pat … Zed{n-1} Pat (created a second apart, in that order).
+async fn many_accounts(app: &TestApp, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let id = app
+            .provider
+            .accounts
+            .create(credential_store::NewAccount {
+                given_name: "Pat".into(),
+                family_name: format!("Zed{i:02}"),
+                locale: "en".into(),
+                password: PASSWORD.into(),
+                ..credential_store::NewAccount::default()
+            })
+            .await
+            .unwrap()
+            .id;
+        ids.push(id);
+        app.clock.advance(1);
+    }
+    ids
+}
+
+/// The login IDs of a list page, in its order.
+fn login_ids(r: &Resp) -> Vec<String> {
+    r.table_rows()
+        .into_iter()
+        .map(|row| row[0].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_accounts_list_filters_orders_and_pages_by_keyset_with_every_choice_in_the_address() {
+    let app = spawn_app().await;
+    let (_, secret) = administrator(&app).await;
+    let ids = many_accounts(&app, 56).await;
+    for id in &ids[10..13] {
+        app.provider
+            .accounts
+            .set_status(id, credential_store::AccountStatus::Suspended)
+            .await
+            .unwrap();
+    }
+    let b = Browser::new();
+    let first = console_sign_in(
+        &app,
+        &b,
+        ADMIN_LOGIN,
+        ADMIN_PASSWORD,
+        &secret,
+        "/admin/accounts",
+    )
+    .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    // Every account, without a search; the filters are a GET form, the page is wide.
+    assert!(
+        first
+            .body
+            .contains("<form method=\"get\" action=\"/admin/accounts\""),
+        "{}",
+        first.body
+    );
+    assert!(first.body.contains("<main class=\"console\">"));
+    let all: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+        .fetch_one(app.provider.db.pool())
+        .await
+        .unwrap();
+    let page1 = login_ids(&first);
+    assert_eq!(page1.len(), 50);
+    assert!(first.link("Previous page").is_none());
+    let heads = first.table_headers();
+    assert_eq!(heads[1], ("Name".to_owned(), "ascending".to_owned()));
+    // Ordered by family name: Burt (the administrator), then Zed00, Zed01 …
+    let names: Vec<String> = first
+        .table_rows()
+        .into_iter()
+        .map(|r| r[1].clone())
+        .collect();
+    assert_eq!(names[0], "Randy Burt");
+    assert_eq!(names[1], "Pat Zed00");
+    assert_eq!(names[49], "Pat Zed48");
+    let next = first.link("Next page").expect("a next page");
+    assert!(next.contains("after="), "{next}");
+    let second = b.get(&format!("{}{next}", app.base)).await;
+    let page2 = login_ids(&second);
+    let mut seen: Vec<String> = page1.iter().chain(&page2).cloned().collect();
+    assert_eq!(seen.len() as i64, all, "two pages hold every account once");
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len() as i64, all, "no account on both pages");
+    assert!(second.link("Next page").is_none());
+    let back = second.link("Previous page").expect("a previous page");
+    let again = b.get(&format!("{}{back}", app.base)).await;
+    assert_eq!(login_ids(&again), page1, "back to the same first page");
+    assert!(
+        again.link("Previous page").is_none(),
+        "nothing before the first page"
+    );
+
+    // Ordered by name, last first: the header's link turns the order round.
+    let desc = first.table_headers();
+    assert_eq!(desc.len(), 5);
+    let by_name = b
+        .get(&format!("{}/admin/accounts?sort=name&dir=desc", app.base))
+        .await;
+    assert_eq!(by_name.table_headers()[1].1, "descending");
+    assert!(
+        by_name.table_rows()[0][1].contains("Zed55"),
+        "{:?}",
+        by_name.table_rows()[0]
+    );
+    // Newest first by creation.
+    let newest = b
+        .get(&format!(
+            "{}/admin/accounts?sort=created&dir=desc",
+            app.base
+        ))
+        .await;
+    assert!(newest.table_rows()[0][1].contains("Zed55"));
+    let next = newest.link("Next page").unwrap();
+    assert!(
+        next.contains("sort=created") && next.contains("dir=desc"),
+        "{next}"
+    );
+
+    // A status filter and a search stay in every link.
+    let suspended = b
+        .get(&format!("{}/admin/accounts?status=suspended", app.base))
+        .await;
+    let rows = suspended.table_rows();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(rows.iter().all(|r| r[2] == "Suspended"), "{rows:?}");
+    assert!(suspended
+        .link("Login ID")
+        .unwrap()
+        .contains("status=suspended"));
+    let found = b.get(&format!("{}/admin/accounts?q=zed4", app.base)).await;
+    assert_eq!(found.table_rows().len(), 10, "Zed40 to Zed49");
+
+    // In French, with the page's words.
+    let fr = b
+        .get(&format!("{}/admin/accounts?ui_locales=fr", app.base))
+        .await;
+    assert!(fr.link("Page suivante").is_some(), "{}", fr.body);
+    assert_eq!(fr.table_headers()[4].0, "Créé le");
+    // A cursor that names no account is an empty page, not an error.
+    let none = b
+        .get(&format!("{}/admin/accounts?after=nobody", app.base))
+        .await;
+    assert_eq!(none.status, 200);
+    assert!(none.table_rows().is_empty());
+}
+
+#[tokio::test]
+async fn the_audit_trail_pages_both_ways_keeps_its_filters_in_the_address_and_opens_each_event() {
+    let app = spawn_app().await;
+    let (_, secret) = administrator(&app).await;
+    for i in 0..120 {
+        let subject = format!("row-{i:03}");
+        app.provider
+            .audit
+            .record(platform::audit::AuditEvent {
+                event: "test.paged",
+                subject: Some(&subject),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let b = Browser::new();
+    let path = "/admin/audit?event=test.paged";
+    let first = console_sign_in(&app, &b, ADMIN_LOGIN, ADMIN_PASSWORD, &secret, path).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let rows = first.table_rows();
+    assert_eq!(rows.len(), 50);
+    assert_eq!(rows[0][3], "row-119", "newest first");
+    assert!(first.link("Newer events").is_none());
+    let older = first.link("Older events").unwrap();
+    assert!(older.contains("event=test.paged"), "{older}");
+    let second = b.get(&format!("{}{older}", app.base)).await;
+    assert_eq!(second.table_rows()[0][3], "row-069");
+    let third = b
+        .get(&format!(
+            "{}{}",
+            app.base,
+            second.link("Older events").unwrap()
+        ))
+        .await;
+    let last = third.table_rows();
+    assert_eq!(last.len(), 20);
+    assert_eq!(last[19][3], "row-000");
+    assert!(third.link("Older events").is_none());
+    // Up again: the 50 rows just above the page.
+    let up = b
+        .get(&format!(
+            "{}{}",
+            app.base,
+            third.link("Newer events").unwrap()
+        ))
+        .await;
+    assert_eq!(up.table_rows(), second.table_rows());
+    let top = b
+        .get(&format!("{}{}", app.base, up.link("Newer events").unwrap()))
+        .await;
+    assert_eq!(top.table_rows(), rows);
+    assert!(top.link("Newer events").is_none());
+
+    // One event, whole, from its time's link.
+    let href = first
+        .body
+        .split("<td><a href=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(oneid_tests::browser::unescape)
+        .unwrap();
+    assert!(href.starts_with("/admin/audit/"), "{href}");
+    let one = b.get(&format!("{}{href}", app.base)).await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert_eq!(one.fact("Event").as_deref(), Some("test.paged"));
+    assert_eq!(one.fact("Subject").as_deref(), Some("row-119"));
+    let trail = one.link("Every event about the subject").unwrap();
+    assert!(trail.contains("account=row-119"), "{trail}");
+    let missing = b.get(&format!("{}/admin/audit/999999", app.base)).await;
+    assert_eq!(missing.status, 404);
+    let junk = b.get(&format!("{}/admin/audit/x1", app.base)).await;
+    assert_eq!(junk.status, 404);
+}
