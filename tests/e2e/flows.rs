@@ -498,3 +498,97 @@ async fn a_session_of_a_suspended_account_yields_no_code() {
     let s = rp.start(&["profile"], &[]);
     assert!(browser.get(&s.url).await.is_login_page());
 }
+
+#[tokio::test]
+async fn the_clinician_scope_releases_designations_and_assurance_in_the_id_token_and_userinfo() {
+    let app = spawn_app().await;
+    let sub = app.add_clinician().await;
+    sqlx::query(
+        "INSERT INTO professional_designations \
+         (account_id, college, registration_number, created_at) VALUES ($1, 'CPSO', '98765', 0)",
+    )
+    .bind(&sub)
+    .execute(app.provider.db.pool())
+    .await
+    .unwrap();
+    let co = Rp::discover(&app.add_client("connectingontario").await).await;
+    let browser = Browser::new();
+    let userinfo = |t: String| {
+        let base = app.base.clone();
+        async move {
+            reqwest::Client::new()
+                .get(format!("{base}/userinfo"))
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Without the scope: nothing of it.
+    let plain = co.login(&browser, LOGIN_ID, PASSWORD).await;
+    assert!(plain.raw.get("designations").is_none(), "{}", plain.raw);
+    let info = userinfo(plain.access_token()).await;
+    assert!(info.get("designations").is_none(), "{info}");
+    assert!(info.get("assurance_level").is_none(), "{info}");
+
+    // With it: the college and number, and the level, in the ID token and at userinfo.
+    let s = co.start(&["profile", "clinician"], &[]);
+    let cb = browser.get(&s.url).await;
+    let code = co.code_from(&s, &cb);
+    let t = co.finish(s, &code).await;
+    let expected = serde_json::json!([{ "college": "CPSO", "registration_number": "98765" }]);
+    assert_eq!(t.raw["designations"], expected, "{}", t.raw);
+    assert_eq!(t.raw["assurance_level"], 1);
+    let granted = serde_json::to_value(&t.response).unwrap();
+    assert!(
+        granted["scope"]
+            .as_str()
+            .is_some_and(|s| s.split(' ').any(|s| s == "clinician")),
+        "{granted}"
+    );
+    let info = userinfo(t.access_token()).await;
+    assert_eq!(info["designations"], expected, "{info}");
+    assert_eq!(info["assurance_level"], 1);
+
+    // A relying party not registered for the scope does not get it by asking.
+    let other = Rp::discover(
+        &app.add_client_with("otnhub", |n| {
+            n.scopes = vec!["openid".into(), "profile".into()];
+        })
+        .await,
+    )
+    .await;
+    let s = other.start(&["profile", "clinician"], &[]);
+    let cb = browser.get(&s.url).await;
+    let code = other.code_from(&s, &cb);
+    let t = other.finish(s, &code).await;
+    assert!(t.raw.get("designations").is_none(), "{}", t.raw);
+    let info = userinfo(t.access_token()).await;
+    assert!(info.get("designations").is_none(), "{info}");
+
+    // Discovery names the scope and its claims.
+    let d: serde_json::Value =
+        reqwest::get(format!("{}/.well-known/openid-configuration", app.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert!(d["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&"clinician".into()));
+    for c in ["designations", "assurance_level"] {
+        assert!(
+            d["claims_supported"]
+                .as_array()
+                .unwrap()
+                .contains(&c.into()),
+            "{c}"
+        );
+    }
+}

@@ -42,7 +42,16 @@ async fn viewer(
 #[tokio::test]
 async fn a_clinician_signs_in_once_and_moves_between_viewers_in_a_real_browser() {
     let app = spawn_app().await;
-    app.add_clinician().await;
+    let clinician = app.add_clinician().await;
+    // A CPSO member: the viewers show the designation the `clinician` scope releases.
+    sqlx::query(
+        "INSERT INTO professional_designations \
+         (account_id, college, registration_number, created_at) VALUES ($1, 'CPSO', '98765', 0)",
+    )
+    .bind(&clinician)
+    .execute(app.provider.db.pool())
+    .await
+    .unwrap();
     let v1 = viewer(
         &app,
         "connectingontario",
@@ -76,6 +85,7 @@ async fn a_clinician_signs_in_once_and_moves_between_viewers_in_a_real_browser()
     assert_eq!(browser.text("#login-id").await, LOGIN_ID);
     assert_eq!(browser.text("#acr").await, "urn:oneid:loa:1");
     assert_eq!(browser.text("#amr").await, "pwd");
+    assert_eq!(browser.text("#designation").await, "CPSO 98765");
     let sid = browser.text("#sid").await;
     browser.screenshot(&shots().join("2-viewer-1.png")).await;
 

@@ -26,7 +26,16 @@ pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "clien
 const NEEDS_SERVICE: &str = "a relying party that signs people in belongs to a service \
      (people get in only when enrolled there): name its service";
 /// Scopes the provider knows.
-pub const SCOPES: &[&str] = &["openid", "profile", "email", "phone", "offline_access"];
+/// `clinician` releases what a clinical application needs to know of a clinician: their
+/// professional designations and level of assurance (the same facts SAML assertions carry).
+pub const SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "clinician",
+    "offline_access",
+];
 
 /// The scope that, registered for a confidential client, lets it introspect any client's
 /// tokens (a resource server); without it a client introspects only its own.

@@ -24,6 +24,8 @@ pub const CLAIMS: &[&str] = &[
     "family_name",
     "preferred_username",
     "login_id",
+    "designations",
+    "assurance_level",
     "locale",
     "updated_at",
     "email",

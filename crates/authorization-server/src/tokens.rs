@@ -3,7 +3,7 @@
 
 use crate::keys::{KeyError, SigAlg};
 use crate::{Client, Provider};
-use credential_store::Account;
+use credential_store::{Account, Designation};
 use platform::crypto::{b64url, random_token};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -150,8 +150,40 @@ pub fn revoked_key(jti: &str) -> String {
     format!("rvk:{jti}")
 }
 
-/// Claims about the person released for `scopes`.
-pub fn user_claims(account: &Account, scopes: &[&str]) -> Map<String, Value> {
+/// The `clinician` scope's claims: `designations`, each `{"college", "registration_number"}`
+/// (the college's short name, e.g. `CPSO`), and `assurance_level`, the account's level of
+/// identity assurance (1 to 4) as its registration established it.
+pub fn clinician_claims(account: &Account, designations: &[Designation]) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "designations".into(),
+        designations
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "college": d.college,
+                    "registration_number": d.registration_number,
+                })
+            })
+            .collect::<Vec<_>>()
+            .into(),
+    );
+    m.insert("assurance_level".into(), account.assurance_level.into());
+    m
+}
+
+/// True if the space-separated `scope` holds `name`.
+pub fn has_scope(scope: &str, name: &str) -> bool {
+    scope.split(' ').any(|s| s == name)
+}
+
+/// Claims about the person released for `scopes`; `designations` are the account's, read
+/// only when `scopes` holds `clinician`.
+pub fn user_claims(
+    account: &Account,
+    designations: &[Designation],
+    scopes: &[&str],
+) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("sub".into(), account.id.clone().into());
     let has = |s: &str| scopes.contains(&s);
@@ -177,6 +209,9 @@ pub fn user_claims(account: &Account, scopes: &[&str]) -> Map<String, Value> {
             m.insert("phone_number".into(), ph.clone().into());
             m.insert("phone_number_verified".into(), false.into());
         }
+    }
+    if has("clinician") {
+        m.extend(clinician_claims(account, designations));
     }
     // The login ID is what clinicians and service desks know the account by.
     m.insert("login_id".into(), account.login_id.clone().into());

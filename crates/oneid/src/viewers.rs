@@ -229,7 +229,8 @@ async fn login(
             Nonce::new_random,
         )
         .add_scope(Scope::new("profile".into()))
-        .add_scope(Scope::new("email".into()));
+        .add_scope(Scope::new("email".into()))
+        .add_scope(Scope::new("clinician".into()));
     let req = if q.contains_key("silent") {
         req.add_prompt(openidconnect::core::CoreAuthPrompt::None)
     } else {
@@ -301,6 +302,26 @@ async fn callback(
     }
 }
 
+/// The `clinician` scope's designations as a person reads them ("CPSO 98765"), or "–".
+fn designations(v: &serde_json::Value) -> String {
+    let shown: Vec<String> = v
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|d| {
+            let college = d["college"].as_str()?;
+            let number = d["registration_number"].as_str()?;
+            Some(format!("{college} {number}"))
+        })
+        .collect();
+    if shown.is_empty() {
+        "–".into()
+    } else {
+        shown.join(", ")
+    }
+}
+
 async fn finish(s: &ViewerState, code: &str, pending: Pending) -> Result<UserView, String> {
     let client = s.client().await?;
     let tokens = client
@@ -345,7 +366,7 @@ async fn finish(s: &ViewerState, code: &str, pending: Pending) -> Result<UserVie
     Ok(UserView {
         name: text(&info["name"]),
         login_id: text(&info["login_id"]),
-        designation: "–".into(),
+        designation: designations(&info["designations"]),
         acr: claims
             .auth_context_ref()
             .map_or("–".into(), |a| a.to_string()),

@@ -34,7 +34,19 @@ pub async fn userinfo(p: &Provider, token: &str) -> Result<Map<String, Value>, U
     }
     // The revocation check (ephemeral store) and the account (database) in parallel.
     let rvk = revoked_key(&c.jti);
-    let (revoked, account) = tokio::join!(p.store.get(&rvk), p.accounts.find_by_id(&c.sub));
+    let clinician = scopes.contains(&"clinician");
+    let designations = async {
+        if clinician {
+            p.accounts.designations(&c.sub).await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let (revoked, account, designations) = tokio::join!(
+        p.store.get(&rvk),
+        p.accounts.find_by_id(&c.sub),
+        designations
+    );
     if revoked
         .map_err(|e| UserinfoError::Unavailable(e.to_string()))?
         .is_some()
@@ -47,7 +59,8 @@ pub async fn userinfo(p: &Provider, token: &str) -> Result<Map<String, Value>, U
         .ok_or(UserinfoError::InvalidToken(
             "the account is no longer active",
         ))?;
-    Ok(user_claims(&account, &scopes))
+    let designations = designations.map_err(|e| UserinfoError::Internal(e.to_string()))?;
+    Ok(user_claims(&account, &designations, &scopes))
 }
 
 /// An introspection answer (RFC 7662 §2.2): `{"active": false}` or the token's facts.

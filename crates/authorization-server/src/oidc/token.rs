@@ -6,7 +6,10 @@
 use super::authorize::{code_key, CodeGrant};
 use super::Params;
 use crate::grants::{self, revoke_family};
-use crate::tokens::{access_token, id_token, revoked_key, user_claims, AuthContext, IdTokenInput};
+use crate::tokens::{
+    access_token, clinician_claims, has_scope, id_token, revoked_key, user_claims, AuthContext,
+    IdTokenInput,
+};
 use crate::{Client, Provider};
 use credential_store::AccountStatus;
 use platform::audit::AuditEvent;
@@ -234,7 +237,8 @@ async fn redeem_code(
         .ok_or(TokenError::InvalidGrant("the account is no longer active"))?;
     let (at, at_claims) =
         access_token(p, client, &grant.scope, Some(&grant.ctx)).map_err(internal)?;
-    let extra = requested_claims(&account, client, &grant.id_token_claims);
+    let mut extra = requested_claims(&account, client, &grant.id_token_claims);
+    extra.extend(clinician_id_claims(p, &account, &grant.scope).await?);
     let idt = id_token(
         p,
         IdTokenInput {
@@ -287,6 +291,24 @@ async fn redeem_code(
     Ok(answer(p, at, grant.scope, Some(idt), refresh?))
 }
 
+/// The `clinician` scope's claims for an ID token, when the grant holds the scope: a
+/// clinical application reads them at sign-in without a userinfo call.
+async fn clinician_id_claims(
+    p: &Provider,
+    account: &credential_store::Account,
+    scope: &str,
+) -> Result<Map<String, Value>, TokenError> {
+    if !has_scope(scope, "clinician") {
+        return Ok(Map::new());
+    }
+    let designations = p
+        .accounts
+        .designations(&account.id)
+        .await
+        .map_err(internal)?;
+    Ok(clinician_claims(account, &designations))
+}
+
 fn requested_claims(
     account: &credential_store::Account,
     client: &Client,
@@ -301,7 +323,7 @@ fn requested_claims(
         .into_iter()
         .filter(|s| client.allows_scope(s))
         .collect();
-    let all = user_claims(account, &allowed);
+    let all = user_claims(account, &[], &allowed);
     all.into_iter()
         .filter(|(k, _)| asked.iter().any(|a| a == k) && k != "sub")
         .collect()
@@ -402,7 +424,8 @@ async fn refresh(
         None => original.clone(),
     };
     let ctx = grant.ctx;
-    p.accounts
+    let account = p
+        .accounts
         .find_by_id(&ctx.account_id)
         .await
         .map_err(internal)?
@@ -438,6 +461,7 @@ async fn refresh(
     }
     let next = new_refresh(p, client, &family, &original, &ctx, Some(expires_at)).await?;
     let (at, _) = access_token(p, client, &scope, Some(&ctx)).map_err(internal)?;
+    let extra = clinician_id_claims(p, &account, &scope).await?;
     let idt = scope
         .split(' ')
         .any(|s| s == "openid")
@@ -450,7 +474,7 @@ async fn refresh(
                     ctx: &ctx,
                     nonce: None,
                     access_token: Some(&at),
-                    extra: Map::new(),
+                    extra,
                 },
             )
         })
