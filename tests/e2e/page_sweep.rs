@@ -79,8 +79,65 @@ fn language_neutral(line: &str, neutral: &HashSet<&str>) -> bool {
     })
 }
 
-struct Sweep {
-    chrome: Browser,
+/// Words that are the same in both languages: names of people, places, products and test
+/// data, words French shares with English, the languages' own names, method codes.
+const NEUTRAL: &[&str] = &[
+    // Names of people, places, products and test data.
+    "Randy",
+    "Burt",
+    "Ada",
+    "Admin",
+    "Linux",
+    "Chrome",
+    "Test",
+    "Viewers",
+    "Clinic",
+    "EdDSA",
+    "connectingontario",
+    "otnhub",
+    // Words that are the same in French.
+    "Administration",
+    "Actions",
+    "Services",
+    "Service",
+    "Provenance",
+    "Public",
+    "Note",
+    "Code",
+    "Type",
+    "Description",
+    "Question",
+    "Active",
+    "Algorithme",
+    // The names of the languages, each in its own.
+    "English",
+    "Français",
+    // Methods of authentication (RFC 8176) as the audit records them.
+    "otp",
+    "sms",
+    "tel",
+    "pwd",
+    "mfa",
+    // The wizard's members, their college and registration class.
+    "Patricia",
+    "Lynn",
+    "Okafor",
+    "CPSO",
+    "Independent",
+    "Practice",
+    // Products, services and words French shares.
+    "Mail",
+    "Direct",
+    "ConnectingOntario",
+    "ClinicalViewer",
+    "Version",
+    "Client",
+    "Session",
+];
+
+/// A sweep under way: a Chromium, axe-core, and the problems found so far.
+pub(crate) struct Sweep {
+    pub(crate) chrome: Browser,
     axe: String,
     base: String,
     problems: Vec<String>,
@@ -88,6 +145,28 @@ struct Sweep {
 }
 
 impl Sweep {
+    /// A sweep of the server at `base`.
+    pub(crate) async fn start(base: &str) -> Sweep {
+        Sweep {
+            chrome: Browser::start().await,
+            axe: axe_source(),
+            base: base.to_owned(),
+            problems: Vec::new(),
+            neutral: NEUTRAL.iter().copied().collect(),
+        }
+    }
+
+    /// Closes the browser; fails once with every problem found.
+    pub(crate) async fn finish(self) {
+        self.chrome.quit().await;
+        assert!(
+            self.problems.is_empty(),
+            "{} problems:\n{}",
+            self.problems.len(),
+            self.problems.join("\n")
+        );
+    }
+
     async fn lines(&self) -> Vec<String> {
         let v = self
             .chrome
@@ -103,7 +182,7 @@ impl Sweep {
     }
 
     /// Opens `path` in both languages at both widths and checks each.
-    async fn visit(&mut self, who: &str, name: &str, path: &str) {
+    pub(crate) async fn visit(&mut self, who: &str, name: &str, path: &str) {
         let mut english: HashSet<String> = HashSet::new();
         for lang in ["en", "fr"] {
             let sep = if path.contains('?') { '&' } else { '?' };
@@ -222,53 +301,7 @@ async fn every_page_passes_axe_fits_a_phone_and_is_french_in_french() {
     let login_url = rp.start(&["profile"], &[]).url;
     let login_path = login_url.trim_start_matches(&app.base).to_owned();
 
-    let mut sweep = Sweep {
-        chrome: Browser::start().await,
-        axe: axe_source(),
-        base: app.base.clone(),
-        problems: Vec::new(),
-        neutral: [
-            // Names of people, places, products and test data.
-            "Randy",
-            "Burt",
-            "Ada",
-            "Admin",
-            "Linux",
-            "Chrome",
-            "Test",
-            "Viewers",
-            "Clinic",
-            "EdDSA",
-            "connectingontario",
-            "otnhub",
-            // Words that are the same in French.
-            "Administration",
-            "Actions",
-            "Services",
-            "Service",
-            "Provenance",
-            "Public",
-            "Note",
-            "Code",
-            "Type",
-            "Description",
-            "Question",
-            "Active",
-            "Algorithme",
-            // The names of the languages, each in its own.
-            "English",
-            "Français",
-            // Methods of authentication (RFC 8176) as the audit records them.
-            "otp",
-            "sms",
-            "tel",
-            "pwd",
-            "mfa",
-        ]
-        .into_iter()
-        .collect(),
-    };
-
+    let mut sweep = Sweep::start(&app.base).await;
     // A newcomer, signed in nowhere.
     for (name, path) in [
         ("home", "/"),
@@ -306,11 +339,23 @@ async fn every_page_passes_axe_fits_a_phone_and_is_french_in_french() {
         .await;
     let desk_account = format!("/desk/account?id={clinician}");
     let admin_account = format!("/admin/accounts/{clinician}");
+    let audit_event = format!(
+        "/admin/audit/{}",
+        app.audit("login.success")
+            .await
+            .last()
+            .expect("a sign-in")
+            .id
+    );
     for (name, path) in [
         ("desk", "/desk?q=Burt"),
         ("desk-account", desk_account.as_str()),
         ("admin", "/admin"),
-        ("admin-accounts", "/admin/accounts?q=Burt"),
+        ("admin-accounts", "/admin/accounts"),
+        (
+            "admin-accounts-found",
+            "/admin/accounts?q=Burt&sort=created&dir=desc",
+        ),
         ("admin-account", admin_account.as_str()),
         ("admin-clients", "/admin/clients"),
         ("admin-services", "/admin/services"),
@@ -318,15 +363,44 @@ async fn every_page_passes_axe_fits_a_phone_and_is_french_in_french() {
         ("admin-registries", "/admin/registries"),
         ("admin-approvals", "/admin/approvals"),
         ("admin-audit", "/admin/audit"),
+        ("admin-audit-event", audit_event.as_str()),
         ("admin-keys", "/admin/keys"),
     ] {
         sweep.visit("staff", name, path).await;
     }
-    sweep.chrome.quit().await;
-    assert!(
-        sweep.problems.is_empty(),
-        "{} problems:\n{}",
-        sweep.problems.len(),
-        sweep.problems.join("\n")
-    );
+
+    // The step-up page of a second administrator signing in: the choice, then the code.
+    app.add_staff("Ann.Admin@ONEID.ON.CA", PASSWORD, "administrator")
+        .await;
+    let other = Http::new();
+    let r = other.get(&format!("{}/admin", app.base)).await;
+    let page = other
+        .get(&format!("{}{}", app.base, r.location().unwrap()))
+        .await;
+    other
+        .login(&app.base, &page, "Ann.Admin@ONEID.ON.CA", PASSWORD)
+        .await;
+    let choose = other.get(&format!("{}/admin", app.base)).await;
+    let t = choose.hidden("t").expect("the step-up page");
+    sweep
+        .chrome
+        .add_cookie("oneid_session", &session_of(&other, &app.base))
+        .await;
+    let stepup = format!("/stepup?t={t}");
+    sweep.visit("staff", "stepup-choose", &stepup).await;
+    let csrf = choose.hidden("csrf").unwrap();
+    let code = other
+        .post_form(
+            &format!("{}/stepup", app.base),
+            &[
+                ("csrf", &csrf),
+                ("t", &t),
+                ("action", "choose"),
+                ("method", "otp"),
+            ],
+        )
+        .await;
+    assert_eq!(code.status, 200, "{}", code.body);
+    sweep.visit("staff", "stepup-code", &stepup).await;
+    sweep.finish().await;
 }

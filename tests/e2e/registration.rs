@@ -2147,6 +2147,31 @@ mod rules;
 mod same_person;
 mod tokens;
 
+/// Every step of the wizard and its end, through the page sweep (axe-core, a phone's width,
+/// French left in no English line, the tab title), in both languages.
+#[tokio::test]
+async fn every_wizard_step_passes_the_page_sweep() {
+    let env = env().await;
+    let w = env.start(PATRICIA).await;
+    let mut sweep = crate::page_sweep::Sweep::start(&env.app.base).await;
+    sweep.chrome.goto(&format!("{}/help", env.app.base)).await;
+    sweep.chrome.add_cookie("oneid_signup", &w.cookie).await;
+    for step in STEPS {
+        sweep
+            .visit(
+                "member",
+                &format!("wizard-{step}"),
+                &format!("/register/{step}"),
+            )
+            .await;
+        w.pass(step).await;
+    }
+    sweep
+        .visit("member", "wizard-complete", "/register/complete")
+        .await;
+    sweep.finish().await;
+}
+
 // ------------------------------------------------------------------ 9. a real browser
 
 mod chromium {
