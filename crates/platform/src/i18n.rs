@@ -15,6 +15,15 @@ pub enum Locale {
 }
 
 impl Locale {
+    /// A colon before what follows, as the language writes it: `": "` in English, a
+    /// non-breaking space first in French (`"\u{a0}: "`).
+    pub fn colon(self) -> &'static str {
+        match self {
+            Locale::En => ": ",
+            Locale::Fr => "\u{a0}: ",
+        }
+    }
+
     /// BCP 47 tag.
     pub fn tag(self) -> &'static str {
         match self {
@@ -244,7 +253,7 @@ static EN: Text = Text {
     logged_out_title: "You are signed out",
     logged_out_text: "You have signed out of ONE ID. You can close this window.",
     bad_logout: "The application sent a sign-out request that is not valid.",
-    reference: "Reference",
+    reference: "Reference:",
     console_name: "ONE ID administration",
     console_desk: "the ONE ID service desk",
     console_lra: "the LRA console",
@@ -309,7 +318,7 @@ static FR: Text = Text {
     logged_out_title: "Votre session est fermée",
     logged_out_text: "Vous avez fermé votre session ONE ID. Vous pouvez fermer cette fenêtre.",
     bad_logout: "L’application a envoyé une demande de fermeture de session non valide.",
-    reference: "Référence",
+    reference: "Référence\u{a0}:",
     console_name: "l’administration de ONE ID",
     console_desk: "le centre de services ONE ID",
     console_lra: "la console de l’ALI",

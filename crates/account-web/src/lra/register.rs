@@ -100,17 +100,29 @@ fn register_view(ctx: &Ctx, typed: &Params) -> View {
     };
     let mut documents = vec![(String::new(), t.no_document.to_owned())];
     documents.extend(PRIMARY.iter().map(|d| {
-        let label = format!("{}: {}{}", t.primary, d.name(locale), photo(d.photo));
+        let label = format!(
+            "{}{}{}{}",
+            t.primary,
+            locale.colon(),
+            d.name(locale),
+            photo(d.photo)
+        );
         (d.code.to_owned(), label)
     }));
     documents.extend(SECONDARY.iter().map(|d| {
-        let label = format!("{}: {}{}", t.secondary, d.name(locale), photo(d.photo));
+        let label = format!(
+            "{}{}{}{}",
+            t.secondary,
+            locale.colon(),
+            d.name(locale),
+            photo(d.photo)
+        );
         (d.code.to_owned(), label)
     }));
     documents.extend(UNACCEPTABLE.iter().map(|u| {
         (
             u.code.to_owned(),
-            format!("{}: {}", t.not_accepted, u.name(locale)),
+            format!("{}{}{}", t.not_accepted, locale.colon(), u.name(locale)),
         )
     }));
     let mut evidence: Vec<Field> = (1..=DOCUMENT_ROWS)

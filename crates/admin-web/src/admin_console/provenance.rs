@@ -209,7 +209,7 @@ fn who(w: &Who) -> String {
     }
 }
 
-fn approval(t: &ProvenanceText, a: &SourceApproval) -> String {
+fn approval(t: &ProvenanceText, locale: Locale, a: &SourceApproval) -> String {
     let mut out = if a.kind == "limited" {
         t.limited
     } else {
@@ -223,10 +223,15 @@ fn approval(t: &ProvenanceText, a: &SourceApproval) -> String {
         out.push_str(&format!(", {} {}", t.until, date(u)));
     }
     if !a.services.is_empty() {
-        out.push_str(&format!(", {}: {}", t.services, a.services.join(", ")));
+        out.push_str(&format!(
+            ", {}{}{}",
+            t.services,
+            locale.colon(),
+            a.services.join(", ")
+        ));
     }
     if let Some(scope) = &a.scope {
-        out.push_str(&format!(", {}: {scope}", t.scope));
+        out.push_str(&format!(", {}{}{scope}", t.scope, locale.colon()));
     }
     out
 }
@@ -239,7 +244,7 @@ fn source(t: &ProvenanceText, locale: Locale, s: &Source) -> Section {
     };
     let mut rows = vec![(t.how.into(), how.into()), (t.code.into(), s.id.clone())];
     if let Some(a) = &s.approval {
-        rows.push((t.approval.into(), approval(t, a)));
+        rows.push((t.approval.into(), approval(t, locale, a)));
         if let Some(r) = &a.review {
             rows.push((
                 t.review.into(),
@@ -426,7 +431,10 @@ pub(super) fn sections(locale: Locale, p: &Provenance) -> Vec<Section> {
                 let by = c.by.as_ref().map_or_else(String::new, |b| {
                     format!(" ({} {})", t.by.to_lowercase(), who(b))
                 });
-                (datetime(c.at), format!("{levels}: {why}{by}"))
+                (
+                    datetime(c.at),
+                    format!("{levels}{}{why}{by}", locale.colon()),
+                )
             })
             .collect();
         out.push(Section {

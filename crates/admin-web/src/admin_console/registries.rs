@@ -144,7 +144,7 @@ async fn list_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
         fields.push(Field::new(
             "checkbox",
             &format!("service_{}", s.id),
-            &format!("{}: {}", t.services, s.name),
+            &format!("{}{}{}", t.services, a.locale.colon(), s.name),
             "",
         ));
     }
