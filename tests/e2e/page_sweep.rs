@@ -70,6 +70,15 @@ fn language_neutral(line: &str, neutral: &HashSet<&str>) -> bool {
             || cell.starts_with("http")
             // Event names, client ids, key ids: code, not words.
             || (!cell.contains(' ') && (cell.contains('.') || cell.contains('_') || cell.contains('-')))
+            // Random identifiers (a session's): one word, its case changing inside it.
+            || (!cell.contains(' ')
+                && cell.len() >= 16
+                && cell
+                    .chars()
+                    .zip(cell.chars().skip(1))
+                    .filter(|(a, b)| a.is_lowercase() && b.is_uppercase())
+                    .count()
+                    >= 3)
             || words.iter().all(|w| {
                 neutral.contains(w)
                     || neutral.iter().any(|n| n.eq_ignore_ascii_case(w))

@@ -119,6 +119,12 @@ pub struct Form {
 }
 
 impl Form {
+    /// The form that adds a row to the page's list (`id="add"`): shown after the list, which
+    /// is what a console's page is for.
+    pub fn adds(&self) -> bool {
+        self.id.as_deref() == Some("add")
+    }
+
     /// A filter form over a list at `path`: its `fields` in a row, sent with GET, keeping the
     /// page's language and the list's order (`keep`: name and value pairs).
     pub fn filters(
