@@ -144,6 +144,8 @@ async fn session(app: &TestApp, login_id: &str) -> (Browser, String) {
     assert_eq!(done.location(), Some("/lra"), "a step-up: {}", done.body);
     let page = b.get(&format!("{}/lra", app.base)).await;
     assert_eq!(page.status, 200, "{}", page.body);
+    // The search is a GET form; the registration form carries the anti-forgery token.
+    let page = b.get(&format!("{}/lra/register", app.base)).await;
     let csrf = page.hidden("csrf").unwrap();
     (b, csrf)
 }
@@ -1348,4 +1350,35 @@ async fn the_registration_form_names_every_problem_on_the_first_submit() {
         assert!(r.field_error(field).is_some(), "{field}: {}", r.body);
     }
     assert_eq!(app.count("accounts").await, before, "nothing stored");
+}
+
+/// The LRA console's pages through the page sweep (axe-core, a phone's width, no English left
+/// on the French page, the tab title), in both languages: the search and its results, a
+/// person, registering a person and an affiliate.
+#[tokio::test]
+async fn every_lra_page_passes_the_page_sweep() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let (b, csrf) = session(&app, LRA_U).await;
+    let (pat_id, _, _) = register_pat(&app, &b, &csrf).await;
+    let mut sweep = crate::page_sweep::Sweep::start(&app.base).await;
+    sweep.chrome.goto(&format!("{}/help", app.base)).await;
+    sweep
+        .chrome
+        .add_cookie(
+            "oneid_session",
+            &crate::page_sweep::session_of(&b, &app.base),
+        )
+        .await;
+    let person = format!("/lra/person?id={pat_id}");
+    for (name, path) in [
+        ("lra", "/lra"),
+        ("lra-found", "/lra?q=Example"),
+        ("lra-person", person.as_str()),
+        ("lra-register", "/lra/register"),
+        ("lra-affiliate", "/lra/affiliate"),
+    ] {
+        sweep.visit("lra", name, path).await;
+    }
+    sweep.finish().await;
 }

@@ -105,6 +105,14 @@ async fn the_desk_needs_a_step_up_with_a_phone_or_authenticator_app() {
     assert!(is_stepup(&b.get(&format!("{}/desk", app.base)).await));
 }
 
+/// The anti-forgery token of the desk's forms, from a (non-staff) account's page: the desk's
+/// search is a GET form and carries none.
+async fn desk_csrf(base: &str, b: &Browser, account: &str) -> String {
+    let page = b.get(&format!("{base}/desk/account?id={account}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.hidden("csrf").expect("the desk's anti-forgery token")
+}
+
 #[tokio::test]
 async fn a_stepped_up_agent_cannot_reset_unlock_or_reveal_a_staff_account() {
     let app = spawn_app().await;
@@ -112,7 +120,7 @@ async fn a_stepped_up_agent_cannot_reset_unlock_or_reveal_a_staff_account() {
     let b = Browser::new();
     let page = console_sign_in(&app, &b, AGENT, AGENT_PW, &agent_totp, "/desk").await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let csrf = page.hidden("csrf").unwrap();
+    let csrf = desk_csrf(&app.base, &b, &clinician).await;
 
     // Staff, and the agent's own account, are shown without the desk's actions.
     for target in [&admin, &lra, &agent] {
@@ -660,7 +668,7 @@ async fn ending_a_sponsorship_at_the_lra_console_is_confirmed() {
 #[tokio::test]
 async fn on_two_nodes_the_desk_holds_the_same_line() {
     let (a, b) = oneid_tests::spawn_pair().await;
-    let ([admin, agent, _, _], [_, agent_totp, _]) = staff(&a).await;
+    let ([admin, agent, _, clinician], [_, agent_totp, _]) = staff(&a).await;
     let browser = Browser::new();
     let r = password_only(&a, &browser, "/desk", AGENT, AGENT_PW).await;
     assert!(is_stepup(&r), "{}", r.body);
@@ -670,7 +678,7 @@ async fn on_two_nodes_the_desk_holds_the_same_line() {
     let browser = Browser::new();
     let page = console_sign_in(&a, &browser, AGENT, AGENT_PW, &agent_totp, "/desk").await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let csrf = page.hidden("csrf").unwrap();
+    let csrf = desk_csrf(&a.base, &browser, &clinician).await;
     for op in ["temporary", "unlock", "reveal"] {
         let r = browser
             .post_form(
@@ -712,7 +720,8 @@ async fn an_lra_cannot_act_on_a_staff_account_its_organization_sponsors() {
     b.login(&app.base, &page, LRA, LRA_PW).await;
     let ask = b.get(&format!("{}{path}", app.base)).await;
     app.step_up_totp(&b, &ask, &lra_totp).await;
-    let page = b.get(&format!("{}/lra", app.base)).await;
+    // The search is a GET form; the registration form carries the anti-forgery token.
+    let page = b.get(&format!("{}/lra/register", app.base)).await;
     let csrf = page.hidden("csrf").unwrap();
     for op in ["enrol", "end", "end_sponsorship"] {
         let r = b

@@ -240,7 +240,7 @@ async fn the_admin_api_shows_a_self_registered_accounts_registry_approval_identi
         .await;
     assert!(
         fr.body.contains(
-            "AL2 → AL1: le niveau de registre CPSO register est passé de AL2 à AL1; aucune autre \
+            "AL2 → AL1\u{a0}: le niveau de registre CPSO register est passé de AL2 à AL1; aucune autre \
              source ne donne davantage; sessions terminées (par system)"
         ),
         "{}",

@@ -400,11 +400,16 @@ fn affiliate_view(ctx: &Ctx, typed: &Params) -> View {
             .replace("{org}", &org.name)
             .replace("{level}", &org.assurance_level.unwrap_or(1).to_string()),
     );
-    let scheme = org.id_scheme.as_deref().map(|s| {
-        let mut c = s.chars();
-        c.next()
-            .map(|f| f.to_uppercase().chain(c).collect::<String>())
-            .unwrap_or_default()
+    // The organization names its scheme in its own words (English, as an administrator typed
+    // it): the label itself in English, beside the label's French words in French.
+    let scheme = org.id_scheme.as_deref().map(|s| match locale {
+        Locale::En => {
+            let mut c = s.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        }
+        Locale::Fr => format!("{} ({s})", t.member_id_label),
     });
     v.forms.push(Form {
         id: Some("affiliate".into()),

@@ -93,7 +93,7 @@ async fn the_console_account_page_shows_the_provenance_in_english_and_french() {
         .unwrap()
         .starts_with("principale; avec photo; rencontre en personne; consignée par Riley Alpha"));
     assert!(fr.body.contains(
-        "AL1 → AL2: preuves d’identité consignées par un ALI de St. Michael’s Hospital (par Riley Alpha"
+        "AL1 → AL2\u{a0}: preuves d’identité consignées par un ALI de St. Michael’s Hospital (par Riley Alpha"
     ));
 
     // An account no source validated says so (in English again).
