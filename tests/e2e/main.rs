@@ -19,6 +19,7 @@ mod logout_fanout;
 mod lra;
 mod page_sweep;
 mod pages;
+mod par;
 mod password_marks;
 mod production;
 mod registration;

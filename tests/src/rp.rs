@@ -145,6 +145,42 @@ impl Rp {
         }
     }
 
+    /// Pushes an authorization request (RFC 9126) built as `start` builds one, authenticated
+    /// with the client's secret (Basic); returns the flow whose `url` carries only
+    /// `client_id` and the `request_uri`, and the endpoint's JSON answer.
+    pub async fn push(
+        &self,
+        scopes: &[&str],
+        extra: &[(&str, &str)],
+    ) -> (Started, serde_json::Value) {
+        let mut s = self.start(scopes, extra);
+        let url = url::Url::parse(&s.url).unwrap();
+        let form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let mut req = self
+            .http
+            .post(format!("{}/par", self.cfg.issuer))
+            .form(&form);
+        if let Some(secret) = &self.cfg.secret {
+            req = req.basic_auth(&self.cfg.client_id, Some(secret));
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 201, "the push is accepted");
+        assert_eq!(
+            r.headers()
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok()),
+            Some("no-store")
+        );
+        let answer: serde_json::Value = r.json().await.unwrap();
+        let uri = answer["request_uri"].as_str().expect("a request_uri");
+        let mut to = url::Url::parse(&format!("{}/authorize", self.cfg.issuer)).unwrap();
+        to.query_pairs_mut()
+            .append_pair("client_id", &self.cfg.client_id)
+            .append_pair("request_uri", uri);
+        s.url = to.to_string();
+        (s, answer)
+    }
+
     /// Checks the callback redirect (state, iss) and returns the code.
     pub fn code_from(&self, started: &Started, callback: &Resp) -> String {
         assert_eq!(

@@ -260,6 +260,8 @@ pub struct AdminText {
     pub id_token_alg: &'static str,
     /// Label.
     pub require_mfa: &'static str,
+    /// Check box.
+    pub require_par: &'static str,
     /// Notice.
     pub removed: &'static str,
     /// Heading over a new client's secret.
@@ -425,6 +427,7 @@ static EN: AdminText = AdminText {
     post_logout_uris: "Post-logout redirect URIs",
     id_token_alg: "ID token signature",
     require_mfa: "Ask for a second factor at every sign-in",
+    require_par: "Accept only pushed authorization requests (PAR)",
     removed: "Removed.",
     secret_heading: "Client secret",
     secret_once: "Shown once, now: only its digest is kept. Give it to the relying party's operator.",
@@ -574,6 +577,7 @@ static FR: AdminText = AdminText {
     post_logout_uris: "URI de redirection après déconnexion",
     id_token_alg: "Signature du jeton d’identité",
     require_mfa: "Exiger un second facteur à chaque connexion",
+    require_par: "N’accepter que les demandes d’autorisation poussées (PAR)",
     removed: "Retiré.",
     secret_heading: "Secret du client",
     secret_once: "Affiché une seule fois, maintenant\u{a0}: seule son empreinte est conservée. Remettez-le à l’exploitant de la partie utilisatrice.",

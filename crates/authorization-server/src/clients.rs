@@ -65,6 +65,8 @@ pub struct Client {
     pub access_token_alg: SigAlg,
     /// Every sign-in for this client is stepped up (multi-factor).
     pub require_mfa: bool,
+    /// Its authorization requests must be pushed first (RFC 9126).
+    pub require_par: bool,
     /// Where logout tokens are posted when a session it took part in ends (Back-Channel
     /// Logout 1.0).
     pub backchannel_logout_uri: Option<String>,
@@ -128,6 +130,7 @@ impl Client {
             id_token_alg: SigAlg::parse(&alg).unwrap_or(SigAlg::RS256),
             access_token_alg: SigAlg::parse(&at_alg).unwrap_or(SigAlg::ES256),
             require_mfa: r.try_get::<i64, _>("require_mfa")? != 0,
+            require_par: r.try_get::<i64, _>("require_par")? != 0,
             backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
             frontchannel_logout_uri: r.try_get("frontchannel_logout_uri")?,
             service_id: r.try_get("service_id")?,
@@ -160,6 +163,8 @@ pub struct NewClient {
     pub access_token_alg: Option<SigAlg>,
     /// Require multi-factor at every sign-in.
     pub require_mfa: bool,
+    /// Require pushed authorization requests (RFC 9126).
+    pub require_par: bool,
     /// Back-channel logout URI.
     pub backchannel_logout_uri: Option<String>,
     /// Front-channel logout URI.
@@ -245,7 +250,7 @@ pub struct ClientStore {
 
 const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
                        grant_types, scopes, id_token_alg, access_token_alg, require_mfa, \
-                       backchannel_logout_uri, frontchannel_logout_uri, service_id";
+                       require_par, backchannel_logout_uri, frontchannel_logout_uri, service_id";
 
 impl ClientStore {
     /// A registry in `db`, caching lookups for `cache_secs` (0 disables the cache).
@@ -368,8 +373,8 @@ impl ClientStore {
             "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, \
              post_logout_redirect_uris, grant_types, scopes, id_token_alg, access_token_alg, \
              require_mfa, backchannel_logout_uri, frontchannel_logout_uri, created_at, \
-             updated_at, service_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10, $10, $14)",
+             updated_at, service_id, require_par) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10, $10, $14, $15)",
         )
         .bind(id)
         .bind(n.name.trim())
@@ -385,6 +390,7 @@ impl ClientStore {
         .bind(backchannel.as_deref())
         .bind(frontchannel.as_deref())
         .bind(n.service_id.as_deref())
+        .bind(i64::from(n.require_par))
         .execute(self.db.pool())
         .await
         .map_err(DbError::from);

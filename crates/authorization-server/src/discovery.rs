@@ -34,13 +34,16 @@ pub const CLAIMS: &[&str] = &[
     "phone_number_verified",
 ];
 
-/// The document for `issuer`.
-pub fn document(issuer: &str) -> Value {
+/// The document for `issuer`; `require_par`: every relying party must push its authorization
+/// requests.
+pub fn document(issuer: &str, require_par: bool) -> Value {
     let algs: Vec<&str> = SigAlg::ALL.iter().map(|a| a.as_str()).collect();
     json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
+        "pushed_authorization_request_endpoint": format!("{issuer}/par"),
+        "require_pushed_authorization_requests": require_par,
         "userinfo_endpoint": format!("{issuer}/userinfo"),
         "jwks_uri": format!("{issuer}/jwks"),
         "end_session_endpoint": format!("{issuer}/logout"),

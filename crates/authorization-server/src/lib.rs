@@ -97,6 +97,9 @@ pub struct ProviderConfig {
     /// Proxies whose `X-Forwarded-For` names the client (for rate limits and the audit).
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Every relying party must push its authorization requests (RFC 9126).
+    #[serde(default)]
+    pub require_par: bool,
 }
 
 fn d_login_per_account() -> i64 {
@@ -160,6 +163,7 @@ impl ProviderConfig {
             client_auth_failures_per_address: d_client_auth_failures(),
             token_limit_per_client: 0,
             trusted_proxies: Vec::new(),
+            require_par: false,
         }
     }
 
@@ -256,7 +260,8 @@ impl Provider {
         mailer: Arc<dyn Mailer>,
     ) -> Result<Self, reqwest::Error> {
         let backchannel = logout::backchannel_client()?;
-        let discovery = bytes::Bytes::from(discovery::document(&cfg.issuer).to_string());
+        let discovery =
+            bytes::Bytes::from(discovery::document(&cfg.issuer, cfg.require_par).to_string());
         let cache_control =
             bytes::Bytes::from(format!("public, max-age={}", cfg.jwks_max_age_secs.max(0)));
         let outbox = Arc::new(step_up::gateway::OutboxGateway::new(

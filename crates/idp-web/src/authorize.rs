@@ -10,6 +10,7 @@ use authorization_server::oidc::authorize::{
     check, client_for, code_key, code_location, refusal, refusal_location, session_fresh,
     store_code, with_params, AuthorizationRequest, ClientRefusal, Refusal,
 };
+use authorization_server::oidc::par;
 use authorization_server::tokens::acr_for;
 use authorization_server::{Client, Provider};
 use axum::body::Bytes;
@@ -77,6 +78,26 @@ async fn authorize(
     let accept = web::http::locale(headers, None);
     // Without trustworthy parameters there is no redirect URI to trust either.
     let params = params.map_err(|_| PageError::bad(accept, |t| t.bad_request))?;
+    // A pushed request (RFC 9126): its parameters come from the provider's own store, taken
+    // once, for the client that pushed them; any others in the address are ignored.
+    let pushed = params
+        .get("request_uri")
+        .is_some_and(|u| u.starts_with(par::REQUEST_URI_PREFIX));
+    let params = if pushed {
+        let client_id = params.get("client_id").map(String::as_str).unwrap_or("");
+        let uri = params.get("request_uri").map(String::as_str).unwrap_or("");
+        match par::take(p, client_id, uri).await {
+            Ok(pushed) => pushed,
+            Err(par::TakeError::Invalid) => {
+                return Err(PageError::bad(accept, |t| t.login_expired).into())
+            }
+            Err(par::TakeError::Unavailable(e)) => {
+                return Err(PageError::internal(accept, e).into())
+            }
+        }
+    } else {
+        params
+    };
     let asked = AuthorizationRequest::from_params(params);
     let locale = web::http::locale(headers, asked.ui_locales.as_deref());
     let (client, redirect_uri) = client_for(p, &asked).await.map_err(|e| match e {
@@ -85,6 +106,13 @@ async fn authorize(
         ClientRefusal::Internal(e) => PageError::internal(locale, e),
     })?;
     tracing::Span::current().record("client_id", client.client_id.as_str());
+    if !pushed && par::required(p, &client) {
+        let e = refusal(
+            "invalid_request",
+            "this client must push its authorization requests (PAR, RFC 9126)",
+        );
+        return Ok(error_redirect(p, &redirect_uri, asked.state.as_deref(), e));
+    }
     let req = match check(p, &client, &redirect_uri, &asked) {
         Ok(r) => r,
         Err(e) => return Ok(error_redirect(p, &redirect_uri, asked.state.as_deref(), e)),

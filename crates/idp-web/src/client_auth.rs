@@ -1,4 +1,5 @@
-//! Client authentication at the token, introspection and revocation endpoints:
+//! Client authentication at the token, pushed authorization request, introspection and
+//! revocation endpoints:
 //! `client_secret_basic`, `client_secret_post`, or `none` for a public client.
 
 use authorization_server::{Client, Provider};
@@ -81,5 +82,29 @@ pub async fn authenticate_client(
         (Some(s), false) if client.secret_matches(s) => Ok(client),
         (None, true) => Ok(client),
         _ => Err(OAuthError::invalid_client(pr.basic)),
+    }
+}
+
+/// The same, with the guessing of client secrets from one address slowed down: after
+/// `client_auth_failures_per_address` failures in a window, `429` (good requests never pay
+/// for the counter).
+pub async fn authenticate_client_limited(
+    p: &Provider,
+    headers: &HeaderMap,
+    params: &Params,
+    ip: &str,
+) -> Result<Arc<Client>, OAuthError> {
+    match authenticate_client(p, headers, params).await {
+        Ok(c) => Ok(c),
+        Err(e) => {
+            let limit = p.cfg.client_auth_failures_per_address;
+            let over = web::limits::over(p, "token-auth-ip", ip, limit)
+                .await
+                .map_err(OAuthError::unavailable)?;
+            if over {
+                return Err(OAuthError::too_many(web::limits::retry_after(p)));
+            }
+            Err(e)
+        }
     }
 }

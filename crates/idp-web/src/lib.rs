@@ -10,6 +10,7 @@ pub mod authorize;
 mod client_auth;
 pub mod logout;
 mod pages;
+mod par_endpoint;
 mod routes;
 pub mod saml;
 pub mod stepup;

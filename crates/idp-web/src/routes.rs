@@ -24,6 +24,7 @@ pub fn routes() -> Router<Arc<Provider>> {
         .route("/stepup", get(stepup::show).post(stepup::submit))
         .route("/demo/codes", get(stepup::demo_codes))
         .route("/token", post(token_endpoint::token))
+        .route("/par", post(crate::par_endpoint::par))
         .route("/userinfo", get(userinfo::get).post(userinfo::post))
         .route("/introspect", post(userinfo::introspect))
         .route("/revoke", post(userinfo::revoke))

@@ -2,7 +2,7 @@
 //! client secrets slowed down per address), the per-client rate limit, and the typed request
 //! handed to `authorization_server::oidc::token`, whose answer is sent as `no-store` JSON.
 
-use crate::client_auth::authenticate_client;
+use crate::client_auth::authenticate_client_limited;
 use authorization_server::oidc::token::{exchange, GrantType, TokenError, TokenRequest};
 use authorization_server::Provider;
 use axum::body::Bytes;
@@ -50,21 +50,7 @@ async fn handle(
 ) -> Result<Response, OAuthError> {
     let body = body_or_error(body)?;
     let params = parse_form(headers, &body).map_err(|e| e.oauth())?;
-    let client = match authenticate_client(p, headers, &params).await {
-        Ok(c) => c,
-        Err(e) => {
-            // Guessing client secrets from one address is slowed down; good requests never
-            // pay for the counter.
-            let limit = p.cfg.client_auth_failures_per_address;
-            let over = web::limits::over(p, "token-auth-ip", ip, limit)
-                .await
-                .map_err(OAuthError::unavailable)?;
-            if over {
-                return Err(OAuthError::too_many(web::limits::retry_after(p)));
-            }
-            return Err(e);
-        }
-    };
+    let client = authenticate_client_limited(p, headers, &params, ip).await?;
     tracing::Span::current().record("client_id", client.client_id.as_str());
     let limit = p.cfg.token_limit_per_client;
     if limit > 0

@@ -62,6 +62,10 @@ pub struct AddClient {
     /// Step up every sign-in for this client (multi-factor), whatever the device.
     #[arg(long)]
     require_mfa: bool,
+    /// Accept only pushed authorization requests (RFC 9126): the client posts its request to
+    /// /par first and sends the browser to /authorize with the request_uri it gets.
+    #[arg(long)]
+    require_par: bool,
     /// Where logout tokens are posted when a session ends (OpenID Connect Back-Channel Logout).
     #[arg(long = "backchannel-logout-uri")]
     backchannel_logout_uri: Option<String>,
@@ -121,6 +125,7 @@ pub async fn clients(
                     id_token_alg: alg,
                     access_token_alg: at_alg,
                     require_mfa: a.require_mfa,
+                    require_par: a.require_par,
                     backchannel_logout_uri: a.backchannel_logout_uri,
                     frontchannel_logout_uri: a.frontchannel_logout_uri,
                     service_id: a.service,

@@ -126,6 +126,8 @@ pub struct KeysConfig {
 pub struct ClientsConfig {
     /// Per-node cache of client registrations, seconds.
     pub cache_secs: i64,
+    /// Every relying party must push its authorization requests (RFC 9126).
+    pub require_par: bool,
 }
 
 /// `[tokens]`

@@ -156,6 +156,7 @@ async fn open_core(
         token_limit_per_client: cfg.limits.token_per_client,
         limit_window_secs: cfg.limits.window_secs,
         trusted_proxies: cfg.http.trusted_proxies.clone(),
+        require_par: cfg.clients.require_par,
     };
     let under_data = |p: &std::path::Path| {
         if p.is_absolute() {

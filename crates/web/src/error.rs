@@ -44,6 +44,11 @@ impl OAuthError {
     pub fn unsupported_grant_type(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", d)
     }
+    /// Any other error code of a request refused as a whole (400), e.g. those of the
+    /// authorization request's checks at the pushed authorization request endpoint.
+    pub fn refused(error: &'static str, d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, error, d)
+    }
     /// `invalid_client` (401), with a Basic challenge when the client used Basic.
     pub fn invalid_client(basic: bool) -> Self {
         let mut e = Self::new(

@@ -37,6 +37,9 @@ pub struct ClientInput {
     /// Step up every sign-in for it.
     #[serde(default)]
     pub require_mfa: bool,
+    /// Its authorization requests must be pushed first (RFC 9126).
+    #[serde(default)]
+    pub require_par: bool,
     /// Back-channel logout URI.
     #[serde(default)]
     pub backchannel_logout_uri: Option<String>,

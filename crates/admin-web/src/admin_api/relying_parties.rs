@@ -68,6 +68,7 @@ pub async fn add_client(
         id_token_alg: alg("id_token_alg", c.id_token_alg.as_deref())?,
         access_token_alg: alg("access_token_alg", c.access_token_alg.as_deref())?,
         require_mfa: c.require_mfa,
+        require_par: c.require_par,
         backchannel_logout_uri: c.backchannel_logout_uri,
         frontchannel_logout_uri: c.frontchannel_logout_uri,
         service_id: c

@@ -111,6 +111,7 @@ async fn clients_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
                 .collect(),
         ),
         Field::new("checkbox", "require_mfa", t.require_mfa, ""),
+        Field::new("checkbox", "require_par", t.require_par, ""),
     ];
     v.forms
         .push(add_form(a, "/admin/clients", t.client_add, fields, t.add));
@@ -183,6 +184,7 @@ fn client_input(form: &Params, a: &Admin) -> Result<ClientInput, (&'static str, 
         public: form.get("kind").map(String::as_str) == Some("public"),
         id_token_alg: text_of(form, "id_token_alg"),
         require_mfa: form.contains_key("require_mfa"),
+        require_par: form.contains_key("require_par"),
         service_id: Some(service_id),
         ..ClientInput::default()
     })

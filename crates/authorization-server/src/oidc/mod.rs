@@ -5,6 +5,7 @@
 
 pub mod authorize;
 pub mod end_session;
+pub mod par;
 pub mod resource;
 pub mod token;
 
