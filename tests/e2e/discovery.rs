@@ -46,7 +46,12 @@ async fn discovery_document_publishes_what_a_certified_provider_publishes() {
     for alg in ["RS256", "ES256", "PS256", "EdDSA"] {
         assert!(has("id_token_signing_alg_values_supported", alg));
     }
-    for m in ["client_secret_basic", "client_secret_post", "none"] {
+    for m in [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+        "none",
+    ] {
         assert!(has("token_endpoint_auth_methods_supported", m));
     }
     for g in ["authorization_code", "refresh_token", "client_credentials"] {

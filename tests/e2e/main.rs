@@ -9,6 +9,7 @@ mod admin_console;
 mod adversarial;
 mod agreement;
 mod cli;
+mod client_assertion;
 mod closing;
 mod discovery;
 mod flows;

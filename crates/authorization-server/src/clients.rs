@@ -67,6 +67,10 @@ pub struct Client {
     pub require_mfa: bool,
     /// Its authorization requests must be pushed first (RFC 9126).
     pub require_par: bool,
+    /// Its public keys for `private_key_jwt` (a JWK set, as registered).
+    pub jwks: Option<String>,
+    /// Where its public keys for `private_key_jwt` are published.
+    pub jwks_uri: Option<String>,
     /// Where logout tokens are posted when a session it took part in ends (Back-Channel
     /// Logout 1.0).
     pub backchannel_logout_uri: Option<String>,
@@ -79,9 +83,13 @@ pub struct Client {
 }
 
 impl Client {
-    /// True if the client has no secret.
+    /// True if the client has no means of authenticating (no secret, no keys).
     pub fn is_public(&self) -> bool {
-        self.secret_hash.is_none()
+        self.secret_hash.is_none() && !self.uses_private_key_jwt()
+    }
+    /// True if the client authenticates with `private_key_jwt` (it registered keys).
+    pub fn uses_private_key_jwt(&self) -> bool {
+        self.jwks.is_some() || self.jwks_uri.is_some()
     }
     /// True if the client may use `grant`.
     pub fn allows_grant(&self, grant: &str) -> bool {
@@ -131,6 +139,8 @@ impl Client {
             access_token_alg: SigAlg::parse(&at_alg).unwrap_or(SigAlg::ES256),
             require_mfa: r.try_get::<i64, _>("require_mfa")? != 0,
             require_par: r.try_get::<i64, _>("require_par")? != 0,
+            jwks: r.try_get("jwks")?,
+            jwks_uri: r.try_get("jwks_uri")?,
             backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
             frontchannel_logout_uri: r.try_get("frontchannel_logout_uri")?,
             service_id: r.try_get("service_id")?,
@@ -165,6 +175,11 @@ pub struct NewClient {
     pub require_mfa: bool,
     /// Require pushed authorization requests (RFC 9126).
     pub require_par: bool,
+    /// Public keys for `private_key_jwt` (a JWK set); with them or `jwks_uri` the client has
+    /// no secret.
+    pub jwks: Option<String>,
+    /// Where the client publishes its keys for `private_key_jwt` (https).
+    pub jwks_uri: Option<String>,
     /// Back-channel logout URI.
     pub backchannel_logout_uri: Option<String>,
     /// Front-channel logout URI.
@@ -250,7 +265,8 @@ pub struct ClientStore {
 
 const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
                        grant_types, scopes, id_token_alg, access_token_alg, require_mfa, \
-                       require_par, backchannel_logout_uri, frontchannel_logout_uri, service_id";
+                       require_par, jwks, jwks_uri, backchannel_logout_uri, \
+                       frontchannel_logout_uri, service_id";
 
 impl ClientStore {
     /// A registry in `db`, caching lookups for `cache_secs` (0 disables the cache).
@@ -352,7 +368,39 @@ impl ClientStore {
                 return Err(ClientError::Invalid(format!("invalid scope {s:?}")));
             }
         }
-        let (secret_hash, generated) = if n.public {
+        let jwks = match n.jwks.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(text) => {
+                crate::client_assertion::parse_jwks(text).map_err(ClientError::Invalid)?;
+                Some(text.to_owned())
+            }
+            None => None,
+        };
+        let jwks_uri = match n
+            .jwks_uri
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(u) if crate::client_assertion::jwks_uri_ok(u) => Some(u.to_owned()),
+            Some(_) => {
+                return Err(ClientError::Invalid(
+                    "jwks_uri must be https (plain http only on loopback)".into(),
+                ))
+            }
+            None => None,
+        };
+        let keyed = jwks.is_some() || jwks_uri.is_some();
+        if jwks.is_some() && jwks_uri.is_some() {
+            return Err(ClientError::Invalid(
+                "register keys inline (jwks) or by address (jwks_uri), not both".into(),
+            ));
+        }
+        if keyed && (n.public || n.secret.is_some()) {
+            return Err(ClientError::Invalid(
+                "a client with keys (private_key_jwt) has no secret and is not public".into(),
+            ));
+        }
+        let (secret_hash, generated) = if n.public || keyed {
             (None, None)
         } else if let Some(s) = &n.secret {
             if s.len() < 8 {
@@ -373,8 +421,9 @@ impl ClientStore {
             "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, \
              post_logout_redirect_uris, grant_types, scopes, id_token_alg, access_token_alg, \
              require_mfa, backchannel_logout_uri, frontchannel_logout_uri, created_at, \
-             updated_at, service_id, require_par) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10, $10, $14, $15)",
+             updated_at, service_id, require_par, jwks, jwks_uri) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10, $10, $14, $15, $16, \
+             $17)",
         )
         .bind(id)
         .bind(n.name.trim())
@@ -391,6 +440,8 @@ impl ClientStore {
         .bind(frontchannel.as_deref())
         .bind(n.service_id.as_deref())
         .bind(i64::from(n.require_par))
+        .bind(jwks.as_deref())
+        .bind(jwks_uri.as_deref())
         .execute(self.db.pool())
         .await
         .map_err(DbError::from);

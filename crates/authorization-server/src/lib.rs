@@ -9,6 +9,7 @@
 
 pub mod agreement;
 pub mod challenge;
+pub mod client_assertion;
 pub mod clients;
 pub mod discovery;
 pub mod feeds;
@@ -211,8 +212,11 @@ pub struct Provider {
     pub signup: registration::SignupConfig,
     /// The SAML 2.0 identity provider.
     pub saml: saml::SamlIdp,
-    /// The HTTP client of back-channel logout deliveries (no redirects, a timeout).
+    /// The HTTP client of back-channel logout deliveries and of clients' key sets (no
+    /// redirects, a timeout).
     pub backchannel: reqwest::Client,
+    /// Clients' key sets fetched from their `jwks_uri` (`private_key_jwt`), per node.
+    pub client_keys: client_assertion::KeyCache,
     discovery: bytes::Bytes,
     cache_control: bytes::Bytes,
     verified: tokens::VerifiedTokens,
@@ -298,6 +302,7 @@ impl Provider {
             cache_control,
             verified: tokens::VerifiedTokens::default(),
             backchannel,
+            client_keys: client_assertion::KeyCache::default(),
         })
     }
 }

@@ -1,7 +1,9 @@
 //! Client authentication at the token, pushed authorization request, introspection and
 //! revocation endpoints:
-//! `client_secret_basic`, `client_secret_post`, or `none` for a public client.
+//! `client_secret_basic`, `client_secret_post`, `private_key_jwt` (RFC 7523, checked by
+//! `authorization_server::client_assertion`), or `none` for a public client.
 
+use authorization_server::client_assertion::{self, AssertionError, JWT_BEARER};
 use authorization_server::{Client, Provider};
 use axum::http::{header, HeaderMap};
 use base64::engine::general_purpose::STANDARD;
@@ -66,13 +68,48 @@ fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAuthErr
     })
 }
 
-/// Authenticates the calling client (`client_secret_basic`, `client_secret_post`, or `none`
-/// for a public client). Every failure is the same `invalid_client`.
+/// Authenticates the calling client (`client_secret_basic`, `client_secret_post`,
+/// `private_key_jwt`, or `none` for a public client). Every failure is the same
+/// `invalid_client`; why is logged.
 pub async fn authenticate_client(
     p: &Provider,
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<Arc<Client>, OAuthError> {
+    if let Some(kind) = params.get("client_assertion_type") {
+        if kind != JWT_BEARER {
+            return Err(OAuthError::invalid_request(
+                "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ));
+        }
+        if headers.contains_key(header::AUTHORIZATION) || params.contains_key("client_secret") {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        let assertion = params
+            .get("client_assertion")
+            .ok_or_else(|| OAuthError::invalid_request("client_assertion is missing"))?;
+        return match client_assertion::authenticate(
+            p,
+            assertion,
+            params.get("client_id").map(String::as_str),
+        )
+        .await
+        {
+            Ok(c) => Ok(c),
+            Err(AssertionError::Unavailable(e)) => Err(OAuthError::unavailable(e)),
+            Err(AssertionError::Invalid(why)) => {
+                tracing::info!(why, "client assertion refused");
+                Err(OAuthError::invalid_client(false))
+            }
+        };
+    }
+    if params.contains_key("client_assertion") {
+        return Err(OAuthError::invalid_request(
+            "client_assertion needs client_assertion_type",
+        ));
+    }
     let pr = presented(headers, params)?;
     let client = p.clients.get(&pr.id).await.map_err(OAuthError::internal)?;
     let Some(client) = client else {

@@ -39,7 +39,9 @@ async fn handle(
     let client = authenticate_client_limited(p, headers, &params, ip).await?;
     tracing::Span::current().record("client_id", client.client_id.as_str());
     // The client's credentials are not part of the authorization request.
-    params.remove("client_secret");
+    for k in ["client_secret", "client_assertion", "client_assertion_type"] {
+        params.remove(k);
+    }
     let (request_uri, expires_in) = match push(p, &client, params).await {
         Ok(x) => x,
         Err(PushError::Refused(r)) => {

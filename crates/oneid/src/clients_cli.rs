@@ -73,6 +73,14 @@ pub struct AddClient {
     /// Front-Channel Logout; `iss` and `sid` are added to it).
     #[arg(long = "frontchannel-logout-uri")]
     frontchannel_logout_uri: Option<String>,
+    /// A file holding the client's public keys (a JWK set): it authenticates with
+    /// `private_key_jwt` (RFC 7523) and has no secret.
+    #[arg(long = "jwks-file")]
+    jwks_file: Option<std::path::PathBuf>,
+    /// Where the client publishes its public keys (https): it authenticates with
+    /// `private_key_jwt` (RFC 7523) and has no secret.
+    #[arg(long = "jwks-uri")]
+    jwks_uri: Option<String>,
     /// The service this relying party belongs to (`oneid services add`): people get in only
     /// when enrolled there at the service's level of assurance.
     #[arg(long)]
@@ -111,6 +119,13 @@ pub async fn clients(
                 }
                 scopes.push(authorization_server::clients::INTROSPECT_ANY_SCOPE.to_owned());
             }
+            let jwks = match &a.jwks_file {
+                Some(f) => Some(
+                    std::fs::read_to_string(f)
+                        .map_err(|e| format!("cannot read {}: {e}", f.display()))?,
+                ),
+                None => None,
+            };
             let (client, secret) = p
                 .clients
                 .add(NewClient {
@@ -126,6 +141,8 @@ pub async fn clients(
                     access_token_alg: at_alg,
                     require_mfa: a.require_mfa,
                     require_par: a.require_par,
+                    jwks,
+                    jwks_uri: a.jwks_uri,
                     backchannel_logout_uri: a.backchannel_logout_uri,
                     frontchannel_logout_uri: a.frontchannel_logout_uri,
                     service_id: a.service,

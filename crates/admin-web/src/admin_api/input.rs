@@ -40,6 +40,12 @@ pub struct ClientInput {
     /// Its authorization requests must be pushed first (RFC 9126).
     #[serde(default)]
     pub require_par: bool,
+    /// Public keys for `private_key_jwt` (a JWK set object).
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
+    /// Where the client publishes its keys for `private_key_jwt`.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
     /// Back-channel logout URI.
     #[serde(default)]
     pub backchannel_logout_uri: Option<String>,
