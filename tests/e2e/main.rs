@@ -12,6 +12,7 @@ mod cli;
 mod client_assertion;
 mod closing;
 mod discovery;
+mod dpop;
 mod flows;
 mod gate;
 mod gateway;

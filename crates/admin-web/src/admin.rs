@@ -68,6 +68,13 @@ pub(crate) async fn api_caller(
         .ok_or_else(|| {
             OAuthError::invalid_token("the access token is invalid, expired or revoked")
         })?;
+    // A DPoP-bound token is worth nothing without its key's proof, which this bearer API
+    // does not take: sent as a bearer token, it is refused (RFC 9449 §7.2).
+    if c.cnf.is_some() {
+        return Err(OAuthError::invalid_token(
+            "a DPoP-bound access token is not accepted as a bearer token",
+        ));
+    }
     let wanted = scopes.last().copied().unwrap_or(ADMIN_SCOPE);
     if !c.scope.split(' ').any(|s| scopes.contains(&s)) {
         return Err(OAuthError::insufficient_scope(wanted));

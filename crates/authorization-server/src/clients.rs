@@ -67,6 +67,8 @@ pub struct Client {
     pub require_mfa: bool,
     /// Its authorization requests must be pushed first (RFC 9126).
     pub require_par: bool,
+    /// It must prove a DPoP key at the token endpoint, so its tokens are bound (RFC 9449).
+    pub require_dpop: bool,
     /// Its public keys for `private_key_jwt` (a JWK set, as registered).
     pub jwks: Option<String>,
     /// Where its public keys for `private_key_jwt` are published.
@@ -139,6 +141,7 @@ impl Client {
             access_token_alg: SigAlg::parse(&at_alg).unwrap_or(SigAlg::ES256),
             require_mfa: r.try_get::<i64, _>("require_mfa")? != 0,
             require_par: r.try_get::<i64, _>("require_par")? != 0,
+            require_dpop: r.try_get::<i64, _>("require_dpop")? != 0,
             jwks: r.try_get("jwks")?,
             jwks_uri: r.try_get("jwks_uri")?,
             backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
@@ -175,6 +178,8 @@ pub struct NewClient {
     pub require_mfa: bool,
     /// Require pushed authorization requests (RFC 9126).
     pub require_par: bool,
+    /// Require DPoP-bound tokens (RFC 9449).
+    pub require_dpop: bool,
     /// Public keys for `private_key_jwt` (a JWK set); with them or `jwks_uri` the client has
     /// no secret.
     pub jwks: Option<String>,
@@ -265,7 +270,7 @@ pub struct ClientStore {
 
 const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
                        grant_types, scopes, id_token_alg, access_token_alg, require_mfa, \
-                       require_par, jwks, jwks_uri, backchannel_logout_uri, \
+                       require_par, require_dpop, jwks, jwks_uri, backchannel_logout_uri, \
                        frontchannel_logout_uri, service_id";
 
 impl ClientStore {
@@ -421,9 +426,9 @@ impl ClientStore {
             "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, \
              post_logout_redirect_uris, grant_types, scopes, id_token_alg, access_token_alg, \
              require_mfa, backchannel_logout_uri, frontchannel_logout_uri, created_at, \
-             updated_at, service_id, require_par, jwks, jwks_uri) \
+             updated_at, service_id, require_par, jwks, jwks_uri, require_dpop) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10, $10, $14, $15, $16, \
-             $17)",
+             $17, $18)",
         )
         .bind(id)
         .bind(n.name.trim())
@@ -442,6 +447,7 @@ impl ClientStore {
         .bind(i64::from(n.require_par))
         .bind(jwks.as_deref())
         .bind(jwks_uri.as_deref())
+        .bind(i64::from(n.require_dpop))
         .execute(self.db.pool())
         .await
         .map_err(DbError::from);

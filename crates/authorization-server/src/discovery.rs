@@ -63,6 +63,7 @@ pub fn document(issuer: &str, require_par: bool) -> Value {
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "revocation_endpoint_auth_signing_alg_values_supported": crate::client_assertion::ALGS,
         "code_challenge_methods_supported": ["S256"],
+        "dpop_signing_alg_values_supported": crate::dpop::ALGS,
         "claims_supported": CLAIMS,
         "claims_parameter_supported": true,
         "request_parameter_supported": false,

@@ -28,6 +28,8 @@ pub struct RefreshGrant {
     pub used_at: Option<i64>,
     /// Revoked (its family, its session or its account ended).
     pub revoked: bool,
+    /// The DPoP key it is bound to (its thumbprint), if it was issued with a proof.
+    pub dpop_jkt: Option<String>,
 }
 
 impl RefreshGrant {
@@ -47,12 +49,13 @@ pub async fn issue_refresh(
     scope: &str,
     ctx: &AuthContext,
     expires_at: i64,
+    dpop_jkt: Option<&str>,
 ) -> Result<String, sqlx::Error> {
     let token = random_token(32);
     sqlx::query(
         "INSERT INTO refresh_tokens (token_hash, family_id, client_id, account_id, scope, \
-         session_id, auth_time, acr, amr, created_at, expires_at, revoked) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0)",
+         session_id, auth_time, acr, amr, created_at, expires_at, revoked, dpop_jkt) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12)",
     )
     .bind(sha256_b64(token.as_bytes()))
     .bind(family)
@@ -65,6 +68,7 @@ pub async fn issue_refresh(
     .bind(ctx.amr.join(" "))
     .bind(p.clock.now())
     .bind(expires_at)
+    .bind(dpop_jkt)
     .execute(p.db.pool())
     .await?;
     Ok(token)
@@ -78,7 +82,8 @@ pub async fn find_refresh(
 ) -> Result<Option<RefreshGrant>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT family_id, client_id, account_id, scope, session_id, auth_time, acr, amr, \
-         created_at, expires_at, used_at, revoked FROM refresh_tokens WHERE token_hash = $1",
+         created_at, expires_at, used_at, revoked, dpop_jkt FROM refresh_tokens \
+         WHERE token_hash = $1",
     )
     .bind(sha256_b64(presented.as_bytes()))
     .fetch_optional(p.db.pool())
@@ -102,6 +107,7 @@ pub async fn find_refresh(
         expires_at: row.try_get("expires_at")?,
         used_at: row.try_get("used_at")?,
         revoked: row.try_get::<i64, _>("revoked")? != 0,
+        dpop_jkt: row.try_get("dpop_jkt")?,
     }))
 }
 

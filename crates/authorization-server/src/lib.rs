@@ -12,6 +12,7 @@ pub mod challenge;
 pub mod client_assertion;
 pub mod clients;
 pub mod discovery;
+pub mod dpop;
 pub mod feeds;
 pub mod grants;
 pub mod keys;

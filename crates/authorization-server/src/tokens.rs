@@ -51,22 +51,38 @@ pub struct AccessClaims {
     /// acr.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acr: Option<String>,
+    /// The key the token is bound to (DPoP, RFC 9449): `{"jkt": thumbprint}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// A token's confirmation claim (RFC 7800, RFC 9449 §6).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Confirmation {
+    /// The JWK SHA-256 thumbprint of the DPoP key.
+    pub jkt: String,
 }
 
 impl AccessClaims {
+    /// The DPoP key thumbprint the token is bound to, if any.
+    pub fn jkt(&self) -> Option<&str> {
+        self.cnf.as_ref().map(|c| c.jkt.as_str())
+    }
+
     /// True when a person (not a client acting for itself) is behind the token.
     pub fn has_person(&self) -> bool {
         self.sid.is_some()
     }
 }
 
-/// Mints an access token (RFC 9068) with the client's access token algorithm; returns it with
-/// its claims.
+/// Mints an access token (RFC 9068) with the client's access token algorithm, bound to the
+/// DPoP key `jkt` when given; returns it with its claims.
 pub fn access_token(
     p: &Provider,
     client: &Client,
     scope: &str,
     person: Option<&AuthContext>,
+    jkt: Option<&str>,
 ) -> Result<(String, AccessClaims), KeyError> {
     let client_id = client.client_id.as_str();
     let now = p.clock.now();
@@ -82,6 +98,7 @@ pub fn access_token(
         auth_time: person.map(|a| a.auth_time),
         sid: person.map(|a| a.sid.clone()),
         acr: person.map(|a| a.acr.clone()),
+        cnf: jkt.map(|j| Confirmation { jkt: j.to_owned() }),
     };
     let body = serde_json::to_vec(&claims).map_err(|e| KeyError::Jose(e.to_string()))?;
     let token = p.keys.sign(client.access_token_alg, "at+jwt", &body)?;

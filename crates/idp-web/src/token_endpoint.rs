@@ -36,10 +36,16 @@ pub async fn token(
     ClientIp(ip): ClientIp,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    match handle(&p, &headers, &ip, body).await {
+    let dpop = headers.contains_key("dpop");
+    let mut r = match handle(&p, &headers, &ip, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
+    };
+    // A client that proves a DPoP key gets the nonce for its next proof with every answer.
+    if dpop {
+        crate::dpop_http::add_nonce(&p, &mut r);
     }
+    r
 }
 
 async fn handle(
@@ -67,7 +73,16 @@ async fn handle(
         ));
     }
     let req = TokenRequest::from_params(grant, &params).map_err(oauth)?;
-    let answer = exchange(p, &client, req).await.map_err(oauth)?;
+    let url = format!("{}/token", p.cfg.issuer);
+    let jkt = crate::dpop_http::token_proof(p, headers, &url).await?;
+    if jkt.is_none() && client.require_dpop {
+        return Err(OAuthError::invalid_request(
+            "this client must prove a DPoP key (RFC 9449)",
+        ));
+    }
+    let answer = exchange(p, &client, req, jkt.as_deref())
+        .await
+        .map_err(oauth)?;
     p.metrics.inc(
         "oneid_tokens_issued_total",
         match grant {

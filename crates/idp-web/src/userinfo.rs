@@ -18,14 +18,78 @@ type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
 /// GET /userinfo
 #[tracing::instrument(skip_all)]
 pub async fn get(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
+    if is_dpop(&headers) {
+        return dpop_userinfo(&p, &headers, "GET").await;
+    }
     let token = bearer(&headers).map(str::to_owned);
     respond(userinfo(&p, token).await)
+}
+
+/// True when the token is sent with the DPoP scheme.
+fn is_dpop(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split_once(' '))
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("dpop"))
+}
+
+/// Userinfo for a DPoP token: the proof checked (method, URL, the token's hash, nonce, replay),
+/// then the token, which must be bound to the proof's key. Refusals say so in
+/// `WWW-Authenticate: DPoP` (RFC 9449 §7.1); every answer carries the next nonce.
+async fn dpop_userinfo(p: &Provider, headers: &HeaderMap, htm: &str) -> Response {
+    use crate::dpop_http::{presented, Presented, ResourceRefusal};
+    use authorization_server::dpop::DpopError;
+    let url = format!("{}/userinfo", p.cfg.issuer);
+    let challenge = |error: &str, description: &str| {
+        let mut r = (
+            StatusCode::UNAUTHORIZED,
+            json_no_store(
+                serde_json::json!({ "error": error, "error_description": description }).to_string(),
+            ),
+        )
+            .into_response();
+        let value = format!(
+            "DPoP realm=\"oneid\", error=\"{error}\", algs=\"{}\"",
+            authorization_server::dpop::ALGS.join(" ")
+        );
+        if let Ok(v) = header::HeaderValue::from_str(&value) {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        r
+    };
+    let mut r = match presented(p, headers, htm, &url).await {
+        Ok(Presented::Dpop(token, jkt)) => match resource::userinfo(p, token, Some(&jkt)).await {
+            Ok(claims) => json_no_store(serde_json::Value::Object(claims).to_string()),
+            Err(UserinfoError::InvalidToken(d)) => challenge("invalid_token", d),
+            Err(UserinfoError::Unavailable(e)) => OAuthError::unavailable(e).into_response(),
+            Err(UserinfoError::Internal(e)) => OAuthError::internal(e).into_response(),
+        },
+        Ok(Presented::Bearer) | Err(ResourceRefusal::NoToken) => {
+            challenge("invalid_request", "no DPoP access token")
+        }
+        Err(ResourceRefusal::Proof(DpopError::UseNonce)) => challenge(
+            "use_dpop_nonce",
+            "use the DPoP-Nonce of this answer in a new proof",
+        ),
+        Err(ResourceRefusal::Proof(DpopError::Invalid(why))) => {
+            challenge("invalid_dpop_proof", why)
+        }
+        Err(ResourceRefusal::Proof(DpopError::Unavailable(e))) => {
+            OAuthError::unavailable(e).into_response()
+        }
+    };
+    crate::dpop_http::add_nonce(p, &mut r);
+    r
 }
 
 /// POST /userinfo (token in the Authorization header or, form-encoded, in the body; never
 /// both, RFC 6750 §2)
 #[tracing::instrument(skip_all)]
 pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Body) -> Response {
+    if is_dpop(&headers) {
+        return dpop_userinfo(&p, &headers, "POST").await;
+    }
     let header_token = bearer(&headers).map(str::to_owned);
     let body = match body_or_error(body) {
         Ok(b) => b,
@@ -64,11 +128,13 @@ async fn userinfo(p: &Provider, token: Option<String>) -> Result<Response, OAuth
         );
         return Ok(r);
     };
-    let claims = resource::userinfo(p, &token).await.map_err(|e| match e {
-        UserinfoError::InvalidToken(d) => OAuthError::invalid_token(d),
-        UserinfoError::Unavailable(e) => OAuthError::unavailable(e),
-        UserinfoError::Internal(e) => OAuthError::internal(e),
-    })?;
+    let claims = resource::userinfo(p, &token, None)
+        .await
+        .map_err(|e| match e {
+            UserinfoError::InvalidToken(d) => OAuthError::invalid_token(d),
+            UserinfoError::Unavailable(e) => OAuthError::unavailable(e),
+            UserinfoError::Internal(e) => OAuthError::internal(e),
+        })?;
     Ok(json_no_store(serde_json::Value::Object(claims).to_string()))
 }
 

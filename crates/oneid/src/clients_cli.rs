@@ -66,6 +66,9 @@ pub struct AddClient {
     /// /par first and sends the browser to /authorize with the request_uri it gets.
     #[arg(long)]
     require_par: bool,
+    /// Accept only DPoP-bound tokens (RFC 9449): the client proves a key at the token endpoint.
+    #[arg(long)]
+    require_dpop: bool,
     /// Where logout tokens are posted when a session ends (OpenID Connect Back-Channel Logout).
     #[arg(long = "backchannel-logout-uri")]
     backchannel_logout_uri: Option<String>,
@@ -141,6 +144,7 @@ pub async fn clients(
                     access_token_alg: at_alg,
                     require_mfa: a.require_mfa,
                     require_par: a.require_par,
+                    require_dpop: a.require_dpop,
                     jwks,
                     jwks_uri: a.jwks_uri,
                     backchannel_logout_uri: a.backchannel_logout_uri,

@@ -40,6 +40,9 @@ pub struct ClientInput {
     /// Its authorization requests must be pushed first (RFC 9126).
     #[serde(default)]
     pub require_par: bool,
+    /// Its tokens must be DPoP-bound (RFC 9449).
+    #[serde(default)]
+    pub require_dpop: bool,
     /// Public keys for `private_key_jwt` (a JWK set object).
     #[serde(default)]
     pub jwks: Option<serde_json::Value>,

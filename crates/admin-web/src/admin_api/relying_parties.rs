@@ -69,6 +69,7 @@ pub async fn add_client(
         access_token_alg: alg("access_token_alg", c.access_token_alg.as_deref())?,
         require_mfa: c.require_mfa,
         require_par: c.require_par,
+        require_dpop: c.require_dpop,
         jwks: c.jwks.map(|j| j.to_string()),
         jwks_uri: c.jwks_uri,
         backchannel_logout_uri: c.backchannel_logout_uri,

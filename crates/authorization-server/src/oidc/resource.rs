@@ -21,11 +21,36 @@ pub enum UserinfoError {
     Internal(String),
 }
 
-/// The claims of the person the access token `token` was issued for, as its scopes allow.
+/// The claims of the person the access token `token` was issued for, as its scopes allow;
+/// `jkt`: the DPoP key the request proved (a bound token needs its own key's proof, and an
+/// unbound token is not taken as a DPoP one).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn userinfo(p: &Provider, token: &str) -> Result<Map<String, Value>, UserinfoError> {
+pub async fn userinfo(
+    p: &Provider,
+    token: &str,
+    jkt: Option<&str>,
+) -> Result<Map<String, Value>, UserinfoError> {
     const INVALID: &str = "the access token is invalid, expired or revoked";
     let c = verify_access_token(p, token).ok_or(UserinfoError::InvalidToken(INVALID))?;
+    match (c.jkt(), jkt) {
+        (Some(bound), Some(proved)) if bound == proved => {}
+        (None, None) => {}
+        (Some(_), None) => {
+            return Err(UserinfoError::InvalidToken(
+                "the access token is DPoP-bound: send it with a DPoP proof",
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(UserinfoError::InvalidToken(
+                "the DPoP proof is not by the key the token is bound to",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(UserinfoError::InvalidToken(
+                "the access token is not DPoP-bound",
+            ))
+        }
+    }
     let scopes: Vec<&str> = c.scope.split(' ').collect();
     if !c.has_person() || !scopes.contains(&"openid") {
         return Err(UserinfoError::InvalidToken(
@@ -91,6 +116,10 @@ pub struct Introspection {
     pub acr: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The DPoP key a bound token is bound to (RFC 9449 §6.2): a resource server checks the
+    /// proof it receives against it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<crate::tokens::Confirmation>,
 }
 
 /// Introspects `token` for the confidential `client`. A client learns about its own tokens
@@ -125,10 +154,11 @@ pub async fn introspect(
             iat: Some(c.iat),
             jti: Some(c.jti),
             scope: Some(c.scope),
-            token_type: Some("Bearer"),
+            token_type: Some(if c.cnf.is_some() { "DPoP" } else { "Bearer" }),
             auth_time: c.auth_time,
             acr: c.acr,
             sid: c.sid,
+            cnf: c.cnf,
         });
     }
     let grant = grants::find_refresh(p, token)

@@ -129,25 +129,30 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
 }
 
-/// Answers `req` for `client` (authenticated, and allowed the grant).
+/// Answers `req` for `client` (authenticated, and allowed the grant); `jkt`: the thumbprint of
+/// the DPoP key the request proved it holds, which the tokens are then bound to.
 #[tracing::instrument(level = "debug", skip_all, fields(client_id = %client.client_id))]
 pub async fn exchange(
     p: &Provider,
     client: &Client,
     req: TokenRequest,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
     match req {
         TokenRequest::AuthorizationCode {
             code,
             redirect_uri,
             code_verifier,
-        } => redeem_code(p, client, &code, &redirect_uri, code_verifier.as_deref()).await,
+        } => {
+            let v = code_verifier.as_deref();
+            redeem_code(p, client, &code, &redirect_uri, v, jkt).await
+        }
         TokenRequest::RefreshToken {
             refresh_token,
             scope,
-        } => refresh(p, client, &refresh_token, scope.as_deref()).await,
+        } => refresh(p, client, &refresh_token, scope.as_deref(), jkt).await,
         TokenRequest::ClientCredentials { scope } => {
-            client_credentials(p, client, scope.as_deref())
+            client_credentials(p, client, scope.as_deref(), jkt)
         }
     }
 }
@@ -192,6 +197,7 @@ async fn redeem_code(
     code: &str,
     redirect_uri: &str,
     verifier: Option<&str>,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
     if code.len() > 256 {
         return Err(TokenError::InvalidGrant("invalid code"));
@@ -236,7 +242,7 @@ async fn redeem_code(
         .filter(|a| a.status == AccountStatus::Active)
         .ok_or(TokenError::InvalidGrant("the account is no longer active"))?;
     let (at, at_claims) =
-        access_token(p, client, &grant.scope, Some(&grant.ctx)).map_err(internal)?;
+        access_token(p, client, &grant.scope, Some(&grant.ctx), jkt).map_err(internal)?;
     let mut extra = requested_claims(&account, client, &grant.id_token_claims);
     extra.extend(clinician_id_claims(p, &account, &grant.scope).await?);
     let idt = id_token(
@@ -263,7 +269,10 @@ async fn redeem_code(
     // round trip less on the path of every sign-in.
     let durable = async {
         let refresh = match &family {
-            Some(f) => Some(new_refresh(p, client, f, &grant.scope, &grant.ctx, None).await?),
+            Some(f) => {
+                let r = new_refresh(p, client, f, &grant.scope, &grant.ctx, None, jkt);
+                Some(r.await?)
+            }
             None => None,
         };
         let _ = p
@@ -288,7 +297,7 @@ async fn redeem_code(
         p.cfg.access_token_ttl,
     );
     let (refresh, _) = tokio::join!(durable, marker);
-    Ok(answer(p, at, grant.scope, Some(idt), refresh?))
+    Ok(answer(p, at, grant.scope, Some(idt), refresh?, jkt))
 }
 
 /// The `clinician` scope's claims for an ID token, when the grant holds the scope: a
@@ -335,10 +344,11 @@ fn answer(
     scope: String,
     id_token: Option<String>,
     refresh_token: Option<String>,
+    jkt: Option<&str>,
 ) -> TokenResponse {
     TokenResponse {
         access_token,
-        token_type: "Bearer",
+        token_type: if jkt.is_some() { "DPoP" } else { "Bearer" },
         expires_in: p.cfg.access_token_ttl,
         scope,
         id_token,
@@ -353,10 +363,11 @@ async fn new_refresh(
     scope: &str,
     ctx: &AuthContext,
     expires_at: Option<i64>,
+    jkt: Option<&str>,
 ) -> Result<String, TokenError> {
     // A rotated token keeps its family's expiry: refreshing never extends the grant.
     let expires_at = expires_at.unwrap_or(p.clock.now() + p.cfg.refresh_token_ttl);
-    grants::issue_refresh(p, &client.client_id, family, scope, ctx, expires_at)
+    grants::issue_refresh(p, &client.client_id, family, scope, ctx, expires_at, jkt)
         .await
         .map_err(unavailable)
 }
@@ -378,6 +389,7 @@ async fn refresh(
     client: &Client,
     presented: &str,
     asked_scope: Option<&str>,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
     let grant = grants::find_refresh(p, presented)
         .await
@@ -388,6 +400,15 @@ async fn refresh(
         return Err(TokenError::InvalidGrant(
             "the refresh token was issued to another client",
         ));
+    }
+    // A refresh token issued with a DPoP proof is honoured only with a proof by that key.
+    let grant_jkt = grant.dpop_jkt;
+    if let Some(bound) = &grant_jkt {
+        if jkt != Some(bound.as_str()) {
+            return Err(TokenError::InvalidGrant(
+                "the refresh token is bound to a DPoP key this request does not prove",
+            ));
+        }
     }
     if grant.used_at.is_some() || grant.revoked {
         if grant.used_at.is_some() && !grant.revoked {
@@ -459,8 +480,10 @@ async fn refresh(
             "the refresh token is no longer valid",
         ));
     }
-    let next = new_refresh(p, client, &family, &original, &ctx, Some(expires_at)).await?;
-    let (at, _) = access_token(p, client, &scope, Some(&ctx)).map_err(internal)?;
+    // The family stays bound to the key it was first bound to.
+    let bound = grant_jkt.as_deref().or(jkt);
+    let next = new_refresh(p, client, &family, &original, &ctx, Some(expires_at), bound).await?;
+    let (at, _) = access_token(p, client, &scope, Some(&ctx), jkt).map_err(internal)?;
     let extra = clinician_id_claims(p, &account, &scope).await?;
     let idt = scope
         .split(' ')
@@ -492,13 +515,14 @@ async fn refresh(
             ..Default::default()
         })
         .await;
-    Ok(answer(p, at, scope, idt, Some(next)))
+    Ok(answer(p, at, scope, idt, Some(next), jkt))
 }
 
 fn client_credentials(
     p: &Provider,
     client: &Client,
     asked: Option<&str>,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
     if client.is_public() {
         return Err(TokenError::UnauthorizedClient(
@@ -516,10 +540,10 @@ fn client_credentials(
         }
     }
     let scope = asked.join(" ");
-    let (at, _) = access_token(p, client, &scope, None).map_err(internal)?;
+    let (at, _) = access_token(p, client, &scope, None, jkt).map_err(internal)?;
     p.audit
         .count("token.issued.client_credentials", &client.client_id);
-    Ok(answer(p, at, scope, None, None))
+    Ok(answer(p, at, scope, None, None, jkt))
 }
 
 #[cfg(test)]
