@@ -13,6 +13,7 @@ mod client_assertion;
 mod closing;
 mod discovery;
 mod dpop;
+mod fapi2;
 mod flows;
 mod gate;
 mod gateway;

@@ -182,6 +182,11 @@ pub async fn authenticate(
     if !client.uses_private_key_jwt() {
         return Err(Invalid("the client has no registered keys"));
     }
+    if client.fapi2 && !crate::clients::FAPI2_ALGS.contains(&alg) {
+        return Err(Invalid(
+            "a FAPI 2.0 client signs with PS256, ES256 or EdDSA",
+        ));
+    }
     let payload = verified_payload(p, &client, assertion, alg, kid).await?;
     let c: Value =
         serde_json::from_slice(&payload).map_err(|_| Invalid("the assertion is not a JWT"))?;

@@ -37,6 +37,13 @@ pub const SCOPES: &[&str] = &[
     "offline_access",
 ];
 
+/// The signing algorithms the FAPI 2.0 Security Profile allows (§5.4.1): its clients' tokens,
+/// client assertions and DPoP proofs use only these.
+pub const FAPI2_ALGS: [&str; 3] = ["PS256", "ES256", "EdDSA"];
+
+/// How long a FAPI 2.0 client's authorization code lives at most, seconds (§5.3.2.1).
+pub const FAPI2_CODE_SECS: i64 = 60;
+
 /// The scope that, registered for a confidential client, lets it introspect any client's
 /// tokens (a resource server); without it a client introspects only its own.
 pub const INTROSPECT_ANY_SCOPE: &str = "oneid:introspect";
@@ -69,6 +76,8 @@ pub struct Client {
     pub require_par: bool,
     /// It must prove a DPoP key at the token endpoint, so its tokens are bound (RFC 9449).
     pub require_dpop: bool,
+    /// It is held to the FAPI 2.0 Security Profile (see [`FAPI2_ALGS`] and the README).
+    pub fapi2: bool,
     /// Its public keys for `private_key_jwt` (a JWK set, as registered).
     pub jwks: Option<String>,
     /// Where its public keys for `private_key_jwt` are published.
@@ -142,6 +151,7 @@ impl Client {
             require_mfa: r.try_get::<i64, _>("require_mfa")? != 0,
             require_par: r.try_get::<i64, _>("require_par")? != 0,
             require_dpop: r.try_get::<i64, _>("require_dpop")? != 0,
+            fapi2: r.try_get::<i64, _>("fapi2")? != 0,
             jwks: r.try_get("jwks")?,
             jwks_uri: r.try_get("jwks_uri")?,
             backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
@@ -180,6 +190,8 @@ pub struct NewClient {
     pub require_par: bool,
     /// Require DPoP-bound tokens (RFC 9449).
     pub require_dpop: bool,
+    /// Hold it to the FAPI 2.0 Security Profile.
+    pub fapi2: bool,
     /// Public keys for `private_key_jwt` (a JWK set); with them or `jwks_uri` the client has
     /// no secret.
     pub jwks: Option<String>,
@@ -270,7 +282,7 @@ pub struct ClientStore {
 
 const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
                        grant_types, scopes, id_token_alg, access_token_alg, require_mfa, \
-                       require_par, require_dpop, jwks, jwks_uri, backchannel_logout_uri, \
+                       require_par, require_dpop, fapi2, jwks, jwks_uri, backchannel_logout_uri, \
                        frontchannel_logout_uri, service_id";
 
 impl ClientStore {
@@ -418,17 +430,40 @@ impl ClientStore {
             let s = platform::crypto::random_token(32);
             (Some(sha256_b64(s.as_bytes())), Some(s))
         };
-        let alg = n.id_token_alg.unwrap_or(SigAlg::RS256);
+        let alg = n.id_token_alg.unwrap_or(if n.fapi2 {
+            SigAlg::PS256
+        } else {
+            SigAlg::RS256
+        });
         let at_alg = n.access_token_alg.unwrap_or(SigAlg::ES256);
+        if n.fapi2 {
+            if !keyed {
+                return Err(ClientError::Invalid(
+                    "a FAPI 2.0 client authenticates with private_key_jwt: register its keys \
+                     (jwks or jwks_uri), not a secret"
+                        .into(),
+                ));
+            }
+            if n.redirect_uris.iter().any(|u| !u.starts_with("https://")) {
+                return Err(ClientError::Invalid(
+                    "a FAPI 2.0 client's redirect URIs are https".into(),
+                ));
+            }
+            if !FAPI2_ALGS.contains(&alg.as_str()) || !FAPI2_ALGS.contains(&at_alg.as_str()) {
+                return Err(ClientError::Invalid(
+                    "a FAPI 2.0 client's tokens are signed with PS256, ES256 or EdDSA".into(),
+                ));
+            }
+        }
         let now = self.clock.now();
         let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
         let r = sqlx::query(
             "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, \
              post_logout_redirect_uris, grant_types, scopes, id_token_alg, access_token_alg, \
              require_mfa, backchannel_logout_uri, frontchannel_logout_uri, created_at, \
-             updated_at, service_id, require_par, jwks, jwks_uri, require_dpop) \
+             updated_at, service_id, require_par, jwks, jwks_uri, require_dpop, fapi2) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10, $10, $14, $15, $16, \
-             $17, $18)",
+             $17, $18, $19)",
         )
         .bind(id)
         .bind(n.name.trim())
@@ -448,6 +483,7 @@ impl ClientStore {
         .bind(jwks.as_deref())
         .bind(jwks_uri.as_deref())
         .bind(i64::from(n.require_dpop))
+        .bind(i64::from(n.fapi2))
         .execute(self.db.pool())
         .await
         .map_err(DbError::from);

@@ -99,13 +99,14 @@ fn part(s: &str) -> Result<Value, DpopError> {
 }
 
 /// Checks `proof` for a request of method `htm` to `htu` (with the access token it comes
-/// with, at a resource); returns the key's thumbprint.
+/// with, at a resource), signed with one of `algs`; returns the key's thumbprint.
 pub async fn check(
     p: &Provider,
     proof: &str,
     htm: &str,
     htu: &str,
     access_token: Option<&str>,
+    algs: &[&str],
 ) -> Result<String, DpopError> {
     let parts: Vec<&str> = proof.split('.').collect();
     if parts.len() != 3 || proof.len() > 8 * 1024 {
@@ -116,7 +117,7 @@ pub async fn check(
         return Err(Invalid("the DPoP proof's typ is not dpop+jwt"));
     }
     let alg = header["alg"].as_str().unwrap_or("");
-    if !ALGS.contains(&alg) {
+    if !ALGS.contains(&alg) || !algs.contains(&alg) {
         return Err(Invalid("the DPoP proof's alg is not accepted"));
     }
     let jwk_value = header

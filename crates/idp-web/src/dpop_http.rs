@@ -33,6 +33,7 @@ pub async fn token_proof(
     p: &Provider,
     headers: &HeaderMap,
     url: &str,
+    algs: &[&str],
 ) -> Result<Option<String>, OAuthError> {
     let Ok(proof) = proof(headers) else {
         return Err(OAuthError::refused(
@@ -43,7 +44,7 @@ pub async fn token_proof(
     let Some(proof) = proof else {
         return Ok(None);
     };
-    match dpop::check(p, proof, "POST", url, None).await {
+    match dpop::check(p, proof, "POST", url, None, algs).await {
         Ok(jkt) => Ok(Some(jkt)),
         Err(DpopError::UseNonce) => Err(OAuthError::refused(
             "use_dpop_nonce",
@@ -98,7 +99,7 @@ pub async fn presented<'a>(
             )))
         }
     };
-    let jkt = dpop::check(p, proof, htm, url, Some(token))
+    let jkt = dpop::check(p, proof, htm, url, Some(token), &dpop::ALGS)
         .await
         .map_err(ResourceRefusal::Proof)?;
     Ok(Presented::Dpop(token, jkt))

@@ -69,6 +69,11 @@ pub struct AddClient {
     /// Accept only DPoP-bound tokens (RFC 9449): the client proves a key at the token endpoint.
     #[arg(long)]
     require_dpop: bool,
+    /// Hold the client to the FAPI 2.0 Security Profile: pushed requests, PKCE,
+    /// private_key_jwt (--jwks-file or --jwks-uri), DPoP-bound tokens, PS256/ES256/EdDSA only
+    /// (ID tokens PS256 unless --id-token-alg says otherwise), 60-second codes.
+    #[arg(long)]
+    fapi2: bool,
     /// Where logout tokens are posted when a session ends (OpenID Connect Back-Channel Logout).
     #[arg(long = "backchannel-logout-uri")]
     backchannel_logout_uri: Option<String>,
@@ -145,6 +150,7 @@ pub async fn clients(
                     require_mfa: a.require_mfa,
                     require_par: a.require_par,
                     require_dpop: a.require_dpop,
+                    fapi2: a.fapi2,
                     jwks,
                     jwks_uri: a.jwks_uri,
                     backchannel_logout_uri: a.backchannel_logout_uri,

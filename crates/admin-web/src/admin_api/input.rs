@@ -43,6 +43,9 @@ pub struct ClientInput {
     /// Its tokens must be DPoP-bound (RFC 9449).
     #[serde(default)]
     pub require_dpop: bool,
+    /// Held to the FAPI 2.0 Security Profile.
+    #[serde(default)]
+    pub fapi2: bool,
     /// Public keys for `private_key_jwt` (a JWK set object).
     #[serde(default)]
     pub jwks: Option<serde_json::Value>,

@@ -70,6 +70,7 @@ pub async fn add_client(
         require_mfa: c.require_mfa,
         require_par: c.require_par,
         require_dpop: c.require_dpop,
+        fapi2: c.fapi2,
         jwks: c.jwks.map(|j| j.to_string()),
         jwks_uri: c.jwks_uri,
         backchannel_logout_uri: c.backchannel_logout_uri,

@@ -184,6 +184,12 @@ pub fn check(
         return Err(redir("invalid_request", "nonce is too long"));
     }
     let code_challenge = pkce_challenge(r)?;
+    if client.fapi2 && code_challenge.is_none() {
+        return Err(redir(
+            "invalid_request",
+            "this client must use PKCE (S256): FAPI 2.0",
+        ));
+    }
     if client.is_public() && code_challenge.is_none() {
         return Err(redir(
             "invalid_request",
@@ -421,6 +427,9 @@ pub struct CodeGrant {
     pub ctx: AuthContext,
     /// Person claims for the ID token.
     pub id_token_claims: Vec<String>,
+    /// When the code was issued, unix seconds (0 for a code issued before this was kept).
+    #[serde(default)]
+    pub issued_at: i64,
 }
 
 /// Ephemeral key of a code.
@@ -449,6 +458,7 @@ pub async fn store_code(
             amr: s.amr.clone(),
         },
         id_token_claims: req.id_token_claims.clone(),
+        issued_at: p.clock.now(),
     };
     put_json(p.store.as_ref(), &code_key(code), &grant, p.cfg.code_ttl).await
 }

@@ -140,5 +140,5 @@ pub async fn take(p: &Provider, client_id: &str, request_uri: &str) -> Result<Pa
 /// Whether `client` must push its authorization requests: every client when the provider
 /// says so, or this one.
 pub fn required(p: &Provider, client: &Client) -> bool {
-    p.cfg.require_par || client.require_par
+    p.cfg.require_par || client.require_par || client.fapi2
 }

@@ -234,6 +234,9 @@ async fn redeem_code(
         ));
     }
     pkce_ok(&grant.code_challenge, verifier)?;
+    if client.fapi2 && p.clock.now() - grant.issued_at > crate::clients::FAPI2_CODE_SECS {
+        return Err(TokenError::InvalidGrant("the code has expired"));
+    }
     let account = p
         .accounts
         .find_by_id(&grant.ctx.account_id)
