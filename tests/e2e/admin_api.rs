@@ -1389,6 +1389,11 @@ async fn an_administrator_walks_through_the_console_in_a_real_browser() {
     chrome.goto(&format!("{base}/admin/accounts")).await;
     chrome.type_into("#q", LOGIN_ID).await;
     chrome.click("#search button[type=submit]").await;
+    // The list of every account is there before the search: wait for the search's own page
+    // (its address, and so its field's value, holds the search) before clicking a result.
+    chrome
+        .wait_for(&format!("input#q[value='{LOGIN_ID}']"))
+        .await;
     chrome.click("#results tbody a").await;
     chrome.wait_for("#suspend").await;
     chrome.type_into("#suspend_reason", "on leave").await;
