@@ -61,7 +61,7 @@ async fn discovery_document_publishes_what_a_certified_provider_publishes() {
     assert!(has("ui_locales_supported", "fr"));
     assert!(has("claims_supported", "login_id"));
     assert_eq!(d["claims_parameter_supported"], true);
-    assert_eq!(d["request_parameter_supported"], false);
+    assert_eq!(d["request_parameter_supported"], true);
     assert_eq!(d["request_uri_parameter_supported"], false);
     assert_eq!(d["authorization_response_iss_parameter_supported"], true);
 }

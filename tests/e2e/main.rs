@@ -27,6 +27,7 @@ mod password_marks;
 mod production;
 mod registration;
 mod registries_admin;
+mod request_object;
 mod saml;
 mod saml_admin;
 mod saml_browser;

@@ -194,6 +194,34 @@ pub async fn authenticate(
     Ok(client)
 }
 
+/// The payload of a compact JWS `jws` signed by one of `client`'s registered keys with one of
+/// `algs` (`none` and the HMAC algorithms never), or why not. For request objects (RFC 9101).
+pub async fn verify_signed_by(
+    p: &Provider,
+    client: &Client,
+    jws: &str,
+    algs: &[&str],
+) -> Result<(Value, Vec<u8>), AssertionError> {
+    let parts: Vec<&str> = jws.split('.').collect();
+    if parts.len() != 3 || jws.len() > 64 * 1024 {
+        return Err(Invalid("not a compact JWS"));
+    }
+    let header = b64_json(parts[0])?;
+    let alg = header["alg"].as_str().unwrap_or("");
+    if !ALGS.contains(&alg) || !algs.contains(&alg) {
+        return Err(Invalid("the alg is not accepted"));
+    }
+    if header.get("crit").is_some() {
+        return Err(Invalid("critical header parameters are not supported"));
+    }
+    if !client.uses_private_key_jwt() {
+        return Err(Invalid("the client has no registered keys"));
+    }
+    let kid = header["kid"].as_str();
+    let payload = verified_payload(p, client, jws, alg, kid).await?;
+    Ok((header, payload))
+}
+
 /// The payload, once the signature verifies with one of the client's keys.
 async fn verified_payload(
     p: &Provider,

@@ -78,6 +78,8 @@ pub struct Client {
     pub require_dpop: bool,
     /// It is held to the FAPI 2.0 Security Profile (see [`FAPI2_ALGS`] and the README).
     pub fapi2: bool,
+    /// Its authorization requests must be signed request objects (RFC 9101).
+    pub require_signed_request_object: bool,
     /// Its public keys for `private_key_jwt` (a JWK set, as registered).
     pub jwks: Option<String>,
     /// Where its public keys for `private_key_jwt` are published.
@@ -152,6 +154,8 @@ impl Client {
             require_par: r.try_get::<i64, _>("require_par")? != 0,
             require_dpop: r.try_get::<i64, _>("require_dpop")? != 0,
             fapi2: r.try_get::<i64, _>("fapi2")? != 0,
+            require_signed_request_object: r.try_get::<i64, _>("require_signed_request_object")?
+                != 0,
             jwks: r.try_get("jwks")?,
             jwks_uri: r.try_get("jwks_uri")?,
             backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
@@ -192,6 +196,8 @@ pub struct NewClient {
     pub require_dpop: bool,
     /// Hold it to the FAPI 2.0 Security Profile.
     pub fapi2: bool,
+    /// Require signed request objects (RFC 9101); it needs keys.
+    pub require_signed_request_object: bool,
     /// Public keys for `private_key_jwt` (a JWK set); with them or `jwks_uri` the client has
     /// no secret.
     pub jwks: Option<String>,
@@ -282,7 +288,8 @@ pub struct ClientStore {
 
 const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
                        grant_types, scopes, id_token_alg, access_token_alg, require_mfa, \
-                       require_par, require_dpop, fapi2, jwks, jwks_uri, backchannel_logout_uri, \
+                       require_par, require_dpop, fapi2, require_signed_request_object, jwks, \
+                       jwks_uri, backchannel_logout_uri, \
                        frontchannel_logout_uri, service_id";
 
 impl ClientStore {
@@ -407,6 +414,11 @@ impl ClientStore {
             None => None,
         };
         let keyed = jwks.is_some() || jwks_uri.is_some();
+        if n.require_signed_request_object && !keyed {
+            return Err(ClientError::Invalid(
+                "a client that signs its requests needs registered keys (jwks or jwks_uri)".into(),
+            ));
+        }
         if jwks.is_some() && jwks_uri.is_some() {
             return Err(ClientError::Invalid(
                 "register keys inline (jwks) or by address (jwks_uri), not both".into(),
@@ -461,9 +473,10 @@ impl ClientStore {
             "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, \
              post_logout_redirect_uris, grant_types, scopes, id_token_alg, access_token_alg, \
              require_mfa, backchannel_logout_uri, frontchannel_logout_uri, created_at, \
-             updated_at, service_id, require_par, jwks, jwks_uri, require_dpop, fapi2) \
+             updated_at, service_id, require_par, jwks, jwks_uri, require_dpop, fapi2, \
+             require_signed_request_object) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10, $10, $14, $15, $16, \
-             $17, $18, $19)",
+             $17, $18, $19, $20)",
         )
         .bind(id)
         .bind(n.name.trim())
@@ -484,6 +497,7 @@ impl ClientStore {
         .bind(jwks_uri.as_deref())
         .bind(i64::from(n.require_dpop))
         .bind(i64::from(n.fapi2))
+        .bind(i64::from(n.require_signed_request_object))
         .execute(self.db.pool())
         .await
         .map_err(DbError::from);

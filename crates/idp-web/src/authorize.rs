@@ -10,7 +10,7 @@ use authorization_server::oidc::authorize::{
     check, client_for, code_key, code_location, refusal, refusal_location, session_fresh,
     store_code, with_params, AuthorizationRequest, ClientRefusal, Refusal,
 };
-use authorization_server::oidc::par;
+use authorization_server::oidc::{par, request_object};
 use authorization_server::tokens::acr_for;
 use authorization_server::{Client, Provider};
 use axum::body::Bytes;
@@ -83,15 +83,41 @@ async fn authorize(
     let pushed = params
         .get("request_uri")
         .is_some_and(|u| u.starts_with(par::REQUEST_URI_PREFIX));
+    let mut signed = false;
     let params = if pushed {
         let client_id = params.get("client_id").map(String::as_str).unwrap_or("");
         let uri = params.get("request_uri").map(String::as_str).unwrap_or("");
         match par::take(p, client_id, uri).await {
-            Ok(pushed) => pushed,
+            Ok((pushed, was_signed)) => {
+                signed = was_signed;
+                pushed
+            }
             Err(par::TakeError::Invalid) => {
                 return Err(PageError::bad(accept, |t| t.login_expired).into())
             }
             Err(par::TakeError::Unavailable(e)) => {
+                return Err(PageError::internal(accept, e).into())
+            }
+        }
+    } else if let Some(jws) = params.get("request") {
+        // A signed request object (RFC 9101) by value: its parameters are the request.
+        let client = match params.get("client_id") {
+            Some(id) => p.clients.get(id).await.or_page(accept)?,
+            None => None,
+        };
+        let Some(client) = client else {
+            return Err(PageError::bad(accept, |t| t.unknown_client).into());
+        };
+        match request_object::open(p, &client, jws).await {
+            Ok(opened) => {
+                signed = true;
+                opened
+            }
+            Err(request_object::RequestObjectError::Invalid(why)) => {
+                tracing::info!(why, "request object refused");
+                return Err(PageError::bad(accept, |t| t.bad_request).into());
+            }
+            Err(request_object::RequestObjectError::Unavailable(e)) => {
                 return Err(PageError::internal(accept, e).into())
             }
         }
@@ -106,6 +132,13 @@ async fn authorize(
         ClientRefusal::Internal(e) => PageError::internal(locale, e),
     })?;
     tracing::Span::current().record("client_id", client.client_id.as_str());
+    if !signed && client.require_signed_request_object {
+        let e = refusal(
+            "invalid_request",
+            "this client must send a signed request object (JAR, RFC 9101)",
+        );
+        return Ok(error_redirect(p, &redirect_uri, asked.state.as_deref(), e));
+    }
     if !pushed && par::required(p, &client) {
         let e = refusal(
             "invalid_request",

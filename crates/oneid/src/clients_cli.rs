@@ -74,6 +74,9 @@ pub struct AddClient {
     /// (ID tokens PS256 unless --id-token-alg says otherwise), 60-second codes.
     #[arg(long)]
     fapi2: bool,
+    /// Accept only signed request objects (RFC 9101) from this client (it needs keys).
+    #[arg(long = "require-signed-request-object")]
+    require_signed_request_object: bool,
     /// Where logout tokens are posted when a session ends (OpenID Connect Back-Channel Logout).
     #[arg(long = "backchannel-logout-uri")]
     backchannel_logout_uri: Option<String>,
@@ -151,6 +154,7 @@ pub async fn clients(
                     require_par: a.require_par,
                     require_dpop: a.require_dpop,
                     fapi2: a.fapi2,
+                    require_signed_request_object: a.require_signed_request_object,
                     jwks,
                     jwks_uri: a.jwks_uri,
                     backchannel_logout_uri: a.backchannel_logout_uri,

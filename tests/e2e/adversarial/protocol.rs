@@ -256,12 +256,6 @@ async fn authorization_request_errors_redirect_to_the_client_with_error_state_an
             "invalid_request",
         ),
         (
-            "request object",
-            &[],
-            &[("request", "eyJhbGciOiJub25lIn0.e30.")],
-            "request_not_supported",
-        ),
-        (
             "request_uri",
             &[],
             &[("request_uri", "https://viewer.example/req/1")],

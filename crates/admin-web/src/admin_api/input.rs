@@ -46,6 +46,9 @@ pub struct ClientInput {
     /// Held to the FAPI 2.0 Security Profile.
     #[serde(default)]
     pub fapi2: bool,
+    /// Its authorization requests must be signed request objects (RFC 9101).
+    #[serde(default)]
+    pub require_signed_request_object: bool,
     /// Public keys for `private_key_jwt` (a JWK set object).
     #[serde(default)]
     pub jwks: Option<serde_json::Value>,

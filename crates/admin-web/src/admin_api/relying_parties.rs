@@ -71,6 +71,7 @@ pub async fn add_client(
         require_par: c.require_par,
         require_dpop: c.require_dpop,
         fapi2: c.fapi2,
+        require_signed_request_object: c.require_signed_request_object,
         jwks: c.jwks.map(|j| j.to_string()),
         jwks_uri: c.jwks_uri,
         backchannel_logout_uri: c.backchannel_logout_uri,

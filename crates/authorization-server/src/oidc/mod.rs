@@ -6,6 +6,7 @@
 pub mod authorize;
 pub mod end_session;
 pub mod par;
+pub mod request_object;
 pub mod resource;
 pub mod token;
 

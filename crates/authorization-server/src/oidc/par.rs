@@ -29,6 +29,9 @@ struct Pushed {
     client_id: String,
     params: Params,
     exp: i64,
+    /// The parameters came in a signed request object.
+    #[serde(default)]
+    signed: bool,
 }
 
 /// Why a pushed request is refused (RFC 9126 §2.3): the error code and its description.
@@ -78,10 +81,32 @@ pub async fn push(
             "a pushed authorization request cannot itself carry a request_uri",
         ));
     }
-    if params.contains_key("request") {
+    let mut signed = false;
+    if let Some(jws) = params.get("request").cloned() {
+        if params
+            .get("client_id")
+            .is_some_and(|c| *c != client.client_id)
+        {
+            return Err(refused(
+                "invalid_request",
+                "client_id is not the authenticated client",
+            ));
+        }
+        params = match super::request_object::open(p, client, &jws).await {
+            Ok(opened) => opened,
+            Err(super::request_object::RequestObjectError::Invalid(why)) => {
+                return Err(refused("invalid_request_object", why))
+            }
+            Err(super::request_object::RequestObjectError::Unavailable(e)) => {
+                return Err(PushError::Internal(e))
+            }
+        };
+        signed = true;
+    }
+    if client.require_signed_request_object && !signed {
         return Err(refused(
-            "request_not_supported",
-            "request objects are not supported",
+            "invalid_request",
+            "this client must send a signed request object (RFC 9101)",
         ));
     }
     match params.get("client_id") {
@@ -113,6 +138,7 @@ pub async fn push(
         client_id: client.client_id.clone(),
         params,
         exp: p.clock.now() + PAR_TTL,
+        signed,
     };
     put_json(p.store.as_ref(), &key(&handle), &pushed, PAR_TTL)
         .await
@@ -121,8 +147,12 @@ pub async fn push(
 }
 
 /// The parameters pushed under `request_uri` by `client_id`, taken (a second use finds
-/// nothing).
-pub async fn take(p: &Provider, client_id: &str, request_uri: &str) -> Result<Params, TakeError> {
+/// nothing), and whether they came in a signed request object.
+pub async fn take(
+    p: &Provider,
+    client_id: &str,
+    request_uri: &str,
+) -> Result<(Params, bool), TakeError> {
     let handle = request_uri
         .strip_prefix(REQUEST_URI_PREFIX)
         .filter(|h| !h.is_empty() && h.len() <= 128)
@@ -134,7 +164,7 @@ pub async fn take(p: &Provider, client_id: &str, request_uri: &str) -> Result<Pa
     if pushed.client_id != client_id || pushed.exp < p.clock.now() {
         return Err(TakeError::Invalid);
     }
-    Ok(pushed.params)
+    Ok((pushed.params, pushed.signed))
 }
 
 /// Whether `client` must push its authorization requests: every client when the provider
