@@ -101,7 +101,7 @@ async fn userinfo(app: &TestApp, auth: &str, proof: Option<&str>) -> (u16, Value
 }
 
 fn ath(token: &str) -> String {
-    authorization_server::dpop::sha256_b64_url(token)
+    platform::crypto::sha256_b64(token.as_bytes())
 }
 
 /// The server's current nonce, learnt the way a client learns it (a first proof without one).

@@ -19,12 +19,9 @@
 //! [`REFETCH_SECS`] per client (a key rotated in is seen at once, and a flood of made-up
 //! `kid`s does not become a flood of fetches).
 
+use crate::jose::{first_use, json_part, verifier};
 use crate::{Client, Provider};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use josekit::jwk::{Jwk, JwkSet};
-use josekit::jws::{EdDSA, JwsVerifier, ES256, PS256, RS256};
-use platform::crypto::sha256_b64;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -33,7 +30,7 @@ use std::sync::{Arc, Mutex};
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// The algorithms an assertion may be signed with (published in discovery).
-pub const ALGS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
+pub use crate::jose::ALGS;
 
 /// How far ahead an assertion's `exp` may lie, seconds.
 pub const MAX_LIFETIME: i64 = 300;
@@ -96,40 +93,15 @@ pub fn parse_jwks(text: &str) -> Result<Vec<Jwk>, String> {
     Ok(keys.into_iter().cloned().collect())
 }
 
-/// Whether keys may be fetched from `uri`: https, or plain http to a loopback address.
+/// Whether keys may be fetched from `uri`: https, or plain http to a loopback address (the
+/// rule SAML metadata is fetched under).
 pub fn jwks_uri_ok(uri: &str) -> bool {
-    let Ok(u) = url::Url::parse(uri) else {
-        return false;
-    };
-    match u.scheme() {
-        "https" => u.host().is_some(),
-        "http" => match u.host() {
-            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        },
-        _ => false,
-    }
+    url::Url::parse(uri)
+        .is_ok_and(|u| u.host().is_some() && crate::saml::sp_metadata::trusted_source(&u))
 }
 
 fn b64_json(part: &str) -> Result<Value, AssertionError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| Invalid("the assertion is not a JWT"))?;
-    serde_json::from_slice(&bytes).map_err(|_| Invalid("the assertion is not a JWT"))
-}
-
-/// A verifier of `alg` for `jwk`, when the key fits the algorithm.
-fn verifier(alg: &str, jwk: &Jwk) -> Option<Box<dyn JwsVerifier>> {
-    let v: Box<dyn JwsVerifier> = match (alg, jwk.key_type()) {
-        ("RS256", "RSA") => Box::new(RS256.verifier_from_jwk(jwk).ok()?),
-        ("PS256", "RSA") => Box::new(PS256.verifier_from_jwk(jwk).ok()?),
-        ("ES256", "EC") => Box::new(ES256.verifier_from_jwk(jwk).ok()?),
-        ("EdDSA", "OKP") => Box::new(EdDSA.verifier_from_jwk(jwk).ok()?),
-        _ => return None,
-    };
-    Some(v)
+    json_part(part).ok_or(Invalid("the assertion is not a JWT"))
 }
 
 /// The audiences an assertion may name: the issuer and the endpoints that authenticate
@@ -240,9 +212,8 @@ async fn verified_payload(
                     .map(|(payload, _)| payload)
             })
     };
-    if let Some(inline) = &client.jwks {
-        let keys = parse_jwks(inline).map_err(|_| Invalid("the registered jwks is unusable"))?;
-        return try_keys(&keys).ok_or(Invalid("the signature does not verify"));
+    if client.jwks.is_some() {
+        return try_keys(&client.keys).ok_or(Invalid("the signature does not verify"));
     }
     let Some(uri) = &client.jwks_uri else {
         return Err(Invalid("the client has no registered keys"));
@@ -332,13 +303,7 @@ async fn check_claims(p: &Provider, client: &Client, c: &Value) -> Result<(), As
         .as_str()
         .filter(|j| !j.is_empty() && j.len() <= 256)
         .ok_or(Invalid("jti is required"))?;
-    let key = format!(
-        "cajti:{}",
-        sha256_b64(format!("{}\n{jti}", client.client_id).as_bytes())
-    );
-    let fresh = p
-        .store
-        .put_if_absent(&key, b"1", exp - now + SKEW)
+    let fresh = first_use(p, "cajti", &client.client_id, jti, exp - now + SKEW)
         .await
         .map_err(|e| AssertionError::Unavailable(e.to_string()))?;
     if !fresh {

@@ -82,6 +82,9 @@ pub struct Client {
     pub require_signed_request_object: bool,
     /// Its public keys for `private_key_jwt` (a JWK set, as registered).
     pub jwks: Option<String>,
+    /// `jwks` parsed, once, when the registration is read (not on every assertion).
+    #[serde(skip)]
+    pub keys: Vec<josekit::jwk::Jwk>,
     /// Where its public keys for `private_key_jwt` are published.
     pub jwks_uri: Option<String>,
     /// Where logout tokens are posted when a session it took part in ends (Back-Channel
@@ -156,6 +159,10 @@ impl Client {
             fapi2: r.try_get::<i64, _>("fapi2")? != 0,
             require_signed_request_object: r.try_get::<i64, _>("require_signed_request_object")?
                 != 0,
+            keys: r
+                .try_get::<Option<String>, _>("jwks")?
+                .and_then(|t| crate::client_assertion::parse_jwks(&t).ok())
+                .unwrap_or_default(),
             jwks: r.try_get("jwks")?,
             jwks_uri: r.try_get("jwks_uri")?,
             backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,

@@ -14,16 +14,14 @@
 //!   ephemeral store, so a replayed proof is refused on every node;
 //! - at a resource, `ath` is the hash of the access token it comes with.
 
+use crate::jose::{first_use, json_part, verifier};
 use crate::Provider;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use josekit::jwk::Jwk;
-use josekit::jws::{EdDSA, JwsVerifier, ES256, PS256, RS256};
 use platform::crypto::{b64url, sha256, sha256_b64};
 use serde_json::Value;
 
 /// The algorithms a proof may be signed with (discovery's `dpop_signing_alg_values_supported`).
-pub const ALGS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
+pub use crate::jose::ALGS;
 
 /// How old a proof may be, seconds.
 pub const MAX_AGE: i64 = 300;
@@ -80,22 +78,8 @@ pub fn thumbprint(jwk: &Value) -> Option<String> {
     Some(b64url(&sha256(members.to_string().as_bytes())))
 }
 
-fn verifier(alg: &str, jwk: &Jwk) -> Option<Box<dyn JwsVerifier>> {
-    let v: Box<dyn JwsVerifier> = match (alg, jwk.key_type()) {
-        ("RS256", "RSA") => Box::new(RS256.verifier_from_jwk(jwk).ok()?),
-        ("PS256", "RSA") => Box::new(PS256.verifier_from_jwk(jwk).ok()?),
-        ("ES256", "EC") => Box::new(ES256.verifier_from_jwk(jwk).ok()?),
-        ("EdDSA", "OKP") => Box::new(EdDSA.verifier_from_jwk(jwk).ok()?),
-        _ => return None,
-    };
-    Some(v)
-}
-
 fn part(s: &str) -> Result<Value, DpopError> {
-    let b = URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| Invalid("the DPoP proof is not a JWT"))?;
-    serde_json::from_slice(&b).map_err(|_| Invalid("the DPoP proof is not a JWT"))
+    json_part(s).ok_or(Invalid("the DPoP proof is not a JWT"))
 }
 
 /// Checks `proof` for a request of method `htm` to `htu` (with the access token it comes
@@ -151,7 +135,7 @@ pub async fn check(
         return Err(Invalid("the DPoP proof is too old or from the future"));
     }
     if let Some(at) = access_token {
-        let ath = sha256_b64_url(at);
+        let ath = sha256_b64(at.as_bytes());
         if c["ath"].as_str() != Some(ath.as_str()) {
             return Err(Invalid("ath is not the hash of the access token"));
         }
@@ -165,21 +149,13 @@ pub async fn check(
         .filter(|j| !j.is_empty() && j.len() <= 256)
         .ok_or(Invalid("jti is required"))?;
     let jkt = thumbprint(jwk_value).ok_or(Invalid("the DPoP proof's jwk is not a key"))?;
-    let key = format!("dpopjti:{}", sha256_b64(format!("{jkt}\n{jti}").as_bytes()));
-    let fresh = p
-        .store
-        .put_if_absent(&key, b"1", MAX_AGE + SKEW + NONCE_WINDOW)
+    let fresh = first_use(p, "dpopjti", &jkt, jti, MAX_AGE + SKEW + NONCE_WINDOW)
         .await
         .map_err(|e| DpopError::Unavailable(e.to_string()))?;
     if !fresh {
         return Err(Invalid("the DPoP proof was used before (jti)"));
     }
     Ok(jkt)
-}
-
-/// base64url(SHA-256(token)): a proof's `ath`.
-pub fn sha256_b64_url(token: &str) -> String {
-    b64url(&sha256(token.as_bytes()))
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod discovery;
 pub mod dpop;
 pub mod feeds;
 pub mod grants;
+pub mod jose;
 pub mod keys;
 pub mod limits;
 pub mod login;

@@ -258,29 +258,18 @@ impl Accounts {
     /// number; at most 25, by name.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn search(&self, query: &str) -> Result<Vec<Account>, CredentialError> {
-        let q = clean(query).to_lowercase();
-        if q.is_empty() || q.len() > 128 {
+        if clean(query).is_empty() {
             return Ok(Vec::new());
         }
-        let like = format!("%{}%", q.replace(['\\', '%', '_'], ""));
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM accounts WHERE login_id_lower = $3 \
-             OR LOWER(given_name) LIKE $2 OR LOWER(family_name) LIKE $2 \
-             OR LOWER(given_name || ' ' || family_name) LIKE $2 \
-             OR LOWER(legal_given_name || ' ' || legal_family_name) LIKE $2 \
-             OR id IN (SELECT account_id FROM professional_designations \
-                       WHERE LOWER(registration_number) = $1) \
-             ORDER BY family_name, given_name LIMIT 25"
-        ))
-        .bind(&q)
-        .bind(&like)
-        .bind(normalize_login_id(query))
-        .fetch_all(self.db.pool())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(Account::from_row)
-            .collect::<Result<_, _>>()?)
+        // The consoles' list with a query: the same matching, ordered by name.
+        let page = self
+            .list(&AccountList {
+                query: query.to_owned(),
+                limit: 25,
+                ..AccountList::default()
+            })
+            .await?;
+        Ok(page.accounts)
     }
 
     /// The oldest account with these legal names and date of birth (names compared without

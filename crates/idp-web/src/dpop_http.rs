@@ -32,7 +32,6 @@ fn proof(headers: &HeaderMap) -> Result<Option<&str>, ()> {
 pub async fn token_proof(
     p: &Provider,
     headers: &HeaderMap,
-    url: &str,
     algs: &[&str],
 ) -> Result<Option<String>, OAuthError> {
     let Ok(proof) = proof(headers) else {
@@ -44,7 +43,8 @@ pub async fn token_proof(
     let Some(proof) = proof else {
         return Ok(None);
     };
-    match dpop::check(p, proof, "POST", url, None, algs).await {
+    let url = format!("{}/token", p.cfg.issuer);
+    match dpop::check(p, proof, "POST", &url, None, algs).await {
         Ok(jkt) => Ok(Some(jkt)),
         Err(DpopError::UseNonce) => Err(OAuthError::refused(
             "use_dpop_nonce",

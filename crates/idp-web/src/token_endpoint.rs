@@ -73,13 +73,12 @@ async fn handle(
         ));
     }
     let req = TokenRequest::from_params(grant, &params).map_err(oauth)?;
-    let url = format!("{}/token", p.cfg.issuer);
     let algs: &[&str] = if client.fapi2 {
         &authorization_server::clients::FAPI2_ALGS
     } else {
         &authorization_server::dpop::ALGS
     };
-    let jkt = crate::dpop_http::token_proof(p, headers, &url, algs).await?;
+    let jkt = crate::dpop_http::token_proof(p, headers, algs).await?;
     if jkt.is_none() && (client.require_dpop || client.fapi2) {
         return Err(OAuthError::invalid_request(
             "this client must prove a DPoP key (RFC 9449)",

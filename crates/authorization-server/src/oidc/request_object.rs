@@ -12,7 +12,6 @@
 use super::Params;
 use crate::client_assertion::{verify_signed_by, AssertionError, ALGS};
 use crate::{Client, Provider};
-use platform::crypto::sha256_b64;
 use serde_json::Value;
 
 /// How far ahead a request object's `exp` may lie, seconds.
@@ -77,13 +76,7 @@ pub async fn open(p: &Provider, client: &Client, jws: &str) -> Result<Params, Re
         .as_str()
         .filter(|j| !j.is_empty() && j.len() <= 256)
         .ok_or(Invalid("jti is required"))?;
-    let key = format!(
-        "rojti:{}",
-        sha256_b64(format!("{}\n{jti}", client.client_id).as_bytes())
-    );
-    let fresh = p
-        .store
-        .put_if_absent(&key, b"1", exp - now + 30)
+    let fresh = crate::jose::first_use(p, "rojti", &client.client_id, jti, exp - now + 30)
         .await
         .map_err(|e| RequestObjectError::Unavailable(e.to_string()))?;
     if !fresh {

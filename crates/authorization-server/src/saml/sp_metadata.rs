@@ -184,9 +184,9 @@ pub fn from_metadata(xml: &str) -> Result<ServiceProvider, SpError> {
     })
 }
 
-/// Whether metadata may come from `u`: https, or plain http to a loopback address (a test or
-/// a local proxy); anything else could be altered on the way.
-fn trusted_source(u: &url::Url) -> bool {
+/// Whether a document (SAML metadata, a client's keys) may come from `u`: https, or plain http
+/// to a loopback address (a test or a local proxy); anything else could be altered on the way.
+pub(crate) fn trusted_source(u: &url::Url) -> bool {
     match u.scheme() {
         "https" => true,
         "http" => match u.host() {
