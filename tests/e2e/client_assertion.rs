@@ -29,7 +29,7 @@ fn jwks(keys: &[&Value]) -> String {
 /// removes one).
 fn assertion(app: &TestApp, client: &str, kp: &EcKeyPair, kid: &str, changes: Value) -> String {
     let now = platform::Clock::now(app.clock.as_ref());
-    let mut c = json!({
+    let c = json!({
         "iss": client,
         "sub": client,
         "aud": format!("{}/token", app.base),
@@ -37,13 +37,7 @@ fn assertion(app: &TestApp, client: &str, kp: &EcKeyPair, kid: &str, changes: Va
         "exp": now + 60,
         "jti": platform::crypto::random_token(12),
     });
-    for (k, v) in changes.as_object().unwrap() {
-        if v.is_null() {
-            c.as_object_mut().unwrap().remove(k);
-        } else {
-            c[k] = v.clone();
-        }
-    }
+    let c = oneid_tests::jose::with_changes(c, changes);
     let payload = JwtPayload::from_map(c.as_object().unwrap().clone()).unwrap();
     let mut h = JwsHeader::new();
     h.set_token_type("JWT");

@@ -6,7 +6,6 @@
 
 use josekit::jwk::alg::ec::{EcCurve, EcKeyPair};
 use josekit::jws::{JwsHeader, ES256};
-use josekit::jwt::{self, JwtPayload};
 use oneid_tests::browser::Browser;
 use oneid_tests::rp::{jwt_payload, Rp};
 use oneid_tests::{spawn_app, spawn_pair, TestApp, LOGIN_ID, PASSWORD};
@@ -25,26 +24,19 @@ impl Key {
     /// A proof for `htm` `htu` with `claims` changed (`null` removes one), and the header's
     /// `typ` and `jwk` as given.
     fn proof_with(&self, htm: &str, htu: &str, now: i64, claims: Value, header: Value) -> String {
-        let mut c = json!({
+        let c = json!({
             "jti": platform::crypto::random_token(12),
             "htm": htm,
             "htu": htu,
             "iat": now,
         });
-        for (k, v) in claims.as_object().unwrap() {
-            if v.is_null() {
-                c.as_object_mut().unwrap().remove(k);
-            } else {
-                c[k] = v.clone();
-            }
-        }
+        let c = oneid_tests::jose::with_changes(c, claims);
         let mut h = JwsHeader::new();
         h.set_token_type(header["typ"].as_str().unwrap_or("dpop+jwt"));
         let jwk = header.get("jwk").cloned().unwrap_or_else(|| self.public());
         h.set_claim("jwk", Some(jwk)).unwrap();
-        let payload = JwtPayload::from_map(c.as_object().unwrap().clone()).unwrap();
         let signer = ES256.signer_from_jwk(&self.0.to_jwk_private_key()).unwrap();
-        jwt::encode_with_signer(&payload, &h, &signer).unwrap()
+        oneid_tests::jose::sign(&c, &h, &signer)
     }
     fn proof(&self, htm: &str, htu: &str, now: i64, claims: Value) -> String {
         self.proof_with(htm, htu, now, claims, json!({}))
@@ -63,21 +55,9 @@ async fn token(
     form: &[(&str, &str)],
     proof: Option<&str>,
 ) -> (u16, Value, Option<String>) {
-    let mut r = reqwest::Client::new()
-        .post(format!("{}/token", app.base))
-        .basic_auth(client, Some(format!("{client}-secret")))
-        .form(form);
-    if let Some(p) = proof {
-        r = r.header("DPoP", p);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    let nonce = r
-        .headers()
-        .get("dpop-nonce")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    (status, r.json().await.unwrap_or_default(), nonce)
+    let secret = format!("{client}-secret");
+    let url = format!("{}/token", app.base);
+    oneid_tests::jose::post_form(&url, form, Some((client, &secret)), proof).await
 }
 
 /// Userinfo with `auth` (`Bearer x` or `DPoP x`) and an optional proof; (status, body,

@@ -8,7 +8,6 @@ use authorization_server::clients::NewClient;
 use josekit::jwk::alg::ec::{EcCurve, EcKeyPair};
 use josekit::jwk::alg::rsa::RsaKeyPair;
 use josekit::jws::{JwsHeader, ES256, RS256};
-use josekit::jwt::{self, JwtPayload};
 use oneid_tests::browser::Browser;
 use oneid_tests::rp::jwt_payload;
 use oneid_tests::{spawn_app_with, TestApp, LOGIN_ID, PASSWORD};
@@ -28,8 +27,7 @@ fn jwk_json(j: &josekit::jwk::Jwk) -> Value {
 }
 
 fn sign(claims: Value, header: JwsHeader, signer: &dyn josekit::jws::JwsSigner) -> String {
-    let payload = JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
-    jwt::encode_with_signer(&payload, &header, signer).unwrap()
+    oneid_tests::jose::sign(&claims, &header, signer)
 }
 
 struct Fapi {
@@ -99,23 +97,8 @@ async fn form_post(
     form: &[(&str, &str)],
     dpop: Option<&str>,
 ) -> (u16, Value, Option<String>) {
-    let mut r = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("{}{path}", app.base))
-        .form(form);
-    if let Some(p) = dpop {
-        r = r.header("DPoP", p);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    let nonce = r
-        .headers()
-        .get("dpop-nonce")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    (status, r.json().await.unwrap_or_default(), nonce)
+    let url = format!("{}{path}", app.base);
+    oneid_tests::jose::post_form(&url, form, None, dpop).await
 }
 
 async fn setup() -> (TestApp, Fapi) {

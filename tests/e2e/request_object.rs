@@ -20,7 +20,7 @@ fn now(app: &TestApp) -> i64 {
 /// The request object of a code request by `client`, signed with `kp`, with `changes` (`null`
 /// removes a claim).
 fn object(app: &TestApp, client: &str, kp: &EcKeyPair, changes: Value) -> String {
-    let mut c = json!({
+    let c = json!({
         "iss": client,
         "aud": app.base,
         "exp": now(app) + 300,
@@ -34,13 +34,7 @@ fn object(app: &TestApp, client: &str, kp: &EcKeyPair, changes: Value) -> String
         "code_challenge_method": "S256",
         "max_age": 3600,
     });
-    for (k, v) in changes.as_object().unwrap() {
-        if v.is_null() {
-            c.as_object_mut().unwrap().remove(k);
-        } else {
-            c[k] = v.clone();
-        }
-    }
+    let c = oneid_tests::jose::with_changes(c, changes);
     let payload = JwtPayload::from_map(c.as_object().unwrap().clone()).unwrap();
     let mut h = JwsHeader::new();
     h.set_token_type("oauth-authz-req+jwt");

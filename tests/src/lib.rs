@@ -555,6 +555,7 @@ pub mod api;
 pub mod browser;
 pub mod burst;
 pub mod gateway;
+pub mod jose;
 pub mod rp;
 pub mod saml;
 pub mod smtp;
