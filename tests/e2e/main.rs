@@ -22,6 +22,7 @@ mod logout_fanout;
 mod lra;
 mod page_sweep;
 mod pages;
+mod pairwise;
 mod par;
 mod password_marks;
 mod production;

@@ -81,20 +81,25 @@ pub(crate) async fn api_caller(
     }
     let account_id = if c.has_person() {
         let stepped_up = c.acr.as_deref().is_some_and(|a| a.ends_with(":mfa"));
+        // The subject is the one the token's client knows the person by.
+        let account = authorization_server::subjects::account_of_client_id(p, &c.client_id, &c.sub)
+            .await
+            .map_err(OAuthError::unavailable)?
+            .unwrap_or_default();
         let admin = stepped_up
             && p.accounts
-                .find_by_id(&c.sub)
+                .find_by_id(&account)
                 .await
                 .map_err(OAuthError::unavailable)?
                 .is_some_and(|a| a.status == credential_store::AccountStatus::Active)
             && p.accounts
-                .has_role(&c.sub, ADMIN_ROLE)
+                .has_role(&account, ADMIN_ROLE)
                 .await
                 .map_err(OAuthError::unavailable)?;
         if !admin {
             return Err(OAuthError::insufficient_scope(wanted));
         }
-        Some(c.sub)
+        Some(account)
     } else {
         None
     };

@@ -262,6 +262,18 @@ pub struct AdminText {
     pub require_mfa: &'static str,
     /// Check box.
     pub require_par: &'static str,
+    /// Check box.
+    pub pairwise: &'static str,
+    /// Label.
+    pub sector_identifier_uri: &'static str,
+    /// Hint.
+    pub sector_hint: &'static str,
+    /// Label of a client's subject type.
+    pub subject_type: &'static str,
+    /// A public subject type.
+    pub subject_public: &'static str,
+    /// A pairwise subject type, before its sector.
+    pub subject_pairwise: &'static str,
     /// Notice.
     pub removed: &'static str,
     /// Heading over a new client's secret.
@@ -428,6 +440,12 @@ static EN: AdminText = AdminText {
     id_token_alg: "ID token signature",
     require_mfa: "Ask for a second factor at every sign-in",
     require_par: "Accept only pushed authorization requests (PAR)",
+    pairwise: "Pairwise subject identifiers: this application’s sector gets identifiers of its own",
+    sector_identifier_uri: "Sector identifier URI (pairwise only)",
+    sector_hint: "An https address serving a JSON list of every redirect URI above. Leave empty when all redirect URIs are on one host.",
+    subject_type: "Subject identifiers",
+    subject_public: "Public (the same at every application)",
+    subject_pairwise: "Pairwise, sector",
     removed: "Removed.",
     secret_heading: "Client secret",
     secret_once: "Shown once, now: only its digest is kept. Give it to the relying party's operator.",
@@ -578,6 +596,12 @@ static FR: AdminText = AdminText {
     id_token_alg: "Signature du jeton d’identité",
     require_mfa: "Exiger un second facteur à chaque connexion",
     require_par: "N’accepter que les demandes d’autorisation poussées (PAR)",
+    pairwise: "Identifiants de sujet par paire : le secteur de cette application reçoit ses propres identifiants",
+    sector_identifier_uri: "URI d’identifiant de secteur (par paire seulement)",
+    sector_hint: "Une adresse https qui sert une liste JSON de toutes les URI de redirection ci-dessus. Laissez vide si elles sont toutes sur un même hôte.",
+    subject_type: "Identifiants de sujet",
+    subject_public: "Publics (les mêmes pour toutes les applications)",
+    subject_pairwise: "Par paire, secteur",
     removed: "Retiré.",
     secret_heading: "Secret du client",
     secret_once: "Affiché une seule fois, maintenant\u{a0}: seule son empreinte est conservée. Remettez-le à l’exploitant de la partie utilisatrice.",

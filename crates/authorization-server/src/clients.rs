@@ -96,9 +96,22 @@ pub struct Client {
     /// there at the service's level. Every client that signs people in has one (`None`: a
     /// client acting for itself only, `client_credentials`).
     pub service_id: Option<String>,
+    /// The sector of its pairwise subjects (`None`: its subject type is `public`); see
+    /// [`crate::subjects`].
+    pub sector: Option<String>,
+    /// The document that put it in its sector, when one did.
+    pub sector_identifier_uri: Option<String>,
 }
 
 impl Client {
+    /// Its subject type: `pairwise` or `public`.
+    pub fn subject_type(&self) -> &'static str {
+        if self.sector.is_some() {
+            "pairwise"
+        } else {
+            "public"
+        }
+    }
     /// True if the client has no means of authenticating (no secret, no keys).
     pub fn is_public(&self) -> bool {
         self.secret_hash.is_none() && !self.uses_private_key_jwt()
@@ -168,6 +181,8 @@ impl Client {
             backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
             frontchannel_logout_uri: r.try_get("frontchannel_logout_uri")?,
             service_id: r.try_get("service_id")?,
+            sector: r.try_get("sector")?,
+            sector_identifier_uri: r.try_get("sector_identifier_uri")?,
         })
     }
 }
@@ -216,6 +231,11 @@ pub struct NewClient {
     pub frontchannel_logout_uri: Option<String>,
     /// The service it belongs to (must exist).
     pub service_id: Option<String>,
+    /// Pairwise subject identifiers (OIDC Core §8.1) instead of `public` ones.
+    pub pairwise: bool,
+    /// The document listing the redirect URIs of its sector (https); without one, a pairwise
+    /// client's redirect URIs must all be on one host, which is then its sector.
+    pub sector_identifier_uri: Option<String>,
 }
 
 /// Errors of the client registry.
@@ -288,6 +308,7 @@ type Cache = HashMap<String, (i64, Option<Arc<Client>>)>;
 #[derive(Debug, Clone)]
 pub struct ClientStore {
     db: Db,
+    http: reqwest::Client,
     clock: SharedClock,
     cache_secs: i64,
     cache: Arc<RwLock<Cache>>,
@@ -297,13 +318,15 @@ const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_
                        grant_types, scopes, id_token_alg, access_token_alg, require_mfa, \
                        require_par, require_dpop, fapi2, require_signed_request_object, jwks, \
                        jwks_uri, backchannel_logout_uri, \
-                       frontchannel_logout_uri, service_id";
+                       frontchannel_logout_uri, service_id, sector, sector_identifier_uri";
 
 impl ClientStore {
-    /// A registry in `db`, caching lookups for `cache_secs` (0 disables the cache).
-    pub fn new(db: Db, clock: SharedClock, cache_secs: i64) -> Self {
+    /// A registry in `db`, caching lookups for `cache_secs` (0 disables the cache), reading
+    /// sector identifier documents with `http`.
+    pub fn new(db: Db, clock: SharedClock, cache_secs: i64, http: reqwest::Client) -> Self {
         Self {
             db,
+            http,
             clock,
             cache_secs,
             cache: Arc::default(),
@@ -474,6 +497,27 @@ impl ClientStore {
                 ));
             }
         }
+        let sector_uri = n
+            .sector_identifier_uri
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        if sector_uri.is_some() && !n.pairwise {
+            return Err(ClientError::Invalid(
+                "a sector_identifier_uri is for a pairwise client".into(),
+            ));
+        }
+        let sector = if n.pairwise {
+            let http = self.http.clone();
+            let s = crate::subjects::sector_of(sector_uri, &n.redirect_uris, |u| async move {
+                crate::subjects::fetch_sector_document(&http, u).await
+            })
+            .await
+            .map_err(ClientError::Invalid)?;
+            Some(s)
+        } else {
+            None
+        };
         let now = self.clock.now();
         let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
         let r = sqlx::query(
@@ -481,9 +525,9 @@ impl ClientStore {
              post_logout_redirect_uris, grant_types, scopes, id_token_alg, access_token_alg, \
              require_mfa, backchannel_logout_uri, frontchannel_logout_uri, created_at, \
              updated_at, service_id, require_par, jwks, jwks_uri, require_dpop, fapi2, \
-             require_signed_request_object) \
+             require_signed_request_object, subject_type, sector, sector_identifier_uri) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10, $10, $14, $15, $16, \
-             $17, $18, $19, $20)",
+             $17, $18, $19, $20, $21, $22, $23)",
         )
         .bind(id)
         .bind(n.name.trim())
@@ -505,6 +549,13 @@ impl ClientStore {
         .bind(i64::from(n.require_dpop))
         .bind(i64::from(n.fapi2))
         .bind(i64::from(n.require_signed_request_object))
+        .bind(if sector.is_some() {
+            "pairwise"
+        } else {
+            "public"
+        })
+        .bind(sector.as_deref())
+        .bind(sector_uri)
         .execute(self.db.pool())
         .await
         .map_err(DbError::from);

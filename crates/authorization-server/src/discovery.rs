@@ -53,7 +53,7 @@ pub fn document(issuer: &str, require_par: bool) -> Value {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": crate::clients::GRANT_TYPES,
-        "subject_types_supported": ["public"],
+        "subject_types_supported": crate::subjects::SUBJECT_TYPES,
         "id_token_signing_alg_values_supported": algs,
         "userinfo_signing_alg_values_supported": [],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],

@@ -23,6 +23,7 @@ pub mod logout;
 pub mod oidc;
 pub mod saml;
 pub mod sso;
+pub mod subjects;
 pub mod ticket;
 pub mod tokens;
 
@@ -275,7 +276,12 @@ impl Provider {
             clock.clone(),
         ));
         Ok(Self {
-            clients: ClientStore::new(db.clone(), clock.clone(), cfg.client_cache_secs),
+            clients: ClientStore::new(
+                db.clone(),
+                clock.clone(),
+                cfg.client_cache_secs,
+                backchannel.clone(),
+            ),
             devices: step_up::Devices::new(db.clone(), clock.clone()),
             stepup: step_up::StepUpConfig::default(),
             gateway: outbox.clone(),

@@ -28,7 +28,8 @@ pub struct AuthContext {
 pub struct AccessClaims {
     /// Issuer.
     pub iss: String,
-    /// Subject: account id, or client id for client_credentials.
+    /// Subject: the account as the client knows it (its id, or a pairwise subject), or the
+    /// client id for client_credentials.
     pub sub: String,
     /// Audience.
     pub aud: String,
@@ -88,7 +89,10 @@ pub fn access_token(
     let now = p.clock.now();
     let claims = AccessClaims {
         iss: p.cfg.issuer.clone(),
-        sub: person.map_or_else(|| client_id.to_owned(), |a| a.account_id.clone()),
+        sub: person.map_or_else(
+            || client_id.to_owned(),
+            |a| crate::subjects::subject(p, client, &a.account_id),
+        ),
         aud: client_id.to_owned(),
         client_id: client_id.to_owned(),
         exp: now + p.cfg.access_token_ttl,
@@ -239,6 +243,8 @@ pub fn user_claims(
 pub struct IdTokenInput<'a> {
     /// The relying party.
     pub client_id: &'a str,
+    /// The person as the relying party knows them (see [`crate::subjects`]).
+    pub sub: &'a str,
     /// Its ID token algorithm.
     pub alg: SigAlg,
     /// The person and session.
@@ -256,7 +262,7 @@ pub fn id_token(p: &Provider, i: IdTokenInput<'_>) -> Result<String, KeyError> {
     let now = p.clock.now();
     let mut c = i.extra;
     c.insert("iss".into(), p.cfg.issuer.clone().into());
-    c.insert("sub".into(), i.ctx.account_id.clone().into());
+    c.insert("sub".into(), i.sub.into());
     c.insert("aud".into(), i.client_id.into());
     c.insert("azp".into(), i.client_id.into());
     c.insert("exp".into(), (now + p.cfg.id_token_ttl).into());
@@ -284,15 +290,17 @@ pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/back
 /// How long a logout token is valid, seconds.
 pub const LOGOUT_TOKEN_TTL: i64 = 120;
 
-/// Mints a logout token (Back-Channel Logout 1.0) for `client`: the session `sid` of person
-/// `sub` ended. Signed like the client's ID tokens, `typ` `logout+jwt`, never a `nonce`.
+/// Mints a logout token (Back-Channel Logout 1.0) for `client`: the session `sid` of the
+/// account `account_id` ended (named by the subject the client knows it by). Signed like the
+/// client's ID tokens, `typ` `logout+jwt`, never a `nonce`.
 pub fn logout_token(
     p: &Provider,
     client: &Client,
-    sub: &str,
+    account_id: &str,
     sid: &str,
 ) -> Result<String, KeyError> {
     let now = p.clock.now();
+    let sub = crate::subjects::subject(p, client, account_id);
     let c = serde_json::json!({
         "iss": p.cfg.issuer,
         "aud": client.client_id,

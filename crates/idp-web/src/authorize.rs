@@ -146,7 +146,7 @@ async fn authorize(
         );
         return Ok(error_redirect(p, &redirect_uri, asked.state.as_deref(), e));
     }
-    let req = match check(p, &client, &redirect_uri, &asked) {
+    let req = match check(p, &client, &redirect_uri, &asked).await {
         Ok(r) => r,
         Err(e) => return Ok(error_redirect(p, &redirect_uri, asked.state.as_deref(), e)),
     };

@@ -77,6 +77,14 @@ pub struct AddClient {
     /// Accept only signed request objects (RFC 9101) from this client (it needs keys).
     #[arg(long = "require-signed-request-object")]
     require_signed_request_object: bool,
+    /// Give this client pairwise subject identifiers (OIDC Core §8.1), one per sector, instead
+    /// of the account id every public client sees.
+    #[arg(long)]
+    pairwise: bool,
+    /// The document (https, a JSON array listing every redirect URI of the client) whose host
+    /// is a pairwise client's sector; without it the redirect URIs must share one host.
+    #[arg(long = "sector-identifier-uri")]
+    sector_identifier_uri: Option<String>,
     /// Where logout tokens are posted when a session ends (OpenID Connect Back-Channel Logout).
     #[arg(long = "backchannel-logout-uri")]
     backchannel_logout_uri: Option<String>,
@@ -155,6 +163,8 @@ pub async fn clients(
                     require_dpop: a.require_dpop,
                     fapi2: a.fapi2,
                     require_signed_request_object: a.require_signed_request_object,
+                    pairwise: a.pairwise,
+                    sector_identifier_uri: a.sector_identifier_uri,
                     jwks,
                     jwks_uri: a.jwks_uri,
                     backchannel_logout_uri: a.backchannel_logout_uri,

@@ -64,6 +64,12 @@ pub struct ClientInput {
     /// The service it belongs to (must exist).
     #[serde(default)]
     pub service_id: Option<String>,
+    /// `public` (default) or `pairwise` subject identifiers (OIDC Core §8.1).
+    #[serde(default)]
+    pub subject_type: Option<String>,
+    /// For a pairwise client: the document listing its redirect URIs; its host is the sector.
+    #[serde(default)]
+    pub sector_identifier_uri: Option<String>,
 }
 
 /// Changes to a relying party (`PATCH /admin/api/clients/{id}`): its service.

@@ -56,7 +56,19 @@ pub async fn add_client(
     c: ClientInput,
     actor: Actor<'_>,
 ) -> Result<(Client, Option<String>), ApiError> {
+    let pairwise = match c.subject_type.as_deref().map(str::trim) {
+        None | Some("") | Some("public") => false,
+        Some("pairwise") => true,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "subject_type",
+                "subject_type must be public or pairwise",
+            ))
+        }
+    };
     let new = NewClient {
+        pairwise,
+        sector_identifier_uri: c.sector_identifier_uri,
         client_id: c.client_id,
         name: c.name,
         redirect_uris: c.redirect_uris,

@@ -112,6 +112,10 @@ async fn clients_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
         ),
         Field::new("checkbox", "require_mfa", t.require_mfa, ""),
         Field::new("checkbox", "require_par", t.require_par, ""),
+        Field::new("checkbox", "pairwise", t.pairwise, ""),
+        Field::new("url", "sector_identifier_uri", t.sector_identifier_uri, "")
+            .hint(t.sector_hint)
+            .auto("off"),
     ];
     v.forms
         .push(add_form(a, "/admin/clients", t.client_add, fields, t.add));
@@ -185,6 +189,8 @@ fn client_input(form: &Params, a: &Admin) -> Result<ClientInput, (&'static str, 
         id_token_alg: text_of(form, "id_token_alg"),
         require_mfa: form.contains_key("require_mfa"),
         require_par: form.contains_key("require_par"),
+        subject_type: form.contains_key("pairwise").then(|| "pairwise".to_owned()),
+        sector_identifier_uri: text_of(form, "sector_identifier_uri"),
         service_id: Some(service_id),
         ..ClientInput::default()
     })
@@ -235,6 +241,7 @@ pub(super) async fn clients_post(
                     "post_logout_redirect_uris",
                     "kind",
                     "id_token_alg",
+                    "sector_identifier_uri",
                 ],
             );
             match e {
@@ -270,6 +277,13 @@ async fn client_view(p: &Provider, a: &Admin, id: &str) -> Result<View, WebError
             ),
             (t.grants.into(), c.grant_types.join(", ")),
             (t.redirect_uris.into(), c.redirect_uris.join("\n")),
+            (
+                t.subject_type.into(),
+                match &c.sector {
+                    Some(sector) => format!("{} {sector}", t.subject_pairwise),
+                    None => t.subject_public.into(),
+                },
+            ),
         ],
     });
     // A client that signs people in must stay in a service; one acting only for itself

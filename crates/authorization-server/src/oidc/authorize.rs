@@ -116,7 +116,7 @@ pub fn refusal(error: &'static str, description: &'static str) -> Refusal {
 
 /// Checks the request for `client` (already found, with its redirect URI) and returns the
 /// login ticket it becomes.
-pub fn check(
+pub async fn check(
     p: &Provider,
     client: &Client,
     redirect_uri: &str,
@@ -221,17 +221,23 @@ pub fn check(
             })?),
             None => None,
         };
+    // The hint names its person by the subject its client knows them by: the account behind
+    // it is what a session is compared with.
     let hint_sub = match &r.id_token_hint {
-        Some(h) => Some(
-            verify_id_token_hint(p, h)
-                .ok_or_else(|| {
-                    redir(
-                        "invalid_request",
-                        "id_token_hint is not a valid ID token from this provider",
-                    )
-                })?
-                .sub,
-        ),
+        Some(h) => {
+            let invalid = || {
+                redir(
+                    "invalid_request",
+                    "id_token_hint is not a valid ID token from this provider",
+                )
+            };
+            let hint = verify_id_token_hint(p, h).ok_or_else(invalid)?;
+            let aud = hint.client_id().ok_or_else(invalid)?;
+            let account = crate::subjects::account_of_client_id(p, aud, &hint.sub)
+                .await
+                .map_err(|_| redir("server_error", "the request could not be checked"))?;
+            Some(account.ok_or_else(invalid)?)
+        }
         None => None,
     };
     let acr_values: Vec<String> = r

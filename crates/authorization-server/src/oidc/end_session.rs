@@ -57,10 +57,20 @@ pub enum EndSessionError {
 
 /// Checks the request.
 pub async fn check(p: &Provider, r: EndSessionRequest) -> Result<EndSession, EndSessionError> {
-    let hint = r
+    let mut hint = r
         .id_token_hint
         .as_deref()
         .and_then(|h| verify_id_token_hint(p, h));
+    // The hint's subject is the one its client knows the person by: compare accounts.
+    if let Some(h) = hint.as_mut() {
+        let account = match h.client_id() {
+            Some(aud) => crate::subjects::account_of_client_id(p, aud, &h.sub)
+                .await
+                .map_err(|e| EndSessionError::Internal(e.to_string()))?,
+            None => None,
+        };
+        h.sub = account.unwrap_or_default();
+    }
     let hint_client = hint.as_ref().and_then(|h| h.client_id()).map(str::to_owned);
     let client_id = match (r.client_id, hint_client) {
         (Some(a), Some(b)) if a != b => return Err(EndSessionError::Refused),

@@ -130,7 +130,7 @@ pub async fn push(
             ))
         }
     };
-    if let Err(r) = check(p, client, &redirect_uri, &asked) {
+    if let Err(r) = check(p, client, &redirect_uri, &asked).await {
         return Err(refused(r.error, r.description));
     }
     let handle = random_token(32);

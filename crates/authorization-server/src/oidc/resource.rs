@@ -57,19 +57,25 @@ pub async fn userinfo(
             "the access token does not grant access to userinfo",
         ));
     }
+    // The account the token's subject names for its client (itself, unless the client has
+    // pairwise subjects).
+    let account_id = crate::subjects::account_of_client_id(p, &c.client_id, &c.sub)
+        .await
+        .map_err(|e| UserinfoError::Internal(e.to_string()))?
+        .ok_or(UserinfoError::InvalidToken(INVALID))?;
     // The revocation check (ephemeral store) and the account (database) in parallel.
     let rvk = revoked_key(&c.jti);
     let clinician = scopes.contains(&"clinician");
     let designations = async {
         if clinician {
-            p.accounts.designations(&c.sub).await
+            p.accounts.designations(&account_id).await
         } else {
             Ok(Vec::new())
         }
     };
     let (revoked, account, designations) = tokio::join!(
         p.store.get(&rvk),
-        p.accounts.find_by_id(&c.sub),
+        p.accounts.find_by_id(&account_id),
         designations
     );
     if revoked
@@ -85,7 +91,9 @@ pub async fn userinfo(
             "the account is no longer active",
         ))?;
     let designations = designations.map_err(|e| UserinfoError::Internal(e.to_string()))?;
-    Ok(user_claims(&account, &designations, &scopes))
+    let mut claims = user_claims(&account, &designations, &scopes);
+    claims.insert("sub".into(), c.sub.into());
+    Ok(claims)
 }
 
 /// An introspection answer (RFC 7662 §2.2): `{"active": false}` or the token's facts.

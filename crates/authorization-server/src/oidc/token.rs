@@ -244,6 +244,9 @@ async fn redeem_code(
         .map_err(internal)?
         .filter(|a| a.status == AccountStatus::Active)
         .ok_or(TokenError::InvalidGrant("the account is no longer active"))?;
+    let sub = crate::subjects::issue(p, client, &grant.ctx.account_id)
+        .await
+        .map_err(internal)?;
     let (at, at_claims) =
         access_token(p, client, &grant.scope, Some(&grant.ctx), jkt).map_err(internal)?;
     let mut extra = requested_claims(&account, client, &grant.id_token_claims);
@@ -252,6 +255,7 @@ async fn redeem_code(
         p,
         IdTokenInput {
             client_id: &client.client_id,
+            sub: &sub,
             alg: client.id_token_alg,
             ctx: &grant.ctx,
             nonce: grant.nonce.as_deref(),
@@ -488,6 +492,7 @@ async fn refresh(
     let next = new_refresh(p, client, &family, &original, &ctx, Some(expires_at), bound).await?;
     let (at, _) = access_token(p, client, &scope, Some(&ctx), jkt).map_err(internal)?;
     let extra = clinician_id_claims(p, &account, &scope).await?;
+    let sub = crate::subjects::subject(p, client, &ctx.account_id);
     let idt = scope
         .split(' ')
         .any(|s| s == "openid")
@@ -496,6 +501,7 @@ async fn refresh(
                 p,
                 IdTokenInput {
                     client_id: &client.client_id,
+                    sub: &sub,
                     alg: client.id_token_alg,
                     ctx: &ctx,
                     nonce: None,
