@@ -399,6 +399,7 @@ async fn an_administrator_rotates_imports_and_revokes_keys_from_the_cli() {
 
     // The server starts on this ring and publishes exactly what it should.
     let app = spawn_on(&storage, Arc::new(ManualClock::new()), None, |_| {}).await;
+    app.use_every_algorithm().await;
     let jwks: serde_json::Value = reqwest::get(format!("{}/jwks", app.base))
         .await
         .unwrap()

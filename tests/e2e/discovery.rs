@@ -69,6 +69,7 @@ async fn discovery_document_publishes_what_a_certified_provider_publishes() {
 #[tokio::test]
 async fn jwks_publishes_one_public_key_per_algorithm_and_no_private_parts() {
     let app = spawn_app().await;
+    app.use_every_algorithm().await;
     let r = reqwest::get(format!("{}/jwks", app.base)).await.unwrap();
     assert_eq!(r.status(), 200);
     let j: serde_json::Value = r.json().await.unwrap();

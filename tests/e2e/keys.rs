@@ -221,6 +221,7 @@ async fn revoking_a_key_removes_it_at_once_and_its_tokens_stop_working() {
 #[tokio::test]
 async fn a_rotation_on_one_node_reaches_the_other_which_then_signs_with_the_new_key() {
     let (a, b) = spawn_pair().await;
+    a.use_every_algorithm().await;
     let r = a
         .provider
         .keys
@@ -316,6 +317,7 @@ async fn jwks_and_discovery_carry_cache_headers_shorter_than_the_prepublish_peri
 #[tokio::test]
 async fn the_admin_api_lists_and_rotates_keys_for_clients_with_the_admin_scope_only() {
     let app = spawn_app().await;
+    app.use_every_algorithm().await;
     let http = reqwest::Client::new();
     let none = http
         .get(format!("{}/admin/api/keys", app.base))
@@ -486,6 +488,7 @@ async fn without_change_notices_a_node_converges_by_polling() {
     let own: Arc<dyn platform::EphemeralStore> =
         Arc::new(platform::MemoryStore::new(clock.clone()));
     let b = spawn_on(&storage, clock.clone(), Some(own), |c| c.keys.poll_secs = 1).await;
+    a.use_every_algorithm().await;
     let r = a
         .provider
         .keys
@@ -570,4 +573,78 @@ async fn the_admin_api_refuses_a_persons_token_even_with_the_admin_scope() {
         403,
         "people administer keys through the console and its role check"
     );
+}
+
+fn algs(jwks: &Value) -> Vec<String> {
+    let mut a: Vec<String> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap().to_owned())
+        .collect();
+    a.sort();
+    a.dedup();
+    a
+}
+
+#[tokio::test]
+async fn the_jwks_publishes_only_the_algorithms_relying_parties_use() {
+    let (a, b) = spawn_pair().await;
+    // No relying party yet: nothing to verify, nothing published (every algorithm still has
+    // its key, and signs with it).
+    assert_eq!(jwks(&a).await["keys"], serde_json::json!([]));
+    assert_eq!(a.provider.keys.active_kids().len(), 4);
+
+    // A viewer with the defaults: RS256 ID tokens, ES256 access tokens.
+    a.add_client("viewer").await;
+    assert_eq!(algs(&jwks(&a).await), ["ES256", "RS256"]);
+
+    // A rotation of an algorithm in use pre-publishes its next key; of one no one uses, not.
+    let rs_next = a
+        .provider
+        .keys
+        .rotate(SigAlg::RS256, false, "test")
+        .await
+        .unwrap()
+        .kid;
+    let ed_next = a
+        .provider
+        .keys
+        .rotate(SigAlg::EdDSA, false, "test")
+        .await
+        .unwrap()
+        .kid;
+    let published = kids(&jwks(&a).await);
+    assert!(published.contains(&rs_next));
+    assert!(!published.contains(&ed_next));
+    assert_eq!(algs(&jwks(&a).await), ["ES256", "RS256"]);
+
+    // A relying party registered with EdDSA on node A: both nodes publish EdDSA at once (the
+    // active key and the pending one), and its ID token verifies against node B's JWKS.
+    let cfg = a
+        .add_client_with("modern", |n| n.id_token_alg = Some(SigAlg::EdDSA))
+        .await;
+    let mut seen = false;
+    for _ in 0..100 {
+        if algs(&jwks(&b).await).contains(&"EdDSA".to_owned()) {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(seen, "node B publishes EdDSA");
+    assert!(kids(&jwks(&b).await).contains(&ed_next));
+    a.add_clinician().await;
+    let mut rp = Rp::discover(&cfg).await;
+    rp.algs = vec![openidconnect::core::CoreJwsSigningAlgorithm::EdDsa];
+    let t = rp.login(&Browser::new(), LOGIN_ID, PASSWORD).await;
+    assert_eq!(jwt_header(&t.id_token)["alg"], "EdDSA");
+    let kid = jwt_header(&t.id_token)["kid"].as_str().unwrap().to_owned();
+    assert!(kids(&jwks(&b).await).contains(&kid));
+
+    // Its last relying party gone, the algorithm leaves the JWKS (its tokens were for that
+    // relying party only); the others stay.
+    assert!(a.provider.clients.remove("modern").await.unwrap());
+    assert_eq!(algs(&jwks(&a).await), ["ES256", "RS256"]);
+    assert!(kids(&jwks(&a).await).contains(&rs_next));
 }

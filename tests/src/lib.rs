@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+use authorization_server::keys::SigAlg;
 use authorization_server::{NewClient, Provider};
 use base64::Engine as _;
 use credential_store::NewAccount;
@@ -488,6 +489,17 @@ impl TestApp {
             secret: (!public).then(|| format!("{id}-secret")),
             redirect_uri: redirect,
             issuer: self.base.clone(),
+        }
+    }
+
+    /// Registers relying parties whose ID tokens are signed with each algorithm (RS256,
+    /// PS256, EdDSA; ES256 signs their access tokens), so that the JWKS publishes a key of
+    /// every algorithm (it publishes only those in use).
+    pub async fn use_every_algorithm(&self) {
+        for alg in [SigAlg::RS256, SigAlg::PS256, SigAlg::EdDSA] {
+            let id = format!("uses-{}", alg.as_str().to_ascii_lowercase());
+            self.add_client_with(&id, |n| n.id_token_alg = Some(alg))
+                .await;
         }
     }
 

@@ -309,6 +309,7 @@ type Cache = HashMap<String, (i64, Option<Arc<Client>>)>;
 pub struct ClientStore {
     db: Db,
     http: reqwest::Client,
+    keys: Arc<crate::keys::KeyRing>,
     clock: SharedClock,
     cache_secs: i64,
     cache: Arc<RwLock<Cache>>,
@@ -322,11 +323,19 @@ const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_
 
 impl ClientStore {
     /// A registry in `db`, caching lookups for `cache_secs` (0 disables the cache), reading
-    /// sector identifier documents with `http`.
-    pub fn new(db: Db, clock: SharedClock, cache_secs: i64, http: reqwest::Client) -> Self {
+    /// sector identifier documents with `http`, telling `keys` when the algorithms relying
+    /// parties use may have changed (a key is published only while one uses its algorithm).
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        cache_secs: i64,
+        http: reqwest::Client,
+        keys: Arc<crate::keys::KeyRing>,
+    ) -> Self {
         Self {
             db,
             http,
+            keys,
             clock,
             cache_secs,
             cache: Arc::default(),
@@ -336,6 +345,13 @@ impl ClientStore {
     fn forget(&self, client_id: &str) {
         if let Ok(mut c) = self.cache.write() {
             c.remove(client_id);
+        }
+    }
+
+    /// The key ring re-reads which algorithms are in use (here, and on every node told).
+    async fn algorithms_may_have_changed(&self) {
+        if let Err(e) = self.keys.changed().await {
+            tracing::warn!(error = %e, "key ring not reloaded after a client change; nodes will see it when they poll");
         }
     }
 
@@ -565,6 +581,7 @@ impl ClientStore {
             Ok(_) => {}
         }
         self.forget(id);
+        self.algorithms_may_have_changed().await;
         let client = self
             .get(id)
             .await?
@@ -693,7 +710,11 @@ impl ClientStore {
             .execute(self.db.pool())
             .await?;
         self.forget(client_id);
-        Ok(r.rows_affected() > 0)
+        let removed = r.rows_affected() > 0;
+        if removed {
+            self.algorithms_may_have_changed().await;
+        }
+        Ok(removed)
     }
 }
 

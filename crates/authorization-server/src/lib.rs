@@ -281,6 +281,7 @@ impl Provider {
                 clock.clone(),
                 cfg.client_cache_secs,
                 backchannel.clone(),
+                keys.clone(),
             ),
             devices: step_up::Devices::new(db.clone(), clock.clone()),
             stepup: step_up::StepUpConfig::default(),

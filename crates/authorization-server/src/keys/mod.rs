@@ -1,7 +1,9 @@
 //! The signing key ring. It lives in the database (private keys sealed under the
 //! key-encryption key) so every node sees the same ring; each node keeps a parsed snapshot
 //! (signers, verifiers by kid, the pre-rendered JWKS body) and reloads it when the ring
-//! changes. States: `next` (published, not signing) -> `active` (signing, one per algorithm)
+//! changes, or the algorithms relying parties use change (a key is published only while some
+//! relying party's tokens are signed with its algorithm). States: `next` (published, not
+//! signing) -> `active` (signing, one per algorithm)
 //! -> `retired` (published, verifying only) -> `removed`; `revoked` is dropped at once.
 //! Transitions live in `rotation`.
 
@@ -340,8 +342,25 @@ impl KeyRing {
             fp.push_str(&state);
             fp.push(';');
         }
+        // Only the algorithms some relying party's tokens are signed with are published (a
+        // key of an algorithm no one uses only makes some libraries log an error per lookup);
+        // every key still verifies (id_token_hint) and signs.
+        let in_use: Vec<SigAlg> = sqlx::query(
+            "SELECT id_token_alg AS alg FROM clients UNION SELECT access_token_alg FROM clients",
+        )
+        .fetch_all(self.db.pool())
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get::<String, _>("alg").ok())
+        .filter_map(|a| SigAlg::parse(&a))
+        .collect();
+        fp.push('|');
+        for a in SigAlg::ALL.iter().filter(|a| in_use.contains(a)) {
+            fp.push_str(a.as_str());
+            fp.push(',');
+        }
         let current = self.snapshot();
-        if current.fingerprint == fp && !fp.is_empty() {
+        if current.fingerprint == fp && !rows.is_empty() {
             return Ok(());
         }
         let rows = sqlx::query(
@@ -380,7 +399,9 @@ impl KeyRing {
                 }
             }
             snap.by_kid.insert(kid, key);
-            published.push(serde_json::Value::Object(jwk.as_ref().clone()));
+            if in_use.contains(&alg) {
+                published.push(serde_json::Value::Object(jwk.as_ref().clone()));
+            }
         }
         snap.jwks = Bytes::from(serde_json::json!({ "keys": published }).to_string());
         if let Ok(mut w) = self.snap.write() {

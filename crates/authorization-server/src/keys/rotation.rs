@@ -92,8 +92,9 @@ impl KeyRing {
             .await;
     }
 
-    /// Reloads this node and tells the others.
-    async fn changed(&self) -> Result<(), KeyError> {
+    /// Reloads this node and tells the others (after a key changed, or the algorithms
+    /// relying parties use).
+    pub async fn changed(&self) -> Result<(), KeyError> {
         self.reload().await?;
         if let Some(n) = &self.notify {
             if let Err(e) = n.publish("keyring").await {
