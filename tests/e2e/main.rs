@@ -11,6 +11,7 @@ mod agreement;
 mod cli;
 mod client_assertion;
 mod closing;
+mod device;
 mod discovery;
 mod dpop;
 mod fapi2;

@@ -208,6 +208,82 @@ impl Sweep {
             .unwrap_or_default()
     }
 
+    /// Checks the page the browser shows now (`here` names it in problems, `shot` is its
+    /// screenshot's file name): the tab title, `<html lang>` (`lang`), nothing wider than the
+    /// screen, code fields and tick boxes, axe-core.
+    pub(crate) async fn check(&mut self, here: &str, lang: &str, shot: &str) {
+        let title = self.chrome.eval("return document.title;").await;
+        let title = title.as_str().unwrap_or_default().to_owned();
+        if title.contains('<') || title.is_empty() {
+            self.problems.push(format!("{here}: tab title {title:?}"));
+        }
+        let html_lang = self
+            .chrome
+            .eval("return document.documentElement.lang;")
+            .await;
+        if html_lang.as_str() != Some(lang) {
+            self.problems
+                .push(format!("{here}: <html lang> is {html_lang}"));
+        }
+        let overflow = self
+            .chrome
+            .eval(
+                "const w = document.documentElement.clientWidth; \
+                 const wide = [...document.querySelectorAll('body *')] \
+                   .filter(e => e.getBoundingClientRect().right > w + 1 \
+                            && !e.closest('.wide')) \
+                   .slice(0, 3).map(e => e.tagName.toLowerCase() + \
+                     (e.id ? '#' + e.id : '') + ' ' + Math.round(e.getBoundingClientRect().right)); \
+                 const far = [...document.querySelectorAll('body *')] \
+                   .map(e => [e.scrollWidth > e.clientWidth + 1 ? e.scrollWidth - e.clientWidth : 0, \
+                     e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className]) \
+                   .filter(x => x[0] > 0).slice(0, 3); \
+                 return {page: document.documentElement.scrollWidth, screen: w, wide: wide.concat(far.map(x => x[1] + ' +' + x[0]))};",
+            )
+            .await;
+        let (page_w, screen_w) = (
+            overflow["page"].as_i64().unwrap_or(0),
+            overflow["screen"].as_i64().unwrap_or(0),
+        );
+        if page_w > screen_w {
+            self.problems.push(format!(
+                "{here}: wider than the screen ({page_w} > {screen_w}): {}",
+                overflow["wide"]
+            ));
+        }
+        // Code fields bring up the digits; tick boxes and radio buttons are big
+        // enough for a finger (24 px, WCAG 2.5.8).
+        let small = self
+            .chrome
+            .eval(
+                "return [...document.querySelectorAll('input[autocomplete=one-time-code]')] \
+                   .filter(e => e.inputMode !== 'numeric').map(e => 'code field ' + e.id) \
+                 .concat([...document.querySelectorAll('input[type=checkbox], input[type=radio]')] \
+                   .filter(e => e.getBoundingClientRect().width < 24 || e.getBoundingClientRect().height < 24) \
+                   .map(e => 'small tick box ' + e.id));",
+            )
+            .await;
+        for x in small.as_array().into_iter().flatten() {
+            self.problems
+                .push(format!("{here}: {}", x.as_str().unwrap_or_default()));
+        }
+        let script = format!(
+            "{}\n;return axe.run(document, {{resultTypes: ['violations']}}).then(r => \
+             r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical') \
+             .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3) \
+             .map(n => n.target.join(' ')).join(', ')));",
+            self.axe
+        );
+        let violations = self.chrome.eval(&script).await;
+        for v in violations.as_array().into_iter().flatten() {
+            self.problems
+                .push(format!("{here}: axe: {}", v.as_str().unwrap_or_default()));
+        }
+        self.chrome
+            .screenshot(&shots().join(format!("{shot}.png")))
+            .await;
+    }
+
     /// Opens `path` in both languages at both widths and checks each.
     pub(crate) async fn visit(&mut self, who: &str, name: &str, path: &str) {
         let mut english: HashSet<String> = HashSet::new();
@@ -218,76 +294,8 @@ impl Sweep {
                 self.chrome.set_window_size(w, h).await;
                 self.chrome.goto(&url).await;
                 let here = format!("{who} {name} ({lang}, {width_name})");
-                let title = self.chrome.eval("return document.title;").await;
-                let title = title.as_str().unwrap_or_default().to_owned();
-                if title.contains('<') || title.is_empty() {
-                    self.problems.push(format!("{here}: tab title {title:?}"));
-                }
-                let html_lang = self
-                    .chrome
-                    .eval("return document.documentElement.lang;")
-                    .await;
-                if html_lang.as_str() != Some(lang) {
-                    self.problems
-                        .push(format!("{here}: <html lang> is {html_lang}"));
-                }
-                let overflow = self
-                    .chrome
-                    .eval(
-                        "const w = document.documentElement.clientWidth; \
-                         const wide = [...document.querySelectorAll('body *')] \
-                           .filter(e => e.getBoundingClientRect().right > w + 1 \
-                                    && !e.closest('.wide')) \
-                           .slice(0, 3).map(e => e.tagName.toLowerCase() + \
-                             (e.id ? '#' + e.id : '') + ' ' + Math.round(e.getBoundingClientRect().right)); \
-                         const far = [...document.querySelectorAll('body *')] \
-                           .map(e => [e.scrollWidth > e.clientWidth + 1 ? e.scrollWidth - e.clientWidth : 0, \
-                             e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className]) \
-                           .filter(x => x[0] > 0).slice(0, 3); \
-                         return {page: document.documentElement.scrollWidth, screen: w, wide: wide.concat(far.map(x => x[1] + ' +' + x[0]))};",
-                    )
-                    .await;
-                let (page_w, screen_w) = (
-                    overflow["page"].as_i64().unwrap_or(0),
-                    overflow["screen"].as_i64().unwrap_or(0),
-                );
-                if page_w > screen_w {
-                    self.problems.push(format!(
-                        "{here}: wider than the screen ({page_w} > {screen_w}): {}",
-                        overflow["wide"]
-                    ));
-                }
-                // Code fields bring up the digits; tick boxes and radio buttons are big
-                // enough for a finger (24 px, WCAG 2.5.8).
-                let small = self
-                    .chrome
-                    .eval(
-                        "return [...document.querySelectorAll('input[autocomplete=one-time-code]')] \
-                           .filter(e => e.inputMode !== 'numeric').map(e => 'code field ' + e.id) \
-                         .concat([...document.querySelectorAll('input[type=checkbox], input[type=radio]')] \
-                           .filter(e => e.getBoundingClientRect().width < 24 || e.getBoundingClientRect().height < 24) \
-                           .map(e => 'small tick box ' + e.id));",
-                    )
-                    .await;
-                for x in small.as_array().into_iter().flatten() {
-                    self.problems
-                        .push(format!("{here}: {}", x.as_str().unwrap_or_default()));
-                }
-                let script = format!(
-                    "{}\n;return axe.run(document, {{resultTypes: ['violations']}}).then(r => \
-                     r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical') \
-                     .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3) \
-                     .map(n => n.target.join(' ')).join(', ')));",
-                    self.axe
-                );
-                let violations = self.chrome.eval(&script).await;
-                for v in violations.as_array().into_iter().flatten() {
-                    self.problems
-                        .push(format!("{here}: axe: {}", v.as_str().unwrap_or_default()));
-                }
-                self.chrome
-                    .screenshot(&shots().join(format!("{who}-{name}-{lang}-{width_name}.png")))
-                    .await;
+                let shot = format!("{who}-{name}-{lang}-{width_name}");
+                self.check(&here, lang, &shot).await;
             }
             let lines = self.lines().await;
             if lang == "en" {

@@ -596,7 +596,7 @@ static FR: AdminText = AdminText {
     id_token_alg: "Signature du jeton d’identité",
     require_mfa: "Exiger un second facteur à chaque connexion",
     require_par: "N’accepter que les demandes d’autorisation poussées (PAR)",
-    pairwise: "Identifiants de sujet par paire : le secteur de cette application reçoit ses propres identifiants",
+    pairwise: "Identifiants de sujet par paire\u{a0}: le secteur de cette application reçoit ses propres identifiants",
     sector_identifier_uri: "URI d’identifiant de secteur (par paire seulement)",
     sector_hint: "Une adresse https qui sert une liste JSON de toutes les URI de redirection ci-dessus. Laissez vide si elles sont toutes sur un même hôte.",
     subject_type: "Identifiants de sujet",

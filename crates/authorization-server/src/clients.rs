@@ -21,7 +21,12 @@ use registration::admin::{record, Actor, AdminError};
 const CACHE_MAX: usize = 10_000;
 
 /// Grant types a client may use.
-pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+pub const GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    crate::oidc::device::GRANT_TYPE,
+];
 /// Why a client that signs people in cannot be left outside every service.
 const NEEDS_SERVICE: &str = "a relying party that signs people in belongs to a service \
      (people get in only when enrolled there): name its service";
@@ -399,7 +404,10 @@ impl ClientStore {
                 "the authorization_code grant needs at least one --redirect-uri".into(),
             ));
         }
-        if grants.iter().any(|g| g == "authorization_code") && n.service_id.is_none() {
+        let signs_people_in = grants
+            .iter()
+            .any(|g| g == "authorization_code" || g == crate::oidc::device::GRANT_TYPE);
+        if signs_people_in && n.service_id.is_none() {
             return Err(ClientError::Invalid(NEEDS_SERVICE.into()));
         }
         for u in n.redirect_uris.iter().chain(&n.post_logout_redirect_uris) {
@@ -597,10 +605,10 @@ impl ClientStore {
         service_id: Option<&str>,
     ) -> Result<(), ClientError> {
         if service_id.is_none()
-            && self
-                .get(client_id)
-                .await?
-                .is_some_and(|c| c.allows_grant("authorization_code"))
+            && self.get(client_id).await?.is_some_and(|c| {
+                c.allows_grant("authorization_code")
+                    || c.allows_grant(crate::oidc::device::GRANT_TYPE)
+            })
         {
             return Err(ClientError::Invalid(NEEDS_SERVICE.into()));
         }

@@ -38,7 +38,7 @@ pub const CLAIMS: &[&str] = &[
 /// requests.
 pub fn document(issuer: &str, require_par: bool) -> Value {
     let algs: Vec<&str> = SigAlg::ALL.iter().map(|a| a.as_str()).collect();
-    json!({
+    let mut d = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
@@ -80,5 +80,8 @@ pub fn document(issuer: &str, require_par: bool) -> Value {
         "frontchannel_logout_session_supported": true,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
-    })
+    });
+    // Beyond what one json! invocation expands.
+    d["device_authorization_endpoint"] = format!("{issuer}/device_authorization").into();
+    d
 }

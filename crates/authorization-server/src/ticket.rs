@@ -111,6 +111,8 @@ pub fn console_name(locale: Locale, return_to: &str) -> &'static str {
         t.console_desk
     } else if under("/lra") {
         t.console_lra
+    } else if under("/device") {
+        t.console_device
     } else {
         t.console_profile
     }

@@ -167,13 +167,13 @@ async fn authorize(
 /// A request met by the live session: a code at once, a step-up of the session, or the
 /// gate's refusal. `None`: the session's account is no longer active (sign in again).
 /// The live SSO session an authorization request came with, and from where.
-struct Live<'a> {
-    key: String,
-    s: SsoSession,
-    ip: &'a str,
+pub(crate) struct Live<'a> {
+    pub(crate) key: String,
+    pub(crate) s: SsoSession,
+    pub(crate) ip: &'a str,
 }
 
-async fn with_session(
+pub(crate) async fn with_session(
     p: &Provider,
     headers: &HeaderMap,
     client: &Client,

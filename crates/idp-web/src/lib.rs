@@ -8,6 +8,7 @@
 
 pub mod authorize;
 mod client_auth;
+mod device;
 mod dpop_http;
 pub mod logout;
 mod pages;

@@ -25,6 +25,13 @@ pub fn routes() -> Router<Arc<Provider>> {
         .route("/demo/codes", get(stepup::demo_codes))
         .route("/token", post(token_endpoint::token))
         .route("/par", post(crate::par_endpoint::par))
+        .route("/device_authorization", post(crate::device::authorization))
+        .route(
+            "/device",
+            get(crate::device::page).post(crate::device::submit),
+        )
+        .route("/device/confirm", post(crate::device::confirm))
+        .route("/device/done", get(crate::device::done))
         .route("/userinfo", get(userinfo::get).post(userinfo::post))
         .route("/introspect", post(userinfo::introspect))
         .route("/revoke", post(userinfo::revoke))

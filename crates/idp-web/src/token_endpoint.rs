@@ -23,6 +23,7 @@ pub(crate) fn oauth(e: TokenError) -> OAuthError {
         TokenError::UnsupportedGrantType => {
             OAuthError::unsupported_grant_type("unsupported grant_type")
         }
+        TokenError::Device(code, d) => OAuthError::refused(code, d),
         TokenError::Unavailable(cause) => OAuthError::unavailable(cause),
         TokenError::Internal(cause) => OAuthError::internal(cause),
     }
@@ -93,6 +94,7 @@ async fn handle(
             GrantType::AuthorizationCode => "grant=\"authorization_code\"",
             GrantType::RefreshToken => "grant=\"refresh_token\"",
             GrantType::ClientCredentials => "grant=\"client_credentials\"",
+            GrantType::DeviceCode => "grant=\"device_code\"",
         },
     );
     let body = serde_json::to_string(&answer).map_err(OAuthError::internal)?;

@@ -167,6 +167,8 @@ pub struct Text {
     pub console_lra: &'static str,
     /// Name of My Profile (login page intro).
     pub console_profile: &'static str,
+    /// What a sign-in to approve a device (RFC 8628) continues to.
+    pub console_device: &'static str,
     /// Signing keys page title.
     pub keys_title: &'static str,
     /// Signing keys page intro.
@@ -258,6 +260,7 @@ static EN: Text = Text {
     console_desk: "the ONE ID service desk",
     console_lra: "the LRA console",
     console_profile: "My Profile",
+    console_device: "Device sign-in",
     keys_title: "Signing keys",
     keys_intro: "Keys that sign ID tokens and access tokens. A new key is published before it signs; a retired key stays published until every token it signed has expired.",
     col_kid: "Key ID",
@@ -323,6 +326,7 @@ static FR: Text = Text {
     console_desk: "le centre de services ONE ID",
     console_lra: "la console de l’ALI",
     console_profile: "Mon profil",
+    console_device: "Connexion d’un appareil",
     keys_title: "Clés de signature",
     keys_intro: "Clés qui signent les jetons d’identité et d’accès. Une nouvelle clé est publiée avant de signer; une clé retirée reste publiée jusqu’à l’expiration de tous les jetons qu’elle a signés.",
     col_kid: "Identifiant de clé",

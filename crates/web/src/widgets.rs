@@ -229,7 +229,9 @@ pub fn typed_answers(form: &Params, questions: &[String]) -> Vec<QuestionAnswer>
 pub fn local_return(path: &str) -> Option<&str> {
     // The console's home is `/admin` (with or without a query or a trailing slash).
     let ok = (path == "/admin"
+        || path == "/device"
         || [
+            "/device?",
             "/admin/",
             "/admin?",
             "/account",

@@ -4,6 +4,7 @@
 //! the HTTP request into these types and renders what they return.
 
 pub mod authorize;
+pub mod device;
 pub mod end_session;
 pub mod par;
 pub mod request_object;

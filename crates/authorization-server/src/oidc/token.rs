@@ -31,6 +31,9 @@ pub enum TokenError {
     UnauthorizedClient(&'static str),
     /// `unsupported_grant_type`.
     UnsupportedGrantType,
+    /// A device's poll not answered with tokens (RFC 8628 §3.5): the error code
+    /// (`authorization_pending`, `slow_down`, `access_denied`, `expired_token`) and why.
+    Device(&'static str, &'static str),
     /// A store the grant needs did not answer (`temporarily_unavailable`; cause logged).
     Unavailable(String),
     /// Anything else (`server_error`; cause logged, never shown).
@@ -51,6 +54,7 @@ pub enum GrantType {
     AuthorizationCode,
     RefreshToken,
     ClientCredentials,
+    DeviceCode,
 }
 
 impl GrantType {
@@ -61,6 +65,7 @@ impl GrantType {
             Some("authorization_code") => Ok(GrantType::AuthorizationCode),
             Some("refresh_token") => Ok(GrantType::RefreshToken),
             Some("client_credentials") => Ok(GrantType::ClientCredentials),
+            Some(super::device::GRANT_TYPE) => Ok(GrantType::DeviceCode),
             Some(_) => Err(TokenError::UnsupportedGrantType),
         }
     }
@@ -71,6 +76,7 @@ impl GrantType {
             GrantType::AuthorizationCode => "authorization_code",
             GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::DeviceCode => super::device::GRANT_TYPE,
         }
     }
 }
@@ -91,6 +97,8 @@ pub enum TokenRequest {
     },
     /// A token for the client itself.
     ClientCredentials { scope: Option<String> },
+    /// A device's poll (RFC 8628).
+    DeviceCode { device_code: String },
 }
 
 impl TokenRequest {
@@ -111,6 +119,10 @@ impl TokenRequest {
             },
             GrantType::ClientCredentials => TokenRequest::ClientCredentials {
                 scope: get("scope"),
+            },
+            GrantType::DeviceCode => TokenRequest::DeviceCode {
+                device_code: get("device_code")
+                    .ok_or(TokenError::InvalidRequest("device_code is required"))?,
             },
         })
     }
@@ -153,6 +165,9 @@ pub async fn exchange(
         } => refresh(p, client, &refresh_token, scope.as_deref(), jkt).await,
         TokenRequest::ClientCredentials { scope } => {
             client_credentials(p, client, scope.as_deref(), jkt)
+        }
+        TokenRequest::DeviceCode { device_code } => {
+            super::device::poll(p, client, &device_code, jkt).await
         }
     }
 }
@@ -237,6 +252,21 @@ async fn redeem_code(
     if client.fapi2 && p.clock.now() - grant.issued_at > crate::clients::FAPI2_CODE_SECS {
         return Err(TokenError::InvalidGrant("the code has expired"));
     }
+    issue_for_grant(p, client, &grant, jkt, "authorization_code", Some(code)).await
+}
+
+/// Tokens for a sign-in's grant (a redeemed code, an approved device): the access token, the
+/// ID token, and a refresh token when the client may refresh; audited as `token.issued` with
+/// `how` (the grant type). `code`: the code redeemed, whose replay marker then names what was
+/// issued so a second redemption revokes it.
+pub(crate) async fn issue_for_grant(
+    p: &Provider,
+    client: &Client,
+    grant: &CodeGrant,
+    jkt: Option<&str>,
+    how: &'static str,
+    code: Option<&str>,
+) -> Result<TokenResponse, TokenError> {
     let account = p
         .accounts
         .find_by_id(&grant.ctx.account_id)
@@ -290,21 +320,25 @@ async fn redeem_code(
                 subject: Some(&grant.ctx.account_id),
                 client_id: Some(&client.client_id),
                 session_id: Some(&grant.ctx.sid),
-                detail: Some("authorization_code"),
+                detail: Some(how),
                 ..Default::default()
             })
             .await;
         Ok::<_, TokenError>(refresh)
     };
-    let marker_key = used_key(code);
-    let marker = put_json(
-        p.store.as_ref(),
-        &marker_key,
-        &redeemed,
-        p.cfg.access_token_ttl,
-    );
-    let (refresh, _) = tokio::join!(durable, marker);
-    Ok(answer(p, at, grant.scope, Some(idt), refresh?, jkt))
+    let marker = async {
+        if let Some(code) = code {
+            let _ = put_json(
+                p.store.as_ref(),
+                &used_key(code),
+                &redeemed,
+                p.cfg.access_token_ttl,
+            )
+            .await;
+        }
+    };
+    let (refresh, ()) = tokio::join!(durable, marker);
+    Ok(answer(p, at, grant.scope.clone(), Some(idt), refresh?, jkt))
 }
 
 /// The `clinician` scope's claims for an ID token, when the grant holds the scope: a
