@@ -21,6 +21,7 @@ mod gateway;
 mod keys;
 mod logout_fanout;
 mod lra;
+mod mtls;
 mod page_sweep;
 mod pages;
 mod pairwise;

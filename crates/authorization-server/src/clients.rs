@@ -106,9 +106,18 @@ pub struct Client {
     pub sector: Option<String>,
     /// The document that put it in its sector, when one did.
     pub sector_identifier_uri: Option<String>,
+    /// Its mutual-TLS authentication method (RFC 8705): `tls_client_auth` or
+    /// `self_signed_tls_client_auth`; `None`: it authenticates otherwise.
+    pub tls_client_auth: Option<String>,
+    /// For `tls_client_auth`: the subject its certificate must have.
+    pub tls_client_auth_subject_dn: Option<String>,
 }
 
 impl Client {
+    /// True if the client authenticates with mutual TLS.
+    pub fn uses_mtls(&self) -> bool {
+        self.tls_client_auth.is_some()
+    }
     /// Its subject type: `pairwise` or `public`.
     pub fn subject_type(&self) -> &'static str {
         if self.sector.is_some() {
@@ -119,7 +128,7 @@ impl Client {
     }
     /// True if the client has no means of authenticating (no secret, no keys).
     pub fn is_public(&self) -> bool {
-        self.secret_hash.is_none() && !self.uses_private_key_jwt()
+        self.secret_hash.is_none() && !self.uses_private_key_jwt() && !self.uses_mtls()
     }
     /// True if the client authenticates with `private_key_jwt` (it registered keys).
     pub fn uses_private_key_jwt(&self) -> bool {
@@ -188,6 +197,8 @@ impl Client {
             service_id: r.try_get("service_id")?,
             sector: r.try_get("sector")?,
             sector_identifier_uri: r.try_get("sector_identifier_uri")?,
+            tls_client_auth: r.try_get("tls_client_auth")?,
+            tls_client_auth_subject_dn: r.try_get("tls_client_auth_subject_dn")?,
         })
     }
 }
@@ -241,6 +252,12 @@ pub struct NewClient {
     /// The document listing the redirect URIs of its sector (https); without one, a pairwise
     /// client's redirect URIs must all be on one host, which is then its sector.
     pub sector_identifier_uri: Option<String>,
+    /// Mutual-TLS authentication (RFC 8705): `tls_client_auth` (with
+    /// `tls_client_auth_subject_dn`) or `self_signed_tls_client_auth` (its certificate in
+    /// `jwks`, as `x5c`); such a client has no secret.
+    pub tls_client_auth: Option<String>,
+    /// For `tls_client_auth`: the subject of its certificate (`CN=…,O=…,C=…`).
+    pub tls_client_auth_subject_dn: Option<String>,
 }
 
 /// Errors of the client registry.
@@ -324,7 +341,8 @@ const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_
                        grant_types, scopes, id_token_alg, access_token_alg, require_mfa, \
                        require_par, require_dpop, fapi2, require_signed_request_object, jwks, \
                        jwks_uri, backchannel_logout_uri, \
-                       frontchannel_logout_uri, service_id, sector, sector_identifier_uri";
+                       frontchannel_logout_uri, service_id, sector, sector_identifier_uri, \
+                       tls_client_auth, tls_client_auth_subject_dn";
 
 impl ClientStore {
     /// A registry in `db`, caching lookups for `cache_secs` (0 disables the cache), reading
@@ -468,6 +486,65 @@ impl ClientStore {
             None => None,
         };
         let keyed = jwks.is_some() || jwks_uri.is_some();
+        let subject_dn = n
+            .tls_client_auth_subject_dn
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let mtls = match n.tls_client_auth.as_deref().map(str::trim) {
+            None | Some("") => {
+                if subject_dn.is_some() {
+                    return Err(ClientError::Invalid(
+                        "tls_client_auth_subject_dn is for a tls_client_auth client".into(),
+                    ));
+                }
+                None
+            }
+            Some(crate::mtls::TLS_CLIENT_AUTH) => {
+                let dn = subject_dn.ok_or_else(|| {
+                    ClientError::Invalid(
+                        "a tls_client_auth client needs the subject of its certificate \
+                         (tls_client_auth_subject_dn)"
+                            .into(),
+                    )
+                })?;
+                if crate::mtls::normalize_dn(dn).is_empty() {
+                    return Err(ClientError::Invalid(
+                        "tls_client_auth_subject_dn must be a distinguished name, e.g. \
+                         CN=lab,O=Example Hospital,C=CA"
+                            .into(),
+                    ));
+                }
+                Some(crate::mtls::TLS_CLIENT_AUTH)
+            }
+            Some(crate::mtls::SELF_SIGNED_TLS_CLIENT_AUTH) => {
+                let with_cert = jwks.as_deref().is_some_and(|t| {
+                    crate::client_assertion::parse_jwks(t)
+                        .map(|keys| keys.iter().any(|k| k.parameter("x5c").is_some()))
+                        .unwrap_or(false)
+                });
+                if !with_cert || subject_dn.is_some() {
+                    return Err(ClientError::Invalid(
+                        "a self_signed_tls_client_auth client registers its certificate as \
+                         the x5c of a key in jwks"
+                            .into(),
+                    ));
+                }
+                Some(crate::mtls::SELF_SIGNED_TLS_CLIENT_AUTH)
+            }
+            Some(other) => {
+                return Err(ClientError::Invalid(format!(
+                    "tls_client_auth must be tls_client_auth or self_signed_tls_client_auth, \
+                     not {other:?}"
+                )))
+            }
+        };
+        if mtls.is_some() && (n.public || n.secret.is_some()) {
+            return Err(ClientError::Invalid(
+                "a client that authenticates with mutual TLS has no secret and is not public"
+                    .into(),
+            ));
+        }
         if n.require_signed_request_object && !keyed {
             return Err(ClientError::Invalid(
                 "a client that signs its requests needs registered keys (jwks or jwks_uri)".into(),
@@ -483,7 +560,7 @@ impl ClientStore {
                 "a client with keys (private_key_jwt) has no secret and is not public".into(),
             ));
         }
-        let (secret_hash, generated) = if n.public || keyed {
+        let (secret_hash, generated) = if n.public || keyed || mtls.is_some() {
             (None, None)
         } else if let Some(s) = &n.secret {
             if s.len() < 8 {
@@ -503,10 +580,10 @@ impl ClientStore {
         });
         let at_alg = n.access_token_alg.unwrap_or(SigAlg::ES256);
         if n.fapi2 {
-            if !keyed {
+            if !keyed && mtls.is_none() {
                 return Err(ClientError::Invalid(
-                    "a FAPI 2.0 client authenticates with private_key_jwt: register its keys \
-                     (jwks or jwks_uri), not a secret"
+                    "a FAPI 2.0 client authenticates with private_key_jwt (register its keys, \
+                     jwks or jwks_uri) or mutual TLS, not a secret"
                         .into(),
                 ));
             }
@@ -549,9 +626,10 @@ impl ClientStore {
              post_logout_redirect_uris, grant_types, scopes, id_token_alg, access_token_alg, \
              require_mfa, backchannel_logout_uri, frontchannel_logout_uri, created_at, \
              updated_at, service_id, require_par, jwks, jwks_uri, require_dpop, fapi2, \
-             require_signed_request_object, subject_type, sector, sector_identifier_uri) \
+             require_signed_request_object, subject_type, sector, sector_identifier_uri, \
+             tls_client_auth, tls_client_auth_subject_dn) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10, $10, $14, $15, $16, \
-             $17, $18, $19, $20, $21, $22, $23)",
+             $17, $18, $19, $20, $21, $22, $23, $24, $25)",
         )
         .bind(id)
         .bind(n.name.trim())
@@ -580,6 +658,8 @@ impl ClientStore {
         })
         .bind(sector.as_deref())
         .bind(sector_uri)
+        .bind(mtls)
+        .bind(mtls.and(subject_dn))
         .execute(self.db.pool())
         .await
         .map_err(DbError::from);

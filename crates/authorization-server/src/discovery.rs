@@ -56,11 +56,11 @@ pub fn document(issuer: &str, require_par: bool) -> Value {
         "subject_types_supported": crate::subjects::SUBJECT_TYPES,
         "id_token_signing_alg_values_supported": algs,
         "userinfo_signing_alg_values_supported": [],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth", "none"],
         "token_endpoint_auth_signing_alg_values_supported": crate::client_assertion::ALGS,
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"],
         "introspection_endpoint_auth_signing_alg_values_supported": crate::client_assertion::ALGS,
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth", "none"],
         "revocation_endpoint_auth_signing_alg_values_supported": crate::client_assertion::ALGS,
         "code_challenge_methods_supported": ["S256"],
         "dpop_signing_alg_values_supported": crate::dpop::ALGS,
@@ -83,5 +83,7 @@ pub fn document(issuer: &str, require_par: bool) -> Value {
     });
     // Beyond what one json! invocation expands.
     d["device_authorization_endpoint"] = format!("{issuer}/device_authorization").into();
+    // Mutual TLS (RFC 8705 §3.3): certificate-bound tokens, at the same endpoints.
+    d["tls_client_certificate_bound_access_tokens"] = true.into();
     d
 }

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod limits;
 pub mod login;
 pub mod logout;
+pub mod mtls;
 pub mod oidc;
 pub mod saml;
 pub mod sso;
@@ -104,6 +105,10 @@ pub struct ProviderConfig {
     /// Every relying party must push its authorization requests (RFC 9126).
     #[serde(default)]
     pub require_par: bool,
+    /// The CA certificates (DER) that issue `tls_client_auth` relying parties' certificates
+    /// (mutual TLS, RFC 8705).
+    #[serde(skip)]
+    pub client_cas: Vec<Vec<u8>>,
 }
 
 fn d_login_per_account() -> i64 {
@@ -168,6 +173,7 @@ impl ProviderConfig {
             token_limit_per_client: 0,
             trusted_proxies: Vec::new(),
             require_par: false,
+            client_cas: Vec::new(),
         }
     }
 

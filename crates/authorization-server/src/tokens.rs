@@ -57,17 +57,47 @@ pub struct AccessClaims {
     pub cnf: Option<Confirmation>,
 }
 
-/// A token's confirmation claim (RFC 7800, RFC 9449 §6).
+/// A token's confirmation claim (RFC 7800): the DPoP key (RFC 9449 §6) or the client
+/// certificate (RFC 8705 §3) the token is bound to.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Confirmation {
     /// The JWK SHA-256 thumbprint of the DPoP key.
-    pub jkt: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
+    /// The SHA-256 thumbprint of the client certificate (base64url of its DER's digest).
+    #[serde(default, rename = "x5t#S256", skip_serializing_if = "Option::is_none")]
+    pub x5t_s256: Option<String>,
+}
+
+/// What a new token is bound to: the DPoP key the request proved, the client certificate it
+/// came with over mutual TLS, both or neither.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Binding<'a> {
+    /// The DPoP key's thumbprint.
+    pub jkt: Option<&'a str>,
+    /// The client certificate's thumbprint.
+    pub x5t_s256: Option<&'a str>,
+}
+
+impl Binding<'_> {
+    /// The confirmation claim of a token bound so, if any.
+    pub fn confirmation(&self) -> Option<Confirmation> {
+        (self.jkt.is_some() || self.x5t_s256.is_some()).then(|| Confirmation {
+            jkt: self.jkt.map(str::to_owned),
+            x5t_s256: self.x5t_s256.map(str::to_owned),
+        })
+    }
 }
 
 impl AccessClaims {
     /// The DPoP key thumbprint the token is bound to, if any.
     pub fn jkt(&self) -> Option<&str> {
-        self.cnf.as_ref().map(|c| c.jkt.as_str())
+        self.cnf.as_ref().and_then(|c| c.jkt.as_deref())
+    }
+
+    /// The client certificate thumbprint the token is bound to, if any (RFC 8705).
+    pub fn x5t_s256(&self) -> Option<&str> {
+        self.cnf.as_ref().and_then(|c| c.x5t_s256.as_deref())
     }
 
     /// True when a person (not a client acting for itself) is behind the token.
@@ -77,13 +107,13 @@ impl AccessClaims {
 }
 
 /// Mints an access token (RFC 9068) with the client's access token algorithm, bound to the
-/// DPoP key `jkt` when given; returns it with its claims.
+/// DPoP key or client certificate `bind` names; returns it with its claims.
 pub fn access_token(
     p: &Provider,
     client: &Client,
     scope: &str,
     person: Option<&AuthContext>,
-    jkt: Option<&str>,
+    bind: Binding<'_>,
 ) -> Result<(String, AccessClaims), KeyError> {
     let client_id = client.client_id.as_str();
     let now = p.clock.now();
@@ -102,7 +132,7 @@ pub fn access_token(
         auth_time: person.map(|a| a.auth_time),
         sid: person.map(|a| a.sid.clone()),
         acr: person.map(|a| a.acr.clone()),
-        cnf: jkt.map(|j| Confirmation { jkt: j.to_owned() }),
+        cnf: bind.confirmation(),
     };
     let body = serde_json::to_vec(&claims).map_err(|e| KeyError::Jose(e.to_string()))?;
     let token = p.keys.sign(client.access_token_alg, "at+jwt", &body)?;

@@ -1,7 +1,9 @@
 //! Client authentication at the token, pushed authorization request, introspection and
 //! revocation endpoints:
 //! `client_secret_basic`, `client_secret_post`, `private_key_jwt` (RFC 7523, checked by
-//! `authorization_server::client_assertion`), or `none` for a public client.
+//! `authorization_server::client_assertion`), `tls_client_auth` and
+//! `self_signed_tls_client_auth` (RFC 8705, `authorization_server::mtls`), or `none` for a
+//! public client.
 
 use authorization_server::client_assertion::{self, AssertionError, JWT_BEARER};
 use authorization_server::{Client, Provider};
@@ -118,6 +120,18 @@ pub async fn authenticate_client(
     match (&pr.secret, client.is_public()) {
         (Some(s), false) if client.secret_matches(s) => Ok(client),
         (None, true) => Ok(client),
+        (None, false) if client.uses_mtls() => {
+            // Mutual TLS (RFC 8705): the certificate of this connection (or the one a trusted
+            // proxy forwarded) is the credential.
+            let chain = web::http::client_certificate(headers).unwrap_or_default();
+            match authorization_server::mtls::authenticate(p, &client, &chain) {
+                Ok(()) => Ok(client),
+                Err(why) => {
+                    tracing::info!(why, "mutual TLS client authentication refused");
+                    Err(OAuthError::invalid_client(false))
+                }
+            }
+        }
         _ => Err(OAuthError::invalid_client(pr.basic)),
     }
 }

@@ -80,14 +80,28 @@ async fn handle(
         &authorization_server::dpop::ALGS
     };
     let jkt = crate::dpop_http::token_proof(p, headers, algs).await?;
-    if jkt.is_none() && (client.require_dpop || client.fapi2) {
+    // A client that authenticated with mutual TLS gets tokens bound to its certificate
+    // (RFC 8705 §3).
+    let x5t = client
+        .uses_mtls()
+        .then(|| web::http::client_certificate(headers))
+        .flatten()
+        .and_then(|chain| {
+            chain
+                .first()
+                .map(|leaf| authorization_server::mtls::thumbprint(leaf))
+        });
+    // FAPI 2.0 asks for sender-constrained tokens: DPoP, or a certificate binding.
+    if jkt.is_none() && (client.require_dpop || (client.fapi2 && x5t.is_none())) {
         return Err(OAuthError::invalid_request(
             "this client must prove a DPoP key (RFC 9449)",
         ));
     }
-    let answer = exchange(p, &client, req, jkt.as_deref())
-        .await
-        .map_err(oauth)?;
+    let bind = authorization_server::tokens::Binding {
+        jkt: jkt.as_deref(),
+        x5t_s256: x5t.as_deref(),
+    };
+    let answer = exchange(p, &client, req, bind).await.map_err(oauth)?;
     p.metrics.inc(
         "oneid_tokens_issued_total",
         match grant {

@@ -22,7 +22,7 @@ pub async fn get(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response
         return dpop_userinfo(&p, &headers, "GET").await;
     }
     let token = bearer(&headers).map(str::to_owned);
-    respond(userinfo(&p, token).await)
+    respond(userinfo(&p, &headers, token).await)
 }
 
 /// True when the token is sent with the DPoP scheme.
@@ -59,12 +59,14 @@ async fn dpop_userinfo(p: &Provider, headers: &HeaderMap, htm: &str) -> Response
         r
     };
     let mut r = match presented(p, headers, htm, &url).await {
-        Ok(Presented::Dpop(token, jkt)) => match resource::userinfo(p, token, Some(&jkt)).await {
-            Ok(claims) => json_no_store(serde_json::Value::Object(claims).to_string()),
-            Err(UserinfoError::InvalidToken(d)) => challenge("invalid_token", d),
-            Err(UserinfoError::Unavailable(e)) => OAuthError::unavailable(e).into_response(),
-            Err(UserinfoError::Internal(e)) => OAuthError::internal(e).into_response(),
-        },
+        Ok(Presented::Dpop(token, jkt)) => {
+            match resource::userinfo(p, token, Some(&jkt), certificate(headers).as_deref()).await {
+                Ok(claims) => json_no_store(serde_json::Value::Object(claims).to_string()),
+                Err(UserinfoError::InvalidToken(d)) => challenge("invalid_token", d),
+                Err(UserinfoError::Unavailable(e)) => OAuthError::unavailable(e).into_response(),
+                Err(UserinfoError::Internal(e)) => OAuthError::internal(e).into_response(),
+            }
+        }
         Ok(Presented::Bearer) | Err(ResourceRefusal::NoToken) => {
             challenge("invalid_request", "no DPoP access token")
         }
@@ -112,14 +114,27 @@ pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Body
         }
         (h, b) => h.or(b),
     };
-    respond(userinfo(&p, token).await)
+    respond(userinfo(&p, &headers, token).await)
+}
+
+/// The thumbprint of the client certificate the request came with (mutual TLS), if any.
+fn certificate(headers: &HeaderMap) -> Option<String> {
+    web::http::client_certificate(headers).and_then(|chain| {
+        chain
+            .first()
+            .map(|c| authorization_server::mtls::thumbprint(c))
+    })
 }
 
 fn respond(r: Result<Response, OAuthError>) -> Response {
     r.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn userinfo(p: &Provider, token: Option<String>) -> Result<Response, OAuthError> {
+async fn userinfo(
+    p: &Provider,
+    headers: &HeaderMap,
+    token: Option<String>,
+) -> Result<Response, OAuthError> {
     let Some(token) = token else {
         let mut r = StatusCode::UNAUTHORIZED.into_response();
         r.headers_mut().insert(
@@ -128,7 +143,7 @@ async fn userinfo(p: &Provider, token: Option<String>) -> Result<Response, OAuth
         );
         return Ok(r);
     };
-    let claims = resource::userinfo(p, &token, None)
+    let claims = resource::userinfo(p, &token, None, certificate(headers).as_deref())
         .await
         .map_err(|e| match e {
             UserinfoError::InvalidToken(d) => OAuthError::invalid_token(d),

@@ -85,6 +85,15 @@ pub struct AddClient {
     /// is a pairwise client's sector; without it the redirect URIs must share one host.
     #[arg(long = "sector-identifier-uri")]
     sector_identifier_uri: Option<String>,
+    /// Authenticate this client with mutual TLS by a certificate from the CAs in
+    /// tls.client_ca_file whose subject is this distinguished name (RFC 8705 tls_client_auth),
+    /// e.g. "CN=lab,O=Example Hospital,C=CA".
+    #[arg(long = "tls-client-auth-subject-dn")]
+    tls_client_auth_subject_dn: Option<String>,
+    /// Authenticate this client with mutual TLS by the self-signed certificate registered in its
+    /// --jwks-file as x5c (RFC 8705 self_signed_tls_client_auth).
+    #[arg(long = "self-signed-tls-client-auth")]
+    self_signed_tls_client_auth: bool,
     /// Where logout tokens are posted when a session ends (OpenID Connect Back-Channel Logout).
     #[arg(long = "backchannel-logout-uri")]
     backchannel_logout_uri: Option<String>,
@@ -165,6 +174,14 @@ pub async fn clients(
                     require_signed_request_object: a.require_signed_request_object,
                     pairwise: a.pairwise,
                     sector_identifier_uri: a.sector_identifier_uri,
+                    tls_client_auth: if a.self_signed_tls_client_auth {
+                        Some(authorization_server::mtls::SELF_SIGNED_TLS_CLIENT_AUTH.to_owned())
+                    } else {
+                        a.tls_client_auth_subject_dn
+                            .as_ref()
+                            .map(|_| authorization_server::mtls::TLS_CLIENT_AUTH.to_owned())
+                    },
+                    tls_client_auth_subject_dn: a.tls_client_auth_subject_dn,
                     jwks,
                     jwks_uri: a.jwks_uri,
                     backchannel_logout_uri: a.backchannel_logout_uri,

@@ -160,6 +160,13 @@ pub struct TlsConfig {
     pub reload_secs: u64,
     /// `Strict-Transport-Security` max-age when serving TLS, seconds (0: no header).
     pub hsts_max_age_secs: u64,
+    /// Ask clients for a certificate in the handshake (mutual TLS, RFC 8705; optional).
+    pub client_certificates: bool,
+    /// CA certificates (PEM) for `tls_client_auth` relying parties; empty: none.
+    pub client_ca_file: PathBuf,
+    /// The header a trusted TLS-terminating proxy forwards client certificates in (empty:
+    /// none).
+    pub client_cert_header: String,
 }
 
 /// `[admin]`

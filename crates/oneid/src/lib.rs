@@ -157,6 +157,8 @@ async fn open_core(
         limit_window_secs: cfg.limits.window_secs,
         trusted_proxies: cfg.http.trusted_proxies.clone(),
         require_par: cfg.clients.require_par,
+        client_cas: client_cas(&cfg.tls.client_ca_file)
+            .map_err(|e| StartError::Config(config::ConfigError(e)))?,
     };
     let under_data = |p: &std::path::Path| {
         if p.is_absolute() {
@@ -209,6 +211,25 @@ pub struct App {
     provider: Arc<Provider>,
     poll_secs: u64,
     limits: serve::ConnLimits,
+    certs: serve::ClientCertSource,
+}
+
+/// The CA certificates in `file` (PEM), as DER; none for an empty path.
+fn client_cas(file: &std::path::Path) -> Result<Vec<Vec<u8>>, String> {
+    use rustls::pki_types::pem::PemObject as _;
+    if file.as_os_str().is_empty() {
+        return Ok(Vec::new());
+    }
+    let fail = |e: String| format!("tls.client_ca_file {}: {e}", file.display());
+    let cas: Vec<Vec<u8>> = rustls::pki_types::CertificateDer::pem_file_iter(file)
+        .map_err(|e| fail(e.to_string()))?
+        .map(|c| c.map(|c| c.as_ref().to_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| fail(e.to_string()))?;
+    if cas.is_empty() {
+        return Err(fail("no certificate in the file".into()));
+    }
+    Ok(cas)
 }
 
 /// Most open connections on the admin listener (metrics scrapers and health checks).
@@ -255,6 +276,7 @@ pub async fn build(cfg: &Config, parts: Parts) -> Result<App, StartError> {
         key: cfg.tls.key_file.clone(),
         reload_secs: cfg.tls.reload_secs,
         hsts_max_age_secs: cfg.tls.hsts_max_age_secs,
+        client_certificates: cfg.tls.client_certificates,
     });
     if let Some(t) = &tls {
         // A bad certificate stops the start, naming the file.
@@ -294,6 +316,17 @@ pub async fn build(cfg: &Config, parts: Parts) -> Result<App, StartError> {
         provider: core.provider,
         poll_secs: cfg.keys.poll_secs.max(1),
         limits: conn_limits(cfg),
+        certs: serve::ClientCertSource {
+            proxy_header: (!cfg.tls.client_cert_header.is_empty())
+                .then(|| axum::http::HeaderName::from_bytes(cfg.tls.client_cert_header.as_bytes()))
+                .transpose()
+                .map_err(|_| {
+                    StartError::Config(config::ConfigError(
+                        "tls.client_cert_header: not a header name".into(),
+                    ))
+                })?,
+            trusted_proxies: cfg.http.trusted_proxies.clone(),
+        },
     })
 }
 
@@ -401,9 +434,26 @@ impl App {
                 max_connections: ADMIN_MAX_CONNECTIONS,
                 ..limits.clone()
             };
-            tokio::spawn(serve::serve(l, r, None, None, limits, stop_rx.clone()))
+            tokio::spawn(serve::serve(
+                l,
+                r,
+                None,
+                None,
+                serve::ClientCertSource::default(),
+                limits,
+                stop_rx.clone(),
+            ))
         });
-        let r = serve::serve(self.listener, router, Some(fast), self.tls, limits, stop_rx).await;
+        let r = serve::serve(
+            self.listener,
+            router,
+            Some(fast),
+            self.tls,
+            self.certs,
+            limits,
+            stop_rx,
+        )
+        .await;
         if let Some(a) = admin {
             let _ = a.await;
         }

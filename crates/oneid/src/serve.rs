@@ -60,6 +60,17 @@ pub struct ConnLimits {
     pub on_close: Option<Arc<dyn Fn(&'static str) + Send + Sync>>,
 }
 
+/// Where a client certificate (mutual TLS, RFC 8705) may come from besides this listener's own
+/// TLS handshake: a header set by a TLS-terminating proxy, believed only from the proxies
+/// trusted to set it.
+#[derive(Clone, Default)]
+pub struct ClientCertSource {
+    /// The proxy's header (URL-encoded PEM); `None`: no proxy forwards certificates.
+    pub proxy_header: Option<axum::http::HeaderName>,
+    /// The proxies whose header is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
 impl Default for ConnLimits {
     fn default() -> Self {
         Self {
@@ -132,6 +143,7 @@ pub async fn serve(
     router: Router,
     fast: Option<FastPath>,
     tls: Option<TlsFiles>,
+    certs: ClientCertSource,
     limits: ConnLimits,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
@@ -160,6 +172,7 @@ pub async fn serve(
         .max_concurrent_streams(200);
     let builder = Arc::new(builder);
     let limits = Arc::new(limits);
+    let certs = Arc::new(certs);
     let max = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
     let registry = Arc::new(Registry {
         epoch: tokio::time::Instant::now(),
@@ -226,7 +239,9 @@ pub async fn serve(
             conn: conn.clone(),
             registry: registry.clone(),
         };
-        let svc = ConnService {
+        let mut svc = ConnService {
+            cert: None,
+            certs: certs.clone(),
             router: router.clone(),
             fast: fast.clone(),
             hsts: hsts.clone(),
@@ -261,6 +276,12 @@ pub async fn serve(
                             return;
                         }
                     };
+                    // The client's certificate, when it sent one, goes with each request.
+                    svc.cert = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(crate::tls::certificate_header);
                     drive(tls, builder, svc, watcher, &conn, &registry, &limits).await;
                 }
             }
@@ -288,6 +309,10 @@ fn is_out_of_descriptors(e: &std::io::Error) -> bool {
 /// counts as in flight on `conn` until answered, and its body is read under the body timeout.
 #[derive(Clone)]
 struct ConnService {
+    /// The certificate the client sent in this connection's TLS handshake, as the
+    /// [`web::http::CLIENT_CERTIFICATE`] header.
+    cert: Option<axum::http::HeaderValue>,
+    certs: Arc<ClientCertSource>,
     router: Router,
     fast: Option<FastPath>,
     hsts: Option<axum::http::HeaderValue>,
@@ -314,6 +339,7 @@ impl hyper::service::Service<axum::http::Request<hyper::body::Incoming>> for Con
         let hsts = self.hsts.clone();
         let limits = self.limits.clone();
         let peer = self.peer;
+        let (cert, certs) = (self.cert.clone(), self.certs.clone());
         Box::pin(async move {
             let _in_flight = in_flight;
             let mut r = match answered {
@@ -332,6 +358,7 @@ impl hyper::service::Service<axum::http::Request<hyper::body::Incoming>> for Con
                         })
                     });
                     req.extensions_mut().insert(ConnectInfo(peer));
+                    client_certificate(&mut req, cert, &certs, peer);
                     let r = router.oneshot(req).await?;
                     if expired.load(Ordering::Relaxed) {
                         limits.closed("body");
@@ -347,6 +374,28 @@ impl hyper::service::Service<axum::http::Request<hyper::body::Incoming>> for Con
             }
             Ok(r)
         })
+    }
+}
+
+/// Puts the client's certificate in the request as [`web::http::CLIENT_CERTIFICATE`], the
+/// only place the application reads it from: the one from this connection's handshake, else
+/// the one a trusted proxy forwarded. A header of that name sent by anyone else is dropped.
+fn client_certificate<B>(
+    req: &mut axum::http::Request<B>,
+    handshake: Option<axum::http::HeaderValue>,
+    certs: &ClientCertSource,
+    peer: SocketAddr,
+) {
+    let headers = req.headers_mut();
+    headers.remove(web::http::CLIENT_CERTIFICATE);
+    let forwarded = certs
+        .proxy_header
+        .as_ref()
+        .and_then(|h| headers.remove(h))
+        .filter(|_| certs.trusted_proxies.contains(&peer.ip()))
+        .and_then(|v| v.to_str().ok().and_then(crate::tls::proxy_certificate));
+    if let Some(v) = handshake.or(forwarded) {
+        headers.insert(web::http::CLIENT_CERTIFICATE, v);
     }
 }
 

@@ -19,6 +19,9 @@ pub struct TlsFiles {
     pub reload_secs: u64,
     /// `Strict-Transport-Security: max-age` sent with every response (0: none).
     pub hsts_max_age_secs: u64,
+    /// Ask clients for a certificate (never required): relying parties that authenticate
+    /// with mutual TLS (RFC 8705) send one, browsers are not bothered.
+    pub client_certificates: bool,
 }
 
 impl TlsFiles {
@@ -49,16 +52,110 @@ pub fn load_tls(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig>, String> {
     }
     let key = PrivateKeyDer::from_pem_file(&files.key)
         .map_err(|e| format!("tls.key_file {}: {e}", files.key.display()))?;
-    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-    .map_err(|e| format!("tls: {e}"))?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .map_err(|e| format!("tls: the key does not fit the certificate: {e}"))?;
+    .map_err(|e| format!("tls: {e}"))?;
+    let cfg = if files.client_certificates {
+        cfg.with_client_cert_verifier(Arc::new(AnyClientCertificate::new()))
+    } else {
+        cfg.with_no_client_auth()
+    };
+    let mut cfg = cfg
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("tls: the key does not fit the certificate: {e}"))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(cfg))
+}
+
+/// Takes any client certificate, self-signed or issued, and leaves deciding whether it
+/// authenticates a client to the application (RFC 8705: `self_signed_tls_client_auth` compares
+/// it with the certificate the client registered, `tls_client_auth` checks its chain against the
+/// configured client CAs and its subject). The handshake still proves that the client holds the
+/// certificate's private key: its signature is verified as usual.
+#[derive(Debug)]
+struct AnyClientCertificate {
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+}
+
+impl AnyClientCertificate {
+    fn new() -> Self {
+        Self {
+            algorithms: rustls::crypto::ring::default_provider().signature_verification_algorithms,
+        }
+    }
+}
+
+impl rustls::server::danger::ClientCertVerifier for AnyClientCertificate {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+        Ok(rustls::server::danger::ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// The value of [`web::http::CLIENT_CERTIFICATE`] for a certificate chain (leaf first): each
+/// certificate's DER in standard base64, comma-separated.
+pub(crate) fn certificate_header(chain: &[CertificateDer<'_>]) -> Option<axum::http::HeaderValue> {
+    use base64::Engine as _;
+    let text: Vec<String> = chain
+        .iter()
+        .map(|c| base64::engine::general_purpose::STANDARD.encode(c.as_ref()))
+        .collect();
+    axum::http::HeaderValue::from_str(&text.join(",")).ok()
+}
+
+/// The chain a TLS-terminating proxy forwards in a header, URL-encoded PEM (nginx's
+/// `$ssl_client_escaped_cert`, HAProxy and Envoy can send the same).
+pub(crate) fn proxy_certificate(value: &str) -> Option<axum::http::HeaderValue> {
+    // A literal `+` is base64's, not a space.
+    let escaped = format!("x={}", value.replace('+', "%2B"));
+    let (_, pem) = url::form_urlencoded::parse(escaped.as_bytes()).next()?;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .ok()?;
+    if chain.is_empty() {
+        return None;
+    }
+    certificate_header(&chain)
 }
 
 fn mtime(p: &Path) -> Option<SystemTime> {

@@ -401,6 +401,27 @@ pub fn page_headers(r: &mut Response) {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
+/// The request header carrying the client's TLS certificate chain (mutual TLS, RFC 8705):
+/// each certificate's DER in base64, leaf first, comma-separated. Set only by the server's
+/// own listener (from its handshake, or from a trusted proxy's header); one a client sends is
+/// dropped before any handler sees it.
+pub const CLIENT_CERTIFICATE: &str = "oneid-client-certificate";
+
+/// The client certificate chain of a request (DER, leaf first), if it came with one.
+pub fn client_certificate(headers: &HeaderMap) -> Option<Vec<Vec<u8>>> {
+    use base64::Engine as _;
+    let v = headers.get(CLIENT_CERTIFICATE)?.to_str().ok()?;
+    let chain: Option<Vec<Vec<u8>>> = v
+        .split(',')
+        .map(|c| {
+            base64::engine::general_purpose::STANDARD
+                .decode(c.trim())
+                .ok()
+        })
+        .collect();
+    chain.filter(|c| !c.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

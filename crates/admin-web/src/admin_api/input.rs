@@ -70,6 +70,13 @@ pub struct ClientInput {
     /// For a pairwise client: the document listing its redirect URIs; its host is the sector.
     #[serde(default)]
     pub sector_identifier_uri: Option<String>,
+    /// Mutual-TLS authentication (RFC 8705): `tls_client_auth` or
+    /// `self_signed_tls_client_auth`.
+    #[serde(default)]
+    pub tls_client_auth: Option<String>,
+    /// For `tls_client_auth`: the subject of the client's certificate.
+    #[serde(default)]
+    pub tls_client_auth_subject_dn: Option<String>,
 }
 
 /// Changes to a relying party (`PATCH /admin/api/clients/{id}`): its service.

@@ -69,6 +69,8 @@ pub async fn add_client(
     let new = NewClient {
         pairwise,
         sector_identifier_uri: c.sector_identifier_uri,
+        tls_client_auth: c.tls_client_auth,
+        tls_client_auth_subject_dn: c.tls_client_auth_subject_dn,
         client_id: c.client_id,
         name: c.name,
         redirect_uris: c.redirect_uris,

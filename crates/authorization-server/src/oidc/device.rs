@@ -281,7 +281,7 @@ pub async fn poll(
     p: &Provider,
     client: &Client,
     device_code: &str,
-    jkt: Option<&str>,
+    bind: crate::tokens::Binding<'_>,
 ) -> Result<TokenResponse, TokenError> {
     let unavailable = |e: EphemeralError| TokenError::Unavailable(e.to_string());
     if device_code.len() > 256 {
@@ -329,7 +329,7 @@ pub async fn poll(
             .delete(&request_key(&handle))
             .await
             .map_err(unavailable)?;
-        return issue_for_grant(p, client, &grant, jkt, "device_code", None).await;
+        return issue_for_grant(p, client, &grant, bind, "device_code", None).await;
     }
     if p.store
         .get(&denial_key(&handle))

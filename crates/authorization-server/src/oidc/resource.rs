@@ -23,15 +23,27 @@ pub enum UserinfoError {
 
 /// The claims of the person the access token `token` was issued for, as its scopes allow;
 /// `jkt`: the DPoP key the request proved (a bound token needs its own key's proof, and an
-/// unbound token is not taken as a DPoP one).
+/// unbound token is not taken as a DPoP one); `certificate`: the thumbprint of the client
+/// certificate the request came with (a certificate-bound token needs the same one).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn userinfo(
     p: &Provider,
     token: &str,
     jkt: Option<&str>,
+    certificate: Option<&str>,
 ) -> Result<Map<String, Value>, UserinfoError> {
     const INVALID: &str = "the access token is invalid, expired or revoked";
     let c = verify_access_token(p, token).ok_or(UserinfoError::InvalidToken(INVALID))?;
+    // A certificate-bound token (RFC 8705 §3) is worth nothing over another connection.
+    if let Some(bound) = c.x5t_s256() {
+        let same =
+            certificate.is_some_and(|t| platform::crypto::ct_eq(t.as_bytes(), bound.as_bytes()));
+        if !same {
+            return Err(UserinfoError::InvalidToken(
+                "the access token is bound to a client certificate this request does not present",
+            ));
+        }
+    }
     match (c.jkt(), jkt) {
         (Some(bound), Some(proved)) if bound == proved => {}
         (None, None) => {}
@@ -162,7 +174,11 @@ pub async fn introspect(
             iat: Some(c.iat),
             jti: Some(c.jti),
             scope: Some(c.scope),
-            token_type: Some(if c.cnf.is_some() { "DPoP" } else { "Bearer" }),
+            token_type: Some(if c.cnf.as_ref().is_some_and(|b| b.jkt.is_some()) {
+                "DPoP"
+            } else {
+                "Bearer"
+            }),
             auth_time: c.auth_time,
             acr: c.acr,
             sid: c.sid,

@@ -8,7 +8,7 @@ use super::Params;
 use crate::grants::{self, revoke_family};
 use crate::tokens::{
     access_token, clinician_claims, has_scope, id_token, revoked_key, user_claims, AuthContext,
-    IdTokenInput,
+    Binding, IdTokenInput,
 };
 use crate::{Client, Provider};
 use credential_store::AccountStatus;
@@ -141,14 +141,15 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
 }
 
-/// Answers `req` for `client` (authenticated, and allowed the grant); `jkt`: the thumbprint of
-/// the DPoP key the request proved it holds, which the tokens are then bound to.
+/// Answers `req` for `client` (authenticated, and allowed the grant); `bind`: the DPoP key the
+/// request proved it holds and the client certificate it came with, which the tokens are then
+/// bound to.
 #[tracing::instrument(level = "debug", skip_all, fields(client_id = %client.client_id))]
 pub async fn exchange(
     p: &Provider,
     client: &Client,
     req: TokenRequest,
-    jkt: Option<&str>,
+    bind: Binding<'_>,
 ) -> Result<TokenResponse, TokenError> {
     match req {
         TokenRequest::AuthorizationCode {
@@ -157,17 +158,17 @@ pub async fn exchange(
             code_verifier,
         } => {
             let v = code_verifier.as_deref();
-            redeem_code(p, client, &code, &redirect_uri, v, jkt).await
+            redeem_code(p, client, &code, &redirect_uri, v, bind).await
         }
         TokenRequest::RefreshToken {
             refresh_token,
             scope,
-        } => refresh(p, client, &refresh_token, scope.as_deref(), jkt).await,
+        } => refresh(p, client, &refresh_token, scope.as_deref(), bind).await,
         TokenRequest::ClientCredentials { scope } => {
-            client_credentials(p, client, scope.as_deref(), jkt)
+            client_credentials(p, client, scope.as_deref(), bind)
         }
         TokenRequest::DeviceCode { device_code } => {
-            super::device::poll(p, client, &device_code, jkt).await
+            super::device::poll(p, client, &device_code, bind).await
         }
     }
 }
@@ -212,7 +213,7 @@ async fn redeem_code(
     code: &str,
     redirect_uri: &str,
     verifier: Option<&str>,
-    jkt: Option<&str>,
+    bind: Binding<'_>,
 ) -> Result<TokenResponse, TokenError> {
     if code.len() > 256 {
         return Err(TokenError::InvalidGrant("invalid code"));
@@ -252,7 +253,7 @@ async fn redeem_code(
     if client.fapi2 && p.clock.now() - grant.issued_at > crate::clients::FAPI2_CODE_SECS {
         return Err(TokenError::InvalidGrant("the code has expired"));
     }
-    issue_for_grant(p, client, &grant, jkt, "authorization_code", Some(code)).await
+    issue_for_grant(p, client, &grant, bind, "authorization_code", Some(code)).await
 }
 
 /// Tokens for a sign-in's grant (a redeemed code, an approved device): the access token, the
@@ -263,7 +264,7 @@ pub(crate) async fn issue_for_grant(
     p: &Provider,
     client: &Client,
     grant: &CodeGrant,
-    jkt: Option<&str>,
+    bind: Binding<'_>,
     how: &'static str,
     code: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
@@ -278,7 +279,7 @@ pub(crate) async fn issue_for_grant(
         .await
         .map_err(internal)?;
     let (at, at_claims) =
-        access_token(p, client, &grant.scope, Some(&grant.ctx), jkt).map_err(internal)?;
+        access_token(p, client, &grant.scope, Some(&grant.ctx), bind).map_err(internal)?;
     let mut extra = requested_claims(&account, client, &grant.id_token_claims);
     extra.extend(clinician_id_claims(p, &account, &grant.scope).await?);
     let idt = id_token(
@@ -307,7 +308,7 @@ pub(crate) async fn issue_for_grant(
     let durable = async {
         let refresh = match &family {
             Some(f) => {
-                let r = new_refresh(p, client, f, &grant.scope, &grant.ctx, None, jkt);
+                let r = new_refresh(p, client, f, &grant.scope, &grant.ctx, None, bind.jkt);
                 Some(r.await?)
             }
             None => None,
@@ -338,7 +339,14 @@ pub(crate) async fn issue_for_grant(
         }
     };
     let (refresh, ()) = tokio::join!(durable, marker);
-    Ok(answer(p, at, grant.scope.clone(), Some(idt), refresh?, jkt))
+    Ok(answer(
+        p,
+        at,
+        grant.scope.clone(),
+        Some(idt),
+        refresh?,
+        bind,
+    ))
 }
 
 /// The `clinician` scope's claims for an ID token, when the grant holds the scope: a
@@ -385,11 +393,11 @@ fn answer(
     scope: String,
     id_token: Option<String>,
     refresh_token: Option<String>,
-    jkt: Option<&str>,
+    bind: Binding<'_>,
 ) -> TokenResponse {
     TokenResponse {
         access_token,
-        token_type: if jkt.is_some() { "DPoP" } else { "Bearer" },
+        token_type: if bind.jkt.is_some() { "DPoP" } else { "Bearer" },
         expires_in: p.cfg.access_token_ttl,
         scope,
         id_token,
@@ -430,8 +438,9 @@ async fn refresh(
     client: &Client,
     presented: &str,
     asked_scope: Option<&str>,
-    jkt: Option<&str>,
+    bind: Binding<'_>,
 ) -> Result<TokenResponse, TokenError> {
+    let jkt = bind.jkt;
     let grant = grants::find_refresh(p, presented)
         .await
         .map_err(unavailable)?
@@ -524,7 +533,7 @@ async fn refresh(
     // The family stays bound to the key it was first bound to.
     let bound = grant_jkt.as_deref().or(jkt);
     let next = new_refresh(p, client, &family, &original, &ctx, Some(expires_at), bound).await?;
-    let (at, _) = access_token(p, client, &scope, Some(&ctx), jkt).map_err(internal)?;
+    let (at, _) = access_token(p, client, &scope, Some(&ctx), bind).map_err(internal)?;
     let extra = clinician_id_claims(p, &account, &scope).await?;
     let sub = crate::subjects::subject(p, client, &ctx.account_id);
     let idt = scope
@@ -558,14 +567,14 @@ async fn refresh(
             ..Default::default()
         })
         .await;
-    Ok(answer(p, at, scope, idt, Some(next), jkt))
+    Ok(answer(p, at, scope, idt, Some(next), bind))
 }
 
 fn client_credentials(
     p: &Provider,
     client: &Client,
     asked: Option<&str>,
-    jkt: Option<&str>,
+    bind: Binding<'_>,
 ) -> Result<TokenResponse, TokenError> {
     if client.is_public() {
         return Err(TokenError::UnauthorizedClient(
@@ -583,10 +592,10 @@ fn client_credentials(
         }
     }
     let scope = asked.join(" ");
-    let (at, _) = access_token(p, client, &scope, None, jkt).map_err(internal)?;
+    let (at, _) = access_token(p, client, &scope, None, bind).map_err(internal)?;
     p.audit
         .count("token.issued.client_credentials", &client.client_id);
-    Ok(answer(p, at, scope, None, None, jkt))
+    Ok(answer(p, at, scope, None, None, bind))
 }
 
 #[cfg(test)]
