@@ -402,6 +402,37 @@ async fn a_tls_client_auth_client_needs_a_certificate_from_the_ca_with_its_subje
         );
     }
 
+    // A FAPI 2.0 client may authenticate with mutual TLS instead of private_key_jwt, and its
+    // certificate-bound tokens are the sender-constrained tokens the profile asks for (no
+    // DPoP proof needed).
+    app.add_client_with("fapi-hospital", |n| {
+        backend(n);
+        n.fapi2 = true;
+        n.tls_client_auth = Some("tls_client_auth".into());
+        n.tls_client_auth_subject_dn = Some("CN=hospital-backend,O=Example Hospital,C=CA".into());
+    })
+    .await;
+    let fapi_form = [
+        ("grant_type", GRANT_CC),
+        ("client_id", "fapi-hospital"),
+        ("scope", "api:read"),
+    ];
+    let (status, body) = call(
+        &base,
+        &server_pem,
+        Some(&right),
+        "POST",
+        "/token",
+        &[],
+        &fapi_form,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        jwt_payload(body["access_token"].as_str().unwrap())["cnf"]["x5t#S256"].as_str(),
+        Some(right.thumbprint().as_str())
+    );
+
     // Registrations that cannot work are refused.
     let refused = |adjust: Box<dyn FnOnce(&mut NewClient)>| {
         let mut n = NewClient {
