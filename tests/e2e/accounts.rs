@@ -120,6 +120,58 @@ async fn accounts_named_alike_created_at_once_get_distinct_login_ids() {
 }
 
 #[tokio::test]
+async fn the_account_search_finds_the_start_of_names_login_ids_and_registration_numbers() {
+    let app = spawn_app().await;
+    let acc = &app.provider.accounts;
+    let mut with_number = person("Ana", "Blacksmith");
+    with_number.designations = vec![credential_store::Designation {
+        college: "CPSO".into(),
+        registration_number: "12345".into(),
+    }];
+    for p in [
+        person("Pat", "Smith"),
+        person("Pat", "Smithson"),
+        person("Lee", "O'Neil"),
+        person("Sam", "Patel"),
+        with_number,
+    ] {
+        acc.create(p).await.unwrap();
+    }
+    let found = |q: &'static str| async move {
+        let mut names: Vec<String> = acc
+            .search(q)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| format!("{} {}", a.given_name, a.family_name))
+            .collect();
+        names.sort();
+        names
+    };
+    // A word is the start of a name (any case), never the middle of one.
+    assert_eq!(found("smith").await, ["Pat Smith", "Pat Smithson"]);
+    assert_eq!(found("SMITHS").await, ["Pat Smithson"]);
+    assert!(found("mith").await.is_empty(), "not the middle of a name");
+    // Every word must match: a given name and a family name, in either order.
+    assert_eq!(found("pat smiths").await, ["Pat Smithson"]);
+    assert_eq!(found("smith pat").await, ["Pat Smith", "Pat Smithson"]);
+    assert_eq!(
+        found("pat").await,
+        ["Pat Smith", "Pat Smithson", "Sam Patel"]
+    );
+    // A login ID, whole or as its parts; a name with an apostrophe; a registration number.
+    assert_eq!(found("Pat.Smith@ONEID.ON.CA").await, ["Pat Smith"]);
+    assert_eq!(found("Pat.Smithson").await, ["Pat Smithson"]);
+    assert_eq!(found("o'neil").await, ["Lee O'Neil"]);
+    assert_eq!(found("12345").await, ["Ana Blacksmith"]);
+    assert!(
+        found("1234").await.is_empty(),
+        "a registration number is exact"
+    );
+    assert!(found("x").await.is_empty(), "one letter matches no name");
+}
+
+#[tokio::test]
 async fn the_password_policy_refuses_common_and_personal_passwords() {
     let app = spawn_app().await;
     let acc = &app.provider.accounts;

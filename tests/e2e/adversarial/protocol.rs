@@ -507,7 +507,7 @@ async fn token_endpoint_refuses_missing_unsupported_and_unauthorized_grant_types
     for g in [
         "password",
         "implicit",
-        "urn:ietf:params:oauth:grant-type:device_code",
+        "urn:ietf:params:oauth:grant-type:jwt-bearer",
     ] {
         token(basic(&app, &cfg).form(&[
             ("grant_type", g),
@@ -517,6 +517,13 @@ async fn token_endpoint_refuses_missing_unsupported_and_unauthorized_grant_types
         .await
         .assert_error(400, "unsupported_grant_type", g);
     }
+    // The device grant exists, for clients registered for it.
+    token(basic(&app, &cfg).form(&[
+        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ("device_code", "x"),
+    ]))
+    .await
+    .assert_error(400, "unauthorized_client", "device_code not registered");
     token(basic(&app, &cfg).form(&[("grant_type", "client_credentials")]))
         .await
         .assert_error(

@@ -5,6 +5,39 @@
 
 use super::*;
 
+/// What a search's words are compared with (each has an index on exactly this expression).
+const SEARCHED: [&str; 5] = [
+    "LOWER(family_name)",
+    "LOWER(given_name)",
+    "LOWER(legal_family_name)",
+    "LOWER(legal_given_name)",
+    "login_id_lower",
+];
+
+/// The words of a lower-cased query that a name may start with: split on spaces and the
+/// separators of a login ID (`.`, `@`, `,`), keeping the apostrophes and hyphens of names
+/// (O'Neil, Smith-Jones); 2 characters or more, at most 4.
+fn search_words(q: &str) -> Vec<String> {
+    q.split(|c: char| c.is_whitespace() || matches!(c, '.' | '@' | ','))
+        .filter(|w| w.chars().count() >= 2)
+        .take(4)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The first string after every string that starts with `prefix` (its last character
+/// incremented), so `x >= prefix AND x < prefix_end(prefix)` is "x starts with prefix".
+fn prefix_end(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return chars.into_iter().collect();
+        }
+    }
+    "\u{10ffff}".to_owned()
+}
+
 /// What a list is ordered by; every order ends with the account id, so it is total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AccountOrder {
@@ -93,17 +126,40 @@ impl Accounts {
             format!("${}", binds.len())
         };
         if !q.is_empty() {
+            // An exact login ID or registration number, or every word (2 characters or more)
+            // the start of a name or of the login ID. Each test is a range over an index
+            // (`0022_search_indexes`), never a scan: `LIKE '%q%'` read every account.
             let exact = arg(&mut binds, q.clone());
-            let like = arg(&mut binds, format!("%{}%", q.replace(['\\', '%', '_'], "")));
             let login = arg(&mut binds, normalize_login_id(&l.query));
-            sql.push_str(&format!(
-                " AND (login_id_lower = {login} \
-                 OR LOWER(given_name) LIKE {like} OR LOWER(family_name) LIKE {like} \
-                 OR LOWER(given_name || ' ' || family_name) LIKE {like} \
-                 OR LOWER(legal_given_name || ' ' || legal_family_name) LIKE {like} \
-                 OR id IN (SELECT account_id FROM professional_designations \
-                           WHERE LOWER(registration_number) = {exact}))"
-            ));
+            let mut any = vec![
+                format!("login_id_lower = {login}"),
+                format!(
+                    "id IN (SELECT account_id FROM professional_designations \
+                     WHERE LOWER(registration_number) = {exact})"
+                ),
+            ];
+            let words = search_words(&q);
+            if !words.is_empty() {
+                // PostgreSQL compares the lower-cased names byte by byte (`COLLATE "C"`, as
+                // its indexes do) so a range is a prefix whatever the database's collation;
+                // SQLite's default comparison already is.
+                let c = match self.db.kind() {
+                    platform::DbKind::Postgres => " COLLATE \"C\"",
+                    platform::DbKind::Sqlite => "",
+                };
+                let mut all = Vec::new();
+                for w in words {
+                    let lo = arg(&mut binds, w.clone());
+                    let hi = arg(&mut binds, prefix_end(&w));
+                    let one: Vec<String> = SEARCHED
+                        .iter()
+                        .map(|col| format!("({col}{c} >= {lo} AND {col}{c} < {hi})"))
+                        .collect();
+                    all.push(format!("({})", one.join(" OR ")));
+                }
+                any.push(format!("({})", all.join(" AND ")));
+            }
+            sql.push_str(&format!(" AND ({})", any.join(" OR ")));
         }
         if let Some(s) = l.status {
             let n = arg(&mut binds, s.as_str().to_owned());
@@ -158,5 +214,32 @@ impl Accounts {
                 more_before: cursor,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_range_holds_exactly_the_strings_that_start_with_it() {
+        let end = prefix_end("smith");
+        assert_eq!(end, "smiti");
+        for inside in ["smith", "smithson", "smith-jones", "smithz"] {
+            assert!(inside >= "smith" && inside < end.as_str(), "{inside}");
+        }
+        for outside in ["smit", "smiti", "smyth", "asmith"] {
+            assert!(!(outside >= "smith" && outside < end.as_str()), "{outside}");
+        }
+        assert_eq!(prefix_end("éa"), "éb");
+    }
+
+    #[test]
+    fn a_query_becomes_the_words_a_name_may_start_with() {
+        assert_eq!(search_words("smith.john"), ["smith", "john"]);
+        assert_eq!(search_words("j smith"), ["smith"]);
+        assert_eq!(search_words("o'neil"), ["o'neil"]);
+        assert_eq!(search_words("randy.burt@oneid"), ["randy", "burt", "oneid"]);
+        assert!(search_words("a").is_empty());
     }
 }
