@@ -1050,3 +1050,72 @@ async fn sign_in_attempts_per_source_address_are_rate_limited_and_audited_with_i
     let limited = app.audit("login.rate_limited").await;
     assert_eq!(limited[0].detail.as_deref(), Some("source_address"));
 }
+
+/// `oneid populate`, the generator of a fictional province for measuring growth: the
+/// accounts it adds are whole (a designation on most, the password it was given, the current
+/// agreement), their login IDs follow the rule through its collisions, the same seed gives the
+/// same people, and populating again adds more without clashing.
+#[tokio::test]
+async fn populate_adds_accounts_that_can_sign_in_and_follow_the_login_id_rule() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    app.test_service().await;
+    let (code, out) = app
+        .storage
+        .cli(
+            &[
+                "populate",
+                "--accounts",
+                "2500",
+                "--seed",
+                "3",
+                "--password",
+                "Ward-Rounds-77",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("added 2500 accounts"), "{out}");
+    assert!(out.contains("accounts/s"), "it tells its rate: {out}");
+    assert_eq!(app.count("accounts").await, 2501);
+    let designations = app.count("professional_designations").await;
+    assert!((2000..2500).contains(&designations), "{designations}");
+    // Common names collide, and the rule numbers them.
+    let numbered: Vec<(String,)> = sqlx::query_as(
+        "SELECT login_id FROM accounts WHERE login_id LIKE 'Mary.Smith%' ORDER BY login_id",
+    )
+    .fetch_all(app.provider.db.pool())
+    .await
+    .unwrap();
+    assert!(numbered.len() > 1, "{numbered:?}");
+    assert!(numbered.iter().any(|(l,)| l == "Mary.Smith@ONEID.ON.CA"));
+    assert!(numbered.iter().any(|(l,)| l == "Mary.Smith2@ONEID.ON.CA"));
+
+    // Any of them signs in with the password given, at a relying party of a service they
+    // are enrolled in.
+    let (login_id,): (String,) =
+        sqlx::query_as("SELECT login_id FROM accounts WHERE login_id LIKE 'Olivia.%' LIMIT 1")
+            .fetch_one(app.provider.db.pool())
+            .await
+            .unwrap();
+    let account = app
+        .provider
+        .accounts
+        .find_by_login_id(&login_id)
+        .await
+        .unwrap()
+        .unwrap();
+    app.enrol_in_test_service(&account.id).await;
+    let rp = Rp::discover(&app.add_client("viewer").await).await;
+    let t = rp.login(&Browser::new(), &login_id, "Ward-Rounds-77").await;
+    assert_eq!(t.claims.subject().as_str(), account.id);
+
+    // The same seed again: the same people, numbered after the ones already there.
+    let (code, out) = app
+        .storage
+        .cli(&["populate", "--accounts", "2500", "--seed", "3"], "")
+        .await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(app.count("accounts").await, 5001);
+}

@@ -45,6 +45,19 @@ enum Command {
         #[arg(long = "host", default_values_t = ["localhost".to_string(), "127.0.0.1".to_string()])]
         hosts: Vec<String>,
     },
+    /// Fill the database with a fictional province for measuring growth (reproducible from
+    /// the seed): accounts with realistic names, designations and phones, one password.
+    Populate {
+        /// How many accounts to add.
+        #[arg(long)]
+        accounts: usize,
+        /// The seed: the same seed, the same people.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Every account's password.
+        #[arg(long, default_value = "Rounds-Ward-2026")]
+        password: String,
+    },
     /// Manage relying parties (OIDC clients).
     #[command(subcommand)]
     Clients(clients_cli::ClientsCmd),
@@ -295,6 +308,16 @@ async fn command(
         }
         Command::Clients(c) => clients_cli::clients(c, &*open(&cfg, &issuer).await?, out).await,
         Command::Users(c) => accounts::users(c, &cfg, &issuer, stdin, out).await,
+        Command::Populate {
+            accounts,
+            seed,
+            password,
+        } => {
+            let p = open(&cfg, &issuer).await?;
+            let n = crate::populate::populate(&p, accounts, seed, &password, out).await?;
+            wln!(out, "added {n} accounts");
+            Ok(())
+        }
         Command::Keys(k) => keys(k, &*open(&cfg, &issuer).await?, out).await,
         Command::Registries(c) => {
             registries_cli::registries(c, &*open(&cfg, &issuer).await?, out).await

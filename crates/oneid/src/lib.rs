@@ -16,6 +16,7 @@ pub mod config;
 pub mod demo;
 pub mod demo_registry;
 pub mod directory_cli;
+pub mod populate;
 pub mod registries_cli;
 pub mod saml_cli;
 pub mod serve;
