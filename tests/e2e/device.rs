@@ -9,6 +9,7 @@ use oneid_tests::browser::{Browser, Resp};
 use oneid_tests::rp::jwt_payload;
 use oneid_tests::{spawn_app, TestApp, LOGIN_ID, PASSWORD};
 use serde_json::Value;
+use std::sync::Arc;
 
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -524,4 +525,85 @@ async fn the_device_pages_work_in_chromium_in_french_at_a_phones_width() {
 
     let (status, tokens) = poll(&app, "ward-tablet", d["device_code"].as_str().unwrap()).await;
     assert_eq!(status, 200, "{tokens}");
+}
+
+/// A relying-party library drives the device side: the openidconnect crate asks for the
+/// codes, polls (told `authorization_pending` while the clinician signs in and allows it in a
+/// browser), and verifies the ID token it finally gets against the provider's keys. Its pauses
+/// between polls move the injected clock by the interval the provider asked for.
+#[tokio::test]
+async fn the_openidconnect_crate_runs_the_device_flow_against_us() {
+    use openidconnect::core::{CoreClient, CoreDeviceAuthorizationResponse, CoreProviderMetadata};
+    use openidconnect::{ClientId, DeviceAuthorizationUrl, IssuerUrl, Nonce, Scope};
+    let app = spawn_app().await;
+    let account = app.add_clinician().await;
+    tablet(&app, "ward-tablet", |_| {}).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let meta =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http)
+            .await
+            .unwrap();
+    let client =
+        CoreClient::from_provider_metadata(meta, ClientId::new("ward-tablet".into()), None)
+            .set_device_authorization_url(
+                DeviceAuthorizationUrl::new(format!("{}/device_authorization", app.base)).unwrap(),
+            );
+    let details: CoreDeviceAuthorizationResponse = client
+        .exchange_device_code()
+        .add_scope(Scope::new("profile".into()))
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert_eq!(details.interval().as_secs(), 5);
+    let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+
+    // The tablet polls while the clinician is on the way.
+    let poller = {
+        let (client, details, http, clock, polls) = (
+            client.clone(),
+            details.clone(),
+            http.clone(),
+            app.clock.clone(),
+            polls.clone(),
+        );
+        tokio::spawn(async move {
+            let sleep = |d: std::time::Duration| {
+                clock.advance(d.as_secs() as i64);
+                polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(20))
+            };
+            client
+                .exchange_device_access_token(&details)
+                .unwrap()
+                .request_async(&http, sleep, None)
+                .await
+        })
+    };
+    let b = Browser::new();
+    let confirm = sign_in_and_type(
+        &app,
+        &b,
+        &format!("{}/device", app.base),
+        LOGIN_ID,
+        PASSWORD,
+        details.user_code().secret(),
+    )
+    .await;
+    let r = decide(&app, &b, &confirm, true).await;
+    let done = b.get(r.location().unwrap()).await;
+    assert!(done.body.contains("The device is signed in"));
+    let tokens = poller.await.unwrap().expect("the library gets the tokens");
+    assert!(
+        polls.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "it was told to wait at least once"
+    );
+    use openidconnect::TokenResponse as _;
+    let id_token = tokens.id_token().expect("an ID token");
+    let claims = id_token
+        .claims(&client.id_token_verifier(), |_: Option<&Nonce>| Ok(()))
+        .expect("the ID token verifies with the published keys");
+    assert_eq!(claims.subject().as_str(), account);
 }
