@@ -31,6 +31,7 @@ mod production;
 mod registration;
 mod registries_admin;
 mod request_object;
+mod retention;
 mod saml;
 mod saml_admin;
 mod saml_browser;

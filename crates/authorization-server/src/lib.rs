@@ -22,6 +22,7 @@ pub mod login;
 pub mod logout;
 pub mod mtls;
 pub mod oidc;
+pub mod retention;
 pub mod saml;
 pub mod sso;
 pub mod subjects;
@@ -109,6 +110,9 @@ pub struct ProviderConfig {
     /// (mutual TLS, RFC 8705).
     #[serde(skip)]
     pub client_cas: Vec<Vec<u8>>,
+    /// How long what ages out is kept (`retention`).
+    #[serde(default)]
+    pub retention: retention::RetentionPolicy,
 }
 
 fn d_login_per_account() -> i64 {
@@ -174,6 +178,7 @@ impl ProviderConfig {
             trusted_proxies: Vec::new(),
             require_par: false,
             client_cas: Vec::new(),
+            retention: retention::RetentionPolicy::default(),
         }
     }
 

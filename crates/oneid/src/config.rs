@@ -41,6 +41,8 @@ pub struct Config {
     pub stepup: step_up::StepUpConfig,
     /// Serving TLS directly.
     pub tls: TlsConfig,
+    /// `[retention]`: how long what ages out is kept.
+    pub retention: authorization_server::retention::RetentionPolicy,
     /// The admin listener (metrics, health).
     pub admin: AdminConfig,
     /// Self-registration from a trusted registry: the wizard's texts and switches.

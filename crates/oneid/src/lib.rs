@@ -160,6 +160,7 @@ async fn open_core(
         require_par: cfg.clients.require_par,
         client_cas: client_cas(&cfg.tls.client_ca_file)
             .map_err(|e| StartError::Config(config::ConfigError(e)))?,
+        retention: cfg.retention.clone(),
     };
     let under_data = |p: &std::path::Path| {
         if p.is_absolute() {
@@ -373,6 +374,9 @@ impl App {
                 }
                 if let Err(e) = authorization_server::feeds::deliver_due(&p).await {
                     tracing::warn!(error = %e, "termination feed delivery failed");
+                }
+                if let Err(e) = authorization_server::retention::run(&p).await {
+                    tracing::warn!(error = %e, "retention pass failed");
                 }
                 if let Err(e) = p.keys.reload().await {
                     tracing::warn!(error = %e, "key ring reload failed");

@@ -30,8 +30,16 @@ pub const DOCUMENTS: [&str; 2] = ["/.well-known/openid-configuration", "/jwks"];
 
 /// The counters counted with [`Metrics::inc`] and what each means (its `# HELP`). Names as
 /// exposed, `_total` included (the crate adds the suffix: it is cut before registering).
-const COUNTERS: [(&str, &str); 7] = [
+const COUNTERS: [(&str, &str); 9] = [
     ("oneid_logins_total", "Password sign-ins by outcome."),
+    (
+        "oneid_retention_deleted_total",
+        "Rows the retention jobs removed, by what they were.",
+    ),
+    (
+        "oneid_retention_runs_total",
+        "Retention passes by outcome (done, or skipped: another node held the lease).",
+    ),
     (
         "oneid_stepups_total",
         "Step-up events by method and outcome.",
@@ -190,10 +198,15 @@ impl Metrics {
     /// Adds one to counter `name` (one of `COUNTERS`) with `labels` (Prometheus label text,
     /// e.g. `grant="x"`).
     pub fn inc(&self, name: &'static str, labels: impl Into<String>) {
+        self.inc_by(name, labels, 1);
+    }
+
+    /// Adds `n` to counter `name` with `labels`.
+    pub fn inc_by(&self, name: &'static str, labels: impl Into<String>, n: u64) {
         let key = (name, labels.into());
         let mut m = self.named.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = m.get(&key) {
-            c.inc();
+            c.inc_by(n);
             return;
         }
         let Some(i) = COUNTERS.iter().position(|(n, _)| *n == name) else {
@@ -201,7 +214,7 @@ impl Metrics {
             return;
         };
         let c = self.counters[i].get_or_create_owned(&parse_labels(&key.1));
-        c.inc();
+        c.inc_by(n);
         m.insert(key, c);
     }
 

@@ -1,0 +1,151 @@
+//! Retention: what ages out is removed, a batch at a time, by one node per period.
+//!
+//! - Refresh tokens `refresh_tokens_days` after they expired (used, revoked or not: a used
+//!   token presented after its family's expiry is refused as unknown all the same).
+//! - Recognized devices `devices_days` after their trust ended or they were removed.
+//!
+//! SSO sessions, codes, login tickets and the other short-lived state live in the ephemeral
+//! store and expire there. A pass takes a lease in the ephemeral store (`put_if_absent` for
+//! `every_secs`), so with Redis one node in the cluster runs it per period and the others skip;
+//! each pass deletes by batches of [`BATCH`] rows (short transactions, no long lock), at most
+//! [`MAX_BATCHES`] per job, and counts what it removed in `oneid_retention_deleted_total`.
+
+use crate::Provider;
+use platform::DbError;
+use serde::Deserialize;
+
+/// Rows per delete.
+pub const BATCH: i64 = 1000;
+
+/// Most batches per job and pass (the rest waits for the next pass).
+pub const MAX_BATCHES: usize = 200;
+
+/// How long things are kept (`[retention]`); 0 turns a job off.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RetentionPolicy {
+    /// Seconds between passes (cluster-wide).
+    #[serde(default = "d_every")]
+    pub every_secs: i64,
+    /// Days a refresh token is kept after it expired.
+    #[serde(default = "d_refresh")]
+    pub refresh_tokens_days: i64,
+    /// Days a recognized device is kept after its trust ended or it was removed.
+    #[serde(default = "d_devices")]
+    pub devices_days: i64,
+}
+
+fn d_every() -> i64 {
+    3600
+}
+fn d_refresh() -> i64 {
+    7
+}
+fn d_devices() -> i64 {
+    90
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        Self {
+            every_secs: d_every(),
+            refresh_tokens_days: d_refresh(),
+            devices_days: d_devices(),
+        }
+    }
+}
+
+/// What a pass removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Removed {
+    /// Refresh tokens.
+    pub refresh_tokens: u64,
+    /// Recognized devices.
+    pub devices: u64,
+}
+
+const LEASE: &str = "lease:retention";
+
+/// Runs a pass if no node ran one in the last `every_secs` (`None`: skipped, another node
+/// holds the lease, or retention is off).
+pub async fn run(p: &Provider) -> Result<Option<Removed>, String> {
+    let policy = &p.cfg.retention;
+    if policy.every_secs <= 0 {
+        return Ok(None);
+    }
+    let won = p
+        .store
+        .put_if_absent(LEASE, b"1", policy.every_secs)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !won {
+        p.metrics
+            .inc("oneid_retention_runs_total", "outcome=\"skipped\"");
+        return Ok(None);
+    }
+    let removed = pass(p).await.map_err(|e| e.to_string())?;
+    p.metrics
+        .inc("oneid_retention_runs_total", "outcome=\"done\"");
+    Ok(Some(removed))
+}
+
+/// One pass, whoever holds the lease (the tests and `run`).
+pub async fn pass(p: &Provider) -> Result<Removed, DbError> {
+    let policy = &p.cfg.retention;
+    let now = p.clock.now();
+    let mut removed = Removed::default();
+    if policy.refresh_tokens_days > 0 {
+        let cutoff = now - policy.refresh_tokens_days * 86_400;
+        removed.refresh_tokens = batches(
+            p,
+            "DELETE FROM refresh_tokens WHERE token_hash IN (SELECT token_hash FROM \
+             refresh_tokens WHERE expires_at < $1 LIMIT $2)",
+            cutoff,
+        )
+        .await?;
+        p.metrics.inc_by(
+            "oneid_retention_deleted_total",
+            "what=\"refresh_tokens\"",
+            removed.refresh_tokens,
+        );
+    }
+    if policy.devices_days > 0 {
+        let cutoff = now - policy.devices_days * 86_400;
+        removed.devices = batches(
+            p,
+            "DELETE FROM devices WHERE id IN (SELECT id FROM devices WHERE trusted_until < $1 \
+             UNION SELECT id FROM devices WHERE revoked_at < $1 LIMIT $2)",
+            cutoff,
+        )
+        .await?;
+        p.metrics.inc_by(
+            "oneid_retention_deleted_total",
+            "what=\"devices\"",
+            removed.devices,
+        );
+    }
+    if removed != Removed::default() {
+        tracing::info!(
+            refresh_tokens = removed.refresh_tokens,
+            devices = removed.devices,
+            "retention pass"
+        );
+    }
+    Ok(removed)
+}
+
+async fn batches(p: &Provider, sql: &str, cutoff: i64) -> Result<u64, DbError> {
+    let mut total = 0;
+    for _ in 0..MAX_BATCHES {
+        let n = sqlx::query(sql)
+            .bind(cutoff)
+            .bind(BATCH)
+            .execute(p.db.pool())
+            .await?
+            .rows_affected();
+        total += n;
+        if n < BATCH as u64 {
+            break;
+        }
+    }
+    Ok(total)
+}
