@@ -22,7 +22,7 @@ mod roles;
 mod sign_in;
 
 pub use create::PreparedAccount;
-pub use listing::{AccountList, AccountOrder, AccountPage};
+pub use listing::{name_prefix_condition, AccountList, AccountOrder, AccountPage};
 pub use records::*;
 
 pub use roles::{is_staff_role, STAFF_ROLES};

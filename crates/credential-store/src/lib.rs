@@ -17,10 +17,10 @@ pub mod reset;
 pub mod staff;
 
 pub use accounts::{
-    is_staff_role, temporary_password, valid_birth_date, valid_email, Account, AccountList,
-    AccountOrder, AccountPage, AccountPolicy, AccountStatus, Accounts, Attempt, AuthError, Created,
-    CredentialError, Designation, Field, Guess, NewAccount, PreparedAccount, ProfileUpdate, SignIn,
-    STAFF_ROLES, STALE_ATTEMPT_SECS,
+    is_staff_role, name_prefix_condition, temporary_password, valid_birth_date, valid_email,
+    Account, AccountList, AccountOrder, AccountPage, AccountPolicy, AccountStatus, Accounts,
+    Attempt, AuthError, Created, CredentialError, Designation, Field, Guess, NewAccount,
+    PreparedAccount, ProfileUpdate, SignIn, STAFF_ROLES, STALE_ATTEMPT_SECS,
 };
 pub use answers::normalize_answer;
 pub use challenges::{

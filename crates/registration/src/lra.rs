@@ -333,8 +333,9 @@ impl Lra {
         Ok(())
     }
 
-    /// People the organization sponsors actively whose login ID, name, registration number
-    /// or organization identifier matches `query`; at most 50, by name.
+    /// People the organization sponsors actively whose login ID, registration number or
+    /// organization identifier is `query`, or whose names start with its words; at most 50,
+    /// by name.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn search(&self, r: &Registrar, query: &str) -> Result<Vec<Sponsored>, LraError> {
         let q = query.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -342,25 +343,41 @@ impl Lra {
         if q.is_empty() || q.len() > 128 {
             return Ok(Vec::new());
         }
-        let like = format!("%{}%", q.replace(['\\', '%', '_'], ""));
-        let rows = sqlx::query(
-            "SELECT a.id, sp.member_id FROM accounts a JOIN sponsorships sp \
-             ON sp.account_id = a.id AND sp.organization_id = $1 AND sp.status = 'active' \
-             WHERE a.login_id_lower = $4 OR LOWER(a.given_name) LIKE $3 \
-             OR LOWER(a.family_name) LIKE $3 OR LOWER(a.given_name || ' ' || a.family_name) LIKE $3 \
-             OR LOWER(a.legal_given_name || ' ' || a.legal_family_name) LIKE $3 \
-             OR LOWER(sp.member_id) = $2 \
-             OR a.id IN (SELECT account_id FROM professional_designations \
-                         WHERE LOWER(registration_number) = $2) \
+        // The matches first, each way through its own index (a login ID, a registration
+        // number, the organization's identifier, the start of a name: as the consoles' search
+        // reads a query), then those the organization sponsors actively.
+        let mut binds: Vec<String> = vec![r.organization.id.clone(), q.clone()];
+        binds.push(credential_store::normalize_login_id(query));
+        let mut any = vec![
+            "SELECT id FROM accounts WHERE login_id_lower = $3".to_owned(),
+            "SELECT account_id FROM professional_designations \
+             WHERE LOWER(registration_number) = $2"
+                .to_owned(),
+            "SELECT account_id FROM sponsorships WHERE organization_id = $1 \
+             AND LOWER(member_id) = $2"
+                .to_owned(),
+        ];
+        let mut arg = |v: String| {
+            binds.push(v);
+            format!("${}", binds.len())
+        };
+        if let Some(cond) =
+            credential_store::name_prefix_condition(self.db.kind(), &q, "", &mut arg)
+        {
+            any.push(format!("SELECT id FROM accounts WHERE {cond}"));
+        }
+        let sql = format!(
+            "WITH matched AS MATERIALIZED ({}) SELECT a.id, sp.member_id FROM accounts a \
+             JOIN sponsorships sp ON sp.account_id = a.id AND sp.organization_id = $1 \
+             AND sp.status = 'active' WHERE a.id IN (SELECT id FROM matched) \
              ORDER BY a.family_name, a.given_name LIMIT 50",
-        )
-        .bind(&r.organization.id)
-        .bind(&q)
-        .bind(&like)
-        .bind(credential_store::normalize_login_id(query))
-        .fetch_all(self.db.pool())
-        .await
-        .map_err(db)?;
+            any.join(" UNION ")
+        );
+        let mut query = sqlx::query(&sql);
+        for b in &binds {
+            query = query.bind(b);
+        }
+        let rows = query.fetch_all(self.db.pool()).await.map_err(db)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let id: String = row.try_get("id").map_err(db)?;

@@ -41,6 +41,49 @@ fn prefix_end(prefix: &str) -> String {
     "\u{10ffff}".to_owned()
 }
 
+/// The condition "every word of `q` (lower-cased) starts a name or the login ID of the
+/// account `table_alias`" as SQL over the search indexes, with its parameters bound through
+/// `arg` (which returns each parameter's placeholder); `None` when `q` has no such word.
+/// Shared by the consoles' search and the LRA's.
+pub fn name_prefix_condition(
+    kind: platform::DbKind,
+    q: &str,
+    table_alias: &str,
+    arg: &mut dyn FnMut(String) -> String,
+) -> Option<String> {
+    let words = search_words(q);
+    if words.is_empty() {
+        return None;
+    }
+    let c = match kind {
+        platform::DbKind::Postgres => " COLLATE \"C\"",
+        platform::DbKind::Sqlite => "",
+    };
+    let prefix = if table_alias.is_empty() {
+        String::new()
+    } else {
+        format!("{table_alias}.")
+    };
+    let mut all = Vec::new();
+    for w in words {
+        let lo = arg(w.clone());
+        let hi = arg(prefix_end(&w));
+        let one: Vec<String> = SEARCHED
+            .iter()
+            .map(|col| {
+                let col = col.replace("LOWER(", &format!("LOWER({prefix}")).replacen(
+                    "login_id_lower",
+                    &format!("{prefix}login_id_lower"),
+                    1,
+                );
+                format!("({col}{c} >= {lo} AND {col}{c} < {hi})")
+            })
+            .collect();
+        all.push(format!("({})", one.join(" OR ")));
+    }
+    Some(all.join(" AND "))
+}
+
 /// What a list is ordered by; every order ends with the account id, so it is total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AccountOrder {
@@ -143,29 +186,9 @@ impl Accounts {
                      professional_designations WHERE LOWER(registration_number) = {exact})"
                 ),
             ];
-            let words = search_words(&q);
-            if !words.is_empty() {
-                // PostgreSQL compares the lower-cased names byte by byte (`COLLATE "C"`, as
-                // its indexes do) so a range is a prefix whatever the database's collation;
-                // SQLite's default comparison already is.
-                let c = match self.db.kind() {
-                    platform::DbKind::Postgres => " COLLATE \"C\"",
-                    platform::DbKind::Sqlite => "",
-                };
-                let mut all = Vec::new();
-                for w in words {
-                    let lo = arg(&mut binds, w.clone());
-                    let hi = arg(&mut binds, prefix_end(&w));
-                    let one: Vec<String> = SEARCHED
-                        .iter()
-                        .map(|col| format!("({col}{c} >= {lo} AND {col}{c} < {hi})"))
-                        .collect();
-                    all.push(format!("({})", one.join(" OR ")));
-                }
-                any.push(format!(
-                    "SELECT {MATCHED} FROM accounts WHERE {}",
-                    all.join(" AND ")
-                ));
+            let kind = self.db.kind();
+            if let Some(cond) = name_prefix_condition(kind, &q, "", &mut |v| arg(&mut binds, v)) {
+                any.push(format!("SELECT {MATCHED} FROM accounts WHERE {cond}"));
             }
             with = format!("WITH matched AS MATERIALIZED ({}) ", any.join(" UNION "));
         }
