@@ -303,6 +303,30 @@ pub async fn spawn_pair_with(adjust: impl Fn(&mut Config)) -> (TestApp, TestApp)
     (a, b)
 }
 
+/// `n` server nodes on one storage (one database, one ephemeral store), one clock, one issuer
+/// (the first node's URL), as behind a load balancer.
+pub async fn spawn_nodes(n: usize) -> Vec<TestApp> {
+    let storage = fresh_storage().await;
+    let clock = Arc::new(ManualClock::new());
+    let shared: Option<Arc<dyn EphemeralStore>> = match &storage.redis_url {
+        Some(_) => None,
+        None => Some(Arc::new(MemoryStore::new(clock.clone()))),
+    };
+    let first = spawn_on(&storage, clock.clone(), shared.clone(), |_| {}).await;
+    let issuer = first.base.clone();
+    let mut nodes = vec![first];
+    for _ in 1..n {
+        let issuer = issuer.clone();
+        nodes.push(
+            spawn_on(&storage, clock.clone(), shared.clone(), |c| {
+                c.issuer = issuer
+            })
+            .await,
+        );
+    }
+    nodes
+}
+
 /// A store connected like the server's, for checks from the test side.
 pub async fn redis_store(storage: &Storage, clock: Arc<ManualClock>) -> Option<RedisStore> {
     match &storage.redis_url {
