@@ -1114,7 +1114,18 @@ async fn populate_adds_accounts_that_can_sign_in_and_follow_the_login_id_rule() 
     // The same seed again: the same people, numbered after the ones already there.
     let (code, out) = app
         .storage
-        .cli(&["populate", "--accounts", "2500", "--seed", "3"], "")
+        .cli(
+            &[
+                "populate",
+                "--accounts",
+                "2500",
+                "--seed",
+                "3",
+                "--password",
+                "Ward-Rounds-77",
+            ],
+            "",
+        )
         .await;
     assert_eq!(code, 0, "{out}");
     assert_eq!(app.count("accounts").await, 5001);

@@ -104,6 +104,19 @@ async fn pairwise_subjects_are_stable_per_sector_and_differ_across_sectors() {
     .await;
     assert_eq!(i["active"], json!(true));
     assert_eq!(i["sub"].as_str(), Some(sub(&t_b).as_str()));
+    // So does the introspection of its refresh token.
+    let i = post(
+        &app,
+        "/introspect",
+        &[
+            ("token", &t_b.refresh_token().unwrap()),
+            ("client_id", "operator-b"),
+            ("client_secret", "operator-b-secret"),
+        ],
+    )
+    .await;
+    assert_eq!(i["active"], json!(true), "{i}");
+    assert_eq!(i["sub"].as_str(), Some(sub(&t_b).as_str()), "{i}");
 
     // A refresh keeps the subject.
     let r = post(
@@ -270,6 +283,21 @@ async fn a_sector_identifier_uri_must_list_every_redirect_uri() {
     .await
     .unwrap_err();
     assert!(e.to_string().contains("could not be read"), "{e}");
+
+    // No redirect URIs at all: nothing proves a sector, whatever document is named.
+    *served.lock().unwrap() = "[]".into();
+    // (a device-grant client, which needs none otherwise)
+    let e = add(
+        Box::new(|n: &mut NewClient| {
+            with("p6", &[], Some(&uri))(n);
+            n.public = true;
+            n.grant_types = vec!["urn:ietf:params:oauth:grant-type:device_code".into()];
+        }),
+        "p6",
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("needs redirect URIs"), "{e}");
 
     // A sector document for a public client: refused.
     let e = add(

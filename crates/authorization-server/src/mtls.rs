@@ -52,18 +52,20 @@ pub fn normalize_dn(dn: &str) -> Vec<String> {
     parts
 }
 
-fn subject_of(cert: &X509) -> Vec<String> {
+/// The subject as sorted `TYPE=value` entries; `None` if an entry cannot be read (never
+/// compared as a shorter name).
+fn subject_of(cert: &X509) -> Option<Vec<String>> {
     let mut parts: Vec<String> = cert
         .subject_name()
         .entries()
-        .filter_map(|e| {
+        .map(|e| {
             let t = e.object().nid().short_name().ok()?;
             let v = e.data().to_string().ok()?;
             Some(format!("{}={}", t.to_ascii_uppercase(), v))
         })
-        .collect();
+        .collect::<Option<_>>()?;
     parts.sort();
-    parts
+    Some(parts)
 }
 
 /// Whether the chain (DER, leaf first) authenticates `client` by its mutual-TLS method; the
@@ -88,6 +90,14 @@ pub fn authenticate(p: &Provider, client: &Client, chain: &[Vec<u8>]) -> Result<
                 let ca = X509::from_der(ca).map_err(|_| "a configured CA does not parse")?;
                 store.add_cert(ca).map_err(|_| "store")?;
             }
+            // A certificate for client authentication (its extended key usage, if it has
+            // one, allows it), and a chain that may end at a configured intermediate.
+            store
+                .set_purpose(openssl::x509::X509PurposeId::SSL_CLIENT)
+                .map_err(|_| "store")?;
+            store
+                .set_flags(openssl::x509::verify::X509VerifyFlags::PARTIAL_CHAIN)
+                .map_err(|_| "store")?;
             let store = store.build();
             let mut untrusted = openssl::stack::Stack::new().map_err(|_| "store")?;
             for der in &chain[1..] {
@@ -106,7 +116,7 @@ pub fn authenticate(p: &Provider, client: &Client, chain: &[Vec<u8>]) -> Result<
                 .as_deref()
                 .map(normalize_dn)
                 .ok_or("no registered subject")?;
-            (subject_of(&cert) == registered)
+            (subject_of(&cert) == Some(registered))
                 .then_some(())
                 .ok_or("the certificate's subject is not the registered one")
         }

@@ -106,6 +106,11 @@ where
     F: FnOnce(String) -> Fut,
     Fut: std::future::Future<Output = Result<String, String>>,
 {
+    // The sector is proven by the redirect URIs the sector's owner lists: a client with none
+    // could claim any sector.
+    if redirect_uris.is_empty() {
+        return Err("a pairwise client needs redirect URIs (its sector is proven by them)".into());
+    }
     if let Some(uri) = sector_identifier_uri {
         let u = url::Url::parse(uri)
             .map_err(|_| format!("sector_identifier_uri {uri:?} is not an absolute URL"))?;

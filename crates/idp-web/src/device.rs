@@ -27,6 +27,11 @@ use web::http::{body_or_error, json_no_store, parse_form, parse_query, ClientIp}
 use web::signed_in::{me, Guard, Me};
 use web::widgets::send;
 
+/// Device sign-ins started per source address per rate-limit window.
+const STARTS_PER_ADDRESS: i64 = 60;
+/// Device sign-ins started per client per rate-limit window.
+const STARTS_PER_CLIENT: i64 = 600;
+
 /// Code attempts per account per rate-limit window.
 const ATTEMPTS_PER_ACCOUNT: i64 = 10;
 /// Code attempts per source address per rate-limit window.
@@ -56,6 +61,20 @@ async fn device_authorization(
     let params = parse_form(headers, &body).map_err(|e| e.oauth())?;
     let client = authenticate_client_limited(p, headers, &params, ip).await?;
     tracing::Span::current().record("client_id", client.client_id.as_str());
+    // Each request keeps two entries in the ephemeral store for 20 minutes: a public
+    // client's id is no licence to fill it.
+    let (by_address, by_client) = tokio::join!(
+        web::limits::over(p, "device-start-address", ip, STARTS_PER_ADDRESS),
+        web::limits::over(
+            p,
+            "device-start-client",
+            &client.client_id,
+            STARTS_PER_CLIENT
+        ),
+    );
+    if by_address.map_err(OAuthError::unavailable)? | by_client.map_err(OAuthError::unavailable)? {
+        return Err(OAuthError::too_many(web::limits::retry_after(p)));
+    }
     let get = |k: &str| params.get(k).map(String::as_str);
     let started = device::start(p, &client, get("scope"), get("acr_values"))
         .await
@@ -337,9 +356,9 @@ pub async fn confirm(
         client_id: client.client_id.clone(),
         client_name: client.name.clone(),
         // The end of the sign-in, in the person's language.
-        redirect_uri: format!("{}?ui_locales={}", done_uri(&p), me.locale.tag()),
+        redirect_uri: format!("{}?h={handle}&ui_locales={}", done_uri(&p), me.locale.tag()),
         scope: req.scope.clone(),
-        state: Some(handle),
+        state: Some(handle.clone()),
         nonce: None,
         code_challenge: None,
         prompt_none: false,
@@ -427,7 +446,8 @@ pub async fn done(
     // approval.
     let grant = grant.filter(|g| {
         g.client_id == req.client_id
-            && g.redirect_uri.starts_with(&format!("{}?", done_uri(&p)))
+            && g.redirect_uri
+                .starts_with(&format!("{}?h={handle}&", done_uri(&p)))
             && g.ctx.account_id == me.account.id
     });
     let Some(grant) = grant else {

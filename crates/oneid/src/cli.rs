@@ -54,8 +54,9 @@ enum Command {
         /// The seed: the same seed, the same people.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Every account's password.
-        #[arg(long, default_value = "Rounds-Ward-2026")]
+        /// Every account's password (required: never a default that ships in the code). Run
+        /// it against a measurement database only, never a real one.
+        #[arg(long)]
         password: String,
     },
     /// Manage relying parties (OIDC clients).

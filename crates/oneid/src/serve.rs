@@ -388,13 +388,20 @@ fn client_certificate<B>(
 ) {
     let headers = req.headers_mut();
     headers.remove(web::http::CLIENT_CERTIFICATE);
-    let forwarded = certs
-        .proxy_header
-        .as_ref()
-        .and_then(|h| headers.remove(h))
-        .filter(|_| certs.trusted_proxies.contains(&peer.ip()))
+    let from_proxy = certs.proxy_header.is_some() && certs.trusted_proxies.contains(&peer.ip());
+    let forwarded = certs.proxy_header.as_ref().and_then(|h| {
+        // Once, or not at all: a second value could be the client's own.
+        let once = headers.get_all(h).iter().count() == 1;
+        let v = headers.remove(h);
+        v.filter(|_| once)
+    });
+    let forwarded = forwarded
+        .filter(|_| from_proxy)
         .and_then(|v| v.to_str().ok().and_then(crate::tls::proxy_certificate));
-    if let Some(v) = handshake.or(forwarded) {
+    // From a trusted proxy, the certificate is the one it forwards (its own, if it connects
+    // with one, is not the client's).
+    let cert = if from_proxy { forwarded } else { handshake };
+    if let Some(v) = cert {
         headers.insert(web::http::CLIENT_CERTIFICATE, v);
     }
 }

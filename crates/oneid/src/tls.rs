@@ -20,7 +20,8 @@ pub struct TlsFiles {
     /// `Strict-Transport-Security: max-age` sent with every response (0: none).
     pub hsts_max_age_secs: u64,
     /// Ask clients for a certificate (never required): relying parties that authenticate
-    /// with mutual TLS (RFC 8705) send one, browsers are not bothered.
+    /// with mutual TLS (RFC 8705) send one; a browser holding client certificates may ask its
+    /// user which to send.
     pub client_certificates: bool,
 }
 

@@ -353,6 +353,8 @@ impl KeyRing {
         .iter()
         .filter_map(|r| r.try_get::<String, _>("alg").ok())
         .filter_map(|a| SigAlg::parse(&a))
+        // Registry termination notices (`feeds`) are signed with ES256, whoever else uses it.
+        .chain([SigAlg::ES256])
         .collect();
         fp.push('|');
         for a in SigAlg::ALL.iter().filter(|a| in_use.contains(a)) {

@@ -194,11 +194,21 @@ pub async fn introspect(
     if grant.client_id != client.client_id && !client.may_introspect_any() {
         return Ok(Introspection::default());
     }
+    // The subject as the token's client knows the person (pairwise or not).
+    let owner = p
+        .clients
+        .get(&grant.client_id)
+        .await
+        .map_err(|e| TokenError::Unavailable(e.to_string()))?;
+    let Some(owner) = owner else {
+        return Ok(Introspection::default());
+    };
+    let sub = crate::subjects::subject(p, &owner, &grant.ctx.account_id);
     Ok(Introspection {
         active: true,
         iss: Some(p.cfg.issuer.clone()),
         client_id: Some(grant.client_id),
-        sub: Some(grant.ctx.account_id),
+        sub: Some(sub),
         scope: Some(grant.scope),
         exp: Some(grant.expires_at),
         iat: Some(grant.created_at),
