@@ -15,7 +15,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::keys::SigAlg;
+
+mod credentials;
+mod uris;
+
 use registration::admin::{record, Actor, AdminError};
+pub use uris::{validate_logout_uri, validate_redirect_uri};
 
 /// Most entries the per-node client cache holds (unknown ids are cached too).
 const CACHE_MAX: usize = 10_000;
@@ -280,50 +285,6 @@ impl From<sqlx::Error> for ClientError {
     }
 }
 
-/// Checks a back- or front-channel logout URI: absolute http(s) (http only for loopback), no
-/// fragment.
-pub fn validate_logout_uri(uri: &str) -> Result<(), String> {
-    let u =
-        url::Url::parse(uri).map_err(|_| format!("logout URI {uri:?} is not an absolute URL"))?;
-    if u.fragment().is_some() {
-        return Err(format!("logout URI {uri:?} must not have a fragment"));
-    }
-    match u.scheme() {
-        "https" => Ok(()),
-        "http" => match u.host_str() {
-            Some("localhost") | Some("127.0.0.1") | Some("[::1]") => Ok(()),
-            _ => Err(format!(
-                "logout URI {uri:?} must use https (plain http only on loopback)"
-            )),
-        },
-        _ => Err(format!("logout URI {uri:?} must be an http(s) URL")),
-    }
-}
-
-/// Checks a redirect URI: absolute, http(s) (http only for loopback) or a private-use
-/// scheme for native apps, no fragment.
-pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
-    let u =
-        url::Url::parse(uri).map_err(|_| format!("redirect URI {uri:?} is not an absolute URL"))?;
-    if u.fragment().is_some() {
-        return Err(format!("redirect URI {uri:?} must not have a fragment"));
-    }
-    match u.scheme() {
-        "https" => Ok(()),
-        "http" => match u.host_str() {
-            Some("localhost") | Some("127.0.0.1") | Some("[::1]") => Ok(()),
-            _ => Err(format!(
-                "redirect URI {uri:?} must use https (plain http only on loopback)"
-            )),
-        },
-        "javascript" | "data" | "file" | "vbscript" => {
-            Err(format!("redirect URI {uri:?} uses a forbidden scheme"))
-        }
-        s if s.contains('.') => Ok(()), // private-use scheme (RFC 8252), e.g. ca.on.app
-        _ => Err(format!("redirect URI {uri:?} uses an unsupported scheme")),
-    }
-}
-
 type Cache = HashMap<String, (i64, Option<Arc<Client>>)>;
 
 /// The client registry.
@@ -464,102 +425,13 @@ impl ClientStore {
                 return Err(ClientError::Invalid(format!("invalid scope {s:?}")));
             }
         }
-        let jwks = match n.jwks.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(text) => {
-                crate::client_assertion::parse_jwks(text).map_err(ClientError::Invalid)?;
-                Some(text.to_owned())
-            }
-            None => None,
-        };
-        let jwks_uri = match n
-            .jwks_uri
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            Some(u) if crate::client_assertion::jwks_uri_ok(u) => Some(u.to_owned()),
-            Some(_) => {
-                return Err(ClientError::Invalid(
-                    "jwks_uri must be https (plain http only on loopback)".into(),
-                ))
-            }
-            None => None,
-        };
+        let credentials::Credentials {
+            jwks,
+            jwks_uri,
+            mtls,
+            subject_dn,
+        } = credentials::check(&n)?;
         let keyed = jwks.is_some() || jwks_uri.is_some();
-        let subject_dn = n
-            .tls_client_auth_subject_dn
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        let mtls = match n.tls_client_auth.as_deref().map(str::trim) {
-            None | Some("") => {
-                if subject_dn.is_some() {
-                    return Err(ClientError::Invalid(
-                        "tls_client_auth_subject_dn is for a tls_client_auth client".into(),
-                    ));
-                }
-                None
-            }
-            Some(crate::mtls::TLS_CLIENT_AUTH) => {
-                let dn = subject_dn.ok_or_else(|| {
-                    ClientError::Invalid(
-                        "a tls_client_auth client needs the subject of its certificate \
-                         (tls_client_auth_subject_dn)"
-                            .into(),
-                    )
-                })?;
-                if crate::mtls::normalize_dn(dn).is_empty() {
-                    return Err(ClientError::Invalid(
-                        "tls_client_auth_subject_dn must be a distinguished name, e.g. \
-                         CN=lab,O=Example Hospital,C=CA"
-                            .into(),
-                    ));
-                }
-                Some(crate::mtls::TLS_CLIENT_AUTH)
-            }
-            Some(crate::mtls::SELF_SIGNED_TLS_CLIENT_AUTH) => {
-                let with_cert = jwks.as_deref().is_some_and(|t| {
-                    crate::client_assertion::parse_jwks(t)
-                        .map(|keys| keys.iter().any(|k| k.parameter("x5c").is_some()))
-                        .unwrap_or(false)
-                });
-                if !with_cert || subject_dn.is_some() {
-                    return Err(ClientError::Invalid(
-                        "a self_signed_tls_client_auth client registers its certificate as \
-                         the x5c of a key in jwks"
-                            .into(),
-                    ));
-                }
-                Some(crate::mtls::SELF_SIGNED_TLS_CLIENT_AUTH)
-            }
-            Some(other) => {
-                return Err(ClientError::Invalid(format!(
-                    "tls_client_auth must be tls_client_auth or self_signed_tls_client_auth, \
-                     not {other:?}"
-                )))
-            }
-        };
-        if mtls.is_some() && (n.public || n.secret.is_some()) {
-            return Err(ClientError::Invalid(
-                "a client that authenticates with mutual TLS has no secret and is not public"
-                    .into(),
-            ));
-        }
-        if n.require_signed_request_object && !keyed {
-            return Err(ClientError::Invalid(
-                "a client that signs its requests needs registered keys (jwks or jwks_uri)".into(),
-            ));
-        }
-        if jwks.is_some() && jwks_uri.is_some() {
-            return Err(ClientError::Invalid(
-                "register keys inline (jwks) or by address (jwks_uri), not both".into(),
-            ));
-        }
-        if keyed && (n.public || n.secret.is_some()) {
-            return Err(ClientError::Invalid(
-                "a client with keys (private_key_jwt) has no secret and is not public".into(),
-            ));
-        }
         let (secret_hash, generated) = if n.public || keyed || mtls.is_some() {
             (None, None)
         } else if let Some(s) = &n.secret {
@@ -659,7 +531,7 @@ impl ClientStore {
         .bind(sector.as_deref())
         .bind(sector_uri)
         .bind(mtls)
-        .bind(mtls.and(subject_dn))
+        .bind(subject_dn.as_deref())
         .execute(self.db.pool())
         .await
         .map_err(DbError::from);
