@@ -58,9 +58,7 @@ fn nav(a: &AccountText, locale: Locale) -> Vec<(String, String)> {
     ]
 }
 
-fn lang_href(path: &str, locale: Locale) -> Option<String> {
-    Some(format!("{path}?ui_locales={}", locale.other().tag()))
-}
+use web::widgets::lang_href;
 
 // ---------------------------------------------------------------- My Profile
 

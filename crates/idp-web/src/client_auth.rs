@@ -136,6 +136,22 @@ pub async fn authenticate_client(
     }
 }
 
+/// A client's form post to an endpoint that authenticates clients (token, PAR, device
+/// authorization): the body read, the form parsed, the client authenticated with the guessing
+/// of secrets slowed down per address, and named in the request's span.
+pub async fn authenticated_form(
+    p: &Provider,
+    headers: &HeaderMap,
+    ip: &str,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<(Params, Arc<Client>), OAuthError> {
+    let body = web::http::body_or_error(body)?;
+    let params = web::http::parse_form(headers, &body).map_err(|e| e.oauth())?;
+    let client = authenticate_client_limited(p, headers, &params, ip).await?;
+    tracing::Span::current().record("client_id", client.client_id.as_str());
+    Ok((params, client))
+}
+
 /// The same, with the guessing of client secrets from one address slowed down: after
 /// `client_auth_failures_per_address` failures in a window, `429` (good requests never pay
 /// for the counter).

@@ -9,7 +9,7 @@
 //! code is looked up, so a burst of guesses cannot pass the limit on any node.
 
 use crate::authorize::{start_login, with_session, AuthRequest, Live, Ticket};
-use crate::client_auth::authenticate_client_limited;
+use crate::client_auth::authenticated_form;
 use authorization_server::oidc::authorize::{code_key, CodeGrant};
 use authorization_server::oidc::device::{self, DeviceError, DeviceRequest};
 use authorization_server::Provider;
@@ -23,7 +23,7 @@ use platform::Locale;
 use std::sync::Arc;
 use web::error::{OAuthError, OrPage, WebResult};
 use web::forms::{Field, Fieldset, Form, View};
-use web::http::{body_or_error, json_no_store, parse_form, parse_query, ClientIp};
+use web::http::{json_no_store, parse_query, ClientIp};
 use web::signed_in::{me, Guard, Me};
 use web::widgets::send;
 
@@ -57,10 +57,7 @@ async fn device_authorization(
     ip: &str,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, OAuthError> {
-    let body = body_or_error(body)?;
-    let params = parse_form(headers, &body).map_err(|e| e.oauth())?;
-    let client = authenticate_client_limited(p, headers, &params, ip).await?;
-    tracing::Span::current().record("client_id", client.client_id.as_str());
+    let (params, client) = authenticated_form(p, headers, ip, body).await?;
     // Each request keeps two entries in the ephemeral store for 20 minutes: a public
     // client's id is no licence to fill it.
     let (by_address, by_client) = tokio::join!(
@@ -161,19 +158,11 @@ fn text(locale: Locale) -> &'static DeviceText {
     }
 }
 
-fn lang_href(path: &str, locale: Locale) -> Option<String> {
-    let other = match locale {
-        Locale::En => "fr",
-        Locale::Fr => "en",
-    };
-    Some(format!("{path}?ui_locales={other}"))
-}
-
 fn code_view(locale: Locale, typed: &str) -> View {
     let t = text(locale);
     View {
         title: t.title.into(),
-        other_lang_href: lang_href("/device", locale),
+        other_lang_href: web::widgets::lang_href("/device", locale),
         intro: vec![t.intro.into()],
         forms: vec![Form {
             id: Some("device".into()),
@@ -283,6 +272,40 @@ async fn checked_code(
     }
 }
 
+/// A posted code form, as `/device` and `/device/confirm` take it.
+struct Posted {
+    /// The person, signed in.
+    me: Me,
+    /// The form, its anti-forgery token checked.
+    form: web::http::Params,
+    /// The pending request its code names, and that request's handle.
+    handle: String,
+    req: DeviceRequest,
+}
+
+/// The posted form's person, fields and pending request (the code attempt counted first);
+/// `Ok(Err(page))`: the page to answer with instead (the limit reached, the form again with
+/// its error).
+async fn posted(
+    p: &Provider,
+    headers: &HeaderMap,
+    ip: &str,
+    q: Option<String>,
+    body: &Bytes,
+) -> Result<Result<Posted, Response>, web::error::WebError> {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let me = me(p, headers, &params, "/device", Guard::Session).await?;
+    let form = web::forms::checked(p, headers, body, me.locale)?;
+    let typed = form.get("user_code").map(String::as_str).unwrap_or("");
+    let found = checked_code(p, headers, &me, ip, typed).await;
+    Ok(found.map(|(handle, req)| Posted {
+        me,
+        form,
+        handle,
+        req,
+    }))
+}
+
 /// POST /device: the code typed; the confirmation naming the application.
 #[tracing::instrument(skip_all)]
 pub async fn submit(
@@ -292,12 +315,8 @@ pub async fn submit(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> WebResult {
-    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = me(&p, &headers, &params, "/device", Guard::Session).await?;
-    let form = web::forms::checked(&p, &headers, &body, me.locale)?;
-    let typed = form.get("user_code").map(String::as_str).unwrap_or("");
-    let (_, req) = match checked_code(&p, &headers, &me, &ip, typed).await {
-        Ok(found) => found,
+    let Posted { me, req, .. } = match posted(&p, &headers, &ip, q, &body).await? {
+        Ok(posted) => posted,
         Err(page) => return Ok(page),
     };
     let t = text(me.locale);
@@ -334,12 +353,13 @@ pub async fn confirm(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> WebResult {
-    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = me(&p, &headers, &params, "/device", Guard::Session).await?;
-    let form = web::forms::checked(&p, &headers, &body, me.locale)?;
-    let typed = form.get("user_code").map(String::as_str).unwrap_or("");
-    let (handle, req) = match checked_code(&p, &headers, &me, &ip, typed).await {
-        Ok(found) => found,
+    let Posted {
+        me,
+        form,
+        handle,
+        req,
+    } = match posted(&p, &headers, &ip, q, &body).await? {
+        Ok(posted) => posted,
         Err(page) => return Ok(page),
     };
     let t = text(me.locale);

@@ -2,7 +2,7 @@
 //! authenticated as at the token endpoint, the request checked and kept by
 //! `authorization_server::oidc::par`, and `201` with the `request_uri` as `no-store` JSON.
 
-use crate::client_auth::authenticate_client_limited;
+use crate::client_auth::authenticated_form;
 use authorization_server::oidc::par::{push, PushError};
 use authorization_server::Provider;
 use axum::body::Bytes;
@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use platform::audit::AuditEvent;
 use std::sync::Arc;
 use web::error::OAuthError;
-use web::http::{body_or_error, json_no_store, parse_form, ClientIp};
+use web::http::{json_no_store, ClientIp};
 
 /// POST /par
 #[tracing::instrument(skip_all, fields(client_id = tracing::field::Empty))]
@@ -34,10 +34,7 @@ async fn handle(
     ip: &str,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, OAuthError> {
-    let body = body_or_error(body)?;
-    let mut params = parse_form(headers, &body).map_err(|e| e.oauth())?;
-    let client = authenticate_client_limited(p, headers, &params, ip).await?;
-    tracing::Span::current().record("client_id", client.client_id.as_str());
+    let (mut params, client) = authenticated_form(p, headers, ip, body).await?;
     // The client's credentials are not part of the authorization request.
     for k in ["client_secret", "client_assertion", "client_assertion_type"] {
         params.remove(k);

@@ -2,7 +2,7 @@
 //! client secrets slowed down per address), the per-client rate limit, and the typed request
 //! handed to `authorization_server::oidc::token`, whose answer is sent as `no-store` JSON.
 
-use crate::client_auth::authenticate_client_limited;
+use crate::client_auth::authenticated_form;
 use authorization_server::oidc::token::{exchange, GrantType, TokenError, TokenRequest};
 use authorization_server::Provider;
 use axum::body::Bytes;
@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use web::error::OAuthError;
-use web::http::{body_or_error, json_no_store, parse_form, ClientIp};
+use web::http::{json_no_store, ClientIp};
 
 /// A refused token request as its OAuth answer.
 pub(crate) fn oauth(e: TokenError) -> OAuthError {
@@ -55,10 +55,7 @@ async fn handle(
     ip: &str,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, OAuthError> {
-    let body = body_or_error(body)?;
-    let params = parse_form(headers, &body).map_err(|e| e.oauth())?;
-    let client = authenticate_client_limited(p, headers, &params, ip).await?;
-    tracing::Span::current().record("client_id", client.client_id.as_str());
+    let (params, client) = authenticated_form(p, headers, ip, body).await?;
     let limit = p.cfg.token_limit_per_client;
     if limit > 0
         && web::limits::over(p, "token-client", &client.client_id, limit)

@@ -225,6 +225,11 @@ pub fn typed_answers(form: &Params, questions: &[String]) -> Vec<QuestionAnswer>
         .collect()
 }
 
+/// The link to `path` in the other language (a page's language switch).
+pub fn lang_href(path: &str, locale: Locale) -> Option<String> {
+    Some(format!("{path}?ui_locales={}", locale.other().tag()))
+}
+
 /// After a page that needs a fresh sign-in, where to go.
 pub fn local_return(path: &str) -> Option<&str> {
     // The console's home is `/admin` (with or without a query or a trailing slash).
