@@ -50,7 +50,8 @@ async fn retention_removes_what_aged_out_and_keeps_the_rest() {
         removed,
         retention::Removed {
             refresh_tokens: 1,
-            devices: 2
+            devices: 2,
+            ..Default::default()
         }
     );
     assert_eq!(app.count("refresh_tokens").await, 1);
@@ -90,4 +91,269 @@ async fn one_retention_pass_runs_per_period_whoever_asks() {
     }
     assert!(!done.is_empty(), "one pass ran");
     assert!(done.contains("oneid_retention_runs_total{outcome=\"skipped\"}"));
+}
+
+fn archive_dir() -> oneid_tests::TempDir {
+    let d = std::env::temp_dir().join(format!(
+        "oneid-audit-archive-{}",
+        platform::crypto::random_token(9)
+    ));
+    oneid_tests::TempDir::new(d)
+}
+
+/// Every row the archive files hold, as JSON, in file order.
+fn archived_rows(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    use std::io::Read;
+    let manifest = std::fs::read_to_string(dir.join("manifest.ndjson")).unwrap();
+    let mut rows = Vec::new();
+    for line in manifest.lines() {
+        let e: serde_json::Value = serde_json::from_str(line).unwrap();
+        let bytes = std::fs::read(dir.join(e["file"].as_str().unwrap())).unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        rows.extend(text.lines().map(|l| serde_json::from_str(l).unwrap()));
+    }
+    rows
+}
+
+async fn count_where(app: &TestApp, sql: &str, at: i64) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql)
+        .bind(at)
+        .fetch_one(app.provider.db.pool())
+        .await
+        .unwrap();
+    n
+}
+
+#[tokio::test]
+async fn old_audit_rows_are_archived_in_a_hash_chain_before_they_are_removed() {
+    let dir = archive_dir();
+    let path = dir.path().to_path_buf();
+    let app = spawn_app_with(|c| {
+        c.retention.every_secs = 0;
+        c.retention.audit_days = 30;
+        c.retention.audit_archive_dir = Some(path.clone());
+        c.retention.audit_rows_per_file = 4;
+    })
+    .await;
+    let audit = &app.provider.audit;
+    for i in 0..9 {
+        let subject = format!("old-{i}");
+        audit
+            .record(platform::AuditEvent {
+                event: "test.old",
+                subject: Some(&subject),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    app.clock.advance(31 * DAY);
+    audit
+        .record(platform::AuditEvent {
+            event: "test.recent",
+            subject: Some("recent"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let cutoff = platform::Clock::now(app.clock.as_ref()) - 30 * DAY;
+    let old = count_where(&app, "SELECT COUNT(*) FROM audit_log WHERE at < $1", cutoff).await;
+    assert!(old >= 9, "the nine old rows and what start-up wrote");
+    let before: Vec<i64> =
+        sqlx::query_as::<_, (i64,)>("SELECT id FROM audit_log WHERE at < $1 ORDER BY id")
+            .bind(cutoff)
+            .fetch_all(app.provider.db.pool())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(id,)| id)
+            .collect();
+
+    let removed = retention::pass(&app.provider).await.unwrap();
+    let files = (old as u64).div_ceil(4);
+    assert_eq!(
+        (removed.audit_rows, removed.audit_files),
+        (old as u64, files)
+    );
+    // Nothing old is left; the recent row is.
+    assert_eq!(
+        count_where(&app, "SELECT COUNT(*) FROM audit_log WHERE at < $1", cutoff).await,
+        0
+    );
+    assert_eq!(
+        count_where(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE event = 'test.recent' AND at >= $1",
+            cutoff
+        )
+        .await,
+        1
+    );
+    // Every removed row is in the files, once, in order, whole.
+    let rows = archived_rows(&path);
+    let ids: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, before);
+    let subjects: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["event"] == "test.old")
+        .map(|r| r["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects,
+        (0..9).map(|i| format!("old-{i}")).collect::<Vec<_>>()
+    );
+    // The chain checks out, and the live trail names its head.
+    let v = platform::audit_archive::verify_dir(&path).unwrap();
+    assert_eq!((v.files, v.rows), (files, old as u64));
+    assert!(v.unlisted.is_empty());
+    let last = app
+        .provider
+        .audit
+        .recent(Some("audit.archived"), 1)
+        .await
+        .unwrap();
+    assert!(
+        last[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .ends_with(&format!("chain={}", v.head)),
+        "{last:?}"
+    );
+    let m = app.metrics().await;
+    assert!(
+        m.contains(&format!(
+            "oneid_retention_deleted_total{{what=\"audit_rows\"}} {old}"
+        )),
+        "{m}"
+    );
+    // The auditor's command agrees, with and without the database.
+    let p = path.to_str().unwrap();
+    let (code, out) = app
+        .storage
+        .cli(&["audit", "verify-archive", "--dir", p], "")
+        .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("{files} files, {old} rows")), "{out}");
+    let (code, _) = app
+        .storage
+        .cli(&["audit", "verify-archive", "--dir", p, "--offline"], "")
+        .await;
+    assert_eq!(code, 0);
+
+    // A month on, the next pass continues the same chain (the first pass's own events go).
+    app.clock.advance(31 * DAY);
+    let second = retention::pass(&app.provider).await.unwrap();
+    // The first pass's audit.archived events (one per file) and the recent row at least.
+    assert!(second.audit_rows > files, "{second:?}");
+    let v2 = platform::audit_archive::verify_dir(&path).unwrap();
+    assert_eq!(v2.rows, old as u64 + second.audit_rows);
+    let manifest = std::fs::read_to_string(path.join("manifest.ndjson")).unwrap();
+    let entries: Vec<serde_json::Value> = manifest
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries[files as usize]["prev"].as_str().unwrap(), v.head);
+}
+
+#[tokio::test]
+async fn a_changed_or_missing_archive_file_or_entry_is_caught() {
+    use std::io::Write;
+    let dir = archive_dir();
+    let path = dir.path().to_path_buf();
+    let app = spawn_app_with(|c| {
+        c.retention.every_secs = 0;
+        c.retention.audit_days = 1;
+        c.retention.audit_archive_dir = Some(path.clone());
+        c.retention.audit_rows_per_file = 2;
+    })
+    .await;
+    for i in 0..6 {
+        let subject = format!("row-{i}");
+        app.provider
+            .audit
+            .record(platform::AuditEvent {
+                event: "test.old",
+                subject: Some(&subject),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    app.clock.advance(2 * DAY);
+    retention::pass(&app.provider).await.unwrap();
+    let good = platform::audit_archive::verify_dir(&path).unwrap();
+    assert!(good.files >= 3);
+    let manifest = std::fs::read_to_string(path.join("manifest.ndjson")).unwrap();
+    let lines: Vec<&str> = manifest.lines().collect();
+    let second: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    let file = path.join(second["file"].as_str().unwrap());
+    let original = std::fs::read(&file).unwrap();
+
+    // A row dropped from a file and the file recompressed: its hash no longer matches.
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(b"").unwrap();
+    std::fs::write(&file, enc.finish().unwrap()).unwrap();
+    let err = platform::audit_archive::verify_dir(&path).unwrap_err();
+    assert!(err.contains("SHA-256"), "{err}");
+    // ... and with the manifest's hash edited to match, the chain breaks.
+    let forged = second["sha256"].as_str().unwrap();
+    let new_hash: String = platform::crypto::sha256(&std::fs::read(&file).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(
+        path.join("manifest.ndjson"),
+        manifest.replace(forged, &new_hash),
+    )
+    .unwrap();
+    let err = platform::audit_archive::verify_dir(&path).unwrap_err();
+    assert!(err.contains("chain"), "{err}");
+    std::fs::write(&file, &original).unwrap();
+    // A whole entry taken out of the manifest.
+    let mut without: Vec<&str> = lines.clone();
+    without.remove(1);
+    std::fs::write(path.join("manifest.ndjson"), without.join("\n")).unwrap();
+    assert!(platform::audit_archive::verify_dir(&path).is_err());
+    // A file gone.
+    std::fs::write(path.join("manifest.ndjson"), &manifest).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    assert!(platform::audit_archive::verify_dir(&path).is_err());
+    let (code, _) = app
+        .storage
+        .cli(
+            &[
+                "audit",
+                "verify-archive",
+                "--dir",
+                path.to_str().unwrap(),
+                "--offline",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(code, 1);
+    std::fs::write(&file, &original).unwrap();
+    assert_eq!(platform::audit_archive::verify_dir(&path).unwrap(), good);
+}
+
+#[test]
+fn audit_retention_without_an_archive_folder_is_refused_at_start() {
+    let overlay = std::env::temp_dir().join(format!(
+        "oneid-ret-{}.toml",
+        platform::crypto::random_token(6)
+    ));
+    std::fs::write(&overlay, "[retention]\naudit_days = 30\n").unwrap();
+    let err = oneid::config::Config::load(Some(&overlay)).unwrap_err();
+    assert!(err.to_string().contains("audit_archive_dir"), "{err}");
+    std::fs::write(
+        &overlay,
+        "[retention]\naudit_days = 30\naudit_archive_dir = \"/var/lib/oneid/audit\"\n",
+    )
+    .unwrap();
+    assert!(oneid::config::Config::load(Some(&overlay)).is_ok());
+    std::fs::remove_file(&overlay).unwrap();
 }

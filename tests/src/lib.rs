@@ -45,6 +45,18 @@ pub fn backend() -> Backend {
 #[derive(Debug)]
 pub struct TempDir(std::path::PathBuf);
 
+impl TempDir {
+    /// Removes `path` (a folder) when dropped.
+    pub fn new(path: std::path::PathBuf) -> Self {
+        Self(path)
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);

@@ -3,6 +3,9 @@
 //! - Refresh tokens `refresh_tokens_days` after they expired (used, revoked or not: a used
 //!   token presented after its family's expiry is refused as unknown all the same).
 //! - Recognized devices `devices_days` after their trust ended or they were removed.
+//! - Audit rows `audit_days` after they were written, archived first to compressed NDJSON
+//!   files in `audit_archive_dir` under a SHA-256 chained manifest
+//!   ([`platform::audit_archive`]); off (0) unless configured, and refused without a folder.
 //!
 //! SSO sessions, codes, login tickets and the other short-lived state live in the ephemeral
 //! store and expire there. A pass takes a lease in the ephemeral store (`put_if_absent` for
@@ -11,6 +14,7 @@
 //! [`MAX_BATCHES`] per job, and counts what it removed in `oneid_retention_deleted_total`.
 
 use crate::Provider;
+use platform::audit_archive::ArchiveError;
 use platform::DbError;
 use serde::Deserialize;
 
@@ -32,7 +36,25 @@ pub struct RetentionPolicy {
     /// Days a recognized device is kept after its trust ended or it was removed.
     #[serde(default = "d_devices")]
     pub devices_days: i64,
+    /// Days audit rows are kept in the database (0: for ever). Older rows are archived to
+    /// `audit_archive_dir`, then removed.
+    #[serde(default)]
+    pub audit_days: i64,
+    /// Where archived audit rows go: a folder every node reaches (a shared volume), kept as
+    /// long as the law asks.
+    #[serde(default)]
+    pub audit_archive_dir: Option<std::path::PathBuf>,
+    /// Rows per archive file.
+    #[serde(default = "d_rows_per_file")]
+    pub audit_rows_per_file: i64,
 }
+
+fn d_rows_per_file() -> i64 {
+    100_000
+}
+
+/// Most audit archive files per pass.
+pub const MAX_AUDIT_FILES: usize = 50;
 
 fn d_every() -> i64 {
     3600
@@ -50,7 +72,28 @@ impl Default for RetentionPolicy {
             every_secs: d_every(),
             refresh_tokens_days: d_refresh(),
             devices_days: d_devices(),
+            audit_days: 0,
+            audit_archive_dir: None,
+            audit_rows_per_file: d_rows_per_file(),
         }
+    }
+}
+
+impl RetentionPolicy {
+    /// A configuration mistake, said at start-up.
+    pub fn problem(&self) -> Option<&'static str> {
+        if self.audit_days > 0 && self.audit_archive_dir.is_none() {
+            return Some(
+                "retention.audit_days needs retention.audit_archive_dir: audit rows are \
+                 archived before they are removed",
+            );
+        }
+        if self.audit_days < 0 || self.audit_rows_per_file < 1 {
+            return Some(
+                "retention.audit_days must be 0 or more and audit_rows_per_file 1 or more",
+            );
+        }
+        None
     }
 }
 
@@ -61,6 +104,10 @@ pub struct Removed {
     pub refresh_tokens: u64,
     /// Recognized devices.
     pub devices: u64,
+    /// Audit rows archived, then removed.
+    pub audit_rows: u64,
+    /// Audit archive files written.
+    pub audit_files: u64,
 }
 
 const LEASE: &str = "lease:retention";
@@ -82,14 +129,21 @@ pub async fn run(p: &Provider) -> Result<Option<Removed>, String> {
             .inc("oneid_retention_runs_total", "outcome=\"skipped\"");
         return Ok(None);
     }
-    let removed = pass(p).await.map_err(|e| e.to_string())?;
+    let removed = match pass(p).await {
+        Ok(r) => r,
+        Err(e) => {
+            p.metrics
+                .inc("oneid_retention_runs_total", "outcome=\"failed\"");
+            return Err(e.to_string());
+        }
+    };
     p.metrics
         .inc("oneid_retention_runs_total", "outcome=\"done\"");
     Ok(Some(removed))
 }
 
 /// One pass, whoever holds the lease (the tests and `run`).
-pub async fn pass(p: &Provider) -> Result<Removed, DbError> {
+pub async fn pass(p: &Provider) -> Result<Removed, ArchiveError> {
     let policy = &p.cfg.retention;
     let now = p.clock.now();
     let mut removed = Removed::default();
@@ -123,10 +177,30 @@ pub async fn pass(p: &Provider) -> Result<Removed, DbError> {
             removed.devices,
         );
     }
+    if let (true, Some(dir)) = (policy.audit_days > 0, policy.audit_archive_dir.as_deref()) {
+        let node = node_name();
+        let plan = platform::audit_archive::ArchivePlan {
+            dir,
+            cutoff: now - policy.audit_days * 86_400,
+            rows_per_file: policy.audit_rows_per_file,
+            max_files: MAX_AUDIT_FILES,
+            now,
+            node: &node,
+        };
+        let done = platform::audit_archive::archive(&p.db, &plan).await?;
+        removed.audit_rows = done.rows;
+        removed.audit_files = done.files;
+        p.metrics.inc_by(
+            "oneid_retention_deleted_total",
+            "what=\"audit_rows\"",
+            done.rows,
+        );
+    }
     if removed != Removed::default() {
         tracing::info!(
             refresh_tokens = removed.refresh_tokens,
             devices = removed.devices,
+            audit_rows = removed.audit_rows,
             "retention pass"
         );
     }
@@ -148,4 +222,14 @@ async fn batches(p: &Provider, sql: &str, cutoff: i64) -> Result<u64, DbError> {
         }
     }
     Ok(total)
+}
+
+/// This node's name for the archive manifest: `HOSTNAME`, else the kernel's host name.
+fn node_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "oneid".to_owned())
 }

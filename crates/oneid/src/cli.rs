@@ -3,6 +3,7 @@
 //! calls `run`; tests call it with their own arguments, standard input and output.
 
 mod accounts;
+mod audit;
 mod keys;
 
 use crate::{build, clients_cli, config::Config, core, demo, directory_cli, registries_cli, Parts};
@@ -84,6 +85,9 @@ enum Command {
     /// Enrol accounts in services through a sponsoring organization (as an LRA would).
     #[command(subcommand)]
     Enrolments(directory_cli::EnrolmentsCmd),
+    /// Audit retention: run an archiving pass, check an archive folder.
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
     /// Manage SAML 2.0 service providers (registered from their metadata).
     #[command(subcommand)]
     SamlSps(crate::saml_cli::SamlSpsCmd),
@@ -333,6 +337,7 @@ async fn command(
         Command::Enrolments(c) => {
             directory_cli::enrolments(c, &*open(&cfg, &issuer).await?, out).await
         }
+        Command::Audit(c) => audit::audit(c, &cfg, &issuer, out).await,
         Command::SamlSps(c) => crate::saml_cli::sps(c, &*open(&cfg, &issuer).await?, out).await,
         Command::SamlKeys(c) => crate::saml_cli::keys(c, &*open(&cfg, &issuer).await?, out).await,
     }

@@ -264,6 +264,9 @@ impl Config {
                 ));
             }
         }
+        if let Some(problem) = self.retention.problem() {
+            return Err(ConfigError(problem.into()));
+        }
         if self.http.addr.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError(format!(
                 "http.addr: {:?} is not host:port",

@@ -31,7 +31,7 @@ pub struct AuditEvent<'a> {
 }
 
 /// A row read back from the trail.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct AuditRecord {
     /// Sequence number.
     pub id: i64,
@@ -54,7 +54,7 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
-    fn from_row(r: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+    pub(crate) fn from_row(r: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
         use sqlx::Row;
         Ok(AuditRecord {
             id: r.try_get("id")?,
@@ -93,7 +93,8 @@ pub struct AuditQuery {
 }
 
 /// Columns read back by the searches.
-const RECORD_COLUMNS: &str = "id, at, event, actor, subject, client_id, session_id, source, detail";
+pub(crate) const RECORD_COLUMNS: &str =
+    "id, at, event, actor, subject, client_id, session_id, source, detail";
 
 /// Writes and reads the audit trail.
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 //! encryption at rest, small crypto helpers and the English/French message tables.
 
 pub mod audit;
+pub mod audit_archive;
 pub mod clock;
 pub mod crypto;
 pub mod db;

@@ -38,7 +38,7 @@ const COUNTERS: [(&str, &str); 9] = [
     ),
     (
         "oneid_retention_runs_total",
-        "Retention passes by outcome (done, or skipped: another node held the lease).",
+        "Retention passes by outcome (done, failed, or skipped: another node held the lease).",
     ),
     (
         "oneid_stepups_total",
