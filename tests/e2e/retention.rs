@@ -118,6 +118,18 @@ fn archived_rows(dir: &std::path::Path) -> Vec<serde_json::Value> {
     rows
 }
 
+/// The partition each manifest entry was read from.
+fn entries_partition(dir: &std::path::Path) -> Vec<Option<String>> {
+    std::fs::read_to_string(dir.join("manifest.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let e: serde_json::Value = serde_json::from_str(l).unwrap();
+            e["partition"].as_str().map(str::to_owned)
+        })
+        .collect()
+}
+
 async fn count_where(app: &TestApp, sql: &str, at: i64) -> i64 {
     let (n,): (i64,) = sqlx::query_as(sql)
         .bind(at)
@@ -150,7 +162,9 @@ async fn old_audit_rows_are_archived_in_a_hash_chain_before_they_are_removed() {
             .await
             .unwrap();
     }
-    app.clock.advance(31 * DAY);
+    let t0 = platform::Clock::now(app.clock.as_ref());
+    // Far enough that even PostgreSQL, which lets a month go only whole, archives t0's month.
+    app.clock.advance(62 * DAY);
     audit
         .record(platform::AuditEvent {
             event: "test.recent",
@@ -192,6 +206,19 @@ async fn old_audit_rows_are_archived_in_a_hash_chain_before_they_are_removed() {
         .await,
         1
     );
+    // On PostgreSQL, t0's month went whole: its partition was archived, then dropped.
+    if app.provider.db.kind() == platform::DbKind::Postgres {
+        let (y, m) = platform::audit_partitions::month_of(t0);
+        let gone = platform::audit_partitions::partition(y, m).name;
+        let parts = platform::audit_partitions::list(&app.provider.db)
+            .await
+            .unwrap();
+        assert!(!parts.iter().any(|p| p.name == gone), "{parts:?}");
+        assert!(entries_partition(&path).iter().all(|p| p
+            .as_deref()
+            .is_some_and(|p| p.starts_with(&format!("{gone}#")))));
+    }
+
     // Every removed row is in the files, once, in order, whole.
     let rows = archived_rows(&path);
     let ids: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
@@ -230,7 +257,8 @@ async fn old_audit_rows_are_archived_in_a_hash_chain_before_they_are_removed() {
         )),
         "{m}"
     );
-    // The auditor's command agrees, with and without the database.
+    // The auditor's command agrees, with and without the database. (A command reads the
+    // system clock, and on PostgreSQL makes this month's partition again, empty.)
     let p = path.to_str().unwrap();
     let (code, out) = app
         .storage
@@ -244,8 +272,8 @@ async fn old_audit_rows_are_archived_in_a_hash_chain_before_they_are_removed() {
         .await;
     assert_eq!(code, 0);
 
-    // A month on, the next pass continues the same chain (the first pass's own events go).
-    app.clock.advance(31 * DAY);
+    // Two months on, the next pass continues the same chain (the first pass's own events go).
+    app.clock.advance(62 * DAY);
     let second = retention::pass(&app.provider).await.unwrap();
     // The first pass's audit.archived events (one per file) and the recent row at least.
     assert!(second.audit_rows > files, "{second:?}");
@@ -283,7 +311,7 @@ async fn a_changed_or_missing_archive_file_or_entry_is_caught() {
             .await
             .unwrap();
     }
-    app.clock.advance(2 * DAY);
+    app.clock.advance(33 * DAY);
     retention::pass(&app.provider).await.unwrap();
     let good = platform::audit_archive::verify_dir(&path).unwrap();
     assert!(good.files >= 3);
@@ -338,6 +366,100 @@ async fn a_changed_or_missing_archive_file_or_entry_is_caught() {
     assert_eq!(code, 1);
     std::fs::write(&file, &original).unwrap();
     assert_eq!(platform::audit_archive::verify_dir(&path).unwrap(), good);
+}
+
+#[tokio::test]
+async fn rows_written_before_their_month_had_a_partition_move_into_it_and_age_out() {
+    let dir = archive_dir();
+    let path = dir.path().to_path_buf();
+    let app = spawn_app_with(|c| {
+        c.retention.every_secs = 0;
+        c.retention.audit_days = 30;
+        c.retention.audit_archive_dir = Some(path.clone());
+    })
+    .await;
+    // A year on: no partition for this month yet (the node made three months at start).
+    app.clock.advance(365 * DAY);
+    let later = platform::Clock::now(app.clock.as_ref());
+    for i in 0..5 {
+        let subject = format!("late-{i}");
+        app.provider
+            .audit
+            .record(platform::AuditEvent {
+                event: "test.late",
+                subject: Some(&subject),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let pg = app.provider.db.kind() == platform::DbKind::Postgres;
+    let (y, m) = platform::audit_partitions::month_of(later);
+    let month = platform::audit_partitions::partition(y, m);
+    let in_table = |table: &'static str| {
+        let db = app.provider.db.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE event = 'test.late'"
+            ))
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            n
+        }
+    };
+    if pg {
+        assert_eq!(in_table("audit_log_default").await, 5);
+    }
+    // The pass makes the month, and its rows move into it; the trail reads the same. (It also
+    // archives what start-up wrote a year ago.)
+    let first = retention::pass(&app.provider).await.unwrap();
+    let found = app
+        .provider
+        .audit
+        .search(
+            &platform::audit::AuditQuery {
+                event: Some("test.late".into()),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 5);
+    if pg {
+        assert_eq!(in_table("audit_log_default").await, 0);
+        let parts = platform::audit_partitions::list(&app.provider.db)
+            .await
+            .unwrap();
+        assert!(parts.iter().any(|p| p.name == month.name), "{parts:?}");
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {}", month.name))
+            .fetch_one(app.provider.db.pool())
+            .await
+            .unwrap();
+        assert!(n >= 5);
+    }
+    // Past retention, they are archived like any others.
+    app.clock.advance(62 * DAY);
+    let removed = retention::pass(&app.provider).await.unwrap();
+    assert!(removed.audit_rows >= 5);
+    assert_eq!(
+        app.provider
+            .audit
+            .search(
+                &platform::audit::AuditQuery {
+                    event: Some("test.late".into()),
+                    ..Default::default()
+                },
+                10,
+            )
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    let v = platform::audit_archive::verify_dir(&path).unwrap();
+    assert_eq!(v.rows, first.audit_rows + removed.audit_rows);
 }
 
 #[test]

@@ -6,6 +6,8 @@
 //! - Audit rows `audit_days` after they were written, archived first to compressed NDJSON
 //!   files in `audit_archive_dir` under a SHA-256 chained manifest
 //!   ([`platform::audit_archive`]); off (0) unless configured, and refused without a folder.
+//!   On PostgreSQL a month goes whole, once all of it is past the retention: its partition is
+//!   archived, then dropped ([`platform::audit_partitions`]).
 //!
 //! SSO sessions, codes, login tickets and the other short-lived state live in the ephemeral
 //! store and expire there. A pass takes a lease in the ephemeral store (`put_if_absent` for
@@ -147,6 +149,8 @@ pub async fn pass(p: &Provider) -> Result<Removed, ArchiveError> {
     let policy = &p.cfg.retention;
     let now = p.clock.now();
     let mut removed = Removed::default();
+    // A long-running cluster makes the coming months' audit partitions here (PostgreSQL).
+    platform::audit_partitions::ensure(&p.db, now).await?;
     if policy.refresh_tokens_days > 0 {
         let cutoff = now - policy.refresh_tokens_days * 86_400;
         removed.refresh_tokens = batches(

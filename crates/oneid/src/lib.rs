@@ -96,6 +96,8 @@ async fn open_core(
         Db::connect(&url, max).await?
     };
     db.migrate().await?;
+    // On PostgreSQL, this month's and the next months' audit partitions.
+    platform::audit_partitions::ensure(&db, clock.now()).await?;
     let store: Arc<dyn EphemeralStore> = match parts.store {
         Some(s) => s,
         None if cfg.ephemeral.url.is_empty() => Arc::new(MemoryStore::new(clock.clone())),

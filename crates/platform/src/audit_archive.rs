@@ -11,11 +11,18 @@
 //! renamed before its entry commits: a crash leaves at most a file no entry names (reported by
 //! [`verify_dir`], harmless), never a removed row that no file holds.
 //!
+//! On PostgreSQL the trail is partitioned by month ([`crate::audit_partitions`]): retention
+//! works a month at a time. A month whose every second is past the retention is archived whole,
+//! file by file, then its partition is dropped once the files hold exactly as many rows as it
+//! does: no row is deleted one by one and nothing is left for VACUUM. Only rows that landed in
+//! the default partition are removed by rows. On SQLite, rows older than the cutoff are
+//! removed by rows, to the second.
+//!
 //! Rows are read a chunk at a time by keyset and compressed off the async threads, so memory
 //! stays flat whatever the size of the trail.
 
 use crate::audit::{AuditRecord, RECORD_COLUMNS};
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, DbKind};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde::{Deserialize, Serialize};
@@ -57,6 +64,10 @@ pub struct ManifestEntry {
     pub archived_at: i64,
     /// The node that wrote it.
     pub node: String,
+    /// The month partition it was read from (`name#oid`), dropped once archived whole
+    /// (PostgreSQL); none when its rows were removed one by one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
 }
 
 /// The chain value of an entry: SHA-256 (hex) of its `prev`, file, id range, row count and
@@ -119,14 +130,37 @@ pub struct ArchivePlan<'a> {
     pub node: &'a str,
 }
 
-/// Archives, then removes, the rows older than `plan.cutoff`, oldest id first, a file at a
-/// time.
+/// Archives, then removes, the rows older than `plan.cutoff` (on PostgreSQL, older than the
+/// start of its month), a file at a time.
 pub async fn archive(db: &Db, plan: &ArchivePlan<'_>) -> Result<Archived, ArchiveError> {
     let dir = plan.dir;
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let mut done = Archived::default();
-    for _ in 0..plan.max_files {
-        let Some(entry) = archive_one(db, plan).await? else {
+    let mut cutoff = plan.cutoff;
+    if db.kind() == DbKind::Postgres {
+        crate::audit_partitions::ensure(db, plan.now).await?;
+        cutoff = crate::audit_partitions::start_of_month_of(plan.cutoff);
+        for part in crate::audit_partitions::list(db).await? {
+            if part.hi > cutoff {
+                break;
+            }
+            loop {
+                if done.files as usize >= plan.max_files {
+                    return Ok(done);
+                }
+                let source = Source::Partition(&part);
+                let Some(entry) = archive_one(db, plan, source).await? else {
+                    drop_partition(db, &part).await?;
+                    break;
+                };
+                done.files += 1;
+                done.rows += entry.rows as u64;
+                write_manifest(db, dir).await?;
+            }
+        }
+    }
+    while (done.files as usize) < plan.max_files {
+        let Some(entry) = archive_one(db, plan, Source::Rows { cutoff }).await? else {
             break;
         };
         done.files += 1;
@@ -134,6 +168,47 @@ pub async fn archive(db: &Db, plan: &ArchivePlan<'_>) -> Result<Archived, Archiv
         write_manifest(db, dir).await?;
     }
     Ok(done)
+}
+
+/// Where a file's rows come from.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    /// Rows older than `cutoff`, removed when their file is recorded.
+    Rows { cutoff: i64 },
+    /// A month partition, read on from the last file made of it, dropped when whole.
+    Partition(&'a crate::audit_partitions::Partition),
+}
+
+/// Drops a month partition once the manifest holds as many of its rows as it does.
+async fn drop_partition(
+    db: &Db,
+    part: &crate::audit_partitions::Partition,
+) -> Result<(), ArchiveError> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(&format!(
+        "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
+        part.name
+    ))
+    .execute(&mut *tx)
+    .await?;
+    let (held,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {}", part.name))
+        .fetch_one(&mut *tx)
+        .await?;
+    let (archived,): (i64,) = sqlx::query_as(
+        "SELECT COALESCE(SUM(row_count), 0)::BIGINT FROM audit_archives WHERE partition_name = $1",
+    )
+    .bind(part.key())
+    .fetch_one(&mut *tx)
+    .await?;
+    if held != archived {
+        return Err(ArchiveError::Changed(part.lo, part.hi));
+    }
+    sqlx::query(&format!("DROP TABLE {}", part.name))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(partition = %part.name, rows = held, "audit partition archived and dropped");
+    Ok(())
 }
 
 fn io(dir: &Path, e: std::io::Error) -> ArchiveError {
@@ -173,6 +248,7 @@ async fn blocking<T: Send + 'static>(
 async fn archive_one(
     db: &Db,
     plan: &ArchivePlan<'_>,
+    source: Source<'_>,
 ) -> Result<Option<ManifestEntry>, ArchiveError> {
     use sqlx::Row;
     let head = sqlx::query("SELECT seq, chain FROM audit_archives ORDER BY seq DESC LIMIT 1")
@@ -185,10 +261,27 @@ async fn archive_one(
         ),
         None => (1, GENESIS.to_owned()),
     };
-    let first = sqlx::query("SELECT MIN(id) AS id FROM audit_log WHERE at < $1")
-        .bind(plan.cutoff)
-        .fetch_one(db.pool())
-        .await?;
+    // The table read, the rows' bound, and the id the rows start after.
+    let (table, cutoff, after, partition) = match source {
+        Source::Rows { cutoff } => ("audit_log", cutoff, i64::MIN, None),
+        Source::Partition(p) => {
+            let done = sqlx::query(
+                "SELECT MAX(last_id) AS id FROM audit_archives WHERE partition_name = $1",
+            )
+            .bind(p.key())
+            .fetch_one(db.pool())
+            .await?;
+            let after = done.try_get::<Option<i64>, _>("id")?.unwrap_or(i64::MIN);
+            (p.name.as_str(), p.hi, after, Some(p.key()))
+        }
+    };
+    let first = sqlx::query(&format!(
+        "SELECT MIN(id) AS id FROM {table} WHERE at < $1 AND id > $2"
+    ))
+    .bind(cutoff)
+    .bind(after)
+    .fetch_one(db.pool())
+    .await?;
     let Some(first_id) = first.try_get::<Option<i64>, _>("id")? else {
         return Ok(None);
     };
@@ -213,10 +306,10 @@ async fn archive_one(
     while rows < plan.rows_per_file {
         let take = CHUNK.min(plan.rows_per_file - rows);
         let chunk = sqlx::query(&format!(
-            "SELECT {RECORD_COLUMNS} FROM audit_log WHERE id > $1 AND at < $2 ORDER BY id LIMIT $3"
+            "SELECT {RECORD_COLUMNS} FROM {table} WHERE id > $1 AND at < $2 ORDER BY id LIMIT $3"
         ))
         .bind(last_id)
-        .bind(plan.cutoff)
+        .bind(cutoff)
         .bind(take)
         .fetch_all(db.pool())
         .await?;
@@ -264,32 +357,36 @@ async fn archive_one(
         rows,
         first_at,
         last_at,
-        cutoff: plan.cutoff,
+        cutoff,
         sha256: hex(&sha),
         prev,
         chain: String::new(),
         archived_at: plan.now,
         node: plan.node.to_owned(),
+        partition,
     };
     entry.chain = chain_of(&entry);
     // The entry, the removal and the event that names the new head: together or not at all.
+    // A partition's rows go with the partition, once all of them are in files.
     let mut tx = db.pool().begin().await?;
-    let removed = sqlx::query("DELETE FROM audit_log WHERE id >= $1 AND id <= $2 AND at < $3")
-        .bind(entry.first_id)
-        .bind(entry.last_id)
-        .bind(entry.cutoff)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if removed != entry.rows as u64 {
-        drop(tx);
-        let _ = std::fs::remove_file(&final_path);
-        return Err(ArchiveError::Changed(entry.first_id, entry.last_id));
+    if entry.partition.is_none() {
+        let removed = sqlx::query("DELETE FROM audit_log WHERE id >= $1 AND id <= $2 AND at < $3")
+            .bind(entry.first_id)
+            .bind(entry.last_id)
+            .bind(entry.cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if removed != entry.rows as u64 {
+            drop(tx);
+            let _ = std::fs::remove_file(&final_path);
+            return Err(ArchiveError::Changed(entry.first_id, entry.last_id));
+        }
     }
     sqlx::query(
         "INSERT INTO audit_archives (seq, file, first_id, last_id, row_count, first_at, last_at, \
-         cutoff, sha256, prev, chain, archived_at, node) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         cutoff, sha256, prev, chain, archived_at, node, partition_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(entry.seq)
     .bind(&entry.file)
@@ -304,6 +401,7 @@ async fn archive_one(
     .bind(&entry.chain)
     .bind(entry.archived_at)
     .bind(&entry.node)
+    .bind(&entry.partition)
     .execute(&mut *tx)
     .await?;
     let detail = format!(
@@ -338,7 +436,7 @@ pub async fn entries(db: &Db) -> Result<Vec<ManifestEntry>, DbError> {
     use sqlx::Row;
     let rows = sqlx::query(
         "SELECT seq, file, first_id, last_id, row_count, first_at, last_at, cutoff, sha256, prev, \
-         chain, archived_at, node FROM audit_archives ORDER BY seq",
+         chain, archived_at, node, partition_name FROM audit_archives ORDER BY seq",
     )
     .fetch_all(db.pool())
     .await?;
@@ -358,6 +456,7 @@ pub async fn entries(db: &Db) -> Result<Vec<ManifestEntry>, DbError> {
                 chain: r.try_get("chain")?,
                 archived_at: r.try_get("archived_at")?,
                 node: r.try_get("node")?,
+                partition: r.try_get("partition_name")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()

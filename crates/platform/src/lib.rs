@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod audit_archive;
+pub mod audit_partitions;
 pub mod clock;
 pub mod crypto;
 pub mod db;
