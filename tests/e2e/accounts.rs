@@ -1130,3 +1130,139 @@ async fn populate_adds_accounts_that_can_sign_in_and_follow_the_login_id_rule() 
     assert_eq!(code, 0, "{out}");
     assert_eq!(app.count("accounts").await, 5001);
 }
+
+#[tokio::test]
+async fn populate_builds_the_province_around_the_accounts_in_proportion() {
+    let app = spawn_app().await;
+    let populate = |seed: &'static str| {
+        let storage = app.storage.clone();
+        async move {
+            storage
+                .cli(
+                    &[
+                        "populate",
+                        "--accounts",
+                        "1000",
+                        "--seed",
+                        seed,
+                        "--password",
+                        "Ward-Rounds-77",
+                        "--province",
+                        "--audit-rows",
+                        "20000",
+                    ],
+                    "",
+                )
+                .await
+        }
+    };
+    let audit_before = app.count("audit_log").await;
+    let (last_before,): (i64,) = sqlx::query_as("SELECT MAX(id) FROM audit_log")
+        .fetch_one(app.provider.db.pool())
+        .await
+        .unwrap();
+    let (code, out) = populate("5").await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("20000 audit rows in"),
+        "it tells its rate: {out}"
+    );
+    let n = |sql: &'static str| {
+        let db = app.provider.db.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(db.pool()).await.unwrap();
+            n
+        }
+    };
+    // One organization per 50 accounts, each with its LRA; 50 services; everyone sponsored
+    // once and enrolled twice; two devices each.
+    assert_eq!(app.count("organizations").await, 20);
+    assert_eq!(app.count("services").await, 50);
+    assert_eq!(
+        n("SELECT COUNT(*) FROM account_roles WHERE role = 'lra'").await,
+        20
+    );
+    assert_eq!(
+        n("SELECT COUNT(DISTINCT scope) FROM account_roles WHERE role = 'lra'").await,
+        20
+    );
+    assert_eq!(app.count("sponsorships").await, 1000);
+    assert_eq!(app.count("enrolments").await, 2000);
+    assert_eq!(app.count("devices").await, 2000);
+    // Enrolments are in services their sponsor offers.
+    assert_eq!(
+        n(
+            "SELECT COUNT(*) FROM enrolments e WHERE NOT EXISTS (SELECT 1 FROM sponsor_services s \
+           WHERE s.organization_id = e.sponsor_id AND s.service_id = e.service_id)"
+        )
+        .await,
+        0
+    );
+    // Registry members are accounts with a designation of the registry's college, under
+    // their registration number; the terminated ones were reported.
+    let members = app.count("registry_members").await;
+    assert!((150..450).contains(&members), "{members}");
+    assert_eq!(
+        n(
+            "SELECT COUNT(*) FROM registry_members m JOIN registries r ON r.id = m.registry_id \
+           WHERE NOT EXISTS (SELECT 1 FROM professional_designations d WHERE d.account_id = \
+           m.account_id AND d.college = r.college AND d.registration_number = m.member_id)"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        n("SELECT COUNT(*) FROM registry_members WHERE terminated_at IS NOT NULL").await,
+        app.count("registry_terminations").await
+    );
+    // The audit rows: as many as asked, over two years, their ids in time order, about the
+    // province's people, and found by the audit search's indexes.
+    assert_eq!(app.count("audit_log").await, audit_before + 20_000);
+    let (lo, hi, out_of_order): (i64, i64, i64) = sqlx::query_as(
+        "SELECT MIN(a.at), MAX(a.at), SUM(CASE WHEN b.at < a.at THEN 1 ELSE 0 END) \
+         FROM audit_log a LEFT JOIN audit_log b ON b.id = a.id + 1 WHERE a.id > $1",
+    )
+    .bind(last_before)
+    .fetch_one(app.provider.db.pool())
+    .await
+    .unwrap();
+    assert!(hi - lo > 700 * 86_400, "{lo}..{hi}");
+    assert_eq!(out_of_order, 0);
+    let (subject,): (String,) = sqlx::query_as(
+        "SELECT subject FROM audit_log WHERE id = \
+         (SELECT MAX(id) FROM audit_log)",
+    )
+    .fetch_one(app.provider.db.pool())
+    .await
+    .unwrap();
+    let found = app
+        .provider
+        .audit
+        .search(
+            &platform::audit::AuditQuery {
+                account: Some(subject.clone()),
+                ..Default::default()
+            },
+            100,
+        )
+        .await
+        .unwrap();
+    assert!(!found.is_empty());
+    assert!(found
+        .iter()
+        .all(|r| r.subject.as_deref() == Some(&*subject)));
+    if app.provider.db.kind() == platform::DbKind::Postgres {
+        // Each row in its month's partition, and the secondary indexes built again.
+        assert_eq!(app.count("audit_log_default").await, 0);
+        assert_eq!(
+            n("SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'audit_log'").await,
+            5
+        );
+    }
+    // The same seed's province is there already: said plainly; another seed adds another.
+    let (code, _) = populate("5").await;
+    assert_eq!(code, 1);
+    let (code, out) = populate("6").await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(app.count("organizations").await, 40);
+}

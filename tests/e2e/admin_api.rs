@@ -412,10 +412,22 @@ async fn organizations_services_and_lra_grants_are_managed_checked_and_audited()
         .has_role(&clinician, "lra")
         .await
         .unwrap());
+    sqlx::query(
+        "INSERT INTO professional_designations (account_id, college, registration_number, \
+         created_at) VALUES ($1, 'CPSO', '80412', 0)",
+    )
+    .bind(&clinician)
+    .execute(app.provider.db.pool())
+    .await
+    .unwrap();
     let account = call(&app, &admin, "GET", &format!("/accounts/{LOGIN_ID}"), None).await;
     assert_eq!(
         account.json["roles"],
         json!([{"role": "lra", "scope": "uhn"}])
+    );
+    assert_eq!(
+        account.json["designations"],
+        json!([{"college": "CPSO", "registration_number": "80412"}])
     );
     assert!(account.json.get("password_hash").is_none());
     let r = call(

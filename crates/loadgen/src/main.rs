@@ -10,6 +10,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a tool: failing loudly is the report
 
+mod scale;
+
 use base64::Engine as _;
 use clap::{Parser, Subcommand};
 use std::time::{Duration, Instant};
@@ -66,6 +68,21 @@ enum Cmd {
         probe_client: String,
         #[arg(long, default_value = "bench-secret")]
         probe_secret: String,
+    },
+    /// The operations whose cost may grow with the data (scripts/bench --scale).
+    Scale {
+        #[command(flatten)]
+        t: Target,
+        /// Seconds per operation.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// A client_credentials client allowed `oneid:admin`.
+        #[arg(long, default_value = "bench-admin")]
+        admin_client: String,
+        #[arg(long, default_value = "bench-secret")]
+        admin_secret: String,
     },
     /// Create N sessions.
     Sessions {
@@ -403,6 +420,19 @@ async fn main() {
             let elapsed = start.elapsed().as_secs_f64();
             report("password_login", all, elapsed);
             report("token_probe_flood", p.await.unwrap(), elapsed);
+        }
+        Cmd::Scale {
+            t,
+            seconds,
+            concurrency,
+            admin_client,
+            admin_secret,
+        } => {
+            let admin = scale::Admin {
+                client_id: admin_client,
+                secret: admin_secret,
+            };
+            scale::run(t, admin, seconds, concurrency).await;
         }
         Cmd::Sessions { t, count } => {
             let start = Instant::now();

@@ -59,6 +59,15 @@ enum Command {
         /// it against a measurement database only, never a real one.
         #[arg(long)]
         password: String,
+        /// Also the province around them, in proportion (per million accounts: 20,000
+        /// organizations with their LRAs, 50 services, 2,000,000 enrolments, 200 registries
+        /// with members and terminations, 2,000,000 devices, 50,000,000 audit rows over two
+        /// years).
+        #[arg(long)]
+        province: bool,
+        /// With --province: this many audit rows instead (0: none).
+        #[arg(long)]
+        audit_rows: Option<usize>,
     },
     /// Manage relying parties (OIDC clients).
     #[command(subcommand)]
@@ -317,9 +326,20 @@ async fn command(
             accounts,
             seed,
             password,
+            province,
+            audit_rows,
         } => {
             let p = open(&cfg, &issuer).await?;
-            let n = crate::populate::populate(&p, accounts, seed, &password, out).await?;
+            let url = cfg.database_url().map_err(|e| e.to_string())?;
+            let shape = province.then(|| {
+                let mut s = crate::province::Shape::province(accounts);
+                if let Some(n) = audit_rows {
+                    s.audit_rows = n;
+                }
+                s
+            });
+            let n =
+                crate::populate::populate(&p, accounts, seed, &password, shape, &url, out).await?;
             wln!(out, "added {n} accounts");
             Ok(())
         }

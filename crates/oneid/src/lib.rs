@@ -17,6 +17,7 @@ pub mod demo;
 pub mod demo_registry;
 pub mod directory_cli;
 pub mod populate;
+mod province;
 pub mod registries_cli;
 pub mod saml_cli;
 pub mod serve;

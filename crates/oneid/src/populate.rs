@@ -271,21 +271,21 @@ const COLLEGES: &[(&str, u64)] = &[
 ];
 
 /// A small, fast, reproducible generator (SplitMix64): the same seed, the same province.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
     /// An index into a list of `n`, the first ones far more likely (Zipf-like, s about 1).
-    fn zipf(&mut self, n: usize) -> usize {
+    pub(crate) fn zipf(&mut self, n: usize) -> usize {
         // Harmonic weights 1/(i+1): draw u in [0, H(n)) and walk.
         let h: f64 = (1..=n).map(|i| 1.0 / i as f64).sum();
         let mut u = (self.next() as f64 / u64::MAX as f64) * h;
@@ -312,12 +312,16 @@ fn ascii_part(s: &str) -> String {
         .collect()
 }
 
-/// Adds `count` accounts to the database of `p`; returns how many were added.
+/// Adds `count` accounts to the database of `p` (and, with a `shape`, the province around
+/// them: see [`crate::province`]; `url` is the database's URL, for PostgreSQL's `COPY`);
+/// returns how many accounts were added.
 pub async fn populate(
     p: &Provider,
     count: usize,
     seed: u64,
     password: &str,
+    shape: Option<crate::province::Shape>,
+    url: &str,
     out: &mut (dyn Write + Send),
 ) -> Result<usize, String> {
     let hash = p
@@ -348,12 +352,41 @@ pub async fn populate(
     }
     let started = Instant::now();
     let mut registration = 100_000 + rng.below(1_000_000);
+    // The province around the accounts: its own generator, so the accounts stay the same
+    // people with or without it.
+    let mut world = Rng(seed ^ 0x0005_EED0_FA11);
+    let mut bulk = None;
+    let mut directory = None;
+    let mut subjects: Vec<String> = Vec::new();
+    if let Some(shape) = &shape {
+        let mut b = crate::province::Bulk::open(p, url).await?;
+        let t = Instant::now();
+        let tag = format!("s{seed}-");
+        let d = crate::province::directory(&mut b, shape, &mut world, now, &tag)
+            .await
+            .map_err(|e| {
+                format!(
+                    "{e} (a province is made once per seed: populate again with another --seed)"
+                )
+            })?;
+        let _ = writeln!(
+            out,
+            "{} organizations, {} services, {} registries in {:.1} s",
+            d.organizations.len(),
+            d.services.len(),
+            d.registries.len(),
+            t.elapsed().as_secs_f64()
+        );
+        bulk = Some(b);
+        directory = Some(d);
+    }
     let mut added = 0;
     let is_pg = p.db.kind() == DbKind::Postgres;
     while added < count {
         let n = BATCH.min(count - added);
         let mut accounts = Vec::with_capacity(n);
         let mut designations = Vec::new();
+        let mut made = Vec::with_capacity(n);
         for _ in 0..n {
             let given = GIVEN[rng.zipf(GIVEN.len())];
             let made_up;
@@ -412,6 +445,7 @@ pub async fn populate(
                 quote(&hash),
                 quote(&agreement),
             ));
+            let mut designation = None;
             if rng.below(10) < 9 {
                 let mut pick = rng.below(1000);
                 let college = COLLEGES
@@ -432,7 +466,13 @@ pub async fn populate(
                     quote(college),
                     quote(&registration.to_string())
                 ));
+                designation = Some((college, registration.to_string()));
             }
+            made.push(crate::province::NewAccount {
+                id,
+                designation,
+                created,
+            });
         }
         let mut tx = p.db.pool().begin().await.map_err(|e| e.to_string())?;
         let conflict = if is_pg { " ON CONFLICT DO NOTHING" } else { "" };
@@ -458,6 +498,12 @@ pub async fn populate(
             .map_err(|e| e.to_string())?;
         }
         tx.commit().await.map_err(|e| e.to_string())?;
+        if let (Some(b), Some(d), Some(shape)) = (bulk.as_mut(), directory.as_ref(), &shape) {
+            crate::province::around(b, d, shape, &mut world, &made, added, now).await?;
+            if shape.audit_rows > 0 {
+                subjects.extend(made.into_iter().map(|a| a.id));
+            }
+        }
         added += n;
         if added % (BATCH * 50) == 0 || added == count {
             let secs = started.elapsed().as_secs_f64();
@@ -467,6 +513,9 @@ pub async fn populate(
                 added as f64 / secs.max(0.001)
             );
         }
+    }
+    if let (Some(b), Some(shape)) = (bulk.as_mut(), &shape) {
+        crate::province::audit(&p.db, b, &mut world, &subjects, shape.audit_rows, now, out).await?;
     }
     Ok(added)
 }

@@ -100,6 +100,21 @@ pub async fn ensure(db: &Db, now: i64) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Makes the partitions of every month from `from`'s to `to`'s (PostgreSQL; a bulk load of
+/// an old trail, so that its rows land in their months).
+pub async fn ensure_months(db: &Db, from: i64, to: i64) -> Result<(), DbError> {
+    if db.kind() != DbKind::Postgres {
+        return Ok(());
+    }
+    let (mut y, mut m) = month_of(from);
+    let last = month_of(to);
+    while (y, m) <= last {
+        make(db, &partition(y, m)).await?;
+        (y, m) = next_month(y, m);
+    }
+    Ok(())
+}
+
 async fn make(db: &Db, p: &Partition) -> Result<(), DbError> {
     let mut tx = db.pool().begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock(7243, 1)")

@@ -15,14 +15,22 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use web::http::parse_query;
 
-/// An account as JSON: its record (no password, answers or secrets), roles, enrolments and
-/// provenance (which registry or organization validated it, the evidence, its levels).
+/// An account as JSON: its record (no password, answers or secrets), professional
+/// designations, roles, enrolments and provenance (which registry or organization validated it, the evidence, its levels).
 pub async fn account_json(p: &Provider, a: &Account) -> Result<Value, ApiError> {
     let mut v = serde_json::to_value(a).map_err(|e| ApiError::Storage(e.to_string()))?;
     let roles = p.registration.directory.roles_of(&a.id).await?;
     let enrolments = p.registration.directory.enrolments(&a.id).await?;
     let provenance = p.registration.account_provenance(&a.id).await?;
+    let designations = p.accounts.designations(&a.id).await?;
     if let Some(m) = v.as_object_mut() {
+        m.insert(
+            "designations".into(),
+            designations
+                .iter()
+                .map(|d| json!({ "college": d.college, "registration_number": d.registration_number }))
+                .collect(),
+        );
         m.insert(
             "provenance".into(),
             serde_json::to_value(&provenance).map_err(|e| ApiError::Storage(e.to_string()))?,

@@ -1,0 +1,290 @@
+//! `oneid-loadgen scale`: the per-request operations whose cost may grow with the data, each
+//! for a few seconds at a small concurrency, one `RESULT` line each (p50/p99 and throughput),
+//! for `scripts/bench --scale` to put side by side across database sizes:
+//!
+//! - `sso_round_trip`: authorize (SSO) -> code -> token -> userinfo;
+//! - `authorize_gate`: the authorize step alone (session, client, the gate's enrolment check);
+//! - `password_sign_in`: the login form posted (argon2 included);
+//! - `token_refresh`: a refresh token rotated;
+//! - `search_name`, `search_login_id`, `search_registration`: the admin API's account search
+//!   (the one the console and the service desk use) by a common family name, an exact login
+//!   ID and a registration number;
+//! - `audit_subject`, `audit_range`: the audit search by account and by a one-day window a
+//!   year back;
+//! - `audit_export`: the export of a 30-day window streamed whole, in rows per second.
+
+use crate::{code_of, pkce, round_trip, sign_in, Target};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// The admin API's client.
+pub struct Admin {
+    /// A client_credentials client with `oneid:admin`.
+    pub client_id: String,
+    /// Its secret.
+    pub secret: String,
+}
+
+async fn admin_token(t: &Target, a: &Admin) -> String {
+    let r: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/token", t.base))
+        .basic_auth(&a.client_id, Some(&a.secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "oneid:admin"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no admin token: {r}"))
+        .to_owned()
+}
+
+/// Runs `op` from `concurrency` workers for `seconds` (after one warm-up call each) and
+/// prints its line.
+async fn measure<F, Fut>(name: &str, concurrency: usize, seconds: f64, op: F)
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let mut warm = Vec::new();
+    for w in 0..concurrency {
+        let op = op.clone();
+        warm.push(tokio::spawn(async move { op(w).await }));
+    }
+    for h in warm {
+        h.await.unwrap();
+    }
+    let start = Instant::now();
+    let until = start + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for w in 0..concurrency {
+        let op = op.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            while Instant::now() < until {
+                let t0 = Instant::now();
+                op(w).await;
+                lat.push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for h in tasks {
+        all.extend(h.await.unwrap());
+    }
+    crate::report(name, all, start.elapsed().as_secs_f64());
+}
+
+/// GETs an admin API path; its JSON.
+async fn get_json(c: &reqwest::Client, base: &str, token: &str, path: &str) -> serde_json::Value {
+    let r = c
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body = r.text().await.unwrap();
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap_or(serde_json::Value::Null)
+}
+
+/// Every operation, `seconds` each.
+pub async fn run(t: Target, admin: Admin, seconds: f64, concurrency: usize) {
+    let token = admin_token(&t, &admin).await;
+    let c = reqwest::Client::new();
+    // What to look for: a common family name's first match (its login ID, registration number
+    // and audit trail) when the database has people; the load-test account's otherwise.
+    let found = get_json(&c, &t.base, &token, "/admin/api/accounts?q=smith").await;
+    let me = get_json(
+        &c,
+        &t.base,
+        &token,
+        &format!("/admin/api/accounts?q={}", urlencode(&t.login)),
+    )
+    .await;
+    let first = |v: &serde_json::Value| -> Option<serde_json::Value> {
+        v.as_array()
+            .or_else(|| v["accounts"].as_array())
+            .and_then(|a| a.first().cloned())
+    };
+    let pick = first(&found)
+        .or_else(|| first(&me))
+        .unwrap_or_else(|| panic!("no account found: {found} {me}"));
+    let id = pick["id"].as_str().unwrap().to_owned();
+    let login = pick["login_id"].as_str().unwrap().to_owned();
+    let detail = get_json(&c, &t.base, &token, &format!("/admin/api/accounts/{id}")).await;
+    let registration = detail["designations"]
+        .as_array()
+        .and_then(|d| d.first())
+        .and_then(|d| d["registration_number"].as_str())
+        .unwrap_or("1234567")
+        .to_owned();
+    // The wall clock, as the populated data and the live server have it (no injected clock
+    // here: this is a tool outside the server).
+    #[allow(clippy::disallowed_methods)]
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let year_ago = now - 365 * 86_400;
+    println!("SCALE looking for login={login} registration={registration} account={id}");
+
+    // The browser flows.
+    let browsers: Vec<reqwest::Client> = {
+        let mut v = Vec::new();
+        for _ in 0..concurrency {
+            v.push(sign_in(&t).await);
+        }
+        v
+    };
+    let (tt, bs) = (t.clone(), browsers.clone());
+    measure("sso_round_trip", concurrency, seconds, move |w| {
+        let (t, b) = (tt.clone(), bs[w].clone());
+        async move { round_trip(&t, &b).await }
+    })
+    .await;
+    let (tt, bs) = (t.clone(), browsers.clone());
+    measure("authorize_gate", concurrency, seconds, move |w| {
+        let (t, b) = (tt.clone(), bs[w].clone());
+        async move {
+            let (_, challenge) = pkce();
+            let r = b
+                .get(crate::authorize_url(&t, &challenge))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 303, "SSO authorize");
+            code_of(r.headers()["location"].to_str().unwrap());
+        }
+    })
+    .await;
+    let tt = t.clone();
+    measure("password_sign_in", 2, seconds, move |_| {
+        let t = tt.clone();
+        async move { crate::password_sign_in(&t).await }
+    })
+    .await;
+    // Each worker rotates its own refresh token.
+    let mut refresh = Vec::new();
+    for b in &browsers {
+        refresh.push(std::sync::Arc::new(tokio::sync::Mutex::new(
+            first_refresh(&t, b).await,
+        )));
+    }
+    let tt = t.clone();
+    measure("token_refresh", concurrency, seconds, move |w| {
+        let (t, cell) = (tt.clone(), refresh[w].clone());
+        async move {
+            let mut rt = cell.lock().await;
+            let r: serde_json::Value = reqwest::Client::new()
+                .post(format!("{}/token", t.base))
+                .basic_auth(&t.client_id, Some(&t.secret))
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", &*rt)])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            *rt = r["refresh_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("refresh: {r}"))
+                .to_owned();
+        }
+    })
+    .await;
+
+    // The admin API's reads.
+    let queries = [
+        ("search_name", "/admin/api/accounts?q=smith".to_owned()),
+        (
+            "search_login_id",
+            format!("/admin/api/accounts?q={}", urlencode(&login)),
+        ),
+        (
+            "search_registration",
+            format!("/admin/api/accounts?q={registration}"),
+        ),
+        ("audit_subject", format!("/admin/api/audit?account={id}")),
+        (
+            "audit_range",
+            format!("/admin/api/audit?from={year_ago}&to={}", year_ago + 86_400),
+        ),
+    ];
+    for (name, path) in queries {
+        let (base, token, c) = (t.base.clone(), token.clone(), c.clone());
+        measure(name, concurrency, seconds, move |_| {
+            let (base, token, c, path) = (base.clone(), token.clone(), c.clone(), path.clone());
+            async move {
+                get_json(&c, &base, &token, &path).await;
+            }
+        })
+        .await;
+    }
+
+    // The export of 30 days, streamed whole: rows per second.
+    let path = format!(
+        "/admin/api/audit/export?from={year_ago}&to={}",
+        year_ago + 30 * 86_400
+    );
+    let t0 = Instant::now();
+    let mut r = c
+        .get(format!("{}{path}", t.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "export");
+    let (mut rows, mut bytes) = (0u64, 0u64);
+    while let Some(chunk) = r.chunk().await.unwrap() {
+        rows += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        bytes += chunk.len() as u64;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    println!(
+        "RESULT audit_export rows={rows} mb={:.1} secs={secs:.2} rows_per_s={:.0}",
+        bytes as f64 / 1e6,
+        rows as f64 / secs.max(1e-6)
+    );
+}
+
+async fn first_refresh(t: &Target, b: &reqwest::Client) -> String {
+    let (verifier, challenge) = pkce();
+    let r = b
+        .get(crate::authorize_url(t, &challenge))
+        .send()
+        .await
+        .unwrap();
+    let code = code_of(r.headers()["location"].to_str().unwrap());
+    let tok: serde_json::Value = b
+        .post(format!("{}/token", t.base))
+        .basic_auth(&t.client_id, Some(&t.secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &t.redirect_uri),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    tok["refresh_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no refresh token: {tok}"))
+        .to_owned()
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
