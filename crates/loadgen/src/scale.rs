@@ -184,7 +184,7 @@ pub async fn run(t: Target, admin: Admin, seconds: f64, concurrency: usize) {
         let (t, cell) = (tt.clone(), refresh[w].clone());
         async move {
             let mut rt = cell.lock().await;
-            let r: serde_json::Value = reqwest::Client::new()
+            let r: serde_json::Value = crate::shared_client()
                 .post(format!("{}/token", t.base))
                 .basic_auth(&t.client_id, Some(&t.secret))
                 .form(&[("grant_type", "refresh_token"), ("refresh_token", &*rt)])

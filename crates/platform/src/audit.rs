@@ -92,6 +92,9 @@ pub struct AuditQuery {
     pub after: Option<i64>,
 }
 
+/// A time window with fewer rows than this is read through its `at` index and sorted.
+const NARROW_WINDOW_ROWS: i64 = 100_000;
+
 /// Columns read back by the searches.
 pub(crate) const RECORD_COLUMNS: &str =
     "id, at, event, actor, subject, client_id, session_id, source, detail";
@@ -212,69 +215,61 @@ impl Audit {
     /// At most `limit` rows matching `q`, newest first. The statement names only the filters
     /// given, so each one can use its index (`migrations/*/0009_audit_index.sql`).
     pub async fn search(&self, q: &AuditQuery, limit: i64) -> Result<Vec<AuditRecord>, DbError> {
-        enum Arg<'a> {
-            Text(&'a str),
-            Owned(String),
-            Int(i64),
+        let narrow = self.narrow_window(q).await?;
+        self.search_as(q, limit, narrow).await
+    }
+
+    /// Whether `q` is a time window (without an account or actor) of fewer than
+    /// [`NARROW_WINDOW_ROWS`] rows, best read through its `at` index: read in id order, the
+    /// window's newest rows come only after every row newer than it (a day a year back: 296 ms
+    /// at 50M rows on PostgreSQL, the whole month's partition before it); through the index,
+    /// the page's ids first (from the index alone) then their rows, 17 ms, and 14 ms for this
+    /// bounded count. A wider window is dense enough that id order finds a page at once. A
+    /// reader of many pages (the export) asks once.
+    pub async fn narrow_window(&self, q: &AuditQuery) -> Result<bool, DbError> {
+        if (q.from.is_none() && q.to.is_none()) || q.account.is_some() || q.actor.is_some() {
+            return Ok(false);
         }
-        /// Adds an argument; returns its placeholder number.
-        fn next<'a>(args: &mut Vec<Arg<'a>>, a: Arg<'a>) -> usize {
-            args.push(a);
-            args.len()
-        }
-        let mut sql = format!("SELECT {RECORD_COLUMNS} FROM audit_log WHERE 1 = 1");
-        let mut args: Vec<Arg<'_>> = Vec::new();
-        if let Some(a) = q.account.as_deref() {
-            let n = next(&mut args, Arg::Text(a));
-            let m = next(&mut args, Arg::Owned(format!("account:{a}")));
-            sql.push_str(&format!(
-                " AND (subject = ${n} OR actor = ${n} OR actor = ${m})"
-            ));
-        }
-        if let Some(a) = q.actor.as_deref() {
-            let n = next(&mut args, Arg::Text(a));
-            sql.push_str(&format!(" AND actor = ${n}"));
-        }
-        match q.event.as_deref().map(|e| (e, e.strip_suffix('*'))) {
-            None => {}
-            Some((_, Some(prefix))) => {
-                let escaped = prefix
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                let n = next(&mut args, Arg::Owned(format!("{escaped}%")));
-                sql.push_str(&format!(" AND event LIKE ${n} ESCAPE '\\'"));
-            }
-            Some((e, None)) => {
-                let n = next(&mut args, Arg::Text(e));
-                sql.push_str(&format!(" AND event = ${n}"));
-            }
-        }
-        for (v, cond) in [
-            (q.from, "at >="),
-            (q.to, "at <="),
-            (q.before, "id <"),
-            (q.after, "id >"),
-        ] {
-            if let Some(v) = v {
-                let n = next(&mut args, Arg::Int(v));
-                sql.push_str(&format!(" AND {cond} ${n}"));
-            }
-        }
-        let n = next(&mut args, Arg::Int(limit.max(0)));
+        let (conds, args) = conditions(q);
+        let probe = format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_log WHERE {conds} \
+             LIMIT {NARROW_WINDOW_ROWS}) w"
+        );
+        let row = bind(sqlx::query(&probe), args)
+            .fetch_one(self.db.pool())
+            .await?;
+        Ok(sqlx::Row::try_get::<i64, _>(&row, "n")? < NARROW_WINDOW_ROWS)
+    }
+
+    /// [`Audit::search`] with the window's reading chosen (see [`Audit::narrow_window`]).
+    pub async fn search_as(
+        &self,
+        q: &AuditQuery,
+        limit: i64,
+        narrow: bool,
+    ) -> Result<Vec<AuditRecord>, DbError> {
+        let (conds, mut args) = conditions(q);
+        args.push(Arg::Int(limit.max(0)));
+        let n = args.len();
         // Newer than a row: the nearest ones, read upwards, then turned newest first.
         let upwards = q.after.is_some() && q.before.is_none();
         let dir = if upwards { "ASC" } else { "DESC" };
-        sql.push_str(&format!(" ORDER BY id {dir} LIMIT ${n}"));
-        let mut query = sqlx::query(&sql);
-        for a in args {
-            query = match a {
-                Arg::Text(s) => query.bind(s),
-                Arg::Owned(s) => query.bind(s),
-                Arg::Int(i) => query.bind(i),
-            };
-        }
-        let rows = query.fetch_all(self.db.pool()).await?;
+        let sql = if narrow {
+            // `id + 0`: the same order without the primary key's, so the window's index is
+            // read and its ids sorted.
+            format!(
+                "SELECT {RECORD_COLUMNS} FROM audit_log WHERE {conds} AND id IN (SELECT id FROM \
+                 audit_log WHERE {conds} ORDER BY id + 0 {dir} LIMIT ${n}) ORDER BY id {dir}"
+            )
+        } else {
+            format!(
+                "SELECT {RECORD_COLUMNS} FROM audit_log WHERE {conds} ORDER BY id {dir} \
+                 LIMIT ${n}"
+            )
+        };
+        let rows = bind(sqlx::query(&sql), args)
+            .fetch_all(self.db.pool())
+            .await?;
         let mut records = rows
             .iter()
             .map(AuditRecord::from_row)
@@ -299,4 +294,76 @@ impl Audit {
             .transpose()
             .map_err(DbError::from)
     }
+}
+
+/// A bound value of an audit search.
+enum Arg<'a> {
+    Text(&'a str),
+    Owned(String),
+    Int(i64),
+}
+
+/// The conditions of `q` (`1 = 1` and one test per filter given, numbered `$1`...) and their
+/// values.
+fn conditions(q: &AuditQuery) -> (String, Vec<Arg<'_>>) {
+    /// Adds an argument; returns its placeholder number.
+    fn next<'a>(args: &mut Vec<Arg<'a>>, a: Arg<'a>) -> usize {
+        args.push(a);
+        args.len()
+    }
+    let mut conds = String::from("1 = 1");
+    let mut args: Vec<Arg<'_>> = Vec::new();
+    if let Some(a) = q.account.as_deref() {
+        let n = next(&mut args, Arg::Text(a));
+        let m = next(&mut args, Arg::Owned(format!("account:{a}")));
+        conds.push_str(&format!(
+            " AND (subject = ${n} OR actor = ${n} OR actor = ${m})"
+        ));
+    }
+    if let Some(a) = q.actor.as_deref() {
+        let n = next(&mut args, Arg::Text(a));
+        conds.push_str(&format!(" AND actor = ${n}"));
+    }
+    match q.event.as_deref().map(|e| (e, e.strip_suffix('*'))) {
+        None => {}
+        Some((_, Some(prefix))) => {
+            let escaped = prefix
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let n = next(&mut args, Arg::Owned(format!("{escaped}%")));
+            conds.push_str(&format!(" AND event LIKE ${n} ESCAPE '\\'"));
+        }
+        Some((e, None)) => {
+            let n = next(&mut args, Arg::Text(e));
+            conds.push_str(&format!(" AND event = ${n}"));
+        }
+    }
+    for (v, cond) in [
+        (q.from, "at >="),
+        (q.to, "at <="),
+        (q.before, "id <"),
+        (q.after, "id >"),
+    ] {
+        if let Some(v) = v {
+            let n = next(&mut args, Arg::Int(v));
+            conds.push_str(&format!(" AND {cond} ${n}"));
+        }
+    }
+    (conds, args)
+}
+
+/// Binds the values in order.
+fn bind<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    args: Vec<Arg<'q>>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for a in args {
+        query = match a {
+            Arg::Text(s) => query.bind(s),
+            Arg::Owned(s) => query.bind(s),
+            Arg::Int(i) => query.bind(i),
+        };
+    }
+    query
 }
