@@ -479,3 +479,39 @@ fn audit_retention_without_an_archive_folder_is_refused_at_start() {
     assert!(oneid::config::Config::load(Some(&overlay)).is_ok());
     std::fs::remove_file(&overlay).unwrap();
 }
+
+#[tokio::test]
+async fn the_hot_statements_are_prepared_on_every_new_postgresql_connection() {
+    use sqlx::Executor;
+    let app = spawn_app().await;
+    let hot = oneid::hot_statements();
+    assert!(hot.len() >= 7, "{hot:?}");
+    let mut conn = app.provider.db.pool().acquire().await.unwrap();
+    // Each is valid on this backend (a typo would only be logged at start).
+    for sql in &hot {
+        conn.prepare(sql.as_str()).await.unwrap();
+    }
+    drop(conn);
+    if app.provider.db.kind() == platform::DbKind::Postgres {
+        // Every connection the server's pool holds prepared them when it opened, before any
+        // request: a connection made now has them too.
+        let pool = app.provider.db.pool();
+        let mut fresh = Vec::new();
+        for _ in 0..app.provider.db.pool().size() {
+            fresh.push(pool.acquire().await.unwrap());
+        }
+        for conn in &mut fresh {
+            let prepared: Vec<(String,)> =
+                sqlx::query_as("SELECT statement FROM pg_prepared_statements")
+                    .fetch_all(&mut **conn)
+                    .await
+                    .unwrap();
+            for sql in &hot {
+                assert!(
+                    prepared.iter().any(|(s,)| s == sql),
+                    "{sql} not prepared: {prepared:?}"
+                );
+            }
+        }
+    }
+}

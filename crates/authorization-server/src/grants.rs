@@ -9,6 +9,19 @@ use crate::Provider;
 use platform::crypto::{random_token, sha256_b64};
 use sqlx::Row;
 
+const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (token_hash, family_id, client_id, \
+     account_id, scope, session_id, auth_time, acr, amr, created_at, expires_at, revoked, \
+     dpop_jkt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12)";
+const FIND_REFRESH: &str = "SELECT family_id, client_id, account_id, scope, session_id, \
+     auth_time, acr, amr, created_at, expires_at, used_at, revoked, dpop_jkt FROM refresh_tokens \
+     WHERE token_hash = $1";
+const USE_REFRESH: &str = "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND \
+     used_at IS NULL AND revoked = 0";
+
+/// The statements of the code exchange and the refresh, prepared on every new PostgreSQL
+/// connection (with the other crates' hot statements: see `oneid`'s start).
+pub const HOT_STATEMENTS: [&str; 3] = [INSERT_REFRESH, FIND_REFRESH, USE_REFRESH];
+
 /// A stored refresh token, as found by its value.
 #[derive(Debug, Clone)]
 pub struct RefreshGrant {
@@ -52,25 +65,21 @@ pub async fn issue_refresh(
     dpop_jkt: Option<&str>,
 ) -> Result<String, sqlx::Error> {
     let token = random_token(32);
-    sqlx::query(
-        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, account_id, scope, \
-         session_id, auth_time, acr, amr, created_at, expires_at, revoked, dpop_jkt) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12)",
-    )
-    .bind(sha256_b64(token.as_bytes()))
-    .bind(family)
-    .bind(client_id)
-    .bind(&ctx.account_id)
-    .bind(scope)
-    .bind(&ctx.sid)
-    .bind(ctx.auth_time)
-    .bind(&ctx.acr)
-    .bind(ctx.amr.join(" "))
-    .bind(p.clock.now())
-    .bind(expires_at)
-    .bind(dpop_jkt)
-    .execute(p.db.pool())
-    .await?;
+    sqlx::query(INSERT_REFRESH)
+        .bind(sha256_b64(token.as_bytes()))
+        .bind(family)
+        .bind(client_id)
+        .bind(&ctx.account_id)
+        .bind(scope)
+        .bind(&ctx.sid)
+        .bind(ctx.auth_time)
+        .bind(&ctx.acr)
+        .bind(ctx.amr.join(" "))
+        .bind(p.clock.now())
+        .bind(expires_at)
+        .bind(dpop_jkt)
+        .execute(p.db.pool())
+        .await?;
     Ok(token)
 }
 
@@ -80,14 +89,10 @@ pub async fn find_refresh(
     p: &Provider,
     presented: &str,
 ) -> Result<Option<RefreshGrant>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT family_id, client_id, account_id, scope, session_id, auth_time, acr, amr, \
-         created_at, expires_at, used_at, revoked, dpop_jkt FROM refresh_tokens \
-         WHERE token_hash = $1",
-    )
-    .bind(sha256_b64(presented.as_bytes()))
-    .fetch_optional(p.db.pool())
-    .await?;
+    let row = sqlx::query(FIND_REFRESH)
+        .bind(sha256_b64(presented.as_bytes()))
+        .fetch_optional(p.db.pool())
+        .await?;
     let Some(row) = row else {
         return Ok(None);
     };
@@ -115,13 +120,11 @@ pub async fn find_refresh(
 /// false when it was already used or revoked.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn use_refresh(p: &Provider, presented: &str) -> Result<bool, sqlx::Error> {
-    let marked = sqlx::query(
-        "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND revoked = 0",
-    )
-    .bind(p.clock.now())
-    .bind(sha256_b64(presented.as_bytes()))
-    .execute(p.db.pool())
-    .await?;
+    let marked = sqlx::query(USE_REFRESH)
+        .bind(p.clock.now())
+        .bind(sha256_b64(presented.as_bytes()))
+        .execute(p.db.pool())
+        .await?;
     Ok(marked.rows_affected() == 1)
 }
 

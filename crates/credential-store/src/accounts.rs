@@ -38,6 +38,17 @@ pub struct Accounts {
     policy: AccountPolicy,
 }
 
+/// An account by id: the statement of every request that carries a session.
+pub(crate) static BY_ID: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"));
+
+/// The statements of the sign-in and SSO paths, prepared on every new PostgreSQL connection
+/// before it serves (the first requests after a start or a connection recycle would otherwise
+/// prepare them).
+pub fn hot_statements() -> Vec<String> {
+    vec![BY_ID.clone(), sign_in::BY_LOGIN_ID.clone()]
+}
+
 pub(crate) const COLUMNS: &str = "id, login_id, title, given_name, middle_name, family_name, \
     legal_given_name, legal_middle_name, legal_family_name, gender, birth_date, email, phone, \
     locale, status, \
@@ -180,7 +191,7 @@ impl Accounts {
     /// The account with this id (OIDC subject).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn find_by_id(&self, id: &str) -> Result<Option<Account>, CredentialError> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
+        let row = sqlx::query(&BY_ID)
             .bind(id)
             .fetch_optional(self.db.pool())
             .await?;

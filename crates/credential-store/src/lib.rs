@@ -16,6 +16,7 @@ pub mod questions;
 pub mod reset;
 pub mod staff;
 
+pub use accounts::hot_statements;
 pub use accounts::{
     is_staff_role, name_prefix_condition, temporary_password, valid_birth_date, valid_email,
     Account, AccountList, AccountOrder, AccountPage, AccountPolicy, AccountStatus, Accounts,

@@ -80,6 +80,20 @@ pub async fn core(cfg: &Config, issuer: &str, parts: Parts) -> Result<Core, Star
     open_core(cfg, issuer, parts, false).await
 }
 
+/// The statements every request of the sign-in and SSO paths runs, prepared on each new
+/// PostgreSQL connection before it serves (`Db::connect_full`).
+pub fn hot_statements() -> Vec<String> {
+    let mut v = credential_store::hot_statements();
+    v.push(registration::services::ACCESS_SQL.to_owned());
+    v.extend(
+        authorization_server::grants::HOT_STATEMENTS
+            .iter()
+            .map(|s| (*s).to_owned()),
+    );
+    v.push(platform::audit::INSERT_SQL.to_owned());
+    v
+}
+
 /// [`core`] for the server (`serving`: on PostgreSQL the pool keeps all its connections
 /// open, see `Db::connect_full`) or for a command.
 async fn open_core(
@@ -92,11 +106,12 @@ async fn open_core(
     let url = cfg.database_url()?;
     let max = cfg.database.max_connections;
     let db = if serving {
-        Db::connect_full(&url, max).await?
+        Db::connect_full(&url, max, hot_statements()).await?
     } else {
         Db::connect(&url, max).await?
     };
     db.migrate().await?;
+    db.warm_up().await?;
     // On PostgreSQL, this month's and the next months' audit partitions.
     platform::audit_partitions::ensure(&db, clock.now()).await?;
     let store: Arc<dyn EphemeralStore> = match parts.store {

@@ -92,6 +92,11 @@ pub struct AuditQuery {
     pub after: Option<i64>,
 }
 
+/// The insert of one event (prepared on every new PostgreSQL connection: see
+/// [`crate::db::Db::connect_full`]).
+pub const INSERT_SQL: &str = "INSERT INTO audit_log (at, event, actor, subject, client_id, \
+     session_id, source, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
 /// A time window with fewer rows than this is read through its `at` index and sorted.
 const NARROW_WINDOW_ROWS: i64 = 100_000;
 
@@ -155,18 +160,15 @@ impl Audit {
         &self,
         e: &AuditEvent<'q>,
     ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-        sqlx::query(
-            "INSERT INTO audit_log (at, event, actor, subject, client_id, session_id, source, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(self.clock.now())
-        .bind(e.event)
-        .bind(e.actor)
-        .bind(e.subject)
-        .bind(e.client_id)
-        .bind(e.session_id)
-        .bind(e.source)
-        .bind(e.detail)
+        sqlx::query(INSERT_SQL)
+            .bind(self.clock.now())
+            .bind(e.event)
+            .bind(e.actor)
+            .bind(e.subject)
+            .bind(e.client_id)
+            .bind(e.session_id)
+            .bind(e.source)
+            .bind(e.detail)
     }
 
     /// Records an event. A failure is logged and returned; callers on a login path decide.

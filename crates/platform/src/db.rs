@@ -60,6 +60,25 @@ pub struct Db {
     kind: DbKind,
     /// SQLite: the background WAL checkpointer, stopped when the last clone goes.
     _checkpointer: Option<Arc<Checkpointer>>,
+    /// PostgreSQL: the statements each connection prepares as it opens.
+    warm: Option<Arc<Warm>>,
+}
+
+/// The hot statements, and whether the schema is there to prepare them against.
+#[derive(Debug)]
+struct Warm {
+    ready: std::sync::atomic::AtomicBool,
+    sql: Arc<[String]>,
+}
+
+/// Prepares (and caches on the connection) each statement; one that fails is logged and
+/// left for its first use.
+async fn prepare_all(conn: &mut sqlx::AnyConnection, sql: &[String]) {
+    for s in sql {
+        if let Err(e) = conn.prepare(s.as_str()).await {
+            tracing::warn!(error = %e, "a hot statement could not be prepared");
+        }
+    }
 }
 
 /// How often the embedded database's write-ahead log is copied back into the database file,
@@ -122,7 +141,7 @@ impl Db {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`) with a pool that
     /// opens connections as they are needed, up to `max_connections`: for commands.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbError> {
-        Self::open(url, max_connections, false).await
+        Self::open(url, max_connections, false, Vec::new()).await
     }
 
     /// Like [`Db::connect`], for the server: on PostgreSQL the pool keeps `max_connections`
@@ -131,11 +150,26 @@ impl Db {
     /// which the first sign-ins of a morning rush would otherwise wait for. They open in the
     /// background; the first is opened here, so a bad URL still fails at start-up. SQLite
     /// connections cost nothing to open and grow as needed.
-    pub async fn connect_full(url: &str, max_connections: u32) -> Result<Self, DbError> {
-        Self::open(url, max_connections, true).await
+    ///
+    /// On PostgreSQL every connection, as it opens, also prepares the `warm` statements (the
+    /// hot paths': signing in, the gate, the code exchange, the audit row), so the first
+    /// requests after a start, or after a connection is recycled, do not each wait for a
+    /// parse and plan of their own. A statement that fails to prepare is logged and left
+    /// for its first use.
+    pub async fn connect_full(
+        url: &str,
+        max_connections: u32,
+        warm: Vec<String>,
+    ) -> Result<Self, DbError> {
+        Self::open(url, max_connections, true, warm).await
     }
 
-    async fn open(url: &str, max_connections: u32, full: bool) -> Result<Self, DbError> {
+    async fn open(
+        url: &str,
+        max_connections: u32,
+        full: bool,
+        warm: Vec<String>,
+    ) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
         let kind = if url.starts_with("sqlite:") {
             DbKind::Sqlite
@@ -173,6 +207,25 @@ impl Db {
                 })
             });
         }
+        let warm = (kind == DbKind::Postgres && !warm.is_empty()).then(|| {
+            Arc::new(Warm {
+                ready: std::sync::atomic::AtomicBool::new(false),
+                sql: warm.into(),
+            })
+        });
+        if let Some(w) = warm.clone() {
+            opts = opts.after_connect(move |conn, _meta| {
+                let w = w.clone();
+                Box::pin(async move {
+                    // Before the migrations ran (a first start) the tables may not be there:
+                    // `warm_up` prepares the connections open by then.
+                    if w.ready.load(std::sync::atomic::Ordering::Acquire) {
+                        prepare_all(conn, &w.sql).await;
+                    }
+                    Ok(())
+                })
+            });
+        }
         if kind == DbKind::Postgres {
             opts = opts.before_acquire(|conn, meta| {
                 Box::pin(async move {
@@ -196,7 +249,25 @@ impl Db {
             pool,
             kind,
             _checkpointer: checkpointer,
+            warm,
         })
+    }
+
+    /// After the migrations: prepares the hot statements on every connection already open,
+    /// and from now on on each connection as it opens (see [`Db::connect_full`]).
+    pub async fn warm_up(&self) -> Result<(), DbError> {
+        let Some(w) = &self.warm else {
+            return Ok(());
+        };
+        w.ready.store(true, std::sync::atomic::Ordering::Release);
+        let mut held = Vec::new();
+        for _ in 0..self.pool.size() {
+            held.push(self.pool.acquire().await?);
+        }
+        for conn in &mut held {
+            prepare_all(conn, &w.sql).await;
+        }
+        Ok(())
     }
 
     /// Applies the migrations of this backend that have not run yet.

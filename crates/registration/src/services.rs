@@ -2,6 +2,35 @@
 //! accounts into services through a sponsor (004 §5.6: registrants must be sponsored to be
 //! enrolled in any application).
 
+/// The gate's question (whether an account may use a service now): asked on every
+/// authorization and refresh, so prepared on every new PostgreSQL connection.
+pub const ACCESS_SQL: &str = "SELECT s.name, s.min_assurance_level, \
+      (SELECT a.assurance_level FROM accounts a WHERE a.id = $1) AS level, \
+      (SELECT COUNT(*) FROM enrolments e JOIN sponsorships sp \
+         ON sp.account_id = e.account_id AND sp.organization_id = e.sponsor_id \
+         AND sp.status = 'active' \
+       JOIN organizations o ON o.id = sp.organization_id AND o.status = 'active' \
+       WHERE e.account_id = $1 AND e.service_id = s.id AND e.status = 'active') AS enrolled, \
+      (SELECT COUNT(*) FROM registry_members rm \
+       LEFT JOIN registries r ON r.id = rm.registry_id \
+       WHERE rm.account_id = $1 AND rm.approval = 'limited' AND (r.id IS NULL \
+         OR (r.status = 'terminated' AND r.status_changed_at <= $3) \
+         OR (r.approved_from IS NOT NULL AND r.approved_from > $3) \
+         OR (r.approved_until IS NOT NULL AND r.approved_until < $3) \
+         OR NOT EXISTS (SELECT 1 FROM registry_services rs \
+           WHERE rs.registry_id = rm.registry_id AND rs.service_id = s.id))) \
+       AS limited_elsewhere, \
+      (SELECT COUNT(*) FROM sponsorships sv \
+       JOIN process_approvals pa ON pa.organization_id = sv.organization_id \
+       WHERE sv.account_id = $1 AND sv.member_id IS NOT NULL AND pa.approval = 'limited' \
+       AND ((pa.status = 'terminated' AND pa.status_from <= $3) \
+         OR (pa.approved_from IS NOT NULL AND pa.approved_from > $3) \
+         OR (pa.approved_until IS NOT NULL AND pa.approved_until < $3) \
+         OR NOT EXISTS (SELECT 1 FROM process_services ps \
+           WHERE ps.organization_id = pa.organization_id AND ps.service_id = s.id))) \
+       AS process_limited \
+      FROM services s WHERE s.id = $2";
+
 mod admin;
 mod records;
 
@@ -309,40 +338,13 @@ impl Directory {
         account_id: &str,
         service_id: &str,
     ) -> Result<Access, RegistrationError> {
-        let r = sqlx::query(
-            "SELECT s.name, s.min_assurance_level, \
-             (SELECT a.assurance_level FROM accounts a WHERE a.id = $1) AS level, \
-             (SELECT COUNT(*) FROM enrolments e JOIN sponsorships sp \
-                ON sp.account_id = e.account_id AND sp.organization_id = e.sponsor_id \
-                AND sp.status = 'active' \
-              JOIN organizations o ON o.id = sp.organization_id AND o.status = 'active' \
-              WHERE e.account_id = $1 AND e.service_id = s.id AND e.status = 'active') AS enrolled, \
-             (SELECT COUNT(*) FROM registry_members rm \
-              LEFT JOIN registries r ON r.id = rm.registry_id \
-              WHERE rm.account_id = $1 AND rm.approval = 'limited' AND (r.id IS NULL \
-                OR (r.status = 'terminated' AND r.status_changed_at <= $3) \
-                OR (r.approved_from IS NOT NULL AND r.approved_from > $3) \
-                OR (r.approved_until IS NOT NULL AND r.approved_until < $3) \
-                OR NOT EXISTS (SELECT 1 FROM registry_services rs \
-                  WHERE rs.registry_id = rm.registry_id AND rs.service_id = s.id))) \
-              AS limited_elsewhere, \
-             (SELECT COUNT(*) FROM sponsorships sv \
-              JOIN process_approvals pa ON pa.organization_id = sv.organization_id \
-              WHERE sv.account_id = $1 AND sv.member_id IS NOT NULL AND pa.approval = 'limited' \
-              AND ((pa.status = 'terminated' AND pa.status_from <= $3) \
-                OR (pa.approved_from IS NOT NULL AND pa.approved_from > $3) \
-                OR (pa.approved_until IS NOT NULL AND pa.approved_until < $3) \
-                OR NOT EXISTS (SELECT 1 FROM process_services ps \
-                  WHERE ps.organization_id = pa.organization_id AND ps.service_id = s.id))) \
-              AS process_limited \
-             FROM services s WHERE s.id = $2",
-        )
-        .bind(account_id)
-        .bind(service_id)
-        .bind(self.clock.now())
-        .fetch_optional(self.db.pool())
-        .await
-        .map_err(DbError::from)?;
+        let r = sqlx::query(ACCESS_SQL)
+            .bind(account_id)
+            .bind(service_id)
+            .bind(self.clock.now())
+            .fetch_optional(self.db.pool())
+            .await
+            .map_err(DbError::from)?;
         let Some(r) = r else {
             return Ok(Access::UnknownService);
         };

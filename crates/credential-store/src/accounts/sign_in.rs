@@ -48,6 +48,11 @@ impl SignIn {
     }
 }
 
+/// An account and its password hash by login ID: the statement of every sign-in.
+pub(crate) static BY_LOGIN_ID: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT {COLUMNS}, password_hash FROM accounts WHERE login_id_lower = $1")
+});
+
 impl Accounts {
     /// Checks a login ID and password. The attempt is taken before the password is checked
     /// ([`Accounts::take_attempt`]), so a burst of parallel guesses checks at most
@@ -58,13 +63,11 @@ impl Accounts {
     /// password for an account locked by then does not sign in.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn authenticate(&self, login_id: &str, password: &str) -> Result<SignIn, AuthError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS}, password_hash FROM accounts WHERE login_id_lower = $1"
-        ))
-        .bind(normalize_login_id(login_id))
-        .fetch_optional(self.db.pool())
-        .await
-        .map_err(DbError::from)?;
+        let row = sqlx::query(&BY_LOGIN_ID)
+            .bind(normalize_login_id(login_id))
+            .fetch_optional(self.db.pool())
+            .await
+            .map_err(DbError::from)?;
         let found = match &row {
             Some(r) => {
                 let a = Account::from_row(r).map_err(DbError::from)?;
