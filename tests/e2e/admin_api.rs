@@ -1731,4 +1731,67 @@ async fn a_time_window_reads_the_same_rows_through_its_index_as_in_id_order() {
         ..window(t0, t0 + 86_400)
     };
     assert!(!audit.narrow_window(&q).await.unwrap());
+
+    // About or by an account (its id as subject or actor, or `account:` and its id as the
+    // actor of a console change): the same rows as filtering the whole trail, page by page.
+    sqlx::query(
+        "INSERT INTO audit_log (at, event, actor, subject) VALUES ($1, 'account.updated', \
+         'account:acct3', 'acct5'), ($1, 'account.updated', 'acct3', 'acct7')",
+    )
+    .bind(t0 + 1000)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let everything = audit
+        .search(&platform::audit::AuditQuery::default(), 10_000)
+        .await
+        .unwrap();
+    let mine: Vec<i64> = everything
+        .iter()
+        .filter(|r| {
+            r.subject.as_deref() == Some("acct3")
+                || r.actor.as_deref() == Some("acct3")
+                || r.actor.as_deref() == Some("account:acct3")
+        })
+        .map(|r| r.id)
+        .collect();
+    assert!(mine.len() > 50);
+    let account = |before: Option<i64>, after: Option<i64>| platform::audit::AuditQuery {
+        account: Some("acct3".into()),
+        before,
+        after,
+        ..Default::default()
+    };
+    let page: Vec<i64> = audit
+        .search(&account(None, None), 20)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(page, mine[..20]);
+    let next: Vec<i64> = audit
+        .search(&account(Some(page[19]), None), 20)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(next, mine[20..40]);
+    let back: Vec<i64> = audit
+        .search(&account(None, Some(next[0])), 20)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(back, mine[..20]);
+    let all: Vec<i64> = audit
+        .search(&account(None, None), 10_000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(all, mine, "each row once");
 }

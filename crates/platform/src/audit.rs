@@ -232,7 +232,7 @@ impl Audit {
         if (q.from.is_none() && q.to.is_none()) || q.account.is_some() || q.actor.is_some() {
             return Ok(false);
         }
-        let (conds, args) = conditions(q);
+        let (conds, args, _) = conditions(q);
         let probe = format!(
             "SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_log WHERE {conds} \
              LIMIT {NARROW_WINDOW_ROWS}) w"
@@ -250,13 +250,38 @@ impl Audit {
         limit: i64,
         narrow: bool,
     ) -> Result<Vec<AuditRecord>, DbError> {
-        let (conds, mut args) = conditions(q);
+        let (mut conds, mut args, account) = conditions(q);
+        if !narrow && self.db.kind() == crate::db::DbKind::Sqlite {
+            // A wide window in id order: SQLite would otherwise read it through its `at` index
+            // and sort all of it for every page (an export of 200,000 rows at 17,000 rows/s);
+            // `+at` leaves it the primary key, from the page's cursor down. (PostgreSQL needs
+            // the plain column to prune its month partitions, and orders by id itself.)
+            conds = conds
+                .replace(" AND at >= $", " AND +at >= $")
+                .replace(" AND at <= $", " AND +at <= $");
+        }
         args.push(Arg::Int(limit.max(0)));
         let n = args.len();
         // Newer than a row: the nearest ones, read upwards, then turned newest first.
         let upwards = q.after.is_some() && q.before.is_none();
         let dir = if upwards { "ASC" } else { "DESC" };
-        let sql = if narrow {
+        let sql = if let Some((a, b)) = account {
+            // About or by an account: each of the three tests walks its own index in id order
+            // for one page, and the pages are merged; an OR of the three read and sorted all
+            // the account's rows for every page (50 ms for an account with 100,000 rows).
+            let branch = |test: String| {
+                format!(
+                    "SELECT {RECORD_COLUMNS} FROM (SELECT {RECORD_COLUMNS} FROM audit_log \
+                     WHERE {conds} AND {test} ORDER BY id {dir} LIMIT ${n}) b"
+                )
+            };
+            format!(
+                "SELECT {RECORD_COLUMNS} FROM ({} UNION {} UNION {}) u ORDER BY id {dir} LIMIT ${n}",
+                branch(format!("subject = ${a}")),
+                branch(format!("actor = ${a}")),
+                branch(format!("actor = ${b}")),
+            )
+        } else if narrow {
             // `id + 0`: the same order without the primary key's, so the window's index is
             // read and its ids sorted.
             format!(
@@ -305,9 +330,9 @@ enum Arg<'a> {
     Int(i64),
 }
 
-/// The conditions of `q` (`1 = 1` and one test per filter given, numbered `$1`...) and their
-/// values.
-fn conditions(q: &AuditQuery) -> (String, Vec<Arg<'_>>) {
+/// The conditions of `q` but its account (`1 = 1` and one test per filter given, numbered
+/// `$1`...), their values, and the placeholders of the account's id and its `account:` form.
+fn conditions(q: &AuditQuery) -> (String, Vec<Arg<'_>>, Option<(usize, usize)>) {
     /// Adds an argument; returns its placeholder number.
     fn next<'a>(args: &mut Vec<Arg<'a>>, a: Arg<'a>) -> usize {
         args.push(a);
@@ -315,13 +340,11 @@ fn conditions(q: &AuditQuery) -> (String, Vec<Arg<'_>>) {
     }
     let mut conds = String::from("1 = 1");
     let mut args: Vec<Arg<'_>> = Vec::new();
-    if let Some(a) = q.account.as_deref() {
+    let account = q.account.as_deref().map(|a| {
         let n = next(&mut args, Arg::Text(a));
         let m = next(&mut args, Arg::Owned(format!("account:{a}")));
-        conds.push_str(&format!(
-            " AND (subject = ${n} OR actor = ${n} OR actor = ${m})"
-        ));
-    }
+        (n, m)
+    });
     if let Some(a) = q.actor.as_deref() {
         let n = next(&mut args, Arg::Text(a));
         conds.push_str(&format!(" AND actor = ${n}"));
@@ -352,7 +375,7 @@ fn conditions(q: &AuditQuery) -> (String, Vec<Arg<'_>>) {
             conds.push_str(&format!(" AND {cond} ${n}"));
         }
     }
-    (conds, args)
+    (conds, args, account)
 }
 
 /// Binds the values in order.
