@@ -177,13 +177,22 @@ pub async fn pass(p: &Provider) -> Result<Removed, ArchiveError> {
     }
     if policy.devices_days > 0 {
         let cutoff = now - policy.devices_days * 86_400;
+        // One index each: a UNION of the two read and deduplicated every aged device for each
+        // batch (50 ms a batch with 66,000 of them on SQLite, holding its writer).
         removed.devices = batches(
             p,
             "DELETE FROM devices WHERE id IN (SELECT id FROM devices WHERE trusted_until < $1 \
-             UNION SELECT id FROM devices WHERE revoked_at < $1 LIMIT $2)",
+             LIMIT $2)",
             cutoff,
         )
-        .await?;
+        .await?
+            + batches(
+                p,
+                "DELETE FROM devices WHERE id IN (SELECT id FROM devices WHERE revoked_at < $1 \
+                 LIMIT $2)",
+                cutoff,
+            )
+            .await?;
         p.metrics.inc_by(
             "oneid_retention_deleted_total",
             "what=\"devices\"",
