@@ -1266,3 +1266,113 @@ async fn populate_builds_the_province_around_the_accounts_in_proportion() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(app.count("organizations").await, 40);
 }
+
+#[tokio::test]
+async fn a_registrys_long_list_of_ended_registrations_terminates_each_account_in_batches() {
+    // A province's registry with a few hundred members (several of the import's
+    // transactions on either backend), some of them reported before.
+    let app = spawn_app().await;
+    let (code, out) = app
+        .storage
+        .cli(
+            &[
+                "populate",
+                "--accounts",
+                "1000",
+                "--seed",
+                "9",
+                "--password",
+                "Ward-Rounds-77",
+                "--province",
+                "--audit-rows",
+                "0",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(code, 0, "{out}");
+    let members = |live: bool| {
+        let db = app.provider.db.clone();
+        async move {
+            let rows: Vec<(String, String)> = sqlx::query_as(&format!(
+                "SELECT member_id, account_id FROM registry_members WHERE registry_id = \
+                 's9-reg000' AND terminated_at IS {} NULL ORDER BY member_id",
+                if live { "" } else { "NOT" }
+            ))
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+            rows
+        }
+    };
+    let live = members(true).await;
+    let before = members(false).await;
+    assert!(live.len() > 120, "{}", live.len());
+    assert!(before.len() >= 2);
+    // The registry's accounts reported before are terminated already.
+    for (_, account) in &before {
+        let a = app
+            .provider
+            .accounts
+            .find_by_id(account)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.status, credential_store::AccountStatus::Terminated);
+    }
+    let mut list: Vec<&str> = live.iter().map(|(m, _)| m.as_str()).collect();
+    list.push(&before[0].0);
+    list.push(&before[1].0);
+    list.push("no-such-member");
+    let file = std::env::temp_dir().join(format!(
+        "oneid-terminations-{}.txt",
+        platform::crypto::random_token(6)
+    ));
+    std::fs::write(&file, list.join("\n")).unwrap();
+    let (code, out) = app
+        .storage
+        .cli(
+            &[
+                "registries",
+                "import-terminations",
+                "s9-reg000",
+                "--file",
+                file.to_str().unwrap(),
+            ],
+            "",
+        )
+        .await;
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!(
+            "registry s9-reg000: {} terminated, 2 already terminated, 1 unknown",
+            live.len()
+        )),
+        "{out}"
+    );
+    // Each account whole: terminated, its registry record ended, audited once.
+    for (_, account) in &live {
+        let a = app
+            .provider
+            .accounts
+            .find_by_id(account)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.status, credential_store::AccountStatus::Terminated);
+    }
+    assert!(members(true).await.is_empty());
+    let audited: Vec<(String,)> = sqlx::query_as(
+        "SELECT subject FROM audit_log WHERE event = 'account.terminated' ORDER BY subject",
+    )
+    .fetch_all(app.provider.db.pool())
+    .await
+    .unwrap();
+    let mut expected: Vec<String> = live.iter().map(|(_, a)| a.clone()).collect();
+    expected.sort();
+    assert_eq!(
+        audited.into_iter().map(|(s,)| s).collect::<Vec<_>>(),
+        expected
+    );
+}

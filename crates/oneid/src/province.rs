@@ -435,6 +435,7 @@ pub async fn around(
 ) -> Result<(), String> {
     let (mut sponsorships, mut enrolments, mut roles) = (Vec::new(), Vec::new(), Vec::new());
     let (mut members, mut terminations, mut devices) = (Vec::new(), Vec::new(), Vec::new());
+    let mut ended = Vec::new();
     for (k, a) in accounts.iter().enumerate() {
         let index = first_index + k;
         // The first accounts are the organizations' LRAs, one each; the rest are sponsored
@@ -496,6 +497,7 @@ pub async fn around(
                     if terminated { Val::I(at) } else { Val::Null },
                 ]);
                 if terminated {
+                    ended.push(format!("'{}'", a.id.replace('\'', "''")));
                     terminations.push(vec![
                         Val::T(reg.0.clone()),
                         Val::T(number.clone()),
@@ -577,6 +579,16 @@ pub async fn around(
         &terminations,
     )
     .await?;
+    // Their accounts were terminated when the registry reported them.
+    if !ended.is_empty() {
+        sqlx::query(&format!(
+            "UPDATE accounts SET status = 'terminated' WHERE id IN ({})",
+            ended.join(", ")
+        ))
+        .execute(&bulk.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    }
     bulk.write(
         "devices",
         &[
