@@ -239,14 +239,13 @@ async fn sign_in(t: &Target) -> reqwest::Client {
     b
 }
 
-/// One SSO round trip: authorize -> code -> token -> userinfo.
-async fn round_trip(t: &Target, b: &reqwest::Client) {
+/// Authorize with the browser's SSO session, then redeem the code: the token response.
+async fn authorize_and_redeem(t: &Target, b: &reqwest::Client) -> serde_json::Value {
     let (verifier, challenge) = pkce();
     let r = b.get(authorize_url(t, &challenge)).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 303, "SSO authorize");
     let code = code_of(r.headers()["location"].to_str().unwrap());
-    let tok: serde_json::Value = b
-        .post(format!("{}/token", t.base))
+    b.post(format!("{}/token", t.base))
         .basic_auth(&t.client_id, Some(&t.secret))
         .form(&[
             ("grant_type", "authorization_code"),
@@ -259,7 +258,12 @@ async fn round_trip(t: &Target, b: &reqwest::Client) {
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// One SSO round trip: authorize -> code -> token -> userinfo.
+async fn round_trip(t: &Target, b: &reqwest::Client) {
+    let tok = authorize_and_redeem(t, b).await;
     let at = tok["access_token"].as_str().expect("access token");
     let ui = b
         .get(format!("{}/userinfo", t.base))

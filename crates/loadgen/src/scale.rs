@@ -257,28 +257,7 @@ pub async fn run(t: Target, admin: Admin, seconds: f64, concurrency: usize) {
 }
 
 async fn first_refresh(t: &Target, b: &reqwest::Client) -> String {
-    let (verifier, challenge) = pkce();
-    let r = b
-        .get(crate::authorize_url(t, &challenge))
-        .send()
-        .await
-        .unwrap();
-    let code = code_of(r.headers()["location"].to_str().unwrap());
-    let tok: serde_json::Value = b
-        .post(format!("{}/token", t.base))
-        .basic_auth(&t.client_id, Some(&t.secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &t.redirect_uri),
-            ("code_verifier", &verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tok = crate::authorize_and_redeem(t, b).await;
     tok["refresh_token"]
         .as_str()
         .unwrap_or_else(|| panic!("no refresh token: {tok}"))
