@@ -284,6 +284,18 @@ impl Rng {
     pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
+    /// One of `choices` by its share per mille (the shares sum to 1000; past them, the first).
+    pub(crate) fn weighted<T: Copy>(&mut self, choices: &[(T, u64)]) -> T {
+        let mut pick = self.below(1000);
+        for (c, share) in choices {
+            if pick < *share {
+                return *c;
+            }
+            pick -= share;
+        }
+        choices[0].0
+    }
+
     /// An index into a list of `n`, the first ones far more likely (Zipf-like, s about 1).
     pub(crate) fn zipf(&mut self, n: usize) -> usize {
         // Harmonic weights 1/(i+1): draw u in [0, H(n)) and walk.
@@ -299,7 +311,8 @@ impl Rng {
     }
 }
 
-fn quote(s: &str) -> String {
+/// A SQL string literal.
+pub(crate) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
@@ -447,18 +460,7 @@ pub async fn populate(
             ));
             let mut designation = None;
             if rng.below(10) < 9 {
-                let mut pick = rng.below(1000);
-                let college = COLLEGES
-                    .iter()
-                    .find(|(_, share)| {
-                        if pick < *share {
-                            true
-                        } else {
-                            pick -= share;
-                            false
-                        }
-                    })
-                    .map_or("CNO", |(c, _)| c);
+                let college = rng.weighted(COLLEGES);
                 registration += 1 + rng.below(7);
                 designations.push(format!(
                     "({}, {}, {}, {created})",

@@ -7,7 +7,7 @@
 //! Rows go in by bulk: `COPY ... FROM STDIN` on PostgreSQL (one dedicated connection), and on
 //! SQLite multi-row `INSERT`s, one transaction per batch.
 
-use crate::populate::Rng;
+use crate::populate::{quote, Rng};
 use authorization_server::Provider;
 use platform::DbKind;
 use sqlx::Connection;
@@ -221,7 +221,7 @@ impl Bulk {
                         .map(|v| match v {
                             Val::Null => "NULL".to_owned(),
                             Val::I(n) => n.to_string(),
-                            Val::T(s) => format!("'{}'", s.replace('\'', "''")),
+                            Val::T(s) => quote(s),
                         })
                         .collect();
                     format!("({})", vals.join(", "))
@@ -528,7 +528,7 @@ pub async fn around(
                     if terminated { Val::I(at) } else { Val::Null },
                 ]);
                 if terminated {
-                    ended.push(format!("'{}'", a.id.replace('\'', "''")));
+                    ended.push(quote(&a.id));
                     terminations.push(vec![
                         Val::T(reg.0.clone()),
                         Val::T(number.clone()),
@@ -674,18 +674,7 @@ pub async fn audit(
         let mut batch = Vec::with_capacity(n);
         for i in done..done + n {
             let at = start + (i as i128 * span as i128 / rows as i128) as i64;
-            let mut pick = rng.below(1000);
-            let event = EVENTS
-                .iter()
-                .find(|(_, share)| {
-                    if pick < *share {
-                        true
-                    } else {
-                        pick -= share;
-                        false
-                    }
-                })
-                .map_or("login.success", |(e, _)| e);
+            let event = rng.weighted(EVENTS);
             let who = subjects[rng.below(subjects.len() as u64) as usize].clone();
             let client = format!("viewer{}", rng.below(8));
             batch.push(vec![
