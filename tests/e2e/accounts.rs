@@ -1156,6 +1156,23 @@ async fn populate_builds_the_province_around_the_accounts_in_proportion() {
                 .await
         }
     };
+    // A number of audit rows means nothing without the province: refused, not ignored.
+    let (code, _) = app
+        .storage
+        .cli(
+            &[
+                "populate",
+                "--accounts",
+                "5",
+                "--password",
+                "x",
+                "--audit-rows",
+                "9",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(code, 2);
     let audit_before = app.count("audit_log").await;
     let (last_before,): (i64,) = sqlx::query_as("SELECT MAX(id) FROM audit_log")
         .fetch_one(app.provider.db.pool())

@@ -66,7 +66,7 @@ enum Command {
         #[arg(long)]
         province: bool,
         /// With --province: this many audit rows instead (0: none).
-        #[arg(long)]
+        #[arg(long, requires = "province")]
         audit_rows: Option<usize>,
     },
     /// Manage relying parties (OIDC clients).
