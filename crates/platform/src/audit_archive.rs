@@ -96,6 +96,16 @@ pub enum ArchiveError {
     /// The rows changed between being written and being removed (nothing was removed).
     #[error("audit rows {0}..={1} changed while they were archived; nothing removed")]
     Changed(i64, i64),
+    /// A month's partition holds other rows than its archive files (it was not dropped).
+    #[error("audit partition {name} holds {held} rows, its archive files {archived}; not dropped")]
+    PartitionDiffers {
+        /// The partition.
+        name: String,
+        /// Rows in it.
+        held: i64,
+        /// Rows its files hold.
+        archived: i64,
+    },
 }
 
 impl From<sqlx::Error> for ArchiveError {
@@ -131,14 +141,26 @@ pub struct ArchivePlan<'a> {
 }
 
 /// Archives, then removes, the rows older than `plan.cutoff` (on PostgreSQL, older than the
-/// start of its month), a file at a time.
+/// start of its month), a file at a time; `manifest.ndjson` is written once at the end, also
+/// when a file failed (the database's manifest is the one that counts meanwhile).
 pub async fn archive(db: &Db, plan: &ArchivePlan<'_>) -> Result<Archived, ArchiveError> {
-    let dir = plan.dir;
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    std::fs::create_dir_all(plan.dir).map_err(|e| io(plan.dir, e))?;
     let mut done = Archived::default();
+    let r = archive_files(db, plan, &mut done).await;
+    if done.files > 0 {
+        write_manifest(db, plan.dir).await?;
+    }
+    r.map(|()| done)
+}
+
+/// The files of [`archive`], counted in `done` as they commit.
+async fn archive_files(
+    db: &Db,
+    plan: &ArchivePlan<'_>,
+    done: &mut Archived,
+) -> Result<(), ArchiveError> {
     let mut cutoff = plan.cutoff;
     if db.kind() == DbKind::Postgres {
-        crate::audit_partitions::ensure(db, plan.now).await?;
         cutoff = crate::audit_partitions::start_of_month_of(plan.cutoff);
         for part in crate::audit_partitions::list(db).await? {
             if part.hi > cutoff {
@@ -146,16 +168,13 @@ pub async fn archive(db: &Db, plan: &ArchivePlan<'_>) -> Result<Archived, Archiv
             }
             loop {
                 if done.files as usize >= plan.max_files {
-                    return Ok(done);
+                    return Ok(());
                 }
-                let source = Source::Partition(&part);
-                let Some(entry) = archive_one(db, plan, source).await? else {
+                let Some(entry) = archive_one(db, plan, Source::Partition(&part)).await? else {
                     drop_partition(db, &part).await?;
                     break;
                 };
-                done.files += 1;
-                done.rows += entry.rows as u64;
-                write_manifest(db, dir).await?;
+                done.add(&entry);
             }
         }
     }
@@ -163,11 +182,16 @@ pub async fn archive(db: &Db, plan: &ArchivePlan<'_>) -> Result<Archived, Archiv
         let Some(entry) = archive_one(db, plan, Source::Rows { cutoff }).await? else {
             break;
         };
-        done.files += 1;
-        done.rows += entry.rows as u64;
-        write_manifest(db, dir).await?;
+        done.add(&entry);
     }
-    Ok(done)
+    Ok(())
+}
+
+impl Archived {
+    fn add(&mut self, e: &ManifestEntry) {
+        self.files += 1;
+        self.rows += e.rows as u64;
+    }
 }
 
 /// Where a file's rows come from.
@@ -201,7 +225,11 @@ async fn drop_partition(
     .fetch_one(&mut *tx)
     .await?;
     if held != archived {
-        return Err(ArchiveError::Changed(part.lo, part.hi));
+        return Err(ArchiveError::PartitionDiffers {
+            name: part.name.clone(),
+            held,
+            archived,
+        });
     }
     sqlx::query(&format!("DROP TABLE {}", part.name))
         .execute(&mut *tx)
