@@ -93,6 +93,22 @@ async fn one_retention_pass_runs_per_period_whoever_asks() {
     assert!(done.contains("oneid_retention_runs_total{outcome=\"skipped\"}"));
 }
 
+/// Writes `n` audit rows of `event` now, about `{subject}-0`, `{subject}-1`, ...
+async fn record(app: &TestApp, event: &str, subject: &str, n: usize) {
+    for i in 0..n {
+        let subject = format!("{subject}-{i}");
+        app.provider
+            .audit
+            .record(platform::AuditEvent {
+                event,
+                subject: Some(&subject),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+}
+
 fn archive_dir() -> oneid_tests::TempDir {
     let d = std::env::temp_dir().join(format!(
         "oneid-audit-archive-{}",
@@ -150,29 +166,11 @@ async fn old_audit_rows_are_archived_in_a_hash_chain_before_they_are_removed() {
         c.retention.audit_rows_per_file = 4;
     })
     .await;
-    let audit = &app.provider.audit;
-    for i in 0..9 {
-        let subject = format!("old-{i}");
-        audit
-            .record(platform::AuditEvent {
-                event: "test.old",
-                subject: Some(&subject),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-    }
+    record(&app, "test.old", "old", 9).await;
     let t0 = platform::Clock::now(app.clock.as_ref());
     // Far enough that even PostgreSQL, which lets a month go only whole, archives t0's month.
     app.clock.advance(62 * DAY);
-    audit
-        .record(platform::AuditEvent {
-            event: "test.recent",
-            subject: Some("recent"),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    record(&app, "test.recent", "recent", 1).await;
     let cutoff = platform::Clock::now(app.clock.as_ref()) - 30 * DAY;
     let old = count_where(&app, "SELECT COUNT(*) FROM audit_log WHERE at < $1", cutoff).await;
     assert!(old >= 9, "the nine old rows and what start-up wrote");
@@ -299,18 +297,7 @@ async fn a_changed_or_missing_archive_file_or_entry_is_caught() {
         c.retention.audit_rows_per_file = 2;
     })
     .await;
-    for i in 0..6 {
-        let subject = format!("row-{i}");
-        app.provider
-            .audit
-            .record(platform::AuditEvent {
-                event: "test.old",
-                subject: Some(&subject),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-    }
+    record(&app, "test.old", "row", 6).await;
     app.clock.advance(33 * DAY);
     retention::pass(&app.provider).await.unwrap();
     let good = platform::audit_archive::verify_dir(&path).unwrap();
@@ -381,18 +368,7 @@ async fn rows_written_before_their_month_had_a_partition_move_into_it_and_age_ou
     // A year on: no partition for this month yet (the node made three months at start).
     app.clock.advance(365 * DAY);
     let later = platform::Clock::now(app.clock.as_ref());
-    for i in 0..5 {
-        let subject = format!("late-{i}");
-        app.provider
-            .audit
-            .record(platform::AuditEvent {
-                event: "test.late",
-                subject: Some(&subject),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-    }
+    record(&app, "test.late", "late", 5).await;
     let pg = app.provider.db.kind() == platform::DbKind::Postgres;
     let (y, m) = platform::audit_partitions::month_of(later);
     let month = platform::audit_partitions::partition(y, m);
