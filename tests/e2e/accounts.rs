@@ -171,6 +171,153 @@ async fn the_account_search_finds_the_start_of_names_login_ids_and_registration_
     assert!(found("x").await.is_empty(), "one letter matches no name");
 }
 
+/// Every page of a search, `limit` rows at a time, first forwards by `after` then back from
+/// the end by `before`; both must give the same rows.
+async fn every_page(
+    acc: &credential_store::Accounts,
+    base: &credential_store::AccountList,
+) -> Vec<String> {
+    let mut forward = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let l = credential_store::AccountList {
+            after: after.clone(),
+            ..base.clone()
+        };
+        let page = acc.list(&l).await.unwrap();
+        forward.extend(page.accounts.iter().map(|a| a.id.clone()));
+        if !page.more_after {
+            break;
+        }
+        after = page.accounts.last().map(|a| a.id.clone());
+    }
+    let mut backward: Vec<String> = Vec::new();
+    let mut before = forward.last().cloned();
+    if let Some(last) = &before {
+        backward.push(last.clone());
+    }
+    while let Some(b) = before.clone() {
+        let l = credential_store::AccountList {
+            before: Some(b),
+            ..base.clone()
+        };
+        let page = acc.list(&l).await.unwrap();
+        let mut ids: Vec<String> = page.accounts.iter().map(|a| a.id.clone()).collect();
+        ids.extend(backward);
+        backward = ids;
+        before = if page.more_before {
+            page.accounts.first().map(|a| a.id.clone())
+        } else {
+            None
+        };
+    }
+    assert_eq!(forward, backward, "forwards and backwards: {base:?}");
+    forward
+}
+
+#[tokio::test]
+async fn a_search_with_more_matches_than_a_page_pages_through_all_of_them_in_the_lists_order() {
+    // Each way of matching is read as its own first page and the page is cut from their
+    // union: the pages must still be exactly the matches, in the list's order, whichever way
+    // (family, given, legal name, login ID, registration number) each account matched.
+    let app = spawn_app().await;
+    let acc = &app.provider.accounts;
+    let given = ["Ann", "Bea", "Cal", "Dee", "Eve", "Fay", "Gus"];
+    let mut made = Vec::new();
+    for (i, g) in given.iter().enumerate() {
+        made.push(person(g, "Smith"));
+        made.push(person(g, "Smithson"));
+        made.push(person("Smithy", &format!("Zed{}", given[6 - i])));
+        let mut legal = person(g, "Brown");
+        legal.legal_given_name = Some((*g).to_owned());
+        legal.legal_family_name = Some("Smithers".to_owned());
+        made.push(legal);
+        made.push(person(g, "Jones"));
+    }
+    let mut numbered = person("Ann", "Walker");
+    numbered.designations = vec![credential_store::Designation {
+        college: "CPSO".into(),
+        registration_number: "smith".into(),
+    }];
+    made.push(numbered);
+    let mut ids = Vec::new();
+    for p in made {
+        ids.push(acc.create(p).await.unwrap().id);
+    }
+    for id in ids.iter().step_by(4) {
+        acc.set_status(id, credential_store::AccountStatus::Suspended)
+            .await
+            .unwrap();
+    }
+    let words_match = |a: &credential_store::Account, q: &str| {
+        let cols = [
+            Some(a.family_name.to_lowercase()),
+            Some(a.given_name.to_lowercase()),
+            a.legal_family_name.as_ref().map(|s| s.to_lowercase()),
+            a.legal_given_name.as_ref().map(|s| s.to_lowercase()),
+            Some(a.login_id.to_lowercase()),
+        ];
+        q.split(|c: char| c == ' ' || c == '.' || c == '@')
+            .filter(|w| w.len() >= 2)
+            .all(|w| cols.iter().flatten().any(|c| c.starts_with(w)))
+    };
+    use credential_store::{AccountList, AccountOrder, AccountStatus};
+    for order in [
+        AccountOrder::Name,
+        AccountOrder::LoginId,
+        AccountOrder::Created,
+    ] {
+        for descending in [false, true] {
+            for status in [None, Some(AccountStatus::Suspended)] {
+                // The list without a query, in the same order: what the search must keep.
+                let all = every_page(
+                    acc,
+                    &AccountList {
+                        order,
+                        descending,
+                        status,
+                        limit: 200,
+                        ..AccountList::default()
+                    },
+                )
+                .await;
+                for q in ["smith", "smith cal", "eve smiths", "SMITHY"] {
+                    let mut expected = Vec::new();
+                    for id in &all {
+                        let a = acc.find_by_id(id).await.unwrap().unwrap();
+                        let numbered = q == "smith" && a.family_name == "Walker";
+                        if words_match(&a, &q.to_lowercase()) || numbered {
+                            expected.push(id.clone());
+                        }
+                    }
+                    assert!(
+                        !expected.is_empty() || status.is_some(),
+                        "{q}: {expected:?}"
+                    );
+                    for limit in [1, 5] {
+                        let got = every_page(
+                            acc,
+                            &AccountList {
+                                query: q.to_owned(),
+                                order,
+                                descending,
+                                status,
+                                limit,
+                                ..AccountList::default()
+                            },
+                        )
+                        .await;
+                        assert_eq!(
+                            got, expected,
+                            "{q:?} by {order:?} desc={descending} {status:?}, {limit} a page"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_password_policy_refuses_common_and_personal_passwords() {
     let app = spawn_app().await;

@@ -41,10 +41,54 @@ fn prefix_end(prefix: &str) -> String {
     "\u{10ffff}".to_owned()
 }
 
+/// `col` of the account `table_alias` (`LOWER(x)` becomes `LOWER(alias.x)`).
+fn searched_column(col: &str, table_alias: &str) -> String {
+    if table_alias.is_empty() {
+        return col.to_owned();
+    }
+    col.replace("LOWER(", &format!("LOWER({table_alias}."))
+        .replacen(
+            "login_id_lower",
+            &format!("{table_alias}.login_id_lower"),
+            1,
+        )
+}
+
+/// "`col` starts with `word`", as a range over `col`'s search index, the word's bounds bound
+/// through `arg`.
+fn starts_with(
+    kind: platform::DbKind,
+    col: &str,
+    word: &str,
+    arg: &mut dyn FnMut(String) -> String,
+) -> String {
+    let c = match kind {
+        platform::DbKind::Postgres => " COLLATE \"C\"",
+        platform::DbKind::Sqlite => "",
+    };
+    let lo = arg(word.to_owned());
+    let hi = arg(prefix_end(word));
+    format!("({col}{c} >= {lo} AND {col}{c} < {hi})")
+}
+
+/// "`word` starts a name or the login ID of the account `table_alias`".
+fn word_condition(
+    kind: platform::DbKind,
+    word: &str,
+    table_alias: &str,
+    arg: &mut dyn FnMut(String) -> String,
+) -> String {
+    let one: Vec<String> = SEARCHED
+        .iter()
+        .map(|col| starts_with(kind, &searched_column(col, table_alias), word, arg))
+        .collect();
+    format!("({})", one.join(" OR "))
+}
+
 /// The condition "every word of `q` (lower-cased) starts a name or the login ID of the
 /// account `table_alias`" as SQL over the search indexes, with its parameters bound through
 /// `arg` (which returns each parameter's placeholder); `None` when `q` has no such word.
-/// Shared by the consoles' search and the LRA's.
+/// The LRA's search reads it this way (its matches are then narrowed to one organization's).
 pub fn name_prefix_condition(
     kind: platform::DbKind,
     q: &str,
@@ -55,33 +99,46 @@ pub fn name_prefix_condition(
     if words.is_empty() {
         return None;
     }
-    let c = match kind {
-        platform::DbKind::Postgres => " COLLATE \"C\"",
-        platform::DbKind::Sqlite => "",
-    };
-    let prefix = if table_alias.is_empty() {
-        String::new()
-    } else {
-        format!("{table_alias}.")
-    };
-    let mut all = Vec::new();
-    for w in words {
-        let lo = arg(w.clone());
-        let hi = arg(prefix_end(&w));
-        let one: Vec<String> = SEARCHED
-            .iter()
-            .map(|col| {
-                let col = col.replace("LOWER(", &format!("LOWER({prefix}")).replacen(
-                    "login_id_lower",
-                    &format!("{prefix}login_id_lower"),
-                    1,
-                );
-                format!("({col}{c} >= {lo} AND {col}{c} < {hi})")
-            })
-            .collect();
-        all.push(format!("({})", one.join(" OR ")));
-    }
+    let all: Vec<String> = words
+        .iter()
+        .map(|w| word_condition(kind, w, table_alias, arg))
+        .collect();
     Some(all.join(" AND "))
+}
+
+/// The same condition as `name_prefix_condition`, cut into one condition per searched column
+/// (their union is the whole): the longest word starts that column (a range over its index)
+/// and every other word starts any of them. Each branch is read through one index, so the
+/// consoles' search takes only the first page of each instead of every match.
+fn name_prefix_branches(
+    kind: platform::DbKind,
+    q: &str,
+    arg: &mut dyn FnMut(String) -> String,
+) -> Vec<String> {
+    let words = search_words(q);
+    // The longest word is the likeliest to be the rarest.
+    let Some(lead) = words
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, w)| (w.chars().count(), std::cmp::Reverse(*i)))
+        .map(|(i, _)| i)
+    else {
+        return Vec::new();
+    };
+    let rest: Vec<String> = words
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != lead)
+        .map(|(_, w)| word_condition(kind, w, "", arg))
+        .collect();
+    SEARCHED
+        .iter()
+        .map(|col| {
+            let mut all = vec![starts_with(kind, col, &words[lead], arg)];
+            all.extend(rest.iter().cloned());
+            all.join(" AND ")
+        })
+        .collect()
 }
 
 /// What a list is ordered by; every order ends with the account id, so it is total.
@@ -170,28 +227,6 @@ impl Accounts {
             binds.push(v);
             format!("${}", binds.len())
         };
-        // With a query, the matches come first, one select per way of matching (each through
-        // its own index, `0022_search_indexes`), united and set apart (`MATERIALIZED`, so no
-        // plan walks the list's order index filtering every account, as PostgreSQL's generic
-        // plan for a prepared statement did: 2 s at a million). They carry the order's
-        // columns, so the page is cut from them without reading the other matches again.
-        let mut with = String::new();
-        if !q.is_empty() {
-            let exact = arg(&mut binds, q.clone());
-            let login = arg(&mut binds, normalize_login_id(&l.query));
-            let mut any = vec![
-                format!("SELECT {MATCHED} FROM accounts WHERE login_id_lower = {login}"),
-                format!(
-                    "SELECT {MATCHED} FROM accounts WHERE id IN (SELECT account_id FROM \
-                     professional_designations WHERE LOWER(registration_number) = {exact})"
-                ),
-            ];
-            let kind = self.db.kind();
-            if let Some(cond) = name_prefix_condition(kind, &q, "", &mut |v| arg(&mut binds, v)) {
-                any.push(format!("SELECT {MATCHED} FROM accounts WHERE {cond}"));
-            }
-            with = format!("WITH matched AS MATERIALIZED ({}) ", any.join(" UNION "));
-        }
         let mut cond = String::new();
         if let Some(s) = l.status {
             let n = arg(&mut binds, s.as_str().to_owned());
@@ -216,17 +251,56 @@ impl Accounts {
             .map(|c| format!("{c}{dir}"))
             .collect();
         let order = order.join(", ");
-        let sql = if with.is_empty() {
+        let page = limit + 1;
+        let sql = if q.is_empty() {
             format!(
-                "SELECT {COLUMNS} FROM accounts WHERE 1 = 1{cond} ORDER BY {order} LIMIT {}",
-                limit + 1
+                "SELECT {COLUMNS} FROM accounts WHERE 1 = 1{cond} ORDER BY {order} LIMIT {page}"
             )
         } else {
+            // With a query, one select per way of matching, each through its own index
+            // (`0022_search_indexes`; on PostgreSQL they cover the list's columns,
+            // `0028_search_covering`, so no account row is read for a match): the login ID,
+            // a registration number, and the start of each searched column. Each is set apart
+            // (`MATERIALIZED`, so no plan walks the list's order index filtering every
+            // account, as PostgreSQL's generic plan for a prepared statement did: 2 s at a
+            // million) and gives only its own first page, in the list's order after the
+            // cursor; the page is the first of their union. A common name (13,000 Smiths at
+            // a million) is then a page of each, not 13,000 rows united and sorted.
+            let exact = arg(&mut binds, q.clone());
+            let login = arg(&mut binds, normalize_login_id(&l.query));
+            let mut ways = vec![
+                format!("login_id_lower = {login}"),
+                format!(
+                    "id IN (SELECT account_id FROM professional_designations \
+                     WHERE LOWER(registration_number) = {exact})"
+                ),
+            ];
+            ways.extend(name_prefix_branches(self.db.kind(), &q, &mut |v| {
+                arg(&mut binds, v)
+            }));
+            let with: Vec<String> = ways
+                .iter()
+                .enumerate()
+                .map(|(i, way)| {
+                    format!(
+                        "m{i} AS MATERIALIZED (SELECT {MATCHED} FROM accounts WHERE {way}{cond})"
+                    )
+                })
+                .collect();
+            let firsts: Vec<String> = (0..ways.len())
+                .map(|i| {
+                    format!(
+                        "SELECT * FROM (SELECT {MATCHED} FROM m{i} ORDER BY {order} \
+                         LIMIT {page}) AS f{i}"
+                    )
+                })
+                .collect();
             format!(
-                "{with}, page AS (SELECT id FROM matched WHERE 1 = 1{cond} ORDER BY {order} \
-                 LIMIT {}) SELECT {COLUMNS} FROM accounts WHERE id IN (SELECT id FROM page) \
+                "WITH {}, matched AS ({}), page AS (SELECT id FROM matched ORDER BY {order} \
+                 LIMIT {page}) SELECT {COLUMNS} FROM accounts WHERE id IN (SELECT id FROM page) \
                  ORDER BY {order}",
-                limit + 1
+                with.join(", "),
+                firsts.join(" UNION ")
             )
         };
         let mut query = sqlx::query(&sql);
