@@ -70,7 +70,12 @@ impl AuditRecord {
     }
 }
 
-/// What an audit search looks for; absent filters match every row. Rows come newest first.
+/// What an audit search looks for; absent filters match every row. Rows come newest first:
+/// by their sequence number (`id`) when the search is about an account or by an actor (each
+/// read through its own index in id order), by their time then sequence number otherwise (read
+/// through the `at` index, so a window anywhere in the trail is a page of that index: in id
+/// order, a day a year back came only after every newer row, or after sorting the whole day).
+/// The two orders differ only for a row written with another node's clock a little behind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
     /// Rows about or by an account: its id as the subject or the actor (also as
@@ -84,11 +89,11 @@ pub struct AuditQuery {
     pub from: Option<i64>,
     /// At or before, unix seconds.
     pub to: Option<i64>,
-    /// Only rows older than this sequence number: the previous page's last `id` (keyset
-    /// paging, stable while new rows arrive).
+    /// Only rows after this row in the search's order (older): the previous page's last `id`
+    /// (keyset paging, stable while new rows arrive).
     pub before: Option<i64>,
-    /// Only rows newer than this sequence number: the page before a page, read from its first
-    /// `id` (the rows nearest it, still returned newest first).
+    /// Only rows before this row in the search's order (newer): the page before a page, read
+    /// from its first `id` (the rows nearest it, still returned newest first).
     pub after: Option<i64>,
 }
 
@@ -96,9 +101,6 @@ pub struct AuditQuery {
 /// [`crate::db::Db::connect_full`]).
 pub const INSERT_SQL: &str = "INSERT INTO audit_log (at, event, actor, subject, client_id, \
      session_id, source, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-
-/// A time window with fewer rows than this is read through its `at` index and sorted.
-const NARROW_WINDOW_ROWS: i64 = 100_000;
 
 /// Columns read back by the searches.
 pub(crate) const RECORD_COLUMNS: &str =
@@ -214,52 +216,14 @@ impl Audit {
             .map_err(DbError::from)
     }
 
-    /// At most `limit` rows matching `q`, newest first. The statement names only the filters
-    /// given, so each one can use its index (`migrations/*/0009_audit_index.sql`).
+    /// At most `limit` rows matching `q`, newest first (in the order [`AuditQuery`] says). The
+    /// statement names only the filters given, so each one can use its index
+    /// (`migrations/*/0009_audit_index.sql`).
     pub async fn search(&self, q: &AuditQuery, limit: i64) -> Result<Vec<AuditRecord>, DbError> {
-        let narrow = self.narrow_window(q).await?;
-        self.search_as(q, limit, narrow).await
-    }
-
-    /// Whether `q` is a time window (without an account or actor) of fewer than
-    /// [`NARROW_WINDOW_ROWS`] rows, best read through its `at` index: read in id order, the
-    /// window's newest rows come only after every row newer than it (a day a year back: 296 ms
-    /// at 50M rows on PostgreSQL, the whole month's partition before it); through the index,
-    /// the page's ids first (from the index alone) then their rows, 17 ms, and 14 ms for this
-    /// bounded count. A wider window is dense enough that id order finds a page at once. A
-    /// reader of many pages (the export) asks once.
-    pub async fn narrow_window(&self, q: &AuditQuery) -> Result<bool, DbError> {
-        if (q.from.is_none() && q.to.is_none()) || q.account.is_some() || q.actor.is_some() {
-            return Ok(false);
-        }
-        let (conds, args, _) = conditions(q, "at");
-        let probe = format!(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_log WHERE {conds} \
-             LIMIT {NARROW_WINDOW_ROWS}) w"
-        );
-        let row = bind(sqlx::query(&probe), args)
-            .fetch_one(self.db.pool())
-            .await?;
-        Ok(sqlx::Row::try_get::<i64, _>(&row, "n")? < NARROW_WINDOW_ROWS)
-    }
-
-    /// [`Audit::search`] with the window's reading chosen (see [`Audit::narrow_window`]).
-    pub async fn search_as(
-        &self,
-        q: &AuditQuery,
-        limit: i64,
-        narrow: bool,
-    ) -> Result<Vec<AuditRecord>, DbError> {
-        // A wide window in id order: SQLite would otherwise read it through its `at` index and
-        // sort all of it for every page (an export of 200,000 rows at 17,000 rows/s); `+at`
-        // leaves it the primary key, from the page's cursor down. (PostgreSQL needs the plain
-        // column to prune its month partitions, and orders by id itself.)
-        let at = if !narrow && self.db.kind() == crate::db::DbKind::Sqlite {
-            "+at"
-        } else {
-            "at"
-        };
-        let (conds, mut args, account) = conditions(q, at);
+        let by_time = q.account.is_none() && q.actor.is_none();
+        let before = self.cursor(q.before, by_time).await?;
+        let after = self.cursor(q.after, by_time).await?;
+        let (conds, mut args, account) = conditions(q, before, after);
         args.push(Arg::Int(limit.max(0)));
         let n = args.len();
         // Newer than a row: the nearest ones, read upwards, then turned newest first.
@@ -281,12 +245,10 @@ impl Audit {
                 branch(format!("actor = ${a}")),
                 branch(format!("actor = ${b}")),
             )
-        } else if narrow {
-            // `id + 0`: the same order without the primary key's, so the window's index is
-            // read and its ids sorted.
+        } else if by_time {
             format!(
-                "SELECT {RECORD_COLUMNS} FROM audit_log WHERE {conds} AND id IN (SELECT id FROM \
-                 audit_log WHERE {conds} ORDER BY id + 0 {dir} LIMIT ${n}) ORDER BY id {dir}"
+                "SELECT {RECORD_COLUMNS} FROM audit_log WHERE {conds} ORDER BY at {dir}, id {dir} \
+                 LIMIT ${n}"
             )
         } else {
             format!(
@@ -308,6 +270,23 @@ impl Audit {
         Ok(records)
     }
 
+    /// Where a page starts after the row `id`: in time order, its time and id (bound as
+    /// values, so the index range starts at it; a subquery would be a filter on every row read
+    /// before it); a row archived since is placed by its id alone.
+    async fn cursor(&self, id: Option<i64>, by_time: bool) -> Result<Option<Cursor>, DbError> {
+        let Some(id) = id else { return Ok(None) };
+        if !by_time {
+            return Ok(Some(Cursor::Id(id)));
+        }
+        let at: Option<i64> = sqlx::query_scalar("SELECT at FROM audit_log WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(Some(
+            at.map_or(Cursor::Id(id), |at| Cursor::TimeAndId(at, id)),
+        ))
+    }
+
     /// The row with this sequence number.
     pub async fn get(&self, id: i64) -> Result<Option<AuditRecord>, DbError> {
         let row = sqlx::query(&format!(
@@ -323,6 +302,13 @@ impl Audit {
     }
 }
 
+/// Where a page starts: after a row, by its id, or by its time and id (the time order's).
+#[derive(Clone, Copy)]
+enum Cursor {
+    Id(i64),
+    TimeAndId(i64, i64),
+}
+
 /// A bound value of an audit search.
 enum Arg<'a> {
     Text(&'a str),
@@ -333,7 +319,11 @@ enum Arg<'a> {
 /// The conditions of `q` but its account (`1 = 1` and one test per filter given, numbered
 /// `$1`...), their values, and the placeholders of the account's id and its `account:` form.
 /// `at` is how the time column is written (`+at`: the same values, no index on it).
-fn conditions<'q>(q: &'q AuditQuery, at: &str) -> (String, Vec<Arg<'q>>, Option<(usize, usize)>) {
+fn conditions<'q>(
+    q: &'q AuditQuery,
+    before: Option<Cursor>,
+    after: Option<Cursor>,
+) -> (String, Vec<Arg<'q>>, Option<(usize, usize)>) {
     /// Adds an argument; returns its placeholder number.
     fn next<'a>(args: &mut Vec<Arg<'a>>, a: Arg<'a>) -> usize {
         args.push(a);
@@ -365,15 +355,25 @@ fn conditions<'q>(q: &'q AuditQuery, at: &str) -> (String, Vec<Arg<'q>>, Option<
             conds.push_str(&format!(" AND event = ${n}"));
         }
     }
-    for (v, cond) in [
-        (q.from, format!("{at} >=")),
-        (q.to, format!("{at} <=")),
-        (q.before, "id <".to_owned()),
-        (q.after, "id >".to_owned()),
-    ] {
+    for (v, cond) in [(q.from, "at >="), (q.to, "at <=")] {
         if let Some(v) = v {
             let n = next(&mut args, Arg::Int(v));
             conds.push_str(&format!(" AND {cond} ${n}"));
+        }
+    }
+    // Older than `before`, newer than `after`.
+    for (cursor, cmp) in [(before, "<"), (after, ">")] {
+        match cursor {
+            None => {}
+            Some(Cursor::Id(id)) => {
+                let n = next(&mut args, Arg::Int(id));
+                conds.push_str(&format!(" AND id {cmp} ${n}"));
+            }
+            Some(Cursor::TimeAndId(at, id)) => {
+                let m = next(&mut args, Arg::Int(at));
+                let n = next(&mut args, Arg::Int(id));
+                conds.push_str(&format!(" AND (at, id) {cmp} (${m}, ${n})"));
+            }
         }
     }
     (conds, args, account)

@@ -156,22 +156,13 @@ pub fn export_body(p: Arc<Provider>, q: AuditQuery, head: Option<Value>) -> Body
         line.push(b'\n');
         Ok::<_, std::io::Error>(Bytes::from(line))
     });
-    // How to read the window is decided once, not at every step.
-    let state = (p, q, false, None::<bool>);
-    let stream = futures_util::stream::try_unfold(state, |(p, mut q, done, narrow)| async move {
+    let state = (p, q, false);
+    let stream = futures_util::stream::try_unfold(state, |(p, mut q, done)| async move {
         if done {
             return Ok(None);
         }
         let io = |e: platform::DbError| std::io::Error::other(e.to_string());
-        let narrow = match narrow {
-            Some(n) => n,
-            None => p.audit.narrow_window(&q).await.map_err(io)?,
-        };
-        let rows = p
-            .audit
-            .search_as(&q, EXPORT_STEP, narrow)
-            .await
-            .map_err(io)?;
+        let rows = p.audit.search(&q, EXPORT_STEP).await.map_err(io)?;
         let Some(last) = rows.last() else {
             return Ok(None);
         };
@@ -182,7 +173,7 @@ pub fn export_body(p: Arc<Provider>, q: AuditQuery, head: Option<Value>) -> Body
             buf.push(b'\n');
         }
         let done = (rows.len() as i64) < EXPORT_STEP;
-        Ok::<_, std::io::Error>(Some((Bytes::from(buf), (p, q, done, Some(narrow)))))
+        Ok::<_, std::io::Error>(Some((Bytes::from(buf), (p, q, done))))
     });
     Body::from_stream(futures_util::stream::iter(first).chain(stream))
 }
