@@ -337,6 +337,109 @@ async fn an_lra_sees_and_enrols_only_the_people_its_own_organization_sponsors() 
 }
 
 #[tokio::test]
+async fn the_lra_search_finds_its_organizations_active_people_every_way_and_no_one_else() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let acc = &app.provider.accounts;
+    // (given, family, registration number, organization, member id, active)
+    let people = [
+        ("Ann", "Smith", Some("80001"), ORG_A, Some("E-100"), true),
+        ("Bea", "Smithson", None, ORG_A, Some("E-101"), true),
+        ("Cal", "Smith", None, ORG_A, None, false),
+        ("Dee", "Smith", Some("80004"), ORG_B, Some("E-100"), true),
+        ("Smithy", "Jones", None, ORG_A, None, true),
+        ("Eve", "Brown", None, ORG_A, Some("E-105"), true),
+    ];
+    let mut ids = Vec::new();
+    for (given, family, number, org, member, active) in people {
+        let mut n = credential_store::NewAccount {
+            given_name: given.into(),
+            family_name: family.into(),
+            password: LRA_PASSWORD.into(),
+            ..Default::default()
+        };
+        if let Some(number) = number {
+            n.designations = vec![credential_store::Designation {
+                college: "CPSO".into(),
+                registration_number: number.into(),
+            }];
+        }
+        let a = acc.create(n).await.unwrap();
+        sqlx::query(
+            "INSERT INTO sponsorships (account_id, organization_id, member_id, status, \
+             authorized_by, started_at) VALUES ($1, $2, $3, $4, 'test', 0)",
+        )
+        .bind(&a.id)
+        .bind(org)
+        .bind(member)
+        .bind(if active { "active" } else { "ended" })
+        .execute(app.provider.db.pool())
+        .await
+        .unwrap();
+        ids.push(a);
+    }
+    let lra = app.provider.registration.lra();
+    let r = registrar(&app, LRA_A).await;
+    let found = |q: String| {
+        let (lra, r) = (&lra, &r);
+        async move {
+            lra.search(r, &q)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|s| format!("{} {}", s.account.given_name, s.account.family_name))
+                .collect::<Vec<_>>()
+        }
+    };
+    // By the start of a name, in the list's order; never B's person nor an ended one.
+    assert_eq!(
+        found("smith".into()).await,
+        ["Smithy Jones", "Ann Smith", "Bea Smithson"]
+    );
+    assert_eq!(found("smith ann".into()).await, ["Ann Smith"]);
+    // By login ID, registration number and the organization's own identifier.
+    assert_eq!(found(ids[1].login_id.clone()).await, ["Bea Smithson"]);
+    assert_eq!(found("80001".into()).await, ["Ann Smith"]);
+    assert!(found("80004".into()).await.is_empty(), "B's person");
+    assert_eq!(
+        found("e-100".into()).await,
+        ["Ann Smith"],
+        "A's E-100, not B's"
+    );
+    assert_eq!(found("E-105".into()).await, ["Eve Brown"]);
+    assert!(found("cal".into()).await.is_empty(), "an ended sponsorship");
+    assert!(found("x".into()).await.is_empty());
+
+    // At most 50, by name.
+    for i in 0..55 {
+        let a = acc
+            .create(credential_store::NewAccount {
+                given_name: format!("Pat{}", (b'a' + (i % 26) as u8) as char),
+                family_name: "Smithers".into(),
+                password: LRA_PASSWORD.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO sponsorships (account_id, organization_id, status, authorized_by, \
+             started_at) VALUES ($1, $2, 'active', 'test', 0)",
+        )
+        .bind(&a.id)
+        .bind(ORG_A)
+        .execute(app.provider.db.pool())
+        .await
+        .unwrap();
+    }
+    let many = lra.search(&r, "smithers").await.unwrap();
+    assert_eq!(many.len(), 50);
+    let names: Vec<String> = many.iter().map(|s| s.account.given_name.clone()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+}
+
+#[tokio::test]
 async fn health_cards_and_social_insurance_cards_are_refused_with_the_reason() {
     let app = spawn_app().await;
     world(&app).await;
