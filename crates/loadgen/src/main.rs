@@ -83,6 +83,19 @@ enum Cmd {
         admin_client: String,
         #[arg(long, default_value = "bench-secret")]
         admin_secret: String,
+        /// A service-desk agent with a challenge phone: times the desk's search page.
+        #[arg(long)]
+        desk_login: Option<String>,
+        /// An LRA with a challenge phone: times the LRA console's search page.
+        #[arg(long)]
+        lra_login: Option<String>,
+        /// The password of the desk agent and the LRA.
+        #[arg(long, default_value = "Rounds-Ward-2026")]
+        staff_password: String,
+        /// The server's code outbox (`<data_dir>/outbox/codes.jsonl`), where the staff's
+        /// step-up codes by text message are read.
+        #[arg(long, default_value = "data/outbox/codes.jsonl")]
+        codes_outbox: std::path::PathBuf,
     },
     /// Create N sessions.
     Sessions {
@@ -159,9 +172,13 @@ async fn password_sign_in(t: &Target) {
     assert_eq!(r.status().as_u16(), 303, "login failed");
 }
 
+/// The value of a page's hidden field `name` (a login or step-up form's).
 fn hidden(body: &str, name: &str) -> String {
     let needle = format!("name=\"{name}\" value=\"");
-    let start = body.find(&needle).expect("login form") + needle.len();
+    let start = body
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no {name} on the page: {body}"))
+        + needle.len();
     let end = body[start..].find('"').unwrap() + start;
     body[start..end].to_owned()
 }
@@ -206,13 +223,20 @@ async fn sign_in(t: &Target) -> reqwest::Client {
     let (_, challenge) = pkce();
     let page = b.get(authorize_url(t, &challenge)).send().await.unwrap();
     let body = page.text().await.unwrap();
+    log_in(&b, &t.base, &body, &t.login, &t.password).await;
+    b
+}
+
+/// Posts the login form `body` (a login page) with `login` and `password`, accepting the
+/// acceptable-use agreement when asked.
+async fn log_in(b: &reqwest::Client, base: &str, body: &str, login: &str, password: &str) {
     let r = b
-        .post(format!("{}/login", t.base))
+        .post(format!("{base}/login"))
         .form(&[
-            ("request", hidden(&body, "request").as_str()),
-            ("csrf", hidden(&body, "csrf").as_str()),
-            ("login_id", t.login.as_str()),
-            ("password", t.password.as_str()),
+            ("request", hidden(body, "request").as_str()),
+            ("csrf", hidden(body, "csrf").as_str()),
+            ("login_id", login),
+            ("password", password),
         ])
         .send()
         .await
@@ -223,7 +247,7 @@ async fn sign_in(t: &Target) -> reqwest::Client {
         let body = r.text().await.unwrap();
         assert!(body.contains("action=\"/login/agreement\""), "login failed");
         let r = b
-            .post(format!("{}/login/agreement", t.base))
+            .post(format!("{base}/login/agreement"))
             .form(&[
                 ("agreement", hidden(&body, "agreement").as_str()),
                 ("csrf", hidden(&body, "csrf").as_str()),
@@ -233,10 +257,9 @@ async fn sign_in(t: &Target) -> reqwest::Client {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 303, "agreement not accepted");
-        return b;
+        return;
     }
     assert_eq!(r.status().as_u16(), 303, "login failed");
-    b
 }
 
 /// Authorize with the browser's SSO session, then redeem the code: the token response.
@@ -431,12 +454,22 @@ async fn main() {
             concurrency,
             admin_client,
             admin_secret,
+            desk_login,
+            lra_login,
+            staff_password,
+            codes_outbox,
         } => {
             let admin = scale::Admin {
                 client_id: admin_client,
                 secret: admin_secret,
             };
-            scale::run(t, admin, seconds, concurrency).await;
+            let staff = scale::Staff {
+                desk: desk_login,
+                lra: lra_login,
+                password: staff_password,
+                outbox: codes_outbox,
+            };
+            scale::run(t, admin, staff, seconds, concurrency).await;
         }
         Cmd::Sessions { t, count } => {
             let start = Instant::now();

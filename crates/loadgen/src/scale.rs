@@ -9,12 +9,16 @@
 //! - `search_name`, `search_login_id`, `search_registration`: the admin API's account search
 //!   (the one the console and the service desk use) by a common family name, an exact login
 //!   ID and a registration number;
+//! - `desk_search`, `lra_search`: the same common name searched through the service desk's
+//!   page and the LRA console's (its organization's sponsored people), each signed in as a
+//!   staff account stepped up by a text message (with `--desk-login`, `--lra-login`);
 //! - `audit_subject`, `audit_range`: the audit search by account and by a one-day window a
 //!   year back;
 //! - `audit_export`: the export of a 30-day window streamed whole, in rows per second.
 
-use crate::{code_of, pkce, round_trip, sign_in, Target};
+use crate::{code_of, hidden, pkce, round_trip, sign_in, Target};
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The admin API's client.
@@ -23,6 +27,18 @@ pub struct Admin {
     pub client_id: String,
     /// Its secret.
     pub secret: String,
+}
+
+/// The staff accounts whose consoles' search pages are timed.
+pub struct Staff {
+    /// A service-desk agent's login ID (none: `desk_search` is left out).
+    pub desk: Option<String>,
+    /// An LRA's login ID (none: `lra_search` is left out).
+    pub lra: Option<String>,
+    /// Their password.
+    pub password: String,
+    /// The server's code outbox: with no SMS gateway, the step-up codes are read there.
+    pub outbox: PathBuf,
 }
 
 async fn admin_token(t: &Target, a: &Admin) -> String {
@@ -96,8 +112,90 @@ async fn get_json(c: &reqwest::Client, base: &str, token: &str, path: &str) -> s
     serde_json::from_str(&body).unwrap_or(serde_json::Value::Null)
 }
 
+/// A browser signed in as `login` through the console at `path` (sent to sign in, then to
+/// step up), stepped up by a text message to its first phone, the code read from the outbox.
+async fn staff_browser(t: &Target, staff: &Staff, login: &str, path: &str) -> reqwest::Client {
+    let b = crate::browser();
+    let base = url::Url::parse(&t.base).unwrap();
+    let r = b.get(base.join(path).unwrap()).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 303, "{path}: not sent to sign in");
+    let to_login = base
+        .join(r.headers()["location"].to_str().unwrap())
+        .unwrap();
+    let page = b.get(to_login).send().await.unwrap().text().await.unwrap();
+    crate::log_in(&b, &t.base, &page, login, &staff.password).await;
+    let ask = b.get(base.join(path).unwrap()).send().await.unwrap();
+    let ask = ask.text().await.unwrap();
+    assert!(
+        ask.contains("name=\"action\" value=\"choose\""),
+        "{path}: no step-up for {login}: {ask}"
+    );
+    let csrf = hidden(&ask, "csrf");
+    // Only the lines written after this are this step-up's.
+    let sent_before = std::fs::metadata(&staff.outbox).map_or(0, |m| m.len());
+    let stepup = format!("{}/stepup", t.base);
+    let code_page = b
+        .post(&stepup)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("t", hidden(&ask, "t").as_str()),
+            ("action", "choose"),
+            ("method", "sms:0"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let code = sent_code(&staff.outbox, sent_before);
+    let done = b
+        .post(&stepup)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("t", hidden(&code_page, "t").as_str()),
+            ("action", "verify"),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status().as_u16(), 303, "{path}: step-up refused");
+    b
+}
+
+/// The six-digit code of the last text message appended to the outbox after byte `from`.
+fn sent_code(outbox: &Path, from: u64) -> String {
+    let all = std::fs::read(outbox).unwrap_or_else(|e| panic!("{}: {e}", outbox.display()));
+    let new = String::from_utf8_lossy(&all[(from as usize).min(all.len())..]).into_owned();
+    new.lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["text"].as_str().map(str::to_owned))
+        .find_map(|text| {
+            text.split(|c: char| !c.is_ascii_digit())
+                .find(|run| run.len() == 6)
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| panic!("no code in {} after byte {from}", outbox.display()))
+}
+
+/// GETs a console's search page (`path`) for a common family name; the rows of its results
+/// table.
+async fn search_page(b: &reqwest::Client, base: &str, path: &str) -> usize {
+    let r = b.get(format!("{base}{path}?q=smith")).send().await.unwrap();
+    let status = r.status().as_u16();
+    let body = r.text().await.unwrap();
+    // The search page itself, not a sign-in (a redirect) nor a step-up (shown in place).
+    assert!(
+        status == 200 && body.contains(&format!("action=\"{path}\"")),
+        "{path}: {status} {body}"
+    );
+    body.matches("<tr>").count().saturating_sub(1) // less the table's head
+}
+
 /// Every operation, `seconds` each.
-pub async fn run(t: Target, admin: Admin, seconds: f64, concurrency: usize) {
+pub async fn run(t: Target, admin: Admin, staff: Staff, seconds: f64, concurrency: usize) {
     let token = admin_token(&t, &admin).await;
     let c = reqwest::Client::new();
     // What to look for: a common family name's first match (its login ID, registration number
@@ -225,6 +323,30 @@ pub async fn run(t: Target, admin: Admin, seconds: f64, concurrency: usize) {
             let (base, token, c, path) = (base.clone(), token.clone(), c.clone(), path.clone());
             async move {
                 get_json(&c, &base, &token, &path).await;
+            }
+        })
+        .await;
+    }
+
+    // The same search through the staff's pages: the desk finds what the admin API found; an
+    // LRA only its organization's people, who may have no Smith among them.
+    let smiths = first(&found).is_some();
+    let pages = [
+        ("desk_search", &staff.desk, "/desk", smiths),
+        ("lra_search", &staff.lra, "/lra", false),
+    ];
+    for (name, login, path, expect_rows) in pages {
+        let Some(login) = login else { continue };
+        // Stepped up once, the one browser shared by the workers.
+        let b = staff_browser(&t, &staff, login, path).await;
+        let rows = search_page(&b, &t.base, path).await;
+        println!("SCALE {name}: {login} finds {rows} for smith");
+        assert!(rows > 0 || !expect_rows, "{path}: no results table");
+        let base = t.base.clone();
+        measure(name, concurrency, seconds, move |_| {
+            let (b, base) = (b.clone(), base.clone());
+            async move {
+                search_page(&b, &base, path).await;
             }
         })
         .await;
