@@ -328,6 +328,38 @@ async fn an_administrator_rotates_imports_and_revokes_keys_from_the_cli() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("retired"), "{out}");
 
+    // The ring loads as a serving node loads it (the next, active and retired keys), timed.
+    let (_, list) = oneid(&storage, &["keys", "list"], "").await;
+    let held = list
+        .lines()
+        .filter(|l| {
+            [" next ", " active ", " retired "]
+                .iter()
+                .any(|s| l.contains(s))
+        })
+        .count();
+    assert_eq!(held, 5, "{list}");
+    let (code, out) = oneid(&storage, &["keys", "check", "--times", "3"], "").await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!(
+            "the ring: {held} keys, every one unsealed and parsed"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("whole load: p50 ") && out.contains("(3 times each)"),
+        "{out}"
+    );
+    // With another key-encryption key, no key unseals: the check fails.
+    let other = oneid_tests::Storage {
+        kek: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7u8; 32]),
+        ..storage.clone()
+    };
+    let (code, out) = oneid(&other, &["keys", "check"], "").await;
+    assert_ne!(code, 0, "{out}");
+    assert!(!out.contains("the ring:"), "{out}");
+
     // Import a key made elsewhere: a PEM, then a JWK, then material of the wrong kind.
     let dir = std::env::temp_dir().join(format!(
         "oneid-import-{}",

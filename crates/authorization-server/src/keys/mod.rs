@@ -327,6 +327,27 @@ impl KeyRing {
     /// Re-reads the ring if it changed since the last load. Cheap when nothing changed.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn reload(&self) -> Result<(), KeyError> {
+        self.load(false).await
+    }
+
+    /// Reads the whole ring again, changed or not: every key unsealed and parsed, as a node
+    /// starting does (`oneid keys check` times it).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn reload_all(&self) -> Result<(), KeyError> {
+        self.load(true).await
+    }
+
+    /// How many keys the ring holds, and how many of them the JWKS publishes.
+    pub fn size(&self) -> (usize, usize) {
+        let snap = self.snapshot();
+        let published = serde_json::from_slice::<serde_json::Value>(&snap.jwks)
+            .ok()
+            .and_then(|v| v["keys"].as_array().map(Vec::len))
+            .unwrap_or(0);
+        (snap.by_kid.len(), published)
+    }
+
+    async fn load(&self, always: bool) -> Result<(), KeyError> {
         let rows = sqlx::query(
             "SELECT kid, alg, state, activated_at FROM signing_keys \
              WHERE state IN ('next', 'active', 'retired') ORDER BY created_at, kid",
@@ -362,7 +383,7 @@ impl KeyRing {
             fp.push(',');
         }
         let current = self.snapshot();
-        if current.fingerprint == fp && !rows.is_empty() {
+        if !always && current.fingerprint == fp && !rows.is_empty() {
             return Ok(());
         }
         let rows = sqlx::query(
