@@ -1009,6 +1009,117 @@ async fn the_audit_trail_is_searched_and_exported_with_its_filters() {
 }
 
 #[tokio::test]
+async fn organizations_and_relying_parties_are_listed_a_page_at_a_time_by_keyset() {
+    // A province has tens of thousands of organizations: no list reads them all at once. The
+    // API pages by `cursor` (the previous page's `next_cursor`), the console by `after` and
+    // `before`, the CLI a page at a time; together the pages hold each one once, in id order.
+    let app = spawn_app().await;
+    let dir = &app.provider.registration.directory;
+    for i in 0..7 {
+        dir.put_organization(&format!("org{i:02}"), &format!("Hospital {i}"))
+            .await
+            .unwrap();
+    }
+    for i in 0..5 {
+        app.add_client(&format!("rp{i:02}")).await;
+    }
+    dir.allow_service("org03", TEST_SERVICE).await.unwrap();
+    let t = token(&app, "oneid:admin").await;
+    let all_orgs: Vec<String> = sqlx::query_scalar("SELECT id FROM organizations ORDER BY id")
+        .fetch_all(app.provider.db.pool())
+        .await
+        .unwrap();
+    let all_clients: Vec<String> =
+        sqlx::query_scalar("SELECT client_id FROM clients ORDER BY client_id")
+            .fetch_all(app.provider.db.pool())
+            .await
+            .unwrap();
+    assert!(all_orgs.len() >= 7 && all_clients.len() >= 6);
+    for (path, key, id, all) in [
+        ("/organizations", "organizations", "id", &all_orgs),
+        ("/clients", "clients", "client_id", &all_clients),
+    ] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let q = match &cursor {
+                Some(c) => format!("{path}?limit=3&cursor={c}"),
+                None => format!("{path}?limit=3"),
+            };
+            let r = call(&app, &t, "GET", &q, None).await;
+            assert_eq!(r.status, 200, "{q}: {}", r.json);
+            let page = r.json[key].as_array().unwrap();
+            assert!(page.len() <= 3);
+            seen.extend(page.iter().map(|o| o[id].as_str().unwrap().to_owned()));
+            match r.json["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(&seen, all, "{path}");
+        // The default page holds them all here; a bad page size or parameter is refused.
+        let r = call(&app, &t, "GET", path, None).await;
+        assert_eq!(r.json[key].as_array().unwrap().len(), all.len());
+        assert!(r.json["next_cursor"].is_null());
+        for bad in ["?limit=0", "?limit=1001", "?limit=x", "?offset=3"] {
+            let r = call(&app, &t, "GET", &format!("{path}{bad}"), None).await;
+            assert_eq!(r.status, 400, "{path}{bad}: {}", r.json);
+        }
+    }
+    // An organization's allowed services come with it on its page.
+    let r = call(&app, &t, "GET", "/organizations?limit=1&cursor=org02", None).await;
+    assert_eq!(r.json["organizations"][0]["id"], "org03");
+    assert_eq!(
+        r.json["organizations"][0]["services"],
+        json!([TEST_SERVICE])
+    );
+
+    // The console: 100 a page, so 7 fit on one; the cursor links go both ways.
+    let (_, secret) = administrator(&app).await;
+    let b = Browser::new();
+    let first = console_sign_in(
+        &app,
+        &b,
+        ADMIN_LOGIN,
+        ADMIN_PASSWORD,
+        &secret,
+        "/admin/organizations",
+    )
+    .await;
+    let ids = |r: &Resp| -> Vec<String> {
+        r.table_rows()
+            .into_iter()
+            .map(|row| row[0].clone())
+            .collect()
+    };
+    assert_eq!(ids(&first), all_orgs);
+    assert!(first.link("Next page").is_none());
+    let after = b
+        .get(&format!("{}/admin/organizations?after=org02", app.base))
+        .await;
+    assert_eq!(ids(&after), all_orgs[3..]);
+    let back = after.link("Previous page").expect("a previous page");
+    let before = b.get(&format!("{}{back}", app.base)).await;
+    assert_eq!(ids(&before), all_orgs[..3]);
+    let rps = b
+        .get(&format!("{}/admin/clients?before=rp03", app.base))
+        .await;
+    let want: Vec<String> = all_clients
+        .iter()
+        .filter(|c| c.as_str() < "rp03")
+        .cloned()
+        .collect();
+    assert_eq!(ids(&rps), want);
+    assert!(rps.link("Next page").is_some());
+
+    // The CLI prints every one.
+    let (code, out) = oneid(&app.storage, &["organizations", "list"]).await;
+    assert_eq!(code, 0);
+    let listed: Vec<&str> = out.lines().map(|l| l.split('\t').next().unwrap()).collect();
+    assert_eq!(listed, all_orgs);
+}
+
+#[tokio::test]
 async fn the_openapi_document_is_served() {
     let app = spawn_app().await;
     let r = reqwest::get(format!("{}/admin/api/openapi.json", app.base))

@@ -35,6 +35,55 @@ use std::sync::Arc;
 use web::error::OAuthError;
 use web::http::{bearer, json_no_store};
 
+/// Rows on a page of a list (organizations, relying parties) unless `limit` says otherwise.
+const LIST_PAGE_DEFAULT: i64 = 100;
+/// The most rows on a page of a list.
+const LIST_PAGE_MAX: i64 = 1000;
+
+/// A list's page from its query (`limit`, 1 to 1000, default 100; `cursor`, the previous
+/// page's `next_cursor`): the rows after the cursor, by id, read by keyset. Other
+/// parameters are refused.
+fn list_page(q: Option<String>) -> Result<(Option<String>, i64), ApiError> {
+    let params = web::http::parse_query(q.unwrap_or_default().as_bytes())
+        .map_err(|_| ApiError::invalid("", "each parameter may be given once"))?;
+    if let Some(k) = params
+        .keys()
+        .find(|k| !["limit", "cursor"].contains(&k.as_str()))
+    {
+        return Err(ApiError::invalid(
+            "",
+            format!("unknown parameter {k} (use limit, cursor)"),
+        ));
+    }
+    let limit = match params.get("limit").map(|v| v.trim()) {
+        None | Some("") => LIST_PAGE_DEFAULT,
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=LIST_PAGE_MAX).contains(n))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "limit",
+                    format!("limit must be a whole number from 1 to {LIST_PAGE_MAX}"),
+                )
+            })?,
+    };
+    let cursor = params
+        .get("cursor")
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    if cursor
+        .as_ref()
+        .is_some_and(|c| c.len() > 200 || c.chars().any(char::is_control))
+    {
+        return Err(ApiError::invalid(
+            "cursor",
+            "cursor is the next_cursor of a page",
+        ));
+    }
+    Ok((cursor, limit))
+}
+
 /// The read-only scope: the audit trail's search and export, nothing else.
 pub const AUDIT_SCOPE: &str = "oneid:audit";
 

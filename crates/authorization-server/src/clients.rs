@@ -287,6 +287,17 @@ impl From<sqlx::Error> for ClientError {
 
 type Cache = HashMap<String, (i64, Option<Arc<Client>>)>;
 
+/// One page of clients, by id.
+#[derive(Debug, Clone, Default)]
+pub struct ClientPage {
+    /// The clients, by id.
+    pub clients: Vec<Client>,
+    /// More come after the last one.
+    pub more_after: bool,
+    /// More come before the first one.
+    pub more_before: bool,
+}
+
 /// The client registry.
 #[derive(Debug, Clone)]
 pub struct ClientStore {
@@ -624,16 +635,50 @@ impl ClientStore {
         Ok(found)
     }
 
-    /// Every client, by id.
+    /// A page of clients by id: at most `limit` (1 to 1,000) after the client `after`, or
+    /// before `before` (the page nearest it), read by keyset through the primary key.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn list(&self) -> Result<Vec<Client>, ClientError> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM clients ORDER BY client_id"))
-            .fetch_all(self.db.pool())
-            .await?;
-        Ok(rows
+    pub async fn page(
+        &self,
+        after: Option<&str>,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<ClientPage, ClientError> {
+        let limit = limit.clamp(1, 1000);
+        let backwards = before.is_some() && after.is_none();
+        let (cond, order) = match (after, before) {
+            (Some(_), _) => ("WHERE client_id > $1", "ASC"),
+            (None, Some(_)) => ("WHERE client_id < $1", "DESC"),
+            (None, None) => ("WHERE $1 = ''", "ASC"),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM clients {cond} ORDER BY client_id {order} LIMIT {}",
+            limit + 1
+        ))
+        .bind(after.or(before).unwrap_or(""))
+        .fetch_all(self.db.pool())
+        .await?;
+        let mut clients = rows
             .iter()
             .map(Client::from_row)
-            .collect::<Result<_, _>>()?)
+            .collect::<Result<Vec<_>, _>>()?;
+        let more = clients.len() as i64 > limit;
+        clients.truncate(limit as usize);
+        let cursor = after.is_some() || before.is_some();
+        Ok(if backwards {
+            clients.reverse();
+            ClientPage {
+                clients,
+                more_before: more,
+                more_after: true,
+            }
+        } else {
+            ClientPage {
+                clients,
+                more_before: cursor,
+                more_after: more,
+            }
+        })
     }
 
     /// Sets a client's back- and front-channel logout URIs (`None`: none); false if there is

@@ -198,8 +198,16 @@ pub async fn clients(
             Ok(())
         }
         ClientsCmd::List => {
-            for cl in p.clients.list().await.map_err(|e| e.to_string())? {
-                wln!(
+            // A page at a time, never the whole table.
+            let mut after: Option<String> = None;
+            loop {
+                let page = p
+                    .clients
+                    .page(after.as_deref(), None, 1000)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for cl in &page.clients {
+                    wln!(
                     out,
                     "{}\t{}\t{}\tgrants={}\tscopes={}\tid_token_alg={}\taccess_token_alg={}\tredirect_uris={}{}{}",
                     cl.client_id,
@@ -221,6 +229,11 @@ pub async fn clients(
                         .as_ref()
                         .map_or(String::new(), |u| format!("\tfrontchannel_logout_uri={u}")),
                 );
+                }
+                match page.clients.last() {
+                    Some(last) if page.more_after => after = Some(last.client_id.clone()),
+                    _ => break,
+                }
             }
             Ok(())
         }

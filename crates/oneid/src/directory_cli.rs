@@ -227,12 +227,7 @@ pub async fn organizations(
     let dir = &p.registration.directory;
     match cmd {
         OrganizationsCmd::Add { id, name } => {
-            let before = dir
-                .organizations()
-                .await
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .find(|o| o.id == id);
+            let before = dir.organization(&id).await.map_err(|e| e.to_string())?;
             dir.put_organization(&id, &name)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -255,15 +250,23 @@ pub async fn organizations(
             }
         }
         OrganizationsCmd::List => {
-            for o in dir
-                .organization_records()
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                if o.registering {
-                    wln!(out, "{}\t{}\t{}", o.id, o.name, summary(&o));
-                } else {
-                    wln!(out, "{}\t{}", o.id, o.name);
+            // A page at a time: a province has tens of thousands.
+            let mut after: Option<String> = None;
+            loop {
+                let page = dir
+                    .organization_page(after.as_deref(), None, 1000)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for o in &page.organizations {
+                    if o.registering {
+                        wln!(out, "{}\t{}\t{}", o.id, o.name, summary(o));
+                    } else {
+                        wln!(out, "{}\t{}", o.id, o.name);
+                    }
+                }
+                match page.organizations.last() {
+                    Some(last) if page.more_after => after = Some(last.id.clone()),
+                    _ => break,
                 }
             }
         }

@@ -362,15 +362,13 @@ impl Registration {
             .collect();
         for o in self
             .directory
-            .organization_records()
+            .registering_organizations()
             .await
             .map_err(st_reg)?
         {
-            if o.registering {
-                if let Some(p) = self.process(&o.id).await.map_err(st_reg)? {
-                    if p.status != crate::processes::ProcessStatus::Terminated {
-                        subjects.push((Subject::Process, o.id, o.created_at));
-                    }
+            if let Some(p) = self.process(&o.id).await.map_err(st_reg)? {
+                if p.status != crate::processes::ProcessStatus::Terminated {
+                    subjects.push((Subject::Process, o.id, o.created_at));
                 }
             }
         }

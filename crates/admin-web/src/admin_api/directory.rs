@@ -5,7 +5,7 @@
 use super::{api, body_json, reply, ApiError, Need};
 use authorization_server::Provider;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use registration::approvals::{ReviewInput, Subject};
@@ -19,15 +19,29 @@ use std::sync::Arc;
 
 // ---------------------------------------------------------------- handlers
 
-/// GET /admin/api/organizations
+/// GET /admin/api/organizations?limit=&cursor= (a page by id)
 #[tracing::instrument(skip_all)]
 pub(super) async fn api_organizations(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
+    RawQuery(q): RawQuery,
 ) -> Response {
     api(&p, &headers, Need::Admin, |_| async {
-        let all = p.registration.directory.organization_records().await?;
-        reply(StatusCode::OK, json!({ "organizations": all }))
+        let (cursor, limit) = super::list_page(q)?;
+        let page = p
+            .registration
+            .directory
+            .organization_page(cursor.as_deref(), None, limit)
+            .await?;
+        let next = page
+            .organizations
+            .last()
+            .filter(|_| page.more_after)
+            .map(|o| o.id.clone());
+        reply(
+            StatusCode::OK,
+            json!({ "organizations": page.organizations, "next_cursor": next }),
+        )
     })
     .await
 }

@@ -6,7 +6,7 @@ use super::input::{ClientInput, ClientPatch};
 use super::{api, body_json, reply, ApiError, Need};
 use authorization_server::{Client, NewClient, Provider, SigAlg};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use registration::admin::record;
@@ -126,14 +126,27 @@ pub async fn remove_client(p: &Provider, id: &str, actor: Actor<'_>) -> Result<(
 
 // ---------------------------------------------------------------- handlers
 
-/// GET /admin/api/clients
+/// GET /admin/api/clients?limit=&cursor= (a page by id)
 #[tracing::instrument(skip_all)]
-pub(super) async fn api_clients(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
+pub(super) async fn api_clients(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     api(&p, &headers, Need::Admin, |_| async {
-        let all = p.clients.list().await?;
+        let (cursor, limit) = super::list_page(q)?;
+        let page = p.clients.page(cursor.as_deref(), None, limit).await?;
+        let next = page
+            .clients
+            .last()
+            .filter(|_| page.more_after)
+            .map(|c| c.client_id.clone());
         reply(
             StatusCode::OK,
-            json!({ "clients": all.iter().map(client_json).collect::<Vec<_>>() }),
+            json!({
+                "clients": page.clients.iter().map(client_json).collect::<Vec<_>>(),
+                "next_cursor": next,
+            }),
         )
     })
     .await

@@ -45,10 +45,30 @@ async fn service_options(
     Ok(options)
 }
 
-async fn clients_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
+/// Rows on a page of the relying parties' list.
+const CLIENTS_PAGE: i64 = 100;
+
+/// The relying parties, a page at a time by id (`after` / `before` in `params`), and the form
+/// that registers one.
+async fn clients_view(p: &Provider, a: &Admin, params: &Params) -> Result<View, WebError> {
     let t = AdminText::get(a.locale);
-    let all = p.clients.list().await.or_page(a.locale)?;
+    let cursor = |k: &str| params.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let list = web::lists::ListAddress::new("/admin/clients", a.locale)
+        .with("after", cursor("after").unwrap_or(""))
+        .with("before", cursor("before").unwrap_or(""));
+    let found = p
+        .clients
+        .page(cursor("after"), cursor("before"), CLIENTS_PAGE)
+        .await
+        .or_page(a.locale)?;
+    let all = &found.clients;
     let mut v = page(a, t.clients_title, "/admin/clients");
+    v.other_lang_href = Some(list.other_language(a.locale));
+    let ends = all
+        .first()
+        .zip(all.last())
+        .map(|(f, l)| (f.client_id.as_str(), l.client_id.as_str()));
+    v.pager = list.pager(a.locale, ends, found.more_before, found.more_after);
     v.table_head = vec![
         t.client_id.into(),
         t.name.into(),
@@ -130,7 +150,7 @@ pub(super) async fn clients(
     RawQuery(q): RawQuery,
 ) -> WebResult {
     let (a, params) = page_request(&p, &headers, q, "/admin/clients").await?;
-    let mut v = clients_view(&p, &a).await?;
+    let mut v = clients_view(&p, &a, &params).await?;
     if params.get("notice").map(String::as_str) == Some("removed") {
         v.notice = Some(AdminText::get(a.locale).removed.into());
     }
@@ -229,7 +249,7 @@ pub(super) async fn clients_post(
             Ok(send(&p, &headers, &a, &v, true))
         }
         Err(e) => {
-            let mut v = clients_view(&p, &a).await?;
+            let mut v = clients_view(&p, &a, &Params::default()).await?;
             keep_typed(
                 &mut v,
                 &form,

@@ -107,15 +107,31 @@ pub(super) fn keep_typed(v: &mut View, form: &Params, names: &[&str]) {
 
 // ---------------------------------------------------------------- organizations
 
-async fn organizations_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
+/// Rows on a page of the organizations' list.
+const ORGANIZATIONS_PAGE: i64 = 100;
+
+/// The organizations, a page at a time by id (`after` / `before` in `params`: a province has
+/// tens of thousands), and the form that adds one.
+async fn organizations_view(p: &Provider, a: &Admin, params: &Params) -> Result<View, WebError> {
     let t = AdminText::get(a.locale);
-    let all = p
+    let cursor = |k: &str| params.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let list = web::lists::ListAddress::new("/admin/organizations", a.locale)
+        .with("after", cursor("after").unwrap_or(""))
+        .with("before", cursor("before").unwrap_or(""));
+    let found = p
         .registration
         .directory
-        .organization_records()
+        .organization_page(cursor("after"), cursor("before"), ORGANIZATIONS_PAGE)
         .await
         .or_page(a.locale)?;
+    let all = &found.organizations;
     let mut v = page(a, t.organizations_title, "/admin/organizations");
+    v.other_lang_href = Some(list.other_language(a.locale));
+    let ends = all
+        .first()
+        .zip(all.last())
+        .map(|(f, l)| (f.id.as_str(), l.id.as_str()));
+    v.pager = list.pager(a.locale, ends, found.more_before, found.more_after);
     v.table_head = vec![
         t.id.into(),
         t.name.into(),
@@ -165,12 +181,12 @@ pub(super) async fn organizations(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> WebResult {
-    let (a, _params) = page_request(&p, &headers, q, "/admin/organizations").await?;
+    let (a, params) = page_request(&p, &headers, q, "/admin/organizations").await?;
     Ok(send(
         &p,
         &headers,
         &a,
-        &organizations_view(&p, &a).await?,
+        &organizations_view(&p, &a, &params).await?,
         true,
     ))
 }
@@ -205,7 +221,7 @@ pub(super) async fn organizations_post(
             &a.href(&format!("/admin/organizations/{}?notice=added", o.id)),
         )),
         Err(e) => {
-            let mut v = organizations_view(&p, &a).await?;
+            let mut v = organizations_view(&p, &a, &Params::default()).await?;
             keep_typed(
                 &mut v,
                 &form,

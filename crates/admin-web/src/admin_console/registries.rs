@@ -73,12 +73,6 @@ fn status_text(t: &RegistryText, s: RegistryStatus) -> &'static str {
 async fn list_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
     let t = RegistryText::get(a.locale);
     let all = p.registration.registries.list().await.or_page(a.locale)?;
-    let orgs = p
-        .registration
-        .directory
-        .organizations()
-        .await
-        .or_page(a.locale)?;
     let services = p
         .registration
         .directory
@@ -114,11 +108,8 @@ async fn list_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
             ]
         })
         .collect();
-    // Every registry names its sponsor (004 §5.6): there is no "none".
-    let sponsors: Vec<(String, String)> = orgs
-        .iter()
-        .map(|o| (o.id.clone(), o.name.clone()))
-        .collect();
+    // Every registry names its sponsor (004 §5.6): there is no "none". Typed, not chosen from
+    // a list: a province has tens of thousands of organizations (adding checks that it is one).
     let mut fields = vec![
         Field::new("text", "id", t.id, "").required().auto("off"),
         Field::new("text", "name", t.name, "").required(),
@@ -135,8 +126,9 @@ async fn list_view(p: &Provider, a: &Admin) -> Result<View, WebError> {
         ]),
         Field::new("text", "approved_from", t.approved_from, "").hint(t.date_hint),
         Field::new("text", "approved_until", t.approved_until, "").hint(t.date_hint),
-        Field::new("select", "sponsor_id", t.sponsor, "")
-            .options(sponsors)
+        Field::new("text", "sponsor_id", t.sponsor, "")
+            .hint(t.sponsor_hint)
+            .auto("off")
             .required(),
         Field::new("text", "eligible_classes", t.classes, "").hint(t.classes_hint),
     ];

@@ -10,6 +10,17 @@ pub const LRA_ROLE: &str = "lra";
 /// What an organization's status may be.
 pub const ORGANIZATION_STATUSES: &[&str] = &["active", "suspended", "terminated"];
 
+/// One page of organizations, by id.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationPage {
+    /// The organizations, by id.
+    pub organizations: Vec<OrganizationRecord>,
+    /// More come after the last one.
+    pub more_after: bool,
+    /// More come before the first one.
+    pub more_before: bool,
+}
+
 /// An organization with everything an administrator sets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OrganizationRecord {
@@ -147,13 +158,29 @@ impl Directory {
         })
     }
 
-    /// Every organization with its allowed services, by id (two queries).
+    /// A page of organizations by id with their allowed services: at most `limit` (1 to
+    /// 1,000) after the organization `after`, or before `before` (the page nearest it), read by
+    /// keyset through the primary key; a province has tens of thousands, never read at once.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn organization_records(&self) -> Result<Vec<OrganizationRecord>, RegistrationError> {
-        let rows = sqlx::query(
+    pub async fn organization_page(
+        &self,
+        after: Option<&str>,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<OrganizationPage, RegistrationError> {
+        let limit = limit.clamp(1, 1000);
+        let backwards = before.is_some() && after.is_none();
+        let (cond, order) = match (after, before) {
+            (Some(_), _) => ("WHERE id > $1", "ASC"),
+            (None, Some(_)) => ("WHERE id < $1", "DESC"),
+            (None, None) => ("WHERE $1 = ''", "ASC"),
+        };
+        let rows = sqlx::query(&format!(
             "SELECT id, name, status, registering, assurance_level, id_scheme, scope, \
-             created_at FROM organizations ORDER BY id",
-        )
+             created_at FROM organizations {cond} ORDER BY id {order} LIMIT {}",
+            limit + 1
+        ))
+        .bind(after.or(before).unwrap_or(""))
         .fetch_all(self.db.pool())
         .await
         .map_err(DbError::from)?;
@@ -162,21 +189,71 @@ impl Directory {
             .map(Self::organization_from)
             .collect::<Result<Vec<_>, sqlx::Error>>()
             .map_err(DbError::from)?;
-        let links = sqlx::query(
-            "SELECT organization_id, service_id FROM sponsor_services \
-             ORDER BY organization_id, service_id",
+        let more = out.len() as i64 > limit;
+        out.truncate(limit as usize);
+        if backwards {
+            out.reverse();
+        }
+        // The page's allowed services: one range of `sponsor_services`' primary key.
+        if let (Some(first), Some(last)) = (out.first(), out.last()) {
+            let links = sqlx::query(
+                "SELECT organization_id, service_id FROM sponsor_services \
+                 WHERE organization_id >= $1 AND organization_id <= $2 \
+                 ORDER BY organization_id, service_id",
+            )
+            .bind(&first.id)
+            .bind(&last.id)
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(DbError::from)?;
+            let at: std::collections::HashMap<String, usize> = out
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (o.id.clone(), i))
+                .collect();
+            for l in &links {
+                let org: String = l.try_get("organization_id").map_err(DbError::from)?;
+                if let Some(&i) = at.get(&org) {
+                    out[i]
+                        .services
+                        .push(l.try_get("service_id").map_err(DbError::from)?);
+                }
+            }
+        }
+        let cursor = after.is_some() || before.is_some();
+        Ok(if backwards {
+            OrganizationPage {
+                organizations: out,
+                more_before: more,
+                more_after: true,
+            }
+        } else {
+            OrganizationPage {
+                organizations: out,
+                more_before: cursor,
+                more_after: more,
+            }
+        })
+    }
+
+    /// The registering organizations (those that register their own people: a few), by id,
+    /// without their allowed services.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn registering_organizations(
+        &self,
+    ) -> Result<Vec<OrganizationRecord>, RegistrationError> {
+        let rows = sqlx::query(
+            "SELECT id, name, status, registering, assurance_level, id_scheme, scope, \
+             created_at FROM organizations WHERE registering = 1 ORDER BY id",
         )
         .fetch_all(self.db.pool())
         .await
         .map_err(DbError::from)?;
-        for l in &links {
-            let org: String = l.try_get("organization_id").map_err(DbError::from)?;
-            let svc: String = l.try_get("service_id").map_err(DbError::from)?;
-            if let Some(o) = out.iter_mut().find(|o| o.id == org) {
-                o.services.push(svc);
-            }
-        }
-        Ok(out)
+        Ok(rows
+            .iter()
+            .map(Self::organization_from)
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(DbError::from)?)
     }
 
     /// One organization with its allowed services.

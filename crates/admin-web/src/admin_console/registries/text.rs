@@ -32,6 +32,8 @@ pub(crate) struct RegistryText {
     pub classes_all: &'static str,
     /// A registry without a sponsor (left so by an older version).
     pub no_sponsor: &'static str,
+    /// The hint of the sponsor field (an organization ID, typed).
+    pub sponsor_hint: &'static str,
     pub services: &'static str,
     pub status: &'static str,
     pub approved: &'static str,
@@ -101,6 +103,7 @@ static EN: RegistryText = RegistryText {
     classes_hint: "Separated by commas, e.g. Independent Practice; empty: every class",
     classes_all: "Every class",
     no_sponsor: "None: this registry admits no one until a sponsor is named (every identity enters through a sponsor)",
+    sponsor_hint: "The sponsoring organization’s ID, as on the Organizations page",
     services: "Services",
     status: "Status",
     approved: "Approved",
@@ -161,6 +164,7 @@ static FR: RegistryText = RegistryText {
     classes_hint: "Séparées par des virgules, p. ex. Independent Practice; vide\u{a0}: toutes",
     classes_all: "Toutes les catégories",
     no_sponsor: "Aucun\u{a0}: ce registre n’admet personne tant qu’un parrain n’est pas désigné (toute identité entre par un parrain)",
+    sponsor_hint: "L’identifiant de l’organisation marraine, comme sur la page Organisations",
     services: "Services",
     status: "État",
     approved: "Approuvé",
