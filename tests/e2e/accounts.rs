@@ -257,7 +257,7 @@ async fn a_search_with_more_matches_than_a_page_pages_through_all_of_them_in_the
             a.legal_given_name.as_ref().map(|s| s.to_lowercase()),
             Some(a.login_id.to_lowercase()),
         ];
-        q.split(|c: char| c == ' ' || c == '.' || c == '@')
+        q.split([' ', '.', '@'])
             .filter(|w| w.len() >= 2)
             .all(|w| cols.iter().flatten().any(|c| c.starts_with(w)))
     };
