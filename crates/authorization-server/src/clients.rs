@@ -644,40 +644,27 @@ impl ClientStore {
         before: Option<&str>,
         limit: i64,
     ) -> Result<ClientPage, ClientError> {
-        let limit = limit.clamp(1, 1000);
-        let backwards = before.is_some() && after.is_none();
-        let (cond, order) = match (after, before) {
-            (Some(_), _) => ("WHERE client_id > $1", "ASC"),
-            (None, Some(_)) => ("WHERE client_id < $1", "DESC"),
-            (None, None) => ("WHERE $1 = ''", "ASC"),
+        let k = platform::keyset::Keyset {
+            after,
+            before,
+            limit: limit.clamp(1, 1000),
         };
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM clients {cond} ORDER BY client_id {order} LIMIT {}",
-            limit + 1
+            "SELECT {COLUMNS} FROM clients {}",
+            k.sql("client_id")
         ))
-        .bind(after.or(before).unwrap_or(""))
+        .bind(k.value())
         .fetch_all(self.db.pool())
         .await?;
-        let mut clients = rows
-            .iter()
-            .map(Client::from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let more = clients.len() as i64 > limit;
-        clients.truncate(limit as usize);
-        let cursor = after.is_some() || before.is_some();
-        Ok(if backwards {
-            clients.reverse();
-            ClientPage {
-                clients,
-                more_before: more,
-                more_after: true,
-            }
-        } else {
-            ClientPage {
-                clients,
-                more_before: cursor,
-                more_after: more,
-            }
+        let page = k.page(
+            rows.iter()
+                .map(Client::from_row)
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+        Ok(ClientPage {
+            clients: page.rows,
+            more_after: page.more_after,
+            more_before: page.more_before,
         })
     }
 

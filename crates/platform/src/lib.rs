@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod ephemeral;
 pub mod i18n;
+pub mod keyset;
 pub mod mail;
 pub mod metrics;
 pub mod secretbox;

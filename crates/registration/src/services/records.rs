@@ -168,32 +168,27 @@ impl Directory {
         before: Option<&str>,
         limit: i64,
     ) -> Result<OrganizationPage, RegistrationError> {
-        let limit = limit.clamp(1, 1000);
-        let backwards = before.is_some() && after.is_none();
-        let (cond, order) = match (after, before) {
-            (Some(_), _) => ("WHERE id > $1", "ASC"),
-            (None, Some(_)) => ("WHERE id < $1", "DESC"),
-            (None, None) => ("WHERE $1 = ''", "ASC"),
+        let k = platform::keyset::Keyset {
+            after,
+            before,
+            limit: limit.clamp(1, 1000),
         };
         let rows = sqlx::query(&format!(
             "SELECT id, name, status, registering, assurance_level, id_scheme, scope, \
-             created_at FROM organizations {cond} ORDER BY id {order} LIMIT {}",
-            limit + 1
+             created_at FROM organizations {}",
+            k.sql("id")
         ))
-        .bind(after.or(before).unwrap_or(""))
+        .bind(k.value())
         .fetch_all(self.db.pool())
         .await
         .map_err(DbError::from)?;
-        let mut out = rows
-            .iter()
-            .map(Self::organization_from)
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(DbError::from)?;
-        let more = out.len() as i64 > limit;
-        out.truncate(limit as usize);
-        if backwards {
-            out.reverse();
-        }
+        let page = k.page(
+            rows.iter()
+                .map(Self::organization_from)
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map_err(DbError::from)?,
+        );
+        let mut out = page.rows;
         // The page's allowed services: one range of `sponsor_services`' primary key.
         if let (Some(first), Some(last)) = (out.first(), out.last()) {
             let links = sqlx::query(
@@ -220,19 +215,10 @@ impl Directory {
                 }
             }
         }
-        let cursor = after.is_some() || before.is_some();
-        Ok(if backwards {
-            OrganizationPage {
-                organizations: out,
-                more_before: more,
-                more_after: true,
-            }
-        } else {
-            OrganizationPage {
-                organizations: out,
-                more_before: cursor,
-                more_after: more,
-            }
+        Ok(OrganizationPage {
+            organizations: out,
+            more_after: page.more_after,
+            more_before: page.more_before,
         })
     }
 
