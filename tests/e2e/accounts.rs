@@ -225,7 +225,12 @@ async fn a_search_with_more_matches_than_a_page_pages_through_all_of_them_in_the
     let given = ["Ann", "Bea", "Cal", "Dee", "Eve", "Fay", "Gus"];
     let mut made = Vec::new();
     for (i, g) in given.iter().enumerate() {
-        made.push(person(g, "Smith"));
+        // Legal names the same as the names in use (most of them), or the same but for case:
+        // found through the name's index, once.
+        let mut smith = person(g, "Smith");
+        smith.legal_given_name = Some((*g).to_owned());
+        smith.legal_family_name = Some(if i == 1 { "SMITH" } else { "Smith" }.to_owned());
+        made.push(smith);
         made.push(person(g, "Smithson"));
         made.push(person("Smithy", &format!("Zed{}", given[6 - i])));
         let mut legal = person(g, "Brown");

@@ -135,11 +135,30 @@ fn name_prefix_branches(
         .iter()
         .map(|col| {
             let mut all = vec![starts_with(kind, col, &words[lead], arg)];
+            // A legal name the same as the name in use (most of them) is matched there: its
+            // index holds only the ones that differ (`0031_search_legal_differs`), and this
+            // says so to the planner.
+            if let Some(same) = LEGAL_DIFFERS.iter().find(|(c, _)| c == col) {
+                all.push(same.1.to_owned());
+            }
             all.extend(rest.iter().cloned());
             all.join(" AND ")
         })
         .collect()
 }
+
+/// A legal name's search column, and the condition under which its index holds an account:
+/// the legal name is not the name in use (compared as the search compares).
+const LEGAL_DIFFERS: [(&str, &str); 2] = [
+    (
+        "LOWER(legal_family_name)",
+        "LOWER(legal_family_name) <> LOWER(family_name)",
+    ),
+    (
+        "LOWER(legal_given_name)",
+        "LOWER(legal_given_name) <> LOWER(given_name)",
+    ),
+];
 
 /// What a list is ordered by; every order ends with the account id, so it is total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
