@@ -95,23 +95,36 @@ fn lower_priority() {
     }
 }
 
+/// Pools started in this process: each pool's threads are named `argon2-{pool}-{i}`.
+static POOLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// The hashing threads: as many as cores, each at the lowest scheduling priority.
 #[derive(Debug)]
 struct Pool {
     jobs: Mutex<mpsc::Sender<Job>>,
+    /// The start of its threads' names.
+    #[cfg_attr(not(test), allow(dead_code))]
+    name: String,
 }
 
 impl Pool {
+    /// Starts the threads and returns once each has lowered its priority (so no hash is ever
+    /// computed at an ordinary one).
     fn start(argon: Argon2<'static>, threads: usize) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
+        let pool = POOLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("argon2-{pool}-");
+        let (ready_tx, ready_rx) = mpsc::channel::<()>();
         for i in 0..threads {
             let rx = rx.clone();
             let argon = argon.clone();
+            let ready = ready_tx.clone();
             std::thread::Builder::new()
-                .name(format!("argon2-{i}"))
+                .name(format!("{name}{i}"))
                 .spawn(move || {
                     lower_priority();
+                    let _ = ready.send(());
                     let mut mem = Vec::new();
                     loop {
                         let job = match rx.lock() {
@@ -125,8 +138,16 @@ impl Pool {
                     }
                 })?;
         }
+        drop(ready_tx);
+        for _ in 0..threads {
+            // A thread that died before it was ready closes the channel: nothing to wait for.
+            if ready_rx.recv().is_err() {
+                break;
+            }
+        }
         Ok(Self {
             jobs: Mutex::new(tx),
+            name,
         })
     }
 
@@ -313,13 +334,14 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn hashing_threads_run_at_the_lowest_priority() {
+        // This hasher's own threads (other tests start pools of their own meanwhile).
         let h = fast();
         assert!(h.hash("Warm-Up-1".into()).await.is_some());
         let mut seen = 0;
         for task in std::fs::read_dir("/proc/self/task").unwrap() {
             let dir = task.unwrap().path();
             let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
-            if !name.starts_with("argon2-") {
+            if !name.starts_with(&h.pool.name) {
                 continue;
             }
             // Field 41 of stat is the scheduling policy (5 = SCHED_IDLE); the command name
