@@ -657,3 +657,31 @@ async fn the_jwks_publishes_only_the_algorithms_relying_parties_use() {
     assert_eq!(algs(&jwks(&a).await), ["ES256", "RS256"]);
     assert!(kids(&jwks(&a).await).contains(&rs_next));
 }
+
+#[tokio::test]
+async fn a_whole_load_of_the_ring_unseals_every_key_and_the_periodic_check_does_not() {
+    // `oneid keys check` times both: the periodic check reads only the keys' ids and states
+    // (nothing changed, nothing reloaded), a whole load unseals every key again, so a key
+    // whose sealed form went bad is found by the load and not by the check.
+    let app = spawn_app().await;
+    let keys = &app.provider.keys;
+    keys.reload_all().await.unwrap();
+    let (held, published) = keys.size();
+    assert_eq!(held, 4, "one key per algorithm");
+    assert!(published >= 1 && published <= held);
+    sqlx::query(
+        "UPDATE signing_keys SET private_key = $1 WHERE kid = \
+         (SELECT kid FROM signing_keys WHERE state = 'active' ORDER BY kid LIMIT 1)",
+    )
+    .bind(vec![0u8; 48])
+    .execute(app.provider.db.pool())
+    .await
+    .unwrap();
+    keys.reload().await.unwrap();
+    assert!(matches!(
+        keys.reload_all().await,
+        Err(authorization_server::keys::KeyError::Sealed)
+    ));
+    // The ring in memory is the last good one: it still signs and publishes.
+    assert_eq!(keys.size().0, 4);
+}

@@ -272,7 +272,9 @@ impl Audit {
 
     /// Where a page starts after the row `id`: in time order, its time and id (bound as
     /// values, so the index range starts at it; a subquery would be a filter on every row read
-    /// before it); a row archived since is placed by its id alone.
+    /// before it). A row archived since places nothing: its id alone would cut a time-ordered
+    /// list in the wrong place (repeating or skipping a row written with a clock behind), so
+    /// its page is empty, and the reader starts again.
     async fn cursor(&self, id: Option<i64>, by_time: bool) -> Result<Option<Cursor>, DbError> {
         let Some(id) = id else { return Ok(None) };
         if !by_time {
@@ -283,7 +285,7 @@ impl Audit {
             .fetch_optional(self.db.pool())
             .await?;
         Ok(Some(
-            at.map_or(Cursor::Id(id), |at| Cursor::TimeAndId(at, id)),
+            at.map_or(Cursor::Gone, |at| Cursor::TimeAndId(at, id)),
         ))
     }
 
@@ -302,11 +304,13 @@ impl Audit {
     }
 }
 
-/// Where a page starts: after a row, by its id, or by its time and id (the time order's).
+/// Where a page starts: after a row, by its id, or by its time and id (the time order's); or
+/// nowhere, the row being gone.
 #[derive(Clone, Copy)]
 enum Cursor {
     Id(i64),
     TimeAndId(i64, i64),
+    Gone,
 }
 
 /// A bound value of an audit search.
@@ -374,6 +378,7 @@ fn conditions<'q>(
                 let n = next(&mut args, Arg::Int(id));
                 conds.push_str(&format!(" AND (at, id) {cmp} (${m}, ${n})"));
             }
+            Some(Cursor::Gone) => conds.push_str(" AND 1 = 0"),
         }
     }
     (conds, args, account)

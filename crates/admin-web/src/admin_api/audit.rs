@@ -1,6 +1,8 @@
 //! The audit trail for administrators and auditors: a search by account (subject or actor),
-//! actor, event and time range, newest first, a page at a time (keyset paging on the row's
-//! sequence number), and the same filters exported as JSON lines, streamed a page at a time.
+//! actor, event and time range, newest first, a page at a time (keyset paging after a row: by
+//! sequence number about an account or by an actor, by time then sequence number otherwise;
+//! see `platform::audit::AuditQuery`), and the same filters exported as JSON lines, streamed
+//! a page at a time.
 //! An export of one account with `include=provenance` starts with a line holding the
 //! account's provenance, so one file carries both the summary and every row behind it.
 //! Reading needs `oneid:audit` or `oneid:admin`; an export is itself audited.

@@ -136,8 +136,8 @@ fn name_prefix_branches(
         .map(|col| {
             let mut all = vec![starts_with(kind, col, &words[lead], arg)];
             // A legal name the same as the name in use (most of them) is matched there: its
-            // index holds only the ones that differ (`0031_search_legal_differs`), and this
-            // says so to the planner.
+            // index holds only the ones that differ (`migrations/*/0030_search_legal_family.sql`
+            // and `0031`), and this says so to the planner.
             if let Some(same) = LEGAL_DIFFERS.iter().find(|(c, _)| c == col) {
                 all.push(same.1.to_owned());
             }
@@ -277,8 +277,8 @@ impl Accounts {
             )
         } else {
             // With a query, one select per way of matching, each through its own index
-            // (`0022_search_indexes`; on PostgreSQL they cover the list's columns,
-            // `0028_search_covering`, so no account row is read for a match): the login ID,
+            // (`migrations/*/0028`-`0032`, which hold the list's columns, so no account row is
+            // read for a match): the login ID,
             // a registration number, and the start of each searched column. Each is set apart
             // (`MATERIALIZED`, so no plan walks the list's order index filtering every
             // account, as PostgreSQL's generic plan for a prepared statement did: 2 s at a
