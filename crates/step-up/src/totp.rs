@@ -1,14 +1,13 @@
 //! TOTP (RFC 6238) for step-up: HMAC-SHA1, 30-second steps, 6-digit codes, the variant every
-//! authenticator app understands.
+//! authenticator app understands, computed by the `totp-rs` crate.
 //!
 //! The secret is 20 random bytes ([`new_secret`]), shown to the user once as base32
 //! ([`base32`]) and as a QR code ([`qr_svg`]) of an `otpauth://` URI ([`otpauth_uri`]).
 //! [`verify`] accepts the current step and [`WINDOW`] steps either side for clock drift, and
-//! refuses any step at or before the last one used, so a code works only once.
+//! refuses any step at or before the last one used, so a code works only once (the step used
+//! is stored with the account, so the rule holds on every node).
 
-use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
-use openssl::sign::Signer;
+use totp_rs::{Algorithm, Secret, TOTP};
 
 /// Digits of a code.
 pub const DIGITS: u32 = 6;
@@ -20,9 +19,6 @@ pub const WINDOW: i64 = 1;
 /// Length of a new secret in bytes (160 bits, RFC 4226's recommendation).
 const SECRET_LEN: usize = 20;
 
-/// The RFC 4648 base32 alphabet.
-const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
 /// A new random secret (20 bytes = 160 bits, RFC 4226's recommendation), from the operating
 /// system's CSPRNG.
 pub fn new_secret() -> Vec<u8> {
@@ -31,61 +27,29 @@ pub fn new_secret() -> Vec<u8> {
 
 /// RFC 4648 base32, upper case, no padding (what authenticator apps expect).
 pub fn base32(secret: &[u8]) -> String {
-    let mut out = String::with_capacity(secret.len().div_ceil(5) * 8);
-    let mut buffer: u32 = 0;
-    let mut bits: u32 = 0;
-    for &byte in secret {
-        buffer = (buffer << 8) | u32::from(byte);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(ALPHABET[((buffer >> bits) & 0x1f) as usize]));
-        }
-        buffer &= (1 << bits) - 1;
-    }
-    if bits > 0 {
-        out.push(char::from(
-            ALPHABET[((buffer << (5 - bits)) & 0x1f) as usize],
-        ));
-    }
-    out
+    Secret::Raw(secret.to_vec()).to_encoded().to_string()
 }
 
 /// Decodes base32 (case-insensitive, whitespace and '=' ignored); None if invalid (a character
 /// outside the alphabet, or a length no encoding can produce).
 pub fn from_base32(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 5 / 8);
-    let mut buffer: u32 = 0;
-    let mut bits: u32 = 0;
-    let mut symbols: usize = 0;
-    for c in s.bytes() {
-        if c == b'=' || c.is_ascii_whitespace() {
-            continue;
-        }
-        let value = match c.to_ascii_uppercase() {
-            c @ b'A'..=b'Z' => c - b'A',
-            c @ b'2'..=b'7' => c - b'2' + 26,
-            _ => return None,
-        };
-        symbols += 1;
-        buffer = (buffer << 5) | u32::from(value);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            // Truncation to the low byte is the point here.
-            out.push(((buffer >> bits) & 0xff) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    // A final group of 1, 3 or 6 symbols cannot come from whole bytes.
-    if matches!(symbols % 8, 1 | 3 | 6) {
+    let s: String = s
+        .chars()
+        .filter(|c| *c != '=' && !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if !s.bytes().all(|c| matches!(c, b'A'..=b'Z' | b'2'..=b'7')) {
         return None;
     }
-    Some(out)
+    // A final group of 1, 3 or 6 symbols cannot come from whole bytes.
+    if matches!(s.len() % 8, 1 | 3 | 6) {
+        return None;
+    }
+    Secret::Encoded(s).to_bytes().ok()
 }
 
-/// The code for the step holding `unix` (seconds), zero-padded to [`DIGITS`]; an empty string
-/// (which never verifies) if OpenSSL fails.
+/// The code for the step holding `unix` (seconds), [`DIGITS`] digits zero-padded; an empty
+/// string (which never verifies) before the epoch.
 pub fn code_at(secret: &[u8], unix: i64) -> String {
     match u64::try_from(unix.div_euclid(PERIOD)) {
         Ok(counter) => hotp(secret, counter, DIGITS),
@@ -93,46 +57,30 @@ pub fn code_at(secret: &[u8], unix: i64) -> String {
     }
 }
 
-/// HOTP value with `digits` digits for counter `counter` (RFC 4226), zero-padded.
-///
-/// `digits` must be 1 to 10 (a 31-bit value has at most 10 digits); otherwise, or if OpenSSL
-/// fails, the result is an empty string, which never verifies.
+/// HOTP value with `digits` digits (6 to 8, RFC 4226) for counter `counter`, zero-padded; an
+/// empty string, which never verifies, for another number of digits. (A TOTP step is an HOTP
+/// counter: the crate's TOTP with a one-second step at time `counter` is exactly that.)
 pub fn hotp(secret: &[u8], counter: u64, digits: u32) -> String {
-    if !(1..=10).contains(&digits) {
+    if !(6..=8).contains(&digits) {
         return String::new();
     }
-    let Some(mac) = hmac_sha1(secret, &counter.to_be_bytes()) else {
-        return String::new();
-    };
-    let Some(&last) = mac.last() else {
-        return String::new();
-    };
-    // Dynamic truncation (RFC 4226 section 5.3).
-    let offset = usize::from(last & 0x0f);
-    let Some(chunk) = mac.get(offset..offset + 4) else {
-        return String::new();
-    };
-    let value = (u64::from(chunk[0] & 0x7f) << 24)
-        | (u64::from(chunk[1]) << 16)
-        | (u64::from(chunk[2]) << 8)
-        | u64::from(chunk[3]);
-    let value = value % 10u64.pow(digits);
-    format!("{value:0width$}", width = digits as usize)
-}
-
-/// HMAC-SHA1 of `data` under `key`; None on an OpenSSL error.
-fn hmac_sha1(key: &[u8], data: &[u8]) -> Option<Vec<u8>> {
-    let pkey = PKey::hmac(key).ok()?;
-    let mut signer = Signer::new(MessageDigest::sha1(), &pkey).ok()?;
-    signer.update(data).ok()?;
-    let mac = signer.sign_to_vec().ok()?;
-    (mac.len() == 20).then_some(mac)
+    TOTP::new_unchecked(
+        Algorithm::SHA1,
+        digits as usize,
+        0,
+        1,
+        secret.to_vec(),
+        None,
+        String::new(),
+    )
+    .generate(counter)
 }
 
 /// Checks `code` (spaces ignored, must be exactly [`DIGITS`] ASCII digits) against steps
 /// now-[`WINDOW`]..=now+[`WINDOW`], comparing in constant time and checking every candidate step
 /// (no early exit); refuses any step <= `last_step` (a code is single use). Returns the matched
-/// step (to store as the new `last_step`).
+/// step (to store as the new `last_step`). The crate's own check says only whether a code
+/// matches, not which step did, and this rule needs the step.
 pub fn verify(secret: &[u8], code: &str, unix: i64, last_step: Option<i64>) -> Option<i64> {
     let code: Vec<u8> = code.bytes().filter(|&b| b != b' ').collect();
     if code.len() != DIGITS as usize || !code.iter().all(u8::is_ascii_digit) {
@@ -157,30 +105,21 @@ pub fn verify(secret: &[u8], code: &str, unix: i64, last_step: Option<i64>) -> O
     matched
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// otpauth://totp/ URI for authenticator apps: label "ISSUER:ACCOUNT", parameters secret,
-/// issuer, algorithm=SHA1, digits=6, period=30; label parts and issuer percent-encoded (RFC 3986
-/// unreserved characters kept, everything else `%XX`, including ':' inside the parts and '@').
+/// The `otpauth://totp/` URI for authenticator apps (Google's Key Uri Format, as the crate
+/// writes it): label "ISSUER:ACCOUNT" and the issuer percent-encoded (RFC 3986 unreserved
+/// characters kept, everything else `%XX`, ':' inside the parts and '@' too), the secret in
+/// base32; SHA-1, 6 digits and 30 seconds are the format's defaults and left implicit.
 pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
-    let issuer = percent_encode(issuer);
-    format!(
-        "otpauth://totp/{issuer}:{account}?secret={secret}&issuer={issuer}\
-         &algorithm=SHA1&digits={DIGITS}&period={PERIOD}",
-        account = percent_encode(account),
-        secret = base32(secret),
+    TOTP::new_unchecked(
+        Algorithm::SHA1,
+        DIGITS as usize,
+        WINDOW as u8,
+        PERIOD as u64,
+        secret.to_vec(),
+        Some(issuer.to_owned()),
+        account.to_owned(),
     )
+    .get_url()
 }
 
 /// The QR code of `data` as an SVG element (no XML declaration, no script, no external
@@ -251,10 +190,12 @@ mod tests {
     }
 
     #[test]
-    fn hotp_rejects_silly_digit_counts() {
+    fn hotp_has_six_to_eight_digits() {
         assert_eq!(hotp(RFC_SECRET, 0, 0), "");
+        assert_eq!(hotp(RFC_SECRET, 0, 5), "");
+        assert_eq!(hotp(RFC_SECRET, 0, 9), "");
         assert_eq!(hotp(RFC_SECRET, 0, 11), "");
-        assert_eq!(hotp(RFC_SECRET, 0, 10).len(), 10);
+        assert_eq!(hotp(RFC_SECRET, 0, 7).len(), 7);
     }
 
     #[test]
@@ -388,16 +329,19 @@ mod tests {
     fn otpauth_uri_shape() {
         let secret = RFC_SECRET;
         let uri = otpauth_uri("One ID", "dr.smith@clinic.example", secret);
-        assert!(uri.starts_with("otpauth://totp/One%20ID:dr.smith%40clinic.example?"));
-        assert!(uri.contains(&format!("secret={}", base32(secret))));
-        assert!(uri.contains("issuer=One%20ID"));
-        assert!(uri.contains("algorithm=SHA1"));
-        assert!(uri.contains("digits=6"));
-        assert!(uri.contains("period=30"));
-        let tricky = otpauth_uri("A:B&C", "x:y?z", secret);
-        assert!(tricky.starts_with("otpauth://totp/A%3AB%26C:x%3Ay%3Fz?"));
-        assert!(tricky.contains("issuer=A%3AB%26C&"));
-        assert_eq!(percent_encode("é~-._"), "%C3%A9~-._");
+        assert_eq!(
+            uri,
+            "otpauth://totp/One%20ID:dr.smith%40clinic.example?\
+             secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=One%20ID"
+        );
+        // SHA-1, 6 digits, 30 s: the format's defaults, so an app reads the code this module
+        // verifies.
+        let tricky = otpauth_uri("A:B&C", "é~x:y?z", secret);
+        assert!(
+            tricky.starts_with("otpauth://totp/A%3AB%26C:%C3%A9~x%3Ay%3Fz?"),
+            "{tricky}"
+        );
+        assert!(tricky.ends_with("&issuer=A%3AB%26C"), "{tricky}");
     }
 
     #[test]
