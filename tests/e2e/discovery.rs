@@ -176,3 +176,116 @@ async fn the_documents_answered_before_the_router_carry_its_headers_and_are_coun
         );
     }
 }
+
+#[tokio::test]
+async fn the_smart_configuration_lists_only_what_is_supported() {
+    // SMART App Launch 2.2: a SMART app reads its endpoints and what it may rely on here. It
+    // must agree with the OpenID Connect discovery, never offer `plain` PKCE, and claim no
+    // launch, launch context or SMART scope grammar (not supported yet).
+    let app = spawn_app().await;
+    let r = reqwest::get(format!("{}/.well-known/smart-configuration", app.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let smart: serde_json::Value = r.json().await.unwrap();
+    let oidc: serde_json::Value =
+        reqwest::get(format!("{}/.well-known/openid-configuration", app.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    for k in [
+        "issuer",
+        "jwks_uri",
+        "authorization_endpoint",
+        "token_endpoint",
+        "token_endpoint_auth_methods_supported",
+        "grant_types_supported",
+        "scopes_supported",
+        "response_types_supported",
+        "introspection_endpoint",
+        "revocation_endpoint",
+        "code_challenge_methods_supported",
+    ] {
+        assert_eq!(smart[k], oidc[k], "{k}");
+    }
+    assert_eq!(
+        smart["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    let caps: Vec<&str> = smart["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let listed = |k: &str, v: &str| smart[k].as_array().unwrap().iter().any(|x| x == v);
+    // Each capability claimed is backed by what the document says the provider does.
+    for (cap, backed) in [
+        (
+            "client-public",
+            listed("token_endpoint_auth_methods_supported", "none"),
+        ),
+        (
+            "client-confidential-symmetric",
+            listed(
+                "token_endpoint_auth_methods_supported",
+                "client_secret_basic",
+            ),
+        ),
+        (
+            "client-confidential-asymmetric",
+            listed("token_endpoint_auth_methods_supported", "private_key_jwt"),
+        ),
+        ("sso-openid-connect", listed("scopes_supported", "openid")),
+        (
+            "permission-offline",
+            listed("scopes_supported", "offline_access"),
+        ),
+    ] {
+        assert!(caps.contains(&cap) && backed, "{cap}");
+    }
+    let unsupported: Vec<&&str> = caps
+        .iter()
+        .filter(|c| {
+            c.starts_with("launch-") || c.starts_with("context-") || c.starts_with("permission-v")
+        })
+        .collect();
+    assert!(unsupported.is_empty(), "claims {unsupported:?}");
+    // `authorize-post`: an authorization request posted as a form is answered like a GET
+    // (here, with the login page).
+    assert!(caps.contains(&"authorize-post"));
+    let rp = app.add_client("smart-app").await;
+    let posted = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/authorize", app.base))
+        .form(&[
+            ("response_type", "code"),
+            ("client_id", rp.client_id.as_str()),
+            ("redirect_uri", rp.redirect_uri.as_str()),
+            ("scope", "openid"),
+            ("state", "s1"),
+            (
+                "code_challenge",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            ),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        posted.status() == 200 || posted.status() == 303,
+        "{}",
+        posted.status()
+    );
+    if posted.status() == 303 {
+        let to = posted.headers()["location"].to_str().unwrap();
+        assert!(to.contains("/login"), "{to}");
+    }
+}

@@ -34,6 +34,52 @@ pub const CLAIMS: &[&str] = &[
     "phone_number_verified",
 ];
 
+/// The token endpoint's client authentication methods.
+const TOKEN_AUTH_METHODS: [&str; 6] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "tls_client_auth",
+    "self_signed_tls_client_auth",
+    "none",
+];
+
+/// What SMART App Launch 2.2 says the provider supports (`capabilities` of
+/// `/.well-known/smart-configuration`), only what it does today: authorization requests posted
+/// as a form, public clients (PKCE), confidential clients with a secret or a signed assertion
+/// (`private_key_jwt`, SMART's asymmetric authentication), OpenID Connect sign-in and refresh
+/// tokens by `offline_access`. The launches (EHR and standalone), their contexts and the SMART
+/// scope grammar are not supported yet, so they are not listed.
+pub const SMART_CAPABILITIES: &[&str] = &[
+    "authorize-post",
+    "client-public",
+    "client-confidential-symmetric",
+    "client-confidential-asymmetric",
+    "sso-openid-connect",
+    "permission-offline",
+];
+
+/// The SMART configuration (SMART App Launch 2.2, "Conformance"): where a SMART app finds the
+/// endpoints and what it may rely on.
+pub fn smart_configuration(issuer: &str) -> Value {
+    json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/jwks"),
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": crate::client_assertion::ALGS,
+        "grant_types_supported": crate::clients::GRANT_TYPES,
+        "scopes_supported": crate::clients::SCOPES,
+        "response_types_supported": ["code"],
+        "userinfo_endpoint": format!("{issuer}/userinfo"),
+        "introspection_endpoint": format!("{issuer}/introspect"),
+        "revocation_endpoint": format!("{issuer}/revoke"),
+        "code_challenge_methods_supported": ["S256"],
+        "capabilities": SMART_CAPABILITIES,
+    })
+}
+
 /// The document for `issuer`; `require_par`: every relying party must push its authorization
 /// requests.
 pub fn document(issuer: &str, require_par: bool) -> Value {
@@ -56,7 +102,7 @@ pub fn document(issuer: &str, require_par: bool) -> Value {
         "subject_types_supported": crate::subjects::SUBJECT_TYPES,
         "id_token_signing_alg_values_supported": algs,
         "userinfo_signing_alg_values_supported": [],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth", "none"],
+        "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "token_endpoint_auth_signing_alg_values_supported": crate::client_assertion::ALGS,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"],
         "introspection_endpoint_auth_signing_alg_values_supported": crate::client_assertion::ALGS,

@@ -37,6 +37,7 @@ pub fn routes() -> Router<Arc<Provider>> {
         .route("/revoke", post(userinfo::revoke))
         .route("/logout", get(logout::get).post(logout::post))
         .route("/logout/confirm", post(logout::confirm))
+        .route("/.well-known/smart-configuration", get(smart_configuration))
         .merge(crate::saml::router())
 }
 
@@ -83,6 +84,18 @@ fn document(p: &Provider, i: usize) -> Response {
 #[tracing::instrument(skip_all)]
 async fn discovery_doc(axum::extract::State(p): axum::extract::State<Arc<Provider>>) -> Response {
     document(&p, 0)
+}
+
+/// GET /.well-known/smart-configuration (SMART App Launch 2.2), cached and open to any
+/// origin like the discovery document.
+#[tracing::instrument(skip_all)]
+async fn smart_configuration(
+    axum::extract::State(p): axum::extract::State<Arc<Provider>>,
+) -> Response {
+    let body = authorization_server::discovery::smart_configuration(&p.cfg.issuer).to_string();
+    let cache = HeaderValue::from_maybe_shared(p.documents_cache_control().clone())
+        .unwrap_or(HeaderValue::from_static("no-cache"));
+    json_cached(Bytes::from(body), cache)
 }
 
 #[tracing::instrument(skip_all)]
