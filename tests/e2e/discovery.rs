@@ -180,8 +180,9 @@ async fn the_documents_answered_before_the_router_carry_its_headers_and_are_coun
 #[tokio::test]
 async fn the_smart_configuration_lists_only_what_is_supported() {
     // SMART App Launch 2.2: a SMART app reads its endpoints and what it may rely on here. It
-    // must agree with the OpenID Connect discovery, never offer `plain` PKCE, and claim no
-    // launch, launch context or SMART scope grammar (not supported yet).
+    // must agree with the OpenID Connect discovery, never offer `plain` PKCE, and claim only
+    // what the provider does: each capability is checked against the provider itself (its
+    // discovery's real lists, or a request).
     let app = spawn_app().await;
     let r = reqwest::get(format!("{}/.well-known/smart-configuration", app.base))
         .await
@@ -202,12 +203,12 @@ async fn the_smart_configuration_lists_only_what_is_supported() {
         "jwks_uri",
         "authorization_endpoint",
         "token_endpoint",
-        "token_endpoint_auth_methods_supported",
-        "grant_types_supported",
         "scopes_supported",
         "response_types_supported",
         "introspection_endpoint",
         "revocation_endpoint",
+        "pushed_authorization_request_endpoint",
+        "require_pushed_authorization_requests",
         "code_challenge_methods_supported",
     ] {
         assert_eq!(smart[k], oidc[k], "{k}");
@@ -222,32 +223,30 @@ async fn the_smart_configuration_lists_only_what_is_supported() {
         .iter()
         .map(|c| c.as_str().unwrap())
         .collect();
-    let listed = |k: &str, v: &str| smart[k].as_array().unwrap().iter().any(|x| x == v);
-    // Each capability claimed is backed by what the document says the provider does.
-    for (cap, backed) in [
-        (
-            "client-public",
-            listed("token_endpoint_auth_methods_supported", "none"),
-        ),
-        (
-            "client-confidential-symmetric",
-            listed(
+    let real = |k: &str, v: &str| oidc[k].as_array().unwrap().iter().any(|x| x == v);
+    // What SMART requires of a capability, against what the provider really supports.
+    assert_eq!(
+        caps.contains(&"client-confidential-asymmetric"),
+        real("token_endpoint_auth_signing_alg_values_supported", "RS384")
+            || real("token_endpoint_auth_signing_alg_values_supported", "ES384"),
+        "asymmetric client authentication needs RS384 or ES384"
+    );
+    assert_eq!(
+        caps.contains(&"sso-openid-connect"),
+        real("claims_supported", "fhirUser"),
+        "SMART's OpenID Connect needs the fhirUser claim"
+    );
+    assert!(caps.contains(&"permission-offline") && real("scopes_supported", "offline_access"));
+    assert!(
+        caps.contains(&"client-public") && real("token_endpoint_auth_methods_supported", "none")
+    );
+    assert!(
+        caps.contains(&"client-confidential-symmetric")
+            && real(
                 "token_endpoint_auth_methods_supported",
-                "client_secret_basic",
-            ),
-        ),
-        (
-            "client-confidential-asymmetric",
-            listed("token_endpoint_auth_methods_supported", "private_key_jwt"),
-        ),
-        ("sso-openid-connect", listed("scopes_supported", "openid")),
-        (
-            "permission-offline",
-            listed("scopes_supported", "offline_access"),
-        ),
-    ] {
-        assert!(caps.contains(&cap) && backed, "{cap}");
-    }
+                "client_secret_basic"
+            )
+    );
     let unsupported: Vec<&&str> = caps
         .iter()
         .filter(|c| {
@@ -256,36 +255,54 @@ async fn the_smart_configuration_lists_only_what_is_supported() {
         .collect();
     assert!(unsupported.is_empty(), "claims {unsupported:?}");
     // `authorize-post`: an authorization request posted as a form is answered like a GET
-    // (here, with the login page).
+    // (the login page).
     assert!(caps.contains(&"authorize-post"));
     let rp = app.add_client("smart-app").await;
-    let posted = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
+    let post_authorize = |base: String| {
+        let rp = rp.clone();
+        async move {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .post(format!("{base}/authorize"))
+                .form(&[
+                    ("response_type", "code"),
+                    ("client_id", rp.client_id.as_str()),
+                    ("redirect_uri", rp.redirect_uri.as_str()),
+                    ("scope", "openid"),
+                    ("state", "s1"),
+                    (
+                        "code_challenge",
+                        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                    ),
+                    ("code_challenge_method", "S256"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let posted = post_authorize(app.base.clone()).await;
+    let status = posted.status();
+    let body = posted.text().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("name=\"password\""), "the login page: {body}");
+
+    // Where every request must be pushed first, a posted one is not an authorization request:
+    // the document says so and drops `authorize-post`.
+    let strict = oneid_tests::spawn_app_with(|c| c.clients.require_par = true).await;
+    let smart: serde_json::Value =
+        reqwest::get(format!("{}/.well-known/smart-configuration", strict.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(smart["require_pushed_authorization_requests"], true);
+    assert!(!smart["capabilities"]
+        .as_array()
         .unwrap()
-        .post(format!("{}/authorize", app.base))
-        .form(&[
-            ("response_type", "code"),
-            ("client_id", rp.client_id.as_str()),
-            ("redirect_uri", rp.redirect_uri.as_str()),
-            ("scope", "openid"),
-            ("state", "s1"),
-            (
-                "code_challenge",
-                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-            ),
-            ("code_challenge_method", "S256"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        posted.status() == 200 || posted.status() == 303,
-        "{}",
-        posted.status()
-    );
-    if posted.status() == 303 {
-        let to = posted.headers()["location"].to_str().unwrap();
-        assert!(to.contains("/login"), "{to}");
-    }
+        .iter()
+        .any(|c| c == "authorize-post"));
 }

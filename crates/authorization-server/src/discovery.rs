@@ -44,39 +44,44 @@ const TOKEN_AUTH_METHODS: [&str; 6] = [
     "none",
 ];
 
-/// What SMART App Launch 2.2 says the provider supports (`capabilities` of
-/// `/.well-known/smart-configuration`), only what it does today: authorization requests posted
-/// as a form, public clients (PKCE), confidential clients with a secret or a signed assertion
-/// (`private_key_jwt`, SMART's asymmetric authentication), OpenID Connect sign-in and refresh
-/// tokens by `offline_access`. The launches (EHR and standalone), their contexts and the SMART
-/// scope grammar are not supported yet, so they are not listed.
-pub const SMART_CAPABILITIES: &[&str] = &[
-    "authorize-post",
-    "client-public",
-    "client-confidential-symmetric",
-    "client-confidential-asymmetric",
-    "sso-openid-connect",
-    "permission-offline",
-];
+/// What SMART App Launch 2.2 lets a SMART app rely on here (`capabilities` of
+/// `/.well-known/smart-configuration`), only what the provider does today: authorization
+/// requests posted as a form (unless every request must be pushed first), public clients
+/// (PKCE, S256 only), confidential clients with a secret, and refresh tokens by
+/// `offline_access`. Not claimed until they are built: `client-confidential-asymmetric` (SMART
+/// requires RS384 or ES384 client assertions; `private_key_jwt` here takes RS256, PS256, ES256
+/// and EdDSA), `sso-openid-connect` (SMART requires the `fhirUser` claim), the launches, their
+/// contexts and the SMART scope grammar.
+pub fn smart_capabilities(require_par: bool) -> Vec<&'static str> {
+    let mut caps = vec![
+        "client-public",
+        "client-confidential-symmetric",
+        "permission-offline",
+    ];
+    if !require_par {
+        caps.insert(0, "authorize-post");
+    }
+    caps
+}
 
 /// The SMART configuration (SMART App Launch 2.2, "Conformance"): where a SMART app finds the
-/// endpoints and what it may rely on.
-pub fn smart_configuration(issuer: &str) -> Value {
+/// endpoints and what it may rely on; `require_par` as for [`document`].
+pub fn smart_configuration(issuer: &str, require_par: bool) -> Value {
     json!({
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/jwks"),
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
-        "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
-        "token_endpoint_auth_signing_alg_values_supported": crate::client_assertion::ALGS,
-        "grant_types_supported": crate::clients::GRANT_TYPES,
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "scopes_supported": crate::clients::SCOPES,
         "response_types_supported": ["code"],
-        "userinfo_endpoint": format!("{issuer}/userinfo"),
         "introspection_endpoint": format!("{issuer}/introspect"),
         "revocation_endpoint": format!("{issuer}/revoke"),
+        "pushed_authorization_request_endpoint": format!("{issuer}/par"),
+        "require_pushed_authorization_requests": require_par,
         "code_challenge_methods_supported": ["S256"],
-        "capabilities": SMART_CAPABILITIES,
+        "capabilities": smart_capabilities(require_par),
     })
 }
 

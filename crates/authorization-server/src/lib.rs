@@ -232,6 +232,7 @@ pub struct Provider {
     /// Clients' key sets fetched from their `jwks_uri` (`private_key_jwt`), per node.
     pub client_keys: client_assertion::KeyCache,
     discovery: bytes::Bytes,
+    smart: bytes::Bytes,
     cache_control: bytes::Bytes,
     verified: tokens::VerifiedTokens,
 }
@@ -240,6 +241,11 @@ impl Provider {
     /// The discovery document, rendered once.
     pub fn discovery_document(&self) -> &bytes::Bytes {
         &self.discovery
+    }
+
+    /// The SMART configuration (`/.well-known/smart-configuration`), rendered once.
+    pub fn smart_configuration(&self) -> &bytes::Bytes {
+        &self.smart
     }
 
     /// The `Cache-Control` of the discovery document and the JWKS.
@@ -280,6 +286,9 @@ impl Provider {
         let backchannel = logout::backchannel_client()?;
         let discovery =
             bytes::Bytes::from(discovery::document(&cfg.issuer, cfg.require_par).to_string());
+        let smart = bytes::Bytes::from(
+            discovery::smart_configuration(&cfg.issuer, cfg.require_par).to_string(),
+        );
         let cache_control =
             bytes::Bytes::from(format!("public, max-age={}", cfg.jwks_max_age_secs.max(0)));
         let outbox = Arc::new(step_up::gateway::OutboxGateway::new(
@@ -319,6 +328,7 @@ impl Provider {
             mailer,
             metrics: platform::metrics::Metrics::default(),
             discovery,
+            smart,
             cache_control,
             verified: tokens::VerifiedTokens::default(),
             backchannel,

@@ -92,10 +92,9 @@ async fn discovery_doc(axum::extract::State(p): axum::extract::State<Arc<Provide
 async fn smart_configuration(
     axum::extract::State(p): axum::extract::State<Arc<Provider>>,
 ) -> Response {
-    let body = authorization_server::discovery::smart_configuration(&p.cfg.issuer).to_string();
     let cache = HeaderValue::from_maybe_shared(p.documents_cache_control().clone())
         .unwrap_or(HeaderValue::from_static("no-cache"));
-    json_cached(Bytes::from(body), cache)
+    json_cached(p.smart_configuration().clone(), cache)
 }
 
 #[tracing::instrument(skip_all)]
