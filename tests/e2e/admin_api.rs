@@ -1623,7 +1623,23 @@ async fn the_console_adds_a_registry_changes_its_status_rotates_its_key_and_impo
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("public_key_pem"), "{}", bad.body);
     form[13] = ("public_key_pem", first_key.as_str());
-    let ok = a.post_form(&url, &form).await;
+    // The sponsor is typed: one that is not an organization is named beside its field, in the
+    // page's language, and nothing is stored.
+    form[10] = ("sponsor_id", "no-such-org");
+    let bad = a.post_form(&url, &form).await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(
+        bad.field_error("sponsor_id").as_deref(),
+        Some("There is no organization with this ID (see the Organizations page).")
+    );
+    let fr = a.post_form(&format!("{url}?ui_locales=fr"), &form).await;
+    assert_eq!(
+        fr.field_error("sponsor_id").as_deref(),
+        Some("Aucune organisation n’a cet identifiant (voir la page Organisations).")
+    );
+    form[10] = ("sponsor_id", "cpso");
+    // (Back to English for the rest.)
+    let ok = a.post_form(&format!("{url}?ui_locales=en"), &form).await;
     assert_eq!(ok.status, 303, "{}", ok.body);
     let r = app
         .provider

@@ -268,6 +268,14 @@ pub(super) async fn registries_post(
         Ok((r, _)) => Ok(see_other(
             &a.href(&format!("/admin/registries/{}?notice=added", r.id)),
         )),
+        // A typed sponsor that is no organization, beside its field.
+        Err(AdminError::Invalid {
+            field: "sponsor_id",
+            ..
+        }) => {
+            v.field_error("sponsor_id", t.no_such_sponsor);
+            Ok(send(&p, &headers, &a, &v, false))
+        }
         Err(e) => {
             refused(&a, &mut v.errors, e)?;
             Ok(send(&p, &headers, &a, &v, false))

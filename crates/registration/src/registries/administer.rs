@@ -39,6 +39,10 @@ pub fn refused(e: RegistrationError) -> AdminError {
             "eligible_classes: at most 20 classes of at most 100 characters each",
         ),
         RegistrationError::Invalid(f) => invalid(format!("{f} is not acceptable")),
+        RegistrationError::UnknownOrganization(id) => AdminError::invalid(
+            "sponsor_id",
+            format!("sponsor_id {id:?} is not an organization"),
+        ),
         RegistrationError::NoSponsor => AdminError::invalid(
             "sponsor_id",
             "sponsor_id is required: every identity enters through a sponsor (004 §5.6)",

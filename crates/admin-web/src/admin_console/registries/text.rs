@@ -34,6 +34,8 @@ pub(crate) struct RegistryText {
     pub no_sponsor: &'static str,
     /// The hint of the sponsor field (an organization ID, typed).
     pub sponsor_hint: &'static str,
+    /// The sponsor typed is no organization.
+    pub no_such_sponsor: &'static str,
     pub services: &'static str,
     pub status: &'static str,
     pub approved: &'static str,
@@ -104,6 +106,7 @@ static EN: RegistryText = RegistryText {
     classes_all: "Every class",
     no_sponsor: "None: this registry admits no one until a sponsor is named (every identity enters through a sponsor)",
     sponsor_hint: "The sponsoring organization’s ID, as on the Organizations page",
+    no_such_sponsor: "There is no organization with this ID (see the Organizations page).",
     services: "Services",
     status: "Status",
     approved: "Approved",
@@ -165,6 +168,7 @@ static FR: RegistryText = RegistryText {
     classes_all: "Toutes les catégories",
     no_sponsor: "Aucun\u{a0}: ce registre n’admet personne tant qu’un parrain n’est pas désigné (toute identité entre par un parrain)",
     sponsor_hint: "L’identifiant de l’organisation marraine, comme sur la page Organisations",
+    no_such_sponsor: "Aucune organisation n’a cet identifiant (voir la page Organisations).",
     services: "Services",
     status: "État",
     approved: "Approuvé",
