@@ -287,17 +287,6 @@ impl From<sqlx::Error> for ClientError {
 
 type Cache = HashMap<String, (i64, Option<Arc<Client>>)>;
 
-/// One page of clients, by id.
-#[derive(Debug, Clone, Default)]
-pub struct ClientPage {
-    /// The clients, by id.
-    pub clients: Vec<Client>,
-    /// More come after the last one.
-    pub more_after: bool,
-    /// More come before the first one.
-    pub more_before: bool,
-}
-
 /// The client registry.
 #[derive(Debug, Clone)]
 pub struct ClientStore {
@@ -643,7 +632,7 @@ impl ClientStore {
         after: Option<&str>,
         before: Option<&str>,
         limit: i64,
-    ) -> Result<ClientPage, ClientError> {
+    ) -> Result<platform::keyset::Page<Client>, ClientError> {
         let k = platform::keyset::Keyset {
             after,
             before,
@@ -656,16 +645,11 @@ impl ClientStore {
         .bind(k.value())
         .fetch_all(self.db.pool())
         .await?;
-        let page = k.page(
+        Ok(k.page(
             rows.iter()
                 .map(Client::from_row)
                 .collect::<Result<Vec<_>, _>>()?,
-        );
-        Ok(ClientPage {
-            clients: page.rows,
-            more_after: page.more_after,
-            more_before: page.more_before,
-        })
+        ))
     }
 
     /// Sets a client's back- and front-channel logout URIs (`None`: none); false if there is

@@ -34,7 +34,7 @@ use platform::{Audit, Db, EphemeralStore, Mailer, SharedClock};
 use serde::Deserialize;
 use std::sync::Arc;
 
-pub use clients::{Client, ClientError, ClientPage, ClientStore, NewClient};
+pub use clients::{Client, ClientError, ClientStore, NewClient};
 
 /// A store an operation needs failed: the database or the ephemeral store. Logged by the
 /// caller, never shown.

@@ -206,7 +206,7 @@ pub async fn clients(
                     .page(after.as_deref(), None, 1000)
                     .await
                     .map_err(|e| e.to_string())?;
-                for cl in &page.clients {
+                for cl in &page.rows {
                     wln!(
                     out,
                     "{}\t{}\t{}\tgrants={}\tscopes={}\tid_token_alg={}\taccess_token_alg={}\tredirect_uris={}{}{}",
@@ -230,9 +230,9 @@ pub async fn clients(
                         .map_or(String::new(), |u| format!("\tfrontchannel_logout_uri={u}")),
                 );
                 }
-                match page.clients.last() {
-                    Some(last) if page.more_after => after = Some(last.client_id.clone()),
-                    _ => break,
+                match page.next_cursor(|c| &c.client_id) {
+                    Some(next) => after = Some(next.to_owned()),
+                    None => break,
                 }
             }
             Ok(())

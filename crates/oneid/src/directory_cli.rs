@@ -257,16 +257,16 @@ pub async fn organizations(
                     .organization_page(after.as_deref(), None, 1000)
                     .await
                     .map_err(|e| e.to_string())?;
-                for o in &page.organizations {
+                for o in &page.rows {
                     if o.registering {
                         wln!(out, "{}\t{}\t{}", o.id, o.name, summary(o));
                     } else {
                         wln!(out, "{}\t{}", o.id, o.name);
                     }
                 }
-                match page.organizations.last() {
-                    Some(last) if page.more_after => after = Some(last.id.clone()),
-                    _ => break,
+                match page.next_cursor(|o| &o.id) {
+                    Some(next) => after = Some(next.to_owned()),
+                    None => break,
                 }
             }
         }

@@ -23,6 +23,18 @@ pub struct Page<T> {
     pub more_before: bool,
 }
 
+impl<T> Page<T> {
+    /// The first and last rows' keys (the cursors of the pages before and after), if any row.
+    pub fn ends<'a>(&'a self, key: impl Fn(&'a T) -> &'a str) -> Option<(&'a str, &'a str)> {
+        Some((key(self.rows.first()?), key(self.rows.last()?)))
+    }
+
+    /// The cursor of the next page: the last row's key when more rows follow.
+    pub fn next_cursor<'a>(&'a self, key: impl Fn(&'a T) -> &'a str) -> Option<&'a str> {
+        self.rows.last().filter(|_| self.more_after).map(key)
+    }
+}
+
 impl Keyset<'_> {
     fn backwards(&self) -> bool {
         self.before.is_some() && self.after.is_none()
@@ -82,6 +94,8 @@ mod tests {
         };
         assert_eq!(first.sql("id"), "WHERE $1 = '' ORDER BY id ASC LIMIT 3");
         let p = first.page(vec!["a", "b", "c"]);
+        assert_eq!(p.ends(|r| r), Some(("a", "b")));
+        assert_eq!(p.next_cursor(|r| r), Some("b"));
         assert_eq!(
             (p.rows, p.more_before, p.more_after),
             (vec!["a", "b"], false, true)
@@ -92,6 +106,7 @@ mod tests {
         };
         assert_eq!(next.sql("id"), "WHERE id > $1 ORDER BY id ASC LIMIT 3");
         let p = next.page(vec!["c"]);
+        assert_eq!(p.next_cursor(|r| r), None, "the last page");
         assert_eq!(
             (p.rows, p.more_before, p.more_after),
             (vec!["c"], true, false)

@@ -33,14 +33,10 @@ pub(super) async fn api_organizations(
             .directory
             .organization_page(cursor.as_deref(), None, limit)
             .await?;
-        let next = page
-            .organizations
-            .last()
-            .filter(|_| page.more_after)
-            .map(|o| o.id.clone());
+        let next = page.next_cursor(|o| &o.id);
         reply(
             StatusCode::OK,
-            json!({ "organizations": page.organizations, "next_cursor": next }),
+            json!({ "organizations": page.rows, "next_cursor": next }),
         )
     })
     .await

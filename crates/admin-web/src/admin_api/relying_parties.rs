@@ -136,15 +136,11 @@ pub(super) async fn api_clients(
     api(&p, &headers, Need::Admin, |_| async {
         let (cursor, limit) = super::list_page(q)?;
         let page = p.clients.page(cursor.as_deref(), None, limit).await?;
-        let next = page
-            .clients
-            .last()
-            .filter(|_| page.more_after)
-            .map(|c| c.client_id.clone());
+        let next = page.next_cursor(|c| &c.client_id);
         reply(
             StatusCode::OK,
             json!({
-                "clients": page.clients.iter().map(client_json).collect::<Vec<_>>(),
+                "clients": page.rows.iter().map(client_json).collect::<Vec<_>>(),
                 "next_cursor": next,
             }),
         )

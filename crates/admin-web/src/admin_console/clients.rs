@@ -61,13 +61,10 @@ async fn clients_view(p: &Provider, a: &Admin, params: &Params) -> Result<View, 
         .page(cursor("after"), cursor("before"), CLIENTS_PAGE)
         .await
         .or_page(a.locale)?;
-    let all = &found.clients;
+    let all = &found.rows;
     let mut v = page(a, t.clients_title, "/admin/clients");
     v.other_lang_href = Some(list.other_language(a.locale));
-    let ends = all
-        .first()
-        .zip(all.last())
-        .map(|(f, l)| (f.client_id.as_str(), l.client_id.as_str()));
+    let ends = found.ends(|c| &c.client_id);
     v.pager = list.pager(a.locale, ends, found.more_before, found.more_after);
     v.table_head = vec![
         t.client_id.into(),

@@ -124,13 +124,10 @@ async fn organizations_view(p: &Provider, a: &Admin, params: &Params) -> Result<
         .organization_page(cursor("after"), cursor("before"), ORGANIZATIONS_PAGE)
         .await
         .or_page(a.locale)?;
-    let all = &found.organizations;
+    let all = &found.rows;
     let mut v = page(a, t.organizations_title, "/admin/organizations");
     v.other_lang_href = Some(list.other_language(a.locale));
-    let ends = all
-        .first()
-        .zip(all.last())
-        .map(|(f, l)| (f.id.as_str(), l.id.as_str()));
+    let ends = found.ends(|o| &o.id);
     v.pager = list.pager(a.locale, ends, found.more_before, found.more_after);
     v.table_head = vec![
         t.id.into(),

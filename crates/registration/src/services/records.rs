@@ -10,17 +10,6 @@ pub const LRA_ROLE: &str = "lra";
 /// What an organization's status may be.
 pub const ORGANIZATION_STATUSES: &[&str] = &["active", "suspended", "terminated"];
 
-/// One page of organizations, by id.
-#[derive(Debug, Clone, Default)]
-pub struct OrganizationPage {
-    /// The organizations, by id.
-    pub organizations: Vec<OrganizationRecord>,
-    /// More come after the last one.
-    pub more_after: bool,
-    /// More come before the first one.
-    pub more_before: bool,
-}
-
 /// An organization with everything an administrator sets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OrganizationRecord {
@@ -167,7 +156,7 @@ impl Directory {
         after: Option<&str>,
         before: Option<&str>,
         limit: i64,
-    ) -> Result<OrganizationPage, RegistrationError> {
+    ) -> Result<platform::keyset::Page<OrganizationRecord>, RegistrationError> {
         let k = platform::keyset::Keyset {
             after,
             before,
@@ -182,13 +171,13 @@ impl Directory {
         .fetch_all(self.db.pool())
         .await
         .map_err(DbError::from)?;
-        let page = k.page(
+        let mut page = k.page(
             rows.iter()
                 .map(Self::organization_from)
                 .collect::<Result<Vec<_>, sqlx::Error>>()
                 .map_err(DbError::from)?,
         );
-        let mut out = page.rows;
+        let out = &mut page.rows;
         // The page's allowed services: one range of `sponsor_services`' primary key.
         if let (Some(first), Some(last)) = (out.first(), out.last()) {
             let links = sqlx::query(
@@ -215,11 +204,7 @@ impl Directory {
                 }
             }
         }
-        Ok(OrganizationPage {
-            organizations: out,
-            more_after: page.more_after,
-            more_before: page.more_before,
-        })
+        Ok(page)
     }
 
     /// The registering organizations (those that register their own people: a few), by id,
