@@ -263,25 +263,43 @@ async fn log_in(b: &reqwest::Client, base: &str, body: &str, login: &str, passwo
 }
 
 /// Authorize with the browser's SSO session, then redeem the code: the token response.
-async fn authorize_and_redeem(t: &Target, b: &reqwest::Client) -> serde_json::Value {
-    let (verifier, challenge) = pkce();
-    let r = b.get(authorize_url(t, &challenge)).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 303, "SSO authorize");
-    let code = code_of(r.headers()["location"].to_str().unwrap());
-    b.post(format!("{}/token", t.base))
-        .basic_auth(&t.client_id, Some(&t.secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &t.redirect_uri),
-            ("code_verifier", &verifier),
-        ])
+/// A token request from the client `id` (HTTP Basic), its JSON answer.
+async fn token(
+    c: &reqwest::Client,
+    base: &str,
+    id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> serde_json::Value {
+    c.post(format!("{base}/token"))
+        .basic_auth(id, Some(secret))
+        .form(form)
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap()
+}
+
+async fn authorize_and_redeem(t: &Target, b: &reqwest::Client) -> serde_json::Value {
+    let (verifier, challenge) = pkce();
+    let r = b.get(authorize_url(t, &challenge)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 303, "SSO authorize");
+    let code = code_of(r.headers()["location"].to_str().unwrap());
+    token(
+        b,
+        &t.base,
+        &t.client_id,
+        &t.secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &t.redirect_uri),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await
 }
 
 /// One SSO round trip: authorize -> code -> token -> userinfo.

@@ -42,19 +42,17 @@ pub struct Staff {
 }
 
 async fn admin_token(t: &Target, a: &Admin) -> String {
-    let r: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/token", t.base))
-        .basic_auth(&a.client_id, Some(&a.secret))
-        .form(&[
+    let r = crate::token(
+        crate::shared_client(),
+        &t.base,
+        &a.client_id,
+        &a.secret,
+        &[
             ("grant_type", "client_credentials"),
             ("scope", "oneid:admin"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     r["access_token"]
         .as_str()
         .unwrap_or_else(|| panic!("no admin token: {r}"))
@@ -282,16 +280,14 @@ pub async fn run(t: Target, admin: Admin, staff: Staff, seconds: f64, concurrenc
         let (t, cell) = (tt.clone(), refresh[w].clone());
         async move {
             let mut rt = cell.lock().await;
-            let r: serde_json::Value = crate::shared_client()
-                .post(format!("{}/token", t.base))
-                .basic_auth(&t.client_id, Some(&t.secret))
-                .form(&[("grant_type", "refresh_token"), ("refresh_token", &*rt)])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let r = crate::token(
+                crate::shared_client(),
+                &t.base,
+                &t.client_id,
+                &t.secret,
+                &[("grant_type", "refresh_token"), ("refresh_token", &*rt)],
+            )
+            .await;
             *rt = r["refresh_token"]
                 .as_str()
                 .unwrap_or_else(|| panic!("refresh: {r}"))
