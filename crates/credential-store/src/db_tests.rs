@@ -455,3 +455,97 @@ async fn a_taken_login_id_or_designation_fails_and_leaves_the_transaction_usable
     ));
     assert_eq!(t.stored().await, [2, 1, 2, 0, 0]);
 }
+
+#[tokio::test]
+async fn a_passkey_is_used_only_with_a_counter_that_moves_forward_and_removed_only_by_its_holder() {
+    use crate::passkeys::{AddPasskeyError, NewPasskey, PasskeyUse, MAX_PASSKEYS};
+    let t = test_db().await;
+    let a = t.accounts.create(person("Pat", "Key")).await.unwrap().id;
+    let b = t
+        .accounts
+        .create(person("Other", "Person"))
+        .await
+        .unwrap()
+        .id;
+    fn new<'a>(account_id: &'a str, credential_id: &'a str) -> NewPasskey<'a> {
+        NewPasskey {
+            account_id,
+            credential_id,
+            name: "Laptop",
+            data: "{}",
+            counter: 3,
+            backup_eligible: false,
+        }
+    }
+    let id = t.accounts.add_passkey(&new(&a, "cred-1")).await.unwrap();
+    // The same credential again, on this account or another: refused.
+    for owner in [&a, &b] {
+        assert!(matches!(
+            t.accounts.add_passkey(&new(owner, "cred-1")).await,
+            Err(AddPasskeyError::Exists)
+        ));
+    }
+    assert!(t.accounts.has_passkey(&a).await.unwrap());
+    assert!(!t.accounts.has_passkey(&b).await.unwrap());
+    let found = t
+        .accounts
+        .passkey_by_credential("cred-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.account_id.as_str(), found.counter), (a.as_str(), 3));
+    // Forward: recorded. The same or an older counter: refused, nothing changed.
+    let u = |c| t.accounts.use_passkey("cred-1", c, "{\"n\":1}", true);
+    assert_eq!(u(4).await.unwrap(), PasskeyUse::Recorded);
+    assert_eq!(u(4).await.unwrap(), PasskeyUse::CounterBehind);
+    assert_eq!(u(2).await.unwrap(), PasskeyUse::CounterBehind);
+    let now = t
+        .accounts
+        .passkey_by_credential("cred-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (now.counter, now.data.as_str(), now.backup_eligible),
+        (4, "{\"n\":1}", true)
+    );
+    assert!(now.last_used_at.is_some());
+    assert_eq!(
+        t.accounts
+            .use_passkey("cred-x", 9, "{}", false)
+            .await
+            .unwrap(),
+        PasskeyUse::Gone
+    );
+    // An authenticator that keeps no counter (0) is used as often as it likes.
+    let mut zero = new(&b, "cred-0");
+    zero.counter = 0;
+    t.accounts.add_passkey(&zero).await.unwrap();
+    for _ in 0..2 {
+        let r = t
+            .accounts
+            .use_passkey("cred-0", 0, "{}", true)
+            .await
+            .unwrap();
+        assert_eq!(r, PasskeyUse::Recorded);
+    }
+    // Another account cannot rename or remove it; its holder can.
+    assert!(!t.accounts.rename_passkey(&b, &id, "Mine").await.unwrap());
+    assert_eq!(t.accounts.remove_passkey(&b, &id).await.unwrap(), None);
+    assert!(t.accounts.rename_passkey(&a, &id, "Work").await.unwrap());
+    assert_eq!(
+        t.accounts.remove_passkey(&a, &id).await.unwrap().as_deref(),
+        Some("Work")
+    );
+    assert!(t.accounts.passkeys(&a).await.unwrap().is_empty());
+    // At most MAX_PASSKEYS per account.
+    for i in 0..MAX_PASSKEYS {
+        let c = format!("c{i}");
+        t.accounts.add_passkey(&new(&a, &c)).await.unwrap();
+    }
+    assert!(matches!(
+        t.accounts.add_passkey(&new(&a, "one-more")).await,
+        Err(AddPasskeyError::TooMany)
+    ));
+    assert_eq!(t.accounts.passkeys(&a).await.unwrap().len(), MAX_PASSKEYS);
+}

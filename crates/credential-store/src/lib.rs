@@ -9,6 +9,7 @@ pub mod challenges;
 #[cfg(test)]
 mod db_tests;
 pub mod login_id;
+pub mod passkeys;
 mod password;
 pub mod phone;
 pub mod policy;
@@ -30,6 +31,9 @@ pub use challenges::{
 };
 pub use login_id::{
     login_id_base, login_id_candidate, normalize_login_id, transliterate, DEFAULT_DOMAIN,
+};
+pub use passkeys::{
+    passkey_name, AddPasskeyError, NewPasskey, PasskeyUse, StoredPasskey, MAX_PASSKEYS,
 };
 pub use password::{HashCounts, HasherError, PasswordHasher, PasswordParams};
 pub use phone::{display_phone, parse_phone, PhoneError, PhoneKind};
