@@ -26,6 +26,7 @@ mod page_sweep;
 mod pages;
 mod pairwise;
 mod par;
+mod passkeys;
 mod password_marks;
 mod production;
 mod registration;

@@ -247,6 +247,22 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     spawn_on(&storage, Arc::new(ManualClock::new()), None, adjust).await
 }
 
+/// Starts a server on fresh storage whose issuer is `http://localhost:<port>`, so that it can
+/// be a WebAuthn relying party (an IP address cannot), after adjusting its configuration.
+pub async fn spawn_localhost_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let storage = fresh_storage().await;
+    spawn_on(&storage, Arc::new(ManualClock::new()), None, move |c| {
+        c.http.addr = format!("127.0.0.1:{port}");
+        c.issuer = format!("http://localhost:{port}");
+        adjust(c);
+    })
+    .await
+}
+
 /// Starts a server on given storage (several nodes share storage this way).
 pub async fn spawn_on(
     storage: &Storage,
@@ -265,7 +281,13 @@ pub async fn spawn_on(
     )
     .await
     .expect("server starts");
-    let base = format!("http://{}", app.local_addr());
+    // A node served under `localhost` (passkeys: an address is no WebAuthn relying party) is
+    // reached by that name.
+    let base = if cfg.issuer.starts_with("http://localhost:") {
+        cfg.issuer.clone()
+    } else {
+        format!("http://{}", app.local_addr())
+    };
     let admin = app
         .admin_addr()
         .map(|a| format!("http://{a}"))

@@ -248,6 +248,84 @@ impl Browser {
             .unwrap_or_else(|e| panic!("cannot run {script}: {e}"))
     }
 
+    /// Sends a command of the W3C WebAuthn extension (virtual authenticators):
+    /// `method` on `/session/{id}/webauthn/{path}`, with a JSON body.
+    async fn webauthn(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let cmd = WebAuthnCmd {
+            method: method.parse().unwrap(),
+            path: path.to_owned(),
+            body: body.map(|b| b.to_string()),
+        };
+        self.client
+            .issue_cmd(cmd)
+            .await
+            .unwrap_or_else(|e| panic!("webauthn {method} {path}: {e}"))
+    }
+
+    /// Adds a virtual authenticator: a platform one (`internal`, with user verification,
+    /// resident keys) unless `transport` says otherwise ("usb": a security key). Returns its ID.
+    pub async fn add_virtual_authenticator(&self, transport: &str) -> String {
+        let v = self
+            .webauthn(
+                "POST",
+                "authenticator",
+                Some(json!({
+                    "protocol": "ctap2",
+                    "transport": transport,
+                    "hasResidentKey": true,
+                    "hasUserVerification": true,
+                    "isUserConsenting": true,
+                    "isUserVerified": true,
+                    "automaticPresenceSimulation": true,
+                })),
+            )
+            .await;
+        v.as_str().unwrap().to_owned()
+    }
+
+    /// The credentials a virtual authenticator holds (with their private keys and counters).
+    pub async fn virtual_credentials(&self, authenticator: &str) -> Vec<serde_json::Value> {
+        let v = self
+            .webauthn(
+                "GET",
+                &format!("authenticator/{authenticator}/credentials"),
+                None,
+            )
+            .await;
+        v.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Puts a credential into a virtual authenticator (as `virtual_credentials` gave it).
+    pub async fn add_virtual_credential(&self, authenticator: &str, credential: serde_json::Value) {
+        self.webauthn(
+            "POST",
+            &format!("authenticator/{authenticator}/credential"),
+            Some(credential),
+        )
+        .await;
+    }
+
+    /// Empties a virtual authenticator.
+    pub async fn clear_virtual_credentials(&self, authenticator: &str) {
+        self.webauthn(
+            "DELETE",
+            &format!("authenticator/{authenticator}/credentials"),
+            None,
+        )
+        .await;
+    }
+
+    /// Removes a virtual authenticator.
+    pub async fn remove_virtual_authenticator(&self, authenticator: &str) {
+        self.webauthn("DELETE", &format!("authenticator/{authenticator}"), None)
+            .await;
+    }
+
     /// Saves a PNG screenshot.
     pub async fn screenshot(&self, path: &Path) {
         let png = self.client.screenshot().await.unwrap();
@@ -269,5 +347,31 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
+    }
+}
+
+/// A command of the WebAuthn extension, which fantoccini does not name.
+#[derive(Debug)]
+struct WebAuthnCmd {
+    method: axum::http::Method,
+    path: String,
+    body: Option<String>,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for WebAuthnCmd {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/webauthn/{}",
+            session_id.unwrap_or_default(),
+            self.path
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (self.method.clone(), self.body.clone())
     }
 }

@@ -27,11 +27,13 @@ use web::widgets::{
 
 mod close;
 mod devices;
+mod passkeys;
 mod security;
 mod totp;
 
 pub use close::{close, close_post};
 pub use devices::{devices, devices_post};
+pub use passkeys::{passkeys, passkeys_post};
 use security::audit_change;
 
 pub use security::{security, security_post};
@@ -50,6 +52,10 @@ fn nav(a: &AccountText, locale: Locale) -> Vec<(String, String)> {
             a.nav_security.into(),
         ),
         (format!("/account/totp?ui_locales={l}"), a.nav_totp.into()),
+        (
+            format!("/account/passkeys?ui_locales={l}"),
+            a.nav_passkeys.into(),
+        ),
         (
             format!("/account/devices?ui_locales={l}"),
             a.nav_devices.into(),

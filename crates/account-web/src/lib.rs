@@ -38,6 +38,10 @@ pub fn routes() -> Router<Arc<Provider>> {
         )
         .route("/account/totp", get(account::totp).post(account::totp_post))
         .route(
+            "/account/passkeys",
+            get(account::passkeys).post(account::passkeys_post),
+        )
+        .route(
             "/account/close",
             get(account::close).post(account::close_post),
         )

@@ -22,6 +22,7 @@ pub mod login;
 pub mod logout;
 pub mod mtls;
 pub mod oidc;
+pub mod passkey;
 pub mod retention;
 pub mod saml;
 pub mod sso;
@@ -231,6 +232,9 @@ pub struct Provider {
     pub backchannel: reqwest::Client,
     /// Clients' key sets fetched from their `jwks_uri` (`private_key_jwt`), per node.
     pub client_keys: client_assertion::KeyCache,
+    /// The provider as a WebAuthn relying party (`None` when the issuer's host is an address,
+    /// which no browser accepts as a relying party ID).
+    pub passkeys: Option<Arc<step_up::passkeys::Passkeys>>,
     discovery: bytes::Bytes,
     smart: bytes::Bytes,
     cache_control: bytes::Bytes,
@@ -291,6 +295,7 @@ impl Provider {
         );
         let cache_control =
             bytes::Bytes::from(format!("public, max-age={}", cfg.jwks_max_age_secs.max(0)));
+        let passkeys = step_up::passkeys::Passkeys::for_issuer(&cfg.issuer, "ONE ID").map(Arc::new);
         let outbox = Arc::new(step_up::gateway::OutboxGateway::new(
             std::env::temp_dir().join("oneid-codes.jsonl"),
             clock.clone(),
@@ -327,6 +332,7 @@ impl Provider {
             keys,
             mailer,
             metrics: platform::metrics::Metrics::default(),
+            passkeys,
             discovery,
             smart,
             cache_control,

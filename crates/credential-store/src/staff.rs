@@ -50,15 +50,16 @@ impl Accounts {
     }
 
     /// True when a change would leave the staff account `account_id` with no second factor
-    /// (`totp`, `phones`: what it would have after the change): a staff account keeps one, so
-    /// that it is never back to a password alone.
+    /// (`app_or_passkey`, `phones`: whether it would still have an authenticator app or a
+    /// passkey, and a phone, after the change): a staff account keeps one, so that it is
+    /// never back to a password alone.
     pub async fn leaves_staff_without_factor(
         &self,
         account_id: &str,
-        totp: bool,
+        app_or_passkey: bool,
         phones: bool,
     ) -> Result<bool, CredentialError> {
-        if totp || phones {
+        if app_or_passkey || phones {
             return Ok(false);
         }
         self.is_staff(account_id).await

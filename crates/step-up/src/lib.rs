@@ -8,6 +8,7 @@ pub mod codes;
 pub mod config;
 pub mod devices;
 pub mod gateway;
+pub mod passkeys;
 pub mod totp;
 
 pub use config::{Policy, StepUpConfig};

@@ -396,6 +396,52 @@ pub struct AccountText {
     pub place_lra: &'static str,
     /// Link to the administration console.
     pub place_admin: &'static str,
+    /// Nav link.
+    pub nav_passkeys: &'static str,
+    /// Passkeys page title.
+    pub passkeys_title: &'static str,
+    /// Passkeys page: what a passkey is.
+    pub passkeys_intro: &'static str,
+    /// No passkey yet.
+    pub passkeys_none: &'static str,
+    /// A passkey's row: `{a}` added, `{u}` last used, `{k}` its kind.
+    pub passkey_row: &'static str,
+    /// Never used.
+    pub passkey_never: &'static str,
+    /// Kind: synced between devices.
+    pub passkey_synced: &'static str,
+    /// Kind: on one device or key.
+    pub passkey_bound: &'static str,
+    /// Label: the name of a new passkey.
+    pub passkey_name: &'static str,
+    /// Hint under the name.
+    pub passkey_name_hint: &'static str,
+    /// Button.
+    pub passkey_add: &'static str,
+    /// Done.
+    pub passkey_added: &'static str,
+    /// Button, `{}` is the passkey's name.
+    pub passkey_remove: &'static str,
+    /// Done.
+    pub passkey_removed: &'static str,
+    /// The browser did not create or use a passkey.
+    pub passkey_failed: &'static str,
+    /// The passkey is registered already.
+    pub passkey_exists: &'static str,
+    /// At the limit.
+    pub passkey_too_many: &'static str,
+    /// This server cannot use passkeys.
+    pub passkeys_unavailable: &'static str,
+    /// A copy of the authenticator was detected.
+    pub passkey_cloned: &'static str,
+    /// Step-up method.
+    pub method_passkey: &'static str,
+    /// Step-up with a passkey.
+    pub passkey_stepup_intro: &'static str,
+    /// Button.
+    pub passkey_use: &'static str,
+    /// Login page button.
+    pub passkey_sign_in: &'static str,
 }
 
 impl AccountText {

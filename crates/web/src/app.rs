@@ -23,6 +23,7 @@ pub fn assemble(
     routes
         .route("/static/oneid.css", get(pages::stylesheet))
         .route("/static/password-rules.js", get(pages::rules_script))
+        .route("/static/passkey.js", get(pages::passkey_script))
         .route("/static/common-passwords.txt", get(pages::common_passwords))
         .route("/favicon.svg", get(pages::favicon))
         .route("/favicon.ico", get(pages::favicon))

@@ -107,6 +107,9 @@ pub struct Form {
     pub rules_personal: String,
     /// Button text.
     pub submit: String,
+    /// A passkey form (`create` or `get`; `/static/passkey.js`): its hidden `options` go to
+    /// the browser's WebAuthn call, whose answer fills its hidden `credential`.
+    pub passkey: Option<&'static str>,
     /// Button name (to tell several buttons apart).
     pub button_name: Option<String>,
     /// Further buttons after the main one: (name, value, text), e.g. Back and Cancel.

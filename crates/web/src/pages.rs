@@ -161,6 +161,18 @@ pub async fn rules_script() -> Response {
         .into_response()
 }
 
+/// The script of the passkey forms (create, step up, sign in).
+pub async fn passkey_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../templates/passkey.js"),
+    )
+        .into_response()
+}
+
 /// The common-password list the policy refuses from, for the live check of "not a commonly
 /// used password" (public data, the same for everyone: cached like the scripts, never the
 /// password typed sent anywhere).

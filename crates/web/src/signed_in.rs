@@ -52,13 +52,14 @@ pub fn possession(m: &challenge::Method) -> bool {
     !matches!(m, challenge::Method::Kba)
 }
 
-/// True when the session was stepped up recently with a phone or an authenticator app.
+/// True when the session was stepped up recently with a phone, an authenticator app or a
+/// passkey.
 pub fn stepped_up_with_possession(p: &Provider, s: &SsoSession) -> bool {
     let now = p.clock.now();
     s.mfa_at.is_some_and(|t| now - t <= p.stepup.recent_secs)
         && s.amr
             .iter()
-            .any(|m| matches!(m.as_str(), "otp" | "sms" | "tel"))
+            .any(|m| matches!(m.as_str(), "otp" | "sms" | "tel" | "hwk" | "swk"))
 }
 
 /// The signed-in person, or the response that sends them to sign in (or to step up).

@@ -155,6 +155,9 @@ pub fn password_form(
 /// The script that marks the password rules as they are met (a page's `script`).
 pub const PASSWORD_SCRIPT: &str = "/static/password-rules.js";
 
+/// The script of the passkey forms (`Form::passkey`).
+pub const PASSKEY_SCRIPT: &str = "/static/passkey.js";
+
 /// Puts the outcome of a failed password change on the view; `None` when the error is not
 /// the person's to fix.
 pub fn password_errors(locale: Locale, v: &mut View, e: &CredentialError) -> bool {

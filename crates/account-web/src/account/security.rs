@@ -219,7 +219,11 @@ pub async fn security_post(
                 v.field_error("no_direct_number", a.phone_and_no_direct);
                 return Ok(send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST));
             }
-            let totp = me.account.totp_enrolled_at.is_some();
+            let totp = me.account.totp_enrolled_at.is_some()
+                || p.accounts
+                    .has_passkey(&me.account.id)
+                    .await
+                    .or_page(me.locale)?;
             let phones_left = !phones.is_empty() && !no_direct;
             if p.accounts
                 .leaves_staff_without_factor(&me.account.id, totp, phones_left)

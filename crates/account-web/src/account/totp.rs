@@ -137,8 +137,13 @@ pub async fn totp_post(
                 .or_page(me.locale)?
                 .is_empty()
                 && !me.account.no_direct_number;
+            let passkey = p
+                .accounts
+                .has_passkey(&me.account.id)
+                .await
+                .or_page(me.locale)?;
             if p.accounts
-                .leaves_staff_without_factor(&me.account.id, false, phones)
+                .leaves_staff_without_factor(&me.account.id, passkey, phones)
                 .await
                 .or_page(me.locale)?
             {
