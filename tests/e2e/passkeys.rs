@@ -3,6 +3,7 @@
 //! without a password, remove; a cloned authenticator refused; another origin's passkey
 //! useless; the desk removing a lost one; in English and in French.
 
+use oneid_tests::rp::{Rp, Started};
 use oneid_tests::webdriver::Browser as Chrome;
 use oneid_tests::{spawn_localhost_with, TestApp, LOGIN_ID, PASSWORD};
 
@@ -72,4 +73,124 @@ async fn a_clinician_adds_a_passkey_on_my_profile_and_removes_it() {
         .is_empty());
     assert_eq!(app.audit("passkey.removed").await.len(), 1);
     chrome.quit().await;
+}
+
+/// Waits (10 s) until the browser is sent to the relying party's callback; its code.
+async fn code_at_callback(chrome: &Chrome, rp: &Rp, started: &Started) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let url = chrome.url().await;
+        if url.starts_with(&rp.cfg.redirect_uri) {
+            let q: std::collections::HashMap<String, String> = url::Url::parse(&url)
+                .unwrap()
+                .query_pairs()
+                .into_owned()
+                .collect();
+            assert_eq!(q.get("state"), Some(&started.state));
+            return q
+                .get("code")
+                .cloned()
+                .unwrap_or_else(|| panic!("no code: {url}"));
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("not at the callback: {url}\n{}", chrome.source().await);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Signs out of the provider in the browser (its cookies gone).
+async fn sign_out(app: &TestApp, chrome: &Chrome) {
+    chrome.goto(&format!("{}/", app.base)).await;
+    chrome.delete_cookies().await;
+}
+
+#[tokio::test]
+async fn a_clinician_signs_in_with_a_passkey_alone_and_the_relying_party_sees_two_factors() {
+    let app = app().await;
+    let id = app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("connectingontario").await).await;
+    let chrome = Chrome::start().await;
+    let authenticator = chrome.add_virtual_authenticator("internal").await;
+    enrol(&app, &chrome, "Phone", "en").await;
+    chrome
+        .wait_for_text(".notice", "The passkey is added")
+        .await;
+    let held = chrome.virtual_credentials(&authenticator).await;
+    sign_out(&app, &chrome).await;
+    // The button: the authenticator is empty while the page loads (so the autofill offer,
+    // which the virtual authenticator would otherwise accept at once, finds nothing), then
+    // the passkey is back and "Sign in with a passkey" is pressed. No login ID, no password.
+    chrome.clear_virtual_credentials(&authenticator).await;
+    let started = rp.start(&["openid", "profile"], &[]);
+    chrome.goto(&started.url).await;
+    chrome.wait_for("form#passkey-signin").await;
+    assert!(!chrome.url().await.starts_with(&rp.cfg.redirect_uri));
+    chrome
+        .add_virtual_credential(&authenticator, held[0].clone())
+        .await;
+    chrome
+        .click("form#passkey-signin button[type=submit]")
+        .await;
+    let code = code_at_callback(&chrome, &rp, &started).await;
+    let tokens = rp.finish(started, &code).await;
+    let amr: Vec<String> = serde_json::from_value(tokens.raw["amr"].clone()).unwrap();
+    // A device-bound passkey (the virtual authenticator backs nothing up), verified: two
+    // factors, and no password among them.
+    assert_eq!(amr, ["hwk", "user", "mfa"], "{}", tokens.raw);
+    assert!(
+        tokens.raw["acr"].as_str().unwrap().ends_with(":mfa"),
+        "{}",
+        tokens.raw
+    );
+    let used = app.provider.accounts.passkeys(&id).await.unwrap();
+    assert!(
+        used[0].last_used_at.is_some() && used[0].counter >= 1,
+        "{used:?}"
+    );
+    let audited = app.audit("passkey.used").await;
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0].subject.as_deref(), Some(id.as_str()));
+
+    // Autofill: the login ID field offers the passkey (conditional mediation); accepted, the
+    // sign-in completes without a button.
+    sign_out(&app, &chrome).await;
+    let started = rp.start(&["openid", "profile"], &[]);
+    chrome.goto(&started.url).await;
+    let code = code_at_callback(&chrome, &rp, &started).await;
+    let tokens = rp.finish(started, &code).await;
+    assert_eq!(tokens.raw["amr"], serde_json::json!(["hwk", "user", "mfa"]));
+    assert_eq!(app.audit("passkey.used").await.len(), 2);
+    chrome.quit().await;
+}
+
+#[tokio::test]
+async fn the_login_page_offers_passkeys_in_the_login_id_field_and_a_button_in_french() {
+    let app = app().await;
+    let rp = Rp::discover(&app.add_client("connectingontario").await).await;
+    let started = rp.start(&["openid"], &[("ui_locales", "fr")]);
+    let b = oneid_tests::browser::Browser::new();
+    let page = b.get(&started.url).await;
+    assert!(page.is_login_page(), "{}", page.body);
+    let body = page.body;
+    assert!(
+        body.contains("autocomplete=\"username webauthn\""),
+        "{body}"
+    );
+    assert!(body.contains("Se connecter avec une clé d’accès"), "{body}");
+    assert!(
+        body.contains("data-passkey=\"get\" data-autofill"),
+        "{body}"
+    );
+    // A server on an address cannot offer passkeys (no relying party ID): no button.
+    let plain = oneid_tests::spawn_app().await;
+    let rp = Rp::discover(&plain.add_client("connectingontario").await).await;
+    let page = b.get(&rp.start(&["openid"], &[]).url).await;
+    assert!(page.is_login_page(), "{}", page.body);
+    let body = page.body;
+    assert!(body.contains("id=\"login\""), "{body}");
+    assert!(
+        !body.contains("passkey-signin") && !body.contains("webauthn"),
+        "{body}"
+    );
 }

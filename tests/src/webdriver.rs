@@ -240,6 +240,14 @@ impl Browser {
         .await;
     }
 
+    /// Forgets every cookie of the site now open (a browser that never signed in there).
+    pub async fn delete_cookies(&self) {
+        self.client
+            .delete_all_cookies()
+            .await
+            .unwrap_or_else(|e| panic!("cannot delete the cookies: {e}"));
+    }
+
     /// Runs `script` in the page (a function body: `return` gives its value).
     pub async fn eval(&self, script: &str) -> serde_json::Value {
         self.client

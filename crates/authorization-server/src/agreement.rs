@@ -32,6 +32,10 @@ pub struct Pending {
     /// The live SSO session it came with (a session reused after a new version), if any;
     /// else it completes a password sign-in.
     pub session_key: Option<String>,
+    /// The methods the sign-in used so far (`pwd`, or a passkey's); empty in a record parked
+    /// before this field: a password.
+    #[serde(default)]
+    pub amr: Vec<String>,
 }
 
 fn key(token: &str) -> String {
@@ -45,6 +49,7 @@ pub async fn require(
     request_id: &str,
     account: &Account,
     session_key: Option<String>,
+    amr: Vec<String>,
     ip: &str,
 ) -> Result<String, StoreError> {
     let pending = Pending {
@@ -52,6 +57,7 @@ pub async fn require(
         account_id: account.id.clone(),
         version: current(p).to_owned(),
         session_key,
+        amr,
     };
     let token = random_token(24);
     put_json(p.store.as_ref(), &key(&token), &pending, p.cfg.login_ttl).await?;

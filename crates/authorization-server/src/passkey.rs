@@ -1,6 +1,7 @@
 //! Passkey ceremonies as state and operations, without HTTP: each ceremony's state is kept in
 //! the ephemeral store under a random token for five minutes and taken once (a second finish
-//! with the same token, on any node, finds nothing); a use is recorded only when the
+//! with the same token, on any node, finds nothing), except the login page's, which travels
+//! sealed and is marked spent there; a use is recorded only when the
 //! authenticator's signature counter moved forward, and a counter that went backwards (a
 //! cloned authenticator) is refused and audited. Every enrolment, use and removal is audited.
 
@@ -236,22 +237,63 @@ pub async fn check_stepup(
     record_use(p, &stored, r, ip).await
 }
 
-/// Begins a sign-in with any passkey (`autofill`: offered in the login ID field).
-pub async fn begin_signin(p: &Provider, autofill: bool) -> Result<Begun, FlowError> {
+/// What a sign-in ceremony's token carries, sealed: the library's state and its deadline.
+#[derive(Debug, Serialize, Deserialize)]
+struct SealedSignIn {
+    state: String,
+    until: i64,
+}
+
+const SIGNIN_CONTEXT: &[u8] = b"passkey-signin";
+
+/// Begins a sign-in with any passkey (`autofill`: offered in the login ID field too). The
+/// state travels sealed in the page's token rather than in the ephemeral store, so that the
+/// login page, which anyone may load, writes nothing; the token is single use all the same
+/// (`finish_signin` marks it spent in the ephemeral store, across nodes) and lives five
+/// minutes.
+pub fn begin_signin(p: &Provider, autofill: bool) -> Result<Begun, FlowError> {
+    use base64::Engine;
     let rp = relying_party(p)?;
     let (options, state) = rp
         .start_discoverable(autofill)
         .map_err(FlowError::Refused)?;
-    let token = keep(
-        p,
-        "signin",
-        &Kept {
-            account_id: None,
-            state,
-        },
-    )
-    .await?;
+    let sealed = SealedSignIn {
+        state,
+        until: p.clock.now() + CEREMONY_SECS,
+    };
+    let plain = serde_json::to_vec(&sealed)
+        .map_err(|e| FlowError::Refused(PasskeyError::State(e.to_string())))?;
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(p.accounts.sealer().seal(&plain, SIGNIN_CONTEXT));
     Ok(Begun { token, options })
+}
+
+/// Opens a sign-in token and spends it (once, on any node).
+async fn spend_signin(p: &Provider, token: &str) -> Result<String, FlowError> {
+    use base64::Engine;
+    if token.is_empty() || token.len() > 16_384 {
+        return Err(FlowError::Expired);
+    }
+    let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| FlowError::Expired)?;
+    let plain = p
+        .accounts
+        .sealer()
+        .open(&sealed, SIGNIN_CONTEXT)
+        .map_err(|_| FlowError::Expired)?;
+    let kept: SealedSignIn = serde_json::from_slice(&plain).map_err(|_| FlowError::Expired)?;
+    if p.clock.now() > kept.until {
+        return Err(FlowError::Expired);
+    }
+    let first = p
+        .store
+        .put_if_absent(&kept_key("signin-spent", token), b"1", CEREMONY_SECS + 60)
+        .await?;
+    if !first {
+        return Err(FlowError::Expired);
+    }
+    Ok(kept.state)
 }
 
 /// Finishes a sign-in with a passkey: the account it belongs to (active, not locked) and what
@@ -263,7 +305,7 @@ pub async fn finish_signin(
     ip: &str,
 ) -> Result<(Account, Authenticated), FlowError> {
     let rp = relying_party(p)?;
-    let kept = take(p, "signin", token).await?;
+    let state = spend_signin(p, token).await?;
     let (cred, cred_id) = Passkeys::credential(response).map_err(FlowError::Refused)?;
     let stored = p
         .accounts
@@ -278,7 +320,7 @@ pub async fn finish_signin(
         .await?
         .filter(|a| a.status == AccountStatus::Active && a.locked_until.is_none_or(|t| t <= now))
         .ok_or(FlowError::Unknown)?;
-    let r = rp.finish_discoverable(&cred, &kept.state, &stored.data, &account.id);
+    let r = rp.finish_discoverable(&cred, &state, &stored.data, &account.id);
     let done = record_use(p, &stored, r, ip).await?;
     Ok((account, done))
 }

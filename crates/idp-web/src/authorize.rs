@@ -37,7 +37,7 @@ pub use agreement::agreement_submit;
 pub(crate) use agreement::ask as ask_agreement;
 pub(crate) use authorization_server::ticket::login_key;
 pub(crate) use login::{complete_login, start_login};
-pub use login::{login_page, login_submit, password_change_submit};
+pub use login::{login_page, login_submit, passkey_submit, password_change_submit};
 
 pub use authorization_server::ticket::{AuthRequest, Ticket};
 
@@ -245,7 +245,8 @@ pub(crate) async fn with_session(
         put_json(p.store.as_ref(), &login_key(&id), req, p.cfg.login_ttl)
             .await
             .or_page(locale)?;
-        let r = agreement::ask(p, headers, &id, &account, Some(key), ip, locale).await?;
+        let amr = s.amr.clone();
+        let r = agreement::ask(p, headers, &id, &account, Some(key), amr, ip, locale).await?;
         return Ok(Some(r));
     }
     if let Some(page) = refused {

@@ -21,6 +21,8 @@ struct LoginPage<'a> {
     login_hint: &'a str,
     forgot_login_id: &'static str,
     forgot_password: &'static str,
+    /// The passkey sign-in: its token, the browser's options (JSON) and the button's text.
+    passkey: Option<(String, String, &'static str)>,
 }
 
 #[derive(Template)]
@@ -56,6 +58,8 @@ pub struct LoginView<'a> {
     pub csrf: &'a str,
     /// Prefilled login ID.
     pub login_hint: &'a str,
+    /// A passkey sign-in begun for this page (none when the provider cannot use passkeys).
+    pub passkey: Option<authorization_server::passkey::Begun>,
 }
 
 /// The login page.
@@ -73,6 +77,10 @@ pub fn login_page(v: LoginView<'_>, status: StatusCode) -> Response {
             login_hint: v.login_hint,
             forgot_login_id: web::account_text::AccountText::get(v.locale).forgot_login_id,
             forgot_password: web::account_text::AccountText::get(v.locale).forgot_password,
+            passkey: v.passkey.map(|b| {
+                let label = web::account_text::AccountText::get(v.locale).passkey_sign_in;
+                (b.token, b.options.to_string(), label)
+            }),
         }
         .render(),
         status,

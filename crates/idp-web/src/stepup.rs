@@ -35,20 +35,24 @@ use web::challenge::{load, page};
 /// Name of the device cookie.
 pub use web::session::DEVICE_COOKIE;
 
-/// After the password: completes the sign-in, or starts a challenge when the policy, the
-/// device or the relying party calls for one.
-pub(crate) async fn after_password(
+/// After the password (`amr` is `pwd`) or a passkey (its methods, `mfa` among them):
+/// completes the sign-in, or starts a challenge when the policy, the device or the relying
+/// party calls for one and the sign-in has not two factors already.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn after_first_factor(
     p: &Provider,
     headers: &HeaderMap,
     ip: &str,
     request_id: &str,
     req: &AuthRequest,
     account: &Account,
+    amr: Vec<String>,
     locale: Locale,
 ) -> WebResult {
     if authorization_server::agreement::due(p, account) {
         // Accepted first; the sign-in comes back here when it is.
-        return authorize::ask_agreement(p, headers, request_id, account, None, ip, locale).await;
+        return authorize::ask_agreement(p, headers, request_id, account, None, amr, ip, locale)
+            .await;
     }
     if essential_acr_unreachable(req, account.assurance_level) {
         let _ = p.store.delete(&authorize::login_key(request_id)).await;
@@ -57,6 +61,10 @@ pub(crate) async fn after_password(
             req,
             "the account cannot reach the requested acr",
         ));
+    }
+    if amr.iter().any(|m| m == "mfa") {
+        // Two factors already (a verified passkey): nothing to step up to.
+        return authorize::complete_login(p, request_id, req, account, amr, locale, ip).await;
     }
     let wants = relying_party_wants_mfa(p, req, account.assurance_level).await;
     let device = cookie(p, headers, DEVICE_COOKIE);
@@ -70,7 +78,7 @@ pub(crate) async fn after_password(
             Policy::UnrecognizedDevice => !recognized,
             Policy::RelyingPartyOnly => false,
         };
-    let pwd = vec!["pwd".to_owned()];
+    let pwd = amr;
     if !need {
         return authorize::complete_login(p, request_id, req, account, pwd, locale, ip).await;
     }
@@ -268,7 +276,9 @@ async fn finish(
             match (&s.request_id, &s.return_to) {
                 (Some(rid), _) if authorization_server::agreement::due(p, &account) => {
                     let key = Some(key.clone());
-                    authorize::ask_agreement(p, headers, rid, &account, key, ip, locale).await?
+                    let amr = sess.amr.clone();
+                    authorize::ask_agreement(p, headers, rid, &account, key, amr, ip, locale)
+                        .await?
                 }
                 (Some(rid), _) => authorize::resume_with_session(p, rid, key, sess, locale).await?,
                 (None, Some(back)) => see_other(back),

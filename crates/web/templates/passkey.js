@@ -62,24 +62,31 @@
     form.elements.credential.value = answer ? JSON.stringify(answer) : '';
     form.submit();
   }
-  function ask(form, mediation) {
+  function ask(form, mediation, signal) {
     var o = JSON.parse(form.elements.options.value);
     if (form.dataset.passkey === 'create') {
       return navigator.credentials.create(creation(o)).then(created);
     }
-    return navigator.credentials.get(request(o, mediation)).then(asserted);
+    var r = request(o, mediation);
+    if (signal) { r.signal = signal; }
+    return navigator.credentials.get(r).then(asserted);
   }
   document.querySelectorAll('form[data-passkey]').forEach(function (form) {
+    var waiting = null;
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       if (!window.PublicKeyCredential || !navigator.credentials) { send(form, null); return; }
+      // The button wins over the autofill offer still waiting.
+      if (waiting) { waiting.abort(); waiting = null; }
       ask(form).then(function (a) { send(form, a); }, function () { send(form, null); });
     });
     // Autofill: the passkeys are offered in the login ID field, without a button press.
     if (form.dataset.autofill !== undefined && window.PublicKeyCredential &&
-        PublicKeyCredential.isConditionalMediationAvailable) {
+        PublicKeyCredential.isConditionalMediationAvailable && window.AbortController) {
       PublicKeyCredential.isConditionalMediationAvailable().then(function (yes) {
-        if (yes) { ask(form, 'conditional').then(function (a) { send(form, a); }, function () {}); }
+        if (!yes) { return; }
+        waiting = new AbortController();
+        ask(form, 'conditional', waiting.signal).then(function (a) { send(form, a); }, function () {});
       });
     }
   });

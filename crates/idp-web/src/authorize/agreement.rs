@@ -43,17 +43,19 @@ fn view(p: &Provider, locale: Locale, token: &str) -> View {
 }
 
 /// Parks the sign-in of `account` for ticket `request_id` (with the live session `session_key`,
-/// if it came with one) and shows the agreement.
+/// if it came with one, and the methods the sign-in used) and shows the agreement.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn ask(
     p: &Provider,
     headers: &HeaderMap,
     request_id: &str,
     account: &Account,
     session_key: Option<String>,
+    amr: Vec<String>,
     ip: &str,
     locale: Locale,
 ) -> WebResult {
-    let token = agreement::require(p, request_id, account, session_key, ip)
+    let token = agreement::require(p, request_id, account, session_key, amr, ip)
         .await
         .or_page(locale)?;
     Ok(web::widgets::send(
@@ -107,13 +109,19 @@ pub async fn agreement_submit(
         Ok(None) => return Err(PageError::bad(locale, |t| t.login_expired).into()),
         Err(e) => return Err(PageError::internal(locale, e).into()),
     };
-    crate::stepup::after_password(
+    let amr = if pending.amr.is_empty() {
+        vec!["pwd".to_owned()]
+    } else {
+        pending.amr.clone()
+    };
+    crate::stepup::after_first_factor(
         &p,
         &headers,
         &ip,
         &pending.request_id,
         &req,
         &account,
+        amr,
         locale,
     )
     .await

@@ -22,6 +22,7 @@ fn show_login(
             request_id,
             csrf: &csrf,
             login_hint: req.login_hint.as_deref().unwrap_or(""),
+            passkey: passkey_signin(p),
         },
         StatusCode::OK,
     );
@@ -29,6 +30,19 @@ fn show_login(
         r.headers_mut().append(header::SET_COOKIE, c);
     }
     r
+}
+
+/// A passkey sign-in for a login page (none when the provider cannot be a WebAuthn relying
+/// party).
+pub(crate) fn passkey_signin(p: &Provider) -> Option<authorization_server::passkey::Begun> {
+    match authorization_server::passkey::begin_signin(p, true) {
+        Ok(b) => Some(b),
+        Err(authorization_server::passkey::FlowError::Unavailable) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "passkey sign-in not offered");
+            None
+        }
+    }
 }
 
 /// Parks the request and shows the login page.
@@ -71,6 +85,90 @@ pub async fn login_page(
     Ok(show_login(&p, &headers, &req, id, locale))
 }
 
+/// POST /login/passkey: a sign-in with a passkey (any of the browser's for this site, no
+/// login ID typed): the ceremony's token spent once, the passkey's account found by the
+/// credential, its counter moved forward, and the parked request completed with the
+/// passkey's methods (a verified passkey is both factors: no step-up).
+#[tracing::instrument(skip_all)]
+pub async fn passkey_submit(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    CsrfForm(form): CsrfForm,
+) -> WebResult {
+    use authorization_server::passkey::{self as flow, FlowError};
+    let accept = locale_of(&Params::new(), &headers);
+    let Some(id) = form.get("request") else {
+        return Err(PageError::bad(accept, |t| t.login_expired).into());
+    };
+    let req: Option<AuthRequest> = get_json(p.store.as_ref(), &login_key(id))
+        .await
+        .or_page(accept)?;
+    let Some(req) = req else {
+        return Err(PageError::bad(accept, |t| t.login_expired).into());
+    };
+    let locale = web::http::flow_locale(&headers, req.ui_locales.as_deref());
+    // Counted with the password sign-ins from this address.
+    let limit = p.cfg.login_limit_per_address;
+    match web::limits::over(&p, "login-ip", &ip, limit).await {
+        Ok(false) => {}
+        Ok(true) => return Ok(web::limits::too_many(&p, &headers, locale)),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
+    }
+    let a = web::account_text::AccountText::get(locale);
+    let again = |error: &'static str, status: StatusCode| {
+        let csrf = csrf_token(&p, &headers).0;
+        pages::login_page(
+            LoginView {
+                locale,
+                client_name: &req.client_name,
+                error: Some(error),
+                request_id: id,
+                csrf: &csrf,
+                login_hint: "",
+                passkey: passkey_signin(&p),
+            },
+            status,
+        )
+    };
+    let token = form.get("t").map(String::as_str).unwrap_or("");
+    let credential = form.get("credential").map(String::as_str).unwrap_or("");
+    if credential.is_empty() {
+        // The browser made no passkey answer (none there, cancelled, no WebAuthn).
+        return Ok(again(a.passkey_failed, StatusCode::BAD_REQUEST));
+    }
+    let (account, done) = match flow::finish_signin(&p, token, credential, &ip).await {
+        Ok(x) => x,
+        Err(e) if e.is_internal() => return Err(PageError::internal(locale, e).into()),
+        Err(FlowError::Cloned) => return Ok(again(a.passkey_cloned, StatusCode::UNAUTHORIZED)),
+        Err(e) => {
+            tracing::info!(error = %e, "passkey sign-in refused");
+            p.metrics
+                .inc("oneid_logins_total", "outcome=\"passkey_refused\"");
+            return Ok(again(a.passkey_failed, StatusCode::UNAUTHORIZED));
+        }
+    };
+    if req.hint_sub.as_ref().is_some_and(|h| *h != account.id) {
+        let _ = p.store.delete(&login_key(id)).await;
+        let e = refusal(
+            "login_required",
+            "the signed-in user is not the one the id_token_hint names",
+        );
+        return Ok(error_redirect(
+            &p,
+            &req.redirect_uri,
+            req.state.as_deref(),
+            e,
+        ));
+    }
+    p.metrics.inc("oneid_logins_total", "outcome=\"success\"");
+    note_replaced_session(&p, &headers, id)
+        .await
+        .or_page(locale)?;
+    crate::stepup::after_first_factor(&p, &headers, &ip, id, &req, &account, done.amr(), locale)
+        .await
+}
+
 /// POST /login: checks the form, signs the person in, and completes the parked request (or,
 /// when the password has expired or is temporary, asks for a new one first).
 #[tracing::instrument(skip_all)]
@@ -103,6 +201,7 @@ pub async fn login_submit(
                 request_id: id,
                 csrf: &csrf,
                 login_hint: login_id,
+                passkey: passkey_signin(&p),
             },
             status,
         )
@@ -155,7 +254,9 @@ pub async fn login_submit(
     note_replaced_session(&p, &headers, id)
         .await
         .or_page(locale)?;
-    crate::stepup::after_password(&p, &headers, &ip, id, &req, &signin.account, locale).await
+    let pwd = vec!["pwd".to_owned()];
+    crate::stepup::after_first_factor(&p, &headers, &ip, id, &req, &signin.account, pwd, locale)
+        .await
 }
 
 /// Ends a successful sign-in: takes the parked request (single use, so a double submit of the
@@ -372,13 +473,14 @@ pub async fn password_change_submit(
             note_replaced_session(&p, &headers, &change.request_id)
                 .await
                 .or_page(locale)?;
-            crate::stepup::after_password(
+            crate::stepup::after_first_factor(
                 &p,
                 &headers,
                 &ip,
                 &change.request_id,
                 &req,
                 &account,
+                vec!["pwd".to_owned()],
                 locale,
             )
             .await
