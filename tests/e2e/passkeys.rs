@@ -194,3 +194,111 @@ async fn the_login_page_offers_passkeys_in_the_login_id_field_and_a_button_in_fr
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_relying_party_that_wants_two_factors_gets_a_passkey_offered_first_after_the_password() {
+    let app = app().await;
+    let id = app.add_clinician().await;
+    // A phone too: the passkey is offered first all the same.
+    app.provider
+        .accounts
+        .set_challenge_phones(
+            &id,
+            &[("+14165550199".into(), credential_store::PhoneKind::Mobile)],
+            false,
+        )
+        .await
+        .unwrap();
+    let rp = Rp::discover(
+        &app.add_client_with("otn-hub", |n| n.require_mfa = true)
+            .await,
+    )
+    .await;
+    let chrome = Chrome::start().await;
+    let authenticator = chrome.add_virtual_authenticator("internal").await;
+    enrol(&app, &chrome, "Security key", "fr").await;
+    chrome
+        .wait_for_text(".notice", "La clé d’accès est ajoutée")
+        .await;
+    let held = chrome.virtual_credentials(&authenticator).await;
+    sign_out(&app, &chrome).await;
+    // The password first (the authenticator empty while the login page loads, so that its
+    // autofill offer does not sign in by itself).
+    chrome.clear_virtual_credentials(&authenticator).await;
+    let started = rp.start(&["openid"], &[("ui_locales", "fr")]);
+    chrome.goto(&started.url).await;
+    chrome.wait_for("form#passkey-signin").await;
+    chrome
+        .add_virtual_credential(&authenticator, held[0].clone())
+        .await;
+    password_sign_in(&chrome).await;
+    // The step-up page: the passkey first and chosen, in French.
+    chrome.wait_for("form#choose").await;
+    let first = chrome
+        .eval("return document.querySelector('input[name=method]').value;")
+        .await;
+    assert_eq!(first, "passkey");
+    assert_eq!(
+        chrome
+            .eval("return document.querySelector('input[name=method]:checked').value;")
+            .await,
+        "passkey"
+    );
+    assert!(chrome.source().await.contains("Utiliser ma clé d’accès"));
+    chrome.click("form#choose button[type=submit]").await;
+    chrome.wait_for("form#verify[data-passkey=get]").await;
+    chrome.click("form#verify button[type=submit]").await;
+    let code = code_at_callback(&chrome, &rp, &started).await;
+    let tokens = rp.finish(started, &code).await;
+    assert_eq!(
+        tokens.raw["amr"],
+        serde_json::json!(["pwd", "hwk", "user", "mfa"]),
+        "{}",
+        tokens.raw
+    );
+    assert!(tokens.raw["acr"].as_str().unwrap().ends_with(":mfa"));
+    let ok = app.audit("stepup.success").await;
+    assert_eq!(ok.len(), 1);
+    assert_eq!(app.audit("passkey.used").await.len(), 1);
+    chrome.quit().await;
+}
+
+#[tokio::test]
+async fn a_step_up_without_an_answer_from_the_browser_asks_again_and_counts_nothing() {
+    let app = app().await;
+    let id = app.add_clinician().await;
+    let rp = Rp::discover(
+        &app.add_client_with("otn-hub", |n| n.require_mfa = true)
+            .await,
+    )
+    .await;
+    let chrome = Chrome::start().await;
+    let authenticator = chrome.add_virtual_authenticator("internal").await;
+    enrol(&app, &chrome, "Laptop", "en").await;
+    chrome
+        .wait_for_text(".notice", "The passkey is added")
+        .await;
+    sign_out(&app, &chrome).await;
+    // The passkey is gone from the browser (another computer): the step-up cannot be met
+    // with it, and says so.
+    chrome.clear_virtual_credentials(&authenticator).await;
+    let started = rp.start(&["openid"], &[]);
+    chrome.goto(&started.url).await;
+    password_sign_in(&chrome).await;
+    chrome.click("form#choose button[type=submit]").await;
+    chrome
+        .click("form#verify[data-passkey=get] button[type=submit]")
+        .await;
+    chrome
+        .wait_for_text(
+            "#error-summary",
+            "Your browser did not create or use a passkey",
+        )
+        .await;
+    // Back to the choice, nothing counted against the account.
+    assert!(chrome.has("form#choose").await);
+    assert!(app.audit("stepup.failure").await.is_empty());
+    assert!(app.audit("stepup.success").await.is_empty());
+    let _ = id;
+    chrome.quit().await;
+}

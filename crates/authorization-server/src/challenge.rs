@@ -5,8 +5,8 @@
 //! parallel guesses gets distinct numbers and those past either limit are refused unchecked;
 //! a challenge that is met is taken once, whatever raced it.
 //!
-//! The methods: a code by text message or voice call, two of the online challenge questions,
-//! or a TOTP code.
+//! The methods: a passkey (offered first when the account has one), a code by text message
+//! or voice call, two of the online challenge questions, or a TOTP code.
 
 use crate::{Provider, StoreError};
 use credential_store::{Account, ChallengeError, Guess, PhoneKind, QuestionAnswer};
@@ -36,6 +36,8 @@ pub enum Method {
     Kba,
     /// A code from an authenticator app.
     Totp,
+    /// One of the account's passkeys.
+    Passkey,
 }
 
 impl Method {
@@ -46,6 +48,9 @@ impl Method {
             Method::Voice { .. } => "tel",
             Method::Kba => "kba",
             Method::Totp => "otp",
+            // Which kind of key it was (`hwk` or `swk`) is known once it is used
+            // (`Pending::passkey_amr`).
+            Method::Passkey => "hwk",
         }
     }
 
@@ -56,6 +61,7 @@ impl Method {
             Method::Voice { phone } => format!("tel:{phone}"),
             Method::Kba => "kba".into(),
             Method::Totp => "otp".into(),
+            Method::Passkey => "passkey".into(),
         }
     }
 
@@ -68,6 +74,7 @@ impl Method {
             "tel" => Some(Method::Voice { phone: phone()? }),
             "kba" => Some(Method::Kba),
             "otp" => Some(Method::Totp),
+            "passkey" => Some(Method::Passkey),
             _ => None,
         }
     }
@@ -106,6 +113,14 @@ pub struct Pending {
     pub questions: Vec<String>,
     /// Language of the pages.
     pub locale: Locale,
+    /// A passkey asked for: the library's state, and the browser's options (JSON).
+    #[serde(default)]
+    pub passkey_state: Option<String>,
+    #[serde(default)]
+    pub passkey_options: Option<String>,
+    /// The methods the passkey that met the challenge proved (`hwk`/`swk`, `user`, `mfa`).
+    #[serde(default)]
+    pub passkey_amr: Vec<String>,
 }
 
 /// The store key of a challenge's `part` (`stepup` itself; `stepup-tries`, its attempt counter,
@@ -120,11 +135,14 @@ pub fn pending_key(token: &str) -> String {
     key_of("stepup", token)
 }
 
-/// The methods the account can use, in the order offered: codes to phones (text to mobiles,
-/// calls to any phone), TOTP, then the online questions (the fallback with no phone or with
-/// "no direct number").
+/// The methods the account can use, in the order offered: a passkey (phishing-resistant),
+/// codes to phones (text to mobiles, calls to any phone), TOTP, then the online questions
+/// (the fallback with no phone or with "no direct number").
 pub async fn methods(p: &Provider, account: &Account) -> Result<Vec<Method>, ChallengeError> {
     let mut m = Vec::new();
+    if p.passkeys.is_some() && p.accounts.has_passkey(&account.id).await? {
+        m.push(Method::Passkey);
+    }
     if !account.no_direct_number {
         let phones = p.accounts.challenge_phones(&account.id).await?;
         for (i, ph) in phones.iter().enumerate() {
@@ -226,10 +244,11 @@ pub enum Action<'a> {
     Resend,
     /// Asked for another method.
     Other,
-    /// Answered: a code, or the answers to the questions.
+    /// Answered: a code, the answers to the questions, or a passkey's (JSON).
     Verify {
         code: &'a str,
         answers: Vec<QuestionAnswer>,
+        credential: &'a str,
     },
 }
 
@@ -250,6 +269,10 @@ pub enum Problem {
     AnswersWrong,
     /// Wrong code.
     CodeWrong,
+    /// The browser gave no passkey, or one that was refused (ask again).
+    PasskeyFailed,
+    /// The passkey's counter went backwards: a copy (audited).
+    PasskeyCloned,
     /// The action does not fit the challenge's state.
     Unexpected,
 }
@@ -297,6 +320,21 @@ pub async fn act(
                     s.questions = pick_two(&qs);
                 }
                 Method::Totp => {}
+                Method::Passkey => match crate::passkey::begin_stepup(p, &s.account_id).await {
+                    Ok(Some((options, state))) => {
+                        s.passkey_state = Some(state);
+                        s.passkey_options = Some(options.to_string());
+                    }
+                    Ok(None) | Err(crate::passkey::FlowError::Unavailable) => {
+                        s.chosen = None;
+                        return Ok(Outcome::Again(Some(Problem::ChooseMethod)));
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "passkey step-up not started");
+                        s.chosen = None;
+                        return Ok(Outcome::Again(Some(Problem::PasskeyFailed)));
+                    }
+                },
                 _ => {
                     if !send_code(p, token, s, m, ip, texts).await {
                         let _ = save(p, token, s).await;
@@ -330,21 +368,43 @@ pub async fn act(
             let _ = save(p, token, s).await;
             Ok(Outcome::Again(None))
         }
-        Action::Verify { code, answers } => verify(p, token, s, code, &answers, ip).await,
+        Action::Verify {
+            code,
+            answers,
+            credential,
+        } => verify(p, token, s, code, &answers, credential, ip).await,
     }
 }
 
 async fn verify(
     p: &Provider,
     token: &str,
-    s: &Pending,
+    s: &mut Pending,
     code: &str,
     answers: &[QuestionAnswer],
+    credential: &str,
     ip: &str,
 ) -> Result<Outcome, StoreError> {
     let Some(m) = s.chosen else {
         return Ok(Outcome::Again(Some(Problem::Unexpected)));
     };
+    // A passkey's challenge is answered once: whatever comes back, the next try asks the
+    // browser again with a new one.
+    let passkey_state = if m == Method::Passkey {
+        let state = s.passkey_state.take();
+        s.passkey_options = None;
+        s.chosen = None;
+        let _ = save(p, token, s).await;
+        match state {
+            Some(st) if !credential.is_empty() => Some(st),
+            // The browser gave nothing (cancelled, no passkey there): nothing was checked.
+            _ => return Ok(Outcome::Again(Some(Problem::PasskeyFailed))),
+        }
+    } else {
+        None
+    };
+    let passkey_amr = std::sync::Mutex::new(Vec::new());
+    let cloned = std::sync::atomic::AtomicBool::new(false);
     if m.sends_code() && p.clock.now() >= s.code_expires {
         // Nothing is checked against an expired code, so nothing is counted.
         return Ok(Outcome::Again(Some(Problem::CodeExpired)));
@@ -373,6 +433,30 @@ async fn verify(
                             .await
                             .unwrap_or(false),
                         Method::Totp => verify_totp(p, &s.account_id, code).await,
+                        Method::Passkey => {
+                            let state = passkey_state.as_deref().unwrap_or_default();
+                            match crate::passkey::check_stepup(
+                                p,
+                                &s.account_id,
+                                state,
+                                credential,
+                                ip,
+                            )
+                            .await
+                            {
+                                Ok(done) => {
+                                    if let Ok(mut a) = passkey_amr.lock() {
+                                        *a = done.amr();
+                                    }
+                                    true
+                                }
+                                Err(crate::passkey::FlowError::Cloned) => {
+                                    cloned.store(true, std::sync::atomic::Ordering::Relaxed);
+                                    false
+                                }
+                                Err(_) => false,
+                            }
+                        }
                         _ => s
                             .code_digest
                             .as_deref()
@@ -389,6 +473,7 @@ async fn verify(
     };
     match guess {
         Guess::Right => {
+            s.passkey_amr = passkey_amr.into_inner().unwrap_or_default();
             // A challenge that succeeded is taken once, whatever else raced it.
             let first = p
                 .store
@@ -404,10 +489,11 @@ async fn verify(
         Guess::Wrong { locked_now } => {
             audit(p, "stepup.failure", &s.account_id, ip, Some(m.amr())).await;
             if n < i64::from(p.stepup.max_attempts) && !locked_now {
-                let problem = if m == Method::Kba {
-                    Problem::AnswersWrong
-                } else {
-                    Problem::CodeWrong
+                let problem = match m {
+                    Method::Kba => Problem::AnswersWrong,
+                    Method::Passkey if cloned.into_inner() => Problem::PasskeyCloned,
+                    Method::Passkey => Problem::PasskeyFailed,
+                    _ => Problem::CodeWrong,
                 };
                 return Ok(Outcome::Again(Some(problem)));
             }
@@ -522,6 +608,7 @@ mod tests {
             Method::Voice { phone: 0 },
             Method::Kba,
             Method::Totp,
+            Method::Passkey,
         ] {
             assert_eq!(Method::parse(&m.key()), Some(m));
         }

@@ -97,11 +97,12 @@ impl Accounts {
     }
 
     /// Whether the account has a passkey (one indexed probe).
-    pub async fn has_passkey(&self, account_id: &str) -> Result<bool, CredentialError> {
+    pub async fn has_passkey(&self, account_id: &str) -> Result<bool, platform::DbError> {
         let row = sqlx::query("SELECT 1 FROM passkeys WHERE account_id = $1 LIMIT 1")
             .bind(account_id)
             .fetch_optional(self.db.pool())
-            .await?;
+            .await
+            .map_err(platform::DbError::from)?;
         Ok(row.is_some())
     }
 

@@ -167,6 +167,7 @@ pub async fn submit(
         "verify" => Action::Verify {
             code: get("code"),
             answers: web::widgets::typed_answers(&form, &s.questions),
+            credential: get("credential"),
         },
         _ => return Err(PageError::bad(s.locale, |t| t.bad_request).into()),
     };
@@ -207,6 +208,8 @@ pub async fn submit(
             Problem::CodeExpired => (Some(a.code_expired.to_owned()), StatusCode::BAD_REQUEST),
             Problem::AnswersWrong => (Some(a.answers_wrong.to_owned()), StatusCode::UNAUTHORIZED),
             Problem::CodeWrong => (Some(a.code_wrong.to_owned()), StatusCode::UNAUTHORIZED),
+            Problem::PasskeyFailed => (Some(a.passkey_failed.to_owned()), StatusCode::UNAUTHORIZED),
+            Problem::PasskeyCloned => (Some(a.passkey_cloned.to_owned()), StatusCode::UNAUTHORIZED),
             Problem::Unexpected => (None, StatusCode::BAD_REQUEST),
         },
     };
@@ -233,7 +236,12 @@ async fn finish(
 ) -> WebResult {
     let locale = s.locale;
     let mut amr = s.amr.clone();
-    for x in [m.amr(), "mfa"] {
+    let proved: Vec<&str> = if m == Method::Passkey && !s.passkey_amr.is_empty() {
+        s.passkey_amr.iter().map(String::as_str).collect()
+    } else {
+        vec![m.amr(), "mfa"]
+    };
+    for x in proved {
         if !amr.iter().any(|y| y == x) {
             amr.push(x.to_owned());
         }

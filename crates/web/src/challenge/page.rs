@@ -12,6 +12,7 @@ pub fn method_label(a: &AccountText, phones: &[String], m: Method) -> String {
         Method::Voice { phone: i } => a.method_voice.replace("{}", &phone(i)),
         Method::Kba => a.method_kba.into(),
         Method::Totp => a.method_totp.into(),
+        Method::Passkey => a.method_passkey.into(),
     }
 }
 
@@ -19,6 +20,8 @@ pub fn method_label(a: &AccountText, phones: &[String], m: Method) -> String {
 enum Stage {
     /// Which method (value, label), the first one selected.
     Choose { options: Vec<(String, String)> },
+    /// A passkey: the browser's options (JSON) for `/static/passkey.js`.
+    Passkey { options: String },
     /// A code (no questions) or the answers to `questions` (field name, question); `resend`
     /// when the code came by text message or voice call.
     Answer {
@@ -88,6 +91,13 @@ pub async fn page(
             };
             (intro.to_owned(), Stage::Choose { options })
         }
+        Some(Method::Passkey) => {
+            let options = s.passkey_options.clone().unwrap_or_default();
+            (
+                a.passkey_stepup_intro.to_owned(),
+                Stage::Passkey { options },
+            )
+        }
         Some(Method::Kba) => {
             let questions = crate::widgets::question_fields(s.locale, &s.questions)
                 .into_iter()
@@ -113,6 +123,7 @@ pub async fn page(
             (intro, stage)
         }
     };
+    let stage_is_passkey = matches!(stage, Stage::Passkey { .. });
     let (csrf, set) = crate::http::csrf_token(p, headers);
     // Cancel: back to the sign-in page of the same request, or to where the change began.
     let cancel_href = match (&s.request_id, &s.return_to) {
@@ -134,7 +145,15 @@ pub async fn page(
         cancel_href,
     }
     .render();
+    let script = stage_is_passkey;
     let mut r = crate::pages::html(body, status);
+    if script {
+        // The passkey stage runs our script (and only ours).
+        r.headers_mut().insert(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(crate::forms::SCRIPT_CSP),
+        );
+    }
     if let Some(c) = set {
         r.headers_mut().append(axum::http::header::SET_COOKIE, c);
     }
