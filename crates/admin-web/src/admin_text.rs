@@ -261,6 +261,8 @@ pub struct AdminText {
     /// Label.
     pub require_mfa: &'static str,
     /// Check box.
+    pub require_phishing_resistant: &'static str,
+    /// Check box.
     pub require_par: &'static str,
     /// Check box.
     pub pairwise: &'static str,
@@ -439,6 +441,7 @@ static EN: AdminText = AdminText {
     post_logout_uris: "Post-logout redirect URIs",
     id_token_alg: "ID token signature",
     require_mfa: "Ask for a second factor at every sign-in",
+    require_phishing_resistant: "Require a passkey (phishing-resistant sign-in)",
     require_par: "Accept only pushed authorization requests (PAR)",
     pairwise: "Pairwise subject identifiers: this application’s sector gets identifiers of its own",
     sector_identifier_uri: "Sector identifier URI (pairwise only)",
@@ -595,6 +598,7 @@ static FR: AdminText = AdminText {
     post_logout_uris: "URI de redirection après déconnexion",
     id_token_alg: "Signature du jeton d’identité",
     require_mfa: "Exiger un second facteur à chaque connexion",
+    require_phishing_resistant: "Exiger une clé d’accès (connexion résistante à l’hameçonnage)",
     require_par: "N’accepter que les demandes d’autorisation poussées (PAR)",
     pairwise: "Identifiants de sujet par paire\u{a0}: le secteur de cette application reçoit ses propres identifiants",
     sector_identifier_uri: "URI d’identifiant de secteur (par paire seulement)",

@@ -91,6 +91,8 @@ struct AddBody {
     encrypt_assertions: bool,
     #[serde(default)]
     require_mfa: bool,
+    #[serde(default)]
+    require_phishing_resistant: bool,
 }
 
 /// A JSON field that may be absent (`None`), null (`Some(None)`) or set.
@@ -122,6 +124,8 @@ struct UpdateBody {
     encrypt_assertions: Option<bool>,
     #[serde(default)]
     require_mfa: Option<bool>,
+    #[serde(default)]
+    require_phishing_resistant: Option<bool>,
 }
 
 /// PUT /admin/api/saml/sps/{entity_id}
@@ -155,6 +159,7 @@ pub async fn update(
             sign_response: b.sign_response,
             encrypt_assertions: b.encrypt_assertions,
             require_mfa: b.require_mfa,
+            require_phishing_resistant: b.require_phishing_resistant,
         },
     };
     let sp = modify(&p, &entity_id, u, &caller.actor())
@@ -198,6 +203,7 @@ pub async fn add(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes
         sign_response: b.sign_response,
         encrypt_assertions: b.encrypt_assertions,
         require_mfa: b.require_mfa,
+        require_phishing_resistant: b.require_phishing_resistant,
     };
     let sp = register(&p, n, &caller.actor()).await.map_err(error)?;
     Ok((StatusCode::CREATED, json_no_store(sp_json(&sp).to_string())).into_response())

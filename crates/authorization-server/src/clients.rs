@@ -82,6 +82,9 @@ pub struct Client {
     pub access_token_alg: SigAlg,
     /// Every sign-in for this client is stepped up (multi-factor).
     pub require_mfa: bool,
+    /// Every sign-in for this client must use a passkey (phishing-resistant); implies
+    /// `require_mfa`.
+    pub require_phishing_resistant: bool,
     /// Its authorization requests must be pushed first (RFC 9126).
     pub require_par: bool,
     /// It must prove a DPoP key at the token endpoint, so its tokens are bound (RFC 9449).
@@ -186,6 +189,7 @@ impl Client {
             id_token_alg: SigAlg::parse(&alg).unwrap_or(SigAlg::RS256),
             access_token_alg: SigAlg::parse(&at_alg).unwrap_or(SigAlg::ES256),
             require_mfa: r.try_get::<i64, _>("require_mfa")? != 0,
+            require_phishing_resistant: r.try_get::<i64, _>("require_phishing_resistant")? != 0,
             require_par: r.try_get::<i64, _>("require_par")? != 0,
             require_dpop: r.try_get::<i64, _>("require_dpop")? != 0,
             fapi2: r.try_get::<i64, _>("fapi2")? != 0,
@@ -233,6 +237,8 @@ pub struct NewClient {
     pub access_token_alg: Option<SigAlg>,
     /// Require multi-factor at every sign-in.
     pub require_mfa: bool,
+    /// Require a passkey (phishing-resistant sign-in) at every sign-in; implies `require_mfa`.
+    pub require_phishing_resistant: bool,
     /// Require pushed authorization requests (RFC 9126).
     pub require_par: bool,
     /// Require DPoP-bound tokens (RFC 9449).
@@ -303,7 +309,7 @@ const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_
                        require_par, require_dpop, fapi2, require_signed_request_object, jwks, \
                        jwks_uri, backchannel_logout_uri, \
                        frontchannel_logout_uri, service_id, sector, sector_identifier_uri, \
-                       tls_client_auth, tls_client_auth_subject_dn";
+                       tls_client_auth, tls_client_auth_subject_dn, require_phishing_resistant";
 
 impl ClientStore {
     /// A registry in `db`, caching lookups for `cache_secs` (0 disables the cache), reading
@@ -499,9 +505,9 @@ impl ClientStore {
              require_mfa, backchannel_logout_uri, frontchannel_logout_uri, created_at, \
              updated_at, service_id, require_par, jwks, jwks_uri, require_dpop, fapi2, \
              require_signed_request_object, subject_type, sector, sector_identifier_uri, \
-             tls_client_auth, tls_client_auth_subject_dn) \
+             tls_client_auth, tls_client_auth_subject_dn, require_phishing_resistant) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10, $10, $14, $15, $16, \
-             $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+             $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
         )
         .bind(id)
         .bind(n.name.trim())
@@ -532,6 +538,7 @@ impl ClientStore {
         .bind(sector_uri)
         .bind(mtls)
         .bind(subject_dn.as_deref())
+        .bind(i64::from(n.require_phishing_resistant))
         .execute(self.db.pool())
         .await
         .map_err(DbError::from);

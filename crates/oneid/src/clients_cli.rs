@@ -62,6 +62,10 @@ pub struct AddClient {
     /// Step up every sign-in for this client (multi-factor), whatever the device.
     #[arg(long)]
     require_mfa: bool,
+    /// Accept only a passkey at every sign-in for this client (phishing-resistant; implies
+    /// --require-mfa).
+    #[arg(long)]
+    require_phishing_resistant: bool,
     /// Accept only pushed authorization requests (RFC 9126): the client posts its request to
     /// /par first and sends the browser to /authorize with the request_uri it gets.
     #[arg(long)]
@@ -168,6 +172,7 @@ pub async fn clients(
                     id_token_alg: alg,
                     access_token_alg: at_alg,
                     require_mfa: a.require_mfa,
+                    require_phishing_resistant: a.require_phishing_resistant,
                     require_par: a.require_par,
                     require_dpop: a.require_dpop,
                     fapi2: a.fapi2,

@@ -58,6 +58,10 @@ pub struct AddSp {
     /// Step up every sign-in to it (multi-factor).
     #[arg(long)]
     require_mfa: bool,
+    /// Accept only a passkey at every sign-in to it (phishing-resistant; implies
+    /// --require-mfa).
+    #[arg(long)]
+    require_phishing_resistant: bool,
 }
 
 /// `oneid saml-sps update`
@@ -92,6 +96,9 @@ pub struct UpdateSp {
     /// Step up every sign-in: true or false.
     #[arg(long)]
     require_mfa: Option<bool>,
+    /// Accept only a passkey at every sign-in (phishing-resistant): true or false.
+    #[arg(long)]
+    require_phishing_resistant: Option<bool>,
 }
 
 /// Reads `--metadata`: an http(s) URL to fetch, else a file.
@@ -139,6 +146,7 @@ pub async fn sps(
                 sign_response: a.sign_response,
                 encrypt_assertions: a.encrypt,
                 require_mfa: a.require_mfa,
+                require_phishing_resistant: a.require_phishing_resistant,
             };
             let sp = register(p, n, "cli").await.map_err(|e| e.to_string())?;
             wln!(out, "registered {} ({})", sp.entity_id, sp.name);
@@ -171,6 +179,7 @@ pub async fn sps(
                     sign_response: u.sign_response,
                     encrypt_assertions: u.encrypt,
                     require_mfa: u.require_mfa,
+                    require_phishing_resistant: u.require_phishing_resistant,
                 },
             };
             let Some(sp) = modify(p, &entity_id, update, "cli")

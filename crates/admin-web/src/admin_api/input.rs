@@ -37,6 +37,9 @@ pub struct ClientInput {
     /// Step up every sign-in for it.
     #[serde(default)]
     pub require_mfa: bool,
+    /// Every sign-in for it must use a passkey (phishing-resistant); implies `require_mfa`.
+    #[serde(default)]
+    pub require_phishing_resistant: bool,
     /// Its authorization requests must be pushed first (RFC 9126).
     #[serde(default)]
     pub require_par: bool,

@@ -181,6 +181,7 @@ pub fn from_metadata(xml: &str) -> Result<ServiceProvider, SpError> {
         encrypt_assertions: false,
         want_signed_requests: sp.attribute("AuthnRequestsSigned") == Some("true"),
         require_mfa: false,
+        require_phishing_resistant: false,
     })
 }
 

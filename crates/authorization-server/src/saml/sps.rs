@@ -82,6 +82,8 @@ pub struct ServiceProvider {
     pub want_signed_requests: bool,
     /// Every sign-in is stepped up (multi-factor).
     pub require_mfa: bool,
+    /// Every sign-in must use a passkey (phishing-resistant); implies `require_mfa`.
+    pub require_phishing_resistant: bool,
 }
 
 impl ServiceProvider {
@@ -161,6 +163,9 @@ pub struct NewSp {
     /// Step up every sign-in.
     #[serde(default)]
     pub require_mfa: bool,
+    /// Require a passkey (phishing-resistant sign-in) at every sign-in; implies `require_mfa`.
+    #[serde(default)]
+    pub require_phishing_resistant: bool,
 }
 
 /// The administrator's choices on an update; `None` leaves a value as it is.
@@ -182,6 +187,8 @@ pub struct SpChoices {
     pub encrypt_assertions: Option<bool>,
     /// Step up every sign-in.
     pub require_mfa: Option<bool>,
+    /// Require a passkey (phishing-resistant sign-in) at every sign-in.
+    pub require_phishing_resistant: Option<bool>,
 }
 
 /// An update of a registered SP: its fresh metadata, new choices, or both.
@@ -227,7 +234,8 @@ pub struct SpStore {
 
 const COLUMNS: &str = "entity_id, name, acs, slo, signing_certs, encryption_cert, nameid_format, \
                        attributes, service_id, allow_idp_initiated, sign_response, \
-                       encrypt_assertions, want_signed_requests, require_mfa";
+                       encrypt_assertions, want_signed_requests, require_mfa, \
+                       require_phishing_resistant";
 
 fn json_col<T: serde::de::DeserializeOwned>(r: &sqlx::any::AnyRow, c: &str) -> Result<T, SpError> {
     let s: String = r.try_get(c)?;
@@ -251,6 +259,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ServiceProvider, SpError> {
         encrypt_assertions: flag("encrypt_assertions")?,
         want_signed_requests: flag("want_signed_requests")?,
         require_mfa: flag("require_mfa")?,
+        require_phishing_resistant: flag("require_phishing_resistant")?,
     })
 }
 
@@ -325,6 +334,10 @@ impl SpStore {
         set(&mut sp.sign_response, c.sign_response);
         set(&mut sp.encrypt_assertions, c.encrypt_assertions);
         set(&mut sp.require_mfa, c.require_mfa);
+        set(
+            &mut sp.require_phishing_resistant,
+            c.require_phishing_resistant,
+        );
         if sp.service_id.is_none() {
             return Err(SpError::Invalid(
                 "a service provider belongs to a service (people get in only when enrolled \
@@ -353,12 +366,13 @@ impl SpStore {
             sign_response: Some(n.sign_response),
             encrypt_assertions: Some(n.encrypt_assertions),
             require_mfa: Some(n.require_mfa),
+            require_phishing_resistant: Some(n.require_phishing_resistant),
         };
         self.choose(&mut sp, choices).await?;
         let now = self.clock.now();
         let r = sqlx::query(&format!(
             "INSERT INTO saml_sps ({COLUMNS}, created_at, updated_at) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)"
         ))
         .bind(&sp.entity_id)
         .bind(&sp.name)
@@ -374,6 +388,7 @@ impl SpStore {
         .bind(i64::from(sp.encrypt_assertions))
         .bind(i64::from(sp.want_signed_requests))
         .bind(i64::from(sp.require_mfa))
+        .bind(i64::from(sp.require_phishing_resistant))
         .bind(now)
         .execute(self.db.pool())
         .await;
@@ -434,7 +449,8 @@ impl SpStore {
             "UPDATE saml_sps SET name = $2, acs = $3, slo = $4, signing_certs = $5, \
              encryption_cert = $6, nameid_format = $7, attributes = $8, service_id = $9, \
              allow_idp_initiated = $10, sign_response = $11, encrypt_assertions = $12, \
-             want_signed_requests = $13, require_mfa = $14, updated_at = $15 \
+             want_signed_requests = $13, require_mfa = $14, updated_at = $15, \
+             require_phishing_resistant = $16 \
              WHERE entity_id = $1",
         )
         .bind(&sp.entity_id)
@@ -452,6 +468,7 @@ impl SpStore {
         .bind(i64::from(sp.want_signed_requests))
         .bind(i64::from(sp.require_mfa))
         .bind(self.clock.now())
+        .bind(i64::from(sp.require_phishing_resistant))
         .execute(self.db.pool())
         .await?;
         self.forget(&sp.entity_id);
