@@ -11,7 +11,6 @@ use authorization_server::oidc::authorize::{
     store_code, with_params, AuthorizationRequest, ClientRefusal, Refusal,
 };
 use authorization_server::oidc::{par, request_object};
-use authorization_server::tokens::acr_for;
 use authorization_server::{Client, Provider};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -191,7 +190,15 @@ pub(crate) async fn with_session(
         )));
     }
     let has_mfa = s.amr.iter().any(|a| a == "mfa");
-    if !has_mfa && (client.require_mfa || crate::stepup::acr_wants_mfa(req, level)) {
+    let wants_phr =
+        client.require_phishing_resistant || step_up::acr::wants_phr(&req.acr_values, level);
+    let phr = wants_phr && !crate::stepup::has_phr(&s.amr);
+    if phr
+        || (!has_mfa
+            && (client.require_mfa
+                || client.require_phishing_resistant
+                || crate::stepup::acr_wants_mfa(req, level)))
+    {
         // The session is not enough for this relying party: step it up (no password).
         if req.prompt_none {
             let e = refusal("interaction_required", "the user must complete a step-up");
@@ -202,7 +209,7 @@ pub(crate) async fn with_session(
                 e,
             )));
         }
-        let r = step_up_session(p, headers, req.clone(), key, s, locale).await?;
+        let r = step_up_session(p, headers, req.clone(), key, s, phr, locale).await?;
         return Ok(Some(r));
     }
     // The account may have been suspended since the session began. Its check (database)
@@ -297,6 +304,7 @@ pub(crate) async fn step_up_session(
     req: AuthRequest,
     key: String,
     s: SsoSession,
+    passkey_only: bool,
     locale: Locale,
 ) -> WebResult {
     let account = match p.accounts.find_by_id(&s.account_id).await {
@@ -304,7 +312,13 @@ pub(crate) async fn step_up_session(
         Ok(_) => return start_login(p, headers, req, locale).await,
         Err(e) => return Err(PageError::internal(locale, e).into()),
     };
-    let methods = web::challenge::methods_of(p, &account).await?;
+    let mut methods = web::challenge::methods_of(p, &account).await?;
+    if passkey_only {
+        methods.retain(|m| *m == web::challenge::Method::Passkey);
+        if methods.is_empty() {
+            return Ok(crate::stepup::no_passkey(p, headers, &req, locale));
+        }
+    }
     if methods.is_empty() {
         return Ok(unmet(
             p,

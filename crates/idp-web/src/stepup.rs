@@ -27,7 +27,10 @@ mod acr;
 mod page;
 
 pub use acr::acr_satisfies;
-pub(crate) use acr::{acr_wants_mfa, essential_acr_unreachable, relying_party_wants_mfa};
+pub(crate) use acr::{
+    acr_wants_mfa, essential_acr_unreachable, has_phr, relying_party_wants_mfa,
+    relying_party_wants_phr,
+};
 pub use page::demo_codes;
 pub use web::challenge::{begin, methods_of, Method, Pending};
 use web::challenge::{load, page};
@@ -61,6 +64,26 @@ pub(crate) async fn after_first_factor(
             req,
             "the account cannot reach the requested acr",
         ));
+    }
+    if relying_party_wants_phr(p, req, account.assurance_level).await && !has_phr(&amr) {
+        // Only a passkey will do: the step-up offers nothing else, and an account without
+        // one is told how to add one (and the relying party, that the sign-in is unmet).
+        let mut methods = methods_of(p, account).await?;
+        methods.retain(|m| *m == Method::Passkey);
+        if methods.is_empty() {
+            audit(p, "stepup.unavailable", &account.id, ip, Some("passkey")).await;
+            let _ = p.store.delete(&authorize::login_key(request_id)).await;
+            return Ok(no_passkey(p, headers, req, locale));
+        }
+        let pending = Pending {
+            account_id: account.id.clone(),
+            request_id: Some(request_id.to_owned()),
+            amr,
+            methods,
+            locale,
+            ..Pending::default()
+        };
+        return Ok(begin(p, headers, pending).await);
     }
     if amr.iter().any(|m| m == "mfa") {
         // Two factors already (a verified passkey): nothing to step up to.
@@ -110,6 +133,43 @@ pub(crate) async fn after_first_factor(
     )
     .await;
     Ok(r)
+}
+
+/// The relying party wants a passkey and the account has none: the page says how to add one,
+/// and its link back tells the relying party `unmet_authentication_requirements` (a SAML SP,
+/// `NoAuthnContext`).
+pub(crate) fn no_passkey(
+    p: &Provider,
+    headers: &HeaderMap,
+    req: &AuthRequest,
+    locale: Locale,
+) -> Response {
+    let a = AccountText::get(locale);
+    let back = authorize::unmet(p, req, "a passkey is required and the account has none");
+    let back = back
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("/")
+        .to_owned();
+    let name = if req.client_name.is_empty() {
+        "ONE ID".to_owned()
+    } else {
+        req.client_name.clone()
+    };
+    let v = View {
+        title: a.passkey_required_title.into(),
+        intro: vec![a.passkey_required_text.replace("{}", &name)],
+        links: vec![
+            (
+                format!("/account/passkeys?ui_locales={}", locale.tag()),
+                a.passkey_required_profile.into(),
+            ),
+            (back, a.passkey_required_back.replace("{}", &name)),
+        ],
+        ..View::default()
+    };
+    web::widgets::send(p, headers, locale, &v, StatusCode::FORBIDDEN)
 }
 
 /// GET /stepup?t=…: the challenge page again (e.g. after a reload).
@@ -277,7 +337,7 @@ async fn finish(
                 Ok(Some(a)) => a,
                 _ => return Err(PageError::bad(locale, |t| t.login_expired).into()),
             };
-            sess.acr = authorization_server::tokens::acr_for(account.assurance_level, true);
+            sess.acr = step_up::acr::acr_of(account.assurance_level, &amr);
             sess.amr = amr;
             sess.mfa_at = Some(p.clock.now());
             session::save(p, key, &sess).await.or_page(locale)?;

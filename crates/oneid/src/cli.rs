@@ -169,6 +169,13 @@ async fn command(
                 // A newcomer has no phone to receive the codes: show them on a page.
                 cfg.stepup.demo_codes_page = true;
             }
+            if is_demo && cfg.issuer.is_empty() && cfg.tls.cert_file.as_os_str().is_empty() {
+                // Passkeys need a host name (an address is no WebAuthn relying party): the demo
+                // on loopback is served as `localhost`.
+                if let Some(port) = cfg.http.addr.strip_prefix("127.0.0.1:") {
+                    cfg.issuer = format!("http://localhost:{port}");
+                }
+            }
             if is_demo && cfg.pages.service_desk_phone.is_empty() {
                 // A fictional number (555-01xx), so that the footer shows where it goes.
                 cfg.pages.service_desk_phone = "1-800-555-0199".into();

@@ -442,6 +442,16 @@ pub struct AccountText {
     pub passkey_use: &'static str,
     /// Login page button.
     pub passkey_sign_in: &'static str,
+    /// Staff work needs a passkey and the account has none.
+    pub staff_needs_passkey: &'static str,
+    /// Page title: a relying party requires a passkey.
+    pub passkey_required_title: &'static str,
+    /// `{}` is the application.
+    pub passkey_required_text: &'static str,
+    /// Link.
+    pub passkey_required_profile: &'static str,
+    /// Link, `{}` is the application.
+    pub passkey_required_back: &'static str,
 }
 
 impl AccountText {

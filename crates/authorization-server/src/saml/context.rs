@@ -2,13 +2,14 @@
 //! references the IdP knows, what the session must reach (for the step-up and the checks),
 //! and the class reference the assertion states.
 //!
-//! Known references are the ladder's own values, exactly (`urn:oneid:loa:1..3`, each with or
-//! without `:mfa`; nothing else under `urn:oneid:loa:` is a rung), and a few common classes
-//! that stand for a rung. The ladder is a partial order: a rung meets another when its level
-//! is at least as high and it has the second factor whenever the other does. An SP
-//! registered with multi-factor has `:mfa` added to everything it asks, at the level asked.
+//! Known references are the ladder's own values, exactly (`urn:oneid:loa:1..3`, each alone,
+//! with `:mfa` or with `:phr`; nothing else under `urn:oneid:loa:` is a rung), and a few
+//! common classes that stand for a rung. The ladder is a partial order: a rung meets another
+//! when its level is at least as high and its authentication at least as strong. An SP
+//! registered with multi-factor (or with phishing resistance) has that strength added to
+//! everything it asks, at the level asked.
 
-use step_up::acr::Rung;
+use step_up::acr::{Rung, Strength};
 
 /// The rung an authentication context class stands for; `None` when the IdP does not know it.
 fn rung_of(class_ref: &str) -> Option<Rung> {
@@ -25,13 +26,13 @@ fn rung_of(class_ref: &str) -> Option<Rung> {
     if PASSWORD.contains(&class_ref) {
         return Some(Rung {
             level: 1,
-            mfa: false,
+            strength: Strength::Password,
         });
     }
     if MFA.contains(&class_ref) {
         return Some(Rung {
             level: 1,
-            mfa: true,
+            strength: Strength::Mfa,
         });
     }
     Rung::parse(class_ref)
@@ -48,16 +49,16 @@ fn known(class_refs: &[String]) -> Vec<(&str, Rung)> {
 /// The acr values the session must reach, any one of them (empty: anything will do); `None`
 /// when nothing can satisfy the request (no class asked for is known, or nothing is better
 /// than what was asked for).
-pub fn need(comparison: &str, class_refs: &[String], require_mfa: bool) -> Option<Vec<String>> {
+pub fn need(comparison: &str, class_refs: &[String], require: Strength) -> Option<Vec<String>> {
     let refs = known(class_refs);
     if !class_refs.is_empty() && refs.is_empty() {
         return None;
     }
     let floor = || {
-        if require_mfa {
+        if require > Strength::Password {
             vec![Rung {
                 level: 1,
-                mfa: true,
+                strength: require,
             }]
         } else {
             Vec::new()
@@ -82,7 +83,7 @@ pub fn need(comparison: &str, class_refs: &[String], require_mfa: bool) -> Optio
         }
     };
     for r in &mut rungs {
-        *r = r.with_mfa(require_mfa);
+        *r = r.at_least(require);
     }
     let mut out: Vec<String> = Vec::new();
     for a in rungs.into_iter().map(Rung::acr) {
@@ -103,10 +104,10 @@ pub fn need(comparison: &str, class_refs: &[String], require_mfa: bool) -> Optio
 pub fn statement(
     comparison: &str,
     class_refs: &[String],
-    require_mfa: bool,
+    require: Strength,
     session_acr: &str,
 ) -> Option<String> {
-    let want = need(comparison, class_refs, require_mfa)?;
+    let want = need(comparison, class_refs, require)?;
     if class_refs.is_empty() && want.is_empty() {
         return Some(session_acr.to_owned());
     }
@@ -119,12 +120,12 @@ pub fn statement(
     match comparison {
         "exact" if !refs.is_empty() => refs
             .iter()
-            .find(|(_, r)| met(r.with_mfa(require_mfa)))
+            .find(|(_, r)| met(r.at_least(require)))
             .map(|(c, _)| (*c).to_owned()),
         "maximum" if !refs.is_empty() => refs
             .iter()
             .map(|(c, r)| {
-                let m = session.meet(r.with_mfa(require_mfa));
+                let m = session.meet(r.at_least(require));
                 (m, if m == *r { Some(*c) } else { None })
             })
             .max_by_key(|(m, _)| *m)
@@ -145,7 +146,12 @@ mod tests {
     }
 
     fn st(cmp: &str, refs: &[&str], mfa: bool, session: &str) -> Option<String> {
-        statement(cmp, &v(refs), mfa, session)
+        let require = if mfa {
+            Strength::Mfa
+        } else {
+            Strength::Password
+        };
+        statement(cmp, &v(refs), require, session)
     }
 
     #[test]
@@ -172,7 +178,7 @@ mod tests {
         ] {
             assert_eq!(Rung::parse(bad), None, "{bad}");
             // Unknown to the IdP: NoAuthnContext, never echoed back.
-            assert_eq!(need("exact", &v(&[bad]), false), None, "{bad}");
+            assert_eq!(need("exact", &v(&[bad]), Strength::Password), None, "{bad}");
             assert_eq!(st("minimum", &[bad], false, "urn:oneid:loa:3:mfa"), None);
         }
     }
@@ -210,14 +216,17 @@ mod tests {
     fn the_sps_multi_factor_rule_keeps_the_level_asked_for() {
         // The level asked for stays; only the second factor is added.
         assert_eq!(
-            need("exact", &v(&["urn:oneid:loa:2"]), true),
+            need("exact", &v(&["urn:oneid:loa:2"]), Strength::Mfa),
             Some(v(&["urn:oneid:loa:2:mfa"]))
         );
         assert_eq!(
-            need("minimum", &v(&["urn:oneid:loa:3", PPT]), true),
+            need("minimum", &v(&["urn:oneid:loa:3", PPT]), Strength::Mfa),
             Some(v(&["urn:oneid:loa:3:mfa", "urn:oneid:loa:1:mfa"]))
         );
-        assert_eq!(need("exact", &[], true), Some(v(&["urn:oneid:loa:1:mfa"])));
+        assert_eq!(
+            need("exact", &[], Strength::Mfa),
+            Some(v(&["urn:oneid:loa:1:mfa"]))
+        );
         // A level-1 multi-factor session does not pass for level 2.
         assert_eq!(
             st("exact", &["urn:oneid:loa:2"], true, "urn:oneid:loa:1:mfa"),
@@ -236,13 +245,14 @@ mod tests {
     #[test]
     fn better_is_strictly_stronger_second_factor_included() {
         assert_eq!(
-            need("better", &v(&[PPT]), false),
+            need("better", &v(&[PPT]), Strength::Password),
             Some(v(&["urn:oneid:loa:1:mfa", "urn:oneid:loa:2"]))
         );
-        // Better than multi-factor at level 2: level 3 with multi-factor.
+        // Better than multi-factor at level 2: a passkey at level 2, or level 3 with
+        // multi-factor.
         assert_eq!(
-            need("better", &v(&["urn:oneid:loa:2:mfa"]), false),
-            Some(v(&["urn:oneid:loa:3:mfa"]))
+            need("better", &v(&["urn:oneid:loa:2:mfa"]), Strength::Password),
+            Some(v(&["urn:oneid:loa:2:phr", "urn:oneid:loa:3:mfa"]))
         );
         assert_eq!(
             st(
@@ -262,9 +272,25 @@ mod tests {
             Some("urn:oneid:loa:2")
         );
         // Nothing is better than the top.
-        assert_eq!(need("better", &v(&["urn:oneid:loa:3:mfa"]), false), None);
         assert_eq!(
-            need("better", &v(&["urn:oneid:loa:2"]), true),
+            need("better", &v(&["urn:oneid:loa:3:phr"]), Strength::Password),
+            None
+        );
+        assert_eq!(
+            need("better", &v(&["urn:oneid:loa:3:mfa"]), Strength::Password),
+            Some(v(&["urn:oneid:loa:3:phr"]))
+        );
+        // An SP that requires phishing resistance has it added to whatever it asks.
+        assert_eq!(
+            need("exact", &v(&["urn:oneid:loa:2"]), Strength::Phr),
+            Some(v(&["urn:oneid:loa:2:phr"]))
+        );
+        assert_eq!(
+            need("exact", &[], Strength::Phr),
+            Some(v(&["urn:oneid:loa:1:phr"]))
+        );
+        assert_eq!(
+            need("better", &v(&["urn:oneid:loa:2"]), Strength::Mfa),
             Some(v(&["urn:oneid:loa:2:mfa", "urn:oneid:loa:3:mfa"]))
         );
     }
@@ -273,7 +299,7 @@ mod tests {
     fn maximum_never_states_more_than_was_asked_for() {
         // Any session will do; the statement is brought down to what was asked.
         assert_eq!(
-            need("maximum", &v(&["urn:oneid:loa:1"]), false),
+            need("maximum", &v(&["urn:oneid:loa:1"]), Strength::Password),
             Some(vec![])
         );
         assert_eq!(
@@ -306,7 +332,7 @@ mod tests {
         );
         // With the SP's multi-factor rule the session must have it, and the statement says so.
         assert_eq!(
-            need("maximum", &v(&[PPT]), true),
+            need("maximum", &v(&[PPT]), Strength::Mfa),
             Some(v(&["urn:oneid:loa:1:mfa"]))
         );
         assert_eq!(st("maximum", &[PPT], true, "urn:oneid:loa:2"), None);

@@ -276,8 +276,7 @@ pub(crate) async fn complete_login(
         Ok(None) => return Err(PageError::bad(locale, |t| t.login_expired).into()),
         Err(e) => return Err(PageError::internal(locale, e).into()),
     }
-    let mfa = amr.iter().any(|a| a == "mfa");
-    let acr = acr_for(account.assurance_level, mfa);
+    let acr = step_up::acr::acr_of(account.assurance_level, &amr);
     let (key, s, set) = session::create(p, &account.id, acr, amr)
         .await
         .or_page(locale)?;

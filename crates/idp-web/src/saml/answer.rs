@@ -27,10 +27,23 @@ use web::error::{OrPage, PageError, WebResult};
 use web::http::{self, parse_query};
 use web::session::{self, SsoSession};
 
+/// What the SP requires of every sign-in, whatever it asks: a passkey, a second factor, or
+/// nothing more than a password.
+fn sp_strength(sp: &ServiceProvider) -> step_up::acr::Strength {
+    use step_up::acr::Strength;
+    if sp.require_phishing_resistant {
+        Strength::Phr
+    } else if sp.require_mfa {
+        Strength::Mfa
+    } else {
+        Strength::Password
+    }
+}
+
 /// The acr values the request needs (for the step-up and the ladder checks); empty when it
 /// asks for nothing.
 fn wanted(pending: &Pending, sp: &ServiceProvider) -> Vec<String> {
-    context::need(&pending.comparison, &pending.class_refs, sp.require_mfa).unwrap_or_default()
+    context::need(&pending.comparison, &pending.class_refs, sp_strength(sp)).unwrap_or_default()
 }
 
 /// The class reference the assertion states, when the session satisfies the request.
@@ -38,7 +51,7 @@ fn class_ref_for(pending: &Pending, sp: &ServiceProvider, session_acr: &str) -> 
     context::statement(
         &pending.comparison,
         &pending.class_refs,
-        sp.require_mfa,
+        sp_strength(sp),
         session_acr,
     )
 }
@@ -77,7 +90,7 @@ pub(crate) async fn proceed(
     sp: &ServiceProvider,
     locale: Locale,
 ) -> WebResult {
-    if context::need(&pending.comparison, &pending.class_refs, sp.require_mfa).is_none() {
+    if context::need(&pending.comparison, &pending.class_refs, sp_strength(sp)).is_none() {
         // Nothing asked for is on the ladder (or nothing is better than it).
         return Ok(to_sp(
             p,
@@ -123,7 +136,10 @@ pub(crate) async fn proceed(
             .await);
         }
         park(p, &token, &pending).await.or_page(locale)?;
-        return crate::authorize::step_up_session(p, headers, req, key, s, locale).await;
+        // Only a passkey reaches what the SP asks: the step-up offers nothing else.
+        let passkey_only = step_up::acr::wants_phr(&req.acr_values, level);
+        return crate::authorize::step_up_session(p, headers, req, key, s, passkey_only, locale)
+            .await;
     }
     if pending.is_passive {
         return Ok(to_sp(

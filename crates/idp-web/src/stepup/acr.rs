@@ -8,12 +8,31 @@ use super::*;
 pub(crate) async fn relying_party_wants_mfa(p: &Provider, req: &AuthRequest, level: i64) -> bool {
     if req.ticket.is_oidc() {
         if let Ok(Some(c)) = p.clients.get(&req.client_id).await {
-            if c.require_mfa {
+            if c.require_mfa || c.require_phishing_resistant {
                 return true;
             }
         }
     }
     acr_wants_mfa(req, level)
+}
+
+/// Whether the sign-in must use a passkey for the relying party: the client (or SAML SP, whose
+/// requirement is in its acr values) requires phishing resistance, or the request asks for an
+/// `acr` that only a passkey reaches.
+pub(crate) async fn relying_party_wants_phr(p: &Provider, req: &AuthRequest, level: i64) -> bool {
+    if req.ticket.is_oidc() {
+        if let Ok(Some(c)) = p.clients.get(&req.client_id).await {
+            if c.require_phishing_resistant {
+                return true;
+            }
+        }
+    }
+    step_up::acr::wants_phr(&req.acr_values, level)
+}
+
+/// The sign-in's methods (`amr`) include a passkey that stood for two factors.
+pub(crate) fn has_phr(amr: &[String]) -> bool {
+    step_up::acr::Strength::of(amr) == step_up::acr::Strength::Phr
 }
 
 /// The request asks for an `acr` that this level reaches only with multi-factor.

@@ -224,4 +224,9 @@ pub(super) static EN: AccountText = AccountText {
     passkey_stepup_intro: "Use your passkey: your browser asks for your fingerprint, your face or your PIN.",
     passkey_use: "Use my passkey",
     passkey_sign_in: "Sign in with a passkey",
+    passkey_required_title: "A passkey is required",
+    passkey_required_text: "{} asks you to sign in with a passkey, which a fake site cannot use, and your account has none yet. Add one in My Profile, under Passkeys, then open {} again.",
+    passkey_required_profile: "Add a passkey in My Profile",
+    passkey_required_back: "Back to {}",
+    staff_needs_passkey: "Staff work needs a recent confirmation with a passkey, and your account has none. Add one in My Profile (after confirming with your phone or authenticator app), then come back.",
 };

@@ -224,4 +224,9 @@ pub(super) static FR: AccountText = AccountText {
     passkey_stepup_intro: "Utilisez votre clé d’accès : votre navigateur demande votre empreinte, votre visage ou votre NIP.",
     passkey_use: "Utiliser ma clé d’accès",
     passkey_sign_in: "Se connecter avec une clé d’accès",
+    passkey_required_title: "Une clé d’accès est requise",
+    passkey_required_text: "{} vous demande de vous connecter avec une clé d’accès, qu’un faux site ne peut pas utiliser, et votre compte n’en a pas encore. Ajoutez-en une dans Mon profil, sous Clés d’accès, puis ouvrez {} de nouveau.",
+    passkey_required_profile: "Ajouter une clé d’accès dans Mon profil",
+    passkey_required_back: "Retour à {}",
+    staff_needs_passkey: "Le travail du personnel exige une confirmation récente avec une clé d’accès, et votre compte n’en a pas. Ajoutez-en une dans Mon profil (après confirmation avec votre téléphone ou votre application d’authentification), puis revenez.",
 };
