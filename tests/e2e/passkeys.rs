@@ -6,6 +6,7 @@
 use oneid_tests::rp::{Rp, Started};
 use oneid_tests::webdriver::Browser as Chrome;
 use oneid_tests::{spawn_localhost_with, TestApp, LOGIN_ID, PASSWORD};
+use platform::Clock;
 
 /// A node served under `localhost` (a WebAuthn relying party) with `adjust` applied.
 async fn app() -> TestApp {
@@ -138,11 +139,8 @@ async fn a_clinician_signs_in_with_a_passkey_alone_and_the_relying_party_sees_tw
     // A device-bound passkey (the virtual authenticator backs nothing up), verified: two
     // factors, and no password among them.
     assert_eq!(amr, ["hwk", "user", "mfa"], "{}", tokens.raw);
-    assert!(
-        tokens.raw["acr"].as_str().unwrap().ends_with(":mfa"),
-        "{}",
-        tokens.raw
-    );
+    // A passkey is the phishing-resistant rung.
+    assert_eq!(tokens.raw["acr"], "urn:oneid:loa:1:phr", "{}", tokens.raw);
     let used = app.provider.accounts.passkeys(&id).await.unwrap();
     assert!(
         used[0].last_used_at.is_some() && used[0].counter >= 1,
@@ -256,7 +254,7 @@ async fn a_relying_party_that_wants_two_factors_gets_a_passkey_offered_first_aft
         "{}",
         tokens.raw
     );
-    assert!(tokens.raw["acr"].as_str().unwrap().ends_with(":mfa"));
+    assert_eq!(tokens.raw["acr"], "urn:oneid:loa:1:phr", "{}", tokens.raw);
     let ok = app.audit("stepup.success").await;
     assert_eq!(ok.len(), 1);
     assert_eq!(app.audit("passkey.used").await.len(), 1);
@@ -300,5 +298,359 @@ async fn a_step_up_without_an_answer_from_the_browser_asks_again_and_counts_noth
     assert!(app.audit("stepup.failure").await.is_empty());
     assert!(app.audit("stepup.success").await.is_empty());
     let _ = id;
+    chrome.quit().await;
+}
+
+#[tokio::test]
+async fn a_relying_party_that_demands_phishing_resistance_gets_a_passkey_and_never_a_text_message()
+{
+    let app = app().await;
+    let id = app.add_clinician().await;
+    let mobile = [("+14165550199".into(), credential_store::PhoneKind::Mobile)];
+    app.provider
+        .accounts
+        .set_challenge_phones(&id, &mobile, false)
+        .await
+        .unwrap();
+    let strict = app
+        .add_client_with("clinicalconnect", |n| n.require_phishing_resistant = true)
+        .await;
+    let rp = Rp::discover(&strict).await;
+    let chrome = Chrome::start().await;
+    let authenticator = chrome.add_virtual_authenticator("internal").await;
+    enrol(&app, &chrome, "Laptop", "en").await;
+    chrome
+        .wait_for_text(".notice", "The passkey is added")
+        .await;
+    let held = chrome.virtual_credentials(&authenticator).await;
+    sign_out(&app, &chrome).await;
+    chrome.clear_virtual_credentials(&authenticator).await;
+    let started = rp.start(&["openid"], &[]);
+    chrome.goto(&started.url).await;
+    chrome.wait_for("form#passkey-signin").await;
+    chrome
+        .add_virtual_credential(&authenticator, held[0].clone())
+        .await;
+    password_sign_in(&chrome).await;
+    // The password is not enough and the phone is not offered: a passkey or nothing.
+    chrome.wait_for("form#choose").await;
+    let offered = chrome
+        .eval("return Array.from(document.querySelectorAll('input[name=method]')).map(function (e) { return e.value; });")
+        .await;
+    assert_eq!(offered, serde_json::json!(["passkey"]));
+    chrome.click("form#choose button[type=submit]").await;
+    chrome
+        .click("form#verify[data-passkey=get] button[type=submit]")
+        .await;
+    let code = code_at_callback(&chrome, &rp, &started).await;
+    let tokens = rp.finish(started, &code).await;
+    assert_eq!(tokens.raw["acr"], "urn:oneid:loa:1:phr", "{}", tokens.raw);
+    assert_eq!(
+        tokens.raw["amr"],
+        serde_json::json!(["pwd", "hwk", "user", "mfa"])
+    );
+    chrome.quit().await;
+
+    // Another clinician, with a phone and no passkey, asked for `:phr` by a relying party:
+    // no code is sent; the page says how to add a passkey, and its way back tells the
+    // relying party the requirement is unmet.
+    let other = app.add_user("Pat.Quinn@ONEID.ON.CA", PASSWORD).await;
+    app.provider
+        .accounts
+        .set_challenge_phones(&other, &mobile, false)
+        .await
+        .unwrap();
+    let rp2 = Rp::discover(&app.add_client("otn-hub").await).await;
+    let b = oneid_tests::browser::Browser::new();
+    let started = rp2.start(
+        &["openid"],
+        &[("acr_values", "urn:oneid:loa:1:phr"), ("ui_locales", "fr")],
+    );
+    let page = b.get(&started.url).await;
+    let r = b
+        .login(&app.base, &page, "Pat.Quinn@ONEID.ON.CA", PASSWORD)
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("Une clé d’accès est requise"), "{}", r.body);
+    assert!(
+        r.body.contains("/account/passkeys?ui_locales=fr"),
+        "{}",
+        r.body
+    );
+    let back = r
+        .link("Retour à Viewer otn-hub")
+        .unwrap_or_else(|| panic!("{}", r.body));
+    let back = oneid_tests::browser::unescape(&back);
+    assert!(back.starts_with(&rp2.cfg.redirect_uri), "{back}");
+    assert!(
+        back.contains("error=unmet_authentication_requirements"),
+        "{back}"
+    );
+    assert!(back.contains(&format!("state={}", started.state)), "{back}");
+    assert!(app.audit("stepup.code_sent").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_cloned_authenticator_whose_counter_went_backwards_is_refused_and_audited() {
+    let app = app().await;
+    let id = app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("connectingontario").await).await;
+    let chrome = Chrome::start().await;
+    let authenticator = chrome.add_virtual_authenticator("internal").await;
+    enrol(&app, &chrome, "Phone", "en").await;
+    chrome
+        .wait_for_text(".notice", "The passkey is added")
+        .await;
+    // A copy of the key as it is now (its counter included).
+    let copy = chrome.virtual_credentials(&authenticator).await[0].clone();
+    sign_out(&app, &chrome).await;
+    // The original is used: its counter moves on (the login ID field's autofill signs in).
+    let started = rp.start(&["openid"], &[]);
+    chrome.goto(&started.url).await;
+    let code = code_at_callback(&chrome, &rp, &started).await;
+    rp.finish(started, &code).await;
+    let counter = app.provider.accounts.passkeys(&id).await.unwrap()[0].counter;
+    assert!(counter >= 1);
+    // The copy signs its next assertion with the counter the original already passed.
+    sign_out(&app, &chrome).await;
+    chrome.clear_virtual_credentials(&authenticator).await;
+    let started = rp.start(&["openid"], &[]);
+    chrome.goto(&started.url).await;
+    chrome.wait_for("form#passkey-signin").await;
+    chrome.add_virtual_credential(&authenticator, copy).await;
+    chrome
+        .click("form#passkey-signin button[type=submit]")
+        .await;
+    chrome
+        .wait_for_text("#error-summary", "it looks like a copy")
+        .await;
+    assert!(!chrome.url().await.starts_with(&rp.cfg.redirect_uri));
+    let cloned = app.audit("passkey.cloned").await;
+    assert_eq!(cloned.len(), 1, "{cloned:?}");
+    assert_eq!(cloned[0].subject.as_deref(), Some(id.as_str()));
+    // Nothing recorded for the copy: the stored counter is the original's.
+    let stored = app.provider.accounts.passkeys(&id).await.unwrap();
+    assert_eq!(stored[0].counter, counter);
+    assert_eq!(app.audit("passkey.used").await.len(), 1);
+    chrome.quit().await;
+}
+
+#[tokio::test]
+async fn an_answer_made_for_another_origin_does_not_sign_in() {
+    // Two nodes on one database: A on localhost:PA, B on localhost:PB (the same relying
+    // party ID, `localhost`, but another origin).
+    let a = app().await;
+    let id = a.add_clinician().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let b_node = oneid_tests::spawn_on(&a.storage, a.clock.clone(), None, move |c| {
+        c.http.addr = format!("127.0.0.1:{port}");
+        c.issuer = format!("http://localhost:{port}");
+    })
+    .await;
+    let rp = Rp::discover(&b_node.add_client("otn-hub").await).await;
+    let chrome = Chrome::start().await;
+    chrome.add_virtual_authenticator("internal").await;
+    enrol(&a, &chrome, "Laptop", "en").await;
+    chrome
+        .wait_for_text(".notice", "The passkey is added")
+        .await;
+    // B's login page, its passkey options and token.
+    let b = oneid_tests::browser::Browser::new();
+    let page = b.get(&rp.start(&["openid"], &[]).url).await;
+    assert!(page.is_login_page(), "{}", page.body);
+    let field = |n: &str| oneid_tests::browser::unescape(&page.hidden(n).unwrap());
+    let options = field("options");
+    // The authenticator answers B's challenge, but on A's page (A's origin).
+    let script = format!(
+        "var o = {options};\
+         function bytes(s) {{ s = s.replace(/-/g, '+').replace(/_/g, '/'); while (s.length % 4) s += '='; \
+           var b = atob(s), a = new Uint8Array(b.length); for (var i = 0; i < b.length; i++) a[i] = b.charCodeAt(i); return a.buffer; }}\
+         function text(buf) {{ var a = new Uint8Array(buf), s = ''; for (var i = 0; i < a.length; i++) s += String.fromCharCode(a[i]); \
+           return btoa(s).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, ''); }}\
+         o.publicKey.challenge = bytes(o.publicKey.challenge);\
+         return navigator.credentials.get({{ publicKey: o.publicKey }}).then(function (c) {{ var r = c.response; return JSON.stringify({{\
+           id: c.id, rawId: text(c.rawId), type: c.type, extensions: {{}},\
+           response: {{ authenticatorData: text(r.authenticatorData), clientDataJSON: text(r.clientDataJSON),\
+             signature: text(r.signature), userHandle: r.userHandle ? text(r.userHandle) : null }} }}); }});"
+    );
+    chrome.goto(&format!("{}/", a.base)).await;
+    let answer = chrome.eval(&script).await;
+    let answer = answer.as_str().unwrap().to_owned();
+    let origin = |json: &str| -> String {
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        let cd = v["response"]["clientDataJSON"].as_str().unwrap().to_owned();
+        use base64::Engine;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cd)
+            .unwrap();
+        let c: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+        c["origin"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(origin(&answer), a.base);
+    let r = b
+        .post_form(
+            &format!("{}/login/passkey", b_node.base),
+            &[
+                ("request", &field("request")),
+                ("csrf", &field("csrf")),
+                ("t", &field("t")),
+                ("credential", &answer),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(
+        r.body.contains("did not create or use a passkey"),
+        "{}",
+        r.body
+    );
+    let refused = a.audit("passkey.refused").await;
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].subject.as_deref(), Some(id.as_str()));
+    assert!(a.audit("passkey.used").await.is_empty());
+    chrome.quit().await;
+}
+
+#[tokio::test]
+async fn the_service_desk_removes_a_lost_passkey_and_it_no_longer_signs_in() {
+    let app = app().await;
+    let id = app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("connectingontario").await).await;
+    let chrome = Chrome::start().await;
+    chrome.add_virtual_authenticator("internal").await;
+    enrol(&app, &chrome, "Lost phone", "en").await;
+    chrome
+        .wait_for_text(".notice", "The passkey is added")
+        .await;
+    let passkey = app.provider.accounts.passkeys(&id).await.unwrap()[0].clone();
+    // The desk agent, stepped up with an authenticator app, in French.
+    let (agent, secret) = app
+        .add_staff(
+            "Desk.Agent@ONEID.ON.CA",
+            "Helpful-Voice-2026",
+            "service_desk",
+        )
+        .await;
+    let b = oneid_tests::browser::Browser::new();
+    let r = b.get(&format!("{}/desk", app.base)).await;
+    let login = b
+        .get(&format!("{}{}", app.base, r.location().unwrap()))
+        .await;
+    b.login(
+        &app.base,
+        &login,
+        "Desk.Agent@ONEID.ON.CA",
+        "Helpful-Voice-2026",
+    )
+    .await;
+    let ask = b.get(&format!("{}/desk", app.base)).await;
+    let done = app.step_up_totp(&b, &ask, &secret).await;
+    assert_eq!(done.location(), Some("/desk"), "{}", done.body);
+    let page = b
+        .get(&format!("{}/desk/account?id={id}&ui_locales=fr", app.base))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Clés d’accès") && page.body.contains("Lost phone"));
+    let form = format!("id=\"remove-passkey-{}\"", passkey.id);
+    assert!(page.body.contains(&form), "{}", page.body);
+    let csrf = page.hidden("csrf").unwrap();
+    let removed = b
+        .post_form(
+            &format!("{}/desk/account?id={id}&ui_locales=fr", app.base),
+            &[
+                ("csrf", &csrf),
+                ("op", "remove_passkey"),
+                ("passkey", &passkey.id),
+            ],
+        )
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    assert!(
+        removed.body.contains("La clé d’accès est retirée."),
+        "{}",
+        removed.body
+    );
+    assert!(app
+        .provider
+        .accounts
+        .passkeys(&id)
+        .await
+        .unwrap()
+        .is_empty());
+    let audited = app.audit("passkey.removed").await;
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0].actor.as_deref(), Some(agent.as_str()));
+    assert_eq!(audited[0].subject.as_deref(), Some(id.as_str()));
+    // The lost phone's passkey no longer signs in.
+    sign_out(&app, &chrome).await;
+    let started = rp.start(&["openid"], &[]);
+    chrome.goto(&started.url).await;
+    chrome
+        .wait_for_text("#error-summary", "did not create or use a passkey")
+        .await;
+    assert!(!chrome.url().await.starts_with(&rp.cfg.redirect_uri));
+    chrome.quit().await;
+}
+
+#[tokio::test]
+async fn staff_configured_for_passkeys_add_one_with_their_app_then_step_up_with_it_alone() {
+    let app = spawn_localhost_with(|c| c.stepup.staff_require_passkey = true).await;
+    let (_, secret) = app
+        .add_staff(
+            "Desk.Agent@ONEID.ON.CA",
+            "Helpful-Voice-2026",
+            "service_desk",
+        )
+        .await;
+    let chrome = Chrome::start().await;
+    let authenticator = chrome.add_virtual_authenticator("internal").await;
+    // No passkey yet: the desk turns the agent away and says where to add one.
+    chrome.goto(&format!("{}/desk", app.base)).await;
+    chrome
+        .type_into("#login_id", "Desk.Agent@ONEID.ON.CA")
+        .await;
+    chrome.type_into("#password", "Helpful-Voice-2026").await;
+    chrome.click("form#login button[type=submit]").await;
+    chrome
+        .wait_for_text(
+            "#error-summary",
+            "needs a recent confirmation with a passkey",
+        )
+        .await;
+    // Adding one is a change to the agent's own factors: the authenticator app confirms it.
+    chrome.click("a[href^='/account/passkeys']").await;
+    chrome.wait_for("form#choose").await;
+    chrome.click("#method-otp").await;
+    chrome.click("form#choose button[type=submit]").await;
+    let code = step_up::totp::code_at(&secret, app.clock.now());
+    chrome.type_into("#code", &code).await;
+    chrome.click("form#verify button[type=submit]").await;
+    chrome.wait_for("form#add").await;
+    chrome.type_into("form#add #name", "Desk key").await;
+    chrome.click("form#add button[type=submit]").await;
+    chrome
+        .wait_for_text(".notice", "The passkey is added")
+        .await;
+    // The desk now asks for the passkey, and for nothing else (a code would not do).
+    chrome.goto(&format!("{}/desk", app.base)).await;
+    chrome.wait_for("form#choose").await;
+    let offered = chrome
+        .eval("return Array.from(document.querySelectorAll('input[name=method]')).map(function (e) { return e.value; });")
+        .await;
+    assert_eq!(offered, serde_json::json!(["passkey"]));
+    chrome.click("form#choose button[type=submit]").await;
+    chrome
+        .click("form#verify[data-passkey=get] button[type=submit]")
+        .await;
+    chrome.wait_for("form[action^='/desk']").await;
+    assert!(
+        chrome.url().await.contains("/desk"),
+        "{}",
+        chrome.url().await
+    );
+    assert_eq!(chrome.virtual_credentials(&authenticator).await.len(), 1);
     chrome.quit().await;
 }

@@ -221,6 +221,26 @@ async fn account_view(
         },
     ));
     let action = format!("/desk/account?id={}&ui_locales={}", acc.id, locale.tag());
+    // The passkeys, each removable (a lost phone or key); the desk never adds one.
+    let passkeys = p.accounts.passkeys(&acc.id).await.or_page(locale)?;
+    let passkey_rows: Vec<(String, String)> = passkeys
+        .iter()
+        .map(|k| {
+            let used = k.last_used_at.map(date);
+            let kind = if k.backup_eligible {
+                a.passkey_synced
+            } else {
+                a.passkey_bound
+            };
+            (
+                k.name.clone(),
+                a.passkey_row
+                    .replace("{k}", kind)
+                    .replace("{a}", &date(k.created_at))
+                    .replace("{u}", used.as_deref().unwrap_or(a.passkey_never)),
+            )
+        })
+        .collect();
     let op = |name: &str, label: &str| Form {
         id: Some(name.into()),
         action: action.clone(),
@@ -236,10 +256,20 @@ async fn account_view(
             acc.id,
             locale.other().tag()
         )),
-        sections: vec![Section {
-            heading: None,
-            rows,
-        }],
+        sections: vec![
+            Section {
+                heading: None,
+                rows,
+            },
+            Section {
+                heading: Some(a.passkeys_title.into()),
+                rows: if passkey_rows.is_empty() {
+                    vec![(a.none.into(), String::new())]
+                } else {
+                    passkey_rows
+                },
+            },
+        ],
         forms: if refused.is_some() {
             Vec::new()
         } else {
@@ -248,6 +278,19 @@ async fn account_view(
                 ops.push(op("unlock", a.unlock));
             }
             ops.push(op("temporary", a.issue_temporary));
+            for k in &passkeys {
+                ops.push(Form {
+                    id: Some(format!("remove-passkey-{}", k.id)),
+                    action: action.clone(),
+                    hidden: vec![
+                        ("op".into(), "remove_passkey".into()),
+                        ("passkey".into(), k.id.clone()),
+                    ],
+                    submit: a.passkey_remove.replace("{}", &k.name),
+                    compact: true,
+                    ..Form::default()
+                });
+            }
             ops
         },
         intro: refused.map(str::to_owned).into_iter().collect(),
@@ -295,7 +338,7 @@ pub async fn account(
     Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
 }
 
-/// POST /desk/account?id=... (op = reveal | unlock | temporary)
+/// POST /desk/account?id=... (op = reveal | unlock | temporary | remove_passkey)
 #[tracing::instrument(skip_all)]
 pub async fn account_post(
     State(p): State<Arc<Provider>>,
@@ -421,6 +464,19 @@ pub async fn account_post(
                 .record(audit("desk.temporary_password_issued"))
                 .await;
             notice = Some(a.temporary_issued.replace("{}", &password));
+        }
+        "remove_passkey" => {
+            // A lost phone or key: the holder cannot remove it themselves. Audited
+            // `passkey.removed` with the agent as actor.
+            let id = form.get("passkey").map(String::as_str).unwrap_or("");
+            let removed =
+                authorization_server::passkey::remove(&p, &acc.id, id, &me.account.id, &ip)
+                    .await
+                    .or_page(locale)?;
+            if removed.is_none() {
+                return Err(PageError::bad(locale, |t| t.bad_request).into());
+            }
+            notice = Some(a.passkey_removed.to_owned());
         }
         _ => return Err(PageError::bad(locale, |t| t.bad_request).into()),
     }

@@ -43,6 +43,10 @@ pub struct StepUpConfig {
     /// Show the last codes sent at `/demo/codes` (the `demo` command only).
     #[serde(default)]
     pub demo_codes_page: bool,
+    /// Staff work (the consoles: administration, service desk, LRA) needs a recent step-up
+    /// with a passkey, not a code; a staff account without one is sent to add one.
+    #[serde(default)]
+    pub staff_require_passkey: bool,
     /// Where codes go.
     #[serde(default)]
     pub gateway: GatewayConfig,
@@ -81,6 +85,7 @@ impl Default for StepUpConfig {
             resend_secs: d_resend(),
             recent_secs: d_recent(),
             demo_codes_page: false,
+            staff_require_passkey: false,
             gateway: GatewayConfig::default(),
         }
     }

@@ -62,6 +62,13 @@ pub fn stepped_up_with_possession(p: &Provider, s: &SsoSession) -> bool {
             .any(|m| matches!(m.as_str(), "otp" | "sms" | "tel" | "hwk" | "swk"))
 }
 
+/// True when the session was stepped up recently with a passkey.
+pub fn stepped_up_with_passkey(p: &Provider, s: &SsoSession) -> bool {
+    let now = p.clock.now();
+    s.mfa_at.is_some_and(|t| now - t <= p.stepup.recent_secs)
+        && s.amr.iter().any(|m| matches!(m.as_str(), "hwk" | "swk"))
+}
+
 /// The signed-in person, or the response that sends them to sign in (or to step up).
 pub async fn me(
     p: &Provider,
@@ -82,6 +89,9 @@ pub async fn me(
         Some(l) => format!("{return_to}?ui_locales={l}"),
         None => return_to.to_owned(),
     };
+    // Staff work itself (not a change to one's own factors, which is how a passkey is added):
+    // a passkey when the configuration says so.
+    let passkey_only = guard == Guard::Staff && p.stepup.staff_require_passkey;
     let guard = match guard {
         Guard::Factor => match p.accounts.is_staff(&account.id).await {
             Ok(true) => Guard::Staff,
@@ -90,9 +100,31 @@ pub async fn me(
         },
         g => g,
     };
-    if guard == Guard::Staff && !stepped_up_with_possession(p, &s) {
+    let stepped_up = if passkey_only {
+        stepped_up_with_passkey(p, &s)
+    } else {
+        stepped_up_with_possession(p, &s)
+    };
+    if guard == Guard::Staff && !stepped_up {
         let mut methods = challenge::methods_of(p, &account).await?;
         methods.retain(possession);
+        if passkey_only {
+            methods.retain(|m| *m == challenge::Method::Passkey);
+        }
+        if methods.is_empty() && passkey_only {
+            let a = AccountText::get(locale);
+            let l = locale.tag();
+            let v = View {
+                title: a.staff_factor_title.into(),
+                errors: vec![(String::new(), a.staff_needs_passkey.into())],
+                links: vec![(
+                    format!("/account/passkeys?ui_locales={l}"),
+                    a.passkey_required_profile.into(),
+                )],
+                ..View::default()
+            };
+            return Err(send(p, headers, locale, &v, StatusCode::FORBIDDEN).into());
+        }
         if methods.is_empty() {
             let a = AccountText::get(locale);
             let v = View {
