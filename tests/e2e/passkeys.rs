@@ -654,3 +654,106 @@ async fn staff_configured_for_passkeys_add_one_with_their_app_then_step_up_with_
     assert_eq!(chrome.virtual_credentials(&authenticator).await.len(), 1);
     chrome.quit().await;
 }
+
+#[tokio::test]
+async fn a_first_sign_in_offers_a_passkey_right_after_the_new_password() {
+    let app = app().await;
+    let id = app.add_clinician().await;
+    let rp = Rp::discover(&app.add_client("connectingontario").await).await;
+    // As an LRA leaves it: a temporary password, to be replaced at the first sign-in.
+    let temporary = app
+        .provider
+        .accounts
+        .issue_temporary_password(&id)
+        .await
+        .unwrap();
+    let chrome = Chrome::start().await;
+    chrome.add_virtual_authenticator("internal").await;
+    let started = rp.start(&["openid"], &[("ui_locales", "fr")]);
+    chrome.goto(&started.url).await;
+    chrome.type_into("#login_id", LOGIN_ID).await;
+    chrome.type_into("#password", &temporary).await;
+    chrome.click("form#login button[type=submit]").await;
+    chrome
+        .type_into("#new_password", "Night-Shift-Rounds-77")
+        .await;
+    chrome
+        .type_into("#confirm_password", "Night-Shift-Rounds-77")
+        .await;
+    chrome
+        .click("form button[type=submit]:not(.default-submit)")
+        .await;
+    // The offer, in French; a passkey is added and the sign-in goes on to the application.
+    chrome.wait_for_text("h1", "Ajouter une clé d’accès").await;
+    chrome.type_into("form#add #name", "Téléphone").await;
+    chrome.click("form#add button[type=submit]").await;
+    let code = code_at_callback(&chrome, &rp, &started).await;
+    let tokens = rp.finish(started, &code).await;
+    assert_eq!(
+        tokens.raw["amr"],
+        serde_json::json!(["pwd"]),
+        "{}",
+        tokens.raw
+    );
+    let stored = app.provider.accounts.passkeys(&id).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].name, "Téléphone");
+    assert_eq!(app.audit("passkey.added").await.len(), 1);
+    chrome.quit().await;
+
+    // "Not now": the sign-in goes on, nothing added (another first sign-in, another person).
+    let other = app.add_user("Pat.Quinn@ONEID.ON.CA", PASSWORD).await;
+    let temporary = app
+        .provider
+        .accounts
+        .issue_temporary_password(&other)
+        .await
+        .unwrap();
+    let b = oneid_tests::browser::Browser::new();
+    let started = rp.start(&["openid"], &[]);
+    let page = b.get(&started.url).await;
+    let change = b
+        .login(&app.base, &page, "Pat.Quinn@ONEID.ON.CA", &temporary)
+        .await;
+    let csrf = change.hidden("csrf").unwrap();
+    let token = change
+        .hidden("change")
+        .unwrap_or_else(|| panic!("{}", change.body));
+    let offer = b
+        .post_form(
+            &format!("{}/login/password", app.base),
+            &[
+                ("csrf", csrf.as_str()),
+                ("change", token.as_str()),
+                ("new_password", "Night-Shift-Rounds-77"),
+                ("confirm_password", "Night-Shift-Rounds-77"),
+            ],
+        )
+        .await;
+    assert!(offer.body.contains("id=\"skip\""), "{}", offer.body);
+    let offer_token = offer.hidden("offer").unwrap();
+    let csrf = offer.hidden("csrf").unwrap();
+    let cb = b
+        .post_form(
+            &format!("{}/login/passkey-offer", app.base),
+            &[("csrf", &csrf), ("offer", &offer_token), ("action", "skip")],
+        )
+        .await;
+    let code = rp.code_from(&started, &cb);
+    rp.finish(started, &code).await;
+    assert!(app
+        .provider
+        .accounts
+        .passkeys(&other)
+        .await
+        .unwrap()
+        .is_empty());
+    // The offer is spent.
+    let again = b
+        .post_form(
+            &format!("{}/login/passkey-offer", app.base),
+            &[("csrf", &csrf), ("offer", &offer_token), ("action", "skip")],
+        )
+        .await;
+    assert_eq!(again.status, 400, "{}", again.body);
+}

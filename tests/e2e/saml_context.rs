@@ -138,10 +138,30 @@ async fn the_requested_context_keeps_its_level_and_stays_on_the_ladder() {
         );
         assert!(!f.post.xml.contains(bad));
     }
-    // `better` than AL1 multi-factor: AL2 multi-factor at least, out of reach.
-    let f = sign_in(&b, &app, &sp, &ctx("urn:oneid:loa:1:mfa", "better")).await;
-    assert!(f
-        .post
+    // `better` than AL1 multi-factor: a passkey at AL1, or AL2 with multi-factor. This account
+    // never reaches AL2 and has no passkey (its app is not enough): the page says how to add
+    // one, and its way back is NoAuthnContext.
+    let start = b
+        .get(&format!(
+            "{}/login?{}",
+            sp.base,
+            ctx("urn:oneid:loa:1:mfa", "better")
+        ))
+        .await;
+    let page = b.get(start.location().unwrap()).await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert!(page.body.contains("A passkey is required"), "{}", page.body);
+    let back = page
+        .body
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|h| h.split('"').next())
+        .find(|h| h.starts_with("/saml/continue"))
+        .map(oneid_tests::browser::unescape)
+        .unwrap_or_else(|| panic!("{}", page.body));
+    let page = b.get(&format!("{}{back}", app.base)).await;
+    let post = SamlPost::from(&page).unwrap_or_else(|| panic!("{}", page.body));
+    assert!(post
         .xml
         .contains("urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext"));
 }
@@ -224,4 +244,49 @@ async fn a_signed_response_wrapping_a_signed_assertion_passes_xmlsec1() {
     assert_eq!(f.post.xml.matches("<ds:Signature xmlns").count(), 2);
     // The Response's signature (over the signed Assertion inside), then the Assertion's.
     xmlsec_response(&app, &f.post.xml, true);
+}
+
+#[tokio::test]
+async fn an_sp_that_requires_phishing_resistance_gets_no_assertion_without_a_passkey() {
+    let app = spawn_app().await;
+    let sub = app.add_clinician().await;
+    // A second factor that is not a passkey: not enough for this SP.
+    let secret = step_up::totp::new_secret();
+    app.provider.accounts.set_totp(&sub, &secret).await.unwrap();
+    let strict = PySp::start(&app, &[]).await;
+    strict
+        .register(&app, |n| n.require_phishing_resistant = true)
+        .await;
+    let b = Browser::new();
+    let start = b.get(&format!("{}/login", strict.base)).await;
+    let page = b.get(start.location().unwrap()).await;
+    let r = b.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    // No code, no app: the page says a passkey is needed and how to add one.
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("A passkey is required"), "{}", r.body);
+    assert!(
+        r.body.contains("/account/passkeys?ui_locales=en"),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains("name=\"method\""), "{}", r.body);
+    // Its way back tells the SP: NoAuthnContext, and no assertion.
+    let back = r
+        .body
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|h| h.split('"').next())
+        .find(|h| h.starts_with("/saml/continue"))
+        .map(oneid_tests::browser::unescape)
+        .unwrap_or_else(|| panic!("{}", r.body));
+    assert!(back.contains("unmet=1"), "{back}");
+    let page = b.get(&format!("{}{back}", app.base)).await;
+    let post = SamlPost::from(&page).unwrap_or_else(|| panic!("{}", page.body));
+    assert!(
+        post.xml
+            .contains("urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext"),
+        "{}",
+        post.xml
+    );
+    assert!(!post.xml.contains("Assertion"));
 }

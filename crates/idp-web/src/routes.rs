@@ -20,6 +20,10 @@ pub fn routes() -> Router<Arc<Provider>> {
             get(authorize::login_page).post(authorize::login_submit),
         )
         .route("/login/passkey", post(authorize::passkey_submit))
+        .route(
+            "/login/passkey-offer",
+            post(authorize::passkey_offer_submit),
+        )
         .route("/login/password", post(authorize::password_change_submit))
         .route("/login/agreement", post(authorize::agreement_submit))
         .route("/stepup", get(stepup::show).post(stepup::submit))

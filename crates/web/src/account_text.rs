@@ -442,6 +442,14 @@ pub struct AccountText {
     pub passkey_use: &'static str,
     /// Login page button.
     pub passkey_sign_in: &'static str,
+    /// First sign-in: the passkey offer's title.
+    pub passkey_offer_title: &'static str,
+    /// First sign-in: why now.
+    pub passkey_offer_text: &'static str,
+    /// Button.
+    pub passkey_offer_skip: &'static str,
+    /// Link after registration.
+    pub passkey_offer_link: &'static str,
     /// Staff work needs a passkey and the account has none.
     pub staff_needs_passkey: &'static str,
     /// Page title: a relying party requires a passkey.

@@ -176,6 +176,15 @@ pub(super) fn complete_page(
             format!("/account?ui_locales={}", locale.tag()),
             s.manage_account.to_owned(),
         ))
+        // Right after the password is set: the offer of a passkey (where the provider can).
+        .chain(p.passkeys.as_ref().map(|_| {
+            (
+                format!("/account/passkeys?ui_locales={}", locale.tag()),
+                web::account_text::AccountText::get(locale)
+                    .passkey_offer_link
+                    .to_owned(),
+            )
+        }))
         .chain(
             p.signup
                 .general_links

@@ -472,6 +472,24 @@ pub async fn password_change_submit(
             note_replaced_session(&p, &headers, &change.request_id)
                 .await
                 .or_page(locale)?;
+            // A first sign-in (a temporary password from an LRA or the desk, now replaced):
+            // the moment to add a passkey, before going on.
+            if !change.expired && offers_passkey(&p, &account).await {
+                let offer = Offer {
+                    request_id: change.request_id.clone(),
+                    account_id: account.id.clone(),
+                };
+                let token = random_token(24);
+                put_json(
+                    p.store.as_ref(),
+                    &offer_key(&token),
+                    &offer,
+                    p.cfg.login_ttl,
+                )
+                .await
+                .or_page(locale)?;
+                return offer_page(&p, &headers, &account, &token, None, "", locale).await;
+            }
             crate::stepup::after_first_factor(
                 &p,
                 &headers,
@@ -487,4 +505,175 @@ pub async fn password_change_submit(
         // The sign-in page expired meanwhile: the password is changed all the same.
         None => Err(PageError::bad(locale, |t| t.login_expired).into()),
     }
+}
+
+/// A sign-in paused after its new password, to offer a passkey.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Offer {
+    request_id: String,
+    account_id: String,
+}
+
+fn offer_key(token: &str) -> String {
+    format!(
+        "passkey-offer:{}",
+        platform::crypto::sha256_b64(token.as_bytes())
+    )
+}
+
+/// Whether to offer a passkey to `account` right after its password is set: the provider can
+/// use passkeys, the account has none, and it is no staff account (a staff account adds its
+/// factors after a step-up with one it has, never on a password alone).
+async fn offers_passkey(p: &Provider, account: &Account) -> bool {
+    p.passkeys.is_some()
+        && matches!(p.accounts.has_passkey(&account.id).await, Ok(false))
+        && matches!(p.accounts.is_staff(&account.id).await, Ok(false))
+}
+
+/// The offer: add a passkey now (named), or not now; either way the sign-in goes on.
+async fn offer_page(
+    p: &Provider,
+    headers: &HeaderMap,
+    account: &Account,
+    token: &str,
+    error: Option<&'static str>,
+    typed_name: &str,
+    locale: Locale,
+) -> WebResult {
+    use web::forms::{Field, Fieldset, Form, View};
+    let a = web::account_text::AccountText::get(locale);
+    let begun = authorization_server::passkey::begin_registration(p, account)
+        .await
+        .or_page(locale)?;
+    let mut name = Field::new("text", "name", a.passkey_name, typed_name)
+        .hint(a.passkey_name_hint)
+        .required()
+        .auto("off");
+    if let Some(e) = error {
+        name.error = Some(e.into());
+    }
+    let v = View {
+        title: a.passkey_offer_title.into(),
+        intro: vec![a.passkey_offer_text.into(), a.passkeys_intro.into()],
+        script: Some(web::widgets::PASSKEY_SCRIPT),
+        forms: vec![
+            Form {
+                id: Some("add".into()),
+                action: "/login/passkey-offer".into(),
+                hidden: vec![
+                    ("offer".into(), token.to_owned()),
+                    ("action".into(), "add".into()),
+                    ("ui_locales".into(), locale.tag().into()),
+                    ("t".into(), begun.token),
+                    ("options".into(), begun.options.to_string()),
+                    ("credential".into(), String::new()),
+                ],
+                fieldsets: vec![Fieldset {
+                    fields: vec![name],
+                    ..Fieldset::default()
+                }],
+                submit: a.passkey_add.into(),
+                passkey: Some("create"),
+                ..Form::default()
+            },
+            Form {
+                id: Some("skip".into()),
+                action: "/login/passkey-offer".into(),
+                hidden: vec![
+                    ("offer".into(), token.to_owned()),
+                    ("action".into(), "skip".into()),
+                    ("ui_locales".into(), locale.tag().into()),
+                ],
+                submit: a.passkey_offer_skip.into(),
+                compact: true,
+                ..Form::default()
+            },
+        ],
+        ..View::default()
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok(web::widgets::send(p, headers, locale, &v, status))
+}
+
+/// POST /login/passkey-offer (action = add | skip): after a first password, a passkey added
+/// (or not), and the sign-in goes on with the password as its method.
+#[tracing::instrument(skip_all)]
+pub async fn passkey_offer_submit(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    CsrfForm(form): CsrfForm,
+) -> WebResult {
+    let locale = web::http::locale(&headers, form.get("ui_locales").map(String::as_str));
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let token = get("offer");
+    let offer: Option<Offer> = if token.is_empty() || token.len() > 64 {
+        None
+    } else {
+        get_json(p.store.as_ref(), &offer_key(token))
+            .await
+            .or_page(locale)?
+    };
+    let Some(offer) = offer else {
+        return Err(PageError::bad(locale, |t| t.login_expired).into());
+    };
+    let account = match p.accounts.find_by_id(&offer.account_id).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return Err(PageError::bad(locale, |t| t.login_expired).into()),
+        Err(e) => return Err(PageError::internal(locale, e).into()),
+    };
+    let a = web::account_text::AccountText::get(locale);
+    match get("action") {
+        "skip" => {}
+        "add" => {
+            let Some(name) = credential_store::passkey_name(get("name")) else {
+                return offer_page(&p, &headers, &account, token, Some(a.required), "", locale)
+                    .await;
+            };
+            let r = authorization_server::passkey::finish_registration(
+                &p,
+                &account.id,
+                get("t"),
+                get("credential"),
+                &name,
+                &ip,
+            )
+            .await;
+            match r {
+                Ok(_) => {}
+                Err(e) if e.is_internal() => return Err(PageError::internal(locale, e).into()),
+                Err(_) => {
+                    let e = Some(a.passkey_failed);
+                    return offer_page(&p, &headers, &account, token, e, &name, locale).await;
+                }
+            }
+        }
+        _ => return Err(PageError::bad(locale, |t| t.bad_request).into()),
+    }
+    // Once: the offer is gone, whatever raced it.
+    if !matches!(p.store.take(&offer_key(token)).await, Ok(Some(_))) {
+        return Err(PageError::bad(locale, |t| t.login_expired).into());
+    }
+    let req: Option<AuthRequest> = get_json(p.store.as_ref(), &login_key(&offer.request_id))
+        .await
+        .or_page(locale)?;
+    let Some(req) = req else {
+        return Err(PageError::bad(locale, |t| t.login_expired).into());
+    };
+    let pwd = vec!["pwd".to_owned()];
+    crate::stepup::after_first_factor(
+        &p,
+        &headers,
+        &ip,
+        &offer.request_id,
+        &req,
+        &account,
+        pwd,
+        locale,
+    )
+    .await
 }
