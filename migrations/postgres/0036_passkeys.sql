@@ -2,7 +2,9 @@
 -- and carries the library's record of it (public key, signature counter, backup flags) as
 -- JSON. The credential ID is unique across accounts (a discoverable sign-in finds its account
 -- by it); the signature counter is kept in its own column so that a use is recorded only when
--- the counter moved forward (a cloned authenticator is refused on every node).
+-- the counter moved forward (a cloned authenticator is refused on every node). A passkey
+-- registered with a direct attestation checked against the staff list keeps the authenticator
+-- model (AAGUID) it proved.
 CREATE TABLE passkeys (
     id              TEXT PRIMARY KEY,
     account_id      TEXT NOT NULL,
@@ -11,6 +13,7 @@ CREATE TABLE passkeys (
     data            TEXT NOT NULL,
     counter         BIGINT NOT NULL DEFAULT 0,
     backup_eligible BIGINT NOT NULL DEFAULT 0,
+    attested_aaguid TEXT,
     created_at      BIGINT NOT NULL,
     last_used_at    BIGINT
 );

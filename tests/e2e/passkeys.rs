@@ -757,3 +757,164 @@ async fn a_first_sign_in_offers_a_passkey_right_after_the_new_password() {
         .await;
     assert_eq!(again.status, 400, "{}", again.body);
 }
+
+/// Chromium's virtual authenticator's attestation certificate (self-signed, "Batch
+/// Certificate"), and the AAGUID it reports.
+const CHROMIUM_BATCH_CERT: &str = "MIIB1DCCAXqgAwIBAgIBATAKBggqhkjOPQQDAjBgMQswCQYDVQQGEwJVUzERMA8GA1UECgwIQ2hyb21pdW0xIjAgBgNVBAsMGUF1dGhlbnRpY2F0b3IgQXR0ZXN0YXRpb24xGjAYBgNVBAMMEUJhdGNoIENlcnRpZmljYXRlMB4XDTE3MDcxNDAyNDAwMFoXDTQ2MTEyOTIyNTU1M1owYDELMAkGA1UEBhMCVVMxETAPBgNVBAoMCENocm9taXVtMSIwIAYDVQQLDBlBdXRoZW50aWNhdG9yIEF0dGVzdGF0aW9uMRowGAYDVQQDDBFCYXRjaCBDZXJ0aWZpY2F0ZTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABI1hfmXJUI5kvMVnOsgqZ5naPBRGaCwljEY//99Y39L6Pmw3i1PXlcSk3/tBme3Xhi8jq68CA7S4kRugVpmU4QGjJTAjMAwGA1UdEwEB/wQCMAAwEwYLKwYBBAGC5RwCAQEEBAMCAwgwCgYIKoZIzj0EAwIDSAAwRQIhAL5XSjASxlh50kLm4ZhsBsB4rn7Se46wFPGiBa4LK28BAiAYEhCYGXu5WpydGcAdvO1N1yjbA8Qa1WrH3bu5S4jZ9g==";
+const CHROMIUM_AAGUID: &str = "01020304-0506-0708-0102-030405060708";
+
+/// A node whose staff must step up with a passkey of the one listed model (`aaguid`, with
+/// Chromium's virtual authenticator's certificate).
+async fn app_with_listed_model(aaguid: &str) -> TestApp {
+    let pem =
+        format!("-----BEGIN CERTIFICATE-----\n{CHROMIUM_BATCH_CERT}\n-----END CERTIFICATE-----\n");
+    let file = std::env::temp_dir().join(format!(
+        "oneid-staff-ca-{}.pem",
+        platform::crypto::random_token(6)
+    ));
+    std::fs::write(&file, pem).unwrap();
+    let aaguid = aaguid.to_owned();
+    spawn_localhost_with(move |c| {
+        c.stepup.staff_require_passkey = true;
+        c.stepup.staff_authenticators = vec![step_up::StaffAuthenticatorConfig {
+            name: "Approved key".into(),
+            aaguid,
+            ca_file: file,
+        }];
+    })
+    .await
+}
+
+/// The desk agent signs in, is sent to add a passkey, confirms with the app and tries to add
+/// one in My Profile.
+async fn staff_adds_a_passkey(app: &TestApp, chrome: &Chrome, secret: &[u8]) {
+    chrome.goto(&format!("{}/desk", app.base)).await;
+    chrome
+        .type_into("#login_id", "Desk.Agent@ONEID.ON.CA")
+        .await;
+    chrome.type_into("#password", "Helpful-Voice-2026").await;
+    chrome.click("form#login button[type=submit]").await;
+    chrome
+        .wait_for_text(
+            "#error-summary",
+            "a security key of a model your organization approved",
+        )
+        .await;
+    chrome.click("a[href^='/account/passkeys']").await;
+    chrome.click("#method-otp").await;
+    chrome.click("form#choose button[type=submit]").await;
+    let code = step_up::totp::code_at(secret, app.clock.now());
+    chrome.type_into("#code", &code).await;
+    chrome.click("form#verify button[type=submit]").await;
+    chrome.type_into("form#add #name", "Desk key").await;
+    chrome.click("form#add button[type=submit]").await;
+}
+
+#[tokio::test]
+async fn staff_limited_to_listed_authenticator_models_step_up_only_with_a_listed_one() {
+    let app = app_with_listed_model(CHROMIUM_AAGUID).await;
+    // A clinician adds a passkey (attestation "none", as every clinician), then becomes
+    // service desk staff.
+    let agent = app
+        .add_user("Desk.Agent@ONEID.ON.CA", "Helpful-Voice-2026")
+        .await;
+    let chrome = Chrome::start().await;
+    chrome.add_virtual_authenticator("internal").await;
+    chrome.goto(&format!("{}/account/passkeys", app.base)).await;
+    chrome
+        .type_into("#login_id", "Desk.Agent@ONEID.ON.CA")
+        .await;
+    chrome.type_into("#password", "Helpful-Voice-2026").await;
+    chrome.click("form#login button[type=submit]").await;
+    chrome.type_into("form#add #name", "Old laptop").await;
+    chrome.click("form#add button[type=submit]").await;
+    chrome
+        .wait_for_text(".notice", "The passkey is added")
+        .await;
+    app.give_totp(&agent).await;
+    app.provider
+        .accounts
+        .grant_role(&agent, "service_desk", "test")
+        .await
+        .unwrap();
+    // Its passkey proved no model: it does not open the desk.
+    chrome.goto(&format!("{}/desk", app.base)).await;
+    chrome
+        .wait_for_text(
+            "#error-summary",
+            "a security key of a model your organization approved",
+        )
+        .await;
+    // The same credential as if its registration had proved the listed model. (The proof
+    // itself, a direct attestation chained to the listed certificate, is webauthn-rs's check;
+    // Chromium's virtual authenticator signs with a self-signed certificate that is no trust
+    // anchor, so a registration of it is refused: see the next test.)
+    sqlx::query("UPDATE passkeys SET attested_aaguid = $1 WHERE account_id = $2")
+        .bind(CHROMIUM_AAGUID)
+        .bind(&agent)
+        .execute(app.provider.db.pool())
+        .await
+        .unwrap();
+    chrome.goto(&format!("{}/desk", app.base)).await;
+    let offered = chrome
+        .eval("return Array.from(document.querySelectorAll('input[name=method]')).map(function (e) { return e.value; });")
+        .await;
+    assert_eq!(offered, serde_json::json!(["passkey"]));
+    chrome.click("form#choose button[type=submit]").await;
+    chrome
+        .click("form#verify[data-passkey=get] button[type=submit]")
+        .await;
+    chrome.wait_for("form[action^='/desk']").await;
+    // A model taken off the list no longer counts, at the next step-up.
+    sqlx::query("UPDATE passkeys SET attested_aaguid = $1 WHERE account_id = $2")
+        .bind("ee882879-721c-4913-9775-3dfcce97072a")
+        .bind(&agent)
+        .execute(app.provider.db.pool())
+        .await
+        .unwrap();
+    app.clock.advance(app.provider.stepup.recent_secs + 1);
+    chrome.goto(&format!("{}/desk", app.base)).await;
+    chrome
+        .wait_for_text(
+            "#error-summary",
+            "a security key of a model your organization approved",
+        )
+        .await;
+    chrome.quit().await;
+}
+
+#[tokio::test]
+async fn staff_cannot_register_an_authenticator_without_an_attestation_of_a_listed_model() {
+    // Listed: another model. The registration asks for a direct attestation, which the
+    // virtual key gives under a certificate no listed model chains to: refused.
+    let app = app_with_listed_model("ee882879-721c-4913-9775-3dfcce97072a").await;
+    let (agent, secret) = app
+        .add_staff(
+            "Desk.Agent@ONEID.ON.CA",
+            "Helpful-Voice-2026",
+            "service_desk",
+        )
+        .await;
+    let chrome = Chrome::start().await;
+    chrome.add_virtual_security_key().await;
+    staff_adds_a_passkey(&app, &chrome, &secret).await;
+    chrome
+        .wait_for_text("#error-summary", "did not create or use a passkey")
+        .await;
+    assert!(app
+        .provider
+        .accounts
+        .passkeys(&agent)
+        .await
+        .unwrap()
+        .is_empty());
+    // Still no way into the desk.
+    chrome.goto(&format!("{}/desk", app.base)).await;
+    chrome
+        .wait_for_text(
+            "#error-summary",
+            "a security key of a model your organization approved",
+        )
+        .await;
+    chrome.quit().await;
+}

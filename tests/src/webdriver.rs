@@ -278,12 +278,23 @@ impl Browser {
     /// Adds a virtual authenticator: a platform one (`internal`, with user verification,
     /// resident keys) unless `transport` says otherwise ("usb": a security key). Returns its ID.
     pub async fn add_virtual_authenticator(&self, transport: &str) -> String {
+        self.add_virtual_authenticator_speaking("ctap2", transport)
+            .await
+    }
+
+    /// A virtual security key speaking CTAP 2.1 over USB. Returns its ID.
+    pub async fn add_virtual_security_key(&self) -> String {
+        self.add_virtual_authenticator_speaking("ctap2_1", "usb")
+            .await
+    }
+
+    async fn add_virtual_authenticator_speaking(&self, protocol: &str, transport: &str) -> String {
         let v = self
             .webauthn(
                 "POST",
                 "authenticator",
                 Some(json!({
-                    "protocol": "ctap2",
+                    "protocol": protocol,
                     "transport": transport,
                     "hasResidentKey": true,
                     "hasUserVerification": true,

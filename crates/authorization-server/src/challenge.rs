@@ -121,6 +121,12 @@ pub struct Pending {
     /// The methods the passkey that met the challenge proved (`hwk`/`swk`, `user`, `mfa`).
     #[serde(default)]
     pub passkey_amr: Vec<String>,
+    /// Only passkeys of a model on the staff list will do (staff work, when configured).
+    #[serde(default)]
+    pub listed_only: bool,
+    /// The passkey that met the challenge is of a listed model.
+    #[serde(default)]
+    pub passkey_listed: bool,
 }
 
 /// The store key of a challenge's `part` (`stepup` itself; `stepup-tries`, its attempt counter,
@@ -320,21 +326,23 @@ pub async fn act(
                     s.questions = pick_two(&qs);
                 }
                 Method::Totp => {}
-                Method::Passkey => match crate::passkey::begin_stepup(p, &s.account_id).await {
-                    Ok(Some((options, state))) => {
-                        s.passkey_state = Some(state);
-                        s.passkey_options = Some(options.to_string());
+                Method::Passkey => {
+                    match crate::passkey::begin_stepup(p, &s.account_id, s.listed_only).await {
+                        Ok(Some((options, state))) => {
+                            s.passkey_state = Some(state);
+                            s.passkey_options = Some(options.to_string());
+                        }
+                        Ok(None) | Err(crate::passkey::FlowError::Unavailable) => {
+                            s.chosen = None;
+                            return Ok(Outcome::Again(Some(Problem::ChooseMethod)));
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "passkey step-up not started");
+                            s.chosen = None;
+                            return Ok(Outcome::Again(Some(Problem::PasskeyFailed)));
+                        }
                     }
-                    Ok(None) | Err(crate::passkey::FlowError::Unavailable) => {
-                        s.chosen = None;
-                        return Ok(Outcome::Again(Some(Problem::ChooseMethod)));
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "passkey step-up not started");
-                        s.chosen = None;
-                        return Ok(Outcome::Again(Some(Problem::PasskeyFailed)));
-                    }
-                },
+                }
                 _ => {
                     if !send_code(p, token, s, m, ip, texts).await {
                         let _ = save(p, token, s).await;
@@ -403,7 +411,7 @@ async fn verify(
     } else {
         None
     };
-    let passkey_amr = std::sync::Mutex::new(Vec::new());
+    let passkey_amr = std::sync::Mutex::new((Vec::new(), false));
     let cloned = std::sync::atomic::AtomicBool::new(false);
     if m.sends_code() && p.clock.now() >= s.code_expires {
         // Nothing is checked against an expired code, so nothing is counted.
@@ -444,9 +452,9 @@ async fn verify(
                             )
                             .await
                             {
-                                Ok(done) => {
+                                Ok((done, listed)) => {
                                     if let Ok(mut a) = passkey_amr.lock() {
-                                        *a = done.amr();
+                                        *a = (done.amr(), listed);
                                     }
                                     true
                                 }
@@ -473,7 +481,9 @@ async fn verify(
     };
     match guess {
         Guess::Right => {
-            s.passkey_amr = passkey_amr.into_inner().unwrap_or_default();
+            let (amr, listed) = passkey_amr.into_inner().unwrap_or_default();
+            s.passkey_amr = amr;
+            s.passkey_listed = listed;
             // A challenge that succeeded is taken once, whatever else raced it.
             let first = p
                 .store

@@ -270,6 +270,21 @@ impl Provider {
         self
     }
 
+    /// Staff register (and step up with) only these authenticator models; an error names a
+    /// certificate that is not one. Nothing to do when the provider cannot use passkeys.
+    pub fn with_staff_authenticators(
+        mut self,
+        list: Vec<step_up::passkeys::StaffAuthenticator>,
+    ) -> Result<Self, String> {
+        if list.is_empty() {
+            return Ok(self);
+        }
+        if let Some(k) = step_up::passkeys::Passkeys::for_issuer(&self.cfg.issuer, "ONE ID") {
+            self.passkeys = Some(Arc::new(k.with_staff_authenticators(list)?));
+        }
+        Ok(self)
+    }
+
     /// Uses this configuration for the self-registration wizard.
     pub fn with_signup(mut self, cfg: registration::SignupConfig) -> Self {
         self.signup = cfg;

@@ -120,9 +120,12 @@ pub struct Begun {
     pub options: Value,
 }
 
-/// Begins adding a passkey to `account` (its passkeys are excluded).
+/// Begins adding a passkey to `account` (its passkeys are excluded). A staff account, when
+/// staff have a list of authenticator models, registers only one of them (a direct
+/// attestation, checked at the finish).
 pub async fn begin_registration(p: &Provider, account: &Account) -> Result<Begun, FlowError> {
     let rp = relying_party(p)?;
+    let staff = rp.staff_list() && p.accounts.is_staff(&account.id).await?;
     let existing: Vec<String> = p
         .accounts
         .passkeys(&account.id)
@@ -132,7 +135,13 @@ pub async fn begin_registration(p: &Provider, account: &Account) -> Result<Begun
         .collect();
     let display = format!("{} {}", account.given_name, account.family_name);
     let (options, state) = rp
-        .start_registration(&account.id, &account.login_id, display.trim(), &existing)
+        .start_registration(
+            &account.id,
+            &account.login_id,
+            display.trim(),
+            &existing,
+            staff,
+        )
         .map_err(FlowError::Refused)?;
     let kept = Kept {
         account_id: Some(account.id.clone()),
@@ -169,6 +178,7 @@ pub async fn finish_registration(
             data: &reg.data,
             counter: reg.counter,
             backup_eligible: reg.backup_eligible,
+            attested_aaguid: reg.attested_aaguid.as_deref(),
         })
         .await
         .map_err(|e| match e {
@@ -194,11 +204,13 @@ pub async fn finish_registration(
     Ok(id)
 }
 
-/// Begins a step-up with one of the account's passkeys: the options and the state, which the
-/// caller keeps in its own single-use challenge. `None` when the account has none.
+/// Begins a step-up with one of the account's passkeys (`listed_only`: only those of a model
+/// on the staff list): the options and the state, which the caller keeps in its own
+/// single-use challenge. `None` when the account has none.
 pub async fn begin_stepup(
     p: &Provider,
     account_id: &str,
+    listed_only: bool,
 ) -> Result<Option<(Value, String)>, FlowError> {
     let rp = relying_party(p)?;
     let keys: Vec<String> = p
@@ -206,6 +218,7 @@ pub async fn begin_stepup(
         .passkeys(account_id)
         .await?
         .into_iter()
+        .filter(|k| !listed_only || rp.staff_allows(k.attested_aaguid.as_deref()))
         .map(|k| k.data)
         .collect();
     if keys.is_empty() {
@@ -217,14 +230,15 @@ pub async fn begin_stepup(
 }
 
 /// Checks a step-up's answer against the state `begin_stepup` gave: the credential must be
-/// one of `account_id`'s, the counter must move forward, and the use is recorded.
+/// one of `account_id`'s, the counter must move forward, and the use is recorded. Also says
+/// whether the passkey is of a model on the staff list.
 pub async fn check_stepup(
     p: &Provider,
     account_id: &str,
     state: &str,
     response: &str,
     ip: &str,
-) -> Result<Authenticated, FlowError> {
+) -> Result<(Authenticated, bool), FlowError> {
     let rp = relying_party(p)?;
     let (cred, cred_id) = Passkeys::credential(response).map_err(FlowError::Refused)?;
     let stored = p
@@ -233,8 +247,19 @@ pub async fn check_stepup(
         .await?
         .filter(|k| k.account_id == account_id)
         .ok_or(FlowError::Unknown)?;
+    let listed = rp.staff_allows(stored.attested_aaguid.as_deref());
     let r = rp.finish_authentication(&cred, state, &stored.data);
-    record_use(p, &stored, r, ip).await
+    Ok((record_use(p, &stored, r, ip).await?, listed))
+}
+
+/// Whether the account has a passkey of a model on the staff list.
+pub async fn has_listed_passkey(p: &Provider, account_id: &str) -> Result<bool, FlowError> {
+    let rp = relying_party(p)?;
+    Ok(p.accounts
+        .passkeys(account_id)
+        .await?
+        .iter()
+        .any(|k| rp.staff_allows(k.attested_aaguid.as_deref())))
 }
 
 /// What a sign-in ceremony's token carries, sealed: the library's state and its deadline.

@@ -31,6 +31,9 @@ pub struct SsoSession {
     /// When the session was last stepped up, unix seconds.
     #[serde(default)]
     pub mfa_at: Option<i64>,
+    /// When the session was last stepped up with a passkey of a model on the staff list.
+    #[serde(default)]
+    pub listed_key_at: Option<i64>,
     /// SAML service providers that received assertions in this session (for logout).
     #[serde(default)]
     pub saml: Vec<crate::saml::Participant>,
@@ -73,6 +76,7 @@ pub async fn start(
         mfa_at: amr.iter().any(|a| a == "mfa").then(|| p.clock.now()),
         amr,
         clients: Vec::new(),
+        listed_key_at: None,
         saml: Vec::new(),
     };
     let k = key(&value);

@@ -475,6 +475,7 @@ async fn a_passkey_is_used_only_with_a_counter_that_moves_forward_and_removed_on
             data: "{}",
             counter: 3,
             backup_eligible: false,
+            attested_aaguid: None,
         }
     }
     let id = t.accounts.add_passkey(&new(&a, "cred-1")).await.unwrap();
@@ -520,7 +521,15 @@ async fn a_passkey_is_used_only_with_a_counter_that_moves_forward_and_removed_on
     // An authenticator that keeps no counter (0) is used as often as it likes.
     let mut zero = new(&b, "cred-0");
     zero.counter = 0;
+    zero.attested_aaguid = Some("01020304-0506-0708-0102-030405060708");
     t.accounts.add_passkey(&zero).await.unwrap();
+    let z = t
+        .accounts
+        .passkey_by_credential("cred-0")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(z.attested_aaguid.as_deref(), zero.attested_aaguid);
     for _ in 0..2 {
         let r = t
             .accounts

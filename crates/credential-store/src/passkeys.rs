@@ -27,6 +27,8 @@ pub struct StoredPasskey {
     pub counter: i64,
     /// A synced passkey (it may be copied to the holder's other devices).
     pub backup_eligible: bool,
+    /// The authenticator model (AAGUID) a direct attestation proved at registration.
+    pub attested_aaguid: Option<String>,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
 }
@@ -40,6 +42,7 @@ pub struct NewPasskey<'a> {
     pub data: &'a str,
     pub counter: i64,
     pub backup_eligible: bool,
+    pub attested_aaguid: Option<&'a str>,
 }
 
 /// Why a passkey was not added.
@@ -66,8 +69,8 @@ pub enum PasskeyUse {
     Gone,
 }
 
-const COLUMNS: &str =
-    "id, account_id, credential_id, name, data, counter, backup_eligible, created_at, last_used_at";
+const COLUMNS: &str = "id, account_id, credential_id, name, data, counter, backup_eligible, \
+                       attested_aaguid, created_at, last_used_at";
 
 fn read(r: &sqlx::any::AnyRow) -> Result<StoredPasskey, sqlx::Error> {
     Ok(StoredPasskey {
@@ -78,6 +81,7 @@ fn read(r: &sqlx::any::AnyRow) -> Result<StoredPasskey, sqlx::Error> {
         data: r.try_get("data")?,
         counter: r.try_get("counter")?,
         backup_eligible: r.try_get::<i64, _>("backup_eligible")? != 0,
+        attested_aaguid: r.try_get("attested_aaguid")?,
         created_at: r.try_get("created_at")?,
         last_used_at: r.try_get("last_used_at")?,
     })
@@ -130,8 +134,8 @@ impl Accounts {
         // no security bound: two additions racing on PostgreSQL may both see nine.
         let r = sqlx::query(
             "INSERT INTO passkeys (id, account_id, credential_id, name, data, counter, \
-             backup_eligible, created_at) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
+             backup_eligible, attested_aaguid, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $10, $8 \
              WHERE (SELECT COUNT(*) FROM passkeys WHERE account_id = $2) < $9",
         )
         .bind(&id)
@@ -143,6 +147,7 @@ impl Accounts {
         .bind(i64::from(new.backup_eligible))
         .bind(now)
         .bind(MAX_PASSKEYS as i64)
+        .bind(new.attested_aaguid)
         .execute(self.db.pool())
         .await;
         match r {

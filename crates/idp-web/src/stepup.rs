@@ -340,6 +340,9 @@ async fn finish(
             sess.acr = step_up::acr::acr_of(account.assurance_level, &amr);
             sess.amr = amr;
             sess.mfa_at = Some(p.clock.now());
+            if s.passkey_listed {
+                sess.listed_key_at = sess.mfa_at;
+            }
             session::save(p, key, &sess).await.or_page(locale)?;
             match (&s.request_id, &s.return_to) {
                 (Some(rid), _) if authorization_server::agreement::due(p, &account) => {

@@ -213,13 +213,27 @@ async fn open_core(
         .reload()
         .await
         .map_err(|e| StartError::Keys(e.to_string()))?;
-    let provider = Arc::new(
-        Provider::new(pcfg, clock, db, store, accounts, keys, mailer)
-            .map_err(|e| StartError::HttpClient(e.to_string()))?
-            .with_step_up(cfg.stepup.clone(), gateway, outbox)
-            .with_signup(cfg.registration.clone())
-            .with_saml(cfg.saml.clone(), saml_keys),
-    );
+    // The authenticator models staff may use, their certificates read now (a bad file stops
+    // the start with its name).
+    let staff_keys = cfg
+        .stepup
+        .staff_authenticators
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            a.ca_file = under_data(&a.ca_file);
+            a.load()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StartError::Config(config::ConfigError(e)))?;
+    let provider = Provider::new(pcfg, clock, db, store, accounts, keys, mailer)
+        .map_err(|e| StartError::HttpClient(e.to_string()))?
+        .with_step_up(cfg.stepup.clone(), gateway, outbox)
+        .with_signup(cfg.registration.clone())
+        .with_saml(cfg.saml.clone(), saml_keys)
+        .with_staff_authenticators(staff_keys)
+        .map_err(|e| StartError::Config(config::ConfigError(e)))?;
+    let provider = Arc::new(provider);
     Ok(Core { provider })
 }
 

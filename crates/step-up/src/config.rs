@@ -47,6 +47,11 @@ pub struct StepUpConfig {
     /// with a passkey, not a code; a staff account without one is sent to add one.
     #[serde(default)]
     pub staff_require_passkey: bool,
+    /// The authenticator models staff may register (and, with `staff_require_passkey`, step
+    /// up with): each a name, an AAGUID and the PEM file of the certificate its attestations
+    /// chain to. Empty: any passkey (attestation "none").
+    #[serde(default)]
+    pub staff_authenticators: Vec<StaffAuthenticatorConfig>,
     /// Where codes go.
     #[serde(default)]
     pub gateway: GatewayConfig,
@@ -86,9 +91,61 @@ impl Default for StepUpConfig {
             recent_secs: d_recent(),
             demo_codes_page: false,
             staff_require_passkey: false,
+            staff_authenticators: Vec::new(),
             gateway: GatewayConfig::default(),
         }
     }
+}
+
+/// One authenticator model staff may use.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffAuthenticatorConfig {
+    /// What people call it (audit, errors).
+    pub name: String,
+    /// Its AAGUID, e.g. `ee882879-721c-4913-9775-3dfcce97072a`.
+    pub aaguid: String,
+    /// The PEM file of the attestation root (or batch) certificate.
+    pub ca_file: std::path::PathBuf,
+}
+
+impl StaffAuthenticatorConfig {
+    /// The model, its certificate read from its file.
+    pub fn load(&self) -> Result<crate::passkeys::StaffAuthenticator, String> {
+        let aaguid = webauthn_rs::prelude::Uuid::parse_str(&self.aaguid)
+            .map_err(|e| format!("stepup.staff_authenticators {:?}: aaguid: {e}", self.name))?;
+        let pem = std::fs::read_to_string(&self.ca_file).map_err(|e| {
+            format!(
+                "stepup.staff_authenticators {:?}: {}: {e}",
+                self.name,
+                self.ca_file.display()
+            )
+        })?;
+        let ca_der = pem_to_der(&pem).ok_or_else(|| {
+            format!(
+                "stepup.staff_authenticators {:?}: {}: no PEM certificate",
+                self.name,
+                self.ca_file.display()
+            )
+        })?;
+        Ok(crate::passkeys::StaffAuthenticator {
+            name: self.name.clone(),
+            aaguid,
+            ca_der,
+        })
+    }
+}
+
+/// The first certificate of a PEM text, as DER.
+fn pem_to_der(pem: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let body = pem
+        .split("-----BEGIN CERTIFICATE-----")
+        .nth(1)?
+        .split("-----END CERTIFICATE-----")
+        .next()?;
+    let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(b64).ok()
 }
 
 impl StepUpConfig {

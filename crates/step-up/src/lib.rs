@@ -11,6 +11,6 @@ pub mod gateway;
 pub mod passkeys;
 pub mod totp;
 
-pub use config::{Policy, StepUpConfig};
+pub use config::{Policy, StaffAuthenticatorConfig, StepUpConfig};
 pub use devices::{browser_summary, coarse_network, Device, Devices};
 pub use gateway::{Channel, CodeGateway, Delivery, GatewayConfig, GatewayError};

@@ -17,6 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
 use webauthn_rs::prelude::{
+    AttestationCaList, AttestationCaListBuilder, AttestationMetadata, AttestedPasskeyRegistration,
     DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyAuthentication,
     PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn,
     WebauthnBuilder,
@@ -52,6 +53,25 @@ pub struct Registered {
     pub counter: i64,
     /// A synced passkey.
     pub backup_eligible: bool,
+    /// The authenticator model (AAGUID) its attestation proved against the staff list's
+    /// certificates; `None` for a passkey registered without attestation.
+    pub attested_aaguid: Option<String>,
+}
+
+/// An authenticator model staff may use: its name, its AAGUID and the certificate (DER) its
+/// attestations chain to.
+#[derive(Debug, Clone)]
+pub struct StaffAuthenticator {
+    pub name: String,
+    pub aaguid: Uuid,
+    pub ca_der: Vec<u8>,
+}
+
+/// A registration's state: plain (attestation "none") or attested (staff, against the list).
+#[derive(serde::Serialize, serde::Deserialize)]
+enum RegState {
+    Plain(PasskeyRegistration),
+    Attested(AttestedPasskeyRegistration),
 }
 
 /// A successful authentication.
@@ -85,6 +105,9 @@ impl Authenticated {
 pub struct Passkeys {
     webauthn: Webauthn,
     rp_id: String,
+    /// The authenticator models staff may register (empty: any passkey, attestation "none").
+    staff: Vec<StaffAuthenticator>,
+    staff_cas: Option<AttestationCaList>,
 }
 
 impl std::fmt::Debug for Passkeys {
@@ -143,7 +166,41 @@ impl Passkeys {
         Some(Passkeys {
             webauthn,
             rp_id: host,
+            staff: Vec::new(),
+            staff_cas: None,
         })
+    }
+
+    /// Staff register only these authenticator models, proved by a direct attestation that
+    /// chains to one of their certificates and names their AAGUID.
+    pub fn with_staff_authenticators(
+        mut self,
+        list: Vec<StaffAuthenticator>,
+    ) -> Result<Passkeys, String> {
+        if list.is_empty() {
+            return Ok(self);
+        }
+        let mut b = AttestationCaListBuilder::new();
+        for a in &list {
+            b.insert_device_der(&a.ca_der, a.aaguid, a.name.clone(), Default::default())
+                .map_err(|e| format!("staff authenticator {:?}: certificate: {e}", a.name))?;
+        }
+        self.staff_cas = Some(b.build());
+        self.staff = list;
+        Ok(self)
+    }
+
+    /// Whether staff must use one of a listed set of authenticator models.
+    pub fn staff_list(&self) -> bool {
+        !self.staff.is_empty()
+    }
+
+    /// Whether an attested AAGUID is on the staff list now.
+    pub fn staff_allows(&self, aaguid: Option<&str>) -> bool {
+        let Some(a) = aaguid.and_then(|a| Uuid::parse_str(a).ok()) else {
+            return false;
+        };
+        self.staff.iter().any(|s| s.aaguid == a)
     }
 
     /// The relying party ID (the issuer's host).
@@ -152,30 +209,62 @@ impl Passkeys {
     }
 
     /// Starts registering a passkey for an account: the options for
-    /// `navigator.credentials.create` (JSON) and the state to keep.
+    /// `navigator.credentials.create` (JSON) and the state to keep. `staff`: for a staff
+    /// account, which registers only a listed model when there is a list (a direct
+    /// attestation is asked for and checked against it).
     pub fn start_registration(
         &self,
         account_id: &str,
         login_id: &str,
         display_name: &str,
         existing: &[String],
+        staff: bool,
     ) -> Result<(Value, String), PasskeyError> {
         let exclude = existing
             .iter()
             .filter_map(|d| from_json::<Passkey>(d).ok())
             .map(|p| p.cred_id().clone())
             .collect::<Vec<_>>();
-        let (options, state) = self
-            .webauthn
-            .start_passkey_registration(
-                user_handle(account_id),
-                login_id,
-                display_name,
-                (!exclude.is_empty()).then_some(exclude),
-            )
-            .map_err(|e| PasskeyError::Refused(e.to_string()))?;
+        let exclude = (!exclude.is_empty()).then_some(exclude);
+        let refused = |e: webauthn_rs::prelude::WebauthnError| PasskeyError::Refused(e.to_string());
+        let (options, state) = match (&self.staff_cas, staff) {
+            (Some(cas), true) => {
+                let (o, st) = self
+                    .webauthn
+                    .start_attested_passkey_registration(
+                        user_handle(account_id),
+                        login_id,
+                        display_name,
+                        exclude,
+                        cas.clone(),
+                        None,
+                    )
+                    .map_err(refused)?;
+                (o, RegState::Attested(st))
+            }
+            _ => {
+                let (o, st) = self
+                    .webauthn
+                    .start_passkey_registration(
+                        user_handle(account_id),
+                        login_id,
+                        display_name,
+                        exclude,
+                    )
+                    .map_err(refused)?;
+                (o, RegState::Plain(st))
+            }
+        };
         let mut v =
             serde_json::to_value(&options).map_err(|e| PasskeyError::State(e.to_string()))?;
+        // Credential protection is asked for, not insisted on (as for every passkey here): an
+        // authenticator without the extension still registers, since every use of a passkey
+        // here requires user verification anyway.
+        if let Some(ext) = v["publicKey"]["extensions"].as_object_mut() {
+            if ext.contains_key("enforceCredentialProtectionPolicy") {
+                ext.insert("enforceCredentialProtectionPolicy".into(), false.into());
+            }
+        }
         // A passkey: discoverable where the authenticator can (platform and synced passkeys
         // always are; a security key with no room left may decline). The library does not
         // check this at the finish, it only asks.
@@ -193,18 +282,43 @@ impl Passkeys {
     ) -> Result<Registered, PasskeyError> {
         let reg: RegisterPublicKeyCredential =
             serde_json::from_str(response).map_err(|e| PasskeyError::Malformed(e.to_string()))?;
-        let state: PasskeyRegistration = from_json(state)?;
-        let passkey = self
-            .webauthn
-            .finish_passkey_registration(&reg, &state)
-            .map_err(|e| PasskeyError::Refused(e.to_string()))?;
-        let data = to_json(&passkey)?;
+        let refused = |e: webauthn_rs::prelude::WebauthnError| PasskeyError::Refused(e.to_string());
+        // Both records are the same credential (`{"cred": …}`): either is read back as a
+        // passkey to authenticate with.
+        let (data, cred_id, attested_aaguid) = match from_json::<RegState>(state)? {
+            RegState::Plain(st) => {
+                let k = self
+                    .webauthn
+                    .finish_passkey_registration(&reg, &st)
+                    .map_err(refused)?;
+                (to_json(&k)?, k.cred_id().clone(), None)
+            }
+            RegState::Attested(st) => {
+                let k = self
+                    .webauthn
+                    .finish_attested_passkey_registration(&reg, &st)
+                    .map_err(refused)?;
+                let aaguid = match &k.attestation().metadata {
+                    AttestationMetadata::Packed { aaguid }
+                    | AttestationMetadata::Tpm { aaguid, .. } => Some(aaguid.to_string()),
+                    _ => None,
+                };
+                // The library checked the chain and that the AAGUID is listed for it.
+                if !self.staff_allows(aaguid.as_deref()) {
+                    return Err(PasskeyError::Refused(
+                        "authenticator model not listed".into(),
+                    ));
+                }
+                (to_json(&k)?, k.cred_id().clone(), aaguid)
+            }
+        };
         let (counter, backup_eligible) = record_facts(&data);
         Ok(Registered {
-            credential_id: credential_id_of(passkey.cred_id().as_ref()),
+            credential_id: credential_id_of(cred_id.as_ref()),
             data,
             counter,
             backup_eligible,
+            attested_aaguid,
         })
     }
 
@@ -338,7 +452,7 @@ mod tests {
     fn registration_asks_for_a_verified_discoverable_passkey_without_attestation() {
         let p = Passkeys::for_issuer("https://login.oneid.example", "ONE ID").unwrap();
         let (o, state) = p
-            .start_registration("acct-1", "pat@oneid", "Pat Key", &[])
+            .start_registration("acct-1", "pat@oneid", "Pat Key", &[], false)
             .unwrap();
         let sel = &o["publicKey"]["authenticatorSelection"];
         assert_eq!(sel["residentKey"], "preferred");
@@ -350,7 +464,52 @@ mod tests {
         assert_eq!(o["publicKey"]["user"]["id"], handle);
         assert!(!state.is_empty());
         assert_ne!(user_handle("acct-1"), user_handle("acct-2"));
+        // Without a staff list, staff register like everyone (attestation "none").
+        let (o, _) = p
+            .start_registration("acct-1", "pat@oneid", "Pat Key", &[], true)
+            .unwrap();
+        assert_eq!(o["publicKey"]["attestation"], "none");
+        assert!(!p.staff_list() && !p.staff_allows(Some("01020304-0506-0708-0102-030405060708")));
     }
+
+    #[test]
+    fn with_a_staff_list_staff_registration_asks_for_a_direct_attestation() {
+        use base64::engine::general_purpose::STANDARD;
+        // Chromium's virtual authenticator's attestation certificate (self-signed).
+        let der = STANDARD.decode(CHROMIUM_BATCH_CERT).unwrap();
+        let aaguid = Uuid::parse_str("01020304-0506-0708-0102-030405060708").unwrap();
+        let p = Passkeys::for_issuer("https://login.oneid.example", "ONE ID")
+            .unwrap()
+            .with_staff_authenticators(vec![StaffAuthenticator {
+                name: "Virtual".into(),
+                aaguid,
+                ca_der: der,
+            }])
+            .unwrap();
+        let (o, _) = p
+            .start_registration("a", "s@oneid", "S", &[], true)
+            .unwrap();
+        assert_eq!(o["publicKey"]["attestation"], "direct");
+        let (o, _) = p
+            .start_registration("a", "c@oneid", "C", &[], false)
+            .unwrap();
+        assert_eq!(o["publicKey"]["attestation"], "none");
+        assert!(p.staff_list() && p.staff_allows(Some(&aaguid.to_string())));
+        assert!(
+            !p.staff_allows(Some("00000000-0000-0000-0000-000000000000")) && !p.staff_allows(None)
+        );
+        let bad = Passkeys::for_issuer("https://login.oneid.example", "ONE ID")
+            .unwrap()
+            .with_staff_authenticators(vec![StaffAuthenticator {
+                name: "Broken".into(),
+                aaguid,
+                ca_der: b"not a certificate".to_vec(),
+            }]);
+        assert!(bad.is_err());
+    }
+
+    /// Chromium's virtual authenticator's attestation certificate, base64 DER.
+    const CHROMIUM_BATCH_CERT: &str = "MIIB1DCCAXqgAwIBAgIBATAKBggqhkjOPQQDAjBgMQswCQYDVQQGEwJVUzERMA8GA1UECgwIQ2hyb21pdW0xIjAgBgNVBAsMGUF1dGhlbnRpY2F0b3IgQXR0ZXN0YXRpb24xGjAYBgNVBAMMEUJhdGNoIENlcnRpZmljYXRlMB4XDTE3MDcxNDAyNDAwMFoXDTQ2MTEyOTIyNTU1M1owYDELMAkGA1UEBhMCVVMxETAPBgNVBAoMCENocm9taXVtMSIwIAYDVQQLDBlBdXRoZW50aWNhdG9yIEF0dGVzdGF0aW9uMRowGAYDVQQDDBFCYXRjaCBDZXJ0aWZpY2F0ZTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABI1hfmXJUI5kvMVnOsgqZ5naPBRGaCwljEY//99Y39L6Pmw3i1PXlcSk3/tBme3Xhi8jq68CA7S4kRugVpmU4QGjJTAjMAwGA1UdEwEB/wQCMAAwEwYLKwYBBAGC5RwCAQEEBAMCAwgwCgYIKoZIzj0EAwIDSAAwRQIhAL5XSjASxlh50kLm4ZhsBsB4rn7Se46wFPGiBa4LK28BAiAYEhCYGXu5WpydGcAdvO1N1yjbA8Qa1WrH3bu5S4jZ9g==";
 
     #[test]
     fn a_passkey_reads_as_hardware_or_software_and_verified_as_two_factors() {

@@ -442,6 +442,8 @@ pub struct AccountText {
     pub passkey_use: &'static str,
     /// Login page button.
     pub passkey_sign_in: &'static str,
+    /// Staff work needs a passkey of a listed model and the account has none.
+    pub staff_needs_listed_passkey: &'static str,
     /// First sign-in: the passkey offer's title.
     pub passkey_offer_title: &'static str,
     /// First sign-in: why now.

@@ -100,7 +100,13 @@ pub async fn me(
         },
         g => g,
     };
-    let stepped_up = if passkey_only {
+    // With a list of authenticator models for staff, only a passkey of one of them.
+    let listed_only = passkey_only && p.passkeys.as_ref().is_some_and(|k| k.staff_list());
+    let stepped_up = if listed_only {
+        let now = p.clock.now();
+        s.listed_key_at
+            .is_some_and(|t| now - t <= p.stepup.recent_secs)
+    } else if passkey_only {
         stepped_up_with_passkey(p, &s)
     } else {
         stepped_up_with_possession(p, &s)
@@ -111,12 +117,24 @@ pub async fn me(
         if passkey_only {
             methods.retain(|m| *m == challenge::Method::Passkey);
         }
+        if listed_only
+            && !authorization_server::passkey::has_listed_passkey(p, &account.id)
+                .await
+                .or_page(locale)?
+        {
+            methods.clear();
+        }
         if methods.is_empty() && passkey_only {
             let a = AccountText::get(locale);
             let l = locale.tag();
+            let why = if listed_only {
+                a.staff_needs_listed_passkey
+            } else {
+                a.staff_needs_passkey
+            };
             let v = View {
                 title: a.staff_factor_title.into(),
-                errors: vec![(String::new(), a.staff_needs_passkey.into())],
+                errors: vec![(String::new(), why.into())],
                 links: vec![(
                     format!("/account/passkeys?ui_locales={l}"),
                     a.passkey_required_profile.into(),
@@ -134,11 +152,17 @@ pub async fn me(
             };
             return Err(send(p, headers, locale, &v, StatusCode::FORBIDDEN).into());
         }
-        return Err(
-            step_up_session(p, headers, &account, &s, key, back(), methods, locale)
-                .await
-                .into(),
-        );
+        let pending = challenge::Pending {
+            account_id: account.id.clone(),
+            amr: s.amr.clone(),
+            session_key: Some(key),
+            return_to: Some(back()),
+            methods,
+            locale,
+            listed_only,
+            ..Default::default()
+        };
+        return Err(challenge::begin(p, headers, pending).await.into());
     }
     if matches!(guard, Guard::Sensitive | Guard::StepUp) {
         let now = p.clock.now();

@@ -144,7 +144,10 @@ pub async fn passkeys_post(
                 Err(FlowError::Exists) => Some(a.passkey_exists),
                 Err(FlowError::TooMany) => Some(a.passkey_too_many),
                 Err(FlowError::Unavailable) => Some(a.passkeys_unavailable),
-                Err(_) => Some(a.passkey_failed),
+                Err(e) => {
+                    tracing::info!(error = %e, "passkey not added");
+                    Some(a.passkey_failed)
+                }
             };
             if let Some(problem) = problem {
                 let mut v = passkeys_view(&p, &me, &name).await?;

@@ -233,4 +233,5 @@ pub(super) static EN: AccountText = AccountText {
     passkey_offer_text: "Your password is set. Add a passkey now, and next time sign in with your fingerprint, your face or your PIN instead.",
     passkey_offer_skip: "Not now",
     passkey_offer_link: "Add a passkey (sign in with your new password first): next time, your fingerprint, face or PIN is enough",
+    staff_needs_listed_passkey: "Staff work needs a recent confirmation with a security key of a model your organization approved, and your account has none. Add one in My Profile (after confirming with your phone or authenticator app), then come back.",
 };

@@ -233,4 +233,5 @@ pub(super) static FR: AccountText = AccountText {
     passkey_offer_text: "Votre mot de passe est défini. Ajoutez une clé d’accès maintenant et, la prochaine fois, connectez-vous plutôt avec votre empreinte, votre visage ou votre NIP.",
     passkey_offer_skip: "Pas maintenant",
     passkey_offer_link: "Ajouter une clé d’accès (connectez-vous d’abord avec votre nouveau mot de passe) : la prochaine fois, votre empreinte, votre visage ou votre NIP suffit",
+    staff_needs_listed_passkey: "Le travail du personnel exige une confirmation récente avec une clé de sécurité d’un modèle approuvé par votre organisation, et votre compte n’en a pas. Ajoutez-en une dans Mon profil (après confirmation avec votre téléphone ou votre application d’authentification), puis revenez.",
 };
