@@ -58,6 +58,13 @@ async fn discovery_document_publishes_what_a_certified_provider_publishes() {
         assert!(has("grant_types_supported", g));
     }
     assert!(has("acr_values_supported", "urn:oneid:loa:1"));
+    // The phishing-resistant rung (a passkey), on every level.
+    for l in 1..=3 {
+        assert!(has(
+            "acr_values_supported",
+            &format!("urn:oneid:loa:{l}:phr")
+        ));
+    }
     assert!(has("ui_locales_supported", "fr"));
     assert!(has("claims_supported", "login_id"));
     assert_eq!(d["claims_parameter_supported"], true);

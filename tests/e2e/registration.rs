@@ -2432,3 +2432,33 @@ mod chromium {
         assert_eq!(app.audit("account.registered").await.len(), 2);
     }
 }
+
+#[tokio::test]
+async fn the_last_page_offers_a_passkey_where_the_provider_can_use_them() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    // Served as `localhost`: a WebAuthn relying party.
+    let named = env_with(move |c| {
+        c.http.addr = format!("127.0.0.1:{port}");
+        c.issuer = format!("http://localhost:{port}");
+    })
+    .await;
+    let w = named.start(PATRICIA).await;
+    w.finish().await;
+    let done = w.get("complete?ui_locales=fr").await;
+    assert!(
+        done.body
+            .contains("href=\"/account/passkeys?ui_locales=fr\"")
+            && done.body.contains("Ajouter une clé d’accès"),
+        "{}",
+        done.body
+    );
+    // On an address, no passkey is offered.
+    let plain = env().await;
+    let w = plain.start(PATRICIA).await;
+    w.finish().await;
+    let done = w.get("complete?ui_locales=en").await;
+    assert!(!done.body.contains("/account/passkeys"), "{}", done.body);
+}
