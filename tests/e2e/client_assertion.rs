@@ -452,3 +452,92 @@ async fn keys_at_a_jwks_uri_are_fetched_cached_and_fetched_again_for_a_new_kid()
     let (status, _) = token(&app, &assertion(&app, "hospital", &k1, "k1", json!({}))).await;
     assert_ne!(status, 200);
 }
+
+/// SMART Backend Services: a hospital's backend signs with RS384 or ES384 (P-384), as SMART
+/// requires; its published set may hold keys of other kinds, which are skipped.
+#[tokio::test]
+async fn smart_backend_services_sign_with_rs384_or_es384_and_other_keys_in_the_set_are_skipped() {
+    use josekit::jwk::alg::rsa::RsaKeyPair;
+    use josekit::jws::{ES384, RS384};
+    let app = spawn_app().await;
+    let ec = EcKeyPair::generate(EcCurve::P384).unwrap();
+    let mut ec_pub = ec.to_jwk_public_key();
+    ec_pub.set_key_id("p384");
+    let rsa = RsaKeyPair::generate(2048).unwrap();
+    let mut rsa_pub = rsa.to_jwk_public_key();
+    rsa_pub.set_key_id("rsa");
+    let v = |j: &josekit::jwk::Jwk| -> Value { serde_json::from_str(&j.to_string()).unwrap() };
+    // Published beside a key this provider does not use (EC P-521), which is skipped.
+    let p521 = EcKeyPair::generate(EcCurve::P521).unwrap();
+    let mut p521_pub = p521.to_jwk_public_key();
+    p521_pub.set_key_id("p521");
+    let set = jwks(&[&v(&p521_pub), &v(&ec_pub), &v(&rsa_pub)]);
+    let router = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let set = set.clone();
+            async move { ([("content-type", "application/json")], set) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    backend(
+        &app,
+        "ehr-backend",
+        None,
+        Some(format!("http://{addr}/jwks")),
+    )
+    .await;
+    let sign = |signer: &dyn josekit::jws::JwsSigner, kid: &str| {
+        let now = platform::Clock::now(app.clock.as_ref());
+        let c = json!({
+            "iss": "ehr-backend",
+            "sub": "ehr-backend",
+            "aud": format!("{}/token", app.base),
+            "exp": now + 240,
+            "jti": platform::crypto::random_token(12),
+        });
+        let payload = JwtPayload::from_map(c.as_object().unwrap().clone()).unwrap();
+        let mut h = JwsHeader::new();
+        h.set_token_type("JWT");
+        h.set_key_id(kid);
+        jwt::encode_with_signer(&payload, &h, signer).unwrap()
+    };
+    let es384 = ES384.signer_from_jwk(&ec.to_jwk_private_key()).unwrap();
+    let rs384 = RS384.signer_from_jwk(&rsa.to_jwk_private_key()).unwrap();
+    for (signer, kid) in [
+        (&es384 as &dyn josekit::jws::JwsSigner, "p384"),
+        (&rs384, "rsa"),
+    ] {
+        let (status, body) = token(&app, &sign(signer, kid)).await;
+        assert_eq!(status, 200, "{kid}: {body}");
+        assert_eq!(body["token_type"], "Bearer");
+    }
+    // The skipped key signs nothing here.
+    let es512 = josekit::jws::ES512
+        .signer_from_jwk(&p521.to_jwk_private_key())
+        .unwrap();
+    let (status, _) = token(&app, &sign(&es512, "p521")).await;
+    assert_eq!(status, 401);
+    // A P-384 key cannot stand for ES256 (the curve names the algorithm).
+    let wrong = ES256.signer_from_jwk(&ec.to_jwk_private_key());
+    assert!(
+        wrong.is_err(),
+        "josekit itself refuses to sign ES256 with P-384"
+    );
+    // Registered inline, a P-384 key is taken; a P-521 key is refused with the reason.
+    backend(&app, "ehr-inline", Some(jwks(&[&v(&ec_pub)])), None).await;
+    let refused = app
+        .provider
+        .clients
+        .add(NewClient {
+            client_id: "ehr-bad".into(),
+            name: "Hospital backend".into(),
+            grant_types: vec!["client_credentials".into()],
+            jwks: Some(jwks(&[&v(&p521_pub)])),
+            ..NewClient::default()
+        })
+        .await;
+    assert!(refused.is_err());
+}

@@ -217,9 +217,17 @@ async fn the_smart_configuration_lists_only_what_is_supported() {
         "pushed_authorization_request_endpoint",
         "require_pushed_authorization_requests",
         "code_challenge_methods_supported",
+        "token_endpoint_auth_signing_alg_values_supported",
     ] {
         assert_eq!(smart[k], oidc[k], "{k}");
     }
+    // SMART Backend Services: signed assertions and client credentials.
+    let listed = |k: &str, v: &str| smart[k].as_array().unwrap().iter().any(|x| x == v);
+    assert!(listed(
+        "token_endpoint_auth_methods_supported",
+        "private_key_jwt"
+    ));
+    assert!(listed("grant_types_supported", "client_credentials"));
     assert_eq!(
         smart["code_challenge_methods_supported"],
         serde_json::json!(["S256"])

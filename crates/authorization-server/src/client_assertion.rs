@@ -3,7 +3,8 @@
 //! address of its own (`jwks_uri`), and no shared secret ever leaves it.
 //!
 //! What an assertion must be to authenticate its client:
-//! - signed with RS256, PS256, ES256 or EdDSA by one of the client's registered keys (`none`,
+//! - signed with RS256, RS384, PS256, ES256, ES384 or EdDSA by one of the client's registered
+//!   keys (`none`,
 //!   the HMAC algorithms and a key the client did not register are refused);
 //! - `iss` and `sub` both the client id (and the `client_id` parameter, when sent);
 //! - `aud` the issuer or one of the endpoints that authenticate clients;
@@ -68,8 +69,46 @@ use AssertionError::Invalid;
 #[derive(Debug, Default)]
 pub struct KeyCache(Mutex<HashMap<String, (i64, Vec<Jwk>)>>);
 
+/// Whether a key is of a type and curve assertions are verified with here.
+fn usable(k: &Jwk) -> bool {
+    match k.key_type() {
+        "RSA" => true,
+        "EC" => matches!(k.curve(), Some("P-256" | "P-384")),
+        "OKP" => k.curve() == Some("Ed25519"),
+        _ => false,
+    }
+}
+
+/// A key set fetched from a client's `jwks_uri`: as [`parse_jwks`], except that keys of a
+/// type or curve not used here (an encryption key, P-521, a symmetric key...) are skipped
+/// rather than failing the whole set, as SMART Backend Services expects of a published set;
+/// a set with no usable key, or with a private key, is refused.
+pub fn parse_fetched_jwks(text: &str) -> Result<Vec<Jwk>, String> {
+    if text.len() > MAX_JWKS_BYTES {
+        return Err(format!("jwks is larger than {MAX_JWKS_BYTES} bytes"));
+    }
+    let set = JwkSet::from_bytes(text.as_bytes()).map_err(|_| "jwks is not a JWK set")?;
+    let keys = set.keys();
+    if keys.iter().any(|k| {
+        k.parameter("d").is_some() || k.parameter("p").is_some() || k.parameter("k").is_some()
+    }) {
+        return Err("jwks must hold public keys only (a private or secret key was given)".into());
+    }
+    let usable: Vec<Jwk> = keys
+        .into_iter()
+        .filter(|k| usable(k))
+        .take(MAX_KEYS)
+        .cloned()
+        .collect();
+    if usable.is_empty() {
+        return Err("jwks holds no RSA, EC P-256 or P-384, or Ed25519 key".into());
+    }
+    Ok(usable)
+}
+
 /// A registered key set (`{"keys": [...]}`) as public keys, or why not: at most
-/// [`MAX_KEYS`], each an RSA, P-256 or Ed25519 public key (a private part is refused).
+/// [`MAX_KEYS`], each an RSA, EC P-256 or P-384, or Ed25519 public key (a private part is
+/// refused).
 pub fn parse_jwks(text: &str) -> Result<Vec<Jwk>, String> {
     if text.len() > MAX_JWKS_BYTES {
         return Err(format!("jwks is larger than {MAX_JWKS_BYTES} bytes"));
@@ -83,11 +122,8 @@ pub fn parse_jwks(text: &str) -> Result<Vec<Jwk>, String> {
         if k.parameter("d").is_some() || k.parameter("p").is_some() {
             return Err("jwks must hold public keys only (a private key was given)".into());
         }
-        match k.key_type() {
-            "RSA" => {}
-            "EC" if k.curve() == Some("P-256") => {}
-            "OKP" if k.curve() == Some("Ed25519") => {}
-            _ => return Err("jwks keys must be RSA, EC P-256 or OKP Ed25519".into()),
+        if !usable(k) {
+            return Err("jwks keys must be RSA, EC P-256 or P-384, or OKP Ed25519".into());
         }
     }
     Ok(keys.into_iter().cloned().collect())
@@ -267,7 +303,7 @@ async fn fetch(p: &Provider, uri: &str) -> Result<Vec<Jwk>, AssertionError> {
         }
     }
     let text = String::from_utf8(body).map_err(|_| unavailable("not UTF-8".into()))?;
-    parse_jwks(&text).map_err(unavailable)
+    parse_fetched_jwks(&text).map_err(unavailable)
 }
 
 async fn check_claims(p: &Provider, client: &Client, c: &Value) -> Result<(), AssertionError> {

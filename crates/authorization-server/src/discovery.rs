@@ -48,14 +48,15 @@ const TOKEN_AUTH_METHODS: [&str; 6] = [
 /// `/.well-known/smart-configuration`), only what the provider does today: authorization
 /// requests posted as a form (unless every request must be pushed first), public clients
 /// (PKCE, S256 only), confidential clients with a secret, and refresh tokens by
-/// `offline_access`. Not claimed until they are built: `client-confidential-asymmetric` (SMART
-/// requires RS384 or ES384 client assertions; `private_key_jwt` here takes RS256, PS256, ES256
-/// and EdDSA), `sso-openid-connect` (SMART requires the `fhirUser` claim), the launches, their
-/// contexts and the SMART scope grammar.
+/// `offline_access`, and confidential clients with keys (`private_key_jwt` with RS384 or
+/// ES384, as SMART requires, among others). Not claimed until they are built:
+/// `sso-openid-connect` (SMART requires the `fhirUser` claim), the launches, their contexts and
+/// the SMART scope grammar.
 pub fn smart_capabilities(require_par: bool) -> Vec<&'static str> {
     let mut caps = vec![
         "client-public",
         "client-confidential-symmetric",
+        "client-confidential-asymmetric",
         "permission-offline",
     ];
     if !require_par {
@@ -72,8 +73,9 @@ pub fn smart_configuration(issuer: &str, require_par: bool) -> Value {
         "jwks_uri": format!("{issuer}/jwks"),
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": crate::client_assertion::ALGS,
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "scopes_supported": crate::clients::SCOPES,
         "response_types_supported": ["code"],
         "introspection_endpoint": format!("{issuer}/introspect"),

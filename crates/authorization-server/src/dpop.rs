@@ -4,7 +4,7 @@
 //! is honoured only with a fresh proof by the same key.
 //!
 //! A proof is accepted when:
-//! - its header has `typ` `dpop+jwt`, an `alg` of RS256, PS256, ES256 or EdDSA, and a public
+//! - its header has `typ` `dpop+jwt`, an `alg` of RS256, RS384, PS256, ES256, ES384 or EdDSA, and a public
 //!   `jwk` (a private part is refused), and it verifies with that key;
 //! - `htm` and `htu` are this request's method and URL (without query and fragment);
 //! - `iat` is within [`MAX_AGE`] seconds before now (and not ahead by more than the skew);

@@ -6,17 +6,20 @@ use crate::Provider;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use josekit::jwk::Jwk;
-use josekit::jws::{EdDSA, JwsVerifier, ES256, PS256, RS256};
+use josekit::jws::{EdDSA, JwsVerifier, ES256, ES384, PS256, RS256, RS384};
 use platform::crypto::sha256_b64;
 use serde_json::Value;
 
 /// The algorithms a client may sign with (never `none`, never an HMAC).
-pub const ALGS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
+pub const ALGS: [&str; 6] = ["RS256", "RS384", "PS256", "ES256", "ES384", "EdDSA"];
 
 /// A verifier of `alg` for `jwk`, when the key fits the algorithm.
 pub fn verifier(alg: &str, jwk: &Jwk) -> Option<Box<dyn JwsVerifier>> {
     let v: Box<dyn JwsVerifier> = match (alg, jwk.key_type()) {
         ("RS256", "RSA") => Box::new(RS256.verifier_from_jwk(jwk).ok()?),
+        // SMART Backend Services' algorithms (RS384 and ES384 on P-384).
+        ("RS384", "RSA") => Box::new(RS384.verifier_from_jwk(jwk).ok()?),
+        ("ES384", "EC") => Box::new(ES384.verifier_from_jwk(jwk).ok()?),
         ("PS256", "RSA") => Box::new(PS256.verifier_from_jwk(jwk).ok()?),
         ("ES256", "EC") => Box::new(ES256.verifier_from_jwk(jwk).ok()?),
         ("EdDSA", "OKP") => Box::new(EdDSA.verifier_from_jwk(jwk).ok()?),

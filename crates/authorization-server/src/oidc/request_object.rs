@@ -3,7 +3,7 @@
 //! the authorization endpoint or inside a pushed request. Its parameters are the request; the
 //! ones beside it are ignored (except `client_id`, which must match).
 //!
-//! A request object is accepted when it is signed with RS256, PS256, ES256 or EdDSA (PS256,
+//! A request object is accepted when it is signed with RS256, RS384, PS256, ES256, ES384 or EdDSA (PS256,
 //! ES256 or EdDSA for a FAPI 2.0 client) by one of the client's keys, its `iss` (and
 //! `client_id`, when present) is the client, its `aud` is the issuer, `exp` is in the future
 //! and at most an hour ahead, `nbf` (when present) is not in the future, and its `jti` was
