@@ -592,3 +592,93 @@ async fn the_clinician_scope_releases_designations_and_assurance_in_the_id_token
         );
     }
 }
+
+#[tokio::test]
+async fn fhir_user_names_the_practitioner_by_the_configured_rule_in_the_id_token_and_userinfo() {
+    let app = oneid_tests::spawn_app_with(|c| {
+        c.clients.fhir_user =
+            "https://fhir.example.org/r4/Practitioner/{college}-{registration_number}".into();
+    })
+    .await;
+    let sub = app.add_clinician().await;
+    sqlx::query(
+        "INSERT INTO professional_designations \
+         (account_id, college, registration_number, created_at) VALUES ($1, 'CPSO', '98 765', 0)",
+    )
+    .bind(&sub)
+    .execute(app.provider.db.pool())
+    .await
+    .unwrap();
+    let app_rp = Rp::discover(
+        &app.add_client_with("med-viewer", |n| {
+            n.scopes = vec!["openid".into(), "fhirUser".into(), "profile".into()];
+        })
+        .await,
+    )
+    .await;
+    let browser = Browser::new();
+    let s = app_rp.start(&["openid", "fhirUser"], &[]);
+    let page = browser.get(&s.url).await;
+    let cb = browser.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    let code = app_rp.code_from(&s, &cb);
+    let t = app_rp.finish(s, &code).await;
+    // The registration number's space is encoded as a URL path segment.
+    let expected = "https://fhir.example.org/r4/Practitioner/CPSO-98%20765";
+    assert_eq!(t.raw["fhirUser"], expected, "{}", t.raw);
+    let info: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/userinfo", app.base))
+        .bearer_auth(t.access_token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["fhirUser"], expected, "{info}");
+    // Published, and SMART's OpenID Connect claimed with it.
+    let d: serde_json::Value =
+        reqwest::get(format!("{}/.well-known/openid-configuration", app.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert!(d["claims_supported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "fhirUser"));
+    assert!(d["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "fhirUser"));
+    let smart: serde_json::Value =
+        reqwest::get(format!("{}/.well-known/smart-configuration", app.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert!(smart["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "sso-openid-connect"));
+    // Without the scope, no claim; an account without a designation, no claim either.
+    let s = app_rp.start(&["openid", "profile"], &[]);
+    let cb = browser.get(&s.url).await;
+    let code = app_rp.code_from(&s, &cb);
+    let t = app_rp.finish(s, &code).await;
+    assert!(t.raw.get("fhirUser").is_none(), "{}", t.raw);
+    app.add_user("Pat.Quinn@ONEID.ON.CA", PASSWORD).await;
+    let other = Browser::new();
+    let s = app_rp.start(&["openid", "fhirUser"], &[]);
+    let page = other.get(&s.url).await;
+    let cb = other
+        .login(&app.base, &page, "Pat.Quinn@ONEID.ON.CA", PASSWORD)
+        .await;
+    let code = app_rp.code_from(&s, &cb);
+    let t = app_rp.finish(s, &code).await;
+    assert!(t.raw.get("fhirUser").is_none(), "{}", t.raw);
+}

@@ -52,7 +52,7 @@ const TOKEN_AUTH_METHODS: [&str; 6] = [
 /// ES384, as SMART requires, among others). Not claimed until they are built:
 /// `sso-openid-connect` (SMART requires the `fhirUser` claim), the launches, their contexts and
 /// the SMART scope grammar.
-pub fn smart_capabilities(require_par: bool) -> Vec<&'static str> {
+pub fn smart_capabilities(require_par: bool, fhir_user: bool) -> Vec<&'static str> {
     let mut caps = vec![
         "client-public",
         "client-confidential-symmetric",
@@ -62,12 +62,16 @@ pub fn smart_capabilities(require_par: bool) -> Vec<&'static str> {
     if !require_par {
         caps.insert(0, "authorize-post");
     }
+    if fhir_user {
+        // SMART's OpenID Connect: `openid fhirUser` gives the ID token its `fhirUser`.
+        caps.push("sso-openid-connect");
+    }
     caps
 }
 
 /// The SMART configuration (SMART App Launch 2.2, "Conformance"): where a SMART app finds the
 /// endpoints and what it may rely on; `require_par` as for [`document`].
-pub fn smart_configuration(issuer: &str, require_par: bool) -> Value {
+pub fn smart_configuration(issuer: &str, require_par: bool, fhir_user: bool) -> Value {
     json!({
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/jwks"),
@@ -76,20 +80,33 @@ pub fn smart_configuration(issuer: &str, require_par: bool) -> Value {
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "token_endpoint_auth_signing_alg_values_supported": crate::client_assertion::ALGS,
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "scopes_supported": crate::clients::SCOPES,
+        "scopes_supported": scopes(fhir_user),
         "response_types_supported": ["code"],
         "introspection_endpoint": format!("{issuer}/introspect"),
         "revocation_endpoint": format!("{issuer}/revoke"),
         "pushed_authorization_request_endpoint": format!("{issuer}/par"),
         "require_pushed_authorization_requests": require_par,
         "code_challenge_methods_supported": ["S256"],
-        "capabilities": smart_capabilities(require_par),
+        "capabilities": smart_capabilities(require_par, fhir_user),
     })
 }
 
+/// The scopes published: the provider's, and `fhirUser` when its claim is configured.
+fn scopes(fhir_user: bool) -> Vec<&'static str> {
+    let mut v = crate::clients::SCOPES.to_vec();
+    if fhir_user {
+        v.push("fhirUser");
+    }
+    v
+}
+
 /// The document for `issuer`; `require_par`: every relying party must push its authorization
-/// requests.
-pub fn document(issuer: &str, require_par: bool) -> Value {
+/// requests; `fhir_user`: the `fhirUser` claim is configured.
+pub fn document(issuer: &str, require_par: bool, fhir_user: bool) -> Value {
+    let mut claims = CLAIMS.to_vec();
+    if fhir_user {
+        claims.push("fhirUser");
+    }
     let algs: Vec<&str> = SigAlg::ALL.iter().map(|a| a.as_str()).collect();
     let mut d = json!({
         "issuer": issuer,
@@ -102,7 +119,7 @@ pub fn document(issuer: &str, require_par: bool) -> Value {
         "end_session_endpoint": format!("{issuer}/logout"),
         "introspection_endpoint": format!("{issuer}/introspect"),
         "revocation_endpoint": format!("{issuer}/revoke"),
-        "scopes_supported": crate::clients::SCOPES,
+        "scopes_supported": scopes(fhir_user),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": crate::clients::GRANT_TYPES,
@@ -117,7 +134,7 @@ pub fn document(issuer: &str, require_par: bool) -> Value {
         "revocation_endpoint_auth_signing_alg_values_supported": crate::client_assertion::ALGS,
         "code_challenge_methods_supported": ["S256"],
         "dpop_signing_alg_values_supported": crate::dpop::ALGS,
-        "claims_supported": CLAIMS,
+        "claims_supported": claims,
         "claims_parameter_supported": true,
         "request_parameter_supported": true,
         "request_object_signing_alg_values_supported": crate::client_assertion::ALGS,

@@ -111,6 +111,10 @@ pub struct ProviderConfig {
     /// (mutual TLS, RFC 8705).
     #[serde(skip)]
     pub client_cas: Vec<Vec<u8>>,
+    /// The `fhirUser` claim's template (SMART; empty: no such claim), see
+    /// [`tokens::fhir_user`].
+    #[serde(default)]
+    pub fhir_user: String,
     /// How long what ages out is kept (`retention`).
     #[serde(default)]
     pub retention: retention::RetentionPolicy,
@@ -179,6 +183,7 @@ impl ProviderConfig {
             trusted_proxies: Vec::new(),
             require_par: false,
             client_cas: Vec::new(),
+            fhir_user: String::new(),
             retention: retention::RetentionPolicy::default(),
         }
     }
@@ -303,10 +308,13 @@ impl Provider {
         mailer: Arc<dyn Mailer>,
     ) -> Result<Self, reqwest::Error> {
         let backchannel = logout::backchannel_client()?;
-        let discovery =
-            bytes::Bytes::from(discovery::document(&cfg.issuer, cfg.require_par).to_string());
+        let discovery = bytes::Bytes::from(
+            discovery::document(&cfg.issuer, cfg.require_par, !cfg.fhir_user.is_empty())
+                .to_string(),
+        );
         let smart = bytes::Bytes::from(
-            discovery::smart_configuration(&cfg.issuer, cfg.require_par).to_string(),
+            discovery::smart_configuration(&cfg.issuer, cfg.require_par, !cfg.fhir_user.is_empty())
+                .to_string(),
         );
         let cache_control =
             bytes::Bytes::from(format!("public, max-age={}", cfg.jwks_max_age_secs.max(0)));

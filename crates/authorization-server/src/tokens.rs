@@ -223,6 +223,47 @@ pub fn clinician_claims(account: &Account, designations: &[Designation]) -> Map<
     m
 }
 
+/// The `fhirUser` claim (SMART App Launch): the account's FHIR Practitioner, by the configured
+/// `template`, whose placeholders are `{account_id}`, `{login_id}`, `{college}` and
+/// `{registration_number}` (of the account's first professional designation), each
+/// percent-encoded as a URL path segment. `None` when nothing is configured, or when the
+/// template needs a designation and the account has none.
+pub fn fhir_user(
+    template: &str,
+    account: &Account,
+    designations: &[Designation],
+) -> Option<String> {
+    if template.is_empty() {
+        return None;
+    }
+    let needs_designation =
+        template.contains("{college}") || template.contains("{registration_number}");
+    let first = designations.first();
+    if needs_designation && first.is_none() {
+        return None;
+    }
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    let mut out = template
+        .replace("{account_id}", &enc(&account.id))
+        .replace("{login_id}", &enc(&account.login_id));
+    if let Some(d) = first {
+        out = out
+            .replace("{college}", &enc(&d.college))
+            .replace("{registration_number}", &enc(&d.registration_number));
+    }
+    Some(out)
+}
+
 /// True if the space-separated `scope` holds `name`.
 pub fn has_scope(scope: &str, name: &str) -> bool {
     scope.split(' ').any(|s| s == name)

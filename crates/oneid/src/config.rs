@@ -130,6 +130,11 @@ pub struct ClientsConfig {
     pub cache_secs: i64,
     /// Every relying party must push its authorization requests (RFC 9126).
     pub require_par: bool,
+    /// The `fhirUser` claim (SMART App Launch, scope `fhirUser`): a template of the account's
+    /// FHIR Practitioner URL with `{college}`, `{registration_number}`, `{login_id}` or
+    /// `{account_id}`; empty: no such claim.
+    #[serde(default)]
+    pub fhir_user: String,
 }
 
 /// `[tokens]`

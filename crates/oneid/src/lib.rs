@@ -176,6 +176,7 @@ async fn open_core(
         limit_window_secs: cfg.limits.window_secs,
         trusted_proxies: cfg.http.trusted_proxies.clone(),
         require_par: cfg.clients.require_par,
+        fhir_user: cfg.clients.fhir_user.clone(),
         client_cas: client_cas(&cfg.tls.client_ca_file)
             .map_err(|e| StartError::Config(config::ConfigError(e)))?,
         retention: cfg.retention.clone(),

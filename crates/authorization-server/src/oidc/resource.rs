@@ -78,8 +78,9 @@ pub async fn userinfo(
     // The revocation check (ephemeral store) and the account (database) in parallel.
     let rvk = revoked_key(&c.jti);
     let clinician = scopes.contains(&"clinician");
+    let fhir = scopes.contains(&"fhirUser") && !p.cfg.fhir_user.is_empty();
     let designations = async {
-        if clinician {
+        if clinician || fhir {
             p.accounts.designations(&account_id).await
         } else {
             Ok(Vec::new())
@@ -104,6 +105,11 @@ pub async fn userinfo(
         ))?;
     let designations = designations.map_err(|e| UserinfoError::Internal(e.to_string()))?;
     let mut claims = user_claims(&account, &designations, &scopes);
+    if fhir {
+        if let Some(u) = crate::tokens::fhir_user(&p.cfg.fhir_user, &account, &designations) {
+            claims.insert("fhirUser".into(), u.into());
+        }
+    }
     claims.insert("sub".into(), c.sub.into());
     Ok(claims)
 }

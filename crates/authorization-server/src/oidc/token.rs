@@ -349,14 +349,17 @@ pub(crate) async fn issue_for_grant(
     ))
 }
 
-/// The `clinician` scope's claims for an ID token, when the grant holds the scope: a
-/// clinical application reads them at sign-in without a userinfo call.
+/// The `clinician` scope's claims for an ID token, when the grant holds the scope, and the
+/// `fhirUser` claim (SMART), when it holds that one: a clinical application reads them at
+/// sign-in without a userinfo call.
 async fn clinician_id_claims(
     p: &Provider,
     account: &credential_store::Account,
     scope: &str,
 ) -> Result<Map<String, Value>, TokenError> {
-    if !has_scope(scope, "clinician") {
+    let clinician = has_scope(scope, "clinician");
+    let fhir = has_scope(scope, "fhirUser") && !p.cfg.fhir_user.is_empty();
+    if !clinician && !fhir {
         return Ok(Map::new());
     }
     let designations = p
@@ -364,7 +367,18 @@ async fn clinician_id_claims(
         .designations(&account.id)
         .await
         .map_err(internal)?;
-    Ok(clinician_claims(account, &designations))
+    let mut m = if clinician {
+        clinician_claims(account, &designations)
+    } else {
+        Map::new()
+    };
+    if let Some(u) = fhir
+        .then(|| crate::tokens::fhir_user(&p.cfg.fhir_user, account, &designations))
+        .flatten()
+    {
+        m.insert("fhirUser".into(), u.into());
+    }
+    Ok(m)
 }
 
 fn requested_claims(
