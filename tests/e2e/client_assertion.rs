@@ -541,3 +541,87 @@ async fn smart_backend_services_sign_with_rs384_or_es384_and_other_keys_in_the_s
         .await;
     assert!(refused.is_err());
 }
+
+/// SMART Backend Services' `system/` scopes: granted exactly as far as the registration
+/// covers them, in both grammars; a malformed one is `invalid_scope`, and never registered.
+#[tokio::test]
+async fn system_scopes_are_granted_as_far_as_the_registration_covers_them() {
+    let app = spawn_app().await;
+    let (kp, public) = key("k1");
+    app.provider
+        .clients
+        .add(NewClient {
+            client_id: "lab-backend".into(),
+            name: "Lab backend".into(),
+            grant_types: vec!["client_credentials".into()],
+            scopes: vec![
+                "system/Observation.rs?category=laboratory".into(),
+                "system/Patient.read".into(),
+            ],
+            jwks: Some(jwks(&[&public])),
+            ..NewClient::default()
+        })
+        .await
+        .unwrap();
+    let ask = |scope: &'static str| {
+        let a = assertion(&app, "lab-backend", &kp, "k1", json!({}));
+        let base = app.base.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .post(format!("{base}/token"))
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_assertion_type", JWT_BEARER),
+                    ("client_assertion", a.as_str()),
+                    ("scope", scope),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or_default())
+        }
+    };
+    let granted = "system/Observation.r?category=laboratory system/Patient.rs";
+    let (status, body) = ask(granted).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], granted);
+    let at = body["access_token"].as_str().unwrap();
+    let payload = oneid_tests::rp::jwt_payload(at);
+    assert_eq!(payload["scope"], granted, "{payload}");
+    for (scope, why) in [
+        (
+            "system/Observation.rs",
+            "wider than the registered category",
+        ),
+        (
+            "system/Observation.rs?category=vital-signs",
+            "another category",
+        ),
+        ("system/Patient.u", "a permission not registered"),
+        ("patient/Patient.r", "another context"),
+        ("system/Foo.r", "an unknown resource type"),
+        ("system/Observation.rs?category=", "a bad filter"),
+        ("system/Patient.sr", "permissions out of order"),
+    ] {
+        let (status, body) = ask(scope).await;
+        assert_eq!(status, 400, "{scope}: {why}: {body}");
+        assert_eq!(body["error"], "invalid_scope", "{scope}: {body}");
+    }
+    // A malformed clinical scope is never registered.
+    for bad in ["system/Observations.rs", "user/*.rw", "patient/*.read?x=y"] {
+        let r = app
+            .provider
+            .clients
+            .add(NewClient {
+                client_id: "bad-backend".into(),
+                name: "Bad".into(),
+                grant_types: vec!["client_credentials".into()],
+                scopes: vec![bad.into()],
+                jwks: Some(jwks(&[&public])),
+                ..NewClient::default()
+            })
+            .await;
+        assert!(r.is_err(), "{bad}");
+    }
+}

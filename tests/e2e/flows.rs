@@ -682,3 +682,66 @@ async fn fhir_user_names_the_practitioner_by_the_configured_rule_in_the_id_token
     let t = app_rp.finish(s, &code).await;
     assert!(t.raw.get("fhirUser").is_none(), "{}", t.raw);
 }
+
+#[tokio::test]
+async fn clinical_scopes_are_narrowed_to_the_registration_and_a_malformed_one_is_refused() {
+    let app = oneid_tests::spawn_app().await;
+    app.add_clinician().await;
+    let rp = Rp::discover(
+        &app.add_client_with("med-viewer", |n| {
+            n.scopes = vec![
+                "openid".into(),
+                "user/Observation.rs".into(),
+                "patient/*.read".into(),
+            ];
+        })
+        .await,
+    )
+    .await;
+    let browser = Browser::new();
+    // v2 and v1 asked together: what the registration covers is granted, the rest left out.
+    let s = rp.start(
+        &[
+            "openid",
+            "user/Observation.r",
+            "patient/MedicationRequest.rs",
+            "user/Patient.r",
+        ],
+        &[],
+    );
+    let page = browser.get(&s.url).await;
+    let cb = browser.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    let code = rp.code_from(&s, &cb);
+    let t = rp.finish(s, &code).await;
+    let granted = serde_json::to_value(&t.response).unwrap()["scope"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut got: Vec<&str> = granted.split(' ').collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "openid",
+            "patient/MedicationRequest.rs",
+            "user/Observation.r"
+        ]
+    );
+    // A malformed clinical scope: invalid_scope, back to the relying party.
+    for bad in [
+        "patient/Medication.rz",
+        "user/Nothing.rs",
+        "patient/Observation.rs?code",
+    ] {
+        let s = rp.start(&["openid", bad], &[]);
+        let r = browser.get(&s.url).await;
+        assert_eq!(r.status, 303, "{bad}: {}", r.body);
+        let q = r.location_params();
+        assert_eq!(
+            q.get("error").map(String::as_str),
+            Some("invalid_scope"),
+            "{bad}"
+        );
+        assert_eq!(q.get("state"), Some(&s.state));
+    }
+}

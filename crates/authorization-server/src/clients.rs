@@ -148,7 +148,7 @@ impl Client {
     }
     /// True if the client may ask for `scope`.
     pub fn allows_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
+        crate::smart_scopes::allowed(&self.scopes, scope).unwrap_or(false)
     }
     /// True if the client may introspect other clients' tokens (registered with the scope
     /// [`INTROSPECT_ANY_SCOPE`]); every confidential client may introspect its own.
@@ -430,6 +430,9 @@ impl ClientStore {
             {
                 return Err(ClientError::Invalid(format!("invalid scope {s:?}")));
             }
+            // A clinical scope (SMART) must be well formed to be registered.
+            crate::smart_scopes::ClinicalScope::parse(s)
+                .map_err(|e| ClientError::Invalid(e.to_string()))?;
         }
         let credentials::Credentials {
             jwks,

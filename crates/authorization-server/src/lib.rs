@@ -25,6 +25,7 @@ pub mod oidc;
 pub mod passkey;
 pub mod retention;
 pub mod saml;
+pub mod smart_scopes;
 pub mod sso;
 pub mod subjects;
 pub mod ticket;

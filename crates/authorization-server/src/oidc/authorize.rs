@@ -170,6 +170,14 @@ pub async fn check(
     }
     let mut granted: Vec<&str> = Vec::new();
     for s in requested {
+        // A malformed clinical scope (SMART) is refused, not left out.
+        if crate::smart_scopes::ClinicalScope::parse(s).is_err() {
+            return Err(redir(
+                "invalid_scope",
+                "a clinical scope is malformed (its resource type, permissions or search \
+                 parameters)",
+            ));
+        }
         if client.allows_scope(s) && !granted.contains(&s) {
             granted.push(s);
         }

@@ -161,6 +161,13 @@ pub async fn start(
     }
     let mut granted: Vec<&str> = Vec::new();
     for s in requested {
+        if crate::smart_scopes::ClinicalScope::parse(s).is_err() {
+            return Err(DeviceError::Refused(
+                "invalid_scope",
+                "a clinical scope is malformed (its resource type, permissions or search \
+                 parameters)",
+            ));
+        }
         if client.allows_scope(s) && !granted.contains(&s) {
             granted.push(s);
         }

@@ -599,6 +599,9 @@ fn client_credentials(
         .map(|s| s.split_whitespace().collect())
         .unwrap_or_default();
     for s in &asked {
+        if let Err(e) = crate::smart_scopes::ClinicalScope::parse(s) {
+            return Err(TokenError::InvalidScope(e.to_string()));
+        }
         if *s == "openid" || *s == "offline_access" || !client.allows_scope(s) {
             return Err(TokenError::InvalidScope(format!(
                 "scope {s} is not available to this client with client_credentials"
