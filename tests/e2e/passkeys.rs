@@ -197,16 +197,6 @@ async fn the_login_page_offers_passkeys_in_the_login_id_field_and_a_button_in_fr
 async fn a_relying_party_that_wants_two_factors_gets_a_passkey_offered_first_after_the_password() {
     let app = app().await;
     let id = app.add_clinician().await;
-    // A phone too: the passkey is offered first all the same.
-    app.provider
-        .accounts
-        .set_challenge_phones(
-            &id,
-            &[("+14165550199".into(), credential_store::PhoneKind::Mobile)],
-            false,
-        )
-        .await
-        .unwrap();
     let rp = Rp::discover(
         &app.add_client_with("otn-hub", |n| n.require_mfa = true)
             .await,
@@ -218,6 +208,17 @@ async fn a_relying_party_that_wants_two_factors_gets_a_passkey_offered_first_aft
     chrome
         .wait_for_text(".notice", "La clé d’accès est ajoutée")
         .await;
+    // A phone too (added after the passkey, which needed no step-up then): the passkey is
+    // offered first all the same.
+    app.provider
+        .accounts
+        .set_challenge_phones(
+            &id,
+            &[("+14165550199".into(), credential_store::PhoneKind::Mobile)],
+            false,
+        )
+        .await
+        .unwrap();
     let held = chrome.virtual_credentials(&authenticator).await;
     sign_out(&app, &chrome).await;
     // The password first (the authenticator empty while the login page loads, so that its
@@ -307,11 +308,6 @@ async fn a_relying_party_that_demands_phishing_resistance_gets_a_passkey_and_nev
     let app = app().await;
     let id = app.add_clinician().await;
     let mobile = [("+14165550199".into(), credential_store::PhoneKind::Mobile)];
-    app.provider
-        .accounts
-        .set_challenge_phones(&id, &mobile, false)
-        .await
-        .unwrap();
     let strict = app
         .add_client_with("clinicalconnect", |n| n.require_phishing_resistant = true)
         .await;
@@ -322,6 +318,12 @@ async fn a_relying_party_that_demands_phishing_resistance_gets_a_passkey_and_nev
     chrome
         .wait_for_text(".notice", "The passkey is added")
         .await;
+    // And a phone, which a relying party demanding phishing resistance will not take.
+    app.provider
+        .accounts
+        .set_challenge_phones(&id, &mobile, false)
+        .await
+        .unwrap();
     let held = chrome.virtual_credentials(&authenticator).await;
     sign_out(&app, &chrome).await;
     chrome.clear_virtual_credentials(&authenticator).await;
@@ -917,4 +919,61 @@ async fn staff_cannot_register_an_authenticator_without_an_attestation_of_a_list
         )
         .await;
     chrome.quit().await;
+}
+
+#[tokio::test]
+async fn a_first_sign_in_with_a_second_factor_steps_up_before_the_passkey_offer() {
+    let app = app().await;
+    let id = app.add_clinician().await;
+    let secret = app.give_totp(&id).await;
+    let rp = Rp::discover(&app.add_client("connectingontario").await).await;
+    let temporary = app
+        .provider
+        .accounts
+        .issue_temporary_password(&id)
+        .await
+        .unwrap();
+    let b = oneid_tests::browser::Browser::new();
+    let started = rp.start(&["openid"], &[]);
+    let page = b.get(&started.url).await;
+    let change = b.login(&app.base, &page, LOGIN_ID, &temporary).await;
+    let csrf = change.hidden("csrf").unwrap();
+    let token = change
+        .hidden("change")
+        .unwrap_or_else(|| panic!("{}", change.body));
+    let next = b
+        .post_form(
+            &format!("{}/login/password", app.base),
+            &[
+                ("csrf", csrf.as_str()),
+                ("change", token.as_str()),
+                ("new_password", "Night-Shift-Rounds-77"),
+                ("confirm_password", "Night-Shift-Rounds-77"),
+            ],
+        )
+        .await;
+    // Not the offer yet: a temporary password alone adds no passkey to an account with an app.
+    assert!(!next.body.contains("id=\"skip\""), "{}", next.body);
+    assert!(
+        next.body.contains("name=\"action\" value=\"choose\""),
+        "{}",
+        next.body
+    );
+    let offer = app.step_up_totp(&b, &next, &secret).await;
+    assert!(offer.body.contains("id=\"skip\""), "{}", offer.body);
+    let csrf = offer.hidden("csrf").unwrap();
+    let cb = b
+        .post_form(
+            &format!("{}/login/passkey-offer", app.base),
+            &[
+                ("csrf", csrf.as_str()),
+                ("offer", offer.hidden("offer").unwrap().as_str()),
+                ("action", "skip"),
+            ],
+        )
+        .await;
+    let code = rp.code_from(&started, &cb);
+    let tokens = rp.finish(started, &code).await;
+    // The sign-in goes on with what it proved: the password and the app.
+    assert_eq!(tokens.raw["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
 }

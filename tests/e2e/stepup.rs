@@ -716,3 +716,62 @@ async fn every_challenge_method_works_in_a_real_browser() {
     assert_eq!(methods, ["otp", "kba", "tel", "sms"], "newest first");
     assert!(app.provider.devices.list(&id).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_later_step_up_with_questions_does_not_pass_for_the_possession_staff_work_needs() {
+    let gw = FakeGateway::start().await;
+    let app = app_with(&gw, step_up::Policy::RelyingPartyOnly).await;
+    let id = clinician(&app, &[], true).await;
+    let secret = app.give_totp(&id).await;
+    app.provider
+        .accounts
+        .grant_role(&id, "service_desk", "test")
+        .await
+        .unwrap();
+    let b = Browser::new();
+    let desk = format!("{}/desk", app.base);
+    let r = b.get(&desk).await;
+    let login = b
+        .get(&format!("{}{}", app.base, r.location().unwrap()))
+        .await;
+    b.login(&app.base, &login, LOGIN_ID, PASSWORD).await;
+    let ask = b.get(&desk).await;
+    let done = app.step_up_totp(&b, &ask, &secret).await;
+    assert_eq!(done.location(), Some("/desk"), "{}", done.body);
+    assert_eq!(b.get(&desk).await.status, 200);
+    // Later, the app's step-up no longer recent, the questions confirm closing the account's
+    // page (any method will do there).
+    app.clock.advance(app.provider.stepup.recent_secs + 1);
+    let close = b.get(&format!("{}/account/close", app.base)).await;
+    let csrf = close.hidden("csrf").unwrap();
+    let t = close
+        .hidden("t")
+        .unwrap_or_else(|| panic!("{}", close.body));
+    let url = format!("{}/stepup", app.base);
+    let qs = b
+        .post_form(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("t", &t),
+                ("action", "choose"),
+                ("method", "kba"),
+            ],
+        )
+        .await;
+    let answers = answers_on(&qs);
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("t", &t), ("action", "verify")];
+    for (k, v) in &answers {
+        form.push((k.as_str(), v.as_str()));
+    }
+    let ok = b.post_form(&url, &form).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    // The desk asks again: questions prove no possession, whatever the session did before.
+    let again = b.get(&desk).await;
+    assert!(
+        again.body.contains("name=\"action\" value=\"choose\""),
+        "{}",
+        again.body
+    );
+    assert!(!again.body.contains("value=\"kba\""), "{}", again.body);
+}

@@ -127,6 +127,9 @@ pub struct Pending {
     /// The passkey that met the challenge is of a listed model.
     #[serde(default)]
     pub passkey_listed: bool,
+    /// Once met, offer adding a passkey before the sign-in goes on (a first sign-in).
+    #[serde(default)]
+    pub offer_passkey: bool,
 }
 
 /// The store key of a challenge's `part` (`stepup` itself; `stepup-tries`, its attempt counter,

@@ -285,9 +285,14 @@ impl Provider {
         if list.is_empty() {
             return Ok(self);
         }
-        if let Some(k) = step_up::passkeys::Passkeys::for_issuer(&self.cfg.issuer, "ONE ID") {
-            self.passkeys = Some(Arc::new(k.with_staff_authenticators(list)?));
-        }
+        let Some(k) = step_up::passkeys::Passkeys::for_issuer(&self.cfg.issuer, "ONE ID") else {
+            return Err(
+                "stepup.staff_authenticators: passkeys need an issuer with a host name \
+                        (not an address)"
+                    .into(),
+            );
+        };
+        self.passkeys = Some(Arc::new(k.with_staff_authenticators(list)?));
         Ok(self)
     }
 

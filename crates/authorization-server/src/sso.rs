@@ -34,6 +34,13 @@ pub struct SsoSession {
     /// When the session was last stepped up with a passkey of a model on the staff list.
     #[serde(default)]
     pub listed_key_at: Option<i64>,
+    /// When the session last proved possession (a phone's code, an app's code or a passkey),
+    /// and when a passkey: the staff rules read these, not the methods the session gathered
+    /// over its life (`amr`), so that a later step-up with questions never passes for them.
+    #[serde(default)]
+    pub possession_at: Option<i64>,
+    #[serde(default)]
+    pub passkey_at: Option<i64>,
     /// SAML service providers that received assertions in this session (for logout).
     #[serde(default)]
     pub saml: Vec<crate::saml::Participant>,
@@ -68,6 +75,11 @@ pub async fn start(
     amr: Vec<String>,
 ) -> Result<(String, String, SsoSession), EphemeralError> {
     let value = random_token(32);
+    let now = p.clock.now();
+    let has = |m: &str| amr.iter().any(|a| a == m);
+    let mfa = has("mfa");
+    let passkey = mfa && (has("hwk") || has("swk"));
+    let possession = mfa && (passkey || has("otp") || has("sms") || has("tel"));
     let s = SsoSession {
         sid: random_token(16),
         account_id: account_id.to_owned(),
@@ -77,6 +89,8 @@ pub async fn start(
         amr,
         clients: Vec::new(),
         listed_key_at: None,
+        possession_at: possession.then_some(now),
+        passkey_at: passkey.then_some(now),
         saml: Vec::new(),
     };
     let k = key(&value);

@@ -35,7 +35,7 @@ mod login;
 pub use agreement::agreement_submit;
 pub(crate) use agreement::ask as ask_agreement;
 pub(crate) use authorization_server::ticket::login_key;
-pub(crate) use login::{complete_login, start_login};
+pub(crate) use login::{complete_login, offer_after, offers_passkey, start_login};
 pub use login::{
     login_page, login_submit, passkey_offer_submit, passkey_submit, password_change_submit,
 };

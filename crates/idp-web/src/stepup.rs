@@ -144,6 +144,10 @@ pub(crate) fn no_passkey(
     req: &AuthRequest,
     locale: Locale,
 ) -> Response {
+    if p.passkeys.is_none() {
+        // Nothing to add one with here: the relying party hears it at once.
+        return authorize::unmet(p, req, "passkeys are not available on this provider");
+    }
     let a = AccountText::get(locale);
     let back = authorize::unmet(p, req, "a passkey is required and the account has none");
     let back = back
@@ -340,6 +344,13 @@ async fn finish(
             sess.acr = step_up::acr::acr_of(account.assurance_level, &amr);
             sess.amr = amr;
             sess.mfa_at = Some(p.clock.now());
+            // What this step-up proved, by the method used now.
+            if m != Method::Kba {
+                sess.possession_at = sess.mfa_at;
+            }
+            if m == Method::Passkey {
+                sess.passkey_at = sess.mfa_at;
+            }
             if s.passkey_listed {
                 sess.listed_key_at = sess.mfa_at;
             }
@@ -365,6 +376,10 @@ async fn finish(
                 _ => return Err(PageError::bad(locale, |t| t.login_expired).into()),
             };
             match req {
+                // A first sign-in, stepped up: now the passkey offer.
+                Some(_) if s.offer_passkey && authorize::offers_passkey(p, &account).await => {
+                    authorize::offer_after(p, headers, &account, rid, amr, locale).await?
+                }
                 Some(req) => {
                     authorize::complete_login(p, rid, &req, &account, amr, locale, ip).await?
                 }

@@ -234,6 +234,13 @@ async fn open_core(
         .with_saml(cfg.saml.clone(), saml_keys)
         .with_staff_authenticators(staff_keys)
         .map_err(|e| StartError::Config(config::ConfigError(e)))?;
+    if cfg.stepup.staff_require_passkey && provider.passkeys.is_none() {
+        return Err(StartError::Config(config::ConfigError(
+            "stepup.staff_require_passkey: passkeys need an issuer with a host name (not an \
+             address); staff could never step up"
+                .into(),
+        )));
+    }
     let provider = Arc::new(provider);
     Ok(Core { provider })
 }

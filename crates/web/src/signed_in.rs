@@ -37,6 +37,10 @@ pub enum Guard {
     /// staff account as `Staff`, so that a password alone (which the service desk could have
     /// reset) never adds a factor to an account that opens a console.
     Factor,
+    /// Adding a factor that signs in alone (a passkey): a step-up within `stepup.recent_secs`
+    /// with any method the account has, whatever the step-up policy (for a staff account, as
+    /// `Staff`); an account with none, a sign-in that recent.
+    NewFactor,
     /// An irreversible act on one's own account (closing it): a step-up within
     /// `stepup.recent_secs` with any method the account has, whatever the step-up policy; an
     /// account with none, a sign-in that recent.
@@ -53,20 +57,18 @@ pub fn possession(m: &challenge::Method) -> bool {
 }
 
 /// True when the session was stepped up recently with a phone, an authenticator app or a
-/// passkey.
+/// passkey (that step-up itself, not an earlier one of the session).
 pub fn stepped_up_with_possession(p: &Provider, s: &SsoSession) -> bool {
     let now = p.clock.now();
-    s.mfa_at.is_some_and(|t| now - t <= p.stepup.recent_secs)
-        && s.amr
-            .iter()
-            .any(|m| matches!(m.as_str(), "otp" | "sms" | "tel" | "hwk" | "swk"))
+    s.possession_at
+        .is_some_and(|t| now - t <= p.stepup.recent_secs)
 }
 
 /// True when the session was stepped up recently with a passkey.
 pub fn stepped_up_with_passkey(p: &Provider, s: &SsoSession) -> bool {
     let now = p.clock.now();
-    s.mfa_at.is_some_and(|t| now - t <= p.stepup.recent_secs)
-        && s.amr.iter().any(|m| matches!(m.as_str(), "hwk" | "swk"))
+    s.passkey_at
+        .is_some_and(|t| now - t <= p.stepup.recent_secs)
 }
 
 /// The signed-in person, or the response that sends them to sign in (or to step up).
@@ -96,6 +98,11 @@ pub async fn me(
         Guard::Factor => match p.accounts.is_staff(&account.id).await {
             Ok(true) => Guard::Staff,
             Ok(false) => Guard::Sensitive,
+            Err(e) => return Err(PageError::internal(locale, e).into()),
+        },
+        Guard::NewFactor => match p.accounts.is_staff(&account.id).await {
+            Ok(true) => Guard::Staff,
+            Ok(false) => Guard::StepUp,
             Err(e) => return Err(PageError::internal(locale, e).into()),
         },
         g => g,

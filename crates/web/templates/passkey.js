@@ -76,6 +76,9 @@
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       if (!window.PublicKeyCredential || !navigator.credentials) { send(form, null); return; }
+      // A passkey is not made for a form the server will refuse (its name left empty): the
+      // authenticator would keep a credential no account knows.
+      if (form.elements.name && !form.elements.name.value.trim()) { send(form, null); return; }
       // The button wins over the autofill offer still waiting.
       if (waiting) { waiting.abort(); waiting = null; }
       ask(form).then(function (a) { send(form, a); }, function () { send(form, null); });

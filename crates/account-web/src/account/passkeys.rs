@@ -1,5 +1,6 @@
 //! Passkeys on My Profile: the list (name, kind, added, last used), "Add a passkey" after a
-//! recent step-up (a staff account's with a phone, an app or a passkey), and removal. Adding
+//! recent step-up with any method the account has, whatever the step-up policy (a staff
+//! account's with a phone, an app or a passkey), and removal. Adding
 //! is a WebAuthn registration whose state waits in the ephemeral store for five minutes and
 //! is taken once (`authorization_server::passkey`).
 
@@ -102,7 +103,7 @@ pub async fn passkeys(
     RawQuery(q): RawQuery,
 ) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = me(&p, &headers, &params, PATH, Guard::Factor).await?;
+    let me = me(&p, &headers, &params, PATH, Guard::NewFactor).await?;
     let v = passkeys_view(&p, &me, "").await?;
     Ok(send(&p, &headers, me.locale, &v, StatusCode::OK))
 }
@@ -117,7 +118,18 @@ pub async fn passkeys_post(
     body: Bytes,
 ) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
-    let me = me(&p, &headers, &params, PATH, Guard::Factor).await?;
+    // Adding a passkey needs a step-up with what the account has; removing one is a change
+    // like any factor's.
+    let adding = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+        .unwrap_or_default()
+        .iter()
+        .any(|(k, v)| k == "action" && v == "add");
+    let guard = if adding {
+        Guard::NewFactor
+    } else {
+        Guard::Factor
+    };
+    let me = me(&p, &headers, &params, PATH, guard).await?;
     let form = web::forms::checked(&p, &headers, &body, me.locale)?;
     let a = AccountText::get(me.locale);
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");

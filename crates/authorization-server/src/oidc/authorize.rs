@@ -171,12 +171,21 @@ pub async fn check(
     let mut granted: Vec<&str> = Vec::new();
     for s in requested {
         // A malformed clinical scope (SMART) is refused, not left out.
-        if crate::smart_scopes::ClinicalScope::parse(s).is_err() {
-            return Err(redir(
-                "invalid_scope",
-                "a clinical scope is malformed (its resource type, permissions or search \
-                 parameters)",
-            ));
+        match crate::smart_scopes::ClinicalScope::parse(s) {
+            Err(_) => {
+                return Err(redir(
+                    "invalid_scope",
+                    "a clinical scope is malformed (its resource type, permissions or search \
+                     parameters)",
+                ))
+            }
+            Ok(Some(c)) if c.context == crate::smart_scopes::Context::System => {
+                return Err(redir(
+                    "invalid_scope",
+                    "system/ scopes are for backend services (client_credentials)",
+                ))
+            }
+            Ok(_) => {}
         }
         if client.allows_scope(s) && !granted.contains(&s) {
             granted.push(s);

@@ -161,12 +161,21 @@ pub async fn start(
     }
     let mut granted: Vec<&str> = Vec::new();
     for s in requested {
-        if crate::smart_scopes::ClinicalScope::parse(s).is_err() {
-            return Err(DeviceError::Refused(
-                "invalid_scope",
-                "a clinical scope is malformed (its resource type, permissions or search \
-                 parameters)",
-            ));
+        match crate::smart_scopes::ClinicalScope::parse(s) {
+            Err(_) => {
+                return Err(DeviceError::Refused(
+                    "invalid_scope",
+                    "a clinical scope is malformed (its resource type, permissions or search \
+                     parameters)",
+                ))
+            }
+            Ok(Some(c)) if c.context == crate::smart_scopes::Context::System => {
+                return Err(DeviceError::Refused(
+                    "invalid_scope",
+                    "system/ scopes are for backend services (client_credentials)",
+                ))
+            }
+            Ok(_) => {}
         }
         if client.allows_scope(s) && !granted.contains(&s) {
             granted.push(s);

@@ -599,8 +599,15 @@ fn client_credentials(
         .map(|s| s.split_whitespace().collect())
         .unwrap_or_default();
     for s in &asked {
-        if let Err(e) = crate::smart_scopes::ClinicalScope::parse(s) {
-            return Err(TokenError::InvalidScope(e.to_string()));
+        match crate::smart_scopes::ClinicalScope::parse(s) {
+            Err(e) => return Err(TokenError::InvalidScope(e.to_string())),
+            // Without a user there is no patient or user to reach data as.
+            Ok(Some(c)) if c.context != crate::smart_scopes::Context::System => {
+                return Err(TokenError::InvalidScope(format!(
+                    "scope {s}: patient/ and user/ scopes need a user; a backend asks system/"
+                )));
+            }
+            Ok(_) => {}
         }
         if *s == "openid" || *s == "offline_access" || !client.allows_scope(s) {
             return Err(TokenError::InvalidScope(format!(

@@ -473,22 +473,25 @@ pub async fn password_change_submit(
                 .await
                 .or_page(locale)?;
             // A first sign-in (a temporary password from an LRA or the desk, now replaced):
-            // the moment to add a passkey, before going on.
+            // the moment to add a passkey, before going on. An account with a factor to step
+            // up with steps up first: a temporary password alone (which the desk gave out)
+            // never adds a passkey, which would then sign in alone.
             if !change.expired && offers_passkey(&p, &account).await {
-                let offer = Offer {
-                    request_id: change.request_id.clone(),
-                    account_id: account.id.clone(),
-                };
-                let token = random_token(24);
-                put_json(
-                    p.store.as_ref(),
-                    &offer_key(&token),
-                    &offer,
-                    p.cfg.login_ttl,
-                )
-                .await
-                .or_page(locale)?;
-                return offer_page(&p, &headers, &account, &token, None, "", locale).await;
+                let methods = web::challenge::methods_of(&p, &account).await?;
+                if !methods.is_empty() {
+                    let pending = web::challenge::Pending {
+                        account_id: account.id.clone(),
+                        request_id: Some(change.request_id.clone()),
+                        amr: vec!["pwd".to_owned()],
+                        methods,
+                        locale,
+                        offer_passkey: true,
+                        ..Default::default()
+                    };
+                    return Ok(web::challenge::begin(&p, &headers, pending).await);
+                }
+                let pwd = vec!["pwd".to_owned()];
+                return offer_after(&p, &headers, &account, &change.request_id, pwd, locale).await;
             }
             crate::stepup::after_first_factor(
                 &p,
@@ -507,11 +510,41 @@ pub async fn password_change_submit(
     }
 }
 
-/// A sign-in paused after its new password, to offer a passkey.
+/// A sign-in paused after its new password (and its step-up, if any), to offer a passkey.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Offer {
     request_id: String,
     account_id: String,
+    /// The methods the sign-in used so far.
+    #[serde(default)]
+    amr: Vec<String>,
+}
+
+/// Pauses the sign-in `request_id` of `account` (with the methods `amr`) on the passkey
+/// offer.
+pub(crate) async fn offer_after(
+    p: &Provider,
+    headers: &HeaderMap,
+    account: &Account,
+    request_id: &str,
+    amr: Vec<String>,
+    locale: Locale,
+) -> WebResult {
+    let offer = Offer {
+        request_id: request_id.to_owned(),
+        account_id: account.id.clone(),
+        amr,
+    };
+    let token = random_token(24);
+    put_json(
+        p.store.as_ref(),
+        &offer_key(&token),
+        &offer,
+        p.cfg.login_ttl,
+    )
+    .await
+    .or_page(locale)?;
+    offer_page(p, headers, account, &token, None, "", locale).await
 }
 
 fn offer_key(token: &str) -> String {
@@ -524,7 +557,7 @@ fn offer_key(token: &str) -> String {
 /// Whether to offer a passkey to `account` right after its password is set: the provider can
 /// use passkeys, the account has none, and it is no staff account (a staff account adds its
 /// factors after a step-up with one it has, never on a password alone).
-async fn offers_passkey(p: &Provider, account: &Account) -> bool {
+pub(crate) async fn offers_passkey(p: &Provider, account: &Account) -> bool {
     p.passkeys.is_some()
         && matches!(p.accounts.has_passkey(&account.id).await, Ok(false))
         && matches!(p.accounts.is_staff(&account.id).await, Ok(false))
@@ -600,7 +633,7 @@ async fn offer_page(
 }
 
 /// POST /login/passkey-offer (action = add | skip): after a first password, a passkey added
-/// (or not), and the sign-in goes on with the password as its method.
+/// (or not), and the sign-in goes on with the methods it used (never the new passkey).
 #[tracing::instrument(skip_all)]
 pub async fn passkey_offer_submit(
     State(p): State<Arc<Provider>>,
@@ -664,7 +697,11 @@ pub async fn passkey_offer_submit(
     let Some(req) = req else {
         return Err(PageError::bad(locale, |t| t.login_expired).into());
     };
-    let pwd = vec!["pwd".to_owned()];
+    let amr = if offer.amr.is_empty() {
+        vec!["pwd".to_owned()]
+    } else {
+        offer.amr.clone()
+    };
     crate::stepup::after_first_factor(
         &p,
         &headers,
@@ -672,7 +709,7 @@ pub async fn passkey_offer_submit(
         &offer.request_id,
         &req,
         &account,
-        pwd,
+        amr,
         locale,
     )
     .await
