@@ -33,7 +33,14 @@ async fn enrol(app: &TestApp, chrome: &Chrome, name: &str, lang: &str) {
 
 #[tokio::test]
 async fn a_clinician_adds_a_passkey_on_my_profile_and_removes_it() {
-    let app = app().await;
+    // A real SMTP server on loopback: the holder is told of the new passkey.
+    let sink = oneid_tests::smtp::SmtpSink::start().await;
+    let url = sink.url.clone();
+    let app = spawn_localhost_with(|c| {
+        c.mail.smtp_url = url;
+        c.mail.from = "no-reply@oneid.test".into();
+    })
+    .await;
     let id = app.add_clinician().await;
     let chrome = Chrome::start().await;
     let authenticator = chrome.add_virtual_authenticator("internal").await;
@@ -56,6 +63,16 @@ async fn a_clinician_adds_a_passkey_on_my_profile_and_removes_it() {
     let added = app.audit("passkey.added").await;
     assert_eq!(added.len(), 1);
     assert_eq!(added[0].subject.as_deref(), Some(id.as_str()));
+    let mail = sink.wait_for(1).await;
+    assert_eq!(mail[0].to, ["randy.burt@example.org"]);
+    assert!(
+        mail[0]
+            .data
+            .contains("A passkey was added to your ONE ID account"),
+        "{}",
+        mail[0].data
+    );
+    assert!(mail[0].data.contains(LOGIN_ID), "{}", mail[0].data);
     // The list shows it, with a button that removes it.
     let page = chrome.source().await;
     assert!(page.contains("Work laptop"), "{page}");

@@ -442,6 +442,10 @@ pub struct AccountText {
     pub passkey_use: &'static str,
     /// Login page button.
     pub passkey_sign_in: &'static str,
+    /// Mail subject: a passkey was added.
+    pub mail_passkey_subject: &'static str,
+    /// Mail body: `{name}`, `{login_id}`, `{passkey}` (its name), `{desk}` (the service desk's number).
+    pub mail_passkey_body: &'static str,
     /// Staff work needs a passkey of a listed model and the account has none.
     pub staff_needs_listed_passkey: &'static str,
     /// First sign-in: the passkey offer's title.

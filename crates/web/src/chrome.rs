@@ -139,6 +139,12 @@ fn links_of<'a>(c: &'a PagesConfig, lang: &str) -> Vec<(&'a str, &'static str)> 
     .collect()
 }
 
+/// The service desk's number as configured, when one is.
+pub fn desk_phone() -> Option<&'static str> {
+    let n = get().service_desk_phone.as_str();
+    (!n.is_empty()).then_some(n)
+}
+
 /// "Service desk: <number>" in `lang`, when a number is set; with the `tel:` address.
 pub fn service_desk(lang: &str) -> Option<(String, String)> {
     service_desk_of(get(), lang)

@@ -31,6 +31,36 @@ pub fn send(
 }
 
 /// A date (UTC) from unix seconds, `YYYY-MM-DD`.
+/// Tells the holder of `account` by mail, in their language, that a passkey named `name` was
+/// added to it (sent in the background; an account without an address is told nothing).
+pub fn mail_passkey_added(p: &Provider, account: &credential_store::Account, name: &str) {
+    let Some(to) = account.email.clone() else {
+        return;
+    };
+    let l = Locale::parse(&account.locale).unwrap_or_default();
+    let a = AccountText::get(l);
+    // The desk's number, as the pages' footer shows it, when one is configured.
+    let desk = crate::chrome::desk_phone()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
+    let mail = platform::mail::Mail {
+        to,
+        subject: a.mail_passkey_subject.into(),
+        body: a
+            .mail_passkey_body
+            .replace("{name}", &account.display_name())
+            .replace("{login_id}", &account.login_id)
+            .replace("{passkey}", name)
+            .replace("{desk}", &desk),
+    };
+    let mailer = p.mailer.clone();
+    tokio::spawn(async move {
+        if let Err(e) = mailer.send(mail).await {
+            tracing::warn!(error = %e, "passkey notice not sent");
+        }
+    });
+}
+
 pub fn date(ts: i64) -> String {
     // Civil-from-days (H. Hinnant).
     let z = ts.div_euclid(86_400) + 719_468;

@@ -151,7 +151,10 @@ pub async fn passkeys_post(
             )
             .await;
             let problem = match r {
-                Ok(_) => None,
+                Ok(_) => {
+                    web::widgets::mail_passkey_added(&p, &me.account, &name);
+                    None
+                }
                 Err(e) if e.is_internal() => return Err(PageError::internal(me.locale, e).into()),
                 Err(FlowError::Exists) => Some(a.passkey_exists),
                 Err(FlowError::TooMany) => Some(a.passkey_too_many),

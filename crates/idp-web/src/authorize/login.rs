@@ -677,7 +677,7 @@ pub async fn passkey_offer_submit(
             )
             .await;
             match r {
-                Ok(_) => {}
+                Ok(_) => web::widgets::mail_passkey_added(&p, &account, &name),
                 Err(e) if e.is_internal() => return Err(PageError::internal(locale, e).into()),
                 Err(_) => {
                     let e = Some(a.passkey_failed);

@@ -234,4 +234,6 @@ pub(super) static EN: AccountText = AccountText {
     passkey_offer_skip: "Not now",
     passkey_offer_link: "Add a passkey (sign in with your new password first): next time, your fingerprint, face or PIN is enough",
     staff_needs_listed_passkey: "Staff work needs a recent confirmation with a security key of a model your organization approved, and your account has none. Add one in My Profile (after confirming with your phone or authenticator app), then come back.",
+    mail_passkey_subject: "A passkey was added to your ONE ID account",
+    mail_passkey_body: "Hello {name},\n\nA passkey named “{passkey}” was added to your ONE ID account ({login_id}). It can sign you in without a password.\n\nIf it was not you, remove it in My Profile, under Passkeys, and call the service desk{desk}.\n\nONE ID",
 };

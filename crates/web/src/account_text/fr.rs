@@ -234,4 +234,6 @@ pub(super) static FR: AccountText = AccountText {
     passkey_offer_skip: "Pas maintenant",
     passkey_offer_link: "Ajouter une clé d’accès (connectez-vous d’abord avec votre nouveau mot de passe) : la prochaine fois, votre empreinte, votre visage ou votre NIP suffit",
     staff_needs_listed_passkey: "Le travail du personnel exige une confirmation récente avec une clé de sécurité d’un modèle approuvé par votre organisation, et votre compte n’en a pas. Ajoutez-en une dans Mon profil (après confirmation avec votre téléphone ou votre application d’authentification), puis revenez.",
+    mail_passkey_subject: "Une clé d’accès a été ajoutée à votre compte ONE ID",
+    mail_passkey_body: "Bonjour {name},\n\nUne clé d’accès nommée « {passkey} » a été ajoutée à votre compte ONE ID ({login_id}). Elle peut vous connecter sans mot de passe.\n\nSi ce n’était pas vous, retirez-la dans Mon profil, sous Clés d’accès, et appelez le centre de services{desk}.\n\nONE ID",
 };
