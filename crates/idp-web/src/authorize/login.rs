@@ -85,6 +85,78 @@ pub async fn login_page(
     Ok(show_login(&p, &headers, &req, id, locale))
 }
 
+/// The parked request a login form names (`request`), and the language of its pages; an
+/// unknown or expired one is the "sign-in expired" page.
+async fn parked_request<'f>(
+    p: &Provider,
+    headers: &HeaderMap,
+    form: &'f Params,
+) -> Result<(&'f str, AuthRequest, Locale), WebError> {
+    let accept = locale_of(&Params::new(), headers);
+    let Some(id) = form.get("request") else {
+        return Err(PageError::bad(accept, |t| t.login_expired).into());
+    };
+    let req: Option<AuthRequest> = get_json(p.store.as_ref(), &login_key(id))
+        .await
+        .or_page(accept)?;
+    let Some(req) = req else {
+        return Err(PageError::bad(accept, |t| t.login_expired).into());
+    };
+    let locale = web::http::flow_locale(headers, req.ui_locales.as_deref());
+    Ok((id.as_str(), req, locale))
+}
+
+/// The login page of request `id` again, with `error` (and the login ID typed).
+#[allow(clippy::too_many_arguments)]
+fn login_again(
+    p: &Provider,
+    headers: &HeaderMap,
+    req: &AuthRequest,
+    id: &str,
+    locale: Locale,
+    login_hint: &str,
+    error: &'static str,
+    status: StatusCode,
+) -> Response {
+    let csrf = csrf_token(p, headers).0;
+    pages::login_page(
+        LoginView {
+            locale,
+            client_name: &req.client_name,
+            error: Some(error),
+            request_id: id,
+            csrf: &csrf,
+            login_hint,
+            passkey: passkey_signin(p),
+        },
+        status,
+    )
+}
+
+/// When the relying party named someone else (`id_token_hint`) than who signed in: no code
+/// for this person; the parked request ends and the relying party hears `login_required`.
+async fn not_the_hinted(
+    p: &Provider,
+    req: &AuthRequest,
+    id: &str,
+    account_id: &str,
+) -> Option<Response> {
+    if req.hint_sub.as_ref().is_none_or(|h| h == account_id) {
+        return None;
+    }
+    let _ = p.store.delete(&login_key(id)).await;
+    let e = refusal(
+        "login_required",
+        "the signed-in user is not the one the id_token_hint names",
+    );
+    Some(error_redirect(
+        p,
+        &req.redirect_uri,
+        req.state.as_deref(),
+        e,
+    ))
+}
+
 /// POST /login/passkey: a sign-in with a passkey (any of the browser's for this site, no
 /// login ID typed): the ceremony's token spent once, the passkey's account found by the
 /// credential, its counter moved forward, and the parked request completed with the
@@ -97,17 +169,7 @@ pub async fn passkey_submit(
     CsrfForm(form): CsrfForm,
 ) -> WebResult {
     use authorization_server::passkey::{self as flow, FlowError};
-    let accept = locale_of(&Params::new(), &headers);
-    let Some(id) = form.get("request") else {
-        return Err(PageError::bad(accept, |t| t.login_expired).into());
-    };
-    let req: Option<AuthRequest> = get_json(p.store.as_ref(), &login_key(id))
-        .await
-        .or_page(accept)?;
-    let Some(req) = req else {
-        return Err(PageError::bad(accept, |t| t.login_expired).into());
-    };
-    let locale = web::http::flow_locale(&headers, req.ui_locales.as_deref());
+    let (id, req, locale) = parked_request(&p, &headers, &form).await?;
     // Counted with the password sign-ins from this address.
     let limit = p.cfg.login_limit_per_address;
     match web::limits::over(&p, "login-ip", &ip, limit).await {
@@ -116,21 +178,7 @@ pub async fn passkey_submit(
         Err(e) => return Err(PageError::internal(locale, e).into()),
     }
     let a = web::account_text::AccountText::get(locale);
-    let again = |error: &'static str, status: StatusCode| {
-        let csrf = csrf_token(&p, &headers).0;
-        pages::login_page(
-            LoginView {
-                locale,
-                client_name: &req.client_name,
-                error: Some(error),
-                request_id: id,
-                csrf: &csrf,
-                login_hint: "",
-                passkey: passkey_signin(&p),
-            },
-            status,
-        )
-    };
+    let again = |error, status| login_again(&p, &headers, &req, id, locale, "", error, status);
     let token = form.get("t").map(String::as_str).unwrap_or("");
     let credential = form.get("credential").map(String::as_str).unwrap_or("");
     if credential.is_empty() {
@@ -148,18 +196,8 @@ pub async fn passkey_submit(
             return Ok(again(a.passkey_failed, StatusCode::UNAUTHORIZED));
         }
     };
-    if req.hint_sub.as_ref().is_some_and(|h| *h != account.id) {
-        let _ = p.store.delete(&login_key(id)).await;
-        let e = refusal(
-            "login_required",
-            "the signed-in user is not the one the id_token_hint names",
-        );
-        return Ok(error_redirect(
-            &p,
-            &req.redirect_uri,
-            req.state.as_deref(),
-            e,
-        ));
+    if let Some(r) = not_the_hinted(&p, &req, id, &account.id).await {
+        return Ok(r);
     }
     p.metrics.inc("oneid_logins_total", "outcome=\"success\"");
     note_replaced_session(&p, &headers, id)
@@ -178,34 +216,11 @@ pub async fn login_submit(
     ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm,
 ) -> WebResult {
-    let accept = locale_of(&Params::new(), &headers);
-    let Some(id) = form.get("request") else {
-        return Err(PageError::bad(accept, |t| t.login_expired).into());
-    };
-    let req: Option<AuthRequest> = get_json(p.store.as_ref(), &login_key(id))
-        .await
-        .or_page(accept)?;
-    let Some(req) = req else {
-        return Err(PageError::bad(accept, |t| t.login_expired).into());
-    };
-    let locale = web::http::flow_locale(&headers, req.ui_locales.as_deref());
+    let (id, req, locale) = parked_request(&p, &headers, &form).await?;
     let login_id = form.get("login_id").map(|s| s.trim()).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
-    let again = |error: &'static str, status: StatusCode| {
-        let csrf = csrf_token(&p, &headers).0;
-        pages::login_page(
-            LoginView {
-                locale,
-                client_name: &req.client_name,
-                error: Some(error),
-                request_id: id,
-                csrf: &csrf,
-                login_hint: login_id,
-                passkey: passkey_signin(&p),
-            },
-            status,
-        )
-    };
+    let again =
+        |error, status| login_again(&p, &headers, &req, id, locale, login_id, error, status);
     let t = locale.text();
     let attempt = PasswordLogin {
         login_id,
@@ -223,23 +238,8 @@ pub async fn login_submit(
             return Ok(again(t.invalid_credentials, StatusCode::UNAUTHORIZED))
         }
     };
-    if req
-        .hint_sub
-        .as_ref()
-        .is_some_and(|h| *h != signin.account.id)
-    {
-        // The relying party named someone else (id_token_hint): no code for this person.
-        let _ = p.store.delete(&login_key(id)).await;
-        let e = refusal(
-            "login_required",
-            "the signed-in user is not the one the id_token_hint names",
-        );
-        return Ok(error_redirect(
-            &p,
-            &req.redirect_uri,
-            req.state.as_deref(),
-            e,
-        ));
+    if let Some(r) = not_the_hinted(&p, &req, id, &signin.account.id).await {
+        return Ok(r);
     }
     if signin.needs_new_password() {
         let (token, change) = login::require_new_password(&p, id, &signin, &ip)
