@@ -53,11 +53,12 @@ impl FlowError {
     }
 }
 
-/// What a ceremony keeps between its two steps.
+/// What a registration keeps between its two steps (a step-up keeps its state in its own
+/// challenge; a sign-in's travels sealed in the page).
 #[derive(Debug, Serialize, Deserialize)]
 struct Kept {
-    /// The account registering or stepping up (none for a discoverable sign-in).
-    account_id: Option<String>,
+    /// The account registering.
+    account_id: String,
     /// The library's state (JSON).
     state: String,
 }
@@ -70,11 +71,11 @@ fn relying_party(p: &Provider) -> Result<&Passkeys, FlowError> {
     p.passkeys.as_deref().ok_or(FlowError::Unavailable)
 }
 
-async fn keep(p: &Provider, kind: &str, kept: &Kept) -> Result<String, FlowError> {
+async fn keep(p: &Provider, kept: &Kept) -> Result<String, FlowError> {
     let token = random_token(24);
     put_json(
         p.store.as_ref(),
-        &kept_key(kind, &token),
+        &kept_key("reg", &token),
         kept,
         CEREMONY_SECS,
     )
@@ -82,11 +83,11 @@ async fn keep(p: &Provider, kind: &str, kept: &Kept) -> Result<String, FlowError
     Ok(token)
 }
 
-async fn take(p: &Provider, kind: &str, token: &str) -> Result<Kept, FlowError> {
+async fn take(p: &Provider, token: &str) -> Result<Kept, FlowError> {
     if token.is_empty() || token.len() > 64 {
         return Err(FlowError::Expired);
     }
-    take_json::<Kept>(p.store.as_ref(), &kept_key(kind, token))
+    take_json::<Kept>(p.store.as_ref(), &kept_key("reg", token))
         .await?
         .ok_or(FlowError::Expired)
 }
@@ -144,10 +145,10 @@ pub async fn begin_registration(p: &Provider, account: &Account) -> Result<Begun
         )
         .map_err(FlowError::Refused)?;
     let kept = Kept {
-        account_id: Some(account.id.clone()),
+        account_id: account.id.clone(),
         state,
     };
-    let token = keep(p, "reg", &kept).await?;
+    let token = keep(p, &kept).await?;
     Ok(Begun { token, options })
 }
 
@@ -162,8 +163,8 @@ pub async fn finish_registration(
     ip: &str,
 ) -> Result<String, FlowError> {
     let rp = relying_party(p)?;
-    let kept = take(p, "reg", token).await?;
-    if kept.account_id.as_deref() != Some(account_id) {
+    let kept = take(p, token).await?;
+    if kept.account_id != account_id {
         return Err(FlowError::Expired);
     }
     let reg = rp
