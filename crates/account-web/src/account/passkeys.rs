@@ -118,19 +118,16 @@ pub async fn passkeys_post(
     body: Bytes,
 ) -> WebResult {
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let accept = web::http::locale(&headers, params.get("ui_locales").map(String::as_str));
+    let form = web::forms::checked(&p, &headers, &body, accept)?;
     // Adding a passkey needs a step-up with what the account has; removing one is a change
     // like any factor's.
-    let adding = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-        .unwrap_or_default()
-        .iter()
-        .any(|(k, v)| k == "action" && v == "add");
-    let guard = if adding {
+    let guard = if form.get("action").map(String::as_str) == Some("add") {
         Guard::NewFactor
     } else {
         Guard::Factor
     };
     let me = me(&p, &headers, &params, PATH, guard).await?;
-    let form = web::forms::checked(&p, &headers, &body, me.locale)?;
     let a = AccountText::get(me.locale);
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     let notice = match get("action") {
