@@ -117,6 +117,30 @@ async fn code_at_callback(chrome: &Chrome, rp: &Rp, started: &Started) -> String
     }
 }
 
+/// Opens the login page of `url` with `credential` out of the authenticator while the page
+/// loads (so that the login ID field's autofill offer, which the virtual authenticator would
+/// accept at once, finds nothing), then puts it back.
+async fn open_login_with_the_key_away(
+    chrome: &Chrome,
+    authenticator: &str,
+    url: &str,
+    credential: serde_json::Value,
+) {
+    chrome.clear_virtual_credentials(authenticator).await;
+    chrome.goto(url).await;
+    chrome.wait_for("form#passkey-signin").await;
+    chrome
+        .add_virtual_credential(authenticator, credential)
+        .await;
+}
+
+/// The step-up methods the page offers, in order.
+async fn offered_methods(chrome: &Chrome) -> serde_json::Value {
+    chrome
+        .eval("return Array.from(document.querySelectorAll('input[name=method]')).map(function (e) { return e.value; });")
+        .await
+}
+
 /// Signs out of the provider in the browser (its cookies gone).
 async fn sign_out(app: &TestApp, chrome: &Chrome) {
     chrome.goto(&format!("{}/", app.base)).await;
@@ -139,14 +163,9 @@ async fn a_clinician_signs_in_with_a_passkey_alone_and_the_relying_party_sees_tw
     // The button: the authenticator is empty while the page loads (so the autofill offer,
     // which the virtual authenticator would otherwise accept at once, finds nothing), then
     // the passkey is back and "Sign in with a passkey" is pressed. No login ID, no password.
-    chrome.clear_virtual_credentials(&authenticator).await;
     let started = rp.start(&["openid", "profile"], &[]);
-    chrome.goto(&started.url).await;
-    chrome.wait_for("form#passkey-signin").await;
+    open_login_with_the_key_away(&chrome, &authenticator, &started.url, held[0].clone()).await;
     assert!(!chrome.url().await.starts_with(&rp.cfg.redirect_uri));
-    chrome
-        .add_virtual_credential(&authenticator, held[0].clone())
-        .await;
     chrome
         .click("form#passkey-signin button[type=submit]")
         .await;
@@ -240,13 +259,8 @@ async fn a_relying_party_that_wants_two_factors_gets_a_passkey_offered_first_aft
     sign_out(&app, &chrome).await;
     // The password first (the authenticator empty while the login page loads, so that its
     // autofill offer does not sign in by itself).
-    chrome.clear_virtual_credentials(&authenticator).await;
     let started = rp.start(&["openid"], &[("ui_locales", "fr")]);
-    chrome.goto(&started.url).await;
-    chrome.wait_for("form#passkey-signin").await;
-    chrome
-        .add_virtual_credential(&authenticator, held[0].clone())
-        .await;
+    open_login_with_the_key_away(&chrome, &authenticator, &started.url, held[0].clone()).await;
     password_sign_in(&chrome).await;
     // The step-up page: the passkey first and chosen, in French.
     chrome.wait_for("form#choose").await;
@@ -343,19 +357,12 @@ async fn a_relying_party_that_demands_phishing_resistance_gets_a_passkey_and_nev
         .unwrap();
     let held = chrome.virtual_credentials(&authenticator).await;
     sign_out(&app, &chrome).await;
-    chrome.clear_virtual_credentials(&authenticator).await;
     let started = rp.start(&["openid"], &[]);
-    chrome.goto(&started.url).await;
-    chrome.wait_for("form#passkey-signin").await;
-    chrome
-        .add_virtual_credential(&authenticator, held[0].clone())
-        .await;
+    open_login_with_the_key_away(&chrome, &authenticator, &started.url, held[0].clone()).await;
     password_sign_in(&chrome).await;
     // The password is not enough and the phone is not offered: a passkey or nothing.
     chrome.wait_for("form#choose").await;
-    let offered = chrome
-        .eval("return Array.from(document.querySelectorAll('input[name=method]')).map(function (e) { return e.value; });")
-        .await;
+    let offered = offered_methods(&chrome).await;
     assert_eq!(offered, serde_json::json!(["passkey"]));
     chrome.click("form#choose button[type=submit]").await;
     chrome
@@ -432,11 +439,8 @@ async fn a_cloned_authenticator_whose_counter_went_backwards_is_refused_and_audi
     assert!(counter >= 1);
     // The copy signs its next assertion with the counter the original already passed.
     sign_out(&app, &chrome).await;
-    chrome.clear_virtual_credentials(&authenticator).await;
     let started = rp.start(&["openid"], &[]);
-    chrome.goto(&started.url).await;
-    chrome.wait_for("form#passkey-signin").await;
-    chrome.add_virtual_credential(&authenticator, copy).await;
+    open_login_with_the_key_away(&chrome, &authenticator, &started.url, copy).await;
     chrome
         .click("form#passkey-signin button[type=submit]")
         .await;
@@ -656,9 +660,7 @@ async fn staff_configured_for_passkeys_add_one_with_their_app_then_step_up_with_
     // The desk now asks for the passkey, and for nothing else (a code would not do).
     chrome.goto(&format!("{}/desk", app.base)).await;
     chrome.wait_for("form#choose").await;
-    let offered = chrome
-        .eval("return Array.from(document.querySelectorAll('input[name=method]')).map(function (e) { return e.value; });")
-        .await;
+    let offered = offered_methods(&chrome).await;
     assert_eq!(offered, serde_json::json!(["passkey"]));
     chrome.click("form#choose button[type=submit]").await;
     chrome
@@ -875,9 +877,7 @@ async fn staff_limited_to_listed_authenticator_models_step_up_only_with_a_listed
         .await
         .unwrap();
     chrome.goto(&format!("{}/desk", app.base)).await;
-    let offered = chrome
-        .eval("return Array.from(document.querySelectorAll('input[name=method]')).map(function (e) { return e.value; });")
-        .await;
+    let offered = offered_methods(&chrome).await;
     assert_eq!(offered, serde_json::json!(["passkey"]));
     chrome.click("form#choose button[type=submit]").await;
     chrome
