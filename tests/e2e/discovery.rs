@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 #[tokio::test]
 async fn discovery_document_publishes_what_a_certified_provider_publishes() {
-    let app = spawn_app().await;
+    // Served under a host name, where passkeys (and so the `:phr` rungs) exist.
+    let app = oneid_tests::spawn_localhost_with(|_| {}).await;
     let r = reqwest::get(format!("{}/.well-known/openid-configuration", app.base))
         .await
         .unwrap();
@@ -65,6 +66,21 @@ async fn discovery_document_publishes_what_a_certified_provider_publishes() {
             &format!("urn:oneid:loa:{l}:phr")
         ));
     }
+    // On an address no passkey can be used: the rungs only a passkey reaches are not offered.
+    let plain = spawn_app().await;
+    let d2: serde_json::Value =
+        reqwest::get(format!("{}/.well-known/openid-configuration", plain.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let acrs = d2["acr_values_supported"].as_array().unwrap();
+    assert!(acrs.iter().any(|a| a == "urn:oneid:loa:2:mfa"));
+    assert!(
+        !acrs.iter().any(|a| a.as_str().unwrap().ends_with(":phr")),
+        "{d2}"
+    );
     assert!(has("ui_locales_supported", "fr"));
     assert!(has("claims_supported", "login_id"));
     assert_eq!(d["claims_parameter_supported"], true);

@@ -100,9 +100,19 @@ fn scopes(fhir_user: bool) -> Vec<&'static str> {
     v
 }
 
+/// The ladder values a provider can issue: the `:phr` rungs only where passkeys can be used.
+fn acr_values(passkeys: bool) -> Vec<&'static str> {
+    ACR_VALUES
+        .iter()
+        .copied()
+        .filter(|a| passkeys || !a.ends_with(":phr"))
+        .collect()
+}
+
 /// The document for `issuer`; `require_par`: every relying party must push its authorization
-/// requests; `fhir_user`: the `fhirUser` claim is configured.
-pub fn document(issuer: &str, require_par: bool, fhir_user: bool) -> Value {
+/// requests; `fhir_user`: the `fhirUser` claim is configured; `passkeys`: the provider can be
+/// a WebAuthn relying party (its issuer has a host name).
+pub fn document(issuer: &str, require_par: bool, fhir_user: bool, passkeys: bool) -> Value {
     let mut claims = CLAIMS.to_vec();
     if fhir_user {
         claims.push("fhirUser");
@@ -140,7 +150,7 @@ pub fn document(issuer: &str, require_par: bool, fhir_user: bool) -> Value {
         "request_object_signing_alg_values_supported": crate::client_assertion::ALGS,
         "request_uri_parameter_supported": false,
         "require_request_uri_registration": false,
-        "acr_values_supported": ACR_VALUES,
+        "acr_values_supported": acr_values(passkeys),
         "ui_locales_supported": ["en", "fr"],
         "claims_locales_supported": ["en", "fr"],
         "display_values_supported": ["page", "popup", "touch", "wap"],

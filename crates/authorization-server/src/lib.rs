@@ -314,9 +314,15 @@ impl Provider {
         mailer: Arc<dyn Mailer>,
     ) -> Result<Self, reqwest::Error> {
         let backchannel = logout::backchannel_client()?;
+        let passkeys = step_up::passkeys::Passkeys::for_issuer(&cfg.issuer, "ONE ID").map(Arc::new);
         let discovery = bytes::Bytes::from(
-            discovery::document(&cfg.issuer, cfg.require_par, !cfg.fhir_user.is_empty())
-                .to_string(),
+            discovery::document(
+                &cfg.issuer,
+                cfg.require_par,
+                !cfg.fhir_user.is_empty(),
+                passkeys.is_some(),
+            )
+            .to_string(),
         );
         let smart = bytes::Bytes::from(
             discovery::smart_configuration(&cfg.issuer, cfg.require_par, !cfg.fhir_user.is_empty())
@@ -324,7 +330,6 @@ impl Provider {
         );
         let cache_control =
             bytes::Bytes::from(format!("public, max-age={}", cfg.jwks_max_age_secs.max(0)));
-        let passkeys = step_up::passkeys::Passkeys::for_issuer(&cfg.issuer, "ONE ID").map(Arc::new);
         let outbox = Arc::new(step_up::gateway::OutboxGateway::new(
             std::env::temp_dir().join("oneid-codes.jsonl"),
             clock.clone(),
