@@ -525,14 +525,25 @@ async fn the_optional_schedule_rotates_every_key_when_it_is_due() {
     // Running again (another node, the next poll) starts nothing more.
     app.provider.keys.maintain().await.unwrap();
     assert_eq!(pending(&app.provider.keys.list().await.unwrap()), 4);
-    let scheduled = app.audit("key.created").await;
-    assert!(
-        scheduled
+    // Each rotation is audited by whichever pass made it, after its commit: the node's own
+    // poller may have made some and be writing their records still.
+    let started = std::time::Instant::now();
+    loop {
+        let scheduled = app.audit("key.created").await;
+        let n = scheduled
             .iter()
             .filter(|a| a.actor.as_deref() == Some("schedule"))
-            .count()
-            >= 4
-    );
+            .count();
+        if n >= 4 {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 5,
+            "{n} key.created records by the schedule: {scheduled:#?} {:#?}",
+            app.provider.keys.list().await.unwrap()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     // And the pre-publish period later they sign, within a maintenance pass or two: the
     // node's own poller runs the same pass at the same moment, and of two promotions of one
     // key racing on PostgreSQL the loser leaves it to the next pass (seen once in CI).
@@ -546,8 +557,58 @@ async fn the_optional_schedule_rotates_every_key_when_it_is_due() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(pending(&keys), 0);
-    assert_eq!(keys.iter().filter(|k| k.state == "retired").count(), 4);
+    assert_eq!(pending(&keys), 0, "{keys:#?}");
+    assert_eq!(
+        keys.iter().filter(|k| k.state == "retired").count(),
+        4,
+        "{keys:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_scheduled_rotation_decided_before_another_node_rotated_stores_no_key() {
+    // A pass reads the ring, finds a key due (activated at or before a cut-off), and
+    // generates the next one (an RSA key takes a while). Meanwhile another node rotated that
+    // algorithm and the new key already signs. The slow pass must not store its key on the
+    // old reading: it would push out the key that just took over.
+    let app = spawn_app().await;
+    app.clock.advance(60);
+    let cut = app.clock.now();
+    let keys = &app.provider.keys;
+    app.clock.advance(60);
+    keys.rotate(SigAlg::PS256, true, "another node")
+        .await
+        .unwrap();
+    let pending = || async {
+        let k = app.provider.keys.list().await.unwrap();
+        k.into_iter()
+            .filter(|k| k.state == "next")
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        keys.create_key_if_stale(SigAlg::PS256, cut).await.unwrap(),
+        None,
+        "the key now active is newer than the cut-off"
+    );
+    assert!(pending().await.is_empty());
+    // An algorithm still on a key from before the cut-off does get its next one, signing the
+    // pre-publish period after it was stored (not after the decision).
+    app.clock.advance(60);
+    let kid = keys
+        .create_key_if_stale(SigAlg::ES256, cut)
+        .await
+        .unwrap()
+        .expect("a stale key is rotated");
+    let next = pending().await;
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].kid, kid);
+    assert_eq!(next[0].activate_after, Some(cut + 120 + 900));
+    // And while a next key is pending, a second one is never stored.
+    assert!(keys
+        .create_key_if_stale(SigAlg::ES256, cut)
+        .await
+        .is_err_and(|e| matches!(e, authorization_server::keys::KeyError::Db(_))));
+    assert_eq!(pending().await.len(), 1);
 }
 
 #[tokio::test]

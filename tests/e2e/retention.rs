@@ -356,6 +356,62 @@ async fn a_changed_or_missing_archive_file_or_entry_is_caught() {
 }
 
 #[tokio::test]
+async fn a_row_written_while_its_month_is_being_attached_is_kept_in_that_month() {
+    // A month made late (a node that was down, a clock that jumped): a row of that month is
+    // routed to the default partition just before another node attaches the month, waits
+    // for it, and is then refused there. The row must not be lost.
+    let app = spawn_app().await;
+    app.clock.advance(365 * DAY);
+    let later = platform::Clock::now(app.clock.as_ref());
+    let (y, m) = platform::audit_partitions::month_of(later);
+    let month = platform::audit_partitions::partition(y, m);
+    let pg = app.provider.db.kind() == platform::DbKind::Postgres;
+    let mut maker = app.provider.db.pool().begin().await.unwrap();
+    if pg {
+        // What a node's retention pass does to make a month, held open.
+        for sql in [
+            "SELECT pg_advisory_xact_lock(7243, 1)".to_owned(),
+            format!(
+                "CREATE TABLE {} (LIKE audit_log INCLUDING DEFAULTS)",
+                month.name
+            ),
+            format!(
+                "ALTER TABLE audit_log ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})",
+                month.name, month.lo, month.hi
+            ),
+        ] {
+            sqlx::query(&sql).execute(&mut *maker).await.unwrap();
+        }
+    }
+    let p = app.provider.clone();
+    let writer = tokio::spawn(async move {
+        p.audit
+            .record(platform::AuditEvent {
+                event: "test.during_attach",
+                subject: Some("kept"),
+                ..Default::default()
+            })
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    maker.commit().await.unwrap();
+    writer.await.unwrap().expect("the row is written");
+    let found = app.audit("test.during_attach").await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].at, later);
+    if pg {
+        let (n,): (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM {} WHERE event = 'test.during_attach'",
+            month.name
+        ))
+        .fetch_one(app.provider.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(n, 1, "in its month's partition");
+    }
+}
+
+#[tokio::test]
 async fn rows_written_before_their_month_had_a_partition_move_into_it_and_age_out() {
     let dir = archive_dir();
     let path = dir.path().to_path_buf();

@@ -175,7 +175,13 @@ impl Audit {
 
     /// Records an event. A failure is logged and returned; callers on a login path decide.
     pub async fn record(&self, e: AuditEvent<'_>) -> Result<(), DbError> {
-        let r = self.insert(&e).execute(self.db.pool()).await;
+        let mut r = self.insert(&e).execute(self.db.pool()).await;
+        // On PostgreSQL a row of a month whose partition is being made right now may have
+        // been routed to the default partition just before the month was attached, and is
+        // then refused there (check_violation): routed again, it lands in its month.
+        if is_partition_race(&r) {
+            r = self.insert(&e).execute(self.db.pool()).await;
+        }
         if let Err(err) = &r {
             tracing::error!(event = e.event, error = %err, "audit write failed");
         }
@@ -397,4 +403,10 @@ fn bind<'q>(
         };
     }
     query
+}
+
+/// A row refused by the partition it was routed to (SQLSTATE 23514): a month attached
+/// between the routing and the write.
+fn is_partition_race<T>(r: &Result<T, sqlx::Error>) -> bool {
+    matches!(r, Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("23514"))
 }

@@ -155,6 +155,19 @@ impl std::fmt::Debug for KeyRing {
     }
 }
 
+/// A new key id for `alg`, set on `jwk` with its algorithm and use.
+fn new_kid(alg: SigAlg, jwk: &mut Jwk) -> String {
+    let kid = format!(
+        "{}-{}",
+        alg.as_str().to_ascii_lowercase(),
+        platform::crypto::random_token(9)
+    );
+    jwk.set_key_id(&kid);
+    jwk.set_algorithm(alg.as_str());
+    jwk.set_key_use("sig");
+    kid
+}
+
 fn generate(alg: SigAlg, rsa_bits: u32) -> Result<(Vec<u8>, Jwk), KeyError> {
     Ok(match alg {
         SigAlg::RS256 => {
@@ -288,6 +301,57 @@ impl KeyRing {
         self.store_key(alg, state, activate_after, &pem, jwk).await
     }
 
+    /// The schedule's new `next` key of `alg`, signing the pre-publish period after it is
+    /// stored, but stored only while the active key of `alg` was activated at or before
+    /// `stale_at` when the insert runs: a pass that decided on an older reading of the ring
+    /// (another node rotated and promoted meanwhile, while this one generated a key) stores
+    /// nothing. `None` when it stored nothing.
+    pub async fn create_key_if_stale(
+        &self,
+        alg: SigAlg,
+        stale_at: i64,
+    ) -> Result<Option<String>, KeyError> {
+        let bits = self.policy.rsa_bits;
+        let (pem, mut jwk) = tokio::task::spawn_blocking(move || generate(alg, bits))
+            .await
+            .map_err(|e| KeyError::Jose(e.to_string()))??;
+        let kid = new_kid(alg, &mut jwk);
+        let sealed = self.sbox.seal(&pem, kid.as_bytes());
+        // The time of the insert, not of the decision: key generation takes a while.
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        // Lock the active key while it is still the stale one (a no-op update; PostgreSQL
+        // re-reads a row a promotion changed meanwhile, SQLite has one writer): a promotion
+        // committing at the same time either went first, and this stores nothing, or waits
+        // for this insert, which its pending next key then refuses as a second one.
+        let stale = sqlx::query(
+            "UPDATE signing_keys SET state = 'active' WHERE alg = $1 AND state = 'active' \
+             AND activated_at <= $2",
+        )
+        .bind(alg.as_str())
+        .bind(stale_at)
+        .execute(&mut *tx)
+        .await?;
+        if stale.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, state, private_key, public_jwk, created_at, \
+             activate_after) VALUES ($1, $2, 'next', $3, $4, $5, $6)",
+        )
+        .bind(&kid)
+        .bind(alg.as_str())
+        .bind(sealed)
+        .bind(jwk.to_string())
+        .bind(now)
+        .bind(now + self.policy.prepublish_secs)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(kid))
+    }
+
     /// Seals and stores key material; returns the new kid.
     async fn store_key(
         &self,
@@ -297,14 +361,7 @@ impl KeyRing {
         pem: &[u8],
         mut jwk: Jwk,
     ) -> Result<String, KeyError> {
-        let kid = format!(
-            "{}-{}",
-            alg.as_str().to_ascii_lowercase(),
-            platform::crypto::random_token(9)
-        );
-        jwk.set_key_id(&kid);
-        jwk.set_algorithm(alg.as_str());
-        jwk.set_key_use("sig");
+        let kid = new_kid(alg, &mut jwk);
         let sealed = self.sbox.seal(pem, kid.as_bytes());
         let now = self.clock.now();
         sqlx::query(

@@ -408,9 +408,14 @@ impl KeyRing {
                 let Some(alg) = SigAlg::parse(&r.try_get::<String, _>("alg")?) else {
                     continue;
                 };
-                match self.rotate(alg, false, "schedule").await {
-                    Ok(_) => n += 1,
-                    Err(KeyError::Invalid(_)) => {} // another node started it
+                match self.create_key_if_stale(alg, t - every).await {
+                    Ok(Some(kid)) => {
+                        self.audit_key("key.created", "schedule", &kid, alg).await;
+                        n += 1;
+                    }
+                    // Rotated meanwhile: by another node, or by this one's other pass.
+                    Ok(None) => {}
+                    Err(KeyError::Db(e)) if e.is_unique_violation() => {}
                     Err(e) => return Err(e),
                 }
             }
