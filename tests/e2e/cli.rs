@@ -665,3 +665,122 @@ async fn an_administrator_registers_a_viewer_with_logout_uris() {
     );
     assert!(!out.contains("plain-http"));
 }
+
+#[tokio::test]
+async fn an_administrator_registers_a_fhir_server_and_allows_a_viewer_some_of_its_scopes() {
+    let storage = fresh_storage().await;
+    let fhir = "https://fhir.example.on.ca/r4";
+    for args in [
+        &["services", "add", "--id", "otn", "--name", "OTN Hub"][..],
+        &[
+            "clients",
+            "add",
+            "--client-id",
+            "med-viewer",
+            "--name",
+            "Medication viewer",
+            "--redirect-uri",
+            "https://meds.example/cb",
+            "--scope",
+            "openid",
+            "--service",
+            "otn",
+        ],
+        &[
+            "resources",
+            "add",
+            "--id",
+            "fhir",
+            "--name",
+            "Provincial FHIR server",
+            "--audience",
+            fhir,
+            "--scope",
+            "patient/*.rs",
+            "--scope",
+            "user/*.rs",
+        ],
+    ] {
+        let (code, out) = oneid(&storage, args, "").await;
+        assert_eq!(code, 0, "{args:?}: {out}");
+    }
+    // Scopes wider than the server accepts, or malformed, are refused.
+    let (code, out) = oneid(
+        &storage,
+        &[
+            "resources",
+            "allow",
+            "med-viewer",
+            "fhir",
+            "--scope",
+            "patient/Observation.cruds",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, 1, "{out}");
+    let (code, out) = oneid(
+        &storage,
+        &[
+            "resources",
+            "add",
+            "--id",
+            "bad",
+            "--name",
+            "Bad",
+            "--audience",
+            "https://bad.example",
+            "--scope",
+            "patient/Observations.rs",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, 1, "{out}");
+    let (code, out) = oneid(
+        &storage,
+        &[
+            "resources",
+            "allow",
+            "med-viewer",
+            "fhir",
+            "--scope",
+            "patient/Observation.rs",
+            "--scope",
+            "patient/MedicationRequest.rs",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("patient/Observation.rs patient/MedicationRequest.rs"),
+        "{out}"
+    );
+    let (code, out) = oneid(&storage, &["resources", "list"], "").await;
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!(
+            "fhir\t{fhir}\tProvincial FHIR server\tpatient/*.rs user/*.rs"
+        )),
+        "{out}"
+    );
+    let (code, out) = oneid(
+        &storage,
+        &["resources", "disallow", "med-viewer", "fhir"],
+        "",
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = oneid(
+        &storage,
+        &["resources", "disallow", "med-viewer", "fhir"],
+        "",
+    )
+    .await;
+    assert_eq!(code, 1, "already taken back: {out}");
+    let (code, out) = oneid(&storage, &["resources", "remove", "fhir"], "").await;
+    assert_eq!(code, 0, "{out}");
+    let (_, out) = oneid(&storage, &["resources", "list"], "").await;
+    assert!(!out.contains("fhir"), "{out}");
+}

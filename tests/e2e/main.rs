@@ -32,6 +32,7 @@ mod production;
 mod registration;
 mod registries_admin;
 mod request_object;
+mod resources;
 mod retention;
 mod saml;
 mod saml_admin;

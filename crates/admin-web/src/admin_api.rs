@@ -14,6 +14,7 @@ mod audit;
 mod directory;
 mod input;
 mod relying_parties;
+pub mod resource_servers;
 
 pub use accounts::account_json;
 pub(crate) use audit::export_response;
@@ -386,6 +387,36 @@ fn routes() -> Vec<Route> {
             "delete",
             "/admin/api/clients/{id}",
             delete(rp::api_remove_client),
+        ),
+        (
+            "get",
+            "/admin/api/resource-servers",
+            get(resource_servers::api_list),
+        ),
+        (
+            "post",
+            "/admin/api/resource-servers",
+            post(resource_servers::api_add),
+        ),
+        (
+            "get",
+            "/admin/api/resource-servers/{id}",
+            get(resource_servers::api_get),
+        ),
+        (
+            "delete",
+            "/admin/api/resource-servers/{id}",
+            delete(resource_servers::api_remove),
+        ),
+        (
+            "put",
+            "/admin/api/clients/{id}/resources/{resource}",
+            put(resource_servers::api_allow),
+        ),
+        (
+            "delete",
+            "/admin/api/clients/{id}/resources/{resource}",
+            delete(resource_servers::api_disallow),
         ),
         ("get", "/admin/api/accounts", get(a::api_search)),
         ("get", "/admin/api/accounts/{account}", get(a::api_account)),

@@ -119,6 +119,10 @@ pub struct Client {
     pub tls_client_auth: Option<String>,
     /// For `tls_client_auth`: the subject its certificate must have.
     pub tls_client_auth_subject_dn: Option<String>,
+    /// The resource servers it may get tokens for, with its scopes there (read by
+    /// [`ClientStore::get`]; empty in lists).
+    #[serde(default)]
+    pub resources: Vec<crate::resources::ClientResource>,
 }
 
 impl Client {
@@ -208,6 +212,7 @@ impl Client {
             sector_identifier_uri: r.try_get("sector_identifier_uri")?,
             tls_client_auth: r.try_get("tls_client_auth")?,
             tls_client_auth_subject_dn: r.try_get("tls_client_auth_subject_dn")?,
+            resources: Vec::new(),
         })
     }
 }
@@ -332,9 +337,18 @@ impl ClientStore {
         }
     }
 
-    fn forget(&self, client_id: &str) {
+    /// Drops `client_id` from this node's cache (after a change to what it may do; other
+    /// nodes see it within `cache_secs`).
+    pub fn forget(&self, client_id: &str) {
         if let Ok(mut c) = self.cache.write() {
             c.remove(client_id);
+        }
+    }
+
+    /// Empties this node's cache (after a change that touches many clients).
+    pub fn forget_all(&self) {
+        if let Ok(mut c) = self.cache.write() {
+            c.clear();
         }
     }
 
@@ -618,11 +632,11 @@ impl ClientStore {
         .bind(client_id)
         .fetch_optional(self.db.pool())
         .await?;
-        let found = row
-            .as_ref()
-            .map(Client::from_row)
-            .transpose()?
-            .map(Arc::new);
+        let mut found = row.as_ref().map(Client::from_row).transpose()?;
+        if let Some(c) = found.as_mut() {
+            c.resources = crate::resources::for_client(&self.db, client_id).await?;
+        }
+        let found = found.map(Arc::new);
         if self.cache_secs > 0 && client_id.len() <= 128 {
             if let Ok(mut c) = self.cache.write() {
                 if c.len() >= CACHE_MAX {

@@ -11,10 +11,10 @@ use sqlx::Row;
 
 const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (token_hash, family_id, client_id, \
      account_id, scope, session_id, auth_time, acr, amr, created_at, expires_at, revoked, \
-     dpop_jkt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12)";
+     dpop_jkt, audience) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13)";
 const FIND_REFRESH: &str = "SELECT family_id, client_id, account_id, scope, session_id, \
-     auth_time, acr, amr, created_at, expires_at, used_at, revoked, dpop_jkt FROM refresh_tokens \
-     WHERE token_hash = $1";
+     auth_time, acr, amr, created_at, expires_at, used_at, revoked, dpop_jkt, audience \
+     FROM refresh_tokens WHERE token_hash = $1";
 const USE_REFRESH: &str = "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND \
      used_at IS NULL AND revoked = 0";
 
@@ -43,6 +43,27 @@ pub struct RefreshGrant {
     pub revoked: bool,
     /// The DPoP key it is bound to (its thumbprint), if it was issued with a proof.
     pub dpop_jkt: Option<String>,
+    /// The resource server its access tokens are for (its audience), if any.
+    pub audience: Option<String>,
+}
+
+/// A refresh token to issue.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRefresh<'a> {
+    /// The client it is issued to.
+    pub client_id: &'a str,
+    /// The family it rotates within.
+    pub family: &'a str,
+    /// The scope granted.
+    pub scope: &'a str,
+    /// The resource server its access tokens are for.
+    pub audience: Option<&'a str>,
+    /// Who and how.
+    pub ctx: &'a AuthContext,
+    /// When the family expires (a rotated token keeps its family's expiry).
+    pub expires_at: i64,
+    /// The DPoP key it is bound to.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 impl RefreshGrant {
@@ -52,32 +73,25 @@ impl RefreshGrant {
     }
 }
 
-/// Issues a refresh token in `family` for `client_id`, expiring at `expires_at` (a rotated
-/// token keeps its family's expiry: refreshing never extends the grant); returns its value.
+/// Issues a refresh token as `g` says; returns its value.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn issue_refresh(
-    p: &Provider,
-    client_id: &str,
-    family: &str,
-    scope: &str,
-    ctx: &AuthContext,
-    expires_at: i64,
-    dpop_jkt: Option<&str>,
-) -> Result<String, sqlx::Error> {
+pub async fn issue_refresh(p: &Provider, g: NewRefresh<'_>) -> Result<String, sqlx::Error> {
     let token = random_token(32);
+    let ctx = g.ctx;
     sqlx::query(INSERT_REFRESH)
         .bind(sha256_b64(token.as_bytes()))
-        .bind(family)
-        .bind(client_id)
+        .bind(g.family)
+        .bind(g.client_id)
         .bind(&ctx.account_id)
-        .bind(scope)
+        .bind(g.scope)
         .bind(&ctx.sid)
         .bind(ctx.auth_time)
         .bind(&ctx.acr)
         .bind(ctx.amr.join(" "))
         .bind(p.clock.now())
-        .bind(expires_at)
-        .bind(dpop_jkt)
+        .bind(g.expires_at)
+        .bind(g.dpop_jkt)
+        .bind(g.audience)
         .execute(p.db.pool())
         .await?;
     Ok(token)
@@ -113,6 +127,7 @@ pub async fn find_refresh(
         used_at: row.try_get("used_at")?,
         revoked: row.try_get::<i64, _>("revoked")? != 0,
         dpop_jkt: row.try_get("dpop_jkt")?,
+        audience: row.try_get("audience")?,
     }))
 }
 

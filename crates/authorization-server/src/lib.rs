@@ -23,6 +23,7 @@ pub mod logout;
 pub mod mtls;
 pub mod oidc;
 pub mod passkey;
+pub mod resources;
 pub mod retention;
 pub mod saml;
 pub mod smart_scopes;
@@ -211,6 +212,8 @@ pub struct Provider {
     pub accounts: Accounts,
     /// Relying parties.
     pub clients: ClientStore,
+    /// Resource servers (APIs, FHIR servers) tokens can be for.
+    pub resources: resources::ResourceStore,
     /// Signing keys.
     pub keys: Arc<KeyRing>,
     /// Audit trail.
@@ -335,6 +338,7 @@ impl Provider {
             clock.clone(),
         ));
         Ok(Self {
+            resources: resources::ResourceStore::new(db.clone(), clock.clone()),
             clients: ClientStore::new(
                 db.clone(),
                 clock.clone(),

@@ -21,6 +21,10 @@ pub struct AuthRequest {
     pub redirect_uri: String,
     /// Granted scopes (requested ∩ allowed).
     pub scope: String,
+    /// The resource server the tokens are for (its audience), when the request named one or
+    /// asked its scopes.
+    #[serde(default)]
+    pub audience: Option<String>,
     /// Opaque client state.
     pub state: Option<String>,
     /// Nonce for the ID token.
@@ -131,6 +135,7 @@ pub async fn park_console_login(
         client_name: console_name(locale, return_to).to_owned(),
         redirect_uri: String::new(),
         scope: String::new(),
+        audience: None,
         state: None,
         nonce: None,
         code_challenge: None,

@@ -106,12 +106,14 @@ impl AccessClaims {
     }
 }
 
-/// Mints an access token (RFC 9068) with the client's access token algorithm, bound to the
-/// DPoP key or client certificate `bind` names; returns it with its claims.
+/// Mints an access token (RFC 9068) with the client's access token algorithm, for the
+/// resource server `audience` (else for the client itself), bound to the DPoP key or client
+/// certificate `bind` names; returns it with its claims.
 pub fn access_token(
     p: &Provider,
     client: &Client,
     scope: &str,
+    audience: Option<&str>,
     person: Option<&AuthContext>,
     bind: Binding<'_>,
 ) -> Result<(String, AccessClaims), KeyError> {
@@ -123,7 +125,7 @@ pub fn access_token(
             || client_id.to_owned(),
             |a| crate::subjects::subject(p, client, &a.account_id),
         ),
-        aud: client_id.to_owned(),
+        aud: audience.unwrap_or(client_id).to_owned(),
         client_id: client_id.to_owned(),
         exp: now + p.cfg.access_token_ttl,
         iat: now,

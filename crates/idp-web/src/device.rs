@@ -378,6 +378,7 @@ pub async fn confirm(
         // The end of the sign-in, in the person's language.
         redirect_uri: format!("{}?h={handle}&ui_locales={}", done_uri(&p), me.locale.tag()),
         scope: req.scope.clone(),
+        audience: None,
         state: Some(handle.clone()),
         nonce: None,
         code_challenge: None,

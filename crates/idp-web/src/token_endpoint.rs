@@ -19,6 +19,7 @@ pub(crate) fn oauth(e: TokenError) -> OAuthError {
         TokenError::InvalidRequest(d) => OAuthError::invalid_request(d),
         TokenError::InvalidGrant(d) => OAuthError::invalid_grant(d),
         TokenError::InvalidScope(d) => OAuthError::invalid_scope(d),
+        TokenError::InvalidTarget(d) => OAuthError::refused("invalid_target", d),
         TokenError::UnauthorizedClient(d) => OAuthError::unauthorized_client(d),
         TokenError::UnsupportedGrantType => {
             OAuthError::unsupported_grant_type("unsupported grant_type")

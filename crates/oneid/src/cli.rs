@@ -72,6 +72,10 @@ enum Command {
     /// Manage relying parties (OIDC clients).
     #[command(subcommand)]
     Clients(clients_cli::ClientsCmd),
+    /// Manage resource servers (APIs, FHIR servers) and which relying parties may get tokens
+    /// for them.
+    #[command(subcommand)]
+    Resources(crate::resources_cli::ResourcesCmd),
     /// Manage accounts.
     #[command(subcommand, alias = "accounts")]
     Users(UsersCmd),
@@ -328,6 +332,9 @@ async fn command(
             Ok(())
         }
         Command::Clients(c) => clients_cli::clients(c, &*open(&cfg, &issuer).await?, out).await,
+        Command::Resources(c) => {
+            crate::resources_cli::resources(c, &*open(&cfg, &issuer).await?, out).await
+        }
         Command::Users(c) => accounts::users(c, &cfg, &issuer, stdin, out).await,
         Command::Populate {
             accounts,

@@ -19,6 +19,7 @@ pub mod directory_cli;
 pub mod populate;
 mod province;
 pub mod registries_cli;
+mod resources_cli;
 pub mod saml_cli;
 pub mod serve;
 pub mod tls;

@@ -38,6 +38,10 @@ pub struct AuthorizationRequest {
     pub request: Option<String>,
     /// A request object by reference (not supported; its presence is refused).
     pub request_uri: Option<String>,
+    /// The resource server the token is for (RFC 8707).
+    pub resource: Option<String>,
+    /// The same, as SMART App Launch names it.
+    pub aud: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -64,6 +68,8 @@ impl AuthorizationRequest {
             acr_values: take("acr_values"),
             request: take("request"),
             request_uri: take("request_uri"),
+            resource: take("resource"),
+            aud: take("aud"),
         }
     }
 }
@@ -168,7 +174,14 @@ pub async fn check(
     if !requested.contains(&"openid") {
         return Err(redir("invalid_scope", "the openid scope is required"));
     }
-    let mut granted: Vec<&str> = Vec::new();
+    let target = crate::resources::target(
+        &client.resources,
+        r.resource.as_deref(),
+        r.aud.as_deref(),
+        &requested,
+    )
+    .map_err(|e| redir("invalid_target", e.0))?;
+    let mut granted: Vec<String> = Vec::new();
     for s in requested {
         // A malformed clinical scope (SMART) is refused, not left out.
         match crate::smart_scopes::ClinicalScope::parse(s) {
@@ -187,11 +200,20 @@ pub async fn check(
             }
             Ok(_) => {}
         }
-        if client.allows_scope(s) && !granted.contains(&s) {
-            granted.push(s);
+        // A scope of the resource server the request is for: as the client may have it there
+        // (a wider clinical scope narrowed to the client's); any other: as registered.
+        let add: Vec<String> = match target {
+            Some(t) if crate::resources::is_resource_scope(t, s) => crate::resources::grant(t, s),
+            _ if client.allows_scope(s) => vec![s.to_owned()],
+            _ => Vec::new(),
+        };
+        for a in add {
+            if !granted.contains(&a) {
+                granted.push(a);
+            }
         }
     }
-    if !granted.contains(&"openid") {
+    if !granted.iter().any(|g| g == "openid") {
         return Err(redir("invalid_scope", "the client may not request openid"));
     }
     if r.state.as_ref().is_some_and(|s| s.len() > 2048) {
@@ -274,6 +296,7 @@ pub async fn check(
         client_name: client.name.clone(),
         redirect_uri: redirect_uri.to_owned(),
         scope: granted.join(" "),
+        audience: target.map(|t| t.audience.clone()),
         state: r.state.clone(),
         nonce: r.nonce.clone(),
         code_challenge: code_challenge.map(str::to_owned),
@@ -453,6 +476,9 @@ pub struct CodeGrant {
     /// When the code was issued, unix seconds (0 for a code issued before this was kept).
     #[serde(default)]
     pub issued_at: i64,
+    /// The resource server the tokens are for (its audience), if any.
+    #[serde(default)]
+    pub audience: Option<String>,
 }
 
 /// Ephemeral key of a code.
@@ -471,6 +497,7 @@ pub async fn store_code(
         client_id: req.client_id.clone(),
         redirect_uri: req.redirect_uri.clone(),
         scope: req.scope.clone(),
+        audience: req.audience.clone(),
         nonce: req.nonce.clone(),
         code_challenge: req.code_challenge.clone(),
         ctx: AuthContext {

@@ -7,8 +7,8 @@ use super::authorize::{code_key, CodeGrant};
 use super::Params;
 use crate::grants::{self, revoke_family};
 use crate::tokens::{
-    access_token, clinician_claims, has_scope, id_token, revoked_key, user_claims, AuthContext,
-    Binding, IdTokenInput,
+    access_token, clinician_claims, has_scope, id_token, revoked_key, user_claims, Binding,
+    IdTokenInput,
 };
 use crate::{Client, Provider};
 use credential_store::AccountStatus;
@@ -27,6 +27,8 @@ pub enum TokenError {
     InvalidGrant(&'static str),
     /// `invalid_scope`.
     InvalidScope(String),
+    /// `invalid_target` (RFC 8707): a resource the grant or the client does not reach.
+    InvalidTarget(&'static str),
     /// `unauthorized_client`.
     UnauthorizedClient(&'static str),
     /// `unsupported_grant_type`.
@@ -89,14 +91,23 @@ pub enum TokenRequest {
         code: String,
         redirect_uri: String,
         code_verifier: Option<String>,
+        /// The resource server asked for (RFC 8707): the grant's.
+        resource: Option<String>,
     },
     /// Rotate a refresh token (optionally narrowing the scope).
     RefreshToken {
         refresh_token: String,
         scope: Option<String>,
+        /// The resource server asked for (RFC 8707): the grant's.
+        resource: Option<String>,
     },
-    /// A token for the client itself.
-    ClientCredentials { scope: Option<String> },
+    /// A token for the client itself, for a resource server it names (`resource`, or SMART's
+    /// `aud`) or its only one.
+    ClientCredentials {
+        scope: Option<String>,
+        resource: Option<String>,
+        aud: Option<String>,
+    },
     /// A device's poll (RFC 8628).
     DeviceCode { device_code: String },
 }
@@ -111,14 +122,18 @@ impl TokenRequest {
                 redirect_uri: get("redirect_uri")
                     .ok_or(TokenError::InvalidRequest("redirect_uri is required"))?,
                 code_verifier: get("code_verifier"),
+                resource: get("resource"),
             },
             GrantType::RefreshToken => TokenRequest::RefreshToken {
                 refresh_token: get("refresh_token")
                     .ok_or(TokenError::InvalidRequest("refresh_token is required"))?,
                 scope: get("scope"),
+                resource: get("resource"),
             },
             GrantType::ClientCredentials => TokenRequest::ClientCredentials {
                 scope: get("scope"),
+                resource: get("resource"),
+                aud: get("aud"),
             },
             GrantType::DeviceCode => TokenRequest::DeviceCode {
                 device_code: get("device_code")
@@ -156,16 +171,37 @@ pub async fn exchange(
             code,
             redirect_uri,
             code_verifier,
+            resource,
         } => {
             let v = code_verifier.as_deref();
-            redeem_code(p, client, &code, &redirect_uri, v, bind).await
+            let r = resource.as_deref();
+            redeem_code(p, client, &code, &redirect_uri, v, r, bind).await
         }
         TokenRequest::RefreshToken {
             refresh_token,
             scope,
-        } => refresh(p, client, &refresh_token, scope.as_deref(), bind).await,
-        TokenRequest::ClientCredentials { scope } => {
-            client_credentials(p, client, scope.as_deref(), bind)
+            resource,
+        } => {
+            let r = resource.as_deref();
+            refresh(p, client, &refresh_token, scope.as_deref(), r, bind).await
+        }
+        TokenRequest::ClientCredentials {
+            scope,
+            resource,
+            aud,
+        } => {
+            let target = crate::resources::target(
+                &client.resources,
+                resource.as_deref(),
+                aud.as_deref(),
+                &scope
+                    .as_deref()
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .collect::<Vec<_>>(),
+            )
+            .map_err(|e| TokenError::InvalidTarget(e.0))?;
+            client_credentials(p, client, scope.as_deref(), target, bind)
         }
         TokenRequest::DeviceCode { device_code } => {
             super::device::poll(p, client, &device_code, bind).await
@@ -207,12 +243,24 @@ fn pkce_ok(challenge: &Option<String>, verifier: Option<&str>) -> Result<(), Tok
     }
 }
 
+/// RFC 8707 §2.2: a `resource` at the token endpoint must be one the grant is for (a grant is
+/// for one resource server at most).
+fn same_target(asked: Option<&str>, granted: Option<&str>) -> Result<(), TokenError> {
+    match asked {
+        Some(a) if Some(a) != granted => Err(TokenError::InvalidTarget(
+            "the resource is not the one this grant is for",
+        )),
+        _ => Ok(()),
+    }
+}
+
 async fn redeem_code(
     p: &Provider,
     client: &Client,
     code: &str,
     redirect_uri: &str,
     verifier: Option<&str>,
+    resource: Option<&str>,
     bind: Binding<'_>,
 ) -> Result<TokenResponse, TokenError> {
     if code.len() > 256 {
@@ -250,6 +298,7 @@ async fn redeem_code(
         ));
     }
     pkce_ok(&grant.code_challenge, verifier)?;
+    same_target(resource, grant.audience.as_deref())?;
     if client.fapi2 && p.clock.now() - grant.issued_at > crate::clients::FAPI2_CODE_SECS {
         return Err(TokenError::InvalidGrant("the code has expired"));
     }
@@ -278,8 +327,15 @@ pub(crate) async fn issue_for_grant(
     let sub = crate::subjects::issue(p, client, &grant.ctx.account_id)
         .await
         .map_err(internal)?;
-    let (at, at_claims) =
-        access_token(p, client, &grant.scope, Some(&grant.ctx), bind).map_err(internal)?;
+    let (at, at_claims) = access_token(
+        p,
+        client,
+        &grant.scope,
+        grant.audience.as_deref(),
+        Some(&grant.ctx),
+        bind,
+    )
+    .map_err(internal)?;
     let mut extra = requested_claims(&account, client, &grant.id_token_claims);
     extra.extend(clinician_id_claims(p, &account, &grant.scope).await?);
     let idt = id_token(
@@ -308,8 +364,16 @@ pub(crate) async fn issue_for_grant(
     let durable = async {
         let refresh = match &family {
             Some(f) => {
-                let r = new_refresh(p, client, f, &grant.scope, &grant.ctx, None, bind.jkt);
-                Some(r.await?)
+                let r = grants::NewRefresh {
+                    client_id: &client.client_id,
+                    family: f,
+                    scope: &grant.scope,
+                    audience: grant.audience.as_deref(),
+                    ctx: &grant.ctx,
+                    expires_at: p.clock.now() + p.cfg.refresh_token_ttl,
+                    dpop_jkt: bind.jkt,
+                };
+                Some(new_refresh(p, r).await?)
             }
             None => None,
         };
@@ -419,20 +483,8 @@ fn answer(
     }
 }
 
-async fn new_refresh(
-    p: &Provider,
-    client: &Client,
-    family: &str,
-    scope: &str,
-    ctx: &AuthContext,
-    expires_at: Option<i64>,
-    jkt: Option<&str>,
-) -> Result<String, TokenError> {
-    // A rotated token keeps its family's expiry: refreshing never extends the grant.
-    let expires_at = expires_at.unwrap_or(p.clock.now() + p.cfg.refresh_token_ttl);
-    grants::issue_refresh(p, &client.client_id, family, scope, ctx, expires_at, jkt)
-        .await
-        .map_err(unavailable)
+async fn new_refresh(p: &Provider, g: grants::NewRefresh<'_>) -> Result<String, TokenError> {
+    grants::issue_refresh(p, g).await.map_err(unavailable)
 }
 
 async fn revoke_redeemed(p: &Provider, r: &Redeemed) {
@@ -452,6 +504,7 @@ async fn refresh(
     client: &Client,
     presented: &str,
     asked_scope: Option<&str>,
+    resource: Option<&str>,
     bind: Binding<'_>,
 ) -> Result<TokenResponse, TokenError> {
     let jkt = bind.jkt;
@@ -495,19 +548,30 @@ async fn refresh(
     if expires_at <= p.clock.now() {
         return Err(TokenError::InvalidGrant("the refresh token has expired"));
     }
+    same_target(resource, grant.audience.as_deref())?;
     let original = grant.scope;
     let scope = match asked_scope {
         Some(s) => {
             let asked: Vec<&str> = s.split_whitespace().collect();
-            if asked.iter().any(|a| !original.split(' ').any(|o| o == *a)) {
-                return Err(TokenError::InvalidScope(
-                    "scope exceeds the original grant".into(),
-                ));
+            let had: Vec<String> = original.split(' ').map(str::to_owned).collect();
+            // A clinical scope may be narrowed too (`patient/Observation.rs` to
+            // `patient/Observation.r?category=laboratory`): covered by one of the grant's.
+            let within = |a: &str| {
+                crate::smart_scopes::allowed(&had, a)
+                    .map_err(|e| TokenError::InvalidScope(e.to_string()))
+            };
+            for a in &asked {
+                if !within(a)? {
+                    return Err(TokenError::InvalidScope(
+                        "scope exceeds the original grant".into(),
+                    ));
+                }
             }
             asked.join(" ")
         }
         None => original.clone(),
     };
+    let audience = grant.audience;
     let ctx = grant.ctx;
     let account = p
         .accounts
@@ -546,8 +610,19 @@ async fn refresh(
     }
     // The family stays bound to the key it was first bound to.
     let bound = grant_jkt.as_deref().or(jkt);
-    let next = new_refresh(p, client, &family, &original, &ctx, Some(expires_at), bound).await?;
-    let (at, _) = access_token(p, client, &scope, Some(&ctx), bind).map_err(internal)?;
+    let aud = audience.as_deref();
+    // A rotated token keeps its family's expiry: refreshing never extends the grant.
+    let next = grants::NewRefresh {
+        client_id: &client.client_id,
+        family: &family,
+        scope: &original,
+        audience: aud,
+        ctx: &ctx,
+        expires_at,
+        dpop_jkt: bound,
+    };
+    let next = new_refresh(p, next).await?;
+    let (at, _) = access_token(p, client, &scope, aud, Some(&ctx), bind).map_err(internal)?;
     let extra = clinician_id_claims(p, &account, &scope).await?;
     let sub = crate::subjects::subject(p, client, &ctx.account_id);
     let idt = scope
@@ -588,6 +663,7 @@ fn client_credentials(
     p: &Provider,
     client: &Client,
     asked: Option<&str>,
+    target: Option<&crate::resources::ClientResource>,
     bind: Binding<'_>,
 ) -> Result<TokenResponse, TokenError> {
     if client.is_public() {
@@ -609,14 +685,35 @@ fn client_credentials(
             }
             Ok(_) => {}
         }
-        if *s == "openid" || *s == "offline_access" || !client.allows_scope(s) {
+        if *s == "openid" || *s == "offline_access" {
             return Err(TokenError::InvalidScope(format!(
                 "scope {s} is not available to this client with client_credentials"
             )));
         }
     }
-    let scope = asked.join(" ");
-    let (at, _) = access_token(p, client, &scope, None, bind).map_err(internal)?;
+    // Each scope asked is granted whole or the request is refused (a backend asks for what
+    // it was registered for); a wider clinical scope is narrowed to the client's there.
+    let mut granted: Vec<String> = Vec::new();
+    for s in &asked {
+        let add = match target {
+            Some(t) if crate::resources::is_resource_scope(t, s) => crate::resources::grant(t, s),
+            _ if client.allows_scope(s) => vec![(*s).to_owned()],
+            _ => Vec::new(),
+        };
+        if add.is_empty() {
+            return Err(TokenError::InvalidScope(format!(
+                "scope {s} is not available to this client with client_credentials"
+            )));
+        }
+        for a in add {
+            if !granted.contains(&a) {
+                granted.push(a);
+            }
+        }
+    }
+    let scope = granted.join(" ");
+    let aud = target.map(|t| t.audience.as_str());
+    let (at, _) = access_token(p, client, &scope, aud, None, bind).map_err(internal)?;
     p.audit
         .count("token.issued.client_credentials", &client.client_id);
     Ok(answer(p, at, scope, None, None, bind))
@@ -658,7 +755,8 @@ mod tests {
             r,
             TokenRequest::RefreshToken {
                 refresh_token: "t".into(),
-                scope: Some("openid".into())
+                scope: Some("openid".into()),
+                resource: None,
             }
         );
     }

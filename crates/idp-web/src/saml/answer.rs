@@ -63,6 +63,7 @@ fn auth_request(pending: &Pending, sp: &ServiceProvider, token: &str) -> AuthReq
         client_name: sp.name.clone(),
         redirect_uri: String::new(),
         scope: String::new(),
+        audience: None,
         state: None,
         nonce: None,
         code_challenge: None,
