@@ -620,3 +620,185 @@ async fn the_audit_trail_pages_both_ways_keeps_its_filters_in_the_address_and_op
     let junk = b.get(&format!("{}/admin/audit/x1", app.base)).await;
     assert_eq!(junk.status, 404);
 }
+
+#[tokio::test]
+async fn the_console_registers_a_fhir_server_and_gives_a_relying_party_some_of_its_scopes() {
+    let app = spawn_app().await;
+    app.add_client("viewer").await;
+    let (_, secret) = administrator(&app).await;
+    let b = Browser::new();
+    let page = console_sign_in(
+        &app,
+        &b,
+        ADMIN_LOGIN,
+        ADMIN_PASSWORD,
+        &secret,
+        "/admin/resources",
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("href=\"/admin/resources"),
+        "in the navigation"
+    );
+    let csrf = page.hidden("csrf").unwrap();
+    let fhir = [
+        ("id", "fhir"),
+        ("name", "Provincial FHIR server"),
+        ("audience", "https://fhir.example.on.ca/r4"),
+        ("scopes", "patient/*.rs\r\nuser/*.rs"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut f: Vec<(&str, &str)> = fhir
+            .iter()
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .copied()
+            .collect();
+        f.extend_from_slice(extra);
+        f
+    };
+    // Each fault beside its field, in the page's language; what was typed is kept.
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/resources",
+        &with(&[("audience", "http://fhir.example.on.ca/r4")]),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.field_error("audience")
+            .unwrap()
+            .starts_with("Give the server's base URL"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("value=\"Provincial FHIR server\""));
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/resources?ui_locales=fr",
+        &with(&[("scopes", "patient/Observations.rs")]),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.field_error("scopes")
+            .unwrap()
+            .starts_with("Donnez au moins une portée"),
+        "{}",
+        r.body
+    );
+    b.get(&format!("{}/admin/resources?ui_locales=en", app.base))
+        .await;
+    assert!(app.provider.resources.list().await.unwrap().is_empty());
+    let r = post(&app, &b, &csrf, "/admin/resources", &with(&[])).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.notice().as_deref(), Some("Resource server registered."));
+    let again = post(&app, &b, &csrf, "/admin/resources", &with(&[])).await;
+    assert_eq!(again.status, 400);
+    assert!(again.field_error("id").unwrap().contains("already exists"));
+    let list = b.get(&format!("{}/admin/resources", app.base)).await;
+    assert!(list.body.contains("https://fhir.example.on.ca/r4"));
+
+    // On the relying party's page: a scope the server does not accept is refused; then
+    // allowed, shown, and taken back.
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/clients/viewer",
+        &[
+            ("op", "allow"),
+            ("resource", "fhir"),
+            ("resource_scopes", "patient/Observation.cruds"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.field_error("resource_scopes").is_some(), "{}", r.body);
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/clients/viewer",
+        &[
+            ("op", "allow"),
+            ("resource", "fhir"),
+            (
+                "resource_scopes",
+                "patient/Observation.rs\r\npatient/Patient.r",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.notice().as_deref(), Some("Permission saved."));
+    assert_eq!(
+        r.fact("fhir").as_deref(),
+        Some("https://fhir.example.on.ca/r4\npatient/Observation.rs\npatient/Patient.r"),
+        "{}",
+        r.body
+    );
+    let c = app.provider.clients.get("viewer").await.unwrap().unwrap();
+    assert_eq!(
+        c.resources[0].scopes,
+        ["patient/Observation.rs", "patient/Patient.r"]
+    );
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/clients/viewer?ui_locales=fr",
+        &[("op", "disallow"), ("disallow_resource", "fhir")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.notice().as_deref(), Some("Permission retirée."));
+    assert!(app
+        .provider
+        .clients
+        .get("viewer")
+        .await
+        .unwrap()
+        .unwrap()
+        .resources
+        .is_empty());
+    b.get(&format!("{}/admin/resources?ui_locales=en", app.base))
+        .await;
+
+    // Removed, after confirming.
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/resources/fhir",
+        &[("op", "remove")],
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let r = post(
+        &app,
+        &b,
+        &csrf,
+        "/admin/resources/fhir",
+        &[("op", "remove"), ("confirm", "on")],
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    assert!(app.provider.resources.get("fhir").await.unwrap().is_none());
+    let audits: Vec<String> = [
+        "resource.added",
+        "client.resource_allowed",
+        "client.resource_disallowed",
+        "resource.removed",
+    ]
+    .iter()
+    .map(|e| e.to_string())
+    .collect();
+    for e in audits {
+        assert_eq!(app.audit(&e).await.len(), 1, "{e}");
+    }
+}

@@ -110,6 +110,8 @@ const NEUTRAL: &[&str] = &[
     "EdDSA",
     "connectingontario",
     "otnhub",
+    "fhir",
+    "Ontario",
     // Words that are the same in French.
     "Administration",
     "Actions",
@@ -333,6 +335,22 @@ async fn every_page_passes_axe_fits_a_phone_and_is_french_in_french() {
     console_sign_in(&app, &staff, ADMIN_LOGIN, ADMIN_PASSWORD, &secret, "/admin").await;
     let clin = sign_in_clinician(&app).await;
     let rp = Rp::discover(&app.add_client("otnhub").await).await;
+    app.provider
+        .resources
+        .add(authorization_server::resources::NewResourceServer {
+            id: "fhir".into(),
+            name: "FHIR Ontario".into(),
+            audience: "https://fhir.example.on.ca/r4".into(),
+            scopes: vec!["patient/*.rs".into(), "user/*.rs".into()],
+        })
+        .await
+        .unwrap();
+    app.provider
+        .resources
+        .allow("otnhub", "fhir", &["patient/Observation.rs".into()])
+        .await
+        .unwrap();
+    app.provider.clients.forget("otnhub");
     let login_url = rp.start(&["profile"], &[]).url;
     let login_path = login_url.trim_start_matches(&app.base).to_owned();
 
@@ -401,6 +419,8 @@ async fn every_page_passes_axe_fits_a_phone_and_is_french_in_french() {
         ("admin-registries", "/admin/registries"),
         ("admin-approvals", "/admin/approvals"),
         ("admin-client", "/admin/clients/otnhub"),
+        ("admin-resources", "/admin/resources"),
+        ("admin-resource", "/admin/resources/fhir"),
         ("admin-service", service.as_str()),
         ("admin-organization", organization.as_str()),
         ("admin-audit", "/admin/audit"),

@@ -17,6 +17,7 @@ mod people;
 mod process;
 mod provenance;
 mod registries;
+mod resources;
 mod services;
 
 use crate::admin::ADMIN_ROLE;
@@ -201,6 +202,10 @@ pub(crate) fn nav(a: &Admin) -> Vec<(String, String)> {
         (a.href("/admin/organizations"), t.nav_organizations.into()),
         (a.href("/admin/services"), t.nav_services.into()),
         (a.href("/admin/clients"), t.nav_clients.into()),
+        (
+            a.href("/admin/resources"),
+            resources::ResourceText::get(a.locale).nav.into(),
+        ),
         (
             a.href("/admin/registries"),
             registries::RegistryText::get(a.locale).nav.into(),
@@ -438,6 +443,14 @@ pub fn router() -> Router<Arc<Provider>> {
         .route(
             "/admin/clients/{id}",
             get(clients::client).post(clients::client_post),
+        )
+        .route(
+            "/admin/resources",
+            get(resources::list).post(resources::list_post),
+        )
+        .route(
+            "/admin/resources/{id}",
+            get(resources::detail).post(resources::detail_post),
         )
         .route("/admin/accounts", get(pe::accounts).post(pe::accounts_post))
         .route(

@@ -98,7 +98,7 @@ pub fn validate_audience(a: &str) -> Result<(), String> {
 
 /// Checks a scope as a resource server may accept it: a well-formed SMART clinical scope, or
 /// a plain scope token (RFC 6749 §3.3), never one of the provider's own (`openid`...).
-fn validate_scope(s: &str) -> Result<(), String> {
+pub fn validate_scope(s: &str) -> Result<(), String> {
     if ClinicalScope::parse(s)
         .map_err(|e| e.to_string())?
         .is_some()

@@ -335,6 +335,7 @@ async fn client_view(p: &Provider, a: &Admin, id: &str) -> Result<View, WebError
         submit: t.save.into(),
         ..Form::default()
     });
+    super::resources::client_part(p, a, &c, &path, &mut v).await?;
     v.forms.push(Form {
         id: Some("remove".into()),
         action: a.href(&path),
@@ -395,6 +396,25 @@ pub(super) async fn client_post(
             Ok(()) => Ok(see_other(&a.href("/admin/clients?notice=removed"))),
             Err(ApiError::NotFound(_)) => Err(not_found(&a)),
             Err(e) => Err(PageError::internal(a.locale, e).into()),
+        };
+    }
+    if let Some(done) = super::resources::client_op(&p, &a, &id, &form).await {
+        let mut v = client_view(&p, &a, &id).await?;
+        return match done {
+            Ok(Ok(notice)) => {
+                v.notice = Some(notice.into());
+                Ok(send_detail(&p, &headers, &a, &v, true))
+            }
+            Ok(Err((field, msg))) => {
+                keep_typed(&mut v, &form, &["resource", "resource_scopes"]);
+                v.field_error(field, msg);
+                Ok(send_detail(&p, &headers, &a, &v, false))
+            }
+            Err(ApiError::NotFound(_)) => Err(not_found(&a)),
+            Err(e) => {
+                show_error(&a, &mut v, e)?;
+                Ok(send_detail(&p, &headers, &a, &v, false))
+            }
         };
     }
     let service = form.get("service_id").map(String::as_str);
