@@ -17,3 +17,5 @@ CREATE TABLE client_resources (
 );
 CREATE INDEX client_resources_resource ON client_resources (resource_id);
 ALTER TABLE refresh_tokens ADD COLUMN audience TEXT;
+-- An EHR launch's context (SMART App Launch), JSON, kept through refreshes.
+ALTER TABLE refresh_tokens ADD COLUMN launch TEXT;

@@ -278,10 +278,26 @@ async fn the_smart_configuration_lists_only_what_is_supported() {
                 "client_secret_basic"
             )
     );
+    // The EHR launch (tests/e2e/smart_launch.rs) and the scope grammar (smart_scopes), with
+    // the launch scope; not yet the standalone launch or online access.
+    for c in [
+        "launch-ehr",
+        "context-ehr-patient",
+        "context-ehr-encounter",
+        "context-banner",
+        "context-style",
+        "permission-v1",
+        "permission-v2",
+    ] {
+        assert!(caps.contains(&c), "{c}");
+    }
+    assert!(listed("scopes_supported", "launch"));
     let unsupported: Vec<&&str> = caps
         .iter()
         .filter(|c| {
-            c.starts_with("launch-") || c.starts_with("context-") || c.starts_with("permission-v")
+            c.starts_with("launch-standalone")
+                || c.starts_with("context-standalone")
+                || **c == "permission-online"
         })
         .collect();
     assert!(unsupported.is_empty(), "claims {unsupported:?}");

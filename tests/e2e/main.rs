@@ -40,6 +40,7 @@ mod saml_browser;
 mod saml_context;
 mod saml_lax;
 mod saml_slo;
+mod smart_launch;
 mod stepup;
 mod tokens;
 mod two_nodes;

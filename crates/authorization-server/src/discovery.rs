@@ -49,15 +49,26 @@ const TOKEN_AUTH_METHODS: [&str; 6] = [
 /// requests posted as a form (unless every request must be pushed first), public clients
 /// (PKCE, S256 only), confidential clients with a secret, and refresh tokens by
 /// `offline_access`, and confidential clients with keys (`private_key_jwt` with RS384 or
-/// ES384, as SMART requires, among others). Not claimed until they are built:
-/// `sso-openid-connect` (SMART requires the `fhirUser` claim), the launches, their contexts and
-/// the SMART scope grammar.
+/// ES384, as SMART requires, among others), the EHR launch with its patient, encounter,
+/// banner and style contexts (`crate::smart_launch`), and the clinical scope grammar, v1 and
+/// v2, patient and user level (`crate::smart_scopes`). `sso-openid-connect` only with the
+/// `fhirUser` claim configured. Not claimed until built: the standalone launch and its
+/// contexts, `permission-online`.
 pub fn smart_capabilities(require_par: bool, fhir_user: bool) -> Vec<&'static str> {
     let mut caps = vec![
         "client-public",
         "client-confidential-symmetric",
         "client-confidential-asymmetric",
+        "launch-ehr",
+        "context-ehr-patient",
+        "context-ehr-encounter",
+        "context-banner",
+        "context-style",
         "permission-offline",
+        "permission-patient",
+        "permission-user",
+        "permission-v1",
+        "permission-v2",
     ];
     if !require_par {
         caps.insert(0, "authorize-post");
@@ -94,6 +105,7 @@ pub fn smart_configuration(issuer: &str, require_par: bool, fhir_user: bool) -> 
 /// The scopes published: the provider's, and `fhirUser` when its claim is configured.
 fn scopes(fhir_user: bool) -> Vec<&'static str> {
     let mut v = crate::clients::SCOPES.to_vec();
+    v.push("launch");
     if fhir_user {
         v.push("fhirUser");
     }

@@ -11,9 +11,10 @@ use sqlx::Row;
 
 const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (token_hash, family_id, client_id, \
      account_id, scope, session_id, auth_time, acr, amr, created_at, expires_at, revoked, \
-     dpop_jkt, audience) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13)";
+     dpop_jkt, audience, launch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, \
+     $14)";
 const FIND_REFRESH: &str = "SELECT family_id, client_id, account_id, scope, session_id, \
-     auth_time, acr, amr, created_at, expires_at, used_at, revoked, dpop_jkt, audience \
+     auth_time, acr, amr, created_at, expires_at, used_at, revoked, dpop_jkt, audience, launch \
      FROM refresh_tokens WHERE token_hash = $1";
 const USE_REFRESH: &str = "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND \
      used_at IS NULL AND revoked = 0";
@@ -45,6 +46,8 @@ pub struct RefreshGrant {
     pub dpop_jkt: Option<String>,
     /// The resource server its access tokens are for (its audience), if any.
     pub audience: Option<String>,
+    /// The EHR launch's context it carries (SMART).
+    pub launch: crate::smart_launch::LaunchContext,
 }
 
 /// A refresh token to issue.
@@ -58,6 +61,8 @@ pub struct NewRefresh<'a> {
     pub scope: &'a str,
     /// The resource server its access tokens are for.
     pub audience: Option<&'a str>,
+    /// The EHR launch's context (kept through refreshes).
+    pub launch: &'a crate::smart_launch::LaunchContext,
     /// Who and how.
     pub ctx: &'a AuthContext,
     /// When the family expires (a rotated token keeps its family's expiry).
@@ -92,6 +97,7 @@ pub async fn issue_refresh(p: &Provider, g: NewRefresh<'_>) -> Result<String, sq
         .bind(g.expires_at)
         .bind(g.dpop_jkt)
         .bind(g.audience)
+        .bind((!g.launch.is_empty()).then(|| serde_json::to_string(g.launch).unwrap_or_default()))
         .execute(p.db.pool())
         .await?;
     Ok(token)
@@ -128,6 +134,10 @@ pub async fn find_refresh(
         revoked: row.try_get::<i64, _>("revoked")? != 0,
         dpop_jkt: row.try_get("dpop_jkt")?,
         audience: row.try_get("audience")?,
+        launch: row
+            .try_get::<Option<String>, _>("launch")?
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default(),
     }))
 }
 

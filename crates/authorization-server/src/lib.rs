@@ -26,6 +26,7 @@ pub mod passkey;
 pub mod resources;
 pub mod retention;
 pub mod saml;
+pub mod smart_launch;
 pub mod smart_scopes;
 pub mod sso;
 pub mod subjects;

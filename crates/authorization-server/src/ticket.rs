@@ -25,6 +25,10 @@ pub struct AuthRequest {
     /// asked its scopes.
     #[serde(default)]
     pub audience: Option<String>,
+    /// The EHR launch taken for it (SMART App Launch): a code is issued only for its person
+    /// in its session, and carries its context.
+    #[serde(default)]
+    pub launch: Option<crate::smart_launch::Launch>,
     /// Opaque client state.
     pub state: Option<String>,
     /// Nonce for the ID token.
@@ -136,6 +140,7 @@ pub async fn park_console_login(
         redirect_uri: String::new(),
         scope: String::new(),
         audience: None,
+        launch: None,
         state: None,
         nonce: None,
         code_challenge: None,

@@ -55,6 +55,9 @@ pub struct AccessClaims {
     /// The key the token is bound to (DPoP, RFC 9449): `{"jkt": thumbprint}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// An EHR launch's context (SMART): `patient`, `encounter`, `fhirContext`...
+    #[serde(flatten, default)]
+    pub launch: crate::smart_launch::LaunchContext,
 }
 
 /// A token's confirmation claim (RFC 7800): the DPoP key (RFC 9449 §6) or the client
@@ -114,6 +117,7 @@ pub fn access_token(
     client: &Client,
     scope: &str,
     audience: Option<&str>,
+    launch: &crate::smart_launch::LaunchContext,
     person: Option<&AuthContext>,
     bind: Binding<'_>,
 ) -> Result<(String, AccessClaims), KeyError> {
@@ -135,6 +139,7 @@ pub fn access_token(
         sid: person.map(|a| a.sid.clone()),
         acr: person.map(|a| a.acr.clone()),
         cnf: bind.confirmation(),
+        launch: launch.clone(),
     };
     let body = serde_json::to_vec(&claims).map_err(|e| KeyError::Jose(e.to_string()))?;
     let token = p.keys.sign(client.access_token_alg, "at+jwt", &body)?;

@@ -147,10 +147,25 @@ async fn authorize(
         );
         return Ok(error_redirect(p, &redirect_uri, asked.state.as_deref(), e));
     }
-    let req = match check(p, &client, &redirect_uri, &asked).await {
+    let mut req = match check(p, &client, &redirect_uri, &asked).await {
         Ok(r) => r,
         Err(e) => return Ok(error_redirect(p, &redirect_uri, asked.state.as_deref(), e)),
     };
+    if let Some(handle) = &asked.launch {
+        // Taken now, once (on any node): the request goes on with the launch in it.
+        let taken = authorization_server::smart_launch::take(p, handle)
+            .await
+            .or_page(locale)?
+            .filter(|l| l.client_id.as_deref().is_none_or(|c| c == client.client_id));
+        let Some(launch) = taken else {
+            let e = refusal(
+                "invalid_request",
+                "the launch is unknown, expired, already used or for another app",
+            );
+            return Ok(error_redirect(p, &redirect_uri, req.state.as_deref(), e));
+        };
+        req.launch = Some(launch);
+    }
     let live = session::current(p, headers).await.or_page(locale)?;
     if let Some((key, s)) = live.filter(|(_, s)| !req.prompt_login && session_fresh(p, &req, s)) {
         let at = Live { key, s, ip };
@@ -221,7 +236,7 @@ pub(crate) async fn with_session(
     let (active, stored, gated) = tokio::join!(
         session_usable(p, &s),
         store_code(p, req, &s, &code),
-        gate(p, client, req, &s.account_id, locale)
+        gate(p, client, req, &s, locale)
     );
     stored.or_page(locale)?;
     let refused = match gated {
@@ -404,9 +419,35 @@ pub(crate) async fn gate(
     p: &Provider,
     client: &Client,
     req: &AuthRequest,
-    account_id: &str,
+    s: &SsoSession,
     locale: Locale,
 ) -> Result<Option<Response>, String> {
+    let account_id = s.account_id.as_str();
+    // An EHR launch is for the person who launched it, in the session they launched it in.
+    if let Some(l) = &req.launch {
+        if l.account_id != s.account_id || l.sid != s.sid {
+            let _ = p
+                .audit
+                .record(platform::AuditEvent {
+                    event: "launch.refused",
+                    actor: Some(account_id),
+                    subject: Some(&l.account_id),
+                    client_id: Some(&client.client_id),
+                    detail: Some("the launch was made in another session"),
+                    ..Default::default()
+                })
+                .await;
+            return Ok(Some(error_redirect(
+                p,
+                &req.redirect_uri,
+                req.state.as_deref(),
+                refusal(
+                    "access_denied",
+                    "the launch was made for another person or in another sign-in session",
+                ),
+            )));
+        }
+    }
     let service = client.service_id.as_deref();
     let Some(text) = gate_text(p, service, account_id, &client.client_id, locale).await? else {
         return Ok(None);
@@ -524,7 +565,7 @@ async fn issue_code(
         return Ok(PageError::bad(locale, |t| t.unknown_client).into_response());
     };
     {
-        if let Some(page) = gate(p, &client, req, &s.account_id, locale).await? {
+        if let Some(page) = gate(p, &client, req, &s, locale).await? {
             // The sign-in itself stands (the SSO session serves the services the person is
             // enrolled in); only this relying party is refused.
             return Ok(page);

@@ -379,6 +379,7 @@ pub async fn confirm(
         redirect_uri: format!("{}?h={handle}&ui_locales={}", done_uri(&p), me.locale.tag()),
         scope: req.scope.clone(),
         audience: None,
+        launch: None,
         state: Some(handle.clone()),
         nonce: None,
         code_challenge: None,

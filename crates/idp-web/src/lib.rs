@@ -15,6 +15,7 @@ mod pages;
 mod par_endpoint;
 mod routes;
 pub mod saml;
+pub mod smart_launch;
 pub mod stepup;
 pub mod token_endpoint;
 pub mod userinfo;

@@ -39,6 +39,7 @@ pub fn routes() -> Router<Arc<Provider>> {
         .route("/device/done", get(crate::device::done))
         .route("/userinfo", get(userinfo::get).post(userinfo::post))
         .route("/introspect", post(userinfo::introspect))
+        .route("/smart/launch", post(crate::smart_launch::create))
         .route("/revoke", post(userinfo::revoke))
         .route("/logout", get(logout::get).post(logout::post))
         .route("/logout/confirm", post(logout::confirm))

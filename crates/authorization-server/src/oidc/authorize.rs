@@ -42,6 +42,8 @@ pub struct AuthorizationRequest {
     pub resource: Option<String>,
     /// The same, as SMART App Launch names it.
     pub aud: Option<String>,
+    /// An EHR launch's handle (SMART App Launch), with the `launch` scope.
+    pub launch: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -70,6 +72,7 @@ impl AuthorizationRequest {
             request_uri: take("request_uri"),
             resource: take("resource"),
             aud: take("aud"),
+            launch: take("launch"),
         }
     }
 }
@@ -213,6 +216,23 @@ pub async fn check(
             }
         }
     }
+    // An EHR launch: the handle comes with the scope (it is taken later, once the request
+    // is accepted: see `crate::smart_launch`).
+    match (r.launch.is_some(), granted.iter().any(|g| g == "launch")) {
+        (true, false) => {
+            return Err(redir(
+                "invalid_scope",
+                "launch is for the launch scope, which this client may not use or did not ask",
+            ))
+        }
+        (false, true) => {
+            return Err(redir(
+                "invalid_request",
+                "the launch scope needs the launch parameter the record system gave",
+            ))
+        }
+        _ => {}
+    }
     if !granted.iter().any(|g| g == "openid") {
         return Err(redir("invalid_scope", "the client may not request openid"));
     }
@@ -297,6 +317,7 @@ pub async fn check(
         redirect_uri: redirect_uri.to_owned(),
         scope: granted.join(" "),
         audience: target.map(|t| t.audience.clone()),
+        launch: None,
         state: r.state.clone(),
         nonce: r.nonce.clone(),
         code_challenge: code_challenge.map(str::to_owned),
@@ -479,6 +500,9 @@ pub struct CodeGrant {
     /// The resource server the tokens are for (its audience), if any.
     #[serde(default)]
     pub audience: Option<String>,
+    /// An EHR launch's context.
+    #[serde(default)]
+    pub launch: crate::smart_launch::LaunchContext,
 }
 
 /// Ephemeral key of a code.
@@ -498,6 +522,11 @@ pub async fn store_code(
         redirect_uri: req.redirect_uri.clone(),
         scope: req.scope.clone(),
         audience: req.audience.clone(),
+        launch: req
+            .launch
+            .as_ref()
+            .map(|l| l.context.clone())
+            .unwrap_or_default(),
         nonce: req.nonce.clone(),
         code_challenge: req.code_challenge.clone(),
         ctx: AuthContext {

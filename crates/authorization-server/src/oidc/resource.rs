@@ -146,6 +146,9 @@ pub struct Introspection {
     /// proof it receives against it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cnf: Option<crate::tokens::Confirmation>,
+    /// An EHR launch's context the token carries (SMART).
+    #[serde(flatten)]
+    pub launch: crate::smart_launch::LaunchContext,
 }
 
 /// Introspects `token` for the confidential `client`. A client learns about its own tokens
@@ -189,6 +192,7 @@ pub async fn introspect(
             acr: c.acr,
             sid: c.sid,
             cnf: c.cnf,
+            launch: c.launch,
         });
     }
     let grant = grants::find_refresh(p, token)

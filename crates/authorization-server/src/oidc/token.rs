@@ -154,6 +154,9 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// An EHR launch's context (SMART App Launch): `patient`, `encounter`...
+    #[serde(flatten)]
+    pub launch: crate::smart_launch::LaunchContext,
 }
 
 /// Answers `req` for `client` (authenticated, and allowed the grant); `bind`: the DPoP key the
@@ -332,6 +335,7 @@ pub(crate) async fn issue_for_grant(
         client,
         &grant.scope,
         grant.audience.as_deref(),
+        &grant.launch,
         Some(&grant.ctx),
         bind,
     )
@@ -369,6 +373,7 @@ pub(crate) async fn issue_for_grant(
                     family: f,
                     scope: &grant.scope,
                     audience: grant.audience.as_deref(),
+                    launch: &grant.launch,
                     ctx: &grant.ctx,
                     expires_at: p.clock.now() + p.cfg.refresh_token_ttl,
                     dpop_jkt: bind.jkt,
@@ -409,6 +414,7 @@ pub(crate) async fn issue_for_grant(
         grant.scope.clone(),
         Some(idt),
         refresh?,
+        grant.launch.clone(),
         bind,
     ))
 }
@@ -471,6 +477,7 @@ fn answer(
     scope: String,
     id_token: Option<String>,
     refresh_token: Option<String>,
+    launch: crate::smart_launch::LaunchContext,
     bind: Binding<'_>,
 ) -> TokenResponse {
     TokenResponse {
@@ -480,6 +487,7 @@ fn answer(
         scope,
         id_token,
         refresh_token,
+        launch,
     }
 }
 
@@ -572,6 +580,7 @@ async fn refresh(
         None => original.clone(),
     };
     let audience = grant.audience;
+    let launch = grant.launch;
     let ctx = grant.ctx;
     let account = p
         .accounts
@@ -617,12 +626,14 @@ async fn refresh(
         family: &family,
         scope: &original,
         audience: aud,
+        launch: &launch,
         ctx: &ctx,
         expires_at,
         dpop_jkt: bound,
     };
     let next = new_refresh(p, next).await?;
-    let (at, _) = access_token(p, client, &scope, aud, Some(&ctx), bind).map_err(internal)?;
+    let (at, _) =
+        access_token(p, client, &scope, aud, &launch, Some(&ctx), bind).map_err(internal)?;
     let extra = clinician_id_claims(p, &account, &scope).await?;
     let sub = crate::subjects::subject(p, client, &ctx.account_id);
     let idt = scope
@@ -656,7 +667,7 @@ async fn refresh(
             ..Default::default()
         })
         .await;
-    Ok(answer(p, at, scope, idt, Some(next), bind))
+    Ok(answer(p, at, scope, idt, Some(next), launch, bind))
 }
 
 fn client_credentials(
@@ -713,10 +724,11 @@ fn client_credentials(
     }
     let scope = granted.join(" ");
     let aud = target.map(|t| t.audience.as_str());
-    let (at, _) = access_token(p, client, &scope, aud, None, bind).map_err(internal)?;
+    let (at, _) =
+        access_token(p, client, &scope, aud, &Default::default(), None, bind).map_err(internal)?;
     p.audit
         .count("token.issued.client_credentials", &client.client_id);
-    Ok(answer(p, at, scope, None, None, bind))
+    Ok(answer(p, at, scope, None, None, Default::default(), bind))
 }
 
 #[cfg(test)]
@@ -781,6 +793,7 @@ mod tests {
             scope: "x".into(),
             id_token: None,
             refresh_token: None,
+            launch: Default::default(),
         };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["token_type"], "Bearer");

@@ -64,6 +64,7 @@ fn auth_request(pending: &Pending, sp: &ServiceProvider, token: &str) -> AuthReq
         redirect_uri: String::new(),
         scope: String::new(),
         audience: None,
+        launch: None,
         state: None,
         nonce: None,
         code_challenge: None,

@@ -1,0 +1,132 @@
+//! `POST /smart/launch`: a record system makes an EHR launch (SMART App Launch) for the person
+//! using it, with that person's access token (issued to the record system, with
+//! `oneid:launch`) and the context as JSON; the answer is the `launch` handle to open the app
+//! with, good once for five minutes. See `authorization_server::smart_launch`.
+
+use authorization_server::smart_launch::{self, LaunchContext, LaunchError, LAUNCH_TTL};
+use authorization_server::tokens::live_access_token;
+use authorization_server::Provider;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use web::error::OAuthError;
+use web::http::{bearer, json_no_store};
+
+fn refused(status: StatusCode, error: &str, description: &str) -> Response {
+    let mut r = (
+        status,
+        json_no_store(json!({ "error": error, "error_description": description }).to_string()),
+    )
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        let v = format!("Bearer realm=\"oneid\", error=\"{error}\"");
+        if let Ok(v) = header::HeaderValue::from_str(&v) {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+    }
+    r
+}
+
+const FIELDS: &[&str] = &[
+    "client_id",
+    "patient",
+    "encounter",
+    "fhirContext",
+    "intent",
+    "need_patient_banner",
+    "smart_style_url",
+];
+
+/// POST /smart/launch
+#[tracing::instrument(skip_all)]
+pub async fn create(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(token) = bearer(&headers) else {
+        return refused(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request",
+            "send the person's access token as a Bearer token",
+        );
+    };
+    let claims = match live_access_token(&p, token).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return refused(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "the access token is invalid, expired or revoked",
+            )
+        }
+        Err(e) => return OAuthError::unavailable(e.to_string()).into_response(),
+    };
+    if claims.cnf.is_some() {
+        return refused(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "a sender-constrained token cannot make launches here; use a Bearer token",
+        );
+    }
+    let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(&body) else {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the body is a JSON object: the launch context",
+        );
+    };
+    if let Some(k) = body.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        let d = format!("unknown launch context field {k:?}");
+        return (
+            StatusCode::BAD_REQUEST,
+            json_no_store(
+                json!({ "error": "invalid_request", "error_description": d }).to_string(),
+            ),
+        )
+            .into_response();
+    }
+    let app = match body.remove("client_id") {
+        None => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "client_id is the app's client id (a string)",
+            )
+        }
+    };
+    let Ok(context) = serde_json::from_value::<LaunchContext>(Value::Object(Map::from_iter(body)))
+    else {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the launch context's fields have the wrong types",
+        );
+    };
+    match smart_launch::create(&p, &claims, app, context).await {
+        Ok(handle) => {
+            let _ = p
+                .audit
+                .record(platform::AuditEvent {
+                    event: "launch.created",
+                    actor: Some(&claims.client_id),
+                    client_id: Some(&claims.client_id),
+                    session_id: claims.sid.as_deref(),
+                    ..Default::default()
+                })
+                .await;
+            (
+                StatusCode::CREATED,
+                json_no_store(json!({ "launch": handle, "expires_in": LAUNCH_TTL }).to_string()),
+            )
+                .into_response()
+        }
+        Err(LaunchError::Token(e @ "insufficient_scope", d)) => {
+            refused(StatusCode::FORBIDDEN, e, d)
+        }
+        Err(LaunchError::Token(e, d)) => refused(StatusCode::UNAUTHORIZED, e, d),
+        Err(LaunchError::Invalid(d)) => refused(StatusCode::BAD_REQUEST, "invalid_request", d),
+        Err(LaunchError::Unavailable(e)) => OAuthError::unavailable(e.to_string()).into_response(),
+    }
+}
