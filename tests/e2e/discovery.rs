@@ -292,13 +292,10 @@ async fn the_smart_configuration_lists_only_what_is_supported() {
         assert!(caps.contains(&c), "{c}");
     }
     assert!(listed("scopes_supported", "launch"));
+    assert!(caps.contains(&"permission-online") && listed("scopes_supported", "online_access"));
     let unsupported: Vec<&&str> = caps
         .iter()
-        .filter(|c| {
-            c.starts_with("launch-standalone")
-                || c.starts_with("context-standalone")
-                || **c == "permission-online"
-        })
+        .filter(|c| c.starts_with("launch-standalone") || c.starts_with("context-standalone"))
         .collect();
     assert!(unsupported.is_empty(), "claims {unsupported:?}");
     // `authorize-post`: an authorization request posted as a form is answered like a GET

@@ -313,3 +313,60 @@ async fn only_a_record_system_with_its_persons_token_makes_a_launch_with_a_valid
         );
     }
 }
+
+#[tokio::test]
+async fn online_access_refresh_tokens_end_with_the_sign_in_session_and_offline_ones_do_not() {
+    // Sign-in sessions of two hours, refresh tokens of eight.
+    let app = oneid_tests::spawn_app_with(|c| c.tokens.session_ttl = 2 * 3600).await;
+    app.add_clinician().await;
+    let cfg = app
+        .add_client_with("med-app", |n| {
+            n.scopes = vec![
+                "openid".into(),
+                "online_access".into(),
+                "offline_access".into(),
+            ];
+            n.grant_types = vec!["authorization_code".into(), "refresh_token".into()];
+        })
+        .await;
+    let rp = Rp::discover(&cfg).await;
+    let browser = Browser::new();
+    let s = rp.start(&["openid", "online_access"], &[]);
+    let page = browser.get(&s.url).await;
+    let cb = browser.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    let code = rp.code_from(&s, &cb);
+    let online = rp.finish(s, &code).await;
+    let granted = serde_json::to_value(&online.response).unwrap()["scope"].clone();
+    assert_eq!(granted, "openid online_access");
+    let s = rp.start(&["openid", "offline_access"], &[]);
+    let cb = browser.get(&s.url).await;
+    let code = rp.code_from(&s, &cb);
+    let offline = rp.finish(s, &code).await;
+    let me = ("med-app", "med-app-secret");
+    let refresh = |rt: String| {
+        let app = &app;
+        async move {
+            form(
+                app,
+                "/token",
+                me,
+                &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+            )
+            .await
+        }
+    };
+    // While the person is online, it refreshes.
+    let r = refresh(online.refresh_token().unwrap()).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let online_rt = r.json["refresh_token"].as_str().unwrap().to_owned();
+    // Past the sign-in session's end (but not the refresh token lifetime), only the offline
+    // one still works.
+    let p = &app.provider.cfg;
+    assert!(p.session_ttl < p.refresh_token_ttl);
+    app.clock.advance(p.session_ttl + 1);
+    refresh(online_rt)
+        .await
+        .assert_error(400, "invalid_grant", "online access after the session");
+    let r = refresh(offline.refresh_token().unwrap()).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+}

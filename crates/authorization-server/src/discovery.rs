@@ -52,8 +52,8 @@ const TOKEN_AUTH_METHODS: [&str; 6] = [
 /// ES384, as SMART requires, among others), the EHR launch with its patient, encounter,
 /// banner and style contexts (`crate::smart_launch`), and the clinical scope grammar, v1 and
 /// v2, patient and user level (`crate::smart_scopes`). `sso-openid-connect` only with the
-/// `fhirUser` claim configured. Not claimed until built: the standalone launch and its
-/// contexts, `permission-online`.
+/// `fhirUser` claim configured; `online_access` refresh tokens that end with the sign-in
+/// session. Not claimed until built: the standalone launch and its contexts.
 pub fn smart_capabilities(require_par: bool, fhir_user: bool) -> Vec<&'static str> {
     let mut caps = vec![
         "client-public",
@@ -65,6 +65,7 @@ pub fn smart_capabilities(require_par: bool, fhir_user: bool) -> Vec<&'static st
         "context-banner",
         "context-style",
         "permission-offline",
+        "permission-online",
         "permission-patient",
         "permission-user",
         "permission-v1",
@@ -106,6 +107,7 @@ pub fn smart_configuration(issuer: &str, require_par: bool, fhir_user: bool) -> 
 fn scopes(fhir_user: bool) -> Vec<&'static str> {
     let mut v = crate::clients::SCOPES.to_vec();
     v.push("launch");
+    v.push("online_access");
     if fhir_user {
         v.push("fhirUser");
     }

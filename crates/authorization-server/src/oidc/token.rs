@@ -375,7 +375,7 @@ pub(crate) async fn issue_for_grant(
                     audience: grant.audience.as_deref(),
                     launch: &grant.launch,
                     ctx: &grant.ctx,
-                    expires_at: p.clock.now() + p.cfg.refresh_token_ttl,
+                    expires_at: refresh_expiry(p, &grant.scope, &grant.ctx),
                     dpop_jkt: bind.jkt,
                 };
                 Some(new_refresh(p, r).await?)
@@ -488,6 +488,18 @@ fn answer(
         id_token,
         refresh_token,
         launch,
+    }
+}
+
+/// When a new refresh family expires: after `refresh_token_ttl`, but with SMART's
+/// `online_access` (and not `offline_access`) no later than the sign-in session it came from
+/// (which logout also ends: its refresh tokens are revoked with it).
+fn refresh_expiry(p: &Provider, scope: &str, ctx: &crate::tokens::AuthContext) -> i64 {
+    let full = p.clock.now() + p.cfg.refresh_token_ttl;
+    if has_scope(scope, "online_access") && !has_scope(scope, "offline_access") {
+        full.min(ctx.auth_time + p.cfg.session_ttl)
+    } else {
+        full
     }
 }
 
