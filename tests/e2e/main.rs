@@ -11,6 +11,7 @@ mod agreement;
 mod cli;
 mod client_assertion;
 mod closing;
+mod consent;
 mod device;
 mod discovery;
 mod dpop;

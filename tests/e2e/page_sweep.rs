@@ -112,6 +112,7 @@ const NEUTRAL: &[&str] = &[
     "otnhub",
     "fhir",
     "Ontario",
+    "Journal",
     // Words that are the same in French.
     "Administration",
     "Actions",
@@ -351,6 +352,36 @@ async fn every_page_passes_axe_fits_a_phone_and_is_french_in_french() {
         .await
         .unwrap();
     app.provider.clients.forget("otnhub");
+    // A third-party app: its consent page, and My Profile's list of apps allowed.
+    let journal = Rp::discover(
+        &app.add_client_with("journal", |n| {
+            n.name = "Journal".into();
+            n.third_party = true;
+            n.scopes = vec![
+                "openid".into(),
+                "profile".into(),
+                "offline_access".into(),
+                "patient/Observation.rs".into(),
+            ];
+        })
+        .await,
+    )
+    .await;
+    let consent_url = journal
+        .start(
+            &["profile", "offline_access", "patient/Observation.rs"],
+            &[],
+        )
+        .url;
+    let consent_path = consent_url.trim_start_matches(&app.base).to_owned();
+    authorization_server::consent::remember(
+        &app.provider,
+        &clinician,
+        "journal",
+        "openid profile patient/Observation.rs",
+    )
+    .await
+    .unwrap();
     let login_url = rp.start(&["profile"], &[]).url;
     let login_path = login_url.trim_start_matches(&app.base).to_owned();
 
@@ -380,6 +411,8 @@ async fn every_page_passes_axe_fits_a_phone_and_is_french_in_french() {
         ("security", "/account/security"),
         ("totp", "/account/totp"),
         ("devices", "/account/devices"),
+        ("apps", "/account/apps"),
+        ("consent", consent_path.as_str()),
         ("desk-refused", "/desk"),
         ("sign-out", "/logout"),
     ] {

@@ -25,12 +25,14 @@ use web::widgets::{
     question_rows, send, status_text,
 };
 
+mod apps;
 mod close;
 mod devices;
 mod passkeys;
 mod security;
 mod totp;
 
+pub use apps::{apps, apps_post};
 pub use close::{close, close_post};
 pub use devices::{devices, devices_post};
 pub use passkeys::{passkeys, passkeys_post};
@@ -59,6 +61,10 @@ fn nav(a: &AccountText, locale: Locale) -> Vec<(String, String)> {
         (
             format!("/account/devices?ui_locales={l}"),
             a.nav_devices.into(),
+        ),
+        (
+            format!("/account/apps?ui_locales={l}"),
+            apps::text(locale).nav.into(),
         ),
         ("/logout".into(), a.nav_sign_out.into()),
     ]

@@ -49,6 +49,7 @@ pub fn routes() -> Router<Arc<Provider>> {
             "/account/devices",
             get(account::devices).post(account::devices_post),
         )
+        .route("/account/apps", get(account::apps).post(account::apps_post))
         .route(
             "/forgot-login-id",
             get(forgot::login_id).post(forgot::login_id_post),

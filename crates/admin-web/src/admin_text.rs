@@ -262,6 +262,7 @@ pub struct AdminText {
     pub require_mfa: &'static str,
     /// Check box.
     pub require_phishing_resistant: &'static str,
+    pub third_party: &'static str,
     /// Check box.
     pub require_par: &'static str,
     /// Check box.
@@ -442,6 +443,7 @@ static EN: AdminText = AdminText {
     id_token_alg: "ID token signature",
     require_mfa: "Ask for a second factor at every sign-in",
     require_phishing_resistant: "Require a passkey (phishing-resistant sign-in)",
+    third_party: "A third-party app: people consent to what it asks (not for province viewers)",
     require_par: "Accept only pushed authorization requests (PAR)",
     pairwise: "Pairwise subject identifiers: this application’s sector gets identifiers of its own",
     sector_identifier_uri: "Sector identifier URI (pairwise only)",
@@ -599,6 +601,7 @@ static FR: AdminText = AdminText {
     id_token_alg: "Signature du jeton d’identité",
     require_mfa: "Exiger un second facteur à chaque connexion",
     require_phishing_resistant: "Exiger une clé d’accès (connexion résistante à l’hameçonnage)",
+    third_party: "Une application tierce : les personnes consentent à ce qu’elle demande (pas pour les visionneuses de la province)",
     require_par: "N’accepter que les demandes d’autorisation poussées (PAR)",
     pairwise: "Identifiants de sujet par paire\u{a0}: le secteur de cette application reçoit ses propres identifiants",
     sector_identifier_uri: "URI d’identifiant de secteur (par paire seulement)",

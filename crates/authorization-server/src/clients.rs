@@ -85,6 +85,10 @@ pub struct Client {
     /// Every sign-in for this client must use a passkey (phishing-resistant); implies
     /// `require_mfa`.
     pub require_phishing_resistant: bool,
+    /// A third-party app: the person consents to what it asks before a code (remembered;
+    /// taken back in My Profile). Province viewers are not: they are pre-authorized.
+    #[serde(default)]
+    pub third_party: bool,
     /// Its authorization requests must be pushed first (RFC 9126).
     pub require_par: bool,
     /// It must prove a DPoP key at the token endpoint, so its tokens are bound (RFC 9449).
@@ -194,6 +198,7 @@ impl Client {
             access_token_alg: SigAlg::parse(&at_alg).unwrap_or(SigAlg::ES256),
             require_mfa: r.try_get::<i64, _>("require_mfa")? != 0,
             require_phishing_resistant: r.try_get::<i64, _>("require_phishing_resistant")? != 0,
+            third_party: r.try_get::<i64, _>("third_party")? != 0,
             require_par: r.try_get::<i64, _>("require_par")? != 0,
             require_dpop: r.try_get::<i64, _>("require_dpop")? != 0,
             fapi2: r.try_get::<i64, _>("fapi2")? != 0,
@@ -244,6 +249,8 @@ pub struct NewClient {
     pub require_mfa: bool,
     /// Require a passkey (phishing-resistant sign-in) at every sign-in; implies `require_mfa`.
     pub require_phishing_resistant: bool,
+    /// A third-party app (asks the person's consent).
+    pub third_party: bool,
     /// Require pushed authorization requests (RFC 9126).
     pub require_par: bool,
     /// Require DPoP-bound tokens (RFC 9449).
@@ -314,7 +321,8 @@ const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_
                        require_par, require_dpop, fapi2, require_signed_request_object, jwks, \
                        jwks_uri, backchannel_logout_uri, \
                        frontchannel_logout_uri, service_id, sector, sector_identifier_uri, \
-                       tls_client_auth, tls_client_auth_subject_dn, require_phishing_resistant";
+                       tls_client_auth, tls_client_auth_subject_dn, require_phishing_resistant, \
+                       third_party";
 
 impl ClientStore {
     /// A registry in `db`, caching lookups for `cache_secs` (0 disables the cache), reading
@@ -522,9 +530,10 @@ impl ClientStore {
              require_mfa, backchannel_logout_uri, frontchannel_logout_uri, created_at, \
              updated_at, service_id, require_par, jwks, jwks_uri, require_dpop, fapi2, \
              require_signed_request_object, subject_type, sector, sector_identifier_uri, \
-             tls_client_auth, tls_client_auth_subject_dn, require_phishing_resistant) \
+             tls_client_auth, tls_client_auth_subject_dn, require_phishing_resistant, \
+             third_party) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10, $10, $14, $15, $16, \
-             $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+             $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
         )
         .bind(id)
         .bind(n.name.trim())
@@ -556,6 +565,7 @@ impl ClientStore {
         .bind(mtls)
         .bind(subject_dn.as_deref())
         .bind(i64::from(n.require_phishing_resistant))
+        .bind(i64::from(n.third_party))
         .execute(self.db.pool())
         .await
         .map_err(DbError::from);

@@ -11,6 +11,7 @@ pub mod agreement;
 pub mod challenge;
 pub mod client_assertion;
 pub mod clients;
+pub mod consent;
 pub mod discovery;
 pub mod dpop;
 pub mod feeds;

@@ -294,6 +294,15 @@ impl ClinicalScope {
         }))
     }
 
+    /// Its permissions as v2 letters, in order (`rs`, `cruds`...).
+    pub fn permission_letters(&self) -> String {
+        [(C, 'c'), (R, 'r'), (U, 'u'), (D, 'd'), (S, 's')]
+            .iter()
+            .filter(|(bit, _)| self.perms & bit != 0)
+            .map(|(_, l)| *l)
+            .collect()
+    }
+
     /// Whether this (registered) scope reaches everything `asked` reaches: the same context,
     /// its resource type (or `*`), its permissions, and no wider search (every parameter this
     /// one narrows by, `asked` narrows by too).

@@ -39,6 +39,9 @@ pub struct AuthRequest {
     pub prompt_none: bool,
     /// prompt=login.
     pub prompt_login: bool,
+    /// prompt=consent: a third-party app's consent is asked again.
+    #[serde(default)]
+    pub prompt_consent: bool,
     /// max_age.
     pub max_age: Option<i64>,
     /// Subject of a valid id_token_hint.
@@ -146,6 +149,7 @@ pub async fn park_console_login(
         code_challenge: None,
         prompt_none: false,
         prompt_login: false,
+        prompt_consent: false,
         max_age: None,
         hint_sub: None,
         login_hint: None,

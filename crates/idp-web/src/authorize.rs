@@ -30,11 +30,13 @@ use web::http::{
 use web::session::{self, SsoSession};
 
 mod agreement;
+mod consent;
 mod login;
 
 pub use agreement::agreement_submit;
 pub(crate) use agreement::ask as ask_agreement;
 pub(crate) use authorization_server::ticket::login_key;
+pub use consent::{consent_page, consent_submit};
 pub(crate) use login::{complete_login, offer_after, offers_passkey, start_login};
 pub use login::{
     login_page, login_submit, passkey_offer_submit, passkey_submit, password_change_submit,
@@ -277,6 +279,11 @@ pub(crate) async fn with_session(
         let _ = p.store.delete(&code_key(&code)).await;
         return Ok(Some(page));
     }
+    if let Some(page) = consent::ask_if_needed(p, headers, client, req, &key, &s, locale).await? {
+        // A third-party app the person has not allowed this yet: asked before the code.
+        let _ = p.store.delete(&code_key(&code)).await;
+        return Ok(Some(page));
+    }
     let r = deliver_code(p, req, &key, s, &code).await.or_page(locale)?;
     Ok(Some(r))
 }
@@ -393,6 +400,7 @@ pub(crate) async fn after_agreement_with_session(
 /// After a live session was stepped up: the parked request completes with it.
 pub(crate) async fn resume_with_session(
     p: &Provider,
+    headers: &HeaderMap,
     request_id: &str,
     key: &str,
     s: SsoSession,
@@ -408,7 +416,7 @@ pub(crate) async fn resume_with_session(
             .ok_or_else(|| PageError::bad(locale, |t| t.bad_request))?;
         return Ok(see_other(back));
     }
-    Ok(issue_code(p, &req, key, s, locale).await.or_page(locale)?)
+    issue_code(p, headers, &req, key, s, locale).await
 }
 
 /// The gate: a person gets a code for a relying party of a service only when enrolled in
@@ -550,37 +558,34 @@ pub(crate) async fn gate_text(
 /// Issues a code for the session and redirects to the client with it (after the gate).
 async fn issue_code(
     p: &Provider,
+    headers: &HeaderMap,
     req: &AuthRequest,
     session_key: &str,
     s: SsoSession,
     locale: Locale,
-) -> Result<Response, String> {
+) -> WebResult {
     // A client removed since the request began gets nothing.
-    let Some(client) = p
-        .clients
-        .get(&req.client_id)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
+    let Some(client) = p.clients.get(&req.client_id).await.or_page(locale)? else {
         return Ok(PageError::bad(locale, |t| t.unknown_client).into_response());
     };
+    if let Some(page) = gate(p, &client, req, &s, locale).await.or_page(locale)? {
+        // The sign-in itself stands (the SSO session serves the services the person is
+        // enrolled in); only this relying party is refused.
+        return Ok(page);
+    }
+    if let Some(page) =
+        consent::ask_if_needed(p, headers, &client, req, session_key, &s, locale).await?
     {
-        if let Some(page) = gate(p, &client, req, &s, locale).await? {
-            // The sign-in itself stands (the SSO session serves the services the person is
-            // enrolled in); only this relying party is refused.
-            return Ok(page);
-        }
+        return Ok(page);
     }
     let code = random_token(32);
-    store_code(p, req, &s, &code)
+    store_code(p, req, &s, &code).await.or_page(locale)?;
+    Ok(deliver_code(p, req, session_key, s, &code)
         .await
-        .map_err(|e| e.to_string())?;
-    deliver_code(p, req, session_key, s, &code)
-        .await
-        .map_err(|e| e.to_string())
+        .or_page(locale)?)
 }
 
-async fn deliver_code(
+pub(crate) async fn deliver_code(
     p: &Provider,
     req: &AuthRequest,
     session_key: &str,

@@ -385,6 +385,7 @@ pub async fn confirm(
         code_challenge: None,
         prompt_none: false,
         prompt_login: false,
+        prompt_consent: false,
         max_age: None,
         hint_sub: None,
         login_hint: None,

@@ -26,6 +26,10 @@ pub fn routes() -> Router<Arc<Provider>> {
         )
         .route("/login/password", post(authorize::password_change_submit))
         .route("/login/agreement", post(authorize::agreement_submit))
+        .route(
+            "/authorize/consent",
+            get(authorize::consent_page).post(authorize::consent_submit),
+        )
         .route("/stepup", get(stepup::show).post(stepup::submit))
         .route("/demo/codes", get(stepup::demo_codes))
         .route("/token", post(token_endpoint::token))

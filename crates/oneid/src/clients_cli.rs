@@ -66,6 +66,10 @@ pub struct AddClient {
     /// --require-mfa).
     #[arg(long)]
     require_phishing_resistant: bool,
+    /// A third-party app: people consent to what it asks (remembered, taken back in My
+    /// Profile). Without it, a province viewer: pre-authorized, no consent page.
+    #[arg(long)]
+    third_party: bool,
     /// Accept only pushed authorization requests (RFC 9126): the client posts its request to
     /// /par first and sends the browser to /authorize with the request_uri it gets.
     #[arg(long)]
@@ -173,6 +177,7 @@ pub async fn clients(
                     access_token_alg: at_alg,
                     require_mfa: a.require_mfa,
                     require_phishing_resistant: a.require_phishing_resistant,
+                    third_party: a.third_party,
                     require_par: a.require_par,
                     require_dpop: a.require_dpop,
                     fapi2: a.fapi2,

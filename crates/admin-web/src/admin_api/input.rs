@@ -40,6 +40,9 @@ pub struct ClientInput {
     /// Every sign-in for it must use a passkey (phishing-resistant); implies `require_mfa`.
     #[serde(default)]
     pub require_phishing_resistant: bool,
+    /// A third-party app: people consent to what it asks.
+    #[serde(default)]
+    pub third_party: bool,
     /// Its authorization requests must be pushed first (RFC 9126).
     #[serde(default)]
     pub require_par: bool,

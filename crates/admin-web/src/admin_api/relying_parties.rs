@@ -83,6 +83,7 @@ pub async fn add_client(
         access_token_alg: alg("access_token_alg", c.access_token_alg.as_deref())?,
         require_mfa: c.require_mfa,
         require_phishing_resistant: c.require_phishing_resistant,
+        third_party: c.third_party,
         require_par: c.require_par,
         require_dpop: c.require_dpop,
         fapi2: c.fapi2,

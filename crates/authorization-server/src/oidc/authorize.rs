@@ -324,6 +324,7 @@ pub async fn check(
         prompt_none,
         // max_age=0 means a fresh login, like prompt=login (OIDC Core §3.1.2.1).
         prompt_login: prompts.contains(&"login") || max_age == Some(0),
+        prompt_consent: prompts.contains(&"consent"),
         max_age,
         hint_sub,
         login_hint: r.login_hint.as_ref().map(|s| s.chars().take(128).collect()),

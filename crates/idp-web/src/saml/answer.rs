@@ -70,6 +70,7 @@ fn auth_request(pending: &Pending, sp: &ServiceProvider, token: &str) -> AuthReq
         code_challenge: None,
         prompt_none: pending.is_passive,
         prompt_login: pending.force_authn,
+        prompt_consent: false,
         max_age: None,
         hint_sub: None,
         login_hint: None,

@@ -1,0 +1,302 @@
+//! The consent page of third-party apps: before a code, the person reads what the app asks in
+//! plain English or French, may untick what is optional, and allows or denies. What they
+//! allow is remembered (`authorization_server::consent`) and not asked again until the app
+//! asks more (or `prompt=consent`); My Profile lists it and takes it back. Province viewers
+//! (not third-party) never ask.
+
+use super::*;
+use authorization_server::consent::{self, describe};
+use platform::crypto::sha256_b64;
+use platform::ephemeral::take_json;
+use serde::{Deserialize, Serialize};
+use web::forms::{Field, Fieldset, Form, View};
+
+/// A sign-in waiting for the person's consent.
+#[derive(Debug, Serialize, Deserialize)]
+struct Parked {
+    req: AuthRequest,
+    session_key: String,
+    account_id: String,
+}
+
+fn key(token: &str) -> String {
+    format!("consent:{}", sha256_b64(token.as_bytes()))
+}
+
+struct ConsentText {
+    title: &'static str,
+    intro: &'static str,
+    always: &'static str,
+    optional: &'static str,
+    later: &'static str,
+    allow: &'static str,
+    deny: &'static str,
+}
+
+static EN: ConsentText = ConsentText {
+    title: "{app} asks for access",
+    intro: "{app} is not run by the province. Choose what it may have.",
+    always: "It will always know:",
+    optional: "It asks for (untick what you do not want to share):",
+    later: "You can take this back at any time in My Profile, under Apps.",
+    allow: "Allow",
+    deny: "Deny",
+};
+
+static FR: ConsentText = ConsentText {
+    title: "{app} demande l’accès",
+    intro: "{app} n’est pas exploitée par la province. Choisissez ce qu’elle peut obtenir.",
+    always: "Elle saura toujours :",
+    optional: "Elle demande (décochez ce que vous ne voulez pas partager) :",
+    later: "Vous pouvez retirer cet accès en tout temps dans Mon profil, sous Applications.",
+    allow: "Permettre",
+    deny: "Refuser",
+};
+
+fn text(locale: Locale) -> &'static ConsentText {
+    match locale {
+        Locale::Fr => &FR,
+        Locale::En => &EN,
+    }
+}
+
+/// The scopes of `req` the person may leave out (all but who they are and the launch).
+fn optional(req: &AuthRequest) -> Vec<String> {
+    req.scope
+        .split_whitespace()
+        .filter(|s| !consent::REQUIRED.contains(s))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn view(req: &AuthRequest, token: &str, locale: Locale) -> View {
+    let t = text(locale);
+    let app = req.client_name.as_str();
+    let required: Vec<String> = req
+        .scope
+        .split_whitespace()
+        .filter(|s| consent::REQUIRED.contains(s))
+        .map(|s| format!("• {}", describe(s, locale)))
+        .collect();
+    let mut intro = vec![t.intro.replace("{app}", app), t.always.into()];
+    intro.extend(required);
+    let fields: Vec<Field> = optional(req)
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut f = Field::new("checkbox", &format!("scope_{i}"), &describe(s, locale), "");
+            f.checked = true;
+            f
+        })
+        .collect();
+    let fieldsets = if fields.is_empty() {
+        Vec::new()
+    } else {
+        vec![Fieldset {
+            legend: Some(t.optional.into()),
+            fields,
+            ..Fieldset::default()
+        }]
+    };
+    View {
+        title: t.title.replace("{app}", app),
+        intro,
+        forms: vec![Form {
+            id: Some("consent".into()),
+            action: "/authorize/consent".into(),
+            hidden: vec![
+                ("consent".into(), token.to_owned()),
+                ("ui_locales".into(), locale.tag().to_owned()),
+            ],
+            fieldsets,
+            submit: t.allow.into(),
+            button_name: Some("allow".into()),
+            buttons: vec![("deny".into(), "1".into(), t.deny.into())],
+            ..Form::default()
+        }],
+        links: vec![("/account/apps".into(), t.later.into())],
+        ..View::default()
+    }
+}
+
+/// Before a code for `client`: `None` when it may go on (not a third-party app, or everything
+/// asked was allowed before), else the consent page (or, with `prompt=none`,
+/// `consent_required` to the app).
+pub(crate) async fn ask_if_needed(
+    p: &Provider,
+    headers: &HeaderMap,
+    client: &Client,
+    req: &AuthRequest,
+    session_key: &str,
+    s: &SsoSession,
+    locale: Locale,
+) -> Result<Option<Response>, WebError> {
+    if !client.third_party {
+        return Ok(None);
+    }
+    let had = consent::granted(p, &s.account_id, &client.client_id)
+        .await
+        .or_page(locale)?;
+    if !consent::needed(had.as_deref(), &req.scope, req.prompt_consent) {
+        return Ok(None);
+    }
+    if req.prompt_none {
+        let e = refusal("consent_required", "the user must consent to this app");
+        return Ok(Some(error_redirect(
+            p,
+            &req.redirect_uri,
+            req.state.as_deref(),
+            e,
+        )));
+    }
+    let token = random_token(24);
+    let parked = Parked {
+        req: req.clone(),
+        session_key: session_key.to_owned(),
+        account_id: s.account_id.clone(),
+    };
+    put_json(p.store.as_ref(), &key(&token), &parked, p.cfg.login_ttl)
+        .await
+        .or_page(locale)?;
+    // Shown by its own address, so that the page is bound to the session the browser has
+    // then (a sign-in may have just started it).
+    let _ = headers;
+    Ok(Some(see_other(&format!(
+        "/authorize/consent?c={token}&ui_locales={}",
+        locale.tag()
+    ))))
+}
+
+/// GET /authorize/consent?c=TOKEN: the consent page, to the browser that was asked only.
+#[tracing::instrument(skip_all)]
+pub async fn consent_page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> WebResult {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let locale = web::http::locale(&headers, params.get("ui_locales").map(String::as_str));
+    let token = params.get("c").map(String::as_str).unwrap_or("");
+    let parked: Option<Parked> = get_json(p.store.as_ref(), &key(token))
+        .await
+        .or_page(locale)?;
+    let live = session::current(&p, &headers).await.or_page(locale)?;
+    let ok = matches!((&parked, &live), (Some(w), Some((k, s))) if *k == w.session_key && s.account_id == w.account_id);
+    let Some(parked) = parked.filter(|_| ok) else {
+        return Err(PageError::bad(locale, |t| t.login_expired).into());
+    };
+    Ok(web::widgets::send(
+        &p,
+        &headers,
+        locale,
+        &view(&parked.req, token, locale),
+        StatusCode::OK,
+    ))
+}
+
+/// POST /authorize/consent: allowed, the code goes to the app with what was ticked (and it is
+/// remembered); denied, the app hears `access_denied`.
+#[tracing::instrument(skip_all)]
+pub async fn consent_submit(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm,
+) -> WebResult {
+    let locale = web::http::locale(&headers, form.get("ui_locales").map(String::as_str));
+    let Some(token) = form.get("consent") else {
+        return Err(PageError::bad(locale, |t| t.login_expired).into());
+    };
+    // Only the browser that was asked, still signed in as the same person, answers (anyone
+    // else's try leaves the question standing); then the answer is taken, once.
+    let asked: Option<Parked> = get_json(p.store.as_ref(), &key(token))
+        .await
+        .or_page(locale)?;
+    let live = session::current(&p, &headers).await.or_page(locale)?;
+    let ok = matches!((&asked, &live), (Some(w), Some((k, s))) if *k == w.session_key && s.account_id == w.account_id);
+    let Some((key_now, s)) = live.filter(|_| ok) else {
+        return Err(PageError::bad(locale, |t| t.login_expired).into());
+    };
+    let parked: Option<Parked> = take_json(p.store.as_ref(), &key(token))
+        .await
+        .or_page(locale)?;
+    let Some(Parked {
+        mut req,
+        account_id,
+        ..
+    }) = parked
+    else {
+        return Err(PageError::bad(locale, |t| t.login_expired).into());
+    };
+    if form.contains_key("deny") || !form.contains_key("allow") {
+        let _ = p
+            .audit
+            .record(AuditEvent {
+                event: "consent.denied",
+                actor: Some(&account_id),
+                subject: Some(&account_id),
+                client_id: Some(&req.client_id),
+                session_id: Some(&s.sid),
+                ..Default::default()
+            })
+            .await;
+        let e = refusal("access_denied", "the user did not allow this app");
+        return Ok(error_redirect(
+            &p,
+            &req.redirect_uri,
+            req.state.as_deref(),
+            e,
+        ));
+    }
+    let optional = optional(&req);
+    let kept: Vec<&str> = req
+        .scope
+        .split_whitespace()
+        .filter(|s| {
+            consent::REQUIRED.contains(s)
+                || optional
+                    .iter()
+                    .position(|o| o == s)
+                    .is_some_and(|i| form.contains_key(&format!("scope_{i}")))
+        })
+        .collect();
+    let unticked: Vec<&String> = optional
+        .iter()
+        .filter(|o| !kept.contains(&o.as_str()))
+        .collect();
+    // Remembered: what was allowed before and now, less what was unticked now.
+    let before = consent::granted(&p, &account_id, &req.client_id)
+        .await
+        .or_page(locale)?
+        .unwrap_or_default();
+    let mut remembered: Vec<String> = before
+        .into_iter()
+        .filter(|b| !unticked.contains(&b))
+        .collect();
+    for k in &kept {
+        if !remembered.iter().any(|r| r == k) {
+            remembered.push((*k).to_owned());
+        }
+    }
+    consent::remember(&p, &account_id, &req.client_id, &remembered.join(" "))
+        .await
+        .or_page(locale)?;
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "consent.granted",
+            actor: Some(&account_id),
+            subject: Some(&account_id),
+            client_id: Some(&req.client_id),
+            session_id: Some(&s.sid),
+            detail: Some(&kept.join(" ")),
+            ..Default::default()
+        })
+        .await;
+    req.scope = kept.join(" ");
+    let code = random_token(32);
+    store_code(&p, &req, &s, &code).await.or_page(locale)?;
+    deliver_code(&p, &req, &key_now, s, &code)
+        .await
+        .or_page(locale)
+        .map_err(Into::into)
+}
