@@ -278,10 +278,12 @@ async fn the_smart_configuration_lists_only_what_is_supported() {
                 "client_secret_basic"
             )
     );
-    // The EHR launch (tests/e2e/smart_launch.rs) and the scope grammar (smart_scopes), with
-    // the launch scope; not yet the standalone launch or online access.
+    // The EHR launch (tests/e2e/smart_launch.rs), the standalone launch's patient picker
+    // (smart_standalone.rs) and the scope grammar (smart_scopes); not a standalone encounter.
     for c in [
         "launch-ehr",
+        "launch-standalone",
+        "context-standalone-patient",
         "context-ehr-patient",
         "context-ehr-encounter",
         "context-banner",
@@ -291,11 +293,11 @@ async fn the_smart_configuration_lists_only_what_is_supported() {
     ] {
         assert!(caps.contains(&c), "{c}");
     }
-    assert!(listed("scopes_supported", "launch"));
+    assert!(listed("scopes_supported", "launch") && listed("scopes_supported", "launch/patient"));
     assert!(caps.contains(&"permission-online") && listed("scopes_supported", "online_access"));
     let unsupported: Vec<&&str> = caps
         .iter()
-        .filter(|c| c.starts_with("launch-standalone") || c.starts_with("context-standalone"))
+        .filter(|c| **c == "context-standalone-encounter")
         .collect();
     assert!(unsupported.is_empty(), "claims {unsupported:?}");
     // `authorize-post`: an authorization request posted as a form is answered like a GET

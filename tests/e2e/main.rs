@@ -42,6 +42,7 @@ mod saml_context;
 mod saml_lax;
 mod saml_slo;
 mod smart_launch;
+mod smart_standalone;
 mod stepup;
 mod tokens;
 mod two_nodes;

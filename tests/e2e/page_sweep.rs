@@ -374,6 +374,24 @@ async fn every_page_passes_axe_fits_a_phone_and_is_french_in_french() {
         )
         .url;
     let consent_path = consent_url.trim_start_matches(&app.base).to_owned();
+    // A standalone launch: the patient picker (no search made, so no FHIR server needed).
+    let chart = Rp::discover(
+        &app.add_client_with("chart", |n| {
+            n.scopes = vec!["openid".into(), "launch/patient".into()];
+        })
+        .await,
+    )
+    .await;
+    app.provider
+        .resources
+        .allow("chart", "fhir", &[])
+        .await
+        .unwrap();
+    app.provider.clients.forget("chart");
+    let picker_url = chart
+        .start(&["launch/patient"], &[("aud", "https://fhir.example.on.ca/r4")])
+        .url;
+    let picker_path = picker_url.trim_start_matches(&app.base).to_owned();
     authorization_server::consent::remember(
         &app.provider,
         &clinician,
@@ -413,6 +431,7 @@ async fn every_page_passes_axe_fits_a_phone_and_is_french_in_french() {
         ("devices", "/account/devices"),
         ("apps", "/account/apps"),
         ("consent", consent_path.as_str()),
+        ("patient-picker", picker_path.as_str()),
         ("desk-refused", "/desk"),
         ("sign-out", "/logout"),
     ] {

@@ -53,14 +53,16 @@ const TOKEN_AUTH_METHODS: [&str; 6] = [
 /// banner and style contexts (`crate::smart_launch`), and the clinical scope grammar, v1 and
 /// v2, patient and user level (`crate::smart_scopes`). `sso-openid-connect` only with the
 /// `fhirUser` claim configured; `online_access` refresh tokens that end with the sign-in
-/// session. Not claimed until built: the standalone launch and its contexts.
+/// session; the standalone launch's patient picker. Not claimed: a standalone encounter.
 pub fn smart_capabilities(require_par: bool, fhir_user: bool) -> Vec<&'static str> {
     let mut caps = vec![
         "client-public",
         "client-confidential-symmetric",
         "client-confidential-asymmetric",
         "launch-ehr",
+        "launch-standalone",
         "context-ehr-patient",
+        "context-standalone-patient",
         "context-ehr-encounter",
         "context-banner",
         "context-style",
@@ -107,6 +109,7 @@ pub fn smart_configuration(issuer: &str, require_par: bool, fhir_user: bool) -> 
 fn scopes(fhir_user: bool) -> Vec<&'static str> {
     let mut v = crate::clients::SCOPES.to_vec();
     v.push("launch");
+    v.push("launch/patient");
     v.push("online_access");
     if fhir_user {
         v.push("fhirUser");

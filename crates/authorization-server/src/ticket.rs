@@ -42,6 +42,10 @@ pub struct AuthRequest {
     /// prompt=consent: a third-party app's consent is asked again.
     #[serde(default)]
     pub prompt_consent: bool,
+    /// SMART's standalone launch (`launch/patient` without a record system's launch): the
+    /// person picks the patient before the code.
+    #[serde(default)]
+    pub pick_patient: bool,
     /// max_age.
     pub max_age: Option<i64>,
     /// Subject of a valid id_token_hint.
@@ -150,6 +154,7 @@ pub async fn park_console_login(
         prompt_none: false,
         prompt_login: false,
         prompt_consent: false,
+        pick_patient: false,
         max_age: None,
         hint_sub: None,
         login_hint: None,

@@ -32,6 +32,7 @@ use web::session::{self, SsoSession};
 mod agreement;
 mod consent;
 mod login;
+mod picker;
 
 pub use agreement::agreement_submit;
 pub(crate) use agreement::ask as ask_agreement;
@@ -41,6 +42,7 @@ pub(crate) use login::{complete_login, offer_after, offers_passkey, start_login}
 pub use login::{
     login_page, login_submit, passkey_offer_submit, passkey_submit, password_change_submit,
 };
+pub use picker::{picker_page, picker_submit};
 
 pub use authorization_server::ticket::{AuthRequest, Ticket};
 
@@ -281,6 +283,11 @@ pub(crate) async fn with_session(
     }
     if let Some(page) = consent::ask_if_needed(p, headers, client, req, &key, &s, locale).await? {
         // A third-party app the person has not allowed this yet: asked before the code.
+        let _ = p.store.delete(&code_key(&code)).await;
+        return Ok(Some(page));
+    }
+    if let Some(page) = picker::ask_if_needed(p, req, &key, &s, locale).await? {
+        // A standalone launch: the patient is picked before the code.
         let _ = p.store.delete(&code_key(&code)).await;
         return Ok(Some(page));
     }
@@ -576,6 +583,9 @@ async fn issue_code(
     if let Some(page) =
         consent::ask_if_needed(p, headers, &client, req, session_key, &s, locale).await?
     {
+        return Ok(page);
+    }
+    if let Some(page) = picker::ask_if_needed(p, req, session_key, &s, locale).await? {
         return Ok(page);
     }
     let code = random_token(32);

@@ -386,6 +386,7 @@ pub async fn confirm(
         prompt_none: false,
         prompt_login: false,
         prompt_consent: false,
+        pick_patient: false,
         max_age: None,
         hint_sub: None,
         login_hint: None,

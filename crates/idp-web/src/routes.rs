@@ -30,6 +30,10 @@ pub fn routes() -> Router<Arc<Provider>> {
             "/authorize/consent",
             get(authorize::consent_page).post(authorize::consent_submit),
         )
+        .route(
+            "/authorize/patient",
+            get(authorize::picker_page).post(authorize::picker_submit),
+        )
         .route("/stepup", get(stepup::show).post(stepup::submit))
         .route("/demo/codes", get(stepup::demo_codes))
         .route("/token", post(token_endpoint::token))

@@ -233,6 +233,14 @@ pub async fn check(
         }
         _ => {}
     }
+    // A standalone launch: the patient is picked from the FHIR server the request names.
+    let pick_patient = r.launch.is_none() && granted.iter().any(|g| g == "launch/patient");
+    if pick_patient && target.is_none() {
+        return Err(redir(
+            "invalid_request",
+            "launch/patient without a launch names the FHIR server to pick the patient from (aud)",
+        ));
+    }
     if !granted.iter().any(|g| g == "openid") {
         return Err(redir("invalid_scope", "the client may not request openid"));
     }
@@ -325,6 +333,7 @@ pub async fn check(
         // max_age=0 means a fresh login, like prompt=login (OIDC Core §3.1.2.1).
         prompt_login: prompts.contains(&"login") || max_age == Some(0),
         prompt_consent: prompts.contains(&"consent"),
+        pick_patient,
         max_age,
         hint_sub,
         login_hint: r.login_hint.as_ref().map(|s| s.chars().take(128).collect()),

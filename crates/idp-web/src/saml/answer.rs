@@ -71,6 +71,7 @@ fn auth_request(pending: &Pending, sp: &ServiceProvider, token: &str) -> AuthReq
         prompt_none: pending.is_passive,
         prompt_login: pending.force_authn,
         prompt_consent: false,
+        pick_patient: false,
         max_age: None,
         hint_sub: None,
         login_hint: None,
