@@ -389,7 +389,10 @@ async fn every_page_passes_axe_fits_a_phone_and_is_french_in_french() {
         .unwrap();
     app.provider.clients.forget("chart");
     let picker_url = chart
-        .start(&["launch/patient"], &[("aud", "https://fhir.example.on.ca/r4")])
+        .start(
+            &["launch/patient"],
+            &[("aud", "https://fhir.example.on.ca/r4")],
+        )
         .url;
     let picker_path = picker_url.trim_start_matches(&app.base).to_owned();
     authorization_server::consent::remember(

@@ -8,8 +8,9 @@ use crate::Provider;
 use platform::Locale;
 use sqlx::Row;
 
-/// The scopes a sign-in cannot leave out: who the person is, and the EHR launch it came with.
-pub const REQUIRED: &[&str] = &["openid", "launch"];
+/// The scopes a sign-in cannot leave out: who the person is, and the launch it came with (a
+/// record system's, or the patient picked for a standalone one).
+pub const REQUIRED: &[&str] = &["openid", "launch", "launch/patient"];
 
 /// A remembered consent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +159,10 @@ pub fn describe(scope: &str, locale: Locale) -> String {
             "The patient and encounter open in your record system",
             "Le patient et la rencontre ouverts dans votre dossier",
         ),
+        "launch/patient" => plain(
+            "The patient you choose next",
+            "Le patient que vous choisirez ensuite",
+        ),
         s => match ClinicalScope::parse(s) {
             Ok(Some(c)) => clinical(&c, s, fr),
             _ => {
@@ -229,6 +234,23 @@ fn clinical(c: &ClinicalScope, written: &str, fr: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scopes_read_as_plain_words_in_both_languages() {
+        assert_eq!(describe("profile", Locale::En), "Your name");
+        assert_eq!(describe("profile", Locale::Fr), "Votre nom");
+        assert_eq!(
+            describe("patient/Observation.rs", Locale::En),
+            "Read and search Observation records of the patient in context — patient/Observation.rs"
+        );
+        assert_eq!(
+            describe("user/*.cruds?category=laboratory", Locale::Fr),
+            "Créer, lire, modifier, supprimer et chercher toutes les données cliniques \
+             auxquelles vous avez accès (seulement category=laboratory) — \
+             user/*.cruds?category=laboratory"
+        );
+        assert_eq!(describe("api:read", Locale::En), "Access “api:read”");
+    }
 
     #[test]
     fn consent_is_asked_for_anything_not_allowed_before_or_when_prompted() {
