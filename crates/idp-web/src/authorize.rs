@@ -32,6 +32,7 @@ use web::session::{self, SsoSession};
 mod agreement;
 mod consent;
 mod login;
+mod pause;
 mod picker;
 
 pub use agreement::agreement_submit;

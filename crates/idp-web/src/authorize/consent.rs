@@ -6,22 +6,7 @@
 
 use super::*;
 use authorization_server::consent::{self, describe};
-use platform::crypto::sha256_b64;
-use platform::ephemeral::take_json;
-use serde::{Deserialize, Serialize};
 use web::forms::{Field, Fieldset, Form, View};
-
-/// A sign-in waiting for the person's consent.
-#[derive(Debug, Serialize, Deserialize)]
-struct Parked {
-    req: AuthRequest,
-    session_key: String,
-    account_id: String,
-}
-
-fn key(token: &str) -> String {
-    format!("consent:{}", sha256_b64(token.as_bytes()))
-}
 
 struct ConsentText {
     title: &'static str,
@@ -140,31 +125,11 @@ pub(crate) async fn ask_if_needed(
     if !consent::needed(had.as_deref(), &req.scope, req.prompt_consent) {
         return Ok(None);
     }
-    if req.prompt_none {
-        let e = refusal("consent_required", "the user must consent to this app");
-        return Ok(Some(error_redirect(
-            p,
-            &req.redirect_uri,
-            req.state.as_deref(),
-            e,
-        )));
-    }
-    let token = random_token(24);
-    let parked = Parked {
-        req: req.clone(),
-        session_key: session_key.to_owned(),
-        account_id: s.account_id.clone(),
-    };
-    put_json(p.store.as_ref(), &key(&token), &parked, p.cfg.login_ttl)
-        .await
-        .or_page(locale)?;
-    // Shown by its own address, so that the page is bound to the session the browser has
-    // then (a sign-in may have just started it).
     let _ = headers;
-    Ok(Some(see_other(&format!(
-        "/authorize/consent?c={token}&ui_locales={}",
-        locale.tag()
-    ))))
+    let question = (req, session_key, s);
+    let none = ("consent_required", "the user must consent to this app");
+    let r = pause::pause(p, "consent", "/authorize/consent", question, none, locale).await?;
+    Ok(Some(r))
 }
 
 /// GET /authorize/consent?c=TOKEN: the consent page, to the browser that was asked only.
@@ -177,14 +142,7 @@ pub async fn consent_page(
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let locale = web::http::locale(&headers, params.get("ui_locales").map(String::as_str));
     let token = params.get("c").map(String::as_str).unwrap_or("");
-    let parked: Option<Parked> = get_json(p.store.as_ref(), &key(token))
-        .await
-        .or_page(locale)?;
-    let live = session::current(&p, &headers).await.or_page(locale)?;
-    let ok = matches!((&parked, &live), (Some(w), Some((k, s))) if *k == w.session_key && s.account_id == w.account_id);
-    let Some(parked) = parked.filter(|_| ok) else {
-        return Err(PageError::bad(locale, |t| t.login_expired).into());
-    };
+    let (parked, _, _) = pause::here(&p, &headers, "consent", token, locale).await?;
     Ok(web::widgets::send(
         &p,
         &headers,
@@ -206,27 +164,12 @@ pub async fn consent_submit(
     let Some(token) = form.get("consent") else {
         return Err(PageError::bad(locale, |t| t.login_expired).into());
     };
-    // Only the browser that was asked, still signed in as the same person, answers (anyone
-    // else's try leaves the question standing); then the answer is taken, once.
-    let asked: Option<Parked> = get_json(p.store.as_ref(), &key(token))
-        .await
-        .or_page(locale)?;
-    let live = session::current(&p, &headers).await.or_page(locale)?;
-    let ok = matches!((&asked, &live), (Some(w), Some((k, s))) if *k == w.session_key && s.account_id == w.account_id);
-    let Some((key_now, s)) = live.filter(|_| ok) else {
-        return Err(PageError::bad(locale, |t| t.login_expired).into());
-    };
-    let parked: Option<Parked> = take_json(p.store.as_ref(), &key(token))
-        .await
-        .or_page(locale)?;
-    let Some(Parked {
+    let (_, key_now, s) = pause::here(&p, &headers, "consent", token, locale).await?;
+    let pause::Paused {
         mut req,
         account_id,
         ..
-    }) = parked
-    else {
-        return Err(PageError::bad(locale, |t| t.login_expired).into());
-    };
+    } = pause::take(&p, "consent", token, locale).await?;
     if form.contains_key("deny") || !form.contains_key("allow") {
         let _ = p
             .audit

@@ -7,23 +7,9 @@
 use super::*;
 use authorization_server::smart_launch::{Launch, LaunchContext};
 use authorization_server::tokens::{access_token, AuthContext, Binding};
-use platform::crypto::sha256_b64;
-use platform::ephemeral::take_json;
-use serde::{Deserialize, Serialize};
+use pause::Paused;
 use serde_json::Value;
 use web::forms::{Field, Fieldset, Form, Section, View};
-
-/// A sign-in waiting for its patient.
-#[derive(Debug, Serialize, Deserialize)]
-struct Parked {
-    req: AuthRequest,
-    session_key: String,
-    account_id: String,
-}
-
-fn key(token: &str) -> String {
-    format!("picker:{}", sha256_b64(token.as_bytes()))
-}
 
 struct PickerText {
     title: &'static str,
@@ -213,47 +199,20 @@ pub(crate) async fn ask_if_needed(
     if !req.pick_patient || given {
         return Ok(None);
     }
-    if req.prompt_none {
-        let e = refusal("interaction_required", "the user must choose a patient");
-        return Ok(Some(error_redirect(
-            p,
-            &req.redirect_uri,
-            req.state.as_deref(),
-            e,
-        )));
-    }
-    let token = random_token(24);
-    let parked = Parked {
-        req: req.clone(),
-        session_key: session_key.to_owned(),
-        account_id: s.account_id.clone(),
-    };
-    put_json(p.store.as_ref(), &key(&token), &parked, p.cfg.login_ttl)
-        .await
-        .or_page(locale)?;
-    Ok(Some(see_other(&format!(
-        "/authorize/patient?c={token}&ui_locales={}",
-        locale.tag()
-    ))))
+    let question = (req, session_key, s);
+    let none = ("interaction_required", "the user must choose a patient");
+    let r = pause::pause(p, "picker", "/authorize/patient", question, none, locale).await?;
+    Ok(Some(r))
 }
 
-/// The parked sign-in `token`, with the live session, when this browser is the one asked.
+/// The sign-in paused for its patient, when this browser was asked, and its app.
 async fn parked_here(
     p: &Provider,
     headers: &HeaderMap,
     token: &str,
     locale: Locale,
-) -> Result<(Parked, String, SsoSession, Arc<Client>), WebError> {
-    let parked: Option<Parked> = get_json(p.store.as_ref(), &key(token))
-        .await
-        .or_page(locale)?;
-    let live = session::current(p, headers).await.or_page(locale)?;
-    let (Some(w), Some((k, s))) = (parked, live) else {
-        return Err(PageError::bad(locale, |t| t.login_expired).into());
-    };
-    if k != w.session_key || s.account_id != w.account_id {
-        return Err(PageError::bad(locale, |t| t.login_expired).into());
-    }
+) -> Result<(Paused, String, SsoSession, Arc<Client>), WebError> {
+    let (w, k, s) = pause::here(p, headers, "picker", token, locale).await?;
     let Some(client) = p.clients.get(&w.req.client_id).await.or_page(locale)? else {
         return Err(PageError::bad(locale, |t| t.unknown_client).into());
     };
@@ -404,12 +363,7 @@ pub async fn picker_submit(
             StatusCode::BAD_REQUEST,
         ));
     };
-    let parked: Option<Parked> = take_json(p.store.as_ref(), &key(token))
-        .await
-        .or_page(locale)?;
-    let Some(Parked { mut req, .. }) = parked else {
-        return Err(PageError::bad(locale, |t| t.login_expired).into());
-    };
+    let Paused { mut req, .. } = pause::take(&p, "picker", token, locale).await?;
     req.launch = Some(Launch {
         account_id: s.account_id.clone(),
         sid: s.sid.clone(),
