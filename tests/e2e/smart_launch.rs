@@ -370,3 +370,76 @@ async fn online_access_refresh_tokens_end_with_the_sign_in_session_and_offline_o
     let r = refresh(offline.refresh_token().unwrap()).await;
     assert_eq!(r.status, 200, "{}", r.json);
 }
+
+/// A browser app (a public SMART app) on its own origin redeems its code and calls userinfo
+/// with `fetch` in Chromium: the token endpoint and userinfo answer any origin (CORS,
+/// preflight included); introspection, for servers only, does not.
+#[tokio::test]
+async fn a_browser_app_on_another_origin_redeems_its_code_and_calls_userinfo_in_chromium() {
+    let app = spawn_app().await;
+    let account = app.add_clinician().await;
+    let cfg = app
+        .add_client_with("spa", |n| {
+            n.public = true;
+            n.secret = None;
+            n.scopes = vec!["openid".into(), "profile".into()];
+        })
+        .await;
+    let rp = Rp::discover(&cfg).await;
+    let b = Browser::new();
+    let s = rp.start(&["openid", "profile"], &[]);
+    let page = b.get(&s.url).await;
+    let cb = b.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    let code = rp.code_from(&s, &cb);
+    // The app's own origin: another port on loopback.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let router = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async {
+            axum::response::Html("<!doctype html><title>App</title><p>app</p>")
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let chrome = oneid_tests::webdriver::Browser::start().await;
+    chrome.goto(&format!("{origin}/")).await;
+    let form = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}&client_id=spa&code_verifier={}",
+        url_enc(&cfg.redirect_uri),
+        s.verifier.secret()
+    );
+    let script = format!(
+        r#"window.out = null;
+        fetch("{base}/token", {{method: "POST",
+            headers: {{"Content-Type": "application/x-www-form-urlencoded"}}, body: "{form}"}})
+          .then(r => r.json())
+          .then(t => fetch("{base}/userinfo", {{headers: {{Authorization: "Bearer " + t.access_token}}}})
+            .then(r => r.json())
+            .then(u => fetch("{base}/introspect", {{method: "POST",
+                headers: {{"Content-Type": "application/x-www-form-urlencoded"}},
+                body: "token=" + t.access_token}})
+              .then(() => "introspect readable", e => "introspect blocked")
+              .then(i => {{ window.out = JSON.stringify({{type: t.token_type, sub: u.sub, i}}); }})))
+          .catch(e => {{ window.out = JSON.stringify({{error: String(e)}}); }});
+        return true;"#,
+        base = app.base
+    );
+    chrome.eval(&script).await;
+    let mut out = Value::Null;
+    for _ in 0..100 {
+        out = chrome.eval("return window.out").await;
+        if !out.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let out: Value = serde_json::from_str(out.as_str().expect("an answer")).unwrap();
+    assert_eq!(out["type"], "Bearer", "{out}");
+    assert_eq!(out["sub"], account.as_str(), "{out}");
+    assert_eq!(out["i"], "introspect blocked", "{out}");
+    chrome.quit().await;
+}
+
+fn url_enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

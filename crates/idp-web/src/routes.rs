@@ -36,7 +36,6 @@ pub fn routes() -> Router<Arc<Provider>> {
         )
         .route("/stepup", get(stepup::show).post(stepup::submit))
         .route("/demo/codes", get(stepup::demo_codes))
-        .route("/token", post(token_endpoint::token))
         .route("/par", post(crate::par_endpoint::par))
         .route("/device_authorization", post(crate::device::authorization))
         .route(
@@ -45,14 +44,69 @@ pub fn routes() -> Router<Arc<Provider>> {
         )
         .route("/device/confirm", post(crate::device::confirm))
         .route("/device/done", get(crate::device::done))
-        .route("/userinfo", get(userinfo::get).post(userinfo::post))
         .route("/introspect", post(userinfo::introspect))
         .route("/smart/launch", post(crate::smart_launch::create))
-        .route("/revoke", post(userinfo::revoke))
         .route("/logout", get(logout::get).post(logout::post))
         .route("/logout/confirm", post(logout::confirm))
         .route("/.well-known/smart-configuration", get(smart_configuration))
         .merge(crate::saml::router())
+        .merge(browser_apps())
+}
+
+/// The endpoints a browser app (a SMART public app, a single-page app) calls with `fetch`
+/// from its own origin: the token endpoint, userinfo and revocation, open to any origin
+/// (CORS). No cookie is involved (credentials are never allowed), and what they answer is
+/// no more than the code, PKCE verifier or token the caller already holds would give any
+/// server-side caller.
+fn browser_apps() -> Router<Arc<Provider>> {
+    Router::new()
+        .route(
+            "/token",
+            post(token_endpoint::token).options(cors_preflight),
+        )
+        .route(
+            "/userinfo",
+            get(userinfo::get)
+                .post(userinfo::post)
+                .options(cors_preflight),
+        )
+        .route("/revoke", post(userinfo::revoke).options(cors_preflight))
+        .layer(axum::middleware::map_response(cors_answer))
+}
+
+/// Every answer of [`browser_apps`] (errors too, so the app can read them) may be read by
+/// any origin, with the headers a DPoP or bearer client needs.
+async fn cors_answer(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("DPoP-Nonce, WWW-Authenticate"),
+    );
+    r
+}
+
+/// The CORS preflight of [`browser_apps`]: POST and GET, with the headers they take.
+async fn cors_preflight() -> Response {
+    let mut r = Response::new(axum::body::Body::empty());
+    *r.status_mut() = axum::http::StatusCode::NO_CONTENT;
+    let h = r.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Authorization, Content-Type, DPoP"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    r
 }
 
 /// The documents relying parties poll most. They take no body, so they skip the body-limit
