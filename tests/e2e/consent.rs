@@ -55,21 +55,14 @@ async fn follow(app: &TestApp, b: &Browser, url: &str) -> Resp {
 
 async fn exchange(app: &TestApp, rp: &Rp, s: Started, r: &Resp) -> Answer {
     let code = rp.code_from(&s, r);
-    Answer::read(
-        http()
-            .post(format!("{}/token", app.base))
-            .basic_auth("journal-app", Some("journal-app-secret"))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", "http://127.0.0.1:9/journal-app/cb"),
-                ("code_verifier", s.verifier.secret()),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    let me = ("journal-app", "journal-app-secret");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", "http://127.0.0.1:9/journal-app/cb"),
+        ("code_verifier", s.verifier.secret()),
+    ];
+    app.client_post("/token", me, &form).await
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! party allowed some of them; a token for one names it in `aud` (RFC 8707 `resource`, SMART
 //! `aud`) and carries only the scopes the client may have there.
 
-use oneid_tests::api::{http, Answer};
+use oneid_tests::api::Answer;
 use oneid_tests::browser::Browser;
 use oneid_tests::rp::{jwt_payload, Rp};
 use oneid_tests::{spawn_app, TestApp, LOGIN_ID, PASSWORD};
@@ -77,19 +77,6 @@ fn scopes_of(v: &Value) -> Vec<String> {
     s
 }
 
-async fn form(app: &TestApp, path: &str, who: (&str, &str), f: &[(&str, &str)]) -> Answer {
-    Answer::read(
-        http()
-            .post(format!("{}{path}", app.base))
-            .basic_auth(who.0, Some(who.1))
-            .form(f)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn a_token_is_for_the_resource_server_named_with_only_the_scopes_allowed_there() {
     let app = spawn_app().await;
@@ -147,7 +134,9 @@ async fn a_token_is_for_the_resource_server_named_with_only_the_scopes_allowed_t
         .await;
     let secret = checker.secret.clone().unwrap();
     let who = ("fhir-gateway", secret.as_str());
-    let i = form(&app, "/introspect", who, &[("token", &t.access_token())]).await;
+    let i = app
+        .client_post("/introspect", who, &[("token", &t.access_token())])
+        .await;
     assert_eq!(i.json["active"], true, "{}", i.json);
     assert_eq!(i.json["aud"], FHIR);
 
@@ -155,30 +144,30 @@ async fn a_token_is_for_the_resource_server_named_with_only_the_scopes_allowed_t
     // resource the grant is not for is invalid_target.
     let rt = t.refresh_token().expect("a refresh token");
     let me = ("med-viewer", "med-viewer-secret");
-    let wrong = form(
-        &app,
-        "/token",
-        me,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt),
-            ("resource", LABS),
-        ],
-    )
-    .await;
+    let wrong = app
+        .client_post(
+            "/token",
+            me,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &rt),
+                ("resource", LABS),
+            ],
+        )
+        .await;
     wrong.assert_error(400, "invalid_target", "another resource at refresh");
-    let r = form(
-        &app,
-        "/token",
-        me,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt),
-            ("scope", "openid patient/Observation.r?category=laboratory"),
-            ("resource", FHIR),
-        ],
-    )
-    .await;
+    let r = app
+        .client_post(
+            "/token",
+            me,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &rt),
+                ("scope", "openid patient/Observation.r?category=laboratory"),
+                ("resource", FHIR),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     let at = jwt_payload(r.json["access_token"].as_str().unwrap());
     assert_eq!(at["aud"], FHIR);
@@ -187,17 +176,17 @@ async fn a_token_is_for_the_resource_server_named_with_only_the_scopes_allowed_t
         "{at}"
     );
     let rt = r.json["refresh_token"].as_str().unwrap().to_owned();
-    let wider = form(
-        &app,
-        "/token",
-        me,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt),
-            ("scope", "openid patient/Condition.rs"),
-        ],
-    )
-    .await;
+    let wider = app
+        .client_post(
+            "/token",
+            me,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &rt),
+                ("scope", "openid patient/Condition.rs"),
+            ],
+        )
+        .await;
     wider.assert_error(400, "invalid_scope", "a scope the grant never had");
 
     // RFC 8707's resource: the lab API, its scope only; the token says so.
@@ -269,19 +258,19 @@ async fn a_token_is_for_the_resource_server_named_with_only_the_scopes_allowed_t
     let s = rp.start(&["openid", "patient/Observation.rs"], &[("aud", FHIR)]);
     let cb = browser.get(&s.url).await;
     let code = rp.code_from(&s, &cb);
-    let bad = form(
-        &app,
-        "/token",
-        me,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &cfg.redirect_uri),
-            ("code_verifier", s.verifier.secret()),
-            ("resource", LABS),
-        ],
-    )
-    .await;
+    let bad = app
+        .client_post(
+            "/token",
+            me,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", &cfg.redirect_uri),
+                ("code_verifier", s.verifier.secret()),
+                ("resource", LABS),
+            ],
+        )
+        .await;
     bad.assert_error(400, "invalid_target", "another resource for the code");
 }
 
@@ -312,7 +301,7 @@ async fn a_backend_gets_a_token_for_the_resource_server_it_names_and_nothing_wid
         async move {
             let mut f = f;
             f.push(("grant_type", "client_credentials"));
-            form(app, "/token", me, &f).await
+            app.client_post("/token", me, &f).await
         }
     };
     let ok = ask(vec![

@@ -11,19 +11,6 @@ use serde_json::{json, Value};
 
 const FHIR: &str = "https://fhir.example.on.ca/r4";
 
-async fn form(app: &TestApp, path: &str, who: (&str, &str), f: &[(&str, &str)]) -> Answer {
-    Answer::read(
-        http()
-            .post(format!("{}{path}", app.base))
-            .basic_auth(who.0, Some(who.1))
-            .form(f)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
 async fn launch(app: &TestApp, token: &str, body: Value) -> Answer {
     Answer::read(
         http()
@@ -120,18 +107,18 @@ async fn an_ehr_launch_brings_its_context_to_the_app_once_for_its_person() {
     let cb = browser.get(&s.url).await;
     let code = rp.code_from(&s, &cb);
     let me = ("med-app", "med-app-secret");
-    let t = form(
-        &app,
-        "/token",
-        me,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &med.redirect_uri),
-            ("code_verifier", s.verifier.secret()),
-        ],
-    )
-    .await;
+    let t = app
+        .client_post(
+            "/token",
+            me,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", &med.redirect_uri),
+                ("code_verifier", s.verifier.secret()),
+            ],
+        )
+        .await;
     assert_eq!(t.status, 200, "{}", t.json);
     let ctx = context();
     for k in [
@@ -158,28 +145,28 @@ async fn an_ehr_launch_brings_its_context_to_the_app_once_for_its_person() {
         })
         .await;
     let gw_secret = gw.secret.clone().unwrap();
-    let i = form(
-        &app,
-        "/introspect",
-        ("fhir-gateway", &gw_secret),
-        &[("token", &at)],
-    )
-    .await;
+    let i = app
+        .client_post(
+            "/introspect",
+            ("fhir-gateway", &gw_secret),
+            &[("token", &at)],
+        )
+        .await;
     assert_eq!(i.json["active"], true);
     assert_eq!(i.json["patient"], "p-123", "{}", i.json);
     assert_eq!(i.json["encounter"], "e-456");
     assert_eq!(i.json["fhirContext"], ctx["fhirContext"]);
     // A refresh keeps it.
-    let r = form(
-        &app,
-        "/token",
-        me,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t.json["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let r = app
+        .client_post(
+            "/token",
+            me,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", t.json["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["patient"], "p-123", "{}", r.json);
     assert_eq!(
@@ -346,8 +333,7 @@ async fn online_access_refresh_tokens_end_with_the_sign_in_session_and_offline_o
     let refresh = |rt: String| {
         let app = &app;
         async move {
-            form(
-                app,
+            app.client_post(
                 "/token",
                 me,
                 &[("grant_type", "refresh_token"), ("refresh_token", &rt)],

@@ -602,6 +602,23 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A form posted to `path` by the client `id` with its secret (client_secret_basic).
+    pub async fn client_post(
+        &self,
+        path: &str,
+        (id, secret): (&str, &str),
+        form: &[(&str, &str)],
+    ) -> api::Answer {
+        let r = api::http()
+            .post(format!("{}{path}", self.base))
+            .basic_auth(id, Some(secret))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        api::Answer::read(r).await
+    }
+
     /// Audit events named `event`, newest first.
     pub async fn audit(&self, event: &str) -> Vec<platform::audit::AuditRecord> {
         self.provider.audit.recent(Some(event), 100).await.unwrap()

@@ -282,7 +282,7 @@ pub(crate) async fn with_session(
         let _ = p.store.delete(&code_key(&code)).await;
         return Ok(Some(page));
     }
-    if let Some(page) = consent::ask_if_needed(p, headers, client, req, &key, &s, locale).await? {
+    if let Some(page) = consent::ask_if_needed(p, client, req, &key, &s, locale).await? {
         // A third-party app the person has not allowed this yet: asked before the code.
         let _ = p.store.delete(&code_key(&code)).await;
         return Ok(Some(page));
@@ -408,7 +408,6 @@ pub(crate) async fn after_agreement_with_session(
 /// After a live session was stepped up: the parked request completes with it.
 pub(crate) async fn resume_with_session(
     p: &Provider,
-    headers: &HeaderMap,
     request_id: &str,
     key: &str,
     s: SsoSession,
@@ -424,7 +423,7 @@ pub(crate) async fn resume_with_session(
             .ok_or_else(|| PageError::bad(locale, |t| t.bad_request))?;
         return Ok(see_other(back));
     }
-    issue_code(p, headers, &req, key, s, locale).await
+    issue_code(p, &req, key, s, locale).await
 }
 
 /// The gate: a person gets a code for a relying party of a service only when enrolled in
@@ -566,7 +565,6 @@ pub(crate) async fn gate_text(
 /// Issues a code for the session and redirects to the client with it (after the gate).
 async fn issue_code(
     p: &Provider,
-    headers: &HeaderMap,
     req: &AuthRequest,
     session_key: &str,
     s: SsoSession,
@@ -581,9 +579,7 @@ async fn issue_code(
         // enrolled in); only this relying party is refused.
         return Ok(page);
     }
-    if let Some(page) =
-        consent::ask_if_needed(p, headers, &client, req, session_key, &s, locale).await?
-    {
+    if let Some(page) = consent::ask_if_needed(p, &client, req, session_key, &s, locale).await? {
         return Ok(page);
     }
     if let Some(page) = picker::ask_if_needed(p, req, session_key, &s, locale).await? {

@@ -77,13 +77,7 @@ pub async fn create(State(p): State<Arc<Provider>>, headers: HeaderMap, body: By
     };
     if let Some(k) = body.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         let d = format!("unknown launch context field {k:?}");
-        return (
-            StatusCode::BAD_REQUEST,
-            json_no_store(
-                json!({ "error": "invalid_request", "error_description": d }).to_string(),
-            ),
-        )
-            .into_response();
+        return refused(StatusCode::BAD_REQUEST, "invalid_request", &d);
     }
     let app = match body.remove("client_id") {
         None => None,

@@ -87,8 +87,7 @@ pub(crate) async fn after_first_factor(
     }
     if amr.iter().any(|m| m == "mfa") {
         // Two factors already (a verified passkey): nothing to step up to.
-        return authorize::complete_login(p, headers, request_id, req, account, amr, locale, ip)
-            .await;
+        return authorize::complete_login(p, request_id, req, account, amr, locale, ip).await;
     }
     let wants = relying_party_wants_mfa(p, req, account.assurance_level).await;
     let device = cookie(p, headers, DEVICE_COOKIE);
@@ -104,8 +103,7 @@ pub(crate) async fn after_first_factor(
         };
     let pwd = amr;
     if !need {
-        return authorize::complete_login(p, headers, request_id, req, account, pwd, locale, ip)
-            .await;
+        return authorize::complete_login(p, request_id, req, account, pwd, locale, ip).await;
     }
     let methods = methods_of(p, account).await?;
     if methods.is_empty() {
@@ -119,8 +117,7 @@ pub(crate) async fn after_first_factor(
             ));
         }
         // Nothing to challenge with: the password alone, and the acr says so.
-        return authorize::complete_login(p, headers, request_id, req, account, pwd, locale, ip)
-            .await;
+        return authorize::complete_login(p, request_id, req, account, pwd, locale, ip).await;
     }
     let r = begin(
         p,
@@ -365,9 +362,7 @@ async fn finish(
                     authorize::ask_agreement(p, headers, rid, &account, key, amr, ip, locale)
                         .await?
                 }
-                (Some(rid), _) => {
-                    authorize::resume_with_session(p, headers, rid, key, sess, locale).await?
-                }
+                (Some(rid), _) => authorize::resume_with_session(p, rid, key, sess, locale).await?,
                 (None, Some(back)) => see_other(back),
                 (None, None) => see_other("/account"),
             }
@@ -386,8 +381,7 @@ async fn finish(
                     authorize::offer_after(p, headers, &account, rid, amr, locale).await?
                 }
                 Some(req) => {
-                    authorize::complete_login(p, headers, rid, &req, &account, amr, locale, ip)
-                        .await?
+                    authorize::complete_login(p, rid, &req, &account, amr, locale, ip).await?
                 }
                 None => return Err(PageError::bad(locale, |t| t.login_expired).into()),
             }

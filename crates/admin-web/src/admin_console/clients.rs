@@ -20,7 +20,7 @@ use web::forms::{Field, Fieldset, Form, Section, View};
 use web::http::{see_other, Params};
 
 /// A path segment, percent-encoded.
-fn enc(s: &str) -> String {
+pub(super) fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 

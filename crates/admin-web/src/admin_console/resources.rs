@@ -2,6 +2,7 @@
 //! one's removal; and on a relying party's page, the resource servers it may get tokens for,
 //! with its scopes there, given and taken back. In English and French.
 
+use super::clients::enc;
 use super::directory::{keep_typed, text_of};
 use super::{
     add_form, form_request, not_found, page, page_request, send, send_detail, show_error, Admin,
@@ -160,10 +161,6 @@ impl ResourceText {
             _ => &EN,
         }
     }
-}
-
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 fn lines(form: &Params, name: &str) -> Vec<String> {

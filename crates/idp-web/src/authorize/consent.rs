@@ -109,7 +109,6 @@ fn view(req: &AuthRequest, token: &str, locale: Locale) -> View {
 /// `consent_required` to the app).
 pub(crate) async fn ask_if_needed(
     p: &Provider,
-    headers: &HeaderMap,
     client: &Client,
     req: &AuthRequest,
     session_key: &str,
@@ -125,7 +124,6 @@ pub(crate) async fn ask_if_needed(
     if !consent::needed(had.as_deref(), &req.scope, req.prompt_consent) {
         return Ok(None);
     }
-    let _ = headers;
     let question = (req, session_key, s);
     let none = ("consent_required", "the user must consent to this app");
     let r = pause::pause(p, "consent", "/authorize/consent", question, none, locale).await?;

@@ -262,10 +262,8 @@ pub async fn login_submit(
 /// Ends a successful sign-in: takes the parked request (single use, so a double submit of the
 /// form yields one session and one code), starts the SSO session with the methods used (`amr`;
 /// `mfa` among them raises the `acr`) and answers the client.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn complete_login(
     p: &Provider,
-    headers: &HeaderMap,
     request_id: &str,
     req: &AuthRequest,
     account: &Account,
@@ -312,7 +310,7 @@ pub(crate) async fn complete_login(
         r.headers_mut().append(header::SET_COOKIE, set);
         return Ok(r);
     }
-    let mut r = issue_code(p, headers, req, &key, s, locale).await?;
+    let mut r = issue_code(p, req, &key, s, locale).await?;
     r.headers_mut().append(header::SET_COOKIE, set);
     Ok(r)
 }
