@@ -523,6 +523,7 @@ async fn a_demo_viewer_ends_its_local_session_when_it_gets_a_logout_token() {
                 name: "ConnectingOntario ClinicalViewer".into(),
                 theme: "co",
                 base: base.clone(),
+                launch: None,
             },
             listener,
         )],

@@ -41,6 +41,7 @@ mod saml_browser;
 mod saml_context;
 mod saml_lax;
 mod saml_slo;
+mod smart_demo;
 mod smart_launch;
 mod smart_standalone;
 mod stepup;

@@ -795,6 +795,7 @@ async fn a_clinician_moves_between_an_oidc_viewer_and_a_saml_sp_in_a_real_browse
         name: "ConnectingOntario ClinicalViewer".into(),
         theme: "co",
         base: vbase.clone(),
+        launch: None,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let viewers = tokio::spawn(serve(app.base.clone(), vec![(viewer, listener)], async {

@@ -95,6 +95,7 @@ async fn viewer(
         name: "ConnectingOntario ClinicalViewer".into(),
         theme: "co",
         base: vbase.clone(),
+        launch: None,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(serve(app.base.clone(), vec![(v, listener)], async {

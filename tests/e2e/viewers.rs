@@ -34,6 +34,7 @@ async fn viewer(
             name: name.into(),
             theme,
             base,
+            launch: None,
         },
         listener,
     )

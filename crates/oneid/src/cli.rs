@@ -184,13 +184,21 @@ async fn command(
                 // A fictional number (555-01xx), so that the footer shows where it goes.
                 cfg.pages.service_desk_phone = "1-800-555-0199".into();
             }
+            let smart = demo::SmartDemo::fixed();
+            if is_demo && cfg.clients.fhir_user.is_empty() {
+                // The demo FHIR server's Practitioner of the demo clinician's CPSO number.
+                cfg.clients.fhir_user =
+                    format!("{}/Practitioner/{{registration_number}}", smart.fhir_base);
+            }
             let app = build(&cfg, Parts::default())
                 .await
                 .map_err(|e| e.to_string())?;
             let p = app.provider();
             let registry = if is_demo {
                 demo::seed(&p).await?;
-                Some(demo::seed_registry(&p, &cfg.data_dir).await?)
+                let registry = demo::seed_registry(&p, &cfg.data_dir).await?;
+                demo::seed_smart(&p, &smart).await?;
+                Some(registry)
             } else {
                 None
             };
@@ -216,20 +224,49 @@ async fn command(
                             name: (*name).to_owned(),
                             theme,
                             base: format!("http://{addr}"),
+                            launch: None,
                         },
                         l,
                     )),
                     Err(e) => eprintln!("oneid: demo viewer {name} not started ({addr}: {e})"),
                 }
             }
+            let (smart_app, fhir) = crate::smart_demo_parts(&smart, &p.cfg.issuer);
+            let ehr_addr = smart.ehr_base.trim_start_matches("http://").to_owned();
+            match tokio::net::TcpListener::bind(&ehr_addr).await {
+                Ok(l) => viewers.push((
+                    crate::viewers::Viewer {
+                        client_id: demo::EHR_CLIENT.0.into(),
+                        secret: demo::EHR_CLIENT.1.into(),
+                        name: demo::EHR_NAME.into(),
+                        theme: "ehr",
+                        base: smart.ehr_base.clone(),
+                        launch: Some(crate::viewers::Launcher {
+                            app_client_id: smart_app.client_id.clone(),
+                            app_name: "medication viewer".into(),
+                            app_launch_url: format!("{}/launch", smart.app_base),
+                            fhir_base: smart.fhir_base.clone(),
+                        }),
+                    },
+                    l,
+                )),
+                Err(e) => eprintln!("oneid: demo record system not started ({ehr_addr}: {e})"),
+            }
             wln!(out, "");
             wln!(
                 out,
                 "Demo clinical viewers (sign in at one, then open the others):"
             );
-            for (v, _) in &viewers {
+            for (v, _) in viewers.iter().filter(|(v, _)| v.launch.is_none()) {
                 wln!(out, "  {:<34} {}/", v.name, v.base);
             }
+            wln!(
+                out,
+                "Demo SMART App Launch (open a patient in the record system, or the app alone):"
+            );
+            wln!(out, "  {:<34} {}/", demo::EHR_NAME, smart.ehr_base);
+            wln!(out, "  {:<34} {}/", demo::SMART_APP_NAME, smart.app_base);
+            wln!(out, "  {:<34} {}", "FHIR server", smart.fhir_base);
             let portal_addr = format!("127.0.0.1:{}", demo::PORTAL_PORT);
             let portal = match (registry, tokio::net::TcpListener::bind(&portal_addr).await) {
                 (Some(registry), Ok(l)) => {
@@ -304,8 +341,36 @@ async fn command(
                     let _ = stop_rx.recv().await;
                 }))
             });
+            let mut smart_tasks = Vec::new();
+            let app_addr = smart.app_base.trim_start_matches("http://").to_owned();
+            match tokio::net::TcpListener::bind(&app_addr).await {
+                Ok(l) => {
+                    let mut stop_rx = stop_tx.subscribe();
+                    smart_tasks.push(tokio::spawn(crate::smart_app::serve(
+                        smart_app,
+                        l,
+                        async move {
+                            let _ = stop_rx.recv().await;
+                        },
+                    )));
+                }
+                Err(e) => eprintln!("oneid: demo SMART app not started ({app_addr}: {e})"),
+            }
+            let fhir_addr = format!("127.0.0.1:{}", demo::SMART_PORTS.2);
+            match tokio::net::TcpListener::bind(&fhir_addr).await {
+                Ok(l) => {
+                    let mut stop_rx = stop_tx.subscribe();
+                    smart_tasks.push(tokio::spawn(crate::demo_fhir::serve(fhir, l, async move {
+                        let _ = stop_rx.recv().await;
+                    })));
+                }
+                Err(e) => eprintln!("oneid: demo FHIR server not started ({fhir_addr}: {e})"),
+            }
             let r = app.run_until_stopped().await.map_err(|e| e.to_string());
             let _ = stop_tx.send(());
+            for t in smart_tasks {
+                let _ = t.await;
+            }
             let _ = viewers_task.await;
             if let Some(t) = portal_task {
                 let _ = t.await;

@@ -396,3 +396,178 @@ async fn staff_phone(p: &Provider, account_id: &str, phone: &str) -> Result<(), 
     }
     Ok(())
 }
+
+/// The demo's SMART parts: a record system (EHR) that opens a SMART app for a patient, the
+/// app, and the FHIR server both use.
+#[derive(Debug, Clone)]
+pub struct SmartDemo {
+    /// The record system's base URL (port 8085 in the demo).
+    pub ehr_base: String,
+    /// The SMART app's base URL (port 8086).
+    pub app_base: String,
+    /// The FHIR server's base URL (`http://127.0.0.1:8087/fhir`).
+    pub fhir_base: String,
+}
+
+/// Ports of the demo record system, SMART app and FHIR server.
+pub const SMART_PORTS: (u16, u16, u16) = (8085, 8086, 8087);
+/// The record system's client id and secret.
+pub const EHR_CLIENT: (&str, &str) = ("lakeshore-ehr", "lakeshore-ehr-demo-secret");
+/// Its name.
+pub const EHR_NAME: &str = "Lakeshore General Hospital EHR";
+/// The SMART app's client id and secret.
+pub const SMART_APP_CLIENT: (&str, &str) = ("medication-viewer", "medication-viewer-demo-secret");
+/// Its name.
+pub const SMART_APP_NAME: &str = "Medication viewer";
+/// The FHIR server's client id (it introspects tokens) and secret.
+pub const FHIR_CLIENT: (&str, &str) = ("demo-fhir", "demo-fhir-demo-secret");
+/// The FHIR server's resource server id.
+pub const FHIR_RESOURCE: &str = "demo-fhir";
+/// The service the record system and the SMART app belong to: (id, name).
+pub const SMART_SERVICE: (&str, &str) = ("lakeshore", "Lakeshore General Hospital (demo)");
+
+impl SmartDemo {
+    /// The demo's, on its fixed ports.
+    pub fn fixed() -> SmartDemo {
+        let (ehr, app, fhir) = SMART_PORTS;
+        SmartDemo {
+            ehr_base: format!("http://127.0.0.1:{ehr}"),
+            app_base: format!("http://127.0.0.1:{app}"),
+            fhir_base: format!("http://127.0.0.1:{fhir}/fhir"),
+        }
+    }
+}
+
+/// Seeds the SMART parts if missing: the FHIR server as a resource server (SMART read scopes)
+/// and as a client that may introspect; the record system, a client that may make launches;
+/// the medication viewer, a third-party app (so the person consents) allowed to read patients
+/// and their medication requests there.
+pub async fn seed_smart(p: &Provider, d: &SmartDemo) -> Result<(), String> {
+    let e = |e: authorization_server::ClientError| e.to_string();
+    smart_service(p, d).await?;
+    if p.clients.get(FHIR_CLIENT.0).await.map_err(e)?.is_none() {
+        p.clients
+            .add(NewClient {
+                client_id: FHIR_CLIENT.0.into(),
+                name: "Demo FHIR server".into(),
+                secret: Some(FHIR_CLIENT.1.into()),
+                grant_types: vec!["client_credentials".into()],
+                scopes: vec!["oneid:introspect".into()],
+                ..NewClient::default()
+            })
+            .await
+            .map_err(e)?;
+    }
+    let resources = &p.resources;
+    let re = |e: authorization_server::resources::ResourceError| e.to_string();
+    if resources.get(FHIR_RESOURCE).await.map_err(re)?.is_none() {
+        resources
+            .add(authorization_server::resources::NewResourceServer {
+                id: FHIR_RESOURCE.into(),
+                name: "Demo FHIR server".into(),
+                audience: d.fhir_base.clone(),
+                scopes: vec!["patient/*.rs".into(), "user/*.rs".into()],
+            })
+            .await
+            .map_err(re)?;
+    }
+    if p.clients.get(EHR_CLIENT.0).await.map_err(e)?.is_none() {
+        let mut scopes: Vec<String> = authorization_server::clients::SCOPES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        scopes.push("oneid:launch".into());
+        p.clients
+            .add(NewClient {
+                client_id: EHR_CLIENT.0.into(),
+                name: EHR_NAME.into(),
+                redirect_uris: vec![format!("{}/callback", d.ehr_base)],
+                post_logout_redirect_uris: vec![format!("{}/", d.ehr_base)],
+                secret: Some(EHR_CLIENT.1.into()),
+                backchannel_logout_uri: Some(format!("{}/backchannel-logout", d.ehr_base)),
+                service_id: Some(SMART_SERVICE.0.into()),
+                scopes,
+                ..NewClient::default()
+            })
+            .await
+            .map_err(e)?;
+    }
+    if p.clients
+        .get(SMART_APP_CLIENT.0)
+        .await
+        .map_err(e)?
+        .is_none()
+    {
+        p.clients
+            .add(NewClient {
+                client_id: SMART_APP_CLIENT.0.into(),
+                name: SMART_APP_NAME.into(),
+                redirect_uris: vec![format!("{}/callback", d.app_base)],
+                secret: Some(SMART_APP_CLIENT.1.into()),
+                scopes: ["openid", "profile", "fhirUser", "launch", "launch/patient"]
+                    .map(str::to_owned)
+                    .to_vec(),
+                third_party: true,
+                service_id: Some(SMART_SERVICE.0.into()),
+                ..NewClient::default()
+            })
+            .await
+            .map_err(e)?;
+        resources
+            .allow(
+                SMART_APP_CLIENT.0,
+                FHIR_RESOURCE,
+                &[
+                    "patient/Patient.rs".into(),
+                    "patient/MedicationRequest.rs".into(),
+                ],
+            )
+            .await
+            .map_err(re)?;
+        p.clients.forget(SMART_APP_CLIENT.0);
+    }
+    Ok(())
+}
+
+/// The record system's service, if missing; the CPSO may sponsor people into it and the demo
+/// clinician (when seeded, with the CPSO as sponsor) is enrolled there.
+async fn smart_service(p: &Provider, d: &SmartDemo) -> Result<(), String> {
+    let dir = &p.registration.directory;
+    let err = |e: registration::RegistrationError| e.to_string();
+    let (id, name) = SMART_SERVICE;
+    if !dir
+        .services()
+        .await
+        .map_err(err)?
+        .iter()
+        .any(|s| s.id == id)
+    {
+        dir.put_service(&registration::Service {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            url: Some(format!("{}/", d.ehr_base)),
+            min_assurance_level: 1,
+        })
+        .await
+        .map_err(err)?;
+    }
+    let sponsor = demo_registry::SPONSOR_ID;
+    if dir.organization(sponsor).await.map_err(err)?.is_none() {
+        return Ok(());
+    }
+    dir.allow_service(sponsor, id).await.map_err(err)?;
+    if let Some(alex) = p
+        .accounts
+        .find_by_login_id(DEMO_LOGIN_ID)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        let enrolments = dir.enrolments(&alex.id).await.map_err(err)?;
+        if !enrolments.is_empty() && !enrolments.iter().any(|e| e.service.id == id) {
+            dir.enrol(&alex.id, id, sponsor, "demo")
+                .await
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}

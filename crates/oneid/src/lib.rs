@@ -14,6 +14,7 @@ pub mod cli;
 mod clients_cli;
 pub mod config;
 pub mod demo;
+pub mod demo_fhir;
 pub mod demo_registry;
 pub mod directory_cli;
 pub mod populate;
@@ -22,6 +23,7 @@ pub mod registries_cli;
 mod resources_cli;
 pub mod saml_cli;
 pub mod serve;
+pub mod smart_app;
 pub mod tls;
 pub mod viewers;
 
@@ -542,4 +544,26 @@ pub fn app(p: Arc<Provider>) -> axum::Router {
         .merge(account_web::routes())
         .merge(admin_web::routes());
     web::app::assemble(p, routes, idp_web::documents())
+}
+
+/// The demo SMART app and FHIR server of `d`, for ONE ID at `issuer`.
+pub fn smart_demo_parts(
+    d: &demo::SmartDemo,
+    issuer: &str,
+) -> (smart_app::SmartApp, demo_fhir::DemoFhir) {
+    (
+        smart_app::SmartApp {
+            client_id: demo::SMART_APP_CLIENT.0.into(),
+            secret: demo::SMART_APP_CLIENT.1.into(),
+            name: demo::SMART_APP_NAME.into(),
+            base: d.app_base.clone(),
+            fhir_base: d.fhir_base.clone(),
+        },
+        demo_fhir::DemoFhir {
+            issuer: issuer.to_owned(),
+            base: d.fhir_base.clone(),
+            client_id: demo::FHIR_CLIENT.0.into(),
+            secret: demo::FHIR_CLIENT.1.into(),
+        },
+    )
 }

@@ -53,6 +53,9 @@ pub struct Viewer {
     /// Where it is served, e.g. `http://127.0.0.1:8081` (its redirect URI is `{base}/callback`,
     /// its post-logout redirect URI `{base}/`).
     pub base: String,
+    /// Set for the demo record system: it lists patients and opens a SMART app for one of
+    /// them (an EHR launch).
+    pub launch: Option<Launcher>,
 }
 
 struct Pending {
@@ -71,6 +74,10 @@ struct UserView {
     sid: String,
     sub: String,
     id_token: String,
+    /// Kept here only: the record system makes launches with it.
+    access_token: String,
+    /// The launch forms' CSRF token.
+    csrf: String,
 }
 
 struct ViewerState {
@@ -91,13 +98,15 @@ struct Page<'a> {
     user: Option<UserView>,
     error: Option<String>,
     others: &'a [(String, String)],
+    launch: Option<&'a Launcher>,
+    patients: Vec<launch::PatientRow>,
 }
 
 const COOKIE: &str = "demo_viewer_session";
 /// Most pending sign-ins or sessions a viewer keeps (a demo: the oldest are simply dropped).
 const MAX_ENTRIES: usize = 10_000;
 
-fn bounded_insert<V>(m: &mut HashMap<String, V>, k: String, v: V) {
+pub(crate) fn bounded_insert<V>(m: &mut HashMap<String, V>, k: String, v: V) {
     if m.len() >= MAX_ENTRIES {
         m.clear();
     }
@@ -131,14 +140,7 @@ impl ViewerState {
     }
 
     fn cookie(&self, headers: &HeaderMap, name: &str) -> Option<String> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|kv| kv.trim().split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_owned())
+        read_cookie(headers, name)
     }
 
     fn session(&self, headers: &HeaderMap) -> Option<(String, UserView)> {
@@ -154,6 +156,12 @@ impl ViewerState {
             user,
             error,
             others: &self.others,
+            launch: self.viewer.launch.as_ref(),
+            patients: if self.viewer.launch.is_some() {
+                launch::patients()
+            } else {
+                Vec::new()
+            },
         }
         .render();
         match html {
@@ -170,7 +178,20 @@ impl ViewerState {
     }
 }
 
-fn redirect(to: &str) -> Response {
+/// The value of the cookie `name`.
+pub(crate) fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// A 303 to `to`.
+pub(crate) fn redirect(to: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(to) {
         r.headers_mut().insert(header::LOCATION, v);
@@ -178,7 +199,7 @@ fn redirect(to: &str) -> Response {
     r
 }
 
-fn rfc3339(unix: i64) -> String {
+pub(crate) fn rfc3339(unix: i64) -> String {
     // Days to a civil date (Howard Hinnant's algorithm), UTC.
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
@@ -231,6 +252,11 @@ async fn login(
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("email".into()))
         .add_scope(Scope::new("clinician".into()));
+    let req = if s.viewer.launch.is_some() {
+        req.add_scope(Scope::new("oneid:launch".into()))
+    } else {
+        req
+    };
     let req = if q.contains_key("silent") {
         req.add_prompt(openidconnect::core::CoreAuthPrompt::None)
     } else {
@@ -385,6 +411,8 @@ async fn finish(s: &ViewerState, code: &str, pending: Pending) -> Result<UserVie
         sid: text(&payload["sid"]),
         sub: text(&payload["sub"]),
         id_token: raw,
+        access_token: tokens.access_token().secret().clone(),
+        csrf: platform::crypto::random_token(24),
     })
 }
 
@@ -422,6 +450,8 @@ async fn logout(State(s): State<Arc<ViewerState>>, headers: HeaderMap) -> Respon
 
 mod backchannel;
 use backchannel::*;
+mod launch;
+pub use launch::Launcher;
 
 async fn stylesheet() -> Response {
     (
@@ -474,6 +504,7 @@ pub async fn serve(
             .route("/callback", get(callback))
             .route("/logout", get(logout))
             .route("/backchannel-logout", post(backchannel_logout))
+            .route("/launch", post(launch::launch))
             .route("/viewer.css", get(stylesheet))
             .with_state(state);
         let mut rx = tx.subscribe();

@@ -234,6 +234,10 @@ pub async fn consent_submit(
         })
         .await;
     req.scope = kept.join(" ");
+    // A standalone launch still needs its patient: picked next, before the code.
+    if let Some(page) = super::picker::ask_if_needed(&p, &req, &key_now, &s, locale).await? {
+        return Ok(page);
+    }
     let code = random_token(32);
     store_code(&p, &req, &s, &code).await.or_page(locale)?;
     deliver_code(&p, &req, &key_now, s, &code)
