@@ -386,3 +386,112 @@ async fn one_proof_sent_to_two_nodes_at_once_is_taken_once() {
         assert_eq!(ok, 1, "{} / {y}", x.0);
     }
 }
+
+/// POSTs a launch to /smart/launch with `auth` and an optional proof; (status, body,
+/// WWW-Authenticate, DPoP-Nonce).
+async fn launch(app: &TestApp, auth: &str, proof: Option<&str>) -> (u16, Value, String, bool) {
+    let mut r = reqwest::Client::new()
+        .post(format!("{}/smart/launch", app.base))
+        .header("Authorization", auth)
+        .json(&json!({"patient": "p-1"}));
+    if let Some(p) = proof {
+        r = r.header("DPoP", p);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    let header = |n: &str| {
+        r.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let www = header("www-authenticate").unwrap_or_default();
+    let nonce = header("dpop-nonce").is_some();
+    (status, r.json().await.unwrap_or_default(), www, nonce)
+}
+
+/// A record system whose tokens are DPoP-bound (a FAPI 2.0 client, say) makes EHR launches
+/// with a proof by its key; the token without one, or with another key's, makes none.
+#[tokio::test]
+async fn a_record_system_with_dpop_bound_tokens_makes_launches_with_a_proof_by_its_key() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let cfg = app
+        .add_client_with("ehr", |n| {
+            n.scopes = vec!["openid".into(), "oneid:launch".into()];
+        })
+        .await;
+    let rp = Rp::discover(&cfg).await;
+    let key = Key::new();
+    let b = Browser::new();
+    let s = rp.start(&["oneid:launch"], &[]);
+    let page = b.get(&s.url).await;
+    let cb = b.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    let code = rp.code_from(&s, &cb);
+    let verifier = s.verifier.secret().clone();
+    let url = format!("{}/token", app.base);
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", cfg.redirect_uri.as_str()),
+        ("code_verifier", verifier.as_str()),
+    ];
+    // The first proof learns the server's nonce.
+    let first = key.proof("POST", &url, now(&app), json!({}));
+    let (_, _, nonce) = token(&app, "ehr", &form, Some(&first)).await;
+    let nonce = nonce.expect("a DPoP-Nonce");
+    let with_nonce = key.proof("POST", &url, now(&app), json!({ "nonce": nonce }));
+    let (status, body, _) = token(&app, "ehr", &form, Some(&with_nonce)).await;
+    assert_eq!(
+        (status, body["token_type"].as_str()),
+        (200, Some("DPoP")),
+        "{body}"
+    );
+    let at = body["access_token"].as_str().unwrap().to_owned();
+    let here = format!("{}/smart/launch", app.base);
+    let proof = |k: &Key| {
+        k.proof(
+            "POST",
+            &here,
+            now(&app),
+            json!({ "nonce": nonce, "ath": ath(&at) }),
+        )
+    };
+
+    let (status, body, www, _) = launch(&app, &format!("Bearer {at}"), None).await;
+    assert_eq!(status, 401, "the bound token as a bearer token: {body}");
+    assert!(
+        www.starts_with("Bearer") && www.contains("invalid_token"),
+        "{www}"
+    );
+    let (status, body, www, fresh) =
+        launch(&app, &format!("DPoP {at}"), Some(&proof(&Key::new()))).await;
+    assert_eq!(status, 401, "another key's proof: {body}");
+    assert!(
+        www.starts_with("DPoP") && www.contains("invalid_token"),
+        "{www}"
+    );
+    assert!(fresh, "every DPoP answer carries the next nonce");
+    let (status, body, www, _) = launch(&app, &format!("DPoP {at}"), None).await;
+    assert_eq!(status, 401, "no proof: {body}");
+    assert!(www.contains("invalid_dpop_proof"), "{www}");
+    let elsewhere = key.proof(
+        "POST",
+        &format!("{}/userinfo", app.base),
+        now(&app),
+        json!({ "nonce": nonce, "ath": ath(&at) }),
+    );
+    let (status, _, www, _) = launch(&app, &format!("DPoP {at}"), Some(&elsewhere)).await;
+    assert_eq!(status, 401, "a proof for another URL");
+    assert!(www.contains("invalid_dpop_proof"), "{www}");
+    assert!(app.audit("launch.created").await.is_empty());
+
+    let good = proof(&key);
+    let (status, body, _, _) = launch(&app, &format!("DPoP {at}"), Some(&good)).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["launch"].is_string());
+    let (status, _, www, _) = launch(&app, &format!("DPoP {at}"), Some(&good)).await;
+    assert_eq!(status, 401, "the proof replayed");
+    assert!(www.contains("invalid_dpop_proof"), "{www}");
+    assert_eq!(app.audit("launch.created").await.len(), 1);
+}

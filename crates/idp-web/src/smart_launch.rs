@@ -1,8 +1,11 @@
 //! `POST /smart/launch`: a record system makes an EHR launch (SMART App Launch) for the person
 //! using it, with that person's access token (issued to the record system, with
 //! `oneid:launch`) and the context as JSON; the answer is the `launch` handle to open the app
-//! with, good once for five minutes. See `authorization_server::smart_launch`.
+//! with, good once for five minutes. A sender-constrained token is used as it was bound: a
+//! DPoP-bound one with a proof by its key, a certificate-bound one over a connection with that
+//! certificate. See `authorization_server::smart_launch`.
 
+use authorization_server::oidc::resource;
 use authorization_server::smart_launch::{self, LaunchContext, LaunchError, LAUNCH_TTL};
 use authorization_server::tokens::live_access_token;
 use authorization_server::Provider;
@@ -43,14 +46,65 @@ const FIELDS: &[&str] = &[
 /// POST /smart/launch
 #[tracing::instrument(skip_all)]
 pub async fn create(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(token) = bearer(&headers) else {
-        return refused(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request",
-            "send the person's access token as a Bearer token",
-        );
+    let dpop = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split_once(' '))
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("dpop"));
+    let mut r = make(&p, &headers, body, dpop).await;
+    if dpop {
+        // A DPoP client learns the next nonce from every answer; its refusals name DPoP.
+        crate::dpop_http::add_nonce(&p, &mut r);
+        let www = r.headers().get(header::WWW_AUTHENTICATE).cloned();
+        if let Some(v) = www.and_then(|v| v.to_str().ok().map(str::to_owned)) {
+            let v = v.replacen("Bearer ", "DPoP ", 1);
+            if let Ok(v) = header::HeaderValue::from_str(&v) {
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            }
+        }
+    }
+    r
+}
+
+/// The launch, for a Bearer token or a DPoP-bound one with its proof (and a certificate-bound
+/// one over its connection).
+async fn make(p: &Provider, headers: &HeaderMap, body: Bytes, dpop: bool) -> Response {
+    use crate::dpop_http::{presented, Presented, ResourceRefusal};
+    use authorization_server::dpop::DpopError;
+    let url = format!("{}/smart/launch", p.cfg.issuer);
+    let (token, jkt) = if dpop {
+        match presented(p, headers, "POST", &url).await {
+            Ok(Presented::Dpop(token, jkt)) => (token, Some(jkt)),
+            Ok(Presented::Bearer) | Err(ResourceRefusal::NoToken) => {
+                return refused(StatusCode::UNAUTHORIZED, "invalid_request", "no DPoP token")
+            }
+            Err(ResourceRefusal::Proof(DpopError::UseNonce)) => {
+                return refused(
+                    StatusCode::UNAUTHORIZED,
+                    "use_dpop_nonce",
+                    "use the DPoP-Nonce of this answer in a new proof",
+                )
+            }
+            Err(ResourceRefusal::Proof(DpopError::Invalid(why))) => {
+                return refused(StatusCode::UNAUTHORIZED, "invalid_dpop_proof", why)
+            }
+            Err(ResourceRefusal::Proof(DpopError::Unavailable(e))) => {
+                return OAuthError::unavailable(e).into_response()
+            }
+        }
+    } else {
+        match bearer(headers) {
+            Some(t) => (t, None),
+            None => {
+                return refused(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_request",
+                    "send the person's access token as a Bearer (or DPoP) token",
+                )
+            }
+        }
     };
-    let claims = match live_access_token(&p, token).await {
+    let claims = match live_access_token(p, token).await {
         Ok(Some(c)) => c,
         Ok(None) => {
             return refused(
@@ -61,12 +115,13 @@ pub async fn create(State(p): State<Arc<Provider>>, headers: HeaderMap, body: By
         }
         Err(e) => return OAuthError::unavailable(e.to_string()).into_response(),
     };
-    if claims.cnf.is_some() {
-        return refused(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "a sender-constrained token cannot make launches here; use a Bearer token",
-        );
+    let certificate = web::http::client_certificate(headers).and_then(|chain| {
+        chain
+            .first()
+            .map(|c| authorization_server::mtls::thumbprint(c))
+    });
+    if let Err(why) = resource::check_binding(&claims, jkt.as_deref(), certificate.as_deref()) {
+        return refused(StatusCode::UNAUTHORIZED, "invalid_token", why);
     }
     let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(&body) else {
         return refused(
@@ -98,7 +153,7 @@ pub async fn create(State(p): State<Arc<Provider>>, headers: HeaderMap, body: By
             "the launch context's fields have the wrong types",
         );
     };
-    match smart_launch::create(&p, &claims, app, context).await {
+    match smart_launch::create(p, &claims, app, context).await {
         Ok(handle) => {
             let _ = p
                 .audit

@@ -21,6 +21,34 @@ pub enum UserinfoError {
     Internal(String),
 }
 
+/// Whether a request may use the access token `c`: `jkt` is the DPoP key the request proved
+/// (a DPoP-bound token needs its own key's proof, and an unbound token is not taken as a DPoP
+/// one); `certificate` the thumbprint of the client certificate it came with (a
+/// certificate-bound token needs the same one). The refusal says why.
+pub fn check_binding(
+    c: &crate::tokens::AccessClaims,
+    jkt: Option<&str>,
+    certificate: Option<&str>,
+) -> Result<(), &'static str> {
+    // A certificate-bound token (RFC 8705 §3) is worth nothing over another connection.
+    if let Some(bound) = c.x5t_s256() {
+        let same =
+            certificate.is_some_and(|t| platform::crypto::ct_eq(t.as_bytes(), bound.as_bytes()));
+        if !same {
+            return Err(
+                "the access token is bound to a client certificate this request does not present",
+            );
+        }
+    }
+    match (c.jkt(), jkt) {
+        (Some(bound), Some(proved)) if bound == proved => Ok(()),
+        (None, None) => Ok(()),
+        (Some(_), None) => Err("the access token is DPoP-bound: send it with a DPoP proof"),
+        (Some(_), Some(_)) => Err("the DPoP proof is not by the key the token is bound to"),
+        (None, Some(_)) => Err("the access token is not DPoP-bound"),
+    }
+}
+
 /// The claims of the person the access token `token` was issued for, as its scopes allow;
 /// `jkt`: the DPoP key the request proved (a bound token needs its own key's proof, and an
 /// unbound token is not taken as a DPoP one); `certificate`: the thumbprint of the client
@@ -34,35 +62,7 @@ pub async fn userinfo(
 ) -> Result<Map<String, Value>, UserinfoError> {
     const INVALID: &str = "the access token is invalid, expired or revoked";
     let c = verify_access_token(p, token).ok_or(UserinfoError::InvalidToken(INVALID))?;
-    // A certificate-bound token (RFC 8705 §3) is worth nothing over another connection.
-    if let Some(bound) = c.x5t_s256() {
-        let same =
-            certificate.is_some_and(|t| platform::crypto::ct_eq(t.as_bytes(), bound.as_bytes()));
-        if !same {
-            return Err(UserinfoError::InvalidToken(
-                "the access token is bound to a client certificate this request does not present",
-            ));
-        }
-    }
-    match (c.jkt(), jkt) {
-        (Some(bound), Some(proved)) if bound == proved => {}
-        (None, None) => {}
-        (Some(_), None) => {
-            return Err(UserinfoError::InvalidToken(
-                "the access token is DPoP-bound: send it with a DPoP proof",
-            ))
-        }
-        (Some(_), Some(_)) => {
-            return Err(UserinfoError::InvalidToken(
-                "the DPoP proof is not by the key the token is bound to",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(UserinfoError::InvalidToken(
-                "the access token is not DPoP-bound",
-            ))
-        }
-    }
+    check_binding(&c, jkt, certificate).map_err(UserinfoError::InvalidToken)?;
     let scopes: Vec<&str> = c.scope.split(' ').collect();
     if !c.has_person() || !scopes.contains(&"openid") {
         return Err(UserinfoError::InvalidToken(
