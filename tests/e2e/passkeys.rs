@@ -994,3 +994,33 @@ async fn a_first_sign_in_with_a_second_factor_steps_up_before_the_passkey_offer(
     // The sign-in goes on with what it proved: the password and the app.
     assert_eq!(tokens.raw["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
 }
+
+/// A name longer than 60 characters is refused with a message in the person's language, the
+/// typed name kept to shorten, and nothing stored (it used to be cut short silently).
+#[tokio::test]
+async fn a_passkey_name_over_60_characters_is_refused_in_french_and_nothing_is_stored() {
+    let app = app().await;
+    let id = app.add_clinician().await;
+    let chrome = Chrome::start().await;
+    chrome.add_virtual_authenticator("internal").await;
+    let long = "Portable du travail, bureau 4B, clinique de l’hôpital Lakeshore";
+    assert!(long.chars().count() > 60);
+    enrol(&app, &chrome, long, "fr").await;
+    let why = chrome
+        .wait_for_text("#name-error", "au plus 60 caractères")
+        .await;
+    assert!(why.contains("Utilisez"), "{why}");
+    let kept = chrome
+        .eval("return document.getElementById('name').value")
+        .await;
+    assert_eq!(kept.as_str(), Some(long));
+    assert!(app
+        .provider
+        .accounts
+        .passkeys(&id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(app.audit("passkey.added").await.is_empty());
+    chrome.quit().await;
+}

@@ -33,7 +33,8 @@ pub use login_id::{
     login_id_base, login_id_candidate, normalize_login_id, transliterate, DEFAULT_DOMAIN,
 };
 pub use passkeys::{
-    passkey_name, AddPasskeyError, NewPasskey, PasskeyUse, StoredPasskey, MAX_PASSKEYS,
+    passkey_name, AddPasskeyError, NewPasskey, PasskeyNameError, PasskeyUse, StoredPasskey,
+    MAX_PASSKEYS, PASSKEY_NAME_MAX,
 };
 pub use password::{HashCounts, HasherError, PasswordHasher, PasswordParams};
 pub use phone::{display_phone, parse_phone, PhoneError, PhoneKind};

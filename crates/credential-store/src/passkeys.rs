@@ -224,17 +224,32 @@ impl Accounts {
     }
 }
 
-/// A passkey's name as typed: trimmed, control characters out, at most 60 characters; `None`
-/// when nothing is left.
-pub fn passkey_name(typed: &str) -> Option<String> {
+/// The longest passkey name, in characters.
+pub const PASSKEY_NAME_MAX: usize = 60;
+
+/// Why a typed passkey name is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasskeyNameError {
+    /// Nothing is left once trimmed.
+    Empty,
+    /// Longer than `PASSKEY_NAME_MAX` characters (never cut short silently).
+    TooLong,
+}
+
+/// A passkey's name as typed: trimmed, control characters out, at most `PASSKEY_NAME_MAX`
+/// characters.
+pub fn passkey_name(typed: &str) -> Result<String, PasskeyNameError> {
     let clean: String = typed
         .chars()
         .filter(|c| !c.is_control())
-        .take(60)
         .collect::<String>()
         .trim()
         .to_owned();
-    (!clean.is_empty()).then_some(clean)
+    match clean.chars().count() {
+        0 => Err(PasskeyNameError::Empty),
+        n if n > PASSKEY_NAME_MAX => Err(PasskeyNameError::TooLong),
+        _ => Ok(clean),
+    }
 }
 
 #[cfg(test)]
@@ -243,12 +258,18 @@ mod tests {
 
     #[test]
     fn a_name_is_trimmed_cleaned_and_bounded() {
-        assert_eq!(passkey_name("  Work laptop \n"), Some("Work laptop".into()));
-        assert_eq!(passkey_name("a\u{0}b"), Some("ab".into()));
-        assert_eq!(passkey_name(" \t "), None);
+        assert_eq!(passkey_name("  Work laptop \n"), Ok("Work laptop".into()));
+        assert_eq!(passkey_name("a\u{0}b"), Ok("ab".into()));
+        assert_eq!(passkey_name(" \t "), Err(PasskeyNameError::Empty));
         assert_eq!(
-            passkey_name(&"é".repeat(100)).map(|s| s.chars().count()),
-            Some(60)
+            passkey_name(&"é".repeat(60)).map(|s| s.chars().count()),
+            Ok(60)
         );
+        assert_eq!(
+            passkey_name(&"é".repeat(61)),
+            Err(PasskeyNameError::TooLong)
+        );
+        // Spaces around do not count.
+        assert!(passkey_name(&format!("  {}  ", "x".repeat(60))).is_ok());
     }
 }

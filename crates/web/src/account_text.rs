@@ -416,6 +416,8 @@ pub struct AccountText {
     pub passkey_name: &'static str,
     /// Hint under the name.
     pub passkey_name_hint: &'static str,
+    /// A name longer than allowed.
+    pub passkey_name_too_long: &'static str,
     /// Button.
     pub passkey_add: &'static str,
     /// Done.

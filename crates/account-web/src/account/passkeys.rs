@@ -133,10 +133,19 @@ pub async fn passkeys_post(
     let notice = match get("action") {
         "add" => {
             let typed = get("name");
-            let Some(name) = credential_store::passkey_name(typed) else {
-                let mut v = passkeys_view(&p, &me, "").await?;
-                v.field_error("name", a.required);
-                return Ok(send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST));
+            let name = match credential_store::passkey_name(typed) {
+                Ok(n) => n,
+                Err(e) => {
+                    let (kept, why) = match e {
+                        credential_store::PasskeyNameError::Empty => ("", a.required),
+                        credential_store::PasskeyNameError::TooLong => {
+                            (typed, a.passkey_name_too_long)
+                        }
+                    };
+                    let mut v = passkeys_view(&p, &me, kept).await?;
+                    v.field_error("name", why);
+                    return Ok(send(&p, &headers, me.locale, &v, StatusCode::BAD_REQUEST));
+                }
             };
             let r = flow::finish_registration(
                 &p,

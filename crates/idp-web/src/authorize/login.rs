@@ -663,9 +663,18 @@ pub async fn passkey_offer_submit(
     match get("action") {
         "skip" => {}
         "add" => {
-            let Some(name) = credential_store::passkey_name(get("name")) else {
-                return offer_page(&p, &headers, &account, token, Some(a.required), "", locale)
-                    .await;
+            let name = match credential_store::passkey_name(get("name")) {
+                Ok(n) => n,
+                Err(e) => {
+                    let (kept, why) = match e {
+                        credential_store::PasskeyNameError::Empty => ("", a.required),
+                        credential_store::PasskeyNameError::TooLong => {
+                            (get("name"), a.passkey_name_too_long)
+                        }
+                    };
+                    return offer_page(&p, &headers, &account, token, Some(why), kept, locale)
+                        .await;
+                }
             };
             let r = authorization_server::passkey::finish_registration(
                 &p,
