@@ -278,12 +278,13 @@ async fn the_smart_configuration_lists_only_what_is_supported() {
                 "client_secret_basic"
             )
     );
-    // The EHR launch (tests/e2e/smart_launch.rs), the standalone launch's patient picker
-    // (smart_standalone.rs) and the scope grammar (smart_scopes); not a standalone encounter.
+    // The EHR launch (tests/e2e/smart_launch.rs), the standalone launch's patient and
+    // encounter pickers (smart_standalone.rs) and the scope grammar (smart_scopes).
     for c in [
         "launch-ehr",
         "launch-standalone",
         "context-standalone-patient",
+        "context-standalone-encounter",
         "context-ehr-patient",
         "context-ehr-encounter",
         "context-banner",
@@ -293,13 +294,34 @@ async fn the_smart_configuration_lists_only_what_is_supported() {
     ] {
         assert!(caps.contains(&c), "{c}");
     }
-    assert!(listed("scopes_supported", "launch") && listed("scopes_supported", "launch/patient"));
+    for s in ["launch", "launch/patient", "launch/encounter"] {
+        assert!(listed("scopes_supported", s), "{s}");
+    }
     assert!(caps.contains(&"permission-online") && listed("scopes_supported", "online_access"));
-    let unsupported: Vec<&&str> = caps
-        .iter()
-        .filter(|c| **c == "context-standalone-encounter")
-        .collect();
-    assert!(unsupported.is_empty(), "claims {unsupported:?}");
+    // Nothing else: every capability claimed is one of those checked here.
+    let known = [
+        "authorize-post",
+        "client-public",
+        "client-confidential-symmetric",
+        "client-confidential-asymmetric",
+        "sso-openid-connect",
+        "launch-ehr",
+        "launch-standalone",
+        "context-standalone-patient",
+        "context-standalone-encounter",
+        "context-ehr-patient",
+        "context-ehr-encounter",
+        "context-banner",
+        "context-style",
+        "permission-offline",
+        "permission-online",
+        "permission-patient",
+        "permission-user",
+        "permission-v1",
+        "permission-v2",
+    ];
+    let unknown: Vec<&&str> = caps.iter().filter(|c| !known.contains(c)).collect();
+    assert!(unknown.is_empty(), "claims {unknown:?}");
     // `authorize-post`: an authorization request posted as a form is answered like a GET
     // (the login page).
     assert!(caps.contains(&"authorize-post"));

@@ -31,8 +31,41 @@ fn patients() -> Vec<Value> {
     ]
 }
 
+fn encounters() -> Vec<Value> {
+    let e = |id: &str, patient: &str, kind: &str, start: &str| {
+        json!({"resourceType": "Encounter", "id": id, "status": "finished",
+               "subject": {"reference": format!("Patient/{patient}")},
+               "type": [{"text": kind}], "period": {"start": start}})
+    };
+    vec![
+        e(
+            "enc-1",
+            "pat-1",
+            "Emergency visit",
+            "2026-11-02T09:30:00-05:00",
+        ),
+        e(
+            "enc-2",
+            "pat-1",
+            "Clinic visit",
+            "2026-10-01T14:00:00-04:00",
+        ),
+        e(
+            "enc-3",
+            "pat-2",
+            "Home care visit",
+            "2026-09-15T10:00:00-04:00",
+        ),
+    ]
+}
+
 /// The token's introspection, when it is an active token for this server that reads patients.
 async fn authorized(f: &Fhir, headers: &HeaderMap, what: String) -> bool {
+    authorized_for(f, headers, what, "user/Patient.rs").await
+}
+
+/// The same for `scope` (exactly).
+async fn authorized_for(f: &Fhir, headers: &HeaderMap, what: String, scope: &str) -> bool {
     let Some(token) = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -50,7 +83,7 @@ async fn authorized(f: &Fhir, headers: &HeaderMap, what: String) -> bool {
         .json()
         .await
         .unwrap();
-    let ok = i["active"] == true && i["aud"] == f.base.as_str() && i["scope"] == "user/Patient.rs";
+    let ok = i["active"] == true && i["aud"] == f.base.as_str() && i["scope"] == scope;
     f.seen.lock().unwrap().push((what, i));
     ok
 }
@@ -87,6 +120,41 @@ async fn read(
     }
 }
 
+async fn search_encounters(
+    State(f): State<Fhir>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> axum::response::Response {
+    let patient = q.get("patient").cloned().unwrap_or_default();
+    let what = format!("encounters {patient}");
+    if !authorized_for(&f, &headers, what, "user/Encounter.rs").await {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let reference = format!("Patient/{patient}");
+    let entry: Vec<Value> = encounters()
+        .into_iter()
+        .filter(|e| e["subject"]["reference"] == reference.as_str())
+        .map(|e| json!({ "resource": e }))
+        .collect();
+    axum::Json(json!({"resourceType": "Bundle", "type": "searchset", "entry": entry}))
+        .into_response()
+}
+
+async fn read_encounter(
+    State(f): State<Fhir>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> axum::response::Response {
+    let what = format!("encounter {id}");
+    if !authorized_for(&f, &headers, what, "user/Encounter.rs").await {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    match encounters().into_iter().find(|e| e["id"] == id.as_str()) {
+        Some(e) => axum::Json(e).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 /// A FHIR server on loopback, registered as the resource server `fhir`, and the app allowed
 /// it; returns the server.
 async fn setup(app: &TestApp) -> (Fhir, oneid_tests::RpConfig) {
@@ -103,6 +171,8 @@ async fn setup(app: &TestApp) -> (Fhir, oneid_tests::RpConfig) {
     let router = axum::Router::new()
         .route("/fhir/Patient", axum::routing::get(search))
         .route("/fhir/Patient/{id}", axum::routing::get(read))
+        .route("/fhir/Encounter", axum::routing::get(search_encounters))
+        .route("/fhir/Encounter/{id}", axum::routing::get(read_encounter))
         .with_state(f.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
     app.add_client_with("fhir-gateway", |n| {
@@ -124,7 +194,11 @@ async fn setup(app: &TestApp) -> (Fhir, oneid_tests::RpConfig) {
         .unwrap();
     let cfg = app
         .add_client_with("chart-app", |n| {
-            n.scopes = vec!["openid".into(), "launch/patient".into()];
+            n.scopes = vec![
+                "openid".into(),
+                "launch/patient".into(),
+                "launch/encounter".into(),
+            ];
         })
         .await;
     app.provider
@@ -300,4 +374,140 @@ async fn a_standalone_launch_names_its_fhir_server_and_only_its_browser_picks() 
         fhir.seen.lock().unwrap().is_empty(),
         "nothing searched for the stranger"
     );
+}
+
+/// The picker `page`'s search for `name`.
+async fn search_page(app: &TestApp, b: &Browser, page: &Resp, name: &str) -> Resp {
+    let c = page.hidden("c").unwrap();
+    let url = format!(
+        "{}/authorize/patient?c={c}&q={name}&ui_locales=en",
+        app.base
+    );
+    let found = b.get(&url).await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    found
+}
+
+/// Posts `field`=`id` with `page`'s form tokens to `path`.
+async fn choose(
+    app: &TestApp,
+    b: &Browser,
+    page: &Resp,
+    path: &str,
+    field: &str,
+    id: &str,
+) -> Resp {
+    let csrf = page.hidden("csrf").unwrap();
+    let c = page.hidden("c").unwrap();
+    let form = [("csrf", csrf.as_str()), ("c", c.as_str()), (field, id)];
+    b.post_form(&format!("{}{path}", app.base), &form).await
+}
+
+/// `launch/encounter` in a standalone launch: the patient first, then one of that patient's
+/// encounters (listed with the person's own authority, `user/Encounter.rs` only); another
+/// patient's encounter is not taken; "Open no encounter" tells the app `access_denied`.
+#[tokio::test]
+async fn a_standalone_launch_with_launch_encounter_picks_the_patient_then_one_of_their_encounters()
+{
+    let app = spawn_app().await;
+    let account = app.add_clinician().await;
+    let (fhir, cfg) = setup(&app).await;
+    let rp = Rp::discover(&cfg).await;
+    let b = Browser::new();
+    let scopes = ["openid", "launch/encounter", "patient/Observation.rs"];
+    let s = rp.start(&scopes, &[("aud", &fhir.base)]);
+    let page = b.get(&s.url).await;
+    let r = b.login(&app.base, &page, LOGIN_ID, PASSWORD).await;
+    let picker = search_page(&app, &b, &follow(&app, &b, &r).await, "smith").await;
+    let r = choose(&app, &b, &picker, "/authorize/patient", "patient", "pat-1").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let to = r.location().unwrap().to_owned();
+    assert!(to.starts_with("/authorize/encounter?c="), "{to}");
+    let list = b
+        .get(&format!(
+            "{}{}",
+            app.base,
+            to.replace("ui_locales=en", "ui_locales=fr")
+        ))
+        .await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(
+        list.body.contains("Choisir la rencontre pour"),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("Emergency visit (2026-11-02)"));
+    assert!(list.body.contains("Clinic visit (2026-10-01)"));
+    assert!(!list.body.contains("Home care visit"), "another patient's");
+    {
+        let seen = fhir.seen.lock().unwrap();
+        let (what, token) = seen.last().unwrap();
+        assert_eq!(what, "encounters pat-1");
+        assert_eq!(token["sub"], account.as_str(), "the person's own authority");
+        assert_eq!(token["scope"], "user/Encounter.rs");
+    }
+    // Another patient's encounter is not taken.
+    let r = choose(
+        &app,
+        &b,
+        &list,
+        "/authorize/encounter",
+        "encounter",
+        "enc-3",
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("introuvable pour ce patient"), "{}", r.body);
+    let r = choose(
+        &app,
+        &b,
+        &list,
+        "/authorize/encounter",
+        "encounter",
+        "enc-1",
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let code = rp.code_from(&s, &r);
+    let t = app
+        .client_post(
+            "/token",
+            ("chart-app", "chart-app-secret"),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "http://127.0.0.1:9/chart-app/cb"),
+                ("code_verifier", s.verifier.secret()),
+            ],
+        )
+        .await;
+    assert_eq!(t.status, 200, "{}", t.json);
+    assert_eq!(t.json["patient"], "pat-1");
+    assert_eq!(t.json["encounter"], "enc-1");
+    assert_eq!(app.audit("launch.encounter_chosen").await.len(), 1);
+    // Once.
+    let again = choose(
+        &app,
+        &b,
+        &list,
+        "/authorize/encounter",
+        "encounter",
+        "enc-2",
+    )
+    .await;
+    assert_eq!(again.status, 400);
+
+    // Opening no encounter: the app hears access_denied.
+    let s = rp.start(&scopes, &[("aud", &fhir.base)]);
+    let r = b.get(&s.url).await;
+    let picker = search_page(&app, &b, &follow(&app, &b, &r).await, "tremblay").await;
+    let r = choose(&app, &b, &picker, "/authorize/patient", "patient", "pat-2").await;
+    let list = b
+        .get(&format!("{}{}", app.base, r.location().unwrap()))
+        .await;
+    assert!(list.body.contains("Home care visit"), "{}", list.body);
+    let r = choose(&app, &b, &list, "/authorize/encounter", "cancel", "1").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let q = r.location_params();
+    assert_eq!(q.get("error").map(String::as_str), Some("access_denied"));
 }

@@ -10,7 +10,7 @@ use sqlx::Row;
 
 /// The scopes a sign-in cannot leave out: who the person is, and the launch it came with (a
 /// record system's, or the patient picked for a standalone one).
-pub const REQUIRED: &[&str] = &["openid", "launch", "launch/patient"];
+pub const REQUIRED: &[&str] = &["openid", "launch", "launch/patient", "launch/encounter"];
 
 /// A remembered consent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +162,10 @@ pub fn describe(scope: &str, locale: Locale) -> String {
         "launch/patient" => plain(
             "The patient you choose next",
             "Le patient que vous choisirez ensuite",
+        ),
+        "launch/encounter" => plain(
+            "The patient and the encounter you choose next",
+            "Le patient et la rencontre que vous choisirez ensuite",
         ),
         s => match ClinicalScope::parse(s) {
             Ok(Some(c)) => clinical(&c, s, fr),

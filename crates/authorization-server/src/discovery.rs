@@ -53,7 +53,7 @@ const TOKEN_AUTH_METHODS: [&str; 6] = [
 /// banner and style contexts (`crate::smart_launch`), and the clinical scope grammar, v1 and
 /// v2, patient and user level (`crate::smart_scopes`). `sso-openid-connect` only with the
 /// `fhirUser` claim configured; `online_access` refresh tokens that end with the sign-in
-/// session; the standalone launch's patient picker. Not claimed: a standalone encounter.
+/// session; the standalone launch's patient picker and encounter picker.
 pub fn smart_capabilities(require_par: bool, fhir_user: bool) -> Vec<&'static str> {
     let mut caps = vec![
         "client-public",
@@ -63,6 +63,7 @@ pub fn smart_capabilities(require_par: bool, fhir_user: bool) -> Vec<&'static st
         "launch-standalone",
         "context-ehr-patient",
         "context-standalone-patient",
+        "context-standalone-encounter",
         "context-ehr-encounter",
         "context-banner",
         "context-style",
@@ -110,6 +111,7 @@ fn scopes(fhir_user: bool) -> Vec<&'static str> {
     let mut v = crate::clients::SCOPES.to_vec();
     v.push("launch");
     v.push("launch/patient");
+    v.push("launch/encounter");
     v.push("online_access");
     if fhir_user {
         v.push("fhirUser");

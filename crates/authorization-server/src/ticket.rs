@@ -46,6 +46,10 @@ pub struct AuthRequest {
     /// person picks the patient before the code.
     #[serde(default)]
     pub pick_patient: bool,
+    /// A standalone launch asking `launch/encounter`: after the patient, the person picks one
+    /// of that patient's encounters.
+    #[serde(default)]
+    pub pick_encounter: bool,
     /// max_age.
     pub max_age: Option<i64>,
     /// Subject of a valid id_token_hint.
@@ -155,6 +159,7 @@ pub async fn park_console_login(
         prompt_login: false,
         prompt_consent: false,
         pick_patient: false,
+        pick_encounter: false,
         max_age: None,
         hint_sub: None,
         login_hint: None,

@@ -31,6 +31,7 @@ use web::session::{self, SsoSession};
 
 mod agreement;
 mod consent;
+mod encounter;
 mod login;
 mod pause;
 mod picker;
@@ -39,6 +40,7 @@ pub use agreement::agreement_submit;
 pub(crate) use agreement::ask as ask_agreement;
 pub(crate) use authorization_server::ticket::login_key;
 pub use consent::{consent_page, consent_submit};
+pub use encounter::{encounter_page, encounter_submit};
 pub(crate) use login::{complete_login, offer_after, offers_passkey, start_login};
 pub use login::{
     login_page, login_submit, passkey_offer_submit, passkey_submit, password_change_submit,

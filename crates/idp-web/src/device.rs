@@ -387,6 +387,7 @@ pub async fn confirm(
         prompt_login: false,
         prompt_consent: false,
         pick_patient: false,
+        pick_encounter: false,
         max_age: None,
         hint_sub: None,
         login_hint: None,

@@ -34,6 +34,10 @@ pub fn routes() -> Router<Arc<Provider>> {
             "/authorize/patient",
             get(authorize::picker_page).post(authorize::picker_submit),
         )
+        .route(
+            "/authorize/encounter",
+            get(authorize::encounter_page).post(authorize::encounter_submit),
+        )
         .route("/stepup", get(stepup::show).post(stepup::submit))
         .route("/demo/codes", get(stepup::demo_codes))
         .route("/par", post(crate::par_endpoint::par))

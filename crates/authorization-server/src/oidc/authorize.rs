@@ -233,12 +233,17 @@ pub async fn check(
         }
         _ => {}
     }
-    // A standalone launch: the patient is picked from the FHIR server the request names.
-    let pick_patient = r.launch.is_none() && granted.iter().any(|g| g == "launch/patient");
+    // A standalone launch: the patient is picked from the FHIR server the request names, and
+    // with launch/encounter then one of that patient's encounters (an encounter is always
+    // some patient's, so launch/encounter picks the patient too).
+    let standalone = |s: &str| r.launch.is_none() && granted.iter().any(|g| g == s);
+    let pick_encounter = standalone("launch/encounter");
+    let pick_patient = standalone("launch/patient") || pick_encounter;
     if pick_patient && target.is_none() {
         return Err(redir(
             "invalid_request",
-            "launch/patient without a launch names the FHIR server to pick the patient from (aud)",
+            "launch/patient or launch/encounter without a launch names the FHIR server to pick \
+             from (aud)",
         ));
     }
     if !granted.iter().any(|g| g == "openid") {
@@ -334,6 +339,7 @@ pub async fn check(
         prompt_login: prompts.contains(&"login") || max_age == Some(0),
         prompt_consent: prompts.contains(&"consent"),
         pick_patient,
+        pick_encounter,
         max_age,
         hint_sub,
         login_hint: r.login_hint.as_ref().map(|s| s.chars().take(128).collect()),

@@ -91,9 +91,15 @@ fn found(r: &Value) -> Option<Found> {
     })
 }
 
-/// An access token for the signed-in person, for the FHIR server `aud`, that reads and
-/// searches patients only.
-fn user_token(p: &Provider, client: &Client, aud: &str, s: &SsoSession) -> Result<String, String> {
+/// An access token for the signed-in person, for the FHIR server `aud`, with `scope` only
+/// (`user/Patient.rs`: reads and searches patients).
+pub(super) fn user_token(
+    p: &Provider,
+    client: &Client,
+    aud: &str,
+    s: &SsoSession,
+    scope: &str,
+) -> Result<String, String> {
     let ctx = AuthContext {
         account_id: s.account_id.clone(),
         sid: s.sid.clone(),
@@ -105,7 +111,7 @@ fn user_token(p: &Provider, client: &Client, aud: &str, s: &SsoSession) -> Resul
     access_token(
         p,
         client,
-        "user/Patient.rs",
+        scope,
         Some(aud),
         &none,
         Some(&ctx),
@@ -115,7 +121,11 @@ fn user_token(p: &Provider, client: &Client, aud: &str, s: &SsoSession) -> Resul
     .map_err(|e| e.to_string())
 }
 
-async fn fhir_get(p: &Provider, url: &str, token: &str) -> Result<Option<Value>, String> {
+pub(super) async fn fhir_get(
+    p: &Provider,
+    url: &str,
+    token: &str,
+) -> Result<Option<Value>, String> {
     let r = p
         .backchannel
         .get(url)
@@ -140,7 +150,7 @@ async fn fhir_get(p: &Provider, url: &str, token: &str) -> Result<Option<Value>,
         .map_err(|e| e.to_string())
 }
 
-fn enc(s: &str) -> String {
+pub(super) fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
@@ -151,7 +161,7 @@ async fn search(
     s: &SsoSession,
     q: &str,
 ) -> Result<Vec<Found>, String> {
-    let token = user_token(p, client, aud, s)?;
+    let token = user_token(p, client, aud, s, "user/Patient.rs")?;
     let url = format!(
         "{}/Patient?name={}&_count=20",
         aud.trim_end_matches('/'),
@@ -171,16 +181,20 @@ async fn read(
     s: &SsoSession,
     id: &str,
 ) -> Result<Option<Found>, String> {
-    let ok = (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
-    if !ok {
+    if !fhir_id(id) {
         return Ok(None);
     }
-    let token = user_token(p, client, aud, s)?;
+    let token = user_token(p, client, aud, s, "user/Patient.rs")?;
     let url = format!("{}/Patient/{id}", aud.trim_end_matches('/'));
     Ok(fhir_get(p, &url, &token).await?.as_ref().and_then(found))
+}
+
+/// Whether `id` is a FHIR resource id (1 to 64 letters, digits, `-` and `.`).
+pub(super) fn fhir_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 /// Before a code: `None` when no patient is to be picked (no `launch/patient`, or a launch
@@ -387,6 +401,10 @@ pub async fn picker_submit(
             ..Default::default()
         })
         .await;
+    if req.pick_encounter {
+        // launch/encounter: one of this patient's encounters next.
+        return super::encounter::ask(&p, &req, &key_now, &s, locale).await;
+    }
     let code = random_token(32);
     store_code(&p, &req, &s, &code).await.or_page(locale)?;
     deliver_code(&p, &req, &key_now, s, &code)

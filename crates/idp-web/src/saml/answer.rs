@@ -72,6 +72,7 @@ fn auth_request(pending: &Pending, sp: &ServiceProvider, token: &str) -> AuthReq
         prompt_login: pending.force_authn,
         prompt_consent: false,
         pick_patient: false,
+        pick_encounter: false,
         max_age: None,
         hint_sub: None,
         login_hint: None,

@@ -1,0 +1,357 @@
+//! SMART's standalone launch with `launch/encounter`: once the patient is picked, the person
+//! picks one of that patient's encounters, listed from the FHIR server the request is for
+//! (its `aud`) with their own authority (an access token for them, for that server, with
+//! `user/Encounter.rs` only). The chosen encounter is read back and must be the patient's
+//! before it is put in the launch context. In English and French; "No encounter" sends the
+//! app `access_denied`.
+
+use super::picker::{enc, fhir_get, fhir_id, user_token};
+use super::*;
+use pause::Paused;
+use serde_json::Value;
+use web::forms::{Form, Section, View};
+
+struct EncounterText {
+    title: &'static str,
+    intro: &'static str,
+    results: &'static str,
+    none: &'static str,
+    choose: &'static str,
+    cancel: &'static str,
+    unreachable: &'static str,
+    not_found: &'static str,
+    unnamed: &'static str,
+}
+
+static EN: EncounterText = EncounterText {
+    title: "Choose the encounter for {app}",
+    intro: "{app} opens one encounter of the patient you chose. Choose it from the patient's \
+            encounters in the clinical record.",
+    results: "Encounters",
+    none: "The clinical record has no encounter for this patient.",
+    choose: "Choose {name}",
+    cancel: "Open no encounter",
+    unreachable: "The clinical record could not be searched just now. Try again.",
+    not_found: "This encounter could not be found for this patient. Choose again.",
+    unnamed: "Encounter {id}",
+};
+
+static FR: EncounterText = EncounterText {
+    title: "Choisir la rencontre pour {app}",
+    intro: "{app} ouvre une rencontre du patient choisi. Choisissez-la parmi les rencontres \
+            du patient dans le dossier clinique.",
+    results: "Rencontres",
+    none: "Le dossier clinique n’a aucune rencontre pour ce patient.",
+    choose: "Choisir {name}",
+    cancel: "N’ouvrir aucune rencontre",
+    unreachable: "Le dossier clinique n’a pas pu être consulté. Réessayez.",
+    not_found: "Cette rencontre est introuvable pour ce patient. Choisissez de nouveau.",
+    unnamed: "Rencontre {id}",
+};
+
+fn text(locale: Locale) -> &'static EncounterText {
+    match locale {
+        Locale::Fr => &FR,
+        Locale::En => &EN,
+    }
+}
+
+/// An encounter as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Found {
+    id: String,
+    /// Its type (or class) as written in the record.
+    name: Option<String>,
+    /// When it began (the date).
+    start: Option<String>,
+    status: Option<String>,
+}
+
+/// The encounter `r` when it is one of `patient`'s.
+fn found(r: &Value, patient: &str) -> Option<Found> {
+    if r["resourceType"] != "Encounter" {
+        return None;
+    }
+    let subject = r["subject"]["reference"].as_str()?;
+    let theirs = subject == format!("Patient/{patient}")
+        || subject.ends_with(&format!("/Patient/{patient}"));
+    if !theirs {
+        return None;
+    }
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let name = text(&r["type"][0]["text"])
+        .or_else(|| text(&r["type"][0]["coding"][0]["display"]))
+        .or_else(|| text(&r["class"]["display"]))
+        .or_else(|| text(&r["class"]["code"]));
+    Some(Found {
+        id: r["id"].as_str()?.to_owned(),
+        name,
+        start: r["period"]["start"]
+            .as_str()
+            .map(|d| d.chars().take(10).collect()),
+        status: text(&r["status"]),
+    })
+}
+
+fn patient_of(req: &AuthRequest) -> String {
+    req.launch
+        .as_ref()
+        .and_then(|l| l.context.patient.clone())
+        .unwrap_or_default()
+}
+
+/// The patient's encounters, newest first.
+async fn list(
+    p: &Provider,
+    client: &Client,
+    aud: &str,
+    s: &SsoSession,
+    patient: &str,
+) -> Result<Vec<Found>, String> {
+    let token = user_token(p, client, aud, s, "user/Encounter.rs")?;
+    let url = format!(
+        "{}/Encounter?patient={}&_sort=-date&_count=20",
+        aud.trim_end_matches('/'),
+        enc(patient)
+    );
+    let bundle = fhir_get(p, &url, &token).await?.unwrap_or_default();
+    Ok(bundle["entry"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .filter_map(|x| found(&x["resource"], patient))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+async fn read(
+    p: &Provider,
+    client: &Client,
+    aud: &str,
+    s: &SsoSession,
+    patient: &str,
+    id: &str,
+) -> Result<Option<Found>, String> {
+    if !fhir_id(id) {
+        return Ok(None);
+    }
+    let token = user_token(p, client, aud, s, "user/Encounter.rs")?;
+    let url = format!("{}/Encounter/{id}", aud.trim_end_matches('/'));
+    Ok(fhir_get(p, &url, &token)
+        .await?
+        .and_then(|r| found(&r, patient)))
+}
+
+/// Pauses the sign-in (its patient picked) for the encounter page.
+pub(super) async fn ask(
+    p: &Provider,
+    req: &AuthRequest,
+    session_key: &str,
+    s: &SsoSession,
+    locale: Locale,
+) -> WebResult {
+    let question = (req, session_key, s);
+    let none = ("interaction_required", "the user must choose an encounter");
+    pause::pause(
+        p,
+        "encounter",
+        "/authorize/encounter",
+        question,
+        none,
+        locale,
+    )
+    .await
+}
+
+fn label(t: &EncounterText, f: &Found) -> String {
+    let name = f
+        .name
+        .clone()
+        .unwrap_or_else(|| t.unnamed.replace("{id}", &f.id));
+    match &f.start {
+        Some(d) => format!("{name} ({d})"),
+        None => name,
+    }
+}
+
+fn page(
+    req: &AuthRequest,
+    token: &str,
+    found: Result<Vec<Found>, String>,
+    error: Option<&str>,
+    locale: Locale,
+) -> View {
+    let t = text(locale);
+    let app = req.client_name.as_str();
+    let mut v = View {
+        title: t.title.replace("{app}", app),
+        intro: vec![t.intro.replace("{app}", app)],
+        ..View::default()
+    };
+    if let Some(e) = error {
+        v.errors.push((String::new(), e.to_owned()));
+    }
+    let hidden = |extra: Option<(&str, &str)>| {
+        let mut h = vec![
+            ("c".to_owned(), token.to_owned()),
+            ("ui_locales".to_owned(), locale.tag().to_owned()),
+        ];
+        if let Some((k, val)) = extra {
+            h.push((k.to_owned(), val.to_owned()));
+        }
+        h
+    };
+    match found {
+        Err(_) => v.errors.push((String::new(), t.unreachable.into())),
+        Ok(list) if list.is_empty() => v.intro.push(t.none.into()),
+        Ok(list) => {
+            v.sections.push(Section {
+                heading: Some(t.results.into()),
+                rows: list
+                    .iter()
+                    .map(|f| (label(t, f), f.status.clone().unwrap_or_default()))
+                    .collect(),
+            });
+            for f in &list {
+                v.forms.push(Form {
+                    id: Some(format!("choose-{}", f.id)),
+                    action: "/authorize/encounter".into(),
+                    hidden: hidden(Some(("encounter", &f.id))),
+                    submit: t.choose.replace("{name}", &label(t, f)),
+                    compact: true,
+                    ..Form::default()
+                });
+            }
+        }
+    }
+    v.forms.push(Form {
+        id: Some("cancel".into()),
+        action: "/authorize/encounter".into(),
+        hidden: hidden(Some(("cancel", "1"))),
+        submit: t.cancel.into(),
+        compact: true,
+        ..Form::default()
+    });
+    v
+}
+
+/// GET /authorize/encounter?c=TOKEN: the patient's encounters to choose from.
+#[tracing::instrument(skip_all)]
+pub async fn encounter_page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> WebResult {
+    let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let locale = web::http::locale(&headers, params.get("ui_locales").map(String::as_str));
+    let token = params.get("c").map(String::as_str).unwrap_or("");
+    let (w, _, s) = pause::here(&p, &headers, "encounter", token, locale).await?;
+    let Some(client) = p.clients.get(&w.req.client_id).await.or_page(locale)? else {
+        return Err(PageError::bad(locale, |t| t.unknown_client).into());
+    };
+    let aud = w.req.audience.clone().unwrap_or_default();
+    let found = list(&p, &client, &aud, &s, &patient_of(&w.req)).await;
+    if let Err(e) = &found {
+        tracing::warn!(error = %e, "encounter search failed");
+    }
+    let v = page(&w.req, token, found, None, locale);
+    Ok(web::widgets::send(&p, &headers, locale, &v, StatusCode::OK))
+}
+
+/// POST /authorize/encounter (c, encounter | cancel): the encounter read back from the FHIR
+/// server and checked to be the patient's, then the code with it in the launch context.
+#[tracing::instrument(skip_all)]
+pub async fn encounter_submit(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm,
+) -> WebResult {
+    let locale = web::http::locale(&headers, form.get("ui_locales").map(String::as_str));
+    let token = form.get("c").map(String::as_str).unwrap_or("");
+    let (w, key_now, s) = pause::here(&p, &headers, "encounter", token, locale).await?;
+    if form.contains_key("cancel") {
+        let Paused { req, .. } = pause::take(&p, "encounter", token, locale).await?;
+        let e = refusal("access_denied", "the user opened no encounter");
+        return Ok(error_redirect(
+            &p,
+            &req.redirect_uri,
+            req.state.as_deref(),
+            e,
+        ));
+    }
+    let Some(client) = p.clients.get(&w.req.client_id).await.or_page(locale)? else {
+        return Err(PageError::bad(locale, |t| t.unknown_client).into());
+    };
+    let aud = w.req.audience.clone().unwrap_or_default();
+    let patient = patient_of(&w.req);
+    let id = form.get("encounter").map(String::as_str).unwrap_or("");
+    let (status, error) = match read(&p, &client, &aud, &s, &patient, id).await {
+        Ok(Some(c)) => return chosen(&p, token, key_now, s, c, locale).await,
+        Ok(None) => (StatusCode::BAD_REQUEST, text(locale).not_found),
+        Err(e) => {
+            tracing::warn!(error = %e, "encounter read failed");
+            (StatusCode::BAD_GATEWAY, text(locale).unreachable)
+        }
+    };
+    let listed = list(&p, &client, &aud, &s, &patient).await;
+    let v = page(&w.req, token, listed, Some(error), locale);
+    Ok(web::widgets::send(&p, &headers, locale, &v, status))
+}
+
+/// The encounter `chosen`: into the launch context, then the code.
+async fn chosen(
+    p: &Provider,
+    token: &str,
+    key_now: String,
+    s: SsoSession,
+    chosen: Found,
+    locale: Locale,
+) -> WebResult {
+    let Paused { mut req, .. } = pause::take(p, "encounter", token, locale).await?;
+    if let Some(l) = req.launch.as_mut() {
+        l.context.encounter = Some(chosen.id.clone());
+    }
+    let _ = p
+        .audit
+        .record(AuditEvent {
+            event: "launch.encounter_chosen",
+            actor: Some(&s.account_id),
+            subject: Some(&s.account_id),
+            client_id: Some(&req.client_id),
+            session_id: Some(&s.sid),
+            detail: Some(&chosen.id),
+            ..Default::default()
+        })
+        .await;
+    let code = random_token(32);
+    store_code(p, &req, &s, &code).await.or_page(locale)?;
+    deliver_code(p, &req, &key_now, s, &code)
+        .await
+        .or_page(locale)
+        .map_err(Into::into)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_the_patients_encounters_are_taken() {
+        let e = json!({"resourceType": "Encounter", "id": "e1", "status": "finished",
+            "subject": {"reference": "Patient/p1"}, "type": [{"text": "Clinic visit"}],
+            "period": {"start": "2026-11-02T09:30:00-05:00"}});
+        let f = found(&e, "p1").unwrap();
+        assert_eq!(f.name.as_deref(), Some("Clinic visit"));
+        assert_eq!(f.start.as_deref(), Some("2026-11-02"));
+        assert_eq!(found(&e, "p2"), None, "another patient's");
+        assert_eq!(found(&e, "p"), None, "a prefix is not the patient");
+        let mut abs = e.clone();
+        abs["subject"]["reference"] = "https://fhir.example/r4/Patient/p1".into();
+        assert!(found(&abs, "p1").is_some());
+        let mut other = e;
+        other["resourceType"] = "Observation".into();
+        assert_eq!(found(&other, "p1"), None);
+    }
+}
