@@ -458,12 +458,15 @@ async fn a_record_system_with_dpop_bound_tokens_makes_launches_with_a_proof_by_i
         )
     };
 
-    let (status, body, www, _) = launch(&app, &format!("Bearer {at}"), None).await;
+    let (status, body, www, fresh) = launch(&app, &format!("Bearer {at}"), None).await;
     assert_eq!(status, 401, "the bound token as a bearer token: {body}");
+    // Answered as DPoP (RFC 9449 §7.1): the scheme, its algorithms and a nonce to use.
     assert!(
-        www.starts_with("Bearer") && www.contains("invalid_token"),
+        www.starts_with("DPoP") && www.contains("invalid_token"),
         "{www}"
     );
+    assert!(www.contains("algs=\"") && www.contains("ES256"), "{www}");
+    assert!(fresh, "a nonce for the proof it needs");
     let (status, body, www, fresh) =
         launch(&app, &format!("DPoP {at}"), Some(&proof(&Key::new()))).await;
     assert_eq!(status, 401, "another key's proof: {body}");

@@ -122,6 +122,22 @@ async fn call(
     headers: &[(&str, &str)],
     form: &[(&str, &str)],
 ) -> (u16, Value) {
+    let body = serde_urlencoded::to_string(form).unwrap();
+    let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
+    all.extend_from_slice(headers);
+    call_with(base, server_pem, client, method, path, &all, &body).await
+}
+
+/// The same with a body of its own (its `Content-Type` among `headers`).
+async fn call_with(
+    base: &str,
+    server_pem: &[u8],
+    client: Option<&Cert>,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Value) {
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
     let mut roots = rustls::RootCertStore::empty();
@@ -151,10 +167,9 @@ async fn call(
         .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
         .await
         .unwrap();
-    let body = serde_urlencoded::to_string(form).unwrap();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+         Content-Length: {}\r\n",
         body.len()
     );
     for (k, v) in headers {
@@ -497,10 +512,12 @@ async fn a_certificate_bound_token_opens_userinfo_only_over_the_same_certificate
             n.secret = None;
             n.jwks = Some(jwks);
             n.tls_client_auth = Some("self_signed_tls_client_auth".into());
+            // Also a record system: it makes EHR launches with its bound token.
+            n.scopes = vec!["openid".into(), "profile".into(), "oneid:launch".into()];
         })
         .await;
     let rp = Rp::discover(&cfg).await;
-    let started = rp.start(&["profile"], &[]);
+    let started = rp.start(&["profile", "oneid:launch"], &[]);
     let browser = Browser::new();
     let page = browser.get(&started.url).await;
     let cb = browser.login(&a.base, &page, LOGIN_ID, PASSWORD).await;
@@ -558,6 +575,42 @@ async fn a_certificate_bound_token_opens_userinfo_only_over_the_same_certificate
         .await
         .unwrap();
     assert_eq!(r.status(), 401, "stolen and replayed elsewhere");
+
+    // An EHR launch with the bound token: only over a connection with its certificate.
+    let json = [
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let context = r#"{"patient": "p-1"}"#;
+    for (who, cert) in [
+        ("another certificate", Some(&other)),
+        ("no certificate", None),
+    ] {
+        let (status, body) = call_with(
+            &b_base,
+            &server_pem,
+            cert,
+            "POST",
+            "/smart/launch",
+            &json,
+            context,
+        )
+        .await;
+        assert_eq!(status, 401, "{who}: {body}");
+        assert_eq!(body["error"], "invalid_token", "{who}: {body}");
+    }
+    let (status, made) = call_with(
+        &b_base,
+        &server_pem,
+        Some(&mine),
+        "POST",
+        "/smart/launch",
+        &json,
+        context,
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    assert!(made["launch"].is_string(), "{made}");
 }
 
 #[tokio::test]

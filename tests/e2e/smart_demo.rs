@@ -188,12 +188,13 @@ async fn the_demo_record_system_opens_the_medication_viewer_for_its_patient_and_
     chrome.click("#close").await;
     chrome.wait_for("#not-launched").await;
     chrome.click("#standalone").await;
-    let mut at = first_of(&chrome, &["form#search", "form#consent"]).await;
-    if at == "form#consent" {
-        allow(&chrome).await;
-        at = first_of(&chrome, &["form#search"]).await;
-    }
-    assert_eq!(at, "form#search");
+    // The new scope (launch/patient) is asked first, then the patient; then straight back.
+    assert_eq!(
+        first_of(&chrome, &["form#search", "form#consent"]).await,
+        "form#consent"
+    );
+    allow(&chrome).await;
+    chrome.wait_for("form#search").await;
     chrome
         .type_into("form#search input[name=q]", "okafor")
         .await;
@@ -201,9 +202,11 @@ async fn the_demo_record_system_opens_the_medication_viewer_for_its_patient_and_
     chrome.wait_for("form#choose-pat-1001").await;
     assert!(!chrome.source().await.contains("choose-pat-1002"));
     chrome.click("form#choose-pat-1001 button").await;
-    if first_of(&chrome, &["#launched", "form#consent"]).await == "form#consent" {
-        allow(&chrome).await;
-    }
+    assert_eq!(
+        first_of(&chrome, &["#launched", "form#consent"]).await,
+        "#launched",
+        "no second consent after the pick"
+    );
     chrome.wait_for("#launched").await;
     assert_eq!(chrome.text("#patient").await, "pat-1001");
     assert!(chrome.text("#how").await.contains("standalone"));

@@ -46,18 +46,23 @@ const FIELDS: &[&str] = &[
 /// POST /smart/launch
 #[tracing::instrument(skip_all)]
 pub async fn create(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
-    let dpop = headers
+    let mut dpop = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|a| a.split_once(' '))
         .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("dpop"));
-    let mut r = make(&p, &headers, body, dpop).await;
+    let mut r = make(&p, &headers, body, &mut dpop).await;
     if dpop {
-        // A DPoP client learns the next nonce from every answer; its refusals name DPoP.
+        // A DPoP request, or a DPoP-bound token sent another way: the answer carries the next
+        // nonce and a refusal names DPoP and its algorithms (RFC 9449 §7.1), as userinfo does.
         crate::dpop_http::add_nonce(&p, &mut r);
         let www = r.headers().get(header::WWW_AUTHENTICATE).cloned();
         if let Some(v) = www.and_then(|v| v.to_str().ok().map(str::to_owned)) {
-            let v = v.replacen("Bearer ", "DPoP ", 1);
+            let v = format!(
+                "{}, algs=\"{}\"",
+                v.replacen("Bearer ", "DPoP ", 1),
+                authorization_server::dpop::ALGS.join(" ")
+            );
             if let Ok(v) = header::HeaderValue::from_str(&v) {
                 r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
             }
@@ -68,11 +73,11 @@ pub async fn create(State(p): State<Arc<Provider>>, headers: HeaderMap, body: By
 
 /// The launch, for a Bearer token or a DPoP-bound one with its proof (and a certificate-bound
 /// one over its connection).
-async fn make(p: &Provider, headers: &HeaderMap, body: Bytes, dpop: bool) -> Response {
+async fn make(p: &Provider, headers: &HeaderMap, body: Bytes, dpop: &mut bool) -> Response {
     use crate::dpop_http::{presented, Presented, ResourceRefusal};
     use authorization_server::dpop::DpopError;
     let url = format!("{}/smart/launch", p.cfg.issuer);
-    let (token, jkt) = if dpop {
+    let (token, jkt) = if *dpop {
         match presented(p, headers, "POST", &url).await {
             Ok(Presented::Dpop(token, jkt)) => (token, Some(jkt)),
             Ok(Presented::Bearer) | Err(ResourceRefusal::NoToken) => {
@@ -115,11 +120,9 @@ async fn make(p: &Provider, headers: &HeaderMap, body: Bytes, dpop: bool) -> Res
         }
         Err(e) => return OAuthError::unavailable(e.to_string()).into_response(),
     };
-    let certificate = web::http::client_certificate(headers).and_then(|chain| {
-        chain
-            .first()
-            .map(|c| authorization_server::mtls::thumbprint(c))
-    });
+    let certificate = crate::userinfo::certificate(headers);
+    // A DPoP-bound token is answered as DPoP whichever way it came.
+    *dpop |= claims.jkt().is_some();
     if let Err(why) = resource::check_binding(&claims, jkt.as_deref(), certificate.as_deref()) {
         return refused(StatusCode::UNAUTHORIZED, "invalid_token", why);
     }

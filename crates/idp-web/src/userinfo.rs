@@ -118,7 +118,7 @@ pub async fn post(State(p): State<Arc<Provider>>, headers: HeaderMap, body: Body
 }
 
 /// The thumbprint of the client certificate the request came with (mutual TLS), if any.
-fn certificate(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn certificate(headers: &HeaderMap) -> Option<String> {
     web::http::client_certificate(headers).and_then(|chain| {
         chain
             .first()

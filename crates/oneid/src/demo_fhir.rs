@@ -168,8 +168,10 @@ fn outcome(status: StatusCode, code: &str, text: &str) -> Response {
 }
 
 /// Whether a SMART scope (v2 `patient/Observation.rs`, `user/*.cruds`, v1 `patient/*.read`)
-/// reads `resource`; its context (`patient`, `user` or `system`) when it does.
-pub fn reads(scope: &str, resource: &str) -> Option<&'static str> {
+/// allows `interaction` (`'r'` read, `'s'` search) on `resource`; its context (`patient`,
+/// `user` or `system`) when it does. A scope limited by a filter (`?category=…`) allows
+/// nothing here: this server does not apply filters, so it cannot honour one.
+pub fn reads(scope: &str, resource: &str, interaction: char) -> Option<&'static str> {
     let (context, rest) = scope.split_once('/')?;
     let context = match context {
         "patient" => "patient",
@@ -177,7 +179,9 @@ pub fn reads(scope: &str, resource: &str) -> Option<&'static str> {
         "system" => "system",
         _ => return None,
     };
-    let rest = rest.split('?').next().unwrap_or_default();
+    if rest.contains('?') {
+        return None;
+    }
     let (kind, perms) = rest.split_once('.')?;
     if kind != "*" && kind != resource {
         return None;
@@ -185,21 +189,24 @@ pub fn reads(scope: &str, resource: &str) -> Option<&'static str> {
     let v1 = perms == "read" || perms == "*";
     let v2 = !perms.is_empty()
         && perms.chars().all(|c| "cruds".contains(c))
-        && (perms.contains('r') || perms.contains('s'));
+        && perms.contains(interaction);
     (v1 || v2).then_some(context)
 }
 
 /// Who may see what: `Ok(Some(patient))` for a token limited to one patient, `Ok(None)` for
-/// one that reads every patient's `resource`, or the refusal.
+/// one that may `interaction` every patient's `resource`, or the refusal.
 async fn authorize(
     s: &FhirState,
     headers: &HeaderMap,
     resource: &str,
+    interaction: char,
 ) -> Result<Option<String>, Response> {
     let Some(token) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
     else {
         return Err(outcome(
             StatusCode::UNAUTHORIZED,
@@ -236,11 +243,20 @@ async fn authorize(
             "the access token is not active, or not for this server",
         ));
     }
+    // A sender-constrained token is worth something only with its proof (DPoP) or over its
+    // connection (a client certificate); this demo server checks neither, so takes none.
+    if i.get("cnf").is_some_and(|c| !c.is_null()) {
+        return Err(outcome(
+            StatusCode::UNAUTHORIZED,
+            "login",
+            "this server takes Bearer tokens only, not sender-constrained ones",
+        ));
+    }
     let contexts: Vec<&str> = i["scope"]
         .as_str()
         .unwrap_or_default()
         .split(' ')
-        .filter_map(|sc| reads(sc, resource))
+        .filter_map(|sc| reads(sc, resource, interaction))
         .collect();
     if contexts.iter().any(|c| *c != "patient") {
         return Ok(None);
@@ -275,7 +291,7 @@ async fn search_patients(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let only = match authorize(&s, &headers, "Patient").await {
+    let only = match authorize(&s, &headers, "Patient", 's').await {
         Ok(o) => o,
         Err(r) => return r,
     };
@@ -299,7 +315,7 @@ async fn read_patient(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let only = match authorize(&s, &headers, "Patient").await {
+    let only = match authorize(&s, &headers, "Patient", 'r').await {
         Ok(o) => o,
         Err(r) => return r,
     };
@@ -314,7 +330,7 @@ async fn search_medications(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let only = match authorize(&s, &headers, "MedicationRequest").await {
+    let only = match authorize(&s, &headers, "MedicationRequest", 's').await {
         Ok(o) => o,
         Err(r) => return r,
     };
@@ -340,7 +356,7 @@ async fn read_practitioner(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = authorize(&s, &headers, "Practitioner").await {
+    if let Err(r) = authorize(&s, &headers, "Practitioner", 'r').await {
         return r;
     }
     match practitioner(&id) {
@@ -420,14 +436,18 @@ pub fn router(fhir: DemoFhir) -> Router {
     let path = url::Url::parse(&fhir.base)
         .map(|u| u.path().trim_end_matches('/').to_owned())
         .unwrap_or_default();
-    let state = Arc::new(FhirState {
-        fhir,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .unwrap_or_default(),
-    });
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(10))
+        .build();
+    let http = match http {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!(error = %e, "demo FHIR server cannot make its HTTP client");
+            reqwest::Client::new()
+        }
+    };
+    let state = Arc::new(FhirState { fhir, http });
     let api = Router::new()
         .route("/.well-known/smart-configuration", get(smart_configuration))
         .route("/metadata", get(metadata))
@@ -461,17 +481,29 @@ mod tests {
 
     #[test]
     fn smart_scopes_that_read_a_type() {
-        assert_eq!(reads("patient/Patient.rs", "Patient"), Some("patient"));
-        assert_eq!(reads("user/*.cruds", "MedicationRequest"), Some("user"));
-        assert_eq!(reads("patient/*.read", "Patient"), Some("patient"));
+        assert_eq!(reads("patient/Patient.rs", "Patient", 'r'), Some("patient"));
+        assert_eq!(reads("patient/Patient.rs", "Patient", 's'), Some("patient"));
         assert_eq!(
-            reads("patient/Observation.rs?category=laboratory", "Observation"),
-            Some("patient")
+            reads("user/*.cruds", "MedicationRequest", 's'),
+            Some("user")
         );
-        assert_eq!(reads("patient/Observation.rs", "Patient"), None);
-        assert_eq!(reads("patient/Patient.c", "Patient"), None);
-        assert_eq!(reads("patient/Patient.write", "Patient"), None);
-        assert_eq!(reads("openid", "Patient"), None);
-        assert_eq!(reads("launch/patient", "Patient"), None);
+        assert_eq!(reads("patient/*.read", "Patient", 's'), Some("patient"));
+        // Read without search, and search without read.
+        assert_eq!(reads("patient/Patient.r", "Patient", 's'), None);
+        assert_eq!(reads("patient/Patient.s", "Patient", 'r'), None);
+        // A filter this server does not apply grants nothing.
+        assert_eq!(
+            reads(
+                "patient/Observation.rs?category=laboratory",
+                "Observation",
+                's'
+            ),
+            None
+        );
+        assert_eq!(reads("patient/Observation.rs", "Patient", 'r'), None);
+        assert_eq!(reads("patient/Patient.c", "Patient", 'r'), None);
+        assert_eq!(reads("patient/Patient.write", "Patient", 'r'), None);
+        assert_eq!(reads("openid", "Patient", 'r'), None);
+        assert_eq!(reads("launch/patient", "Patient", 'r'), None);
     }
 }

@@ -260,9 +260,10 @@ async fn launch(
             },
         );
     }
+    // One cookie per launch under way (two tabs launching at once each keep theirs).
     let mut r = redirect(url.as_str());
     if let Ok(v) = HeaderValue::from_str(&format!(
-        "{COOKIE}_state={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600",
+        "{COOKIE}_state_{}=1; Path=/; HttpOnly; SameSite=Lax; Max-Age=600",
         state.secret()
     )) {
         r.headers_mut().insert(header::SET_COOKIE, v);
@@ -275,8 +276,8 @@ async fn callback(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let mine = read_cookie(&headers, &format!("{COOKIE}_state"));
-    let Some(state) = q.get("state").filter(|st| Some(*st) == mine.as_ref()) else {
+    let mine = |st: &String| read_cookie(&headers, &format!("{COOKIE}_state_{st}")).is_some();
+    let Some(state) = q.get("state").filter(|st| mine(st)) else {
         return s.page(
             None,
             Some("This launch was not started in this browser.".into()),

@@ -150,8 +150,9 @@ pub async fn consent_page(
     ))
 }
 
-/// POST /authorize/consent: allowed, the code goes to the app with what was ticked (and it is
-/// remembered); denied, the app hears `access_denied`.
+/// POST /authorize/consent: allowed, what was ticked is remembered and the code goes to the
+/// app with it (after the patient picker, for a standalone launch); denied, the app hears
+/// `access_denied`.
 #[tracing::instrument(skip_all)]
 pub async fn consent_submit(
     State(p): State<Arc<Provider>>,

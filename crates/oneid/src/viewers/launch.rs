@@ -96,9 +96,9 @@ pub async fn launch(
                 .append_pair("launch", v["launch"].as_str().unwrap_or_default());
             redirect(to.as_str())
         }
-        (st, _) if st.as_u16() == 401 => {
-            // The access token expired (or the session ended): sign in again, silently if
-            // ONE ID still has a session.
+        (st, v) if st.as_u16() == 401 && v["error"] == "invalid_token" => {
+            // The access token expired or was revoked (the session ended): sign in again,
+            // silently if ONE ID still has a session. Other refusals are shown.
             if let Ok(mut m) = s.sessions.lock() {
                 m.remove(&key);
             }
