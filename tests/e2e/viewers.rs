@@ -255,3 +255,54 @@ async fn text_of(browser: &Browser, css: &str) -> String {
     browser.wait_for(css).await;
     browser.text(css).await
 }
+
+/// A signing key rotation does not break a viewer: its second sign-in, with an ID token signed
+/// by a key published after it read the JWKS, verifies (it reads the JWKS again), as a
+/// relying party must when the administrators rotate.
+#[tokio::test]
+async fn a_viewer_keeps_signing_people_in_across_a_signing_key_rotation() {
+    let app = spawn_app().await;
+    app.add_clinician().await;
+    let v1 = viewer(&app, "connectingontario", "ConnectingOntario", "co").await;
+    let base = v1.0.base.clone();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve(app.base.clone(), vec![v1], async {
+        let _ = stopped.await;
+    }));
+    let browser = Browser::start().await;
+    let sign_in = || async {
+        browser.goto(&format!("{base}/")).await;
+        browser.wait_for("#signed-out").await;
+        browser.click("#login").await;
+        browser.wait_for("#login_id").await;
+        browser.type_into("#login_id", LOGIN_ID).await;
+        browser.type_into("#password", PASSWORD).await;
+        browser.click("button[type=submit]").await;
+        let found = ["#signed-in", "#error"];
+        for _ in 0..100 {
+            for f in found {
+                if browser.has(f).await {
+                    return browser.text(f).await;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("neither signed in nor an error: {}", browser.source().await);
+    };
+    let first = sign_in().await;
+    assert!(first.starts_with("Signed in"), "{first}");
+    browser.click("#logout").await;
+    browser.wait_for("#signed-out").await;
+    // The ID token key changes at once (an emergency rotation).
+    app.provider
+        .keys
+        .rotate(authorization_server::SigAlg::RS256, true, "test")
+        .await
+        .unwrap();
+    let second = sign_in().await;
+    assert!(
+        second.starts_with("Signed in"),
+        "after the rotation: {second}"
+    );
+    browser.quit().await;
+}

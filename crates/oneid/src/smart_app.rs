@@ -11,7 +11,7 @@
 //! FHIR server with the access token), the `fhirUser`, the granted scopes and the patient's
 //! medication requests. Production mode (`serve`) serves none of this.
 
-use crate::viewers::{bounded_insert, read_cookie, redirect};
+use crate::viewers::{bounded_insert, fresh_verifier, read_cookie, redirect, ALGS};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -128,6 +128,8 @@ struct AppState {
     app: SmartApp,
     http: reqwest::Client,
     client: OnceCell<Client>,
+    /// ONE ID's issuer, as the FHIR server's SMART configuration names it.
+    issuer: std::sync::OnceLock<String>,
     pending: Mutex<HashMap<String, Pending>>,
     sessions: Mutex<HashMap<String, View>>,
 }
@@ -164,6 +166,7 @@ impl AppState {
                 let issuer = smart["issuer"]
                     .as_str()
                     .ok_or("the SMART configuration names no issuer")?;
+                let _ = self.issuer.set(issuer.to_owned());
                 let issuer = IssuerUrl::new(issuer.to_owned()).map_err(|e| e.to_string())?;
                 let meta = CoreProviderMetadata::discover_async(issuer, &self.http)
                     .await
@@ -339,15 +342,21 @@ async fn finish(s: &AppState, code: &str, pending: Pending) -> Result<View, Stri
         .await
         .map_err(|e| format!("the code exchange failed: {e}"))?;
     let id_token = tokens.id_token().ok_or("no ID token")?;
-    let verifier = client.id_token_verifier().set_allowed_algs([
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-        CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-        CoreJwsSigningAlgorithm::RsaSsaPssSha256,
-        CoreJwsSigningAlgorithm::EdDsa,
-    ]);
-    let claims = id_token
-        .claims(&verifier, &pending.nonce)
-        .map_err(|e| format!("the ID token does not verify: {e}"))?;
+    let verifier = client.id_token_verifier().set_allowed_algs(ALGS);
+    let fresh;
+    let claims = match id_token.claims(&verifier, &pending.nonce) {
+        Ok(c) => c,
+        Err(_) => {
+            // Perhaps signed by a key published after discovery (a rotation): check again
+            // with the JWKS as it is now.
+            let issuer = s.issuer.get().ok_or("no issuer")?;
+            let a = &s.app;
+            fresh = fresh_verifier(&s.http, issuer, &a.client_id, &a.secret).await?;
+            id_token
+                .claims(&fresh, &pending.nonce)
+                .map_err(|e| format!("the ID token does not verify: {e}"))?
+        }
+    };
     let context = tokens.extra_fields().extra_fields();
     let patient_id = context
         .patient
@@ -441,6 +450,7 @@ pub async fn serve(
         app,
         http,
         client: OnceCell::new(),
+        issuer: std::sync::OnceLock::new(),
         pending: Mutex::new(HashMap::new()),
         sessions: Mutex::new(HashMap::new()),
     });

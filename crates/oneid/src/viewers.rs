@@ -17,12 +17,13 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine as _;
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+    CoreAuthenticationFlow, CoreClient, CoreJsonWebKey, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata,
 };
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, Scope, TokenResponse,
+    EndpointSet, IdTokenVerifier, IssuerUrl, JsonWebKeySet, JsonWebKeySetUrl, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -176,6 +177,37 @@ impl ViewerState {
             Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
         }
     }
+}
+
+/// The ID token signing algorithms the demo relying parties take.
+pub(crate) const ALGS: [CoreJwsSigningAlgorithm; 4] = [
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+    CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+    CoreJwsSigningAlgorithm::EdDsa,
+];
+
+/// An ID token verifier with the provider's JWKS read now: the one read at discovery may
+/// predate a signing key rotation, and a relying party that never reads it again breaks when
+/// the new key starts signing.
+pub(crate) async fn fresh_verifier(
+    http: &reqwest::Client,
+    issuer: &str,
+    client_id: &str,
+    secret: &str,
+) -> Result<IdTokenVerifier<'static, CoreJsonWebKey>, String> {
+    let url = JsonWebKeySetUrl::new(format!("{issuer}/jwks")).map_err(|e| e.to_string())?;
+    let jwks = JsonWebKeySet::fetch_async(&url, http)
+        .await
+        .map_err(|e| format!("the JWKS cannot be read: {e}"))?;
+    let issuer = IssuerUrl::new(issuer.to_owned()).map_err(|e| e.to_string())?;
+    Ok(IdTokenVerifier::new_confidential_client(
+        ClientId::new(client_id.to_owned()),
+        ClientSecret::new(secret.to_owned()),
+        issuer,
+        jwks,
+    )
+    .set_allowed_algs(ALGS))
 }
 
 /// The value of the cookie `name`.
@@ -358,15 +390,20 @@ async fn finish(s: &ViewerState, code: &str, pending: Pending) -> Result<UserVie
         .await
         .map_err(|e| format!("the code exchange failed: {e}"))?;
     let id_token = tokens.id_token().ok_or("no ID token")?;
-    let verifier = client.id_token_verifier().set_allowed_algs([
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-        CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-        CoreJwsSigningAlgorithm::RsaSsaPssSha256,
-        CoreJwsSigningAlgorithm::EdDsa,
-    ]);
-    let claims = id_token
-        .claims(&verifier, &pending.nonce)
-        .map_err(|e| format!("the ID token does not verify: {e}"))?;
+    let verifier = client.id_token_verifier().set_allowed_algs(ALGS);
+    let fresh;
+    let claims = match id_token.claims(&verifier, &pending.nonce) {
+        Ok(c) => c,
+        Err(_) => {
+            // Perhaps signed by a key published after discovery (a rotation): check again
+            // with the JWKS as it is now.
+            let v = &s.viewer;
+            fresh = fresh_verifier(&s.http, &s.issuer, &v.client_id, &v.secret).await?;
+            id_token
+                .claims(&fresh, &pending.nonce)
+                .map_err(|e| format!("the ID token does not verify: {e}"))?
+        }
+    };
     let info: serde_json::Value = s
         .http
         .get(format!("{}/userinfo", s.issuer))
