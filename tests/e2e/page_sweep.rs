@@ -113,6 +113,10 @@ const NEUTRAL: &[&str] = &[
     "fhir",
     "Ontario",
     "Journal",
+    "Margaret",
+    "Okafor",
+    "Family medicine visit (2026-11-18)",
+    "Diabetes clinic (2026-08-04)",
     // Words that are the same in French.
     "Administration",
     "Actions",
@@ -315,6 +319,73 @@ impl Sweep {
     }
 }
 
+/// The demo FHIR server on loopback, registered as a resource server, and a client that
+/// makes standalone launches with `launch/encounter` there.
+async fn demo_fhir_app(app: &TestApp) -> (Rp, String) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/fhir", l.local_addr().unwrap());
+    let (id, secret) = oneid::demo::FHIR_CLIENT;
+    app.add_client_with(id, |n| {
+        n.service_id = None;
+        n.redirect_uris.clear();
+        n.secret = Some(secret.into());
+        n.grant_types = vec!["client_credentials".into()];
+        n.scopes = vec!["oneid:introspect".into()];
+    })
+    .await;
+    let fhir = oneid::demo_fhir::DemoFhir {
+        issuer: app.base.clone(),
+        base: base.clone(),
+        client_id: id.into(),
+        secret: secret.into(),
+    };
+    tokio::spawn(oneid::demo_fhir::serve(fhir, l, std::future::pending()));
+    app.provider
+        .resources
+        .add(authorization_server::resources::NewResourceServer {
+            id: "ontario-fhir".into(),
+            name: "FHIR Ontario".into(),
+            audience: base.clone(),
+            scopes: vec!["patient/*.rs".into()],
+        })
+        .await
+        .unwrap();
+    let cfg = app
+        .add_client_with("encounter-app", |n| {
+            n.scopes = vec!["openid".into(), "launch/encounter".into()];
+        })
+        .await;
+    app.provider
+        .resources
+        .allow("encounter-app", "ontario-fhir", &[])
+        .await
+        .unwrap();
+    app.provider.clients.forget("encounter-app");
+    (Rp::discover(&cfg).await, base)
+}
+
+/// In `chrome` (signed in): a standalone launch with `launch/encounter` at the demo FHIR
+/// server, Okafor searched and picked; the paths of the picker with what it found and of the
+/// encounter page.
+async fn pick_patient(chrome: &Browser, base: &str, (rp, aud): &(Rp, String)) -> (String, String) {
+    let started = rp.start(&["launch/encounter"], &[("aud", aud)]);
+    chrome.goto(&started.url).await;
+    chrome.wait_for("form#search").await;
+    let found = format!("{}&q=okafor", chrome.url().await);
+    chrome.goto(&found).await;
+    chrome.click("form#choose-pat-1001 button").await;
+    chrome.wait_for("form#choose-enc-2001").await;
+    let encounters = chrome.url().await;
+    let path = |u: &str| {
+        u.trim_start_matches(base)
+            .split("&ui_locales")
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (path(&found), path(&encounters))
+}
+
 async fn sign_in_clinician(app: &TestApp) -> Http {
     let rp = Rp::discover(&app.add_client("connectingontario").await).await;
     let b = Http::new();
@@ -405,6 +476,8 @@ async fn every_page_passes_axe_fits_a_phone_and_is_french_in_french() {
     .unwrap();
     let login_url = rp.start(&["profile"], &[]).url;
     let login_path = login_url.trim_start_matches(&app.base).to_owned();
+    // The pickers with a FHIR server to search: the demo's, on loopback.
+    let encounter_rp = demo_fhir_app(&app).await;
 
     let mut sweep = Sweep::start(&app.base).await;
     // A newcomer, signed in nowhere.
@@ -435,9 +508,18 @@ async fn every_page_passes_axe_fits_a_phone_and_is_french_in_french() {
         ("apps", "/account/apps"),
         ("consent", consent_path.as_str()),
         ("patient-picker", picker_path.as_str()),
-        ("desk-refused", "/desk"),
-        ("sign-out", "/logout"),
     ] {
+        sweep.visit("clinician", name, path).await;
+    }
+    // A standalone launch with launch/encounter: the patients found, then the encounters.
+    let (found, encounters) = pick_patient(&sweep.chrome, &app.base, &encounter_rp).await;
+    sweep
+        .visit("clinician", "patient-picker-found", &found)
+        .await;
+    sweep
+        .visit("clinician", "encounter-picker", &encounters)
+        .await;
+    for (name, path) in [("desk-refused", "/desk"), ("sign-out", "/logout")] {
         sweep.visit("clinician", name, path).await;
     }
 

@@ -1,12 +1,13 @@
 //! A tiny FHIR server for `oneid demo` only: a few fictional patients, their medication
-//! requests and the demo practitioner, read-only, behind ONE ID. It is a resource server as a
-//! real one would be: every call carries a Bearer token, which it checks at ONE ID's
-//! introspection endpoint (its own client credentials, scope `oneid:introspect`); the token
-//! must be active, for this server (`aud` is its base URL) and carry a SMART scope that reads
-//! the resource type, and a `patient/` scope reaches only the patient in the token's context.
-//! It serves `/.well-known/smart-configuration` (ONE ID's, as SMART apps look for it at the
-//! FHIR base) and answers browsers on any origin, so browser SMART apps can use it. The
-//! standalone launch's patient picker searches it. Production mode (`serve`) serves none of it.
+//! requests and encounters, and the demo practitioner, read-only, behind ONE ID. It is a
+//! resource server as a real one would be: every call carries a Bearer token, which it checks
+//! at ONE ID's introspection endpoint (its own client credentials, scope `oneid:introspect`);
+//! the token must be active, for this server (`aud` is its base URL) and carry a SMART scope
+//! that reads the resource type, and a `patient/` scope reaches only the patient in the
+//! token's context. It serves `/.well-known/smart-configuration` (ONE ID's, as SMART apps look
+//! for it at the FHIR base) and answers browsers on any origin, so browser SMART apps can use
+//! it. The standalone launch's patient and encounter pickers search it. Production mode
+//! (`serve`) serves none of it.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -93,6 +94,52 @@ pub const PATIENTS: &[DemoPatient] = &[
         ],
     },
 ];
+
+/// (id, patient, type, start) of each fictional encounter.
+pub const ENCOUNTERS: &[(&str, &str, &str, &str)] = &[
+    (
+        "enc-2001",
+        "pat-1001",
+        "Family medicine visit",
+        "2026-11-18T09:30:00-05:00",
+    ),
+    (
+        "enc-2002",
+        "pat-1001",
+        "Diabetes clinic",
+        "2026-08-04T13:15:00-04:00",
+    ),
+    (
+        "enc-2003",
+        "pat-1002",
+        "Emergency visit",
+        "2026-11-29T22:40:00-05:00",
+    ),
+    (
+        "enc-2004",
+        "pat-1003",
+        "Endocrinology consult",
+        "2026-10-07T10:00:00-04:00",
+    ),
+    (
+        "enc-2005",
+        "pat-1004",
+        "Respirology follow-up",
+        "2026-09-22T15:45:00-04:00",
+    ),
+];
+
+fn encounter(e: &(&str, &str, &str, &str)) -> Value {
+    let (id, patient, kind, start) = e;
+    json!({
+        "resourceType": "Encounter", "id": id, "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "type": [{"text": kind}],
+        "subject": {"reference": format!("Patient/{patient}")},
+        "participant": [{"individual": {"reference": format!("Practitioner/{PRACTITIONER_ID}")}}],
+        "period": {"start": start},
+    })
+}
 
 /// The demo practitioner's id (the demo clinician's CPSO registration number, which the demo's
 /// `fhirUser` rule uses).
@@ -351,6 +398,51 @@ async fn search_medications(
     fhir_json(StatusCode::OK, bundle(medications(&patient), &s.fhir.base))
 }
 
+async fn search_encounters(
+    State(s): State<Arc<FhirState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let only = match authorize(&s, &headers, "Encounter", 's').await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let Some(patient) = q
+        .get("patient")
+        .or(q.get("subject"))
+        .map(|p| p.trim_start_matches("Patient/").to_owned())
+    else {
+        return outcome(
+            StatusCode::BAD_REQUEST,
+            "required",
+            "search encounters by patient",
+        );
+    };
+    let found = ENCOUNTERS
+        .iter()
+        .filter(|e| e.1 == patient && only.as_deref().is_none_or(|o| o == e.1))
+        .map(encounter)
+        .collect();
+    fhir_json(StatusCode::OK, bundle(found, &s.fhir.base))
+}
+
+async fn read_encounter(
+    State(s): State<Arc<FhirState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let only = match authorize(&s, &headers, "Encounter", 'r').await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    match ENCOUNTERS.iter().find(|e| e.0 == id) {
+        Some(e) if only.as_deref().is_none_or(|o| o == e.1) => {
+            fhir_json(StatusCode::OK, encounter(e))
+        }
+        _ => outcome(StatusCode::NOT_FOUND, "not-found", "no such encounter"),
+    }
+}
+
 async fn read_practitioner(
     State(s): State<Arc<FhirState>>,
     headers: HeaderMap,
@@ -396,6 +488,7 @@ async fn metadata(State(s): State<Arc<FhirState>>) -> Response {
                 "resource": [
                     {"type": "Patient", "interaction": [{"code": "read"}, {"code": "search-type"}]},
                     {"type": "MedicationRequest", "interaction": [{"code": "search-type"}]},
+                    {"type": "Encounter", "interaction": [{"code": "read"}, {"code": "search-type"}]},
                     {"type": "Practitioner", "interaction": [{"code": "read"}]}]}],
         }),
     )
@@ -454,6 +547,8 @@ pub fn router(fhir: DemoFhir) -> Router {
         .route("/Patient", get(search_patients))
         .route("/Patient/{id}", get(read_patient))
         .route("/MedicationRequest", get(search_medications))
+        .route("/Encounter", get(search_encounters))
+        .route("/Encounter/{id}", get(read_encounter))
         .route("/Practitioner/{id}", get(read_practitioner))
         .with_state(state);
     let app = if path.is_empty() {

@@ -21,6 +21,8 @@ struct EncounterText {
     unreachable: &'static str,
     not_found: &'static str,
     unnamed: &'static str,
+    /// FHIR's Encounter.status codes as a person reads them.
+    statuses: [(&'static str, &'static str); 9],
 }
 
 static EN: EncounterText = EncounterText {
@@ -34,6 +36,17 @@ static EN: EncounterText = EncounterText {
     unreachable: "The clinical record could not be searched just now. Try again.",
     not_found: "This encounter could not be found for this patient. Choose again.",
     unnamed: "Encounter {id}",
+    statuses: [
+        ("planned", "Planned"),
+        ("arrived", "Arrived"),
+        ("triaged", "Triaged"),
+        ("in-progress", "In progress"),
+        ("onleave", "On leave"),
+        ("finished", "Finished"),
+        ("cancelled", "Cancelled"),
+        ("entered-in-error", "Entered in error"),
+        ("unknown", "Status unknown"),
+    ],
 };
 
 static FR: EncounterText = EncounterText {
@@ -47,6 +60,17 @@ static FR: EncounterText = EncounterText {
     unreachable: "Le dossier clinique n’a pas pu être consulté. Réessayez.",
     not_found: "Cette rencontre est introuvable pour ce patient. Choisissez de nouveau.",
     unnamed: "Rencontre {id}",
+    statuses: [
+        ("planned", "Prévue"),
+        ("arrived", "Patient arrivé"),
+        ("triaged", "Triée"),
+        ("in-progress", "En cours"),
+        ("onleave", "En congé"),
+        ("finished", "Terminée"),
+        ("cancelled", "Annulée"),
+        ("entered-in-error", "Saisie par erreur"),
+        ("unknown", "Statut inconnu"),
+    ],
 };
 
 fn text(locale: Locale) -> &'static EncounterText {
@@ -175,6 +199,17 @@ fn label(t: &EncounterText, f: &Found) -> String {
     }
 }
 
+/// The status in the person's language (a code FHIR does not define is shown as it is).
+fn status(t: &EncounterText, code: Option<&str>) -> String {
+    let Some(code) = code else {
+        return String::new();
+    };
+    t.statuses
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or_else(|| code.to_owned(), |(_, shown)| (*shown).to_owned())
+}
+
 fn page(
     req: &AuthRequest,
     token: &str,
@@ -210,7 +245,7 @@ fn page(
                 heading: Some(t.results.into()),
                 rows: list
                     .iter()
-                    .map(|f| (label(t, f), f.status.clone().unwrap_or_default()))
+                    .map(|f| (label(t, f), status(t, f.status.as_deref())))
                     .collect(),
             });
             for f in &list {
@@ -353,5 +388,16 @@ mod tests {
         let mut other = e;
         other["resourceType"] = "Observation".into();
         assert_eq!(found(&other, "p1"), None);
+    }
+
+    #[test]
+    fn statuses_are_read_in_both_languages() {
+        assert_eq!(status(&FR, Some("finished")), "Terminée");
+        assert_eq!(status(&EN, Some("in-progress")), "In progress");
+        assert_eq!(status(&EN, Some("x-local")), "x-local");
+        assert_eq!(status(&FR, None), "");
+        for (code, _) in EN.statuses {
+            assert!(FR.statuses.iter().any(|(c, _)| *c == code), "{code}");
+        }
     }
 }
