@@ -412,14 +412,7 @@ async fn organizations_services_and_lra_grants_are_managed_checked_and_audited()
         .has_role(&clinician, "lra")
         .await
         .unwrap());
-    sqlx::query(
-        "INSERT INTO professional_designations (account_id, college, registration_number, \
-         created_at) VALUES ($1, 'CPSO', '80412', 0)",
-    )
-    .bind(&clinician)
-    .execute(app.provider.db.pool())
-    .await
-    .unwrap();
+    app.add_designation(&clinician, "CPSO", "80412").await;
     let account = call(&app, &admin, "GET", &format!("/accounts/{LOGIN_ID}"), None).await;
     assert_eq!(
         account.json["roles"],

@@ -503,14 +503,7 @@ async fn a_session_of_a_suspended_account_yields_no_code() {
 async fn the_clinician_scope_releases_designations_and_assurance_in_the_id_token_and_userinfo() {
     let app = spawn_app().await;
     let sub = app.add_clinician().await;
-    sqlx::query(
-        "INSERT INTO professional_designations \
-         (account_id, college, registration_number, created_at) VALUES ($1, 'CPSO', '98765', 0)",
-    )
-    .bind(&sub)
-    .execute(app.provider.db.pool())
-    .await
-    .unwrap();
+    app.add_designation(&sub, "CPSO", "98765").await;
     let co = Rp::discover(&app.add_client("connectingontario").await).await;
     let browser = Browser::new();
     let userinfo = |t: String| {
@@ -601,14 +594,7 @@ async fn fhir_user_names_the_practitioner_by_the_configured_rule_in_the_id_token
     })
     .await;
     let sub = app.add_clinician().await;
-    sqlx::query(
-        "INSERT INTO professional_designations \
-         (account_id, college, registration_number, created_at) VALUES ($1, 'CPSO', '98 765', 0)",
-    )
-    .bind(&sub)
-    .execute(app.provider.db.pool())
-    .await
-    .unwrap();
+    app.add_designation(&sub, "CPSO", "98 765").await;
     let app_rp = Rp::discover(
         &app.add_client_with("med-viewer", |n| {
             n.scopes = vec!["openid".into(), "fhirUser".into(), "profile".into()];

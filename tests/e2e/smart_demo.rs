@@ -43,14 +43,7 @@ async fn start(launch_to: Option<(&str, String)>) -> Demo {
     let rule = format!("{}/Practitioner/{{registration_number}}", d.fhir_base);
     let app = spawn_app_with(|c| c.clients.fhir_user = rule).await;
     let clinician = app.add_clinician().await;
-    sqlx::query(
-        "INSERT INTO professional_designations \
-         (account_id, college, registration_number, created_at) VALUES ($1, 'CPSO', '98765', 0)",
-    )
-    .bind(&clinician)
-    .execute(app.provider.db.pool())
-    .await
-    .unwrap();
+    app.add_designation(&clinician, "CPSO", "98765").await;
     demo::seed_smart(&app.provider, &d).await.unwrap();
     // Seeding twice changes nothing (the demo seeds on every start).
     demo::seed_smart(&app.provider, &d).await.unwrap();

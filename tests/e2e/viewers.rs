@@ -45,14 +45,7 @@ async fn a_clinician_signs_in_once_and_moves_between_viewers_in_a_real_browser()
     let app = spawn_app().await;
     let clinician = app.add_clinician().await;
     // A CPSO member: the viewers show the designation the `clinician` scope releases.
-    sqlx::query(
-        "INSERT INTO professional_designations \
-         (account_id, college, registration_number, created_at) VALUES ($1, 'CPSO', '98765', 0)",
-    )
-    .bind(&clinician)
-    .execute(app.provider.db.pool())
-    .await
-    .unwrap();
+    app.add_designation(&clinician, "CPSO", "98765").await;
     let v1 = viewer(
         &app,
         "connectingontario",

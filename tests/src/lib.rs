@@ -514,6 +514,21 @@ impl TestApp {
         .await
     }
 
+    /// Gives `account_id` a professional designation (`college`, `number`), as a registry or
+    /// an LRA would have recorded it.
+    pub async fn add_designation(&self, account_id: &str, college: &str, number: &str) {
+        sqlx::query(
+            "INSERT INTO professional_designations \
+             (account_id, college, registration_number, created_at) VALUES ($1, $2, $3, 0)",
+        )
+        .bind(account_id)
+        .bind(college)
+        .bind(number)
+        .execute(self.provider.db.pool())
+        .await
+        .unwrap();
+    }
+
     /// The standard clinician.
     pub async fn add_clinician(&self) -> String {
         self.add_user(LOGIN_ID, PASSWORD).await

@@ -372,6 +372,13 @@ async fn read_patient(
     }
 }
 
+/// The patient a search names (`patient=` or `subject=`, with or without `Patient/`).
+fn patient_param(q: &HashMap<String, String>) -> Option<String> {
+    q.get("patient")
+        .or(q.get("subject"))
+        .map(|p| p.trim_start_matches("Patient/").to_owned())
+}
+
 async fn search_medications(
     State(s): State<Arc<FhirState>>,
     headers: HeaderMap,
@@ -381,16 +388,8 @@ async fn search_medications(
         Ok(o) => o,
         Err(r) => return r,
     };
-    let Some(patient) = q
-        .get("patient")
-        .or(q.get("subject"))
-        .map(|p| p.trim_start_matches("Patient/").to_owned())
-    else {
-        return outcome(
-            StatusCode::BAD_REQUEST,
-            "required",
-            "search medication requests by patient",
-        );
+    let Some(patient) = patient_param(&q) else {
+        return outcome(StatusCode::BAD_REQUEST, "required", "search by patient");
     };
     if only.as_deref().is_some_and(|o| o != patient) {
         return fhir_json(StatusCode::OK, bundle(Vec::new(), &s.fhir.base));
@@ -407,16 +406,8 @@ async fn search_encounters(
         Ok(o) => o,
         Err(r) => return r,
     };
-    let Some(patient) = q
-        .get("patient")
-        .or(q.get("subject"))
-        .map(|p| p.trim_start_matches("Patient/").to_owned())
-    else {
-        return outcome(
-            StatusCode::BAD_REQUEST,
-            "required",
-            "search encounters by patient",
-        );
+    let Some(patient) = patient_param(&q) else {
+        return outcome(StatusCode::BAD_REQUEST, "required", "search by patient");
     };
     let found = ENCOUNTERS
         .iter()
@@ -529,11 +520,7 @@ pub fn router(fhir: DemoFhir) -> Router {
     let path = url::Url::parse(&fhir.base)
         .map(|u| u.path().trim_end_matches('/').to_owned())
         .unwrap_or_default();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(10))
-        .build();
-    let http = match http {
+    let http = match crate::viewers::http_client() {
         Ok(h) => h,
         Err(e) => {
             tracing::error!(error = %e, "demo FHIR server cannot make its HTTP client");

@@ -410,13 +410,7 @@ async fn home(State(p): State<Arc<Portal>>) -> Response {
     r
 }
 
-async fn stylesheet() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("../templates/viewer.css"),
-    )
-        .into_response()
-}
+use crate::viewers::stylesheet;
 
 /// Serves the portal on `listener` until `stop` completes.
 pub async fn serve(

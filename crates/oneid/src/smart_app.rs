@@ -11,11 +11,13 @@
 //! FHIR server with the access token), the `fhirUser`, the granted scopes and the patient's
 //! medication requests. Production mode (`serve`) serves none of this.
 
-use crate::viewers::{bounded_insert, fresh_verifier, read_cookie, redirect, ALGS};
+use crate::viewers::{
+    bounded_insert, fresh_verifier, html, http_client, read_cookie, redirect, stylesheet, ALGS,
+};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use openidconnect::core::{
@@ -184,24 +186,14 @@ impl AppState {
     }
 
     fn page(&self, view: Option<View>, error: Option<String>) -> Response {
-        let html = Page {
+        let rendered = Page {
             name: &self.app.name,
             fhir_base: &self.app.fhir_base,
             view,
             error,
         }
         .render();
-        match html {
-            Ok(b) => (
-                [
-                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                    (header::CACHE_CONTROL, "no-store"),
-                ],
-                b,
-            )
-                .into_response(),
-            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-        }
+        html(rendered)
     }
 }
 
@@ -421,25 +413,13 @@ async fn close(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     r
 }
 
-async fn stylesheet() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("../templates/viewer.css"),
-    )
-        .into_response()
-}
-
 /// Serves the app on `listener` until `stop` completes.
 pub async fn serve(
     app: SmartApp,
     listener: TcpListener,
     stop: impl Future<Output = ()> + Send + 'static,
 ) {
-    let http = match reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-    {
+    let http = match http_client() {
         Ok(h) => h,
         Err(e) => {
             tracing::error!(error = %e, "demo SMART app cannot start");

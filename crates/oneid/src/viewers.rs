@@ -151,7 +151,7 @@ impl ViewerState {
     }
 
     fn page(&self, user: Option<UserView>, error: Option<String>) -> Response {
-        let html = Page {
+        let rendered = Page {
             name: &self.viewer.name,
             theme: self.viewer.theme,
             user,
@@ -165,17 +165,7 @@ impl ViewerState {
             },
         }
         .render();
-        match html {
-            Ok(b) => (
-                [
-                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                    (header::CACHE_CONTROL, "no-store"),
-                ],
-                b,
-            )
-                .into_response(),
-            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-        }
+        html(rendered)
     }
 }
 
@@ -490,12 +480,36 @@ use backchannel::*;
 mod launch;
 pub use launch::Launcher;
 
-async fn stylesheet() -> Response {
+/// The demo parties' stylesheet (viewers, record system, SMART app, member portal).
+pub(crate) async fn stylesheet() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("../templates/viewer.css"),
     )
         .into_response()
+}
+
+/// A rendered demo page, never cached.
+pub(crate) fn html(rendered: askama::Result<String>) -> Response {
+    match rendered {
+        Ok(b) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            b,
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// The HTTP client of a demo party: no redirects followed, 10-second timeout.
+pub(crate) fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
 }
 
 /// Serves every viewer on its listener until `stop` completes.
@@ -504,10 +518,7 @@ pub async fn serve(
     viewers: Vec<(Viewer, TcpListener)>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) {
-    let http = match reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
+    let http = match http_client() {
         Ok(h) => h,
         Err(e) => {
             tracing::error!(error = %e, "demo viewers cannot start");
