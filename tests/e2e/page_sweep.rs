@@ -115,8 +115,8 @@ const NEUTRAL: &[&str] = &[
     "Journal",
     "Margaret",
     "Okafor",
-    "Family medicine visit (2026-11-18)",
-    "Diabetes clinic (2026-08-04)",
+    "Family medicine visit (2026-11-18 09:30)",
+    "Diabetes clinic (2026-08-04 13:15)",
     // Words that are the same in French.
     "Administration",
     "Actions",

@@ -405,7 +405,8 @@ async fn choose(
 
 /// `launch/encounter` in a standalone launch: the patient first, then one of that patient's
 /// encounters (listed with the person's own authority, `user/Encounter.rs` only); another
-/// patient's encounter is not taken; "Open no encounter" tells the app `access_denied`.
+/// patient's encounter is not taken; the person may go back to choose another patient, or go
+/// on without an encounter.
 #[tokio::test]
 async fn a_standalone_launch_with_launch_encounter_picks_the_patient_then_one_of_their_encounters()
 {
@@ -436,8 +437,8 @@ async fn a_standalone_launch_with_launch_encounter_picks_the_patient_then_one_of
         "{}",
         list.body
     );
-    assert!(list.body.contains("Emergency visit (2026-11-02)"));
-    assert!(list.body.contains("Clinic visit (2026-10-01)"));
+    assert!(list.body.contains("Emergency visit (2026-11-02 09:30)"));
+    assert!(list.body.contains("Clinic visit (2026-10-01 14:00)"));
     assert!(!list.body.contains("Home care visit"), "another patient's");
     {
         let seen = fhir.seen.lock().unwrap();
@@ -497,17 +498,48 @@ async fn a_standalone_launch_with_launch_encounter_picks_the_patient_then_one_of
     .await;
     assert_eq!(again.status, 400);
 
-    // Opening no encounter: the app hears access_denied.
+    // The wrong patient picked: back to the picker from the encounter page, then on without an
+    // encounter: the app gets the patient alone.
     let s = rp.start(&scopes, &[("aud", &fhir.base)]);
     let r = b.get(&s.url).await;
-    let picker = search_page(&app, &b, &follow(&app, &b, &r).await, "tremblay").await;
+    let picker = search_page(&app, &b, &follow(&app, &b, &r).await, "smith").await;
+    let r = choose(&app, &b, &picker, "/authorize/patient", "patient", "pat-1").await;
+    let list = b
+        .get(&format!("{}{}", app.base, r.location().unwrap()))
+        .await;
+    assert!(list.body.contains("Emergency visit"), "{}", list.body);
+    let r = choose(&app, &b, &list, "/authorize/encounter", "another", "1").await;
+    let picker = follow(&app, &b, &r).await;
+    let picker = search_page(&app, &b, &picker, "tremblay").await;
     let r = choose(&app, &b, &picker, "/authorize/patient", "patient", "pat-2").await;
     let list = b
         .get(&format!("{}{}", app.base, r.location().unwrap()))
         .await;
-    assert!(list.body.contains("Home care visit"), "{}", list.body);
-    let r = choose(&app, &b, &list, "/authorize/encounter", "cancel", "1").await;
+    assert!(
+        list.body.contains("Home care visit (2026-09-15 10:00)"),
+        "{}",
+        list.body
+    );
+    assert!(
+        !list.body.contains("Emergency visit"),
+        "the first patient's are gone"
+    );
+    let r = choose(&app, &b, &list, "/authorize/encounter", "without", "1").await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let q = r.location_params();
-    assert_eq!(q.get("error").map(String::as_str), Some("access_denied"));
+    let code = rp.code_from(&s, &r);
+    let t = app
+        .client_post(
+            "/token",
+            ("chart-app", "chart-app-secret"),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "http://127.0.0.1:9/chart-app/cb"),
+                ("code_verifier", s.verifier.secret()),
+            ],
+        )
+        .await;
+    assert_eq!(t.status, 200, "{}", t.json);
+    assert_eq!(t.json["patient"], "pat-2");
+    assert!(t.json.get("encounter").is_none(), "{}", t.json);
 }

@@ -164,8 +164,8 @@ pub fn describe(scope: &str, locale: Locale) -> String {
             "Le patient que vous choisirez ensuite",
         ),
         "launch/encounter" => plain(
-            "The patient and the encounter you choose next",
-            "Le patient et la rencontre que vous choisirez ensuite",
+            "The encounter to open, and its patient",
+            "La rencontre à ouvrir, et son patient",
         ),
         s => match ClinicalScope::parse(s) {
             Ok(Some(c)) => clinical(&c, s, fr),

@@ -168,11 +168,12 @@ impl AppState {
                 let issuer = smart["issuer"]
                     .as_str()
                     .ok_or("the SMART configuration names no issuer")?;
-                let _ = self.issuer.set(issuer.to_owned());
-                let issuer = IssuerUrl::new(issuer.to_owned()).map_err(|e| e.to_string())?;
+                let named = issuer.to_owned();
+                let issuer = IssuerUrl::new(named.clone()).map_err(|e| e.to_string())?;
                 let meta = CoreProviderMetadata::discover_async(issuer, &self.http)
                     .await
                     .map_err(|e| format!("discovery failed: {e}"))?;
+                let _ = self.issuer.set(named);
                 let redirect = RedirectUrl::new(format!("{}/callback", self.app.base))
                     .map_err(|e| e.to_string())?;
                 Ok(Client::from_provider_metadata(
@@ -338,7 +339,7 @@ async fn finish(s: &AppState, code: &str, pending: Pending) -> Result<View, Stri
     let fresh;
     let claims = match id_token.claims(&verifier, &pending.nonce) {
         Ok(c) => c,
-        Err(_) => {
+        Err(openidconnect::ClaimsVerificationError::SignatureVerification(_)) => {
             // Perhaps signed by a key published after discovery (a rotation): check again
             // with the JWKS as it is now.
             let issuer = s.issuer.get().ok_or("no issuer")?;
@@ -348,6 +349,7 @@ async fn finish(s: &AppState, code: &str, pending: Pending) -> Result<View, Stri
                 .claims(&fresh, &pending.nonce)
                 .map_err(|e| format!("the ID token does not verify: {e}"))?
         }
+        Err(e) => return Err(format!("the ID token does not verify: {e}")),
     };
     let context = tokens.extra_fields().extra_fields();
     let patient_id = context

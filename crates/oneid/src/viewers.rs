@@ -177,16 +177,18 @@ pub(crate) const ALGS: [CoreJwsSigningAlgorithm; 4] = [
     CoreJwsSigningAlgorithm::EdDsa,
 ];
 
-/// An ID token verifier with the provider's JWKS read now: the one read at discovery may
-/// predate a signing key rotation, and a relying party that never reads it again breaks when
-/// the new key starts signing.
+/// An ID token verifier with the provider's JWKS (ONE ID's `jwks_uri`, `{issuer}/jwks`) read
+/// now: the one read at discovery may predate a signing key rotation, and a relying party that
+/// never reads it again breaks when the new key starts signing. It checks what the discovered
+/// client's verifier checks (issuer, audience, expiry, algorithms; the nonce is the caller's).
 pub(crate) async fn fresh_verifier(
     http: &reqwest::Client,
     issuer: &str,
     client_id: &str,
     secret: &str,
 ) -> Result<IdTokenVerifier<'static, CoreJsonWebKey>, String> {
-    let url = JsonWebKeySetUrl::new(format!("{issuer}/jwks")).map_err(|e| e.to_string())?;
+    let jwks_uri = format!("{}/jwks", issuer.trim_end_matches('/'));
+    let url = JsonWebKeySetUrl::new(jwks_uri).map_err(|e| e.to_string())?;
     let jwks = JsonWebKeySet::fetch_async(&url, http)
         .await
         .map_err(|e| format!("the JWKS cannot be read: {e}"))?;
@@ -384,7 +386,7 @@ async fn finish(s: &ViewerState, code: &str, pending: Pending) -> Result<UserVie
     let fresh;
     let claims = match id_token.claims(&verifier, &pending.nonce) {
         Ok(c) => c,
-        Err(_) => {
+        Err(openidconnect::ClaimsVerificationError::SignatureVerification(_)) => {
             // Perhaps signed by a key published after discovery (a rotation): check again
             // with the JWKS as it is now.
             let v = &s.viewer;
@@ -393,6 +395,7 @@ async fn finish(s: &ViewerState, code: &str, pending: Pending) -> Result<UserVie
                 .claims(&fresh, &pending.nonce)
                 .map_err(|e| format!("the ID token does not verify: {e}"))?
         }
+        Err(e) => return Err(format!("the ID token does not verify: {e}")),
     };
     let info: serde_json::Value = s
         .http

@@ -2,8 +2,8 @@
 //! picks one of that patient's encounters, listed from the FHIR server the request is for
 //! (its `aud`) with their own authority (an access token for them, for that server, with
 //! `user/Encounter.rs` only). The chosen encounter is read back and must be the patient's
-//! before it is put in the launch context. In English and French; "No encounter" sends the
-//! app `access_denied`.
+//! before it is put in the launch context. In English and French. The person may also go on
+//! without an encounter (the app gets the patient alone) or choose another patient.
 
 use super::picker::{enc, fhir_get, fhir_id, user_token};
 use super::*;
@@ -17,7 +17,8 @@ struct EncounterText {
     results: &'static str,
     none: &'static str,
     choose: &'static str,
-    cancel: &'static str,
+    without: &'static str,
+    another: &'static str,
     unreachable: &'static str,
     not_found: &'static str,
     unnamed: &'static str,
@@ -32,7 +33,8 @@ static EN: EncounterText = EncounterText {
     results: "Encounters",
     none: "The clinical record has no encounter for this patient.",
     choose: "Choose {name}",
-    cancel: "Open no encounter",
+    without: "Continue without an encounter",
+    another: "Choose another patient",
     unreachable: "The clinical record could not be searched just now. Try again.",
     not_found: "This encounter could not be found for this patient. Choose again.",
     unnamed: "Encounter {id}",
@@ -41,7 +43,7 @@ static EN: EncounterText = EncounterText {
         ("arrived", "Arrived"),
         ("triaged", "Triaged"),
         ("in-progress", "In progress"),
-        ("onleave", "On leave"),
+        ("onleave", "Temporarily away"),
         ("finished", "Finished"),
         ("cancelled", "Cancelled"),
         ("entered-in-error", "Entered in error"),
@@ -56,16 +58,17 @@ static FR: EncounterText = EncounterText {
     results: "Rencontres",
     none: "Le dossier clinique n’a aucune rencontre pour ce patient.",
     choose: "Choisir {name}",
-    cancel: "N’ouvrir aucune rencontre",
+    without: "Continuer sans rencontre",
+    another: "Choisir un autre patient",
     unreachable: "Le dossier clinique n’a pas pu être consulté. Réessayez.",
     not_found: "Cette rencontre est introuvable pour ce patient. Choisissez de nouveau.",
     unnamed: "Rencontre {id}",
     statuses: [
         ("planned", "Prévue"),
-        ("arrived", "Patient arrivé"),
-        ("triaged", "Triée"),
+        ("arrived", "Arrivée"),
+        ("triaged", "Triage effectué"),
         ("in-progress", "En cours"),
-        ("onleave", "En congé"),
+        ("onleave", "Absence temporaire"),
         ("finished", "Terminée"),
         ("cancelled", "Annulée"),
         ("entered-in-error", "Saisie par erreur"),
@@ -91,29 +94,45 @@ struct Found {
     status: Option<String>,
 }
 
-/// The encounter `r` when it is one of `patient`'s.
-fn found(r: &Value, patient: &str) -> Option<Found> {
+/// Whether `reference` names `patient` of the FHIR server `aud`: `Patient/{id}` or
+/// `{aud}/Patient/{id}`, a version (`/_history/…`) aside; another server's patient is not.
+fn names_patient(reference: &str, aud: &str, patient: &str) -> bool {
+    let unversioned = reference.split("/_history/").next().unwrap_or_default();
+    let relative = unversioned
+        .strip_prefix(aud.trim_end_matches('/'))
+        .map_or(unversioned, |r| r.trim_start_matches('/'));
+    relative == format!("Patient/{patient}")
+}
+
+/// The encounter `r` when it is one of `patient`'s (at `aud`) that can be opened (not
+/// cancelled, not entered in error).
+fn found(r: &Value, aud: &str, patient: &str) -> Option<Found> {
     if r["resourceType"] != "Encounter" {
         return None;
     }
-    let subject = r["subject"]["reference"].as_str()?;
-    let theirs = subject == format!("Patient/{patient}")
-        || subject.ends_with(&format!("/Patient/{patient}"));
-    if !theirs {
+    if !names_patient(r["subject"]["reference"].as_str()?, aud, patient) {
         return None;
     }
     let text = |v: &Value| v.as_str().map(str::to_owned);
+    let status = text(&r["status"]);
+    if matches!(status.as_deref(), Some("cancelled" | "entered-in-error")) {
+        return None;
+    }
+    let id = r["id"].as_str().filter(|id| fhir_id(id))?.to_owned();
     let name = text(&r["type"][0]["text"])
         .or_else(|| text(&r["type"][0]["coding"][0]["display"]))
         .or_else(|| text(&r["class"]["display"]))
         .or_else(|| text(&r["class"]["code"]));
+    // The date, and the time when given (two encounters of one day stay apart).
+    let start = r["period"]["start"].as_str().map(|d| {
+        let d: String = d.chars().take(16).collect();
+        d.replace('T', " ")
+    });
     Some(Found {
-        id: r["id"].as_str()?.to_owned(),
+        id,
         name,
-        start: r["period"]["start"]
-            .as_str()
-            .map(|d| d.chars().take(10).collect()),
-        status: text(&r["status"]),
+        start,
+        status,
     })
 }
 
@@ -143,7 +162,7 @@ async fn list(
         .as_array()
         .map(|e| {
             e.iter()
-                .filter_map(|x| found(&x["resource"], patient))
+                .filter_map(|x| found(&x["resource"], aud, patient))
                 .collect()
         })
         .unwrap_or_default())
@@ -162,9 +181,11 @@ async fn read(
     }
     let token = user_token(p, client, aud, s, "user/Encounter.rs")?;
     let url = format!("{}/Encounter/{id}", aud.trim_end_matches('/'));
+    // The encounter asked for, and no other the server might answer with.
     Ok(fhir_get(p, &url, &token)
         .await?
-        .and_then(|r| found(&r, patient)))
+        .and_then(|r| found(&r, aud, patient))
+        .filter(|f| f.id == id))
 }
 
 /// Pauses the sign-in (its patient picked) for the encounter page.
@@ -260,14 +281,16 @@ fn page(
             }
         }
     }
-    v.forms.push(Form {
-        id: Some("cancel".into()),
-        action: "/authorize/encounter".into(),
-        hidden: hidden(Some(("cancel", "1"))),
-        submit: t.cancel.into(),
-        compact: true,
-        ..Form::default()
-    });
+    for (id, submit) in [("without", t.without), ("another", t.another)] {
+        v.forms.push(Form {
+            id: Some(id.into()),
+            action: "/authorize/encounter".into(),
+            hidden: hidden(Some((id, "1"))),
+            submit: submit.into(),
+            compact: true,
+            ..Form::default()
+        });
+    }
     v
 }
 
@@ -305,15 +328,19 @@ pub async fn encounter_submit(
     let locale = web::http::locale(&headers, form.get("ui_locales").map(String::as_str));
     let token = form.get("c").map(String::as_str).unwrap_or("");
     let (w, key_now, s) = pause::here(&p, &headers, "encounter", token, locale).await?;
-    if form.contains_key("cancel") {
+    if form.contains_key("without") {
+        // The patient alone: the app opens no encounter.
         let Paused { req, .. } = pause::take(&p, "encounter", token, locale).await?;
-        let e = refusal("access_denied", "the user opened no encounter");
-        return Ok(error_redirect(
-            &p,
-            &req.redirect_uri,
-            req.state.as_deref(),
-            e,
-        ));
+        return code_for(&p, req, key_now, s, locale).await;
+    }
+    if form.contains_key("another") {
+        // Back to the patient picker, the patient chosen forgotten.
+        let Paused { mut req, .. } = pause::take(&p, "encounter", token, locale).await?;
+        req.launch = None;
+        return match super::picker::ask_if_needed(&p, &req, &key_now, &s, locale).await? {
+            Some(page) => Ok(page),
+            None => Err(PageError::bad(locale, |t| t.login_expired).into()),
+        };
     }
     let Some(client) = p.clients.get(&w.req.client_id).await.or_page(locale)? else {
         return Err(PageError::bad(locale, |t| t.unknown_client).into());
@@ -344,9 +371,10 @@ async fn chosen(
     locale: Locale,
 ) -> WebResult {
     let Paused { mut req, .. } = pause::take(p, "encounter", token, locale).await?;
-    if let Some(l) = req.launch.as_mut() {
-        l.context.encounter = Some(chosen.id.clone());
-    }
+    let Some(launch) = req.launch.as_mut() else {
+        return Err(PageError::bad(locale, |t| t.login_expired).into());
+    };
+    launch.context.encounter = Some(chosen.id.clone());
     let _ = p
         .audit
         .record(AuditEvent {
@@ -359,6 +387,17 @@ async fn chosen(
             ..Default::default()
         })
         .await;
+    code_for(p, req, key_now, s, locale).await
+}
+
+/// The code for the paused sign-in `req`, to the app.
+async fn code_for(
+    p: &Provider,
+    req: AuthRequest,
+    key_now: String,
+    s: SsoSession,
+    locale: Locale,
+) -> WebResult {
     let code = random_token(32);
     store_code(p, &req, &s, &code).await.or_page(locale)?;
     deliver_code(p, &req, &key_now, s, &code)
@@ -374,20 +413,41 @@ mod tests {
 
     #[test]
     fn only_the_patients_encounters_are_taken() {
+        let aud = "https://fhir.example/r4";
         let e = json!({"resourceType": "Encounter", "id": "e1", "status": "finished",
             "subject": {"reference": "Patient/p1"}, "type": [{"text": "Clinic visit"}],
             "period": {"start": "2026-11-02T09:30:00-05:00"}});
-        let f = found(&e, "p1").unwrap();
+        let f = found(&e, aud, "p1").unwrap();
         assert_eq!(f.name.as_deref(), Some("Clinic visit"));
-        assert_eq!(f.start.as_deref(), Some("2026-11-02"));
-        assert_eq!(found(&e, "p2"), None, "another patient's");
-        assert_eq!(found(&e, "p"), None, "a prefix is not the patient");
-        let mut abs = e.clone();
-        abs["subject"]["reference"] = "https://fhir.example/r4/Patient/p1".into();
-        assert!(found(&abs, "p1").is_some());
+        assert_eq!(f.start.as_deref(), Some("2026-11-02 09:30"));
+        assert_eq!(found(&e, aud, "p2"), None, "another patient's");
+        assert_eq!(found(&e, aud, "p"), None, "a prefix is not the patient");
+        let with = |reference: &str| {
+            let mut x = e.clone();
+            x["subject"]["reference"] = reference.into();
+            found(&x, aud, "p1").is_some()
+        };
+        assert!(
+            with("https://fhir.example/r4/Patient/p1"),
+            "this server's, absolute"
+        );
+        assert!(with("Patient/p1/_history/2"), "a version of the patient");
+        assert!(
+            !with("https://other.example/r4/Patient/p1"),
+            "another server's"
+        );
+        assert!(!with("Group/p1"));
+        for status in ["cancelled", "entered-in-error"] {
+            let mut x = e.clone();
+            x["status"] = status.into();
+            assert_eq!(found(&x, aud, "p1"), None, "{status}");
+        }
+        let mut bad = e.clone();
+        bad["id"] = "../Patient/p2".into();
+        assert_eq!(found(&bad, aud, "p1"), None, "not a FHIR id");
         let mut other = e;
         other["resourceType"] = "Observation".into();
-        assert_eq!(found(&other, "p1"), None);
+        assert_eq!(found(&other, aud, "p1"), None);
     }
 
     #[test]

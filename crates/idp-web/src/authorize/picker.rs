@@ -134,7 +134,8 @@ pub(super) async fn fhir_get(
         .timeout(std::time::Duration::from_secs(5))
         .send()
         .await
-        .map_err(|e| e.to_string())?;
+        // Not the URL: it names a patient (or a name searched), which logs do not keep.
+        .map_err(|e| e.without_url().to_string())?;
     if matches!(r.status().as_u16(), 404 | 410) {
         return Ok(None);
     }
