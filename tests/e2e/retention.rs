@@ -411,6 +411,71 @@ async fn a_row_written_while_its_month_is_being_attached_is_kept_in_that_month()
     }
 }
 
+/// The same race inside a caller's transaction (`Audit::record_in`, as a registration's
+/// change and its audit row commit together): the row is routed again and the transaction
+/// commits, rather than failing whole.
+#[tokio::test]
+async fn a_row_written_in_a_transaction_while_its_month_is_being_attached_commits_with_it() {
+    let app = spawn_app().await;
+    app.clock.advance(365 * DAY);
+    let later = platform::Clock::now(app.clock.as_ref());
+    let (y, m) = platform::audit_partitions::month_of(later);
+    let month = platform::audit_partitions::partition(y, m);
+    let pg = app.provider.db.kind() == platform::DbKind::Postgres;
+    let mut maker = app.provider.db.pool().begin().await.unwrap();
+    if pg {
+        for sql in [
+            "SELECT pg_advisory_xact_lock(7243, 1)".to_owned(),
+            format!(
+                "CREATE TABLE {} (LIKE audit_log INCLUDING DEFAULTS)",
+                month.name
+            ),
+            format!(
+                "ALTER TABLE audit_log ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})",
+                month.name, month.lo, month.hi
+            ),
+        ] {
+            sqlx::query(&sql).execute(&mut *maker).await.unwrap();
+        }
+    }
+    let p = app.provider.clone();
+    let writer = tokio::spawn(async move {
+        let mut tx = p.db.pool().begin().await.map_err(|e| e.to_string())?;
+        for subject in ["first", "second"] {
+            p.audit
+                .record_in(
+                    &mut tx,
+                    platform::AuditEvent {
+                        event: "test.in_tx_during_attach",
+                        subject: Some(subject),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        tx.commit().await.map_err(|e| e.to_string())
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    maker.commit().await.unwrap();
+    writer
+        .await
+        .unwrap()
+        .expect("the transaction commits with its rows");
+    let found = app.audit("test.in_tx_during_attach").await;
+    assert_eq!(found.len(), 2);
+    if pg {
+        let (n,): (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM {} WHERE event = 'test.in_tx_during_attach'",
+            month.name
+        ))
+        .fetch_one(app.provider.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(n, 2, "in its month's partition");
+    }
+}
+
 #[tokio::test]
 async fn rows_written_before_their_month_had_a_partition_move_into_it_and_age_out() {
     let dir = archive_dir();

@@ -189,17 +189,35 @@ impl Audit {
     }
 
     /// Records an event inside the caller's transaction: the row commits with the change it
-    /// describes, or neither does.
+    /// describes, or neither does. On PostgreSQL the write is a savepoint of its own, so that
+    /// the partition race `record` retries (a month attached while the row was routed) is
+    /// retried here too without failing the caller's transaction.
     pub async fn record_in(
         &self,
         conn: &mut sqlx::AnyConnection,
         e: AuditEvent<'_>,
     ) -> Result<(), DbError> {
-        self.insert(&e)
-            .execute(conn)
-            .await
-            .map(|_| ())
-            .map_err(DbError::from)
+        if self.db.kind() != crate::DbKind::Postgres {
+            return self
+                .insert(&e)
+                .execute(conn)
+                .await
+                .map(|_| ())
+                .map_err(DbError::from);
+        }
+        sqlx::query("SAVEPOINT audit_row").execute(&mut *conn).await?;
+        let mut r = self.insert(&e).execute(&mut *conn).await;
+        if is_partition_race(&r) {
+            sqlx::query("ROLLBACK TO SAVEPOINT audit_row")
+                .execute(&mut *conn)
+                .await?;
+            r = self.insert(&e).execute(&mut *conn).await;
+        }
+        r.map_err(DbError::from)?;
+        sqlx::query("RELEASE SAVEPOINT audit_row")
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
     }
 
     /// The most recent events, newest first; `event` filters by name.
