@@ -447,6 +447,16 @@ async fn administrators_register_resource_servers_and_allow_clients_with_checked
         client.json["resources"],
         json!([{"resource_id": "fhir", "audience": FHIR, "scopes": ["patient/Observation.rs?category=laboratory"]}])
     );
+    // Lists say it too (read for the whole page at once).
+    let list = admin(&app, "GET", "/clients?limit=100", None).await;
+    let listed = list.json["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client_id"] == "viewer")
+        .cloned()
+        .expect("the viewer listed");
+    assert_eq!(listed["resources"], client.json["resources"], "{listed}");
     let allowed = app.audit("client.resource_allowed").await;
     assert_eq!(allowed.len(), 1);
     assert_eq!(allowed[0].subject.as_deref(), Some("viewer"));

@@ -444,7 +444,8 @@ impl ClientStore {
     }
 
     /// A page of clients by id: at most `limit` (1 to 1,000) after the client `after`, or
-    /// before `before` (the page nearest it), read by keyset through the primary key.
+    /// before `before` (the page nearest it), read by keyset through the primary key, with
+    /// their resource servers.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn page(
         &self,
@@ -464,11 +465,21 @@ impl ClientStore {
         .bind(k.value())
         .fetch_all(self.db.pool())
         .await?;
-        Ok(k.page(
-            rows.iter()
-                .map(Client::from_row)
-                .collect::<Result<Vec<_>, _>>()?,
-        ))
+        let mut clients = rows
+            .iter()
+            .map(Client::from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        // Their resource servers: one more read for the whole page, not one per client. The
+        // range's ends are the rows' in the database's order (its collation, not Rust's).
+        if let (Some(a), Some(b)) = (clients.first(), clients.last()) {
+            let (lo, hi) = if k.backwards() { (b, a) } else { (a, b) };
+            let (lo, hi) = (lo.client_id.clone(), hi.client_id.clone());
+            let mut by_client = crate::resources::for_clients_between(&self.db, &lo, &hi).await?;
+            for c in &mut clients {
+                c.resources = by_client.remove(&c.client_id).unwrap_or_default();
+            }
+        }
+        Ok(k.page(clients))
     }
 
     /// Sets a client's back- and front-channel logout URIs (`None`: none); false if there is

@@ -377,6 +377,38 @@ pub async fn for_client(db: &Db, client_id: &str) -> Result<Vec<ClientResource>,
         .collect()
 }
 
+/// The resource servers of every client whose id is between `first` and `last` (a page of
+/// clients, read by id): one range read through `client_resources`' primary key, by client.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn for_clients_between(
+    db: &Db,
+    first: &str,
+    last: &str,
+) -> Result<std::collections::HashMap<String, Vec<ClientResource>>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT c.client_id, c.resource_id, r.audience, c.scopes FROM client_resources c \
+         JOIN resource_servers r ON r.id = c.resource_id \
+         WHERE c.client_id >= $1 AND c.client_id <= $2 ORDER BY c.client_id, c.resource_id",
+    )
+    .bind(first)
+    .bind(last)
+    .fetch_all(db.pool())
+    .await?;
+    let mut by_client: std::collections::HashMap<String, Vec<ClientResource>> =
+        std::collections::HashMap::new();
+    for r in &rows {
+        by_client
+            .entry(r.try_get("client_id")?)
+            .or_default()
+            .push(ClientResource {
+                resource_id: r.try_get("resource_id")?,
+                audience: r.try_get("audience")?,
+                scopes: words(&r.try_get::<String, _>("scopes")?),
+            });
+    }
+    Ok(by_client)
+}
+
 /// Why a request's target is refused: RFC 8707's `invalid_target`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidTarget(pub &'static str);

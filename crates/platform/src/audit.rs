@@ -205,7 +205,9 @@ impl Audit {
                 .map(|_| ())
                 .map_err(DbError::from);
         }
-        sqlx::query("SAVEPOINT audit_row").execute(&mut *conn).await?;
+        sqlx::query("SAVEPOINT audit_row")
+            .execute(&mut *conn)
+            .await?;
         let mut r = self.insert(&e).execute(&mut *conn).await;
         if is_partition_race(&r) {
             sqlx::query("ROLLBACK TO SAVEPOINT audit_row")

@@ -36,7 +36,9 @@ impl<T> Page<T> {
 }
 
 impl Keyset<'_> {
-    fn backwards(&self) -> bool {
+    /// Whether the statement reads backwards (a page before a cursor): its rows come in the
+    /// column's descending order.
+    pub fn backwards(&self) -> bool {
         self.before.is_some() && self.after.is_none()
     }
 
