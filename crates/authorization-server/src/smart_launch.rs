@@ -49,6 +49,13 @@ pub struct LaunchContext {
     pub smart_style_url: Option<String>,
 }
 
+/// Whether `s` is a FHIR resource id: 1 to 64 of `A-Z a-z 0-9 - .`.
+pub fn fhir_id(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
 impl LaunchContext {
     /// Nothing in context.
     pub fn is_empty(&self) -> bool {
@@ -58,11 +65,6 @@ impl LaunchContext {
     /// Checks the context: FHIR ids, at most 10 `fhirContext` entries each naming what it is,
     /// a short intent, an https style sheet.
     pub fn validate(&self) -> Result<(), &'static str> {
-        let fhir_id = |s: &str| {
-            (1..=64).contains(&s.len())
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        };
         if self.patient.as_deref().is_some_and(|p| !fhir_id(p)) {
             return Err("patient must be a FHIR id (1-64 of A-Z a-z 0-9 - .)");
         }

@@ -284,13 +284,7 @@ pub(crate) async fn with_session(
         let _ = p.store.delete(&code_key(&code)).await;
         return Ok(Some(page));
     }
-    if let Some(page) = consent::ask_if_needed(p, client, req, &key, &s, locale).await? {
-        // A third-party app the person has not allowed this yet: asked before the code.
-        let _ = p.store.delete(&code_key(&code)).await;
-        return Ok(Some(page));
-    }
-    if let Some(page) = picker::ask_if_needed(p, req, &key, &s, locale).await? {
-        // A standalone launch: the patient is picked before the code.
+    if let Some(page) = question(p, client, req, &key, &s, locale).await? {
         let _ = p.store.delete(&code_key(&code)).await;
         return Ok(Some(page));
     }
@@ -564,7 +558,29 @@ pub(crate) async fn gate_text(
     Ok(Some(text))
 }
 
-/// Issues a code for the session and redirects to the client with it (after the gate).
+/// What the person must still answer before the code, in order: a third-party app's consent,
+/// then for a standalone launch the patient and (`launch/encounter`) the encounter; the page
+/// that asks, or `None` when nothing is left. Every answer resumes through `issue_code`, so
+/// this one chain decides what comes next.
+async fn question(
+    p: &Provider,
+    client: &Client,
+    req: &AuthRequest,
+    session_key: &str,
+    s: &SsoSession,
+    locale: Locale,
+) -> Result<Option<Response>, WebError> {
+    if let Some(page) = consent::ask_if_needed(p, client, req, session_key, s, locale).await? {
+        return Ok(Some(page));
+    }
+    if let Some(page) = picker::ask_if_needed(p, req, session_key, s, locale).await? {
+        return Ok(Some(page));
+    }
+    encounter::ask_if_needed(p, req, session_key, s, locale).await
+}
+
+/// Issues a code for the session and redirects to the client with it (after the gate and
+/// whatever the person must still answer).
 async fn issue_code(
     p: &Provider,
     req: &AuthRequest,
@@ -581,10 +597,7 @@ async fn issue_code(
         // enrolled in); only this relying party is refused.
         return Ok(page);
     }
-    if let Some(page) = consent::ask_if_needed(p, &client, req, session_key, &s, locale).await? {
-        return Ok(page);
-    }
-    if let Some(page) = picker::ask_if_needed(p, req, session_key, &s, locale).await? {
+    if let Some(page) = question(p, &client, req, session_key, &s, locale).await? {
         return Ok(page);
     }
     let code = random_token(32);

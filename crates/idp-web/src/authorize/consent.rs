@@ -150,9 +150,9 @@ pub async fn consent_page(
     ))
 }
 
-/// POST /authorize/consent: allowed, what was ticked is remembered and the code goes to the
-/// app with it (after the patient picker, for a standalone launch); denied, the app hears
-/// `access_denied`.
+/// POST /authorize/consent: allowed, what was ticked is remembered and the sign-in goes on
+/// with it (the patient picker next, for a standalone launch; then the code); denied, the app
+/// hears `access_denied`.
 #[tracing::instrument(skip_all)]
 pub async fn consent_submit(
     State(p): State<Arc<Provider>>,
@@ -235,14 +235,8 @@ pub async fn consent_submit(
         })
         .await;
     req.scope = kept.join(" ");
-    // A standalone launch still needs its patient: picked next, before the code.
-    if let Some(page) = super::picker::ask_if_needed(&p, &req, &key_now, &s, locale).await? {
-        return Ok(page);
-    }
-    let code = random_token(32);
-    store_code(&p, &req, &s, &code).await.or_page(locale)?;
-    deliver_code(&p, &req, &key_now, s, &code)
-        .await
-        .or_page(locale)
-        .map_err(Into::into)
+    // Answered: what else is to be asked (a standalone launch's patient) comes next, then
+    // the code.
+    req.prompt_consent = false;
+    super::issue_code(&p, &req, &key_now, s, locale).await
 }

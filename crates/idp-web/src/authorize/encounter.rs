@@ -5,8 +5,9 @@
 //! before it is put in the launch context. In English and French. The person may also go on
 //! without an encounter (the app gets the patient alone) or choose another patient.
 
-use super::picker::{enc, fhir_get, fhir_id, user_token};
+use super::picker::{enc, fhir_get, user_token};
 use super::*;
+use authorization_server::smart_launch::fhir_id;
 use pause::Paused;
 use serde_json::Value;
 use web::forms::{Form, Section, View};
@@ -188,17 +189,26 @@ async fn read(
         .filter(|f| f.id == id))
 }
 
-/// Pauses the sign-in (its patient picked) for the encounter page.
-pub(super) async fn ask(
+/// Before a code: `None` unless the sign-in asks `launch/encounter` in a standalone launch
+/// whose patient is picked and no encounter yet, else the encounter page (or, with
+/// `prompt=none`, `interaction_required`).
+pub(super) async fn ask_if_needed(
     p: &Provider,
     req: &AuthRequest,
     session_key: &str,
     s: &SsoSession,
     locale: Locale,
-) -> WebResult {
+) -> Result<Option<Response>, WebError> {
+    let waiting = req
+        .launch
+        .as_ref()
+        .is_some_and(|l| l.context.patient.is_some() && l.context.encounter.is_none());
+    if !req.pick_encounter || !waiting {
+        return Ok(None);
+    }
     let question = (req, session_key, s);
     let none = ("interaction_required", "the user must choose an encounter");
-    pause::pause(
+    let r = pause::pause(
         p,
         "encounter",
         "/authorize/encounter",
@@ -206,7 +216,8 @@ pub(super) async fn ask(
         none,
         locale,
     )
-    .await
+    .await?;
+    Ok(Some(r))
 }
 
 fn label(t: &EncounterText, f: &Found) -> String {
@@ -304,10 +315,8 @@ pub async fn encounter_page(
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let locale = web::http::locale(&headers, params.get("ui_locales").map(String::as_str));
     let token = params.get("c").map(String::as_str).unwrap_or("");
-    let (w, _, s) = pause::here(&p, &headers, "encounter", token, locale).await?;
-    let Some(client) = p.clients.get(&w.req.client_id).await.or_page(locale)? else {
-        return Err(PageError::bad(locale, |t| t.unknown_client).into());
-    };
+    let (w, _, s, client) =
+        pause::here_with_client(&p, &headers, "encounter", token, locale).await?;
     let aud = w.req.audience.clone().unwrap_or_default();
     let found = list(&p, &client, &aud, &s, &patient_of(&w.req)).await;
     if let Err(e) = &found {
@@ -317,8 +326,9 @@ pub async fn encounter_page(
     Ok(web::widgets::send(&p, &headers, locale, &v, StatusCode::OK))
 }
 
-/// POST /authorize/encounter (c, encounter | cancel): the encounter read back from the FHIR
-/// server and checked to be the patient's, then the code with it in the launch context.
+/// POST /authorize/encounter (c, encounter | without | another): the encounter read back from
+/// the FHIR server and checked to be the patient's, then the code with it in the launch
+/// context; or the code with the patient alone; or the patient picker again.
 #[tracing::instrument(skip_all)]
 pub async fn encounter_submit(
     State(p): State<Arc<Provider>>,
@@ -327,24 +337,19 @@ pub async fn encounter_submit(
 ) -> WebResult {
     let locale = web::http::locale(&headers, form.get("ui_locales").map(String::as_str));
     let token = form.get("c").map(String::as_str).unwrap_or("");
-    let (w, key_now, s) = pause::here(&p, &headers, "encounter", token, locale).await?;
-    if form.contains_key("without") {
-        // The patient alone: the app opens no encounter.
-        let Paused { req, .. } = pause::take(&p, "encounter", token, locale).await?;
-        return code_for(&p, req, key_now, s, locale).await;
-    }
-    if form.contains_key("another") {
-        // Back to the patient picker, the patient chosen forgotten.
+    let (w, key_now, s, client) =
+        pause::here_with_client(&p, &headers, "encounter", token, locale).await?;
+    if form.contains_key("without") || form.contains_key("another") {
         let Paused { mut req, .. } = pause::take(&p, "encounter", token, locale).await?;
-        req.launch = None;
-        return match super::picker::ask_if_needed(&p, &req, &key_now, &s, locale).await? {
-            Some(page) => Ok(page),
-            None => Err(PageError::bad(locale, |t| t.login_expired).into()),
-        };
+        if form.contains_key("without") {
+            // The patient alone: the app opens no encounter.
+            req.pick_encounter = false;
+        } else {
+            // Back to the patient picker, the patient chosen forgotten.
+            req.launch = None;
+        }
+        return super::issue_code(&p, &req, &key_now, s, locale).await;
     }
-    let Some(client) = p.clients.get(&w.req.client_id).await.or_page(locale)? else {
-        return Err(PageError::bad(locale, |t| t.unknown_client).into());
-    };
     let aud = w.req.audience.clone().unwrap_or_default();
     let patient = patient_of(&w.req);
     let id = form.get("encounter").map(String::as_str).unwrap_or("");
@@ -387,23 +392,7 @@ async fn chosen(
             ..Default::default()
         })
         .await;
-    code_for(p, req, key_now, s, locale).await
-}
-
-/// The code for the paused sign-in `req`, to the app.
-async fn code_for(
-    p: &Provider,
-    req: AuthRequest,
-    key_now: String,
-    s: SsoSession,
-    locale: Locale,
-) -> WebResult {
-    let code = random_token(32);
-    store_code(p, &req, &s, &code).await.or_page(locale)?;
-    deliver_code(p, &req, &key_now, s, &code)
-        .await
-        .or_page(locale)
-        .map_err(Into::into)
+    super::issue_code(p, &req, &key_now, s, locale).await
 }
 
 #[cfg(test)]

@@ -82,6 +82,21 @@ pub(crate) async fn here(
     }
 }
 
+/// The same, with the app the sign-in is for (a client removed meanwhile: the page says so).
+pub(crate) async fn here_with_client(
+    p: &Provider,
+    headers: &HeaderMap,
+    kind: &str,
+    token: &str,
+    locale: Locale,
+) -> Result<(Paused, String, SsoSession, Arc<Client>), WebError> {
+    let (w, k, s) = here(p, headers, kind, token, locale).await?;
+    let Some(client) = p.clients.get(&w.req.client_id).await.or_page(locale)? else {
+        return Err(PageError::bad(locale, |t| t.unknown_client).into());
+    };
+    Ok((w, k, s, client))
+}
+
 /// Takes the paused sign-in `token` (once, on any node) to answer it.
 pub(crate) async fn take(
     p: &Provider,

@@ -5,7 +5,7 @@
 //! patient is read back from the FHIR server before it is put in the launch context.
 
 use super::*;
-use authorization_server::smart_launch::{Launch, LaunchContext};
+use authorization_server::smart_launch::{fhir_id, Launch, LaunchContext};
 use authorization_server::tokens::{access_token, AuthContext, Binding};
 use pause::Paused;
 use serde_json::Value;
@@ -190,14 +190,6 @@ async fn read(
     Ok(fhir_get(p, &url, &token).await?.as_ref().and_then(found))
 }
 
-/// Whether `id` is a FHIR resource id (1 to 64 letters, digits, `-` and `.`).
-pub(super) fn fhir_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-}
-
 /// Before a code: `None` when no patient is to be picked (no `launch/patient`, or a launch
 /// gave one), else the picker (or, with `prompt=none`, `interaction_required`).
 pub(crate) async fn ask_if_needed(
@@ -218,20 +210,6 @@ pub(crate) async fn ask_if_needed(
     let none = ("interaction_required", "the user must choose a patient");
     let r = pause::pause(p, "picker", "/authorize/patient", question, none, locale).await?;
     Ok(Some(r))
-}
-
-/// The sign-in paused for its patient, when this browser was asked, and its app.
-async fn parked_here(
-    p: &Provider,
-    headers: &HeaderMap,
-    token: &str,
-    locale: Locale,
-) -> Result<(Paused, String, SsoSession, Arc<Client>), WebError> {
-    let (w, k, s) = pause::here(p, headers, "picker", token, locale).await?;
-    let Some(client) = p.clients.get(&w.req.client_id).await.or_page(locale)? else {
-        return Err(PageError::bad(locale, |t| t.unknown_client).into());
-    };
-    Ok((w, k, s, client))
 }
 
 fn page(
@@ -317,7 +295,7 @@ pub async fn picker_page(
     let params = parse_query(q.unwrap_or_default().as_bytes()).unwrap_or_default();
     let locale = web::http::locale(&headers, params.get("ui_locales").map(String::as_str));
     let token = params.get("c").map(String::as_str).unwrap_or("");
-    let (w, _, s, client) = parked_here(&p, &headers, token, locale).await?;
+    let (w, _, s, client) = pause::here_with_client(&p, &headers, "picker", token, locale).await?;
     let q = params.get("q").map(|q| q.trim()).unwrap_or("");
     let aud = w.req.audience.clone().unwrap_or_default();
     let found = if q.chars().count() >= 2 && q.chars().count() <= 100 {
@@ -344,7 +322,8 @@ pub async fn picker_submit(
 ) -> WebResult {
     let locale = web::http::locale(&headers, form.get("ui_locales").map(String::as_str));
     let token = form.get("c").map(String::as_str).unwrap_or("");
-    let (w, key_now, s, client) = parked_here(&p, &headers, token, locale).await?;
+    let (w, key_now, s, client) =
+        pause::here_with_client(&p, &headers, "picker", token, locale).await?;
     let id = form.get("patient").map(String::as_str).unwrap_or("");
     let aud = w.req.audience.clone().unwrap_or_default();
     let chosen = match read(&p, &client, &aud, &s, id).await {
@@ -402,14 +381,6 @@ pub async fn picker_submit(
             ..Default::default()
         })
         .await;
-    if req.pick_encounter {
-        // launch/encounter: one of this patient's encounters next.
-        return super::encounter::ask(&p, &req, &key_now, &s, locale).await;
-    }
-    let code = random_token(32);
-    store_code(&p, &req, &s, &code).await.or_page(locale)?;
-    deliver_code(&p, &req, &key_now, s, &code)
-        .await
-        .or_page(locale)
-        .map_err(Into::into)
+    // Next: with launch/encounter, one of this patient's encounters; then the code.
+    super::issue_code(&p, &req, &key_now, s, locale).await
 }
