@@ -12,7 +12,7 @@
 //! medication requests. Production mode (`serve`) serves none of this.
 
 use crate::viewers::{
-    bounded_insert, fresh_verifier, html, http_client, read_cookie, redirect, stylesheet, ALGS,
+    bounded_insert, html, http_client, id_token_claims, redirect, stylesheet, RelyingParty,
 };
 use askama::Template;
 use axum::extract::{Query, State};
@@ -39,6 +39,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio::sync::OnceCell;
+use web::http::raw_cookie;
 
 /// The demo SMART app.
 #[derive(Debug, Clone)]
@@ -199,7 +200,7 @@ impl AppState {
 }
 
 async fn home(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let view = read_cookie(&headers, COOKIE)
+    let view = raw_cookie(&headers, COOKIE)
         .and_then(|k| s.sessions.lock().ok().and_then(|m| m.get(&k).cloned()));
     s.page(view, None)
 }
@@ -272,7 +273,7 @@ async fn callback(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let mine = |st: &String| read_cookie(&headers, &format!("{COOKIE}_state_{st}")).is_some();
+    let mine = |st: &String| raw_cookie(&headers, &format!("{COOKIE}_state_{st}")).is_some();
     let Some(state) = q.get("state").filter(|st| mine(st)) else {
         return s.page(
             None,
@@ -335,22 +336,13 @@ async fn finish(s: &AppState, code: &str, pending: Pending) -> Result<View, Stri
         .await
         .map_err(|e| format!("the code exchange failed: {e}"))?;
     let id_token = tokens.id_token().ok_or("no ID token")?;
-    let verifier = client.id_token_verifier().set_allowed_algs(ALGS);
-    let fresh;
-    let claims = match id_token.claims(&verifier, &pending.nonce) {
-        Ok(c) => c,
-        Err(openidconnect::ClaimsVerificationError::SignatureVerification(_)) => {
-            // Perhaps signed by a key published after discovery (a rotation): check again
-            // with the JWKS as it is now.
-            let issuer = s.issuer.get().ok_or("no issuer")?;
-            let a = &s.app;
-            fresh = fresh_verifier(&s.http, issuer, &a.client_id, &a.secret).await?;
-            id_token
-                .claims(&fresh, &pending.nonce)
-                .map_err(|e| format!("the ID token does not verify: {e}"))?
-        }
-        Err(e) => return Err(format!("the ID token does not verify: {e}")),
+    let rp = RelyingParty {
+        http: &s.http,
+        issuer: s.issuer.get().ok_or("no issuer")?,
+        client_id: &s.app.client_id,
+        secret: &s.app.secret,
     };
+    let claims = id_token_claims(id_token, &client.id_token_verifier(), &pending.nonce, rp).await?;
     let context = tokens.extra_fields().extra_fields();
     let patient_id = context
         .patient
@@ -403,7 +395,7 @@ async fn finish(s: &AppState, code: &str, pending: Pending) -> Result<View, Stri
 }
 
 async fn close(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Some(k) = read_cookie(&headers, COOKIE) {
+    if let Some(k) = raw_cookie(&headers, COOKIE) {
         if let Ok(mut m) = s.sessions.lock() {
             m.remove(&k);
         }

@@ -17,19 +17,21 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine as _;
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreJsonWebKey, CoreJwsSigningAlgorithm,
-    CoreProviderMetadata,
+    CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreProviderMetadata,
 };
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
     EndpointSet, IdTokenVerifier, IssuerUrl, JsonWebKeySet, JsonWebKeySetUrl, Nonce,
     OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
+use openidconnect::{IdToken, IdTokenClaims};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio::sync::OnceCell;
+use web::http::raw_cookie;
 
 type Client = CoreClient<
     EndpointSet,
@@ -140,12 +142,8 @@ impl ViewerState {
             .await
     }
 
-    fn cookie(&self, headers: &HeaderMap, name: &str) -> Option<String> {
-        read_cookie(headers, name)
-    }
-
     fn session(&self, headers: &HeaderMap) -> Option<(String, UserView)> {
-        let value = self.cookie(headers, &self.cookie_name())?;
+        let value = raw_cookie(headers, &self.cookie_name())?;
         let sessions = self.sessions.lock().ok()?;
         sessions.get(&value).map(|u| (value.clone(), u.clone()))
     }
@@ -177,41 +175,50 @@ pub(crate) const ALGS: [CoreJwsSigningAlgorithm; 4] = [
     CoreJwsSigningAlgorithm::EdDsa,
 ];
 
-/// An ID token verifier with the provider's JWKS (ONE ID's `jwks_uri`, `{issuer}/jwks`) read
-/// now: the one read at discovery may predate a signing key rotation, and a relying party that
-/// never reads it again breaks when the new key starts signing. It checks what the discovered
-/// client's verifier checks (issuer, audience, expiry, algorithms; the nonce is the caller's).
-pub(crate) async fn fresh_verifier(
-    http: &reqwest::Client,
-    issuer: &str,
-    client_id: &str,
-    secret: &str,
-) -> Result<IdTokenVerifier<'static, CoreJsonWebKey>, String> {
-    let jwks_uri = format!("{}/jwks", issuer.trim_end_matches('/'));
+/// A demo relying party as ONE ID knows it, to check its ID tokens.
+pub(crate) struct RelyingParty<'a> {
+    pub http: &'a reqwest::Client,
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub secret: &'a str,
+}
+
+/// The claims of `id_token`, checked by `discovered` (the verifier of the client made at
+/// discovery) and, when its signature does not verify, again with ONE ID's JWKS read now
+/// (`{issuer}/jwks`): the keys read at discovery may predate a signing key rotation, and a
+/// relying party that never reads them again breaks when the new key starts signing. The
+/// second check is the first's (issuer, audience, expiry, algorithms, nonce) with newer keys.
+pub(crate) async fn id_token_claims<'t, AC: openidconnect::AdditionalClaims>(
+    id_token: &'t IdToken<
+        AC,
+        CoreGenderClaim,
+        CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm,
+    >,
+    discovered: &IdTokenVerifier<'_, CoreJsonWebKey>,
+    nonce: &Nonce,
+    rp: RelyingParty<'_>,
+) -> Result<&'t IdTokenClaims<AC, CoreGenderClaim>, String> {
+    let refused =
+        |e: openidconnect::ClaimsVerificationError| format!("the ID token does not verify: {e}");
+    match id_token.claims(&discovered.clone().set_allowed_algs(ALGS), nonce) {
+        Err(openidconnect::ClaimsVerificationError::SignatureVerification(_)) => {}
+        other => return other.map_err(refused),
+    }
+    let jwks_uri = format!("{}/jwks", rp.issuer.trim_end_matches('/'));
     let url = JsonWebKeySetUrl::new(jwks_uri).map_err(|e| e.to_string())?;
-    let jwks = JsonWebKeySet::fetch_async(&url, http)
+    let jwks: JsonWebKeySet<CoreJsonWebKey> = JsonWebKeySet::fetch_async(&url, rp.http)
         .await
         .map_err(|e| format!("the JWKS cannot be read: {e}"))?;
-    let issuer = IssuerUrl::new(issuer.to_owned()).map_err(|e| e.to_string())?;
-    Ok(IdTokenVerifier::new_confidential_client(
-        ClientId::new(client_id.to_owned()),
-        ClientSecret::new(secret.to_owned()),
+    let issuer = IssuerUrl::new(rp.issuer.to_owned()).map_err(|e| e.to_string())?;
+    let fresh = IdTokenVerifier::new_confidential_client(
+        ClientId::new(rp.client_id.to_owned()),
+        ClientSecret::new(rp.secret.to_owned()),
         issuer,
         jwks,
     )
-    .set_allowed_algs(ALGS))
-}
-
-/// The value of the cookie `name`.
-pub(crate) fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+    .set_allowed_algs(ALGS);
+    id_token.claims(&fresh, nonce).map_err(refused)
 }
 
 /// A 303 to `to`.
@@ -307,7 +314,7 @@ async fn callback(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let mine = s.cookie(&headers, &format!("{}_state", s.cookie_name()));
+    let mine = raw_cookie(&headers, &format!("{}_state", s.cookie_name()));
     if !q.contains_key("state") || q.get("state") != mine.as_ref() {
         return redirect("/?signin=1&error=This+sign-in+was+not+started+in+this+browser.");
     }
@@ -382,21 +389,13 @@ async fn finish(s: &ViewerState, code: &str, pending: Pending) -> Result<UserVie
         .await
         .map_err(|e| format!("the code exchange failed: {e}"))?;
     let id_token = tokens.id_token().ok_or("no ID token")?;
-    let verifier = client.id_token_verifier().set_allowed_algs(ALGS);
-    let fresh;
-    let claims = match id_token.claims(&verifier, &pending.nonce) {
-        Ok(c) => c,
-        Err(openidconnect::ClaimsVerificationError::SignatureVerification(_)) => {
-            // Perhaps signed by a key published after discovery (a rotation): check again
-            // with the JWKS as it is now.
-            let v = &s.viewer;
-            fresh = fresh_verifier(&s.http, &s.issuer, &v.client_id, &v.secret).await?;
-            id_token
-                .claims(&fresh, &pending.nonce)
-                .map_err(|e| format!("the ID token does not verify: {e}"))?
-        }
-        Err(e) => return Err(format!("the ID token does not verify: {e}")),
+    let rp = RelyingParty {
+        http: &s.http,
+        issuer: &s.issuer,
+        client_id: &s.viewer.client_id,
+        secret: &s.viewer.secret,
     };
+    let claims = id_token_claims(id_token, &client.id_token_verifier(), &pending.nonce, rp).await?;
     let info: serde_json::Value = s
         .http
         .get(format!("{}/userinfo", s.issuer))

@@ -203,7 +203,8 @@ pub fn cookie_name(p: &Provider, base: &str) -> String {
     }
 }
 
-fn raw_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// The value of the cookie `name` as the browser sent it (no `__Host-` prefix added).
+pub fn raw_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
