@@ -18,19 +18,49 @@ use std::sync::Arc;
 use web::error::OAuthError;
 use web::http::{bearer, json_no_store};
 
-fn refused(status: StatusCode, error: &str, description: &str) -> Response {
-    let mut r = (
+/// A refusal of `/smart/launch`, answered once it is known whether the token is DPoP's.
+struct Refusal {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+fn refused(
+    status: StatusCode,
+    error: &'static str,
+    description: &str,
+) -> Result<Response, Refusal> {
+    Err(Refusal {
         status,
-        json_no_store(json!({ "error": error, "error_description": description }).to_string()),
-    )
-        .into_response();
-    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-        let v = format!("Bearer realm=\"oneid\", error=\"{error}\"");
-        if let Ok(v) = header::HeaderValue::from_str(&v) {
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        error,
+        description: description.to_owned(),
+    })
+}
+
+impl Refusal {
+    /// The JSON error, with a challenge for 401 and 403: `Bearer`, or `DPoP` with its
+    /// algorithms (RFC 9449 §7.1).
+    fn response(self, dpop: bool) -> Response {
+        let Refusal {
+            status,
+            error,
+            description,
+        } = self;
+        let body = json!({ "error": error, "error_description": description });
+        let mut r = (status, json_no_store(body.to_string())).into_response();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            let v = if dpop {
+                let algs = authorization_server::dpop::ALGS.join(" ");
+                format!("DPoP realm=\"oneid\", error=\"{error}\", algs=\"{algs}\"")
+            } else {
+                format!("Bearer realm=\"oneid\", error=\"{error}\"")
+            };
+            if let Ok(v) = header::HeaderValue::from_str(&v) {
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            }
         }
+        r
     }
-    r
 }
 
 const FIELDS: &[&str] = &[
@@ -51,29 +81,26 @@ pub async fn create(State(p): State<Arc<Provider>>, headers: HeaderMap, body: By
         .and_then(|v| v.to_str().ok())
         .and_then(|a| a.split_once(' '))
         .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("dpop"));
-    let mut r = make(&p, &headers, body, &mut dpop).await;
+    let mut r = match make(&p, &headers, body, &mut dpop).await {
+        Ok(r) => r,
+        Err(refusal) => refusal.response(dpop),
+    };
     if dpop {
         // A DPoP request, or a DPoP-bound token sent another way: the answer carries the next
-        // nonce and a refusal names DPoP and its algorithms (RFC 9449 §7.1), as userinfo does.
+        // nonce, as userinfo's does.
         crate::dpop_http::add_nonce(&p, &mut r);
-        let www = r.headers().get(header::WWW_AUTHENTICATE).cloned();
-        if let Some(v) = www.and_then(|v| v.to_str().ok().map(str::to_owned)) {
-            let v = format!(
-                "{}, algs=\"{}\"",
-                v.replacen("Bearer ", "DPoP ", 1),
-                authorization_server::dpop::ALGS.join(" ")
-            );
-            if let Ok(v) = header::HeaderValue::from_str(&v) {
-                r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-            }
-        }
     }
     r
 }
 
 /// The launch, for a Bearer token or a DPoP-bound one with its proof (and a certificate-bound
 /// one over its connection).
-async fn make(p: &Provider, headers: &HeaderMap, body: Bytes, dpop: &mut bool) -> Response {
+async fn make(
+    p: &Provider,
+    headers: &HeaderMap,
+    body: Bytes,
+    dpop: &mut bool,
+) -> Result<Response, Refusal> {
     use crate::dpop_http::{presented, Presented, ResourceRefusal};
     use authorization_server::dpop::DpopError;
     let url = format!("{}/smart/launch", p.cfg.issuer);
@@ -94,7 +121,7 @@ async fn make(p: &Provider, headers: &HeaderMap, body: Bytes, dpop: &mut bool) -
                 return refused(StatusCode::UNAUTHORIZED, "invalid_dpop_proof", why)
             }
             Err(ResourceRefusal::Proof(DpopError::Unavailable(e))) => {
-                return OAuthError::unavailable(e).into_response()
+                return Ok(OAuthError::unavailable(e).into_response())
             }
         }
     } else {
@@ -118,7 +145,7 @@ async fn make(p: &Provider, headers: &HeaderMap, body: Bytes, dpop: &mut bool) -
                 "the access token is invalid, expired or revoked",
             )
         }
-        Err(e) => return OAuthError::unavailable(e.to_string()).into_response(),
+        Err(e) => return Ok(OAuthError::unavailable(e.to_string()).into_response()),
     };
     let certificate = crate::userinfo::certificate(headers);
     // A DPoP-bound token is answered as DPoP whichever way it came.
@@ -168,17 +195,19 @@ async fn make(p: &Provider, headers: &HeaderMap, body: Bytes, dpop: &mut bool) -
                     ..Default::default()
                 })
                 .await;
-            (
+            Ok((
                 StatusCode::CREATED,
                 json_no_store(json!({ "launch": handle, "expires_in": LAUNCH_TTL }).to_string()),
             )
-                .into_response()
+                .into_response())
         }
         Err(LaunchError::Token(e @ "insufficient_scope", d)) => {
             refused(StatusCode::FORBIDDEN, e, d)
         }
         Err(LaunchError::Token(e, d)) => refused(StatusCode::UNAUTHORIZED, e, d),
         Err(LaunchError::Invalid(d)) => refused(StatusCode::BAD_REQUEST, "invalid_request", d),
-        Err(LaunchError::Unavailable(e)) => OAuthError::unavailable(e.to_string()).into_response(),
+        Err(LaunchError::Unavailable(e)) => {
+            Ok(OAuthError::unavailable(e.to_string()).into_response())
+        }
     }
 }
