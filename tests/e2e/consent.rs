@@ -3,7 +3,7 @@
 //! the app asks more (or `prompt=consent`), listed in My Profile and taken back there (with the
 //! app's refresh tokens). Province viewers are pre-authorized and never ask.
 
-use oneid_tests::api::{http, Answer};
+use oneid_tests::api::Answer;
 use oneid_tests::browser::{Browser, Resp};
 use oneid_tests::rp::{jwt_payload, Rp, Started};
 use oneid_tests::{spawn_app, RpConfig, TestApp, LOGIN_ID, PASSWORD};
@@ -178,16 +178,13 @@ async fn a_third_party_app_gets_what_the_person_ticked_and_asks_again_only_for_m
     assert_eq!(r.notice().as_deref(), Some("Access taken back."));
     assert!(!r.body.contains("Clinical Journal"));
     assert_eq!(app.audit("consent.revoked").await.len(), 1);
-    let refreshed = Answer::read(
-        http()
-            .post(format!("{}/token", app.base))
-            .basic_auth("journal-app", Some("journal-app-secret"))
-            .form(&[("grant_type", "refresh_token"), ("refresh_token", &offline)])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let refreshed = app
+        .client_post(
+            "/token",
+            ("journal-app", "journal-app-secret"),
+            &[("grant_type", "refresh_token"), ("refresh_token", &offline)],
+        )
+        .await;
     refreshed.assert_error(400, "invalid_grant", "the access taken back");
     // And it must ask again.
     let s = rp.start(&["openid", "profile"], &[]);
@@ -271,21 +268,18 @@ async fn the_consent_page_works_in_chromium_in_french_at_phone_width() {
         .find_map(|kv| kv.strip_prefix("code="))
         .unwrap()
         .to_owned();
-    let t = Answer::read(
-        http()
-            .post(format!("{}/token", app.base))
-            .basic_auth("journal-app", Some("journal-app-secret"))
-            .form(&[
+    let t = app
+        .client_post(
+            "/token",
+            ("journal-app", "journal-app-secret"),
+            &[
                 ("grant_type", "authorization_code"),
                 ("code", code.as_str()),
                 ("redirect_uri", "http://127.0.0.1:9/journal-app/cb"),
                 ("code_verifier", s.verifier.secret()),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+            ],
+        )
+        .await;
     assert_eq!(t.json["scope"], "openid profile", "{}", t.json);
     chrome.quit().await;
 }

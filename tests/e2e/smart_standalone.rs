@@ -6,7 +6,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use oneid_tests::api::{http, Answer};
+use oneid_tests::api::http;
 use oneid_tests::browser::{Browser, Resp};
 use oneid_tests::rp::Rp;
 use oneid_tests::{spawn_app, TestApp, LOGIN_ID, PASSWORD};
@@ -302,21 +302,18 @@ async fn a_standalone_launch_lets_the_person_pick_the_patient_from_the_fhir_serv
     let r = post("pat-1").await;
     assert_eq!(r.status, 303, "{}", r.body);
     let code = rp.code_from(&s, &r);
-    let t = Answer::read(
-        http()
-            .post(format!("{}/token", app.base))
-            .basic_auth("chart-app", Some("chart-app-secret"))
-            .form(&[
+    let t = app
+        .client_post(
+            "/token",
+            ("chart-app", "chart-app-secret"),
+            &[
                 ("grant_type", "authorization_code"),
                 ("code", code.as_str()),
                 ("redirect_uri", "http://127.0.0.1:9/chart-app/cb"),
                 ("code_verifier", s.verifier.secret()),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+            ],
+        )
+        .await;
     assert_eq!(t.status, 200, "{}", t.json);
     assert_eq!(t.json["patient"], "pat-1");
     assert_eq!(t.json["need_patient_banner"], true);
