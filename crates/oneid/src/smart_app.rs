@@ -130,9 +130,8 @@ struct View {
 struct AppState {
     app: SmartApp,
     http: reqwest::Client,
-    client: OnceCell<Client>,
-    /// ONE ID's issuer, as the FHIR server's SMART configuration names it.
-    issuer: std::sync::OnceLock<String>,
+    /// The OpenID Connect client, and ONE ID's issuer as the FHIR server names it.
+    client: OnceCell<(Client, String)>,
     pending: Mutex<HashMap<String, Pending>>,
     sessions: Mutex<HashMap<String, View>>,
 }
@@ -151,7 +150,7 @@ const COOKIE: &str = "demo_smart_app";
 impl AppState {
     /// The OpenID Connect client, from the FHIR server's SMART configuration (which names
     /// ONE ID) and ONE ID's discovery document.
-    async fn client(&self) -> Result<&Client, String> {
+    async fn client(&self) -> Result<&(Client, String), String> {
         self.client
             .get_or_try_init(|| async {
                 let smart: Value = self
@@ -174,15 +173,15 @@ impl AppState {
                 let meta = CoreProviderMetadata::discover_async(issuer, &self.http)
                     .await
                     .map_err(|e| format!("discovery failed: {e}"))?;
-                let _ = self.issuer.set(named);
                 let redirect = RedirectUrl::new(format!("{}/callback", self.app.base))
                     .map_err(|e| e.to_string())?;
-                Ok(Client::from_provider_metadata(
+                let client = Client::from_provider_metadata(
                     meta,
                     ClientId::new(self.app.client_id.clone()),
                     Some(ClientSecret::new(self.app.secret.clone())),
                 )
-                .set_redirect_uri(redirect))
+                .set_redirect_uri(redirect);
+                Ok((client, named))
             })
             .await
     }
@@ -219,7 +218,7 @@ async fn launch(
         );
     }
     let client = match s.client().await {
-        Ok(c) => c,
+        Ok((c, _)) => c,
         Err(e) => return s.page(None, Some(e)),
     };
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -327,7 +326,7 @@ async fn fhir_get(s: &AppState, token: &str, path: &str) -> Result<Value, String
 }
 
 async fn finish(s: &AppState, code: &str, pending: Pending) -> Result<View, String> {
-    let client = s.client().await?;
+    let (client, issuer) = s.client().await?;
     let tokens = client
         .exchange_code(AuthorizationCode::new(code.to_owned()))
         .map_err(|e| e.to_string())?
@@ -338,7 +337,7 @@ async fn finish(s: &AppState, code: &str, pending: Pending) -> Result<View, Stri
     let id_token = tokens.id_token().ok_or("no ID token")?;
     let rp = RelyingParty {
         http: &s.http,
-        issuer: s.issuer.get().ok_or("no issuer")?,
+        issuer,
         client_id: &s.app.client_id,
         secret: &s.app.secret,
     };
@@ -424,7 +423,6 @@ pub async fn serve(
         app,
         http,
         client: OnceCell::new(),
-        issuer: std::sync::OnceLock::new(),
         pending: Mutex::new(HashMap::new()),
         sessions: Mutex::new(HashMap::new()),
     });
