@@ -363,8 +363,7 @@ const SCOPE: &str = "openid fhirUser patient/Patient.rs patient/MedicationReques
 /// The app's pages: `launch.html` (EHR launch: fhirclient reads `iss` and `launch`),
 /// `standalone.html` (standalone launch at the demo FHIR server) and `index.html` (the
 /// redirect URI: fhirclient redeems the code, then reads the patient and medications).
-async fn serve_js_app(l: TcpListener, fhir_base: String) {
-    let lib = fhirclient_js();
+async fn serve_js_app(l: TcpListener, fhir_base: String, lib: String) {
     let page = |script: String| {
         Html(format!(
             "<!doctype html><html lang=en><meta charset=utf-8><title>js app</title>\
@@ -449,7 +448,9 @@ async fn fhirclient_drives_an_ehr_launch_and_a_standalone_launch_in_chromium() {
         .await
         .unwrap();
     demo.app.provider.clients.forget(JS_APP);
-    tokio::spawn(serve_js_app(js_l, demo.d.fhir_base.clone()));
+    // Read here, so that a missing bundle fails the test at once, saying why.
+    let lib = fhirclient_js();
+    tokio::spawn(serve_js_app(js_l, demo.d.fhir_base.clone(), lib));
     let chrome = Browser::start().await;
     sign_in_at_the_ehr(&chrome, &demo).await;
 
